@@ -24,7 +24,16 @@ int mf_error_prefix(int status, const char *fmt, ...) {
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err_buf, sizeof old);
-    snprintf(err_buf, sizeof err_buf, "%s: %s", head, old);
+    /* truncation of very long messages is acceptable; build the result piecewise to keep -Wformat happy */
+    size_t h = strlen(head);
+    if (h > sizeof err_buf - 3) h = sizeof err_buf - 3;
+    memcpy(err_buf, head, h);
+    err_buf[h] = ':';
+    err_buf[h + 1] = ' ';
+    size_t rest = sizeof err_buf - h - 3;
+    size_t o = strnlen(old, rest);
+    memcpy(err_buf + h + 2, old, o);
+    err_buf[h + 2 + o] = '\0';
     return status;
 }
 
@@ -88,9 +97,6 @@ int mf_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len
     if (err) {
         free(buf);
         return mf_error_set(MF_ERR_IO, "cannot read %s", path);
-    }
-    if (n == cap && cap >= max_bytes) {
-        /* exactly at the cap: fine only if the file really ends here, which fread returning 0 proved */
     }
     buf[n] = '\0';
     *data = buf;

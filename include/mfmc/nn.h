@@ -1,0 +1,104 @@
+/* mfmc neural inference engine.
+ *
+ * A model (mf_nn_model_t) is a loaded graph with its weights: read-only after loading, safe to share between
+ * threads and plans. A plan (mf_nn_plan_t) is the model specialised for batch 1: shapes resolved, constants
+ * folded, ops fused, weights re-packed for this CPU and every intermediate tensor placed in one arena allocated
+ * once. mf_nn_plan_run() then allocates nothing. A plan is used by one thread at a time; make one plan per
+ * concurrent user. A pool (mf_nn_pool_t) holds worker threads that plans may share (one run at a time). */
+#ifndef MFMC_NN_H
+#define MFMC_NN_H
+
+#include "mfmc/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { MF_NN_MAX_DIMS = 6 };
+
+typedef struct {
+    int ndim;
+    int dim[MF_NN_MAX_DIMS]; /* -1 = unknown (batch of a model input) */
+} mf_nn_shape;
+
+typedef struct mf_nn_model mf_nn_model_t;
+typedef struct mf_nn_plan mf_nn_plan_t;
+typedef struct mf_nn_pool mf_nn_pool_t;
+
+/* Caps applied to model files: larger files are refused with MF_ERR_LIMIT. */
+enum { MF_NN_MAX_JSON_BYTES = 64 << 20, MF_NN_MAX_WEIGHT_BYTES = 512 << 20 };
+
+/* Loads a TensorFlow.js graph model: `model_json` is the path of model.json; weight shards are read from the
+ * paths of its weightsManifest, relative to the JSON's folder. Unsupported ops and malformed files are refused
+ * with a message naming the op or the defect. On success *out owns everything; free with mf_nn_model_free. */
+int mf_nn_model_load_tfjs(const char *model_json, mf_nn_model_t **out);
+
+/* Same from memory: `json` (not necessarily NUL-terminated) and the concatenated weight shards. Copies what it
+ * keeps; the caller keeps ownership of both buffers. */
+int mf_nn_model_load_tfjs_mem(const char *json, size_t json_len, const uint8_t *weights, size_t weights_len,
+                              mf_nn_model_t **out);
+
+/* Loads an ONNX model (opset 9 subset: Conv, PRelu, Add, Reshape, ... see docs/engine.md). Activations are
+ * converted to NHWC at load so the model runs on the same kernels. */
+int mf_nn_model_load_onnx(const char *path, mf_nn_model_t **out);
+int mf_nn_model_load_onnx_mem(const uint8_t *data, size_t len, mf_nn_model_t **out);
+
+void mf_nn_model_free(mf_nn_model_t *model);
+
+/* Model inputs and outputs, in the model's declared order. Names are owned by the model. */
+int mf_nn_model_input_count(const mf_nn_model_t *model);
+const char *mf_nn_model_input_name(const mf_nn_model_t *model, int i);
+mf_nn_shape mf_nn_model_input_shape(const mf_nn_model_t *model, int i);
+int mf_nn_model_output_count(const mf_nn_model_t *model);
+const char *mf_nn_model_output_name(const mf_nn_model_t *model, int i);
+/* Counts of graph nodes and weight tensors, for `mfmc models`. */
+int mf_nn_model_node_count(const mf_nn_model_t *model);
+size_t mf_nn_model_weight_bytes(const mf_nn_model_t *model);
+
+/* A pool of nthreads-1 worker threads (the caller of mf_nn_plan_run is the last one). nthreads <= 0 means one
+ * per online CPU. Free with mf_nn_pool_free after every plan using it is done running. */
+int mf_nn_pool_create(int nthreads, mf_nn_pool_t **out);
+void mf_nn_pool_free(mf_nn_pool_t *pool);
+int mf_nn_pool_threads(const mf_nn_pool_t *pool);
+
+typedef struct {
+    mf_nn_pool_t *pool; /* NULL = run on the calling thread only */
+    int isa;            /* -1 = best for this CPU, else an mf_nn_isa value (tests force the scalar path) */
+    int no_fuse;        /* 1 = skip fusion passes (tests) */
+} mf_nn_plan_opts;
+
+/* Plans `model` for batch 1 (a -1 batch dimension becomes 1). `opts` may be NULL (defaults: no pool, best ISA).
+ * The model must outlive the plan. */
+int mf_nn_plan_create(const mf_nn_model_t *model, const mf_nn_plan_opts *opts, mf_nn_plan_t **out);
+void mf_nn_plan_free(mf_nn_plan_t *plan);
+
+/* The input buffer to fill before a run (NHWC float32, owned by the plan); its shape in *shape if not NULL. */
+float *mf_nn_plan_input(mf_nn_plan_t *plan, int i, mf_nn_shape *shape);
+
+/* Runs the plan. Returns MF_OK; the engine does not fail at run time (everything was checked when planning). */
+int mf_nn_plan_run(mf_nn_plan_t *plan);
+
+/* Output i of the last run (owned by the plan, valid until the next run or free); its shape in *shape. */
+const float *mf_nn_plan_output(const mf_nn_plan_t *plan, int i, mf_nn_shape *shape);
+
+/* Index of the output or input named `name` ("node" or "node:0"), or -1. */
+int mf_nn_plan_output_index(const mf_nn_plan_t *plan, const char *name);
+int mf_nn_plan_input_index(const mf_nn_plan_t *plan, const char *name);
+
+/* Planning facts: steps after fusion, arena bytes, packed-weight bytes, and floating-point operations of one run
+ * (multiply-add = 2), for benchmarks. */
+typedef struct {
+    int steps;
+    size_t arena_bytes;
+    size_t packed_bytes;
+    double flops;
+} mf_nn_plan_stats;
+void mf_nn_plan_get_stats(const mf_nn_plan_t *plan, mf_nn_plan_stats *stats);
+
+/* Element count of a shape (product of dims; unknown dims count as 1). */
+size_t mf_nn_shape_numel(const mf_nn_shape *shape);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
