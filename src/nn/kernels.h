@@ -83,6 +83,66 @@ size_t mf_nn_deconv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int
 void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                         const float *residual, float *out, float *scratch, int ith, int nth);
 
+/* Buffers of the fast path: `packed` and `scratch` must be 64-byte aligned (MF_ASSERTed; e.g. aligned_alloc(64,
+ * ...)); `in`, `out` and `residual` need only float alignment. Scratch is split into `nth` equal slices; pass the
+ * same `nth` to `_scratch_size` and `_run`. Sizes are small: conv and deconv need at most MF_NN_GEMM_MC *
+ * MF_NN_GEMM_KC floats per thread (96 KiB; 0 for 1x1 stride-1 convs), depthwise needs none. */
+
+/* ---- Internal: shared between conv.c (drivers, packing, scalar micro-kernels) and conv_avx2.c. ---- */
+
+enum {
+    MF_NN_GEMM_NR = 16,  /* width of a packed weight panel (output channels); the last one is 8 if oc%16 is 1..8 */
+    MF_NN_GEMM_MC = 96,  /* rows of A handled per block (multiple of every ISA's micro-tile height) */
+    MF_NN_GEMM_KC = 256, /* depth of a k block: longer reductions are split into near-equal blocks */
+};
+
+/* One call of an ISA's GEMM macro-kernel: c[m][0..nr) (=|+=) a[m][0..kc) * b[kc][nrp] with epilogue.
+ * Packed panel layout (conv/deconv): bias[nrp], alpha[nrp], B[K][nrp] (zero-padded columns). */
+typedef struct {
+    int m;               /* rows */
+    int nr, nrp;         /* valid columns (1..nrp) and panel width (8 or 16) */
+    int kc;              /* depth of this k block */
+    const float *a;      /* row r at a + r*lda */
+    size_t lda;
+    const float *b;      /* kc x nrp */
+    float *c;            /* row r at c + r*ldc */
+    size_t ldc;
+    const float *bias;   /* first k block: accumulators start from these nrp values; NULL: from c */
+    const float *res;    /* residual, same stride as c, or NULL (read only when last) */
+    const float *alpha;  /* nrp PReLU slopes */
+    int act;             /* mf_nn_act, applied when last */
+    int last;            /* last k block: add residual, apply activation */
+} mf_nn_gemm_block;
+
+/* One output row of a depthwise convolution with channel multiplier 1. Packed depthwise layout: weights
+ * [kh*kw][cpad], bias[cpad], alpha[cpad] with cpad = oc rounded up to 8 (zero padding). */
+typedef struct {
+    const mf_nn_conv_shape *s;
+    const float *w, *bias, *alpha; /* within the packed buffer */
+    int cpad;
+    const float *in;  /* first pixel of this batch item's input */
+    const float *res; /* residual row or NULL */
+    float *out;       /* output row */
+    int iy0;          /* y*sh - pad_t */
+    int ky_lo, ky_hi; /* kernel rows whose input row exists */
+    int x_lo, x_hi;   /* output columns whose taps all lie inside the input row */
+} mf_nn_dw_row;
+
+void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g);
+void mf_nn_dw_row_avx2(const mf_nn_dw_row *r);
+enum { MF_NN_AVX2_MR = 6 };
+
+/* Taps t in [*lo, *hi) of a kernel of size k, dilation d, first input index i0 fall inside [0, n). */
+static inline void mf_nn_tap_range(int i0, int k, int d, int n, int *lo, int *hi) {
+    int l = i0 < 0 ? (-i0 + d - 1) / d : 0;
+    int h = i0 > n - 1 ? 0 : (n - 1 - i0) / d + 1;
+    if (l > k) l = k;
+    if (h > k) h = k;
+    if (h < l) h = l;
+    *lo = l;
+    *hi = h;
+}
+
 /* Matrix multiply C[m][n] = act(A[m][k] * B[k][n] + bias + residual) (MatMul / fully connected layers) is a 1x1
  * convolution with n=1, ih=m, iw=1, ic=k, oc=n: use the conv2d functions. */
 

@@ -1,0 +1,614 @@
+/* Fast convolutions: ISA selection, weight packing, the blocked GEMM driver (1x1 convs read A straight from the
+ * NHWC input; other convs and transposed convs go through an im2col of MF_NN_GEMM_MC rows x MF_NN_GEMM_KC depth
+ * into per-thread scratch), the depthwise row driver, and the portable ("scalar") micro-kernels.
+ * The AVX2 micro-kernels are in conv_avx2.c. Design notes: docs/kernels.md. */
+#include "nn/kernels.h"
+
+#include "mfmc/core.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* ISA                                                                                                          */
+
+mf_nn_isa mf_nn_isa_best(void) {
+    const char *e = getenv("MFMC_ISA");
+    if (e && strcmp(e, "scalar") == 0) return MF_NN_ISA_SCALAR;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MF_NN_ISA_AVX2;
+#endif
+    return MF_NN_ISA_SCALAR;
+}
+
+/* GCC/Clang generic vectors: 4 lanes map to SSE/NEON registers, or to scalar code on targets without SIMD. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f v4_load(const float *p) {
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v4_store(float *p, v4f v) { memcpy(p, &v, sizeof v); }
+static inline v4f v4_set1(float x) { return (v4f){x, x, x, x}; }
+typedef int32_t v4i __attribute__((vector_size(16)));
+static inline v4f v4_sel(v4i m, v4f a, v4f b) { return (v4f)(((v4i)a & m) | ((v4i)b & ~m)); }
+static inline v4f v4_max(v4f a, v4f b) { return v4_sel(a > b, a, b); }
+static inline v4f v4_min(v4f a, v4f b) { return v4_sel(a < b, a, b); }
+
+enum { SCALAR_MR = 4 };
+
+typedef struct {
+    int mr;
+    void (*gemm)(const mf_nn_gemm_block *g);
+    void (*dw_row)(const mf_nn_dw_row *r);
+} isa_ops;
+
+static void gemm_block_scalar(const mf_nn_gemm_block *g);
+static void dw_row_scalar(const mf_nn_dw_row *r);
+
+static isa_ops ops_for(mf_nn_isa isa) {
+    switch (isa) {
+    case MF_NN_ISA_SCALAR: return (isa_ops){SCALAR_MR, gemm_block_scalar, dw_row_scalar};
+    case MF_NN_ISA_AVX2: return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_dw_row_avx2};
+    }
+    MF_ASSERT(!"unknown ISA");
+}
+
+static void check_isa_usable(mf_nn_isa isa) {
+    MF_ASSERT(isa == MF_NN_ISA_SCALAR || isa == MF_NN_ISA_AVX2);
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == MF_NN_ISA_AVX2) {
+        __builtin_cpu_init();
+        MF_ASSERT(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+    }
+#else
+    MF_ASSERT(isa == MF_NN_ISA_SCALAR);
+#endif
+}
+
+static void check_shape(const mf_nn_conv_shape *s) {
+    MF_ASSERT(s->n >= 1 && s->ih >= 1 && s->iw >= 1 && s->ic >= 1);
+    MF_ASSERT(s->oh >= 1 && s->ow >= 1 && s->oc >= 1);
+    MF_ASSERT(s->kh >= 1 && s->kw >= 1 && s->sh >= 1 && s->sw >= 1 && s->dh >= 1 && s->dw >= 1);
+    MF_ASSERT(s->pad_t >= 0 && s->pad_l >= 0);
+    MF_ASSERT(s->act >= MF_NN_ACT_NONE && s->act <= MF_NN_ACT_PRELU);
+}
+
+static void check_aligned(const void *p) { MF_ASSERT(((uintptr_t)p & 63) == 0); }
+
+static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* GEMM plan shared by conv and deconv: M = n*oh*ow rows, K = kh*kw*ic, N = oc.                                  */
+
+typedef struct {
+    size_t M, K;
+    int N;
+    int npanels;   /* ceil(N / 16) */
+    int last_nrp;  /* width of the last panel (8 or 16) */
+    int direct;    /* A rows are the input pixels (1x1 stride 1, no padding) */
+    int nkb;       /* number of k blocks */
+    size_t kc;     /* k block depth (the last block may be shorter) */
+} gemm_plan;
+
+static gemm_plan plan_gemm(const mf_nn_conv_shape *s, int deconv) {
+    gemm_plan p;
+    p.M = (size_t)s->n * s->oh * s->ow;
+    p.K = (size_t)s->kh * s->kw * s->ic;
+    p.N = s->oc;
+    p.npanels = (int)ceil_div((size_t)s->oc, MF_NN_GEMM_NR);
+    int rem = s->oc % MF_NN_GEMM_NR;
+    p.last_nrp = (rem != 0 && rem <= 8) ? 8 : MF_NN_GEMM_NR;
+    p.direct = !deconv && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_t == 0 &&
+               s->pad_l == 0 && s->oh == s->ih && s->ow == s->iw;
+    p.nkb = (int)ceil_div(p.K, MF_NN_GEMM_KC);
+    p.kc = ceil_div(p.K, (size_t)p.nkb);
+    return p;
+}
+
+static int panel_nrp(const gemm_plan *p, int j) { return j == p->npanels - 1 ? p->last_nrp : MF_NN_GEMM_NR; }
+static size_t panel_offset(const gemm_plan *p, int j) { return (size_t)j * (p->K + 2) * MF_NN_GEMM_NR; }
+
+static size_t gemm_packed_size(const gemm_plan *p) {
+    return panel_offset(p, p->npanels - 1) + (p->K + 2) * (size_t)p->last_nrp;
+}
+
+static size_t gemm_scratch_size(const gemm_plan *p, int nth) {
+    MF_ASSERT(nth >= 1);
+    if (p->direct) return 0;
+    return round_up((size_t)MF_NN_GEMM_MC * p->kc, 16) * (size_t)nth;
+}
+
+/* Packs B[k][n] = w[k*sk + n*sn] (plus a per-tap term for deconv, see callers) into panels. */
+typedef float (*gemm_getter)(const mf_nn_conv_shape *s, const float *w, size_t k, int n);
+
+static void gemm_pack(const mf_nn_conv_shape *s, const gemm_plan *p, gemm_getter get, const float *w,
+                      const float *bias, const float *alpha, float *packed) {
+    check_aligned(packed);
+    for (int j = 0; j < p->npanels; j++) {
+        int nrp = panel_nrp(p, j);
+        float *dst = packed + panel_offset(p, j);
+        for (int c = 0; c < nrp; c++) {
+            int n = j * MF_NN_GEMM_NR + c;
+            dst[c] = (n < p->N && bias) ? bias[n] : 0.0f;
+            dst[nrp + c] = (n < p->N && alpha) ? alpha[n] : 0.0f;
+        }
+        dst += 2 * (size_t)nrp;
+        for (size_t k = 0; k < p->K; k++)
+            for (int c = 0; c < nrp; c++) {
+                int n = j * MF_NN_GEMM_NR + c;
+                dst[k * nrp + c] = n < p->N ? get(s, w, k, n) : 0.0f;
+            }
+    }
+}
+
+static float get_hwio(const mf_nn_conv_shape *s, const float *w, size_t k, int n) {
+    return w[k * (size_t)s->oc + n];
+}
+
+/* Deconv weights [kh][kw][oc][ic]; GEMM depth index k = tap*ic + i. */
+static float get_hwoi(const mf_nn_conv_shape *s, const float *w, size_t k, int n) {
+    size_t tap = k / (size_t)s->ic, i = k % (size_t)s->ic;
+    return w[(tap * s->oc + n) * s->ic + i];
+}
+
+static inline void copy_f(float *dst, const float *src, size_t n) {
+    if (n >= 16) {
+        memcpy(dst, src, n * sizeof *dst);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+}
+static inline void zero_f(float *dst, size_t n) {
+    if (n >= 16) {
+        memset(dst, 0, n * sizeof *dst);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) dst[i] = 0.0f;
+}
+
+/* A block rows [m0, m0+rows), depth [k0, k0+kc) of the conv im2col matrix, row-major with stride kc. */
+static void im2col_conv(const mf_nn_conv_shape *s, const float *in, float *dst, size_t m0, int rows, size_t k0,
+                        size_t kc) {
+    const long ic = s->ic;
+    const size_t seg = (size_t)s->kw * (size_t)ic; /* depth covered by one kernel row */
+    for (int r = 0; r < rows; r++) {
+        size_t m = m0 + (size_t)r;
+        int x = (int)(m % (size_t)s->ow);
+        size_t t = m / (size_t)s->ow;
+        int y = (int)(t % (size_t)s->oh);
+        size_t b = t / (size_t)s->oh;
+        int iy0 = y * s->sh - s->pad_t, ix0 = x * s->sw - s->pad_l;
+        float *d = dst + (size_t)r * kc;
+        size_t k = k0, kend = k0 + kc;
+        while (k < kend) {
+            int ky = (int)(k / seg);
+            size_t j0 = k - (size_t)ky * seg;
+            size_t j1 = seg < j0 + (kend - k) ? seg : j0 + (kend - k);
+            float *dd = d + (k - k0);
+            int iy = iy0 + ky * s->dh;
+            if (iy < 0 || iy >= s->ih) {
+                zero_f(dd, j1 - j0);
+            } else {
+                const float *row = in + ((b * (size_t)s->ih + (size_t)iy) * (size_t)s->iw) * (size_t)ic;
+                if (s->dw == 1) {
+                    /* The kw taps are contiguous in the input row: flat offset ix0*ic + j, valid in [0, iw*ic). */
+                    long lo = -(long)ix0 * ic, hi = ((long)s->iw - ix0) * ic;
+                    if (lo < (long)j0) lo = (long)j0;
+                    if (lo > (long)j1) lo = (long)j1;
+                    if (hi > (long)j1) hi = (long)j1;
+                    if (hi < lo) hi = lo;
+                    zero_f(dd, (size_t)lo - j0);
+                    copy_f(dd + (lo - (long)j0), row + (long)ix0 * ic + lo, (size_t)(hi - lo));
+                    zero_f(dd + (hi - (long)j0), j1 - (size_t)hi);
+                } else {
+                    size_t j = j0;
+                    while (j < j1) {
+                        int kx = (int)(j / (size_t)ic);
+                        size_t c = j % (size_t)ic;
+                        size_t cnt = (size_t)ic - c;
+                        if (cnt > j1 - j) cnt = j1 - j;
+                        int ix = ix0 + kx * s->dw;
+                        if (ix < 0 || ix >= s->iw)
+                            zero_f(dd + (j - j0), cnt);
+                        else
+                            copy_f(dd + (j - j0), row + (size_t)ix * (size_t)ic + c, cnt);
+                        j += cnt;
+                    }
+                }
+            }
+            k += j1 - j0;
+        }
+    }
+}
+
+/* Same for the gather form of the transposed convolution: tap (ky, kx) of output (Y, X) reads input
+ * ((Y + pad_t - ky*dh) / sh, (X + pad_l - kx*dw) / sw) when the division is exact and inside the input. */
+static void im2col_deconv(const mf_nn_conv_shape *s, const float *in, float *dst, size_t m0, int rows, size_t k0,
+                          size_t kc) {
+    const size_t ic = (size_t)s->ic;
+    for (int r = 0; r < rows; r++) {
+        size_t m = m0 + (size_t)r;
+        int X = (int)(m % (size_t)s->ow);
+        size_t t = m / (size_t)s->ow;
+        int Y = (int)(t % (size_t)s->oh);
+        size_t b = t / (size_t)s->oh;
+        float *d = dst + (size_t)r * kc;
+        size_t k = k0, kend = k0 + kc;
+        while (k < kend) {
+            size_t tap = k / ic, c = k % ic;
+            size_t cnt = ic - c;
+            if (cnt > kend - k) cnt = kend - k;
+            int ky = (int)(tap / (size_t)s->kw), kx = (int)(tap % (size_t)s->kw);
+            int ty = Y + s->pad_t - ky * s->dh, tx = X + s->pad_l - kx * s->dw;
+            int ok = ty >= 0 && tx >= 0 && ty % s->sh == 0 && tx % s->sw == 0 && ty / s->sh < s->ih &&
+                     tx / s->sw < s->iw;
+            if (ok) {
+                size_t y = (size_t)(ty / s->sh), x = (size_t)(tx / s->sw);
+                copy_f(d + (k - k0), in + ((b * (size_t)s->ih + y) * (size_t)s->iw + x) * ic + c, cnt);
+            } else {
+                zero_f(d + (k - k0), cnt);
+            }
+            k += cnt;
+        }
+    }
+}
+
+static void gemm_run(const mf_nn_conv_shape *s, int deconv, mf_nn_isa isa, const float *packed, const float *in,
+                     const float *residual, float *out, float *scratch, int ith, int nth) {
+    check_shape(s);
+    MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
+    check_aligned(packed);
+    const isa_ops ops = ops_for(isa);
+    const gemm_plan p = plan_gemm(s, deconv);
+
+    /* Partition: contiguous row tiles, or panels when that balances better (few rows, e.g. m = 1). */
+    size_t tiles = ceil_div(p.M, (size_t)ops.mr);
+    size_t cost_m = ceil_div(tiles, (size_t)nth) * (size_t)p.npanels;
+    size_t cost_n = ceil_div((size_t)p.npanels, (size_t)nth) * tiles;
+    size_t r0 = 0, r1 = p.M;
+    int j0 = 0, j1 = p.npanels;
+    if (cost_m <= cost_n) {
+        size_t t0 = tiles * (size_t)ith / (size_t)nth, t1 = tiles * (size_t)(ith + 1) / (size_t)nth;
+        r0 = t0 * (size_t)ops.mr;
+        r1 = t1 * (size_t)ops.mr;
+        if (r1 > p.M) r1 = p.M;
+    } else {
+        j0 = (int)((size_t)p.npanels * (size_t)ith / (size_t)nth);
+        j1 = (int)((size_t)p.npanels * (size_t)(ith + 1) / (size_t)nth);
+    }
+    if (r0 >= r1 || j0 >= j1) return;
+
+    float *buf = NULL;
+    if (!p.direct) {
+        MF_ASSERT(scratch != NULL);
+        check_aligned(scratch);
+        buf = scratch + round_up((size_t)MF_NN_GEMM_MC * p.kc, 16) * (size_t)ith;
+    }
+    const size_t ldc = (size_t)p.N;
+    for (size_t mb = r0; mb < r1; mb += MF_NN_GEMM_MC) {
+        int rows = (int)(r1 - mb < MF_NN_GEMM_MC ? r1 - mb : MF_NN_GEMM_MC);
+        for (int kb = 0; kb < p.nkb; kb++) {
+            size_t k0 = (size_t)kb * p.kc;
+            size_t kc = p.K - k0 < p.kc ? p.K - k0 : p.kc;
+            mf_nn_gemm_block g;
+            if (p.direct) {
+                g.a = in + mb * p.K + k0;
+                g.lda = p.K;
+            } else {
+                if (deconv)
+                    im2col_deconv(s, in, buf, mb, rows, k0, kc);
+                else
+                    im2col_conv(s, in, buf, mb, rows, k0, kc);
+                g.a = buf;
+                g.lda = kc;
+            }
+            g.m = rows;
+            g.kc = (int)kc;
+            g.ldc = ldc;
+            g.act = s->act;
+            g.last = kb == p.nkb - 1;
+            for (int j = j0; j < j1; j++) {
+                int nrp = panel_nrp(&p, j);
+                int n0 = j * MF_NN_GEMM_NR;
+                const float *pp = packed + panel_offset(&p, j);
+                g.nrp = nrp;
+                g.nr = p.N - n0 < nrp ? p.N - n0 : nrp;
+                g.bias = kb == 0 ? pp : NULL;
+                g.alpha = pp + nrp;
+                g.b = pp + 2 * (size_t)nrp + k0 * (size_t)nrp;
+                g.c = out + mb * ldc + (size_t)n0;
+                g.res = residual ? residual + mb * ldc + (size_t)n0 : NULL;
+                ops.gemm(&g);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Conv and deconv entry points                                                                                 */
+
+size_t mf_nn_conv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    check_shape(s);
+    (void)isa;
+    gemm_plan p = plan_gemm(s, 0);
+    return gemm_packed_size(&p);
+}
+
+void mf_nn_conv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias,
+                       const float *alpha, float *packed) {
+    check_shape(s);
+    check_isa_usable(isa);
+    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
+    gemm_plan p = plan_gemm(s, 0);
+    gemm_pack(s, &p, get_hwio, w_hwio, bias, alpha, packed);
+}
+
+size_t mf_nn_conv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth) {
+    check_shape(s);
+    (void)isa;
+    gemm_plan p = plan_gemm(s, 0);
+    return gemm_scratch_size(&p, nth);
+}
+
+void mf_nn_conv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
+                      const float *residual, float *out, float *scratch, int ith, int nth) {
+    gemm_run(s, 0, isa, packed, in, residual, out, scratch, ith, nth);
+}
+
+size_t mf_nn_deconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    check_shape(s);
+    (void)isa;
+    gemm_plan p = plan_gemm(s, 1);
+    return gemm_packed_size(&p);
+}
+
+void mf_nn_deconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwoi, const float *bias,
+                         const float *alpha, float *packed) {
+    check_shape(s);
+    check_isa_usable(isa);
+    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
+    gemm_plan p = plan_gemm(s, 1);
+    gemm_pack(s, &p, get_hwoi, w_hwoi, bias, alpha, packed);
+}
+
+size_t mf_nn_deconv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth) {
+    check_shape(s);
+    (void)isa;
+    gemm_plan p = plan_gemm(s, 1);
+    return gemm_scratch_size(&p, nth);
+}
+
+void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
+                        const float *residual, float *out, float *scratch, int ith, int nth) {
+    gemm_run(s, 1, isa, packed, in, residual, out, scratch, ith, nth);
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Depthwise                                                                                                    */
+
+static int dw_cpad(const mf_nn_conv_shape *s) { return (int)round_up((size_t)s->oc, 8); }
+
+size_t mf_nn_dwconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    check_shape(s);
+    (void)isa;
+    return ((size_t)s->kh * s->kw + 2) * (size_t)dw_cpad(s);
+}
+
+void mf_nn_dwconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwim, const float *bias,
+                         const float *alpha, float *packed) {
+    check_shape(s);
+    check_isa_usable(isa);
+    check_aligned(packed);
+    MF_ASSERT(s->oc % s->ic == 0);
+    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
+    size_t cpad = (size_t)dw_cpad(s), taps = (size_t)s->kh * s->kw;
+    for (size_t t = 0; t < taps; t++)
+        for (size_t c = 0; c < cpad; c++) packed[t * cpad + c] = c < (size_t)s->oc ? w_hwim[t * s->oc + c] : 0.0f;
+    for (size_t c = 0; c < cpad; c++) {
+        packed[taps * cpad + c] = (c < (size_t)s->oc && bias) ? bias[c] : 0.0f;
+        packed[(taps + 1) * cpad + c] = (c < (size_t)s->oc && alpha) ? alpha[c] : 0.0f;
+    }
+}
+
+size_t mf_nn_dwconv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth) {
+    check_shape(s);
+    (void)isa;
+    MF_ASSERT(nth >= 1);
+    return 0;
+}
+
+static inline float act1(float v, int act, float alpha) {
+    switch (act) {
+    case MF_NN_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case MF_NN_ACT_RELU6: return v > 0.0f ? (v < 6.0f ? v : 6.0f) : 0.0f;
+    case MF_NN_ACT_PRELU: return v >= 0.0f ? v : alpha * v;
+    default: return v;
+    }
+}
+
+/* Channel multiplier > 1 (rare): plain loops, same for every ISA. */
+static void dw_row_generic(const mf_nn_dw_row *r) {
+    const mf_nn_conv_shape *s = r->s;
+    const int mul = s->oc / s->ic;
+    for (int x = 0; x < s->ow; x++) {
+        int ix0 = x * s->sw - s->pad_l, kx_lo, kx_hi;
+        mf_nn_tap_range(ix0, s->kw, s->dw, s->iw, &kx_lo, &kx_hi);
+        float *o = r->out + (size_t)x * s->oc;
+        for (int c = 0; c < s->oc; c++) {
+            float acc = r->bias[c];
+            for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+                const float *ip = r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw) * s->ic + c / mul;
+                const float *wp = r->w + (size_t)ky * s->kw * r->cpad + c;
+                for (int kx = kx_lo; kx < kx_hi; kx++)
+                    acc += ip[(size_t)(ix0 + kx * s->dw) * s->ic] * wp[(size_t)kx * r->cpad];
+            }
+            if (r->res) acc += r->res[(size_t)x * s->oc + c];
+            o[c] = act1(acc, s->act, r->alpha[c]);
+        }
+    }
+}
+
+/* One output pixel, channels [c0, c0+4) (all valid), taps ky in [ky_lo, ky_hi), kx in [kx_lo, kx_hi). */
+static inline v4f dw_pix4(const mf_nn_dw_row *r, int x, int c0, int kx_lo, int kx_hi) {
+    const mf_nn_conv_shape *s = r->s;
+    v4f acc = v4_load(r->bias + c0);
+    const int ix0 = x * s->sw - s->pad_l;
+    for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+        const float *ip = r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)(ix0 + kx_lo * s->dw)) * s->ic + c0;
+        const float *wp = r->w + ((size_t)ky * s->kw + kx_lo) * r->cpad + c0;
+        for (int kx = kx_lo; kx < kx_hi; kx++) {
+            acc += v4_load(ip) * v4_load(wp);
+            ip += (size_t)s->dw * s->ic;
+            wp += r->cpad;
+        }
+    }
+    return acc;
+}
+
+static inline v4f act4(v4f v, int act, const float *alpha) {
+    switch (act) {
+    case MF_NN_ACT_RELU: return v4_max(v, v4_set1(0.0f));
+    case MF_NN_ACT_RELU6: return v4_min(v4_max(v, v4_set1(0.0f)), v4_set1(6.0f));
+    case MF_NN_ACT_PRELU: return v4_max(v, v4_set1(0.0f)) + v4_load(alpha) * v4_min(v, v4_set1(0.0f));
+    default: return v;
+    }
+}
+
+static void dw_row_scalar(const mf_nn_dw_row *r) {
+    const mf_nn_conv_shape *s = r->s;
+    const int C = s->oc, C4 = C & ~3;
+    for (int x = 0; x < s->ow; x++) {
+        int ix0 = x * s->sw - s->pad_l, kx_lo, kx_hi;
+        mf_nn_tap_range(ix0, s->kw, s->dw, s->iw, &kx_lo, &kx_hi);
+        float *o = r->out + (size_t)x * C;
+        const float *res = r->res ? r->res + (size_t)x * C : NULL;
+        for (int c = 0; c < C4; c += 4) {
+            v4f acc = dw_pix4(r, x, c, kx_lo, kx_hi);
+            if (res) acc += v4_load(res + c);
+            v4_store(o + c, act4(acc, s->act, r->alpha + c));
+        }
+        for (int c = C4; c < C; c++) {
+            float acc = r->bias[c];
+            for (int ky = r->ky_lo; ky < r->ky_hi; ky++)
+                for (int kx = kx_lo; kx < kx_hi; kx++)
+                    acc += r->in[((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)(ix0 + kx * s->dw)) * C + c] *
+                           r->w[((size_t)ky * s->kw + kx) * r->cpad + c];
+            if (res) acc += res[c];
+            o[c] = act1(acc, s->act, r->alpha[c]);
+        }
+    }
+}
+
+void mf_nn_dwconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
+                        const float *residual, float *out, float *scratch, int ith, int nth) {
+    (void)scratch;
+    check_shape(s);
+    MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
+    MF_ASSERT(s->oc % s->ic == 0);
+    check_aligned(packed);
+    const isa_ops ops = ops_for(isa);
+    const int cpad = dw_cpad(s);
+    const size_t taps = (size_t)s->kh * s->kw;
+    mf_nn_dw_row r;
+    r.s = s;
+    r.w = packed;
+    r.bias = packed + taps * (size_t)cpad;
+    r.alpha = r.bias + cpad;
+    r.cpad = cpad;
+    /* Output columns whose taps are all inside the input row. */
+    int x_lo = (int)ceil_div((size_t)s->pad_l, (size_t)s->sw);
+    long num = (long)s->iw - 1 - (long)(s->kw - 1) * s->dw + s->pad_l;
+    int x_hi = num < 0 ? 0 : (int)(num / s->sw + 1);
+    if (x_lo > s->ow) x_lo = s->ow;
+    if (x_hi > s->ow) x_hi = s->ow;
+    if (x_hi < x_lo) x_hi = x_lo;
+    r.x_lo = x_lo;
+    r.x_hi = x_hi;
+
+    const size_t rows = (size_t)s->n * s->oh;
+    const size_t q0 = rows * (size_t)ith / (size_t)nth, q1 = rows * (size_t)(ith + 1) / (size_t)nth;
+    const size_t row_len = (size_t)s->ow * s->oc;
+    for (size_t q = q0; q < q1; q++) {
+        size_t b = q / (size_t)s->oh;
+        int y = (int)(q % (size_t)s->oh);
+        r.in = in + b * (size_t)s->ih * s->iw * s->ic;
+        r.out = out + q * row_len;
+        r.res = residual ? residual + q * row_len : NULL;
+        r.iy0 = y * s->sh - s->pad_t;
+        mf_nn_tap_range(r.iy0, s->kh, s->dh, s->ih, &r.ky_lo, &r.ky_hi);
+        if (s->oc != s->ic)
+            dw_row_generic(&r);
+        else
+            ops.dw_row(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Portable GEMM macro-kernel: 4 x 8 micro-tiles of 4-lane generic vectors (fits 16 SSE/NEON registers);       */
+/* a 16-wide panel is done as two 8-column halves.                                                              */
+
+static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_gemm_block *g, int mr, int col0, int ncols, const float *a,
+                                    float *c, const float *res) {
+    const int nrp = g->nrp;
+    v4f acc[SCALAR_MR][2];
+    for (int i = 0; i < mr; i++)
+        for (int h = 0; h < 2; h++) {
+            if (g->bias) {
+                acc[i][h] = v4_load(g->bias + col0 + 4 * h);
+            } else {
+                float t[4] = {0, 0, 0, 0};
+                for (int l = 0; l < 4 && 4 * h + l < ncols; l++) t[l] = c[(size_t)i * g->ldc + col0 + 4 * h + l];
+                acc[i][h] = v4_load(t);
+            }
+        }
+    const float *b = g->b + col0;
+    for (int k = 0; k < g->kc; k++) {
+        v4f b0 = v4_load(b), b1 = v4_load(b + 4);
+        b += nrp;
+        for (int i = 0; i < mr; i++) {
+            v4f av = v4_set1(a[(size_t)i * g->lda + k]);
+            acc[i][0] += av * b0;
+            acc[i][1] += av * b1;
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        float t[8];
+        for (int h = 0; h < 2; h++) {
+            v4f v = acc[i][h];
+            if (g->last) {
+                if (res) {
+                    float rr[4] = {0, 0, 0, 0};
+                    for (int l = 0; l < 4 && 4 * h + l < ncols; l++)
+                        rr[l] = res[(size_t)i * g->ldc + col0 + 4 * h + l];
+                    v += v4_load(rr);
+                }
+                v = act4(v, g->act, g->alpha + col0 + 4 * h);
+            }
+            v4_store(t + 4 * h, v);
+        }
+        for (int l = 0; l < ncols; l++) c[(size_t)i * g->ldc + col0 + l] = t[l];
+    }
+}
+
+static void gemm_block_scalar(const mf_nn_gemm_block *g) {
+    for (int col0 = 0; col0 < g->nr; col0 += 8) {
+        int ncols = g->nr - col0 < 8 ? g->nr - col0 : 8;
+        for (int i = 0; i < g->m; i += SCALAR_MR) {
+            int mr = g->m - i < SCALAR_MR ? g->m - i : SCALAR_MR;
+            const float *a = g->a + (size_t)i * g->lda;
+            float *c = g->c + (size_t)i * g->ldc;
+            const float *res = g->res ? g->res + (size_t)i * g->ldc : NULL;
+            switch (mr) {
+            case 4: gemm_tile_scalar(g, 4, col0, ncols, a, c, res); break;
+            case 3: gemm_tile_scalar(g, 3, col0, ncols, a, c, res); break;
+            case 2: gemm_tile_scalar(g, 2, col0, ncols, a, c, res); break;
+            default: gemm_tile_scalar(g, 1, col0, ncols, a, c, res); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+/* AVX2 + FMA micro-kernels (this file is compiled with -mavx2 -mfma; it is only called after runtime dispatch,
+ * see mf_nn_isa_best). GEMM: 6 x 16 register tile (12 accumulators, 2 weight vectors, 1 broadcast) over a packed
+ * weight panel; depthwise: 8 channels per vector, 4 output pixels per step in the interior of a row. */
+#include "nn/kernels.h"
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* Mask of the first n lanes (0 <= n <= 8). */
+INLINE __m256i mask_first(int n) { return _mm256_loadu_si256((const __m256i *)(mask_tab + 8 - n)); }
+
+INLINE __m256 act8(__m256 v, int act, const float *alpha) {
+    switch (act) {
+    case MF_NN_ACT_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case MF_NN_ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+    case MF_NN_ACT_PRELU:
+        return _mm256_fmadd_ps(_mm256_loadu_ps(alpha), _mm256_min_ps(v, _mm256_setzero_ps()),
+                               _mm256_max_ps(v, _mm256_setzero_ps()));
+    default: return v;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* GEMM                                                                                                         */
+
+/* MR rows x NV*8 columns. `nr` valid columns: vector j is full when nr >= 8*(j+1), else masked. */
+INLINE void gemm_tile(const mf_nn_gemm_block *g, const int MR, const int NV, const float *a, float *c,
+                      const float *res) {
+    __m256 acc[6][2];
+    const size_t ldc = g->ldc, lda = g->lda;
+    const int nr = g->nr;
+    const int full = nr == 8 * NV;
+    __m256i mk[2];
+    mk[0] = mask_first(nr < 8 ? nr : 8);
+    mk[1] = mask_first(nr > 8 ? nr - 8 : 0);
+
+    if (g->bias) {
+        for (int j = 0; j < NV; j++) {
+            __m256 bj = _mm256_loadu_ps(g->bias + 8 * j);
+            for (int i = 0; i < MR; i++) acc[i][j] = bj;
+        }
+    } else if (full) {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm256_loadu_ps(c + i * ldc + 8 * j);
+    } else {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm256_maskload_ps(c + i * ldc + 8 * j, mk[j]);
+    }
+
+    const float *b = g->b;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda,
+                *a5 = a + 5 * lda;
+    const int kc = g->kc;
+#pragma GCC unroll 2
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
+        b += 8 * NV;
+        __m256 av;
+#define ROW(i, ai)                                                                                                 \
+    if (MR > i) {                                                                                                  \
+        av = _mm256_broadcast_ss(ai + k);                                                                          \
+        acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);                                                            \
+        if (NV > 1) acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);                                                \
+    }
+        ROW(0, a0)
+        ROW(1, a1)
+        ROW(2, a2)
+        ROW(3, a3)
+        ROW(4, a4)
+        ROW(5, a5)
+#undef ROW
+    }
+
+    if (g->last) {
+        if (res) {
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NV; j++)
+                    acc[i][j] = _mm256_add_ps(acc[i][j], full ? _mm256_loadu_ps(res + i * ldc + 8 * j)
+                                                              : _mm256_maskload_ps(res + i * ldc + 8 * j, mk[j]));
+        }
+        if (g->act != MF_NN_ACT_NONE)
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NV; j++) acc[i][j] = act8(acc[i][j], g->act, g->alpha + 8 * j);
+    }
+    if (full) {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NV; j++) _mm256_storeu_ps(c + i * ldc + 8 * j, acc[i][j]);
+    } else {
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NV; j++) _mm256_maskstore_ps(c + i * ldc + 8 * j, mk[j], acc[i][j]);
+    }
+}
+
+#define TILES(NV)                                                                                                  \
+    for (int i = 0; i < g->m; i += 6) {                                                                            \
+        const float *a = g->a + (size_t)i * g->lda;                                                                \
+        float *c = g->c + (size_t)i * g->ldc;                                                                      \
+        const float *res = g->res ? g->res + (size_t)i * g->ldc : NULL;                                            \
+        switch (g->m - i) {                                                                                        \
+        case 1: gemm_tile(g, 1, NV, a, c, res); break;                                                             \
+        case 2: gemm_tile(g, 2, NV, a, c, res); break;                                                             \
+        case 3: gemm_tile(g, 3, NV, a, c, res); break;                                                             \
+        case 4: gemm_tile(g, 4, NV, a, c, res); break;                                                             \
+        case 5: gemm_tile(g, 5, NV, a, c, res); break;                                                             \
+        default: gemm_tile(g, 6, NV, a, c, res); break;                                                            \
+        }                                                                                                          \
+    }
+
+static void gemm_nv2(const mf_nn_gemm_block *g) { TILES(2) }
+static void gemm_nv1(const mf_nn_gemm_block *g) { TILES(1) }
+
+void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g) {
+    if (g->nrp == 16)
+        gemm_nv2(g);
+    else
+        gemm_nv1(g);
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Depthwise (channel multiplier 1)                                                                             */
+
+INLINE __m256 load_in(const float *p, int masked, __m256i mk) {
+    return masked ? _mm256_maskload_ps(p, mk) : _mm256_loadu_ps(p);
+}
+
+INLINE void dw_finish(const mf_nn_dw_row *r, __m256 acc, int x, int c0, int masked, __m256i mk) {
+    const int C = r->s->oc;
+    if (r->res) acc = _mm256_add_ps(acc, load_in(r->res + (size_t)x * C + c0, masked, mk));
+    acc = act8(acc, r->s->act, r->alpha + c0);
+    float *o = r->out + (size_t)x * C + c0;
+    if (masked)
+        _mm256_maskstore_ps(o, mk, acc);
+    else
+        _mm256_storeu_ps(o, acc);
+}
+
+/* One pixel, channel group c0, taps kx in [kx_lo, kx_hi). */
+INLINE void dw_pix1(const mf_nn_dw_row *r, int x, int kx_lo, int kx_hi, int c0, int masked, __m256i mk) {
+    const mf_nn_conv_shape *s = r->s;
+    const int C = s->oc;
+    const int ix0 = x * s->sw - s->pad_l;
+    __m256 acc = _mm256_loadu_ps(r->bias + c0);
+    for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+        const float *ip = r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)(ix0 + kx_lo * s->dw)) * C + c0;
+        const float *wp = r->w + ((size_t)ky * s->kw + kx_lo) * r->cpad + c0;
+        for (int kx = kx_lo; kx < kx_hi; kx++) {
+            acc = _mm256_fmadd_ps(load_in(ip, masked, mk), _mm256_loadu_ps(wp), acc);
+            ip += (size_t)s->dw * C;
+            wp += r->cpad;
+        }
+    }
+    dw_finish(r, acc, x, c0, masked, mk);
+}
+
+/* Four pixels x..x+3, all taps of the row inside the input, channel group c0. */
+INLINE void dw_pix4(const mf_nn_dw_row *r, int x, int c0, int masked, __m256i mk) {
+    const mf_nn_conv_shape *s = r->s;
+    const int C = s->oc;
+    const int ix0 = x * s->sw - s->pad_l;
+    const size_t px = (size_t)s->sw * C; /* distance between the inputs of neighbouring outputs */
+    __m256 acc0 = _mm256_loadu_ps(r->bias + c0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+        const float *ip = r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)ix0) * C + c0;
+        const float *wp = r->w + (size_t)ky * s->kw * r->cpad + c0;
+        for (int kx = 0; kx < s->kw; kx++) {
+            __m256 w = _mm256_loadu_ps(wp);
+            acc0 = _mm256_fmadd_ps(load_in(ip, masked, mk), w, acc0);
+            acc1 = _mm256_fmadd_ps(load_in(ip + px, masked, mk), w, acc1);
+            acc2 = _mm256_fmadd_ps(load_in(ip + 2 * px, masked, mk), w, acc2);
+            acc3 = _mm256_fmadd_ps(load_in(ip + 3 * px, masked, mk), w, acc3);
+            ip += (size_t)s->dw * C;
+            wp += r->cpad;
+        }
+    }
+    dw_finish(r, acc0, x, c0, masked, mk);
+    dw_finish(r, acc1, x + 1, c0, masked, mk);
+    dw_finish(r, acc2, x + 2, c0, masked, mk);
+    dw_finish(r, acc3, x + 3, c0, masked, mk);
+}
+
+static void dw_single(const mf_nn_dw_row *r, int x) {
+    const mf_nn_conv_shape *s = r->s;
+    const int C = s->oc, C8 = C & ~7;
+    int kx_lo, kx_hi;
+    mf_nn_tap_range(x * s->sw - s->pad_l, s->kw, s->dw, s->iw, &kx_lo, &kx_hi);
+    const __m256i all = mask_first(8), mk = mask_first(C - C8);
+    for (int c = 0; c < C8; c += 8) dw_pix1(r, x, kx_lo, kx_hi, c, 0, all);
+    if (C8 < C) dw_pix1(r, x, kx_lo, kx_hi, C8, 1, mk);
+}
+
+void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
+    const mf_nn_conv_shape *s = r->s;
+    const int C = s->oc, C8 = C & ~7;
+    const __m256i all = mask_first(8), mk = mask_first(C - C8);
+    int x = 0;
+    for (; x < r->x_lo; x++) dw_single(r, x);
+    for (; x + 4 <= r->x_hi; x += 4) {
+        for (int c = 0; c < C8; c += 8) dw_pix4(r, x, c, 0, all);
+        if (C8 < C) dw_pix4(r, x, C8, 1, mk);
+    }
+    for (; x < s->ow; x++) dw_single(r, x);
+}

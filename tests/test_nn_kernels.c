@@ -1,0 +1,297 @@
+/* Fast convolution kernels against the reference ones: every ISA this CPU has, nth = 1, 2, 3, every activation,
+ * with and without bias / residual, guard zones around the output, exact-size allocations for ASan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nn/kernels.h"
+
+enum { KIND_CONV, KIND_DW, KIND_DECONV };
+static const char *const kind_name[] = {"conv", "dwconv", "deconv"};
+
+typedef struct {
+    int kind;
+    int n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pad_t, pad_l;
+    char name[128];
+} kcase;
+
+/* ---- helpers ---- */
+
+static uint64_t rng_state;
+static float frand(void) { /* uniform in [-1, 1) */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 40) * (2.0 / 16777216.0) - 1.0);
+}
+
+static float *rand_buf(size_t n) {
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++) p[i] = frand();
+    return p;
+}
+
+static float *aligned_buf(size_t n) {
+    void *p = NULL;
+    if (n == 0) return NULL;
+    assert_int_equal(posix_memalign(&p, 64, n * sizeof(float)), 0); /* exact size: ASan sees overreads */
+    return p;
+}
+
+static int have_avx2(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+enum { GUARD = 64 };
+static const uint32_t SENTINEL = 0x7fc0dead; /* a NaN payload nobody computes */
+
+static float sentinel(void) {
+    float f;
+    memcpy(&f, &SENTINEL, sizeof f);
+    return f;
+}
+static int is_sentinel(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u == SENTINEL;
+}
+
+typedef void (*ref_fn)(const mf_nn_conv_shape *, const float *, const float *, const float *, const float *,
+                       const float *, float *);
+typedef size_t (*psize_fn)(const mf_nn_conv_shape *, mf_nn_isa);
+typedef void (*pack_fn)(const mf_nn_conv_shape *, mf_nn_isa, const float *, const float *, const float *, float *);
+typedef size_t (*ssize_fn)(const mf_nn_conv_shape *, mf_nn_isa, int);
+typedef void (*run_fn)(const mf_nn_conv_shape *, mf_nn_isa, const float *, const float *, const float *, float *,
+                       float *, int, int);
+
+static int n_checks;
+
+static void check_case(const kcase *k, int act, int with_bias, int with_res) {
+    mf_nn_conv_shape s = {k->n, k->ih, k->iw, k->ic, k->oh, k->ow, k->oc, k->kh, k->kw,
+                          k->sh, k->sw, k->dh, k->dw, k->pad_t, k->pad_l, act};
+    size_t in_len = (size_t)s.n * s.ih * s.iw * s.ic;
+    size_t out_len = (size_t)s.n * s.oh * s.ow * s.oc;
+    size_t w_len = (size_t)s.kh * s.kw * (k->kind == KIND_DW ? (size_t)s.oc : (size_t)s.ic * s.oc);
+    ref_fn ref = k->kind == KIND_CONV ? mf_nn_conv2d_ref : k->kind == KIND_DW ? mf_nn_dwconv2d_ref : mf_nn_deconv2d_ref;
+    psize_fn psize = k->kind == KIND_CONV ? mf_nn_conv2d_packed_size
+                     : k->kind == KIND_DW ? mf_nn_dwconv2d_packed_size
+                                          : mf_nn_deconv2d_packed_size;
+    pack_fn pack = k->kind == KIND_CONV ? mf_nn_conv2d_pack : k->kind == KIND_DW ? mf_nn_dwconv2d_pack : mf_nn_deconv2d_pack;
+    ssize_fn ssize = k->kind == KIND_CONV ? mf_nn_conv2d_scratch_size
+                     : k->kind == KIND_DW ? mf_nn_dwconv2d_scratch_size
+                                          : mf_nn_deconv2d_scratch_size;
+    run_fn run = k->kind == KIND_CONV ? mf_nn_conv2d_run : k->kind == KIND_DW ? mf_nn_dwconv2d_run : mf_nn_deconv2d_run;
+
+    float *in = rand_buf(in_len);
+    float *w = rand_buf(w_len);
+    float *bias = with_bias ? rand_buf((size_t)s.oc) : NULL;
+    float *alpha = act == MF_NN_ACT_PRELU ? rand_buf((size_t)s.oc) : NULL;
+    float *res = with_res ? rand_buf(out_len) : NULL;
+    if (act == MF_NN_ACT_RELU6) /* spread values so that both clamps are hit */
+        for (size_t i = 0; i < in_len; i++) in[i] *= 4.0f;
+    float *want = malloc(out_len * sizeof *want);
+    assert_non_null(want);
+    ref(&s, in, w, bias, alpha, res, want);
+    double maxref = 1.0;
+    for (size_t i = 0; i < out_len; i++)
+        if (fabs(want[i]) > maxref) maxref = fabs(want[i]);
+    const double tol = 1e-5 * maxref;
+
+    float *got_buf = malloc((out_len + 2 * GUARD) * sizeof *got_buf);
+    assert_non_null(got_buf);
+    float *got = got_buf + GUARD;
+
+    mf_nn_isa isas[2] = {MF_NN_ISA_SCALAR, MF_NN_ISA_AVX2};
+    int nisa = have_avx2() ? 2 : 1;
+    for (int ii = 0; ii < nisa; ii++) {
+        mf_nn_isa isa = isas[ii];
+        float *packed = aligned_buf(psize(&s, isa));
+        assert_non_null(packed);
+        pack(&s, isa, w, bias, alpha, packed);
+        for (int nth = 1; nth <= 3; nth++) {
+            size_t ss = ssize(&s, isa, nth);
+            float *scratch = aligned_buf(ss);
+            for (size_t i = 0; i < out_len + 2 * GUARD; i++) got_buf[i] = sentinel();
+            for (int ith = nth - 1; ith >= 0; ith--) run(&s, isa, packed, in, res, got, scratch, ith, nth);
+            for (size_t i = 0; i < GUARD; i++) {
+                if (!is_sentinel(got_buf[i]) || !is_sentinel(got[out_len + i]))
+                    fail_msg("%s act=%d isa=%d nth=%d: write outside out (guard %zu)", k->name, act, isa, nth, i);
+            }
+            double maxerr = 0.0;
+            size_t worst = 0;
+            for (size_t i = 0; i < out_len; i++) {
+                double e = is_sentinel(got[i]) || got[i] != got[i] ? INFINITY : fabs((double)got[i] - want[i]);
+                if (e > maxerr) maxerr = e, worst = i;
+            }
+            if (!(maxerr <= tol))
+                fail_msg("%s act=%d bias=%d res=%d isa=%d nth=%d: max err %g at %zu (got %g want %g), tol %g",
+                         k->name, act, with_bias, with_res, isa, nth, maxerr, worst, (double)got[worst],
+                         (double)want[worst], tol);
+            n_checks++;
+            free(scratch);
+        }
+        free(packed);
+    }
+    free(got_buf);
+    free(want);
+    free(res);
+    free(alpha);
+    free(bias);
+    free(w);
+    free(in);
+}
+
+static void run_case(void **state) {
+    const kcase *k = *state;
+    rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)k->name[0] ^ ((uint64_t)k->oc << 32);
+    for (int act = 0; act <= MF_NN_ACT_PRELU; act++)
+        for (int br = 0; br < 4; br++) check_case(k, act, br & 1, br >> 1);
+}
+
+/* ---- cases ---- */
+
+enum { MAX_CASES = 128 };
+static kcase cases[MAX_CASES];
+static int ncases;
+
+/* Output size of a forward conv. */
+static int conv_out(int in, int k, int st, int d, int pad_lead, int pad_trail) {
+    return (in + pad_lead + pad_trail - (k - 1) * d - 1) / st + 1;
+}
+
+static void add(int kind, int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw,
+                int pt, int pb, int pl, int pr) {
+    assert_true(ncases < MAX_CASES);
+    kcase *k = &cases[ncases++];
+    *k = (kcase){kind, n, ih, iw, ic, 0, 0, oc, kh, kw, sh, sw, dh, dw, pt, pl, ""};
+    if (kind == KIND_DECONV) {
+        /* ih/iw given are the small input; output is the forward conv input whose conv output is ih x iw. */
+        k->oh = (ih - 1) * sh + (kh - 1) * dh + 1 - pt - pb;
+        k->ow = (iw - 1) * sw + (kw - 1) * dw + 1 - pl - pr;
+    } else {
+        k->oh = conv_out(ih, kh, sh, dh, pt, pb);
+        k->ow = conv_out(iw, kw, sw, dw, pl, pr);
+    }
+    snprintf(k->name, sizeof k->name, "%s_n%d_%dx%dx%d_to_%dx%dx%d_k%dx%d_s%dx%d_d%dx%d_p%d%d%d%d", kind_name[kind], n,
+             ih, iw, ic, k->oh, k->ow, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
+}
+
+static void conv(int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
+                 int pb, int pl, int pr) {
+    add(KIND_CONV, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
+}
+static void dwc(int n, int ih, int iw, int c, int mult, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pb,
+                int pl, int pr) {
+    add(KIND_DW, n, ih, iw, c, c * mult, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
+}
+static void dec(int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
+                int pb, int pl, int pr) {
+    add(KIND_DECONV, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
+}
+
+static void make_cases(void) {
+    /* 1x1 stride 1 (direct GEMM) */
+    conv(1, 8, 8, 16, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+    conv(1, 7, 9, 13, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+    conv(1, 13, 11, 8, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);    /* M = 143 > MC; oc = 16 + 8 */
+    conv(1, 5, 5, 300, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);    /* K blocking */
+    conv(1, 1, 1, 1024, 100, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);  /* fully connected, m = 1 */
+    conv(1, 3, 1, 40, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+    conv(1, 4, 4, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);       /* oc = 1 */
+    conv(2, 5, 3, 24, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);     /* batch 2, oc = 2*16 + 8 */
+    /* 1x1 stride 2 (im2col) */
+    conv(1, 9, 8, 16, 24, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0);
+    /* 3x3 */
+    conv(1, 9, 11, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);     /* SAME */
+    conv(1, 16, 16, 12, 20, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);   /* TF SAME, stride 2, even input */
+    conv(1, 15, 15, 8, 16, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0);    /* VALID stride 2 */
+    conv(1, 15, 13, 8, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);    /* SAME stride 2, odd input */
+    conv(1, 7, 9, 13, 13, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);     /* VALID, odd everything */
+    conv(1, 6, 5, 64, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);     /* K = 576: k blocks */
+    conv(2, 5, 6, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* batch 2 */
+    conv(1, 12, 12, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);   /* dilation 2 */
+    conv(1, 2, 2, 4, 8, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);       /* padding larger than the input */
+    /* 5x5, 7x7 */
+    conv(1, 10, 7, 5, 13, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2);
+    conv(1, 23, 23, 3, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3);    /* ResNet stem, ic = 3 */
+    conv(1, 19, 20, 3, 24, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);    /* first conv of blazeface-like models */
+    /* asymmetric */
+    conv(1, 6, 11, 6, 10, 1, 3, 1, 2, 1, 1, 0, 0, 1, 1);
+    conv(1, 11, 6, 9, 18, 3, 2, 2, 1, 1, 3, 1, 0, 0, 2);
+
+    /* depthwise */
+    dwc(1, 9, 10, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);      /* channel tail */
+    dwc(1, 12, 16, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    dwc(1, 16, 16, 24, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2);     /* blazeface 5x5 */
+    dwc(1, 16, 16, 24, 1, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);     /* TF SAME stride 2 */
+    dwc(1, 15, 17, 20, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+    dwc(1, 15, 17, 12, 1, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0);     /* VALID stride 2 */
+    dwc(1, 17, 17, 28, 1, 5, 5, 2, 2, 1, 1, 1, 2, 1, 2);
+    dwc(1, 13, 14, 9, 1, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);      /* dilation 2 */
+    dwc(1, 9, 10, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* channel multiplier 2 */
+    dwc(1, 8, 8, 1, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);        /* multiplier 3 on one channel */
+    dwc(1, 2, 3, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* output narrower than a 4-pixel block */
+    dwc(1, 3, 3, 64, 1, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);       /* single output pixel */
+    dwc(2, 6, 7, 11, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* batch 2 */
+    dwc(1, 5, 40, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* one channel */
+    dwc(1, 7, 21, 7, 1, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3);
+    dwc(1, 2, 2, 8, 1, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);        /* padding larger than the input */
+
+    /* transposed */
+    dec(1, 4, 5, 8, 6, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);
+    dec(1, 5, 4, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+    dec(1, 4, 4, 16, 17, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1);
+    dec(1, 6, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    dec(2, 3, 5, 6, 10, 3, 3, 2, 2, 2, 2, 0, 0, 1, 0);
+    dec(1, 8, 8, 64, 24, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);      /* K blocking with 4 taps x 64 */
+}
+
+/* ---- other tests ---- */
+
+static void test_isa_best(void **state) {
+    (void)state;
+    const char *old = getenv("MFMC_ISA");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("MFMC_ISA", "scalar", 1);
+    assert_int_equal(mf_nn_isa_best(), MF_NN_ISA_SCALAR);
+    unsetenv("MFMC_ISA");
+    assert_int_equal(mf_nn_isa_best(), have_avx2() ? MF_NN_ISA_AVX2 : MF_NN_ISA_SCALAR);
+    if (saved) setenv("MFMC_ISA", saved, 1);
+    free(saved);
+}
+
+/* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice. */
+static void test_scratch_sizes(void **state) {
+    (void)state;
+    mf_nn_conv_shape s1 = {1, 64, 64, 32, 64, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+    assert_int_equal(mf_nn_conv2d_scratch_size(&s1, MF_NN_ISA_AVX2, 2), 0);
+    mf_nn_conv_shape s3 = {1, 64, 64, 512, 64, 64, 512, 3, 3, 1, 1, 1, 1, 1, 1, 0};
+    size_t one = mf_nn_conv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 1);
+    assert_true(one > 0 && one <= (size_t)MF_NN_GEMM_MC * MF_NN_GEMM_KC);
+    assert_int_equal(mf_nn_conv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 3), 3 * one);
+    assert_int_equal(mf_nn_dwconv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 2), 0);
+}
+
+int main(void) {
+    make_cases();
+    struct CMUnitTest tests[MAX_CASES + 2];
+    int nt = 0;
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
+    for (int i = 0; i < ncases; i++)
+        tests[nt++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
+    return _cmocka_run_group_tests("nn_kernels", tests, (size_t)nt, NULL, NULL);
+}
