@@ -1,0 +1,130 @@
+/* mfmc image module: decoding (JPEG, PNG, WebP), encoding, EXIF orientation, and the resampling that feeds the
+ * neural models (float NHWC output) and the renderer (8-bit output).
+ *
+ * Pixels are interleaved 8-bit, row-major, no padding: sample (x, y, k) is data[(y * w + x) * c + k].
+ * c is 3 (RGB) for everything the decoders return; 1 (grey) and 4 (RGBA) are accepted where noted.
+ *
+ * Ownership: a function that fills an `mf_img *` output initialises it itself (the caller passes an
+ * uninitialised or freed struct) and leaves it empty ({0}) on failure; the caller releases it with
+ * mf_img_free(). Buffers returned through `uint8_t **` are malloc'd and released with free().
+ * Errors follow core.h: negative mf_status plus mf_error_get() message. */
+#ifndef MFMC_IMAGE_H
+#define MFMC_IMAGE_H
+
+#include "mfmc/core.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int w, h, c;   /* width, height, channels (1, 3 or 4) */
+    uint8_t *data; /* w * h * c bytes, owned by the struct */
+} mf_img;
+
+/* Caps applied to untrusted input before any pixel memory is allocated. A field left 0 takes its default. */
+typedef struct {
+    uint64_t max_pixels; /* w * h; default MF_IMG_DEFAULT_MAX_PIXELS */
+    int max_side;        /* max(w, h); default MF_IMG_DEFAULT_MAX_SIDE */
+    size_t max_bytes;    /* size of the encoded input; default MF_IMG_DEFAULT_MAX_BYTES */
+} mf_img_limits;
+
+#define MF_IMG_DEFAULT_MAX_PIXELS 100000000u        /* 100 megapixels */
+#define MF_IMG_DEFAULT_MAX_SIDE 16384
+#define MF_IMG_DEFAULT_MAX_BYTES ((size_t)256 << 20) /* 256 MiB */
+
+typedef enum {
+    MF_IMG_FORMAT_UNKNOWN = 0,
+    MF_IMG_FORMAT_JPEG = 1,
+    MF_IMG_FORMAT_PNG = 2,
+    MF_IMG_FORMAT_WEBP = 3,
+} mf_img_format;
+
+/* What the decoder found and did; optional output of mf_img_decode / mf_img_load. */
+typedef struct {
+    mf_img_format format;
+    int orientation;          /* EXIF orientation that was applied (1..8; 1 = none or no EXIF) */
+    int stored_w, stored_h;   /* dimensions as stored in the file, before orientation */
+    int alpha_composited;     /* 1 if the file had transparency, composited over white */
+} mf_img_info;
+
+/* Allocates a zeroed w x h x c image into *img (c in 1, 3, 4; w, h >= 1; each side at most 65535).
+ * MF_ERR_ARG for bad dimensions, MF_ERR_LIMIT if the byte size overflows, MF_ERR_NOMEM. */
+int mf_img_init(mf_img *img, int w, int h, int c);
+
+/* Releases the pixels and empties *img. NULL and already-empty images are fine. */
+void mf_img_free(mf_img *img);
+
+/* Format of an encoded buffer, by magic bytes only. */
+mf_img_format mf_img_format_detect(const uint8_t *buf, size_t len);
+
+/* Decodes a JPEG, PNG or WebP from memory into *out: always RGB 8-bit (c = 3), upright (JPEG EXIF orientation
+ * applied), transparency composited over white. lim NULL = defaults; info NULL = not wanted.
+ * MF_ERR_FORMAT: unknown format, empty, truncated or corrupt data, zero dimensions.
+ * MF_ERR_LIMIT: dimensions or input size over the caps (checked from the header, before allocating pixels).
+ * MF_ERR_UNSUPPORTED: valid file using a feature not handled (animated WebP, JPEG with 2 components). */
+int mf_img_decode(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_img *out, mf_img_info *info);
+
+/* mf_img_decode of a whole file; the input-size cap is enforced while reading. Messages name the path. */
+int mf_img_load(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_info *info);
+
+/* Encodes img (c = 1, 3 or 4; alpha is dropped) as baseline JPEG, quality 1..100, 4:2:0 below quality 90 and
+ * 4:4:4 from 90 up. *buf is malloc'd (caller frees); on failure *buf = NULL, *len = 0. */
+int mf_img_encode_jpeg(const mf_img *img, int quality, uint8_t **buf, size_t *len);
+
+/* Encodes img losslessly as PNG (c = 1 grey, 3 RGB, 4 RGBA). *buf is malloc'd (caller frees). */
+int mf_img_encode_png(const mf_img *img, uint8_t **buf, size_t *len);
+
+/* Encodes img (c = 3 or 4; alpha kept) as lossy WebP, quality 1..100, or lossless when quality is
+ * MF_IMG_QUALITY_LOSSLESS. *buf is malloc'd (caller frees). */
+int mf_img_encode_webp(const mf_img *img, int quality, uint8_t **buf, size_t *len);
+#define MF_IMG_QUALITY_LOSSLESS 101
+
+/* Writes img to path, format by extension (.jpg/.jpeg, .png, .webp, any case); quality as for the encoders,
+ * ignored for PNG. MF_ERR_UNSUPPORTED for another extension, MF_ERR_IO if writing fails (the partial file is
+ * removed). */
+int mf_img_save(const mf_img *img, const char *path, int quality);
+
+/* Copies the rectangle (x, y, w, h), which must lie inside src, into *dst. MF_ERR_ARG otherwise. */
+int mf_img_crop(const mf_img *src, int x, int y, int w, int h, mf_img *dst);
+
+/* Resizes src to ow x oh into *dst, 8-bit, same channels: box (area) filter along an axis that shrinks,
+ * bilinear with half-pixel centres along an axis that grows or keeps its size. */
+int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst);
+
+/* Rotates src clockwise by quarter_turns * 90 degrees (any integer, negative = counter-clockwise) into *dst. */
+int mf_img_rotate90(const mf_img *src, int quarter_turns, mf_img *dst);
+
+/* Mirrors src left-right (horizontal != 0) or top-bottom (horizontal == 0) into *dst. */
+int mf_img_flip(const mf_img *src, int horizontal, mf_img *dst);
+
+/* Applies EXIF orientation `orientation` (1..8, as stored in tag 0x0112) to src so that *dst is upright:
+ * 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate 90 counter-
+ * clockwise. MF_ERR_ARG for other values. */
+int mf_img_orient(const mf_img *src, int orientation, mf_img *dst);
+
+/* Bilinear resize to float NHWC (one batch), dst[(y * ow + x) * c + k] = pixel * scale + bias, with the
+ * semantics of TensorFlow ResizeBilinear(align_corners=false, half_pixel_centers=true): output pixel (x, y)
+ * samples the source at ((x + 0.5) * src->w / ow - 0.5, (y + 0.5) * src->h / oh - 0.5), neighbours clamped to
+ * the edge. dst holds ow * oh * src->c floats, provided by the caller. ow, oh >= 1. */
+void mf_img_resize_to_float(const mf_img *src, int ow, int oh, float scale, float bias, float *dst);
+
+/* Affine warp to float NHWC with bilinear sampling (the cv2.warpAffine(WARP_INVERSE_MAP, BORDER_CONSTANT)
+ * convention). Coordinates are in pixels with the CENTRE of pixel (column i, row j) at (i, j), in both images.
+ * Destination pixel (x, y) samples the source at
+ *     sx = m[0] * x + m[1] * y + m[2],   sy = m[3] * x + m[4] * y + m[5]
+ * from the four pixels around (sx, sy); a neighbour outside src contributes `border` (an output value, i.e.
+ * already after scale and bias), so edges fade into the border over one pixel. Inside pixels contribute
+ * pixel * scale + bias. Identity m = {1,0,0, 0,1,0} reproduces the image exactly. A caller whose coordinates
+ * put pixel centres at (i + 0.5, j + 0.5) converts with m[2] += 0.5 * (m[0] + m[1]) - 0.5 and
+ * m[5] += 0.5 * (m[3] + m[4]) - 0.5. dst holds ow * oh * src->c floats, provided by the caller. */
+void mf_img_warp_to_float(const mf_img *src, const float m[6], int ow, int oh, float scale, float bias, float border,
+                          float *dst);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

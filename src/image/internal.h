@@ -1,0 +1,34 @@
+/* Shared between the files of src/image; not part of the public API. */
+#ifndef MF_IMAGE_INTERNAL_H
+#define MF_IMAGE_INTERNAL_H
+
+#include "mfmc/image.h"
+
+/* Effective caps: lim with zero fields replaced by the defaults. */
+typedef struct {
+    uint64_t max_pixels;
+    int max_side;
+    size_t max_bytes;
+} mf_img_caps;
+
+void mf_img_caps_from(const mf_img_limits *lim, mf_img_caps *caps);
+
+/* MF_OK when w x h is inside the caps; MF_ERR_FORMAT for a zero/negative side, MF_ERR_LIMIT over a cap.
+ * `what` names the format in the message. */
+int mf_img_caps_check(const mf_img_caps *caps, const char *what, long long w, long long h);
+
+/* Per-format decoders. They fill *out with RGB (c = 3), set info->stored_w/h/alpha_composited, and for JPEG
+ * info->orientation (the EXIF value found, not yet applied). info is never NULL here. */
+int mf_img_jpeg_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info);
+int mf_img_png_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info);
+int mf_img_webp_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info);
+
+/* EXIF orientation (1..8) from the payload of a JPEG APP1 segment (starting at "Exif\0\0"); 1 when absent,
+ * malformed or out of range. Bounds-checked: the payload is untrusted. */
+int mf_img_exif_orientation(const uint8_t *app1, size_t len);
+
+/* Composites interleaved RGBA over white into RGB, in place (the RGB result packs into the first 3/4 of the
+ * buffer). n = number of pixels. Returns 1 if any pixel was not fully opaque. */
+int mf_img_rgba_to_rgb_inplace(uint8_t *px, size_t n);
+
+#endif
