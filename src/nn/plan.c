@@ -1,0 +1,593 @@
+/* Planner and executor: topological order, constant folding, fusion, arena placement, weight packing. */
+#include "nn/ops.h"
+#include "nn/pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { ALIGN = 64 };
+
+typedef struct {
+    mf_nn_rop r;
+    int node;        /* node whose value this step produces (after fusion: the last absorbed node) */
+    int kind;        /* STEP_* */
+    const void *in[MF_NN_MAX_INPUTS];
+    void *out;
+    const float *residual;
+    float *packed;
+} step;
+
+enum { STEP_GENERIC = 0, STEP_CONV = 1 };
+
+struct mf_nn_plan {
+    const mf_nn_model_t *m;
+    mf_nn_pool_t *pool;
+    int isa, nth;
+    mf_nn_shape *shape; /* per node */
+    int *dtype;
+    const void **cdata; /* constant (model or folded) data per node, else NULL */
+    int *root;          /* storage root per node (aliases point at what they reinterpret) */
+    size_t *offset;     /* arena offset per root, bytes */
+    void **owned;       /* plan-owned buffers */
+    int n_owned, cap_owned;
+    step *steps;
+    int n_steps;
+    uint8_t *arena;
+    size_t arena_bytes, packed_bytes;
+    float *scratch;
+    double flops;
+};
+
+static void *own(mf_nn_plan_t *p, size_t bytes) {
+    if (p->n_owned == p->cap_owned) {
+        int nc = p->cap_owned ? p->cap_owned * 2 : 64;
+        void **no = realloc(p->owned, (size_t)nc * sizeof *no);
+        if (!no) return NULL;
+        p->owned = no;
+        p->cap_owned = nc;
+    }
+    size_t rounded = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    void *b = aligned_alloc(ALIGN, rounded ? rounded : ALIGN);
+    if (!b) return NULL;
+    memset(b, 0, rounded ? rounded : ALIGN);
+    p->owned[p->n_owned++] = b;
+    return b;
+}
+
+static size_t numel(const mf_nn_shape *s) {
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++) n *= (size_t)s->dim[i];
+    return n;
+}
+
+/* Needed nodes in topological order (iterative DFS from the outputs; cycles are refused). */
+static int topo_order(const mf_nn_model_t *m, int **order, int *n_order) {
+    int n = m->n_nodes, st = MF_OK, cnt = 0;
+    char *state = calloc((size_t)n + 1, 1);
+    int *ord = malloc(((size_t)n + 1) * sizeof(int));
+    int *stk = malloc(((size_t)n + 1) * sizeof(int)), *pos = malloc(((size_t)n + 1) * sizeof(int));
+    if (!state || !ord || !stk || !pos) {
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int o = 0; o < m->n_outputs; o++) {
+        int top = 0;
+        if (state[m->outputs[o]]) continue;
+        stk[top] = m->outputs[o];
+        pos[top++] = 0;
+        state[m->outputs[o]] = 1;
+        while (top) {
+            int id = stk[top - 1];
+            const mf_nn_node *nd = &m->nodes[id];
+            if (pos[top - 1] < nd->n_in) {
+                int c = nd->in[pos[top - 1]++];
+                if (state[c] == 1) {
+                    st = mf_error_set(MF_ERR_FORMAT, "graph has a cycle through node %s", m->nodes[c].name);
+                    goto out;
+                }
+                if (state[c] == 0) {
+                    state[c] = 1;
+                    stk[top] = c;
+                    pos[top++] = 0;
+                }
+            } else {
+                state[id] = 2;
+                ord[cnt++] = id;
+                top--;
+            }
+        }
+    }
+out:
+    free(state);
+    free(stk);
+    free(pos);
+    if (st) {
+        free(ord);
+        return st;
+    }
+    *order = ord;
+    *n_order = cnt;
+    return MF_OK;
+}
+
+/* Is `v` (a constant of `numel` floats) usable as a per-channel vector for a tensor with `oc` channels? */
+static int per_channel(const mf_nn_shape *s, int oc) {
+    if ((int)numel(s) != oc) return 0;
+    for (int i = 0; i + 1 < s->ndim; i++)
+        if (s->dim[i] != 1) return 0;
+    return 1;
+}
+
+static int is_scalar_value(const mf_nn_shape *s, const void *data, float v) {
+    return data && numel(s) == 1 && ((const float *)data)[0] == v;
+}
+
+typedef struct {
+    int *consumers; /* runtime consumers per node */
+    char *is_output;
+    int *fused_into; /* node absorbed into this conv node (-1 none) */
+    int *emit_at;    /* conv node: the node at whose position it runs */
+    int *emit_owner; /* node -> conv emitted there (-1) */
+} fuse_state;
+
+/* Absorbs single-consumer Pad producers and epilogue consumers into conv node c. */
+static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, const int *order, int n_order) {
+    mf_nn_rop *r = rops[c];
+    /* leading Pad on H/W only, zero-valued: becomes the convolution's own padding */
+    int pin = r->in_node[0];
+    if (r->conv_kind != MF_NN_CK_DECONV && rops[pin] && rops[pin]->op == MF_NN_OP_PAD && fs->consumers[pin] == 1 &&
+        !fs->is_output[pin]) {
+        mf_nn_rop *pr = rops[pin];
+        if (pr->out_shape.ndim == 4 && !pr->pad[0][0] && !pr->pad[0][1] && !pr->pad[3][0] && !pr->pad[3][1]) {
+            r->cs.pad_t += pr->pad[1][0];
+            r->cs.pad_l += pr->pad[2][0];
+            r->cs.ih = pr->in_shape[0].dim[1];
+            r->cs.iw = pr->in_shape[0].dim[2];
+            r->in_node[0] = pr->in_node[0];
+            r->in_shape[0] = pr->in_shape[0];
+            fs->fused_into[pin] = c;
+        }
+    }
+    int cur = c, oc = r->cs.oc;
+    int own_w = 0, own_b = 0;
+    size_t wn = (size_t)r->cs.kh * r->cs.kw * (r->conv_kind == MF_NN_CK_DW ? (size_t)oc : (size_t)r->cs.ic * oc);
+    for (;;) {
+        if (fs->consumers[cur] != 1 || fs->is_output[cur]) break;
+        int u = -1;
+        for (int k = 0; k < n_order && u < 0; k++) {
+            int id = order[k];
+            if (!rops[id] || fs->fused_into[id] >= 0) continue;
+            for (int j = 0; j < rops[id]->n_in; j++)
+                if (rops[id]->in_node[j] == cur) u = id;
+        }
+        if (u < 0) break;
+        mf_nn_rop *ur = rops[u];
+        int op = ur->op, other = -1;
+        if (ur->n_in == 2) other = ur->in_node[0] == cur ? ur->in_node[1] : ur->in_node[0];
+        const void *oc_data = other >= 0 ? p->cdata[other] : NULL;
+        const mf_nn_shape *osh = other >= 0 ? &p->shape[other] : NULL;
+        int no_epi = r->cs.act == MF_NN_ACT_NONE && !r->residual;
+        if ((op == MF_NN_OP_ADD || op == MF_NN_OP_ADDV2 || op == MF_NN_OP_BIAS_ADD) && no_epi && oc_data &&
+            per_channel(osh, oc)) {
+            float *nb = own(p, (size_t)oc * 4);
+            if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+            for (int i = 0; i < oc; i++) nb[i] = (r->bias ? r->bias[i] : 0) + ((const float *)oc_data)[i];
+            r->bias = nb;
+            own_b = 1;
+        } else if (op == MF_NN_OP_MUL && no_epi && oc_data && r->conv_kind != MF_NN_CK_DECONV &&
+                   (per_channel(osh, oc) || numel(osh) == 1)) {
+            const float *sc = oc_data;
+            int inc = numel(osh) == 1 ? 0 : 1;
+            float *nw = own_w ? (float *)r->w : own(p, wn * 4);
+            if (!nw) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+            for (size_t i = 0; i < wn; i++) nw[i] = r->w[i] * sc[inc * (int)(i % (size_t)oc)];
+            r->w = nw;
+            own_w = 1;
+            if (r->bias) {
+                float *nb = own_b ? (float *)r->bias : own(p, (size_t)oc * 4);
+                if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+                for (int i = 0; i < oc; i++) nb[i] = r->bias[i] * sc[inc * i];
+                r->bias = nb;
+                own_b = 1;
+            }
+        } else if ((op == MF_NN_OP_ADD || op == MF_NN_OP_ADDV2) && no_epi && other >= 0 && !oc_data &&
+                   other != cur && !memcmp(&p->shape[other], &r->out_shape, sizeof r->out_shape)) {
+            r->residual = 1;
+            r->in_node[1] = other;
+            r->in_shape[1] = p->shape[other];
+            r->n_in = 2;
+        } else if (op == MF_NN_OP_RELU && r->cs.act == MF_NN_ACT_NONE) {
+            r->cs.act = MF_NN_ACT_RELU;
+        } else if (op == MF_NN_OP_RELU6 && r->cs.act == MF_NN_ACT_NONE) {
+            r->cs.act = MF_NN_ACT_RELU6;
+        } else if (op == MF_NN_OP_MAXIMUM && r->cs.act == MF_NN_ACT_NONE && is_scalar_value(osh, oc_data, 0.0f)) {
+            r->cs.act = MF_NN_ACT_RELU;
+        } else if (op == MF_NN_OP_MINIMUM && r->cs.act == MF_NN_ACT_RELU && is_scalar_value(osh, oc_data, 6.0f)) {
+            r->cs.act = MF_NN_ACT_RELU6;
+        } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && ur->in_node[0] == cur && oc_data &&
+                   per_channel(osh, oc)) {
+            r->cs.act = MF_NN_ACT_PRELU;
+            r->alpha = oc_data;
+        } else
+            break;
+        fs->fused_into[u] = c;
+        cur = u;
+    }
+    fs->emit_at[c] = cur;
+    fs->emit_owner[cur] = c;
+    return MF_OK;
+}
+
+static int is_conv_op(int op) {
+    return op == MF_NN_OP_CONV2D || op == MF_NN_OP_FUSED_CONV2D || op == MF_NN_OP_DWCONV2D ||
+           op == MF_NN_OP_FUSED_DWCONV2D || op == MF_NN_OP_DECONV2D || op == MF_NN_OP_MATMUL ||
+           op == MF_NN_OP_FUSED_MATMUL;
+}
+
+static size_t conv_packed_size(const mf_nn_rop *r, int isa) {
+    if (r->conv_kind == MF_NN_CK_DW) return mf_nn_dwconv2d_packed_size(&r->cs, isa);
+    if (r->conv_kind == MF_NN_CK_DECONV) return mf_nn_deconv2d_packed_size(&r->cs, isa);
+    return mf_nn_conv2d_packed_size(&r->cs, isa);
+}
+
+static size_t conv_scratch_size(const mf_nn_rop *r, int isa, int nth) {
+    if (r->conv_kind == MF_NN_CK_DW) return mf_nn_dwconv2d_scratch_size(&r->cs, isa, nth);
+    if (r->conv_kind == MF_NN_CK_DECONV) return mf_nn_deconv2d_scratch_size(&r->cs, isa, nth);
+    return mf_nn_conv2d_scratch_size(&r->cs, isa, nth);
+}
+
+static void conv_pack(const mf_nn_rop *r, int isa, float *packed) {
+    if (r->conv_kind == MF_NN_CK_DW) mf_nn_dwconv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, packed);
+    else if (r->conv_kind == MF_NN_CK_DECONV) mf_nn_deconv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, packed);
+    else mf_nn_conv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, packed);
+}
+
+typedef struct {
+    int root;
+    size_t bytes;
+    int def, last;
+} interval;
+
+static int cmp_size_desc(const void *a, const void *b) {
+    const interval *x = a, *y = b;
+    if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+    return x->def - y->def;
+}
+
+/* Greedy placement: largest first, lowest offset that does not overlap a live, already placed tensor. */
+static int place(interval *iv, int n, size_t *offset, size_t *total) {
+    qsort(iv, (size_t)n, sizeof *iv, cmp_size_desc);
+    size_t *off = malloc(((size_t)n + 1) * sizeof(size_t));
+    if (!off) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    size_t end = 0;
+    for (int i = 0; i < n; i++) {
+        size_t o = 0;
+        for (int again = 1; again;) {
+            again = 0;
+            for (int j = 0; j < i; j++) {
+                if (iv[j].last < iv[i].def || iv[i].last < iv[j].def) continue;
+                if (o < off[j] + iv[j].bytes && off[j] < o + iv[i].bytes) {
+                    o = off[j] + iv[j].bytes;
+                    again = 1;
+                }
+            }
+        }
+        off[i] = o;
+        offset[iv[i].root] = o;
+        if (o + iv[i].bytes > end) end = o + iv[i].bytes;
+    }
+    free(off);
+    *total = end;
+    return MF_OK;
+}
+
+static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
+    const mf_nn_model_t *m = p->m;
+    int n = m->n_nodes, st, *order = NULL, n_order = 0;
+    mf_nn_rop **rops = calloc((size_t)n + 1, sizeof *rops);
+    fuse_state fs = {0};
+    interval *iv = NULL;
+    int *def = NULL, *last = NULL;
+    if (!rops) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if ((st = topo_order(m, &order, &n_order))) goto out;
+
+    /* 1. shapes and constant folding */
+    for (int k = 0; k < n_order; k++) {
+        int id = order[k];
+        const mf_nn_node *nd = &m->nodes[id];
+        if (nd->op == MF_NN_OP_PLACEHOLDER) {
+            p->shape[id] = nd->shape;
+            for (int i = 0; i < nd->shape.ndim; i++)
+                if (p->shape[id].dim[i] < 0) p->shape[id].dim[i] = 1;
+            p->dtype[id] = MF_NN_F32;
+            continue;
+        }
+        if (nd->op == MF_NN_OP_CONST) {
+            p->shape[id] = nd->shape;
+            p->dtype[id] = nd->dtype;
+            p->cdata[id] = nd->data;
+            continue;
+        }
+        mf_nn_rop r;
+        if ((st = mf_nn_rop_resolve(m, id, p->shape, p->dtype, p->cdata, &r))) goto out;
+        p->shape[id] = r.out_shape;
+        p->dtype[id] = r.dtype;
+        int foldable = 1;
+        for (int j = 0; j < nd->n_in; j++)
+            if (!p->cdata[nd->in[j]]) foldable = 0;
+        if (nd->op == MF_NN_OP_SHAPE) foldable = 1;
+        if (foldable) {
+            void *buf = own(p, numel(&r.out_shape) * 4);
+            const void *ins[MF_NN_MAX_INPUTS];
+            if (!buf) {
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            for (int j = 0; j < r.n_in; j++) ins[j] = p->cdata[r.in_node[j]];
+            mf_nn_rop_eval(&r, ins, buf, 0, 1);
+            p->cdata[id] = buf;
+            continue;
+        }
+        if (r.dtype != MF_NN_F32) {
+            st = mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): int32 tensors are only supported as constants",
+                              nd->name, mf_nn_op_name(nd->op));
+            goto out;
+        }
+        if (!(rops[id] = malloc(sizeof r))) {
+            st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        *rops[id] = r;
+    }
+
+    /* 2. fusion */
+    fs.consumers = calloc((size_t)n + 1, sizeof(int));
+    fs.is_output = calloc((size_t)n + 1, 1);
+    fs.fused_into = malloc(((size_t)n + 1) * sizeof(int));
+    fs.emit_at = malloc(((size_t)n + 1) * sizeof(int));
+    fs.emit_owner = malloc(((size_t)n + 1) * sizeof(int));
+    if (!fs.consumers || !fs.is_output || !fs.fused_into || !fs.emit_at || !fs.emit_owner) {
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) fs.fused_into[i] = fs.emit_at[i] = fs.emit_owner[i] = -1;
+    for (int i = 0; i < m->n_outputs; i++) fs.is_output[m->outputs[i]] = 1;
+    for (int k = 0; k < n_order; k++) {
+        int id = order[k];
+        if (!rops[id]) continue;
+        for (int j = 0; j < rops[id]->n_in; j++) fs.consumers[rops[id]->in_node[j]]++;
+    }
+    for (int k = 0; k < n_order; k++) {
+        int id = order[k];
+        if (!rops[id] || !is_conv_op(rops[id]->op)) continue;
+        if (opts->no_fuse) {
+            fs.emit_at[id] = id;
+            fs.emit_owner[id] = id;
+        } else if ((st = fuse_conv(p, rops, &fs, id, order, n_order)))
+            goto out;
+    }
+
+    /* 3. steps in order; aliases share their root's storage */
+    p->steps = calloc((size_t)n_order + 1, sizeof(step));
+    if (!p->steps) {
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) p->root[i] = i;
+    for (int k = 0; k < n_order; k++) {
+        int id = order[k], src = id;
+        if (!rops[id]) continue;
+        if (fs.fused_into[id] >= 0) {
+            if (fs.emit_owner[id] < 0) continue; /* absorbed, nothing to run here */
+        } else if (is_conv_op(rops[id]->op) && fs.emit_at[id] != id) {
+            continue; /* runs later, where its last absorbed consumer was */
+        }
+        if (fs.emit_owner[id] >= 0) src = fs.emit_owner[id];
+        mf_nn_rop *r = rops[src];
+        if (mf_nn_op_is_alias(r->op)) {
+            int in = r->in_node[0];
+            p->root[id] = p->cdata[in] ? id : p->root[in];
+            if (!p->cdata[in]) continue;
+        }
+        step *s = &p->steps[p->n_steps++];
+        s->r = *r;
+        s->node = id;
+        s->kind = is_conv_op(r->op) ? STEP_CONV : STEP_GENERIC;
+        p->flops += mf_nn_rop_flops(r);
+    }
+
+    /* 4. lifetimes and placement */
+    def = malloc(((size_t)n + 1) * sizeof(int));
+    last = malloc(((size_t)n + 1) * sizeof(int));
+    iv = malloc(((size_t)n + 1) * sizeof(interval));
+    if (!def || !last || !iv) {
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) def[i] = last[i] = -2;
+    for (int i = 0; i < m->n_inputs; i++) def[m->inputs[i]] = last[m->inputs[i]] = -1;
+    for (int k = 0; k < p->n_steps; k++) {
+        step *s = &p->steps[k];
+        for (int j = 0; j < s->r.n_in; j++) {
+            int rt = p->root[s->r.in_node[j]];
+            if (!p->cdata[rt] && last[rt] < k) last[rt] = k;
+        }
+        int rt = p->root[s->node];
+        def[rt] = k;
+        if (last[rt] < k) last[rt] = k;
+    }
+    for (int i = 0; i < m->n_outputs; i++) {
+        int rt = p->root[m->outputs[i]];
+        if (!p->cdata[rt]) last[rt] = p->n_steps;
+    }
+    int niv = 0;
+    for (int i = 0; i < n; i++) {
+        if (def[i] == -2 || p->root[i] != i || p->cdata[i]) continue;
+        size_t bytes = (numel(&p->shape[i]) * 4 + ALIGN - 1) / ALIGN * ALIGN;
+        iv[niv++] = (interval){i, bytes ? bytes : ALIGN, def[i], last[i]};
+    }
+    if ((st = place(iv, niv, p->offset, &p->arena_bytes))) goto out;
+    p->arena = aligned_alloc(ALIGN, p->arena_bytes ? p->arena_bytes : ALIGN);
+    if (!p->arena) {
+        st = mf_error_set(MF_ERR_NOMEM, "cannot allocate a %zu-byte arena", p->arena_bytes);
+        goto out;
+    }
+    memset(p->arena, 0, p->arena_bytes ? p->arena_bytes : ALIGN);
+
+    /* 5. pointers, packing, scratch */
+    size_t scratch = 0;
+    for (int k = 0; k < p->n_steps; k++) {
+        step *s = &p->steps[k];
+        for (int j = 0; j < s->r.n_in; j++) {
+            int src = s->r.in_node[j], rt = p->root[src];
+            s->in[j] = p->cdata[src] ? p->cdata[src] : p->arena + p->offset[rt];
+        }
+        s->out = p->arena + p->offset[p->root[s->node]];
+        if (s->kind == STEP_CONV) {
+            if (s->r.residual) s->residual = s->in[1];
+            size_t ps = conv_packed_size(&s->r, p->isa);
+            if (!(s->packed = own(p, ps * 4))) {
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory packing weights");
+                goto out;
+            }
+            conv_pack(&s->r, p->isa, s->packed);
+            p->packed_bytes += ps * 4;
+            size_t sc = conv_scratch_size(&s->r, p->isa, p->nth);
+            if (sc > scratch) scratch = sc;
+        }
+    }
+    if (scratch && !(p->scratch = own(p, scratch * 4))) {
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < m->n_outputs; i++) {
+        int o = m->outputs[i];
+        if (p->dtype[o] != MF_NN_F32) {
+            st = mf_error_set(MF_ERR_UNSUPPORTED, "output %s is int32", m->output_names[i]);
+            goto out;
+        }
+    }
+out:
+    if (rops)
+        for (int i = 0; i < n; i++) free(rops[i]);
+    free(rops);
+    free(order);
+    free(fs.consumers);
+    free(fs.is_output);
+    free(fs.fused_into);
+    free(fs.emit_at);
+    free(fs.emit_owner);
+    free(def);
+    free(last);
+    free(iv);
+    return st;
+}
+
+int mf_nn_plan_create(const mf_nn_model_t *model, const mf_nn_plan_opts *opts, mf_nn_plan_t **out) {
+    *out = NULL;
+    mf_nn_plan_opts def = {NULL, -1, 0};
+    if (!opts) opts = &def;
+    mf_nn_plan_t *p = calloc(1, sizeof *p);
+    if (!p) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    p->m = model;
+    p->pool = opts->pool;
+    p->nth = mf_nn_pool_threads(opts->pool);
+    p->isa = opts->isa >= 0 ? opts->isa : (int)mf_nn_isa_best();
+    size_t n = (size_t)model->n_nodes + 1;
+    p->shape = calloc(n, sizeof *p->shape);
+    p->dtype = calloc(n, sizeof *p->dtype);
+    p->cdata = calloc(n, sizeof *p->cdata);
+    p->root = calloc(n, sizeof *p->root);
+    p->offset = calloc(n, sizeof *p->offset);
+    int st = (!p->shape || !p->dtype || !p->cdata || !p->root || !p->offset) ? mf_error_set(MF_ERR_NOMEM, "out of memory")
+                                                                              : build(p, opts);
+    if (st) {
+        mf_nn_plan_free(p);
+        return st;
+    }
+    *out = p;
+    return MF_OK;
+}
+
+void mf_nn_plan_free(mf_nn_plan_t *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n_owned; i++) free(p->owned[i]);
+    free(p->owned);
+    free(p->steps);
+    free(p->arena);
+    free(p->shape);
+    free(p->dtype);
+    free(p->cdata);
+    free(p->root);
+    free(p->offset);
+    free(p);
+}
+
+static void exec_step(const mf_nn_plan_t *p, const step *s, int ith, int nth) {
+    if (s->kind == STEP_CONV) {
+        const mf_nn_rop *r = &s->r;
+        if (r->conv_kind == MF_NN_CK_DW)
+            mf_nn_dwconv2d_run(&r->cs, p->isa, s->packed, s->in[0], s->residual, s->out, p->scratch, ith, nth);
+        else if (r->conv_kind == MF_NN_CK_DECONV)
+            mf_nn_deconv2d_run(&r->cs, p->isa, s->packed, s->in[0], s->residual, s->out, p->scratch, ith, nth);
+        else
+            mf_nn_conv2d_run(&r->cs, p->isa, s->packed, s->in[0], s->residual, s->out, p->scratch, ith, nth);
+    } else {
+        mf_nn_rop_eval(&s->r, s->in, s->out, ith, nth);
+    }
+}
+
+static void run_thread(void *ctx, int ith, int nth) {
+    mf_nn_plan_t *p = ctx;
+    for (int k = 0; k < p->n_steps; k++) {
+        exec_step(p, &p->steps[k], ith, nth);
+        if (nth > 1) mf_nn_pool_barrier(p->pool);
+    }
+}
+
+int mf_nn_plan_run(mf_nn_plan_t *p) {
+    mf_nn_pool_run(p->pool, run_thread, p);
+    return MF_OK;
+}
+
+float *mf_nn_plan_input(mf_nn_plan_t *p, int i, mf_nn_shape *shape) {
+    MF_ASSERT(i >= 0 && i < p->m->n_inputs);
+    int id = p->m->inputs[i];
+    if (shape) *shape = p->shape[id];
+    return (float *)(p->arena + p->offset[p->root[id]]);
+}
+
+const float *mf_nn_plan_output(const mf_nn_plan_t *p, int i, mf_nn_shape *shape) {
+    MF_ASSERT(i >= 0 && i < p->m->n_outputs);
+    int id = p->m->outputs[i];
+    if (shape) *shape = p->shape[id];
+    if (p->cdata[id]) return p->cdata[id];
+    int rt = p->root[id];
+    if (p->cdata[rt]) return p->cdata[rt];
+    return (const float *)(p->arena + p->offset[rt]);
+}
+
+static int name_matches(const char *node, const char *name) {
+    size_t ln = strlen(node);
+    return strcmp(node, name) == 0 || (strncmp(node, name, ln) == 0 && strcmp(name + ln, ":0") == 0);
+}
+
+int mf_nn_plan_output_index(const mf_nn_plan_t *p, const char *name) {
+    for (int i = 0; i < p->m->n_outputs; i++)
+        if (strcmp(p->m->output_names[i], name) == 0 || name_matches(p->m->nodes[p->m->outputs[i]].name, name))
+            return i;
+    return -1;
+}
+
+int mf_nn_plan_input_index(const mf_nn_plan_t *p, const char *name) {
+    for (int i = 0; i < p->m->n_inputs; i++)
+        if (name_matches(p->m->nodes[p->m->inputs[i]].name, name)) return i;
+    return -1;
+}
+
+void mf_nn_plan_get_stats(const mf_nn_plan_t *p, mf_nn_plan_stats *s) {
+    s->steps = p->n_steps;
+    s->arena_bytes = p->arena_bytes;
+    s->packed_bytes = p->packed_bytes;
+    s->flops = p->flops;
+}

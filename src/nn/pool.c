@@ -1,0 +1,138 @@
+#include "nn/pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { MAX_THREADS = 64, SPIN_BEFORE_YIELD = 2000, SPIN_BEFORE_SLEEP = 200000 };
+
+struct mf_nn_pool {
+    int n;
+    pthread_t th[MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_mutex_t run_mu;
+    mf_nn_pool_fn fn;
+    void *ctx;
+    atomic_uint gen;
+    atomic_int pending;
+    atomic_int stop;
+    atomic_uint bar_count, bar_gen;
+};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void *worker(void *p) {
+    mf_nn_pool_t *pool = ((void **)p)[0];
+    int ith = (int)(intptr_t)((void **)p)[1];
+    free(p);
+    unsigned seen = atomic_load(&pool->gen);
+    for (;;) {
+        /* spin briefly (back-to-back runs), then sleep on the condition variable */
+        unsigned g;
+        long spins = 0;
+        while ((g = atomic_load_explicit(&pool->gen, memory_order_acquire)) == seen && !atomic_load(&pool->stop)) {
+            if (++spins < SPIN_BEFORE_YIELD) cpu_relax();
+            else if (spins < SPIN_BEFORE_SLEEP) sched_yield();
+            else {
+                pthread_mutex_lock(&pool->mu);
+                while (atomic_load(&pool->gen) == seen && !atomic_load(&pool->stop))
+                    pthread_cond_wait(&pool->cv, &pool->mu);
+                pthread_mutex_unlock(&pool->mu);
+            }
+        }
+        if (atomic_load(&pool->stop)) return NULL;
+        seen = g;
+        pool->fn(pool->ctx, ith, pool->n);
+        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+    }
+}
+
+int mf_nn_pool_create(int nthreads, mf_nn_pool_t **out) {
+    *out = NULL;
+    if (nthreads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = c > 0 ? (int)c : 1;
+    }
+    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    mf_nn_pool_t *p = calloc(1, sizeof *p);
+    if (!p) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    p->n = nthreads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    pthread_mutex_init(&p->run_mu, NULL);
+    for (int i = 1; i < nthreads; i++) {
+        void **arg = malloc(2 * sizeof(void *));
+        if (arg) {
+            arg[0] = p;
+            arg[1] = (void *)(intptr_t)i;
+        }
+        if (!arg || pthread_create(&p->th[i], NULL, worker, arg)) {
+            free(arg);
+            p->n = i; /* join the ones that started */
+            mf_nn_pool_free(p);
+            return mf_error_set(MF_ERR_NOMEM, "cannot start worker thread %d", i);
+        }
+    }
+    *out = p;
+    return MF_OK;
+}
+
+void mf_nn_pool_free(mf_nn_pool_t *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->stop, 1);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n; i++) pthread_join(p->th[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->run_mu);
+    free(p);
+}
+
+int mf_nn_pool_threads(const mf_nn_pool_t *p) { return p ? p->n : 1; }
+
+void mf_nn_pool_run(mf_nn_pool_t *p, mf_nn_pool_fn fn, void *ctx) {
+    if (!p || p->n == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    pthread_mutex_lock(&p->run_mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    atomic_store(&p->pending, p->n - 1);
+    atomic_store(&p->bar_count, 0);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    fn(ctx, 0, p->n);
+    long spins = 0;
+    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+        if (++spins < SPIN_BEFORE_YIELD) cpu_relax();
+        else sched_yield();
+    }
+    pthread_mutex_unlock(&p->run_mu);
+}
+
+void mf_nn_pool_barrier(mf_nn_pool_t *p) {
+    if (!p || p->n == 1) return;
+    unsigned g = atomic_load_explicit(&p->bar_gen, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&p->bar_count, 1, memory_order_acq_rel) == (unsigned)p->n - 1) {
+        atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->bar_gen, 1, memory_order_release);
+        return;
+    }
+    long spins = 0;
+    while (atomic_load_explicit(&p->bar_gen, memory_order_acquire) == g) {
+        if (++spins < SPIN_BEFORE_YIELD) cpu_relax();
+        else sched_yield();
+    }
+}
