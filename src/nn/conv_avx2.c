@@ -156,30 +156,57 @@ INLINE void dw_pix1(const mf_nn_dw_row *r, int x, int kx_lo, int kx_hi, int c0, 
     dw_finish(r, acc, x, c0, masked, mk);
 }
 
-/* Four pixels x..x+3, all taps of the row inside the input, channel group c0. */
-INLINE void dw_pix4(const mf_nn_dw_row *r, int x, int c0, int masked, __m256i mk) {
+/* Four pixels x..x+3 whose taps all lie inside the input row, NG (1 or 2) channel groups from c0 (NG*4
+ * independent accumulators hide the FMA latency). KW: kernel width known at compile time (unrolled), or 0.
+ * Written out by hand: GCC -O2 keeps accumulator arrays in memory when the loops are not fully unrolled. */
+INLINE void dw_pix4(const mf_nn_dw_row *r, int x, int c0, const int KW, const int NG, int masked, __m256i mk) {
     const mf_nn_conv_shape *s = r->s;
-    const int C = s->oc;
+    const int C = s->oc, kw = KW ? KW : s->kw;
     const int ix0 = x * s->sw - s->pad_l;
     const size_t px = (size_t)s->sw * C; /* distance between the inputs of neighbouring outputs */
-    __m256 acc0 = _mm256_loadu_ps(r->bias + c0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    const size_t step = (size_t)s->dw * C;
+    const size_t cpad = (size_t)r->cpad;
+    __m256 b0 = _mm256_loadu_ps(r->bias + c0), b1 = NG > 1 ? _mm256_loadu_ps(r->bias + c0 + 8) : b0;
+    __m256 a00 = b0, a01 = b0, a02 = b0, a03 = b0, a10 = b1, a11 = b1, a12 = b1, a13 = b1;
     for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
         const float *ip = r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)ix0) * C + c0;
-        const float *wp = r->w + (size_t)ky * s->kw * r->cpad + c0;
-        for (int kx = 0; kx < s->kw; kx++) {
-            __m256 w = _mm256_loadu_ps(wp);
-            acc0 = _mm256_fmadd_ps(load_in(ip, masked, mk), w, acc0);
-            acc1 = _mm256_fmadd_ps(load_in(ip + px, masked, mk), w, acc1);
-            acc2 = _mm256_fmadd_ps(load_in(ip + 2 * px, masked, mk), w, acc2);
-            acc3 = _mm256_fmadd_ps(load_in(ip + 3 * px, masked, mk), w, acc3);
-            ip += (size_t)s->dw * C;
-            wp += r->cpad;
+        const float *wp = r->w + (size_t)ky * kw * cpad + c0;
+#pragma GCC unroll 8
+        for (int kx = 0; kx < kw; kx++) {
+            __m256 w0 = _mm256_loadu_ps(wp);
+            a00 = _mm256_fmadd_ps(load_in(ip, masked, mk), w0, a00);
+            a01 = _mm256_fmadd_ps(load_in(ip + px, masked, mk), w0, a01);
+            a02 = _mm256_fmadd_ps(load_in(ip + 2 * px, masked, mk), w0, a02);
+            a03 = _mm256_fmadd_ps(load_in(ip + 3 * px, masked, mk), w0, a03);
+            if (NG > 1) {
+                __m256 w1 = _mm256_loadu_ps(wp + 8);
+                a10 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 8), w1, a10);
+                a11 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + px + 8), w1, a11);
+                a12 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 2 * px + 8), w1, a12);
+                a13 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 3 * px + 8), w1, a13);
+            }
+            ip += step;
+            wp += cpad;
         }
     }
-    dw_finish(r, acc0, x, c0, masked, mk);
-    dw_finish(r, acc1, x + 1, c0, masked, mk);
-    dw_finish(r, acc2, x + 2, c0, masked, mk);
-    dw_finish(r, acc3, x + 3, c0, masked, mk);
+    dw_finish(r, a00, x, c0, masked, mk);
+    dw_finish(r, a01, x + 1, c0, masked, mk);
+    dw_finish(r, a02, x + 2, c0, masked, mk);
+    dw_finish(r, a03, x + 3, c0, masked, mk);
+    if (NG > 1) {
+        dw_finish(r, a10, x, c0 + 8, 0, mk);
+        dw_finish(r, a11, x + 1, c0 + 8, 0, mk);
+        dw_finish(r, a12, x + 2, c0 + 8, 0, mk);
+        dw_finish(r, a13, x + 3, c0 + 8, 0, mk);
+    }
+}
+
+INLINE void dw_interior(const mf_nn_dw_row *r, int x, const int KW, __m256i mk) {
+    const int C = r->s->oc, C8 = C & ~7;
+    int c = 0;
+    for (; c + 16 <= C8; c += 16) dw_pix4(r, x, c, KW, 2, 0, mk);
+    if (c < C8) dw_pix4(r, x, c, KW, 1, 0, mk);
+    if (C8 < C) dw_pix4(r, x, C8, KW, 1, 1, mk);
 }
 
 static void dw_single(const mf_nn_dw_row *r, int x) {
@@ -195,12 +222,19 @@ static void dw_single(const mf_nn_dw_row *r, int x) {
 void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
     const mf_nn_conv_shape *s = r->s;
     const int C = s->oc, C8 = C & ~7;
-    const __m256i all = mask_first(8), mk = mask_first(C - C8);
+    const __m256i mk = mask_first(C - C8);
     int x = 0;
     for (; x < r->x_lo; x++) dw_single(r, x);
-    for (; x + 4 <= r->x_hi; x += 4) {
-        for (int c = 0; c < C8; c += 8) dw_pix4(r, x, c, 0, all);
-        if (C8 < C) dw_pix4(r, x, C8, 1, mk);
+    switch (s->kw) {
+    case 3:
+        for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 3, mk);
+        break;
+    case 5:
+        for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 5, mk);
+        break;
+    default:
+        for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 0, mk);
+        break;
     }
     for (; x < s->ow; x++) dw_single(r, x);
 }

@@ -1,0 +1,216 @@
+/* Benchmark of the fast convolution kernels on layer shapes of the face models.
+ * Prints, per layer: median time over >= 20 runs, GFLOP/s and share of the fp32 peak, with 1 and 2 threads
+ * (pthreads here; the engine has its own pool), plus the portable path on 1 thread.
+ * Peak per core = 2 FMA units * 8 lanes * 2 flops * nominal GHz ("cpu MHz" of /proc/cpuinfo).
+ * Usage: bench_kernels [runs] [name-filter]      MFMC_ISA=scalar forces the portable path. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn/kernels.h"
+
+enum { K_CONV, K_DW };
+
+typedef struct {
+    const char *name;
+    int kind;
+    int h, w, ic, oc, k, stride, pad; /* square input h x w, kernel k x k, SAME-like leading pad */
+    int act;
+} layer;
+
+static const layer layers[] = {
+    {"blazeface pw 1x1 64x64 24->24", K_CONV, 64, 64, 24, 24, 1, 1, 0, MF_NN_ACT_RELU},
+    {"blazeface pw 1x1 16x16 96->96", K_CONV, 16, 16, 96, 96, 1, 1, 0, MF_NN_ACT_RELU},
+    {"blazeface dw 5x5 128x128x24", K_DW, 128, 128, 24, 24, 5, 1, 2, MF_NN_ACT_NONE},
+    {"blazeface dw 5x5 s2 64x64x48", K_DW, 64, 64, 48, 48, 5, 2, 1, MF_NN_ACT_NONE},
+    {"facemesh pw 1x1 48x48 64->64 prelu", K_CONV, 48, 48, 64, 64, 1, 1, 0, MF_NN_ACT_PRELU},
+    {"facemesh dw 3x3 48x48x64", K_DW, 48, 48, 64, 64, 3, 1, 1, MF_NN_ACT_NONE},
+    {"mobilenet pw 1x1 56x56 128->128", K_CONV, 56, 56, 128, 128, 1, 1, 0, MF_NN_ACT_RELU6},
+    {"mobilenet pw 1x1 7x7 1024->1024", K_CONV, 7, 7, 1024, 1024, 1, 1, 0, MF_NN_ACT_RELU6},
+    {"mobilenet dw 3x3 112x112x64 s2", K_DW, 112, 112, 64, 64, 3, 2, 0, MF_NN_ACT_RELU6},
+    {"mobilenet dw 3x3 56x56x128", K_DW, 56, 56, 128, 128, 3, 1, 1, MF_NN_ACT_RELU6},
+    {"resnet conv 7x7 s2 150x150 3->32", K_CONV, 150, 150, 3, 32, 7, 2, 3, MF_NN_ACT_RELU},
+    {"resnet conv 3x3 38x38 64->64", K_CONV, 38, 38, 64, 64, 3, 1, 1, MF_NN_ACT_RELU},
+    {"resnet conv 3x3 s2 38x38 64->128", K_CONV, 38, 38, 64, 128, 3, 2, 0, MF_NN_ACT_RELU},
+    {"arcface conv 3x3 56x56 64->64", K_CONV, 56, 56, 64, 64, 3, 1, 1, MF_NN_ACT_PRELU},
+    {"arcface conv 3x3 7x7 512->512", K_CONV, 7, 7, 512, 512, 3, 1, 1, MF_NN_ACT_PRELU},
+    {"gear conv 3x3 99x99 32->32", K_CONV, 99, 99, 32, 32, 3, 1, 1, MF_NN_ACT_RELU},
+    {"fc 1x1x1024->128", K_CONV, 1, 1, 1024, 128, 1, 1, 0, MF_NN_ACT_NONE},
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_ghz(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    double mhz = 0.0;
+    char line[512];
+    if (!f) return 0.0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "cpu MHz", 7) == 0) {
+            const char *c = strchr(line, ':');
+            if (c) mhz = atof(c + 1);
+            break;
+        }
+    fclose(f);
+    return mhz / 1000.0;
+}
+
+static void *xalloc(size_t floats) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (floats ? floats : 1) * sizeof(float)) != 0) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+typedef struct {
+    mf_nn_conv_shape s;
+    int kind;
+    mf_nn_isa isa;
+    const float *packed, *in;
+    float *out, *scratch;
+    int nth;
+} job;
+
+static void run_part(const job *j, int ith) {
+    if (j->kind == K_CONV)
+        mf_nn_conv2d_run(&j->s, j->isa, j->packed, j->in, NULL, j->out, j->scratch, ith, j->nth);
+    else
+        mf_nn_dwconv2d_run(&j->s, j->isa, j->packed, j->in, NULL, j->out, j->scratch, ith, j->nth);
+}
+
+/* Worker for thread 1 of 2: runs its part between two barriers, `runs` times. */
+typedef struct {
+    const job *j;
+    int runs;
+    pthread_barrier_t *bar;
+} worker_arg;
+
+static void *worker(void *p) {
+    worker_arg *w = p;
+    for (int r = 0; r < w->runs; r++) {
+        pthread_barrier_wait(w->bar);
+        run_part(w->j, 1);
+        pthread_barrier_wait(w->bar);
+    }
+    return NULL;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median seconds of one call with nth threads (1 or 2). */
+static double time_layer(job *j, int nth, int runs) {
+    double *t = malloc(sizeof(double) * (size_t)runs);
+    j->nth = nth;
+    run_part(j, 0); /* warm up (single-thread call covers the whole output when nth == 1) */
+    if (nth == 1) {
+        for (int r = 0; r < runs; r++) {
+            double t0 = now_s();
+            run_part(j, 0);
+            t[r] = now_s() - t0;
+        }
+    } else {
+        pthread_barrier_t bar;
+        pthread_barrier_init(&bar, NULL, 2);
+        worker_arg wa = {j, runs + 1, &bar};
+        pthread_t th;
+        pthread_create(&th, NULL, worker, &wa);
+        for (int r = -1; r < runs; r++) { /* r = -1: warm-up */
+            pthread_barrier_wait(&bar);
+            double t0 = now_s();
+            run_part(j, 0);
+            pthread_barrier_wait(&bar);
+            if (r >= 0) t[r] = now_s() - t0;
+        }
+        pthread_join(th, NULL);
+        pthread_barrier_destroy(&bar);
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp_d);
+    /* BENCH_STAT=min: fastest run instead of the median (for A/B comparisons on a busy machine) */
+    const char *stat = getenv("BENCH_STAT");
+    double med = stat && strcmp(stat, "min") == 0 ? t[0] : t[runs / 2];
+    free(t);
+    return med;
+}
+
+int main(int argc, char **argv) {
+    int runs = argc > 1 ? atoi(argv[1]) : 30;
+    const char *filter = argc > 2 ? argv[2] : NULL;
+    if (runs < 20) runs = 20;
+    double ghz = cpu_ghz();
+    double peak1 = 2.0 * 8 * 2 * ghz; /* GFLOP/s of one core */
+    mf_nn_isa isa = mf_nn_isa_best();
+    printf("CPU nominal %.3f GHz (cpu MHz of /proc/cpuinfo), fp32 peak %.1f GFLOP/s per core "
+           "(2 FMA x 8 lanes x 2 flops); ISA %s; median of %d runs\n",
+           ghz, peak1, isa == MF_NN_ISA_AVX2 ? "avx2" : "scalar", runs);
+    printf("%-36s %10s %8s | %9s %7s %5s | %9s %7s %5s | %7s\n", "layer", "MFLOP", "M", "1T ms", "GFLOP/s", "%pk",
+           "2T ms", "GFLOP/s", "%pk", "port 1T");
+    srand(1);
+    for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
+        const layer *L = &layers[li];
+        if (filter && !strstr(L->name, filter)) continue;
+        mf_nn_conv_shape s = {0};
+        s.n = 1;
+        s.ih = L->h;
+        s.iw = L->w;
+        s.ic = L->ic;
+        s.oc = L->oc;
+        s.kh = s.kw = L->k;
+        s.sh = s.sw = L->stride;
+        s.dh = s.dw = 1;
+        s.pad_t = s.pad_l = L->pad;
+        /* SAME-like: out = ceil(in / stride) when pad > 0, VALID otherwise */
+        s.oh = L->pad ? (L->h + L->stride - 1) / L->stride : (L->h - L->k) / L->stride + 1;
+        s.ow = L->pad ? (L->w + L->stride - 1) / L->stride : (L->w - L->k) / L->stride + 1;
+        s.act = L->act;
+        size_t in_len = (size_t)L->h * L->w * L->ic, out_len = (size_t)s.oh * s.ow * s.oc;
+        size_t w_len = (size_t)L->k * L->k * (L->kind == K_DW ? (size_t)s.oc : (size_t)s.ic * s.oc);
+        float *in = xalloc(in_len), *w = xalloc(w_len), *bias = xalloc((size_t)s.oc), *alpha = xalloc((size_t)s.oc);
+        float *out = xalloc(out_len);
+        for (size_t i = 0; i < in_len; i++) in[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (size_t i = 0; i < w_len; i++) w[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (int i = 0; i < s.oc; i++) bias[i] = 0.1f, alpha[i] = 0.25f;
+        double flop = L->kind == K_CONV ? 2.0 * s.oh * s.ow * (double)s.oc * s.ic * s.kh * s.kw
+                                        : 2.0 * s.oh * s.ow * (double)s.oc * s.kh * s.kw;
+        double sec[3];
+        mf_nn_isa isas[3] = {isa, isa, MF_NN_ISA_SCALAR};
+        int nths[3] = {1, 2, 1};
+        for (int v = 0; v < 3; v++) {
+            job j = {s, L->kind, isas[v], NULL, in, out, NULL, nths[v]};
+            size_t psz = L->kind == K_CONV ? mf_nn_conv2d_packed_size(&s, j.isa) : mf_nn_dwconv2d_packed_size(&s, j.isa);
+            size_t ssz = L->kind == K_CONV ? mf_nn_conv2d_scratch_size(&s, j.isa, nths[v])
+                                           : mf_nn_dwconv2d_scratch_size(&s, j.isa, nths[v]);
+            float *packed = xalloc(psz), *scratch = xalloc(ssz);
+            if (L->kind == K_CONV)
+                mf_nn_conv2d_pack(&s, j.isa, w, bias, alpha, packed);
+            else
+                mf_nn_dwconv2d_pack(&s, j.isa, w, bias, alpha, packed);
+            j.packed = packed;
+            j.scratch = scratch;
+            sec[v] = time_layer(&j, nths[v], runs);
+            free(packed);
+            free(scratch);
+        }
+        double g1 = flop / sec[0] * 1e-9, g2 = flop / sec[1] * 1e-9, gs = flop / sec[2] * 1e-9;
+        printf("%-36s %10.1f %8d | %9.3f %7.1f %4.0f%% | %9.3f %7.1f %4.0f%% | %7.1f\n", L->name, flop * 1e-6,
+               s.oh * s.ow, sec[0] * 1e3, g1, 100.0 * g1 / peak1, sec[1] * 1e3, g2, 100.0 * g2 / (2 * peak1), gs);
+        fflush(stdout);
+        free(in);
+        free(w);
+        free(bias);
+        free(alpha);
+        free(out);
+    }
+    return 0;
+}
