@@ -27,28 +27,38 @@ INLINE __m256 act8(__m256 v, int act, const float *alpha) {
 /* ------------------------------------------------------------------------------------------------------------ */
 /* GEMM                                                                                                         */
 
-/* MR rows x NV*8 columns. `nr` valid columns: vector j is full when nr >= 8*(j+1), else masked. */
+INLINE __m256 load_cols(const float *p, int full, __m256i mk) {
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
+}
+INLINE void store_cols(float *p, __m256 v, int full, __m256i mk) {
+    if (full)
+        _mm256_storeu_ps(p, v);
+    else
+        _mm256_maskstore_ps(p, mk, v);
+}
+
+/* MR rows x NV*8 columns. `nr` valid columns: vector j is full when nr >= 8*(j+1), else masked.
+ * The accumulators are named variables, not an array: GCC -O2 would keep an array in memory. */
 INLINE void gemm_tile(const mf_nn_gemm_block *g, const int MR, const int NV, const float *a, float *c,
                       const float *res) {
-    __m256 acc[6][2];
     const size_t ldc = g->ldc, lda = g->lda;
     const int nr = g->nr;
-    const int full = nr == 8 * NV;
-    __m256i mk[2];
-    mk[0] = mask_first(nr < 8 ? nr : 8);
-    mk[1] = mask_first(nr > 8 ? nr - 8 : 0);
-
+    const int f0 = nr >= 8, f1 = nr >= 16; /* vector 0 / 1 is full */
+    const __m256i m0 = mask_first(nr < 8 ? nr : 8), m1 = mask_first(nr > 8 ? nr - 8 : 0);
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
     if (g->bias) {
-        for (int j = 0; j < NV; j++) {
-            __m256 bj = _mm256_loadu_ps(g->bias + 8 * j);
-            for (int i = 0; i < MR; i++) acc[i][j] = bj;
-        }
-    } else if (full) {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm256_loadu_ps(c + i * ldc + 8 * j);
+        __m256 b0 = _mm256_loadu_ps(g->bias), b1 = NV > 1 ? _mm256_loadu_ps(g->bias + 8) : b0;
+        c00 = c10 = c20 = c30 = c40 = c50 = b0;
+        c01 = c11 = c21 = c31 = c41 = c51 = b1;
     } else {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm256_maskload_ps(c + i * ldc + 8 * j, mk[j]);
+#define INIT(i)                                                                                                    \
+    if (MR > i) {                                                                                                  \
+        c##i##0 = load_cols(c + i * ldc, f0, m0);                                                                  \
+        if (NV > 1) c##i##1 = load_cols(c + i * ldc + 8, f1, m1);                                                  \
+    }
+        INIT(0) INIT(1) INIT(2) INIT(3) INIT(4) INIT(5)
+#undef INIT
     }
 
     const float *b = g->b;
@@ -60,39 +70,32 @@ INLINE void gemm_tile(const mf_nn_gemm_block *g, const int MR, const int NV, con
         __m256 b0 = _mm256_loadu_ps(b), b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
         b += 8 * NV;
         __m256 av;
-#define ROW(i, ai)                                                                                                 \
+#define ROW(i)                                                                                                     \
     if (MR > i) {                                                                                                  \
-        av = _mm256_broadcast_ss(ai + k);                                                                          \
-        acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);                                                            \
-        if (NV > 1) acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);                                                \
+        av = _mm256_broadcast_ss(a##i + k);                                                                        \
+        c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                                                                \
+        if (NV > 1) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);                                                    \
     }
-        ROW(0, a0)
-        ROW(1, a1)
-        ROW(2, a2)
-        ROW(3, a3)
-        ROW(4, a4)
-        ROW(5, a5)
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
 
-    if (g->last) {
-        if (res) {
-            for (int i = 0; i < MR; i++)
-                for (int j = 0; j < NV; j++)
-                    acc[i][j] = _mm256_add_ps(acc[i][j], full ? _mm256_loadu_ps(res + i * ldc + 8 * j)
-                                                              : _mm256_maskload_ps(res + i * ldc + 8 * j, mk[j]));
-        }
-        if (g->act != MF_NN_ACT_NONE)
-            for (int i = 0; i < MR; i++)
-                for (int j = 0; j < NV; j++) acc[i][j] = act8(acc[i][j], g->act, g->alpha + 8 * j);
+    const int last = g->last, act = g->act;
+#define FIN(i)                                                                                                     \
+    if (MR > i) {                                                                                                  \
+        if (last) {                                                                                                \
+            if (res) {                                                                                             \
+                c##i##0 = _mm256_add_ps(c##i##0, load_cols(res + i * ldc, f0, m0));                                \
+                if (NV > 1) c##i##1 = _mm256_add_ps(c##i##1, load_cols(res + i * ldc + 8, f1, m1));                \
+            }                                                                                                      \
+            c##i##0 = act8(c##i##0, act, g->alpha);                                                                \
+            if (NV > 1) c##i##1 = act8(c##i##1, act, g->alpha + 8);                                                \
+        }                                                                                                          \
+        store_cols(c + i * ldc, c##i##0, f0, m0);                                                                  \
+        if (NV > 1) store_cols(c + i * ldc + 8, c##i##1, f1, m1);                                                  \
     }
-    if (full) {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NV; j++) _mm256_storeu_ps(c + i * ldc + 8 * j, acc[i][j]);
-    } else {
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NV; j++) _mm256_maskstore_ps(c + i * ldc + 8 * j, mk[j], acc[i][j]);
-    }
+    FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
+#undef FIN
 }
 
 #define TILES(NV)                                                                                                  \
