@@ -32,7 +32,7 @@ typedef struct {
     size_t max_bytes;    /* size of the encoded input; default MF_IMG_DEFAULT_MAX_BYTES */
 } mf_img_limits;
 
-#define MF_IMG_DEFAULT_MAX_PIXELS 100000000u        /* 100 megapixels */
+#define MF_IMG_DEFAULT_MAX_PIXELS 100000000u /* 100 megapixels */
 #define MF_IMG_DEFAULT_MAX_SIDE 16384
 #define MF_IMG_DEFAULT_MAX_BYTES ((size_t)256 << 20) /* 256 MiB */
 
@@ -46,9 +46,9 @@ typedef enum {
 /* What the decoder found and did; optional output of mf_img_decode / mf_img_load. */
 typedef struct {
     mf_img_format format;
-    int orientation;          /* EXIF orientation that was applied (1..8; 1 = none or no EXIF) */
-    int stored_w, stored_h;   /* dimensions as stored in the file, before orientation */
-    int alpha_composited;     /* 1 if the file had transparency, composited over white */
+    int orientation;        /* EXIF orientation that was applied (1..8; 1 = none or no EXIF) */
+    int stored_w, stored_h; /* dimensions as stored in the file, before orientation */
+    int alpha_composited;   /* 1 if the file had transparency, composited over white */
 } mf_img_info;
 
 /* Allocates a zeroed w x h x c image into *img (c in 1, 3, 4; w, h >= 1; each side at most 65535).

@@ -93,7 +93,8 @@ int mf_img_rgba_to_rgb_inplace(uint8_t *px, size_t n) {
 static int unknown_format(const uint8_t *buf, size_t len) {
     char shown[3 * 8 + 1] = "";
     size_t n = len < 8 ? len : 8;
-    for (size_t i = 0; i < n; i++) snprintf(shown + 3 * i, 4, "%02x ", buf[i]);
+    for (size_t i = 0; i < n; i++)
+        snprintf(shown + 3 * i, 4, "%02x ", buf[i]);
     if (n) shown[3 * n - 1] = '\0';
     return mf_error_set(MF_ERR_FORMAT, "not a JPEG, PNG or WebP image (starts with %s)", shown);
 }
@@ -238,9 +239,11 @@ static void remap(const mf_img *src, mf_img *dst, ptrdiff_t off0, ptrdiff_t sx, 
                         d[2] = s[2];
                     }
                 } else if (c == 1) {
-                    for (int i = 0; i < n; i++, s += sx) d[i] = s[0];
+                    for (int i = 0; i < n; i++, s += sx)
+                        d[i] = s[0];
                 } else {
-                    for (int i = 0; i < n; i++, s += sx, d += 4) memcpy(d, s, 4);
+                    for (int i = 0; i < n; i++, s += sx, d += 4)
+                        memcpy(d, s, 4);
                 }
             }
         }
@@ -260,14 +263,14 @@ int mf_img_orient(const mf_img *src, int orientation, mf_img *dst) {
     if (rc != MF_OK) return rc;
     /* dst(x, y) = src(...) for each orientation; see the table in image.h. */
     switch (orientation) {
-    case 1: remap(src, dst, 0, c, S); break;                   /* (x, y) */
-    case 2: remap(src, dst, right, -c, S); break;              /* (w-1-x, y) */
-    case 3: remap(src, dst, right + bottom, -c, -S); break;    /* (w-1-x, h-1-y) */
-    case 4: remap(src, dst, bottom, c, -S); break;             /* (x, h-1-y) */
-    case 5: remap(src, dst, 0, S, c); break;                   /* (y, x) */
-    case 6: remap(src, dst, bottom, -S, c); break;             /* (y, h-1-x) */
-    case 7: remap(src, dst, right + bottom, -S, -c); break;    /* (w-1-y, h-1-x) */
-    default: remap(src, dst, right, S, -c); break;             /* 8: (w-1-y, x) */
+    case 1: remap(src, dst, 0, c, S); break;                /* (x, y) */
+    case 2: remap(src, dst, right, -c, S); break;           /* (w-1-x, y) */
+    case 3: remap(src, dst, right + bottom, -c, -S); break; /* (w-1-x, h-1-y) */
+    case 4: remap(src, dst, bottom, c, -S); break;          /* (x, h-1-y) */
+    case 5: remap(src, dst, 0, S, c); break;                /* (y, x) */
+    case 6: remap(src, dst, bottom, -S, c); break;          /* (y, h-1-x) */
+    case 7: remap(src, dst, right + bottom, -S, -c); break; /* (w-1-y, h-1-x) */
+    default: remap(src, dst, right, S, -c); break;          /* 8: (w-1-y, x) */
     }
     return MF_OK;
 }

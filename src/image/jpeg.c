@@ -9,6 +9,7 @@
 #include "image/internal.h"
 
 #include <setjmp.h>
+#include <stddef.h>
 #include <stdio.h> /* jpeglib.h needs FILE */
 #include <stdlib.h>
 #include <string.h>
@@ -48,18 +49,37 @@ static void jpg_error_exit(j_common_ptr ci) {
     jpg_fail(ci, status, NULL);
 }
 
+/* Set by the decoder while it reads the scanlines of a single-scan image (see JWRN_JPEG_EOF below). */
+typedef struct {
+    int eof_is_benign;
+    int eof_seen;
+} jpg_client;
+
 static void jpg_emit_message(j_common_ptr ci, int level) {
     if (level >= 0) return; /* trace output */
+    jpg_client *cl = ci->client_data;
     switch (ci->err->msg_code) {
-    case JWRN_JPEG_EOF:       /* truncated file: the rest would be grey */
-    case JWRN_HIT_MARKER:     /* entropy data ends early */
-    case JWRN_HUFF_BAD_CODE:  /* corrupt entropy data */
+    case JWRN_JPEG_EOF:
+        /* The source ran dry. In a single-scan image the Huffman decoder reads ahead, so this also fires for a
+         * file that only lacks its EOI marker; there, pixels are missing exactly when JWRN_HIT_MARKER follows.
+         * A multi-scan (progressive) image has no such witness: a cut between scans would silently drop
+         * detail, so there running dry is always an error. */
+        if (cl) cl->eof_seen = 1;
+        if (cl && cl->eof_is_benign) {
+            ci->err->num_warnings++;
+            break;
+        }
+        jpg_fail(ci, MF_ERR_FORMAT, "premature end of JPEG data (truncated file)");
+        break;
+    case JWRN_HIT_MARKER: /* entropy data ends early: truncated or damaged */
+        if (cl && cl->eof_seen) jpg_fail(ci, MF_ERR_FORMAT, "premature end of JPEG data (truncated file)");
+        jpg_fail(ci, MF_ERR_FORMAT, NULL);
+        break;
+    case JWRN_HUFF_BAD_CODE: /* corrupt entropy data */
 #if JPEG_LIB_VERSION >= 70 || defined(C_ARITH_CODING_SUPPORTED) || defined(D_ARITH_CODING_SUPPORTED)
     case JWRN_ARITH_BAD_CODE: /* same, arithmetic coding */
 #endif
-    case JWRN_MUST_RESYNC:    /* lost restart-marker sync: blocks missing */
-        jpg_fail(ci, MF_ERR_FORMAT, NULL);
-        break;
+    case JWRN_MUST_RESYNC: /* lost restart-marker sync: blocks missing */ jpg_fail(ci, MF_ERR_FORMAT, NULL); break;
     default: ci->err->num_warnings++; break;
     }
 }
@@ -123,6 +143,7 @@ typedef struct {
     struct jpeg_decompress_struct ci;
     jpg_err err;
     struct jpeg_progress_mgr progress;
+    jpg_client client;
     uint8_t *row; /* CMYK scanline */
 } jpg_dec;
 
@@ -136,6 +157,7 @@ static int jpg_decode_body(jpg_dec *d, const uint8_t *buf, size_t len, const mf_
                            mf_img_info *info) {
     j_decompress_ptr ci = &d->ci;
     jpeg_create_decompress(ci);
+    ci->client_data = &d->client;
     ci->progress = &d->progress;
     jpeg_mem_src(ci, buf, (unsigned long)len);
     jpeg_save_markers(ci, JPEG_APP0 + 1, 0xffff);
@@ -171,12 +193,14 @@ static int jpg_decode_body(jpg_dec *d, const uint8_t *buf, size_t len, const mf_
         if (!d->row) return mf_error_set(MF_ERR_NOMEM, "out of memory decoding JPEG");
     }
     int inverted = ci->saw_Adobe_marker; /* Adobe writes CMYK inverted (255 = no ink) */
+    d->client.eof_is_benign = !jpeg_has_multiple_scans(ci);
     while (ci->output_scanline < ci->output_height) {
         JDIMENSION y = ci->output_scanline;
         if (!cmyk) {
             JSAMPROW rows[16];
             JDIMENSION n = ci->output_height - y < 16 ? ci->output_height - y : 16;
-            for (JDIMENSION i = 0; i < n; i++) rows[i] = out->data + (size_t)(y + i) * stride;
+            for (JDIMENSION i = 0; i < n; i++)
+                rows[i] = out->data + (size_t)(y + i) * stride;
             if (jpeg_read_scanlines(ci, rows, n) == 0) return mf_error_set(MF_ERR_FORMAT, "JPEG: decoder stalled");
             continue;
         }
@@ -231,8 +255,13 @@ typedef struct {
 
 enum { JPG_OUT_CHUNK = 1 << 16 };
 
+/* client_data belongs to the decoder's emit_message; the encoder finds its state from the destination. */
+static jpg_enc *jpg_enc_of(j_compress_ptr cc) {
+    return (jpg_enc *)(void *)((char *)cc->dest - offsetof(jpg_enc, dest));
+}
+
 static void jpg_dest_init(j_compress_ptr cc) {
-    jpg_enc *e = cc->client_data;
+    jpg_enc *e = jpg_enc_of(cc);
     e->buf = malloc(JPG_OUT_CHUNK);
     if (!e->buf) jpg_fail((j_common_ptr)cc, MF_ERR_NOMEM, "out of memory");
     e->cap = JPG_OUT_CHUNK;
@@ -242,7 +271,7 @@ static void jpg_dest_init(j_compress_ptr cc) {
 
 /* Called when the buffer is full (free_in_buffer is stale then: the whole buffer is used). */
 static boolean jpg_dest_empty(j_compress_ptr cc) {
-    jpg_enc *e = cc->client_data;
+    jpg_enc *e = jpg_enc_of(cc);
     size_t ncap;
     if (mf_size_mul(e->cap, 2, &ncap)) jpg_fail((j_common_ptr)cc, MF_ERR_LIMIT, "output too large");
     uint8_t *nb = realloc(e->buf, ncap);
@@ -259,7 +288,6 @@ static void jpg_dest_term(j_compress_ptr cc) { (void)cc; }
 static int jpg_encode_body(jpg_enc *e, const mf_img *img, int quality) {
     j_compress_ptr cc = &e->cc;
     jpeg_create_compress(cc);
-    cc->client_data = e;
     e->dest.init_destination = jpg_dest_init;
     e->dest.empty_output_buffer = jpg_dest_empty;
     e->dest.term_destination = jpg_dest_term;

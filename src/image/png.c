@@ -90,7 +90,8 @@ static int png_decode_body(png_ctx *d, png_structp png, png_infop pi, const mf_i
     d->pixels = malloc(n);
     d->rows = malloc(rows_bytes);
     if (!d->pixels || !d->rows) return mf_error_set(MF_ERR_NOMEM, "out of memory decoding a %ux%u PNG", w, h);
-    for (png_uint_32 y = 0; y < h; y++) d->rows[y] = d->pixels + (size_t)y * w * ch;
+    for (png_uint_32 y = 0; y < h; y++)
+        d->rows[y] = d->pixels + (size_t)y * w * ch;
     png_read_image(png, d->rows);
     /* No png_read_end: the pixels are complete, and trailing chunks only carry metadata. */
 
@@ -165,7 +166,8 @@ static int png_encode_body(png_structp png, png_infop pi, const mf_img *img) {
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, pi);
     const size_t stride = (size_t)img->w * (size_t)img->c;
-    for (int y = 0; y < img->h; y++) png_write_row(png, img->data + (size_t)y * stride);
+    for (int y = 0; y < img->h; y++)
+        png_write_row(png, img->data + (size_t)y * stride);
     png_write_end(png, pi);
     return MF_OK;
 }

@@ -90,7 +90,8 @@ MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int oh, fl
             const double sx = m0 * x + bx, sy = m3 * x + by;
             /* Written so that NaN lands in the border branch too; also keeps the int conversions in range. */
             if (!(sx > -1.0 && sx < (double)w && sy > -1.0 && sy < (double)h)) {
-                for (int k = 0; k < c; k++) o[k] = border;
+                for (int k = 0; k < c; k++)
+                    o[k] = border;
                 continue;
             }
             const double flx = floor(sx), fly = floor(sy);
@@ -136,9 +137,9 @@ void mf_img_warp_to_float(const mf_img *src, const float m[6], int ow, int oh, f
 /* ---- 8-bit resize: separable, box filter when shrinking, bilinear when growing ---- */
 
 typedef struct {
-    int *start;   /* first source index of output i */
-    int *n;       /* number of taps of output i */
-    float *w;     /* taps of output i at w[i * maxn] */
+    int *start; /* first source index of output i */
+    int *n;     /* number of taps of output i */
+    float *w;   /* taps of output i at w[i * maxn] */
     int maxn;
 } taps;
 
@@ -176,7 +177,8 @@ static int taps_init(taps *t, int in, int out) {
                 w[j - j0] = (float)v;
                 sum += v;
             }
-            for (int j = j0; j < j1; j++) w[j - j0] = (float)(w[j - j0] / sum);
+            for (int j = j0; j < j1; j++)
+                w[j - j0] = (float)(w[j - j0] / sum);
             t->start[i] = j0;
             t->n[i] = j1 - j0;
         } else { /* half-pixel-centre bilinear, clamped at the edges */
@@ -209,8 +211,10 @@ MF_INLINE void resize_h(const mf_img *src, const taps *tx, int ow, float *tmp, c
             const float *w = tx->w + (size_t)x * tx->maxn;
             float acc[4] = {0, 0, 0, 0};
             for (int t = 0; t < tx->n[x]; t++, s += c)
-                for (int k = 0; k < c; k++) acc[k] += w[t] * (float)s[k];
-            for (int k = 0; k < c; k++) o[k] = acc[k];
+                for (int k = 0; k < c; k++)
+                    acc[k] += w[t] * (float)s[k];
+            for (int k = 0; k < c; k++)
+                o[k] = acc[k];
         }
     }
 }
@@ -258,10 +262,12 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
         for (int t = 0; t < ty.n[y]; t++) {
             const float *s = tmp + (size_t)(ty.start[y] + t) * row;
             const float wt = w[t];
-            for (size_t i = 0; i < row; i++) acc[i] += wt * s[i];
+            for (size_t i = 0; i < row; i++)
+                acc[i] += wt * s[i];
         }
         uint8_t *o = dst->data + (size_t)y * row;
-        for (size_t i = 0; i < row; i++) o[i] = to_u8(acc[i]);
+        for (size_t i = 0; i < row; i++)
+            o[i] = to_u8(acc[i]);
     }
     free(tmp);
     taps_free(&tx);
