@@ -204,6 +204,115 @@ INLINE void dw_pix4(const mf_nn_dw_row *r, int x, int c0, const int KW, const in
     }
 }
 
+/* Epilogue of a 4-pixel x NG-group block; the residual and activation branches are taken once per block. */
+INLINE void dw_store4(const mf_nn_dw_row *r, __m256 acc[2][4], int x, int c0, const int NG, int masked, __m256i mk) {
+    const int C = r->s->oc;
+    if (r->res) {
+        const float *rp = r->res + (size_t)x * C + c0;
+#pragma GCC unroll 2
+        for (int g = 0; g < NG; g++)
+#pragma GCC unroll 4
+            for (int p = 0; p < 4; p++)
+                acc[g][p] = _mm256_add_ps(acc[g][p], load_in(rp + (size_t)p * C + 8 * g, masked && g == 0, mk));
+    }
+    const int act = r->s->act;
+    if (act != MF_NN_ACT_NONE) {
+#pragma GCC unroll 2
+        for (int g = 0; g < NG; g++) {
+            const __m256 zero = _mm256_setzero_ps();
+            if (act == MF_NN_ACT_PRELU) {
+                const __m256 al = _mm256_loadu_ps(r->alpha + c0 + 8 * g);
+#pragma GCC unroll 4
+                for (int p = 0; p < 4; p++)
+                    acc[g][p] = _mm256_fmadd_ps(al, _mm256_min_ps(acc[g][p], zero), _mm256_max_ps(acc[g][p], zero));
+            } else {
+                const __m256 hi = _mm256_set1_ps(act == MF_NN_ACT_RELU6 ? 6.0f : __builtin_inff());
+#pragma GCC unroll 4
+                for (int p = 0; p < 4; p++) acc[g][p] = _mm256_min_ps(_mm256_max_ps(acc[g][p], zero), hi);
+            }
+        }
+    }
+    float *op = r->out + (size_t)x * C + c0;
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; g++)
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) {
+            if (masked && g == 0)
+                _mm256_maskstore_ps(op + (size_t)p * C, mk, acc[g][p]);
+            else
+                _mm256_storeu_ps(op + (size_t)p * C + 8 * g, acc[g][p]);
+        }
+}
+
+/* Four pixels x..x+3, stride SW, kernel width KW (both compile-time, no dilation), NG channel groups: each input
+ * column of a kernel row is loaded once and feeds every (pixel, tap) pair that reads it, with the KW weights of
+ * the row in registers: 3*SW+KW loads for 4*KW FMAs per group and kernel row. */
+INLINE void dw_pix4_reuse(const mf_nn_dw_row *r, int x, int c0, const int KW, const int SW, const int NG, int masked,
+                          __m256i mk) {
+    const mf_nn_conv_shape *s = r->s;
+    const size_t C = (size_t)s->oc;
+    const size_t cpad = (size_t)r->cpad;
+    __m256 acc[2][4], w[5];
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; g++) {
+        __m256 b = _mm256_loadu_ps(r->bias + c0 + 8 * g);
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) acc[g][p] = b;
+    }
+    const float *row = r->in + ((size_t)(r->iy0 + r->ky_lo * s->dh) * s->iw + (size_t)(x * SW - s->pad_l)) * C + c0;
+    const float *wrow = r->w + (size_t)r->ky_lo * KW * cpad + c0;
+    const size_t row_step = (size_t)s->dh * s->iw * C;
+    for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+#pragma GCC unroll 2
+        for (int g = 0; g < NG; g++) {
+            const float *wp = wrow + 8 * g;
+#pragma GCC unroll 5
+            for (int kx = 0; kx < KW; kx++) {
+                w[kx] = _mm256_loadu_ps(wp);
+                wp += cpad;
+            }
+            const float *ip = row + 8 * g;
+#pragma GCC unroll 16
+            for (int j = 0; j < 3 * SW + KW; j++) {
+                __m256 v = load_in(ip, masked && g == 0, mk);
+                ip += C;
+#pragma GCC unroll 4
+                for (int p = 0; p < 4; p++) {
+                    const int kx = j - SW * p;
+                    if (kx >= 0 && kx < KW) acc[g][p] = _mm256_fmadd_ps(v, w[kx < 0 ? 0 : kx], acc[g][p]);
+                }
+            }
+        }
+        row += row_step;
+        wrow += KW * cpad;
+    }
+    dw_store4(r, acc, x, c0, NG, masked, mk);
+}
+
+INLINE void dw_interior_reuse(const mf_nn_dw_row *r, int x0, int x1, const int KW, const int SW) {
+    const int C = r->s->oc, C8 = C & ~7;
+    const __m256i mk = mask_first(C - C8);
+    for (int x = x0; x + 4 <= x1; x += 4) {
+        int c = 0;
+        for (; c + 16 <= C8; c += 16) dw_pix4_reuse(r, x, c, KW, SW, 2, 0, mk);
+        if (c < C8) dw_pix4_reuse(r, x, c, KW, SW, 1, 0, mk);
+        if (C8 < C) dw_pix4_reuse(r, x, C8, KW, SW, 1, 1, mk);
+    }
+}
+
+static __attribute__((noinline)) void dw_k3s1(const mf_nn_dw_row *r, int x0, int x1) {
+    dw_interior_reuse(r, x0, x1, 3, 1);
+}
+static __attribute__((noinline)) void dw_k5s1(const mf_nn_dw_row *r, int x0, int x1) {
+    dw_interior_reuse(r, x0, x1, 5, 1);
+}
+static __attribute__((noinline)) void dw_k3s2(const mf_nn_dw_row *r, int x0, int x1) {
+    dw_interior_reuse(r, x0, x1, 3, 2);
+}
+static __attribute__((noinline)) void dw_k5s2(const mf_nn_dw_row *r, int x0, int x1) {
+    dw_interior_reuse(r, x0, x1, 5, 2);
+}
+
 INLINE void dw_interior(const mf_nn_dw_row *r, int x, const int KW, __m256i mk) {
     const int C = r->s->oc, C8 = C & ~7;
     int c = 0;
@@ -228,6 +337,14 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
     const __m256i mk = mask_first(C - C8);
     int x = 0;
     for (; x < r->x_lo; x++) dw_single(r, x);
+    const int reuse = s->dw == 1 && (s->sw == 1 || s->sw == 2) ? s->sw * 10 + s->kw : 0;
+    const int nb = (r->x_hi - x) / 4 * 4; /* pixels done by 4-pixel blocks */
+    switch (reuse) {
+    case 13: dw_k3s1(r, x, x + nb), x += nb; break;
+    case 15: dw_k5s1(r, x, x + nb), x += nb; break;
+    case 23: dw_k3s2(r, x, x + nb), x += nb; break;
+    case 25: dw_k5s2(r, x, x + nb), x += nb; break;
+    }
     switch (s->kw) {
     case 3:
         for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 3, mk);
