@@ -28,13 +28,69 @@ function req(name) {
   return require(path.join(NM, name));
 }
 
-// TF.js with the wasm backend, loaded from files (no network). threads: number of XNNPACK threads
-// wanted; see initTf's notes on what Node allows.
+// Multi-threaded TF.js wasm under Node. tfjs-backend-wasm 4.22 switches threads off under Node
+// (WASM_HAS_MULTITHREAD_SUPPORT is hard-wired to false when IS_NODE, tfjs issue #3830), and its
+// threaded build expects a browser: it starts its pthread workers from blob: URLs (Node's Worker
+// wants a file), passes the main script to them as a Blob, and its factory refers to bundler
+// variables (require$$N, commonjsGlobal) that only exist in the main bundle. On top, XNNPACK's pool
+// is capped at emscripten_num_logical_cores()/2 (= os.cpus().length/2 under Node), so a 2-core
+// machine always gets 1 thread. This shim writes the blobs to temp files, defines the missing
+// variables and reports 2*threads logical cores, so that setThreadsCount(threads) takes effect.
+// Benchmark-only (goldens always run single-threaded on the default, non-threaded SIMD build).
+let shimDir = null;
+function enableNodeWasmThreads(threads) {
+  if (shimDir) return;
+  const os = require('os');
+  const wt = require('worker_threads');
+  shimDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mfmc-tfjs-wasm-'));
+  process.on('exit', () => { try { fs.rmSync(shimDir, { recursive: true, force: true }); } catch (e) { /* ignore */ } });
+  const parts = new WeakMap();
+  let n = 0;
+  const toFile = (blob) => {
+    const p = parts.get(blob);
+    if (!p) return null;
+    let src = p.join('');
+    if (src.startsWith('var WasmBackendModuleThreadedSimd')) {
+      src = "var require$$0=require('fs'),require$$1=require('path'),require$$3=require('perf_hooks'),"
+        + "require$$4=require('os'),commonjsGlobal=globalThis;" + src;
+    }
+    const f = path.join(shimDir, `blob${n++}.js`);
+    fs.writeFileSync(f, src);
+    return f;
+  };
+  const OrigBlob = globalThis.Blob;
+  globalThis.Blob = class extends OrigBlob {
+    constructor(a, o) {
+      super(a, o);
+      if (Array.isArray(a) && a.every((x) => typeof x === 'string')) parts.set(this, a);
+    }
+  };
+  const origCreate = URL.createObjectURL;
+  URL.createObjectURL = (b) => toFile(b) || origCreate(b);
+  const origPost = wt.Worker.prototype.postMessage;
+  wt.Worker.prototype.postMessage = function postMessage(msg, ...rest) {
+    if (msg && msg.cmd === 'load' && msg.urlOrBlob && typeof msg.urlOrBlob !== 'string') {
+      const f = toFile(msg.urlOrBlob);
+      if (f) msg = { ...msg, urlOrBlob: f };
+    }
+    return origPost.call(this, msg, ...rest);
+  };
+  const cpus = os.cpus();
+  const want = Math.max(2 * threads, cpus.length);
+  os.cpus = () => Array.from({ length: want }, (_, i) => cpus[i % cpus.length]);
+}
+
+// TF.js with the wasm backend, loaded from files (no network). threads > 1 uses the threaded SIMD
+// build through enableNodeWasmThreads; info.threads is what XNNPACK really got (getThreadsCount).
 async function initTf({ threads = 1, quiet = true } = {}) {
   const tf = req('@tensorflow/tfjs');
   const wasm = req('@tensorflow/tfjs-backend-wasm');
   const wasmDir = path.join(NM, '@tensorflow', 'tfjs-backend-wasm', 'dist');
   wasm.setWasmPaths(wasmDir + path.sep, false);
+  if (threads > 1) {
+    enableNodeWasmThreads(threads);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  }
   wasm.setThreadsCount(threads);
   if (quiet) tf.env().set('PROD', true);
   const ok = await tf.setBackend('wasm');
@@ -175,6 +231,6 @@ function writeGold(file, tensors) {
 }
 
 module.exports = {
-  REPO, CACHE, MODELS, nodeModules, req, initTf, loadHumanModel, loadGraphModelFile,
+  REPO, CACHE, MODELS, nodeModules, req, initTf, enableNodeWasmThreads, loadHumanModel, loadGraphModelFile,
   xorshift32, seedOf, makeInput, inputRange, encodeGold, writeGold,
 };
