@@ -552,47 +552,75 @@ void mf_nn_dwconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
 /* Portable GEMM macro-kernel: 4 x 8 micro-tiles of 4-lane generic vectors (fits 16 SSE/NEON registers);       */
 /* a 16-wide panel is done as two 8-column halves.                                                              */
 
-static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_gemm_block *g, int mr, int col0, int ncols, const float *a,
-                                    float *c, const float *res) {
+/* Loads / stores columns [col, col+4) of a row clipped to `ncols` valid columns counted from col0. */
+static inline v4f load_clip(const float *p, int valid) {
+    if (valid >= 4) return v4_load(p);
+    float t[4] = {0, 0, 0, 0};
+    for (int l = 0; l < valid; l++) t[l] = p[l];
+    return v4_load(t);
+}
+static inline void store_clip(float *p, v4f v, int valid) {
+    if (valid >= 4) {
+        v4_store(p, v);
+        return;
+    }
+    float t[4];
+    v4_store(t, v);
+    for (int l = 0; l < valid; l++) p[l] = t[l];
+}
+
+/* Named accumulators (not an array): GCC -O2 keeps arrays indexed in non-unrolled loops in memory. */
+static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_gemm_block *g, const int MR, int col0,
+                                                                    int ncols, const float *a, float *c,
+                                                                    const float *res) {
     const int nrp = g->nrp;
-    v4f acc[SCALAR_MR][2];
-    for (int i = 0; i < mr; i++)
-        for (int h = 0; h < 2; h++) {
-            if (g->bias) {
-                acc[i][h] = v4_load(g->bias + col0 + 4 * h);
-            } else {
-                float t[4] = {0, 0, 0, 0};
-                for (int l = 0; l < 4 && 4 * h + l < ncols; l++) t[l] = c[(size_t)i * g->ldc + col0 + 4 * h + l];
-                acc[i][h] = v4_load(t);
-            }
-        }
+    const size_t ldc = g->ldc, lda = g->lda;
+    const int v0 = ncols, v1 = ncols - 4; /* valid columns in each half */
+    v4f c00, c01, c10, c11, c20, c21, c30, c31;
+    if (g->bias) {
+        v4f b0 = v4_load(g->bias + col0), b1 = v4_load(g->bias + col0 + 4);
+        c00 = c10 = c20 = c30 = b0;
+        c01 = c11 = c21 = c31 = b1;
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = v4_set1(0.0f);
+#define INIT(i)                                                                                                    \
+    if (MR > i) {                                                                                                  \
+        c##i##0 = load_clip(c + i * ldc + col0, v0);                                                               \
+        c##i##1 = v1 > 0 ? load_clip(c + i * ldc + col0 + 4, v1) : v4_set1(0.0f);                                  \
+    }
+        INIT(0) INIT(1) INIT(2) INIT(3)
+#undef INIT
+    }
     const float *b = g->b + col0;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
     for (int k = 0; k < g->kc; k++) {
         v4f b0 = v4_load(b), b1 = v4_load(b + 4);
         b += nrp;
-        for (int i = 0; i < mr; i++) {
-            v4f av = v4_set1(a[(size_t)i * g->lda + k]);
-            acc[i][0] += av * b0;
-            acc[i][1] += av * b1;
-        }
+#define ROW(i)                                                                                                     \
+    if (MR > i) {                                                                                                  \
+        v4f av = v4_set1(a##i[k]);                                                                                 \
+        c##i##0 += av * b0;                                                                                        \
+        c##i##1 += av * b1;                                                                                        \
     }
-    for (int i = 0; i < mr; i++) {
-        float t[8];
-        for (int h = 0; h < 2; h++) {
-            v4f v = acc[i][h];
-            if (g->last) {
-                if (res) {
-                    float rr[4] = {0, 0, 0, 0};
-                    for (int l = 0; l < 4 && 4 * h + l < ncols; l++)
-                        rr[l] = res[(size_t)i * g->ldc + col0 + 4 * h + l];
-                    v += v4_load(rr);
-                }
-                v = act4(v, g->act, g->alpha + col0 + 4 * h);
-            }
-            v4_store(t + 4 * h, v);
-        }
-        for (int l = 0; l < ncols; l++) c[(size_t)i * g->ldc + col0 + l] = t[l];
+        ROW(0) ROW(1) ROW(2) ROW(3)
+#undef ROW
     }
+    const float *al = g->alpha + col0;
+#define FIN(i)                                                                                                     \
+    if (MR > i) {                                                                                                  \
+        if (g->last) {                                                                                             \
+            if (res) {                                                                                             \
+                c##i##0 += load_clip(res + i * ldc + col0, v0);                                                    \
+                if (v1 > 0) c##i##1 += load_clip(res + i * ldc + col0 + 4, v1);                                    \
+            }                                                                                                      \
+            c##i##0 = act4(c##i##0, g->act, al);                                                                   \
+            c##i##1 = act4(c##i##1, g->act, al + 4);                                                               \
+        }                                                                                                          \
+        store_clip(c + i * ldc + col0, c##i##0, v0);                                                               \
+        if (v1 > 0) store_clip(c + i * ldc + col0 + 4, c##i##1, v1);                                               \
+    }
+    FIN(0) FIN(1) FIN(2) FIN(3)
+#undef FIN
 }
 
 static void gemm_block_scalar(const mf_nn_gemm_block *g) {
