@@ -99,11 +99,12 @@ sha_ok() { # file integrity
 }
 
 # A tarball verified before keeps a record "<size> <mtime> <integrity>" next to it; a changed size or
-# mtime forces a full re-hash. A mismatch deletes the file and stops.
-verify_tarball() { # file integrity
-    local f=$1 integrity=$2 rec=$1.verified meta
+# mtime forces a full re-hash (always done with "full", before unpacking). A mismatch deletes the file
+# and stops.
+verify_tarball() { # file integrity [full]
+    local f=$1 integrity=$2 full=${3:-} rec=$1.verified meta
     meta="$(stat -c '%s %Y' -- "$f") $integrity"
-    [ -f "$rec" ] && [ "$(<"$rec")" = "$meta" ] && return 0
+    [ -z "$full" ] && [ -f "$rec" ] && [ "$(<"$rec")" = "$meta" ] && return 0
     if ! sha_ok "$f" "$integrity"; then
         rm -f -- "$f" "$rec"
         die "checksum mismatch for $f (expected $integrity): deleted it; run setup again to fetch a fresh copy"
@@ -165,7 +166,7 @@ install_pin() { # pin_line name version integrity
     read -r -a targets <<<"$tl"
     file=$(tarball_of "$name" "$ver")
     if [ -f "$file" ]; then
-        verify_tarball "$file" "$integrity"
+        verify_tarball "$file" "$integrity" full
     else
         fetch_tarball "$name" "$ver" "$integrity" "$file"
     fi
