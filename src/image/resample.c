@@ -94,9 +94,9 @@ MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int oh, fl
                     o[k] = border;
                 continue;
             }
-            const double flx = floor(sx), fly = floor(sy);
-            const int x0 = (int)flx, y0 = (int)fly;
-            const float fx = (float)(sx - flx), fy = (float)(sy - fly);
+            /* floor without a libm call: sx + 1 > 0 here, and truncation of a positive value is floor */
+            const int x0 = (int)(sx + 1.0) - 1, y0 = (int)(sy + 1.0) - 1;
+            const float fx = (float)(sx - x0), fy = (float)(sy - y0);
             if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
                 const uint8_t *a = src->data + (size_t)y0 * stride + (size_t)x0 * c, *p = a + stride;
                 for (int k = 0; k < c; k++) {
@@ -201,21 +201,25 @@ static int taps_init(taps *t, int in, int out) {
     return MF_OK;
 }
 
-MF_INLINE void resize_h(const mf_img *src, const taps *tx, int ow, float *tmp, const int c) {
-    const size_t stride = (size_t)src->w * (size_t)c;
-    for (int y = 0; y < src->h; y++) {
-        const uint8_t *row = src->data + (size_t)y * stride;
-        float *o = tmp + (size_t)y * (size_t)ow * (size_t)c;
-        for (int x = 0; x < ow; x++, o += c) {
-            const uint8_t *s = row + (size_t)tx->start[x] * c;
-            const float *w = tx->w + (size_t)x * tx->maxn;
-            float acc[4] = {0, 0, 0, 0};
-            for (int t = 0; t < tx->n[x]; t++, s += c)
-                for (int k = 0; k < c; k++)
-                    acc[k] += w[t] * (float)s[k];
+MF_INLINE void resize_row_h(const uint8_t *row, const taps *tx, int ow, float *o, const int c) {
+    for (int x = 0; x < ow; x++, o += c) {
+        const uint8_t *s = row + (size_t)tx->start[x] * c;
+        const float *w = tx->w + (size_t)x * tx->maxn;
+        float acc[4] = {0, 0, 0, 0};
+        for (int t = 0; t < tx->n[x]; t++, s += c)
             for (int k = 0; k < c; k++)
-                o[k] = acc[k];
-        }
+                acc[k] += w[t] * (float)s[k];
+        for (int k = 0; k < c; k++)
+            o[k] = acc[k];
+    }
+}
+
+static void row_h(const mf_img *src, int y, const taps *tx, int ow, float *o) {
+    const uint8_t *row = src->data + (size_t)y * (size_t)src->w * (size_t)src->c;
+    switch (src->c) {
+    case 1: resize_row_h(row, tx, ow, o, 1); break;
+    case 3: resize_row_h(row, tx, ow, o, 3); break;
+    default: resize_row_h(row, tx, ow, o, 4); break;
     }
 }
 
@@ -226,12 +230,7 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
     MF_ASSERT(dst != NULL);
     memset(dst, 0, sizeof *dst);
     if (ow < 1 || oh < 1) return mf_error_set(MF_ERR_ARG, "resize to %dx%d", ow, oh);
-    const int c = src->c;
-    size_t row, ntmp;
-    if (mf_size_mul((size_t)ow, (size_t)c, &row) || mf_size_mul(row, (size_t)src->h + 1, &ntmp) ||
-        mf_size_mul(ntmp, sizeof(float), &ntmp))
-        return mf_error_set(MF_ERR_LIMIT, "resize %dx%d -> %dx%d overflows", src->w, src->h, ow, oh);
-    int rc = mf_img_init(dst, ow, oh, c);
+    int rc = mf_img_init(dst, ow, oh, src->c);
     if (rc != MF_OK) return rc;
     taps tx, ty;
     if ((rc = taps_init(&tx, src->w, ow)) != MF_OK) {
@@ -243,24 +242,33 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
         mf_img_free(dst);
         return rc;
     }
-    float *tmp = malloc(ntmp); /* src->h rows of horizontally resized pixels, plus one accumulator row */
-    if (!tmp) {
+    /* Horizontally resized source rows live in a ring of ty.maxn slots: output rows use windows of source rows
+     * that only move forward, so each source row is resized once and memory stays O(taps * ow). */
+    const size_t row = (size_t)ow * (size_t)src->c; /* <= 65535 * 4 (mf_img_init checked ow) */
+    const int nslot = ty.maxn;
+    float *ring = malloc(row * (size_t)(nslot + 1) * sizeof *ring);
+    int *held = malloc((size_t)nslot * sizeof *held);
+    if (!ring || !held) {
+        free(ring);
+        free(held);
         taps_free(&tx);
         taps_free(&ty);
         mf_img_free(dst);
         return mf_error_set(MF_ERR_NOMEM, "out of memory resizing %dx%d -> %dx%d", src->w, src->h, ow, oh);
     }
-    switch (c) {
-    case 1: resize_h(src, &tx, ow, tmp, 1); break;
-    case 3: resize_h(src, &tx, ow, tmp, 3); break;
-    default: resize_h(src, &tx, ow, tmp, 4); break;
-    }
-    float *acc = tmp + (size_t)src->h * row;
+    for (int i = 0; i < nslot; i++)
+        held[i] = -1;
+    float *acc = ring + row * (size_t)nslot;
     for (int y = 0; y < oh; y++) {
         const float *w = ty.w + (size_t)y * ty.maxn;
         memset(acc, 0, row * sizeof *acc);
         for (int t = 0; t < ty.n[y]; t++) {
-            const float *s = tmp + (size_t)(ty.start[y] + t) * row;
+            const int sy = ty.start[y] + t, slot = sy % nslot;
+            float *s = ring + (size_t)slot * row;
+            if (held[slot] != sy) {
+                row_h(src, sy, &tx, ow, s);
+                held[slot] = sy;
+            }
             const float wt = w[t];
             for (size_t i = 0; i < row; i++)
                 acc[i] += wt * s[i];
@@ -269,7 +277,8 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
         for (size_t i = 0; i < row; i++)
             o[i] = to_u8(acc[i]);
     }
-    free(tmp);
+    free(ring);
+    free(held);
     taps_free(&tx);
     taps_free(&ty);
     return MF_OK;
