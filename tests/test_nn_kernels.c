@@ -257,6 +257,27 @@ static void make_cases(void) {
     dec(1, 6, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     dec(2, 3, 5, 6, 10, 3, 3, 2, 2, 2, 2, 0, 0, 1, 0);
     dec(1, 8, 8, 64, 24, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);      /* K blocking with 4 taps x 64 */
+
+    /* Random shapes (fixed seed): sizes, channels, kernels, strides, dilations and paddings drawn small. */
+    uint64_t st = 12345;
+#define RND(lo, hi) (st = st * 6364136223846793005ull + 1442695040888963407ull, (int)((st >> 33) % (uint64_t)((hi) - (lo) + 1)) + (lo))
+    for (int i = 0; i < 30; i++) {
+        int kind = i % 3;
+        int kh = RND(1, 5), kw = RND(1, 5), sh = RND(1, 3), sw = RND(1, 3), dh = RND(1, 2), dw = RND(1, 2);
+        int ih = RND(1, 12), iw = RND(1, 12), ic = RND(1, 40), oc = RND(1, 40), n = RND(1, 2);
+        int pt = RND(0, kh), pb = RND(0, kh), pl = RND(0, kw), pr = RND(0, kw);
+        if (kind == KIND_DW) oc = RND(1, 3); /* channel multiplier */
+        if (kind == KIND_DECONV) {
+            if (pt + pb >= (ih - 1) * sh + (kh - 1) * dh + 1 || pl + pr >= (iw - 1) * sw + (kw - 1) * dw + 1) continue;
+        } else if (ih + pt + pb < (kh - 1) * dh + 1 || iw + pl + pr < (kw - 1) * dw + 1) {
+            continue;
+        }
+        if (kind == KIND_DW)
+            dwc(n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
+        else
+            add(kind, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
+    }
+#undef RND
 }
 
 /* ---- other tests ---- */
