@@ -75,9 +75,11 @@ __attribute__((target("avx2,fma"))) static double measured_peak_avx2(void) {
         double t0 = now_s();
         for (long i = 0; i < n; i++) {
 #define F(x) x = __builtin_ia32_vfmaddps256(x, m, c);
-            F(a0) F(a1) F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
+            F(a0)
+            F(a1) F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
 #undef F
-            __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
+                __asm__ volatile(""
+                                 : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
             __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
         }
         double g = (double)n * 12 * 16 / (now_s() - t0) * 1e-9;
@@ -212,9 +214,12 @@ int main(int argc, char **argv) {
         size_t w_len = (size_t)L->k * L->k * (L->kind == K_DW ? (size_t)s.oc : (size_t)s.ic * s.oc);
         float *in = xalloc(in_len), *w = xalloc(w_len), *bias = xalloc((size_t)s.oc), *alpha = xalloc((size_t)s.oc);
         float *out = xalloc(out_len);
-        for (size_t i = 0; i < in_len; i++) in[i] = (float)rand() / RAND_MAX - 0.5f;
-        for (size_t i = 0; i < w_len; i++) w[i] = (float)rand() / RAND_MAX - 0.5f;
-        for (int i = 0; i < s.oc; i++) bias[i] = 0.1f, alpha[i] = 0.25f;
+        for (size_t i = 0; i < in_len; i++)
+            in[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (size_t i = 0; i < w_len; i++)
+            w[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (int i = 0; i < s.oc; i++)
+            bias[i] = 0.1f, alpha[i] = 0.25f;
         double flop = L->kind == K_CONV ? 2.0 * s.oh * s.ow * (double)s.oc * s.ic * s.kh * s.kw
                                         : 2.0 * s.oh * s.ow * (double)s.oc * s.kh * s.kw;
         double sec[3];
@@ -222,7 +227,8 @@ int main(int argc, char **argv) {
         int nths[3] = {1, 2, 1};
         for (int v = 0; v < 3; v++) {
             job j = {s, L->kind, isas[v], NULL, in, out, NULL, nths[v]};
-            size_t psz = L->kind == K_CONV ? mf_nn_conv2d_packed_size(&s, j.isa) : mf_nn_dwconv2d_packed_size(&s, j.isa);
+            size_t psz =
+                L->kind == K_CONV ? mf_nn_conv2d_packed_size(&s, j.isa) : mf_nn_dwconv2d_packed_size(&s, j.isa);
             size_t ssz = L->kind == K_CONV ? mf_nn_conv2d_scratch_size(&s, j.isa, nths[v])
                                            : mf_nn_dwconv2d_scratch_size(&s, j.isa, nths[v]);
             float *packed = xalloc(psz), *scratch = xalloc(ssz);

@@ -35,7 +35,8 @@ static float frand(void) { /* uniform in [-1, 1) */
 static float *rand_buf(size_t n) {
     float *p = malloc((n ? n : 1) * sizeof *p);
     assert_non_null(p);
-    for (size_t i = 0; i < n; i++) p[i] = frand();
+    for (size_t i = 0; i < n; i++)
+        p[i] = frand();
     return p;
 }
 
@@ -80,8 +81,8 @@ typedef void (*run_fn)(const mf_nn_conv_shape *, mf_nn_isa, const float *, const
 static int n_checks;
 
 static void check_case(const kcase *k, int act, int with_bias, int with_res) {
-    mf_nn_conv_shape s = {k->n, k->ih, k->iw, k->ic, k->oh, k->ow, k->oc, k->kh, k->kw,
-                          k->sh, k->sw, k->dh, k->dw, k->pad_t, k->pad_l, act};
+    mf_nn_conv_shape s = {k->n,  k->ih, k->iw, k->ic, k->oh, k->ow,    k->oc,    k->kh,
+                          k->kw, k->sh, k->sw, k->dh, k->dw, k->pad_t, k->pad_l, act};
     size_t in_len = (size_t)s.n * s.ih * s.iw * s.ic;
     size_t out_len = (size_t)s.n * s.oh * s.ow * s.oc;
     size_t w_len = (size_t)s.kh * s.kw * (k->kind == KIND_DW ? (size_t)s.oc : (size_t)s.ic * s.oc);
@@ -89,7 +90,9 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
     psize_fn psize = k->kind == KIND_CONV ? mf_nn_conv2d_packed_size
                      : k->kind == KIND_DW ? mf_nn_dwconv2d_packed_size
                                           : mf_nn_deconv2d_packed_size;
-    pack_fn pack = k->kind == KIND_CONV ? mf_nn_conv2d_pack : k->kind == KIND_DW ? mf_nn_dwconv2d_pack : mf_nn_deconv2d_pack;
+    pack_fn pack = k->kind == KIND_CONV ? mf_nn_conv2d_pack
+                   : k->kind == KIND_DW ? mf_nn_dwconv2d_pack
+                                        : mf_nn_deconv2d_pack;
     ssize_fn ssize = k->kind == KIND_CONV ? mf_nn_conv2d_scratch_size
                      : k->kind == KIND_DW ? mf_nn_dwconv2d_scratch_size
                                           : mf_nn_deconv2d_scratch_size;
@@ -101,7 +104,8 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
     float *alpha = act == MF_NN_ACT_PRELU ? rand_buf((size_t)s.oc) : NULL;
     float *res = with_res ? rand_buf(out_len) : NULL;
     if (act == MF_NN_ACT_RELU6) /* spread values so that both clamps are hit */
-        for (size_t i = 0; i < in_len; i++) in[i] *= 4.0f;
+        for (size_t i = 0; i < in_len; i++)
+            in[i] *= 4.0f;
     float *want = malloc(out_len * sizeof *want);
     assert_non_null(want);
     ref(&s, in, w, bias, alpha, res, want);
@@ -124,23 +128,29 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
         for (int nth = 1; nth <= 3; nth++) {
             size_t ss = ssize(&s, isa, nth);
             float *scratch = aligned_buf(ss);
-            for (size_t i = 0; i < out_len + 2 * GUARD; i++) got_buf[i] = sentinel();
-            for (int ith = nth - 1; ith >= 0; ith--) run(&s, isa, packed, in, res, got, scratch, ith, nth);
-            for (size_t i = 0; i < GUARD; i++) {
-                if (!is_sentinel(got_buf[i]) || !is_sentinel(got[out_len + i]))
-                    fail_msg("%s act=%d isa=%d nth=%d: write outside out (guard %zu)", k->name, act, isa, nth, i);
+            for (int inplace = 0; inplace <= (res != NULL); inplace++) {
+                for (size_t i = 0; i < out_len + 2 * GUARD; i++)
+                    got_buf[i] = sentinel();
+                if (inplace) memcpy(got, res, out_len * sizeof *got); /* out aliases the residual */
+                for (int ith = nth - 1; ith >= 0; ith--)
+                    run(&s, isa, packed, in, inplace ? got : res, got, scratch, ith, nth);
+                for (size_t i = 0; i < GUARD; i++) {
+                    if (!is_sentinel(got_buf[i]) || !is_sentinel(got[out_len + i]))
+                        fail_msg("%s act=%d isa=%d nth=%d: write outside out (guard %zu)", k->name, act, isa, nth, i);
+                }
+                double maxerr = 0.0;
+                size_t worst = 0;
+                for (size_t i = 0; i < out_len; i++) {
+                    double e = is_sentinel(got[i]) || got[i] != got[i] ? INFINITY : fabs((double)got[i] - want[i]);
+                    if (e > maxerr) maxerr = e, worst = i;
+                }
+                if (!(maxerr <= tol))
+                    fail_msg("%s act=%d bias=%d res=%d inplace=%d isa=%d nth=%d: max err %g at %zu (got %g want %g), "
+                             "tol %g",
+                             k->name, act, with_bias, with_res, inplace, isa, nth, maxerr, worst, (double)got[worst],
+                             (double)want[worst], tol);
+                n_checks++;
             }
-            double maxerr = 0.0;
-            size_t worst = 0;
-            for (size_t i = 0; i < out_len; i++) {
-                double e = is_sentinel(got[i]) || got[i] != got[i] ? INFINITY : fabs((double)got[i] - want[i]);
-                if (e > maxerr) maxerr = e, worst = i;
-            }
-            if (!(maxerr <= tol))
-                fail_msg("%s act=%d bias=%d res=%d isa=%d nth=%d: max err %g at %zu (got %g want %g), tol %g",
-                         k->name, act, with_bias, with_res, isa, nth, maxerr, worst, (double)got[worst],
-                         (double)want[worst], tol);
-            n_checks++;
             free(scratch);
         }
         free(packed);
@@ -158,7 +168,8 @@ static void run_case(void **state) {
     const kcase *k = *state;
     rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)k->name[0] ^ ((uint64_t)k->oc << 32);
     for (int act = 0; act <= MF_NN_ACT_PRELU; act++)
-        for (int br = 0; br < 4; br++) check_case(k, act, br & 1, br >> 1);
+        for (int br = 0; br < 4; br++)
+            check_case(k, act, br & 1, br >> 1);
 }
 
 /* ---- cases ---- */
@@ -172,8 +183,8 @@ static int conv_out(int in, int k, int st, int d, int pad_lead, int pad_trail) {
     return (in + pad_lead + pad_trail - (k - 1) * d - 1) / st + 1;
 }
 
-static void add(int kind, int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw,
-                int pt, int pb, int pl, int pr) {
+static void add(int kind, int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
+                int pb, int pl, int pr) {
     assert_true(ncases < MAX_CASES);
     kcase *k = &cases[ncases++];
     *k = (kcase){kind, n, ih, iw, ic, 0, 0, oc, kh, kw, sh, sw, dh, dw, pt, pl, ""};
@@ -189,16 +200,16 @@ static void add(int kind, int n, int ih, int iw, int ic, int oc, int kh, int kw,
              ih, iw, ic, k->oh, k->ow, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
 }
 
-static void conv(int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
-                 int pb, int pl, int pr) {
+static void conv(int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pb,
+                 int pl, int pr) {
     add(KIND_CONV, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
 }
 static void dwc(int n, int ih, int iw, int c, int mult, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pb,
                 int pl, int pr) {
     add(KIND_DW, n, ih, iw, c, c * mult, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
 }
-static void dec(int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
-                int pb, int pl, int pr) {
+static void dec(int n, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pb,
+                int pl, int pr) {
     add(KIND_DECONV, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr);
 }
 
@@ -206,49 +217,49 @@ static void make_cases(void) {
     /* 1x1 stride 1 (direct GEMM) */
     conv(1, 8, 8, 16, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
     conv(1, 7, 9, 13, 19, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
-    conv(1, 13, 11, 8, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);    /* M = 143 > MC; oc = 16 + 8 */
-    conv(1, 5, 5, 300, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);    /* K blocking */
-    conv(1, 1, 1, 1024, 100, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);  /* fully connected, m = 1 */
+    conv(1, 13, 11, 8, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);   /* M = 143 > MC; oc = 16 + 8 */
+    conv(1, 5, 5, 300, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);   /* K blocking */
+    conv(1, 1, 1, 1024, 100, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0); /* fully connected, m = 1 */
     conv(1, 3, 1, 40, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
-    conv(1, 4, 4, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);       /* oc = 1 */
-    conv(2, 5, 3, 24, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);     /* batch 2, oc = 2*16 + 8 */
+    conv(1, 4, 4, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);   /* oc = 1 */
+    conv(2, 5, 3, 24, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0); /* batch 2, oc = 2*16 + 8 */
     /* 1x1 stride 2 (im2col) */
     conv(1, 9, 8, 16, 24, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0);
     /* 3x3 */
-    conv(1, 9, 11, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);     /* SAME */
-    conv(1, 16, 16, 12, 20, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);   /* TF SAME, stride 2, even input */
-    conv(1, 15, 15, 8, 16, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0);    /* VALID stride 2 */
-    conv(1, 15, 13, 8, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);    /* SAME stride 2, odd input */
-    conv(1, 7, 9, 13, 13, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);     /* VALID, odd everything */
-    conv(1, 6, 5, 64, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);     /* K = 576: k blocks */
-    conv(2, 5, 6, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* batch 2 */
-    conv(1, 12, 12, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);   /* dilation 2 */
-    conv(1, 2, 2, 4, 8, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);       /* padding larger than the input */
+    conv(1, 9, 11, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* SAME */
+    conv(1, 16, 16, 12, 20, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1); /* TF SAME, stride 2, even input */
+    conv(1, 15, 15, 8, 16, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0);  /* VALID stride 2 */
+    conv(1, 15, 13, 8, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);  /* SAME stride 2, odd input */
+    conv(1, 7, 9, 13, 13, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);   /* VALID, odd everything */
+    conv(1, 6, 5, 64, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* K = 576: k blocks */
+    conv(2, 5, 6, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);     /* batch 2 */
+    conv(1, 12, 12, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2); /* dilation 2 */
+    conv(1, 2, 2, 4, 8, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);     /* padding larger than the input */
     /* 5x5, 7x7 */
     conv(1, 10, 7, 5, 13, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2);
-    conv(1, 23, 23, 3, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3);    /* ResNet stem, ic = 3 */
-    conv(1, 19, 20, 3, 24, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);    /* first conv of blazeface-like models */
+    conv(1, 23, 23, 3, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3); /* ResNet stem, ic = 3 */
+    conv(1, 19, 20, 3, 24, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1); /* first conv of blazeface-like models */
     /* asymmetric */
     conv(1, 6, 11, 6, 10, 1, 3, 1, 2, 1, 1, 0, 0, 1, 1);
     conv(1, 11, 6, 9, 18, 3, 2, 2, 1, 1, 3, 1, 0, 0, 2);
 
     /* depthwise */
-    dwc(1, 9, 10, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);      /* channel tail */
+    dwc(1, 9, 10, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1); /* channel tail */
     dwc(1, 12, 16, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
-    dwc(1, 16, 16, 24, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2);     /* blazeface 5x5 */
-    dwc(1, 16, 16, 24, 1, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);     /* TF SAME stride 2 */
+    dwc(1, 16, 16, 24, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2); /* blazeface 5x5 */
+    dwc(1, 16, 16, 24, 1, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1); /* TF SAME stride 2 */
     dwc(1, 15, 17, 20, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
-    dwc(1, 15, 17, 12, 1, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0);     /* VALID stride 2 */
+    dwc(1, 15, 17, 12, 1, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0); /* VALID stride 2 */
     dwc(1, 17, 17, 28, 1, 5, 5, 2, 2, 1, 1, 1, 2, 1, 2);
-    dwc(1, 13, 14, 9, 1, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2);      /* dilation 2 */
-    dwc(1, 9, 10, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* channel multiplier 2 */
-    dwc(1, 8, 8, 1, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);        /* multiplier 3 on one channel */
-    dwc(1, 2, 3, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* output narrower than a 4-pixel block */
-    dwc(1, 3, 3, 64, 1, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);       /* single output pixel */
-    dwc(2, 6, 7, 11, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* batch 2 */
-    dwc(1, 5, 40, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);       /* one channel */
+    dwc(1, 13, 14, 9, 1, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2); /* dilation 2 */
+    dwc(1, 9, 10, 5, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);  /* channel multiplier 2 */
+    dwc(1, 8, 8, 1, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);   /* multiplier 3 on one channel */
+    dwc(1, 2, 3, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);  /* output narrower than a 4-pixel block */
+    dwc(1, 3, 3, 64, 1, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);  /* single output pixel */
+    dwc(2, 6, 7, 11, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);  /* batch 2 */
+    dwc(1, 5, 40, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);  /* one channel */
     dwc(1, 7, 21, 7, 1, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3);
-    dwc(1, 2, 2, 8, 1, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);        /* padding larger than the input */
+    dwc(1, 2, 2, 8, 1, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2); /* padding larger than the input */
 
     /* transposed */
     dec(1, 4, 5, 8, 6, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);
@@ -256,11 +267,12 @@ static void make_cases(void) {
     dec(1, 4, 4, 16, 17, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1);
     dec(1, 6, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     dec(2, 3, 5, 6, 10, 3, 3, 2, 2, 2, 2, 0, 0, 1, 0);
-    dec(1, 8, 8, 64, 24, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);      /* K blocking with 4 taps x 64 */
+    dec(1, 8, 8, 64, 24, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* K blocking with 4 taps x 64 */
 
     /* Random shapes (fixed seed): sizes, channels, kernels, strides, dilations and paddings drawn small. */
     uint64_t st = 12345;
-#define RND(lo, hi) (st = st * 6364136223846793005ull + 1442695040888963407ull, (int)((st >> 33) % (uint64_t)((hi) - (lo) + 1)) + (lo))
+#define RND(lo, hi)                                                                                                    \
+    (st = st * 6364136223846793005ull + 1442695040888963407ull, (int)((st >> 33) % (uint64_t)((hi) - (lo) + 1)) + (lo))
     for (int i = 0; i < 30; i++) {
         int kind = i % 3;
         int kh = RND(1, 5), kw = RND(1, 5), sh = RND(1, 3), sw = RND(1, 3), dh = RND(1, 2), dw = RND(1, 2);

@@ -88,11 +88,11 @@ static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 typedef struct {
     size_t M, K;
     int N;
-    int npanels;   /* ceil(N / 16) */
-    int last_nrp;  /* width of the last panel (8 or 16) */
-    int direct;    /* A rows are the input pixels (1x1 stride 1, no padding) */
-    int nkb;       /* number of k blocks */
-    size_t kc;     /* k block depth (the last block may be shorter) */
+    int npanels;  /* ceil(N / 16) */
+    int last_nrp; /* width of the last panel (8 or 16) */
+    int direct;   /* A rows are the input pixels (1x1 stride 1, no padding) */
+    int nkb;      /* number of k blocks */
+    size_t kc;    /* k block depth (the last block may be shorter) */
 } gemm_plan;
 
 static gemm_plan plan_gemm(const mf_nn_conv_shape *s, int deconv) {
@@ -103,8 +103,8 @@ static gemm_plan plan_gemm(const mf_nn_conv_shape *s, int deconv) {
     p.npanels = (int)ceil_div((size_t)s->oc, MF_NN_GEMM_NR);
     int rem = s->oc % MF_NN_GEMM_NR;
     p.last_nrp = (rem != 0 && rem <= 8) ? 8 : MF_NN_GEMM_NR;
-    p.direct = !deconv && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_t == 0 &&
-               s->pad_l == 0 && s->oh == s->ih && s->ow == s->iw;
+    p.direct = !deconv && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_t == 0 && s->pad_l == 0 &&
+               s->oh == s->ih && s->ow == s->iw;
     p.nkb = (int)ceil_div(p.K, MF_NN_GEMM_KC);
     p.kc = ceil_div(p.K, (size_t)p.nkb);
     return p;
@@ -126,8 +126,8 @@ static size_t gemm_scratch_size(const gemm_plan *p, int nth) {
 /* Packs B[k][n] = w[k*sk + n*sn] (plus a per-tap term for deconv, see callers) into panels. */
 typedef float (*gemm_getter)(const mf_nn_conv_shape *s, const float *w, size_t k, int n);
 
-static void gemm_pack(const mf_nn_conv_shape *s, const gemm_plan *p, gemm_getter get, const float *w,
-                      const float *bias, const float *alpha, float *packed) {
+static void gemm_pack(const mf_nn_conv_shape *s, const gemm_plan *p, gemm_getter get, const float *w, const float *bias,
+                      const float *alpha, float *packed) {
     check_aligned(packed);
     for (int j = 0; j < p->npanels; j++) {
         int nrp = panel_nrp(p, j);
@@ -146,9 +146,7 @@ static void gemm_pack(const mf_nn_conv_shape *s, const gemm_plan *p, gemm_getter
     }
 }
 
-static float get_hwio(const mf_nn_conv_shape *s, const float *w, size_t k, int n) {
-    return w[k * (size_t)s->oc + n];
-}
+static float get_hwio(const mf_nn_conv_shape *s, const float *w, size_t k, int n) { return w[k * (size_t)s->oc + n]; }
 
 /* Deconv weights [kh][kw][oc][ic]; GEMM depth index k = tap*ic + i. */
 static float get_hwoi(const mf_nn_conv_shape *s, const float *w, size_t k, int n) {
@@ -161,14 +159,16 @@ static inline void copy_f(float *dst, const float *src, size_t n) {
         memcpy(dst, src, n * sizeof *dst);
         return;
     }
-    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
 }
 static inline void zero_f(float *dst, size_t n) {
     if (n >= 16) {
         memset(dst, 0, n * sizeof *dst);
         return;
     }
-    for (size_t i = 0; i < n; i++) dst[i] = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = 0.0f;
 }
 
 /* A block rows [m0, m0+rows), depth [k0, k0+kc) of the conv im2col matrix, row-major with stride kc. */
@@ -245,8 +245,8 @@ static void im2col_deconv(const mf_nn_conv_shape *s, const float *in, float *dst
             if (cnt > kend - k) cnt = kend - k;
             int ky = (int)(tap / (size_t)s->kw), kx = (int)(tap % (size_t)s->kw);
             int ty = Y + s->pad_t - ky * s->dh, tx = X + s->pad_l - kx * s->dw;
-            int ok = ty >= 0 && tx >= 0 && ty % s->sh == 0 && tx % s->sw == 0 && ty / s->sh < s->ih &&
-                     tx / s->sw < s->iw;
+            int ok =
+                ty >= 0 && tx >= 0 && ty % s->sh == 0 && tx % s->sw == 0 && ty / s->sh < s->ih && tx / s->sw < s->iw;
             if (ok) {
                 size_t y = (size_t)(ty / s->sh), x = (size_t)(tx / s->sw);
                 copy_f(d + (k - k0), in + ((b * (size_t)s->ih + y) * (size_t)s->iw + x) * ic + c, cnt);
@@ -322,7 +322,7 @@ static void gemm_run(const mf_nn_conv_shape *s, int deconv, mf_nn_isa isa, const
                 g.alpha = pp + nrp;
                 g.b = pp + 2 * (size_t)nrp + k0 * (size_t)nrp;
                 g.c = out + mb * ldc + (size_t)n0;
-                g.res = residual ? residual + mb * ldc + (size_t)n0 : NULL;
+                g.res = residual && kb == 0 ? residual + mb * ldc + (size_t)n0 : NULL;
                 ops.gemm(&g);
             }
         }
@@ -408,7 +408,8 @@ void mf_nn_dwconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *
     MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
     size_t cpad = (size_t)dw_cpad(s), taps = (size_t)s->kh * s->kw;
     for (size_t t = 0; t < taps; t++)
-        for (size_t c = 0; c < cpad; c++) packed[t * cpad + c] = c < (size_t)s->oc ? w_hwim[t * s->oc + c] : 0.0f;
+        for (size_t c = 0; c < cpad; c++)
+            packed[t * cpad + c] = c < (size_t)s->oc ? w_hwim[t * s->oc + c] : 0.0f;
     for (size_t c = 0; c < cpad; c++) {
         packed[taps * cpad + c] = (c < (size_t)s->oc && bias) ? bias[c] : 0.0f;
         packed[(taps + 1) * cpad + c] = (c < (size_t)s->oc && alpha) ? alpha[c] : 0.0f;
@@ -556,7 +557,8 @@ void mf_nn_dwconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
 static inline v4f load_clip(const float *p, int valid) {
     if (valid >= 4) return v4_load(p);
     float t[4] = {0, 0, 0, 0};
-    for (int l = 0; l < valid; l++) t[l] = p[l];
+    for (int l = 0; l < valid; l++)
+        t[l] = p[l];
     return v4_load(t);
 }
 static inline void store_clip(float *p, v4f v, int valid) {
@@ -566,13 +568,14 @@ static inline void store_clip(float *p, v4f v, int valid) {
     }
     float t[4];
     v4_store(t, v);
-    for (int l = 0; l < valid; l++) p[l] = t[l];
+    for (int l = 0; l < valid; l++)
+        p[l] = t[l];
 }
 
 /* Named accumulators (not an array): GCC -O2 keeps arrays indexed in non-unrolled loops in memory. */
 static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_gemm_block *g, const int MR, int col0,
-                                                                    int ncols, const float *a, float *c,
-                                                                    const float *res) {
+                                                                   int ncols, const float *a, float *c,
+                                                                   const float *res) {
     const int nrp = g->nrp;
     const size_t ldc = g->ldc, lda = g->lda;
     const int v0 = ncols, v1 = ncols - 4; /* valid columns in each half */
@@ -581,12 +584,21 @@ static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_g
         v4f b0 = v4_load(g->bias + col0), b1 = v4_load(g->bias + col0 + 4);
         c00 = c10 = c20 = c30 = b0;
         c01 = c11 = c21 = c31 = b1;
+        if (res) { /* residual folded into the first k block: out may alias the residual */
+#define RES(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        c##i##0 += load_clip(res + i * ldc + col0, v0);                                                                \
+        if (v1 > 0) c##i##1 += load_clip(res + i * ldc + col0 + 4, v1);                                                \
+    }
+            RES(0) RES(1) RES(2) RES(3)
+#undef RES
+        }
     } else {
         c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = v4_set1(0.0f);
-#define INIT(i)                                                                                                    \
-    if (MR > i) {                                                                                                  \
-        c##i##0 = load_clip(c + i * ldc + col0, v0);                                                               \
-        c##i##1 = v1 > 0 ? load_clip(c + i * ldc + col0 + 4, v1) : v4_set1(0.0f);                                  \
+#define INIT(i)                                                                                                        \
+    if (MR > i) {                                                                                                      \
+        c##i##0 = load_clip(c + i * ldc + col0, v0);                                                                   \
+        c##i##1 = v1 > 0 ? load_clip(c + i * ldc + col0 + 4, v1) : v4_set1(0.0f);                                      \
     }
         INIT(0) INIT(1) INIT(2) INIT(3)
 #undef INIT
@@ -596,28 +608,24 @@ static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_g
     for (int k = 0; k < g->kc; k++) {
         v4f b0 = v4_load(b), b1 = v4_load(b + 4);
         b += nrp;
-#define ROW(i)                                                                                                     \
-    if (MR > i) {                                                                                                  \
-        v4f av = v4_set1(a##i[k]);                                                                                 \
-        c##i##0 += av * b0;                                                                                        \
-        c##i##1 += av * b1;                                                                                        \
+#define ROW(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        v4f av = v4_set1(a##i[k]);                                                                                     \
+        c##i##0 += av * b0;                                                                                            \
+        c##i##1 += av * b1;                                                                                            \
     }
         ROW(0) ROW(1) ROW(2) ROW(3)
 #undef ROW
     }
     const float *al = g->alpha + col0;
-#define FIN(i)                                                                                                     \
-    if (MR > i) {                                                                                                  \
-        if (g->last) {                                                                                             \
-            if (res) {                                                                                             \
-                c##i##0 += load_clip(res + i * ldc + col0, v0);                                                    \
-                if (v1 > 0) c##i##1 += load_clip(res + i * ldc + col0 + 4, v1);                                    \
-            }                                                                                                      \
-            c##i##0 = act4(c##i##0, g->act, al);                                                                   \
-            c##i##1 = act4(c##i##1, g->act, al + 4);                                                               \
-        }                                                                                                          \
-        store_clip(c + i * ldc + col0, c##i##0, v0);                                                               \
-        if (v1 > 0) store_clip(c + i * ldc + col0 + 4, c##i##1, v1);                                               \
+#define FIN(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        if (g->last) {                                                                                                 \
+            c##i##0 = act4(c##i##0, g->act, al);                                                                       \
+            c##i##1 = act4(c##i##1, g->act, al + 4);                                                                   \
+        }                                                                                                              \
+        store_clip(c + i * ldc + col0, c##i##0, v0);                                                                   \
+        if (v1 > 0) store_clip(c + i * ldc + col0 + 4, c##i##1, v1);                                                   \
     }
     FIN(0) FIN(1) FIN(2) FIN(3)
 #undef FIN

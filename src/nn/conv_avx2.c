@@ -51,66 +51,70 @@ INLINE void gemm_tile(const mf_nn_gemm_block *g, const int MR, const int NV, con
         __m256 b0 = _mm256_loadu_ps(g->bias), b1 = NV > 1 ? _mm256_loadu_ps(g->bias + 8) : b0;
         c00 = c10 = c20 = c30 = c40 = c50 = b0;
         c01 = c11 = c21 = c31 = c41 = c51 = b1;
+        if (res) { /* residual folded into the first k block: out may alias the residual */
+#define RES(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        c##i##0 = _mm256_add_ps(c##i##0, load_cols(res + i * ldc, f0, m0));                                            \
+        if (NV > 1) c##i##1 = _mm256_add_ps(c##i##1, load_cols(res + i * ldc + 8, f1, m1));                            \
+    }
+            RES(0) RES(1) RES(2) RES(3) RES(4) RES(5)
+#undef RES
+        }
     } else {
-#define INIT(i)                                                                                                    \
-    if (MR > i) {                                                                                                  \
-        c##i##0 = load_cols(c + i * ldc, f0, m0);                                                                  \
-        if (NV > 1) c##i##1 = load_cols(c + i * ldc + 8, f1, m1);                                                  \
+#define INIT(i)                                                                                                        \
+    if (MR > i) {                                                                                                      \
+        c##i##0 = load_cols(c + i * ldc, f0, m0);                                                                      \
+        if (NV > 1) c##i##1 = load_cols(c + i * ldc + 8, f1, m1);                                                      \
     }
         INIT(0) INIT(1) INIT(2) INIT(3) INIT(4) INIT(5)
 #undef INIT
     }
 
     const float *b = g->b;
-    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda,
-                *a5 = a + 5 * lda;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
     const int kc = g->kc;
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = NV > 1 ? _mm256_loadu_ps(b + 8) : b0;
         b += 8 * NV;
         __m256 av;
-#define ROW(i)                                                                                                     \
-    if (MR > i) {                                                                                                  \
-        av = _mm256_broadcast_ss(a##i + k);                                                                        \
-        c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                                                                \
-        if (NV > 1) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);                                                    \
+#define ROW(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        av = _mm256_broadcast_ss(a##i + k);                                                                            \
+        c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                                                                    \
+        if (NV > 1) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);                                                        \
     }
         ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
     }
 
     const int last = g->last, act = g->act;
-#define FIN(i)                                                                                                     \
-    if (MR > i) {                                                                                                  \
-        if (last) {                                                                                                \
-            if (res) {                                                                                             \
-                c##i##0 = _mm256_add_ps(c##i##0, load_cols(res + i * ldc, f0, m0));                                \
-                if (NV > 1) c##i##1 = _mm256_add_ps(c##i##1, load_cols(res + i * ldc + 8, f1, m1));                \
-            }                                                                                                      \
-            c##i##0 = act8(c##i##0, act, g->alpha);                                                                \
-            if (NV > 1) c##i##1 = act8(c##i##1, act, g->alpha + 8);                                                \
-        }                                                                                                          \
-        store_cols(c + i * ldc, c##i##0, f0, m0);                                                                  \
-        if (NV > 1) store_cols(c + i * ldc + 8, c##i##1, f1, m1);                                                  \
+#define FIN(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        if (last) {                                                                                                    \
+            c##i##0 = act8(c##i##0, act, g->alpha);                                                                    \
+            if (NV > 1) c##i##1 = act8(c##i##1, act, g->alpha + 8);                                                    \
+        }                                                                                                              \
+        store_cols(c + i * ldc, c##i##0, f0, m0);                                                                      \
+        if (NV > 1) store_cols(c + i * ldc + 8, c##i##1, f1, m1);                                                      \
     }
     FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
 #undef FIN
 }
 
-#define TILES(NV)                                                                                                  \
-    for (int i = 0; i < g->m; i += 6) {                                                                            \
-        const float *a = g->a + (size_t)i * g->lda;                                                                \
-        float *c = g->c + (size_t)i * g->ldc;                                                                      \
-        const float *res = g->res ? g->res + (size_t)i * g->ldc : NULL;                                            \
-        switch (g->m - i) {                                                                                        \
-        case 1: gemm_tile(g, 1, NV, a, c, res); break;                                                             \
-        case 2: gemm_tile(g, 2, NV, a, c, res); break;                                                             \
-        case 3: gemm_tile(g, 3, NV, a, c, res); break;                                                             \
-        case 4: gemm_tile(g, 4, NV, a, c, res); break;                                                             \
-        case 5: gemm_tile(g, 5, NV, a, c, res); break;                                                             \
-        default: gemm_tile(g, 6, NV, a, c, res); break;                                                            \
-        }                                                                                                          \
+#define TILES(NV)                                                                                                      \
+    for (int i = 0; i < g->m; i += 6) {                                                                                \
+        const float *a = g->a + (size_t)i * g->lda;                                                                    \
+        float *c = g->c + (size_t)i * g->ldc;                                                                          \
+        const float *res = g->res ? g->res + (size_t)i * g->ldc : NULL;                                                \
+        switch (g->m - i) {                                                                                            \
+        case 1: gemm_tile(g, 1, NV, a, c, res); break;                                                                 \
+        case 2: gemm_tile(g, 2, NV, a, c, res); break;                                                                 \
+        case 3: gemm_tile(g, 3, NV, a, c, res); break;                                                                 \
+        case 4: gemm_tile(g, 4, NV, a, c, res); break;                                                                 \
+        case 5: gemm_tile(g, 5, NV, a, c, res); break;                                                                 \
+        default: gemm_tile(g, 6, NV, a, c, res); break;                                                                \
+        }                                                                                                              \
     }
 
 static void gemm_nv2(const mf_nn_gemm_block *g) { TILES(2) }
@@ -228,7 +232,8 @@ INLINE void dw_store4(const mf_nn_dw_row *r, __m256 acc[2][4], int x, int c0, co
             } else {
                 const __m256 hi = _mm256_set1_ps(act == MF_NN_ACT_RELU6 ? 6.0f : __builtin_inff());
 #pragma GCC unroll 4
-                for (int p = 0; p < 4; p++) acc[g][p] = _mm256_min_ps(_mm256_max_ps(acc[g][p], zero), hi);
+                for (int p = 0; p < 4; p++)
+                    acc[g][p] = _mm256_min_ps(_mm256_max_ps(acc[g][p], zero), hi);
             }
         }
     }
@@ -257,7 +262,8 @@ INLINE void dw_pix4_reuse(const mf_nn_dw_row *r, int x, int c0, const int KW, co
     for (int g = 0; g < NG; g++) {
         __m256 b = _mm256_loadu_ps(r->bias + c0 + 8 * g);
 #pragma GCC unroll 4
-        for (int p = 0; p < 4; p++) acc[g][p] = b;
+        for (int p = 0; p < 4; p++)
+            acc[g][p] = b;
     }
     const float *row = r->in + ((size_t)(r->iy0 + r->ky_lo * s->dh) * s->iw + (size_t)(x * SW - s->pad_l)) * C + c0;
     const float *wrow = r->w + (size_t)r->ky_lo * KW * cpad + c0;
@@ -294,7 +300,8 @@ INLINE void dw_interior_reuse(const mf_nn_dw_row *r, int x0, int x1, const int K
     const __m256i mk = mask_first(C - C8);
     for (int x = x0; x + 4 <= x1; x += 4) {
         int c = 0;
-        for (; c + 16 <= C8; c += 16) dw_pix4_reuse(r, x, c, KW, SW, 2, 0, mk);
+        for (; c + 16 <= C8; c += 16)
+            dw_pix4_reuse(r, x, c, KW, SW, 2, 0, mk);
         if (c < C8) dw_pix4_reuse(r, x, c, KW, SW, 1, 0, mk);
         if (C8 < C) dw_pix4_reuse(r, x, C8, KW, SW, 1, 1, mk);
     }
@@ -316,7 +323,8 @@ static __attribute__((noinline)) void dw_k5s2(const mf_nn_dw_row *r, int x0, int
 INLINE void dw_interior(const mf_nn_dw_row *r, int x, const int KW, __m256i mk) {
     const int C = r->s->oc, C8 = C & ~7;
     int c = 0;
-    for (; c + 16 <= C8; c += 16) dw_pix4(r, x, c, KW, 2, 0, mk);
+    for (; c + 16 <= C8; c += 16)
+        dw_pix4(r, x, c, KW, 2, 0, mk);
     if (c < C8) dw_pix4(r, x, c, KW, 1, 0, mk);
     if (C8 < C) dw_pix4(r, x, C8, KW, 1, 1, mk);
 }
@@ -327,7 +335,8 @@ static void dw_single(const mf_nn_dw_row *r, int x) {
     int kx_lo, kx_hi;
     mf_nn_tap_range(x * s->sw - s->pad_l, s->kw, s->dw, s->iw, &kx_lo, &kx_hi);
     const __m256i all = mask_first(8), mk = mask_first(C - C8);
-    for (int c = 0; c < C8; c += 8) dw_pix1(r, x, kx_lo, kx_hi, c, 0, all);
+    for (int c = 0; c < C8; c += 8)
+        dw_pix1(r, x, kx_lo, kx_hi, c, 0, all);
     if (C8 < C) dw_pix1(r, x, kx_lo, kx_hi, C8, 1, mk);
 }
 
@@ -336,7 +345,8 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
     const int C = s->oc, C8 = C & ~7;
     const __m256i mk = mask_first(C - C8);
     int x = 0;
-    for (; x < r->x_lo; x++) dw_single(r, x);
+    for (; x < r->x_lo; x++)
+        dw_single(r, x);
     const int reuse = s->dw == 1 && (s->sw == 1 || s->sw == 2) ? s->sw * 10 + s->kw : 0;
     const int nb = (r->x_hi - x) / 4 * 4; /* pixels done by 4-pixel blocks */
     switch (reuse) {
@@ -347,14 +357,18 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
     }
     switch (s->kw) {
     case 3:
-        for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 3, mk);
+        for (; x + 4 <= r->x_hi; x += 4)
+            dw_interior(r, x, 3, mk);
         break;
     case 5:
-        for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 5, mk);
+        for (; x + 4 <= r->x_hi; x += 4)
+            dw_interior(r, x, 5, mk);
         break;
     default:
-        for (; x + 4 <= r->x_hi; x += 4) dw_interior(r, x, 0, mk);
+        for (; x + 4 <= r->x_hi; x += 4)
+            dw_interior(r, x, 0, mk);
         break;
     }
-    for (; x < s->ow; x++) dw_single(r, x);
+    for (; x < s->ow; x++)
+        dw_single(r, x);
 }

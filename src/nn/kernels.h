@@ -85,7 +85,8 @@ void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
 
 /* Buffers of the fast path: `packed` and `scratch` must be 64-byte aligned (MF_ASSERTed; e.g. aligned_alloc(64,
  * ...)); `in`, `out` and `residual` need only float alignment. Scratch is split into `nth` equal slices; pass the
- * same `nth` to `_scratch_size` and `_run`. Sizes are small: conv and deconv need at most MF_NN_GEMM_MC *
+ * same `nth` to `_scratch_size` and `_run`. `out` may be the same buffer as `residual` (in-place residual add) but
+ * must not overlap `in`. Sizes are small: conv and deconv need at most MF_NN_GEMM_MC *
  * MF_NN_GEMM_KC floats per thread (96 KiB; 0 for 1x1 stride-1 convs), depthwise needs none. */
 
 /* ---- Internal: shared between conv.c (drivers, packing, scalar micro-kernels) and conv_avx2.c. ---- */
@@ -99,19 +100,19 @@ enum {
 /* One call of an ISA's GEMM macro-kernel: c[m][0..nr) (=|+=) a[m][0..kc) * b[kc][nrp] with epilogue.
  * Packed panel layout (conv/deconv): bias[nrp], alpha[nrp], B[K][nrp] (zero-padded columns). */
 typedef struct {
-    int m;               /* rows */
-    int nr, nrp;         /* valid columns (1..nrp) and panel width (8 or 16) */
-    int kc;              /* depth of this k block */
-    const float *a;      /* row r at a + r*lda */
+    int m;          /* rows */
+    int nr, nrp;    /* valid columns (1..nrp) and panel width (8 or 16) */
+    int kc;         /* depth of this k block */
+    const float *a; /* row r at a + r*lda */
     size_t lda;
-    const float *b;      /* kc x nrp */
-    float *c;            /* row r at c + r*ldc */
+    const float *b; /* kc x nrp */
+    float *c;       /* row r at c + r*ldc */
     size_t ldc;
-    const float *bias;   /* first k block: accumulators start from these nrp values; NULL: from c */
-    const float *res;    /* residual, same stride as c, or NULL (read only when last) */
-    const float *alpha;  /* nrp PReLU slopes */
-    int act;             /* mf_nn_act, applied when last */
-    int last;            /* last k block: add residual, apply activation */
+    const float *bias;  /* first k block: accumulators start from these nrp values (+ res); NULL: from c */
+    const float *res;   /* residual, same stride as c, or NULL; added with the bias in the first k block */
+    const float *alpha; /* nrp PReLU slopes */
+    int act;            /* mf_nn_act, applied when last */
+    int last;           /* last k block: apply the activation */
 } mf_nn_gemm_block;
 
 /* One output row of a depthwise convolution with channel multiplier 1. Packed depthwise layout: weights

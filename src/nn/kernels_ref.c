@@ -44,7 +44,8 @@ void mf_nn_conv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w
                             if (ix < 0 || ix >= s->iw) continue;
                             const float *ip = in + (((size_t)b * s->ih + iy) * s->iw + ix) * s->ic;
                             const float *wp = w_hwio + (((size_t)ky * s->kw + kx) * s->ic) * s->oc + o;
-                            for (int i = 0; i < s->ic; i++) acc += (double)ip[i] * wp[(size_t)i * s->oc];
+                            for (int i = 0; i < s->ic; i++)
+                                acc += (double)ip[i] * wp[(size_t)i * s->oc];
                         }
                     }
                     size_t idx = (((size_t)b * s->oh + y) * s->ow + x) * s->oc + o;
@@ -98,7 +99,8 @@ void mf_nn_deconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float 
                             int x = tx / s->sw;
                             const float *ip = in + (((size_t)b * s->ih + y) * s->iw + x) * s->ic;
                             const float *wp = w_hwoi + (((size_t)ky * s->kw + kx) * s->oc + o) * s->ic;
-                            for (int i = 0; i < s->ic; i++) acc += (double)ip[i] * wp[i];
+                            for (int i = 0; i < s->ic; i++)
+                                acc += (double)ip[i] * wp[i];
                         }
                     }
                     size_t idx = (((size_t)b * s->oh + Y) * s->ow + X) * s->oc + o;
