@@ -932,6 +932,69 @@ static void test_jpeg_variants(void **state) {
     mf_img_free(&src);
 }
 
+/* A progressive JPEG with one DC scan and, per component and AC coefficient, a first scan plus `refine`
+ * successive-approximation refinements: 1 + 3 * 63 * (1 + refine) scans. */
+static void jpeg_many_scans(const mf_img *src, int refine, uint8_t **out, size_t *len) {
+    int n = 1 + 3 * 63 * (1 + refine);
+    jpeg_scan_info *si = calloc((size_t)n, sizeof *si);
+    si[0].comps_in_scan = 3;
+    for (int k = 0; k < 3; k++)
+        si[0].component_index[k] = k;
+    int i = 1;
+    for (int c = 0; c < 3; c++)
+        for (int s = 1; s <= 63; s++)
+            for (int a = refine; a >= 0; a--, i++) {
+                si[i].comps_in_scan = 1;
+                si[i].component_index[0] = c;
+                si[i].Ss = si[i].Se = s;
+                si[i].Ah = a == refine ? 0 : a + 1;
+                si[i].Al = a;
+            }
+    struct jpeg_compress_struct cc;
+    struct jpeg_error_mgr jerr;
+    cc.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&cc);
+    unsigned long ul = 0;
+    *out = NULL;
+    jpeg_mem_dest(&cc, out, &ul);
+    cc.image_width = (JDIMENSION)src->w;
+    cc.image_height = (JDIMENSION)src->h;
+    cc.input_components = 3;
+    cc.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cc);
+    cc.scan_info = si;
+    cc.num_scans = n;
+    jpeg_start_compress(&cc, TRUE);
+    while (cc.next_scanline < cc.image_height) {
+        JSAMPROW row = src->data + (size_t)cc.next_scanline * src->w * 3;
+        jpeg_write_scanlines(&cc, &row, 1);
+    }
+    jpeg_finish_compress(&cc);
+    jpeg_destroy_compress(&cc);
+    free(si);
+    *len = ul;
+}
+
+static void test_jpeg_scan_cap(void **state) {
+    (void)state;
+    mf_img src, dec;
+    make_img(&src, 16, 16, 3);
+    fill_smooth(&src);
+    uint8_t *jpg;
+    size_t len;
+    jpeg_many_scans(&src, 0, &jpg, &len); /* 190 scans: fine */
+    assert_int_equal(mf_img_decode(jpg, len, NULL, &dec, NULL), MF_OK);
+    assert_true(mean_abs_diff(&src, &dec) < 3.0);
+    mf_img_free(&dec);
+    free(jpg);
+    jpeg_many_scans(&src, 3, &jpg, &len); /* 757 scans: refused */
+    assert_int_equal(mf_img_decode(jpg, len, NULL, &dec, NULL), MF_ERR_FORMAT);
+    assert_non_null(strstr(mf_error_get(), "scans"));
+    assert_null(dec.data);
+    free(jpg);
+    mf_img_free(&src);
+}
+
 /* ---- geometry ---- */
 
 static void test_crop(void **state) {
@@ -1193,6 +1256,22 @@ static void test_resize_u8(void **state) {
                 assert_true(fabs(px(&d, x, y)[k] - v) <= 0.51);
             }
     mf_img_free(&d);
+    /* grey and RGBA take the same paths */
+    for (int c = 1; c <= 4; c += 3) {
+        mf_img g;
+        make_img(&g, 8, 6, c);
+        fill_random(&g);
+        assert_int_equal(mf_img_resize(&g, 4, 3, &d), MF_OK);
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 4; x++)
+                for (int k = 0; k < c; k++) {
+                    int sum = px(&g, 2 * x, 2 * y)[k] + px(&g, 2 * x + 1, 2 * y)[k] + px(&g, 2 * x, 2 * y + 1)[k] +
+                              px(&g, 2 * x + 1, 2 * y + 1)[k];
+                    assert_int_equal(px(&d, x, y)[k], (sum + 2) / 4);
+                }
+        mf_img_free(&d);
+        mf_img_free(&g);
+    }
     /* mixed: shrink one axis, grow the other; 1x1 output */
     assert_int_equal(mf_img_resize(&s, 7, 100, &d), MF_OK);
     mf_img_free(&d);
@@ -1269,6 +1348,7 @@ int main(void) {
         cmocka_unit_test(test_truncated_webp),
         cmocka_unit_test(test_png_variants),
         cmocka_unit_test(test_jpeg_variants),
+        cmocka_unit_test(test_jpeg_scan_cap),
         cmocka_unit_test(test_crop),
         cmocka_unit_test(test_rotate_flip),
         cmocka_unit_test(test_resize_to_float),

@@ -246,7 +246,9 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
      * that only move forward, so each source row is resized once and memory stays O(taps * ow). */
     const size_t row = (size_t)ow * (size_t)src->c; /* <= 65535 * 4 (mf_img_init checked ow) */
     const int nslot = ty.maxn;
-    float *ring = malloc(row * (size_t)(nslot + 1) * sizeof *ring);
+    size_t ring_bytes;
+    int big = mf_size_mul(row, (size_t)nslot + 1, &ring_bytes) || mf_size_mul(ring_bytes, sizeof(float), &ring_bytes);
+    float *ring = big ? NULL : malloc(ring_bytes);
     int *held = malloc((size_t)nslot * sizeof *held);
     if (!ring || !held) {
         free(ring);
