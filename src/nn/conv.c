@@ -176,18 +176,22 @@ static void im2col_conv(const mf_nn_conv_shape *s, const float *in, float *dst, 
                         size_t kc) {
     const long ic = s->ic;
     const size_t seg = (size_t)s->kw * (size_t)ic; /* depth covered by one kernel row */
+    const int ky_first = (int)(k0 / seg);
+    const size_t j_first = k0 - (size_t)ky_first * seg;
+    /* Output pixel of row m0, then stepped incrementally (no divisions per row). */
+    int x = (int)(m0 % (size_t)s->ow);
+    size_t t0 = m0 / (size_t)s->ow;
+    int y = (int)(t0 % (size_t)s->oh);
+    size_t b = t0 / (size_t)s->oh;
     for (int r = 0; r < rows; r++) {
-        size_t m = m0 + (size_t)r;
-        int x = (int)(m % (size_t)s->ow);
-        size_t t = m / (size_t)s->ow;
-        int y = (int)(t % (size_t)s->oh);
-        size_t b = t / (size_t)s->oh;
+        if (r > 0 && ++x == s->ow) {
+            x = 0;
+            if (++y == s->oh) y = 0, b++;
+        }
         int iy0 = y * s->sh - s->pad_t, ix0 = x * s->sw - s->pad_l;
         float *d = dst + (size_t)r * kc;
-        size_t k = k0, kend = k0 + kc;
-        while (k < kend) {
-            int ky = (int)(k / seg);
-            size_t j0 = k - (size_t)ky * seg;
+        size_t k = k0, kend = k0 + kc, j0 = j_first;
+        for (int ky = ky_first; k < kend; ky++, j0 = 0) {
             size_t j1 = seg < j0 + (kend - k) ? seg : j0 + (kend - k);
             float *dd = d + (k - k0);
             int iy = iy0 + ky * s->dh;
