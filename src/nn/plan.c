@@ -405,7 +405,8 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
         goto out;
     }
     for (int i = 0; i < n; i++) def[i] = last[i] = -2;
-    for (int i = 0; i < m->n_inputs; i++) def[m->inputs[i]] = last[m->inputs[i]] = -1;
+    /* inputs stay intact for the whole run: callers may fill them once and run several times */
+    for (int i = 0; i < m->n_inputs; i++) def[m->inputs[i]] = -1;
     for (int k = 0; k < p->n_steps; k++) {
         step *s = &p->steps[k];
         for (int j = 0; j < s->r.n_in; j++) {
@@ -420,6 +421,7 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
         int rt = p->root[m->outputs[i]];
         if (!p->cdata[rt]) last[rt] = p->n_steps;
     }
+    for (int i = 0; i < m->n_inputs; i++) last[m->inputs[i]] = p->n_steps;
     int niv = 0;
     for (int i = 0; i < n; i++) {
         if (def[i] == -2 || p->root[i] != i || p->cdata[i]) continue;

@@ -32,7 +32,7 @@ static void *worker(void *p) {
     mf_nn_pool_t *pool = ((void **)p)[0];
     int ith = (int)(intptr_t)((void **)p)[1];
     free(p);
-    unsigned seen = atomic_load(&pool->gen);
+    unsigned seen = 0; /* gen is 0 at creation; reading it here could miss a run started before we got here */
     for (;;) {
         /* spin briefly (back-to-back runs), then sleep on the condition variable */
         unsigned g;

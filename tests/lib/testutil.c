@@ -1,0 +1,90 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *env_or(const char *name, const char *def) {
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+const char *tu_models_dir(void) { return env_or("MFMC_MODELS", "models"); }
+const char *tu_golden_dir(void) { return env_or("MFMC_GOLDEN", "build/golden"); }
+const char *tu_data_dir(void) { return env_or("MFMC_DATA", "../shared/data"); }
+
+int tu_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int rd(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
+
+int tu_golden_load(const char *path, tu_tensor **out, int *n) {
+    *out = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return -1;
+    }
+    char magic[8];
+    uint32_t count;
+    if (rd(f, magic, 8) || memcmp(magic, "MFGOLD01", 8) || rd(f, &count, 4) || count > 1000) {
+        fprintf(stderr, "%s: not a golden file\n", path);
+        fclose(f);
+        return -1;
+    }
+    tu_tensor *t = calloc(count, sizeof *t);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t role, ndim;
+        uint16_t nl;
+        if (rd(f, &role, 1) || rd(f, &nl, 2) || nl >= sizeof t[i].name || rd(f, t[i].name, nl) || rd(f, &ndim, 1) ||
+            ndim > MF_NN_MAX_DIMS)
+            goto bad;
+        t[i].role = role;
+        t[i].shape.ndim = ndim;
+        size_t cnt = 1;
+        for (int d = 0; d < ndim; d++) {
+            int32_t v;
+            if (rd(f, &v, 4) || v < 0) goto bad;
+            t[i].shape.dim[d] = v;
+            cnt *= (size_t)v;
+        }
+        t[i].count = cnt;
+        t[i].data = malloc(cnt * 4 + 4);
+        if (rd(f, t[i].data, cnt * 4)) goto bad;
+        *n = (int)i + 1;
+    }
+    fclose(f);
+    *out = t;
+    return 0;
+bad:
+    fprintf(stderr, "%s: truncated or malformed\n", path);
+    fclose(f);
+    tu_golden_free(t, (int)count);
+    return -1;
+}
+
+void tu_golden_free(tu_tensor *t, int n) {
+    if (!t) return;
+    for (int i = 0; i < n; i++) free(t[i].data);
+    free(t);
+}
+
+void tu_compare(const float *a, const float *b, size_t n, double *max_abs, double *max_ref, double *cosine) {
+    double ma = 0, mr = 0, dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > ma || isnan(d)) ma = isnan(d) ? INFINITY : d;
+        if (fabs(b[i]) > mr) mr = fabs(b[i]);
+        dot += (double)a[i] * b[i];
+        na += (double)a[i] * a[i];
+        nb += (double)b[i] * b[i];
+    }
+    *max_abs = ma;
+    *max_ref = mr;
+    *cosine = na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1 : 0);
+}

@@ -1,0 +1,31 @@
+/* Shared helpers for the test binaries: where models, goldens and data live, golden-file reading. */
+#ifndef MF_TESTUTIL_H
+#define MF_TESTUTIL_H
+
+#include "mfmc/nn.h"
+
+/* Models folder ($MFMC_MODELS or ./models), golden folder ($MFMC_GOLDEN or ./build/golden), shared data folder
+ * ($MFMC_DATA or ../shared/data). Tests run with the repository root as working directory. */
+const char *tu_models_dir(void);
+const char *tu_golden_dir(void);
+const char *tu_data_dir(void);
+
+/* 1 if `path` exists. */
+int tu_exists(const char *path);
+
+typedef struct {
+    int role; /* 0 input, 1 output */
+    char name[256];
+    mf_nn_shape shape;
+    float *data;
+    size_t count;
+} tu_tensor;
+
+/* Reads a MFGOLD01 file (tools/golden). Returns 0 or -1 with a message on stderr. */
+int tu_golden_load(const char *path, tu_tensor **out, int *n);
+void tu_golden_free(tu_tensor *t, int n);
+
+/* Max |a-b|, max |b| and cosine similarity of two vectors. */
+void tu_compare(const float *a, const float *b, size_t n, double *max_abs, double *max_ref, double *cosine);
+
+#endif
