@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,23 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
         for (int nth = 1; nth <= 3; nth++) {
             size_t ss = ssize(&s, isa, nth);
             float *scratch = aligned_buf(ss);
+            if (nth > 1) {
+                /* The threads' parts of `out` must be disjoint and cover it: run each alone on a fresh buffer. */
+                unsigned char *writes = calloc(out_len, 1);
+                assert_non_null(writes);
+                for (int ith = 0; ith < nth; ith++) {
+                    for (size_t i = 0; i < out_len; i++)
+                        got[i] = sentinel();
+                    run(&s, isa, packed, in, res, got, scratch, ith, nth);
+                    for (size_t i = 0; i < out_len; i++)
+                        writes[i] += !is_sentinel(got[i]);
+                }
+                for (size_t i = 0; i < out_len; i++)
+                    if (writes[i] != 1)
+                        fail_msg("%s isa=%d nth=%d: element %zu written by %d threads", k->name, isa, nth, i,
+                                 writes[i]);
+                free(writes);
+            }
             for (int inplace = 0; inplace <= (res != NULL); inplace++) {
                 for (size_t i = 0; i < out_len + 2 * GUARD; i++)
                     got_buf[i] = sentinel();
@@ -318,12 +336,103 @@ static void test_scratch_sizes(void **state) {
     assert_int_equal(mf_nn_dwconv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 2), 0);
 }
 
+/* Threads really running at the same time: catches overlapping scratch slices or output parts, which the
+ * sequential calls above cannot. */
+typedef struct {
+    const mf_nn_conv_shape *s;
+    int kind;
+    mf_nn_isa isa;
+    const float *packed, *in, *res;
+    float *out, *scratch;
+    int ith, nth;
+} thread_job;
+
+static void *thread_main(void *p) {
+    const thread_job *j = p;
+    for (int rep = 0; rep < 50; rep++) {
+        if (j->kind == KIND_CONV)
+            mf_nn_conv2d_run(j->s, j->isa, j->packed, j->in, j->res, j->out, j->scratch, j->ith, j->nth);
+        else if (j->kind == KIND_DW)
+            mf_nn_dwconv2d_run(j->s, j->isa, j->packed, j->in, j->res, j->out, j->scratch, j->ith, j->nth);
+        else
+            mf_nn_deconv2d_run(j->s, j->isa, j->packed, j->in, j->res, j->out, j->scratch, j->ith, j->nth);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void **state) {
+    (void)state;
+    const struct {
+        int kind;
+        mf_nn_conv_shape s;
+    } cs[] = {
+        {KIND_CONV, {1, 20, 19, 40, 20, 19, 37, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU}},  /* im2col, K blocks */
+        {KIND_CONV, {1, 24, 24, 48, 24, 24, 24, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_PRELU}}, /* direct */
+        {KIND_CONV, {1, 1, 1, 600, 1, 1, 100, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE}},    /* N split */
+        {KIND_DW, {1, 21, 22, 29, 21, 22, 29, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU6}},
+        {KIND_DECONV, {1, 8, 8, 20, 16, 16, 12, 2, 2, 2, 2, 1, 1, 0, 0, MF_NN_ACT_NONE}},
+    };
+    rng_state = 77;
+    for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
+        const mf_nn_conv_shape *s = &cs[ci].s;
+        const int kind = cs[ci].kind;
+        size_t in_len = (size_t)s->n * s->ih * s->iw * s->ic, out_len = (size_t)s->n * s->oh * s->ow * s->oc;
+        size_t w_len = (size_t)s->kh * s->kw * (kind == KIND_DW ? (size_t)s->oc : (size_t)s->ic * s->oc);
+        float *in = rand_buf(in_len), *w = rand_buf(w_len), *bias = rand_buf((size_t)s->oc);
+        float *alpha = rand_buf((size_t)s->oc), *res = rand_buf(out_len);
+        float *want = malloc(out_len * sizeof *want), *got = malloc(out_len * sizeof *got);
+        assert_true(want && got);
+        if (kind == KIND_CONV) mf_nn_conv2d_ref(s, in, w, bias, alpha, res, want);
+        if (kind == KIND_DW) mf_nn_dwconv2d_ref(s, in, w, bias, alpha, res, want);
+        if (kind == KIND_DECONV) mf_nn_deconv2d_ref(s, in, w, bias, alpha, res, want);
+        mf_nn_isa isa = mf_nn_isa_best();
+        size_t ps = kind == KIND_CONV ? mf_nn_conv2d_packed_size(s, isa)
+                    : kind == KIND_DW ? mf_nn_dwconv2d_packed_size(s, isa)
+                                      : mf_nn_deconv2d_packed_size(s, isa);
+        float *packed = aligned_buf(ps);
+        if (kind == KIND_CONV) mf_nn_conv2d_pack(s, isa, w, bias, alpha, packed);
+        if (kind == KIND_DW) mf_nn_dwconv2d_pack(s, isa, w, bias, alpha, packed);
+        if (kind == KIND_DECONV) mf_nn_deconv2d_pack(s, isa, w, bias, alpha, packed);
+        for (int nth = 2; nth <= 3; nth++) {
+            size_t ss = kind == KIND_CONV ? mf_nn_conv2d_scratch_size(s, isa, nth)
+                        : kind == KIND_DW ? mf_nn_dwconv2d_scratch_size(s, isa, nth)
+                                          : mf_nn_deconv2d_scratch_size(s, isa, nth);
+            float *scratch = aligned_buf(ss);
+            pthread_t th[3];
+            thread_job jobs[3];
+            for (int t = 0; t < nth; t++) {
+                jobs[t] = (thread_job){s, kind, isa, packed, in, res, got, scratch, t, nth};
+                assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+            }
+            for (int t = 0; t < nth; t++)
+                pthread_join(th[t], NULL);
+            double maxref = 1.0, maxerr = 0.0;
+            for (size_t i = 0; i < out_len; i++) {
+                if (fabs(want[i]) > maxref) maxref = fabs(want[i]);
+                double e = fabs((double)got[i] - want[i]);
+                if (!(e <= maxerr)) maxerr = e;
+            }
+            if (!(maxerr <= 1e-5 * maxref)) fail_msg("concurrent case %zu nth=%d: max err %g", ci, nth, maxerr);
+            free(scratch);
+        }
+        free(packed);
+        free(got);
+        free(want);
+        free(res);
+        free(alpha);
+        free(bias);
+        free(w);
+        free(in);
+    }
+}
+
 int main(void) {
     make_cases();
-    struct CMUnitTest tests[MAX_CASES + 2];
+    struct CMUnitTest tests[MAX_CASES + 3];
     int nt = 0;
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);
     for (int i = 0; i < ncases; i++)
         tests[nt++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
     return _cmocka_run_group_tests("nn_kernels", tests, (size_t)nt, NULL, NULL);
