@@ -3,6 +3,8 @@
  * weight panel; depthwise: 8 channels per vector, 4 output pixels per step in the interior of a row. */
 #include "nn/kernels.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -372,3 +374,18 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
     for (; x < s->ow; x++)
         dw_single(r, x);
 }
+
+#else /* not x86: mf_nn_isa_best() never returns MF_NN_ISA_AVX2 and pack asserts; these only satisfy the linker */
+
+#include "mfmc/core.h"
+
+void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g) {
+    (void)g;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
+    (void)r;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+
+#endif
