@@ -25,7 +25,9 @@ function parseArgs(argv) {
 async function humanGolden(tf, name) {
   const model = await lib.loadHumanModel(tf, name);
   const spec = models.humanInput(model, name);
-  const data = lib.makeInput(spec.dims, lib.seedOf(name), spec.range);
+  const photo = path.join(lib.MODELS, 'demo', 'sample1.jpg');
+  if (!fs.existsSync(photo)) throw new Error(`${photo} not found: run tools/setup.sh`);
+  const data = lib.photoInput(photo, spec.dims, spec.range);
   const x = tf.tensor(data, spec.dims, 'float32');
   const outNames = models.outputTensorNames(model);
   let y = model.execute({ [spec.name]: x });

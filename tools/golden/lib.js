@@ -193,6 +193,35 @@ function makeInput(shape, seed, { lo = 0, hi = 1, integers = false, layout = 'nh
   return v;
 }
 
+// Photo-based input: the centre square of a demo photo (decoded with jpeg-js), bilinear-resized to HxW,
+// mapped to [lo,hi]; C = 1 gives luma. Realistic activations make parity meaningful: with noise inputs,
+// deep nets produce logits far larger than on photos and float32 rounding noise dominates the comparison.
+function photoInput(file, shape, { lo = 0, hi = 1 } = {}) {
+  const jpeg = req('jpeg-js');
+  const img = jpeg.decode(fs.readFileSync(file), { useTArray: true, formatAsRGBA: true });
+  const [n, H, W, C] = shape;
+  const side = Math.min(img.width, img.height);
+  const x0 = (img.width - side) / 2, y0 = (img.height - side) / 2;
+  const out = new Float32Array(n * H * W * C);
+  const px = (x, y, ch) => img.data[(y * img.width + x) * 4 + ch];
+  for (let y = 0; y < H; y++) {
+    const sy = Math.min(Math.max(y0 + (y + 0.5) * side / H - 0.5, 0), img.height - 1);
+    const ya = Math.floor(sy), yb = Math.min(ya + 1, img.height - 1), fy = sy - ya;
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(Math.max(x0 + (x + 0.5) * side / W - 0.5, 0), img.width - 1);
+      const xa = Math.floor(sx), xb = Math.min(xa + 1, img.width - 1), fx = sx - xa;
+      const rgb = [0, 1, 2].map((ch) => (px(xa, ya, ch) * (1 - fx) + px(xb, ya, ch) * fx) * (1 - fy)
+        + (px(xa, yb, ch) * (1 - fx) + px(xb, yb, ch) * fx) * fy);
+      const vals = C === 1 ? [0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]] : rgb;
+      for (let ch = 0; ch < C; ch++) {
+        const v = lo + (vals[ch] / 255) * (hi - lo);
+        for (let i = 0; i < n; i++) out[((i * H + y) * W + x) * C + ch] = v;
+      }
+    }
+  }
+  return out;
+}
+
 // Input value range per human-models graph (what the model expects; only needs to exercise the numerics).
 function inputRange(model) {
   if (/^blazeface/.test(model) || /^facemesh-detection/.test(model)) return { lo: -1, hi: 1 };
@@ -231,6 +260,7 @@ function writeGold(file, tensors) {
 }
 
 module.exports = {
+  photoInput,
   REPO, CACHE, MODELS, nodeModules, req, initTf, enableNodeWasmThreads, loadHumanModel, loadGraphModelFile,
   xorshift32, seedOf, makeInput, inputRange, encodeGold, writeGold,
 };
