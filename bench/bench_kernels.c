@@ -22,10 +22,12 @@ typedef struct {
 } layer;
 
 static const layer layers[] = {
+    {"blazeface conv 5x5 s2 256x256 3->24", K_CONV, 256, 256, 3, 24, 5, 2, 1, MF_NN_ACT_RELU},
     {"blazeface pw 1x1 64x64 24->24", K_CONV, 64, 64, 24, 24, 1, 1, 0, MF_NN_ACT_RELU},
     {"blazeface pw 1x1 16x16 96->96", K_CONV, 16, 16, 96, 96, 1, 1, 0, MF_NN_ACT_RELU},
     {"blazeface dw 5x5 128x128x24", K_DW, 128, 128, 24, 24, 5, 1, 2, MF_NN_ACT_NONE},
     {"blazeface dw 5x5 s2 64x64x48", K_DW, 64, 64, 48, 48, 5, 2, 1, MF_NN_ACT_NONE},
+    {"facemesh conv 3x3 s2 192x192 3->16", K_CONV, 192, 192, 3, 16, 3, 2, 0, MF_NN_ACT_PRELU},
     {"facemesh pw 1x1 48x48 64->64 prelu", K_CONV, 48, 48, 64, 64, 1, 1, 0, MF_NN_ACT_PRELU},
     {"facemesh dw 3x3 48x48x64", K_DW, 48, 48, 64, 64, 3, 1, 1, MF_NN_ACT_NONE},
     {"mobilenet pw 1x1 56x56 128->128", K_CONV, 56, 56, 128, 128, 1, 1, 0, MF_NN_ACT_RELU6},
@@ -76,7 +78,8 @@ __attribute__((target("avx2,fma"))) static double measured_peak_avx2(void) {
         for (long i = 0; i < n; i++) {
 #define F(x) x = __builtin_ia32_vfmaddps256(x, m, c);
             F(a0)
-            F(a1) F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
+            F(a1)
+            F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
 #undef F
                 __asm__ volatile(""
                                  : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));

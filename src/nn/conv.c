@@ -154,28 +154,49 @@ static float get_hwoi(const mf_nn_conv_shape *s, const float *w, size_t k, int n
     return w[(tap * s->oc + n) * s->ic + i];
 }
 
+/* Small copies (im2col runs of a few floats: ic = 3 first layers) in 16-byte chunks, the last one overlapping;
+ * a byte loop here cost more than the GEMM itself on 5x5 stride-2 3->24 convs. */
 static inline void copy_f(float *dst, const float *src, size_t n) {
-    if (n >= 16) {
+    if (n >= 32) {
         memcpy(dst, src, n * sizeof *dst);
-        return;
+    } else if (n >= 4) {
+        float t[4];
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            memcpy(t, src + i, sizeof t);
+            memcpy(dst + i, t, sizeof t);
+        }
+        if (i < n) {
+            memcpy(t, src + n - 4, sizeof t);
+            memcpy(dst + n - 4, t, sizeof t);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
     }
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
 }
 static inline void zero_f(float *dst, size_t n) {
-    if (n >= 16) {
+    if (n >= 32) {
         memset(dst, 0, n * sizeof *dst);
-        return;
+    } else if (n >= 4) {
+        const float z[4] = {0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            memcpy(dst + i, z, sizeof z);
+        if (i < n) memcpy(dst + n - 4, z, sizeof z);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = 0.0f;
     }
-    for (size_t i = 0; i < n; i++)
-        dst[i] = 0.0f;
 }
 
 /* A block rows [m0, m0+rows), depth [k0, k0+kc) of the conv im2col matrix, row-major with stride kc. */
 static void im2col_conv(const mf_nn_conv_shape *s, const float *in, float *dst, size_t m0, int rows, size_t k0,
                         size_t kc) {
     const long ic = s->ic;
-    const size_t seg = (size_t)s->kw * (size_t)ic; /* depth covered by one kernel row */
+    const size_t seg = (size_t)s->kw * (size_t)ic;                        /* depth covered by one kernel row */
+    const int whole = k0 == 0 && kc == (size_t)s->kh * seg && s->dw == 1; /* fast path for interior rows */
+    const size_t row_step = (size_t)s->dh * (size_t)s->iw * (size_t)ic;
     const int ky_first = (int)(k0 / seg);
     const size_t j_first = k0 - (size_t)ky_first * seg;
     /* Output pixel of row m0, then stepped incrementally (no divisions per row). */
@@ -190,6 +211,13 @@ static void im2col_conv(const mf_nn_conv_shape *s, const float *in, float *dst, 
         }
         int iy0 = y * s->sh - s->pad_t, ix0 = x * s->sw - s->pad_l;
         float *d = dst + (size_t)r * kc;
+        if (whole && iy0 >= 0 && iy0 + (s->kh - 1) * s->dh < s->ih && ix0 >= 0 && ix0 + s->kw - 1 < s->iw) {
+            /* All taps inside: kh contiguous runs of kw*ic floats. */
+            const float *src = in + ((b * (size_t)s->ih + (size_t)iy0) * (size_t)s->iw + (size_t)ix0) * (size_t)ic;
+            for (int ky = 0; ky < s->kh; ky++, src += row_step)
+                copy_f(d + (size_t)ky * seg, src, seg);
+            continue;
+        }
         size_t k = k0, kend = k0 + kc, j0 = j_first;
         for (int ky = ky_first; k < kend; ky++, j0 = 0) {
             size_t j1 = seg < j0 + (kend - k) ? seg : j0 + (kend - k);
