@@ -43,6 +43,16 @@ int mf_nn_model_load_tfjs_mem(const char *json, size_t json_len, const uint8_t *
 int mf_nn_model_load_onnx(const char *path, mf_nn_model_t **out);
 int mf_nn_model_load_onnx_mem(const uint8_t *data, size_t len, mf_nn_model_t **out);
 
+/* Loads face-api's FaceRecognitionNet (face_recognition_model, the 128-d ResNet-34-like recognizer) from its
+ * weights-only manifest (face_recognition_model-weights_manifest.json; shards relative to its folder). The
+ * network is built from face-api's code (see docs/faceapi-recognition.md); every weight is checked by name and
+ * shape, a missing or misshaped one is refused with a message naming it. Input "input" [1,150,150,3] raw RGB
+ * 0..255 (normalisation is in the graph), output "descriptor" [1,128]. */
+int mf_nn_model_load_faceapi_recognition(const char *manifest_json, mf_nn_model_t **out);
+/* Same from memory: the manifest JSON text (not necessarily NUL-terminated) and the concatenated shards. */
+int mf_nn_model_load_faceapi_recognition_mem(const char *manifest_json, size_t json_len, const uint8_t *weights,
+                                             size_t weights_len, mf_nn_model_t **out);
+
 void mf_nn_model_free(mf_nn_model_t *model);
 
 /* Model inputs and outputs, in the model's declared order. Names are owned by the model. */
