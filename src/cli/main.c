@@ -68,8 +68,9 @@ static void usage(FILE *f) {
     fprintf(f, "usage: mfmc [--models DIR] COMMAND [ARGS]\n"
                "\n"
                "commands:\n"
-               "  detect IMAGE [--json] [--min-face PX] [--threads N]\n"
-               "                  find the faces in a JPEG, PNG or WebP photo\n"
+               "  detect IMAGE [--json] [--min-face PX] [--threads N] [--detector NAME] [--threshold T]\n"
+               "                  find the faces in a JPEG, PNG or WebP photo (detectors: blazeface,\n"
+               "                  facemesh-detection-full, facemesh-detection-short)\n"
                "  models          list the models available and check they load\n"
                "  demo            detect the faces of the demo photo (models/demo/sample1.jpg)\n"
                "  help            this text\n"
@@ -81,6 +82,8 @@ static void usage(FILE *f) {
 typedef struct {
     const char *image;
     int json, min_face, threads;
+    const char *detector;
+    float threshold;
 } detect_args;
 
 static int parse_detect(int argc, char **argv, detect_args *a) {
@@ -91,6 +94,8 @@ static int parse_detect(int argc, char **argv, detect_args *a) {
         if (!strcmp(s, "--json")) a->json = 1;
         else if (!strcmp(s, "--min-face") && i + 1 < argc) a->min_face = atoi(argv[++i]);
         else if (!strcmp(s, "--threads") && i + 1 < argc) a->threads = atoi(argv[++i]);
+        else if (!strcmp(s, "--detector") && i + 1 < argc) a->detector = argv[++i];
+        else if (!strcmp(s, "--threshold") && i + 1 < argc) a->threshold = (float)atof(argv[++i]);
         else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             usage(stdout);
             exit(0);
@@ -108,7 +113,8 @@ static int parse_detect(int argc, char **argv, detect_args *a) {
         fprintf(stderr, "mfmc detect: missing IMAGE\n");
         return EXIT_USAGE;
     }
-    if (a->min_face < 0 || a->min_face > 100000 || a->threads < 0 || a->threads > 64) {
+    if (a->min_face < 0 || a->min_face > 100000 || a->threads < 0 || a->threads > 64 || a->threshold < 0 ||
+        a->threshold >= 1) {
         fprintf(stderr, "mfmc detect: option out of range\n");
         return EXIT_USAGE;
     }
@@ -124,7 +130,7 @@ static int cmd_detect(const detect_args *a, int demo) {
     double t1 = now_ms();
     mf_nn_pool_t *pool = NULL;
     if (a->threads != 1 && (st = mf_nn_pool_create(a->threads, &pool))) return fail(EXIT_INTERNAL, "threads");
-    mf_face_detect_opts o = {NULL, a->min_face, 0, 0, pool};
+    mf_face_detect_opts o = {a->detector, a->min_face, a->threshold, 0, pool};
     mf_face_detector_t *det;
     char human[4096];
     snprintf(human, sizeof human, "%.4000s/human", models_dir());
@@ -242,7 +248,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "demo")) {
         static char photo[4096];
         snprintf(photo, sizeof photo, "%s/demo/sample1.jpg", models_dir());
-        detect_args a = {photo, 0, 0, 2};
+        detect_args a = {photo, 0, 0, 2, NULL, 0};
         printf("mfmc demo: face detection on %s\n", photo);
         return cmd_detect(&a, 1);
     }

@@ -13,7 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_LAYERS = 4, MAX_CAND = 1 << 16 };
+enum { MAX_LAYERS = 4, MAX_CAND = 1 << 16, MAX_RAW = 4096 };
+
+/* Candidates scoring between LOW_FACTOR * threshold and the threshold are kept when the verifier network,
+ * run on a crop around them, scores them at least VERIFY_THRESHOLD (measured on LFW and the demo photos:
+ * docs/accuracy.md). */
+#define LOW_FACTOR 0.6f
+#define VERIFY_THRESHOLD 0.75f
 
 typedef struct {
     const char *name;
@@ -32,18 +38,119 @@ static const det_config configs[] = {
     {"facemesh-detection-short", 128, 2, {8, 16}, {2, 6}, "Identity:0", {0}, {0}, 16.0f},
 };
 
-struct mf_face_detector {
+/* One BlazeFace-family network with its anchors. */
+typedef struct {
     const det_config *cfg;
-    mf_face_detect_opts opts;
     mf_nn_model_t *model;
     mf_nn_plan_t *plan;
     int out_concat, out_score[MAX_LAYERS], out_reg[MAX_LAYERS];
     float *anchors; /* x, y per anchor, in input pixels */
     int n_anchors;
-    mf_face_box *cand;
+} det_net;
+
+struct mf_face_detector {
+    mf_face_detect_opts opts;
+    det_net net;      /* the tiled detector */
+    det_net verifier; /* second opinion on borderline candidates, run on a crop around each */
+    mf_face_box *cand, *raw;
     int n_cand;
     int last_tiles;
 };
+
+static void net_free(det_net *n) {
+    mf_nn_plan_free(n->plan);
+    mf_nn_model_free(n->model);
+    free(n->anchors);
+}
+
+static int net_init(det_net *n, const char *models_dir, const char *name, mf_nn_pool_t *pool) {
+    memset(n, 0, sizeof *n);
+    for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
+        if (strcmp(configs[i].name, name) == 0) n->cfg = &configs[i];
+    if (!n->cfg) return mf_error_set(MF_ERR_ARG, "unknown detector model '%s'", name);
+    const det_config *cfg = n->cfg;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s.json", models_dir, cfg->name) >= (int)sizeof path)
+        return mf_error_set(MF_ERR_ARG, "models path too long");
+    int st = mf_nn_model_load_tfjs(path, &n->model);
+    mf_nn_plan_opts po = {pool, -1, 0};
+    if (!st) st = mf_nn_plan_create(n->model, &po, &n->plan);
+    if (st) return st;
+    for (int l = 0; l < cfg->n_layers; l++) {
+        int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l];
+        n->n_anchors += g * g * cfg->anchors[l];
+    }
+    n->anchors = malloc((size_t)n->n_anchors * 2 * sizeof(float));
+    if (!n->anchors) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int k = 0;
+    for (int l = 0; l < cfg->n_layers; l++) {
+        int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l];
+        for (int y = 0; y < g; y++)
+            for (int x = 0; x < g; x++)
+                for (int a = 0; a < cfg->anchors[l]; a++) {
+                    n->anchors[2 * k] = (x + 0.5f) * cfg->stride[l];
+                    n->anchors[2 * k + 1] = (y + 0.5f) * cfg->stride[l];
+                    k++;
+                }
+    }
+    /* check the outputs have the expected shapes, so decoding can never read out of bounds */
+    mf_nn_shape sh;
+    if (cfg->concat_out) {
+        n->out_concat = mf_nn_plan_output_index(n->plan, cfg->concat_out);
+        if (n->out_concat < 0) goto bad;
+        mf_nn_plan_output(n->plan, n->out_concat, &sh);
+        if (mf_nn_shape_numel(&sh) != (size_t)n->n_anchors * 17) goto bad;
+    } else {
+        for (int l = 0; l < cfg->n_layers; l++) {
+            int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l], na = g * g * cfg->anchors[l];
+            n->out_score[l] = mf_nn_plan_output_index(n->plan, cfg->score_out[l]);
+            n->out_reg[l] = mf_nn_plan_output_index(n->plan, cfg->reg_out[l]);
+            if (n->out_score[l] < 0 || n->out_reg[l] < 0) goto bad;
+            mf_nn_plan_output(n->plan, n->out_score[l], &sh);
+            if (mf_nn_shape_numel(&sh) != (size_t)na) goto bad;
+            mf_nn_plan_output(n->plan, n->out_reg[l], &sh);
+            if (mf_nn_shape_numel(&sh) != (size_t)na * 16) goto bad;
+        }
+    }
+    return MF_OK;
+bad:
+    return mf_error_set(MF_ERR_FORMAT, "%s: outputs do not have the shapes of a BlazeFace detector", cfg->name);
+}
+
+/* Runs the network on its (filled) input and writes the boxes whose score exceeds `threshold`, in input
+ * pixels, to out (at most max). Returns the count. */
+static int net_decode(det_net *n, float threshold, mf_face_box *out, int max) {
+    const det_config *c = n->cfg;
+    mf_nn_plan_run(n->plan);
+    float logit_min = logf(threshold / (1.0f - threshold));
+    const float *concat = c->concat_out ? mf_nn_plan_output(n->plan, n->out_concat, NULL) : NULL;
+    int base = 0, cnt = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        int g = (c->size + c->stride[l] - 1) / c->stride[l], na = g * g * c->anchors[l];
+        const float *sc = concat ? NULL : mf_nn_plan_output(n->plan, n->out_score[l], NULL);
+        const float *rg = concat ? NULL : mf_nn_plan_output(n->plan, n->out_reg[l], NULL);
+        for (int i = 0; i < na && cnt < max; i++) {
+            int a = base + i;
+            float logit = concat ? concat[(size_t)a * 17] : sc[i];
+            if (!(logit > logit_min)) continue;
+            const float *r = concat ? concat + (size_t)a * 17 + 1 : rg + (size_t)i * 16;
+            float w = r[2], h = r[3];
+            if (!(w > 1 && h > 1 && w < 4 * c->size && h < 4 * c->size)) continue;
+            mf_face_box *b = &out[cnt++];
+            b->x = n->anchors[2 * a] + r[0] - w / 2, b->y = n->anchors[2 * a + 1] + r[1] - h / 2;
+            b->w = w, b->h = h;
+            float lg = logit < -80 ? -80 : logit > 80 ? 80 : logit;
+            b->score = 1.0f / (1.0f + expf(-lg));
+            for (int k = 0; k < MF_FACE_KP_COUNT; k++) {
+                b->kp[k][0] = n->anchors[2 * a] + r[4 + 2 * k];
+                b->kp[k][1] = n->anchors[2 * a + 1] + r[5 + 2 * k];
+            }
+            b->roll = 0;
+        }
+        base += na;
+    }
+    return cnt;
+}
 
 int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *opts, mf_face_detector_t **out) {
     *out = NULL;
@@ -55,122 +162,52 @@ int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *o
         if (opts->nms_iou > 0) o.nms_iou = opts->nms_iou;
         o.pool = opts->pool;
     }
-    const det_config *cfg = NULL;
-    for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
-        if (strcmp(configs[i].name, o.model) == 0) cfg = &configs[i];
-    if (!cfg) return mf_error_set(MF_ERR_ARG, "unknown detector model '%s'", o.model);
     mf_face_detector_t *d = calloc(1, sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    d->cfg = cfg;
     d->opts = o;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.json", models_dir, cfg->name);
-    int st = mf_nn_model_load_tfjs(path, &d->model);
-    mf_nn_plan_opts po = {o.pool, -1, 0};
-    if (!st) st = mf_nn_plan_create(d->model, &po, &d->plan);
-    if (st) goto fail;
-    for (int l = 0; l < cfg->n_layers; l++) {
-        int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l];
-        d->n_anchors += g * g * cfg->anchors[l];
-    }
-    d->anchors = malloc((size_t)d->n_anchors * 2 * sizeof(float));
-    d->cand = malloc((size_t)MAX_CAND * sizeof *d->cand);
-    if (!d->anchors || !d->cand) {
+    int st = net_init(&d->net, models_dir, o.model, o.pool);
+    if (!st) st = net_init(&d->verifier, models_dir, "blazeface", o.pool);
+    if (!st && (!(d->cand = malloc((size_t)MAX_CAND * sizeof *d->cand)) ||
+                !(d->raw = malloc((size_t)MAX_RAW * sizeof *d->raw))))
         st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    int k = 0;
-    for (int l = 0; l < cfg->n_layers; l++) {
-        int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l];
-        for (int y = 0; y < g; y++)
-            for (int x = 0; x < g; x++)
-                for (int a = 0; a < cfg->anchors[l]; a++) {
-                    d->anchors[2 * k] = (x + 0.5f) * cfg->stride[l];
-                    d->anchors[2 * k + 1] = (y + 0.5f) * cfg->stride[l];
-                    k++;
-                }
-    }
-    /* check the outputs have the expected shapes, so decoding can never read out of bounds */
-    mf_nn_shape sh;
-    if (cfg->concat_out) {
-        d->out_concat = mf_nn_plan_output_index(d->plan, cfg->concat_out);
-        if (d->out_concat < 0) goto bad;
-        mf_nn_plan_output(d->plan, d->out_concat, &sh);
-        if (mf_nn_shape_numel(&sh) != (size_t)d->n_anchors * 17) goto bad;
-    } else {
-        for (int l = 0; l < cfg->n_layers; l++) {
-            int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l], na = g * g * cfg->anchors[l];
-            d->out_score[l] = mf_nn_plan_output_index(d->plan, cfg->score_out[l]);
-            d->out_reg[l] = mf_nn_plan_output_index(d->plan, cfg->reg_out[l]);
-            if (d->out_score[l] < 0 || d->out_reg[l] < 0) goto bad;
-            mf_nn_plan_output(d->plan, d->out_score[l], &sh);
-            if (mf_nn_shape_numel(&sh) != (size_t)na) goto bad;
-            mf_nn_plan_output(d->plan, d->out_reg[l], &sh);
-            if (mf_nn_shape_numel(&sh) != (size_t)na * 16) goto bad;
-        }
+    if (st) {
+        mf_face_detector_free(d);
+        return st;
     }
     *out = d;
     return MF_OK;
-bad:
-    st = mf_error_set(MF_ERR_FORMAT, "%s: outputs do not have the shapes of a BlazeFace detector", cfg->name);
-fail:
-    mf_face_detector_free(d);
-    return st;
 }
 
 void mf_face_detector_free(mf_face_detector_t *d) {
     if (!d) return;
-    mf_nn_plan_free(d->plan);
-    mf_nn_model_free(d->model);
-    free(d->anchors);
+    net_free(&d->net);
+    net_free(&d->verifier);
     free(d->cand);
+    free(d->raw);
     free(d);
 }
 
 int mf_face_detector_last_tiles(const mf_face_detector_t *d) { return d->last_tiles; }
 
-/* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections,
- * mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-static void run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f) {
-    const det_config *c = d->cfg;
-    int S = c->size;
-    float *in = mf_nn_plan_input(d->plan, 0, NULL);
+/* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
+ * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
+static void run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low) {
+    int S = d->net.cfg->size;
+    float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
     /* pixel centres at integer coordinates: destination (x, y) samples level pixel (tx + x, ty + y) */
     float m[6] = {1, 0, (float)tx, 0, 1, (float)ty};
     mf_img_warp_to_float(lvl, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, in);
-    mf_nn_plan_run(d->plan);
-    float logit_min = logf(d->opts.threshold / (1.0f - d->opts.threshold));
+    int n = net_decode(&d->net, low, d->raw, MAX_RAW);
     int inner_l = tx > 0, inner_t = ty > 0, inner_r = tx + S < lvl->w, inner_b = ty + S < lvl->h;
-    float margin = 0.01f * (float)S;
-    const float *concat = c->concat_out ? mf_nn_plan_output(d->plan, d->out_concat, NULL) : NULL;
-    int base = 0;
-    for (int l = 0; l < c->n_layers; l++) {
-        int g = (S + c->stride[l] - 1) / c->stride[l], na = g * g * c->anchors[l];
-        const float *sc = concat ? NULL : mf_nn_plan_output(d->plan, d->out_score[l], NULL);
-        const float *rg = concat ? NULL : mf_nn_plan_output(d->plan, d->out_reg[l], NULL);
-        for (int i = 0; i < na; i++) {
-            int a = base + i;
-            float logit = concat ? concat[(size_t)a * 17] : sc[i];
-            if (!(logit > logit_min)) continue;
-            const float *r = concat ? concat + (size_t)a * 17 + 1 : rg + (size_t)i * 16;
-            float cx = d->anchors[2 * a] + r[0], cy = d->anchors[2 * a + 1] + r[1], w = r[2], h = r[3];
-            if (!(w > 1 && h > 1 && w < 4 * S && h < 4 * S)) continue;
-            float x0 = cx - w / 2, y0 = cy - h / 2, x1 = cx + w / 2, y1 = cy + h / 2;
-            if ((inner_l && x0 < margin) || (inner_t && y0 < margin) || (inner_r && x1 > S - margin) ||
-                (inner_b && y1 > S - margin))
-                continue;
-            if (d->n_cand >= MAX_CAND) return;
-            mf_face_box *b = &d->cand[d->n_cand++];
-            float inv = 1.0f / f;
-            b->x = (x0 + tx) * inv, b->y = (y0 + ty) * inv, b->w = w * inv, b->h = h * inv;
-            float lg = logit < -80 ? -80 : logit > 80 ? 80 : logit;
-            b->score = 1.0f / (1.0f + expf(-lg));
-            for (int k = 0; k < MF_FACE_KP_COUNT; k++) {
-                b->kp[k][0] = (d->anchors[2 * a] + r[4 + 2 * k] + tx) * inv;
-                b->kp[k][1] = (d->anchors[2 * a + 1] + r[5 + 2 * k] + ty) * inv;
-            }
-        }
-        base += na;
+    float margin = 0.01f * (float)S, inv = 1.0f / f;
+    for (int i = 0; i < n && d->n_cand < MAX_CAND; i++) {
+        mf_face_box b = d->raw[i];
+        if ((inner_l && b.x < margin) || (inner_t && b.y < margin) || (inner_r && b.x + b.w > S - margin) ||
+            (inner_b && b.y + b.h > S - margin))
+            continue;
+        b.x = (b.x + tx) * inv, b.y = (b.y + ty) * inv, b.w *= inv, b.h *= inv;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] = (b.kp[k][0] + tx) * inv, b.kp[k][1] = (b.kp[k][1] + ty) * inv;
+        d->cand[d->n_cand++] = b;
     }
 }
 
@@ -187,17 +224,36 @@ static int by_score_desc(const void *pa, const void *pb) {
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
+/* Second opinion on a borderline face: the verifier network on a square crop twice the box size around it.
+ * Returns the best verifier score of a box overlapping the candidate (0 if none). */
+static float verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b) {
+    det_net *v = &d->verifier;
+    int S = v->cfg->size;
+    float side = 2.0f * fmaxf(b->w, b->h), s = side / (float)S;
+    float x0 = b->x + b->w / 2 - side / 2, y0 = b->y + b->h / 2 - side / 2;
+    float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
+    mf_img_warp_to_float(img, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, mf_nn_plan_input(v->plan, 0, NULL));
+    int n = net_decode(v, 0.3f, d->raw, MAX_RAW);
+    mf_face_box c = {(b->x - x0) / s, (b->y - y0) / s, b->w / s, b->h / s, 0, {{0}}, 0};
+    float best = 0;
+    for (int i = 0; i < n; i++)
+        if (d->raw[i].score > best && iou(&d->raw[i], &c) > 0.3f) best = d->raw[i].score;
+    return best;
+}
+
 int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces, int max_faces, int *n_faces) {
     *n_faces = 0;
     d->n_cand = 0;
     d->last_tiles = 0;
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
-    const det_config *c = d->cfg;
+    const det_config *c = d->net.cfg;
     int S = c->size, big = img->w > img->h ? img->w : img->h;
     float f = (float)S / (float)big;
     int overlap = (int)ceilf(c->min_px * 3.5f);
-    for (int level = 0;; level++) {
+    /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
+    float low = d->opts.threshold * LOW_FACTOR;
+    for (;;) {
         int lw = (int)lroundf(img->w * f), lh = (int)lroundf(img->h * f);
         if (lw < 1) lw = 1;
         if (lh < 1) lh = 1;
@@ -210,7 +266,7 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
             for (int ix = 0; ix < nx; ix++) {
                 int tx = nx == 1 ? 0 : (int)((long)ix * (lw - S) / (nx - 1));
                 int ty = ny == 1 ? 0 : (int)((long)iy * (lh - S) / (ny - 1));
-                run_tile(d, &lvl, tx, ty, f);
+                run_tile(d, &lvl, tx, ty, f, low);
                 d->last_tiles++;
             }
         mf_img_free(&lvl);
@@ -237,13 +293,14 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
             wsum += w;
         }
         if (n >= max_faces) continue;
-        mf_face_box *o = &faces[n++];
-        *o = acc;
-        o->x /= wsum, o->y /= wsum, o->w /= wsum, o->h /= wsum;
-        for (int k = 0; k < MF_FACE_KP_COUNT; k++) o->kp[k][0] /= wsum, o->kp[k][1] /= wsum;
-        o->score = d->cand[i].score;
-        o->roll = atan2f(o->kp[MF_FACE_KP_LEYE][1] - o->kp[MF_FACE_KP_REYE][1],
-                         o->kp[MF_FACE_KP_LEYE][0] - o->kp[MF_FACE_KP_REYE][0]);
+        mf_face_box o = acc;
+        o.x /= wsum, o.y /= wsum, o.w /= wsum, o.h /= wsum;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++) o.kp[k][0] /= wsum, o.kp[k][1] /= wsum;
+        o.score = d->cand[i].score;
+        o.roll = atan2f(o.kp[MF_FACE_KP_LEYE][1] - o.kp[MF_FACE_KP_REYE][1],
+                        o.kp[MF_FACE_KP_LEYE][0] - o.kp[MF_FACE_KP_REYE][0]);
+        if (o.score < d->opts.threshold && verify(d, img, &o) < VERIFY_THRESHOLD) continue;
+        faces[n++] = o;
     }
     free(used);
     *n_faces = n;

@@ -1,0 +1,119 @@
+/* Face detection on real photos: the face-api demo photos (every face found, no false detection; a reference
+ * TF.js detector finds 3, 3, 3, 4, 5, 4 faces) and a sample of LFW (one central face each). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+
+#include "lib/testutil.h"
+#include "mfmc/face.h"
+
+static mf_face_detector_t *det;
+static mf_nn_pool_t *pool;
+
+static int setup(void **state) {
+    (void)state;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/human", tu_models_dir());
+    if (mf_nn_pool_create(2, &pool)) return -1;
+    mf_face_detect_opts o = {0};
+    o.pool = pool;
+    if (mf_face_detector_create(dir, &o, &det)) {
+        fprintf(stderr, "detector: %s (run make setup)\n", mf_error_get());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    mf_face_detector_free(det);
+    mf_nn_pool_free(pool);
+    return 0;
+}
+
+static void test_demo_photos(void **state) {
+    (void)state;
+    static const int expect[6] = {3, 3, 3, 4, 5, 4};
+    for (int i = 0; i < 6; i++) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/demo/sample%d.jpg", tu_models_dir(), i + 1);
+        mf_img img;
+        assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+        mf_face_box f[64];
+        int n;
+        assert_int_equal(mf_face_detect(det, &img, f, 64, &n), MF_OK);
+        printf("  sample%d: %d faces (expected %d)\n", i + 1, n, expect[i]);
+        assert_int_equal(n, expect[i]);
+        for (int k = 0; k < n; k++) {
+            /* plausible faces: inside the photo, at least 24 px, eyes inside the box */
+            assert_true(f[k].w >= 24 && f[k].h >= 24);
+            assert_true(f[k].x > -f[k].w / 2 && f[k].y > -f[k].h / 2);
+            assert_true(f[k].x + f[k].w / 2 < img.w && f[k].y + f[k].h / 2 < img.h);
+            for (int e = 0; e < 2; e++) {
+                assert_true(f[k].kp[e][0] > f[k].x && f[k].kp[e][0] < f[k].x + f[k].w);
+                assert_true(f[k].kp[e][1] > f[k].y && f[k].kp[e][1] < f[k].y + f[k].h);
+            }
+            if (k) assert_true(f[k].score <= f[k - 1].score);
+        }
+        mf_img_free(&img);
+    }
+}
+
+/* Every 40th LFW identity folder's first image: the central face must be found (box centre near the middle). */
+static void test_lfw_sample(void **state) {
+    (void)state;
+    char root[1024];
+    snprintf(root, sizeof root, "%s/lfw", tu_data_dir());
+    DIR *dir = opendir(root);
+    if (!dir) {
+        printf("  skipped: %s not present\n", root);
+        skip();
+    }
+    struct dirent *e;
+    char **names = NULL;
+    int n = 0;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.') continue;
+        names = realloc(names, (size_t)(n + 1) * sizeof *names);
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(dir);
+    int tried = 0, found = 0;
+    for (int i = 0; i < n; i += 40) {
+        char p[2048];
+        snprintf(p, sizeof p, "%s/%s/%s_0001.jpg", root, names[i], names[i]);
+        mf_img img;
+        if (mf_img_load(p, NULL, &img, NULL)) continue;
+        mf_face_box f[16];
+        int nf;
+        assert_int_equal(mf_face_detect(det, &img, f, 16, &nf), MF_OK);
+        tried++;
+        for (int k = 0; k < nf; k++) {
+            float cx = f[k].x + f[k].w / 2, cy = f[k].y + f[k].h / 2;
+            if (cx > img.w * 0.3f && cx < img.w * 0.7f && cy > img.h * 0.3f && cy < img.h * 0.7f) {
+                found++;
+                break;
+            }
+        }
+        mf_img_free(&img);
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    printf("  LFW sample: central face found in %d of %d images\n", found, tried);
+    assert_true(tried >= 50);
+    assert_true(found >= tried * 0.98);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_demo_photos),
+        cmocka_unit_test(test_lfw_sample),
+    };
+    return cmocka_run_group_tests_name("face_detect", tests, setup, teardown);
+}
