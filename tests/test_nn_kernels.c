@@ -285,7 +285,10 @@ static void make_cases(void) {
     dec(1, 4, 4, 16, 17, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1);
     dec(1, 6, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     dec(2, 3, 5, 6, 10, 3, 3, 2, 2, 2, 2, 0, 0, 1, 0);
-    dec(1, 8, 8, 64, 24, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* K blocking with 4 taps x 64 */
+    dec(1, 8, 8, 64, 24, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);  /* K blocking with 4 taps x 64 */
+    dec(1, 16, 16, 16, 1, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* selfie segmentation head: oc = 1 */
+    dec(1, 4, 5, 6, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0);    /* kernel < stride: classes without taps get bias only */
+    dec(1, 3, 4, 300, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);  /* class depth 4*300 > KC: k blocks */
 
     /* Random shapes (fixed seed): sizes, channels, kernels, strides, dilations and paddings drawn small. */
     uint64_t st = 12345;

@@ -95,18 +95,25 @@ typedef struct {
     size_t kc;    /* k block depth (the last block may be shorter) */
 } gemm_plan;
 
-static gemm_plan plan_gemm(const mf_nn_conv_shape *s, int deconv) {
+/* Plan of a GEMM of depth K (K may be 0: a transposed-conv class without taps, out = act(bias + residual)). */
+static gemm_plan plan_gemm_k(const mf_nn_conv_shape *s, size_t K) {
     gemm_plan p;
     p.M = (size_t)s->n * s->oh * s->ow;
-    p.K = (size_t)s->kh * s->kw * s->ic;
+    p.K = K;
     p.N = s->oc;
     p.npanels = (int)ceil_div((size_t)s->oc, MF_NN_GEMM_NR);
     int rem = s->oc % MF_NN_GEMM_NR;
     p.last_nrp = (rem != 0 && rem <= 8) ? 8 : MF_NN_GEMM_NR;
-    p.direct = !deconv && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_t == 0 && s->pad_l == 0 &&
+    p.direct = 0;
+    p.nkb = K ? (int)ceil_div(K, MF_NN_GEMM_KC) : 1;
+    p.kc = K ? ceil_div(K, (size_t)p.nkb) : 0;
+    return p;
+}
+
+static gemm_plan plan_gemm(const mf_nn_conv_shape *s) {
+    gemm_plan p = plan_gemm_k(s, (size_t)s->kh * s->kw * s->ic);
+    p.direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_t == 0 && s->pad_l == 0 &&
                s->oh == s->ih && s->ow == s->iw;
-    p.nkb = (int)ceil_div(p.K, MF_NN_GEMM_KC);
-    p.kc = ceil_div(p.K, (size_t)p.nkb);
     return p;
 }
 
@@ -123,12 +130,11 @@ static size_t gemm_scratch_size(const gemm_plan *p, int nth) {
     return round_up((size_t)MF_NN_GEMM_MC * p->kc, 16) * (size_t)nth;
 }
 
-/* Packs B[k][n] = w[k*sk + n*sn] (plus a per-tap term for deconv, see callers) into panels. */
-typedef float (*gemm_getter)(const mf_nn_conv_shape *s, const float *w, size_t k, int n);
+/* Packs B[k][n] = get(ctx, k, n) into panels with bias and alpha. */
+typedef float (*gemm_getter)(const void *ctx, size_t k, int n);
 
-static void gemm_pack(const mf_nn_conv_shape *s, const gemm_plan *p, gemm_getter get, const float *w, const float *bias,
-                      const float *alpha, float *packed) {
-    check_aligned(packed);
+static void gemm_pack(const gemm_plan *p, gemm_getter get, const void *ctx, const float *bias, const float *alpha,
+                      float *packed) {
     for (int j = 0; j < p->npanels; j++) {
         int nrp = panel_nrp(p, j);
         float *dst = packed + panel_offset(p, j);
@@ -141,17 +147,44 @@ static void gemm_pack(const mf_nn_conv_shape *s, const gemm_plan *p, gemm_getter
         for (size_t k = 0; k < p->K; k++)
             for (int c = 0; c < nrp; c++) {
                 int n = j * MF_NN_GEMM_NR + c;
-                dst[k * nrp + c] = n < p->N ? get(s, w, k, n) : 0.0f;
+                dst[k * nrp + c] = n < p->N ? get(ctx, k, n) : 0.0f;
             }
     }
 }
 
-static float get_hwio(const mf_nn_conv_shape *s, const float *w, size_t k, int n) { return w[k * (size_t)s->oc + n]; }
+typedef struct {
+    const mf_nn_conv_shape *s;
+    const float *w;
+    int ry, rx; /* deconv: output class */
+} pack_ctx;
 
-/* Deconv weights [kh][kw][oc][ic]; GEMM depth index k = tap*ic + i. */
-static float get_hwoi(const mf_nn_conv_shape *s, const float *w, size_t k, int n) {
-    size_t tap = k / (size_t)s->ic, i = k % (size_t)s->ic;
-    return w[(tap * s->oc + n) * s->ic + i];
+/* HWIO conv weights are already [K][oc]. */
+static float get_hwio(const void *ctx, size_t k, int n) {
+    const pack_ctx *c = ctx;
+    return c->w[k * (size_t)c->s->oc + n];
+}
+
+/* Taps t in [0, k) with t*d == r (mod st): the kernel rows (or columns) a transposed-conv output class uses. */
+static int deconv_ntaps(int k, int d, int st, int r) {
+    int cnt = 0;
+    for (int t = 0; t < k; t++)
+        cnt += (t * d) % st == r;
+    return cnt;
+}
+static int deconv_tap(int k, int d, int st, int r, int idx) { /* idx-th such tap */
+    for (int t = 0; t < k; t++)
+        if ((t * d) % st == r && idx-- == 0) return t;
+    MF_ASSERT(!"tap index out of range");
+}
+
+/* Deconv weights [kh][kw][oc][ic]; depth index of class (ry, rx): (tap of the class)*ic + i. */
+static float get_hwoi_class(const void *ctx, size_t k, int n) {
+    const pack_ctx *c = ctx;
+    const mf_nn_conv_shape *s = c->s;
+    int tap = (int)(k / (size_t)s->ic), i = (int)(k % (size_t)s->ic);
+    int nx = deconv_ntaps(s->kw, s->dw, s->sw, c->rx);
+    int ky = deconv_tap(s->kh, s->dh, s->sh, c->ry, tap / nx), kx = deconv_tap(s->kw, s->dw, s->sw, c->rx, tap % nx);
+    return c->w[(((size_t)ky * s->kw + (size_t)kx) * s->oc + (size_t)n) * s->ic + (size_t)i];
 }
 
 /* Small copies (im2col runs of a few floats: ic = 3 first layers) in 16-byte chunks, the last one overlapping;
@@ -258,45 +291,74 @@ static void im2col_conv(const mf_nn_conv_shape *s, const float *in, float *dst, 
     }
 }
 
-/* Same for the gather form of the transposed convolution: tap (ky, kx) of output (Y, X) reads input
- * ((Y + pad_t - ky*dh) / sh, (X + pad_l - kx*dw) / sw) when the division is exact and inside the input. */
-static void im2col_deconv(const mf_nn_conv_shape *s, const float *in, float *dst, size_t m0, int rows, size_t k0,
-                          size_t kc) {
+/* Transposed convolution, output class (ry, rx) = ((Y + pad_t) % sh, (X + pad_l) % sw): only the taps with
+ * ky*dh == ry (mod sh) and kx*dw == rx (mod sw) reach such outputs (from input ((Y+pad_t-ky*dh)/sh, ...)), so
+ * each class is a GEMM over its own taps, without the zero rows of a plain gather (3/4 of them for stride 2).
+ * Rows: `rows` outputs X = X0, X0+sw, ... of output row Y of batch item b; depth [k0, k0+kc) of the class. */
+static void im2col_deconv(const mf_nn_conv_shape *s, const float *in, float *dst, size_t b, int Y, int ry, int X0,
+                          int rx, int rows, size_t k0, size_t kc) {
     const size_t ic = (size_t)s->ic;
-    for (int r = 0; r < rows; r++) {
-        size_t m = m0 + (size_t)r;
-        int X = (int)(m % (size_t)s->ow);
-        size_t t = m / (size_t)s->ow;
-        int Y = (int)(t % (size_t)s->oh);
-        size_t b = t / (size_t)s->oh;
-        float *d = dst + (size_t)r * kc;
-        size_t k = k0, kend = k0 + kc;
-        while (k < kend) {
-            size_t tap = k / ic, c = k % ic;
-            size_t cnt = ic - c;
-            if (cnt > kend - k) cnt = kend - k;
-            int ky = (int)(tap / (size_t)s->kw), kx = (int)(tap % (size_t)s->kw);
-            int ty = Y + s->pad_t - ky * s->dh, tx = X + s->pad_l - kx * s->dw;
-            int ok =
-                ty >= 0 && tx >= 0 && ty % s->sh == 0 && tx % s->sw == 0 && ty / s->sh < s->ih && tx / s->sw < s->iw;
-            if (ok) {
-                size_t y = (size_t)(ty / s->sh), x = (size_t)(tx / s->sw);
-                copy_f(d + (k - k0), in + ((b * (size_t)s->ih + y) * (size_t)s->iw + x) * ic + c, cnt);
-            } else {
-                zero_f(d + (k - k0), cnt);
+    const int ny = deconv_ntaps(s->kh, s->dh, s->sh, ry), nx = deconv_ntaps(s->kw, s->dw, s->sw, rx);
+    const size_t kend = k0 + kc;
+    /* Tap by tap; along the row of outputs X0 + r*sw the input column is x0 + r (contiguous pixels). */
+    for (int ty = 0; ty < ny; ty++) {
+        const int ky = deconv_tap(s->kh, s->dh, s->sh, ry, ty);
+        const int yy = Y + s->pad_t - ky * s->dh; /* a multiple of sh */
+        const int y_ok = yy >= 0 && yy / s->sh < s->ih;
+        const float *in_row = y_ok ? in + ((b * (size_t)s->ih + (size_t)(yy / s->sh)) * (size_t)s->iw) * ic : NULL;
+        for (int tx = 0; tx < nx; tx++) {
+            const size_t t0 = ((size_t)ty * nx + (size_t)tx) * ic;
+            if (t0 + ic <= k0 || t0 >= kend) continue;
+            const size_t lo = t0 < k0 ? k0 : t0, hi = t0 + ic < kend ? t0 + ic : kend;
+            const int kx = deconv_tap(s->kw, s->dw, s->sw, rx, tx);
+            const int x0 = (X0 + s->pad_l - kx * s->dw) / s->sw; /* exact division */
+            float *d = dst + (lo - k0);
+            for (int r = 0; r < rows; r++, d += kc) {
+                const int x = x0 + r;
+                if (y_ok && x >= 0 && x < s->iw)
+                    copy_f(d, in_row + (size_t)x * ic + (lo - t0), hi - lo);
+                else
+                    zero_f(d, hi - lo);
             }
-            k += cnt;
         }
     }
 }
 
-static void gemm_run(const mf_nn_conv_shape *s, int deconv, mf_nn_isa isa, const float *packed, const float *in,
+/* Runs panels [j0, j1) of k block kb over `rows` rows of A. */
+static void gemm_panels(const isa_ops *ops, const gemm_plan *p, const float *packed, int j0, int j1, int kb,
+                        const float *a, size_t lda, int rows, float *c, size_t ldc, const float *res, int act) {
+    mf_nn_gemm_block g;
+    const size_t k0 = (size_t)kb * p->kc;
+    const size_t kc = p->K - k0 < p->kc ? p->K - k0 : p->kc;
+    g.a = a;
+    g.lda = lda;
+    g.m = rows;
+    g.kc = (int)kc;
+    g.ldc = ldc;
+    g.act = act;
+    g.last = kb == p->nkb - 1;
+    for (int j = j0; j < j1; j++) {
+        int nrp = panel_nrp(p, j);
+        int n0 = j * MF_NN_GEMM_NR;
+        const float *pp = packed + panel_offset(p, j);
+        g.nrp = nrp;
+        g.nr = p->N - n0 < nrp ? p->N - n0 : nrp;
+        g.bias = kb == 0 ? pp : NULL;
+        g.alpha = pp + nrp;
+        g.b = pp + 2 * (size_t)nrp + k0 * (size_t)nrp;
+        g.c = c + (size_t)n0;
+        g.res = res && kb == 0 ? res + (size_t)n0 : NULL;
+        ops->gemm(&g);
+    }
+}
+
+static void conv_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                      const float *residual, float *out, float *scratch, int ith, int nth) {
     check_shape(s);
     MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
     check_aligned(packed);
     const isa_ops ops = ops_for(isa);
-    const gemm_plan p = plan_gemm(s, deconv);
+    const gemm_plan p = plan_gemm(s);
 
     /* Partition: contiguous row tiles, or panels when that balances better (few rows, e.g. m = 1). */
     size_t tiles = ceil_div(p.M, (size_t)ops.mr);
@@ -327,36 +389,9 @@ static void gemm_run(const mf_nn_conv_shape *s, int deconv, mf_nn_isa isa, const
         for (int kb = 0; kb < p.nkb; kb++) {
             size_t k0 = (size_t)kb * p.kc;
             size_t kc = p.K - k0 < p.kc ? p.K - k0 : p.kc;
-            mf_nn_gemm_block g;
-            if (p.direct) {
-                g.a = in + mb * p.K + k0;
-                g.lda = p.K;
-            } else {
-                if (deconv)
-                    im2col_deconv(s, in, buf, mb, rows, k0, kc);
-                else
-                    im2col_conv(s, in, buf, mb, rows, k0, kc);
-                g.a = buf;
-                g.lda = kc;
-            }
-            g.m = rows;
-            g.kc = (int)kc;
-            g.ldc = ldc;
-            g.act = s->act;
-            g.last = kb == p.nkb - 1;
-            for (int j = j0; j < j1; j++) {
-                int nrp = panel_nrp(&p, j);
-                int n0 = j * MF_NN_GEMM_NR;
-                const float *pp = packed + panel_offset(&p, j);
-                g.nrp = nrp;
-                g.nr = p.N - n0 < nrp ? p.N - n0 : nrp;
-                g.bias = kb == 0 ? pp : NULL;
-                g.alpha = pp + nrp;
-                g.b = pp + 2 * (size_t)nrp + k0 * (size_t)nrp;
-                g.c = out + mb * ldc + (size_t)n0;
-                g.res = residual && kb == 0 ? residual + mb * ldc + (size_t)n0 : NULL;
-                ops.gemm(&g);
-            }
+            if (!p.direct) im2col_conv(s, in, buf, mb, rows, k0, kc);
+            gemm_panels(&ops, &p, packed, j0, j1, kb, p.direct ? in + mb * p.K + k0 : buf, p.direct ? p.K : kc, rows,
+                        out + mb * ldc, ldc, residual ? residual + mb * ldc : NULL, s->act);
         }
     }
 }
@@ -367,7 +402,7 @@ static void gemm_run(const mf_nn_conv_shape *s, int deconv, mf_nn_isa isa, const
 size_t mf_nn_conv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
     check_shape(s);
     (void)isa;
-    gemm_plan p = plan_gemm(s, 0);
+    gemm_plan p = plan_gemm(s);
     return gemm_packed_size(&p);
 }
 
@@ -375,49 +410,118 @@ void mf_nn_conv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_
                        const float *alpha, float *packed) {
     check_shape(s);
     check_isa_usable(isa);
+    check_aligned(packed);
     MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
-    gemm_plan p = plan_gemm(s, 0);
-    gemm_pack(s, &p, get_hwio, w_hwio, bias, alpha, packed);
+    gemm_plan p = plan_gemm(s);
+    pack_ctx ctx = {s, w_hwio, 0, 0};
+    gemm_pack(&p, get_hwio, &ctx, bias, alpha, packed);
 }
 
 size_t mf_nn_conv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth) {
     check_shape(s);
     (void)isa;
-    gemm_plan p = plan_gemm(s, 0);
+    gemm_plan p = plan_gemm(s);
     return gemm_scratch_size(&p, nth);
 }
 
 void mf_nn_conv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                       const float *residual, float *out, float *scratch, int ith, int nth) {
-    gemm_run(s, 0, isa, packed, in, residual, out, scratch, ith, nth);
+    conv_run(s, isa, packed, in, residual, out, scratch, ith, nth);
+}
+
+/* Transposed conv: one packed GEMM per output class c = ry*sw + rx, each rounded to 16 floats (64 bytes). */
+static gemm_plan deconv_class_plan(const mf_nn_conv_shape *s, int ry, int rx) {
+    size_t K =
+        (size_t)deconv_ntaps(s->kh, s->dh, s->sh, ry) * (size_t)deconv_ntaps(s->kw, s->dw, s->sw, rx) * (size_t)s->ic;
+    return plan_gemm_k(s, K);
+}
+
+static size_t deconv_class_offset(const mf_nn_conv_shape *s, int cls) {
+    size_t off = 0;
+    for (int c = 0; c < cls; c++) {
+        gemm_plan p = deconv_class_plan(s, c / s->sw, c % s->sw);
+        off += round_up(gemm_packed_size(&p), 16);
+    }
+    return off;
+}
+
+static size_t deconv_kc_max(const mf_nn_conv_shape *s) {
+    size_t kc = 0;
+    for (int c = 0; c < s->sh * s->sw; c++) {
+        gemm_plan p = deconv_class_plan(s, c / s->sw, c % s->sw);
+        if (p.kc > kc) kc = p.kc;
+    }
+    return kc;
 }
 
 size_t mf_nn_deconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
     check_shape(s);
     (void)isa;
-    gemm_plan p = plan_gemm(s, 1);
-    return gemm_packed_size(&p);
+    return deconv_class_offset(s, s->sh * s->sw);
 }
 
 void mf_nn_deconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwoi, const float *bias,
                          const float *alpha, float *packed) {
     check_shape(s);
     check_isa_usable(isa);
+    check_aligned(packed);
     MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
-    gemm_plan p = plan_gemm(s, 1);
-    gemm_pack(s, &p, get_hwoi, w_hwoi, bias, alpha, packed);
+    for (int c = 0; c < s->sh * s->sw; c++) {
+        gemm_plan p = deconv_class_plan(s, c / s->sw, c % s->sw);
+        pack_ctx ctx = {s, w_hwoi, c / s->sw, c % s->sw};
+        gemm_pack(&p, get_hwoi_class, &ctx, bias, alpha, packed + deconv_class_offset(s, c));
+    }
 }
 
 size_t mf_nn_deconv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth) {
     check_shape(s);
     (void)isa;
-    gemm_plan p = plan_gemm(s, 1);
-    return gemm_scratch_size(&p, nth);
+    MF_ASSERT(nth >= 1);
+    return round_up((size_t)MF_NN_GEMM_MC * deconv_kc_max(s), 16) * (size_t)nth;
 }
 
 void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                         const float *residual, float *out, float *scratch, int ith, int nth) {
-    gemm_run(s, 1, isa, packed, in, residual, out, scratch, ith, nth);
+    check_shape(s);
+    MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
+    check_aligned(packed);
+    const isa_ops ops = ops_for(isa);
+    const size_t slice = round_up((size_t)MF_NN_GEMM_MC * deconv_kc_max(s), 16);
+    float *buf = scratch;
+    if (slice) {
+        MF_ASSERT(scratch != NULL);
+        check_aligned(scratch);
+        buf = scratch + slice * (size_t)ith;
+    }
+    /* Threads take contiguous output rows. */
+    const size_t R = (size_t)s->n * s->oh;
+    const size_t q0 = R * (size_t)ith / (size_t)nth, q1 = R * (size_t)(ith + 1) / (size_t)nth;
+    const size_t oc = (size_t)s->oc, ldc = (size_t)s->sw * oc;
+    for (size_t q = q0; q < q1; q++) {
+        const size_t b = q / (size_t)s->oh;
+        const int Y = (int)(q % (size_t)s->oh);
+        const int ry = (Y + s->pad_t) % s->sh;
+        for (int rx = 0; rx < s->sw; rx++) {
+            const int X0 = ((rx - s->pad_l) % s->sw + s->sw) % s->sw; /* first X with (X + pad_l) % sw == rx */
+            if (X0 >= s->ow) continue;
+            const int cnt = (s->ow - X0 + s->sw - 1) / s->sw;
+            const int cls = ry * s->sw + rx;
+            const gemm_plan p = deconv_class_plan(s, ry, rx);
+            const float *pk = packed + deconv_class_offset(s, cls);
+            for (int mb = 0; mb < cnt; mb += MF_NN_GEMM_MC) {
+                const int rows = cnt - mb < MF_NN_GEMM_MC ? cnt - mb : MF_NN_GEMM_MC;
+                const int Xf = X0 + mb * s->sw;
+                const size_t o = (q * (size_t)s->ow + (size_t)Xf) * oc;
+                for (int kb = 0; kb < p.nkb; kb++) {
+                    const size_t k0 = (size_t)kb * p.kc;
+                    const size_t kc = p.K - k0 < p.kc ? p.K - k0 : p.kc;
+                    if (kc) im2col_deconv(s, in, buf, b, Y, ry, Xf, rx, rows, k0, kc);
+                    gemm_panels(&ops, &p, pk, 0, p.npanels, kb, buf, kc, rows, out + o, ldc,
+                                residual ? residual + o : NULL, s->act);
+                }
+            }
+        }
+    }
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
