@@ -12,7 +12,7 @@
 
 #include "nn/kernels.h"
 
-enum { K_CONV, K_DW };
+enum { K_CONV, K_DW, K_DECONV };
 
 typedef struct {
     const char *name;
@@ -41,6 +41,8 @@ static const layer layers[] = {
     {"arcface conv 3x3 7x7 512->512", K_CONV, 7, 7, 512, 512, 3, 1, 1, MF_NN_ACT_PRELU},
     {"gear conv 3x3 99x99 32->32", K_CONV, 99, 99, 32, 32, 3, 1, 1, MF_NN_ACT_RELU},
     {"fc 1x1x1024->128", K_CONV, 1, 1, 1024, 128, 1, 1, 0, MF_NN_ACT_NONE},
+    /* transposed: h x w is the small input, output (h*stride) x (w*stride); flops counted without zero taps */
+    {"selfie deconv 2x2 s2 128x128 16->1", K_DECONV, 128, 128, 16, 1, 2, 2, 0, MF_NN_ACT_NONE},
 };
 
 static double now_s(void) {
@@ -79,7 +81,8 @@ __attribute__((target("avx2,fma"))) static double measured_peak_avx2(void) {
 #define F(x) x = __builtin_ia32_vfmaddps256(x, m, c);
             F(a0)
             F(a1)
-            F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
+            F(a2)
+            F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
 #undef F
                 __asm__ volatile(""
                                  : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
@@ -113,8 +116,10 @@ typedef struct {
 static void run_part(const job *j, int ith) {
     if (j->kind == K_CONV)
         mf_nn_conv2d_run(&j->s, j->isa, j->packed, j->in, NULL, j->out, j->scratch, ith, j->nth);
-    else
+    else if (j->kind == K_DW)
         mf_nn_dwconv2d_run(&j->s, j->isa, j->packed, j->in, NULL, j->out, j->scratch, ith, j->nth);
+    else
+        mf_nn_deconv2d_run(&j->s, j->isa, j->packed, j->in, NULL, j->out, j->scratch, ith, j->nth);
 }
 
 /* Worker for thread 1 of 2: runs its part between two barriers, `runs` times. */
@@ -213,6 +218,7 @@ int main(int argc, char **argv) {
         s.oh = L->pad ? (L->h + L->stride - 1) / L->stride : (L->h - L->k) / L->stride + 1;
         s.ow = L->pad ? (L->w + L->stride - 1) / L->stride : (L->w - L->k) / L->stride + 1;
         s.act = L->act;
+        if (L->kind == K_DECONV) s.oh = L->h * L->stride, s.ow = L->w * L->stride;
         size_t in_len = (size_t)L->h * L->w * L->ic, out_len = (size_t)s.oh * s.ow * s.oc;
         size_t w_len = (size_t)L->k * L->k * (L->kind == K_DW ? (size_t)s.oc : (size_t)s.ic * s.oc);
         float *in = xalloc(in_len), *w = xalloc(w_len), *bias = xalloc((size_t)s.oc), *alpha = xalloc((size_t)s.oc);
@@ -224,21 +230,26 @@ int main(int argc, char **argv) {
         for (int i = 0; i < s.oc; i++)
             bias[i] = 0.1f, alpha[i] = 0.25f;
         double flop = L->kind == K_CONV ? 2.0 * s.oh * s.ow * (double)s.oc * s.ic * s.kh * s.kw
-                                        : 2.0 * s.oh * s.ow * (double)s.oc * s.kh * s.kw;
+                      : L->kind == K_DW ? 2.0 * s.oh * s.ow * (double)s.oc * s.kh * s.kw
+                                        : 2.0 * s.ih * s.iw * (double)s.ic * s.oc * s.kh * s.kw;
         double sec[3];
         mf_nn_isa isas[3] = {isa, isa, MF_NN_ISA_SCALAR};
         int nths[3] = {1, 2, 1};
         for (int v = 0; v < 3; v++) {
             job j = {s, L->kind, isas[v], NULL, in, out, NULL, nths[v]};
-            size_t psz =
-                L->kind == K_CONV ? mf_nn_conv2d_packed_size(&s, j.isa) : mf_nn_dwconv2d_packed_size(&s, j.isa);
+            size_t psz = L->kind == K_CONV ? mf_nn_conv2d_packed_size(&s, j.isa)
+                         : L->kind == K_DW ? mf_nn_dwconv2d_packed_size(&s, j.isa)
+                                           : mf_nn_deconv2d_packed_size(&s, j.isa);
             size_t ssz = L->kind == K_CONV ? mf_nn_conv2d_scratch_size(&s, j.isa, nths[v])
-                                           : mf_nn_dwconv2d_scratch_size(&s, j.isa, nths[v]);
+                         : L->kind == K_DW ? mf_nn_dwconv2d_scratch_size(&s, j.isa, nths[v])
+                                           : mf_nn_deconv2d_scratch_size(&s, j.isa, nths[v]);
             float *packed = xalloc(psz), *scratch = xalloc(ssz);
             if (L->kind == K_CONV)
                 mf_nn_conv2d_pack(&s, j.isa, w, bias, alpha, packed);
-            else
+            else if (L->kind == K_DW)
                 mf_nn_dwconv2d_pack(&s, j.isa, w, bias, alpha, packed);
+            else
+                mf_nn_deconv2d_pack(&s, j.isa, w, bias, alpha, packed);
             j.packed = packed;
             j.scratch = scratch;
             sec[v] = time_layer(&j, nths[v], runs);
