@@ -35,7 +35,7 @@ static void check_model(const char *name, int isa, int threads, int no_fuse) {
     assert_int_equal(st, MF_OK);
     mf_nn_pool_t *pool = NULL;
     if (threads > 1) assert_int_equal(mf_nn_pool_create(threads, &pool), MF_OK);
-    mf_nn_plan_opts o = {pool, isa, no_fuse};
+    mf_nn_plan_opts o = {.pool = pool, .isa = isa, .no_fuse = no_fuse};
     mf_nn_plan_t *p = NULL;
     st = mf_nn_plan_create(m, &o, &p);
     if (st) fprintf(stderr, "plan %s: %s\n", name, mf_error_get());

@@ -75,7 +75,11 @@ typedef struct {
     mf_nn_pool_t *pool; /* NULL = run on the calling thread only */
     int isa;            /* -1 = best for this CPU, else an mf_nn_isa value (tests force the scalar path) */
     int no_fuse;        /* 1 = skip fusion passes (tests) */
+    size_t max_bytes;   /* cap on what planning may allocate (arena, folded constants, packed weights);
+                           0 = MF_NN_DEFAULT_MAX_PLAN_BYTES. Exceeding it fails with MF_ERR_LIMIT. */
 } mf_nn_plan_opts;
+
+#define MF_NN_DEFAULT_MAX_PLAN_BYTES ((size_t)2 << 30)
 
 /* Plans `model` for batch 1 (a -1 batch dimension becomes 1). `opts` may be NULL (defaults: no pool, best ISA).
  * The model must outlive the plan. */

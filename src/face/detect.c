@@ -73,7 +73,7 @@ static int net_init(det_net *n, const char *models_dir, const char *name, mf_nn_
     if (snprintf(path, sizeof path, "%s/%s.json", models_dir, cfg->name) >= (int)sizeof path)
         return mf_error_set(MF_ERR_ARG, "models path too long");
     int st = mf_nn_model_load_tfjs(path, &n->model);
-    mf_nn_plan_opts po = {pool, -1, 0};
+    mf_nn_plan_opts po = {.pool = pool, .isa = -1};
     if (!st) st = mf_nn_plan_create(n->model, &po, &n->plan);
     if (st) return st;
     for (int l = 0; l < cfg->n_layers; l++) {

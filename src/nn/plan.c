@@ -36,7 +36,15 @@ struct mf_nn_plan {
     size_t arena_bytes, packed_bytes;
     float *scratch;
     double flops;
+    size_t max_bytes, used_bytes; /* planning allocation cap and what own() and the arena took so far */
+    int over_limit;               /* own() refused because of max_bytes */
 };
+
+/* The error for a failed own(): the cap or real memory exhaustion. */
+static int own_error(const mf_nn_plan_t *p) {
+    return p->over_limit ? mf_error_set(MF_ERR_LIMIT, "planning needs more than the limit of %zu bytes", p->max_bytes)
+                         : mf_error_set(MF_ERR_NOMEM, "out of memory");
+}
 
 static void *own(mf_nn_plan_t *p, size_t bytes) {
     if (p->n_owned == p->cap_owned) {
@@ -47,6 +55,11 @@ static void *own(mf_nn_plan_t *p, size_t bytes) {
         p->cap_owned = nc;
     }
     size_t rounded = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    if (rounded < bytes || rounded > p->max_bytes - p->used_bytes) {
+        p->over_limit = 1;
+        return NULL;
+    }
+    p->used_bytes += rounded;
     void *b = aligned_alloc(ALIGN, rounded ? rounded : ALIGN);
     if (!b) return NULL;
     memset(b, 0, rounded ? rounded : ALIGN);
@@ -170,7 +183,7 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
         if ((op == MF_NN_OP_ADD || op == MF_NN_OP_ADDV2 || op == MF_NN_OP_BIAS_ADD) && no_epi && oc_data &&
             per_channel(osh, oc)) {
             float *nb = own(p, (size_t)oc * 4);
-            if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+            if (!nb) return own_error(p);
             for (int i = 0; i < oc; i++) nb[i] = (r->bias ? r->bias[i] : 0) + ((const float *)oc_data)[i];
             r->bias = nb;
             own_b = 1;
@@ -179,13 +192,13 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
             const float *sc = oc_data;
             int inc = numel(osh) == 1 ? 0 : 1;
             float *nw = own_w ? (float *)r->w : own(p, wn * 4);
-            if (!nw) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+            if (!nw) return own_error(p);
             for (size_t i = 0; i < wn; i++) nw[i] = r->w[i] * sc[inc * (int)(i % (size_t)oc)];
             r->w = nw;
             own_w = 1;
             if (r->bias) {
                 float *nb = own_b ? (float *)r->bias : own(p, (size_t)oc * 4);
-                if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+                if (!nb) return own_error(p);
                 for (int i = 0; i < oc; i++) nb[i] = r->bias[i] * sc[inc * i];
                 r->bias = nb;
                 own_b = 1;
@@ -320,7 +333,7 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
             void *buf = own(p, numel(&r.out_shape) * 4);
             const void *ins[MF_NN_MAX_INPUTS];
             if (!buf) {
-                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+                st = own_error(p);
                 goto out;
             }
             for (int j = 0; j < r.n_in; j++) ins[j] = p->cdata[r.in_node[j]];
@@ -429,6 +442,12 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
         iv[niv++] = (interval){i, bytes ? bytes : ALIGN, def[i], last[i]};
     }
     if ((st = place(iv, niv, p->offset, &p->arena_bytes))) goto out;
+    if (p->arena_bytes > p->max_bytes - p->used_bytes) {
+        st = mf_error_set(MF_ERR_LIMIT, "plan needs a %zu-byte arena, over the limit of %zu bytes", p->arena_bytes,
+                          p->max_bytes);
+        goto out;
+    }
+    p->used_bytes += p->arena_bytes;
     p->arena = aligned_alloc(ALIGN, p->arena_bytes ? p->arena_bytes : ALIGN);
     if (!p->arena) {
         st = mf_error_set(MF_ERR_NOMEM, "cannot allocate a %zu-byte arena", p->arena_bytes);
@@ -449,7 +468,7 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
             if (s->r.residual) s->residual = s->in[1];
             size_t ps = conv_packed_size(&s->r, p->isa);
             if (!(s->packed = own(p, ps * 4))) {
-                st = mf_error_set(MF_ERR_NOMEM, "out of memory packing weights");
+                st = own_error(p);
                 goto out;
             }
             conv_pack(&s->r, p->isa, s->packed);
@@ -459,7 +478,7 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
         }
     }
     if (scratch && !(p->scratch = own(p, scratch * 4))) {
-        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        st = own_error(p);
         goto out;
     }
     for (int i = 0; i < m->n_outputs; i++) {
@@ -487,7 +506,7 @@ out:
 
 int mf_nn_plan_create(const mf_nn_model_t *model, const mf_nn_plan_opts *opts, mf_nn_plan_t **out) {
     *out = NULL;
-    mf_nn_plan_opts def = {NULL, -1, 0};
+    mf_nn_plan_opts def = {.isa = -1};
     if (!opts) opts = &def;
     mf_nn_plan_t *p = calloc(1, sizeof *p);
     if (!p) return mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -495,6 +514,7 @@ int mf_nn_plan_create(const mf_nn_model_t *model, const mf_nn_plan_opts *opts, m
     p->pool = opts->pool;
     p->nth = mf_nn_pool_threads(opts->pool);
     p->isa = opts->isa >= 0 ? opts->isa : (int)mf_nn_isa_best();
+    p->max_bytes = opts->max_bytes ? opts->max_bytes : MF_NN_DEFAULT_MAX_PLAN_BYTES;
     size_t n = (size_t)model->n_nodes + 1;
     p->shape = calloc(n, sizeof *p->shape);
     p->dtype = calloc(n, sizeof *p->dtype);

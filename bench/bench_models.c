@@ -1,0 +1,125 @@
+/* Model benchmark: median latency of each engine model with 1 and 2 threads, the FLOPs of one run, GFLOP/s and
+ * the share of this CPU's fp32 peak (2 FMA units x 8 lanes x 2 flops x nominal GHz per core).
+ * Prints one JSON line per model and thread count; tools/run-bench.sh puts them next to the peers.
+ * usage: bench_models [--runs N] [--models a,b,...] */
+#include "mfmc/nn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *human[] = {"blazeface", "blazeface-front", "facemesh-detection-short", "facemesh-detection-full",
+                              "facemesh", "iris", "faceres", "faceres-deep", "mobileface", "mobilefacenet", "gear",
+                              "age", "gender", "gender-ssrnet-imdb", "emotion", "antispoof", "selfie"};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double cpu_ghz(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    double mhz = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1) break;
+    if (f) fclose(f);
+    return mhz > 0 ? mhz / 1000.0 : 0;
+}
+
+static int in_list(const char *list, const char *name) {
+    if (!list) return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+static int load(const char *models, const char *name, mf_nn_model_t **m) {
+    char path[4096];
+    if (!strcmp(name, "fr_feature")) {
+        snprintf(path, sizeof path, "%s/faceplugin/fr_feature.onnx", models);
+        return mf_nn_model_load_onnx(path, m);
+    }
+    if (!strcmp(name, "faceapi-recognition")) {
+        snprintf(path, sizeof path, "%s/faceapi/face_recognition_model-weights_manifest.json", models);
+        return mf_nn_model_load_faceapi_recognition(path, m);
+    }
+    snprintf(path, sizeof path, "%s/human/%s.json", models, name);
+    return mf_nn_model_load_tfjs(path, m);
+}
+
+static void bench(const char *models, const char *name, int runs, double peak1) {
+    mf_nn_model_t *m;
+    if (load(models, name, &m)) {
+        fprintf(stderr, "bench_models: %s: %s\n", name, mf_error_get());
+        return;
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+        mf_nn_pool_t *pool = NULL;
+        if (threads > 1 && mf_nn_pool_create(threads, &pool)) break;
+        mf_nn_plan_opts o = {.pool = pool, .isa = -1};
+        mf_nn_plan_t *p;
+        if (mf_nn_plan_create(m, &o, &p)) {
+            fprintf(stderr, "bench_models: %s: %s\n", name, mf_error_get());
+            mf_nn_pool_free(pool);
+            break;
+        }
+        for (int i = 0; i < mf_nn_model_input_count(m); i++) {
+            mf_nn_shape sh;
+            float *in = mf_nn_plan_input(p, i, &sh);
+            size_t n = mf_nn_shape_numel(&sh);
+            for (size_t k = 0; k < n; k++) in[k] = (float)((k * 2654435761u) % 1000) / 1000.0f; /* any fixed data */
+        }
+        for (int w = 0; w < 5; w++) mf_nn_plan_run(p);
+        double *t = malloc((size_t)runs * sizeof *t);
+        for (int r = 0; r < runs; r++) {
+            double t0 = now_ms();
+            mf_nn_plan_run(p);
+            t[r] = now_ms() - t0;
+        }
+        qsort(t, (size_t)runs, sizeof *t, cmp_d);
+        mf_nn_plan_stats s;
+        mf_nn_plan_get_stats(p, &s);
+        double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+        double gflops = s.flops / (med * 1e6);
+        printf("{\"model\":\"%s\",\"runtime\":\"mfmc\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"runs\":%d,"
+               "\"gflop\":%.4f,\"gflops\":%.2f,\"peak_share\":%.4f}\n",
+               name, threads, med, t[0], runs, s.flops / 1e9, gflops, peak1 > 0 ? gflops / (peak1 * threads) : 0);
+        fflush(stdout);
+        free(t);
+        mf_nn_plan_free(p);
+        mf_nn_pool_free(pool);
+    }
+    mf_nn_model_free(m);
+}
+
+int main(int argc, char **argv) {
+    int runs = 30;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--models") && i + 1 < argc) only = argv[++i];
+        else {
+            fprintf(stderr, "usage: bench_models [--runs N] [--models a,b,...]\n");
+            return 2;
+        }
+    }
+    if (runs < 1) runs = 1;
+    const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
+    double ghz = cpu_ghz(), peak1 = 2.0 * 8 * 2 * ghz;
+    printf("{\"cpu_ghz\":%.3f,\"peak_gflops_per_core\":%.1f,\"isa\":\"%s\"}\n", ghz, peak1,
+           getenv("MFMC_ISA") ? getenv("MFMC_ISA") : "best");
+    for (size_t i = 0; i < sizeof human / sizeof *human; i++)
+        if (in_list(only, human[i])) bench(models, human[i], runs, peak1);
+    if (in_list(only, "faceapi-recognition")) bench(models, "faceapi-recognition", runs, peak1);
+    if (in_list(only, "fr_feature")) bench(models, "fr_feature", runs, peak1);
+    return 0;
+}
