@@ -87,7 +87,7 @@ static void check_parity(int isa, int threads, int no_fuse) {
     mf_nn_model_t *m = load_model();
     mf_nn_pool_t *pool = NULL;
     if (threads > 1) assert_int_equal(mf_nn_pool_create(threads, &pool), MF_OK);
-    mf_nn_plan_opts o = {pool, isa, no_fuse};
+    mf_nn_plan_opts o = {.pool = pool, .isa = isa, .no_fuse = no_fuse};
     mf_nn_plan_t *p = NULL;
     int st = mf_nn_plan_create(m, &o, &p);
     if (st) fprintf(stderr, "plan: %s\n", mf_error_get());
