@@ -512,12 +512,23 @@ void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
                 const int rows = cnt - mb < MF_NN_GEMM_MC ? cnt - mb : MF_NN_GEMM_MC;
                 const int Xf = X0 + mb * s->sw;
                 const size_t o = (q * (size_t)s->ow + (size_t)Xf) * oc;
+                /* A class with a single tap whose inputs all exist (kernel == stride upsampling, away from the
+                 * borders) reads consecutive input pixels: use them in place, without an im2col copy. */
+                const float *direct = NULL;
+                if (p.K == (size_t)s->ic) {
+                    const int ky = deconv_tap(s->kh, s->dh, s->sh, ry, 0), kx = deconv_tap(s->kw, s->dw, s->sw, rx, 0);
+                    const int yy = Y + s->pad_t - ky * s->dh;
+                    const int x0 = (Xf + s->pad_l - kx * s->dw) / s->sw;
+                    if (yy >= 0 && yy / s->sh < s->ih && x0 >= 0 && x0 + rows <= s->iw)
+                        direct = in + ((b * (size_t)s->ih + (size_t)(yy / s->sh)) * (size_t)s->iw + (size_t)x0) *
+                                          (size_t)s->ic;
+                }
                 for (int kb = 0; kb < p.nkb; kb++) {
                     const size_t k0 = (size_t)kb * p.kc;
                     const size_t kc = p.K - k0 < p.kc ? p.K - k0 : p.kc;
-                    if (kc) im2col_deconv(s, in, buf, b, Y, ry, Xf, rx, rows, k0, kc);
-                    gemm_panels(&ops, &p, pk, 0, p.npanels, kb, buf, kc, rows, out + o, ldc,
-                                residual ? residual + o : NULL, s->act);
+                    if (!direct && kc) im2col_deconv(s, in, buf, b, Y, ry, Xf, rx, rows, k0, kc);
+                    gemm_panels(&ops, &p, pk, 0, p.npanels, kb, direct ? direct + k0 : buf, direct ? p.K : kc, rows,
+                                out + o, ldc, residual ? residual + o : NULL, s->act);
                 }
             }
         }
