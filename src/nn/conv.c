@@ -360,10 +360,20 @@ static void conv_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *pack
     const isa_ops ops = ops_for(isa);
     const gemm_plan p = plan_gemm(s);
 
-    /* Partition: contiguous row tiles, or panels when that balances better (few rows, e.g. m = 1). */
-    size_t tiles = ceil_div(p.M, (size_t)ops.mr);
-    size_t cost_m = ceil_div(tiles, (size_t)nth) * (size_t)p.npanels;
-    size_t cost_n = ceil_div((size_t)p.npanels, (size_t)nth) * tiles;
+    /* Partition: contiguous row tiles, or panels when that balances better (few rows, e.g. m = 1). Costs in
+     * tile x 8-column units; splitting panels makes every thread do the whole im2col (about one unit a tile). */
+    const size_t tiles = ceil_div(p.M, (size_t)ops.mr);
+    size_t units = 0, max_units = 0;
+    for (int j = 0; j < p.npanels; j++)
+        units += (size_t)panel_nrp(&p, j) / 8;
+    for (int t = 0; t < nth; t++) {
+        size_t u = 0;
+        for (int j = p.npanels * t / nth; j < p.npanels * (t + 1) / nth; j++)
+            u += (size_t)panel_nrp(&p, j) / 8;
+        if (u > max_units) max_units = u;
+    }
+    const size_t cost_m = ceil_div(tiles, (size_t)nth) * units;
+    const size_t cost_n = tiles * (max_units + (p.direct ? 0 : 1));
     size_t r0 = 0, r1 = p.M;
     int j0 = 0, j1 = p.npanels;
     if (cost_m <= cost_n) {
@@ -372,8 +382,8 @@ static void conv_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *pack
         r1 = t1 * (size_t)ops.mr;
         if (r1 > p.M) r1 = p.M;
     } else {
-        j0 = (int)((size_t)p.npanels * (size_t)ith / (size_t)nth);
-        j1 = (int)((size_t)p.npanels * (size_t)(ith + 1) / (size_t)nth);
+        j0 = p.npanels * ith / nth;
+        j1 = p.npanels * (ith + 1) / nth;
     }
     if (r0 >= r1 || j0 >= j1) return;
 
