@@ -193,7 +193,8 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
             int inc = numel(osh) == 1 ? 0 : 1;
             float *nw = own_w ? (float *)r->w : own(p, wn * 4);
             if (!nw) return own_error(p);
-            for (size_t i = 0; i < wn; i++) nw[i] = r->w[i] * sc[inc * (int)(i % (size_t)oc)];
+            for (size_t i = 0; i < wn; i += (size_t)oc) /* weights end in the output-channel axis */
+                for (int c = 0; c < oc; c++) nw[i + (size_t)c] = r->w[i + (size_t)c] * sc[inc * c];
             r->w = nw;
             own_w = 1;
             if (r->bias) {
