@@ -194,7 +194,7 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
             float *nw = own_w ? (float *)r->w : own(p, wn * 4);
             if (!nw) return own_error(p);
             for (size_t i = 0; i < wn; i += (size_t)oc) /* weights end in the output-channel axis */
-                for (int c = 0; c < oc; c++) nw[i + (size_t)c] = r->w[i + (size_t)c] * sc[inc * c];
+                for (int ch = 0; ch < oc; ch++) nw[i + (size_t)ch] = r->w[i + (size_t)ch] * sc[inc * ch];
             r->w = nw;
             own_w = 1;
             if (r->bias) {
