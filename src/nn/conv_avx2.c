@@ -148,6 +148,33 @@ INLINE void dw_finish(const mf_nn_dw_row *r, __m256 acc, int x, int c0, int mask
 }
 
 /* One pixel, channel group c0, taps kx in [kx_lo, kx_hi). */
+/* One pixel, 4 channel groups from c0 (4 independent accumulators), taps kx in [kx_lo, kx_hi). */
+INLINE void dw_pix1x4(const mf_nn_dw_row *r, int x, int kx_lo, int kx_hi, int c0) {
+    const mf_nn_conv_shape *s = r->s;
+    const size_t C = (size_t)s->oc, cpad = (size_t)r->cpad;
+    const int ix0 = x * s->sw - s->pad_l;
+    __m256 a0 = _mm256_loadu_ps(r->bias + c0), a1 = _mm256_loadu_ps(r->bias + c0 + 8);
+    __m256 a2 = _mm256_loadu_ps(r->bias + c0 + 16), a3 = _mm256_loadu_ps(r->bias + c0 + 24);
+    for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+        const float *ip = r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)(ix0 + kx_lo * s->dw)) * C + c0;
+        const float *wp = r->w + ((size_t)ky * s->kw + kx_lo) * cpad + c0;
+        for (int kx = kx_lo; kx < kx_hi; kx++) {
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(ip), _mm256_loadu_ps(wp), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 8), _mm256_loadu_ps(wp + 8), a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 16), _mm256_loadu_ps(wp + 16), a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 24), _mm256_loadu_ps(wp + 24), a3);
+            ip += (size_t)s->dw * C;
+            wp += cpad;
+        }
+    }
+    const __m256i none = mask_first(8);
+    dw_finish(r, a0, x, c0, 0, none);
+    dw_finish(r, a1, x, c0 + 8, 0, none);
+    dw_finish(r, a2, x, c0 + 16, 0, none);
+    dw_finish(r, a3, x, c0 + 24, 0, none);
+}
+
+/* One pixel, channel group c0, taps kx in [kx_lo, kx_hi). */
 INLINE void dw_pix1(const mf_nn_dw_row *r, int x, int kx_lo, int kx_hi, int c0, int masked, __m256i mk) {
     const mf_nn_conv_shape *s = r->s;
     const int C = s->oc;
@@ -337,7 +364,10 @@ static void dw_single(const mf_nn_dw_row *r, int x) {
     int kx_lo, kx_hi;
     mf_nn_tap_range(x * s->sw - s->pad_l, s->kw, s->dw, s->iw, &kx_lo, &kx_hi);
     const __m256i all = mask_first(8), mk = mask_first(C - C8);
-    for (int c = 0; c < C8; c += 8)
+    int c = 0;
+    for (; c + 32 <= C8; c += 32)
+        dw_pix1x4(r, x, kx_lo, kx_hi, c);
+    for (; c < C8; c += 8)
         dw_pix1(r, x, kx_lo, kx_hi, c, 0, all);
     if (C8 < C) dw_pix1(r, x, kx_lo, kx_hi, C8, 1, mk);
 }
