@@ -645,7 +645,35 @@ static void dw_row_scalar(const mf_nn_dw_row *r) {
         mf_nn_tap_range(ix0, s->kw, s->dw, s->iw, &kx_lo, &kx_hi);
         float *o = r->out + (size_t)x * C;
         const float *res = r->res ? r->res + (size_t)x * C : NULL;
-        for (int c = 0; c < C4; c += 4) {
+        int c0 = 0;
+        for (; c0 + 16 <= C4; c0 += 16) { /* 4 independent accumulators */
+            v4f a0 = v4_load(r->bias + c0), a1 = v4_load(r->bias + c0 + 4), a2 = v4_load(r->bias + c0 + 8),
+                a3 = v4_load(r->bias + c0 + 12);
+            for (int ky = r->ky_lo; ky < r->ky_hi; ky++) {
+                const float *ip =
+                    r->in + ((size_t)(r->iy0 + ky * s->dh) * s->iw + (size_t)(ix0 + kx_lo * s->dw)) * C + c0;
+                const float *wp = r->w + ((size_t)ky * s->kw + kx_lo) * r->cpad + c0;
+                for (int kx = kx_lo; kx < kx_hi; kx++) {
+                    a0 += v4_load(ip) * v4_load(wp);
+                    a1 += v4_load(ip + 4) * v4_load(wp + 4);
+                    a2 += v4_load(ip + 8) * v4_load(wp + 8);
+                    a3 += v4_load(ip + 12) * v4_load(wp + 12);
+                    ip += (size_t)s->dw * C;
+                    wp += r->cpad;
+                }
+            }
+            if (res) {
+                a0 += v4_load(res + c0);
+                a1 += v4_load(res + c0 + 4);
+                a2 += v4_load(res + c0 + 8);
+                a3 += v4_load(res + c0 + 12);
+            }
+            v4_store(o + c0, act4(a0, s->act, r->alpha + c0));
+            v4_store(o + c0 + 4, act4(a1, s->act, r->alpha + c0 + 4));
+            v4_store(o + c0 + 8, act4(a2, s->act, r->alpha + c0 + 8));
+            v4_store(o + c0 + 12, act4(a3, s->act, r->alpha + c0 + 12));
+        }
+        for (int c = c0; c < C4; c += 4) {
             v4f acc = dw_pix4(r, x, c, kx_lo, kx_hi);
             if (res) acc += v4_load(res + c);
             v4_store(o + c, act4(acc, s->act, r->alpha + c));
