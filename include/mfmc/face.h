@@ -1,4 +1,4 @@
-/* mfmc face analysis: detection (this file, so far), then mesh, alignment, recognition and attributes.
+/* mfmc face analysis: detection, 468-point mesh with pose and expression, recognizers, attributes.
  * Data flows one way: pixels (image.h) -> detections -> face records. */
 #ifndef MFMC_FACE_H
 #define MFMC_FACE_H
@@ -44,6 +44,68 @@ int mf_face_detect(mf_face_detector_t *det, const mf_img *img, mf_face_box *face
 
 /* Number of network evaluations (tiles) of the last mf_face_detect call, for progress and benchmarks. */
 int mf_face_detector_last_tiles(const mf_face_detector_t *det);
+
+/* ---------------------------------------------------------------- landmarks: 468-point mesh, pose, expression */
+
+enum { MF_FACE_MESH_POINTS = 468 };
+
+typedef struct {
+    float pt[MF_FACE_MESH_POINTS][3]; /* x, y in image pixels; z relative depth in the same pixel scale */
+    float score;                      /* face-presence confidence of the mesh model, 0..1 */
+    int has_iris;                     /* iris refinement applied */
+    float iris[2][5][2];              /* per eye (0 = subject's right): centre + 4 contour points, image px */
+    float yaw, pitch, roll;           /* head pose in degrees (yaw > 0: subject turns to their left) */
+    float eye_open[2];                /* eye openness: lid gap / eye width, per eye (0 = subject's right) */
+    float mouth_open;                 /* lip gap / mouth width */
+    mf_face_box box;                  /* box tightened around the mesh (score copied from the detection) */
+} mf_face_landmarks;
+
+typedef struct mf_face_mesher mf_face_mesher_t;
+
+/* Creates the mesh stage from the human-models folder (facemesh.json, and iris.json when use_iris). */
+int mf_face_mesher_create(const char *models_dir, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out);
+void mf_face_mesher_free(mf_face_mesher_t *m);
+
+/* Runs the mesh model on the face of `det` (crop rotated by det->roll) and fills *out in image coordinates. */
+int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box *det, mf_face_landmarks *out);
+
+/* The five alignment points in ArcFace template order: eye on the image left, eye on the image right, nose tip,
+ * mouth corner on the image left, mouth corner on the image right (image pixels). */
+void mf_face_landmarks_5pt(const mf_face_landmarks *lm, float out[5][2]);
+/* The same five points estimated from a detection alone (mouth corners from the mouth centre and eye distance). */
+void mf_face_box_5pt(const mf_face_box *det, float out[5][2]);
+
+/* ---------------------------------------------------------------- recognizers */
+
+typedef struct mf_face_recognizer mf_face_recognizer_t;
+
+typedef struct {
+    const char *name;              /* registry name, e.g. "faceapi", "arcface", "faceres" */
+    const char *description;
+    int dim;                       /* embedding size */
+    int primary;                   /* 1 for the one primary recognizer (tagging, thresholds) */
+    int ensemble;                  /* 1 if part of the guarantee ensemble */
+    float match_threshold;         /* cosine similarity at FAR = 1e-3 on LFW (10-fold), 0 if not measured */
+    float dissimilarity_threshold; /* a replacement face must score below this against the original */
+} mf_face_recognizer_info;
+
+/* The registry: count, entry i, entry by name (NULL if unknown). Entries are static. */
+int mf_face_recognizer_count(void);
+const mf_face_recognizer_info *mf_face_recognizer_info_at(int i);
+const mf_face_recognizer_info *mf_face_recognizer_find(const char *name);
+
+/* Loads recognizer `name` from the models folder (the root holding human/, faceapi/, faceplugin/). */
+int mf_face_recognizer_create(const char *models_root, const char *name, mf_nn_pool_t *pool,
+                              mf_face_recognizer_t **out);
+void mf_face_recognizer_free(mf_face_recognizer_t *r);
+const mf_face_recognizer_info *mf_face_recognizer_info_of(const mf_face_recognizer_t *r);
+
+/* Embeds the face whose five alignment points are `pts5` (see mf_face_landmarks_5pt): the recognizer builds the
+ * crop its model was trained on. Writes info->dim floats, L2-normalised, to `embedding`. */
+int mf_face_recognizer_embed(mf_face_recognizer_t *r, const mf_img *img, const float pts5[5][2], float *embedding);
+
+/* Cosine similarity of two L2-normalised embeddings. */
+float mf_face_similarity(const float *a, const float *b, int dim);
 
 #ifdef __cplusplus
 }
