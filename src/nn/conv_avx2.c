@@ -12,6 +12,24 @@
 
 static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
+/* Stores the lanes of `mk` (always a prefix: mask_first) with plain 16/8/4-byte stores: vmaskmovps stores are
+ * microcoded and slow on AMD before Zen 4 (loads are fine). */
+INLINE void store_first(float *p, __m256i mk, __m256 v) {
+    const int n = __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(mk)));
+    __m128 h = _mm256_castps256_ps128(v);
+    if (n & 4) {
+        _mm_storeu_ps(p, h);
+        h = _mm256_extractf128_ps(v, 1);
+        p += 4;
+    }
+    if (n & 2) {
+        _mm_storel_pi((__m64 *)(void *)p, h);
+        h = _mm_movehl_ps(h, h);
+        p += 2;
+    }
+    if (n & 1) _mm_store_ss(p, h);
+}
+
 /* Mask of the first n lanes (0 <= n <= 8). */
 INLINE __m256i mask_first(int n) { return _mm256_loadu_si256((const __m256i *)(mask_tab + 8 - n)); }
 
@@ -36,7 +54,7 @@ INLINE void store_cols(float *p, __m256 v, int full, __m256i mk) {
     if (full)
         _mm256_storeu_ps(p, v);
     else
-        _mm256_maskstore_ps(p, mk, v);
+        store_first(p, mk, v);
 }
 
 /* MR rows x NV*8 columns. `nr` valid columns: vector j is full when nr >= 8*(j+1), else masked.
@@ -142,7 +160,7 @@ INLINE void dw_finish(const mf_nn_dw_row *r, __m256 acc, int x, int c0, int mask
     acc = act8(acc, r->s->act, r->alpha + c0);
     float *o = r->out + (size_t)x * C + c0;
     if (masked)
-        _mm256_maskstore_ps(o, mk, acc);
+        store_first(o, mk, acc);
     else
         _mm256_storeu_ps(o, acc);
 }
@@ -272,7 +290,7 @@ INLINE void dw_store4(const mf_nn_dw_row *r, __m256 acc[2][4], int x, int c0, co
 #pragma GCC unroll 4
         for (int p = 0; p < 4; p++) {
             if (masked && g == 0)
-                _mm256_maskstore_ps(op + (size_t)p * C, mk, acc[g][p]);
+                store_first(op + (size_t)p * C, mk, acc[g][p]);
             else
                 _mm256_storeu_ps(op + (size_t)p * C + 8 * g, acc[g][p]);
         }
