@@ -343,7 +343,7 @@ int mf_onnx_tensor_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_tensor *t)
 int mf_onnx_tensor_numel(const mf_onnx_tensor *t, size_t max_elems, size_t *numel) {
     size_t n = 1;
     for (int i = 0; i < t->ndim; i++)
-        if (mf_size_mul(n, (size_t)t->dims[i], &n) || (uint64_t)t->dims[i] > SIZE_MAX || n > max_elems)
+        if (t->dims[i] > INT32_MAX || mf_size_mul(n, (size_t)t->dims[i], &n) || n > max_elems)
             return mf_error_set(MF_ERR_LIMIT, "tensor '%.*s' has more than %zu elements", (int)(t->name.n > 200 ? 200 : t->name.n),
                                 (const char *)t->name.p, max_elems);
     *numel = n;
