@@ -109,6 +109,12 @@ typedef struct {
 } mf_nn_plan_stats;
 void mf_nn_plan_get_stats(const mf_nn_plan_t *plan, mf_nn_plan_stats *stats);
 
+/* Profiling: runs the plan once and adds each step's wall time in milliseconds (measured on the calling thread,
+ * barrier included) to step_ms[0..steps-1]. */
+int mf_nn_plan_run_timed(mf_nn_plan_t *plan, double *step_ms);
+/* One-line description of step i ("Conv2D 3x3/2 56x56x32->28x28x64 relu", ...) into buf. */
+void mf_nn_plan_step_describe(const mf_nn_plan_t *plan, int i, char *buf, size_t len);
+
 /* Element count of a shape (product of dims; unknown dims count as 1). */
 size_t mf_nn_shape_numel(const mf_nn_shape *shape);
 

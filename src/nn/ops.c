@@ -549,15 +549,62 @@ static inline int32_t ibin(int op, int32_t a, int32_t b) {
     }
 }
 
+/* One row of a float binary op with unit or zero strides; the op switch sits outside the loops so each loop
+ * vectorises. */
+static void fbin_row(int op, const float *a, size_t ia, const float *b, size_t ib, float *o, size_t n) {
+#define ROWS(EXPR)                                                                                                 \
+    do {                                                                                                           \
+        if (ia == 1 && ib == 1)                                                                                    \
+            for (size_t i = 0; i < n; i++) {                                                                       \
+                float x = a[i], y = b[i];                                                                          \
+                o[i] = EXPR;                                                                                       \
+            }                                                                                                      \
+        else if (ia == 1 && ib == 0) {                                                                             \
+            float y = b[0];                                                                                        \
+            for (size_t i = 0; i < n; i++) {                                                                       \
+                float x = a[i];                                                                                    \
+                o[i] = EXPR;                                                                                       \
+            }                                                                                                      \
+        } else if (ia == 0 && ib == 1) {                                                                           \
+            float x = a[0];                                                                                        \
+            for (size_t i = 0; i < n; i++) {                                                                       \
+                float y = b[i];                                                                                    \
+                o[i] = EXPR;                                                                                       \
+            }                                                                                                      \
+        } else                                                                                                     \
+            for (size_t i = 0; i < n; i++) {                                                                       \
+                float x = a[i * ia], y = b[i * ib];                                                                \
+                o[i] = EXPR;                                                                                       \
+            }                                                                                                      \
+    } while (0)
+    switch (op) {
+    case MF_NN_OP_SUB: ROWS(x - y); break;
+    case MF_NN_OP_MUL: ROWS(x * y); break;
+    case MF_NN_OP_REALDIV: ROWS(x / y); break;
+    case MF_NN_OP_MINIMUM: ROWS(x < y ? x : y); break;
+    case MF_NN_OP_MAXIMUM: ROWS(x > y ? x : y); break;
+    case MF_NN_OP_PRELU: ROWS(x < 0 ? x * y : x); break;
+    default: ROWS(x + y); break;
+    }
+#undef ROWS
+}
+
 static void eval_binary(const mf_nn_rop *r, const void *a, const void *b, void *out, int ith, int nth) {
     const mf_nn_shape *os = &r->out_shape;
     int rank = os->ndim;
-    size_t sa[MF_NN_MAX_DIMS], sb[MF_NN_MAX_DIMS];
+    size_t sa[MF_NN_MAX_DIMS] = {0}, sb[MF_NN_MAX_DIMS] = {0};
     bcast_strides(&r->in_shape[0], rank, sa);
     bcast_strides(&r->in_shape[1], rank, sb);
     size_t inner = rank ? (size_t)os->dim[rank - 1] : 1;
     size_t rows = inner ? numel(os) / inner : 0, lo, hi;
     size_t ia = rank ? sa[rank - 1] : 0, ib = rank ? sb[rank - 1] : 0;
+    size_t total = numel(os);
+    if (r->dtype == MF_NN_F32 && numel(&r->in_shape[0]) == total && numel(&r->in_shape[1]) == total) {
+        /* no broadcasting: one flat range per thread */
+        split(total, ith, nth, &lo, &hi);
+        fbin_row(r->op, (const float *)a + lo, 1, (const float *)b + lo, 1, (float *)out + lo, hi - lo);
+        return;
+    }
     split(rows, ith, nth, &lo, &hi);
     for (size_t row = lo; row < hi; row++) {
         size_t oa = 0, ob = 0, rem = row;
@@ -568,14 +615,24 @@ static void eval_binary(const mf_nn_rop *r, const void *a, const void *b, void *
             ob += idx * sb[d];
         }
         if (r->dtype == MF_NN_F32) {
-            const float *pa = (const float *)a + oa, *pb = (const float *)b + ob;
-            float *po = (float *)out + row * inner;
-            for (size_t i = 0; i < inner; i++) po[i] = fbin(r->op, pa[i * ia], pb[i * ib]);
+            fbin_row(r->op, (const float *)a + oa, ia, (const float *)b + ob, ib, (float *)out + row * inner, inner);
         } else {
             const int32_t *pa = (const int32_t *)a + oa, *pb = (const int32_t *)b + ob;
             int32_t *po = (int32_t *)out + row * inner;
             for (size_t i = 0; i < inner; i++) po[i] = ibin(r->op, pa[i * ia], pb[i * ib]);
         }
+    }
+}
+
+/* PReLU with per-channel slopes held by the op itself (made by the planner's pattern rewrite). */
+static void eval_prelu_alpha(const mf_nn_rop *r, const float *x, float *y, int ith, int nth) {
+    const mf_nn_shape *os = &r->out_shape;
+    size_t c = os->ndim ? (size_t)os->dim[os->ndim - 1] : 1, rows = c ? numel(os) / c : 0, lo, hi;
+    split(rows, ith, nth, &lo, &hi);
+    for (size_t row = lo; row < hi; row++) {
+        const float *px = x + row * c;
+        float *py = y + row * c;
+        for (size_t i = 0; i < c; i++) py[i] = px[i] < 0 ? px[i] * r->alpha[i] : px[i];
     }
 }
 
@@ -805,8 +862,12 @@ static void eval_softmax(const mf_nn_rop *r, const float *x, float *y) {
 
 void mf_nn_rop_eval(const mf_nn_rop *r, const void *const *in, void *out, int ith, int nth) {
     switch (r->op) {
+    case MF_NN_OP_PRELU:
+        if (r->n_in == 1) eval_prelu_alpha(r, in[0], out, ith, nth);
+        else eval_binary(r, in[0], in[1], out, ith, nth);
+        return;
     case MF_NN_OP_ADD: case MF_NN_OP_ADDV2: case MF_NN_OP_SUB: case MF_NN_OP_MUL: case MF_NN_OP_REALDIV:
-    case MF_NN_OP_MINIMUM: case MF_NN_OP_MAXIMUM: case MF_NN_OP_PRELU: case MF_NN_OP_BIAS_ADD:
+    case MF_NN_OP_MINIMUM: case MF_NN_OP_MAXIMUM: case MF_NN_OP_BIAS_ADD:
         eval_binary(r, in[0], in[1], out, ith, nth);
         return;
     case MF_NN_OP_RELU: case MF_NN_OP_RELU6: case MF_NN_OP_SIGMOID: case MF_NN_OP_TANH: case MF_NN_OP_ABS:

@@ -2,8 +2,10 @@
 #include "nn/ops.h"
 #include "nn/pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { ALIGN = 64 };
 
@@ -135,6 +137,65 @@ static int is_scalar_value(const mf_nn_shape *s, const void *data, float v) {
     return data && numel(s) == 1 && ((const float *)data)[0] == v;
 }
 
+/* Rewrites relu(x) + c * (x - |x|) (PReLU as some converters spell it; c per channel) into PReLU(x) with slope
+ * 2c held by the op, so it fuses into the producing convolution. Returns a status. */
+static int rewrite_prelu(mf_nn_plan_t *p, mf_nn_rop **rops, const int *order, int n_order) {
+    for (int k = 0; k < n_order; k++) {
+        int y = order[k];
+        mf_nn_rop *ry = rops[y];
+        if (!ry || (ry->op != MF_NN_OP_ADD && ry->op != MF_NN_OP_ADDV2) || ry->n_in != 2) continue;
+        for (int side = 0; side < 2; side++) {
+            int rn = ry->in_node[side], mn = ry->in_node[1 - side];
+            if (!rops[rn] || rops[rn]->op != MF_NN_OP_RELU || !rops[mn] || rops[mn]->op != MF_NN_OP_MUL) continue;
+            int x = rops[rn]->in_node[0];
+            const mf_nn_rop *rm = rops[mn];
+            int cn = p->cdata[rm->in_node[0]] ? rm->in_node[0] : rm->in_node[1];
+            int sn = cn == rm->in_node[0] ? rm->in_node[1] : rm->in_node[0];
+            if (!p->cdata[cn] || p->dtype[cn] != MF_NN_F32 || !rops[sn] || rops[sn]->op != MF_NN_OP_SUB) continue;
+            const mf_nn_rop *rs = rops[sn];
+            int an = rs->in_node[1];
+            if (rs->in_node[0] != x || !rops[an] || rops[an]->op != MF_NN_OP_ABS || rops[an]->in_node[0] != x) continue;
+            const mf_nn_shape *xs = &p->shape[x];
+            if (memcmp(xs, &ry->out_shape, sizeof *xs) || xs->ndim < 1) continue;
+            int ch = xs->dim[xs->ndim - 1];
+            size_t cnum = numel(&p->shape[cn]);
+            if (!(cnum == 1 || per_channel(&p->shape[cn], ch))) continue;
+            float *alpha = own(p, (size_t)ch * 4);
+            if (!alpha) return own_error(p);
+            const float *c = p->cdata[cn];
+            for (int i = 0; i < ch; i++) alpha[i] = 2.0f * c[cnum == 1 ? 0 : i];
+            ry->op = MF_NN_OP_PRELU;
+            ry->n_in = 1;
+            ry->in_node[0] = x;
+            ry->in_shape[0] = *xs;
+            ry->alpha = alpha;
+            break;
+        }
+    }
+    return MF_OK;
+}
+
+/* Drops runtime nodes that no output depends on any more (after rewrites). */
+static int drop_dead(const mf_nn_model_t *m, mf_nn_rop **rops, const int *order, int n_order) {
+    char *live = calloc((size_t)m->n_nodes + 1, 1);
+    if (!live) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < m->n_outputs; i++) live[m->outputs[i]] = 1;
+    for (int k = n_order - 1; k >= 0; k--) {
+        int id = order[k];
+        if (!rops[id]) continue;
+        if (!live[id]) {
+            free(rops[id]);
+            rops[id] = NULL;
+            continue;
+        }
+        for (int j = 0; j < rops[id]->n_in; j++) live[rops[id]->in_node[j]] = 1;
+    }
+    free(live);
+    return MF_OK;
+}
+
+static int is_conv_op(int op);
+
 typedef struct {
     int *consumers; /* runtime consumers per node */
     char *is_output;
@@ -218,6 +279,9 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
             r->cs.act = MF_NN_ACT_RELU;
         } else if (op == MF_NN_OP_MINIMUM && r->cs.act == MF_NN_ACT_RELU && is_scalar_value(osh, oc_data, 6.0f)) {
             r->cs.act = MF_NN_ACT_RELU6;
+        } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && ur->n_in == 1 && ur->alpha) {
+            r->cs.act = MF_NN_ACT_PRELU;
+            r->alpha = ur->alpha;
         } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && ur->in_node[0] == cur && oc_data &&
                    per_channel(osh, oc)) {
             r->cs.act = MF_NN_ACT_PRELU;
@@ -354,7 +418,9 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
         *rops[id] = r;
     }
 
-    /* 2. fusion */
+    /* 2. pattern rewrites, dead-node removal, then fusion */
+    if (!opts->no_fuse && ((st = rewrite_prelu(p, rops, order, n_order)) || (st = drop_dead(m, rops, order, n_order))))
+        goto out;
     fs.consumers = calloc((size_t)n + 1, sizeof(int));
     fs.is_output = calloc((size_t)n + 1, 1);
     fs.fused_into = malloc(((size_t)n + 1) * sizeof(int));
@@ -560,17 +626,61 @@ static void exec_step(const mf_nn_plan_t *p, const step *s, int ith, int nth) {
     }
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+typedef struct {
+    mf_nn_plan_t *p;
+    double *step_ms; /* NULL unless profiling */
+} run_ctx;
+
 static void run_thread(void *ctx, int ith, int nth) {
-    mf_nn_plan_t *p = ctx;
+    run_ctx *rc = ctx;
+    mf_nn_plan_t *p = rc->p;
+    double t = ith == 0 && rc->step_ms ? now_ms() : 0;
     for (int k = 0; k < p->n_steps; k++) {
         exec_step(p, &p->steps[k], ith, nth);
         if (nth > 1) mf_nn_pool_barrier(p->pool);
+        if (ith == 0 && rc->step_ms) {
+            double t1 = now_ms();
+            rc->step_ms[k] += t1 - t;
+            t = t1;
+        }
     }
 }
 
 int mf_nn_plan_run(mf_nn_plan_t *p) {
-    mf_nn_pool_run(p->pool, run_thread, p);
+    run_ctx rc = {p, NULL};
+    mf_nn_pool_run(p->pool, run_thread, &rc);
     return MF_OK;
+}
+
+int mf_nn_plan_run_timed(mf_nn_plan_t *p, double *step_ms) {
+    run_ctx rc = {p, step_ms};
+    mf_nn_pool_run(p->pool, run_thread, &rc);
+    return MF_OK;
+}
+
+void mf_nn_plan_step_describe(const mf_nn_plan_t *p, int i, char *buf, size_t len) {
+    MF_ASSERT(i >= 0 && i < p->n_steps);
+    const step *s = &p->steps[i];
+    const mf_nn_rop *r = &s->r;
+    static const char *acts[] = {"", " relu", " relu6", " prelu"};
+    if (s->kind == STEP_CONV) {
+        const mf_nn_conv_shape *c = &r->cs;
+        snprintf(buf, len, "%s %dx%d/%d %dx%dx%d->%dx%dx%d%s%s%s", mf_nn_op_name(r->op), c->kh, c->kw, c->sh, c->ih,
+                 c->iw, c->ic, c->oh, c->ow, c->oc, c->act >= 0 && c->act < 4 ? acts[c->act] : "",
+                 r->bias ? " +bias" : "", r->residual ? " +residual" : "");
+    } else {
+        char dims[96] = "";
+        size_t o = 0;
+        for (int d = 0; d < r->out_shape.ndim && o + 12 < sizeof dims; d++)
+            o += (size_t)snprintf(dims + o, sizeof dims - o, "%s%d", d ? "x" : "", r->out_shape.dim[d]);
+        snprintf(buf, len, "%s -> %s (%s)", mf_nn_op_name(r->op), dims, p->m->nodes[s->node].name);
+    }
 }
 
 float *mf_nn_plan_input(mf_nn_plan_t *p, int i, mf_nn_shape *shape) {
