@@ -1,6 +1,7 @@
 'use strict';
 // Speed peer: TF.js 4.22 (wasm backend, XNNPACK) on the same models and inputs as the goldens.
 // Usage: node tools/bench/tfjs-bench.js --models a,b,c [--runs 30] [--warmup 5] [--threads 1]
+//        node tools/bench/tfjs-bench.js --work model:count,... [--label L]  (one run = all of them)
 // Prints one JSON line per model:
 //   {"model":..,"runtime":"tfjs-wasm","threads":T,"median_ms":..,"min_ms":..,"runs":N}
 // "threads" is what XNNPACK really got (getThreadsCount). Under Node, threads > 1 needs the shim in
@@ -22,7 +23,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { models: null, runs: 30, warmup: 5, threads: 1, probe: false };
+  const a = { models: null, runs: 30, warmup: 5, threads: 1, probe: false, work: null, label: 'pipeline' };
   const int = (v, name, min) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) usage(`${name} must be an integer >= ${min}`);
@@ -36,11 +37,19 @@ function parseArgs(argv) {
     else if (k === '--warmup') { a.warmup = int(v, '--warmup', 0); i++; }
     else if (k === '--threads') { a.threads = int(v, '--threads', 1); i++; }
     else if (k === '--probe-threads') { a.probe = true; }
+    else if (k === '--work') { // "model:count,model:count": one run = all these inferences in sequence
+      a.work = (v || '').split(',').filter(Boolean).map((w) => {
+        const [m, c] = w.split(':');
+        return { model: m, count: c === undefined ? 1 : int(c, '--work count', 0) };
+      });
+      i++;
+    } else if (k === '--label') { a.label = v; i++; }
     else if (k === '-h' || k === '--help') usage();
     else usage(`unknown argument ${k}`);
   }
+  if (a.work) a.models = [...new Set(a.work.map((w) => w.model))];
   if (!a.probe) {
-    if (!a.models || !a.models.length) usage('--models is required');
+    if (!a.models || !a.models.length) usage('--models or --work is required');
     for (const m of a.models) if (!KNOWN.includes(m)) usage(`unknown model ${m}`);
   }
   return a;
@@ -111,6 +120,24 @@ async function main() {
   const threads = threadsAvailable(args.threads);
   const { tf, info } = await lib.initTf({ threads });
   if (info.backend !== 'wasm') throw new Error(`backend is ${info.backend}, not wasm`);
+  if (args.work) { // the inferences of one analysis, as a whole: median of the total
+    const prepared = {};
+    for (const name of args.models) prepared[name] = await prepare(tf, name);
+    const once = async () => { for (const w of args.work) for (let i = 0; i < w.count; i++) await prepared[w.model].run(); };
+    for (let i = 0; i < args.warmup; i++) await once();
+    const times = [];
+    for (let i = 0; i < args.runs; i++) {
+      const t0 = process.hrtime.bigint();
+      await once();
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    const s = stats(times);
+    process.stdout.write(`${JSON.stringify({
+      model: args.label, runtime: 'tfjs-wasm', threads: info.threads, median_ms: r3(s.median), min_ms: r3(s.min),
+      runs: args.runs, work: args.work,
+    })}\n`);
+    process.exit(0);
+  }
   for (const name of args.models) {
     const m = await prepare(tf, name);
     for (let i = 0; i < args.warmup; i++) await m.run();
