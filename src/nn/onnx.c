@@ -31,7 +31,7 @@ enum {
     MAX_NAME = 1024,            /* bytes in a value or node name */
     MAX_DIM = 1 << 20,          /* one input dimension */
     MAX_KERNEL = 4096, MAX_STRIDE = 1024, MAX_PAD = 4096,
-    FOLD_MAX_ELEMS = 1 << 24,   /* larger constant results are left to the planner */
+    FOLD_MAX_ELEMS = 1 << 22,   /* larger constant results are folded only if no input is smaller */
 };
 #define FILE_CAP ((size_t)MF_NN_MAX_WEIGHT_BYTES + (size_t)MF_NN_MAX_JSON_BYTES)
 
@@ -176,10 +176,16 @@ static int finish(ctx *c, int id) {
     c->shp[id] = r->out_shape;
     c->dty[id] = r->dtype;
     c->cst[id] = NULL;
+    /* fold when every input is constant and the result is small, or no larger than an input (weight re-layouts,
+     * scaling): folding never amplifies a small file into a large allocation */
     int all_const = n->n_in > 0;
-    for (int j = 0; j < n->n_in; j++)
+    size_t biggest = 0;
+    for (int j = 0; j < n->n_in; j++) {
         if (!c->cst[n->in[j]]) all_const = 0;
-    if (!all_const || ne > FOLD_MAX_ELEMS || c->const_bytes + ne * 4 > (size_t)MF_NN_MAX_WEIGHT_BYTES) return id;
+        else if (sh_numel(&c->shp[n->in[j]]) > biggest) biggest = sh_numel(&c->shp[n->in[j]]);
+    }
+    if (!all_const || (ne > FOLD_MAX_ELEMS && ne > biggest) || c->const_bytes + ne * 4 > (size_t)MF_NN_MAX_WEIGHT_BYTES)
+        return id;
     void *buf = malloc(ne * 4);
     if (!buf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     const void *ins[MF_NN_MAX_INPUTS];
