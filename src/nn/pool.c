@@ -19,7 +19,6 @@ struct mf_nn_pool {
     atomic_uint gen;
     atomic_int pending;
     atomic_int stop;
-    atomic_uint bar_count, bar_gen;
 };
 
 static inline void cpu_relax(void) {
@@ -108,7 +107,6 @@ void mf_nn_pool_run(mf_nn_pool_t *p, mf_nn_pool_fn fn, void *ctx) {
     p->fn = fn;
     p->ctx = ctx;
     atomic_store(&p->pending, p->n - 1);
-    atomic_store(&p->bar_count, 0);
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
     pthread_cond_broadcast(&p->cv);
@@ -120,19 +118,4 @@ void mf_nn_pool_run(mf_nn_pool_t *p, mf_nn_pool_fn fn, void *ctx) {
         else sched_yield();
     }
     pthread_mutex_unlock(&p->run_mu);
-}
-
-void mf_nn_pool_barrier(mf_nn_pool_t *p) {
-    if (!p || p->n == 1) return;
-    unsigned g = atomic_load_explicit(&p->bar_gen, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&p->bar_count, 1, memory_order_acq_rel) == (unsigned)p->n - 1) {
-        atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&p->bar_gen, 1, memory_order_release);
-        return;
-    }
-    long spins = 0;
-    while (atomic_load_explicit(&p->bar_gen, memory_order_acquire) == g) {
-        if (++spins < SPIN_BEFORE_YIELD) cpu_relax();
-        else sched_yield();
-    }
 }
