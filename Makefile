@@ -6,7 +6,7 @@ CC       ?= cc
 MODELS   ?= $(if $(MFMC_MODELS),$(MFMC_MODELS),$(CURDIR)/models)
 export MFMC_MODELS := $(MODELS)
 
-PKGS     := libcjson libjpeg libpng libwebp
+PKGS     := libcjson libjpeg libpng libwebp libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

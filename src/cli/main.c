@@ -1,17 +1,19 @@
 /* mfmc command line. Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage,
- * 3 internal or environment error (models missing, out of memory). */
-#include "mfmc/face.h"
+ * 3 internal or environment error (models missing, out of memory). See docs/cli.md. */
+#include "mfmc/analyze.h"
 #include "mfmc/image.h"
 #include "mfmc/nn.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_NOFACE = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3, MAX_FACES = 256 };
+enum { EXIT_NOFACE = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3, MAX_FACES = 256, MAX_DIM = 4096 };
 
 static const char *models_override;
 
@@ -65,122 +67,359 @@ static int status_exit(int st) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: mfmc [--models DIR] COMMAND [ARGS]\n"
-               "\n"
-               "commands:\n"
-               "  detect IMAGE [--json] [--min-face PX] [--threads N] [--detector NAME] [--threshold T]\n"
-               "                  find the faces in a JPEG, PNG or WebP photo (detectors: blazeface,\n"
-               "                  facemesh-detection-full, facemesh-detection-short)\n"
-               "  models          list the models available and check they load\n"
-               "  demo            detect the faces of the demo photo (models/demo/sample1.jpg)\n"
-               "  help            this text\n"
-               "\n"
-               "Models are read from --models DIR, $MFMC_MODELS, or ./models (run `make setup` to fetch them).\n"
-               "Exit codes: 0 ok, 1 no face found, 2 bad input or usage, 3 internal error.\n");
+    fprintf(f,
+            "usage: mfmc [--models DIR] COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  detect IMAGE [--json] [--min-face PX] [--iris] [--fast]\n"
+            "            every face of a JPEG, PNG or WebP photo: box, score, 468-point mesh, head pose,\n"
+            "            expression, age and gender (--fast: detection only)\n"
+            "  embed IMAGE [--model NAME] [--all] [--json]\n"
+            "            the embedding of the largest face (--all: of every face)\n"
+            "  verify IMAGE_A IMAGE_B [--model NAME]\n"
+            "            similarity of the largest faces of two photos, the threshold and the verdict\n"
+            "  models    the models available, their files and checks\n"
+            "  demo      analyse the demo photo (models/demo/sample1.jpg)\n"
+            "  help      this text\n"
+            "\n"
+            "common options: --threads N (default 2), --detector NAME, --threshold T\n"
+            "Models are read from --models DIR, $MFMC_MODELS, or ./models (`make setup` fetches them).\n"
+            "Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage, 3 internal error.\n");
 }
 
 typedef struct {
-    const char *image;
-    int json, min_face, threads;
-    const char *detector;
+    const char *image[2];
+    int n_images;
+    int json, min_face, threads, iris, fast, all;
+    const char *detector, *model;
     float threshold;
-} detect_args;
+} args;
 
-static int parse_detect(int argc, char **argv, detect_args *a) {
+static int parse(const char *cmd, int argc, char **argv, int want_images, args *a) {
     memset(a, 0, sizeof *a);
     a->threads = 2;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
+        int more = i + 1 < argc;
         if (!strcmp(s, "--json")) a->json = 1;
-        else if (!strcmp(s, "--min-face") && i + 1 < argc) a->min_face = atoi(argv[++i]);
-        else if (!strcmp(s, "--threads") && i + 1 < argc) a->threads = atoi(argv[++i]);
-        else if (!strcmp(s, "--detector") && i + 1 < argc) a->detector = argv[++i];
-        else if (!strcmp(s, "--threshold") && i + 1 < argc) a->threshold = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--iris")) a->iris = 1;
+        else if (!strcmp(s, "--fast")) a->fast = 1;
+        else if (!strcmp(s, "--all")) a->all = 1;
+        else if (!strcmp(s, "--min-face") && more) a->min_face = atoi(argv[++i]);
+        else if (!strcmp(s, "--threads") && more) a->threads = atoi(argv[++i]);
+        else if (!strcmp(s, "--detector") && more) a->detector = argv[++i];
+        else if (!strcmp(s, "--threshold") && more) a->threshold = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--model") && more) a->model = argv[++i];
         else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             usage(stdout);
             exit(0);
-        } else if (s[0] == '-') {
-            fprintf(stderr, "mfmc detect: unknown option %s\n", s);
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "mfmc %s: unknown option or missing value: %s\n", cmd, s);
             return EXIT_USAGE;
-        } else if (!a->image)
-            a->image = s;
+        } else if (a->n_images < want_images)
+            a->image[a->n_images++] = s;
         else {
-            fprintf(stderr, "mfmc detect: unexpected argument %s\n", s);
+            fprintf(stderr, "mfmc %s: unexpected argument %s\n", cmd, s);
             return EXIT_USAGE;
         }
     }
-    if (!a->image) {
-        fprintf(stderr, "mfmc detect: missing IMAGE\n");
+    if (a->n_images < want_images) {
+        fprintf(stderr, "mfmc %s: missing IMAGE (see mfmc help)\n", cmd);
         return EXIT_USAGE;
     }
-    if (a->min_face < 0 || a->min_face > 100000 || a->threads < 0 || a->threads > 64 || a->threshold < 0 ||
+    if (a->min_face < 0 || a->min_face > 100000 || a->threads < 1 || a->threads > 64 || a->threshold < 0 ||
         a->threshold >= 1) {
-        fprintf(stderr, "mfmc detect: option out of range\n");
+        fprintf(stderr, "mfmc %s: option out of range\n", cmd);
         return EXIT_USAGE;
     }
     return 0;
 }
 
-static int cmd_detect(const detect_args *a, int demo) {
+/* Everything one command needs, created once. */
+typedef struct {
+    mf_nn_pool_t *pool;
+    mf_face_analyzer_t *an;
+    mf_face_recognizer_t *rec;
+    mf_face *faces;
+} stack;
+
+static void stack_free(stack *s) {
+    mf_face_recognizer_free(s->rec);
+    mf_face_analyzer_free(s->an);
+    mf_nn_pool_free(s->pool);
+    free(s->faces);
+}
+
+static int stack_init(stack *s, const args *a, int analyse, const char *recognizer) {
+    memset(s, 0, sizeof *s);
+    if (a->threads > 1 && mf_nn_pool_create(a->threads, &s->pool)) return fail(EXIT_INTERNAL, "threads");
+    s->faces = calloc(MAX_FACES, sizeof *s->faces);
+    if (!s->faces) return fail(EXIT_INTERNAL, "out of memory");
+    mf_face_analyzer_opts o = {.pool = s->pool, .detector = a->detector, .min_face = a->min_face,
+                               .threshold = a->threshold, .no_mesh = a->fast, .iris = a->iris,
+                               .no_attributes = a->fast || !analyse};
+    if (mf_face_analyzer_create(models_dir(), &o, &s->an))
+        return fail(EXIT_INTERNAL, "cannot load the face models (run `make setup`?)");
+    if (recognizer) {
+        if (!mf_face_recognizer_find(recognizer)) {
+            fprintf(stderr, "mfmc: unknown recognizer '%s'; known:", recognizer);
+            for (int i = 0; i < mf_face_recognizer_count(); i++)
+                fprintf(stderr, " %s", mf_face_recognizer_info_at(i)->name);
+            fprintf(stderr, "\n");
+            return EXIT_USAGE;
+        }
+        if (mf_face_recognizer_create(models_dir(), recognizer, s->pool, &s->rec))
+            return fail(EXIT_INTERNAL, "cannot load the recognizer");
+    }
+    return 0;
+}
+
+static int load_and_analyse(stack *s, const char *path, mf_img *img, mf_img_info *info, int *n, double *ms) {
+    int st = mf_img_load(path, NULL, img, info);
+    if (st) return fail(status_exit(st), NULL);
+    double t0 = now_ms();
+    st = mf_face_analyze(s->an, img, s->faces, MAX_FACES, n);
+    if (ms) *ms = now_ms() - t0;
+    if (st) {
+        mf_img_free(img);
+        return fail(status_exit(st), "analysis failed");
+    }
+    return 0;
+}
+
+static const char *primary_recognizer(void) {
+    for (int i = 0; i < mf_face_recognizer_count(); i++)
+        if (mf_face_recognizer_info_at(i)->primary) return mf_face_recognizer_info_at(i)->name;
+    return mf_face_recognizer_info_at(0)->name;
+}
+
+static void print_face_json(const mf_face *f) {
+    const mf_face_box *b = &f->det;
+    printf("{\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f", b->x, b->y, b->w, b->h, b->score);
+    printf(",\"keypoints\":[");
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) printf("%s[%.1f,%.1f]", k ? "," : "", b->kp[k][0], b->kp[k][1]);
+    printf("]");
+    if (f->has_landmarks) {
+        const mf_face_landmarks *l = &f->lm;
+        printf(",\"landmarks\":[");
+        for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+            printf("%s[%.1f,%.1f,%.1f]", i ? "," : "", l->pt[i][0], l->pt[i][1], l->pt[i][2]);
+        printf("],\"mesh_score\":%.4f", l->score);
+        printf(",\"pose\":{\"yaw\":%.1f,\"pitch\":%.1f,\"roll\":%.1f}", l->yaw, l->pitch, l->roll);
+        printf(",\"expression\":{\"eye_open\":[%.3f,%.3f],\"mouth_open\":%.3f}", l->eye_open[0], l->eye_open[1],
+               l->mouth_open);
+        if (l->has_iris) {
+            printf(",\"iris\":[");
+            for (int e = 0; e < 2; e++) printf("%s[%.1f,%.1f]", e ? "," : "", l->iris[e][0][0], l->iris[e][0][1]);
+            printf("]");
+        }
+    } else {
+        printf(",\"pose\":{\"roll\":%.1f}", b->roll * 180.0 / M_PI);
+    }
+    if (f->attr.age >= 0) printf(",\"age\":%.1f", f->attr.age);
+    if (f->attr.gender != MF_GENDER_UNKNOWN)
+        printf(",\"gender\":{\"label\":\"%s\",\"score\":%.3f}", f->attr.gender == MF_GENDER_FEMALE ? "female" : "male",
+               f->attr.gender_score);
+    printf("}");
+}
+
+static int cmd_detect(const args *a, int demo) {
+    stack s;
+    int r = stack_init(&s, a, 1, NULL);
+    if (r) {
+        stack_free(&s);
+        return r;
+    }
     mf_img img;
     mf_img_info info;
-    double t0 = now_ms();
-    int st = mf_img_load(a->image, NULL, &img, &info);
-    if (st) return fail(status_exit(st), NULL);
-    double t1 = now_ms();
-    mf_nn_pool_t *pool = NULL;
-    if (a->threads != 1 && (st = mf_nn_pool_create(a->threads, &pool))) return fail(EXIT_INTERNAL, "threads");
-    mf_face_detect_opts o = {a->detector, a->min_face, a->threshold, 0, pool};
-    mf_face_detector_t *det;
-    char human[4096];
-    snprintf(human, sizeof human, "%.4000s/human", models_dir());
-    if ((st = mf_face_detector_create(human, &o, &det))) {
-        mf_img_free(&img);
-        mf_nn_pool_free(pool);
-        return fail(EXIT_INTERNAL, "cannot load the face detector (run `make setup`?)");
-    }
-    double t2 = now_ms();
-    mf_face_box faces[MAX_FACES];
-    int n = 0;
-    st = mf_face_detect(det, &img, faces, MAX_FACES, &n);
-    double t3 = now_ms();
-    int tiles = mf_face_detector_last_tiles(det);
-    mf_face_detector_free(det);
-    mf_nn_pool_free(pool);
-    if (st) {
-        mf_img_free(&img);
-        return fail(status_exit(st), "detection failed");
+    int n;
+    double ms;
+    if ((r = load_and_analyse(&s, a->image[0], &img, &info, &n, &ms))) {
+        stack_free(&s);
+        return r;
     }
     if (a->json) {
-        printf("{\"image\":{\"width\":%d,\"height\":%d,\"orientation\":%d},\"faces\":[", img.w, img.h,
-               info.orientation);
+        printf("{\"image\":{\"path\":\"");
+        for (const char *c = a->image[0]; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : (unsigned char)*c < 32 ? "?" : "%c", *c);
+        printf("\",\"width\":%d,\"height\":%d,\"orientation\":%d},\"faces\":[", img.w, img.h, info.orientation);
         for (int i = 0; i < n; i++) {
-            const mf_face_box *b = &faces[i];
-            printf("%s{\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f,\"roll\":%.2f,\"keypoints\":[", i ? "," : "", b->x,
-                   b->y, b->w, b->h, b->score, b->roll * 180.0 / M_PI);
-            for (int k = 0; k < MF_FACE_KP_COUNT; k++) printf("%s[%.1f,%.1f]", k ? "," : "", b->kp[k][0], b->kp[k][1]);
-            printf("]}");
+            if (i) printf(",");
+            print_face_json(&s.faces[i]);
         }
         printf("]}\n");
     } else {
-        printf("%s: %dx%d, %d face%s", a->image, img.w, img.h, n, n == 1 ? "" : "s");
-        printf(" (decode %.0f ms, models %.0f ms, detection %.0f ms over %d tiles)\n", t1 - t0, t2 - t1, t3 - t2,
-               tiles);
+        mf_face_analyzer_counts c;
+        mf_face_analyzer_last_counts(s.an, &c);
+        printf("%s: %dx%d, %d face%s (%.0f ms: %d detector tiles, %d meshes)\n", a->image[0], img.w, img.h, n,
+               n == 1 ? "" : "s", ms, c.detector_tiles, c.mesh_runs);
         for (int i = 0; i < n; i++) {
-            const mf_face_box *b = &faces[i];
-            printf("  face %d: box x=%.0f y=%.0f w=%.0f h=%.0f  score %.3f  roll %+.1f deg  eyes (%.0f,%.0f) (%.0f,%.0f)\n",
-                   i + 1, b->x, b->y, b->w, b->h, b->score, b->roll * 180.0 / M_PI, b->kp[0][0], b->kp[0][1],
-                   b->kp[1][0], b->kp[1][1]);
+            const mf_face *f = &s.faces[i];
+            printf("  face %d: box x=%.0f y=%.0f w=%.0f h=%.0f score %.2f", i + 1, f->det.x, f->det.y, f->det.w,
+                   f->det.h, f->det.score);
+            if (f->has_landmarks)
+                printf("  yaw %+.0f pitch %+.0f roll %+.0f  eyes %.2f/%.2f mouth %.2f", f->lm.yaw, f->lm.pitch,
+                       f->lm.roll, f->lm.eye_open[0], f->lm.eye_open[1], f->lm.mouth_open);
+            if (f->attr.age >= 0) printf("  age %.0f", f->attr.age);
+            if (f->attr.gender != MF_GENDER_UNKNOWN)
+                printf(" %s %.2f", f->attr.gender == MF_GENDER_FEMALE ? "female" : "male", f->attr.gender_score);
+            printf("\n");
         }
-        if (demo)
-            printf("(next rounds replace every face without consent by a synthetic identity; see README.md)\n");
+        if (demo) printf("(next rounds replace every face without consent by a synthetic identity; see README.md)\n");
     }
     mf_img_free(&img);
+    stack_free(&s);
+    return 0;
+}
+
+static void print_embedding(const float *e, int dim) {
+    printf("[");
+    for (int k = 0; k < dim; k++) printf("%s%.6g", k ? "," : "", e[k]);
+    printf("]");
+}
+
+static int cmd_embed(const args *a) {
+    const char *model = a->model ? a->model : primary_recognizer();
+    stack s;
+    int r = stack_init(&s, a, 0, model);
+    if (r) {
+        stack_free(&s);
+        return r;
+    }
+    mf_img img;
+    int n;
+    if ((r = load_and_analyse(&s, a->image[0], &img, NULL, &n, NULL))) {
+        stack_free(&s);
+        return r;
+    }
     if (n == 0) {
-        fprintf(stderr, "mfmc: no face found in %s\n", a->image);
+        fprintf(stderr, "mfmc: no face found in %s\n", a->image[0]);
+        mf_img_free(&img);
+        stack_free(&s);
         return EXIT_NOFACE;
     }
+    const mf_face_recognizer_info *info = mf_face_recognizer_info_of(s.rec);
+    int from = a->all ? 0 : mf_face_largest(s.faces, n), to = a->all ? n : from + 1;
+    static float emb[MAX_DIM];
+    printf(a->json ? "{\"model\":\"%s\",\"dim\":%d,\"faces\":[" : "model %s, dim %d\n", info->name, info->dim);
+    for (int i = from; i < to; i++) {
+        float pts[5][2];
+        mf_face_5pt(&s.faces[i], pts);
+        if ((r = mf_face_recognizer_embed(s.rec, &img, (const float(*)[2])pts, emb))) {
+            mf_img_free(&img);
+            stack_free(&s);
+            return fail(status_exit(r), "embedding failed");
+        }
+        const mf_face_box *b = &s.faces[i].det;
+        if (a->json) {
+            printf("%s{\"box\":[%.1f,%.1f,%.1f,%.1f],\"embedding\":", i > from ? "," : "", b->x, b->y, b->w, b->h);
+            print_embedding(emb, info->dim);
+            printf("}");
+        } else {
+            printf("face box x=%.0f y=%.0f w=%.0f h=%.0f: ", b->x, b->y, b->w, b->h);
+            print_embedding(emb, info->dim);
+            printf("\n");
+        }
+    }
+    if (a->json) printf("]}\n");
+    mf_img_free(&img);
+    stack_free(&s);
     return 0;
+}
+
+static int cmd_verify(const args *a) {
+    const char *model = a->model ? a->model : primary_recognizer();
+    stack s;
+    int r = stack_init(&s, a, 0, model);
+    if (r) {
+        stack_free(&s);
+        return r;
+    }
+    const mf_face_recognizer_info *info = mf_face_recognizer_info_of(s.rec);
+    static float emb[2][MAX_DIM];
+    for (int k = 0; k < 2; k++) {
+        mf_img img;
+        int n;
+        if ((r = load_and_analyse(&s, a->image[k], &img, NULL, &n, NULL))) {
+            stack_free(&s);
+            return r;
+        }
+        if (n == 0) {
+            fprintf(stderr, "mfmc: no face found in %s\n", a->image[k]);
+            mf_img_free(&img);
+            stack_free(&s);
+            return EXIT_NOFACE;
+        }
+        float pts[5][2];
+        mf_face_5pt(&s.faces[mf_face_largest(s.faces, n)], pts);
+        r = mf_face_recognizer_embed(s.rec, &img, (const float(*)[2])pts, emb[k]);
+        mf_img_free(&img);
+        if (r) {
+            stack_free(&s);
+            return fail(status_exit(r), "embedding failed");
+        }
+    }
+    float sim = mf_face_similarity(emb[0], emb[1], info->dim);
+    int same = info->match_threshold > 0 && sim >= info->match_threshold;
+    printf("model %s: similarity %.4f, threshold %.4f (FAR 1e-3 on LFW): %s\n", info->name, sim,
+           info->match_threshold, info->match_threshold > 0 ? (same ? "same person" : "different people")
+                                                            : "no measured threshold");
+    stack_free(&s);
+    return 0;
+}
+
+/* printf onto the end of buf (truncating). */
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt, ...) {
+    size_t o = strlen(buf);
+    if (o + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + o, cap - o, fmt, ap);
+    va_end(ap);
+}
+
+/* sha256 of a file as hex, or "" when unreadable. */
+static int file_sha256(const char *path, char hex[65], long *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char buf[1 << 16], out[32];
+    size_t n;
+    *size = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        crypto_hash_sha256_update(&st, buf, n);
+        *size += (long)n;
+    }
+    fclose(f);
+    crypto_hash_sha256_final(&st, out);
+    sodium_bin2hex(hex, 65, out, 32);
+    return 0;
+}
+
+/* Expected sha256 of a model file from data/models.sha256 next to the models folder's source tree, or NULL. */
+static const char *expected_sha(const char *rel, char *line, size_t cap) {
+    static const char *candidates[] = {"data/models.sha256", NULL};
+    char path[4096];
+    const char *root = models_dir();
+    snprintf(path, sizeof path, "%.4000s/../data/models.sha256", root);
+    candidates[1] = path;
+    for (int c = 0; c < 2; c++) {
+        FILE *f = fopen(c == 0 ? candidates[0] : path, "r");
+        if (!f) continue;
+        while (fgets(line, (int)cap, f)) {
+            char *sp = strstr(line, "  ");
+            if (line[0] == '#' || !sp) continue;
+            char *name = sp + 2;
+            name[strcspn(name, "\r\n")] = '\0';
+            if (!strcmp(name, rel)) {
+                *sp = '\0';
+                fclose(f);
+                return line;
+            }
+        }
+        fclose(f);
+    }
+    return NULL;
 }
 
 static int cmd_models(void) {
@@ -190,28 +429,74 @@ static int cmd_models(void) {
                                   "emotion", "antispoof", "selfie"};
     const char *dir = models_dir();
     int bad = 0;
+    if (sodium_init() < 0) return fail(EXIT_INTERNAL, "libsodium");
     printf("models folder: %s\n", dir);
-    for (size_t i = 0; i < sizeof human / sizeof *human; i++) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/human/%s.json", dir, human[i]);
-        mf_nn_model_t *m;
+    enum { N_HUMAN = sizeof human / sizeof *human };
+    for (int i = 0; i < N_HUMAN + 2; i++) {
+        char p[4096], files[2][256];
+        const char *name;
+        mf_nn_model_t *m = NULL;
+        int st;
         double t0 = now_ms();
-        int st = mf_nn_model_load_tfjs(p, &m);
+        if (i < N_HUMAN) {
+            name = human[i];
+            snprintf(files[0], sizeof files[0], "human/%s.json", name);
+            snprintf(files[1], sizeof files[1], "human/%s.bin", name);
+            snprintf(p, sizeof p, "%s/%s", dir, files[0]);
+            st = mf_nn_model_load_tfjs(p, &m);
+        } else if (i == N_HUMAN) {
+            name = "faceapi-recognition";
+            snprintf(files[0], sizeof files[0], "faceapi/face_recognition_model-weights_manifest.json");
+            snprintf(files[1], sizeof files[1], "faceapi/face_recognition_model.bin");
+            snprintf(p, sizeof p, "%s/%s", dir, files[0]);
+            st = mf_nn_model_load_faceapi_recognition(p, &m);
+        } else {
+            name = "fr_feature (arcface)";
+            snprintf(files[0], sizeof files[0], "faceplugin/fr_feature.onnx");
+            files[1][0] = '\0';
+            snprintf(p, sizeof p, "%s/%s", dir, files[0]);
+            st = mf_nn_model_load_onnx(p, &m);
+        }
         mf_nn_plan_t *pl = NULL;
         if (!st) st = mf_nn_plan_create(m, NULL, &pl);
-        if (st) {
-            printf("  %-26s FAILED: %s\n", human[i], mf_error_get());
-            bad++;
-            continue;
+        char check[512] = "";
+        int checks_ok = 1;
+        for (int k = 0; k < 2 && files[k][0]; k++) {
+            char fp[4096], hex[65], line[512];
+            long size = 0;
+            snprintf(fp, sizeof fp, "%s/%s", dir, files[k]);
+            const char *want = expected_sha(files[k], line, sizeof line);
+            if (file_sha256(fp, hex, &size)) {
+                append(check, sizeof check, " %s: missing;", files[k]);
+                checks_ok = 0;
+            } else if (!want) {
+                append(check, sizeof check, " %s %ld B sha256 %.12s (no reference);", files[k], size, hex);
+            } else if (strcmp(want, hex)) {
+                append(check, sizeof check, " %s: sha256 MISMATCH;", files[k]);
+                checks_ok = 0;
+            } else {
+                append(check, sizeof check, " %s %ld B sha256 ok;", files[k], size);
+            }
         }
-        mf_nn_plan_stats s;
-        mf_nn_plan_get_stats(pl, &s);
-        mf_nn_shape in = mf_nn_model_input_shape(m, 0);
-        printf("  %-26s ok  input %dx%dx%d  %4d nodes -> %3d steps  %6.2f MB weights  %7.3f GFLOP  (%.0f ms)\n",
-               human[i], in.dim[1], in.dim[2], in.dim[3], mf_nn_model_node_count(m), s.steps,
-               mf_nn_model_weight_bytes(m) / 1e6, s.flops / 1e9, now_ms() - t0);
+        if (st || !checks_ok) {
+            printf("  %-24s FAILED:%s %s\n", name, check, st ? mf_error_get() : "");
+            bad++;
+        } else {
+            mf_nn_plan_stats s;
+            mf_nn_plan_get_stats(pl, &s);
+            mf_nn_shape in = mf_nn_model_input_shape(m, 0);
+            printf("  %-24s ok  input %dx%dx%d  %7.3f GFLOP  %3d steps  (%.0f ms)\n     %s\n", name, in.dim[1],
+                   in.dim[2], in.dim[3], s.flops / 1e9, s.steps, now_ms() - t0, check + 1);
+        }
         mf_nn_plan_free(pl);
         mf_nn_model_free(m);
+    }
+    printf("recognizers (registry):\n");
+    for (int i = 0; i < mf_face_recognizer_count(); i++) {
+        const mf_face_recognizer_info *r = mf_face_recognizer_info_at(i);
+        printf("  %-14s dim %4d %s%s match threshold %.4f  dissimilarity threshold %.4f  %s\n", r->name, r->dim,
+               r->primary ? "[primary] " : "", r->ensemble ? "[ensemble]" : "", r->match_threshold,
+               r->dissimilarity_threshold, r->description ? r->description : "");
     }
     return bad ? EXIT_INTERNAL : 0;
 }
@@ -236,23 +521,24 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *cmd = argv[i++];
+    args a;
+    int r;
     if (!strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "detect")) {
-        detect_args a;
-        int r = parse_detect(argc - i, argv + i, &a);
-        return r ? r : cmd_detect(&a, 0);
-    }
+    if (!strcmp(cmd, "detect")) return (r = parse(cmd, argc - i, argv + i, 1, &a)) ? r : cmd_detect(&a, 0);
+    if (!strcmp(cmd, "embed")) return (r = parse(cmd, argc - i, argv + i, 1, &a)) ? r : cmd_embed(&a);
+    if (!strcmp(cmd, "verify")) return (r = parse(cmd, argc - i, argv + i, 2, &a)) ? r : cmd_verify(&a);
+    if (!strcmp(cmd, "models")) return cmd_models();
     if (!strcmp(cmd, "demo")) {
         static char photo[4096];
-        snprintf(photo, sizeof photo, "%s/demo/sample1.jpg", models_dir());
-        detect_args a = {photo, 0, 0, 2, NULL, 0};
-        printf("mfmc demo: face detection on %s\n", photo);
+        snprintf(photo, sizeof photo, "%.4000s/demo/sample1.jpg", models_dir());
+        if ((r = parse(cmd, argc - i, argv + i, 0, &a))) return r;
+        a.image[0] = photo;
+        printf("mfmc demo: face analysis of %s\n", photo);
         return cmd_detect(&a, 1);
     }
-    if (!strcmp(cmd, "models")) return cmd_models();
     fprintf(stderr, "mfmc: unknown command '%s'\n", cmd);
     usage(stderr);
     return EXIT_USAGE;

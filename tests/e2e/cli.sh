@@ -67,7 +67,7 @@ check "40000x40000 JPEG header" 2 "$MFMC" detect "$tmp/huge.jpg"
 # real photo: faces found, JSON parses, exit 0; a photo without a face: exit 1
 check "detect demo photo" 0 "$MFMC" detect "$MODELS/demo/sample1.jpg"
 check "detect --json" 0 "$MFMC" detect --json "$MODELS/demo/sample5.jpg"
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["faces"])==5; assert len(d["faces"][0]["box"])==4' "$tmp/out"; then
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); f=d["faces"]; assert len(f)==5; assert len(f[0]["box"])==4; assert len(f[0]["landmarks"])==468 and len(f[0]["landmarks"][0])==3; assert set(f[0]["pose"])=={"yaw","pitch","roll"}; assert 1<f[0]["age"]<100; assert f[0]["gender"]["label"] in ("female","male")' "$tmp/out"; then
     pass=$((pass + 1)); echo "[       OK ] detect --json output"
 else
     fail=$((fail + 1)); echo "[  FAILED  ] detect --json output"; head -c 500 "$tmp/out"
@@ -81,7 +81,33 @@ def chunk(t, d):
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
                               + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 PY
-check "no face in a gradient: exit 1" 1 "$MFMC" detect "$tmp/gradient.png"
+check "no face in a gradient: detect lists none, exit 0" 0 "$MFMC" detect --json "$tmp/gradient.png"
+if python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["faces"] == []' "$tmp/out"; then
+    pass=$((pass + 1)); echo "[       OK ] detect --json with no face"
+else
+    fail=$((fail + 1)); echo "[  FAILED  ] detect --json with no face"
+fi
+check "embed needs a face: exit 1" 1 "$MFMC" embed "$tmp/gradient.png"
+check "verify needs faces: exit 1" 1 "$MFMC" verify "$tmp/gradient.png" "$MODELS/demo/sample1.jpg"
+check "embed --json" 0 "$MFMC" embed --json --model arcface "$MODELS/demo/sample2.jpg"
+if python3 -c 'import json,sys,math; d=json.load(open(sys.argv[1])); f=d["faces"]; assert d["model"]=="arcface" and d["dim"]==512 and len(f)==1; e=f[0]["embedding"]; assert len(e)==512 and abs(math.sqrt(sum(x*x for x in e))-1)<1e-3' "$tmp/out"; then
+    pass=$((pass + 1)); echo "[       OK ] embed --json output (unit norm, dim)"
+else
+    fail=$((fail + 1)); echo "[  FAILED  ] embed --json output"; head -c 300 "$tmp/out"
+fi
+check "embed --all" 0 "$MFMC" embed --all --json "$MODELS/demo/sample5.jpg"
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["faces"])==5' "$tmp/out"; then
+    pass=$((pass + 1)); echo "[       OK ] embed --all gives every face"
+else
+    fail=$((fail + 1)); echo "[  FAILED  ] embed --all gives every face"
+fi
+check "embed unknown model" 2 "$MFMC" embed --model nosuch "$MODELS/demo/sample1.jpg"
+check "verify same photo" 0 "$MFMC" verify "$MODELS/demo/sample3.jpg" "$MODELS/demo/sample3.jpg"
+if grep -q "similarity 1.0000" "$tmp/out"; then
+    pass=$((pass + 1)); echo "[       OK ] verify of a photo with itself gives similarity 1"
+else
+    fail=$((fail + 1)); echo "[  FAILED  ] verify of a photo with itself"; cat "$tmp/out"
+fi
 check "models" 0 "$MFMC" models
 
 echo "[  PASSED  ] $pass test(s)."

@@ -1,0 +1,55 @@
+/* mfmc face analysis pipeline: every face of a photo with its detection, 468-point mesh (pose, expression) and
+ * attributes (age, gender) — the face records everything downstream (tagging, consent, replacement) works on. */
+#ifndef MFMC_ANALYZE_H
+#define MFMC_ANALYZE_H
+
+#include "mfmc/attrib.h"
+#include "mfmc/face.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    mf_face_box det;        /* detection */
+    mf_face_landmarks lm;   /* mesh, pose, expression (valid when has_landmarks) */
+    int has_landmarks;
+    mf_face_attributes attr; /* age and gender (age < 0 / gender unknown when not estimated) */
+} mf_face;
+
+typedef struct mf_face_analyzer mf_face_analyzer_t;
+
+typedef struct {
+    mf_nn_pool_t *pool;    /* threads for the networks (NULL: calling thread) */
+    const char *detector;  /* NULL = default (see mf_face_detect_opts) */
+    int min_face;          /* 0 = default (24 px) */
+    float threshold;       /* 0 = default detection threshold */
+    int no_mesh;           /* skip the mesh (then no pose or expression, alignment from the detection) */
+    int iris;              /* refine eyes and irises */
+    int no_attributes;     /* skip age and gender */
+} mf_face_analyzer_opts;
+
+/* Creates the pipeline from the models root (the folder holding human/, faceapi/, faceplugin/). opts may be
+ * NULL. One analyzer is used by one thread at a time. */
+int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out);
+void mf_face_analyzer_free(mf_face_analyzer_t *an);
+
+/* Analyses every face of `img`: writes at most max_faces records, best detection first, and the count. */
+int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces);
+
+/* Network evaluations of the last analysis per stage (for progress reports and the speed comparison). */
+typedef struct {
+    int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;
+} mf_face_analyzer_counts;
+void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
+
+/* The five alignment points of a face record: from the mesh when present, else from the detection. */
+void mf_face_5pt(const mf_face *face, float out[5][2]);
+
+/* Index of the largest face (by box area), or -1 when n == 0. */
+int mf_face_largest(const mf_face *faces, int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+#include "mfmc/analyze.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mf_face_analyzer {
+    mf_face_analyzer_opts opts;
+    mf_face_detector_t *det;
+    mf_face_mesher_t *mesh;
+    mf_face_attrib_t *attrib;
+    mf_face_box *boxes;
+    int cap_boxes;
+    mf_face_analyzer_counts counts;
+};
+
+int mf_face_analyzer_create(const char *root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out) {
+    *out = NULL;
+    mf_face_analyzer_t *an = calloc(1, sizeof *an);
+    if (!an) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (opts) an->opts = *opts;
+    char human[4096];
+    if (snprintf(human, sizeof human, "%s/human", root) >= (int)sizeof human) {
+        free(an);
+        return mf_error_set(MF_ERR_ARG, "models path too long");
+    }
+    mf_face_detect_opts d = {an->opts.detector, an->opts.min_face, an->opts.threshold, 0, an->opts.pool};
+    int st = mf_face_detector_create(human, &d, &an->det);
+    if (!st && !an->opts.no_mesh) st = mf_face_mesher_create(human, an->opts.pool, an->opts.iris, &an->mesh);
+    if (!st && !an->opts.no_attributes) st = mf_face_attrib_create(human, an->opts.pool, NULL, &an->attrib);
+    if (st) {
+        mf_face_analyzer_free(an);
+        return st;
+    }
+    *out = an;
+    return MF_OK;
+}
+
+void mf_face_analyzer_free(mf_face_analyzer_t *an) {
+    if (!an) return;
+    mf_face_detector_free(an->det);
+    mf_face_mesher_free(an->mesh);
+    mf_face_attrib_free(an->attrib);
+    free(an->boxes);
+    free(an);
+}
+
+int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces) {
+    *n_faces = 0;
+    memset(&an->counts, 0, sizeof an->counts);
+    if (max_faces < 0) return mf_error_set(MF_ERR_ARG, "max_faces < 0");
+    if (max_faces > an->cap_boxes) {
+        mf_face_box *nb = realloc(an->boxes, (size_t)(max_faces ? max_faces : 1) * sizeof *nb);
+        if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        an->boxes = nb;
+        an->cap_boxes = max_faces;
+    }
+    int n = 0, st = mf_face_detect(an->det, img, an->boxes, max_faces, &n);
+    if (st) return st;
+    an->counts.detector_tiles = mf_face_detector_last_tiles(an->det);
+    for (int i = 0; i < n; i++) {
+        mf_face *f = &faces[i];
+        memset(f, 0, sizeof *f);
+        f->det = an->boxes[i];
+        f->attr.age = -1;
+        f->attr.p_male = 0.5f;
+        const mf_face_box *box = &f->det;
+        if (an->mesh) {
+            if ((st = mf_face_mesher_run(an->mesh, img, &f->det, &f->lm))) return st;
+            f->has_landmarks = 1;
+            an->counts.mesh_runs++;
+            if (f->lm.has_iris) an->counts.iris_runs += 2;
+            /* the mesh box is tighter and its roll more precise than the detector's */
+            box = &f->lm.box;
+        }
+        if (an->attrib) {
+            if ((st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr))) return st;
+            an->counts.attribute_runs++;
+        }
+    }
+    *n_faces = n;
+    return MF_OK;
+}
+
+void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c) { *c = an->counts; }
+
+void mf_face_5pt(const mf_face *f, float out[5][2]) {
+    if (f->has_landmarks) mf_face_landmarks_5pt(&f->lm, out);
+    else mf_face_box_5pt(&f->det, out);
+}
+
+int mf_face_largest(const mf_face *faces, int n) {
+    int best = -1;
+    float area = -1;
+    for (int i = 0; i < n; i++) {
+        float a = faces[i].det.w * faces[i].det.h;
+        if (a > area) {
+            area = a;
+            best = i;
+        }
+    }
+    return best;
+}
