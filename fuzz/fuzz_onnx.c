@@ -6,9 +6,8 @@
  * mutation would make the fuzzer 100x slower without reaching new loader code); planning runs under a 64 MiB cap
  * so hostile shapes fail fast, and a run happens when it costs at most 20 MFLOP.
  *
- * Build: tools/run-fuzz.sh (`make fuzz`), or by hand:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -mavx2 -mfma -mf16c -D_DEFAULT_SOURCE -Iinclude -Isrc \
- *     -I/usr/include/cjson fuzz/fuzz_onnx.c src/nn/*.c src/core/*.c -lcjson -lm -lpthread -o /tmp/fuzz_onnx
+ * Build: tools/run-fuzz.sh (`make fuzz`, FUZZ_ONLY=onnx), or by hand (command in docs/onnx.md): clang with
+ * -fsanitize=fuzzer,address,undefined -mavx2 -mfma -mf16c, this file, every src/nn and src/core source, -lcjson.
  * Seeds: fuzz/corpus/onnx (hand-built models from tests/test_nn_onnx.c, MFMC_ONNX_SEED_DIR) plus fr_feature.onnx. */
 #include "mfmc/nn.h"
 

@@ -67,6 +67,7 @@ typedef struct {
     int perm_to_nhwc, perm_to_onnx; /* cached permutation constants */
 } ctx;
 
+static const mf_pb_span NO_NAME = {(const uint8_t *)"", 0}; /* loader-made values that no node can name */
 static const int TO_NHWC[4] = {0, 2, 3, 1}; /* NCHW -> NHWC */
 static const int TO_NCHW[4] = {0, 3, 1, 2}; /* NHWC -> NCHW */
 static const int ONNX_TO_STORED[4] = {0, 3, 1, 2}; /* position in NHWC storage of ONNX (NCHW) axis j */
@@ -665,7 +666,7 @@ static int op_binary(ctx *c, int op) {
         for (size_t i = 0; i < n; i++) d[i] = op == MF_NN_OP_SUB ? -src[i] : 1.0f / src[i];
         int k = add_const(c, MF_NN_F32, &c->shp[b_node], d, "%s#%s", c->oname, op == MF_NN_OP_SUB ? "neg" : "recip");
         if (k < 0) return k;
-        if ((bv = new_value(c, (mf_pb_span){NULL, 0}, k, c->v[bv].layout, NULL)) < 0) return bv;
+        if ((bv = new_value(c, NO_NAME, k, c->v[bv].layout, NULL)) < 0) return bv;
         op = op == MF_NN_OP_SUB ? MF_NN_OP_ADD : MF_NN_OP_MUL;
     }
     mf_nn_shape as = oshape(c, av), bs = oshape(c, bv);
@@ -1050,7 +1051,7 @@ static int op_gemm(ctx *c) {
     if (ta) {
         int t = node_in(c, av, LAY_ONNX);
         if (t < 0 || (t = permute_node(c, t, T2, 2, "at")) < 0) return t;
-        if ((av = new_value(c, (mf_pb_span){NULL, 0}, t, LAY_ONNX, NULL)) < 0) return av;
+        if ((av = new_value(c, NO_NAME, t, LAY_ONNX, NULL)) < 0) return av;
     }
     if (tb && (b = permute_node(c, b, T2, 2, "bt")) < 0) return b;
     if (alpha != 1.0f) {

@@ -10,6 +10,10 @@
 
 /* ---------------------------------------------------------------- wire format */
 
+/* Spans never hold NULL (pointer arithmetic and memcmp on NULL are undefined even for length 0). */
+static const uint8_t pb_empty[1];
+#define EMPTY_SPAN ((mf_pb_span){pb_empty, 0})
+
 /* Reads a base-128 varint. 0 = ok, -1 = runs past `end`, -2 = longer than 10 bytes or above 2^64. */
 static int rd_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
     const uint8_t *p = *pp;
@@ -47,6 +51,7 @@ static int pb_err(const mf_pb_reader *r, size_t off, const char *fmt, ...) {
 }
 
 void mf_pb_init(mf_pb_reader *r, mf_pb_span msg, const uint8_t *base, const char *what) {
+    if (!msg.p) msg = EMPTY_SPAN;
     r->p = msg.p;
     r->end = msg.p + msg.n;
     r->base = base;
@@ -63,7 +68,7 @@ int mf_pb_next(mf_pb_reader *r, mf_pb_field *f) {
     f->num = (uint32_t)(tag >> 3);
     f->wt = (int)(tag & 7);
     f->v = 0;
-    f->s.p = NULL;
+    f->s.p = r->p; /* not NULL: an empty span at the value */
     f->s.n = 0;
     size_t left;
     switch (f->wt) {
@@ -264,6 +269,7 @@ static const char *field_name(int f) {
 int mf_onnx_tensor_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_tensor *t) {
     memset(t, 0, sizeof *t);
     t->msg = msg;
+    t->name = t->raw = EMPTY_SPAN;
     mf_pb_reader r;
     mf_pb_field f;
     int st;
@@ -433,6 +439,7 @@ int mf_onnx_tensor_decode(const mf_onnx_tensor *t, int as_float, size_t numel, v
 
 int mf_onnx_attr_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_attr *a) {
     memset(a, 0, sizeof *a);
+    a->name = a->s = a->t = EMPTY_SPAN;
     mf_pb_reader r;
     mf_pb_field f;
     int st, has_f = 0, has_i = 0, has_s = 0, has_t = 0;
@@ -519,8 +526,7 @@ int mf_onnx_attr_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_attr *a) {
 
 int mf_onnx_node_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_node *n) {
     n->msg = msg;
-    n->name.p = n->op.p = n->domain.p = NULL;
-    n->name.n = n->op.n = n->domain.n = 0;
+    n->name = n->op = n->domain = EMPTY_SPAN;
     n->n_in = n->n_out = n->n_attr = 0;
     mf_pb_reader r;
     mf_pb_field f;
@@ -599,6 +605,7 @@ static int parse_shape(mf_pb_span msg, const uint8_t *base, mf_onnx_value_info *
 
 int mf_onnx_value_info_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_value_info *v) {
     memset(v, 0, sizeof *v);
+    v->name = EMPTY_SPAN;
     mf_pb_reader r, rt, rtt;
     mf_pb_field f, g, h;
     int st;
@@ -648,6 +655,7 @@ void mf_onnx_graph_free(mf_onnx_graph *g) {
 
 int mf_onnx_graph_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_graph *g) {
     memset(g, 0, sizeof *g);
+    g->name = EMPTY_SPAN;
     mf_pb_reader r;
     mf_pb_field f;
     int st;
@@ -687,6 +695,7 @@ int mf_onnx_graph_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_graph *g) {
 int mf_onnx_model_parse(const uint8_t *data, size_t len, mf_onnx_model_view *m) {
     memset(m, 0, sizeof *m);
     m->opset = -1;
+    m->graph = EMPTY_SPAN;
     mf_pb_reader r, ro;
     mf_pb_field f, g;
     int st;
@@ -705,7 +714,7 @@ int mf_onnx_model_parse(const uint8_t *data, size_t len, mf_onnx_model_view *m) 
             break;
         case 8: {
             if ((st = mf_pb_expect(&r, &f, MF_PB_LEN))) return st;
-            mf_pb_span domain = {NULL, 0};
+            mf_pb_span domain = EMPTY_SPAN;
             int64_t version = -1;
             mf_pb_init(&ro, f.s, data, "OperatorSetIdProto");
             while ((st = mf_pb_next(&ro, &g)) > 0) {
