@@ -249,7 +249,9 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     const det_config *c = d->net.cfg;
     int S = c->size, big = img->w > img->h ? img->w : img->h;
-    float f = (float)S / (float)big;
+    /* the coarsest level shows the whole image at half the input size: faces filling the frame are out of the
+     * full-range model's training range (measured on LFW close-ups) */
+    float f = 0.5f * (float)S / (float)big;
     int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
     float low = d->opts.threshold * LOW_FACTOR;

@@ -1,0 +1,125 @@
+/* Detection measurements for docs/accuracy.md:
+ *   recall on every LFW image (each has a central face: found = a detection whose box centre lies in the
+ *   middle 40% of the image), other faces reported, and the face count of the face-api demo photos.
+ * usage: bench_detect [--lfw DIR] [--limit N] [--detector NAME] [--threshold T] [--misses]
+ * Run from the repository root (models in ./models or $MFMC_MODELS). */
+#include "mfmc/face.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Sorted list of entries of a directory (caller frees). */
+static char **list_dir(const char *path, int *n) {
+    DIR *d = opendir(path);
+    char **v = NULL;
+    *n = 0;
+    if (!d) return NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        v = realloc(v, (size_t)(*n + 1) * sizeof *v);
+        v[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(v, (size_t)*n, sizeof *v, cmp_str);
+    return v;
+}
+
+int main(int argc, char **argv) {
+    const char *lfw = "../shared/data/lfw", *detector = NULL;
+    int limit = 0, show_misses = 0;
+    float threshold = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--detector") && i + 1 < argc) detector = argv[++i];
+        else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) threshold = (float)atof(argv[++i]);
+        else if (!strcmp(argv[i], "--misses")) show_misses = 1;
+        else {
+            fprintf(stderr, "usage: bench_detect [--lfw DIR] [--limit N] [--detector NAME] [--threshold T] [--misses]\n");
+            return 2;
+        }
+    }
+    const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
+    char human[4096];
+    snprintf(human, sizeof human, "%s/human", models);
+    mf_nn_pool_t *pool;
+    if (mf_nn_pool_create(2, &pool)) return 3;
+    mf_face_detect_opts o = {detector, 0, threshold, 0, pool};
+    mf_face_detector_t *det;
+    if (mf_face_detector_create(human, &o, &det)) {
+        fprintf(stderr, "%s\n", mf_error_get());
+        return 3;
+    }
+    static mf_face_box f[256];
+    /* demo photos */
+    printf("demo photos (reference TF.js detector: 3 3 3 4 5 4):");
+    for (int i = 1; i <= 6; i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/demo/sample%d.jpg", models, i);
+        mf_img img;
+        int n = -1;
+        if (!mf_img_load(p, NULL, &img, NULL)) {
+            mf_face_detect(det, &img, f, 256, &n);
+            mf_img_free(&img);
+        }
+        printf(" %d", n);
+    }
+    printf("\n");
+    int nd = 0, images = 0, found = 0, others = 0;
+    char **dirs = list_dir(lfw, &nd);
+    if (!dirs) {
+        printf("LFW: %s not present, skipped\n", lfw);
+        return 0;
+    }
+    double t0 = now_ms();
+    for (int i = 0; i < nd && (!limit || images < limit); i++) {
+        char dp[4096];
+        snprintf(dp, sizeof dp, "%s/%s", lfw, dirs[i]);
+        int nf = 0;
+        char **files = list_dir(dp, &nf);
+        for (int j = 0; j < nf && (!limit || images < limit); j++) {
+            char p[8192];
+            snprintf(p, sizeof p, "%s/%s", dp, files[j]);
+            mf_img img;
+            if (mf_img_load(p, NULL, &img, NULL)) {
+                fprintf(stderr, "cannot load %s: %s\n", p, mf_error_get());
+                continue;
+            }
+            int n = 0, ok = 0;
+            mf_face_detect(det, &img, f, 256, &n);
+            for (int k = 0; k < n; k++) {
+                float cx = f[k].x + f[k].w / 2, cy = f[k].y + f[k].h / 2;
+                if (!ok && cx > img.w * 0.3f && cx < img.w * 0.7f && cy > img.h * 0.3f && cy < img.h * 0.7f) ok = 1;
+                else others++;
+            }
+            images++;
+            found += ok;
+            if (!ok && show_misses) printf("  miss: %s (%d other faces)\n", p, n);
+            mf_img_free(&img);
+            free(files[j]);
+        }
+        free(files);
+        if (images % 1000 == 0 && images) fprintf(stderr, "  %d images...\n", images);
+    }
+    double ms = now_ms() - t0;
+    printf("LFW recall: %d of %d images (%.2f%%), %d other faces (background people or false detections), "
+           "%.1f ms per image\n",
+           found, images, 100.0 * found / (images ? images : 1), others, ms / (images ? images : 1));
+    for (int i = 0; i < nd; i++) free(dirs[i]);
+    free(dirs);
+    mf_face_detector_free(det);
+    mf_nn_pool_free(pool);
+    return 0;
+}
