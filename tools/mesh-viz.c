@@ -4,6 +4,10 @@
  *   /tmp/mesh-viz draw IMAGE OUT.png [iris]   annotated picture (write it to /tmp, never commit it)
  *   /tmp/mesh-viz dump IMAGE [iris]           detections, scores, pose, expression, selected points
  * It includes mesh.c to reach its internals. */
+static float g_det_scale = 1.5f, g_prefilter = 1.5f;
+static double g_spread_max = 0.06;
+#define DET_SCALE g_det_scale
+#define PREFILTER_RATIO g_prefilter
 #include "../src/face/mesh.c"
 
 static mf_face_detector_t *g_det;
@@ -79,7 +83,385 @@ static void iris_check(const mf_img *img, const mf_face_box *f, int n) {
     mf_face_mesher_free(mi);
 }
 
+/* Pairs (subject's right, left) and midline points used to compare a mesh with the mesh of the mirrored image. */
+static const int sym_pairs[][2] = {{33, 263}, {133, 362}, {159, 386}, {145, 374}, {61, 291}, {234, 454}, {127, 356},
+                                   {98, 327}, {70, 300}, {105, 334}, {172, 397}, {1, 1}, {13, 13}, {14, 14},
+                                   {10, 10}, {152, 152}, {168, 168}, {2, 2}};
+enum { N_SYM = sizeof sym_pairs / sizeof *sym_pairs };
+
+static float iod(const float p[][3]) {
+    float c[2][2] = {{0}};
+    for (int e = 0; e < 2; e++)
+        for (int j = 0; j < 16; j++) c[e][0] += p[eye_contour[e][j]][0] / 16, c[e][1] += p[eye_contour[e][j]][1] / 16;
+    return hypotf(c[1][0] - c[0][0], c[1][1] - c[0][1]);
+}
+
+/* measure LISTFILE: stability and symmetry statistics over the faces of the listed images (central face only
+ * for single-person sets: the best-scored detection). */
+static int measure(const char *list, int all_faces) {
+    FILE *fl = fopen(list, "r");
+    if (!fl) return 1;
+    char path[2048];
+    double s_jit = 0, s_flip = 0, s_ratio = 0, s_score = 0, s_yaw = 0, s_absyaw = 0, s_pitch = 0, s_fyaw = 0;
+    double s_froll = 0;
+    int nf_tot = 0;
+    static float pts[9][MF_FACE_MESH_POINTS][3];
+    while (fgets(path, sizeof path, fl)) {
+        path[strcspn(path, "\n")] = 0;
+        mf_img img, flip;
+        if (mf_img_load(path, NULL, &img, NULL)) continue;
+        mf_img_flip(&img, 1, &flip);
+        mf_face_box f[32], ff[32];
+        int n, nff;
+        mf_face_detect(g_det, &img, f, 32, &n);
+        mf_face_detect(g_det, &flip, ff, 32, &nff);
+        if (!all_faces && n > 1) n = 1;
+        for (int i = 0; i < n; i++) {
+            mf_face_landmarks lm, lf;
+            mf_face_mesher_run(g_mesh, &img, &f[i], &lm);
+            memcpy(pts[0], lm.pt, sizeof lm.pt);
+            /* ratio of the converged crop to the detector box */
+            roi r2 = roi_from_mesh(lm.pt);
+            s_ratio += r2.side / fmaxf(f[i].w, f[i].h);
+            s_score += lm.score;
+            s_yaw += lm.yaw, s_absyaw += fabsf(lm.yaw), s_pitch += lm.pitch;
+            float d = iod(lm.pt);
+            /* perturbed detections */
+            double jit = 0;
+            for (int k = 0; k < 8; k++) {
+                mf_face_box b = f[i];
+                float sx = (k & 1) ? 0.06f : -0.06f, sy = (k & 2) ? 0.06f : -0.06f, sc = (k & 4) ? 1.1f : 0.9f;
+                b.x += sx * b.w + b.w * (1 - sc) / 2, b.y += sy * b.h + b.h * (1 - sc) / 2, b.w *= sc, b.h *= sc;
+                b.roll += ((k % 3) - 1) * 0.1f;
+                mf_face_landmarks lp;
+                mf_face_mesher_run(g_mesh, &img, &b, &lp);
+                memcpy(pts[k + 1], lp.pt, sizeof lp.pt);
+            }
+            for (int q = 0; q < MF_FACE_MESH_POINTS; q++) {
+                float mx = 0, my = 0;
+                for (int k = 0; k < 9; k++) mx += pts[k][q][0] / 9, my += pts[k][q][1] / 9;
+                for (int k = 0; k < 9; k++) jit += hypotf(pts[k][q][0] - mx, pts[k][q][1] - my);
+            }
+            s_jit += jit / (9.0 * MF_FACE_MESH_POINTS) / d;
+            /* mirrored image: the detection nearest the mirrored box centre */
+            float cx = img.w - (f[i].x + f[i].w / 2), cy = f[i].y + f[i].h / 2, best = 1e30f;
+            int bj = -1;
+            for (int j = 0; j < nff; j++) {
+                float dd = hypotf(ff[j].x + ff[j].w / 2 - cx, ff[j].y + ff[j].h / 2 - cy);
+                if (dd < best) best = dd, bj = j;
+            }
+            if (bj >= 0) {
+                mf_face_mesher_run(g_mesh, &flip, &ff[bj], &lf);
+                double fe = 0;
+                for (int q = 0; q < N_SYM; q++)
+                    for (int side = 0; side < 2; side++) {
+                        int a = sym_pairs[q][side], b = sym_pairs[q][1 - side];
+                        fe += hypotf(img.w - lf.pt[b][0] - lm.pt[a][0], lf.pt[b][1] - lm.pt[a][1]);
+                    }
+                s_flip += fe / (2.0 * N_SYM) / d;
+                s_fyaw += fabsf(lm.yaw + lf.yaw), s_froll += fabsf(lm.roll + lf.roll);
+            }
+            nf_tot++;
+        }
+        mf_img_free(&img);
+        mf_img_free(&flip);
+    }
+    fclose(fl);
+    printf("scale %.2f prefilter %.1f passes %d: faces %d  jitter %.4f  flip %.4f  (IOD)  crop2/det %.3f  score %.3f"
+           "  yaw %.2f |yaw| %.2f pitch %.2f  flip |yaw+yaw'| %.2f |roll+roll'| %.2f\n",
+           g_det_scale, g_prefilter, g_mesh->passes, nf_tot, s_jit / nf_tot, s_flip / nf_tot, s_ratio / nf_tot,
+           s_score / nf_tot, s_yaw / nf_tot, s_absyaw / nf_tot, s_pitch / nf_tot, s_fyaw / nf_tot, s_froll / nf_tot);
+    return 0;
+}
+
+/* Eigen-decomposition of a symmetric 3x3 matrix (cyclic Jacobi): eigenvalues w, eigenvectors in columns of V. */
+static void eig3(double a[3][3], double w[3], double V[3][3]) {
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) V[i][j] = i == j;
+    for (int sweep = 0; sweep < 50; sweep++)
+        for (int p = 0; p < 3; p++)
+            for (int q = p + 1; q < 3; q++) {
+                if (fabs(a[p][q]) < 1e-300) continue;
+                double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1)), c = 1 / sqrt(t * t + 1), sn = t * c;
+                for (int k = 0; k < 3; k++) {
+                    double akp = a[k][p], akq = a[k][q];
+                    a[k][p] = c * akp - sn * akq, a[k][q] = sn * akp + c * akq;
+                }
+                for (int k = 0; k < 3; k++) {
+                    double apk = a[p][k], aqk = a[q][k];
+                    a[p][k] = c * apk - sn * aqk, a[q][k] = sn * apk + c * aqk;
+                }
+                for (int k = 0; k < 3; k++) {
+                    double vkp = V[k][p], vkq = V[k][q];
+                    V[k][p] = c * vkp - sn * vkq, V[k][q] = sn * vkp + c * vkq;
+                }
+            }
+    for (int i = 0; i < 3; i++) w[i] = a[i][i];
+}
+
+typedef double shape[MF_FACE_MESH_POINTS][3];
+
+static void normalise(shape x) {
+    double c[3] = {0}, ss = 0;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+        for (int k = 0; k < 3; k++) c[k] += x[i][k] / MF_FACE_MESH_POINTS;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+        for (int k = 0; k < 3; k++) x[i][k] -= c[k], ss += x[i][k] * x[i][k];
+    ss = sqrt(ss / MF_FACE_MESH_POINTS);
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+        for (int k = 0; k < 3; k++) x[i][k] /= ss;
+}
+
+/* rotates x (centred) onto ref: x <- R x */
+static void align_to(shape x, shape ref) {
+    double S[3][3] = {{0}}, R[3][3];
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+        for (int r = 0; r < 3; r++)
+            for (int k = 0; k < 3; k++) S[r][k] += x[i][r] * ref[i][k];
+    fit_rotation(S, R);
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+        double v[3];
+        for (int r = 0; r < 3; r++) v[r] = R[r][0] * x[i][0] + R[r][1] * x[i][1] + R[r][2] * x[i][2];
+        memcpy(x[i], v, sizeof v);
+    }
+}
+
+static const int midline[] = {10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164, 0,
+                               11, 12, 13, 14, 15, 16, 17, 18, 200, 199, 175, 152};
+/* lids and the first ring, brows: they move with expression */
+static const int moving[] = {246, 161, 160, 159, 158, 157, 173, 7, 163, 144, 145, 153, 154, 155,
+                             466, 388, 387, 386, 385, 384, 398, 249, 390, 373, 374, 380, 381, 382,
+                             247, 30, 29, 27, 28, 56, 190, 130, 25, 110, 24, 23, 22, 26, 112, 243,
+                             467, 260, 259, 257, 258, 286, 414, 359, 255, 339, 254, 253, 252, 256, 341, 463,
+                             156, 70, 63, 105, 66, 107, 55, 193, 35, 124, 46, 53, 52, 65,
+                             383, 300, 293, 334, 296, 336, 285, 417, 265, 353, 276, 283, 282, 295};
+
+/* template LIST: canonical rigid points from the best face of each listed image (C table on stdout). */
+static int make_template(const char *list) {
+    FILE *fl = fopen(list, "r");
+    if (!fl) return 1;
+    int cap = 1024, n = 0;
+    shape *X = malloc(sizeof(shape) * cap), *raw = malloc(sizeof(shape) * cap);
+    char path[2048];
+    while (fgets(path, sizeof path, fl) && n < cap) {
+        path[strcspn(path, "\n")] = 0;
+        mf_img img;
+        if (mf_img_load(path, NULL, &img, NULL)) continue;
+        mf_face_box f[8];
+        int nf;
+        mf_face_detect(g_det, &img, f, 8, &nf);
+        mf_face_landmarks lm;
+        if (nf >= 1 && !mf_face_mesher_run(g_mesh, &img, &f[0], &lm) && lm.score > 0.9f) {
+            for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+                for (int k = 0; k < 3; k++) X[n][i][k] = raw[n][i][k] = lm.pt[i][k];
+            normalise(X[n]);
+            n++;
+        }
+        mf_img_free(&img);
+    }
+    fclose(fl);
+    fprintf(stderr, "%d faces\n", n);
+    static shape M;
+    memcpy(M, X[0], sizeof M);
+    for (int it = 0; it < 10; it++) {
+        for (int j = 0; j < n; j++) align_to(X[j], M);
+        memset(M, 0, sizeof M);
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+                for (int k = 0; k < 3; k++) M[i][k] += X[j][i][k] / n;
+        normalise(M);
+    }
+    /* residual spread per point after alignment, in units of the shape's RMS radius */
+    static double spread[MF_FACE_MESH_POINTS];
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+        double ss = 0;
+        for (int j = 0; j < n; j++)
+            for (int k = 0; k < 3; k++) ss += (X[j][i][k] - M[i][k]) * (X[j][i][k] - M[i][k]);
+        spread[i] = sqrt(ss / n);
+    }
+    /* symmetry plane: the midline points' plane (normal = least-variance direction) */
+    int nm = sizeof midline / sizeof *midline;
+    double c[3] = {0}, C[3][3] = {{0}}, w[3], V[3][3];
+    for (int j = 0; j < nm; j++)
+        for (int k = 0; k < 3; k++) c[k] += M[midline[j]][k] / nm;
+    for (int j = 0; j < nm; j++)
+        for (int r = 0; r < 3; r++)
+            for (int k = 0; k < 3; k++) C[r][k] += (M[midline[j]][r] - c[r]) * (M[midline[j]][k] - c[k]);
+    eig3(C, w, V);
+    int mi = 0;
+    for (int i = 1; i < 3; i++)
+        if (w[i] < w[mi]) mi = i;
+    double nx[3] = {V[0][mi], V[1][mi], V[2][mi]};
+    if ((M[263][0] - M[33][0]) * nx[0] + (M[263][1] - M[33][1]) * nx[1] + (M[263][2] - M[33][2]) * nx[2] < 0)
+        for (int k = 0; k < 3; k++) nx[k] = -nx[k];
+    /* frame: x = normal, y = camera y made orthogonal, z = x cross y */
+    double ny[3] = {0, 1, 0}, d = nx[1];
+    for (int k = 0; k < 3; k++) ny[k] -= d * nx[k];
+    double ln = sqrt(ny[0] * ny[0] + ny[1] * ny[1] + ny[2] * ny[2]);
+    for (int k = 0; k < 3; k++) ny[k] /= ln;
+    double nz[3] = {nx[1] * ny[2] - nx[2] * ny[1], nx[2] * ny[0] - nx[0] * ny[2], nx[0] * ny[1] - nx[1] * ny[0]};
+    static shape F; /* M in the plane frame */
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+        double v[3] = {M[i][0] - c[0], M[i][1] - c[1], M[i][2] - c[2]};
+        F[i][0] = v[0] * nx[0] + v[1] * nx[1] + v[2] * nx[2];
+        F[i][1] = v[0] * ny[0] + v[1] * ny[1] + v[2] * ny[2];
+        F[i][2] = v[0] * nz[0] + v[1] * nz[1] + v[2] * nz[2];
+    }
+    /* mirror permutation by nearest neighbour of the reflected points */
+    static int perm[MF_FACE_MESH_POINTS];
+    double maxd = 0;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+        double best = 1e30;
+        for (int j = 0; j < MF_FACE_MESH_POINTS; j++) {
+            double dx = F[i][0] + F[j][0], dy = F[i][1] - F[j][1], dz = F[i][2] - F[j][2], dd = dx * dx + dy * dy + dz * dz;
+            if (dd < best) best = dd, perm[i] = j;
+        }
+        if (sqrt(best) > maxd) maxd = sqrt(best);
+    }
+    int bad = 0, fixed = 0;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) bad += perm[perm[i]] != i, fixed += perm[i] == i;
+    fprintf(stderr, "mirror permutation: %d not involutive, %d on the midline, worst mismatch %.4f\n", bad, fixed, maxd);
+    for (int j = 0; j < nm; j++)
+        if (perm[midline[j]] != midline[j]) fprintf(stderr, "  midline %d maps to %d\n", midline[j], perm[midline[j]]);
+    static const int chk[][2] = {{33, 263}, {133, 362}, {61, 291}, {159, 386}, {145, 374}, {234, 454}, {98, 327}};
+    for (int j = 0; j < 7; j++)
+        if (perm[chk[j][0]] != chk[j][1]) fprintf(stderr, "  %d maps to %d, not %d\n", chk[j][0], perm[chk[j][0]], chk[j][1]);
+    /* symmetrise */
+    static shape T;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+        int j = perm[i];
+        T[i][0] = 0.5 * (F[i][0] - F[j][0]), T[i][1] = 0.5 * (F[i][1] + F[j][1]), T[i][2] = 0.5 * (F[i][2] + F[j][2]);
+    }
+    {
+        double q[MF_FACE_MESH_POINTS];
+        memcpy(q, spread, sizeof q);
+        for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+            for (int j = i + 1; j < MF_FACE_MESH_POINTS; j++)
+                if (q[j] < q[i]) { double t = q[i]; q[i] = q[j]; q[j] = t; }
+        fprintf(stderr, "spread quantiles 10%% %.3f 25%% %.3f 50%% %.3f 75%% %.3f 90%% %.3f; 1 %.3f 33 %.3f 61 %.3f 152 %.3f 234 %.3f 10 %.3f 50 %.3f\n",
+                q[46], q[117], q[234], q[351], q[421], spread[1], spread[33], spread[61], spread[152], spread[234], spread[10], spread[50]);
+    }
+    /* rigid subset: above the nose base, not lids/brows, spread below the median of those */
+    static int sel[MF_FACE_MESH_POINTS];
+    int ns = 0;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+        int mv = 0;
+        for (size_t j = 0; j < sizeof moving / sizeof *moving; j++) mv |= moving[j] == i;
+        if (mv || T[i][1] > T[2][1] + 1e-9) continue;
+        int mv2 = 0;
+        for (size_t j = 0; j < sizeof moving / sizeof *moving; j++) mv2 |= moving[j] == perm[i];
+        if (mv2 || fmax(spread[i], spread[perm[i]]) > g_spread_max) continue;
+        sel[ns++] = i;
+    }
+    /* pitch zero = the mean over the set: fit every face to the rigid subset and rotate the template about x */
+    double rc[3] = {0};
+    for (int j = 0; j < ns; j++)
+        for (int k = 0; k < 3; k++) rc[k] += T[sel[j]][k] / ns;
+    for (int pass = 0; pass < 2; pass++) {
+        double sy = 0, sp = 0, sr = 0, say = 0;
+        for (int f = 0; f < n; f++) {
+            mf_face_landmarks lm;
+            memset(&lm, 0, sizeof lm);
+            double oc[3] = {0};
+            for (int j = 0; j < ns; j++)
+                for (int k = 0; k < 3; k++) oc[k] += raw[f][sel[j]][k] / ns;
+            double S[3][3] = {{0}}, R[3][3];
+            for (int j = 0; j < ns; j++)
+                for (int r = 0; r < 3; r++)
+                    for (int k = 0; k < 3; k++) S[r][k] += (T[sel[j]][r] - rc[r]) * (raw[f][sel[j]][k] - oc[k]);
+            fit_rotation(S, R);
+            float yw, pt, rl;
+            rotation_to_euler(R, &yw, &pt, &rl);
+            sy += yw, sp += pt, sr += rl, say += fabsf(yw);
+        }
+        sy /= n, sp /= n, sr /= n, say /= n;
+        fprintf(stderr, "pass %d: mean yaw %.2f |yaw| %.2f pitch %.2f roll %.2f over %d faces, %d rigid points\n", pass, sy,
+                say, sp, sr, n, ns);
+        if (pass) break;
+        /* observed = R T; a template rotated by the mean pitch makes the mean pitch zero. Looking up (pitch > 0)
+         * turns the down axis (0,1,0) to (0, cos p, -sin p): rotate T the same way. */
+        double a = sp * M_PI / 180, ca = cos(a), sa = sin(a);
+        for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
+            double y = T[i][1], z = T[i][2];
+            T[i][1] = ca * y + sa * z, T[i][2] = -sa * y + ca * z;
+        }
+        for (int k = 0; k < 3; k++) rc[k] = 0;
+        for (int j = 0; j < ns; j++)
+            for (int k = 0; k < 3; k++) rc[k] += T[sel[j]][k] / ns;
+    }
+    /* C table, centred on the subset, scaled to the mesh's RMS radius 1 */
+    printf("    /* BEGIN generated */\n");
+    for (int j = 0; j < ns; j++)
+        printf("    {%d, %.4ff, %.4ff, %.4ff},%s", sel[j], T[sel[j]][0] - rc[0], T[sel[j]][1] - rc[1], T[sel[j]][2] - rc[2],
+               j % 3 == 2 ? "\n" : "");
+    printf("\n    /* END generated */\n");
+    printf("/* mirror:");
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) printf(" %d", perm[i]);
+    printf(" */\n");
+    free(X);
+    free(raw);
+    return 0;
+}
+
+/* fivept LIST: mesh 5 points expressed in the detection's eye frame (origin = detector mouth keypoint for the
+ * mouth corners, eye keypoints for the eyes; unit = detector eye distance), and the mean |difference| of
+ * mf_face_box_5pt against mf_face_landmarks_5pt. */
+static int fivept(const char *list) {
+    FILE *fl = fopen(list, "r");
+    if (!fl) return 1;
+    char path[2048];
+    double su[5] = {0}, sv[5] = {0}, err[5] = {0};
+    int n = 0;
+    while (fgets(path, sizeof path, fl)) {
+        path[strcspn(path, "\n")] = 0;
+        mf_img img;
+        if (mf_img_load(path, NULL, &img, NULL)) continue;
+        mf_face_box f[8];
+        int nf;
+        mf_face_detect(g_det, &img, f, 8, &nf);
+        mf_face_landmarks lm;
+        if (nf >= 1 && !mf_face_mesher_run(g_mesh, &img, &f[0], &lm)) {
+            float p5[5][2], b5[5][2];
+            mf_face_landmarks_5pt(&lm, p5);
+            mf_face_box_5pt(&f[0], b5);
+            float ex = f[0].kp[1][0] - f[0].kp[0][0], ey = f[0].kp[1][1] - f[0].kp[0][1], d = hypotf(ex, ey);
+            float ux = ex / d, uy = ey / d;
+            static const int org[5] = {0, 1, 2, 3, 3};
+            for (int k = 0; k < 5; k++) {
+                float dx = p5[k][0] - f[0].kp[org[k]][0], dy = p5[k][1] - f[0].kp[org[k]][1];
+                su[k] += (dx * ux + dy * uy) / d, sv[k] += (-dx * uy + dy * ux) / d;
+                err[k] += hypotf(p5[k][0] - b5[k][0], p5[k][1] - b5[k][1]) / d;
+            }
+            n++;
+        }
+        mf_img_free(&img);
+    }
+    fclose(fl);
+    for (int k = 0; k < 5; k++)
+        printf("point %d: mesh - detector keypoint = (%.4f, %.4f) eye distances; |box_5pt - mesh 5pt| %.4f\n", k, su[k] / n,
+               sv[k] / n, err[k] / n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "fivept") == 0) {
+        if (open_all(0)) return 1;
+        return fivept(argv[2]);
+    }
+    if (argc >= 3 && strcmp(argv[1], "template") == 0) {
+        if (open_all(0)) return 1;
+        if (argc > 3) g_spread_max = atof(argv[3]);
+        return make_template(argv[2]);
+    }
+    if (argc >= 3 && strcmp(argv[1], "measure") == 0) {
+        /* measure LIST ALL_FACES SCALE PREFILTER PASSES [iris] */
+        if (argc > 4) g_det_scale = (float)atof(argv[4]);
+        if (argc > 5) g_prefilter = (float)atof(argv[5]);
+        if (open_all(argc > 7 && strcmp(argv[7], "iris") == 0)) return 1;
+        if (argc > 6) g_mesh->passes = atoi(argv[6]);
+        return measure(argv[2], argc > 3 && atoi(argv[3]));
+    }
     if (argc >= 3 && strcmp(argv[1], "irischeck") == 0) {
         if (open_all(0)) return 1;
         for (int a = 2; a < argc; a++) {

@@ -17,12 +17,19 @@ enum { MESH_IN = 192, IRIS_IN = 64, IRIS_PTS = 76, IRIS_CONTOUR = 71 };
 
 /* Crop side relative to max(w, h) of the detector box, and to the mesh's bounding box (in the eye-level frame)
  * for the second pass. See docs/mesh.md for how they were chosen. */
+#ifndef DET_SCALE
 #define DET_SCALE 1.5f
+#endif
 #define MESH_SCALE 1.5f
 /* Eye crop side relative to the eye-corner distance (MediaPipe Iris). */
 #define IRIS_SCALE 2.3f
+/* Mouth corners from a detection: half mouth width and offset above the mouth keypoint, in eye distances. */
+#define MOUTH_HALF 0.44f
+#define MOUTH_UP 0.08f
 /* Above this many image pixels per model pixel the region is first area-downsampled (anti-aliasing). */
+#ifndef PREFILTER_RATIO
 #define PREFILTER_RATIO 1.5f
+#endif
 
 /* Mesh indices (MediaPipe FaceMesh topology). "R" = the subject's right (image left on a frontal face). */
 enum {
@@ -282,14 +289,155 @@ static float dist3(const float a[3], const float b[3]) {
     return sqrtf(dx * dx + dy * dy + dz * dz);
 }
 
+/* Largest-eigenvalue eigenvector of a symmetric 4x4 matrix (cyclic Jacobi). */
+static void eig4_max(double a[4][4], double v[4]) {
+    double V[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+    for (int sweep = 0; sweep < 50; sweep++) {
+        double off = 0;
+        for (int p = 0; p < 4; p++)
+            for (int q = p + 1; q < 4; q++) off += a[p][q] * a[p][q];
+        if (off < 1e-22) break;
+        for (int p = 0; p < 4; p++)
+            for (int q = p + 1; q < 4; q++) {
+                if (fabs(a[p][q]) < 1e-300) continue;
+                double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1)), c = 1 / sqrt(t * t + 1), s = t * c;
+                for (int k = 0; k < 4; k++) { /* columns p, q */
+                    double akp = a[k][p], akq = a[k][q];
+                    a[k][p] = c * akp - s * akq, a[k][q] = s * akp + c * akq;
+                }
+                for (int k = 0; k < 4; k++) { /* rows p, q */
+                    double apk = a[p][k], aqk = a[q][k];
+                    a[p][k] = c * apk - s * aqk, a[q][k] = s * apk + c * aqk;
+                }
+                for (int k = 0; k < 4; k++) {
+                    double vkp = V[k][p], vkq = V[k][q];
+                    V[k][p] = c * vkp - s * vkq, V[k][q] = s * vkp + c * vkq;
+                }
+            }
+    }
+    int best = 0;
+    for (int i = 1; i < 4; i++)
+        if (a[i][i] > a[best][best]) best = i;
+    for (int k = 0; k < 4; k++) v[k] = V[k][best];
+}
+
+/* The rotation R (row-major) minimising sum |b_i - s R a_i|^2 over centred point sets, from the correlation
+ * S[r][c] = sum a_i[r] b_i[c] (Horn 1987: closed form with unit quaternions). */
+static void fit_rotation(const double S[3][3], double R[3][3]) {
+    double N[4][4] = {
+        {S[0][0] + S[1][1] + S[2][2], S[1][2] - S[2][1], S[2][0] - S[0][2], S[0][1] - S[1][0]},
+        {S[1][2] - S[2][1], S[0][0] - S[1][1] - S[2][2], S[0][1] + S[1][0], S[2][0] + S[0][2]},
+        {S[2][0] - S[0][2], S[0][1] + S[1][0], -S[0][0] + S[1][1] - S[2][2], S[1][2] + S[2][1]},
+        {S[0][1] - S[1][0], S[2][0] + S[0][2], S[1][2] + S[2][1], -S[0][0] - S[1][1] + S[2][2]},
+    };
+    double q[4];
+    eig4_max(N, q);
+    double w = q[0], x = q[1], y = q[2], z = q[3];
+    R[0][0] = 1 - 2 * (y * y + z * z), R[0][1] = 2 * (x * y - w * z), R[0][2] = 2 * (x * z + w * y);
+    R[1][0] = 2 * (x * y + w * z), R[1][1] = 1 - 2 * (x * x + z * z), R[1][2] = 2 * (y * z - w * x);
+    R[2][0] = 2 * (x * z - w * y), R[2][1] = 2 * (y * z + w * x), R[2][2] = 1 - 2 * (x * x + y * y);
+}
+
+/* Yaw, pitch, roll (degrees) of the head rotation R (canonical frontal face -> camera frame x right, y down,
+ * z away from the camera). Roll: image angle of the face's x axis (subject's right -> left), the sign of
+ * mf_face_box.roll. Yaw, once roll is undone: angle of that axis towards the depth (> 0: the subject's left
+ * side goes away, i.e. the subject turns to their left). Pitch, once roll and yaw are undone: tilt of the
+ * face's down axis towards the camera (> 0: chin forward/up, the subject looks up). */
+static void rotation_to_euler(const double R[3][3], float *yaw, float *pitch, float *roll) {
+    double r = atan2(R[1][0], R[0][0]), cr = cos(r), sr = sin(r);
+    double R1[3][3]; /* Rz(-r) R */
+    for (int c = 0; c < 3; c++) {
+        R1[0][c] = cr * R[0][c] + sr * R[1][c];
+        R1[1][c] = -sr * R[0][c] + cr * R[1][c];
+        R1[2][c] = R[2][c];
+    }
+    double y = atan2(R1[2][0], R1[0][0]), cy = cos(y), sy = sin(y);
+    /* Ry(y) R1 brings the x axis back onto (1, 0, 0); its second column is (0, cos p, -sin p) */
+    double ey_y = R1[1][1], ey_z = sy * R1[0][1] + cy * R1[2][1];
+    double p = atan2(-ey_z, ey_y);
+    const double deg = 180.0 / M_PI;
+    *yaw = (float)(y * deg), *pitch = (float)(p * deg), *roll = (float)(r * deg);
+}
+
+/* Rigid points of the canonical face (mesh index, x, y, z): forehead, temples, nose, eye corners and the rings
+ * around the eyes, cheekbones; not the lids, brows, lips or jaw, which move with expression. Derived by
+ * tools/mesh-viz.c (template) from the meshes of synthetic frontal faces, symmetrised: see docs/mesh.md. */
+typedef struct {
+    short i;
+    float x, y, z;
+} ref_point;
+static const ref_point pose_ref[] = {
+    /* BEGIN generated */
+    {1, -0.0000f, 0.4449f, -0.4858f}, {2, -0.0000f, 0.5562f, -0.1737f}, {3, -0.0963f, 0.0263f, -0.3478f}, {4, -0.0000f, 0.3166f, -0.5319f},
+    {5, -0.0000f, 0.1470f, -0.4925f}, {6, -0.0000f, -0.2620f, -0.2019f}, {8, -0.0000f, -0.5432f, -0.1399f}, {9, -0.0000f, -0.7072f, -0.1751f},
+    {10, -0.0000f, -1.3632f, -0.0916f}, {19, -0.0000f, 0.5081f, -0.4214f}, {20, -0.1042f, 0.4927f, -0.2587f}, {31, -0.9621f, -0.1916f, 0.3644f},
+    {33, -0.8661f, -0.3419f, 0.3150f}, {36, -0.5920f, 0.2962f, 0.0776f}, {44, -0.0946f, 0.4407f, -0.4750f}, {45, -0.1072f, 0.3160f, -0.5173f},
+    {47, -0.3453f, -0.0013f, 0.0408f}, {48, -0.3638f, 0.3786f, -0.1809f}, {49, -0.3699f, 0.3092f, -0.1465f}, {50, -0.9520f, 0.2699f, 0.2319f},
+    {51, -0.1023f, 0.1589f, -0.4548f}, {59, -0.2812f, 0.4493f, -0.1327f}, {60, -0.1831f, 0.4925f, -0.1434f}, {64, -0.3709f, 0.4224f, -0.1111f},
+    {67, -0.6692f, -1.2969f, 0.0713f}, {68, -1.0490f, -0.8665f, 0.3184f}, {69, -0.5894f, -1.0419f, -0.0242f}, {71, -1.1740f, -0.6921f, 0.5409f},
+    {75, -0.2529f, 0.4694f, -0.1089f}, {79, -0.2190f, 0.4278f, -0.3023f}, {94, -0.0000f, 0.5295f, -0.2637f}, {97, -0.1462f, 0.5480f, -0.1411f},
+    {98, -0.3353f, 0.4908f, -0.0194f}, {99, -0.1635f, 0.5219f, -0.1466f}, {100, -0.4694f, 0.0620f, 0.0869f}, {101, -0.6668f, 0.1355f, 0.1244f},
+    {102, -0.3922f, 0.3562f, -0.0753f}, {103, -0.9535f, -1.1789f, 0.2938f}, {104, -0.8617f, -0.9887f, 0.1354f}, {108, -0.3135f, -1.0531f, -0.1138f},
+    {109, -0.3620f, -1.3522f, -0.0568f}, {111, -1.0885f, -0.1065f, 0.4372f}, {113, -0.9640f, -0.4034f, 0.2978f}, {114, -0.2630f, -0.0752f, -0.0087f},
+    {115, -0.2904f, 0.3473f, -0.3018f}, {116, -1.2147f, -0.0218f, 0.5760f}, {117, -1.0097f, -0.0273f, 0.3364f}, {118, -0.8596f, 0.0157f, 0.2300f},
+    {119, -0.6356f, 0.0032f, 0.1715f}, {120, -0.4686f, -0.0403f, 0.1418f}, {121, -0.3479f, -0.0926f, 0.1034f}, {122, -0.1092f, -0.2305f, -0.1527f},
+    {123, -1.2124f, 0.2290f, 0.5597f}, {125, -0.0572f, 0.5022f, -0.4139f}, {126, -0.3377f, 0.1205f, -0.0034f}, {128, -0.2599f, -0.1545f, 0.0782f},
+    {129, -0.4056f, 0.3578f, 0.0470f}, {131, -0.2945f, 0.2620f, -0.2593f}, {133, -0.3330f, -0.3056f, 0.2102f}, {134, -0.2001f, 0.1990f, -0.3798f},
+    {139, -1.2452f, -0.4891f, 0.7455f}, {141, -0.0444f, 0.5241f, -0.2560f}, {142, -0.4444f, 0.2019f, 0.0469f}, {143, -1.1919f, -0.2426f, 0.5977f},
+    {147, -1.2012f, 0.4809f, 0.6162f}, {151, -0.0000f, -1.0478f, -0.1421f}, {166, -0.2822f, 0.4357f, -0.1807f}, {168, -0.0000f, -0.4095f, -0.1241f},
+    {174, -0.1844f, -0.0337f, -0.1731f}, {187, -1.0539f, 0.5414f, 0.3800f}, {188, -0.1833f, -0.1597f, -0.0727f}, {189, -0.2417f, -0.3862f, 0.1182f},
+    {195, -0.0000f, 0.0082f, -0.3893f}, {196, -0.1035f, -0.0953f, -0.2615f}, {197, -0.0000f, -0.1215f, -0.2913f}, {198, -0.2646f, 0.1544f, -0.1598f},
+    {203, -0.5046f, 0.4520f, 0.0881f}, {205, -0.7904f, 0.4360f, 0.1397f}, {209, -0.3342f, 0.2153f, -0.0685f}, {217, -0.2585f, 0.0427f, -0.0817f},
+    {218, -0.2549f, 0.4065f, -0.3264f}, {219, -0.3295f, 0.4225f, -0.1934f}, {220, -0.2045f, 0.3289f, -0.4167f}, {221, -0.3293f, -0.4784f, 0.0779f},
+    {222, -0.5119f, -0.5391f, 0.0535f}, {223, -0.6748f, -0.5529f, 0.0628f}, {224, -0.8134f, -0.5365f, 0.1143f}, {225, -0.9120f, -0.4894f, 0.1913f},
+    {226, -0.9834f, -0.2985f, 0.3887f}, {227, -1.3246f, 0.0113f, 0.9433f}, {228, -0.8969f, -0.1427f, 0.3077f}, {229, -0.7748f, -0.1077f, 0.2378f},
+    {230, -0.6190f, -0.1049f, 0.1890f}, {231, -0.4724f, -0.1285f, 0.1664f}, {232, -0.3610f, -0.1656f, 0.1548f}, {233, -0.2863f, -0.2035f, 0.1430f},
+    {235, -0.3275f, 0.4466f, -0.1323f}, {236, -0.1848f, 0.0796f, -0.2603f}, {237, -0.1736f, 0.4207f, -0.4186f}, {238, -0.1109f, 0.4787f, -0.3662f},
+    {239, -0.1738f, 0.4378f, -0.3597f}, {240, -0.2982f, 0.4795f, -0.0891f}, {241, -0.0915f, 0.4923f, -0.3973f}, {242, -0.0796f, 0.5134f, -0.2569f},
+    {244, -0.2274f, -0.2679f, 0.1203f}, {245, -0.1932f, -0.2462f, 0.0359f}, {248, 0.0963f, 0.0263f, -0.3478f}, {250, 0.1042f, 0.4927f, -0.2587f},
+    {261, 0.9621f, -0.1916f, 0.3644f}, {263, 0.8661f, -0.3419f, 0.3150f}, {266, 0.5920f, 0.2962f, 0.0776f}, {274, 0.0946f, 0.4407f, -0.4750f},
+    {275, 0.1072f, 0.3160f, -0.5173f}, {277, 0.3453f, -0.0013f, 0.0408f}, {278, 0.3638f, 0.3786f, -0.1809f}, {279, 0.3699f, 0.3092f, -0.1465f},
+    {280, 0.9520f, 0.2699f, 0.2319f}, {281, 0.1023f, 0.1589f, -0.4548f}, {289, 0.2812f, 0.4493f, -0.1327f}, {290, 0.1831f, 0.4925f, -0.1434f},
+    {294, 0.3709f, 0.4224f, -0.1111f}, {297, 0.6692f, -1.2969f, 0.0713f}, {298, 1.0490f, -0.8665f, 0.3184f}, {299, 0.5894f, -1.0419f, -0.0242f},
+    {301, 1.1740f, -0.6921f, 0.5409f}, {305, 0.2529f, 0.4694f, -0.1089f}, {309, 0.2190f, 0.4278f, -0.3023f}, {326, 0.1462f, 0.5480f, -0.1411f},
+    {327, 0.3353f, 0.4908f, -0.0194f}, {328, 0.1635f, 0.5219f, -0.1466f}, {329, 0.4694f, 0.0620f, 0.0869f}, {330, 0.6668f, 0.1355f, 0.1244f},
+    {331, 0.3922f, 0.3562f, -0.0753f}, {332, 0.9535f, -1.1789f, 0.2938f}, {333, 0.8617f, -0.9887f, 0.1354f}, {337, 0.3135f, -1.0531f, -0.1138f},
+    {338, 0.3620f, -1.3522f, -0.0568f}, {340, 1.0885f, -0.1065f, 0.4372f}, {342, 0.9640f, -0.4034f, 0.2978f}, {343, 0.2630f, -0.0752f, -0.0087f},
+    {344, 0.2904f, 0.3473f, -0.3018f}, {345, 1.2147f, -0.0218f, 0.5760f}, {346, 1.0097f, -0.0273f, 0.3364f}, {347, 0.8596f, 0.0157f, 0.2300f},
+    {348, 0.6356f, 0.0032f, 0.1715f}, {349, 0.4686f, -0.0403f, 0.1418f}, {350, 0.3479f, -0.0926f, 0.1034f}, {351, 0.1092f, -0.2305f, -0.1527f},
+    {352, 1.2124f, 0.2290f, 0.5597f}, {354, 0.0572f, 0.5022f, -0.4139f}, {355, 0.3377f, 0.1205f, -0.0034f}, {357, 0.2599f, -0.1545f, 0.0782f},
+    {358, 0.4056f, 0.3578f, 0.0470f}, {360, 0.2945f, 0.2620f, -0.2593f}, {362, 0.3330f, -0.3056f, 0.2102f}, {363, 0.2001f, 0.1990f, -0.3798f},
+    {368, 1.2452f, -0.4891f, 0.7455f}, {370, 0.0444f, 0.5241f, -0.2560f}, {371, 0.4444f, 0.2019f, 0.0469f}, {372, 1.1919f, -0.2426f, 0.5977f},
+    {376, 1.2012f, 0.4809f, 0.6162f}, {392, 0.2822f, 0.4357f, -0.1807f}, {399, 0.1844f, -0.0337f, -0.1731f}, {411, 1.0539f, 0.5414f, 0.3800f},
+    {412, 0.1833f, -0.1597f, -0.0727f}, {413, 0.2417f, -0.3862f, 0.1182f}, {419, 0.1035f, -0.0953f, -0.2615f}, {420, 0.2646f, 0.1544f, -0.1598f},
+    {423, 0.5046f, 0.4520f, 0.0881f}, {425, 0.7904f, 0.4360f, 0.1397f}, {429, 0.3342f, 0.2153f, -0.0685f}, {437, 0.2585f, 0.0427f, -0.0817f},
+    {438, 0.2549f, 0.4065f, -0.3264f}, {439, 0.3295f, 0.4225f, -0.1934f}, {440, 0.2045f, 0.3289f, -0.4167f}, {441, 0.3293f, -0.4784f, 0.0779f},
+    {442, 0.5119f, -0.5391f, 0.0535f}, {443, 0.6748f, -0.5529f, 0.0628f}, {444, 0.8134f, -0.5365f, 0.1143f}, {445, 0.9120f, -0.4894f, 0.1913f},
+    {446, 0.9834f, -0.2985f, 0.3887f}, {447, 1.3246f, 0.0113f, 0.9433f}, {448, 0.8969f, -0.1427f, 0.3077f}, {449, 0.7748f, -0.1077f, 0.2378f},
+    {450, 0.6190f, -0.1049f, 0.1890f}, {451, 0.4724f, -0.1285f, 0.1664f}, {452, 0.3610f, -0.1656f, 0.1548f}, {453, 0.2863f, -0.2035f, 0.1430f},
+    {455, 0.3275f, 0.4466f, -0.1323f}, {456, 0.1848f, 0.0796f, -0.2603f}, {457, 0.1736f, 0.4207f, -0.4186f}, {458, 0.1109f, 0.4787f, -0.3662f},
+    {459, 0.1738f, 0.4378f, -0.3597f}, {460, 0.2982f, 0.4795f, -0.0891f}, {461, 0.0915f, 0.4923f, -0.3973f}, {462, 0.0796f, 0.5134f, -0.2569f},
+    {464, 0.2274f, -0.2679f, 0.1203f}, {465, 0.1932f, -0.2462f, 0.0359f},
+    /* END generated */
+};
+
+/* Head pose: the rotation of the canonical rigid points onto the observed ones (both centred). */
 static void compute_pose(mf_face_landmarks *lm) {
-    /* provisional: local axes */
-    const float(*p)[3] = lm->pt;
-    float ex[3], ey[3];
-    for (int k = 0; k < 3; k++) ex[k] = p[P_L_EYE_OUT][k] - p[P_R_EYE_OUT][k], ey[k] = p[152][k] - p[10][k];
-    lm->roll = atan2f(ex[1], ex[0]) * (180.0f / (float)M_PI);
-    lm->yaw = atan2f(ex[2], sqrtf(ex[0] * ex[0] + ex[1] * ex[1])) * (180.0f / (float)M_PI);
-    lm->pitch = atan2f(-ey[2], sqrtf(ey[0] * ey[0] + ey[1] * ey[1])) * (180.0f / (float)M_PI);
+    enum { N = sizeof pose_ref / sizeof *pose_ref };
+    double c[3] = {0, 0, 0};
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 3; k++) c[k] += lm->pt[pose_ref[i].i][k] / N;
+    double S[3][3] = {{0}};
+    for (int i = 0; i < N; i++) {
+        double a[3] = {pose_ref[i].x, pose_ref[i].y, pose_ref[i].z}, b[3];
+        for (int k = 0; k < 3; k++) b[k] = lm->pt[pose_ref[i].i][k] - c[k];
+        for (int r = 0; r < 3; r++)
+            for (int k = 0; k < 3; k++) S[r][k] += a[r] * b[k];
+    }
+    double R[3][3];
+    fit_rotation(S, R);
+    rotation_to_euler(R, &lm->yaw, &lm->pitch, &lm->roll);
 }
 
 static void compute_expression(mf_face_landmarks *lm) {
@@ -349,12 +497,17 @@ void mf_face_landmarks_5pt(const mf_face_landmarks *lm, float out[5][2]) {
 }
 
 void mf_face_box_5pt(const mf_face_box *det, float out[5][2]) {
+    /* eye vector (subject's right -> left eye) and its perpendicular pointing down the face, both of the length
+     * of the eye distance */
     float ex = det->kp[MF_FACE_KP_LEYE][0] - det->kp[MF_FACE_KP_REYE][0];
     float ey = det->kp[MF_FACE_KP_LEYE][1] - det->kp[MF_FACE_KP_REYE][1];
+    float dx = -ey, dy = ex;
     out[0][0] = det->kp[MF_FACE_KP_REYE][0], out[0][1] = det->kp[MF_FACE_KP_REYE][1];
     out[1][0] = det->kp[MF_FACE_KP_LEYE][0], out[1][1] = det->kp[MF_FACE_KP_LEYE][1];
     out[2][0] = det->kp[MF_FACE_KP_NOSE][0], out[2][1] = det->kp[MF_FACE_KP_NOSE][1];
-    float hw = 0.41f; /* half mouth width / eye distance: provisional */
-    out[3][0] = det->kp[MF_FACE_KP_MOUTH][0] - hw * ex, out[3][1] = det->kp[MF_FACE_KP_MOUTH][1] - hw * ey;
-    out[4][0] = det->kp[MF_FACE_KP_MOUTH][0] + hw * ex, out[4][1] = det->kp[MF_FACE_KP_MOUTH][1] + hw * ey;
+    /* The mesh's mouth corners lie 0.44 eye distances to either side of the detector's mouth keypoint and 0.08
+     * above it (means over LFW, FFHQ and synthetic faces; docs/mesh.md). */
+    float mx = det->kp[MF_FACE_KP_MOUTH][0] - MOUTH_UP * dx, my = det->kp[MF_FACE_KP_MOUTH][1] - MOUTH_UP * dy;
+    out[3][0] = mx - MOUTH_HALF * ex, out[3][1] = my - MOUTH_HALF * ey;
+    out[4][0] = mx + MOUTH_HALF * ex, out[4][1] = my + MOUTH_HALF * ey;
 }
