@@ -4,7 +4,7 @@
  *   /tmp/mesh-viz draw IMAGE OUT.png [iris]   annotated picture (write it to /tmp, never commit it)
  *   /tmp/mesh-viz dump IMAGE [iris]           detections, scores, pose, expression, selected points
  * It includes mesh.c to reach its internals. */
-static float g_det_scale = 1.5f, g_prefilter = 1.5f;
+static float g_det_scale = 1.5f, g_prefilter = 2.0f;
 static double g_spread_max = 0.06;
 #define DET_SCALE g_det_scale
 #define PREFILTER_RATIO g_prefilter
@@ -444,7 +444,63 @@ static int fivept(const char *list) {
     return 0;
 }
 
+#include <time.h>
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* time IMAGE THREADS: ms per face for the mesh (all passes) and for the iris refinement */
+static int timing(const char *path, int threads) {
+    const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/human", models);
+    mf_nn_pool_t *pool = NULL;
+    if (threads > 1) mf_nn_pool_create(threads, &pool);
+    mf_face_mesher_t *a, *b;
+    if (mf_face_detector_create(dir, NULL, &g_det) || mf_face_mesher_create(dir, pool, 0, &a) ||
+        mf_face_mesher_create(dir, pool, 1, &b))
+        return 1;
+    mf_img img;
+    if (mf_img_load(path, NULL, &img, NULL)) return 1;
+    mf_face_box f[32];
+    int n;
+    mf_face_detect(g_det, &img, f, 32, &n);
+    mf_face_landmarks lm;
+    for (int pass = 0; pass < 2; pass++) {
+        mf_face_mesher_t *m = pass ? b : a;
+        for (int i = 0; i < n; i++) mf_face_mesher_run(m, &img, &f[i], &lm); /* warm up */
+        double t0 = now_ms();
+        int reps = 20;
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < n; i++) mf_face_mesher_run(m, &img, &f[i], &lm);
+        printf("%s, %d thread(s): %.2f ms per face (%d faces)\n", pass ? "mesh + iris" : "mesh", threads,
+               (now_ms() - t0) / (reps * n), n);
+        if (pass) continue;
+        /* parts: crop sampling and one network run */
+        t0 = now_ms();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < n; i++) {
+                roi q = roi_from_det(&f[i]);
+                float A[6];
+                roi_affine(&q, MESH_IN, A);
+                sample_crop(&img, A, MESH_IN, 1.0f / 255.0f, mf_nn_plan_input(m->mesh_plan, 0, NULL));
+            }
+        double tc = (now_ms() - t0) / (reps * n);
+        t0 = now_ms();
+        for (int r = 0; r < reps * n; r++) mf_nn_plan_run(m->mesh_plan);
+        printf("  crop %.2f ms, facemesh network %.2f ms\n", tc, (now_ms() - t0) / (reps * n));
+    }
+    mf_img_free(&img);
+    mf_face_mesher_free(a);
+    mf_face_mesher_free(b);
+    mf_nn_pool_free(pool);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "time") == 0) return timing(argv[2], argc > 3 ? atoi(argv[3]) : 1);
     if (argc >= 3 && strcmp(argv[1], "fivept") == 0) {
         if (open_all(0)) return 1;
         return fivept(argv[2]);

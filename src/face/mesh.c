@@ -26,9 +26,9 @@ enum { MESH_IN = 192, IRIS_IN = 64, IRIS_PTS = 76, IRIS_CONTOUR = 71 };
 /* Mouth corners from a detection: half mouth width and offset above the mouth keypoint, in eye distances. */
 #define MOUTH_HALF 0.44f
 #define MOUTH_UP 0.08f
-/* Above this many image pixels per model pixel the region is first area-downsampled (anti-aliasing). */
+/* From this many image pixels per model pixel the region is first block-averaged (anti-aliasing). */
 #ifndef PREFILTER_RATIO
-#define PREFILTER_RATIO 1.5f
+#define PREFILTER_RATIO 2.0f
 #endif
 
 /* Mesh indices (MediaPipe FaceMesh topology). "R" = the subject's right (image left on a frontal face). */
@@ -89,16 +89,50 @@ static void affine_apply(const float A[6], float u, float v, float *x, float *y)
     *y = A[3] * u + A[4] * v + A[5];
 }
 
-/* Fills the S x S x 3 float input `dst` (pixels * scale) with the crop A of img. When a model pixel spans more
- * than PREFILTER_RATIO image pixels, the region under the crop is area-downsampled first, so the bilinear warp
- * does not alias. */
+/* dst = the w x h region of src at (x0, y0) averaged over f x f blocks (partial blocks at the right and bottom
+ * edges average what they cover). */
+static int box_downsample(const mf_img *src, int x0, int y0, int w, int h, int f, mf_img *dst) {
+    int ow = (w + f - 1) / f, oh = (h + f - 1) / f;
+    int st = mf_img_init(dst, ow, oh, 3);
+    if (st) return st;
+    unsigned *acc = calloc((size_t)ow * 3, sizeof *acc);
+    if (!acc) {
+        mf_img_free(dst);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    for (int oy = 0; oy < oh; oy++) {
+        int ya = y0 + oy * f, yb = ya + f < y0 + h ? ya + f : y0 + h;
+        memset(acc, 0, (size_t)ow * 3 * sizeof *acc);
+        for (int y = ya; y < yb; y++) {
+            const uint8_t *row = src->data + ((size_t)y * src->w + x0) * 3;
+            for (int x = 0; x < w; x++) {
+                unsigned *a = acc + (x / f) * 3;
+                a[0] += row[3 * x], a[1] += row[3 * x + 1], a[2] += row[3 * x + 2];
+            }
+        }
+        uint8_t *out = dst->data + (size_t)oy * ow * 3;
+        for (int ox = 0; ox < ow; ox++) {
+            int cw = (ox + 1) * f <= w ? f : w - ox * f;
+            unsigned n = (unsigned)(cw * (yb - ya));
+            for (int k = 0; k < 3; k++) out[3 * ox + k] = (uint8_t)((acc[3 * ox + k] + n / 2) / n);
+        }
+    }
+    free(acc);
+    return MF_OK;
+}
+
+/* Fills the S x S x 3 float input `dst` (pixels * scale) with the crop A of img. When a model pixel spans
+ * PREFILTER_RATIO image pixels or more, the region under the crop is first averaged over f x f blocks (f the
+ * integer part of the ratio), so the bilinear warp samples at most 2 source pixels per model pixel and does
+ * not alias. */
 static int sample_crop(const mf_img *img, const float A_in[6], int S, float scale, float *dst) {
     float A[6];
     memcpy(A, A_in, sizeof A);
     float k = sqrtf(fabsf(A[0] * A[4] - A[1] * A[3]));
     mf_img small = {0};
     const mf_img *src = img;
-    if (k > PREFILTER_RATIO) {
+    if (k >= PREFILTER_RATIO) {
+        int f = (int)k;
         float xs[4], ys[4], x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
         affine_apply(A, 0, 0, &xs[0], &ys[0]);
         affine_apply(A, (float)S, 0, &xs[1], &ys[1]);
@@ -106,23 +140,16 @@ static int sample_crop(const mf_img *img, const float A_in[6], int S, float scal
         affine_apply(A, (float)S, (float)S, &xs[3], &ys[3]);
         for (int i = 0; i < 4; i++)
             x0 = fminf(x0, xs[i]), x1 = fmaxf(x1, xs[i]), y0 = fminf(y0, ys[i]), y1 = fmaxf(y1, ys[i]);
-        /* one extra source pixel around the region so the bilinear edge blends with real pixels */
-        int ix0 = (int)fmaxf(0.0f, floorf(x0 - k)), iy0 = (int)fmaxf(0.0f, floorf(y0 - k));
-        int ix1 = (int)fminf((float)img->w, ceilf(x1 + k)), iy1 = (int)fminf((float)img->h, ceilf(y1 + k));
-        if (ix1 - ix0 >= 2 && iy1 - iy0 >= 2) {
-            int rw = (int)lroundf((float)(ix1 - ix0) / k), rh = (int)lroundf((float)(iy1 - iy0) / k);
-            if (rw < 1) rw = 1;
-            if (rh < 1) rh = 1;
-            mf_img reg;
-            int st = mf_img_crop(img, ix0, iy0, ix1 - ix0, iy1 - iy0, &reg);
+        /* block-aligned region around the crop, plus one block so the bilinear edge blends real pixels */
+        int ix0 = (int)fmaxf(0.0f, floorf(x0) - (float)f), iy0 = (int)fmaxf(0.0f, floorf(y0) - (float)f);
+        int ix1 = (int)fminf((float)img->w, ceilf(x1) + (float)f), iy1 = (int)fminf((float)img->h, ceilf(y1) + (float)f);
+        if (ix1 - ix0 >= f && iy1 - iy0 >= f) {
+            int st = box_downsample(img, ix0, iy0, ix1 - ix0, iy1 - iy0, f, &small);
             if (st) return st;
-            st = mf_img_resize(&reg, rw, rh, &small);
-            mf_img_free(&reg);
-            if (st) return st;
-            /* image continuous x -> small continuous (x - ix0) * sx */
-            float sx = (float)rw / (float)(ix1 - ix0), sy = (float)rh / (float)(iy1 - iy0);
-            A[0] *= sx, A[1] *= sx, A[2] = (A[2] - (float)ix0) * sx;
-            A[3] *= sy, A[4] *= sy, A[5] = (A[5] - (float)iy0) * sy;
+            /* image continuous x -> small continuous (x - ix0) / f */
+            float inv = 1.0f / (float)f;
+            A[0] *= inv, A[1] *= inv, A[2] = (A[2] - (float)ix0) * inv;
+            A[3] *= inv, A[4] *= inv, A[5] = (A[5] - (float)iy0) * inv;
             src = &small;
         }
     }
