@@ -4,7 +4,10 @@
  *   /tmp/mesh-viz draw IMAGE OUT.png [iris]   annotated picture (write it to /tmp, never commit it)
  *   /tmp/mesh-viz dump IMAGE [iris]           detections, scores, pose, expression, selected points
  * It includes mesh.c to reach its internals. */
-static float g_det_scale = 1.5f, g_prefilter = 2.0f;
+static float g_det_scale = 1.5f, g_prefilter = 2.0f, g_tol = 1.0f;
+#define ROI_TOL_SHIFT (0.02f * g_tol)
+#define ROI_TOL_SCALE (0.03f * g_tol)
+#define ROI_TOL_ANGLE (0.035f * g_tol)
 static double g_spread_max = 0.06;
 #define DET_SCALE g_det_scale
 #define PREFILTER_RATIO g_prefilter
@@ -104,7 +107,7 @@ static int measure(const char *list, int all_faces) {
     char path[2048];
     double s_jit = 0, s_flip = 0, s_ratio = 0, s_score = 0, s_yaw = 0, s_absyaw = 0, s_pitch = 0, s_fyaw = 0;
     double s_froll = 0;
-    int nf_tot = 0;
+    int nf_tot = 0, runs = 0, passes = 0;
     static float pts[9][MF_FACE_MESH_POINTS][3];
     while (fgets(path, sizeof path, fl)) {
         path[strcspn(path, "\n")] = 0;
@@ -119,6 +122,7 @@ static int measure(const char *list, int all_faces) {
         for (int i = 0; i < n; i++) {
             mf_face_landmarks lm, lf;
             mf_face_mesher_run(g_mesh, &img, &f[i], &lm);
+            runs++, passes += g_mesh->last_passes;
             memcpy(pts[0], lm.pt, sizeof lm.pt);
             /* ratio of the converged crop to the detector box */
             roi r2 = roi_from_mesh(lm.pt);
@@ -135,6 +139,7 @@ static int measure(const char *list, int all_faces) {
                 b.roll += ((k % 3) - 1) * 0.1f;
                 mf_face_landmarks lp;
                 mf_face_mesher_run(g_mesh, &img, &b, &lp);
+                runs++, passes += g_mesh->last_passes;
                 memcpy(pts[k + 1], lp.pt, sizeof lp.pt);
             }
             for (int q = 0; q < MF_FACE_MESH_POINTS; q++) {
@@ -167,9 +172,10 @@ static int measure(const char *list, int all_faces) {
         mf_img_free(&flip);
     }
     fclose(fl);
-    printf("scale %.2f prefilter %.1f passes %d: faces %d  jitter %.4f  flip %.4f  (IOD)  crop2/det %.3f  score %.3f"
+    printf("mean passes %.2f\n", (double)passes / runs);
+    printf("scale %.2f prefilter %.1f passes %d-%d: faces %d  jitter %.4f  flip %.4f  (IOD)  crop2/det %.3f  score %.3f"
            "  yaw %.2f |yaw| %.2f pitch %.2f  flip |yaw+yaw'| %.2f |roll+roll'| %.2f\n",
-           g_det_scale, g_prefilter, g_mesh->passes, nf_tot, s_jit / nf_tot, s_flip / nf_tot, s_ratio / nf_tot,
+           g_det_scale, g_prefilter, g_mesh->min_passes, g_mesh->max_passes, nf_tot, s_jit / nf_tot, s_flip / nf_tot, s_ratio / nf_tot,
            s_score / nf_tot, s_yaw / nf_tot, s_absyaw / nf_tot, s_pitch / nf_tot, s_fyaw / nf_tot, s_froll / nf_tot);
     return 0;
 }
@@ -515,7 +521,9 @@ int main(int argc, char **argv) {
         if (argc > 4) g_det_scale = (float)atof(argv[4]);
         if (argc > 5) g_prefilter = (float)atof(argv[5]);
         if (open_all(argc > 7 && strcmp(argv[7], "iris") == 0)) return 1;
-        if (argc > 6) g_mesh->passes = atoi(argv[6]);
+        if (argc > 6) g_mesh->min_passes = atoi(argv[6]), g_mesh->max_passes = atoi(argv[6]);
+        if (getenv("MAXPASS")) g_mesh->max_passes = atoi(getenv("MAXPASS"));
+        if (getenv("TOL")) g_tol = (float)atof(getenv("TOL"));
         return measure(argv[2], argc > 3 && atoi(argv[3]));
     }
     if (argc >= 3 && strcmp(argv[1], "irischeck") == 0) {
