@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     MF_ASSERT(mf_nn_model_input_count(m) >= 1 && mf_nn_model_output_count(m) >= 1);
-    for (int i = 0; i < mf_nn_model_output_count(m); i++) MF_ASSERT(mf_nn_model_output_name(m, i) != NULL);
+    for (int i = 0; i < mf_nn_model_output_count(m); i++)
+        MF_ASSERT(mf_nn_model_output_name(m, i) != NULL);
     if (mf_nn_model_weight_bytes(m) <= (1u << 20) && mf_nn_model_node_count(m) <= 4096) {
         mf_nn_plan_opts o = {.isa = -1, .max_bytes = 64u << 20};
         mf_nn_plan_t *p = NULL;
@@ -36,14 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (int i = 0; i < mf_nn_model_input_count(m); i++) {
                     mf_nn_shape sh;
                     float *in = mf_nn_plan_input(p, i, &sh);
-                    for (size_t k = 0, n = mf_nn_shape_numel(&sh); k < n; k++) in[k] = (float)(k % 7) - 3.0f;
+                    for (size_t k = 0, n = mf_nn_shape_numel(&sh); k < n; k++)
+                        in[k] = (float)(k % 7) - 3.0f;
                 }
                 mf_nn_plan_run(p);
                 for (int i = 0; i < mf_nn_model_output_count(m); i++) {
                     mf_nn_shape sh;
                     const float *out = mf_nn_plan_output(p, i, &sh);
                     volatile float sink = 0;
-                    for (size_t k = 0, n = mf_nn_shape_numel(&sh); k < n; k++) sink += out[k];
+                    for (size_t k = 0, n = mf_nn_shape_numel(&sh); k < n; k++)
+                        sink += out[k];
                     (void)sink;
                 }
             }

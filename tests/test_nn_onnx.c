@@ -91,7 +91,8 @@ static buf tensor_i64(const char *name, int n, const int64_t *v) { /* n = 0: a s
     buf t = {0}, packed = {0};
     if (n) b_int(&t, 1, n);
     b_int(&t, 2, 7);
-    for (int i = 0; i < (n ? n : 1); i++) b_varint(&packed, (uint64_t)v[i]);
+    for (int i = 0; i < (n ? n : 1); i++)
+        b_varint(&packed, (uint64_t)v[i]);
     b_msg(&t, 7, &packed);
     b_str(&t, 8, name);
     return t;
@@ -108,7 +109,8 @@ static buf attr_is(const char *name, int n, const int64_t *v) {
     buf a = {0};
     b_str(&a, 1, name);
     b_int(&a, 20, 7);
-    for (int i = 0; i < n; i++) b_int(&a, 8, v[i]);
+    for (int i = 0; i < n; i++)
+        b_int(&a, 8, v[i]);
     return a;
 }
 static buf attr_f(const char *name, float v) {
@@ -130,11 +132,14 @@ static buf attr_s(const char *name, const char *s) {
 static void g_node(buf *g, const char *op, const char *name, const char *const *in, const char *const *out, buf *attrs,
                    int na) {
     buf n = {0};
-    for (; *in; in++) b_str(&n, 1, *in);
-    for (; *out; out++) b_str(&n, 2, *out);
+    for (; *in; in++)
+        b_str(&n, 1, *in);
+    for (; *out; out++)
+        b_str(&n, 2, *out);
     b_str(&n, 3, name);
     b_str(&n, 4, op);
-    for (int i = 0; i < na; i++) b_msg(&n, 5, &attrs[i]);
+    for (int i = 0; i < na; i++)
+        b_msg(&n, 5, &attrs[i]);
     b_msg(g, 1, &n);
 }
 #define IN(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -145,8 +150,10 @@ static void g_vi(buf *g, int field, const char *name, int ndim, const int64_t *d
     buf shape = {0}, tt = {0}, ty = {0}, vi = {0};
     for (int i = 0; i < ndim; i++) {
         buf d = {0};
-        if (dims[i] < 0) b_str(&d, 2, "N");
-        else b_int(&d, 1, dims[i]);
+        if (dims[i] < 0)
+            b_str(&d, 2, "N");
+        else
+            b_int(&d, 1, dims[i]);
         b_msg(&shape, 1, &d);
     }
     b_int(&tt, 1, 1);
@@ -190,7 +197,8 @@ static uint32_t rnd(void) {
 }
 static float frand(void) { return (float)(rnd() % 20001) / 10000.0f - 1.0f; }
 static void fill(float *v, size_t n) {
-    for (size_t i = 0; i < n; i++) v[i] = frand();
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand();
 }
 
 static void nchw_to_nhwc(const float *src, int n, int c, int h, int w, float *dst) {
@@ -351,7 +359,9 @@ static void test_truncated(void **state) {
     int refused = 0, loaded = 0, n = 0;
     /* 200 cut points: dense at the start (model and graph headers, nodes), then spread over the file */
     for (int i = 0; i < 200; i++) {
-        size_t cut = i < 60 ? (size_t)i * 7 : i < 100 ? 420 + (size_t)(i - 60) * 500 : (size_t)((double)len * (i - 100) / 100.0);
+        size_t cut = i < 60    ? (size_t)i * 7
+                     : i < 100 ? 420 + (size_t)(i - 60) * 500
+                               : (size_t)((double)len * (i - 100) / 100.0);
         if (cut >= len) continue;
         uint8_t *copy = malloc(cut + 1); /* exact size so ASan sees any overread */
         memcpy(copy, d, cut);
@@ -394,7 +404,8 @@ static void test_empty_and_random(void **state) {
     for (int k = 0; k < 50; k++) {
         size_t n = 1 + rnd() % 4096;
         uint8_t *r = malloc(n);
-        for (size_t i = 0; i < n; i++) r[i] = (uint8_t)rnd();
+        for (size_t i = 0; i < n; i++)
+            r[i] = (uint8_t)rnd();
         int st = mf_nn_model_load_onnx_mem(r, n, &m);
         assert_true(st < 0);
         assert_null(m);
@@ -453,7 +464,8 @@ static void test_tiny_model_runs(void **state) {
     mf_nn_plan_t *p;
     assert_int_equal(mf_nn_plan_create(m, NULL, &p), MF_OK);
     float xin[18], *in = mf_nn_plan_input(p, 0, NULL);
-    for (int i = 0; i < 18; i++) xin[i] = (float)(i % 5) - 2.0f; /* NCHW */
+    for (int i = 0; i < 18; i++)
+        xin[i] = (float)(i % 5) - 2.0f; /* NCHW */
     nchw_to_nhwc(xin, 1, 2, 3, 3, in);
     assert_int_equal(mf_nn_plan_run(p), MF_OK);
     const float *y = mf_nn_plan_output(p, 0, &s); /* returned in NCHW order */
@@ -664,7 +676,8 @@ static void ref_conv(const float *x, int C, int H, int W, const float *w, const 
                         for (int kx = 0; kx < kw; kx++) {
                             int iy = oy * s - pads[0] + ky, ix = ox * s - pads[1] + kx;
                             if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                            acc += (double)x[((g * icg + ic) * H + iy) * W + ix] * w[((o * icg + ic) * kh + ky) * kw + kx];
+                            acc +=
+                                (double)x[((g * icg + ic) * H + iy) * W + ix] * w[((o * icg + ic) * kh + ky) * kw + kx];
                         }
                 y[(o * OH + oy) * OW + ox] = (float)acc;
             }
@@ -692,9 +705,11 @@ static void run_model(const buf *mb, const float *x, int C, int H, int W, int n_
             mf_nn_shape s;
             const float *y = mf_nn_plan_output(p, idx, &s);
             assert_int_equal(mf_nn_shape_numel(&s), counts[k]);
-            if (variant == 0) memcpy(out[k], y, counts[k] * 4);
+            if (variant == 0)
+                memcpy(out[k], y, counts[k] * 4);
             else
-                for (size_t i = 0; i < counts[k]; i++) assert_float_equal(y[i], out[k][i], 1e-4);
+                for (size_t i = 0; i < counts[k]; i++)
+                    assert_float_equal(y[i], out[k][i], 1e-4);
         }
         mf_nn_plan_free(p);
         mf_nn_pool_free(pool);
@@ -718,7 +733,8 @@ static void test_ops_conv_bn_gemm(void **state) {
     rng_state = 2024;
     fill(x, sizeof x / 4), fill(w, sizeof w / 4), fill(bias, O), fill(sc, O), fill(sh, O), fill(mean, O);
     fill(gb, sizeof gb / 4), fill(gc, N);
-    for (int i = 0; i < O; i++) var[i] = 0.5f + 0.4f * frand();
+    for (int i = 0; i < O; i++)
+        var[i] = 0.5f + 0.4f * frand();
     buf g = {0};
     g_init(&g, tensor_f("w", 4, (int64_t[]){O, C, 3, 3}, w));
     g_init(&g, tensor_f("bias", 1, (int64_t[]){O}, bias));
@@ -758,12 +774,15 @@ static void test_ops_conv_bn_gemm(void **state) {
     float mx = -1e30f, sum = 0;
     for (int n = 0; n < N; n++) {
         double acc = 0;
-        for (int k = 0; k < 16; k++) acc += (double)f[k] * gb[n * 16 + k];
+        for (int k = 0; k < 16; k++)
+            acc += (double)f[k] * gb[n * 16 + k];
         logits[n] = (float)(0.5 * acc + 2.0 * gc[n]);
         mx = logits[n] > mx ? logits[n] : mx;
     }
-    for (int n = 0; n < N; n++) sum += (prob[n] = expf(logits[n] - mx));
-    for (int n = 0; n < N; n++) prob[n] /= sum;
+    for (int n = 0; n < N; n++)
+        sum += (prob[n] = expf(logits[n] - mx));
+    for (int n = 0; n < N; n++)
+        prob[n] /= sum;
 
     float got_prob[N], got_r[O * 4], *outs[2] = {got_prob, got_r};
     size_t counts[2] = {N, O * 4};
@@ -812,7 +831,8 @@ static void test_ops_depthwise_pools(void **state) {
     int oh, ow, pads[4] = {1, 1, 1, 1};
     ref_conv(x, C, H, W, w, NULL, O, 3, 3, 1, C, pads, d, &oh, &ow);
     for (int o = 0; o < O; o++)
-        for (int i = 0; i < H * W; i++) d[o * H * W + i] = d[o * H * W + i] < 0 ? d[o * H * W + i] * slope[o] : d[o * H * W + i];
+        for (int i = 0; i < H * W; i++)
+            d[o * H * W + i] = d[o * H * W + i] < 0 ? d[o * H * W + i] * slope[o] : d[o * H * W + i];
     for (int o = 0; o < O; o++)
         for (int oy = 0; oy < 3; oy++)
             for (int ox = 0; ox < 3; ox++) {
@@ -835,7 +855,8 @@ static void test_ops_depthwise_pools(void **state) {
             }
     for (int o = 0; o < 2 * O; o++) {
         double s = 0;
-        for (int i = 0; i < 9; i++) s += cat[o * 9 + i];
+        for (int i = 0; i < 9; i++)
+            s += cat[o * 9 + i];
         emb[o] = (float)(s / 9);
     }
     float got_cat[2 * O * 9], got_emb[2 * O], *outs[2] = {got_cat, got_emb};
@@ -872,7 +893,7 @@ static void test_ops_shapes_slices(void **state) {
     g_node(&g, "Concat", "cat", IN("n1", "m1"), IN("newshape"), cca, 1);
     g_node(&g, "Reshape", "view", IN("r", "newshape"), IN("flat"), NOATTR); /* [1, 24] in NCHW order */
     buf ta[1] = {attr_is("perm", 4, (int64_t[]){0, 2, 3, 1})};
-    g_node(&g, "Transpose", "transpose", IN("r"), IN("t"), ta, 1); /* [1,H,W,C] */
+    g_node(&g, "Transpose", "transpose", IN("r"), IN("t"), ta, 1);                     /* [1,H,W,C] */
     g_node(&g, "Slice", "slice", IN("r", "starts", "ends", "axes"), IN("sl"), NOATTR); /* channels 1.. */
     buf sa[2] = {attr_i("axis", 1), attr_is("split", 2, (int64_t[]){1, 3})};
     g_node(&g, "Split", "split", IN("r"), IN("sp0", "sp1"), sa, 2);
@@ -892,17 +913,21 @@ static void test_ops_shapes_slices(void **state) {
     save_seed("shapes_slices", &mb);
 
     float r[C * H * W], t[H * W * C], clip[H * W * 5], leaky[3 * H * W];
-    for (int i = 0; i < C * H * W; i++) r[i] = x[i] > 0 ? x[i] : 0;
+    for (int i = 0; i < C * H * W; i++)
+        r[i] = x[i] > 0 ? x[i] : 0;
     for (int c = 0; c < C; c++)
-        for (int i = 0; i < H * W; i++) t[i * C + c] = r[c * H * W + i];
+        for (int i = 0; i < H * W; i++)
+            t[i * C + c] = r[c * H * W + i];
     for (int i = 0; i < H * W; i++)
         for (int n = 0; n < 5; n++) {
             double acc = 0;
-            for (int c = 0; c < C; c++) acc += (double)t[i * C + c] * mm[c * 5 + n];
+            for (int c = 0; c < C; c++)
+                acc += (double)t[i * C + c] * mm[c * 5 + n];
             float v = (float)acc;
             clip[i * 5 + n] = v < -0.25f ? -0.25f : v > 0.5f ? 0.5f : v;
         }
-    for (int i = 0; i < 3 * H * W; i++) leaky[i] = r[H * W + i]; /* relu output is >= 0 */
+    for (int i = 0; i < 3 * H * W; i++)
+        leaky[i] = r[H * W + i]; /* relu output is >= 0 */
     float g_flat[C * H * W], g_t[H * W * C], g_sl[(C - 1) * H * W], g_sp0[H * W], g_clip[H * W * 5], g_leaky[3 * H * W];
     float *outs[6] = {g_flat, g_t, g_sl, g_sp0, g_clip, g_leaky};
     size_t counts[6] = {C * H * W, H * W * C, (C - 1) * H * W, H * W, H * W * 5, 3 * H * W};

@@ -26,12 +26,14 @@
 
 enum { LAY_ONNX = 0, LAY_NHWC = 1 };
 enum {
-    MAX_OPSET = 21,             /* newest default-domain opset whose semantics the converters follow */
-    MAX_ATTRS = 64,             /* attributes per node */
-    MAX_NAME = 1024,            /* bytes in a value or node name */
-    MAX_DIM = 1 << 20,          /* one input dimension */
-    MAX_KERNEL = 4096, MAX_STRIDE = 1024, MAX_PAD = 4096,
-    FOLD_MAX_ELEMS = 1 << 22,   /* larger constant results are folded only if no input is smaller */
+    MAX_OPSET = 21,    /* newest default-domain opset whose semantics the converters follow */
+    MAX_ATTRS = 64,    /* attributes per node */
+    MAX_NAME = 1024,   /* bytes in a value or node name */
+    MAX_DIM = 1 << 20, /* one input dimension */
+    MAX_KERNEL = 4096,
+    MAX_STRIDE = 1024,
+    MAX_PAD = 4096,
+    FOLD_MAX_ELEMS = 1 << 22, /* larger constant results are folded only if no input is smaller */
 };
 #define FILE_CAP ((size_t)MF_NN_MAX_WEIGHT_BYTES + (size_t)MF_NN_MAX_JSON_BYTES)
 
@@ -63,21 +65,22 @@ typedef struct {
     mf_onnx_attr attrs[MAX_ATTRS];
     char used[MAX_ATTRS];
     int n_attrs;
-    char oname[MAX_NAME + 1]; /* first output name of the node, for IR node names */
+    char oname[MAX_NAME + 1];       /* first output name of the node, for IR node names */
     int perm_to_nhwc, perm_to_onnx; /* cached permutation constants */
 } ctx;
 
 static const mf_pb_span NO_NAME = {(const uint8_t *)"", 0}; /* loader-made values that no node can name */
-static const int TO_NHWC[4] = {0, 2, 3, 1}; /* NCHW -> NHWC */
-static const int TO_NCHW[4] = {0, 3, 1, 2}; /* NHWC -> NCHW */
-static const int ONNX_TO_STORED[4] = {0, 3, 1, 2}; /* position in NHWC storage of ONNX (NCHW) axis j */
+static const int TO_NHWC[4] = {0, 2, 3, 1};                 /* NCHW -> NHWC */
+static const int TO_NCHW[4] = {0, 3, 1, 2};                 /* NHWC -> NCHW */
+static const int ONNX_TO_STORED[4] = {0, 3, 1, 2};          /* position in NHWC storage of ONNX (NCHW) axis j */
 
 static int span_eq(mf_pb_span a, const char *s) { return a.n == strlen(s) && !memcmp(a.p, s, a.n); }
 static int span_len(mf_pb_span s) { return (int)(s.n > 200 ? 200 : s.n); } /* for "%.*s" in messages */
 
 static size_t sh_numel(const mf_nn_shape *s) {
     size_t n = 1;
-    for (int i = 0; i < s->ndim; i++) n *= (size_t)(s->dim[i] < 0 ? 1 : s->dim[i]);
+    for (int i = 0; i < s->ndim; i++)
+        n *= (size_t)(s->dim[i] < 0 ? 1 : s->dim[i]);
     return n;
 }
 
@@ -85,7 +88,8 @@ static size_t sh_numel(const mf_nn_shape *s) {
 
 static uint64_t hash_span(mf_pb_span s) {
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < s.n; i++) h = (h ^ s.p[i]) * 1099511628211ull;
+    for (size_t i = 0; i < s.n; i++)
+        h = (h ^ s.p[i]) * 1099511628211ull;
     return h;
 }
 
@@ -102,7 +106,8 @@ static int map_find(const ctx *c, mf_pb_span s) {
 
 static void map_put(ctx *c, int vi) {
     size_t i = hash_span(c->v[vi].name) & (c->cap_slot - 1);
-    while (c->slot[i] >= 0) i = (i + 1) & (c->cap_slot - 1);
+    while (c->slot[i] >= 0)
+        i = (i + 1) & (c->cap_slot - 1);
     c->slot[i] = vi;
 }
 
@@ -182,15 +187,18 @@ static int finish(ctx *c, int id) {
     int all_const = n->n_in > 0;
     size_t biggest = 0;
     for (int j = 0; j < n->n_in; j++) {
-        if (!c->cst[n->in[j]]) all_const = 0;
-        else if (sh_numel(&c->shp[n->in[j]]) > biggest) biggest = sh_numel(&c->shp[n->in[j]]);
+        if (!c->cst[n->in[j]])
+            all_const = 0;
+        else if (sh_numel(&c->shp[n->in[j]]) > biggest)
+            biggest = sh_numel(&c->shp[n->in[j]]);
     }
     if (!all_const || (ne > FOLD_MAX_ELEMS && ne > biggest) || c->const_bytes + ne * 4 > (size_t)MF_NN_MAX_WEIGHT_BYTES)
         return id;
     void *buf = malloc(ne * 4);
     if (!buf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     const void *ins[MF_NN_MAX_INPUTS];
-    for (int j = 0; j < r->n_in; j++) ins[j] = c->cst[r->in_node[j]];
+    for (int j = 0; j < r->n_in; j++)
+        ins[j] = c->cst[r->in_node[j]];
     mf_nn_rop_eval(r, ins, buf, 0, 1);
     free(n->in);
     n->in = NULL;
@@ -235,7 +243,8 @@ static int add_const(ctx *c, int dtype, const mf_nn_shape *s, void *data, const 
 static int const_i32(ctx *c, const int *v, int n, const char *suffix) {
     int32_t *d = malloc((size_t)(n ? n : 1) * sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) d[i] = v[i];
+    for (int i = 0; i < n; i++)
+        d[i] = v[i];
     mf_nn_shape s = {1, {n}};
     return add_const(c, MF_NN_I32, &s, d, "%s#%s", c->oname, suffix);
 }
@@ -244,7 +253,8 @@ static int const_f32(ctx *c, const mf_nn_shape *s, const float *v, float fill, c
     size_t n = sh_numel(s);
     float *d = malloc((n ? n : 1) * sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) d[i] = v ? v[i] : fill;
+    for (size_t i = 0; i < n; i++)
+        d[i] = v ? v[i] : fill;
     return add_const(c, MF_NN_F32, s, d, "%s#%s", c->oname, suffix);
 }
 
@@ -271,11 +281,14 @@ static int permute_node(ctx *c, int x, const int *perm, int rank, const char *su
     mf_nn_shape s = c->shp[x];
     if (s.ndim != rank) return mf_error_set(MF_ERR_FORMAT, "permutation of rank %d on a rank-%d tensor", rank, s.ndim);
     int dims[MF_NN_MAX_DIMS];
-    for (int i = 0; i < rank; i++) dims[i] = s.dim[perm[i]];
+    for (int i = 0; i < rank; i++)
+        dims[i] = s.dim[perm[i]];
     if (perm_is_trivial(&s, perm)) return reshape_node(c, x, dims, rank, suffix);
     int k;
-    if (rank == 4 && !memcmp(perm, TO_NHWC, sizeof TO_NHWC) && c->perm_to_nhwc >= 0) k = c->perm_to_nhwc;
-    else if (rank == 4 && !memcmp(perm, TO_NCHW, sizeof TO_NCHW) && c->perm_to_onnx >= 0) k = c->perm_to_onnx;
+    if (rank == 4 && !memcmp(perm, TO_NHWC, sizeof TO_NHWC) && c->perm_to_nhwc >= 0)
+        k = c->perm_to_nhwc;
+    else if (rank == 4 && !memcmp(perm, TO_NCHW, sizeof TO_NCHW) && c->perm_to_onnx >= 0)
+        k = c->perm_to_onnx;
     else {
         k = const_i32(c, perm, rank, "perm");
         if (k < 0) return k;
@@ -293,7 +306,8 @@ static mf_nn_shape oshape(const ctx *c, int vi) {
     mf_nn_shape s = c->shp[c->v[vi].node];
     if (c->v[vi].layout == LAY_NHWC) {
         mf_nn_shape o = s;
-        for (int i = 0; i < 4; i++) o.dim[i] = s.dim[TO_NCHW[i]];
+        for (int i = 0; i < 4; i++)
+            o.dim[i] = s.dim[TO_NCHW[i]];
         return o;
     }
     return s;
@@ -318,7 +332,8 @@ static int node_bcast_nhwc(ctx *c, int vi) {
     mf_nn_shape s = oshape(c, vi);
     if (s.ndim == 4) return node_in(c, vi, LAY_NHWC);
     int dims[4], pad = 4 - s.ndim;
-    for (int i = 0; i < 4; i++) dims[i] = i < pad ? 1 : s.dim[i - pad];
+    for (int i = 0; i < 4; i++)
+        dims[i] = i < pad ? 1 : s.dim[i - pad];
     int x = reshape_node(c, c->v[vi].node, dims, 4, "rank4");
     if (x < 0) return x;
     return permute_node(c, x, TO_NHWC, 4, "nhwc");
@@ -362,7 +377,8 @@ static int const_in(ctx *c, int j, int dtype, int *id) {
     if (n < 0) return n;
     if (!is_const(c, n) || c->dty[n] != dtype)
         return mf_error_set(MF_ERR_UNSUPPORTED, "input %d ('%.*s') must be a constant %s tensor", j,
-                            span_len(c->nd->in[j]), (const char *)c->nd->in[j].p, dtype == MF_NN_F32 ? "float" : "integer");
+                            span_len(c->nd->in[j]), (const char *)c->nd->in[j].p,
+                            dtype == MF_NN_F32 ? "float" : "integer");
     *id = n;
     return MF_OK;
 }
@@ -374,7 +390,8 @@ static int const_ints_in(ctx *c, int j, int64_t *out, int cap, int *n) {
     size_t cnt = sh_numel(&c->shp[id]);
     if (c->shp[id].ndim > 1 || cnt > (size_t)cap)
         return mf_error_set(MF_ERR_UNSUPPORTED, "input %d must be a list of at most %d integers", j, cap);
-    for (size_t i = 0; i < cnt; i++) out[i] = ((const int32_t *)c->cst[id])[i];
+    for (size_t i = 0; i < cnt; i++)
+        out[i] = ((const int32_t *)c->cst[id])[i];
     *n = (int)cnt;
     return MF_OK;
 }
@@ -447,7 +464,8 @@ static int attr_str(ctx *c, const char *name, const char *def, char *out, size_t
     }
     if (i < 0) return i;
     mf_pb_span s = c->attrs[i].s;
-    if (s.n >= cap || memchr(s.p, 0, s.n)) return mf_error_set(MF_ERR_UNSUPPORTED, "attribute '%s': unexpected value", name);
+    if (s.n >= cap || memchr(s.p, 0, s.n))
+        return mf_error_set(MF_ERR_UNSUPPORTED, "attribute '%s': unexpected value", name);
     memcpy(out, s.p, s.n);
     out[s.n] = '\0';
     return MF_OK;
@@ -471,7 +489,8 @@ static int attr_ints_n(ctx *c, const char *name, int want, int def, int lo, int 
     int n, st = attr_ints(c, name, v, MF_ONNX_MAX_ATTR_VALUES, &n);
     if (st) return st;
     if (n < 0) {
-        for (int i = 0; i < want; i++) out[i] = def;
+        for (int i = 0; i < want; i++)
+            out[i] = def;
         return MF_OK;
     }
     if (n != want) return mf_error_set(MF_ERR_UNSUPPORTED, "attribute '%s' has %d values, expected %d", name, n, want);
@@ -485,7 +504,8 @@ static int attr_ints_n(ctx *c, const char *name, int want, int def, int lo, int 
 }
 
 static int norm_axis(int64_t axis, int rank, int *out) {
-    if (axis < -rank || axis >= rank) return mf_error_set(MF_ERR_FORMAT, "axis %lld out of range for rank %d", (long long)axis, rank);
+    if (axis < -rank || axis >= rank)
+        return mf_error_set(MF_ERR_FORMAT, "axis %lld out of range for rank %d", (long long)axis, rank);
     *out = (int)(axis < 0 ? axis + rank : axis);
     return MF_OK;
 }
@@ -533,7 +553,8 @@ static int read_window(ctx *c, const mf_nn_shape *xs, const int *kdef, int dilat
         } else
             return mf_error_set(MF_ERR_UNSUPPORTED, "auto_pad '%s'", ap);
         if ((long)in + w->pb[i] + w->pe[i] < eff)
-            return mf_error_set(MF_ERR_FORMAT, "window (%ld) larger than the padded input (%d)", eff, in + w->pb[i] + w->pe[i]);
+            return mf_error_set(MF_ERR_FORMAT, "window (%ld) larger than the padded input (%d)", eff,
+                                in + w->pb[i] + w->pe[i]);
     }
     return MF_OK;
 }
@@ -569,7 +590,8 @@ static int op_conv(ctx *c) {
     } else if (group == C && I == 1 && O % C == 0)
         dw = 1;
     else
-        return mf_error_set(MF_ERR_UNSUPPORTED, "grouped convolution with group=%lld (only 1 or depthwise)", (long long)group);
+        return mf_error_set(MF_ERR_UNSUPPORTED, "grouped convolution with group=%lld (only 1 or depthwise)",
+                            (long long)group);
     static const int OIHW_TO_HWIO[4] = {2, 3, 1, 0};
     int wt = permute_node(c, w, OIHW_TO_HWIO, 4, "hwio");
     if (wt < 0) return wt;
@@ -637,7 +659,8 @@ static int op_global_pool(ctx *c, int op) {
     int xv, st;
     if ((st = in_val(c, 0, &xv))) return st;
     mf_nn_shape xs = oshape(c, xv);
-    if (xs.ndim != 4) return mf_error_set(MF_ERR_UNSUPPORTED, "only 4-D global pooling is supported (rank %d)", xs.ndim);
+    if (xs.ndim != 4)
+        return mf_error_set(MF_ERR_UNSUPPORTED, "only 4-D global pooling is supported (rank %d)", xs.ndim);
     int x = node_in(c, xv, LAY_NHWC);
     if (x < 0) return x;
     static const int axes[2] = {1, 2};
@@ -663,7 +686,8 @@ static int op_binary(ctx *c, int op) {
         float *d = malloc(n * sizeof *d);
         if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
         const float *src = c->cst[b_node];
-        for (size_t i = 0; i < n; i++) d[i] = op == MF_NN_OP_SUB ? -src[i] : 1.0f / src[i];
+        for (size_t i = 0; i < n; i++)
+            d[i] = op == MF_NN_OP_SUB ? -src[i] : 1.0f / src[i];
         int k = add_const(c, MF_NN_F32, &c->shp[b_node], d, "%s#%s", c->oname, op == MF_NN_OP_SUB ? "neg" : "recip");
         if (k < 0) return k;
         if ((bv = new_value(c, NO_NAME, k, c->v[bv].layout, NULL)) < 0) return bv;
@@ -726,7 +750,8 @@ static int channel_const(ctx *c, int vi, const float *v, float fill, const char 
     mf_nn_shape xs = oshape(c, vi), s = {1, {xs.dim[1]}};
     if (c->v[vi].layout == LAY_ONNX && xs.ndim > 2) {
         s.ndim = xs.ndim - 1;
-        for (int i = 1; i < s.ndim; i++) s.dim[i] = 1;
+        for (int i = 1; i < s.ndim; i++)
+            s.dim[i] = 1;
     }
     return const_f32(c, &s, v, fill, suffix);
 }
@@ -736,7 +761,8 @@ static int op_leaky_relu(ctx *c) {
     float alpha;
     if ((st = in_val(c, 0, &xv)) || (st = attr_float(c, "alpha", 0.01f, &alpha))) return st;
     mf_nn_shape xs = oshape(c, xv);
-    int k = xs.ndim >= 2 ? channel_const(c, xv, NULL, alpha, "alpha") : const_f32(c, &(mf_nn_shape){1, {1}}, NULL, alpha, "alpha");
+    int k = xs.ndim >= 2 ? channel_const(c, xv, NULL, alpha, "alpha")
+                         : const_f32(c, &(mf_nn_shape){1, {1}}, NULL, alpha, "alpha");
     if (k < 0) return k;
     int in[2] = {c->v[xv].node, k};
     return def_out(c, 0, add_node(c, MF_NN_OP_PRELU, in, 2, NULL, "%s", c->oname), c->v[xv].layout);
@@ -783,14 +809,16 @@ static int op_batchnorm(ctx *c) {
     attr_ignore(c, "momentum");
     attr_ignore(c, "is_test");
     attr_ignore(c, "consumed_inputs");
-    if (spatial != 1 || training) return mf_error_set(MF_ERR_UNSUPPORTED, "BatchNormalization with spatial=0 or in training mode");
+    if (spatial != 1 || training)
+        return mf_error_set(MF_ERR_UNSUPPORTED, "BatchNormalization with spatial=0 or in training mode");
     mf_nn_shape xs = oshape(c, xv);
     if (xs.ndim < 2) return mf_error_set(MF_ERR_FORMAT, "input of rank %d", xs.ndim);
     int C = xs.dim[1];
     for (int j = 0; j < 4; j++) {
         if ((st = const_in(c, 1 + j, MF_NN_F32, &p[j]))) return st;
         if (sh_numel(&c->shp[p[j]]) != (size_t)C)
-            return mf_error_set(MF_ERR_FORMAT, "input %d has %zu values for %d channels", 1 + j, sh_numel(&c->shp[p[j]]), C);
+            return mf_error_set(MF_ERR_FORMAT, "input %d has %zu values for %d channels", 1 + j,
+                                sh_numel(&c->shp[p[j]]), C);
     }
     float *sc = malloc((size_t)C * sizeof *sc), *sh = malloc((size_t)C * sizeof *sh);
     if (!sc || !sh) {
@@ -827,7 +855,8 @@ static int softmax_axis(ctx *c, int vi, int a) {
     for (int i = 0; i < r; i++)
         if (i != a) perm[k++] = i;
     perm[r - 1] = a;
-    for (int i = 0; i < r; i++) inv[perm[i]] = i;
+    for (int i = 0; i < r; i++)
+        inv[perm[i]] = i;
     int t = permute_node(c, x, perm, r, "axis_last");
     if (t < 0) return t;
     int s = add_node(c, MF_NN_OP_SOFTMAX, &t, 1, NULL, "%s#softmax", c->oname);
@@ -846,14 +875,17 @@ static int op_softmax(ctx *c) {
     if (c->opset >= 13) return softmax_axis(c, xv, a);
     /* before opset 13: softmax over the flattened axes [a, r) */
     int after = 1, before = 1;
-    for (int i = a + 1; i < r; i++) after &= xs.dim[i] == 1;
-    for (int i = a; i < r - 1; i++) before &= xs.dim[i] == 1;
+    for (int i = a + 1; i < r; i++)
+        after &= xs.dim[i] == 1;
+    for (int i = a; i < r - 1; i++)
+        before &= xs.dim[i] == 1;
     if (after) return softmax_axis(c, xv, a);
     if (before) return softmax_axis(c, xv, r - 1);
     int x = node_in(c, xv, LAY_ONNX);
     if (x < 0) return x;
     int d2[2] = {1, 1};
-    for (int i = 0; i < r; i++) d2[i >= a] *= xs.dim[i];
+    for (int i = 0; i < r; i++)
+        d2[i >= a] *= xs.dim[i];
     int f = reshape_node(c, x, d2, 2, "2d");
     if (f < 0) return f;
     int s = add_node(c, MF_NN_OP_SOFTMAX, &f, 1, NULL, "%s#softmax", c->oname);
@@ -915,10 +947,13 @@ static int op_flatten(ctx *c) {
     int64_t axis;
     if ((st = in_val(c, 0, &xv)) || (st = attr_int(c, "axis", 1, &axis))) return st;
     mf_nn_shape xs = oshape(c, xv);
-    if (axis == xs.ndim) a = xs.ndim;
-    else if ((st = norm_axis(axis, xs.ndim, &a))) return st;
+    if (axis == xs.ndim)
+        a = xs.ndim;
+    else if ((st = norm_axis(axis, xs.ndim, &a)))
+        return st;
     int d[2] = {1, 1};
-    for (int i = 0; i < xs.ndim; i++) d[i >= a] *= xs.dim[i];
+    for (int i = 0; i < xs.ndim; i++)
+        d[i >= a] *= xs.dim[i];
     return emit_reshape(c, xv, d, 2);
 }
 
@@ -962,7 +997,8 @@ static int op_unsqueeze(ctx *c) {
         if (ins[a]) return mf_error_set(MF_ERR_FORMAT, "axis %d repeated", a);
         ins[a] = 1;
     }
-    for (int i = 0, j = 0; i < r; i++) dims[i] = ins[i] ? 1 : xs.dim[j++];
+    for (int i = 0, j = 0; i < r; i++)
+        dims[i] = ins[i] ? 1 : xs.dim[j++];
     return emit_reshape(c, xv, dims, r);
 }
 
@@ -974,11 +1010,13 @@ static int op_transpose(ctx *c) {
     int r = xs.ndim;
     if (n < 0) {
         n = r;
-        for (int i = 0; i < r; i++) p[i] = r - 1 - i;
+        for (int i = 0; i < r; i++)
+            p[i] = r - 1 - i;
     }
     if (n != r) return mf_error_set(MF_ERR_FORMAT, "perm has %d entries for rank %d", n, r);
     for (int i = 0; i < r; i++) {
-        if (p[i] < 0 || p[i] >= r || (seen >> p[i] & 1)) return mf_error_set(MF_ERR_FORMAT, "perm is not a permutation");
+        if (p[i] < 0 || p[i] >= r || (seen >> p[i] & 1))
+            return mf_error_set(MF_ERR_FORMAT, "perm is not a permutation");
         seen |= 1 << p[i];
         /* the stored position of ONNX axis p[i] */
         perm[i] = c->v[xv].layout == LAY_NHWC ? ONNX_TO_STORED[p[i]] : (int)p[i];
@@ -1017,7 +1055,8 @@ static int matmul(ctx *c, int av, int b, int final) {
     int r = as.ndim, N = c->shp[b].dim[1];
     if (r > 2) {
         int d2[2] = {1, as.dim[r - 1]};
-        for (int i = 0; i < r - 1; i++) d2[0] *= as.dim[i];
+        for (int i = 0; i < r - 1; i++)
+            d2[0] *= as.dim[i];
         if ((a = reshape_node(c, a, d2, 2, "2d")) < 0) return a;
     }
     int in[2] = {a, b};
@@ -1032,7 +1071,8 @@ static int matmul(ctx *c, int av, int b, int final) {
 static int op_matmul(ctx *c) {
     int av, b, st;
     if ((st = in_val(c, 0, &av)) || (st = const_in(c, 1, MF_NN_F32, &b))) return st;
-    if (c->shp[b].ndim != 2) return mf_error_set(MF_ERR_UNSUPPORTED, "MatMul with a rank-%d second operand", c->shp[b].ndim);
+    if (c->shp[b].ndim != 2)
+        return mf_error_set(MF_ERR_UNSUPPORTED, "MatMul with a rank-%d second operand", c->shp[b].ndim);
     return def_out(c, 0, matmul(c, av, b, 1), LAY_ONNX);
 }
 
@@ -1130,7 +1170,8 @@ static int op_reduce(ctx *c, int op, int input_from) {
         red[a] = 1;
     }
     if (n == 0)
-        for (int i = 0; i < r; i++) red[i] = 1;
+        for (int i = 0; i < r; i++)
+            red[i] = 1;
     for (int k = 0; k < r; k++) /* stored axes reduced */
         if (red[nhwc ? TO_NHWC[k] : k]) sa[ns++] = k;
     int ka = const_i32(c, sa, ns, "axes");
@@ -1148,7 +1189,8 @@ static int op_reduce(ctx *c, int op, int input_from) {
         if (!red[TO_NHWC[k]]) left[nl++] = TO_NHWC[k];
     for (int i = 0; i < nl; i++) { /* perm sorts `left` */
         int rank = 0;
-        for (int j = 0; j < nl; j++) rank += left[j] < left[i];
+        for (int j = 0; j < nl; j++)
+            rank += left[j] < left[i];
         perm[rank] = i;
     }
     if (nl == 0) return def_out(c, 0, y, LAY_ONNX);
@@ -1171,7 +1213,8 @@ static int op_constant(ctx *c) {
                                 mf_onnx_dtype_name(t.data_type), t.ndim, numel);
         if ((st = mf_onnx_tensor_decode(&t, kind, numel, &data))) return st;
         mf_nn_shape s = {t.ndim, {0}};
-        for (int k = 0; k < t.ndim; k++) s.dim[k] = (int)t.dims[k];
+        for (int k = 0; k < t.ndim; k++)
+            s.dim[k] = (int)t.dims[k];
         return def_out(c, 0, add_const(c, kind ? MF_NN_F32 : MF_NN_I32, &s, data, "%s", c->oname), LAY_ONNX);
     }
     float f;
@@ -1192,14 +1235,16 @@ static int op_constant(ctx *c) {
         if ((st = attr_ints(c, "value_ints", ints, MF_ONNX_MAX_ATTR_VALUES, &n))) return st;
         if (n <= 0) return mf_error_set(MF_ERR_UNSUPPORTED, "empty constant");
         int v[MF_ONNX_MAX_ATTR_VALUES];
-        for (int k = 0; k < n; k++) v[k] = ints[k] > INT_MAX ? INT_MAX : ints[k] < INT_MIN ? INT_MIN : (int)ints[k];
+        for (int k = 0; k < n; k++)
+            v[k] = ints[k] > INT_MAX ? INT_MAX : ints[k] < INT_MIN ? INT_MIN : (int)ints[k];
         return def_out(c, 0, const_i32(c, v, n, "value"), LAY_ONNX);
     }
     if (attr_present(c, "value_floats")) {
         i = find_attr(c, "value_floats", MF_ONNX_ATTR_FLOATS);
         if (i < 0) return i;
         n = c->attrs[i].n_floats;
-        if (n <= 0 || n > MF_ONNX_MAX_ATTR_VALUES) return mf_error_set(MF_ERR_UNSUPPORTED, "value_floats with %d values", n);
+        if (n <= 0 || n > MF_ONNX_MAX_ATTR_VALUES)
+            return mf_error_set(MF_ERR_UNSUPPORTED, "value_floats with %d values", n);
         return def_out(c, 0, const_f32(c, &(mf_nn_shape){1, {n}}, c->attrs[i].floats, 0, "value"), LAY_ONNX);
     }
     return mf_error_set(MF_ERR_UNSUPPORTED, "Constant without a supported value attribute");
@@ -1208,7 +1253,8 @@ static int op_constant(ctx *c) {
 static int op_shape(ctx *c) {
     int xv, st, r, lo, hi;
     int64_t start, end;
-    if ((st = in_val(c, 0, &xv)) || (st = attr_int(c, "start", 0, &start)) || (st = attr_int(c, "end", INT64_MAX, &end)))
+    if ((st = in_val(c, 0, &xv)) || (st = attr_int(c, "start", 0, &start)) ||
+        (st = attr_int(c, "end", INT64_MAX, &end)))
         return st;
     mf_nn_shape xs = oshape(c, xv);
     r = xs.ndim;
@@ -1232,12 +1278,17 @@ static int op_gather(ctx *c) {
     mf_nn_shape xs = c->shp[x], is = c->shp[ix], os = {0, {0}};
     if ((st = norm_axis(axis, xs.ndim, &a))) return st;
     if (xs.ndim - 1 + is.ndim > MF_NN_MAX_DIMS) return mf_error_set(MF_ERR_UNSUPPORTED, "Gather result rank too high");
-    for (int i = 0; i < a; i++) os.dim[os.ndim++] = xs.dim[i];
-    for (int i = 0; i < is.ndim; i++) os.dim[os.ndim++] = is.dim[i];
-    for (int i = a + 1; i < xs.ndim; i++) os.dim[os.ndim++] = xs.dim[i];
+    for (int i = 0; i < a; i++)
+        os.dim[os.ndim++] = xs.dim[i];
+    for (int i = 0; i < is.ndim; i++)
+        os.dim[os.ndim++] = is.dim[i];
+    for (int i = a + 1; i < xs.ndim; i++)
+        os.dim[os.ndim++] = xs.dim[i];
     size_t outer = 1, inner = 1, ni = sh_numel(&is), d = (size_t)xs.dim[a];
-    for (int i = 0; i < a; i++) outer *= (size_t)xs.dim[i];
-    for (int i = a + 1; i < xs.ndim; i++) inner *= (size_t)xs.dim[i];
+    for (int i = 0; i < a; i++)
+        outer *= (size_t)xs.dim[i];
+    for (int i = a + 1; i < xs.ndim; i++)
+        inner *= (size_t)xs.dim[i];
     size_t total = sh_numel(&os);
     if (total > FOLD_MAX_ELEMS) return mf_error_set(MF_ERR_LIMIT, "Gather result too large");
     uint32_t *out = malloc((total ? total : 1) * 4);
@@ -1280,12 +1331,14 @@ static int op_slice(ctx *c) {
     int64_t starts[MF_NN_MAX_DIMS], ends[MF_NN_MAX_DIMS], axes[MF_NN_MAX_DIMS], steps[MF_NN_MAX_DIMS];
     if ((st = in_val(c, 0, &xv))) return st;
     if (c->opset < 10) {
-        if ((st = attr_ints(c, "starts", starts, MF_NN_MAX_DIMS, &ns)) || (st = attr_ints(c, "ends", ends, MF_NN_MAX_DIMS, &ne)) ||
+        if ((st = attr_ints(c, "starts", starts, MF_NN_MAX_DIMS, &ns)) ||
+            (st = attr_ints(c, "ends", ends, MF_NN_MAX_DIMS, &ne)) ||
             (st = attr_ints(c, "axes", axes, MF_NN_MAX_DIMS, &na)))
             return st;
     } else {
         int v;
-        if ((st = const_ints_in(c, 1, starts, MF_NN_MAX_DIMS, &ns)) || (st = const_ints_in(c, 2, ends, MF_NN_MAX_DIMS, &ne)))
+        if ((st = const_ints_in(c, 1, starts, MF_NN_MAX_DIMS, &ns)) ||
+            (st = const_ints_in(c, 2, ends, MF_NN_MAX_DIMS, &ne)))
             return st;
         if ((st = opt_val(c, 3, &v)) || (v >= 0 && (st = const_ints_in(c, 3, axes, MF_NN_MAX_DIMS, &na)))) return st;
         if ((st = opt_val(c, 4, &v)) || (v >= 0 && (st = const_ints_in(c, 4, steps, MF_NN_MAX_DIMS, &nst)))) return st;
@@ -1294,7 +1347,8 @@ static int op_slice(ctx *c) {
         return mf_error_set(MF_ERR_FORMAT, "starts, ends, axes and steps differ in length");
     mf_nn_shape xs = oshape(c, xv);
     int r = xs.ndim, b[MF_NN_MAX_DIMS] = {0}, e[MF_NN_MAX_DIMS] = {0}, s[MF_NN_MAX_DIMS], mask = (1 << r) - 1, seen = 0;
-    for (int i = 0; i < r; i++) s[i] = 1;
+    for (int i = 0; i < r; i++)
+        s[i] = 1;
     for (int i = 0; i < ns; i++) {
         int a = i;
         if (na >= 0 && (st = norm_axis(axes[i], r, &a))) return st;
@@ -1318,7 +1372,8 @@ static int op_split(ctx *c) {
         if ((st = attr_ints(c, "split", split, MF_ONNX_MAX_ATTR_VALUES, &n))) return st;
     } else {
         int v;
-        if ((st = opt_val(c, 1, &v)) || (v >= 0 && (st = const_ints_in(c, 1, split, MF_ONNX_MAX_NODE_IO, &n)))) return st;
+        if ((st = opt_val(c, 1, &v)) || (v >= 0 && (st = const_ints_in(c, 1, split, MF_ONNX_MAX_NODE_IO, &n))))
+            return st;
         if ((st = attr_int(c, "num_outputs", 0, &num))) return st;
     }
     mf_nn_shape xs = oshape(c, xv);
@@ -1328,10 +1383,12 @@ static int op_split(ctx *c) {
     if (n < 0) {
         int chunk = (dim + no - 1) / no;
         if (!num && dim % no) return mf_error_set(MF_ERR_FORMAT, "axis of %d does not split into %d", dim, no);
-        for (int i = 0; i < no; i++) split[i] = i < no - 1 ? chunk : dim - chunk * (no - 1);
+        for (int i = 0; i < no; i++)
+            split[i] = i < no - 1 ? chunk : dim - chunk * (no - 1);
     }
     int b[MF_NN_MAX_DIMS] = {0}, e[MF_NN_MAX_DIMS] = {0}, s[MF_NN_MAX_DIMS], off = 0;
-    for (int i = 0; i < MF_NN_MAX_DIMS; i++) s[i] = 1;
+    for (int i = 0; i < MF_NN_MAX_DIMS; i++)
+        s[i] = 1;
     for (int i = 0; i < no; i++) {
         if (split[i] <= 0 || split[i] > dim - off) return mf_error_set(MF_ERR_FORMAT, "split sizes do not add up");
         b[a] = off, e[a] = off + (int)split[i];
@@ -1352,9 +1409,32 @@ typedef struct {
 } op_entry;
 
 enum {
-    K_CONV, K_POOL, K_GPOOL, K_BIN, K_UN, K_ID, K_DROP, K_LRELU, K_CLIP, K_BN, K_SOFTMAX, K_RESHAPE, K_FLATTEN,
-    K_SQUEEZE, K_UNSQUEEZE, K_TRANSPOSE, K_CONCAT, K_MATMUL, K_GEMM, K_PAD, K_REDUCE, K_CONST, K_SHAPE, K_GATHER,
-    K_SLICE, K_SPLIT
+    K_CONV,
+    K_POOL,
+    K_GPOOL,
+    K_BIN,
+    K_UN,
+    K_ID,
+    K_DROP,
+    K_LRELU,
+    K_CLIP,
+    K_BN,
+    K_SOFTMAX,
+    K_RESHAPE,
+    K_FLATTEN,
+    K_SQUEEZE,
+    K_UNSQUEEZE,
+    K_TRANSPOSE,
+    K_CONCAT,
+    K_MATMUL,
+    K_GEMM,
+    K_PAD,
+    K_REDUCE,
+    K_CONST,
+    K_SHAPE,
+    K_GATHER,
+    K_SLICE,
+    K_SPLIT
 };
 
 static const op_entry OPS[] = {
@@ -1440,16 +1520,18 @@ static int convert_node(ctx *c, const mf_onnx_node *nd) {
         if (span_eq(nd->op, OPS[i].name)) e = &OPS[i];
     if (!e) return mf_error_set(MF_ERR_UNSUPPORTED, "unsupported op '%.*s'", span_len(nd->op), (const char *)nd->op.p);
     int n_in = nd->n_in;
-    while (n_in > 0 && nd->in[n_in - 1].n == 0) n_in--; /* trailing optional inputs left empty */
+    while (n_in > 0 && nd->in[n_in - 1].n == 0)
+        n_in--; /* trailing optional inputs left empty */
     if (n_in < e->min_in || n_in > e->max_in)
-        return mf_error_set(n_in > e->max_in ? MF_ERR_UNSUPPORTED : MF_ERR_FORMAT, "%d inputs (expected %d to %d)", n_in,
-                            e->min_in, e->max_in);
+        return mf_error_set(n_in > e->max_in ? MF_ERR_UNSUPPORTED : MF_ERR_FORMAT, "%d inputs (expected %d to %d)",
+                            n_in, e->min_in, e->max_in);
     if (nd->n_out < 1) return mf_error_set(MF_ERR_FORMAT, "node has no output");
     for (int k = 0; k < nd->n_out; k++) {
         if ((st = check_name(nd->out[k], "output"))) return st;
         for (int j = 0; j < k; j++)
             if (nd->out[k].n && nd->out[j].n == nd->out[k].n && !memcmp(nd->out[j].p, nd->out[k].p, nd->out[k].n))
-                return mf_error_set(MF_ERR_FORMAT, "output '%.*s' listed twice", span_len(nd->out[k]), (const char *)nd->out[k].p);
+                return mf_error_set(MF_ERR_FORMAT, "output '%.*s' listed twice", span_len(nd->out[k]),
+                                    (const char *)nd->out[k].p);
     }
     if ((st = mf_onnx_node_attrs(nd, c->base, c->attrs, MAX_ATTRS, &c->n_attrs))) return st;
     memset(c->used, 0, sizeof c->used);
@@ -1460,7 +1542,8 @@ static int convert_node(ctx *c, const mf_onnx_node *nd) {
             return mf_error_set(MF_ERR_UNSUPPORTED, "attribute '%.*s' of type %d", span_len(c->attrs[i].name),
                                 (const char *)c->attrs[i].name.p, c->attrs[i].type);
         for (int j = 0; j < i; j++)
-            if (c->attrs[j].name.n == c->attrs[i].name.n && !memcmp(c->attrs[j].name.p, c->attrs[i].name.p, c->attrs[i].name.n))
+            if (c->attrs[j].name.n == c->attrs[i].name.n &&
+                !memcmp(c->attrs[j].name.p, c->attrs[i].name.p, c->attrs[i].name.n))
                 return mf_error_set(MF_ERR_FORMAT, "attribute '%.*s' given twice", span_len(c->attrs[i].name),
                                     (const char *)c->attrs[i].name.p);
     }
@@ -1475,7 +1558,8 @@ static int convert_node(ctx *c, const mf_onnx_node *nd) {
     /* outputs the converter does not produce (Dropout's mask, BatchNormalization's running statistics, MaxPool's
      * indices): an error only if something reads them */
     for (int k = e->max_out; k < nd->n_out; k++)
-        if (nd->out[k].n && (st = new_value(c, nd->out[k], -1, LAY_ONNX, "this output of its node is not supported")) < 0)
+        if (nd->out[k].n &&
+            (st = new_value(c, nd->out[k], -1, LAY_ONNX, "this output of its node is not supported")) < 0)
             return st;
     return MF_OK;
 }
@@ -1491,9 +1575,11 @@ static int add_initializer(ctx *c, mf_pb_span msg) {
     if ((st = check_name(t.name, "initializer"))) return st;
     if ((st = mf_onnx_tensor_numel(&t, (size_t)MF_NN_MAX_WEIGHT_BYTES / 4, &numel))) return st;
     int kind = mf_onnx_dtype_kind(t.data_type);
-    const char *why = kind < 0 ? "initializer of an unsupported data type"
+    const char *why = kind < 0                  ? "initializer of an unsupported data type"
                       : t.ndim > MF_NN_MAX_DIMS ? "initializer of rank above 6"
-                      : numel == 0 ? "empty initializer" : t.external ? "initializer with external data" : NULL;
+                      : numel == 0              ? "empty initializer"
+                      : t.external              ? "initializer with external data"
+                                                : NULL;
     if (why) {
         int vi = new_value(c, t.name, -1, LAY_ONNX, why);
         return vi < 0 ? vi : MF_OK;
@@ -1504,10 +1590,12 @@ static int add_initializer(ctx *c, mf_pb_span msg) {
     if ((st = mf_onnx_tensor_decode(&t, kind, numel, &data))) return st;
     c->const_bytes += numel * 4;
     mf_nn_shape s = {t.ndim, {0}};
-    for (int i = 0; i < t.ndim; i++) s.dim[i] = (int)t.dims[i];
+    for (int i = 0; i < t.ndim; i++)
+        s.dim[i] = (int)t.dims[i];
     if (map_find(c, t.name) >= 0) {
         free(data);
-        return mf_error_set(MF_ERR_FORMAT, "initializer '%.*s' defined twice", span_len(t.name), (const char *)t.name.p);
+        return mf_error_set(MF_ERR_FORMAT, "initializer '%.*s' defined twice", span_len(t.name),
+                            (const char *)t.name.p);
     }
     int id = add_const(c, kind ? MF_NN_F32 : MF_NN_I32, &s, data, "%.*s", (int)t.name.n, (const char *)t.name.p);
     if (id < 0) return id;
@@ -1530,13 +1618,15 @@ static int add_input(ctx *c, mf_pb_span msg) {
     }
     if (!v.has_type || v.other_type) return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s' is not a tensor", nl, nm);
     if (v.elem_type != MF_ONNX_FLOAT)
-        return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s' has type %s (only FLOAT)", nl, nm, mf_onnx_dtype_name(v.elem_type));
+        return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s' has type %s (only FLOAT)", nl, nm,
+                            mf_onnx_dtype_name(v.elem_type));
     if (!v.has_shape) return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s' has no shape", nl, nm);
     if (v.ndim > MF_NN_MAX_DIMS) return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s' has rank %d", nl, nm, v.ndim);
     mf_nn_shape s = {v.ndim, {0}};
     for (int i = 0; i < v.ndim; i++) {
         if (v.dims[i] < 0 && i > 0)
-            return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s': dimension %d is symbolic (only the batch may be)", nl, nm, i);
+            return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s': dimension %d is symbolic (only the batch may be)",
+                                nl, nm, i);
         if (v.dims[i] == 0) return mf_error_set(MF_ERR_FORMAT, "input '%.*s': dimension %d is 0", nl, nm, i);
         if (v.dims[i] > MAX_DIM) return mf_error_set(MF_ERR_LIMIT, "input '%.*s': dimension %d too large", nl, nm, i);
         s.dim[i] = (int)v.dims[i];
@@ -1544,7 +1634,8 @@ static int add_input(ctx *c, mf_pb_span msg) {
     int layout = LAY_ONNX;
     if (v.ndim == 4) {
         mf_nn_shape t = s;
-        for (int i = 0; i < 4; i++) s.dim[i] = t.dim[TO_NHWC[i]];
+        for (int i = 0; i < 4; i++)
+            s.dim[i] = t.dim[TO_NHWC[i]];
         layout = LAY_NHWC;
     }
     char name[MAX_NAME + 1];
@@ -1573,11 +1664,14 @@ static int compact(mf_nn_model_t *m) {
         free(remap);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0; i < m->n_outputs; i++) keep[m->outputs[i]] = 1;
-    for (int i = 0; i < m->n_inputs; i++) keep[m->inputs[i]] = 1;
+    for (int i = 0; i < m->n_outputs; i++)
+        keep[m->outputs[i]] = 1;
+    for (int i = 0; i < m->n_inputs; i++)
+        keep[m->inputs[i]] = 1;
     for (int i = n - 1; i >= 0; i--)
         if (keep[i])
-            for (int j = 0; j < m->nodes[i].n_in; j++) keep[m->nodes[i].in[j]] = 1;
+            for (int j = 0; j < m->nodes[i].n_in; j++)
+                keep[m->nodes[i].in[j]] = 1;
     int k = 0;
     m->weight_bytes = 0;
     for (int i = 0; i < n; i++) {
@@ -1590,13 +1684,16 @@ static int compact(mf_nn_model_t *m) {
         }
         remap[i] = k;
         m->nodes[k] = m->nodes[i];
-        for (int j = 0; j < m->nodes[k].n_in; j++) m->nodes[k].in[j] = remap[m->nodes[k].in[j]];
+        for (int j = 0; j < m->nodes[k].n_in; j++)
+            m->nodes[k].in[j] = remap[m->nodes[k].in[j]];
         if (m->nodes[k].op == MF_NN_OP_CONST) m->weight_bytes += mf_nn_shape_numel(&m->nodes[k].shape) * 4;
         k++;
     }
     m->n_nodes = k;
-    for (int i = 0; i < m->n_outputs; i++) m->outputs[i] = remap[m->outputs[i]];
-    for (int i = 0; i < m->n_inputs; i++) m->inputs[i] = remap[m->inputs[i]];
+    for (int i = 0; i < m->n_outputs; i++)
+        m->outputs[i] = remap[m->outputs[i]];
+    for (int i = 0; i < m->n_inputs; i++)
+        m->inputs[i] = remap[m->inputs[i]];
     free(keep);
     free(remap);
     return MF_OK;
@@ -1668,8 +1765,10 @@ int mf_nn_model_load_onnx_mem(const uint8_t *data, size_t len, mf_nn_model_t **o
     c->perm_to_nhwc = c->perm_to_onnx = -1;
     st = mf_nn_graph_init(&c->m);
     if (!st) st = convert_graph(c, &g);
-    if (st) mf_nn_model_free(c->m);
-    else *out = c->m;
+    if (st)
+        mf_nn_model_free(c->m);
+    else
+        *out = c->m;
     mf_onnx_graph_free(&g);
     free(c->v);
     free(c->slot);

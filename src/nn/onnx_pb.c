@@ -34,10 +34,13 @@ static int rd_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
 
 static uint64_t le64(const uint8_t *p) {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
     return v;
 }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 static int pb_err(const mf_pb_reader *r, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -64,7 +67,8 @@ int mf_pb_next(mf_pb_reader *r, mf_pb_field *f) {
     uint64_t tag;
     int e = rd_varint(&r->p, r->end, &tag);
     if (e) return pb_err(r, f->off, e == -1 ? "truncated field tag" : "overlong field tag");
-    if (tag > UINT32_MAX || (tag >> 3) == 0) return pb_err(r, f->off, "invalid field tag %llu", (unsigned long long)tag);
+    if (tag > UINT32_MAX || (tag >> 3) == 0)
+        return pb_err(r, f->off, "invalid field tag %llu", (unsigned long long)tag);
     f->num = (uint32_t)(tag >> 3);
     f->wt = (int)(tag & 7);
     f->v = 0;
@@ -99,8 +103,7 @@ int mf_pb_next(mf_pb_reader *r, mf_pb_field *f) {
         r->p += len;
         return 1;
     }
-    default:
-        return pb_err(r, f->off, "field %u has invalid wire type %d", f->num, f->wt);
+    default: return pb_err(r, f->off, "field %u has invalid wire type %d", f->num, f->wt);
     }
 }
 
@@ -125,8 +128,8 @@ static int count_packed_varints(const mf_pb_reader *r, const mf_pb_field *f, siz
 /* ---------------------------------------------------------------- data types */
 
 const char *mf_onnx_dtype_name(int dt) {
-    static const char *names[] = {"UNDEFINED", "FLOAT",  "UINT8",  "INT8",   "UINT16",    "INT16",
-                                  "INT32",     "INT64",  "STRING", "BOOL",   "FLOAT16",   "DOUBLE",
+    static const char *names[] = {"UNDEFINED", "FLOAT",  "UINT8",     "INT8",       "UINT16",  "INT16",
+                                  "INT32",     "INT64",  "STRING",    "BOOL",       "FLOAT16", "DOUBLE",
                                   "UINT32",    "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16"};
     if (dt >= 0 && dt < (int)(sizeof names / sizeof *names)) return names[dt];
     return "unknown";
@@ -134,18 +137,35 @@ const char *mf_onnx_dtype_name(int dt) {
 
 int mf_onnx_dtype_kind(int dt) {
     switch (dt) {
-    case MF_ONNX_FLOAT: case MF_ONNX_FLOAT16: case MF_ONNX_BFLOAT16: case MF_ONNX_DOUBLE: return 1;
-    case MF_ONNX_INT32: case MF_ONNX_INT64: case MF_ONNX_INT8: case MF_ONNX_UINT8: case MF_ONNX_INT16:
-    case MF_ONNX_UINT16: case MF_ONNX_BOOL: case MF_ONNX_UINT32: case MF_ONNX_UINT64: return 0;
+    case MF_ONNX_FLOAT:
+    case MF_ONNX_FLOAT16:
+    case MF_ONNX_BFLOAT16:
+    case MF_ONNX_DOUBLE: return 1;
+    case MF_ONNX_INT32:
+    case MF_ONNX_INT64:
+    case MF_ONNX_INT8:
+    case MF_ONNX_UINT8:
+    case MF_ONNX_INT16:
+    case MF_ONNX_UINT16:
+    case MF_ONNX_BOOL:
+    case MF_ONNX_UINT32:
+    case MF_ONNX_UINT64: return 0;
     default: return -1;
     }
 }
 
 static size_t dtype_size(int dt) {
     switch (dt) {
-    case MF_ONNX_INT8: case MF_ONNX_UINT8: case MF_ONNX_BOOL: return 1;
-    case MF_ONNX_FLOAT16: case MF_ONNX_BFLOAT16: case MF_ONNX_INT16: case MF_ONNX_UINT16: return 2;
-    case MF_ONNX_FLOAT: case MF_ONNX_INT32: case MF_ONNX_UINT32: return 4;
+    case MF_ONNX_INT8:
+    case MF_ONNX_UINT8:
+    case MF_ONNX_BOOL: return 1;
+    case MF_ONNX_FLOAT16:
+    case MF_ONNX_BFLOAT16:
+    case MF_ONNX_INT16:
+    case MF_ONNX_UINT16: return 2;
+    case MF_ONNX_FLOAT:
+    case MF_ONNX_INT32:
+    case MF_ONNX_UINT32: return 4;
     default: return 8;
     }
 }
@@ -156,7 +176,8 @@ static int typed_field_of(int dt) {
     case MF_ONNX_FLOAT: return 4;
     case MF_ONNX_DOUBLE: return 10;
     case MF_ONNX_INT64: return 7;
-    case MF_ONNX_UINT32: case MF_ONNX_UINT64: return 11;
+    case MF_ONNX_UINT32:
+    case MF_ONNX_UINT64: return 11;
     default: return 5; /* int32_data: INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16 */
     }
 }
@@ -164,7 +185,8 @@ static int typed_field_of(int dt) {
 static float half_to_float(uint16_t h) {
     uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
     if (e == 0) {
-        if (m == 0) bits = s;
+        if (m == 0)
+            bits = s;
         else { /* subnormal: normalise */
             int sh = 0;
             while (!(m & 0x400)) {
@@ -245,7 +267,8 @@ static void typed_elem(int dt, uint64_t raw, int as_float, void *out, size_t i) 
     } else {
         int64_t v;
         switch (dt) {
-        case MF_ONNX_UINT32: case MF_ONNX_UINT64: v = raw > INT64_MAX ? INT64_MAX : (int64_t)raw; break;
+        case MF_ONNX_UINT32:
+        case MF_ONNX_UINT64: v = raw > INT64_MAX ? INT64_MAX : (int64_t)raw; break;
         case MF_ONNX_BOOL: v = raw != 0; break;
         case MF_ONNX_INT64: v = (int64_t)raw; break;
         default: v = (int32_t)(uint32_t)raw; break; /* int32_data holds int32 (sign-extended varint) */
@@ -300,9 +323,7 @@ int mf_onnx_tensor_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_tensor *t)
             if ((int64_t)f.v < 0 || f.v > 1000) return pb_err(&r, f.off, "bad data_type %lld", (long long)f.v);
             t->data_type = (int)f.v;
             break;
-        case 3:
-            t->has_segment = 1;
-            break;
+        case 3: t->has_segment = 1; break;
         case 8:
             if ((st = mf_pb_expect(&r, &f, MF_PB_LEN))) return st;
             t->name = f.s;
@@ -312,14 +333,16 @@ int mf_onnx_tensor_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_tensor *t)
             t->has_raw = 1;
             t->raw = f.s;
             break;
-        case 13:
-            t->external = 1;
-            break;
+        case 13: t->external = 1; break;
         case 14:
             if ((st = mf_pb_expect(&r, &f, MF_PB_VARINT))) return st;
             if (f.v == 1) t->external = 1;
             break;
-        case 4: case 5: case 7: case 10: case 11: {
+        case 4:
+        case 5:
+        case 7:
+        case 10:
+        case 11: {
             if (t->typed_field && t->typed_field != (int)f.num)
                 return pb_err(&r, f.off, "both %s and %s present", field_name(t->typed_field), field_name((int)f.num));
             t->typed_field = (int)f.num;
@@ -327,7 +350,8 @@ int mf_onnx_tensor_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_tensor *t)
             size_t n = 0;
             if (f.wt == MF_PB_LEN) {
                 if (fixed) {
-                    if (f.s.n % (size_t)fixed) return pb_err(&r, f.off, "packed %s is not a whole number of values", field_name((int)f.num));
+                    if (f.s.n % (size_t)fixed)
+                        return pb_err(&r, f.off, "packed %s is not a whole number of values", field_name((int)f.num));
                     n = f.s.n / (size_t)fixed;
                 } else if ((st = count_packed_varints(&r, &f, &n)))
                     return st;
@@ -339,8 +363,7 @@ int mf_onnx_tensor_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_tensor *t)
             t->typed_count += n;
             break;
         }
-        default:
-            break;
+        default: break;
         }
     }
     return st;
@@ -350,8 +373,8 @@ int mf_onnx_tensor_numel(const mf_onnx_tensor *t, size_t max_elems, size_t *nume
     size_t n = 1;
     for (int i = 0; i < t->ndim; i++)
         if (t->dims[i] > INT32_MAX || mf_size_mul(n, (size_t)t->dims[i], &n) || n > max_elems)
-            return mf_error_set(MF_ERR_LIMIT, "tensor '%.*s' has more than %zu elements", (int)(t->name.n > 200 ? 200 : t->name.n),
-                                (const char *)t->name.p, max_elems);
+            return mf_error_set(MF_ERR_LIMIT, "tensor '%.*s' has more than %zu elements",
+                                (int)(t->name.n > 200 ? 200 : t->name.n), (const char *)t->name.p, max_elems);
     *numel = n;
     return MF_OK;
 }
@@ -369,21 +392,24 @@ int mf_onnx_tensor_decode(const mf_onnx_tensor *t, int as_float, size_t numel, v
                             mf_onnx_dtype_name(t->data_type), as_float ? "a float type" : "an integer type");
     if (t->external)
         return mf_error_set(MF_ERR_UNSUPPORTED, "tensor '%.*s': external data files are not supported", nl, nm);
-    if (t->has_segment) return mf_error_set(MF_ERR_UNSUPPORTED, "tensor '%.*s': segmented tensors are not supported", nl, nm);
+    if (t->has_segment)
+        return mf_error_set(MF_ERR_UNSUPPORTED, "tensor '%.*s': segmented tensors are not supported", nl, nm);
     size_t es = dtype_size(t->data_type);
     void *buf = malloc(numel ? numel * 4 : 4);
     if (!buf) return mf_error_set(MF_ERR_NOMEM, "out of memory decoding tensor '%.*s'", nl, nm);
     if (t->has_raw) {
         if (t->typed_field) {
             free(buf);
-            return mf_error_set(MF_ERR_FORMAT, "tensor '%.*s' has both raw_data and %s", nl, nm, field_name(t->typed_field));
+            return mf_error_set(MF_ERR_FORMAT, "tensor '%.*s' has both raw_data and %s", nl, nm,
+                                field_name(t->typed_field));
         }
         if (t->raw.n / es != numel || t->raw.n % es) {
             free(buf);
             return mf_error_set(MF_ERR_FORMAT, "tensor '%.*s': raw_data has %zu bytes, its dims need %zu x %zu", nl, nm,
                                 t->raw.n, numel, es);
         }
-        for (size_t i = 0; i < numel; i++) raw_elem(t->data_type, t->raw.p + i * es, as_float, buf, i);
+        for (size_t i = 0; i < numel; i++)
+            raw_elem(t->data_type, t->raw.p + i * es, as_float, buf, i);
         *out = buf;
         return MF_OK;
     }
@@ -479,7 +505,8 @@ int mf_onnx_attr_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_attr *a) {
             if (f.wt == MF_PB_LEN) {
                 if (f.s.n % 4) return pb_err(&r, f.off, "packed floats is not a whole number of values");
                 for (size_t k = 0; k < f.s.n / 4; k++) {
-                    if (a->n_floats < MF_ONNX_MAX_ATTR_VALUES) a->floats[a->n_floats] = bits_to_float(le32(f.s.p + 4 * k));
+                    if (a->n_floats < MF_ONNX_MAX_ATTR_VALUES)
+                        a->floats[a->n_floats] = bits_to_float(le32(f.s.p + 4 * k));
                     if (a->n_floats < INT_MAX) a->n_floats++;
                 }
             } else {
@@ -503,21 +530,32 @@ int mf_onnx_attr_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_attr *a) {
                 if (a->n_ints < INT_MAX) a->n_ints++;
             }
             break;
-        case 6: case 9: case 10: case 11: case 14: case 15: case 21: case 22: case 23:
-            a->other = 1;
-            break;
-        default:
-            break;
+        case 6:
+        case 9:
+        case 10:
+        case 11:
+        case 14:
+        case 15:
+        case 21:
+        case 22:
+        case 23: a->other = 1; break;
+        default: break;
         }
     }
     if (st < 0) return st;
     if (a->type == MF_ONNX_ATTR_UNDEFINED) { /* IR version 1 files have no type: infer it */
-        if (has_f) a->type = MF_ONNX_ATTR_FLOAT;
-        else if (has_i) a->type = MF_ONNX_ATTR_INT;
-        else if (has_s) a->type = MF_ONNX_ATTR_STRING;
-        else if (has_t) a->type = MF_ONNX_ATTR_TENSOR;
-        else if (a->n_floats) a->type = MF_ONNX_ATTR_FLOATS;
-        else if (a->n_ints) a->type = MF_ONNX_ATTR_INTS;
+        if (has_f)
+            a->type = MF_ONNX_ATTR_FLOAT;
+        else if (has_i)
+            a->type = MF_ONNX_ATTR_INT;
+        else if (has_s)
+            a->type = MF_ONNX_ATTR_STRING;
+        else if (has_t)
+            a->type = MF_ONNX_ATTR_TENSOR;
+        else if (a->n_floats)
+            a->type = MF_ONNX_ATTR_FLOATS;
+        else if (a->n_ints)
+            a->type = MF_ONNX_ATTR_INTS;
     }
     return MF_OK;
 }
@@ -534,7 +572,8 @@ int mf_onnx_node_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_node *n) {
     mf_pb_init(&r, msg, base, "NodeProto");
     while ((st = mf_pb_next(&r, &f)) > 0) {
         switch (f.num) {
-        case 1: case 2: {
+        case 1:
+        case 2: {
             if ((st = mf_pb_expect(&r, &f, MF_PB_LEN))) return st;
             int *cnt = f.num == 1 ? &n->n_in : &n->n_out;
             if (*cnt >= MF_ONNX_MAX_NODE_IO)
@@ -543,7 +582,9 @@ int mf_onnx_node_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_node *n) {
             (f.num == 1 ? n->in : n->out)[(*cnt)++] = f.s;
             break;
         }
-        case 3: case 4: case 7:
+        case 3:
+        case 4:
+        case 7:
             if ((st = mf_pb_expect(&r, &f, MF_PB_LEN))) return st;
             *(f.num == 3 ? &n->name : f.num == 4 ? &n->op : &n->domain) = f.s;
             break;
@@ -551,8 +592,7 @@ int mf_onnx_node_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_node *n) {
             if ((st = mf_pb_expect(&r, &f, MF_PB_LEN))) return st;
             if (n->n_attr < INT_MAX) n->n_attr++;
             break;
-        default:
-            break;
+        default: break;
         }
     }
     return st;
@@ -684,10 +724,14 @@ int mf_onnx_graph_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_graph *g) {
     /* pass 2: collect (already validated) */
     mf_pb_init(&r, msg, base, "GraphProto");
     while (mf_pb_next(&r, &f) > 0) {
-        if (f.num == 1) g->node[g->n_node++] = f.s;
-        else if (f.num == 5) g->init[g->n_init++] = f.s;
-        else if (f.num == 11) g->input[g->n_input++] = f.s;
-        else if (f.num == 12) g->output[g->n_output++] = f.s;
+        if (f.num == 1)
+            g->node[g->n_node++] = f.s;
+        else if (f.num == 5)
+            g->init[g->n_init++] = f.s;
+        else if (f.num == 11)
+            g->input[g->n_input++] = f.s;
+        else if (f.num == 12)
+            g->output[g->n_output++] = f.s;
     }
     return MF_OK;
 }
@@ -734,8 +778,7 @@ int mf_onnx_model_parse(const uint8_t *data, size_t len, mf_onnx_model_view *m) 
         case 25:
             if (m->n_functions < INT_MAX) m->n_functions++;
             break;
-        default:
-            break;
+        default: break;
         }
     }
     return st;

@@ -27,11 +27,11 @@ typedef struct {
 } mf_pb_reader;
 
 typedef struct {
-    uint32_t num;  /* field number */
-    int wt;        /* wire type */
-    uint64_t v;    /* MF_PB_VARINT, MF_PB_I64 and MF_PB_I32 values (raw bits) */
-    mf_pb_span s;  /* MF_PB_LEN payload */
-    size_t off;    /* file offset of the field's tag */
+    uint32_t num; /* field number */
+    int wt;       /* wire type */
+    uint64_t v;   /* MF_PB_VARINT, MF_PB_I64 and MF_PB_I32 values (raw bits) */
+    mf_pb_span s; /* MF_PB_LEN payload */
+    size_t off;   /* file offset of the field's tag */
 } mf_pb_field;
 
 void mf_pb_init(mf_pb_reader *r, mf_pb_span msg, const uint8_t *base, const char *what);
@@ -42,23 +42,34 @@ int mf_pb_expect(const mf_pb_reader *r, const mf_pb_field *f, int want);
 
 /* ONNX TensorProto.DataType values used by the loader. */
 enum {
-    MF_ONNX_FLOAT = 1, MF_ONNX_UINT8 = 2, MF_ONNX_INT8 = 3, MF_ONNX_UINT16 = 4, MF_ONNX_INT16 = 5, MF_ONNX_INT32 = 6,
-    MF_ONNX_INT64 = 7, MF_ONNX_STRING = 8, MF_ONNX_BOOL = 9, MF_ONNX_FLOAT16 = 10, MF_ONNX_DOUBLE = 11,
-    MF_ONNX_UINT32 = 12, MF_ONNX_UINT64 = 13, MF_ONNX_BFLOAT16 = 16
+    MF_ONNX_FLOAT = 1,
+    MF_ONNX_UINT8 = 2,
+    MF_ONNX_INT8 = 3,
+    MF_ONNX_UINT16 = 4,
+    MF_ONNX_INT16 = 5,
+    MF_ONNX_INT32 = 6,
+    MF_ONNX_INT64 = 7,
+    MF_ONNX_STRING = 8,
+    MF_ONNX_BOOL = 9,
+    MF_ONNX_FLOAT16 = 10,
+    MF_ONNX_DOUBLE = 11,
+    MF_ONNX_UINT32 = 12,
+    MF_ONNX_UINT64 = 13,
+    MF_ONNX_BFLOAT16 = 16
 };
 const char *mf_onnx_dtype_name(int dt);
 
 enum { MF_ONNX_MAX_RANK = 8, MF_ONNX_MAX_NODE_IO = 64, MF_ONNX_MAX_ATTR_VALUES = 16 };
 
 typedef struct {
-    mf_pb_span msg;  /* the whole TensorProto */
+    mf_pb_span msg; /* the whole TensorProto */
     mf_pb_span name;
     int data_type;
     int ndim;
     int64_t dims[MF_ONNX_MAX_RANK];
     int has_raw;
     mf_pb_span raw;
-    int typed_field;   /* the typed data field present (4 float, 5 int32, 7 int64, 10 double, 11 uint64) or 0 */
+    int typed_field;    /* the typed data field present (4 float, 5 int32, 7 int64, 10 double, 11 uint64) or 0 */
     size_t typed_count; /* elements in that field (packed and unpacked occurrences together) */
     int external;       /* data_location == EXTERNAL or external_data present */
     int has_segment;
@@ -79,22 +90,30 @@ int mf_onnx_tensor_decode(const mf_onnx_tensor *t, int as_float, size_t numel, v
 int mf_onnx_dtype_kind(int dt);
 
 typedef enum {
-    MF_ONNX_ATTR_UNDEFINED = 0, MF_ONNX_ATTR_FLOAT = 1, MF_ONNX_ATTR_INT = 2, MF_ONNX_ATTR_STRING = 3,
-    MF_ONNX_ATTR_TENSOR = 4, MF_ONNX_ATTR_GRAPH = 5, MF_ONNX_ATTR_FLOATS = 6, MF_ONNX_ATTR_INTS = 7,
-    MF_ONNX_ATTR_STRINGS = 8, MF_ONNX_ATTR_TENSORS = 9, MF_ONNX_ATTR_GRAPHS = 10
+    MF_ONNX_ATTR_UNDEFINED = 0,
+    MF_ONNX_ATTR_FLOAT = 1,
+    MF_ONNX_ATTR_INT = 2,
+    MF_ONNX_ATTR_STRING = 3,
+    MF_ONNX_ATTR_TENSOR = 4,
+    MF_ONNX_ATTR_GRAPH = 5,
+    MF_ONNX_ATTR_FLOATS = 6,
+    MF_ONNX_ATTR_INTS = 7,
+    MF_ONNX_ATTR_STRINGS = 8,
+    MF_ONNX_ATTR_TENSORS = 9,
+    MF_ONNX_ATTR_GRAPHS = 10
 } mf_onnx_attr_type;
 
 typedef struct {
     mf_pb_span name;
-    int type;      /* declared type, or inferred from the fields present when 0 (old files) */
+    int type; /* declared type, or inferred from the fields present when 0 (old files) */
     int64_t i;
     float f;
-    mf_pb_span s;  /* string bytes */
-    mf_pb_span t;  /* TensorProto bytes */
+    mf_pb_span s;         /* string bytes */
+    mf_pb_span t;         /* TensorProto bytes */
     int n_ints, n_floats; /* total counts; only the first MF_ONNX_MAX_ATTR_VALUES are stored */
     int64_t ints[MF_ONNX_MAX_ATTR_VALUES];
     float floats[MF_ONNX_MAX_ATTR_VALUES];
-    int other;     /* fields the loader does not read (graphs, strings lists, ...) are present */
+    int other; /* fields the loader does not read (graphs, strings lists, ...) are present */
 } mf_onnx_attr;
 
 int mf_onnx_attr_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_attr *a);
@@ -114,12 +133,12 @@ int mf_onnx_node_attrs(const mf_onnx_node *n, const uint8_t *base, mf_onnx_attr 
 
 typedef struct {
     mf_pb_span name;
-    int has_type;  /* a tensor_type is present */
+    int has_type; /* a tensor_type is present */
     int elem_type;
     int has_shape;
-    int ndim;      /* > MF_ONNX_MAX_RANK is reported as MF_ONNX_MAX_RANK + 1 */
+    int ndim;                       /* > MF_ONNX_MAX_RANK is reported as MF_ONNX_MAX_RANK + 1 */
     int64_t dims[MF_ONNX_MAX_RANK]; /* -1 = symbolic or unknown */
-    int other_type; /* a non-tensor type (sequence, map, ...) */
+    int other_type;                 /* a non-tensor type (sequence, map, ...) */
 } mf_onnx_value_info;
 
 int mf_onnx_value_info_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_value_info *v);
@@ -136,7 +155,7 @@ void mf_onnx_graph_free(mf_onnx_graph *g);
 
 typedef struct {
     int64_t ir_version;
-    int64_t opset;      /* version of the default ("" or "ai.onnx") domain, -1 if not imported */
+    int64_t opset; /* version of the default ("" or "ai.onnx") domain, -1 if not imported */
     int n_graph;
     mf_pb_span graph;
     int n_functions;
