@@ -111,23 +111,3 @@ int mf_face_align_crop(const mf_img *img, const float pts5[5][2], const mf_face_
     }
     return MF_OK;
 }
-
-void mf_face_points_from_detection(const mf_face_box *det, float out[5][2]) {
-    const float(*kp)[2] = det->kp;
-    /* mouth width / eye distance of the ArcFace template */
-    const float *T[5] = {mf_face_arcface_template[0], mf_face_arcface_template[1], mf_face_arcface_template[2],
-                         mf_face_arcface_template[3], mf_face_arcface_template[4]};
-    float eye_d = hypotf(T[1][0] - T[0][0], T[1][1] - T[0][1]);
-    float mouth_w = hypotf(T[4][0] - T[3][0], T[4][1] - T[3][1]);
-    float half = 0.5f * mouth_w / eye_d;
-    /* the subject's right eye is on the image left for a frontal face */
-    float lx = kp[MF_FACE_KP_REYE][0], ly = kp[MF_FACE_KP_REYE][1];
-    float rx = kp[MF_FACE_KP_LEYE][0], ry = kp[MF_FACE_KP_LEYE][1];
-    float vx = rx - lx, vy = ry - ly;
-    out[0][0] = lx, out[0][1] = ly;
-    out[1][0] = rx, out[1][1] = ry;
-    out[2][0] = kp[MF_FACE_KP_NOSE][0], out[2][1] = kp[MF_FACE_KP_NOSE][1];
-    float mx = kp[MF_FACE_KP_MOUTH][0], my = kp[MF_FACE_KP_MOUTH][1];
-    out[3][0] = mx - half * vx, out[3][1] = my - half * vy;
-    out[4][0] = mx + half * vx, out[4][1] = my + half * vy;
-}

@@ -43,11 +43,6 @@ int mf_face_align_matrix(const float pts5[5][2], const mf_face_align_spec *spec,
 int mf_face_align_crop(const mf_img *img, const float pts5[5][2], const mf_face_align_spec *spec, int mirror,
                        float *dst);
 
-/* The five alignment points from a detection's keypoints: the eyes and the nose tip as detected, the mouth
- * corners on either side of the detected mouth centre along the eye line, at the ArcFace template's ratio of mouth
- * width to eye distance. */
-void mf_face_points_from_detection(const mf_face_box *det, float out[5][2]);
-
 /* Preprocessing of registry entry `name` (NULL if unknown). */
 const mf_face_align_spec *mf_face_recognizer_default_spec(const char *name);
 

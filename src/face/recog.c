@@ -25,7 +25,7 @@ static const rec_def defs[] = {
      LOAD_FACEAPI,
      "faceapi/face_recognition_model-weights_manifest.json",
      "descriptor",
-     {150, 1, 1.25f, 0.0f, 0, {0, 0, 0}, 1.0f, 0}},
+     {150, 0, 1.2f, -0.14f, 0, {0, 0, 0}, 1.0f, 0}},
     {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style, 512-d", 512, 0, 1, 0.0f, 0.0f},
      LOAD_ONNX,
      "faceplugin/fr_feature.onnx",
