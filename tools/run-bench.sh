@@ -26,7 +26,7 @@ for t in 1 2; do
     fi
     if grep -q fr_feature <<<"$MODELS"; then
         echo "bench: onnxruntime-node, $t thread(s)" >&2
-        node tools/bench/ort-bench.js --runs "$RUNS" --threads "$t" | sed "s/^{/{\"requested_threads\":$t,/" >>"$raw"
+        node tools/bench/ort-bench.js --ftz --runs "$RUNS" --threads "$t" | sed "s/^{/{\"requested_threads\":$t,/" >>"$raw"
     fi
 done
 node tools/bench/report.js "$raw" | tee "$out/report.md"

@@ -38,7 +38,7 @@ int mf_nn_model_load_tfjs(const char *model_json, mf_nn_model_t **out);
 int mf_nn_model_load_tfjs_mem(const char *json, size_t json_len, const uint8_t *weights, size_t weights_len,
                               mf_nn_model_t **out);
 
-/* Loads an ONNX model (opset 9 subset: Conv, PRelu, Add, Reshape, ... see docs/engine.md). Activations are
+/* Loads an ONNX model (opsets 1-21, the op subset listed in docs/onnx.md). Activations are
  * converted to NHWC at load so the model runs on the same kernels. */
 int mf_nn_model_load_onnx(const char *path, mf_nn_model_t **out);
 int mf_nn_model_load_onnx_mem(const uint8_t *data, size_t len, mf_nn_model_t **out);
