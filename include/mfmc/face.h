@@ -44,6 +44,8 @@ int mf_face_detect(mf_face_detector_t *det, const mf_img *img, mf_face_box *face
 
 /* Number of network evaluations (tiles) of the last mf_face_detect call, for progress and benchmarks. */
 int mf_face_detector_last_tiles(const mf_face_detector_t *det);
+/* Verifier-network runs of the last mf_face_detect call (borderline candidates checked on a crop). */
+int mf_face_detector_last_verifications(const mf_face_detector_t *det);
 
 /* ---------------------------------------------------------------- landmarks: 468-point mesh, pose, expression */
 

@@ -58,6 +58,7 @@ int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, i
     int n = 0, st = mf_face_detect(an->det, img, an->boxes, max_faces, &n);
     if (st) return st;
     an->counts.detector_tiles = mf_face_detector_last_tiles(an->det);
+    an->counts.verifier_runs = mf_face_detector_last_verifications(an->det);
     for (int i = 0; i < n; i++) {
         mf_face *f = &faces[i];
         memset(f, 0, sizeof *f);

@@ -54,7 +54,7 @@ struct mf_face_detector {
     det_net verifier; /* second opinion on borderline candidates, run on a crop around each */
     mf_face_box *cand, *raw;
     int n_cand;
-    int last_tiles;
+    int last_tiles, last_verifications;
 };
 
 static void net_free(det_net *n) {
@@ -188,6 +188,7 @@ void mf_face_detector_free(mf_face_detector_t *d) {
 }
 
 int mf_face_detector_last_tiles(const mf_face_detector_t *d) { return d->last_tiles; }
+int mf_face_detector_last_verifications(const mf_face_detector_t *d) { return d->last_verifications; }
 
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
@@ -245,6 +246,7 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
     *n_faces = 0;
     d->n_cand = 0;
     d->last_tiles = 0;
+    d->last_verifications = 0;
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     const det_config *c = d->net.cfg;
@@ -301,7 +303,10 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
         o.score = d->cand[i].score;
         o.roll = atan2f(o.kp[MF_FACE_KP_LEYE][1] - o.kp[MF_FACE_KP_REYE][1],
                         o.kp[MF_FACE_KP_LEYE][0] - o.kp[MF_FACE_KP_REYE][0]);
-        if (o.score < d->opts.threshold && verify(d, img, &o) < VERIFY_THRESHOLD) continue;
+        if (o.score < d->opts.threshold) {
+            d->last_verifications++;
+            if (verify(d, img, &o) < VERIFY_THRESHOLD) continue;
+        }
         faces[n++] = o;
     }
     free(used);
