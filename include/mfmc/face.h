@@ -72,7 +72,9 @@ void mf_face_mesher_free(mf_face_mesher_t *m);
 int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box *det, mf_face_landmarks *out);
 
 /* The five alignment points in ArcFace template order: eye on the image left, eye on the image right, nose tip,
- * mouth corner on the image left, mouth corner on the image right (image pixels). */
+ * mouth corner on the image left, mouth corner on the image right (image pixels). Left and right are those of the
+ * upright face: the subject's right eye and mouth corner come first whatever the roll, so the alignment never
+ * mirrors a face (on an upright face they are on the image left). */
 void mf_face_landmarks_5pt(const mf_face_landmarks *lm, float out[5][2]);
 /* The same five points estimated from a detection alone (mouth corners from the mouth centre and eye distance). */
 void mf_face_box_5pt(const mf_face_box *det, float out[5][2]);
