@@ -283,7 +283,7 @@ static roi roi_from_det(const mf_face_box *det) {
 
 /* ---------------------------------------------------------------- iris */
 
-/* Crop around eye e (0 = subject's right) from the eye corners, in the eye-level frame of the face. The iris
+/* Crop around eye e (0 = subject's right) from the eye corners, in the frame of the face's roll. The iris
  * model is trained on the subject's right eye as it appears on a frontal face (outer corner on the image
  * left); the left eye's crop is mirrored to look like one. */
 static roi roi_eye(const float pts[][3], int e, float face_angle) {
@@ -295,7 +295,7 @@ static roi roi_eye(const float pts[][3], int e, float face_angle) {
 }
 
 static int refine_iris(mf_face_mesher_t *m, const mf_img *img, float pts[][3], float side, mf_face_landmarks *out) {
-    float ang = mesh_angle(pts);
+    float ang = roi_angle(pts);
     float eye[2][IRIS_PTS][2];
     for (int e = 0; e < 2; e++) {
         roi r = roi_eye(pts, e, ang);
