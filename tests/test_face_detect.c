@@ -11,9 +11,10 @@
 #include <dirent.h>
 
 #include "lib/testutil.h"
-#include "mfmc/face.h"
+#include "mfmc/analyze.h"
 
 static mf_face_detector_t *det;
+static mf_face_analyzer_t *an; /* detection + mesh face-flag filter, as `mfmc detect` runs it */
 static mf_nn_pool_t *pool;
 
 static int setup(void **state) {
@@ -23,7 +24,8 @@ static int setup(void **state) {
     if (mf_nn_pool_create(2, &pool)) return -1;
     mf_face_detect_opts o = {0};
     o.pool = pool;
-    if (mf_face_detector_create(dir, &o, &det)) {
+    mf_face_analyzer_opts ao = {.pool = pool, .no_attributes = 1};
+    if (mf_face_detector_create(dir, &o, &det) || mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
         fprintf(stderr, "detector: %s (run make setup)\n", mf_error_get());
         return -1;
     }
@@ -33,6 +35,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     mf_face_detector_free(det);
+    mf_face_analyzer_free(an);
     mf_nn_pool_free(pool);
     return 0;
 }
@@ -45,9 +48,11 @@ static void test_demo_photos(void **state) {
         snprintf(p, sizeof p, "%s/demo/sample%d.jpg", tu_models_dir(), i + 1);
         mf_img img;
         assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+        static mf_face faces[64];
         mf_face_box f[64];
         int n;
-        assert_int_equal(mf_face_detect(det, &img, f, 64, &n), MF_OK);
+        assert_int_equal(mf_face_analyze(an, &img, faces, 64, &n), MF_OK);
+        for (int k = 0; k < n; k++) f[k] = faces[k].det;
         printf("  sample%d: %d faces (expected %d)\n", i + 1, n, expect[i]);
         assert_int_equal(n, expect[i]);
         for (int k = 0; k < n; k++) {

@@ -34,12 +34,14 @@ typedef struct {
 int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out);
 void mf_face_analyzer_free(mf_face_analyzer_t *an);
 
-/* Analyses every face of `img`: writes at most max_faces records, best detection first, and the count. */
+/* Analyses every face of `img`: writes at most max_faces records, best detection first, and the count. With the
+ * mesh on, a detection whose mesh face flag is below 0.5 is dropped as a false detection. */
 int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces);
 
 /* Network evaluations of the last analysis per stage (for progress reports and the speed comparison). */
 typedef struct {
     int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;
+    int rejected; /* detections dropped because the mesh model did not see a face in them */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

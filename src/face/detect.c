@@ -20,6 +20,7 @@ enum { MAX_LAYERS = 4, MAX_CAND = 1 << 16, MAX_RAW = 4096 };
  * docs/accuracy.md). */
 #define LOW_FACTOR 0.6f
 #define VERIFY_THRESHOLD 0.75f
+#define LEVEL_STEP 2.5f
 
 typedef struct {
     const char *name;
@@ -251,13 +252,21 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     const det_config *c = d->net.cfg;
     int S = c->size, big = img->w > img->h ? img->w : img->h;
-    /* the coarsest level shows the whole image at half the input size: faces filling the frame are out of the
-     * full-range model's training range (measured on LFW close-ups) */
-    float f = 0.5f * (float)S / (float)big;
+    /* Levels: the coarsest shows the whole image at half the input size (faces filling the frame are outside the
+     * full-range model's training range: measured on LFW close-ups); the finest is where the smallest face to
+     * find has MIN_PX input pixels; in between, factors of at most LEVEL_STEP. A level finds faces from min_px to
+     * about 3.5 min_px input pixels whole inside a tile (the tile overlap), so steps up to 3x leave no gap. */
+    float f0 = 0.5f * (float)S / (float)big, fine = c->min_px / (float)d->opts.min_face;
+    if (fine > 2.0f) fine = 2.0f;
+    float levels[32];
+    int n_levels = 0;
+    for (float f = fine; f > f0 * 1.25f && n_levels < 31; f /= LEVEL_STEP) levels[n_levels++] = f;
+    levels[n_levels++] = f0;
     int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
     float low = d->opts.threshold * LOW_FACTOR;
-    for (;;) {
+    for (int li = n_levels - 1; li >= 0; li--) {
+        float f = levels[li];
         int lw = (int)lroundf(img->w * f), lh = (int)lroundf(img->h * f);
         if (lw < 1) lw = 1;
         if (lh < 1) lh = 1;
@@ -274,9 +283,6 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
                 d->last_tiles++;
             }
         mf_img_free(&lvl);
-        /* finer level while the network's smallest face is still larger than what we must find */
-        if (c->min_px / f <= (float)d->opts.min_face || f >= 2.0f) break;
-        f *= 2.0f;
     }
     /* weighted non-maximum suppression */
     qsort(d->cand, (size_t)d->n_cand, sizeof *d->cand, by_score_desc);
