@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,10 +116,79 @@ static void test_lfw_sample(void **state) {
     assert_true(found >= tried * 0.98);
 }
 
+
+/* Small faces in a large photo: LFW faces scaled so the face is about `side` px wide, pasted on a 1920x1080
+ * textured canvas; the pipeline must find them (the requirement: faces down to about 24 px in a 1920 px photo). */
+static int small_faces_found(int side, int *placed) {
+    char root[1024];
+    snprintf(root, sizeof root, "%s/lfw", tu_data_dir());
+    static const char *people[] = {"George_W_Bush", "Colin_Powell", "Tony_Blair", "Donald_Rumsfeld",
+                                   "Gerhard_Schroeder", "Ariel_Sharon", "Hugo_Chavez", "Junichiro_Koizumi",
+                                   "Jean_Chretien", "John_Ashcroft"};
+    enum { N = sizeof people / sizeof *people };
+    mf_img canvas;
+    assert_int_equal(mf_img_init(&canvas, 1920, 1080, 3), MF_OK);
+    unsigned r = 7;
+    for (size_t i = 0; i < (size_t)canvas.w * canvas.h * 3; i++) {
+        r = r * 1103515245u + 12345u;
+        canvas.data[i] = (uint8_t)(90 + ((i / 3 / 40) % 7) * 12 + (r >> 28));
+    }
+    float cx[N], cy[N];
+    *placed = 0;
+    for (int k = 0; k < N; k++) {
+        char p[2048];
+        snprintf(p, sizeof p, "%s/%s/%s_0001.jpg", root, people[k], people[k]);
+        mf_img img, crop, small;
+        if (mf_img_load(p, NULL, &img, NULL)) continue;
+        /* LFW deep-funneled: the face spans roughly the central 100 px of 250; keep some context around it */
+        assert_int_equal(mf_img_crop(&img, 45, 45, 160, 160, &crop), MF_OK);
+        int s = side * 160 / 100;
+        assert_int_equal(mf_img_resize(&crop, s, s, &small), MF_OK);
+        int x0 = 100 + (k % 5) * 360, y0 = 150 + (k / 5) * 500;
+        for (int y = 0; y < s; y++) memcpy(canvas.data + ((size_t)(y0 + y) * canvas.w + x0) * 3, small.data + (size_t)y * s * 3, (size_t)s * 3);
+        cx[*placed] = x0 + s / 2.0f, cy[*placed] = y0 + s / 2.0f;
+        (*placed)++;
+        mf_img_free(&img);
+        mf_img_free(&crop);
+        mf_img_free(&small);
+    }
+    static mf_face faces[64];
+    int n = 0, found = 0;
+    assert_int_equal(mf_face_analyze(an, &canvas, faces, 64, &n), MF_OK);
+    for (int k = 0; k < *placed; k++)
+        for (int i = 0; i < n; i++) {
+            const mf_face_box *b = &faces[i].det;
+            if (cx[k] > b->x && cx[k] < b->x + b->w && cy[k] > b->y && cy[k] < b->y + b->h) {
+                found++;
+                break;
+            }
+        }
+    printf("  faces of ~%d px in a 1920x1080 photo: %d of %d found, %d detections\n", side, found, *placed, n);
+    mf_img_free(&canvas);
+    return found;
+}
+
+static void test_small_faces(void **state) {
+    (void)state;
+    char root[1024];
+    snprintf(root, sizeof root, "%s/lfw", tu_data_dir());
+    if (!tu_exists(root)) {
+        printf("  skipped: %s not present\n", root);
+        skip();
+    }
+    int placed;
+    int found = small_faces_found(24, &placed);
+    assert_true(placed >= 8);
+    assert_true(found >= placed - 1);
+    found = small_faces_found(40, &placed);
+    assert_true(found >= placed - 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_photos),
         cmocka_unit_test(test_lfw_sample),
+        cmocka_unit_test(test_small_faces),
     };
     return cmocka_run_group_tests_name("face_detect", tests, setup, teardown);
 }
