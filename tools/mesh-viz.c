@@ -1,9 +1,16 @@
-/* Debugging aid for src/face/mesh.c (not built by the Makefile):
+/* Debugging and measurement aid for src/face/mesh.c (not built by the Makefile; see docs/mesh.md):
  *   cc -O2 -D_DEFAULT_SOURCE -Iinclude -Isrc tools/mesh-viz.c -o /tmp/mesh-viz build/rel/libmfmc.a \
  *      $(pkg-config --libs libcjson libjpeg libpng libwebp) -lpthread -lm
- *   /tmp/mesh-viz draw IMAGE OUT.png [iris]   annotated picture (write it to /tmp, never commit it)
- *   /tmp/mesh-viz dump IMAGE [iris]           detections, scores, pose, expression, selected points
- * It includes mesh.c to reach its internals. */
+ *   draw IMAGE OUT.png [iris]   annotated picture + OUT.png.faceN.png per face (write to /tmp, never commit them)
+ *   dump IMAGE [iris]           detections, scores, pose, expression, selected points
+ *   irischeck IMAGE...          iris-model contour vs mesh, both crop orientations, per eye
+ *   measure LIST ALL_FACES DET_SCALE PREFILTER PASSES [iris]
+ *                               jitter / mirror statistics over the images listed in LIST (one path a line);
+ *                               PASSES = min = max passes, env MAXPASS raises the max, TOL scales the tolerances
+ *   template LIST [SPREAD]      canonical rigid points for the pose fit (C table on stdout)
+ *   fivept LIST                 detector keypoints vs mesh 5 points
+ *   time IMAGE [THREADS]        ms per face, mesh and mesh + iris
+ * It includes mesh.c to reach its internals; the macros below make its constants adjustable. */
 static float g_det_scale = 1.5f, g_prefilter = 2.0f, g_tol = 1.0f;
 #define ROI_TOL_SHIFT (0.02f * g_tol)
 #define ROI_TOL_SCALE (0.03f * g_tol)
