@@ -30,3 +30,22 @@ for t in 1 2; do
     fi
 done
 node tools/bench/report.js "$raw" | tee "$out/report.md"
+
+# Full analysis of each demo photo (detect + mesh + attributes + one embedding per face): mfmc's pipeline, then
+# the same network evaluations replayed on TF.js-wasm (ready-made input tensors: no decoding or cropping).
+if [ "${PIPELINE:-1}" = 1 ]; then
+    praw=$out/pipeline.jsonl
+    : >"$praw"
+    echo "bench: analysis pipeline on the demo photos" >&2
+    "$BUILD/rel/bench/bench_pipeline" --runs "${PIPELINE_RUNS:-5}" >>"$praw"
+    while read -r line; do
+        photo=$(sed 's/.*"model":"\([^"]*\)".*/\1/' <<<"$line")
+        t=$(sed 's/.*"threads":\([0-9]*\).*/\1/' <<<"$line")
+        work=$(sed 's/.*"work":"\([^"]*\)".*/\1/' <<<"$line")
+        node tools/bench/tfjs-bench.js --work "$work" --label "$photo" --runs "${PIPELINE_RUNS:-5}" --warmup 1 \
+            --threads "$t" | sed "s/^{/{\"requested_threads\":$t,/" >>"$praw"
+    done < <(grep '"runtime":"mfmc"' "$praw")
+    echo
+    echo "Full analysis per demo photo (median ms; the peer runs the same network evaluations):"
+    node tools/bench/report.js "$praw" | tee "$out/pipeline.md"
+fi

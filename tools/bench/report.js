@@ -25,6 +25,6 @@ for (const [m, r] of Object.entries(rows)) {
   out.push(`| ${m} | ${f(r.mfmc1 && r.mfmc1.gflop, 3)} | ${r.peerName || '—'} | ${f(r.mfmc1 && r.mfmc1.median_ms)} | `
     + `${f(r.peer1 && r.peer1.median_ms)} | ${s1 ? `${f(s1, 1)}x` : '—'} | ${f(r.mfmc2 && r.mfmc2.median_ms)} | `
     + `${peer2} | ${s2 ? `${f(s2, 1)}x` : '—'} | ${f(r.mfmc2 && r.mfmc2.gflops, 1)} | `
-    + `${r.mfmc2 ? `${f(100 * r.mfmc2.peak_share, 1)}%` : '—'} |`);
+    + `${r.mfmc2 && r.mfmc2.peak_share !== undefined ? `${f(100 * r.mfmc2.peak_share, 1)}%` : '—'} |`);
 }
 process.stdout.write(`${out.join('\n')}\n`);
