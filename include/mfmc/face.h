@@ -68,6 +68,9 @@ typedef struct mf_face_mesher mf_face_mesher_t;
 int mf_face_mesher_create(const char *models_dir, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out);
 void mf_face_mesher_free(mf_face_mesher_t *m);
 
+/* Mesh-network runs (crop passes) of the last mf_face_mesher_run, for benchmarks. */
+int mf_face_mesher_last_passes(const mf_face_mesher_t *m);
+
 /* Runs the mesh model on the face of `det` (crop rotated by det->roll) and fills *out in image coordinates. */
 int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box *det, mf_face_landmarks *out);
 

@@ -72,7 +72,7 @@ int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, i
         if (an->mesh) {
             if ((st = mf_face_mesher_run(an->mesh, img, &f->det, &f->lm))) return st;
             f->has_landmarks = 1;
-            an->counts.mesh_runs++;
+            an->counts.mesh_runs += mf_face_mesher_last_passes(an->mesh);
             if (f->lm.has_iris) an->counts.iris_runs += 2;
             /* the mesh model's face flag is a second, independent opinion: a detection it rejects is dropped
              * (demo photos: real faces >= 0.9, the one background false detection 0.12) */

@@ -517,6 +517,8 @@ static void compute_expression(mf_face_landmarks *lm) {
 
 /* ---------------------------------------------------------------- entry points */
 
+int mf_face_mesher_last_passes(const mf_face_mesher_t *m) { return m->last_passes; }
+
 int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box *det, mf_face_landmarks *out) {
     memset(out, 0, sizeof *out);
     if (!m || !img || !img->data || img->w < 1 || img->h < 1 || img->c != 3 || !det)
