@@ -92,8 +92,10 @@ typedef struct {
     int dim;                       /* embedding size */
     int primary;                   /* 1 for the one primary recognizer (tagging, thresholds) */
     int ensemble;                  /* 1 if part of the guarantee ensemble */
-    float match_threshold;         /* cosine similarity at FAR = 1e-3 on LFW (10-fold), 0 if not measured */
-    float dissimilarity_threshold; /* a replacement face must score below this against the original */
+    float match_threshold;         /* cosine similarity passed by 1e-3 of LFW's impostor pairs (all 10 folds;
+                                      bench/bench_lfw.c, docs/accuracy.md); 0 if not measured */
+    float dissimilarity_threshold; /* a replacement face must score below this against the original:
+                                      min(99th percentile of LFW impostor scores, 1st percentile of genuine) */
 } mf_face_recognizer_info;
 
 /* The registry: count, entry i, entry by name (NULL if unknown). Entries are static. */
