@@ -23,32 +23,32 @@ typedef struct {
 /* Measured on LFW's 4,004 pairs with the mesh's five points (docs/accuracy.md, "Recognizers"):
  *   info: name, description, dim, primary, ensemble, match_threshold, dissimilarity_threshold
  *   spec: size, upright, scale, dy, bgr, mean[3], mul, flip
- * Roles by measured accuracy: arcface is the most accurate (0.9955 10-fold, TAR 0.988 at FAR 1e-3) and primary;
- * faceapi (0.9930, TAR 0.959) is the other ensemble member; the rest measure well below (faceres 0.984). The
+ * Roles by measured accuracy: arcface is the most accurate (0.9960 10-fold, TAR 0.989 at FAR 1e-3) and primary;
+ * faceapi (0.9935, TAR 0.961) is the other ensemble member; the rest measure well below (faceres 0.984). The
  * thresholds are those `build/rel/bench/bench_lfw --table` prints. */
 static const rec_def defs[] = {
-    {{"faceapi", "face-api FaceRecognitionNet, dlib-style ResNet-34, 128-d", 128, 0, 1, 0.9274f, 0.9074f},
+    {{"faceapi", "face-api FaceRecognitionNet, dlib-style ResNet-34, 128-d", 128, 0, 1, 0.9273f, 0.9073f},
      LOAD_FACEAPI,
      "faceapi/face_recognition_model-weights_manifest.json",
      "descriptor",
      {150, 0, 1.15f, -0.14f, 0, {0, 0, 0}, 1.0f, 1}},
-    {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style MobileFaceNet, 512-d", 512, 1, 1, 0.3194f, 0.2272f},
+    {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style MobileFaceNet, 512-d", 512, 1, 1, 0.3193f, 0.2286f},
      LOAD_ONNX,
      "faceplugin/fr_feature.onnx",
      "output",
      {112, 0, 1.0f, 0.0f, 1, {127.0f, 127.0f, 127.0f}, 1.0f / 128.0f, 0}},
-    {{"faceres", "human-models faceres (HSE MobileNet, VGGFace2), 1024-d", 1024, 0, 0, 0.5864f, 0.4850f},
+    {{"faceres", "human-models faceres (HSE MobileNet, VGGFace2), 1024-d", 1024, 0, 0, 0.5868f, 0.4852f},
      LOAD_TFJS,
      "human/faceres.json",
      "global_pooling/Mean",
      {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
-    {{"faceres-deep", "human-models faceres-deep (HSE MobileNet, age/gender-tuned), 1024-d", 1024, 0, 0, 0.7590f,
-      0.5178f},
+    {{"faceres-deep", "human-models faceres-deep (HSE MobileNet, age/gender-tuned), 1024-d", 1024, 0, 0, 0.7386f,
+      0.4864f},
      LOAD_TFJS,
      "human/faceres-deep.json",
      "global_pooling/Mean:0",
-     {224, 0, 1.0f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
-    {{"mobileface", "human-models mobileface (MobileFace, MXNet), 256-d", 256, 0, 0, 0.3650f, 0.0724f},
+     {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
+    {{"mobileface", "human-models mobileface (MobileFace, MXNet), 256-d", 256, 0, 0, 0.3651f, 0.0740f},
      LOAD_TFJS,
      "human/mobileface.json",
      "batchnorm0/add_1:0",
