@@ -1,6 +1,7 @@
 /* Full analysis speed per demo photo: decode + detect (pyramid tiles, verifier) + mesh + attributes + one
  * embedding (primary recognizer) for every face. Prints one JSON line per photo and thread count with the median
  * time and the list of network evaluations it made ("work"), which tools/run-bench.sh replays on TF.js-wasm
+ * (embedding: faceapi, which TF.js can run; the primary recognizer is an ONNX model)
  * (the same graphs; the peer gets ready-made input tensors, so its time excludes decoding and cropping).
  * usage: bench_pipeline [--runs N] [--threads T] */
 #include "mfmc/analyze.h"
@@ -29,10 +30,8 @@ int main(int argc, char **argv) {
     }
     if (runs < 1) runs = 1;
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    const char *rec_name = NULL;
-    for (int i = 0; i < mf_face_recognizer_count(); i++)
-        if (mf_face_recognizer_info_at(i)->primary) rec_name = mf_face_recognizer_info_at(i)->name;
-    if (!rec_name) rec_name = "faceapi";
+    /* the embedding step uses faceapi (guarantee ensemble): the TF.js peer can run it, not the ONNX primary */
+    const char *rec_name = "faceapi";
     static mf_face faces[256];
     static float emb[4096];
     for (int threads = 1; threads <= 2; threads++) {
