@@ -21,21 +21,22 @@ typedef struct {
     mf_face_attrib_tuning tune;       /* measured defaults */
 } model_spec;
 
-/* Crops (scale, dy) measured on LFW with facemesh-detection-full boxes: docs/attributes.md. */
+/* Crops (scale, dy) and channel order measured on LFW with facemesh-detection-full boxes (docs/attributes.md).
+ * The networks trained with OpenCV (HSE FaceRes, SSR-Net) want BGR although human feeds them RGB. */
 static const model_spec specs[] = {
     {{"gear", "GEAR-Predictor: age in 7 buckets, gender, race (198 px, RGB 0..1)", 1, 1, 198},
-     3, IN_RGB01, OUT_GEAR, "Identity:0", "Identity_1:0", 7, 2, {1.5f, 0.0f, 1.0f, 0, 0}},
-    {{"faceres", "HSE FaceRes (fp16 weights): age softmax over 0..99 years, gender sigmoid (224 px, RGB 0..255)",
+     3, IN_RGB01, OUT_GEAR, "Identity:0", "Identity_1:0", 7, 2, {1.1f, 0.0f, 1.0f, 0, 0}},
+    {{"faceres", "HSE FaceRes (fp16 weights): age softmax over 0..99 years, gender sigmoid (224 px, BGR 0..255)",
       1, 1, 224},
-     3, IN_RGB255, OUT_FACERES, "age_pred/Softmax:0", "gender_pred/Sigmoid:0", 100, 1, {1.5f, 0.0f, 1.0f, 0, 0}},
-    {{"faceres-deep", "HSE FaceRes (fp32 weights): same network as faceres", 1, 1, 224},
-     3, IN_RGB255, OUT_FACERES, "age_pred/Softmax:0", "gender_pred/Sigmoid:0", 100, 1, {1.5f, 0.0f, 1.0f, 0, 0}},
-    {{"age", "SSR-Net age regression (64 px, RGB 0..255)", 1, 0, 64},
-     3, IN_RGB255, OUT_SSR_AGE, "Identity:0", NULL, 1, 0, {1.5f, 0.0f, 1.0f, 0, 0}},
+     3, IN_RGB255, OUT_FACERES, "age_pred/Softmax:0", "gender_pred/Sigmoid:0", 100, 1, {1.3f, 0.0f, 1.0f, 1, 0}},
+    {{"faceres-deep", "HSE FaceRes, fp32 weights of another training run: same outputs as faceres (224 px, BGR 0..255)", 1, 1, 224},
+     3, IN_RGB255, OUT_FACERES, "age_pred/Softmax:0", "gender_pred/Sigmoid:0", 100, 1, {1.3f, 0.0f, 1.0f, 1, 0}},
+    {{"age", "SSR-Net age regression (64 px, BGR 0..255)", 1, 0, 64},
+     3, IN_RGB255, OUT_SSR_AGE, "Identity:0", NULL, 1, 0, {1.8f, 0.0f, 1.0f, 1, 0}},
     {{"gender", "face_classification CNN gender [female, male] (64 px, grey -1..1)", 0, 1, 64},
-     1, IN_GREY_PM1, OUT_CNN_GENDER, NULL, "Identity:0", 0, 2, {1.5f, 0.0f, 1.0f, 0, 0}},
-    {{"gender-ssrnet-imdb", "SSR-Net gender trained on IMDB, 1 = male (64 px, RGB 0..255)", 0, 1, 64},
-     3, IN_RGB255, OUT_SSR_GENDER, NULL, "Identity:0", 0, 1, {1.5f, 0.0f, 1.0f, 0, 0}},
+     1, IN_GREY_PM1, OUT_CNN_GENDER, NULL, "Identity:0", 0, 2, {1.8f, 0.0f, 1.0f, 0, 0}},
+    {{"gender-ssrnet-imdb", "SSR-Net gender trained on IMDB, 1 = male (64 px, BGR 0..255)", 0, 1, 64},
+     3, IN_RGB255, OUT_SSR_GENDER, NULL, "Identity:0", 0, 1, {1.6f, 0.0f, 1.0f, 1, 0}},
 };
 enum { N_SPECS = sizeof specs / sizeof *specs, MAX_NAMES = 256 };
 
