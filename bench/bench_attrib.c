@@ -121,36 +121,58 @@ static int central_face(const char *rel, const mf_img *img, mf_face_box *out) {
 
 /* ---------------------------------------------------------------- configurations */
 
+enum { MAX_PARTS = 4 };
+
+/* A configuration: one model with its tuning, or several joined with '+' whose ages and p_male are averaged. */
 typedef struct {
-    char label[128];
-    const char *model;
-    mf_face_attrib_tuning tune;
+    char label[160];
+    int n_parts;
+    const char *model[MAX_PARTS];
+    mf_face_attrib_tuning tune[MAX_PARTS];
+    int has_age, has_gender;
 } config;
 
 static mf_face_attrib_t *handle;
 static config cfgs[MAX_CFG];
 static int n_cfg;
 
+static void add_to_list(char *list, const char *name) {
+    const char *p = list;
+    size_t len = strlen(name);
+    for (; *p; p = *p == '+' ? p + 1 : p) { /* already there? */
+        const char *e = strchr(p, '+');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == len && !strncmp(p, name, len)) return;
+        p += l;
+    }
+    size_t o = strlen(list);
+    snprintf(list + o, 1024 - o, "%s%s", o ? "+" : "", name);
+}
+
 static void parse_configs(int argc, char **argv, mf_nn_pool_t *pool) {
     char age_list[1024] = "", gender_list[1024] = "";
+    char parts[MAX_CFG][MAX_PARTS][160];
     for (int i = 0; i < argc && n_cfg < MAX_CFG; i++) {
         config *c = &cfgs[n_cfg++];
+        memset(c, 0, sizeof *c);
         snprintf(c->label, sizeof c->label, "%s", argv[i]);
-        char *name = strdup(argv[i]), *colon = strchr(name, ':');
-        if (colon) *colon = 0;
-        const mf_face_attrib_model_info *info = mf_face_attrib_model_find(name);
-        if (!info) {
-            fprintf(stderr, "unknown model %s\n", name);
-            exit(2);
-        }
-        c->model = info->name;
-        free(name);
-        char *lists[2] = {info->has_age ? age_list : NULL, info->has_gender ? gender_list : NULL};
-        for (int l = 0; l < 2; l++)
-            if (lists[l] && !strstr(lists[l], info->name)) {
-                size_t o = strlen(lists[l]);
-                snprintf(lists[l] + o, 1024 - o, "%s%s", o ? "+" : "", info->name);
+        char buf[160];
+        snprintf(buf, sizeof buf, "%s", argv[i]);
+        for (char *tok = strtok(buf, "+"); tok && c->n_parts < MAX_PARTS; tok = strtok(NULL, "+")) {
+            int k = c->n_parts++;
+            snprintf(parts[i][k], sizeof parts[i][k], "%s", tok);
+            char name[160];
+            snprintf(name, sizeof name, "%s", tok);
+            if (strchr(name, ':')) *strchr(name, ':') = 0;
+            const mf_face_attrib_model_info *info = mf_face_attrib_model_find(name);
+            if (!info) {
+                fprintf(stderr, "unknown model %s\n", name);
+                exit(2);
             }
+            c->model[k] = info->name;
+            c->has_age |= info->has_age, c->has_gender |= info->has_gender;
+            add_to_list(info->has_age ? age_list : gender_list, info->name);
+        }
     }
     mf_face_attrib_opts o = {*age_list ? age_list : "none", *gender_list ? gender_list : "none"};
     char dir[4096];
@@ -158,26 +180,42 @@ static void parse_configs(int argc, char **argv, mf_nn_pool_t *pool) {
     if (mf_face_attrib_create(dir, pool, &o, &handle)) die("attrib");
     for (int i = 0; i < n_cfg; i++) {
         config *c = &cfgs[i];
-        mf_face_attrib_get_tuning(handle, c->model, &c->tune);
-        const char *p = strchr(c->label, ':');
-        float *fields[3] = {&c->tune.scale, &c->tune.dy, &c->tune.aspect};
-        for (int k = 0; p && k < 5; k++) {
-            p++;
-            char *end;
-            double v = strtod(p, &end);
-            if (end != p) {
-                if (k < 3) *fields[k] = (float)v;
-                else if (k == 3) c->tune.bgr = (int)v;
-                else c->tune.decode = (int)v;
+        for (int k = 0; k < c->n_parts; k++) {
+            mf_face_attrib_tuning *t = &c->tune[k];
+            mf_face_attrib_get_tuning(handle, c->model[k], t);
+            const char *p = strchr(parts[i][k], ':');
+            float *fields[3] = {&t->scale, &t->dy, &t->aspect};
+            for (int f = 0; p && f < 5; f++) {
+                p++;
+                char *end;
+                double v = strtod(p, &end);
+                if (end != p) {
+                    if (f < 3) *fields[f] = (float)v;
+                    else if (f == 3) t->bgr = (int)v;
+                    else t->decode = (int)v;
+                }
+                p = strchr(p, ':');
             }
-            p = strchr(p, ':');
         }
     }
 }
 
-static void run_cfg(int i, const mf_img *img, const mf_face_box *b, mf_face_attributes *a) {
-    if (mf_face_attrib_set_tuning(handle, cfgs[i].model, &cfgs[i].tune)) die(cfgs[i].label);
-    if (mf_face_attrib_run_model(handle, cfgs[i].model, img, b, a)) die(cfgs[i].label);
+static void run_cfg(int i, const mf_img *img, const mf_face_box *b, mf_face_attributes *out) {
+    const config *c = &cfgs[i];
+    double age = 0, pm = 0;
+    int na = 0, ng = 0;
+    for (int k = 0; k < c->n_parts; k++) {
+        mf_face_attributes a;
+        if (mf_face_attrib_set_tuning(handle, c->model[k], &c->tune[k])) die(c->label);
+        if (mf_face_attrib_run_model(handle, c->model[k], img, b, &a)) die(c->label);
+        if (a.age >= 0) age += a.age, na++;
+        if (a.gender != MF_GENDER_UNKNOWN) pm += a.p_male, ng++;
+    }
+    memset(out, 0, sizeof *out);
+    out->age = na ? (float)(age / na) : -1;
+    out->p_male = ng ? (float)(pm / ng) : 0.5f;
+    out->gender = !ng ? MF_GENDER_UNKNOWN : out->p_male > 0.5f ? MF_GENDER_MALE : MF_GENDER_FEMALE;
+    out->gender_score = out->p_male > 0.5f ? out->p_male : 1 - out->p_male;
 }
 
 /* ---------------------------------------------------------------- image lists */
@@ -504,8 +542,7 @@ static void mode_dist(void) {
             int lo = 0, hi = 0, male = 0;
             for (int i = 0; i < used; i++) lo += A[i] < 15, hi += A[i] > 70, male += pm[(size_t)c * nn + i] > 0.5f;
             qsort(A, (size_t)used, sizeof *A, by_float);
-            int has_age = mf_face_attrib_model_find(cfgs[c].model)->has_age;
-            int has_g = mf_face_attrib_model_find(cfgs[c].model)->has_gender;
+            int has_age = cfgs[c].has_age, has_g = cfgs[c].has_gender;
 #define Q(p) A[(int)((p) * (used - 1) + 0.5)]
             if (has_age)
                 printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f%% | %.1f%% |", cfgs[c].label, Q(0.05), Q(0.25),
