@@ -76,20 +76,12 @@ static void test_lfw_sample(void **state) {
     (void)state;
     char root[1024];
     snprintf(root, sizeof root, "%s/lfw", tu_data_dir());
-    DIR *dir = opendir(root);
-    if (!dir) {
+    int n = 0;
+    char **names = tu_list_dir(root, &n);
+    if (!names) {
         printf("  skipped: %s not present\n", root);
         skip();
     }
-    struct dirent *e;
-    char **names = NULL;
-    int n = 0;
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.') continue;
-        names = realloc(names, (size_t)(n + 1) * sizeof *names);
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(dir);
     int tried = 0, found = 0;
     for (int i = 0; i < n; i += 40) {
         char p[2048];
@@ -109,8 +101,7 @@ static void test_lfw_sample(void **state) {
         }
         mf_img_free(&img);
     }
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
+    tu_names_free(names, n);
     printf("  LFW sample: central face found in %d of %d images\n", found, tried);
     assert_true(tried >= 50);
     assert_true(found >= tried * 0.98);

@@ -361,27 +361,12 @@ static void test_lfw_pose_and_mirror(void **state) {
     (void)state;
     char root[1024];
     snprintf(root, sizeof root, "%s/lfw", tu_data_dir());
-    DIR *dir = opendir(root);
-    if (!dir) {
+    int n = 0;
+    char **names = tu_list_dir(root, &n);
+    if (!names) {
         printf("  skipped: %s not present\n", root);
         skip();
     }
-    struct dirent *e;
-    char **names = NULL;
-    int n = 0;
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.') continue;
-        names = realloc(names, (size_t)(n + 1) * sizeof *names);
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(dir);
-    /* readdir order is unspecified: sort so the sample is the same everywhere */
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++)
-            if (strcmp(names[j], names[i]) < 0) {
-                char *t = names[i];
-                names[i] = names[j], names[j] = t;
-            }
     int tried = 0, sign_ok = 0, sign_n = 0;
     double s_yaw = 0, s_absyaw = 0, s_pitch = 0, s_flip_yaw = 0, s_flip_roll = 0, s_flip_pts = 0, worst_pts = 0;
     float min_score = 1;
@@ -412,8 +397,7 @@ static void test_lfw_pose_and_mirror(void **state) {
         mf_img_free(&img);
         mf_img_free(&flip);
     }
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
+    tu_names_free(names, n);
     printf("  LFW %d faces: min score %.3f, mean yaw %.2f, mean |yaw| %.2f, mean pitch %.2f; mirrored: mean "
            "|yaw+yaw'| %.2f, |roll+roll'| %.2f, sign flips %d/%d, points %.4f IOD (worst %.4f)\n",
            tried, min_score, s_yaw / tried, s_absyaw / tried, s_pitch / tried, s_flip_yaw / tried, s_flip_roll / tried,

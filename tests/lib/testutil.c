@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 static const char *env_or(const char *name, const char *def) {
@@ -14,6 +15,31 @@ static const char *env_or(const char *name, const char *def) {
 const char *tu_models_dir(void) { return env_or("MFMC_MODELS", "models"); }
 const char *tu_golden_dir(void) { return env_or("MFMC_GOLDEN", "build/golden"); }
 const char *tu_data_dir(void) { return env_or("MFMC_DATA", "../shared/data"); }
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char **tu_list_dir(const char *path, int *n) {
+    *n = 0;
+    DIR *dir = opendir(path);
+    if (!dir) return NULL;
+    char **names = NULL;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.') continue;
+        char **nn = realloc(names, (size_t)(*n + 1) * sizeof *names);
+        if (!nn) break;
+        names = nn;
+        names[(*n)++] = strdup(e->d_name);
+    }
+    closedir(dir);
+    if (names) qsort(names, (size_t)*n, sizeof *names, cmp_name);
+    return names;
+}
+
+void tu_names_free(char **names, int n) {
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
 
 int tu_exists(const char *path) {
     struct stat st;

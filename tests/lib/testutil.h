@@ -10,6 +10,11 @@ const char *tu_models_dir(void);
 const char *tu_golden_dir(void);
 const char *tu_data_dir(void);
 
+/* Names of the entries of directory `path` (no dot files), sorted so samples are the same on every machine;
+ * NULL (and *n = 0) when it cannot be read. Free with tu_names_free. */
+char **tu_list_dir(const char *path, int *n);
+void tu_names_free(char **names, int n);
+
 /* 1 if `path` exists. */
 int tu_exists(const char *path);
 
