@@ -150,28 +150,27 @@ static void stack_free(stack *s) {
     free(s->faces);
 }
 
+/* Creates what a command needs; on failure releases it, prints why and returns the exit code. */
 static int stack_init(stack *s, const args *a, int analyse, const char *recognizer) {
     memset(s, 0, sizeof *s);
+    int r = 0;
+    mf_face_analyzer_opts o = {.detector = a->detector, .min_face = a->min_face, .threshold = a->threshold,
+                               .no_mesh = a->fast, .iris = a->iris, .no_attributes = a->fast || !analyse};
     if (a->threads > 1 && mf_nn_pool_create(a->threads, &s->pool)) return fail(EXIT_INTERNAL, "threads");
-    s->faces = calloc(MAX_FACES, sizeof *s->faces);
-    if (!s->faces) return fail(EXIT_INTERNAL, "out of memory");
-    mf_face_analyzer_opts o = {.pool = s->pool, .detector = a->detector, .min_face = a->min_face,
-                               .threshold = a->threshold, .no_mesh = a->fast, .iris = a->iris,
-                               .no_attributes = a->fast || !analyse};
-    if (mf_face_analyzer_create(models_dir(), &o, &s->an))
-        return fail(EXIT_INTERNAL, "cannot load the face models (run `make setup`?)");
-    if (recognizer) {
-        if (!mf_face_recognizer_find(recognizer)) {
-            fprintf(stderr, "mfmc: unknown recognizer '%s'; known:", recognizer);
-            for (int i = 0; i < mf_face_recognizer_count(); i++)
-                fprintf(stderr, " %s", mf_face_recognizer_info_at(i)->name);
-            fprintf(stderr, "\n");
-            return EXIT_USAGE;
-        }
-        if (mf_face_recognizer_create(models_dir(), recognizer, s->pool, &s->rec))
-            return fail(EXIT_INTERNAL, "cannot load the recognizer");
-    }
-    return 0;
+    o.pool = s->pool;
+    if (!(s->faces = calloc(MAX_FACES, sizeof *s->faces))) r = fail(EXIT_INTERNAL, "out of memory");
+    else if (mf_face_analyzer_create(models_dir(), &o, &s->an))
+        r = fail(EXIT_INTERNAL, "cannot load the face models (run `make setup`?)");
+    else if (recognizer && !mf_face_recognizer_find(recognizer)) {
+        fprintf(stderr, "mfmc: unknown recognizer '%s'; known:", recognizer);
+        for (int i = 0; i < mf_face_recognizer_count(); i++)
+            fprintf(stderr, " %s", mf_face_recognizer_info_at(i)->name);
+        fprintf(stderr, "\n");
+        r = EXIT_USAGE;
+    } else if (recognizer && mf_face_recognizer_create(models_dir(), recognizer, s->pool, &s->rec))
+        r = fail(EXIT_INTERNAL, "cannot load the recognizer");
+    if (r) stack_free(s);
+    return r;
 }
 
 static int load_and_analyse(stack *s, const char *path, mf_img *img, mf_img_info *info, int *n, double *ms) {
@@ -226,10 +225,7 @@ static void print_face_json(const mf_face *f) {
 static int cmd_detect(const args *a, int demo) {
     stack s;
     int r = stack_init(&s, a, 1, NULL);
-    if (r) {
-        stack_free(&s);
-        return r;
-    }
+    if (r) return r;
     mf_img img;
     mf_img_info info;
     int n;
@@ -281,10 +277,7 @@ static int cmd_embed(const args *a) {
     const char *model = a->model ? a->model : primary_recognizer();
     stack s;
     int r = stack_init(&s, a, 0, model);
-    if (r) {
-        stack_free(&s);
-        return r;
-    }
+    if (r) return r;
     mf_img img;
     int n;
     if ((r = load_and_analyse(&s, a->image[0], &img, NULL, &n, NULL))) {
@@ -330,10 +323,7 @@ static int cmd_verify(const args *a) {
     const char *model = a->model ? a->model : primary_recognizer();
     stack s;
     int r = stack_init(&s, a, 0, model);
-    if (r) {
-        stack_free(&s);
-        return r;
-    }
+    if (r) return r;
     const mf_face_recognizer_info *info = mf_face_recognizer_info_of(s.rec);
     static float emb[2][MAX_DIM];
     for (int k = 0; k < 2; k++) {
@@ -377,7 +367,7 @@ __attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, 
     va_end(ap);
 }
 
-/* sha256 of a file as hex, or "" when unreadable. */
+/* sha256 of a file as hex and its size; -1 when unreadable. */
 static int file_sha256(const char *path, char hex[65], long *size) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
@@ -398,13 +388,11 @@ static int file_sha256(const char *path, char hex[65], long *size) {
 
 /* Expected sha256 of a model file from data/models.sha256 next to the models folder's source tree, or NULL. */
 static const char *expected_sha(const char *rel, char *line, size_t cap) {
-    static const char *candidates[] = {"data/models.sha256", NULL};
-    char path[4096];
-    const char *root = models_dir();
-    snprintf(path, sizeof path, "%.4000s/../data/models.sha256", root);
-    candidates[1] = path;
+    char beside[4096];
+    snprintf(beside, sizeof beside, "%.4000s/../data/models.sha256", models_dir());
+    const char *candidates[] = {"data/models.sha256", beside};
     for (int c = 0; c < 2; c++) {
-        FILE *f = fopen(c == 0 ? candidates[0] : path, "r");
+        FILE *f = fopen(candidates[c], "r");
         if (!f) continue;
         while (fgets(line, (int)cap, f)) {
             char *sp = strstr(line, "  ");
