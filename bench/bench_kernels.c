@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
                                            : mf_nn_deconv2d_scratch_size(&s, j.isa, nths[v]);
             float *packed = xalloc(psz), *scratch = xalloc(ssz);
             if (L->kind == K_CONV)
-                mf_nn_conv2d_pack(&s, j.isa, w, bias, alpha, packed);
+                mf_nn_conv2d_pack(&s, j.isa, w, bias, alpha, NULL, packed);
             else if (L->kind == K_DW)
                 mf_nn_dwconv2d_pack(&s, j.isa, w, bias, alpha, packed);
             else

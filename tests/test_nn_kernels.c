@@ -72,28 +72,49 @@ static int is_sentinel(float f) {
 }
 
 typedef void (*ref_fn)(const mf_nn_conv_shape *, const float *, const float *, const float *, const float *,
-                       const float *, float *);
+                       const float *, const float *, float *);
 typedef size_t (*psize_fn)(const mf_nn_conv_shape *, mf_nn_isa);
-typedef void (*pack_fn)(const mf_nn_conv_shape *, mf_nn_isa, const float *, const float *, const float *, float *);
+typedef void (*pack_fn)(const mf_nn_conv_shape *, mf_nn_isa, const float *, const float *, const float *,
+                        const float *, float *);
+
+/* Depthwise and transposed convolutions have no post-activation affine: same signatures as conv2d's. */
+static void dw_ref(const mf_nn_conv_shape *s, const float *in, const float *w, const float *bias, const float *alpha,
+                   const float *post, const float *res, float *out) {
+    (void)post;
+    mf_nn_dwconv2d_ref(s, in, w, bias, alpha, res, out);
+}
+static void deconv_ref(const mf_nn_conv_shape *s, const float *in, const float *w, const float *bias,
+                       const float *alpha, const float *post, const float *res, float *out) {
+    (void)post;
+    mf_nn_deconv2d_ref(s, in, w, bias, alpha, res, out);
+}
+static void dw_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w, const float *bias, const float *alpha,
+                    const float *post, float *packed) {
+    (void)post;
+    mf_nn_dwconv2d_pack(s, isa, w, bias, alpha, packed);
+}
+static void deconv_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w, const float *bias,
+                        const float *alpha, const float *post, float *packed) {
+    (void)post;
+    mf_nn_deconv2d_pack(s, isa, w, bias, alpha, packed);
+}
 typedef size_t (*ssize_fn)(const mf_nn_conv_shape *, mf_nn_isa, int);
 typedef void (*run_fn)(const mf_nn_conv_shape *, mf_nn_isa, const float *, const float *, const float *, float *,
                        float *, int, int);
 
 static int n_checks;
 
-static void check_case(const kcase *k, int act, int with_bias, int with_res) {
-    mf_nn_conv_shape s = {k->n,  k->ih, k->iw, k->ic, k->oh, k->ow,    k->oc,    k->kh,
-                          k->kw, k->sh, k->sw, k->dh, k->dw, k->pad_t, k->pad_l, act};
+static void check_case(const kcase *k, int act, int with_bias, int with_res, int with_post) {
+    mf_nn_conv_shape s = {k->n,  k->ih, k->iw, k->ic, k->oh,    k->ow,    k->oc, k->kh,
+                          k->kw, k->sh, k->sw, k->dh, k->dw, k->pad_t, k->pad_l, act, with_post};
     size_t in_len = (size_t)s.n * s.ih * s.iw * s.ic;
     size_t out_len = (size_t)s.n * s.oh * s.ow * s.oc;
     size_t w_len = (size_t)s.kh * s.kw * (k->kind == KIND_DW ? (size_t)s.oc : (size_t)s.ic * s.oc);
-    ref_fn ref = k->kind == KIND_CONV ? mf_nn_conv2d_ref : k->kind == KIND_DW ? mf_nn_dwconv2d_ref : mf_nn_deconv2d_ref;
+    ref_fn ref = k->kind == KIND_CONV ? mf_nn_conv2d_ref : k->kind == KIND_DW ? dw_ref : deconv_ref;
     psize_fn psize = k->kind == KIND_CONV ? mf_nn_conv2d_packed_size
                      : k->kind == KIND_DW ? mf_nn_dwconv2d_packed_size
                                           : mf_nn_deconv2d_packed_size;
-    pack_fn pack = k->kind == KIND_CONV ? mf_nn_conv2d_pack
-                   : k->kind == KIND_DW ? mf_nn_dwconv2d_pack
-                                        : mf_nn_deconv2d_pack;
+    pack_fn pack = k->kind == KIND_CONV ? mf_nn_conv2d_pack : k->kind == KIND_DW ? dw_pack : deconv_pack;
     ssize_fn ssize = k->kind == KIND_CONV ? mf_nn_conv2d_scratch_size
                      : k->kind == KIND_DW ? mf_nn_dwconv2d_scratch_size
                                           : mf_nn_deconv2d_scratch_size;
@@ -104,6 +125,7 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
     float *bias = with_bias ? rand_buf((size_t)s.oc) : NULL;
     float *alpha = act == MF_NN_ACT_PRELU ? rand_buf((size_t)s.oc) : NULL;
     float *res = with_res ? rand_buf(out_len) : NULL;
+    float *post = with_post ? rand_buf(2 * (size_t)s.oc) : NULL; /* scale, shift */
     if (act == MF_NN_ACT_RELU6) /* spread values so that both clamps are hit */
         for (size_t i = 0; i < in_len; i++)
             in[i] *= 4.0f;
@@ -113,12 +135,13 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
      * sums that the fast path rounds can be much larger). */
     mf_nn_conv_shape lin = s;
     lin.act = MF_NN_ACT_NONE;
-    ref(&lin, in, w, bias, alpha, res, want);
+    lin.post = 0;
+    ref(&lin, in, w, bias, alpha, NULL, res, want);
     double maxref = 1.0;
     for (size_t i = 0; i < out_len; i++)
         if (fabs(want[i]) > maxref) maxref = fabs(want[i]);
     const double tol = 1e-5 * maxref;
-    ref(&s, in, w, bias, alpha, res, want);
+    ref(&s, in, w, bias, alpha, post, res, want);
 
     float *got_buf = malloc((out_len + 2 * GUARD) * sizeof *got_buf);
     assert_non_null(got_buf);
@@ -130,7 +153,7 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
         mf_nn_isa isa = isas[ii];
         float *packed = aligned_buf(psize(&s, isa));
         assert_non_null(packed);
-        pack(&s, isa, w, bias, alpha, packed);
+        pack(&s, isa, w, bias, alpha, post, packed);
         for (int nth = 1; nth <= 3; nth++) {
             size_t ss = ssize(&s, isa, nth);
             float *scratch = aligned_buf(ss);
@@ -168,10 +191,10 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
                     if (e > maxerr) maxerr = e, worst = i;
                 }
                 if (!(maxerr <= tol))
-                    fail_msg("%s act=%d bias=%d res=%d inplace=%d isa=%d nth=%d: max err %g at %zu (got %g want %g), "
-                             "tol %g",
-                             k->name, act, with_bias, with_res, inplace, isa, nth, maxerr, worst, (double)got[worst],
-                             (double)want[worst], tol);
+                    fail_msg("%s act=%d bias=%d res=%d post=%d inplace=%d isa=%d nth=%d: max err %g at %zu (got %g "
+                             "want %g), tol %g",
+                             k->name, act, with_bias, with_res, with_post, inplace, isa, nth, maxerr, worst,
+                             (double)got[worst], (double)want[worst], tol);
                 n_checks++;
             }
             free(scratch);
@@ -180,6 +203,7 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res) {
     }
     free(got_buf);
     free(want);
+    free(post);
     free(res);
     free(alpha);
     free(bias);
@@ -192,7 +216,8 @@ static void run_case(void **state) {
     rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)k->name[0] ^ ((uint64_t)k->oc << 32);
     for (int act = 0; act <= MF_NN_ACT_PRELU; act++)
         for (int br = 0; br < 4; br++)
-            check_case(k, act, br & 1, br >> 1);
+            for (int post = 0; post <= (k->kind == KIND_CONV); post++)
+                check_case(k, act, br & 1, br >> 1, post);
 }
 
 /* ---- cases ---- */
@@ -335,9 +360,9 @@ static void test_isa_best(void **state) {
 /* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice. */
 static void test_scratch_sizes(void **state) {
     (void)state;
-    mf_nn_conv_shape s1 = {1, 64, 64, 32, 64, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+    mf_nn_conv_shape s1 = {1, 64, 64, 32, 64, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
     assert_int_equal(mf_nn_conv2d_scratch_size(&s1, MF_NN_ISA_AVX2, 2), 0);
-    mf_nn_conv_shape s3 = {1, 64, 64, 512, 64, 64, 512, 3, 3, 1, 1, 1, 1, 1, 1, 0};
+    mf_nn_conv_shape s3 = {1, 64, 64, 512, 64, 64, 512, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
     size_t one = mf_nn_conv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 1);
     assert_true(one > 0 && one <= (size_t)MF_NN_GEMM_MC * MF_NN_GEMM_KC);
     assert_int_equal(mf_nn_conv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 3), 3 * one);
@@ -374,11 +399,11 @@ static void test_concurrent(void **state) {
         int kind;
         mf_nn_conv_shape s;
     } cs[] = {
-        {KIND_CONV, {1, 20, 19, 40, 20, 19, 37, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU}},  /* im2col, K blocks */
-        {KIND_CONV, {1, 24, 24, 48, 24, 24, 24, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_PRELU}}, /* direct */
-        {KIND_CONV, {1, 1, 1, 600, 1, 1, 100, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE}},    /* N split */
-        {KIND_DW, {1, 21, 22, 29, 21, 22, 29, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU6}},
-        {KIND_DECONV, {1, 8, 8, 20, 16, 16, 12, 2, 2, 2, 2, 1, 1, 0, 0, MF_NN_ACT_NONE}},
+        {KIND_CONV, {1, 20, 19, 40, 20, 19, 37, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU, 1}}, /* im2col, K blocks, post */
+        {KIND_CONV, {1, 24, 24, 48, 24, 24, 24, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_PRELU, 0}}, /* direct */
+        {KIND_CONV, {1, 1, 1, 600, 1, 1, 100, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE, 0}},    /* N split */
+        {KIND_DW, {1, 21, 22, 29, 21, 22, 29, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU6, 0}},
+        {KIND_DECONV, {1, 8, 8, 20, 16, 16, 12, 2, 2, 2, 2, 1, 1, 0, 0, MF_NN_ACT_NONE, 0}},
     };
     rng_state = 77;
     for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
@@ -387,10 +412,10 @@ static void test_concurrent(void **state) {
         size_t in_len = (size_t)s->n * s->ih * s->iw * s->ic, out_len = (size_t)s->n * s->oh * s->ow * s->oc;
         size_t w_len = (size_t)s->kh * s->kw * (kind == KIND_DW ? (size_t)s->oc : (size_t)s->ic * s->oc);
         float *in = rand_buf(in_len), *w = rand_buf(w_len), *bias = rand_buf((size_t)s->oc);
-        float *alpha = rand_buf((size_t)s->oc), *res = rand_buf(out_len);
+        float *alpha = rand_buf((size_t)s->oc), *res = rand_buf(out_len), *post = rand_buf(2 * (size_t)s->oc);
         float *want = malloc(out_len * sizeof *want), *got = malloc(out_len * sizeof *got);
         assert_true(want && got);
-        if (kind == KIND_CONV) mf_nn_conv2d_ref(s, in, w, bias, alpha, res, want);
+        if (kind == KIND_CONV) mf_nn_conv2d_ref(s, in, w, bias, alpha, post, res, want);
         if (kind == KIND_DW) mf_nn_dwconv2d_ref(s, in, w, bias, alpha, res, want);
         if (kind == KIND_DECONV) mf_nn_deconv2d_ref(s, in, w, bias, alpha, res, want);
         mf_nn_isa isa = mf_nn_isa_best();
@@ -398,7 +423,7 @@ static void test_concurrent(void **state) {
                     : kind == KIND_DW ? mf_nn_dwconv2d_packed_size(s, isa)
                                       : mf_nn_deconv2d_packed_size(s, isa);
         float *packed = aligned_buf(ps);
-        if (kind == KIND_CONV) mf_nn_conv2d_pack(s, isa, w, bias, alpha, packed);
+        if (kind == KIND_CONV) mf_nn_conv2d_pack(s, isa, w, bias, alpha, post, packed);
         if (kind == KIND_DW) mf_nn_dwconv2d_pack(s, isa, w, bias, alpha, packed);
         if (kind == KIND_DECONV) mf_nn_deconv2d_pack(s, isa, w, bias, alpha, packed);
         for (int nth = 2; nth <= 3; nth++) {
@@ -426,6 +451,7 @@ static void test_concurrent(void **state) {
         free(packed);
         free(got);
         free(want);
+        free(post);
         free(res);
         free(alpha);
         free(bias);

@@ -118,10 +118,10 @@ static gemm_plan plan_gemm(const mf_nn_conv_shape *s) {
 }
 
 static int panel_nrp(const gemm_plan *p, int j) { return j == p->npanels - 1 ? p->last_nrp : MF_NN_GEMM_NR; }
-static size_t panel_offset(const gemm_plan *p, int j) { return (size_t)j * (p->K + 2) * MF_NN_GEMM_NR; }
+static size_t panel_offset(const gemm_plan *p, int j) { return (size_t)j * (p->K + 4) * MF_NN_GEMM_NR; }
 
 static size_t gemm_packed_size(const gemm_plan *p) {
-    return panel_offset(p, p->npanels - 1) + (p->K + 2) * (size_t)p->last_nrp;
+    return panel_offset(p, p->npanels - 1) + (p->K + 4) * (size_t)p->last_nrp;
 }
 
 static size_t gemm_scratch_size(const gemm_plan *p, int nth) {
@@ -130,11 +130,11 @@ static size_t gemm_scratch_size(const gemm_plan *p, int nth) {
     return round_up((size_t)MF_NN_GEMM_MC * p->kc, 16) * (size_t)nth;
 }
 
-/* Packs B[k][n] = get(ctx, k, n) into panels with bias and alpha. */
+/* Packs B[k][n] = get(ctx, k, n) into panels with bias, alpha and post (scale, shift: [2*N] or NULL). */
 typedef float (*gemm_getter)(const void *ctx, size_t k, int n);
 
 static void gemm_pack(const gemm_plan *p, gemm_getter get, const void *ctx, const float *bias, const float *alpha,
-                      float *packed) {
+                      const float *post, float *packed) {
     for (int j = 0; j < p->npanels; j++) {
         int nrp = panel_nrp(p, j);
         float *dst = packed + panel_offset(p, j);
@@ -142,8 +142,10 @@ static void gemm_pack(const gemm_plan *p, gemm_getter get, const void *ctx, cons
             int n = j * MF_NN_GEMM_NR + c;
             dst[c] = (n < p->N && bias) ? bias[n] : 0.0f;
             dst[nrp + c] = (n < p->N && alpha) ? alpha[n] : 0.0f;
+            dst[2 * nrp + c] = (n < p->N && post) ? post[n] : 0.0f;
+            dst[3 * nrp + c] = (n < p->N && post) ? post[p->N + n] : 0.0f;
         }
-        dst += 2 * (size_t)nrp;
+        dst += 4 * (size_t)nrp;
         for (size_t k = 0; k < p->K; k++)
             for (int c = 0; c < nrp; c++) {
                 int n = j * MF_NN_GEMM_NR + c;
@@ -326,7 +328,8 @@ static void im2col_deconv(const mf_nn_conv_shape *s, const float *in, float *dst
 
 /* Runs panels [j0, j1) of k block kb over `rows` rows of A. */
 static void gemm_panels(const isa_ops *ops, const gemm_plan *p, const float *packed, int j0, int j1, int kb,
-                        const float *a, size_t lda, int rows, float *c, size_t ldc, const float *res, int act) {
+                        const float *a, size_t lda, int rows, float *c, size_t ldc, const float *res, int act,
+                        int post) {
     mf_nn_gemm_block g;
     const size_t k0 = (size_t)kb * p->kc;
     const size_t kc = p->K - k0 < p->kc ? p->K - k0 : p->kc;
@@ -345,7 +348,8 @@ static void gemm_panels(const isa_ops *ops, const gemm_plan *p, const float *pac
         g.nr = p->N - n0 < nrp ? p->N - n0 : nrp;
         g.bias = kb == 0 ? pp : NULL;
         g.alpha = pp + nrp;
-        g.b = pp + 2 * (size_t)nrp + k0 * (size_t)nrp;
+        g.post = post ? pp + 2 * (size_t)nrp : NULL;
+        g.b = pp + 4 * (size_t)nrp + k0 * (size_t)nrp;
         g.c = c + (size_t)n0;
         g.res = res && kb == 0 ? res + (size_t)n0 : NULL;
         ops->gemm(&g);
@@ -401,7 +405,7 @@ static void conv_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *pack
             size_t kc = p.K - k0 < p.kc ? p.K - k0 : p.kc;
             if (!p.direct) im2col_conv(s, in, buf, mb, rows, k0, kc);
             gemm_panels(&ops, &p, packed, j0, j1, kb, p.direct ? in + mb * p.K + k0 : buf, p.direct ? p.K : kc, rows,
-                        out + mb * ldc, ldc, residual ? residual + mb * ldc : NULL, s->act);
+                        out + mb * ldc, ldc, residual ? residual + mb * ldc : NULL, s->act, s->post);
         }
     }
 }
@@ -417,14 +421,15 @@ size_t mf_nn_conv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 }
 
 void mf_nn_conv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias,
-                       const float *alpha, float *packed) {
+                       const float *alpha, const float *post, float *packed) {
     check_shape(s);
     check_isa_usable(isa);
     check_aligned(packed);
     MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
+    MF_ASSERT(!s->post || post != NULL);
     gemm_plan p = plan_gemm(s);
     pack_ctx ctx = {s, w_hwio, 0, 0};
-    gemm_pack(&p, get_hwio, &ctx, bias, alpha, packed);
+    gemm_pack(&p, get_hwio, &ctx, bias, alpha, s->post ? post : NULL, packed);
 }
 
 size_t mf_nn_conv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth) {
@@ -473,13 +478,14 @@ size_t mf_nn_deconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 void mf_nn_deconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwoi, const float *bias,
                          const float *alpha, float *packed) {
     check_shape(s);
+    MF_ASSERT(!s->post); /* only plain convolutions have a post-activation affine */
     check_isa_usable(isa);
     check_aligned(packed);
     MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
     for (int c = 0; c < s->sh * s->sw; c++) {
         gemm_plan p = deconv_class_plan(s, c / s->sw, c % s->sw);
         pack_ctx ctx = {s, w_hwoi, c / s->sw, c % s->sw};
-        gemm_pack(&p, get_hwoi_class, &ctx, bias, alpha, packed + deconv_class_offset(s, c));
+        gemm_pack(&p, get_hwoi_class, &ctx, bias, alpha, NULL, packed + deconv_class_offset(s, c));
     }
 }
 
@@ -493,6 +499,7 @@ size_t mf_nn_deconv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int
 void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                         const float *residual, float *out, float *scratch, int ith, int nth) {
     check_shape(s);
+    MF_ASSERT(!s->post); /* only plain convolutions have a post-activation affine */
     MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
     check_aligned(packed);
     const isa_ops ops = ops_for(isa);
@@ -538,7 +545,7 @@ void mf_nn_deconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
                     const size_t kc = p.K - k0 < p.kc ? p.K - k0 : p.kc;
                     if (!direct && kc) im2col_deconv(s, in, buf, b, Y, ry, Xf, rx, rows, k0, kc);
                     gemm_panels(&ops, &p, pk, 0, p.npanels, kb, direct ? direct + k0 : buf, direct ? p.K : kc, rows,
-                                out + o, ldc, residual ? residual + o : NULL, s->act);
+                                out + o, ldc, residual ? residual + o : NULL, s->act, 0);
                 }
             }
         }
@@ -559,6 +566,7 @@ size_t mf_nn_dwconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 void mf_nn_dwconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwim, const float *bias,
                          const float *alpha, float *packed) {
     check_shape(s);
+    MF_ASSERT(!s->post); /* only plain convolutions have a post-activation affine */
     check_isa_usable(isa);
     check_aligned(packed);
     MF_ASSERT(s->oc % s->ic == 0);
@@ -694,6 +702,7 @@ void mf_nn_dwconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
                         const float *residual, float *out, float *scratch, int ith, int nth) {
     (void)scratch;
     check_shape(s);
+    MF_ASSERT(!s->post); /* only plain convolutions have a post-activation affine */
     MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
     MF_ASSERT(s->oc % s->ic == 0);
     check_aligned(packed);
@@ -803,11 +812,16 @@ static inline __attribute__((always_inline)) void gemm_tile_scalar(const mf_nn_g
 #undef ROW
     }
     const float *al = g->alpha + col0;
+    const float *ps = g->post ? g->post + col0 : NULL, *pt = g->post ? g->post + g->nrp + col0 : NULL;
 #define FIN(i)                                                                                                         \
     if (MR > i) {                                                                                                      \
         if (g->last) {                                                                                                 \
             c##i##0 = act4(c##i##0, g->act, al);                                                                       \
             c##i##1 = act4(c##i##1, g->act, al + 4);                                                                   \
+            if (ps) {                                                                                                  \
+                c##i##0 = c##i##0 * v4_load(ps) + v4_load(pt);                                                         \
+                c##i##1 = c##i##1 * v4_load(ps + 4) + v4_load(pt + 4);                                                 \
+            }                                                                                                          \
         }                                                                                                              \
         store_clip(c + i * ldc + col0, c##i##0, v0);                                                                   \
         if (v1 > 0) store_clip(c + i * ldc + col0 + 4, c##i##1, v1);                                                   \

@@ -109,11 +109,25 @@ INLINE void gemm_tile(const mf_nn_gemm_block *g, const int MR, const int NV, con
     }
 
     const int last = g->last, act = g->act;
+    const float *post = g->post;
+    __m256 ps0 = _mm256_setzero_ps(), ps1 = ps0, pt0 = ps0, pt1 = ps0;
+    if (last && post) {
+        ps0 = _mm256_loadu_ps(post);
+        pt0 = _mm256_loadu_ps(post + 8 * NV);
+        if (NV > 1) {
+            ps1 = _mm256_loadu_ps(post + 8);
+            pt1 = _mm256_loadu_ps(post + 24);
+        }
+    }
 #define FIN(i)                                                                                                         \
     if (MR > i) {                                                                                                      \
         if (last) {                                                                                                    \
             c##i##0 = act8(c##i##0, act, g->alpha);                                                                    \
             if (NV > 1) c##i##1 = act8(c##i##1, act, g->alpha + 8);                                                    \
+            if (post) {                                                                                                \
+                c##i##0 = _mm256_fmadd_ps(c##i##0, ps0, pt0);                                                          \
+                if (NV > 1) c##i##1 = _mm256_fmadd_ps(c##i##1, ps1, pt1);                                              \
+            }                                                                                                          \
         }                                                                                                              \
         store_cols(c + i * ldc, c##i##0, f0, m0);                                                                      \
         if (NV > 1) store_cols(c + i * ldc + 8, c##i##1, f1, m1);                                                      \

@@ -40,29 +40,34 @@ typedef struct {
     int sh, sw;        /* strides */
     int dh, dw;        /* dilations (1 = none) */
     int pad_t, pad_l;  /* leading zero padding; trailing padding is whatever the output size implies */
-    int act;           /* mf_nn_act, applied last */
+    int act;           /* mf_nn_act */
+    int post;          /* 1: after the activation, out = out * scale[c] + shift[c] (e.g. a BatchNorm placed after
+                        * the activation, which cannot fold into the weights). Plain convolution only. */
 } mf_nn_conv_shape;
 
-/* out = act(conv(in, w) + bias + residual). bias: [oc] or NULL. alpha: [oc], only for PRELU.
- * residual: NULL or a tensor shaped like out (added before the activation). */
+/* out = act(conv(in, w) + bias + residual) [* scale + shift]. bias: [oc] or NULL. alpha: [oc], only for PRELU.
+ * residual: NULL or a tensor shaped like out (added before the activation). post: when s->post, [2*oc]: scale
+ * then shift per output channel, applied after the activation; else ignored (may be NULL). */
 void mf_nn_conv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w_hwio, const float *bias,
-                      const float *alpha, const float *residual, float *out);
+                      const float *alpha, const float *post, const float *residual, float *out);
 
-/* Depthwise convolution with channel multiplier m = oc / ic; same contract as mf_nn_conv2d_ref. */
+/* Depthwise convolution with channel multiplier m = oc / ic; same contract as mf_nn_conv2d_ref without `post`
+ * (s->post must be 0). */
 void mf_nn_dwconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w_hwim, const float *bias,
                         const float *alpha, const float *residual, float *out);
 
 /* Transposed convolution (TF Conv2DBackpropInput, the gradient of a conv of shape `s` with the roles of input and
  * output swapped): here s->ih/iw/ic describe the *input of this op* (the small tensor), s->oh/ow/oc its output,
- * and pad_t/pad_l the padding of the forward convolution. Weights [kh][kw][oc][ic]. Same epilogue as above. */
+ * and pad_t/pad_l the padding of the forward convolution. Weights [kh][kw][oc][ic]. Same epilogue as the
+ * depthwise one (s->post must be 0). */
 void mf_nn_deconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w_hwoi, const float *bias,
                         const float *alpha, const float *residual, float *out);
 
 /* Fast convolution (any kh, kw, strides, dilations, padding; 1x1 stride 1 is a plain GEMM).
- * Packed weights include bias and alpha. Sizes are in floats. */
+ * Packed weights include bias, alpha and post (same meaning as for mf_nn_conv2d_ref). Sizes are in floats. */
 size_t mf_nn_conv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa);
 void mf_nn_conv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias,
-                       const float *alpha, float *packed);
+                       const float *alpha, const float *post, float *packed);
 size_t mf_nn_conv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int nth);
 void mf_nn_conv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                       const float *residual, float *out, float *scratch, int ith, int nth);
@@ -98,7 +103,8 @@ enum {
 };
 
 /* One call of an ISA's GEMM macro-kernel: c[m][0..nr) (=|+=) a[m][0..kc) * b[kc][nrp] with epilogue.
- * Packed panel layout (conv/deconv): bias[nrp], alpha[nrp], B[K][nrp] (zero-padded columns). */
+ * Packed panel layout (conv/deconv): bias[nrp], alpha[nrp], scale[nrp], shift[nrp], B[K][nrp] (zero-padded
+ * columns). */
 typedef struct {
     int m;          /* rows */
     int nr, nrp;    /* valid columns (1..nrp) and panel width (8 or 16) */
@@ -111,6 +117,7 @@ typedef struct {
     const float *bias;  /* first k block: accumulators start from these nrp values (+ res); NULL: from c */
     const float *res;   /* residual, same stride as c, or NULL; added with the bias in the first k block */
     const float *alpha; /* nrp PReLU slopes */
+    const float *post;  /* NULL, or 2*nrp: scale then shift, applied after the activation when last */
     int act;            /* mf_nn_act, applied when last */
     int last;           /* last k block: apply the activation */
 } mf_nn_gemm_block;

@@ -4,7 +4,7 @@
 #include "mfmc/core.h"
 
 static float ref_epilogue(const mf_nn_conv_shape *s, double acc, int c, const float *bias, const float *alpha,
-                          const float *residual, size_t idx) {
+                          const float *post, const float *residual, size_t idx) {
     if (bias) acc += bias[c];
     if (residual) acc += residual[idx];
     float v = (float)acc;
@@ -18,6 +18,10 @@ static float ref_epilogue(const mf_nn_conv_shape *s, double acc, int c, const fl
         break;
     default: MF_ASSERT(!"unknown activation");
     }
+    if (s->post) {
+        MF_ASSERT(post != NULL);
+        v = (float)((double)v * post[c] + post[s->oc + c]);
+    }
     return v;
 }
 
@@ -29,7 +33,7 @@ static void ref_check_shape(const mf_nn_conv_shape *s) {
 }
 
 void mf_nn_conv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w_hwio, const float *bias,
-                      const float *alpha, const float *residual, float *out) {
+                      const float *alpha, const float *post, const float *residual, float *out) {
     ref_check_shape(s);
     for (int b = 0; b < s->n; b++)
         for (int y = 0; y < s->oh; y++)
@@ -49,13 +53,14 @@ void mf_nn_conv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w
                         }
                     }
                     size_t idx = (((size_t)b * s->oh + y) * s->ow + x) * s->oc + o;
-                    out[idx] = ref_epilogue(s, acc, o, bias, alpha, residual, idx);
+                    out[idx] = ref_epilogue(s, acc, o, bias, alpha, post, residual, idx);
                 }
 }
 
 void mf_nn_dwconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w_hwim, const float *bias,
                         const float *alpha, const float *residual, float *out) {
     ref_check_shape(s);
+    MF_ASSERT(!s->post);
     MF_ASSERT(s->oc % s->ic == 0);
     int m = s->oc / s->ic;
     for (int b = 0; b < s->n; b++)
@@ -75,7 +80,7 @@ void mf_nn_dwconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float 
                         }
                     }
                     size_t idx = (((size_t)b * s->oh + y) * s->ow + x) * s->oc + o;
-                    out[idx] = ref_epilogue(s, acc, o, bias, alpha, residual, idx);
+                    out[idx] = ref_epilogue(s, acc, o, bias, alpha, NULL, residual, idx);
                 }
 }
 
@@ -84,6 +89,7 @@ void mf_nn_dwconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float 
 void mf_nn_deconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float *w_hwoi, const float *bias,
                         const float *alpha, const float *residual, float *out) {
     ref_check_shape(s);
+    MF_ASSERT(!s->post);
     for (int b = 0; b < s->n; b++)
         for (int Y = 0; Y < s->oh; Y++)
             for (int X = 0; X < s->ow; X++)
@@ -104,6 +110,6 @@ void mf_nn_deconv2d_ref(const mf_nn_conv_shape *s, const float *in, const float 
                         }
                     }
                     size_t idx = (((size_t)b * s->oh + Y) * s->ow + X) * s->oc + o;
-                    out[idx] = ref_epilogue(s, acc, o, bias, alpha, residual, idx);
+                    out[idx] = ref_epilogue(s, acc, o, bias, alpha, NULL, residual, idx);
                 }
 }

@@ -891,7 +891,7 @@ void mf_nn_rop_eval(const mf_nn_rop *r, const void *const *in, void *out, int it
         const float *res = r->residual ? in[1] : NULL;
         if (r->conv_kind == MF_NN_CK_DW) mf_nn_dwconv2d_ref(&r->cs, in[0], r->w, r->bias, r->alpha, res, out);
         else if (r->conv_kind == MF_NN_CK_DECONV) mf_nn_deconv2d_ref(&r->cs, in[0], r->w, r->bias, r->alpha, res, out);
-        else mf_nn_conv2d_ref(&r->cs, in[0], r->w, r->bias, r->alpha, res, out);
+        else mf_nn_conv2d_ref(&r->cs, in[0], r->w, r->bias, r->alpha, r->post, res, out);
         return;
     }
     case MF_NN_OP_ADDN: {

@@ -26,6 +26,7 @@ typedef struct {
     const float *w;      /* weights in the kernel's layout (owned by the model or the plan) */
     const float *bias;   /* [oc] or NULL */
     const float *alpha;  /* [oc] for PReLU */
+    const float *post;   /* [2*oc] scale, shift after the activation when cs.post (plain convolutions only) */
     int residual;        /* 1 = in[1] is a residual added before the activation */
 
     int axes;                      /* reduction bit mask */

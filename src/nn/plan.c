@@ -279,19 +279,44 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
             r->in_node[1] = other;
             r->in_shape[1] = p->shape[other];
             r->n_in = 2;
-        } else if (op == MF_NN_OP_RELU && r->cs.act == MF_NN_ACT_NONE) {
+        } else if ((op == MF_NN_OP_MUL || op == MF_NN_OP_ADD || op == MF_NN_OP_ADDV2) && !no_epi && oc_data &&
+                   r->conv_kind == MF_NN_CK_CONV && (per_channel(osh, oc) || numel(osh) == 1)) {
+            /* per-channel affine after the activation (BatchNorm after ReLU): the post epilogue */
+            const float *v = oc_data;
+            int inc = numel(osh) == 1 ? 0 : 1;
+            float *np = (float *)r->post;
+            if (!r->cs.post) {
+                np = own(p, 2 * (size_t)oc * 4);
+                if (!np) return own_error(p);
+                for (int i = 0; i < oc; i++) {
+                    np[i] = 1.0f;
+                    np[oc + i] = 0.0f;
+                }
+                r->post = np;
+                r->cs.post = 1;
+            }
+            for (int i = 0; i < oc; i++) {
+                if (op == MF_NN_OP_MUL) {
+                    np[i] *= v[inc * i];
+                    np[oc + i] *= v[inc * i];
+                } else
+                    np[oc + i] += v[inc * i];
+            }
+        } else if (op == MF_NN_OP_RELU && r->cs.act == MF_NN_ACT_NONE && !r->cs.post) {
             r->cs.act = MF_NN_ACT_RELU;
-        } else if (op == MF_NN_OP_RELU6 && r->cs.act == MF_NN_ACT_NONE) {
+        } else if (op == MF_NN_OP_RELU6 && r->cs.act == MF_NN_ACT_NONE && !r->cs.post) {
             r->cs.act = MF_NN_ACT_RELU6;
-        } else if (op == MF_NN_OP_MAXIMUM && r->cs.act == MF_NN_ACT_NONE && is_scalar_value(osh, oc_data, 0.0f)) {
+        } else if (op == MF_NN_OP_MAXIMUM && r->cs.act == MF_NN_ACT_NONE && !r->cs.post &&
+                   is_scalar_value(osh, oc_data, 0.0f)) {
             r->cs.act = MF_NN_ACT_RELU;
-        } else if (op == MF_NN_OP_MINIMUM && r->cs.act == MF_NN_ACT_RELU && is_scalar_value(osh, oc_data, 6.0f)) {
+        } else if (op == MF_NN_OP_MINIMUM && r->cs.act == MF_NN_ACT_RELU && !r->cs.post &&
+                   is_scalar_value(osh, oc_data, 6.0f)) {
             r->cs.act = MF_NN_ACT_RELU6;
-        } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && ur->n_in == 1 && ur->alpha) {
+        } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && !r->cs.post && ur->n_in == 1 && ur->alpha) {
             r->cs.act = MF_NN_ACT_PRELU;
             r->alpha = ur->alpha;
-        } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && ur->in_node[0] == cur && oc_data &&
-                   per_channel(osh, oc)) {
+        } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && !r->cs.post && ur->in_node[0] == cur &&
+                   oc_data && per_channel(osh, oc)) {
             r->cs.act = MF_NN_ACT_PRELU;
             r->alpha = oc_data;
         } else
@@ -325,7 +350,7 @@ static size_t conv_scratch_size(const mf_nn_rop *r, int isa, int nth) {
 static void conv_pack(const mf_nn_rop *r, int isa, float *packed) {
     if (r->conv_kind == MF_NN_CK_DW) mf_nn_dwconv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, packed);
     else if (r->conv_kind == MF_NN_CK_DECONV) mf_nn_deconv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, packed);
-    else mf_nn_conv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, packed);
+    else mf_nn_conv2d_pack(&r->cs, isa, r->w, r->bias, r->alpha, r->post, packed);
 }
 
 typedef struct {
@@ -731,9 +756,9 @@ void mf_nn_plan_step_describe(const mf_nn_plan_t *p, int i, char *buf, size_t le
     static const char *acts[] = {"", " relu", " relu6", " prelu"};
     if (s->kind == STEP_CONV) {
         const mf_nn_conv_shape *c = &r->cs;
-        snprintf(buf, len, "%s %dx%d/%d %dx%dx%d->%dx%dx%d%s%s%s", mf_nn_op_name(r->op), c->kh, c->kw, c->sh, c->ih,
-                 c->iw, c->ic, c->oh, c->ow, c->oc, c->act >= 0 && c->act < 4 ? acts[c->act] : "",
-                 r->bias ? " +bias" : "", r->residual ? " +residual" : "");
+        snprintf(buf, len, "%s %dx%d/%d %dx%dx%d->%dx%dx%d%s%s%s%s", mf_nn_op_name(r->op), c->kh, c->kw, c->sh,
+                 c->ih, c->iw, c->ic, c->oh, c->ow, c->oc, c->act >= 0 && c->act < 4 ? acts[c->act] : "",
+                 r->bias ? " +bias" : "", r->residual ? " +residual" : "", c->post ? " *scale+shift" : "");
     } else {
         char dims[96] = "";
         size_t o = 0;
