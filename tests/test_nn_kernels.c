@@ -283,6 +283,15 @@ static void make_cases(void) {
     conv(2, 5, 6, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);     /* batch 2 */
     conv(1, 12, 12, 10, 17, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2); /* dilation 2 */
     conv(1, 2, 2, 4, 8, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);     /* padding larger than the input */
+    /* 3x3 stride 1 with enough channels: Winograd F(2x2,3x3) on AVX2 (test_winograd_coverage checks it) */
+    conv(1, 9, 11, 16, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* SAME, odd output (partial tiles), oc tail */
+    conv(1, 14, 13, 21, 33, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);  /* VALID, ic tail */
+    conv(2, 7, 8, 17, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);    /* batch 2: tiles run across batch items */
+    conv(1, 5, 6, 300, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* ic > KC: k blocks */
+    conv(1, 3, 3, 16, 16, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);    /* padding larger than the input */
+    conv(1, 1, 1, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);    /* one output pixel */
+    conv(1, 40, 37, 32, 64, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);  /* several blocks per thread (gear's first layers) */
+    conv(1, 12, 10, 16, 24, 3, 3, 1, 1, 1, 1, 2, 0, 0, 1);  /* asymmetric padding */
     /* 5x5, 7x7 */
     conv(1, 10, 7, 5, 13, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2);
     conv(1, 23, 23, 3, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3); /* ResNet stem, ic = 3 */
@@ -357,16 +366,38 @@ static void test_isa_best(void **state) {
     free(saved);
 }
 
-/* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice. */
+/* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice (Winograd: two blocks of tiles
+ * that fit L2, 512 KiB). */
 static void test_scratch_sizes(void **state) {
     (void)state;
     mf_nn_conv_shape s1 = {1, 64, 64, 32, 64, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
     assert_int_equal(mf_nn_conv2d_scratch_size(&s1, MF_NN_ISA_AVX2, 2), 0);
-    mf_nn_conv_shape s3 = {1, 64, 64, 512, 64, 64, 512, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+    mf_nn_conv_shape s3 = {1, 64, 64, 512, 64, 64, 512, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0};
+    s3.oh = s3.ow = 32;
     size_t one = mf_nn_conv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 1);
     assert_true(one > 0 && one <= (size_t)MF_NN_GEMM_MC * MF_NN_GEMM_KC);
     assert_int_equal(mf_nn_conv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 3), 3 * one);
     assert_int_equal(mf_nn_dwconv2d_scratch_size(&s3, MF_NN_ISA_AVX2, 2), 0);
+    mf_nn_conv_shape w3 = {1, 64, 64, 512, 64, 64, 512, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+    for (int nth = 1; nth <= 8; nth++) {
+        size_t ws = mf_nn_conv2d_scratch_size(&w3, MF_NN_ISA_AVX2, nth);
+        assert_true(ws > 0 && ws <= (size_t)nth * (131072 + 16 * 2 * 512 * 6)); /* at least one 6-tile block */
+    }
+}
+
+/* The Winograd path must really be exercised by the cases above (a threshold change would silently skip it). */
+static void test_winograd_coverage(void **state) {
+    (void)state;
+    if (!have_avx2()) skip();
+    int n = 0;
+    for (int i = 0; i < ncases; i++) {
+        const kcase *k = &cases[i];
+        mf_nn_conv_shape s = {k->n,  k->ih, k->iw, k->ic, k->oh,    k->ow,    k->oc,         k->kh,
+                              k->kw, k->sh, k->sw, k->dh, k->dw, k->pad_t, k->pad_l, MF_NN_ACT_NONE, 0};
+        if (k->kind == KIND_CONV && mf_nn_conv2d_uses_winograd(&s, MF_NN_ISA_AVX2)) n++;
+        if (k->kind == KIND_CONV) assert_false(mf_nn_conv2d_uses_winograd(&s, MF_NN_ISA_SCALAR));
+    }
+    if (n < 8) fail_msg("only %d kernel cases run the Winograd path", n);
 }
 
 /* Threads really running at the same time: catches overlapping scratch slices or output parts, which the
@@ -401,6 +432,7 @@ static void test_concurrent(void **state) {
     } cs[] = {
         {KIND_CONV, {1, 20, 19, 40, 20, 19, 37, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU, 1}}, /* im2col, K blocks, post */
         {KIND_CONV, {1, 24, 24, 48, 24, 24, 24, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_PRELU, 0}}, /* direct */
+        {KIND_CONV, {1, 30, 29, 32, 28, 27, 40, 3, 3, 1, 1, 1, 1, 0, 0, MF_NN_ACT_RELU, 1}},  /* Winograd */
         {KIND_CONV, {1, 1, 1, 600, 1, 1, 100, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE, 0}},    /* N split */
         {KIND_DW, {1, 21, 22, 29, 21, 22, 29, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_RELU6, 0}},
         {KIND_DECONV, {1, 8, 8, 20, 16, 16, 12, 2, 2, 2, 2, 1, 1, 0, 0, MF_NN_ACT_NONE, 0}},
@@ -462,8 +494,9 @@ static void test_concurrent(void **state) {
 
 int main(void) {
     make_cases();
-    struct CMUnitTest tests[MAX_CASES + 3];
+    struct CMUnitTest tests[MAX_CASES + 4];
     int nt = 0;
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_winograd_coverage);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);

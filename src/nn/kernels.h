@@ -72,6 +72,10 @@ size_t mf_nn_conv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int n
 void mf_nn_conv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                       const float *residual, float *out, float *scratch, int ith, int nth);
 
+/* 1 when the fast path of this ISA runs `s` with Winograd F(2x2,3x3) (3x3, stride 1, no dilation, enough
+ * channels): its packed size and scratch differ, and results differ from the direct sum by rounding only. */
+int mf_nn_conv2d_uses_winograd(const mf_nn_conv_shape *s, mf_nn_isa isa);
+
 /* Fast depthwise convolution, same scheme. */
 size_t mf_nn_dwconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa);
 void mf_nn_dwconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwim, const float *bias,
@@ -136,7 +140,30 @@ typedef struct {
     int x_lo, x_hi;   /* output columns whose taps all lie inside the input row */
 } mf_nn_dw_row;
 
+/* One block of tiles of a Winograd F(2x2,3x3) convolution (3x3, stride 1, no dilation; see conv.c).
+ * Input transform: tiles t0..t0+nt-1 of `in` -> v[xi][i][c] at v + xi*vstride + i*ldv + c (16 matrices xi = 4y+x;
+ * ldv >= ic rounded up to 8, the padding lanes written as zeros). Output transform: m[xi][i][c] at
+ * m + xi*mstride + i*ldm + c -> out, with bias, residual, activation and post epilogue (epilogue vectors padded
+ * to a multiple of 8 channels). Tile t: batch item t / (th*tw), output rows 2*(r / tw) + {0,1} and columns
+ * 2*(r % tw) + {0,1} with r = t % (th*tw); outputs past oh/ow are dropped. */
+typedef struct {
+    const mf_nn_conv_shape *s;
+    int t0, nt, th, tw;
+    const float *in; /* input transform */
+    float *v;
+    int ldv;
+    size_t vstride;
+    const float *m; /* output transform */
+    int ldm;
+    size_t mstride;
+    const float *bias, *alpha, *scale, *shift;
+    const float *res;
+    float *out;
+} mf_nn_wino_io;
+
 void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g);
+void mf_nn_wino_input_avx2(const mf_nn_wino_io *w);
+void mf_nn_wino_output_avx2(const mf_nn_wino_io *w);
 void mf_nn_dw_row_avx2(const mf_nn_dw_row *r);
 enum { MF_NN_AVX2_MR = 6 };
 

@@ -1,0 +1,159 @@
+/* Winograd F(2x2, 3x3) transforms, AVX2 (compiled with -mavx2 -mfma; called only after runtime dispatch).
+ * The driver (blocking, weight transform, the 16 GEMMs) is in conv.c; the contract in kernels.h.
+ *
+ * Input tile d (4x4, one channel):  V = B^T d B,  B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ * Output tile (2x2) from M (4x4):    Y = A^T M A,  A^T = [1 1 1 0; 0 1 -1 -1]
+ * Channels are the vector lanes (8 at a time, the tail masked). */
+#include "nn/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+INLINE __m256i mask_first(int n) { return _mm256_loadu_si256((const __m256i *)(mask_tab + 8 - n)); }
+
+/* Stores the first n lanes (1..8) with plain stores (vmaskmovps stores are slow on AMD before Zen 4). */
+INLINE void store_n(float *p, int n, __m256 v) {
+    if (n == 8) {
+        _mm256_storeu_ps(p, v);
+        return;
+    }
+    __m128 h = _mm256_castps256_ps128(v);
+    if (n & 4) {
+        _mm_storeu_ps(p, h);
+        h = _mm256_extractf128_ps(v, 1);
+        p += 4;
+    }
+    if (n & 2) {
+        _mm_storel_pi((__m64 *)(void *)p, h);
+        h = _mm_movehl_ps(h, h);
+        p += 2;
+    }
+    if (n & 1) _mm_store_ss(p, h);
+}
+
+INLINE __m256 load_n(const float *p, int n, __m256i mk) {
+    return n == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
+}
+
+/* Tile t (linear over batch, tile rows, tile columns) -> batch item and first output row/column. */
+INLINE void tile_pos(const mf_nn_wino_io *w, int t, int *b, int *oy, int *ox) {
+    const int per = w->th * w->tw;
+    *b = t / per;
+    const int r = t % per;
+    *oy = 2 * (r / w->tw);
+    *ox = 2 * (r % w->tw);
+}
+
+void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
+    const mf_nn_conv_shape *s = w->s;
+    const int ic = s->ic;
+    const size_t ldv = (size_t)w->ldv, vs = w->vstride;
+    for (int i = 0; i < w->nt; i++) {
+        int b, oy, ox;
+        tile_pos(w, w->t0 + i, &b, &oy, &ox);
+        const int iy0 = oy - s->pad_t, ix0 = ox - s->pad_l;
+        const float *rows[4];
+        int colok[4];
+        for (int k = 0; k < 4; k++) {
+            const int iy = iy0 + k, ix = ix0 + k;
+            rows[k] = iy >= 0 && iy < s->ih ? w->in + ((size_t)b * s->ih + (size_t)iy) * s->iw * (size_t)ic : NULL;
+            colok[k] = ix >= 0 && ix < s->iw;
+        }
+        float *v = w->v + (size_t)i * ldv;
+        for (int c = 0; c < ic; c += 8) {
+            const int nc = ic - c < 8 ? ic - c : 8;
+            const __m256i mk = mask_first(nc);
+            __m256 d[4][4];
+            for (int y = 0; y < 4; y++)
+                for (int x = 0; x < 4; x++)
+                    d[y][x] = rows[y] && colok[x] ? load_n(rows[y] + (size_t)(ix0 + x) * ic + c, nc, mk)
+                                                  : _mm256_setzero_ps();
+            __m256 r[4][4]; /* B^T d */
+            for (int x = 0; x < 4; x++) {
+                r[0][x] = _mm256_sub_ps(d[0][x], d[2][x]);
+                r[1][x] = _mm256_add_ps(d[1][x], d[2][x]);
+                r[2][x] = _mm256_sub_ps(d[2][x], d[1][x]);
+                r[3][x] = _mm256_sub_ps(d[1][x], d[3][x]);
+            }
+            for (int y = 0; y < 4; y++) { /* (B^T d) B; lanes past nc are zero, the row is padded to ldv */
+                float *o = v + (size_t)(4 * y) * vs + c;
+                _mm256_storeu_ps(o, _mm256_sub_ps(r[y][0], r[y][2]));
+                _mm256_storeu_ps(o + vs, _mm256_add_ps(r[y][1], r[y][2]));
+                _mm256_storeu_ps(o + 2 * vs, _mm256_sub_ps(r[y][2], r[y][1]));
+                _mm256_storeu_ps(o + 3 * vs, _mm256_sub_ps(r[y][1], r[y][3]));
+            }
+        }
+    }
+}
+
+INLINE __m256 epilogue(__m256 y, int act, __m256 al, int post, __m256 sc, __m256 sh) {
+    switch (act) {
+    case MF_NN_ACT_RELU: y = _mm256_max_ps(y, _mm256_setzero_ps()); break;
+    case MF_NN_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, _mm256_setzero_ps()), _mm256_set1_ps(6.0f)); break;
+    case MF_NN_ACT_PRELU:
+        y = _mm256_fmadd_ps(al, _mm256_min_ps(y, _mm256_setzero_ps()), _mm256_max_ps(y, _mm256_setzero_ps()));
+        break;
+    default: break;
+    }
+    return post ? _mm256_fmadd_ps(y, sc, sh) : y;
+}
+
+void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
+    const mf_nn_conv_shape *s = w->s;
+    const int oc = s->oc, act = s->act, post = s->post;
+    const size_t ldm = (size_t)w->ldm, ms = w->mstride;
+    for (int i = 0; i < w->nt; i++) {
+        int b, oy, ox;
+        tile_pos(w, w->t0 + i, &b, &oy, &ox);
+        const int ny = s->oh - oy < 2 ? 1 : 2, nx = s->ow - ox < 2 ? 1 : 2;
+        const float *m = w->m + (size_t)i * ldm;
+        const size_t o00 = (((size_t)b * s->oh + (size_t)oy) * s->ow + (size_t)ox) * oc;
+        const size_t orow = (size_t)s->ow * oc;
+        for (int c = 0; c < oc; c += 8) {
+            const int nc = oc - c < 8 ? oc - c : 8;
+            const __m256i mk = mask_first(nc);
+            __m256 t[2][4]; /* A^T M */
+            for (int x = 0; x < 4; x++) {
+                const __m256 m0 = load_n(m + (size_t)x * ms + c, nc, mk);
+                const __m256 m1 = load_n(m + (size_t)(4 + x) * ms + c, nc, mk);
+                const __m256 m2 = load_n(m + (size_t)(8 + x) * ms + c, nc, mk);
+                const __m256 m3 = load_n(m + (size_t)(12 + x) * ms + c, nc, mk);
+                t[0][x] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
+                t[1][x] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
+            }
+            const __m256 bias = _mm256_loadu_ps(w->bias + c), al = _mm256_loadu_ps(w->alpha + c);
+            const __m256 sc = _mm256_loadu_ps(w->scale + c), sh = _mm256_loadu_ps(w->shift + c);
+            for (int y = 0; y < ny; y++) {
+                __m256 yv[2];
+                yv[0] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(t[y][0], t[y][1]), t[y][2]), bias);
+                yv[1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(t[y][1], t[y][2]), t[y][3]), bias);
+                for (int x = 0; x < nx; x++) {
+                    const size_t off = o00 + (size_t)y * orow + (size_t)x * oc + c;
+                    __m256 v = yv[x];
+                    if (w->res) v = _mm256_add_ps(v, load_n(w->res + off, nc, mk));
+                    store_n(w->out + off, nc, epilogue(v, act, al, post, sc, sh));
+                }
+            }
+        }
+    }
+}
+
+#else /* not x86: never called (see conv_avx2.c); these only satisfy the linker */
+
+#include "mfmc/core.h"
+
+void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
+    (void)w;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
+    (void)w;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+
+#endif
