@@ -287,9 +287,9 @@ static void make_cases(void) {
     conv(1, 9, 11, 16, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* SAME, odd output (partial tiles), oc tail */
     conv(1, 14, 13, 21, 33, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);  /* VALID, ic tail */
     conv(2, 7, 8, 17, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);    /* batch 2: tiles run across batch items */
-    conv(1, 5, 6, 300, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* ic > KC: k blocks */
-    conv(1, 3, 3, 16, 16, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2);    /* padding larger than the input */
-    conv(1, 1, 1, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);    /* one output pixel */
+    conv(1, 8, 9, 300, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* ic > KC: k blocks */
+    conv(1, 3, 3, 16, 16, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4);    /* padding larger than the input */
+    conv(1, 2, 40, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* one row of tiles */
     conv(1, 40, 37, 32, 64, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);  /* several blocks per thread (gear's first layers) */
     conv(1, 12, 10, 16, 24, 3, 3, 1, 1, 1, 1, 2, 0, 0, 1);  /* asymmetric padding */
     /* 5x5, 7x7 */

@@ -420,6 +420,7 @@ static void conv_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *pack
 enum {
     WINO_MIN_IC = 16, /* below this the GEMMs are too shallow to pay for the transforms (see docs/kernels.md) */
     WINO_MIN_OC = 16,
+    WINO_MIN_TILES = 16, /* fewer tiles: too little work per transformed weight (faceapi's 4x4x256 layers: 2x slower) */
     WINO_L2_FLOATS = 131072, /* V + M of one block: 512 KiB */
     WINO_MAX_TB = 96,
 };
@@ -431,8 +432,9 @@ static int wino_tiles(const mf_nn_conv_shape *s, int *th, int *tw) {
 }
 
 int mf_nn_conv2d_uses_winograd(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    int th, tw;
     return isa == MF_NN_ISA_AVX2 && s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 && s->dh == 1 &&
-           s->dw == 1 && s->ic >= WINO_MIN_IC && s->oc >= WINO_MIN_OC;
+           s->dw == 1 && s->ic >= WINO_MIN_IC && s->oc >= WINO_MIN_OC && wino_tiles(s, &th, &tw) >= WINO_MIN_TILES;
 }
 
 static int wino_ldv(const mf_nn_conv_shape *s) { return (int)round_up((size_t)s->ic, 8); }
