@@ -71,9 +71,9 @@ int main(int argc, char **argv) {
             double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
             printf("{\"model\":\"sample%d\",\"runtime\":\"mfmc\",\"threads\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"runs\":%d,\"faces\":%d,\"work\":\"facemesh-detection-full:%d,blazeface:%d,facemesh:%d,"
-                   "%s:%d,%s:%d\"}\n",
+                   "%s:%d,%s:%d,%s:%d\"}\n",
                    photo, threads, med, t[0], runs, n, c.detector_tiles, c.verifier_runs, c.mesh_runs,
-                   MF_FACE_ATTRIB_DEFAULT_AGE, c.attribute_runs,
+                   MF_FACE_ATTRIB_DEFAULT_AGE, c.attribute_runs, MF_FACE_ATTRIB_DEFAULT_GENDER, c.attribute_runs,
                    !strcmp(rec_name, "faceapi") ? "faceapi-recognition" : rec_name, n);
             fflush(stdout);
             free(t);
