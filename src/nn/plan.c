@@ -206,6 +206,7 @@ static int is_conv_op(int op);
 
 typedef struct {
     int *consumers; /* runtime consumers per node */
+    int *sole;      /* the consumer of a node that has exactly one (meaningless otherwise) */
     char *is_output;
     int *fused_into; /* node absorbed into this conv node (-1 none) */
     int *emit_at;    /* conv node: the node at whose position it runs */
@@ -213,7 +214,7 @@ typedef struct {
 } fuse_state;
 
 /* Absorbs single-consumer Pad producers and epilogue consumers into conv node c. */
-static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, const int *order, int n_order) {
+static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c) {
     mf_nn_rop *r = rops[c];
     /* leading Pad on H/W only, zero-valued: becomes the convolution's own padding */
     int pin = r->in_node[0];
@@ -235,14 +236,10 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c, c
     size_t wn = (size_t)r->cs.kh * r->cs.kw * (r->conv_kind == MF_NN_CK_DW ? (size_t)oc : (size_t)r->cs.ic * oc);
     for (;;) {
         if (fs->consumers[cur] != 1 || fs->is_output[cur]) break;
-        int u = -1;
-        for (int k = 0; k < n_order && u < 0; k++) {
-            int id = order[k];
-            if (!rops[id] || fs->fused_into[id] >= 0) continue;
-            for (int j = 0; j < rops[id]->n_in; j++)
-                if (rops[id]->in_node[j] == cur) u = id;
-        }
-        if (u < 0) break;
+        /* Fusion only rewires convolutions' inputs (Pad, residual), and a convolution never joins an epilogue,
+         * so the consumer counted before fusion is still the one that matters. */
+        int u = fs->sole[cur];
+        if (!rops[u] || fs->fused_into[u] >= 0) break;
         mf_nn_rop *ur = rops[u];
         int op = ur->op, other = -1;
         if (ur->n_in == 2) other = ur->in_node[0] == cur ? ur->in_node[1] : ur->in_node[0];
@@ -455,11 +452,12 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
     if (!opts->no_fuse && ((st = rewrite_prelu(p, rops, order, n_order)) || (st = drop_dead(m, rops, order, n_order))))
         goto out;
     fs.consumers = calloc((size_t)n + 1, sizeof(int));
+    fs.sole = calloc((size_t)n + 1, sizeof(int));
     fs.is_output = calloc((size_t)n + 1, 1);
     fs.fused_into = malloc(((size_t)n + 1) * sizeof(int));
     fs.emit_at = malloc(((size_t)n + 1) * sizeof(int));
     fs.emit_owner = malloc(((size_t)n + 1) * sizeof(int));
-    if (!fs.consumers || !fs.is_output || !fs.fused_into || !fs.emit_at || !fs.emit_owner) {
+    if (!fs.consumers || !fs.sole || !fs.is_output || !fs.fused_into || !fs.emit_at || !fs.emit_owner) {
         st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -468,7 +466,10 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
     for (int k = 0; k < n_order; k++) {
         int id = order[k];
         if (!rops[id]) continue;
-        for (int j = 0; j < rops[id]->n_in; j++) fs.consumers[rops[id]->in_node[j]]++;
+        for (int j = 0; j < rops[id]->n_in; j++) {
+            fs.consumers[rops[id]->in_node[j]]++;
+            fs.sole[rops[id]->in_node[j]] = id;
+        }
     }
     for (int k = 0; k < n_order; k++) {
         int id = order[k];
@@ -476,7 +477,7 @@ static int build(mf_nn_plan_t *p, const mf_nn_plan_opts *opts) {
         if (opts->no_fuse) {
             fs.emit_at[id] = id;
             fs.emit_owner[id] = id;
-        } else if ((st = fuse_conv(p, rops, &fs, id, order, n_order)))
+        } else if ((st = fuse_conv(p, rops, &fs, id)))
             goto out;
     }
 
@@ -601,6 +602,7 @@ out:
     free(rops);
     free(order);
     free(fs.consumers);
+    free(fs.sole);
     free(fs.is_output);
     free(fs.fused_into);
     free(fs.emit_at);
