@@ -13,7 +13,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS := -D_DEFAULT_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
+# *_avx2.c files hold x86 kernels (behind #if on other CPUs, where they only satisfy the linker): the flags only
+# exist for x86 compilers.
+ifneq ($(filter x86_64 i386 i686 amd64,$(shell $(CC) -dumpmachine | cut -d- -f1)),)
 AVX2_FLAGS := -mavx2 -mfma -mf16c
+else
+AVX2_FLAGS :=
+endif
 
 REL_FLAGS  := -O2 -g -fno-strict-aliasing
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
