@@ -54,9 +54,10 @@ endef
 $(eval $(call VARIANT,rel,$(REL_FLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_FLAGS)))
 
-$(BUILD)/rel/bench/%: bench/%.c $(BUILD)/rel/libmfmc.a
+# Benchmarks share the test helpers (paths of models and data, sorted directory listings).
+$(BUILD)/rel/bench/%: bench/%.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
 setup:
 	@tools/setup.sh

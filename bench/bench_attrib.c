@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "mfmc/attrib.h"
+#include "lib/testutil.h"
 
 enum { MAX_CFG = 64 };
 
@@ -341,7 +342,6 @@ enum { N_KNOWN = sizeof known / sizeof *known };
 
 static int max_per_id = 20;
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int by_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
@@ -360,21 +360,12 @@ static void mode_age(void) {
     /* identities with >= 10 images, their first max_per_id images */
     char root[4096];
     snprintf(root, sizeof root, "%s/lfw", data_dir());
-    DIR *d = opendir(root);
-    if (!d) {
+    int nn = 0;
+    char **names = tu_list_dir(root, &nn);
+    if (!names) {
         fprintf(stderr, "%s not present\n", root);
         exit(1);
     }
-    char **names = NULL;
-    int nn = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        names = realloc(names, (size_t)(nn + 1) * sizeof *names);
-        names[nn++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)nn, sizeof *names, by_name);
     int n_ids = 0;
     for (int i = 0; i < nn; i++) {
         char dir[4200];
@@ -505,18 +496,15 @@ static void mode_dist(void) {
     for (int s = 0; s < 2; s++) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", data_dir(), sets[s]);
-        DIR *d = opendir(dir);
-        if (!d) continue;
-        char **names = NULL;
         int nn = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strstr(e->d_name, ".jpg")) continue;
-            names = realloc(names, (size_t)(nn + 1) * sizeof *names);
-            names[nn++] = strdup(e->d_name);
+        char **names = tu_list_dir(dir, &nn);
+        if (!names) continue;
+        int kept = 0; /* the .jpg files */
+        for (int i = 0; i < nn; i++) {
+            if (strstr(names[i], ".jpg")) names[kept++] = names[i];
+            else free(names[i]);
         }
-        closedir(d);
-        qsort(names, (size_t)nn, sizeof *names, by_name);
+        nn = kept;
         float *ages = malloc(sizeof(float) * (size_t)n_cfg * nn);
         float *pm = malloc(sizeof(float) * (size_t)n_cfg * nn);
         int used = 0;

@@ -5,6 +5,7 @@
  * (--mesh: the analysis pipeline, whose mesh face flag drops false detections)
  * Run from the repository root (models in ./models or $MFMC_MODELS). */
 #include "mfmc/analyze.h"
+#include "lib/testutil.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -16,25 +17,6 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Sorted list of entries of a directory (caller frees). */
-static char **list_dir(const char *path, int *n) {
-    DIR *d = opendir(path);
-    char **v = NULL;
-    *n = 0;
-    if (!d) return NULL;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        v = realloc(v, (size_t)(*n + 1) * sizeof *v);
-        v[(*n)++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(v, (size_t)*n, sizeof *v, cmp_str);
-    return v;
 }
 
 /* Boxes of the faces in img: the detector alone, or the analyzer (detection + mesh filter) when an != NULL. */
@@ -94,7 +76,7 @@ int main(int argc, char **argv) {
     }
     printf("\n");
     int nd = 0, images = 0, found = 0, others = 0;
-    char **dirs = list_dir(lfw, &nd);
+    char **dirs = tu_list_dir(lfw, &nd);
     if (!dirs) {
         printf("LFW: %s not present, skipped\n", lfw);
         return 0;
@@ -104,7 +86,7 @@ int main(int argc, char **argv) {
         char dp[4096];
         snprintf(dp, sizeof dp, "%s/%s", lfw, dirs[i]);
         int nf = 0;
-        char **files = list_dir(dp, &nf);
+        char **files = tu_list_dir(dp, &nf);
         for (int j = 0; j < nf && (!limit || images < limit); j++) {
             char p[8192];
             snprintf(p, sizeof p, "%s/%s", dp, files[j]);
