@@ -147,6 +147,11 @@ static int resolve_conv(const mf_nn_model_t *m, const mf_nn_node *n, const mf_nn
         r->out_shape.dim[0] = cs->n, r->out_shape.dim[1] = cs->oh;
         r->out_shape.dim[2] = cs->ow, r->out_shape.dim[3] = cs->oc;
     }
+    /* empty tensors (a zero dimension anywhere) and zero-sized windows have nothing to compute: refused, so
+     * that the kernels can assume every size >= 1 */
+    if (cs->n < 1 || cs->ih < 1 || cs->iw < 1 || cs->ic < 1 || cs->oh < 1 || cs->ow < 1 || cs->oc < 1 ||
+        cs->kh < 1 || cs->kw < 1 || cs->sh < 1 || cs->sw < 1 || cs->dh < 1 || cs->dw < 1)
+        return mf_error_set(MF_ERR_FORMAT, "node %s: empty tensor or zero-sized window in a convolution", n->name);
     /* fused epilogue: args follow the data inputs in the order of fused_ops */
     int arg = 2;
     for (int i = 0; i < a->n_fused; i++) {

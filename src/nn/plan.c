@@ -221,7 +221,8 @@ static int fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int c) {
     if (r->conv_kind != MF_NN_CK_DECONV && rops[pin] && rops[pin]->op == MF_NN_OP_PAD && fs->consumers[pin] == 1 &&
         !fs->is_output[pin]) {
         mf_nn_rop *pr = rops[pin];
-        if (pr->out_shape.ndim == 4 && !pr->pad[0][0] && !pr->pad[0][1] && !pr->pad[3][0] && !pr->pad[3][1]) {
+        if (pr->out_shape.ndim == 4 && !pr->pad[0][0] && !pr->pad[0][1] && !pr->pad[3][0] && !pr->pad[3][1] &&
+            pr->in_shape[0].dim[1] >= 1 && pr->in_shape[0].dim[2] >= 1) { /* padding an empty tensor stays a Pad */
             r->cs.pad_t += pr->pad[1][0];
             r->cs.pad_l += pr->pad[2][0];
             r->cs.ih = pr->in_shape[0].dim[1];
