@@ -116,10 +116,11 @@ static void test_empty_input_refused(void **state) {
 static void test_pad_fused(void **state) {
     (void)state;
     char body[2048];
-    int k = snprintf(body, sizeof body,
-                     "{\"name\":\"pads\",\"op\":\"Const\",\"attr\":{\"dtype\":{\"type\":\"DT_INT32\"},\"value\":{"
-                     "\"tensor\":{\"dtype\":\"DT_INT32\",\"tensorShape\":{\"dim\":[{\"size\":\"4\"},{\"size\":\"2\"}]}}}}},"
-                     "{\"name\":\"xp\",\"op\":\"Pad\",\"input\":[\"x\",\"pads\"],\"attr\":{\"T\":{\"type\":\"DT_FLOAT\"}}},");
+    int k = snprintf(
+        body, sizeof body,
+        "{\"name\":\"pads\",\"op\":\"Const\",\"attr\":{\"dtype\":{\"type\":\"DT_INT32\"},\"value\":{"
+        "\"tensor\":{\"dtype\":\"DT_INT32\",\"tensorShape\":{\"dim\":[{\"size\":\"4\"},{\"size\":\"2\"}]}}}}},"
+        "{\"name\":\"xp\",\"op\":\"Pad\",\"input\":[\"x\",\"pads\"],\"attr\":{\"T\":{\"type\":\"DT_FLOAT\"}}},");
     snprintf(body + k, sizeof body - (size_t)k, CONV_Y, "xp");
     char *js = graph_json("{\"size\":\"1\"},{\"size\":\"4\"},{\"size\":\"5\"},{\"size\":\"3\"}", body);
     mf_nn_model_t *m;
@@ -167,8 +168,10 @@ static void test_short_weights_refused(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_conv),           cmocka_unit_test(test_empty_input_refused),
-        cmocka_unit_test(test_pad_fused),  cmocka_unit_test(test_unsupported_op_named),
+        cmocka_unit_test(test_valid_conv),
+        cmocka_unit_test(test_empty_input_refused),
+        cmocka_unit_test(test_pad_fused),
+        cmocka_unit_test(test_unsupported_op_named),
         cmocka_unit_test(test_short_weights_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
