@@ -31,12 +31,6 @@ static const char *models_dir(void) {
     return d && *d ? d : "models";
 }
 
-static double clock_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void die(const char *what) {
     fprintf(stderr, "bench_attrib: %s: %s\n", what, mf_error_get());
     exit(1);
@@ -572,9 +566,9 @@ static void mode_time(int threads) {
         mf_face_attributes a;
         for (int r = 0; r < 3; r++) run_cfg(c, &img, &b, &a);
         for (int r = 0; r < RUNS; r++) {
-            double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+            double t0 = tu_clock_ms(CLOCK_MONOTONIC), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
             run_cfg(c, &img, &b, &a);
-            w[r] = clock_ms(CLOCK_MONOTONIC) - t0, u[r] = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            w[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0, u[r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
         }
         qsort(w, RUNS, sizeof *w, by_double);
         qsort(u, RUNS, sizeof *u, by_double);

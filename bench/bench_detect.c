@@ -13,12 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Boxes of the faces in img: the detector alone, or the analyzer (detection + mesh filter) when an != NULL. */
 static void detect(mf_face_detector_t *det, mf_face_analyzer_t *an, const mf_img *img, mf_face_box *f,
                    mf_face *faces, int *n) {
@@ -81,7 +75,7 @@ int main(int argc, char **argv) {
         printf("LFW: %s not present, skipped\n", lfw);
         return 0;
     }
-    double t0 = now_ms();
+    double t0 = tu_clock_ms(CLOCK_MONOTONIC);
     for (int i = 0; i < nd && (!limit || images < limit); i++) {
         char dp[4096];
         snprintf(dp, sizeof dp, "%s/%s", lfw, dirs[i]);
@@ -111,7 +105,7 @@ int main(int argc, char **argv) {
         free(files);
         if (images % 1000 == 0 && images) fprintf(stderr, "  %d images...\n", images);
     }
-    double ms = now_ms() - t0;
+    double ms = tu_clock_ms(CLOCK_MONOTONIC) - t0;
     printf("LFW recall: %d of %d images (%.2f%%), %d other faces (background people or false detections), "
            "%.1f ms per image\n",
            found, images, 100.0 * found / (images ? images : 1), others, ms / (images ? images : 1));

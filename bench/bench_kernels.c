@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/testutil.h"
 #include "nn/kernels.h"
 
 enum { K_CONV, K_DW, K_DECONV };
@@ -45,27 +46,6 @@ static const layer layers[] = {
     {"selfie deconv 2x2 s2 128x128 16->1", K_DECONV, 128, 128, 16, 1, 2, 2, 0, MF_NN_ACT_NONE},
 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_ghz(void) {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    double mhz = 0.0;
-    char line[512];
-    if (!f) return 0.0;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "cpu MHz", 7) == 0) {
-            const char *c = strchr(line, ':');
-            if (c) mhz = atof(c + 1);
-            break;
-        }
-    fclose(f);
-    return mhz / 1000.0;
-}
-
 /* Measured single-core fp32 FMA throughput (12 independent 8-lane FMA chains for ~0.1 s): shows the clock the
  * core really runs at (turbo), against which the "% of nominal peak" figures can be read. */
 #if defined(__x86_64__)
@@ -76,7 +56,7 @@ __attribute__((target("avx2,fma"))) static double measured_peak_avx2(void) {
     double best = 0.0;
     for (int r = 0; r < 5; r++) {
         const long n = 2000000;
-        double t0 = now_s();
+        double t0 = tu_clock_ms(CLOCK_MONOTONIC) / 1e3;
         for (long i = 0; i < n; i++) {
 #define F(x) x = __builtin_ia32_vfmaddps256(x, m, c);
             F(a0)
@@ -88,7 +68,7 @@ __attribute__((target("avx2,fma"))) static double measured_peak_avx2(void) {
                                  : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
             __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
         }
-        double g = (double)n * 12 * 16 / (now_s() - t0) * 1e-9;
+        double g = (double)n * 12 * 16 / (tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0) * 1e-9;
         if (g > best) best = g;
     }
     return best;
@@ -139,11 +119,6 @@ static void *worker(void *p) {
     return NULL;
 }
 
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median seconds of one call with nth threads (1 or 2). */
 static double time_layer(job *j, int nth, int runs) {
     double *t = malloc(sizeof(double) * (size_t)runs);
@@ -151,9 +126,9 @@ static double time_layer(job *j, int nth, int runs) {
     run_part(j, 0); /* warm up (single-thread call covers the whole output when nth == 1) */
     if (nth == 1) {
         for (int r = 0; r < runs; r++) {
-            double t0 = now_s();
+            double t0 = tu_clock_ms(CLOCK_MONOTONIC) / 1e3;
             run_part(j, 0);
-            t[r] = now_s() - t0;
+            t[r] = tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0;
         }
     } else {
         pthread_barrier_t bar;
@@ -163,15 +138,15 @@ static double time_layer(job *j, int nth, int runs) {
         pthread_create(&th, NULL, worker, &wa);
         for (int r = -1; r < runs; r++) { /* r = -1: warm-up */
             pthread_barrier_wait(&bar);
-            double t0 = now_s();
+            double t0 = tu_clock_ms(CLOCK_MONOTONIC) / 1e3;
             run_part(j, 0);
             pthread_barrier_wait(&bar);
-            if (r >= 0) t[r] = now_s() - t0;
+            if (r >= 0) t[r] = tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0;
         }
         pthread_join(th, NULL);
         pthread_barrier_destroy(&bar);
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp_d);
+    qsort(t, (size_t)runs, sizeof *t, tu_cmp_double);
     /* BENCH_STAT=min: fastest run instead of the median (for A/B comparisons on a busy machine) */
     const char *stat = getenv("BENCH_STAT");
     double med = stat && strcmp(stat, "min") == 0 ? t[0] : t[runs / 2];
@@ -183,7 +158,7 @@ int main(int argc, char **argv) {
     int runs = argc > 1 ? atoi(argv[1]) : 30;
     const char *filter = argc > 2 ? argv[2] : NULL;
     if (runs < 20) runs = 20;
-    double ghz = cpu_ghz();
+    double ghz = tu_cpu_ghz();
     double peak1 = 2.0 * 8 * 2 * ghz; /* GFLOP/s of one core */
     mf_nn_isa isa = mf_nn_isa_best();
     printf("CPU nominal %.3f GHz (cpu MHz of /proc/cpuinfo), fp32 peak %.1f GFLOP/s per core "

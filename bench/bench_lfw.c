@@ -32,6 +32,7 @@
  *     --table             also print the registry thresholds as C initialisers (src/face/recog.c)
  *     --crops DIR         write the crops of the first 8 images per variant as PNG into DIR (git-ignored!) */
 #include "face/align.h"
+#include "lib/testutil.h"
 #include "mfmc/face.h"
 
 #include <math.h>
@@ -77,18 +78,6 @@ static int n_images;
 static pair_t *pairs;
 static int n_pairs;
 static const char *models_root, *data_dir;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what) {
     fprintf(stderr, "bench_lfw: %s: %s\n", what, mf_error_get());
@@ -558,13 +547,13 @@ int main(int argc, char **argv) {
         }
     }
 
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = tu_clock_ms(CLOCK_MONOTONIC) / 1e3, c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3;
     read_pairs(every);
     job_t dj = {.threads = threads};
     run_job(&dj);
     int found = 0, multi = 0;
     for (int i = 0; i < n_images; i++) found += images[i].found, multi += images[i].n_faces > 1;
-    double t_det = now_s() - t0, c_det = cpu_s() - c0;
+    double t_det = tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0, c_det = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3 - c0;
     printf("LFW: %d pairs, %d images; face found in %d (%d without a face), %d with more than one face; "
            "decode+detect+mesh %.1f s on %d threads (%.1f CPU s)\n\n",
            n_pairs, n_images, found, n_images - found, multi, t_det, threads, c_det);
@@ -579,7 +568,7 @@ int main(int argc, char **argv) {
     result_t res[MAX_VARS];
     float *score = malloc((size_t)n_pairs * sizeof *score);
     for (int v = 0; v < n_vars; v++) {
-        double t1 = now_s(), c1 = cpu_s();
+        double t1 = tu_clock_ms(CLOCK_MONOTONIC) / 1e3, c1 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3;
         const mf_face_recognizer_info *info = mf_face_recognizer_find(vars[v].name);
         job_t j = {.threads = threads, .var = &vars[v], .dim = info->dim};
         j.emb = malloc((size_t)n_images * info->dim * sizeof *j.emb);
@@ -598,10 +587,10 @@ int main(int argc, char **argv) {
         printf("| %s | %s | %.4f ± %.4f | %.4f (%.4f) | %.4f | %.3f | %.3f | %.3f / %.3f / %.3f | %.3f / %.3f | %d%s | %.0f (%.0f) |\n",
                vars[v].name, vars[v].label, r->acc_mean, r->acc_std, r->tar_mean, r->far_test, r->tar2_mean, r->match_thr, r->dissim_thr,
                r->imp_q999, r->imp_q99, r->imp_med, r->gen_q01, r->gen_med, r->failed_pairs,
-               atomic_load(&j.errors) ? " (embed errors)" : "", now_s() - t1, cpu_s() - c1);
+               atomic_load(&j.errors) ? " (embed errors)" : "", tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t1, tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3 - c1);
         fflush(stdout);
     }
-    printf("\ntotal %.1f s on %d threads, %.1f CPU s\n", now_s() - t0, threads, cpu_s() - c0);
+    printf("\ntotal %.1f s on %d threads, %.1f CPU s\n", tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0, threads, tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3 - c0);
     if (table) {
         printf("\n/* thresholds for src/face/recog.c: name, match_threshold, dissimilarity_threshold */\n");
         for (int v = 0; v < n_vars; v++)

@@ -3,6 +3,7 @@
  * Prints one JSON line per model and thread count; tools/run-bench.sh puts them next to the peers.
  * usage: bench_models [--runs N] [--models a,b,...] */
 #include "mfmc/nn.h"
+#include "lib/testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,27 +13,6 @@
 static const char *human[] = {"blazeface", "blazeface-front", "facemesh-detection-short", "facemesh-detection-full",
                               "facemesh", "iris", "faceres", "faceres-deep", "mobileface", "mobilefacenet", "gear",
                               "age", "gender", "gender-ssrnet-imdb", "emotion", "antispoof", "selfie"};
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double cpu_ghz(void) {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    double mhz = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1) break;
-    if (f) fclose(f);
-    return mhz > 0 ? mhz / 1000.0 : 0;
-}
 
 static int in_list(const char *list, const char *name) {
     if (!list) return 1;
@@ -81,11 +61,11 @@ static void bench(const char *models, const char *name, int runs, double peak1) 
         for (int w = 0; w < 5; w++) mf_nn_plan_run(p);
         double *t = malloc((size_t)runs * sizeof *t);
         for (int r = 0; r < runs; r++) {
-            double t0 = now_ms();
+            double t0 = tu_clock_ms(CLOCK_MONOTONIC);
             mf_nn_plan_run(p);
-            t[r] = now_ms() - t0;
+            t[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
         }
-        qsort(t, (size_t)runs, sizeof *t, cmp_d);
+        qsort(t, (size_t)runs, sizeof *t, tu_cmp_double);
         mf_nn_plan_stats s;
         mf_nn_plan_get_stats(p, &s);
         double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
@@ -114,7 +94,7 @@ int main(int argc, char **argv) {
     }
     if (runs < 1) runs = 1;
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    double ghz = cpu_ghz(), peak1 = 2.0 * 8 * 2 * ghz;
+    double ghz = tu_cpu_ghz(), peak1 = 2.0 * 8 * 2 * ghz;
     printf("{\"cpu_ghz\":%.3f,\"peak_gflops_per_core\":%.1f,\"isa\":\"%s\"}\n", ghz, peak1,
            getenv("MFMC_ISA") ? getenv("MFMC_ISA") : "best");
     for (size_t i = 0; i < sizeof human / sizeof *human; i++)

@@ -5,22 +5,12 @@
  * (the same graphs; the peer gets ready-made input tensors, so its time excludes decoding and cropping).
  * usage: bench_pipeline [--runs N] [--threads T] */
 #include "mfmc/analyze.h"
+#include "lib/testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv) {
     int runs = 5, only_threads = 0;
@@ -52,7 +42,7 @@ int main(int argc, char **argv) {
             int n = 0;
             mf_face_analyzer_counts c = {0};
             for (int r = -1; r < runs; r++) { /* r = -1: warm-up */
-                double t0 = now_ms();
+                double t0 = tu_clock_ms(CLOCK_MONOTONIC);
                 mf_img img;
                 if (mf_img_load(path, NULL, &img, NULL) || mf_face_analyze(an, &img, faces, 256, &n)) {
                     fprintf(stderr, "bench_pipeline: %s: %s\n", path, mf_error_get());
@@ -64,10 +54,10 @@ int main(int argc, char **argv) {
                     mf_face_recognizer_embed(rec, &img, (const float(*)[2])pts, emb);
                 }
                 mf_img_free(&img);
-                if (r >= 0) t[r] = now_ms() - t0;
+                if (r >= 0) t[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
                 mf_face_analyzer_last_counts(an, &c);
             }
-            qsort(t, (size_t)runs, sizeof *t, cmp_d);
+            qsort(t, (size_t)runs, sizeof *t, tu_cmp_double);
             double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
             printf("{\"model\":\"sample%d\",\"runtime\":\"mfmc\",\"threads\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"runs\":%d,\"faces\":%d,\"work\":\"facemesh-detection-full:%d,blazeface:%d,facemesh:%d,"

@@ -16,6 +16,27 @@ const char *tu_models_dir(void) { return env_or("MFMC_MODELS", "models"); }
 const char *tu_golden_dir(void) { return env_or("MFMC_GOLDEN", "build/golden"); }
 const char *tu_data_dir(void) { return env_or("MFMC_DATA", "../shared/data"); }
 
+double tu_clock_ms(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int tu_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double tu_cpu_ghz(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    double mhz = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1) break;
+    if (f) fclose(f);
+    return mhz > 0 ? mhz / 1000.0 : 0;
+}
+
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 char **tu_list_dir(const char *path, int *n) {

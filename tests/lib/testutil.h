@@ -1,8 +1,11 @@
-/* Shared helpers for the test binaries: where models, goldens and data live, golden-file reading. */
+/* Shared helpers for the test and benchmark binaries: where models, goldens and data live, golden-file reading,
+ * directory listings, clocks. */
 #ifndef MF_TESTUTIL_H
 #define MF_TESTUTIL_H
 
 #include "mfmc/nn.h"
+
+#include <time.h>
 
 /* Models folder ($MFMC_MODELS or ./models), golden folder ($MFMC_GOLDEN or ./build/golden), shared data folder
  * ($MFMC_DATA or ../shared/data). Tests run with the repository root as working directory. */
@@ -14,6 +17,15 @@ const char *tu_data_dir(void);
  * NULL (and *n = 0) when it cannot be read. Free with tu_names_free. */
 char **tu_list_dir(const char *path, int *n);
 void tu_names_free(char **names, int n);
+
+/* Milliseconds on clock `id` (CLOCK_MONOTONIC for wall time, CLOCK_PROCESS_CPUTIME_ID for CPU time). */
+double tu_clock_ms(clockid_t id);
+
+/* qsort comparator of doubles, ascending. */
+int tu_cmp_double(const void *a, const void *b);
+
+/* Nominal clock of this CPU in GHz ("cpu MHz" of /proc/cpuinfo), 0 when unknown. */
+double tu_cpu_ghz(void);
 
 /* 1 if `path` exists. */
 int tu_exists(const char *path);
