@@ -8,37 +8,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <immintrin.h>
-#include <stdint.h>
-
-#define INLINE static inline __attribute__((always_inline))
-
-static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-INLINE __m256i mask_first(int n) { return _mm256_loadu_si256((const __m256i *)(mask_tab + 8 - n)); }
-
-/* Stores the first n lanes (1..8) with plain stores (vmaskmovps stores are slow on AMD before Zen 4). */
-INLINE void store_n(float *p, int n, __m256 v) {
-    if (n == 8) {
-        _mm256_storeu_ps(p, v);
-        return;
-    }
-    __m128 h = _mm256_castps256_ps128(v);
-    if (n & 4) {
-        _mm_storeu_ps(p, h);
-        h = _mm256_extractf128_ps(v, 1);
-        p += 4;
-    }
-    if (n & 2) {
-        _mm_storel_pi((__m64 *)(void *)p, h);
-        h = _mm_movehl_ps(h, h);
-        p += 2;
-    }
-    if (n & 1) _mm_store_ss(p, h);
-}
-
-INLINE __m256 load_n(const float *p, int n, __m256i mk) {
-    return n == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
-}
+#include "nn/avx2_inline.h"
 
 /* Tile t (linear over batch, tile rows, tile columns) -> batch item and first output row/column. */
 INLINE void tile_pos(const mf_nn_wino_io *w, int t, int *b, int *oy, int *ox) {
@@ -71,7 +41,7 @@ void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
             __m256 d[4][4];
             for (int y = 0; y < 4; y++)
                 for (int x = 0; x < 4; x++)
-                    d[y][x] = rows[y] && colok[x] ? load_n(rows[y] + (size_t)(ix0 + x) * ic + c, nc, mk)
+                    d[y][x] = rows[y] && colok[x] ? load_cols(rows[y] + (size_t)(ix0 + x) * ic + c, nc == 8, mk)
                                                   : _mm256_setzero_ps();
             __m256 r[4][4]; /* B^T d */
             for (int x = 0; x < 4; x++) {
@@ -91,18 +61,6 @@ void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
     }
 }
 
-INLINE __m256 epilogue(__m256 y, int act, __m256 al, int post, __m256 sc, __m256 sh) {
-    switch (act) {
-    case MF_NN_ACT_RELU: y = _mm256_max_ps(y, _mm256_setzero_ps()); break;
-    case MF_NN_ACT_RELU6: y = _mm256_min_ps(_mm256_max_ps(y, _mm256_setzero_ps()), _mm256_set1_ps(6.0f)); break;
-    case MF_NN_ACT_PRELU:
-        y = _mm256_fmadd_ps(al, _mm256_min_ps(y, _mm256_setzero_ps()), _mm256_max_ps(y, _mm256_setzero_ps()));
-        break;
-    default: break;
-    }
-    return post ? _mm256_fmadd_ps(y, sc, sh) : y;
-}
-
 void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
     const mf_nn_conv_shape *s = w->s;
     const int oc = s->oc, act = s->act, post = s->post;
@@ -119,14 +77,14 @@ void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
             const __m256i mk = mask_first(nc);
             __m256 t[2][4]; /* A^T M */
             for (int x = 0; x < 4; x++) {
-                const __m256 m0 = load_n(m + (size_t)x * ms + c, nc, mk);
-                const __m256 m1 = load_n(m + (size_t)(4 + x) * ms + c, nc, mk);
-                const __m256 m2 = load_n(m + (size_t)(8 + x) * ms + c, nc, mk);
-                const __m256 m3 = load_n(m + (size_t)(12 + x) * ms + c, nc, mk);
+                const __m256 m0 = load_cols(m + (size_t)x * ms + c, nc == 8, mk);
+                const __m256 m1 = load_cols(m + (size_t)(4 + x) * ms + c, nc == 8, mk);
+                const __m256 m2 = load_cols(m + (size_t)(8 + x) * ms + c, nc == 8, mk);
+                const __m256 m3 = load_cols(m + (size_t)(12 + x) * ms + c, nc == 8, mk);
                 t[0][x] = _mm256_add_ps(_mm256_add_ps(m0, m1), m2);
                 t[1][x] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
             }
-            const __m256 bias = _mm256_loadu_ps(w->bias + c), al = _mm256_loadu_ps(w->alpha + c);
+            const __m256 bias = _mm256_loadu_ps(w->bias + c);
             const __m256 sc = _mm256_loadu_ps(w->scale + c), sh = _mm256_loadu_ps(w->shift + c);
             for (int y = 0; y < ny; y++) {
                 __m256 yv[2];
@@ -135,8 +93,10 @@ void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
                 for (int x = 0; x < nx; x++) {
                     const size_t off = o00 + (size_t)y * orow + (size_t)x * oc + c;
                     __m256 v = yv[x];
-                    if (w->res) v = _mm256_add_ps(v, load_n(w->res + off, nc, mk));
-                    store_n(w->out + off, nc, epilogue(v, act, al, post, sc, sh));
+                    if (w->res) v = _mm256_add_ps(v, load_cols(w->res + off, nc == 8, mk));
+                    v = act8(v, act, w->alpha + c);
+                    if (post) v = _mm256_fmadd_ps(v, sc, sh);
+                    store_cols(w->out + off, v, nc == 8, mk);
                 }
             }
         }
