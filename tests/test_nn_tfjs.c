@@ -33,6 +33,8 @@ static char *graph_json(const char *xs, const char *body) {
     return s;
 }
 
+#define X_1X4X5X3 "{\"size\":\"1\"},{\"size\":\"4\"},{\"size\":\"5\"},{\"size\":\"3\"}" /* input shape */
+
 static const char *CONV_Y = "{\"name\":\"y\",\"op\":\"Conv2D\",\"input\":[\"%s\",\"w\"],\"attr\":{"
                             "\"strides\":{\"list\":{\"i\":[\"1\",\"1\",\"1\",\"1\"]}},"
                             "\"padding\":{\"s\":\"VkFMSUQ=\"},\"data_format\":{\"s\":\"TkhXQw==\"},"
@@ -66,21 +68,25 @@ static int load_and_plan(const char *json, mf_nn_model_t **m, mf_nn_plan_t **p) 
     return st;
 }
 
+/* Loads and plans a graph that must be accepted, runs it on an input of ones; returns its output. */
+static const float *run_on_ones(const char *js, mf_nn_model_t **m, mf_nn_plan_t **p, mf_nn_shape *sh) {
+    if (load_and_plan(js, m, p)) fail_msg("valid graph refused: %s", mf_error_get());
+    float *in = mf_nn_plan_input(*p, 0, sh);
+    for (size_t i = 0; i < mf_nn_shape_numel(sh); i++)
+        in[i] = 1.0f;
+    assert_int_equal(mf_nn_plan_run(*p), MF_OK);
+    return mf_nn_plan_output(*p, 0, sh);
+}
+
 static void test_valid_conv(void **state) {
     (void)state;
     char body[1024];
     snprintf(body, sizeof body, CONV_Y, "x");
-    char *js = graph_json("{\"size\":\"1\"},{\"size\":\"4\"},{\"size\":\"5\"},{\"size\":\"3\"}", body);
+    char *js = graph_json(X_1X4X5X3, body);
     mf_nn_model_t *m;
     mf_nn_plan_t *p;
-    int st = load_and_plan(js, &m, &p);
-    if (st) fail_msg("valid graph refused: %s", mf_error_get());
     mf_nn_shape sh;
-    float *in = mf_nn_plan_input(p, 0, &sh);
-    for (size_t i = 0; i < mf_nn_shape_numel(&sh); i++)
-        in[i] = 1.0f;
-    assert_int_equal(mf_nn_plan_run(p), MF_OK);
-    const float *out = mf_nn_plan_output(p, 0, &sh);
+    const float *out = run_on_ones(js, &m, &p, &sh);
     assert_int_equal(sh.ndim, 4);
     assert_int_equal(sh.dim[1], 2);
     assert_int_equal(sh.dim[2], 3);
@@ -122,16 +128,11 @@ static void test_pad_fused(void **state) {
         "\"tensor\":{\"dtype\":\"DT_INT32\",\"tensorShape\":{\"dim\":[{\"size\":\"4\"},{\"size\":\"2\"}]}}}}},"
         "{\"name\":\"xp\",\"op\":\"Pad\",\"input\":[\"x\",\"pads\"],\"attr\":{\"T\":{\"type\":\"DT_FLOAT\"}}},");
     snprintf(body + k, sizeof body - (size_t)k, CONV_Y, "xp");
-    char *js = graph_json("{\"size\":\"1\"},{\"size\":\"4\"},{\"size\":\"5\"},{\"size\":\"3\"}", body);
+    char *js = graph_json(X_1X4X5X3, body);
     mf_nn_model_t *m;
     mf_nn_plan_t *p;
-    if (load_and_plan(js, &m, &p)) fail_msg("refused: %s", mf_error_get());
     mf_nn_shape sh;
-    float *in = mf_nn_plan_input(p, 0, &sh);
-    for (size_t i = 0; i < mf_nn_shape_numel(&sh); i++)
-        in[i] = 1.0f;
-    assert_int_equal(mf_nn_plan_run(p), MF_OK);
-    const float *out = mf_nn_plan_output(p, 0, &sh);
+    const float *out = run_on_ones(js, &m, &p, &sh);
     assert_int_equal(sh.dim[1], 6);
     assert_int_equal(sh.dim[2], 3);
     const int real_rows[6] = {1, 2, 3, 3, 2, 1};
@@ -145,8 +146,7 @@ static void test_pad_fused(void **state) {
 
 static void test_unsupported_op_named(void **state) {
     (void)state;
-    char *js = graph_json("{\"size\":\"1\"},{\"size\":\"4\"},{\"size\":\"5\"},{\"size\":\"3\"}",
-                          "{\"name\":\"y\",\"op\":\"FancyOp\",\"input\":[\"x\"]}");
+    char *js = graph_json(X_1X4X5X3, "{\"name\":\"y\",\"op\":\"FancyOp\",\"input\":[\"x\"]}");
     mf_nn_model_t *m;
     mf_nn_plan_t *p;
     assert_int_not_equal(load_and_plan(js, &m, &p), MF_OK);
@@ -158,7 +158,7 @@ static void test_short_weights_refused(void **state) {
     (void)state;
     char body[1024];
     snprintf(body, sizeof body, CONV_Y, "x");
-    char *js = graph_json("{\"size\":\"1\"},{\"size\":\"4\"},{\"size\":\"5\"},{\"size\":\"3\"}", body);
+    char *js = graph_json(X_1X4X5X3, body);
     mf_nn_model_t *m = NULL;
     for (size_t len = 0; len < sizeof weights.bytes; len += 4)
         assert_int_not_equal(mf_nn_model_load_tfjs_mem(js, strlen(js), weights.bytes, len, &m), MF_OK);
