@@ -48,13 +48,7 @@ static int load_face(const char *path, mf_img *img, mf_face_box *box) {
     int n;
     assert_int_equal(mf_face_detect(det, img, f, 16, &n), MF_OK);
     assert_true(n >= 1);
-    int best = 0;
-    float bd = 1e30f;
-    for (int k = 0; k < n; k++) {
-        float dx = f[k].x + f[k].w / 2 - img->w / 2.0f, dy = f[k].y + f[k].h / 2 - img->h / 2.0f;
-        if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = k;
-    }
-    *box = f[best];
+    *box = f[tu_box_nearest_centre(f, n, img->w, img->h, NULL)];
     return 1;
 }
 

@@ -298,13 +298,10 @@ static void rotated_crop(const mf_img *img, float cx, float cy, float deg, float
 /* The central face of `img` (nearest its centre). Returns 0 if none. */
 static int central_mesh(mf_face_mesher_t *m, const mf_img *img, mf_face_landmarks *lm, mf_face_box *box) {
     mf_face_box f[16];
-    int n, best = -1;
-    float bd = 1e30f;
+    int n;
+    float bd;
     assert_int_equal(mf_face_detect(det, img, f, 16, &n), MF_OK);
-    for (int k = 0; k < n; k++) {
-        float d = hypotf(f[k].x + f[k].w / 2 - img->w / 2.0f, f[k].y + f[k].h / 2 - img->h / 2.0f);
-        if (d < bd) bd = d, best = k;
-    }
+    int best = tu_box_nearest_centre(f, n, img->w, img->h, &bd);
     if (best < 0 || bd > img->w / 4.0f) return 0;
     if (box) *box = f[best];
     assert_int_equal(mf_face_mesher_run(m, img, &f[best], lm), MF_OK);

@@ -38,12 +38,11 @@ static void points_of_best(const mf_img *img, float pts[5][2], int central) {
     assert_int_equal(mf_face_detect(det, img, f, 32, &n), MF_OK);
     assert_true(n >= 1);
     int best = 0;
-    float bd = 0;
-    for (int k = 0; k < n; k++) {
-        float dx = f[k].x + f[k].w / 2 - img->w / 2.0f, dy = f[k].y + f[k].h / 2 - img->h / 2.0f;
-        float d = central ? dx * dx + dy * dy : -f[k].w * f[k].h;
-        if (k == 0 || d < bd) best = k, bd = d;
-    }
+    if (central)
+        best = tu_box_nearest_centre(f, n, img->w, img->h, NULL);
+    else /* the largest */
+        for (int k = 1; k < n; k++)
+            if (f[k].w * f[k].h > f[best].w * f[best].h) best = k;
     face_points(img, &f[best], pts);
 }
 

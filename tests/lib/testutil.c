@@ -16,6 +16,17 @@ const char *tu_models_dir(void) { return env_or("MFMC_MODELS", "models"); }
 const char *tu_golden_dir(void) { return env_or("MFMC_GOLDEN", "build/golden"); }
 const char *tu_data_dir(void) { return env_or("MFMC_DATA", "../shared/data"); }
 
+int tu_box_nearest_centre(const mf_face_box *f, int n, int w, int h, float *dist) {
+    int best = -1;
+    float bd = INFINITY;
+    for (int k = 0; k < n; k++) {
+        float d = hypotf(f[k].x + f[k].w / 2 - w / 2.0f, f[k].y + f[k].h / 2 - h / 2.0f);
+        if (d < bd) bd = d, best = k;
+    }
+    if (dist) *dist = bd;
+    return best;
+}
+
 double tu_clock_ms(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);

@@ -3,6 +3,7 @@
 #ifndef MF_TESTUTIL_H
 #define MF_TESTUTIL_H
 
+#include "mfmc/face.h"
 #include "mfmc/nn.h"
 
 #include <time.h>
@@ -26,6 +27,10 @@ int tu_cmp_double(const void *a, const void *b);
 
 /* Nominal clock of this CPU in GHz ("cpu MHz" of /proc/cpuinfo), 0 when unknown. */
 double tu_cpu_ghz(void);
+
+/* Index of the box of f[0..n) whose centre is nearest the centre of a w x h image (-1 when n == 0), and that
+ * distance in pixels in *dist when not NULL. */
+int tu_box_nearest_centre(const mf_face_box *f, int n, int w, int h, float *dist);
 
 /* 1 if `path` exists. */
 int tu_exists(const char *path);
