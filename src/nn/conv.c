@@ -356,11 +356,9 @@ static void gemm_panels(const isa_ops *ops, const gemm_plan *p, const float *pac
     }
 }
 
+/* Arguments are checked by mf_nn_conv2d_run. */
 static void conv_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                      const float *residual, float *out, float *scratch, int ith, int nth) {
-    check_shape(s);
-    MF_ASSERT(nth >= 1 && ith >= 0 && ith < nth);
-    check_aligned(packed);
     const isa_ops ops = ops_for(isa);
     const gemm_plan p = plan_gemm(s);
 
@@ -502,6 +500,7 @@ static void wino_pack(const mf_nn_conv_shape *s, const float *w_hwio, const floa
     }
 }
 
+/* Arguments are checked by mf_nn_conv2d_run. */
 static void wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                      const float *residual, float *out, float *scratch, int ith, int nth) {
     const isa_ops ops = ops_for(isa);
@@ -516,7 +515,6 @@ static void wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *pack
     const int ldv = wino_ldv(s), ldm = wino_ldm(s);
     float *v = scratch + wino_slice(s, nth) * (size_t)ith;
     float *m = v + 16 * (size_t)tb * (size_t)ldv;
-    const int ldep = ldm;
     const gemm_plan gp = plan_gemm_k(s, (size_t)s->ic);
     mf_nn_wino_io io = {0};
     io.s = s;
@@ -530,9 +528,9 @@ static void wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *pack
     io.ldm = ldm;
     io.mstride = (size_t)tb * (size_t)ldm;
     io.bias = packed;
-    io.alpha = packed + ldep;
-    io.scale = packed + 2 * (size_t)ldep;
-    io.shift = packed + 3 * (size_t)ldep;
+    io.alpha = packed + ldm;
+    io.scale = packed + 2 * (size_t)ldm;
+    io.shift = packed + 3 * (size_t)ldm;
     io.res = residual;
     io.out = out;
     for (int blk = b0; blk < b1; blk++) {
