@@ -27,6 +27,7 @@ typedef struct {
     int no_mesh;           /* skip the mesh (then no pose or expression, alignment from the detection) */
     int iris;              /* refine eyes and irises */
     int no_attributes;     /* skip age and gender */
+    int strict_threshold;  /* every face reported scores at least `threshold` (mf_face_detect_opts.strict) */
 } mf_face_analyzer_opts;
 
 /* Creates the pipeline from the models root (the folder holding human/, faceapi/, faceplugin/). opts may be
@@ -34,8 +35,14 @@ typedef struct {
 int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out);
 void mf_face_analyzer_free(mf_face_analyzer_t *an);
 
-/* Analyses every face of `img`: writes at most max_faces records, best detection first, and the count. With the
- * mesh on, a detection whose mesh face flag is below 0.5 is dropped as a false detection. */
+/* Analyses every face of `img`: sets *faces to the analyzer's own array of *n_faces records, best detection
+ * first, valid until the next analysis or the free. No cap but the detector's refusal (MF_ERR_LIMIT) beyond
+ * 100,000 faces. With the mesh on, a detection whose mesh face flag is below 0.5 is dropped as a false detection.
+ * MF_ERR_MODEL when a network computes non-finite values (damaged model file, named in the message). */
+int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face **faces, int *n_faces);
+
+/* mf_face_analyze_all copied into a caller's buffer of max_faces records. Never truncates: more faces than
+ * max_faces is MF_ERR_LIMIT (nothing written). */
 int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces);
 
 /* Network evaluations of the last analysis per stage (for progress reports and the speed comparison). */

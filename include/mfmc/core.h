@@ -22,6 +22,8 @@ typedef enum {
     MF_ERR_NOMEM = -5,       /* allocation failed */
     MF_ERR_ARG = -6,         /* bad argument from the caller (usage error) */
     MF_ERR_NOTFOUND = -7,    /* named thing (model, tensor, file) not found */
+    MF_ERR_MODEL = -8,       /* a model file loads but computes non-finite values (damaged or tampered file):
+                                an environment error, not a fault of the input */
 } mf_status;
 
 /* Sets this thread's error message (printf format) and returns `status` for `return mf_error_set(...)`. */

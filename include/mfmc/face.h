@@ -27,19 +27,30 @@ typedef struct mf_face_detector mf_face_detector_t;
 typedef struct {
     const char *model;   /* "facemesh-detection-full" (default, 192 px, full range) or "blazeface" (256 px) */
     int min_face;        /* smallest face side in image pixels to look for (default 24) */
-    float threshold;     /* minimum score (default 0.7) */
+    float threshold;     /* score threshold (default 0.7); candidates from 0.6 * threshold up are kept when a second
+                            network (blazeface, on a crop around them) confirms them, unless `strict` */
     float nms_iou;       /* overlap above which detections are merged (default 0.3) */
     mf_nn_pool_t *pool;  /* threads for the network (NULL: calling thread) */
+    int strict;          /* 1: every face reported scores at least `threshold` (no confirmed borderline ones) */
 } mf_face_detect_opts;
+
+/* Detector model names, i = 0, 1, ... (the first is the default); NULL past the last. */
+const char *mf_face_detector_model_at(int i);
 
 /* Creates a detector from the human-models folder `models_dir` (containing <model>.json). opts may be NULL.
  * The detector owns its model and plan; one detector is used by one thread at a time. */
 int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *opts, mf_face_detector_t **out);
 void mf_face_detector_free(mf_face_detector_t *det);
 
-/* Finds faces in `img` (RGB) over an image pyramid of overlapping tiles, merging duplicates by weighted
- * non-maximum suppression. Writes at most max_faces boxes, best first, and their count to *n_faces (faces
- * beyond max_faces are dropped, lowest scores first). */
+/* Finds every face in `img` (RGB) over an image pyramid of overlapping tiles, merging duplicates by weighted
+ * non-maximum suppression. Sets *faces to the detector's own array of *n_faces boxes, best first, valid until the
+ * next call on this detector or its free. No cap below MAX_FOUND (100,000 faces, see detect.c): beyond it the call
+ * fails with MF_ERR_LIMIT instead of dropping faces. MF_ERR_MODEL when the network computes non-finite values
+ * (damaged model file). */
+int mf_face_detect_all(mf_face_detector_t *det, const mf_img *img, const mf_face_box **faces, int *n_faces);
+
+/* mf_face_detect_all copied into a caller's buffer: the best max_faces boxes (the caller asks for the top
+ * max_faces; use mf_face_detect_all when every face matters) and their count to *n_faces. */
 int mf_face_detect(mf_face_detector_t *det, const mf_img *img, mf_face_box *faces, int max_faces, int *n_faces);
 
 /* Number of network evaluations (tiles) of the last mf_face_detect call, for progress and benchmarks. */
@@ -96,6 +107,8 @@ typedef struct {
                                       bench/bench_lfw.c, docs/accuracy.md); 0 if not measured */
     float dissimilarity_threshold; /* a replacement face must score below this against the original:
                                       min(99th percentile of LFW impostor scores, 1st percentile of genuine) */
+    int unusable;                  /* 1: kept for measurement only (near chance on LFW: every pair scores ~1);
+                                      tools must not offer it as a recognizer */
 } mf_face_recognizer_info;
 
 /* The registry: count, entry i, entry by name (NULL if unknown). Entries are static. */

@@ -51,6 +51,7 @@ const char *mf_status_name(int status) {
     case MF_ERR_NOMEM: return "nomem";
     case MF_ERR_ARG: return "arg";
     case MF_ERR_NOTFOUND: return "notfound";
+    case MF_ERR_MODEL: return "model";
     default: return "unknown";
     }
 }
@@ -71,6 +72,7 @@ int mf_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len
         fclose(f);
         return mf_error_set(MF_ERR_NOMEM, "out of memory reading %s", path);
     }
+    errno = 0;
     for (;;) {
         if (n == cap) {
             if (cap >= max_bytes) {
@@ -92,11 +94,11 @@ int mf_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len
         n += got;
         if (got == 0) break;
     }
-    int err = ferror(f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0; /* fread sets errno (EISDIR for a directory) */
     fclose(f);
     if (err) {
         free(buf);
-        return mf_error_set(MF_ERR_IO, "cannot read %s", path);
+        return mf_error_set(MF_ERR_IO, "cannot read %s: %s", path, strerror(err));
     }
     buf[n] = '\0';
     *data = buf;

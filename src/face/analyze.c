@@ -11,8 +11,8 @@ struct mf_face_analyzer {
     mf_face_detector_t *det;
     mf_face_mesher_t *mesh;
     mf_face_attrib_t *attrib;
-    mf_face_box *boxes;
-    int cap_boxes;
+    mf_face *faces; /* the last analysis (grown on demand) */
+    int cap_faces;
     mf_face_analyzer_counts counts;
 };
 
@@ -26,7 +26,8 @@ int mf_face_analyzer_create(const char *root, const mf_face_analyzer_opts *opts,
         free(an);
         return mf_error_set(MF_ERR_ARG, "models path too long");
     }
-    mf_face_detect_opts d = {an->opts.detector, an->opts.min_face, an->opts.threshold, 0, an->opts.pool};
+    mf_face_detect_opts d = {an->opts.detector, an->opts.min_face, an->opts.threshold, 0, an->opts.pool,
+                             an->opts.strict_threshold};
     int st = mf_face_detector_create(human, &d, &an->det);
     if (!st && !an->opts.no_mesh) st = mf_face_mesher_create(human, an->opts.pool, an->opts.iris, &an->mesh);
     if (!st && !an->opts.no_attributes) st = mf_face_attrib_create(human, an->opts.pool, NULL, &an->attrib);
@@ -43,29 +44,32 @@ void mf_face_analyzer_free(mf_face_analyzer_t *an) {
     mf_face_detector_free(an->det);
     mf_face_mesher_free(an->mesh);
     mf_face_attrib_free(an->attrib);
-    free(an->boxes);
+    free(an->faces);
     free(an);
 }
 
-int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces) {
+int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face **faces, int *n_faces) {
     *n_faces = 0;
+    *faces = NULL;
     memset(&an->counts, 0, sizeof an->counts);
-    if (max_faces < 0) return mf_error_set(MF_ERR_ARG, "max_faces < 0");
-    if (max_faces > an->cap_boxes) {
-        mf_face_box *nb = realloc(an->boxes, (size_t)(max_faces ? max_faces : 1) * sizeof *nb);
-        if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-        an->boxes = nb;
-        an->cap_boxes = max_faces;
-    }
-    int n = 0, st = mf_face_detect(an->det, img, an->boxes, max_faces, &n);
+    const mf_face_box *boxes;
+    int n = 0, st = mf_face_detect_all(an->det, img, &boxes, &n);
     if (st) return st;
     an->counts.detector_tiles = mf_face_detector_last_tiles(an->det);
     an->counts.verifier_runs = mf_face_detector_last_verifications(an->det);
+    if (n > an->cap_faces) { /* n <= the detector's limit, far below any size overflow */
+        size_t bytes;
+        if (mf_size_mul((size_t)n, sizeof *an->faces, &bytes)) return mf_error_set(MF_ERR_LIMIT, "too many faces");
+        mf_face *nf = realloc(an->faces, bytes);
+        if (!nf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        an->faces = nf;
+        an->cap_faces = n;
+    }
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        mf_face *f = &faces[kept];
+        mf_face *f = &an->faces[kept];
         memset(f, 0, sizeof *f);
-        f->det = an->boxes[i];
+        f->det = boxes[i];
         f->attr.age = -1;
         f->attr.p_male = 0.5f;
         const mf_face_box *box = &f->det;
@@ -89,7 +93,22 @@ int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, i
         }
         kept++;
     }
+    *faces = an->faces;
     *n_faces = kept;
+    return MF_OK;
+}
+
+int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces) {
+    *n_faces = 0;
+    if (max_faces < 0 || (max_faces > 0 && !faces)) return mf_error_set(MF_ERR_ARG, "bad face buffer");
+    const mf_face *all;
+    int n, st = mf_face_analyze_all(an, img, &all, &n);
+    if (st) return st;
+    if (n > max_faces)
+        return mf_error_set(MF_ERR_LIMIT, "%d faces found, room for %d (mf_face_analyze_all gives every face)", n,
+                            max_faces);
+    if (n > 0) memcpy(faces, all, (size_t)n * sizeof *faces);
+    *n_faces = n;
     return MF_OK;
 }
 

@@ -314,6 +314,15 @@ static int model_run(mf_face_attrib_t *h, loaded_model *m, const mf_img *img, co
     const float *g = m->out_gender >= 0 ? mf_nn_plan_output(m->plan, m->out_gender, NULL) : NULL;
     r->has_age = a != NULL, r->has_gender = g != NULL;
     r->age = 0, r->p_male = 0.5f;
+    /* a damaged model is an environment error naming the file, never a silent default nor the image's fault */
+    for (int k = 0; k < 2; k++) {
+        const float *v = k ? g : a;
+        int len = k ? s->gender_len : s->age_len;
+        for (int i = 0; v && i < len; i++)
+            if (!isfinite(v[i]))
+                return mf_error_set(MF_ERR_MODEL, "attribute model human/%s.bin computes non-finite values (damaged "
+                                                  "weights? `mfmc models` checks the files)", s->info.name);
+    }
     switch (s->out) {
     case OUT_GEAR: {
         float sum = 0, e = 0;

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_LAYERS = 4, MAX_CAND = 1 << 16, MAX_RAW = 4096 };
+/* MAX_FOUND: faces one image may hold before detection refuses it (MF_ERR_LIMIT; never a silent cut): far above
+ * any crowd photo (a 100-megapixel stadium shot holds some 30,000 faces of 24 px). MAX_CAND: candidates before
+ * merging (each face is seen by a few anchors on one or two levels). Both arrays grow on demand up to these. */
+enum { MAX_LAYERS = 4, MAX_FOUND = 100000, MAX_CAND = 1 << 24 };
 
 /* Candidates scoring between LOW_FACTOR * threshold and the threshold are kept when the verifier network,
  * run on a crop around them, scores them at least VERIFY_THRESHOLD (measured on LFW and the demo photos:
@@ -48,14 +51,15 @@ typedef struct {
     int out_concat, out_score[MAX_LAYERS], out_reg[MAX_LAYERS];
     float *anchors; /* x, y per anchor, in input pixels */
     int n_anchors;
+    char *path;     /* model file, for messages */
 } det_net;
 
 struct mf_face_detector {
     mf_face_detect_opts opts;
     det_net net;      /* the tiled detector */
     det_net verifier; /* second opinion on borderline candidates, run on a crop around each */
-    mf_face_box *cand, *raw;
-    int n_cand;
+    mf_face_box *cand, *raw, *found; /* candidates (grown), one network's decode (n_anchors), results (grown) */
+    int n_cand, cap_cand, n_found, cap_found;
     int last_tiles, last_verifications;
 };
 
@@ -63,6 +67,7 @@ static void net_free(det_net *n) {
     mf_nn_plan_free(n->plan);
     mf_nn_model_free(n->model);
     free(n->anchors);
+    free(n->path);
 }
 
 static int net_init(det_net *n, const char *models_dir, const char *name, mf_nn_pool_t *pool) {
@@ -74,6 +79,7 @@ static int net_init(det_net *n, const char *models_dir, const char *name, mf_nn_
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s.json", models_dir, cfg->name) >= (int)sizeof path)
         return mf_error_set(MF_ERR_ARG, "models path too long");
+    if (!(n->path = strdup(path))) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     int st = mf_nn_model_load_tfjs(path, &n->model);
     mf_nn_plan_opts po = {.pool = pool, .isa = -1};
     if (!st) st = mf_nn_plan_create(n->model, &po, &n->plan);
@@ -119,11 +125,32 @@ bad:
     return mf_error_set(MF_ERR_FORMAT, "%s: outputs do not have the shapes of a BlazeFace detector", cfg->name);
 }
 
+/* MF_ERR_MODEL when any of the n values is not finite: the weights are damaged, and an image must never be
+ * blamed for it (nor a face silently lost: a NaN score fails every threshold test). */
+static int outputs_finite(const det_net *n, const float *v, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(v[i]))
+            return mf_error_set(MF_ERR_MODEL, "detector model %s computes non-finite values (damaged weights? "
+                                              "`mfmc models` checks the files)", n->path);
+    return MF_OK;
+}
+
 /* Runs the network on its (filled) input and writes the boxes whose score exceeds `threshold`, in input
- * pixels, to out (at most max). Returns the count. */
-static int net_decode(det_net *n, float threshold, mf_face_box *out, int max) {
+ * pixels, to out (room for n->n_anchors). Returns the count, or MF_ERR_MODEL for non-finite outputs. */
+static int net_decode(det_net *n, float threshold, mf_face_box *out) {
     const det_config *c = n->cfg;
     mf_nn_plan_run(n->plan);
+    if (c->concat_out) {
+        int st = outputs_finite(n, mf_nn_plan_output(n->plan, n->out_concat, NULL), (size_t)n->n_anchors * 17);
+        if (st) return st;
+    } else {
+        for (int l = 0; l < c->n_layers; l++) {
+            int g = (c->size + c->stride[l] - 1) / c->stride[l], na = g * g * c->anchors[l];
+            int st = outputs_finite(n, mf_nn_plan_output(n->plan, n->out_score[l], NULL), (size_t)na);
+            if (!st) st = outputs_finite(n, mf_nn_plan_output(n->plan, n->out_reg[l], NULL), (size_t)na * 16);
+            if (st) return st;
+        }
+    }
     float logit_min = logf(threshold / (1.0f - threshold));
     const float *concat = c->concat_out ? mf_nn_plan_output(n->plan, n->out_concat, NULL) : NULL;
     int base = 0, cnt = 0;
@@ -131,7 +158,7 @@ static int net_decode(det_net *n, float threshold, mf_face_box *out, int max) {
         int g = (c->size + c->stride[l] - 1) / c->stride[l], na = g * g * c->anchors[l];
         const float *sc = concat ? NULL : mf_nn_plan_output(n->plan, n->out_score[l], NULL);
         const float *rg = concat ? NULL : mf_nn_plan_output(n->plan, n->out_reg[l], NULL);
-        for (int i = 0; i < na && cnt < max; i++) {
+        for (int i = 0; i < na; i++) {
             int a = base + i;
             float logit = concat ? concat[(size_t)a * 17] : sc[i];
             if (!(logit > logit_min)) continue;
@@ -156,22 +183,24 @@ static int net_decode(det_net *n, float threshold, mf_face_box *out, int max) {
 
 int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *opts, mf_face_detector_t **out) {
     *out = NULL;
-    mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL};
+    mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL, 0};
     if (opts) {
         if (opts->model) o.model = opts->model;
         if (opts->min_face > 0) o.min_face = opts->min_face;
         if (opts->threshold > 0) o.threshold = opts->threshold;
         if (opts->nms_iou > 0) o.nms_iou = opts->nms_iou;
         o.pool = opts->pool;
+        o.strict = opts->strict;
     }
     mf_face_detector_t *d = calloc(1, sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     d->opts = o;
     int st = net_init(&d->net, models_dir, o.model, o.pool);
     if (!st) st = net_init(&d->verifier, models_dir, "blazeface", o.pool);
-    if (!st && (!(d->cand = malloc((size_t)MAX_CAND * sizeof *d->cand)) ||
-                !(d->raw = malloc((size_t)MAX_RAW * sizeof *d->raw))))
-        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!st) {
+        int most = d->net.n_anchors > d->verifier.n_anchors ? d->net.n_anchors : d->verifier.n_anchors;
+        if (!(d->raw = malloc((size_t)most * sizeof *d->raw))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
     if (st) {
         mf_face_detector_free(d);
         return st;
@@ -186,11 +215,33 @@ void mf_face_detector_free(mf_face_detector_t *d) {
     net_free(&d->verifier);
     free(d->cand);
     free(d->raw);
+    free(d->found);
     free(d);
 }
 
 int mf_face_detector_last_tiles(const mf_face_detector_t *d) { return d->last_tiles; }
 int mf_face_detector_last_verifications(const mf_face_detector_t *d) { return d->last_verifications; }
+
+const char *mf_face_detector_model_at(int i) {
+    return i >= 0 && i < (int)(sizeof configs / sizeof *configs) ? configs[i].name : NULL;
+}
+
+/* Makes room for `need` boxes in *arr (capacity *cap), doubling; MF_ERR_LIMIT beyond `limit`. */
+static int grow_boxes(mf_face_box **arr, int *cap, int need, int limit, const char *what) {
+    if (need <= *cap) return MF_OK;
+    if (need > limit)
+        return mf_error_set(MF_ERR_LIMIT, "more than %d %s in one image: refusing rather than dropping some",
+                            limit, what);
+    int ncap = *cap < 256 ? 256 : *cap;
+    while (ncap < need) ncap = ncap > limit / 2 ? limit : ncap * 2;
+    size_t bytes;
+    if (mf_size_mul((size_t)ncap, sizeof **arr, &bytes)) return mf_error_set(MF_ERR_LIMIT, "%s: size overflow", what);
+    mf_face_box *nb = realloc(*arr, bytes);
+    if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    *arr = nb;
+    *cap = ncap;
+    return MF_OK;
+}
 
 /* The S x S window of `lvl` at (tx, ty) as network input in [-1, 1], 0 outside the level: a plain copy (what
  * the image module's warp computes for an integer translation, at a fraction of its cost: the tiles are most of
@@ -214,14 +265,17 @@ static void copy_tile(const mf_img *lvl, int tx, int ty, int S, float *in) {
 
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-static void run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low) {
+static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low) {
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
     copy_tile(lvl, tx, ty, S, in);
-    int n = net_decode(&d->net, low, d->raw, MAX_RAW);
+    int n = net_decode(&d->net, low, d->raw);
+    if (n < 0) return n;
+    int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
+    if (st) return st;
     int inner_l = tx > 0, inner_t = ty > 0, inner_r = tx + S < lvl->w, inner_b = ty + S < lvl->h;
     float margin = 0.01f * (float)S, inv = 1.0f / f;
-    for (int i = 0; i < n && d->n_cand < MAX_CAND; i++) {
+    for (int i = 0; i < n; i++) {
         mf_face_box b = d->raw[i];
         if ((inner_l && b.x < margin) || (inner_t && b.y < margin) || (inner_r && b.x + b.w > S - margin) ||
             (inner_b && b.y + b.h > S - margin))
@@ -230,6 +284,7 @@ static void run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, f
         for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] = (b.kp[k][0] + tx) * inv, b.kp[k][1] = (b.kp[k][1] + ty) * inv;
         d->cand[d->n_cand++] = b;
     }
+    return MF_OK;
 }
 
 static float iou(const mf_face_box *a, const mf_face_box *b) {
@@ -246,25 +301,40 @@ static int by_score_desc(const void *pa, const void *pb) {
 }
 
 /* Second opinion on a borderline face: the verifier network on a square crop twice the box size around it.
- * Returns the best verifier score of a box overlapping the candidate (0 if none). */
-static float verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b) {
+ * Sets *best to the best verifier score of a box overlapping the candidate (0 if none); returns a status. */
+static int verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b, float *best) {
     det_net *v = &d->verifier;
     int S = v->cfg->size;
     float side = 2.0f * fmaxf(b->w, b->h), s = side / (float)S;
     float x0 = b->x + b->w / 2 - side / 2, y0 = b->y + b->h / 2 - side / 2;
     float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
     mf_img_warp_to_float(img, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, mf_nn_plan_input(v->plan, 0, NULL));
-    int n = net_decode(v, 0.3f, d->raw, MAX_RAW);
+    int n = net_decode(v, 0.3f, d->raw);
+    if (n < 0) return n;
     mf_face_box c = {(b->x - x0) / s, (b->y - y0) / s, b->w / s, b->h / s, 0, {{0}}, 0};
-    float best = 0;
+    *best = 0;
     for (int i = 0; i < n; i++)
-        if (d->raw[i].score > best && iou(&d->raw[i], &c) > 0.3f) best = d->raw[i].score;
-    return best;
+        if (d->raw[i].score > *best && iou(&d->raw[i], &c) > 0.3f) *best = d->raw[i].score;
+    return MF_OK;
 }
 
 int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces, int max_faces, int *n_faces) {
     *n_faces = 0;
+    if (max_faces < 0 || (max_faces > 0 && !faces)) return mf_error_set(MF_ERR_ARG, "bad face buffer");
+    const mf_face_box *all;
+    int n, st = mf_face_detect_all(d, img, &all, &n);
+    if (st) return st;
+    if (n > max_faces) n = max_faces;
+    if (n > 0) memcpy(faces, all, (size_t)n * sizeof *faces);
+    *n_faces = n;
+    return MF_OK;
+}
+
+int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_box **faces, int *n_faces) {
+    *n_faces = 0;
+    *faces = NULL;
     d->n_cand = 0;
+    d->n_found = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
@@ -283,7 +353,7 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
     levels[n_levels++] = f0;
     int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
-    float low = d->opts.threshold * LOW_FACTOR;
+    float low = d->opts.strict ? d->opts.threshold : d->opts.threshold * LOW_FACTOR;
     /* finest level first: each coarser one is resized from the previous (a quarter of the pixels or fewer) */
     mf_img prev = {0};
     for (int li = 0; li < n_levels; li++) {
@@ -301,18 +371,22 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
             for (int ix = 0; ix < nx; ix++) {
                 int tx = nx == 1 ? 0 : (int)((long)ix * (lw - S) / (nx - 1));
                 int ty = ny == 1 ? 0 : (int)((long)iy * (lh - S) / (ny - 1));
-                run_tile(d, &lvl, tx, ty, f, low);
+                st = run_tile(d, &lvl, tx, ty, f, low);
                 d->last_tiles++;
+                if (st) {
+                    mf_img_free(&lvl);
+                    return st;
+                }
             }
         prev = lvl;
     }
     mf_img_free(&prev);
     /* weighted non-maximum suppression */
-    qsort(d->cand, (size_t)d->n_cand, sizeof *d->cand, by_score_desc);
+    if (d->n_cand > 1) qsort(d->cand, (size_t)d->n_cand, sizeof *d->cand, by_score_desc);
     char *used = calloc((size_t)d->n_cand + 1, 1);
     if (!used) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int n = 0;
-    for (int i = 0; i < d->n_cand; i++) {
+    int st = MF_OK;
+    for (int i = 0; i < d->n_cand && !st; i++) {
         if (used[i]) continue;
         mf_face_box acc = {0};
         float wsum = 0;
@@ -325,7 +399,6 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
             for (int k = 0; k < MF_FACE_KP_COUNT; k++) acc.kp[k][0] += w * b->kp[k][0], acc.kp[k][1] += w * b->kp[k][1];
             wsum += w;
         }
-        if (n >= max_faces) continue;
         mf_face_box o = acc;
         o.x /= wsum, o.y /= wsum, o.w /= wsum, o.h /= wsum;
         for (int k = 0; k < MF_FACE_KP_COUNT; k++) o.kp[k][0] /= wsum, o.kp[k][1] /= wsum;
@@ -333,12 +406,19 @@ int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces,
         o.roll = atan2f(o.kp[MF_FACE_KP_LEYE][1] - o.kp[MF_FACE_KP_REYE][1],
                         o.kp[MF_FACE_KP_LEYE][0] - o.kp[MF_FACE_KP_REYE][0]);
         if (o.score < d->opts.threshold) {
+            float best;
             d->last_verifications++;
-            if (verify(d, img, &o) < VERIFY_THRESHOLD) continue;
+            if ((st = verify(d, img, &o, &best)) || best < VERIFY_THRESHOLD) continue;
         }
-        faces[n++] = o;
+        if ((st = grow_boxes(&d->found, &d->cap_found, d->n_found + 1, MAX_FOUND, "faces"))) break;
+        d->found[d->n_found++] = o;
     }
     free(used);
-    *n_faces = n;
+    if (st) {
+        d->n_found = 0;
+        return st;
+    }
+    *faces = d->found;
+    *n_faces = d->n_found;
     return MF_OK;
 }

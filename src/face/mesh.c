@@ -82,7 +82,17 @@ struct mf_face_mesher {
     int min_passes, max_passes; /* crops per face: the first from the detection, the others from the last mesh */
     int last_passes;            /* passes of the last run (diagnostics) */
     float prev[MF_FACE_MESH_POINTS][3];
+    char *mesh_path, *iris_path; /* model files, for messages */
 };
+
+/* MF_ERR_MODEL when any of the n outputs of model `path` is not finite: damaged weights, not a bad image. */
+static int outputs_finite(const char *path, const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return mf_error_set(MF_ERR_MODEL, "model %s computes non-finite values (damaged weights? `mfmc models` "
+                                              "checks the files)", path);
+    return MF_OK;
+}
 
 /* ---------------------------------------------------------------- crops */
 
@@ -173,10 +183,11 @@ static int sample_crop(const mf_img *img, const float A_in[6], int S, float scal
 /* ---------------------------------------------------------------- lifecycle */
 
 static int load_plan(const char *models_dir, const char *name, mf_nn_pool_t *pool, mf_nn_model_t **model,
-                     mf_nn_plan_t **plan, int side) {
+                     mf_nn_plan_t **plan, int side, char **path_out) {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s.json", models_dir, name) >= (int)sizeof path)
         return mf_error_set(MF_ERR_ARG, "models path too long");
+    if (!(*path_out = strdup(path))) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     int st = mf_nn_model_load_tfjs(path, model);
     if (st) return st;
     mf_nn_plan_opts po = {.pool = pool, .isa = -1};
@@ -203,11 +214,11 @@ int mf_face_mesher_create(const char *models_dir, mf_nn_pool_t *pool, int use_ir
     if (!m) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     m->min_passes = 2, m->max_passes = 4;
     m->out_iris = -1;
-    int st = load_plan(models_dir, "facemesh", pool, &m->mesh_model, &m->mesh_plan, MESH_IN);
+    int st = load_plan(models_dir, "facemesh", pool, &m->mesh_model, &m->mesh_plan, MESH_IN, &m->mesh_path);
     if (!st) st = check_output(m->mesh_plan, "facemesh", "Identity_2:0", MF_FACE_MESH_POINTS * 3, &m->out_mesh);
     if (!st) st = check_output(m->mesh_plan, "facemesh", "Identity_1:0", 1, &m->out_flag);
     if (!st && use_iris) {
-        st = load_plan(models_dir, "iris", pool, &m->iris_model, &m->iris_plan, IRIS_IN);
+        st = load_plan(models_dir, "iris", pool, &m->iris_model, &m->iris_plan, IRIS_IN, &m->iris_path);
         if (!st) st = check_output(m->iris_plan, "iris", "Identity:0", IRIS_PTS * 3, &m->out_iris);
     }
     if (st) {
@@ -224,6 +235,8 @@ void mf_face_mesher_free(mf_face_mesher_t *m) {
     mf_nn_model_free(m->mesh_model);
     mf_nn_plan_free(m->iris_plan);
     mf_nn_model_free(m->iris_model);
+    free(m->mesh_path);
+    free(m->iris_path);
     free(m);
 }
 
@@ -238,12 +251,16 @@ static float run_mesh(mf_face_mesher_t *m, const mf_img *img, const roi *r, floa
     if (*status) return 0;
     mf_nn_plan_run(m->mesh_plan);
     const float *o = mf_nn_plan_output(m->mesh_plan, m->out_mesh, NULL);
+    const float *flag = mf_nn_plan_output(m->mesh_plan, m->out_flag, NULL);
+    if ((*status = outputs_finite(m->mesh_path, o, MF_FACE_MESH_POINTS * 3)) ||
+        (*status = outputs_finite(m->mesh_path, flag, 1)))
+        return 0;
     float kz = r->side / (float)MESH_IN;
     for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
         affine_apply(A, o[3 * i], o[3 * i + 1], &pts[i][0], &pts[i][1]);
         pts[i][2] = o[3 * i + 2] * kz;
     }
-    return mf_nn_plan_output(m->mesh_plan, m->out_flag, NULL)[0];
+    return flag[0];
 }
 
 /* Angle of the eye line (subject's right outer corner -> left outer corner). */
@@ -305,6 +322,7 @@ static int refine_iris(mf_face_mesher_t *m, const mf_img *img, float pts[][3], f
         if (st) return st;
         mf_nn_plan_run(m->iris_plan);
         const float *o = mf_nn_plan_output(m->iris_plan, m->out_iris, NULL);
+        if ((st = outputs_finite(m->iris_path, o, IRIS_PTS * 3))) return st;
         for (int i = 0; i < IRIS_PTS; i++) affine_apply(A, o[3 * i], o[3 * i + 1], &eye[e][i][0], &eye[e][i][1]);
     }
     /* Like the reference: with the head turned (eye depths differ by more than 30/192 of the crop), only the lid

@@ -27,34 +27,34 @@ typedef struct {
  * faceapi (0.9935, TAR 0.961) is the other ensemble member; the rest measure well below (faceres 0.984). The
  * thresholds are those `build/rel/bench/bench_lfw --table` prints. */
 static const rec_def defs[] = {
-    {{"faceapi", "face-api FaceRecognitionNet, dlib-style ResNet-34, 128-d", 128, 0, 1, 0.9273f, 0.9073f},
+    {{"faceapi", "face-api FaceRecognitionNet, dlib-style ResNet-34, 128-d", 128, 0, 1, 0.9273f, 0.9073f, 0},
      LOAD_FACEAPI,
      "faceapi/face_recognition_model-weights_manifest.json",
      "descriptor",
      {150, 0, 1.15f, -0.14f, 0, {0, 0, 0}, 1.0f, 1}},
-    {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style MobileFaceNet, 512-d", 512, 1, 1, 0.3193f, 0.2286f},
+    {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style MobileFaceNet, 512-d", 512, 1, 1, 0.3193f, 0.2286f, 0},
      LOAD_ONNX,
      "faceplugin/fr_feature.onnx",
      "output",
      {112, 0, 1.0f, 0.0f, 1, {127.0f, 127.0f, 127.0f}, 1.0f / 128.0f, 0}},
-    {{"faceres", "human-models faceres (HSE MobileNet, VGGFace2), 1024-d", 1024, 0, 0, 0.5868f, 0.4852f},
+    {{"faceres", "human-models faceres (HSE MobileNet, VGGFace2), 1024-d", 1024, 0, 0, 0.5868f, 0.4852f, 0},
      LOAD_TFJS,
      "human/faceres.json",
      "global_pooling/Mean",
      {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
     {{"faceres-deep", "human-models faceres-deep (HSE MobileNet, age/gender-tuned), 1024-d", 1024, 0, 0, 0.7386f,
-      0.4864f},
+      0.4864f, 0},
      LOAD_TFJS,
      "human/faceres-deep.json",
      "global_pooling/Mean:0",
      {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
-    {{"mobileface", "human-models mobileface (MobileFace, MXNet), 256-d", 256, 0, 0, 0.3651f, 0.0740f},
+    {{"mobileface", "human-models mobileface (MobileFace, MXNet), 256-d", 256, 0, 0, 0.3651f, 0.0740f, 0},
      LOAD_TFJS,
      "human/mobileface.json",
      "batchnorm0/add_1:0",
      {112, 0, 1.0f, 0.0f, 0, {0, 0, 0}, 1.0f, 1}},
     {{"mobilefacenet", "human-models mobilefacenet (MobileFaceNet_TF), 192-d; near chance on LFW, not for use", 192,
-      0, 0, 1.0000f, 0.9994f},
+      0, 0, 1.0000f, 0.9994f, 1},
      LOAD_TFJS,
      "human/mobilefacenet.json",
      "embeddings:0",
@@ -175,7 +175,8 @@ int mf_face_recognizer_embed(mf_face_recognizer_t *r, const mf_img *img, const f
     double ss = 0;
     for (int i = 0; i < dim; i++) ss += (double)r->acc[i] * r->acc[i];
     if (!(ss > 1e-30) || !isfinite(ss))
-        return mf_error_set(MF_ERR_FORMAT, "recognizer %s: zero or non-finite embedding", r->def->info.name);
+        return mf_error_set(MF_ERR_MODEL, "recognizer %s (%s): zero or non-finite embedding (damaged weights? "
+                                          "`mfmc models` checks the files)", r->def->info.name, r->def->file);
     float inv = (float)(1.0 / sqrt(ss));
     for (int i = 0; i < dim; i++) embedding[i] = r->acc[i] * inv;
     return MF_OK;
