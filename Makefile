@@ -1,18 +1,28 @@
 # mfmc build. `make demo` and `make test` are the two entry points of the README; both run the idempotent setup.
 # Variants: build/rel (optimised) and build/asan (AddressSanitizer + UndefinedBehaviorSanitizer).
+#
+# The entry points (demo, test, bench) run $(SETUP) first and then build in a sub-make: on a fresh machine the
+# -dev packages, and so their pkg-config flags, only exist once setup has run. The flags are also evaluated late
+# (when the first recipe needs them, once), never while this file is read; tests/e2e/makefile-setup.sh checks it.
 
 BUILD    ?= build
 CC       ?= cc
 MODELS   ?= $(if $(MFMC_MODELS),$(MFMC_MODELS),$(CURDIR)/models)
 export MFMC_MODELS := $(MODELS)
 
+SETUP    ?= tools/setup.sh
+
 PKGS     := libcjson libjpeg libpng libwebp libsodium
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Deferred and memoised: the first use runs pkg-config and replaces the variable by its result.
+pkg_config = $(or $(shell pkg-config $(1) $(PKGS) 2>/dev/null || echo PKG-CONFIG-FAILED),PKG-CONFIG-FAILED)
+pkg_checked = $(if $(filter PKG-CONFIG-FAILED,$(1)),$(error pkg-config does not find $(PKGS): run `make setup` \
+              (`make demo` and `make test` run it)),$(1))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_checked,$$(call pkg_config,--cflags)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(call pkg_checked,$$(call pkg_config,--libs)))$(PKG_LIBS)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
-CPPFLAGS := -D_DEFAULT_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
-LDLIBS   := $(PKG_LIBS) -lpthread -lm
+CPPFLAGS  = -D_DEFAULT_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
+LDLIBS    = $(PKG_LIBS) -lpthread -lm
 # *_avx2.c files hold x86 kernels (behind #if on other CPUs, where they only satisfy the linker): the flags only
 # exist for x86 compilers.
 ifneq ($(filter x86_64 i386 i686 amd64,$(shell $(CC) -dumpmachine | cut -d- -f1)),)
@@ -26,11 +36,16 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/nn/*.c src/image/*.c src/face/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+CLI_HDR  := $(wildcard src/cli/*.h)
+# sha256 list of the model files, compiled into mfmc (checked by `mfmc models` from any directory)
+MODELS_SHA_C := $(BUILD)/gen/models_sha256.c
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_LIB := $(sort $(wildcard tests/lib/*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+# helpers of the end-to-end tests (tests/e2e), e.g. the face-grid crowd maker
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/rel/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
-.PHONY: all setup demo test bench fuzz clean format golden
+.PHONY: all setup demo demo-run test test-run bench bench-run fuzz clean format golden
 
 all: $(BUILD)/rel/mfmc
 
@@ -44,8 +59,8 @@ $(BUILD)/$(1)/obj/%.o: src/%.c
 $(BUILD)/$(1)/libmfmc.a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/$(1)/mfmc: $(CLI_SRC) $(BUILD)/$(1)/libmfmc.a
-	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $(CLI_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a $$(LDLIBS)
+$(BUILD)/$(1)/mfmc: $(CLI_SRC) $(CLI_HDR) $(MODELS_SHA_C) $(BUILD)/$(1)/libmfmc.a
+	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $(CLI_SRC) $(MODELS_SHA_C) -o $$@ $(BUILD)/$(1)/libmfmc.a $$(LDLIBS)
 $(BUILD)/$(1)/tests/%: tests/%.c $(TEST_LIB) $(BUILD)/$(1)/libmfmc.a
 	@mkdir -p $$(@D)
 	$$(CC) $(WARN) $(2) $$(CPPFLAGS) -Itests $$< $(TEST_LIB) -o $$@ $(BUILD)/$(1)/libmfmc.a $$(LDLIBS) -lcmocka
@@ -59,20 +74,35 @@ $(BUILD)/rel/bench/%: bench/%.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
+$(MODELS_SHA_C): data/models.sha256 tools/gen-models-sha256.sh
+	@mkdir -p $(@D)
+	tools/gen-models-sha256.sh $< >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/rel/tools/%: tests/tools/%.c $(BUILD)/rel/libmfmc.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
+
 setup:
-	@tools/setup.sh
+	@$(SETUP)
 
 # Golden outputs of the reference runtimes (TF.js-wasm, onnxruntime), regenerated when the tools change.
 golden: setup
 	@tools/golden/make-golden.sh $(BUILD)/golden
 
-demo: setup $(BUILD)/rel/mfmc
+# Entry points: setup, then a sub-make that reads pkg-config's answers after it.
+demo: setup
+	@$(MAKE) --no-print-directory demo-run
+demo-run: $(BUILD)/rel/mfmc
 	$(BUILD)/rel/mfmc demo
 
-test: setup $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc golden
+test: setup
+	@$(MAKE) --no-print-directory test-run
+test-run: $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc $(TEST_TOOLS) golden
 	@BUILD=$(BUILD) tools/run-tests.sh
 
-bench: setup $(patsubst bench/%.c,$(BUILD)/rel/bench/%,$(BENCH_SRC))
+bench: setup
+	@$(MAKE) --no-print-directory bench-run
+bench-run: $(patsubst bench/%.c,$(BUILD)/rel/bench/%,$(BENCH_SRC))
 	@BUILD=$(BUILD) tools/run-bench.sh
 
 fuzz:

@@ -1,5 +1,9 @@
 /* mfmc command line. Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage,
- * 3 internal or environment error (models missing, out of memory). See docs/cli.md. */
+ * 3 internal or environment error (models missing or damaged, out of memory, output not written). See
+ * docs/cli.md. */
+#include "cli/json.h"
+#include "cli/models_sha256.h"
+#include "cli/opts.h"
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
 #include "mfmc/nn.h"
@@ -13,7 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_NOFACE = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3, MAX_FACES = 256, MAX_DIM = 4096 };
+/* MAX_DIM: largest embedding of the registry (1024) with room; the other limits bound option values. */
+enum {
+    EXIT_NOFACE = CLI_EXIT_NOFACE, EXIT_USAGE = CLI_EXIT_USAGE, EXIT_INTERNAL = CLI_EXIT_INTERNAL, MAX_DIM = 4096,
+    MAX_THREADS = 64, MIN_FACE_MIN = 1, MIN_FACE_MAX = 100000
+};
 
 static const char *models_override;
 
@@ -59,6 +67,7 @@ static int fail(int code, const char *what) {
     return code;
 }
 
+/* Exit code of a library status: the input's fault (2) or the environment's (3: models, memory, damaged files). */
 static int status_exit(int st) {
     return st == MF_ERR_FORMAT || st == MF_ERR_LIMIT || st == MF_ERR_ARG || st == MF_ERR_UNSUPPORTED ||
                    st == MF_ERR_IO
@@ -71,66 +80,153 @@ static void usage(FILE *f) {
             "usage: mfmc [--models DIR] COMMAND [ARGS]\n"
             "\n"
             "commands:\n"
-            "  detect IMAGE [--json] [--min-face PX] [--iris] [--fast]\n"
+            "  detect IMAGE [--json] [--iris | --fast]\n"
             "            every face of a JPEG, PNG or WebP photo: box, score, 468-point mesh, head pose,\n"
             "            expression, age and gender (--fast: detection only)\n"
             "  embed IMAGE [--model NAME] [--all] [--json]\n"
             "            the embedding of the largest face (--all: of every face)\n"
-            "  verify IMAGE_A IMAGE_B [--model NAME]\n"
+            "  verify IMAGE_A IMAGE_B [--model NAME] [--json]\n"
             "            similarity of the largest faces of two photos, the threshold and the verdict\n"
             "  models    the models available, their files and checks\n"
-            "  demo      analyse the demo photo (models/demo/sample1.jpg)\n"
+            "  demo [--json] [--iris | --fast]\n"
+            "            analyse the demo photo (models/demo/sample1.jpg)\n"
             "  help      this text\n"
             "\n"
-            "common options: --threads N (default 2), --detector NAME, --threshold T\n"
+            "options of detect, embed, verify, demo:\n"
+            "  --threads N (1..%d, default 2), --min-face PX (%d..%d, default 24),\n"
+            "  --detector NAME (default facemesh-detection-full; blazeface, facemesh-detection-short),\n"
+            "  --threshold T (0 < T < 1: report only faces whose detector score is at least T)\n"
             "Models are read from --models DIR, $MFMC_MODELS, or ./models (`make setup` fetches them).\n"
-            "Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage, 3 internal error.\n");
+            "Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage, 3 internal or\n"
+            "environment error (models missing or damaged, out of memory, output not written).\n",
+            MAX_THREADS, MIN_FACE_MIN, MIN_FACE_MAX);
 }
+
+/* Options; each command accepts a subset (cmd_spec.allowed). */
+enum {
+    OPT_JSON = 1 << 0, OPT_IRIS = 1 << 1, OPT_FAST = 1 << 2, OPT_ALL = 1 << 3, OPT_MODEL = 1 << 4,
+    OPT_MIN_FACE = 1 << 5, OPT_THREADS = 1 << 6, OPT_DETECTOR = 1 << 7, OPT_THRESHOLD = 1 << 8,
+    OPT_ANALYSIS = OPT_MIN_FACE | OPT_THREADS | OPT_DETECTOR | OPT_THRESHOLD,
+};
+static const struct {
+    const char *name;
+    int bit, takes_value;
+} option_table[] = {
+    {"--json", OPT_JSON, 0},         {"--iris", OPT_IRIS, 0},          {"--fast", OPT_FAST, 0},
+    {"--all", OPT_ALL, 0},           {"--model", OPT_MODEL, 1},        {"--min-face", OPT_MIN_FACE, 1},
+    {"--threads", OPT_THREADS, 1},   {"--detector", OPT_DETECTOR, 1},  {"--threshold", OPT_THRESHOLD, 1},
+};
+enum { N_OPTIONS = sizeof option_table / sizeof *option_table };
+
+typedef struct {
+    const char *name;
+    int n_images; /* positional IMAGE arguments */
+    int allowed;  /* OPT_* bits */
+} cmd_spec;
 
 typedef struct {
     const char *image[2];
     int n_images;
+    int seen; /* OPT_* bits given */
     int json, min_face, threads, iris, fast, all;
     const char *detector, *model;
     float threshold;
 } args;
 
-static int parse(const char *cmd, int argc, char **argv, int want_images, args *a) {
+static void list_allowed(FILE *f, int allowed) {
+    for (int k = 0; k < N_OPTIONS; k++)
+        if (allowed & option_table[k].bit) fprintf(f, " %s", option_table[k].name);
+}
+
+static int usable_recognizer(const mf_face_recognizer_info *r) { return r && !r->unusable; }
+
+static void list_recognizers(FILE *f) {
+    for (int i = 0; i < mf_face_recognizer_count(); i++)
+        if (usable_recognizer(mf_face_recognizer_info_at(i))) fprintf(f, " %s", mf_face_recognizer_info_at(i)->name);
+}
+
+/* Parses the arguments after the command name strictly: every option must belong to the command, every value
+ * must parse completely and lie in its range, and every name must be known. Returns 0, 1 after printing help,
+ * or EXIT_USAGE after printing why. */
+static int parse(const cmd_spec *c, int argc, char **argv, args *a) {
     memset(a, 0, sizeof *a);
     a->threads = 2;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
-        int more = i + 1 < argc;
-        if (!strcmp(s, "--json")) a->json = 1;
-        else if (!strcmp(s, "--iris")) a->iris = 1;
-        else if (!strcmp(s, "--fast")) a->fast = 1;
-        else if (!strcmp(s, "--all")) a->all = 1;
-        else if (!strcmp(s, "--min-face") && more) a->min_face = atoi(argv[++i]);
-        else if (!strcmp(s, "--threads") && more) a->threads = atoi(argv[++i]);
-        else if (!strcmp(s, "--detector") && more) a->detector = argv[++i];
-        else if (!strcmp(s, "--threshold") && more) a->threshold = (float)atof(argv[++i]);
-        else if (!strcmp(s, "--model") && more) a->model = argv[++i];
-        else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             usage(stdout);
-            exit(0);
-        } else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "mfmc %s: unknown option or missing value: %s\n", cmd, s);
-            return EXIT_USAGE;
-        } else if (a->n_images < want_images)
+            return 1;
+        }
+        if (s[0] == '-' && s[1]) {
+            int k = 0;
+            while (k < N_OPTIONS && strcmp(s, option_table[k].name)) k++;
+            if (k == N_OPTIONS || !(c->allowed & option_table[k].bit)) {
+                fprintf(stderr, "mfmc %s: %s option %s; %s takes:", c->name, k == N_OPTIONS ? "unknown" : "no",
+                        s, c->name);
+                if (c->allowed) list_allowed(stderr, c->allowed);
+                else fprintf(stderr, " no options");
+                fprintf(stderr, "\n");
+                return EXIT_USAGE;
+            }
+            const char *v = NULL;
+            if (option_table[k].takes_value) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "mfmc %s: %s needs a value\n", c->name, s);
+                    return EXIT_USAGE;
+                }
+                v = argv[++i];
+            }
+            int bit = option_table[k].bit, r = 0;
+            a->seen |= bit;
+            switch (bit) {
+            case OPT_JSON: a->json = 1; break;
+            case OPT_IRIS: a->iris = 1; break;
+            case OPT_FAST: a->fast = 1; break;
+            case OPT_ALL: a->all = 1; break;
+            case OPT_MODEL: a->model = v; break;
+            case OPT_DETECTOR: a->detector = v; break;
+            case OPT_MIN_FACE: r = cli_parse_int(c->name, s, v, MIN_FACE_MIN, MIN_FACE_MAX, &a->min_face); break;
+            case OPT_THREADS: r = cli_parse_int(c->name, s, v, 1, MAX_THREADS, &a->threads); break;
+            case OPT_THRESHOLD: r = cli_parse_float_open(c->name, s, v, 0.0, 1.0, &a->threshold); break;
+            }
+            if (r) return r;
+        } else if (a->n_images < c->n_images) {
             a->image[a->n_images++] = s;
-        else {
-            fprintf(stderr, "mfmc %s: unexpected argument %s\n", cmd, s);
+        } else {
+            fprintf(stderr, "mfmc %s: unexpected argument %s\n", c->name, s);
             return EXIT_USAGE;
         }
     }
-    if (a->n_images < want_images) {
-        fprintf(stderr, "mfmc %s: missing IMAGE (see mfmc help)\n", cmd);
+    if (a->n_images < c->n_images) {
+        fprintf(stderr, "mfmc %s: missing IMAGE (see mfmc help)\n", c->name);
         return EXIT_USAGE;
     }
-    if (a->min_face < 0 || a->min_face > 100000 || a->threads < 1 || a->threads > 64 || a->threshold < 0 ||
-        a->threshold >= 1) {
-        fprintf(stderr, "mfmc %s: option out of range\n", cmd);
+    if (a->fast && a->iris) {
+        fprintf(stderr, "mfmc %s: --iris has no effect with --fast (no mesh): give one of them\n", c->name);
         return EXIT_USAGE;
+    }
+    if (a->detector) {
+        int k = 0;
+        while (mf_face_detector_model_at(k) && strcmp(mf_face_detector_model_at(k), a->detector)) k++;
+        if (!mf_face_detector_model_at(k)) {
+            fprintf(stderr, "mfmc %s: unknown detector '%s'; known:", c->name, a->detector);
+            for (k = 0; mf_face_detector_model_at(k); k++) fprintf(stderr, " %s", mf_face_detector_model_at(k));
+            fprintf(stderr, "\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (a->model) {
+        const mf_face_recognizer_info *r = mf_face_recognizer_find(a->model);
+        if (!usable_recognizer(r)) {
+            if (r)
+                fprintf(stderr, "mfmc %s: recognizer '%s' is not usable (%s); usable:", c->name, a->model,
+                        "near chance on LFW: any two faces score about 1.0");
+            else
+                fprintf(stderr, "mfmc %s: unknown recognizer '%s'; usable:", c->name, a->model);
+            list_recognizers(stderr);
+            fprintf(stderr, "\n");
+            return EXIT_USAGE;
+        }
     }
     return 0;
 }
@@ -140,50 +236,43 @@ typedef struct {
     mf_nn_pool_t *pool;
     mf_face_analyzer_t *an;
     mf_face_recognizer_t *rec;
-    mf_face *faces;
 } stack;
 
 static void stack_free(stack *s) {
     mf_face_recognizer_free(s->rec);
     mf_face_analyzer_free(s->an);
     mf_nn_pool_free(s->pool);
-    free(s->faces);
 }
 
-/* Creates what a command needs; on failure releases it, prints why and returns the exit code. */
+/* Creates what a command needs (the inputs are checked before: loading the models takes a while); on failure
+ * releases it, prints why and returns the exit code. */
 static int stack_init(stack *s, const args *a, int analyse, const char *recognizer) {
     memset(s, 0, sizeof *s);
-    int r = 0;
+    int r = 0, st;
     mf_face_analyzer_opts o = {.detector = a->detector, .min_face = a->min_face, .threshold = a->threshold,
-                               .no_mesh = a->fast, .iris = a->iris, .no_attributes = a->fast || !analyse};
+                               .no_mesh = a->fast, .iris = a->iris, .no_attributes = a->fast || !analyse,
+                               .strict_threshold = (a->seen & OPT_THRESHOLD) != 0};
     if (a->threads > 1 && mf_nn_pool_create(a->threads, &s->pool)) return fail(EXIT_INTERNAL, "threads");
     o.pool = s->pool;
-    if (!(s->faces = calloc(MAX_FACES, sizeof *s->faces))) r = fail(EXIT_INTERNAL, "out of memory");
-    else if (mf_face_analyzer_create(models_dir(), &o, &s->an))
+    if ((st = mf_face_analyzer_create(models_dir(), &o, &s->an)))
         r = fail(EXIT_INTERNAL, "cannot load the face models (run `make setup`?)");
-    else if (recognizer && !mf_face_recognizer_find(recognizer)) {
-        fprintf(stderr, "mfmc: unknown recognizer '%s'; known:", recognizer);
-        for (int i = 0; i < mf_face_recognizer_count(); i++)
-            fprintf(stderr, " %s", mf_face_recognizer_info_at(i)->name);
-        fprintf(stderr, "\n");
-        r = EXIT_USAGE;
-    } else if (recognizer && mf_face_recognizer_create(models_dir(), recognizer, s->pool, &s->rec))
+    else if (recognizer && (st = mf_face_recognizer_create(models_dir(), recognizer, s->pool, &s->rec)))
         r = fail(EXIT_INTERNAL, "cannot load the recognizer");
     if (r) stack_free(s);
     return r;
 }
 
-static int load_and_analyse(stack *s, const char *path, mf_img *img, mf_img_info *info, int *n, double *ms) {
+/* Reads the image (before any model is loaded: a bad path is reported at once, with the reason). */
+static int load_image(const char *path, mf_img *img, mf_img_info *info) {
     int st = mf_img_load(path, NULL, img, info);
-    if (st) return fail(status_exit(st), NULL);
+    return st ? fail(status_exit(st), NULL) : 0;
+}
+
+static int analyse(stack *s, const mf_img *img, const mf_face **faces, int *n, double *ms) {
     double t0 = now_ms();
-    st = mf_face_analyze(s->an, img, s->faces, MAX_FACES, n);
+    int st = mf_face_analyze_all(s->an, img, faces, n);
     if (ms) *ms = now_ms() - t0;
-    if (st) {
-        mf_img_free(img);
-        return fail(status_exit(st), "analysis failed");
-    }
-    return 0;
+    return st ? fail(status_exit(st), "analysis failed") : 0;
 }
 
 static const char *primary_recognizer(void) {
@@ -223,24 +312,30 @@ static void print_face_json(const mf_face *f) {
 }
 
 static int cmd_detect(const args *a, int demo) {
-    stack s;
-    int r = stack_init(&s, a, 1, NULL);
-    if (r) return r;
     mf_img img;
     mf_img_info info;
+    int r = load_image(a->image[0], &img, &info);
+    if (r) return r;
+    stack s;
+    if ((r = stack_init(&s, a, 1, NULL))) {
+        mf_img_free(&img);
+        return r;
+    }
+    const mf_face *faces;
     int n;
     double ms;
-    if ((r = load_and_analyse(&s, a->image[0], &img, &info, &n, &ms))) {
+    if ((r = analyse(&s, &img, &faces, &n, &ms))) {
+        mf_img_free(&img);
         stack_free(&s);
         return r;
     }
     if (a->json) {
-        printf("{\"image\":{\"path\":\"");
-        for (const char *c = a->image[0]; *c; c++) printf(*c == '"' || *c == '\\' ? "\\%c" : (unsigned char)*c < 32 ? "?" : "%c", *c);
-        printf("\",\"width\":%d,\"height\":%d,\"orientation\":%d},\"faces\":[", img.w, img.h, info.orientation);
+        printf("{\"image\":{");
+        cli_json_path_field(stdout, "path", a->image[0]);
+        printf(",\"width\":%d,\"height\":%d,\"orientation\":%d},\"faces\":[", img.w, img.h, info.orientation);
         for (int i = 0; i < n; i++) {
             if (i) printf(",");
-            print_face_json(&s.faces[i]);
+            print_face_json(&faces[i]);
         }
         printf("]}\n");
     } else {
@@ -249,7 +344,7 @@ static int cmd_detect(const args *a, int demo) {
         printf("%s: %dx%d, %d face%s (%.0f ms: %d detector tiles, %d meshes)\n", a->image[0], img.w, img.h, n,
                n == 1 ? "" : "s", ms, c.detector_tiles, c.mesh_runs);
         for (int i = 0; i < n; i++) {
-            const mf_face *f = &s.faces[i];
+            const mf_face *f = &faces[i];
             printf("  face %d: box x=%.0f y=%.0f w=%.0f h=%.0f score %.2f", i + 1, f->det.x, f->det.y, f->det.w,
                    f->det.h, f->det.score);
             if (f->has_landmarks)
@@ -275,34 +370,39 @@ static void print_embedding(const float *e, int dim) {
 
 static int cmd_embed(const args *a) {
     const char *model = a->model ? a->model : primary_recognizer();
-    stack s;
-    int r = stack_init(&s, a, 0, model);
-    if (r) return r;
     mf_img img;
+    int r = load_image(a->image[0], &img, NULL);
+    if (r) return r;
+    stack s;
+    if ((r = stack_init(&s, a, 0, model))) {
+        mf_img_free(&img);
+        return r;
+    }
+    const mf_face *faces;
     int n;
-    if ((r = load_and_analyse(&s, a->image[0], &img, NULL, &n, NULL))) {
+    if (!(r = analyse(&s, &img, &faces, &n, NULL)) && n == 0) {
+        fprintf(stderr, "mfmc: no face found in %s\n", a->image[0]);
+        r = EXIT_NOFACE;
+    }
+    if (r) {
+        mf_img_free(&img);
         stack_free(&s);
         return r;
     }
-    if (n == 0) {
-        fprintf(stderr, "mfmc: no face found in %s\n", a->image[0]);
-        mf_img_free(&img);
-        stack_free(&s);
-        return EXIT_NOFACE;
-    }
     const mf_face_recognizer_info *info = mf_face_recognizer_info_of(s.rec);
-    int from = a->all ? 0 : mf_face_largest(s.faces, n), to = a->all ? n : from + 1;
+    int from = a->all ? 0 : mf_face_largest(faces, n), to = a->all ? n : from + 1;
     static float emb[MAX_DIM];
     printf(a->json ? "{\"model\":\"%s\",\"dim\":%d,\"faces\":[" : "model %s, dim %d\n", info->name, info->dim);
     for (int i = from; i < to; i++) {
         float pts[5][2];
-        mf_face_5pt(&s.faces[i], pts);
+        mf_face_5pt(&faces[i], pts);
         if ((r = mf_face_recognizer_embed(s.rec, &img, (const float(*)[2])pts, emb))) {
+            if (a->json) printf("]}\n"); /* what was printed stays one JSON value; the exit code says it failed */
             mf_img_free(&img);
             stack_free(&s);
             return fail(status_exit(r), "embedding failed");
         }
-        const mf_face_box *b = &s.faces[i].det;
+        const mf_face_box *b = &faces[i].det;
         if (a->json) {
             printf("%s{\"box\":[%.1f,%.1f,%.1f,%.1f],\"embedding\":", i > from ? "," : "", b->x, b->y, b->w, b->h);
             print_embedding(emb, info->dim);
@@ -321,39 +421,52 @@ static int cmd_embed(const args *a) {
 
 static int cmd_verify(const args *a) {
     const char *model = a->model ? a->model : primary_recognizer();
-    stack s;
-    int r = stack_init(&s, a, 0, model);
+    mf_img img[2] = {{0}};
+    int r = load_image(a->image[0], &img[0], NULL);
+    if (!r && (r = load_image(a->image[1], &img[1], NULL))) mf_img_free(&img[0]);
     if (r) return r;
+    stack s;
+    if ((r = stack_init(&s, a, 0, model))) {
+        mf_img_free(&img[0]);
+        mf_img_free(&img[1]);
+        return r;
+    }
     const mf_face_recognizer_info *info = mf_face_recognizer_info_of(s.rec);
     static float emb[2][MAX_DIM];
-    for (int k = 0; k < 2; k++) {
-        mf_img img;
+    for (int k = 0; k < 2 && !r; k++) {
+        const mf_face *faces;
         int n;
-        if ((r = load_and_analyse(&s, a->image[k], &img, NULL, &n, NULL))) {
-            stack_free(&s);
-            return r;
-        }
+        if ((r = analyse(&s, &img[k], &faces, &n, NULL))) break;
         if (n == 0) {
             fprintf(stderr, "mfmc: no face found in %s\n", a->image[k]);
-            mf_img_free(&img);
-            stack_free(&s);
-            return EXIT_NOFACE;
+            r = EXIT_NOFACE;
+            break;
         }
         float pts[5][2];
-        mf_face_5pt(&s.faces[mf_face_largest(s.faces, n)], pts);
-        r = mf_face_recognizer_embed(s.rec, &img, (const float(*)[2])pts, emb[k]);
-        mf_img_free(&img);
-        if (r) {
-            stack_free(&s);
-            return fail(status_exit(r), "embedding failed");
-        }
+        mf_face_5pt(&faces[mf_face_largest(faces, n)], pts);
+        int st = mf_face_recognizer_embed(s.rec, &img[k], (const float(*)[2])pts, emb[k]);
+        if (st) r = fail(status_exit(st), "embedding failed");
     }
-    float sim = mf_face_similarity(emb[0], emb[1], info->dim);
-    int same = info->match_threshold > 0 && sim >= info->match_threshold;
-    printf("model %s: similarity %.4f, threshold %.4f (FAR 1e-3 on LFW): %s\n", info->name, sim,
-           info->match_threshold, info->match_threshold > 0 ? (same ? "same person" : "different people")
-                                                            : "no measured threshold");
+    mf_img_free(&img[0]);
+    mf_img_free(&img[1]);
     stack_free(&s);
+    if (r) return r;
+    float sim = mf_face_similarity(emb[0], emb[1], info->dim);
+    int measured = info->match_threshold > 0, same = measured && sim >= info->match_threshold;
+    const char *verdict = measured ? (same ? "same person" : "different people") : "no measured threshold";
+    if (a->json) {
+        printf("{\"model\":\"%s\",\"images\":[", info->name);
+        for (int k = 0; k < 2; k++) {
+            printf("%s{", k ? "," : "");
+            cli_json_path_field(stdout, "path", a->image[k]);
+            printf("}");
+        }
+        printf("],\"similarity\":%.4f,\"threshold\":%.4f,\"same_person\":%s,\"verdict\":\"%s\"}\n", sim,
+               info->match_threshold, same ? "true" : "false", verdict);
+    } else {
+        printf("model %s: similarity %.4f, threshold %.4f (FAR 1e-3 on LFW): %s\n", info->name, sim,
+               info->match_threshold, verdict);
+    }
     return 0;
 }
 
@@ -386,27 +499,10 @@ static int file_sha256(const char *path, char hex[65], long *size) {
     return 0;
 }
 
-/* Expected sha256 of a model file from data/models.sha256 next to the models folder's source tree, or NULL. */
-static const char *expected_sha(const char *rel, char *line, size_t cap) {
-    char beside[4096];
-    snprintf(beside, sizeof beside, "%.4000s/../data/models.sha256", models_dir());
-    const char *candidates[] = {"data/models.sha256", beside};
-    for (int c = 0; c < 2; c++) {
-        FILE *f = fopen(candidates[c], "r");
-        if (!f) continue;
-        while (fgets(line, (int)cap, f)) {
-            char *sp = strstr(line, "  ");
-            if (line[0] == '#' || !sp) continue;
-            char *name = sp + 2;
-            name[strcspn(name, "\r\n")] = '\0';
-            if (!strcmp(name, rel)) {
-                *sp = '\0';
-                fclose(f);
-                return line;
-            }
-        }
-        fclose(f);
-    }
+/* Expected sha256 of a model file (relative to the models folder) from the list compiled in, or NULL. */
+static const char *expected_sha(const char *rel) {
+    for (int i = 0; i < cli_models_sha256_count; i++)
+        if (!strcmp(cli_models_sha256[i].file, rel)) return cli_models_sha256[i].sha256;
     return NULL;
 }
 
@@ -450,15 +546,17 @@ static int cmd_models(void) {
         char check[512] = "";
         int checks_ok = 1;
         for (int k = 0; k < 2 && files[k][0]; k++) {
-            char fp[4096], hex[65], line[512];
+            char fp[4096], hex[65];
             long size = 0;
             snprintf(fp, sizeof fp, "%s/%s", dir, files[k]);
-            const char *want = expected_sha(files[k], line, sizeof line);
+            const char *want = expected_sha(files[k]);
             if (file_sha256(fp, hex, &size)) {
                 append(check, sizeof check, " %s: missing;", files[k]);
                 checks_ok = 0;
             } else if (!want) {
-                append(check, sizeof check, " %s %ld B sha256 %.12s (no reference);", files[k], size, hex);
+                append(check, sizeof check, " %s %ld B sha256 %.12s: no reference in data/models.sha256;", files[k],
+                       size, hex);
+                checks_ok = 0;
             } else if (strcmp(want, hex)) {
                 append(check, sizeof check, " %s: sha256 MISMATCH;", files[k]);
                 checks_ok = 0;
@@ -482,14 +580,24 @@ static int cmd_models(void) {
     printf("recognizers (registry):\n");
     for (int i = 0; i < mf_face_recognizer_count(); i++) {
         const mf_face_recognizer_info *r = mf_face_recognizer_info_at(i);
-        printf("  %-14s dim %4d %s%s match threshold %.4f  dissimilarity threshold %.4f  %s\n", r->name, r->dim,
-               r->primary ? "[primary] " : "", r->ensemble ? "[ensemble]" : "", r->match_threshold,
-               r->dissimilarity_threshold, r->description ? r->description : "");
+        printf("  %-14s dim %4d %s%s%s match threshold %.4f  dissimilarity threshold %.4f  %s\n", r->name, r->dim,
+               r->primary ? "[primary] " : "", r->ensemble ? "[ensemble]" : "",
+               r->unusable ? "[not usable: measurement only]" : "", r->match_threshold, r->dissimilarity_threshold,
+               r->description ? r->description : "");
     }
     return bad ? EXIT_INTERNAL : 0;
 }
 
-int main(int argc, char **argv) {
+static const cmd_spec commands[] = {
+    {"detect", 1, OPT_JSON | OPT_IRIS | OPT_FAST | OPT_ANALYSIS},
+    {"embed", 1, OPT_JSON | OPT_ALL | OPT_MODEL | OPT_ANALYSIS},
+    {"verify", 2, OPT_JSON | OPT_MODEL | OPT_ANALYSIS},
+    {"demo", 0, OPT_JSON | OPT_IRIS | OPT_FAST | OPT_ANALYSIS},
+    {"models", 0, 0},
+    {"help", 0, 0},
+};
+
+static int run(int argc, char **argv) {
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) {
@@ -509,25 +617,40 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *cmd = argv[i++];
+    const cmd_spec *c = NULL;
+    for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+        if (!strcmp(cmd, commands[k].name)) c = &commands[k];
+    if (!c) {
+        fprintf(stderr, "mfmc: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
     args a;
-    int r;
+    int r = parse(c, argc - i, argv + i, &a);
+    if (r) return r == 1 ? 0 : r;
     if (!strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "detect")) return (r = parse(cmd, argc - i, argv + i, 1, &a)) ? r : cmd_detect(&a, 0);
-    if (!strcmp(cmd, "embed")) return (r = parse(cmd, argc - i, argv + i, 1, &a)) ? r : cmd_embed(&a);
-    if (!strcmp(cmd, "verify")) return (r = parse(cmd, argc - i, argv + i, 2, &a)) ? r : cmd_verify(&a);
+    if (!strcmp(cmd, "detect")) return cmd_detect(&a, 0);
+    if (!strcmp(cmd, "embed")) return cmd_embed(&a);
+    if (!strcmp(cmd, "verify")) return cmd_verify(&a);
     if (!strcmp(cmd, "models")) return cmd_models();
-    if (!strcmp(cmd, "demo")) {
-        static char photo[4096];
-        snprintf(photo, sizeof photo, "%.4000s/demo/sample1.jpg", models_dir());
-        if ((r = parse(cmd, argc - i, argv + i, 0, &a))) return r;
-        a.image[0] = photo;
-        printf("mfmc demo: face analysis of %s\n", photo);
-        return cmd_detect(&a, 1);
+    /* demo */
+    static char photo[4096];
+    if (snprintf(photo, sizeof photo, "%s/demo/sample1.jpg", models_dir()) >= (int)sizeof photo) {
+        fprintf(stderr, "mfmc demo: models path too long\n");
+        return EXIT_USAGE;
     }
-    fprintf(stderr, "mfmc: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return EXIT_USAGE;
+    a.image[0] = photo;
+    if (!a.json) printf("mfmc demo: face analysis of %s\n", photo);
+    return cmd_detect(&a, 1);
+}
+
+/* Every command's output goes to stdout: a write that did not reach it (full disk, closed pipe, /dev/full) is an
+ * error, whatever the command's own result. */
+int main(int argc, char **argv) {
+    int r = run(argc, argv);
+    int w = cli_close_output(stdout, "standard output");
+    return r ? r : w;
 }
