@@ -174,9 +174,11 @@ int mf_face_recognizer_embed(mf_face_recognizer_t *r, const mf_img *img, const f
     }
     double ss = 0;
     for (int i = 0; i < dim; i++) ss += (double)r->acc[i] * r->acc[i];
-    if (!(ss > 1e-30) || !isfinite(ss))
-        return mf_error_set(MF_ERR_MODEL, "recognizer %s (%s): zero or non-finite embedding (damaged weights? "
-                                          "`mfmc models` checks the files)", r->def->info.name, r->def->file);
+    if (!isfinite(ss)) /* a damaged model, not the image's fault */
+        return mf_error_set(MF_ERR_MODEL, "recognizer %s (%s): non-finite embedding (damaged weights? `mfmc models` "
+                                          "checks the files)", r->def->info.name, r->def->file);
+    if (!(ss > 1e-30))
+        return mf_error_set(MF_ERR_FORMAT, "recognizer %s: zero embedding", r->def->info.name);
     float inv = (float)(1.0 / sqrt(ss));
     for (int i = 0; i < dim; i++) embedding[i] = r->acc[i] * inv;
     return MF_OK;
