@@ -9,14 +9,22 @@ static int utf8_seq(const unsigned char *p) {
     if (c < 0x80) return 1;
     int n;
     unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c == 0xE0) n = 3, lo = 0xA0;
-    else if (c == 0xED) n = 3, hi = 0x9F; /* no surrogates */
-    else if (c >= 0xE1 && c <= 0xEF) n = 3;
-    else if (c == 0xF0) n = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) n = 4;
-    else if (c == 0xF4) n = 4, hi = 0x8F; /* <= U+10FFFF */
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c == 0xE0)
+        n = 3, lo = 0xA0;
+    else if (c == 0xED)
+        n = 3, hi = 0x9F; /* no surrogates */
+    else if (c >= 0xE1 && c <= 0xEF)
+        n = 3;
+    else if (c == 0xF0)
+        n = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3)
+        n = 4;
+    else if (c == 0xF4)
+        n = 4, hi = 0x8F; /* <= U+10FFFF */
+    else
+        return 0;
     if (p[1] < lo || p[1] > hi) return 0;
     for (int i = 2; i < n; i++)
         if (p[i] < 0x80 || p[i] > 0xBF) return 0;
@@ -65,7 +73,8 @@ void cli_json_string(FILE *f, const char *s) {
 
 void cli_json_hex(FILE *f, const char *s) {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) fprintf(f, "%02x", *p);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        fprintf(f, "%02x", *p);
     fputc('"', f);
 }
 

@@ -20,10 +20,9 @@ static int arg(const char *s, int lo, int hi, int *out) {
 
 int main(int argc, char **argv) {
     int x, y, w, h, cell, cols, rows;
-    if (argc != 10 || arg(argv[2], 0, MAX_SIDE, &x) || arg(argv[3], 0, MAX_SIDE, &y) ||
-        arg(argv[4], 1, MAX_SIDE, &w) || arg(argv[5], 1, MAX_SIDE, &h) || arg(argv[6], 8, 1024, &cell) ||
-        arg(argv[7], 1, 100, &cols) || arg(argv[8], 1, 100, &rows) || (long)cell * cols > MAX_SIDE ||
-        (long)cell * rows > MAX_SIDE) {
+    if (argc != 10 || arg(argv[2], 0, MAX_SIDE, &x) || arg(argv[3], 0, MAX_SIDE, &y) || arg(argv[4], 1, MAX_SIDE, &w) ||
+        arg(argv[5], 1, MAX_SIDE, &h) || arg(argv[6], 8, 1024, &cell) || arg(argv[7], 1, 100, &cols) ||
+        arg(argv[8], 1, 100, &rows) || (long)cell * cols > MAX_SIDE || (long)cell * rows > MAX_SIDE) {
         fprintf(stderr, "usage: face-grid IN X Y W H CELL COLS ROWS OUT.png\n");
         return 1;
     }
