@@ -47,7 +47,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/rel/tools/%,$(sort $(wildcard 
 
 .PHONY: all setup demo demo-run test test-run bench bench-run fuzz clean format golden
 
-all: $(BUILD)/rel/mfmc
+all: $(BUILD)/rel/mfmc $(BUILD)/rel/mfmc-serve
 
 # One set of rules per variant: $(1) = name, $(2) = flags.
 define VARIANT
@@ -68,6 +68,28 @@ $(BUILD)/$(1)/tests/%: tests/%.c $(TEST_LIB) $(BUILD)/$(1)/libmfmc.a
 endef
 $(eval $(call VARIANT,rel,$(REL_FLAGS)))
 $(eval $(call VARIANT,asan,$(ASAN_FLAGS)))
+
+# Server (issue 12, `mfmc serve`): mfmc-serve, exec'd by `mfmc serve`, and its tests are the only programs that
+# link libmicrohttpd, SQLite and libpq (flags evaluated late and once, like PKG_CFLAGS).
+SRV_PKGS := libmicrohttpd sqlite3 libpq
+SRV_CFLAGS = $(eval SRV_CFLAGS := $$(shell pkg-config --cflags $(SRV_PKGS)))$(SRV_CFLAGS)
+SRV_LIBS   = $(eval SRV_LIBS := $$(shell pkg-config --libs $(SRV_PKGS)))$(SRV_LIBS)
+STORE_SRC := $(sort $(wildcard src/store/*.c))
+SRV_SRC   := $(sort $(wildcard apps/server/*.c))
+SRV_HDR   := $(wildcard apps/server/*.h src/store/*.h) include/mfmc/store.h
+SRV_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
+define SERVER_VARIANT
+$(1)_SRV_TESTS := $(patsubst tests/server/%.c,$(BUILD)/$(1)/tests/%,$(SRV_TEST_SRC))
+$(BUILD)/$(1)/mfmc-serve: $(SRV_SRC) $(STORE_SRC) $(SRV_HDR) $(BUILD)/$(1)/libmfmc.a
+	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(SRV_CFLAGS) -Iapps $(SRV_SRC) $(STORE_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
+	  $$(SRV_LIBS) $$(LDLIBS)
+$$($(1)_SRV_TESTS): $(BUILD)/$(1)/tests/%: tests/server/%.c $(STORE_SRC) $(SRV_HDR) $(BUILD)/$(1)/libmfmc.a
+	@mkdir -p $$(@D)
+	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(SRV_CFLAGS) -Iapps $$< $(STORE_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
+	  $$(SRV_LIBS) $$(LDLIBS) -lcmocka
+endef
+$(eval $(call SERVER_VARIANT,rel,$(REL_FLAGS)))
+$(eval $(call SERVER_VARIANT,asan,$(ASAN_FLAGS)))
 
 # Benchmarks share the test helpers (paths of models and data, sorted directory listings).
 $(BUILD)/rel/bench/%: bench/%.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
@@ -97,7 +119,8 @@ demo-run: $(BUILD)/rel/mfmc
 
 test: setup
 	@$(MAKE) --no-print-directory test-run
-test-run: $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc $(TEST_TOOLS) golden
+test-run: $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc $(TEST_TOOLS) golden \
+          $(BUILD)/rel/mfmc-serve $(asan_SRV_TESTS)
 	@BUILD=$(BUILD) tools/run-tests.sh
 
 bench: setup

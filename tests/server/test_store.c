@@ -1,0 +1,224 @@
+/* Store tests on a real SQLite file in a temporary folder (and on PostgreSQL when MFMC_TEST_PG names a server):
+ * migrations twice, users and sessions, friends, enrolment cap, photo life cycle with the job table (claim,
+ * lease expiry), visibility, decisions with audit, account deletion turning faces unknown. */
+#include "mfmc/store.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char dir[256], db[300];
+
+static const char *url(void) {
+    const char *pg = getenv("MFMC_TEST_PG");
+    return pg && *pg ? pg : db;
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/mfmc-store-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_open_twice(void **state) {
+    (void)state;
+    mf_store_t *a = NULL, *b = NULL;
+    assert_int_equal(mf_store_open(url(), &a), 0);
+    assert_int_equal(mf_store_open(url(), &b), 0); /* the second open finds the schema current */
+    int v = 0;
+    assert_int_equal(mf_store_schema_version(b, &v), 0);
+    assert_int_equal(v, MF_STORE_SCHEMA_VERSION);
+    uint8_t k1[32] = {1}, k2[32] = {2}, *o1, *o2;
+    size_t l1, l2;
+    assert_int_equal(mf_store_secret_get_or_put(a, "master", k1, 32, &o1, &l1), 0);
+    assert_int_equal(mf_store_secret_get_or_put(b, "master", k2, 32, &o2, &l2), 0);
+    assert_int_equal(l1, 32);
+    assert_memory_equal(o1, o2, 32); /* first writer wins */
+    free(o1);
+    free(o2);
+    mf_store_close(a);
+    mf_store_close(b);
+    assert_int_not_equal(mf_store_open("", &a), 0);
+    assert_null(a);
+}
+
+static void test_people(void **state) {
+    (void)state;
+    mf_store_t *s;
+    assert_int_equal(mf_store_open(url(), &s), 0);
+    int64_t ann, bob, cyd;
+    assert_int_equal(mf_store_user_create(s, "ann", "h1", &ann), 0);
+    assert_int_equal(mf_store_user_create(s, "bob", "h2", &bob), 0);
+    assert_int_equal(mf_store_user_create(s, "cyd", "h3", &cyd), 0);
+    int64_t dup;
+    assert_int_equal(mf_store_user_create(s, "ann", "h", &dup), MF_ERR_ARG);
+    mf_store_user u;
+    char *h = NULL;
+    assert_int_equal(mf_store_user_by_name(s, "bob", &u, &h), 0);
+    assert_int_equal(u.id, bob);
+    assert_string_equal(h, "h2");
+    free(h);
+    assert_int_equal(mf_store_user_by_name(s, "nobody", &u, NULL), MF_ERR_NOTFOUND);
+
+    char csrf[MF_STORE_TOKEN_MAX + 1];
+    int64_t uid;
+    assert_int_equal(mf_store_session_create(s, "tok", ann, "c1", 2000), 0);
+    assert_int_equal(mf_store_session_get(s, "tok", 1000, &uid, csrf), 0);
+    assert_int_equal(uid, ann);
+    assert_string_equal(csrf, "c1");
+    assert_int_equal(mf_store_session_get(s, "tok", 3000, &uid, csrf), MF_ERR_NOTFOUND); /* expired */
+    assert_int_equal(mf_store_session_delete(s, "tok"), 0);
+    assert_int_equal(mf_store_session_get(s, "tok", 1000, &uid, csrf), MF_ERR_NOTFOUND);
+
+    int nf = 0, yes = 1;
+    assert_int_equal(mf_store_friend_request(s, ann, bob, &nf), 0);
+    assert_int_equal(nf, 0);
+    assert_int_equal(mf_store_are_friends(s, ann, bob, &yes), 0);
+    assert_int_equal(yes, 0);
+    int64_t ids[8];
+    int states[8], n;
+    assert_int_equal(mf_store_friend_list(s, bob, ids, states, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(states[0], 2); /* a request to bob */
+    assert_int_equal(mf_store_friend_request(s, bob, ann, &nf), 0);
+    assert_int_equal(nf, 1);
+    assert_int_equal(mf_store_are_friends(s, ann, bob, &yes), 0);
+    assert_int_equal(yes, 1);
+    assert_int_equal(mf_store_are_friends(s, bob, ann, &yes), 0);
+    assert_int_equal(yes, 1);
+    assert_int_equal(mf_store_friend_request(s, ann, ann, &nf), MF_ERR_ARG);
+
+    float v[4] = {1, 0, 0, 0};
+    for (int i = 0; i < MF_STORE_ENROL_MAX; i++) assert_int_equal(mf_store_embedding_add(s, bob, "m", v, 4), 0);
+    assert_int_equal(mf_store_embedding_add(s, bob, "m", v, 4), MF_ERR_LIMIT);
+    int64_t *us;
+    float *vs;
+    assert_int_equal(mf_store_embedding_all(s, "m", 4, &us, &vs, &n), 0);
+    assert_int_equal(n, MF_STORE_ENROL_MAX);
+    assert_int_equal(us[0], bob);
+    free(us);
+    free(vs);
+    assert_int_equal(mf_store_embedding_delete_all(s, bob), 0);
+    assert_int_equal(mf_store_embedding_count(s, bob, &n), 0);
+    assert_int_equal(n, 0);
+
+    int count = 0;
+    assert_int_equal(mf_store_login_fail(s, "ann", 100), 0);
+    assert_int_equal(mf_store_login_fail(s, "ann", 101), 0);
+    assert_int_equal(mf_store_login_failures(s, "ann", 100, &count), 0);
+    assert_int_equal(count, 2);
+    mf_store_close(s);
+}
+
+static void test_photos(void **state) {
+    (void)state;
+    mf_store_t *s;
+    assert_int_equal(mf_store_open(url(), &s), 0);
+    mf_store_user ann, bob, cyd;
+    assert_int_equal(mf_store_user_by_name(s, "ann", &ann, NULL), 0);
+    assert_int_equal(mf_store_user_by_name(s, "bob", &bob, NULL), 0);
+    assert_int_equal(mf_store_user_by_name(s, "cyd", &cyd, NULL), 0);
+    const uint8_t blob[] = "sealed-bytes", key[] = "wrapped-key";
+    int64_t pid;
+    assert_int_equal(mf_store_photo_create(s, ann.id, MF_ACCESS_OPEN, blob, sizeof blob, key, sizeof key, &pid), 0);
+    mf_store_photo p;
+    assert_int_equal(mf_store_photo_get(s, pid, &p), 0);
+    assert_int_equal(p.state, MF_PHOTO_PENDING);
+
+    /* the job: claimed once, not again until its lease expires */
+    mf_store_job j, j2;
+    assert_int_equal(mf_store_job_claim(s, "n1", 1000, 60, &j), 0);
+    assert_int_equal(j.kind, MF_JOB_ANALYZE);
+    assert_int_equal(j.photo_id, pid);
+    assert_int_equal(mf_store_job_claim(s, "n2", 1010, 60, &j2), MF_ERR_NOTFOUND);
+    assert_int_equal(mf_store_job_claim(s, "n2", 1100, 60, &j2), 0); /* n1 died: taken again */
+    assert_int_equal(j2.id, j.id);
+    assert_int_equal(j2.attempts, 2);
+
+    mf_store_face f[2] = {{.x = 1, .y = 2, .w = 30, .h = 40, .user_id = bob.id},
+                          {.x = 50, .y = 2, .w = 30, .h = 40, .user_id = 0}};
+    uint8_t p0[] = "patch0", p1[] = "patch1";
+    uint8_t *patches[2] = {p0, p1};
+    size_t plen[2] = {sizeof p0, sizeof p1};
+    assert_int_equal(mf_store_photo_finish(s, pid, 100, 80, f, 2, NULL, 0, blob, sizeof blob, patches, plen), 0);
+    assert_int_equal(mf_store_job_done(s, j2.id), 0);
+    assert_int_equal(mf_store_job_claim(s, "n2", 5000, 60, &j2), MF_ERR_NOTFOUND);
+    uint8_t *d;
+    size_t dl;
+    assert_int_equal(mf_store_photo_blob(s, pid, "original", &d, &dl), MF_ERR_NOTFOUND); /* discarded */
+    assert_int_equal(mf_store_face_patch(s, pid, 1, &d, &dl), 0);
+    assert_memory_equal(d, p1, sizeof p1);
+    free(d);
+
+    int yes = 0;
+    assert_int_equal(mf_store_photo_visible(s, bob.id, pid, &yes), 0); /* in it, and a friend */
+    assert_int_equal(yes, 1);
+    assert_int_equal(mf_store_photo_visible(s, cyd.id, pid, &yes), 0);
+    assert_int_equal(yes, 0);
+    mf_store_photo feed[4];
+    int n;
+    assert_int_equal(mf_store_feed(s, cyd.id, 0, feed, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(mf_store_feed(s, bob.id, 0, feed, 4, &n), 0);
+    assert_int_equal(n, 1);
+
+    mf_store_face pend[4];
+    assert_int_equal(mf_store_pending(s, bob.id, pend, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(mf_store_decide(s, ann.id, pid, 0, "approve", 0, 7), MF_ERR_NOTFOUND); /* not ann's face */
+    assert_int_equal(mf_store_decide(s, bob.id, pid, 1, "approve", 0, 7), MF_ERR_NOTFOUND); /* unknown face */
+    assert_int_equal(mf_store_render_put(s, pid, "k1", blob, sizeof blob), 0);
+    assert_int_equal(mf_store_decide(s, bob.id, pid, 0, "approve", MF_AUD_FRIENDS, 7), 0);
+    assert_int_equal(mf_store_render_get(s, "k1", &d, &dl), MF_ERR_NOTFOUND); /* renders dropped */
+    assert_int_equal(mf_store_photo_get(s, pid, &p), 0);
+    assert_int_equal(p.version, 1);
+    mf_store_face *fs;
+    assert_int_equal(mf_store_faces(s, pid, &fs, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(fs[0].decision, MF_DEC_APPROVED);
+    assert_int_equal(fs[0].audience, MF_AUD_FRIENDS);
+    free(fs);
+    assert_int_equal(mf_store_decide(s, bob.id, pid, 0, "withdraw", 0, 8), 0);
+    mf_store_audit au[4];
+    assert_int_equal(mf_store_audit_list(s, bob.id, au, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(au[1].action, "withdraw");
+
+    /* bob leaves: his face in ann's photo becomes unknown */
+    assert_int_equal(mf_store_user_delete(s, bob.id), 0);
+    assert_int_equal(mf_store_faces(s, pid, &fs, &n), 0);
+    assert_int_equal(fs[0].user_id, 0);
+    assert_int_equal(fs[0].decision, MF_DEC_PENDING);
+    free(fs);
+    assert_int_equal(mf_store_user_get(s, bob.id, &bob), MF_ERR_NOTFOUND);
+    /* ann leaves: her photo goes */
+    assert_int_equal(mf_store_user_delete(s, ann.id), 0);
+    assert_int_equal(mf_store_photo_get(s, pid, &p), MF_ERR_NOTFOUND);
+    mf_store_close(s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_twice),
+        cmocka_unit_test(test_people),
+        cmocka_unit_test(test_photos),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
