@@ -1,0 +1,156 @@
+/* mfmc serve: the consent-based photo network server (issue 12). Internal header shared by apps/server/ (C files).
+ * Layout: main.c (options, start, stop), http.c (libmicrohttpd glue, request bodies, responses, cookies),
+ * auth.c (accounts, sessions, CSRF, rate limiting), routes.c (people, friends, rules, audit, export),
+ * photos.c (upload, feed, views, faces, decisions), render.c (per-viewer rendering, the face-replacement seam),
+ * seal.c (libsodium sealing of originals, patches and renders), jobs.c (worker threads over the job table). */
+#ifndef MFMC_SRV_H
+#define MFMC_SRV_H
+
+#include "mfmc/image.h"
+#include "mfmc/store.h"
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdint.h>
+
+/* Limits of the server, named in one place. */
+enum {
+    SRV_JSON_MAX = 16 << 10,             /* bytes of a JSON request body */
+    SRV_UPLOAD_MAX = 20 << 20,           /* bytes of an uploaded photo or selfie */
+    SRV_UPLOAD_MAX_SIDE = 12000,         /* pixels of an upload's longest side */
+    SRV_UPLOAD_MAX_PIXELS = 40000000,    /* pixels of an upload */
+    SRV_STORED_SIDE = 2048,              /* stored photos are scaled down to this longest side */
+    SRV_THUMB_SIDE = 256,                /* thumbnails */
+    SRV_PASSWORD_MIN = 8,                /* password bytes */
+    SRV_PASSWORD_MAX = 256,
+    SRV_SESSION_SECONDS = 14 * 24 * 3600,
+    SRV_LOGIN_WINDOW = 300,              /* seconds of the login rate limit window */
+    SRV_LOGIN_MAX_FAILS = 5,             /* failures per user name per window */
+    SRV_LOGIN_MAX_FAILS_IP = 20,         /* failures per client address per window */
+    SRV_JOB_LEASE = 120,                 /* seconds before a claimed job of a silent node is taken again */
+    SRV_MAX_FACES = 256,                 /* faces kept per photo (more: the photo is refused as failed) */
+    SRV_FEED_MAX = 100,                  /* photos per feed page */
+    SRV_WORKERS_MAX = 16,
+    SRV_HTTP_THREADS = 4,                /* libmicrohttpd thread pool */
+    SRV_CONN_LIMIT = 1000,
+    SRV_CONN_TIMEOUT = 30,               /* seconds of an idle connection */
+    SRV_JPEG_QUALITY = 90,
+};
+
+typedef enum { ACCESS_OPEN = MF_ACCESS_OPEN, ACCESS_SEALED = MF_ACCESS_SEALED, ACCESS_STRICT = MF_ACCESS_STRICT } srv_access;
+
+/* The face-replacement seam: replaces the face in rectangle (x, y, w, h) of img (RGB) by a face of nobody,
+ * deterministic in `seed` (same seed, same pixels). The baseline (render.c) paints a seeded block mosaic that
+ * carries no pixel of the face; anon10's mf_anon_* plugs in here. */
+typedef int (*mf_srv_replace_fn)(mf_img *img, int x, int y, int w, int h, uint64_t seed, void *ctx);
+
+typedef struct mf_srv {
+    const char *db_url;
+    int access;          /* srv_access: the deployment setting, applied to photos at upload */
+    int secure_cookies;  /* Secure flag on cookies (off only for plain-http tests on loopback) */
+    int workers;
+    const char *models;
+    char node[64];       /* this process's name in the job table */
+    uint8_t master[crypto_secretbox_KEYBYTES];
+    mf_srv_replace_fn replace;
+    void *replace_ctx;
+    const char *recognizer; /* model of the stored embeddings */
+    float match_threshold;
+    int dim;
+    char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown names: same cost as a wrong password */
+    pthread_key_t store_key; /* one store connection per thread */
+    volatile int stop;
+    pthread_t worker[SRV_WORKERS_MAX];
+    int n_workers;
+    struct MHD_Daemon *mhd;
+} mf_srv;
+
+/* A request being answered. */
+typedef struct {
+    mf_srv *srv;
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    const uint8_t *body;
+    size_t body_len;
+    mf_store_t *st;
+    int64_t user;            /* 0 = no session */
+    char token_hash[65];
+    char csrf[MF_STORE_TOKEN_MAX + 1];
+    int64_t arg[2];          /* numbers of the path */
+    cJSON *json;             /* parsed JSON body (route handlers that take one) */
+} mf_srv_req;
+
+/* ---------------------------------------------------------------- http.c */
+/* The store connection of the calling thread (opened on first use); NULL with a logged error. */
+mf_store_t *mf_srv_store(mf_srv *srv);
+/* Destructor of the per-thread store key (closes the connection when its thread ends). */
+void mf_srv_store_destroy(void *store);
+int mf_srv_http_start(mf_srv *srv, const char *addr, int port);
+void mf_srv_http_stop(mf_srv *srv);
+/* Responses: each queues a response and returns the MHD result. */
+enum MHD_Result mf_srv_reply_json(mf_srv_req *r, unsigned status, cJSON *body); /* takes body */
+enum MHD_Result mf_srv_reply_error(mf_srv_req *r, unsigned status, const char *code);
+enum MHD_Result mf_srv_reply_bytes(mf_srv_req *r, unsigned status, const char *type, uint8_t *data, size_t len,
+                                   const char *disposition); /* takes data (malloc'd) */
+/* Queues a JSON response with Set-Cookie headers for a new session (token NULL: expired cookies). */
+enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token,
+                                     const char *csrf);
+const char *mf_srv_query(mf_srv_req *r, const char *name);
+void mf_srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---------------------------------------------------------------- auth.c */
+/* Finds the session of the request's cookie (r->user, r->csrf, r->token_hash). */
+void mf_srv_auth_session(mf_srv_req *r);
+/* 1 when the X-CSRF-Token header matches the session's token. */
+int mf_srv_auth_csrf_ok(mf_srv_req *r);
+enum MHD_Result mf_srv_signup(mf_srv_req *r);
+enum MHD_Result mf_srv_login(mf_srv_req *r);
+enum MHD_Result mf_srv_logout(mf_srv_req *r);
+/* Hex of a keyed hash of a session token (what the store keeps). */
+void mf_srv_token_hash(const char *token, char out[65]);
+
+/* ---------------------------------------------------------------- routes.c */
+enum MHD_Result mf_srv_route(mf_srv_req *r);
+/* Body size cap of a request line (uploads vs JSON). */
+size_t mf_srv_body_cap(const char *method, const char *url);
+
+/* ---------------------------------------------------------------- photos.c */
+enum MHD_Result mf_srv_photo_upload(mf_srv_req *r);
+enum MHD_Result mf_srv_feed(mf_srv_req *r);
+enum MHD_Result mf_srv_photo_meta(mf_srv_req *r);
+enum MHD_Result mf_srv_photo_image(mf_srv_req *r);
+enum MHD_Result mf_srv_photo_faces(mf_srv_req *r);
+enum MHD_Result mf_srv_decide(mf_srv_req *r);
+enum MHD_Result mf_srv_requests(mf_srv_req *r);
+enum MHD_Result mf_srv_enrol_add(mf_srv_req *r);
+enum MHD_Result mf_srv_enrol_get(mf_srv_req *r);
+enum MHD_Result mf_srv_enrol_delete(mf_srv_req *r);
+
+/* ---------------------------------------------------------------- render.c */
+/* 1 when `viewer` sees face f of photo p real (their own face, or approved for an audience they belong to). */
+int mf_srv_face_real(mf_store_t *st, int64_t viewer, const mf_store_face *f, int *real);
+/* The JPEG `viewer` receives of photo p (ready) at longest side `side` (0 = stored size). */
+int mf_srv_render(mf_srv *srv, mf_store_t *st, int64_t viewer, const mf_store_photo *p, int side, uint8_t **jpeg,
+                  size_t *len);
+/* The rectangle a face's replacement (and sealed patch) covers: its box grown by a margin, inside w x h. */
+void mf_srv_face_rect(const mf_store_face *f, int w, int h, int *x, int *y, int *rw, int *rh);
+/* Seed of the replacement of face idx: a keyed hash of the photo key, stable per photo and face, unlinkable
+ * across photos. */
+uint64_t mf_srv_face_seed(const uint8_t key[crypto_secretbox_KEYBYTES], int idx);
+int mf_srv_replace_baseline(mf_img *img, int x, int y, int w, int h, uint64_t seed, void *ctx);
+
+/* ---------------------------------------------------------------- seal.c */
+/* secretbox of data under key: *out = nonce | ciphertext (malloc'd). */
+int mf_srv_seal(const uint8_t *key, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len);
+/* Opens a mf_srv_seal output; MF_ERR_FORMAT when forged or damaged. */
+int mf_srv_unseal(const uint8_t *key, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len);
+/* The photo key of a photo (unwrapped with the master key). */
+int mf_srv_photo_key(mf_srv *srv, mf_store_t *st, int64_t photo, uint8_t key[crypto_secretbox_KEYBYTES]);
+
+/* ---------------------------------------------------------------- jobs.c */
+int mf_srv_jobs_start(mf_srv *srv);
+void mf_srv_jobs_stop(mf_srv *srv);
+
+#endif
