@@ -22,7 +22,7 @@ static enum MHD_Result audit_get(mf_srv_req *r);
 static enum MHD_Result export_get(mf_srv_req *r);
 static enum MHD_Result openapi_get(mf_srv_req *r);
 
-/* Patterns: '#' is a decimal id (1..18 digits). Every state-changing route of a session needs the CSRF header. */
+/* Patterns: '#' is a decimal number (1..18 digits; photo ids start at 1, face indices at 0). Every state-changing route of a session needs the CSRF header. */
 static const struct {
     const char *method, *pattern;
     enum MHD_Result (*fn)(mf_srv_req *);
@@ -61,7 +61,7 @@ static int match(const char *pattern, const char *url, int64_t arg[2]) {
             int64_t v = 0;
             int digits = 0;
             while (*url >= '0' && *url <= '9' && digits < 18) v = v * 10 + (*url++ - '0'), digits++;
-            if (!digits || (*url >= '0' && *url <= '9') || na >= 2 || v <= 0) return 0;
+            if (!digits || (*url >= '0' && *url <= '9') || na >= 2) return 0;
             arg[na++] = v;
             pattern++;
         } else if (*pattern++ != *url++) {
