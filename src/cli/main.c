@@ -4,6 +4,7 @@
 #include "cli/json.h"
 #include "cli/models_sha256.h"
 #include "cli/opts.h"
+#include "cli/serve.h"
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
 #include "mfmc/nn.h"
@@ -90,6 +91,8 @@ static void usage(FILE *f) {
             "  models    the models available, their files and checks\n"
             "  demo [--json] [--iris | --fast]\n"
             "            analyse the demo photo (models/demo/sample1.jpg)\n"
+            "  serve [--db PATH|postgres://...] [--listen ADDR:PORT] [--access-model open|sealed|strict]\n"
+            "            the consent-based photo network server (docs/server.md; `mfmc serve --help`)\n"
             "  help      this text\n"
             "\n"
             "options of detect, embed, verify, demo:\n"
@@ -617,6 +620,7 @@ static int run(int argc, char **argv) {
         return EXIT_USAGE;
     }
     const char *cmd = argv[i++];
+    if (!strcmp(cmd, "serve")) return cli_serve_exec(argc - i, argv + i, models_dir()); /* docs/server.md */
     const cmd_spec *c = NULL;
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         if (!strcmp(cmd, commands[k].name)) c = &commands[k];
