@@ -229,7 +229,7 @@ static void *worker_main(void *arg) {
     while (!srv->stop) {
         mf_store_t *st = mf_srv_store(srv);
         mf_store_job job;
-        int s = st ? mf_store_job_claim(st, srv->node, (int64_t)time(NULL), SRV_JOB_LEASE, &job) : MF_ERR_IO;
+        int s = st ? mf_store_job_claim(st, srv->node, (int64_t)time(NULL), srv->job_lease, &job) : MF_ERR_IO;
         if (s) {
             if (s != MF_ERR_NOTFOUND) mf_srv_log("job claim: %s", mf_error_get());
             usleep(POLL_MS * 1000);

@@ -17,7 +17,7 @@ enum { EXIT_USAGE = 2, EXIT_ENV = 3 };
 static void usage(FILE *f) {
     fprintf(f, "usage: mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT]\n"
                "                  [--access-model open|sealed|strict] [--workers N (0..%d, default 1)]\n"
-               "                  [--models DIR] [--node NAME] [--insecure-cookies]\n"
+               "                  [--models DIR] [--node NAME] [--job-lease SECONDS] [--insecure-cookies]\n"
                "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 --access-model open\n"
                "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
                "The master key sealing stored photos is read from $MFMC_SERVER_KEY_FILE (32 bytes) when set,\n"
@@ -62,6 +62,7 @@ int main(int argc, char **argv) {
     srv.access = MF_ACCESS_OPEN;
     srv.secure_cookies = 1;
     srv.workers = 1;
+    srv.job_lease = SRV_JOB_LEASE;
     srv.models = getenv("MFMC_MODELS") && *getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
     srv.replace = mf_srv_replace_baseline;
     snprintf(srv.node, sizeof srv.node, "%ld", (long)getpid());
@@ -93,6 +94,11 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--workers")) {
             if (parse_int(v, 0, SRV_WORKERS_MAX, &srv.workers)) {
                 fprintf(stderr, "mfmc serve: --workers takes 0..%d\n", SRV_WORKERS_MAX);
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--job-lease")) {
+            if (parse_int(v, 1, 86400, &srv.job_lease)) {
+                fprintf(stderr, "mfmc serve: --job-lease takes 1..86400 seconds\n");
                 return EXIT_USAGE;
             }
         } else if (!strcmp(a, "--access-model")) {

@@ -51,6 +51,7 @@ typedef struct mf_srv {
     int access;          /* srv_access: the deployment setting, applied to photos at upload */
     int secure_cookies;  /* Secure flag on cookies (off only for plain-http tests on loopback) */
     int workers;
+    int job_lease;       /* seconds (SRV_JOB_LEASE unless --job-lease) */
     const char *models;
     char node[64];       /* this process's name in the job table */
     uint8_t master[crypto_secretbox_KEYBYTES];

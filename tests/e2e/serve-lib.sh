@@ -15,6 +15,7 @@ cleanup() {
     local p
     for p in "${NODE_PIDS[@]+"${NODE_PIDS[@]}"}"; do kill "$p" 2>/dev/null; done
     for p in "${NODE_PIDS[@]+"${NODE_PIDS[@]}"}"; do wait "$p" 2>/dev/null; done
+    ${CLEANUP_HOOK:-true}
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
