@@ -1,6 +1,6 @@
 /* PostgreSQL driver of the store (libpq): parameters typed (int8, float8, text, bytea in binary), results in text
- * form (bytea unescaped). A broken connection (server restart) is reset and the statement retried once when
- * it was not inside a transaction. */
+ * form (bytea unescaped). A broken connection (server restart) is reset, and a statement that was not inside a
+ * transaction is run again once (a transaction's statements fail: the caller rolls back). */
 #include "store/driver.h"
 
 #include "mfmc/core.h"
@@ -47,17 +47,23 @@ static int run(PGconn *c, const char *sql, const mf_db_arg *args, int n_args, PG
     return MF_OK;
 }
 
+/* After a lost connection (server restart): reset it; 1 when the statement may be run again, i.e. it was not
+ * inside a transaction (`idle`: the connection was idle before it), which died with the connection. */
+static int reconnect(PGconn *c, int idle) {
+    if (PQstatus(c) != CONNECTION_BAD) return 0;
+    PQreset(c);
+    return idle && PQstatus(c) == CONNECTION_OK;
+}
+
 static int q(void *conn, const char *sql, const mf_db_arg *args, int n_args, mf_db_res **res) {
     PGconn *c = conn;
     PGresult *pr = NULL;
     if (res) *res = NULL;
+    int idle = PQtransactionStatus(c) == PQTRANS_IDLE || PQstatus(c) == CONNECTION_BAD;
     int st = run(c, sql, args, n_args, &pr);
     if (st) return st;
-    if (PQstatus(c) == CONNECTION_BAD) {
+    if (reconnect(c, idle)) {
         PQclear(pr);
-        PQreset(c);
-        if (PQstatus(c) != CONNECTION_OK)
-            return mf_error_set(MF_ERR_IO, "postgres: connection lost: %s", PQerrorMessage(c));
         if ((st = run(c, sql, args, n_args, &pr))) return st;
     }
     ExecStatusType es = PQresultStatus(pr);
@@ -104,7 +110,14 @@ static int q(void *conn, const char *sql, const mf_db_arg *args, int n_args, mf_
 }
 
 static int script(void *conn, const char *sql) {
-    PGresult *pr = PQexec(conn, sql);
+    PGconn *c = conn;
+    int idle = PQtransactionStatus(c) == PQTRANS_IDLE || PQstatus(c) == CONNECTION_BAD;
+    PGresult *pr = PQexec(c, sql);
+    /* COMMIT is never repeated on a new connection: its transaction died with the old one */
+    if (reconnect(c, idle && strncmp(sql, "COMMIT", 6))) {
+        PQclear(pr);
+        pr = PQexec(c, sql);
+    }
     ExecStatusType es = PQresultStatus(pr);
     int st = MF_OK;
     if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK)

@@ -67,6 +67,7 @@ api() {
         if [ "${d:0:1}" = "@" ]; then args+=(--data-binary "$d" -H 'Content-Type: application/octet-stream')
         else args+=(--data-binary "$d" -H 'Content-Type: application/json'); fi
     fi
+    : >"$T/body"
     curl "${args[@]}" "http://127.0.0.1:${PORT}$p" >"$T/status"
     cat "$T/status"
 }
