@@ -76,7 +76,7 @@ SRV_CFLAGS = $(eval SRV_CFLAGS := $$(shell pkg-config --cflags $(SRV_PKGS)))$(SR
 SRV_LIBS   = $(eval SRV_LIBS := $$(shell pkg-config --libs $(SRV_PKGS)))$(SRV_LIBS)
 STORE_SRC := $(sort $(wildcard src/store/*.c))
 SRV_SRC   := $(sort $(wildcard apps/server/*.c))
-SRV_HDR   := $(wildcard apps/server/*.h src/store/*.h) include/mfmc/store.h
+SRV_HDR   := $(wildcard apps/server/*.h src/store/*.h) include/mfmc/store.h docs/openapi.yaml
 SRV_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
 define SERVER_VARIANT
 $(1)_SRV_TESTS := $(patsubst tests/server/%.c,$(BUILD)/$(1)/tests/%,$(SRV_TEST_SRC))
