@@ -2,6 +2,8 @@
  * deletion, and the OpenAPI document. */
 #include "srv.h"
 
+#include "path.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,28 +55,10 @@ static const struct {
 };
 enum { N_ROUTES = sizeof routes / sizeof *routes };
 
-/* Matches url against pattern, filling arg[] with the ids. */
-static int match(const char *pattern, const char *url, int64_t arg[2]) {
-    int na = 0;
-    while (*pattern && *url) {
-        if (*pattern == '#') {
-            int64_t v = 0;
-            int digits = 0;
-            while (*url >= '0' && *url <= '9' && digits < 18) v = v * 10 + (*url++ - '0'), digits++;
-            if (!digits || (*url >= '0' && *url <= '9') || na >= 2) return 0;
-            arg[na++] = v;
-            pattern++;
-        } else if (*pattern++ != *url++) {
-            return 0;
-        }
-    }
-    return !*pattern && !*url;
-}
-
 size_t mf_srv_body_cap(const char *method, const char *url) {
     int64_t a[2];
     for (int i = 0; i < N_ROUTES; i++)
-        if (!strcmp(method, routes[i].method) && match(routes[i].pattern, url, a))
+        if (!strcmp(method, routes[i].method) && mf_srv_path_match(routes[i].pattern, url, a))
             return routes[i].flags & R_UPLOAD ? SRV_UPLOAD_MAX : SRV_JSON_MAX;
     return 0; /* unknown route: no body */
 }
@@ -82,7 +66,7 @@ size_t mf_srv_body_cap(const char *method, const char *url) {
 enum MHD_Result mf_srv_route(mf_srv_req *r) {
     int path_known = 0;
     for (int i = 0; i < N_ROUTES; i++) {
-        if (!match(routes[i].pattern, r->url, r->arg)) continue;
+        if (!mf_srv_path_match(routes[i].pattern, r->url, r->arg)) continue;
         path_known = 1;
         if (strcmp(r->method, routes[i].method)) continue;
         int fl = routes[i].flags;
