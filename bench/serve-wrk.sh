@@ -16,13 +16,16 @@ mkdir -p "$(dirname "$OUT")"
 "$IMG" mirror "$SYN/synth_0001.jpg" "$T/bob-selfie.jpg"
 O=$T/group.jpg
 ms() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[1]) * 1000))' "$1"; }
-timed_get() { # USER PATH: seconds
-    curl -s -o /dev/null -w '%{time_total}' -b "$T/$1.jar" "http://127.0.0.1:$PORT$2"
+timed_get() { # USER PATH: seconds (a non-200 answer stops the benchmark)
+    local r
+    r=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -b "$T/$1.jar" "http://127.0.0.1:$PORT$2")
+    [ "${r% *}" = 200 ] || { echo "bench: GET $2 answered ${r% *}" >&2; exit 1; }
+    echo "${r#* }"
 }
 {
 echo "## Access models (SQLite, one node, one worker; group photo 1200x400 with 3 faces)"
 echo
-echo "| model | analysis (upload to ready) | first render, ms | cached render, ms | stored bytes per photo |"
+echo "| model | analysis (upload to ready) | first render of a viewer class, ms | cached render, ms | stored bytes per photo |"
 echo "|---|---|---|---|---|"
 } | tee "$OUT"
 BASEPORT=$((21000 + $$ % 10000))
@@ -33,6 +36,7 @@ for model in open sealed strict; do
     start_node n1 $PORT --db "$db" --access-model $model --workers 1
     for u in ann bob cyd; do signup $u; done
     api ann POST /api/friends '{"name":"bob"}' >/dev/null; api bob POST /api/friends '{"name":"ann"}' >/dev/null
+    api ann POST /api/friends '{"name":"cyd"}' >/dev/null; api cyd POST /api/friends '{"name":"ann"}' >/dev/null
     api ann POST /api/enrol "@$T/ann-selfie.jpg" >/dev/null; api bob POST /api/enrol "@$T/bob-selfie.jpg" >/dev/null
     wait_enrolled ann 1; wait_enrolled bob 1
     tot=0 first=0 cached=0

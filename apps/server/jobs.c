@@ -52,7 +52,7 @@ static int seal_jpeg(const uint8_t *key, const mf_img *img, int png, uint8_t **o
     return s;
 }
 
-/* Sealed patch of a face: the face key wrapped by the master key, then the PNG patch sealed with the face key. */
+/* Sealed patch of a face: the face key wrapped by the master key, then the JPEG patch sealed with the face key. */
 static int seal_patch(mf_srv *srv, const mf_img *img, int x, int y, int w, int h, uint8_t **out, size_t *out_len) {
     mf_img crop = {0};
     uint8_t fkey[crypto_secretbox_KEYBYTES], *wrapped = NULL, *body = NULL;
@@ -60,7 +60,7 @@ static int seal_patch(mf_srv *srv, const mf_img *img, int x, int y, int w, int h
     crypto_secretbox_keygen(fkey);
     int s = mf_img_crop(img, x, y, w, h, &crop);
     if (!s) s = mf_srv_seal(srv->master, fkey, sizeof fkey, &wrapped, &wl);
-    if (!s) s = seal_jpeg(fkey, &crop, 1, &body, &bl);
+    if (!s) s = seal_jpeg(fkey, &crop, 0, &body, &bl); /* JPEG q95: the patch is composited into a JPEG anyway */
     sodium_memzero(fkey, sizeof fkey);
     mf_img_free(&crop);
     if (!s) {

@@ -148,6 +148,7 @@ int mf_store_friend_list(mf_store_t *s, int64_t user, int64_t *ids, int *states,
 /* Adds one embedding of `dim` floats for `model`; MF_ERR_LIMIT beyond MF_STORE_ENROL_MAX per user and model. */
 int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim);
 int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n);
+/* Deletes every embedding of the user and their enrolment jobs not yet run (with their selfies). */
 int mf_store_embedding_delete_all(mf_store_t *s, int64_t user);
 /* Every embedding of `model` (of every user): *users and *vecs (n * dim floats) malloc'd. */
 int mf_store_embedding_all(mf_store_t *s, const char *model, int dim, int64_t **users, float **vecs, int *n);

@@ -276,7 +276,7 @@ static int user_delete_body(mf_store_t *s, int64_t id) {
     if ((st = EXEC(s, "DELETE FROM renders WHERE photo_id IN (SELECT photo_id FROM faces WHERE user_id = $1)",
                    DB_I(id))))
         return st;
-    if ((st = EXEC(s, "UPDATE faces SET user_id = NULL, decision = 0, audience = 0 WHERE user_id = $1", DB_I(id))))
+    if ((st = EXEC(s, "UPDATE faces SET user_id = NULL, decision = 0, audience = 0, patch = NULL WHERE user_id = $1", DB_I(id))))
         return st;
     /* Everything else is theirs and goes by cascade (sessions, friends, embeddings, photos, faces, renders,
      * jobs, audit). */
@@ -405,9 +405,12 @@ int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n) {
     return st;
 }
 
-int mf_store_embedding_delete_all(mf_store_t *s, int64_t user) {
-    return EXEC(s, "DELETE FROM embeddings WHERE user_id = $1", DB_I(user));
+static int embedding_delete_body(mf_store_t *s, int64_t user) {
+    int st = EXEC(s, "DELETE FROM jobs WHERE user_id = $1 AND kind = $2", DB_I(user), DB_I(MF_JOB_ENROL));
+    return st ? st : EXEC(s, "DELETE FROM embeddings WHERE user_id = $1", DB_I(user));
 }
+
+int mf_store_embedding_delete_all(mf_store_t *s, int64_t user) { return TX(s, embedding_delete_body(s, user)); }
 
 int mf_store_embedding_all(mf_store_t *s, const char *model, int dim, int64_t **users, float **vecs, int *n) {
     *users = NULL;

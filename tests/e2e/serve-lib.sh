@@ -2,7 +2,7 @@
 # Nodes are the real mfmc-serve binary; users talk to them with curl (one cookie jar and CSRF token each).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
-SRV=$ROOT/$BUILD/rel/mfmc-serve
+SRV=${MFMC_SERVE_BIN:-$ROOT/$BUILD/rel/mfmc-serve} # MFMC_SERVE_BIN: e.g. the ASan build
 MFMC=$ROOT/$BUILD/rel/mfmc
 IMG=$ROOT/$BUILD/rel/tools/serve-img
 export MFMC_MODELS=${MFMC_MODELS:-$ROOT/models}
@@ -30,6 +30,8 @@ check() {
     if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d"; fi
 }
 finish() {
+    # sanitizer builds (MFMC_SERVE_BIN) report into the node logs
+    check "no sanitizer report from any node" bash -c "! grep -l 'Sanitizer' '$T'/*.log"
     echo "[==========] $((pass + fail)) test(s) run."
     [ "$pass" -gt 0 ] && echo "[  PASSED  ] $pass test(s)."
     [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
