@@ -735,6 +735,14 @@ static int claim_body(mf_store_t *s, const char *node, int64_t now, int lease, m
 
 int mf_store_job_claim(mf_store_t *s, const char *node, int64_t now, int lease, mf_store_job *job) {
     memset(job, 0, sizeof *job);
+    /* a read first: idle workers poll without taking SQLite's writer lock */
+    mf_db_res *r = NULL;
+    int st0 = QUERY(s, &r, "SELECT 1 FROM jobs WHERE state = 0 OR (state = 1 AND claimed < $1) LIMIT 1",
+                    DB_I(now - lease));
+    int any = !st0 && r->rows > 0;
+    mf_db_res_free(r);
+    if (st0) return st0;
+    if (!any) return MF_ERR_NOTFOUND;
     /* One statement: under SQLite's BEGIN IMMEDIATE (writer lock), under PostgreSQL with SKIP LOCKED. */
     int st = TX(s, claim_body(s, node, now, lease, job));
     return st;
