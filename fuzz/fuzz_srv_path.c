@@ -8,8 +8,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const char *const patterns[] = {"/api/photos", "/api/photos/#", "/api/photos/#/image",
-                                           "/api/photos/#/faces/#/decision", "/api/friends/#", "/#/#/#", "#"};
+    static const char *const patterns[] = {"/api/photos",
+                                           "/api/photos/#",
+                                           "/api/photos/#/image",
+                                           "/api/photos/#/faces/#/decision",
+                                           "/api/friends/#",
+                                           "/#/#/#",
+                                           "#"};
     char *url = malloc(size + 1);
     if (!url) return 0;
     memcpy(url, data, size);

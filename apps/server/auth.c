@@ -43,7 +43,8 @@ int mf_srv_auth_csrf_ok(mf_srv_req *r) {
 
 /* name and password of a JSON body, checked; NULL after queuing the error. */
 static int credentials(mf_srv_req *r, const char **name, const char **pw) {
-    cJSON *n = cJSON_GetObjectItemCaseSensitive(r->json, "name"), *p = cJSON_GetObjectItemCaseSensitive(r->json, "password");
+    cJSON *n = cJSON_GetObjectItemCaseSensitive(r->json, "name"),
+          *p = cJSON_GetObjectItemCaseSensitive(r->json, "password");
     if (!cJSON_IsString(n) || !cJSON_IsString(p)) return -1;
     *name = n->valuestring;
     *pw = p->valuestring;
@@ -77,8 +78,7 @@ enum MHD_Result mf_srv_signup(mf_srv_req *r) {
     if (credentials(r, &name, &pw)) return mf_srv_reply_error(r, 400, "bad_request");
     if (strlen(pw) < SRV_PASSWORD_MIN) return mf_srv_reply_error(r, 400, "password_too_short");
     char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE))
+    if (crypto_pwhash_str(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE))
         return mf_srv_reply_error(r, 503, "unavailable");
     mf_store_user u = {0};
     int s = mf_store_user_create(r->st, name, hash, &u.id);
@@ -102,7 +102,8 @@ enum MHD_Result mf_srv_login(mf_srv_req *r) {
     if (mf_store_login_failures(r->st, namekey, now - SRV_LOGIN_WINDOW, &fn) ||
         mf_store_login_failures(r->st, ipkey, now - SRV_LOGIN_WINDOW, &fi))
         return mf_srv_reply_error(r, 500, "internal");
-    if (fn >= SRV_LOGIN_MAX_FAILS || fi >= SRV_LOGIN_MAX_FAILS_IP) return mf_srv_reply_error(r, 429, "too_many_attempts");
+    if (fn >= SRV_LOGIN_MAX_FAILS || fi >= SRV_LOGIN_MAX_FAILS_IP)
+        return mf_srv_reply_error(r, 429, "too_many_attempts");
     mf_store_user u;
     char *hash = NULL;
     int s = mf_store_user_by_name(r->st, name, &u, &hash);

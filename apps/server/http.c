@@ -93,8 +93,7 @@ enum MHD_Result mf_srv_reply_bytes(mf_srv_req *r, unsigned status, const char *t
     return queue(r, status, resp);
 }
 
-enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token,
-                                     const char *csrf) {
+enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token, const char *csrf) {
     struct MHD_Response *resp = json_response(body);
     if (!resp) return MHD_NO;
     char c1[256], c2[256];
@@ -102,8 +101,7 @@ enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body
     if (token) {
         snprintf(c1, sizeof c1, "mfmc_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
                  SRV_SESSION_SECONDS, sec);
-        snprintf(c2, sizeof c2, "mfmc_csrf=%s; Path=/; SameSite=Strict; Max-Age=%d%s", csrf, SRV_SESSION_SECONDS,
-                 sec);
+        snprintf(c2, sizeof c2, "mfmc_csrf=%s; Path=/; SameSite=Strict; Max-Age=%d%s", csrf, SRV_SESSION_SECONDS, sec);
     } else {
         snprintf(c1, sizeof c1, "mfmc_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", sec);
         snprintf(c2, sizeof c2, "mfmc_csrf=; Path=/; SameSite=Strict; Max-Age=0%s", sec);
@@ -118,8 +116,7 @@ const char *mf_srv_query(mf_srv_req *r, const char *name) {
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                               const char *version, const char *upload_data, size_t *upload_data_size,
-                               void **con_cls) {
+                               const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
     (void)version;
     mf_srv *srv = cls;
     body_t *b = *con_cls;
@@ -142,7 +139,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         if (need > b->cap) {
             size_t cap = b->cap ? b->cap : 4096;
-            while (cap < need) cap = cap > b->limit / 2 ? b->limit : cap * 2;
+            while (cap < need)
+                cap = cap > b->limit / 2 ? b->limit : cap * 2;
             uint8_t *g = realloc(b->buf, cap);
             if (!g) return MHD_NO;
             b->buf = g;

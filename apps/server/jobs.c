@@ -66,7 +66,8 @@ static int seal_patch(mf_srv *srv, const mf_img *img, int x, int y, int w, int h
     if (!s) {
         *out_len = wl + bl;
         *out = malloc(*out_len);
-        if (!*out) s = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!*out)
+            s = mf_error_set(MF_ERR_NOMEM, "out of memory");
         else {
             memcpy(*out, wrapped, wl);
             memcpy(*out + wl, body, bl);
@@ -153,7 +154,8 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
         mf_store_user u;
         int fr = 0;
         if ((s = mf_store_user_get(st, rec[i].user_id, &u))) break;
-        if (u.rule == MF_RULE_NEVER) rec[i].decision = MF_DEC_DECLINED;
+        if (u.rule == MF_RULE_NEVER)
+            rec[i].decision = MF_DEC_DECLINED;
         else if (u.rule == MF_RULE_FRIENDS && !(s = mf_store_are_friends(st, u.id, p.owner, &fr)) && fr)
             rec[i].decision = MF_DEC_APPROVED;
     }
@@ -179,13 +181,16 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
         if (!s) s = seal_jpeg(key, &img, 0, &base, &basel);
     }
     if (!s && !(s = mf_store_begin(st))) {
-        s = mf_store_photo_finish(st, p.id, img.w, img.h, rec, n, orig, ol, base, basel,
-                                  with_patches ? patches : NULL, plen);
+        s = mf_store_photo_finish(st, p.id, img.w, img.h, rec, n, orig, ol, base, basel, with_patches ? patches : NULL,
+                                  plen);
         if (!s) s = mf_store_job_done(st, job->id);
-        if (!s) s = mf_store_commit(st);
-        else mf_store_rollback(st);
+        if (!s)
+            s = mf_store_commit(st);
+        else
+            mf_store_rollback(st);
     }
-    for (int i = 0; i < n && patches; i++) free(patches[i]);
+    for (int i = 0; i < n && patches; i++)
+        free(patches[i]);
     free(patches);
     free(plen);
     free(rec);
@@ -241,8 +246,9 @@ static void *worker_main(void *arg) {
             mf_store_job_done(st, job.id);
             continue;
         }
-        s = job.kind == MF_JOB_ANALYZE ? analyze(w, st, &job) : job.kind == MF_JOB_ENROL ? enrol(w, st, &job)
-                                                                                          : mf_store_job_done(st, job.id);
+        s = job.kind == MF_JOB_ANALYZE ? analyze(w, st, &job)
+            : job.kind == MF_JOB_ENROL ? enrol(w, st, &job)
+                                       : mf_store_job_done(st, job.id);
         if (s) mf_srv_log("job %lld (kind %d): %s", (long long)job.id, job.kind, mf_error_get());
     }
     return NULL;

@@ -15,13 +15,14 @@
 enum { EXIT_USAGE = 2, EXIT_ENV = 3 };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT]\n"
-               "                  [--access-model open|sealed|strict] [--workers N (0..%d, default 1)]\n"
-               "                  [--models DIR] [--node NAME] [--job-lease SECONDS] [--insecure-cookies]\n"
-               "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 --access-model open\n"
-               "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
-               "The master key sealing stored photos is read from $MFMC_SERVER_KEY_FILE (32 bytes) when set,\n"
-               "else kept in the database (see docs/server.md).\n",
+    fprintf(f,
+            "usage: mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT]\n"
+            "                  [--access-model open|sealed|strict] [--workers N (0..%d, default 1)]\n"
+            "                  [--models DIR] [--node NAME] [--job-lease SECONDS] [--insecure-cookies]\n"
+            "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 --access-model open\n"
+            "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
+            "The master key sealing stored photos is read from $MFMC_SERVER_KEY_FILE (32 bytes) when set,\n"
+            "else kept in the database (see docs/server.md).\n",
             SRV_WORKERS_MAX);
 }
 
@@ -102,9 +103,10 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
             }
         } else if (!strcmp(a, "--access-model")) {
-            srv.access = !strcmp(v, "open") ? MF_ACCESS_OPEN : !strcmp(v, "sealed") ? MF_ACCESS_SEALED
-                         : !strcmp(v, "strict")                                  ? MF_ACCESS_STRICT
-                                                                                 : -1;
+            srv.access = !strcmp(v, "open")     ? MF_ACCESS_OPEN
+                         : !strcmp(v, "sealed") ? MF_ACCESS_SEALED
+                         : !strcmp(v, "strict") ? MF_ACCESS_STRICT
+                                                : -1;
             if (srv.access < 0) {
                 fprintf(stderr, "mfmc serve: --access-model takes open, sealed or strict\n");
                 return EXIT_USAGE;
@@ -160,7 +162,9 @@ int main(int argc, char **argv) {
     }
     mf_srv_log("listening on %s:%d, %s store, access model %s, %d worker(s), node %s", host, port,
                strncmp(srv.db_url, "postgres", 8) ? "sqlite" : "postgres",
-               srv.access == MF_ACCESS_OPEN ? "open" : srv.access == MF_ACCESS_SEALED ? "sealed" : "strict",
+               srv.access == MF_ACCESS_OPEN     ? "open"
+               : srv.access == MF_ACCESS_SEALED ? "sealed"
+                                                : "strict",
                srv.workers, srv.node);
     int sig = 0;
     sigwait(&sigs, &sig);

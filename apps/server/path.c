@@ -10,7 +10,8 @@ int mf_srv_path_match(const char *pattern, const char *url, int64_t arg[SRV_PATH
         if (*pattern == '#') {
             int64_t v = 0;
             int digits = 0;
-            while (*url >= '0' && *url <= '9' && digits < 18) v = v * 10 + (*url++ - '0'), digits++;
+            while (*url >= '0' && *url <= '9' && digits < 18)
+                v = v * 10 + (*url++ - '0'), digits++;
             if (!digits || (*url >= '0' && *url <= '9') || na >= SRV_PATH_ARGS) return 0;
             arg[na++] = v;
             pattern++;

@@ -74,7 +74,8 @@ enum MHD_Result mf_srv_feed(mf_srv_req *r) {
     int n = 0;
     if (mf_store_feed(r->st, r->user, before, ps, SRV_FEED_MAX, &n)) return mf_srv_reply_error(r, 500, "internal");
     cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, photo_json(r, &ps[i]));
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, photo_json(r, &ps[i]));
     return mf_srv_reply_json(r, 200, a);
 }
 
@@ -110,7 +111,8 @@ enum MHD_Result mf_srv_photo_image(mf_srv_req *r) {
     if (side < 0) return mf_srv_reply_error(r, 400, "bad_size");
     if (visible_photo(r, &p, &ret)) return ret;
     if (p.state != MF_PHOTO_READY)
-        return mf_srv_reply_error(r, p.state == MF_PHOTO_PENDING ? 409 : 410, p.state == MF_PHOTO_PENDING ? "pending" : "failed");
+        return mf_srv_reply_error(r, p.state == MF_PHOTO_PENDING ? 409 : 410,
+                                  p.state == MF_PHOTO_PENDING ? "pending" : "failed");
     uint8_t *jpeg = NULL;
     size_t len = 0;
     /* Range requests get the whole render (200): no byte range of anything else exists to serve */
@@ -174,8 +176,8 @@ enum MHD_Result mf_srv_photo_faces(mf_srv_req *r) {
 enum MHD_Result mf_srv_decide(mf_srv_req *r) {
     cJSON *a = cJSON_GetObjectItemCaseSensitive(r->json, "action"),
           *au = cJSON_GetObjectItemCaseSensitive(r->json, "audience");
-    if (!cJSON_IsString(a) || (strcmp(a->valuestring, "approve") && strcmp(a->valuestring, "decline") &&
-                               strcmp(a->valuestring, "withdraw")))
+    if (!cJSON_IsString(a) ||
+        (strcmp(a->valuestring, "approve") && strcmp(a->valuestring, "decline") && strcmp(a->valuestring, "withdraw")))
         return mf_srv_reply_error(r, 400, "bad_action");
     int audience = MF_AUD_EVERYONE;
     if (au) {

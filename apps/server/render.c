@@ -43,7 +43,8 @@ uint64_t mf_srv_face_seed(const uint8_t key[crypto_secretbox_KEYBYTES], int idx)
     int n = snprintf(msg, sizeof msg, "mfmc-face-seed:%d", idx);
     crypto_generichash(h, sizeof h, (const uint8_t *)msg, (size_t)n, key, crypto_secretbox_KEYBYTES);
     uint64_t s = 0;
-    for (int i = 0; i < 8; i++) s = s << 8 | h[i];
+    for (int i = 0; i < 8; i++)
+        s = s << 8 | h[i];
     return s;
 }
 
@@ -66,22 +67,26 @@ int mf_srv_replace_baseline(mf_img *img, int x, int y, int w, int h, uint64_t se
         for (int side = 0; side < 2; side++) {
             int yy = side ? y + h - 1 : y;
             const uint8_t *p = img->data + ((size_t)yy * img->w + (size_t)(x + i)) * 3;
-            for (int k = 0; k < 3; k++) sum[k] += p[k];
+            for (int k = 0; k < 3; k++)
+                sum[k] += p[k];
             n++;
         }
     for (int j = 0; j < h; j++)
         for (int side = 0; side < 2; side++) {
             int xx = side ? x + w - 1 : x;
             const uint8_t *p = img->data + ((size_t)(y + j) * img->w + (size_t)xx) * 3;
-            for (int k = 0; k < 3; k++) sum[k] += p[k];
+            for (int k = 0; k < 3; k++)
+                sum[k] += p[k];
             n++;
         }
     int base[3];
-    for (int k = 0; k < 3; k++) base[k] = (int)(sum[k] / (double)n);
+    for (int k = 0; k < 3; k++)
+        base[k] = (int)(sum[k] / (double)n);
     enum { CELLS = 8 };
     uint64_t s = seed;
     int tint[3];
-    for (int k = 0; k < 3; k++) tint[k] = (int)(splitmix(&s) % 41) - 20;
+    for (int k = 0; k < 3; k++)
+        tint[k] = (int)(splitmix(&s) % 41) - 20;
     for (int cy = 0; cy < CELLS; cy++)
         for (int cx = 0; cx < CELLS; cx++) {
             int v = (int)(splitmix(&s) % 61) - 30;
@@ -93,7 +98,8 @@ int mf_srv_replace_baseline(mf_img *img, int x, int y, int w, int h, uint64_t se
             int x0 = x + cx * w / CELLS, x1 = x + (cx + 1) * w / CELLS;
             int y0 = y + cy * h / CELLS, y1 = y + (cy + 1) * h / CELLS;
             for (int yy = y0; yy < y1; yy++)
-                for (int xx = x0; xx < x1; xx++) memcpy(img->data + ((size_t)yy * img->w + (size_t)xx) * 3, c, 3);
+                for (int xx = x0; xx < x1; xx++)
+                    memcpy(img->data + ((size_t)yy * img->w + (size_t)xx) * 3, c, 3);
         }
     return MF_OK;
 }
@@ -115,8 +121,7 @@ static int composite(mf_srv *srv, mf_store_t *st, const mf_store_photo *p, const
     int s;
     /* open: the sealed original; sealed: the stored base with every face replaced; strict: the stored base with
      * every face not approved at upload replaced for good (discarded) */
-    if ((s = mf_store_photo_blob(st, p->id, p->access == MF_ACCESS_OPEN ? "original" : "base", &blob, &len)))
-        return s;
+    if ((s = mf_store_photo_blob(st, p->id, p->access == MF_ACCESS_OPEN ? "original" : "base", &blob, &len))) return s;
     s = unseal_decode(key, blob, len, img);
     free(blob);
     if (p->access != MF_ACCESS_SEALED) {
@@ -174,7 +179,8 @@ int mf_srv_render(mf_srv *srv, mf_store_t *st, int64_t viewer, const mf_store_ph
         s = mf_srv_face_real(st, viewer, &faces[i], &real[i]);
         nib[i / 4] |= (uint8_t)(real[i] << (i % 4));
     }
-    for (int i = 0; i < (n + 3) / 4 && kl < (int)sizeof key - 1; i++) key[kl++] = "0123456789abcdef"[nib[i]];
+    for (int i = 0; i < (n + 3) / 4 && kl < (int)sizeof key - 1; i++)
+        key[kl++] = "0123456789abcdef"[nib[i]];
     key[kl] = 0;
     uint8_t pkey[crypto_secretbox_KEYBYTES];
     if (!s) s = mf_srv_photo_key(srv, st, p->id, pkey);

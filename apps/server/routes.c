@@ -24,7 +24,8 @@ static enum MHD_Result audit_get(mf_srv_req *r);
 static enum MHD_Result export_get(mf_srv_req *r);
 static enum MHD_Result openapi_get(mf_srv_req *r);
 
-/* Patterns: '#' is a decimal number (1..18 digits; photo ids start at 1, face indices at 0). Every state-changing route of a session needs the CSRF header. */
+/* Patterns: '#' is a decimal number (1..18 digits; photo ids start at 1, face indices at 0). Every state-changing route
+ * of a session needs the CSRF header. */
 static const struct {
     const char *method, *pattern;
     enum MHD_Result (*fn)(mf_srv_req *);
@@ -114,11 +115,11 @@ static enum MHD_Result me_delete(mf_srv_req *r) {
 
 static enum MHD_Result rule_put(mf_srv_req *r) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, "rule");
-    int rule = !cJSON_IsString(v)                     ? -1
-               : !strcmp(v->valuestring, "ask")       ? MF_RULE_ASK
-               : !strcmp(v->valuestring, "friends")   ? MF_RULE_FRIENDS
-               : !strcmp(v->valuestring, "never")     ? MF_RULE_NEVER
-                                                      : -1;
+    int rule = !cJSON_IsString(v)                   ? -1
+               : !strcmp(v->valuestring, "ask")     ? MF_RULE_ASK
+               : !strcmp(v->valuestring, "friends") ? MF_RULE_FRIENDS
+               : !strcmp(v->valuestring, "never")   ? MF_RULE_NEVER
+                                                    : -1;
     if (rule < 0) return mf_srv_reply_error(r, 400, "bad_rule");
     if (mf_store_user_set_rule(r->st, r->user, rule)) return mf_srv_reply_error(r, 500, "internal");
     cJSON *o = cJSON_CreateObject();

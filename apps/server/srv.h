@@ -17,29 +17,33 @@
 
 /* Limits of the server, named in one place. */
 enum {
-    SRV_JSON_MAX = 16 << 10,             /* bytes of a JSON request body */
-    SRV_UPLOAD_MAX = 20 << 20,           /* bytes of an uploaded photo or selfie */
-    SRV_UPLOAD_MAX_SIDE = 12000,         /* pixels of an upload's longest side */
-    SRV_UPLOAD_MAX_PIXELS = 40000000,    /* pixels of an upload */
-    SRV_STORED_SIDE = 2048,              /* stored photos are scaled down to this longest side */
-    SRV_THUMB_SIDE = 256,                /* thumbnails */
-    SRV_PASSWORD_MIN = 8,                /* password bytes */
+    SRV_JSON_MAX = 16 << 10,          /* bytes of a JSON request body */
+    SRV_UPLOAD_MAX = 20 << 20,        /* bytes of an uploaded photo or selfie */
+    SRV_UPLOAD_MAX_SIDE = 12000,      /* pixels of an upload's longest side */
+    SRV_UPLOAD_MAX_PIXELS = 40000000, /* pixels of an upload */
+    SRV_STORED_SIDE = 2048,           /* stored photos are scaled down to this longest side */
+    SRV_THUMB_SIDE = 256,             /* thumbnails */
+    SRV_PASSWORD_MIN = 8,             /* password bytes */
     SRV_PASSWORD_MAX = 256,
     SRV_SESSION_SECONDS = 14 * 24 * 3600,
-    SRV_LOGIN_WINDOW = 300,              /* seconds of the login rate limit window */
-    SRV_LOGIN_MAX_FAILS = 5,             /* failures per user name per window */
-    SRV_LOGIN_MAX_FAILS_IP = 20,         /* failures per client address per window */
-    SRV_JOB_LEASE = 120,                 /* seconds before a claimed job of a silent node is taken again */
-    SRV_MAX_FACES = 256,                 /* faces kept per photo (more: the photo is refused as failed) */
-    SRV_FEED_MAX = 100,                  /* photos per feed page */
+    SRV_LOGIN_WINDOW = 300,      /* seconds of the login rate limit window */
+    SRV_LOGIN_MAX_FAILS = 5,     /* failures per user name per window */
+    SRV_LOGIN_MAX_FAILS_IP = 20, /* failures per client address per window */
+    SRV_JOB_LEASE = 120,         /* seconds before a claimed job of a silent node is taken again */
+    SRV_MAX_FACES = 256,         /* faces kept per photo (more: the photo is refused as failed) */
+    SRV_FEED_MAX = 100,          /* photos per feed page */
     SRV_WORKERS_MAX = 16,
-    SRV_HTTP_THREADS = 4,                /* libmicrohttpd thread pool */
+    SRV_HTTP_THREADS = 4, /* libmicrohttpd thread pool */
     SRV_CONN_LIMIT = 1000,
-    SRV_CONN_TIMEOUT = 30,               /* seconds of an idle connection */
+    SRV_CONN_TIMEOUT = 30, /* seconds of an idle connection */
     SRV_JPEG_QUALITY = 90,
 };
 
-typedef enum { ACCESS_OPEN = MF_ACCESS_OPEN, ACCESS_SEALED = MF_ACCESS_SEALED, ACCESS_STRICT = MF_ACCESS_STRICT } srv_access;
+typedef enum {
+    ACCESS_OPEN = MF_ACCESS_OPEN,
+    ACCESS_SEALED = MF_ACCESS_SEALED,
+    ACCESS_STRICT = MF_ACCESS_STRICT
+} srv_access;
 
 /* The face-replacement seam: replaces the face in rectangle (x, y, w, h) of img (RGB) by a face of nobody,
  * deterministic in `seed` (same seed, same pixels). The baseline (render.c) paints a seeded block mosaic that
@@ -48,12 +52,12 @@ typedef int (*mf_srv_replace_fn)(mf_img *img, int x, int y, int w, int h, uint64
 
 typedef struct mf_srv {
     const char *db_url;
-    int access;          /* srv_access: the deployment setting, applied to photos at upload */
-    int secure_cookies;  /* Secure flag on cookies (off only for plain-http tests on loopback) */
+    int access;         /* srv_access: the deployment setting, applied to photos at upload */
+    int secure_cookies; /* Secure flag on cookies (off only for plain-http tests on loopback) */
     int workers;
-    int job_lease;       /* seconds (SRV_JOB_LEASE unless --job-lease) */
+    int job_lease; /* seconds (SRV_JOB_LEASE unless --job-lease) */
     const char *models;
-    char node[64];       /* this process's name in the job table */
+    char node[64]; /* this process's name in the job table */
     uint8_t master[crypto_secretbox_KEYBYTES];
     mf_srv_replace_fn replace;
     void *replace_ctx;
@@ -61,7 +65,7 @@ typedef struct mf_srv {
     float match_threshold;
     int dim;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown names: same cost as a wrong password */
-    pthread_key_t store_key; /* one store connection per thread */
+    pthread_key_t store_key;                 /* one store connection per thread */
     volatile int stop;
     pthread_t worker[SRV_WORKERS_MAX];
     int n_workers;
@@ -76,11 +80,11 @@ typedef struct {
     const uint8_t *body;
     size_t body_len;
     mf_store_t *st;
-    int64_t user;            /* 0 = no session */
+    int64_t user; /* 0 = no session */
     char token_hash[65];
     char csrf[MF_STORE_TOKEN_MAX + 1];
-    int64_t arg[2];          /* numbers of the path */
-    cJSON *json;             /* parsed JSON body (route handlers that take one) */
+    int64_t arg[2]; /* numbers of the path */
+    cJSON *json;    /* parsed JSON body (route handlers that take one) */
 } mf_srv_req;
 
 /* ---------------------------------------------------------------- http.c */
@@ -96,8 +100,7 @@ enum MHD_Result mf_srv_reply_error(mf_srv_req *r, unsigned status, const char *c
 enum MHD_Result mf_srv_reply_bytes(mf_srv_req *r, unsigned status, const char *type, uint8_t *data, size_t len,
                                    const char *disposition); /* takes data (malloc'd) */
 /* Queues a JSON response with Set-Cookie headers for a new session (token NULL: expired cookies). */
-enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token,
-                                     const char *csrf);
+enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token, const char *csrf);
 const char *mf_srv_query(mf_srv_req *r, const char *name);
 void mf_srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

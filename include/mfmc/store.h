@@ -26,11 +26,11 @@ extern "C" {
 
 /* Limits of stored values, named in one place (the server applies the same ones to requests). */
 enum {
-    MF_STORE_NAME_MAX = 64,        /* user name bytes */
-    MF_STORE_TOKEN_MAX = 128,      /* session token / CSRF token / render key bytes */
-    MF_STORE_ENROL_MAX = 5,        /* embeddings per user and model */
-    MF_STORE_LIST_MAX = 1000,      /* rows returned by one list call */
-    MF_STORE_SCHEMA_VERSION = 1,   /* version mf_store_open migrates to */
+    MF_STORE_NAME_MAX = 64,      /* user name bytes */
+    MF_STORE_TOKEN_MAX = 128,    /* session token / CSRF token / render key bytes */
+    MF_STORE_ENROL_MAX = 5,      /* embeddings per user and model */
+    MF_STORE_LIST_MAX = 1000,    /* rows returned by one list call */
+    MF_STORE_SCHEMA_VERSION = 1, /* version mf_store_open migrates to */
 };
 
 /* Standing rule of a person for photos they appear in. */
@@ -57,9 +57,9 @@ typedef struct {
 
 typedef struct {
     int64_t id, owner;
-    int state;       /* mf_store_photo_state */
-    int access;      /* mf_store_access */
-    int w, h;        /* 0 until analysed */
+    int state;  /* mf_store_photo_state */
+    int access; /* mf_store_access */
+    int w, h;   /* 0 until analysed */
     int n_faces;
     int64_t created;
     int64_t version; /* bumped by every decision change on the photo (part of render cache keys) */
@@ -67,27 +67,27 @@ typedef struct {
 
 typedef struct {
     int64_t id, photo_id;
-    int idx;             /* 0.. within the photo */
-    float x, y, w, h;    /* box in the stored image's pixels */
-    int64_t user_id;     /* matched person, 0 = unknown (never approvable) */
-    int decision;        /* mf_store_decision */
-    int audience;        /* mf_store_audience */
-    int discarded;       /* strict model: original pixels were discarded at upload */
+    int idx;          /* 0.. within the photo */
+    float x, y, w, h; /* box in the stored image's pixels */
+    int64_t user_id;  /* matched person, 0 = unknown (never approvable) */
+    int decision;     /* mf_store_decision */
+    int audience;     /* mf_store_audience */
+    int discarded;    /* strict model: original pixels were discarded at upload */
 } mf_store_face;
 
 typedef struct {
     int64_t id, user_id, photo_id;
     int face_idx;
-    char action[16];     /* "approve", "decline", "withdraw", "rule", "unknown" */
+    char action[16]; /* "approve", "decline", "withdraw", "rule", "unknown" */
     int audience;
     int64_t at;
 } mf_store_audit;
 
 typedef struct {
     int64_t id;
-    int kind;            /* mf_store_job_kind */
-    int64_t photo_id;    /* MF_JOB_ANALYZE */
-    int64_t user_id;     /* MF_JOB_ENROL */
+    int kind;         /* mf_store_job_kind */
+    int64_t photo_id; /* MF_JOB_ANALYZE */
+    int64_t user_id;  /* MF_JOB_ENROL */
     int attempts;
 } mf_store_job;
 
@@ -125,8 +125,7 @@ int mf_store_user_delete(mf_store_t *s, int64_t id);
 
 /* Stores a session: `token_hash` (hex of a hash of the cookie value, never the value), its CSRF token and
  * expiry (unix seconds). */
-int mf_store_session_create(mf_store_t *s, const char *token_hash, int64_t user_id, const char *csrf,
-                            int64_t expires);
+int mf_store_session_create(mf_store_t *s, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires);
 /* The session's user and CSRF token (csrf: MF_STORE_TOKEN_MAX + 1 bytes) if not expired at `now`. */
 int mf_store_session_get(mf_store_t *s, const char *token_hash, int64_t now, int64_t *user_id, char *csrf);
 int mf_store_session_delete(mf_store_t *s, const char *token_hash);
@@ -181,8 +180,7 @@ int mf_store_face_patch(mf_store_t *s, int64_t photo, int idx, uint8_t **data, s
 int mf_store_pending(mf_store_t *s, int64_t user, mf_store_face *out, int max, int *n);
 /* Records `user`'s decision on face idx of photo (action "approve", "decline" or "withdraw"): MF_ERR_NOTFOUND
  * unless that face is theirs. Bumps the photo version, drops its cached renders, appends to the audit trail. */
-int mf_store_decide(mf_store_t *s, int64_t user, int64_t photo, int idx, const char *action, int audience,
-                    int64_t now);
+int mf_store_decide(mf_store_t *s, int64_t user, int64_t photo, int idx, const char *action, int audience, int64_t now);
 int mf_store_audit_list(mf_store_t *s, int64_t user, mf_store_audit *out, int max, int *n);
 /* Photos owned by a user (ids, newest first). */
 int mf_store_photos_of(mf_store_t *s, int64_t user, int64_t *ids, int max, int *n);

@@ -22,7 +22,10 @@ static int run(PGconn *c, const char *sql, const mf_db_arg *args, int n_args, PG
         lens[i] = 0;
         fmts[i] = 0;
         switch (args[i].type) {
-        case MF_DB_NULL: vals[i] = NULL; types[i] = 0; break;
+        case MF_DB_NULL:
+            vals[i] = NULL;
+            types[i] = 0;
+            break;
         case MF_DB_INT:
             snprintf(nums[i], sizeof nums[i], "%lld", (long long)args[i].i);
             vals[i] = nums[i];
@@ -33,7 +36,10 @@ static int run(PGconn *c, const char *sql, const mf_db_arg *args, int n_args, PG
             vals[i] = nums[i];
             types[i] = OID_FLOAT8;
             break;
-        case MF_DB_TEXT: vals[i] = args[i].p; types[i] = OID_TEXT; break;
+        case MF_DB_TEXT:
+            vals[i] = args[i].p;
+            types[i] = OID_TEXT;
+            break;
         case MF_DB_BLOB:
             if (args[i].len > 0x7fffffff) return mf_error_set(MF_ERR_LIMIT, "postgres: blob too large");
             vals[i] = args[i].len ? args[i].p : "";

@@ -25,7 +25,8 @@ mf_db_res *mf_db_res_new(int rows, int cols) {
 
 void mf_db_res_free(mf_db_res *r) {
     if (!r) return;
-    for (size_t i = 0; i < (size_t)r->rows * (size_t)r->cols; i++) free(r->cells[i].p);
+    for (size_t i = 0; i < (size_t)r->rows * (size_t)r->cols; i++)
+        free(r->cells[i].p);
     free(r->cells);
     free(r);
 }

@@ -63,7 +63,8 @@ static int q(void *conn, const char *sql, const mf_db_arg *args, int n_args, mf_
             if (t == SQLITE_NULL) continue;
             const void *p = t == SQLITE_BLOB ? sqlite3_column_blob(st, c) : (const void *)sqlite3_column_text(st, c);
             size_t len = (size_t)sqlite3_column_bytes(st, c);
-            if (mf_db_cell_set(x, p ? p : "", p ? len : 0)) status = mf_error_set(MF_ERR_NOMEM, "sqlite: out of memory");
+            if (mf_db_cell_set(x, p ? p : "", p ? len : 0))
+                status = mf_error_set(MF_ERR_NOMEM, "sqlite: out of memory");
         }
         rows++;
         if (status) break;
@@ -71,14 +72,16 @@ static int q(void *conn, const char *sql, const mf_db_arg *args, int n_args, mf_
     if (!status && rc != SQLITE_DONE) status = err(db, "step");
     sqlite3_finalize(st);
     if (status || !res) {
-        for (size_t i = 0; i < (size_t)rows * cols; i++) free(cells[i].p);
+        for (size_t i = 0; i < (size_t)rows * cols; i++)
+            free(cells[i].p);
         free(cells);
         if (!status && res) *res = NULL;
         return status;
     }
     mf_db_res *r = mf_db_res_new(0, cols);
     if (!r) {
-        for (size_t i = 0; i < (size_t)rows * cols; i++) free(cells[i].p);
+        for (size_t i = 0; i < (size_t)rows * cols; i++)
+            free(cells[i].p);
         free(cells);
         return mf_error_set(MF_ERR_NOMEM, "sqlite: out of memory");
     }

@@ -11,8 +11,8 @@
 struct mf_store {
     const mf_db_driver *drv;
     void *conn;
-    int pg;       /* PostgreSQL dialect */
-    int in_tx;    /* inside mf_store_begin: inner helpers do not open their own transaction */
+    int pg;    /* PostgreSQL dialect */
+    int in_tx; /* inside mf_store_begin: inner helpers do not open their own transaction */
 };
 
 #define NARGS(a) ((int)(sizeof(a) / sizeof *(a)))
@@ -21,15 +21,15 @@ static int Q(mf_store_t *s, const char *sql, const mf_db_arg *a, int n, mf_db_re
     return s->drv->query(s->conn, sql, a, n, r);
 }
 /* Statement without rows wanted. */
-#define EXEC(s, sql, ...)                                                                                          \
-    __extension__({                                                                                                \
-        mf_db_arg a_[] = {__VA_ARGS__};                                                                            \
-        Q((s), (sql), a_, NARGS(a_), NULL);                                                                        \
+#define EXEC(s, sql, ...)                                                                                              \
+    __extension__({                                                                                                    \
+        mf_db_arg a_[] = {__VA_ARGS__};                                                                                \
+        Q((s), (sql), a_, NARGS(a_), NULL);                                                                            \
     })
-#define QUERY(s, r, sql, ...)                                                                                      \
-    __extension__({                                                                                                \
-        mf_db_arg a_[] = {__VA_ARGS__};                                                                            \
-        Q((s), (sql), a_, NARGS(a_), (r));                                                                         \
+#define QUERY(s, r, sql, ...)                                                                                          \
+    __extension__({                                                                                                    \
+        mf_db_arg a_[] = {__VA_ARGS__};                                                                                \
+        Q((s), (sql), a_, NARGS(a_), (r));                                                                             \
     })
 
 /* ---------------------------------------------------------------- schema */
@@ -176,13 +176,15 @@ void mf_store_rollback(mf_store_t *s) {
 }
 
 /* Runs `fn` in a transaction unless one is open already. */
-#define TX(s, body)                                                                                                \
-    __extension__({                                                                                                \
-        int own_ = !(s)->in_tx, st_ = own_ ? mf_store_begin(s) : MF_OK;                                            \
-        if (!st_) st_ = (body);                                                                                    \
-        if (own_ && !st_) st_ = mf_store_commit(s);                                                                \
-        else if (own_) mf_store_rollback(s);                                                                       \
-        st_;                                                                                                       \
+#define TX(s, body)                                                                                                    \
+    __extension__({                                                                                                    \
+        int own_ = !(s)->in_tx, st_ = own_ ? mf_store_begin(s) : MF_OK;                                                \
+        if (!st_) st_ = (body);                                                                                        \
+        if (own_ && !st_)                                                                                              \
+            st_ = mf_store_commit(s);                                                                                  \
+        else if (own_)                                                                                                 \
+            mf_store_rollback(s);                                                                                      \
+        st_;                                                                                                           \
     })
 
 /* Copies a blob cell out (malloc'd). MF_ERR_NOTFOUND for no row or NULL. */
@@ -201,8 +203,9 @@ static int take_blob(mf_db_res *r, int c, uint8_t **data, size_t *len, const cha
 
 int mf_store_secret_get_or_put(mf_store_t *s, const char *name, const uint8_t *fresh, size_t len, uint8_t **out,
                                size_t *out_len) {
-    int st = EXEC(s, s->pg ? "INSERT INTO meta(k, v) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-                           : "INSERT OR IGNORE INTO meta(k, v) VALUES ($1, $2)",
+    int st = EXEC(s,
+                  s->pg ? "INSERT INTO meta(k, v) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+                        : "INSERT OR IGNORE INTO meta(k, v) VALUES ($1, $2)",
                   DB_T(name), DB_B(fresh, len));
     if (st) return st;
     mf_db_res *r = NULL;
@@ -239,7 +242,8 @@ int mf_store_user_by_name(mf_store_t *s, const char *name, mf_store_user *u, cha
     mf_db_res *r = NULL;
     int st = QUERY(s, &r, "SELECT id, name, rule, created, pwhash FROM users WHERE name = $1", DB_T(name));
     if (st) return st;
-    if (!r->rows) st = mf_error_set(MF_ERR_NOTFOUND, "no such user");
+    if (!r->rows)
+        st = mf_error_set(MF_ERR_NOTFOUND, "no such user");
     else {
         fill_user(r, u);
         if (pwhash) {
@@ -255,8 +259,10 @@ int mf_store_user_get(mf_store_t *s, int64_t id, mf_store_user *u) {
     mf_db_res *r = NULL;
     int st = QUERY(s, &r, "SELECT id, name, rule, created FROM users WHERE id = $1", DB_I(id));
     if (st) return st;
-    if (!r->rows) st = mf_error_set(MF_ERR_NOTFOUND, "no such user");
-    else fill_user(r, u);
+    if (!r->rows)
+        st = mf_error_set(MF_ERR_NOTFOUND, "no such user");
+    else
+        fill_user(r, u);
     mf_db_res_free(r);
     return st;
 }
@@ -269,14 +275,15 @@ int mf_store_user_set_rule(mf_store_t *s, int64_t id, int rule) {
 static int user_delete_body(mf_store_t *s, int64_t id) {
     int st;
     /* Faces of them in others' photos become unknown: the photos' versions move and their renders go. */
-    if ((st = EXEC(s,
-                   "UPDATE photos SET version = version + 1 WHERE id IN (SELECT photo_id FROM faces WHERE user_id = $1)",
-                   DB_I(id))))
+    if ((st = EXEC(
+             s, "UPDATE photos SET version = version + 1 WHERE id IN (SELECT photo_id FROM faces WHERE user_id = $1)",
+             DB_I(id))))
         return st;
     if ((st = EXEC(s, "DELETE FROM renders WHERE photo_id IN (SELECT photo_id FROM faces WHERE user_id = $1)",
                    DB_I(id))))
         return st;
-    if ((st = EXEC(s, "UPDATE faces SET user_id = NULL, decision = 0, audience = 0, patch = NULL WHERE user_id = $1", DB_I(id))))
+    if ((st = EXEC(s, "UPDATE faces SET user_id = NULL, decision = 0, audience = 0, patch = NULL WHERE user_id = $1",
+                   DB_I(id))))
         return st;
     /* Everything else is theirs and goes by cascade (sessions, friends, embeddings, photos, faces, renders,
      * jobs, audit). */
@@ -285,8 +292,7 @@ static int user_delete_body(mf_store_t *s, int64_t id) {
 
 int mf_store_user_delete(mf_store_t *s, int64_t id) { return TX(s, user_delete_body(s, id)); }
 
-int mf_store_session_create(mf_store_t *s, const char *token_hash, int64_t user_id, const char *csrf,
-                            int64_t expires) {
+int mf_store_session_create(mf_store_t *s, const char *token_hash, int64_t user_id, const char *csrf, int64_t expires) {
     if (strlen(token_hash) > MF_STORE_TOKEN_MAX || strlen(csrf) > MF_STORE_TOKEN_MAX)
         return mf_error_set(MF_ERR_LIMIT, "token too long");
     return EXEC(s, "INSERT INTO sessions(token, user_id, csrf, expires) VALUES ($1, $2, $3, $4)", DB_T(token_hash),
@@ -298,7 +304,8 @@ int mf_store_session_get(mf_store_t *s, const char *token_hash, int64_t now, int
     int st = QUERY(s, &r, "SELECT user_id, csrf FROM sessions WHERE token = $1 AND expires > $2", DB_T(token_hash),
                    DB_I(now));
     if (st) return st;
-    if (!r->rows) st = mf_error_set(MF_ERR_NOTFOUND, "no session");
+    if (!r->rows)
+        st = mf_error_set(MF_ERR_NOTFOUND, "no session");
     else {
         *user_id = mf_db_int(r, 0, 0);
         snprintf(csrf, MF_STORE_TOKEN_MAX + 1, "%s", mf_db_text(r, 0, 1));
@@ -350,8 +357,7 @@ int mf_store_friend_request(mf_store_t *s, int64_t from, int64_t to, int *now_fr
 }
 
 int mf_store_friend_remove(mf_store_t *s, int64_t a, int64_t b) {
-    return EXEC(s, "DELETE FROM friends WHERE (src = $1 AND dst = $2) OR (src = $2 AND dst = $1)", DB_I(a),
-                DB_I(b));
+    return EXEC(s, "DELETE FROM friends WHERE (src = $1 AND dst = $2) OR (src = $2 AND dst = $1)", DB_I(a), DB_I(b));
 }
 
 int mf_store_are_friends(mf_store_t *s, int64_t a, int64_t b, int *yes) {
@@ -386,8 +392,7 @@ int mf_store_friend_list(mf_store_t *s, int64_t user, int64_t *ids, int *states,
 int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim) {
     if (dim <= 0 || dim > 4096) return mf_error_set(MF_ERR_ARG, "bad embedding size");
     mf_db_res *r = NULL;
-    int st = QUERY(s, &r, "SELECT COUNT(*) FROM embeddings WHERE user_id = $1 AND model = $2", DB_I(user),
-                   DB_T(model));
+    int st = QUERY(s, &r, "SELECT COUNT(*) FROM embeddings WHERE user_id = $1 AND model = $2", DB_I(user), DB_T(model));
     if (st) return st;
     int64_t have = mf_db_int(r, 0, 0);
     mf_db_res_free(r);
@@ -481,8 +486,10 @@ int mf_store_photo_get(mf_store_t *s, int64_t id, mf_store_photo *p) {
     mf_db_res *r = NULL;
     int st = QUERY(s, &r, "SELECT " PHOTO_COLS " FROM photos p WHERE p.id = $1", DB_I(id));
     if (st) return st;
-    if (!r->rows) st = mf_error_set(MF_ERR_NOTFOUND, "no such photo");
-    else fill_photo(r, 0, p);
+    if (!r->rows)
+        st = mf_error_set(MF_ERR_NOTFOUND, "no such photo");
+    else
+        fill_photo(r, 0, p);
     mf_db_res_free(r);
     return st;
 }
@@ -504,8 +511,9 @@ int mf_store_photo_blob(mf_store_t *s, int64_t id, const char *which, uint8_t **
 static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_store_face *faces, int n,
                              const uint8_t *original, size_t original_len, const uint8_t *base, size_t base_len,
                              uint8_t *const *patches, const size_t *patch_len) {
-    int st = EXEC(s, "UPDATE photos SET w = $1, h = $2, n_faces = $3, state = 1, original = $4, base = $5 "
-                     "WHERE id = $6",
+    int st = EXEC(s,
+                  "UPDATE photos SET w = $1, h = $2, n_faces = $3, state = 1, original = $4, base = $5 "
+                  "WHERE id = $6",
                   DB_I(w), DB_I(h), DB_I(n), DB_B(original, original_len), DB_B(base, base_len), DB_I(id));
     if (st) return st;
     if ((st = EXEC(s, "DELETE FROM faces WHERE photo_id = $1", DB_I(id)))) return st; /* a retried job */
@@ -520,8 +528,9 @@ static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_s
                   DB_I(f->audience), DB_I(f->discarded),
                   patches ? DB_B(patches[i], patch_len[i]) : (mf_db_arg){.type = MF_DB_NULL});
         if (!st && f->user_id && f->decision != MF_DEC_PENDING)
-            st = EXEC(s, "INSERT INTO audit(user_id, photo_id, face_idx, action, audience, at) "
-                         "VALUES ($1, $2, $3, $4, $5, $6)",
+            st = EXEC(s,
+                      "INSERT INTO audit(user_id, photo_id, face_idx, action, audience, at) "
+                      "VALUES ($1, $2, $3, $4, $5, $6)",
                       DB_I(f->user_id), DB_I(id), DB_I(i), DB_T("rule"), DB_I(f->audience), DB_I(now));
     }
     return st;
@@ -530,17 +539,16 @@ static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_s
 int mf_store_photo_finish(mf_store_t *s, int64_t id, int w, int h, const mf_store_face *faces, int n,
                           const uint8_t *original, size_t original_len, const uint8_t *base, size_t base_len,
                           uint8_t *const *patches, const size_t *patch_len) {
-    return TX(s, photo_finish_body(s, id, w, h, faces, n, original, original_len, base, base_len, patches,
-                                   patch_len));
+    return TX(s, photo_finish_body(s, id, w, h, faces, n, original, original_len, base, base_len, patches, patch_len));
 }
 
 int mf_store_photo_fail(mf_store_t *s, int64_t id) {
     return EXEC(s, "UPDATE photos SET state = 2, original = NULL, base = NULL WHERE id = $1", DB_I(id));
 }
 
-#define VISIBLE                                                                                                    \
-    "(p.owner = $1 OR EXISTS(SELECT 1 FROM friends f WHERE f.accepted = 1 AND "                                    \
-    "((f.src = $1 AND f.dst = p.owner) OR (f.dst = $1 AND f.src = p.owner))) "                                     \
+#define VISIBLE                                                                                                        \
+    "(p.owner = $1 OR EXISTS(SELECT 1 FROM friends f WHERE f.accepted = 1 AND "                                        \
+    "((f.src = $1 AND f.dst = p.owner) OR (f.dst = $1 AND f.src = p.owner))) "                                         \
     "OR EXISTS(SELECT 1 FROM faces x WHERE x.photo_id = p.id AND x.user_id = $1))"
 
 int mf_store_feed(mf_store_t *s, int64_t viewer, int64_t before, mf_store_photo *out, int max, int *n) {
@@ -552,7 +560,8 @@ int mf_store_feed(mf_store_t *s, int64_t viewer, int64_t before, mf_store_photo 
                    DB_I(viewer), DB_I(before), DB_I(max));
     if (st) return st;
     *n = r->rows;
-    for (int i = 0; i < r->rows; i++) fill_photo(r, i, &out[i]);
+    for (int i = 0; i < r->rows; i++)
+        fill_photo(r, i, &out[i]);
     mf_db_res_free(r);
     return MF_OK;
 }
@@ -564,7 +573,6 @@ int mf_store_photo_visible(mf_store_t *s, int64_t viewer, int64_t photo, int *ye
     mf_db_res_free(r);
     return st;
 }
-
 
 static void fill_face(const mf_db_res *r, int i, mf_store_face *f) {
     memset(f, 0, sizeof *f);
@@ -589,9 +597,11 @@ int mf_store_faces(mf_store_t *s, int64_t photo, mf_store_face **faces, int *n) 
     int st = QUERY(s, &r, "SELECT " FACE_COLS " FROM faces WHERE photo_id = $1 ORDER BY idx", DB_I(photo));
     if (st) return st;
     *faces = calloc((size_t)(r->rows ? r->rows : 1), sizeof **faces);
-    if (!*faces) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!*faces)
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory");
     else {
-        for (int i = 0; i < r->rows; i++) fill_face(r, i, &(*faces)[i]);
+        for (int i = 0; i < r->rows; i++)
+            fill_face(r, i, &(*faces)[i]);
         *n = r->rows;
     }
     mf_db_res_free(r);
@@ -616,15 +626,16 @@ int mf_store_pending(mf_store_t *s, int64_t user, mf_store_face *out, int max, i
                    DB_I(user), DB_I(max));
     if (st) return st;
     *n = r->rows;
-    for (int i = 0; i < r->rows; i++) fill_face(r, i, &out[i]);
+    for (int i = 0; i < r->rows; i++)
+        fill_face(r, i, &out[i]);
     mf_db_res_free(r);
     return MF_OK;
 }
 
 static int decide_body(mf_store_t *s, int64_t user, int64_t photo, int idx, const char *action, int audience,
                        int64_t now) {
-    int decision = !strcmp(action, "approve") ? MF_DEC_APPROVED
-                   : !strcmp(action, "decline") ? MF_DEC_DECLINED
+    int decision = !strcmp(action, "approve")    ? MF_DEC_APPROVED
+                   : !strcmp(action, "decline")  ? MF_DEC_DECLINED
                    : !strcmp(action, "withdraw") ? MF_DEC_DECLINED
                                                  : -1;
     if (decision < 0) return mf_error_set(MF_ERR_ARG, "unknown decision %s", action);
@@ -640,7 +651,8 @@ static int decide_body(mf_store_t *s, int64_t user, int64_t photo, int idx, cons
     if (!found) return mf_error_set(MF_ERR_NOTFOUND, "no such face of yours");
     if ((st = EXEC(s, "UPDATE photos SET version = version + 1 WHERE id = $1", DB_I(photo)))) return st;
     if ((st = EXEC(s, "DELETE FROM renders WHERE photo_id = $1", DB_I(photo)))) return st;
-    return EXEC(s, "INSERT INTO audit(user_id, photo_id, face_idx, action, audience, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    return EXEC(s,
+                "INSERT INTO audit(user_id, photo_id, face_idx, action, audience, at) VALUES ($1, $2, $3, $4, $5, $6)",
                 DB_I(user), DB_I(photo), DB_I(idx), DB_T(action), DB_I(audience), DB_I(now));
 }
 
@@ -679,7 +691,8 @@ int mf_store_photos_of(mf_store_t *s, int64_t user, int64_t *ids, int max, int *
     int st = QUERY(s, &r, "SELECT id FROM photos WHERE owner = $1 ORDER BY id DESC LIMIT $2", DB_I(user), DB_I(max));
     if (st) return st;
     *n = r->rows;
-    for (int i = 0; i < r->rows; i++) ids[i] = mf_db_int(r, i, 0);
+    for (int i = 0; i < r->rows; i++)
+        ids[i] = mf_db_int(r, i, 0);
     mf_db_res_free(r);
     return MF_OK;
 }
@@ -697,8 +710,9 @@ int mf_store_render_get(mf_store_t *s, const char *key, uint8_t **data, size_t *
 
 int mf_store_render_put(mf_store_t *s, int64_t photo, const char *key, const uint8_t *data, size_t len) {
     if (strlen(key) > MF_STORE_TOKEN_MAX) return mf_error_set(MF_ERR_LIMIT, "render key too long");
-    int st = EXEC(s, s->pg ? "INSERT INTO renders(k, photo_id, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-                           : "INSERT OR IGNORE INTO renders(k, photo_id, data) VALUES ($1, $2, $3)",
+    int st = EXEC(s,
+                  s->pg ? "INSERT INTO renders(k, photo_id, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                        : "INSERT OR IGNORE INTO renders(k, photo_id, data) VALUES ($1, $2, $3)",
                   DB_T(key), DB_I(photo), DB_B(data, len));
     return st == MF_ERR_ARG ? MF_OK : st; /* the photo went meanwhile */
 }
@@ -721,7 +735,8 @@ static int claim_body(mf_store_t *s, const char *node, int64_t now, int lease, m
                            "LIMIT 1) RETURNING id, kind, photo_id, user_id, attempts",
                    DB_T(node), DB_I(now), DB_I(now - lease));
     if (st) return st;
-    if (!r->rows) st = MF_ERR_NOTFOUND; /* no message: the common case */
+    if (!r->rows)
+        st = MF_ERR_NOTFOUND; /* no message: the common case */
     else {
         job->id = mf_db_int(r, 0, 0);
         job->kind = (int)mf_db_int(r, 0, 1);
@@ -737,8 +752,8 @@ int mf_store_job_claim(mf_store_t *s, const char *node, int64_t now, int lease, 
     memset(job, 0, sizeof *job);
     /* a read first: idle workers poll without taking SQLite's writer lock */
     mf_db_res *r = NULL;
-    int st0 = QUERY(s, &r, "SELECT 1 FROM jobs WHERE state = 0 OR (state = 1 AND claimed < $1) LIMIT 1",
-                    DB_I(now - lease));
+    int st0 =
+        QUERY(s, &r, "SELECT 1 FROM jobs WHERE state = 0 OR (state = 1 AND claimed < $1) LIMIT 1", DB_I(now - lease));
     int any = !st0 && r->rows > 0;
     mf_db_res_free(r);
     if (st0) return st0;

@@ -106,7 +106,8 @@ static void test_people(void **state) {
     assert_int_equal(mf_store_friend_request(s, ann, ann, &nf), MF_ERR_ARG);
 
     float v[4] = {1, 0, 0, 0};
-    for (int i = 0; i < MF_STORE_ENROL_MAX; i++) assert_int_equal(mf_store_embedding_add(s, bob, "m", v, 4), 0);
+    for (int i = 0; i < MF_STORE_ENROL_MAX; i++)
+        assert_int_equal(mf_store_embedding_add(s, bob, "m", v, 4), 0);
     assert_int_equal(mf_store_embedding_add(s, bob, "m", v, 4), MF_ERR_LIMIT);
     int64_t *us;
     float *vs;

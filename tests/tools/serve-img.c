@@ -44,7 +44,8 @@ static int row(int h, const char *out, int n, char **in) {
             memcpy(grid.data + ((size_t)y * w + x) * 3, parts[i].data + (size_t)y * parts[i].w * 3,
                    (size_t)parts[i].w * 3);
     if (!r && mf_img_save(&grid, out, 95)) r = die(out);
-    for (int i = 0; i < n; i++) mf_img_free(&parts[i]);
+    for (int i = 0; i < n; i++)
+        mf_img_free(&parts[i]);
     mf_img_free(&grid);
     return r;
 }
@@ -110,7 +111,8 @@ int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "exif")) {
         uint8_t *d;
         size_t n;
-        if (mf_file_read(argv[2], 64 << 20, &d, &n) || n < 4 || d[0] != 0xff || d[1] != 0xd8) return die("exif: a JPEG");
+        if (mf_file_read(argv[2], 64 << 20, &d, &n) || n < 4 || d[0] != 0xff || d[1] != 0xd8)
+            return die("exif: a JPEG");
         size_t t = strlen(argv[4]);
         if (t > 60000) return die("exif: text too long");
         FILE *f = fopen(argv[3], "wb");
