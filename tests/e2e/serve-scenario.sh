@@ -85,6 +85,23 @@ scenario() { # MODEL
         check "$model: a range request gets the whole render (200)" status_is 200
         check "$model: ... the same bytes" cmp -s "$T/range.jpg" "$T/cyd2.jpg"
         check "$model: bad size refused" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -b '$T/cyd.jar' 'http://127.0.0.1:$PORT/api/photos/$id/image?size=huge')\" = 400 ]"
+        # what cyd receives does not reveal bob's decision: declined and approved-for-friends-only (cyd is not
+        # his friend) give the same image bytes, the same faces JSON, and first renders of similar cost
+        local k tdec=() tfr=()
+        for k in 1 2 3; do
+            api bob POST "/api/photos/$id/faces/$B/decision" '{"action":"decline"}' >/dev/null
+            tdec+=("$(curl -s -o "$T/dec.jpg" -w '%{time_total}' -b "$T/cyd.jar" "http://127.0.0.1:$PORT/api/photos/$id/image")")
+            api cyd GET "/api/photos/$id/faces" >/dev/null; cp "$T/body" "$T/dec.json"
+            api bob POST "/api/photos/$id/faces/$B/decision" '{"action":"approve","audience":"friends"}' >/dev/null
+            tfr+=("$(curl -s -o "$T/fr.jpg" -w '%{time_total}' -b "$T/cyd.jar" "http://127.0.0.1:$PORT/api/photos/$id/image")")
+            api cyd GET "/api/photos/$id/faces" >/dev/null; cp "$T/body" "$T/fr.json"
+        done
+        check "$model: declined or friends-only: cyd gets the same image bytes" cmp -s "$T/dec.jpg" "$T/fr.jpg"
+        check "$model: ... and the same faces JSON" cmp -s "$T/dec.json" "$T/fr.json"
+        check "$model: ... and first renders of similar cost (medians within 2x + 20 ms)" python3 -c '
+import statistics, sys
+a = statistics.median(map(float, sys.argv[1].split())); b = statistics.median(map(float, sys.argv[2].split()))
+sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]}"
         # approval for everyone, then withdrawal: acts at once on this old photo
         api ann POST "/api/photos/$id/faces/$A/decision" '{"action":"approve","audience":"everyone"}' >/dev/null
         view cyd "$id" "$T/cyd3.jpg"
