@@ -10,6 +10,7 @@
 head -c 2000 "$T/group.jpg" >"$T/truncated.jpg"
 head -c 3000000 /dev/urandom >"$T/big.bin"
 printf 'not an image' >"$T/text.txt"
+"$IMG" blank 13000 2 "$T/wide.png" # over SRV_UPLOAD_MAX_SIDE, a few hundred bytes
 O=$T/group.jpg
 
 scenario() { # MODEL
@@ -176,6 +177,9 @@ sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]
     local tid
     tid=$(upload ann "$T/truncated.jpg")
     check "$model: a truncated JPEG fails its analysis" test "$(wait_photo ann "$tid")" = failed
+    local wid
+    wid=$(upload ann "$T/wide.png")
+    check "$model: a photo over the pixel caps fails its analysis" test "$(wait_photo ann "$wid")" = failed
     curl -s -o /dev/null --max-time 1 --limit-rate 200k -b "$T/ann.jar" -H "X-CSRF-Token: $(cat "$T/ann.csrf")" \
         --data-binary "@$T/big.bin" "http://127.0.0.1:$PORT/api/photos"
     api ann GET /api/me >/dev/null
@@ -208,6 +212,22 @@ sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]
         view cyd "$id" "$T/cyd4.jpg"
         check "$model: bob approved for everyone: cyd sees him" shown "$O" "$T/cyd4.jpg" "$bB" real
     fi
+    if [ "$model" != strict ]; then
+        # standing rule never: declined at upload, in the audit trail, no request
+        api bob PUT /api/me/rule '{"rule":"never"}' >/dev/null
+        local nid nB
+        nid=$(upload ann "$O")
+        wait_photo ann "$nid" >/dev/null
+        nB=$(face_in_column "$nid" 1)
+        api bob GET "/api/photos/$nid/faces" >/dev/null
+        check "$model: rule never declined bob at upload" test "$(jget "d[$nB]['decision']")" = declined
+        api bob GET /api/requests >/dev/null
+        check "$model: ... and asks him nothing" test "$(jget "[r for r in d if r['photo'] == $nid]")" = "[]"
+        api bob GET /api/audit >/dev/null
+        check "$model: ... and it is in his audit trail" test "$(jget "d[-1]['action']")" = rule
+        view ann "$nid" "$T/never.jpg"
+        check "$model: ... and ann sees him replaced" shown "$O" "$T/never.jpg" "$bB" replaced
+    fi
     api bob DELETE /api/enrol >/dev/null
     check "$model: enrolment deleted" test "$(jget 'd["enrolled"]')" = 0
     check "$model: no embedding of bob stored" test "$(dbq "$db" "select count(*) from embeddings e join users u on u.id = e.user_id where u.name = 'bob'")" = 0
@@ -217,6 +237,17 @@ sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]
     check "$model: bob's face in ann's photo became unknown and is replaced" shown "$O" "$T/cyd5.jpg" "$bB" replaced
     api bob GET /api/me >/dev/null
     check "$model: bob's session is gone" status_is 401
+
+    # friend removal: cyd no longer sees ann's photo; logout ends cyd's session
+    api ann GET /api/friends >/dev/null
+    local cid
+    cid=$(jget "[f['id'] for f in d if f['name'] == 'cyd'][0]")
+    api ann DELETE "/api/friends/$cid" >/dev/null
+    api cyd GET "/api/photos/$id/image" >/dev/null
+    check "$model: after the friendship ends cyd gets 404" status_is 404
+    api cyd POST /api/logout >/dev/null
+    api cyd GET /api/me >/dev/null
+    check "$model: logged out" status_is 401
 
     # login rate limiting (last: it locks ann out)
     for _ in 1 2 3 4 5; do api ann POST /api/login '{"name":"ann","password":"wrong-password"}' >/dev/null; done

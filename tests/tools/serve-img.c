@@ -5,6 +5,7 @@
  *   serve-img diff A B X Y W H             mean absolute difference of the rectangle (B scaled to A's size
  *                                          first when they differ; coordinates in A's pixels)
  *   serve-img exif IN.jpg OUT.jpg TEXT     IN with an APP1 Exif segment carrying TEXT (a metadata leak probe)
+ *   serve-img blank W H OUT.png            a grey W x H image (a small file with large dimensions: cap probes)
  * Exit 0, or 1 with a message. */
 #include "mfmc/image.h"
 
@@ -125,6 +126,17 @@ int main(int argc, char **argv) {
         free(d);
         return r ? die("exif: write") : 0;
     }
-    fprintf(stderr, "usage: serve-img row|mirror|crop|diff|exif ... (see the source)\n");
+    if (argc == 5 && !strcmp(argv[1], "blank")) {
+        int w, h, r;
+        mf_img a = {0};
+        if (num(argv[2], 1, 65535, &w) || num(argv[3], 1, 65535, &h) || (long)w * h > 100000000L)
+            return die("blank W H OUT.png");
+        if (mf_img_init(&a, w, h, 1)) return die("blank: alloc");
+        memset(a.data, 128, (size_t)w * h);
+        r = mf_img_save(&a, argv[4], 0);
+        mf_img_free(&a);
+        return r ? die(argv[4]) : 0;
+    }
+    fprintf(stderr, "usage: serve-img row|mirror|crop|diff|exif|blank ... (see the source)\n");
     return 1;
 }
