@@ -1,4 +1,5 @@
-/* Shared between the files of src/image; not part of the public API. */
+/* The core of src/image shared by its files (image.c, exif.c): not part of the public API. The codecs and
+ * codec.c include image/codecs.h, which adds the per-format entry points on top of this. */
 #ifndef MF_IMAGE_INTERNAL_H
 #define MF_IMAGE_INTERNAL_H
 
@@ -17,11 +18,8 @@ void mf_img_caps_from(const mf_img_limits *lim, mf_img_caps *caps);
  * `what` names the format in the message. */
 int mf_img_caps_check(const mf_img_caps *caps, const char *what, long long w, long long h);
 
-/* Per-format decoders. They fill *out with RGB (c = 3), set info->stored_w/h/alpha_composited, and for JPEG
- * info->orientation (the EXIF value found, not yet applied). info is never NULL here. */
-int mf_img_jpeg_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info);
-int mf_img_png_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info);
-int mf_img_webp_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info);
+/* Aborts (MF_ASSERT) unless img is a valid image: data set, w, h >= 1, c in 1, 3, 4. */
+void mf_img_assert_valid(const mf_img *img);
 
 /* EXIF orientation (1..8) from the payload of a JPEG APP1 segment (starting at "Exif\0\0"); 1 when absent,
  * malformed or out of range. Bounds-checked: the payload is untrusted. */

@@ -4,7 +4,7 @@
  * and 1/2/4-bit grey are expanded, grey is replicated, and transparency (alpha channel or tRNS) is composited
  * over white. gAMA/iCCP are ignored: samples are taken as sRGB, as the face models were trained on.
  * libpng's errors longjmp back here with the message kept; warnings are dropped; nothing is printed. */
-#include "image/internal.h"
+#include "image/codecs.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* WebP via libwebp: still images only (lossy, lossless, with or without alpha); alpha composited over white. */
-#include "image/internal.h"
+#include "image/codecs.h"
 
 #include <stdlib.h>
 #include <string.h>
