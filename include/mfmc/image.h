@@ -12,6 +12,7 @@
 #define MFMC_IMAGE_H
 
 #include "mfmc/core.h"
+#include "mfmc/limits.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,15 +27,12 @@ typedef struct {
 } mf_img;
 
 /* Caps applied to untrusted input before any pixel memory is allocated. A field left 0 takes its default. */
+/* (The defaults are in mfmc/limits.h.) */
 typedef struct {
     uint64_t max_pixels; /* w * h; default MF_IMG_DEFAULT_MAX_PIXELS */
     int max_side;        /* max(w, h); default MF_IMG_DEFAULT_MAX_SIDE */
     size_t max_bytes;    /* size of the encoded input; default MF_IMG_DEFAULT_MAX_BYTES */
 } mf_img_limits;
-
-#define MF_IMG_DEFAULT_MAX_PIXELS 100000000u /* 100 megapixels */
-#define MF_IMG_DEFAULT_MAX_SIDE 16384
-#define MF_IMG_DEFAULT_MAX_BYTES ((size_t)256 << 20) /* 256 MiB */
 
 typedef enum {
     MF_IMG_FORMAT_UNKNOWN = 0,
@@ -51,7 +49,7 @@ typedef struct {
     int alpha_composited;   /* 1 if the file had transparency, composited over white */
 } mf_img_info;
 
-/* Allocates a zeroed w x h x c image into *img (c in 1, 3, 4; w, h >= 1; each side at most 65535).
+/* Allocates a zeroed w x h x c image into *img (c in 1, 3, 4; w, h >= 1; each side at most MF_IMG_SIDE_HARD_MAX).
  * MF_ERR_ARG for bad dimensions, MF_ERR_LIMIT if the byte size overflows, MF_ERR_NOMEM. */
 int mf_img_init(mf_img *img, int w, int h, int c);
 
@@ -90,6 +88,69 @@ int mf_img_save(const mf_img *img, const char *path, int quality);
 
 /* Copies the rectangle (x, y, w, h), which must lie inside src, into *dst. MF_ERR_ARG otherwise. */
 int mf_img_crop(const mf_img *src, int x, int y, int w, int h, mf_img *dst);
+
+/* ---- views: windows into pixels owned elsewhere ----
+ * Sample (x, y, k) of a view is data[y * stride + x * c + k]; stride >= w * c. A view owns nothing: it is valid
+ * while the image it was taken from is, and is never freed. Views of a const image may be written through
+ * (like strchr's result); not doing so is the caller's business. */
+typedef struct {
+    int w, h, c;   /* width, height, channels (1, 3 or 4) */
+    size_t stride; /* bytes from one row to the next */
+    uint8_t *data; /* first sample of the top-left pixel; not owned */
+} mf_img_view;
+
+/* View of the rectangle (x, y, w, h) of img, which must lie inside it (w, h >= 1; a 1x1 view of the last pixel
+ * is fine). MF_ERR_ARG otherwise, *view = {0}. */
+int mf_img_view_of(const mf_img *img, int x, int y, int w, int h, mf_img_view *view);
+
+/* View of the rectangle (x, y, w, h) of view src (inside it, as for mf_img_view_of). */
+int mf_img_view_sub(const mf_img_view *src, int x, int y, int w, int h, mf_img_view *view);
+
+/* Copies the pixels of a view into a new image *dst (same w, h, c). */
+int mf_img_from_view(const mf_img_view *src, mf_img *dst);
+
+/* ---- float images (for work that needs more than 8 bits: blending, gradients) ----
+ * Interleaved float samples, row-major, no padding: sample (x, y, k) is data[(y * w + x) * c + k]. Values use
+ * the 8-bit scale (0..255) unless a function says otherwise. Same ownership rules and shape caps as mf_img. */
+typedef struct {
+    int w, h, c; /* width, height, channels (1, 3 or 4) */
+    float *data; /* w * h * c floats, owned by the struct */
+} mf_imgf;
+
+/* View into a float image: sample (x, y, k) is data[y * stride + x * c + k], stride in floats (>= w * c). */
+typedef struct {
+    int w, h, c;
+    size_t stride; /* floats from one row to the next */
+    float *data;   /* not owned */
+} mf_imgf_view;
+
+/* Allocates a zeroed w x h x c float image (c in 1, 3, 4; w, h >= 1; each side at most MF_IMG_SIDE_HARD_MAX).
+ * MF_ERR_ARG for bad dimensions, MF_ERR_LIMIT over the side cap or if the byte size overflows, MF_ERR_NOMEM. */
+int mf_imgf_init(mf_imgf *img, int w, int h, int c);
+
+/* Releases the samples and empties *img. NULL and already-empty images are fine. */
+void mf_imgf_free(mf_imgf *img);
+
+/* View of the rectangle (x, y, w, h) of img, inside it; MF_ERR_ARG otherwise, *view = {0}. */
+int mf_imgf_view_of(const mf_imgf *img, int x, int y, int w, int h, mf_imgf_view *view);
+
+/* Copies the rectangle (x, y, w, h), which must lie inside src, into a new float image *dst. MF_ERR_ARG
+ * otherwise. */
+int mf_imgf_crop(const mf_imgf *src, int x, int y, int w, int h, mf_imgf *dst);
+
+/* New float image *dst with the samples of src as floats (0..255, exact). */
+int mf_imgf_from_img(const mf_img *src, mf_imgf *dst);
+
+/* New float image *dst with the samples of the 8-bit view src as floats (0..255, exact). */
+int mf_imgf_from_view(const mf_img_view *src, mf_imgf *dst);
+
+/* New 8-bit image *dst from src: each sample rounded to nearest (halves away from zero), clamped to 0..255;
+ * NaN becomes 0. */
+int mf_imgf_to_img(const mf_imgf *src, mf_img *dst);
+
+/* Writes src into the 8-bit view dst (same w, h, c, else MF_ERR_ARG; nothing written then), rounding and
+ * clamping as mf_imgf_to_img: pastes a float result into a region of an image. */
+int mf_imgf_to_view(const mf_imgf *src, const mf_img_view *dst);
 
 /* Resizes src to ow x oh into *dst, 8-bit, same channels: box (area) filter along an axis that shrinks,
  * bilinear with half-pixel centres along an axis that grows or keeps its size. */

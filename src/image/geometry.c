@@ -8,15 +8,11 @@ int mf_img_crop(const mf_img *src, int x, int y, int w, int h, mf_img *dst) {
     mf_img_assert_valid(src);
     MF_ASSERT(dst != NULL);
     memset(dst, 0, sizeof *dst);
-    if (x < 0 || y < 0 || w < 1 || h < 1 || (long long)x + w > src->w || (long long)y + h > src->h)
-        return mf_error_set(MF_ERR_ARG, "crop %dx%d at (%d, %d) is not inside the %dx%d image", w, h, x, y, src->w,
-                            src->h);
-    int rc = mf_img_init(dst, w, h, src->c);
+    int rc = mf_img_rect_check(src->w, src->h, x, y, w, h, "crop");
     if (rc != MF_OK) return rc;
-    size_t sstride = (size_t)src->w * (size_t)src->c, row = (size_t)w * (size_t)src->c;
-    for (int j = 0; j < h; j++)
-        memcpy(dst->data + (size_t)j * row, src->data + (size_t)(y + j) * sstride + (size_t)x * (size_t)src->c, row);
-    return MF_OK;
+    mf_img_view v;
+    mf_img_view_of(src, x, y, w, h, &v);
+    return mf_img_from_view(&v, dst);
 }
 
 /* Copies src to dst (already shaped dw x dh) where dst pixel (x, y) = src byte offset off0 + x*sx + y*sy.

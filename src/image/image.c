@@ -5,10 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Hard ceiling for mf_img_init, independent of the decode caps: keeps every index computation of the module
- * inside int/size_t comfortably (65535^2 * 4 < 2^34). */
-enum { MF_IMG_SIDE_HARD_MAX = 65535 };
-
 void mf_img_assert_valid(const mf_img *img) {
     MF_ASSERT(img != NULL);
     MF_ASSERT(img->data != NULL);
@@ -16,16 +12,25 @@ void mf_img_assert_valid(const mf_img *img) {
     MF_ASSERT(img->c == 1 || img->c == 3 || img->c == 4);
 }
 
-int mf_img_init(mf_img *img, int w, int h, int c) {
-    MF_ASSERT(img != NULL);
-    memset(img, 0, sizeof *img);
+int mf_img_shape_bytes(int w, int h, int c, size_t elem, size_t *bytes) {
+    *bytes = 0;
     if (w < 1 || h < 1 || (c != 1 && c != 3 && c != 4))
         return mf_error_set(MF_ERR_ARG, "bad image shape %dx%dx%d", w, h, c);
     if (w > MF_IMG_SIDE_HARD_MAX || h > MF_IMG_SIDE_HARD_MAX)
         return mf_error_set(MF_ERR_LIMIT, "image %dx%d exceeds %d pixels per side", w, h, MF_IMG_SIDE_HARD_MAX);
     size_t n;
-    if (mf_size_mul((size_t)w, (size_t)h, &n) || mf_size_mul(n, (size_t)c, &n))
+    if (mf_size_mul((size_t)w, (size_t)h, &n) || mf_size_mul(n, (size_t)c, &n) || mf_size_mul(n, elem, &n))
         return mf_error_set(MF_ERR_LIMIT, "image %dx%dx%d overflows size_t", w, h, c);
+    *bytes = n;
+    return MF_OK;
+}
+
+int mf_img_init(mf_img *img, int w, int h, int c) {
+    MF_ASSERT(img != NULL);
+    memset(img, 0, sizeof *img);
+    size_t n;
+    int rc = mf_img_shape_bytes(w, h, c, 1, &n);
+    if (rc != MF_OK) return rc;
     img->data = calloc(n, 1);
     if (!img->data) return mf_error_set(MF_ERR_NOMEM, "out of memory allocating a %dx%dx%d image", w, h, c);
     img->w = w;

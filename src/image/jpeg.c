@@ -17,10 +17,6 @@
 #include <jpeglib.h>
 #include <jerror.h> /* after jpeglib.h: its message list depends on jconfig.h */
 
-/* A progressive file can declare thousands of tiny scans, each of which re-walks the coefficient buffer;
- * real encoders emit about 10. The same cap as libjpeg-turbo's own TurboJPEG "limit scans" option. */
-enum { JPG_MAX_SCANS = 500 };
-
 typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jmp;
@@ -106,8 +102,8 @@ typedef struct {
 } jpg_dec;
 
 static void jpg_progress(j_common_ptr ci) {
-    if (ci->is_decompressor && ((j_decompress_ptr)ci)->input_scan_number > JPG_MAX_SCANS)
-        jpg_fail(ci, MF_ERR_FORMAT, "more than 500 progressive scans");
+    if (ci->is_decompressor && ((j_decompress_ptr)ci)->input_scan_number > MF_IMG_JPEG_MAX_SCANS)
+        jpg_fail(ci, MF_ERR_FORMAT, "more than " MF_LIMIT_STR(MF_IMG_JPEG_MAX_SCANS) " progressive scans");
 }
 
 /* Everything that may longjmp. Returns MF_OK or a status whose message is already set. */

@@ -13,7 +13,6 @@
 
 /* Text, ICC and other metadata chunks are skipped unread: they cost time and memory and we use none. */
 static const png_byte png_skip_chunks[] = "iCCP\0iTXt\0tEXt\0zTXt\0sPLT\0eXIf\0tIME\0hIST\0pCAL\0sCAL\0sTER\0";
-enum { PNG_CHUNK_MALLOC_MAX = 8 << 20 };
 
 typedef struct {
     const uint8_t *buf;
@@ -60,7 +59,7 @@ static uint32_t be32(const uint8_t *p) {
 static int png_decode_body(png_ctx *d, png_structp png, png_infop pi, const mf_img_caps *caps, mf_img *out,
                            mf_img_info *info) {
     png_set_read_fn(png, d, png_read_mem);
-    png_set_chunk_malloc_max(png, PNG_CHUNK_MALLOC_MAX);
+    png_set_chunk_malloc_max(png, MF_IMG_PNG_MAX_CHUNK_BYTES);
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, png_skip_chunks, (int)(sizeof png_skip_chunks / 5));
     png_read_info(png, pi);
