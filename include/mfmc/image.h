@@ -86,6 +86,54 @@ int mf_img_encode_webp(const mf_img *img, int quality, uint8_t **buf, size_t *le
  * removed). */
 int mf_img_save(const mf_img *img, const char *path, int quality);
 
+/* ---- metadata blocks (for writing outputs that keep the colour profile and nothing else) ----
+ * Decoders hand back the blocks when asked; encoders write exactly the blocks given and nothing else (no XMP,
+ * IPTC, comments or thumbnails). */
+typedef struct {
+    uint8_t *icc;    /* ICC colour profile, malloc'd; NULL when absent */
+    size_t icc_len;  /* at most MF_IMG_MAX_ICC_BYTES */
+    uint8_t *exif;   /* EXIF as a TIFF stream (starts "II*\0" or "MM\0*", no "Exif\0\0"), malloc'd; NULL when absent */
+    size_t exif_len; /* at most MF_IMG_MAX_EXIF_BYTES */
+} mf_img_meta;
+
+/* Releases the blocks and empties *meta. NULL and already-empty structs are fine. */
+void mf_img_meta_free(mf_img_meta *meta);
+
+/* mf_img_decode that also returns the ICC profile and the raw EXIF (meta NULL = not wanted; else *meta is
+ * initialised here, the caller frees it with mf_img_meta_free, and it is left {0} on failure). Sources: JPEG
+ * APP2 ICC_PROFILE chunks and the first APP1 Exif; PNG iCCP and eXIf (before the pixels; libpng drops an
+ * invalid profile); WebP ICCP and EXIF chunks. A block over its cap or malformed is left out, not an error.
+ * The EXIF is as stored: its orientation tag still says how the stored pixels were turned (the returned
+ * pixels are upright), so pass it through mf_img_exif_clean before writing it with upright pixels. */
+int mf_img_decode_meta(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_img *out, mf_img_info *info,
+                       mf_img_meta *meta);
+
+/* mf_img_load with metadata, as mf_img_decode_meta. */
+int mf_img_load_meta(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_info *info, mf_img_meta *meta);
+
+/* Format for a file name by its extension (.jpg/.jpeg, .png, .webp, any case); MF_IMG_FORMAT_UNKNOWN otherwise. */
+mf_img_format mf_img_format_from_path(const char *path);
+
+/* Encodes img as `format` with quality as for the per-format encoders (ignored for PNG), writing the ICC
+ * profile and EXIF of meta when set (meta NULL = none): JPEG APP1 Exif + APP2 ICC_PROFILE chunks (no JFIF
+ * header when EXIF is written, as the EXIF standard asks), PNG iCCP + eXIf, WebP extended format with ICCP +
+ * EXIF chunks. MF_ERR_ARG for an unknown format, a block over its cap (MF_ERR_LIMIT) or EXIF that does not
+ * start with a TIFF header; PNG refuses an ICC profile libpng finds invalid for the image (MF_ERR_FORMAT).
+ * *buf is malloc'd (caller frees); on failure *buf = NULL, *len = 0. */
+int mf_img_encode(const mf_img *img, mf_img_format format, int quality, const mf_img_meta *meta, uint8_t **buf,
+                  size_t *len);
+
+/* mf_img_save with the metadata blocks of meta (NULL = none), written as by mf_img_encode. */
+int mf_img_save_meta(const mf_img *img, const char *path, int quality, const mf_img_meta *meta);
+
+/* Copy of the EXIF TIFF stream exif for an image that is now upright and has no thumbnail: IFD1 (the
+ * thumbnail directory), its values and the thumbnail bytes are removed (zeroed, and cut off when they lie past
+ * everything IFD0, the Exif, GPS and Interop directories reference), IFD0's link to it is cleared, and the
+ * orientation tag, if present, is set to 1. Everything else is kept at its offset. *out is malloc'd (caller
+ * frees). MF_ERR_FORMAT for a stream that is not TIFF or whose IFD0 does not fit, MF_ERR_LIMIT over
+ * MF_IMG_MAX_EXIF_BYTES. The input is untrusted: every offset is bounds-checked. */
+int mf_img_exif_clean(const uint8_t *exif, size_t len, uint8_t **out, size_t *out_len);
+
 /* Copies the rectangle (x, y, w, h), which must lie inside src, into *dst. MF_ERR_ARG otherwise. */
 int mf_img_crop(const mf_img *src, int x, int y, int w, int h, mf_img *dst);
 

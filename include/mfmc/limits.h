@@ -30,4 +30,10 @@
 /* PNG: largest single ancillary chunk libpng may allocate while decoding (text, ICC, ...). */
 #define MF_IMG_PNG_MAX_CHUNK_BYTES (8 << 20) /* 8 MiB */
 
+/* Metadata blocks returned by the decoders and accepted by the encoders. ICC: 8 MiB holds any real profile
+ * (printer profiles reach a few MB) and fits JPEG's 255 APP2 chunks of 65519 bytes. EXIF: one JPEG APP1
+ * segment (65535 - 2 length bytes - 6 for "Exif\0\0"), the most any JPEG can carry. */
+#define MF_IMG_MAX_ICC_BYTES ((size_t)8 << 20)
+#define MF_IMG_MAX_EXIF_BYTES ((size_t)65527)
+
 #endif

@@ -26,10 +26,12 @@ static int unknown_format(const uint8_t *buf, size_t len) {
     return mf_error_set(MF_ERR_FORMAT, "not a JPEG, PNG or WebP image (starts with %s)", shown);
 }
 
-int mf_img_decode(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_img *out, mf_img_info *info) {
+int mf_img_decode_meta(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_img *out, mf_img_info *info,
+                       mf_img_meta *meta) {
     MF_ASSERT(out != NULL);
     MF_ASSERT(buf != NULL || len == 0);
     memset(out, 0, sizeof *out);
+    if (meta) memset(meta, 0, sizeof *meta);
     mf_img_info local;
     if (!info) info = &local;
     memset(info, 0, sizeof *info);
@@ -44,28 +46,32 @@ int mf_img_decode(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_i
     info->format = mf_img_format_detect(buf, len);
     int rc;
     switch (info->format) {
-    case MF_IMG_FORMAT_JPEG: rc = mf_img_jpeg_decode(buf, len, &caps, out, info); break;
-    case MF_IMG_FORMAT_PNG: rc = mf_img_png_decode(buf, len, &caps, out, info); break;
-    case MF_IMG_FORMAT_WEBP: rc = mf_img_webp_decode(buf, len, &caps, out, info); break;
+    case MF_IMG_FORMAT_JPEG: rc = mf_img_jpeg_decode(buf, len, &caps, out, info, meta); break;
+    case MF_IMG_FORMAT_PNG: rc = mf_img_png_decode(buf, len, &caps, out, info, meta); break;
+    case MF_IMG_FORMAT_WEBP: rc = mf_img_webp_decode(buf, len, &caps, out, info, meta); break;
     default: return unknown_format(buf, len);
     }
-    if (rc != MF_OK) {
-        mf_img_free(out);
-        return rc;
-    }
-    if (info->orientation != 1) {
+    if (rc == MF_OK && info->orientation != 1) {
         mf_img upright;
         rc = mf_img_orient(out, info->orientation, &upright);
         mf_img_free(out);
-        if (rc != MF_OK) return rc;
-        *out = upright;
+        if (rc == MF_OK) *out = upright;
     }
-    return MF_OK;
+    if (rc != MF_OK) {
+        mf_img_free(out);
+        mf_img_meta_free(meta);
+    }
+    return rc;
 }
 
-int mf_img_load(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_info *info) {
+int mf_img_decode(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_img *out, mf_img_info *info) {
+    return mf_img_decode_meta(buf, len, lim, out, info, NULL);
+}
+
+int mf_img_load_meta(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_info *info, mf_img_meta *meta) {
     MF_ASSERT(path != NULL && out != NULL);
     memset(out, 0, sizeof *out);
+    if (meta) memset(meta, 0, sizeof *meta);
     mf_img_caps caps;
     mf_img_caps_from(lim, &caps);
     uint8_t *buf;
@@ -75,15 +81,20 @@ int mf_img_load(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_
         if (info) memset(info, 0, sizeof *info);
         return rc;
     }
-    rc = mf_img_decode(buf, len, lim, out, info);
+    rc = mf_img_decode_meta(buf, len, lim, out, info, meta);
     free(buf);
     if (rc != MF_OK) return mf_error_prefix(rc, "%s", path);
     return MF_OK;
 }
 
-/* ---- saving ---- */
+int mf_img_load(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_info *info) {
+    return mf_img_load_meta(path, lim, out, info, NULL);
+}
 
-static mf_img_format format_from_path(const char *path) {
+/* ---- encoding and saving ---- */
+
+mf_img_format mf_img_format_from_path(const char *path) {
+    MF_ASSERT(path != NULL);
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash)) return MF_IMG_FORMAT_UNKNOWN;
@@ -93,19 +104,31 @@ static mf_img_format format_from_path(const char *path) {
     return MF_IMG_FORMAT_UNKNOWN;
 }
 
-int mf_img_save(const mf_img *img, const char *path, int quality) {
+int mf_img_encode(const mf_img *img, mf_img_format format, int quality, const mf_img_meta *meta, uint8_t **buf,
+                  size_t *len) {
+    mf_img_assert_valid(img);
+    MF_ASSERT(buf != NULL && len != NULL);
+    *buf = NULL;
+    *len = 0;
+    int rc = mf_img_meta_check(meta);
+    if (rc != MF_OK) return rc;
+    switch (format) {
+    case MF_IMG_FORMAT_JPEG: return mf_img_jpeg_encode(img, quality, meta, buf, len);
+    case MF_IMG_FORMAT_PNG: return mf_img_png_encode(img, meta, buf, len);
+    case MF_IMG_FORMAT_WEBP: return mf_img_webp_encode(img, quality, meta, buf, len);
+    default: return mf_error_set(MF_ERR_ARG, "cannot encode image format %d", (int)format);
+    }
+}
+
+int mf_img_save_meta(const mf_img *img, const char *path, int quality, const mf_img_meta *meta) {
     mf_img_assert_valid(img);
     MF_ASSERT(path != NULL);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc;
-    switch (format_from_path(path)) {
-    case MF_IMG_FORMAT_JPEG: rc = mf_img_encode_jpeg(img, quality, &buf, &len); break;
-    case MF_IMG_FORMAT_PNG: rc = mf_img_encode_png(img, &buf, &len); break;
-    case MF_IMG_FORMAT_WEBP: rc = mf_img_encode_webp(img, quality, &buf, &len); break;
-    default:
+    mf_img_format format = mf_img_format_from_path(path);
+    if (format == MF_IMG_FORMAT_UNKNOWN)
         return mf_error_set(MF_ERR_UNSUPPORTED, "%s: unknown image extension (use .jpg, .jpeg, .png or .webp)", path);
-    }
+    uint8_t *buf;
+    size_t len;
+    int rc = mf_img_encode(img, format, quality, meta, &buf, &len);
     if (rc != MF_OK) return mf_error_prefix(rc, "%s", path);
 
     FILE *f = fopen(path, "wb");
@@ -128,3 +151,5 @@ int mf_img_save(const mf_img *img, const char *path, int quality) {
     }
     return MF_OK;
 }
+
+int mf_img_save(const mf_img *img, const char *path, int quality) { return mf_img_save_meta(img, path, quality, NULL); }

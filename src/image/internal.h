@@ -36,6 +36,19 @@ void mf_img_view_assert_valid(const mf_img_view *v);
  * malformed or out of range. Bounds-checked: the payload is untrusted. */
 int mf_img_exif_orientation(const uint8_t *app1, size_t len);
 
+/* 1 if p[0..len) starts with a TIFF header ("II*\0" or "MM\0*") and holds at least the 8-byte header. */
+int mf_img_exif_is_tiff(const uint8_t *p, size_t len);
+
+/* Decoders: copies a found metadata block into *dst and *dst_len (malloc'd) unless one is already there. For EXIF
+ * (exif != 0) a leading "Exif\0\0" is dropped and the rest must be TIFF. A block that is empty, over its cap
+ * (MF_IMG_MAX_ICC_BYTES, MF_IMG_MAX_EXIF_BYTES) or not TIFF is skipped: MF_OK, nothing copied.
+ * MF_ERR_NOMEM only. */
+int mf_img_meta_take(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len, int exif);
+
+/* Encoders: MF_OK when meta (NULL = none) can be written: lengths within the caps (MF_ERR_LIMIT), data set
+ * where a length is, EXIF starting with a TIFF header (MF_ERR_ARG). */
+int mf_img_meta_check(const mf_img_meta *meta);
+
 /* Composites interleaved RGBA over white into RGB, in place (the RGB result packs into the first 3/4 of the
  * buffer). n = number of pixels. Returns 1 if any pixel was not fully opaque. */
 int mf_img_rgba_to_rgb_inplace(uint8_t *px, size_t n);
