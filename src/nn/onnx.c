@@ -147,7 +147,7 @@ static int convert_node(ctx *c, const mf_onnx_node *nd) {
                 return mf_error_set(MF_ERR_FORMAT, "output '%.*s' listed twice", span_len(nd->out[k]),
                                     (const char *)nd->out[k].p);
     }
-    if ((st = mf_onnx_node_attrs(nd, c->base, c->attrs, MAX_ATTRS, &c->n_attrs))) return st;
+    if ((st = mf_onnx_node_attrs(nd, c->base, c->attrs, MF_ONNX_MAX_ATTRS, &c->n_attrs))) return st;
     memset(c->used, 0, sizeof c->used);
     for (int i = 0; i < c->n_attrs; i++) {
         if (c->attrs[i].other && c->attrs[i].type != MF_ONNX_ATTR_INT && c->attrs[i].type != MF_ONNX_ATTR_FLOAT &&
@@ -243,7 +243,8 @@ static int add_input(ctx *c, mf_pb_span msg) {
             return mf_error_set(MF_ERR_UNSUPPORTED, "input '%.*s': dimension %d is symbolic (only the batch may be)",
                                 nl, nm, i);
         if (v.dims[i] == 0) return mf_error_set(MF_ERR_FORMAT, "input '%.*s': dimension %d is 0", nl, nm, i);
-        if (v.dims[i] > MAX_DIM) return mf_error_set(MF_ERR_LIMIT, "input '%.*s': dimension %d too large", nl, nm, i);
+        if (v.dims[i] > MF_NN_MAX_DIM_SIZE)
+            return mf_error_set(MF_ERR_LIMIT, "input '%.*s': dimension %d too large", nl, nm, i);
         s.dim[i] = (int)v.dims[i];
     }
     int layout = LAY_ONNX;
@@ -253,7 +254,7 @@ static int add_input(ctx *c, mf_pb_span msg) {
             s.dim[i] = t.dim[TO_NHWC[i]];
         layout = LAY_NHWC;
     }
-    char name[MAX_NAME + 1];
+    char name[MF_ONNX_MAX_NAME + 1];
     snprintf(name, sizeof name, "%.*s", (int)v.name.n, nm);
     int id = mf_nn_graph_add(c->m, name, MF_NN_OP_PLACEHOLDER, NULL, 0);
     if (id < 0) return id;
@@ -325,7 +326,7 @@ static int convert_graph(ctx *c, const mf_onnx_graph *g) {
     mf_onnx_node nd;
     for (int i = 0; i < g->n_node; i++) {
         if ((st = mf_onnx_node_parse(g->node[i], c->base, &nd))) return mf_error_prefix(st, "node %d", i);
-        char label[MAX_NAME + 32];
+        char label[MF_ONNX_MAX_NAME + 32];
         if (nd.name.n && !mf_onnx_check_name(nd.name, "node"))
             snprintf(label, sizeof label, "'%.*s'", (int)nd.name.n, (const char *)nd.name.p);
         else

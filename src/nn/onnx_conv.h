@@ -18,16 +18,9 @@
 #include <string.h>
 
 enum { LAY_ONNX = 0, LAY_NHWC = 1 };
-enum {
-    MAX_OPSET = 21,    /* newest default-domain opset whose semantics the converters follow */
-    MAX_ATTRS = 64,    /* attributes per node */
-    MAX_NAME = 1024,   /* bytes in a value or node name */
-    MAX_DIM = 1 << 20, /* one input dimension */
-    MAX_KERNEL = 4096,
-    MAX_STRIDE = 1024,
-    MAX_PAD = 4096,
-    FOLD_MAX_ELEMS = 1 << 22, /* larger constant results are folded only if no input is smaller */
-};
+/* Newest default-domain opset whose semantics the converters follow (a version, not a cap; the caps of the
+ * converter are MF_ONNX_* in mfmc/limits.h). */
+enum { MAX_OPSET = 21 };
 enum { ABSENT = -1001 }; /* mf_onnx_find_attr: attribute not present (statuses are > -100) */
 #define FILE_CAP ((size_t)MF_NN_MAX_WEIGHT_BYTES + (size_t)MF_NN_MAX_JSON_BYTES)
 
@@ -56,11 +49,11 @@ typedef struct {
     mf_nn_rop rop;
     /* the node being converted */
     const mf_onnx_node *nd;
-    mf_onnx_attr attrs[MAX_ATTRS];
-    char used[MAX_ATTRS];
+    mf_onnx_attr attrs[MF_ONNX_MAX_ATTRS];
+    char used[MF_ONNX_MAX_ATTRS];
     int n_attrs;
-    char oname[MAX_NAME + 1];       /* first output name of the node, for IR node names */
-    int perm_to_nhwc, perm_to_onnx; /* cached permutation constants */
+    char oname[MF_ONNX_MAX_NAME + 1]; /* first output name of the node, for IR node names */
+    int perm_to_nhwc, perm_to_onnx;   /* cached permutation constants */
 } ctx;
 
 static const mf_pb_span NO_NAME = {(const uint8_t *)"", 0}; /* loader-made values that no node can name */

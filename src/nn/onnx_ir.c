@@ -59,7 +59,8 @@ int mf_onnx_new_value(ctx *c, mf_pb_span name, int node, int layout, const char 
 
 /* Names must be printable as C strings: bounded, without NUL bytes. */
 int mf_onnx_check_name(mf_pb_span s, const char *what) {
-    if (s.n > MAX_NAME) return mf_error_set(MF_ERR_LIMIT, "%s name longer than %d bytes", what, MAX_NAME);
+    if (s.n > MF_ONNX_MAX_NAME)
+        return mf_error_set(MF_ERR_LIMIT, "%s name longer than %d bytes", what, MF_ONNX_MAX_NAME);
     if (memchr(s.p, 0, s.n)) return mf_error_set(MF_ERR_FORMAT, "%s name contains a NUL byte", what);
     return MF_OK;
 }
@@ -110,7 +111,8 @@ int mf_onnx_finish(ctx *c, int id) {
         else if (sh_numel(&c->shp[n->in[j]]) > biggest)
             biggest = sh_numel(&c->shp[n->in[j]]);
     }
-    if (!all_const || (ne > FOLD_MAX_ELEMS && ne > biggest) || c->const_bytes + ne * 4 > (size_t)MF_NN_MAX_WEIGHT_BYTES)
+    if (!all_const || (ne > MF_ONNX_FOLD_MAX_ELEMS && ne > biggest) ||
+        c->const_bytes + ne * 4 > (size_t)MF_NN_MAX_WEIGHT_BYTES)
         return id;
     void *buf = malloc(ne * 4);
     if (!buf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -131,7 +133,7 @@ int mf_onnx_finish(ctx *c, int id) {
 }
 
 int mf_onnx_add_node(ctx *c, int op, const int *in, int n_in, const mf_nn_attrs *a, const char *fmt, ...) {
-    char name[MAX_NAME + 64];
+    char name[MF_ONNX_MAX_NAME + 64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);
@@ -144,7 +146,7 @@ int mf_onnx_add_node(ctx *c, int op, const int *in, int n_in, const mf_nn_attrs 
 
 /* Adds a constant; takes ownership of `data`. */
 int mf_onnx_add_const(ctx *c, int dtype, const mf_nn_shape *s, void *data, const char *fmt, ...) {
-    char name[MAX_NAME + 64];
+    char name[MF_ONNX_MAX_NAME + 64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);

@@ -251,7 +251,7 @@ int mf_onnx_op_gather(ctx *c) {
     for (int i = a + 1; i < xs.ndim; i++)
         inner *= (size_t)xs.dim[i];
     size_t total = sh_numel(&os);
-    if (total > FOLD_MAX_ELEMS) return mf_error_set(MF_ERR_LIMIT, "Gather result too large");
+    if (total > MF_ONNX_FOLD_MAX_ELEMS) return mf_error_set(MF_ERR_LIMIT, "Gather result too large");
     uint32_t *out = malloc((total ? total : 1) * 4);
     if (!out) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     const uint32_t *src = c->cst[x];
@@ -283,7 +283,7 @@ static int emit_slice(ctx *c, int xv, const int *b, const int *e, const int *s, 
     if (in[1] < 0 || (in[2] = mf_onnx_const_i32(c, se, r, "end")) < 0 ||
         (in[3] = mf_onnx_const_i32(c, ss, r, "strides")) < 0)
         return in[1] < 0 ? in[1] : in[2] < 0 ? in[2] : in[3];
-    char nm[MAX_NAME + 1];
+    char nm[MF_ONNX_MAX_NAME + 1];
     snprintf(nm, sizeof nm, "%.*s", (int)c->nd->out[k_out].n, (const char *)c->nd->out[k_out].p);
     return mf_onnx_def_out(c, k_out, mf_onnx_add_node(c, MF_NN_OP_STRIDED_SLICE, in, 4, &a, "%s", nm), c->v[xv].layout);
 }
@@ -321,7 +321,8 @@ int mf_onnx_op_slice(ctx *c) {
         if (seen >> a & 1) return mf_error_set(MF_ERR_FORMAT, "axis %d repeated", a);
         seen |= 1 << a;
         int64_t step = nst >= 0 ? steps[i] : 1;
-        if (step == 0 || step > MAX_DIM || step < -MAX_DIM) return mf_error_set(MF_ERR_FORMAT, "bad step");
+        if (step == 0 || step > MF_NN_MAX_DIM_SIZE || step < -MF_NN_MAX_DIM_SIZE)
+            return mf_error_set(MF_ERR_FORMAT, "bad step");
         b[a] = starts[i] > INT_MAX ? INT_MAX : starts[i] < INT_MIN ? INT_MIN : (int)starts[i];
         e[a] = ends[i] > INT_MAX ? INT_MAX : ends[i] < INT_MIN ? INT_MIN : (int)ends[i];
         s[a] = (int)step;

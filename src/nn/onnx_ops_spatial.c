@@ -11,16 +11,16 @@ typedef struct {
  * order). `kdef` is the kernel when the attribute is absent (Conv: the weights). */
 static int read_window(ctx *c, const mf_nn_shape *xs, const int *kdef, int dilations_ok, window *w) {
     int st, pads[4];
-    if ((st = mf_onnx_attr_ints_n(c, "kernel_shape", 2, 0, 1, MAX_KERNEL, w->k))) return st;
+    if ((st = mf_onnx_attr_ints_n(c, "kernel_shape", 2, 0, 1, MF_ONNX_MAX_KERNEL, w->k))) return st;
     if (kdef) {
         if (mf_onnx_attr_present(c, "kernel_shape") && (w->k[0] != kdef[0] || w->k[1] != kdef[1]))
             return mf_error_set(MF_ERR_FORMAT, "kernel_shape does not match the weights");
         w->k[0] = kdef[0], w->k[1] = kdef[1];
     } else if (!mf_onnx_attr_present(c, "kernel_shape"))
         return mf_error_set(MF_ERR_FORMAT, "attribute 'kernel_shape' is missing");
-    if ((st = mf_onnx_attr_ints_n(c, "strides", 2, 1, 1, MAX_STRIDE, w->s)) ||
-        (st = mf_onnx_attr_ints_n(c, "dilations", 2, 1, 1, MAX_STRIDE, w->d)) ||
-        (st = mf_onnx_attr_ints_n(c, "pads", 4, 0, 0, MAX_PAD, pads)))
+    if ((st = mf_onnx_attr_ints_n(c, "strides", 2, 1, 1, MF_ONNX_MAX_STRIDE, w->s)) ||
+        (st = mf_onnx_attr_ints_n(c, "dilations", 2, 1, 1, MF_ONNX_MAX_STRIDE, w->d)) ||
+        (st = mf_onnx_attr_ints_n(c, "pads", 4, 0, 0, MF_ONNX_MAX_PAD, pads)))
         return st;
     if (!dilations_ok && (w->d[0] != 1 || w->d[1] != 1))
         return mf_error_set(MF_ERR_UNSUPPORTED, "dilated pooling is not supported");
@@ -38,7 +38,7 @@ static int read_window(ctx *c, const mf_nn_shape *xs, const int *kdef, int dilat
             long out = (in + w->s[i] - 1) / w->s[i];
             long total = (out - 1) * w->s[i] + eff - in;
             if (total < 0) total = 0;
-            if (total > 2 * MAX_PAD) return mf_error_set(MF_ERR_UNSUPPORTED, "padding too large");
+            if (total > 2 * MF_ONNX_MAX_PAD) return mf_error_set(MF_ERR_UNSUPPORTED, "padding too large");
             w->pb[i] = (int)(!strcmp(ap, "SAME_UPPER") ? total / 2 : (total + 1) / 2);
             w->pe[i] = (int)total - w->pb[i];
         } else
@@ -193,7 +193,7 @@ int mf_onnx_op_pad(ctx *c) {
     int nhwc = c->v[xv].layout == LAY_NHWC;
     for (int k = 0; k < r; k++) {
         int q = nhwc ? TO_NHWC[k] : k; /* ONNX axis stored at position k */
-        if (pads[q] < 0 || pads[r + q] < 0 || pads[q] > MAX_PAD || pads[r + q] > MAX_PAD)
+        if (pads[q] < 0 || pads[r + q] < 0 || pads[q] > MF_ONNX_MAX_PAD || pads[r + q] > MF_ONNX_MAX_PAD)
             return mf_error_set(MF_ERR_UNSUPPORTED, "negative or huge pads");
         p[2 * k] = (int)pads[q], p[2 * k + 1] = (int)pads[r + q];
     }

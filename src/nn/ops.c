@@ -10,15 +10,12 @@ int mf_nn_op_is_alias(int op) {
            op == MF_NN_OP_IDENTITY;
 }
 
-/* Tensors are capped so every element count and byte size fits comfortably in size_t and int arithmetic. */
-enum { MAX_ELEMS = 1 << 28 };
-
 static int shape_ok(const mf_nn_shape *s, const char *node) {
     size_t n = 1;
     for (int i = 0; i < s->ndim; i++) {
         if (s->dim[i] < 0) return mf_error_set(MF_ERR_FORMAT, "node %s: negative dimension", node);
-        if (mf_size_mul(n, (size_t)s->dim[i], &n) || n > MAX_ELEMS)
-            return mf_error_set(MF_ERR_LIMIT, "node %s: tensor larger than %d elements", node, MAX_ELEMS);
+        if (mf_size_mul(n, (size_t)s->dim[i], &n) || n > MF_NN_MAX_TENSOR_ELEMS)
+            return mf_error_set(MF_ERR_LIMIT, "node %s: tensor larger than %d elements", node, MF_NN_MAX_TENSOR_ELEMS);
     }
     return MF_OK;
 }
@@ -68,7 +65,7 @@ static int conv_dim(int in, int k, int s, int d, int padding, int pb, int pa, in
         o = span >= eff ? (span - eff) / s + 1 : 0;
         *pad_before = padding == MF_NN_PAD_EXPLICIT ? pb : 0;
     }
-    if (o <= 0 || o > (1 << 20)) return mf_error_set(MF_ERR_FORMAT, "node %s: window larger than the input", node);
+    if (o <= 0 || o > MF_NN_MAX_DIM_SIZE) return mf_error_set(MF_ERR_FORMAT, "node %s: window larger than the input", node);
     *out = (int)o;
     return MF_OK;
 }
@@ -241,7 +238,7 @@ static int resolve_slice(const mf_nn_model_t *m, const mf_nn_node *n, const mf_n
         if (i < nb) {
             si = s[i];
             if (si == 0) return mf_error_set(MF_ERR_FORMAT, "node %s: zero stride", n->name);
-            if (si < -(1 << 20) || si > (1 << 20)) return mf_error_set(MF_ERR_FORMAT, "node %s: bad stride", n->name);
+            if (si < -MF_NN_MAX_DIM_SIZE || si > MF_NN_MAX_DIM_SIZE) return mf_error_set(MF_ERR_FORMAT, "node %s: bad stride", n->name);
             long lb = b[i], le = e[i];
             if (a->shrink_axis_mask >> i & 1) {
                 if (lb < 0) lb += dim;
@@ -390,7 +387,7 @@ int mf_nn_rop_resolve(const mf_nn_model_t *m, int id, const mf_nn_shape *shapes,
         for (int i = 0; i < cnt; i++) {
             if (v[i] == -1 && unknown < 0) unknown = i;
             else if (v[i] < 0) return mf_error_set(MF_ERR_FORMAT, "node %s: bad reshape target", n->name);
-            else if (mf_size_mul(known, (size_t)v[i], &known) || known > MAX_ELEMS)
+            else if (mf_size_mul(known, (size_t)v[i], &known) || known > MF_NN_MAX_TENSOR_ELEMS)
                 return mf_error_set(MF_ERR_FORMAT, "node %s: reshape target too large", n->name);
             r->out_shape.dim[i] = v[i];
         }
@@ -455,7 +452,7 @@ int mf_nn_rop_resolve(const mf_nn_model_t *m, int id, const mf_nn_shape *shapes,
                     return mf_error_set(MF_ERR_FORMAT, "node %s: concat operands differ", n->name);
             total += si->dim[r->axis];
         }
-        if (total > MAX_ELEMS) return mf_error_set(MF_ERR_LIMIT, "node %s: concat too large", n->name);
+        if (total > MF_NN_MAX_TENSOR_ELEMS) return mf_error_set(MF_ERR_LIMIT, "node %s: concat too large", n->name);
         r->out_shape.dim[r->axis] = (int)total;
         r->n_in = last;
         break;
