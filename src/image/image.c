@@ -25,17 +25,23 @@ int mf_img_shape_bytes(int w, int h, int c, size_t elem, size_t *bytes) {
     return MF_OK;
 }
 
+int mf_img_alloc(int w, int h, int c, size_t elem, void **data) {
+    *data = NULL;
+    size_t n;
+    int rc = mf_img_shape_bytes(w, h, c, elem, &n);
+    if (rc != MF_OK) return rc;
+    *data = calloc(n, 1);
+    if (!*data) return mf_error_set(MF_ERR_NOMEM, "out of memory allocating a %dx%dx%d image", w, h, c);
+    return MF_OK;
+}
+
 int mf_img_init(mf_img *img, int w, int h, int c) {
     MF_ASSERT(img != NULL);
     memset(img, 0, sizeof *img);
-    size_t n;
-    int rc = mf_img_shape_bytes(w, h, c, 1, &n);
+    void *data;
+    int rc = mf_img_alloc(w, h, c, 1, &data);
     if (rc != MF_OK) return rc;
-    img->data = calloc(n, 1);
-    if (!img->data) return mf_error_set(MF_ERR_NOMEM, "out of memory allocating a %dx%dx%d image", w, h, c);
-    img->w = w;
-    img->h = h;
-    img->c = c;
+    *img = (mf_img){w, h, c, data};
     return MF_OK;
 }
 

@@ -12,14 +12,10 @@ static void imgf_assert_valid(const mf_imgf *img) {
 int mf_imgf_init(mf_imgf *img, int w, int h, int c) {
     MF_ASSERT(img != NULL);
     memset(img, 0, sizeof *img);
-    size_t n;
-    int rc = mf_img_shape_bytes(w, h, c, sizeof(float), &n);
+    void *data;
+    int rc = mf_img_alloc(w, h, c, sizeof(float), &data);
     if (rc != MF_OK) return rc;
-    img->data = calloc(n, 1);
-    if (!img->data) return mf_error_set(MF_ERR_NOMEM, "out of memory allocating a %dx%dx%d float image", w, h, c);
-    img->w = w;
-    img->h = h;
-    img->c = c;
+    *img = (mf_imgf){w, h, c, data};
     return MF_OK;
 }
 
@@ -42,14 +38,11 @@ int mf_imgf_view_of(const mf_imgf *img, int x, int y, int w, int h, mf_imgf_view
 }
 
 int mf_imgf_crop(const mf_imgf *src, int x, int y, int w, int h, mf_imgf *dst) {
-    imgf_assert_valid(src);
     MF_ASSERT(dst != NULL);
     memset(dst, 0, sizeof *dst);
     mf_imgf_view v;
-    int rc = mf_img_rect_check(src->w, src->h, x, y, w, h, "crop");
-    if (rc != MF_OK) return rc;
-    mf_imgf_view_of(src, x, y, w, h, &v);
-    rc = mf_imgf_init(dst, w, h, src->c);
+    int rc = mf_imgf_view_of(src, x, y, w, h, &v);
+    if (rc == MF_OK) rc = mf_imgf_init(dst, w, h, src->c);
     if (rc != MF_OK) return rc;
     const size_t row = (size_t)w * (size_t)src->c;
     for (int j = 0; j < h; j++)

@@ -25,6 +25,10 @@ void mf_img_assert_valid(const mf_img *img);
  * MF_ERR_LIMIT over MF_IMG_SIDE_HARD_MAX per side or if the size overflows. Used by every allocator. */
 int mf_img_shape_bytes(int w, int h, int c, size_t elem, size_t *bytes);
 
+/* Zeroed calloc of a w x h x c image of elem-byte samples into *data (NULL on failure): the checks of
+ * mf_img_shape_bytes, then MF_ERR_NOMEM. */
+int mf_img_alloc(int w, int h, int c, size_t elem, void **data);
+
 /* MF_OK when the rectangle (x, y, w, h) with w, h >= 1 lies inside a W x H image, else MF_ERR_ARG with a
  * message naming `what` ("crop", "view"). */
 int mf_img_rect_check(int W, int H, int x, int y, int w, int h, const char *what);

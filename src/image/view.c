@@ -9,18 +9,6 @@ int mf_img_rect_check(int W, int H, int x, int y, int w, int h, const char *what
     return MF_OK;
 }
 
-int mf_img_view_of(const mf_img *img, int x, int y, int w, int h, mf_img_view *view) {
-    mf_img_assert_valid(img);
-    MF_ASSERT(view != NULL);
-    memset(view, 0, sizeof *view);
-    int rc = mf_img_rect_check(img->w, img->h, x, y, w, h, "view");
-    if (rc != MF_OK) return rc;
-    const size_t c = (size_t)img->c, stride = (size_t)img->w * c;
-    *view = (mf_img_view){
-        .w = w, .h = h, .c = img->c, .stride = stride, .data = img->data + (size_t)y * stride + (size_t)x * c};
-    return MF_OK;
-}
-
 void mf_img_view_assert_valid(const mf_img_view *v) {
     MF_ASSERT(v != NULL && v->data != NULL);
     MF_ASSERT(v->w > 0 && v->h > 0 && (v->c == 1 || v->c == 3 || v->c == 4));
@@ -50,4 +38,10 @@ int mf_img_from_view(const mf_img_view *src, mf_img *dst) {
     for (int j = 0; j < src->h; j++)
         memcpy(dst->data + (size_t)j * row, src->data + (size_t)j * src->stride, row);
     return MF_OK;
+}
+
+int mf_img_view_of(const mf_img *img, int x, int y, int w, int h, mf_img_view *view) {
+    mf_img_assert_valid(img);
+    const mf_img_view all = {img->w, img->h, img->c, (size_t)img->w * (size_t)img->c, img->data};
+    return mf_img_view_sub(&all, x, y, w, h, view);
 }
