@@ -12,7 +12,7 @@
  * constant is evaluated at once (mf_nn_rop_eval) and becomes a constant, so weight re-layouts (OIHW -> HWIO),
  * shape arithmetic (Shape/Gather/Concat/Unsqueeze) and Gemm's alpha are done once, at load. Unused nodes are
  * dropped at the end. */
-#include "nn/onnx_conv.h"
+#include "nn/onnx_convert.h"
 
 /* ---------------------------------------------------------------- dispatch */
 

@@ -1,5 +1,5 @@
 /* ONNX converter: reading the current node's attributes (typed, with defaults, each marked used). */
-#include "nn/onnx_conv.h"
+#include "nn/onnx_convert.h"
 
 /* ---------------------------------------------------------------- attributes */
 

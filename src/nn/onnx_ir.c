@@ -1,6 +1,6 @@
 /* ONNX converter: the value table (ONNX names -> IR nodes, in either layout), IR node building with shape
  * resolution and constant folding, and the layout conversions that node inputs ask for. */
-#include "nn/onnx_conv.h"
+#include "nn/onnx_convert.h"
 
 /* ---------------------------------------------------------------- value table (hash of names) */
 

@@ -1,5 +1,5 @@
 /* ONNX converter: elementwise ops and activations, BatchNormalization, Softmax, MatMul/Gemm, reductions. */
-#include "nn/onnx_conv.h"
+#include "nn/onnx_convert.h"
 
 /* ---------------------------------------------------------------- elementwise */
 

@@ -1,6 +1,6 @@
 /* ONNX converter: shape ops (Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Concat, Constant, Shape, Gather,
  * Slice, Split). */
-#include "nn/onnx_conv.h"
+#include "nn/onnx_convert.h"
 
 /* ---------------------------------------------------------------- shape ops */
 

@@ -1,5 +1,5 @@
 /* ONNX converter: the spatial ops (Conv, pools, Pad). */
-#include "nn/onnx_conv.h"
+#include "nn/onnx_convert.h"
 
 /* ---------------------------------------------------------------- spatial ops */
 

@@ -2,8 +2,8 @@
  * and layouts; onnx_attrs.c: attribute readers; onnx_ops_*.c: the op converters). Not part of the public API.
  * Conventions (layouts, folding at load) are described at the top of onnx.c. To add an op: write its converter
  * in the onnx_ops_*.c file of its kind, declare it below, and add one row to OPS in onnx.c (the op table). */
-#ifndef MF_NN_ONNX_CONV_H
-#define MF_NN_ONNX_CONV_H
+#ifndef MF_NN_ONNX_CONVERT_H
+#define MF_NN_ONNX_CONVERT_H
 
 #include "nn/graph.h"
 #include "nn/onnx_pb.h"
