@@ -353,6 +353,8 @@ static void test_exif_clean(void **state) {
     assert_int_equal(n, 0);
     assert_int_equal(mf_img_exif_clean((const uint8_t *)"Exif\0\0II*\0", 10, &o, &n), MF_ERR_FORMAT);
     assert_int_equal(mf_img_exif_clean((const uint8_t *)"II*\0\xff\0\0\0", 8, &o, &n), MF_ERR_FORMAT);
+    /* IFD0 inside the header (offset 4): refused, else clearing its link would rewrite the header */
+    assert_int_equal(mf_img_exif_clean((const uint8_t *)"MM\0*\0\0\0\x04\0\0\0\0\0\0\0\0", 16, &o, &n), MF_ERR_FORMAT);
     uint8_t *big = calloc(1, MF_IMG_MAX_EXIF_BYTES + 1);
     assert_non_null(big);
     memcpy(big, "II*\0\x08\0\0\0", 8);

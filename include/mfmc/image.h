@@ -130,8 +130,8 @@ int mf_img_save_meta(const mf_img *img, const char *path, int quality, const mf_
  * thumbnail directory), its values and the thumbnail bytes are removed (zeroed, and cut off when they lie past
  * everything IFD0, the Exif, GPS and Interop directories reference), IFD0's link to it is cleared, and the
  * orientation tag, if present, is set to 1. Everything else is kept at its offset. *out is malloc'd (caller
- * frees). MF_ERR_FORMAT for a stream that is not TIFF or whose IFD0 does not fit, MF_ERR_LIMIT over
- * MF_IMG_MAX_EXIF_BYTES. The input is untrusted: every offset is bounds-checked. */
+ * frees). MF_ERR_FORMAT for a stream that is not TIFF or whose IFD0 does not fit (or overlaps the header), MF_ERR_LIMIT
+ * over MF_IMG_MAX_EXIF_BYTES. The input is untrusted: every offset is bounds-checked. */
 int mf_img_exif_clean(const uint8_t *exif, size_t len, uint8_t **out, size_t *out_len);
 
 /* Copies the rectangle (x, y, w, h), which must lie inside src, into *dst. MF_ERR_ARG otherwise. */

@@ -181,7 +181,8 @@ int mf_img_exif_clean(const uint8_t *exif, size_t len, uint8_t **out, size_t *ou
     const tiff T = {.t = exif, .n = len, .le = exif[0] == 'I'};
     const size_t ifd0 = rd32(exif + 4, T.le);
     const long count = ifd_count(&T, ifd0);
-    if (count < 0) return mf_error_set(MF_ERR_FORMAT, "EXIF: IFD0 at offset %zu does not fit in %zu bytes", ifd0, len);
+    if (ifd0 < 8 || count < 0) /* below 8, IFD0 would overlap the header */
+        return mf_error_set(MF_ERR_FORMAT, "EXIF: IFD0 at offset %zu does not fit in %zu bytes", ifd0, len);
     const size_t link = ifd0 + 2 + 12 * (size_t)count;
 
     const size_t keep = referenced_end(&T, ifd0);
@@ -191,7 +192,9 @@ int mf_img_exif_clean(const uint8_t *exif, size_t len, uint8_t **out, size_t *ou
     const uint32_t ifd1 = rd32(exif + link, T.le);
     if (ifd1) wipe_ifd1(&T, ifd1, o);
 
-    /* written after the wipe, so a hostile IFD1 overlapping IFD0 cannot undo them */
+    /* restored and written after the wipe, so that a hostile IFD1 overlapping the header or IFD0 cannot undo
+     * them: the result always parses again */
+    memcpy(o, exif, 8);
     wr32(o + link, 0, T.le);
     for (long i = 0; i < count; i++) {
         size_t e = ifd0 + 2 + 12 * (size_t)i;
