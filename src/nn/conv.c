@@ -51,10 +51,7 @@ size_t mf_nn_conv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 
 void mf_nn_conv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias,
                        const float *alpha, const float *post, float *packed) {
-    check_shape(s);
-    mf_nn_conv_check_isa_usable(isa);
-    check_aligned(packed);
-    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
+    check_pack_args(s, isa, alpha, packed);
     MF_ASSERT(!s->post || post != NULL);
     if (mf_nn_conv2d_uses_winograd(s, isa)) {
         mf_nn_conv_wino_pack(s, w_hwio, bias, alpha, s->post ? post : NULL, packed);

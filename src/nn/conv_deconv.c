@@ -89,11 +89,8 @@ size_t mf_nn_deconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 
 void mf_nn_deconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwoi, const float *bias,
                          const float *alpha, float *packed) {
-    check_shape(s);
+    check_pack_args(s, isa, alpha, packed);
     MF_ASSERT(!s->post); /* only plain convolutions have a post-activation affine */
-    mf_nn_conv_check_isa_usable(isa);
-    check_aligned(packed);
-    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
     for (int c = 0; c < s->sh * s->sw; c++) {
         gemm_plan p = deconv_class_plan(s, c / s->sw, c % s->sw);
         pack_ctx ctx = {s, w_hwoi, c / s->sw, c % s->sw};

@@ -14,12 +14,9 @@ size_t mf_nn_dwconv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 
 void mf_nn_dwconv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwim, const float *bias,
                          const float *alpha, float *packed) {
-    check_shape(s);
+    check_pack_args(s, isa, alpha, packed);
     MF_ASSERT(!s->post); /* only plain convolutions have a post-activation affine */
-    mf_nn_conv_check_isa_usable(isa);
-    check_aligned(packed);
     MF_ASSERT(s->oc % s->ic == 0);
-    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
     size_t cpad = (size_t)dw_cpad(s), taps = (size_t)s->kh * s->kw;
     for (size_t t = 0; t < taps; t++)
         for (size_t c = 0; c < cpad; c++)

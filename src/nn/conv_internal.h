@@ -134,4 +134,12 @@ void mf_nn_conv_wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *
 void mf_nn_conv_dw_row_scalar(const mf_nn_dw_row *r);
 void mf_nn_conv_gemm_block_scalar(const mf_nn_gemm_block *g);
 
+/* The argument checks every pack function starts with (PReLU needs its slopes). */
+static inline void check_pack_args(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *alpha, const float *packed) {
+    check_shape(s);
+    mf_nn_conv_check_isa_usable(isa);
+    check_aligned(packed);
+    MF_ASSERT(s->act != MF_NN_ACT_PRELU || alpha != NULL);
+}
+
 #endif

@@ -26,28 +26,35 @@ static size_t numel(const mf_nn_shape *s) {
     return n;
 }
 
+/* Constant input j of the node with the given dtype: its data, or an error. */
+static int const_input(const mf_nn_model_t *m, const mf_nn_node *n, int j, const int *dtypes, const void *const *consts,
+                       int dtype, const void **v) {
+    if (j >= n->n_in) return mf_error_set(MF_ERR_FORMAT, "node %s: missing input %d", n->name, j);
+    int src = n->in[j];
+    if (!consts[src] || dtypes[src] != dtype)
+        return mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): input %d (%s) must be a constant %s tensor", n->name,
+                            mf_nn_op_name(n->op), j, m->nodes[src].name, dtype == MF_NN_I32 ? "int32" : "float");
+    *v = consts[src];
+    return MF_OK;
+}
+
 /* Constant int32 vector input j of the node: its data and element count, or an error. */
 static int const_ints(const mf_nn_model_t *m, const mf_nn_node *n, int j, const mf_nn_shape *shapes,
                       const int *dtypes, const void *const *consts, const int32_t **v, int *count) {
-    if (j >= n->n_in) return mf_error_set(MF_ERR_FORMAT, "node %s: missing input %d", n->name, j);
-    int src = n->in[j];
-    if (!consts[src] || dtypes[src] != MF_NN_I32)
-        return mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): input %d (%s) must be a constant int32 tensor",
-                            n->name, mf_nn_op_name(n->op), j, m->nodes[src].name);
-    *v = consts[src];
-    *count = (int)numel(&shapes[src]);
+    const void *d;
+    int st = const_input(m, n, j, dtypes, consts, MF_NN_I32, &d);
+    if (st) return st;
+    *v = d;
+    *count = (int)numel(&shapes[n->in[j]]);
     return MF_OK;
 }
 
 static int const_floats(const mf_nn_model_t *m, const mf_nn_node *n, int j, const int *dtypes,
                         const void *const *consts, const float **v) {
-    if (j >= n->n_in) return mf_error_set(MF_ERR_FORMAT, "node %s: missing input %d", n->name, j);
-    int src = n->in[j];
-    if (!consts[src] || dtypes[src] != MF_NN_F32)
-        return mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): input %d (%s) must be a constant float tensor",
-                            n->name, mf_nn_op_name(n->op), j, m->nodes[src].name);
-    *v = consts[src];
-    return MF_OK;
+    const void *d;
+    int st = const_input(m, n, j, dtypes, consts, MF_NN_F32, &d);
+    if (!st) *v = d;
+    return st;
 }
 
 /* Output size and leading padding of one spatial dimension. */
@@ -744,14 +751,20 @@ static void eval_pad(const mf_nn_rop *r, const uint32_t *x, uint32_t *y) {
     }
 }
 
+/* Element strides of a row-major tensor of shape s: st[i] = product of the dimensions after i. */
+static void row_major_strides(const mf_nn_shape *s, size_t *st) {
+    size_t acc = 1;
+    for (int i = s->ndim - 1; i >= 0; i--) {
+        st[i] = acc;
+        acc *= (size_t)s->dim[i];
+    }
+}
+
 static void eval_slice(const mf_nn_rop *r, const uint32_t *x, uint32_t *y) {
     const mf_nn_shape *xs = &r->in_shape[0], *ss = &r->slice_shape;
     int rank = xs->ndim;
-    size_t n = numel(ss), xst[MF_NN_MAX_DIMS], acc = 1;
-    for (int i = rank - 1; i >= 0; i--) {
-        xst[i] = acc;
-        acc *= (size_t)xs->dim[i];
-    }
+    size_t n = numel(ss), xst[MF_NN_MAX_DIMS];
+    row_major_strides(xs, xst);
     int idx[MF_NN_MAX_DIMS] = {0};
     for (size_t i = 0; i < n; i++) {
         size_t src = 0;
@@ -833,11 +846,8 @@ static void eval_d2s(const mf_nn_rop *r, const float *x, float *y) {
 static void eval_transpose(const mf_nn_rop *r, const uint32_t *x, uint32_t *y) {
     const mf_nn_shape *xs = &r->in_shape[0], *os = &r->out_shape;
     int rank = xs->ndim;
-    size_t xst[MF_NN_MAX_DIMS], acc = 1, n = numel(os);
-    for (int i = rank - 1; i >= 0; i--) {
-        xst[i] = acc;
-        acc *= (size_t)xs->dim[i];
-    }
+    size_t xst[MF_NN_MAX_DIMS], n = numel(os);
+    row_major_strides(xs, xst);
     int idx[MF_NN_MAX_DIMS] = {0};
     for (size_t i = 0; i < n; i++) {
         size_t src = 0;
