@@ -452,6 +452,50 @@ static buf tiny_model(int with_extra_attr, int group) {
     return model(11, &g);
 }
 
+/* x (dims) -> Relu -> y, with input name `xname`. */
+static buf relu_model(const char *xname, int ndim, const int64_t *dims) {
+    buf g = {0};
+    g_node(&g, "Relu", "r", IN(xname), IN("y"), NOATTR);
+    g_vi(&g, 11, xname, ndim, dims);
+    g_vi(&g, 12, "y", ndim, dims);
+    return model(13, &g);
+}
+
+static void expect_relu(const char *xname, int ndim, const int64_t *dims, int want) {
+    buf mb = relu_model(xname, ndim, dims);
+    mf_nn_model_t *m = expect_load(&mb, want, NULL);
+    mf_nn_model_free(m);
+    free(mb.p);
+}
+
+/* Caps of mfmc/limits.h at their boundary: the largest value loads, one more is refused with MF_ERR_LIMIT
+ * (shapes are resolved at load; nothing of that size is allocated). */
+static void test_limits_boundary(void **state) {
+    (void)state;
+    /* one input dimension */
+    expect_relu("x", 2, (int64_t[]){1, MF_NN_MAX_DIM_SIZE}, MF_OK);
+    expect_relu("x", 2, (int64_t[]){1, MF_NN_MAX_DIM_SIZE + 1}, MF_ERR_LIMIT);
+    /* elements per tensor: 2^14 x 2^14 = 2^28 exactly, then one row more */
+    assert_int_equal(MF_NN_MAX_TENSOR_ELEMS, 1 << 28);
+    expect_relu("x", 3, (int64_t[]){1, 1 << 14, 1 << 14}, MF_OK);
+    expect_relu("x", 3, (int64_t[]){1, (1 << 14) + 1, 1 << 14}, MF_ERR_LIMIT);
+    /* bytes in a name */
+    char name[MF_ONNX_MAX_NAME + 2];
+    memset(name, 'n', sizeof name);
+    name[MF_ONNX_MAX_NAME] = '\0';
+    expect_relu(name, 2, (int64_t[]){1, 4}, MF_OK);
+    name[MF_ONNX_MAX_NAME] = 'n';
+    name[MF_ONNX_MAX_NAME + 1] = '\0';
+    expect_relu(name, 2, (int64_t[]){1, 4}, MF_ERR_LIMIT);
+    /* a whole file over the model-file cap is refused before it is parsed (no need to hold that much: the
+     * length alone decides) */
+    mf_nn_model_t *m = NULL;
+    static const uint8_t one = 0;
+    assert_int_equal(mf_nn_model_load_onnx_mem(&one, (size_t)MF_NN_MAX_WEIGHT_BYTES + MF_NN_MAX_JSON_BYTES + 1, &m),
+                     MF_ERR_LIMIT);
+    assert_null(m);
+}
+
 static void test_tiny_model_runs(void **state) {
     (void)state;
     buf mb = tiny_model(0, 1);
@@ -985,6 +1029,7 @@ int main(void) {
         cmocka_unit_test(test_ops_depthwise_pools),
         cmocka_unit_test(test_ops_shapes_slices),
         cmocka_unit_test(test_other_faceplugin_models),
+        cmocka_unit_test(test_limits_boundary),
     };
     return cmocka_run_group_tests_name("nn_onnx", tests, NULL, NULL);
 }

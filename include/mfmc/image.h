@@ -12,6 +12,7 @@
 #define MFMC_IMAGE_H
 
 #include "mfmc/core.h"
+#include "mfmc/limits.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,15 +27,12 @@ typedef struct {
 } mf_img;
 
 /* Caps applied to untrusted input before any pixel memory is allocated. A field left 0 takes its default. */
+/* (The defaults are in mfmc/limits.h.) */
 typedef struct {
     uint64_t max_pixels; /* w * h; default MF_IMG_DEFAULT_MAX_PIXELS */
     int max_side;        /* max(w, h); default MF_IMG_DEFAULT_MAX_SIDE */
     size_t max_bytes;    /* size of the encoded input; default MF_IMG_DEFAULT_MAX_BYTES */
 } mf_img_limits;
-
-#define MF_IMG_DEFAULT_MAX_PIXELS 100000000u /* 100 megapixels */
-#define MF_IMG_DEFAULT_MAX_SIDE 16384
-#define MF_IMG_DEFAULT_MAX_BYTES ((size_t)256 << 20) /* 256 MiB */
 
 typedef enum {
     MF_IMG_FORMAT_UNKNOWN = 0,
@@ -51,7 +49,7 @@ typedef struct {
     int alpha_composited;   /* 1 if the file had transparency, composited over white */
 } mf_img_info;
 
-/* Allocates a zeroed w x h x c image into *img (c in 1, 3, 4; w, h >= 1; each side at most 65535).
+/* Allocates a zeroed w x h x c image into *img (c in 1, 3, 4; w, h >= 1; each side at most MF_IMG_SIDE_HARD_MAX).
  * MF_ERR_ARG for bad dimensions, MF_ERR_LIMIT if the byte size overflows, MF_ERR_NOMEM. */
 int mf_img_init(mf_img *img, int w, int h, int c);
 
@@ -88,8 +86,119 @@ int mf_img_encode_webp(const mf_img *img, int quality, uint8_t **buf, size_t *le
  * removed). */
 int mf_img_save(const mf_img *img, const char *path, int quality);
 
+/* ---- metadata blocks (for writing outputs that keep the colour profile and nothing else) ----
+ * Decoders hand back the blocks when asked; encoders write exactly the blocks given and nothing else (no XMP,
+ * IPTC, comments or thumbnails). */
+typedef struct {
+    uint8_t *icc;    /* ICC colour profile, malloc'd; NULL when absent */
+    size_t icc_len;  /* at most MF_IMG_MAX_ICC_BYTES */
+    uint8_t *exif;   /* EXIF as a TIFF stream (starts "II*\0" or "MM\0*", no "Exif\0\0"), malloc'd; NULL when absent */
+    size_t exif_len; /* at most MF_IMG_MAX_EXIF_BYTES */
+} mf_img_meta;
+
+/* Releases the blocks and empties *meta. NULL and already-empty structs are fine. */
+void mf_img_meta_free(mf_img_meta *meta);
+
+/* mf_img_decode that also returns the ICC profile and the raw EXIF (meta NULL = not wanted; else *meta is
+ * initialised here, the caller frees it with mf_img_meta_free, and it is left {0} on failure). Sources: JPEG
+ * APP2 ICC_PROFILE chunks and the first APP1 Exif; PNG iCCP and eXIf (before the pixels; libpng drops an
+ * invalid profile); WebP ICCP and EXIF chunks. A block over its cap or malformed is left out, not an error.
+ * The EXIF is as stored: its orientation tag still says how the stored pixels were turned (the returned
+ * pixels are upright), so pass it through mf_img_exif_clean before writing it with upright pixels. */
+int mf_img_decode_meta(const uint8_t *buf, size_t len, const mf_img_limits *lim, mf_img *out, mf_img_info *info,
+                       mf_img_meta *meta);
+
+/* mf_img_load with metadata, as mf_img_decode_meta. */
+int mf_img_load_meta(const char *path, const mf_img_limits *lim, mf_img *out, mf_img_info *info, mf_img_meta *meta);
+
+/* Format for a file name by its extension (.jpg/.jpeg, .png, .webp, any case); MF_IMG_FORMAT_UNKNOWN otherwise. */
+mf_img_format mf_img_format_from_path(const char *path);
+
+/* Encodes img as `format` with quality as for the per-format encoders (ignored for PNG), writing the ICC
+ * profile and EXIF of meta when set (meta NULL = none): JPEG APP1 Exif + APP2 ICC_PROFILE chunks (no JFIF
+ * header when EXIF is written, as the EXIF standard asks), PNG iCCP + eXIf, WebP extended format with ICCP +
+ * EXIF chunks. MF_ERR_ARG for an unknown format, a block over its cap (MF_ERR_LIMIT) or EXIF that does not
+ * start with a TIFF header; PNG refuses an ICC profile libpng finds invalid for the image (MF_ERR_FORMAT).
+ * *buf is malloc'd (caller frees); on failure *buf = NULL, *len = 0. */
+int mf_img_encode(const mf_img *img, mf_img_format format, int quality, const mf_img_meta *meta, uint8_t **buf,
+                  size_t *len);
+
+/* mf_img_save with the metadata blocks of meta (NULL = none), written as by mf_img_encode. */
+int mf_img_save_meta(const mf_img *img, const char *path, int quality, const mf_img_meta *meta);
+
+/* Copy of the EXIF TIFF stream exif for an image that is now upright and has no thumbnail: IFD1 (the
+ * thumbnail directory), its values and the thumbnail bytes are removed (zeroed, and cut off when they lie past
+ * everything IFD0, the Exif, GPS and Interop directories reference), IFD0's link to it is cleared, and the
+ * orientation tag, if present, is set to 1. Everything else is kept at its offset. *out is malloc'd (caller
+ * frees). MF_ERR_FORMAT for a stream that is not TIFF or whose IFD0 does not fit (or overlaps the header), MF_ERR_LIMIT
+ * over MF_IMG_MAX_EXIF_BYTES. The input is untrusted: every offset is bounds-checked. */
+int mf_img_exif_clean(const uint8_t *exif, size_t len, uint8_t **out, size_t *out_len);
+
 /* Copies the rectangle (x, y, w, h), which must lie inside src, into *dst. MF_ERR_ARG otherwise. */
 int mf_img_crop(const mf_img *src, int x, int y, int w, int h, mf_img *dst);
+
+/* ---- views: windows into pixels owned elsewhere ----
+ * Sample (x, y, k) of a view is data[y * stride + x * c + k]; stride >= w * c. A view owns nothing: it is valid
+ * while the image it was taken from is, and is never freed. Views of a const image may be written through
+ * (like strchr's result); not doing so is the caller's business. */
+typedef struct {
+    int w, h, c;   /* width, height, channels (1, 3 or 4) */
+    size_t stride; /* bytes from one row to the next */
+    uint8_t *data; /* first sample of the top-left pixel; not owned */
+} mf_img_view;
+
+/* View of the rectangle (x, y, w, h) of img, which must lie inside it (w, h >= 1; a 1x1 view of the last pixel
+ * is fine). MF_ERR_ARG otherwise, *view = {0}. */
+int mf_img_view_of(const mf_img *img, int x, int y, int w, int h, mf_img_view *view);
+
+/* View of the rectangle (x, y, w, h) of view src (inside it, as for mf_img_view_of). */
+int mf_img_view_sub(const mf_img_view *src, int x, int y, int w, int h, mf_img_view *view);
+
+/* Copies the pixels of a view into a new image *dst (same w, h, c). */
+int mf_img_from_view(const mf_img_view *src, mf_img *dst);
+
+/* ---- float images (for work that needs more than 8 bits: blending, gradients) ----
+ * Interleaved float samples, row-major, no padding: sample (x, y, k) is data[(y * w + x) * c + k]. Values use
+ * the 8-bit scale (0..255) unless a function says otherwise. Same ownership rules and shape caps as mf_img. */
+typedef struct {
+    int w, h, c; /* width, height, channels (1, 3 or 4) */
+    float *data; /* w * h * c floats, owned by the struct */
+} mf_imgf;
+
+/* View into a float image: sample (x, y, k) is data[y * stride + x * c + k], stride in floats (>= w * c). */
+typedef struct {
+    int w, h, c;
+    size_t stride; /* floats from one row to the next */
+    float *data;   /* not owned */
+} mf_imgf_view;
+
+/* Allocates a zeroed w x h x c float image (c in 1, 3, 4; w, h >= 1; each side at most MF_IMG_SIDE_HARD_MAX).
+ * MF_ERR_ARG for bad dimensions, MF_ERR_LIMIT over the side cap or if the byte size overflows, MF_ERR_NOMEM. */
+int mf_imgf_init(mf_imgf *img, int w, int h, int c);
+
+/* Releases the samples and empties *img. NULL and already-empty images are fine. */
+void mf_imgf_free(mf_imgf *img);
+
+/* View of the rectangle (x, y, w, h) of img, inside it; MF_ERR_ARG otherwise, *view = {0}. */
+int mf_imgf_view_of(const mf_imgf *img, int x, int y, int w, int h, mf_imgf_view *view);
+
+/* Copies the rectangle (x, y, w, h), which must lie inside src, into a new float image *dst. MF_ERR_ARG
+ * otherwise. */
+int mf_imgf_crop(const mf_imgf *src, int x, int y, int w, int h, mf_imgf *dst);
+
+/* New float image *dst with the samples of src as floats (0..255, exact). */
+int mf_imgf_from_img(const mf_img *src, mf_imgf *dst);
+
+/* New float image *dst with the samples of the 8-bit view src as floats (0..255, exact). */
+int mf_imgf_from_view(const mf_img_view *src, mf_imgf *dst);
+
+/* New 8-bit image *dst from src: each sample rounded to nearest (halves away from zero), clamped to 0..255;
+ * NaN becomes 0. */
+int mf_imgf_to_img(const mf_imgf *src, mf_img *dst);
+
+/* Writes src into the 8-bit view dst (same w, h, c, else MF_ERR_ARG; nothing written then), rounding and
+ * clamping as mf_imgf_to_img: pastes a float result into a region of an image. */
+int mf_imgf_to_view(const mf_imgf *src, const mf_img_view *dst);
 
 /* Resizes src to ow x oh into *dst, 8-bit, same channels: box (area) filter along an axis that shrinks,
  * bilinear with half-pixel centres along an axis that grows or keeps its size. */

@@ -9,12 +9,13 @@
 #define MFMC_NN_H
 
 #include "mfmc/core.h"
+#include "mfmc/limits.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-enum { MF_NN_MAX_DIMS = 6 };
+/* The caps (MF_NN_MAX_DIMS, file sizes, tensor sizes, ...) are in mfmc/limits.h. */
 
 typedef struct {
     int ndim;
@@ -24,9 +25,6 @@ typedef struct {
 typedef struct mf_nn_model mf_nn_model_t;
 typedef struct mf_nn_plan mf_nn_plan_t;
 typedef struct mf_nn_pool mf_nn_pool_t;
-
-/* Caps applied to model files: larger files are refused with MF_ERR_LIMIT. */
-enum { MF_NN_MAX_JSON_BYTES = 64 << 20, MF_NN_MAX_WEIGHT_BYTES = 512 << 20 };
 
 /* Loads a TensorFlow.js graph model: `model_json` is the path of model.json; weight shards are read from the
  * paths of its weightsManifest, relative to the JSON's folder. Unsupported ops and malformed files are refused
@@ -78,8 +76,6 @@ typedef struct {
     size_t max_bytes;   /* cap on what planning may allocate (arena, folded constants, packed weights);
                            0 = MF_NN_DEFAULT_MAX_PLAN_BYTES. Exceeding it fails with MF_ERR_LIMIT. */
 } mf_nn_plan_opts;
-
-#define MF_NN_DEFAULT_MAX_PLAN_BYTES ((size_t)2 << 30)
 
 /* Plans `model` for batch 1 (a -1 batch dimension becomes 1). `opts` may be NULL (defaults: no pool, best ISA).
  * The model must outlive the plan. */

@@ -6,7 +6,7 @@
  * bytes before a marker, odd progression parameters, a bad ICC chunk) are tolerated as every viewer does.
  * Nothing is printed: output_message is a no-op. The codec state lives on the heap so that nothing the
  * longjmp may clobber is a local of the function that called setjmp. */
-#include "image/internal.h"
+#include "image/codecs.h"
 
 #include <setjmp.h>
 #include <stddef.h>
@@ -16,10 +16,6 @@
 
 #include <jpeglib.h>
 #include <jerror.h> /* after jpeglib.h: its message list depends on jconfig.h */
-
-/* A progressive file can declare thousands of tiny scans, each of which re-walks the coefficient buffer;
- * real encoders emit about 10. The same cap as libjpeg-turbo's own TurboJPEG "limit scans" option. */
-enum { JPG_MAX_SCANS = 500 };
 
 typedef struct {
     struct jpeg_error_mgr pub;
@@ -95,48 +91,6 @@ static void jpg_err_init(jpg_err *e) {
     e->msg[0] = '\0';
 }
 
-/* ---- EXIF ---- */
-
-static unsigned rd16(const uint8_t *p, int le) { return le ? p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1]; }
-static uint32_t rd32(const uint8_t *p, int le) {
-    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-int mf_img_exif_orientation(const uint8_t *app1, size_t len) {
-    if (!app1 || len < 6 || memcmp(app1, "Exif\0\0", 6) != 0) return 1;
-    const uint8_t *t = app1 + 6; /* TIFF header; offsets below are relative to it */
-    size_t n = len - 6;
-    if (n < 8) return 1;
-    int le;
-    if (t[0] == 'I' && t[1] == 'I')
-        le = 1;
-    else if (t[0] == 'M' && t[1] == 'M')
-        le = 0;
-    else
-        return 1;
-    if (rd16(t + 2, le) != 42) return 1;
-    uint32_t ifd = rd32(t + 4, le);
-    if (ifd > n || n - ifd < 2) return 1;
-    unsigned count = rd16(t + ifd, le);
-    for (unsigned i = 0; i < count; i++) {
-        size_t e = (size_t)ifd + 2 + (size_t)i * 12;
-        if (e > n || n - e < 12) return 1;
-        if (rd16(t + e, le) != 0x0112) continue;
-        unsigned type = rd16(t + e + 2, le);
-        uint32_t cnt = rd32(t + e + 4, le);
-        unsigned v;
-        if (type == 3 && cnt >= 1) /* SHORT, stored in the first two bytes of the value field */
-            v = rd16(t + e + 8, le);
-        else if (type == 4 && cnt >= 1) /* LONG: wrong per spec but written by some tools */
-            v = (unsigned)rd32(t + e + 8, le);
-        else
-            return 1;
-        return v >= 1 && v <= 8 ? (int)v : 1;
-    }
-    return 1;
-}
-
 /* ---- decode ---- */
 
 typedef struct {
@@ -148,19 +102,20 @@ typedef struct {
 } jpg_dec;
 
 static void jpg_progress(j_common_ptr ci) {
-    if (ci->is_decompressor && ((j_decompress_ptr)ci)->input_scan_number > JPG_MAX_SCANS)
-        jpg_fail(ci, MF_ERR_FORMAT, "more than 500 progressive scans");
+    if (ci->is_decompressor && ((j_decompress_ptr)ci)->input_scan_number > MF_IMG_JPEG_MAX_SCANS)
+        jpg_fail(ci, MF_ERR_FORMAT, "more than " MF_LIMIT_STR(MF_IMG_JPEG_MAX_SCANS) " progressive scans");
 }
 
 /* Everything that may longjmp. Returns MF_OK or a status whose message is already set. */
 static int jpg_decode_body(jpg_dec *d, const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out,
-                           mf_img_info *info) {
+                           mf_img_info *info, mf_img_meta *meta) {
     j_decompress_ptr ci = &d->ci;
     jpeg_create_decompress(ci);
     ci->client_data = &d->client;
     ci->progress = &d->progress;
     jpeg_mem_src(ci, buf, (unsigned long)len);
     jpeg_save_markers(ci, JPEG_APP0 + 1, 0xffff);
+    if (meta) jpeg_save_markers(ci, JPEG_APP0 + 2, 0xffff); /* ICC_PROFILE chunks */
     if (jpeg_read_header(ci, TRUE) != JPEG_HEADER_OK)
         return mf_error_set(MF_ERR_FORMAT, "JPEG: no image in the data stream (tables only)");
 
@@ -172,7 +127,20 @@ static int jpg_decode_body(jpg_dec *d, const uint8_t *buf, size_t len, const mf_
     for (jpeg_saved_marker_ptr m = ci->marker_list; m; m = m->next) {
         if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
             info->orientation = mf_img_exif_orientation(m->data, m->data_length);
+            if (meta && (rc = mf_img_meta_take(&meta->exif, &meta->exif_len, m->data, m->data_length, 1)) != MF_OK)
+                return rc;
             break;
+        }
+    }
+    if (meta) {
+        /* libjpeg-turbo reassembles the chunks (any order, checked) into a malloc'd block; FALSE when absent or
+         * inconsistent (a tolerated warning). */
+        JOCTET *icc = NULL;
+        unsigned int icc_len = 0;
+        if (jpeg_read_icc_profile(ci, &icc, &icc_len)) {
+            rc = mf_img_meta_take(&meta->icc, &meta->icc_len, icc, icc_len, 0);
+            free(icc);
+            if (rc != MF_OK) return rc;
         }
     }
 
@@ -224,7 +192,8 @@ static int jpg_decode_body(jpg_dec *d, const uint8_t *buf, size_t len, const mf_
     return MF_OK;
 }
 
-int mf_img_jpeg_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info) {
+int mf_img_jpeg_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info,
+                       mf_img_meta *meta) {
     jpg_dec *d = calloc(1, sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory decoding JPEG");
     jpg_err_init(&d->err);
@@ -235,7 +204,7 @@ int mf_img_jpeg_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, 
         rc = mf_error_set(d->err.status, "JPEG: %s", d->err.msg);
         mf_img_free(out);
     } else {
-        rc = jpg_decode_body(d, buf, len, caps, out, info);
+        rc = jpg_decode_body(d, buf, len, caps, out, info, meta);
     }
     jpeg_destroy_decompress(&d->ci);
     free(d->row);
@@ -285,7 +254,16 @@ static boolean jpg_dest_empty(j_compress_ptr cc) {
 
 static void jpg_dest_term(j_compress_ptr cc) { (void)cc; }
 
-static int jpg_encode_body(jpg_enc *e, const mf_img *img, int quality) {
+/* APP1 "Exif\0\0" + TIFF stream, written as one marker (the length fits: mf_img_meta_check capped it). */
+static void jpg_write_exif(j_compress_ptr cc, const uint8_t *exif, size_t len) {
+    jpeg_write_m_header(cc, JPEG_APP0 + 1, (unsigned int)(6 + len));
+    for (int i = 0; i < 6; i++)
+        jpeg_write_m_byte(cc, "Exif\0\0"[i]);
+    for (size_t i = 0; i < len; i++)
+        jpeg_write_m_byte(cc, exif[i]);
+}
+
+static int jpg_encode_body(jpg_enc *e, const mf_img *img, int quality, const mf_img_meta *meta) {
     j_compress_ptr cc = &e->cc;
     jpeg_create_compress(cc);
     e->dest.init_destination = jpg_dest_init;
@@ -303,7 +281,11 @@ static int jpg_encode_body(jpg_enc *e, const mf_img *img, int quality) {
         cc->comp_info[0].h_samp_factor = 1;
         cc->comp_info[0].v_samp_factor = 1;
     }
+    int exif = meta && meta->exif_len, icc = meta && meta->icc_len;
+    if (exif) cc->write_JFIF_header = FALSE; /* EXIF wants its APP1 first; JFIF and EXIF exclude each other */
     jpeg_start_compress(cc, TRUE);
+    if (exif) jpg_write_exif(cc, meta->exif, meta->exif_len);
+    if (icc) jpeg_write_icc_profile(cc, meta->icc, (unsigned int)meta->icc_len);
     const size_t stride = (size_t)img->w * (size_t)img->c;
     while (cc->next_scanline < cc->image_height) {
         /* libjpeg never writes through the row pointers; the API just lacks const. */
@@ -314,7 +296,7 @@ static int jpg_encode_body(jpg_enc *e, const mf_img *img, int quality) {
     return MF_OK;
 }
 
-int mf_img_encode_jpeg(const mf_img *img, int quality, uint8_t **buf, size_t *len) {
+int mf_img_jpeg_encode(const mf_img *img, int quality, const mf_img_meta *meta, uint8_t **buf, size_t *len) {
     MF_ASSERT(img != NULL && img->data != NULL && buf != NULL && len != NULL);
     MF_ASSERT(img->w > 0 && img->h > 0 && (img->c == 1 || img->c == 3 || img->c == 4));
     *buf = NULL;
@@ -331,7 +313,7 @@ int mf_img_encode_jpeg(const mf_img *img, int quality, uint8_t **buf, size_t *le
     if (setjmp(e->err.jmp)) {
         rc = mf_error_set(e->err.status, "JPEG encoder: %s", e->err.msg);
     } else {
-        rc = jpg_encode_body(e, img, quality);
+        rc = jpg_encode_body(e, img, quality, meta);
     }
     if (rc == MF_OK) {
         *len = e->cap - e->dest.free_in_buffer;
@@ -342,4 +324,8 @@ int mf_img_encode_jpeg(const mf_img *img, int quality, uint8_t **buf, size_t *le
     jpeg_destroy_compress(&e->cc);
     free(e);
     return rc;
+}
+
+int mf_img_encode_jpeg(const mf_img *img, int quality, uint8_t **buf, size_t *len) {
+    return mf_img_jpeg_encode(img, quality, NULL, buf, len);
 }

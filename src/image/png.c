@@ -2,18 +2,19 @@
  *
  * Decoding normalises every PNG to 8-bit RGB: 16-bit samples are scaled (rounded, not truncated), palettes
  * and 1/2/4-bit grey are expanded, grey is replicated, and transparency (alpha channel or tRNS) is composited
- * over white. gAMA/iCCP are ignored: samples are taken as sRGB, as the face models were trained on.
+ * over white. gAMA/iCCP are ignored: samples are taken as sRGB, as the face models were trained on (the iCCP
+ * profile and eXIf are only handed back, when asked, for writing them out again).
  * libpng's errors longjmp back here with the message kept; warnings are dropped; nothing is printed. */
-#include "image/internal.h"
+#include "image/codecs.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <png.h>
 
-/* Text, ICC and other metadata chunks are skipped unread: they cost time and memory and we use none. */
-static const png_byte png_skip_chunks[] = "iCCP\0iTXt\0tEXt\0zTXt\0sPLT\0eXIf\0tIME\0hIST\0pCAL\0sCAL\0sTER\0";
-enum { PNG_CHUNK_MALLOC_MAX = 8 << 20 };
+/* Text, ICC and other metadata chunks are skipped unread: they cost time and memory, and only iCCP and eXIf
+ * are ever used (when the caller asks for metadata: then those two come first in the list and are not skipped). */
+static const png_byte png_skip_chunks[] = "iCCP\0eXIf\0iTXt\0tEXt\0zTXt\0sPLT\0tIME\0hIST\0pCAL\0sCAL\0sTER\0";
 
 typedef struct {
     const uint8_t *buf;
@@ -58,12 +59,26 @@ static uint32_t be32(const uint8_t *p) {
 
 /* Everything that may longjmp; the caller owns d and the libpng structs. */
 static int png_decode_body(png_ctx *d, png_structp png, png_infop pi, const mf_img_caps *caps, mf_img *out,
-                           mf_img_info *info) {
+                           mf_img_info *info, mf_img_meta *meta) {
     png_set_read_fn(png, d, png_read_mem);
-    png_set_chunk_malloc_max(png, PNG_CHUNK_MALLOC_MAX);
+    png_set_chunk_malloc_max(png, MF_IMG_PNG_MAX_CHUNK_BYTES);
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
-    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, png_skip_chunks, (int)(sizeof png_skip_chunks / 5));
+    const int skip_from = meta ? 2 : 0; /* iCCP, eXIf */
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, png_skip_chunks + 5 * skip_from,
+                                (int)(sizeof png_skip_chunks / 5) - skip_from);
     png_read_info(png, pi);
+    if (meta) {
+        png_charp name;
+        int comp;
+        png_bytep icc, exif;
+        png_uint_32 icc_len, exif_len;
+        int rc = MF_OK;
+        if (png_get_iCCP(png, pi, &name, &comp, &icc, &icc_len) == PNG_INFO_iCCP)
+            rc = mf_img_meta_take(&meta->icc, &meta->icc_len, icc, icc_len, 0);
+        if (rc == MF_OK && png_get_eXIf_1(png, pi, &exif_len, &exif) == PNG_INFO_eXIf)
+            rc = mf_img_meta_take(&meta->exif, &meta->exif_len, exif, exif_len, 1);
+        if (rc != MF_OK) return rc;
+    }
 
     png_uint_32 w, h;
     int depth, ctype, interlace;
@@ -109,7 +124,8 @@ static int png_decode_body(png_ctx *d, png_structp png, png_infop pi, const mf_i
     return MF_OK;
 }
 
-int mf_img_png_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info) {
+int mf_img_png_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, mf_img *out, mf_img_info *info,
+                      mf_img_meta *meta) {
     /* Check the IHDR dimensions before libpng sees them, so that an oversize header is MF_ERR_LIMIT rather
      * than libpng's own "exceeds user limit" error. The signature is 8 bytes, then length, "IHDR", w, h. */
     if (len >= 24 && memcmp(buf + 12, "IHDR", 4) == 0) {
@@ -131,7 +147,7 @@ int mf_img_png_decode(const uint8_t *buf, size_t len, const mf_img_caps *caps, m
     if (setjmp(png_jmpbuf(png)))
         rc = mf_error_set(d->status, "PNG: %s", d->msg);
     else
-        rc = png_decode_body(d, png, pi, caps, out, info);
+        rc = png_decode_body(d, png, pi, caps, out, info, meta);
     png_destroy_read_struct(&png, &pi, NULL);
     free(d->pixels);
     free(d->rows);
@@ -160,19 +176,22 @@ static void png_write_mem(png_structp png, png_bytep src, size_t n) {
 
 static void png_flush_mem(png_structp png) { (void)png; }
 
-static int png_encode_body(png_structp png, png_infop pi, const mf_img *img) {
+static int png_encode_body(png_structp png, png_infop pi, const mf_img *img, const mf_img_meta *meta) {
     static const int ctype[5] = {0, PNG_COLOR_TYPE_GRAY, 0, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_IHDR(png, pi, (png_uint_32)img->w, (png_uint_32)img->h, 8, ctype[img->c], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (meta && meta->icc_len) /* libpng checks the profile against the image and png_error()s if it does not fit */
+        png_set_iCCP(png, pi, "ICC profile", PNG_COMPRESSION_TYPE_BASE, meta->icc, (png_uint_32)meta->icc_len);
+    if (meta && meta->exif_len) png_set_eXIf_1(png, pi, (png_uint_32)meta->exif_len, meta->exif);
     png_write_info(png, pi);
     const size_t stride = (size_t)img->w * (size_t)img->c;
     for (int y = 0; y < img->h; y++)
         png_write_row(png, img->data + (size_t)y * stride);
-    png_write_end(png, pi);
+    png_write_end(png, NULL); /* with pi, libpng 1.6 writes eXIf a second time after the pixels */
     return MF_OK;
 }
 
-int mf_img_encode_png(const mf_img *img, uint8_t **buf, size_t *len) {
+int mf_img_png_encode(const mf_img *img, const mf_img_meta *meta, uint8_t **buf, size_t *len) {
     MF_ASSERT(img != NULL && img->data != NULL && buf != NULL && len != NULL);
     MF_ASSERT(img->w > 0 && img->h > 0 && (img->c == 1 || img->c == 3 || img->c == 4));
     *buf = NULL;
@@ -191,7 +210,7 @@ int mf_img_encode_png(const mf_img *img, uint8_t **buf, size_t *len) {
         rc = mf_error_set(d->status, "PNG encoder: %s", d->msg);
     } else {
         png_set_write_fn(png, d, png_write_mem, png_flush_mem);
-        rc = png_encode_body(png, pi, img);
+        rc = png_encode_body(png, pi, img, meta);
     }
     png_destroy_write_struct(&png, &pi);
     if (rc == MF_OK) {
@@ -203,3 +222,5 @@ int mf_img_encode_png(const mf_img *img, uint8_t **buf, size_t *len) {
     free(d);
     return rc;
 }
+
+int mf_img_encode_png(const mf_img *img, uint8_t **buf, size_t *len) { return mf_img_png_encode(img, NULL, buf, len); }

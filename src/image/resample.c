@@ -10,13 +10,6 @@
 
 #define MF_INLINE static inline __attribute__((always_inline))
 
-static void img_check(const mf_img *img) {
-    MF_ASSERT(img != NULL);
-    MF_ASSERT(img->data != NULL);
-    MF_ASSERT(img->w > 0 && img->h > 0);
-    MF_ASSERT(img->c == 1 || img->c == 3 || img->c == 4);
-}
-
 /* ---- TF ResizeBilinear(half_pixel_centers=true) ---- */
 
 /* Same float expressions as TensorFlow's compute_interpolation_weights, so results match it bit for bit
@@ -55,7 +48,7 @@ MF_INLINE void resize_block(const mf_img *src, int oh, int ow, int xb, int nx, c
 }
 
 void mf_img_resize_to_float(const mf_img *src, int ow, int oh, float scale, float bias, float *dst) {
-    img_check(src);
+    mf_img_assert_valid(src);
     MF_ASSERT(ow > 0 && oh > 0 && dst != NULL);
     const float rx = (float)src->w / (float)ow;
     int xo0[XBLOCK], xo1[XBLOCK];
@@ -125,7 +118,7 @@ MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int oh, fl
 
 void mf_img_warp_to_float(const mf_img *src, const float m[6], int ow, int oh, float scale, float bias, float border,
                           float *dst) {
-    img_check(src);
+    mf_img_assert_valid(src);
     MF_ASSERT(m != NULL && ow > 0 && oh > 0 && dst != NULL);
     switch (src->c) {
     case 1: warp_rows(src, m, ow, oh, scale, bias, border, dst, 1); break;
@@ -226,7 +219,7 @@ static void row_h(const mf_img *src, int y, const taps *tx, int ow, float *o) {
 static uint8_t to_u8(float v) { return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f); }
 
 int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
-    img_check(src);
+    mf_img_assert_valid(src);
     MF_ASSERT(dst != NULL);
     memset(dst, 0, sizeof *dst);
     if (ow < 1 || oh < 1) return mf_error_set(MF_ERR_ARG, "resize to %dx%d", ow, oh);

@@ -94,22 +94,22 @@ static int weight_const(builder *b, const char *name, int ndim, const int *dims)
     return mf_nn_graph_add_const(b->m, name, MF_NN_F32, &want, data);
 }
 
-static int const_f32(builder *b, const char *name, int ndim, const int *dims, const float *v) {
+/* A constant of 4-byte elements (float or int32, by dtype) copied from v. */
+static int const_copy(builder *b, const char *name, int dtype, int ndim, const int *dims, const void *v) {
     mf_nn_shape s = shape_of(ndim, dims);
-    size_t n = mf_nn_shape_numel(&s);
-    float *d = malloc(n * sizeof *d);
+    size_t n = mf_nn_shape_numel(&s) * 4;
+    void *d = malloc(n);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    memcpy(d, v, n * sizeof *d);
-    return mf_nn_graph_add_const(b->m, name, MF_NN_F32, &s, d);
+    memcpy(d, v, n);
+    return mf_nn_graph_add_const(b->m, name, dtype, &s, d);
+}
+
+static int const_f32(builder *b, const char *name, int ndim, const int *dims, const float *v) {
+    return const_copy(b, name, MF_NN_F32, ndim, dims, v);
 }
 
 static int const_i32(builder *b, const char *name, int ndim, const int *dims, const int32_t *v) {
-    mf_nn_shape s = shape_of(ndim, dims);
-    size_t n = mf_nn_shape_numel(&s);
-    int32_t *d = malloc(n * sizeof *d);
-    if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    memcpy(d, v, n * sizeof *d);
-    return mf_nn_graph_add_const(b->m, name, MF_NN_I32, &s, d);
+    return const_copy(b, name, MF_NN_I32, ndim, dims, v);
 }
 
 static int node2(builder *b, const char *name, int op, int x, int y) {

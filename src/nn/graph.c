@@ -29,12 +29,9 @@ int mf_nn_graph_init(mf_nn_model_t **out) {
     return MF_OK;
 }
 
-/* Models here have at most a few thousand nodes; the cap keeps hostile files from growing the table forever. */
-enum { MAX_NODES = 1 << 20, MAX_NODE_INPUTS = 1 << 16 };
-
 int mf_nn_graph_add(mf_nn_model_t *m, const char *name, int op, const int *in, int n_in) {
-    if (m->n_nodes >= MAX_NODES) return mf_error_set(MF_ERR_LIMIT, "too many nodes (limit %d)", MAX_NODES);
-    if (n_in < 0 || n_in > MAX_NODE_INPUTS) return mf_error_set(MF_ERR_LIMIT, "node %s: too many inputs", name);
+    if (m->n_nodes >= MF_NN_MAX_NODES) return mf_error_set(MF_ERR_LIMIT, "too many nodes (limit %d)", MF_NN_MAX_NODES);
+    if (n_in < 0 || n_in > MF_NN_MAX_NODE_INPUTS) return mf_error_set(MF_ERR_LIMIT, "node %s: too many inputs", name);
     if (m->n_nodes == m->cap_nodes) {
         int ncap = m->cap_nodes ? m->cap_nodes * 2 : 64;
         mf_nn_node *nn = realloc(m->nodes, (size_t)ncap * sizeof *nn);

@@ -9,6 +9,7 @@
 #define MF_NN_ONNX_PB_H
 
 #include "mfmc/core.h"
+#include "mfmc/limits.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,7 @@ enum {
 };
 const char *mf_onnx_dtype_name(int dt);
 
-enum { MF_ONNX_MAX_RANK = 8, MF_ONNX_MAX_NODE_IO = 64, MF_ONNX_MAX_ATTR_VALUES = 16 };
+/* MF_ONNX_MAX_RANK, MF_ONNX_MAX_NODE_IO, MF_ONNX_MAX_ATTR_VALUES: mfmc/limits.h. */
 
 typedef struct {
     mf_pb_span msg; /* the whole TensorProto */

@@ -10,15 +10,12 @@ int mf_nn_op_is_alias(int op) {
            op == MF_NN_OP_IDENTITY;
 }
 
-/* Tensors are capped so every element count and byte size fits comfortably in size_t and int arithmetic. */
-enum { MAX_ELEMS = 1 << 28 };
-
 static int shape_ok(const mf_nn_shape *s, const char *node) {
     size_t n = 1;
     for (int i = 0; i < s->ndim; i++) {
         if (s->dim[i] < 0) return mf_error_set(MF_ERR_FORMAT, "node %s: negative dimension", node);
-        if (mf_size_mul(n, (size_t)s->dim[i], &n) || n > MAX_ELEMS)
-            return mf_error_set(MF_ERR_LIMIT, "node %s: tensor larger than %d elements", node, MAX_ELEMS);
+        if (mf_size_mul(n, (size_t)s->dim[i], &n) || n > MF_NN_MAX_TENSOR_ELEMS)
+            return mf_error_set(MF_ERR_LIMIT, "node %s: tensor larger than %d elements", node, MF_NN_MAX_TENSOR_ELEMS);
     }
     return MF_OK;
 }
@@ -29,28 +26,35 @@ static size_t numel(const mf_nn_shape *s) {
     return n;
 }
 
+/* Constant input j of the node with the given dtype: its data, or an error. */
+static int const_input(const mf_nn_model_t *m, const mf_nn_node *n, int j, const int *dtypes, const void *const *consts,
+                       int dtype, const void **v) {
+    if (j >= n->n_in) return mf_error_set(MF_ERR_FORMAT, "node %s: missing input %d", n->name, j);
+    int src = n->in[j];
+    if (!consts[src] || dtypes[src] != dtype)
+        return mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): input %d (%s) must be a constant %s tensor", n->name,
+                            mf_nn_op_name(n->op), j, m->nodes[src].name, dtype == MF_NN_I32 ? "int32" : "float");
+    *v = consts[src];
+    return MF_OK;
+}
+
 /* Constant int32 vector input j of the node: its data and element count, or an error. */
 static int const_ints(const mf_nn_model_t *m, const mf_nn_node *n, int j, const mf_nn_shape *shapes,
                       const int *dtypes, const void *const *consts, const int32_t **v, int *count) {
-    if (j >= n->n_in) return mf_error_set(MF_ERR_FORMAT, "node %s: missing input %d", n->name, j);
-    int src = n->in[j];
-    if (!consts[src] || dtypes[src] != MF_NN_I32)
-        return mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): input %d (%s) must be a constant int32 tensor",
-                            n->name, mf_nn_op_name(n->op), j, m->nodes[src].name);
-    *v = consts[src];
-    *count = (int)numel(&shapes[src]);
+    const void *d;
+    int st = const_input(m, n, j, dtypes, consts, MF_NN_I32, &d);
+    if (st) return st;
+    *v = d;
+    *count = (int)numel(&shapes[n->in[j]]);
     return MF_OK;
 }
 
 static int const_floats(const mf_nn_model_t *m, const mf_nn_node *n, int j, const int *dtypes,
                         const void *const *consts, const float **v) {
-    if (j >= n->n_in) return mf_error_set(MF_ERR_FORMAT, "node %s: missing input %d", n->name, j);
-    int src = n->in[j];
-    if (!consts[src] || dtypes[src] != MF_NN_F32)
-        return mf_error_set(MF_ERR_UNSUPPORTED, "node %s (%s): input %d (%s) must be a constant float tensor",
-                            n->name, mf_nn_op_name(n->op), j, m->nodes[src].name);
-    *v = consts[src];
-    return MF_OK;
+    const void *d;
+    int st = const_input(m, n, j, dtypes, consts, MF_NN_F32, &d);
+    if (!st) *v = d;
+    return st;
 }
 
 /* Output size and leading padding of one spatial dimension. */
@@ -68,7 +72,7 @@ static int conv_dim(int in, int k, int s, int d, int padding, int pb, int pa, in
         o = span >= eff ? (span - eff) / s + 1 : 0;
         *pad_before = padding == MF_NN_PAD_EXPLICIT ? pb : 0;
     }
-    if (o <= 0 || o > (1 << 20)) return mf_error_set(MF_ERR_FORMAT, "node %s: window larger than the input", node);
+    if (o <= 0 || o > MF_NN_MAX_DIM_SIZE) return mf_error_set(MF_ERR_FORMAT, "node %s: window larger than the input", node);
     *out = (int)o;
     return MF_OK;
 }
@@ -241,7 +245,7 @@ static int resolve_slice(const mf_nn_model_t *m, const mf_nn_node *n, const mf_n
         if (i < nb) {
             si = s[i];
             if (si == 0) return mf_error_set(MF_ERR_FORMAT, "node %s: zero stride", n->name);
-            if (si < -(1 << 20) || si > (1 << 20)) return mf_error_set(MF_ERR_FORMAT, "node %s: bad stride", n->name);
+            if (si < -MF_NN_MAX_DIM_SIZE || si > MF_NN_MAX_DIM_SIZE) return mf_error_set(MF_ERR_FORMAT, "node %s: bad stride", n->name);
             long lb = b[i], le = e[i];
             if (a->shrink_axis_mask >> i & 1) {
                 if (lb < 0) lb += dim;
@@ -390,7 +394,7 @@ int mf_nn_rop_resolve(const mf_nn_model_t *m, int id, const mf_nn_shape *shapes,
         for (int i = 0; i < cnt; i++) {
             if (v[i] == -1 && unknown < 0) unknown = i;
             else if (v[i] < 0) return mf_error_set(MF_ERR_FORMAT, "node %s: bad reshape target", n->name);
-            else if (mf_size_mul(known, (size_t)v[i], &known) || known > MAX_ELEMS)
+            else if (mf_size_mul(known, (size_t)v[i], &known) || known > MF_NN_MAX_TENSOR_ELEMS)
                 return mf_error_set(MF_ERR_FORMAT, "node %s: reshape target too large", n->name);
             r->out_shape.dim[i] = v[i];
         }
@@ -455,7 +459,7 @@ int mf_nn_rop_resolve(const mf_nn_model_t *m, int id, const mf_nn_shape *shapes,
                     return mf_error_set(MF_ERR_FORMAT, "node %s: concat operands differ", n->name);
             total += si->dim[r->axis];
         }
-        if (total > MAX_ELEMS) return mf_error_set(MF_ERR_LIMIT, "node %s: concat too large", n->name);
+        if (total > MF_NN_MAX_TENSOR_ELEMS) return mf_error_set(MF_ERR_LIMIT, "node %s: concat too large", n->name);
         r->out_shape.dim[r->axis] = (int)total;
         r->n_in = last;
         break;
@@ -747,14 +751,20 @@ static void eval_pad(const mf_nn_rop *r, const uint32_t *x, uint32_t *y) {
     }
 }
 
+/* Element strides of a row-major tensor of shape s: st[i] = product of the dimensions after i. */
+static void row_major_strides(const mf_nn_shape *s, size_t *st) {
+    size_t acc = 1;
+    for (int i = s->ndim - 1; i >= 0; i--) {
+        st[i] = acc;
+        acc *= (size_t)s->dim[i];
+    }
+}
+
 static void eval_slice(const mf_nn_rop *r, const uint32_t *x, uint32_t *y) {
     const mf_nn_shape *xs = &r->in_shape[0], *ss = &r->slice_shape;
     int rank = xs->ndim;
-    size_t n = numel(ss), xst[MF_NN_MAX_DIMS], acc = 1;
-    for (int i = rank - 1; i >= 0; i--) {
-        xst[i] = acc;
-        acc *= (size_t)xs->dim[i];
-    }
+    size_t n = numel(ss), xst[MF_NN_MAX_DIMS];
+    row_major_strides(xs, xst);
     int idx[MF_NN_MAX_DIMS] = {0};
     for (size_t i = 0; i < n; i++) {
         size_t src = 0;
@@ -836,11 +846,8 @@ static void eval_d2s(const mf_nn_rop *r, const float *x, float *y) {
 static void eval_transpose(const mf_nn_rop *r, const uint32_t *x, uint32_t *y) {
     const mf_nn_shape *xs = &r->in_shape[0], *os = &r->out_shape;
     int rank = xs->ndim;
-    size_t xst[MF_NN_MAX_DIMS], acc = 1, n = numel(os);
-    for (int i = rank - 1; i >= 0; i--) {
-        xst[i] = acc;
-        acc *= (size_t)xs->dim[i];
-    }
+    size_t xst[MF_NN_MAX_DIMS], n = numel(os);
+    row_major_strides(xs, xst);
     int idx[MF_NN_MAX_DIMS] = {0};
     for (size_t i = 0; i < n; i++) {
         size_t src = 0;

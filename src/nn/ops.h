@@ -8,8 +8,6 @@
 #include "nn/graph.h"
 #include "nn/kernels.h"
 
-enum { MF_NN_MAX_INPUTS = 64 };
-
 typedef enum { MF_NN_CK_CONV = 0, MF_NN_CK_DW = 1, MF_NN_CK_DECONV = 2 } mf_nn_conv_kind;
 
 typedef struct {

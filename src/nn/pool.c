@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-enum { MAX_THREADS = 64, SPIN_BEFORE_YIELD = 2000, SPIN_BEFORE_SLEEP = 200000 };
+enum { SPIN_BEFORE_YIELD = 2000, SPIN_BEFORE_SLEEP = 200000 };
 
 struct mf_nn_pool {
     int n;
-    pthread_t th[MAX_THREADS];
+    pthread_t th[MF_NN_MAX_THREADS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_mutex_t run_mu;
@@ -59,7 +59,7 @@ int mf_nn_pool_create(int nthreads, mf_nn_pool_t **out) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = c > 0 ? (int)c : 1;
     }
-    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    if (nthreads > MF_NN_MAX_THREADS) nthreads = MF_NN_MAX_THREADS;
     mf_nn_pool_t *p = calloc(1, sizeof *p);
     if (!p) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     p->n = nthreads;

@@ -211,7 +211,7 @@ static int parse_placeholder_shape(const cJSON *attrs, mf_nn_node *n) {
     cJSON_ArrayForEach(d, dl) {
         int v;
         if (n->shape.ndim >= MF_NN_MAX_DIMS) return mf_error_set(MF_ERR_UNSUPPORTED, "input %s: rank too high", n->name);
-        if (json_int(cJSON_GetObjectItemCaseSensitive(d, "size"), &v) || v < -1 || v > (1 << 20))
+        if (json_int(cJSON_GetObjectItemCaseSensitive(d, "size"), &v) || v < -1 || v > MF_NN_MAX_DIM_SIZE)
             return mf_error_set(MF_ERR_FORMAT, "input %s: bad dimension", n->name);
         if (v == 0) return mf_error_set(MF_ERR_FORMAT, "input %s: empty (a dimension is 0)", n->name);
         n->shape.dim[n->shape.ndim++] = v;

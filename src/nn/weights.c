@@ -64,7 +64,7 @@ int mf_nn_weights_decode(const cJSON *manifest, const uint8_t *bytes, size_t len
         const cJSON *ws = cJSON_GetObjectItemCaseSensitive(group, "weights");
         if (!cJSON_IsArray(ws)) return mf_error_set(MF_ERR_FORMAT, "weightsManifest group without a weights array");
         int k = cJSON_GetArraySize(ws);
-        if (k > (1 << 20) - total) return mf_error_set(MF_ERR_LIMIT, "too many weights in manifest");
+        if (k > MF_NN_MAX_MANIFEST_WEIGHTS - total) return mf_error_set(MF_ERR_LIMIT, "too many weights in manifest");
         total += k;
     }
     mf_nn_weight *w = calloc(total ? (size_t)total : 1, sizeof *w);
