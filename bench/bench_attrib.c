@@ -92,9 +92,7 @@ static int central_face(const char *rel, const mf_img *img, mf_face_box *out) {
             return cache[i].ok;
         }
     if (!det) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/human", models_dir());
-        if (mf_face_detector_create(dir, NULL, &det)) die("detector");
+        if (mf_face_detector_create(models_dir(), NULL, &det)) die("detector");
     }
     mf_face_box f[32];
     int n = 0, best = -1;
@@ -170,9 +168,7 @@ static void parse_configs(int argc, char **argv, mf_nn_pool_t *pool) {
         }
     }
     mf_face_attrib_opts o = {*age_list ? age_list : "none", *gender_list ? gender_list : "none"};
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/human", models_dir());
-    if (mf_face_attrib_create(dir, pool, &o, &handle)) die("attrib");
+    if (mf_face_attrib_create(models_dir(), pool, &o, &handle)) die("attrib");
     for (int i = 0; i < n_cfg; i++) {
         config *c = &cfgs[i];
         for (int k = 0; k < c->n_parts; k++) {

@@ -148,8 +148,7 @@ typedef struct {
 } job_t;
 
 static void *detect_worker(job_t *job) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/human", models_root);
+    const char *dir = models_root;
     mf_face_detector_t *det;
     mf_face_mesher_t *mesh;
     if (mf_face_detector_create(dir, NULL, &det)) die("detector");

@@ -44,8 +44,7 @@ static void line(mf_img *im, float x0, float y0, float x1, float y1, uint8_t cr,
 
 static int open_all(int iris) {
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", models);
+    const char *dir = models;
     if (mf_face_detector_create(dir, NULL, &g_det) || mf_face_mesher_create(dir, NULL, iris, &g_mesh)) {
         fprintf(stderr, "%s\n", mf_error_get());
         return -1;
@@ -58,8 +57,7 @@ static int open_all(int iris) {
 static void iris_check(const mf_img *img, const mf_face_box *f, int n) {
     mf_face_mesher_t *mi;
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", models);
+    const char *dir = models;
     if (mf_face_mesher_create(dir, NULL, 1, &mi)) return;
     for (int i = 0; i < n; i++) {
         mf_face_landmarks lm;
@@ -467,8 +465,7 @@ static double now_ms(void) {
 /* time IMAGE THREADS: ms per face for the mesh (all passes) and for the iris refinement */
 static int timing(const char *path, int threads) {
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", models);
+    const char *dir = models;
     mf_nn_pool_t *pool = NULL;
     if (threads > 1) mf_nn_pool_create(threads, &pool);
     mf_face_mesher_t *a, *b;
