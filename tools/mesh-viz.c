@@ -1,6 +1,5 @@
-/* Debugging and measurement aid for src/face/mesh.c (not built by the Makefile; see docs/mesh.md):
- *   cc -O2 -D_DEFAULT_SOURCE -Iinclude -Isrc tools/mesh-viz.c -o /tmp/mesh-viz build/rel/libmfmc.a \
- *      $(pkg-config --libs libcjson libjpeg libpng libwebp) -lpthread -lm
+/* Debugging and measurement aid for src/face/mesh.c (see docs/mesh.md). Built by `make test` (so it keeps
+ * compiling) or `make build/rel/tools/mesh-viz`; the models root is $MFMC_MODELS or ./models.
  *   draw IMAGE OUT.png [iris]   annotated picture + OUT.png.faceN.png per face (write to /tmp, never commit them)
  *   dump IMAGE [iris]           detections, scores, pose, expression, selected points
  *   irischeck IMAGE...          iris-model contour vs mesh, both crop orientations, per eye
