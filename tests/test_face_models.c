@@ -80,7 +80,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    for (int i = 0; i < N_PHOTOS; i++) mf_img_free(&photos[i]);
+    for (int i = 0; i < N_PHOTOS; i++)
+        mf_img_free(&photos[i]);
     return 0;
 }
 
@@ -100,7 +101,8 @@ static void test_two_threads_one_copy(void **state) {
         two[t].models = shared, two[t].photos = photos;
         assert_int_equal(pthread_create(&th[t], NULL, run_session, &two[t]), 0);
     }
-    for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < 2; t++)
+        pthread_join(th[t], NULL);
     for (int t = 0; t < 2; t++) {
         assert_int_equal(two[t].status, MF_OK);
         for (int p = 0; p < N_PHOTOS; p++) {
@@ -121,7 +123,8 @@ static void test_catalogue(void **state) {
         const mf_face_model_info *m = mf_face_model_at(i);
         assert_ptr_equal(mf_face_model_find(m->name), m);
         assert_non_null(m->files[0]);
-        for (int k = 0; k < 2; k++) assert_true(!m->files[k] || (m->sha256[k] && strlen(m->sha256[k]) == 64));
+        for (int k = 0; k < 2; k++)
+            assert_true(!m->files[k] || (m->sha256[k] && strlen(m->sha256[k]) == 64));
         assert_true(strlen(mf_face_model_roles(m->roles, roles, sizeof roles)) > 0);
     }
     for (int i = 0; i < mf_face_recognizer_count(); i++) {

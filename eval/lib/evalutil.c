@@ -33,7 +33,8 @@ int ev_cmp_float_desc(const void *pa, const void *pb) {
 
 float ev_best_threshold(const ev_scored *v, int n) {
     int n_imp = 0;
-    for (int i = 0; i < n; i++) n_imp += !v[i].same;
+    for (int i = 0; i < n; i++)
+        n_imp += !v[i].same;
     /* accept the first k: correct = genuine among them + impostors after them */
     int best = n_imp, best_k = 0, gen = 0, imp = 0;
     for (int k = 1; k <= n; k++) {
@@ -64,7 +65,8 @@ float ev_quantile_desc(const float *v, int n, double q) {
 
 double ev_pearson(const double *x, const double *y, int n) {
     double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < n; i++) mx += x[i], my += y[i];
+    for (int i = 0; i < n; i++)
+        mx += x[i], my += y[i];
     mx /= n, my /= n;
     for (int i = 0; i < n; i++)
         sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);

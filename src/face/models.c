@@ -52,7 +52,8 @@ const char *mf_face_models_root(const mf_face_models_t *m) { return m ? m->root 
 /* 1 when `root` names a human/ folder (its last component), the usual mistake of callers of the old convention. */
 static int is_human_dir(const char *root) {
     size_t n = strlen(root);
-    while (n > 1 && root[n - 1] == '/') n--;
+    while (n > 1 && root[n - 1] == '/')
+        n--;
     return n >= 5 && strncmp(root + n - 5, "human", 5) == 0 && (n == 5 || root[n - 6] == '/');
 }
 
@@ -64,8 +65,9 @@ static int load_locked(mf_face_models_t *m, int i) {
     if (snprintf(path, sizeof path, "%s/%s", m->root, info->files[0]) >= (int)sizeof path)
         return mf_error_set(MF_ERR_ARG, "models path too long");
     if (access(path, R_OK) != 0 && is_human_dir(m->root))
-        return mf_error_set(MF_ERR_ARG, "%s: no %s: face models are opened from the models root (the folder "
-                                        "holding human/, faceapi/, faceplugin/), not from its human/ folder",
+        return mf_error_set(MF_ERR_ARG,
+                            "%s: no %s: face models are opened from the models root (the folder "
+                            "holding human/, faceapi/, faceplugin/), not from its human/ folder",
                             m->root, info->files[0]);
     char *p = strdup(path);
     if (!p) return mf_error_set(MF_ERR_NOMEM, "out of memory");

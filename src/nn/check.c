@@ -37,7 +37,9 @@ int mf_nn_plan_find_output(const mf_nn_plan_t *plan, const char *name, size_t nu
 int mf_nn_check_finite(const float *v, size_t n, const char *what) {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(v[i]))
-            return mf_error_set(MF_ERR_MODEL, "model %s computes non-finite values (damaged weights? `mfmc models` "
-                                              "checks the files)", what);
+            return mf_error_set(MF_ERR_MODEL,
+                                "model %s computes non-finite values (damaged weights? `mfmc models` "
+                                "checks the files)",
+                                what);
     return MF_OK;
 }
