@@ -137,7 +137,8 @@ static int model_load(loaded_model *m, mf_face_models_t *models, mf_nn_pool_t *p
     int st = mf_face_session_model_init(&m->sm, models, s->info.name, pool, s->info.input_size, s->channels);
     m->plan = m->sm.plan;
     m->out_age = m->out_gender = -1;
-    if (!st && s->age_out) st = mf_nn_plan_find_output(m->plan, s->age_out, (size_t)s->age_len, s->info.name, &m->out_age);
+    if (!st && s->age_out)
+        st = mf_nn_plan_find_output(m->plan, s->age_out, (size_t)s->age_len, s->info.name, &m->out_age);
     if (!st && s->gender_out)
         st = mf_nn_plan_find_output(m->plan, s->gender_out, (size_t)s->gender_len, s->info.name, &m->out_gender);
     return st;

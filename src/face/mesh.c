@@ -185,7 +185,8 @@ int mf_face_mesher_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, int
     m->out_iris = -1;
     int st = mf_face_session_model_init(&m->mesh, models, "facemesh", pool, MESH_IN, 3);
     m->mesh_plan = m->mesh.plan, m->mesh_path = m->mesh.path;
-    if (!st) st = mf_nn_plan_find_output(m->mesh_plan, "Identity_2:0", MF_FACE_MESH_POINTS * 3, "facemesh", &m->out_mesh);
+    if (!st)
+        st = mf_nn_plan_find_output(m->mesh_plan, "Identity_2:0", MF_FACE_MESH_POINTS * 3, "facemesh", &m->out_mesh);
     if (!st) st = mf_nn_plan_find_output(m->mesh_plan, "Identity_1:0", 1, "facemesh", &m->out_flag);
     if (!st && use_iris) {
         st = mf_face_session_model_init(&m->iris, models, "iris", pool, IRIS_IN, 3);
