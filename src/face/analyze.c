@@ -1,3 +1,4 @@
+#include "face/internal.h"
 #include "mfmc/analyze.h"
 
 #include <stdio.h>
@@ -41,12 +42,7 @@ int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts
     mf_face_models_t *models = NULL;
     int st = mf_face_models_create(models_root, &models);
     if (!st) st = mf_face_analyzer_create_from(models, opts, out);
-    if (st) {
-        mf_face_models_free(models);
-        return st;
-    }
-    (*out)->own_models = models;
-    return MF_OK;
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
 }
 
 void mf_face_analyzer_free(mf_face_analyzer_t *an) {

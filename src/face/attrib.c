@@ -174,12 +174,7 @@ int mf_face_attrib_create(const char *models_root, mf_nn_pool_t *pool, const mf_
     mf_face_models_t *models = NULL;
     int st = mf_face_models_create(models_root, &models);
     if (!st) st = mf_face_attrib_create_from(models, pool, opts, out);
-    if (st) {
-        mf_face_models_free(models);
-        return st;
-    }
-    (*out)->own_models = models;
-    return MF_OK;
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
 }
 
 void mf_face_attrib_free(mf_face_attrib_t *h) {

@@ -35,6 +35,11 @@ int mf_face_session_model_init(mf_face_session_model *sm, mf_face_models_t *mode
                                mf_nn_pool_t *pool, int side, int channels);
 void mf_face_session_model_free(mf_face_session_model *sm);
 
+/* The end of a constructor taking the models root (the thin wrapper over its *_create_from): on failure (st < 0)
+ * frees `models` and returns st; on success hands `models` to the session's own-models slot (freed with the
+ * session) and returns MF_OK. */
+int mf_face_models_adopt(int st, mf_face_models_t *models, mf_face_models_t **slot);
+
 /* MF_ERR_ARG "<what> need(s) an RGB image" unless img is a non-empty 3-channel image. */
 int mf_face_check_rgb(const mf_img *img, const char *what);
 

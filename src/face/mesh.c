@@ -206,12 +206,7 @@ int mf_face_mesher_create(const char *models_root, mf_nn_pool_t *pool, int use_i
     mf_face_models_t *models = NULL;
     int st = mf_face_models_create(models_root, &models);
     if (!st) st = mf_face_mesher_create_from(models, pool, use_iris, out);
-    if (st) {
-        mf_face_models_free(models);
-        return st;
-    }
-    (*out)->own_models = models;
-    return MF_OK;
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
 }
 
 void mf_face_mesher_free(mf_face_mesher_t *m) {

@@ -123,6 +123,15 @@ void mf_face_session_model_free(mf_face_session_model *sm) {
     memset(sm, 0, sizeof *sm);
 }
 
+int mf_face_models_adopt(int st, mf_face_models_t *models, mf_face_models_t **slot) {
+    if (st) {
+        mf_face_models_free(models);
+        return st;
+    }
+    *slot = models;
+    return MF_OK;
+}
+
 int mf_face_check_rgb(const mf_img *img, const char *what) {
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "%s an RGB image", what);

@@ -55,12 +55,7 @@ int mf_face_recognizer_create_spec(const char *models_root, const char *name, co
     mf_face_models_t *models = NULL;
     int st = mf_face_models_create(models_root, &models);
     if (!st) st = mf_face_recognizer_create_spec_from(models, name, spec, pool, out);
-    if (st) {
-        mf_face_models_free(models);
-        return st;
-    }
-    (*out)->own_models = models;
-    return MF_OK;
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
 }
 
 int mf_face_recognizer_create_spec_from(mf_face_models_t *models, const char *name, const mf_face_align_spec *spec,
