@@ -1,6 +1,6 @@
 /* Face recognizers: registry and roles, alignment onto the ArcFace template, unit-norm embeddings, invariance to
  * a shifted or rotated face, genuine pairs above impostor pairs on an LFW subset, bad inputs. The accuracy
- * figures themselves come from bench/bench_lfw.c (docs/accuracy.md). */
+ * figures themselves come from eval/eval_lfw.c (docs/accuracy.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
