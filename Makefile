@@ -12,17 +12,26 @@ export MFMC_MODELS := $(MODELS)
 
 SETUP    ?= tools/setup.sh
 
-PKGS     := libcjson libjpeg libpng libwebp libsodium
+# Each program links what it uses: libmfmc (and its tests, benchmarks, evaluations) the image and model-file
+# libraries; the programs of apps/ also libsodium (model checksums).
+PKGS     := libcjson libjpeg libpng libwebp
+APP_PKGS := libsodium
 # Deferred and memoised: the first use runs pkg-config and replaces the variable by its result.
-pkg_config = $(or $(shell pkg-config $(1) $(PKGS) 2>/dev/null || echo PKG-CONFIG-FAILED),PKG-CONFIG-FAILED)
-pkg_checked = $(if $(filter PKG-CONFIG-FAILED,$(1)),$(error pkg-config does not find $(PKGS): run `make setup` \
-              (`make demo` and `make test` run it)),$(1))
-PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_checked,$$(call pkg_config,--cflags)))$(PKG_CFLAGS)
-PKG_LIBS   = $(eval PKG_LIBS := $$(call pkg_checked,$$(call pkg_config,--libs)))$(PKG_LIBS)
+# (PKG-CONFIG-OK marks success: libsodium has no --cflags, so an empty answer is not a failure.)
+pkg_config = $(shell pkg-config $(1) 2>/dev/null && echo PKG-CONFIG-OK || echo PKG-CONFIG-FAILED)
+pkg_checked = $(if $(filter PKG-CONFIG-OK,$(1)),$(filter-out PKG-CONFIG-OK,$(1)),$(error pkg-config does not find \
+              $(2): run `make setup` (`make demo` and `make test` run it)))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_checked,$$(call pkg_config,--cflags $(PKGS)),$(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(call pkg_checked,$$(call pkg_config,--libs $(PKGS)),$(PKGS)))$(PKG_LIBS)
+APP_PKG_CFLAGS = $(eval APP_PKG_CFLAGS := $$(call pkg_checked,$$(call pkg_config,--cflags $(APP_PKGS)),$(APP_PKGS)))$(APP_PKG_CFLAGS)
+APP_PKG_LIBS   = $(eval APP_PKG_LIBS := $$(call pkg_checked,$$(call pkg_config,--libs $(APP_PKGS)),$(APP_PKGS)))$(APP_PKG_LIBS)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS  = -D_DEFAULT_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS    = $(PKG_LIBS) -lpthread -lm
+# the programs of apps/: their shared layer (apps/common: JSON, options, models root, checksums) and libsodium
+APP_CPPFLAGS = -Iapps $(APP_PKG_CFLAGS)
+APP_LDLIBS   = $(APP_PKG_LIBS)
 # *_avx2.c files hold x86 kernels (behind #if on other CPUs, where they only satisfy the linker): the flags only
 # exist for x86 compilers.
 ifneq ($(filter x86_64 i386 i686 amd64,$(shell $(CC) -dumpmachine | cut -d- -f1)),)
@@ -35,17 +44,23 @@ REL_FLAGS  := -O2 -g -fno-strict-aliasing
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/nn/*.c src/image/*.c src/face/*.c))
-CLI_SRC  := $(sort $(wildcard src/cli/*.c))
-CLI_HDR  := $(wildcard src/cli/*.h)
-# sha256 list of the model files, compiled into mfmc (checked by `mfmc models` from any directory)
-MODELS_SHA_C := $(BUILD)/gen/models_sha256.c
+APP_COMMON_SRC := $(sort $(wildcard apps/common/*.c))
+APP_COMMON_HDR := $(wildcard apps/common/*.h)
+CLI_SRC  := $(sort $(wildcard apps/cli/*.c))
+CLI_HDR  := $(wildcard apps/cli/*.h)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_LIB := $(sort $(wildcard tests/lib/*.c))
+# bench/: speed only; eval/: accuracy on the shared data set, with its own helpers (eval/lib)
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+EVAL_SRC := $(sort $(wildcard eval/eval_*.c))
+EVAL_LIB := $(sort $(wildcard eval/lib/*.c))
+EVALS    := $(patsubst eval/%.c,$(BUILD)/rel/eval/%,$(EVAL_SRC))
+# debugging aids of tools/ built with every test run so they keep compiling (tools/mesh-viz.c)
+TOOLS    := $(BUILD)/rel/tools/mesh-viz
 # helpers of the end-to-end tests (tests/e2e), e.g. the face-grid crowd maker
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/rel/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
-.PHONY: all setup demo demo-run test test-run bench bench-run fuzz clean format golden
+.PHONY: all setup demo demo-run test test-run bench bench-run eval fuzz clean format golden
 
 all: $(BUILD)/rel/mfmc $(BUILD)/rel/mfmc-serve
 
@@ -59,8 +74,9 @@ $(BUILD)/$(1)/obj/%.o: src/%.c
 $(BUILD)/$(1)/libmfmc.a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/$(1)/mfmc: $(CLI_SRC) $(CLI_HDR) $(MODELS_SHA_C) $(BUILD)/$(1)/libmfmc.a
-	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $(CLI_SRC) $(MODELS_SHA_C) -o $$@ $(BUILD)/$(1)/libmfmc.a $$(LDLIBS)
+$(BUILD)/$(1)/mfmc: $(CLI_SRC) $(CLI_HDR) $(APP_COMMON_SRC) $(APP_COMMON_HDR) $(BUILD)/$(1)/libmfmc.a
+	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(APP_CPPFLAGS) $(CLI_SRC) $(APP_COMMON_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
+	    $$(APP_LDLIBS) $$(LDLIBS)
 $(BUILD)/$(1)/tests/%: tests/%.c $(TEST_LIB) $(BUILD)/$(1)/libmfmc.a
 	@mkdir -p $$(@D)
 	$$(CC) $(WARN) $(2) $$(CPPFLAGS) -Itests $$< $(TEST_LIB) -o $$@ $(BUILD)/$(1)/libmfmc.a $$(LDLIBS) -lcmocka
@@ -72,8 +88,8 @@ $(eval $(call VARIANT,asan,$(ASAN_FLAGS)))
 # Server (issue 12, `mfmc serve`): mfmc-serve, exec'd by `mfmc serve`, and its tests are the only programs that
 # link libmicrohttpd, SQLite and libpq (flags evaluated late and once, like PKG_CFLAGS).
 SRV_PKGS := libmicrohttpd sqlite3 libpq
-SRV_CFLAGS = $(eval SRV_CFLAGS := $$(shell pkg-config --cflags $(SRV_PKGS)))$(SRV_CFLAGS)
-SRV_LIBS   = $(eval SRV_LIBS := $$(shell pkg-config --libs $(SRV_PKGS)))$(SRV_LIBS)
+SRV_CFLAGS = $(eval SRV_CFLAGS := $$(call pkg_checked,$$(call pkg_config,--cflags $(SRV_PKGS)),$(SRV_PKGS)))$(SRV_CFLAGS)
+SRV_LIBS   = $(eval SRV_LIBS := $$(call pkg_checked,$$(call pkg_config,--libs $(SRV_PKGS)),$(SRV_PKGS)))$(SRV_LIBS)
 STORE_SRC := $(sort $(wildcard src/store/*.c))
 SRV_SRC   := $(sort $(wildcard apps/server/*.c))
 SRV_HDR   := $(wildcard apps/server/*.h src/store/*.h) include/mfmc/store.h docs/openapi.yaml
@@ -81,12 +97,12 @@ SRV_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
 define SERVER_VARIANT
 $(1)_SRV_TESTS := $(patsubst tests/server/%.c,$(BUILD)/$(1)/tests/%,$(SRV_TEST_SRC))
 $(BUILD)/$(1)/mfmc-serve: $(SRV_SRC) $(STORE_SRC) $(SRV_HDR) $(BUILD)/$(1)/libmfmc.a
-	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(SRV_CFLAGS) -Iapps $(SRV_SRC) $(STORE_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
-	  $$(SRV_LIBS) $$(LDLIBS)
+	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(APP_CPPFLAGS) $$(SRV_CFLAGS) $(SRV_SRC) $(STORE_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
+	  $$(SRV_LIBS) $$(APP_LDLIBS) $$(LDLIBS)
 $$($(1)_SRV_TESTS): $(BUILD)/$(1)/tests/%: tests/server/%.c $(STORE_SRC) $(SRV_HDR) $(BUILD)/$(1)/libmfmc.a
 	@mkdir -p $$(@D)
-	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(SRV_CFLAGS) -Iapps $$< $(STORE_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
-	  $$(SRV_LIBS) $$(LDLIBS) -lcmocka
+	$$(CC) $(WARN) $(2) $$(CPPFLAGS) $$(APP_CPPFLAGS) $$(SRV_CFLAGS) $$< $(STORE_SRC) -o $$@ $(BUILD)/$(1)/libmfmc.a \
+	  $$(SRV_LIBS) $$(APP_LDLIBS) $$(LDLIBS) -lcmocka
 endef
 $(eval $(call SERVER_VARIANT,rel,$(REL_FLAGS)))
 $(eval $(call SERVER_VARIANT,asan,$(ASAN_FLAGS)))
@@ -96,9 +112,16 @@ $(BUILD)/rel/bench/%: bench/%.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
-$(MODELS_SHA_C): data/models.sha256 tools/gen-models-sha256.sh
+# Accuracy evaluations (docs/accuracy.md): built by `make eval` and `make test`, run by hand (they need the data).
+$(BUILD)/rel/eval/%: eval/%.c $(EVAL_LIB) eval/lib/evalutil.h $(TEST_LIB) $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
-	tools/gen-models-sha256.sh $< >$@.tmp && mv $@.tmp $@
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Ieval/lib -Itests $< $(EVAL_LIB) $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a \
+	    $(LDLIBS)
+
+# tools/mesh-viz.c includes src/face/mesh.c to reach its internals (see its header)
+$(BUILD)/rel/tools/mesh-viz: tools/mesh-viz.c src/face/mesh.c $(BUILD)/rel/libmfmc.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
 $(BUILD)/rel/tools/%: tests/tools/%.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
@@ -119,7 +142,7 @@ demo-run: $(BUILD)/rel/mfmc
 
 test: setup
 	@$(MAKE) --no-print-directory test-run
-test-run: $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc $(TEST_TOOLS) golden \
+test-run: $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc $(TEST_TOOLS) $(TOOLS) $(EVALS) golden \
           $(BUILD)/rel/mfmc-serve $(asan_SRV_TESTS)
 	@BUILD=$(BUILD) tools/run-tests.sh
 
@@ -127,6 +150,8 @@ bench: setup
 	@$(MAKE) --no-print-directory bench-run
 bench-run: $(patsubst bench/%.c,$(BUILD)/rel/bench/%,$(BENCH_SRC))
 	@BUILD=$(BUILD) tools/run-bench.sh
+
+eval: $(EVALS)
 
 fuzz:
 	@BUILD=$(BUILD) tools/run-fuzz.sh $(FUZZ_SECONDS)

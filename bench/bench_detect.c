@@ -41,15 +41,13 @@ int main(int argc, char **argv) {
         }
     }
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char human[4096];
-    snprintf(human, sizeof human, "%s/human", models);
     mf_nn_pool_t *pool;
     if (mf_nn_pool_create(2, &pool)) return 3;
     mf_face_detect_opts o = {detector, 0, threshold, 0, pool, 0};
     mf_face_detector_t *det;
     mf_face_analyzer_t *an = NULL;
     mf_face_analyzer_opts ao = {.pool = pool, .detector = detector, .threshold = threshold, .no_attributes = 1};
-    if (mf_face_detector_create(human, &o, &det) || (with_mesh && mf_face_analyzer_create(models, &ao, &an))) {
+    if (mf_face_detector_create(models, &o, &det) || (with_mesh && mf_face_analyzer_create(models, &ao, &an))) {
         fprintf(stderr, "%s\n", mf_error_get());
         return 3;
     }

@@ -17,15 +17,15 @@
 static mf_nn_pool_t *pool;
 static mf_face_detector_t *det;
 static mf_face_attrib_t *attr; /* default models */
-static char human[1024];
+static char root[1024];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(human, sizeof human, "%s/human", tu_models_dir());
+    snprintf(root, sizeof root, "%s", tu_models_dir());
     if (mf_nn_pool_create(2, &pool)) return -1;
     mf_face_detect_opts o = {0};
     o.pool = pool;
-    if (mf_face_detector_create(human, &o, &det) || mf_face_attrib_create(human, pool, NULL, &attr)) {
+    if (mf_face_detector_create(root, &o, &det) || mf_face_attrib_create(root, pool, NULL, &attr)) {
         fprintf(stderr, "setup: %s (run make setup)\n", mf_error_get());
         return -1;
     }
@@ -140,7 +140,7 @@ static void test_determinism(void **state) {
     assert_int_equal(mf_face_attrib_estimate(attr, &img, &b, &a2), MF_OK);
     /* a second handle without a pool gives the same numbers up to the threads' summation order */
     mf_face_attrib_t *h2;
-    assert_int_equal(mf_face_attrib_create(human, NULL, NULL, &h2), MF_OK);
+    assert_int_equal(mf_face_attrib_create(root, NULL, NULL, &h2), MF_OK);
     assert_int_equal(mf_face_attrib_estimate(h2, &img, &b, &a3), MF_OK);
     assert_memory_equal(&a1.age, &a2.age, sizeof a1.age);
     assert_memory_equal(&a1.p_male, &a2.p_male, sizeof a1.p_male);
@@ -195,7 +195,7 @@ static void test_registry_models(void **state) {
     }
     mf_face_attrib_opts o = {ages, genders};
     mf_face_attrib_t *h;
-    assert_int_equal(mf_face_attrib_create(human, pool, &o, &h), MF_OK);
+    assert_int_equal(mf_face_attrib_create(root, pool, &o, &h), MF_OK);
     mf_img img;
     mf_face_box b;
     demo_face(&img, &b);
@@ -221,7 +221,7 @@ static void test_registry_models(void **state) {
 
     /* "none" for one attribute */
     mf_face_attrib_opts g_only = {"none", NULL};
-    assert_int_equal(mf_face_attrib_create(human, NULL, &g_only, &h), MF_OK);
+    assert_int_equal(mf_face_attrib_create(root, NULL, &g_only, &h), MF_OK);
     assert_int_equal(mf_face_attrib_estimate(h, &img, &b, &all), MF_OK);
     assert_true(all.age == -1);
     assert_string_equal(all.age_model, "");
@@ -285,15 +285,15 @@ static void test_bad_inputs(void **state) {
     /* unknown names, models without the attribute, bad tuning */
     mf_face_attrib_t *h = NULL;
     mf_face_attrib_opts o1 = {"gear+nope", NULL};
-    assert_int_equal(mf_face_attrib_create(human, NULL, &o1, &h), MF_ERR_ARG);
+    assert_int_equal(mf_face_attrib_create(root, NULL, &o1, &h), MF_ERR_ARG);
     printf("  unknown model -> %s\n", mf_error_get());
     assert_null(h);
     mf_face_attrib_opts o2 = {"gender", NULL};
-    assert_int_equal(mf_face_attrib_create(human, NULL, &o2, &h), MF_ERR_ARG);
+    assert_int_equal(mf_face_attrib_create(root, NULL, &o2, &h), MF_ERR_ARG);
     mf_face_attrib_opts o3 = {NULL, "age"};
-    assert_int_equal(mf_face_attrib_create(human, NULL, &o3, &h), MF_ERR_ARG);
+    assert_int_equal(mf_face_attrib_create(root, NULL, &o3, &h), MF_ERR_ARG);
     mf_face_attrib_opts o4 = {"gear+", NULL};
-    assert_int_equal(mf_face_attrib_create(human, NULL, &o4, &h), MF_ERR_ARG);
+    assert_int_equal(mf_face_attrib_create(root, NULL, &o4, &h), MF_ERR_ARG);
     assert_int_not_equal(mf_face_attrib_create("/nonexistent", NULL, NULL, &h), MF_OK);
     assert_null(h);
     mf_face_attrib_tuning t = {0};

@@ -20,13 +20,11 @@ static mf_nn_pool_t *pool;
 
 static int setup(void **state) {
     (void)state;
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", tu_models_dir());
     if (mf_nn_pool_create(2, &pool)) return -1;
     mf_face_detect_opts o = {0};
     o.pool = pool;
     mf_face_analyzer_opts ao = {.pool = pool, .no_attributes = 1};
-    if (mf_face_detector_create(dir, &o, &det) || mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
+    if (mf_face_detector_create(tu_models_dir(), &o, &det) || mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
         fprintf(stderr, "detector: %s (run make setup)\n", mf_error_get());
         return -1;
     }

@@ -28,8 +28,7 @@ static int demo_n[7], demo_rejected[7];
 
 static int setup(void **state) {
     (void)state;
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", tu_models_dir());
+    const char *dir = tu_models_dir();
     if (mf_nn_pool_create(2, &pool)) return -1;
     mf_face_detect_opts o = {0};
     o.pool = pool;

@@ -1,6 +1,6 @@
 /* Face recognizers: registry and roles, alignment onto the ArcFace template, unit-norm embeddings, invariance to
  * a shifted or rotated face, genuine pairs above impostor pairs on an LFW subset, bad inputs. The accuracy
- * figures themselves come from bench/bench_lfw.c (docs/accuracy.md). */
+ * figures themselves come from eval/eval_lfw.c (docs/accuracy.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,7 +65,7 @@ static float template_residual(const float pts[5][2], const mf_face_align_spec *
 static int setup(void **state) {
     (void)state;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", tu_models_dir());
+    snprintf(dir, sizeof dir, "%s", tu_models_dir());
     if (mf_face_detector_create(dir, NULL, &det)) {
         fprintf(stderr, "detector: %s (run make setup)\n", mf_error_get());
         return -1;

@@ -1,6 +1,5 @@
-/* Debugging and measurement aid for src/face/mesh.c (not built by the Makefile; see docs/mesh.md):
- *   cc -O2 -D_DEFAULT_SOURCE -Iinclude -Isrc tools/mesh-viz.c -o /tmp/mesh-viz build/rel/libmfmc.a \
- *      $(pkg-config --libs libcjson libjpeg libpng libwebp) -lpthread -lm
+/* Debugging and measurement aid for src/face/mesh.c (see docs/mesh.md). Built by `make test` (so it keeps
+ * compiling) or `make build/rel/tools/mesh-viz`; the models root is $MFMC_MODELS or ./models.
  *   draw IMAGE OUT.png [iris]   annotated picture + OUT.png.faceN.png per face (write to /tmp, never commit them)
  *   dump IMAGE [iris]           detections, scores, pose, expression, selected points
  *   irischeck IMAGE...          iris-model contour vs mesh, both crop orientations, per eye
@@ -44,8 +43,7 @@ static void line(mf_img *im, float x0, float y0, float x1, float y1, uint8_t cr,
 
 static int open_all(int iris) {
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", models);
+    const char *dir = models;
     if (mf_face_detector_create(dir, NULL, &g_det) || mf_face_mesher_create(dir, NULL, iris, &g_mesh)) {
         fprintf(stderr, "%s\n", mf_error_get());
         return -1;
@@ -58,8 +56,7 @@ static int open_all(int iris) {
 static void iris_check(const mf_img *img, const mf_face_box *f, int n) {
     mf_face_mesher_t *mi;
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", models);
+    const char *dir = models;
     if (mf_face_mesher_create(dir, NULL, 1, &mi)) return;
     for (int i = 0; i < n; i++) {
         mf_face_landmarks lm;
@@ -467,8 +464,7 @@ static double now_ms(void) {
 /* time IMAGE THREADS: ms per face for the mesh (all passes) and for the iris refinement */
 static int timing(const char *path, int threads) {
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/human", models);
+    const char *dir = models;
     mf_nn_pool_t *pool = NULL;
     if (threads > 1) mf_nn_pool_create(threads, &pool);
     mf_face_mesher_t *a, *b;

@@ -1,5 +1,5 @@
 /* mfmc-serve: `mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT] [--access-model open|sealed|strict]
- * [--workers N] [--models DIR] [--node NAME] [--insecure-cookies]`. Started by `mfmc serve` (src/cli/serve.c
+ * [--workers N] [--models DIR] [--node NAME] [--insecure-cookies]`. Started by `mfmc serve` (apps/cli/serve.c
  * execs this binary, which alone links libmicrohttpd, SQLite and libpq). Exit codes: 0 after SIGINT/SIGTERM,
  * 2 bad usage, 3 environment (database, models, port). See docs/server.md. */
 #include "srv.h"

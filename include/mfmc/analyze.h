@@ -30,8 +30,12 @@ typedef struct {
     int strict_threshold;  /* every face reported scores at least `threshold` (mf_face_detect_opts.strict) */
 } mf_face_analyzer_opts;
 
-/* Creates the pipeline from the models root (the folder holding human/, faceapi/, faceplugin/). opts may be
- * NULL. One analyzer is used by one thread at a time. */
+/* Creates a pipeline session over the shared `models` (which must outlive it): its own detector, mesher and
+ * attribute sessions, plans and buffers. opts may be NULL. One analyzer is used by one thread at a time; several
+ * analyzers over one mf_face_models_t hold one copy of the weights (a server's workers). */
+int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyzer_opts *opts,
+                                 mf_face_analyzer_t **out);
+/* The same with its own models, loaded from the models root (the folder holding human/, faceapi/, faceplugin/). */
 int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out);
 void mf_face_analyzer_free(mf_face_analyzer_t *an);
 

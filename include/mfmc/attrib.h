@@ -54,11 +54,14 @@ typedef struct {
 #define MF_FACE_ATTRIB_DEFAULT_AGE "faceres-deep"
 #define MF_FACE_ATTRIB_DEFAULT_GENDER "faceres"
 
-/* Loads the models named in opts (NULL = defaults) from the human-models folder `models_dir` (containing
- * <name>.json) and plans them on `pool` (NULL = calling thread). A model named for both attributes is loaded and
- * run once. MF_ERR_ARG for an unknown name (the message lists the known ones), loader errors otherwise.
- * One handle is used by one thread at a time. */
-int mf_face_attrib_create(const char *models_dir, mf_nn_pool_t *pool, const mf_face_attrib_opts *opts,
+/* Creates an attribute session over the shared `models` (which must outlive it) for the models named in opts
+ * (NULL = defaults), planned on `pool` (NULL = calling thread). A model named for both attributes is run once.
+ * MF_ERR_ARG for an unknown name (the message lists the known ones), loader errors otherwise. One session is used
+ * by one thread at a time. */
+int mf_face_attrib_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, const mf_face_attrib_opts *opts,
+                               mf_face_attrib_t **out);
+/* The same with its own models, loaded from the models root `models_root` (the folder holding human/). */
+int mf_face_attrib_create(const char *models_root, mf_nn_pool_t *pool, const mf_face_attrib_opts *opts,
                           mf_face_attrib_t **out);
 void mf_face_attrib_free(mf_face_attrib_t *h);
 
@@ -71,7 +74,7 @@ int mf_face_attrib_estimate(mf_face_attrib_t *h, const mf_img *img, const mf_fac
 /* ---------------------------------------------------------------- registry and measurement */
 
 typedef struct {
-    const char *name;        /* file name without .json in the human-models folder */
+    const char *name;        /* catalogue name (mf_face_model_find), e.g. "faceres" */
     const char *description;
     int has_age, has_gender; /* what the model estimates */
     int input_size;          /* network input side in pixels */

@@ -3,12 +3,66 @@
 #ifndef MFMC_FACE_H
 #define MFMC_FACE_H
 
+#include "mfmc/limits.h"
 #include "mfmc/image.h"
 #include "mfmc/nn.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---------------------------------------------------------------- the model catalogue */
+
+/* What a model is used for (bits: blazeface is a detector and the verifier, faceres a recognizer and an
+ * attribute model). */
+enum {
+    MF_FACE_ROLE_DETECTOR = 1 << 0,   /* finds faces (mf_face_detect_opts.model) */
+    MF_FACE_ROLE_VERIFIER = 1 << 1,   /* second opinion on borderline detections */
+    MF_FACE_ROLE_MESH = 1 << 2,       /* 468-point mesh */
+    MF_FACE_ROLE_IRIS = 1 << 3,       /* eye and iris refinement */
+    MF_FACE_ROLE_RECOGNIZER = 1 << 4, /* embeddings (mf_face_recognizer_info) */
+    MF_FACE_ROLE_ATTRIBUTE = 1 << 5,  /* age and gender (mfmc/attrib.h) */
+};
+
+/* One model file set mfmc uses. Every file is named relative to the models root (the folder holding human/,
+ * faceapi/, faceplugin/), the one folder every face-layer constructor takes. */
+typedef struct {
+    const char *name;        /* catalogue name: "facemesh", "blazeface", "arcface", ... */
+    const char *description;
+    int roles;               /* MF_FACE_ROLE_* bits */
+    mf_nn_format format;     /* loader of files[0] */
+    const char *files[2];    /* the file to load, then its weights (NULL when files[0] holds them) */
+    const char *sha256[2];   /* sha256 of files[0] and files[1] as 64 lowercase hex digits (checked by
+                                `mfmc models`; regenerated with `mfmc models --sha256sum` after a pin changes) */
+} mf_face_model_info;
+
+/* The catalogue (src/face/catalog.c): every model mfmc uses and nothing else. Count, entry i (NULL out of range),
+ * entry by name (NULL if unknown). Entries are static. */
+int mf_face_model_count(void);
+const mf_face_model_info *mf_face_model_at(int i);
+const mf_face_model_info *mf_face_model_find(const char *name);
+
+/* Role names of the bits in `roles` joined with ',' into buf ("detector,verifier"); returns buf. */
+const char *mf_face_model_roles(int roles, char *buf, size_t len);
+
+/* ---------------------------------------------------------------- loaded models, shared by sessions */
+
+/* A models root and the models loaded from it: each catalogue model is loaded once, on first use by a session
+ * (or by mf_face_models_load), and is read-only from then on. Safe to share between threads: loading is
+ * serialised inside. Sessions (detector, mesher, recognizer, attribute handle, analyzer) created from it hold
+ * their own plans and scratch, are used by one thread at a time, and must be freed before it. */
+typedef struct mf_face_models mf_face_models_t;
+
+/* Opens the models root `models_root` (nothing is loaded yet). */
+int mf_face_models_create(const char *models_root, mf_face_models_t **out);
+void mf_face_models_free(mf_face_models_t *models);
+
+/* The models root it was created with. */
+const char *mf_face_models_root(const mf_face_models_t *models);
+
+/* Loads catalogue model `name` now (a no-op when loaded): MF_ERR_NOTFOUND for a name not in the catalogue,
+ * loader errors (naming the file) otherwise. Thread-safe. */
+int mf_face_models_load(mf_face_models_t *models, const char *name);
 
 /* Keypoints of a detection, as the BlazeFace family orders them. "Right" is the subject's right (image left
  * for a frontal face). */
@@ -37,16 +91,19 @@ typedef struct {
 /* Detector model names, i = 0, 1, ... (the first is the default); NULL past the last. */
 const char *mf_face_detector_model_at(int i);
 
-/* Creates a detector from the human-models folder `models_dir` (containing <model>.json). opts may be NULL.
- * The detector owns its model and plan; one detector is used by one thread at a time. */
-int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *opts, mf_face_detector_t **out);
+/* Creates a detector session over the shared `models` (which must outlive it). opts may be NULL. The session
+ * owns its plans and buffers; one session is used by one thread at a time. */
+int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts,
+                                 mf_face_detector_t **out);
+/* The same with its own models, loaded from the models root `models_root` (the folder holding human/). */
+int mf_face_detector_create(const char *models_root, const mf_face_detect_opts *opts, mf_face_detector_t **out);
 void mf_face_detector_free(mf_face_detector_t *det);
 
 /* Finds every face in `img` (RGB) over an image pyramid of overlapping tiles, merging duplicates by weighted
  * non-maximum suppression. Sets *faces to the detector's own array of *n_faces boxes, best first, valid until the
- * next call on this detector or its free. No cap below MAX_FOUND (100,000 faces, see detect.c): beyond it the call
- * fails with MF_ERR_LIMIT instead of dropping faces. MF_ERR_MODEL when the network computes non-finite values
- * (damaged model file). */
+ * next call on this detector or its free. No cap below MF_FACE_MAX_FOUND (100,000 faces, mfmc/limits.h):
+ * beyond it the call fails with MF_ERR_LIMIT instead of dropping faces. MF_ERR_MODEL when the network computes
+ * non-finite values (damaged model file). */
 int mf_face_detect_all(mf_face_detector_t *det, const mf_img *img, const mf_face_box **faces, int *n_faces);
 
 /* mf_face_detect_all copied into a caller's buffer: the best max_faces boxes (the caller asks for the top
@@ -75,8 +132,10 @@ typedef struct {
 
 typedef struct mf_face_mesher mf_face_mesher_t;
 
-/* Creates the mesh stage from the human-models folder (facemesh.json, and iris.json when use_iris). */
-int mf_face_mesher_create(const char *models_dir, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out);
+/* Creates a mesh session over the shared `models` (facemesh, and iris when use_iris); one thread at a time. */
+int mf_face_mesher_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out);
+/* The same with its own models, loaded from the models root (the folder holding human/). */
+int mf_face_mesher_create(const char *models_root, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out);
 void mf_face_mesher_free(mf_face_mesher_t *m);
 
 /* Mesh-network runs (crop passes) of the last mf_face_mesher_run, for benchmarks. */
@@ -104,19 +163,23 @@ typedef struct {
     int primary;                   /* 1 for the one primary recognizer (tagging, thresholds) */
     int ensemble;                  /* 1 if part of the guarantee ensemble */
     float match_threshold;         /* cosine similarity passed by 1e-3 of LFW's impostor pairs (all 10 folds;
-                                      bench/bench_lfw.c, docs/accuracy.md); 0 if not measured */
+                                      eval/eval_lfw.c, docs/accuracy.md); 0 if not measured */
     float dissimilarity_threshold; /* a replacement face must score below this against the original:
                                       min(99th percentile of LFW impostor scores, 1st percentile of genuine) */
     int unusable;                  /* 1: kept for measurement only (near chance on LFW: every pair scores ~1);
                                       tools must not offer it as a recognizer */
 } mf_face_recognizer_info;
 
-/* The registry: count, entry i, entry by name (NULL if unknown). Entries are static. */
+/* The registry (the recognizer section of the catalogue, src/face/catalog.c): count, entry i, entry by name (NULL
+ * if unknown). Entries are static. */
 int mf_face_recognizer_count(void);
 const mf_face_recognizer_info *mf_face_recognizer_info_at(int i);
 const mf_face_recognizer_info *mf_face_recognizer_find(const char *name);
 
-/* Loads recognizer `name` from the models folder (the root holding human/, faceapi/, faceplugin/). */
+/* Creates a session of recognizer `name` over the shared `models`; one thread at a time. */
+int mf_face_recognizer_create_from(mf_face_models_t *models, const char *name, mf_nn_pool_t *pool,
+                                   mf_face_recognizer_t **out);
+/* The same with its own model, loaded from the models root (the folder holding human/, faceapi/, faceplugin/). */
 int mf_face_recognizer_create(const char *models_root, const char *name, mf_nn_pool_t *pool,
                               mf_face_recognizer_t **out);
 void mf_face_recognizer_free(mf_face_recognizer_t *r);

@@ -84,8 +84,21 @@
 #define MF_ONNX_MAX_PAD 4096
 #define MF_ONNX_FOLD_MAX_ELEMS (1 << 22)
 
-/* ---- faces and requests (src/face, src/cli, src/render, src/anon) ----
- * Caps on face counts, landmarks, request sizes and the like belong here too: each of those modules adds its own
- * section when it next changes (they are not collected yet). */
+/* ---- faces (src/face): the counts beyond which the face layer refuses work (MF_ERR_LIMIT, never a silent cut) */
+enum {
+    /* Faces one image may hold before detection (and so analysis) refuses it: far above any crowd photo (a
+     * 100-megapixel stadium shot holds some 30,000 faces of 24 px). */
+    MF_FACE_MAX_FOUND = 100000,
+    /* Detector candidates of one image before merging (each face is seen by a few anchors on one or two pyramid
+     * levels). */
+    MF_FACE_MAX_CANDIDATES = 1 << 24,
+    /* Largest embedding of any recognizer (the registry's largest is 1024). */
+    MF_FACE_MAX_EMBEDDING_DIM = 4096,
+    /* Bytes of an attribute model list ("faceres+gear+..."), normalised. */
+    MF_FACE_ATTRIB_MAX_LIST = 256,
+};
+
+
+/* ---- requests (apps/server): the server's caps are named SRV_* in apps/server/srv.h. */
 
 #endif

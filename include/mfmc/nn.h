@@ -111,6 +111,27 @@ int mf_nn_plan_run_timed(mf_nn_plan_t *plan, double *step_ms);
 /* One-line description of step i ("Conv2D 3x3/2 56x56x32->28x28x64 relu", ...) into buf. */
 void mf_nn_plan_step_describe(const mf_nn_plan_t *plan, int i, char *buf, size_t len);
 
+/* ---------------------------------------------------------------- loading and checking, for model users */
+
+/* File formats of mf_nn_model_load. */
+typedef enum { MF_NN_FORMAT_TFJS = 0, MF_NN_FORMAT_ONNX = 1, MF_NN_FORMAT_FACEAPI_RECOGNITION = 2 } mf_nn_format;
+
+/* Loads the model file `path` of format `format` with the matching mf_nn_model_load_* function. MF_ERR_ARG for
+ * an unknown format. */
+int mf_nn_model_load(const char *path, mf_nn_format format, mf_nn_model_t **out);
+
+/* Checks that input i of `plan` is one NHWC image of h x w x c ([1,h,w,c]). MF_ERR_FORMAT naming `what` (the
+ * model, for the message) otherwise. */
+int mf_nn_plan_check_input(mf_nn_plan_t *plan, int i, int h, int w, int c, const char *what);
+
+/* Finds output `name` ("node" or "node:0") of `plan` and checks that it holds exactly `numel` values: its index
+ * to *index. MF_ERR_FORMAT naming `what` and the output otherwise (so decoding can never read out of bounds). */
+int mf_nn_plan_find_output(const mf_nn_plan_t *plan, const char *name, size_t numel, const char *what, int *index);
+
+/* MF_ERR_MODEL when any of v[0..n) is not finite: the weights of model `what` are damaged (an environment error,
+ * never the input's fault); the message names `what` and says `mfmc models` checks the files. */
+int mf_nn_check_finite(const float *v, size_t n, const char *what);
+
 /* Element count of a shape (product of dims; unknown dims count as 1). */
 size_t mf_nn_shape_numel(const mf_nn_shape *shape);
 

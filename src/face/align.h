@@ -1,4 +1,4 @@
-/* Face alignment for the recognizers (internal to libmfmc; used by src/face/recog.c, the LFW benchmark and the
+/* Face alignment for the recognizers (internal to libmfmc; used by src/face/recog.c, the LFW evaluation and the
  * recognizer tests).
  *
  * Every recognizer crop is defined from the five alignment points (ArcFace template order, see face.h) by a
@@ -50,6 +50,11 @@ const mf_face_align_spec *mf_face_recognizer_default_spec(const char *name);
  * measuring alternatives. spec NULL = the registry's. */
 int mf_face_recognizer_create_spec(const char *models_root, const char *name, const mf_face_align_spec *spec,
                                    mf_nn_pool_t *pool, mf_face_recognizer_t **out);
+
+/* mf_face_recognizer_create_spec over shared models (mf_face_recognizer_create_from with another
+ * preprocessing). */
+int mf_face_recognizer_create_spec_from(mf_face_models_t *models, const char *name, const mf_face_align_spec *spec,
+                                        mf_nn_pool_t *pool, mf_face_recognizer_t **out);
 
 /* The preprocessing a recognizer uses. */
 const mf_face_align_spec *mf_face_recognizer_spec(const mf_face_recognizer_t *r);

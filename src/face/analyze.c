@@ -1,3 +1,4 @@
+#include "face/internal.h"
 #include "mfmc/analyze.h"
 
 #include <stdio.h>
@@ -14,23 +15,20 @@ struct mf_face_analyzer {
     mf_face *faces; /* the last analysis (grown on demand) */
     int cap_faces;
     mf_face_analyzer_counts counts;
+    mf_face_models_t *own_models; /* created by mf_face_analyzer_create, else NULL (shared) */
 };
 
-int mf_face_analyzer_create(const char *root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out) {
+int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyzer_opts *opts,
+                                 mf_face_analyzer_t **out) {
     *out = NULL;
     mf_face_analyzer_t *an = calloc(1, sizeof *an);
     if (!an) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     if (opts) an->opts = *opts;
-    char human[4096];
-    if (snprintf(human, sizeof human, "%s/human", root) >= (int)sizeof human) {
-        free(an);
-        return mf_error_set(MF_ERR_ARG, "models path too long");
-    }
     mf_face_detect_opts d = {an->opts.detector, an->opts.min_face, an->opts.threshold, 0, an->opts.pool,
                              an->opts.strict_threshold};
-    int st = mf_face_detector_create(human, &d, &an->det);
-    if (!st && !an->opts.no_mesh) st = mf_face_mesher_create(human, an->opts.pool, an->opts.iris, &an->mesh);
-    if (!st && !an->opts.no_attributes) st = mf_face_attrib_create(human, an->opts.pool, NULL, &an->attrib);
+    int st = mf_face_detector_create_from(models, &d, &an->det);
+    if (!st && !an->opts.no_mesh) st = mf_face_mesher_create_from(models, an->opts.pool, an->opts.iris, &an->mesh);
+    if (!st && !an->opts.no_attributes) st = mf_face_attrib_create_from(models, an->opts.pool, NULL, &an->attrib);
     if (st) {
         mf_face_analyzer_free(an);
         return st;
@@ -39,12 +37,21 @@ int mf_face_analyzer_create(const char *root, const mf_face_analyzer_opts *opts,
     return MF_OK;
 }
 
+int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts *opts, mf_face_analyzer_t **out) {
+    *out = NULL;
+    mf_face_models_t *models = NULL;
+    int st = mf_face_models_create(models_root, &models);
+    if (!st) st = mf_face_analyzer_create_from(models, opts, out);
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
+}
+
 void mf_face_analyzer_free(mf_face_analyzer_t *an) {
     if (!an) return;
     mf_face_detector_free(an->det);
     mf_face_mesher_free(an->mesh);
     mf_face_attrib_free(an->attrib);
     free(an->faces);
+    mf_face_models_free(an->own_models);
     free(an);
 }
 

@@ -1,6 +1,7 @@
 /* Face attributes (apparent age, gender) from the networks of the human-models folder. Each model gets its own
  * crop around the face box (square, rotated by the box's roll, per-model scale and shift measured on LFW:
  * docs/attributes.md) and its own input normalisation and output decoding. */
+#include "face/internal.h"
 #include "mfmc/attrib.h"
 
 #include <math.h>
@@ -11,6 +12,8 @@
 typedef enum { IN_RGB01, IN_RGB255, IN_GREY_PM1 } in_kind;
 typedef enum { OUT_GEAR, OUT_FACERES, OUT_SSR_AGE, OUT_CNN_GENDER, OUT_SSR_GENDER } out_kind;
 
+/* How each attribute model of the catalogue (role MF_FACE_ROLE_ATTRIBUTE; info.name is its catalogue name, which
+ * holds the files) is fed and decoded. */
 typedef struct {
     mf_face_attrib_model_info info;
     int channels;
@@ -38,7 +41,7 @@ static const model_spec specs[] = {
     {{"gender-ssrnet-imdb", "SSR-Net gender trained on IMDB, 1 = male (64 px, BGR 0..255)", 0, 1, 64},
      3, IN_RGB255, OUT_SSR_GENDER, NULL, "Identity:0", 0, 1, {1.6f, 0.0f, 1.0f, 1, 0}},
 };
-enum { N_SPECS = sizeof specs / sizeof *specs, MAX_NAMES = 256 };
+enum { N_SPECS = sizeof specs / sizeof *specs, MAX_NAMES = MF_FACE_ATTRIB_MAX_LIST };
 
 /* The age buckets of GEAR ('below 20', '21-25', '26-30', '31-40', '41-50', '51-60', 'above 60') as the ages
  * human's decoder gives them. */
@@ -46,8 +49,8 @@ static const float gear_ages[7] = {15, 23, 28, 35.5f, 45.5f, 55.5f, 65};
 
 typedef struct {
     const model_spec *s;
-    mf_nn_model_t *model;
-    mf_nn_plan_t *plan;
+    mf_face_session_model sm; /* shared model, this session's plan */
+    mf_nn_plan_t *plan;       /* sm.plan */
     int out_age, out_gender;
     mf_face_attrib_tuning tune;
     int for_age, for_gender; /* member of the age / gender set */
@@ -58,6 +61,7 @@ struct mf_face_attrib {
     int n;
     char age_names[MAX_NAMES], gender_names[MAX_NAMES]; /* the sets, normalised ("a+b"), "" if none */
     float *rgb; /* crop scratch: largest input side squared * 3 */
+    mf_face_models_t *own_models; /* created by mf_face_attrib_create, else NULL (shared) */
 };
 
 int mf_face_attrib_model_count(void) { return N_SPECS; }
@@ -127,49 +131,30 @@ static int parse_set(mf_face_attrib_t *h, const char *list, const char *dflt, in
     return MF_OK;
 }
 
-static int model_load(loaded_model *m, const char *models_dir, mf_nn_pool_t *pool) {
+static int model_load(loaded_model *m, mf_face_models_t *models, mf_nn_pool_t *pool) {
     const model_spec *s = m->s;
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s.json", models_dir, s->info.name) >= (int)sizeof path)
-        return mf_error_set(MF_ERR_ARG, "models path too long");
-    int st = mf_nn_model_load_tfjs(path, &m->model);
-    mf_nn_plan_opts po = {.pool = pool, .isa = -1};
-    if (!st) st = mf_nn_plan_create(m->model, &po, &m->plan);
-    if (st) return st;
     /* shapes checked once so that filling and decoding can never go out of bounds */
-    mf_nn_shape sh;
-    mf_nn_plan_input(m->plan, 0, &sh);
-    int S = s->info.input_size;
-    if (sh.ndim != 4 || sh.dim[1] != S || sh.dim[2] != S || sh.dim[3] != s->channels) goto bad;
+    int st = mf_face_session_model_init(&m->sm, models, s->info.name, pool, s->info.input_size, s->channels);
+    m->plan = m->sm.plan;
     m->out_age = m->out_gender = -1;
-    if (s->age_out) {
-        m->out_age = mf_nn_plan_output_index(m->plan, s->age_out);
-        if (m->out_age < 0) goto bad;
-        mf_nn_plan_output(m->plan, m->out_age, &sh);
-        if (mf_nn_shape_numel(&sh) != (size_t)s->age_len) goto bad;
-    }
-    if (s->gender_out) {
-        m->out_gender = mf_nn_plan_output_index(m->plan, s->gender_out);
-        if (m->out_gender < 0) goto bad;
-        mf_nn_plan_output(m->plan, m->out_gender, &sh);
-        if (mf_nn_shape_numel(&sh) != (size_t)s->gender_len) goto bad;
-    }
-    return MF_OK;
-bad:
-    return mf_error_set(MF_ERR_FORMAT, "%s: inputs or outputs do not have the expected shapes", s->info.name);
+    if (!st && s->age_out)
+        st = mf_nn_plan_find_output(m->plan, s->age_out, (size_t)s->age_len, s->info.name, &m->out_age);
+    if (!st && s->gender_out)
+        st = mf_nn_plan_find_output(m->plan, s->gender_out, (size_t)s->gender_len, s->info.name, &m->out_gender);
+    return st;
 }
 
-int mf_face_attrib_create(const char *models_dir, mf_nn_pool_t *pool, const mf_face_attrib_opts *opts,
-                          mf_face_attrib_t **out) {
+int mf_face_attrib_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, const mf_face_attrib_opts *opts,
+                               mf_face_attrib_t **out) {
     *out = NULL;
-    if (!models_dir) return mf_error_set(MF_ERR_ARG, "no models folder");
+    if (!models) return mf_error_set(MF_ERR_ARG, "no models folder");
     mf_face_attrib_t *h = calloc(1, sizeof *h);
     if (!h) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     int st = parse_set(h, opts ? opts->age_model : NULL, MF_FACE_ATTRIB_DEFAULT_AGE, 1, h->age_names);
     if (!st) st = parse_set(h, opts ? opts->gender_model : NULL, MF_FACE_ATTRIB_DEFAULT_GENDER, 0, h->gender_names);
     int maxS = 1;
     for (int i = 0; !st && i < h->n; i++) {
-        st = model_load(&h->m[i], models_dir, pool);
+        st = model_load(&h->m[i], models, pool);
         if (h->m[i].s->info.input_size > maxS) maxS = h->m[i].s->info.input_size;
     }
     if (!st && !(h->rgb = malloc((size_t)maxS * maxS * 3 * sizeof(float))))
@@ -182,13 +167,21 @@ int mf_face_attrib_create(const char *models_dir, mf_nn_pool_t *pool, const mf_f
     return MF_OK;
 }
 
+int mf_face_attrib_create(const char *models_root, mf_nn_pool_t *pool, const mf_face_attrib_opts *opts,
+                          mf_face_attrib_t **out) {
+    *out = NULL;
+    if (!models_root) return mf_error_set(MF_ERR_ARG, "no models folder");
+    mf_face_models_t *models = NULL;
+    int st = mf_face_models_create(models_root, &models);
+    if (!st) st = mf_face_attrib_create_from(models, pool, opts, out);
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
+}
+
 void mf_face_attrib_free(mf_face_attrib_t *h) {
     if (!h) return;
-    for (int i = 0; i < h->n; i++) {
-        mf_nn_plan_free(h->m[i].plan);
-        mf_nn_model_free(h->m[i].model);
-    }
+    for (int i = 0; i < h->n; i++) mf_face_session_model_free(&h->m[i].sm);
     free(h->rgb);
+    mf_face_models_free(h->own_models);
     free(h);
 }
 
@@ -211,8 +204,8 @@ int mf_face_attrib_set_tuning(mf_face_attrib_t *h, const char *model, const mf_f
 /* ---------------------------------------------------------------- crop */
 
 static int check_args(const mf_img *img, const mf_face_box *f) {
-    if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
-        return mf_error_set(MF_ERR_ARG, "attributes need an RGB image");
+    int st = mf_face_check_rgb(img, "attributes need");
+    if (st) return st;
     if (!f) return mf_error_set(MF_ERR_ARG, "no face box");
     if (!isfinite(f->x) || !isfinite(f->y) || !isfinite(f->w) || !isfinite(f->h) || !isfinite(f->roll))
         return mf_error_set(MF_ERR_ARG, "face box is not finite");
@@ -315,14 +308,9 @@ static int model_run(mf_face_attrib_t *h, loaded_model *m, const mf_img *img, co
     r->has_age = a != NULL, r->has_gender = g != NULL;
     r->age = 0, r->p_male = 0.5f;
     /* a damaged model is an environment error naming the file, never a silent default nor the image's fault */
-    for (int k = 0; k < 2; k++) {
-        const float *v = k ? g : a;
-        int len = k ? s->gender_len : s->age_len;
-        for (int i = 0; v && i < len; i++)
-            if (!isfinite(v[i]))
-                return mf_error_set(MF_ERR_MODEL, "attribute model human/%s.bin computes non-finite values (damaged "
-                                                  "weights? `mfmc models` checks the files)", s->info.name);
-    }
+    if ((a && (st = mf_nn_check_finite(a, (size_t)s->age_len, m->sm.path))) ||
+        (g && (st = mf_nn_check_finite(g, (size_t)s->gender_len, m->sm.path))))
+        return st;
     switch (s->out) {
     case OUT_GEAR: {
         float sum = 0, e = 0;

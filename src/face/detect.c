@@ -6,7 +6,7 @@
  * overlap by more than the largest face a level is responsible for (bigger faces are found whole one level
  * up), so every face lies entirely inside some tile; detections touching an inner tile edge are dropped, and
  * the rest are merged by weighted non-maximum suppression (box and keypoints averaged with score weights). */
-#include "mfmc/face.h"
+#include "face/internal.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -14,10 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* MAX_FOUND: faces one image may hold before detection refuses it (MF_ERR_LIMIT; never a silent cut): far above
- * any crowd photo (a 100-megapixel stadium shot holds some 30,000 faces of 24 px). MAX_CAND: candidates before
- * merging (each face is seen by a few anchors on one or two levels). Both arrays grow on demand up to these. */
-enum { MAX_LAYERS = 4, MAX_FOUND = 100000, MAX_CAND = 1 << 24 };
+/* MF_FACE_MAX_FOUND: faces one image may hold before detection refuses it (MF_ERR_LIMIT; never a silent cut);
+ * MF_FACE_MAX_CANDIDATES: candidates before merging (mfmc/limits.h). Both arrays grow on demand up to these. */
+enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CANDIDATES };
 
 /* Candidates scoring between LOW_FACTOR * threshold and the threshold are kept when the verifier network,
  * run on a crop around them, scores them at least VERIFY_THRESHOLD (measured on LFW and the demo photos:
@@ -26,8 +25,9 @@ enum { MAX_LAYERS = 4, MAX_FOUND = 100000, MAX_CAND = 1 << 24 };
 #define VERIFY_THRESHOLD 0.75f
 #define LEVEL_STEP 2.5f
 
+/* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
-    const char *name;
+    const char *name;            /* catalogue name */
     int size;                    /* network input side */
     int n_layers;
     int stride[MAX_LAYERS], anchors[MAX_LAYERS];
@@ -46,43 +46,40 @@ static const det_config configs[] = {
 /* One BlazeFace-family network with its anchors. */
 typedef struct {
     const det_config *cfg;
-    mf_nn_model_t *model;
-    mf_nn_plan_t *plan;
+    mf_face_session_model sm; /* shared model, this session's plan */
+    mf_nn_plan_t *plan;       /* sm.plan */
     int out_concat, out_score[MAX_LAYERS], out_reg[MAX_LAYERS];
     float *anchors; /* x, y per anchor, in input pixels */
     int n_anchors;
-    char *path;     /* model file, for messages */
+    const char *path; /* model file, for messages */
 } det_net;
 
 struct mf_face_detector {
     mf_face_detect_opts opts;
     det_net net;      /* the tiled detector */
     det_net verifier; /* second opinion on borderline candidates, run on a crop around each */
+    mf_face_models_t *own_models; /* created by mf_face_detector_create, else NULL (shared) */
     mf_face_box *cand, *raw, *found; /* candidates (grown), one network's decode (n_anchors), results (grown) */
     int n_cand, cap_cand, n_found, cap_found;
     int last_tiles, last_verifications;
 };
 
 static void net_free(det_net *n) {
-    mf_nn_plan_free(n->plan);
-    mf_nn_model_free(n->model);
+    mf_face_session_model_free(&n->sm);
     free(n->anchors);
-    free(n->path);
 }
 
-static int net_init(det_net *n, const char *models_dir, const char *name, mf_nn_pool_t *pool) {
+static int net_init(det_net *n, mf_face_models_t *models, const char *name, mf_nn_pool_t *pool) {
     memset(n, 0, sizeof *n);
     for (size_t i = 0; i < sizeof configs / sizeof *configs; i++)
         if (strcmp(configs[i].name, name) == 0) n->cfg = &configs[i];
-    if (!n->cfg) return mf_error_set(MF_ERR_ARG, "unknown detector model '%s'", name);
+    const mf_face_model_info *info = mf_face_model_find(name);
+    if (!n->cfg || !info || !(info->roles & (MF_FACE_ROLE_DETECTOR | MF_FACE_ROLE_VERIFIER)))
+        return mf_error_set(MF_ERR_ARG, "unknown detector model '%s'", name);
     const det_config *cfg = n->cfg;
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s.json", models_dir, cfg->name) >= (int)sizeof path)
-        return mf_error_set(MF_ERR_ARG, "models path too long");
-    if (!(n->path = strdup(path))) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int st = mf_nn_model_load_tfjs(path, &n->model);
-    mf_nn_plan_opts po = {.pool = pool, .isa = -1};
-    if (!st) st = mf_nn_plan_create(n->model, &po, &n->plan);
+    int st = mf_face_session_model_init(&n->sm, models, name, pool, 0, 0);
+    n->plan = n->sm.plan;
+    n->path = n->sm.path;
     if (st) return st;
     for (int l = 0; l < cfg->n_layers; l++) {
         int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l];
@@ -102,37 +99,23 @@ static int net_init(det_net *n, const char *models_dir, const char *name, mf_nn_
                 }
     }
     /* check the outputs have the expected shapes, so decoding can never read out of bounds */
-    mf_nn_shape sh;
     if (cfg->concat_out) {
-        n->out_concat = mf_nn_plan_output_index(n->plan, cfg->concat_out);
-        if (n->out_concat < 0) goto bad;
-        mf_nn_plan_output(n->plan, n->out_concat, &sh);
-        if (mf_nn_shape_numel(&sh) != (size_t)n->n_anchors * 17) goto bad;
+        st = mf_nn_plan_find_output(n->plan, cfg->concat_out, (size_t)n->n_anchors * 17, cfg->name, &n->out_concat);
     } else {
-        for (int l = 0; l < cfg->n_layers; l++) {
+        for (int l = 0; l < cfg->n_layers && !st; l++) {
             int g = (cfg->size + cfg->stride[l] - 1) / cfg->stride[l], na = g * g * cfg->anchors[l];
-            n->out_score[l] = mf_nn_plan_output_index(n->plan, cfg->score_out[l]);
-            n->out_reg[l] = mf_nn_plan_output_index(n->plan, cfg->reg_out[l]);
-            if (n->out_score[l] < 0 || n->out_reg[l] < 0) goto bad;
-            mf_nn_plan_output(n->plan, n->out_score[l], &sh);
-            if (mf_nn_shape_numel(&sh) != (size_t)na) goto bad;
-            mf_nn_plan_output(n->plan, n->out_reg[l], &sh);
-            if (mf_nn_shape_numel(&sh) != (size_t)na * 16) goto bad;
+            st = mf_nn_plan_find_output(n->plan, cfg->score_out[l], (size_t)na, cfg->name, &n->out_score[l]);
+            if (!st) st = mf_nn_plan_find_output(n->plan, cfg->reg_out[l], (size_t)na * 16, cfg->name, &n->out_reg[l]);
         }
     }
+    if (st) return mf_error_prefix(st, "%s: outputs do not have the shapes of a BlazeFace detector", cfg->name);
     return MF_OK;
-bad:
-    return mf_error_set(MF_ERR_FORMAT, "%s: outputs do not have the shapes of a BlazeFace detector", cfg->name);
 }
 
 /* MF_ERR_MODEL when any of the n values is not finite: the weights are damaged, and an image must never be
  * blamed for it (nor a face silently lost: a NaN score fails every threshold test). */
 static int outputs_finite(const det_net *n, const float *v, size_t count) {
-    for (size_t i = 0; i < count; i++)
-        if (!isfinite(v[i]))
-            return mf_error_set(MF_ERR_MODEL, "detector model %s computes non-finite values (damaged weights? "
-                                              "`mfmc models` checks the files)", n->path);
-    return MF_OK;
+    return mf_nn_check_finite(v, count, n->path);
 }
 
 /* Runs the network on its (filled) input and writes the boxes whose score exceeds `threshold`, in input
@@ -181,7 +164,8 @@ static int net_decode(det_net *n, float threshold, mf_face_box *out) {
     return cnt;
 }
 
-int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *opts, mf_face_detector_t **out) {
+int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts,
+                                 mf_face_detector_t **out) {
     *out = NULL;
     mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL, 0};
     if (opts) {
@@ -195,8 +179,8 @@ int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *o
     mf_face_detector_t *d = calloc(1, sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     d->opts = o;
-    int st = net_init(&d->net, models_dir, o.model, o.pool);
-    if (!st) st = net_init(&d->verifier, models_dir, "blazeface", o.pool);
+    int st = net_init(&d->net, models, o.model, o.pool);
+    if (!st) st = net_init(&d->verifier, models, "blazeface", o.pool);
     if (!st) {
         int most = d->net.n_anchors > d->verifier.n_anchors ? d->net.n_anchors : d->verifier.n_anchors;
         if (!(d->raw = malloc((size_t)most * sizeof *d->raw))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -209,6 +193,14 @@ int mf_face_detector_create(const char *models_dir, const mf_face_detect_opts *o
     return MF_OK;
 }
 
+int mf_face_detector_create(const char *models_root, const mf_face_detect_opts *opts, mf_face_detector_t **out) {
+    *out = NULL;
+    mf_face_models_t *models = NULL;
+    int st = mf_face_models_create(models_root, &models);
+    if (!st) st = mf_face_detector_create_from(models, opts, out);
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
+}
+
 void mf_face_detector_free(mf_face_detector_t *d) {
     if (!d) return;
     net_free(&d->net);
@@ -216,6 +208,7 @@ void mf_face_detector_free(mf_face_detector_t *d) {
     free(d->cand);
     free(d->raw);
     free(d->found);
+    mf_face_models_free(d->own_models);
     free(d);
 }
 
@@ -223,7 +216,9 @@ int mf_face_detector_last_tiles(const mf_face_detector_t *d) { return d->last_ti
 int mf_face_detector_last_verifications(const mf_face_detector_t *d) { return d->last_verifications; }
 
 const char *mf_face_detector_model_at(int i) {
-    return i >= 0 && i < (int)(sizeof configs / sizeof *configs) ? configs[i].name : NULL;
+    for (int k = 0; mf_face_model_at(k); k++)
+        if ((mf_face_model_at(k)->roles & MF_FACE_ROLE_DETECTOR) && i-- == 0) return mf_face_model_at(k)->name;
+    return NULL;
 }
 
 /* Makes room for `need` boxes in *arr (capacity *cap), doubling; MF_ERR_LIMIT beyond `limit`. */
@@ -337,8 +332,8 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     d->n_found = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
-    if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
-        return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
+    int st0 = mf_face_check_rgb(img, "detection needs");
+    if (st0) return st0;
     const det_config *c = d->net.cfg;
     int S = c->size, big = img->w > img->h ? img->w : img->h;
     /* Levels: the coarsest shows the whole image at half the input size (faces filling the frame are outside the

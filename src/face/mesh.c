@@ -6,7 +6,7 @@
  * side `side` centred on (cx, cy) and rotated by `angle` (radians, the angle of the crop's x axis in the image);
  * model input coordinate (u, v) in [0, S]^2 maps to the image point
  *     centre + R(angle) * (fu * (u - S/2), v - S/2) * side / S        (fu = -1 for a mirrored crop, else 1). */
-#include "mfmc/face.h"
+#include "face/internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -76,23 +76,18 @@ typedef struct {
 } roi;
 
 struct mf_face_mesher {
-    mf_nn_model_t *mesh_model, *iris_model;
-    mf_nn_plan_t *mesh_plan, *iris_plan;
+    mf_face_session_model mesh, iris; /* shared models, this session's plans */
+    mf_nn_plan_t *mesh_plan, *iris_plan; /* mesh.plan, iris.plan */
     int out_mesh, out_flag, out_iris;
     int min_passes, max_passes; /* crops per face: the first from the detection, the others from the last mesh */
     int last_passes;            /* passes of the last run (diagnostics) */
     float prev[MF_FACE_MESH_POINTS][3];
-    char *mesh_path, *iris_path; /* model files, for messages */
+    const char *mesh_path, *iris_path; /* model files, for messages */
+    mf_face_models_t *own_models;      /* created by mf_face_mesher_create, else NULL (shared) */
 };
 
 /* MF_ERR_MODEL when any of the n outputs of model `path` is not finite: damaged weights, not a bad image. */
-static int outputs_finite(const char *path, const float *v, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(v[i]))
-            return mf_error_set(MF_ERR_MODEL, "model %s computes non-finite values (damaged weights? `mfmc models` "
-                                              "checks the files)", path);
-    return MF_OK;
-}
+static int outputs_finite(const char *path, const float *v, size_t n) { return mf_nn_check_finite(v, n, path); }
 
 /* ---------------------------------------------------------------- crops */
 
@@ -182,44 +177,21 @@ static int sample_crop(const mf_img *img, const float A_in[6], int S, float scal
 
 /* ---------------------------------------------------------------- lifecycle */
 
-static int load_plan(const char *models_dir, const char *name, mf_nn_pool_t *pool, mf_nn_model_t **model,
-                     mf_nn_plan_t **plan, int side, char **path_out) {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s.json", models_dir, name) >= (int)sizeof path)
-        return mf_error_set(MF_ERR_ARG, "models path too long");
-    if (!(*path_out = strdup(path))) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int st = mf_nn_model_load_tfjs(path, model);
-    if (st) return st;
-    mf_nn_plan_opts po = {.pool = pool, .isa = -1};
-    st = mf_nn_plan_create(*model, &po, plan);
-    if (st) return st;
-    mf_nn_shape sh;
-    mf_nn_plan_input(*plan, 0, &sh);
-    if (sh.ndim != 4 || sh.dim[1] != side || sh.dim[2] != side || sh.dim[3] != 3)
-        return mf_error_set(MF_ERR_FORMAT, "%s: input is not [1,%d,%d,3]", name, side, side);
-    return MF_OK;
-}
-
-static int check_output(mf_nn_plan_t *plan, const char *model, const char *name, size_t numel, int *idx) {
-    *idx = mf_nn_plan_output_index(plan, name);
-    mf_nn_shape sh;
-    if (*idx < 0 || (mf_nn_plan_output(plan, *idx, &sh), mf_nn_shape_numel(&sh) != numel))
-        return mf_error_set(MF_ERR_FORMAT, "%s: no output %s of %zu values", model, name, numel);
-    return MF_OK;
-}
-
-int mf_face_mesher_create(const char *models_dir, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out) {
+int mf_face_mesher_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out) {
     *out = NULL;
     mf_face_mesher_t *m = calloc(1, sizeof *m);
     if (!m) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     m->min_passes = 2, m->max_passes = 4;
     m->out_iris = -1;
-    int st = load_plan(models_dir, "facemesh", pool, &m->mesh_model, &m->mesh_plan, MESH_IN, &m->mesh_path);
-    if (!st) st = check_output(m->mesh_plan, "facemesh", "Identity_2:0", MF_FACE_MESH_POINTS * 3, &m->out_mesh);
-    if (!st) st = check_output(m->mesh_plan, "facemesh", "Identity_1:0", 1, &m->out_flag);
+    int st = mf_face_session_model_init(&m->mesh, models, "facemesh", pool, MESH_IN, 3);
+    m->mesh_plan = m->mesh.plan, m->mesh_path = m->mesh.path;
+    if (!st)
+        st = mf_nn_plan_find_output(m->mesh_plan, "Identity_2:0", MF_FACE_MESH_POINTS * 3, "facemesh", &m->out_mesh);
+    if (!st) st = mf_nn_plan_find_output(m->mesh_plan, "Identity_1:0", 1, "facemesh", &m->out_flag);
     if (!st && use_iris) {
-        st = load_plan(models_dir, "iris", pool, &m->iris_model, &m->iris_plan, IRIS_IN, &m->iris_path);
-        if (!st) st = check_output(m->iris_plan, "iris", "Identity:0", IRIS_PTS * 3, &m->out_iris);
+        st = mf_face_session_model_init(&m->iris, models, "iris", pool, IRIS_IN, 3);
+        m->iris_plan = m->iris.plan, m->iris_path = m->iris.path;
+        if (!st) st = mf_nn_plan_find_output(m->iris_plan, "Identity:0", IRIS_PTS * 3, "iris", &m->out_iris);
     }
     if (st) {
         mf_face_mesher_free(m);
@@ -229,14 +201,19 @@ int mf_face_mesher_create(const char *models_dir, mf_nn_pool_t *pool, int use_ir
     return MF_OK;
 }
 
+int mf_face_mesher_create(const char *models_root, mf_nn_pool_t *pool, int use_iris, mf_face_mesher_t **out) {
+    *out = NULL;
+    mf_face_models_t *models = NULL;
+    int st = mf_face_models_create(models_root, &models);
+    if (!st) st = mf_face_mesher_create_from(models, pool, use_iris, out);
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
+}
+
 void mf_face_mesher_free(mf_face_mesher_t *m) {
     if (!m) return;
-    mf_nn_plan_free(m->mesh_plan);
-    mf_nn_model_free(m->mesh_model);
-    mf_nn_plan_free(m->iris_plan);
-    mf_nn_model_free(m->iris_model);
-    free(m->mesh_path);
-    free(m->iris_path);
+    mf_face_session_model_free(&m->mesh);
+    mf_face_session_model_free(&m->iris);
+    mf_face_models_free(m->own_models);
     free(m);
 }
 

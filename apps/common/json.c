@@ -1,4 +1,4 @@
-#include "cli/json.h"
+#include "common/json.h"
 
 #include <stddef.h>
 
@@ -31,7 +31,7 @@ static int utf8_seq(const unsigned char *p) {
     return n;
 }
 
-int cli_utf8_valid(const char *s) {
+int app_utf8_valid(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         int n = utf8_seq(p);
         if (!n) return 0;
@@ -40,7 +40,7 @@ int cli_utf8_valid(const char *s) {
     return 1;
 }
 
-void cli_json_string(FILE *f, const char *s) {
+void app_json_string(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         unsigned c = *p;
@@ -71,18 +71,18 @@ void cli_json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-void cli_json_hex(FILE *f, const char *s) {
+void app_json_hex(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         fprintf(f, "%02x", *p);
     fputc('"', f);
 }
 
-void cli_json_path_field(FILE *f, const char *key, const char *s) {
+void app_json_path_field(FILE *f, const char *key, const char *s) {
     fprintf(f, "\"%s\":", key);
-    cli_json_string(f, s);
-    if (!cli_utf8_valid(s)) {
+    app_json_string(f, s);
+    if (!app_utf8_valid(s)) {
         fprintf(f, ",\"%s_hex\":", key);
-        cli_json_hex(f, s);
+        app_json_hex(f, s);
     }
 }

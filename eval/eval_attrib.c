@@ -2,12 +2,12 @@
  * of data/lfw-gender.tsv, age consistency / agreement / known-age error on LFW, age and gender distribution on
  * FFHQ and synthetic faces, and time per face.
  *
- *   bench_attrib [--threads N] [--split all|tune|test] [--max-per-id N] MODE CONFIG...
+ *   eval_attrib [--threads N] [--split all|tune|test] [--max-per-id N] MODE CONFIG...
  *   MODE   gender | age | dist | time
  *   CONFIG model[:scale[:dy[:aspect[:bgr[:decode]]]]]   (omitted fields keep the model's defaults)
  *
  * Faces come from the default detector (facemesh-detection-full): the face nearest the image centre. Boxes are
- * cached in build/rel/bench/attrib-boxes.tsv (delete it after changing the detector). Data: $MFMC_DATA or
+ * cached in build/rel/eval/attrib-boxes.tsv (delete it after changing the detector). Data: $MFMC_DATA or
  * ../shared/data; models: $MFMC_MODELS or ./models. Tables are printed in Markdown. */
 #include <dirent.h>
 #include <math.h>
@@ -18,23 +18,14 @@
 #include <time.h>
 
 #include "mfmc/attrib.h"
+#include "evalutil.h"
 #include "lib/testutil.h"
 
 enum { MAX_CFG = 64 };
 
-static const char *data_dir(void) {
-    const char *d = getenv("MFMC_DATA");
-    return d && *d ? d : "../shared/data";
-}
-static const char *models_dir(void) {
-    const char *d = getenv("MFMC_MODELS");
-    return d && *d ? d : "models";
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "bench_attrib: %s: %s\n", what, mf_error_get());
-    exit(1);
-}
+static const char *data_dir(void) { return ev_data_dir(); }
+static const char *models_dir(void) { return ev_models_dir(); }
+static void die(const char *what) { ev_die("eval_attrib", what); }
 
 /* ---------------------------------------------------------------- detection cache */
 
@@ -47,7 +38,7 @@ typedef struct {
 static cached_box *cache;
 static int n_cache, cache_dirty;
 static mf_face_detector_t *det;
-static const char *cache_path = "build/rel/bench/attrib-boxes.tsv";
+static const char *cache_path = "build/rel/eval/attrib-boxes.tsv";
 
 static void cache_load(void) {
     FILE *f = fopen(cache_path, "r");
@@ -92,9 +83,7 @@ static int central_face(const char *rel, const mf_img *img, mf_face_box *out) {
             return cache[i].ok;
         }
     if (!det) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/human", models_dir());
-        if (mf_face_detector_create(dir, NULL, &det)) die("detector");
+        if (mf_face_detector_create(models_dir(), NULL, &det)) die("detector");
     }
     mf_face_box f[32];
     int n = 0, best = -1;
@@ -170,9 +159,7 @@ static void parse_configs(int argc, char **argv, mf_nn_pool_t *pool) {
         }
     }
     mf_face_attrib_opts o = {*age_list ? age_list : "none", *gender_list ? gender_list : "none"};
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/human", models_dir());
-    if (mf_face_attrib_create(dir, pool, &o, &handle)) die("attrib");
+    if (mf_face_attrib_create(models_dir(), pool, &o, &handle)) die("attrib");
     for (int i = 0; i < n_cfg; i++) {
         config *c = &cfgs[i];
         for (int k = 0; k < c->n_parts; k++) {
@@ -342,14 +329,6 @@ static int by_float(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static double pearson(const double *x, const double *y, int n) {
-    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < n; i++) mx += x[i], my += y[i];
-    mx /= n, my /= n;
-    for (int i = 0; i < n; i++) sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
-}
-
 static void mode_age(void) {
     /* identities with >= 10 images, their first max_per_id images */
     char root[4096];
@@ -432,7 +411,7 @@ static void mode_age(void) {
         within = n_within ? within / n_within : 0;
         printf("| %s | %.1f | %.2f | %.2f | %.2f | %.1f | %.1f | %+.1f | %.2f |\n", cfgs[c].label, mean_all, within,
                between, within > 0 ? between / within : 0, n_mae ? mae / n_mae : 0, n_known ? mae_med / n_known : 0,
-               n_mae ? bias / n_mae : 0, pearson(kx, ky, n_known));
+               n_mae ? bias / n_mae : 0, ev_pearson(kx, ky, n_known));
         free(means);
     }
     /* agreement between configurations on the same images */
@@ -452,7 +431,7 @@ static void mode_age(void) {
                 if (isnan(u) || isnan(v)) continue;
                 x[n] = u, y[n] = v, n++, mad += fabs(u - v);
             }
-            printf(" %.1f / %.2f |", n ? mad / n : 0, pearson(x, y, n));
+            printf(" %.1f / %.2f |", n ? mad / n : 0, ev_pearson(x, y, n));
         }
         printf("\n");
     }
@@ -587,7 +566,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--max-per-id")) max_per_id = atoi(argv[i + 1]);
     }
     if (argc - i < 2) {
-        fprintf(stderr, "usage: bench_attrib [--threads N] [--split all|tune|test] [--max-per-id N] "
+        fprintf(stderr, "usage: eval_attrib [--threads N] [--split all|tune|test] [--max-per-id N] "
                         "gender|age|dist|time model[:scale[:dy[:aspect[:bgr[:decode]]]]]...\n");
         return 2;
     }

@@ -1,4 +1,4 @@
-/* LFW verification benchmark of the face recognizers (docs/accuracy.md, "Recognizers").
+/* LFW verification evaluation of the face recognizers (docs/accuracy.md, "Recognizers").
  *
  * Every image of lfw-pairs.tsv is decoded once, the face nearest the image centre is detected
  * (facemesh-detection-full), the face mesh run on it and its five alignment points taken from the mesh
@@ -15,7 +15,7 @@
  * threshold estimates.
  *
  * Build and run (from the repository root, after `make setup`):
- *     make build/rel/bench/bench_lfw && build/rel/bench/bench_lfw
+ *     make build/rel/eval/eval_lfw && build/rel/eval/eval_lfw
  * Options:
  *     --data DIR          shared data folder (default $MFMC_DATA or ../shared/data)
  *     --models DIR        models root (default $MFMC_MODELS or models)
@@ -29,9 +29,10 @@
  *                         subtract the mean embedding of the run's images)
  *     --every K           use every K-th pair only (quick runs)
  *     --worst N           print the N highest impostor and N lowest genuine pairs per variant (stderr)
- *     --table             also print the registry thresholds as C initialisers (src/face/recog.c)
+ *     --table             also print the registry thresholds as C initialisers (src/face/catalog.c)
  *     --crops DIR         write the crops of the first 8 images per variant as PNG into DIR (git-ignored!) */
 #include "face/align.h"
+#include "evalutil.h"
 #include "lib/testutil.h"
 #include "mfmc/face.h"
 
@@ -79,10 +80,7 @@ static pair_t *pairs;
 static int n_pairs;
 static const char *models_root, *data_dir;
 
-static void die(const char *what) {
-    fprintf(stderr, "bench_lfw: %s: %s\n", what, mf_error_get());
-    exit(1);
-}
+static void die(const char *what) { ev_die("eval_lfw", what); }
 
 /* ------------------------------------------------------------------ reading the pairs */
 
@@ -93,7 +91,7 @@ static void read_pairs(int every) {
     snprintf(path, sizeof path, "%s/lfw-pairs.tsv", data_dir);
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "bench_lfw: cannot open %s (set --data or MFMC_DATA)\n", path);
+        fprintf(stderr, "eval_lfw: cannot open %s (set --data or MFMC_DATA)\n", path);
         exit(1);
     }
     char line[2048];
@@ -148,8 +146,7 @@ typedef struct {
 } job_t;
 
 static void *detect_worker(job_t *job) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/human", models_root);
+    const char *dir = models_root;
     mf_face_detector_t *det;
     mf_face_mesher_t *mesh;
     if (mf_face_detector_create(dir, NULL, &det)) die("detector");
@@ -212,54 +209,7 @@ static void run_job(job_t *job) {
 
 /* ------------------------------------------------------------------ evaluation */
 
-typedef struct {
-    float s;
-    int same;
-} scored_t;
-
-static int cmp_scored_desc(const void *pa, const void *pb) {
-    float a = ((const scored_t *)pa)->s, b = ((const scored_t *)pb)->s;
-    return a < b ? 1 : a > b ? -1 : 0;
-}
-static int cmp_float_desc(const void *pa, const void *pb) {
-    float a = *(const float *)pa, b = *(const float *)pb;
-    return a < b ? 1 : a > b ? -1 : 0;
-}
-
-/* Threshold maximising accuracy (accept s >= t) over v (sorted descending), midway between neighbours. */
-static float best_threshold(const scored_t *v, int n) {
-    int n_imp = 0;
-    for (int i = 0; i < n; i++) n_imp += !v[i].same;
-    /* accept the first k: correct = genuine among them + impostors after them */
-    int best = n_imp, best_k = 0, gen = 0, imp = 0;
-    for (int k = 1; k <= n; k++) {
-        gen += v[k - 1].same, imp += !v[k - 1].same;
-        if (k < n && v[k].s == v[k - 1].s) continue;
-        int correct = gen + (n_imp - imp);
-        if (correct > best) best = correct, best_k = k;
-    }
-    if (best_k == 0) return v[0].s + 1e-6f;
-    if (best_k == n) return v[n - 1].s - 1e-6f;
-    return 0.5f * (v[best_k - 1].s + v[best_k].s);
-}
-
-/* Threshold passed (s >= t, or s > t alike) by exactly floor(FAR * n) of the impostor scores (sorted
- * descending): midway between the k-th and the (k+1)-th highest. */
-static float far_threshold(const float *imp, int n, double far) {
-    if (n == 0) return 1.0f;
-    int k = (int)floor(far * n);
-    if (k >= n) return imp[n - 1] - 1e-6f;
-    return k == 0 ? imp[0] + 1e-6f : 0.5f * (imp[k - 1] + imp[k]);
-}
-
-/* Quantile q of v (sorted descending), linear interpolation. */
-static float quantile_desc(const float *v, int n, double q) {
-    if (n == 0) return NAN;
-    double pos = (1.0 - q) * (n - 1);
-    int i = (int)floor(pos);
-    double f = pos - i;
-    return i + 1 < n ? (float)((1 - f) * v[i] + f * v[i + 1]) : v[n - 1];
-}
+typedef ev_scored scored_t;
 
 typedef struct {
     double acc_mean, acc_std, tar_mean, far_test, tar2_mean;
@@ -283,9 +233,9 @@ static result_t evaluate(const float *score) {
             }
         int total = 0, correct = 0, g_total = 0, g_acc = 0;
         if (nt == 0) continue;
-        qsort(tr, (size_t)nt, sizeof *tr, cmp_scored_desc);
-        qsort(imp, (size_t)ni, sizeof *imp, cmp_float_desc);
-        float t = best_threshold(tr, nt), tf = far_threshold(imp, ni, FAR_TARGET), tf2 = far_threshold(imp, ni, 1e-2);
+        qsort(tr, (size_t)nt, sizeof *tr, ev_cmp_scored_desc);
+        qsort(imp, (size_t)ni, sizeof *imp, ev_cmp_float_desc);
+        float t = ev_best_threshold(tr, nt), tf = ev_far_threshold(imp, ni, FAR_TARGET), tf2 = ev_far_threshold(imp, ni, 1e-2);
         int g_acc2 = 0;
         for (int i = 0; i < n_pairs; i++) {
             if (pairs[i].fold != f) continue;
@@ -315,14 +265,14 @@ static result_t evaluate(const float *score) {
         if (pairs[i].same) gen[ng++] = score[i];
         else imp[ni++] = score[i];
     }
-    qsort(imp, (size_t)ni, sizeof *imp, cmp_float_desc);
-    qsort(gen, (size_t)ng, sizeof *gen, cmp_float_desc);
-    r.match_thr = far_threshold(imp, ni, FAR_TARGET);
-    r.imp_q999 = quantile_desc(imp, ni, 0.999);
-    r.imp_q99 = quantile_desc(imp, ni, DISSIM_IMPOSTOR_Q);
-    r.gen_q01 = quantile_desc(gen, ng, DISSIM_GENUINE_Q);
-    r.imp_med = quantile_desc(imp, ni, 0.5);
-    r.gen_med = quantile_desc(gen, ng, 0.5);
+    qsort(imp, (size_t)ni, sizeof *imp, ev_cmp_float_desc);
+    qsort(gen, (size_t)ng, sizeof *gen, ev_cmp_float_desc);
+    r.match_thr = ev_far_threshold(imp, ni, FAR_TARGET);
+    r.imp_q999 = ev_quantile_desc(imp, ni, 0.999);
+    r.imp_q99 = ev_quantile_desc(imp, ni, DISSIM_IMPOSTOR_Q);
+    r.gen_q01 = ev_quantile_desc(gen, ng, DISSIM_GENUINE_Q);
+    r.imp_med = ev_quantile_desc(imp, ni, 0.5);
+    r.gen_med = ev_quantile_desc(gen, ng, 0.5);
     r.dissim_thr = fminf(r.imp_q99, r.gen_q01);
     free(tr);
     free(imp);
@@ -354,7 +304,7 @@ static int expand_variant(const char *arg, variant_t *out, int max) {
     const mf_face_align_spec *base = mf_face_recognizer_default_spec(buf);
     const mf_face_recognizer_info *info = mf_face_recognizer_find(buf);
     if (!base || !info) {
-        fprintf(stderr, "bench_lfw: unknown recognizer '%s'\n", buf);
+        fprintf(stderr, "eval_lfw: unknown recognizer '%s'\n", buf);
         exit(2);
     }
     int n = 1;
@@ -444,7 +394,7 @@ static int expand_variant(const char *arg, variant_t *out, int max) {
     }
     return n;
 bad:
-    fprintf(stderr, "bench_lfw: bad variant '%s'\n", arg);
+    fprintf(stderr, "eval_lfw: bad variant '%s'\n", arg);
     exit(2);
 }
 
@@ -524,7 +474,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--worst") && v) worst = atoi(v), i++;
         else if (!strcmp(a, "--crops") && v) crops = v, i++;
         else {
-            fprintf(stderr, "usage: bench_lfw [--data DIR] [--models DIR] [--threads N] [--rec a,b] [--var SPEC]... "
+            fprintf(stderr, "usage: eval_lfw [--data DIR] [--models DIR] [--threads N] [--rec a,b] [--var SPEC]... "
                             "[--every K] [--worst N] [--table] [--crops DIR]\n");
             return 2;
         }
@@ -592,7 +542,7 @@ int main(int argc, char **argv) {
     }
     printf("\ntotal %.1f s on %d threads, %.1f CPU s\n", tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0, threads, tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3 - c0);
     if (table) {
-        printf("\n/* thresholds for src/face/recog.c: name, match_threshold, dissimilarity_threshold */\n");
+        printf("\n/* thresholds for src/face/catalog.c: name, match_threshold, dissimilarity_threshold */\n");
         for (int v = 0; v < n_vars; v++)
             printf("%-16s %.4f %.4f\n", vars[v].name, res[v].match_thr, res[v].dissim_thr);
     }

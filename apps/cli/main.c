@@ -1,26 +1,24 @@
 /* mfmc command line. Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage,
  * 3 internal or environment error (models missing or damaged, out of memory, output not written). See
  * docs/cli.md. */
-#include "cli/json.h"
-#include "cli/models_sha256.h"
-#include "cli/opts.h"
 #include "cli/serve.h"
+#include "common/json.h"
+#include "common/models.h"
+#include "common/opts.h"
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
 #include "mfmc/nn.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-/* MAX_DIM: largest embedding of the registry (1024) with room; the other limits bound option values. */
+/* MAX_DIM: largest embedding (mfmc/limits.h); the other limits bound option values. */
 enum {
-    EXIT_NOFACE = CLI_EXIT_NOFACE, EXIT_USAGE = CLI_EXIT_USAGE, EXIT_INTERNAL = CLI_EXIT_INTERNAL, MAX_DIM = 4096,
+    EXIT_NOFACE = APP_EXIT_NOFACE, EXIT_USAGE = APP_EXIT_USAGE, EXIT_INTERNAL = APP_EXIT_INTERNAL,
+    MAX_DIM = MF_FACE_MAX_EMBEDDING_DIM,
     MAX_THREADS = 64, MIN_FACE_MIN = 1, MIN_FACE_MAX = 100000
 };
 
@@ -32,36 +30,8 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int dir_has(const char *dir, const char *file) {
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s/%s", dir, file) >= (int)sizeof p) return 0;
-    return access(p, R_OK) == 0;
-}
-
-/* Models folder: --models, $MFMC_MODELS, ./models, or models/ of the source tree this binary was built in. */
-static const char *models_dir(void) {
-    static char buf[4096];
-    if (models_override) return models_override;
-    const char *e = getenv("MFMC_MODELS");
-    if (e && *e) return e;
-    if (dir_has("models", "human")) return "models";
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 32);
-    if (n > 0) {
-        buf[n] = '\0';
-        for (int up = 0; up < 3; up++) {
-            char *s = strrchr(buf, '/');
-            if (!s) break;
-            *s = '\0';
-            char probe[4096];
-            if (snprintf(probe, sizeof probe, "%s/models", buf) >= (int)sizeof probe) break;
-            if (dir_has(probe, "human")) {
-                memcpy(buf, probe, sizeof probe);
-                return buf;
-            }
-        }
-    }
-    return "models";
-}
+/* Models root: --models, $MFMC_MODELS, ./models, or models/ of the source tree this binary was built in. */
+static const char *models_dir(void) { return app_models_dir(models_override); }
 
 static int fail(int code, const char *what) {
     fprintf(stderr, "mfmc: %s%s%s\n", what ? what : "", what && *mf_error_get() ? ": " : "", mf_error_get());
@@ -88,7 +58,9 @@ static void usage(FILE *f) {
             "            the embedding of the largest face (--all: of every face)\n"
             "  verify IMAGE_A IMAGE_B [--model NAME] [--json]\n"
             "            similarity of the largest faces of two photos, the threshold and the verdict\n"
-            "  models    the models available, their files and checks\n"
+            "  models [--sha256sum]\n"
+            "            the models mfmc uses, their roles, files and checks (--sha256sum: the catalogue's\n"
+            "            checksums in sha256sum format)\n"
             "  demo [--json] [--iris | --fast]\n"
             "            analyse the demo photo (models/demo/sample1.jpg)\n"
             "  serve [--db PATH|postgres://...] [--listen ADDR:PORT] [--access-model open|sealed|strict]\n"
@@ -109,6 +81,7 @@ static void usage(FILE *f) {
 enum {
     OPT_JSON = 1 << 0, OPT_IRIS = 1 << 1, OPT_FAST = 1 << 2, OPT_ALL = 1 << 3, OPT_MODEL = 1 << 4,
     OPT_MIN_FACE = 1 << 5, OPT_THREADS = 1 << 6, OPT_DETECTOR = 1 << 7, OPT_THRESHOLD = 1 << 8,
+    OPT_SHA256SUM = 1 << 9,
     OPT_ANALYSIS = OPT_MIN_FACE | OPT_THREADS | OPT_DETECTOR | OPT_THRESHOLD,
 };
 static const struct {
@@ -118,6 +91,7 @@ static const struct {
     {"--json", OPT_JSON, 0},         {"--iris", OPT_IRIS, 0},          {"--fast", OPT_FAST, 0},
     {"--all", OPT_ALL, 0},           {"--model", OPT_MODEL, 1},        {"--min-face", OPT_MIN_FACE, 1},
     {"--threads", OPT_THREADS, 1},   {"--detector", OPT_DETECTOR, 1},  {"--threshold", OPT_THRESHOLD, 1},
+    {"--sha256sum", OPT_SHA256SUM, 0},
 };
 enum { N_OPTIONS = sizeof option_table / sizeof *option_table };
 
@@ -131,7 +105,7 @@ typedef struct {
     const char *image[2];
     int n_images;
     int seen; /* OPT_* bits given */
-    int json, min_face, threads, iris, fast, all;
+    int json, min_face, threads, iris, fast, all, sha256sum;
     const char *detector, *model;
     float threshold;
 } args;
@@ -186,11 +160,12 @@ static int parse(const cmd_spec *c, int argc, char **argv, args *a) {
             case OPT_IRIS: a->iris = 1; break;
             case OPT_FAST: a->fast = 1; break;
             case OPT_ALL: a->all = 1; break;
+            case OPT_SHA256SUM: a->sha256sum = 1; break;
             case OPT_MODEL: a->model = v; break;
             case OPT_DETECTOR: a->detector = v; break;
-            case OPT_MIN_FACE: r = cli_parse_int(c->name, s, v, MIN_FACE_MIN, MIN_FACE_MAX, &a->min_face); break;
-            case OPT_THREADS: r = cli_parse_int(c->name, s, v, 1, MAX_THREADS, &a->threads); break;
-            case OPT_THRESHOLD: r = cli_parse_float_open(c->name, s, v, 0.0, 1.0, &a->threshold); break;
+            case OPT_MIN_FACE: r = app_parse_int(c->name, s, v, MIN_FACE_MIN, MIN_FACE_MAX, &a->min_face); break;
+            case OPT_THREADS: r = app_parse_int(c->name, s, v, 1, MAX_THREADS, &a->threads); break;
+            case OPT_THRESHOLD: r = app_parse_float_open(c->name, s, v, 0.0, 1.0, &a->threshold); break;
             }
             if (r) return r;
         } else if (a->n_images < c->n_images) {
@@ -334,7 +309,7 @@ static int cmd_detect(const args *a, int demo) {
     }
     if (a->json) {
         printf("{\"image\":{");
-        cli_json_path_field(stdout, "path", a->image[0]);
+        app_json_path_field(stdout, "path", a->image[0]);
         printf(",\"width\":%d,\"height\":%d,\"orientation\":%d},\"faces\":[", img.w, img.h, info.orientation);
         for (int i = 0; i < n; i++) {
             if (i) printf(",");
@@ -461,7 +436,7 @@ static int cmd_verify(const args *a) {
         printf("{\"model\":\"%s\",\"images\":[", info->name);
         for (int k = 0; k < 2; k++) {
             printf("%s{", k ? "," : "");
-            cli_json_path_field(stdout, "path", a->image[k]);
+            app_json_path_field(stdout, "path", a->image[k]);
             printf("}");
         }
         printf("],\"similarity\":%.4f,\"threshold\":%.4f,\"same_person\":%s,\"verdict\":\"%s\"}\n", sim,
@@ -473,112 +448,51 @@ static int cmd_verify(const args *a) {
     return 0;
 }
 
-/* printf onto the end of buf (truncating). */
-__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt, ...) {
-    size_t o = strlen(buf);
-    if (o + 1 >= cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + o, cap - o, fmt, ap);
-    va_end(ap);
-}
-
-/* sha256 of a file as hex and its size; -1 when unreadable. */
-static int file_sha256(const char *path, char hex[65], long *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    unsigned char buf[1 << 16], out[32];
-    size_t n;
-    *size = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        crypto_hash_sha256_update(&st, buf, n);
-        *size += (long)n;
+/* The catalogue's models (src/face/catalog.c): each loaded and planned, its files checked against the sha256 the
+ * catalogue gives; then the recognizer registry. With --sha256sum, the catalogue's checksums in `sha256sum`
+ * format instead (data/models.sha256 is that output). */
+static int cmd_models(const args *a) {
+    if (a->sha256sum) {
+        for (int i = 0; i < mf_face_model_count(); i++) {
+            const mf_face_model_info *m = mf_face_model_at(i);
+            for (int k = 0; k < 2; k++)
+                if (m->files[k]) printf("%s  %s\n", m->sha256[k], m->files[k]);
+        }
+        return 0;
     }
-    fclose(f);
-    crypto_hash_sha256_final(&st, out);
-    sodium_bin2hex(hex, 65, out, 32);
-    return 0;
-}
-
-/* Expected sha256 of a model file (relative to the models folder) from the list compiled in, or NULL. */
-static const char *expected_sha(const char *rel) {
-    for (int i = 0; i < cli_models_sha256_count; i++)
-        if (!strcmp(cli_models_sha256[i].file, rel)) return cli_models_sha256[i].sha256;
-    return NULL;
-}
-
-static int cmd_models(void) {
-    static const char *human[] = {"blazeface", "blazeface-front", "facemesh-detection-short",
-                                  "facemesh-detection-full", "facemesh", "iris", "faceres", "faceres-deep",
-                                  "mobileface", "mobilefacenet", "gear", "age", "gender", "gender-ssrnet-imdb",
-                                  "emotion", "antispoof", "selfie"};
     const char *dir = models_dir();
     int bad = 0;
-    if (sodium_init() < 0) return fail(EXIT_INTERNAL, "libsodium");
+    if (app_models_init()) return fail(EXIT_INTERNAL, "libsodium");
     printf("models folder: %s\n", dir);
-    enum { N_HUMAN = sizeof human / sizeof *human };
-    for (int i = 0; i < N_HUMAN + 2; i++) {
-        char p[4096], files[2][256];
-        const char *name;
-        mf_nn_model_t *m = NULL;
-        int st;
+    for (int i = 0; i < mf_face_model_count(); i++) {
+        const mf_face_model_info *m = mf_face_model_at(i);
+        char p[4096], roles[128], report[2][512];
         double t0 = now_ms();
-        if (i < N_HUMAN) {
-            name = human[i];
-            snprintf(files[0], sizeof files[0], "human/%s.json", name);
-            snprintf(files[1], sizeof files[1], "human/%s.bin", name);
-            snprintf(p, sizeof p, "%s/%s", dir, files[0]);
-            st = mf_nn_model_load_tfjs(p, &m);
-        } else if (i == N_HUMAN) {
-            name = "faceapi-recognition";
-            snprintf(files[0], sizeof files[0], "faceapi/face_recognition_model-weights_manifest.json");
-            snprintf(files[1], sizeof files[1], "faceapi/face_recognition_model.bin");
-            snprintf(p, sizeof p, "%s/%s", dir, files[0]);
-            st = mf_nn_model_load_faceapi_recognition(p, &m);
-        } else {
-            name = "fr_feature (arcface)";
-            snprintf(files[0], sizeof files[0], "faceplugin/fr_feature.onnx");
-            files[1][0] = '\0';
-            snprintf(p, sizeof p, "%s/%s", dir, files[0]);
-            st = mf_nn_model_load_onnx(p, &m);
-        }
+        mf_nn_model_t *model = NULL;
         mf_nn_plan_t *pl = NULL;
-        if (!st) st = mf_nn_plan_create(m, NULL, &pl);
-        char check[512] = "";
-        int checks_ok = 1;
-        for (int k = 0; k < 2 && files[k][0]; k++) {
-            char fp[4096], hex[65];
-            long size = 0;
-            snprintf(fp, sizeof fp, "%s/%s", dir, files[k]);
-            const char *want = expected_sha(files[k]);
-            if (file_sha256(fp, hex, &size)) {
-                append(check, sizeof check, " %s: missing;", files[k]);
-                checks_ok = 0;
-            } else if (!want) {
-                append(check, sizeof check, " %s %ld B sha256 %.12s: no reference in data/models.sha256;", files[k],
-                       size, hex);
-                checks_ok = 0;
-            } else if (strcmp(want, hex)) {
-                append(check, sizeof check, " %s: sha256 MISMATCH;", files[k]);
-                checks_ok = 0;
-            } else {
-                append(check, sizeof check, " %s %ld B sha256 ok;", files[k], size);
-            }
-        }
+        int st = snprintf(p, sizeof p, "%s/%s", dir, m->files[0]) >= (int)sizeof p
+                     ? mf_error_set(MF_ERR_ARG, "models path too long")
+                     : mf_nn_model_load(p, m->format, &model);
+        if (!st) st = mf_nn_plan_create(model, NULL, &pl);
+        int checks_ok = app_model_check(dir, m, report);
+        mf_face_model_roles(m->roles, roles, sizeof roles);
         if (st || !checks_ok) {
-            printf("  %-24s FAILED:%s %s\n", name, check, st ? mf_error_get() : "");
+            printf("  %-24s %-20s FAILED:", m->name, roles);
+            for (int k = 0; k < 2; k++)
+                if (report[k][0]) printf(" %s;", report[k]);
+            printf(" %s\n", st ? mf_error_get() : "");
             bad++;
         } else {
             mf_nn_plan_stats s;
             mf_nn_plan_get_stats(pl, &s);
-            mf_nn_shape in = mf_nn_model_input_shape(m, 0);
-            printf("  %-24s ok  input %dx%dx%d  %7.3f GFLOP  %3d steps  (%.0f ms)\n     %s\n", name, in.dim[1],
-                   in.dim[2], in.dim[3], s.flops / 1e9, s.steps, now_ms() - t0, check + 1);
+            mf_nn_shape in = mf_nn_model_input_shape(model, 0);
+            printf("  %-24s %-20s ok  input %dx%dx%d  %7.3f GFLOP  %3d steps  (%.0f ms)\n", m->name, roles, in.dim[1],
+                   in.dim[2], in.dim[3], s.flops / 1e9, s.steps, now_ms() - t0);
+            for (int k = 0; k < 2; k++)
+                if (report[k][0]) printf("     %s\n", report[k]);
         }
         mf_nn_plan_free(pl);
-        mf_nn_model_free(m);
+        mf_nn_model_free(model);
     }
     printf("recognizers (registry):\n");
     for (int i = 0; i < mf_face_recognizer_count(); i++) {
@@ -596,7 +510,7 @@ static const cmd_spec commands[] = {
     {"embed", 1, OPT_JSON | OPT_ALL | OPT_MODEL | OPT_ANALYSIS},
     {"verify", 2, OPT_JSON | OPT_MODEL | OPT_ANALYSIS},
     {"demo", 0, OPT_JSON | OPT_IRIS | OPT_FAST | OPT_ANALYSIS},
-    {"models", 0, 0},
+    {"models", 0, OPT_SHA256SUM},
     {"help", 0, 0},
 };
 
@@ -639,7 +553,7 @@ static int run(int argc, char **argv) {
     if (!strcmp(cmd, "detect")) return cmd_detect(&a, 0);
     if (!strcmp(cmd, "embed")) return cmd_embed(&a);
     if (!strcmp(cmd, "verify")) return cmd_verify(&a);
-    if (!strcmp(cmd, "models")) return cmd_models();
+    if (!strcmp(cmd, "models")) return cmd_models(&a);
     /* demo */
     static char photo[4096];
     if (snprintf(photo, sizeof photo, "%s/demo/sample1.jpg", models_dir()) >= (int)sizeof photo) {
@@ -655,6 +569,6 @@ static int run(int argc, char **argv) {
  * error, whatever the command's own result. */
 int main(int argc, char **argv) {
     int r = run(argc, argv);
-    int w = cli_close_output(stdout, "standard output");
+    int w = app_close_output(stdout, "standard output");
     return r ? r : w;
 }

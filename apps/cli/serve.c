@@ -1,7 +1,7 @@
 /* `mfmc serve`: execs mfmc-serve from the folder of this binary (see serve.h). */
 #include "cli/serve.h"
 
-#include "cli/opts.h"
+#include "common/opts.h"
 
 #include <stdio.h>
 #include <stdlib.h>

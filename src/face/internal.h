@@ -1,0 +1,46 @@
+/* Internal to the face layer: the recognizer section of the catalogue, the shared models' accessors for sessions,
+ * and the argument checks every stage makes. */
+#ifndef MF_FACE_INTERNAL_H
+#define MF_FACE_INTERNAL_H
+
+#include "face/align.h"
+#include "mfmc/face.h"
+
+/* A recognizer: its registry facts, its catalogue model, output tensor and measured preprocessing. */
+typedef struct {
+    mf_face_recognizer_info info;
+    const char *model;  /* catalogue name of its model file */
+    const char *output; /* output tensor */
+    mf_face_align_spec spec;
+} mf_face_recognizer_def;
+
+/* The recognizer section of the catalogue (src/face/catalog.c). */
+extern const mf_face_recognizer_def mf_face_recognizer_defs[];
+extern const int mf_face_recognizer_def_count;
+const mf_face_recognizer_def *mf_face_recognizer_def_find(const char *name);
+
+/* One model of a session: the shared loaded model, the session's plan of it and the file, for messages. */
+typedef struct {
+    const mf_face_model_info *info;
+    const mf_nn_model_t *model; /* owned by the mf_face_models_t */
+    mf_nn_plan_t *plan;         /* owned by the session */
+    const char *path;           /* owned by the mf_face_models_t: root/files[0] */
+} mf_face_session_model;
+
+/* Loads catalogue model `name` from `models` (once: later calls share it), plans it on `pool` and, when side > 0,
+ * checks its input is [1, side, side, channels]. MF_ERR_ARG with a message saying what a models root is when the
+ * file is missing and `models` was given the human/ folder instead of the root. Free with
+ * mf_face_session_model_free (a zeroed struct is freed safely). */
+int mf_face_session_model_init(mf_face_session_model *sm, mf_face_models_t *models, const char *name,
+                               mf_nn_pool_t *pool, int side, int channels);
+void mf_face_session_model_free(mf_face_session_model *sm);
+
+/* The end of a constructor taking the models root (the thin wrapper over its *_create_from): on failure (st < 0)
+ * frees `models` and returns st; on success hands `models` to the session's own-models slot (freed with the
+ * session) and returns MF_OK. */
+int mf_face_models_adopt(int st, mf_face_models_t *models, mf_face_models_t **slot);
+
+/* MF_ERR_ARG "<what> need(s) an RGB image" unless img is a non-empty 3-channel image. */
+int mf_face_check_rgb(const mf_img *img, const char *what);
+
+#endif
