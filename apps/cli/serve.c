@@ -16,12 +16,12 @@ int cli_serve_exec(int argc, char **argv, const char *models_dir) {
     char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
     if (!slash) {
         fprintf(stderr, "mfmc serve: cannot find the folder of this program\n");
-        return CLI_EXIT_INTERNAL;
+        return APP_EXIT_INTERNAL;
     }
     strcpy(slash + 1, "mfmc-serve");
     if (argc > MAX_ARGS - 4) {
         fprintf(stderr, "mfmc serve: too many arguments\n");
-        return CLI_EXIT_USAGE;
+        return APP_EXIT_USAGE;
     }
     char *args[MAX_ARGS];
     int k = 0, has_models = 0;
@@ -38,5 +38,5 @@ int cli_serve_exec(int argc, char **argv, const char *models_dir) {
     fflush(stdout);
     execv(exe, args);
     fprintf(stderr, "mfmc serve: cannot run %s (build it with `make`)\n", exe);
-    return CLI_EXIT_INTERNAL;
+    return APP_EXIT_INTERNAL;
 }
