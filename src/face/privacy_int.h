@@ -1,0 +1,16 @@
+/* Privacy-mode steps of the analyzer (analyze.c), kept next to the privacy detector (privacy.c). */
+#ifndef MF_FACE_PRIVACY_INT_H
+#define MF_FACE_PRIVACY_INT_H
+
+#include "mfmc/analyze.h"
+#include "mfmc/privacy.h"
+
+/* The mesh did not confirm f (meshed from c->box): meshes c->alt, the other orientation a turned pass saw, and
+ * when its face flag is higher takes it (f->det, f->lm). Adds the mesh passes to *mesh_runs. Returns a status. */
+int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_candidate *c, mf_face *f,
+                            int *mesh_runs);
+
+/* Marks f as a candidate the mesh does not confirm: confirmed = 0, no landmarks, box clipped to img. */
+void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
+
+#endif
