@@ -116,6 +116,7 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
         }
         kept++;
     }
+    if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
     *faces = an->faces;
     *n_faces = kept;
     return MF_OK;

@@ -13,6 +13,9 @@
 /* MAX_CANDIDATES: candidates of the four passes together (each pass is capped at 100,000 faces by detect.c). */
 enum { MAX_CANDIDATES = 4 * 100000 };
 #define MERGE_IOU 0.3f
+/* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
+ * (a detection of part of it, or of the head around it): dropped. */
+#define DEDUP_OVERLAP 0.5f
 
 struct mf_face_privacy_detector {
     mf_face_detector_t *upright, *turned;
@@ -275,4 +278,69 @@ void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y);
     float x1 = fminf((float)img->w, b->x + b->w), y1 = fminf((float)img->h, b->y + b->h);
     b->x = x0, b->y = y0, b->w = fmaxf(0, x1 - x0), b->h = fmaxf(0, y1 - y0);
+}
+
+/* Overlap of a with b over the smaller of the two: 1 when one holds the other. */
+static float overlap_small(const mf_face_box *a, const mf_face_box *b) {
+    float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
+    float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
+    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), small = fminf(a->w * a->h, b->w * b->h);
+    return small > 0 ? inter / small : 0;
+}
+
+static const mf_face_box *face_extent(const mf_face *f) { return f->confirmed && f->has_landmarks ? &f->lm.box : &f->det; }
+
+typedef struct {
+    const mf_face *f;
+    float key, x;
+    int i;
+} dedup_item;
+
+static int dedup_by_rank(const void *pa, const void *pb) {
+    const dedup_item *a = pa, *b = pb;
+    return a->key < b->key ? 1 : a->key > b->key ? -1 : a->i - b->i;
+}
+
+int mf_face_privacy_dedup(mf_face *faces, int n) {
+    if (n < 2) return n;
+    dedup_item *it = malloc((size_t)n * sizeof *it);
+    mf_face *out = malloc((size_t)n * sizeof *out);
+    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion) */
+    mf_face_box *conf = malloc((size_t)n * sizeof *conf);
+    if (!it || !out || !conf) {
+        free(it), free(out), free(conf);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        const mf_face *f = &faces[i];
+        float s = f->has_landmarks ? f->lm.score : f->det.score;
+        it[i] = (dedup_item){f, (f->confirmed ? 2.0f : 0.0f) + s, face_extent(f)->x, i};
+    }
+    qsort(it, (size_t)n, sizeof *it, dedup_by_rank);
+    int m = 0, nc = 0;
+    float widest = 0;
+    for (int k = 0; k < n; k++) {
+        const mf_face_box *e = face_extent(it[k].f);
+        int dup = 0;
+        /* confirmed extents starting from `widest` left of e up to e's right edge */
+        int lo = 0, hi = nc;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (conf[mid].x < e->x - widest) lo = mid + 1;
+            else hi = mid;
+        }
+        for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++)
+            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP;
+        if (dup) continue;
+        out[m++] = *it[k].f;
+        if (it[k].f->confirmed) {
+            int p = nc++;
+            while (p > 0 && conf[p - 1].x > e->x) conf[p] = conf[p - 1], p--;
+            conf[p] = *e;
+            widest = fmaxf(widest, e->w);
+        }
+    }
+    memcpy(faces, out, (size_t)m * sizeof *out);
+    free(it), free(out), free(conf);
+    return m;
 }

@@ -13,4 +13,8 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
 /* Marks f as a candidate the mesh does not confirm: confirmed = 0, no landmarks, box clipped to img. */
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
 
+/* Removes from faces[0..n) the records that duplicate a confirmed face (extent more than half inside its mesh box),
+ * keeping confirmed faces first, each group by mesh score. Returns the new count, or MF_ERR_NOMEM. */
+int mf_face_privacy_dedup(mf_face *faces, int n);
+
 #endif
