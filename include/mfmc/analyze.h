@@ -19,6 +19,7 @@ typedef struct {
                                a candidate the mesh does not confirm, kept so the anonymizer covers it with the
                                non-face fallback (never paint a face on it): has_landmarks 0, box clipped to the
                                image */
+    int passes;             /* privacy mode: passes of the privacy detector (image turns) that saw the face, 1..4 */
 } mf_face;
 
 typedef struct mf_face_analyzer mf_face_analyzer_t;

@@ -53,7 +53,7 @@ typedef struct {
 } mf_face_privacy_opts;
 
 #define MF_PRIVACY_MIN_FACE 16
-#define MF_PRIVACY_TURNED_MIN_FACE 40
+#define MF_PRIVACY_TURNED_MIN_FACE 64
 #define MF_PRIVACY_THRESHOLD 0.5f
 
 /* Creates the privacy detector from the human-models folder (as mf_face_detector_create). opts may be NULL. One

@@ -87,9 +87,12 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
         f->attr.age = -1;
         f->attr.p_male = 0.5f;
         f->confirmed = 1;
+        f->passes = cand ? cand[i].passes : 1;
         const mf_face_box *box = &f->det;
         if (an->mesh) {
-            if ((st = mf_face_mesher_run(an->mesh, img, &f->det, &f->lm))) return st;
+            if ((st = cand ? mf_face_privacy_mesh(an->mesh, img, &f->det, &f->lm)
+                           : mf_face_mesher_run(an->mesh, img, &f->det, &f->lm)))
+                return st;
             f->has_landmarks = 1;
             an->counts.mesh_runs += mf_face_mesher_last_passes(an->mesh);
             if (f->lm.has_iris) an->counts.iris_runs += 2;
@@ -101,7 +104,7 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
              * as a non-face candidate */
             if (f->lm.score < MESH_MIN_SCORE) {
                 an->counts.rejected++;
-                if (!cand) continue;
+                if (!cand || !mf_face_privacy_keep_unconfirmed(f, img)) continue;
                 mf_face_privacy_unconfirmed(f, img);
                 an->counts.unconfirmed++;
                 kept++;
@@ -110,7 +113,9 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
             /* the mesh box is tighter and its roll more precise than the detector's */
             box = &f->lm.box;
         }
-        if (an->attrib) {
+        /* a face cut by the border (privacy mode) may have its centre outside the image: no attributes */
+        float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+        if (an->attrib && cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h) {
             if ((st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr))) return st;
             an->counts.attribute_runs++;
         }

@@ -264,12 +264,34 @@ static void copy_tile(const mf_img *lvl, int tx, int ty, int S, float *in) {
     }
 }
 
+/* Mirror index: -1 -> 0, n -> n - 1, ...; clamped to the image beyond one reflection. */
+static int mirror(int i, int n) {
+    if (i < 0) i = -1 - i;
+    if (i >= n) i = 2 * n - 1 - i;
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
+/* copy_tile with the image mirrored at its edges (border mode): a face cut by the border at about its midline
+ * becomes a whole, symmetric face, which the detector finds far more often than the half face next to grey. */
+static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *in) {
+    static const float k = 2.0f / 255.0f;
+    for (int y = 0; y < S; y++) {
+        const uint8_t *row = lvl->data + (size_t)mirror(ty + y, lvl->h) * lvl->w * 3;
+        float *o = in + (size_t)y * S * 3;
+        for (int x = 0; x < S; x++) {
+            const uint8_t *p = row + (size_t)mirror(tx + x, lvl->w) * 3;
+            o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f, o[3 * x + 2] = (float)p[2] * k - 1.0f;
+        }
+    }
+}
+
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
 static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int pad) {
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
-    copy_tile(lvl, tx, ty, S, in);
+    if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
+    else copy_tile(lvl, tx, ty, S, in);
     int n = net_decode(&d->net, low, d->raw);
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");

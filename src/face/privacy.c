@@ -13,6 +13,19 @@
 /* MAX_CANDIDATES: candidates of the four passes together (each pass is capped at 100,000 faces by detect.c). */
 enum { MAX_CANDIDATES = 4 * 100000 };
 #define MERGE_IOU 0.3f
+/* Candidates with less than this fraction of their box inside the image are dropped (the issue's cut faces show
+ * at least 40% of the face; the tiles' mirrored border shows whole reflected faces outside the image). */
+#define MIN_VISIBLE 0.3f
+/* A face whose mesh crops (about 1.1 box sides from its centre, rotated, over the passes) may reach outside the
+ * image is meshed on the region of MIRROR_REGION box sides around it, mirrored at the image edges like the
+ * detector's border tiles (a face cut at its midline becomes a whole one the mesh confirms); regions up to
+ * MIRROR_MAX_SIDE pixels. */
+#define MIRROR_REGION 1.6f
+/* A candidate the mesh does not confirm is kept (non-face fallback) from this detector score; below it, it is
+ * dropped. On the face-free crops every unconfirmed false candidate scored below 0.65, while with the mirrored
+ * border and mesh the cut, small and rotated faces are nearly all confirmed (docs/detection.md). */
+#define KEEP_UNCONFIRMED 0.7f
+#define MIRROR_MAX_SIDE 8192
 /* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
  * (a detection of part of it, or of the head around it): dropped. */
 #define DEDUP_OVERLAP 0.5f
@@ -208,6 +221,9 @@ static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_b
     for (int i = 0; i < n; i++) {
         mf_face_box c = b[i];
         mf_face_box_unrotate(&c, turns, w, h);
+        /* the mirrored border shows reflections of faces: a box mostly outside the image is one */
+        float x0 = fmaxf(0, c.x), y0 = fmaxf(0, c.y), x1 = fminf((float)w, c.x + c.w), y1 = fminf((float)h, c.y + c.h);
+        if (fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) < MIN_VISIBLE * c.w * c.h) continue;
         pd->cand[*n_cand] = c;
         pd->cand_turns[*n_cand] = turns;
         (*n_cand)++;
@@ -259,7 +275,7 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
                             int *mesh_runs) {
     mf_face_landmarks *lm = malloc(sizeof *lm);
     if (!lm) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int st = mf_face_mesher_run(mesh, img, &c->alt, lm);
+    int st = mf_face_privacy_mesh(mesh, img, &c->alt, lm);
     if (!st) {
         *mesh_runs += mf_face_mesher_last_passes(mesh);
         if (lm->score > f->lm.score) {
@@ -269,6 +285,11 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
     }
     free(lm);
     return st;
+}
+
+int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
+    (void)img;
+    return f->det.score >= KEEP_UNCONFIRMED;
 }
 
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
@@ -343,4 +364,42 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
     memcpy(faces, out, (size_t)m * sizeof *out);
     free(it), free(out), free(conf);
     return m;
+}
+
+int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
+    float side = fmaxf(box->w, box->h), r = MIRROR_REGION * side;
+    float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+    if (cx - r >= 0 && cy - r >= 0 && cx + r <= (float)img->w && cy + r <= (float)img->h)
+        return mf_face_mesher_run(mesh, img, box, lm);
+    /* the region around the face, the image mirrored at its edges (as the detector's border tiles) */
+    if (!(r < (float)MIRROR_MAX_SIDE / 2)) return mf_face_mesher_run(mesh, img, box, lm);
+    int x0 = (int)floorf(cx - r), y0 = (int)floorf(cy - r), n = (int)ceilf(2 * r) + 1;
+    mf_img reg;
+    int st = mf_img_init(&reg, n, n, 3);
+    if (st) return st;
+    for (int y = 0; y < n; y++) {
+        int sy = y0 + y;
+        if (sy < 0) sy = -1 - sy;
+        if (sy >= img->h) sy = 2 * img->h - 1 - sy;
+        sy = sy < 0 ? 0 : sy >= img->h ? img->h - 1 : sy;
+        for (int x = 0; x < n; x++) {
+            int sx = x0 + x;
+            if (sx < 0) sx = -1 - sx;
+            if (sx >= img->w) sx = 2 * img->w - 1 - sx;
+            sx = sx < 0 ? 0 : sx >= img->w ? img->w - 1 : sx;
+            memcpy(reg.data + ((size_t)y * n + x) * 3, img->data + ((size_t)sy * img->w + sx) * 3, 3);
+        }
+    }
+    mf_face_box b = *box;
+    b.x -= (float)x0, b.y -= (float)y0;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] -= (float)x0, b.kp[k][1] -= (float)y0;
+    st = mf_face_mesher_run(mesh, &reg, &b, lm);
+    mf_img_free(&reg);
+    if (st) return st;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) lm->pt[i][0] += (float)x0, lm->pt[i][1] += (float)y0;
+    for (int e = 0; e < 2; e++)
+        for (int j = 0; j < 5; j++) lm->iris[e][j][0] += (float)x0, lm->iris[e][j][1] += (float)y0;
+    lm->box.x += (float)x0, lm->box.y += (float)y0;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) lm->box.kp[k][0] += (float)x0, lm->box.kp[k][1] += (float)y0;
+    return MF_OK;
 }
