@@ -7,6 +7,7 @@
  *   bench_privacy --lfw N [--mode ...]      recall on N upright LFW photos (first photo of N folders spread over
  *       the list, or every photo with N = 0): a reported face centred within 40 px of the photo centre.
  *   bench_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
+ * --min-face PX: smallest face of the (upright) detection, default that of the mode.
  * Output: one tab-separated line per variant (header first). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
@@ -280,7 +281,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs) {
 
 int main(int argc, char **argv) {
     const char *set = NULL, *only = NULL, *mode = "privacy";
-    int lfw = -1, demo = 0, threads = 2;
+    int lfw = -1, demo = 0, threads = 2, min_face = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--set") && i + 1 < argc) set = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -288,9 +289,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--demo") && i + 1 < argc) demo = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--min-face") && i + 1 < argc) min_face = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_privacy (--set DIR [--only PREFIX] | --lfw N | --demo RUNS) [--mode "
-                            "privacy|normal] [--threads N]\n");
+                            "privacy|normal] [--threads N] [--min-face PX]\n");
             return 2;
         }
     }
@@ -300,7 +302,7 @@ int main(int argc, char **argv) {
     if (demo > 0) {
         r = run_demo(pool, demo);
     } else {
-        mf_face_analyzer_opts o = {.pool = pool, .privacy = !strcmp(mode, "privacy")};
+        mf_face_analyzer_opts o = {.pool = pool, .privacy = !strcmp(mode, "privacy"), .min_face = min_face};
         mf_face_analyzer_t *an;
         if (mf_face_analyzer_create(tu_models_dir(), &o, &an)) {
             fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
