@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
     const char *models = getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
     mf_nn_pool_t *pool;
     if (mf_nn_pool_create(2, &pool)) return 3;
-    mf_face_detect_opts o = {detector, 0, threshold, 0, pool, 0};
+    mf_face_detect_opts o = {detector, 0, threshold, 0, pool, 0, 0};
     mf_face_detector_t *det;
     mf_face_analyzer_t *an = NULL;
     mf_face_analyzer_opts ao = {.pool = pool, .detector = detector, .threshold = threshold, .no_attributes = 1};

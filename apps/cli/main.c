@@ -51,9 +51,10 @@ static void usage(FILE *f) {
             "usage: mfmc [--models DIR] COMMAND [ARGS]\n"
             "\n"
             "commands:\n"
-            "  detect IMAGE [--json] [--iris | --fast]\n"
+            "  detect IMAGE [--json] [--iris | --fast] [--privacy]\n"
             "            every face of a JPEG, PNG or WebP photo: box, score, 468-point mesh, head pose,\n"
-            "            expression, age and gender (--fast: detection only)\n"
+            "            expression, age and gender (--fast: detection only; --privacy: the detection of\n"
+            "            anonymization: any rotation, cut by the border, from 16 px, unconfirmed candidates kept)\n"
             "  embed IMAGE [--model NAME] [--all] [--json]\n"
             "            the embedding of the largest face (--all: of every face)\n"
             "  verify IMAGE_A IMAGE_B [--model NAME] [--json]\n"
@@ -82,6 +83,7 @@ enum {
     OPT_JSON = 1 << 0, OPT_IRIS = 1 << 1, OPT_FAST = 1 << 2, OPT_ALL = 1 << 3, OPT_MODEL = 1 << 4,
     OPT_MIN_FACE = 1 << 5, OPT_THREADS = 1 << 6, OPT_DETECTOR = 1 << 7, OPT_THRESHOLD = 1 << 8,
     OPT_SHA256SUM = 1 << 9,
+    OPT_PRIVACY = 1 << 10,
     OPT_ANALYSIS = OPT_MIN_FACE | OPT_THREADS | OPT_DETECTOR | OPT_THRESHOLD,
 };
 static const struct {
@@ -92,6 +94,7 @@ static const struct {
     {"--all", OPT_ALL, 0},           {"--model", OPT_MODEL, 1},        {"--min-face", OPT_MIN_FACE, 1},
     {"--threads", OPT_THREADS, 1},   {"--detector", OPT_DETECTOR, 1},  {"--threshold", OPT_THRESHOLD, 1},
     {"--sha256sum", OPT_SHA256SUM, 0},
+    {"--privacy", OPT_PRIVACY, 0},
 };
 enum { N_OPTIONS = sizeof option_table / sizeof *option_table };
 
@@ -105,7 +108,7 @@ typedef struct {
     const char *image[2];
     int n_images;
     int seen; /* OPT_* bits given */
-    int json, min_face, threads, iris, fast, all, sha256sum;
+    int json, min_face, threads, iris, fast, all, sha256sum, privacy;
     const char *detector, *model;
     float threshold;
 } args;
@@ -161,6 +164,7 @@ static int parse(const cmd_spec *c, int argc, char **argv, args *a) {
             case OPT_FAST: a->fast = 1; break;
             case OPT_ALL: a->all = 1; break;
             case OPT_SHA256SUM: a->sha256sum = 1; break;
+            case OPT_PRIVACY: a->privacy = 1; break;
             case OPT_MODEL: a->model = v; break;
             case OPT_DETECTOR: a->detector = v; break;
             case OPT_MIN_FACE: r = app_parse_int(c->name, s, v, MIN_FACE_MIN, MIN_FACE_MAX, &a->min_face); break;
@@ -229,7 +233,7 @@ static int stack_init(stack *s, const args *a, int analyse, const char *recogniz
     int r = 0, st;
     mf_face_analyzer_opts o = {.detector = a->detector, .min_face = a->min_face, .threshold = a->threshold,
                                .no_mesh = a->fast, .iris = a->iris, .no_attributes = a->fast || !analyse,
-                               .strict_threshold = (a->seen & OPT_THRESHOLD) != 0};
+                               .strict_threshold = (a->seen & OPT_THRESHOLD) != 0, .privacy = a->privacy};
     if (a->threads > 1 && mf_nn_pool_create(a->threads, &s->pool)) return fail(EXIT_INTERNAL, "threads");
     o.pool = s->pool;
     if ((st = mf_face_analyzer_create(models_dir(), &o, &s->an)))
@@ -261,7 +265,8 @@ static const char *primary_recognizer(void) {
 
 static void print_face_json(const mf_face *f) {
     const mf_face_box *b = &f->det;
-    printf("{\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f", b->x, b->y, b->w, b->h, b->score);
+    printf("{\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f,\"confirmed\":%s", b->x, b->y, b->w, b->h, b->score,
+           f->confirmed ? "true" : "false");
     printf(",\"keypoints\":[");
     for (int k = 0; k < MF_FACE_KP_COUNT; k++) printf("%s[%.1f,%.1f]", k ? "," : "", b->kp[k][0], b->kp[k][1]);
     printf("]");
@@ -331,6 +336,9 @@ static int cmd_detect(const args *a, int demo) {
             if (f->attr.age >= 0) printf("  age %.0f", f->attr.age);
             if (f->attr.gender != MF_GENDER_UNKNOWN)
                 printf(" %s %.2f", f->attr.gender == MF_GENDER_FEMALE ? "female" : "male", f->attr.gender_score);
+            if (!f->confirmed)
+                printf("  roll %+.0f  non-face candidate (not confirmed by the mesh: fallback, no face painted)",
+                       f->det.roll * 180.0 / M_PI);
             printf("\n");
         }
         if (demo) printf("(next rounds replace every face without consent by a synthetic identity; see README.md)\n");
@@ -506,7 +514,7 @@ static int cmd_models(const args *a) {
 }
 
 static const cmd_spec commands[] = {
-    {"detect", 1, OPT_JSON | OPT_IRIS | OPT_FAST | OPT_ANALYSIS},
+    {"detect", 1, OPT_JSON | OPT_IRIS | OPT_FAST | OPT_ANALYSIS | OPT_PRIVACY},
     {"embed", 1, OPT_JSON | OPT_ALL | OPT_MODEL | OPT_ANALYSIS},
     {"verify", 2, OPT_JSON | OPT_MODEL | OPT_ANALYSIS},
     {"demo", 0, OPT_JSON | OPT_IRIS | OPT_FAST | OPT_ANALYSIS},

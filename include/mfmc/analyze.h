@@ -15,6 +15,11 @@ typedef struct {
     mf_face_landmarks lm;   /* mesh, pose, expression (valid when has_landmarks) */
     int has_landmarks;
     mf_face_attributes attr; /* age and gender (age < 0 / gender unknown when not estimated) */
+    int confirmed;          /* 1: a face (the mesh model sees one, or no mesh was asked for); 0 (privacy mode only):
+                               a candidate the mesh does not confirm, kept so the anonymizer covers it with the
+                               non-face fallback (never paint a face on it): has_landmarks 0, box clipped to the
+                               image */
+    int passes;             /* privacy mode: passes of the privacy detector (image turns) that saw the face, 1..4 */
 } mf_face;
 
 typedef struct mf_face_analyzer mf_face_analyzer_t;
@@ -28,6 +33,10 @@ typedef struct {
     int iris;              /* refine eyes and irises */
     int no_attributes;     /* skip age and gender */
     int strict_threshold;  /* every face reported scores at least `threshold` (mf_face_detect_opts.strict) */
+    int privacy;           /* detection mode of anonymization (privacy.h): faces at any rotation, cut by the border,
+                              from 16 px (min_face and threshold then default to MF_PRIVACY_*); candidates the mesh
+                              rejects are kept with confirmed = 0; each face is meshed in its own upright frame and
+                              lm.roll / det.roll cover the full circle */
 } mf_face_analyzer_opts;
 
 /* Creates a pipeline session over the shared `models` (which must outlive it): its own detector, mesher and
@@ -41,7 +50,9 @@ void mf_face_analyzer_free(mf_face_analyzer_t *an);
 
 /* Analyses every face of `img`: sets *faces to the analyzer's own array of *n_faces records, best detection
  * first, valid until the next analysis or the free. No cap but the detector's refusal (MF_ERR_LIMIT) beyond
- * 100,000 faces. With the mesh on, a detection whose mesh face flag is below 0.5 is dropped as a false detection.
+ * 100,000 faces. With the mesh on, a detection whose mesh face flag is below 0.5 is dropped as a false detection
+ * (privacy mode: the other orientation seen by the turned passes is tried, then the candidate is kept with
+ * confirmed = 0).
  * MF_ERR_MODEL when a network computes non-finite values (damaged model file, named in the message). */
 int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face **faces, int *n_faces);
 
@@ -53,6 +64,7 @@ int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, i
 typedef struct {
     int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;
     int rejected; /* detections dropped because the mesh model did not see a face in them */
+    int unconfirmed; /* privacy mode: candidates kept with confirmed = 0 */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

@@ -86,7 +86,11 @@ typedef struct {
     float nms_iou;       /* overlap above which detections are merged (default 0.3) */
     mf_nn_pool_t *pool;  /* threads for the network (NULL: calling thread) */
     int strict;          /* 1: every face reported scores at least `threshold` (no confirmed borderline ones) */
+    int border;          /* 1 (privacy mode): tiles reach MF_FACE_DETECT_BORDER_PX network pixels beyond every image
+                            edge (grey) and one coarser level is added, so faces cut by the border are found;
+                            boxes may then reach outside the image */
 } mf_face_detect_opts;
+#define MF_FACE_DETECT_BORDER_PX 32
 
 /* Detector model names, i = 0, 1, ... (the first is the default); NULL past the last. */
 const char *mf_face_detector_model_at(int i);

@@ -1,6 +1,8 @@
 #include "face/internal.h"
 #include "mfmc/analyze.h"
 
+#include "face/privacy_int.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 struct mf_face_analyzer {
     mf_face_analyzer_opts opts;
     mf_face_detector_t *det;
+    mf_face_privacy_detector_t *pd; /* privacy mode (instead of det) */
     mf_face_mesher_t *mesh;
     mf_face_attrib_t *attrib;
     mf_face *faces; /* the last analysis (grown on demand) */
@@ -25,8 +28,10 @@ int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyze
     if (!an) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     if (opts) an->opts = *opts;
     mf_face_detect_opts d = {an->opts.detector, an->opts.min_face, an->opts.threshold, 0, an->opts.pool,
-                             an->opts.strict_threshold};
-    int st = mf_face_detector_create_from(models, &d, &an->det);
+                             an->opts.strict_threshold, 0};
+    mf_face_privacy_opts po = {an->opts.detector, an->opts.min_face, 0, an->opts.threshold, an->opts.pool};
+    int st = an->opts.privacy ? mf_face_privacy_detector_create_from(models, &po, &an->pd)
+                              : mf_face_detector_create_from(models, &d, &an->det);
     if (!st && !an->opts.no_mesh) st = mf_face_mesher_create_from(models, an->opts.pool, an->opts.iris, &an->mesh);
     if (!st && !an->opts.no_attributes) st = mf_face_attrib_create_from(models, an->opts.pool, NULL, &an->attrib);
     if (st) {
@@ -48,6 +53,7 @@ int mf_face_analyzer_create(const char *models_root, const mf_face_analyzer_opts
 void mf_face_analyzer_free(mf_face_analyzer_t *an) {
     if (!an) return;
     mf_face_detector_free(an->det);
+    mf_face_privacy_detector_free(an->pd);
     mf_face_mesher_free(an->mesh);
     mf_face_attrib_free(an->attrib);
     free(an->faces);
@@ -59,11 +65,19 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
     *n_faces = 0;
     *faces = NULL;
     memset(&an->counts, 0, sizeof an->counts);
-    const mf_face_box *boxes;
-    int n = 0, st = mf_face_detect_all(an->det, img, &boxes, &n);
+    const mf_face_box *boxes = NULL;
+    const mf_face_candidate *cand = NULL; /* privacy mode */
+    int n = 0, st;
+    if (an->pd) {
+        st = mf_face_privacy_detect(an->pd, img, &cand, &n);
+        an->counts.detector_tiles = mf_face_privacy_detector_last_tiles(an->pd);
+        an->counts.verifier_runs = mf_face_privacy_detector_last_verifications(an->pd);
+    } else {
+        st = mf_face_detect_all(an->det, img, &boxes, &n);
+        an->counts.detector_tiles = mf_face_detector_last_tiles(an->det);
+        an->counts.verifier_runs = mf_face_detector_last_verifications(an->det);
+    }
     if (st) return st;
-    an->counts.detector_tiles = mf_face_detector_last_tiles(an->det);
-    an->counts.verifier_runs = mf_face_detector_last_verifications(an->det);
     if (n > an->cap_faces) { /* n <= the detector's limit, far below any size overflow */
         size_t bytes;
         if (mf_size_mul((size_t)n, sizeof *an->faces, &bytes)) return mf_error_set(MF_ERR_LIMIT, "too many faces");
@@ -76,30 +90,45 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
     for (int i = 0; i < n; i++) {
         mf_face *f = &an->faces[kept];
         memset(f, 0, sizeof *f);
-        f->det = boxes[i];
+        f->det = cand ? cand[i].box : boxes[i];
         f->attr.age = -1;
         f->attr.p_male = 0.5f;
+        f->confirmed = 1;
+        f->passes = cand ? cand[i].passes : 1;
         const mf_face_box *box = &f->det;
         if (an->mesh) {
-            if ((st = mf_face_mesher_run(an->mesh, img, &f->det, &f->lm))) return st;
+            if ((st = cand ? mf_face_privacy_mesh(an->mesh, img, &f->det, &f->lm)
+                           : mf_face_mesher_run(an->mesh, img, &f->det, &f->lm)))
+                return st;
             f->has_landmarks = 1;
             an->counts.mesh_runs += mf_face_mesher_last_passes(an->mesh);
             if (f->lm.has_iris) an->counts.iris_runs += 2;
+            if (f->lm.score < MESH_MIN_SCORE && cand && cand[i].has_alt &&
+                (st = mf_face_privacy_try_alt(an->mesh, img, &cand[i], f, &an->counts.mesh_runs)))
+                return st;
             /* the mesh model's face flag is a second, independent opinion: a detection it rejects is dropped
-             * (demo photos: real faces >= 0.9, the one background false detection 0.12) */
+             * (demo photos: real faces >= 0.9, the one background false detection 0.12); privacy mode keeps it
+             * as a non-face candidate */
             if (f->lm.score < MESH_MIN_SCORE) {
                 an->counts.rejected++;
+                if (!cand || !mf_face_privacy_keep_unconfirmed(f, img)) continue;
+                mf_face_privacy_unconfirmed(f, img);
+                an->counts.unconfirmed++;
+                kept++;
                 continue;
             }
             /* the mesh box is tighter and its roll more precise than the detector's */
             box = &f->lm.box;
         }
-        if (an->attrib) {
+        /* a face cut by the border (privacy mode) may have its centre outside the image: no attributes */
+        float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+        if (an->attrib && cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h) {
             if ((st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr))) return st;
             an->counts.attribute_runs++;
         }
         kept++;
     }
+    if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
     *faces = an->faces;
     *n_faces = kept;
     return MF_OK;

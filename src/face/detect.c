@@ -167,7 +167,7 @@ static int net_decode(det_net *n, float threshold, mf_face_box *out) {
 int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts,
                                  mf_face_detector_t **out) {
     *out = NULL;
-    mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL, 0};
+    mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL, 0, 0};
     if (opts) {
         if (opts->model) o.model = opts->model;
         if (opts->min_face > 0) o.min_face = opts->min_face;
@@ -175,6 +175,7 @@ int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_
         if (opts->nms_iou > 0) o.nms_iou = opts->nms_iou;
         o.pool = opts->pool;
         o.strict = opts->strict;
+        o.border = opts->border;
     }
     mf_face_detector_t *d = calloc(1, sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -258,17 +259,39 @@ static void copy_tile(const mf_img *lvl, int tx, int ty, int S, float *in) {
     }
 }
 
+/* Mirror index: -1 -> 0, n -> n - 1, ...; clamped to the image beyond one reflection. */
+static int mirror(int i, int n) {
+    if (i < 0) i = -1 - i;
+    if (i >= n) i = 2 * n - 1 - i;
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
+/* copy_tile with the image mirrored at its edges (border mode): a face cut by the border at about its midline
+ * becomes a whole, symmetric face, which the detector finds far more often than the half face next to grey. */
+static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *in) {
+    static const float k = 2.0f / 255.0f;
+    for (int y = 0; y < S; y++) {
+        const uint8_t *row = lvl->data + (size_t)mirror(ty + y, lvl->h) * lvl->w * 3;
+        float *o = in + (size_t)y * S * 3;
+        for (int x = 0; x < S; x++) {
+            const uint8_t *p = row + (size_t)mirror(tx + x, lvl->w) * 3;
+            o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f, o[3 * x + 2] = (float)p[2] * k - 1.0f;
+        }
+    }
+}
+
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low) {
+static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int pad) {
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
-    copy_tile(lvl, tx, ty, S, in);
+    if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
+    else copy_tile(lvl, tx, ty, S, in);
     int n = net_decode(&d->net, low, d->raw);
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
     if (st) return st;
-    int inner_l = tx > 0, inner_t = ty > 0, inner_r = tx + S < lvl->w, inner_b = ty + S < lvl->h;
+    int inner_l = tx > -pad, inner_t = ty > -pad, inner_r = tx + S < lvl->w + pad, inner_b = ty + S < lvl->h + pad;
     float margin = 0.01f * (float)S, inv = 1.0f / f;
     for (int i = 0; i < n; i++) {
         mf_face_box b = d->raw[i];
@@ -344,8 +367,12 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     if (fine > 2.0f) fine = 2.0f;
     float levels[32];
     int n_levels = 0;
-    for (float f = fine; f > f0 * 1.25f && n_levels < 31; f /= LEVEL_STEP) levels[n_levels++] = f;
+    for (float f = fine; f > f0 * 1.25f && n_levels < 30; f /= LEVEL_STEP) levels[n_levels++] = f;
     levels[n_levels++] = f0;
+    /* border mode: the image framed by grey, and a coarser level for close-ups cut by the border (the face larger
+     * than the image) */
+    int pad = d->opts.border ? MF_FACE_DETECT_BORDER_PX : 0;
+    if (pad) levels[n_levels++] = 0.5f * f0;
     int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
     float low = d->opts.strict ? d->opts.threshold : d->opts.threshold * LOW_FACTOR;
@@ -361,12 +388,15 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         mf_img_free(&prev);
         if (st) return st;
         int stride = S - overlap;
-        int nx = lw <= S ? 1 : (lw - S + stride - 1) / stride + 1, ny = lh <= S ? 1 : (lh - S + stride - 1) / stride + 1;
+        /* the tiles cover [-pad, lw + pad) x [-pad, lh + pad); a level smaller than a tile is centred in it
+         * when framed (pad), else at its top-left corner */
+        int sw = lw + 2 * pad, sh = lh + 2 * pad;
+        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1, ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
         for (int iy = 0; iy < ny; iy++)
             for (int ix = 0; ix < nx; ix++) {
-                int tx = nx == 1 ? 0 : (int)((long)ix * (lw - S) / (nx - 1));
-                int ty = ny == 1 ? 0 : (int)((long)iy * (lh - S) / (ny - 1));
-                st = run_tile(d, &lvl, tx, ty, f, low);
+                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -pad + (int)((long)ix * (sw - S) / (nx - 1));
+                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pad + (int)((long)iy * (sh - S) / (ny - 1));
+                st = run_tile(d, &lvl, tx, ty, f, low, pad);
                 d->last_tiles++;
                 if (st) {
                     mf_img_free(&lvl);

@@ -72,6 +72,13 @@ if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); f=d["faces"]; as
 else
     fail=$((fail + 1)); echo "[  FAILED  ] detect --json output"; head -c 500 "$tmp/out"
 fi
+check "detect --privacy --json" 0 "$MFMC" detect --privacy --json "$MODELS/demo/sample5.jpg"
+if python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["faces"]; c=[x for x in f if x["confirmed"]]; assert len(c)==5, len(c); assert all(-180<=x["pose"]["roll"]<=180 for x in f)' "$tmp/out"; then
+    pass=$((pass + 1)); echo "[       OK ] detect --privacy: the 5 faces confirmed, roll over the full circle"
+else
+    fail=$((fail + 1)); echo "[  FAILED  ] detect --privacy output"; head -c 500 "$tmp/out"
+fi
+check "--privacy belongs to detect only" 2 "$MFMC" embed --privacy "$MODELS/demo/sample1.jpg"
 python3 - "$tmp/gradient.png" <<'PY'
 import struct, sys, zlib
 w, h = 320, 240

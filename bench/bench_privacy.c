@@ -1,0 +1,321 @@
+/* Privacy detection against the normal mode (issue 11, docs/detection.md).
+ *   bench_privacy --set DIR [--mode privacy|normal] [--only PREFIX] [--threads N]
+ *       per variant of the set built by tests/tools/privacy-set (DIR/truth.tsv): recall (any face reported: the
+ *       anonymizer covers it), recall of confirmed faces, roll within 10 degrees of the truth and yaw/pitch within
+ *       5 degrees of the upright photo's (confirmed matches), false positives (reported faces matching no truth)
+ *       per 10 megapixels and how many of them are confirmed (would be painted with a face), time per megapixel.
+ *   bench_privacy --lfw N [--mode ...]      recall on N upright LFW photos (first photo of N folders spread over
+ *       the list, or every photo with N = 0): a reported face centred within 40 px of the photo centre.
+ *   bench_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
+ * --stride K: only every K-th picture of each variant (by number; the big pictures small* and grid* are all kept
+ * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default that of the mode.
+ * Output: one tab-separated line per variant (header first). */
+#include "lib/testutil.h"
+#include "mfmc/analyze.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { MAX_TRUTH = 2000, LINE_MAX_LEN = 1 << 17, MAX_VARIANTS = 64 };
+
+typedef struct {
+    char name[64];
+    int truth, found, confirmed, roll_n, roll_ok, pose_n, pose_ok, fp, fp_conf, pictures;
+    double mp, ms;
+    double roll_err_sum;
+} variant_stats;
+
+static variant_stats vs[MAX_VARIANTS];
+static int n_vs;
+
+static variant_stats *stats_of(const char *name) {
+    for (int i = 0; i < n_vs; i++)
+        if (!strcmp(vs[i].name, name)) return &vs[i];
+    if (n_vs == MAX_VARIANTS) return NULL;
+    variant_stats *v = &vs[n_vs++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    return v;
+}
+
+static float iou4(const float a[4], const float b[4]) {
+    float x0 = fmaxf(a[0], b[0]), y0 = fmaxf(a[1], b[1]);
+    float x1 = fminf(a[0] + a[2], b[0] + b[2]), y1 = fminf(a[1] + a[3], b[1] + b[3]);
+    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), uni = a[2] * a[3] + b[2] * b[3] - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+static void clip4(float b[4], int w, int h) {
+    float x0 = fmaxf(0, b[0]), y0 = fmaxf(0, b[1]), x1 = fminf((float)w, b[0] + b[2]), y1 = fminf((float)h, b[1] + b[3]);
+    b[0] = x0, b[1] = y0, b[2] = fmaxf(0, x1 - x0), b[3] = fmaxf(0, y1 - y0);
+}
+
+/* Does face box d (clipped) cover truth t (clipped)? IOU >= 0.3, or d's centre inside t with a comparable size. */
+static int matches(const float d[4], const float t[4]) {
+    if (iou4(d, t) >= 0.3f) return 1;
+    float cx = d[0] + d[2] / 2, cy = d[1] + d[3] / 2, ad = d[2] * d[3], at = t[2] * t[3];
+    return cx >= t[0] && cx <= t[0] + t[2] && cy >= t[1] && cy <= t[1] + t[3] && ad > 0.2f * at && ad < 5.0f * at;
+}
+
+static float wrap180(float a) {
+    a = fmodf(a + 180.0f, 360.0f);
+    if (a < 0) a += 360.0f;
+    return a - 180.0f;
+}
+
+static double now_ms(void) { return tu_clock_ms(CLOCK_MONOTONIC); }
+
+static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, int stride) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/truth.tsv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "bench_privacy: cannot read %s (build it with privacy-set)\n", path);
+        return 1;
+    }
+    char *line = malloc(LINE_MAX_LEN);
+    static float tr[MAX_TRUTH][7];
+    while (line && fgets(line, LINE_MAX_LEN, f)) {
+        char var[64], file[256];
+        int n, off;
+        if (sscanf(line, "%63s %255s %d%n", var, file, &n, &off) != 3 || n < 0 || n > MAX_TRUTH) continue;
+        if (only && strncmp(var, only, strlen(only))) continue;
+        /* every stride-th picture of a variant (by its number), for a quicker sample */
+        const char *num = strrchr(file, '/');
+        if (stride > 1 && num && atoi(num + 1) % stride) continue;
+        const char *p = line + off;
+        for (int i = 0; i < n; i++) {
+            int used;
+            if (sscanf(p, "%f %f %f %f %f %f %f%n", &tr[i][0], &tr[i][1], &tr[i][2], &tr[i][3], &tr[i][4], &tr[i][5],
+                       &tr[i][6], &used) != 7)
+                n = i;
+            p += used;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        mf_img img;
+        if (mf_img_load(path, NULL, &img, NULL)) {
+            fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
+            continue;
+        }
+        variant_stats *v = stats_of(var);
+        if (!v) break;
+        const mf_face *faces;
+        int nf;
+        double t0 = now_ms();
+        if (mf_face_analyze_all(an, &img, &faces, &nf)) {
+            fprintf(stderr, "bench_privacy: %s: %s\n", path, mf_error_get());
+            mf_img_free(&img);
+            continue;
+        }
+        v->ms += now_ms() - t0;
+        v->mp += (double)img.w * img.h / 1e6;
+        v->pictures++;
+        for (int i = 0; i < n; i++) clip4(tr[i], img.w, img.h);
+        int roll_case = !strncmp(var, "rot", 3);
+        for (int i = 0; i < n; i++) {
+            v->truth++;
+            int any = 0, best = -1;
+            float best_iou = -1;
+            for (int k = 0; k < nf; k++) {
+                float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
+                clip4(d, img.w, img.h);
+                if (!matches(d, tr[i])) continue;
+                any = 1;
+                float o = iou4(d, tr[i]);
+                if (faces[k].confirmed && o > best_iou) best_iou = o, best = k;
+            }
+            v->found += any;
+            if (getenv("PRIVACY_DUMP"))
+                for (int k = 0; k < nf; k++) {
+                    float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
+                    clip4(d, img.w, img.h);
+                    if (matches(d, tr[i]) && !faces[k].confirmed)
+                        fprintf(stderr, "TP-unconfirmed %s %.3f %.3f %d\n", var, faces[k].det.score, faces[k].lm.score, faces[k].passes);
+                }
+            if (best < 0) continue;
+            v->confirmed++;
+            const mf_face *fc = &faces[best];
+            if (roll_case) {
+                float roll = fc->has_landmarks ? fc->lm.roll : fc->det.roll * 180.0f / (float)M_PI;
+                float e = fabsf(wrap180(roll - tr[i][4]));
+                v->roll_n++;
+                v->roll_ok += e <= 10.0f;
+                v->roll_err_sum += e;
+                if (fc->has_landmarks) {
+                    v->pose_n++;
+                    v->pose_ok += fabsf(fc->lm.yaw - tr[i][5]) <= 5.0f && fabsf(fc->lm.pitch - tr[i][6]) <= 5.0f;
+                }
+            }
+        }
+        for (int k = 0; k < nf; k++) {
+            float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
+            clip4(d, img.w, img.h);
+            int m = 0;
+            for (int i = 0; i < n && !m; i++) m = matches(d, tr[i]) || iou4(d, tr[i]) > 0.1f;
+            if (!m) {
+                if (getenv("PRIVACY_DUMP"))
+                    fprintf(stderr, "FP %s %d %.3f %.3f %d\n", var, faces[k].confirmed, faces[k].det.score, faces[k].lm.score, faces[k].passes);
+                v->fp++;
+                v->fp_conf += faces[k].confirmed;
+            }
+        }
+        mf_img_free(&img);
+    }
+    free(line);
+    fclose(f);
+    printf("variant\tpictures\tfaces\trecall\trecall_confirmed\troll_le10\tmean_roll_err\tyawpitch_le5\tfp\tfp_confirmed"
+           "\tfp_per_10MP\tms_per_MP\n");
+    for (int i = 0; i < n_vs; i++) {
+        const variant_stats *v = &vs[i];
+        printf("%s\t%d\t%d\t%.2f%%\t%.2f%%\t", v->name, v->pictures, v->truth, v->truth ? 100.0 * v->found / v->truth : 0,
+               v->truth ? 100.0 * v->confirmed / v->truth : 0);
+        if (v->roll_n) printf("%.1f%%\t%.1f\t", 100.0 * v->roll_ok / v->roll_n, v->roll_err_sum / v->roll_n);
+        else printf("-\t-\t");
+        if (v->pose_n) printf("%.1f%%\t", 100.0 * v->pose_ok / v->pose_n);
+        else printf("-\t");
+        printf("%d\t%d\t%.2f\t%.0f\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0, v->mp > 0 ? v->ms / v->mp : 0);
+    }
+    return 0;
+}
+
+static int run_lfw(mf_face_analyzer_t *an, int n_want) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lfw", tu_data_dir());
+    int n;
+    char **names = tu_list_dir(path, &n);
+    if (!names) {
+        fprintf(stderr, "bench_privacy: no LFW at %s\n", path);
+        return 1;
+    }
+    int total = 0, found = 0, confirmed = 0;
+    double ms = 0;
+    int count = n_want > 0 && n_want < n ? n_want : n;
+    for (int k = 0; k < count; k++) {
+        int i = (int)((long)k * n / count);
+        char dir[2048];
+        snprintf(dir, sizeof dir, "%s/lfw/%s", tu_data_dir(), names[i]);
+        int m;
+        char **files = tu_list_dir(dir, &m);
+        for (int j = 0; j < m && (j == 0 || n_want == 0); j++) {
+            snprintf(path, sizeof path, "%s/%s", dir, files[j]);
+            mf_img img;
+            if (mf_img_load(path, NULL, &img, NULL)) continue;
+            const mf_face *faces;
+            int nf;
+            double t0 = now_ms();
+            int st = mf_face_analyze_all(an, &img, &faces, &nf);
+            ms += now_ms() - t0;
+            total++;
+            int any = 0, conf = 0;
+            for (int q = 0; !st && q < nf; q++) {
+                float dx = faces[q].det.x + faces[q].det.w / 2 - img.w / 2.0f;
+                float dy = faces[q].det.y + faces[q].det.h / 2 - img.h / 2.0f;
+                if (hypotf(dx, dy) <= 40) any = 1, conf |= faces[q].confirmed;
+            }
+            found += any, confirmed += conf;
+            if (!any) fprintf(stderr, "missed %s\n", path);
+            mf_img_free(&img);
+        }
+        tu_names_free(files, m);
+    }
+    tu_names_free(names, n);
+    printf("lfw_upright\t%d\t%d\t%.2f%%\t%.2f%%\t%.0f ms/photo\n", total, total, 100.0 * found / total,
+           100.0 * confirmed / total, ms / total);
+    return 0;
+}
+
+static int cmp_d(const void *a, const void *b) { return tu_cmp_double(a, b); }
+
+static int run_demo(mf_nn_pool_t *pool, int runs) {
+    mf_face_analyzer_t *an[2];
+    for (int m = 0; m < 2; m++) {
+        mf_face_analyzer_opts o = {.pool = pool, .privacy = m};
+        if (mf_face_analyzer_create(tu_models_dir(), &o, &an[m])) {
+            fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
+            return 1;
+        }
+    }
+    printf("photo\tnormal_ms\tprivacy_ms\tratio\tnormal_cpu_ms\tprivacy_cpu_ms\tcpu_ratio\tnormal_faces\tprivacy_faces"
+           "\tprivacy_unconfirmed\n");
+    double ratios[6], cratios[6];
+    double *t = malloc((size_t)runs * 4 * sizeof *t);
+    if (!t) return 1;
+    for (int p = 0; p < 6; p++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/demo/sample%d.jpg", tu_models_dir(), p + 1);
+        mf_img img;
+        if (mf_img_load(path, NULL, &img, NULL)) return 1;
+        int nf[2], unc = 0;
+        const mf_face *faces;
+        for (int m = 0; m < 2; m++) /* warm-up */
+            if (mf_face_analyze_all(an[m], &img, &faces, &nf[m])) return 1;
+        /* the two modes interleaved, so both see the same load of this shared machine */
+        for (int r = 0; r < runs; r++)
+            for (int m = 0; m < 2; m++) {
+                double t0 = now_ms(), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+                mf_face_analyze_all(an[m], &img, &faces, &nf[m]);
+                t[(2 * m) * runs + r] = now_ms() - t0;
+                t[(2 * m + 1) * runs + r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+                if (m && r == 0)
+                    for (int q = 0; q < nf[m]; q++) unc += !faces[q].confirmed;
+            }
+        double med[4];
+        for (int k = 0; k < 4; k++) {
+            qsort(t + k * runs, (size_t)runs, sizeof *t, cmp_d);
+            med[k] = t[k * runs + runs / 2];
+        }
+        ratios[p] = med[2] / med[0];
+        cratios[p] = med[3] / med[1];
+        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\n", p + 1, med[0], med[2], ratios[p], med[1],
+               med[3], cratios[p], nf[0], nf[1], unc);
+        mf_img_free(&img);
+    }
+    free(t);
+    qsort(ratios, 6, sizeof *ratios, cmp_d);
+    qsort(cratios, 6, sizeof *cratios, cmp_d);
+    printf("median ratio (wall)\t%.2f\nmedian ratio (cpu)\t%.2f\n", 0.5 * (ratios[2] + ratios[3]),
+           0.5 * (cratios[2] + cratios[3]));
+    mf_face_analyzer_free(an[0]);
+    mf_face_analyzer_free(an[1]);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *set = NULL, *only = NULL, *mode = "privacy";
+    int lfw = -1, demo = 0, threads = 2, min_face = 0, stride = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--set") && i + 1 < argc) set = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
+        else if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--demo") && i + 1 < argc) demo = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--min-face") && i + 1 < argc) min_face = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_privacy (--set DIR [--only PREFIX] | --lfw N | --demo RUNS) [--mode "
+                            "privacy|normal] [--threads N] [--min-face PX] [--stride K]\n");
+            return 2;
+        }
+    }
+    mf_nn_pool_t *pool = NULL;
+    if (threads > 1 && mf_nn_pool_create(threads, &pool)) return 1;
+    int r;
+    if (demo > 0) {
+        r = run_demo(pool, demo);
+    } else {
+        mf_face_analyzer_opts o = {.pool = pool, .privacy = !strcmp(mode, "privacy"), .min_face = min_face};
+        mf_face_analyzer_t *an;
+        if (mf_face_analyzer_create(tu_models_dir(), &o, &an)) {
+            fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
+            return 1;
+        }
+        r = set ? run_set(an, set, only, stride) : lfw >= 0 ? run_lfw(an, lfw) : 2;
+        mf_face_analyzer_free(an);
+    }
+    mf_nn_pool_free(pool);
+    return r;
+}

@@ -1,0 +1,417 @@
+/* Privacy detection (include/mfmc/privacy.h): four passes of the tiled detector over the image turned by 0, 90,
+ * 180 and 270 degrees, in border mode (tiles reaching beyond the image), mapped back and merged.
+ *
+ * The upright pass looks for faces down to MF_PRIVACY_MIN_FACE pixels; the turned passes only from
+ * MF_PRIVACY_TURNED_MIN_FACE (the finest pyramid levels are most of the tiles: a turned pass at 40 px costs about
+ * a sixth of the upright one), which is what keeps privacy mode within its time budget (docs/detection.md). */
+#include "face/internal.h"
+#include "face/privacy_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* MAX_CANDIDATES: candidates of the four passes together (each pass is capped at 100,000 faces by detect.c). */
+enum { MAX_CANDIDATES = 4 * 100000 };
+#define MERGE_IOU 0.3f
+/* Candidates with less than this fraction of their box inside the image are dropped (the issue's cut faces show
+ * at least 40% of the face; the tiles' mirrored border shows whole reflected faces outside the image). */
+#define MIN_VISIBLE 0.3f
+/* A face whose mesh crops (about 1.1 box sides from its centre, rotated, over the passes) may reach outside the
+ * image is meshed on the region of MIRROR_REGION box sides around it, mirrored at the image edges like the
+ * detector's border tiles (a face cut at its midline becomes a whole one the mesh confirms); regions up to
+ * MIRROR_MAX_SIDE pixels. */
+#define MIRROR_REGION 1.6f
+/* A candidate the mesh does not confirm is kept (non-face fallback) from this detector score; below it, it is
+ * dropped. On the face-free crops every unconfirmed false candidate scored below 0.65, while with the mirrored
+ * border and mesh the cut, small and rotated faces are nearly all confirmed (docs/detection.md). */
+#define KEEP_UNCONFIRMED 0.7f
+#define MIRROR_MAX_SIDE 8192
+/* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
+ * (a detection of part of it, or of the head around it): dropped. */
+#define DEDUP_OVERLAP 0.5f
+
+struct mf_face_privacy_detector {
+    mf_face_detector_t *upright, *turned;
+    mf_face_box *cand;
+    int *cand_turns;
+    int cap_cand;
+    mf_face_candidate *faces;
+    int cap_faces;
+    int last_tiles, last_verifications;
+    mf_face_models_t *own_models; /* created by mf_face_privacy_detector_create, else NULL (shared) */
+};
+
+static float wrap_pi(float a) {
+    a = remainderf(a, 2.0f * (float)M_PI);
+    return a <= -(float)M_PI ? a + 2.0f * (float)M_PI : a;
+}
+
+static void unrotate_pt(float *x, float *y, int q, int w, int h) {
+    float u = *x, v = *y;
+    switch (q) {
+    case 1: *x = v, *y = (float)h - u; break;
+    case 2: *x = (float)w - u, *y = (float)h - v; break;
+    case 3: *x = (float)w - v, *y = u; break;
+    default: break;
+    }
+}
+
+void mf_face_box_unrotate(mf_face_box *b, int turns, int w, int h) {
+    int q = ((turns % 4) + 4) % 4;
+    float x0 = b->x, y0 = b->y, x1 = b->x + b->w, y1 = b->y + b->h;
+    unrotate_pt(&x0, &y0, q, w, h);
+    unrotate_pt(&x1, &y1, q, w, h);
+    b->x = fminf(x0, x1), b->y = fminf(y0, y1), b->w = fabsf(x1 - x0), b->h = fabsf(y1 - y0);
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) unrotate_pt(&b->kp[k][0], &b->kp[k][1], q, w, h);
+    b->roll = wrap_pi(atan2f(b->kp[MF_FACE_KP_LEYE][1] - b->kp[MF_FACE_KP_REYE][1],
+                             b->kp[MF_FACE_KP_LEYE][0] - b->kp[MF_FACE_KP_REYE][0]));
+}
+
+float mf_face_box_pass_roll(const mf_face_box *b, int turns) {
+    return wrap_pi(b->roll + (float)(((turns % 4) + 4) % 4) * 0.5f * (float)M_PI);
+}
+
+static float box_iou(const mf_face_box *a, const mf_face_box *b) {
+    float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
+    float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
+    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0);
+    float uni = a->w * a->h + b->w * b->h - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+typedef struct {
+    float weight, x;
+    int i;
+} merge_item;
+
+static int by_weight_desc(const void *pa, const void *pb) {
+    const merge_item *a = pa, *b = pb;
+    return a->weight < b->weight ? 1 : a->weight > b->weight ? -1 : a->i - b->i;
+}
+
+static int by_x(const void *pa, const void *pb) {
+    const merge_item *a = pa, *b = pb;
+    return a->x < b->x ? -1 : a->x > b->x ? 1 : a->i - b->i;
+}
+
+int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, float iou_min, mf_face_candidate *out,
+                             int *n_out) {
+    *n_out = 0;
+    if (n < 0 || n > MAX_CANDIDATES || (n > 0 && (!cand || !turns || !out)))
+        return mf_error_set(MF_ERR_ARG, "bad candidate arrays");
+    if (n == 0) return MF_OK;
+    /* order by weight (the clusters' leaders come first) and, for the overlap search, by left edge */
+    merge_item *order = malloc((size_t)n * sizeof *order), *byx = malloc((size_t)n * sizeof *byx);
+    int *pos = malloc((size_t)n * sizeof *pos); /* index in byx of candidate i */
+    char *used = calloc((size_t)n, 1);
+    if (!order || !byx || !pos || !used) {
+        free(order), free(byx), free(pos), free(used);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    float widest = 0;
+    for (int i = 0; i < n; i++) {
+        float r = mf_face_box_pass_roll(&cand[i], turns[i]);
+        order[i] = (merge_item){cand[i].score * 0.5f * (1.0f + cosf(r)), cand[i].x, i};
+        byx[i] = order[i];
+        widest = fmaxf(widest, cand[i].w);
+    }
+    qsort(order, (size_t)n, sizeof *order, by_weight_desc);
+    qsort(byx, (size_t)n, sizeof *byx, by_x);
+    for (int k = 0; k < n; k++) pos[byx[k].i] = k;
+    float *weight = malloc((size_t)n * sizeof *weight);
+    if (!weight) {
+        free(order), free(byx), free(pos), free(used);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    for (int k = 0; k < n; k++) weight[order[k].i] = order[k].weight;
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+        int i = order[k].i;
+        if (used[i]) continue;
+        used[i] = 1;
+        const mf_face_box *b = &cand[i];
+        mf_face_candidate *c = &out[m++];
+        memset(c, 0, sizeof *c);
+        c->box = *b;
+        c->turns = turns[i];
+        c->passes = 1;
+        unsigned seen = 1u << (turns[i] & 3);
+        float alt_w = -1;
+        /* members: unused candidates overlapping b; a candidate overlapping b starts left of b's right edge and
+         * at most `widest` left of b */
+        int lo = pos[i];
+        while (lo > 0 && byx[lo - 1].x >= b->x - widest) lo--;
+        for (int q = lo; q < n && byx[q].x <= b->x + b->w; q++) {
+            int j = byx[q].i;
+            if (used[j] || box_iou(b, &cand[j]) <= iou_min) continue;
+            used[j] = 1;
+            seen |= 1u << (turns[j] & 3);
+            float d = fabsf(wrap_pi(cand[j].roll - b->roll));
+            if (d > 0.5f * (float)M_PI && weight[j] > alt_w) {
+                alt_w = weight[j];
+                c->alt = cand[j];
+                c->alt_turns = turns[j];
+                c->has_alt = 1;
+            }
+        }
+        c->passes = __builtin_popcount(seen);
+    }
+    free(order), free(byx), free(pos), free(used), free(weight);
+    *n_out = m;
+    return MF_OK;
+}
+
+int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face_privacy_opts *opts,
+                                         mf_face_privacy_detector_t **out) {
+    *out = NULL;
+    mf_face_privacy_opts o = {NULL, MF_PRIVACY_MIN_FACE, MF_PRIVACY_TURNED_MIN_FACE, MF_PRIVACY_THRESHOLD, NULL};
+    if (opts) {
+        o.model = opts->model;
+        if (opts->min_face > 0) o.min_face = opts->min_face;
+        if (opts->turned_min_face > 0) o.turned_min_face = opts->turned_min_face;
+        if (opts->threshold > 0) o.threshold = opts->threshold;
+        o.pool = opts->pool;
+    }
+    mf_face_privacy_detector_t *pd = calloc(1, sizeof *pd);
+    if (!pd) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 0, 1};
+    int st = mf_face_detector_create_from(models, &d, &pd->upright);
+    d.min_face = o.turned_min_face;
+    if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
+    if (st) {
+        mf_face_privacy_detector_free(pd);
+        return st;
+    }
+    *out = pd;
+    return MF_OK;
+}
+
+int mf_face_privacy_detector_create(const char *models_root, const mf_face_privacy_opts *opts,
+                                    mf_face_privacy_detector_t **out) {
+    *out = NULL;
+    mf_face_models_t *models = NULL;
+    int st = mf_face_models_create(models_root, &models);
+    if (!st) st = mf_face_privacy_detector_create_from(models, opts, out);
+    return mf_face_models_adopt(st, models, st ? NULL : &(*out)->own_models);
+}
+
+void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
+    if (!pd) return;
+    mf_face_detector_free(pd->upright);
+    mf_face_detector_free(pd->turned);
+    free(pd->cand);
+    free(pd->cand_turns);
+    free(pd->faces);
+    mf_face_models_free(pd->own_models);
+    free(pd);
+}
+
+int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd) { return pd->last_tiles; }
+int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) {
+    return pd->last_verifications;
+}
+
+/* Appends the n boxes of pass `turns` (mapped back to the w x h image) to the candidates. */
+static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int w,
+                    int h) {
+    if (n > MAX_CANDIDATES - *n_cand)
+        return mf_error_set(MF_ERR_LIMIT, "more than %d face candidates in one image: refusing rather than dropping "
+                                          "some", MAX_CANDIDATES);
+    int need = *n_cand + n;
+    if (need > pd->cap_cand) {
+        int cap = need < 256 ? 256 : need;
+        if (cap < MAX_CANDIDATES / 2) cap *= 2;
+        mf_face_box *nc = realloc(pd->cand, (size_t)cap * sizeof *nc);
+        if (!nc) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->cand = nc;
+        int *nt = realloc(pd->cand_turns, (size_t)cap * sizeof *nt);
+        if (!nt) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->cand_turns = nt;
+        pd->cap_cand = cap;
+    }
+    for (int i = 0; i < n; i++) {
+        mf_face_box c = b[i];
+        mf_face_box_unrotate(&c, turns, w, h);
+        /* the mirrored border shows reflections of faces: a box mostly outside the image is one */
+        float x0 = fmaxf(0, c.x), y0 = fmaxf(0, c.y), x1 = fminf((float)w, c.x + c.w), y1 = fminf((float)h, c.y + c.h);
+        if (fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) < MIN_VISIBLE * c.w * c.h) continue;
+        pd->cand[*n_cand] = c;
+        pd->cand_turns[*n_cand] = turns;
+        (*n_cand)++;
+    }
+    return MF_OK;
+}
+
+int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_candidate **faces,
+                           int *n_faces) {
+    *faces = NULL;
+    *n_faces = 0;
+    pd->last_tiles = pd->last_verifications = 0;
+    if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
+        return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
+    int n_cand = 0, st = MF_OK;
+    for (int q = 0; q < MF_PRIVACY_PASSES && !st; q++) {
+        mf_face_detector_t *d = q ? pd->turned : pd->upright;
+        mf_img turned = {0};
+        const mf_img *src = img;
+        if (q) {
+            if ((st = mf_img_rotate90(img, q, &turned))) break;
+            src = &turned;
+        }
+        const mf_face_box *b;
+        int n;
+        st = mf_face_detect_all(d, src, &b, &n);
+        pd->last_tiles += mf_face_detector_last_tiles(d);
+        pd->last_verifications += mf_face_detector_last_verifications(d);
+        if (!st) st = add_pass(pd, &n_cand, b, n, q, img->w, img->h);
+        mf_img_free(&turned);
+    }
+    if (st) return st;
+    if (n_cand > pd->cap_faces) {
+        mf_face_candidate *nf = realloc(pd->faces, (size_t)n_cand * sizeof *nf);
+        if (!nf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->faces = nf;
+        pd->cap_faces = n_cand;
+    }
+    int n = 0;
+    if ((st = mf_face_candidates_merge(pd->cand, pd->cand_turns, n_cand, MERGE_IOU, pd->faces, &n))) return st;
+    *faces = pd->faces;
+    *n_faces = n;
+    return MF_OK;
+}
+
+/* ---------------------------------------------------------------- analyzer steps (privacy_int.h) */
+
+int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_candidate *c, mf_face *f,
+                            int *mesh_runs) {
+    mf_face_landmarks *lm = malloc(sizeof *lm);
+    if (!lm) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int st = mf_face_privacy_mesh(mesh, img, &c->alt, lm);
+    if (!st) {
+        *mesh_runs += mf_face_mesher_last_passes(mesh);
+        if (lm->score > f->lm.score) {
+            f->det = c->alt;
+            f->lm = *lm;
+        }
+    }
+    free(lm);
+    return st;
+}
+
+int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
+    (void)img;
+    return f->det.score >= KEEP_UNCONFIRMED;
+}
+
+void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
+    f->confirmed = 0;
+    f->has_landmarks = 0;
+    mf_face_box *b = &f->det;
+    float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y);
+    float x1 = fminf((float)img->w, b->x + b->w), y1 = fminf((float)img->h, b->y + b->h);
+    b->x = x0, b->y = y0, b->w = fmaxf(0, x1 - x0), b->h = fmaxf(0, y1 - y0);
+}
+
+/* Overlap of a with b over the smaller of the two: 1 when one holds the other. */
+static float overlap_small(const mf_face_box *a, const mf_face_box *b) {
+    float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
+    float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
+    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), small = fminf(a->w * a->h, b->w * b->h);
+    return small > 0 ? inter / small : 0;
+}
+
+static const mf_face_box *face_extent(const mf_face *f) { return f->confirmed && f->has_landmarks ? &f->lm.box : &f->det; }
+
+typedef struct {
+    const mf_face *f;
+    float key, x;
+    int i;
+} dedup_item;
+
+static int dedup_by_rank(const void *pa, const void *pb) {
+    const dedup_item *a = pa, *b = pb;
+    return a->key < b->key ? 1 : a->key > b->key ? -1 : a->i - b->i;
+}
+
+int mf_face_privacy_dedup(mf_face *faces, int n) {
+    if (n < 2) return n;
+    dedup_item *it = malloc((size_t)n * sizeof *it);
+    mf_face *out = malloc((size_t)n * sizeof *out);
+    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion) */
+    mf_face_box *conf = malloc((size_t)n * sizeof *conf);
+    if (!it || !out || !conf) {
+        free(it), free(out), free(conf);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        const mf_face *f = &faces[i];
+        float s = f->has_landmarks ? f->lm.score : f->det.score;
+        it[i] = (dedup_item){f, (f->confirmed ? 2.0f : 0.0f) + s, face_extent(f)->x, i};
+    }
+    qsort(it, (size_t)n, sizeof *it, dedup_by_rank);
+    int m = 0, nc = 0;
+    float widest = 0;
+    for (int k = 0; k < n; k++) {
+        const mf_face_box *e = face_extent(it[k].f);
+        int dup = 0;
+        /* confirmed extents starting from `widest` left of e up to e's right edge */
+        int lo = 0, hi = nc;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (conf[mid].x < e->x - widest) lo = mid + 1;
+            else hi = mid;
+        }
+        for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++)
+            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP;
+        if (dup) continue;
+        out[m++] = *it[k].f;
+        if (it[k].f->confirmed) {
+            int p = nc++;
+            while (p > 0 && conf[p - 1].x > e->x) conf[p] = conf[p - 1], p--;
+            conf[p] = *e;
+            widest = fmaxf(widest, e->w);
+        }
+    }
+    memcpy(faces, out, (size_t)m * sizeof *out);
+    free(it), free(out), free(conf);
+    return m;
+}
+
+int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
+    float side = fmaxf(box->w, box->h), r = MIRROR_REGION * side;
+    float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+    if (cx - r >= 0 && cy - r >= 0 && cx + r <= (float)img->w && cy + r <= (float)img->h)
+        return mf_face_mesher_run(mesh, img, box, lm);
+    /* the region around the face, the image mirrored at its edges (as the detector's border tiles) */
+    if (!(r < (float)MIRROR_MAX_SIDE / 2)) return mf_face_mesher_run(mesh, img, box, lm);
+    int x0 = (int)floorf(cx - r), y0 = (int)floorf(cy - r), n = (int)ceilf(2 * r) + 1;
+    mf_img reg;
+    int st = mf_img_init(&reg, n, n, 3);
+    if (st) return st;
+    for (int y = 0; y < n; y++) {
+        int sy = y0 + y;
+        if (sy < 0) sy = -1 - sy;
+        if (sy >= img->h) sy = 2 * img->h - 1 - sy;
+        sy = sy < 0 ? 0 : sy >= img->h ? img->h - 1 : sy;
+        for (int x = 0; x < n; x++) {
+            int sx = x0 + x;
+            if (sx < 0) sx = -1 - sx;
+            if (sx >= img->w) sx = 2 * img->w - 1 - sx;
+            sx = sx < 0 ? 0 : sx >= img->w ? img->w - 1 : sx;
+            memcpy(reg.data + ((size_t)y * n + x) * 3, img->data + ((size_t)sy * img->w + sx) * 3, 3);
+        }
+    }
+    mf_face_box b = *box;
+    b.x -= (float)x0, b.y -= (float)y0;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] -= (float)x0, b.kp[k][1] -= (float)y0;
+    st = mf_face_mesher_run(mesh, &reg, &b, lm);
+    mf_img_free(&reg);
+    if (st) return st;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) lm->pt[i][0] += (float)x0, lm->pt[i][1] += (float)y0;
+    for (int e = 0; e < 2; e++)
+        for (int j = 0; j < 5; j++) lm->iris[e][j][0] += (float)x0, lm->iris[e][j][1] += (float)y0;
+    lm->box.x += (float)x0, lm->box.y += (float)y0;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) lm->box.kp[k][0] += (float)x0, lm->box.kp[k][1] += (float)y0;
+    return MF_OK;
+}

@@ -1,0 +1,27 @@
+/* Privacy-mode steps of the analyzer (analyze.c), kept next to the privacy detector (privacy.c). */
+#ifndef MF_FACE_PRIVACY_INT_H
+#define MF_FACE_PRIVACY_INT_H
+
+#include "mfmc/analyze.h"
+#include "mfmc/privacy.h"
+
+/* mf_face_mesher_run, for a face near the image border on the image mirrored at its edges (see privacy.c). */
+int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm);
+
+/* The mesh did not confirm f (meshed from c->box): meshes c->alt, the other orientation a turned pass saw, and
+ * when its face flag is higher takes it (f->det, f->lm). Adds the mesh passes to *mesh_runs. Returns a status. */
+int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_candidate *c, mf_face *f,
+                            int *mesh_runs);
+
+/* Whether a candidate the mesh does not confirm is kept (as a non-face candidate) or dropped as a false detection:
+ * kept when the detector is confident (KEEP_UNCONFIRMED in privacy.c). */
+int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
+
+/* Marks f as a candidate the mesh does not confirm: confirmed = 0, no landmarks, box clipped to img. */
+void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
+
+/* Removes from faces[0..n) the records that duplicate a confirmed face (extent more than half inside its mesh box),
+ * keeping confirmed faces first, each group by mesh score. Returns the new count, or MF_ERR_NOMEM. */
+int mf_face_privacy_dedup(mf_face *faces, int n);
+
+#endif

@@ -1,0 +1,196 @@
+/* Privacy detection (issue 11): the mapping of boxes found in a turned image back to the image, the merge of the
+ * passes (exact checks on small synthetic cases), and end to end a demo photo turned by 90 degrees, where privacy
+ * mode finds the 3 faces of the upright photo and meshes them in their own frame (roll turned by 90 degrees). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "lib/testutil.h"
+#include "mfmc/analyze.h"
+#include "mfmc/privacy.h"
+
+/* A pixel marked in a 7x5 image, turned by mf_img_rotate90: the 1x1 box and keypoint at the marked pixel of the
+ * turned image map back exactly onto the original pixel, for every number of turns. */
+static void test_unrotate_matches_rotate90(void **state) {
+    (void)state;
+    const int W = 7, H = 5, X = 2, Y = 1;
+    mf_img img;
+    assert_int_equal(mf_img_init(&img, W, H, 3), MF_OK);
+    img.data[((size_t)Y * W + X) * 3] = 255;
+    for (int q = -1; q <= 4; q++) {
+        mf_img t;
+        assert_int_equal(mf_img_rotate90(&img, q, &t), MF_OK);
+        int fx = -1, fy = -1;
+        for (int y = 0; y < t.h; y++)
+            for (int x = 0; x < t.w; x++)
+                if (t.data[((size_t)y * t.w + x) * 3]) fx = x, fy = y;
+        assert_true(fx >= 0);
+        mf_face_box b = {(float)fx, (float)fy, 1, 1, 0.9f, {{0}}, 0};
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] = (float)fx + 0.5f, b.kp[k][1] = (float)fy + 0.5f;
+        mf_face_box_unrotate(&b, q, W, H);
+        assert_float_equal(b.x, X, 1e-6);
+        assert_float_equal(b.y, Y, 1e-6);
+        assert_float_equal(b.w, 1, 1e-6);
+        assert_float_equal(b.h, 1, 1e-6);
+        assert_float_equal(b.kp[MF_FACE_KP_NOSE][0], X + 0.5f, 1e-6);
+        assert_float_equal(b.kp[MF_FACE_KP_NOSE][1], Y + 0.5f, 1e-6);
+        assert_float_equal(b.score, 0.9f, 0);
+        mf_img_free(&t);
+    }
+    mf_img_free(&img);
+}
+
+/* Eyes level in the turned image (roll 0 there) are at roll -turns * 90 degrees in the image; the pass roll of
+ * the mapped box is 0 again. */
+static void test_unrotate_roll_full_circle(void **state) {
+    (void)state;
+    const float deg = 180.0f / (float)M_PI;
+    for (int q = 0; q < 4; q++) {
+        mf_face_box b = {40, 40, 20, 20, 0.9f, {{0}}, 0};
+        b.kp[MF_FACE_KP_REYE][0] = 45, b.kp[MF_FACE_KP_REYE][1] = 48;
+        b.kp[MF_FACE_KP_LEYE][0] = 55, b.kp[MF_FACE_KP_LEYE][1] = 48;
+        mf_face_box_unrotate(&b, q, 100, 80);
+        float want = remainderf(-90.0f * (float)q, 360.0f);
+        if (want <= -180.0f) want += 360.0f;
+        assert_float_equal(b.roll * deg, want, 1e-3);
+        assert_float_equal(mf_face_box_pass_roll(&b, q) * deg, 0, 1e-3);
+    }
+}
+
+static mf_face_box box_at(float x, float y, float side, float score, float roll_deg) {
+    mf_face_box b = {x, y, side, side, score, {{0}}, roll_deg * (float)M_PI / 180.0f};
+    return b;
+}
+
+static void test_merge_prefers_upright_pass(void **state) {
+    (void)state;
+    mf_face_candidate out[8];
+    int n;
+    /* a face lying on its side (roll 90): pass 0 scores it higher but sees it sideways; pass 3 (the image turned
+     * 270 degrees clockwise) sees it upright and wins */
+    mf_face_box c1[2] = {box_at(100, 100, 50, 0.9f, 90), box_at(102, 101, 50, 0.8f, 90)};
+    int t1[2] = {0, 3};
+    assert_int_equal(mf_face_candidates_merge(c1, t1, 2, 0.3f, out, &n), MF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].turns, 3);
+    assert_float_equal(out[0].box.x, 102, 0);
+    assert_int_equal(out[0].passes, 2);
+    assert_int_equal(out[0].has_alt, 0);
+    /* an upside-down face: pass 0 reports it upright (eyes swapped, roll 0, lower score), pass 2 sees it the right
+     * way up (roll 180 in the image); pass 2 wins and pass 0's reading is the alternative orientation */
+    mf_face_box c2[2] = {box_at(10, 10, 40, 0.7f, 0), box_at(11, 10, 40, 0.9f, 180)};
+    int t2[2] = {0, 2};
+    assert_int_equal(mf_face_candidates_merge(c2, t2, 2, 0.3f, out, &n), MF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].turns, 2);
+    assert_float_equal(out[0].box.score, 0.9f, 0);
+    assert_int_equal(out[0].has_alt, 1);
+    assert_int_equal(out[0].alt_turns, 0);
+    assert_float_equal(out[0].alt.x, 10, 0);
+}
+
+static void test_merge_keeps_distinct_faces(void **state) {
+    (void)state;
+    mf_face_candidate out[8];
+    int n;
+    /* three faces (one seen by two passes), ordered by weight; touching boxes are not merged */
+    mf_face_box c[4] = {box_at(0, 0, 20, 0.6f, 0), box_at(20, 0, 20, 0.95f, 0), box_at(300, 300, 30, 0.8f, -90),
+                        box_at(301, 300, 30, 0.85f, -90)};
+    int t[4] = {0, 0, 1, 0};
+    assert_int_equal(mf_face_candidates_merge(c, t, 4, 0.3f, out, &n), MF_OK);
+    assert_int_equal(n, 3);
+    assert_float_equal(out[0].box.x, 20, 0);
+    assert_float_equal(out[1].box.x, 300, 0); /* pass 1 sees the roll -90 face upright: weight 0.8 */
+    assert_int_equal(out[1].turns, 1);
+    assert_int_equal(out[1].passes, 2);
+    assert_float_equal(out[2].box.x, 0, 0);
+    assert_int_equal(mf_face_candidates_merge(c, t, 0, 0.3f, out, &n), MF_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(mf_face_candidates_merge(NULL, t, 2, 0.3f, out, &n), MF_ERR_ARG);
+}
+
+/* A crowd of candidates on a grid, each seen by two passes: one face per cell. */
+static void test_merge_crowd(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    mf_face_box *c = malloc(2 * N * sizeof *c);
+    int *t = malloc(2 * N * sizeof *t);
+    mf_face_candidate *out = malloc(2 * N * sizeof *out);
+    assert_non_null(c), assert_non_null(t), assert_non_null(out);
+    for (int i = 0; i < N; i++) {
+        float x = (float)(i % 40) * 30, y = (float)(i / 40) * 30;
+        c[2 * i] = box_at(x, y, 24, 0.8f, 0), t[2 * i] = 0;
+        c[2 * i + 1] = box_at(x + 1, y + 1, 24, 0.7f, 0), t[2 * i + 1] = 2;
+    }
+    int n;
+    assert_int_equal(mf_face_candidates_merge(c, t, 2 * N, 0.3f, out, &n), MF_OK);
+    assert_int_equal(n, N);
+    for (int i = 0; i < n; i++) assert_int_equal(out[i].passes, 2);
+    free(c), free(t), free(out);
+}
+
+/* sample1 (3 faces) turned by 90 degrees clockwise: privacy mode finds the 3 faces, confirmed, each with the roll
+ * of the upright analysis plus 90 degrees (within 10). */
+static void test_demo_turned_90(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/demo/sample1.jpg", tu_models_dir());
+    if (!tu_exists(p)) skip();
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1}, po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_face_analyzer_t *normal, *priv;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    mf_img img, turned;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    assert_int_equal(mf_img_rotate90(&img, 1, &turned), MF_OK);
+    const mf_face *up, *pf;
+    int nu, np;
+    assert_int_equal(mf_face_analyze_all(normal, &img, &up, &nu), MF_OK);
+    assert_int_equal(nu, 3);
+    float want[3][3]; /* centre in the turned image, roll */
+    for (int i = 0; i < 3; i++) {
+        float cx = up[i].det.x + up[i].det.w / 2, cy = up[i].det.y + up[i].det.h / 2;
+        want[i][0] = (float)img.h - cy, want[i][1] = cx, want[i][2] = up[i].lm.roll + 90.0f;
+    }
+    assert_int_equal(mf_face_analyze_all(priv, &turned, &pf, &np), MF_OK);
+    int confirmed = 0;
+    for (int k = 0; k < np; k++) confirmed += pf[k].confirmed;
+    printf("  turned sample1: %d faces, %d confirmed\n", np, confirmed);
+    assert_int_equal(confirmed, 3);
+    for (int i = 0; i < 3; i++) {
+        int found = 0;
+        for (int k = 0; k < np; k++) {
+            const mf_face *f = &pf[k];
+            float cx = f->det.x + f->det.w / 2, cy = f->det.y + f->det.h / 2;
+            if (!f->confirmed || hypotf(cx - want[i][0], cy - want[i][1]) > 0.3f * f->det.w) continue;
+            float d = fabsf(remainderf(f->lm.roll - want[i][2], 360.0f));
+            printf("  face %d: roll %.1f, upright %.1f + 90\n", i, f->lm.roll, want[i][2] - 90.0f);
+            assert_true(d <= 10.0f);
+            found = 1;
+        }
+        assert_true(found);
+    }
+    mf_img_free(&img);
+    mf_img_free(&turned);
+    mf_face_analyzer_free(normal);
+    mf_face_analyzer_free(priv);
+    mf_nn_pool_free(pool);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unrotate_matches_rotate90), cmocka_unit_test(test_unrotate_roll_full_circle),
+        cmocka_unit_test(test_merge_prefers_upright_pass), cmocka_unit_test(test_merge_keeps_distinct_faces),
+        cmocka_unit_test(test_merge_crowd),           cmocka_unit_test(test_demo_turned_90),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
