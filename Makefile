@@ -43,7 +43,7 @@ endif
 REL_FLAGS  := -O2 -g -fno-strict-aliasing
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/nn/*.c src/image/*.c src/face/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/nn/*.c src/image/*.c src/face/*.c src/render/*.c src/anon/*.c))
 APP_COMMON_SRC := $(sort $(wildcard apps/common/*.c))
 APP_COMMON_HDR := $(wildcard apps/common/*.h)
 CLI_SRC  := $(sort $(wildcard apps/cli/*.c))
@@ -139,6 +139,8 @@ demo: setup
 	@$(MAKE) --no-print-directory demo-run
 demo-run: $(BUILD)/rel/mfmc
 	$(BUILD)/rel/mfmc demo
+	@mkdir -p out/demo
+	$(BUILD)/rel/mfmc anonymize $(MODELS)/demo/sample1.jpg -o out/demo/sample1-anonymized.jpg --side-by-side out/demo/sample1-side-by-side.jpg --report out/demo/sample1-report.json --summary
 
 test: setup
 	@$(MAKE) --no-print-directory test-run

@@ -1,6 +1,7 @@
 /* mfmc command line. Exit codes: 0 ok, 1 no face found where one was needed, 2 bad input or usage,
  * 3 internal or environment error (models missing or damaged, out of memory, output not written). See
  * docs/cli.md. */
+#include "cli/cmds.h"
 #include "cli/serve.h"
 #include "common/json.h"
 #include "common/models.h"
@@ -64,6 +65,10 @@ static void usage(FILE *f) {
             "            checksums in sha256sum format)\n"
             "  demo [--json] [--iris | --fast]\n"
             "            analyse the demo photo (models/demo/sample1.jpg)\n"
+            "  anonymize INPUT... -o OUT [--keep I,J] [--seed N] [--pseudonym KEY] [--method M] [--report FILE]\n"
+            "            replace every face by a synthetic face of nobody (docs/anonymization.md)\n"
+            "  identity train DIR -o FILE [--clean LIST] | identity info FILE\n"
+            "            train / describe the identity model (docs/identity-model.md)\n"
             "  serve [--db PATH|postgres://...] [--listen ADDR:PORT] [--access-model open|sealed|strict]\n"
             "            the consent-based photo network server (docs/server.md; `mfmc serve --help`)\n"
             "  help      this text\n"
@@ -341,7 +346,7 @@ static int cmd_detect(const args *a, int demo) {
                        f->det.roll * 180.0 / M_PI);
             printf("\n");
         }
-        if (demo) printf("(next rounds replace every face without consent by a synthetic identity; see README.md)\n");
+        if (demo) printf("(`make demo` next anonymizes this photo: mfmc anonymize, docs/anonymization.md)\n");
     }
     mf_img_free(&img);
     stack_free(&s);
@@ -543,6 +548,8 @@ static int run(int argc, char **argv) {
     }
     const char *cmd = argv[i++];
     if (!strcmp(cmd, "serve")) return cli_serve_exec(argc - i, argv + i, models_dir()); /* docs/server.md */
+    if (!strcmp(cmd, "identity")) return mf_cli_identity(argc - i, argv + i, models_dir());
+    if (!strcmp(cmd, "anonymize")) return mf_cli_anonymize(argc - i, argv + i, models_dir());
     const cmd_spec *c = NULL;
     for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
         if (!strcmp(cmd, commands[k].name)) c = &commands[k];

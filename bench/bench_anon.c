@@ -1,0 +1,282 @@
+/* Anonymization measurements (docs/anonymization.md): runs mf_anon_face on the central face of every photo given
+ * (or of every photo in a folder) and measures what the issue's "done when" asks:
+ *   re-identification by every recognizer (verification at the FAR 1e-3 match threshold; identification = the
+ *   nearest original of an anonymized face is its own), utility (detected again, pose, eye and mouth openness, age,
+ *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
+ * usage: bench_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces]
+ *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1] PATH...
+ * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
+ * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid. */
+#include "mfmc/anon.h"
+#include "lib/testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { MAXF = 64, MAXN = 4000, NREC = 5 };
+static const char *rec_names[NREC] = {"arcface", "faceapi", "faceres", "faceres-deep", "mobileface"};
+
+static int cmpf(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+static float median(float *v, int n) {
+    if (n == 0) return NAN;
+    qsort(v, n, sizeof *v, cmpf);
+    return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* variance of the 4-neighbour Laplacian of grey over squares around mesh points (cheeks, forehead) */
+static double lap_var(const mf_img *im, const mf_face *f) {
+    static const int pts[] = {50, 280, 151, 117, 346};
+    float fs = fmaxf(f->lm.box.w, f->lm.box.h);
+    int r = (int)(0.05f * fs) + 1;
+    double s = 0, s2 = 0;
+    long n = 0;
+    for (size_t p = 0; p < sizeof pts / sizeof pts[0]; p++) {
+        int cx = (int)f->lm.pt[pts[p]][0], cy = (int)f->lm.pt[pts[p]][1];
+        for (int y = cy - r; y <= cy + r; y++)
+            for (int x = cx - r; x <= cx + r; x++) {
+                if (x < 1 || y < 1 || x >= im->w - 1 || y >= im->h - 1) continue;
+#define G(xx, yy) (0.299 * im->data[((size_t)(yy) * im->w + (xx)) * 3] + 0.587 * im->data[((size_t)(yy) * im->w + (xx)) * 3 + 1] + 0.114 * im->data[((size_t)(yy) * im->w + (xx)) * 3 + 2])
+                double l = G(x - 1, y) + G(x + 1, y) + G(x, y - 1) + G(x, y + 1) - 4 * G(x, y);
+                s += l, s2 += l * l, n++;
+            }
+    }
+    return n ? s2 / n - (s / n) * (s / n) : 0;
+}
+
+static int nearest(const mf_face *faces, int n, const mf_face_box *ob) {
+    int bi = -1;
+    float best = 1e9f, cx = ob->x + ob->w / 2, cy = ob->y + ob->h / 2;
+    for (int i = 0; i < n; i++) {
+        const mf_face_box *b = &faces[i].lm.box;
+        float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy);
+        if (d < best) best = d, bi = i;
+    }
+    return best < 0.35f * fmaxf(ob->w, ob->h) ? bi : -1;
+}
+
+static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b, const mf_face *f) {
+    const mf_face_box *bx = &f->lm.box;
+    float fs = fmaxf(bx->w, bx->h), m = 0.35f * fs;
+    int x0 = (int)fmaxf(0, bx->x - m), y0 = (int)fmaxf(0, bx->y - m);
+    int x1 = (int)fminf(a->w, bx->x + bx->w + m), y1 = (int)fminf(a->h, bx->y + bx->h + m);
+    if (x1 - x0 < 4 || y1 - y0 < 4) return;
+    mf_img ca, cb, ra, rb, out;
+    if (mf_img_crop(a, x0, y0, x1 - x0, y1 - y0, &ca)) return;
+    if (mf_img_crop(b, x0, y0, x1 - x0, y1 - y0, &cb)) {
+        mf_img_free(&ca);
+        return;
+    }
+    int H = 256, W = (x1 - x0) * H / (y1 - y0);
+    if (W < 8) W = 8;
+    if (!mf_img_resize(&ca, W, H, &ra) && !mf_img_resize(&cb, W, H, &rb) && !mf_img_init(&out, 2 * W + 4, H, 3)) {
+        for (int y = 0; y < H; y++) {
+            memcpy(out.data + (size_t)y * out.w * 3, ra.data + (size_t)y * W * 3, (size_t)W * 3);
+            memcpy(out.data + ((size_t)y * out.w + W + 4) * 3, rb.data + (size_t)y * W * 3, (size_t)W * 3);
+        }
+        char p[4096];
+        snprintf(p, sizeof p, "%s/pair_%04d.png", dir, idx);
+        mf_img_save(&out, p, 90);
+        mf_img_free(&out), mf_img_free(&ra), mf_img_free(&rb);
+    }
+    mf_img_free(&ca), mf_img_free(&cb);
+}
+
+int main(int argc, char **argv) {
+    int nmax = MAXN, every = 1, all_faces = 0;
+    const char *dump = NULL;
+    unsigned long long seed0 = 1;
+    mf_anon_method method = MF_ANON_SYNTH;
+    mf_anon_tuning tu = {0};
+    char **paths = malloc(sizeof(char *) * MAXN);
+    int np = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(s, "--n") && more) nmax = atoi(argv[++i]);
+        else if (!strcmp(s, "--every") && more) every = atoi(argv[++i]);
+        else if (!strcmp(s, "--dump") && more) dump = argv[++i];
+        else if (!strcmp(s, "--seed") && more) seed0 = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(s, "--all-faces")) all_faces = 1;
+        else if (!strcmp(s, "--shade") && more) tu.shading_sigma = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--shape") && more) tu.shape_gain = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--fine") && more) tu.fine_amp = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--tex") && more) tu.tex_gain = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--detail") && more) tu.detail_amp = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--eyes") && more) tu.keep_eyes = atoi(argv[++i]);
+        else if (!strcmp(s, "--method") && more) {
+            const char *m = argv[++i];
+            method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
+        } else {
+            struct stat st;
+            if (!stat(s, &st) && S_ISDIR(st.st_mode)) {
+                int n;
+                char **names = tu_list_dir(s, &n);
+                for (int k = 0; k < n && np < MAXN; k++) {
+                    char p[4096];
+                    snprintf(p, sizeof p, "%s/%s", s, names[k]);
+                    paths[np++] = strdup(p);
+                }
+                tu_names_free(names, n);
+            } else if (np < MAXN)
+                paths[np++] = strdup(s);
+        }
+    }
+    if (dump) mkdir(dump, 0777);
+    mf_nn_pool_t *pool = NULL;
+    mf_nn_pool_create(2, &pool);
+    mf_face_analyzer_t *an;
+    mf_face_analyzer_opts ao = {.pool = pool};
+    if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
+        fprintf(stderr, "bench_anon: %s\n", mf_error_get());
+        return 3;
+    }
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = "data/identity/synthetic-v1.mfid", .an = an,
+                      .pool = pool, .tuning = tu};
+    mf_anon_t *A;
+    if (mf_anon_create(&o, &A)) {
+        fprintf(stderr, "bench_anon: %s\n", mf_error_get());
+        return 3;
+    }
+    mf_face_recognizer_t *rec[NREC];
+    float thr[NREC];
+    int dims[NREC];
+    for (int r = 0; r < NREC; r++) {
+        if (mf_face_recognizer_create(tu_models_dir(), rec_names[r], pool, &rec[r])) {
+            fprintf(stderr, "bench_anon: %s\n", mf_error_get());
+            return 3;
+        }
+        thr[r] = mf_face_recognizer_info_of(rec[r])->match_threshold, dims[r] = mf_face_recognizer_info_of(rec[r])->dim;
+    }
+    float *eo[NREC], *ea[NREC];
+    for (int r = 0; r < NREC; r++) eo[r] = calloc((size_t)MAXN * dims[r], 4), ea[r] = calloc((size_t)MAXN * dims[r], 4);
+    static float ms_draw_r[MAXN], ms_draw_c[MAXN], fsz[MAXN];
+    int nsmall = 0;
+    static float ms_small[MAXN];
+    static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
+        lap[MAXN];
+    int n = 0, detected = 0, gender_n = 0, gender_kept = 0, accepted = 0, fallback = 0, verif[NREC] = {0};
+    int has_after[MAXN];
+    double age_err = 0;
+    int age_n = 0, nd = 0;
+    mf_face faces[MAXF], after[MAXF];
+    for (int pi = 0; pi < np && n < nmax; pi += every) {
+        mf_img img, res;
+        int nf = 0;
+        if (mf_img_load(paths[pi], NULL, &img, NULL)) continue;
+        if (mf_face_analyze(an, &img, faces, MAXF, &nf) || nf == 0) {
+            mf_img_free(&img);
+            continue;
+        }
+        int c = tu_box_nearest_centre(&faces[0].det, 0, 0, 0, NULL);
+        (void)c;
+        /* the central face (or all faces with --all-faces) */
+        int lo = 0, hi = nf;
+        if (!all_faces) {
+            mf_face_box bx[MAXF];
+            for (int k = 0; k < nf; k++) bx[k] = faces[k].det;
+            lo = tu_box_nearest_centre(bx, nf, img.w, img.h, NULL), hi = lo + 1;
+        }
+        if (mf_img_init(&res, img.w, img.h, 3)) break;
+        memcpy(res.data, img.data, (size_t)img.w * img.h * 3);
+        for (int k = lo; k < hi && n < nmax; k++) {
+            mf_face *f = &faces[k];
+            float p5[5][2];
+            mf_face_5pt(f, p5);
+            for (int r = 0; r < NREC; r++) mf_face_recognizer_embed(rec[r], &img, p5, eo[r] + (size_t)n * dims[r]);
+            mf_anon_result R;
+            if (mf_anon_face(A, &res, f, method, seed0 + (uint64_t)n * 7919, NULL, &R)) {
+                fprintf(stderr, "bench_anon: %s: %s\n", paths[pi], mf_error_get());
+                continue;
+            }
+            ms[n] = (float)R.ms;
+            ms_draw_r[n] = R.tries ? (float)(R.ms_render / R.tries) : 0, ms_draw_c[n] = R.tries ? (float)(R.ms_check / R.tries) : 0;
+            fsz[n] = fmaxf(f->lm.box.w, f->lm.box.h);
+            if (fsz[n] <= 256) ms_small[nsmall++] = (float)R.ms;
+            if (getenv("BENCH_VERBOSE"))
+                fprintf(stderr, "%s: %s tries %d ms %.0f (render %.0f check %.0f) arc %.3f fapi %.3f %s\n", paths[pi],
+                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.tries, R.ms, R.ms_render, R.ms_check, R.sim[1],
+                        R.sim[0], R.note);
+            accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
+            has_after[n] = 0;
+            lap[n] = NAN;
+            n++;
+        }
+        /* re-analyse the whole anonymized photo once, then match faces */
+        int na = 0;
+        mf_face_analyze(an, &res, after, MAXF, &na);
+        for (int k = lo, idx = n - (hi - lo); k < hi && idx < n; k++, idx++) {
+            mf_face *f = &faces[k];
+            int bi = nearest(after, na, f->has_landmarks ? &f->lm.box : &f->det);
+            float p5[5][2];
+            if (bi >= 0) {
+                mf_face *g = &after[bi];
+                detected++;
+                has_after[idx] = 1;
+                mf_face_5pt(g, p5);
+                dyaw[nd] = fabsf(g->lm.yaw - f->lm.yaw), dpitch[nd] = fabsf(g->lm.pitch - f->lm.pitch);
+                droll[nd] = fabsf(g->lm.roll - f->lm.roll);
+                deye[nd] = 0.5f * (fabsf(g->lm.eye_open[0] - f->lm.eye_open[0]) + fabsf(g->lm.eye_open[1] - f->lm.eye_open[1]));
+                dmouth[nd] = fabsf(g->lm.mouth_open - f->lm.mouth_open);
+                ddet[nd] = fabsf(g->det.score - f->det.score), dmesh[nd] = fabsf(g->lm.score - f->lm.score);
+                double l0 = lap_var(&img, f), l1 = lap_var(&res, f);
+                lap[nd] = l0 > 0 ? (float)(l1 / l0) : NAN;
+                nd++;
+                if (f->attr.age >= 0 && g->attr.age >= 0) age_err += fabs(g->attr.age - f->attr.age), age_n++;
+                if (f->attr.gender != MF_GENDER_UNKNOWN) gender_n++, gender_kept += g->attr.gender == f->attr.gender;
+            } else
+                mf_face_5pt(f, p5); /* not found: embed where the face was */
+            for (int r = 0; r < NREC; r++) {
+                float *e = ea[r] + (size_t)idx * dims[r];
+                mf_face_recognizer_embed(rec[r], &res, p5, e);
+                float s = mf_face_similarity(e, eo[r] + (size_t)idx * dims[r], dims[r]);
+                verif[r] += s >= thr[r];
+            }
+            if (dump) dump_pair(dump, idx, &img, &res, f);
+        }
+        mf_img_free(&img), mf_img_free(&res);
+        if (n % 20 == 0) fprintf(stderr, "  %d faces\n", n);
+    }
+    printf("faces %d: accepted %d, fallback %d; detected again %d (%.2f%%)\n", n, accepted, fallback, detected,
+           n ? 100.0 * detected / n : 0);
+    for (int r = 0; r < NREC; r++) {
+        int ident = 0;
+        for (int i = 0; i < n; i++) {
+            int bj = -1;
+            float bs = -2;
+            for (int j2 = 0; j2 < n; j2++) {
+                float s = mf_face_similarity(ea[r] + (size_t)i * dims[r], eo[r] + (size_t)j2 * dims[r], dims[r]);
+                if (s > bs) bs = s, bj = j2;
+            }
+            ident += bj == i;
+        }
+        printf("%-13s verification (>= %.4f): %d/%d (%.2f%%)   identification: %d/%d (%.2f%%)\n", rec_names[r], thr[r],
+               verif[r], n, n ? 100.0 * verif[r] / n : 0, ident, n, n ? 100.0 * ident / n : 0);
+    }
+    int nl = 0;
+    for (int i = 0; i < nd; i++)
+        if (isfinite(lap[i])) lap[nl++] = lap[i];
+    printf("pose error median yaw %.2f pitch %.2f roll %.2f deg; eye openness %.3f mouth %.3f (median abs)\n",
+           median(dyaw, nd), median(dpitch, nd), median(droll, nd), median(deye, nd), median(dmouth, nd));
+    printf("age error mean %.2f y (%d); gender kept %d/%d (%.1f%%)\n", age_n ? age_err / age_n : 0, age_n, gender_kept,
+           gender_n, gender_n ? 100.0 * gender_kept / gender_n : 0);
+    printf("score change median: detector %.4f mesh %.4f; Laplacian variance ratio median %.3f\n", median(ddet, nd),
+           median(dmesh, nd), median(lap, nl));
+    printf("time per face (synthesis + blend + guarantee, all draws) median %.1f ms; faces <= 256 px: median %.1f ms "
+           "(%d); per draw: render + blend %.1f ms, checks %.1f ms (medians)\n",
+           median(ms, n), median(ms_small, nsmall), nsmall, median(ms_draw_r, n), median(ms_draw_c, n));
+    (void)fsz;
+    (void)has_after;
+    for (int r = 0; r < NREC; r++) mf_face_recognizer_free(rec[r]), free(eo[r]), free(ea[r]);
+    mf_anon_free(A);
+    mf_face_analyzer_free(an);
+    mf_nn_pool_free(pool);
+    for (int i = 0; i < np; i++) free(paths[i]);
+    free(paths);
+    return 0;
+}

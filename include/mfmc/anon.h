@@ -1,0 +1,172 @@
+/* mfmc anon: replaces a face by a synthetic face of nobody, with a checked guarantee.
+ *
+ * Two parts:
+ *  - the identity model (mf_anon_model_*): a generative model of synthetic faces in a canonical texture space
+ *    (PCA of 468-point mesh shape and of unwrapped texture, a linear age and gender read-out, a detail layer),
+ *    trained on GAN-made faces of nobody (docs/identity-model.md) and stored in a small versioned binary file;
+ *  - the anonymizer (mf_anon_*): draws an identity for one analysed face, shapes it to the face's own mesh,
+ *    renders it with the photo's shading, blends it in (render.h), then checks the guarantee — every recognizer of
+ *    the guarantee ensemble scores the result below its dissimilarity threshold against the original (and below its
+ *    match threshold against every gallery identity), age and gender stay within tolerance, the result is still
+ *    detected as a face — and draws again or falls back to an identity-removing filter. A face is never left
+ *    unchanged. Data flows one way: image -> render; face + render -> anon.
+ * Errors follow core.h. */
+#ifndef MFMC_ANON_H
+#define MFMC_ANON_H
+
+#include "mfmc/analyze.h"
+#include "mfmc/gallery.h"
+#include "mfmc/render.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- identity model */
+
+/* Caps of the model file (checked before anything is allocated). */
+enum {
+    MF_ANON_MAX_TEX = 512,        /* texture side */
+    MF_ANON_MAX_COMPONENTS = 256, /* PCA components of shape or texture */
+    MF_ANON_MAX_TRIS = 4096,      /* triangles of the canonical mesh */
+    MF_ANON_MAX_DETAIL = 64,      /* detail maps */
+    MF_ANON_MAX_SECTIONS = 32,
+};
+#define MF_ANON_MODEL_MAX_BYTES ((size_t)64 << 20) /* a model file is at most 64 MiB */
+
+typedef struct mf_anon_model mf_anon_model_t;
+
+/* Loads an identity model from memory (format: src/anon/model.c and docs/identity-model.md). Every section size
+ * is checked against the header's dimensions and the buffer length, every index and value against its range.
+ * MF_ERR_FORMAT for a malformed file, MF_ERR_LIMIT over a cap, MF_ERR_NOMEM. */
+int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out);
+/* mf_anon_model_load_mem of a file (at most MF_ANON_MODEL_MAX_BYTES). */
+int mf_anon_model_load(const char *path, mf_anon_model_t **out);
+/* Writes the model to path atomically (temporary file, then rename). */
+int mf_anon_model_save(const mf_anon_model_t *m, const char *path);
+void mf_anon_model_free(mf_anon_model_t *m);
+
+/* What a model holds, for reports. */
+typedef struct {
+    int tex_side, n_tri, n_shape, n_tex, n_detail, n_train;
+    float age_mean, age_min, age_max, male_fraction; /* over the training faces (by mfmc's own estimates) */
+    float age_r2, gender_acc;                        /* fit of the linear read-outs on the training codes */
+} mf_anon_model_info;
+void mf_anon_model_get_info(const mf_anon_model_t *m, mf_anon_model_info *info);
+
+typedef struct {
+    int tex_side;   /* canonical texture side (default 192) */
+    int n_shape;    /* shape components kept (default 24) */
+    int n_tex;      /* texture components kept (default 48) */
+    int n_detail;   /* detail maps (default 8) */
+    float max_yaw;  /* training faces turned more than this (degrees) are skipped (default 20) */
+    uint64_t seed;  /* for the detail-map mixing */
+} mf_anon_train_opts;
+
+typedef struct {
+    int n_images, n_used, n_no_face, n_turned, n_multi; /* multi: more than one face, the largest used */
+} mf_anon_train_report;
+
+/* Trains an identity model from the photos `paths` (each showing one synthetic face of nobody; callers pass only
+ * faces they checked to be clean of accessories), analysed with `an` (mesh and attributes on). opts may be NULL.
+ * MF_ERR_ARG when fewer than 8 faces are usable. The training codes are not kept in the model. */
+int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
+                  mf_anon_model_t **out, mf_anon_train_report *rep);
+
+/* ---------------------------------------------------------------- anonymizer */
+
+typedef enum {
+    MF_ANON_SYNTH = 0, /* synthetic identity from the model (default) */
+    MF_ANON_DONOR,     /* the most dissimilar donor face of the same age and gender (mf_anon_add_donor) */
+    MF_ANON_BLUR,      /* baselines */
+    MF_ANON_PIXELATE,
+    MF_ANON_SOLID,
+} mf_anon_method;
+
+typedef enum {
+    MF_ANON_ACCEPTED = 0, /* a synthetic face passed every check */
+    MF_ANON_FALLBACK,     /* rendering failed or never passed: the face region was removed by the fallback filter */
+    MF_ANON_BASELINE,     /* a baseline method was asked for */
+} mf_anon_decision;
+
+enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 6 };
+
+/* Rendering knobs (0 = the measured default, docs/anonymization.md). */
+typedef struct {
+    float shading_sigma; /* low-pass of the photo's shading kept over the new face, in face sizes (0.10) */
+    float shape_gain;    /* identity shape deltas, in training standard deviations (1.6) */
+    float fine_amp;      /* the photo's finest band (grain) kept over the new skin, 0..1 (1) */
+    float tex_gain;      /* spread of the texture codes (1) */
+    float detail_amp;    /* amplitude of the model's detail layer (1) */
+    int keep_eyes;       /* eye openings from the photo: 1 always, -1 never (from the identity model), 0 (default)
+                            for the first half of the draws, then from the model (the mouth is always the photo's) */
+} mf_anon_tuning;
+
+typedef struct {
+    const char *models_root;    /* the folder holding human/, faceapi/, faceplugin/ */
+    const char *identity_model; /* path of the identity model file */
+    mf_face_analyzer_t *an;     /* analyser for the checks (borrowed; mesh and attributes on) */
+    mf_nn_pool_t *pool;         /* threads for the recognizers (NULL: calling thread) */
+    int max_tries;              /* draws before the fallback (0: MF_ANON_DEFAULT_TRIES) */
+    float age_tolerance;        /* |age after - age before| allowed, years (0: 10) */
+    float gender_confidence;    /* gender must be kept when the original's gender_score >= this (0: 0.75) */
+    int measure_all;            /* also embed with the non-ensemble recognizers (report only) */
+    mf_anon_tuning tuning;
+} mf_anon_opts;
+
+typedef struct mf_anon mf_anon_t;
+
+/* Loads the identity model and the ensemble recognizers. The analyser stays the caller's. */
+int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out);
+void mf_anon_free(mf_anon_t *a);
+
+/* Recognizers the anonymizer embeds with: count, and name / ensemble flag of entry i. */
+int mf_anon_recognizer_count(const mf_anon_t *a);
+const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i);
+
+/* Adds a donor photo (a synthetic face of nobody) for MF_ANON_DONOR: it is analysed and unwrapped into the model's
+ * texture space; photos without exactly one usable face are refused with MF_ERR_ARG. */
+int mf_anon_add_donor(mf_anon_t *a, const mf_img *img);
+int mf_anon_donor_count(const mf_anon_t *a);
+
+typedef struct {
+    mf_anon_decision decision;
+    mf_anon_method method;        /* what was finally applied */
+    int tries;                    /* synthetic draws made */
+    int n_rec;                    /* entries of the arrays below (mf_anon_recognizer_info order) */
+    float sim[MF_ANON_MAX_RECOGNIZERS];         /* similarity of the result to the original (-2 = not measured) */
+    float gallery_sim[MF_ANON_MAX_RECOGNIZERS]; /* best similarity to any gallery identity (-2 = no gallery) */
+    float age_before, age_after;  /* -1 = unknown */
+    mf_gender gender_before, gender_after;
+    int detected_after;           /* the result was found again by the detector */
+    float det_score_after, mesh_score_after;
+    float yaw_after, pitch_after, roll_after, eye_open_after[2], mouth_open_after;
+    double ms;                    /* wall time of the whole replacement */
+    double ms_render, ms_check;   /* of which: synthesis + rendering + blending, and the checks (all draws) */
+    char note[160];               /* why a fallback was used, or what was unusual */
+} mf_anon_result;
+
+/* Galleries for the guarantee: one per anonymizer recognizer (NULL entries or a NULL array = no gallery). */
+typedef struct {
+    const mf_gallery_t *const *per_rec; /* mf_anon_recognizer_count entries */
+} mf_anon_galleries;
+
+/* Replaces face `face` (a record of mf_face_analyze on img) in img, in place, with `method` drawn from `seed`
+ * (the same seed, image and face give the same result). With galleries the result must also stay below every
+ * gallery identity's match threshold. Every path changes the face region: a synthetic face that passes the checks,
+ * else the fallback filter (result->decision says which and result->note why). Returns a negative status only for
+ * bad arguments or resource errors, with img unchanged. */
+int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
+                 const mf_anon_galleries *galleries, mf_anon_result *result);
+
+/* Testing hook: forces the next draws to reuse the original face's own texture (a "forced-similar identity"), so the
+ * guarantee must redraw and fall back. 0 = off. */
+void mf_anon_debug_force_similar(mf_anon_t *a, int on);
+
+/* Embeds the face record `face` of img with anonymizer recognizer i (info->dim floats). */
+int mf_anon_embed(mf_anon_t *a, int i, const mf_img *img, const mf_face *face, float *embedding);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,894 @@
+/* The anonymizer: draw a synthetic identity, shape and render it onto the target's mesh with the photo's shading,
+ * blend it in, check the guarantee, redraw or fall back (include/mfmc/anon.h, docs/anonymization.md). */
+#include "anon/internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { MAX_CHECK_FACES = 8 };
+
+/* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
+#define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
+#define SHADING_GROW 1.2f     /* ... multiplied per redraw (less of the target's shading) */
+#define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
+#define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
+#define SHAPE_GAIN 1.0f       /* identity shape deltas, times their training spread */
+#define SHAPE_GROW 0.10f      /* ... added per redraw */
+#define TEX_GAIN 1.0f         /* texture code spread */
+#define GRAIN_REF 2.5f      /* fine-band deviation of a sharp photo's skin: the detail layer at full amplitude */
+#define DETAIL_AMP 2.5f       /* detail layer amplitude */
+#define EDGE_FEATHER 0.03f    /* image-space blend ramp inside the mesh boundary, in face sizes */
+#define EDGE_RAMP_TEX 0.10f   /* texture-space blend ramp from the mesh boundary, in texture sides */
+#define BOUNDARY_W 0.6f      /* identity shape weight on the mesh boundary (the outline: jaw, cheeks, forehead) */
+#define WARP_FALLOFF 0.25f    /* the background follows the moved outline over this distance, in face sizes */
+#define MAX_YAW_RENDER 65.0f  /* beyond this the mesh is not trusted: fallback */
+
+struct mf_anon {
+    mf_anon_opts o;
+    mf_anon_model_t *m;
+    int *tri_of;
+    float *bary;
+    float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
+    int grp_reye[64], grp_leye[64], grp_mouth[64], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
+    float *edge_alpha;   /* T * T: 0 at the canonical mesh boundary rising to 1 inside (follows the surface) */
+    uint8_t *hole_kind;  /* per triangle: 0 skin, 1 eye opening, 2 mouth opening */
+    uint8_t *tri_lid;    /* per triangle: skin touching an eye contour (the lids; covered by sunglasses) */
+    int bnd_v[NV], n_bnd;  /* vertices on the mesh boundary (the silhouette moves the background with it) */
+    uint8_t *tri_force;  /* triangles always replaced (brows, eyes, lips, nose), whatever the occluder test says */
+    int n_rec;
+    mf_face_recognizer_t *rec[MF_ANON_MAX_RECOGNIZERS];
+    const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
+    int force_similar;
+    int n_donor;
+    float *donor_tex; /* n_donor * T * T * 3 */
+    float *donor_age, *donor_male;
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+
+
+int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
+    *out = NULL;
+    if (!opts || !opts->models_root || !opts->identity_model || !opts->an)
+        return mf_error_set(MF_ERR_ARG, "anon: models_root, identity_model and an are required");
+    mf_anon_t *a = calloc(1, sizeof *a);
+    if (!a) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    a->o = *opts;
+    if (a->o.max_tries <= 0) a->o.max_tries = MF_ANON_DEFAULT_TRIES;
+    if (a->o.max_tries > 32) a->o.max_tries = 32;
+    if (a->o.age_tolerance <= 0) a->o.age_tolerance = 10;
+    if (a->o.gender_confidence <= 0) a->o.gender_confidence = 0.75f;
+    mf_anon_tuning *tu = &a->o.tuning;
+    if (tu->shading_sigma <= 0) tu->shading_sigma = SHADING_SIGMA;
+    if (tu->shape_gain <= 0) tu->shape_gain = SHAPE_GAIN;
+    if (tu->fine_amp <= 0) tu->fine_amp = FINE_AMP;
+    if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
+    if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
+    int st = mf_anon_model_load(opts->identity_model, &a->m);
+    for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
+        const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
+        if (!inf->ensemble && !(opts->measure_all && inf->match_threshold < 1)) continue;
+        st = mf_face_recognizer_create(opts->models_root, inf->name, opts->pool, &a->rec[a->n_rec]);
+        if (!st) a->info[a->n_rec++] = inf;
+    }
+    if (!st) {
+        size_t T2 = (size_t)a->m->T * a->m->T;
+        a->tri_of = malloc(sizeof(int) * T2), a->bary = malloc(sizeof(float) * T2 * 3);
+        a->tri_force = calloc((size_t)a->m->n_tri, 1);
+        a->hole_kind = calloc((size_t)a->m->n_tri, 1);
+        a->tri_lid = calloc((size_t)a->m->n_tri, 1);
+        if (!a->tri_of || !a->bary || !a->tri_force || !a->hole_kind || !a->tri_lid) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        else {
+            mf_anon_texel_map(a->m, a->tri_of, a->bary);
+            for (int t = 0; t < a->m->n_tri; t++) {
+                if (!a->m->hole[t]) continue;
+                float cx = 0, cy = 0;
+                for (int e = 0; e < 3; e++) cx += a->m->uv[2 * a->m->tri[3 * t + e]] / 3, cy += a->m->uv[2 * a->m->tri[3 * t + e] + 1] / 3;
+                a->hole_kind[t] = mf_anon_in_loop(a->m->uv, mf_anon_loop_mouth, 20, cx, cy) ? 2 : 1;
+            }
+        }
+    }
+    if (!st) {
+        /* boundary vertices: on an edge used by one triangle only */
+        const mf_anon_model_t *m = a->m;
+        int *cnt = calloc((size_t)NV * NV, sizeof(int)); /* 468^2 ints, 876 KB, once */
+        uint8_t *bnd = calloc(NV, 1), *force_v = calloc(NV, 1);
+        if (!cnt || !bnd || !force_v) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int t = 0; !st && t < m->n_tri; t++)
+            for (int e = 0; e < 3; e++) {
+                int p = m->tri[3 * t + e], q = m->tri[3 * t + (e + 1) % 3];
+                cnt[(p < q ? p : q) * NV + (p < q ? q : p)]++;
+            }
+        for (int p = 0; !st && p < NV; p++)
+            for (int q = p + 1; q < NV; q++)
+                if (cnt[p * NV + q] == 1) bnd[p] = bnd[q] = 1;
+        for (int v = 0; !st && v < NV; v++)
+            if (bnd[v]) a->bnd_v[a->n_bnd++] = v;
+        float ramp = 0.12f * m->T;
+        for (int v = 0; !st && v < NV; v++) {
+            float d = 1e9f;
+            for (int b = 0; b < NV; b++)
+                if (bnd[b]) d = fminf(d, hypotf(m->uv[2 * v] - m->uv[2 * b], m->uv[2 * v + 1] - m->uv[2 * b + 1]));
+            float x = d / ramp;
+            x = x > 1 ? 1 : x;
+            a->vweight[v] = BOUNDARY_W + (1 - BOUNDARY_W) * x * x * (3 - 2 * x);
+        }
+        for (size_t i = 0; !st && i < sizeof mf_anon_feature_v / sizeof mf_anon_feature_v[0]; i++) force_v[mf_anon_feature_v[i]] = 1;
+        /* rigid groups: each eye's lid loop, the lips (inner loop and the 20 outer-lip points of mf_anon_feature_v) */
+        for (int i = 0; i < 16; i++) a->grp_reye[a->n_reye++] = mf_anon_loop_reye[i], a->grp_leye[a->n_leye++] = mf_anon_loop_leye[i];
+        for (int i = 0; i < 20; i++) a->grp_mouth[a->n_mouth++] = mf_anon_loop_mouth[i], a->grp_mouth[a->n_mouth++] = mf_anon_feature_v[20 + i];
+        for (int i = 0; !st && i < 20; i++) force_v[mf_anon_loop_mouth[i]] = 1;
+        for (int t = 0; !st && t < m->n_tri; t++)
+            a->tri_force[t] = force_v[m->tri[3 * t]] || force_v[m->tri[3 * t + 1]] || force_v[m->tri[3 * t + 2]];
+        uint8_t eye_v[NV] = {0};
+        for (int i = 0; i < 16; i++) eye_v[mf_anon_loop_reye[i]] = eye_v[mf_anon_loop_leye[i]] = 1;
+        for (int t = 0; !st && t < m->n_tri; t++)
+            a->tri_lid[t] = !m->hole[t] && (eye_v[m->tri[3 * t]] || eye_v[m->tri[3 * t + 1]] || eye_v[m->tri[3 * t + 2]]);
+        /* texture-space blend ramp: distance of each texel to the nearest boundary vertex, over EDGE_RAMP_TEX */
+        a->edge_alpha = malloc(sizeof(float) * (size_t)m->T * m->T);
+        if (!st && !a->edge_alpha) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int y = 0; !st && y < m->T; y++)
+            for (int x = 0; x < m->T; x++) {
+                float d = 1e9f;
+                for (int b = 0; b < NV; b++)
+                    if (bnd[b]) d = fminf(d, hypotf(x + 0.5f - m->uv[2 * b], y + 0.5f - m->uv[2 * b + 1]));
+                float u = d / (EDGE_RAMP_TEX * m->T);
+                u = u > 1 ? 1 : u;
+                a->edge_alpha[y * m->T + x] = a->tri_of[y * m->T + x] >= 0 ? u * u * (3 - 2 * u) : 0;
+            }
+        free(cnt), free(bnd), free(force_v);
+    }
+    if (st) {
+        mf_anon_free(a);
+        return st;
+    }
+    *out = a;
+    return MF_OK;
+}
+
+void mf_anon_free(mf_anon_t *a) {
+    if (!a) return;
+    for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]);
+    mf_anon_model_free(a->m);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->hole_kind), free(a->tri_lid), free(a->edge_alpha), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
+    free(a);
+}
+
+int mf_anon_recognizer_count(const mf_anon_t *a) { return a->n_rec; }
+const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i) {
+    return i >= 0 && i < a->n_rec ? a->info[i] : NULL;
+}
+void mf_anon_debug_force_similar(mf_anon_t *a, int on) { a->force_similar = on; }
+int mf_anon_donor_count(const mf_anon_t *a) { return a->n_donor; }
+
+int mf_anon_embed(mf_anon_t *a, int i, const mf_img *img, const mf_face *face, float *e) {
+    if (i < 0 || i >= a->n_rec) return mf_error_set(MF_ERR_ARG, "anon: recognizer %d of %d", i, a->n_rec);
+    float p5[5][2];
+    mf_face_5pt(face, p5);
+    return mf_face_recognizer_embed(a->rec[i], img, p5, e);
+}
+
+/* Unwraps the face whose mesh is `pts` (image pixels of src) into a texture (T x T x 3). */
+static void unwrap(const mf_anon_t *a, const mf_fimg *src, const float *pts, float *tex) {
+    int T = a->m->T;
+    for (int p = 0; p < T * T; p++) {
+        int t = a->tri_of[p];
+        if (t < 0) {
+            tex[3 * p] = tex[3 * p + 1] = tex[3 * p + 2] = 0;
+            continue;
+        }
+        float x = 0, y = 0;
+        for (int e = 0; e < 3; e++) {
+            const float *v = pts + 3 * a->m->tri[3 * t + e];
+            x += a->bary[3 * p + e] * v[0], y += a->bary[3 * p + e] * v[1];
+        }
+        for (int k = 0; k < 3; k++) tex[3 * p + k] = mf_fimg_sample(src, x, y, k);
+    }
+}
+
+int mf_anon_add_donor(mf_anon_t *a, const mf_img *img) {
+    mf_face faces[MAX_CHECK_FACES];
+    int n = 0, st = mf_face_analyze(a->o.an, img, faces, MAX_CHECK_FACES, &n);
+    if (st) return st;
+    if (n != 1 || !faces[0].has_landmarks || faces[0].attr.age < 0 || fabsf(faces[0].lm.yaw) > 25)
+        return mf_error_set(MF_ERR_ARG, "donor: need exactly one frontal face (found %d)", n);
+    size_t D = (size_t)a->m->T * a->m->T * 3;
+    float *nt = realloc(a->donor_tex, sizeof(float) * D * (size_t)(a->n_donor + 1));
+    if (!nt) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    a->donor_tex = nt;
+    float *na = realloc(a->donor_age, sizeof(float) * (size_t)(a->n_donor + 1));
+    if (!na) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    a->donor_age = na;
+    float *nm = realloc(a->donor_male, sizeof(float) * (size_t)(a->n_donor + 1));
+    if (!nm) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    a->donor_male = nm;
+    mf_fimg f;
+    if ((st = mf_fimg_from_img(img, 0, 0, img->w, img->h, &f))) return st;
+    unwrap(a, &f, &faces[0].lm.pt[0][0], a->donor_tex + D * a->n_donor);
+    mf_fimg_free(&f);
+    a->donor_age[a->n_donor] = faces[0].attr.age, a->donor_male[a->n_donor] = faces[0].attr.p_male;
+    a->n_donor++;
+    return MF_OK;
+}
+
+/* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
+ * the linear read-outs on the targets. */
+static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, float *z) {
+    int k = m->ks + m->kt;
+    /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
+     * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
+    for (int i = 0; i < k; i++) {
+        float g = (float)mf_anon_rng_normal(rng) * spread;
+        z[i] = c[0] > 0 ? c[2 + i] + c[2 + k + i] * g : g;
+    }
+    const float *W[2] = {m->age_w, m->male_w};
+    double tgt[2] = {age, logit}, r[2], G[2][2] = {{0}};
+    for (int j = 0; j < 2; j++) {
+        double p = W[j][k];
+        for (int i = 0; i < k; i++) p += W[j][i] * z[i];
+        r[j] = tgt[j] - p;
+        for (int l = 0; l < 2; l++)
+            for (int i = 0; i < k; i++) G[j][l] += (double)W[j][i] * W[l][i];
+    }
+    double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
+    if (fabs(det) < 1e-12) return;
+    double c0 = (G[1][1] * r[0] - G[0][1] * r[1]) / det, c1 = (G[0][0] * r[1] - G[1][0] * r[0]) / det;
+    for (int i = 0; i < k; i++) {
+        z[i] += (float)(c0 * W[0][i] + c1 * W[1][i]);
+        if (z[i] > 3.5f) z[i] = 3.5f;
+        if (z[i] < -3.5f) z[i] = -3.5f;
+    }
+}
+
+static void rgb_to_ycc(const float *p, float *y, float *cb, float *cr) {
+    *y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+    *cb = -0.1687f * p[0] - 0.3313f * p[1] + 0.5f * p[2];
+    *cr = 0.5f * p[0] - 0.4187f * p[1] - 0.0813f * p[2];
+}
+
+static int cmp_float(const void *x, const void *y) {
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+/* Skin probability of every pixel of O (1 = the face's own skin, 0 = something in front of it): distance to a
+ * robust colour model sampled on the cheeks, forehead and nose bridge. */
+static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin) {
+    static const int probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
+    enum { NPROBE = sizeof probes / sizeof probes[0] };
+    int rad = (int)(0.03f * fs) + 1, cap = NPROBE * (2 * rad + 1) * (2 * rad + 1), n = 0;
+    float *ys = malloc(sizeof(float) * cap * 3), *cbs = ys + cap, *crs = ys + 2 * cap;
+    if (!ys) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int st = mf_fimg_init(skin, O->w, O->h, 1);
+    if (st) {
+        free(ys);
+        return st;
+    }
+    for (int i = 0; i < NPROBE; i++) {
+        int cx = (int)P[3 * probes[i]], cy = (int)P[3 * probes[i] + 1];
+        for (int dy = -rad; dy <= rad; dy++)
+            for (int dx = -rad; dx <= rad; dx++) {
+                int x = cx + dx, y = cy + dy;
+                if (x < 0 || y < 0 || x >= O->w || y >= O->h || n >= cap) continue;
+                rgb_to_ycc(O->data + ((size_t)y * O->w + x) * 3, &ys[n], &cbs[n], &crs[n]);
+                n++;
+            }
+    }
+    if (n < 8) { /* face mostly outside the crop: trust everything */
+        mf_fimg_fill(skin, 1);
+        free(ys);
+        return MF_OK;
+    }
+    float med[3], mad[3];
+    float *arr[3] = {ys, cbs, crs};
+    for (int c = 0; c < 3; c++) {
+        qsort(arr[c], n, sizeof(float), cmp_float);
+        med[c] = arr[c][n / 2];
+        /* spread: half the 10-90 % range */
+        mad[c] = 0.5f * (arr[c][n * 9 / 10] - arr[c][n / 10]);
+    }
+    free(ys);
+    float scb = fmaxf(mad[1], 5), scr = fmaxf(mad[2], 5);
+    for (int y = 0; y < O->h; y++)
+        for (int x = 0; x < O->w; x++) {
+            float Y, cb, cr;
+            rgb_to_ycc(O->data + ((size_t)y * O->w + x) * 3, &Y, &cb, &cr);
+            float dc = hypotf((cb - med[1]) / scb, (cr - med[2]) / scr);
+            float ry = Y / fmaxf(med[0], 1);
+            float p = 1;
+            if (dc > 3.5f) p = fmaxf(0, 1 - (dc - 3.5f) / 2);
+            if (ry < 0.4f) p = fminf(p, fmaxf(0, (ry - 0.25f) / 0.15f));
+            if (ry > 1.6f) p = fminf(p, fmaxf(0, 1 - (ry - 1.6f) / 0.3f));
+            skin->data[(size_t)y * O->w + x] = p;
+        }
+    return mf_render_blur(skin, NULL, fmaxf(0.6f, 0.006f * fs));
+}
+
+/* A rough face ellipse (feathered) for the fallback filters. */
+static void ellipse_mask(const mf_face *f, int ox, int oy, mf_fimg *mask) {
+    const mf_face_box *b = f->has_landmarks ? &f->lm.box : &f->det;
+    float cx = b->x + b->w / 2 - ox, cy = b->y + b->h / 2 - oy, ax = 0.62f * b->w, ay = 0.72f * b->h;
+    if (f->has_landmarks) cy += 0.0f;
+    float c = cosf(b->roll), s = sinf(b->roll);
+    for (int y = 0; y < mask->h; y++)
+        for (int x = 0; x < mask->w; x++) {
+            float dx = x + 0.5f - cx, dy = y + 0.5f - cy;
+            float u = (c * dx + s * dy) / ax, v = (-s * dx + c * dy) / ay;
+            float r = sqrtf(u * u + v * v);
+            mask->data[(size_t)y * mask->w + x] = r < 0.85f ? 1 : r > 1.05f ? 0 : (1.05f - r) / 0.2f;
+        }
+}
+
+/* Baselines and the fallback: blur, pixelate or fill the face ellipse of the ROI R (in place). */
+static int filter_region(mf_fimg *R, const mf_fimg *mask, mf_anon_method how, float fs) {
+    mf_fimg f;
+    int st = mf_fimg_copy(R, &f);
+    if (st) return st;
+    if (how == MF_ANON_BLUR) st = mf_render_blur(&f, NULL, fmaxf(1, fs / 8));
+    else if (how == MF_ANON_PIXELATE) {
+        int b = (int)(fs / 8);
+        if (b < 2) b = 2;
+        for (int by = 0; by < f.h; by += b)
+            for (int bx = 0; bx < f.w; bx += b) {
+                float acc[3] = {0};
+                int n = 0;
+                for (int y = by; y < by + b && y < f.h; y++)
+                    for (int x = bx; x < bx + b && x < f.w; x++, n++)
+                        for (int k = 0; k < 3; k++) acc[k] += R->data[((size_t)y * f.w + x) * 3 + k];
+                for (int y = by; y < by + b && y < f.h; y++)
+                    for (int x = bx; x < bx + b && x < f.w; x++)
+                        for (int k = 0; k < 3; k++) f.data[((size_t)y * f.w + x) * 3 + k] = acc[k] / n;
+            }
+    } else { /* solid: the mean colour of the region */
+        double acc[3] = {0}, w = 0;
+        for (size_t i = 0; i < (size_t)f.w * f.h; i++) {
+            for (int k = 0; k < 3; k++) acc[k] += mask->data[i] * R->data[3 * i + k];
+            w += mask->data[i];
+        }
+        for (size_t i = 0; i < (size_t)f.w * f.h; i++)
+            for (int k = 0; k < 3; k++) f.data[3 * i + k] = w > 0 ? (float)(acc[k] / w) : 128;
+    }
+    if (!st)
+        for (size_t i = 0; i < (size_t)f.w * f.h; i++)
+            for (int k = 0; k < 3; k++)
+                R->data[3 * i + k] += mask->data[i] * (f.data[3 * i + k] - R->data[3 * i + k]);
+    mf_fimg_free(&f);
+    return st;
+}
+
+/* Everything one replacement needs, in ROI coordinates. */
+typedef struct {
+    int ox, oy, w, h;
+    float fs;          /* face size in pixels */
+    mf_fimg O;         /* original ROI */
+    mf_fimg skin;      /* skin probability */
+    int eyes_occluded; /* sunglasses or the like over the eyes: the eyes are never redrawn */
+    float tex_scale;   /* image pixels per texture pixel on this face (about) */
+    float grain;       /* standard deviation of the photo's finest band over the face's skin (grey levels) */
+    mf_fimg fine;      /* the photo's finest band, O - blur(O, ~1 px), clamped to +-FINE_CLAMP */
+    float P[NV * 3];   /* target mesh in ROI pixels */
+    float s, R[9], t[3];
+    float *tex;        /* T * T * 3 drawn texture */
+    float *z;          /* ks + kt codes */
+} job;
+
+/* Renders one draw into *res (ROI-sized, blended with O). */
+static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
+                       int keep_eyes, mf_fimg *res) {
+    const mf_anon_model_t *m = a->m;
+    int T = m->T, st;
+    float P2[NV * 3];
+    /* identity shape: target mesh + the drawn deltas in the target's face frame, faded out at the boundary */
+    float D[NV * 3];
+    for (int v = 0; v < NV; v++) {
+        float *d = D + 3 * v;
+        d[0] = d[1] = d[2] = 0;
+        for (int c = 0; c < m->ks; c++)
+            for (int k = 0; k < 3; k++) d[k] += j->z[c] * m->shape_basis[(size_t)c * NV * 3 + 3 * v + k];
+    }
+    /* eyes and lips move as rigid groups (their spacing is identity; their opening is the target's expression) */
+    for (int g = 0; g < 3; g++) {
+        const int *grp = g == 0 ? a->grp_reye : g == 1 ? a->grp_leye : a->grp_mouth;
+        int ng = g == 0 ? a->n_reye : g == 1 ? a->n_leye : a->n_mouth;
+        float mean[3] = {0, 0, 0};
+        for (int i = 0; i < ng; i++)
+            for (int k = 0; k < 3; k++) mean[k] += D[3 * grp[i] + k] / ng;
+        for (int i = 0; i < ng; i++) memcpy(D + 3 * grp[i], mean, sizeof mean);
+    }
+    for (int v = 0; v < NV; v++) {
+        const float *d = D + 3 * v;
+        for (int r = 0; r < 3; r++)
+            P2[3 * v + r] = j->P[3 * v + r] + shape_gain * a->vweight[v] * j->s *
+                                                  (j->R[3 * r] * d[0] + j->R[3 * r + 1] * d[1] + j->R[3 * r + 2] * d[2]);
+    }
+    mf_fimg texi = {T, T, 3, (float *)tex_src};
+    mf_fimg rend, depth, cov, cov0, dummy;
+    memset(&rend, 0, sizeof rend), memset(&depth, 0, sizeof depth), memset(&cov, 0, sizeof cov);
+    memset(&cov0, 0, sizeof cov0), memset(&dummy, 0, sizeof dummy);
+    int *skin_tri = malloc(sizeof(int) * 3 * (size_t)m->n_tri), *hole_tri = malloc(sizeof(int) * 3 * (size_t)m->n_tri);
+    float *uv_hole = malloc(sizeof(float) * NV * 2);
+    if (!skin_tri || !hole_tri || !uv_hole) {
+        free(skin_tri), free(hole_tri), free(uv_hole);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    int ns = 0, nh = 0;
+    for (int t = 0; t < m->n_tri; t++) {
+        /* openings drawn from the photo itself: the mouth always, the eyes while keep_eyes */
+        int from_photo = a->hole_kind[t] == 2 || (a->hole_kind[t] == 1 && keep_eyes);
+        int *dst = from_photo ? hole_tri + 3 * nh++ : skin_tri + 3 * ns++;
+        memcpy(dst, m->tri + 3 * t, sizeof(int) * 3);
+    }
+    for (int v = 0; v < NV; v++) uv_hole[2 * v] = j->P[3 * v], uv_hole[2 * v + 1] = j->P[3 * v + 1];
+    /* the background around the face follows its moved outline (Shepard interpolation of the boundary vertices'
+     * displacements, fading out over WARP_FALLOFF face sizes), so a narrower or wider jaw leaves no double contour */
+    mf_fimg base;
+    memset(&base, 0, sizeof base);
+    st = mf_fimg_copy(&j->O, &base);
+    if (!st && shape_gain > 0) {
+        /* the field is smooth: computed on a grid of about fs/64 px and interpolated bilinearly */
+        float fall = WARP_FALLOFF * j->fs;
+        int g = (int)(j->fs / 64);
+        if (g < 1) g = 1;
+        int gw = j->w / g + 2, gh = j->h / g + 2;
+        mf_fimg field;
+        if (!(st = mf_fimg_init(&field, gw, gh, 2))) {
+            for (int gy = 0; gy < gh; gy++)
+                for (int gx = 0; gx < gw; gx++) {
+                    float px = gx * g + 0.5f, py = gy * g + 0.5f, sw = 0, dx = 0, dy = 0, dmin = 1e30f;
+                    for (int b = 0; b < a->n_bnd; b++) {
+                        const float *q = P2 + 3 * a->bnd_v[b], *o = j->P + 3 * a->bnd_v[b];
+                        float d2 = (px - q[0]) * (px - q[0]) + (py - q[1]) * (py - q[1]);
+                        dmin = fminf(dmin, d2);
+                        float w = 1 / (d2 * d2 + 1e-3f);
+                        sw += w, dx += w * (q[0] - o[0]), dy += w * (q[1] - o[1]);
+                    }
+                    float u = sqrtf(dmin) / fall, f = u >= 1 ? 0 : (1 - u) * (1 - u) * (1 + 2 * u);
+                    field.data[2 * ((size_t)gy * gw + gx)] = f * dx / sw;
+                    field.data[2 * ((size_t)gy * gw + gx) + 1] = f * dy / sw;
+                }
+            for (int y = 0; y < j->h; y++)
+                for (int x = 0; x < j->w; x++) {
+                    /* grid point gx sits at pixel centre gx * g + 0.5, i.e. field coordinate gx + 0.5 */
+                    float fx = (float)x / g + 0.5f, fy = (float)y / g + 0.5f;
+                    float dx = mf_fimg_sample(&field, fx, fy, 0), dy = mf_fimg_sample(&field, fx, fy, 1);
+                    if (dx == 0 && dy == 0) continue;
+                    for (int k = 0; k < 3; k++)
+                        base.data[((size_t)y * j->w + x) * 3 + k] = mf_fimg_sample(&j->O, x + 0.5f - dx, y + 0.5f - dy, k);
+                }
+            mf_fimg_free(&field);
+        }
+    }
+    if (!st) st = mf_fimg_copy(&base, &rend);
+    if (!st) st = mf_fimg_init(&depth, j->w, j->h, 1);
+    if (!st) st = mf_fimg_init(&cov, j->w, j->h, 1);
+    if (!st) st = mf_fimg_init(&cov0, j->w, j->h, 1);
+    if (!st) st = mf_fimg_init(&dummy, j->w, j->h, 1);
+    float one_px[1] = {1};
+    mf_fimg one1 = {1, 1, 1, one_px}; /* coverage-only passes sample this */
+    if (!st) {
+        mf_fimg_fill(&depth, FLT_MAX);
+        mf_render_mesh sm = {P2, m->uv, NV, skin_tri, ns}, hm = {P2, uv_hole, NV, hole_tri, nh};
+        st = mf_render_triangles(&rend, &depth, &cov, 1, &texi, &sm);
+        if (!st) st = mf_render_triangles(&rend, &depth, &cov, 2, &j->O, &hm);
+        /* where the original face's skin was (for its shading) */
+        if (!st) {
+            mf_fimg_fill(&depth, FLT_MAX);
+            mf_render_mesh om = {j->P, m->uv, NV, skin_tri, ns};
+            st = mf_render_triangles(&dummy, &depth, &cov0, 1, &one1, &om);
+        }
+    }
+    /* forced-replacement triangles (brows, eyes, lips, nose): their pixels skip the occluder test */
+    mf_fimg force;
+    memset(&force, 0, sizeof force);
+    if (!st) st = mf_fimg_init(&force, j->w, j->h, 1);
+    if (!st) {
+        int *ft = malloc(sizeof(int) * 3 * (size_t)m->n_tri), nf = 0;
+        if (!ft) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int t = 0; !st && t < m->n_tri; t++)
+            if (a->tri_force[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+        /* over the new and the original position of those features (the original's brows must go too) */
+        for (int pass = 0; !st && pass < 2; pass++) {
+            mf_fimg_fill(&depth, FLT_MAX);
+            mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
+            st = mf_render_triangles(&dummy, &depth, &force, 1, &one1, &fm);
+        }
+        free(ft);
+    }
+    /* soften the forced region's triangle edges (a hard edge shows as triangular patches where the occluder test
+     * keeps a few original pixels next to it) */
+    if (!st) {
+        mf_fimg soft;
+        st = mf_render_lowpass(&force, NULL, fmaxf(1, 0.015f * j->fs), &soft);
+        if (!st) {
+            memcpy(force.data, soft.data, sizeof(float) * (size_t)j->w * j->h);
+            mf_fimg_free(&soft);
+        }
+    }
+    /* the texture-space ramp, drawn through the new mesh */
+    mf_fimg ramp, ramp_tex = {T, T, 1, a->edge_alpha};
+    memset(&ramp, 0, sizeof ramp);
+    if (!st) st = mf_fimg_init(&ramp, j->w, j->h, 1);
+    if (!st) {
+        mf_fimg_fill(&depth, FLT_MAX);
+        mf_render_mesh am = {P2, m->uv, NV, skin_tri, ns};
+        st = mf_render_triangles(&ramp, &depth, NULL, 0, &ramp_tex, &am);
+        /* hole triangles (the target's own eyes and mouth) are fully inside */
+        mf_fimg one = {1, 1, 1, (float[]){1}};
+        mf_render_mesh hm2 = {P2, uv_hole, NV, hole_tri, nh};
+        if (!st && nh) st = mf_render_triangles(&ramp, &depth, NULL, 0, &one, &hm2);
+    }
+    size_t px = (size_t)j->w * j->h;
+    mf_fimg wr, wo, lr, lo, hf;
+    memset(&wr, 0, sizeof wr), memset(&wo, 0, sizeof wo), memset(&lr, 0, sizeof lr), memset(&lo, 0, sizeof lo);
+    memset(&hf, 0, sizeof hf);
+    if (!st) st = mf_fimg_init(&wr, j->w, j->h, 1);
+    if (!st) st = mf_fimg_init(&wo, j->w, j->h, 1);
+    if (!st) {
+        /* shading from plain skin only, on both sides: features (brows, eyes, lips, nostrils) and occluders out */
+        for (size_t i = 0; i < px; i++) {
+            wr.data[i] = (cov.data[i] == 1) * (force.data[i] < 0.05f) * ramp.data[i];
+            wo.data[i] = cov0.data[i] * j->skin.data[i] * (force.data[i] < 0.05f);
+        }
+        float sig = fminf(shade_sigma * j->fs, (float)MF_RENDER_MAX_SIGMA); /* 1,000-px faces */
+        st = mf_render_lowpass(&rend, &wr, sig, &lr);
+        if (!st) st = mf_render_lowpass(&j->O, &wo, sig, &lo);
+    }
+    /* the photo's finest band: O - blur(O, 1 px) */
+    if (!st) {
+        for (size_t i = 0; i < px; i++) {
+            if (cov.data[i] != 1) continue;
+            for (int k = 0; k < 3; k++) {
+                float num = lo.data[3 * i + k], den = lr.data[3 * i + k];
+                float ratio = den > 4 ? num / den : 1;
+                ratio = ratio < 0.4f ? 0.4f : ratio > 2.5f ? 2.5f : ratio;
+                float fine = j->fine.data[3 * i + k];
+                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i];
+            }
+        }
+        /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
+        for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
+        mf_fimg_free(&lo);
+        st = mf_render_lowpass(&wr, NULL, fmaxf(1, EDGE_FEATHER * j->fs * 0.6f), &lo);
+        if (!st) memcpy(wr.data, lo.data, sizeof(float) * px);
+    }
+    if (!st) {
+        for (size_t i = 0; i < px; i++) {
+            float e = (wr.data[i] - 0.5f) / 0.45f;
+            e = e < 0 ? 0 : e > 1 ? 1 : e;
+            float fo = fminf(1, 2 * force.data[i]);
+            float sk = fo + (1 - fo) * j->skin.data[i];
+            wr.data[i] = (cov.data[i] > 0) * e * sk * ramp.data[i];
+        }
+        st = mf_fimg_copy(&base, res);
+        if (!st) st = mf_render_blend_multiband(res, &rend, &wr, 0);
+    }
+    mf_fimg_free(&rend), mf_fimg_free(&depth), mf_fimg_free(&cov), mf_fimg_free(&cov0), mf_fimg_free(&dummy);
+    mf_fimg_free(&base), mf_fimg_free(&force), mf_fimg_free(&ramp), mf_fimg_free(&wr), mf_fimg_free(&wo), mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
+    free(skin_tri), free(hole_tri), free(uv_hole);
+    return st;
+}
+
+/* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
+ * every check passes; fills the result's after-fields and a reason in `why`. */
+static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, float (*eorig)[1024],
+                 const mf_anon_galleries *gal, mf_anon_result *r, char *why, size_t why_len) {
+    mf_img roi;
+    int st = mf_img_crop(img, j->ox, j->oy, j->w, j->h, &roi);
+    if (st) return st;
+    mf_face faces[MAX_CHECK_FACES];
+    int n = 0;
+    st = mf_face_analyze(a->o.an, &roi, faces, MAX_CHECK_FACES, &n);
+    mf_img_free(&roi);
+    if (st) return st;
+    /* the detection nearest the original's centre */
+    const mf_face_box *ob = orig->has_landmarks ? &orig->lm.box : &orig->det;
+    float cx = ob->x + ob->w / 2 - j->ox, cy = ob->y + ob->h / 2 - j->oy, best = 1e9f;
+    int bi = -1;
+    for (int i = 0; i < n; i++) {
+        const mf_face_box *b = faces[i].has_landmarks ? &faces[i].lm.box : &faces[i].det;
+        float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy);
+        if (d < best) best = d, bi = i;
+    }
+    r->detected_after = bi >= 0 && best < 0.35f * fmaxf(ob->w, ob->h);
+    int ok = 1;
+    why[0] = 0;
+    float p5o[5][2], p5n[5][2];
+    mf_face_5pt(orig, p5o);
+    if (r->detected_after) {
+        mf_face *f = &faces[bi];
+        r->det_score_after = f->det.score, r->mesh_score_after = f->has_landmarks ? f->lm.score : 0;
+        r->yaw_after = f->lm.yaw, r->pitch_after = f->lm.pitch, r->roll_after = f->lm.roll;
+        r->eye_open_after[0] = f->lm.eye_open[0], r->eye_open_after[1] = f->lm.eye_open[1];
+        r->mouth_open_after = f->lm.mouth_open;
+        r->age_after = f->attr.age, r->gender_after = f->attr.gender;
+        mf_face_5pt(f, p5n);
+        for (int k = 0; k < 5; k++) p5n[k][0] += j->ox, p5n[k][1] += j->oy;
+    } else {
+        memcpy(p5n, p5o, sizeof p5n);
+        r->age_after = -1, r->gender_after = MF_GENDER_UNKNOWN;
+        ok = 0;
+        snprintf(why, why_len, "not detected after replacement");
+    }
+    float e[1024];
+    for (int i = 0; i < a->n_rec; i++) {
+        float s1 = -2, s2 = -2;
+        /* embedded where the detector finds the new face and where the original's landmarks were; the worse counts */
+        if ((st = mf_face_recognizer_embed(a->rec[i], img, p5n, e))) return st;
+        s1 = mf_face_similarity(e, eorig[i], a->info[i]->dim);
+        if (a->info[i]->ensemble && r->detected_after) {
+            if ((st = mf_face_recognizer_embed(a->rec[i], img, p5o, e))) return st;
+            s2 = mf_face_similarity(e, eorig[i], a->info[i]->dim);
+        }
+        r->sim[i] = fmaxf(s1, s2);
+        if (a->info[i]->ensemble && r->sim[i] >= a->info[i]->dissimilarity_threshold && ok) {
+            ok = 0;
+            snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, r->sim[i], a->info[i]->dissimilarity_threshold);
+        }
+        r->gallery_sim[i] = -2;
+        if (gal && gal->per_rec && gal->per_rec[i] && mf_gallery_identity_count(gal->per_rec[i]) > 0) {
+            mf_gallery_result gr;
+            if ((st = mf_gallery_match(gal->per_rec[i], e, a->info[i]->match_threshold, &gr))) return st;
+            r->gallery_sim[i] = gr.similarity;
+            if (gr.matched && ok) {
+                ok = 0;
+                snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
+            }
+        }
+    }
+    if (ok && orig->attr.age >= 0 && r->age_after >= 0 && fabsf(r->age_after - orig->attr.age) > a->o.age_tolerance) {
+        ok = 0;
+        snprintf(why, why_len, "age %.0f -> %.0f", orig->attr.age, r->age_after);
+    }
+    if (ok && orig->attr.gender != MF_GENDER_UNKNOWN && orig->attr.gender_score >= a->o.gender_confidence &&
+        r->gender_after != orig->attr.gender) {
+        ok = 0;
+        snprintf(why, why_len, "gender changed");
+    }
+    return ok;
+}
+
+int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
+                 const mf_anon_galleries *gal, mf_anon_result *r) {
+    double t0 = now_ms();
+    if (!a || !img || !img->data || img->c != 3 || !face || !r)
+        return mf_error_set(MF_ERR_ARG, "anon: null argument or image not RGB");
+    memset(r, 0, sizeof *r);
+    r->method = method;
+    r->n_rec = a->n_rec;
+    for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) r->sim[i] = r->gallery_sim[i] = -2;
+    r->age_before = face->attr.age, r->gender_before = face->attr.gender, r->age_after = -1;
+    if (method == MF_ANON_DONOR && a->n_donor == 0) return mf_error_set(MF_ERR_ARG, "anon: donor method without donors");
+    const mf_face_box *b = face->has_landmarks ? &face->lm.box : &face->det;
+    if (!isfinite(b->x) || !isfinite(b->y) || !(b->w > 0) || !(b->h > 0) || b->w > 16.f * img->w || b->h > 16.f * img->h)
+        return mf_error_set(MF_ERR_ARG, "anon: face box not usable");
+    float fs = fmaxf(b->w, b->h);
+    job j;
+    memset(&j, 0, sizeof j);
+    j.fs = fs;
+    float mg = 0.6f * fs;
+    int x0 = (int)floorf(b->x - mg), y0 = (int)floorf(b->y - mg), x1 = (int)ceilf(b->x + b->w + mg),
+        y1 = (int)ceilf(b->y + b->h + mg);
+    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > img->w ? img->w : x1, y1 = y1 > img->h ? img->h : y1;
+    if (x1 - x0 < 2 || y1 - y0 < 2) return mf_error_set(MF_ERR_ARG, "anon: face outside the image");
+    j.ox = x0, j.oy = y0, j.w = x1 - x0, j.h = y1 - y0;
+    int st = mf_fimg_from_img(img, j.ox, j.oy, j.w, j.h, &j.O);
+    if (st) return st;
+    float (*eorig)[1024] = calloc(MF_ANON_MAX_RECOGNIZERS, sizeof *eorig);
+    int k = a->m->ks + a->m->kt;
+    size_t D = (size_t)a->m->T * a->m->T * 3;
+    j.tex = malloc(sizeof(float) * D);
+    j.z = calloc((size_t)k + 1, sizeof(float));
+    if (!eorig || !j.tex || !j.z) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    for (int i = 0; !st && i < a->n_rec; i++) st = mf_anon_embed(a, i, img, face, eorig[i]);
+    mf_fimg res;
+    memset(&res, 0, sizeof res);
+    int accepted = 0;
+    char why[160] = "";
+    int renderable = face->has_landmarks && face->lm.score >= 0.5f && fabsf(face->lm.yaw) <= MAX_YAW_RENDER && fs >= 12;
+    if (!st && method >= MF_ANON_BLUR) { /* baselines */
+        mf_fimg mask;
+        st = mf_fimg_init(&mask, j.w, j.h, 1);
+        if (!st) {
+            ellipse_mask(face, j.ox, j.oy, &mask);
+            st = mf_fimg_copy(&j.O, &res);
+            if (!st) st = filter_region(&res, &mask, method, fs);
+            if (!st) st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy);
+            if (!st) check(a, img, &j, face, eorig, gal, r, why, sizeof why);
+        }
+        mf_fimg_free(&mask);
+        r->decision = MF_ANON_BASELINE;
+        goto done;
+    }
+    if (!st && !renderable)
+        snprintf(r->note, sizeof r->note, "not renderable (%s)",
+                 !face->has_landmarks ? "no mesh" : face->lm.score < 0.5f ? "mesh does not fit" : fs < 12 ? "too small" : "profile view");
+    if (!st && renderable) {
+        for (int v = 0; v < NV; v++)
+            for (int c = 0; c < 3; c++) j.P[3 * v + c] = face->lm.pt[v][c] - (c == 0 ? j.ox : c == 1 ? j.oy : 0);
+        /* texture scale: the distance between the eye centres in the image vs in the texture layout */
+        {
+            float ie = 0, it = 0, ce[2][2] = {{0}}, ct[2][2] = {{0}};
+            for (int i = 0; i < 16; i++)
+                for (int k2 = 0; k2 < 2; k2++) {
+                    ce[0][k2] += j.P[3 * mf_anon_loop_reye[i] + k2] / 16, ce[1][k2] += j.P[3 * mf_anon_loop_leye[i] + k2] / 16;
+                    ct[0][k2] += a->m->uv[2 * mf_anon_loop_reye[i] + k2] / 16, ct[1][k2] += a->m->uv[2 * mf_anon_loop_leye[i] + k2] / 16;
+                }
+            ie = hypotf(ce[0][0] - ce[1][0], ce[0][1] - ce[1][1]), it = hypotf(ct[0][0] - ct[1][0], ct[0][1] - ct[1][1]);
+            j.tex_scale = it > 0 ? ie / it : 1;
+        }
+        if (mf_anon_fit_similarity(a->m->shape_mean, j.P, NULL, NV, &j.s, j.R, j.t)) {
+            renderable = 0;
+            snprintf(r->note, sizeof r->note, "mesh degenerate");
+        } else
+            st = skin_map(&j.O, j.P, fs, &j.skin);
+        if (!st) st = mf_fimg_copy(&j.O, &j.fine);
+        if (!st) st = mf_render_blur(&j.fine, NULL, fmaxf(0.7f, 0.004f * fs));
+        if (!st) { /* sunglasses: the lids are not skin; then the eyes stay the photo's (the lenses stay in front) */
+            int *lt = malloc(sizeof(int) * 3 * (size_t)a->m->n_tri), nl = 0;
+            mf_fimg cov, depth, dummy;
+            float one_px[1] = {1};
+            mf_fimg one1 = {1, 1, 1, one_px};
+            if (!lt || mf_fimg_init(&cov, j.w, j.h, 1)) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else if (mf_fimg_init(&depth, j.w, j.h, 1)) {
+                mf_fimg_free(&cov);
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            } else if (mf_fimg_init(&dummy, j.w, j.h, 1)) {
+                mf_fimg_free(&cov), mf_fimg_free(&depth);
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            } else {
+                for (int t = 0; t < a->m->n_tri; t++)
+                    if (a->tri_lid[t]) memcpy(lt + 3 * nl++, a->m->tri + 3 * t, sizeof(int) * 3);
+                mf_fimg_fill(&depth, FLT_MAX);
+                mf_render_mesh lm = {j.P, a->m->uv, NV, lt, nl};
+                st = mf_render_triangles(&dummy, &depth, &cov, 1, &one1, &lm);
+                double sp = 0, sn = 0;
+                for (size_t i = 0; i < (size_t)j.w * j.h; i++) sp += cov.data[i] * j.skin.data[i], sn += cov.data[i];
+                j.eyes_occluded = sn > 0 && sp / sn < 0.45;
+                mf_fimg_free(&cov), mf_fimg_free(&depth), mf_fimg_free(&dummy);
+            }
+            free(lt);
+        }
+        if (!st) {
+            size_t n = (size_t)j.w * j.h * 3;
+            for (size_t i = 0; i < n; i++) {
+                float f = j.O.data[i] - j.fine.data[i];
+                j.fine.data[i] = f > FINE_CLAMP ? FINE_CLAMP : f < -FINE_CLAMP ? -FINE_CLAMP : f;
+            }
+            /* how grainy the photo's skin is (inner face, skin pixels): the model's detail layer follows it, so a
+             * smooth (retouched, soft-focus) photo does not get rough skin and a sharp one does not get plastic skin */
+            double s2 = 0;
+            long cnt = 0;
+            float cx = b->x + b->w / 2 - j.ox, cy = b->y + b->h / 2 - j.oy;
+            for (int y = 0; y < j.h; y++)
+                for (int x = 0; x < j.w; x++) {
+                    float u = (x + 0.5f - cx) / (0.3f * b->w), v = (y + 0.5f - cy) / (0.35f * b->h);
+                    size_t o = (size_t)y * j.w + x;
+                    if (u * u + v * v > 1 || j.skin.data[o] < 0.5f) continue;
+                    const float *f = j.fine.data + 3 * o;
+                    float g = 0.299f * f[0] + 0.587f * f[1] + 0.114f * f[2];
+                    s2 += g * g, cnt++;
+                }
+            j.grain = cnt > 16 ? (float)sqrt(s2 / cnt) : GRAIN_REF;
+        }
+    }
+    float age = face->attr.age >= 0 ? face->attr.age : a->m->age_mean;
+    float pm = face->attr.gender != MF_GENDER_UNKNOWN ? face->attr.p_male : 0.5f;
+    float logit = pm >= 0.5f ? (pm > 0.7f ? 2.5f : 0.5f) : (pm < 0.3f ? -2.5f : -0.5f);
+    for (int tr = 0; !st && renderable && tr < a->o.max_tries; tr++) {
+        uint64_t rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)tr * 0x632be59bd9b4e019ull + 0x1234567ull;
+        float spread = a->o.tuning.tex_gain * (1 + 0.15f * tr);
+        draw_codes(a->m, &rng, age, logit, spread, j.z);
+        const mf_anon_model_t *m = a->m;
+        if (a->force_similar) { /* testing hook: the target's own texture, no shape change */
+            unwrap(a, &j.O, j.P, j.tex);
+            memset(j.z, 0, sizeof(float) * (size_t)k);
+        } else if (method == MF_ANON_DONOR) {
+            /* donor: same gender, age within 10 years when possible, chosen by the draw */
+            int cand[1024], nc = 0;
+            for (int d = 0; d < a->n_donor && nc < 1024; d++)
+                if ((a->donor_male[d] >= 0.5f) == (pm >= 0.5f) && fabsf(a->donor_age[d] - age) <= 10) cand[nc++] = d;
+            for (int d = 0; nc == 0 && d < a->n_donor && d < 1024; d++) cand[nc++] = d;
+            int d = cand[mf_anon_rng_next(&rng) % (uint64_t)nc];
+            memcpy(j.tex, a->donor_tex + D * d, sizeof(float) * D);
+        } else {
+            memcpy(j.tex, m->tex_mean, sizeof(float) * D);
+            for (int c = 0; c < m->kt; c++) {
+                float zc = j.z[m->ks + c];
+                const float *bc = m->tex_basis + (size_t)c * D;
+                for (size_t i = 0; i < D; i++) j.tex[i] += zc * bc[i];
+            }
+            if (m->nd > 0) {
+                float gr = j.grain / GRAIN_REF;
+                float damp = a->o.tuning.detail_amp * (gr < 0.15f ? 0.15f : gr > 1 ? 1 : gr);
+                int d = (int)(mf_anon_rng_next(&rng) % (uint64_t)m->nd);
+                const float *dm = m->detail + (size_t)d * m->T * m->T;
+                for (size_t i = 0; i < D / 3; i++)
+                    for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];
+            }
+        }
+        /* the ladder: the first half of the draws keeps the photo's eyes and most of its shading; the second half
+         * (before any filter) draws the eyes from the model and keeps only the broad light and less grain */
+        int strong = a->o.tuning.keep_eyes < 0 || (a->o.tuning.keep_eyes == 0 && 3 * tr >= a->o.max_tries);
+        int keep_eyes = a->o.tuning.keep_eyes > 0 || !strong || j.eyes_occluded;
+        /* minification without aliasing: a face smaller than the texture samples a pre-blurred texture (the
+         * rasteriser samples bilinearly; without this small faces get harsh, noisy skin) */
+        if (j.tex_scale < 0.9f) {
+            mf_fimg tf = {a->m->T, a->m->T, 3, j.tex};
+            mf_render_blur(&tf, NULL, 0.5f / j.tex_scale);
+        }
+        float gain = a->force_similar ? 0 : (a->o.tuning.shape_gain + SHAPE_GROW * tr) * (strong ? 1.6f : 1);
+        float shade = a->o.tuning.shading_sigma * powf(SHADING_GROW, (float)tr) * (strong ? 3 : 1);
+        float fine = a->o.tuning.fine_amp * powf(0.8f, (float)tr) * (strong ? 0.5f : 1);
+        mf_fimg_free(&res);
+        double t1 = now_ms();
+        if ((st = render_draw(a, &j, j.tex, gain, shade, fine, keep_eyes || a->force_similar, &res))) {
+            if (st == MF_ERR_NOMEM) break;
+            /* a face the renderer cannot handle still loses its identity: the fallback below */
+            snprintf(why, sizeof why, "render failed: %.100s", mf_error_get());
+            st = MF_OK;
+            mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy);
+            break;
+        }
+        if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
+        r->tries = tr + 1;
+        double t2 = now_ms();
+        int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why);
+        r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
+        if (ok < 0) {
+            st = ok;
+            break;
+        }
+        if (ok) {
+            accepted = 1;
+            break;
+        }
+    }
+    if (!st && !accepted) { /* fallback: identity-removing filter over the face ellipse */
+        if (renderable) snprintf(r->note, sizeof r->note, "fallback after %d draws: %.120s", r->tries, why);
+        mf_fimg mask;
+        st = mf_fimg_init(&mask, j.w, j.h, 1);
+        if (!st) {
+            ellipse_mask(face, j.ox, j.oy, &mask);
+            mf_fimg_free(&res);
+            st = mf_fimg_copy(&j.O, &res);
+            if (!st) st = filter_region(&res, &mask, MF_ANON_PIXELATE, fs * 1.4f);
+            if (!st) st = filter_region(&res, &mask, MF_ANON_BLUR, fs * 0.6f);
+            if (!st) st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy);
+            /* the filtered face is checked too (where it is no longer detected, at the original's landmarks) */
+            if (!st && check(a, img, &j, face, eorig, gal, r, why, sizeof why) == 0) {
+                /* still too similar under the filter: fill the face region */
+                int bad = 0;
+                for (int i = 0; i < a->n_rec; i++)
+                    if (a->info[i]->ensemble && r->sim[i] >= a->info[i]->dissimilarity_threshold) bad = 1;
+                if (bad) {
+                    st = filter_region(&res, &mask, MF_ANON_SOLID, fs);
+                    if (!st) st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy);
+                    if (!st) check(a, img, &j, face, eorig, gal, r, why, sizeof why);
+                    size_t l = strlen(r->note);
+                    snprintf(r->note + l, sizeof r->note - l, "%s", "; filled (the filter was still matched)");
+                    r->method = MF_ANON_SOLID;
+                }
+            }
+        }
+        mf_fimg_free(&mask);
+        r->decision = MF_ANON_FALLBACK;
+        if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
+    } else if (!st)
+        r->decision = MF_ANON_ACCEPTED;
+done:
+    if (st) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy); /* errors leave img as it was */
+    mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res);
+    free(eorig), free(j.tex), free(j.z);
+    r->ms = now_ms() - t0;
+    return st;
+}

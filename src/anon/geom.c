@@ -1,0 +1,218 @@
+/* Canonical geometry helpers of the anon module: similarity fit, Delaunay triangulation, loops, random numbers. */
+#include "anon/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const int mf_anon_loop_reye[16] = {33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246};
+const int mf_anon_loop_leye[16] = {263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466};
+const int mf_anon_loop_oval[36] = {10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288,
+                                   397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
+                                   172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109};
+const int mf_anon_loop_mouth[20] = {78, 191, 80, 81, 82, 13, 312, 311, 310, 415,
+                                    308, 324, 318, 402, 317, 14, 87, 178, 88, 95};
+
+/* Brows, outer lips, nostrils and nose tip: always replaced (never taken for an occluder). */
+const int mf_anon_feature_v[MF_ANON_N_FEATURE_V] = {
+    /* brows */ 70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
+    /* outer lips */ 61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
+    /* nostrils and nose tip */ 1, 2, 4, 5, 19, 94, 97, 98, 326, 327, 64, 294, 48, 278, 79, 309, 238, 458, 20, 60,
+    75, 240, 460, 290, 305, 289, 59, 166, 219, 218, 239, 241, 242, 99, 328, 462, 250, 457, 438, 439, 455, 237, 44,
+    45, 274, 275};
+
+uint64_t mf_anon_rng_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+double mf_anon_rng_uniform(uint64_t *s) { return (double)(mf_anon_rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+double mf_anon_rng_normal(uint64_t *s) {
+    double u = mf_anon_rng_uniform(s), v = mf_anon_rng_uniform(s);
+    if (u < 1e-300) u = 1e-300;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* Jacobi eigen-decomposition of a symmetric 4x4 matrix: eigenvalues in d, eigenvectors in the columns of v. */
+static void jacobi4(double a[4][4], double d[4], double v[4][4]) {
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) v[i][j] = i == j;
+    for (int sweep = 0; sweep < 50; sweep++) {
+        double off = 0;
+        for (int p = 0; p < 4; p++)
+            for (int q = p + 1; q < 4; q++) off += a[p][q] * a[p][q];
+        if (off < 1e-22) break;
+        for (int p = 0; p < 4; p++)
+            for (int q = p + 1; q < 4; q++) {
+                if (fabs(a[p][q]) < 1e-30) continue;
+                double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1));
+                double c = 1 / sqrt(t * t + 1), s = t * c;
+                for (int k = 0; k < 4; k++) {
+                    double akp = a[k][p], akq = a[k][q];
+                    a[k][p] = c * akp - s * akq, a[k][q] = s * akp + c * akq;
+                }
+                for (int k = 0; k < 4; k++) {
+                    double apk = a[p][k], aqk = a[q][k];
+                    a[p][k] = c * apk - s * aqk, a[q][k] = s * apk + c * aqk;
+                }
+                for (int k = 0; k < 4; k++) {
+                    double vkp = v[k][p], vkq = v[k][q];
+                    v[k][p] = c * vkp - s * vkq, v[k][q] = s * vkp + c * vkq;
+                }
+            }
+    }
+    for (int i = 0; i < 4; i++) d[i] = a[i][i];
+}
+
+int mf_anon_fit_similarity(const float *a, const float *b, const float *w, int n, float *s, float R[9], float t[3]) {
+    double ca[3] = {0}, cb[3] = {0}, sw = 0;
+    for (int i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
+        sw += wi;
+        for (int k = 0; k < 3; k++) ca[k] += wi * a[3 * i + k], cb[k] += wi * b[3 * i + k];
+    }
+    if (!(sw > 0)) return -1;
+    for (int k = 0; k < 3; k++) ca[k] /= sw, cb[k] /= sw;
+    double M[3][3] = {{0}}, va = 0;
+    for (int i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1, pa[3], pb[3];
+        for (int k = 0; k < 3; k++) pa[k] = a[3 * i + k] - ca[k], pb[k] = b[3 * i + k] - cb[k];
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++) M[r][c] += wi * pa[r] * pb[c];
+        va += wi * (pa[0] * pa[0] + pa[1] * pa[1] + pa[2] * pa[2]);
+    }
+    if (!(va > 1e-12)) return -1;
+    double N[4][4] = {
+        {M[0][0] + M[1][1] + M[2][2], M[1][2] - M[2][1], M[2][0] - M[0][2], M[0][1] - M[1][0]},
+        {M[1][2] - M[2][1], M[0][0] - M[1][1] - M[2][2], M[0][1] + M[1][0], M[2][0] + M[0][2]},
+        {M[2][0] - M[0][2], M[0][1] + M[1][0], -M[0][0] + M[1][1] - M[2][2], M[1][2] + M[2][1]},
+        {M[0][1] - M[1][0], M[2][0] + M[0][2], M[1][2] + M[2][1], -M[0][0] - M[1][1] + M[2][2]}};
+    double d[4], v[4][4];
+    jacobi4(N, d, v);
+    int best = 0;
+    for (int i = 1; i < 4; i++)
+        if (d[i] > d[best]) best = i;
+    double q0 = v[0][best], qx = v[1][best], qy = v[2][best], qz = v[3][best];
+    double Rd[9] = {q0 * q0 + qx * qx - qy * qy - qz * qz, 2 * (qx * qy - q0 * qz), 2 * (qx * qz + q0 * qy),
+                    2 * (qy * qx + q0 * qz), q0 * q0 - qx * qx + qy * qy - qz * qz, 2 * (qy * qz - q0 * qx),
+                    2 * (qz * qx - q0 * qy), 2 * (qz * qy + q0 * qx), q0 * q0 - qx * qx - qy * qy + qz * qz};
+    /* scale = sum b . R a / sum |a|^2 */
+    double num = 0;
+    for (int i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1, pa[3], pb[3];
+        for (int k = 0; k < 3; k++) pa[k] = a[3 * i + k] - ca[k], pb[k] = b[3 * i + k] - cb[k];
+        for (int r = 0; r < 3; r++) num += wi * pb[r] * (Rd[3 * r] * pa[0] + Rd[3 * r + 1] * pa[1] + Rd[3 * r + 2] * pa[2]);
+    }
+    double sc = num / va;
+    for (int i = 0; i < 9; i++) R[i] = (float)Rd[i];
+    *s = (float)sc;
+    for (int r = 0; r < 3; r++)
+        t[r] = (float)(cb[r] - sc * (Rd[3 * r] * ca[0] + Rd[3 * r + 1] * ca[1] + Rd[3 * r + 2] * ca[2]));
+    return isfinite(sc) && sc > 0 ? 0 : -1;
+}
+
+int mf_anon_delaunay(const float *xy, int n, int *tri, int max_tri) {
+    if (n < 3 || n > 100000) return mf_error_set(MF_ERR_ARG, "delaunay: %d points", n);
+    double minx = xy[0], maxx = xy[0], miny = xy[1], maxy = xy[1];
+    for (int i = 1; i < n; i++) {
+        minx = fmin(minx, xy[2 * i]), maxx = fmax(maxx, xy[2 * i]);
+        miny = fmin(miny, xy[2 * i + 1]), maxy = fmax(maxy, xy[2 * i + 1]);
+    }
+    double dm = fmax(maxx - minx, maxy - miny) * 20 + 1, mx = (minx + maxx) / 2, my = (miny + maxy) / 2;
+    int cap = 2 * n + 16;
+    double *px = malloc(sizeof(double) * (size_t)(n + 3) * 2);
+    int(*t)[3] = malloc(sizeof(*t) * (size_t)cap);
+    int(*edges)[2] = malloc(sizeof(*edges) * (size_t)cap * 3);
+    char *bad = malloc((size_t)cap);
+    if (!px || !t || !edges || !bad) {
+        free(px), free(t), free(edges), free(bad);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory (delaunay)");
+    }
+    for (int i = 0; i < n; i++) px[2 * i] = xy[2 * i], px[2 * i + 1] = xy[2 * i + 1];
+    px[2 * n] = mx - dm, px[2 * n + 1] = my - dm;
+    px[2 * n + 2] = mx, px[2 * n + 3] = my + dm;
+    px[2 * n + 4] = mx + dm, px[2 * n + 5] = my - dm;
+    int nt = 1;
+    t[0][0] = n, t[0][1] = n + 1, t[0][2] = n + 2;
+    for (int p = 0; p < n; p++) {
+        double x = px[2 * p], y = px[2 * p + 1];
+        int ne = 0;
+        for (int i = 0; i < nt; i++) {
+            double ax = px[2 * t[i][0]] - x, ay = px[2 * t[i][0] + 1] - y;
+            double bx = px[2 * t[i][1]] - x, by = px[2 * t[i][1] + 1] - y;
+            double cx = px[2 * t[i][2]] - x, cy = px[2 * t[i][2] + 1] - y;
+            double det = (ax * ax + ay * ay) * (bx * cy - cx * by) - (bx * bx + by * by) * (ax * cy - cx * ay) +
+                         (cx * cx + cy * cy) * (ax * by - bx * ay);
+            double orient = (px[2 * t[i][1]] - px[2 * t[i][0]]) * (px[2 * t[i][2] + 1] - px[2 * t[i][0] + 1]) -
+                            (px[2 * t[i][1] + 1] - px[2 * t[i][0] + 1]) * (px[2 * t[i][2]] - px[2 * t[i][0]]);
+            bad[i] = orient > 0 ? det > 0 : det < 0;
+        }
+        for (int i = 0; i < nt; i++) {
+            if (!bad[i]) continue;
+            for (int e = 0; e < 3; e++) {
+                int a = t[i][e], b = t[i][(e + 1) % 3], shared = 0;
+                for (int j = 0; j < nt && !shared; j++) {
+                    if (j == i || !bad[j]) continue;
+                    for (int f = 0; f < 3; f++) {
+                        int c = t[j][f], d = t[j][(f + 1) % 3];
+                        if ((c == a && d == b) || (c == b && d == a)) shared = 1;
+                    }
+                }
+                if (!shared) edges[ne][0] = a, edges[ne][1] = b, ne++;
+            }
+        }
+        int k = 0;
+        for (int i = 0; i < nt; i++)
+            if (!bad[i]) memcpy(t[k++], t[i], sizeof t[0]);
+        nt = k;
+        if (nt + ne > cap) {
+            free(px), free(t), free(edges), free(bad);
+            return mf_error_set(MF_ERR_LIMIT, "delaunay: too many triangles");
+        }
+        for (int e = 0; e < ne; e++) t[nt][0] = edges[e][0], t[nt][1] = edges[e][1], t[nt][2] = p, nt++;
+    }
+    int out = 0;
+    for (int i = 0; i < nt; i++) {
+        if (t[i][0] >= n || t[i][1] >= n || t[i][2] >= n) continue;
+        if (out >= max_tri) break;
+        memcpy(tri + 3 * out, t[i], sizeof t[0]);
+        out++;
+    }
+    free(px), free(t), free(edges), free(bad);
+    return out;
+}
+
+int mf_anon_in_loop(const float *xy, const int *loop, int n_loop, float x, float y) {
+    int in = 0;
+    for (int i = 0, j = n_loop - 1; i < n_loop; j = i++) {
+        float xi = xy[2 * loop[i]], yi = xy[2 * loop[i] + 1], xj = xy[2 * loop[j]], yj = xy[2 * loop[j] + 1];
+        if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) in = !in;
+    }
+    return in;
+}
+
+int mf_anon_texel_map(const struct mf_anon_model *m, int *tri_of, float *bary) {
+    int T = m->T;
+    for (int i = 0; i < T * T; i++) tri_of[i] = -1;
+    for (int t = 0; t < m->n_tri; t++) {
+        const float *a = m->uv + 2 * m->tri[3 * t], *b = m->uv + 2 * m->tri[3 * t + 1], *c = m->uv + 2 * m->tri[3 * t + 2];
+        float area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+        if (fabsf(area) < 1e-9f) continue;
+        int x0 = (int)floorf(fminf(a[0], fminf(b[0], c[0]))), x1 = (int)ceilf(fmaxf(a[0], fmaxf(b[0], c[0])));
+        int y0 = (int)floorf(fminf(a[1], fminf(b[1], c[1]))), y1 = (int)ceilf(fmaxf(a[1], fmaxf(b[1], c[1])));
+        for (int y = y0 < 0 ? 0 : y0; y <= y1 && y < T; y++)
+            for (int x = x0 < 0 ? 0 : x0; x <= x1 && x < T; x++) {
+                float px = x + 0.5f, py = y + 0.5f;
+                float w0 = ((b[0] - px) * (c[1] - py) - (b[1] - py) * (c[0] - px)) / area;
+                float w1 = ((c[0] - px) * (a[1] - py) - (c[1] - py) * (a[0] - px)) / area;
+                float w2 = 1 - w0 - w1;
+                if (w0 < -1e-4f || w1 < -1e-4f || w2 < -1e-4f) continue;
+                int o = y * T + x;
+                tri_of[o] = t;
+                bary[3 * o] = w0, bary[3 * o + 1] = w1, bary[3 * o + 2] = w2;
+            }
+    }
+    return MF_OK;
+}

@@ -1,0 +1,67 @@
+/* Internals of the anon module shared by model.c (file format), train.c (training), geom.c (canonical geometry)
+ * and anon.c (the anonymizer). Not a public header. */
+#ifndef MF_ANON_INTERNAL_H
+#define MF_ANON_INTERNAL_H
+
+#include "mfmc/anon.h"
+
+enum { NV = MF_FACE_MESH_POINTS };
+
+/* Conditioning buckets: age bins [0,13) [13,20) [20,30) [30,40) [40,50) [50,60) [60,inf) x (female, male). */
+enum { MF_ANON_AGE_BINS = 7, MF_ANON_BUCKETS = 2 * MF_ANON_AGE_BINS, MF_ANON_BUCKET_MIN = 5 };
+static inline int mf_anon_bucket(float age, int male) {
+    static const float edge[MF_ANON_AGE_BINS - 1] = {13, 20, 30, 40, 50, 60};
+    int b = 0;
+    while (b < MF_ANON_AGE_BINS - 1 && age >= edge[b]) b++;
+    return 2 * b + (male ? 1 : 0);
+}
+
+struct mf_anon_model {
+    int T, n_tri, ks, kt, nd, n_train;
+    float age_mean, age_min, age_max, male_frac, age_r2, gender_acc;
+    int *tri;           /* n_tri * 3 vertex indices */
+    uint8_t *hole;      /* n_tri: 1 = over an eye or mouth opening (filled from the target itself) */
+    float *uv;          /* NV * 2 canonical texture coordinates, texture pixels */
+    float *shape_mean;  /* NV * 3 canonical shape (frontal, centred, RMS radius 1) */
+    float *shape_basis; /* ks * NV * 3, each component already scaled by its standard deviation */
+    float *tex_mean;    /* T * T * 3, 0..255 */
+    float *tex_basis;   /* kt * T * T * 3, scaled by the standard deviation */
+    float *age_w;       /* ks + kt + 1: age = w . z + w[last] (z = whitened shape then texture codes) */
+    float *male_w;      /* ks + kt + 1: logit(p_male) = w . z + w[last] */
+    float *cond;        /* MF_ANON_BUCKETS x (count, mean age, k means, k standard deviations) of the codes of the
+                           training faces in each (age bin, gender) bucket; count 0 = too few faces (< 5) */
+    float *detail;      /* nd * T * T high-pass luminance maps */
+    uint8_t *valid;     /* T * T: 1 where a skin triangle covers the texel */
+};
+
+/* Allocates the arrays of a model whose dimensions are set; MF_ERR_NOMEM / MF_ERR_LIMIT. */
+int mf_anon_model_alloc(struct mf_anon_model *m);
+
+/* Contours (closed loops, in order) of the subject's right eye, left eye and the inner lips. */
+extern const int mf_anon_loop_reye[16], mf_anon_loop_leye[16], mf_anon_loop_mouth[20];
+/* Feature vertices (brows 0..19, outer lips 20..39, nose 40..): their triangles are always replaced. */
+enum { MF_ANON_N_FEATURE_V = 86 };
+extern const int mf_anon_feature_v[MF_ANON_N_FEATURE_V];
+/* The face oval (silhouette of the mesh), in order. */
+extern const int mf_anon_loop_oval[36];
+
+/* Rigid/similarity fit (Horn): finds s, R (row-major 3x3), t minimising sum |s R a_i + t - b_i|^2 over n points
+ * (weights w, NULL = 1). Returns 0, or -1 when degenerate. */
+int mf_anon_fit_similarity(const float *a, const float *b, const float *w, int n, float *s, float R[9], float t[3]);
+
+/* Bowyer-Watson Delaunay triangulation of n 2-D points (xy, n * 2). Writes at most max_tri triangles (3 indices,
+ * counter-clockwise in y-down coordinates not guaranteed) and returns their count, or a negative status. */
+int mf_anon_delaunay(const float *xy, int n, int *tri, int max_tri);
+
+/* Point-in-polygon for a loop of mesh indices over 2-D points. */
+int mf_anon_in_loop(const float *xy, const int *loop, int n_loop, float x, float y);
+
+/* splitmix64 random numbers */
+uint64_t mf_anon_rng_next(uint64_t *s);
+double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
+double mf_anon_rng_normal(uint64_t *s);
+
+/* Texel -> (triangle, barycentrics) map of the canonical layout: tri_of[T*T] (-1 = none), bary[T*T*3]. */
+int mf_anon_texel_map(const struct mf_anon_model *m, int *tri_of, float *bary);
+
+#endif

@@ -1,0 +1,516 @@
+/* Training of the identity model (mf_anon_train): analyse, align, unwrap, PCA, read-outs, detail maps.
+ * See docs/identity-model.md. */
+#include "anon/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    float mesh[NV * 3]; /* image pixels */
+    float age, p_male;
+    int idx;            /* index into paths */
+} sample;
+
+/* cyclic Jacobi on a symmetric n x n matrix (row-major, destroyed): eigenvalues d, eigenvectors in columns of v */
+static void jacobi(double *a, int n, double *d, double *v) {
+    for (int i = 0; i < n * n; i++) v[i] = 0;
+    for (int i = 0; i < n; i++) v[i * n + i] = 1;
+    for (int sweep = 0; sweep < 30; sweep++) {
+        double off = 0, tot = 0;
+        for (int p = 0; p < n; p++)
+            for (int q = 0; q < n; q++) *(p == q ? &tot : &off) += a[p * n + q] * a[p * n + q];
+        if (off <= 1e-24 * (tot + off)) break;
+        for (int p = 0; p < n; p++)
+            for (int q = p + 1; q < n; q++) {
+                double apq = a[p * n + q];
+                if (fabs(apq) < 1e-300) continue;
+                double th = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1));
+                double c = 1 / sqrt(t * t + 1), s = t * c;
+                for (int k = 0; k < n; k++) {
+                    double akp = a[k * n + p], akq = a[k * n + q];
+                    a[k * n + p] = c * akp - s * akq, a[k * n + q] = s * akp + c * akq;
+                }
+                for (int k = 0; k < n; k++) {
+                    double apk = a[p * n + k], aqk = a[q * n + k];
+                    a[p * n + k] = c * apk - s * aqk, a[q * n + k] = s * apk + c * aqk;
+                }
+                for (int k = 0; k < n; k++) {
+                    double vkp = v[k * n + p], vkq = v[k * n + q];
+                    v[k * n + p] = c * vkp - s * vkq, v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+    }
+    for (int i = 0; i < n; i++) d[i] = a[i * n + i];
+}
+
+/* PCA of X (n x dim, rows centred in place against the mean written to `mean`): k components scaled by their
+ * standard deviation into basis (k x dim), whitened codes into z (n x k). */
+static int pca(float *X, int n, size_t dim, int k, float *mean, float *basis, float *z) {
+    double *G = malloc(sizeof(double) * (size_t)n * n), *d = malloc(sizeof(double) * n),
+           *V = malloc(sizeof(double) * (size_t)n * n);
+    int *ord = malloc(sizeof(int) * n);
+    if (!G || !d || !V || !ord) {
+        free(G), free(d), free(V), free(ord);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory (pca)");
+    }
+    for (size_t j = 0; j < dim; j++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += X[(size_t)i * dim + j];
+        mean[j] = (float)(s / n);
+        for (int i = 0; i < n; i++) X[(size_t)i * dim + j] -= mean[j];
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = a; b < n; b++) {
+            double s = 0;
+            const float *xa = X + (size_t)a * dim, *xb = X + (size_t)b * dim;
+            for (size_t j = 0; j < dim; j++) s += (double)xa[j] * xb[j];
+            G[a * n + b] = G[b * n + a] = s;
+        }
+    jacobi(G, n, d, V);
+    for (int i = 0; i < n; i++) ord[i] = i;
+    for (int i = 0; i < n; i++) /* selection sort by eigenvalue, descending */
+        for (int j = i + 1; j < n; j++)
+            if (d[ord[j]] > d[ord[i]]) {
+                int t = ord[i];
+                ord[i] = ord[j], ord[j] = t;
+            }
+    for (int c = 0; c < k; c++) {
+        int e = ord[c];
+        double lam = d[e] > 1e-12 ? d[e] : 1e-12, sd = sqrt(lam / (n - 1)), inv = 1 / sqrt(lam);
+        float *b = basis + (size_t)c * dim;
+        for (size_t j = 0; j < dim; j++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += V[i * n + e] * X[(size_t)i * dim + j];
+            b[j] = (float)(s * inv * sd); /* unit direction times the standard deviation */
+        }
+        for (int i = 0; i < n; i++) z[(size_t)i * k + c] = (float)(V[i * n + e] * sqrt((double)(n - 1)));
+    }
+    free(G), free(d), free(V), free(ord);
+    return MF_OK;
+}
+
+/* ridge regression y ~ w . f + b over n samples of k features; w has k + 1 entries (bias last). */
+static void ridge(const float *F, const double *y, int n, int k, double lambda, float *w) {
+    int K = k + 1;
+    double *A = calloc((size_t)K * K, sizeof(double)), *r = calloc(K, sizeof(double));
+    if (!A || !r) {
+        free(A), free(r);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < K; a++) {
+            double fa = a < k ? F[(size_t)i * k + a] : 1;
+            r[a] += fa * y[i];
+            for (int b = 0; b < K; b++) A[a * K + b] += fa * (b < k ? F[(size_t)i * k + b] : 1);
+        }
+    for (int a = 0; a < k; a++) A[a * K + a] += lambda;
+    for (int c = 0; c < K; c++) { /* Gauss-Jordan, A is positive definite */
+        double p = A[c * K + c];
+        for (int j = 0; j < K; j++) A[c * K + j] /= p;
+        r[c] /= p;
+        for (int i = 0; i < K; i++) {
+            if (i == c) continue;
+            double f = A[i * K + c];
+            for (int j = 0; j < K; j++) A[i * K + j] -= f * A[c * K + j];
+            r[i] -= f * r[c];
+        }
+    }
+    for (int a = 0; a < K; a++) w[a] = (float)r[a];
+    free(A), free(r);
+}
+
+static float sample_img(const mf_img *im, float x, float y, int k) {
+    x -= 0.5f, y -= 0.5f;
+    if (!(x > 0)) x = 0;
+    if (!(y > 0)) y = 0;
+    if (x > im->w - 1) x = (float)(im->w - 1);
+    if (y > im->h - 1) y = (float)(im->h - 1);
+    int x0 = (int)x, y0 = (int)y, x1 = x0 + 1 < im->w ? x0 + 1 : x0, y1 = y0 + 1 < im->h ? y0 + 1 : y0;
+    float fx = x - x0, fy = y - y0;
+    const uint8_t *d = im->data;
+    float a = d[((size_t)y0 * im->w + x0) * 3 + k], b = d[((size_t)y0 * im->w + x1) * 3 + k];
+    float c = d[((size_t)y1 * im->w + x0) * 3 + k], e = d[((size_t)y1 * im->w + x1) * 3 + k];
+    return (a + (b - a) * fx) * (1 - fy) + (c + (e - c) * fx) * fy;
+}
+
+static void normalise_shape(float *s) {
+    double c[3] = {0}, r = 0;
+    for (int i = 0; i < NV; i++)
+        for (int k = 0; k < 3; k++) c[k] += s[3 * i + k] / NV;
+    for (int i = 0; i < NV; i++)
+        for (int k = 0; k < 3; k++) s[3 * i + k] -= (float)c[k], r += s[3 * i + k] * s[3 * i + k];
+    r = sqrt(r / NV);
+    for (int i = 0; i < NV * 3; i++) s[i] = (float)(s[i] / r);
+}
+
+static void apply_sim(float *p, int n, float s, const float R[9], const float t[3]) {
+    for (int i = 0; i < n; i++) {
+        float x = p[3 * i], y = p[3 * i + 1], z = p[3 * i + 2];
+        for (int r = 0; r < 3; r++) p[3 * i + r] = s * (R[3 * r] * x + R[3 * r + 1] * y + R[3 * r + 2] * z) + t[r];
+    }
+}
+
+static void loop_centre(const float *s, const int *loop, int n, float c[3]) {
+    c[0] = c[1] = c[2] = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++) c[k] += s[3 * loop[i] + k] / n;
+}
+
+static int cmp_f(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keeps hair out of the texture model: on the forehead above the brows (where bangs and fringes fall), texels far
+ * from the face's own skin colour (robust statistics over its plain skin) are replaced by the median skin colour,
+ * so bangs never become "ghost hair" in drawn identities. The rest of the face is left as it is (cleaning eye
+ * sockets and creases the same way made the model's eyes patchy). */
+static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const uint8_t *feat, float brow_top, float *x) {
+    size_t T2 = (size_t)m->T * m->T, n = 0;
+    float *v = malloc(sizeof(float) * T2 * 3);
+    if (!v) return;
+    float *ys = v, *cbs = v + T2, *crs = v + 2 * T2;
+    for (size_t p = 0; p < T2; p++) {
+        if (tri_of[p] < 0 || feat[tri_of[p]]) continue;
+        const float *c = x + 3 * p;
+        ys[n] = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
+        cbs[n] = -0.1687f * c[0] - 0.3313f * c[1] + 0.5f * c[2];
+        crs[n] = 0.5f * c[0] - 0.4187f * c[1] - 0.0813f * c[2];
+        n++;
+    }
+    if (n < 100) {
+        free(v);
+        return;
+    }
+    float med[3], spr[3];
+    float *arr[3] = {ys, cbs, crs};
+    for (int c = 0; c < 3; c++) {
+        qsort(arr[c], n, sizeof(float), cmp_f);
+        med[c] = arr[c][n / 2], spr[c] = 0.5f * (arr[c][n * 9 / 10] - arr[c][n / 10]);
+    }
+    free(v);
+    float rgb[3] = {med[0] + 1.402f * med[2], med[0] - 0.3441f * med[1] - 0.7141f * med[2], med[0] + 1.772f * med[1]};
+    float scb = fmaxf(spr[1], 3), scr = fmaxf(spr[2], 3);
+    for (size_t p = 0; p < T2; p++) {
+        if (tri_of[p] < 0 || feat[tri_of[p]]) continue;
+        float *c = x + 3 * p;
+        float Y = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
+        float cb = -0.1687f * c[0] - 0.3313f * c[1] + 0.5f * c[2], cr = 0.5f * c[0] - 0.4187f * c[1] - 0.0813f * c[2];
+        float dc = hypotf((cb - med[1]) / scb, (cr - med[2]) / scr), ry = Y / fmaxf(med[0], 1);
+        if ((float)(p / m->T) + 0.5f < brow_top && (dc > 3 || ry < 0.6f))
+            for (int k = 0; k < 3; k++) c[k] = rgb[k];
+    }
+}
+
+int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
+                  mf_anon_model_t **out, mf_anon_train_report *rep) {
+    *out = NULL;
+    mf_anon_train_opts o = {192, 24, 48, 8, 20, 1};
+    if (opts) {
+        if (opts->tex_side) o.tex_side = opts->tex_side;
+        if (opts->n_shape) o.n_shape = opts->n_shape;
+        if (opts->n_tex) o.n_tex = opts->n_tex;
+        if (opts->n_detail) o.n_detail = opts->n_detail;
+        if (opts->max_yaw > 0) o.max_yaw = opts->max_yaw;
+        o.seed = opts->seed;
+    }
+    mf_anon_train_report r0 = {0};
+    if (!rep) rep = &r0;
+    memset(rep, 0, sizeof *rep);
+    if (o.tex_side < 32 || o.tex_side > MF_ANON_MAX_TEX || o.n_shape < 1 || o.n_tex < 1 ||
+        o.n_shape > MF_ANON_MAX_COMPONENTS || o.n_tex > MF_ANON_MAX_COMPONENTS || o.n_detail < 0 ||
+        o.n_detail > MF_ANON_MAX_DETAIL || n_paths < 0)
+        return mf_error_set(MF_ERR_ARG, "identity train: options out of range");
+    sample *S = calloc((size_t)(n_paths ? n_paths : 1), sizeof *S);
+    enum { MAXF = 16 };
+    mf_face faces[MAXF];
+    if (!S) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int n = 0, st = 0;
+    rep->n_images = n_paths;
+    for (int i = 0; i < n_paths; i++) {
+        mf_img im;
+        if (mf_img_load(paths[i], NULL, &im, NULL)) {
+            rep->n_no_face++;
+            continue;
+        }
+        int nf = 0;
+        st = mf_face_analyze(an, &im, faces, MAXF, &nf);
+        mf_img_free(&im);
+        if (st) break;
+        int b = mf_face_largest(faces, nf);
+        if (b < 0 || !faces[b].has_landmarks || faces[b].attr.age < 0) {
+            rep->n_no_face++;
+            continue;
+        }
+        if (nf > 1) rep->n_multi++;
+        if (fabsf(faces[b].lm.yaw) > o.max_yaw || fabsf(faces[b].lm.roll) > 30) {
+            rep->n_turned++;
+            continue;
+        }
+        memcpy(S[n].mesh, faces[b].lm.pt, sizeof S[n].mesh);
+        S[n].age = faces[b].attr.age, S[n].p_male = faces[b].attr.p_male, S[n].idx = i;
+        n++;
+    }
+    if (!st && n < 8) st = mf_error_set(MF_ERR_ARG, "identity train: only %d usable faces (at least 8)", n);
+    if (st) {
+        free(S);
+        return st;
+    }
+    rep->n_used = n;
+    mf_anon_model_t *m = calloc(1, sizeof *m);
+    float *shapes = malloc(sizeof(float) * (size_t)n * NV * 3), *mean = calloc(NV * 3, sizeof(float));
+    if (!m || !shapes || !mean) {
+        free(S), free(m), free(shapes), free(mean);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    /* generalised Procrustes: normalise, align to the first, then to the running mean */
+    for (int i = 0; i < n; i++) {
+        memcpy(shapes + (size_t)i * NV * 3, S[i].mesh, sizeof S[i].mesh);
+        normalise_shape(shapes + (size_t)i * NV * 3);
+    }
+    memcpy(mean, shapes, sizeof(float) * NV * 3);
+    for (int it = 0; it < 4; it++) {
+        for (int i = 0; i < n; i++) {
+            float s, R[9], t[3], *p = shapes + (size_t)i * NV * 3;
+            if (!mf_anon_fit_similarity(p, mean, NULL, NV, &s, R, t)) apply_sim(p, NV, s, R, t);
+        }
+        memset(mean, 0, sizeof(float) * NV * 3);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < NV * 3; j++) mean[j] += shapes[(size_t)i * NV * 3 + j] / n;
+        normalise_shape(mean);
+    }
+    /* frontal frame of the mean: x from the subject's right eye to the left, y from forehead (10) to chin (152) */
+    float er[3], el[3], ax[3], ay[3], az[3];
+    loop_centre(mean, mf_anon_loop_reye, 16, er);
+    loop_centre(mean, mf_anon_loop_leye, 16, el);
+    for (int k = 0; k < 3; k++) ax[k] = el[k] - er[k], ay[k] = mean[3 * 152 + k] - mean[3 * 10 + k];
+    float nx = sqrtf(ax[0] * ax[0] + ax[1] * ax[1] + ax[2] * ax[2]);
+    for (int k = 0; k < 3; k++) ax[k] /= nx;
+    float dp = ay[0] * ax[0] + ay[1] * ax[1] + ay[2] * ax[2];
+    for (int k = 0; k < 3; k++) ay[k] -= dp * ax[k];
+    float ny = sqrtf(ay[0] * ay[0] + ay[1] * ay[1] + ay[2] * ay[2]);
+    for (int k = 0; k < 3; k++) ay[k] /= ny;
+    az[0] = ax[1] * ay[2] - ax[2] * ay[1], az[1] = ax[2] * ay[0] - ax[0] * ay[2], az[2] = ax[0] * ay[1] - ax[1] * ay[0];
+    float Rf[9] = {ax[0], ax[1], ax[2], ay[0], ay[1], ay[2], az[0], az[1], az[2]}, t0[3] = {0, 0, 0};
+    apply_sim(mean, NV, 1, Rf, t0);
+    for (int i = 0; i < n; i++) apply_sim(shapes + (size_t)i * NV * 3, NV, 1, Rf, t0);
+
+    /* canonical texture layout and triangulation */
+    m->T = o.tex_side, m->ks = o.n_shape < n - 1 ? o.n_shape : n - 1, m->kt = o.n_tex < n - 1 ? o.n_tex : n - 1;
+    m->nd = o.n_detail, m->n_train = n;
+    int *tri = malloc(sizeof(int) * 3 * 4 * NV);
+    float *uv = malloc(sizeof(float) * NV * 2);
+    if (!tri || !uv) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int nt = 0;
+    if (!st) {
+        float mnx = 1e9f, mxx = -1e9f, mny = 1e9f, mxy = -1e9f;
+        for (int i = 0; i < NV; i++) {
+            mnx = fminf(mnx, mean[3 * i]), mxx = fmaxf(mxx, mean[3 * i]);
+            mny = fminf(mny, mean[3 * i + 1]), mxy = fmaxf(mxy, mean[3 * i + 1]);
+        }
+        float k = 0.96f * o.tex_side / fmaxf(mxx - mnx, mxy - mny);
+        for (int i = 0; i < NV; i++) {
+            uv[2 * i] = o.tex_side * 0.5f + (mean[3 * i] - (mnx + mxx) / 2) * k;
+            uv[2 * i + 1] = o.tex_side * 0.5f + (mean[3 * i + 1] - (mny + mxy) / 2) * k;
+        }
+        nt = mf_anon_delaunay(uv, NV, tri, 4 * NV);
+        if (nt < 0) st = nt;
+    }
+    if (!st) { /* keep the triangles inside the face oval (Delaunay also fills its concave bays) */
+        int k2 = 0;
+        for (int t = 0; t < nt; t++) {
+            float cx = 0, cy = 0;
+            for (int e = 0; e < 3; e++) cx += uv[2 * tri[3 * t + e]] / 3, cy += uv[2 * tri[3 * t + e] + 1] / 3;
+            if (!mf_anon_in_loop(uv, mf_anon_loop_oval, 36, cx, cy)) continue;
+            memmove(tri + 3 * k2, tri + 3 * t, sizeof(int) * 3);
+            k2++;
+        }
+        nt = k2;
+    }
+    if (!st) {
+        m->n_tri = nt;
+        st = mf_anon_model_alloc(m);
+    }
+    if (!st) {
+        memcpy(m->tri, tri, sizeof(int) * 3 * (size_t)nt);
+        memcpy(m->uv, uv, sizeof(float) * NV * 2);
+        memcpy(m->shape_mean, mean, sizeof(float) * NV * 3);
+        for (int t = 0; t < nt; t++) {
+            float cx = 0, cy = 0;
+            for (int e = 0; e < 3; e++) cx += uv[2 * tri[3 * t + e]] / 3, cy += uv[2 * tri[3 * t + e] + 1] / 3;
+            m->hole[t] = mf_anon_in_loop(uv, mf_anon_loop_reye, 16, cx, cy) ||
+                         mf_anon_in_loop(uv, mf_anon_loop_leye, 16, cx, cy) ||
+                         mf_anon_in_loop(uv, mf_anon_loop_mouth, 20, cx, cy);
+        }
+    }
+    free(tri), free(uv);
+    /* unwrap every training face into the texture space */
+    size_t T2 = (size_t)m->T * m->T, D = T2 * 3;
+    int *tri_of = NULL;
+    uint8_t *feat = NULL; /* per triangle: over a feature (brows, eyes, lips, nose) or an opening */
+    float brow_top = 1e9f; /* texture row of the highest brow point */
+    float *bary = NULL, *X = NULL, *zs = NULL, *zt = NULL;
+    if (!st) {
+        tri_of = malloc(sizeof(int) * T2), bary = malloc(sizeof(float) * T2 * 3);
+        X = malloc(sizeof(float) * (size_t)n * D);
+        zs = malloc(sizeof(float) * (size_t)n * m->ks), zt = malloc(sizeof(float) * (size_t)n * m->kt);
+        if (!tri_of || !bary || !X || !zs || !zt) st = mf_error_set(MF_ERR_NOMEM, "out of memory (%d faces)", n);
+    }
+    if (!st) {
+        mf_anon_texel_map(m, tri_of, bary);
+        for (size_t i = 0; i < T2; i++) m->valid[i] = tri_of[i] >= 0 && !m->hole[tri_of[i]];
+        for (int i = 0; i < 20; i++) brow_top = fminf(brow_top, m->uv[2 * mf_anon_feature_v[i] + 1]);
+        feat = calloc((size_t)m->n_tri, 1);
+        uint8_t fv[NV] = {0};
+        for (int i = 0; i < MF_ANON_N_FEATURE_V; i++) fv[mf_anon_feature_v[i]] = 1;
+        for (int i = 0; i < 16; i++) fv[mf_anon_loop_reye[i]] = fv[mf_anon_loop_leye[i]] = 1;
+        for (int i = 0; i < 20; i++) fv[mf_anon_loop_mouth[i]] = 1;
+        if (!feat) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int t = 0; !st && t < m->n_tri; t++)
+            feat[t] = m->hole[t] || fv[m->tri[3 * t]] || fv[m->tri[3 * t + 1]] || fv[m->tri[3 * t + 2]];
+    }
+    for (int i = 0; !st && i < n; i++) {
+        mf_img im;
+        if ((st = mf_img_load(paths[S[i].idx], NULL, &im, NULL))) break;
+        float *x = X + (size_t)i * D;
+        for (size_t p = 0; p < T2; p++) {
+            int t = tri_of[p];
+            if (t < 0) {
+                x[3 * p] = x[3 * p + 1] = x[3 * p + 2] = 0;
+                continue;
+            }
+            float px = 0, py = 0;
+            for (int e = 0; e < 3; e++) {
+                const float *v = S[i].mesh + 3 * m->tri[3 * t + e];
+                px += bary[3 * p + e] * v[0], py += bary[3 * p + e] * v[1];
+            }
+            for (int k = 0; k < 3; k++) x[3 * p + k] = sample_img(&im, px, py, k);
+        }
+        mf_img_free(&im);
+        clean_skin(m, tri_of, feat, brow_top, x);
+    }
+    /* detail maps: high-pass luminance, mixed from many faces in overlapping tiles (no face recoverable) */
+    if (!st && m->nd > 0) {
+        mf_fimg y, lo;
+        st = mf_fimg_init(&y, m->T, m->T, 1);
+        float *acc = calloc(T2, sizeof(float)), *wacc = calloc(T2, sizeof(float));
+        uint64_t rs = o.seed ^ 0x5eedull;
+        enum { TILE = 16 };
+        if (!acc || !wacc) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int d = 0; !st && d < m->nd; d++) {
+            memset(acc, 0, sizeof(float) * T2), memset(wacc, 0, sizeof(float) * T2);
+            for (int ty = -TILE / 2; ty < m->T; ty += TILE / 2)
+                for (int tx = -TILE / 2; tx < m->T; tx += TILE / 2) {
+                    int f = (int)(mf_anon_rng_uniform(&rs) * n);
+                    const float *x = X + (size_t)f * D;
+                    for (size_t p = 0; p < T2; p++) y.data[p] = 0; /* local high-pass of this tile's face */
+                    int x0 = tx - 4 < 0 ? 0 : tx - 4, x1 = tx + TILE + 4 > m->T ? m->T : tx + TILE + 4;
+                    int y0 = ty - 4 < 0 ? 0 : ty - 4, y1 = ty + TILE + 4 > m->T ? m->T : ty + TILE + 4;
+                    for (int yy = y0; yy < y1; yy++)
+                        for (int xx = x0; xx < x1; xx++) {
+                            size_t p = (size_t)yy * m->T + xx;
+                            y.data[p] = 0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2];
+                        }
+                    for (int yy = ty < 0 ? 0 : ty; yy < ty + TILE && yy < m->T; yy++)
+                        for (int xx = tx < 0 ? 0 : tx; xx < tx + TILE && xx < m->T; xx++) {
+                            size_t p = (size_t)yy * m->T + xx;
+                            if (!m->valid[p]) continue;
+                            /* high-pass: minus the mean of the valid texels of the 5x5 neighbourhood */
+                            float s = 0;
+                            int c = 0;
+                            for (int j = -2; j <= 2; j++)
+                                for (int i2 = -2; i2 <= 2; i2++) {
+                                    int qx = xx + i2, qy = yy + j;
+                                    if (qx < 0 || qy < 0 || qx >= m->T || qy >= m->T || !m->valid[(size_t)qy * m->T + qx]) continue;
+                                    s += y.data[(size_t)qy * m->T + qx], c++;
+                                }
+                            float hp = y.data[p] - s / c;
+                            float wx = sinf(3.14159265f * (xx - tx + 0.5f) / TILE), wy = sinf(3.14159265f * (yy - ty + 0.5f) / TILE);
+                            float w = wx * wx * wy * wy;
+                            acc[p] += w * hp, wacc[p] += w;
+                        }
+                }
+            for (size_t p = 0; p < T2; p++) m->detail[(size_t)d * T2 + p] = wacc[p] > 1e-6f ? acc[p] / wacc[p] : 0;
+        }
+        free(acc), free(wacc);
+        mf_fimg_free(&y);
+        (void)lo;
+    }
+    /* PCA of shape and texture */
+    if (!st) {
+        float *ds = malloc(sizeof(float) * (size_t)n * NV * 3);
+        if (!ds) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        else {
+            memcpy(ds, shapes, sizeof(float) * (size_t)n * NV * 3);
+            float *mtmp = malloc(sizeof(float) * NV * 3);
+            if (!mtmp) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else st = pca(ds, n, NV * 3, m->ks, mtmp, m->shape_basis, zs);
+            if (!st) memcpy(m->shape_mean, mtmp, sizeof(float) * NV * 3);
+            free(mtmp), free(ds);
+        }
+    }
+    if (!st) st = pca(X, n, D, m->kt, m->tex_mean, m->tex_basis, zt);
+    /* age and gender read-outs from the whitened codes */
+    if (!st) {
+        int k = m->ks + m->kt;
+        float *F = calloc((size_t)n * k, sizeof(float));
+        double *ya = calloc(n, sizeof(double)), *yg = calloc(n, sizeof(double));
+        if (!F || !ya || !yg) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        else {
+            double am = 0, amin = 1e9, amax = -1e9, males = 0;
+            for (int i = 0; i < n; i++) {
+                memcpy(F + (size_t)i * k, zs + (size_t)i * m->ks, sizeof(float) * m->ks);
+                memcpy(F + (size_t)i * k + m->ks, zt + (size_t)i * m->kt, sizeof(float) * m->kt);
+                ya[i] = S[i].age;
+                double p = S[i].p_male < 0.03 ? 0.03 : S[i].p_male > 0.97 ? 0.97 : S[i].p_male;
+                yg[i] = log(p / (1 - p));
+                am += S[i].age / n, amin = fmin(amin, S[i].age), amax = fmax(amax, S[i].age);
+                males += S[i].p_male >= 0.5;
+            }
+            ridge(F, ya, n, k, 0.1 * n, m->age_w);
+            ridge(F, yg, n, k, 0.1 * n, m->male_w);
+            double sse = 0, sst = 0, right = 0;
+            for (int i = 0; i < n; i++) {
+                double pa = m->age_w[k], pg = m->male_w[k];
+                for (int j = 0; j < k; j++) pa += m->age_w[j] * F[(size_t)i * k + j], pg += m->male_w[j] * F[(size_t)i * k + j];
+                sse += (pa - ya[i]) * (pa - ya[i]), sst += (ya[i] - am) * (ya[i] - am);
+                right += (pg >= 0) == (yg[i] >= 0);
+            }
+            /* per-bucket code statistics (only buckets pooling >= MF_ANON_BUCKET_MIN faces are kept) */
+            size_t stride = 2 + 2 * (size_t)k;
+            for (int b = 0; b < MF_ANON_BUCKETS; b++) {
+                float *c = m->cond + b * stride;
+                int cnt = 0;
+                for (int i = 0; i < n; i++) cnt += mf_anon_bucket(S[i].age, S[i].p_male >= 0.5f) == b;
+                if (cnt < MF_ANON_BUCKET_MIN) continue;
+                c[0] = (float)cnt;
+                for (int i = 0; i < n; i++) {
+                    if (mf_anon_bucket(S[i].age, S[i].p_male >= 0.5f) != b) continue;
+                    c[1] += S[i].age / cnt;
+                    for (int q = 0; q < k; q++) c[2 + q] += F[(size_t)i * k + q] / cnt;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (mf_anon_bucket(S[i].age, S[i].p_male >= 0.5f) != b) continue;
+                    for (int q = 0; q < k; q++) {
+                        float d = F[(size_t)i * k + q] - c[2 + q];
+                        c[2 + k + q] += d * d / (cnt - 1);
+                    }
+                }
+                for (int q = 0; q < k; q++) c[2 + k + q] = sqrtf(c[2 + k + q]);
+            }
+            m->age_mean = (float)am, m->age_min = (float)amin, m->age_max = (float)amax;
+            m->male_frac = (float)(males / n), m->age_r2 = (float)(sst > 0 ? 1 - sse / sst : 0);
+            m->gender_acc = (float)(right / n);
+        }
+        free(F), free(ya), free(yg);
+    }
+    free(tri_of), free(feat), free(bary), free(X), free(zs), free(zt), free(shapes), free(mean), free(S);
+    if (st) {
+        mf_anon_model_free(m);
+        return st;
+    }
+    *out = m;
+    return MF_OK;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# End-to-end tests of `mfmc anonymize` (ASan/UBSan build): every face changed, --keep, --seed reproducibility,
+# --pseudonym consistency across photos, a batch folder mirrored into OUT, the report, no metadata or thumbnail in
+# any output format, and bad input (clear error, exit 2, nothing half-written in OUT). Prints cmocka-style lines.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+MFMC=${MFMC:-$ROOT/$BUILD/asan/mfmc}
+MODELS=${MFMC_MODELS:-$ROOT/models}
+export MFMC_MODELS=$MODELS
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+DATA=${MFMC_DATA:-$ROOT/../shared/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 skipped=0
+
+ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
+ko() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; [ -f "$tmp/err" ] && sed 's/^/    stderr| /' "$tmp/err" | head -20; }
+run() { # name, expected exit code, command...
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ] && ! grep -q -E 'AddressSanitizer|runtime error|LeakSanitizer' "$tmp/err"; then ok "$name"; else ko "$name (exit $rc, expected $want)"; fi
+}
+finish() {
+    echo "[==========] $((pass + fail + skipped)) test(s) run."
+    echo "[  PASSED  ] $pass test(s)."
+    [ "$skipped" -gt 0 ] && echo "[  SKIPPED ] $skipped test(s)."
+    [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+[ -x "$MFMC" ] || { echo "missing $MFMC (make $BUILD/asan/mfmc)"; echo "[  FAILED  ] 1 test(s)"; exit 1; }
+[ -d "$MODELS/human" ] && [ -f data/identity/synthetic-v1.mfid ] || { echo "  skipped: models absent"; skipped=1; finish; }
+
+# inputs: two photos with faces (FFHQ when the shared data is there, else demo photos)
+SRC1=$DATA/ffhq/ffhq_0288.jpg SRC2=$DATA/ffhq/ffhq_0192.jpg
+[ -f "$SRC1" ] || SRC1=$MODELS/demo/sample2.jpg
+[ -f "$SRC2" ] || SRC2=$MODELS/demo/sample3.jpg
+mkdir -p "$tmp/in/sub"
+cp "$SRC1" "$tmp/in/a.jpg"
+cp "$SRC2" "$tmp/in/sub/b.jpg"
+# a JPEG with EXIF (GPS tag) and an embedded thumbnail, a PNG with a text chunk, a WebP: made by python, no PIL
+python3 - "$tmp/in/a.jpg" "$tmp/in/exif.jpg" <<'PY'
+import struct, sys
+src = open(sys.argv[1], 'rb').read()
+assert src[:2] == b'\xff\xd8'
+thumb = src  # the thumbnail is a whole JPEG (the original face): it must not survive
+# minimal TIFF: IFD0 with GPS pointer, IFD1 with JPEGInterchangeFormat(Length)
+def ifd(entries, next_off):
+    b = struct.pack('<H', len(entries))
+    for tag, typ, cnt, val in entries: b += struct.pack('<HHII', tag, typ, cnt, val)
+    return b + struct.pack('<I', next_off)
+ifd0_off = 8; ifd0 = ifd([(0x8825, 4, 1, 0)], 0)  # placeholders patched below
+gps_off = ifd0_off + len(ifd0); gps = ifd([(0x0001, 2, 2, ord('N'))], 0)
+ifd1_off = gps_off + len(gps); ifd1 = ifd([(0x0201, 4, 1, 0), (0x0202, 4, 1, len(thumb))], 0)
+th_off = ifd1_off + len(ifd1)
+ifd0 = ifd([(0x8825, 4, 1, gps_off)], ifd1_off)
+ifd1 = ifd([(0x0201, 4, 1, th_off), (0x0202, 4, 1, len(thumb))], 0)
+tiff = b'II*\x00' + struct.pack('<I', 8) + ifd0 + gps + ifd1 + thumb
+app1 = b'Exif\x00\x00' + tiff
+if len(app1) + 2 > 65535: app1 = app1[:65000]
+seg = b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1
+com = b'\xff\xfe' + struct.pack('>H', 2 + 12) + b'secret-notes'
+open(sys.argv[2], 'wb').write(src[:2] + seg + com + src[2:])
+PY
+
+run "anonymize one photo with a report" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/out1.jpg" --seed 5 --report "$tmp/r1.json"
+python3 - "$tmp/r1.json" <<'PY' && ok "report lists every face replaced or fallen back, with similarities" || ko "report content"
+import json, sys
+r = json.load(open(sys.argv[1]))
+faces = [f for x in r['files'] for f in x['faces']]
+assert faces and all(f['decision'] in ('replaced', 'fallback') for f in faces), faces
+assert all('arcface' in f['similarity'] and 'faceapi' in f['similarity'] for f in faces)
+PY
+python3 - "$tmp/in/a.jpg" "$tmp/out1.jpg" <<'PY' && ok "output differs from the input and keeps its size" || ko "output changed"
+import sys
+a, b = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+def size(j):
+    i = 2
+    while i < len(j):
+        m, l = j[i + 1], int.from_bytes(j[i + 2:i + 4], 'big')
+        if m in (0xc0, 0xc1, 0xc2): return int.from_bytes(j[i + 5:i + 7], 'big'), int.from_bytes(j[i + 7:i + 9], 'big')
+        i += 2 + l
+assert a != b and size(a) == size(b)
+PY
+run "same seed twice" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/out2.jpg" --seed 5
+cmp -s "$tmp/out1.jpg" "$tmp/out2.jpg" && ok "--seed reproduces the output bit for bit" || ko "--seed reproducibility"
+run "--keep 0" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/keep.jpg" --keep 0 --report "$tmp/rk.json"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); f=r['files'][0]['faces'][0]; assert f['decision']=='kept'" "$tmp/rk.json" &&
+    ok "--keep leaves the chosen face" || ko "--keep"
+run "batch folder" 0 "$MFMC" anonymize "$tmp/in" -o "$tmp/outdir" --seed 1 --report "$tmp/rb.json"
+[ -f "$tmp/outdir/a.jpg" ] && [ -f "$tmp/outdir/sub/b.jpg" ] && [ -f "$tmp/outdir/exif.jpg" ] && ok "folder mirrored into OUT" || ko "folder mirrored"
+ls -a "$tmp/outdir" "$tmp/outdir/sub" | grep -q mfmc-tmp && ko "temporary files left" || ok "no temporary files left"
+python3 - "$tmp/in/exif.jpg" "$tmp/outdir/exif.jpg" <<'PY' && ok "no EXIF, GPS, comment or thumbnail in the JPEG output" || ko "metadata left"
+import sys
+src, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+assert b'Exif' in src and b'secret-notes' in src
+assert b'Exif' not in out and b'secret-notes' not in out and b'XMP' not in out
+assert out.count(b'\xff\xd8') == 1  # one SOI: no embedded thumbnail
+PY
+# a PNG (a gradient, no face) with a text chunk: keeps its format, loses the chunk
+python3 - "$tmp/png_in.png" <<'PY'
+import sys, zlib, struct
+w, h = 64, 64
+rows = b''.join(b'\x00' + b''.join(bytes(((x * 4) % 256, (y * 4) % 256, 128)) for x in range(w)) for y in range(h))
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'tEXt', b'Comment\x00secret-notes') + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b'')
+open(sys.argv[1], 'wb').write(png)
+PY
+run "a photo without faces is written through" 0 "$MFMC" anonymize "$tmp/png_in.png" -o "$tmp/png_out.png" --report "$tmp/rp.json"
+python3 - "$tmp/png_out.png" "$tmp/rp.json" <<'PY' && ok "PNG output: PNG, no text chunk, note in the report" || ko "PNG output"
+import sys, json
+p = open(sys.argv[1], 'rb').read()
+assert p[:8] == b'\x89PNG\r\n\x1a\n' and b'tEXt' not in p and b'secret-notes' not in p and b'eXIf' not in p
+r = json.load(open(sys.argv[2]))
+assert 'no face' in r['files'][0]['note']
+PY
+# --pseudonym: the same photo twice in one batch gets the same identity, a different key another one
+mkdir -p "$tmp/album"
+cp "$SRC1" "$tmp/album/1.jpg"
+cp "$SRC1" "$tmp/album/2.jpg"
+run "--pseudonym over an album" 0 "$MFMC" anonymize "$tmp/album" -o "$tmp/albumout" --pseudonym k1
+cmp -s "$tmp/albumout/1.jpg" "$tmp/albumout/2.jpg" && ok "--pseudonym: the same person gets the same synthetic identity" || ko "--pseudonym consistency"
+run "--pseudonym another key" 0 "$MFMC" anonymize "$tmp/album/1.jpg" -o "$tmp/k2.jpg" --pseudonym k2 --report "$tmp/rk2.json"
+if grep -q '"decision":"fallback"' "$tmp/rk2.json"; then
+    skipped=$((skipped + 1)); echo "[  SKIPPED ] --pseudonym another key: the face fell back to the filter (same for any key)"
+else
+    cmp -s "$tmp/albumout/1.jpg" "$tmp/k2.jpg" && ko "--pseudonym: another key must give another identity" || ok "--pseudonym: another key, another identity"
+fi
+# baselines
+run "--method pixelate" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/pix.webp" --method pixelate
+head -c 12 "$tmp/pix.webp" | grep -q WEBP && ok "WebP output by extension" || ko "WebP output"
+# bad input: clear error, exit 2, nothing half-written in OUT
+printf 'not an image' >"$tmp/bad.jpg"
+mkdir -p "$tmp/badout"
+run "a corrupt input is exit 2" 2 "$MFMC" anonymize "$tmp/bad.jpg" -o "$tmp/badout"
+grep -q "bad.jpg" "$tmp/err" && ok "the error names the file" || ko "error message"
+[ -z "$(ls -A "$tmp/badout")" ] && ok "nothing written for a bad input" || ko "half-written output"
+run "missing input" 2 "$MFMC" anonymize "$tmp/nope.jpg" -o "$tmp/o.jpg"
+run "missing -o" 2 "$MFMC" anonymize "$tmp/in/a.jpg"
+run "bad --keep" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --keep x
+run "unknown method" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --method swirl
+finish
