@@ -130,6 +130,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                 if (faces[k].confirmed && o > best_iou) best_iou = o, best = k;
             }
             v->found += any;
+            if (!any && getenv("PRIVACY_DUMP"))
+                fprintf(stderr, "MISS %s %s %.0f %.0f %.0f %.0f\n", var, file, tr[i][0], tr[i][1], tr[i][2], tr[i][3]);
             if (getenv("PRIVACY_DUMP"))
                 for (int k = 0; k < nf; k++) {
                     float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
