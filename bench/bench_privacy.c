@@ -8,8 +8,8 @@
  *       the list, or every photo with N = 0): a reported face centred within 40 px of the photo centre.
  *   bench_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
  * --stride K: only every K-th picture of each variant (by number; the big pictures small* and grid* are all kept
- * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default that of the mode.
- * Output: one tab-separated line per variant (header first). */
+ * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default
+ * that of the mode. Output: one tab-separated line per variant (header first). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
 
@@ -49,7 +49,8 @@ static float iou4(const float a[4], const float b[4]) {
 }
 
 static void clip4(float b[4], int w, int h) {
-    float x0 = fmaxf(0, b[0]), y0 = fmaxf(0, b[1]), x1 = fminf((float)w, b[0] + b[2]), y1 = fminf((float)h, b[1] + b[3]);
+    float x0 = fmaxf(0, b[0]), y0 = fmaxf(0, b[1]), x1 = fminf((float)w, b[0] + b[2]),
+          y1 = fminf((float)h, b[1] + b[3]);
     b[0] = x0, b[1] = y0, b[2] = fmaxf(0, x1 - x0), b[3] = fmaxf(0, y1 - y0);
 }
 
@@ -113,7 +114,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         v->ms += now_ms() - t0;
         v->mp += (double)img.w * img.h / 1e6;
         v->pictures++;
-        for (int i = 0; i < n; i++) clip4(tr[i], img.w, img.h);
+        for (int i = 0; i < n; i++)
+            clip4(tr[i], img.w, img.h);
         int roll_case = !strncmp(var, "rot", 3);
         for (int i = 0; i < n; i++) {
             v->truth++;
@@ -128,12 +130,15 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                 if (faces[k].confirmed && o > best_iou) best_iou = o, best = k;
             }
             v->found += any;
+            if (!any && getenv("PRIVACY_DUMP"))
+                fprintf(stderr, "MISS %s %s %.0f %.0f %.0f %.0f\n", var, file, tr[i][0], tr[i][1], tr[i][2], tr[i][3]);
             if (getenv("PRIVACY_DUMP"))
                 for (int k = 0; k < nf; k++) {
                     float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
                     clip4(d, img.w, img.h);
                     if (matches(d, tr[i]) && !faces[k].confirmed)
-                        fprintf(stderr, "TP-unconfirmed %s %.3f %.3f %d\n", var, faces[k].det.score, faces[k].lm.score, faces[k].passes);
+                        fprintf(stderr, "TP-unconfirmed %s %.3f %.3f %d\n", var, faces[k].det.score, faces[k].lm.score,
+                                faces[k].passes);
                 }
             if (best < 0) continue;
             v->confirmed++;
@@ -154,10 +159,12 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
             float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
             clip4(d, img.w, img.h);
             int m = 0;
-            for (int i = 0; i < n && !m; i++) m = matches(d, tr[i]) || iou4(d, tr[i]) > 0.1f;
+            for (int i = 0; i < n && !m; i++)
+                m = matches(d, tr[i]) || iou4(d, tr[i]) > 0.1f;
             if (!m) {
                 if (getenv("PRIVACY_DUMP"))
-                    fprintf(stderr, "FP %s %d %.3f %.3f %d\n", var, faces[k].confirmed, faces[k].det.score, faces[k].lm.score, faces[k].passes);
+                    fprintf(stderr, "FP %s %d %.3f %.3f %d\n", var, faces[k].confirmed, faces[k].det.score,
+                            faces[k].lm.score, faces[k].passes);
                 v->fp++;
                 v->fp_conf += faces[k].confirmed;
             }
@@ -166,17 +173,23 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
     }
     free(line);
     fclose(f);
-    printf("variant\tpictures\tfaces\trecall\trecall_confirmed\troll_le10\tmean_roll_err\tyawpitch_le5\tfp\tfp_confirmed"
-           "\tfp_per_10MP\tms_per_MP\n");
+    printf(
+        "variant\tpictures\tfaces\trecall\trecall_confirmed\troll_le10\tmean_roll_err\tyawpitch_le5\tfp\tfp_confirmed"
+        "\tfp_per_10MP\tms_per_MP\n");
     for (int i = 0; i < n_vs; i++) {
         const variant_stats *v = &vs[i];
-        printf("%s\t%d\t%d\t%.2f%%\t%.2f%%\t", v->name, v->pictures, v->truth, v->truth ? 100.0 * v->found / v->truth : 0,
-               v->truth ? 100.0 * v->confirmed / v->truth : 0);
-        if (v->roll_n) printf("%.1f%%\t%.1f\t", 100.0 * v->roll_ok / v->roll_n, v->roll_err_sum / v->roll_n);
-        else printf("-\t-\t");
-        if (v->pose_n) printf("%.1f%%\t", 100.0 * v->pose_ok / v->pose_n);
-        else printf("-\t");
-        printf("%d\t%d\t%.2f\t%.0f\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0, v->mp > 0 ? v->ms / v->mp : 0);
+        printf("%s\t%d\t%d\t%.2f%%\t%.2f%%\t", v->name, v->pictures, v->truth,
+               v->truth ? 100.0 * v->found / v->truth : 0, v->truth ? 100.0 * v->confirmed / v->truth : 0);
+        if (v->roll_n)
+            printf("%.1f%%\t%.1f\t", 100.0 * v->roll_ok / v->roll_n, v->roll_err_sum / v->roll_n);
+        else
+            printf("-\t-\t");
+        if (v->pose_n)
+            printf("%.1f%%\t", 100.0 * v->pose_ok / v->pose_n);
+        else
+            printf("-\t");
+        printf("%d\t%d\t%.2f\t%.0f\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0,
+               v->mp > 0 ? v->ms / v->mp : 0);
     }
     return 0;
 }
@@ -260,7 +273,8 @@ static int run_demo(mf_nn_pool_t *pool, int runs) {
                 t[(2 * m) * runs + r] = now_ms() - t0;
                 t[(2 * m + 1) * runs + r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
                 if (m && r == 0)
-                    for (int q = 0; q < nf[m]; q++) unc += !faces[q].confirmed;
+                    for (int q = 0; q < nf[m]; q++)
+                        unc += !faces[q].confirmed;
             }
         double med[4];
         for (int k = 0; k < 4; k++) {
@@ -287,14 +301,22 @@ int main(int argc, char **argv) {
     const char *set = NULL, *only = NULL, *mode = "privacy";
     int lfw = -1, demo = 0, threads = 2, min_face = 0, stride = 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--set") && i + 1 < argc) set = argv[++i];
-        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
-        else if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
-        else if (!strcmp(argv[i], "--lfw") && i + 1 < argc) lfw = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--demo") && i + 1 < argc) demo = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--min-face") && i + 1 < argc) min_face = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--set") && i + 1 < argc)
+            set = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
+            mode = argv[++i];
+        else if (!strcmp(argv[i], "--lfw") && i + 1 < argc)
+            lfw = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--demo") && i + 1 < argc)
+            demo = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--min-face") && i + 1 < argc)
+            min_face = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--stride") && i + 1 < argc)
+            stride = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_privacy (--set DIR [--only PREFIX] | --lfw N | --demo RUNS) [--mode "
                             "privacy|normal] [--threads N] [--min-face PX] [--stride K]\n");

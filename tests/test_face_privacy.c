@@ -33,7 +33,8 @@ static void test_unrotate_matches_rotate90(void **state) {
                 if (t.data[((size_t)y * t.w + x) * 3]) fx = x, fy = y;
         assert_true(fx >= 0);
         mf_face_box b = {(float)fx, (float)fy, 1, 1, 0.9f, {{0}}, 0};
-        for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] = (float)fx + 0.5f, b.kp[k][1] = (float)fy + 0.5f;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+            b.kp[k][0] = (float)fx + 0.5f, b.kp[k][1] = (float)fy + 0.5f;
         mf_face_box_unrotate(&b, q, W, H);
         assert_float_equal(b.x, X, 1e-6);
         assert_float_equal(b.y, Y, 1e-6);
@@ -132,7 +133,8 @@ static void test_merge_crowd(void **state) {
     int n;
     assert_int_equal(mf_face_candidates_merge(c, t, 2 * N, 0.3f, out, &n), MF_OK);
     assert_int_equal(n, N);
-    for (int i = 0; i < n; i++) assert_int_equal(out[i].passes, 2);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(out[i].passes, 2);
     free(c), free(t), free(out);
 }
 
@@ -145,7 +147,8 @@ static void test_demo_turned_90(void **state) {
     if (!tu_exists(p)) skip();
     mf_nn_pool_t *pool = NULL;
     assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1}, po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
+                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
     mf_face_analyzer_t *normal, *priv;
     assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
     assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
@@ -163,7 +166,8 @@ static void test_demo_turned_90(void **state) {
     }
     assert_int_equal(mf_face_analyze_all(priv, &turned, &pf, &np), MF_OK);
     int confirmed = 0;
-    for (int k = 0; k < np; k++) confirmed += pf[k].confirmed;
+    for (int k = 0; k < np; k++)
+        confirmed += pf[k].confirmed;
     printf("  turned sample1: %d faces, %d confirmed\n", np, confirmed);
     assert_int_equal(confirmed, 3);
     for (int i = 0; i < 3; i++) {
@@ -188,9 +192,12 @@ static void test_demo_turned_90(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unrotate_matches_rotate90), cmocka_unit_test(test_unrotate_roll_full_circle),
-        cmocka_unit_test(test_merge_prefers_upright_pass), cmocka_unit_test(test_merge_keeps_distinct_faces),
-        cmocka_unit_test(test_merge_crowd),           cmocka_unit_test(test_demo_turned_90),
+        cmocka_unit_test(test_unrotate_matches_rotate90),
+        cmocka_unit_test(test_unrotate_roll_full_circle),
+        cmocka_unit_test(test_merge_prefers_upright_pass),
+        cmocka_unit_test(test_merge_keeps_distinct_faces),
+        cmocka_unit_test(test_merge_crowd),
+        cmocka_unit_test(test_demo_turned_90),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

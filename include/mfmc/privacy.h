@@ -18,12 +18,12 @@ enum { MF_PRIVACY_PASSES = 4 };
 
 /* One face candidate of the privacy detector, in the pixels of the image as given. */
 typedef struct {
-    mf_face_box box;  /* the detection of the pass where the face was most upright (roll over the full circle) */
-    int turns;        /* that pass: the image turned clockwise by turns * 90 degrees */
-    int has_alt;      /* another pass saw the face the other way round (roll differing by more than 90 degrees) */
-    mf_face_box alt;  /* that detection (valid when has_alt): the orientation to try when `box` is not confirmed */
+    mf_face_box box; /* the detection of the pass where the face was most upright (roll over the full circle) */
+    int turns;       /* that pass: the image turned clockwise by turns * 90 degrees */
+    int has_alt;     /* another pass saw the face the other way round (roll differing by more than 90 degrees) */
+    mf_face_box alt; /* that detection (valid when has_alt): the orientation to try when `box` is not confirmed */
     int alt_turns;
-    int passes;       /* passes that saw the face (1..4) */
+    int passes; /* passes that saw the face (1..4) */
 } mf_face_candidate;
 
 /* Maps box b, found in the w x h image turned clockwise by `turns` quarter turns (mf_img_rotate90), back to the
@@ -45,11 +45,11 @@ int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, f
 typedef struct mf_face_privacy_detector mf_face_privacy_detector_t;
 
 typedef struct {
-    const char *model;  /* detector model (NULL: the default of mf_face_detect_opts) */
-    int min_face;       /* smallest face of the upright pass, image pixels (0: MF_PRIVACY_MIN_FACE) */
+    const char *model;   /* detector model (NULL: the default of mf_face_detect_opts) */
+    int min_face;        /* smallest face of the upright pass, image pixels (0: MF_PRIVACY_MIN_FACE) */
     int turned_min_face; /* smallest face of the turned passes (0: MF_PRIVACY_TURNED_MIN_FACE) */
-    float threshold;    /* detector score threshold (0: MF_PRIVACY_THRESHOLD) */
-    mf_nn_pool_t *pool; /* threads for the networks (NULL: calling thread) */
+    float threshold;     /* detector score threshold (0: MF_PRIVACY_THRESHOLD) */
+    mf_nn_pool_t *pool;  /* threads for the networks (NULL: calling thread) */
 } mf_face_privacy_opts;
 
 #define MF_PRIVACY_MIN_FACE 16

@@ -63,7 +63,8 @@ void mf_face_box_unrotate(mf_face_box *b, int turns, int w, int h) {
     unrotate_pt(&x0, &y0, q, w, h);
     unrotate_pt(&x1, &y1, q, w, h);
     b->x = fminf(x0, x1), b->y = fminf(y0, y1), b->w = fabsf(x1 - x0), b->h = fabsf(y1 - y0);
-    for (int k = 0; k < MF_FACE_KP_COUNT; k++) unrotate_pt(&b->kp[k][0], &b->kp[k][1], q, w, h);
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+        unrotate_pt(&b->kp[k][0], &b->kp[k][1], q, w, h);
     b->roll = wrap_pi(atan2f(b->kp[MF_FACE_KP_LEYE][1] - b->kp[MF_FACE_KP_REYE][1],
                              b->kp[MF_FACE_KP_LEYE][0] - b->kp[MF_FACE_KP_REYE][0]));
 }
@@ -118,13 +119,15 @@ int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, f
     }
     qsort(order, (size_t)n, sizeof *order, by_weight_desc);
     qsort(byx, (size_t)n, sizeof *byx, by_x);
-    for (int k = 0; k < n; k++) pos[byx[k].i] = k;
+    for (int k = 0; k < n; k++)
+        pos[byx[k].i] = k;
     float *weight = malloc((size_t)n * sizeof *weight);
     if (!weight) {
         free(order), free(byx), free(pos), free(used);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
-    for (int k = 0; k < n; k++) weight[order[k].i] = order[k].weight;
+    for (int k = 0; k < n; k++)
+        weight[order[k].i] = order[k].weight;
     int m = 0;
     for (int k = 0; k < n; k++) {
         int i = order[k].i;
@@ -141,7 +144,8 @@ int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, f
         /* members: unused candidates overlapping b; a candidate overlapping b starts left of b's right edge and
          * at most `widest` left of b */
         int lo = pos[i];
-        while (lo > 0 && byx[lo - 1].x >= b->x - widest) lo--;
+        while (lo > 0 && byx[lo - 1].x >= b->x - widest)
+            lo--;
         for (int q = lo; q < n && byx[q].x <= b->x + b->w; q++) {
             int j = byx[q].i;
             if (used[j] || box_iou(b, &cand[j]) <= iou_min) continue;
@@ -208,16 +212,15 @@ void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
 }
 
 int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd) { return pd->last_tiles; }
-int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) {
-    return pd->last_verifications;
-}
+int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) { return pd->last_verifications; }
 
 /* Appends the n boxes of pass `turns` (mapped back to the w x h image) to the candidates. */
-static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int w,
-                    int h) {
+static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int w, int h) {
     if (n > MAX_CANDIDATES - *n_cand)
-        return mf_error_set(MF_ERR_LIMIT, "more than %d face candidates in one image: refusing rather than dropping "
-                                          "some", MAX_CANDIDATES);
+        return mf_error_set(MF_ERR_LIMIT,
+                            "more than %d face candidates in one image: refusing rather than dropping "
+                            "some",
+                            MAX_CANDIDATES);
     int need = *n_cand + n;
     if (need > pd->cap_cand) {
         int cap = need < 256 ? 256 : need;
@@ -321,7 +324,9 @@ static float overlap_small(const mf_face_box *a, const mf_face_box *b) {
     return small > 0 ? inter / small : 0;
 }
 
-static const mf_face_box *face_extent(const mf_face *f) { return f->confirmed && f->has_landmarks ? &f->lm.box : &f->det; }
+static const mf_face_box *face_extent(const mf_face *f) {
+    return f->confirmed && f->has_landmarks ? &f->lm.box : &f->det;
+}
 
 typedef struct {
     const mf_face *f;
@@ -359,8 +364,10 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
         int lo = 0, hi = nc;
         while (lo < hi) {
             int mid = (lo + hi) / 2;
-            if (conf[mid].x < e->x - widest) lo = mid + 1;
-            else hi = mid;
+            if (conf[mid].x < e->x - widest)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++)
             dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP;
@@ -368,7 +375,8 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
         out[m++] = *it[k].f;
         if (it[k].f->confirmed) {
             int p = nc++;
-            while (p > 0 && conf[p - 1].x > e->x) conf[p] = conf[p - 1], p--;
+            while (p > 0 && conf[p - 1].x > e->x)
+                conf[p] = conf[p - 1], p--;
             conf[p] = *e;
             widest = fmaxf(widest, e->w);
         }
@@ -404,14 +412,18 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
     }
     mf_face_box b = *box;
     b.x -= (float)x0, b.y -= (float)y0;
-    for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] -= (float)x0, b.kp[k][1] -= (float)y0;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+        b.kp[k][0] -= (float)x0, b.kp[k][1] -= (float)y0;
     st = mf_face_mesher_run(mesh, &reg, &b, lm);
     mf_img_free(&reg);
     if (st) return st;
-    for (int i = 0; i < MF_FACE_MESH_POINTS; i++) lm->pt[i][0] += (float)x0, lm->pt[i][1] += (float)y0;
+    for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
+        lm->pt[i][0] += (float)x0, lm->pt[i][1] += (float)y0;
     for (int e = 0; e < 2; e++)
-        for (int j = 0; j < 5; j++) lm->iris[e][j][0] += (float)x0, lm->iris[e][j][1] += (float)y0;
+        for (int j = 0; j < 5; j++)
+            lm->iris[e][j][0] += (float)x0, lm->iris[e][j][1] += (float)y0;
     lm->box.x += (float)x0, lm->box.y += (float)y0;
-    for (int k = 0; k < MF_FACE_KP_COUNT; k++) lm->box.kp[k][0] += (float)x0, lm->box.kp[k][1] += (float)y0;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+        lm->box.kp[k][0] += (float)x0, lm->box.kp[k][1] += (float)y0;
     return MF_OK;
 }

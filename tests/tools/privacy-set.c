@@ -85,7 +85,8 @@ static int rotate_any(const mf_img *in, float deg, mf_img *out) {
         return -1;
     }
     mf_img_warp_to_float(in, m, in->w, in->h, 1.0f, 0.0f, 128.0f, f);
-    for (size_t i = 0; i < n; i++) out->data[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, f[i] + 0.5f));
+    for (size_t i = 0; i < n; i++)
+        out->data[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, f[i] + 0.5f));
     free(f);
     return 0;
 }
@@ -105,9 +106,12 @@ static int variants_rotation(void) {
                 int q = deg / 90;
                 if (mf_img_rotate90(&s->img, q, &r)) return die("rotate");
                 /* continuous coordinates, clockwise quarter turns */
-                if (q == 1) nx = (float)H - cy, ny = cx;
-                else if (q == 2) nx = (float)W - cx, ny = (float)H - cy;
-                else nx = cy, ny = (float)W - cx;
+                if (q == 1)
+                    nx = (float)H - cy, ny = cx;
+                else if (q == 2)
+                    nx = (float)W - cx, ny = (float)H - cy;
+                else
+                    nx = cy, ny = (float)W - cx;
             } else {
                 if (rotate_any(&s->img, (float)deg, &r)) return die("rotate");
                 float t = (float)deg * (float)M_PI / 180.0f, ox = 0.5f * (float)W, oy = 0.5f * (float)H;
@@ -171,7 +175,8 @@ static int background(int w, int h, mf_img *bg) {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int k = 0; k < 3; k++) {
-                float v = 90.0f + 60.0f * sinf((float)x * 0.004f * (float)(k + 1)) * cosf((float)y * 0.003f * (float)(3 - k)) +
+                float v = 90.0f +
+                          60.0f * sinf((float)x * 0.004f * (float)(k + 1)) * cosf((float)y * 0.003f * (float)(3 - k)) +
                           6.0f * gauss();
                 bg->data[((size_t)y * w + x) * 3 + k] = (uint8_t)fminf(255.0f, fmaxf(0.0f, v));
             }
@@ -255,8 +260,10 @@ static int variants_grid(void) {
 
 static void blur_sigma2(mf_img *im) {
     float k[13], sum = 0;
-    for (int i = -6; i <= 6; i++) sum += k[i + 6] = expf(-(float)(i * i) / 8.0f);
-    for (int i = 0; i < 13; i++) k[i] /= sum;
+    for (int i = -6; i <= 6; i++)
+        sum += k[i + 6] = expf(-(float)(i * i) / 8.0f);
+    for (int i = 0; i < 13; i++)
+        k[i] /= sum;
     int w = im->w, h = im->h;
     float *tmp = malloc((size_t)w * h * 3 * sizeof *tmp);
     if (!tmp) return;
@@ -292,10 +299,12 @@ static int variants_quality(void) {
             if (mf_img_crop(&s->img, 0, 0, s->img.w, s->img.h, &c)) return die("copy");
             size_t n = (size_t)c.w * c.h * 3;
             if (v == 0)
-                for (size_t k = 0; k < n; k++) c.data[k] = (uint8_t)(c.data[k] / 4);
+                for (size_t k = 0; k < n; k++)
+                    c.data[k] = (uint8_t)(c.data[k] / 4);
             if (v == 1) blur_sigma2(&c);
             if (v == 2)
-                for (size_t k = 0; k < n; k++) c.data[k] = (uint8_t)fminf(255.0f, fmaxf(0.0f, c.data[k] + 12.0f * gauss()));
+                for (size_t k = 0; k < n; k++)
+                    c.data[k] = (uint8_t)fminf(255.0f, fmaxf(0.0f, c.data[k] + 12.0f * gauss()));
             float row[1][7] = {{s->x, s->y, s->w, s->h, s->roll, s->yaw, s->pitch}};
             int e = emit(vars[v], i, &c, (const float(*)[7])row, 1);
             mf_img_free(&c);
@@ -329,7 +338,8 @@ static int variants_fp(const char *models, mf_face_analyzer_t *an, mf_face_analy
                 for (int i = 0; i < na && clear; i++) {
                     const mf_face_box *b = &avoid[i];
                     float gx = 0.5f * b->w, gy = 0.5f * b->h;
-                    if (b->x - gx < x + S && b->x + b->w + gx > x && b->y - gy < y + S && b->y + b->h + gy > y) clear = 0;
+                    if (b->x - gx < x + S && b->x + b->w + gx > x && b->y - gy < y + S && b->y + b->h + gy > y)
+                        clear = 0;
                 }
                 if (!clear) continue;
                 /* keep the windows apart: no pixel counted twice */
@@ -395,8 +405,7 @@ int main(int argc, char **argv) {
     mf_nn_pool_create(2, &pool);
     mf_face_analyzer_opts o = {.pool = pool}, po = {.pool = pool, .privacy = 1};
     mf_face_analyzer_t *an, *pan;
-    if (mf_face_analyzer_create(models, &o, &an) || mf_face_analyzer_create(models, &po, &pan))
-        return die("models");
+    if (mf_face_analyzer_create(models, &o, &an) || mf_face_analyzer_create(models, &po, &pan)) return die("models");
     char path[4096];
     int n;
     snprintf(path, sizeof path, "%s/ffhq", data);
