@@ -4,6 +4,7 @@
  * thumbnail survives (docs/anonymization.md). Exit codes as docs/cli.md: 0 ok, 2 bad input or usage (the other
  * inputs are still processed, nothing half-written), 3 internal error. */
 #include "cli/cmds.h"
+#include "common/opts.h"
 #include "mfmc/anon.h"
 
 #include <dirent.h>
@@ -27,7 +28,7 @@ typedef struct {
 typedef struct {
     const char *out, *report, *pseudonym, *gallery, *keep_gallery, *donors, *identity, *side;
     int summary;
-    int keep[MAX_KEEP], n_keep, threads, tries, quality, keep_metadata, have_seed;
+    int keep[MAX_KEEP], n_keep, threads, tries, quality, keep_metadata, have_seed, normal_detection;
     unsigned long long seed;
     mf_anon_method method;
 } opts;
@@ -200,9 +201,14 @@ static int parse_opts(int argc, char **argv, opts *o, file_list *inputs) {
         else if (!strcmp(s, "--keep-metadata")) o->keep_metadata = 1;
         else if (!strcmp(s, "--side-by-side") && more) o->side = argv[++i];
         else if (!strcmp(s, "--summary")) o->summary = 1;
-        else if (!strcmp(s, "--threads") && more) o->threads = atoi(argv[++i]);
-        else if (!strcmp(s, "--tries") && more) o->tries = atoi(argv[++i]);
-        else if (!strcmp(s, "--quality") && more) o->quality = atoi(argv[++i]);
+        else if (!strcmp(s, "--normal-detection")) o->normal_detection = 1;
+        else if (!strcmp(s, "--threads") && more) {
+            if (app_parse_int("anonymize", s, argv[++i], 1, 64, &o->threads)) return 2;
+        } else if (!strcmp(s, "--tries") && more) {
+            if (app_parse_int("anonymize", s, argv[++i], 0, 32, &o->tries)) return 2;
+        } else if (!strcmp(s, "--quality") && more) {
+            if (app_parse_int("anonymize", s, argv[++i], 1, 100, &o->quality)) return 2;
+        }
         else if (!strcmp(s, "--seed") && more) {
             char *end;
             o->seed = strtoull(argv[++i], &end, 10), o->have_seed = 1;
@@ -219,7 +225,7 @@ static int parse_opts(int argc, char **argv, opts *o, file_list *inputs) {
             while (*p) {
                 char *end;
                 long v = strtol(p, &end, 10);
-                if (end == p || v < 0 || v >= MAX_FACES || o->n_keep >= MAX_KEEP)
+                if (end == p || v < 0 || v >= MF_FACE_MAX_FOUND || o->n_keep >= MAX_KEEP)
                     return fprintf(stderr, "mfmc anonymize: --keep wants face indices like 0,2\n"), 2;
                 o->keep[o->n_keep++] = (int)v;
                 p = *end == ',' ? end + 1 : end;
@@ -291,13 +297,16 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     mf_face_analyzer_t *fa = NULL;
     mf_anon_t *an = NULL;
     mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS] = {0}, *keepg[MF_ANON_MAX_RECOGNIZERS] = {0};
-    mf_face *faces = calloc(MAX_FACES, sizeof *faces);
+    int cap_faces = MAX_FACES;
+    mf_face *faces = calloc((size_t)cap_faces, sizeof *faces);
     float *clusters = NULL, *emb = malloc(sizeof(float) * 4096);
     int n_clusters = 0;
     FILE *rep = NULL;
     if (!faces || !emb) rc = 3;
     if (!rc && o.threads > 1 && mf_nn_pool_create(o.threads, &pool)) rc = 3;
-    mf_face_analyzer_opts ao = {.pool = pool};
+    /* privacy-grade detection (docs/detection.md) unless --normal-detection: faces at any rotation, cut by the
+     * border, from 16 px; candidates the mesh does not confirm get the identity-removing fallback */
+    mf_face_analyzer_opts ao = {.pool = pool, .privacy = !o.normal_detection};
     if (!rc && mf_face_analyzer_create(models, &ao, &fa)) {
         fprintf(stderr, "mfmc anonymize: cannot load the face models (run `make setup`?): %s\n", mf_error_get());
         rc = 3;
@@ -352,7 +361,14 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         mf_img img;
         mf_img_info info;
         int n = 0, st = mf_img_load(L.in[fi], NULL, &img, &info);
-        if (!st) st = mf_face_analyze(fa, &img, faces, MAX_FACES, &n);
+        const mf_face *found = NULL;
+        if (!st) st = mf_face_analyze_all(fa, &img, &found, &n);
+        if (!st && n > cap_faces) { /* no cap: the array grows with the crowd */
+            mf_face *grown = realloc(faces, (size_t)n * sizeof *faces);
+            if (grown) faces = grown, cap_faces = n;
+            else st = mf_error_set(MF_ERR_NOMEM, "out of memory for %d faces", n);
+        }
+        if (!st && n > 0) memcpy(faces, found, (size_t)n * sizeof *faces);
         if (rep) {
             fprintf(rep, "%s{\"input\":", fi ? ",\n" : "");
             json_str(rep, L.in[fi]);

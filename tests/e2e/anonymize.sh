@@ -143,4 +143,15 @@ run "missing input" 2 "$MFMC" anonymize "$tmp/nope.jpg" -o "$tmp/o.jpg"
 run "missing -o" 2 "$MFMC" anonymize "$tmp/in/a.jpg"
 run "bad --keep" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --keep x
 run "unknown method" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --method swirl
+run "--threads 2x is refused" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --threads 2x
+
+# privacy-grade detection is the default: the demo group photo turned by 90 degrees still has its 3 faces replaced,
+# each upright in its own frame (issue 11); --normal-detection is the plain detector
+IMG=$ROOT/$BUILD/rel/tools/serve-img
+if [ -x "$IMG" ] && "$IMG" turn "$MODELS/demo/sample1.jpg" 1 "$tmp/turned.jpg" 2>"$tmp/err"; then
+    run "turned group photo" 0 "$MFMC" anonymize "$tmp/turned.jpg" -o "$tmp/turned-anon.jpg" --seed 5 --summary
+    if grep -q "^3 faces anonymized, 0 by the fallback filter" "$tmp/out"; then ok "turned group photo: 3 faces replaced by synthetic faces"; else ko "turned group photo: 3 faces replaced by synthetic faces ($(tail -1 "$tmp/out"))"; fi
+else
+    ko "serve-img turn (build $BUILD/rel/tools/serve-img)"
+fi
 finish

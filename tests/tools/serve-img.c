@@ -6,6 +6,7 @@
  *                                          first when they differ; coordinates in A's pixels)
  *   serve-img exif IN.jpg OUT.jpg TEXT     IN with an APP1 Exif segment carrying TEXT (a metadata leak probe)
  *   serve-img blank W H OUT.png            a grey W x H image (a small file with large dimensions: cap probes)
+ *   serve-img turn IN Q OUT                IN turned clockwise by Q quarter turns (privacy detection probes)
  * Exit 0, or 1 with a message. */
 #include "mfmc/image.h"
 
@@ -137,6 +138,15 @@ int main(int argc, char **argv) {
         mf_img_free(&a);
         return r ? die(argv[4]) : 0;
     }
-    fprintf(stderr, "usage: serve-img row|mirror|crop|diff|exif|blank ... (see the source)\n");
+    if (argc == 5 && !strcmp(argv[1], "turn")) {
+        int q, r;
+        mf_img a = {0}, b = {0};
+        if (num(argv[3], 0, 3, &q)) return die("turn IN Q OUT");
+        if (mf_img_load(argv[2], NULL, &a, NULL)) return die(argv[2]);
+        r = mf_img_rotate90(&a, q, &b) || mf_img_save(&b, argv[4], 92);
+        mf_img_free(&a), mf_img_free(&b);
+        return r ? die(argv[4]) : 0;
+    }
+    fprintf(stderr, "usage: serve-img row|mirror|crop|diff|exif|blank|turn ... (see the source)\n");
     return 1;
 }
