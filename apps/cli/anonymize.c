@@ -348,8 +348,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     if (rep) {
         fprintf(rep, "{\"tool\":\"mfmc anonymize\",\"method\":\"%s\",\"mode\":\"%s\",\"metadata\":\"%s\",\"files\":[\n",
                 method_name(o.method), o.pseudonym ? "pseudonym" : o.have_seed ? "seed" : "random",
-                o.keep_metadata ? "--keep-metadata asked; this build writes pixels only (no EXIF, no thumbnail)"
-                                : "dropped (pixels only; the ICC profile is not kept yet)");
+                o.keep_metadata ? "ICC profile and EXIF kept (thumbnail removed, orientation 1); XMP, IPTC, comments dropped"
+                                : "dropped except the ICC profile (EXIF with GPS, thumbnails, XMP, IPTC, comments)");
     }
     int bad_inputs = 0, tty = isatty(2), total_faces = 0, total_fallback = 0;
     for (int fi = 0; fi < L.n && !rc; fi++) {
@@ -360,7 +360,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         else snprintf(dst, sizeof dst, "%s/%s", o.out, L.rel[fi]);
         mf_img img;
         mf_img_info info;
-        int n = 0, st = mf_img_load(L.in[fi], NULL, &img, &info);
+        mf_img_meta meta; /* ICC kept; EXIF only with --keep-metadata, cleaned of its thumbnail */
+        int n = 0, st = mf_img_load_meta(L.in[fi], NULL, &img, &info, &meta);
         const mf_face *found = NULL;
         if (!st) st = mf_face_analyze_all(fa, &img, &found, &n);
         if (!st && n > cap_faces) { /* no cap: the array grows with the crowd */
@@ -384,6 +385,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 fprintf(rep, "}");
             }
             mf_img_free(&img);
+            mf_img_meta_free(&meta);
             if (st == MF_ERR_NOMEM) rc = 3;
             bad_inputs++;
             continue;
@@ -500,7 +502,15 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
             }
             const char *base = slash ? slash + 1 : dst;
             snprintf(tmp, sizeof tmp, "%.*s.mfmc-tmp-%ld-%s", slash ? (int)(slash - dst + 1) : 0, dst, (long)getpid(), base);
-            if (!st) st = mf_img_save(&img, tmp, info.format == MF_IMG_FORMAT_WEBP ? 90 : o.quality);
+            /* pixels are upright; of the metadata only the ICC profile goes out, and with --keep-metadata the EXIF
+             * with its thumbnail (the original faces) removed and orientation 1 */
+            mf_img_meta om = {.icc = meta.icc, .icc_len = meta.icc_len};
+            uint8_t *exif = NULL;
+            size_t exif_len = 0;
+            if (!st && o.keep_metadata && meta.exif && !mf_img_exif_clean(meta.exif, meta.exif_len, &exif, &exif_len))
+                om.exif = exif, om.exif_len = exif_len;
+            if (!st) st = mf_img_save_meta(&img, tmp, info.format == MF_IMG_FORMAT_WEBP ? 90 : o.quality, &om);
+            free(exif);
             if (!st && rename(tmp, dst)) st = MF_ERR_IO;
             if (st) {
                 remove(tmp);
@@ -525,6 +535,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
             fprintf(rep, ",\"ms\":%.1f}", now_ms() - t0);
         }
         mf_img_free(&img);
+        mf_img_meta_free(&meta);
     }
     if (tty) fprintf(stderr, "\n");
     if (o.summary) printf("%d face%s anonymized, %d by the fallback filter, %d bad input%s\n", total_faces,

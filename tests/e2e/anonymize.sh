@@ -64,7 +64,9 @@ app1 = b'Exif\x00\x00' + tiff
 if len(app1) + 2 > 65535: app1 = app1[:65000]
 seg = b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1
 com = b'\xff\xfe' + struct.pack('>H', 2 + 12) + b'secret-notes'
-open(sys.argv[2], 'wb').write(src[:2] + seg + com + src[2:])
+icc = b'ICC_PROFILE\x00\x01\x01' + b'mfmc-test-icc-profile' * 8
+app2 = b'\xff\xe2' + struct.pack('>H', len(icc) + 2) + icc
+open(sys.argv[2], 'wb').write(src[:2] + seg + app2 + com + src[2:])
 PY
 
 run "anonymize one photo with a report" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/out1.jpg" --seed 5 --report "$tmp/r1.json"
@@ -100,6 +102,15 @@ src, out = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 assert b'Exif' in src and b'secret-notes' in src
 assert b'Exif' not in out and b'secret-notes' not in out and b'XMP' not in out
 assert out.count(b'\xff\xd8') == 1  # one SOI: no embedded thumbnail
+PY
+python3 -c "import sys; assert b'mfmc-test-icc-profile' * 8 in open(sys.argv[1], 'rb').read()" "$tmp/outdir/exif.jpg" &&
+    ok "the ICC colour profile is kept" || ko "ICC profile kept"
+run "--keep-metadata" 0 "$MFMC" anonymize "$tmp/in/exif.jpg" -o "$tmp/keepmeta.jpg" --seed 2 --keep-metadata
+python3 - "$tmp/keepmeta.jpg" <<'PY' && ok "--keep-metadata keeps EXIF and ICC, never the thumbnail or the comment" || ko "--keep-metadata"
+import sys
+out = open(sys.argv[1], 'rb').read()
+assert b'Exif' in out and b'mfmc-test-icc-profile' in out and b'secret-notes' not in out
+assert out.count(b'\xff\xd8') == 1  # one SOI: the thumbnail (a whole JPEG) is gone
 PY
 # a PNG (a gradient, no face) with a text chunk: keeps its format, loses the chunk
 python3 - "$tmp/png_in.png" <<'PY'
