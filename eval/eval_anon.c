@@ -3,7 +3,7 @@
  *   re-identification by every recognizer (verification at the FAR 1e-3 match threshold; identification = the
  *   nearest original of an anonymized face is its own), utility (detected again, pose, eye and mouth openness, age,
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
- * usage: bench_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces]
+ * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces]
  *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1] PATH...
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid. */
@@ -133,14 +133,14 @@ int main(int argc, char **argv) {
     mf_face_analyzer_t *an;
     mf_face_analyzer_opts ao = {.pool = pool};
     if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
-        fprintf(stderr, "bench_anon: %s\n", mf_error_get());
+        fprintf(stderr, "eval_anon: %s\n", mf_error_get());
         return 3;
     }
     mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = "data/identity/synthetic-v1.mfid", .an = an,
                       .pool = pool, .tuning = tu};
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {
-        fprintf(stderr, "bench_anon: %s\n", mf_error_get());
+        fprintf(stderr, "eval_anon: %s\n", mf_error_get());
         return 3;
     }
     mf_face_recognizer_t *rec[NREC];
@@ -148,7 +148,7 @@ int main(int argc, char **argv) {
     int dims[NREC];
     for (int r = 0; r < NREC; r++) {
         if (mf_face_recognizer_create(tu_models_dir(), rec_names[r], pool, &rec[r])) {
-            fprintf(stderr, "bench_anon: %s\n", mf_error_get());
+            fprintf(stderr, "eval_anon: %s\n", mf_error_get());
             return 3;
         }
         thr[r] = mf_face_recognizer_info_of(rec[r])->match_threshold, dims[r] = mf_face_recognizer_info_of(rec[r])->dim;
@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
             for (int r = 0; r < NREC; r++) mf_face_recognizer_embed(rec[r], &img, p5, eo[r] + (size_t)n * dims[r]);
             mf_anon_result R;
             if (mf_anon_face(A, &res, f, method, seed0 + (uint64_t)n * 7919, NULL, &R)) {
-                fprintf(stderr, "bench_anon: %s: %s\n", paths[pi], mf_error_get());
+                fprintf(stderr, "eval_anon: %s: %s\n", paths[pi], mf_error_get());
                 continue;
             }
             ms[n] = (float)R.ms;

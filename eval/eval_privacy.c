@@ -1,12 +1,12 @@
 /* Privacy detection against the normal mode (issue 11, docs/detection.md).
- *   bench_privacy --set DIR [--mode privacy|normal] [--only PREFIX] [--threads N]
+ *   eval_privacy --set DIR [--mode privacy|normal] [--only PREFIX] [--threads N]
  *       per variant of the set built by tests/tools/privacy-set (DIR/truth.tsv): recall (any face reported: the
  *       anonymizer covers it), recall of confirmed faces, roll within 10 degrees of the truth and yaw/pitch within
  *       5 degrees of the upright photo's (confirmed matches), false positives (reported faces matching no truth)
  *       per 10 megapixels and how many of them are confirmed (would be painted with a face), time per megapixel.
- *   bench_privacy --lfw N [--mode ...]      recall on N upright LFW photos (first photo of N folders spread over
+ *   eval_privacy --lfw N [--mode ...]      recall on N upright LFW photos (first photo of N folders spread over
  *       the list, or every photo with N = 0): a reported face centred within 40 px of the photo centre.
- *   bench_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
+ *   eval_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
  * --stride K: only every K-th picture of each variant (by number; the big pictures small* and grid* are all kept
  * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default
  * that of the mode. Output: one tab-separated line per variant (header first). */
@@ -74,7 +74,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
     snprintf(path, sizeof path, "%s/truth.tsv", dir);
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "bench_privacy: cannot read %s (build it with privacy-set)\n", path);
+        fprintf(stderr, "eval_privacy: cannot read %s (build it with privacy-set)\n", path);
         return 1;
     }
     char *line = malloc(LINE_MAX_LEN);
@@ -98,7 +98,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         snprintf(path, sizeof path, "%s/%s", dir, file);
         mf_img img;
         if (mf_img_load(path, NULL, &img, NULL)) {
-            fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
+            fprintf(stderr, "eval_privacy: %s\n", mf_error_get());
             continue;
         }
         variant_stats *v = stats_of(var);
@@ -107,7 +107,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         int nf;
         double t0 = now_ms();
         if (mf_face_analyze_all(an, &img, &faces, &nf)) {
-            fprintf(stderr, "bench_privacy: %s: %s\n", path, mf_error_get());
+            fprintf(stderr, "eval_privacy: %s: %s\n", path, mf_error_get());
             mf_img_free(&img);
             continue;
         }
@@ -200,7 +200,7 @@ static int run_lfw(mf_face_analyzer_t *an, int n_want) {
     int n;
     char **names = tu_list_dir(path, &n);
     if (!names) {
-        fprintf(stderr, "bench_privacy: no LFW at %s\n", path);
+        fprintf(stderr, "eval_privacy: no LFW at %s\n", path);
         return 1;
     }
     int total = 0, found = 0, confirmed = 0;
@@ -247,7 +247,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs) {
     for (int m = 0; m < 2; m++) {
         mf_face_analyzer_opts o = {.pool = pool, .privacy = m};
         if (mf_face_analyzer_create(tu_models_dir(), &o, &an[m])) {
-            fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
+            fprintf(stderr, "eval_privacy: %s\n", mf_error_get());
             return 1;
         }
     }
@@ -318,7 +318,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--stride") && i + 1 < argc)
             stride = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_privacy (--set DIR [--only PREFIX] | --lfw N | --demo RUNS) [--mode "
+            fprintf(stderr, "usage: eval_privacy (--set DIR [--only PREFIX] | --lfw N | --demo RUNS) [--mode "
                             "privacy|normal] [--threads N] [--min-face PX] [--stride K]\n");
             return 2;
         }
@@ -332,7 +332,7 @@ int main(int argc, char **argv) {
         mf_face_analyzer_opts o = {.pool = pool, .privacy = !strcmp(mode, "privacy"), .min_face = min_face};
         mf_face_analyzer_t *an;
         if (mf_face_analyzer_create(tu_models_dir(), &o, &an)) {
-            fprintf(stderr, "bench_privacy: %s\n", mf_error_get());
+            fprintf(stderr, "eval_privacy: %s\n", mf_error_get());
             return 1;
         }
         r = set ? run_set(an, set, only, stride) : lfw >= 0 ? run_lfw(an, lfw) : 2;
