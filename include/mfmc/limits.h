@@ -84,6 +84,17 @@
 #define MF_ONNX_MAX_PAD 4096
 #define MF_ONNX_FOLD_MAX_ELEMS (1 << 22)
 
+/* TensorFlow Lite flatbuffers (src/nn/tflite*.c): the file (weights included, so the weight cap), tensors,
+ * operators and buffers of the one subgraph read, inputs or outputs of one operator, bytes of a name, and
+ * the extent of a window, stride or dilation. Real face models have a few hundred tensors and operators. */
+#define MF_TFLITE_MAX_BYTES MF_NN_MAX_WEIGHT_BYTES
+#define MF_TFLITE_MAX_TENSORS (1 << 18)
+#define MF_TFLITE_MAX_OPS (1 << 18)
+#define MF_TFLITE_MAX_BUFFERS (1 << 18)
+#define MF_TFLITE_MAX_OP_IO 64
+#define MF_TFLITE_MAX_NAME 1024
+#define MF_TFLITE_MAX_WINDOW 4096
+
 /* ---- faces (src/face): the counts beyond which the face layer refuses work (MF_ERR_LIMIT, never a silent cut) */
 enum {
     /* Faces one image may hold before detection (and so analysis) refuses it: far above any crowd photo (a

@@ -51,6 +51,15 @@ int mf_nn_model_load_faceapi_recognition(const char *manifest_json, mf_nn_model_
 int mf_nn_model_load_faceapi_recognition_mem(const char *manifest_json, size_t json_len, const uint8_t *weights,
                                              size_t weights_len, mf_nn_model_t **out);
 
+/* Loads a TensorFlow Lite flatbuffer (schema 3, first subgraph, float32 activations; the operators listed in
+ * docs/tflite.md). Quantized or float16 weights are dequantized to float32 at load; the batch dimension of each
+ * input becomes -1. Every offset, vtable and length of the file is checked before use: a malformed file is
+ * MF_ERR_FORMAT naming the defect and its offset, an unsupported operator MF_ERR_UNSUPPORTED naming it, a file
+ * above MF_TFLITE_MAX_BYTES or a table above its cap (mfmc/limits.h) MF_ERR_LIMIT. */
+int mf_nn_model_load_tflite(const char *path, mf_nn_model_t **out);
+/* Same from memory (copies what it keeps; the caller keeps the buffer). */
+int mf_nn_model_load_tflite_mem(const uint8_t *data, size_t len, mf_nn_model_t **out);
+
 void mf_nn_model_free(mf_nn_model_t *model);
 
 /* Model inputs and outputs, in the model's declared order. Names are owned by the model. */
@@ -114,7 +123,12 @@ void mf_nn_plan_step_describe(const mf_nn_plan_t *plan, int i, char *buf, size_t
 /* ---------------------------------------------------------------- loading and checking, for model users */
 
 /* File formats of mf_nn_model_load. */
-typedef enum { MF_NN_FORMAT_TFJS = 0, MF_NN_FORMAT_ONNX = 1, MF_NN_FORMAT_FACEAPI_RECOGNITION = 2 } mf_nn_format;
+typedef enum {
+    MF_NN_FORMAT_TFJS = 0,
+    MF_NN_FORMAT_ONNX = 1,
+    MF_NN_FORMAT_FACEAPI_RECOGNITION = 2,
+    MF_NN_FORMAT_TFLITE = 3
+} mf_nn_format;
 
 /* Loads the model file `path` of format `format` with the matching mf_nn_model_load_* function. MF_ERR_ARG for
  * an unknown format. */

@@ -9,6 +9,7 @@ int mf_nn_model_load(const char *path, mf_nn_format format, mf_nn_model_t **out)
     case MF_NN_FORMAT_TFJS: return mf_nn_model_load_tfjs(path, out);
     case MF_NN_FORMAT_ONNX: return mf_nn_model_load_onnx(path, out);
     case MF_NN_FORMAT_FACEAPI_RECOGNITION: return mf_nn_model_load_faceapi_recognition(path, out);
+    case MF_NN_FORMAT_TFLITE: return mf_nn_model_load_tflite(path, out);
     }
     *out = NULL;
     return mf_error_set(MF_ERR_ARG, "%s: unknown model format %d", path, (int)format);
