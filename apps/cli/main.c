@@ -510,7 +510,7 @@ static int cmd_models(const args *a) {
     printf("recognizers (registry):\n");
     for (int i = 0; i < mf_face_recognizer_count(); i++) {
         const mf_face_recognizer_info *r = mf_face_recognizer_info_at(i);
-        printf("  %-14s dim %4d %s%s%s match threshold %.4f  dissimilarity threshold %.4f  %s\n", r->name, r->dim,
+        printf("  %-20s dim %4d %s%s%s match threshold %.4f  dissimilarity threshold %.4f  %s\n", r->name, r->dim,
                r->primary ? "[primary] " : "", r->ensemble ? "[ensemble]" : "",
                r->unusable ? "[not usable: measurement only]" : "", r->match_threshold, r->dissimilarity_threshold,
                r->description ? r->description : "");
