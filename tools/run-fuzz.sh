@@ -37,6 +37,7 @@ for target in fuzz/fuzz_*.c; do
             python3 -c 'import sys,struct; j=open(sys.argv[1],"rb").read(); sys.stdout.buffer.write(struct.pack("<I",len(j))+j+open(sys.argv[2],"rb").read())' "$j" "$b" >"$out/corpus/seed-faceapi"
     fi
     if [ "$name" = onnx ] && [ -f "$MODELS/faceplugin/fr_feature.onnx" ]; then cp -n "$MODELS/faceplugin/fr_feature.onnx" "$out/corpus/seed-fr_feature"; fi
+    if [ "$name" = tflite ] && [ -f "$MODELS/expo/MobileFaceNet.tflite" ]; then cp -n "$MODELS/expo/MobileFaceNet.tflite" "$out/corpus/seed-mobilefacenet"; fi
     echo "fuzz: running $name for ${SECONDS_EACH}s" >&2
     log=$out/log.txt
     set +e
