@@ -13,6 +13,7 @@
  *   12 conditional code statistics f32 [14 * (2 + 2*(ks+kt))] (per age bin and gender: count, mean age, means,
  *   standard deviations; each bucket pools at least 5 training faces or is empty). */
 #include "anon/internal.h"
+#include "core/bytes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,14 +24,6 @@
 enum { HDR = 64, ENTRY = 24, N_IDS = 12, T_F32 = 0, T_F16 = 1, T_U8 = 2, T_I32 = 3 };
 static const char MAGIC[8] = {'M', 'F', 'I', 'D', 'E', 'N', 'T', '1'};
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static float rdf(const uint8_t *p) {
-    uint32_t u = rd32(p);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 static float half_to_float(uint16_t h) {
     uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023, u;
@@ -128,15 +121,23 @@ static void *sec_ptr(struct mf_anon_model *m, int id) {
     return NULL;
 }
 
+/* Every read goes through the shared bounds-checked cursor (src/core/bytes.h): the header and section table
+ * sequentially, each section as a checked view of [offset, offset + bytes). */
 int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out) {
     *out = NULL;
-    if (!buf || len < HDR || memcmp(buf, MAGIC, 8)) return mf_error_set(MF_ERR_FORMAT, "identity model: not an MFIDENT1 file");
-    if (rd32(buf + 8) != 1) return mf_error_set(MF_ERR_UNSUPPORTED, "identity model: version %u", rd32(buf + 8));
-    uint32_t ns = rd32(buf + 12);
+    mf_cur c;
+    const uint8_t *magic;
+    uint32_t version, ns, d[6];
+    mf_cur_init(&c, buf, len);
+    if (len < HDR || mf_cur_bytes(&c, 8, &magic) || memcmp(magic, MAGIC, 8))
+        return mf_error_set(MF_ERR_FORMAT, "identity model: not an MFIDENT1 file");
+    if (mf_cur_u32(&c, &version) || mf_cur_u32(&c, &ns))
+        return mf_error_set(MF_ERR_FORMAT, "identity model: truncated header");
+    if (version != 1) return mf_error_set(MF_ERR_UNSUPPORTED, "identity model: version %u", version);
     if (ns != N_IDS || ns > MF_ANON_MAX_SECTIONS) return mf_error_set(MF_ERR_FORMAT, "identity model: %u sections", ns);
-    if (len - HDR < (size_t)ns * ENTRY) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated section table");
-    uint32_t d[6];
-    for (int i = 0; i < 6; i++) d[i] = rd32(buf + 16 + 4 * i);
+    if (!mf_cur_has(&c, HDR, (size_t)ns * ENTRY)) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated section table");
+    for (int i = 0; i < 6; i++)
+        if (mf_cur_u32(&c, &d[i])) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated header");
     if (d[0] < 8 || d[0] > MF_ANON_MAX_TEX || d[1] < 1 || d[1] > MF_ANON_MAX_TRIS || d[2] > MF_ANON_MAX_COMPONENTS ||
         d[3] > MF_ANON_MAX_COMPONENTS || d[4] > MF_ANON_MAX_DETAIL)
         return mf_error_set(MF_ERR_LIMIT, "identity model: dimensions over the caps");
@@ -146,8 +147,7 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
     m->n_train = (int)(d[5] > 1000000 ? 1000000 : d[5]);
     float *fs[6] = {&m->age_mean, &m->age_min, &m->age_max, &m->male_frac, &m->age_r2, &m->gender_acc};
     for (int i = 0; i < 6; i++) {
-        *fs[i] = rdf(buf + 40 + 4 * i);
-        if (!isfinite(*fs[i])) {
+        if (mf_cur_f32(&c, fs[i]) || !isfinite(*fs[i])) {
             free(m);
             return mf_error_set(MF_ERR_FORMAT, "identity model: non-finite header value");
         }
@@ -155,29 +155,31 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
     int st = mf_anon_model_alloc(m);
     int seen[N_IDS + 1] = {0};
     for (uint32_t i = 0; !st && i < ns; i++) {
-        const uint8_t *e = buf + HDR + (size_t)i * ENTRY;
-        uint32_t id = rd32(e), type = rd32(e + 4);
-        uint64_t off = rd64(e + 8), bytes = rd64(e + 16);
+        size_t e = HDR + (size_t)i * ENTRY; /* inside: the whole table was checked */
+        uint32_t id = 0, type = 0;
+        uint64_t off = 0, bytes = 0;
+        mf_cur_u32_at(&c, e, &id), mf_cur_u32_at(&c, e + 4, &type);
+        mf_cur_u64_at(&c, e + 8, &off), mf_cur_u64_at(&c, e + 16, &bytes);
         if (id < 1 || id > N_IDS || seen[id]++) {
             st = mf_error_set(MF_ERR_FORMAT, "identity model: bad or repeated section id %u", id);
             break;
         }
         size_t cnt = sec_count(m, (int)id), want;
+        const uint8_t *p = NULL;
         if ((int)type != sec_type((int)id) || mf_size_mul(cnt, type_size((int)type), &want) || bytes != want ||
-            off > len || bytes > len - off) {
+            off > SIZE_MAX || mf_cur_bytes_at(&c, (size_t)off, (size_t)bytes, &p)) {
             st = mf_error_set(MF_ERR_FORMAT, "identity model: section %u has the wrong type, size or offset", id);
             break;
         }
-        const uint8_t *p = buf + off;
         void *dst = sec_ptr(m, (int)id);
         for (size_t j = 0; j < cnt && !st; j++) {
             if (type == T_U8) ((uint8_t *)dst)[j] = p[j];
             else if (type == T_I32) {
-                uint32_t v = rd32(p + 4 * j);
+                uint32_t v = mf_le32(p + 4 * j);
                 if (v >= NV) st = mf_error_set(MF_ERR_FORMAT, "identity model: vertex index %u out of range", v);
                 ((int *)dst)[j] = (int)v;
             } else {
-                float v = type == T_F16 ? half_to_float((uint16_t)(p[2 * j] | p[2 * j + 1] << 8)) : rdf(p + 4 * j);
+                float v = type == T_F16 ? half_to_float(mf_le16(p + 2 * j)) : mf_lef32(p + 4 * j);
                 if (!isfinite(v) || fabsf(v) > 1e6f) st = mf_error_set(MF_ERR_FORMAT, "identity model: section %u value out of range", id);
                 ((float *)dst)[j] = v;
             }

@@ -14,34 +14,15 @@
 static const uint8_t pb_empty[1];
 #define EMPTY_SPAN ((mf_pb_span){pb_empty, 0})
 
-/* Reads a base-128 varint. 0 = ok, -1 = runs past `end`, -2 = longer than 10 bytes or above 2^64. */
+/* Reads a base-128 varint from [*pp, end) with the shared cursor (src/core/bytes.h). 0 = ok, -1 = runs past
+ * `end`, -2 = longer than 10 bytes or above 2^64. */
 static int rd_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
-    const uint8_t *p = *pp;
-    uint64_t r = 0;
-    for (int i = 0; i < 10; i++) {
-        if (p >= end) return -1;
-        uint8_t b = *p++;
-        if (i == 9 && b > 1) return -2;
-        r |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *pp = p;
-            *v = r;
-            return 0;
-        }
-    }
-    return -2;
+    mf_cur c;
+    mf_cur_init(&c, *pp, (size_t)(end - *pp));
+    int e = mf_cur_varint(&c, v);
+    if (!e) *pp += c.pos;
+    return e;
 }
-
-static uint64_t le64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-static uint32_t le32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 static int pb_err(const mf_pb_reader *r, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int pb_err(const mf_pb_reader *r, size_t off, const char *fmt, ...) {
@@ -55,52 +36,49 @@ static int pb_err(const mf_pb_reader *r, size_t off, const char *fmt, ...) {
 
 void mf_pb_init(mf_pb_reader *r, mf_pb_span msg, const uint8_t *base, const char *what) {
     if (!msg.p) msg = EMPTY_SPAN;
-    r->p = msg.p;
-    r->end = msg.p + msg.n;
+    mf_cur_init(&r->cur, msg.p, msg.n);
     r->base = base;
     r->what = what;
 }
 
 int mf_pb_next(mf_pb_reader *r, mf_pb_field *f) {
-    if (r->p >= r->end) return 0;
-    f->off = (size_t)(r->p - r->base);
+    mf_cur *c = &r->cur;
+    if (!mf_cur_left(c)) return 0;
+    f->off = (size_t)(c->base + c->pos - r->base);
     uint64_t tag;
-    int e = rd_varint(&r->p, r->end, &tag);
+    int e = mf_cur_varint(c, &tag);
     if (e) return pb_err(r, f->off, e == -1 ? "truncated field tag" : "overlong field tag");
     if (tag > UINT32_MAX || (tag >> 3) == 0)
         return pb_err(r, f->off, "invalid field tag %llu", (unsigned long long)tag);
     f->num = (uint32_t)(tag >> 3);
     f->wt = (int)(tag & 7);
     f->v = 0;
-    f->s.p = r->p; /* not NULL: an empty span at the value */
+    f->s.p = c->base + c->pos; /* not NULL: an empty span at the value */
     f->s.n = 0;
-    size_t left;
     switch (f->wt) {
     case MF_PB_VARINT:
-        if ((e = rd_varint(&r->p, r->end, &f->v)))
+        if ((e = mf_cur_varint(c, &f->v)))
             return pb_err(r, f->off, "%s varint in field %u", e == -1 ? "truncated" : "overlong", f->num);
         return 1;
     case MF_PB_I64:
-        if ((size_t)(r->end - r->p) < 8) return pb_err(r, f->off, "truncated 64-bit value in field %u", f->num);
-        f->v = le64(r->p);
-        r->p += 8;
+        if (mf_cur_u64(c, &f->v)) return pb_err(r, f->off, "truncated 64-bit value in field %u", f->num);
         return 1;
-    case MF_PB_I32:
-        if ((size_t)(r->end - r->p) < 4) return pb_err(r, f->off, "truncated 32-bit value in field %u", f->num);
-        f->v = le32(r->p);
-        r->p += 4;
+    case MF_PB_I32: {
+        uint32_t u;
+        if (mf_cur_u32(c, &u)) return pb_err(r, f->off, "truncated 32-bit value in field %u", f->num);
+        f->v = u;
         return 1;
+    }
     case MF_PB_LEN: {
         uint64_t len;
-        if ((e = rd_varint(&r->p, r->end, &len)))
+        if ((e = mf_cur_varint(c, &len)))
             return pb_err(r, f->off, "%s length of field %u", e == -1 ? "truncated" : "overlong", f->num);
-        left = (size_t)(r->end - r->p);
+        size_t left = mf_cur_left(c);
         if (len > left)
             return pb_err(r, f->off, "field %u claims %llu bytes but only %zu remain (truncated?)", f->num,
                           (unsigned long long)len, left);
-        f->s.p = r->p;
+        if (mf_cur_bytes(c, (size_t)len, &f->s.p)) return pb_err(r, f->off, "field %u runs past its message", f->num);
         f->s.n = (size_t)len;
-        r->p += len;
         return 1;
     }
     default: return pb_err(r, f->off, "field %u has invalid wire type %d", f->num, f->wt);
@@ -217,11 +195,11 @@ static void raw_elem(int dt, const uint8_t *p, int as_float, void *out, size_t i
     if (as_float) {
         float v;
         switch (dt) {
-        case MF_ONNX_FLOAT: v = bits_to_float(le32(p)); break;
-        case MF_ONNX_FLOAT16: v = half_to_float(le16(p)); break;
-        case MF_ONNX_BFLOAT16: v = bits_to_float((uint32_t)le16(p) << 16); break;
+        case MF_ONNX_FLOAT: v = bits_to_float(mf_le32(p)); break;
+        case MF_ONNX_FLOAT16: v = half_to_float(mf_le16(p)); break;
+        case MF_ONNX_BFLOAT16: v = bits_to_float((uint32_t)mf_le16(p) << 16); break;
         default: { /* DOUBLE */
-            uint64_t b = le64(p);
+            uint64_t b = mf_le64(p);
             double d;
             memcpy(&d, &b, 8);
             v = (float)d;
@@ -234,16 +212,16 @@ static void raw_elem(int dt, const uint8_t *p, int as_float, void *out, size_t i
         case MF_ONNX_INT8: v = (int8_t)p[0]; break;
         case MF_ONNX_UINT8: v = p[0]; break;
         case MF_ONNX_BOOL: v = p[0] != 0; break;
-        case MF_ONNX_INT16: v = (int16_t)le16(p); break;
-        case MF_ONNX_UINT16: v = le16(p); break;
-        case MF_ONNX_INT32: v = (int32_t)le32(p); break;
-        case MF_ONNX_UINT32: v = le32(p); break;
+        case MF_ONNX_INT16: v = (int16_t)mf_le16(p); break;
+        case MF_ONNX_UINT16: v = mf_le16(p); break;
+        case MF_ONNX_INT32: v = (int32_t)mf_le32(p); break;
+        case MF_ONNX_UINT32: v = mf_le32(p); break;
         case MF_ONNX_UINT64: {
-            uint64_t u = le64(p);
+            uint64_t u = mf_le64(p);
             v = u > INT64_MAX ? INT64_MAX : (int64_t)u;
             break;
         }
-        default: v = (int64_t)le64(p); break; /* INT64 */
+        default: v = (int64_t)mf_le64(p); break; /* INT64 */
         }
         ((int32_t *)out)[i] = clamp_i64(v);
     }
@@ -443,10 +421,10 @@ int mf_onnx_tensor_decode(const mf_onnx_tensor *t, int as_float, size_t numel, v
         while (p < end && i < numel) {
             uint64_t v;
             if (want == 4) {
-                v = le32(p);
+                v = mf_le32(p);
                 p += 4;
             } else if (want == 10) {
-                v = le64(p);
+                v = mf_le64(p);
                 p += 8;
             } else if (rd_varint(&p, end, &v))
                 break; /* validated when parsed */
@@ -506,7 +484,7 @@ int mf_onnx_attr_parse(mf_pb_span msg, const uint8_t *base, mf_onnx_attr *a) {
                 if (f.s.n % 4) return pb_err(&r, f.off, "packed floats is not a whole number of values");
                 for (size_t k = 0; k < f.s.n / 4; k++) {
                     if (a->n_floats < MF_ONNX_MAX_ATTR_VALUES)
-                        a->floats[a->n_floats] = bits_to_float(le32(f.s.p + 4 * k));
+                        a->floats[a->n_floats] = bits_to_float(mf_le32(f.s.p + 4 * k));
                     if (a->n_floats < INT_MAX) a->n_floats++;
                 }
             } else {

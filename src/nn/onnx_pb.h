@@ -8,6 +8,7 @@
 #ifndef MF_NN_ONNX_PB_H
 #define MF_NN_ONNX_PB_H
 
+#include "core/bytes.h"
 #include "mfmc/core.h"
 #include "mfmc/limits.h"
 
@@ -22,7 +23,7 @@ typedef struct {
 enum { MF_PB_VARINT = 0, MF_PB_I64 = 1, MF_PB_LEN = 2, MF_PB_I32 = 5 };
 
 typedef struct {
-    const uint8_t *p, *end;
+    mf_cur cur;          /* the message being read (the shared bounds-checked cursor, src/core/bytes.h) */
     const uint8_t *base; /* start of the file, for offsets in messages */
     const char *what;    /* message kind, for messages ("NodeProto") */
 } mf_pb_reader;
