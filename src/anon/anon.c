@@ -726,7 +726,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             ie = hypotf(ce[0][0] - ce[1][0], ce[0][1] - ce[1][1]), it = hypotf(ct[0][0] - ct[1][0], ct[0][1] - ct[1][1]);
             j.tex_scale = it > 0 ? ie / it : 1;
         }
-        if (mf_anon_fit_similarity(a->m->shape_mean, j.P, NULL, NV, &j.s, j.R, j.t)) {
+        if (mf_fit_similarity(a->m->shape_mean, j.P, NULL, NV, &j.s, j.R, j.t)) {
             renderable = 0;
             snprintf(r->note, sizeof r->note, "mesh degenerate");
         } else
