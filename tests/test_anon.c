@@ -1,6 +1,7 @@
 /* Anonymizer and identity model: the model file (round trip, malformed files refused), and on a real photo (FFHQ
  * sample or the demo photo) that every face is changed, that a seed reproduces its result, that a forced-similar
- * identity is redrawn and then falls back (the guarantee), and the baselines. Skips where models or data are absent. */
+ * identity is redrawn and then falls back (the guarantee), that an identity-removing draw missing only the age
+ * tolerance becomes a synthetic fallback, and the baselines. Skips where models or data are absent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,33 @@ static void test_forced_similar_falls_back(void **state) {
     mf_img_free(&a);
 }
 
+/* A draw that removes the identity but misses the age tolerance (here an impossible 0.001 years) is never accepted;
+ * it is kept as a synthetic fallback (still detected, below every ensemble threshold) rather than the filter. */
+static void test_synthetic_fallback(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                      .max_tries = 2, .age_tolerance = 0.001f};
+    mf_anon_t *a2;
+    assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
+    mf_img a = copy_of(&f->img);
+    mf_anon_result r;
+    assert_int_equal(mf_anon_face(a2, &a, &f->faces[0], MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+    printf("  decision %d method %d tries %d note '%s'\n", r.decision, r.method, r.tries, r.note);
+    assert_int_equal(r.decision, MF_ANON_FALLBACK);
+    assert_true(face_change(&f->img, &a, &f->faces[0]) > 3);
+    if (r.method == MF_ANON_SYNTH) {
+        assert_true(r.detected_after);
+        assert_non_null(strstr(r.note, "identity removed"));
+        for (int i = 0; i < r.n_rec; i++)
+            if (mf_anon_recognizer_info(a2, i)->ensemble)
+                assert_true(r.sim[i] < mf_anon_recognizer_info(a2, i)->dissimilarity_threshold);
+    } else
+        printf("  (no draw removed the identity: the filter)\n");
+    mf_img_free(&a);
+    mf_anon_free(a2);
+}
+
 static void test_baselines(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -197,6 +225,7 @@ int main(void) {
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_forced_similar_falls_back),
+        cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_baselines),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -184,32 +184,6 @@ static int measure(const char *list, int all_faces) {
     return 0;
 }
 
-/* Eigen-decomposition of a symmetric 3x3 matrix (cyclic Jacobi): eigenvalues w, eigenvectors in columns of V. */
-static void eig3(double a[3][3], double w[3], double V[3][3]) {
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) V[i][j] = i == j;
-    for (int sweep = 0; sweep < 50; sweep++)
-        for (int p = 0; p < 3; p++)
-            for (int q = p + 1; q < 3; q++) {
-                if (fabs(a[p][q]) < 1e-300) continue;
-                double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1)), c = 1 / sqrt(t * t + 1), sn = t * c;
-                for (int k = 0; k < 3; k++) {
-                    double akp = a[k][p], akq = a[k][q];
-                    a[k][p] = c * akp - sn * akq, a[k][q] = sn * akp + c * akq;
-                }
-                for (int k = 0; k < 3; k++) {
-                    double apk = a[p][k], aqk = a[q][k];
-                    a[p][k] = c * apk - sn * aqk, a[q][k] = sn * apk + c * aqk;
-                }
-                for (int k = 0; k < 3; k++) {
-                    double vkp = V[k][p], vkq = V[k][q];
-                    V[k][p] = c * vkp - sn * vkq, V[k][q] = sn * vkp + c * vkq;
-                }
-            }
-    for (int i = 0; i < 3; i++) w[i] = a[i][i];
-}
-
 typedef double shape[MF_FACE_MESH_POINTS][3];
 
 static void normalise(shape x) {
@@ -229,7 +203,7 @@ static void align_to(shape x, shape ref) {
     for (int i = 0; i < MF_FACE_MESH_POINTS; i++)
         for (int r = 0; r < 3; r++)
             for (int k = 0; k < 3; k++) S[r][k] += x[i][r] * ref[i][k];
-    fit_rotation(S, R);
+    mf_fit_rotation(S, R);
     for (int i = 0; i < MF_FACE_MESH_POINTS; i++) {
         double v[3];
         for (int r = 0; r < 3; r++) v[r] = R[r][0] * x[i][0] + R[r][1] * x[i][1] + R[r][2] * x[i][2];
@@ -298,7 +272,10 @@ static int make_template(const char *list) {
     for (int j = 0; j < nm; j++)
         for (int r = 0; r < 3; r++)
             for (int k = 0; k < 3; k++) C[r][k] += (M[midline[j]][r] - c[r]) * (M[midline[j]][k] - c[k]);
-    eig3(C, w, V);
+    double Cf[9], Vf[9];
+    for (int i = 0; i < 9; i++) Cf[i] = C[i / 3][i % 3];
+    mf_sym_eigen(Cf, 3, w, Vf);
+    for (int i = 0; i < 9; i++) V[i / 3][i % 3] = Vf[i];
     int mi = 0;
     for (int i = 1; i < 3; i++)
         if (w[i] < w[mi]) mi = i;
@@ -380,7 +357,7 @@ static int make_template(const char *list) {
             for (int j = 0; j < ns; j++)
                 for (int r = 0; r < 3; r++)
                     for (int k = 0; k < 3; k++) S[r][k] += (T[sel[j]][r] - rc[r]) * (raw[f][sel[j]][k] - oc[k]);
-            fit_rotation(S, R);
+            mf_fit_rotation(S, R);
             float yw, pt, rl;
             rotation_to_euler(R, &yw, &pt, &rl);
             sy += yw, sp += pt, sr += rl, say += fabsf(yw);

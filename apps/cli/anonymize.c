@@ -294,7 +294,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         }
     }
     mf_nn_pool_t *pool = NULL;
-    mf_face_analyzer_t *fa = NULL;
+    mf_face_analyzer_t *fa = NULL, *fc = NULL; /* fc: plain detection for the anonymizer's checks (shared weights) */
+    mf_face_models_t *fm = NULL;
     mf_anon_t *an = NULL;
     mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS] = {0}, *keepg[MF_ANON_MAX_RECOGNIZERS] = {0};
     int cap_faces = MAX_FACES;
@@ -307,11 +308,14 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     /* privacy-grade detection (docs/detection.md) unless --normal-detection: faces at any rotation, cut by the
      * border, from 16 px; candidates the mesh does not confirm get the identity-removing fallback */
     mf_face_analyzer_opts ao = {.pool = pool, .privacy = !o.normal_detection};
-    if (!rc && mf_face_analyzer_create(models, &ao, &fa)) {
+    mf_face_analyzer_opts co = {.pool = pool};
+    if (!rc && (mf_face_models_create(models, &fm) || mf_face_analyzer_create_from(fm, &ao, &fa) ||
+                (!o.normal_detection && mf_face_analyzer_create_from(fm, &co, &fc)))) {
         fprintf(stderr, "mfmc anonymize: cannot load the face models (run `make setup`?): %s\n", mf_error_get());
         rc = 3;
     }
-    mf_anon_opts aop = {.models_root = models, .identity_model = idpath, .an = fa, .pool = pool, .max_tries = o.tries};
+    mf_anon_opts aop = {.models_root = models, .identity_model = idpath, .an = fa, .pool = pool, .max_tries = o.tries,
+                        .check_an = fc};
     if (!rc && mf_anon_create(&aop, &an)) {
         fprintf(stderr, "mfmc anonymize: %s\n", mf_error_get());
         rc = 3;
@@ -459,7 +463,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 break;
             }
             total_faces++;
-            total_fallback += r.decision == MF_ANON_FALLBACK;
+            /* the filter (mosaic or fill), not a synthetic face that removed the identity but missed age or gender */
+            total_fallback += r.decision == MF_ANON_FALLBACK && r.method != MF_ANON_SYNTH;
             if (o.summary) {
                 printf("  face %d [%.0f,%.0f %.0fx%.0f]: %s (%s, %d draw%s, %.0f ms)", k, b->x, b->y, b->w, b->h,
                        r.decision == MF_ANON_ACCEPTED ? "replaced" : r.decision == MF_ANON_FALLBACK ? "FALLBACK" : "baseline",
@@ -547,6 +552,8 @@ out:
     for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) mf_gallery_free(gal[i]), mf_gallery_free(keepg[i]);
     mf_anon_free(an);
     mf_face_analyzer_free(fa);
+    mf_face_analyzer_free(fc);
+    mf_face_models_free(fm);
     mf_nn_pool_free(pool);
     free(faces), free(clusters), free(emb);
 out_list:

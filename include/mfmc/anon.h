@@ -112,6 +112,9 @@ typedef struct {
     float gender_confidence;    /* gender must be kept when the original's gender_score >= this (0: 0.75) */
     int measure_all;            /* also embed with the non-ensemble recognizers (report only) */
     mf_anon_tuning tuning;
+    mf_face_analyzer_t *check_an; /* optional (borrowed): a plain-detection analyser (privacy = 0) for the checks of
+                                     upright faces (|roll| <= 25 degrees, >= 32 px); much faster than a privacy-mode
+                                     `an`, which then only checks turned and small faces. NULL: `an` for all. */
 } mf_anon_opts;
 
 typedef struct mf_anon mf_anon_t;

@@ -22,10 +22,17 @@ enum { MAX_CHECK_FACES = 8 };
 #define GRAIN_REF 2.5f      /* fine-band deviation of a sharp photo's skin: the detail layer at full amplitude */
 #define DETAIL_AMP 2.5f       /* detail layer amplitude */
 #define EDGE_FEATHER 0.03f    /* image-space blend ramp inside the mesh boundary, in face sizes */
-#define EDGE_RAMP_TEX 0.10f   /* texture-space blend ramp from the mesh boundary, in texture sides */
+#define EDGE_RAMP_TEX 0.05f   /* texture-space blend ramp from the mesh boundary, in texture sides */
 #define BOUNDARY_W 0.6f      /* identity shape weight on the mesh boundary (the outline: jaw, cheeks, forehead) */
 #define WARP_FALLOFF 0.25f    /* the background follows the moved outline over this distance, in face sizes */
 #define MAX_YAW_RENDER 65.0f  /* beyond this the mesh is not trusted: fallback */
+#define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
+#define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
+#define NCAND 8               /* candidate identities per draw; the one turned most towards the anti-face is rendered */
+#define AWAY 0.6f             /* draws are pushed away from the target's own codes (anti-face), x bucket spread */
+#define AWAY_GROW 0.15f       /* ... added per redraw */
+#define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
+#define SHAPE_REPLACE 0.7f    /* the target's own identity shape (its projection) taken out before the drawn one */
 
 struct mf_anon {
     mf_anon_opts o;
@@ -33,6 +40,8 @@ struct mf_anon {
     int *tri_of;
     float *bary;
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
+    float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
+                            lip down (the mouth and jaw carry the expression, which the projection would undo) */
     int grp_reye[64], grp_leye[64], grp_mouth[64], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
     float *edge_alpha;   /* T * T: 0 at the canonical mesh boundary rising to 1 inside (follows the surface) */
     uint8_t *hole_kind;  /* per triangle: 0 skin, 1 eye opening, 2 mouth opening */
@@ -121,6 +130,14 @@ int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
             float x = d / ramp;
             x = x > 1 ? 1 : x;
             a->vweight[v] = BOUNDARY_W + (1 - BOUNDARY_W) * x * x * (3 - 2 * x);
+        }
+        {
+            float y_nose = m->uv[2 * 1 + 1], y_lip = m->uv[2 * 0 + 1]; /* nose tip (1), upper lip top (0) */
+            for (int v = 0; v < NV; v++) {
+                float u = y_lip > y_nose ? (m->uv[2 * v + 1] - y_nose) / (y_lip - y_nose) : 0;
+                u = u < 0 ? 0 : u > 1 ? 1 : u;
+                a->rweight[v] = 1 - u * u * (3 - 2 * u);
+            }
         }
         for (size_t i = 0; !st && i < sizeof mf_anon_feature_v / sizeof mf_anon_feature_v[0]; i++) force_v[mf_anon_feature_v[i]] = 1;
         /* rigid groups: each eye's lid loop, the lips (inner loop and the 20 outer-lip points of mf_anon_feature_v) */
@@ -221,15 +238,30 @@ int mf_anon_add_donor(mf_anon_t *a, const mf_img *img) {
 }
 
 /* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
- * the linear read-outs on the targets. */
-static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, float *z) {
+ * the linear read-outs on the targets. With zt (the target's own codes, projected) the draw is also pushed away
+ * from the target: z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
+static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
+                       float away, float *z) {
     int k = m->ks + m->kt;
     /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
      * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
     const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
-    for (int i = 0; i < k; i++) {
+    double n2 = 0;
+    for (int i = 0; i < k; i++) { /* z = mu + sd * dev, dev = a normal draw - away * the target's own deviation */
         float g = (float)mf_anon_rng_normal(rng) * spread;
-        z[i] = c[0] > 0 ? c[2 + i] + c[2 + k + i] * g : g;
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        if (zt) {
+            float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
+            g -= away * (o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o);
+        }
+        z[i] = g, n2 += (double)g * g;
+    }
+    /* a plausible face: the deviation is kept within the typical norm of a draw (the push away from the target
+     * turns the direction, it does not make a caricature) */
+    double cap = 1.1 * k * spread * spread, f = n2 > cap ? sqrt(cap / n2) : 1;
+    for (int i = 0; i < k; i++) {
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        z[i] = mu + sd * (float)(f * z[i]);
     }
     const float *W[2] = {m->age_w, m->male_w};
     double tgt[2] = {age, logit}, r[2], G[2][2] = {{0}};
@@ -248,6 +280,52 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
         if (z[i] > 3.5f) z[i] = 3.5f;
         if (z[i] < -3.5f) z[i] = -3.5f;
     }
+}
+
+/* How far codes z point away from the target's zt, seen from the bucket mean mu: the cosine between z - mu and
+ * mu - zt (1 = the anti-face direction), so the choice turns the identity without favouring extreme draws. */
+static float code_away(const mf_anon_model_t *m, float age, float logit, const float *z, const float *zt) {
+    int k = m->ks + m->kt;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
+    double d = 0, na = 0, nb = 0;
+    for (int i = 0; i < k; i++) {
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        double x = (z[i] - mu) / sd, y = (mu - zt[i]) / sd;
+        d += x * y, na += x * x, nb += y * y;
+    }
+    return na > 0 && nb > 0 ? (float)(d / sqrt(na * nb)) : 0;
+}
+
+/* The target's own whitened codes: its mesh brought into the canonical frame (inverse of the similarity fit) and
+ * projected on the shape components, its unwrapped texture projected on the texture components (valid texels). */
+static void project_target(const mf_anon_model_t *m, const float *P, float s, const float R[9], const float t[3],
+                           const float *tex, float *zt) {
+    float dl[NV * 3];
+    for (int v = 0; v < NV; v++) {
+        float q[3] = {P[3 * v] - t[0], P[3 * v + 1] - t[1], P[3 * v + 2] - t[2]};
+        for (int r = 0; r < 3; r++)
+            dl[3 * v + r] = (R[r] * q[0] + R[3 + r] * q[1] + R[6 + r] * q[2]) / s - m->shape_mean[3 * v + r];
+    }
+    for (int c = 0; c < m->ks; c++) {
+        const float *b = m->shape_basis + (size_t)c * NV * 3;
+        double num = 0, den = 0;
+        for (int i = 0; i < NV * 3; i++) num += (double)b[i] * dl[i], den += (double)b[i] * b[i];
+        zt[c] = den > 0 ? (float)(num / den) : 0;
+    }
+    size_t T2 = (size_t)m->T * m->T;
+    for (int c = 0; c < m->kt; c++) {
+        const float *b = m->tex_basis + (size_t)c * T2 * 3;
+        double num = 0, den = 0;
+        for (size_t p = 0; p < T2; p++) {
+            if (!m->valid[p]) continue;
+            for (int ch = 0; ch < 3; ch++) {
+                float x = tex[3 * p + ch] - m->tex_mean[3 * p + ch];
+                num += (double)b[3 * p + ch] * x, den += (double)b[3 * p + ch] * b[3 * p + ch];
+            }
+        }
+        zt[m->ks + c] = den > 0 ? (float)(num / den) : 0;
+    }
+    for (int i = 0; i < m->ks + m->kt; i++) zt[i] = zt[i] > 4 ? 4 : zt[i] < -4 ? -4 : zt[i];
 }
 
 static void rgb_to_ycc(const float *p, float *y, float *cb, float *cr) {
@@ -368,7 +446,8 @@ static int filter_region(mf_fimg *R, const mf_fimg *mask, mf_anon_method how, fl
 
 /* Everything one replacement needs, in ROI coordinates. */
 typedef struct {
-    int ox, oy, w, h;
+    int ox, oy, w, h;  /* the region rendered (ROI) */
+    int cx0, cy0, cw, ch; /* the region the checks analyse (larger: context for the detector) */
     float fs;          /* face size in pixels */
     mf_fimg O;         /* original ROI */
     mf_fimg skin;      /* skin probability */
@@ -380,7 +459,59 @@ typedef struct {
     float s, R[9], t[3];
     float *tex;        /* T * T * 3 drawn texture */
     float *z;          /* ks + kt codes */
+    float *zt;         /* ks + kt: the target's own codes (projection), NULL when not computed */
+    float *zc;         /* ks + kt: scratch for candidate draws */
+    float replace;     /* how much of the target's own identity shape (its projection) is taken out */
+    int child;         /* the target is estimated younger than CHILD_AGE */
 } job;
+
+/* Grey 4-neighbour Laplacian of pixel (x, y) of a 3-channel image (0 on the border). */
+static float lap_at(const mf_fimg *f, int x, int y) {
+    if (x < 1 || y < 1 || x >= f->w - 1 || y >= f->h - 1) return 0;
+#define GREY(xx, yy) (0.299f * f->data[((size_t)(yy) * f->w + (xx)) * 3] + 0.587f * f->data[((size_t)(yy) * f->w + (xx)) * 3 + 1] + \
+                      0.114f * f->data[((size_t)(yy) * f->w + (xx)) * 3 + 2])
+    return GREY(x - 1, y) + GREY(x + 1, y) + GREY(x, y - 1) + GREY(x, y + 1) - 4 * GREY(x, y);
+#undef GREY
+}
+
+/* Grain matching: the finest band of rend (rend - blur(rend, 0.7 px)) over the new skin (cov == 1) is scaled so
+ * that the spread of the grey Laplacian over plain new skin equals the photo's over its plain skin (cov0): an
+ * upsampled 192-px texture is too smooth on a sharp photo, the model's folds too rough on a retouched one. The
+ * gain is clamped to [0.4, 3]. */
+static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *force) {
+    double so = 0, sr = 0;
+    long no = 0, nr = 0;
+    for (int y = 1; y < j->h - 1; y++)
+        for (int x = 1; x < j->w - 1; x++) {
+            size_t i = (size_t)y * j->w + x;
+            if (force->data[i] >= 0.05f || j->skin.data[i] < 0.5f) continue;
+            if (cov0->data[i] > 0.99f) {
+                float l = lap_at(&j->O, x, y);
+                so += l * l, no++;
+            }
+            if (cov->data[i] == 1 && cov->data[i - 1] == 1 && cov->data[i + 1] == 1 && cov->data[i - j->w] == 1 &&
+                cov->data[i + j->w] == 1) {
+                float l = lap_at(rend, x, y);
+                sr += l * l, nr++;
+            }
+        }
+    if (no < 64 || nr < 64 || !(sr > 0)) return MF_OK;
+    float gain = (float)sqrt((so / no) / (sr / nr));
+    gain = gain < 0.4f ? 0.4f : gain > 3 ? 3 : gain;
+    if (fabsf(gain - 1) < 0.05f) return MF_OK;
+    mf_fimg bl;
+    int st = mf_fimg_copy(rend, &bl);
+    if (!st) st = mf_render_blur(&bl, NULL, 0.7f);
+    if (!st) {
+        size_t px = (size_t)j->w * j->h;
+        for (size_t i = 0; i < px; i++) {
+            if (cov->data[i] != 1) continue;
+            for (int k = 0; k < 3; k++) rend->data[3 * i + k] += (gain - 1) * (rend->data[3 * i + k] - bl.data[3 * i + k]);
+        }
+    }
+    mf_fimg_free(&bl);
+    return st;
+}
 
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
@@ -394,7 +525,9 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         float *d = D + 3 * v;
         d[0] = d[1] = d[2] = 0;
         for (int c = 0; c < m->ks; c++)
-            for (int k = 0; k < 3; k++) d[k] += j->z[c] * m->shape_basis[(size_t)c * NV * 3 + 3 * v + k];
+            for (int k = 0; k < 3; k++)
+                d[k] += (shape_gain * j->z[c] - (j->zt ? j->replace * a->rweight[v] * j->zt[c] : 0)) *
+                        m->shape_basis[(size_t)c * NV * 3 + 3 * v + k];
     }
     /* eyes and lips move as rigid groups (their spacing is identity; their opening is the target's expression) */
     for (int g = 0; g < 3; g++) {
@@ -408,7 +541,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     for (int v = 0; v < NV; v++) {
         const float *d = D + 3 * v;
         for (int r = 0; r < 3; r++)
-            P2[3 * v + r] = j->P[3 * v + r] + shape_gain * a->vweight[v] * j->s *
+            P2[3 * v + r] = j->P[3 * v + r] + a->vweight[v] * j->s *
                                                   (j->R[3 * r] * d[0] + j->R[3 * r + 1] * d[1] + j->R[3 * r + 2] * d[2]);
     }
     mf_fimg texi = {T, T, 3, (float *)tex_src};
@@ -434,7 +567,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     mf_fimg base;
     memset(&base, 0, sizeof base);
     st = mf_fimg_copy(&j->O, &base);
-    if (!st && shape_gain > 0) {
+    if (!st && (shape_gain > 0 || (j->zt && j->replace > 0))) {
         /* the field is smooth: computed on a grid of about fs/64 px and interpolated bilinearly */
         float fall = WARP_FALLOFF * j->fs;
         int g = (int)(j->fs / 64);
@@ -555,10 +688,14 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i];
             }
         }
+        /* grain matching: the new skin's finest band (same filter as the photo's) is scaled so its spread over
+         * plain skin equals the photo's (an upsampled 192-px texture is too smooth on a sharp photo, the model's
+         * folds too rough on a retouched one) */
+        st = grain_match(j, &rend, &cov, &cov0, &force);
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
         mf_fimg_free(&lo);
-        st = mf_render_lowpass(&wr, NULL, fmaxf(1, EDGE_FEATHER * j->fs * 0.6f), &lo);
+        if (!st) st = mf_render_lowpass(&wr, NULL, fmaxf(1, EDGE_FEATHER * j->fs * 0.6f), &lo);
         if (!st) memcpy(wr.data, lo.data, sizeof(float) * px);
     }
     if (!st) {
@@ -581,18 +718,20 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`. */
 static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, float (*eorig)[1024],
-                 const mf_anon_galleries *gal, mf_anon_result *r, char *why, size_t why_len) {
+                 const mf_anon_galleries *gal, mf_anon_result *r, char *why, size_t why_len, int *id_ok) {
     mf_img roi;
-    int st = mf_img_crop(img, j->ox, j->oy, j->w, j->h, &roi);
+    int st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi);
     if (st) return st;
     mf_face faces[MAX_CHECK_FACES];
     int n = 0;
-    st = mf_face_analyze(a->o.an, &roi, faces, MAX_CHECK_FACES, &n);
+    float ofs = fmaxf(orig->det.w, orig->det.h);
+    int upright = orig->has_landmarks && fabsf(orig->lm.roll) <= 25 && ofs >= 32;
+    st = mf_face_analyze(a->o.check_an && upright ? a->o.check_an : a->o.an, &roi, faces, MAX_CHECK_FACES, &n);
     mf_img_free(&roi);
     if (st) return st;
     /* the detection nearest the original's centre */
     const mf_face_box *ob = orig->has_landmarks ? &orig->lm.box : &orig->det;
-    float cx = ob->x + ob->w / 2 - j->ox, cy = ob->y + ob->h / 2 - j->oy, best = 1e9f;
+    float cx = ob->x + ob->w / 2 - j->cx0, cy = ob->y + ob->h / 2 - j->cy0, best = 1e9f;
     int bi = -1;
     for (int i = 0; i < n; i++) {
         const mf_face_box *b = faces[i].has_landmarks ? &faces[i].lm.box : &faces[i].det;
@@ -612,7 +751,7 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
         r->mouth_open_after = f->lm.mouth_open;
         r->age_after = f->attr.age, r->gender_after = f->attr.gender;
         mf_face_5pt(f, p5n);
-        for (int k = 0; k < 5; k++) p5n[k][0] += j->ox, p5n[k][1] += j->oy;
+        for (int k = 0; k < 5; k++) p5n[k][0] += j->cx0, p5n[k][1] += j->cy0;
     } else {
         memcpy(p5n, p5o, sizeof p5n);
         r->age_after = -1, r->gender_after = MF_GENDER_UNKNOWN;
@@ -645,6 +784,7 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
             }
         }
     }
+    if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
     if (ok && orig->attr.age >= 0 && r->age_after >= 0 && fabsf(r->age_after - orig->attr.age) > a->o.age_tolerance) {
         ok = 0;
         snprintf(why, why_len, "age %.0f -> %.0f", orig->attr.age, r->age_after);
@@ -675,12 +815,23 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     job j;
     memset(&j, 0, sizeof j);
     j.fs = fs;
-    float mg = 0.6f * fs;
-    int x0 = (int)floorf(b->x - mg), y0 = (int)floorf(b->y - mg), x1 = (int)ceilf(b->x + b->w + mg),
-        y1 = (int)ceilf(b->y + b->h + mg);
-    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > img->w ? img->w : x1, y1 = y1 > img->h ? img->h : y1;
-    if (x1 - x0 < 2 || y1 - y0 < 2) return mf_error_set(MF_ERR_ARG, "anon: face outside the image");
-    j.ox = x0, j.oy = y0, j.w = x1 - x0, j.h = y1 - y0;
+    /* the checks look at the face with 0.6 face sizes of context (what the detector needs); the rendering only
+     * changes the face and what its moved outline drags along (WARP_FALLOFF), so it works on a smaller region */
+    for (int pass = 0; pass < 2; pass++) {
+        float mg = (pass ? CHECK_MARGIN : RENDER_MARGIN) * fs, bx0 = b->x, by0 = b->y, bx1 = b->x + b->w, by1 = b->y + b->h;
+        if (!pass && face->has_landmarks) /* around the mesh itself (a rolled face's corners leave its box) */
+            for (int v = 0; v < NV; v++) {
+                float px = face->lm.pt[v][0], py = face->lm.pt[v][1];
+                if (!isfinite(px) || !isfinite(py)) continue;
+                bx0 = fminf(bx0, px), by0 = fminf(by0, py), bx1 = fmaxf(bx1, px), by1 = fmaxf(by1, py);
+            }
+        bx0 = fmaxf(bx0, b->x - fs), by0 = fmaxf(by0, b->y - fs), bx1 = fminf(bx1, b->x + b->w + fs), by1 = fminf(by1, b->y + b->h + fs);
+        int x0 = (int)floorf(bx0 - mg), y0 = (int)floorf(by0 - mg), x1 = (int)ceilf(bx1 + mg), y1 = (int)ceilf(by1 + mg);
+        x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > img->w ? img->w : x1, y1 = y1 > img->h ? img->h : y1;
+        if (x1 - x0 < 2 || y1 - y0 < 2) return mf_error_set(MF_ERR_ARG, "anon: face outside the image");
+        if (pass) j.cx0 = x0, j.cy0 = y0, j.cw = x1 - x0, j.ch = y1 - y0;
+        else j.ox = x0, j.oy = y0, j.w = x1 - x0, j.h = y1 - y0;
+    }
     int st = mf_fimg_from_img(img, j.ox, j.oy, j.w, j.h, &j.O);
     if (st) return st;
     float (*eorig)[1024] = calloc(MF_ANON_MAX_RECOGNIZERS, sizeof *eorig);
@@ -688,10 +839,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     size_t D = (size_t)a->m->T * a->m->T * 3;
     j.tex = malloc(sizeof(float) * D);
     j.z = calloc((size_t)k + 1, sizeof(float));
-    if (!eorig || !j.tex || !j.z) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    float *zt_buf = calloc((size_t)k + 1, sizeof(float));
+    j.zc = calloc((size_t)k + 1, sizeof(float));
+    if (!eorig || !j.tex || !j.z || !zt_buf || !j.zc) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < a->n_rec; i++) st = mf_anon_embed(a, i, img, face, eorig[i]);
-    mf_fimg res;
-    memset(&res, 0, sizeof res);
+    mf_fimg res, relaxed; /* relaxed: the best identity-removing draw that missed age or gender */
+    memset(&res, 0, sizeof res), memset(&relaxed, 0, sizeof relaxed);
     int accepted = 0;
     char why[160] = "";
     int renderable = face->has_landmarks && face->lm.score >= 0.5f && fabsf(face->lm.yaw) <= MAX_YAW_RENDER && fs >= 12;
@@ -703,7 +856,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             st = mf_fimg_copy(&j.O, &res);
             if (!st) st = filter_region(&res, &mask, method, fs);
             if (!st) st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy);
-            if (!st) check(a, img, &j, face, eorig, gal, r, why, sizeof why);
+            if (!st) check(a, img, &j, face, eorig, gal, r, why, sizeof why, NULL);
         }
         mf_fimg_free(&mask);
         r->decision = MF_ANON_BASELINE;
@@ -726,11 +879,21 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             ie = hypotf(ce[0][0] - ce[1][0], ce[0][1] - ce[1][1]), it = hypotf(ct[0][0] - ct[1][0], ct[0][1] - ct[1][1]);
             j.tex_scale = it > 0 ? ie / it : 1;
         }
-        if (mf_anon_fit_similarity(a->m->shape_mean, j.P, NULL, NV, &j.s, j.R, j.t)) {
+        if (mf_fit_similarity(a->m->shape_mean, j.P, NULL, NV, &j.s, j.R, j.t)) {
             renderable = 0;
             snprintf(r->note, sizeof r->note, "mesh degenerate");
-        } else
+        } else {
             st = skin_map(&j.O, j.P, fs, &j.skin);
+            if (!st && !a->force_similar) { /* the target's own identity codes: draws move away from them */
+                unwrap(a, &j.O, j.P, j.tex);
+                project_target(a->m, j.P, j.s, j.R, j.t, j.tex, zt_buf);
+                j.zt = zt_buf;
+                /* children: their own proportions (large eyes and forehead, small nose and chin) are what makes
+                 * them look their age; the identity change stays in the texture and the drawn shape */
+                j.replace = face->attr.age >= 0 && face->attr.age < CHILD_AGE ? 0 : SHAPE_REPLACE;
+                j.child = face->attr.age >= 0 && face->attr.age < CHILD_AGE;
+            }
+        }
         if (!st) st = mf_fimg_copy(&j.O, &j.fine);
         if (!st) st = mf_render_blur(&j.fine, NULL, fmaxf(0.7f, 0.004f * fs));
         if (!st) { /* sunglasses: the lids are not skin; then the eyes stay the photo's (the lenses stay in front) */
@@ -784,10 +947,21 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     float age = face->attr.age >= 0 ? face->attr.age : a->m->age_mean;
     float pm = face->attr.gender != MF_GENDER_UNKNOWN ? face->attr.p_male : 0.5f;
     float logit = pm >= 0.5f ? (pm > 0.7f ? 2.5f : 0.5f) : (pm < 0.3f ? -2.5f : -0.5f);
+    float age_draw = age; /* the age asked of the model, corrected by what the checks estimate on each draw */
+    mf_anon_result relaxed_r;
+    int relaxed_ok = 0;
+    float relaxed_err = 0;
+    char relaxed_why[160] = "";
     for (int tr = 0; !st && renderable && tr < a->o.max_tries; tr++) {
         uint64_t rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)tr * 0x632be59bd9b4e019ull + 0x1234567ull;
         float spread = a->o.tuning.tex_gain * (1 + 0.15f * tr);
-        draw_codes(a->m, &rng, age, logit, spread, j.z);
+        /* NCAND candidate identities; the one farthest from the target's own codes is rendered */
+        float best_d = -2;
+        for (int c = 0; c < (j.zt && !j.child ? NCAND : 1); c++) {
+            draw_codes(a->m, &rng, age_draw, logit, spread, j.child ? NULL : j.zt, AWAY + AWAY_GROW * tr, j.zc);
+            float d = j.zt && !j.child ? code_away(a->m, age_draw, logit, j.zc, j.zt) : 0;
+            if (d > best_d) best_d = d, memcpy(j.z, j.zc, sizeof(float) * (size_t)k);
+        }
         const mf_anon_model_t *m = a->m;
         if (a->force_similar) { /* testing hook: the target's own texture, no shape change */
             unwrap(a, &j.O, j.P, j.tex);
@@ -842,7 +1016,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
         r->tries = tr + 1;
         double t2 = now_ms();
-        int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why);
+        int id_ok = 0;
+        int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
         r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
@@ -851,6 +1026,41 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         if (ok) {
             accepted = 1;
             break;
+        }
+        /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
+         * older, older people younger), a lost gender pushes the gender read-out further */
+        if (r->detected_after && face->attr.age >= 0 && r->age_after >= 0) {
+            float d = r->age_after - face->attr.age;
+            if (fabsf(d) > 0.5f * a->o.age_tolerance) age_draw -= 0.8f * d;
+            float lo = fmaxf(1, 0.5f * face->attr.age - 2), hi = face->attr.age * 1.5f + 10;
+            age_draw = age_draw < lo ? lo : age_draw > hi ? hi : age_draw;
+        }
+        if (r->detected_after && r->gender_after != MF_GENDER_UNKNOWN && face->attr.gender != MF_GENDER_UNKNOWN &&
+            r->gender_after != face->attr.gender)
+            logit *= 1.5f;
+        /* a draw that removes the identity (every ensemble check, the gallery, detected again) but misses only the
+         * age or gender tolerance is kept: better than the filter if no later draw passes everything */
+        float age_err = face->attr.age >= 0 && r->age_after >= 0 ? fabsf(r->age_after - face->attr.age) : 0;
+        age_err += r->gender_after != face->attr.gender ? 10 : 0;
+        if (id_ok && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
+            mf_fimg_free(&relaxed);
+            if (!mf_fimg_copy(&res, &relaxed)) {
+                relaxed_ok = 1, relaxed_r = *r, relaxed_err = age_err;
+                snprintf(relaxed_why, sizeof relaxed_why, "%s", why);
+            } else
+                relaxed_ok = 0;
+        }
+    }
+    if (!st && !accepted && relaxed_ok) { /* the identity-removing synthetic face that missed age or gender */
+        st = mf_fimg_to_img(&relaxed, NULL, img, j.ox, j.oy);
+        if (!st) {
+            int tries = r->tries;
+            double mr = r->ms_render, mc = r->ms_check;
+            *r = relaxed_r;
+            r->tries = tries, r->ms_render = mr, r->ms_check = mc;
+            r->decision = MF_ANON_FALLBACK, r->method = MF_ANON_SYNTH;
+            snprintf(r->note, sizeof r->note, "synthetic fallback after %d draws: identity removed, but %.100s", tries, relaxed_why);
+            accepted = 2;
         }
     }
     if (!st && !accepted) { /* fallback: identity-removing filter over the face ellipse */
@@ -865,7 +1075,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             if (!st) st = filter_region(&res, &mask, MF_ANON_BLUR, fs * 0.6f);
             if (!st) st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy);
             /* the filtered face is checked too (where it is no longer detected, at the original's landmarks) */
-            if (!st && check(a, img, &j, face, eorig, gal, r, why, sizeof why) == 0) {
+            if (!st && check(a, img, &j, face, eorig, gal, r, why, sizeof why, NULL) == 0) {
                 /* still too similar under the filter: fill the face region */
                 int bad = 0;
                 for (int i = 0; i < a->n_rec; i++)
@@ -873,7 +1083,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 if (bad) {
                     st = filter_region(&res, &mask, MF_ANON_SOLID, fs);
                     if (!st) st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy);
-                    if (!st) check(a, img, &j, face, eorig, gal, r, why, sizeof why);
+                    if (!st) check(a, img, &j, face, eorig, gal, r, why, sizeof why, NULL);
                     size_t l = strlen(r->note);
                     snprintf(r->note + l, sizeof r->note - l, "%s", "; filled (the filter was still matched)");
                     r->method = MF_ANON_SOLID;
@@ -883,12 +1093,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         mf_fimg_free(&mask);
         r->decision = MF_ANON_FALLBACK;
         if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
-    } else if (!st)
+    } else if (!st && accepted == 1)
         r->decision = MF_ANON_ACCEPTED;
 done:
     if (st) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy); /* errors leave img as it was */
-    mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res);
-    free(eorig), free(j.tex), free(j.z);
+    mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed);
+    free(eorig), free(j.tex), free(j.z), free(j.zc), free(zt_buf);
     r->ms = now_ms() - t0;
     return st;
 }

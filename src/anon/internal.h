@@ -4,6 +4,7 @@
 #define MF_ANON_INTERNAL_H
 
 #include "mfmc/anon.h"
+#include "mfmc/linalg.h"
 
 enum { NV = MF_FACE_MESH_POINTS };
 
@@ -44,10 +45,6 @@ enum { MF_ANON_N_FEATURE_V = 86 };
 extern const int mf_anon_feature_v[MF_ANON_N_FEATURE_V];
 /* The face oval (silhouette of the mesh), in order. */
 extern const int mf_anon_loop_oval[36];
-
-/* Rigid/similarity fit (Horn): finds s, R (row-major 3x3), t minimising sum |s R a_i + t - b_i|^2 over n points
- * (weights w, NULL = 1). Returns 0, or -1 when degenerate. */
-int mf_anon_fit_similarity(const float *a, const float *b, const float *w, int n, float *s, float R[9], float t[3]);
 
 /* Bowyer-Watson Delaunay triangulation of n 2-D points (xy, n * 2). Writes at most max_tri triangles (3 indices,
  * counter-clockwise in y-down coordinates not guaranteed) and returns their count, or a negative status. */

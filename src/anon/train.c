@@ -12,39 +12,6 @@ typedef struct {
     int idx;            /* index into paths */
 } sample;
 
-/* cyclic Jacobi on a symmetric n x n matrix (row-major, destroyed): eigenvalues d, eigenvectors in columns of v */
-static void jacobi(double *a, int n, double *d, double *v) {
-    for (int i = 0; i < n * n; i++) v[i] = 0;
-    for (int i = 0; i < n; i++) v[i * n + i] = 1;
-    for (int sweep = 0; sweep < 30; sweep++) {
-        double off = 0, tot = 0;
-        for (int p = 0; p < n; p++)
-            for (int q = 0; q < n; q++) *(p == q ? &tot : &off) += a[p * n + q] * a[p * n + q];
-        if (off <= 1e-24 * (tot + off)) break;
-        for (int p = 0; p < n; p++)
-            for (int q = p + 1; q < n; q++) {
-                double apq = a[p * n + q];
-                if (fabs(apq) < 1e-300) continue;
-                double th = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1));
-                double c = 1 / sqrt(t * t + 1), s = t * c;
-                for (int k = 0; k < n; k++) {
-                    double akp = a[k * n + p], akq = a[k * n + q];
-                    a[k * n + p] = c * akp - s * akq, a[k * n + q] = s * akp + c * akq;
-                }
-                for (int k = 0; k < n; k++) {
-                    double apk = a[p * n + k], aqk = a[q * n + k];
-                    a[p * n + k] = c * apk - s * aqk, a[q * n + k] = s * apk + c * aqk;
-                }
-                for (int k = 0; k < n; k++) {
-                    double vkp = v[k * n + p], vkq = v[k * n + q];
-                    v[k * n + p] = c * vkp - s * vkq, v[k * n + q] = s * vkp + c * vkq;
-                }
-            }
-    }
-    for (int i = 0; i < n; i++) d[i] = a[i * n + i];
-}
-
 /* PCA of X (n x dim, rows centred in place against the mean written to `mean`): k components scaled by their
  * standard deviation into basis (k x dim), whitened codes into z (n x k). */
 static int pca(float *X, int n, size_t dim, int k, float *mean, float *basis, float *z) {
@@ -68,7 +35,7 @@ static int pca(float *X, int n, size_t dim, int k, float *mean, float *basis, fl
             for (size_t j = 0; j < dim; j++) s += (double)xa[j] * xb[j];
             G[a * n + b] = G[b * n + a] = s;
         }
-    jacobi(G, n, d, V);
+    mf_sym_eigen(G, n, d, V);
     for (int i = 0; i < n; i++) ord[i] = i;
     for (int i = 0; i < n; i++) /* selection sort by eigenvalue, descending */
         for (int j = i + 1; j < n; j++)
@@ -274,7 +241,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
     for (int it = 0; it < 4; it++) {
         for (int i = 0; i < n; i++) {
             float s, R[9], t[3], *p = shapes + (size_t)i * NV * 3;
-            if (!mf_anon_fit_similarity(p, mean, NULL, NV, &s, R, t)) apply_sim(p, NV, s, R, t);
+            if (!mf_fit_similarity(p, mean, NULL, NV, &s, R, t)) apply_sim(p, NV, s, R, t);
         }
         memset(mean, 0, sizeof(float) * NV * 3);
         for (int i = 0; i < n; i++)

@@ -7,6 +7,7 @@
  * model input coordinate (u, v) in [0, S]^2 maps to the image point
  *     centre + R(angle) * (fu * (u - S/2), v - S/2) * side / S        (fu = -1 for a mirrored crop, else 1). */
 #include "face/internal.h"
+#include "mfmc/linalg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -331,56 +332,6 @@ static float dist3(const float a[3], const float b[3]) {
     return sqrtf(dx * dx + dy * dy + dz * dz);
 }
 
-/* Largest-eigenvalue eigenvector of a symmetric 4x4 matrix (cyclic Jacobi). */
-static void eig4_max(double a[4][4], double v[4]) {
-    double V[4][4] = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
-    for (int sweep = 0; sweep < 50; sweep++) {
-        double off = 0;
-        for (int p = 0; p < 4; p++)
-            for (int q = p + 1; q < 4; q++) off += a[p][q] * a[p][q];
-        if (off < 1e-22) break;
-        for (int p = 0; p < 4; p++)
-            for (int q = p + 1; q < 4; q++) {
-                if (fabs(a[p][q]) < 1e-300) continue;
-                double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-                double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1)), c = 1 / sqrt(t * t + 1), s = t * c;
-                for (int k = 0; k < 4; k++) { /* columns p, q */
-                    double akp = a[k][p], akq = a[k][q];
-                    a[k][p] = c * akp - s * akq, a[k][q] = s * akp + c * akq;
-                }
-                for (int k = 0; k < 4; k++) { /* rows p, q */
-                    double apk = a[p][k], aqk = a[q][k];
-                    a[p][k] = c * apk - s * aqk, a[q][k] = s * apk + c * aqk;
-                }
-                for (int k = 0; k < 4; k++) {
-                    double vkp = V[k][p], vkq = V[k][q];
-                    V[k][p] = c * vkp - s * vkq, V[k][q] = s * vkp + c * vkq;
-                }
-            }
-    }
-    int best = 0;
-    for (int i = 1; i < 4; i++)
-        if (a[i][i] > a[best][best]) best = i;
-    for (int k = 0; k < 4; k++) v[k] = V[k][best];
-}
-
-/* The rotation R (row-major) minimising sum |b_i - s R a_i|^2 over centred point sets, from the correlation
- * S[r][c] = sum a_i[r] b_i[c] (Horn 1987: closed form with unit quaternions). */
-static void fit_rotation(const double S[3][3], double R[3][3]) {
-    double N[4][4] = {
-        {S[0][0] + S[1][1] + S[2][2], S[1][2] - S[2][1], S[2][0] - S[0][2], S[0][1] - S[1][0]},
-        {S[1][2] - S[2][1], S[0][0] - S[1][1] - S[2][2], S[0][1] + S[1][0], S[2][0] + S[0][2]},
-        {S[2][0] - S[0][2], S[0][1] + S[1][0], -S[0][0] + S[1][1] - S[2][2], S[1][2] + S[2][1]},
-        {S[0][1] - S[1][0], S[2][0] + S[0][2], S[1][2] + S[2][1], -S[0][0] - S[1][1] + S[2][2]},
-    };
-    double q[4];
-    eig4_max(N, q);
-    double w = q[0], x = q[1], y = q[2], z = q[3];
-    R[0][0] = 1 - 2 * (y * y + z * z), R[0][1] = 2 * (x * y - w * z), R[0][2] = 2 * (x * z + w * y);
-    R[1][0] = 2 * (x * y + w * z), R[1][1] = 1 - 2 * (x * x + z * z), R[1][2] = 2 * (y * z - w * x);
-    R[2][0] = 2 * (x * z - w * y), R[2][1] = 2 * (y * z + w * x), R[2][2] = 1 - 2 * (x * x + y * y);
-}
-
 /* Yaw, pitch, roll (degrees) of the head rotation R (canonical frontal face -> camera frame x right, y down,
  * z away from the camera). Roll: image angle of the face's x axis (subject's right -> left), the sign of
  * mf_face_box.roll. Yaw, once roll is undone: angle of that axis towards the depth (> 0: the subject's left
@@ -478,7 +429,7 @@ static void compute_pose(mf_face_landmarks *lm) {
             for (int k = 0; k < 3; k++) S[r][k] += a[r] * b[k];
     }
     double R[3][3];
-    fit_rotation(S, R);
+    mf_fit_rotation(S, R);
     rotation_to_euler(R, &lm->yaw, &lm->pitch, &lm->roll);
 }
 
