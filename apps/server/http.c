@@ -3,6 +3,7 @@
 #include "srv.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if (!b) return MHD_NO;
         b->limit = mf_srv_body_cap(method, url);
         *con_cls = b;
+        /* a declared body over the cap is refused before any of it is read (the connection then closes) */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(cl, &end, 10);
+            if (errno == ERANGE || (end != cl && !*end && v > b->limit)) {
+                mf_srv_req r = {.srv = srv, .conn = conn, .method = method, .url = url};
+                b->too_big = 1;
+                return mf_srv_reply_error(&r, 413, "too_large");
+            }
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -173,13 +186,22 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
 
 int mf_srv_http_start(mf_srv *srv, const char *addr, int port) {
     struct sockaddr_in sa;
+    struct sockaddr_in6 sa6;
     memset(&sa, 0, sizeof sa);
+    memset(&sa6, 0, sizeof sa6);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-        return mf_error_set(MF_ERR_ARG, "listen address %s is not an IPv4 address", addr);
-    srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port,
-                                NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+    sa6.sin6_family = AF_INET6;
+    sa6.sin6_port = htons((uint16_t)port);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    struct sockaddr *bind_to = (struct sockaddr *)&sa;
+    if (inet_pton(AF_INET6, addr, &sa6.sin6_addr) == 1) { /* "::" listens on IPv6 only (IPV6_V6ONLY) */
+        flags |= MHD_USE_IPv6;
+        bind_to = (struct sockaddr *)&sa6;
+    } else if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        return mf_error_set(MF_ERR_ARG, "listen address %s is neither an IPv4 nor an IPv6 address", addr);
+    }
+    srv->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, srv, MHD_OPTION_SOCK_ADDR, bind_to,
                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SRV_HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
                                 (unsigned)SRV_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SRV_CONN_TIMEOUT,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_END);

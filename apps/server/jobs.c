@@ -1,12 +1,17 @@
-/* Worker threads over the job table: analysis of uploads (decode under caps, scale, detect, embed, match the
- * enrolled people, apply standing rules, store per access model) and enrolment selfies. Any node takes any job;
- * a job whose node died is taken again after its lease (SRV_JOB_LEASE).
- * Models: each worker loads its own analyzer and recognizer once at start (face9 brings shared models with
- * per-thread sessions; then one load per process). */
+/* Worker threads over the job table: analysis of uploads (decode under caps, scale, privacy-grade detection,
+ * embed, match the enrolled people, apply standing rules, replace every face with the anonymizer, store per
+ * access model) and enrolment selfies. Any node takes any job; a job whose node died is taken again after its
+ * lease (SRV_JOB_LEASE).
+ * Models: the face networks are loaded once per process (mf_face_models_t, read-only) and every worker has its
+ * own sessions over them (analysers, recognizer). The anonymizer (mf_anon_create) loads its identity model and
+ * ensemble recognizers itself (anon.h has no create-from-shared-models call yet): one copy per worker.
+ * Replacement happens here, once per photo, not at view time: docs/server.md "Rendering". */
 #include "srv.h"
 
 #include "mfmc/analyze.h"
+#include "mfmc/anon.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +22,14 @@ enum { POLL_MS = 100, MAX_ATTEMPTS = 3 };
 
 typedef struct {
     mf_srv *srv;
-    mf_face_analyzer_t *an;
-    mf_face_recognizer_t *rec;
+    mf_face_analyzer_t *an;    /* privacy-grade detection, mesh and attributes: the photos */
+    mf_face_analyzer_t *check; /* normal detection, mesh and attributes: selfies and the anonymizer's checks */
+    mf_face_recognizer_t *rec; /* the model of the stored embeddings */
+    mf_anon_t *anon;
 } worker_t;
 
 static worker_t workers[SRV_WORKERS_MAX];
+static mf_face_models_t *shared_models;
 
 static const mf_img_limits upload_limits = {
     .max_pixels = SRV_UPLOAD_MAX_PIXELS, .max_side = SRV_UPLOAD_MAX_SIDE, .max_bytes = SRV_UPLOAD_MAX};
@@ -79,7 +87,8 @@ static int seal_patch(mf_srv *srv, const mf_img *img, int x, int y, int w, int h
 }
 
 /* Person of each face: the best enrolled match at or above the threshold; a person matched by several faces
- * keeps only their best one (the others stay unknown). */
+ * keeps only their best one (the others stay unknown). Candidates the mesh did not confirm are never matched
+ * (they stay unknown, so always replaced). */
 static int match_faces(worker_t *w, mf_store_t *st, const mf_img *img, const mf_face *faces, int n,
                        mf_store_face *out) {
     mf_srv *srv = w->srv;
@@ -88,10 +97,11 @@ static int match_faces(worker_t *w, mf_store_t *st, const mf_img *img, const mf_
     int ne = 0, s = e && best ? mf_store_embedding_all(st, srv->recognizer, srv->dim, &users, &vecs, &ne)
                               : mf_error_set(MF_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n && !s && ne; i++) {
+        best[i] = -2;
+        if (!faces[i].confirmed) continue;
         float pts[5][2];
         mf_face_5pt(&faces[i], pts);
         if ((s = mf_face_recognizer_embed(w->rec, img, pts, e))) break;
-        best[i] = -2;
         for (int k = 0; k < ne; k++) {
             float sim = mf_face_similarity(e, vecs + (size_t)k * srv->dim, srv->dim);
             if (sim >= srv->match_threshold && sim > best[i]) {
@@ -110,6 +120,70 @@ static int match_faces(worker_t *w, mf_store_t *st, const mf_img *img, const mf_
     return s;
 }
 
+/* The upload's fault (undecodable, over a cap): the photo fails for good, its sealed upload goes. */
+static int refuse_photo(mf_store_t *st, const mf_store_photo *p, const mf_store_job *job) {
+    mf_srv_log("photo %lld refused: %s", (long long)p->id, mf_error_get());
+    int s = mf_store_begin(st);
+    if (s) return s;
+    if (!(s = mf_store_photo_fail(st, p->id)) && !(s = mf_store_job_done(st, job->id))) return mf_store_commit(st);
+    mf_store_rollback(st);
+    return s;
+}
+
+/* What is stored per access model (docs/access-models.md), from the upload `img` and its anonymized `base`:
+ *   open:   the original and the base, each sealed with the photo key;
+ *   sealed: the base in the clear; a patch sealed with its own key per face of a known person;
+ *   strict: the base sealed with the photo key; a patch per face approved at upload, and per face of a known
+ *           person not approved (shown to that person only: they always see their own face); every face not
+ *           approved is marked discarded. Unknown faces keep no original pixels in sealed and strict. */
+static int store_photo(mf_srv *srv, mf_store_t *st, const mf_store_photo *p, const mf_store_job *job,
+                       const uint8_t *key, const mf_img *img, const mf_img *base, mf_store_face *rec, int n) {
+    uint8_t **patches = calloc((size_t)n + 1, sizeof *patches), *orig = NULL, *bb = NULL;
+    size_t *plen = calloc((size_t)n + 1, sizeof *plen), ol = 0, bl = 0;
+    int s = patches && plen ? MF_OK : mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!s && p->access == MF_ACCESS_OPEN) s = seal_jpeg(key, img, 0, &orig, &ol); /* from pixels: no metadata */
+    if (!s && p->access == MF_ACCESS_SEALED)
+        s = mf_img_encode_jpeg(base, 95, &bb, &bl); /* the clear anonymized photo */
+    else if (!s)
+        s = seal_jpeg(key, base, 0, &bb, &bl);
+    for (int i = 0; i < n && !s && p->access != MF_ACCESS_OPEN; i++) {
+        if (p->access == MF_ACCESS_STRICT && rec[i].decision != MF_DEC_APPROVED) rec[i].discarded = 1;
+        if (!rec[i].user_id) continue; /* unknown: nobody may ever see it */
+        int x, y, fw, fh;
+        mf_srv_face_rect(&rec[i], img->w, img->h, &x, &y, &fw, &fh);
+        s = seal_patch(srv, img, x, y, fw, fh, &patches[i], &plen[i]);
+    }
+    if (!s && !(s = mf_store_begin(st))) {
+        s = mf_store_photo_finish(st, p->id, img->w, img->h, rec, n, orig, ol, bb, bl,
+                                  p->access == MF_ACCESS_OPEN ? NULL : patches, plen);
+        if (!s) s = mf_store_job_done(st, job->id);
+        if (!s)
+            s = mf_store_commit(st);
+        else
+            mf_store_rollback(st);
+    }
+    for (int i = 0; i < n && patches; i++)
+        free(patches[i]);
+    free(patches);
+    free(plen);
+    free(orig);
+    free(bb);
+    return s;
+}
+
+typedef struct {
+    mf_store_t *st;
+    const mf_store_job *job;
+    const char *node;
+} lease_t;
+
+/* Between faces: the job's claim is renewed, so a photo of many faces is not taken again by another node. */
+static void renew_lease(void *ctx) {
+    lease_t *l = ctx;
+    if (mf_store_job_touch(l->st, l->job->id, l->node, (int64_t)time(NULL)))
+        mf_srv_log("job %lld: lease not renewed: %s", (long long)l->job->id, mf_error_get());
+}
+
 static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     mf_srv *srv = w->srv;
     mf_store_photo p;
@@ -120,27 +194,25 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     if (!s) s = mf_srv_photo_key(srv, st, p.id, key);
     if (!s) s = mf_store_photo_blob(st, p.id, "original", &blob, &bl);
     if (s) return s;
-    mf_img img = {0};
+    mf_img img = {0}, base = {0};
     s = decode_upload(key, blob, bl, &img);
     free(blob);
-    const mf_face *faces = NULL;
+    const mf_face *found = NULL;
+    mf_face *faces = NULL;
     int n = 0;
-    if (!s) s = mf_face_analyze_all(w->an, &img, &faces, &n);
+    if (!s) s = mf_face_analyze_all(w->an, &img, &found, &n); /* privacy-grade: any rotation, cut, from 16 px */
     if (!s && n > SRV_MAX_FACES) s = mf_error_set(MF_ERR_LIMIT, "more than %d faces", SRV_MAX_FACES);
     if (s == MF_ERR_FORMAT || s == MF_ERR_LIMIT || s == MF_ERR_UNSUPPORTED) {
-        /* the upload's fault: the photo fails for good, its sealed upload goes */
-        mf_srv_log("photo %lld refused: %s", (long long)p.id, mf_error_get());
         mf_img_free(&img);
         sodium_memzero(key, sizeof key);
-        if ((s = mf_store_begin(st))) return s;
-        if (!(s = mf_store_photo_fail(st, p.id)) && !(s = mf_store_job_done(st, job->id))) return mf_store_commit(st);
-        mf_store_rollback(st);
-        return s;
+        return refuse_photo(st, &p, job);
     }
+    /* the analyser's array lives until its next analysis, and the anonymizer's checks analyse again */
     mf_store_face *rec = calloc((size_t)n + 1, sizeof *rec);
-    uint8_t **patches = calloc((size_t)n + 1, sizeof *patches);
-    size_t *plen = calloc((size_t)n + 1, sizeof *plen);
-    if (!s && (!rec || !patches || !plen)) s = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int *repl = calloc((size_t)n + 1, sizeof *repl);
+    faces = malloc(sizeof *faces * ((size_t)n + 1));
+    if (!s && (!rec || !repl || !faces)) s = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!s && n) memcpy(faces, found, sizeof *faces * (size_t)n);
     for (int i = 0; i < n && !s; i++) {
         rec[i].x = faces[i].det.x;
         rec[i].y = faces[i].det.y;
@@ -159,72 +231,63 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
         else if (u.rule == MF_RULE_FRIENDS && !(s = mf_store_are_friends(st, u.id, p.owner, &fr)) && fr)
             rec[i].decision = MF_DEC_APPROVED;
     }
-    uint8_t *orig = NULL, *base = NULL;
-    size_t ol = 0, basel = 0;
-    int with_patches = 0;
-    if (!s && p.access == MF_ACCESS_OPEN) {
-        s = seal_jpeg(key, &img, 0, &orig, &ol); /* re-encoded from pixels: no metadata kept */
-    } else if (!s) {
-        for (int i = 0; i < n && !s; i++) {
-            int x, y, fw, fh;
-            mf_srv_face_rect(&rec[i], img.w, img.h, &x, &y, &fw, &fh);
-            if (p.access == MF_ACCESS_SEALED) {
-                s = seal_patch(srv, &img, x, y, fw, fh, &patches[i], &plen[i]);
-                with_patches = 1;
-            } else if (rec[i].decision == MF_DEC_APPROVED) {
-                continue; /* strict: kept real in the base */
-            } else {
-                rec[i].discarded = 1; /* strict: replaced for good, original pixels gone */
-            }
-            if (!s) s = srv->replace(&img, x, y, fw, fh, mf_srv_face_seed(key, i), srv->replace_ctx);
-        }
-        if (!s) s = seal_jpeg(key, &img, 0, &base, &basel);
-    }
-    if (!s && !(s = mf_store_begin(st))) {
-        s = mf_store_photo_finish(st, p.id, img.w, img.h, rec, n, orig, ol, base, basel, with_patches ? patches : NULL,
-                                  plen);
-        if (!s) s = mf_store_job_done(st, job->id);
-        if (!s)
-            s = mf_store_commit(st);
-        else
-            mf_store_rollback(st);
-    }
-    for (int i = 0; i < n && patches; i++)
-        free(patches[i]);
-    free(patches);
-    free(plen);
+    /* every face replaced once, here: what any viewer who may not see a face receives */
+    lease_t lease = {st, job, srv->node};
+    if (!s) s = mf_srv_anonymize(srv, w->anon, &img, faces, rec, n, key, &base, repl, renew_lease, &lease);
+    for (int i = 0; i < n && !s; i++)
+        rec[i].replacement = repl[i];
+    if (!s) s = store_photo(srv, st, &p, job, key, &img, &base, rec, n);
     free(rec);
-    free(orig);
-    free(base);
+    free(repl);
+    free(faces);
     mf_img_free(&img);
+    mf_img_free(&base);
     sodium_memzero(key, sizeof key);
     return s;
 }
 
+/* One enrolment selfie: exactly one clear face (another face at least a quarter of its area makes the selfie
+ * ambiguous: refused as "several_faces"), embedded and stored; the outcome is kept as the user's enrolment note
+ * (GET /api/enrol). */
 static int enrol(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     uint8_t *blob = NULL;
     size_t bl;
     mf_img img = {0};
+    const char *note = "ok";
     int s = mf_store_job_blob(st, job->id, &blob, &bl);
     if (!s) s = decode_upload(w->srv->master, blob, bl, &img);
     free(blob);
     const mf_face *faces = NULL;
-    int n = 0;
-    if (!s) s = mf_face_analyze_all(w->an, &img, &faces, &n);
-    if (!s && n > 0) {
+    int n = 0, best = -1, several = 0;
+    if (!s) s = mf_face_analyze_all(w->check, &img, &faces, &n);
+    for (int i = 0; i < n && !s; i++)
+        if (faces[i].confirmed && (best < 0 || faces[i].det.w * faces[i].det.h > faces[best].det.w * faces[best].det.h))
+            best = i;
+    for (int i = 0; i < n && !s && best >= 0; i++)
+        if (i != best && faces[i].confirmed &&
+            faces[i].det.w * faces[i].det.h >= 0.25f * faces[best].det.w * faces[best].det.h)
+            several = 1;
+    if (!s && best < 0)
+        note = "no_face";
+    else if (!s && several)
+        note = "several_faces";
+    else if (!s) {
         float *e = malloc(sizeof(float) * (size_t)w->srv->dim), pts[5][2];
-        mf_face_5pt(&faces[mf_face_largest(faces, n)], pts);
+        mf_face_5pt(&faces[best], pts);
         s = e ? mf_face_recognizer_embed(w->rec, &img, pts, e) : mf_error_set(MF_ERR_NOMEM, "out of memory");
         if (!s) s = mf_store_embedding_add(st, job->user_id, w->srv->recognizer, e, w->srv->dim);
         free(e);
-    } else if (!s) {
-        mf_srv_log("enrolment of user %lld: no face in the selfie", (long long)job->user_id);
+        if (s == MF_ERR_LIMIT) note = "limit";
     }
     mf_img_free(&img);
+    if (s == MF_ERR_FORMAT || s == MF_ERR_UNSUPPORTED || (s == MF_ERR_LIMIT && strcmp(note, "limit")))
+        note = "not_an_image";
     if (s == MF_ERR_FORMAT || s == MF_ERR_LIMIT || s == MF_ERR_UNSUPPORTED || s == MF_ERR_NOTFOUND) {
         mf_srv_log("enrolment of user %lld refused: %s", (long long)job->user_id, mf_error_get());
         s = MF_OK;
     }
+    if (strcmp(note, "ok")) mf_srv_log("enrolment of user %lld: %s", (long long)job->user_id, note);
+    if (!s) s = mf_store_enrol_note_set(st, job->user_id, note);
     return s ? s : mf_store_job_done(st, job->id);
 }
 
@@ -255,13 +318,19 @@ static void *worker_main(void *arg) {
 }
 
 int mf_srv_jobs_start(mf_srv *srv) {
-    mf_face_analyzer_opts o = {.no_attributes = 1};
+    if (!srv->workers) return MF_OK;
+    int s = mf_face_models_create(srv->models, &shared_models);
+    if (s) return mf_error_prefix(s, "models in %s", srv->models);
+    mf_face_analyzer_opts po = {.privacy = 1}, co = {0};
     for (int i = 0; i < srv->workers; i++) {
         worker_t *w = &workers[i];
         w->srv = srv;
-        int s = mf_face_analyzer_create(srv->models, &o, &w->an);
-        if (!s) s = mf_face_recognizer_create(srv->models, srv->recognizer, NULL, &w->rec);
+        s = mf_face_analyzer_create_from(shared_models, &po, &w->an);
+        if (!s) s = mf_face_analyzer_create_from(shared_models, &co, &w->check);
+        if (!s) s = mf_face_recognizer_create_from(shared_models, srv->recognizer, NULL, &w->rec);
         if (s) return mf_error_prefix(s, "models in %s", srv->models);
+        mf_anon_opts ao = {.models_root = srv->models, .identity_model = srv->identity, .an = w->check};
+        if ((s = mf_anon_create(&ao, &w->anon))) return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
         if (pthread_create(&srv->worker[i], NULL, worker_main, w)) return mf_error_set(MF_ERR_NOMEM, "no thread");
         srv->n_workers = i + 1;
     }
@@ -270,10 +339,17 @@ int mf_srv_jobs_start(mf_srv *srv) {
 
 void mf_srv_jobs_stop(mf_srv *srv) {
     srv->stop = 1;
-    for (int i = 0; i < srv->n_workers; i++) {
+    for (int i = 0; i < srv->n_workers; i++)
         pthread_join(srv->worker[i], NULL);
-        mf_face_analyzer_free(workers[i].an);
-        mf_face_recognizer_free(workers[i].rec);
+    for (int i = 0; i < SRV_WORKERS_MAX; i++) {
+        worker_t *w = &workers[i];
+        mf_anon_free(w->anon); /* before the analyser it borrows */
+        mf_face_analyzer_free(w->an);
+        mf_face_analyzer_free(w->check);
+        mf_face_recognizer_free(w->rec);
+        memset(w, 0, sizeof *w);
     }
+    mf_face_models_free(shared_models);
+    shared_models = NULL;
     srv->n_workers = 0;
 }

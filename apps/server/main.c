@@ -18,8 +18,11 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT]\n"
             "                  [--access-model open|sealed|strict] [--workers N (0..%d, default 1)]\n"
-            "                  [--models DIR] [--node NAME] [--job-lease SECONDS] [--insecure-cookies]\n"
-            "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 --access-model open\n"
+            "                  [--models DIR] [--identity FILE] [--node NAME] [--job-lease SECONDS]\n"
+            "                  [--insecure-cookies]\n"
+            "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 (IPv6: [::1]:8080) --access-model open\n"
+            "--identity: the anonymizer's identity model (default $MFMC_IDENTITY, else\n"
+            "data/identity/synthetic-v1.mfid here or beside the program's source tree).\n"
             "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
             "The master key sealing stored photos is read from $MFMC_SERVER_KEY_FILE (32 bytes) when set,\n"
             "else kept in the database (see docs/server.md).\n",
@@ -32,6 +35,27 @@ static int parse_int(const char *v, int lo, int hi, int *out) {
     if (!*v || *end || x < lo || x > hi) return -1;
     *out = (int)x;
     return 0;
+}
+
+/* The anonymizer's identity model: --identity, $MFMC_IDENTITY, ./data/identity/synthetic-v1.mfid, or that path
+ * in one of the three folders above the program (the source tree of build/rel/mfmc-serve). */
+static const char *identity_path(void) {
+    static char found[4200];
+    const char *rel = "data/identity/synthetic-v1.mfid", *e = getenv("MFMC_IDENTITY");
+    if (e && *e) return e;
+    if (!access(rel, R_OK)) return rel;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return rel;
+    exe[n] = 0;
+    for (int up = 0; up < 3; up++) {
+        char *sl = strrchr(exe, '/');
+        if (!sl) break;
+        *sl = 0;
+        snprintf(found, sizeof found, "%s/%s", exe, rel);
+        if (!access(found, R_OK)) return found;
+    }
+    return rel;
 }
 
 static int master_key(mf_srv *srv, mf_store_t *st) {
@@ -65,7 +89,7 @@ int main(int argc, char **argv) {
     srv.workers = 1;
     srv.job_lease = SRV_JOB_LEASE;
     srv.models = getenv("MFMC_MODELS") && *getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
-    srv.replace = mf_srv_replace_baseline;
+    srv.replace = mf_srv_replace_baseline; /* layout-1 photos only */
     snprintf(srv.node, sizeof srv.node, "%ld", (long)getpid());
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -86,6 +110,8 @@ int main(int argc, char **argv) {
             listen = v;
         } else if (!strcmp(a, "--models")) {
             srv.models = v;
+        } else if (!strcmp(a, "--identity")) {
+            srv.identity = v;
         } else if (!strcmp(a, "--node")) {
             if (strlen(v) >= sizeof srv.node) {
                 fprintf(stderr, "mfmc serve: --node name too long\n");
@@ -120,13 +146,20 @@ int main(int argc, char **argv) {
     }
     char host[64];
     int port = 0;
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host || parse_int(colon + 1, 1, 65535, &port)) {
-        fprintf(stderr, "mfmc serve: --listen takes ADDR:PORT (IPv4), e.g. 127.0.0.1:8080\n");
+    const char *colon = strrchr(listen, ':'), *h0 = listen;
+    size_t hl = colon ? (size_t)(colon - listen) : 0;
+    if (colon && hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') { /* [IPv6]:PORT */
+        h0 = listen + 1;
+        hl -= 2;
+    } else if (colon && memchr(listen, ':', hl)) {
+        hl = 0; /* a bare IPv6 address needs its brackets */
+    }
+    if (!colon || !hl || hl >= sizeof host || parse_int(colon + 1, 1, 65535, &port)) {
+        fprintf(stderr, "mfmc serve: --listen takes ADDR:PORT, e.g. 127.0.0.1:8080 or [::1]:8080\n");
         return EXIT_USAGE;
     }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = 0;
+    memcpy(host, h0, hl);
+    host[hl] = 0;
     if (sodium_init() < 0) {
         fprintf(stderr, "mfmc serve: libsodium does not initialise\n");
         return EXIT_ENV;
@@ -138,6 +171,7 @@ int main(int argc, char **argv) {
             srv.dim = mf_face_recognizer_info_at(i)->dim;
         }
     if (!srv.recognizer) return EXIT_ENV;
+    if (!srv.identity) srv.identity = identity_path();
     if (crypto_pwhash_str(srv.dummy_hash, "mfmc-dummy-password", 19, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE))
         return EXIT_ENV;
@@ -160,7 +194,8 @@ int main(int argc, char **argv) {
         mf_srv_jobs_stop(&srv);
         return s == MF_ERR_ARG ? EXIT_USAGE : EXIT_ENV;
     }
-    mf_srv_log("listening on %s:%d, %s store, access model %s, %d worker(s), node %s", host, port,
+    mf_srv_log("listening on %s%s%s:%d, %s store, access model %s, %d worker(s), node %s", strchr(host, ':') ? "[" : "",
+               host, strchr(host, ':') ? "]" : "", port,
                strncmp(srv.db_url, "postgres", 8) ? "sqlite" : "postgres",
                srv.access == MF_ACCESS_OPEN     ? "open"
                : srv.access == MF_ACCESS_SEALED ? "sealed"

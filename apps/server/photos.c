@@ -154,6 +154,11 @@ enum MHD_Result mf_srv_photo_faces(mf_srv_req *r) {
         cJSON_AddNumberToObject(b, "w", (int)f[i].w);
         cJSON_AddNumberToObject(b, "h", (int)f[i].h);
         cJSON_AddStringToObject(o, "shown", real ? "real" : "replaced");
+        if (!real) /* how: the same for every viewer who gets it replaced (it shows in the picture anyway) */
+            cJSON_AddStringToObject(o, "replacement", f[i].replacement == MF_REPL_SYNTHETIC     ? "synthetic"
+                                                      : f[i].replacement == MF_REPL_FALLBACK    ? "fallback"
+                                                      : f[i].replacement == MF_REPL_UNCONFIRMED ? "fallback_not_a_face"
+                                                                                                : "mosaic");
         int mine = f[i].user_id && f[i].user_id == r->user;
         cJSON_AddBoolToObject(o, "yours", mine);
         if (mine) {
@@ -217,7 +222,7 @@ enum MHD_Result mf_srv_enrol_add(mf_srv_req *r) {
     uint8_t *sealed = NULL;
     size_t sl = 0;
     if (mf_srv_seal(r->srv->master, r->body, r->body_len, &sealed, &sl) ||
-        mf_store_job_enrol(r->st, r->user, sealed, sl)) {
+        mf_store_job_enrol(r->st, r->user, sealed, sl) || mf_store_enrol_note_set(r->st, r->user, "pending")) {
         free(sealed);
         return mf_srv_reply_error(r, 500, "internal");
     }
@@ -230,13 +235,18 @@ enum MHD_Result mf_srv_enrol_add(mf_srv_req *r) {
 enum MHD_Result mf_srv_enrol_get(mf_srv_req *r) {
     int n = 0;
     if (mf_store_embedding_count(r->st, r->user, &n)) return mf_srv_reply_error(r, 500, "internal");
+    char note[MF_STORE_NAME_MAX + 1];
+    if (mf_store_enrol_note_get(r->st, r->user, note)) return mf_srv_reply_error(r, 500, "internal");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "enrolled", n); /* the embeddings themselves are never returned */
+    /* the outcome of the last selfie: pending, ok, no_face, several_faces, not_an_image, limit */
+    if (note[0]) cJSON_AddStringToObject(o, "last_selfie", note);
     return mf_srv_reply_json(r, 200, o);
 }
 
 enum MHD_Result mf_srv_enrol_delete(mf_srv_req *r) {
-    if (mf_store_embedding_delete_all(r->st, r->user)) return mf_srv_reply_error(r, 500, "internal");
+    if (mf_store_embedding_delete_all(r->st, r->user) || mf_store_enrol_note_set(r->st, r->user, NULL))
+        return mf_srv_reply_error(r, 500, "internal");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "enrolled", 0);
     return mf_srv_reply_json(r, 200, o);

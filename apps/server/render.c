@@ -1,19 +1,21 @@
 /* Rendering per viewer: each face real or replaced from the current decisions and the viewer's relation to the
- * person; the replacement seam and its baseline; the render cache, keyed by what decides the pixels. */
+ * person; the anonymized base made once at analysis (mf_srv_anonymize); the legacy replacement seam and its
+ * baseline (photos of layout 1); the render cache, keyed by what decides the pixels. */
 #include "srv.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int mf_srv_face_real(mf_store_t *st, int64_t viewer, const mf_store_face *f, int *real) {
     *real = 0;
-    if (!f->user_id || f->discarded) return MF_OK; /* unknown: nobody can approve it */
-    if (viewer && f->user_id == viewer) {          /* a person always sees their own face */
+    if (!f->user_id) return MF_OK;        /* unknown: nobody can approve it */
+    if (viewer && f->user_id == viewer) { /* a person always sees their own face (strict: from their own patch) */
         *real = 1;
         return MF_OK;
     }
-    if (f->decision != MF_DEC_APPROVED) return MF_OK;
+    if (f->discarded || f->decision != MF_DEC_APPROVED) return MF_OK;
     if (f->audience == MF_AUD_EVERYONE) {
         *real = 1;
         return MF_OK;
@@ -104,6 +106,72 @@ int mf_srv_replace_baseline(mf_img *img, int x, int y, int w, int h, uint64_t se
     return MF_OK;
 }
 
+/* Weight of the replacement at pixel (px, py) of rectangle (x, y, w, h) in a W x H image: 1 inside, falling to 0
+ * over `ramp` pixels at the rectangle's sides that are not the image's own border. */
+static float rect_alpha(int px, int py, int x, int y, int w, int h, int W, int H, float ramp) {
+    float d = 1e9f;
+    if (x > 0) d = fminf(d, (float)(px - x) + 0.5f);
+    if (x + w < W) d = fminf(d, (float)(x + w - px) - 0.5f);
+    if (y > 0) d = fminf(d, (float)(py - y) + 0.5f);
+    if (y + h < H) d = fminf(d, (float)(y + h - py) - 0.5f);
+    return d >= ramp ? 1.0f : d <= 0 ? 0.0f : d / ramp;
+}
+
+int mf_srv_anonymize(mf_srv *srv, mf_anon_t *anon, const mf_img *img, const mf_face *faces, const mf_store_face *rec,
+                     int n, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *base, int *repl,
+                     void (*progress)(void *ctx), void *ctx) {
+    (void)srv;
+    *base = (mf_img){0};
+    if (img->c != 3) return mf_error_set(MF_ERR_ARG, "anonymize: RGB image expected");
+    mf_img tmp = {0};
+    size_t bytes = (size_t)img->w * img->h * 3;
+    int s = mf_img_init(base, img->w, img->h, 3);
+    if (!s) s = mf_img_init(&tmp, img->w, img->h, 3);
+    if (!s) memcpy(base->data, img->data, bytes);
+    for (int i = 0; i < n && !s; i++) {
+        if (progress) progress(ctx);
+        memcpy(tmp.data, base->data, bytes);
+        mf_anon_result res;
+        uint64_t seed = mf_srv_face_seed(key, i);
+        if ((s = mf_anon_face(anon, &tmp, &faces[i], MF_ANON_SYNTH, seed, NULL, &res))) break;
+        repl[i] = !faces[i].confirmed                  ? MF_REPL_UNCONFIRMED
+                  : res.decision == MF_ANON_ACCEPTED ? MF_REPL_SYNTHETIC
+                                                       : MF_REPL_FALLBACK;
+        int x, y, w, h;
+        mf_srv_face_rect(&rec[i], img->w, img->h, &x, &y, &w, &h);
+        /* fail closed: the face box itself must have changed, else the mosaic covers the rectangle */
+        int bx0 = (int)fmaxf(rec[i].x, 0), by0 = (int)fmaxf(rec[i].y, 0);
+        int bx1 = (int)fminf(rec[i].x + rec[i].w, (float)img->w), by1 = (int)fminf(rec[i].y + rec[i].h, (float)img->h);
+        double diff = 0;
+        long cnt = 0;
+        for (int yy = by0; yy < by1; yy++)
+            for (int xx = bx0; xx < bx1; xx++, cnt++)
+                for (int k = 0; k < 3; k++) {
+                    size_t o = ((size_t)yy * img->w + (size_t)xx) * 3 + (size_t)k;
+                    diff += abs((int)tmp.data[o] - (int)img->data[o]);
+                }
+        if (cnt == 0 || diff / (double)(cnt * 3) < 2.0) {
+            memcpy(tmp.data, base->data, bytes);
+            if ((s = mf_srv_replace_baseline(&tmp, x, y, w, h, seed, NULL))) break;
+            repl[i] = MF_REPL_FALLBACK;
+        }
+        /* confined to the rectangle: the new face inside (the box and a margin), a soft edge in the margin */
+        float ramp = 0.1f * fmaxf(rec[i].w, rec[i].h);
+        if (ramp < 1) ramp = 1;
+        for (int yy = y; yy < y + h; yy++)
+            for (int xx = x; xx < x + w; xx++) {
+                float a = rect_alpha(xx, yy, x, y, w, h, img->w, img->h, ramp);
+                uint8_t *b = base->data + ((size_t)yy * img->w + (size_t)xx) * 3;
+                const uint8_t *t = tmp.data + ((size_t)yy * img->w + (size_t)xx) * 3;
+                for (int k = 0; k < 3; k++)
+                    b[k] = (uint8_t)lrintf((float)b[k] + a * ((float)t[k] - (float)b[k]));
+            }
+    }
+    mf_img_free(&tmp);
+    if (s) mf_img_free(base);
+    return s;
+}
+
 /* Decodes a sealed JPEG/PNG blob. */
 static int unseal_decode(const uint8_t *key, const uint8_t *blob, size_t len, mf_img *img) {
     uint8_t *plain = NULL;
@@ -114,8 +182,9 @@ static int unseal_decode(const uint8_t *key, const uint8_t *blob, size_t len, mf
     return s;
 }
 
-static int composite(mf_srv *srv, mf_store_t *st, const mf_store_photo *p, const mf_store_face *faces, int n,
-                     const int *real, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *img) {
+/* Layout 1 (analysed before schema 2): the mosaic painted at render time. */
+static int composite_v1(mf_srv *srv, mf_store_t *st, const mf_store_photo *p, const mf_store_face *faces, int n,
+                        const int *real, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *img) {
     uint8_t *blob = NULL;
     size_t len = 0;
     int s;
@@ -160,6 +229,93 @@ static int composite(mf_srv *srv, mf_store_t *st, const mf_store_photo *p, const
     return s;
 }
 
+/* The original pixels of face i (sealed, strict): its patch, opened with its own key. */
+static int open_patch(mf_srv *srv, mf_store_t *st, int64_t photo, int i, mf_img *patch) {
+    uint8_t *pb = NULL, *pk = NULL;
+    size_t pbl, pkl = 0;
+    /* patch blob: wrapped face key (nonce | sealed 32 bytes) then the patch sealed with the face key */
+    enum { WRAPPED = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + crypto_secretbox_KEYBYTES };
+    int s = mf_store_face_patch(st, photo, i, &pb, &pbl);
+    if (!s && pbl < WRAPPED) s = mf_error_set(MF_ERR_FORMAT, "sealed patch too short");
+    if (!s) s = mf_srv_unseal(srv->master, pb, WRAPPED, &pk, &pkl);
+    if (!s && pkl != crypto_secretbox_KEYBYTES) s = mf_error_set(MF_ERR_FORMAT, "sealed patch key");
+    if (!s) s = unseal_decode(pk, pb + WRAPPED, pbl - WRAPPED, patch);
+    if (pk) sodium_memzero(pk, pkl);
+    free(pk);
+    free(pb);
+    return s;
+}
+
+static int inside(int px, int py, const int r[4]) {
+    return px >= r[0] && px < r[0] + r[2] && py >= r[1] && py < r[1] + r[3];
+}
+
+/* Layout 2: the anonymized base (every face replaced at analysis), with the original pixels of each face the
+ * viewer may see put back over its rectangle — except where that rectangle overlaps the rectangle of a face the
+ * viewer may not see. A real face whose original pixels are missing stays replaced (fail closed). */
+static int composite_v2(mf_srv *srv, mf_store_t *st, const mf_store_photo *p, const mf_store_face *faces, int n,
+                        const int *real, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *img) {
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    int s = mf_store_photo_blob(st, p->id, "base", &blob, &len), any = 0;
+    if (s) return s;
+    if (p->access == MF_ACCESS_SEALED) /* stored in the clear: it holds no face */
+        s = mf_img_decode(blob, len, NULL, img, NULL);
+    else
+        s = unseal_decode(key, blob, len, img);
+    free(blob);
+    if (!s && img->c != 3) s = mf_error_set(MF_ERR_FORMAT, "stored image is not RGB");
+    for (int i = 0; i < n; i++)
+        any |= real[i];
+    if (s || !any) return s;
+    int(*rect)[4] = calloc((size_t)n, sizeof *rect);
+    if (!rect) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        mf_srv_face_rect(&faces[i], img->w, img->h, &rect[i][0], &rect[i][1], &rect[i][2], &rect[i][3]);
+    mf_img orig = {0};
+    if (p->access == MF_ACCESS_OPEN) {
+        if (!(s = mf_store_photo_blob(st, p->id, "original", &blob, &len))) {
+            s = unseal_decode(key, blob, len, &orig);
+            free(blob);
+        }
+        if (!s && (orig.w != img->w || orig.h != img->h || orig.c != 3))
+            s = mf_error_set(MF_ERR_FORMAT, "original and base differ in size");
+    }
+    for (int i = 0; i < n && !s; i++) {
+        if (!real[i]) continue;
+        const int *r = rect[i];
+        mf_img patch = {0};
+        const mf_img *src = &orig;
+        int ox = 0, oy = 0; /* the source's pixel of image pixel (x, y) is (x - ox, y - oy) */
+        if (p->access != MF_ACCESS_OPEN) {
+            int e = open_patch(srv, st, p->id, i, &patch);
+            if (e == MF_ERR_NOTFOUND) continue; /* no original pixels kept: stays replaced */
+            if ((s = e)) break;
+            if (patch.w != r[2] || patch.h != r[3] || patch.c != 3) {
+                s = mf_error_set(MF_ERR_FORMAT, "patch size");
+                mf_img_free(&patch);
+                break;
+            }
+            src = &patch;
+            ox = r[0];
+            oy = r[1];
+        }
+        for (int yy = r[1]; yy < r[1] + r[3]; yy++)
+            for (int xx = r[0]; xx < r[0] + r[2]; xx++) {
+                int hidden = 0;
+                for (int j = 0; j < n && !hidden; j++)
+                    hidden = !real[j] && j != i && inside(xx, yy, rect[j]);
+                if (!hidden)
+                    memcpy(img->data + ((size_t)yy * img->w + (size_t)xx) * 3,
+                           src->data + ((size_t)(yy - oy) * src->w + (size_t)(xx - ox)) * 3, 3);
+            }
+        mf_img_free(&patch);
+    }
+    mf_img_free(&orig);
+    free(rect);
+    return s;
+}
+
 int mf_srv_render(mf_srv *srv, mf_store_t *st, int64_t viewer, const mf_store_photo *p, int side, uint8_t **jpeg,
                   size_t *len) {
     *jpeg = NULL;
@@ -194,7 +350,9 @@ int mf_srv_render(mf_srv *srv, mf_store_t *st, int64_t viewer, const mf_store_ph
         }
     }
     mf_img img = {0}, small = {0};
-    if (!s) s = composite(srv, st, p, faces, n, real, pkey, &img);
+    if (!s)
+        s = p->layout >= 2 ? composite_v2(srv, st, p, faces, n, real, pkey, &img)
+                           : composite_v1(srv, st, p, faces, n, real, pkey, &img);
     if (!s && side > 0 && (img.w > side || img.h > side)) {
         int w = img.w >= img.h ? side : (int)((int64_t)img.w * side / img.h);
         int h = img.w >= img.h ? (int)((int64_t)img.h * side / img.w) : side;

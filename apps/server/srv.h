@@ -6,6 +6,8 @@
 #ifndef MFMC_SRV_H
 #define MFMC_SRV_H
 
+#include "mfmc/analyze.h"
+#include "mfmc/anon.h"
 #include "mfmc/image.h"
 #include "mfmc/store.h"
 
@@ -45,9 +47,10 @@ typedef enum {
     ACCESS_STRICT = MF_ACCESS_STRICT
 } srv_access;
 
-/* The face-replacement seam: replaces the face in rectangle (x, y, w, h) of img (RGB) by a face of nobody,
- * deterministic in `seed` (same seed, same pixels). The baseline (render.c) paints a seeded block mosaic that
- * carries no pixel of the face; anon10's mf_anon_* plugs in here. */
+/* The legacy face-replacement seam: replaces the face in rectangle (x, y, w, h) of img (RGB), deterministic in
+ * `seed`. Only photos analysed before schema 2 (layout 1) use it, at render time: the baseline (render.c) paints
+ * a seeded block mosaic that carries no pixel of the face. Photos analysed now get mf_anon_face at analysis
+ * (mf_srv_anonymize). */
 typedef int (*mf_srv_replace_fn)(mf_img *img, int x, int y, int w, int h, uint64_t seed, void *ctx);
 
 typedef struct mf_srv {
@@ -57,6 +60,7 @@ typedef struct mf_srv {
     int workers;
     int job_lease; /* seconds (SRV_JOB_LEASE unless --job-lease) */
     const char *models;
+    const char *identity; /* identity model file of the anonymizer */
     char node[64]; /* this process's name in the job table */
     uint8_t master[crypto_secretbox_KEYBYTES];
     mf_srv_replace_fn replace;
@@ -144,6 +148,15 @@ void mf_srv_face_rect(const mf_store_face *f, int w, int h, int *x, int *y, int 
  * across photos. */
 uint64_t mf_srv_face_seed(const uint8_t key[crypto_secretbox_KEYBYTES], int idx);
 int mf_srv_replace_baseline(mf_img *img, int x, int y, int w, int h, uint64_t seed, void *ctx);
+/* The anonymized image of a photo: every face of `faces` (analysis records of img, n of them, rec[i] their
+ * stored rows) replaced by mf_anon_face with the seed mf_srv_face_seed(key, i), each replacement confined to the
+ * face's rectangle (mf_srv_face_rect) with a soft edge inside it, so outside every rectangle *base equals img.
+ * repl[i] receives the mf_store_replacement of face i. A face whose box the anonymizer left unchanged is painted
+ * with the baseline mosaic (fail closed). *base is the caller's to free. progress(ctx) (may be NULL) is called
+ * before each face (the worker renews its job's lease there). */
+int mf_srv_anonymize(mf_srv *srv, mf_anon_t *anon, const mf_img *img, const mf_face *faces, const mf_store_face *rec,
+                     int n, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *base, int *repl,
+                     void (*progress)(void *ctx), void *ctx);
 
 /* ---------------------------------------------------------------- seal.c */
 /* secretbox of data under key: *out = nonce | ciphertext (malloc'd). */

@@ -30,7 +30,7 @@ enum {
     MF_STORE_TOKEN_MAX = 128,    /* session token / CSRF token / render key bytes */
     MF_STORE_ENROL_MAX = 5,      /* embeddings per user and model */
     MF_STORE_LIST_MAX = 1000,    /* rows returned by one list call */
-    MF_STORE_SCHEMA_VERSION = 1, /* version mf_store_open migrates to */
+    MF_STORE_SCHEMA_VERSION = 2, /* version mf_store_open migrates to */
 };
 
 /* Standing rule of a person for photos they appear in. */
@@ -43,6 +43,13 @@ typedef enum { MF_AUD_EVERYONE = 0, MF_AUD_FRIENDS = 1 } mf_store_audience;
 typedef enum { MF_PHOTO_PENDING = 0, MF_PHOTO_READY = 1, MF_PHOTO_FAILED = 2 } mf_store_photo_state;
 /* Access model of a photo (the deployment setting at upload time). */
 typedef enum { MF_ACCESS_OPEN = 0, MF_ACCESS_SEALED = 1, MF_ACCESS_STRICT = 2 } mf_store_access;
+/* How a face was replaced in the anonymized image made at analysis (layout 2 photos). */
+typedef enum {
+    MF_REPL_NONE = 0,        /* not recorded (layout 1 photos: the mosaic baseline painted at render time) */
+    MF_REPL_SYNTHETIC = 1,   /* a synthetic face of nobody that passed the anonymizer's guarantee */
+    MF_REPL_FALLBACK = 2,    /* the anonymizer could not render or verify a face: identity-removing filter */
+    MF_REPL_UNCONFIRMED = 3, /* a candidate the mesh did not confirm as a face: the filter, never a painted face */
+} mf_store_replacement;
 /* Job kinds. */
 typedef enum { MF_JOB_ANALYZE = 1, MF_JOB_ENROL = 2 } mf_store_job_kind;
 
@@ -63,6 +70,7 @@ typedef struct {
     int n_faces;
     int64_t created;
     int64_t version; /* bumped by every decision change on the photo (part of render cache keys) */
+    int layout;      /* 1: analysed before schema 2 (replacement painted at render); 2: anonymized base stored */
 } mf_store_photo;
 
 typedef struct {
@@ -72,7 +80,8 @@ typedef struct {
     int64_t user_id;  /* matched person, 0 = unknown (never approvable) */
     int decision;     /* mf_store_decision */
     int audience;     /* mf_store_audience */
-    int discarded;    /* strict model: original pixels were discarded at upload */
+    int discarded;    /* strict model: original pixels were discarded at upload (for everyone but the person) */
+    int replacement;  /* mf_store_replacement */
 } mf_store_face;
 
 typedef struct {
@@ -149,6 +158,10 @@ int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const
 int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n);
 /* Deletes every embedding of the user and their enrolment jobs not yet run (with their selfies). */
 int mf_store_embedding_delete_all(mf_store_t *s, int64_t user);
+/* Outcome of the user's last enrolment selfie ("ok", "no_face", "several_faces", "not_an_image"; NULL clears
+ * it), at most MF_STORE_NAME_MAX bytes; get writes "" when none. */
+int mf_store_enrol_note_set(mf_store_t *s, int64_t user, const char *note);
+int mf_store_enrol_note_get(mf_store_t *s, int64_t user, char note[MF_STORE_NAME_MAX + 1]);
 /* Every embedding of `model` (of every user): *users and *vecs (n * dim floats) malloc'd. */
 int mf_store_embedding_all(mf_store_t *s, const char *model, int dim, int64_t **users, float **vecs, int *n);
 
@@ -158,12 +171,13 @@ int mf_store_embedding_all(mf_store_t *s, const char *model, int dim, int64_t **
 int mf_store_photo_create(mf_store_t *s, int64_t owner, int access, const uint8_t *blob, size_t blob_len,
                           const uint8_t *key, size_t key_len, int64_t *id);
 int mf_store_photo_get(mf_store_t *s, int64_t id, mf_store_photo *p);
-/* Blob `which` of a photo: "original" (sealed), "base" (sealed/strict: the image with replaced faces) or "key".
+/* Blob `which` of a photo: "original" (sealed), "base" (layout 2: the image with every face replaced, made at
+ * analysis; layout 1: sealed/strict only) or "key".
  * MF_ERR_NOTFOUND when absent (e.g. discarded). */
 int mf_store_photo_blob(mf_store_t *s, int64_t id, const char *which, uint8_t **data, size_t *len);
-/* Finishes analysis: sets size, state ready, the faces (faces[i].idx = i), replaces the original blob by
+/* Finishes analysis: sets size, state ready, layout 2, the faces (faces[i].idx = i), replaces the original blob by
  * `original` (NULL: discarded) and sets `base` (may be NULL); face patches (sealed) in patches[i]/patch_len[i]
- * (NULL arrays when none). One transaction with the decisions and audit rows of faces[i].decision != pending. */
+ * (NULL arrays when none, NULL entries for faces without one). One transaction with the decisions and audit rows of faces[i].decision != pending. */
 int mf_store_photo_finish(mf_store_t *s, int64_t id, int w, int h, const mf_store_face *faces, int n,
                           const uint8_t *original, size_t original_len, const uint8_t *base, size_t base_len,
                           uint8_t *const *patches, const size_t *patch_len);
@@ -174,7 +188,8 @@ int mf_store_feed(mf_store_t *s, int64_t viewer, int64_t before, mf_store_photo 
 int mf_store_photo_visible(mf_store_t *s, int64_t viewer, int64_t photo, int *yes);
 /* Faces of a photo by idx; *faces malloc'd. */
 int mf_store_faces(mf_store_t *s, int64_t photo, mf_store_face **faces, int *n);
-/* The sealed patch of face idx (sealed model). */
+/* The sealed patch of face idx (sealed model; strict: faces approved at upload, and the person's own face).
+ * MF_ERR_NOTFOUND when the face has none. */
 int mf_store_face_patch(mf_store_t *s, int64_t photo, int idx, uint8_t **data, size_t *len);
 /* Faces of `user` still waiting for a decision (up to max). */
 int mf_store_pending(mf_store_t *s, int64_t user, mf_store_face *out, int max, int *n);
@@ -198,6 +213,8 @@ int mf_store_job_enrol(mf_store_t *s, int64_t user, const uint8_t *blob, size_t 
 int mf_store_job_claim(mf_store_t *s, const char *node, int64_t now, int lease, mf_store_job *job);
 /* The payload of an enrolment job. */
 int mf_store_job_blob(mf_store_t *s, int64_t job, uint8_t **data, size_t *len);
+/* Renews the claim of a running job held by `node` (a long analysis), so its lease does not expire while it works. */
+int mf_store_job_touch(mf_store_t *s, int64_t job, const char *node, int64_t now);
 /* Marks a job done (its payload dropped). */
 int mf_store_job_done(mf_store_t *s, int64_t job);
 

@@ -68,6 +68,14 @@ static const char *const MIGRATION_1 =
     " data @BLOB@ NOT NULL);"
     "CREATE INDEX renders_photo ON renders(photo_id);";
 
+/* Migration 2 (the anonymizer renders at analysis): photos.layout (1: analysed by schema 1, the mosaic painted at
+ * render time; 2: the anonymized base made at analysis), faces.replacement (mf_store_replacement) and
+ * users.enrol_note (outcome of the last enrolment selfie). Existing photos keep layout 1. */
+static const char *const MIGRATION_2 =
+    "ALTER TABLE photos ADD COLUMN layout INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE faces ADD COLUMN replacement INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN enrol_note TEXT;";
+
 static char *dialect(const char *sql, int pg) {
     const char *id = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY", *blob = pg ? "BYTEA" : "BLOB";
     size_t cap = strlen(sql) * 2 + 1;
@@ -112,6 +120,11 @@ static int migrate(mf_store_t *s) {
         st = s->drv->script(s->conn, sql);
         free(sql);
         if (st || (st = s->drv->script(s->conn, "INSERT INTO schema_version(version) VALUES (1)"))) goto fail;
+    }
+    if (v < 2) {
+        if ((st = s->drv->script(s->conn, MIGRATION_2)) ||
+            (st = s->drv->script(s->conn, "INSERT INTO schema_version(version) VALUES (2)")))
+            goto fail;
     }
     return s->drv->script(s->conn, "COMMIT");
 fail:
@@ -417,6 +430,25 @@ static int embedding_delete_body(mf_store_t *s, int64_t user) {
 
 int mf_store_embedding_delete_all(mf_store_t *s, int64_t user) { return TX(s, embedding_delete_body(s, user)); }
 
+int mf_store_enrol_note_set(mf_store_t *s, int64_t user, const char *note) {
+    if (note && strlen(note) > MF_STORE_NAME_MAX) return mf_error_set(MF_ERR_LIMIT, "enrolment note too long");
+    return EXEC(s, "UPDATE users SET enrol_note = $1 WHERE id = $2",
+                note ? DB_T(note) : (mf_db_arg){.type = MF_DB_NULL}, DB_I(user));
+}
+
+int mf_store_enrol_note_get(mf_store_t *s, int64_t user, char note[MF_STORE_NAME_MAX + 1]) {
+    note[0] = 0;
+    mf_db_res *r = NULL;
+    int st = QUERY(s, &r, "SELECT enrol_note FROM users WHERE id = $1", DB_I(user));
+    if (st) return st;
+    if (!r->rows)
+        st = mf_error_set(MF_ERR_NOTFOUND, "no such user");
+    else if (mf_db_text(r, 0, 0))
+        snprintf(note, MF_STORE_NAME_MAX + 1, "%s", mf_db_text(r, 0, 0));
+    mf_db_res_free(r);
+    return st;
+}
+
 int mf_store_embedding_all(mf_store_t *s, const char *model, int dim, int64_t **users, float **vecs, int *n) {
     *users = NULL;
     *vecs = NULL;
@@ -468,7 +500,7 @@ int mf_store_photo_create(mf_store_t *s, int64_t owner, int access, const uint8_
     return TX(s, photo_create_body(s, owner, access, blob, blob_len, key, key_len, id));
 }
 
-#define PHOTO_COLS "p.id, p.owner, p.state, p.access, p.w, p.h, p.n_faces, p.created, p.version"
+#define PHOTO_COLS "p.id, p.owner, p.state, p.access, p.w, p.h, p.n_faces, p.created, p.version, p.layout"
 
 static void fill_photo(const mf_db_res *r, int i, mf_store_photo *p) {
     p->id = mf_db_int(r, i, 0);
@@ -480,6 +512,7 @@ static void fill_photo(const mf_db_res *r, int i, mf_store_photo *p) {
     p->n_faces = (int)mf_db_int(r, i, 6);
     p->created = mf_db_int(r, i, 7);
     p->version = mf_db_int(r, i, 8);
+    p->layout = (int)mf_db_int(r, i, 9);
 }
 
 int mf_store_photo_get(mf_store_t *s, int64_t id, mf_store_photo *p) {
@@ -512,7 +545,7 @@ static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_s
                              const uint8_t *original, size_t original_len, const uint8_t *base, size_t base_len,
                              uint8_t *const *patches, const size_t *patch_len) {
     int st = EXEC(s,
-                  "UPDATE photos SET w = $1, h = $2, n_faces = $3, state = 1, original = $4, base = $5 "
+                  "UPDATE photos SET w = $1, h = $2, n_faces = $3, state = 1, original = $4, base = $5, layout = 2 "
                   "WHERE id = $6",
                   DB_I(w), DB_I(h), DB_I(n), DB_B(original, original_len), DB_B(base, base_len), DB_I(id));
     if (st) return st;
@@ -522,11 +555,12 @@ static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_s
         const mf_store_face *f = &faces[i];
         mf_db_arg user = f->user_id ? DB_I(f->user_id) : (mf_db_arg){.type = MF_DB_NULL};
         st = EXEC(s,
-                  "INSERT INTO faces(photo_id, idx, x, y, w, h, user_id, decision, audience, discarded, patch) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                  "INSERT INTO faces(photo_id, idx, x, y, w, h, user_id, decision, audience, discarded, patch, "
+                  "replacement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                   DB_I(id), DB_I(i), DB_R(f->x), DB_R(f->y), DB_R(f->w), DB_R(f->h), user, DB_I(f->decision),
                   DB_I(f->audience), DB_I(f->discarded),
-                  patches ? DB_B(patches[i], patch_len[i]) : (mf_db_arg){.type = MF_DB_NULL});
+                  patches && patches[i] ? DB_B(patches[i], patch_len[i]) : (mf_db_arg){.type = MF_DB_NULL},
+                  DB_I(f->replacement));
         if (!st && f->user_id && f->decision != MF_DEC_PENDING)
             st = EXEC(s,
                       "INSERT INTO audit(user_id, photo_id, face_idx, action, audience, at) "
@@ -586,9 +620,10 @@ static void fill_face(const mf_db_res *r, int i, mf_store_face *f) {
     f->decision = (int)mf_db_int(r, i, 7);
     f->audience = (int)mf_db_int(r, i, 8);
     f->discarded = (int)mf_db_int(r, i, 9);
+    f->replacement = (int)mf_db_int(r, i, 10);
 }
 
-#define FACE_COLS "photo_id, idx, x, y, w, h, user_id, decision, audience, discarded"
+#define FACE_COLS "photo_id, idx, x, y, w, h, user_id, decision, audience, discarded, replacement"
 
 int mf_store_faces(mf_store_t *s, int64_t photo, mf_store_face **faces, int *n) {
     *faces = NULL;
@@ -770,6 +805,11 @@ int mf_store_job_blob(mf_store_t *s, int64_t job, uint8_t **data, size_t *len) {
     st = take_blob(r, 0, data, len, "job payload");
     mf_db_res_free(r);
     return st;
+}
+
+int mf_store_job_touch(mf_store_t *s, int64_t job, const char *node, int64_t now) {
+    return EXEC(s, "UPDATE jobs SET claimed = $1 WHERE id = $2 AND state = 1 AND node = $3", DB_I(now), DB_I(job),
+                DB_T(node));
 }
 
 int mf_store_job_done(mf_store_t *s, int64_t job) {

@@ -17,6 +17,7 @@ BASEPORT=$((20000 + ($$ + 7) % 20000))
 db_for() { pg_createdb "mfmc_$1" && pg_url "mfmc_$1"; }
 dbq() { "$PGBIN/psql" -At "$1" -c "$2"; }
 db_files() { echo "$PGDIR/data/base $PGDIR/data/pg_wal"; }
+base_head() { dbq "$1" "select encode(substring(base from 1 for 3), 'hex') from photos where id = $2"; } # DB ID
 
 # store unit tests on PostgreSQL
 STORE_TEST=$ROOT/$BUILD/asan/tests/test_store

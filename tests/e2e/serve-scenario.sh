@@ -9,8 +9,11 @@
 "$IMG" exif "$T/group.jpg" "$T/exif.jpg" "GPS-SECRET-4242 mfmc-probe"
 head -c 2000 "$T/group.jpg" >"$T/truncated.jpg"
 head -c 3000000 /dev/urandom >"$T/big.bin"
+head -c $((21 << 20)) /dev/zero >"$T/big21.bin" # over SRV_UPLOAD_MAX
 printf 'not an image' >"$T/text.txt"
 "$IMG" blank 13000 2 "$T/wide.png" # over SRV_UPLOAD_MAX_SIDE, a few hundred bytes
+"$IMG" blank 400 400 "$T/noface.png" # a selfie without a face
+"$IMG" turn "$T/group.jpg" 1 "$T/turned.png" # the group photo turned 90 degrees (a phone photo without its tag)
 O=$T/group.jpg
 
 scenario() { # MODEL
@@ -122,7 +125,7 @@ sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]
         view cyd "$id" "$T/cyd.jpg"; view ann "$id" "$T/ann.jpg"
         check "strict: bob's rule approved him at upload" shown "$O" "$T/cyd.jpg" "$bB" real
         check "strict: ann (no rule) replaced for cyd" shown "$O" "$T/cyd.jpg" "$bA" replaced
-        check "strict: ... and for ann herself (pixels discarded)" shown "$O" "$T/ann.jpg" "$bA" replaced
+        check "strict: ann (rule ask) still sees her own real face" shown "$O" "$T/ann.jpg" "$bA" real
         check "strict: stranger replaced" not_similar "$O" "$T/cyd.jpg" "$bS"
         check "strict: ann matches no recognizer" not_similar "$O" "$T/cyd.jpg" "$bA"
         api ann GET "/api/photos/$id/faces" >/dev/null
@@ -138,8 +141,16 @@ sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]
         check "strict: no original kept" test "$(dbq "$db" 'select count(*) from photos where original is not null')" = 0
     fi
     if [ "$model" = sealed ]; then
-        check "sealed: no original kept, one sealed patch per face" test "$(dbq "$db" 'select count(*) from photos where original is not null')/$(dbq "$db" 'select count(*) from faces where patch is not null')" = 0/3
+        # the two known people have a sealed patch each; the stranger (unknown, never approvable) keeps none
+        check "sealed: no original kept, one sealed patch per known face" test "$(dbq "$db" 'select count(*) from photos where original is not null')/$(dbq "$db" 'select count(*) from faces where patch is not null')" = 0/2
+        check "sealed: the anonymized photo is stored in the clear (a plain JPEG)" test "$(base_head "$db" "$id")" = ffd8ff
+    else
+        check "$model: the anonymized photo is stored sealed" test "$(base_head "$db" "$id")" != ffd8ff
     fi
+    # every face replaced by the anonymizer at analysis (a synthetic face or its fallback), never the old mosaic
+    api cyd GET "/api/photos/$id/faces" >/dev/null
+    check "$model: the stranger is replaced by the anonymizer" \
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d[int(sys.argv[2])]["replacement"] in ("synthetic", "fallback") else 1)' "$T/body" "$S"
 
     # a real group photo of people who are not users (models/demo, measurement only): every face unknown,
     # replaced for everyone, the uploader included, and unrecognisable (open model: the per-view renderer)
@@ -213,6 +224,42 @@ sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]
     check "$model: a decision without the CSRF header is 403" status_is 403
     curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/photos/$id/image" >"$T/status"
     check "$model: no session, no image (401)" status_is 401
+
+    # enrolment reports a selfie without a face, or with several
+    api dan POST /api/enrol "@$T/noface.png" >/dev/null
+    wait_selfie dan
+    check "$model: a selfie without a face is reported (no_face)" test "$(jget 'd.get("last_selfie")')/$(jget 'd["enrolled"]')" = no_face/0
+    api dan POST /api/enrol "@$O" >/dev/null
+    wait_selfie dan
+    check "$model: a selfie with several faces is reported (several_faces)" test "$(jget 'd.get("last_selfie")')/$(jget 'd["enrolled"]')" = several_faces/0
+
+    # a body declared over the cap is refused before it is read: at 200 kB/s the 21 MB would take 100 s
+    curl -s -o "$T/body" -w '%{http_code}' --max-time 10 --limit-rate 200k -b "$T/ann.jar" \
+        -H "X-CSRF-Token: $(cat "$T/ann.csrf")" --data-binary "@$T/big21.bin" "http://127.0.0.1:$PORT/api/photos" >"$T/status"
+    check "$model: an upload declaring more than the cap is 413 before its body is read" status_is 413
+
+    if [ "$model" = open ]; then
+        # privacy-grade detection: the group photo turned 90 degrees still has its three faces, all replaced
+        local tid2 nt f allt=1
+        tid2=$(upload ann "$T/turned.png")
+        wait_photo ann "$tid2" >/dev/null
+        api cyd GET "/api/photos/$tid2/faces" >/dev/null
+        nt=$(jget 'len(d)')
+        check "open: three faces found in the turned group photo" test "$nt" = 3
+        view cyd "$tid2" "$T/turned-cyd.jpg"
+        for f in $(seq 0 $((nt - 1))); do
+            shown "$T/turned.png" "$T/turned-cyd.jpg" "$(box "$tid2" "$f")" replaced || allt=0
+        done
+        check "open: ... each replaced for cyd" test $allt = 1
+        # IPv6 listening
+        local p6=$((PORT + 200))
+        "$SRV" --listen "[::1]:$p6" --insecure-cookies --node n6 --db "$db" --workers 0 >>"$T/n6.log" 2>&1 &
+        NODE_PIDS+=($!)
+        PID_n6=$!
+        for _ in $(seq 1 100); do curl -g -s -o /dev/null "http://[::1]:$p6/api/openapi.yaml" && break; sleep 0.1; done
+        check "open: listens on IPv6 ([::1]:PORT)" bash -c "curl -g -s 'http://[::1]:$p6/api/openapi.yaml' | grep -q '^openapi: 3'"
+        stop_node n6
+    fi
 
     # a second node on the same database serves the same render
     start_node n2 $((PORT + 100)) --db "$db" --access-model "$model" --workers 0

@@ -18,6 +18,7 @@ BASEPORT=$((20000 + $$ % 20000))
 db_for() { echo "$T/$1.db"; }
 dbq() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
 db_files() { echo "$1"*; }
+base_head() { dbq "$1" "select lower(hex(substr(base, 1, 3))) from photos where id = $2"; } # DB ID
 . "$(dirname "${BASH_SOURCE[0]}")/serve-scenario.sh"
 
 # `mfmc serve` runs the server binary; without --db it makes ./mfmc.db (SQLite, WAL)

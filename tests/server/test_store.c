@@ -1,6 +1,7 @@
 /* Store tests on a real SQLite file in a temporary folder (and on PostgreSQL when MFMC_TEST_PG names a server):
  * migrations twice, users and sessions, friends, enrolment cap, photo life cycle with the job table (claim,
- * lease expiry), visibility, decisions with audit, account deletion turning faces unknown. */
+ * lease expiry), visibility, decisions with audit, account deletion turning faces unknown; schema 2: layout,
+ * replacement kinds, faces without a patch, lease renewal, enrolment notes. */
 #include "mfmc/store.h"
 
 #include <setjmp.h>
@@ -215,11 +216,65 @@ static void test_photos(void **state) {
     mf_store_close(s);
 }
 
+static void test_schema2(void **state) {
+    (void)state;
+    mf_store_t *s;
+    assert_int_equal(mf_store_open(url(), &s), 0);
+    int64_t uid, pid;
+    assert_int_equal(mf_store_user_create(s, "eve", "hash", &uid), 0);
+    char note[MF_STORE_NAME_MAX + 1];
+    assert_int_equal(mf_store_enrol_note_get(s, uid, note), 0);
+    assert_string_equal(note, ""); /* no selfie yet */
+    assert_int_equal(mf_store_enrol_note_set(s, uid, "several_faces"), 0);
+    assert_int_equal(mf_store_enrol_note_get(s, uid, note), 0);
+    assert_string_equal(note, "several_faces");
+    assert_int_equal(mf_store_enrol_note_set(s, uid, NULL), 0);
+    assert_int_equal(mf_store_enrol_note_get(s, uid, note), 0);
+    assert_string_equal(note, "");
+
+    const uint8_t blob[] = "sealed", key[] = "key";
+    assert_int_equal(mf_store_photo_create(s, uid, MF_ACCESS_STRICT, blob, sizeof blob, key, sizeof key, &pid), 0);
+    mf_store_job j, j2;
+    assert_int_equal(mf_store_job_claim(s, "n1", 1000, 60, &j), 0);
+    assert_int_equal(mf_store_job_touch(s, j.id, "n1", 1050), 0); /* a long analysis renews its lease */
+    assert_int_equal(mf_store_job_claim(s, "n2", 1100, 60, &j2), MF_ERR_NOTFOUND);
+    assert_int_equal(mf_store_job_touch(s, j.id, "n2", 1200), 0); /* another node's touch changes nothing */
+    assert_int_equal(mf_store_job_claim(s, "n2", 1111, 60, &j2), 0);
+    assert_int_equal(j2.id, j.id);
+
+    mf_store_face f[2] = {{.w = 10, .h = 10, .user_id = uid, .discarded = 1, .replacement = MF_REPL_SYNTHETIC},
+                          {.w = 10, .h = 10, .discarded = 1, .replacement = MF_REPL_UNCONFIRMED}};
+    uint8_t p0[] = "own";
+    uint8_t *patches[2] = {p0, NULL}; /* the unknown face keeps no patch */
+    size_t plen[2] = {sizeof p0, 0};
+    mf_store_photo p;
+    assert_int_equal(mf_store_photo_get(s, pid, &p), 0);
+    assert_int_equal(p.layout, 1); /* the column's default (photos of schema 1) */
+    assert_int_equal(mf_store_photo_finish(s, pid, 20, 20, f, 2, NULL, 0, blob, sizeof blob, patches, plen), 0);
+    assert_int_equal(mf_store_photo_get(s, pid, &p), 0);
+    assert_int_equal(p.layout, 2);
+    mf_store_face *fs;
+    int n;
+    assert_int_equal(mf_store_faces(s, pid, &fs, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(fs[0].replacement, MF_REPL_SYNTHETIC);
+    assert_int_equal(fs[1].replacement, MF_REPL_UNCONFIRMED);
+    free(fs);
+    uint8_t *d;
+    size_t dl;
+    assert_int_equal(mf_store_face_patch(s, pid, 0, &d, &dl), 0);
+    free(d);
+    assert_int_equal(mf_store_face_patch(s, pid, 1, &d, &dl), MF_ERR_NOTFOUND);
+    assert_int_equal(mf_store_user_delete(s, uid), 0);
+    mf_store_close(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_twice),
         cmocka_unit_test(test_people),
         cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_schema2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
