@@ -101,6 +101,7 @@ export async function refreshCounts() {
 let routing = 0;
 export async function route() {
   const my = ++routing;
+  delete document.body.dataset.ready; // set again when the page is rendered (tests wait for it)
   const { name, arg } = current();
   const r = routes[name];
   if (!r) { location.hash = '#/feed'; return; }
@@ -116,6 +117,7 @@ export async function route() {
     say(e.message || String(e), 'error');
   }
   if (my === routing) {
+    document.body.dataset.ready = location.hash || '#';
     const h1 = document.querySelector('#main h1');
     if (h1 && document.activeElement === document.body) h1.focus({ preventScroll: true });
   }

@@ -30,7 +30,7 @@ export function page(title, ...content) {
   document.title = `${title} — mfmc`;
   const main = document.getElementById('main');
   const h1 = h('h1', { tabindex: '-1' }, title);
-  main.replaceChildren(h1, ...content);
+  main.replaceChildren(h1, ...content.flat().filter((c) => c !== null && c !== undefined && c !== false));
   return h1;
 }
 

@@ -86,7 +86,7 @@ export async function render(_arg, ctx) {
       'dropped; only numbers describing your face are kept, never shown to anyone, and deleted when you delete your enrolment.'),
     count,
     h('section', { class: 'card' }, h('h2', {}, 'Upload selfies'),
-      h('label', { for: 'selfie-files', class: 'button primary' }, 'Choose selfie files…'), input,
+      input, h('label', { for: 'selfie-files', class: 'button primary' }, 'Choose selfie files…'),
       h('p', { class: 'help' }, 'One face per picture: when there are several, the largest is used, so crop others out.')),
     h('section', { class: 'card' }, h('h2', {}, 'Or take them with your webcam'), video, h('div', { class: 'actions' }, cam, shot)),
     h('h2', {}, 'Results'), log,

@@ -5,7 +5,7 @@ import { api, imageUrl } from '../api.mjs';
 import { h, page, say, action, decisionWords } from '../ui.mjs';
 import { refreshCounts } from '../app.mjs';
 
-const S = 150; // px of each crop
+const S = 140; // px of each crop (two side by side fit a 375 px screen)
 
 // A square crop of the photo around the face (the box grown like the server's replacement region).
 function crop(p, f, others, alt) {
@@ -76,8 +76,8 @@ function item(p, f, ctx) {
     h('h3', { id: `req-${p.id}-${f.idx}-h` }, h('a', { href: `#/photo/${p.id}` }, `Photo ${p.id}`), ` by ${who}, face ${n}`),
     h('div', { class: 'pair' },
       h('figure', {}, crop(p, f, false, `face ${n} in photo ${p.id}, as you see it`), h('figcaption', {}, 'You see')),
-      h('figure', {}, crop(p, f, true, `face ${n} in photo ${p.id}, as people who are not your friends see it`),
-        h('figcaption', {}, 'Others see now'))),
+      h('figure', {}, crop(p, f, true, `face ${n} in photo ${p.id}, as people who are not your friends see it now`),
+        h('figcaption', {}, 'Non-friends see now'))),
     h('p', { class: 'decision' }, `Now: ${decisionWords(f)}.`),
     h('div', { class: 'actions' }, buttons));
   return { el, pending: f.decision === 'pending' && !f.discarded };

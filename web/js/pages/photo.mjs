@@ -42,7 +42,7 @@ export async function render(arg) {
   }
   const faces = await api('GET', `/api/photos/${id}/faces`);
   const mine = faces.filter((f) => f.yours);
-  body.replaceChildren(
+  body.replaceChildren(...[
     h('p', { class: 'meta' }, `Posted by ${p.owner.name || 'someone'} · `,
       h('time', { datetime: new Date(p.created * 1000).toISOString() }, when(p.created)), ` · ${faces.length} face${faces.length === 1 ? '' : 's'}`),
     figure(p, faces),
@@ -52,5 +52,5 @@ export async function render(arg) {
     h('p', { class: 'help' }, 'Faces you see as "not approved" are synthetic faces of nobody: their people have not ' +
       'approved this photo for you, or nobody enrolled matches them.'),
     h('p', {}, h('a', { class: 'button', href: `${imageUrl(id, 'full')}?download=1`,
-      download: `photo-${id}.jpg` }, 'Download (as you see it)')));
+      download: `photo-${id}.jpg` }, 'Download (as you see it)'))].filter(Boolean));
 }

@@ -15,7 +15,7 @@ export async function render(_arg, ctx) {
   const result = h('div', { id: 'post-result' });
   const zone = h('div', { class: 'drop', id: 'drop-zone' },
     h('p', {}, 'Drop a photo here, or'),
-    h('label', { for: 'photo-file', class: 'button primary' }, 'Choose a photo…'), input,
+    input, h('label', { for: 'photo-file', class: 'button primary' }, 'Choose a photo…'),
     h('p', { class: 'help' }, `JPEG, PNG or WebP, up to ${Math.round(max / 1048576)} MB. Location and other metadata are removed.`));
   async function send(file) {
     if (!file) return;
