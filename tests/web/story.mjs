@@ -305,6 +305,18 @@ try {
   const A = { ...col(0), who: 'ann' }, B = { ...col(1), who: 'bob' }, S = { ...col(2), who: 'the stranger' };
   check('three faces, one per column', !!(col(0) && col(1) && col(2)));
 
+  // on a phone the navigation is behind a menu button that shows the count too
+  await people.ann.page.setViewportSize({ width: 375, height: 812 });
+  await go(people.ann, 'feed');
+  await people.ann.page.waitForSelector('button.menu .badge');
+  check('375 px: the menu button carries ann\'s pending count', (await people.ann.page.textContent('button.menu .badge')) === '1');
+  check('375 px: the links are folded', !(await people.ann.page.isVisible('#nav-list a[href="#/mine"]')));
+  await people.ann.page.click('button.menu');
+  await people.ann.page.click('#nav-list a[href="#/mine"]');
+  await people.ann.page.waitForFunction(() => document.body.dataset.ready === '#/mine');
+  check('375 px: the menu opens and leads to "Photos of me"', true);
+  await people.ann.page.setViewportSize({ width: 1280, height: 900 });
+
   // photos of me: ann declines, bob approves for his friends only
   await go(people.ann, 'mine');
   await people.ann.page.waitForSelector(`#req-${id}-${A.idx}`);

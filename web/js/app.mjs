@@ -60,7 +60,16 @@ function renderNav() {
   const out = h('button', { type: 'button', class: 'link', id: 'logout' }, `Log out ${ctx.me.name}`);
   out.addEventListener('click', logout);
   items.push(h('li', {}, out));
-  nav.replaceChildren(h('ul', {}, items));
+  // on a phone the links fold behind a menu button (which carries the pending count too)
+  const list = h('ul', { id: 'nav-list' }, items);
+  const waiting = ctx.pending + ctx.friendAsks;
+  const menu = h('button', { type: 'button', class: 'menu', 'aria-expanded': 'false', 'aria-controls': 'nav-list' }, 'Menu',
+    waiting > 0 ? h('span', { class: 'badge', 'aria-label': `${waiting} waiting` }, String(waiting)) : null);
+  menu.addEventListener('click', () => {
+    const open = list.classList.toggle('open');
+    menu.setAttribute('aria-expanded', String(open));
+  });
+  nav.replaceChildren(menu, list);
 }
 
 async function logout() {

@@ -1,7 +1,7 @@
 // The feed: photos the viewer may see (their own, their friends', photos they are in), newest first, as
 // thumbnails rendered for this viewer. Photos still being analysed update themselves.
 import { api } from '../api.mjs';
-import { h, page, photoImg, when, sleep } from '../ui.mjs';
+import { h, page, photoImg, when, sleep, action, say } from '../ui.mjs';
 
 export async function render() {
   const list = h('ul', { class: 'grid', id: 'feed' });
@@ -14,6 +14,16 @@ export async function render() {
     return;
   }
   list.replaceChildren(...photos.map(card));
+  if (photos.length >= 100) { // the server's page size: older photos on demand
+    const more = action('Show older photos', async () => {
+      const older = await api('GET', `/api/photos?before=${photos[photos.length - 1].id}`);
+      list.append(...older.map(card));
+      photos.push(...older);
+      if (older.length < 100) more.remove();
+      say(older.length ? `${older.length} older photo${older.length === 1 ? '' : 's'} shown.` : 'No older photos.');
+    }, { id: 'older' });
+    list.after(more);
+  }
   if (photos.some((p) => p.state === 'pending')) {
     await sleep(3000);
     if (location.hash === '#/feed' || location.hash === '') render();
