@@ -113,8 +113,8 @@ enum MHD_Result mf_srv_reply_static(mf_srv_req *r, const char *type, uint8_t *da
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; object-src 'none'; "
-                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+                            "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                            "frame-ancestors 'none'");
     MHD_add_response_header(resp, "Permissions-Policy", "camera=(self), microphone=(), geolocation=()");
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);

@@ -43,7 +43,10 @@ async function person(name, width = 1280) {
     if (r.url().includes('/image')) { try { images.set(r.url(), await r.body()); } catch { /* aborted */ } }
   });
   page.on('pageerror', (e) => check(`${name}: no script error`, false, e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[149]/.test(m.text())) console.log(`[${name} console] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) check(`${name}: no Content-Security-Policy violation`, false, m.text());
+    else if (m.type() === 'error' && !/status of 40[149]/.test(m.text())) console.log(`[${name} console] ${m.text()}`);
+  });
   const p = { name, context, page, images };
   people[name] = p;
   return p;
@@ -381,6 +384,13 @@ try {
   const after = await displayed(people.dan, id, 'view-dan-withdrawn');
   expectFace('dan after the withdrawal', after, B, 'replaced');
   expectFace('dan after the withdrawal', after, A, 'replaced');
+
+  // dan removes cyd from his friends (confirmed); bob stays
+  await go(people.dan, 'friends');
+  people.dan.page.once('dialog', (d) => d.accept());
+  await people.dan.page.click('#friend-cyd button:has-text("Remove")');
+  await status(people.dan.page, /cyd is no longer your friend/, 'dan removes cyd');
+  check('dan\'s friends: bob only', (await people.dan.page.$$eval('#friends li .name', (l) => l.map((e) => e.textContent).join(','))) === 'bob');
 
   // export and deletion (eve): export is JSON, deleting the account logs out
   await go(people.eve, 'data');

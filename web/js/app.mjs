@@ -64,7 +64,7 @@ function renderNav() {
   const list = h('ul', { id: 'nav-list' }, items);
   const waiting = ctx.pending + ctx.friendAsks;
   const menu = h('button', { type: 'button', class: 'menu', 'aria-expanded': 'false', 'aria-controls': 'nav-list' }, 'Menu',
-    waiting > 0 ? h('span', { class: 'badge', 'aria-label': `${waiting} waiting` }, String(waiting)) : null);
+    waiting > 0 ? [' ', h('span', { class: 'badge' }, String(waiting)), h('span', { class: 'sr' }, ' waiting for you')] : null);
   menu.addEventListener('click', () => {
     const open = list.classList.toggle('open');
     menu.setAttribute('aria-expanded', String(open));
