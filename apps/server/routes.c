@@ -32,6 +32,7 @@ static const struct {
     int flags;
 } routes[] = {
     {"GET", "/api/openapi.yaml", openapi_get, 0},
+    {"GET", "/api/config", mf_srv_config, 0},
     {"POST", "/api/signup", mf_srv_signup, R_JSON},
     {"POST", "/api/login", mf_srv_login, R_JSON},
     {"POST", "/api/logout", mf_srv_logout, R_AUTH},
@@ -41,6 +42,7 @@ static const struct {
     {"GET", "/api/friends", friends_get, R_AUTH},
     {"POST", "/api/friends", friends_post, R_AUTH | R_JSON},
     {"DELETE", "/api/friends/#", friends_delete, R_AUTH},
+    {"GET", "/api/me/faces", mf_srv_my_faces, R_AUTH},
     {"GET", "/api/enrol", mf_srv_enrol_get, R_AUTH},
     {"POST", "/api/enrol", mf_srv_enrol_add, R_AUTH | R_UPLOAD},
     {"DELETE", "/api/enrol", mf_srv_enrol_delete, R_AUTH},
@@ -82,6 +84,7 @@ enum MHD_Result mf_srv_route(mf_srv_req *r) {
         }
         return routes[i].fn(r);
     }
+    if (!path_known && !strcmp(r->method, "GET") && strncmp(r->url, "/api/", 5)) return mf_srv_web_file(r);
     return mf_srv_reply_error(r, path_known ? 405 : 404, path_known ? "method_not_allowed" : "not_found");
 }
 

@@ -1,7 +1,7 @@
 /* mfmc serve: the consent-based photo network server (issue 12). Internal header shared by apps/server/ (C files).
  * Layout: main.c (options, start, stop), http.c (libmicrohttpd glue, request bodies, responses, cookies),
  * auth.c (accounts, sessions, CSRF, rate limiting), routes.c (people, friends, rules, audit, export),
- * photos.c (upload, feed, views, faces, decisions), render.c (per-viewer rendering, the face-replacement seam),
+ * photos.c (upload, feed, views, faces, decisions), web.c (the web app's files, /api/config), render.c (per-viewer rendering, the face-replacement seam),
  * seal.c (libsodium sealing of originals, patches and renders), jobs.c (worker threads over the job table). */
 #ifndef MFMC_SRV_H
 #define MFMC_SRV_H
@@ -39,6 +39,8 @@ enum {
     SRV_CONN_LIMIT = 1000,
     SRV_CONN_TIMEOUT = 30, /* seconds of an idle connection */
     SRV_JPEG_QUALITY = 90,
+    SRV_STATIC_MAX = 1 << 20, /* bytes of one file of the web app (web/) */
+    SRV_MEDIUM_SIDE = 1024,   /* ?size=medium */
 };
 
 typedef enum {
@@ -61,6 +63,7 @@ typedef struct mf_srv {
     int job_lease; /* seconds (SRV_JOB_LEASE unless --job-lease) */
     const char *models;
     const char *identity; /* identity model file of the anonymizer */
+    char web_dir[4096]; /* the web app's folder (web/), "" = not served (web.c) */
     char node[64]; /* this process's name in the job table */
     uint8_t master[crypto_secretbox_KEYBYTES];
     mf_srv_replace_fn replace;
@@ -103,6 +106,9 @@ enum MHD_Result mf_srv_reply_json(mf_srv_req *r, unsigned status, cJSON *body); 
 enum MHD_Result mf_srv_reply_error(mf_srv_req *r, unsigned status, const char *code);
 enum MHD_Result mf_srv_reply_bytes(mf_srv_req *r, unsigned status, const char *type, uint8_t *data, size_t len,
                                    const char *disposition); /* takes data (malloc'd) */
+/* A file of the web app: its own headers (CSP default-src 'self', revalidated caching with an ETag) instead of
+ * the API's; 304 without a body when `etag` matches the request's If-None-Match. Takes data (malloc'd). */
+enum MHD_Result mf_srv_reply_static(mf_srv_req *r, const char *type, uint8_t *data, size_t len, const char *etag);
 /* Queues a JSON response with Set-Cookie headers for a new session (token NULL: expired cookies). */
 enum MHD_Result mf_srv_reply_session(mf_srv_req *r, unsigned status, cJSON *body, const char *token, const char *csrf);
 const char *mf_srv_query(mf_srv_req *r, const char *name);
@@ -132,9 +138,21 @@ enum MHD_Result mf_srv_photo_image(mf_srv_req *r);
 enum MHD_Result mf_srv_photo_faces(mf_srv_req *r);
 enum MHD_Result mf_srv_decide(mf_srv_req *r);
 enum MHD_Result mf_srv_requests(mf_srv_req *r);
+/* GET /api/me/faces: every face of the viewer in any photo with its decision (the "photos of me" page). */
+enum MHD_Result mf_srv_my_faces(mf_srv_req *r);
 enum MHD_Result mf_srv_enrol_add(mf_srv_req *r);
 enum MHD_Result mf_srv_enrol_get(mf_srv_req *r);
 enum MHD_Result mf_srv_enrol_delete(mf_srv_req *r);
+
+/* ---------------------------------------------------------------- web.c */
+/* Finds the web app's folder: --web DIR, else $MFMC_WEB, else web/ next to the binary's source tree
+ * (<bin>/../../web) or installed (<bin>/../share/mfmc/web). Leaves srv->web_dir empty when none holds an
+ * index.html; returns MF_ERR_ARG when an explicitly named folder has none. */
+int mf_srv_web_find(mf_srv *srv, const char *explicit_dir);
+/* GET of a path outside /api/: a file of the web app (mf_srv_static_path), or 404. */
+enum MHD_Result mf_srv_web_file(mf_srv_req *r);
+/* GET /api/config: the deployment's settings that pages explain (access model, limits). */
+enum MHD_Result mf_srv_config(mf_srv_req *r);
 
 /* ---------------------------------------------------------------- render.c */
 /* 1 when `viewer` sees face f of photo p real (their own face, or approved for an audience they belong to). */

@@ -156,6 +156,8 @@ int mf_store_friend_list(mf_store_t *s, int64_t user, int64_t *ids, int *states,
 /* Adds one embedding of `dim` floats for `model`; MF_ERR_LIMIT beyond MF_STORE_ENROL_MAX per user and model. */
 int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim);
 int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n);
+/* Enrolment selfies of the user not yet analysed (queued or running jobs). */
+int mf_store_enrol_pending(mf_store_t *s, int64_t user, int *n);
 /* Deletes every embedding of the user and their enrolment jobs not yet run (with their selfies). */
 int mf_store_embedding_delete_all(mf_store_t *s, int64_t user);
 /* Outcome of the user's last enrolment selfie ("ok", "no_face", "several_faces", "not_an_image"; NULL clears
@@ -193,6 +195,8 @@ int mf_store_faces(mf_store_t *s, int64_t photo, mf_store_face **faces, int *n);
 int mf_store_face_patch(mf_store_t *s, int64_t photo, int idx, uint8_t **data, size_t *len);
 /* Faces of `user` still waiting for a decision (up to max). */
 int mf_store_pending(mf_store_t *s, int64_t user, mf_store_face *out, int max, int *n);
+/* Every face of `user` in any photo, decided or not, newest photo first (up to max). */
+int mf_store_faces_of(mf_store_t *s, int64_t user, mf_store_face *out, int max, int *n);
 /* Records `user`'s decision on face idx of photo (action "approve", "decline" or "withdraw"): MF_ERR_NOTFOUND
  * unless that face is theirs. Bumps the photo version, drops its cached renders, appends to the audit trail. */
 int mf_store_decide(mf_store_t *s, int64_t user, int64_t photo, int idx, const char *action, int audience, int64_t now);

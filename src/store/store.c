@@ -423,6 +423,15 @@ int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n) {
     return st;
 }
 
+int mf_store_enrol_pending(mf_store_t *s, int64_t user, int *n) {
+    mf_db_res *r = NULL;
+    int st = QUERY(s, &r, "SELECT COUNT(*) FROM jobs WHERE user_id = $1 AND kind = $2 AND state < 2", DB_I(user),
+                   DB_I(MF_JOB_ENROL));
+    if (!st) *n = (int)mf_db_int(r, 0, 0);
+    mf_db_res_free(r);
+    return st;
+}
+
 static int embedding_delete_body(mf_store_t *s, int64_t user) {
     int st = EXEC(s, "DELETE FROM jobs WHERE user_id = $1 AND kind = $2", DB_I(user), DB_I(MF_JOB_ENROL));
     return st ? st : EXEC(s, "DELETE FROM embeddings WHERE user_id = $1", DB_I(user));
@@ -658,6 +667,19 @@ int mf_store_pending(mf_store_t *s, int64_t user, mf_store_face *out, int max, i
     int st = QUERY(s, &r,
                    "SELECT " FACE_COLS " FROM faces WHERE user_id = $1 AND decision = 0 AND discarded = 0 "
                    "ORDER BY photo_id DESC, idx LIMIT $2",
+                   DB_I(user), DB_I(max));
+    if (st) return st;
+    *n = r->rows;
+    for (int i = 0; i < r->rows; i++)
+        fill_face(r, i, &out[i]);
+    mf_db_res_free(r);
+    return MF_OK;
+}
+
+int mf_store_faces_of(mf_store_t *s, int64_t user, mf_store_face *out, int max, int *n) {
+    mf_db_res *r = NULL;
+    if (max > MF_STORE_LIST_MAX) max = MF_STORE_LIST_MAX;
+    int st = QUERY(s, &r, "SELECT " FACE_COLS " FROM faces WHERE user_id = $1 ORDER BY photo_id DESC, idx LIMIT $2",
                    DB_I(user), DB_I(max));
     if (st) return st;
     *n = r->rows;

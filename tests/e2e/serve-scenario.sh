@@ -34,6 +34,11 @@ scenario() { # MODEL
     api bob POST /api/enrol "@$T/bob-selfie.jpg" >/dev/null
     check "$model: ann enrolled" wait_enrolled ann 1
     check "$model: bob enrolled" wait_enrolled bob 1
+    api ann GET /api/enrol >/dev/null
+    check "$model: enrol reports no selfie waiting once analysed (web app's face check)" \
+        test "$(jget 'd["pending"]')/$(jget 'd["max"]')" = 0/5
+    api ann GET /api/config >/dev/null
+    check "$model: /api/config names the access model" test "$(jget 'd["access_model"]')" = "$model"
     [ "$model" = strict ] && api bob PUT /api/me/rule '{"rule":"friends"}' >/dev/null
 
     local id A B S bA bB bS
@@ -73,6 +78,22 @@ scenario() { # MODEL
         check "$model: reload gives the same bytes" bash -c "curl -s -b '$T/cyd.jar' http://127.0.0.1:$PORT/api/photos/$id/image | cmp -s - '$T/cyd2.jpg'"
         api cyd GET "/api/photos/$id/faces" >/dev/null
         check "$model: faces JSON names nobody cyd sees replaced" test "$(jget "[f for f in d if 'person' in f]")" = "[]"
+        # the web app's "photos of me": every face of bob with its decision, and his face as non-friends see it
+        api bob GET /api/me/faces >/dev/null
+        check "$model: /api/me/faces lists bob's decided face" \
+            test "$(jget "[(f['photo'], f['face'], f['decision'], f['audience']) for f in d]")" = "[($id, $B, 'approved', 'friends')]"
+        api cyd GET /api/me/faces >/dev/null
+        check "$model: ... and nothing for cyd (not in the photo)" test "$(jget 'len(d)')" = 0
+        view bob "$id" "$T/bob-others.jpg" "?as=others&size=medium"
+        check "$model: as=others shows bob his face as non-friends see it (replaced)" shown "$O" "$T/bob-others.jpg" "$bB" replaced
+        check "$model: ... matched by no recognizer" not_similar "$O" "$T/bob-others.jpg" "$bB"
+        view ann "$id" "$T/ann-others.jpg" "?as=others"
+        check "$model: as=others never shows more than the viewer sees (ann's own face replaced)" \
+            shown "$O" "$T/ann-others.jpg" "$bA" replaced
+        api bob GET "/api/photos/$id/image?as=me" >/dev/null
+        check "$model: as= takes only 'others'" status_is 400
+        api dan GET "/api/photos/$id/image?as=others" >/dev/null
+        check "$model: as=others of a photo dan may not see is 404" status_is 404
         # thumbnails, sizes, downloads, ranges
         view cyd "$id" "$T/cyd-thumb.jpg" "?size=thumb"; view ann "$id" "$T/ann-thumb.jpg" "?size=thumb"
         local dc da

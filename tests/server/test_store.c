@@ -117,8 +117,27 @@ static void test_people(void **state) {
     assert_int_equal(us[0], bob);
     free(us);
     free(vs);
+    /* enrolment selfies waiting for analysis: counted until their job is done, dropped with the enrolment */
+    const uint8_t selfie[] = "sealed-selfie";
+    assert_int_equal(mf_store_enrol_pending(s, bob, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(mf_store_job_enrol(s, bob, selfie, sizeof selfie), 0);
+    assert_int_equal(mf_store_job_enrol(s, bob, selfie, sizeof selfie), 0);
+    assert_int_equal(mf_store_enrol_pending(s, bob, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(mf_store_enrol_pending(s, ann, &n), 0);
+    assert_int_equal(n, 0);
+    mf_store_job ej;
+    assert_int_equal(mf_store_job_claim(s, "n1", 10, 60, &ej), 0);
+    assert_int_equal(mf_store_enrol_pending(s, bob, &n), 0);
+    assert_int_equal(n, 2); /* running still counts */
+    assert_int_equal(mf_store_job_done(s, ej.id), 0);
+    assert_int_equal(mf_store_enrol_pending(s, bob, &n), 0);
+    assert_int_equal(n, 1);
     assert_int_equal(mf_store_embedding_delete_all(s, bob), 0);
     assert_int_equal(mf_store_embedding_count(s, bob, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(mf_store_enrol_pending(s, bob, &n), 0);
     assert_int_equal(n, 0);
 
     int count = 0;
@@ -184,6 +203,8 @@ static void test_photos(void **state) {
     mf_store_face pend[4];
     assert_int_equal(mf_store_pending(s, bob.id, pend, 4, &n), 0);
     assert_int_equal(n, 1);
+    assert_int_equal(mf_store_faces_of(s, cyd.id, pend, 4, &n), 0);
+    assert_int_equal(n, 0);
     assert_int_equal(mf_store_decide(s, ann.id, pid, 0, "approve", 0, 7), MF_ERR_NOTFOUND); /* not ann's face */
     assert_int_equal(mf_store_decide(s, bob.id, pid, 1, "approve", 0, 7), MF_ERR_NOTFOUND); /* unknown face */
     assert_int_equal(mf_store_render_put(s, pid, "k1", blob, sizeof blob), 0);
@@ -197,6 +218,13 @@ static void test_photos(void **state) {
     assert_int_equal(fs[0].decision, MF_DEC_APPROVED);
     assert_int_equal(fs[0].audience, MF_AUD_FRIENDS);
     free(fs);
+    assert_int_equal(mf_store_faces_of(s, bob.id, pend, 4, &n), 0); /* decided: no longer pending, still his */
+    assert_int_equal(n, 1);
+    assert_int_equal(pend[0].photo_id, pid);
+    assert_int_equal(pend[0].idx, 0);
+    assert_int_equal(pend[0].decision, MF_DEC_APPROVED);
+    assert_int_equal(mf_store_pending(s, bob.id, pend, 4, &n), 0);
+    assert_int_equal(n, 0);
     assert_int_equal(mf_store_decide(s, bob.id, pid, 0, "withdraw", 0, 8), 0);
     mf_store_audit au[4];
     assert_int_equal(mf_store_audit_list(s, bob.id, au, 4, &n), 0);
