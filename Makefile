@@ -55,6 +55,11 @@ BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 EVAL_SRC := $(sort $(wildcard eval/eval_*.c))
 EVAL_LIB := $(sort $(wildcard eval/lib/*.c))
 EVALS    := $(patsubst eval/%.c,$(BUILD)/rel/eval/%,$(EVAL_SRC))
+# mfmc-eval (`mfmc eval`, docs/evaluation.md): eval/cmd over eval/lib; its cache key holds the anonymizer's revision
+EVAL_CMD_SRC := $(sort $(wildcard eval/cmd/*.c))
+EVAL_CMD_HDR := $(wildcard eval/cmd/*.h eval/lib/*.h)
+ANON_REV = $(shell git log -1 --format=%h -- src/anon src/render data/identity include/mfmc/anon.h 2>/dev/null)$(shell \
+           git status --porcelain -- src/anon src/render data/identity include/mfmc/anon.h 2>/dev/null | grep -q . && echo +dirty)
 # debugging aids of tools/ built with every test run so they keep compiling (tools/mesh-viz.c)
 TOOLS    := $(BUILD)/rel/tools/mesh-viz
 # helpers of the end-to-end tests (tests/e2e), e.g. the face-grid crowd maker
@@ -62,7 +67,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/rel/tools/%,$(sort $(wildcard 
 
 .PHONY: all setup demo demo-run test test-run bench bench-run eval fuzz clean format golden
 
-all: $(BUILD)/rel/mfmc $(BUILD)/rel/mfmc-serve
+all: $(BUILD)/rel/mfmc $(BUILD)/rel/mfmc-serve $(BUILD)/rel/mfmc-eval
 
 # One set of rules per variant: $(1) = name, $(2) = flags.
 define VARIANT
@@ -118,6 +123,10 @@ $(BUILD)/rel/eval/%: eval/%.c $(EVAL_LIB) eval/lib/evalutil.h $(TEST_LIB) $(BUIL
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Ieval/lib -Itests $< $(EVAL_LIB) $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a \
 	    $(LDLIBS)
 
+$(BUILD)/rel/mfmc-eval: $(EVAL_CMD_SRC) $(EVAL_CMD_HDR) $(EVAL_LIB) $(TEST_LIB) $(BUILD)/rel/libmfmc.a
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -DMFMC_ANON_REV='"$(ANON_REV)"' -Ieval/cmd -Ieval/lib -Ieval -Itests \
+	    $(EVAL_CMD_SRC) $(EVAL_LIB) $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
+
 # tools/mesh-viz.c includes src/face/mesh.c to reach its internals (see its header)
 $(BUILD)/rel/tools/mesh-viz: tools/mesh-viz.c src/face/mesh.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
@@ -145,6 +154,7 @@ demo-run: $(BUILD)/rel/mfmc
 test: setup
 	@$(MAKE) --no-print-directory test-run
 test-run: $(rel_TESTS) $(asan_TESTS) $(BUILD)/rel/mfmc $(BUILD)/asan/mfmc $(TEST_TOOLS) $(TOOLS) $(EVALS) golden \
+          $(BUILD)/rel/mfmc-eval \
           $(BUILD)/rel/mfmc-serve $(asan_SRV_TESTS)
 	@BUILD=$(BUILD) tools/run-tests.sh
 
@@ -153,7 +163,7 @@ bench: setup
 bench-run: $(patsubst bench/%.c,$(BUILD)/rel/bench/%,$(BENCH_SRC))
 	@BUILD=$(BUILD) tools/run-bench.sh
 
-eval: $(EVALS)
+eval: $(EVALS) $(BUILD)/rel/mfmc-eval
 
 fuzz:
 	@BUILD=$(BUILD) tools/run-fuzz.sh $(FUZZ_SECONDS)

@@ -69,6 +69,9 @@ static void usage(FILE *f) {
             "            replace every face by a synthetic face of nobody (docs/anonymization.md)\n"
             "  identity train DIR -o FILE [--clean LIST] | identity info FILE\n"
             "            train / describe the identity model (docs/identity-model.md)\n"
+            "  eval [--quick] [--data DIR] [--out DIR] [--methods ...] [--recognizers ...] [--limit N]\n"
+            "            measures anonymization against every recognizer, writes eval-report/ (docs/evaluation.md;\n"
+            "            `mfmc eval --help`)\n"
             "  serve [--db PATH|postgres://...] [--listen ADDR:PORT] [--access-model open|sealed|strict]\n"
             "            the consent-based photo network server (docs/server.md; `mfmc serve --help`)\n"
             "  help      this text\n"
@@ -548,6 +551,7 @@ static int run(int argc, char **argv) {
     }
     const char *cmd = argv[i++];
     if (!strcmp(cmd, "serve")) return cli_serve_exec(argc - i, argv + i, models_dir()); /* docs/server.md */
+    if (!strcmp(cmd, "eval")) return cli_exec_sibling("mfmc-eval", "eval", argc - i, argv + i, models_dir());
     if (!strcmp(cmd, "identity")) return mf_cli_identity(argc - i, argv + i, models_dir());
     if (!strcmp(cmd, "anonymize")) return mf_cli_anonymize(argc - i, argv + i, models_dir());
     const cmd_spec *c = NULL;

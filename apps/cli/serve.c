@@ -1,4 +1,4 @@
-/* `mfmc serve`: execs mfmc-serve from the folder of this binary (see serve.h). */
+/* `mfmc serve` and `mfmc eval`: exec mfmc-serve / mfmc-eval from the folder of this binary (see serve.h). */
 #include "cli/serve.h"
 
 #include "common/opts.h"
@@ -10,17 +10,18 @@
 
 enum { MAX_ARGS = 64 };
 
-int cli_serve_exec(int argc, char **argv, const char *models_dir) {
+int cli_exec_sibling(const char *prog, const char *cmd, int argc, char **argv, const char *models_dir) {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 16);
     char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
     if (!slash) {
-        fprintf(stderr, "mfmc serve: cannot find the folder of this program\n");
+        fprintf(stderr, "mfmc %s: cannot find the folder of this program\n", cmd);
         return APP_EXIT_INTERNAL;
     }
-    strcpy(slash + 1, "mfmc-serve");
+    if (strlen(prog) > 15) return APP_EXIT_INTERNAL;
+    strcpy(slash + 1, prog);
     if (argc > MAX_ARGS - 4) {
-        fprintf(stderr, "mfmc serve: too many arguments\n");
+        fprintf(stderr, "mfmc %s: too many arguments\n", cmd);
         return APP_EXIT_USAGE;
     }
     char *args[MAX_ARGS];
@@ -37,6 +38,10 @@ int cli_serve_exec(int argc, char **argv, const char *models_dir) {
     args[k] = NULL;
     fflush(stdout);
     execv(exe, args);
-    fprintf(stderr, "mfmc serve: cannot run %s (build it with `make`)\n", exe);
+    fprintf(stderr, "mfmc %s: cannot run %s (build it with `make`)\n", cmd, exe);
     return APP_EXIT_INTERNAL;
+}
+
+int cli_serve_exec(int argc, char **argv, const char *models_dir) {
+    return cli_exec_sibling("mfmc-serve", "serve", argc, argv, models_dir);
 }
