@@ -234,6 +234,7 @@ typedef struct {
     int read_before;   /* ADD reads a tensor no operator wrote yet */
     int bad_version;   /* schema version 2 */
     int quant_act;     /* an activation tensor typed int8 */
+    int bad_zp;        /* an int8 zero point far outside the 8-bit range (INT64_MIN) */
 } variant;
 
 static obj *tensor(const char *name, const int32_t *shape, int nd, int type, int buffer, obj *quant) {
@@ -307,7 +308,7 @@ static buf build_model(const variant *v) {
     obj *q = NULL;
     if (v->quant) {
         q = o_table();
-        int64_t zp[4] = {0, 0, 0, 0};
+        int64_t zp[4] = {0, 0, v->bad_zp ? INT64_MIN : 0, 0};
         t_ref(q, 2, o_floats(fc_scale, 4));
         t_ref(q, 3, o_longs(zp, 4));
         t_i32(q, 6, 0);
@@ -497,6 +498,7 @@ static void test_refusals(void **state) {
     expect_refused(&(variant){.read_before = 1}, MF_ERR_FORMAT, "read before");
     expect_refused(&(variant){.bad_version = 1}, MF_ERR_UNSUPPORTED, "schema version 2");
     expect_refused(&(variant){.quant_act = 1}, MF_ERR_UNSUPPORTED, "quantized activations");
+    expect_refused(&(variant){.quant = 1, .bad_zp = 1}, MF_ERR_FORMAT, "zero point");
     /* not a flatbuffer of TFLite */
     variant v = {0};
     buf b = build_model(&v);

@@ -54,6 +54,7 @@ typedef struct {
     uint32_t n_codes;
     mf_fb_vec buffers;
     mf_fb_table model;
+    size_t const_cap; /* bytes of float32/int32 constants the loader may create (MF_TFLITE_MAX_CONST_BYTES) */
     int in_batch; /* declared batch of the first input (0: none) */
     int op_index;  /* operator being converted, for messages */
     char nm[MF_TFLITE_MAX_NAME + 64];
@@ -150,6 +151,9 @@ static int decode_const(ctx *c, uint32_t i, int *dtype, mf_nn_shape *shape, void
         return mf_error_set(MF_ERR_UNSUPPORTED, "tflite constant %.*s: tensor type %d", (int)t->name_len, t->name,
                             t->type);
     }
+    if (n * 4 > c->const_cap || c->m->weight_bytes > c->const_cap - n * 4)
+        return mf_error_set(MF_ERR_LIMIT, "tflite constant %.*s: the constants would exceed %zu bytes",
+                            (int)t->name_len, t->name, c->const_cap);
     if (t->data_len != n * esz)
         return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %zu bytes of data for %zu elements of %zu bytes",
                             (int)t->name_len, t->name, t->data_len, n, esz);
@@ -177,6 +181,15 @@ static int decode_const(ctx *c, uint32_t i, int *dtype, mf_nn_shape *shape, void
         if (zp.n && zp.n != scale.n)
             return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %u zero points for %u scales",
                                 (int)t->name_len, t->name, zp.n, scale.n);
+        for (uint32_t z = 0; z < zp.n; z++) { /* an 8-bit zero point lies in the 8-bit range */
+            int64_t v = mf_fb_vec_i64(&q, &zp, z);
+            if (v < -128 || v > 255)
+                return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: zero point %lld out of the 8-bit range",
+                                    (int)t->name_len, t->name, (long long)v);
+        }
+        for (uint32_t z = 0; z < scale.n; z++)
+            if (!isfinite(mf_fb_vec_f32(&q, &scale, z)))
+                return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: non-finite scale", (int)t->name_len, t->name);
         is_float = 1;
     }
     void *data = malloc(n * 4 + 4);
@@ -736,6 +749,8 @@ int mf_nn_model_load_tflite_mem(const uint8_t *data, size_t len, mf_nn_model_t *
     ctx c;
     memset(&c, 0, sizeof c);
     mf_cur_init(&c.buf, data, len);
+    c.const_cap = len < (MF_TFLITE_MAX_CONST_BYTES - ((size_t)64 << 20)) / 4 ? 4 * len + ((size_t)64 << 20)
+                                                                             : MF_TFLITE_MAX_CONST_BYTES;
     int st = mf_nn_graph_init(&c.m);
     if (!st) st = load(&c);
     free(c.ts);
