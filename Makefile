@@ -56,7 +56,7 @@ EVAL_SRC := $(sort $(wildcard eval/eval_*.c))
 EVAL_LIB := $(sort $(wildcard eval/lib/*.c))
 EVALS    := $(patsubst eval/%.c,$(BUILD)/rel/eval/%,$(EVAL_SRC))
 # debugging aids of tools/ built with every test run so they keep compiling (tools/mesh-viz.c)
-TOOLS    := $(BUILD)/rel/tools/mesh-viz
+TOOLS    := $(BUILD)/rel/tools/mesh-viz $(BUILD)/rel/tools/train_lbp
 # helpers of the end-to-end tests (tests/e2e), e.g. the face-grid crowd maker
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/rel/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
@@ -122,6 +122,11 @@ $(BUILD)/rel/eval/%: eval/%.c $(EVAL_LIB) eval/lib/evalutil.h $(TEST_LIB) $(BUIL
 $(BUILD)/rel/tools/mesh-viz: tools/mesh-viz.c src/face/mesh.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
+
+# tools/train_lbp.c: trains the classical recognizer lbp on the shared data (writes src/face/lbp_weights.c)
+$(BUILD)/rel/tools/train_lbp: tools/train_lbp.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
 $(BUILD)/rel/tools/%: tests/tools/%.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)

@@ -483,6 +483,8 @@ static int fully_connected(ctx *c, const op_t *o) {
     if ((st = opt_u8(o, 0, 0, &act)) || (st = opt_u8(o, 1, 0, &fmt)) || (st = opt_u8(o, 2, 0, &keep))) return st;
     if (fmt != 0 || keep) return op_err(c, MF_ERR_UNSUPPORTED, "fully connected weights format %d / keep_num_dims", fmt);
     if (o->in.n < 2) return op_err(c, MF_ERR_FORMAT, "fully connected without weights");
+    int32_t oti = mf_fb_vec_i32(&o->t, &o->out, 0); /* checked before anything is allocated */
+    if (oti < 0 || (uint32_t)oti >= c->n_ts) return op_err(c, MF_ERR_FORMAT, "output tensor %d", (int)oti);
     int wti = in_tensor(o, 1), dtype;
     if (wti < 0 || (uint32_t)wti >= c->n_ts || !c->ts[wti].data)
         return op_err(c, MF_ERR_UNSUPPORTED, "fully connected weights are not a constant");
@@ -504,8 +506,6 @@ static int fully_connected(ctx *c, const op_t *o) {
     free(wd);
     c->m->weight_bytes -= (size_t)O * I * 4;
     mf_nn_shape ts = {.ndim = 2, .dim = {I, O}};
-    int32_t oti = mf_fb_vec_i32(&o->t, &o->out, 0);
-    if (oti < 0 || (uint32_t)oti >= c->n_ts) return op_err(c, MF_ERR_FORMAT, "output tensor %d", (int)oti);
     int wid = add_const(c, tname(c, oti, "/weights"), MF_NN_F32, &ts, w);
     if (wid < 0) return wid;
     int flat[2] = {-1, I};
