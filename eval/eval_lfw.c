@@ -523,6 +523,15 @@ int main(int argc, char **argv) {
         if (!images[i].found) printf("  no face: %s\n", images[i].path);
     if (found < n_images) printf("\n");
 
+    for (int v = 0; v < n_vars; v++) { /* once per recognizer: a learnt-on-LFW recognizer measured on its training */
+        const mf_face_recognizer_info *ri = mf_face_recognizer_find(vars[v].name);
+        int seen = 0;
+        for (int u = 0; u < v; u++) seen |= !strcmp(vars[u].name, vars[v].name);
+        if (ri && ri->lfw_test_fold > fold_lo && !seen)
+            printf("note: %s was trained on the LFW identities outside folds %d-9: its figures are fair on "
+                   "`--folds %d-9` only\n\n",
+                   ri->name, ri->lfw_test_fold, ri->lfw_test_fold);
+    }
     printf("| recognizer | preprocessing | accuracy (10-fold) | TAR@FAR=1e-3 (test FAR) | TAR@FAR=1e-2 | match thr (FAR 1e-3) | "
            "dissimilarity thr | impostor q99.9 / q99 / median | genuine q01 / median | failed pairs | s (CPU s) |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|\n");

@@ -138,6 +138,8 @@ static void test_registry(void **state) {
         assert_non_null(in->description);
         assert_ptr_equal(mf_face_recognizer_info_at((int)i), in);
         assert_non_null(mf_face_recognizer_default_spec(want[i].name));
+        /* lbp learnt from LFW's development half: measured on folds 5-9 only (docs/recognizers.md) */
+        assert_int_equal(in->lfw_test_fold, !strcmp(want[i].name, "lbp") ? 5 : 0);
     }
     assert_null(mf_face_recognizer_info_at(-1));
     assert_null(mf_face_recognizer_info_at(N_WANT));

@@ -82,12 +82,15 @@ static void *feature_worker(void *arg) {
 /* cyclic Jacobi on a symmetric n x n matrix a (destroyed): eigenvalues d (descending) and eigenvectors in the
  * columns of v */
 static void eig_sym(double *a, int n, double *d, double *v) {
-    for (int i = 0; i < n * n; i++) v[i] = 0;
-    for (int i = 0; i < n; i++) v[i * n + i] = 1;
+    for (int i = 0; i < n * n; i++)
+        v[i] = 0;
+    for (int i = 0; i < n; i++)
+        v[i * n + i] = 1;
     for (int sweep = 0; sweep < 60; sweep++) {
         double off = 0;
         for (int p = 0; p < n; p++)
-            for (int q = p + 1; q < n; q++) off += a[p * n + q] * a[p * n + q];
+            for (int q = p + 1; q < n; q++)
+                off += a[p * n + q] * a[p * n + q];
         if (off < 1e-22) break;
         for (int p = 0; p < n; p++)
             for (int q = p + 1; q < n; q++) {
@@ -113,7 +116,8 @@ static void eig_sym(double *a, int n, double *d, double *v) {
                 }
             }
     }
-    for (int i = 0; i < n; i++) d[i] = a[i * n + i];
+    for (int i = 0; i < n; i++)
+        d[i] = a[i * n + i];
     for (int i = 0; i < n; i++) { /* selection sort, descending */
         int b = i;
         for (int j = i + 1; j < n; j++)
@@ -121,7 +125,8 @@ static void eig_sym(double *a, int n, double *d, double *v) {
         if (b == i) continue;
         double t = d[i];
         d[i] = d[b], d[b] = t;
-        for (int k = 0; k < n; k++) t = v[k * n + i], v[k * n + i] = v[k * n + b], v[k * n + b] = t;
+        for (int k = 0; k < n; k++)
+            t = v[k * n + i], v[k * n + i] = v[k * n + b], v[k * n + b] = t;
     }
 }
 
@@ -130,13 +135,17 @@ static void orthonormalise(double *q, int rows, int k) {
     for (int j = 0; j < k; j++) {
         for (int i = 0; i < j; i++) {
             double dot = 0;
-            for (int r = 0; r < rows; r++) dot += q[(size_t)r * k + i] * q[(size_t)r * k + j];
-            for (int r = 0; r < rows; r++) q[(size_t)r * k + j] -= dot * q[(size_t)r * k + i];
+            for (int r = 0; r < rows; r++)
+                dot += q[(size_t)r * k + i] * q[(size_t)r * k + j];
+            for (int r = 0; r < rows; r++)
+                q[(size_t)r * k + j] -= dot * q[(size_t)r * k + i];
         }
         double nn = 0;
-        for (int r = 0; r < rows; r++) nn += q[(size_t)r * k + j] * q[(size_t)r * k + j];
+        for (int r = 0; r < rows; r++)
+            nn += q[(size_t)r * k + j] * q[(size_t)r * k + j];
         nn = nn > 0 ? 1 / sqrt(nn) : 0;
-        for (int r = 0; r < rows; r++) q[(size_t)r * k + j] *= nn;
+        for (int r = 0; r < rows; r++)
+            q[(size_t)r * k + j] *= nn;
     }
 }
 
@@ -144,13 +153,15 @@ static void orthonormalise(double *q, int rows, int k) {
 static void mul_xq(const float *x, int n, int f, const double *q, int k, double *z) {
     for (int i = 0; i < n; i++) {
         double *zi = z + (size_t)i * k;
-        for (int j = 0; j < k; j++) zi[j] = 0;
+        for (int j = 0; j < k; j++)
+            zi[j] = 0;
         const float *xi = x + (size_t)i * f;
         for (int c = 0; c < f; c++) {
             double v = xi[c];
             if (v == 0) continue;
             const double *qc = q + (size_t)c * k;
-            for (int j = 0; j < k; j++) zi[j] += v * qc[j];
+            for (int j = 0; j < k; j++)
+                zi[j] += v * qc[j];
         }
     }
 }
@@ -165,7 +176,8 @@ static void mul_xtz(const float *x, int n, int f, const double *z, int k, double
             double v = xi[c];
             if (v == 0) continue;
             double *qc = q + (size_t)c * k;
-            for (int j = 0; j < k; j++) qc[j] += v * zi[j];
+            for (int j = 0; j < k; j++)
+                qc[j] += v * zi[j];
         }
     }
 }
@@ -196,15 +208,24 @@ int main(int argc, char **argv) {
     models_dir = tu_models_dir();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--out") && v) out = v, i++;
-        else if (!strcmp(a, "--data") && v) data_dir = v, i++;
-        else if (!strcmp(a, "--models") && v) models_dir = v, i++;
-        else if (!strcmp(a, "--cache") && v) cache = v, i++;
-        else if (!strcmp(a, "--threads") && v) threads = atoi(v), i++;
-        else if (!strcmp(a, "--pca") && v) K = atoi(v), i++;
-        else if (!strcmp(a, "--dim") && v) D = atoi(v), i++;
-        else if (!strcmp(a, "--iters") && v) iters = atoi(v), i++;
-        else if (!strcmp(a, "--reg") && v) reg = atof(v), i++;
+        if (!strcmp(a, "--out") && v)
+            out = v, i++;
+        else if (!strcmp(a, "--data") && v)
+            data_dir = v, i++;
+        else if (!strcmp(a, "--models") && v)
+            models_dir = v, i++;
+        else if (!strcmp(a, "--cache") && v)
+            cache = v, i++;
+        else if (!strcmp(a, "--threads") && v)
+            threads = atoi(v), i++;
+        else if (!strcmp(a, "--pca") && v)
+            K = atoi(v), i++;
+        else if (!strcmp(a, "--dim") && v)
+            D = atoi(v), i++;
+        else if (!strcmp(a, "--iters") && v)
+            iters = atoi(v), i++;
+        else if (!strcmp(a, "--reg") && v)
+            reg = atof(v), i++;
         else {
             fprintf(stderr, "usage: train_lbp --out src/face/lbp_weights.c [--data DIR] [--models DIR] [--threads N] "
                             "[--pca K] [--dim D] [--reg R] [--iters N] [--cache FILE]\n");
@@ -295,8 +316,10 @@ int main(int argc, char **argv) {
     }
     if (!cached) {
         pthread_t th[64];
-        for (int t = 0; t < threads; t++) pthread_create(&th[t], NULL, feature_worker, NULL);
-        for (int t = 0; t < threads; t++) pthread_join(th[t], NULL);
+        for (int t = 0; t < threads; t++)
+            pthread_create(&th[t], NULL, feature_worker, NULL);
+        for (int t = 0; t < threads; t++)
+            pthread_join(th[t], NULL);
         if (cache && (cf = fopen(cache, "wb"))) {
             int fdim = MF_LBP_FEAT;
             fwrite(&n_items, 4, 1, cf);
@@ -328,10 +351,13 @@ int main(int argc, char **argv) {
     /* mean and centring */
     double *mean = calloc(F, sizeof *mean);
     for (int i = 0; i < n; i++)
-        for (int c = 0; c < F; c++) mean[c] += feats[(size_t)i * F + c];
-    for (int c = 0; c < F; c++) mean[c] /= n;
+        for (int c = 0; c < F; c++)
+            mean[c] += feats[(size_t)i * F + c];
+    for (int c = 0; c < F; c++)
+        mean[c] /= n;
     for (int i = 0; i < n; i++)
-        for (int c = 0; c < F; c++) feats[(size_t)i * F + c] -= (float)mean[c];
+        for (int c = 0; c < F; c++)
+            feats[(size_t)i * F + c] -= (float)mean[c];
     /* PCA: subspace iteration from a fixed pseudo-random start */
     double *q = malloc(sizeof(double) * (size_t)F * K), *z = malloc(sizeof(double) * (size_t)n * K);
     if (!mean || !q || !z) die("memory");
@@ -349,13 +375,16 @@ int main(int argc, char **argv) {
     }
     /* Rayleigh-Ritz: B = (XQ)^T (XQ) / n, eigenvectors U: basis Q U, variances d */
     mul_xq(feats, n, F, q, K, z);
-    double *B = calloc((size_t)K * K, sizeof *B), *U = malloc(sizeof(double) * (size_t)K * K), *d = malloc(sizeof(double) * K);
+    double *B = calloc((size_t)K * K, sizeof *B), *U = malloc(sizeof(double) * (size_t)K * K),
+           *d = malloc(sizeof(double) * K);
     if (!B || !U || !d) die("memory");
     for (int i = 0; i < n; i++)
         for (int a = 0; a < K; a++)
-            for (int b = a; b < K; b++) B[a * K + b] += z[(size_t)i * K + a] * z[(size_t)i * K + b] / n;
+            for (int b = a; b < K; b++)
+                B[a * K + b] += z[(size_t)i * K + a] * z[(size_t)i * K + b] / n;
     for (int a = 0; a < K; a++)
-        for (int b = 0; b < a; b++) B[a * K + b] = B[b * K + a];
+        for (int b = 0; b < a; b++)
+            B[a * K + b] = B[b * K + a];
     eig_sym(B, K, d, U);
     fprintf(stderr, "train_lbp: PCA variances %.4g .. %.4g\n", d[0], d[K - 1]);
     /* whitened coordinates y = U^T z / sqrt(d): P (F x K) = Q U diag(1/sqrt(d)) */
@@ -364,13 +393,15 @@ int main(int argc, char **argv) {
     for (int c = 0; c < F; c++)
         for (int j = 0; j < K; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += q[(size_t)c * K + k] * U[k * K + j];
+            for (int k = 0; k < K; k++)
+                s += q[(size_t)c * K + k] * U[k * K + j];
             P[(size_t)c * K + j] = s / sqrt(d[j] > 1e-12 ? d[j] : 1e-12);
         }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < K; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += z[(size_t)i * K + k] * U[k * K + j];
+            for (int k = 0; k < K; k++)
+                s += z[(size_t)i * K + k] * U[k * K + j];
             Y[(size_t)i * K + j] = s / sqrt(d[j] > 1e-12 ? d[j] : 1e-12);
         }
     /* LDA: within-class scatter Sw and between-class Sb of Y */
@@ -380,41 +411,51 @@ int main(int argc, char **argv) {
     if (!cm || !Sw || !Sb || !cnt) die("memory");
     for (int i = 0; i < n; i++) {
         cnt[items[i].label]++;
-        for (int j = 0; j < K; j++) cm[(size_t)items[i].label * K + j] += Y[(size_t)i * K + j];
+        for (int j = 0; j < K; j++)
+            cm[(size_t)items[i].label * K + j] += Y[(size_t)i * K + j];
     }
     for (int c = 0; c < n_classes; c++)
-        for (int j = 0; j < K; j++) cm[(size_t)c * K + j] /= cnt[c] ? cnt[c] : 1;
+        for (int j = 0; j < K; j++)
+            cm[(size_t)c * K + j] /= cnt[c] ? cnt[c] : 1;
     for (int i = 0; i < n; i++) {
         const double *m = cm + (size_t)items[i].label * K, *y = Y + (size_t)i * K;
         for (int a = 0; a < K; a++)
-            for (int b = a; b < K; b++) Sw[a * K + b] += (y[a] - m[a]) * (y[b] - m[b]);
+            for (int b = a; b < K; b++)
+                Sw[a * K + b] += (y[a] - m[a]) * (y[b] - m[b]);
     }
     for (int c = 0; c < n_classes; c++) { /* Y is centred: the overall mean is 0 */
         const double *m = cm + (size_t)c * K;
         for (int a = 0; a < K; a++)
-            for (int b = a; b < K; b++) Sb[a * K + b] += cnt[c] * m[a] * m[b];
+            for (int b = a; b < K; b++)
+                Sb[a * K + b] += cnt[c] * m[a] * m[b];
     }
     for (int a = 0; a < K; a++)
-        for (int b = 0; b < a; b++) Sw[a * K + b] = Sw[b * K + a], Sb[a * K + b] = Sb[b * K + a];
+        for (int b = 0; b < a; b++)
+            Sw[a * K + b] = Sw[b * K + a], Sb[a * K + b] = Sb[b * K + a];
     double *V = malloc(sizeof(double) * (size_t)K * K), *e = malloc(sizeof(double) * K), avg = 0;
     if (!V || !e) die("memory");
     eig_sym(Sw, K, e, V);
-    for (int j = 0; j < K; j++) avg += e[j] / K;
+    for (int j = 0; j < K; j++)
+        avg += e[j] / K;
     /* T = V diag(1/sqrt(e + reg*avg)); M = T^T Sb T; eigenvectors W2; A = T W2[:, :D] */
-    double *T = malloc(sizeof(double) * (size_t)K * K), *M = calloc((size_t)K * K, sizeof *M), *tmp = calloc((size_t)K * K, sizeof *tmp);
+    double *T = malloc(sizeof(double) * (size_t)K * K), *M = calloc((size_t)K * K, sizeof *M),
+           *tmp = calloc((size_t)K * K, sizeof *tmp);
     if (!T || !M || !tmp) die("memory");
     for (int a = 0; a < K; a++)
-        for (int j = 0; j < K; j++) T[a * K + j] = V[a * K + j] / sqrt((e[j] > 0 ? e[j] : 0) + reg * avg);
+        for (int j = 0; j < K; j++)
+            T[a * K + j] = V[a * K + j] / sqrt((e[j] > 0 ? e[j] : 0) + reg * avg);
     for (int a = 0; a < K; a++) /* tmp = Sb T */
         for (int j = 0; j < K; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += Sb[a * K + k] * T[k * K + j];
+            for (int k = 0; k < K; k++)
+                s += Sb[a * K + k] * T[k * K + j];
             tmp[a * K + j] = s;
         }
     for (int a = 0; a < K; a++) /* M = T^T tmp */
         for (int j = 0; j < K; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += T[k * K + a] * tmp[k * K + j];
+            for (int k = 0; k < K; k++)
+                s += T[k * K + a] * tmp[k * K + j];
             M[a * K + j] = s;
         }
     eig_sym(M, K, e, V);
@@ -426,14 +467,16 @@ int main(int argc, char **argv) {
     for (int a = 0; a < K; a++)
         for (int j = 0; j < D; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += T[a * K + k] * V[k * K + j];
+            for (int k = 0; k < K; k++)
+                s += T[a * K + k] * V[k * K + j];
             A[(size_t)a * D + j] = s;
         }
     double wmax = 0;
     for (int c = 0; c < F; c++)
         for (int j = 0; j < D; j++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += P[(size_t)c * K + k] * A[(size_t)k * D + j];
+            for (int k = 0; k < K; k++)
+                s += P[(size_t)c * K + k] * A[(size_t)k * D + j];
             W[(size_t)c * D + j] = (float)s;
             if (fabs(s) > wmax) wmax = fabs(s);
         }
@@ -444,14 +487,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "train_lbp: cannot write %s\n", out);
         return 1;
     }
-    fprintf(o, "/* GENERATED by tools/train_lbp.c: do not edit. Rebuild with\n"
-               " *     make build/rel/tools/train_lbp && build/rel/tools/train_lbp --out src/face/lbp_weights.c"
-               " --pca %d --dim %d --reg %g --iters %d\n"
-               " * The projection of the recognizer `lbp` (src/face/lbp.h), learnt on the development half of LFW\n"
-               " * (%d identities, %d faces; docs/recognizers.md): mean LBP feature (%d) then W (%d x %d), float16 as\n"
-               " * 4 hex digits each. No image and no per-image value is stored. */\n"
-               "#include \"face/lbp.h\"\n\nconst int mf_face_lbp_weights_in = %d, mf_face_lbp_weights_out = %d;\n"
-               "const char mf_face_lbp_weights_hex[] =\n",
+    fprintf(o,
+            "/* GENERATED by tools/train_lbp.c: do not edit. Rebuild with\n"
+            " *     make build/rel/tools/train_lbp && build/rel/tools/train_lbp --out src/face/lbp_weights.c"
+            " --pca %d --dim %d --reg %g --iters %d\n"
+            " * The projection of the recognizer `lbp` (src/face/lbp.h), learnt on the development half of LFW\n"
+            " * (%d identities, %d faces; docs/recognizers.md): mean LBP feature (%d) then W (%d x %d), float16 as\n"
+            " * 4 hex digits each. No image and no per-image value is stored. */\n"
+            "#include \"face/lbp.h\"\n\nconst int mf_face_lbp_weights_in = %d, mf_face_lbp_weights_out = %d;\n"
+            "const char mf_face_lbp_weights_hex[] =\n",
             K, D, reg, iters, n_classes, n, F, F, D, F, D);
     int col = 0;
     for (size_t i = 0; i < (size_t)F + (size_t)F * D; i++) {

@@ -13,7 +13,8 @@ static void make_table(unsigned char table[256]) {
     int next = 0;
     for (int c = 0; c < 256; c++) {
         int t = 0;
-        for (int b = 0; b < 8; b++) t += ((c >> b) & 1) != ((c >> ((b + 1) & 7)) & 1);
+        for (int b = 0; b < 8; b++)
+            t += ((c >> b) & 1) != ((c >> ((b + 1) & 7)) & 1);
         table[c] = (unsigned char)(t <= 2 ? next++ : MF_LBP_BINS - 1);
     }
 }
@@ -48,8 +49,10 @@ void mf_face_lbp_features(const float *rgb, float *feat) {
         }
     for (int cell = 0; cell < MF_LBP_GRID * MF_LBP_GRID; cell++) {
         float *h = feat + cell * MF_LBP_BINS, sum = 0;
-        for (int b = 0; b < MF_LBP_BINS; b++) sum += h[b];
-        for (int b = 0; b < MF_LBP_BINS; b++) h[b] = sum > 0 ? sqrtf(h[b] / sum) : 0;
+        for (int b = 0; b < MF_LBP_BINS; b++)
+            sum += h[b];
+        for (int b = 0; b < MF_LBP_BINS; b++)
+            h[b] = sum > 0 ? sqrtf(h[b] / sum) : 0;
     }
 }
 
@@ -106,11 +109,13 @@ void mf_face_lbp_proj_free(mf_face_lbp_proj *p) {
 }
 
 void mf_face_lbp_project(const mf_face_lbp_proj *p, const float *feat, float *out) {
-    for (int j = 0; j < p->out_dim; j++) out[j] = 0;
+    for (int j = 0; j < p->out_dim; j++)
+        out[j] = 0;
     for (int i = 0; i < p->in_dim; i++) {
         float d = feat[i] - p->mean[i];
         if (d == 0) continue;
         const float *row = p->w + (size_t)i * p->out_dim;
-        for (int j = 0; j < p->out_dim; j++) out[j] += d * row[j];
+        for (int j = 0; j < p->out_dim; j++)
+            out[j] += d * row[j];
     }
 }
