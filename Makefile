@@ -61,7 +61,7 @@ EVAL_CMD_HDR := $(wildcard eval/cmd/*.h eval/lib/*.h)
 ANON_REV = $(shell git log -1 --format=%h -- src/anon src/render data/identity include/mfmc/anon.h 2>/dev/null)$(shell \
            git status --porcelain -- src/anon src/render data/identity include/mfmc/anon.h 2>/dev/null | grep -q . && echo +dirty)
 # debugging aids of tools/ built with every test run so they keep compiling (tools/mesh-viz.c)
-TOOLS    := $(BUILD)/rel/tools/mesh-viz
+TOOLS    := $(BUILD)/rel/tools/mesh-viz $(BUILD)/rel/tools/train_lbp
 # helpers of the end-to-end tests (tests/e2e), e.g. the face-grid crowd maker
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/rel/tools/%,$(sort $(wildcard tests/tools/*.c)))
 
@@ -131,6 +131,11 @@ $(BUILD)/rel/mfmc-eval: $(EVAL_CMD_SRC) $(EVAL_CMD_HDR) $(EVAL_LIB) $(TEST_LIB) 
 $(BUILD)/rel/tools/mesh-viz: tools/mesh-viz.c src/face/mesh.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
+
+# tools/train_lbp.c: trains the classical recognizer lbp on the shared data (writes src/face/lbp_weights.c)
+$(BUILD)/rel/tools/train_lbp: tools/train_lbp.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
 $(BUILD)/rel/tools/%: tests/tools/%.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)

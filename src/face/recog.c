@@ -1,6 +1,7 @@
 /* Face recognizers: sessions over the shared models and embedding. The registry (models, roles, measured
  * thresholds, preprocessing) is the recognizer section of the catalogue, src/face/catalog.c. */
 #include "face/internal.h"
+#include "face/lbp.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@ struct mf_face_recognizer {
     mf_nn_plan_t *plan;       /* sm.plan */
     int out;
     float *acc;
+    mf_face_lbp_proj lbp;     /* MF_FACE_REC_LBP: the projection, the crop and its histogram feature */
+    float *crop, *feat, *proj;
     mf_face_models_t *own_models; /* created by mf_face_recognizer_create(_spec), else NULL (shared) */
 };
 
@@ -73,12 +76,28 @@ int mf_face_recognizer_create_spec_from(mf_face_models_t *models, const char *na
     if (!r) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     r->def = d;
     r->spec = *spec;
-    int S = d->spec.size;
-    int st = mf_face_session_model_init(&r->sm, models, d->model, pool, S, 3);
-    r->plan = r->sm.plan;
-    if (!st) st = mf_nn_plan_find_output(r->plan, d->output, (size_t)d->info.dim, d->model, &r->out);
+    int S = d->spec.size, st;
+    if (d->kind == MF_FACE_REC_LBP) {
+        st = mf_face_lbp_proj_load(&r->lbp);
+        if (!st && r->lbp.out_dim != d->info.dim)
+            st = mf_error_set(MF_ERR_MODEL, "projection of %d, registry says %d", r->lbp.out_dim, d->info.dim);
+        if (!st && (!(r->crop = malloc(sizeof(float) * MF_LBP_CROP * MF_LBP_CROP * 3)) ||
+                    !(r->feat = malloc(sizeof(float) * MF_LBP_FEAT)) ||
+                    !(r->proj = malloc(sizeof(float) * (size_t)d->info.dim))))
+            st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        r->sm.path = "(compiled in: src/face/lbp_weights.c)";
+    } else {
+        st = mf_face_session_model_init(&r->sm, models, d->model, pool, S, 3);
+        r->plan = r->sm.plan;
+        if (!st) st = mf_nn_plan_find_output(r->plan, d->output, (size_t)d->info.dim, d->model, &r->out);
+    }
     if (!st && !(r->acc = malloc((size_t)d->info.dim * sizeof *r->acc)))
         st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (st && d->kind == MF_FACE_REC_LBP) {
+        mf_error_prefix(st, "recognizer %s", d->info.name);
+        mf_face_recognizer_free(r);
+        return st;
+    }
     if (st) {
         const mf_face_model_info *mi = mf_face_model_find(d->model);
         mf_error_prefix(st, "recognizer %s (%s/%s)", d->info.name, mf_face_models_root(models),
@@ -92,7 +111,9 @@ int mf_face_recognizer_create_spec_from(mf_face_models_t *models, const char *na
 
 void mf_face_recognizer_free(mf_face_recognizer_t *r) {
     if (!r) return;
-    mf_face_session_model_free(&r->sm);
+    if (r->def->kind != MF_FACE_REC_LBP) mf_face_session_model_free(&r->sm);
+    mf_face_lbp_proj_free(&r->lbp);
+    free(r->crop), free(r->feat), free(r->proj);
     free(r->acc);
     mf_face_models_free(r->own_models);
     free(r);
@@ -106,13 +127,20 @@ const mf_face_align_spec *mf_face_recognizer_spec(const mf_face_recognizer_t *r)
 
 int mf_face_recognizer_embed(mf_face_recognizer_t *r, const mf_img *img, const float pts5[5][2], float *embedding) {
     if (!r || !pts5 || !embedding) return mf_error_set(MF_ERR_ARG, "recognizer: null argument");
-    int dim = r->def->info.dim;
-    float *in = mf_nn_plan_input(r->plan, 0, NULL);
+    int dim = r->def->info.dim, lbp = r->def->kind == MF_FACE_REC_LBP;
+    float *in = lbp ? r->crop : mf_nn_plan_input(r->plan, 0, NULL);
     for (int pass = 0; pass < 1 + (r->spec.flip != 0); pass++) {
         int st = mf_face_align_crop(img, pts5, &r->spec, pass, in);
         if (st) return mf_error_prefix(st, "recognizer %s", r->def->info.name);
-        mf_nn_plan_run(r->plan);
-        const float *o = mf_nn_plan_output(r->plan, r->out, NULL);
+        const float *o;
+        if (lbp) {
+            mf_face_lbp_features(r->crop, r->feat);
+            mf_face_lbp_project(&r->lbp, r->feat, r->proj);
+            o = r->proj;
+        } else {
+            mf_nn_plan_run(r->plan);
+            o = mf_nn_plan_output(r->plan, r->out, NULL);
+        }
         for (int i = 0; i < dim; i++) r->acc[i] = pass ? r->acc[i] + o[i] : o[i];
     }
     double ss = 0;

@@ -24,10 +24,29 @@
 enum { TT_FLOAT32 = 0, TT_FLOAT16 = 1, TT_INT32 = 2, TT_UINT8 = 3, TT_INT64 = 4, TT_INT8 = 9 };
 /* BuiltinOperator values used here */
 enum {
-    BO_ADD = 0, BO_AVERAGE_POOL_2D = 1, BO_CONCATENATION = 2, BO_CONV_2D = 3, BO_DEPTHWISE_CONV_2D = 4,
-    BO_DEQUANTIZE = 6, BO_FULLY_CONNECTED = 9, BO_LOGISTIC = 14, BO_MAX_POOL_2D = 17, BO_MUL = 18, BO_RELU = 19,
-    BO_RELU6 = 21, BO_RESHAPE = 22, BO_SOFTMAX = 25, BO_TANH = 28, BO_PAD = 34, BO_MEAN = 40, BO_SUB = 41,
-    BO_DIV = 42, BO_SQUEEZE = 43, BO_MAXIMUM = 55, BO_MINIMUM = 57, BO_ABS = 101
+    BO_ADD = 0,
+    BO_AVERAGE_POOL_2D = 1,
+    BO_CONCATENATION = 2,
+    BO_CONV_2D = 3,
+    BO_DEPTHWISE_CONV_2D = 4,
+    BO_DEQUANTIZE = 6,
+    BO_FULLY_CONNECTED = 9,
+    BO_LOGISTIC = 14,
+    BO_MAX_POOL_2D = 17,
+    BO_MUL = 18,
+    BO_RELU = 19,
+    BO_RELU6 = 21,
+    BO_RESHAPE = 22,
+    BO_SOFTMAX = 25,
+    BO_TANH = 28,
+    BO_PAD = 34,
+    BO_MEAN = 40,
+    BO_SUB = 41,
+    BO_DIV = 42,
+    BO_SQUEEZE = 43,
+    BO_MAXIMUM = 55,
+    BO_MINIMUM = 57,
+    BO_ABS = 101
 };
 /* ActivationFunctionType */
 enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU_N1_TO_1 = 2, ACT_RELU6 = 3, ACT_TANH = 4 };
@@ -40,7 +59,7 @@ typedef struct {
     int ndim;
     int dim[MF_NN_MAX_DIMS];
     uint32_t buffer;
-    int node;           /* IR node holding the value, -1 until defined */
+    int node;            /* IR node holding the value, -1 until defined */
     const uint8_t *data; /* constant bytes (NULL: no data) */
     size_t data_len;
 } tensor_t;
@@ -54,8 +73,9 @@ typedef struct {
     uint32_t n_codes;
     mf_fb_vec buffers;
     mf_fb_table model;
-    int in_batch; /* declared batch of the first input (0: none) */
-    int op_index;  /* operator being converted, for messages */
+    size_t const_cap; /* bytes of float32/int32 constants the loader may create (MF_TFLITE_MAX_CONST_BYTES) */
+    int in_batch;     /* declared batch of the first input (0: none) */
+    int op_index;     /* operator being converted, for messages */
     char nm[MF_TFLITE_MAX_NAME + 64];
 } ctx;
 
@@ -142,14 +162,19 @@ static int decode_const(ctx *c, uint32_t i, int *dtype, mf_nn_shape *shape, void
             return mf_error_set(MF_ERR_LIMIT, "tflite constant %.*s: too many elements", (int)t->name_len, t->name);
     }
     switch (t->type) {
-    case TT_FLOAT32: case TT_INT32: esz = 4; break;
+    case TT_FLOAT32:
+    case TT_INT32: esz = 4; break;
     case TT_FLOAT16: esz = 2; break;
     case TT_INT64: esz = 8; break;
-    case TT_UINT8: case TT_INT8: esz = 1; break;
+    case TT_UINT8:
+    case TT_INT8: esz = 1; break;
     default:
         return mf_error_set(MF_ERR_UNSUPPORTED, "tflite constant %.*s: tensor type %d", (int)t->name_len, t->name,
                             t->type);
     }
+    if (n * 4 > c->const_cap || c->m->weight_bytes > c->const_cap - n * 4)
+        return mf_error_set(MF_ERR_LIMIT, "tflite constant %.*s: the constants would exceed %zu bytes",
+                            (int)t->name_len, t->name, c->const_cap);
     if (t->data_len != n * esz)
         return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %zu bytes of data for %zu elements of %zu bytes",
                             (int)t->name_len, t->name, t->data_len, n, esz);
@@ -169,14 +194,24 @@ static int decode_const(ctx *c, uint32_t i, int *dtype, mf_nn_shape *shape, void
     if (quant) {
         if (scale.n > 1) {
             if (qdim < 0 || qdim >= t->ndim || (uint32_t)t->dim[qdim] != scale.n)
-                return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %u scales for dimension %d",
-                                    (int)t->name_len, t->name, scale.n, (int)qdim);
+                return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %u scales for dimension %d", (int)t->name_len,
+                                    t->name, scale.n, (int)qdim);
             channels = scale.n;
-            for (int d = qdim + 1; d < t->ndim; d++) inner *= (size_t)t->dim[d];
+            for (int d = qdim + 1; d < t->ndim; d++)
+                inner *= (size_t)t->dim[d];
         }
         if (zp.n && zp.n != scale.n)
-            return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %u zero points for %u scales",
-                                (int)t->name_len, t->name, zp.n, scale.n);
+            return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: %u zero points for %u scales", (int)t->name_len,
+                                t->name, zp.n, scale.n);
+        for (uint32_t z = 0; z < zp.n; z++) { /* an 8-bit zero point lies in the 8-bit range */
+            int64_t v = mf_fb_vec_i64(&q, &zp, z);
+            if (v < -128 || v > 255)
+                return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: zero point %lld out of the 8-bit range",
+                                    (int)t->name_len, t->name, (long long)v);
+        }
+        for (uint32_t z = 0; z < scale.n; z++)
+            if (!isfinite(mf_fb_vec_f32(&q, &scale, z)))
+                return mf_error_set(MF_ERR_FORMAT, "tflite constant %.*s: non-finite scale", (int)t->name_len, t->name);
         is_float = 1;
     }
     void *data = malloc(n * 4 + 4);
@@ -251,7 +286,8 @@ static int add_const(ctx *c, const char *name, int dtype, const mf_nn_shape *sh,
 static int const_i32(ctx *c, const char *name, const int *v, int n) {
     int32_t *d = malloc((size_t)(n > 0 ? n : 1) * 4);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) d[i] = v[i];
+    for (int i = 0; i < n; i++)
+        d[i] = v[i];
     mf_nn_shape sh = {.ndim = 1, .dim = {n}};
     return add_const(c, name, MF_NN_I32, &sh, d);
 }
@@ -259,8 +295,8 @@ static int const_i32(ctx *c, const char *name, const int *v, int n) {
 /* ---------------------------------------------------------------- operators */
 
 typedef struct {
-    mf_fb_table t;     /* Operator */
-    mf_fb_table opt;   /* builtin options (has_opt) */
+    mf_fb_table t;   /* Operator */
+    mf_fb_table opt; /* builtin options (has_opt) */
     int has_opt;
     mf_fb_vec in, out;
     int code;
@@ -303,7 +339,10 @@ static int emit(ctx *c, const op_t *o, int irop, const int *in, int n, const mf_
     if (id < 0) return id;
     if (a) c->m->nodes[id].a = *a;
     if (act != ACT_NONE) {
-        int aop = act == ACT_RELU ? MF_NN_OP_RELU : act == ACT_RELU6 ? MF_NN_OP_RELU6 : act == ACT_TANH ? MF_NN_OP_TANH : -1;
+        int aop = act == ACT_RELU    ? MF_NN_OP_RELU
+                  : act == ACT_RELU6 ? MF_NN_OP_RELU6
+                  : act == ACT_TANH  ? MF_NN_OP_TANH
+                                     : -1;
         if (aop < 0) return op_err(c, MF_ERR_UNSUPPORTED, "fused activation %d", act);
         id = mf_nn_graph_add(c->m, tname(c, oti, ""), aop, &id, 1);
         if (id < 0) return id;
@@ -313,9 +352,12 @@ static int emit(ctx *c, const op_t *o, int irop, const int *in, int n, const mf_
 }
 
 static int padding_of(ctx *c, int p, int *out) {
-    if (p == 0) *out = MF_NN_PAD_SAME;
-    else if (p == 1) *out = MF_NN_PAD_VALID;
-    else return op_err(c, MF_ERR_FORMAT, "padding %d", p);
+    if (p == 0)
+        *out = MF_NN_PAD_SAME;
+    else if (p == 1)
+        *out = MF_NN_PAD_VALID;
+    else
+        return op_err(c, MF_ERR_FORMAT, "padding %d", p);
     return MF_OK;
 }
 
@@ -445,13 +487,15 @@ static int reshape(ctx *c, const op_t *o) {
             free(d);
             return op_err(c, MF_ERR_FORMAT, "reshape target is not a vector of at most %d ints", MF_NN_MAX_DIMS);
         }
-        for (size_t i = 0; i < n; i++) dims[nd++] = ((int32_t *)d)[i];
+        for (size_t i = 0; i < n; i++)
+            dims[nd++] = ((int32_t *)d)[i];
         free(d);
     } else {
         mf_fb_vec v = {0, 0};
         if (o->has_opt && (st = mf_fb_vector(&o->opt, 0, 4, MF_NN_MAX_DIMS, &v))) return st;
         if (!o->has_opt) return op_err(c, MF_ERR_FORMAT, "reshape without a target shape");
-        for (uint32_t i = 0; i < v.n; i++) dims[nd++] = mf_fb_vec_i32(&o->opt, &v, i);
+        for (uint32_t i = 0; i < v.n; i++)
+            dims[nd++] = mf_fb_vec_i32(&o->opt, &v, i);
     }
     if (nd > 0 && c->in_batch > 1 && dims[0] == c->in_batch) dims[0] = -1;
     int32_t oti = mf_fb_vec_i32(&o->t, &o->out, 0);
@@ -468,8 +512,11 @@ static int fully_connected(ctx *c, const op_t *o) {
     int x, st, act, fmt, keep;
     if ((st = input(c, o, 0, &x))) return st;
     if ((st = opt_u8(o, 0, 0, &act)) || (st = opt_u8(o, 1, 0, &fmt)) || (st = opt_u8(o, 2, 0, &keep))) return st;
-    if (fmt != 0 || keep) return op_err(c, MF_ERR_UNSUPPORTED, "fully connected weights format %d / keep_num_dims", fmt);
+    if (fmt != 0 || keep)
+        return op_err(c, MF_ERR_UNSUPPORTED, "fully connected weights format %d / keep_num_dims", fmt);
     if (o->in.n < 2) return op_err(c, MF_ERR_FORMAT, "fully connected without weights");
+    int32_t oti = mf_fb_vec_i32(&o->t, &o->out, 0); /* checked before anything is allocated */
+    if (oti < 0 || (uint32_t)oti >= c->n_ts) return op_err(c, MF_ERR_FORMAT, "output tensor %d", (int)oti);
     int wti = in_tensor(o, 1), dtype;
     if (wti < 0 || (uint32_t)wti >= c->n_ts || !c->ts[wti].data)
         return op_err(c, MF_ERR_UNSUPPORTED, "fully connected weights are not a constant");
@@ -487,12 +534,11 @@ static int fully_connected(ctx *c, const op_t *o) {
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
     for (int oo = 0; oo < O; oo++)
-        for (int i = 0; i < I; i++) w[(size_t)i * O + oo] = ((float *)wd)[(size_t)oo * I + i];
+        for (int i = 0; i < I; i++)
+            w[(size_t)i * O + oo] = ((float *)wd)[(size_t)oo * I + i];
     free(wd);
     c->m->weight_bytes -= (size_t)O * I * 4;
     mf_nn_shape ts = {.ndim = 2, .dim = {I, O}};
-    int32_t oti = mf_fb_vec_i32(&o->t, &o->out, 0);
-    if (oti < 0 || (uint32_t)oti >= c->n_ts) return op_err(c, MF_ERR_FORMAT, "output tensor %d", (int)oti);
     int wid = add_const(c, tname(c, oti, "/weights"), MF_NN_F32, &ts, w);
     if (wid < 0) return wid;
     int flat[2] = {-1, I};
@@ -551,7 +597,8 @@ static int squeeze(ctx *c, const op_t *o) {
     if (o->has_opt) {
         mf_fb_vec v;
         if ((st = mf_fb_vector(&o->opt, 0, 4, MF_NN_MAX_DIMS, &v))) return st;
-        for (uint32_t i = 0; i < v.n; i++) a.squeeze_dims[a.n_squeeze++] = mf_fb_vec_i32(&o->opt, &v, i);
+        for (uint32_t i = 0; i < v.n; i++)
+            a.squeeze_dims[a.n_squeeze++] = mf_fb_vec_i32(&o->opt, &v, i);
     }
     return emit(c, o, MF_NN_OP_SQUEEZE, &x, 1, &a, ACT_NONE);
 }
@@ -677,11 +724,13 @@ static int load(ctx *c) {
         int32_t ti = mf_fb_vec_i32(&sg, &ins, i);
         if (ti < 0 || (uint32_t)ti >= c->n_ts) return mf_error_set(MF_ERR_FORMAT, "tflite input tensor %d", (int)ti);
         tensor_t *t = &c->ts[ti];
-        if (t->node >= 0 || t->data) return mf_error_set(MF_ERR_FORMAT, "tflite input %d listed twice or constant", (int)ti);
+        if (t->node >= 0 || t->data)
+            return mf_error_set(MF_ERR_FORMAT, "tflite input %d listed twice or constant", (int)ti);
         if (t->type != TT_FLOAT32)
             return mf_error_set(MF_ERR_UNSUPPORTED, "tflite input %.*s of type %d (only float32)", (int)t->name_len,
                                 t->name, t->type);
-        if (t->ndim < 1) return mf_error_set(MF_ERR_UNSUPPORTED, "tflite input %.*s is a scalar", (int)t->name_len, t->name);
+        if (t->ndim < 1)
+            return mf_error_set(MF_ERR_UNSUPPORTED, "tflite input %.*s is a scalar", (int)t->name_len, t->name);
         int id = mf_nn_graph_add(c->m, tname(c, ti, ""), MF_NN_OP_PLACEHOLDER, NULL, 0);
         if (id < 0) return id;
         mf_nn_node *n = &c->m->nodes[id];
@@ -689,7 +738,8 @@ static int load(ctx *c) {
         n->shape.ndim = t->ndim;
         for (int d = 0; d < t->ndim; d++) {
             if (d > 0 && t->dim[d] < 1)
-                return mf_error_set(MF_ERR_UNSUPPORTED, "tflite input %.*s has no static shape", (int)t->name_len, t->name);
+                return mf_error_set(MF_ERR_UNSUPPORTED, "tflite input %.*s has no static shape", (int)t->name_len,
+                                    t->name);
             n->shape.dim[d] = d == 0 ? -1 : t->dim[d];
         }
         if (i == 0) c->in_batch = t->dim[0];
@@ -736,6 +786,8 @@ int mf_nn_model_load_tflite_mem(const uint8_t *data, size_t len, mf_nn_model_t *
     ctx c;
     memset(&c, 0, sizeof c);
     mf_cur_init(&c.buf, data, len);
+    c.const_cap = len < (MF_TFLITE_MAX_CONST_BYTES - ((size_t)64 << 20)) / 4 ? 4 * len + ((size_t)64 << 20)
+                                                                             : MF_TFLITE_MAX_CONST_BYTES;
     int st = mf_nn_graph_init(&c.m);
     if (!st) st = load(&c);
     free(c.ts);

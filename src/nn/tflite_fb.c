@@ -28,8 +28,7 @@ int mf_fb_table_at(const mf_cur *buf, size_t pos, const char *what, mf_fb_table 
     size_t vt = s >= 0 ? pos - (size_t)s : pos + (size_t)(-(int64_t)s);
     if (mf_cur_u16_at(buf, vt, &vsize) || mf_cur_u16_at(buf, vt + 2, &tsize))
         return fb_err(what, vt, "truncated vtable");
-    if (vsize < 4 || (vsize & 1) || !mf_cur_has(buf, vt, vsize))
-        return fb_err(what, vt, "bad vtable size %u", vsize);
+    if (vsize < 4 || (vsize & 1) || !mf_cur_has(buf, vt, vsize)) return fb_err(what, vt, "bad vtable size %u", vsize);
     if (tsize < 4 || !mf_cur_has(buf, pos, tsize)) return fb_err(what, pos, "table size %u runs past the file", tsize);
     t->buf = buf;
     t->pos = pos;
@@ -129,8 +128,8 @@ int mf_fb_vector(const mf_fb_table *t, unsigned k, size_t elem_size, uint32_t ma
     if ((st = follow(t, at, &target))) return st;
     if (mf_cur_u32_at(t->buf, target, &n)) return fb_err(t->what, target, "truncated vector length (field %u)", k);
     if (n > max_n)
-        return mf_error_set(MF_ERR_LIMIT, "tflite %s: field %u has %u elements (limit %u) (offset %zu)", t->what, k,
-                            n, max_n, target);
+        return mf_error_set(MF_ERR_LIMIT, "tflite %s: field %u has %u elements (limit %u) (offset %zu)", t->what, k, n,
+                            max_n, target);
     size_t bytes;
     if (mf_size_mul(n, elem_size, &bytes) || !mf_cur_has(t->buf, target + 4, bytes))
         return fb_err(t->what, target, "vector of %u elements (field %u) runs past the file", n, k);

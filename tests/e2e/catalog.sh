@@ -36,7 +36,16 @@ else
     head -5 "$tmp/models" "$tmp/err" | sed 's/^/    | /'
 fi
 
-echo "[==========] $((pass + fail)) test(s) run."
+# issue 14: the seven recognizers; mobilefacenet-tflite is a catalogue model (TFLite), lbp has no model file (its
+# projection is compiled in) but is a registry recognizer like the others
+if grep -q -E '^  mobilefacenet-tflite +recognizer +ok' "$tmp/models" &&
+    grep -q -E '^  lbp +dim +64 ' "$tmp/models" && grep -q -E '^  mobilefacenet-tflite +dim +192 ' "$tmp/models"; then
+    ok "mfmc models lists the TFLite model and the recognizers mobilefacenet-tflite and lbp"
+else
+    ko "mfmc models lists the TFLite model and the recognizers mobilefacenet-tflite and lbp"
+    grep -E 'tflite|lbp' "$tmp/models" | sed 's/^/    | /'
+fi
+
 [ "$pass" -gt 0 ] && echo "[  PASSED  ] $pass test(s)."
 [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
 [ "$fail" -eq 0 ]
