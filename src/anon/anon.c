@@ -683,7 +683,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             for (int k = 0; k < 3; k++) {
                 float num = lo.data[3 * i + k], den = lr.data[3 * i + k];
                 float ratio = den > 4 ? num / den : 1;
-                ratio = ratio < 0.4f ? 0.4f : ratio > 2.5f ? 2.5f : ratio;
+                ratio = ratio < 0.2f ? 0.2f : ratio > 3 ? 3 : ratio; /* dark skin under a light model texture needs < 0.4 */
                 float fine = j->fine.data[3 * i + k];
                 rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i];
             }
