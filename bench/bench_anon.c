@@ -61,11 +61,16 @@ int main(int argc, char **argv) {
     char **paths = malloc(sizeof(char *) * MAXP);
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
-        if (!strcmp(argv[i], "--runs") && more) runs = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && more) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--n") && more) nmax = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--every") && more) every = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--photos")) photos = 1;
+        if (!strcmp(argv[i], "--runs") && more)
+            runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && more)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--n") && more)
+            nmax = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--every") && more)
+            every = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--photos"))
+            photos = 1;
         else {
             struct stat st;
             if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
@@ -94,8 +99,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_anon: %s\n", mf_error_get());
         return 3;
     }
-    mf_anon_opts o = {.models_root = models, .identity_model = "data/identity/synthetic-v1.mfid", .an = an,
-                      .pool = pool, .check_an = fc};
+    mf_anon_opts o = {.models_root = models,
+                      .identity_model = "data/identity/synthetic-v1.mfid",
+                      .an = an,
+                      .pool = pool,
+                      .check_an = fc};
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {
         fprintf(stderr, "bench_anon: %s\n", mf_error_get());
@@ -107,12 +115,14 @@ int main(int argc, char **argv) {
         if (photos) {
             int nf = 0, k = 0;
             for (int r = -1; r < runs && r < 64; r++) { /* r = -1: warm-up */
-                double a = photo_once(paths[pi], an, A, MF_ANON_SYNTH, &nf), b = photo_once(paths[pi], an, A, MF_ANON_PIXELATE, &nf);
+                double a = photo_once(paths[pi], an, A, MF_ANON_SYNTH, &nf),
+                       b = photo_once(paths[pi], an, A, MF_ANON_PIXELATE, &nf);
                 if (r >= 0 && a >= 0 && b >= 0) t[0][k] = a, t[1][k] = b, k++;
             }
             double ma = median(t[0], k), mb = median(t[1], k);
             printf("{\"photo\":\"%s\",\"faces\":%d,\"threads\":%d,\"runs\":%d,\"synthetic_ms\":%.1f,\"mosaic_ms\":%.1f,"
-                   "\"ratio\":%.2f}\n", paths[pi], nf, threads, k, ma, mb, ma / mb);
+                   "\"ratio\":%.2f}\n",
+                   paths[pi], nf, threads, k, ma, mb, ma / mb);
             n++;
             continue;
         }
@@ -125,7 +135,8 @@ int main(int argc, char **argv) {
             continue;
         }
         mf_face_box bx[MAXF];
-        for (int k = 0; k < nf; k++) bx[k] = faces[k].det;
+        for (int k = 0; k < nf; k++)
+            bx[k] = faces[k].det;
         int c = tu_box_nearest_centre(bx, nf, img.w, img.h, NULL);
         if (mf_img_init(&work, img.w, img.h, 3)) return 3;
         double ts[64], tp[64];
@@ -135,7 +146,8 @@ int main(int argc, char **argv) {
                 memcpy(work.data, img.data, (size_t)img.w * img.h * 3);
                 mf_anon_result R;
                 double t0 = tu_clock_ms(CLOCK_MONOTONIC);
-                mf_anon_face(A, &work, &faces[c], m ? MF_ANON_PIXELATE : MF_ANON_SYNTH, 1 + 7919 * (uint64_t)n, NULL, &R);
+                mf_anon_face(A, &work, &faces[c], m ? MF_ANON_PIXELATE : MF_ANON_SYNTH, 1 + 7919 * (uint64_t)n, NULL,
+                             &R);
                 (m ? tp : ts)[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
             }
         syn[n] = median(ts, k), pix[n] = median(tp, k);
@@ -154,7 +166,8 @@ int main(int argc, char **argv) {
     mf_face_analyzer_free(an), mf_face_analyzer_free(fc);
     mf_face_models_free(fm);
     mf_nn_pool_free(pool);
-    for (int i = 0; i < np; i++) free(paths[i]);
+    for (int i = 0; i < np; i++)
+        free(paths[i]);
     free(paths);
     return 0;
 }

@@ -184,6 +184,7 @@ int main(int argc, char **argv) {
         }
         if (mf_img_init(&res, img.w, img.h, 3)) break;
         memcpy(res.data, img.data, (size_t)img.w * img.h * 3);
+        int first = n; /* records first .. n-1 are this photo's faces (fewer than hi - lo when --n cuts in) */
         for (int k = lo; k < hi && n < nmax; k++) {
             mf_face *f = &faces[k];
             float p5[5][2];
@@ -199,9 +200,9 @@ int main(int argc, char **argv) {
             fsz[n] = fmaxf(f->lm.box.w, f->lm.box.h);
             if (fsz[n] <= 256) ms_small[nsmall++] = (float)R.ms;
             if (getenv("BENCH_VERBOSE"))
-                fprintf(stderr, "%s: %s tries %d ms %.0f (render %.0f check %.0f) arc %.3f fapi %.3f %s\n", paths[pi],
-                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.tries, R.ms, R.ms_render, R.ms_check, R.sim[1],
-                        R.sim[0], R.note);
+                fprintf(stderr, "%s: %s tries %d ms %.0f (render %.0f check %.0f) %s %.3f %s %.3f %s\n", paths[pi],
+                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.tries, R.ms, R.ms_render, R.ms_check,
+                        mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1], R.note);
             accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
             has_after[n] = 0;
             lap[n] = NAN;
@@ -210,7 +211,7 @@ int main(int argc, char **argv) {
         /* re-analyse the whole anonymized photo once, then match faces */
         int na = 0;
         mf_face_analyze(an, &res, after, MAXF, &na);
-        for (int k = lo, idx = n - (hi - lo); k < hi && idx < n; k++, idx++) {
+        for (int k = lo, idx = first; k < hi && idx < n; k++, idx++) {
             mf_face *f = &faces[k];
             int bi = nearest(after, na, f->has_landmarks ? &f->lm.box : &f->det);
             float p5[5][2];

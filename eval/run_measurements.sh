@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the figures of docs/anonymization.md (run from the repository root after
 # `make build/rel/eval/eval_anon build/rel/mfmc`; MFMC_MODELS set). Writes into reports/ (git-ignored):
+#   reports/ffhq60.txt       the fixed 60-face subset (every 5th FFHQ photo) of the before/after table (SUBSET_ONLY=1: only this)
 #   reports/ffhq.txt         300 FFHQ faces (the central face of every photo), original | anonymized crops in reports/ffhq_pairs/
 #   reports/lfw.txt          LFW, one image per identity (the first image of the first LFW_N identities by name;
 #                            LFW_N=1000 for the full protocol, 200 was what fitted the session)
@@ -11,6 +12,8 @@ DATA=${MFMC_DATA:-../shared/data}
 LFW_N=${LFW_N:-1000}
 B=build/rel/eval/eval_anon
 mkdir -p reports
+nice $B --every 5 --dump reports/ffhq60_pairs "$DATA/ffhq" >reports/ffhq60.txt 2>reports/ffhq60.log
+[ -z "${SUBSET_ONLY:-}" ] || exit 0
 [ -n "${SKIP_FFHQ:-}" ] || nice $B --dump reports/ffhq_pairs "$DATA/ffhq" >reports/ffhq.txt 2>reports/ffhq.log
 ls -d "$DATA"/lfw/*/ | head -"$LFW_N" | while read -r d; do ls "$d"*.jpg | head -1; done >reports/lfw_list.txt
 # shellcheck disable=SC2046

@@ -18,7 +18,8 @@ static void test_sym_eigen(void **state) {
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++) {
             A[r * 4 + c] = 0;
-            for (int k = 0; k < 4; k++) A[r * 4 + c] += Q[r * 4 + k] * lam[k] * Q[c * 4 + k];
+            for (int k = 0; k < 4; k++)
+                A[r * 4 + c] += Q[r * 4 + k] * lam[k] * Q[c * 4 + k];
         }
     double A0[16];
     memcpy(A0, A, sizeof A);
@@ -27,10 +28,12 @@ static void test_sym_eigen(void **state) {
         double res = 0, found = 1e9;
         for (int r = 0; r < 4; r++) {
             double s = 0;
-            for (int c = 0; c < 4; c++) s += A0[r * 4 + c] * V[c * 4 + k];
+            for (int c = 0; c < 4; c++)
+                s += A0[r * 4 + c] * V[c * 4 + k];
             res += (s - d[k] * V[r * 4 + k]) * (s - d[k] * V[r * 4 + k]);
         }
-        for (int q = 0; q < 4; q++) found = fmin(found, fabs(d[k] - lam[q]));
+        for (int q = 0; q < 4; q++)
+            found = fmin(found, fabs(d[k] - lam[q]));
         assert_true(sqrt(res) < 1e-10);
         assert_true(found < 1e-10);
     }
@@ -59,22 +62,28 @@ static void test_fit_similarity(void **state) {
             R[i * 3 + j] = k;
         }
     for (int i = 0; i < N; i++) {
-        for (int k = 0; k < 3; k++) a[3 * i + k] = (float)sin(1.7 * i + 2.3 * k) * 5;
+        for (int k = 0; k < 3; k++)
+            a[3 * i + k] = (float)sin(1.7 * i + 2.3 * k) * 5;
         for (int r = 0; r < 3; r++)
-            b[3 * i + r] = (float)(2.5 * (R[3 * r] * a[3 * i] + R[3 * r + 1] * a[3 * i + 1] + R[3 * r + 2] * a[3 * i + 2]) +
-                                   (r == 0 ? 10 : r == 1 ? -4 : 3));
+            b[3 * i + r] =
+                (float)(2.5 * (R[3 * r] * a[3 * i] + R[3 * r + 1] * a[3 * i + 1] + R[3 * r + 2] * a[3 * i + 2]) +
+                        (r == 0   ? 10
+                         : r == 1 ? -4
+                                  : 3));
         w[i] = 1 + (i % 3);
     }
     float sc, Rf[9], t[3];
     for (int weighted = 0; weighted < 2; weighted++) {
         assert_int_equal(mf_fit_similarity(a, b, weighted ? w : NULL, N, &sc, Rf, t), 0);
         assert_true(fabs(sc - 2.5) < 1e-4);
-        for (int i = 0; i < 9; i++) assert_true(fabs(Rf[i] - R[i]) < 1e-4);
+        for (int i = 0; i < 9; i++)
+            assert_true(fabs(Rf[i] - R[i]) < 1e-4);
         assert_true(fabs(t[0] - 10) < 1e-3 && fabs(t[1] + 4) < 1e-3 && fabs(t[2] - 3) < 1e-3);
     }
     /* degenerate: every point the same, or no weight */
     float same[N * 3];
-    for (int i = 0; i < N * 3; i++) same[i] = 1;
+    for (int i = 0; i < N * 3; i++)
+        same[i] = 1;
     assert_int_equal(mf_fit_similarity(same, b, NULL, N, &sc, Rf, t), -1);
     float zero[N] = {0};
     assert_int_equal(mf_fit_similarity(a, b, zero, N, &sc, Rf, t), -1);

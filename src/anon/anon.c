@@ -22,17 +22,18 @@ enum { MAX_CHECK_FACES = 8 };
 #define GRAIN_REF 2.5f      /* fine-band deviation of a sharp photo's skin: the detail layer at full amplitude */
 #define DETAIL_AMP 2.5f       /* detail layer amplitude */
 #define EDGE_FEATHER 0.03f    /* image-space blend ramp inside the mesh boundary, in face sizes */
+#define EDGE_RAMP_TURN 0.07f  /* ... plus this much at 30+ degrees of yaw */
 #define EDGE_RAMP_TEX 0.05f   /* texture-space blend ramp from the mesh boundary, in texture sides */
 #define BOUNDARY_W 0.6f      /* identity shape weight on the mesh boundary (the outline: jaw, cheeks, forehead) */
 #define WARP_FALLOFF 0.25f    /* the background follows the moved outline over this distance, in face sizes */
 #define MAX_YAW_RENDER 65.0f  /* beyond this the mesh is not trusted: fallback */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
-#define NCAND 8               /* candidate identities per draw; the one turned most towards the anti-face is rendered */
+#define NCAND 8               /* candidate identities per draw (norm-capped); the farthest from the target's codes is rendered */
 #define AWAY 0.6f             /* draws are pushed away from the target's own codes (anti-face), x bucket spread */
 #define AWAY_GROW 0.15f       /* ... added per redraw */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
-#define SHAPE_REPLACE 0.7f    /* the target's own identity shape (its projection) taken out before the drawn one */
+#define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 
 struct mf_anon {
     mf_anon_opts o;
@@ -43,7 +44,9 @@ struct mf_anon {
     float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
                             lip down (the mouth and jaw carry the expression, which the projection would undo) */
     int grp_reye[64], grp_leye[64], grp_mouth[64], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
-    float *edge_alpha;   /* T * T: 0 at the canonical mesh boundary rising to 1 inside (follows the surface) */
+    float *edge_alpha;   /* T * T: distance (texels) to the canonical mesh boundary, -1 outside the mesh; the blend
+                            ramp over it follows the surface */
+    int *fill_src;       /* T * T: the texel whose value a texel outside the mesh takes (-1: too far, left as is) */
     uint8_t *hole_kind;  /* per triangle: 0 skin, 1 eye opening, 2 mouth opening */
     uint8_t *tri_lid;    /* per triangle: skin touching an eye contour (the lids; covered by sunglasses) */
     int bnd_v[NV], n_bnd;  /* vertices on the mesh boundary (the silhouette moves the background with it) */
@@ -158,10 +161,27 @@ int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
                 float d = 1e9f;
                 for (int b = 0; b < NV; b++)
                     if (bnd[b]) d = fminf(d, hypotf(x + 0.5f - m->uv[2 * b], y + 0.5f - m->uv[2 * b + 1]));
-                float u = d / (EDGE_RAMP_TEX * m->T);
-                u = u > 1 ? 1 : u;
-                a->edge_alpha[y * m->T + x] = a->tri_of[y * m->T + x] >= 0 ? u * u * (3 - 2 * u) : 0;
+                a->edge_alpha[y * m->T + x] = a->tri_of[y * m->T + x] >= 0 ? d : -1; /* texels; -1 outside */
             }
+        /* texels outside the mesh take the nearest texel inside (12 rings): bilinear sampling and the pre-blur of
+         * small faces at the mesh's edge must not pull in black (the model's mean is 0 outside) */
+        a->fill_src = malloc(sizeof(int) * (size_t)m->T * m->T);
+        int *prev = malloc(sizeof(int) * (size_t)m->T * m->T);
+        if (!st && (!a->fill_src || !prev)) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int p = 0; !st && p < m->T * m->T; p++) a->fill_src[p] = a->tri_of[p] >= 0 ? p : -1;
+        for (int ring = 0; !st && ring < 12; ring++) {
+            memcpy(prev, a->fill_src, sizeof(int) * (size_t)m->T * m->T);
+            for (int y = 0; y < m->T; y++)
+                for (int x = 0; x < m->T; x++) {
+                    int p = y * m->T + x;
+                    if (prev[p] >= 0) continue;
+                    if (x > 0 && prev[p - 1] >= 0) a->fill_src[p] = prev[p - 1];
+                    else if (x + 1 < m->T && prev[p + 1] >= 0) a->fill_src[p] = prev[p + 1];
+                    else if (y > 0 && prev[p - m->T] >= 0) a->fill_src[p] = prev[p - m->T];
+                    else if (y + 1 < m->T && prev[p + m->T] >= 0) a->fill_src[p] = prev[p + m->T];
+                }
+        }
+        free(prev);
         free(cnt), free(bnd), free(force_v);
     }
     if (st) {
@@ -176,7 +196,7 @@ void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]);
     mf_anon_model_free(a->m);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->hole_kind), free(a->tri_lid), free(a->edge_alpha), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->hole_kind), free(a->tri_lid), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
     free(a);
 }
 
@@ -282,18 +302,11 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
     }
 }
 
-/* How far codes z point away from the target's zt, seen from the bucket mean mu: the cosine between z - mu and
- * mu - zt (1 = the anti-face direction), so the choice turns the identity without favouring extreme draws. */
-static float code_away(const mf_anon_model_t *m, float age, float logit, const float *z, const float *zt) {
-    int k = m->ks + m->kt;
-    const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
-    double d = 0, na = 0, nb = 0;
-    for (int i = 0; i < k; i++) {
-        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-        double x = (z[i] - mu) / sd, y = (mu - zt[i]) / sd;
-        d += x * y, na += x * x, nb += y * y;
-    }
-    return na > 0 && nb > 0 ? (float)(d / sqrt(na * nb)) : 0;
+/* Distance of codes z from the target's zt (whitened units). */
+static float code_dist(int k, const float *z, const float *zt) {
+    double d = 0;
+    for (int i = 0; i < k; i++) d += (double)(z[i] - zt[i]) * (z[i] - zt[i]);
+    return (float)sqrt(d);
 }
 
 /* The target's own whitened codes: its mesh brought into the canonical frame (inverse of the similarity fit) and
@@ -463,6 +476,7 @@ typedef struct {
     float *zc;         /* ks + kt: scratch for candidate draws */
     float replace;     /* how much of the target's own identity shape (its projection) is taken out */
     int child;         /* the target is estimated younger than CHILD_AGE */
+    float yaw;         /* the target's head turn, degrees */
 } job;
 
 /* Grey 4-neighbour Laplacian of pixel (x, y) of a 3-channel image (0 on the border). */
@@ -648,7 +662,18 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         }
     }
     /* the texture-space ramp, drawn through the new mesh */
-    mf_fimg ramp, ramp_tex = {T, T, 1, a->edge_alpha};
+    /* width: EDGE_RAMP_TEX of the texture, widened for a turned head (its far side is foreshortened: the fade must
+     * cover more of the surface there) */
+    float *ralpha = malloc(sizeof(float) * (size_t)T * T);
+    if (!ralpha && !st) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (ralpha) {
+        float wt = T * (EDGE_RAMP_TEX + EDGE_RAMP_TURN * fminf(1, fabsf(j->yaw) / 30));
+        for (int p = 0; p < T * T; p++) {
+            float d = a->edge_alpha[p], u = d < 0 ? 0 : fminf(1, d / wt);
+            ralpha[p] = u * u * (3 - 2 * u);
+        }
+    }
+    mf_fimg ramp, ramp_tex = {T, T, 1, ralpha};
     memset(&ramp, 0, sizeof ramp);
     if (!st) st = mf_fimg_init(&ramp, j->w, j->h, 1);
     if (!st) {
@@ -678,12 +703,26 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     }
     /* the photo's finest band: O - blur(O, 1 px) */
     if (!st) {
+        /* the face's overall colour ratio (photo skin / rendered skin, per channel, 0.2..3: dark skin under the
+         * lighter model texture needs < 0.4), then the local ratio within 0.6..1.6 of it: an unreliable local
+         * low-pass (few skin samples at the mesh's edge, the far side of a turned head) cannot paint blotches */
+        double gs[2][3] = {{0}}, gw[2] = {0};
+        for (size_t i = 0; i < px; i++) {
+            gw[0] += wo.data[i], gw[1] += wr.data[i];
+            for (int k = 0; k < 3; k++) gs[0][k] += wo.data[i] * j->O.data[3 * i + k], gs[1][k] += wr.data[i] * rend.data[3 * i + k];
+        }
+        float gr[3];
+        for (int k = 0; k < 3; k++) {
+            double num = gw[0] > 0 ? gs[0][k] / gw[0] : 1, den = gw[1] > 0 ? gs[1][k] / gw[1] : 1;
+            gr[k] = den > 4 ? (float)(num / den) : 1;
+            gr[k] = gr[k] < 0.2f ? 0.2f : gr[k] > 3 ? 3 : gr[k];
+        }
         for (size_t i = 0; i < px; i++) {
             if (cov.data[i] != 1) continue;
             for (int k = 0; k < 3; k++) {
                 float num = lo.data[3 * i + k], den = lr.data[3 * i + k];
-                float ratio = den > 4 ? num / den : 1;
-                ratio = ratio < 0.4f ? 0.4f : ratio > 2.5f ? 2.5f : ratio;
+                float ratio = den > 4 ? num / den : gr[k];
+                ratio = ratio < 0.6f * gr[k] ? 0.6f * gr[k] : ratio > 1.6f * gr[k] ? 1.6f * gr[k] : ratio;
                 float fine = j->fine.data[3 * i + k];
                 rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i];
             }
@@ -711,7 +750,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     }
     mf_fimg_free(&rend), mf_fimg_free(&depth), mf_fimg_free(&cov), mf_fimg_free(&cov0), mf_fimg_free(&dummy);
     mf_fimg_free(&base), mf_fimg_free(&force), mf_fimg_free(&ramp), mf_fimg_free(&wr), mf_fimg_free(&wo), mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
-    free(skin_tri), free(hole_tri), free(uv_hole);
+    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha);
     return st;
 }
 
@@ -952,6 +991,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     int relaxed_ok = 0;
     float relaxed_err = 0;
     char relaxed_why[160] = "";
+    j.yaw = face->has_landmarks ? face->lm.yaw : 0;
     for (int tr = 0; !st && renderable && tr < a->o.max_tries; tr++) {
         uint64_t rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)tr * 0x632be59bd9b4e019ull + 0x1234567ull;
         float spread = a->o.tuning.tex_gain * (1 + 0.15f * tr);
@@ -959,7 +999,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         float best_d = -2;
         for (int c = 0; c < (j.zt && !j.child ? NCAND : 1); c++) {
             draw_codes(a->m, &rng, age_draw, logit, spread, j.child ? NULL : j.zt, AWAY + AWAY_GROW * tr, j.zc);
-            float d = j.zt && !j.child ? code_away(a->m, age_draw, logit, j.zc, j.zt) : 0;
+            float d = j.zt && !j.child ? code_dist(k, j.zc, j.zt) : 0;
             if (d > best_d) best_d = d, memcpy(j.z, j.zc, sizeof(float) * (size_t)k);
         }
         const mf_anon_model_t *m = a->m;
@@ -990,6 +1030,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                     for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];
             }
         }
+        for (int p = 0; p < a->m->T * a->m->T; p++) /* outside the mesh: the nearest texel inside */
+            if (a->tri_of[p] < 0 && a->fill_src[p] >= 0) memcpy(j.tex + 3 * (size_t)p, j.tex + 3 * (size_t)a->fill_src[p], sizeof(float) * 3);
         /* the ladder: the first half of the draws keeps the photo's eyes and most of its shading; the second half
          * (before any filter) draws the eyes from the model and keeps only the broad light and less grain */
         int strong = a->o.tuning.keep_eyes < 0 || (a->o.tuning.keep_eyes == 0 && 3 * tr >= a->o.max_tries);

@@ -4,12 +4,15 @@
 #include <math.h>
 
 void mf_sym_eigen(double *a, int n, double *d, double *v) {
-    for (int i = 0; i < n * n; i++) v[i] = 0;
-    for (int i = 0; i < n; i++) v[i * n + i] = 1;
+    for (int i = 0; i < n * n; i++)
+        v[i] = 0;
+    for (int i = 0; i < n; i++)
+        v[i * n + i] = 1;
     for (int sweep = 0; sweep < 50; sweep++) {
         double off = 0, tot = 0;
         for (int p = 0; p < n; p++)
-            for (int q = 0; q < n; q++) *(p == q ? &tot : &off) += a[p * n + q] * a[p * n + q];
+            for (int q = 0; q < n; q++)
+                *(p == q ? &tot : &off) += a[p * n + q] * a[p * n + q];
         if (off <= 1e-24 * (tot + off)) break;
         for (int p = 0; p < n; p++)
             for (int q = p + 1; q < n; q++) {
@@ -32,14 +35,16 @@ void mf_sym_eigen(double *a, int n, double *d, double *v) {
                 }
             }
     }
-    for (int i = 0; i < n; i++) d[i] = a[i * n + i];
+    for (int i = 0; i < n; i++)
+        d[i] = a[i * n + i];
 }
 
 void mf_fit_rotation(const double S[3][3], double R[3][3]) {
-    double N[16] = {S[0][0] + S[1][1] + S[2][2], S[1][2] - S[2][1], S[2][0] - S[0][2], S[0][1] - S[1][0],
-                    S[1][2] - S[2][1], S[0][0] - S[1][1] - S[2][2], S[0][1] + S[1][0], S[2][0] + S[0][2],
-                    S[2][0] - S[0][2], S[0][1] + S[1][0], -S[0][0] + S[1][1] - S[2][2], S[1][2] + S[2][1],
-                    S[0][1] - S[1][0], S[2][0] + S[0][2], S[1][2] + S[2][1], -S[0][0] - S[1][1] + S[2][2]};
+    double N[16] = {
+        S[0][0] + S[1][1] + S[2][2],  S[1][2] - S[2][1], S[2][0] - S[0][2], S[0][1] - S[1][0], S[1][2] - S[2][1],
+        S[0][0] - S[1][1] - S[2][2],  S[0][1] + S[1][0], S[2][0] + S[0][2], S[2][0] - S[0][2], S[0][1] + S[1][0],
+        -S[0][0] + S[1][1] - S[2][2], S[1][2] + S[2][1], S[0][1] - S[1][0], S[2][0] + S[0][2], S[1][2] + S[2][1],
+        -S[0][0] - S[1][1] + S[2][2]};
     double d[4], V[16];
     mf_sym_eigen(N, 4, d, V);
     int best = 0;
@@ -56,16 +61,20 @@ int mf_fit_similarity(const float *a, const float *b, const float *w, int n, flo
     for (int i = 0; i < n; i++) {
         double wi = w ? w[i] : 1;
         sw += wi;
-        for (int k = 0; k < 3; k++) ca[k] += wi * a[3 * i + k], cb[k] += wi * b[3 * i + k];
+        for (int k = 0; k < 3; k++)
+            ca[k] += wi * a[3 * i + k], cb[k] += wi * b[3 * i + k];
     }
     if (!(sw > 0)) return -1;
-    for (int k = 0; k < 3; k++) ca[k] /= sw, cb[k] /= sw;
+    for (int k = 0; k < 3; k++)
+        ca[k] /= sw, cb[k] /= sw;
     double M[3][3] = {{0}}, va = 0;
     for (int i = 0; i < n; i++) {
         double wi = w ? w[i] : 1, pa[3], pb[3];
-        for (int k = 0; k < 3; k++) pa[k] = a[3 * i + k] - ca[k], pb[k] = b[3 * i + k] - cb[k];
+        for (int k = 0; k < 3; k++)
+            pa[k] = a[3 * i + k] - ca[k], pb[k] = b[3 * i + k] - cb[k];
         for (int r = 0; r < 3; r++)
-            for (int c = 0; c < 3; c++) M[r][c] += wi * pa[r] * pb[c];
+            for (int c = 0; c < 3; c++)
+                M[r][c] += wi * pa[r] * pb[c];
         va += wi * (pa[0] * pa[0] + pa[1] * pa[1] + pa[2] * pa[2]);
     }
     if (!(va > 1e-12)) return -1;
@@ -75,12 +84,16 @@ int mf_fit_similarity(const float *a, const float *b, const float *w, int n, flo
     double num = 0;
     for (int i = 0; i < n; i++) {
         double wi = w ? w[i] : 1, pa[3], pb[3];
-        for (int k = 0; k < 3; k++) pa[k] = a[3 * i + k] - ca[k], pb[k] = b[3 * i + k] - cb[k];
-        for (int r = 0; r < 3; r++) num += wi * pb[r] * (Rd[r][0] * pa[0] + Rd[r][1] * pa[1] + Rd[r][2] * pa[2]);
+        for (int k = 0; k < 3; k++)
+            pa[k] = a[3 * i + k] - ca[k], pb[k] = b[3 * i + k] - cb[k];
+        for (int r = 0; r < 3; r++)
+            num += wi * pb[r] * (Rd[r][0] * pa[0] + Rd[r][1] * pa[1] + Rd[r][2] * pa[2]);
     }
     double sc = num / va;
-    for (int i = 0; i < 9; i++) R[i] = (float)Rd[i / 3][i % 3];
+    for (int i = 0; i < 9; i++)
+        R[i] = (float)Rd[i / 3][i % 3];
     *s = (float)sc;
-    for (int r = 0; r < 3; r++) t[r] = (float)(cb[r] - sc * (Rd[r][0] * ca[0] + Rd[r][1] * ca[1] + Rd[r][2] * ca[2]));
+    for (int r = 0; r < 3; r++)
+        t[r] = (float)(cb[r] - sc * (Rd[r][0] * ca[0] + Rd[r][1] * ca[1] + Rd[r][2] * ca[2]));
     return isfinite(sc) && sc > 0 ? 0 : -1;
 }
