@@ -143,6 +143,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
             if (best < 0) continue;
             v->confirmed++;
             const mf_face *fc = &faces[best];
+            if (getenv("PRIVACY_DUMP"))
+                fprintf(stderr, "TP-confirmed %s %.3f %.3f %d\n", var, fc->det.score, fc->lm.score, fc->passes);
             if (roll_case) {
                 float roll = fc->has_landmarks ? fc->lm.roll : fc->det.roll * 180.0f / (float)M_PI;
                 float e = fabsf(wrap180(roll - tr[i][4]));

@@ -3,8 +3,10 @@
  * access model) and enrolment selfies. Any node takes any job; a job whose node died is taken again after its
  * lease (SRV_JOB_LEASE).
  * Models: the face networks are loaded once per process (mf_face_models_t, read-only) and every worker has its
- * own sessions over them (analysers, recognizer). The anonymizer (mf_anon_create) loads its identity model and
- * ensemble recognizers itself (anon.h has no create-from-shared-models call yet): one copy per worker.
+ * own sessions over them (the privacy-grade analyser, the recognizer). The anonymizer (mf_anon_create) loads its
+ * identity model and ensemble recognizers itself (anon.h has no create-from-shared-models call yet), about 270 MB
+ * a copy: so the process has one anonymizer, with its own normal-mode analyser for its checks and for selfies,
+ * used by one worker at a time (anon_lock). Detection, matching and storing run in parallel.
  * Replacement happens here, once per photo, not at view time: docs/server.md "Rendering". */
 #include "srv.h"
 
@@ -23,13 +25,16 @@ enum { POLL_MS = 100, MAX_ATTEMPTS = 3 };
 typedef struct {
     mf_srv *srv;
     mf_face_analyzer_t *an;    /* privacy-grade detection, mesh and attributes: the photos */
-    mf_face_analyzer_t *check; /* normal detection, mesh and attributes: selfies and the anonymizer's checks */
     mf_face_recognizer_t *rec; /* the model of the stored embeddings */
-    mf_anon_t *anon;
 } worker_t;
 
 static worker_t workers[SRV_WORKERS_MAX];
 static mf_face_models_t *shared_models;
+/* One per process, used under anon_lock: the anonymizer and the normal-mode analyser it borrows for its checks
+ * (also the analyser of selfies). */
+static pthread_mutex_t anon_lock = PTHREAD_MUTEX_INITIALIZER;
+static mf_face_analyzer_t *check_an;
+static mf_anon_t *anon;
 
 static const mf_img_limits upload_limits = {
     .max_pixels = SRV_UPLOAD_MAX_PIXELS, .max_side = SRV_UPLOAD_MAX_SIDE, .max_bytes = SRV_UPLOAD_MAX};
@@ -233,7 +238,11 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     }
     /* every face replaced once, here: what any viewer who may not see a face receives */
     lease_t lease = {st, job, srv->node};
-    if (!s) s = mf_srv_anonymize(srv, w->anon, &img, faces, rec, n, key, &base, repl, renew_lease, &lease);
+    if (!s) {
+        pthread_mutex_lock(&anon_lock);
+        s = mf_srv_anonymize(srv, anon, &img, faces, rec, n, key, &base, repl, renew_lease, &lease);
+        pthread_mutex_unlock(&anon_lock);
+    }
     for (int i = 0; i < n && !s; i++)
         rec[i].replacement = repl[i];
     if (!s) s = store_photo(srv, st, &p, job, key, &img, &base, rec, n);
@@ -259,7 +268,8 @@ static int enrol(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     free(blob);
     const mf_face *faces = NULL;
     int n = 0, best = -1, several = 0;
-    if (!s) s = mf_face_analyze_all(w->check, &img, &faces, &n);
+    pthread_mutex_lock(&anon_lock); /* check_an is shared */
+    if (!s) s = mf_face_analyze_all(check_an, &img, &faces, &n);
     for (int i = 0; i < n && !s; i++)
         if (faces[i].confirmed && (best < 0 || faces[i].det.w * faces[i].det.h > faces[best].det.w * faces[best].det.h))
             best = i;
@@ -279,6 +289,7 @@ static int enrol(worker_t *w, mf_store_t *st, const mf_store_job *job) {
         free(e);
         if (s == MF_ERR_LIMIT) note = "limit";
     }
+    pthread_mutex_unlock(&anon_lock);
     mf_img_free(&img);
     if (s == MF_ERR_FORMAT || s == MF_ERR_UNSUPPORTED || (s == MF_ERR_LIMIT && strcmp(note, "limit")))
         note = "not_an_image";
@@ -320,17 +331,17 @@ static void *worker_main(void *arg) {
 int mf_srv_jobs_start(mf_srv *srv) {
     if (!srv->workers) return MF_OK;
     int s = mf_face_models_create(srv->models, &shared_models);
-    if (s) return mf_error_prefix(s, "models in %s", srv->models);
     mf_face_analyzer_opts po = {.privacy = 1}, co = {0};
+    if (!s) s = mf_face_analyzer_create_from(shared_models, &co, &check_an);
+    if (s) return mf_error_prefix(s, "models in %s", srv->models);
+    mf_anon_opts ao = {.models_root = srv->models, .identity_model = srv->identity, .an = check_an};
+    if ((s = mf_anon_create(&ao, &anon))) return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
     for (int i = 0; i < srv->workers; i++) {
         worker_t *w = &workers[i];
         w->srv = srv;
         s = mf_face_analyzer_create_from(shared_models, &po, &w->an);
-        if (!s) s = mf_face_analyzer_create_from(shared_models, &co, &w->check);
         if (!s) s = mf_face_recognizer_create_from(shared_models, srv->recognizer, NULL, &w->rec);
         if (s) return mf_error_prefix(s, "models in %s", srv->models);
-        mf_anon_opts ao = {.models_root = srv->models, .identity_model = srv->identity, .an = w->check};
-        if ((s = mf_anon_create(&ao, &w->anon))) return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
         if (pthread_create(&srv->worker[i], NULL, worker_main, w)) return mf_error_set(MF_ERR_NOMEM, "no thread");
         srv->n_workers = i + 1;
     }
@@ -343,13 +354,15 @@ void mf_srv_jobs_stop(mf_srv *srv) {
         pthread_join(srv->worker[i], NULL);
     for (int i = 0; i < SRV_WORKERS_MAX; i++) {
         worker_t *w = &workers[i];
-        mf_anon_free(w->anon); /* before the analyser it borrows */
         mf_face_analyzer_free(w->an);
-        mf_face_analyzer_free(w->check);
         mf_face_recognizer_free(w->rec);
         memset(w, 0, sizeof *w);
     }
+    mf_anon_free(anon); /* before the analyser it borrows */
+    mf_face_analyzer_free(check_an);
     mf_face_models_free(shared_models);
+    anon = NULL;
+    check_an = NULL;
     shared_models = NULL;
     srv->n_workers = 0;
 }

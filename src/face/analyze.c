@@ -109,9 +109,11 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
             /* the mesh model's face flag is a second, independent opinion: a detection it rejects is dropped
              * (demo photos: real faces >= 0.9, the one background false detection 0.12); privacy mode keeps it
              * as a non-face candidate */
-            if (f->lm.score < MESH_MIN_SCORE) {
-                an->counts.rejected++;
-                if (!cand || !mf_face_privacy_keep_unconfirmed(f, img)) continue;
+            /* privacy mode: a face the mesh accepts only weakly is kept, unconfirmed (never painted) */
+            int weak = cand && f->lm.score >= MESH_MIN_SCORE && !mf_face_privacy_paintable(f);
+            if (f->lm.score < MESH_MIN_SCORE || weak) {
+                if (!weak) an->counts.rejected++;
+                if (!cand || (!weak && !mf_face_privacy_keep_unconfirmed(f, img))) continue;
                 mf_face_privacy_unconfirmed(f, img);
                 an->counts.unconfirmed++;
                 kept++;

@@ -27,6 +27,11 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * border and mesh the cut, small and rotated faces are nearly all confirmed (docs/detection.md). */
 #define KEEP_UNCONFIRMED 0.7f
 #define MIRROR_MAX_SIDE 8192
+/* A face the mesh accepts (flag >= 0.5) is painted with a synthetic face only from this flag; between the two it
+ * is kept unconfirmed (fallback). The one confirmed false positive of the face-free crops had a flag of 0.76;
+ * true faces: 0.83 and up on small16, three of the cut faces at 0.59 / 0.71 / 0.76 (those get the fallback now).
+ * Set from one false positive: docs/detection.md. */
+#define PAINT_MIN_MESH 0.8f
 /* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
  * (a detection of part of it, or of the head around it): dropped. */
 #define DEDUP_OVERLAP 0.5f
@@ -427,3 +432,5 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
         lm->box.kp[k][0] += (float)x0, lm->box.kp[k][1] += (float)y0;
     return MF_OK;
 }
+
+int mf_face_privacy_paintable(const mf_face *f) { return f->lm.score >= PAINT_MIN_MESH; }

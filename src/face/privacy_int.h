@@ -17,6 +17,11 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
  * kept when the detector is confident (KEEP_UNCONFIRMED in privacy.c). */
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
 
+/* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
+ * its flag at least PAINT_MIN_MESH (privacy.c); below, it is kept as an unconfirmed candidate (the anonymizer's
+ * non-face fallback covers it). */
+int mf_face_privacy_paintable(const mf_face *f);
+
 /* Marks f as a candidate the mesh does not confirm: confirmed = 0, no landmarks, box clipped to img. */
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
 

@@ -113,7 +113,7 @@ scenario() { # MODEL
         # what cyd receives does not reveal bob's decision: declined and approved-for-friends-only (cyd is not
         # his friend) give the same image bytes, the same faces JSON, and first renders of similar cost
         local k tdec=() tfr=()
-        for k in 1 2 3; do
+        for k in 1 2 3 4 5; do # medians of 5: the machine is shared
             api bob POST "/api/photos/$id/faces/$B/decision" '{"action":"decline"}' >/dev/null
             tdec+=("$(curl -s -o "$T/dec.jpg" -w '%{time_total}' -b "$T/cyd.jar" "http://127.0.0.1:$PORT/api/photos/$id/image")")
             api cyd GET "/api/photos/$id/faces" >/dev/null; cp "$T/body" "$T/dec.json"
@@ -123,7 +123,7 @@ scenario() { # MODEL
         done
         check "$model: declined or friends-only: cyd gets the same image bytes" cmp -s "$T/dec.jpg" "$T/fr.jpg"
         check "$model: ... and the same faces JSON" cmp -s "$T/dec.json" "$T/fr.json"
-        check "$model: ... and first renders of similar cost (medians within 2x + 20 ms)" python3 -c '
+        check "$model: ... and first renders of similar cost (medians of 5 within 2x + 20 ms)" python3 -c '
 import statistics, sys
 a = statistics.median(map(float, sys.argv[1].split())); b = statistics.median(map(float, sys.argv[2].split()))
 sys.exit(0 if max(a, b) <= 2 * min(a, b) + 0.020 else 1)' "${tdec[*]}" "${tfr[*]}"
