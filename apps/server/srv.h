@@ -59,7 +59,6 @@ typedef struct mf_srv {
     int workers;
     int job_lease; /* seconds (SRV_JOB_LEASE unless --job-lease) */
     const char *models;
-    char web_dir[4096]; /* the web app's folder (web/), "" = not served (web.c) */
     char node[64]; /* this process's name in the job table */
     uint8_t master[crypto_secretbox_KEYBYTES];
     mf_srv_replace_fn replace;
@@ -73,6 +72,7 @@ typedef struct mf_srv {
     pthread_t worker[SRV_WORKERS_MAX];
     int n_workers;
     struct MHD_Daemon *mhd;
+    char web_dir[4096]; /* the web app's folder (web/), "" = not served (web.c) */
 } mf_srv;
 
 /* A request being answered. */
