@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *type = mf_srv_static_path(url, rel);
     if (type) {
         size_t n = strlen(rel);
-        if (!n || n > SRV_STATIC_PATH_MAX || rel[0] == '/' || rel[0] == '.' || strstr(rel, "..") ||
-            strstr(rel, "//") || strstr(rel, "/.") || rel[n - 1] == '/')
+        if (!n || n > SRV_STATIC_PATH_MAX || rel[0] == '/' || rel[0] == '.' || strstr(rel, "..") || strstr(rel, "//") ||
+            strstr(rel, "/.") || rel[n - 1] == '/')
             abort();
         for (size_t i = 0; i < n; i++)
             if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/", rel[i])) abort();

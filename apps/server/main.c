@@ -23,9 +23,9 @@ static void usage(FILE *f) {
             "defaults: --db ./mfmc.db --listen 127.0.0.1:8080 (IPv6: [::1]:8080) --access-model open\n"
             "--identity: the anonymizer's identity model (default $MFMC_IDENTITY, else\n"
             "data/identity/synthetic-v1.mfid here or beside the program's source tree).\n"
+            "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
             "--web DIR serves the web app from DIR (default: $MFMC_WEB, else web/ of the source tree or\n"
             "share/mfmc/web next to the binary); without one only /api/ is served.\n"
-            "--insecure-cookies drops the Secure flag of the cookies (plain-http tests on loopback only).\n"
             "The master key sealing stored photos is read from $MFMC_SERVER_KEY_FILE (32 bytes) when set,\n"
             "else kept in the database (see docs/server.md).\n",
             SRV_WORKERS_MAX);
@@ -164,10 +164,6 @@ int main(int argc, char **argv) {
     }
     memcpy(host, h0, hl);
     host[hl] = 0;
-    if (mf_srv_web_find(&srv, web)) {
-        fprintf(stderr, "mfmc serve: %s\n", mf_error_get());
-        return EXIT_USAGE;
-    }
     if (sodium_init() < 0) {
         fprintf(stderr, "mfmc serve: libsodium does not initialise\n");
         return EXIT_ENV;
@@ -190,6 +186,10 @@ int main(int argc, char **argv) {
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (mf_srv_web_find(&srv, web)) {
+        fprintf(stderr, "mfmc serve: %s\n", mf_error_get());
+        return EXIT_USAGE;
+    }
     pthread_key_create(&srv.store_key, mf_srv_store_destroy);
     mf_store_t *st = NULL;
     int s = mf_store_open(srv.db_url, &st); /* migrations run here, before any request */

@@ -48,8 +48,8 @@ const char *mf_srv_static_path(const char *url, char *out) {
         int seg_start = url[i - 1] == '/';
         if (c == '/') {
             if (seg_start || !url[i + 1]) return NULL; /* empty segment or trailing '/' */
-        } else if (seg_start && c == '.') {
-            return NULL; /* ".", "..", hidden files */
+        } else if ((seg_start || url[i - 1] == '.') && c == '.') {
+            return NULL; /* ".", "..", hidden files; and ".." anywhere (no name needs it) */
         } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                      c == '_' || c == '-')) {
             return NULL;

@@ -16,7 +16,7 @@ enum { SRV_STATIC_PATH_MAX = 128 }; /* bytes of a file path under the web folder
 
 /* The file a GET of `url` names under the web folder, written to out (SRV_STATIC_PATH_MAX + 1 bytes): "/" is
  * "index.html"; otherwise `url` must start with '/', hold only [A-Za-z0-9._-] and '/' separators, have no empty
- * segment, no segment starting with '.' (so no "..", no hidden files), not end with '/', not start with "/api/"
+ * segment, no segment starting with '.' (no hidden files) and no ".." anywhere, not end with '/', not start with "/api/"
  * and be at most SRV_STATIC_PATH_MAX bytes. Returns the Content-Type of its extension (html, css, js, mjs, svg,
  * png, ico, json, txt, webmanifest), or NULL when the path is refused or its type unknown (the caller answers
  * 404). The result is relative (no leading '/'), so it is joined under the web folder and never escapes it. */

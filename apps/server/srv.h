@@ -63,7 +63,6 @@ typedef struct mf_srv {
     int job_lease; /* seconds (SRV_JOB_LEASE unless --job-lease) */
     const char *models;
     const char *identity; /* identity model file of the anonymizer */
-    char web_dir[4096]; /* the web app's folder (web/), "" = not served (web.c) */
     char node[64]; /* this process's name in the job table */
     uint8_t master[crypto_secretbox_KEYBYTES];
     mf_srv_replace_fn replace;
@@ -77,6 +76,7 @@ typedef struct mf_srv {
     pthread_t worker[SRV_WORKERS_MAX];
     int n_workers;
     struct MHD_Daemon *mhd;
+    char web_dir[4096]; /* the web app's folder (web/), "" = not served (web.c) */
 } mf_srv;
 
 /* A request being answered. */

@@ -29,8 +29,9 @@ static int take(mf_srv *srv, const char *dir) {
 int mf_srv_web_find(mf_srv *srv, const char *explicit_dir) {
     srv->web_dir[0] = 0;
     if (explicit_dir)
-        return take(srv, explicit_dir) ? MF_OK
-                                       : mf_error_set(MF_ERR_ARG, "--web %s: no index.html in that folder", explicit_dir);
+        return take(srv, explicit_dir)
+                   ? MF_OK
+                   : mf_error_set(MF_ERR_ARG, "--web %s: no index.html in that folder", explicit_dir);
     const char *env = getenv("MFMC_WEB");
     if (env && *env) {
         if (take(srv, env)) return MF_OK;
@@ -79,9 +80,10 @@ enum MHD_Result mf_srv_web_file(mf_srv_req *r) {
 
 enum MHD_Result mf_srv_config(mf_srv_req *r) {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "access_model", r->srv->access == MF_ACCESS_SEALED   ? "sealed"
-                                               : r->srv->access == MF_ACCESS_STRICT ? "strict"
-                                                                                    : "open");
+    cJSON_AddStringToObject(o, "access_model",
+                            r->srv->access == MF_ACCESS_SEALED   ? "sealed"
+                            : r->srv->access == MF_ACCESS_STRICT ? "strict"
+                                                                 : "open");
     cJSON_AddNumberToObject(o, "enrol_max", MF_STORE_ENROL_MAX);
     cJSON_AddNumberToObject(o, "upload_max_bytes", SRV_UPLOAD_MAX);
     cJSON_AddNumberToObject(o, "upload_max_side", SRV_UPLOAD_MAX_SIDE);

@@ -88,8 +88,10 @@ async function a11y(p, label) {
     actions.forEach((e, i) => e.setAttribute('data-a11y', String(i)));
     const shownHidden = [...document.querySelectorAll('[hidden]')].filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.id || e.tagName);
     const junk = (document.querySelector('main').innerText.match(/\b(null|undefined|NaN|\[object Object\])\b/g) || []);
-    return { shownHidden, junk, imgs: imgs.map((i) => i.src), inputs: inputs.map((i) => i.id || i.name), buttons: buttons.length, describing, n: actions.length };
+    const navOk = [...document.querySelectorAll('#nav a[href], #nav button')].some(visible);
+    return { navOk, shownHidden, junk, imgs: imgs.map((i) => i.src), inputs: inputs.map((i) => i.id || i.name), buttons: buttons.length, describing, n: actions.length };
   });
+  check(`${label}: the navigation (or its menu button) is visible`, r.navOk);
   check(`${label}: hidden elements are not shown`, r.shownHidden.length === 0, r.shownHidden.join(' '));
   check(`${label}: no null/undefined/NaN in the page text`, r.junk.length === 0, r.junk.join(' '));
   check(`${label}: every img has alt text`, r.imgs.length === 0, r.imgs.join(' '));

@@ -8,6 +8,14 @@ let stream = null;
 function stopCamera() { if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; } }
 window.addEventListener('hashchange', stopCamera);
 
+// Why a selfie added nothing: the server's `last_selfie` outcome where it reports one, else "no face".
+const OUTCOME = {
+  no_face: 'no face found. Take a picture of your face alone, facing the camera, in good light, and try again.',
+  several_faces: 'more than one face in it. Use a picture with only your face (crop the others out) and try again.',
+  not_an_image: 'this picture could not be read. Use a JPEG, PNG or WebP photo under 20 MB.',
+  limit: 'you already have 5 selfies enrolled. Delete your enrolment on "My data" to start again.',
+};
+
 // Uploads one selfie and waits for its analysis: true when it added a face to the enrolment.
 async function sendSelfie(blob, label, log) {
   const before = await api('GET', '/api/enrol');
@@ -17,11 +25,12 @@ async function sendSelfie(blob, label, log) {
   line.textContent = `${label}: looking for your face…`;
   for (;;) {
     const now = await api('GET', '/api/enrol');
-    if (now.pending === 0) {
-      const ok = now.enrolled > before.enrolled;
+    // done when no selfie waits (`pending` count) and, where the server reports it, the last outcome is known
+    if ((now.pending === undefined || now.pending === 0) && now.last_selfie !== 'pending') {
+      const ok = now.enrolled > before.enrolled && (!now.last_selfie || now.last_selfie === 'ok');
       line.className = ok ? 'ok' : 'error';
-      line.textContent = ok ? `${label}: one face found and enrolled (${now.enrolled} of ${now.max}).`
-        : `${label}: no face found. Take a picture of your face alone, facing the camera, in good light, and try again.`;
+      line.textContent = ok ? `${label}: one face found and enrolled (${now.enrolled} of ${now.max || 5}).`
+        : `${label}: ${OUTCOME[now.last_selfie] || OUTCOME.no_face}`;
       return ok;
     }
     await sleep(1000);
@@ -87,7 +96,7 @@ export async function render(_arg, ctx) {
     count,
     h('section', { class: 'card' }, h('h2', {}, 'Upload selfies'),
       input, h('label', { for: 'selfie-files', class: 'button primary' }, 'Choose selfie files…'),
-      h('p', { class: 'help' }, 'One face per picture: when there are several, the largest is used, so crop others out.')),
+      h('p', { class: 'help' }, 'One face per picture: crop other people out.')),
     h('section', { class: 'card' }, h('h2', {}, 'Or take them with your webcam'), video, h('div', { class: 'actions' }, cam, shot)),
     h('h2', {}, 'Results'), log,
     h('p', {}, 'To remove your enrolment, go to ', h('a', { href: '#/data' }, 'My data'), '.'));
