@@ -19,7 +19,7 @@ static const char *const colors[EV_NMETHODS] = {"#4a4a4a", "#2b7bb9", "#7fb2dc",
 /* grouped bar chart: groups x series, values 0..ymax; NAN bars are left out */
 static void bars(FILE *f, const char *title, const char *ylabel, int ng, const char *const *gname, int ns,
                  const char *const *sname, const char *const *scol, const double *v, double ymax, int percent) {
-    int W = 760, H = 300, L = 56, B = 60, T = 30, Rm = 150;
+    int W = 860, H = 330, L = 56, B = 95, T = 30, Rm = 130;
     double gw = (double)(W - L - Rm) / (ng ? ng : 1), bw = gw * 0.8 / (ns ? ns : 1);
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
@@ -42,9 +42,16 @@ static void bars(FILE *f, const char *title, const char *ylabel, int ng, const c
             double h = fmin(val / ymax, 1.0) * (H - B - T);
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %.4g</title></rect>",
                     x0 + s * bw, H - B - h, bw * 0.92, h < 0.5 && val > 0 ? 0.5 : h, scol[s], gname[g], sname[s], val);
+            /* the value above the bar when there is room (zero bars stay readable) */
+            if (bw >= 14) {
+                if (percent) fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\">%.0f</text>",
+                                     x0 + s * bw + bw * 0.46, H - B - h - 2, 100 * val);
+                else fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\">%.1f</text>",
+                             x0 + s * bw + bw * 0.46, H - B - h - 2, val);
+            }
         }
-        fprintf(f, "\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-30 %.1f %d)\">%s</text>\n",
-                L + g * gw + gw / 2, H - B + 14, L + g * gw + gw / 2, H - B + 14, gname[g]);
+        fprintf(f, "\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %d)\">%s</text>\n",
+                L + g * gw + gw * 0.6, H - B + 14, L + g * gw + gw * 0.6, H - B + 14, gname[g]);
     }
     for (int s = 0; s < ns; s++)
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",

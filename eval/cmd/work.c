@@ -68,7 +68,8 @@ static uint64_t fnv(const char *s) {
 static void key_path(const ev_run *R, const ev_item *it, int m, const char *rec, char *buf, size_t len) {
     char k[1024];
     snprintf(k, sizeof k, "%s|%d|%s|%llu|%s|%s|%s", it->rel, it->face, ev_method_names[m],
-             (unsigned long long)it->seed, m == EV_M_ORIGINAL ? "original" : R->anon_rev, R->brk ? R->brk : "",
+             (unsigned long long)it->seed, m == EV_M_ORIGINAL ? "original" : R->anon_rev,
+             R->brk && (m == EV_M_SYNTH || !strcmp(R->brk, "rec-noise")) ? R->brk : "", /* what it changes */
              EV_CACHE_VERSION);
     uint64_t h = fnv(k);
     snprintf(buf, len, "%s/cache/%s/%02x/%016llx.%s", R->out, ev_method_names[m], (unsigned)(h >> 56),
