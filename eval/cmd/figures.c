@@ -70,9 +70,16 @@ static cJSON *verification(ev_run *R, int r, int m, double *acc_out, double *tar
     return o;
 }
 
+/* LFW: the same person folder; elsewhere every face is its own person */
+static int same_person(const ev_item *a, const ev_item *b) {
+    if (a->ds != EV_DS_LFW) return a == b;
+    const char *sa = strrchr(a->rel, '/'), *sb = strrchr(b->rel, '/');
+    return sa && sb && sa - a->rel == sb - b->rel && !strncmp(a->rel, b->rel, (size_t)(sa - a->rel));
+}
+
 static cJSON *reid(ev_run *R, int ds, int m, int r, double *v_out, double *i_out) {
     cJSON *o = cJSON_CreateObject();
-    int n = 0, ver = 0, idn = 0, gal = 0;
+    int n = 0, ver = 0, idn = 0, idp = 0, gal = 0;
     float thr = R->rec[r]->match_threshold;
     for (int i = 0; i < R->nitems; i++) gal += R->items[i].ds == ds && usable(&R->items[i], EV_M_ORIGINAL);
     for (int i = 0; i < R->nitems; i++) {
@@ -81,19 +88,25 @@ static cJSON *reid(ev_run *R, int ds, int m, int r, double *v_out, double *i_out
         n++;
         float own = sim(R, r, it->emb[m][r], it->emb[EV_M_ORIGINAL][r]);
         ver += own >= thr;
-        /* identification: is its own original the nearest of all originals of the data set? */
-        int beaten = 0;
-        for (int k = 0; k < R->nitems && !beaten; k++) {
+        /* identification: is its own original the nearest of all originals of the data set? (and, for LFW, is
+         * the nearest original a photo of the same person?) */
+        int beaten = 0, best = -1;
+        float bs = own;
+        for (int k = 0; k < R->nitems; k++) {
             const ev_item *g = &R->items[k];
             if (k == i || g->ds != ds || !usable(g, EV_M_ORIGINAL)) continue;
-            beaten = sim(R, r, it->emb[m][r], g->emb[EV_M_ORIGINAL][r]) >= own;
+            float s = sim(R, r, it->emb[m][r], g->emb[EV_M_ORIGINAL][r]);
+            if (s >= own) beaten = 1;
+            if (s > bs) bs = s, best = k;
         }
         idn += !beaten;
+        idp += best < 0 || same_person(it, &R->items[best]);
     }
     cJSON_AddNumberToObject(o, "faces", n);
     cJSON_AddNumberToObject(o, "gallery", gal);
     num(o, "verification", n ? (double)ver / n : NAN);
     num(o, "identification", n ? (double)idn / n : NAN);
+    num(o, "identification_person", n ? (double)idp / n : NAN);
     num(o, "chance", gal ? 1.0 / gal : NAN);
     *v_out = n ? (double)ver / n : NAN, *i_out = n ? (double)idn / n : NAN;
     return o;
