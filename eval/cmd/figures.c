@@ -284,14 +284,18 @@ cJSON *ev_figures(ev_run *R) {
     cJSON *avg = cJSON_AddObjectToObject(fig, "verification_average");
     for (int m = 0; m < EV_NMETHODS; m++) {
         if (!R->methods[m]) continue;
-        double a = 0, t = 0, red = 0, tred = 0;
+        double a = 0, t = 0, red = 0, tred = 0, cred = 0;
         for (int r = 0; r < R->nrec; r++)
             a += acc[r][m], t += tar[r][m], red += (acc[r][0] - acc[r][m]) / acc[r][0],
-                tred += (tar[r][0] - tar[r][m]) / tar[r][0];
+                tred += (tar[r][0] - tar[r][m]) / tar[r][0], cred += (acc[r][0] - acc[r][m]) / (acc[r][0] - 0.5);
         cJSON *o = cJSON_AddObjectToObject(avg, ev_method_names[m]);
         num(o, "accuracy", a / R->nrec);
         num(o, "tar", t / R->nrec);
-        if (m) num(o, "accuracy_reduction", red / R->nrec), num(o, "tar_reduction", tred / R->nrec);
+        if (m) {
+            num(o, "accuracy_reduction", red / R->nrec);
+            num(o, "accuracy_reduction_above_chance", cred / R->nrec);
+            num(o, "tar_reduction", tred / R->nrec);
+        }
     }
     /* re-identification */
     cJSON *re = cJSON_AddObjectToObject(fig, "reid");

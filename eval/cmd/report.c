@@ -222,6 +222,16 @@ static void md_tables(FILE *f, ev_run *R, cJSON *fig, const int *ms, int nm) {
         fprintf(f, "\n");
     }
     fprintf(f, "\n(-N%%: relative reduction of accuracy against the originals, the paper's measure.)\n\n");
+    fprintf(f, "| average over recognizers | relative accuracy reduction | reduction above chance | TAR reduction |\n"
+               "|---|---|---|---|\n");
+    for (int k = 1; k < nm; k++) {
+        const char *mn = ev_method_names[ms[k]];
+        fprintf(f, "| %s | %.1f%% | %.1f%% | %.1f%% |\n", mn,
+                100 * get(fig, "verification_average", mn, "accuracy_reduction", NULL),
+                100 * get(fig, "verification_average", mn, "accuracy_reduction_above_chance", NULL),
+                100 * get(fig, "verification_average", mn, "tar_reduction", NULL));
+    }
+    fprintf(f, "\n");
     for (int d = 0; d < EV_NDS; d++) {
         if (!(get(fig, "completeness", ev_ds_names[d], "anonymized_faces", NULL) > 0)) continue;
         fprintf(f, "### Re-identification on %s: verification (>= FAR 1e-3 threshold) / identification (rank 1)%s\n\n",
