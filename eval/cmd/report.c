@@ -19,7 +19,7 @@ static const char *const colors[EV_NMETHODS] = {"#4a4a4a", "#2b7bb9", "#7fb2dc",
 /* grouped bar chart: groups x series, values 0..ymax; NAN bars are left out */
 static void bars(FILE *f, const char *title, const char *ylabel, int ng, const char *const *gname, int ns,
                  const char *const *sname, const char *const *scol, const double *v, double ymax, int percent) {
-    int W = 860, H = 330, L = 56, B = 95, T = 30, Rm = 130;
+    int W = 860, H = 360, L = 56, B = 115, T = 40, Rm = 130;
     double gw = (double)(W - L - Rm) / (ng ? ng : 1), bw = gw * 0.8 / (ns ? ns : 1);
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
