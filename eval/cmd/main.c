@@ -65,7 +65,8 @@ static int parse_list(const char *s, const char *const *names, int n, int *sel, 
     snprintf(buf, sizeof buf, "%s", s);
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
         int k = 0;
-        while (k < n && strcmp(t, names[k])) k++;
+        while (k < n && strcmp(t, names[k]))
+            k++;
         if (k == n) {
             fprintf(stderr, "mfmc eval: unknown %s '%s'\n", what, t);
             return -1;
@@ -90,7 +91,8 @@ static int find_or_add(ev_run *R, int ds, const char *rel, const char *root, int
     snprintf(it->rel, sizeof it->rel, "%s", rel);
     snprintf(it->path, sizeof it->path, "%s/%s", root, rel);
     uint64_t h = 1469598103934665603ull;
-    for (const char *c = rel; *c; c++) h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    for (const char *c = rel; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ull;
     it->seed = R->seed * 1000003ull + (h % 1000000007ull) * 64 + (uint64_t)(face + 1);
     return R->nitems++;
 }
@@ -208,21 +210,22 @@ static void progress(ev_run *R, int done) {
 static double num(cJSON *o, const char *path) {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", path);
-    for (char *t = strtok(buf, "."); t && o; t = strtok(NULL, ".")) o = cJSON_GetObjectItemCaseSensitive(o, t);
+    for (char *t = strtok(buf, "."); t && o; t = strtok(NULL, "."))
+        o = cJSON_GetObjectItemCaseSensitive(o, t);
     return o && cJSON_IsNumber(o) ? o->valuedouble : NAN;
 }
 
 static int check(ev_run *R, cJSON *fig) {
     int bad = 0;
     char p[256];
-#define EXPECT(cond, ...)                                                                                          \
-    do {                                                                                                           \
-        if (!(cond)) {                                                                                             \
-            bad++;                                                                                                 \
-            printf("CHECK FAILED: ");                                                                              \
-            printf(__VA_ARGS__);                                                                                   \
-            printf("\n");                                                                                          \
-        }                                                                                                          \
+#define EXPECT(cond, ...)                                                                                              \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            bad++;                                                                                                     \
+            printf("CHECK FAILED: ");                                                                                  \
+            printf(__VA_ARGS__);                                                                                       \
+            printf("\n");                                                                                              \
+        }                                                                                                              \
     } while (0)
     for (int r = 0; r < R->nrec; r++) {
         const char *n = R->rec[r]->name;
@@ -235,8 +238,8 @@ static int check(ev_run *R, cJSON *fig) {
         if (R->methods[EV_M_SYNTH]) {
             snprintf(p, sizeof p, "verification.%s.synthetic.accuracy", n);
             double as = num(fig, p);
-            EXPECT(as <= ao - 0.10, "%s: accuracy with synthetic faces %.3f not 0.10 below the originals' %.3f", n,
-                   as, ao);
+            EXPECT(as <= ao - 0.10, "%s: accuracy with synthetic faces %.3f not 0.10 below the originals' %.3f", n, as,
+                   ao);
             /* the guarantee ensemble must never verify; the others are outside the guarantee (they verify 5-21%
              * and identify up to 70% of the quick run's faces today, docs/evaluation.md): only a broken anonymizer
              * (all faces re-identified) fails their limits */
@@ -276,24 +279,30 @@ int main(int argc, char **argv) {
     R.models = getenv("MFMC_MODELS") && *getenv("MFMC_MODELS") ? getenv("MFMC_MODELS") : "models";
     R.out = "eval-report", R.identity = "data/identity/synthetic-v1.mfid";
     R.threads = 2, R.seed = 1, R.demo = 1, R.progress = isatty(2);
-    for (int m = 0; m < EV_NMETHODS; m++) R.methods[m] = 1;
+    for (int m = 0; m < EV_NMETHODS; m++)
+        R.methods[m] = 1;
     int limit = -1, report_only = 0, methods_set = 0;
     const char *recs = NULL;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define VAL                                                                                                        \
-    (v ? (i++, v) : (fprintf(stderr, "mfmc eval: %s needs a value\n", s), exit(2), (const char *)NULL))
+#define VAL (v ? (i++, v) : (fprintf(stderr, "mfmc eval: %s needs a value\n", s), exit(2), (const char *)NULL))
         char *end;
-        if (!strcmp(s, "-h") || !strcmp(s, "--help")) return usage(stdout), 0;
-        else if (!strcmp(s, "--data")) R.data = VAL;
-        else if (!strcmp(s, "--out")) R.out = VAL;
-        else if (!strcmp(s, "--models")) R.models = VAL;
-        else if (!strcmp(s, "--identity")) R.identity = VAL;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help"))
+            return usage(stdout), 0;
+        else if (!strcmp(s, "--data"))
+            R.data = VAL;
+        else if (!strcmp(s, "--out"))
+            R.out = VAL;
+        else if (!strcmp(s, "--models"))
+            R.models = VAL;
+        else if (!strcmp(s, "--identity"))
+            R.identity = VAL;
         else if (!strcmp(s, "--methods")) {
             if (parse_list(VAL, ev_method_names, EV_NMETHODS, R.methods, "method")) return 2;
             methods_set = 1;
-        } else if (!strcmp(s, "--recognizers")) recs = VAL;
+        } else if (!strcmp(s, "--recognizers"))
+            recs = VAL;
         else if (!strcmp(s, "--limit") || !strcmp(s, "--threads") || !strcmp(s, "--seed")) {
             const char *val = VAL;
             long long x = strtoll(val, &end, 10);
@@ -301,15 +310,24 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "mfmc eval: bad value '%s' for %s\n", val, s);
                 return 2;
             }
-            if (!strcmp(s, "--limit")) limit = (int)x;
-            else if (!strcmp(s, "--threads")) R.threads = (int)x;
-            else R.seed = (uint64_t)x;
-        } else if (!strcmp(s, "--quick")) R.quick = 1, R.check = 1;
-        else if (!strcmp(s, "--check")) R.check = 1;
-        else if (!strcmp(s, "--no-demo")) R.demo = 0;
-        else if (!strcmp(s, "--report-only")) report_only = 1;
-        else if (!strcmp(s, "--no-progress")) R.progress = 0;
-        else if (!strcmp(s, "--break")) R.brk = VAL; /* hidden: synth-original | rec-noise (tests of --check) */
+            if (!strcmp(s, "--limit"))
+                limit = (int)x;
+            else if (!strcmp(s, "--threads"))
+                R.threads = (int)x;
+            else
+                R.seed = (uint64_t)x;
+        } else if (!strcmp(s, "--quick"))
+            R.quick = 1, R.check = 1;
+        else if (!strcmp(s, "--check"))
+            R.check = 1;
+        else if (!strcmp(s, "--no-demo"))
+            R.demo = 0;
+        else if (!strcmp(s, "--report-only"))
+            report_only = 1;
+        else if (!strcmp(s, "--no-progress"))
+            R.progress = 0;
+        else if (!strcmp(s, "--break"))
+            R.brk = VAL; /* hidden: synth-original | rec-noise (tests of --check) */
         else {
             fprintf(stderr, "mfmc eval: unknown option '%s'\n", s);
             usage(stderr);
@@ -333,7 +351,8 @@ int main(int argc, char **argv) {
     int want[64] = {0}, nreg = mf_face_recognizer_count();
     if (recs) {
         const char *names[64];
-        for (int k = 0; k < nreg && k < 64; k++) names[k] = mf_face_recognizer_info_at(k)->name;
+        for (int k = 0; k < nreg && k < 64; k++)
+            names[k] = mf_face_recognizer_info_at(k)->name;
         if (parse_list(recs, names, nreg < 64 ? nreg : 64, want, "recognizer")) return 2;
     }
     for (int k = 0; k < nreg && R.nrec < EV_MAX_REC; k++) {
@@ -365,30 +384,35 @@ int main(int argc, char **argv) {
     for (int i = 0; i < R.nitems; i++)
         if (R.items[i].ds == EV_DS_DEMO) order[no++] = i;
     int nl = 0, nff = 0;
-    for (int i = 0; i < R.nitems; i++) nl += R.items[i].ds == EV_DS_LFW, nff += R.items[i].ds == EV_DS_FFHQ;
+    for (int i = 0; i < R.nitems; i++)
+        nl += R.items[i].ds == EV_DS_LFW, nff += R.items[i].ds == EV_DS_FFHQ;
     {
         int il = 0, iff = 0, ql = 0, qf = 0;
         while (ql < nl || qf < nff) {
             /* take from the list that is behind in proportion */
             int take_l = qf >= nff || (ql < nl && (double)ql / (nl ? nl : 1) <= (double)qf / (nff ? nff : 1));
             if (take_l) {
-                while (R.items[il].ds != EV_DS_LFW) il++;
+                while (R.items[il].ds != EV_DS_LFW)
+                    il++;
                 order[no++] = il++, ql++;
             } else {
-                while (R.items[iff].ds != EV_DS_FFHQ) iff++;
+                while (R.items[iff].ds != EV_DS_FFHQ)
+                    iff++;
                 order[no++] = iff++, qf++;
             }
         }
     }
     int n_anon = 0;
-    for (int i = 0; i < R.nitems; i++) n_anon += R.items[i].anon;
+    for (int i = 0; i < R.nitems; i++)
+        n_anon += R.items[i].anon;
     fprintf(stderr, "mfmc eval: %d LFW pairs, %d faces (%d anonymized) x %d methods, %d recognizers, %d thread%s%s\n",
-            R.npairs, R.nitems, n_anon, R.methods[0] + R.methods[1] + R.methods[2] + R.methods[3] + R.methods[4] +
-                                               R.methods[5],
-            R.nrec, R.threads, R.threads == 1 ? "" : "s", report_only ? " (report only)" : "");
+            R.npairs, R.nitems, n_anon,
+            R.methods[0] + R.methods[1] + R.methods[2] + R.methods[3] + R.methods[4] + R.methods[5], R.nrec, R.threads,
+            R.threads == 1 ? "" : "s", report_only ? " (report only)" : "");
     R.t0 = ev_now_ms();
     if (report_only) {
-        for (int i = 0; i < R.nitems; i++) ev_cache_load_item(&R, i);
+        for (int i = 0; i < R.nitems; i++)
+            ev_cache_load_item(&R, i);
     } else {
         ev_thread th[64];
         pthread_t tid[64];
@@ -409,11 +433,13 @@ int main(int argc, char **argv) {
             progress(&R, d);
             if (d >= R.nitems) break;
             int alive = 0;
-            for (int t = 0; t < nt; t++) alive += !th[t].failed;
+            for (int t = 0; t < nt; t++)
+                alive += !th[t].failed;
             if (!alive) break;
             usleep(500000);
         }
-        for (int t = 0; t < nt; t++) pthread_join(tid[t], NULL);
+        for (int t = 0; t < nt; t++)
+            pthread_join(tid[t], NULL);
         if (R.progress) fprintf(stderr, "\n");
         for (int t = 0; t < R.threads; t++) {
             if (th[t].failed) {
@@ -430,7 +456,8 @@ int main(int argc, char **argv) {
     cJSON_Delete(fig);
     for (int i = 0; i < R.nitems; i++)
         for (int m = 0; m < EV_NMETHODS; m++)
-            for (int r = 0; r < EV_MAX_REC; r++) free(R.items[i].emb[m][r]);
+            for (int r = 0; r < EV_MAX_REC; r++)
+                free(R.items[i].emb[m][r]);
     free(R.items), free(R.pairs), free(order);
     mf_face_models_free(models);
     return rc;
