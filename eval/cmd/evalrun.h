@@ -71,7 +71,8 @@ typedef struct {
     pthread_mutex_t mu;
     int next, finished, total_units;
     double t0;
-    char anon_rev[64];
+    char anon_rev[64]; /* revision of the anonymizer (cache key of anonymized records) */
+    char face_rev[64]; /* revision of what measures: analysis, recognizers, engine, eval code (every key) */
 } ev_run;
 
 /* work.c */

@@ -254,6 +254,7 @@ cJSON *ev_figures(ev_run *R) {
     cJSON_AddNumberToObject(pr, "lfw_pairs", R->npairs);
     cJSON_AddNumberToObject(pr, "seed", (double)R->seed);
     cJSON_AddStringToObject(pr, "anonymizer_revision", R->anon_rev);
+    cJSON_AddStringToObject(pr, "measuring_revision", R->face_rev);
     if (R->brk) cJSON_AddStringToObject(pr, "broken_on_purpose", R->brk);
     cJSON *ml = cJSON_AddArrayToObject(pr, "methods");
     for (int m = 0; m < EV_NMETHODS; m++)

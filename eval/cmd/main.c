@@ -15,6 +15,9 @@
 #ifndef MFMC_ANON_REV
 #define MFMC_ANON_REV "unknown"
 #endif
+#ifndef MFMC_FACE_REV
+#define MFMC_FACE_REV "unknown"
+#endif
 
 const char *const ev_method_names[EV_NMETHODS] = {"original", "synthetic", "donors", "blur", "pixelate", "solid"};
 const char *const ev_ds_names[EV_NDS] = {"lfw", "ffhq", "demo"};
@@ -347,6 +350,7 @@ int main(int argc, char **argv) {
     if (limit >= 0) pairs = limit, ffhq = limit;
     R.methods[EV_M_ORIGINAL] = 1; /* every figure is relative to the originals */
     snprintf(R.anon_rev, sizeof R.anon_rev, "%s", MFMC_ANON_REV);
+    snprintf(R.face_rev, sizeof R.face_rev, "%s", MFMC_FACE_REV);
     /* recognizers from the registry */
     int want[64] = {0}, nreg = mf_face_recognizer_count();
     if (recs) {

@@ -1,7 +1,8 @@
 /* mfmc-eval: one face at a time (evalrun.h). Every record and embedding is cached under OUT/cache keyed by
- * (image, face, method, seed, code version), so a stopped run continues where it stopped and a new recognizer only
- * costs its own embeddings... of the originals; anonymized faces it has not seen are anonymized again (same seed,
- * same result). */
+ * (image, face, method, seed, anonymizer revision, measuring-code revision, cache version), so a stopped run
+ * continues where it stopped; a changed anonymizer invalidates the anonymized records, a changed analyser,
+ * recognizer, engine or eval code every record. A recognizer added to the registry finds no embedding of its own:
+ * the face is measured again (same seed, same result). */
 #include "evalrun.h"
 
 #include "lib/testutil.h"
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 /* Bumped when a record's layout or meaning changes (old records are then ignored). */
-#define EV_CACHE_VERSION "r1"
+#define EV_CACHE_VERSION "r2"
 
 struct ev_worker {
     ev_run *R;
@@ -70,8 +71,8 @@ static uint64_t fnv(const char *s) {
 
 static void key_path(const ev_run *R, const ev_item *it, int m, const char *rec, char *buf, size_t len) {
     char k[1024];
-    snprintf(k, sizeof k, "%s|%d|%s|%llu|%s|%s|%s", it->rel, it->face, ev_method_names[m], (unsigned long long)it->seed,
-             m == EV_M_ORIGINAL ? "original" : R->anon_rev,
+    snprintf(k, sizeof k, "%s|%d|%s|%llu|%s|%s|%s|%s", it->rel, it->face, ev_method_names[m],
+             (unsigned long long)it->seed, m == EV_M_ORIGINAL ? "original" : R->anon_rev, R->face_rev,
              R->brk && (m == EV_M_SYNTH || !strcmp(R->brk, "rec-noise")) ? R->brk : "", /* what it changes */
              EV_CACHE_VERSION);
     uint64_t h = fnv(k);
