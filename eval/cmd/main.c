@@ -387,25 +387,41 @@ int main(int argc, char **argv) {
     int *order = malloc(sizeof(int) * (R.nitems + 1)), no = 0;
     for (int i = 0; i < R.nitems; i++)
         if (R.items[i].ds == EV_DS_DEMO) order[no++] = i;
+    /* LFW items pair by pair, the pairs taken round-robin over the ten folds (a stopped run has pairs in every fold,
+     * so its 10-fold accuracy exists), each pair's images once */
     int nl = 0, nff = 0;
+    int *lfw = malloc(sizeof(int) * (R.nitems + 1)), *seen = calloc((size_t)R.nitems + 1, sizeof(int));
+    if (!lfw || !seen) return 3;
+    for (int rank = 0, more = 1; more; rank++) {
+        more = 0;
+        for (int f = 0; f < 10; f++) {
+            int k = -1, c = 0;
+            for (int q = 0; q < R.npairs && k < 0; q++)
+                if (R.pairs[q].fold == f && c++ == rank) k = q;
+            if (k < 0) continue;
+            more = 1;
+            int ab[2] = {R.pairs[k].a, R.pairs[k].b};
+            for (int e = 0; e < 2; e++)
+                if (!seen[ab[e]]) seen[ab[e]] = 1, lfw[nl++] = ab[e];
+        }
+    }
     for (int i = 0; i < R.nitems; i++)
-        nl += R.items[i].ds == EV_DS_LFW, nff += R.items[i].ds == EV_DS_FFHQ;
+        nff += R.items[i].ds == EV_DS_FFHQ;
     {
-        int il = 0, iff = 0, ql = 0, qf = 0;
+        int iff = 0, ql = 0, qf = 0;
         while (ql < nl || qf < nff) {
             /* take from the list that is behind in proportion */
             int take_l = qf >= nff || (ql < nl && (double)ql / (nl ? nl : 1) <= (double)qf / (nff ? nff : 1));
-            if (take_l) {
-                while (R.items[il].ds != EV_DS_LFW)
-                    il++;
-                order[no++] = il++, ql++;
-            } else {
+            if (take_l)
+                order[no++] = lfw[ql++];
+            else {
                 while (R.items[iff].ds != EV_DS_FFHQ)
                     iff++;
                 order[no++] = iff++, qf++;
             }
         }
     }
+    free(lfw), free(seen);
     int n_anon = 0;
     for (int i = 0; i < R.nitems; i++)
         n_anon += R.items[i].anon;
