@@ -387,17 +387,17 @@ int main(int argc, char **argv) {
     int *order = malloc(sizeof(int) * (R.nitems + 1)), no = 0;
     for (int i = 0; i < R.nitems; i++)
         if (R.items[i].ds == EV_DS_DEMO) order[no++] = i;
-    /* LFW items pair by pair, the pairs taken round-robin over the ten folds (a stopped run has pairs in every fold,
-     * so its 10-fold accuracy exists), each pair's images once */
+    /* LFW items pair by pair, the pairs taken round-robin over the ten folds, a genuine then an impostor pair (a
+     * stopped run has both kinds in every fold, so its 10-fold accuracy means something), each image once */
     int nl = 0, nff = 0;
     int *lfw = malloc(sizeof(int) * (R.nitems + 1)), *seen = calloc((size_t)R.nitems + 1, sizeof(int));
     if (!lfw || !seen) return 3;
     for (int rank = 0, more = 1; more; rank++) {
         more = 0;
-        for (int f = 0; f < 10; f++) {
-            int k = -1, c = 0;
+        for (int fs = 0; fs < 20; fs++) {
+            int f = fs / 2, same = fs % 2 == 0, k = -1, c = 0;
             for (int q = 0; q < R.npairs && k < 0; q++)
-                if (R.pairs[q].fold == f && c++ == rank) k = q;
+                if (R.pairs[q].fold == f && R.pairs[q].same == same && c++ == rank) k = q;
             if (k < 0) continue;
             more = 1;
             int ab[2] = {R.pairs[k].a, R.pairs[k].b};
