@@ -58,8 +58,11 @@ EVALS    := $(patsubst eval/%.c,$(BUILD)/rel/eval/%,$(EVAL_SRC))
 # mfmc-eval (`mfmc eval`, docs/evaluation.md): eval/cmd over eval/lib; its cache key holds the anonymizer's revision
 EVAL_CMD_SRC := $(sort $(wildcard eval/cmd/*.c))
 EVAL_CMD_HDR := $(wildcard eval/cmd/*.h eval/lib/*.h)
+# (and the revision of what measures: analysis, recognizers, engine, image code, their headers and the eval code)
 ANON_REV = $(shell git log -1 --format=%h -- src/anon src/render data/identity include/mfmc/anon.h 2>/dev/null)$(shell \
            git status --porcelain -- src/anon src/render data/identity include/mfmc/anon.h 2>/dev/null | grep -q . && echo +dirty)
+FACE_REV = $(shell git log -1 --format=%h -- src/face src/nn src/image src/core include eval/lib eval/cmd/work.c eval/cmd/evalrun.h 2>/dev/null)$(shell \
+           git status --porcelain -- src/face src/nn src/image src/core include eval/lib eval/cmd/work.c eval/cmd/evalrun.h 2>/dev/null | grep -q . && echo +dirty)
 # debugging aids of tools/ built with every test run so they keep compiling (tools/mesh-viz.c)
 TOOLS    := $(BUILD)/rel/tools/mesh-viz $(BUILD)/rel/tools/train_lbp
 # helpers of the end-to-end tests (tests/e2e), e.g. the face-grid crowd maker
@@ -124,7 +127,8 @@ $(BUILD)/rel/eval/%: eval/%.c $(EVAL_LIB) eval/lib/evalutil.h $(TEST_LIB) $(BUIL
 	    $(LDLIBS)
 
 $(BUILD)/rel/mfmc-eval: $(EVAL_CMD_SRC) $(EVAL_CMD_HDR) $(EVAL_LIB) $(TEST_LIB) $(BUILD)/rel/libmfmc.a
-	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -DMFMC_ANON_REV='"$(ANON_REV)"' -Ieval/cmd -Ieval/lib -Ieval -Itests \
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -DMFMC_ANON_REV='"$(ANON_REV)"' \
+	    -DMFMC_FACE_REV='"$(FACE_REV)"' -Ieval/cmd -Ieval/lib -Ieval -Itests \
 	    $(EVAL_CMD_SRC) $(EVAL_LIB) $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
 # tools/mesh-viz.c includes src/face/mesh.c to reach its internals (see its header)

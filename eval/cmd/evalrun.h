@@ -23,9 +23,9 @@ extern const char *const ev_ds_names[EV_NDS];
 
 /* What was measured on one face (the original, or its anonymized version by one method). */
 typedef struct {
-    int done;              /* record present */
-    int found;             /* original: analysis found the face; anonymized: the face was detected again */
-    int decision;          /* mf_anon_decision (anonymized) */
+    int done;     /* record present */
+    int found;    /* original: analysis found the face; anonymized: the face was detected again */
+    int decision; /* mf_anon_decision (anonymized) */
     int tries;
     float det_score, mesh_score;
     float yaw, pitch, roll, eye_open, mouth_open; /* mesh */
@@ -38,11 +38,11 @@ typedef struct {
 /* One face to measure: a face of a photo; anonymized by every method when `anon`. */
 typedef struct {
     int ds;
-    char rel[512];  /* path relative to the data folder (demo: models folder) */
+    char rel[512]; /* path relative to the data folder (demo: models folder) */
     char path[4096];
-    int face;       /* -1: the face nearest the image centre; else index in the analysis (demo photos) */
-    int anon;       /* anonymized too (LFW: the second image of a pair; FFHQ and demo: all) */
-    int sheet;      /* crops kept for the contact sheets */
+    int face;  /* -1: the face nearest the image centre; else index in the analysis (demo photos) */
+    int anon;  /* anonymized too (LFW: the second image of a pair; FFHQ and demo: all) */
+    int sheet; /* crops kept for the contact sheets */
     uint64_t seed;
     ev_rec rec[EV_NMETHODS];
     float *emb[EV_NMETHODS][EV_MAX_REC]; /* NULL until measured */
@@ -71,7 +71,8 @@ typedef struct {
     pthread_mutex_t mu;
     int next, finished, total_units;
     double t0;
-    char anon_rev[64];
+    char anon_rev[64]; /* revision of the anonymizer (cache key of anonymized records) */
+    char face_rev[64]; /* revision of what measures: analysis, recognizers, engine, eval code (every key) */
 } ev_run;
 
 /* work.c */

@@ -12,8 +12,10 @@ static float sim(const ev_run *R, int r, const float *a, const float *b) {
 }
 
 static void num(cJSON *o, const char *k, double v) {
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
 }
 
 /* usable anonymized record: the original face was found and the method ran */
@@ -34,8 +36,10 @@ static cJSON *verification(ev_run *R, int r, int m, double *acc_out, double *tar
         if (!usable(a, EV_M_ORIGINAL) || !usable(b, m)) continue;
         float s = sim(R, r, a->emb[EV_M_ORIGINAL][r], b->emb[m][r]);
         v[n] = (ev_scored){s, R->pairs[p].same}, fold[n] = R->pairs[p].fold, n++;
-        if (R->pairs[p].same) gen++, gen_pass += s >= thr;
-        else imp++, imp_pass += s >= thr;
+        if (R->pairs[p].same)
+            gen++, gen_pass += s >= thr;
+        else
+            imp++, imp_pass += s >= thr;
     }
     double accs[10];
     int nf = 0;
@@ -44,7 +48,8 @@ static cJSON *verification(ev_run *R, int r, int m, double *acc_out, double *tar
         int nt = 0, ntest = 0, ok = 0;
         for (int i = 0; i < n; i++)
             if (fold[i] != f) tr[nt++] = v[i];
-        for (int i = 0; i < n; i++) ntest += fold[i] == f;
+        for (int i = 0; i < n; i++)
+            ntest += fold[i] == f;
         if (!nt || !ntest) continue;
         qsort(tr, nt, sizeof *tr, ev_cmp_scored_desc);
         float t = ev_best_threshold(tr, nt);
@@ -53,9 +58,11 @@ static cJSON *verification(ev_run *R, int r, int m, double *acc_out, double *tar
         accs[nf++] = (double)ok / ntest;
     }
     double mean = 0, sd = 0;
-    for (int f = 0; f < nf; f++) mean += accs[f];
+    for (int f = 0; f < nf; f++)
+        mean += accs[f];
     mean = nf ? mean / nf : NAN;
-    for (int f = 0; f < nf; f++) sd += (accs[f] - mean) * (accs[f] - mean);
+    for (int f = 0; f < nf; f++)
+        sd += (accs[f] - mean) * (accs[f] - mean);
     sd = nf > 1 ? sqrt(sd / (nf - 1)) : NAN;
     double tar = gen ? (double)gen_pass / gen : NAN;
     cJSON_AddNumberToObject(o, "pairs", n);
@@ -70,30 +77,44 @@ static cJSON *verification(ev_run *R, int r, int m, double *acc_out, double *tar
     return o;
 }
 
+/* LFW: the same person folder; elsewhere every face is its own person */
+static int same_person(const ev_item *a, const ev_item *b) {
+    if (a->ds != EV_DS_LFW) return a == b;
+    const char *sa = strrchr(a->rel, '/'), *sb = strrchr(b->rel, '/');
+    return sa && sb && sa - a->rel == sb - b->rel && !strncmp(a->rel, b->rel, (size_t)(sa - a->rel));
+}
+
 static cJSON *reid(ev_run *R, int ds, int m, int r, double *v_out, double *i_out) {
     cJSON *o = cJSON_CreateObject();
-    int n = 0, ver = 0, idn = 0, gal = 0;
+    int n = 0, ver = 0, idn = 0, idp = 0, gal = 0;
     float thr = R->rec[r]->match_threshold;
-    for (int i = 0; i < R->nitems; i++) gal += R->items[i].ds == ds && usable(&R->items[i], EV_M_ORIGINAL);
+    for (int i = 0; i < R->nitems; i++)
+        gal += R->items[i].ds == ds && usable(&R->items[i], EV_M_ORIGINAL);
     for (int i = 0; i < R->nitems; i++) {
         const ev_item *it = &R->items[i];
         if (it->ds != ds || !it->anon || !usable(it, m)) continue;
         n++;
         float own = sim(R, r, it->emb[m][r], it->emb[EV_M_ORIGINAL][r]);
         ver += own >= thr;
-        /* identification: is its own original the nearest of all originals of the data set? */
-        int beaten = 0;
-        for (int k = 0; k < R->nitems && !beaten; k++) {
+        /* identification: is its own original the nearest of all originals of the data set? (and, for LFW, is
+         * the nearest original a photo of the same person?) */
+        int beaten = 0, best = -1;
+        float bs = own;
+        for (int k = 0; k < R->nitems; k++) {
             const ev_item *g = &R->items[k];
             if (k == i || g->ds != ds || !usable(g, EV_M_ORIGINAL)) continue;
-            beaten = sim(R, r, it->emb[m][r], g->emb[EV_M_ORIGINAL][r]) >= own;
+            float s = sim(R, r, it->emb[m][r], g->emb[EV_M_ORIGINAL][r]);
+            if (s >= own) beaten = 1;
+            if (s > bs) bs = s, best = k;
         }
         idn += !beaten;
+        idp += best < 0 || same_person(it, &R->items[best]);
     }
     cJSON_AddNumberToObject(o, "faces", n);
     cJSON_AddNumberToObject(o, "gallery", gal);
     num(o, "verification", n ? (double)ver / n : NAN);
     num(o, "identification", n ? (double)idn / n : NAN);
+    num(o, "identification_person", n ? (double)idp / n : NAN);
     num(o, "chance", gal ? 1.0 / gal : NAN);
     *v_out = n ? (double)ver / n : NAN, *i_out = n ? (double)idn / n : NAN;
     return o;
@@ -106,14 +127,15 @@ static cJSON *utility(ev_run *R, int ds, int m) {
     cJSON *o = cJSON_CreateObject();
     int cap = R->nitems + 1, n = 0, found = 0, nd = 0, g_n = 0, g_ok = 0, e_n = 0, e_ok = 0, fb = 0, ng = 0;
     float *buf[16];
-    for (int k = 0; k < 16; k++) buf[k] = malloc(sizeof(float) * cap);
+    for (int k = 0; k < 16; k++)
+        buf[k] = malloc(sizeof(float) * cap);
     int cnt[16] = {0};
     double age_err = 0;
     int age_n = 0;
-#define PUSH(k, v)                                                                                                 \
-    do {                                                                                                           \
-        float _v = (v);                                                                                            \
-        if (isfinite(_v)) buf[k][cnt[k]++] = _v;                                                                   \
+#define PUSH(k, v)                                                                                                     \
+    do {                                                                                                               \
+        float _v = (v);                                                                                                \
+        if (isfinite(_v)) buf[k][cnt[k]++] = _v;                                                                       \
     } while (0)
     for (int i = 0; i < R->nitems; i++) {
         const ev_item *it = &R->items[i];
@@ -139,7 +161,7 @@ static cJSON *utility(ev_run *R, int ds, int m) {
         PUSH(7, adiff(a->mouth_open, o0->mouth_open));
         PUSH(8, adiff(a->det_score, o0->det_score));
         PUSH(11, adiff(a->mesh_score, o0->mesh_score));
-        
+
         nd++;
         if (isfinite(a->j.age) && isfinite(o0->j.age)) age_err += fabs(a->j.age - o0->j.age), age_n++;
         g_n++, g_ok += (a->j.p_male > 0.5f) == (o0->j.p_male > 0.5f);
@@ -170,7 +192,8 @@ static cJSON *utility(ev_run *R, int ds, int m) {
     num(o, "laplacian_ratio", ev_median(buf[10], cnt[10]));
     num(o, "time_ms", ev_median(buf[9], cnt[9]));
     (void)nd;
-    for (int k = 0; k < 16; k++) free(buf[k]);
+    for (int k = 0; k < 16; k++)
+        free(buf[k]);
     return o;
 #undef PUSH
 }
@@ -180,9 +203,11 @@ static cJSON *judges(ev_run *R) {
     cJSON *o = cJSON_CreateObject();
     int n = 0, g_n = 0, g_ok = 0;
     double *x[8];
-    for (int k = 0; k < 8; k++) x[k] = malloc(sizeof(double) * (R->nitems + 1));
+    for (int k = 0; k < 8; k++)
+        x[k] = malloc(sizeof(double) * (R->nitems + 1));
     float *d[4];
-    for (int k = 0; k < 4; k++) d[k] = malloc(sizeof(float) * (R->nitems + 1));
+    for (int k = 0; k < 4; k++)
+        d[k] = malloc(sizeof(float) * (R->nitems + 1));
     int na = 0, np = 0, nl = 0, ex[EV_JUDGE_EXPR_CLASSES] = {0};
     double amae = 0;
     for (int i = 0; i < R->nitems; i++) {
@@ -190,7 +215,8 @@ static cJSON *judges(ev_run *R) {
         if (!o0->done || !o0->found) continue;
         n++;
         if (isfinite(o0->p_male)) g_n++, g_ok += (o0->p_male > 0.5f) == (o0->j.p_male > 0.5f);
-        if (o0->age >= 0 && isfinite(o0->j.age)) x[0][na] = o0->age, x[1][na] = o0->j.age, amae += fabs(o0->age - o0->j.age), na++;
+        if (o0->age >= 0 && isfinite(o0->j.age))
+            x[0][na] = o0->age, x[1][na] = o0->j.age, amae += fabs(o0->age - o0->j.age), na++;
         if (isfinite(o0->yaw)) {
             x[2][np] = o0->yaw, x[3][np] = o0->j.yaw, x[4][np] = o0->pitch, x[5][np] = o0->j.pitch;
             x[6][np] = o0->roll, x[7][np] = o0->j.roll;
@@ -213,9 +239,12 @@ static cJSON *judges(ev_run *R) {
     num(o, "roll_median_abs_diff", ev_median(d[2], np));
     num(o, "liveness_median", ev_median(d[3], nl));
     cJSON *h = cJSON_AddObjectToObject(o, "expression_classes");
-    for (int k = 0; k < EV_JUDGE_EXPR_CLASSES; k++) cJSON_AddNumberToObject(h, ev_judge_expr_name(k), ex[k]);
-    for (int k = 0; k < 8; k++) free(x[k]);
-    for (int k = 0; k < 4; k++) free(d[k]);
+    for (int k = 0; k < EV_JUDGE_EXPR_CLASSES; k++)
+        cJSON_AddNumberToObject(h, ev_judge_expr_name(k), ex[k]);
+    for (int k = 0; k < 8; k++)
+        free(x[k]);
+    for (int k = 0; k < 4; k++)
+        free(d[k]);
     return o;
 }
 
@@ -225,12 +254,14 @@ cJSON *ev_figures(ev_run *R) {
     cJSON_AddNumberToObject(pr, "lfw_pairs", R->npairs);
     cJSON_AddNumberToObject(pr, "seed", (double)R->seed);
     cJSON_AddStringToObject(pr, "anonymizer_revision", R->anon_rev);
+    cJSON_AddStringToObject(pr, "measuring_revision", R->face_rev);
     if (R->brk) cJSON_AddStringToObject(pr, "broken_on_purpose", R->brk);
     cJSON *ml = cJSON_AddArrayToObject(pr, "methods");
     for (int m = 0; m < EV_NMETHODS; m++)
         if (R->methods[m]) cJSON_AddItemToArray(ml, cJSON_CreateString(ev_method_names[m]));
     cJSON *rl = cJSON_AddArrayToObject(pr, "recognizers");
-    for (int r = 0; r < R->nrec; r++) cJSON_AddItemToArray(rl, cJSON_CreateString(R->rec[r]->name));
+    for (int r = 0; r < R->nrec; r++)
+        cJSON_AddItemToArray(rl, cJSON_CreateString(R->rec[r]->name));
     /* completeness: faces per data set, and how many have each record (a stopped run reports what it has) */
     cJSON *cp = cJSON_AddObjectToObject(fig, "completeness");
     for (int d = 0; d < EV_NDS; d++) {
@@ -271,14 +302,18 @@ cJSON *ev_figures(ev_run *R) {
     cJSON *avg = cJSON_AddObjectToObject(fig, "verification_average");
     for (int m = 0; m < EV_NMETHODS; m++) {
         if (!R->methods[m]) continue;
-        double a = 0, t = 0, red = 0, tred = 0;
+        double a = 0, t = 0, red = 0, tred = 0, cred = 0;
         for (int r = 0; r < R->nrec; r++)
             a += acc[r][m], t += tar[r][m], red += (acc[r][0] - acc[r][m]) / acc[r][0],
-                tred += (tar[r][0] - tar[r][m]) / tar[r][0];
+                tred += (tar[r][0] - tar[r][m]) / tar[r][0], cred += (acc[r][0] - acc[r][m]) / (acc[r][0] - 0.5);
         cJSON *o = cJSON_AddObjectToObject(avg, ev_method_names[m]);
         num(o, "accuracy", a / R->nrec);
         num(o, "tar", t / R->nrec);
-        if (m) num(o, "accuracy_reduction", red / R->nrec), num(o, "tar_reduction", tred / R->nrec);
+        if (m) {
+            num(o, "accuracy_reduction", red / R->nrec);
+            num(o, "accuracy_reduction_above_chance", cred / R->nrec);
+            num(o, "tar_reduction", tred / R->nrec);
+        }
     }
     /* re-identification */
     cJSON *re = cJSON_AddObjectToObject(fig, "reid");

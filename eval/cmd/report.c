@@ -10,7 +10,8 @@
 
 static double get(cJSON *o, const char *a, const char *b, const char *c, const char *d) {
     const char *k[4] = {a, b, c, d};
-    for (int i = 0; i < 4 && k[i] && o; i++) o = cJSON_GetObjectItemCaseSensitive(o, k[i]);
+    for (int i = 0; i < 4 && k[i] && o; i++)
+        o = cJSON_GetObjectItemCaseSensitive(o, k[i]);
     return o && cJSON_IsNumber(o) ? o->valuedouble : NAN;
 }
 
@@ -19,7 +20,7 @@ static const char *const colors[EV_NMETHODS] = {"#4a4a4a", "#2b7bb9", "#7fb2dc",
 /* grouped bar chart: groups x series, values 0..ymax; NAN bars are left out */
 static void bars(FILE *f, const char *title, const char *ylabel, int ng, const char *const *gname, int ns,
                  const char *const *sname, const char *const *scol, const double *v, double ymax, int percent) {
-    int W = 760, H = 300, L = 56, B = 60, T = 30, Rm = 150;
+    int W = 860, H = 360, L = 56, B = 115, T = 40, Rm = 130;
     double gw = (double)(W - L - Rm) / (ng ? ng : 1), bw = gw * 0.8 / (ns ? ns : 1);
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
@@ -29,8 +30,10 @@ static void bars(FILE *f, const char *title, const char *ylabel, int ng, const c
     for (int t = 0; t <= 4; t++) {
         double y = H - B - (H - B - T) * t / 4.0, val = ymax * t / 4;
         fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", L, W - Rm, y, y);
-        if (percent) fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", L - 4, y + 4, 100 * val);
-        else fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n", L - 4, y + 4, val);
+        if (percent)
+            fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", L - 4, y + 4, 100 * val);
+        else
+            fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n", L - 4, y + 4, val);
     }
     fprintf(f, "<text transform=\"translate(12,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>\n", (H - B + T) / 2,
             ylabel);
@@ -40,14 +43,26 @@ static void bars(FILE *f, const char *title, const char *ylabel, int ng, const c
             double val = v[g * ns + s];
             if (!isfinite(val)) continue;
             double h = fmin(val / ymax, 1.0) * (H - B - T);
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %.4g</title></rect>",
+            fprintf(f,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: "
+                    "%.4g</title></rect>",
                     x0 + s * bw, H - B - h, bw * 0.92, h < 0.5 && val > 0 ? 0.5 : h, scol[s], gname[g], sname[s], val);
+            /* the value above the bar when there is room (zero bars stay readable) */
+            if (bw >= 14) {
+                if (percent)
+                    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\">%.0f</text>",
+                            x0 + s * bw + bw * 0.46, H - B - h - 2, 100 * val);
+                else
+                    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\">%.1f</text>",
+                            x0 + s * bw + bw * 0.46, H - B - h - 2, val);
+            }
         }
-        fprintf(f, "\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-30 %.1f %d)\">%s</text>\n",
-                L + g * gw + gw / 2, H - B + 14, L + g * gw + gw / 2, H - B + 14, gname[g]);
+        fprintf(f, "\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %d)\">%s</text>\n",
+                L + g * gw + gw * 0.6, H - B + 14, L + g * gw + gw * 0.6, H - B + 14, gname[g]);
     }
     for (int s = 0; s < ns; s++)
-        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
+        fprintf(f,
+                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
                 W - Rm + 10, T + s * 18, scol[s], W - Rm + 28, T + s * 18 + 10, sname[s]);
     fprintf(f, "</svg>\n");
 }
@@ -81,12 +96,14 @@ static void draw_accuracy(FILE *f, void *c) {
     for (int r = 0; r <= R->nrec; r++) {
         g[r] = r < R->nrec ? R->rec[r]->name : "average";
         for (int k = 0; k < P->nm; k++)
-            v[r * P->nm + k] = r < R->nrec ? get(P->fig, "verification", g[r], ev_method_names[P->ms[k]], "accuracy")
-                                           : get(P->fig, "verification_average", ev_method_names[P->ms[k]], "accuracy", NULL);
+            v[r * P->nm + k] = r < R->nrec
+                                   ? get(P->fig, "verification", g[r], ev_method_names[P->ms[k]], "accuracy")
+                                   : get(P->fig, "verification_average", ev_method_names[P->ms[k]], "accuracy", NULL);
     }
-    for (int k = 0; k < P->nm; k++) s[k] = ev_method_names[P->ms[k]], col[k] = colors[P->ms[k]];
-    bars(f, "LFW verification accuracy (10-fold), one side anonymized (chance = 50%)", "accuracy", R->nrec + 1, g, P->nm, s,
-         col, v, 1.0, 1);
+    for (int k = 0; k < P->nm; k++)
+        s[k] = ev_method_names[P->ms[k]], col[k] = colors[P->ms[k]];
+    bars(f, "LFW verification accuracy (10-fold), one side anonymized (chance = 50%)", "accuracy", R->nrec + 1, g,
+         P->nm, s, col, v, 1.0, 1);
 }
 
 static void draw_reid(FILE *f, void *c) {
@@ -102,8 +119,8 @@ static void draw_reid(FILE *f, void *c) {
         for (int t = 0; t < 2; t++) {
             snprintf(names[2 * r + t], 64, "%s %s", R->rec[r]->name, t ? "ident." : "verif.");
             g[2 * r + t] = names[2 * r + t];
-            cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(P->fig, "reid"),
-                                                        ev_ds_names[P->ds]);
+            cJSON *o =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(P->fig, "reid"), ev_ds_names[P->ds]);
             int q = 0;
             for (int k = 0; k < P->nm; k++)
                 if (P->ms[k])
@@ -133,8 +150,8 @@ static void draw_attr(FILE *f, void *c) {
     double mx = 1;
     for (int i = 0; i < 4 * ns; i++)
         if (isfinite(v[i]) && v[i] > mx) mx = v[i];
-    bars(f, "Attribute errors by the independent judges (median |change| of pose, mean |change| of age)", "error", 4, lab,
-         ns, s, col, v, ceil(mx / 5) * 5, 0);
+    bars(f, "Attribute errors by the independent judges (median |change| of pose, mean |change| of age)", "error", 4,
+         lab, ns, s, col, v, ceil(mx / 5) * 5, 0);
 }
 
 static void draw_keep(FILE *f, void *c) {
@@ -151,13 +168,15 @@ static void draw_keep(FILE *f, void *c) {
         for (int k = 0; k < P->nm; k++)
             if (P->ms[k]) v[a * ns + q++] = get(P->fig, "utility", "all", ev_method_names[P->ms[k]], keys[a]);
     }
-    bars(f, "What is kept (all anonymized faces; judges for gender and expression)", "rate", 3, lab, ns, s, col, v, 1.0, 1);
+    bars(f, "What is kept (all anonymized faces; judges for gender and expression)", "rate", 3, lab, ns, s, col, v, 1.0,
+         1);
 }
 
 /* contact sheet: one row per sheet face of data set ds, one column per method */
 static void sheet(ev_run *R, int ds, const int *ms, int nm, char *name, size_t nlen) {
     int rows = 0, C = 128;
-    for (int i = 0; i < R->nitems; i++) rows += R->items[i].ds == ds && R->items[i].sheet && R->items[i].anon;
+    for (int i = 0; i < R->nitems; i++)
+        rows += R->items[i].ds == ds && R->items[i].sheet && R->items[i].anon;
     snprintf(name, nlen, "sheet_%s.png", ev_ds_names[ds]);
     if (!rows) {
         name[0] = 0;
@@ -177,8 +196,8 @@ static void sheet(ev_run *R, int ds, const int *ms, int nm, char *name, size_t n
             if (mf_img_load(p, NULL, &c, NULL)) continue;
             if (!mf_img_resize(&c, C, C, &r)) {
                 for (int y = 0; y < C; y++)
-                    memcpy(S.data + (((size_t)row * (C + 4) + y) * S.w + (size_t)k * (C + 4)) * 3, r.data + (size_t)y * C * 3,
-                           (size_t)C * 3);
+                    memcpy(S.data + (((size_t)row * (C + 4) + y) * S.w + (size_t)k * (C + 4)) * 3,
+                           r.data + (size_t)y * C * 3, (size_t)C * 3);
                 mf_img_free(&r);
             }
             mf_img_free(&c);
@@ -195,83 +214,136 @@ static void md_tables(FILE *f, ev_run *R, cJSON *fig, const int *ms, int nm) {
     fprintf(f, "### LFW verification accuracy (10-fold) / TAR at FAR 1e-3, one side anonymized (%d pairs)\n\n",
             R->npairs);
     fprintf(f, "| recognizer |");
-    for (int k = 0; k < nm; k++) fprintf(f, " %s |", ev_method_names[ms[k]]);
+    for (int k = 0; k < nm; k++)
+        fprintf(f, " %s |", ev_method_names[ms[k]]);
     fprintf(f, "\n|---|");
-    for (int k = 0; k < nm; k++) fprintf(f, "---|");
+    for (int k = 0; k < nm; k++)
+        fprintf(f, "---|");
     fprintf(f, "\n");
     for (int r = 0; r <= R->nrec; r++) {
         const char *n = r < R->nrec ? R->rec[r]->name : "**average**";
         fprintf(f, "| %s |", n);
         for (int k = 0; k < nm; k++) {
             const char *mn = ev_method_names[ms[k]];
-            double a = r < R->nrec ? get(fig, "verification", n, mn, "accuracy") : get(fig, "verification_average", mn, "accuracy", NULL);
-            double t = r < R->nrec ? get(fig, "verification", n, mn, "tar") : get(fig, "verification_average", mn, "tar", NULL);
+            double a = r < R->nrec ? get(fig, "verification", n, mn, "accuracy")
+                                   : get(fig, "verification_average", mn, "accuracy", NULL);
+            double t = r < R->nrec ? get(fig, "verification", n, mn, "tar")
+                                   : get(fig, "verification_average", mn, "tar", NULL);
             double red = r < R->nrec ? get(fig, "verification", n, mn, "accuracy_reduction")
                                      : get(fig, "verification_average", mn, "accuracy_reduction", NULL);
-            if (!isfinite(a)) fprintf(f, " - |");
-            else if (ms[k]) fprintf(f, " %.1f%% / %.1f%% (-%.0f%%) |", 100 * a, 100 * t, 100 * red);
-            else fprintf(f, " %.1f%% / %.1f%% |", 100 * a, 100 * t);
+            if (!isfinite(a))
+                fprintf(f, " - |");
+            else if (ms[k])
+                fprintf(f, " %.1f%% / %.1f%% (-%.0f%%) |", 100 * a, 100 * t, 100 * red);
+            else
+                fprintf(f, " %.1f%% / %.1f%% |", 100 * a, 100 * t);
         }
         fprintf(f, "\n");
     }
     fprintf(f, "\n(-N%%: relative reduction of accuracy against the originals, the paper's measure.)\n\n");
+    fprintf(f, "| average over recognizers | relative accuracy reduction | reduction above chance | TAR reduction |\n"
+               "|---|---|---|---|\n");
+    for (int k = 1; k < nm; k++) {
+        const char *mn = ev_method_names[ms[k]];
+        fprintf(f, "| %s | %.1f%% | %.1f%% | %.1f%% |\n", mn,
+                100 * get(fig, "verification_average", mn, "accuracy_reduction", NULL),
+                100 * get(fig, "verification_average", mn, "accuracy_reduction_above_chance", NULL),
+                100 * get(fig, "verification_average", mn, "tar_reduction", NULL));
+    }
+    fprintf(f, "\n");
     for (int d = 0; d < EV_NDS; d++) {
         if (!(get(fig, "completeness", ev_ds_names[d], "anonymized_faces", NULL) > 0)) continue;
-        fprintf(f, "### Re-identification on %s: verification (>= FAR 1e-3 threshold) / identification (rank 1)\n\n",
-                ev_ds_names[d]);
+        fprintf(f, "### Re-identification on %s: verification (>= FAR 1e-3 threshold) / identification (rank 1)%s\n\n",
+                ev_ds_names[d], d == EV_DS_LFW ? " / nearest original is the same person" : "");
         fprintf(f, "| recognizer |");
-        for (int k = 1; k < nm; k++) fprintf(f, " %s |", ev_method_names[ms[k]]);
+        for (int k = 1; k < nm; k++)
+            fprintf(f, " %s |", ev_method_names[ms[k]]);
         fprintf(f, "\n|---|");
-        for (int k = 1; k < nm; k++) fprintf(f, "---|");
+        for (int k = 1; k < nm; k++)
+            fprintf(f, "---|");
         fprintf(f, "\n");
         for (int r = 0; r < R->nrec; r++) {
             fprintf(f, "| %s |", R->rec[r]->name);
             for (int k = 1; k < nm; k++) {
                 cJSON *o = cJSON_GetObjectItemCaseSensitive(fig, "reid");
-                o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, ev_ds_names[d]), ev_method_names[ms[k]]);
+                o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, ev_ds_names[d]),
+                                                     ev_method_names[ms[k]]);
                 o = cJSON_GetObjectItemCaseSensitive(o, R->rec[r]->name);
-                fprintf(f, " %.2f%% / %.2f%% (n=%.0f) |", 100 * get(o, "verification", NULL, NULL, NULL),
-                        100 * get(o, "identification", NULL, NULL, NULL), get(o, "faces", NULL, NULL, NULL));
+                if (d == EV_DS_LFW)
+                    fprintf(f, " %.2f%% / %.2f%% / %.2f%% (n=%.0f) |", 100 * get(o, "verification", NULL, NULL, NULL),
+                            100 * get(o, "identification", NULL, NULL, NULL),
+                            100 * get(o, "identification_person", NULL, NULL, NULL), get(o, "faces", NULL, NULL, NULL));
+                else
+                    fprintf(f, " %.2f%% / %.2f%% (n=%.0f) |", 100 * get(o, "verification", NULL, NULL, NULL),
+                            100 * get(o, "identification", NULL, NULL, NULL), get(o, "faces", NULL, NULL, NULL));
             }
             fprintf(f, "\n");
         }
         fprintf(f, "\n");
     }
-    static const char *uk[] = {"faces", "detection_rate", "fallback_rate", "judge_yaw_error", "judge_pitch_error",
-                               "judge_roll_error", "mesh_yaw_error", "mesh_pitch_error", "mesh_roll_error",
-                               "eye_open_error", "mouth_open_error", "expression_agreement", "age_error",
-                               "gender_agreement", "detector_score_change", "mesh_score_change", "liveness_before",
-                               "liveness_after", "antispoof_before", "antispoof_after", "laplacian_ratio", "time_ms"};
+    static const char *uk[] = {"faces",
+                               "detection_rate",
+                               "fallback_rate",
+                               "judge_yaw_error",
+                               "judge_pitch_error",
+                               "judge_roll_error",
+                               "mesh_yaw_error",
+                               "mesh_pitch_error",
+                               "mesh_roll_error",
+                               "eye_open_error",
+                               "mouth_open_error",
+                               "expression_agreement",
+                               "age_error",
+                               "gender_agreement",
+                               "detector_score_change",
+                               "mesh_score_change",
+                               "liveness_before",
+                               "liveness_after",
+                               "antispoof_before",
+                               "antispoof_after",
+                               "laplacian_ratio",
+                               "time_ms"};
     for (int d = 0; d <= EV_NDS; d++) {
         const char *dn = d < EV_NDS ? ev_ds_names[d] : "all";
         if (d < EV_NDS && !(get(fig, "completeness", dn, "anonymized_faces", NULL) > 0)) continue;
-        fprintf(f, "### Utility and realism on %s (judges: faceplugin age/gender/pose/expression/liveness, human antispoof)\n\n", dn);
+        fprintf(f,
+                "### Utility and realism on %s (judges: faceplugin age/gender/pose/expression/liveness, human "
+                "antispoof)\n\n",
+                dn);
         fprintf(f, "| figure |");
-        for (int k = 1; k < nm; k++) fprintf(f, " %s |", ev_method_names[ms[k]]);
+        for (int k = 1; k < nm; k++)
+            fprintf(f, " %s |", ev_method_names[ms[k]]);
         fprintf(f, "\n|---|");
-        for (int k = 1; k < nm; k++) fprintf(f, "---|");
+        for (int k = 1; k < nm; k++)
+            fprintf(f, "---|");
         fprintf(f, "\n");
         for (size_t q = 0; q < sizeof uk / sizeof *uk; q++) {
             fprintf(f, "| %s |", uk[q]);
             for (int k = 1; k < nm; k++) {
                 double v = get(fig, "utility", dn, ev_method_names[ms[k]], uk[q]);
                 int pct = strstr(uk[q], "rate") || strstr(uk[q], "agreement");
-                if (!isfinite(v)) fprintf(f, " - |");
-                else if (pct) fprintf(f, " %.1f%% |", 100 * v);
-                else fprintf(f, " %.3g |", v);
+                if (!isfinite(v))
+                    fprintf(f, " - |");
+                else if (pct)
+                    fprintf(f, " %.1f%% |", 100 * v);
+                else
+                    fprintf(f, " %.3g |", v);
             }
             fprintf(f, "\n");
         }
         fprintf(f, "\n");
     }
     cJSON *j = cJSON_GetObjectItemCaseSensitive(fig, "judges");
-    fprintf(f, "### The judges against mfmc's own estimates on the originals (%.0f faces)\n\n", get(j, "faces", 0, 0, 0));
+    fprintf(f, "### The judges against mfmc's own estimates on the originals (%.0f faces)\n\n",
+            get(j, "faces", 0, 0, 0));
     fprintf(f, "| check | figure |\n|---|---|\n");
-    fprintf(f, "| gender agreement (fr_gender vs the attribute model) | %.1f%% |\n", 100 * get(j, "gender_agreement", 0, 0, 0));
+    fprintf(f, "| gender agreement (fr_gender vs the attribute model) | %.1f%% |\n",
+            100 * get(j, "gender_agreement", 0, 0, 0));
     fprintf(f, "| age: mean abs difference / correlation (fr_age vs the attribute model) | %.1f y / %.2f |\n",
             get(j, "age_mae_vs_own", 0, 0, 0), get(j, "age_correlation", 0, 0, 0));
-    fprintf(f, "| yaw / pitch / roll correlation with the mesh | %.2f / %.2f / %.2f |\n", get(j, "yaw_correlation", 0, 0, 0),
-            get(j, "pitch_correlation", 0, 0, 0), get(j, "roll_correlation", 0, 0, 0));
+    fprintf(f, "| yaw / pitch / roll correlation with the mesh | %.2f / %.2f / %.2f |\n",
+            get(j, "yaw_correlation", 0, 0, 0), get(j, "pitch_correlation", 0, 0, 0),
+            get(j, "roll_correlation", 0, 0, 0));
     fprintf(f, "| yaw / pitch / roll median abs difference to the mesh (deg) | %.1f / %.1f / %.1f |\n",
             get(j, "yaw_median_abs_diff", 0, 0, 0), get(j, "pitch_median_abs_diff", 0, 0, 0),
             get(j, "roll_median_abs_diff", 0, 0, 0));
@@ -299,12 +371,16 @@ static void html_escape_md(FILE *f, const char *md) {
                     if (!bar) break;
                     *bar = 0;
                     char *t = c;
-                    while (*t == ' ') t++;
+                    while (*t == ' ')
+                        t++;
                     fprintf(f, header ? "<th>" : "<td>");
                     for (char *q = t; *q; q++)
-                        if (*q == '<') fputs("&lt;", f);
-                        else if (*q == '&') fputs("&amp;", f);
-                        else if (*q != '*') fputc(*q, f);
+                        if (*q == '<')
+                            fputs("&lt;", f);
+                        else if (*q == '&')
+                            fputs("&amp;", f);
+                        else if (*q != '*')
+                            fputc(*q, f);
                     fprintf(f, header ? "</th>" : "</td>");
                     c = bar + 1;
                 }
@@ -312,8 +388,10 @@ static void html_escape_md(FILE *f, const char *md) {
             }
         } else {
             if (in_table) fprintf(f, "</table>\n"), in_table = 0;
-            if (!strncmp(line, "### ", 4)) fprintf(f, "<h3>%s</h3>\n", line + 4);
-            else if (line[0]) fprintf(f, "<p>%s</p>\n", line);
+            if (!strncmp(line, "### ", 4))
+                fprintf(f, "<h3>%s</h3>\n", line + 4);
+            else if (line[0])
+                fprintf(f, "<p>%s</p>\n", line);
         }
         s = e ? e + 1 : s + n;
     }
@@ -362,33 +440,39 @@ int ev_report(ev_run *R, cJSON *fig) {
     plot_to(R->out, "kept.svg", &keep, draw_keep, &P);
     /* contact sheets */
     char sh[EV_NDS][64];
-    for (int d = 0; d < EV_NDS; d++) sheet(R, d, ms, nm, sh[d], sizeof sh[d]);
+    for (int d = 0; d < EV_NDS; d++)
+        sheet(R, d, ms, nm, sh[d], sizeof sh[d]);
     /* index.html: inline CSS and SVG, images by relative path, no script, no font */
     snprintf(p, sizeof p, "%s/index.html", R->out);
     if (!(f = fopen(p, "w"))) return -1;
-    fprintf(f,
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mfmc evaluation</title>\n<style>\n"
-            "body{font-family:sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;color:#222}\n"
-            "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;"
-            "text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}\n"
-            "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em}h3{font-size:1.05em}"
-            "svg{max-width:100%%;height:auto;display:block;margin:.5em 0}.note{color:#555;font-size:13px}"
-            "img{max-width:100%%;border:1px solid #ccc}\n</style></head><body>\n"
-            "<h1>mfmc evaluation: what anonymization does to face recognizers</h1>\n"
-            "<p class=\"note\">Anonymizer revision %s, seed %llu, %d LFW pairs, %d faces, %d recognizers, methods:",
-            R->anon_rev, (unsigned long long)R->seed, R->npairs, R->nitems, R->nrec);
-    for (int k = 0; k < nm; k++) fprintf(f, " %s", ev_method_names[ms[k]]);
+    fprintf(
+        f,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mfmc evaluation</title>\n<style>\n"
+        "body{font-family:sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;color:#222}\n"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;"
+        "text-align:right}th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}\n"
+        "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em}h3{font-size:1.05em}"
+        "svg{max-width:100%%;height:auto;display:block;margin:.5em 0}.note{color:#555;font-size:13px}"
+        "img{max-width:100%%;border:1px solid #ccc}\n</style></head><body>\n"
+        "<h1>mfmc evaluation: what anonymization does to face recognizers</h1>\n"
+        "<p class=\"note\">Anonymizer revision %s, seed %llu, %d LFW pairs, %d faces, %d recognizers, methods:",
+        R->anon_rev, (unsigned long long)R->seed, R->npairs, R->nitems, R->nrec);
+    for (int k = 0; k < nm; k++)
+        fprintf(f, " %s", ev_method_names[ms[k]]);
     fprintf(f, ". Protocol and definitions: docs/evaluation.md. Every figure: results.json.%s</p>\n",
             R->brk ? " <b>A method or recognizer was broken on purpose (test run).</b>" : "");
     cJSON *cp = cJSON_GetObjectItemCaseSensitive(fig, "completeness");
-    fprintf(f, "<h2>Completeness</h2><table><tr><th>data set</th><th>faces</th><th>anonymized</th><th>original face not found</th>");
-    for (int k = 0; k < nm; k++) fprintf(f, "<th>%s done</th>", ev_method_names[ms[k]]);
+    fprintf(f, "<h2>Completeness</h2><table><tr><th>data set</th><th>faces</th><th>anonymized</th><th>original face "
+               "not found</th>");
+    for (int k = 0; k < nm; k++)
+        fprintf(f, "<th>%s done</th>", ev_method_names[ms[k]]);
     fprintf(f, "</tr>\n");
     for (int d = 0; d < EV_NDS; d++) {
         cJSON *c = cJSON_GetObjectItemCaseSensitive(cp, ev_ds_names[d]);
         fprintf(f, "<tr><td>%s</td><td>%.0f</td><td>%.0f</td><td>%.0f</td>", ev_ds_names[d], get(c, "faces", 0, 0, 0),
                 get(c, "anonymized_faces", 0, 0, 0), get(c, "original_face_not_found", 0, 0, 0));
-        for (int k = 0; k < nm; k++) fprintf(f, "<td>%.0f</td>", get(c, ev_method_names[ms[k]], 0, 0, 0));
+        for (int k = 0; k < nm; k++)
+            fprintf(f, "<td>%.0f</td>", get(c, ev_method_names[ms[k]], 0, 0, 0));
         fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table>\n<h2>Plots</h2>\n");
@@ -400,10 +484,12 @@ int ev_report(ev_run *R, cJSON *fig) {
     fprintf(f, "<h2>Tables</h2>\n");
     html_escape_md(f, md);
     fprintf(f, "<h2>Contact sheets</h2><p class=\"note\">Columns:");
-    for (int k = 0; k < nm; k++) fprintf(f, " %s", ev_method_names[ms[k]]);
+    for (int k = 0; k < nm; k++)
+        fprintf(f, " %s", ev_method_names[ms[k]]);
     fprintf(f, ". Faces of real people: never commit these pictures.</p>\n");
     for (int d = 0; d < EV_NDS; d++)
-        if (sh[d][0]) fprintf(f, "<h3>%s</h3><img src=\"%s\" alt=\"contact sheet %s\">\n", ev_ds_names[d], sh[d], ev_ds_names[d]);
+        if (sh[d][0])
+            fprintf(f, "<h3>%s</h3><img src=\"%s\" alt=\"contact sheet %s\">\n", ev_ds_names[d], sh[d], ev_ds_names[d]);
     fprintf(f, "</body></html>\n");
     fclose(f);
     free(acc.buf), free(reid_l.buf), free(reid_f.buf), free(attr.buf), free(keep.buf), free(md);

@@ -1,7 +1,8 @@
 /* mfmc-eval: one face at a time (evalrun.h). Every record and embedding is cached under OUT/cache keyed by
- * (image, face, method, seed, code version), so a stopped run continues where it stopped and a new recognizer only
- * costs its own embeddings... of the originals; anonymized faces it has not seen are anonymized again (same seed,
- * same result). */
+ * (image, face, method, seed, anonymizer revision, measuring-code revision, cache version), so a stopped run
+ * continues where it stopped; a changed anonymizer invalidates the anonymized records, a changed analyser,
+ * recognizer, engine or eval code every record. A recognizer added to the registry finds no embedding of its own:
+ * the face is measured again (same seed, same result). */
 #include "evalrun.h"
 
 #include "lib/testutil.h"
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 /* Bumped when a record's layout or meaning changes (old records are then ignored). */
-#define EV_CACHE_VERSION "r1"
+#define EV_CACHE_VERSION "r2"
 
 struct ev_worker {
     ev_run *R;
@@ -30,7 +31,8 @@ struct ev_worker {
 
 void ev_worker_free(ev_worker *w) {
     if (!w) return;
-    for (int r = 0; r < EV_MAX_REC; r++) mf_face_recognizer_free(w->rec[r]);
+    for (int r = 0; r < EV_MAX_REC; r++)
+        mf_face_recognizer_free(w->rec[r]);
     mf_anon_free(w->anon);
     mf_face_analyzer_free(w->an);
     ev_judges_free(w->judges);
@@ -47,7 +49,8 @@ int ev_worker_create(ev_run *R, mf_face_models_t *models, ev_worker **out) {
         mf_anon_opts o = {.models_root = R->models, .identity_model = R->identity, .an = w->an};
         st = mf_anon_create(&o, &w->anon);
     }
-    for (int r = 0; !st && r < R->nrec; r++) st = mf_face_recognizer_create_from(models, R->rec[r]->name, NULL, &w->rec[r]);
+    for (int r = 0; !st && r < R->nrec; r++)
+        st = mf_face_recognizer_create_from(models, R->rec[r]->name, NULL, &w->rec[r]);
     if (!st) st = ev_judges_create(R->models, &w->judges);
     if (st) {
         ev_worker_free(w);
@@ -61,14 +64,16 @@ int ev_worker_create(ev_run *R, mf_face_models_t *models, ev_worker **out) {
 
 static uint64_t fnv(const char *s) {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
     return h;
 }
 
 static void key_path(const ev_run *R, const ev_item *it, int m, const char *rec, char *buf, size_t len) {
     char k[1024];
-    snprintf(k, sizeof k, "%s|%d|%s|%llu|%s|%s|%s", it->rel, it->face, ev_method_names[m],
-             (unsigned long long)it->seed, m == EV_M_ORIGINAL ? "original" : R->anon_rev, R->brk ? R->brk : "",
+    snprintf(k, sizeof k, "%s|%d|%s|%llu|%s|%s|%s|%s", it->rel, it->face, ev_method_names[m],
+             (unsigned long long)it->seed, m == EV_M_ORIGINAL ? "original" : R->anon_rev, R->face_rev,
+             R->brk && (m == EV_M_SYNTH || !strcmp(R->brk, "rec-noise")) ? R->brk : "", /* what it changes */
              EV_CACHE_VERSION);
     uint64_t h = fnv(k);
     snprintf(buf, len, "%s/cache/%s/%02x/%016llx.%s", R->out, ev_method_names[m], (unsigned)(h >> 56),
@@ -122,12 +127,14 @@ static int cache_get(ev_run *R, ev_item *it, int m) {
         key_path(R, it, m, R->rec[r]->name, p, sizeof p);
         uint32_t d;
         if (!e[r] || read_exact(p, &d, sizeof d, e[r], sizeof(float) * dim) || d != (uint32_t)dim) {
-            for (int k = 0; k <= r; k++) free(e[k]);
+            for (int k = 0; k <= r; k++)
+                free(e[k]);
             return -1;
         }
     }
     it->rec[m] = rc;
-    for (int r = 0; r < R->nrec; r++) free(it->emb[m][r]), it->emb[m][r] = e[r];
+    for (int r = 0; r < R->nrec; r++)
+        free(it->emb[m][r]), it->emb[m][r] = e[r];
     return 0;
 }
 
@@ -164,8 +171,8 @@ static float lap_var(const mf_img *im, const mf_face *f) {
         for (int y = cy - r; y <= cy + r; y++)
             for (int x = cx - r; x <= cx + r; x++) {
                 if (x < 1 || y < 1 || x >= im->w - 1 || y >= im->h - 1) continue;
-#define G(xx, yy)                                                                                                  \
-    (0.299 * im->data[((size_t)(yy)*im->w + (xx)) * 3] + 0.587 * im->data[((size_t)(yy)*im->w + (xx)) * 3 + 1] +   \
+#define G(xx, yy)                                                                                                      \
+    (0.299 * im->data[((size_t)(yy)*im->w + (xx)) * 3] + 0.587 * im->data[((size_t)(yy)*im->w + (xx)) * 3 + 1] +       \
      0.114 * im->data[((size_t)(yy)*im->w + (xx)) * 3 + 2])
                 double l = G(x - 1, y) + G(x + 1, y) + G(x, y - 1) + G(x, y + 1) - 4 * G(x, y);
 #undef G
@@ -216,7 +223,8 @@ static void embed(ev_worker *w, ev_item *it, int m, const mf_img *img, float p5[
                 s = s * 6364136223846793005ull + 1442695040888963407ull;
                 e[k] = (float)((s >> 11) * (1.0 / 9007199254740992.0)) - 0.5f, n2 += e[k] * e[k];
             }
-            for (int k = 0; k < dim; k++) e[k] = (float)(e[k] / sqrt(n2));
+            for (int k = 0; k < dim; k++)
+                e[k] = (float)(e[k] / sqrt(n2));
         } else if (mf_face_recognizer_embed(w->rec[r], img, p5, e))
             memset(e, 0, sizeof(float) * dim);
     }
@@ -282,7 +290,8 @@ int ev_worker_item(ev_worker *w, int i) {
     int k = it->face;
     if (k < 0 && nf > 0) {
         mf_face_box bx[EV_MAX_FACES];
-        for (int q = 0; q < nf; q++) bx[q] = w->faces[q].det;
+        for (int q = 0; q < nf; q++)
+            bx[q] = w->faces[q].det;
         k = tu_box_nearest_centre(bx, nf, img.w, img.h, NULL);
     }
     const mf_face *f = k >= 0 && k < nf ? &w->faces[k] : NULL;
@@ -313,14 +322,15 @@ int ev_worker_item(ev_worker *w, int i) {
         mf_img res;
         if (mf_img_init(&res, img.w, img.h, 3)) break;
         memcpy(res.data, img.data, (size_t)img.w * img.h * 3);
-        static const mf_anon_method am[EV_NMETHODS] = {0, MF_ANON_SYNTH, MF_ANON_DONOR, MF_ANON_BLUR,
-                                                       MF_ANON_PIXELATE, MF_ANON_SOLID};
+        static const mf_anon_method am[EV_NMETHODS] = {
+            0, MF_ANON_SYNTH, MF_ANON_DONOR, MF_ANON_BLUR, MF_ANON_PIXELATE, MF_ANON_SOLID};
         mf_anon_result ar;
         memset(&ar, 0, sizeof ar);
         double t0 = ev_now_ms();
         int st = 0;
         if (R->brk && !strcmp(R->brk, "synth-original") && m == EV_M_SYNTH)
-            ar.decision = MF_ANON_ACCEPTED; /* hidden test option: "synthetic" returns the original (must fail --check) */
+            ar.decision =
+                MF_ANON_ACCEPTED; /* hidden test option: "synthetic" returns the original (must fail --check) */
         else
             st = mf_anon_face(w->anon, &res, f, am[m], it->seed, NULL, &ar);
         double ms = ev_now_ms() - t0;

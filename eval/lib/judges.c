@@ -24,9 +24,9 @@
 #include <string.h>
 
 enum { J_AGE, J_GENDER, J_POSE, J_EXPR, J_LIVE, J_SPOOF, J_N };
-static const char *const j_files[J_N] = {"faceplugin/fr_age.onnx",        "faceplugin/fr_gender.onnx",
-                                         "faceplugin/fr_pose.onnx",       "faceplugin/fr_expression.onnx",
-                                         "faceplugin/fr_liveness.onnx",   "human/antispoof.json"};
+static const char *const j_files[J_N] = {"faceplugin/fr_age.onnx",      "faceplugin/fr_gender.onnx",
+                                         "faceplugin/fr_pose.onnx",     "faceplugin/fr_expression.onnx",
+                                         "faceplugin/fr_liveness.onnx", "human/antispoof.json"};
 static const int j_side[J_N] = {64, 64, 224, 224, 128, 128};
 /* class of fr_liveness read as "real" (its SDK's reading; on 30 FFHQ photos in BGR order: 0.988 mean, the other
  * two classes 0.012 and 0.001; docs/evaluation.md) */
@@ -43,7 +43,8 @@ struct ev_judges {
 
 void ev_judges_free(ev_judges *j) {
     if (!j) return;
-    for (int i = 0; i < J_N; i++) mf_nn_plan_free(j->p[i]), mf_nn_model_free(j->m[i]);
+    for (int i = 0; i < J_N; i++)
+        mf_nn_plan_free(j->p[i]), mf_nn_model_free(j->m[i]);
     free(j->buf);
     free(j);
 }
@@ -103,7 +104,8 @@ static void to_bgr(float *v, int n) {
 static void imagenet(float *v, int n) {
     static const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
     for (int i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++) v[i * 3 + c] = (v[i * 3 + c] / 255.0f - mean[c]) / sd[c];
+        for (int c = 0; c < 3; c++)
+            v[i * 3 + c] = (v[i * 3 + c] / 255.0f - mean[c]) / sd[c];
 }
 
 static const float *out_named(ev_judges *j, int k, const char *name, size_t numel) {
@@ -114,18 +116,21 @@ static const float *out_named(ev_judges *j, int k, const char *name, size_t nume
 
 /* SSR-Net's soft stagewise regression over the nine outputs. */
 static int ssr(ev_judges *j, int k, float V, float *res) {
-    static const char *names[9] = {"prob_stage_1",   "prob_stage_2",   "prob_stage_3",
-                                   "stage1_delta_k", "stage2_delta_k", "stage3_delta_k",
+    static const char *names[9] = {"prob_stage_1",        "prob_stage_2",        "prob_stage_3",
+                                   "stage1_delta_k",      "stage2_delta_k",      "stage3_delta_k",
                                    "index_offset_stage1", "index_offset_stage2", "index_offset_stage3"};
     const float *o[9];
     for (int i = 0; i < 9; i++)
         if (!(o[i] = out_named(j, k, names[i], i >= 3 && i < 6 ? 1 : 3))) return MF_ERR_FORMAT;
     double a = 0, b = 0, c = 0;
-    for (int i = 0; i < 3; i++) a += (i + o[6][i]) * o[0][i];
+    for (int i = 0; i < 3; i++)
+        a += (i + o[6][i]) * o[0][i];
     a /= 3 * (1 + o[3][0]);
-    for (int i = 0; i < 3; i++) b += (i + o[7][i]) * o[1][i];
+    for (int i = 0; i < 3; i++)
+        b += (i + o[7][i]) * o[1][i];
     b /= 3 * (1 + o[3][0]) * 3 * (1 + o[4][0]);
-    for (int i = 0; i < 3; i++) c += (i + o[8][i]) * o[2][i];
+    for (int i = 0; i < 3; i++)
+        c += (i + o[8][i]) * o[2][i];
     c /= 3 * (1 + o[3][0]) * 3 * (1 + o[4][0]) * 3 * (1 + o[5][0]);
     *res = (float)((a + b + c) * V);
     return MF_OK;
@@ -133,10 +138,13 @@ static int ssr(ev_judges *j, int k, float V, float *res) {
 
 static void softmax(const float *x, int n, float *p) {
     float mx = x[0];
-    for (int i = 1; i < n; i++) mx = fmaxf(mx, x[i]);
+    for (int i = 1; i < n; i++)
+        mx = fmaxf(mx, x[i]);
     double s = 0;
-    for (int i = 0; i < n; i++) s += p[i] = expf(x[i] - mx);
-    for (int i = 0; i < n; i++) p[i] = (float)(p[i] / s);
+    for (int i = 0; i < n; i++)
+        s += p[i] = expf(x[i] - mx);
+    for (int i = 0; i < n; i++)
+        p[i] = (float)(p[i] / s);
 }
 
 static int run(ev_judges *j, int k) {
@@ -175,7 +183,8 @@ int ev_judges_run(ev_judges *j, const mf_img *img, const mf_face_box *box, ev_ju
             float p[66];
             softmax(o, 66, p);
             double e = 0;
-            for (int i = 0; i < 66; i++) e += p[i] * i;
+            for (int i = 0; i < 66; i++)
+                e += p[i] * i;
             *ang[a] = (float)(e * 3 - 99);
             if (a == 0) *ang[a] = -*ang[a]; /* Hopenet's yaw sign is the opposite of the mesh's (r = -0.96) */
         }
@@ -185,7 +194,8 @@ int ev_judges_run(ev_judges *j, const mf_img *img, const mf_face_box *box, ev_ju
         float x0 = fmaxf(0, box->x), y0 = fmaxf(0, box->y);
         float w = fminf(box->w * 1.2f, img->w - x0), h = fminf(box->h * 1.2f, img->h - y0);
         crop(img, x0, y0, fmaxf(w, 1), fmaxf(h, 1), 224, j->buf);
-        for (int i = 0; i < 224 * 224 * 3; i++) j->buf[i] /= 255.0f;
+        for (int i = 0; i < 224 * 224 * 3; i++)
+            j->buf[i] /= 255.0f;
         if ((st = run(j, J_EXPR))) return st;
         const float *o = out_named(j, J_EXPR, "output", EV_JUDGE_EXPR_CLASSES);
         if (!o) return MF_ERR_FORMAT;
@@ -210,7 +220,8 @@ int ev_judges_run(ev_judges *j, const mf_img *img, const mf_face_box *box, ev_ju
     {
         scaled_box(img, box, 1.2f, r);
         crop(img, r[0], r[1], r[2], r[3], 128, j->buf);
-        for (int i = 0; i < 128 * 128 * 3; i++) j->buf[i] /= 255.0f;
+        for (int i = 0; i < 128 * 128 * 3; i++)
+            j->buf[i] /= 255.0f;
         if ((st = run(j, J_SPOOF))) return st;
         mf_nn_shape sh;
         const float *o = mf_nn_plan_output(j->p[J_SPOOF], 0, &sh);

@@ -14,13 +14,13 @@
 enum { EV_JUDGE_EXPR_CLASSES = 7 };
 
 typedef struct {
-    float age;                        /* years (fr_age) */
-    float p_male;                     /* 0..1 (fr_gender: > 0.5 = male) */
-    float yaw, pitch, roll;           /* degrees (fr_pose) */
+    float age;                         /* years (fr_age) */
+    float p_male;                      /* 0..1 (fr_gender: > 0.5 = male) */
+    float yaw, pitch, roll;            /* degrees (fr_pose) */
     float expr[EV_JUDGE_EXPR_CLASSES]; /* softmax of fr_expression */
-    int expr_class;                   /* argmax of expr */
-    float live;                       /* fr_liveness: probability of its "real" class */
-    float antispoof;                  /* human antispoof: 0..1, higher = real */
+    int expr_class;                    /* argmax of expr */
+    float live;                        /* fr_liveness: probability of its "real" class */
+    float antispoof;                   /* human antispoof: 0..1, higher = real */
 } ev_judgement;
 
 typedef struct ev_judges ev_judges;

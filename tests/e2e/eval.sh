@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End-to-end test of `mfmc eval` (release build: the evaluation is too slow under ASan): --help and bad options,
+# then `mfmc eval --quick` (100 LFW pairs, 20 FFHQ faces, original / synthetic / blur, every recognizer) must pass
+# its range checks and write an offline report; and it must FAIL them when the anonymizer or a recognizer is broken
+# on purpose (hidden --break synth-original: "synthetic" returns the original face; --break rec-noise: every
+# embedding is random). The quick run's cache is kept in $BUILD/eval-quick (keyed by the anonymizer's revision), so
+# only the first run after a change of src/anon pays the anonymization. Skips when ../shared/data is absent.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+MFMC=${MFMC_EVAL_CLI:-$ROOT/$BUILD/rel/mfmc}
+MODELS=${MFMC_MODELS:-$ROOT/models}
+export MFMC_MODELS=$MODELS
+DATA=${MFMC_DATA:-$ROOT/../shared/data}
+OUT=$ROOT/$BUILD/eval-quick
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 skipped=0
+ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
+ko() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; [ -f "$tmp/err" ] && sed 's/^/    | /' "$tmp/out" "$tmp/err" | tail -25; }
+finish() {
+    echo "[==========] $((pass + fail + skipped)) test(s) run."
+    echo "[  PASSED  ] $pass test(s)."
+    [ "$skipped" -gt 0 ] && echo "[  SKIPPED ] $skipped test(s)."
+    [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+run() { # name, expected exit code, command...
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name"; else ko "$name (exit $rc, expected $want)"; fi
+}
+[ -x "$MFMC" ] && [ -x "$(dirname "$MFMC")/mfmc-eval" ] || {
+    echo "missing $MFMC or mfmc-eval next to it (make $BUILD/rel/mfmc $BUILD/rel/mfmc-eval)"
+    echo "[  FAILED  ] 1 test(s)."
+    exit 1
+}
+
+run "mfmc eval --help" 0 "$MFMC" eval --help
+grep -q -- "--quick" "$tmp/out" && ok "--help lists --quick" || ko "--help lists --quick"
+run "unknown option: exit 2" 2 "$MFMC" eval --frobnicate
+run "bad --threads: exit 2" 2 "$MFMC" eval --threads 0
+run "unknown method: exit 2" 2 "$MFMC" eval --methods original,warp
+run "unknown recognizer: exit 2" 2 "$MFMC" eval --recognizers nosuch
+
+if [ ! -f "$DATA/lfw-pairs.tsv" ] || [ ! -d "$DATA/ffhq" ]; then
+    echo "  skipped: shared data absent ($DATA): the quick evaluation needs LFW pairs and FFHQ faces"
+    skipped=$((skipped + 3))
+    finish
+fi
+run "missing data folder: exit 3" 3 "$MFMC" eval --data "$tmp/none" --out "$tmp/o"
+
+# the quick evaluation passes its range checks and writes an offline report
+run "mfmc eval --quick passes its checks" 0 nice "$MFMC" eval --quick --out "$OUT" --no-progress
+grep -q "^PASS" "$tmp/out" && ok "--quick prints PASS" || ko "--quick prints PASS"
+for f in index.html results.json results.md accuracy.svg reid_lfw.svg attributes.svg; do
+    [ -s "$OUT/$f" ] || { ko "report file $f"; continue; }
+done
+ok "report files written"
+# (the SVG namespace URI is a name, never fetched)
+if sed 's|xmlns="http://www.w3.org/2000/svg"||g' "$OUT/index.html" | grep -q -i -E '<script|<link|@import|https?://|@font-face'; then ko "index.html opens offline (no script, link, font or URL)"; else ok "index.html opens offline"; fi
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verification"]; assert d["reid"]["lfw"]["synthetic"]' \
+    "$OUT/results.json" 2>"$tmp/err" && ok "results.json parses and holds the figures" || ko "results.json"
+
+# negative checks: a broken anonymizer and a broken recognizer must fail the range checks
+run "--break synth-original fails the checks" 1 nice "$MFMC" eval --quick --out "$OUT" --no-progress --break synth-original
+grep -q "CHECK FAILED:.*re-identified" "$tmp/out" && ok "... because synthetic faces are re-identified" ||
+    ko "... because synthetic faces are re-identified"
+run "--break rec-noise fails the checks" 1 nice "$MFMC" eval --quick --out "$OUT" --no-progress --break rec-noise \
+    --methods original,blur
+grep -q "CHECK FAILED:.*accuracy of the originals" "$tmp/out" && ok "... because the originals' accuracy falls" ||
+    ko "... because the originals' accuracy falls"
+finish
