@@ -247,6 +247,10 @@ static int check(ev_run *R, cJSON *fig) {
              * and identify up to 70% of the quick run's faces today, docs/evaluation.md): only a broken anonymizer
              * (all faces re-identified) fails their limits */
             double vmax = R->rec[r]->ensemble ? 0.02 : 0.40, imax = 0.85;
+            /* lbp (classical, trained on LFW's development half) reads the whole aligned crop: hair, brow line,
+             * background and light stay, so it re-identifies 73-85% of synthetic faces and 34% of blurred ones in the
+             * quick run (docs/evaluation.md). A broken anonymizer gives 100%: only that fails its limits. */
+            if (!strcmp(n, "lbp")) vmax = 0.95, imax = 0.98;
             for (int d = 0; d < EV_NDS; d++) {
                 snprintf(p, sizeof p, "reid.%s.synthetic.%s.verification", ev_ds_names[d], n);
                 double v = num(fig, p);
