@@ -185,12 +185,37 @@ static uint64_t hash_seed(const char *key, const void *data, size_t len) {
     return v;
 }
 
+static void anonymize_usage(FILE *f) {
+    fprintf(f,
+            "usage: mfmc anonymize INPUT... -o OUT [options]\n"
+            "Replaces every face by a synthetic face of nobody (docs/anonymization.md). INPUT: photos or folders\n"
+            "(walked, mirrored into OUT); with one photo and OUT ending in .jpg/.png/.webp, OUT is that file.\n"
+            "  --keep I,J             keep faces by index (largest detection first)\n"
+            "  --keep-gallery FILE    keep faces matching an enrolled identity (lines: NAME PHOTO)\n"
+            "  --gallery FILE         identities for --pseudonym\n"
+            "  --seed N               reproducible identities\n"
+            "  --pseudonym KEY        the same person gets the same synthetic identity for the same key\n"
+            "  --method M             synthetic (default), blur, pixelate, solid\n"
+            "  --donors DIR           swap in faces from DIR (synthetic faces of nobody) instead\n"
+            "  --identity-model FILE  identity model (default data/identity/synthetic-v1.mfid)\n"
+            "  --report FILE          JSON report per file and face\n"
+            "  --summary              one line per face on stdout\n"
+            "  --side-by-side FILE    original | anonymized (one input only)\n"
+            "  --keep-metadata        keep the EXIF (cleaned: no thumbnail, orientation 1)\n"
+            "  --normal-detection     plain detector (faster; misses turned and cut faces)\n"
+            "  --tries N (0..32)  --threads N (1..64, default 2)  --quality Q (1..100, default 92)\n"
+            "Exit codes: 0 ok, 2 bad input or usage (other inputs are still processed), 3 internal or\n"
+            "environment error.\n");
+}
+
+/* Returns 0, 1 after printing help, or 2 after printing why. */
 static int parse_opts(int argc, char **argv, opts *o, file_list *inputs) {
     memset(o, 0, sizeof *o);
     o->threads = 2, o->quality = 92, o->method = MF_ANON_SYNTH;
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         int more = i + 1 < argc;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) return anonymize_usage(stdout), 1;
         if (!strcmp(s, "-o") && more) o->out = argv[++i];
         else if (!strcmp(s, "--report") && more) o->report = argv[++i];
         else if (!strcmp(s, "--pseudonym") && more) o->pseudonym = argv[++i];
@@ -255,7 +280,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     opts o;
     file_list L = {0};
     int rc = parse_opts(argc, argv, &o, &L);
-    if (rc) goto out_list;
+    if (rc == 1) rc = 0; /* --help */
+    if (rc || !L.n) goto out_list;
     if (sodium_init() < 0) {
         rc = 3;
         goto out_list;

@@ -180,8 +180,14 @@ static int png_encode_body(png_structp png, png_infop pi, const mf_img *img, con
     static const int ctype[5] = {0, PNG_COLOR_TYPE_GRAY, 0, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_IHDR(png, pi, (png_uint_32)img->w, (png_uint_32)img->h, 8, ctype[img->c], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    if (meta && meta->icc_len) /* libpng checks the profile against the image and png_error()s if it does not fit */
+    if (meta && meta->icc_len) {
+        /* libpng checks the profile against the image: a profile it lists as a known-incorrect sRGB one (common in
+         * camera JPEGs) or one that does not fit is dropped with a warning, not an error (benign), so the photo is
+         * still written; the pixels are sRGB-ish either way */
+        png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+        png_set_benign_errors(png, 1);
         png_set_iCCP(png, pi, "ICC profile", PNG_COMPRESSION_TYPE_BASE, meta->icc, (png_uint_32)meta->icc_len);
+    }
     if (meta && meta->exif_len) png_set_eXIf_1(png, pi, (png_uint_32)meta->exif_len, meta->exif);
     png_write_info(png, pi);
     const size_t stride = (size_t)img->w * (size_t)img->c;

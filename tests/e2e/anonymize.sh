@@ -155,6 +155,13 @@ run "missing -o" 2 "$MFMC" anonymize "$tmp/in/a.jpg"
 run "bad --keep" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --keep x
 run "unknown method" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --method swirl
 run "--threads 2x is refused" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --threads 2x
+run "--help" 0 "$MFMC" anonymize --help
+grep -q "^usage: mfmc anonymize" "$tmp/out" && ok "--help prints the usage on stdout" || ko "--help prints the usage on stdout"
+# a camera JPEG whose ICC profile libpng lists as a known-incorrect sRGB profile (the demo photo's) written as PNG:
+# the profile is dropped with a warning, the photo is still written (it was exit 2, nothing written)
+run "JPEG with a profile libpng rejects, written as PNG" 0 "$MFMC" anonymize "$MODELS/demo/sample1.jpg" \
+    -o "$tmp/sample1.png" --method blur
+[ -s "$tmp/sample1.png" ] && ok "the PNG is written" || ko "the PNG is written"
 
 # privacy-grade detection is the default: the demo group photo turned by 90 degrees still has its 3 faces replaced,
 # each upright in its own frame (issue 11); --normal-detection is the plain detector
