@@ -410,6 +410,9 @@ try {
   people.ann.page.once('dialog', (d) => d.accept());
   await people.ann.page.click('#delete-enrolment');
   await status(people.ann.page, /enrolment is deleted/, 'ann deletes her enrolment');
+  // the page says so first, then re-renders from the server: wait for the new text (up to 10 s), then check it
+  await people.ann.page.waitForFunction(() => /not enrolled/.test(document.querySelector('#enrolled')?.textContent || ''),
+    null, { timeout: 10000 }).catch(() => {});
   check('ann is no longer enrolled', /not enrolled/.test(await people.ann.page.textContent('#enrolled')));
 } catch (e) {
   check('the story runs to its end', false, e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : String(e));
