@@ -3,10 +3,10 @@
  *   re-identification by every recognizer (verification at the FAR 1e-3 match threshold; identification = the
  *   nearest original of an anonymized face is its own), utility (detected again, pose, eye and mouth openness, age,
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
- * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces]
+ * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE]
  *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1] PATH...
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
- * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid. */
+ * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"
 #include "lib/testutil.h"
 
@@ -89,7 +89,7 @@ static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b
 
 int main(int argc, char **argv) {
     int nmax = MAXN, every = 1, all_faces = 0;
-    const char *dump = NULL;
+    const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
     mf_anon_method method = MF_ANON_SYNTH;
     mf_anon_tuning tu = {0};
@@ -103,6 +103,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--dump") && more) dump = argv[++i];
         else if (!strcmp(s, "--seed") && more) seed0 = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(s, "--all-faces")) all_faces = 1;
+        else if (!strcmp(s, "--model") && more) model = argv[++i];
         else if (!strcmp(s, "--shade") && more) tu.shading_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape") && more) tu.shape_gain = (float)atof(argv[++i]);
         else if (!strcmp(s, "--fine") && more) tu.fine_amp = (float)atof(argv[++i]);
@@ -136,7 +137,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "eval_anon: %s\n", mf_error_get());
         return 3;
     }
-    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = "data/identity/synthetic-v1.mfid", .an = an,
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = model, .an = an,
                       .pool = pool, .tuning = tu};
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {

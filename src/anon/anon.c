@@ -10,6 +10,8 @@
 #include <time.h>
 
 enum { MAX_CHECK_FACES = 8 };
+/* render_draw's reusable float buffers (job.sc) */
+enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP, SC_WR, SC_WO, SC_N };
 
 /* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
@@ -24,6 +26,7 @@ enum { MAX_CHECK_FACES = 8 };
 #define EDGE_FEATHER 0.03f    /* image-space blend ramp inside the mesh boundary, in face sizes */
 #define EDGE_RAMP_TURN 0.07f  /* ... plus this much at 30+ degrees of yaw */
 #define EDGE_RAMP_TEX 0.05f   /* texture-space blend ramp from the mesh boundary, in texture sides */
+#define EDGE_RAMP_TOP 2.5f    /* ... times this at the top of the forehead (the hairline), growing from the brows up */
 #define BOUNDARY_W 0.6f      /* identity shape weight on the mesh boundary (the outline: jaw, cheeks, forehead) */
 #define WARP_FALLOFF 0.25f    /* the background follows the moved outline over this distance, in face sizes */
 #define MAX_YAW_RENDER 65.0f  /* beyond this the mesh is not trusted: fallback */
@@ -44,11 +47,14 @@ struct mf_anon {
     float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
                             lip down (the mouth and jaw carry the expression, which the projection would undo) */
     int grp_reye[64], grp_leye[64], grp_mouth[64], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
+    float brow_v;        /* texture row of the highest brow point */
     float *edge_alpha;   /* T * T: distance (texels) to the canonical mesh boundary, -1 outside the mesh; the blend
                             ramp over it follows the surface */
     int *fill_src;       /* T * T: the texel whose value a texel outside the mesh takes (-1: too far, left as is) */
     uint8_t *hole_kind;  /* per triangle: 0 skin, 1 eye opening, 2 mouth opening */
     uint8_t *tri_lid;    /* per triangle: skin touching an eye contour (the lids; covered by sunglasses) */
+    uint8_t *tri_eyezone; /* per triangle: skin around an eye (lids, eye shadow, under-eye): replaced whatever the
+                             occluder test says unless glasses or sunglasses sit there (make-up is not an occluder) */
     int bnd_v[NV], n_bnd;  /* vertices on the mesh boundary (the silhouette moves the background with it) */
     uint8_t *tri_force;  /* triangles always replaced (brows, eyes, lips, nose), whatever the occluder test says */
     int n_rec;
@@ -98,7 +104,8 @@ int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
         a->tri_force = calloc((size_t)a->m->n_tri, 1);
         a->hole_kind = calloc((size_t)a->m->n_tri, 1);
         a->tri_lid = calloc((size_t)a->m->n_tri, 1);
-        if (!a->tri_of || !a->bary || !a->tri_force || !a->hole_kind || !a->tri_lid) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        a->tri_eyezone = calloc((size_t)a->m->n_tri, 1);
+        if (!a->tri_of || !a->bary || !a->tri_force || !a->hole_kind || !a->tri_lid || !a->tri_eyezone) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         else {
             mf_anon_texel_map(a->m, a->tri_of, a->bary);
             for (int t = 0; t < a->m->n_tri; t++) {
@@ -142,6 +149,8 @@ int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
                 a->rweight[v] = 1 - u * u * (3 - 2 * u);
             }
         }
+        a->brow_v = 1e9f;
+        for (int i = 0; i < 20; i++) a->brow_v = fminf(a->brow_v, m->uv[2 * mf_anon_feature_v[i] + 1]);
         for (size_t i = 0; !st && i < sizeof mf_anon_feature_v / sizeof mf_anon_feature_v[0]; i++) force_v[mf_anon_feature_v[i]] = 1;
         /* rigid groups: each eye's lid loop, the lips (inner loop and the 20 outer-lip points of mf_anon_feature_v) */
         for (int i = 0; i < 16; i++) a->grp_reye[a->n_reye++] = mf_anon_loop_reye[i], a->grp_leye[a->n_leye++] = mf_anon_loop_leye[i];
@@ -153,6 +162,24 @@ int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
         for (int i = 0; i < 16; i++) eye_v[mf_anon_loop_reye[i]] = eye_v[mf_anon_loop_leye[i]] = 1;
         for (int t = 0; !st && t < m->n_tri; t++)
             a->tri_lid[t] = !m->hole[t] && (eye_v[m->tri[3 * t]] || eye_v[m->tri[3 * t + 1]] || eye_v[m->tri[3 * t + 2]]);
+        /* the eye zone: triangle centres within an ellipse around each eye (0.8 x 0.6 eye widths: lids, the eye
+         * shadow up to the brows, the under-eye) */
+        for (int e = 0; !st && e < 2; e++) {
+            const int *loop = e ? mf_anon_loop_leye : mf_anon_loop_reye;
+            float c[2] = {0, 0}, x0 = 1e9f, x1 = -1e9f;
+            for (int i = 0; i < 16; i++) {
+                float ux = m->uv[2 * loop[i]], uy = m->uv[2 * loop[i] + 1];
+                c[0] += ux / 16, c[1] += uy / 16, x0 = fminf(x0, ux), x1 = fmaxf(x1, ux);
+            }
+            float ew = x1 - x0;
+            for (int t = 0; ew > 0 && t < m->n_tri; t++) {
+                if (m->hole[t]) continue;
+                float cx = 0, cy = 0;
+                for (int q = 0; q < 3; q++) cx += m->uv[2 * m->tri[3 * t + q]] / 3, cy += m->uv[2 * m->tri[3 * t + q] + 1] / 3;
+                float u = (cx - c[0]) / (0.8f * ew), v = (cy - c[1]) / (0.6f * ew);
+                if (u * u + v * v <= 1) a->tri_eyezone[t] = 1;
+            }
+        }
         /* texture-space blend ramp: distance of each texel to the nearest boundary vertex, over EDGE_RAMP_TEX */
         a->edge_alpha = malloc(sizeof(float) * (size_t)m->T * m->T);
         if (!st && !a->edge_alpha) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -196,7 +223,7 @@ void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]);
     mf_anon_model_free(a->m);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->hole_kind), free(a->tri_lid), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
     free(a);
 }
 
@@ -465,6 +492,7 @@ typedef struct {
     mf_fimg O;         /* original ROI */
     mf_fimg skin;      /* skin probability */
     int eyes_occluded; /* sunglasses or the like over the eyes: the eyes are never redrawn */
+    int glasses;       /* something not skin over the nose bridge (a glasses bridge): the eye zone is not forced */
     float tex_scale;   /* image pixels per texture pixel on this face (about) */
     float grain;       /* standard deviation of the photo's finest band over the face's skin (grey levels) */
     mf_fimg fine;      /* the photo's finest band, O - blur(O, ~1 px), clamped to +-FINE_CLAMP */
@@ -477,7 +505,34 @@ typedef struct {
     float replace;     /* how much of the target's own identity shape (its projection) is taken out */
     int child;         /* the target is estimated younger than CHILD_AGE */
     float yaw;         /* the target's head turn, degrees */
+    mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
+                          fault each: 8 % of the profile) */
 } job;
+
+/* Takes scratch buffer i of the job as a zeroed w x h x c image into *f (reused when its size matches). */
+static int sc_take(job *j, int i, mf_fimg *f, int w, int h, int c) {
+    mf_fimg *p = &j->sc[i];
+    if (p->data && p->w == w && p->h == h && p->c == c) {
+        *f = *p;
+        memset(p, 0, sizeof *p);
+        memset(f->data, 0, sizeof(float) * (size_t)w * h * c);
+        return MF_OK;
+    }
+    mf_fimg_free(p);
+    return mf_fimg_init(f, w, h, c);
+}
+/* ... as a copy of src */
+static int sc_copy(job *j, int i, const mf_fimg *src, mf_fimg *f) {
+    int st = sc_take(j, i, f, src->w, src->h, src->c);
+    if (!st) memcpy(f->data, src->data, sizeof(float) * (size_t)src->w * src->h * src->c);
+    return st;
+}
+/* Gives *f back as scratch buffer i (empties *f). */
+static void sc_give(job *j, int i, mf_fimg *f) {
+    mf_fimg_free(&j->sc[i]);
+    j->sc[i] = *f;
+    memset(f, 0, sizeof *f);
+}
 
 /* Grey 4-neighbour Laplacian of pixel (x, y) of a 3-channel image (0 on the border). */
 static float lap_at(const mf_fimg *f, int x, int y) {
@@ -580,7 +635,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
      * displacements, fading out over WARP_FALLOFF face sizes), so a narrower or wider jaw leaves no double contour */
     mf_fimg base;
     memset(&base, 0, sizeof base);
-    st = mf_fimg_copy(&j->O, &base);
+    st = sc_copy(j, SC_BASE, &j->O, &base);
     if (!st && (shape_gain > 0 || (j->zt && j->replace > 0))) {
         /* the field is smooth: computed on a grid of about fs/64 px and interpolated bilinearly */
         float fall = WARP_FALLOFF * j->fs;
@@ -615,11 +670,11 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             mf_fimg_free(&field);
         }
     }
-    if (!st) st = mf_fimg_copy(&base, &rend);
-    if (!st) st = mf_fimg_init(&depth, j->w, j->h, 1);
-    if (!st) st = mf_fimg_init(&cov, j->w, j->h, 1);
-    if (!st) st = mf_fimg_init(&cov0, j->w, j->h, 1);
-    if (!st) st = mf_fimg_init(&dummy, j->w, j->h, 1);
+    if (!st) st = sc_copy(j, SC_REND, &base, &rend);
+    if (!st) st = sc_take(j, SC_DEPTH, &depth, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_COV, &cov, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_COV0, &cov0, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_DUMMY, &dummy, j->w, j->h, 1);
     float one_px[1] = {1};
     mf_fimg one1 = {1, 1, 1, one_px}; /* coverage-only passes sample this */
     if (!st) {
@@ -637,12 +692,13 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     /* forced-replacement triangles (brows, eyes, lips, nose): their pixels skip the occluder test */
     mf_fimg force;
     memset(&force, 0, sizeof force);
-    if (!st) st = mf_fimg_init(&force, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_FORCE, &force, j->w, j->h, 1);
     if (!st) {
         int *ft = malloc(sizeof(int) * 3 * (size_t)m->n_tri), nf = 0;
         if (!ft) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        int eyezone = !j->eyes_occluded && !j->glasses;
         for (int t = 0; !st && t < m->n_tri; t++)
-            if (a->tri_force[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+            if (a->tri_force[t] || (eyezone && a->tri_eyezone[t])) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
         /* over the new and the original position of those features (the original's brows must go too) */
         for (int pass = 0; !st && pass < 2; pass++) {
             mf_fimg_fill(&depth, FLT_MAX);
@@ -669,13 +725,16 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     if (ralpha) {
         float wt = T * (EDGE_RAMP_TEX + EDGE_RAMP_TURN * fminf(1, fabsf(j->yaw) / 30));
         for (int p = 0; p < T * T; p++) {
-            float d = a->edge_alpha[p], u = d < 0 ? 0 : fminf(1, d / wt);
+            /* narrow inside the face (less of the original mixed in), wide at the hairline: the model's forehead
+             * ends where most training faces' hair began, and a narrow fade there shows its upper edge as a line */
+            float top = a->brow_v > 0 ? fmaxf(0, (a->brow_v - (float)(p / T) - 0.5f) / a->brow_v) : 0;
+            float d = a->edge_alpha[p], u = d < 0 ? 0 : fminf(1, d / (wt * (1 + (EDGE_RAMP_TOP - 1) * top)));
             ralpha[p] = u * u * (3 - 2 * u);
         }
     }
     mf_fimg ramp, ramp_tex = {T, T, 1, ralpha};
     memset(&ramp, 0, sizeof ramp);
-    if (!st) st = mf_fimg_init(&ramp, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_RAMP, &ramp, j->w, j->h, 1);
     if (!st) {
         mf_fimg_fill(&depth, FLT_MAX);
         mf_render_mesh am = {P2, m->uv, NV, skin_tri, ns};
@@ -689,8 +748,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     mf_fimg wr, wo, lr, lo, hf;
     memset(&wr, 0, sizeof wr), memset(&wo, 0, sizeof wo), memset(&lr, 0, sizeof lr), memset(&lo, 0, sizeof lo);
     memset(&hf, 0, sizeof hf);
-    if (!st) st = mf_fimg_init(&wr, j->w, j->h, 1);
-    if (!st) st = mf_fimg_init(&wo, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_WR, &wr, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_WO, &wo, j->w, j->h, 1);
     if (!st) {
         /* shading from plain skin only, on both sides: features (brows, eyes, lips, nostrils) and occluders out */
         for (size_t i = 0; i < px; i++) {
@@ -724,7 +783,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 float ratio = den > 4 ? num / den : gr[k];
                 ratio = ratio < 0.6f * gr[k] ? 0.6f * gr[k] : ratio > 1.6f * gr[k] ? 1.6f * gr[k] : ratio;
                 float fine = j->fine.data[3 * i + k];
-                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i];
+                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * force.data[i]));
             }
         }
         /* grain matching: the new skin's finest band (same filter as the photo's) is scaled so its spread over
@@ -748,8 +807,10 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         st = mf_fimg_copy(&base, res);
         if (!st) st = mf_render_blend_multiband(res, &rend, &wr, 0);
     }
-    mf_fimg_free(&rend), mf_fimg_free(&depth), mf_fimg_free(&cov), mf_fimg_free(&cov0), mf_fimg_free(&dummy);
-    mf_fimg_free(&base), mf_fimg_free(&force), mf_fimg_free(&ramp), mf_fimg_free(&wr), mf_fimg_free(&wo), mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
+    sc_give(j, SC_REND, &rend), sc_give(j, SC_DEPTH, &depth), sc_give(j, SC_COV, &cov), sc_give(j, SC_COV0, &cov0);
+    sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp);
+    sc_give(j, SC_WR, &wr), sc_give(j, SC_WO, &wo);
+    mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
     free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha);
     return st;
 }
@@ -798,12 +859,25 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
         snprintf(why, why_len, "not detected after replacement");
     }
     float e[1024];
+    /* the two landmark sets agree (within 0.4 % of the face size, under half a pixel of the recognizers' 112-px
+     * crops): one embedding per recognizer */
+    float lm_d = 0;
+    for (int k = 0; k < 5; k++) lm_d = fmaxf(lm_d, hypotf(p5n[k][0] - p5o[k][0], p5n[k][1] - p5o[k][1]));
+    int same_lm = lm_d <= 0.004f * ofs;
     for (int i = 0; i < a->n_rec; i++) {
         float s1 = -2, s2 = -2;
+        /* stop early: a draw that already failed an identity check is redrawn whatever the other ensemble
+         * recognizers say (its similarities are not reported: -2); recognizers outside the ensemble (measured
+         * only, opts.measure_all) are still embedded. Only for draws (id_ok given): the fallback filter's check
+         * needs every similarity (a mosaic that is no longer detected may still be matched, then it is filled) */
+        if (id_ok && !ok && a->info[i]->ensemble && !(gal && gal->per_rec && gal->per_rec[i])) {
+            r->sim[i] = r->gallery_sim[i] = -2;
+            continue;
+        }
         /* embedded where the detector finds the new face and where the original's landmarks were; the worse counts */
         if ((st = mf_face_recognizer_embed(a->rec[i], img, p5n, e))) return st;
         s1 = mf_face_similarity(e, eorig[i], a->info[i]->dim);
-        if (a->info[i]->ensemble && r->detected_after) {
+        if (a->info[i]->ensemble && r->detected_after && !same_lm) {
             if ((st = mf_face_recognizer_embed(a->rec[i], img, p5o, e))) return st;
             s2 = mf_face_similarity(e, eorig[i], a->info[i]->dim);
         }
@@ -956,6 +1030,18 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 double sp = 0, sn = 0;
                 for (size_t i = 0; i < (size_t)j.w * j.h; i++) sp += cov.data[i] * j.skin.data[i], sn += cov.data[i];
                 j.eyes_occluded = sn > 0 && sp / sn < 0.45;
+                /* glasses: the skin probability over the nose bridge between the eyes (mesh points 168, 6) */
+                double gs = 0;
+                long gn = 0;
+                int gr = (int)(0.03f * fs) + 1;
+                for (int q = 0; q < 2; q++) {
+                    int gx = (int)j.P[3 * (q ? 6 : 168)], gy = (int)j.P[3 * (q ? 6 : 168) + 1];
+                    for (int dy = -gr; dy <= gr; dy++)
+                        for (int dx = -gr; dx <= gr; dx++)
+                            if (gx + dx >= 0 && gy + dy >= 0 && gx + dx < j.w && gy + dy < j.h)
+                                gs += j.skin.data[(size_t)(gy + dy) * j.w + gx + dx], gn++;
+                }
+                j.glasses = gn > 0 && gs / gn < 0.8;
                 mf_fimg_free(&cov), mf_fimg_free(&depth), mf_fimg_free(&dummy);
             }
             free(lt);
@@ -1140,6 +1226,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
 done:
     if (st) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy); /* errors leave img as it was */
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed);
+    for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
     free(eorig), free(j.tex), free(j.z), free(j.zc), free(zt_buf);
     r->ms = now_ms() - t0;
     return st;

@@ -1,6 +1,7 @@
 /* Training of the identity model (mf_anon_train): analyse, align, unwrap, PCA, read-outs, detail maps.
  * See docs/identity-model.md. */
 #include "anon/internal.h"
+#include "mfmc/render.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -130,17 +131,23 @@ static int cmp_f(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Keeps hair out of the texture model: on the forehead above the brows (where bangs and fringes fall), texels far
- * from the face's own skin colour (robust statistics over its plain skin) are replaced by the median skin colour,
- * so bangs never become "ghost hair" in drawn identities. The rest of the face is left as it is (cleaning eye
- * sockets and creases the same way made the model's eyes patchy). */
-static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const uint8_t *feat, float brow_top, float *x) {
+/* Keeps hair out of the texture model: on the forehead above the brows (where bangs and fringes fall) and in the
+ * outer band of the face (temples, sideburns), texels far from the face's own skin colour (robust statistics over its
+ * plain skin) are replaced, so bangs never become "ghost hair" in drawn identities. They are filled from the face's
+ * own kept skin around them (normalised convolution: the shading gradient continues) rather than by one flat median
+ * colour, whose hard-edged patches became a pale band with a crack-like edge at the top of the forehead of every
+ * drawn face (anon10c). The features, eyes and lips are left as they are (cleaning eye sockets and creases the same
+ * way made the model's eyes patchy). plain (T * T, out) marks the face's plain skin that was kept: the texels the
+ * detail maps may take grain from. */
+static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const uint8_t *feat, const float *edge,
+                       float brow_top, float *x, uint8_t *plain) {
     size_t T2 = (size_t)m->T * m->T, n = 0;
+    for (size_t p = 0; p < T2; p++) plain[p] = tri_of[p] >= 0 && !m->hole[tri_of[p]] && !feat[tri_of[p]];
     float *v = malloc(sizeof(float) * T2 * 3);
     if (!v) return;
     float *ys = v, *cbs = v + T2, *crs = v + 2 * T2;
     for (size_t p = 0; p < T2; p++) {
-        if (tri_of[p] < 0 || feat[tri_of[p]]) continue;
+        if (!plain[p]) continue;
         const float *c = x + 3 * p;
         ys[n] = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
         cbs[n] = -0.1687f * c[0] - 0.3313f * c[1] + 0.5f * c[2];
@@ -159,16 +166,62 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
     }
     free(v);
     float rgb[3] = {med[0] + 1.402f * med[2], med[0] - 0.3441f * med[1] - 0.7141f * med[2], med[0] + 1.772f * med[1]};
-    float scb = fmaxf(spr[1], 3), scr = fmaxf(spr[2], 3);
+    /* chroma spreads of at least 6 levels: with the spread of a very even skin (3) most of a forehead (whose
+     * chroma differs from the cheeks') counted as hair */
+    float scb = fmaxf(spr[1], 6), scr = fmaxf(spr[2], 6);
+    float *rep = calloc(T2, sizeof(float)); /* how much of each texel is replaced, 0..1 */
+    if (!rep) return;
+    size_t nrep = 0;
     for (size_t p = 0; p < T2; p++) {
-        if (tri_of[p] < 0 || feat[tri_of[p]]) continue;
+        if (!plain[p]) continue;
         float *c = x + 3 * p;
         float Y = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
         float cb = -0.1687f * c[0] - 0.3313f * c[1] + 0.5f * c[2], cr = 0.5f * c[0] - 0.4187f * c[1] - 0.0813f * c[2];
         float dc = hypotf((cb - med[1]) / scb, (cr - med[2]) / scr), ry = Y / fmaxf(med[0], 1);
-        if ((float)(p / m->T) + 0.5f < brow_top && (dc > 3 || ry < 0.6f))
-            for (int k = 0; k < 3; k++) c[k] = rgb[k];
+        /* soft in every term: a hard test (chroma > 3 spreads or luminance < 0.6, everywhere above the brow line)
+         * replaced much of the plain skin of many foreheads (the forehead's chroma differs from the cheeks') and
+         * left a hard horizontal step at the brow line in the model's mean, a pale band above the drawn brows */
+        float yr = (float)(p / m->T) + 0.5f, zf = (brow_top - yr) / (0.04f * m->T) + 0.5f;
+        float ze = edge[p] >= 0 ? (0.07f * m->T - edge[p]) / (0.03f * m->T) : 0;
+        float zone = fmaxf(fminf(1, fmaxf(0, zf)), fminf(1, fmaxf(0, ze)));
+        float hc = fminf(1, fmaxf(0, (dc - 2.5f) / 1.5f)), hl = fminf(1, fmaxf(0, (0.7f - ry) / 0.2f));
+        float w = zone * fmaxf(hc, hl);
+        if (w > 0) rep[p] = w, nrep++;
+        if (w > 0.25f) plain[p] = 0;
     }
+    /* fill: the kept plain skin blurred with a normalised convolution at two scales (the near one where it has
+     * support), the median colour where neither reaches */
+    mf_fimg f1, f2, w1;
+    memset(&f1, 0, sizeof f1), memset(&f2, 0, sizeof f2), memset(&w1, 0, sizeof w1);
+    if (nrep && !mf_fimg_init(&f1, m->T, m->T, 3) && !mf_fimg_init(&w1, m->T, m->T, 1)) {
+        for (size_t p = 0; p < T2; p++) {
+            w1.data[p] = plain[p] ? 1 - rep[p] : 0;
+            for (int k = 0; k < 3; k++) f1.data[3 * p + k] = x[3 * p + k];
+        }
+        mf_fimg wb;
+        memset(&wb, 0, sizeof wb);
+        if (!mf_fimg_copy(&f1, &f2) && !mf_fimg_copy(&w1, &wb)) {
+            float s1 = 0.04f * m->T, s2 = 0.15f * m->T;
+            int ok = !mf_render_blur(&f1, &w1, s1) && !mf_render_blur(&f2, &w1, s2) && !mf_render_blur(&wb, NULL, s1);
+            for (size_t p = 0; ok && p < T2; p++) {
+                if (!(rep[p] > 0)) continue;
+                float a = fminf(1, wb.data[p] / 0.25f);
+                int far = !(f2.data[3 * p] + f2.data[3 * p + 1] + f2.data[3 * p + 2] > 0);
+                for (int k = 0; k < 3; k++) {
+                    float b = far ? rgb[k] : f2.data[3 * p + k];
+                    x[3 * p + k] += rep[p] * (a * f1.data[3 * p + k] + (1 - a) * b - x[3 * p + k]);
+                }
+            }
+            if (!ok)
+                for (size_t p = 0; p < T2; p++)
+                    for (int k = 0; k < 3; k++) x[3 * p + k] += rep[p] * (rgb[k] - x[3 * p + k]);
+        }
+        mf_fimg_free(&wb);
+    } else
+        for (size_t p = 0; p < T2; p++)
+            for (int k = 0; k < 3; k++) x[3 * p + k] += rep[p] * (rgb[k] - x[3 * p + k]);
+    mf_fimg_free(&f1), mf_fimg_free(&f2), mf_fimg_free(&w1);
+    free(rep);
 }
 
 int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
@@ -318,17 +371,28 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
     int *tri_of = NULL;
     uint8_t *feat = NULL; /* per triangle: over a feature (brows, eyes, lips, nose) or an opening */
     float brow_top = 1e9f; /* texture row of the highest brow point */
-    float *bary = NULL, *X = NULL, *zs = NULL, *zt = NULL;
+    float *bary = NULL, *X = NULL, *zs = NULL, *zt = NULL, *edge = NULL;
+    uint8_t *plain = NULL; /* n * T2: each face's kept plain skin (the detail maps' sources) */
     if (!st) {
         tri_of = malloc(sizeof(int) * T2), bary = malloc(sizeof(float) * T2 * 3);
+        edge = malloc(sizeof(float) * T2), plain = malloc((size_t)n * T2);
         X = malloc(sizeof(float) * (size_t)n * D);
         zs = malloc(sizeof(float) * (size_t)n * m->ks), zt = malloc(sizeof(float) * (size_t)n * m->kt);
-        if (!tri_of || !bary || !X || !zs || !zt) st = mf_error_set(MF_ERR_NOMEM, "out of memory (%d faces)", n);
+        if (!tri_of || !bary || !X || !zs || !zt || !edge || !plain) st = mf_error_set(MF_ERR_NOMEM, "out of memory (%d faces)", n);
     }
     if (!st) {
         mf_anon_texel_map(m, tri_of, bary);
         for (size_t i = 0; i < T2; i++) m->valid[i] = tri_of[i] >= 0 && !m->hole[tri_of[i]];
         for (int i = 0; i < 20; i++) brow_top = fminf(brow_top, m->uv[2 * mf_anon_feature_v[i] + 1]);
+        /* distance of each texel to the face oval (texels; -1 outside the mesh) */
+        for (size_t p = 0; p < T2; p++) {
+            float d = 1e9f, px = (float)(p % m->T) + 0.5f, py = (float)(p / m->T) + 0.5f;
+            for (int b = 0; b < 36; b++) {
+                const float *q = m->uv + 2 * mf_anon_loop_oval[b];
+                d = fminf(d, hypotf(px - q[0], py - q[1]));
+            }
+            edge[p] = tri_of[p] >= 0 ? d : -1;
+        }
         feat = calloc((size_t)m->n_tri, 1);
         uint8_t fv[NV] = {0};
         for (int i = 0; i < MF_ANON_N_FEATURE_V; i++) fv[mf_anon_feature_v[i]] = 1;
@@ -356,54 +420,74 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
             for (int k = 0; k < 3; k++) x[3 * p + k] = sample_img(&im, px, py, k);
         }
         mf_img_free(&im);
-        clean_skin(m, tri_of, feat, brow_top, x);
+        clean_skin(m, tri_of, feat, edge, brow_top, x, plain + (size_t)i * T2);
     }
-    /* detail maps: high-pass luminance, mixed from many faces in overlapping tiles (no face recoverable) */
+    /* detail maps: high-pass luminance of plain skin only (no brow, lid, lip or nostril edge, no cleaned hair:
+     * those, misaligned between faces, were drawn as ghost brow lines, eyeliner smudges, a doubled upper lip and
+     * cracks on the forehead), clamped to 2.5x the face's mean absolute high-pass (a mole or a stray hair is not
+     * skin grain), mixed from many faces in overlapping tiles (no face recoverable) */
     if (!st && m->nd > 0) {
-        mf_fimg y, lo;
-        st = mf_fimg_init(&y, m->T, m->T, 1);
         float *acc = calloc(T2, sizeof(float)), *wacc = calloc(T2, sizeof(float));
+        float *lim = malloc(sizeof(float) * (size_t)n);
         uint64_t rs = o.seed ^ 0x5eedull;
         enum { TILE = 16 };
-        if (!acc || !wacc) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!acc || !wacc || !lim) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int f = 0; !st && f < n; f++) { /* each face's high-pass scale */
+            const float *x = X + (size_t)f * D;
+            const uint8_t *pl = plain + (size_t)f * T2;
+            double sa = 0;
+            long c = 0;
+            for (int yy = 2; yy < m->T - 2; yy += 2)
+                for (int xx = 2; xx < m->T - 2; xx += 2) {
+                    size_t p = (size_t)yy * m->T + xx;
+                    if (!pl[p]) continue;
+                    float sm = 0;
+                    int k = 0;
+                    for (int j = -2; j <= 2; j++)
+                        for (int i2 = -2; i2 <= 2; i2++) {
+                            size_t q = (size_t)(yy + j) * m->T + xx + i2;
+                            if (!pl[q]) continue;
+                            sm += 0.299f * x[3 * q] + 0.587f * x[3 * q + 1] + 0.114f * x[3 * q + 2], k++;
+                        }
+                    if (k < 8) continue;
+                    sa += fabsf(0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2] - sm / k), c++;
+                }
+            lim[f] = c > 0 ? 2.5f * (float)(sa / c) : 0;
+        }
         for (int d = 0; !st && d < m->nd; d++) {
             memset(acc, 0, sizeof(float) * T2), memset(wacc, 0, sizeof(float) * T2);
             for (int ty = -TILE / 2; ty < m->T; ty += TILE / 2)
                 for (int tx = -TILE / 2; tx < m->T; tx += TILE / 2) {
                     int f = (int)(mf_anon_rng_uniform(&rs) * n);
                     const float *x = X + (size_t)f * D;
-                    for (size_t p = 0; p < T2; p++) y.data[p] = 0; /* local high-pass of this tile's face */
-                    int x0 = tx - 4 < 0 ? 0 : tx - 4, x1 = tx + TILE + 4 > m->T ? m->T : tx + TILE + 4;
-                    int y0 = ty - 4 < 0 ? 0 : ty - 4, y1 = ty + TILE + 4 > m->T ? m->T : ty + TILE + 4;
-                    for (int yy = y0; yy < y1; yy++)
-                        for (int xx = x0; xx < x1; xx++) {
-                            size_t p = (size_t)yy * m->T + xx;
-                            y.data[p] = 0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2];
-                        }
+                    const uint8_t *pl = plain + (size_t)f * T2;
                     for (int yy = ty < 0 ? 0 : ty; yy < ty + TILE && yy < m->T; yy++)
                         for (int xx = tx < 0 ? 0 : tx; xx < tx + TILE && xx < m->T; xx++) {
                             size_t p = (size_t)yy * m->T + xx;
-                            if (!m->valid[p]) continue;
-                            /* high-pass: minus the mean of the valid texels of the 5x5 neighbourhood */
-                            float s = 0;
+                            if (!pl[p]) continue;
+                            /* high-pass: minus the mean of the plain texels of the 5x5 neighbourhood */
+                            float sm = 0;
                             int c = 0;
                             for (int j = -2; j <= 2; j++)
                                 for (int i2 = -2; i2 <= 2; i2++) {
                                     int qx = xx + i2, qy = yy + j;
-                                    if (qx < 0 || qy < 0 || qx >= m->T || qy >= m->T || !m->valid[(size_t)qy * m->T + qx]) continue;
-                                    s += y.data[(size_t)qy * m->T + qx], c++;
+                                    if (qx < 0 || qy < 0 || qx >= m->T || qy >= m->T) continue;
+                                    size_t q = (size_t)qy * m->T + qx;
+                                    if (!pl[q]) continue;
+                                    sm += 0.299f * x[3 * q] + 0.587f * x[3 * q + 1] + 0.114f * x[3 * q + 2], c++;
                                 }
-                            float hp = y.data[p] - s / c;
+                            if (c < 8) continue;
+                            float h = 0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2] - sm / c;
+                            h = h > lim[f] ? lim[f] : h < -lim[f] ? -lim[f] : h;
                             float wx = sinf(3.14159265f * (xx - tx + 0.5f) / TILE), wy = sinf(3.14159265f * (yy - ty + 0.5f) / TILE);
                             float w = wx * wx * wy * wy;
-                            acc[p] += w * hp, wacc[p] += w;
+                            acc[p] += w * h, wacc[p] += w;
                         }
                 }
-            for (size_t p = 0; p < T2; p++) m->detail[(size_t)d * T2 + p] = wacc[p] > 1e-6f ? acc[p] / wacc[p] : 0;
+            /* where few tiles had plain skin (next to the features) the grain fades out instead of being amplified */
+            for (size_t p = 0; p < T2; p++) m->detail[(size_t)d * T2 + p] = wacc[p] > 1e-6f ? acc[p] / fmaxf(wacc[p], 0.25f) : 0;
         }
-        free(acc), free(wacc);
-        mf_fimg_free(&y);
-        (void)lo;
+        free(acc), free(wacc), free(lim);
     }
     /* PCA of shape and texture */
     if (!st) {
@@ -473,7 +557,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
         }
         free(F), free(ya), free(yg);
     }
-    free(tri_of), free(feat), free(bary), free(X), free(zs), free(zt), free(shapes), free(mean), free(S);
+    free(tri_of), free(feat), free(bary), free(edge), free(plain), free(X), free(zs), free(zt), free(shapes), free(mean), free(S);
     if (st) {
         mf_anon_model_free(m);
         return st;
