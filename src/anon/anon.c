@@ -380,8 +380,8 @@ static int cmp_float(const void *x, const void *y) {
 }
 
 /* Skin probability of every pixel of O (1 = the face's own skin, 0 = something in front of it): distance to a
- * robust colour model sampled on the cheeks, forehead and nose bridge. */
-static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin) {
+ * robust colour model sampled on the cheeks, forehead and nose bridge. *skin_y: the probes' median luminance. */
+static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin, float *skin_y) {
     static const int probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
     enum { NPROBE = sizeof probes / sizeof probes[0] };
     int rad = (int)(0.03f * fs) + 1, cap = NPROBE * (2 * rad + 1) * (2 * rad + 1), n = 0;
@@ -402,6 +402,7 @@ static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin) {
                 n++;
             }
     }
+    *skin_y = 128;
     if (n < 8) { /* face mostly outside the crop: trust everything */
         mf_fimg_fill(skin, 1);
         free(ys);
@@ -415,6 +416,7 @@ static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin) {
         /* spread: half the 10-90 % range */
         mad[c] = 0.5f * (arr[c][n * 9 / 10] - arr[c][n / 10]);
     }
+    *skin_y = med[0];
     free(ys);
     float scb = fmaxf(mad[1], 5), scr = fmaxf(mad[2], 5);
     for (int y = 0; y < O->h; y++)
@@ -493,6 +495,7 @@ typedef struct {
     mf_fimg skin;      /* skin probability */
     int eyes_occluded; /* sunglasses or the like over the eyes: the eyes are never redrawn */
     int glasses;       /* something not skin over the nose bridge (a glasses bridge): the eye zone is not forced */
+    float skin_y;      /* median luminance of the face's skin probes */
     float tex_scale;   /* image pixels per texture pixel on this face (about) */
     float grain;       /* standard deviation of the photo's finest band over the face's skin (grey levels) */
     mf_fimg fine;      /* the photo's finest band, O - blur(O, ~1 px), clamped to +-FINE_CLAMP */
@@ -696,14 +699,37 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     if (!st) {
         int *ft = malloc(sizeof(int) * 3 * (size_t)m->n_tri), nf = 0;
         if (!ft) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-        int eyezone = !j->eyes_occluded && !j->glasses;
         for (int t = 0; !st && t < m->n_tri; t++)
-            if (a->tri_force[t] || (eyezone && a->tri_eyezone[t])) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+            if (a->tri_force[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
         /* over the new and the original position of those features (the original's brows must go too) */
         for (int pass = 0; !st && pass < 2; pass++) {
             mf_fimg_fill(&depth, FLT_MAX);
             mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
             st = mf_render_triangles(&dummy, &depth, &force, 1, &one1, &fm);
+        }
+        /* the eye zone (old and new positions): its pixels that fail the skin test and are not brighter than the
+         * face's skin (eye make-up, shadow) are replaced; bright ones (a washed-out or overexposed face) keep the
+         * skin test, or the zone's outline shows as ghost glasses */
+        mf_fimg ez;
+        memset(&ez, 0, sizeof ez);
+        if (!st && !j->eyes_occluded && !j->glasses) {
+            nf = 0;
+            for (int t = 0; t < m->n_tri; t++)
+                if (a->tri_eyezone[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+            st = sc_take(j, SC_WO, &ez, j->w, j->h, 1);
+            for (int pass = 0; !st && pass < 2; pass++) {
+                mf_fimg_fill(&depth, FLT_MAX);
+                mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
+                st = mf_render_triangles(&dummy, &depth, &ez, 1, &one1, &fm);
+            }
+            for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) {
+                if (!(ez.data[i] > 0)) continue;
+                const float *o = j->O.data + 3 * i;
+                float Y = 0.299f * o[0] + 0.587f * o[1] + 0.114f * o[2];
+                float dk = fminf(1, fmaxf(0, (1.15f * j->skin_y - Y) / (0.15f * j->skin_y + 1)));
+                force.data[i] = fmaxf(force.data[i], (1 - j->skin.data[i]) * dk);
+            }
+            sc_give(j, SC_WO, &ez);
         }
         free(ft);
     }
@@ -996,7 +1022,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             renderable = 0;
             snprintf(r->note, sizeof r->note, "mesh degenerate");
         } else {
-            st = skin_map(&j.O, j.P, fs, &j.skin);
+            st = skin_map(&j.O, j.P, fs, &j.skin, &j.skin_y);
             if (!st && !a->force_similar) { /* the target's own identity codes: draws move away from them */
                 unwrap(a, &j.O, j.P, j.tex);
                 project_target(a->m, j.P, j.s, j.R, j.t, j.tex, zt_buf);
