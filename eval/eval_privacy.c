@@ -151,6 +151,9 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                 v->roll_n++;
                 v->roll_ok += e <= 10.0f;
                 v->roll_err_sum += e;
+                if (getenv("PRIVACY_DUMP") && e > 10.0f)
+                    fprintf(stderr, "ROLL %s %s estimated %.1f truth %.1f det_score %.3f mesh_flag %.3f\n", var, file,
+                            roll, tr[i][4], fc->det.score, fc->lm.score);
                 if (fc->has_landmarks) {
                     v->pose_n++;
                     v->pose_ok += fabsf(fc->lm.yaw - tr[i][5]) <= 5.0f && fabsf(fc->lm.pitch - tr[i][6]) <= 5.0f;
@@ -165,8 +168,9 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                 m = matches(d, tr[i]) || iou4(d, tr[i]) > 0.1f;
             if (!m) {
                 if (getenv("PRIVACY_DUMP"))
-                    fprintf(stderr, "FP %s %d %.3f %.3f %d\n", var, faces[k].confirmed, faces[k].det.score,
-                            faces[k].lm.score, faces[k].passes);
+                    fprintf(stderr, "FP %s %s %d %.3f %.3f %d box %.0f %.0f %.0f %.0f\n", var, file, faces[k].confirmed,
+                            faces[k].det.score, faces[k].lm.score, faces[k].passes, faces[k].det.x, faces[k].det.y,
+                            faces[k].det.w, faces[k].det.h);
                 v->fp++;
                 v->fp_conf += faces[k].confirmed;
             }
