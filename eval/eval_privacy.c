@@ -9,7 +9,8 @@
  *   eval_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
  * --stride K: only every K-th picture of each variant (by number; the big pictures small* and grid* are all kept
  * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default
- * that of the mode. Output: one tab-separated line per variant (header first). */
+ * that of the mode. --threshold T: detector threshold of the (privacy) analysis, default that of the mode. Output:
+ * one tab-separated line per variant (header first). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
 
@@ -151,6 +152,9 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                 v->roll_n++;
                 v->roll_ok += e <= 10.0f;
                 v->roll_err_sum += e;
+                if (getenv("PRIVACY_DUMP") && e > 10.0f)
+                    fprintf(stderr, "ROLL %s %s estimated %.1f truth %.1f det_score %.3f mesh_flag %.3f\n", var, file,
+                            roll, tr[i][4], fc->det.score, fc->lm.score);
                 if (fc->has_landmarks) {
                     v->pose_n++;
                     v->pose_ok += fabsf(fc->lm.yaw - tr[i][5]) <= 5.0f && fabsf(fc->lm.pitch - tr[i][6]) <= 5.0f;
@@ -165,8 +169,9 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                 m = matches(d, tr[i]) || iou4(d, tr[i]) > 0.1f;
             if (!m) {
                 if (getenv("PRIVACY_DUMP"))
-                    fprintf(stderr, "FP %s %d %.3f %.3f %d\n", var, faces[k].confirmed, faces[k].det.score,
-                            faces[k].lm.score, faces[k].passes);
+                    fprintf(stderr, "FP %s %s %d %.3f %.3f %d box %.0f %.0f %.0f %.0f\n", var, file, faces[k].confirmed,
+                            faces[k].det.score, faces[k].lm.score, faces[k].passes, faces[k].det.x, faces[k].det.y,
+                            faces[k].det.w, faces[k].det.h);
                 v->fp++;
                 v->fp_conf += faces[k].confirmed;
             }
@@ -244,10 +249,10 @@ static int run_lfw(mf_face_analyzer_t *an, int n_want) {
 
 static int cmp_d(const void *a, const void *b) { return tu_cmp_double(a, b); }
 
-static int run_demo(mf_nn_pool_t *pool, int runs) {
+static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
     mf_face_analyzer_t *an[2];
     for (int m = 0; m < 2; m++) {
-        mf_face_analyzer_opts o = {.pool = pool, .privacy = m};
+        mf_face_analyzer_opts o = {.pool = pool, .privacy = m, .threshold = m ? threshold : 0};
         if (mf_face_analyzer_create(tu_models_dir(), &o, &an[m])) {
             fprintf(stderr, "eval_privacy: %s\n", mf_error_get());
             return 1;
@@ -302,6 +307,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs) {
 int main(int argc, char **argv) {
     const char *set = NULL, *only = NULL, *mode = "privacy";
     int lfw = -1, demo = 0, threads = 2, min_face = 0, stride = 1;
+    float threshold = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--set") && i + 1 < argc)
             set = argv[++i];
@@ -319,9 +325,11 @@ int main(int argc, char **argv) {
             min_face = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--stride") && i + 1 < argc)
             stride = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threshold") && i + 1 < argc)
+            threshold = (float)atof(argv[++i]);
         else {
             fprintf(stderr, "usage: eval_privacy (--set DIR [--only PREFIX] | --lfw N | --demo RUNS) [--mode "
-                            "privacy|normal] [--threads N] [--min-face PX] [--stride K]\n");
+                            "privacy|normal] [--threads N] [--min-face PX] [--stride K] [--threshold T]\n");
             return 2;
         }
     }
@@ -329,9 +337,10 @@ int main(int argc, char **argv) {
     if (threads > 1 && mf_nn_pool_create(threads, &pool)) return 1;
     int r;
     if (demo > 0) {
-        r = run_demo(pool, demo);
+        r = run_demo(pool, demo, threshold);
     } else {
-        mf_face_analyzer_opts o = {.pool = pool, .privacy = !strcmp(mode, "privacy"), .min_face = min_face};
+        mf_face_analyzer_opts o = {
+            .pool = pool, .privacy = !strcmp(mode, "privacy"), .min_face = min_face, .threshold = threshold};
         mf_face_analyzer_t *an;
         if (mf_face_analyzer_create(tu_models_dir(), &o, &an)) {
             fprintf(stderr, "eval_privacy: %s\n", mf_error_get());

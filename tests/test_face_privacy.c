@@ -15,6 +15,7 @@
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
 #include "mfmc/privacy.h"
+#include "face/privacy_int.h"
 
 /* A pixel marked in a 7x5 image, turned by mf_img_rotate90: the 1x1 box and keypoint at the marked pixel of the
  * turned image map back exactly onto the original pixel, for every number of turns. */
@@ -190,6 +191,45 @@ static void test_demo_turned_90(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* The keep rules of privacy mode (privacy.c), on the cases that set them (docs/detection.md): which candidates get a
+ * synthetic face (paintable), which the non-face fallback (kept unconfirmed), which are dropped. */
+static mf_face cand_face(float det, float mesh, float x) {
+    mf_face f;
+    memset(&f, 0, sizeof f);
+    f.det = (mf_face_box){x, 20, 80, 80, det, {{0}}, 0};
+    f.lm.score = mesh;
+    f.has_landmarks = 1;
+    return f;
+}
+
+static void test_keep_rules(void **state) {
+    (void)state;
+    mf_img img = {0};
+    img.w = 384, img.h = 384, img.c = 3;
+    /* a grid face the detector scores 0.34, the mesh 0.996: painted */
+    mf_face f = cand_face(0.34f, 0.996f, 100);
+    assert_true(mf_face_privacy_paintable(&f, &img));
+    /* a sure face (0.9) with a flag of 0.82: painted; the same with a low detector score (0.38): dropped */
+    f = cand_face(0.9f, 0.82f, 100);
+    assert_true(mf_face_privacy_paintable(&f, &img));
+    f = cand_face(0.38f, 0.82f, 100);
+    assert_false(mf_face_privacy_paintable(&f, &img));
+    assert_false(mf_face_privacy_keep_unconfirmed(&f, &img));
+    /* the face-free crop's badge cut by the right border (half its box outside): detector 0.52, flag 0.81 */
+    f = cand_face(0.519f, 0.807f, 349);
+    assert_false(mf_face_privacy_paintable(&f, &img));
+    assert_false(mf_face_privacy_keep_unconfirmed(&f, &img));
+    /* a cut face the mesh accepts weakly (0.76) with a detector score of 0.69: the fallback covers it */
+    f = cand_face(0.693f, 0.759f, 349);
+    assert_false(mf_face_privacy_paintable(&f, &img));
+    assert_true(mf_face_privacy_keep_unconfirmed(&f, &img));
+    /* mesh rejects (0.2): kept from a detector score of 0.7, dropped below */
+    f = cand_face(0.75f, 0.2f, 100);
+    assert_true(mf_face_privacy_keep_unconfirmed(&f, &img));
+    f = cand_face(0.65f, 0.2f, 100);
+    assert_false(mf_face_privacy_keep_unconfirmed(&f, &img));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -198,6 +238,7 @@ int main(void) {
         cmocka_unit_test(test_merge_keeps_distinct_faces),
         cmocka_unit_test(test_merge_crowd),
         cmocka_unit_test(test_demo_turned_90),
+        cmocka_unit_test(test_keep_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

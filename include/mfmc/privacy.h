@@ -48,13 +48,13 @@ typedef struct {
     const char *model;   /* detector model (NULL: the default of mf_face_detect_opts) */
     int min_face;        /* smallest face of the upright pass, image pixels (0: MF_PRIVACY_MIN_FACE) */
     int turned_min_face; /* smallest face of the turned passes (0: MF_PRIVACY_TURNED_MIN_FACE) */
-    float threshold;     /* detector score threshold (0: MF_PRIVACY_THRESHOLD) */
+    float threshold;     /* detector score threshold, no verifier below it: the mesh judges (0: MF_PRIVACY_THRESHOLD) */
     mf_nn_pool_t *pool;  /* threads for the networks (NULL: calling thread) */
 } mf_face_privacy_opts;
 
 #define MF_PRIVACY_MIN_FACE 16
 #define MF_PRIVACY_TURNED_MIN_FACE 64
-#define MF_PRIVACY_THRESHOLD 0.5f
+#define MF_PRIVACY_THRESHOLD 0.3f
 
 /* Creates a privacy detector session over the shared `models` (which must outlive it). opts may be NULL. */
 int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face_privacy_opts *opts,

@@ -33,6 +33,8 @@ int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyze
     int st = an->opts.privacy ? mf_face_privacy_detector_create_from(models, &po, &an->pd)
                               : mf_face_detector_create_from(models, &d, &an->det);
     if (!st && !an->opts.no_mesh) st = mf_face_mesher_create_from(models, an->opts.pool, an->opts.iris, &an->mesh);
+    /* privacy mode: most candidates are not faces; one mesh crop rejects them (privacy.c, docs/detection.md) */
+    if (!st && an->pd && an->mesh) mf_face_mesher_set_first_reject(an->mesh, mf_face_privacy_first_reject());
     if (!st && !an->opts.no_attributes) st = mf_face_attrib_create_from(models, an->opts.pool, NULL, &an->attrib);
     if (st) {
         mf_face_analyzer_free(an);
@@ -109,11 +111,12 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
             /* the mesh model's face flag is a second, independent opinion: a detection it rejects is dropped
              * (demo photos: real faces >= 0.9, the one background false detection 0.12); privacy mode keeps it
              * as a non-face candidate */
-            /* privacy mode: a face the mesh accepts only weakly is kept, unconfirmed (never painted) */
-            int weak = cand && f->lm.score >= MESH_MIN_SCORE && !mf_face_privacy_paintable(f);
+            /* privacy mode: a face the mesh accepts only weakly is never painted: kept unconfirmed, or dropped when
+             * the detector is not confident either (mf_face_privacy_keep_unconfirmed) */
+            int weak = cand && f->lm.score >= MESH_MIN_SCORE && !mf_face_privacy_paintable(f, img);
             if (f->lm.score < MESH_MIN_SCORE || weak) {
                 if (!weak) an->counts.rejected++;
-                if (!cand || (!weak && !mf_face_privacy_keep_unconfirmed(f, img))) continue;
+                if (!cand || !mf_face_privacy_keep_unconfirmed(f, img)) continue;
                 mf_face_privacy_unconfirmed(f, img);
                 an->counts.unconfirmed++;
                 kept++;

@@ -48,4 +48,9 @@ int mf_face_models_adopt(int st, mf_face_models_t *models, mf_face_models_t **sl
 /* MF_ERR_ARG "<what> need(s) an RGB image" unless img is a non-empty 3-channel image. */
 int mf_face_check_rgb(const mf_img *img, const char *what);
 
+/* Makes mf_face_mesher_run stop after its first crop when that crop's face flag is below `flag` (0, the default:
+ * never): a candidate the mesh rejects outright costs one mesh run instead of two to four (privacy mode, where
+ * most candidates are not faces). The refined crops follow the first one's mesh, which is noise at such a flag. */
+void mf_face_mesher_set_first_reject(mf_face_mesher_t *m, float flag);
+
 #endif

@@ -82,6 +82,7 @@ struct mf_face_mesher {
     int out_mesh, out_flag, out_iris;
     int min_passes, max_passes; /* crops per face: the first from the detection, the others from the last mesh */
     int last_passes;            /* passes of the last run (diagnostics) */
+    float first_reject;         /* stop after the first crop when its face flag is below this (0: never) */
     float prev[MF_FACE_MESH_POINTS][3];
     const char *mesh_path, *iris_path; /* model files, for messages */
     mf_face_models_t *own_models;      /* created by mf_face_mesher_create, else NULL (shared) */
@@ -465,6 +466,8 @@ static void compute_expression(mf_face_landmarks *lm) {
 
 int mf_face_mesher_last_passes(const mf_face_mesher_t *m) { return m->last_passes; }
 
+void mf_face_mesher_set_first_reject(mf_face_mesher_t *m, float flag) { m->first_reject = flag; }
+
 int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box *det, mf_face_landmarks *out) {
     memset(out, 0, sizeof *out);
     if (!m || !img || !img->data || img->w < 1 || img->h < 1 || img->c != 3 || !det)
@@ -475,7 +478,7 @@ int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box
     roi r = roi_from_det(det);
     int st, pass = 1;
     float score = run_mesh(m, img, &r, out->pt, &st);
-    for (; !st && pass < m->max_passes; pass++) {
+    for (; !st && pass < m->max_passes && !(pass == 1 && score < m->first_reject); pass++) {
         roi next = roi_from_mesh(out->pt);
         if (pass >= m->min_passes && roi_converged(&r, &next)) break;
         memcpy(m->prev, out->pt, sizeof m->prev);

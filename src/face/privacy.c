@@ -27,11 +27,29 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * border and mesh the cut, small and rotated faces are nearly all confirmed (docs/detection.md). */
 #define KEEP_UNCONFIRMED 0.7f
 #define MIRROR_MAX_SIDE 8192
+/* A candidate the mesh accepts only weakly (flag from MESH_ACCEPT, the analyzer's MESH_MIN_SCORE, to PAINT_MIN_MESH)
+ * is kept (non-face fallback) from this detector score; below it, it is dropped. The one false positive of the
+ * face-free crops: detector 0.52, flag 0.76; the weakly accepted true faces of the cut sets: detector 0.69 and up
+ * (docs/detection.md). */
+#define KEEP_WEAK 0.6f
+#define MESH_ACCEPT 0.5f
 /* A face the mesh accepts (flag >= 0.5) is painted with a synthetic face only from this flag; between the two it
  * is kept unconfirmed (fallback). The one confirmed false positive of the face-free crops had a flag of 0.76;
  * true faces: 0.83 and up on small16, three of the cut faces at 0.59 / 0.71 / 0.76 (those get the fallback now).
  * Set from one false positive: docs/detection.md. */
 #define PAINT_MIN_MESH 0.8f
+/* The detector runs from MF_PRIVACY_THRESHOLD (0.3): a candidate scoring below SURE_SCORE (the normal mode's
+ * threshold), or with less than CUT_VISIBLE of its box inside the image (the mirrored border makes symmetric
+ * shapes of half objects), is painted only from a face flag of LOW_PAINT_MIN_MESH. Grid faces the detector scores
+ * 0.30-0.41: flags 0.89-1.00; the false candidates of the face-free crops at 0.30 (a badge and stripes cut by the
+ * border, scores 0.38 and 0.52): flags 0.81 (docs/detection.md). A doubtful candidate scoring below 0.5 is never
+ * kept unconfirmed (KEEP_WEAK and KEEP_UNCONFIRMED are higher). */
+#define SURE_SCORE 0.5f
+#define CUT_VISIBLE 0.9f
+#define LOW_PAINT_MIN_MESH 0.85f
+/* The mesh's first crop of a candidate gives a face flag; below FIRST_REJECT the candidate is rejected without the
+ * refining crops (they follow the first crop's mesh, which is noise at such a flag). docs/detection.md. */
+#define FIRST_REJECT 0.1f
 /* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
  * (a detection of part of it, or of the head around it): dropped. */
 #define DEDUP_OVERLAP 0.5f
@@ -184,7 +202,9 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
     }
     mf_face_privacy_detector_t *pd = calloc(1, sizeof *pd);
     if (!pd) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 0, 1};
+    /* strict: no verifier network under the threshold; the mesh judges every candidate (mf_face_privacy_paintable,
+     * mf_face_privacy_keep_unconfirmed), its first crop rejecting most of them (FIRST_REJECT) */
+    mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 1, 1};
     int st = mf_face_detector_create_from(models, &d, &pd->upright);
     d.min_face = o.turned_min_face;
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
@@ -309,6 +329,8 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
 
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
     (void)img;
+    float mesh = f->has_landmarks ? f->lm.score : 0;
+    if (mesh >= MESH_ACCEPT) return f->det.score >= KEEP_WEAK;
     return f->det.score >= KEEP_UNCONFIRMED;
 }
 
@@ -433,4 +455,16 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
     return MF_OK;
 }
 
-int mf_face_privacy_paintable(const mf_face *f) { return f->lm.score >= PAINT_MIN_MESH; }
+/* Fraction of box b inside the w x h image. */
+static float visible_fraction(const mf_face_box *b, int w, int h) {
+    float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y), x1 = fminf((float)w, b->x + b->w), y1 = fminf((float)h, b->y + b->h);
+    float a = b->w * b->h;
+    return a > 0 ? fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / a : 0;
+}
+
+int mf_face_privacy_paintable(const mf_face *f, const mf_img *img) {
+    int doubtful = f->det.score < SURE_SCORE || visible_fraction(&f->det, img->w, img->h) < CUT_VISIBLE;
+    return f->lm.score >= (doubtful ? LOW_PAINT_MIN_MESH : PAINT_MIN_MESH);
+}
+
+float mf_face_privacy_first_reject(void) { return FIRST_REJECT; }

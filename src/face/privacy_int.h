@@ -13,14 +13,16 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
 int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_candidate *c, mf_face *f,
                             int *mesh_runs);
 
-/* Whether a candidate the mesh does not confirm is kept (as a non-face candidate) or dropped as a false detection:
- * kept when the detector is confident (KEEP_UNCONFIRMED in privacy.c). */
+/* Whether a candidate the mesh does not confirm (face flag below 0.5, or accepted only weakly: not
+ * mf_face_privacy_paintable) is kept (as a non-face candidate) or dropped as a false detection: kept when the
+ * detector is confident (KEEP_UNCONFIRMED, or the lower KEEP_WEAK for a weakly accepted face: privacy.c). */
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
 
 /* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
- * its flag at least PAINT_MIN_MESH (privacy.c); below, it is kept as an unconfirmed candidate (the anonymizer's
- * non-face fallback covers it). */
-int mf_face_privacy_paintable(const mf_face *f);
+ * its flag at least PAINT_MIN_MESH, or LOW_PAINT_MIN_MESH for a doubtful candidate (low detector score, or cut by
+ * the border of img: privacy.c); below, mf_face_privacy_keep_unconfirmed decides between the anonymizer's non-face
+ * fallback and dropping it. */
+int mf_face_privacy_paintable(const mf_face *f, const mf_img *img);
 
 /* Marks f as a candidate the mesh does not confirm: confirmed = 0, no landmarks, box clipped to img. */
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
@@ -28,5 +30,9 @@ void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
 /* Removes from faces[0..n) the records that duplicate a confirmed face (extent more than half inside its mesh box),
  * keeping confirmed faces first, each group by mesh score. Returns the new count, or MF_ERR_NOMEM. */
 int mf_face_privacy_dedup(mf_face *faces, int n);
+
+/* Face flag of the mesh's first crop below which a privacy candidate is rejected without refining the crop
+ * (mf_face_mesher_set_first_reject; FIRST_REJECT in privacy.c). */
+float mf_face_privacy_first_reject(void);
 
 #endif
