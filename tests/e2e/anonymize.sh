@@ -136,8 +136,10 @@ cp "$SRC1" "$tmp/album/2.jpg"
 run "--pseudonym over an album" 0 "$MFMC" anonymize "$tmp/album" -o "$tmp/albumout" --pseudonym k1
 cmp -s "$tmp/albumout/1.jpg" "$tmp/albumout/2.jpg" && ok "--pseudonym: the same person gets the same synthetic identity" || ko "--pseudonym consistency"
 run "--pseudonym another key" 0 "$MFMC" anonymize "$tmp/album/1.jpg" -o "$tmp/k2.jpg" --pseudonym k2 --report "$tmp/rk2.json"
-if grep -q '"decision":"fallback"' "$tmp/rk2.json"; then
-    skipped=$((skipped + 1)); echo "[  SKIPPED ] --pseudonym another key: the face fell back to the filter (same for any key)"
+# the key chooses the synthetic identities: the check needs at least one face drawn (a second face of this photo,
+# found by the privacy detection, may fall back to the filter, which is the same for any key)
+if ! grep -q '"method":"synthetic"' "$tmp/rk2.json"; then
+    skipped=$((skipped + 1)); echo "[  SKIPPED ] --pseudonym another key: no face got a synthetic identity (the filter is the same for any key)"
 else
     cmp -s "$tmp/albumout/1.jpg" "$tmp/k2.jpg" && ko "--pseudonym: another key must give another identity" || ok "--pseudonym: another key, another identity"
 fi
