@@ -57,7 +57,8 @@ int main(int argc, char **argv) {
         }
     for (int r = 0; r < EMBED_RUNS; r++) {
         double t0 = tu_clock_ms(CLOCK_THREAD_CPUTIME_ID);
-        for (int i = 0; i < N_REC; i++) mf_face_recognizer_embed(rec[i], &img, pts, e);
+        for (int i = 0; i < N_REC; i++)
+            mf_face_recognizer_embed(rec[i], &img, pts, e);
         emb[r] = tu_clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0;
     }
     double peer = median(emb, EMBED_RUNS);
@@ -77,14 +78,16 @@ int main(int argc, char **argv) {
                 char name[32];
                 snprintf(name, sizeof name, "%d", m + 1);
                 for (int s = 0; s < SELFIES && !st; s++) {
-                    for (int k = 0; k < rec_dim[i]; k++) v[k] = frand();
+                    for (int k = 0; k < rec_dim[i]; k++)
+                        v[k] = frand();
                     st = mf_gallery_add(g[i], name, v);
                 }
             }
         }
         double build = tu_clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0, runs[MATCH_RUNS];
         for (int i = 0; i < N_REC; i++)
-            for (int k = 0; k < rec_dim[i]; k++) probe[i][k] = frand();
+            for (int k = 0; k < rec_dim[i]; k++)
+                probe[i][k] = frand();
         for (int r = 0; r < MATCH_RUNS && !st; r++) {
             t0 = tu_clock_ms(CLOCK_THREAD_CPUTIME_ID);
             for (int i = 0; i < N_REC && !st; i++) {
@@ -100,9 +103,11 @@ int main(int argc, char **argv) {
         double check = median(runs, MATCH_RUNS);
         double mb = (double)members * SELFIES * (rec_dim[0] + rec_dim[1]) * sizeof(float) / 1048576.0;
         printf("%8d %8d %12.1f %12.3f %14.3f %10.1f\n", members, SELFIES, build, check, check / peer, mb);
-        for (int i = 0; i < N_REC; i++) mf_gallery_free(g[i]);
+        for (int i = 0; i < N_REC; i++)
+            mf_gallery_free(g[i]);
     }
-    for (int i = 0; i < N_REC; i++) mf_face_recognizer_free(rec[i]);
+    for (int i = 0; i < N_REC; i++)
+        mf_face_recognizer_free(rec[i]);
     mf_face_analyzer_free(an);
     mf_face_models_free(models);
     mf_img_free(&img);

@@ -218,7 +218,8 @@ static int galleries_refresh(mf_store_t *st) {
     for (int i = 0; i < mf_anon_recognizer_count(anon) && !s; i++) {
         const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
         int ne = 0;
-        if (!(s = mf_store_embedding_all(st, inf->name, inf->dim, &users, &vecs, &ne))) s = mf_gallery_create(inf->dim, &gal[i]);
+        if (!(s = mf_store_embedding_all(st, inf->name, inf->dim, &users, &vecs, &ne)))
+            s = mf_gallery_create(inf->dim, &gal[i]);
         for (int k = 0; k < ne && !s; k++) {
             char name[32];
             snprintf(name, sizeof name, "%lld", (long long)users[k]);
@@ -253,14 +254,22 @@ static void anon_check_json(const mf_anon_result *res, char *out, size_t cap) {
     size_t o = 0;
 #define PUT(...) (o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, __VA_ARGS__))
     PUT("{\"decision\":\"%s\",\"tries\":%d,\"recognizers\":{",
-        res->decision == MF_ANON_ACCEPTED ? "accepted" : res->decision == MF_ANON_FALLBACK ? "fallback" : "baseline",
+        res->decision == MF_ANON_ACCEPTED   ? "accepted"
+        : res->decision == MF_ANON_FALLBACK ? "fallback"
+                                            : "baseline",
         res->tries);
     for (int i = 0; i < res->n_rec && i < mf_anon_recognizer_count(anon); i++) {
         const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
         PUT("%s\"%s\":{\"sim\":", i ? "," : "", inf->name);
-        if (res->sim[i] > -2) PUT("%.4f", res->sim[i]); else PUT("null");
+        if (res->sim[i] > -2)
+            PUT("%.4f", res->sim[i]);
+        else
+            PUT("null");
         PUT(",\"gallery_sim\":");
-        if (res->gallery_sim[i] > -2) PUT("%.4f", res->gallery_sim[i]); else PUT("null");
+        if (res->gallery_sim[i] > -2)
+            PUT("%.4f", res->gallery_sim[i]);
+        else
+            PUT("null");
         PUT(",\"match_threshold\":%.4f,\"members\":%d}", inf->match_threshold, gal_members[i]);
     }
     PUT("}}");
@@ -330,7 +339,10 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
             anon_check_json(&res[i], c, MF_STORE_CHECK_MAX + 1);
             rec[i].anon_check = c;
             mf_srv_log("photo %lld face %d: %s %s", (long long)p.id, i,
-                       repl[i] == MF_REPL_SYNTHETIC ? "synthetic" : repl[i] == MF_REPL_UNCONFIRMED ? "not_a_face" : "fallback", c);
+                       repl[i] == MF_REPL_SYNTHETIC     ? "synthetic"
+                       : repl[i] == MF_REPL_UNCONFIRMED ? "not_a_face"
+                                                        : "fallback",
+                       c);
         }
         pthread_mutex_unlock(&anon_lock);
     }
@@ -386,7 +398,8 @@ static int enrol(worker_t *w, mf_store_t *st, const mf_store_job *job) {
             const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
             if (!strcmp(inf->name, w->srv->recognizer) || inf->dim > MF_STORE_DIM_MAX) continue;
             float *ei = e + (size_t)m * MF_STORE_DIM_MAX;
-            if (!(s = mf_anon_embed(anon, i, &img, &faces[best], ei))) models[m] = inf->name, vecs[m] = ei, dims[m++] = inf->dim;
+            if (!(s = mf_anon_embed(anon, i, &img, &faces[best], ei)))
+                models[m] = inf->name, vecs[m] = ei, dims[m++] = inf->dim;
         }
         if (!s) s = mf_store_enrol_add(st, job->user_id, job->id, m, models, vecs, dims);
         free(e);
@@ -438,7 +451,8 @@ int mf_srv_jobs_start(mf_srv *srv) {
     if (!s) s = mf_face_analyzer_create_from(shared_models, &co, &check_an);
     if (s) return mf_error_prefix(s, "models in %s", srv->models);
     mf_anon_opts ao = {.models_root = srv->models, .identity_model = srv->identity, .an = check_an};
-    if ((s = mf_anon_create_from(shared_models, &ao, &anon))) return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
+    if ((s = mf_anon_create_from(shared_models, &ao, &anon)))
+        return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
     for (int i = 0; i < srv->workers; i++) {
         worker_t *w = &workers[i];
         w->srv = srv;

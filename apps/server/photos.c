@@ -267,7 +267,8 @@ enum MHD_Result mf_srv_enrol_get(mf_srv_req *r) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
         int k = 0;
         if (!inf->ensemble || !strcmp(inf->name, r->srv->recognizer)) continue;
-        if (mf_store_embedding_count_model(r->st, r->user, inf->name, &k)) return mf_srv_reply_error(r, 500, "internal");
+        if (mf_store_embedding_count_model(r->st, r->user, inf->name, &k))
+            return mf_srv_reply_error(r, 500, "internal");
         if (k < full) full = k;
     }
     cJSON *o = cJSON_CreateObject();

@@ -447,13 +447,12 @@ int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const
 
 static int enrol_add_body(mf_store_t *s, int64_t user, int64_t selfie, int n, const char *const *models,
                           const float *const *vecs, const int *dims) {
-    int have = 0;
-    int st = mf_store_embedding_count(s, user, &have);
+    int have = 0; /* a retried job's rows go first: they do not count against the cap */
+    int st = EXEC(s, "DELETE FROM embeddings WHERE user_id = $1 AND selfie = $2", DB_I(user), DB_I(selfie));
+    if (!st) st = mf_store_embedding_count(s, user, &have);
     if (st) return st;
     if (have >= MF_STORE_ENROL_MAX)
         return mf_error_set(MF_ERR_LIMIT, "at most %d enrolment photos", MF_STORE_ENROL_MAX);
-    if ((st = EXEC(s, "DELETE FROM embeddings WHERE user_id = $1 AND selfie = $2", DB_I(user), DB_I(selfie))))
-        return st; /* a retried job */
     for (int i = 0; i < n && !st; i++)
         st = EXEC(s, "INSERT INTO embeddings(user_id, model, vec, selfie) VALUES ($1, $2, $3, $4)", DB_I(user),
                   DB_T(models[i]), DB_B(vecs[i], (size_t)dims[i] * sizeof(float)), DB_I(selfie));

@@ -343,8 +343,10 @@ static void test_schema3(void **state) {
     assert_int_equal(mf_store_embedding_count_model(s, uid, "faceapi", &n), 0);
     assert_int_equal(n, 1);
     /* the cap counts selfies, whatever their recognizers */
-    for (int i = 0; i < 3; i++) assert_int_equal(mf_store_enrol_add(s, uid, 200 + i, 2, models, vecs, dims), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(mf_store_enrol_add(s, uid, 200 + i, 2, models, vecs, dims), 0);
     assert_int_equal(mf_store_enrol_add(s, uid, 300, 2, models, vecs, dims), MF_ERR_LIMIT);
+    assert_int_equal(mf_store_enrol_add(s, uid, 202, 2, models, vecs, dims), 0); /* a retried job at the cap */
     assert_int_equal(mf_store_embedding_count(s, uid, &n), 0);
     assert_int_equal(n, MF_STORE_ENROL_MAX);
     assert_int_equal(mf_store_enrol_add(s, uid, 0, 2, models, vecs, dims), MF_ERR_ARG);
@@ -427,12 +429,8 @@ static void test_migrate_2_to_3(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_twice),
-        cmocka_unit_test(test_people),
-        cmocka_unit_test(test_photos),
-        cmocka_unit_test(test_schema2),
-        cmocka_unit_test(test_schema3),
-        cmocka_unit_test(test_migrate_2_to_3),
+        cmocka_unit_test(test_open_twice), cmocka_unit_test(test_people),  cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_schema2),    cmocka_unit_test(test_schema3), cmocka_unit_test(test_migrate_2_to_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
