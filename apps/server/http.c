@@ -14,6 +14,7 @@ typedef struct {
     uint8_t *buf;
     size_t len, cap, limit;
     int too_big;
+    int answered; /* the 413 is queued: nothing more is read, and nothing else is answered */
 } body_t;
 
 void mf_srv_log(const char *fmt, ...) {
@@ -162,7 +163,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             unsigned long long v = strtoull(cl, &end, 10);
             if (errno == ERANGE || (end != cl && !*end && v > b->limit)) {
                 mf_srv_req r = {.srv = srv, .conn = conn, .method = method, .url = url};
-                b->too_big = 1;
+                b->too_big = b->answered = 1;
                 return mf_srv_reply_error(&r, 413, "too_large");
             }
         }
@@ -171,12 +172,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size, need;
         *upload_data_size = 0;
+        if (b->answered) return MHD_YES; /* the 413 is on its way: what still arrives is dropped */
         if (b->too_big || mf_size_add(b->len, n, &need) || need > b->limit) {
-            b->too_big = 1; /* the rest is read and dropped; the answer is 413 */
+            /* a body without a declared length (chunked) passed the cap: nothing more is read. The 413 is
+             * queued now; libmicrohttpd 0.9.75 (Debian 12) refuses a response while the body is being received,
+             * and then the MHD_NO returned closes the connection without an answer (docs/server.md) */
+            b->too_big = b->answered = 1;
             free(b->buf);
             b->buf = NULL;
             b->len = b->cap = 0;
-            return MHD_YES;
+            mf_srv_req r = {.srv = srv, .conn = conn, .method = method, .url = url};
+            return mf_srv_reply_error(&r, 413, "too_large");
         }
         if (need > b->cap) {
             size_t cap = b->cap ? b->cap : 4096;
@@ -192,6 +198,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     mf_srv_req r = {.srv = srv, .conn = conn, .method = method, .url = url, .body = b->buf, .body_len = b->len};
+    if (b->answered) return MHD_YES;
     if (b->too_big) return mf_srv_reply_error(&r, 413, "too_large");
     r.st = mf_srv_store(srv);
     if (!r.st) return mf_srv_reply_error(&r, 503, "unavailable");

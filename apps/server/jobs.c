@@ -3,11 +3,13 @@
  * access model) and enrolment selfies. Any node takes any job; a job whose node died is taken again after its
  * lease (SRV_JOB_LEASE).
  * Models: the face networks are loaded once per process (mf_face_models_t, read-only) and every worker has its
- * own sessions over them (the privacy-grade analyser, the recognizer). The anonymizer (mf_anon_create) loads its
- * identity model and ensemble recognizers itself (anon.h has no create-from-shared-models call yet), about 270 MB
- * a copy: so the process has one anonymizer, with its own normal-mode analyser for its checks and for selfies,
- * used by one worker at a time (anon_lock). Detection, matching and storing run in parallel.
- * Replacement happens here, once per photo, not at view time: docs/server.md "Rendering". */
+ * own sessions over them (the privacy-grade analyser, the recognizer). The anonymizer's ensemble recognizers are
+ * sessions over the same models (mf_anon_create_from); it has its own identity model and plans, so the process
+ * has one anonymizer, with its own normal-mode analyser for its checks and for selfies, used by one worker at a
+ * time (anon_lock). Detection, matching and storing run in parallel.
+ * Replacement happens here, once per photo, not at view time: docs/server.md "Rendering". Every replacement is
+ * also checked against every enrolled member: one gallery per anonymizer recognizer, built from the store and
+ * cached (under anon_lock) until the store's enrolment version moves (docs/server.md "Members in the guarantee"). */
 #include "srv.h"
 
 #include "mfmc/analyze.h"
@@ -35,6 +37,12 @@ static mf_face_models_t *shared_models;
 static pthread_mutex_t anon_lock = PTHREAD_MUTEX_INITIALIZER;
 static mf_face_analyzer_t *check_an;
 static mf_anon_t *anon;
+/* The members' galleries, one per anonymizer recognizer (identity = the user id in decimal), under anon_lock;
+ * built for enrolment version gal_version (gal_valid = 0: never built). */
+static mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS];
+static int gal_members[MF_ANON_MAX_RECOGNIZERS];
+static int64_t gal_version;
+static int gal_valid;
 
 static const mf_img_limits upload_limits = {
     .max_pixels = SRV_UPLOAD_MAX_PIXELS, .max_side = SRV_UPLOAD_MAX_SIDE, .max_bytes = SRV_UPLOAD_MAX};
@@ -189,6 +197,86 @@ static void renew_lease(void *ctx) {
         mf_srv_log("job %lld: lease not renewed: %s", (long long)l->job->id, mf_error_get());
 }
 
+static void galleries_free(void) {
+    for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) {
+        mf_gallery_free(gal[i]);
+        gal[i] = NULL;
+        gal_members[i] = 0;
+    }
+    gal_valid = 0;
+}
+
+/* Brings the galleries up to the store's enrolment version (caller holds anon_lock). The version is read before
+ * the embeddings: an enrolment in between makes the next call rebuild again, never keeps a stale gallery. */
+static int galleries_refresh(mf_store_t *st) {
+    int64_t v = 0;
+    int s = mf_store_enrol_version(st, &v);
+    if (s || (gal_valid && v == gal_version)) return s;
+    galleries_free();
+    int64_t *users = NULL;
+    float *vecs = NULL;
+    for (int i = 0; i < mf_anon_recognizer_count(anon) && !s; i++) {
+        const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
+        int ne = 0;
+        if (!(s = mf_store_embedding_all(st, inf->name, inf->dim, &users, &vecs, &ne)))
+            s = mf_gallery_create(inf->dim, &gal[i]);
+        for (int k = 0; k < ne && !s; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "%lld", (long long)users[k]);
+            int a = mf_gallery_add(gal[i], name, vecs + (size_t)k * inf->dim);
+            if (a == MF_ERR_ARG) /* a zero or non-finite vector: unusable, not a reason to stop analysing */
+                mf_srv_log("gallery %s: embedding of user %s skipped: %s", inf->name, name, mf_error_get());
+            else
+                s = a;
+        }
+        if (!s) gal_members[i] = mf_gallery_identity_count(gal[i]);
+        free(users);
+        free(vecs);
+        users = NULL;
+        vecs = NULL;
+    }
+    if (s) {
+        galleries_free();
+        return mf_error_prefix(s, "members' galleries");
+    }
+    gal_version = v;
+    gal_valid = 1;
+    mf_srv_log("members' galleries at enrolment version %lld: %s %d, %s %d", (long long)v,
+               mf_anon_recognizer_info(anon, 0)->name, gal_members[0],
+               mf_anon_recognizer_count(anon) > 1 ? mf_anon_recognizer_info(anon, 1)->name : "-", gal_members[1]);
+    return MF_OK;
+}
+
+/* What the anonymizer's checks measured on face i's replacement, as stored in faces.anon_check and logged: the
+ * decision, the draws, per recognizer the similarity to the original and the best similarity to any member
+ * (null: no member in that gallery) with the gallery's size. */
+static void anon_check_json(const mf_anon_result *res, char *out, size_t cap) {
+    size_t o = 0;
+#define PUT(...) (o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, __VA_ARGS__))
+    PUT("{\"decision\":\"%s\",\"tries\":%d,\"recognizers\":{",
+        res->decision == MF_ANON_ACCEPTED   ? "accepted"
+        : res->decision == MF_ANON_FALLBACK ? "fallback"
+                                            : "baseline",
+        res->tries);
+    for (int i = 0; i < res->n_rec && i < mf_anon_recognizer_count(anon); i++) {
+        const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
+        PUT("%s\"%s\":{\"sim\":", i ? "," : "", inf->name);
+        if (res->sim[i] > -2)
+            PUT("%.4f", res->sim[i]);
+        else
+            PUT("null");
+        PUT(",\"gallery_sim\":");
+        if (res->gallery_sim[i] > -2)
+            PUT("%.4f", res->gallery_sim[i]);
+        else
+            PUT("null");
+        PUT(",\"match_threshold\":%.4f,\"members\":%d}", inf->match_threshold, gal_members[i]);
+    }
+    PUT("}}");
+#undef PUT
+    if (o >= cap && cap) out[0] = 0; /* cannot happen with MF_STORE_CHECK_MAX; never a truncated JSON */
+}
+
 static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     mf_srv *srv = w->srv;
     mf_store_photo p;
@@ -215,8 +303,10 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     /* the analyser's array lives until its next analysis, and the anonymizer's checks analyse again */
     mf_store_face *rec = calloc((size_t)n + 1, sizeof *rec);
     int *repl = calloc((size_t)n + 1, sizeof *repl);
+    mf_anon_result *res = calloc((size_t)n + 1, sizeof *res);
+    char *checks = calloc((size_t)n + 1, MF_STORE_CHECK_MAX + 1);
     faces = malloc(sizeof *faces * ((size_t)n + 1));
-    if (!s && (!rec || !repl || !faces)) s = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!s && (!rec || !repl || !res || !checks || !faces)) s = mf_error_set(MF_ERR_NOMEM, "out of memory");
     if (!s && n) memcpy(faces, found, sizeof *faces * (size_t)n);
     for (int i = 0; i < n && !s; i++) {
         rec[i].x = faces[i].det.x;
@@ -238,9 +328,22 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     }
     /* every face replaced once, here: what any viewer who may not see a face receives */
     lease_t lease = {st, job, srv->node};
+    /* ... and unlike every enrolled member (the face's own person included), per recognizer of the guarantee */
     if (!s) {
         pthread_mutex_lock(&anon_lock);
-        s = mf_srv_anonymize(srv, anon, &img, faces, rec, n, key, &base, repl, renew_lease, &lease);
+        s = galleries_refresh(st);
+        const mf_anon_galleries g = {(const mf_gallery_t *const *)gal};
+        if (!s) s = mf_srv_anonymize(srv, anon, &img, faces, rec, n, key, &g, &base, repl, res, renew_lease, &lease);
+        for (int i = 0; i < n && !s; i++) {
+            char *c = checks + (size_t)i * (MF_STORE_CHECK_MAX + 1);
+            anon_check_json(&res[i], c, MF_STORE_CHECK_MAX + 1);
+            rec[i].anon_check = c;
+            mf_srv_log("photo %lld face %d: %s %s", (long long)p.id, i,
+                       repl[i] == MF_REPL_SYNTHETIC     ? "synthetic"
+                       : repl[i] == MF_REPL_UNCONFIRMED ? "not_a_face"
+                                                        : "fallback",
+                       c);
+        }
         pthread_mutex_unlock(&anon_lock);
     }
     for (int i = 0; i < n && !s; i++)
@@ -248,6 +351,8 @@ static int analyze(worker_t *w, mf_store_t *st, const mf_store_job *job) {
     if (!s) s = store_photo(srv, st, &p, job, key, &img, &base, rec, n);
     free(rec);
     free(repl);
+    free(res);
+    free(checks);
     free(faces);
     mf_img_free(&img);
     mf_img_free(&base);
@@ -281,11 +386,22 @@ static int enrol(worker_t *w, mf_store_t *st, const mf_store_job *job) {
         note = "no_face";
     else if (!s && several)
         note = "several_faces";
-    else if (!s) {
-        float *e = malloc(sizeof(float) * (size_t)w->srv->dim), pts[5][2];
+    else if (!s) { /* the primary recognizer (matching), and every other recognizer of the anonymizer (galleries) */
+        const char *models[MF_STORE_ENROL_MODELS];
+        const float *vecs[MF_STORE_ENROL_MODELS];
+        int dims[MF_STORE_ENROL_MODELS], m = 0;
+        float *e = malloc(sizeof(float) * MF_STORE_ENROL_MODELS * MF_STORE_DIM_MAX), pts[5][2];
         mf_face_5pt(&faces[best], pts);
         s = e ? mf_face_recognizer_embed(w->rec, &img, pts, e) : mf_error_set(MF_ERR_NOMEM, "out of memory");
-        if (!s) s = mf_store_embedding_add(st, job->user_id, w->srv->recognizer, e, w->srv->dim);
+        if (!s) models[m] = w->srv->recognizer, vecs[m] = e, dims[m++] = w->srv->dim;
+        for (int i = 0; i < mf_anon_recognizer_count(anon) && !s && m < MF_STORE_ENROL_MODELS; i++) {
+            const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
+            if (!strcmp(inf->name, w->srv->recognizer) || inf->dim > MF_STORE_DIM_MAX) continue;
+            float *ei = e + (size_t)m * MF_STORE_DIM_MAX;
+            if (!(s = mf_anon_embed(anon, i, &img, &faces[best], ei)))
+                models[m] = inf->name, vecs[m] = ei, dims[m++] = inf->dim;
+        }
+        if (!s) s = mf_store_enrol_add(st, job->user_id, job->id, m, models, vecs, dims);
         free(e);
         if (s == MF_ERR_LIMIT) note = "limit";
     }
@@ -335,7 +451,8 @@ int mf_srv_jobs_start(mf_srv *srv) {
     if (!s) s = mf_face_analyzer_create_from(shared_models, &co, &check_an);
     if (s) return mf_error_prefix(s, "models in %s", srv->models);
     mf_anon_opts ao = {.models_root = srv->models, .identity_model = srv->identity, .an = check_an};
-    if ((s = mf_anon_create(&ao, &anon))) return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
+    if ((s = mf_anon_create_from(shared_models, &ao, &anon)))
+        return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
     for (int i = 0; i < srv->workers; i++) {
         worker_t *w = &workers[i];
         w->srv = srv;
@@ -358,7 +475,8 @@ void mf_srv_jobs_stop(mf_srv *srv) {
         mf_face_recognizer_free(w->rec);
         memset(w, 0, sizeof *w);
     }
-    mf_anon_free(anon); /* before the analyser it borrows */
+    galleries_free();
+    mf_anon_free(anon); /* before the analyser and the models it borrows */
     mf_face_analyzer_free(check_an);
     mf_face_models_free(shared_models);
     anon = NULL;

@@ -260,10 +260,22 @@ enum MHD_Result mf_srv_enrol_get(mf_srv_req *r) {
         return mf_srv_reply_error(r, 500, "internal");
     char note[MF_STORE_NAME_MAX + 1];
     if (mf_store_enrol_note_get(r->st, r->user, note)) return mf_srv_reply_error(r, 500, "internal");
+    /* selfies enrolled before schema 3 hold the primary recognizer's embedding only (the selfies are not kept, so
+     * the others cannot be computed): replacements are checked against them by that recognizer only */
+    int full = n;
+    for (int i = 0; i < mf_face_recognizer_count(); i++) {
+        const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
+        int k = 0;
+        if (!inf->ensemble || !strcmp(inf->name, r->srv->recognizer)) continue;
+        if (mf_store_embedding_count_model(r->st, r->user, inf->name, &k))
+            return mf_srv_reply_error(r, 500, "internal");
+        if (k < full) full = k;
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "enrolled", n); /* the embeddings themselves are never returned */
     cJSON_AddNumberToObject(o, "pending", pending); /* selfies not analysed yet */
     cJSON_AddNumberToObject(o, "max", MF_STORE_ENROL_MAX);
+    cJSON_AddNumberToObject(o, "primary_only", n - full);
     /* the outcome of the last selfie: pending, ok, no_face, several_faces, not_an_image, limit */
     if (note[0]) cJSON_AddStringToObject(o, "last_selfie", note);
     return mf_srv_reply_json(r, 200, o);

@@ -118,8 +118,8 @@ static float rect_alpha(int px, int py, int x, int y, int w, int h, int W, int H
 }
 
 int mf_srv_anonymize(mf_srv *srv, mf_anon_t *anon, const mf_img *img, const mf_face *faces, const mf_store_face *rec,
-                     int n, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *base, int *repl,
-                     void (*progress)(void *ctx), void *ctx) {
+                     int n, const uint8_t key[crypto_secretbox_KEYBYTES], const mf_anon_galleries *galleries,
+                     mf_img *base, int *repl, mf_anon_result *results, void (*progress)(void *ctx), void *ctx) {
     (void)srv;
     *base = (mf_img){0};
     if (img->c != 3) return mf_error_set(MF_ERR_ARG, "anonymize: RGB image expected");
@@ -133,7 +133,8 @@ int mf_srv_anonymize(mf_srv *srv, mf_anon_t *anon, const mf_img *img, const mf_f
         memcpy(tmp.data, base->data, bytes);
         mf_anon_result res;
         uint64_t seed = mf_srv_face_seed(key, i);
-        if ((s = mf_anon_face(anon, &tmp, &faces[i], MF_ANON_SYNTH, seed, NULL, &res))) break;
+        if ((s = mf_anon_face(anon, &tmp, &faces[i], MF_ANON_SYNTH, seed, galleries, &res))) break;
+        if (results) results[i] = res;
         repl[i] = !faces[i].confirmed                  ? MF_REPL_UNCONFIRMED
                   : res.decision == MF_ANON_ACCEPTED ? MF_REPL_SYNTHETIC
                                                        : MF_REPL_FALLBACK;

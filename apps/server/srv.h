@@ -167,14 +167,16 @@ void mf_srv_face_rect(const mf_store_face *f, int w, int h, int *x, int *y, int 
 uint64_t mf_srv_face_seed(const uint8_t key[crypto_secretbox_KEYBYTES], int idx);
 int mf_srv_replace_baseline(mf_img *img, int x, int y, int w, int h, uint64_t seed, void *ctx);
 /* The anonymized image of a photo: every face of `faces` (analysis records of img, n of them, rec[i] their
- * stored rows) replaced by mf_anon_face with the seed mf_srv_face_seed(key, i), each replacement confined to the
+ * stored rows) replaced by mf_anon_face with the seed mf_srv_face_seed(key, i) and `galleries` (the enrolled
+ * members, one gallery per anonymizer recognizer; NULL: none), each replacement confined to the
  * face's rectangle (mf_srv_face_rect) with a soft edge inside it, so outside every rectangle *base equals img.
  * repl[i] receives the mf_store_replacement of face i. A face whose box the anonymizer left unchanged is painted
- * with the baseline mosaic (fail closed). *base is the caller's to free. progress(ctx) (may be NULL) is called
+ * with the baseline mosaic (fail closed). results[i] (results may be NULL) receives face i's mf_anon_result.
+ * *base is the caller's to free. progress(ctx) (may be NULL) is called
  * before each face (the worker renews its job's lease there). */
 int mf_srv_anonymize(mf_srv *srv, mf_anon_t *anon, const mf_img *img, const mf_face *faces, const mf_store_face *rec,
-                     int n, const uint8_t key[crypto_secretbox_KEYBYTES], mf_img *base, int *repl,
-                     void (*progress)(void *ctx), void *ctx);
+                     int n, const uint8_t key[crypto_secretbox_KEYBYTES], const mf_anon_galleries *galleries,
+                     mf_img *base, int *repl, mf_anon_result *results, void (*progress)(void *ctx), void *ctx);
 
 /* ---------------------------------------------------------------- seal.c */
 /* secretbox of data under key: *out = nonce | ciphertext (malloc'd). */

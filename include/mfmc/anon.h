@@ -121,6 +121,13 @@ typedef struct mf_anon mf_anon_t;
 
 /* Loads the identity model and the ensemble recognizers. The analyser stays the caller's. */
 int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out);
+/* The same, but the ensemble recognizers are sessions over the already-loaded shared `models` (face.h: loaded
+ * once, read-only, thread-safe) instead of loading their own copies: a process with analysers, recognizers and
+ * anonymizers over one mf_face_models_t holds one copy of each network's weights. opts->models_root may be NULL
+ * (then mf_face_models_root(models)). The identity model is still loaded from opts->identity_model. `models` is
+ * borrowed: it must outlive the anonymizer, which is freed with mf_anon_free as usual. MF_ERR_ARG for a NULL
+ * argument, and mf_anon_create's errors. */
+int mf_anon_create_from(mf_face_models_t *models, const mf_anon_opts *opts, mf_anon_t **out);
 void mf_anon_free(mf_anon_t *a);
 
 /* Recognizers the anonymizer embeds with: count, and name / ensemble flag of entry i. */

@@ -30,7 +30,10 @@ enum {
     MF_STORE_TOKEN_MAX = 128,    /* session token / CSRF token / render key bytes */
     MF_STORE_ENROL_MAX = 5,      /* embeddings per user and model */
     MF_STORE_LIST_MAX = 1000,    /* rows returned by one list call */
-    MF_STORE_SCHEMA_VERSION = 2, /* version mf_store_open migrates to */
+    MF_STORE_SCHEMA_VERSION = 3, /* version mf_store_open migrates to */
+    MF_STORE_DIM_MAX = 4096,     /* floats of one embedding */
+    MF_STORE_ENROL_MODELS = 8,   /* embeddings (one per recognizer) of one selfie */
+    MF_STORE_CHECK_MAX = 1024,   /* bytes of a face's anon_check */
 };
 
 /* Standing rule of a person for photos they appear in. */
@@ -82,6 +85,8 @@ typedef struct {
     int audience;     /* mf_store_audience */
     int discarded;    /* strict model: original pixels were discarded at upload (for everyone but the person) */
     int replacement;  /* mf_store_replacement */
+    const char *anon_check; /* written by mf_store_photo_finish (may be NULL; at most MF_STORE_CHECK_MAX bytes):
+                               what the anonymizer's checks measured (JSON, docs/server.md); never read back (NULL) */
 } mf_store_face;
 
 typedef struct {
@@ -153,9 +158,21 @@ int mf_store_are_friends(mf_store_t *s, int64_t a, int64_t b, int *yes);
 int mf_store_friend_list(mf_store_t *s, int64_t user, int64_t *ids, int *states, int max, int *n);
 
 /* ---------------------------------------------------------------- enrolment */
-/* Adds one embedding of `dim` floats for `model`; MF_ERR_LIMIT beyond MF_STORE_ENROL_MAX per user and model. */
+/* Adds one embedding of `dim` floats for `model`, as a selfie of its own; MF_ERR_LIMIT beyond MF_STORE_ENROL_MAX per
+ * user and model. */
 int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim);
+/* Adds the embeddings of one selfie (number `selfie` > 0, e.g. its job id), one per recognizer: models[i], vecs[i]
+ * of dims[i] floats, n <= MF_STORE_ENROL_MODELS; in one transaction (all or none), replacing those already stored
+ * under that number (a retried job). MF_ERR_LIMIT when the user has MF_STORE_ENROL_MAX selfies already. */
+int mf_store_enrol_add(mf_store_t *s, int64_t user, int64_t selfie, int n, const char *const *models,
+                       const float *const *vecs, const int *dims);
+/* Selfies enrolled by the user (each holds one embedding per recognizer it was embedded with). */
 int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n);
+/* Of them, the selfies that have an embedding of `model` (schema 2 enrolments hold the primary model's only). */
+int mf_store_embedding_count_model(mf_store_t *s, int64_t user, const char *model, int *n);
+/* A number that changes with every change of the enrolled embeddings (add, delete, account deletion), for caches
+ * of galleries: equal numbers mean equal embeddings. */
+int mf_store_enrol_version(mf_store_t *s, int64_t *version);
 /* Enrolment selfies of the user not yet analysed (queued or running jobs). */
 int mf_store_enrol_pending(mf_store_t *s, int64_t user, int *n);
 /* Deletes every embedding of the user and their enrolment jobs not yet run (with their selfies). */

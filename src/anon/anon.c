@@ -74,7 +74,7 @@ static double now_ms(void) {
 
 
 
-int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
+int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_anon_t **out) {
     *out = NULL;
     if (!opts || !opts->models_root || !opts->identity_model || !opts->an)
         return mf_error_set(MF_ERR_ARG, "anon: models_root, identity_model and an are required");
@@ -95,7 +95,8 @@ int mf_anon_create(const mf_anon_opts *opts, mf_anon_t **out) {
     for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
         if (!inf->ensemble && !(opts->measure_all && inf->match_threshold < 1)) continue;
-        st = mf_face_recognizer_create(opts->models_root, inf->name, opts->pool, &a->rec[a->n_rec]);
+        st = shared ? mf_face_recognizer_create_from(shared, inf->name, opts->pool, &a->rec[a->n_rec])
+                    : mf_face_recognizer_create(opts->models_root, inf->name, opts->pool, &a->rec[a->n_rec]);
         if (!st) a->info[a->n_rec++] = inf;
     }
     if (!st) {

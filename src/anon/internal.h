@@ -61,4 +61,8 @@ double mf_anon_rng_normal(uint64_t *s);
 /* Texel -> (triangle, barycentrics) map of the canonical layout: tri_of[T*T] (-1 = none), bary[T*T*3]. */
 int mf_anon_texel_map(const struct mf_anon_model *m, int *tri_of, float *bary);
 
+/* mf_anon_create (shared NULL: the recognizers load their own models from opts->models_root) and
+ * mf_anon_create_from (the recognizers are sessions over `shared`), both in create_from.c. */
+int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_anon_t **out);
+
 #endif

@@ -76,6 +76,21 @@ static const char *const MIGRATION_2 =
     "ALTER TABLE faces ADD COLUMN replacement INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE users ADD COLUMN enrol_note TEXT;";
 
+/* Migration 3 (replacements checked against the enrolled people): embeddings.selfie groups the embeddings of one
+ * selfie by its recognizers (arcface, faceapi: one gallery per recognizer of the anonymizer's guarantee); rows of
+ * schema 2 each were their own selfie (one arcface embedding; the selfies themselves are not kept, so no other
+ * embedding can be computed for them), numbered -id. enrol_version counts every change of the enrolled
+ * embeddings (nodes cache their galleries and rebuild them when it moves). faces.anon_check: what the
+ * anonymizer's checks measured on the face's replacement (JSON written at analysis, never served). */
+static const char *const MIGRATION_3 =
+    "ALTER TABLE embeddings ADD COLUMN selfie BIGINT;"
+    "UPDATE embeddings SET selfie = -id;"
+    "CREATE INDEX embeddings_user ON embeddings(user_id, selfie);"
+    "CREATE INDEX embeddings_model ON embeddings(model, id);"
+    "CREATE TABLE enrol_version(id INTEGER PRIMARY KEY, v BIGINT NOT NULL);"
+    "INSERT INTO enrol_version(id, v) VALUES (1, 0);"
+    "ALTER TABLE faces ADD COLUMN anon_check TEXT;";
+
 static char *dialect(const char *sql, int pg) {
     const char *id = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY", *blob = pg ? "BYTEA" : "BLOB";
     size_t cap = strlen(sql) * 2 + 1;
@@ -124,6 +139,11 @@ static int migrate(mf_store_t *s) {
     if (v < 2) {
         if ((st = s->drv->script(s->conn, MIGRATION_2)) ||
             (st = s->drv->script(s->conn, "INSERT INTO schema_version(version) VALUES (2)")))
+            goto fail;
+    }
+    if (v < 3) {
+        if ((st = s->drv->script(s->conn, MIGRATION_3)) ||
+            (st = s->drv->script(s->conn, "INSERT INTO schema_version(version) VALUES (3)")))
             goto fail;
     }
     return s->drv->script(s->conn, "COMMIT");
@@ -298,6 +318,7 @@ static int user_delete_body(mf_store_t *s, int64_t id) {
     if ((st = EXEC(s, "UPDATE faces SET user_id = NULL, decision = 0, audience = 0, patch = NULL WHERE user_id = $1",
                    DB_I(id))))
         return st;
+    if ((st = EXEC(s, "UPDATE enrol_version SET v = v + 1 WHERE id = 1"))) return st; /* their embeddings go */
     /* Everything else is theirs and goes by cascade (sessions, friends, embeddings, photos, faces, renders,
      * jobs, audit). */
     return EXEC(s, "DELETE FROM users WHERE id = $1", DB_I(id));
@@ -402,8 +423,7 @@ int mf_store_friend_list(mf_store_t *s, int64_t user, int64_t *ids, int *states,
 
 /* ---------------------------------------------------------------- enrolment */
 
-int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim) {
-    if (dim <= 0 || dim > 4096) return mf_error_set(MF_ERR_ARG, "bad embedding size");
+static int embedding_add_body(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim) {
     mf_db_res *r = NULL;
     int st = QUERY(s, &r, "SELECT COUNT(*) FROM embeddings WHERE user_id = $1 AND model = $2", DB_I(user), DB_T(model));
     if (st) return st;
@@ -411,14 +431,64 @@ int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const
     mf_db_res_free(r);
     if (have >= MF_STORE_ENROL_MAX)
         return mf_error_set(MF_ERR_LIMIT, "at most %d enrolment photos", MF_STORE_ENROL_MAX);
-    return EXEC(s, "INSERT INTO embeddings(user_id, model, vec) VALUES ($1, $2, $3)", DB_I(user), DB_T(model),
-                DB_B(vec, (size_t)dim * sizeof *vec));
+    if ((st = QUERY(s, &r, "INSERT INTO embeddings(user_id, model, vec) VALUES ($1, $2, $3) RETURNING id", DB_I(user),
+                    DB_T(model), DB_B(vec, (size_t)dim * sizeof *vec))))
+        return st;
+    int64_t id = r->rows ? mf_db_int(r, 0, 0) : 0;
+    mf_db_res_free(r);
+    if ((st = EXEC(s, "UPDATE embeddings SET selfie = $1 WHERE id = $2", DB_I(-id), DB_I(id)))) return st;
+    return EXEC(s, "UPDATE enrol_version SET v = v + 1 WHERE id = 1");
+}
+
+int mf_store_embedding_add(mf_store_t *s, int64_t user, const char *model, const float *vec, int dim) {
+    if (dim <= 0 || dim > MF_STORE_DIM_MAX) return mf_error_set(MF_ERR_ARG, "bad embedding size");
+    return TX(s, embedding_add_body(s, user, model, vec, dim));
+}
+
+static int enrol_add_body(mf_store_t *s, int64_t user, int64_t selfie, int n, const char *const *models,
+                          const float *const *vecs, const int *dims) {
+    int have = 0; /* a retried job's rows go first: they do not count against the cap */
+    int st = EXEC(s, "DELETE FROM embeddings WHERE user_id = $1 AND selfie = $2", DB_I(user), DB_I(selfie));
+    if (!st) st = mf_store_embedding_count(s, user, &have);
+    if (st) return st;
+    if (have >= MF_STORE_ENROL_MAX)
+        return mf_error_set(MF_ERR_LIMIT, "at most %d enrolment photos", MF_STORE_ENROL_MAX);
+    for (int i = 0; i < n && !st; i++)
+        st = EXEC(s, "INSERT INTO embeddings(user_id, model, vec, selfie) VALUES ($1, $2, $3, $4)", DB_I(user),
+                  DB_T(models[i]), DB_B(vecs[i], (size_t)dims[i] * sizeof(float)), DB_I(selfie));
+    return st ? st : EXEC(s, "UPDATE enrol_version SET v = v + 1 WHERE id = 1");
+}
+
+int mf_store_enrol_add(mf_store_t *s, int64_t user, int64_t selfie, int n, const char *const *models,
+                       const float *const *vecs, const int *dims) {
+    if (selfie <= 0 || n <= 0 || n > MF_STORE_ENROL_MODELS) return mf_error_set(MF_ERR_ARG, "bad enrolment");
+    for (int i = 0; i < n; i++)
+        if (!models[i] || !vecs[i] || dims[i] <= 0 || dims[i] > MF_STORE_DIM_MAX)
+            return mf_error_set(MF_ERR_ARG, "bad embedding size");
+    return TX(s, enrol_add_body(s, user, selfie, n, models, vecs, dims));
 }
 
 int mf_store_embedding_count(mf_store_t *s, int64_t user, int *n) {
     mf_db_res *r = NULL;
-    int st = QUERY(s, &r, "SELECT COUNT(*) FROM embeddings WHERE user_id = $1", DB_I(user));
+    int st = QUERY(s, &r, "SELECT COUNT(DISTINCT selfie) FROM embeddings WHERE user_id = $1", DB_I(user));
     if (!st) *n = (int)mf_db_int(r, 0, 0);
+    mf_db_res_free(r);
+    return st;
+}
+
+int mf_store_embedding_count_model(mf_store_t *s, int64_t user, const char *model, int *n) {
+    mf_db_res *r = NULL;
+    int st = QUERY(s, &r, "SELECT COUNT(DISTINCT selfie) FROM embeddings WHERE user_id = $1 AND model = $2",
+                   DB_I(user), DB_T(model));
+    if (!st) *n = (int)mf_db_int(r, 0, 0);
+    mf_db_res_free(r);
+    return st;
+}
+
+int mf_store_enrol_version(mf_store_t *s, int64_t *version) {
+    mf_db_res *r = NULL;
+    int st = QUERY(s, &r, "SELECT v FROM enrol_version WHERE id = $1", DB_I(1));
+    if (!st) *version = r->rows ? mf_db_int(r, 0, 0) : 0;
     mf_db_res_free(r);
     return st;
 }
@@ -434,7 +504,8 @@ int mf_store_enrol_pending(mf_store_t *s, int64_t user, int *n) {
 
 static int embedding_delete_body(mf_store_t *s, int64_t user) {
     int st = EXEC(s, "DELETE FROM jobs WHERE user_id = $1 AND kind = $2", DB_I(user), DB_I(MF_JOB_ENROL));
-    return st ? st : EXEC(s, "DELETE FROM embeddings WHERE user_id = $1", DB_I(user));
+    if (!st) st = EXEC(s, "DELETE FROM embeddings WHERE user_id = $1", DB_I(user));
+    return st ? st : EXEC(s, "UPDATE enrol_version SET v = v + 1 WHERE id = 1");
 }
 
 int mf_store_embedding_delete_all(mf_store_t *s, int64_t user) { return TX(s, embedding_delete_body(s, user)); }
@@ -558,6 +629,9 @@ static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_s
                   "WHERE id = $6",
                   DB_I(w), DB_I(h), DB_I(n), DB_B(original, original_len), DB_B(base, base_len), DB_I(id));
     if (st) return st;
+    for (int i = 0; i < n; i++)
+        if (faces[i].anon_check && strlen(faces[i].anon_check) > MF_STORE_CHECK_MAX)
+            return mf_error_set(MF_ERR_LIMIT, "face check record too long");
     if ((st = EXEC(s, "DELETE FROM faces WHERE photo_id = $1", DB_I(id)))) return st; /* a retried job */
     int64_t now = now_s();
     for (int i = 0; i < n && !st; i++) {
@@ -565,11 +639,11 @@ static int photo_finish_body(mf_store_t *s, int64_t id, int w, int h, const mf_s
         mf_db_arg user = f->user_id ? DB_I(f->user_id) : (mf_db_arg){.type = MF_DB_NULL};
         st = EXEC(s,
                   "INSERT INTO faces(photo_id, idx, x, y, w, h, user_id, decision, audience, discarded, patch, "
-                  "replacement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                  "replacement, anon_check) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                   DB_I(id), DB_I(i), DB_R(f->x), DB_R(f->y), DB_R(f->w), DB_R(f->h), user, DB_I(f->decision),
                   DB_I(f->audience), DB_I(f->discarded),
                   patches && patches[i] ? DB_B(patches[i], patch_len[i]) : (mf_db_arg){.type = MF_DB_NULL},
-                  DB_I(f->replacement));
+                  DB_I(f->replacement), f->anon_check ? DB_T(f->anon_check) : (mf_db_arg){.type = MF_DB_NULL});
         if (!st && f->user_id && f->decision != MF_DEC_PENDING)
             st = EXEC(s,
                       "INSERT INTO audit(user_id, photo_id, face_idx, action, audience, at) "

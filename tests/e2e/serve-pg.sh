@@ -16,6 +16,7 @@ check "PostgreSQL cluster starts" pg_start || { finish; exit 1; }
 BASEPORT=$((20000 + ($$ + 7) % 20000))
 db_for() { pg_createdb "mfmc_$1" && pg_url "mfmc_$1"; }
 dbq() { "$PGBIN/psql" -At "$1" -c "$2"; }
+dbx() { "$PGBIN/psql" -qAt "$1" -c "$2" >/dev/null; }
 db_files() { echo "$PGDIR/data/base $PGDIR/data/pg_wal"; }
 base_head() { dbq "$1" "select encode(substring(base from 1 for 3), 'hex') from photos where id = $2"; } # DB ID
 
@@ -29,6 +30,8 @@ fi
 
 . "$(dirname "${BASH_SOURCE[0]}")/serve-scenario.sh"
 for m in ${SERVE_MODELS:-open sealed strict}; do scenario "$m"; done
+. "$(dirname "${BASH_SOURCE[0]}")/serve-gallery.sh"
+gallery_scenario
 
 # two nodes: post on n1 (no workers), analysed by n2, viewed on n1
 db=$(db_for nodes)

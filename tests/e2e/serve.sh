@@ -17,6 +17,7 @@ fi
 BASEPORT=$((20000 + $$ % 20000))
 db_for() { echo "$T/$1.db"; }
 dbq() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
+dbx() { python3 -c 'import sqlite3,sys; c = sqlite3.connect(sys.argv[1], timeout=30); c.executescript(sys.argv[2]); c.commit()' "$1" "$2"; }
 db_files() { echo "$1"*; }
 base_head() { dbq "$1" "select lower(hex(substr(base, 1, 3))) from photos where id = $2"; } # DB ID
 . "$(dirname "${BASH_SOURCE[0]}")/serve-scenario.sh"
@@ -49,4 +50,6 @@ curl -s -b "$T/q.jar" "$U/api/enrol" >"$T/body"
 check "... and reported as pending" test "$(jget 'd["pending"]')/$(jget 'd["enrolled"]')" = 5/0
 
 for m in ${SERVE_MODELS:-open sealed strict}; do scenario "$m"; done
+. "$(dirname "${BASH_SOURCE[0]}")/serve-gallery.sh"
+gallery_scenario
 finish

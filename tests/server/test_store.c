@@ -1,8 +1,11 @@
 /* Store tests on a real SQLite file in a temporary folder (and on PostgreSQL when MFMC_TEST_PG names a server):
  * migrations twice, users and sessions, friends, enrolment cap, photo life cycle with the job table (claim,
  * lease expiry), visibility, decisions with audit, account deletion turning faces unknown; schema 2: layout,
- * replacement kinds, faces without a patch, lease renewal, enrolment notes. */
+ * replacement kinds, faces without a patch, lease renewal, enrolment notes; schema 3: selfies of several
+ * recognizers' embeddings, the enrolment version, the migration of schema 2 embeddings, faces' anon_check. */
 #include "mfmc/store.h"
+
+#include <sqlite3.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -297,12 +300,137 @@ static void test_schema2(void **state) {
     mf_store_close(s);
 }
 
+static int64_t enrol_version(mf_store_t *s) {
+    int64_t v = -1;
+    assert_int_equal(mf_store_enrol_version(s, &v), 0);
+    return v;
+}
+
+static void test_schema3(void **state) {
+    (void)state;
+    mf_store_t *s;
+    assert_int_equal(mf_store_open(url(), &s), 0);
+    int64_t uid, vid, pid;
+    assert_int_equal(mf_store_user_create(s, "fay", "hash", &uid), 0);
+    assert_int_equal(mf_store_user_create(s, "gus", "hash", &vid), 0);
+    float a[4] = {1, 0, 0, 0}, b[2] = {0, 1};
+    const char *models[2] = {"arcface", "faceapi"};
+    const float *vecs[2] = {a, b};
+    int dims[2] = {4, 2}, n = -1;
+    int64_t v0 = enrol_version(s);
+    /* one selfie = one embedding per recognizer, counted once */
+    assert_int_equal(mf_store_enrol_add(s, uid, 101, 2, models, vecs, dims), 0);
+    assert_true(enrol_version(s) > v0);
+    assert_int_equal(mf_store_embedding_count(s, uid, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(mf_store_embedding_count_model(s, uid, "faceapi", &n), 0);
+    assert_int_equal(n, 1);
+    /* a retried job replaces its selfie's rows */
+    assert_int_equal(mf_store_enrol_add(s, uid, 101, 2, models, vecs, dims), 0);
+    assert_int_equal(mf_store_embedding_count(s, uid, &n), 0);
+    assert_int_equal(n, 1);
+    int64_t *us;
+    float *vs;
+    assert_int_equal(mf_store_embedding_all(s, "faceapi", 2, &us, &vs, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(us[0] == uid && vs[1] == 1.0f);
+    free(us);
+    free(vs);
+    /* an arcface-only selfie (what schema 2 stored) */
+    assert_int_equal(mf_store_embedding_add(s, uid, "arcface", a, 4), 0);
+    assert_int_equal(mf_store_embedding_count(s, uid, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(mf_store_embedding_count_model(s, uid, "faceapi", &n), 0);
+    assert_int_equal(n, 1);
+    /* the cap counts selfies, whatever their recognizers */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(mf_store_enrol_add(s, uid, 200 + i, 2, models, vecs, dims), 0);
+    assert_int_equal(mf_store_enrol_add(s, uid, 300, 2, models, vecs, dims), MF_ERR_LIMIT);
+    assert_int_equal(mf_store_enrol_add(s, uid, 202, 2, models, vecs, dims), 0); /* a retried job at the cap */
+    assert_int_equal(mf_store_embedding_count(s, uid, &n), 0);
+    assert_int_equal(n, MF_STORE_ENROL_MAX);
+    assert_int_equal(mf_store_enrol_add(s, uid, 0, 2, models, vecs, dims), MF_ERR_ARG);
+    /* every change moves the version: deleting an enrolment, deleting an account */
+    int64_t v1 = enrol_version(s);
+    assert_int_equal(mf_store_embedding_delete_all(s, uid), 0);
+    int64_t v2 = enrol_version(s);
+    assert_true(v2 > v1);
+    assert_int_equal(mf_store_enrol_add(s, vid, 400, 2, models, vecs, dims), 0);
+    int64_t v3 = enrol_version(s);
+    assert_true(v3 > v2);
+    assert_int_equal(mf_store_user_delete(s, vid), 0);
+    assert_true(enrol_version(s) > v3);
+
+    /* a face's anon_check is stored (never read back), and capped */
+    const uint8_t blob[] = "sealed", key[] = "key";
+    assert_int_equal(mf_store_photo_create(s, uid, MF_ACCESS_OPEN, blob, sizeof blob, key, sizeof key, &pid), 0);
+    char *big = malloc(MF_STORE_CHECK_MAX + 2);
+    assert_non_null(big);
+    memset(big, 'x', MF_STORE_CHECK_MAX + 1);
+    big[MF_STORE_CHECK_MAX + 1] = 0;
+    mf_store_face f = {.w = 10, .h = 10, .replacement = MF_REPL_SYNTHETIC, .anon_check = big};
+    assert_int_equal(mf_store_photo_finish(s, pid, 20, 20, &f, 1, blob, sizeof blob, blob, sizeof blob, NULL, NULL),
+                     MF_ERR_LIMIT);
+    free(big);
+    f.anon_check = "{\"tries\":2}";
+    assert_int_equal(mf_store_photo_finish(s, pid, 20, 20, &f, 1, blob, sizeof blob, blob, sizeof blob, NULL, NULL), 0);
+    mf_store_face *fs;
+    assert_int_equal(mf_store_faces(s, pid, &fs, &n), 0);
+    assert_int_equal(n, 1);
+    assert_null(fs[0].anon_check);
+    free(fs);
+    assert_int_equal(mf_store_user_delete(s, uid), 0);
+    mf_store_close(s);
+}
+
+/* A schema 2 database with an enrolled embedding (SQLite only: the tables are taken back to schema 2 by hand)
+ * migrates to schema 3: the old embedding is one arcface-only selfie. */
+static void test_migrate_2_to_3(void **state) {
+    (void)state;
+    if (strcmp(url(), db)) skip();
+    char path[320];
+    snprintf(path, sizeof path, "%s/m2.db", dir);
+    mf_store_t *s;
+    assert_int_equal(mf_store_open(path, &s), 0);
+    int64_t uid;
+    assert_int_equal(mf_store_user_create(s, "hal", "hash", &uid), 0);
+    mf_store_close(s);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM schema_version WHERE version = 3; DROP INDEX embeddings_user; DROP INDEX embeddings_model;"
+             "ALTER TABLE embeddings DROP COLUMN selfie; DROP TABLE enrol_version;"
+             "ALTER TABLE faces DROP COLUMN anon_check;"
+             "INSERT INTO embeddings(user_id, model, vec) VALUES (%lld, 'arcface', x'0000803f');"
+             "INSERT INTO embeddings(user_id, model, vec) VALUES (%lld, 'arcface', x'0000803f');",
+             (long long)uid, (long long)uid);
+    char *err = NULL;
+    int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) fprintf(stderr, "%s\n", err ? err : "?");
+    sqlite3_free(err);
+    assert_int_equal(rc, SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(mf_store_open(path, &s), 0);
+    int v = 0, n = -1;
+    assert_int_equal(mf_store_schema_version(s, &v), 0);
+    assert_int_equal(v, 3);
+    assert_int_equal(mf_store_embedding_count(s, uid, &n), 0);
+    assert_int_equal(n, 2); /* two selfies of schema 2 */
+    assert_int_equal(mf_store_embedding_count_model(s, uid, "faceapi", &n), 0);
+    assert_int_equal(n, 0); /* arcface only */
+    assert_int_equal(mf_store_embedding_count_model(s, uid, "arcface", &n), 0);
+    assert_int_equal(n, 2);
+    int64_t ver = -1;
+    assert_int_equal(mf_store_enrol_version(s, &ver), 0);
+    assert_int_equal(ver, 0);
+    mf_store_close(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_twice),
-        cmocka_unit_test(test_people),
-        cmocka_unit_test(test_photos),
-        cmocka_unit_test(test_schema2),
+        cmocka_unit_test(test_open_twice), cmocka_unit_test(test_people),  cmocka_unit_test(test_photos),
+        cmocka_unit_test(test_schema2),    cmocka_unit_test(test_schema3), cmocka_unit_test(test_migrate_2_to_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
