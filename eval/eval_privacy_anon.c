@@ -20,7 +20,7 @@
  *   similar   when a face is found in the anonymized square and its similarity reaches arcface's match threshold.
  * Either is a failure. Also reported, not a failure: faces whose anonymized square, embedded at the original's own
  * alignment points (where no face may be found any more), still reaches the threshold.
- * Output: one tab-separated line per variant (header first), every failure on stderr. Exit 0 when no face failed,
+ * Output: one tab-separated line per variant as soon as it is complete (header first), every failure on stderr. Exit 0 when no face failed,
  * 1 when one did, 2 for usage or unreadable input. --dump DIR writes original | anonymized upright squares (PNG)
  * of every failure and of the first face of each variant (DIR git-ignored: out/ or reports/). */
 #include "lib/testutil.h"
@@ -237,6 +237,18 @@ static int wanted(const char *var, const char *const *only, int n_only) {
     return 0;
 }
 
+/* The table's row of variant s (decisions known when anonymized here). */
+static void print_row(const variant_stats *s, int decisions) {
+    printf("%s\t%d\t%d\t", s->name, s->pictures, s->faces);
+    if (decisions)
+        printf("%d\t%d\t%d\t%d\t", s->detected, s->replaced, s->synth, s->fallback);
+    else
+        printf("-\t%d\t-\t-\t", s->replaced);
+    printf("%d\t%d\t%.3f\t%d\t%d\t%d\t%.1f\n", s->emb_before, s->emb_after, s->max_sim, s->similar, s->unchanged,
+           s->similar_forced, s->pictures ? s->ms / 1e3 / s->pictures : 0);
+    fflush(stdout);
+}
+
 /* Runs over DIR/truth.tsv: anonymizes (A) or reads the anonymized picture from out_dir. Returns failures, -1. */
 static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir, const char *const *only, int n_only,
                int stride) {
@@ -250,14 +262,18 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
     char *line = malloc(EV_TRUTH_LINE_MAX);
     static ev_truth tr;
     int failures = 0, pic = 0;
+    printf("variant\tpictures\tfaces\tdetected\treplaced\tby_synthetic\tby_fallback\tembeddable_before"
+           "\tembeddable_after\tmax_arcface\tleft_similar\tleft_unchanged\tsimilar_at_original_points\ts_per_picture\n");
     while (line && fgets(line, EV_TRUTH_LINE_MAX, f)) {
         if (ev_truth_parse(line, &tr)) continue;
         if (A && !wanted(tr.variant, only, n_only)) continue;
         if (stride > 1 && ev_truth_number(&tr) % stride) continue;
         const char *var = tr.variant, *file = tr.file;
         int n = tr.n;
+        int rows = n_vs;
         variant_stats *v = variant_row(var);
         if (!v) break;
+        if (n_vs > rows && rows > 0) print_row(&vs[rows - 1], A != NULL); /* the previous variant is complete */
         mf_img orig, anon;
         snprintf(path, sizeof path, "%s/%s", dir, file);
         if (mf_img_load(path, NULL, &orig, NULL)) {
@@ -295,18 +311,7 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
     }
     free(line);
     fclose(f);
-    printf("variant\tpictures\tfaces\tdetected\treplaced\tby_synthetic\tby_fallback\tembeddable_before"
-           "\tembeddable_after\tmax_arcface\tleft_similar\tleft_unchanged\tsimilar_at_original_points\ts_per_picture\n");
-    for (int i = 0; i < n_vs; i++) {
-        const variant_stats *s = &vs[i];
-        printf("%s\t%d\t%d\t", s->name, s->pictures, s->faces);
-        if (A)
-            printf("%d\t%d\t%d\t%d\t", s->detected, s->replaced, s->synth, s->fallback);
-        else
-            printf("-\t%d\t-\t-\t", s->replaced);
-        printf("%d\t%d\t%.3f\t%d\t%d\t%d\t%.1f\n", s->emb_before, s->emb_after, s->max_sim, s->similar, s->unchanged,
-               s->similar_forced, s->pictures ? s->ms / 1e3 / s->pictures : 0);
-    }
+    if (n_vs) print_row(&vs[n_vs - 1], A != NULL);
     printf("arcface match threshold %.4f; %d face(s) failed\n", ck->thr, failures < 0 ? 0 : failures);
     return failures;
 }
