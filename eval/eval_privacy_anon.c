@@ -192,13 +192,13 @@ typedef struct { /* the anonymizer as `mfmc anonymize` sets it up by default */
     unsigned long long seed;
 } anonymizer;
 
-/* Anonymizes img in place as mfmc anonymize does; dec[k] / box centres of the n faces found. */
+/* Anonymizes img in place as mfmc anonymize does; dec[k] / boxes (x y w h) of the n faces found. */
 static int anonymize(anonymizer *A, mf_img *img, int pic, int **dec, float **ctr, int *n) {
     const mf_face *found;
     if (mf_face_analyze_all(A->fa, img, &found, n)) return -1;
     mf_face *faces = malloc((size_t)(*n ? *n : 1) * sizeof *faces);
     *dec = malloc((size_t)(*n ? *n : 1) * sizeof **dec);
-    *ctr = malloc((size_t)(*n ? *n : 1) * 2 * sizeof **ctr);
+    *ctr = malloc((size_t)(*n ? *n : 1) * 4 * sizeof **ctr);
     if (!faces || !*dec || !*ctr) {
         free(faces);
         return -1;
@@ -207,7 +207,7 @@ static int anonymize(anonymizer *A, mf_img *img, int pic, int **dec, float **ctr
     for (int k = 0; k < *n; k++) {
         mf_anon_result r;
         const mf_face_box *b = faces[k].has_landmarks ? &faces[k].lm.box : &faces[k].det;
-        (*ctr)[2 * k] = b->x + b->w / 2, (*ctr)[2 * k + 1] = b->y + b->h / 2;
+        (*ctr)[4 * k] = b->x, (*ctr)[4 * k + 1] = b->y, (*ctr)[4 * k + 2] = b->w, (*ctr)[4 * k + 3] = b->h;
         if (mf_anon_face(A->an, img, &faces[k], MF_ANON_SYNTH, A->seed * 1000003ull + (unsigned)pic * 4096ull + k,
                          NULL, &r)) {
             free(faces);
@@ -219,14 +219,17 @@ static int anonymize(anonymizer *A, mf_img *img, int pic, int **dec, float **ctr
     return 0;
 }
 
-/* The decision of the detection whose box centre lies in truth box t (clipped), nearest its centre; -1 none. */
-static int decision_of(const float t[7], int w, int h, const int *dec, const float *ctr, int n) {
+/* The decision of the detection (boxes as x y w h in box[4k..]) that covers most of truth box t, both clipped to
+ * the w x h picture: at least 30% of t's visible area; -1 none. (Boxes of faces cut by the border reach outside
+ * the picture, so their centres may lie outside it.) */
+static int decision_of(const float t[7], int w, int h, const int *dec, const float *box, int n) {
     float x0 = fmaxf(0, t[0]), y0 = fmaxf(0, t[1]), x1 = fminf((float)w, t[0] + t[2]), y1 = fminf((float)h, t[1] + t[3]);
+    float area = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), best_a = 0.3f * area;
     int best = -1;
-    float bd = 1e30f;
     for (int k = 0; k < n; k++) {
-        float x = ctr[2 * k], y = ctr[2 * k + 1], d = hypotf(x - (x0 + x1) / 2, y - (y0 + y1) / 2);
-        if (x >= x0 && x <= x1 && y >= y0 && y <= y1 && d < bd) bd = d, best = k;
+        const float *d = box + 4 * k;
+        float ix = fminf(x1, d[0] + d[2]) - fmaxf(x0, d[0]), iy = fminf(y1, d[1] + d[3]) - fmaxf(y0, d[1]);
+        if (ix > 0 && iy > 0 && ix * iy >= best_a && area > 0) best_a = ix * iy, best = k;
     }
     return best < 0 ? -1 : dec[best];
 }
