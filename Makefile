@@ -121,7 +121,7 @@ $(BUILD)/rel/bench/%: bench/%.c $(TEST_LIB) $(BUILD)/rel/libmfmc.a
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
 # Accuracy evaluations (docs/accuracy.md): built by `make eval` and `make test`, run by hand (they need the data).
-$(BUILD)/rel/eval/%: eval/%.c $(EVAL_LIB) eval/lib/evalutil.h $(TEST_LIB) $(BUILD)/rel/libmfmc.a
+$(BUILD)/rel/eval/%: eval/%.c $(EVAL_LIB) $(wildcard eval/lib/*.h) $(TEST_LIB) $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Ieval/lib -Itests $< $(EVAL_LIB) $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a \
 	    $(LDLIBS)

@@ -52,6 +52,13 @@ typedef struct {
     int a, b, same, fold; /* item indices */
 } ev_pair;
 
+/* A recognizer of the run and the limits --check holds it to (main.c, docs/evaluation.md). */
+typedef struct {
+    const mf_face_recognizer_info *info;
+    /* synthetic faces re-identified by verification / identification, on every data set: at most these */
+    double reid_verification_max, reid_identification_max;
+} ev_recognizer;
+
 typedef struct {
     /* options */
     const char *data, *out, *models, *identity;
@@ -61,7 +68,7 @@ typedef struct {
     const char *brk; /* hidden test option: "synth-original" or "rec-noise" */
     /* recognizers */
     int nrec;
-    const mf_face_recognizer_info *rec[EV_MAX_REC];
+    ev_recognizer rec[EV_MAX_REC];
     /* faces and pairs */
     ev_item *items;
     int nitems;

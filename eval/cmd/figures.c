@@ -8,7 +8,7 @@
 #include <string.h>
 
 static float sim(const ev_run *R, int r, const float *a, const float *b) {
-    return a && b ? mf_face_similarity(a, b, R->rec[r]->dim) : NAN;
+    return a && b ? mf_face_similarity(a, b, R->rec[r].info->dim) : NAN;
 }
 
 static void num(cJSON *o, const char *k, double v) {
@@ -30,7 +30,7 @@ static cJSON *verification(ev_run *R, int r, int m, double *acc_out, double *tar
     cJSON *o = cJSON_CreateObject();
     ev_scored *v = malloc(sizeof(ev_scored) * (R->npairs + 1));
     int *fold = malloc(sizeof(int) * (R->npairs + 1)), n = 0, gen = 0, gen_pass = 0, imp = 0, imp_pass = 0;
-    float thr = R->rec[r]->match_threshold;
+    float thr = R->rec[r].info->match_threshold;
     for (int p = 0; p < R->npairs; p++) {
         const ev_item *a = &R->items[R->pairs[p].a], *b = &R->items[R->pairs[p].b];
         if (!usable(a, EV_M_ORIGINAL) || !usable(b, m)) continue;
@@ -87,7 +87,7 @@ static int same_person(const ev_item *a, const ev_item *b) {
 static cJSON *reid(ev_run *R, int ds, int m, int r, double *v_out, double *i_out) {
     cJSON *o = cJSON_CreateObject();
     int n = 0, ver = 0, idn = 0, idp = 0, gal = 0;
-    float thr = R->rec[r]->match_threshold;
+    float thr = R->rec[r].info->match_threshold;
     for (int i = 0; i < R->nitems; i++)
         gal += R->items[i].ds == ds && usable(&R->items[i], EV_M_ORIGINAL);
     for (int i = 0; i < R->nitems; i++) {
@@ -122,14 +122,40 @@ static cJSON *reid(ev_run *R, int ds, int m, int r, double *v_out, double *i_out
 
 static float adiff(float a, float b) { return fabsf(a - b); }
 
+/* The per-face figures of utility() whose median is reported, in the report's order, with their names there. */
+enum {
+    U_JUDGE_YAW, /* |after - before| by the judges (eval/lib/judges.h) */
+    U_JUDGE_PITCH,
+    U_JUDGE_ROLL,
+    U_MESH_YAW, /* |after - before| by mfmc's own mesh */
+    U_MESH_PITCH,
+    U_MESH_ROLL,
+    U_EYE_OPEN,
+    U_MOUTH_OPEN, /* the last of the pose and expression errors (faces found again only) */
+    U_DET_SCORE,
+    U_MESH_SCORE,
+    U_LIVE_BEFORE,
+    U_LIVE_AFTER,
+    U_SPOOF_BEFORE,
+    U_SPOOF_AFTER,
+    U_LAPLACIAN, /* Laplacian variance after / before */
+    U_TIME,      /* ms per face */
+    U_SLOTS
+};
+static const char *const u_name[U_SLOTS] = {
+    "judge_yaw_error", "judge_pitch_error", "judge_roll_error", "mesh_yaw_error",    "mesh_pitch_error",
+    "mesh_roll_error", "eye_open_error",    "mouth_open_error", "detector_score_change", "mesh_score_change",
+    "liveness_before", "liveness_after",    "antispoof_before", "antispoof_after",  "laplacian_ratio",
+    "time_ms"};
+
 /* utility and realism of method m over data set ds (ds = EV_NDS: all) */
 static cJSON *utility(ev_run *R, int ds, int m) {
     cJSON *o = cJSON_CreateObject();
-    int cap = R->nitems + 1, n = 0, found = 0, nd = 0, g_n = 0, g_ok = 0, e_n = 0, e_ok = 0, fb = 0, ng = 0;
-    float *buf[16];
-    for (int k = 0; k < 16; k++)
+    int cap = R->nitems + 1, n = 0, found = 0, g_n = 0, g_ok = 0, e_n = 0, e_ok = 0, fb = 0;
+    float *buf[U_SLOTS];
+    for (int k = 0; k < U_SLOTS; k++)
         buf[k] = malloc(sizeof(float) * cap);
-    int cnt[16] = {0};
+    int cnt[U_SLOTS] = {0};
     double age_err = 0;
     int age_n = 0;
 #define PUSH(k, v)                                                                                                     \
@@ -143,59 +169,42 @@ static cJSON *utility(ev_run *R, int ds, int m) {
         const ev_rec *o0 = &it->rec[EV_M_ORIGINAL], *a = &it->rec[m];
         n++;
         fb += a->decision == MF_ANON_FALLBACK;
-        PUSH(9, (float)a->ms);
-        PUSH(10, o0->lap > 0 ? a->lap / o0->lap : NAN);
-        PUSH(13, a->j.live);
-        PUSH(14, a->j.antispoof);
-        PUSH(15, o0->j.live);
-        PUSH(12, o0->j.antispoof);
+        PUSH(U_TIME, (float)a->ms);
+        PUSH(U_LAPLACIAN, o0->lap > 0 ? a->lap / o0->lap : NAN);
+        PUSH(U_LIVE_AFTER, a->j.live);
+        PUSH(U_SPOOF_AFTER, a->j.antispoof);
+        PUSH(U_LIVE_BEFORE, o0->j.live);
+        PUSH(U_SPOOF_BEFORE, o0->j.antispoof);
         if (!a->found) continue;
         found++;
-        PUSH(0, adiff(a->j.yaw, o0->j.yaw));
-        PUSH(1, adiff(a->j.pitch, o0->j.pitch));
-        PUSH(2, adiff(a->j.roll, o0->j.roll));
-        PUSH(3, adiff(a->yaw, o0->yaw));
-        PUSH(4, adiff(a->pitch, o0->pitch));
-        PUSH(5, adiff(a->roll, o0->roll));
-        PUSH(6, adiff(a->eye_open, o0->eye_open));
-        PUSH(7, adiff(a->mouth_open, o0->mouth_open));
-        PUSH(8, adiff(a->det_score, o0->det_score));
-        PUSH(11, adiff(a->mesh_score, o0->mesh_score));
-
-        nd++;
+        PUSH(U_JUDGE_YAW, adiff(a->j.yaw, o0->j.yaw));
+        PUSH(U_JUDGE_PITCH, adiff(a->j.pitch, o0->j.pitch));
+        PUSH(U_JUDGE_ROLL, adiff(a->j.roll, o0->j.roll));
+        PUSH(U_MESH_YAW, adiff(a->yaw, o0->yaw));
+        PUSH(U_MESH_PITCH, adiff(a->pitch, o0->pitch));
+        PUSH(U_MESH_ROLL, adiff(a->roll, o0->roll));
+        PUSH(U_EYE_OPEN, adiff(a->eye_open, o0->eye_open));
+        PUSH(U_MOUTH_OPEN, adiff(a->mouth_open, o0->mouth_open));
+        PUSH(U_DET_SCORE, adiff(a->det_score, o0->det_score));
+        PUSH(U_MESH_SCORE, adiff(a->mesh_score, o0->mesh_score));
         if (isfinite(a->j.age) && isfinite(o0->j.age)) age_err += fabs(a->j.age - o0->j.age), age_n++;
         g_n++, g_ok += (a->j.p_male > 0.5f) == (o0->j.p_male > 0.5f);
         e_n++, e_ok += a->j.expr_class == o0->j.expr_class;
-        if (isfinite(a->p_male) && isfinite(o0->p_male)) ng++;
     }
-    (void)ng;
+#undef PUSH
     cJSON_AddNumberToObject(o, "faces", n);
     num(o, "detection_rate", n ? (double)found / n : NAN);
     num(o, "fallback_rate", n ? (double)fb / n : NAN);
-    num(o, "judge_yaw_error", ev_median(buf[0], cnt[0]));
-    num(o, "judge_pitch_error", ev_median(buf[1], cnt[1]));
-    num(o, "judge_roll_error", ev_median(buf[2], cnt[2]));
-    num(o, "mesh_yaw_error", ev_median(buf[3], cnt[3]));
-    num(o, "mesh_pitch_error", ev_median(buf[4], cnt[4]));
-    num(o, "mesh_roll_error", ev_median(buf[5], cnt[5]));
-    num(o, "eye_open_error", ev_median(buf[6], cnt[6]));
-    num(o, "mouth_open_error", ev_median(buf[7], cnt[7]));
+    for (int k = U_JUDGE_YAW; k <= U_MOUTH_OPEN; k++)
+        num(o, u_name[k], ev_median(buf[k], cnt[k]));
     num(o, "expression_agreement", e_n ? (double)e_ok / e_n : NAN);
     num(o, "age_error", age_n ? age_err / age_n : NAN);
     num(o, "gender_agreement", g_n ? (double)g_ok / g_n : NAN);
-    num(o, "detector_score_change", ev_median(buf[8], cnt[8]));
-    num(o, "mesh_score_change", ev_median(buf[11], cnt[11]));
-    num(o, "liveness_before", ev_median(buf[15], cnt[15]));
-    num(o, "liveness_after", ev_median(buf[13], cnt[13]));
-    num(o, "antispoof_before", ev_median(buf[12], cnt[12]));
-    num(o, "antispoof_after", ev_median(buf[14], cnt[14]));
-    num(o, "laplacian_ratio", ev_median(buf[10], cnt[10]));
-    num(o, "time_ms", ev_median(buf[9], cnt[9]));
-    (void)nd;
-    for (int k = 0; k < 16; k++)
+    for (int k = U_DET_SCORE; k < U_SLOTS; k++)
+        num(o, u_name[k], ev_median(buf[k], cnt[k]));
+    for (int k = 0; k < U_SLOTS; k++)
         free(buf[k]);
     return o;
-#undef PUSH
 }
 
 /* the judges against mfmc's own estimates on the originals (gender, age) and the mesh (pose) */
@@ -261,7 +270,7 @@ cJSON *ev_figures(ev_run *R) {
         if (R->methods[m]) cJSON_AddItemToArray(ml, cJSON_CreateString(ev_method_names[m]));
     cJSON *rl = cJSON_AddArrayToObject(pr, "recognizers");
     for (int r = 0; r < R->nrec; r++)
-        cJSON_AddItemToArray(rl, cJSON_CreateString(R->rec[r]->name));
+        cJSON_AddItemToArray(rl, cJSON_CreateString(R->rec[r].info->name));
     /* completeness: faces per data set, and how many have each record (a stopped run reports what it has) */
     cJSON *cp = cJSON_AddObjectToObject(fig, "completeness");
     for (int d = 0; d < EV_NDS; d++) {
@@ -287,7 +296,7 @@ cJSON *ev_figures(ev_run *R) {
     cJSON *ver = cJSON_AddObjectToObject(fig, "verification");
     double acc[EV_MAX_REC][EV_NMETHODS], tar[EV_MAX_REC][EV_NMETHODS];
     for (int r = 0; r < R->nrec; r++) {
-        cJSON *vr = cJSON_AddObjectToObject(ver, R->rec[r]->name);
+        cJSON *vr = cJSON_AddObjectToObject(ver, R->rec[r].info->name);
         for (int m = 0; m < EV_NMETHODS; m++) {
             if (!R->methods[m]) continue;
             cJSON *o = verification(R, r, m, &acc[r][m], &tar[r][m]);
@@ -324,7 +333,7 @@ cJSON *ev_figures(ev_run *R) {
             cJSON *om = cJSON_AddObjectToObject(od, ev_method_names[m]);
             for (int r = 0; r < R->nrec; r++) {
                 double v, i;
-                cJSON_AddItemToObject(om, R->rec[r]->name, reid(R, d, m, r, &v, &i));
+                cJSON_AddItemToObject(om, R->rec[r].info->name, reid(R, d, m, r, &v, &i));
             }
         }
     }

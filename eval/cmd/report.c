@@ -81,12 +81,30 @@ static void plot_to(const char *dir, const char *name, membuf *mb, void (*draw)(
     if (m) draw(m, ctx), fclose(m);
 }
 
+/* A bar chart of utility figures (figures.c's "utility" over all data sets), one group per figure. */
+typedef struct {
+    const char *title, *ylabel;
+    int n;                       /* figures (at most 8) */
+    const char *const *keys;     /* their names in the figures */
+    const char *const *labels;   /* and on the chart */
+    int rate;                    /* 1: rates on a 0..1 axis, in percent; 0: errors, the axis rounded up to 5 */
+} util_chart;
+
 typedef struct {
     ev_run *R;
     cJSON *fig;
     int ms[EV_NMETHODS], nm; /* selected methods */
     int ds;
+    const util_chart *chart; /* of draw_utility */
 } pctx;
+
+/* The selected anonymization methods (not "original") as chart series: names in s, colours in col; their count. */
+static int anon_series(const pctx *P, const char **s, const char **col) {
+    int ns = 0;
+    for (int k = 0; k < P->nm; k++)
+        if (P->ms[k]) s[ns] = ev_method_names[P->ms[k]], col[ns] = colors[P->ms[k]], ns++;
+    return ns;
+}
 
 static void draw_accuracy(FILE *f, void *c) {
     pctx *P = c;
@@ -94,7 +112,7 @@ static void draw_accuracy(FILE *f, void *c) {
     const char *g[EV_MAX_REC + 1], *s[EV_NMETHODS], *col[EV_NMETHODS];
     double v[(EV_MAX_REC + 1) * EV_NMETHODS];
     for (int r = 0; r <= R->nrec; r++) {
-        g[r] = r < R->nrec ? R->rec[r]->name : "average";
+        g[r] = r < R->nrec ? R->rec[r].info->name : "average";
         for (int k = 0; k < P->nm; k++)
             v[r * P->nm + k] = r < R->nrec
                                    ? get(P->fig, "verification", g[r], ev_method_names[P->ms[k]], "accuracy")
@@ -112,12 +130,10 @@ static void draw_reid(FILE *f, void *c) {
     const char *g[EV_MAX_REC * 2], *s[EV_NMETHODS], *col[EV_NMETHODS];
     char names[EV_MAX_REC * 2][64];
     double v[EV_MAX_REC * 2 * EV_NMETHODS];
-    int ns = 0;
-    for (int k = 0; k < P->nm; k++)
-        if (P->ms[k]) s[ns] = ev_method_names[P->ms[k]], col[ns] = colors[P->ms[k]], ns++;
+    int ns = anon_series(P, s, col);
     for (int r = 0; r < R->nrec; r++)
         for (int t = 0; t < 2; t++) {
-            snprintf(names[2 * r + t], 64, "%s %s", R->rec[r]->name, t ? "ident." : "verif.");
+            snprintf(names[2 * r + t], 64, "%s %s", R->rec[r].info->name, t ? "ident." : "verif.");
             g[2 * r + t] = names[2 * r + t];
             cJSON *o =
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(P->fig, "reid"), ev_ds_names[P->ds]);
@@ -125,7 +141,7 @@ static void draw_reid(FILE *f, void *c) {
             for (int k = 0; k < P->nm; k++)
                 if (P->ms[k])
                     v[(2 * r + t) * ns + q++] = get(cJSON_GetObjectItemCaseSensitive(o, ev_method_names[P->ms[k]]),
-                                                    R->rec[r]->name, t ? "identification" : "verification", NULL, NULL);
+                                                    R->rec[r].info->name, t ? "identification" : "verification", NULL, NULL);
         }
     char title[160];
     snprintf(title, sizeof title, "Re-identification on %s: verification (FAR 1e-3) and identification (rank 1)",
@@ -133,44 +149,31 @@ static void draw_reid(FILE *f, void *c) {
     bars(f, title, "re-identified", 2 * R->nrec, g, ns, s, col, v, 1.0, 1);
 }
 
-static void draw_attr(FILE *f, void *c) {
-    pctx *P = c;
-    static const char *keys[] = {"judge_yaw_error", "judge_pitch_error", "judge_roll_error", "age_error"};
-    static const char *lab[] = {"yaw error (deg)", "pitch error (deg)", "roll error (deg)", "age error (years)"};
+static void draw_utility(FILE *f, void *c) {
+    const pctx *P = c;
+    const util_chart *U = P->chart;
     const char *s[EV_NMETHODS], *col[EV_NMETHODS];
-    double v[4 * EV_NMETHODS];
-    int ns = 0;
-    for (int k = 0; k < P->nm; k++)
-        if (P->ms[k]) s[ns] = ev_method_names[P->ms[k]], col[ns] = colors[P->ms[k]], ns++;
-    for (int a = 0; a < 4; a++) {
-        int q = 0;
-        for (int k = 0; k < P->nm; k++)
-            if (P->ms[k]) v[a * ns + q++] = get(P->fig, "utility", "all", ev_method_names[P->ms[k]], keys[a]);
-    }
-    double mx = 1;
-    for (int i = 0; i < 4 * ns; i++)
-        if (isfinite(v[i]) && v[i] > mx) mx = v[i];
-    bars(f, "Attribute errors by the independent judges (median |change| of pose, mean |change| of age)", "error", 4,
-         lab, ns, s, col, v, ceil(mx / 5) * 5, 0);
+    double v[8 * EV_NMETHODS], mx = 1;
+    int ns = anon_series(P, s, col);
+    for (int a = 0; a < U->n && a < 8; a++)
+        for (int q = 0; q < ns; q++) {
+            v[a * ns + q] = get(P->fig, "utility", "all", s[q], U->keys[a]);
+            if (isfinite(v[a * ns + q]) && v[a * ns + q] > mx) mx = v[a * ns + q];
+        }
+    bars(f, U->title, U->ylabel, U->n < 8 ? U->n : 8, U->labels, ns, s, col, v, U->rate ? 1.0 : ceil(mx / 5) * 5,
+         U->rate);
 }
 
-static void draw_keep(FILE *f, void *c) {
-    pctx *P = c;
-    static const char *keys[] = {"detection_rate", "gender_agreement", "expression_agreement"};
-    static const char *lab[] = {"detected again", "gender kept", "expression kept"};
-    const char *s[EV_NMETHODS], *col[EV_NMETHODS];
-    double v[3 * EV_NMETHODS];
-    int ns = 0;
-    for (int k = 0; k < P->nm; k++)
-        if (P->ms[k]) s[ns] = ev_method_names[P->ms[k]], col[ns] = colors[P->ms[k]], ns++;
-    for (int a = 0; a < 3; a++) {
-        int q = 0;
-        for (int k = 0; k < P->nm; k++)
-            if (P->ms[k]) v[a * ns + q++] = get(P->fig, "utility", "all", ev_method_names[P->ms[k]], keys[a]);
-    }
-    bars(f, "What is kept (all anonymized faces; judges for gender and expression)", "rate", 3, lab, ns, s, col, v, 1.0,
-         1);
-}
+static const char *const attr_keys[] = {"judge_yaw_error", "judge_pitch_error", "judge_roll_error", "age_error"};
+static const char *const attr_labels[] = {"yaw error (deg)", "pitch error (deg)", "roll error (deg)",
+                                          "age error (years)"};
+static const util_chart attr_chart = {
+    "Attribute errors by the independent judges (median |change| of pose, mean |change| of age)", "error", 4,
+    attr_keys, attr_labels, 0};
+static const char *const keep_keys[] = {"detection_rate", "gender_agreement", "expression_agreement"};
+static const char *const keep_labels[] = {"detected again", "gender kept", "expression kept"};
+static const util_chart keep_chart = {"What is kept (all anonymized faces; judges for gender and expression)", "rate",
+                                      3, keep_keys, keep_labels, 1};
 
 /* contact sheet: one row per sheet face of data set ds, one column per method */
 static void sheet(ev_run *R, int ds, const int *ms, int nm, char *name, size_t nlen) {
@@ -210,18 +213,23 @@ static void sheet(ev_run *R, int ds, const int *ms, int nm, char *name, size_t n
     mf_img_free(&S);
 }
 
+/* The two header rows of a markdown table: `first`, then methods ms[from..nm). */
+static void md_header(FILE *f, const char *first, const int *ms, int from, int nm) {
+    fprintf(f, "| %s |", first);
+    for (int k = from; k < nm; k++)
+        fprintf(f, " %s |", ev_method_names[ms[k]]);
+    fprintf(f, "\n|---|");
+    for (int k = from; k < nm; k++)
+        fprintf(f, "---|");
+    fprintf(f, "\n");
+}
+
 static void md_tables(FILE *f, ev_run *R, cJSON *fig, const int *ms, int nm) {
     fprintf(f, "### LFW verification accuracy (10-fold) / TAR at FAR 1e-3, one side anonymized (%d pairs)\n\n",
             R->npairs);
-    fprintf(f, "| recognizer |");
-    for (int k = 0; k < nm; k++)
-        fprintf(f, " %s |", ev_method_names[ms[k]]);
-    fprintf(f, "\n|---|");
-    for (int k = 0; k < nm; k++)
-        fprintf(f, "---|");
-    fprintf(f, "\n");
+    md_header(f, "recognizer", ms, 0, nm);
     for (int r = 0; r <= R->nrec; r++) {
-        const char *n = r < R->nrec ? R->rec[r]->name : "**average**";
+        const char *n = r < R->nrec ? R->rec[r].info->name : "**average**";
         fprintf(f, "| %s |", n);
         for (int k = 0; k < nm; k++) {
             const char *mn = ev_method_names[ms[k]];
@@ -255,20 +263,14 @@ static void md_tables(FILE *f, ev_run *R, cJSON *fig, const int *ms, int nm) {
         if (!(get(fig, "completeness", ev_ds_names[d], "anonymized_faces", NULL) > 0)) continue;
         fprintf(f, "### Re-identification on %s: verification (>= FAR 1e-3 threshold) / identification (rank 1)%s\n\n",
                 ev_ds_names[d], d == EV_DS_LFW ? " / nearest original is the same person" : "");
-        fprintf(f, "| recognizer |");
-        for (int k = 1; k < nm; k++)
-            fprintf(f, " %s |", ev_method_names[ms[k]]);
-        fprintf(f, "\n|---|");
-        for (int k = 1; k < nm; k++)
-            fprintf(f, "---|");
-        fprintf(f, "\n");
+        md_header(f, "recognizer", ms, 1, nm);
         for (int r = 0; r < R->nrec; r++) {
-            fprintf(f, "| %s |", R->rec[r]->name);
+            fprintf(f, "| %s |", R->rec[r].info->name);
             for (int k = 1; k < nm; k++) {
                 cJSON *o = cJSON_GetObjectItemCaseSensitive(fig, "reid");
                 o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, ev_ds_names[d]),
                                                      ev_method_names[ms[k]]);
-                o = cJSON_GetObjectItemCaseSensitive(o, R->rec[r]->name);
+                o = cJSON_GetObjectItemCaseSensitive(o, R->rec[r].info->name);
                 if (d == EV_DS_LFW)
                     fprintf(f, " %.2f%% / %.2f%% / %.2f%% (n=%.0f) |", 100 * get(o, "verification", NULL, NULL, NULL),
                             100 * get(o, "identification", NULL, NULL, NULL),
@@ -310,13 +312,7 @@ static void md_tables(FILE *f, ev_run *R, cJSON *fig, const int *ms, int nm) {
                 "### Utility and realism on %s (judges: faceplugin age/gender/pose/expression/liveness, human "
                 "antispoof)\n\n",
                 dn);
-        fprintf(f, "| figure |");
-        for (int k = 1; k < nm; k++)
-            fprintf(f, " %s |", ev_method_names[ms[k]]);
-        fprintf(f, "\n|---|");
-        for (int k = 1; k < nm; k++)
-            fprintf(f, "---|");
-        fprintf(f, "\n");
+        md_header(f, "figure", ms, 1, nm);
         for (size_t q = 0; q < sizeof uk / sizeof *uk; q++) {
             fprintf(f, "| %s |", uk[q]);
             for (int k = 1; k < nm; k++) {
@@ -436,8 +432,10 @@ int ev_report(ev_run *R, cJSON *fig) {
     plot_to(R->out, "reid_lfw.svg", &reid_l, draw_reid, &P);
     P.ds = EV_DS_FFHQ;
     plot_to(R->out, "reid_ffhq.svg", &reid_f, draw_reid, &P);
-    plot_to(R->out, "attributes.svg", &attr, draw_attr, &P);
-    plot_to(R->out, "kept.svg", &keep, draw_keep, &P);
+    P.chart = &attr_chart;
+    plot_to(R->out, "attributes.svg", &attr, draw_utility, &P);
+    P.chart = &keep_chart;
+    plot_to(R->out, "kept.svg", &keep, draw_utility, &P);
     /* contact sheets */
     char sh[EV_NDS][64];
     for (int d = 0; d < EV_NDS; d++)

@@ -6,6 +6,7 @@
 #include "evalrun.h"
 
 #include "lib/testutil.h"
+#include "sharpness.h"
 #include "mfmc/analyze.h"
 
 #include <errno.h>
@@ -50,7 +51,7 @@ int ev_worker_create(ev_run *R, mf_face_models_t *models, ev_worker **out) {
         st = mf_anon_create(&o, &w->anon);
     }
     for (int r = 0; !st && r < R->nrec; r++)
-        st = mf_face_recognizer_create_from(models, R->rec[r]->name, NULL, &w->rec[r]);
+        st = mf_face_recognizer_create_from(models, R->rec[r].info->name, NULL, &w->rec[r]);
     if (!st) st = ev_judges_create(R->models, &w->judges);
     if (st) {
         ev_worker_free(w);
@@ -122,9 +123,9 @@ static int cache_get(ev_run *R, ev_item *it, int m) {
     if (read_exact(p, hdr, sizeof hdr, &rc, sizeof rc) || hdr[0] != 0x31525645u || hdr[1] != sizeof rc) return -1;
     float *e[EV_MAX_REC] = {0};
     for (int r = 0; r < R->nrec; r++) {
-        int dim = R->rec[r]->dim;
+        int dim = R->rec[r].info->dim;
         e[r] = malloc(sizeof(float) * dim);
-        key_path(R, it, m, R->rec[r]->name, p, sizeof p);
+        key_path(R, it, m, R->rec[r].info->name, p, sizeof p);
         uint32_t d;
         if (!e[r] || read_exact(p, &d, sizeof d, e[r], sizeof(float) * dim) || d != (uint32_t)dim) {
             for (int k = 0; k <= r; k++)
@@ -141,8 +142,8 @@ static int cache_get(ev_run *R, ev_item *it, int m) {
 static void cache_put(ev_run *R, ev_item *it, int m) {
     char p[4200];
     for (int r = 0; r < R->nrec; r++) {
-        uint32_t d = (uint32_t)R->rec[r]->dim;
-        key_path(R, it, m, R->rec[r]->name, p, sizeof p);
+        uint32_t d = (uint32_t)R->rec[r].info->dim;
+        key_path(R, it, m, R->rec[r].info->name, p, sizeof p);
         if (it->emb[m][r]) write_atomic(p, &d, sizeof d, it->emb[m][r], sizeof(float) * d);
     }
     uint32_t hdr[2] = {0x31525645u, sizeof(ev_rec)};
@@ -157,30 +158,6 @@ void ev_cache_load_item(ev_run *R, int i) {
 }
 
 /* ---------------------------------------------------------------- measurements */
-
-/* variance of the 4-neighbour Laplacian of grey over squares around mesh points (cheeks, forehead) */
-static float lap_var(const mf_img *im, const mf_face *f) {
-    static const int pts[] = {50, 280, 151, 117, 346};
-    if (!f->has_landmarks) return NAN;
-    float fs = fmaxf(f->lm.box.w, f->lm.box.h);
-    int r = (int)(0.05f * fs) + 1;
-    double s = 0, s2 = 0;
-    long n = 0;
-    for (size_t p = 0; p < sizeof pts / sizeof pts[0]; p++) {
-        int cx = (int)f->lm.pt[pts[p]][0], cy = (int)f->lm.pt[pts[p]][1];
-        for (int y = cy - r; y <= cy + r; y++)
-            for (int x = cx - r; x <= cx + r; x++) {
-                if (x < 1 || y < 1 || x >= im->w - 1 || y >= im->h - 1) continue;
-#define G(xx, yy)                                                                                                      \
-    (0.299 * im->data[((size_t)(yy)*im->w + (xx)) * 3] + 0.587 * im->data[((size_t)(yy)*im->w + (xx)) * 3 + 1] +       \
-     0.114 * im->data[((size_t)(yy)*im->w + (xx)) * 3 + 2])
-                double l = G(x - 1, y) + G(x + 1, y) + G(x, y - 1) + G(x, y + 1) - 4 * G(x, y);
-#undef G
-                s += l, s2 += l * l, n++;
-            }
-    }
-    return n ? (float)(s2 / n - (s / n) * (s / n)) : NAN;
-}
 
 static const mf_face_box *face_box(const mf_face *f) { return f->has_landmarks ? &f->lm.box : &f->det; }
 
@@ -213,7 +190,7 @@ static void embed(ev_worker *w, ev_item *it, int m, const mf_img *img, float p5[
     ev_run *R = w->R;
     uint64_t s = it->seed * 31 + (uint64_t)m * 7 + 1;
     for (int r = 0; r < R->nrec; r++) {
-        int dim = R->rec[r]->dim;
+        int dim = R->rec[r].info->dim;
         float *e = it->emb[m][r] ? it->emb[m][r] : malloc(sizeof(float) * dim);
         if (!e) continue;
         it->emb[m][r] = e;
@@ -301,7 +278,7 @@ int ev_worker_item(ev_worker *w, int i) {
         ro->done = 1, ro->found = f != NULL;
         if (f) {
             fill(w, ro, &img, f);
-            ro->lap = lap_var(&img, f);
+            ro->lap = ev_skin_laplacian_var(&img, f);
             float p5[5][2];
             mf_face_5pt(f, p5);
             embed(w, it, EV_M_ORIGINAL, &img, p5);
@@ -355,7 +332,7 @@ int ev_worker_item(ev_worker *w, int i) {
                 rc->age = NAN, rc->p_male = NAN, rc->j.age = NAN;
                 if (ev_judges_run(w->judges, &res, &f->det, &rc->j)) rc->j.age = NAN; /* judged where it was */
             }
-            rc->lap = lap_var(&res, f);
+            rc->lap = ev_skin_laplacian_var(&res, f);
             embed(w, it, m, &res, p5);
             cache_put(R, it, m);
         }

@@ -64,38 +64,27 @@ int mf_fb_has(const mf_fb_table *t, unsigned k) {
     return k < t->n_fields && mf_le16(t->buf->base + t->vt + 4 + 2 * (size_t)k) != 0;
 }
 
-int mf_fb_u8(const mf_fb_table *t, unsigned k, uint8_t def, uint8_t *v) {
-    size_t at;
-    int st = field(t, k, 1, &at);
-    *v = st || !at ? def : t->buf->base[at];
-    return st;
-}
+static uint8_t u8_at(const uint8_t *p) { return *p; }
 
-int mf_fb_u32(const mf_fb_table *t, unsigned k, uint32_t def, uint32_t *v) {
-    size_t at;
-    int st = field(t, k, 4, &at);
-    *v = st || !at ? def : mf_le32(t->buf->base + at);
-    return st;
-}
+/* The scalar field readers of tflite_fb.h, one body: field k read by `read` from its sizeof(type) bytes, checked to
+ * lie inside the table; `def` when absent or on error (the status is returned). */
+#define FB_SCALAR_READER(name, type, read)                                                                             \
+    int name(const mf_fb_table *t, unsigned k, type def, type *v) {                                                    \
+        size_t at;                                                                                                     \
+        int st = field(t, k, sizeof(type), &at);                                                                       \
+        *v = st || !at ? def : read(t->buf->base + at);                                                                \
+        return st;                                                                                                     \
+    }
+FB_SCALAR_READER(mf_fb_u8, uint8_t, u8_at)
+FB_SCALAR_READER(mf_fb_u32, uint32_t, mf_le32)
+FB_SCALAR_READER(mf_fb_f32, float, mf_lef32)
+FB_SCALAR_READER(mf_fb_u64, uint64_t, mf_le64)
+#undef FB_SCALAR_READER
 
 int mf_fb_i32(const mf_fb_table *t, unsigned k, int32_t def, int32_t *v) {
     uint32_t u;
     int st = mf_fb_u32(t, k, (uint32_t)def, &u);
     *v = (int32_t)u;
-    return st;
-}
-
-int mf_fb_f32(const mf_fb_table *t, unsigned k, float def, float *v) {
-    size_t at;
-    int st = field(t, k, 4, &at);
-    *v = st || !at ? def : mf_lef32(t->buf->base + at);
-    return st;
-}
-
-int mf_fb_u64(const mf_fb_table *t, unsigned k, uint64_t def, uint64_t *v) {
-    size_t at;
-    int st = field(t, k, 8, &at);
-    *v = st || !at ? def : mf_le64(t->buf->base + at);
     return st;
 }
 
