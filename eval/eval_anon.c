@@ -9,6 +9,7 @@
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"
 #include "lib/testutil.h"
+#include "sharpness.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,26 +28,6 @@ static float median(float *v, int n) {
     if (n == 0) return NAN;
     qsort(v, n, sizeof *v, cmpf);
     return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* variance of the 4-neighbour Laplacian of grey over squares around mesh points (cheeks, forehead) */
-static double lap_var(const mf_img *im, const mf_face *f) {
-    static const int pts[] = {50, 280, 151, 117, 346};
-    float fs = fmaxf(f->lm.box.w, f->lm.box.h);
-    int r = (int)(0.05f * fs) + 1;
-    double s = 0, s2 = 0;
-    long n = 0;
-    for (size_t p = 0; p < sizeof pts / sizeof pts[0]; p++) {
-        int cx = (int)f->lm.pt[pts[p]][0], cy = (int)f->lm.pt[pts[p]][1];
-        for (int y = cy - r; y <= cy + r; y++)
-            for (int x = cx - r; x <= cx + r; x++) {
-                if (x < 1 || y < 1 || x >= im->w - 1 || y >= im->h - 1) continue;
-#define G(xx, yy) (0.299 * im->data[((size_t)(yy) * im->w + (xx)) * 3] + 0.587 * im->data[((size_t)(yy) * im->w + (xx)) * 3 + 1] + 0.114 * im->data[((size_t)(yy) * im->w + (xx)) * 3 + 2])
-                double l = G(x - 1, y) + G(x + 1, y) + G(x, y - 1) + G(x, y + 1) - 4 * G(x, y);
-                s += l, s2 += l * l, n++;
-            }
-    }
-    return n ? s2 / n - (s / n) * (s / n) : 0;
 }
 
 static int nearest(const mf_face *faces, int n, const mf_face_box *ob) {
@@ -226,7 +207,7 @@ int main(int argc, char **argv) {
                 deye[nd] = 0.5f * (fabsf(g->lm.eye_open[0] - f->lm.eye_open[0]) + fabsf(g->lm.eye_open[1] - f->lm.eye_open[1]));
                 dmouth[nd] = fabsf(g->lm.mouth_open - f->lm.mouth_open);
                 ddet[nd] = fabsf(g->det.score - f->det.score), dmesh[nd] = fabsf(g->lm.score - f->lm.score);
-                double l0 = lap_var(&img, f), l1 = lap_var(&res, f);
+                double l0 = ev_skin_laplacian_var(&img, f), l1 = ev_skin_laplacian_var(&res, f); /* NAN without a mesh */
                 lap[nd] = l0 > 0 ? (float)(l1 / l0) : NAN;
                 nd++;
                 if (f->attr.age >= 0 && g->attr.age >= 0) age_err += fabs(g->attr.age - f->attr.age), age_n++;
