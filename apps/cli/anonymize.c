@@ -96,6 +96,28 @@ static int walk(file_list *l, const char *dir, const char *rel, int depth) {
     return rc;
 }
 
+static char **clash_rel; /* qsort has no context argument: the relative paths output_clash sorts by */
+static int cmp_rel(const void *a, const void *b) { return strcmp(clash_rel[*(const int *)a], clash_rel[*(const int *)b]); }
+
+/* Two inputs mirrored to the same place in OUT (a.jpg in two folders given together, or one file given twice)
+ * would overwrite each other: refused before anything is written. Sorts a copy of the relative paths. */
+static int output_clash(const file_list *l) {
+    if (l->n < 2) return 0;
+    int *ix = malloc(sizeof(int) * (size_t)l->n), rc = 0;
+    if (!ix) return fprintf(stderr, "mfmc anonymize: out of memory\n"), 1;
+    for (int i = 0; i < l->n; i++) ix[i] = i;
+    clash_rel = l->rel;
+    qsort(ix, (size_t)l->n, sizeof *ix, cmp_rel);
+    for (int i = 1; i < l->n && !rc; i++)
+        if (!strcmp(l->rel[ix[i - 1]], l->rel[ix[i]])) {
+            fprintf(stderr, "mfmc anonymize: %s and %s would both be written to OUT/%s; anonymize them separately "
+                            "(one -o each) or rename one\n", l->in[ix[i - 1]], l->in[ix[i]], l->rel[ix[i]]);
+            rc = 1;
+        }
+    free(ix);
+    return rc;
+}
+
 static int mkdirs(const char *path) { /* mkdir -p of path's parent folders and path itself */
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
@@ -271,6 +293,7 @@ static int parse_opts(int argc, char **argv, opts *o, file_list *inputs) {
     }
     if (!o->out) return fprintf(stderr, "mfmc anonymize: -o OUT is required\n"), 2;
     if (inputs->n == 0) return fprintf(stderr, "mfmc anonymize: no input images\n"), 2;
+    if (output_clash(inputs)) return 2;
     if (o->threads < 1 || o->threads > 64 || o->tries < 0 || o->tries > 32 || o->quality < 1 || o->quality > 100)
         return fprintf(stderr, "mfmc anonymize: option out of range\n"), 2;
     return 0;
