@@ -158,13 +158,13 @@ run "bad --keep" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --keep x
 run "unknown method" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --method swirl
 run "--threads 2x is refused" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --threads 2x
 run "--help" 0 "$MFMC" anonymize --help
+grep -q "^usage: mfmc anonymize" "$tmp/out" && ok "--help prints the usage on stdout" || ko "--help prints the usage on stdout"
 # two folders holding the same name would overwrite each other in OUT: refused before anything is written
 mkdir -p "$tmp/clash1" "$tmp/clash2"
 cp "$SRC1" "$tmp/clash1/x.jpg"
 cp "$SRC2" "$tmp/clash2/x.jpg"
 run "two inputs mirrored to the same OUT path are refused" 2 "$MFMC" anonymize "$tmp/clash1" "$tmp/clash2" -o "$tmp/clashout"
 [ ! -e "$tmp/clashout" ] && ok "nothing written for clashing inputs" || ko "clashing inputs wrote $(ls "$tmp/clashout")"
-grep -q "^usage: mfmc anonymize" "$tmp/out" && ok "--help prints the usage on stdout" || ko "--help prints the usage on stdout"
 # a camera JPEG whose ICC profile libpng lists as a known-incorrect sRGB profile (the demo photo's) written as PNG:
 # the profile is dropped with a warning, the photo is still written (it was exit 2, nothing written)
 run "JPEG with a profile libpng rejects, written as PNG" 0 "$MFMC" anonymize "$MODELS/demo/sample1.jpg" \
