@@ -13,25 +13,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 DATA=${MFMC_DATA:-$ROOT/../shared/data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0 skipped=0
-
-ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
-ko() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; [ -f "$tmp/err" ] && sed 's/^/    stderr| /' "$tmp/err" | head -20; }
-run() { # name, expected exit code, command...
-    local name=$1 want=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [ "$rc" -eq "$want" ] && ! grep -q -E 'AddressSanitizer|runtime error|LeakSanitizer' "$tmp/err"; then ok "$name"; else ko "$name (exit $rc, expected $want)"; fi
-}
-finish() {
-    echo "[==========] $((pass + fail + skipped)) test(s) run."
-    echo "[  PASSED  ] $pass test(s)."
-    [ "$skipped" -gt 0 ] && echo "[  SKIPPED ] $skipped test(s)."
-    [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
-    [ "$fail" -eq 0 ]
-    exit $?
-}
+. "$ROOT/tests/e2e/report-lib.sh"
 [ -x "$MFMC" ] || { echo "missing $MFMC (make $BUILD/asan/mfmc)"; echo "[  FAILED  ] 1 test(s)"; exit 1; }
 [ -d "$MODELS/human" ] && [ -f data/identity/synthetic-v1.mfid ] || { echo "  skipped: models absent"; skipped=1; finish; }
 

@@ -16,24 +16,8 @@ DATA=${MFMC_DATA:-$ROOT/../shared/data}
 OUT=$ROOT/$BUILD/eval-quick
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0 skipped=0
-ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
+. "$ROOT/tests/e2e/report-lib.sh"
 ko() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; [ -f "$tmp/err" ] && sed 's/^/    | /' "$tmp/out" "$tmp/err" | tail -25; }
-finish() {
-    echo "[==========] $((pass + fail + skipped)) test(s) run."
-    echo "[  PASSED  ] $pass test(s)."
-    [ "$skipped" -gt 0 ] && echo "[  SKIPPED ] $skipped test(s)."
-    [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
-    [ "$fail" -eq 0 ]
-    exit $?
-}
-run() { # name, expected exit code, command...
-    local name=$1 want=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [ "$rc" -eq "$want" ]; then ok "$name"; else ko "$name (exit $rc, expected $want)"; fi
-}
 [ -x "$MFMC" ] && [ -x "$(dirname "$MFMC")/mfmc-eval" ] || {
     echo "missing $MFMC or mfmc-eval next to it (make $BUILD/rel/mfmc $BUILD/rel/mfmc-eval)"
     echo "[  FAILED  ] 1 test(s)."

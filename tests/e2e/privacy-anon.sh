@@ -19,18 +19,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 DATA=${MFMC_DATA:-$ROOT/../shared/data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0 skipped=0
-
-ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
-ko() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; [ -f "$tmp/err" ] && sed 's/^/    stderr| /' "$tmp/err" | head -20; }
-finish() {
-    echo "[==========] $((pass + fail + skipped)) test(s) run."
-    echo "[  PASSED  ] $pass test(s)."
-    [ "$skipped" -gt 0 ] && echo "[  SKIPPED ] $skipped test(s)."
-    [ "$fail" -gt 0 ] && echo "[  FAILED  ] $fail test(s)."
-    [ "$fail" -eq 0 ]
-    exit $?
-}
+. "$ROOT/tests/e2e/report-lib.sh"
 for x in "$MFMC" "$CHECK" "$MAKESET"; do
     [ -x "$x" ] || { echo "missing $x (make $BUILD/asan/mfmc $BUILD/rel/eval/eval_privacy_anon $BUILD/rel/tools/privacy-anon-set)"; echo "[  FAILED  ] 1 test(s)"; exit 1; }
 done
