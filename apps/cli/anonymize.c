@@ -96,26 +96,26 @@ static int walk(file_list *l, const char *dir, const char *rel, int depth) {
     return rc;
 }
 
-static char **clash_rel; /* qsort has no context argument: the relative paths output_clash sorts by */
-static int cmp_rel(const void *a, const void *b) { return strcmp(clash_rel[*(const int *)a], clash_rel[*(const int *)b]); }
-
 /* Two inputs mirrored to the same place in OUT (a.jpg in two folders given together, or one file given twice)
  * would overwrite each other: refused before anything is written. Sorts a copy of the relative paths. */
 static int output_clash(const file_list *l) {
     if (l->n < 2) return 0;
-    int *ix = malloc(sizeof(int) * (size_t)l->n), rc = 0;
-    if (!ix) return fprintf(stderr, "mfmc anonymize: out of memory\n"), 1;
-    for (int i = 0; i < l->n; i++) ix[i] = i;
-    clash_rel = l->rel;
-    qsort(ix, (size_t)l->n, sizeof *ix, cmp_rel);
-    for (int i = 1; i < l->n && !rc; i++)
-        if (!strcmp(l->rel[ix[i - 1]], l->rel[ix[i]])) {
-            fprintf(stderr, "mfmc anonymize: %s and %s would both be written to OUT/%s; anonymize them separately "
-                            "(one -o each) or rename one\n", l->in[ix[i - 1]], l->in[ix[i]], l->rel[ix[i]]);
-            rc = 1;
-        }
-    free(ix);
-    return rc;
+    char **rel = malloc(sizeof(char *) * (size_t)l->n);
+    if (!rel) return fprintf(stderr, "mfmc anonymize: out of memory\n"), 1;
+    memcpy(rel, l->rel, sizeof(char *) * (size_t)l->n);
+    qsort(rel, (size_t)l->n, sizeof *rel, cmp_str);
+    const char *dup = NULL;
+    for (int i = 1; i < l->n && !dup; i++)
+        if (!strcmp(rel[i - 1], rel[i])) dup = rel[i];
+    if (dup) { /* name the first two inputs that land there */
+        int first = -1, second = -1;
+        for (int i = 0; i < l->n && second < 0; i++)
+            if (!strcmp(l->rel[i], dup)) *(first < 0 ? &first : &second) = i;
+        fprintf(stderr, "mfmc anonymize: %s and %s would both be written to OUT/%s; anonymize them separately "
+                        "(one -o each) or rename one\n", l->in[first], l->in[second], dup);
+    }
+    free(rel);
+    return dup != NULL;
 }
 
 static int mkdirs(const char *path) { /* mkdir -p of path's parent folders and path itself */
