@@ -139,6 +139,27 @@ static int cmp_f(const void *a, const void *b) {
  * drawn face (anon10c). The features, eyes and lips are left as they are (cleaning eye sockets and creases the same
  * way made the model's eyes patchy). plain (T * T, out) marks the face's plain skin that was kept: the texels the
  * detail maps may take grain from. */
+/* Skin grain at texel (xx, yy) of a T x T texture x (RGB) with plain-skin mask pl: its grey minus the mean grey of
+ * the plain texels of its 5x5 neighbourhood (inside the texture). 0 when the texel is not plain or fewer than 8
+ * neighbours are; 1 with *h set. */
+static int plain_highpass(const float *x, const uint8_t *pl, int T, int xx, int yy, float *h) {
+    size_t p = (size_t)yy * T + xx;
+    if (!pl[p]) return 0;
+    float sm = 0;
+    int c = 0;
+    for (int j = -2; j <= 2; j++)
+        for (int i2 = -2; i2 <= 2; i2++) {
+            int qx = xx + i2, qy = yy + j;
+            if (qx < 0 || qy < 0 || qx >= T || qy >= T) continue;
+            size_t q = (size_t)qy * T + qx;
+            if (!pl[q]) continue;
+            sm += 0.299f * x[3 * q] + 0.587f * x[3 * q + 1] + 0.114f * x[3 * q + 2], c++;
+        }
+    if (c < 8) return 0;
+    *h = 0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2] - sm / c;
+    return 1;
+}
+
 static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const uint8_t *feat, const float *edge,
                        float brow_top, float *x, uint8_t *plain) {
     size_t T2 = (size_t)m->T * m->T, n = 0;
@@ -439,18 +460,9 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
             long c = 0;
             for (int yy = 2; yy < m->T - 2; yy += 2)
                 for (int xx = 2; xx < m->T - 2; xx += 2) {
-                    size_t p = (size_t)yy * m->T + xx;
-                    if (!pl[p]) continue;
-                    float sm = 0;
-                    int k = 0;
-                    for (int j = -2; j <= 2; j++)
-                        for (int i2 = -2; i2 <= 2; i2++) {
-                            size_t q = (size_t)(yy + j) * m->T + xx + i2;
-                            if (!pl[q]) continue;
-                            sm += 0.299f * x[3 * q] + 0.587f * x[3 * q + 1] + 0.114f * x[3 * q + 2], k++;
-                        }
-                    if (k < 8) continue;
-                    sa += fabsf(0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2] - sm / k), c++;
+                    float h;
+                    if (!plain_highpass(x, pl, m->T, xx, yy, &h)) continue;
+                    sa += fabsf(h), c++;
                 }
             lim[f] = c > 0 ? 2.5f * (float)(sa / c) : 0;
         }
@@ -464,20 +476,8 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
                     for (int yy = ty < 0 ? 0 : ty; yy < ty + TILE && yy < m->T; yy++)
                         for (int xx = tx < 0 ? 0 : tx; xx < tx + TILE && xx < m->T; xx++) {
                             size_t p = (size_t)yy * m->T + xx;
-                            if (!pl[p]) continue;
-                            /* high-pass: minus the mean of the plain texels of the 5x5 neighbourhood */
-                            float sm = 0;
-                            int c = 0;
-                            for (int j = -2; j <= 2; j++)
-                                for (int i2 = -2; i2 <= 2; i2++) {
-                                    int qx = xx + i2, qy = yy + j;
-                                    if (qx < 0 || qy < 0 || qx >= m->T || qy >= m->T) continue;
-                                    size_t q = (size_t)qy * m->T + qx;
-                                    if (!pl[q]) continue;
-                                    sm += 0.299f * x[3 * q] + 0.587f * x[3 * q + 1] + 0.114f * x[3 * q + 2], c++;
-                                }
-                            if (c < 8) continue;
-                            float h = 0.299f * x[3 * p] + 0.587f * x[3 * p + 1] + 0.114f * x[3 * p + 2] - sm / c;
+                            float h;
+                            if (!plain_highpass(x, pl, m->T, xx, yy, &h)) continue;
                             h = h > lim[f] ? lim[f] : h < -lim[f] ? -lim[f] : h;
                             float wx = sinf(3.14159265f * (xx - tx + 0.5f) / TILE), wy = sinf(3.14159265f * (yy - ty + 0.5f) / TILE);
                             float w = wx * wx * wy * wy;
