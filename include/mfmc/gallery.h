@@ -12,7 +12,7 @@ extern "C" {
 
 typedef struct mf_gallery mf_gallery_t;
 
-enum { MF_GALLERY_MAX_NAME = 255, MF_GALLERY_MAX_DIM = 4096 };
+enum { MF_GALLERY_MAX_NAME = 255, MF_GALLERY_MAX_DIM = 4096, MF_GALLERY_MAX_IDENTITIES = 1 << 24 };
 
 /* An empty gallery for embeddings of `dim` floats (L2-normalised, as recognizers produce them). */
 int mf_gallery_create(int dim, mf_gallery_t **out);

@@ -1,6 +1,7 @@
 #include "mfmc/gallery.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +11,39 @@ typedef struct {
     int n;
 } identity;
 
+/* ids[] in insertion order (a removal moves the last into the gap); slot[] is an open-addressing index from the
+ * name's hash to ids[] (-1 = empty), at most half full, so adding N identities costs O(N), not O(N^2). */
 struct mf_gallery {
     int dim;
     identity *ids;
     int n_ids, cap_ids, n_emb;
+    int *slot;
+    size_t n_slot; /* a power of two, >= 2 * cap_ids */
 };
+
+static size_t name_hash(const char *s) { /* FNV-1a */
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The slot holding identity `name`, or the empty slot where it would go. */
+static size_t slot_of(const mf_gallery_t *g, const char *name) {
+    size_t m = g->n_slot - 1, k = name_hash(name) & m;
+    while (g->slot[k] >= 0 && strcmp(g->ids[g->slot[k]].name, name) != 0) k = (k + 1) & m;
+    return k;
+}
+
+/* Rebuilds the index for n_slot slots (after growth or a removal). */
+static int reindex(mf_gallery_t *g, size_t n_slot) {
+    int *ns = malloc(n_slot * sizeof *ns);
+    if (!ns) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    free(g->slot);
+    g->slot = ns, g->n_slot = n_slot;
+    for (size_t k = 0; k < n_slot; k++) ns[k] = -1;
+    for (int i = 0; i < g->n_ids; i++) ns[slot_of(g, g->ids[i].name)] = i;
+    return MF_OK;
+}
 
 int mf_gallery_create(int dim, mf_gallery_t **out) {
     *out = NULL;
@@ -22,6 +51,10 @@ int mf_gallery_create(int dim, mf_gallery_t **out) {
     mf_gallery_t *g = calloc(1, sizeof *g);
     if (!g) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     g->dim = dim;
+    if (reindex(g, 32)) {
+        free(g);
+        return MF_ERR_NOMEM;
+    }
     *out = g;
     return MF_OK;
 }
@@ -33,14 +66,11 @@ void mf_gallery_free(mf_gallery_t *g) {
         free(g->ids[i].emb);
     }
     free(g->ids);
+    free(g->slot);
     free(g);
 }
 
-static int find(const mf_gallery_t *g, const char *name) {
-    for (int i = 0; i < g->n_ids; i++)
-        if (strcmp(g->ids[i].name, name) == 0) return i;
-    return -1;
-}
+static int find(const mf_gallery_t *g, const char *name) { return g->slot[slot_of(g, name)]; }
 
 int mf_gallery_add(mf_gallery_t *g, const char *name, const float *e) {
     if (!name || !*name || strlen(name) > MF_GALLERY_MAX_NAME)
@@ -52,14 +82,17 @@ int mf_gallery_add(mf_gallery_t *g, const char *name, const float *e) {
     if (i < 0) {
         if (g->n_ids == g->cap_ids) {
             int nc = g->cap_ids ? g->cap_ids * 2 : 16;
+            if (nc > MF_GALLERY_MAX_IDENTITIES) return mf_error_set(MF_ERR_LIMIT, "gallery: more than %d identities", MF_GALLERY_MAX_IDENTITIES);
             identity *ni = realloc(g->ids, (size_t)nc * sizeof *ni);
             if (!ni) return mf_error_set(MF_ERR_NOMEM, "out of memory");
             g->ids = ni;
             g->cap_ids = nc;
+            if ((size_t)nc * 2 > g->n_slot && reindex(g, (size_t)nc * 2)) return MF_ERR_NOMEM;
         }
         i = g->n_ids;
         g->ids[i] = (identity){strdup(name), NULL, 0};
         if (!g->ids[i].name) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        g->slot[slot_of(g, name)] = i;
         g->n_ids++;
     }
     identity *id = &g->ids[i];
@@ -80,7 +113,8 @@ int mf_gallery_remove(mf_gallery_t *g, const char *name) {
     free(g->ids[i].name);
     free(g->ids[i].emb);
     g->ids[i] = g->ids[--g->n_ids];
-    return MF_OK;
+    /* open addressing has no cheap delete: rebuild at the same size (removals are rare: a member leaving) */
+    return reindex(g, g->n_slot);
 }
 
 int mf_gallery_identity_count(const mf_gallery_t *g) { return g->n_ids; }
