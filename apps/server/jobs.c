@@ -43,6 +43,7 @@ static mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS];
 static int gal_members[MF_ANON_MAX_RECOGNIZERS];
 static int64_t gal_version;
 static int gal_valid;
+static int primary_rec; /* the anonymizer's index of the primary recognizer: its gallery is also the matching's */
 
 static const mf_img_limits upload_limits = {
     .max_pixels = SRV_UPLOAD_MAX_PIXELS, .max_side = SRV_UPLOAD_MAX_SIDE, .max_bytes = SRV_UPLOAD_MAX};
@@ -96,40 +97,6 @@ static int seal_patch(mf_srv *srv, const mf_img *img, int x, int y, int w, int h
     }
     free(wrapped);
     free(body);
-    return s;
-}
-
-/* Person of each face: the best enrolled match at or above the threshold; a person matched by several faces
- * keeps only their best one (the others stay unknown). Candidates the mesh did not confirm are never matched
- * (they stay unknown, so always replaced). */
-static int match_faces(worker_t *w, mf_store_t *st, const mf_img *img, const mf_face *faces, int n,
-                       mf_store_face *out) {
-    mf_srv *srv = w->srv;
-    int64_t *users = NULL;
-    float *vecs = NULL, *e = malloc(sizeof(float) * (size_t)srv->dim), *best = calloc((size_t)n + 1, sizeof *best);
-    int ne = 0, s = e && best ? mf_store_embedding_all(st, srv->recognizer, srv->dim, &users, &vecs, &ne)
-                              : mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n && !s && ne; i++) {
-        best[i] = -2;
-        if (!faces[i].confirmed) continue;
-        float pts[5][2];
-        mf_face_5pt(&faces[i], pts);
-        if ((s = mf_face_recognizer_embed(w->rec, img, pts, e))) break;
-        for (int k = 0; k < ne; k++) {
-            float sim = mf_face_similarity(e, vecs + (size_t)k * srv->dim, srv->dim);
-            if (sim >= srv->match_threshold && sim > best[i]) {
-                best[i] = sim;
-                out[i].user_id = users[k];
-            }
-        }
-    }
-    for (int i = 0; i < n && !s; i++)
-        for (int k = 0; k < n; k++)
-            if (k != i && out[i].user_id && out[k].user_id == out[i].user_id && best[k] > best[i]) out[i].user_id = 0;
-    free(users);
-    free(vecs);
-    free(e);
-    free(best);
     return s;
 }
 
@@ -245,6 +212,42 @@ static int galleries_refresh(mf_store_t *st) {
                mf_anon_recognizer_info(anon, 0)->name, gal_members[0],
                mf_anon_recognizer_count(anon) > 1 ? mf_anon_recognizer_info(anon, 1)->name : "-", gal_members[1]);
     return MF_OK;
+}
+
+/* Person of each face: the best enrolled match at or above the threshold; a person matched by several faces
+ * keeps only their best one (the others stay unknown). Candidates the mesh did not confirm are never matched
+ * (they stay unknown, so always replaced). The faces are embedded in parallel with other workers; the matching
+ * itself reads the primary recognizer's members' gallery, cached under anon_lock at the store's enrolment version
+ * (the same embeddings as the store's, not read again per photo). */
+static int match_faces(worker_t *w, mf_store_t *st, const mf_img *img, const mf_face *faces, int n,
+                       mf_store_face *out) {
+    mf_srv *srv = w->srv;
+    float *e = malloc(sizeof(float) * (size_t)srv->dim * ((size_t)n + 1)), *best = calloc((size_t)n + 1, sizeof *best);
+    int s = e && best ? MF_OK : mf_error_set(MF_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n && !s; i++) {
+        best[i] = -2;
+        if (!faces[i].confirmed) continue;
+        float pts[5][2];
+        mf_face_5pt(&faces[i], pts);
+        s = mf_face_recognizer_embed(w->rec, img, pts, e + (size_t)i * srv->dim);
+    }
+    if (!s) {
+        pthread_mutex_lock(&anon_lock);
+        s = galleries_refresh(st);
+        for (int i = 0; i < n && !s; i++) {
+            mf_gallery_result r;
+            if (!faces[i].confirmed || mf_gallery_identity_count(gal[primary_rec]) == 0) continue;
+            if ((s = mf_gallery_match(gal[primary_rec], e + (size_t)i * srv->dim, srv->match_threshold, &r))) break;
+            if (r.matched) best[i] = r.similarity, out[i].user_id = strtoll(r.identity, NULL, 10);
+        }
+        pthread_mutex_unlock(&anon_lock);
+    }
+    for (int i = 0; i < n && !s; i++)
+        for (int k = 0; k < n; k++)
+            if (k != i && out[i].user_id && out[k].user_id == out[i].user_id && best[k] > best[i]) out[i].user_id = 0;
+    free(e);
+    free(best);
+    return s;
 }
 
 /* What the anonymizer's checks measured on face i's replacement, as stored in faces.anon_check and logged: the
@@ -453,6 +456,11 @@ int mf_srv_jobs_start(mf_srv *srv) {
     mf_anon_opts ao = {.models_root = srv->models, .identity_model = srv->identity, .an = check_an};
     if ((s = mf_anon_create_from(shared_models, &ao, &anon)))
         return mf_error_prefix(s, "anonymizer (%s)", srv->identity);
+    primary_rec = -1;
+    for (int i = 0; i < mf_anon_recognizer_count(anon); i++)
+        if (!strcmp(mf_anon_recognizer_info(anon, i)->name, srv->recognizer)) primary_rec = i;
+    if (primary_rec < 0)
+        return mf_error_set(MF_ERR_ARG, "the primary recognizer %s is not in the anonymizer's ensemble", srv->recognizer);
     for (int i = 0; i < srv->workers; i++) {
         worker_t *w = &workers[i];
         w->srv = srv;

@@ -96,9 +96,14 @@ scenario() { # MODEL
         check "$model: as=others of a photo dan may not see is 404" status_is 404
         # thumbnails, sizes, downloads, ranges
         view cyd "$id" "$T/cyd-thumb.jpg" "?size=thumb"; view ann "$id" "$T/ann-thumb.jpg" "?size=thumb"
-        local dc da
+        # the thumbnail, scaled back up, is blurred as much in both comparisons: cyd's is nearer his full view (the
+        # synthetic face) than the original, and farther from the original than ann's (the real face). A fixed margin
+        # over ann's failed on a subtle draw: a synthetic face keeps pose and light, so at thumbnail size it can be
+        # only a few levels from the original.
+        local dc da dr
         dc=$(region_diff "$O" "$T/cyd-thumb.jpg" "$bB") da=$(region_diff "$O" "$T/ann-thumb.jpg" "$bB")
-        check "$model: thumbnail replaces what the full view replaces" lt "$(python3 -c "print($da + 10)")" "$dc"
+        dr=$(region_diff "$T/cyd2.jpg" "$T/cyd-thumb.jpg" "$bB")
+        check "$model: thumbnail replaces what the full view replaces" bash -c "python3 -c 'import sys; sys.exit(0 if $dr < $dc and $da < $dc else 1)' || { echo '   thumb diffs: cyd-vs-original $dc, cyd-vs-his-full-view $dr, ann-vs-original $da'; exit 1; }"
         view cyd "$id" "$T/cyd-med.jpg" "?size=medium"
         check "$model: medium size replaces" shown "$O" "$T/cyd-med.jpg" "$bB" replaced
         view cyd "$id" "$T/cyd-dl.jpg" "?download=1"

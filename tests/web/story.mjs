@@ -244,7 +244,20 @@ try {
       await p.page.textContent('#enrol-log'));
     check(`${n}'s enrolment count updated`, /1 of 5/.test(await p.page.textContent('#enrol-count')));
   }
+  check('a new enrolment has no "enrol again" notice', await people.bob.page.isHidden('#enrol-older'));
   await shots(people.bob, 'enrol');
+  // an enrolment from before schema 3 (the primary recognizer's numbers only) is told to enrol again: ann's
+  // faceapi numbers are removed from the database the node uses (the enrolment version moves with it, as the
+  // server's own changes do)
+  execFileSync('python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(path.join(T, 'web.db'))}, timeout=30)
+c.execute("DELETE FROM embeddings WHERE model = 'faceapi' AND user_id = (SELECT id FROM users WHERE name = 'ann')")
+c.execute('UPDATE enrol_version SET v = v + 1 WHERE id = 1'); c.commit()`]);
+  await go(people.ann, 'enrol');
+  await people.ann.page.waitForSelector('#enrol-count');
+  check('an enrolment older than both recognizers is told to enrol again',
+    /1 of your selfies was enrolled before/.test(await people.ann.page.textContent('#enrol-older')) &&
+    !(await people.ann.page.isHidden('#enrol-older')), await people.ann.page.textContent('#enrol-older'));
+  await shots(people.ann, 'enrol-older');
   {
     const p = people.cyd;
     await go(p, 'enrol');

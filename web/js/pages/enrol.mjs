@@ -42,9 +42,21 @@ export async function render(_arg, ctx) {
   const max = st.max || (ctx.config ? ctx.config.enrol_max : 5);
   const log = h('ul', { class: 'log', id: 'enrol-log', 'aria-live': 'polite' });
   const count = h('p', { id: 'enrol-count', class: 'big' }, `${st.enrolled} of ${max} selfies enrolled.`);
+  // selfies enrolled before the server kept every recognizer's numbers: synthetic faces drawn for strangers are
+  // checked against them by one recognizer only (the server's `primary_only` count)
+  const older = h('p', { id: 'enrol-older', class: 'notice', hidden: true });
+  const showOlder = (s) => {
+    const n = s.primary_only || 0;
+    older.hidden = n === 0;
+    older.textContent = n === 0 ? '' : `${n} of your selfies ${n === 1 ? 'was' : 'were'} enrolled before this server ` +
+      'checked replacement faces with both of its face recognizers. To be fully covered (no synthetic face drawn for ' +
+      'someone else may look like you), delete your enrolment on "My data" and enrol again.';
+  };
+  showOlder(st);
   const refresh = async () => {
     const s = await api('GET', '/api/enrol');
     count.textContent = `${s.enrolled} of ${max} selfies enrolled.`;
+    showOlder(s);
     await refreshMe();
     return s;
   };
@@ -93,7 +105,7 @@ export async function render(_arg, ctx) {
     h('p', { class: 'lead' }, 'Enrol your face so mfmc recognises you in photos others post and asks you first. ' +
       `Use 1 to ${max} selfies: only your face, facing the camera, in good light. The pictures are analysed and ` +
       'dropped; only numbers describing your face are kept, never shown to anyone, and deleted when you delete your enrolment.'),
-    count,
+    count, older,
     h('section', { class: 'card' }, h('h2', {}, 'Upload selfies'),
       input, h('label', { for: 'selfie-files', class: 'button primary' }, 'Choose selfie files…'),
       h('p', { class: 'help' }, 'One face per picture: crop other people out.')),
