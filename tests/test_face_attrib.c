@@ -346,7 +346,8 @@ static void test_analyzer_focus(void **state) {
         /* one call only */
         assert_int_equal(mf_face_analyze(an, &img, c, MAXF, &nc), MF_OK);
         assert_int_equal(nc, na);
-        for (int i = 0; i < na; i++) assert_memory_equal(&c[i].attr.age, &a[i].attr.age, sizeof(float));
+        for (int i = 0; i < na; i++)
+            assert_memory_equal(&c[i].attr.age, &a[i].attr.age, sizeof(float));
     }
     mf_face_analyzer_free(an);
     mf_img_free(&img);
@@ -354,8 +355,8 @@ static void test_analyzer_focus(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lfw_gender),   cmocka_unit_test(test_lfw_age_plausible),
-        cmocka_unit_test(test_determinism),  cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_lfw_gender),      cmocka_unit_test(test_lfw_age_plausible),
+        cmocka_unit_test(test_determinism),     cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_registry_models), cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_analyzer_focus),
     };

@@ -388,14 +388,27 @@ static void test_gemm_avx512_bitexact(void **state) {
                             float *c2 = malloc((size_t)m * ldc * sizeof *c2);
                             assert_non_null(c2);
                             memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
-                            mf_nn_gemm_block g = {m, nr, 16, kc, a, lda, b, c1, ldc, start ? bias : NULL,
-                                                  start == 2 ? res : NULL, alpha, post ? pp : NULL, act, 1};
+                            mf_nn_gemm_block g = {m,
+                                                  nr,
+                                                  16,
+                                                  kc,
+                                                  a,
+                                                  lda,
+                                                  b,
+                                                  c1,
+                                                  ldc,
+                                                  start ? bias : NULL,
+                                                  start == 2 ? res : NULL,
+                                                  alpha,
+                                                  post ? pp : NULL,
+                                                  act,
+                                                  1};
                             mf_nn_gemm_block_avx2_ymm(&g);
                             g.c = c2;
                             mf_nn_gemm_block_avx512(&g);
                             if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
-                                fail_msg("m %d nr %d kc %d start %d act %d post %d: AVX-512 differs from AVX2", m,
-                                         nr, kc, start, act, post);
+                                fail_msg("m %d nr %d kc %d start %d act %d post %d: AVX-512 differs from AVX2", m, nr,
+                                         kc, start, act, post);
                             free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
                         }
 }

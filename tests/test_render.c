@@ -170,8 +170,10 @@ static void ref_pass(float *d, int w, int h, int c, float sigma, int horizontal)
     assert_non_null(ker), assert_non_null(src);
     memcpy(src, d, sizeof(float) * (size_t)w * h * c);
     float s = 0;
-    for (int i = -r; i <= r; i++) s += ker[i + r] = expf(-0.5f * i * i / (sigma * sigma));
-    for (int i = 0; i <= 2 * r; i++) ker[i] /= s;
+    for (int i = -r; i <= r; i++)
+        s += ker[i + r] = expf(-0.5f * i * i / (sigma * sigma));
+    for (int i = 0; i <= 2 * r; i++)
+        ker[i] /= s;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int k = 0; k < c; k++) {
@@ -189,8 +191,11 @@ static void ref_pass(float *d, int w, int h, int c, float sigma, int horizontal)
 
 static void test_blur_matches_reference(void **state) {
     (void)state;
-    static const struct { int w, h, c; float sigma; } cases[] = {
-        {1, 1, 1, 0.7f}, {5, 3, 3, 4.0f}, {37, 23, 3, 1.3f}, {64, 48, 1, 0.5f}, {19, 41, 4, 2.6f}, {7, 90, 2, 9.0f}};
+    static const struct {
+        int w, h, c;
+        float sigma;
+    } cases[] = {{1, 1, 1, 0.7f},   {5, 3, 3, 4.0f},   {37, 23, 3, 1.3f},
+                 {64, 48, 1, 0.5f}, {19, 41, 4, 2.6f}, {7, 90, 2, 9.0f}};
     unsigned seed = 12345;
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
         mf_fimg f = mk(cases[t].w, cases[t].h, cases[t].c, 0);
@@ -213,9 +218,13 @@ static void test_blur_matches_reference(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_triangle_coverage), cmocka_unit_test(test_blur_matches_reference), cmocka_unit_test(test_shared_edge_covered_once),
-        cmocka_unit_test(test_zbuffer),           cmocka_unit_test(test_affine_texture),
-        cmocka_unit_test(test_blend_exact),       cmocka_unit_test(test_seam_drops),
+        cmocka_unit_test(test_triangle_coverage),
+        cmocka_unit_test(test_blur_matches_reference),
+        cmocka_unit_test(test_shared_edge_covered_once),
+        cmocka_unit_test(test_zbuffer),
+        cmocka_unit_test(test_affine_texture),
+        cmocka_unit_test(test_blend_exact),
+        cmocka_unit_test(test_seam_drops),
         cmocka_unit_test(test_lowpass_and_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

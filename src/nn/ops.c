@@ -575,7 +575,9 @@ static size_t fbin_vec(int op, const float *a, size_t ia, const float *b, size_t
         memcpy(o + i, &r, sizeof r);                                                                                   \
     }
     switch (op) {
-    case MF_NN_OP_ADD: case MF_NN_OP_ADDV2: case MF_NN_OP_BIAS_ADD: VLOOP(x + y) break;
+    case MF_NN_OP_ADD:
+    case MF_NN_OP_ADDV2:
+    case MF_NN_OP_BIAS_ADD: VLOOP(x + y) break;
     case MF_NN_OP_SUB: VLOOP(x - y) break;
     case MF_NN_OP_MUL: VLOOP(x * y) break;
     case MF_NN_OP_REALDIV: VLOOP(x / y) break;

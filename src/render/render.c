@@ -188,7 +188,8 @@ static void axpy(float *restrict d, const float *restrict s, float k, size_t n) 
         a += kk * b;
         memcpy(d + q, &a, sizeof a);
     }
-    for (; q < n; q++) d[q] += k * s[q];
+    for (; q < n; q++)
+        d[q] += k * s[q];
 }
 
 /* 1-D Gaussian pass along rows (horizontal) or columns of a w x h x c buffer, edges clamped. Every output value is
@@ -216,10 +217,12 @@ static int blur_pass(float *d, int w, int h, int c, float sigma, int horizontal)
             float *base = d + (size_t)l * row;
             for (int i = -r; i < w + r; i++) {
                 int q = i < 0 ? 0 : i >= w ? w - 1 : i;
-                for (int k = 0; k < c; k++) line[(size_t)(i + r) * c + k] = base[(size_t)q * c + k];
+                for (int k = 0; k < c; k++)
+                    line[(size_t)(i + r) * c + k] = base[(size_t)q * c + k];
             }
             memset(acc, 0, sizeof(float) * row);
-            for (int j = 0; j <= 2 * r; j++) axpy(acc, line + (size_t)j * c, ker[j], row);
+            for (int j = 0; j <= 2 * r; j++)
+                axpy(acc, line + (size_t)j * c, ker[j], row);
             memcpy(base, acc, sizeof(float) * row);
         }
     } else {
@@ -396,7 +399,8 @@ static tap2 tap_at(int x, int r, int n) {
 static int upsample(const mf_fimg *s, int r, mf_fimg *out) {
     tap2 *tx = malloc(sizeof(tap2) * (size_t)out->w);
     if (!tx) return mf_error_set(MF_ERR_NOMEM, "out of memory (lowpass)");
-    for (int x = 0; x < out->w; x++) tx[x] = tap_at(x, r, s->w);
+    for (int x = 0; x < out->w; x++)
+        tx[x] = tap_at(x, r, s->w);
     const int c = s->c;
     for (int y = 0; y < out->h; y++) {
         tap2 ty = tap_at(y, r, s->h);
