@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include "lib/testutil.h"
-#include "mfmc/analyze.h"
 #include "mfmc/attrib.h"
 
 static mf_nn_pool_t *pool;
@@ -304,61 +303,11 @@ static void test_bad_inputs(void **state) {
     mf_img_free(&img);
 }
 
-/* mf_face_analyzer_focus_next: on a photo of several faces, the focused analysis gives the same faces with the
- * same boxes and landmarks, the attributes of the face nearest the point (bit for bit those of the plain
- * analysis) and none for the others, with one attribute run; the call after it is a plain analysis again. */
-static void test_analyzer_focus(void **state) {
-    (void)state;
-    char p[2048];
-    snprintf(p, sizeof p, "%s/demo/sample1.jpg", tu_models_dir());
-    mf_img img;
-    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
-    mf_face_analyzer_opts o = {.pool = pool};
-    mf_face_analyzer_t *an;
-    assert_int_equal(mf_face_analyzer_create(root, &o, &an), MF_OK);
-    enum { MAXF = 16 };
-    mf_face a[MAXF], b[MAXF], c[MAXF];
-    int na, nb, nc;
-    assert_int_equal(mf_face_analyze(an, &img, a, MAXF, &na), MF_OK);
-    assert_true(na >= 2);
-    for (int k = 0; k < na; k++) {
-        const mf_face_box *kb = a[k].has_landmarks ? &a[k].lm.box : &a[k].det;
-        mf_face_analyzer_focus_next(an, kb->x + kb->w / 2 + 3, kb->y + kb->h / 2 - 2);
-        assert_int_equal(mf_face_analyze(an, &img, b, MAXF, &nb), MF_OK);
-        mf_face_analyzer_counts cnt;
-        mf_face_analyzer_last_counts(an, &cnt);
-        assert_int_equal(cnt.attribute_runs, 1);
-        assert_int_equal(nb, na);
-        for (int i = 0; i < na; i++) {
-            assert_memory_equal(&b[i].det, &a[i].det, sizeof a[i].det);
-            assert_int_equal(b[i].has_landmarks, a[i].has_landmarks);
-            assert_memory_equal(&b[i].lm.box, &a[i].lm.box, sizeof a[i].lm.box);
-            if (i == k) {
-                assert_memory_equal(&b[i].attr.age, &a[i].attr.age, sizeof(float));
-                assert_memory_equal(&b[i].attr.p_male, &a[i].attr.p_male, sizeof(float));
-                assert_int_equal(b[i].attr.gender, a[i].attr.gender);
-                assert_true(b[i].attr.age >= 0);
-            } else {
-                assert_true(b[i].attr.age == -1);
-                assert_int_equal(b[i].attr.gender, MF_GENDER_UNKNOWN);
-            }
-        }
-        /* one call only */
-        assert_int_equal(mf_face_analyze(an, &img, c, MAXF, &nc), MF_OK);
-        assert_int_equal(nc, na);
-        for (int i = 0; i < na; i++)
-            assert_memory_equal(&c[i].attr.age, &a[i].attr.age, sizeof(float));
-    }
-    mf_face_analyzer_free(an);
-    mf_img_free(&img);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lfw_gender),      cmocka_unit_test(test_lfw_age_plausible),
-        cmocka_unit_test(test_determinism),     cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_lfw_gender),   cmocka_unit_test(test_lfw_age_plausible),
+        cmocka_unit_test(test_determinism),  cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_registry_models), cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_analyzer_focus),
     };
     return cmocka_run_group_tests_name("face_attrib", tests, setup, teardown);
 }

@@ -60,14 +60,6 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
  * max_faces is MF_ERR_LIMIT (nothing written). */
 int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces);
 
-/* Speed hook for callers that read one face of the next analysis: the next mf_face_analyze_all / mf_face_analyze
- * (one call only; then it is forgotten) estimates age and gender only for the face whose box centre (the mesh box
- * when it has landmarks, else the detection box) is nearest (x, y) in image coordinates, the first of equals; the
- * other faces get attr.age = -1 and gender unknown, as a face without attributes. Every other field, and the
- * chosen face's attributes, are what the analysis gives without it. Ignored in privacy mode (its de-duplication
- * looks at every face). The anonymizer's check reads only the face nearest the original's centre. */
-void mf_face_analyzer_focus_next(mf_face_analyzer_t *an, float x, float y);
-
 /* Network evaluations of the last analysis per stage (for progress reports and the speed comparison). */
 typedef struct {
     int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;

@@ -3,7 +3,6 @@
 
 #include "face/privacy_int.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,25 +19,7 @@ struct mf_face_analyzer {
     int cap_faces;
     mf_face_analyzer_counts counts;
     mf_face_models_t *own_models; /* created by mf_face_analyzer_create, else NULL (shared) */
-    int focus;                    /* mf_face_analyzer_focus_next: attributes of the face nearest (fx, fy) only */
-    float fx, fy;
 };
-
-void mf_face_analyzer_focus_next(mf_face_analyzer_t *an, float x, float y) {
-    if (!an) return;
-    an->focus = 1, an->fx = x, an->fy = y;
-}
-
-/* Attributes of one analysed face (its mesh box when it has landmarks), when its centre is inside the image (a face
- * cut by the border, privacy mode, may have it outside: no attributes). */
-static int face_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *f) {
-    const mf_face_box *box = f->has_landmarks ? &f->lm.box : &f->det;
-    float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
-    if (!an->attrib || !(cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h)) return MF_OK;
-    int st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr);
-    if (!st) an->counts.attribute_runs++;
-    return st;
-}
 
 int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyzer_opts *opts,
                                  mf_face_analyzer_t **out) {
@@ -89,9 +70,6 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
     const mf_face_box *boxes = NULL;
     const mf_face_candidate *cand = NULL; /* privacy mode */
     int n = 0, st;
-    /* one call only; privacy mode ignores it (its de-duplication sees every face) */
-    const int focus = an->focus && !an->pd;
-    an->focus = 0;
     if (an->pd) {
         st = mf_face_privacy_detect(an->pd, img, &cand, &n);
         an->counts.detector_tiles = mf_face_privacy_detector_last_tiles(an->pd);
@@ -119,6 +97,7 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
         f->attr.p_male = 0.5f;
         f->confirmed = 1;
         f->passes = cand ? cand[i].passes : 1;
+        const mf_face_box *box = &f->det;
         if (an->mesh) {
             if ((st = cand ? mf_face_privacy_mesh(an->mesh, img, &f->det, &f->lm)
                            : mf_face_mesher_run(an->mesh, img, &f->det, &f->lm)))
@@ -143,20 +122,16 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
                 kept++;
                 continue;
             }
-            /* (the mesh box is tighter and its roll more precise than the detector's: attributes use it) */
+            /* the mesh box is tighter and its roll more precise than the detector's */
+            box = &f->lm.box;
         }
-        if (!focus && (st = face_attributes(an, img, f))) return st;
+        /* a face cut by the border (privacy mode) may have its centre outside the image: no attributes */
+        float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+        if (an->attrib && cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h) {
+            if ((st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr))) return st;
+            an->counts.attribute_runs++;
+        }
         kept++;
-    }
-    if (focus && kept > 0) { /* the face nearest the focus point, by the same centre as the attributes' box */
-        int bi = 0;
-        float best = 1e30f;
-        for (int i = 0; i < kept; i++) {
-            const mf_face_box *b = an->faces[i].has_landmarks ? &an->faces[i].lm.box : &an->faces[i].det;
-            float d = hypotf(b->x + b->w / 2 - an->fx, b->y + b->h / 2 - an->fy);
-            if (d < best) best = d, bi = i;
-        }
-        if ((st = face_attributes(an, img, &an->faces[bi]))) return st;
     }
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
     *faces = an->faces;
