@@ -2,7 +2,9 @@
  * blending + guarantee, all draws) against its peer in the same run, the baseline mosaic (MF_ANON_PIXELATE, which
  * also runs the checks once); and whole photos end to end (decode, privacy-grade analysis, every face, JPEG
  * encode) against the same photo with the mosaic. Runs alternate between the two so a loaded machine slows both
- * alike; prints medians and their ratio.
+ * alike; prints medians and their ratio. Per face it also prints the median CPU time of the process (all threads)
+ * per call: on a machine shared with other work it moves far less than wall time, so two builds of this bench run
+ * one after the other compare by it (docs/anonymization.md, "Speed").
  * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] PATH...
  *   PATH: photos or folders; per-face mode takes the central face of each photo (faces <= 256 px reported apart);
  *   --photos: end-to-end mode on each PATH (e.g. the demo photo).
@@ -30,8 +32,9 @@ static double median(double *v, int n) {
 }
 
 /* one whole photo: decode, analysis, every face replaced with method m, JPEG encode; returns ms, -1 on error */
-static double photo_once(const char *path, mf_face_analyzer_t *fa, mf_anon_t *A, mf_anon_method m, int *nf_out) {
-    double t0 = tu_clock_ms(CLOCK_MONOTONIC);
+static double photo_once(const char *path, mf_face_analyzer_t *fa, mf_anon_t *A, mf_anon_method m, int *nf_out,
+                         double *cpu) {
+    double t0 = tu_clock_ms(CLOCK_MONOTONIC), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
     mf_img img;
     const mf_face *faces;
     int nf = 0;
@@ -53,6 +56,7 @@ static double photo_once(const char *path, mf_face_analyzer_t *fa, mf_anon_t *A,
     free(buf), free(copy);
     mf_img_free(&img);
     *nf_out = nf;
+    *cpu = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     return tu_clock_ms(CLOCK_MONOTONIC) - t0;
 }
 
@@ -109,20 +113,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_anon: %s\n", mf_error_get());
         return 3;
     }
-    static double syn[MAXP], pix[MAXP], syn_s[MAXP], pix_s[MAXP], t[2][64];
+    static double syn[MAXP], pix[MAXP], syn_s[MAXP], pix_s[MAXP], syn_c[MAXP], pix_c[MAXP], t[4][64];
     int n = 0, ns = 0;
     for (int pi = 0; pi < np && n < nmax; pi += every) {
         if (photos) {
             int nf = 0, k = 0;
             for (int r = -1; r < runs && r < 64; r++) { /* r = -1: warm-up */
-                double a = photo_once(paths[pi], an, A, MF_ANON_SYNTH, &nf),
-                       b = photo_once(paths[pi], an, A, MF_ANON_PIXELATE, &nf);
-                if (r >= 0 && a >= 0 && b >= 0) t[0][k] = a, t[1][k] = b, k++;
+                double ca = 0, cb = 0, a = photo_once(paths[pi], an, A, MF_ANON_SYNTH, &nf, &ca),
+                       b = photo_once(paths[pi], an, A, MF_ANON_PIXELATE, &nf, &cb);
+                if (r >= 0 && a >= 0 && b >= 0) t[0][k] = a, t[1][k] = b, t[2][k] = ca, t[3][k] = cb, k++;
             }
-            double ma = median(t[0], k), mb = median(t[1], k);
+            double ma = median(t[0], k), mb = median(t[1], k), mca = median(t[2], k), mcb = median(t[3], k);
             printf("{\"photo\":\"%s\",\"faces\":%d,\"threads\":%d,\"runs\":%d,\"synthetic_ms\":%.1f,\"mosaic_ms\":%.1f,"
-                   "\"ratio\":%.2f}\n",
-                   paths[pi], nf, threads, k, ma, mb, ma / mb);
+                   "\"ratio\":%.2f,\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f}\n",
+                   paths[pi], nf, threads, k, ma, mb, ma / mb, mca, mcb);
             n++;
             continue;
         }
@@ -139,18 +143,19 @@ int main(int argc, char **argv) {
             bx[k] = faces[k].det;
         int c = tu_box_nearest_centre(bx, nf, img.w, img.h, NULL);
         if (mf_img_init(&work, img.w, img.h, 3)) return 3;
-        double ts[64], tp[64];
+        double ts[64], tp[64], cs[64], cp[64];
         int k = 0;
         for (int r = 0; r < runs && r < 64; r++, k++)
             for (int m = 0; m < 2; m++) {
                 memcpy(work.data, img.data, (size_t)img.w * img.h * 3);
                 mf_anon_result R;
-                double t0 = tu_clock_ms(CLOCK_MONOTONIC);
+                double t0 = tu_clock_ms(CLOCK_MONOTONIC), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
                 mf_anon_face(A, &work, &faces[c], m ? MF_ANON_PIXELATE : MF_ANON_SYNTH, 1 + 7919 * (uint64_t)n, NULL,
                              &R);
                 (m ? tp : ts)[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
+                (m ? cp : cs)[r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
             }
-        syn[n] = median(ts, k), pix[n] = median(tp, k);
+        syn[n] = median(ts, k), pix[n] = median(tp, k), syn_c[n] = median(cs, k), pix_c[n] = median(cp, k);
         float fs = fmaxf(faces[c].det.w, faces[c].det.h);
         if (fs <= 256) syn_s[ns] = syn[n], pix_s[ns] = pix[n], ns++;
         n++;
@@ -158,9 +163,11 @@ int main(int argc, char **argv) {
     }
     if (!photos) {
         double ms = median(syn, n), mp = median(pix, n), mss = median(syn_s, ns), mps = median(pix_s, ns);
+        double mc = median(syn_c, n), mpc = median(pix_c, n);
         printf("{\"faces\":%d,\"threads\":%d,\"runs\":%d,\"synthetic_ms\":%.1f,\"mosaic_ms\":%.1f,\"ratio\":%.2f,"
-               "\"faces_le256\":%d,\"synthetic_le256_ms\":%.1f,\"mosaic_le256_ms\":%.1f}\n",
-               n, threads, runs, ms, mp, ms / mp, ns, mss, mps);
+               "\"faces_le256\":%d,\"synthetic_le256_ms\":%.1f,\"mosaic_le256_ms\":%.1f,"
+               "\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f}\n",
+               n, threads, runs, ms, mp, ms / mp, ns, mss, mps, mc, mpc);
     }
     mf_anon_free(A);
     mf_face_analyzer_free(an), mf_face_analyzer_free(fc);

@@ -1,5 +1,7 @@
 /* Model benchmark: median latency of each engine model with 1 and 2 threads, the FLOPs of one run, GFLOP/s and
- * the share of this CPU's fp32 peak (2 FMA units x 8 lanes x 2 flops x nominal GHz per core).
+ * the share of this CPU's fp32 peak (2 FMA units x 8 lanes x 2 flops x nominal GHz per core), and the median
+ * process CPU time of a run (all threads; with 1 thread it hardly moves with the load of other processes, so runs
+ * with MFMC_ISA=avx2 and without compare the AVX2 and AVX-512 GEMM kernels on a shared machine).
  * Prints one JSON line per model and thread count; tools/run-bench.sh puts them next to the peers.
  * usage: bench_models [--runs N] [--models a,b,...] */
 #include "mfmc/nn.h"
@@ -59,22 +61,25 @@ static void bench(const char *models, const char *name, int runs, double peak1) 
             for (size_t k = 0; k < n; k++) in[k] = (float)((k * 2654435761u) % 1000) / 1000.0f; /* any fixed data */
         }
         for (int w = 0; w < 5; w++) mf_nn_plan_run(p);
-        double *t = malloc((size_t)runs * sizeof *t);
+        double *t = malloc((size_t)runs * sizeof *t), *cpu = malloc((size_t)runs * sizeof *cpu);
         for (int r = 0; r < runs; r++) {
-            double t0 = tu_clock_ms(CLOCK_MONOTONIC);
+            double t0 = tu_clock_ms(CLOCK_MONOTONIC), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
             mf_nn_plan_run(p);
             t[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
+            cpu[r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
         }
         qsort(t, (size_t)runs, sizeof *t, tu_cmp_double);
+        qsort(cpu, (size_t)runs, sizeof *cpu, tu_cmp_double);
         mf_nn_plan_stats s;
         mf_nn_plan_get_stats(p, &s);
         double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+        double cmed = runs % 2 ? cpu[runs / 2] : (cpu[runs / 2 - 1] + cpu[runs / 2]) / 2;
         double gflops = s.flops / (med * 1e6);
         printf("{\"model\":\"%s\",\"runtime\":\"mfmc\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"runs\":%d,"
-               "\"gflop\":%.4f,\"gflops\":%.2f,\"peak_share\":%.4f}\n",
-               name, threads, med, t[0], runs, s.flops / 1e9, gflops, peak1 > 0 ? gflops / (peak1 * threads) : 0);
+               "\"gflop\":%.4f,\"gflops\":%.2f,\"peak_share\":%.4f,\"cpu_median_ms\":%.3f}\n",
+               name, threads, med, t[0], runs, s.flops / 1e9, gflops, peak1 > 0 ? gflops / (peak1 * threads) : 0, cmed);
         fflush(stdout);
-        free(t);
+        free(t), free(cpu);
         mf_nn_plan_free(p);
         mf_nn_pool_free(pool);
     }

@@ -366,6 +366,53 @@ static void test_isa_best(void **state) {
     free(saved);
 }
 
+/* The AVX-512 GEMM kernel (16-column panels) gives bit-identical results to the AVX2 one on every row count
+ * (tiles of 12 and their tails), column count (masks), depth, start (bias, bias + residual, accumulate into c) and
+ * epilogue (each activation, with and without the post scale and shift); the guard columns past nr stay untouched. */
+static void test_gemm_avx512_bitexact(void **state) {
+    (void)state;
+    if (!mf_nn_gemm_avx512_usable()) skip();
+    static const int ms[] = {1, 5, 6, 11, 12, 13, 25, 96}, nrs[] = {1, 7, 8, 9, 15, 16}, kcs[] = {1, 3, 64, 256};
+    rng_state = 0x9e3779b97f4a7c15ull;
+    for (int mi = 0; mi < (int)(sizeof ms / sizeof *ms); mi++)
+        for (int ni = 0; ni < (int)(sizeof nrs / sizeof *nrs); ni++)
+            for (int ki = 0; ki < (int)(sizeof kcs / sizeof *kcs); ki++)
+                for (int start = 0; start < 3; start++)
+                    for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
+                        for (int post = 0; post < 2; post++) {
+                            const int m = ms[mi], nr = nrs[ni], kc = kcs[ki];
+                            const size_t lda = (size_t)kc + 3, ldc = 21;
+                            float *a = rand_buf((size_t)m * lda), *b = rand_buf((size_t)kc * 16);
+                            float *bias = rand_buf(16), *alpha = rand_buf(16), *pp = rand_buf(32);
+                            float *res = rand_buf((size_t)m * ldc), *c1 = rand_buf((size_t)m * ldc);
+                            float *c2 = malloc((size_t)m * ldc * sizeof *c2);
+                            assert_non_null(c2);
+                            memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
+                            mf_nn_gemm_block g = {m,
+                                                  nr,
+                                                  16,
+                                                  kc,
+                                                  a,
+                                                  lda,
+                                                  b,
+                                                  c1,
+                                                  ldc,
+                                                  start ? bias : NULL,
+                                                  start == 2 ? res : NULL,
+                                                  alpha,
+                                                  post ? pp : NULL,
+                                                  act,
+                                                  1};
+                            mf_nn_gemm_block_avx2_ymm(&g);
+                            g.c = c2;
+                            mf_nn_gemm_block_avx512(&g);
+                            if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
+                                fail_msg("m %d nr %d kc %d start %d act %d post %d: AVX-512 differs from AVX2", m, nr,
+                                         kc, start, act, post);
+                            free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
+                        }
+}
+
 /* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice (Winograd: two blocks of tiles
  * that fit L2, 512 KiB). */
 static void test_scratch_sizes(void **state) {
@@ -494,10 +541,11 @@ static void test_concurrent(void **state) {
 
 int main(void) {
     make_cases();
-    struct CMUnitTest tests[MAX_CASES + 4];
+    struct CMUnitTest tests[MAX_CASES + 5];
     int nt = 0;
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_winograd_coverage);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);
     for (int i = 0; i < ncases; i++)

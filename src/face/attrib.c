@@ -277,11 +277,14 @@ typedef struct {
     float age, p_male;
 } raw_result;
 
-static int model_run(mf_face_attrib_t *h, loaded_model *m, const mf_img *img, const mf_face_box *f, raw_result *r) {
+/* have_crop: h->rgb already holds this model's crop (the previous model of the same call had the same input size
+ * and crop tuning, e.g. the default faceres-deep + faceres pair), so it is not computed twice. */
+static int model_run(mf_face_attrib_t *h, loaded_model *m, const mf_img *img, const mf_face_box *f, int have_crop,
+                     raw_result *r) {
     const model_spec *s = m->s;
     int S = s->info.input_size;
     size_t n = (size_t)S * S;
-    int st = make_crop(img, f, &m->tune, S, h->rgb);
+    int st = have_crop ? MF_OK : make_crop(img, f, &m->tune, S, h->rgb);
     if (st) return st;
     float *in = mf_nn_plan_input(m->plan, 0, NULL);
     const float *p = h->rgb;
@@ -384,7 +387,10 @@ int mf_face_attrib_estimate(mf_face_attrib_t *h, const mf_img *img, const mf_fac
     for (int i = 0; i < h->n; i++) {
         loaded_model *m = &h->m[i];
         raw_result r;
-        st = model_run(h, m, img, face, &r);
+        const loaded_model *p = i ? &h->m[i - 1] : NULL; /* its crop is in h->rgb */
+        int same = p && p->s->info.input_size == m->s->info.input_size && p->tune.scale == m->tune.scale &&
+                   p->tune.dy == m->tune.dy && p->tune.aspect == m->tune.aspect;
+        st = model_run(h, m, img, face, same, &r);
         if (st) return st;
         if (m->for_age) age += r.age, na++;
         if (m->for_gender) pm += r.p_male, ng++;
@@ -401,7 +407,7 @@ int mf_face_attrib_run_model(mf_face_attrib_t *h, const char *model, const mf_im
     int st = check_args(img, face);
     if (st) return st;
     raw_result r;
-    st = model_run(h, m, img, face, &r);
+    st = model_run(h, m, img, face, 0, &r);
     if (st) return st;
     const char *name = m->s->info.name;
     fill(out, r.has_age ? r.age : -1, r.has_gender ? r.p_male : -1, r.has_age ? name : "", r.has_gender ? name : "");

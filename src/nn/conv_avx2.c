@@ -107,11 +107,19 @@ INLINE void gemm_tile(const mf_nn_gemm_block *g, const int MR, const int NV, con
 static void gemm_nv2(const mf_nn_gemm_block *g) { TILES(2) }
 static void gemm_nv1(const mf_nn_gemm_block *g) { TILES(1) }
 
-void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g) {
+void mf_nn_gemm_block_avx2_ymm(const mf_nn_gemm_block *g) {
     if (g->nrp == 16)
         gemm_nv2(g);
     else
         gemm_nv1(g);
+}
+
+/* 16-column panels go to the AVX-512 kernel where the CPU has it (bit-identical results, conv_avx512.c) */
+void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g) {
+    if (g->nrp == 16 && mf_nn_gemm_avx512_usable())
+        mf_nn_gemm_block_avx512(g);
+    else
+        mf_nn_gemm_block_avx2_ymm(g);
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -405,6 +413,10 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
 #include "mfmc/core.h"
 
 void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g) {
+    (void)g;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+void mf_nn_gemm_block_avx2_ymm(const mf_nn_gemm_block *g) {
     (void)g;
     MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
 }

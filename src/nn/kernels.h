@@ -162,6 +162,12 @@ typedef struct {
 } mf_nn_wino_io;
 
 void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g);
+/* The AVX2 (256-bit) kernel alone, and the AVX-512 kernel for nrp == 16 panels (conv_avx512.c), which
+ * mf_nn_gemm_block_avx2 prefers where mf_nn_gemm_avx512_usable(): the CPU has AVX-512F and MFMC_ISA is not "avx2"
+ * (read once per process). Both give bit-identical results. */
+void mf_nn_gemm_block_avx2_ymm(const mf_nn_gemm_block *g);
+void mf_nn_gemm_block_avx512(const mf_nn_gemm_block *g);
+int mf_nn_gemm_avx512_usable(void);
 void mf_nn_wino_input_avx2(const mf_nn_wino_io *w);
 void mf_nn_wino_output_avx2(const mf_nn_wino_io *w);
 void mf_nn_dw_row_avx2(const mf_nn_dw_row *r);

@@ -558,9 +558,40 @@ static inline int32_t ibin(int op, int32_t a, int32_t b) {
     }
 }
 
+/* The arithmetic ops (+ - * /) over contiguous or broadcast operands, four lanes at a time with GCC/Clang generic
+ * vectors (GCC -O2 does not vectorise loops of unknown length): each lane does the scalar operation, so results
+ * are bit-identical. o may be a or b (in-place ops): every vector is loaded before it is stored. Returns the
+ * number of elements done (a multiple of 4; the caller finishes the tail). */
+typedef float v4f __attribute__((vector_size(16)));
+static size_t fbin_vec(int op, const float *a, size_t ia, const float *b, size_t ib, float *o, size_t n) {
+    if (n < 4 || !((ia == 1 || ia == 0) && (ib == 1 || ib == 0) && (ia | ib))) return 0;
+    v4f x = {a[0], a[0], a[0], a[0]}, y = {b[0], b[0], b[0], b[0]}; /* the broadcast operand; else reloaded */
+    size_t i = 0;
+#define VLOOP(EXPR)                                                                                                    \
+    for (; i + 4 <= n; i += 4) {                                                                                       \
+        if (ia) memcpy(&x, a + i, sizeof x);                                                                           \
+        if (ib) memcpy(&y, b + i, sizeof y);                                                                           \
+        v4f r = EXPR;                                                                                                  \
+        memcpy(o + i, &r, sizeof r);                                                                                   \
+    }
+    switch (op) {
+    case MF_NN_OP_ADD:
+    case MF_NN_OP_ADDV2:
+    case MF_NN_OP_BIAS_ADD: VLOOP(x + y) break;
+    case MF_NN_OP_SUB: VLOOP(x - y) break;
+    case MF_NN_OP_MUL: VLOOP(x * y) break;
+    case MF_NN_OP_REALDIV: VLOOP(x / y) break;
+    default: break;
+    }
+#undef VLOOP
+    return i;
+}
+
 /* One row of a float binary op with unit or zero strides; the op switch sits outside the loops so each loop
  * vectorises. */
 static void fbin_row(int op, const float *a, size_t ia, const float *b, size_t ib, float *o, size_t n) {
+    size_t done = fbin_vec(op, a, ia, b, ib, o, n);
+    a += done * ia, b += done * ib, o += done, n -= done;
 #define ROWS(EXPR)                                                                                                 \
     do {                                                                                                           \
         if (ia == 1 && ib == 1)                                                                                    \

@@ -87,6 +87,25 @@ float mf_fimg_sample(const mf_fimg *f, float x, float y, int k) {
     return (a + (b - a) * fx) * (1 - fy) + (e + (g - e) * fx) * fy;
 }
 
+/* Every channel of mf_fimg_sample(f, x, y, k) at once (same float operations, the taps found once). */
+static inline void sample_all(const mf_fimg *f, float x, float y, float *out) {
+    x -= 0.5f, y -= 0.5f;
+    if (!(x > 0)) x = 0;
+    if (!(y > 0)) y = 0;
+    if (x > f->w - 1) x = (float)(f->w - 1);
+    if (y > f->h - 1) y = (float)(f->h - 1);
+    int x0 = (int)x, y0 = (int)y;
+    int x1 = x0 + 1 < f->w ? x0 + 1 : x0, y1 = y0 + 1 < f->h ? y0 + 1 : y0;
+    float fx = x - x0, fy = y - y0;
+    const int c = f->c;
+    const float *p00 = f->data + ((size_t)y0 * f->w + x0) * c, *p01 = f->data + ((size_t)y0 * f->w + x1) * c;
+    const float *p10 = f->data + ((size_t)y1 * f->w + x0) * c, *p11 = f->data + ((size_t)y1 * f->w + x1) * c;
+    for (int k = 0; k < c; k++) {
+        float a = p00[k], b = p01[k], e = p10[k], g = p11[k];
+        out[k] = (a + (b - a) * fx) * (1 - fy) + (e + (g - e) * fx) * fy;
+    }
+}
+
 /* top-left rule: an edge from a to b is "top" or "left" when, for a clockwise-in-image (positive area with y
  * down) orientation, it is horizontal going right or goes up. */
 static int is_top_left(float ax, float ay, float bx, float by) {
@@ -147,7 +166,7 @@ int mf_render_triangles(mf_fimg *dst, mf_fimg *depth, mf_fimg *cover, float cove
                 if (!(z < depth->data[o])) continue;
                 depth->data[o] = z;
                 float su = w0 * u0[0] + w1 * u1[0] + w2 * u2[0], sv = w0 * u0[1] + w1 * u1[1] + w2 * u2[1];
-                for (int k = 0; k < c; k++) dst->data[o * c + k] = mf_fimg_sample(src, su, sv, k);
+                sample_all(src, su, sv, dst->data + o * c);
                 if (cover) cover->data[o] = cover_value;
             }
         }
@@ -155,43 +174,70 @@ int mf_render_triangles(mf_fimg *dst, mf_fimg *depth, mf_fimg *cover, float cove
     return MF_OK;
 }
 
-/* 1-D Gaussian pass along rows (horizontal) or columns of a w x h x c buffer, edges clamped (the line is copied
- * into a buffer padded with its edge values, so the inner loop has no bounds checks). */
+/* d[q] += k * s[q] for q < n, four lanes at a time (GCC/Clang generic vectors: SSE on any x86-64). Each lane does
+ * the same single-precision multiply and add as the scalar tail (no fused multiply-add: ISO C mode does not
+ * contract), so the result does not depend on where the vector part ends. */
+typedef float v4f __attribute__((vector_size(16)));
+static void axpy(float *restrict d, const float *restrict s, float k, size_t n) {
+    const v4f kk = {k, k, k, k};
+    size_t q = 0;
+    for (; q + 4 <= n; q += 4) {
+        v4f a, b;
+        memcpy(&a, d + q, sizeof a);
+        memcpy(&b, s + q, sizeof b);
+        a += kk * b;
+        memcpy(d + q, &a, sizeof a);
+    }
+    for (; q < n; q++)
+        d[q] += k * s[q];
+}
+
+/* 1-D Gaussian pass along rows (horizontal) or columns of a w x h x c buffer, edges clamped. Every output value is
+ * 0 + ker[0] * in[-r] + ker[1] * in[-r + 1] + ... in this order (the sums are vectorised across the pixels and
+ * channels of a row, never reordered): rows go through a copy padded with their edge values, columns read whole
+ * source rows from a copy of the image (clamped row index), so both passes run along memory. */
 static int blur_pass(float *d, int w, int h, int c, float sigma, int horizontal) {
     int r = (int)ceilf(3 * sigma);
     if (r < 1) r = 1;
-    int len = horizontal ? w : h, n = horizontal ? h : w;
+    const size_t row = (size_t)w * c;
     float *ker = malloc(sizeof(float) * (size_t)(2 * r + 1));
-    float *line = malloc(sizeof(float) * (size_t)(len + 2 * r) * (size_t)c);
-    if (!ker || !line) {
-        free(ker), free(line);
+    /* horizontal: padded line + accumulator row; vertical: the whole source image */
+    size_t scratch = horizontal ? (size_t)(w + 2 * r) * c + row : row * (size_t)h;
+    float *buf = malloc(sizeof(float) * scratch);
+    if (!ker || !buf) {
+        free(ker), free(buf);
         return mf_error_set(MF_ERR_NOMEM, "out of memory (blur)");
     }
     float s = 0;
     for (int i = -r; i <= r; i++) s += ker[i + r] = expf(-0.5f * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * r; i++) ker[i] /= s;
-    size_t step = horizontal ? (size_t)c : (size_t)w * c;
-    for (int l = 0; l < n; l++) {
-        float *base = d + (horizontal ? (size_t)l * w * c : (size_t)l * c);
-        for (int i = -r; i < len + r; i++) {
-            int q = i < 0 ? 0 : i >= len ? len - 1 : i;
-            for (int k = 0; k < c; k++) line[(size_t)(i + r) * c + k] = base[q * step + k];
+    if (horizontal) {
+        float *line = buf, *acc = buf + (size_t)(w + 2 * r) * c;
+        for (int l = 0; l < h; l++) {
+            float *base = d + (size_t)l * row;
+            for (int i = -r; i < w + r; i++) {
+                int q = i < 0 ? 0 : i >= w ? w - 1 : i;
+                for (int k = 0; k < c; k++)
+                    line[(size_t)(i + r) * c + k] = base[(size_t)q * c + k];
+            }
+            memset(acc, 0, sizeof(float) * row);
+            for (int j = 0; j <= 2 * r; j++)
+                axpy(acc, line + (size_t)j * c, ker[j], row);
+            memcpy(base, acc, sizeof(float) * row);
         }
-        for (int i = 0; i < len; i++) {
-            const float *src = line + (size_t)i * c;
-            if (c == 1) {
-                float acc = 0;
-                for (int j = 0; j <= 2 * r; j++) acc += ker[j] * src[j];
-                base[i * step] = acc;
-            } else
-                for (int k = 0; k < c; k++) {
-                    float acc = 0;
-                    for (int j = 0; j <= 2 * r; j++) acc += ker[j] * src[(size_t)j * c + k];
-                    base[i * step + k] = acc;
-                }
+    } else {
+        memcpy(buf, d, sizeof(float) * row * (size_t)h);
+        for (int y = 0; y < h; y++) {
+            float *out = d + (size_t)y * row;
+            memset(out, 0, sizeof(float) * row);
+            for (int j = 0; j <= 2 * r; j++) {
+                int q = y + j - r;
+                q = q < 0 ? 0 : q >= h ? h - 1 : q;
+                axpy(out, buf + (size_t)q * row, ker[j], row);
+            }
         }
     }
-    free(ker), free(line);
+    free(ker), free(buf);
     return MF_OK;
 }
 
@@ -331,6 +377,49 @@ double mf_render_seam(const mf_fimg *img, const mf_fimg *mask) {
     return n ? sum / ((double)n * c) : 0;
 }
 
+/* Bilinear sampling of a coarse x c image at column position (x + 0.5) / r - 0.5, clamped: the index pair and
+ * weight mf_fimg_sample computes for that position (same float operations, so the same values). */
+typedef struct {
+    int i0, i1;
+    float f;
+} tap2;
+static tap2 tap_at(int x, int r, int n) {
+    float v = (x + 0.5f) / r;
+    v -= 0.5f;
+    if (!(v > 0)) v = 0;
+    if (v > n - 1) v = (float)(n - 1);
+    tap2 t = {(int)v, 0, 0};
+    t.i1 = t.i0 + 1 < n ? t.i0 + 1 : t.i0;
+    t.f = v - t.i0;
+    return t;
+}
+
+/* out (already w x h x c) = s sampled at every out pixel as mf_fimg_sample(s, (x + 0.5) / r, (y + 0.5) / r, k)
+ * would, with the column taps computed once per column instead of once per pixel and channel. */
+static int upsample(const mf_fimg *s, int r, mf_fimg *out) {
+    tap2 *tx = malloc(sizeof(tap2) * (size_t)out->w);
+    if (!tx) return mf_error_set(MF_ERR_NOMEM, "out of memory (lowpass)");
+    for (int x = 0; x < out->w; x++)
+        tx[x] = tap_at(x, r, s->w);
+    const int c = s->c;
+    for (int y = 0; y < out->h; y++) {
+        tap2 ty = tap_at(y, r, s->h);
+        const float *r0 = s->data + (size_t)ty.i0 * s->w * c, *r1 = s->data + (size_t)ty.i1 * s->w * c;
+        float fy = ty.f, gy = 1 - fy;
+        float *o = out->data + (size_t)y * out->w * c;
+        for (int x = 0; x < out->w; x++) {
+            const tap2 t = tx[x];
+            for (int k = 0; k < c; k++) {
+                float a = r0[(size_t)t.i0 * c + k], b = r0[(size_t)t.i1 * c + k];
+                float e = r1[(size_t)t.i0 * c + k], g = r1[(size_t)t.i1 * c + k];
+                o[(size_t)x * c + k] = (a + (b - a) * t.f) * gy + (e + (g - e) * t.f) * fy;
+            }
+        }
+    }
+    free(tx);
+    return MF_OK;
+}
+
 int mf_render_lowpass(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_fimg *out) {
     memset(out, 0, sizeof *out);
     if (!f || !f->data || !(sigma > 0) || sigma > MF_RENDER_MAX_SIGMA ||
@@ -346,24 +435,22 @@ int mf_render_lowpass(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_f
         mf_fimg_free(&s);
         return st;
     }
-    for (int y = 0; y < f->h; y++)
-        for (int x = 0; x < f->w; x++) {
-            size_t o = (size_t)y * f->w + x, so = (size_t)(y / r) * sw + x / r;
+    for (int y = 0; y < f->h; y++) {
+        const size_t srow = (size_t)(y / r) * sw;
+        for (int x = 0, xs = 0, xr = 0; x < f->w; x++) { /* xs = x / r, counted up */
+            size_t o = (size_t)y * f->w + x, so = srow + (size_t)xs;
             float wv = weight ? weight->data[o] : 1;
             w.data[so] += wv;
             for (int k = 0; k < c; k++) s.data[so * c + k] += wv * f->data[o * c + k];
+            if (++xr == r) xr = 0, xs++;
         }
+    }
     size_t sp = (size_t)sw * sh;
     for (size_t i = 0; i < sp; i++) /* premultiplied values and weights are blurred alike */
         for (int k = 0; k < c; k++) s.data[i * c + k] = w.data[i] > 0 ? s.data[i * c + k] / w.data[i] : 0;
     st = mf_render_blur(&s, &w, sigma / r);
     if (!st) st = mf_fimg_init(out, f->w, f->h, c);
-    if (!st)
-        for (int y = 0; y < f->h; y++)
-            for (int x = 0; x < f->w; x++) {
-                float sx = (x + 0.5f) / r, sy = (y + 0.5f) / r;
-                for (int k = 0; k < c; k++) out->data[((size_t)y * f->w + x) * c + k] = mf_fimg_sample(&s, sx, sy, k);
-            }
+    if (!st) st = upsample(&s, r, out);
     mf_fimg_free(&s), mf_fimg_free(&w);
     return st;
 }

@@ -1,0 +1,123 @@
+/* AVX-512 GEMM micro-kernel for 16-column weight panels (nrp == 16): one 16-lane register holds a whole panel row,
+ * so a 12 x 16 tile (12 accumulators, 1 weight vector, broadcast operands) does the work of two AVX2 6 x 16 tiles
+ * per k step with the same instruction count. Every output element is accumulated in the same order with the same
+ * fused multiply-adds and the same epilogue as the AVX2 kernel (conv_avx2.c), so the results are bit-identical;
+ * tests/test_nn_kernels.c compares the two. The functions carry their own target attribute (no per-file flags);
+ * mf_nn_gemm_block_avx2 calls them only after a runtime check (mf_nn_gemm_avx512_usable). */
+#include "nn/kernels.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T512 __attribute__((target("avx512f,avx2,fma")))
+#define INLINE512 static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
+
+INLINE512 __m512 act16(__m512 v, int act, const float *alpha) {
+    const __m512 z = _mm512_setzero_ps();
+    switch (act) {
+    case MF_NN_ACT_RELU: return _mm512_max_ps(v, z);
+    case MF_NN_ACT_RELU6: return _mm512_min_ps(_mm512_max_ps(v, z), _mm512_set1_ps(6.0f));
+    case MF_NN_ACT_PRELU: return _mm512_fmadd_ps(_mm512_loadu_ps(alpha), _mm512_min_ps(v, z), _mm512_max_ps(v, z));
+    default: return v;
+    }
+}
+
+/* MR rows x 16 columns; `nr` valid columns (masked loads and stores of the rest). */
+INLINE512 void tile16(const mf_nn_gemm_block *g, const int MR, const float *a, float *c, const float *res) {
+    const size_t ldc = g->ldc, lda = g->lda;
+    const __mmask16 km = g->nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << g->nr) - 1u);
+    __m512 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11;
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = _mm512_setzero_ps();
+    if (g->bias) {
+        const __m512 b = _mm512_loadu_ps(g->bias);
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = b;
+        if (res) { /* residual folded into the first k block: out may alias the residual */
+#define RES(i)                                                                                                         \
+    if (MR > i) c##i = _mm512_add_ps(c##i, _mm512_maskz_loadu_ps(km, res + i * ldc));
+            RES(0) RES(1) RES(2) RES(3) RES(4) RES(5) RES(6) RES(7) RES(8) RES(9) RES(10) RES(11)
+#undef RES
+        }
+    } else {
+#define INIT(i)                                                                                                        \
+    if (MR > i) c##i = _mm512_maskz_loadu_ps(km, c + i * ldc);
+        INIT(0) INIT(1) INIT(2) INIT(3) INIT(4) INIT(5) INIT(6) INIT(7) INIT(8) INIT(9) INIT(10) INIT(11)
+#undef INIT
+    }
+    const float *b = g->b;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda,
+                *a6 = a + 6 * lda, *a7 = a + 7 * lda, *a8 = a + 8 * lda, *a9 = a + 9 * lda, *a10 = a + 10 * lda,
+                *a11 = a + 11 * lda;
+    const int kc = g->kc;
+    for (int k = 0; k < kc; k++) {
+        const __m512 bv = _mm512_loadu_ps(b);
+        b += 16;
+#define ROW(i)                                                                                                         \
+    if (MR > i) c##i = _mm512_fmadd_ps(_mm512_set1_ps(a##i[k]), bv, c##i);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+#undef ROW
+    }
+    const int last = g->last, act = g->act;
+    const float *post = g->post;
+    __m512 ps = _mm512_setzero_ps(), pt = ps;
+    if (last && post) ps = _mm512_loadu_ps(post), pt = _mm512_loadu_ps(post + 16);
+#define FIN(i)                                                                                                         \
+    if (MR > i) {                                                                                                      \
+        if (last) {                                                                                                    \
+            c##i = act16(c##i, act, g->alpha);                                                                         \
+            if (post) c##i = _mm512_fmadd_ps(c##i, ps, pt);                                                            \
+        }                                                                                                              \
+        _mm512_mask_storeu_ps(c + i * ldc, km, c##i);                                                                  \
+    }
+    FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5) FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
+#undef FIN
+}
+
+T512 void mf_nn_gemm_block_avx512(const mf_nn_gemm_block *g) {
+    for (int i = 0; i < g->m; i += 12) {
+        const float *a = g->a + (size_t)i * g->lda;
+        float *c = g->c + (size_t)i * g->ldc;
+        const float *res = g->res ? g->res + (size_t)i * g->ldc : NULL;
+        switch (g->m - i) {
+        case 1: tile16(g, 1, a, c, res); break;
+        case 2: tile16(g, 2, a, c, res); break;
+        case 3: tile16(g, 3, a, c, res); break;
+        case 4: tile16(g, 4, a, c, res); break;
+        case 5: tile16(g, 5, a, c, res); break;
+        case 6: tile16(g, 6, a, c, res); break;
+        case 7: tile16(g, 7, a, c, res); break;
+        case 8: tile16(g, 8, a, c, res); break;
+        case 9: tile16(g, 9, a, c, res); break;
+        case 10: tile16(g, 10, a, c, res); break;
+        case 11: tile16(g, 11, a, c, res); break;
+        default: tile16(g, 12, a, c, res); break;
+        }
+    }
+}
+
+int mf_nn_gemm_avx512_usable(void) {
+    /* 0 unknown, 1 no, 2 yes; computed once (cpuid and the environment do not change while the process runs) */
+    static int state;
+    int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
+    if (!s) {
+        const char *e = getenv("MFMC_ISA");
+        __builtin_cpu_init();
+        s = (!e || strcmp(e, "avx2") != 0) && __builtin_cpu_supports("avx512f") ? 2 : 1;
+        __atomic_store_n(&state, s, __ATOMIC_RELAXED);
+    }
+    return s == 2;
+}
+
+#else
+
+#include "mfmc/core.h"
+
+void mf_nn_gemm_block_avx512(const mf_nn_gemm_block *g) {
+    (void)g;
+    MF_ASSERT(!"AVX-512 kernel called on a CPU without it");
+}
+int mf_nn_gemm_avx512_usable(void) { return 0; }
+
+#endif
