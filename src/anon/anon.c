@@ -36,6 +36,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define AWAY 0.6f             /* draws are pushed away from the target's own codes (anti-face), x bucket spread */
 #define AWAY_GROW 0.15f       /* ... added per redraw */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
+#define HAIRLINE_BAND 0.12f  /* ... and starts this far inside the mesh at the top of the forehead (texture sides) */
 #define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 
 struct mf_anon {
@@ -188,13 +189,28 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         /* texture-space blend ramp: distance of each texel to the nearest boundary vertex, over EDGE_RAMP_TEX */
         a->edge_alpha = malloc(sizeof(float) * (size_t)m->T * m->T);
         if (!st && !a->edge_alpha) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        /* to the boundary edges, not only their vertices: the distance to the vertices alone made the ramp's iso-lines
+         * scalloped, and the hairline showed a row of light arcs between the outline points */
+        int nbe = 0, *be = malloc(sizeof(int) * 2 * (size_t)3 * m->n_tri);
+        if (!st && !be) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int t = 0; !st && t < m->n_tri; t++)
+            for (int e = 0; e < 3; e++) {
+                int p = m->tri[3 * t + e], q = m->tri[3 * t + (e + 1) % 3];
+                if (cnt[(p < q ? p : q) * NV + (p < q ? q : p)] == 1) be[2 * nbe] = p, be[2 * nbe + 1] = q, nbe++;
+            }
         for (int y = 0; !st && y < m->T; y++)
             for (int x = 0; x < m->T; x++) {
-                float d = 1e9f;
-                for (int b = 0; b < NV; b++)
-                    if (bnd[b]) d = fminf(d, hypotf(x + 0.5f - m->uv[2 * b], y + 0.5f - m->uv[2 * b + 1]));
+                float d = 1e9f, px = x + 0.5f, py = y + 0.5f;
+                for (int b = 0; b < nbe; b++) {
+                    const float *p0 = m->uv + 2 * be[2 * b], *p1 = m->uv + 2 * be[2 * b + 1];
+                    float ex = p1[0] - p0[0], ey = p1[1] - p0[1], l2 = ex * ex + ey * ey;
+                    float u = l2 > 0 ? ((px - p0[0]) * ex + (py - p0[1]) * ey) / l2 : 0;
+                    u = u < 0 ? 0 : u > 1 ? 1 : u;
+                    d = fminf(d, hypotf(px - p0[0] - u * ex, py - p0[1] - u * ey));
+                }
                 a->edge_alpha[y * m->T + x] = a->tri_of[y * m->T + x] >= 0 ? d : -1; /* texels; -1 outside */
             }
+        free(be);
         /* texels outside the mesh take the nearest texel inside (12 rings): bilinear sampling and the pre-blur of
          * small faces at the mesh's edge must not pull in black (the model's mean is 0 outside) */
         a->fill_src = malloc(sizeof(int) * (size_t)m->T * m->T);
@@ -815,7 +831,11 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             /* narrow inside the face (less of the original mixed in), wide at the hairline: the model's forehead
              * ends where most training faces' hair began, and a narrow fade there shows its upper edge as a line */
             float top = a->brow_v > 0 ? fmaxf(0, (a->brow_v - (float)(p / T) - 0.5f) / a->brow_v) : 0;
-            float d = a->edge_alpha[p], u = d < 0 ? 0 : fminf(1, d / (wt * (1 + (EDGE_RAMP_TOP - 1) * top)));
+            /* and at the top it starts HAIRLINE_BAND inside the mesh: the model's outer forehead is its training
+             * faces' cleaned hairlines (a smooth pale band with a ragged lower edge in drawn textures: the upper rim
+             * of the "ghost glasses"); the photo's own forehead stays there */
+            float d = a->edge_alpha[p] - HAIRLINE_BAND * T * top;
+            float u = a->edge_alpha[p] < 0 || d < 0 ? 0 : fminf(1, d / (wt * (1 + (EDGE_RAMP_TOP - 1) * top)));
             ralpha[p] = u * u * (3 - 2 * u);
         }
     }
@@ -840,8 +860,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     if (!st) {
         /* shading from plain skin only, on both sides: features (brows, eyes, lips, nostrils) and occluders out */
         for (size_t i = 0; i < px; i++) {
-            wr.data[i] = (cov.data[i] == 1) * (force.data[i] < 0.05f) * ramp.data[i];
-            wo.data[i] = cov0.data[i] * j->skin.data[i] * (force.data[i] < 0.05f);
+            wr.data[i] = (cov.data[i] == 1) * (core.data[i] < 0.05f) * ramp.data[i];
+            wo.data[i] = cov0.data[i] * j->skin.data[i] * (core.data[i] < 0.05f);
         }
         float sig = fminf(shade_sigma * j->fs, (float)MF_RENDER_MAX_SIGMA); /* 1,000-px faces */
         st = mf_render_lowpass(&rend, &wr, sig, &lr);
