@@ -11,7 +11,7 @@
 
 enum { MAX_CHECK_FACES = 8 };
 /* render_draw's reusable float buffers (job.sc) */
-enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP, SC_WR, SC_WO, SC_N };
+enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP, SC_WR, SC_WO, SC_CORE, SC_N };
 
 /* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
@@ -36,6 +36,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define AWAY 0.6f             /* draws are pushed away from the target's own codes (anti-face), x bucket spread */
 #define AWAY_GROW 0.15f       /* ... added per redraw */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
+#define HAIRLINE_BAND 0.12f  /* ... and starts this far inside the mesh at the top of the forehead (texture sides) */
 #define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 
 struct mf_anon {
@@ -57,6 +58,8 @@ struct mf_anon {
                              occluder test says unless glasses or sunglasses sit there (make-up is not an occluder) */
     int bnd_v[NV], n_bnd;  /* vertices on the mesh boundary (the silhouette moves the background with it) */
     uint8_t *tri_force;  /* triangles always replaced (brows, eyes, lips, nose), whatever the occluder test says */
+    uint8_t *tri_core;   /* ... of those, the ones with two or more feature vertices: the features themselves (a
+                            triangle with one brow vertex reaches up to the middle of the forehead) */
     int n_rec;
     mf_face_recognizer_t *rec[MF_ANON_MAX_RECOGNIZERS];
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
@@ -103,10 +106,11 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         size_t T2 = (size_t)a->m->T * a->m->T;
         a->tri_of = malloc(sizeof(int) * T2), a->bary = malloc(sizeof(float) * T2 * 3);
         a->tri_force = calloc((size_t)a->m->n_tri, 1);
+        a->tri_core = calloc((size_t)a->m->n_tri, 1);
         a->hole_kind = calloc((size_t)a->m->n_tri, 1);
         a->tri_lid = calloc((size_t)a->m->n_tri, 1);
         a->tri_eyezone = calloc((size_t)a->m->n_tri, 1);
-        if (!a->tri_of || !a->bary || !a->tri_force || !a->hole_kind || !a->tri_lid || !a->tri_eyezone) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!a->tri_of || !a->bary || !a->tri_force || !a->tri_core || !a->hole_kind || !a->tri_lid || !a->tri_eyezone) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         else {
             mf_anon_texel_map(a->m, a->tri_of, a->bary);
             for (int t = 0; t < a->m->n_tri; t++) {
@@ -158,7 +162,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         for (int i = 0; i < 20; i++) a->grp_mouth[a->n_mouth++] = mf_anon_loop_mouth[i], a->grp_mouth[a->n_mouth++] = mf_anon_feature_v[20 + i];
         for (int i = 0; !st && i < 20; i++) force_v[mf_anon_loop_mouth[i]] = 1;
         for (int t = 0; !st && t < m->n_tri; t++)
-            a->tri_force[t] = force_v[m->tri[3 * t]] || force_v[m->tri[3 * t + 1]] || force_v[m->tri[3 * t + 2]];
+            a->tri_force[t] = force_v[m->tri[3 * t]] || force_v[m->tri[3 * t + 1]] || force_v[m->tri[3 * t + 2]],
+            a->tri_core[t] = force_v[m->tri[3 * t]] + force_v[m->tri[3 * t + 1]] + force_v[m->tri[3 * t + 2]] >= 2;
         uint8_t eye_v[NV] = {0};
         for (int i = 0; i < 16; i++) eye_v[mf_anon_loop_reye[i]] = eye_v[mf_anon_loop_leye[i]] = 1;
         for (int t = 0; !st && t < m->n_tri; t++)
@@ -184,13 +189,28 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         /* texture-space blend ramp: distance of each texel to the nearest boundary vertex, over EDGE_RAMP_TEX */
         a->edge_alpha = malloc(sizeof(float) * (size_t)m->T * m->T);
         if (!st && !a->edge_alpha) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        /* to the boundary edges, not only their vertices: the distance to the vertices alone made the ramp's iso-lines
+         * scalloped, and the hairline showed a row of light arcs between the outline points */
+        int nbe = 0, *be = malloc(sizeof(int) * 2 * (size_t)3 * m->n_tri);
+        if (!st && !be) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        for (int t = 0; !st && t < m->n_tri; t++)
+            for (int e = 0; e < 3; e++) {
+                int p = m->tri[3 * t + e], q = m->tri[3 * t + (e + 1) % 3];
+                if (cnt[(p < q ? p : q) * NV + (p < q ? q : p)] == 1) be[2 * nbe] = p, be[2 * nbe + 1] = q, nbe++;
+            }
         for (int y = 0; !st && y < m->T; y++)
             for (int x = 0; x < m->T; x++) {
-                float d = 1e9f;
-                for (int b = 0; b < NV; b++)
-                    if (bnd[b]) d = fminf(d, hypotf(x + 0.5f - m->uv[2 * b], y + 0.5f - m->uv[2 * b + 1]));
+                float d = 1e9f, px = x + 0.5f, py = y + 0.5f;
+                for (int b = 0; b < nbe; b++) {
+                    const float *p0 = m->uv + 2 * be[2 * b], *p1 = m->uv + 2 * be[2 * b + 1];
+                    float ex = p1[0] - p0[0], ey = p1[1] - p0[1], l2 = ex * ex + ey * ey;
+                    float u = l2 > 0 ? ((px - p0[0]) * ex + (py - p0[1]) * ey) / l2 : 0;
+                    u = u < 0 ? 0 : u > 1 ? 1 : u;
+                    d = fminf(d, hypotf(px - p0[0] - u * ex, py - p0[1] - u * ey));
+                }
                 a->edge_alpha[y * m->T + x] = a->tri_of[y * m->T + x] >= 0 ? d : -1; /* texels; -1 outside */
             }
+        free(be);
         /* texels outside the mesh take the nearest texel inside (12 rings): bilinear sampling and the pre-blur of
          * small faces at the mesh's edge must not pull in black (the model's mean is 0 outside) */
         a->fill_src = malloc(sizeof(int) * (size_t)m->T * m->T);
@@ -224,7 +244,7 @@ void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]);
     mf_anon_model_free(a->m);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
     free(a);
 }
 
@@ -538,6 +558,38 @@ static void sc_give(job *j, int i, mf_fimg *f) {
     memset(f, 0, sizeof *f);
 }
 
+/* Catmull-Rom (bicubic) sample of a 3-channel image at pixel-centre coordinates (x, y) (centre of pixel i at
+ * i + 0.5), edges clamped. The background warp resamples the photo at sub-pixel offsets: bilinear sampling there
+ * halved its fine detail (the Laplacian variance of the warped photo was 0.3-0.5x the photo's) where the blend
+ * mixes it into the new face (forehead, outline). */
+static void sample_cubic3(const mf_fimg *f, float x, float y, float out[3]) {
+    x -= 0.5f, y -= 0.5f;
+    float fx0 = floorf(x), fy0 = floorf(y);
+    if (!(fx0 > -2)) fx0 = -2; /* also NaN */
+    if (!(fy0 > -2)) fy0 = -2;
+    if (fx0 > f->w) fx0 = (float)f->w;
+    if (fy0 > f->h) fy0 = (float)f->h;
+    int x0 = (int)fx0, y0 = (int)fy0;
+    float tx = fminf(1, fmaxf(0, x - fx0)), ty = fminf(1, fmaxf(0, y - fy0)), wx[4], wy[4];
+    for (int q = 0; q < 2; q++) {
+        float t = q ? ty : tx, *w = q ? wy : wx, t2 = t * t, t3 = t2 * t;
+        w[0] = 0.5f * (-t3 + 2 * t2 - t), w[1] = 0.5f * (3 * t3 - 5 * t2 + 2), w[2] = 0.5f * (-3 * t3 + 4 * t2 + t),
+        w[3] = 0.5f * (t3 - t2);
+    }
+    out[0] = out[1] = out[2] = 0;
+    for (int dy = 0; dy < 4; dy++) {
+        int yy = y0 - 1 + dy;
+        yy = yy < 0 ? 0 : yy >= f->h ? f->h - 1 : yy;
+        for (int dx = 0; dx < 4; dx++) {
+            int xx = x0 - 1 + dx;
+            xx = xx < 0 ? 0 : xx >= f->w ? f->w - 1 : xx;
+            const float *p = f->data + ((size_t)yy * f->w + xx) * 3;
+            float w = wx[dx] * wy[dy];
+            out[0] += w * p[0], out[1] += w * p[1], out[2] += w * p[2];
+        }
+    }
+}
+
 /* Grey 4-neighbour Laplacian of pixel (x, y) of a 3-channel image (0 on the border). */
 static float lap_at(const mf_fimg *f, int x, int y) {
     if (x < 1 || y < 1 || x >= f->w - 1 || y >= f->h - 1) return 0;
@@ -550,8 +602,10 @@ static float lap_at(const mf_fimg *f, int x, int y) {
 /* Grain matching: the finest band of rend (rend - blur(rend, 0.7 px)) over the new skin (cov == 1) is scaled so
  * that the spread of the grey Laplacian over plain new skin equals the photo's over its plain skin (cov0): an
  * upsampled 192-px texture is too smooth on a sharp photo, the model's folds too rough on a retouched one. The
- * gain is clamped to [0.4, 3]. */
-static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *force) {
+ * gain is clamped to [0.4, 3]; where the blend mask is below 1 the band is raised further (variance-preserving
+ * blend, below). force: the features (not measured). */
+static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *force,
+                       const mf_fimg *mask) {
     double so = 0, sr = 0;
     long no = 0, nr = 0;
     for (int y = 1; y < j->h - 1; y++)
@@ -568,10 +622,8 @@ static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf
                 sr += l * l, nr++;
             }
         }
-    if (no < 64 || nr < 64 || !(sr > 0)) return MF_OK;
-    float gain = (float)sqrt((so / no) / (sr / nr));
+    float gain = no < 64 || nr < 64 || !(sr > 0) ? 1 : (float)sqrt((so / no) / (sr / nr));
     gain = gain < 0.4f ? 0.4f : gain > 3 ? 3 : gain;
-    if (fabsf(gain - 1) < 0.05f) return MF_OK;
     mf_fimg bl;
     int st = mf_fimg_copy(rend, &bl);
     if (!st) st = mf_render_blur(&bl, NULL, 0.7f);
@@ -579,12 +631,19 @@ static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf
         size_t px = (size_t)j->w * j->h;
         for (size_t i = 0; i < px; i++) {
             if (cov->data[i] != 1) continue;
-            for (int k = 0; k < 3; k++) rend->data[3 * i + k] += (gain - 1) * (rend->data[3 * i + k] - bl.data[3 * i + k]);
+            /* where the blend mixes the new skin with the photo's (weight m < 1), the two uncorrelated grains add
+             * to a variance of m^2 + (1-m)^2 of either: the new skin's finest band is raised by
+             * sqrt(1 - (1-m)^2) / m (at most 2) so the mixed skin keeps the grain (variance-preserving blend) */
+            float m = mask->data[i], h = m > 0.05f ? sqrtf(1 - (1 - m) * (1 - m)) / m : 2;
+            float g = gain * (h > 2 ? 2 : h) - 1;
+            if (g == 0) continue;
+            for (int k = 0; k < 3; k++) rend->data[3 * i + k] += g * (rend->data[3 * i + k] - bl.data[3 * i + k]);
         }
     }
     mf_fimg_free(&bl);
     return st;
 }
+
 
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
@@ -667,9 +726,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                     /* grid point gx sits at pixel centre gx * g + 0.5, i.e. field coordinate gx + 0.5 */
                     float fx = (float)x / g + 0.5f, fy = (float)y / g + 0.5f;
                     float dx = mf_fimg_sample(&field, fx, fy, 0), dy = mf_fimg_sample(&field, fx, fy, 1);
-                    if (dx == 0 && dy == 0) continue;
-                    for (int k = 0; k < 3; k++)
-                        base.data[((size_t)y * j->w + x) * 3 + k] = mf_fimg_sample(&j->O, x + 0.5f - dx, y + 0.5f - dy, k);
+                    if (fabsf(dx) < 0.02f && fabsf(dy) < 0.02f) continue;
+                    sample_cubic3(&j->O, x + 0.5f - dx, y + 0.5f - dy, base.data + ((size_t)y * j->w + x) * 3);
                 }
             mf_fimg_free(&field);
         }
@@ -694,9 +752,10 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         }
     }
     /* forced-replacement triangles (brows, eyes, lips, nose): their pixels skip the occluder test */
-    mf_fimg force;
-    memset(&force, 0, sizeof force);
+    mf_fimg force, core;
+    memset(&force, 0, sizeof force), memset(&core, 0, sizeof core);
     if (!st) st = sc_take(j, SC_FORCE, &force, j->w, j->h, 1);
+    if (!st) st = sc_take(j, SC_CORE, &core, j->w, j->h, 1);
     if (!st) {
         int *ft = malloc(sizeof(int) * 3 * (size_t)m->n_tri), nf = 0;
         if (!ft) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -707,6 +766,17 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             mf_fimg_fill(&depth, FLT_MAX);
             mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
             st = mf_render_triangles(&dummy, &depth, &force, 1, &one1, &fm);
+        }
+        /* the features themselves (old and new positions): the photo's finest band is kept off them (it carries
+         * brow hairs, lid and lip lines) and the grain is measured without them; the forced triangles with a single
+         * feature vertex reach far into plain skin (the middle of the forehead), which then lost all its grain */
+        nf = 0;
+        for (int t = 0; !st && t < m->n_tri; t++)
+            if (a->tri_core[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+        for (int pass = 0; !st && pass < 2; pass++) {
+            mf_fimg_fill(&depth, FLT_MAX);
+            mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
+            st = mf_render_triangles(&dummy, &depth, &core, 1, &one1, &fm);
         }
         /* the eye zone (old and new positions): its pixels that fail the skin test and are not brighter than the
          * face's skin (eye make-up, shadow) are replaced; bright ones (a washed-out or overexposed face) keep the
@@ -729,6 +799,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 float Y = 0.299f * o[0] + 0.587f * o[1] + 0.114f * o[2];
                 float dk = fminf(1, fmaxf(0, (1.15f * j->skin_y - Y) / (0.15f * j->skin_y + 1)));
                 force.data[i] = fmaxf(force.data[i], (1 - j->skin.data[i]) * dk);
+                core.data[i] = fmaxf(core.data[i], (1 - j->skin.data[i]) * dk);
             }
             sc_give(j, SC_WO, &ez);
         }
@@ -741,6 +812,11 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         st = mf_render_lowpass(&force, NULL, fmaxf(1, 0.015f * j->fs), &soft);
         if (!st) {
             memcpy(force.data, soft.data, sizeof(float) * (size_t)j->w * j->h);
+            mf_fimg_free(&soft);
+            st = mf_render_lowpass(&core, NULL, fmaxf(1, 0.015f * j->fs), &soft);
+        }
+        if (!st) {
+            memcpy(core.data, soft.data, sizeof(float) * (size_t)j->w * j->h);
             mf_fimg_free(&soft);
         }
     }
@@ -755,7 +831,11 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             /* narrow inside the face (less of the original mixed in), wide at the hairline: the model's forehead
              * ends where most training faces' hair began, and a narrow fade there shows its upper edge as a line */
             float top = a->brow_v > 0 ? fmaxf(0, (a->brow_v - (float)(p / T) - 0.5f) / a->brow_v) : 0;
-            float d = a->edge_alpha[p], u = d < 0 ? 0 : fminf(1, d / (wt * (1 + (EDGE_RAMP_TOP - 1) * top)));
+            /* and at the top it starts HAIRLINE_BAND inside the mesh: the model's outer forehead is its training
+             * faces' cleaned hairlines (a smooth pale band with a ragged lower edge in drawn textures: the upper rim
+             * of the "ghost glasses"); the photo's own forehead stays there */
+            float d = a->edge_alpha[p] - HAIRLINE_BAND * T * top;
+            float u = a->edge_alpha[p] < 0 || d < 0 ? 0 : fminf(1, d / (wt * (1 + (EDGE_RAMP_TOP - 1) * top)));
             ralpha[p] = u * u * (3 - 2 * u);
         }
     }
@@ -780,8 +860,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     if (!st) {
         /* shading from plain skin only, on both sides: features (brows, eyes, lips, nostrils) and occluders out */
         for (size_t i = 0; i < px; i++) {
-            wr.data[i] = (cov.data[i] == 1) * (force.data[i] < 0.05f) * ramp.data[i];
-            wo.data[i] = cov0.data[i] * j->skin.data[i] * (force.data[i] < 0.05f);
+            wr.data[i] = (cov.data[i] == 1) * (core.data[i] < 0.05f) * ramp.data[i];
+            wo.data[i] = cov0.data[i] * j->skin.data[i] * (core.data[i] < 0.05f);
         }
         float sig = fminf(shade_sigma * j->fs, (float)MF_RENDER_MAX_SIGMA); /* 1,000-px faces */
         st = mf_render_lowpass(&rend, &wr, sig, &lr);
@@ -810,13 +890,9 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 float ratio = den > 4 ? num / den : gr[k];
                 ratio = ratio < 0.6f * gr[k] ? 0.6f * gr[k] : ratio > 1.6f * gr[k] ? 1.6f * gr[k] : ratio;
                 float fine = j->fine.data[3 * i + k];
-                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * force.data[i]));
+                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
-        /* grain matching: the new skin's finest band (same filter as the photo's) is scaled so its spread over
-         * plain skin equals the photo's (an upsampled 192-px texture is too smooth on a sharp photo, the model's
-         * folds too rough on a retouched one) */
-        st = grain_match(j, &rend, &cov, &cov0, &force);
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
         mf_fimg_free(&lo);
@@ -831,11 +907,15 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             float sk = fo + (1 - fo) * j->skin.data[i];
             wr.data[i] = (cov.data[i] > 0) * e * sk * ramp.data[i];
         }
-        st = mf_fimg_copy(&base, res);
+        /* grain matching: the new skin's finest band (same filter as the photo's) is scaled so its spread over
+         * plain skin equals the photo's (an upsampled 192-px texture is too smooth on a sharp photo, the model's
+         * folds too rough on a retouched one), and raised where the blend mixes it with the photo's */
+        st = grain_match(j, &rend, &cov, &cov0, &core, &wr);
+        if (!st) st = mf_fimg_copy(&base, res);
         if (!st) st = mf_render_blend_multiband(res, &rend, &wr, 0);
     }
     sc_give(j, SC_REND, &rend), sc_give(j, SC_DEPTH, &depth), sc_give(j, SC_COV, &cov), sc_give(j, SC_COV0, &cov0);
-    sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp);
+    sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp), sc_give(j, SC_CORE, &core);
     sc_give(j, SC_WR, &wr), sc_give(j, SC_WO, &wo);
     mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
     free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha);
