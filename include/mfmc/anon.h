@@ -103,8 +103,8 @@ typedef struct {
     /* (anon10d) the choice among passing draws: a draw that passes every check is published at once only when
      * each ensemble similarity is at least accept_margin below its dissimilarity threshold, in units of that
      * recognizer's gap between its match and dissimilarity thresholds; otherwise up to extra_draws more draws are
-     * made and the passing draw farthest below the thresholds is published (0: the defaults of
-     * docs/anonymization.md; accept_margin < 0 or extra_draws < 0: the first passing draw) */
+     * made and the passing draw farthest below the thresholds is published (0: the default, off: the first passing
+     * draw; accept_margin < 0 or extra_draws < 0: off; measured in docs/anonymization.md, e.g. 0.5 and 2) */
     float accept_margin;
     int extra_draws;
     float outline_w;     /* identity shape weight on the mesh outline (jaw, cheeks, forehead), 0..1 (0: 0.6) */
