@@ -4,7 +4,8 @@
  *   nearest original of an anonymized face is its own), utility (detected again, pose, eye and mouth openness, age,
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
  * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE]
- *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1] PATH...
+ *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1]
+ *                   [--margin F --extra N --outline F --jaw F] PATH...   (mf_anon_tuning; --margin -1: first passing draw)
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"
@@ -20,6 +21,21 @@
 enum { MAXF = 64, MAXN = 4000, NREC = 5 };
 static const char *rec_names[NREC] = {"arcface", "faceapi", "faceres", "faceres-deep", "mobileface"};
 
+/* The attacker's alignments (independent of the guarantee's own set in src/anon/anon.c): scale about the five
+ * points' centre, shift in eye distances, in-plane turn in degrees. */
+enum { NJ = 8, NJREC = 2 };
+static const float ev_jit[NJ][4] = {{1.07f, 0, 0, 0}, {0.93f, 0, 0, 0}, {1, 0.05f, 0, 0},  {1, -0.05f, 0, 0},
+                                    {1, 0, 0.05f, 0}, {1, 0, -0.05f, 0}, {1, 0, 0, 4}, {1, 0, 0, -4}};
+static void ev_jitter5(const float p[5][2], int i, float q[5][2]) {
+    float cx = 0, cy = 0;
+    for (int k = 0; k < 5; k++) cx += p[k][0] / 5, cy += p[k][1] / 5;
+    float d = hypotf(p[1][0] - p[0][0], p[1][1] - p[0][1]), s = ev_jit[i][0], an = ev_jit[i][3] * (float)M_PI / 180;
+    float c = s * cosf(an), sn = s * sinf(an);
+    for (int k = 0; k < 5; k++) {
+        float x = p[k][0] - cx, y = p[k][1] - cy;
+        q[k][0] = cx + c * x - sn * y + ev_jit[i][1] * d, q[k][1] = cy + sn * x + c * y + ev_jit[i][2] * d;
+    }
+}
 static int cmpf(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
@@ -91,6 +107,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--tex") && more) tu.tex_gain = (float)atof(argv[++i]);
         else if (!strcmp(s, "--detail") && more) tu.detail_amp = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eyes") && more) tu.keep_eyes = atoi(argv[++i]);
+        else if (!strcmp(s, "--margin") && more) tu.accept_margin = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--extra") && more) tu.extra_draws = atoi(argv[++i]);
+        else if (!strcmp(s, "--outline") && more) tu.outline_w = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--jaw") && more) tu.jaw_replace = (float)atof(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
@@ -143,6 +163,8 @@ int main(int argc, char **argv) {
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
     int n = 0, detected = 0, gender_n = 0, gender_kept = 0, accepted = 0, fallback = 0, verif[NREC] = {0};
+    int jit_match[NJREC] = {0}, jit_dis[NJREC] = {0}; /* worst attacker alignment: >= match / dissimilarity thr */
+    float jit_max[NJREC] = {-2, -2};
     int has_after[MAXN];
     double age_err = 0;
     int age_n = 0, nd = 0;
@@ -214,12 +236,34 @@ int main(int argc, char **argv) {
                 if (f->attr.gender != MF_GENDER_UNKNOWN) gender_n++, gender_kept += g->attr.gender == f->attr.gender;
             } else
                 mf_face_5pt(f, p5); /* not found: embed where the face was */
+            float sims[NREC];
             for (int r = 0; r < NREC; r++) {
                 float *e = ea[r] + (size_t)idx * dims[r];
                 mf_face_recognizer_embed(rec[r], &res, p5, e);
                 float s = mf_face_similarity(e, eo[r] + (size_t)idx * dims[r], dims[r]);
                 verif[r] += s >= thr[r];
+                sims[r] = s;
             }
+            /* the guaranteed recognizers at the attacker's alignments: both pictures at the same jittered points of
+             * the original's five points; the worst counts */
+            float wj[NJREC];
+            for (int r = 0; r < NJREC; r++) {
+                float po[5][2], pj[5][2], e1[1024], e2[1024];
+                mf_face_5pt(f, po);
+                wj[r] = -2;
+                for (int q = 0; q < NJ; q++) {
+                    ev_jitter5(po, q, pj);
+                    if (mf_face_recognizer_embed(rec[r], &img, pj, e1) || mf_face_recognizer_embed(rec[r], &res, pj, e2)) continue;
+                    wj[r] = fmaxf(wj[r], mf_face_similarity(e1, e2, dims[r]));
+                }
+                jit_match[r] += wj[r] >= thr[r];
+                jit_dis[r] += wj[r] >= mf_face_recognizer_info_of(rec[r])->dissimilarity_threshold;
+                jit_max[r] = fmaxf(jit_max[r], wj[r]);
+            }
+            if (getenv("BENCH_VERBOSE"))
+                fprintf(stderr, "  face %d %s: sims %s %.3f %s %.3f %s %.3f %s %.3f %s %.3f; worst jitter %s %.3f %s %.3f\n", idx,
+                        paths[pi], rec_names[0], sims[0], rec_names[1], sims[1], rec_names[2], sims[2], rec_names[3],
+                        sims[3], rec_names[4], sims[4], rec_names[0], wj[0], rec_names[1], wj[1]);
             if (dump) dump_pair(dump, idx, &img, &res, f);
         }
         mf_img_free(&img), mf_img_free(&res);
@@ -241,6 +285,10 @@ int main(int argc, char **argv) {
         printf("%-13s verification (>= %.4f): %d/%d (%.2f%%)   identification: %d/%d (%.2f%%)\n", rec_names[r], thr[r],
                verif[r], n, n ? 100.0 * verif[r] / n : 0, ident, n, n ? 100.0 * ident / n : 0);
     }
+    for (int r = 0; r < NJREC; r++)
+        printf("%-13s at the worst of %d attacker alignments: >= match %d/%d, >= dissimilarity %.4f %d/%d, max %.3f\n",
+               rec_names[r], NJ, jit_match[r], n, mf_face_recognizer_info_of(rec[r])->dissimilarity_threshold, jit_dis[r],
+               n, jit_max[r]);
     int nl = 0;
     for (int i = 0; i < nd; i++)
         if (isfinite(lap[i])) lap[nl++] = lap[i];

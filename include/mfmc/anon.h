@@ -100,6 +100,16 @@ typedef struct {
     float detail_amp;    /* amplitude of the model's detail layer (1) */
     int keep_eyes;       /* eye openings from the photo: 1 always, -1 never (from the identity model), 0 (default)
                             for the first half of the draws, then from the model (the mouth is always the photo's) */
+    /* (anon10d) the choice among passing draws: a draw that passes every check is published at once only when
+     * each ensemble similarity is at least accept_margin below its dissimilarity threshold, in units of that
+     * recognizer's gap between its match and dissimilarity thresholds; otherwise up to extra_draws more draws are
+     * made and the passing draw farthest below the thresholds is published (0: the default, off: the first passing
+     * draw; accept_margin < 0 or extra_draws < 0: off; measured in docs/anonymization.md, e.g. 0.5 and 2) */
+    float accept_margin;
+    int extra_draws;
+    float outline_w;     /* identity shape weight on the mesh outline (jaw, cheeks, forehead), 0..1 (0: 0.6) */
+    float jaw_replace;   /* how much of the target's own shape is taken out on the sides of the outline (jaw line,
+                            cheeks; not the chin under the mouth), 0..1 (0: the default; < 0: none) */
 } mf_anon_tuning;
 
 typedef struct {

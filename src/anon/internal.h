@@ -53,6 +53,12 @@ int mf_anon_delaunay(const float *xy, int n, int *tri, int max_tri);
 /* Point-in-polygon for a loop of mesh indices over 2-D points. */
 int mf_anon_in_loop(const float *xy, const int *loop, int n_loop, float x, float y);
 
+/* The guarantee's alignments besides the detector's own (geom.c): q = the five points p (image pixels) moved by
+ * alignment i (0 <= i < MF_ANON_N_JITTER: scaled, shifted, turned about their centre). The checks embed the
+ * original and the result at each and count the highest similarity. */
+enum { MF_ANON_N_JITTER = 6 };
+void mf_anon_jitter5(const float p[5][2], int i, float q[5][2]);
+
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
 double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
