@@ -27,18 +27,25 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
-    const char *name;            /* catalogue name */
-    int size;                    /* network input side */
+    const char *name; /* catalogue name */
+    int size;         /* network input side */
     int n_layers;
     int stride[MAX_LAYERS], anchors[MAX_LAYERS];
-    const char *concat_out;      /* single [N,17] output (score first), or NULL */
+    const char *concat_out; /* single [N,17] output (score first), or NULL */
     const char *score_out[MAX_LAYERS], *reg_out[MAX_LAYERS];
-    float min_px;                /* smallest reliable face in input pixels */
+    float min_px; /* smallest reliable face in input pixels */
 } det_config;
 
 static const det_config configs[] = {
     {"facemesh-detection-full", 192, 1, {4}, {1}, "Identity:0", {0}, {0}, 12.0f},
-    {"blazeface", 256, 2, {16, 32}, {2, 6}, NULL, {"Identity:0", "Identity_1:0"}, {"Identity_2:0", "Identity_3:0"},
+    {"blazeface",
+     256,
+     2,
+     {16, 32},
+     {2, 6},
+     NULL,
+     {"Identity:0", "Identity_1:0"},
+     {"Identity_2:0", "Identity_3:0"},
      20.0f},
     {"facemesh-detection-short", 128, 2, {8, 16}, {2, 6}, "Identity:0", {0}, {0}, 16.0f},
 };
@@ -56,9 +63,9 @@ typedef struct {
 
 struct mf_face_detector {
     mf_face_detect_opts opts;
-    det_net net;      /* the tiled detector */
-    det_net verifier; /* second opinion on borderline candidates, run on a crop around each */
-    mf_face_models_t *own_models; /* created by mf_face_detector_create, else NULL (shared) */
+    det_net net;                     /* the tiled detector */
+    det_net verifier;                /* second opinion on borderline candidates, run on a crop around each */
+    mf_face_models_t *own_models;    /* created by mf_face_detector_create, else NULL (shared) */
     mf_face_box *cand, *raw, *found; /* candidates (grown), one network's decode (n_anchors), results (grown) */
     int n_cand, cap_cand, n_found, cap_found;
     int last_tiles, last_verifications;
@@ -164,8 +171,7 @@ static int net_decode(det_net *n, float threshold, mf_face_box *out) {
     return cnt;
 }
 
-int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts,
-                                 mf_face_detector_t **out) {
+int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts, mf_face_detector_t **out) {
     *out = NULL;
     mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL, 0, 0};
     if (opts) {
@@ -226,10 +232,11 @@ const char *mf_face_detector_model_at(int i) {
 static int grow_boxes(mf_face_box **arr, int *cap, int need, int limit, const char *what) {
     if (need <= *cap) return MF_OK;
     if (need > limit)
-        return mf_error_set(MF_ERR_LIMIT, "more than %d %s in one image: refusing rather than dropping some",
-                            limit, what);
+        return mf_error_set(MF_ERR_LIMIT, "more than %d %s in one image: refusing rather than dropping some", limit,
+                            what);
     int ncap = *cap < 256 ? 256 : *cap;
-    while (ncap < need) ncap = ncap > limit / 2 ? limit : ncap * 2;
+    while (ncap < need)
+        ncap = ncap > limit / 2 ? limit : ncap * 2;
     size_t bytes;
     if (mf_size_mul((size_t)ncap, sizeof **arr, &bytes)) return mf_error_set(MF_ERR_LIMIT, "%s: size overflow", what);
     mf_face_box *nb = realloc(*arr, bytes);
@@ -254,7 +261,8 @@ static void copy_tile(const mf_img *lvl, int tx, int ty, int S, float *in) {
         }
         if (x0 > 0) memset(o, 0, (size_t)x0 * 3 * sizeof(float));
         const uint8_t *p = lvl->data + ((size_t)sy * lvl->w + (size_t)(tx + x0)) * 3;
-        for (int i = 0; i < (x1 - x0) * 3; i++) o[x0 * 3 + i] = (float)p[i] * k - 1.0f;
+        for (int i = 0; i < (x1 - x0) * 3; i++)
+            o[x0 * 3 + i] = (float)p[i] * k - 1.0f;
         if (x1 < S) memset(o + (size_t)x1 * 3, 0, (size_t)(S - x1) * 3 * sizeof(float));
     }
 }
@@ -275,7 +283,8 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
         float *o = in + (size_t)y * S * 3;
         for (int x = 0; x < S; x++) {
             const uint8_t *p = row + (size_t)mirror(tx + x, lvl->w) * 3;
-            o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f, o[3 * x + 2] = (float)p[2] * k - 1.0f;
+            o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f,
+                  o[3 * x + 2] = (float)p[2] * k - 1.0f;
         }
     }
 }
@@ -285,8 +294,10 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
 static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int pad) {
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
-    if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
-    else copy_tile(lvl, tx, ty, S, in);
+    if (pad)
+        copy_tile_mirrored(lvl, tx, ty, S, in);
+    else
+        copy_tile(lvl, tx, ty, S, in);
     int n = net_decode(&d->net, low, d->raw);
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
@@ -299,7 +310,8 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
             (inner_b && b.y + b.h > S - margin))
             continue;
         b.x = (b.x + tx) * inv, b.y = (b.y + ty) * inv, b.w *= inv, b.h *= inv;
-        for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] = (b.kp[k][0] + tx) * inv, b.kp[k][1] = (b.kp[k][1] + ty) * inv;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+            b.kp[k][0] = (b.kp[k][0] + tx) * inv, b.kp[k][1] = (b.kp[k][1] + ty) * inv;
         d->cand[d->n_cand++] = b;
     }
     return MF_OK;
@@ -336,6 +348,39 @@ static int verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b
     return MF_OK;
 }
 
+int mf_face_detector_input(const mf_face_detector_t *d) { return d->net.cfg->size; }
+
+int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
+                        const mf_face_box **boxes, int *n) {
+    *boxes = NULL;
+    *n = 0;
+    int st = mf_face_check_rgb(img, "detection needs");
+    if (st) return st;
+    if (!(f > 1e-4f && f < 64 && isfinite(cx) && isfinite(cy) && fabsf(cx) < 1e6f && fabsf(cy) < 1e6f &&
+          threshold > 0 && threshold < 1))
+        return mf_error_set(MF_ERR_ARG, "bad zoom region");
+    det_net *net = &d->net;
+    int S = net->cfg->size;
+    float s = 1.0f / f, side = (float)S * s, x0 = cx - 0.5f * side, y0 = cy - 0.5f * side;
+    /* input pixel (u, v) covers image [x0 + u s, x0 + (u + 1) s): its centre, in the warp's pixel-centre frame */
+    float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
+    mf_img_warp_to_float(img, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, mf_nn_plan_input(net->plan, 0, NULL));
+    int k = net_decode(net, threshold, d->raw);
+    if (k < 0) return k;
+    for (int i = 0; i < k; i++) {
+        mf_face_box *b = &d->raw[i];
+        b->x = x0 + b->x * s, b->y = y0 + b->y * s, b->w *= s, b->h *= s;
+        for (int j = 0; j < MF_FACE_KP_COUNT; j++)
+            b->kp[j][0] = x0 + b->kp[j][0] * s, b->kp[j][1] = y0 + b->kp[j][1] * s;
+        b->roll = atan2f(b->kp[MF_FACE_KP_LEYE][1] - b->kp[MF_FACE_KP_REYE][1],
+                         b->kp[MF_FACE_KP_LEYE][0] - b->kp[MF_FACE_KP_REYE][0]);
+    }
+    d->last_tiles++;
+    *boxes = d->raw;
+    *n = k;
+    return MF_OK;
+}
+
 int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces, int max_faces, int *n_faces) {
     *n_faces = 0;
     if (max_faces < 0 || (max_faces > 0 && !faces)) return mf_error_set(MF_ERR_ARG, "bad face buffer");
@@ -367,7 +412,8 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     if (fine > 2.0f) fine = 2.0f;
     float levels[32];
     int n_levels = 0;
-    for (float f = fine; f > f0 * 1.25f && n_levels < 30; f /= LEVEL_STEP) levels[n_levels++] = f;
+    for (float f = fine; f > f0 * 1.25f && n_levels < 30; f /= LEVEL_STEP)
+        levels[n_levels++] = f;
     levels[n_levels++] = f0;
     /* border mode: the image framed by grey, and a coarser level for close-ups cut by the border (the face larger
      * than the image) */
@@ -391,7 +437,8 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         /* the tiles cover [-pad, lw + pad) x [-pad, lh + pad); a level smaller than a tile is centred in it
          * when framed (pad), else at its top-left corner */
         int sw = lw + 2 * pad, sh = lh + 2 * pad;
-        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1, ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
+        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1,
+            ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
         for (int iy = 0; iy < ny; iy++)
             for (int ix = 0; ix < nx; ix++) {
                 int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -pad + (int)((long)ix * (sw - S) / (nx - 1));
@@ -421,12 +468,14 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
             const mf_face_box *b = &d->cand[j];
             float w = b->score;
             acc.x += w * b->x, acc.y += w * b->y, acc.w += w * b->w, acc.h += w * b->h;
-            for (int k = 0; k < MF_FACE_KP_COUNT; k++) acc.kp[k][0] += w * b->kp[k][0], acc.kp[k][1] += w * b->kp[k][1];
+            for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+                acc.kp[k][0] += w * b->kp[k][0], acc.kp[k][1] += w * b->kp[k][1];
             wsum += w;
         }
         mf_face_box o = acc;
         o.x /= wsum, o.y /= wsum, o.w /= wsum, o.h /= wsum;
-        for (int k = 0; k < MF_FACE_KP_COUNT; k++) o.kp[k][0] /= wsum, o.kp[k][1] /= wsum;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+            o.kp[k][0] /= wsum, o.kp[k][1] /= wsum;
         o.score = d->cand[i].score;
         o.roll = atan2f(o.kp[MF_FACE_KP_LEYE][1] - o.kp[MF_FACE_KP_REYE][1],
                         o.kp[MF_FACE_KP_LEYE][0] - o.kp[MF_FACE_KP_REYE][0]);

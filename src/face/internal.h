@@ -16,7 +16,7 @@ typedef struct {
     const char *model;  /* catalogue name of its model file (NULL for MF_FACE_REC_LBP) */
     const char *output; /* output tensor (NULL for MF_FACE_REC_LBP) */
     mf_face_align_spec spec;
-    int kind;           /* MF_FACE_REC_* */
+    int kind; /* MF_FACE_REC_* */
 } mf_face_recognizer_def;
 
 /* The recognizer section of the catalogue (src/face/catalog.c). */
@@ -52,5 +52,19 @@ int mf_face_check_rgb(const mf_img *img, const char *what);
  * never): a candidate the mesh rejects outright costs one mesh run instead of two to four (privacy mode, where
  * most candidates are not faces). The refined crops follow the first one's mesh, which is noise at such a flag. */
 void mf_face_mesher_set_first_reject(mf_face_mesher_t *m, float flag);
+
+/* Adds `passes` to what mf_face_mesher_last_passes reports: a caller that ran the mesher more than once for one face
+ * (privacy mode's other way up) counts them all. */
+void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes);
+
+/* Runs the detector's network once on one tile centred at (cx, cy) of the image scaled by f (network pixels per image
+ * pixel: a zoomed tile; outside the image: grey), and writes its detections scoring at least `threshold`, mapped to
+ * image pixels, to *boxes (the detector's own array, valid until its next call) and their count to *n (no
+ * suppression: overlapping boxes of one face are all there). Privacy mode's cascade for small faces (privacy.c).
+ * MF_ERR_ARG for a bad image or region, MF_ERR_MODEL for non-finite outputs. */
+/* Side of the detector's network input (its tiles), in network pixels. */
+int mf_face_detector_input(const mf_face_detector_t *d);
+int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
+                        const mf_face_box **boxes, int *n);
 
 #endif
