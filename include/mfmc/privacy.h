@@ -48,9 +48,9 @@ typedef struct {
     const char *model;   /* detector model (NULL: the default of mf_face_detect_opts) */
     int min_face;        /* smallest face of the upright pass, image pixels (0: MF_PRIVACY_MIN_FACE) */
     int turned_min_face; /* smallest face of the turned passes (0: MF_PRIVACY_TURNED_MIN_FACE) */
-    float threshold; /* detector score threshold, no verifier below it: the mesh judges (0: MF_PRIVACY_THRESHOLD); small
-                      * candidates of the upright pass from 0.1 up to it are looked at again on a zoomed tile */
-    mf_nn_pool_t *pool; /* threads for the networks (NULL: calling thread) */
+    float threshold;     /* detector score threshold, no verifier below it: the mesh judges (0: MF_PRIVACY_THRESHOLD);
+                          * small candidates of the upright pass from 0.1 up to it are looked at again on a zoomed tile */
+    mf_nn_pool_t *pool;  /* threads for the networks (NULL: calling thread) */
 } mf_face_privacy_opts;
 
 #define MF_PRIVACY_MIN_FACE 16

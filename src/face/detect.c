@@ -27,25 +27,18 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
-    const char *name; /* catalogue name */
-    int size;         /* network input side */
+    const char *name;            /* catalogue name */
+    int size;                    /* network input side */
     int n_layers;
     int stride[MAX_LAYERS], anchors[MAX_LAYERS];
-    const char *concat_out; /* single [N,17] output (score first), or NULL */
+    const char *concat_out;      /* single [N,17] output (score first), or NULL */
     const char *score_out[MAX_LAYERS], *reg_out[MAX_LAYERS];
-    float min_px; /* smallest reliable face in input pixels */
+    float min_px;                /* smallest reliable face in input pixels */
 } det_config;
 
 static const det_config configs[] = {
     {"facemesh-detection-full", 192, 1, {4}, {1}, "Identity:0", {0}, {0}, 12.0f},
-    {"blazeface",
-     256,
-     2,
-     {16, 32},
-     {2, 6},
-     NULL,
-     {"Identity:0", "Identity_1:0"},
-     {"Identity_2:0", "Identity_3:0"},
+    {"blazeface", 256, 2, {16, 32}, {2, 6}, NULL, {"Identity:0", "Identity_1:0"}, {"Identity_2:0", "Identity_3:0"},
      20.0f},
     {"facemesh-detection-short", 128, 2, {8, 16}, {2, 6}, "Identity:0", {0}, {0}, 16.0f},
 };
@@ -63,9 +56,9 @@ typedef struct {
 
 struct mf_face_detector {
     mf_face_detect_opts opts;
-    det_net net;                     /* the tiled detector */
-    det_net verifier;                /* second opinion on borderline candidates, run on a crop around each */
-    mf_face_models_t *own_models;    /* created by mf_face_detector_create, else NULL (shared) */
+    det_net net;      /* the tiled detector */
+    det_net verifier; /* second opinion on borderline candidates, run on a crop around each */
+    mf_face_models_t *own_models; /* created by mf_face_detector_create, else NULL (shared) */
     mf_face_box *cand, *raw, *found; /* candidates (grown), one network's decode (n_anchors), results (grown) */
     int n_cand, cap_cand, n_found, cap_found;
     int last_tiles, last_verifications;
@@ -171,7 +164,8 @@ static int net_decode(det_net *n, float threshold, mf_face_box *out) {
     return cnt;
 }
 
-int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts, mf_face_detector_t **out) {
+int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_opts *opts,
+                                 mf_face_detector_t **out) {
     *out = NULL;
     mf_face_detect_opts o = {"facemesh-detection-full", 24, 0.7f, 0.3f, NULL, 0, 0};
     if (opts) {
@@ -232,11 +226,10 @@ const char *mf_face_detector_model_at(int i) {
 static int grow_boxes(mf_face_box **arr, int *cap, int need, int limit, const char *what) {
     if (need <= *cap) return MF_OK;
     if (need > limit)
-        return mf_error_set(MF_ERR_LIMIT, "more than %d %s in one image: refusing rather than dropping some", limit,
-                            what);
+        return mf_error_set(MF_ERR_LIMIT, "more than %d %s in one image: refusing rather than dropping some",
+                            limit, what);
     int ncap = *cap < 256 ? 256 : *cap;
-    while (ncap < need)
-        ncap = ncap > limit / 2 ? limit : ncap * 2;
+    while (ncap < need) ncap = ncap > limit / 2 ? limit : ncap * 2;
     size_t bytes;
     if (mf_size_mul((size_t)ncap, sizeof **arr, &bytes)) return mf_error_set(MF_ERR_LIMIT, "%s: size overflow", what);
     mf_face_box *nb = realloc(*arr, bytes);
@@ -261,8 +254,7 @@ static void copy_tile(const mf_img *lvl, int tx, int ty, int S, float *in) {
         }
         if (x0 > 0) memset(o, 0, (size_t)x0 * 3 * sizeof(float));
         const uint8_t *p = lvl->data + ((size_t)sy * lvl->w + (size_t)(tx + x0)) * 3;
-        for (int i = 0; i < (x1 - x0) * 3; i++)
-            o[x0 * 3 + i] = (float)p[i] * k - 1.0f;
+        for (int i = 0; i < (x1 - x0) * 3; i++) o[x0 * 3 + i] = (float)p[i] * k - 1.0f;
         if (x1 < S) memset(o + (size_t)x1 * 3, 0, (size_t)(S - x1) * 3 * sizeof(float));
     }
 }
@@ -283,8 +275,7 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
         float *o = in + (size_t)y * S * 3;
         for (int x = 0; x < S; x++) {
             const uint8_t *p = row + (size_t)mirror(tx + x, lvl->w) * 3;
-            o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f,
-                  o[3 * x + 2] = (float)p[2] * k - 1.0f;
+            o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f, o[3 * x + 2] = (float)p[2] * k - 1.0f;
         }
     }
 }
@@ -294,10 +285,8 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
 static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int pad) {
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
-    if (pad)
-        copy_tile_mirrored(lvl, tx, ty, S, in);
-    else
-        copy_tile(lvl, tx, ty, S, in);
+    if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
+    else copy_tile(lvl, tx, ty, S, in);
     int n = net_decode(&d->net, low, d->raw);
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
@@ -310,8 +299,7 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
             (inner_b && b.y + b.h > S - margin))
             continue;
         b.x = (b.x + tx) * inv, b.y = (b.y + ty) * inv, b.w *= inv, b.h *= inv;
-        for (int k = 0; k < MF_FACE_KP_COUNT; k++)
-            b.kp[k][0] = (b.kp[k][0] + tx) * inv, b.kp[k][1] = (b.kp[k][1] + ty) * inv;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++) b.kp[k][0] = (b.kp[k][0] + tx) * inv, b.kp[k][1] = (b.kp[k][1] + ty) * inv;
         d->cand[d->n_cand++] = b;
     }
     return MF_OK;
@@ -375,7 +363,6 @@ int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, floa
         b->roll = atan2f(b->kp[MF_FACE_KP_LEYE][1] - b->kp[MF_FACE_KP_REYE][1],
                          b->kp[MF_FACE_KP_LEYE][0] - b->kp[MF_FACE_KP_REYE][0]);
     }
-    d->last_tiles++;
     *boxes = d->raw;
     *n = k;
     return MF_OK;
@@ -412,8 +399,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     if (fine > 2.0f) fine = 2.0f;
     float levels[32];
     int n_levels = 0;
-    for (float f = fine; f > f0 * 1.25f && n_levels < 30; f /= LEVEL_STEP)
-        levels[n_levels++] = f;
+    for (float f = fine; f > f0 * 1.25f && n_levels < 30; f /= LEVEL_STEP) levels[n_levels++] = f;
     levels[n_levels++] = f0;
     /* border mode: the image framed by grey, and a coarser level for close-ups cut by the border (the face larger
      * than the image) */
@@ -437,8 +423,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         /* the tiles cover [-pad, lw + pad) x [-pad, lh + pad); a level smaller than a tile is centred in it
          * when framed (pad), else at its top-left corner */
         int sw = lw + 2 * pad, sh = lh + 2 * pad;
-        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1,
-            ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
+        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1, ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
         for (int iy = 0; iy < ny; iy++)
             for (int ix = 0; ix < nx; ix++) {
                 int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -pad + (int)((long)ix * (sw - S) / (nx - 1));
@@ -468,14 +453,12 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
             const mf_face_box *b = &d->cand[j];
             float w = b->score;
             acc.x += w * b->x, acc.y += w * b->y, acc.w += w * b->w, acc.h += w * b->h;
-            for (int k = 0; k < MF_FACE_KP_COUNT; k++)
-                acc.kp[k][0] += w * b->kp[k][0], acc.kp[k][1] += w * b->kp[k][1];
+            for (int k = 0; k < MF_FACE_KP_COUNT; k++) acc.kp[k][0] += w * b->kp[k][0], acc.kp[k][1] += w * b->kp[k][1];
             wsum += w;
         }
         mf_face_box o = acc;
         o.x /= wsum, o.y /= wsum, o.w /= wsum, o.h /= wsum;
-        for (int k = 0; k < MF_FACE_KP_COUNT; k++)
-            o.kp[k][0] /= wsum, o.kp[k][1] /= wsum;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++) o.kp[k][0] /= wsum, o.kp[k][1] /= wsum;
         o.score = d->cand[i].score;
         o.roll = atan2f(o.kp[MF_FACE_KP_LEYE][1] - o.kp[MF_FACE_KP_REYE][1],
                         o.kp[MF_FACE_KP_LEYE][0] - o.kp[MF_FACE_KP_REYE][0]);

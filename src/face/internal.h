@@ -16,7 +16,7 @@ typedef struct {
     const char *model;  /* catalogue name of its model file (NULL for MF_FACE_REC_LBP) */
     const char *output; /* output tensor (NULL for MF_FACE_REC_LBP) */
     mf_face_align_spec spec;
-    int kind; /* MF_FACE_REC_* */
+    int kind;           /* MF_FACE_REC_* */
 } mf_face_recognizer_def;
 
 /* The recognizer section of the catalogue (src/face/catalog.c). */
@@ -62,9 +62,10 @@ void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes);
  * image pixels, to *boxes (the detector's own array, valid until its next call) and their count to *n (no
  * suppression: overlapping boxes of one face are all there). Privacy mode's cascade for small faces (privacy.c).
  * MF_ERR_ARG for a bad image or region, MF_ERR_MODEL for non-finite outputs. */
-/* Side of the detector's network input (its tiles), in network pixels. */
-int mf_face_detector_input(const mf_face_detector_t *d);
 int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
                         const mf_face_box **boxes, int *n);
+
+/* Side of the detector's network input (its tiles), in network pixels. */
+int mf_face_detector_input(const mf_face_detector_t *d);
 
 #endif

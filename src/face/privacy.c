@@ -601,8 +601,7 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
 
 /* Fraction of box b inside the w x h image. */
 static float visible_fraction(const mf_face_box *b, int w, int h) {
-    float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y), x1 = fminf((float)w, b->x + b->w),
-          y1 = fminf((float)h, b->y + b->h);
+    float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y), x1 = fminf((float)w, b->x + b->w), y1 = fminf((float)h, b->y + b->h);
     float a = b->w * b->h;
     return a > 0 ? fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / a : 0;
 }
