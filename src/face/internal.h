@@ -65,6 +65,13 @@ void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes);
 int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
                         const mf_face_box **boxes, int *n);
 
+/* Strict detectors (mf_face_detect_opts.strict) only: makes mf_face_detect_all also decode candidates from `weak` up
+ * to the threshold, suppressed by the faces it finds but never averaged into them (its faces stay the same), and
+ * keep the rest apart, after suppression among themselves: mf_face_detector_last_weak (the detector's own array,
+ * valid until its next call). 0 (the default): none. Privacy mode's small-face cascade (privacy.c). */
+void mf_face_detector_set_weak(mf_face_detector_t *d, float weak);
+void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n);
+
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);
 

@@ -238,10 +238,10 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
     /* strict: no verifier network under the threshold; the mesh judges every candidate (mf_face_privacy_paintable,
      * mf_face_privacy_keep_unconfirmed), its first crop rejecting most of them (FIRST_REJECT) */
     pd->threshold = o.threshold;
-    mf_face_detect_opts d = {o.model, o.min_face, fminf(ZOOM_LOW, o.threshold), 0, o.pool, 1, 1};
+    mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 1, 1};
     int st = mf_face_detector_create_from(models, &d, &pd->upright);
+    if (!st) mf_face_detector_set_weak(pd->upright, ZOOM_LOW);
     d.min_face = o.turned_min_face;
-    d.threshold = o.threshold;
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
     if (st) {
         mf_face_privacy_detector_free(pd);
@@ -323,26 +323,31 @@ static int zoom_keep(mf_face_privacy_detector_t *pd, const mf_face_box *b) {
     return MF_OK;
 }
 
-/* The cascade (ZOOM_*): from the upright pass's n boxes *b, keeps those scoring at least the threshold, and for each
- * small one under it the best overlapping detection of a zoomed tile when that reaches the threshold. A candidate
- * lying inside a tile zoomed already (at a scale showing it with ZOOM_FACE_MIN..ZOOM_FACE_MAX network pixels) uses
- * its detections; else a tile centred on it is zoomed. Replaces *b and *n by the result (pd->weak). */
+/* The cascade (ZOOM_*): the upright pass's n boxes *b (scoring the threshold) and, for each small weak candidate
+ * (mf_face_detector_last_weak), the best overlapping detection of a zoomed tile when that reaches the threshold. A
+ * candidate lying inside a tile zoomed already (at a scale showing it with ZOOM_FACE_MIN..ZOOM_FACE_MAX network
+ * pixels) uses its detections; else a tile centred on it is zoomed. Replaces *b and *n by the result (pd->weak). */
 static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box **b, int *n) {
-    if (*n > pd->cap_weak) {
-        mf_face_box *nw = realloc(pd->weak, (size_t)*n * sizeof *nw);
-        if (!nw) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-        pd->weak = nw;
-        pd->cap_weak = *n;
+    const mf_face_box *wk;
+    int nw;
+    mf_face_detector_last_weak(pd->upright, &wk, &nw);
+    if (nw == 0) return MF_OK;
+    if (*n > MAX_CANDIDATES - nw) return mf_error_set(MF_ERR_LIMIT, "too many weak face candidates");
+    int need = *n + nw;
+    if (need > pd->cap_weak) {
+        mf_face_box *nb = realloc(pd->weak, (size_t)need * sizeof *nb);
+        if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->weak = nb;
+        pd->cap_weak = need;
     }
-    memcpy(pd->weak, *b, (size_t)*n * sizeof **b);
+    if (*n > 0) memcpy(pd->weak, *b, (size_t)*n * sizeof **b);
+    int m = *n;
+    /* the weak candidates are the detector's own array: copied after the faces, as the zoom reuses the detector */
+    memcpy(pd->weak + m, wk, (size_t)nw * sizeof *wk);
     pd->n_zoomed = 0;
-    int n_tiles = 0, m = 0;
-    for (int i = 0; i < *n; i++) {
+    int n_tiles = 0, end = m + nw;
+    for (int i = m; i < end; i++) {
         mf_face_box c = pd->weak[i];
-        if (c.score >= pd->threshold) {
-            pd->weak[m++] = c;
-            continue;
-        }
         float side = fmaxf(c.w, c.h), cx = c.x + 0.5f * c.w, cy = c.y + 0.5f * c.h;
         if (!(side <= ZOOM_MAX_SIDE)) continue;
         int covered = 0;
