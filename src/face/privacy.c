@@ -51,8 +51,9 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 /* The mesh's first crop of a candidate gives a face flag; below FIRST_REJECT the candidate is rejected without the
  * refining crops (they follow the first crop's mesh, which is noise at such a flag). docs/detection.md. */
 #define FIRST_REJECT 0.1f
-/* A face the mesh accepts with a flag under FLIP_SURE is meshed from crops turned by 180, 90 and 270 degrees as well
- * (until one reaches FLIP_SURE) and the highest flag kept: the faces meshed the wrong way round on the rotated sets
+/* A face the mesh would paint (flag from PAINT_MIN_MESH) with a flag under FLIP_SURE is meshed from crops turned by
+ * 180, 90 and 270 degrees as well (until one reaches FLIP_SURE) and the highest flag kept (a weakly accepted
+ * candidate is not retried: most are not faces, and each retry costs up to three meshes): the faces meshed the wrong way round on the rotated sets
  * had flags 0.85 and 0.96, the correctly turned crop 1.00; 104 of the 106 faces of the rotated sets (stride 4) have
  * flags from 0.995 (docs/detection.md). */
 #define FLIP_SURE 0.99f
@@ -585,7 +586,7 @@ static mf_face_box turn_about_centre(const mf_face_box *b, int q) {
 
 int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
     int st = mesh_once(mesh, img, box, lm);
-    if (st || !(lm->score >= MESH_ACCEPT && lm->score < FLIP_SURE)) return st;
+    if (st || !(lm->score >= PAINT_MIN_MESH && lm->score < FLIP_SURE)) return st;
     /* doubtful: the mesh may have read the face the wrong way round (docs/detection.md); the crop turned by 180, 90
      * and 270 degrees as well, the highest face flag wins */
     int runs = mf_face_mesher_last_passes(mesh);
