@@ -51,12 +51,15 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 /* The mesh's first crop of a candidate gives a face flag; below FIRST_REJECT the candidate is rejected without the
  * refining crops (they follow the first crop's mesh, which is noise at such a flag). docs/detection.md. */
 #define FIRST_REJECT 0.1f
-/* A face the mesh would paint (flag from PAINT_MIN_MESH) with a flag under FLIP_SURE is meshed from crops turned by
- * 180, 90 and 270 degrees as well (until one reaches FLIP_SURE) and the highest flag kept (a weakly accepted
- * candidate is not retried: most are not faces, and each retry costs up to three meshes): the faces meshed the wrong way round on the rotated sets
+/* A face the mesh would paint (flag from PAINT_MIN_MESH) with a flag under FLIP_SURE is meshed from the crop turned by
+ * 180 degrees as well, and when the best flag is still under FLIP_QUARTER from the crops turned by 90 and 270
+ * degrees (until one reaches it); the highest flag is kept. A weakly accepted candidate is not retried (most are
+ * not faces), and the quarter turns only for a weak best flag: each retry costs up to four mesh runs (a candidate
+ * of sample1 at 0.93 / 0.975 cost 12 when all three ran). The faces meshed the wrong way round on the rotated sets
  * had flags 0.85 and 0.96, the correctly turned crop 1.00; 104 of the 106 faces of the rotated sets (stride 4) have
  * flags from 0.995 (docs/detection.md). */
 #define FLIP_SURE 0.99f
+#define FLIP_QUARTER 0.9f
 /* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
  * (a detection of part of it, or of the head around it): dropped. */
 #define DEDUP_OVERLAP 0.5f
@@ -587,13 +590,13 @@ static mf_face_box turn_about_centre(const mf_face_box *b, int q) {
 int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
     int st = mesh_once(mesh, img, box, lm);
     if (st || !(lm->score >= PAINT_MIN_MESH && lm->score < FLIP_SURE)) return st;
-    /* doubtful: the mesh may have read the face the wrong way round (docs/detection.md); the crop turned by 180, 90
-     * and 270 degrees as well, the highest face flag wins */
+    /* doubtful: the mesh may have read the face the wrong way round (docs/detection.md); the crop turned by 180 (and
+     * 90 and 270) degrees as well, the highest face flag wins */
     int runs = mf_face_mesher_last_passes(mesh);
     mf_face_landmarks *other = malloc(sizeof *other);
     if (!other) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     static const int turns[3] = {2, 1, 3};
-    for (int i = 0; i < 3 && !st && lm->score < FLIP_SURE; i++) {
+    for (int i = 0; i < 3 && !st && lm->score < (i ? FLIP_QUARTER : FLIP_SURE); i++) {
         mf_face_box t = turn_about_centre(box, turns[i]);
         st = mesh_once(mesh, img, &t, other);
         if (st) break;
