@@ -443,9 +443,22 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
     return st;
 }
 
+/* A small face the detector doubts (score under SURE_SCORE, box side up to SMALL_SIDE: what the zoomed tiles of
+ * the cascade find) is painted only from SMALL_PAINT_MIN_MESH; under it, when the mesh accepts it, it is kept
+ * unconfirmed (the non-face fallback covers it). A microphone logo of rot30/0052 (24 px, detector 0.46 from a
+ * zoomed tile) had a flag of 0.963; of the small faces scoring under 0.5, 32 of 34 have flags from 0.99, two
+ * 0.95-0.97 (docs/detection.md). */
+#define SMALL_SIDE 32.0f
+#define SMALL_PAINT_MIN_MESH 0.97f
+
+static int small_doubtful(const mf_face *f) {
+    return f->det.score < SURE_SCORE && fmaxf(f->det.w, f->det.h) <= SMALL_SIDE;
+}
+
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
     (void)img;
     float mesh = f->has_landmarks ? f->lm.score : 0;
+    if (mesh >= MESH_ACCEPT && small_doubtful(f)) return 1;
     if (mesh >= MESH_ACCEPT) return f->det.score >= KEEP_WEAK;
     return f->det.score >= KEEP_UNCONFIRMED;
 }
@@ -617,6 +630,7 @@ static float visible_fraction(const mf_face_box *b, int w, int h) {
 
 int mf_face_privacy_paintable(const mf_face *f, const mf_img *img) {
     int doubtful = f->det.score < SURE_SCORE || visible_fraction(&f->det, img->w, img->h) < CUT_VISIBLE;
+    if (small_doubtful(f)) return f->lm.score >= SMALL_PAINT_MIN_MESH;
     return f->lm.score >= (doubtful ? LOW_PAINT_MIN_MESH : PAINT_MIN_MESH);
 }
 
