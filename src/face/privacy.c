@@ -60,9 +60,14 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * flags from 0.995 (docs/detection.md). */
 #define FLIP_SURE 0.99f
 #define FLIP_QUARTER 0.9f
+#define FLIP_SHIFT 0.35f
+#define FLIP_SCALE 1.6f
 /* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
  * (a detection of part of it, or of the head around it): dropped. */
 #define DEDUP_OVERLAP 0.5f
+/* ... unless both are confirmed and their detections' centres lie more than DEDUP_DISTINCT of the larger detection's
+ * side apart (two faces side by side). */
+#define DEDUP_DISTINCT 0.5f
 
 /* Cascade for small faces: the upright pass runs from ZOOM_LOW; a candidate scoring under the threshold whose box
  * side is at most ZOOM_MAX_SIDE image pixels is looked at again on one zoomed tile (mf_face_detect_zoom), scaled so
@@ -495,14 +500,20 @@ static int dedup_by_rank(const void *pa, const void *pb) {
     return a->key < b->key ? 1 : a->key > b->key ? -1 : a->i - b->i;
 }
 
+/* Whether two detections are of distinct faces: centres more than DEDUP_DISTINCT of the larger side apart. */
+static int distinct_faces(const mf_face_box *a, const mf_face_box *b) {
+    float dx = a->x + 0.5f * a->w - b->x - 0.5f * b->w, dy = a->y + 0.5f * a->h - b->y - 0.5f * b->h;
+    return hypotf(dx, dy) > DEDUP_DISTINCT * fmaxf(fmaxf(a->w, a->h), fmaxf(b->w, b->h));
+}
+
 int mf_face_privacy_dedup(mf_face *faces, int n) {
     if (n < 2) return n;
     dedup_item *it = malloc((size_t)n * sizeof *it);
     mf_face *out = malloc((size_t)n * sizeof *out);
-    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion) */
-    mf_face_box *conf = malloc((size_t)n * sizeof *conf);
-    if (!it || !out || !conf) {
-        free(it), free(out), free(conf);
+    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion), and their detections */
+    mf_face_box *conf = malloc((size_t)n * sizeof *conf), *cdet = malloc((size_t)n * sizeof *cdet);
+    if (!it || !out || !conf || !cdet) {
+        free(it), free(out), free(conf), free(cdet);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < n; i++) {
@@ -514,7 +525,8 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
     int m = 0, nc = 0;
     float widest = 0;
     for (int k = 0; k < n; k++) {
-        const mf_face_box *e = face_extent(it[k].f);
+        const mf_face *f = it[k].f;
+        const mf_face_box *e = face_extent(f);
         int dup = 0;
         /* confirmed extents starting from `widest` left of e up to e's right edge */
         int lo = 0, hi = nc;
@@ -525,20 +537,23 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
             else
                 hi = mid;
         }
+        /* two confirmed faces whose detections are apart are two faces, however much their meshes overlap (a mesh
+         * may spread over a face beside it: LFW Andre_Lange_0001, docs/detection.md) */
         for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++)
-            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP;
+            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP && !(f->confirmed && distinct_faces(&cdet[q], &f->det));
         if (dup) continue;
-        out[m++] = *it[k].f;
-        if (it[k].f->confirmed) {
+        out[m++] = *f;
+        if (f->confirmed) {
             int p = nc++;
             while (p > 0 && conf[p - 1].x > e->x)
-                conf[p] = conf[p - 1], p--;
+                conf[p] = conf[p - 1], cdet[p] = cdet[p - 1], p--;
             conf[p] = *e;
+            cdet[p] = f->det;
             widest = fmaxf(widest, e->w);
         }
     }
     memcpy(faces, out, (size_t)m * sizeof *out);
-    free(it), free(out), free(conf);
+    free(it), free(out), free(conf), free(cdet);
     return m;
 }
 
@@ -600,6 +615,15 @@ static mf_face_box turn_about_centre(const mf_face_box *b, int q) {
     return t;
 }
 
+/* Whether mesh box m still lies on detection d (centre within FLIP_SHIFT of d's side, size within a factor of
+ * FLIP_SCALE): a turned crop's mesh may converge onto a neighbouring face (LFW Andre_Lange_0001: the retried mesh of
+ * the middle face moved onto the face beside it, and the dedup then dropped the middle face). */
+static int same_place(const mf_face_box *m, const mf_face_box *d) {
+    float side = fmaxf(d->w, d->h), ms = fmaxf(m->w, m->h);
+    float dx = m->x + 0.5f * m->w - d->x - 0.5f * d->w, dy = m->y + 0.5f * m->h - d->y - 0.5f * d->h;
+    return hypotf(dx, dy) <= FLIP_SHIFT * side && ms <= FLIP_SCALE * side && side <= FLIP_SCALE * ms;
+}
+
 int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
     int st = mesh_once(mesh, img, box, lm);
     if (st || !(lm->score >= PAINT_MIN_MESH && lm->score < FLIP_SURE)) return st;
@@ -614,7 +638,7 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
         st = mesh_once(mesh, img, &t, other);
         if (st) break;
         runs += mf_face_mesher_last_passes(mesh);
-        if (other->score > lm->score) *lm = *other;
+        if (other->score > lm->score && same_place(&other->box, box)) *lm = *other;
     }
     free(other);
     if (!st) mf_face_mesher_add_passes(mesh, runs - mf_face_mesher_last_passes(mesh));
