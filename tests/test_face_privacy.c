@@ -323,6 +323,36 @@ static void test_zoom_small_faces(void **state) {
     mf_face_analyzer_free(normal);
 }
 
+
+/* The dedup (privacy.c): a confirmed record more than half inside a confirmed face's mesh box is a duplicate when
+ * the two detections are centred close together (the head around a face), but two confirmed faces whose detections
+ * lie apart are both kept however much their meshes overlap (LFW Andre_Lange_0001: the middle face's mesh spread
+ * over the face beside it, and one of the two real faces was dropped). */
+static mf_face dedup_face(float dx, float dy, float dside, float mx, float my, float mw, float mh, float flag) {
+    mf_face f;
+    memset(&f, 0, sizeof f);
+    f.det = (mf_face_box){dx, dy, dside, dside, 0.8f, {{0}}, 0};
+    f.lm.box = (mf_face_box){mx, my, mw, mh, 0.8f, {{0}}, 0};
+    f.lm.score = flag;
+    f.has_landmarks = 1;
+    f.confirmed = 1;
+    return f;
+}
+
+static void test_dedup_side_by_side(void **state) {
+    (void)state;
+    mf_face faces[2];
+    /* the Andre_Lange_0001 case: detections 58 px apart (side 107-109), middle face's mesh 160 px wide */
+    faces[0] = dedup_face(80, 81, 107, 75, 58, 160, 144, 1.0f);
+    faces[1] = dedup_face(132, 55, 109, 147, 58, 101, 123, 0.999f);
+    assert_int_equal(mf_face_privacy_dedup(faces, 2), 2);
+    /* a head-sized detection around the same face (centre 10 px away): a duplicate, the higher flag stays */
+    faces[0] = dedup_face(80, 81, 107, 85, 80, 100, 110, 0.999f);
+    faces[1] = dedup_face(70, 66, 130, 84, 78, 102, 112, 1.0f);
+    assert_int_equal(mf_face_privacy_dedup(faces, 2), 1);
+    assert_float_equal(faces[0].lm.score, 1.0f, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -333,6 +363,7 @@ int main(void) {
         cmocka_unit_test(test_demo_turned_90),
         cmocka_unit_test(test_keep_rules),
         cmocka_unit_test(test_zoom_small_faces),
+        cmocka_unit_test(test_dedup_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
