@@ -259,7 +259,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
     }
     printf("photo\tnormal_ms\tprivacy_ms\tratio\tnormal_cpu_ms\tprivacy_cpu_ms\tcpu_ratio\tnormal_faces\tprivacy_faces"
-           "\tprivacy_unconfirmed\n");
+           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\n");
     double ratios[6], cratios[6];
     double *t = malloc((size_t)runs * 4 * sizeof *t);
     if (!t) return 1;
@@ -269,6 +269,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         mf_img img;
         if (mf_img_load(path, NULL, &img, NULL)) return 1;
         int nf[2], unc = 0;
+        mf_face_analyzer_counts cnt[2];
         const mf_face *faces;
         for (int m = 0; m < 2; m++) /* warm-up */
             if (mf_face_analyze_all(an[m], &img, &faces, &nf[m])) return 1;
@@ -279,6 +280,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
                 mf_face_analyze_all(an[m], &img, &faces, &nf[m]);
                 t[(2 * m) * runs + r] = now_ms() - t0;
                 t[(2 * m + 1) * runs + r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+                if (r == 0) mf_face_analyzer_last_counts(an[m], &cnt[m]);
                 if (m && r == 0)
                     for (int q = 0; q < nf[m]; q++)
                         unc += !faces[q].confirmed;
@@ -290,8 +292,9 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
         ratios[p] = med[2] / med[0];
         cratios[p] = med[3] / med[1];
-        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\n", p + 1, med[0], med[2], ratios[p], med[1],
-               med[3], cratios[p], nf[0], nf[1], unc);
+        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0], med[2],
+               ratios[p], med[1], med[3], cratios[p], nf[0], nf[1], unc, cnt[0].detector_tiles, cnt[1].detector_tiles,
+               cnt[0].mesh_runs, cnt[1].mesh_runs);
         mf_img_free(&img);
     }
     free(t);

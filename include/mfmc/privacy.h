@@ -48,7 +48,8 @@ typedef struct {
     const char *model;   /* detector model (NULL: the default of mf_face_detect_opts) */
     int min_face;        /* smallest face of the upright pass, image pixels (0: MF_PRIVACY_MIN_FACE) */
     int turned_min_face; /* smallest face of the turned passes (0: MF_PRIVACY_TURNED_MIN_FACE) */
-    float threshold;     /* detector score threshold, no verifier below it: the mesh judges (0: MF_PRIVACY_THRESHOLD) */
+    float threshold;     /* detector score threshold, no verifier below it: the mesh judges (0: MF_PRIVACY_THRESHOLD);
+                          * small candidates of the upright pass from 0.1 up to it are looked at again on a zoomed tile */
     mf_nn_pool_t *pool;  /* threads for the networks (NULL: calling thread) */
 } mf_face_privacy_opts;
 
@@ -74,6 +75,8 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
 /* Detector tiles and verifier runs of the last mf_face_privacy_detect (all passes). */
 int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd);
 int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd);
+/* Zoomed tiles of the last mf_face_privacy_detect (the small-face cascade; also counted in last_tiles). */
+int mf_face_privacy_detector_last_zooms(const mf_face_privacy_detector_t *pd);
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,9 @@ struct mf_face_detector {
     mf_face_models_t *own_models; /* created by mf_face_detector_create, else NULL (shared) */
     mf_face_box *cand, *raw, *found; /* candidates (grown), one network's decode (n_anchors), results (grown) */
     int n_cand, cap_cand, n_found, cap_found;
+    float weak;              /* strict mode: candidates from this score, under the threshold, kept apart (0: none) */
+    mf_face_box *weak_found; /* those candidates after suppression (grown) */
+    int n_weak, cap_weak;
     int last_tiles, last_verifications;
 };
 
@@ -209,6 +212,7 @@ void mf_face_detector_free(mf_face_detector_t *d) {
     free(d->cand);
     free(d->raw);
     free(d->found);
+    free(d->weak_found);
     mf_face_models_free(d->own_models);
     free(d);
 }
@@ -336,6 +340,45 @@ static int verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b
     return MF_OK;
 }
 
+int mf_face_detector_input(const mf_face_detector_t *d) { return d->net.cfg->size; }
+
+void mf_face_detector_set_weak(mf_face_detector_t *d, float weak) { d->weak = weak; }
+
+void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
+    *boxes = d->weak_found;
+    *n = d->n_weak;
+}
+
+int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
+                        const mf_face_box **boxes, int *n) {
+    *boxes = NULL;
+    *n = 0;
+    int st = mf_face_check_rgb(img, "detection needs");
+    if (st) return st;
+    if (!(f > 1e-4f && f < 64 && isfinite(cx) && isfinite(cy) && fabsf(cx) < 1e6f && fabsf(cy) < 1e6f &&
+          threshold > 0 && threshold < 1))
+        return mf_error_set(MF_ERR_ARG, "bad zoom region");
+    det_net *net = &d->net;
+    int S = net->cfg->size;
+    float s = 1.0f / f, side = (float)S * s, x0 = cx - 0.5f * side, y0 = cy - 0.5f * side;
+    /* input pixel (u, v) covers image [x0 + u s, x0 + (u + 1) s): its centre, in the warp's pixel-centre frame */
+    float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
+    mf_img_warp_to_float(img, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, mf_nn_plan_input(net->plan, 0, NULL));
+    int k = net_decode(net, threshold, d->raw);
+    if (k < 0) return k;
+    for (int i = 0; i < k; i++) {
+        mf_face_box *b = &d->raw[i];
+        b->x = x0 + b->x * s, b->y = y0 + b->y * s, b->w *= s, b->h *= s;
+        for (int j = 0; j < MF_FACE_KP_COUNT; j++)
+            b->kp[j][0] = x0 + b->kp[j][0] * s, b->kp[j][1] = y0 + b->kp[j][1] * s;
+        b->roll = atan2f(b->kp[MF_FACE_KP_LEYE][1] - b->kp[MF_FACE_KP_REYE][1],
+                         b->kp[MF_FACE_KP_LEYE][0] - b->kp[MF_FACE_KP_REYE][0]);
+    }
+    *boxes = d->raw;
+    *n = k;
+    return MF_OK;
+}
+
 int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces, int max_faces, int *n_faces) {
     *n_faces = 0;
     if (max_faces < 0 || (max_faces > 0 && !faces)) return mf_error_set(MF_ERR_ARG, "bad face buffer");
@@ -353,6 +396,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     *faces = NULL;
     d->n_cand = 0;
     d->n_found = 0;
+    d->n_weak = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
     int st0 = mf_face_check_rgb(img, "detection needs");
@@ -376,6 +420,10 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
     float low = d->opts.strict ? d->opts.threshold : d->opts.threshold * LOW_FACTOR;
+    /* strict with weak candidates: decoded from d->weak, never averaged into a face scoring the threshold (its
+     * detection stays what it is without them), reported apart (mf_face_detector_last_weak) */
+    int weak_mode = d->opts.strict && d->weak > 0 && d->weak < d->opts.threshold;
+    if (weak_mode) low = d->weak;
     /* finest level first: each coarser one is resized from the previous (a quarter of the pixels or fewer) */
     mf_img prev = {0};
     for (int li = 0; li < n_levels; li++) {
@@ -415,10 +463,12 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         if (used[i]) continue;
         mf_face_box acc = {0};
         float wsum = 0;
+        int strong = d->cand[i].score >= d->opts.threshold;
         for (int j = i; j < d->n_cand; j++) {
             if (used[j] || (j != i && iou(&d->cand[i], &d->cand[j]) <= d->opts.nms_iou)) continue;
             used[j] = 1;
             const mf_face_box *b = &d->cand[j];
+            if (weak_mode && strong && b->score < d->opts.threshold) continue; /* suppressed, not averaged */
             float w = b->score;
             acc.x += w * b->x, acc.y += w * b->y, acc.w += w * b->w, acc.h += w * b->h;
             for (int k = 0; k < MF_FACE_KP_COUNT; k++) acc.kp[k][0] += w * b->kp[k][0], acc.kp[k][1] += w * b->kp[k][1];
@@ -430,6 +480,11 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         o.score = d->cand[i].score;
         o.roll = atan2f(o.kp[MF_FACE_KP_LEYE][1] - o.kp[MF_FACE_KP_REYE][1],
                         o.kp[MF_FACE_KP_LEYE][0] - o.kp[MF_FACE_KP_REYE][0]);
+        if (weak_mode && !strong) {
+            if ((st = grow_boxes(&d->weak_found, &d->cap_weak, d->n_weak + 1, MAX_FOUND, "weak candidates"))) break;
+            d->weak_found[d->n_weak++] = o;
+            continue;
+        }
         if (o.score < d->opts.threshold) {
             float best;
             d->last_verifications++;
@@ -440,7 +495,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     }
     free(used);
     if (st) {
-        d->n_found = 0;
+        d->n_found = d->n_weak = 0;
         return st;
     }
     *faces = d->found;

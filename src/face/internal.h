@@ -53,4 +53,26 @@ int mf_face_check_rgb(const mf_img *img, const char *what);
  * most candidates are not faces). The refined crops follow the first one's mesh, which is noise at such a flag. */
 void mf_face_mesher_set_first_reject(mf_face_mesher_t *m, float flag);
 
+/* Adds `passes` to what mf_face_mesher_last_passes reports: a caller that ran the mesher more than once for one face
+ * (privacy mode's other way up) counts them all. */
+void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes);
+
+/* Runs the detector's network once on one tile centred at (cx, cy) of the image scaled by f (network pixels per image
+ * pixel: a zoomed tile; outside the image: grey), and writes its detections scoring at least `threshold`, mapped to
+ * image pixels, to *boxes (the detector's own array, valid until its next call) and their count to *n (no
+ * suppression: overlapping boxes of one face are all there). Privacy mode's cascade for small faces (privacy.c).
+ * MF_ERR_ARG for a bad image or region, MF_ERR_MODEL for non-finite outputs. */
+int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
+                        const mf_face_box **boxes, int *n);
+
+/* Strict detectors (mf_face_detect_opts.strict) only: makes mf_face_detect_all also decode candidates from `weak` up
+ * to the threshold, suppressed by the faces it finds but never averaged into them (its faces stay the same), and
+ * keep the rest apart, after suppression among themselves: mf_face_detector_last_weak (the detector's own array,
+ * valid until its next call). 0 (the default): none. Privacy mode's small-face cascade (privacy.c). */
+void mf_face_detector_set_weak(mf_face_detector_t *d, float weak);
+void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n);
+
+/* Side of the detector's network input (its tiles), in network pixels. */
+int mf_face_detector_input(const mf_face_detector_t *d);
+
 #endif

@@ -468,6 +468,8 @@ int mf_face_mesher_last_passes(const mf_face_mesher_t *m) { return m->last_passe
 
 void mf_face_mesher_set_first_reject(mf_face_mesher_t *m, float flag) { m->first_reject = flag; }
 
+void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes) { m->last_passes += passes; }
+
 int mf_face_mesher_run(mf_face_mesher_t *m, const mf_img *img, const mf_face_box *det, mf_face_landmarks *out) {
     memset(out, 0, sizeof *out);
     if (!m || !img || !img->data || img->w < 1 || img->h < 1 || img->c != 3 || !det)

@@ -3,7 +3,8 @@
  *
  * The upright pass looks for faces down to MF_PRIVACY_MIN_FACE pixels; the turned passes only from
  * MF_PRIVACY_TURNED_MIN_FACE (the finest pyramid levels are most of the tiles: a turned pass at 40 px costs about
- * a sixth of the upright one), which is what keeps privacy mode within its time budget (docs/detection.md). */
+ * a sixth of the upright one), which is what keeps privacy mode within its time budget (docs/detection.md). Small
+ * faces the upright pass scores under the threshold are looked at again on zoomed tiles (a cascade, ZOOM_*). */
 #include "face/internal.h"
 #include "face/privacy_int.h"
 
@@ -50,9 +51,44 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 /* The mesh's first crop of a candidate gives a face flag; below FIRST_REJECT the candidate is rejected without the
  * refining crops (they follow the first crop's mesh, which is noise at such a flag). docs/detection.md. */
 #define FIRST_REJECT 0.1f
+/* A face the mesh would paint (flag from PAINT_MIN_MESH) with a flag under FLIP_SURE is meshed from the crop turned by
+ * 180 degrees as well, and when the best flag is still under FLIP_QUARTER from the crops turned by 90 and 270
+ * degrees (until one reaches it); the highest flag is kept. A weakly accepted candidate is not retried (most are
+ * not faces), and the quarter turns only for a weak best flag: each retry costs up to four mesh runs (a candidate
+ * of sample1 at 0.93 / 0.975 cost 12 when all three ran). The faces meshed the wrong way round on the rotated sets
+ * had flags 0.85 and 0.96, the correctly turned crop 1.00; 104 of the 106 faces of the rotated sets (stride 4) have
+ * flags from 0.995 (docs/detection.md). */
+#define FLIP_SURE 0.99f
+#define FLIP_QUARTER 0.9f
+#define FLIP_SHIFT 0.35f
+#define FLIP_SCALE 1.6f
 /* After the mesh, a face whose extent lies more than this fraction inside a confirmed face's is the same face
  * (a detection of part of it, or of the head around it): dropped. */
 #define DEDUP_OVERLAP 0.5f
+/* ... unless both are confirmed and their detections' centres lie more than DEDUP_DISTINCT of the larger detection's
+ * side apart (two faces side by side). */
+#define DEDUP_DISTINCT 0.5f
+
+/* Cascade for small faces: the upright pass runs from ZOOM_LOW; a candidate scoring under the threshold whose box
+ * side is at most ZOOM_MAX_SIDE image pixels is looked at again on one zoomed tile (mf_face_detect_zoom), scaled so
+ * the face has ZOOM_FACE_PX network pixels (its finest level shows a 16 px face at 12, the network's limit). A
+ * detection of the zoomed tile overlapping it (IOU > ZOOM_IOU) and scoring at least the threshold replaces it; else
+ * it is dropped as before. docs/detection.md. */
+#define ZOOM_LOW 0.1f
+#define ZOOM_MAX_SIDE 24.0f
+#define ZOOM_FACE_PX 24.0f
+#define ZOOM_IOU 0.3f
+/* A zoomed tile also serves the later weak candidates inside it (ZOOM_MARGIN of their side from its edges) that it
+ * shows with ZOOM_FACE_MIN..ZOOM_FACE_MAX network pixels (the detector's range on one level); at most ZOOM_MAX_TILES
+ * zoomed tiles per image. */
+#define ZOOM_MARGIN 0.25f
+#define ZOOM_FACE_MIN 16.0f
+#define ZOOM_FACE_MAX 40.0f
+#define ZOOM_MAX_TILES 256
+
+typedef struct {
+    float cx, cy, f;
+} zoom_tile;
 
 struct mf_face_privacy_detector {
     mf_face_detector_t *upright, *turned;
@@ -61,7 +97,13 @@ struct mf_face_privacy_detector {
     int cap_cand;
     mf_face_candidate *faces;
     int cap_faces;
-    int last_tiles, last_verifications;
+    int last_tiles, last_verifications, last_zooms;
+    float threshold;
+    mf_face_box *weak; /* the upright pass's candidates, copied (the zoom reuses the detector's arrays) */
+    int cap_weak;
+    zoom_tile tiles[ZOOM_MAX_TILES];
+    mf_face_box *zoomed; /* detections of the zoomed tiles */
+    int n_zoomed, cap_zoomed;
     mf_face_models_t *own_models; /* created by mf_face_privacy_detector_create, else NULL (shared) */
 };
 
@@ -204,8 +246,10 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
     if (!pd) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     /* strict: no verifier network under the threshold; the mesh judges every candidate (mf_face_privacy_paintable,
      * mf_face_privacy_keep_unconfirmed), its first crop rejecting most of them (FIRST_REJECT) */
+    pd->threshold = o.threshold;
     mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 1, 1};
     int st = mf_face_detector_create_from(models, &d, &pd->upright);
+    if (!st) mf_face_detector_set_weak(pd->upright, ZOOM_LOW);
     d.min_face = o.turned_min_face;
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
     if (st) {
@@ -231,6 +275,8 @@ void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
     mf_face_detector_free(pd->turned);
     free(pd->cand);
     free(pd->cand_turns);
+    free(pd->weak);
+    free(pd->zoomed);
     free(pd->faces);
     mf_face_models_free(pd->own_models);
     free(pd);
@@ -238,6 +284,7 @@ void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
 
 int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd) { return pd->last_tiles; }
 int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) { return pd->last_verifications; }
+int mf_face_privacy_detector_last_zooms(const mf_face_privacy_detector_t *pd) { return pd->last_zooms; }
 
 /* Appends the n boxes of pass `turns` (mapped back to the w x h image) to the candidates. */
 static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int w, int h) {
@@ -271,11 +318,84 @@ static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_b
     return MF_OK;
 }
 
+/* Appends box b to the zoomed tiles' detections (grown). */
+static int zoom_keep(mf_face_privacy_detector_t *pd, const mf_face_box *b) {
+    if (pd->n_zoomed == pd->cap_zoomed) {
+        int cap = pd->cap_zoomed < 64 ? 64 : 2 * pd->cap_zoomed;
+        if (cap > MAX_CANDIDATES) return mf_error_set(MF_ERR_LIMIT, "too many zoomed detections");
+        mf_face_box *nz = realloc(pd->zoomed, (size_t)cap * sizeof *nz);
+        if (!nz) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->zoomed = nz;
+        pd->cap_zoomed = cap;
+    }
+    pd->zoomed[pd->n_zoomed++] = *b;
+    return MF_OK;
+}
+
+/* The cascade (ZOOM_*): the upright pass's n boxes *b (scoring the threshold) and, for each small weak candidate
+ * (mf_face_detector_last_weak), the best overlapping detection of a zoomed tile when that reaches the threshold. A
+ * candidate lying inside a tile zoomed already (at a scale showing it with ZOOM_FACE_MIN..ZOOM_FACE_MAX network
+ * pixels) uses its detections; else a tile centred on it is zoomed. Replaces *b and *n by the result (pd->weak). */
+static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box **b, int *n) {
+    const mf_face_box *wk;
+    int nw;
+    mf_face_detector_last_weak(pd->upright, &wk, &nw);
+    if (nw == 0) return MF_OK;
+    if (*n > MAX_CANDIDATES - nw) return mf_error_set(MF_ERR_LIMIT, "too many weak face candidates");
+    int need = *n + nw;
+    if (need > pd->cap_weak) {
+        mf_face_box *nb = realloc(pd->weak, (size_t)need * sizeof *nb);
+        if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->weak = nb;
+        pd->cap_weak = need;
+    }
+    if (*n > 0) memcpy(pd->weak, *b, (size_t)*n * sizeof **b);
+    int m = *n;
+    /* the weak candidates are the detector's own array: copied after the faces, as the zoom reuses the detector */
+    memcpy(pd->weak + m, wk, (size_t)nw * sizeof *wk);
+    pd->n_zoomed = 0;
+    int n_tiles = 0, end = m + nw;
+    for (int i = m; i < end; i++) {
+        mf_face_box c = pd->weak[i];
+        float side = fmaxf(c.w, c.h), cx = c.x + 0.5f * c.w, cy = c.y + 0.5f * c.h;
+        if (!(side <= ZOOM_MAX_SIDE)) continue;
+        int covered = 0;
+        for (int t = 0; t < n_tiles && !covered; t++) {
+            const zoom_tile *z = &pd->tiles[t];
+            float half = 0.5f * (float)mf_face_detector_input(pd->upright) / z->f - ZOOM_MARGIN * side,
+                  px = z->f * side;
+            covered = px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX && fabsf(cx - z->cx) + 0.5f * side <= half &&
+                      fabsf(cy - z->cy) + 0.5f * side <= half;
+        }
+        if (!covered) {
+            if (n_tiles == ZOOM_MAX_TILES) continue; /* dropped, as without the cascade */
+            zoom_tile *z = &pd->tiles[n_tiles++];
+            z->cx = cx, z->cy = cy, z->f = ZOOM_FACE_PX / side;
+            const mf_face_box *zb;
+            int nz, st = mf_face_detect_zoom(pd->upright, img, cx, cy, z->f, pd->threshold, &zb, &nz);
+            if (st) return st;
+            pd->last_zooms++;
+            pd->last_tiles++;
+            for (int k = 0; k < nz && !st; k++)
+                st = zoom_keep(pd, &zb[k]);
+            if (st) return st;
+        }
+        int best = -1;
+        for (int k = 0; k < pd->n_zoomed; k++)
+            if (box_iou(&pd->zoomed[k], &c) > ZOOM_IOU && (best < 0 || pd->zoomed[k].score > pd->zoomed[best].score))
+                best = k;
+        if (best >= 0) pd->weak[m++] = pd->zoomed[best];
+    }
+    *b = pd->weak;
+    *n = m;
+    return MF_OK;
+}
+
 int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_candidate **faces,
                            int *n_faces) {
     *faces = NULL;
     *n_faces = 0;
-    pd->last_tiles = pd->last_verifications = 0;
+    pd->last_tiles = pd->last_verifications = pd->last_zooms = 0;
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     int n_cand = 0, st = MF_OK;
@@ -292,6 +412,7 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         st = mf_face_detect_all(d, src, &b, &n);
         pd->last_tiles += mf_face_detector_last_tiles(d);
         pd->last_verifications += mf_face_detector_last_verifications(d);
+        if (!st && q == 0) st = zoom_weak(pd, img, &b, &n);
         if (!st) st = add_pass(pd, &n_cand, b, n, q, img->w, img->h);
         mf_img_free(&turned);
     }
@@ -327,9 +448,22 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
     return st;
 }
 
+/* A small face the detector doubts (score under SURE_SCORE, box side up to SMALL_SIDE: what the zoomed tiles of
+ * the cascade find) is painted only from SMALL_PAINT_MIN_MESH; under it, when the mesh accepts it, it is kept
+ * unconfirmed (the non-face fallback covers it). A microphone logo of rot30/0052 (24 px, detector 0.46 from a
+ * zoomed tile) had a flag of 0.963; of the small faces scoring under 0.5, 32 of 34 have flags from 0.99, two
+ * 0.95-0.97 (docs/detection.md). */
+#define SMALL_SIDE 32.0f
+#define SMALL_PAINT_MIN_MESH 0.97f
+
+static int small_doubtful(const mf_face *f) {
+    return f->det.score < SURE_SCORE && fmaxf(f->det.w, f->det.h) <= SMALL_SIDE;
+}
+
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
     (void)img;
     float mesh = f->has_landmarks ? f->lm.score : 0;
+    if (mesh >= MESH_ACCEPT && small_doubtful(f)) return 1;
     if (mesh >= MESH_ACCEPT) return f->det.score >= KEEP_WEAK;
     return f->det.score >= KEEP_UNCONFIRMED;
 }
@@ -366,14 +500,20 @@ static int dedup_by_rank(const void *pa, const void *pb) {
     return a->key < b->key ? 1 : a->key > b->key ? -1 : a->i - b->i;
 }
 
+/* Whether two detections are of distinct faces: centres more than DEDUP_DISTINCT of the larger side apart. */
+static int distinct_faces(const mf_face_box *a, const mf_face_box *b) {
+    float dx = a->x + 0.5f * a->w - b->x - 0.5f * b->w, dy = a->y + 0.5f * a->h - b->y - 0.5f * b->h;
+    return hypotf(dx, dy) > DEDUP_DISTINCT * fmaxf(fmaxf(a->w, a->h), fmaxf(b->w, b->h));
+}
+
 int mf_face_privacy_dedup(mf_face *faces, int n) {
     if (n < 2) return n;
     dedup_item *it = malloc((size_t)n * sizeof *it);
     mf_face *out = malloc((size_t)n * sizeof *out);
-    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion) */
-    mf_face_box *conf = malloc((size_t)n * sizeof *conf);
-    if (!it || !out || !conf) {
-        free(it), free(out), free(conf);
+    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion), and their detections */
+    mf_face_box *conf = malloc((size_t)n * sizeof *conf), *cdet = malloc((size_t)n * sizeof *cdet);
+    if (!it || !out || !conf || !cdet) {
+        free(it), free(out), free(conf), free(cdet);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < n; i++) {
@@ -385,7 +525,8 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
     int m = 0, nc = 0;
     float widest = 0;
     for (int k = 0; k < n; k++) {
-        const mf_face_box *e = face_extent(it[k].f);
+        const mf_face *f = it[k].f;
+        const mf_face_box *e = face_extent(f);
         int dup = 0;
         /* confirmed extents starting from `widest` left of e up to e's right edge */
         int lo = 0, hi = nc;
@@ -396,24 +537,27 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
             else
                 hi = mid;
         }
+        /* two confirmed faces whose detections are apart are two faces, however much their meshes overlap (a mesh
+         * may spread over a face beside it: LFW Andre_Lange_0001, docs/detection.md) */
         for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++)
-            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP;
+            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP && !(f->confirmed && distinct_faces(&cdet[q], &f->det));
         if (dup) continue;
-        out[m++] = *it[k].f;
-        if (it[k].f->confirmed) {
+        out[m++] = *f;
+        if (f->confirmed) {
             int p = nc++;
             while (p > 0 && conf[p - 1].x > e->x)
-                conf[p] = conf[p - 1], p--;
+                conf[p] = conf[p - 1], cdet[p] = cdet[p - 1], p--;
             conf[p] = *e;
+            cdet[p] = f->det;
             widest = fmaxf(widest, e->w);
         }
     }
     memcpy(faces, out, (size_t)m * sizeof *out);
-    free(it), free(out), free(conf);
+    free(it), free(out), free(conf), free(cdet);
     return m;
 }
 
-int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
+static int mesh_once(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
     float side = fmaxf(box->w, box->h), r = MIRROR_REGION * side;
     float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
     if (cx - r >= 0 && cy - r >= 0 && cx + r <= (float)img->w && cy + r <= (float)img->h)
@@ -455,6 +599,52 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
     return MF_OK;
 }
 
+/* box b turned by q quarter turns clockwise about its centre (keypoints and roll; the box is square in effect: the
+ * mesh crops a square of its larger side). */
+static mf_face_box turn_about_centre(const mf_face_box *b, int q) {
+    mf_face_box t = *b;
+    float cx = b->x + 0.5f * b->w, cy = b->y + 0.5f * b->h, c = q == 2 ? -1.0f : 0.0f,
+          s = q == 1   ? 1.0f
+              : q == 3 ? -1.0f
+                       : 0.0f;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) {
+        float dx = b->kp[k][0] - cx, dy = b->kp[k][1] - cy;
+        t.kp[k][0] = cx + c * dx - s * dy, t.kp[k][1] = cy + s * dx + c * dy;
+    }
+    t.roll = wrap_pi(b->roll + (float)q * 0.5f * (float)M_PI);
+    return t;
+}
+
+/* Whether mesh box m still lies on detection d (centre within FLIP_SHIFT of d's side, size within a factor of
+ * FLIP_SCALE): a turned crop's mesh may converge onto a neighbouring face (LFW Andre_Lange_0001: the retried mesh of
+ * the middle face moved onto the face beside it, and the dedup then dropped the middle face). */
+static int same_place(const mf_face_box *m, const mf_face_box *d) {
+    float side = fmaxf(d->w, d->h), ms = fmaxf(m->w, m->h);
+    float dx = m->x + 0.5f * m->w - d->x - 0.5f * d->w, dy = m->y + 0.5f * m->h - d->y - 0.5f * d->h;
+    return hypotf(dx, dy) <= FLIP_SHIFT * side && ms <= FLIP_SCALE * side && side <= FLIP_SCALE * ms;
+}
+
+int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
+    int st = mesh_once(mesh, img, box, lm);
+    if (st || !(lm->score >= PAINT_MIN_MESH && lm->score < FLIP_SURE)) return st;
+    /* doubtful: the mesh may have read the face the wrong way round (docs/detection.md); the crop turned by 180 (and
+     * 90 and 270) degrees as well, the highest face flag wins */
+    int runs = mf_face_mesher_last_passes(mesh);
+    mf_face_landmarks *other = malloc(sizeof *other);
+    if (!other) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    static const int turns[3] = {2, 1, 3};
+    for (int i = 0; i < 3 && !st && lm->score < (i ? FLIP_QUARTER : FLIP_SURE); i++) {
+        mf_face_box t = turn_about_centre(box, turns[i]);
+        st = mesh_once(mesh, img, &t, other);
+        if (st) break;
+        runs += mf_face_mesher_last_passes(mesh);
+        if (other->score > lm->score && same_place(&other->box, box)) *lm = *other;
+    }
+    free(other);
+    if (!st) mf_face_mesher_add_passes(mesh, runs - mf_face_mesher_last_passes(mesh));
+    return st;
+}
+
 /* Fraction of box b inside the w x h image. */
 static float visible_fraction(const mf_face_box *b, int w, int h) {
     float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y), x1 = fminf((float)w, b->x + b->w), y1 = fminf((float)h, b->y + b->h);
@@ -464,6 +654,7 @@ static float visible_fraction(const mf_face_box *b, int w, int h) {
 
 int mf_face_privacy_paintable(const mf_face *f, const mf_img *img) {
     int doubtful = f->det.score < SURE_SCORE || visible_fraction(&f->det, img->w, img->h) < CUT_VISIBLE;
+    if (small_doubtful(f)) return f->lm.score >= SMALL_PAINT_MIN_MESH;
     return f->lm.score >= (doubtful ? LOW_PAINT_MIN_MESH : PAINT_MIN_MESH);
 }
 
