@@ -3,7 +3,7 @@
  *   re-identification by every recognizer (verification at the FAR 1e-3 match threshold; identification = the
  *   nearest original of an anonymized face is its own), utility (detected again, pose, eye and mouth openness, age,
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
- * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE]
+ * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE] [--tries N]
  *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1]
  *                   [--margin F --extra N --outline F --jaw F] PATH...   (mf_anon_tuning; --margin -1: first passing draw)
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
@@ -85,7 +85,7 @@ static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b
 }
 
 int main(int argc, char **argv) {
-    int nmax = MAXN, every = 1, all_faces = 0;
+    int nmax = MAXN, every = 1, all_faces = 0, tries = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
     mf_anon_method method = MF_ANON_SYNTH;
@@ -100,6 +100,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--dump") && more) dump = argv[++i];
         else if (!strcmp(s, "--seed") && more) seed0 = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(s, "--all-faces")) all_faces = 1;
+        else if (!strcmp(s, "--tries") && more) tries = atoi(argv[++i]);
         else if (!strcmp(s, "--model") && more) model = argv[++i];
         else if (!strcmp(s, "--shade") && more) tu.shading_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape") && more) tu.shape_gain = (float)atof(argv[++i]);
@@ -139,7 +140,7 @@ int main(int argc, char **argv) {
         return 3;
     }
     mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = model, .an = an,
-                      .pool = pool, .tuning = tu};
+                      .pool = pool, .tuning = tu, .max_tries = tries};
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {
         fprintf(stderr, "eval_anon: %s\n", mf_error_get());

@@ -89,7 +89,7 @@ typedef enum {
     MF_ANON_BASELINE,     /* a baseline method was asked for */
 } mf_anon_decision;
 
-enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 6 };
+enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 9 };
 
 /* Rendering knobs (0 = the measured default, docs/anonymization.md). */
 typedef struct {
