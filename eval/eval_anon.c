@@ -27,14 +27,7 @@ enum { NJ = 8, NJREC = 2 };
 static const float ev_jit[NJ][4] = {{1.07f, 0, 0, 0}, {0.93f, 0, 0, 0}, {1, 0.05f, 0, 0},  {1, -0.05f, 0, 0},
                                     {1, 0, 0.05f, 0}, {1, 0, -0.05f, 0}, {1, 0, 0, 4}, {1, 0, 0, -4}};
 static void ev_jitter5(const float p[5][2], int i, float q[5][2]) {
-    float cx = 0, cy = 0;
-    for (int k = 0; k < 5; k++) cx += p[k][0] / 5, cy += p[k][1] / 5;
-    float d = hypotf(p[1][0] - p[0][0], p[1][1] - p[0][1]), s = ev_jit[i][0], an = ev_jit[i][3] * (float)M_PI / 180;
-    float c = s * cosf(an), sn = s * sinf(an);
-    for (int k = 0; k < 5; k++) {
-        float x = p[k][0] - cx, y = p[k][1] - cy;
-        q[k][0] = cx + c * x - sn * y + ev_jit[i][1] * d, q[k][1] = cy + sn * x + c * y + ev_jit[i][2] * d;
-    }
+    mf_face_5pt_moved(p, ev_jit[i][0], ev_jit[i][1], ev_jit[i][2], ev_jit[i][3], q);
 }
 static int cmpf(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;

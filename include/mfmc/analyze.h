@@ -71,6 +71,11 @@ void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer
 /* The five alignment points of a face record: from the mesh when present, else from the detection. */
 void mf_face_5pt(const mf_face *face, float out[5][2]);
 
+/* The five points as another detector might place them: scaled by `scale` and turned by `deg` degrees about their
+ * centre, then shifted by (dx, dy) eye distances (the distance between points 0 and 1). p and q may not overlap.
+ * Used to check a face at alignments other than its own (the anonymizer's guarantee, the evaluation's attacker). */
+void mf_face_5pt_moved(const float p[5][2], float scale, float dx, float dy, float deg, float q[5][2]);
+
 /* Index of the largest face (by box area), or -1 when n == 0. */
 int mf_face_largest(const mf_face *faces, int n);
 

@@ -1,5 +1,6 @@
 /* Canonical geometry helpers of the anon module: similarity fit, Delaunay triangulation, loops, random numbers. */
 #include "anon/internal.h"
+#include "mfmc/analyze.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -31,14 +32,7 @@ static const float jit[MF_ANON_N_JITTER][4] = {
 };
 
 void mf_anon_jitter5(const float p[5][2], int i, float q[5][2]) {
-    float cx = 0, cy = 0;
-    for (int k = 0; k < 5; k++) cx += p[k][0] / 5, cy += p[k][1] / 5;
-    float d = hypotf(p[1][0] - p[0][0], p[1][1] - p[0][1]), s = jit[i][0], an = jit[i][3] * (float)M_PI / 180;
-    float c = s * cosf(an), sn = s * sinf(an);
-    for (int k = 0; k < 5; k++) {
-        float x = p[k][0] - cx, y = p[k][1] - cy;
-        q[k][0] = cx + c * x - sn * y + jit[i][1] * d, q[k][1] = cy + sn * x + c * y + jit[i][2] * d;
-    }
+    mf_face_5pt_moved(p, jit[i][0], jit[i][1], jit[i][2], jit[i][3], q);
 }
 
 uint64_t mf_anon_rng_next(uint64_t *s) {

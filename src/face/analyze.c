@@ -3,6 +3,7 @@
 
 #include "face/privacy_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,17 @@ void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer
 void mf_face_5pt(const mf_face *f, float out[5][2]) {
     if (f->has_landmarks) mf_face_landmarks_5pt(&f->lm, out);
     else mf_face_box_5pt(&f->det, out);
+}
+
+void mf_face_5pt_moved(const float p[5][2], float scale, float dx, float dy, float deg, float q[5][2]) {
+    float cx = 0, cy = 0;
+    for (int k = 0; k < 5; k++) cx += p[k][0] / 5, cy += p[k][1] / 5;
+    float d = hypotf(p[1][0] - p[0][0], p[1][1] - p[0][1]), an = deg * (float)M_PI / 180;
+    float c = scale * cosf(an), sn = scale * sinf(an);
+    for (int k = 0; k < 5; k++) {
+        float x = p[k][0] - cx, y = p[k][1] - cy;
+        q[k][0] = cx + c * x - sn * y + dx * d, q[k][1] = cy + sn * x + c * y + dy * d;
+    }
 }
 
 int mf_face_largest(const mf_face *faces, int n) {

@@ -71,15 +71,28 @@ int mf_fimg_to_img(const mf_fimg *src, const mf_fimg *only, mf_img *img, int x, 
     return MF_OK;
 }
 
-float mf_fimg_sample(const mf_fimg *f, float x, float y, int k) {
+/* The four taps and weights of a bilinear sample at (x, y), clamped to the image (a NaN coordinate goes to 0). */
+typedef struct {
+    int x0, y0, x1, y1;
+    float fx, fy;
+} taps;
+static inline taps bilinear_taps(const mf_fimg *f, float x, float y) {
     x -= 0.5f, y -= 0.5f;
     if (!(x > 0)) x = 0; /* also catches NaN */
     if (!(y > 0)) y = 0;
     if (x > f->w - 1) x = (float)(f->w - 1);
     if (y > f->h - 1) y = (float)(f->h - 1);
-    int x0 = (int)x, y0 = (int)y;
-    int x1 = x0 + 1 < f->w ? x0 + 1 : x0, y1 = y0 + 1 < f->h ? y0 + 1 : y0;
-    float fx = x - x0, fy = y - y0;
+    taps t;
+    t.x0 = (int)x, t.y0 = (int)y;
+    t.x1 = t.x0 + 1 < f->w ? t.x0 + 1 : t.x0, t.y1 = t.y0 + 1 < f->h ? t.y0 + 1 : t.y0;
+    t.fx = x - t.x0, t.fy = y - t.y0;
+    return t;
+}
+
+float mf_fimg_sample(const mf_fimg *f, float x, float y, int k) {
+    taps t = bilinear_taps(f, x, y);
+    int x0 = t.x0, y0 = t.y0, x1 = t.x1, y1 = t.y1;
+    float fx = t.fx, fy = t.fy;
     const float *d = f->data;
     int c = f->c;
     float a = d[((size_t)y0 * f->w + x0) * c + k], b = d[((size_t)y0 * f->w + x1) * c + k];
@@ -89,14 +102,9 @@ float mf_fimg_sample(const mf_fimg *f, float x, float y, int k) {
 
 /* Every channel of mf_fimg_sample(f, x, y, k) at once (same float operations, the taps found once). */
 static inline void sample_all(const mf_fimg *f, float x, float y, float *out) {
-    x -= 0.5f, y -= 0.5f;
-    if (!(x > 0)) x = 0;
-    if (!(y > 0)) y = 0;
-    if (x > f->w - 1) x = (float)(f->w - 1);
-    if (y > f->h - 1) y = (float)(f->h - 1);
-    int x0 = (int)x, y0 = (int)y;
-    int x1 = x0 + 1 < f->w ? x0 + 1 : x0, y1 = y0 + 1 < f->h ? y0 + 1 : y0;
-    float fx = x - x0, fy = y - y0;
+    taps t = bilinear_taps(f, x, y);
+    int x0 = t.x0, y0 = t.y0, x1 = t.x1, y1 = t.y1;
+    float fx = t.fx, fy = t.fy;
     const int c = f->c;
     const float *p00 = f->data + ((size_t)y0 * f->w + x0) * c, *p01 = f->data + ((size_t)y0 * f->w + x1) * c;
     const float *p10 = f->data + ((size_t)y1 * f->w + x0) * c, *p11 = f->data + ((size_t)y1 * f->w + x1) * c;
