@@ -675,6 +675,25 @@ static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf
 }
 
 
+/* Coverage of the model's triangles flagged in `flag`, rasterised at two positions of the mesh, P0 then P1 (the
+ * drawn and the original's: a feature must go from where it is drawn and from where it was), into `out` (1 channel).
+ * `ft` holds 3 * n_tri ints of scratch; `depth` and `dummy` are scratch planes of out's size. */
+static int cover_flagged(const mf_anon_t *a, const uint8_t *flag, const float *P0, const float *P1, int *ft,
+                         mf_fimg *depth, mf_fimg *dummy, mf_fimg *out) {
+    const mf_anon_model_t *m = a->m;
+    float one_px[1] = {1};
+    mf_fimg one1 = {1, 1, 1, one_px};
+    int nf = 0, st = MF_OK;
+    for (int t = 0; t < m->n_tri; t++)
+        if (flag[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+    for (int pass = 0; !st && pass < 2; pass++) {
+        mf_fimg_fill(depth, FLT_MAX);
+        mf_render_mesh fm = {pass ? P1 : P0, m->uv, NV, ft, nf};
+        st = mf_render_triangles(dummy, depth, out, 1, &one1, &fm);
+    }
+    return st;
+}
+
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
@@ -787,42 +806,22 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     if (!st) st = sc_take(j, SC_FORCE, &force, j->w, j->h, 1);
     if (!st) st = sc_take(j, SC_CORE, &core, j->w, j->h, 1);
     if (!st) {
-        int *ft = malloc(sizeof(int) * 3 * (size_t)m->n_tri), nf = 0;
+        int *ft = malloc(sizeof(int) * 3 * (size_t)m->n_tri);
         if (!ft) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-        for (int t = 0; !st && t < m->n_tri; t++)
-            if (a->tri_force[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
         /* over the new and the original position of those features (the original's brows must go too) */
-        for (int pass = 0; !st && pass < 2; pass++) {
-            mf_fimg_fill(&depth, FLT_MAX);
-            mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
-            st = mf_render_triangles(&dummy, &depth, &force, 1, &one1, &fm);
-        }
+        if (!st) st = cover_flagged(a, a->tri_force, P2, j->P, ft, &depth, &dummy, &force);
         /* the features themselves (old and new positions): the photo's finest band is kept off them (it carries
          * brow hairs, lid and lip lines) and the grain is measured without them; the forced triangles with a single
          * feature vertex reach far into plain skin (the middle of the forehead), which then lost all its grain */
-        nf = 0;
-        for (int t = 0; !st && t < m->n_tri; t++)
-            if (a->tri_core[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
-        for (int pass = 0; !st && pass < 2; pass++) {
-            mf_fimg_fill(&depth, FLT_MAX);
-            mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
-            st = mf_render_triangles(&dummy, &depth, &core, 1, &one1, &fm);
-        }
+        if (!st) st = cover_flagged(a, a->tri_core, P2, j->P, ft, &depth, &dummy, &core);
         /* the eye zone (old and new positions): its pixels that fail the skin test and are not brighter than the
          * face's skin (eye make-up, shadow) are replaced; bright ones (a washed-out or overexposed face) keep the
          * skin test, or the zone's outline shows as ghost glasses */
         mf_fimg ez;
         memset(&ez, 0, sizeof ez);
         if (!st && !j->eyes_occluded && !j->glasses) {
-            nf = 0;
-            for (int t = 0; t < m->n_tri; t++)
-                if (a->tri_eyezone[t]) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
             st = sc_take(j, SC_WO, &ez, j->w, j->h, 1);
-            for (int pass = 0; !st && pass < 2; pass++) {
-                mf_fimg_fill(&depth, FLT_MAX);
-                mf_render_mesh fm = {pass ? j->P : P2, m->uv, NV, ft, nf};
-                st = mf_render_triangles(&dummy, &depth, &ez, 1, &one1, &fm);
-            }
+            if (!st) st = cover_flagged(a, a->tri_eyezone, P2, j->P, ft, &depth, &dummy, &ez);
             for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) {
                 if (!(ez.data[i] > 0)) continue;
                 const float *o = j->O.data + 3 * i;
