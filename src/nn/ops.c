@@ -536,18 +536,6 @@ static void bcast_strides(const mf_nn_shape *s, int rank, size_t *st) {
     }
 }
 
-static inline float fbin(int op, float a, float b) {
-    switch (op) {
-    case MF_NN_OP_SUB: return a - b;
-    case MF_NN_OP_MUL: return a * b;
-    case MF_NN_OP_REALDIV: return a / b;
-    case MF_NN_OP_MINIMUM: return a < b ? a : b;
-    case MF_NN_OP_MAXIMUM: return a > b ? a : b;
-    case MF_NN_OP_PRELU: return a < 0 ? a * b : a;
-    default: return a + b;
-    }
-}
-
 static inline int32_t ibin(int op, int32_t a, int32_t b) {
     switch (op) {
     case MF_NN_OP_SUB: return (int32_t)((uint32_t)a - (uint32_t)b);
