@@ -257,6 +257,75 @@ static void test_baselines(void **state) {
     mf_img_free(&a);
 }
 
+/* --donors: a draw takes the donor of the target's gender and age (within 10 years) that is the most dissimilar to
+ * the original by the ensemble (the worst-case similarity), then the next one. Donors: synthetic faces of nobody. */
+static void test_donor_most_dissimilar(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/synthetic/synth_0000.jpg", tu_data_dir());
+    if (!tu_exists(path)) {
+        printf("  skipped: synthetic faces absent\n");
+        skip();
+    }
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool, .max_tries = 3};
+    mf_anon_t *a;
+    assert_int_equal(mf_anon_create(&o, &a), MF_OK);
+    const mf_face *t = &f->faces[0];
+    int nrec = mf_anon_recognizer_count(a);
+    float eo[MF_ANON_MAX_RECOGNIZERS][1024], e[1024];
+    for (int i = 0; i < nrec; i++) assert_int_equal(mf_anon_embed(a, i, &f->img, t, eo[i]), MF_OK);
+    float score[40], age[40], male[40];
+    int n = 0;
+    for (int k = 0; k < 40; k++) {
+        snprintf(path, sizeof path, "%s/synthetic/synth_%04d.jpg", tu_data_dir(), k);
+        mf_img im;
+        if (mf_img_load(path, NULL, &im, NULL)) continue;
+        mf_face df[4];
+        int nf = 0;
+        mf_face_analyze(f->an, &im, df, 4, &nf);
+        if (mf_anon_add_donor(a, &im) == MF_OK) {
+            assert_int_equal(nf, 1);
+            score[n] = -2, age[n] = df[0].attr.age, male[n] = df[0].attr.p_male;
+            for (int i = 0; i < nrec; i++)
+                if (mf_anon_recognizer_info(a, i)->ensemble) {
+                    assert_int_equal(mf_anon_embed(a, i, &im, &df[0], e), MF_OK);
+                    score[n] = fmaxf(score[n], mf_face_similarity(e, eo[i], mf_anon_recognizer_info(a, i)->dim));
+                }
+            n++;
+        }
+        mf_img_free(&im);
+    }
+    assert_int_equal(mf_anon_donor_count(a), n);
+    assert_true(n >= 10);
+    /* the test's own ranking of the eligible donors */
+    int rank[40], nr = 0;
+    for (int d = 0; d < n; d++)
+        if ((male[d] >= 0.5f) == (t->attr.p_male >= 0.5f) && fabsf(age[d] - t->attr.age) <= 10) rank[nr++] = d;
+    assert_true(nr >= 2);
+    for (int x = 0; x < nr; x++)
+        for (int y = x + 1; y < nr; y++)
+            if (score[rank[y]] < score[rank[x]]) {
+                int tmp = rank[x];
+                rank[x] = rank[y], rank[y] = tmp;
+            }
+    mf_img out = copy_of(&f->img);
+    mf_anon_result r;
+    assert_int_equal(mf_anon_face(a, &out, t, MF_ANON_DONOR, 1, NULL, &r), MF_OK);
+    assert_true(r.tries >= 1 && r.tries <= 3);
+    assert_true(r.donor >= 0 && r.donor < n);
+    /* draw k takes the k-th most dissimilar: the published draw is one of the first `tries`, the first if it passed */
+    int at = -1;
+    for (int x = 0; x < nr; x++)
+        if (rank[x] == r.donor) at = x;
+    assert_true(at >= 0 && at < r.tries);
+    if (r.tries == 1) assert_int_equal(r.donor, rank[0]);
+    assert_true(score[rank[0]] <= score[rank[nr - 1]]);
+    assert_true(face_change(&f->img, &out, t) > 1);
+    mf_img_free(&out);
+    mf_anon_free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -265,6 +334,7 @@ int main(void) {
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_baselines),
+        cmocka_unit_test(test_donor_most_dissimilar),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

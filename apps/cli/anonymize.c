@@ -371,6 +371,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     }
     if (!rc && o.gallery) rc = load_gallery(o.gallery, an, fa, gal);
     if (!rc && o.keep_gallery) rc = load_gallery(o.keep_gallery, an, fa, keepg);
+    char **dnames = NULL; /* the accepted donors' paths, in mf_anon_add_donor order (the report names them) */
+    int n_dn = 0;
     if (!rc && o.donors) {
         file_list dl = {0};
         if (walk(&dl, o.donors, "", 0)) {
@@ -380,7 +382,16 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         for (int i = 0; !rc && i < dl.n; i++) {
             mf_img im;
             if (mf_img_load(dl.in[i], NULL, &im, NULL)) continue;
-            mf_anon_add_donor(an, &im); /* photos without one clear face are skipped */
+            int nd = mf_anon_donor_count(an);
+            /* photos without one clear face are skipped */
+            if (!mf_anon_add_donor(an, &im)) {
+                char **nn = realloc(dnames, sizeof(char *) * (size_t)(nd + 1));
+                if (nn) dnames = nn, dnames[n_dn++] = dl.in[i], dl.in[i] = NULL;
+                if (!nn || n_dn != nd + 1) {
+                    fprintf(stderr, "mfmc anonymize: out of memory reading donors\n");
+                    rc = 3;
+                }
+            }
             mf_img_free(&im);
         }
         for (int i = 0; i < dl.n; i++) free(dl.in[i]), free(dl.rel[i]);
@@ -541,6 +552,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                         r.mouth_open_after);
                 fprintf(rep, ",\"scores_before\":[%.4f,%.4f],\"scores_after\":[%.4f,%.4f]", f->det.score, f->lm.score,
                         r.det_score_after, r.mesh_score_after);
+                if (r.donor >= 0 && r.donor < n_dn) fprintf(rep, ",\"donor\":"), json_str(rep, dnames[r.donor]);
                 if (r.note[0]) fprintf(rep, ",\"note\":"), json_str(rep, r.note);
                 fprintf(rep, "}");
             }
@@ -599,6 +611,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
 out:
     if (rep && fclose(rep) && !rc) rc = 2;
     for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) mf_gallery_free(gal[i]), mf_gallery_free(keepg[i]);
+    for (int i = 0; i < n_dn; i++) free(dnames[i]);
+    free(dnames);
     mf_anon_free(an);
     mf_face_analyzer_free(fa);
     mf_face_analyzer_free(fc);

@@ -144,8 +144,9 @@ void mf_anon_free(mf_anon_t *a);
 int mf_anon_recognizer_count(const mf_anon_t *a);
 const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i);
 
-/* Adds a donor photo (a synthetic face of nobody) for MF_ANON_DONOR: it is analysed and unwrapped into the model's
- * texture space; photos without exactly one usable face are refused with MF_ERR_ARG. */
+/* Adds a donor photo (a synthetic face of nobody) for MF_ANON_DONOR: it is analysed, unwrapped into the model's
+ * texture space and embedded by the ensemble recognizers (draws take the most dissimilar donor of the target's
+ * gender and age first); photos without exactly one usable face are refused with MF_ERR_ARG. */
 int mf_anon_add_donor(mf_anon_t *a, const mf_img *img);
 int mf_anon_donor_count(const mf_anon_t *a);
 
@@ -153,6 +154,8 @@ typedef struct {
     mf_anon_decision decision;
     mf_anon_method method;        /* what was finally applied */
     int tries;                    /* synthetic draws made */
+    int donor;                    /* MF_ANON_DONOR: the donor (order of mf_anon_add_donor) of the draw
+                                     published (of the last draw when a filter was); else -1 */
     int n_rec;                    /* entries of the arrays below (mf_anon_recognizer_info order) */
     float sim[MF_ANON_MAX_RECOGNIZERS];         /* similarity of the result to the original (-2 = not measured) */
     float gallery_sim[MF_ANON_MAX_RECOGNIZERS]; /* best similarity to any gallery identity (-2 = no gallery) */

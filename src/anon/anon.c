@@ -75,6 +75,7 @@ struct mf_anon {
     int n_donor;
     float *donor_tex; /* n_donor * T * T * 3 */
     float *donor_age, *donor_male;
+    float *donor_emb; /* n_donor * n_rec * 1024: the donor's embedding by each ensemble recognizer (zeros elsewhere) */
 };
 
 static double now_ms(void) {
@@ -272,7 +273,7 @@ void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]);
     mf_anon_model_free(a->m);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb);
     free(a);
 }
 
@@ -324,6 +325,14 @@ int mf_anon_add_donor(mf_anon_t *a, const mf_img *img) {
     float *nm = realloc(a->donor_male, sizeof(float) * (size_t)(a->n_donor + 1));
     if (!nm) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     a->donor_male = nm;
+    size_t E = (size_t)a->n_rec * 1024;
+    float *ne = realloc(a->donor_emb, sizeof(float) * E * (size_t)(a->n_donor + 1));
+    if (!ne) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    a->donor_emb = ne;
+    float *emb = ne + E * (size_t)a->n_donor;
+    memset(emb, 0, sizeof(float) * E);
+    for (int i = 0; i < a->n_rec; i++)
+        if (a->info[i]->ensemble && (st = mf_anon_embed(a, i, img, &faces[0], emb + (size_t)i * 1024))) return st;
     mf_fimg f;
     if ((st = mf_fimg_from_img(img, 0, 0, img->w, img->h, &f))) return st;
     unwrap(a, &f, &faces[0].lm.pt[0][0], a->donor_tex + D * a->n_donor);
@@ -331,6 +340,36 @@ int mf_anon_add_donor(mf_anon_t *a, const mf_img *img) {
     a->donor_age[a->n_donor] = faces[0].attr.age, a->donor_male[a->n_donor] = faces[0].attr.p_male;
     a->n_donor++;
     return MF_OK;
+}
+
+/* The donor for draw `rank` (0: the first): donors of the target's gender within 10 years of its age (all donors
+ * if none is), ordered from the most dissimilar to the original (the lowest worst-case similarity over the
+ * ensemble recognizers, as the paper chose donors) to the least; later draws take the next one. -1: out of
+ * memory. */
+static int pick_donor(const mf_anon_t *a, float (*eorig)[1024], float age, float pm, int rank) {
+    int best = -1, nc = 0;
+    float *score = malloc(sizeof(float) * (size_t)a->n_donor);
+    if (!score) return -1;
+    for (int pass = 0; pass < 2 && nc == 0; pass++)
+        for (int d = 0; d < a->n_donor; d++) {
+            score[d] = FLT_MAX;
+            if (!pass && ((a->donor_male[d] >= 0.5f) != (pm >= 0.5f) || fabsf(a->donor_age[d] - age) > 10)) continue;
+            float w = -2;
+            for (int i = 0; i < a->n_rec; i++)
+                if (a->info[i]->ensemble)
+                    w = fmaxf(w, mf_face_similarity(a->donor_emb + ((size_t)d * a->n_rec + i) * 1024, eorig[i], a->info[i]->dim));
+            score[d] = w, nc++;
+        }
+    /* the rank-th lowest score (ties by index): selection, n_donor is small */
+    rank %= nc;
+    for (int r = 0; r <= rank; r++) {
+        best = -1;
+        for (int d = 0; d < a->n_donor; d++)
+            if (score[d] < FLT_MAX && (best < 0 || score[d] < score[best])) best = d;
+        if (r < rank) score[best] = FLT_MAX;
+    }
+    free(score);
+    return best < 0 ? 0 : best;
 }
 
 /* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
@@ -1077,6 +1116,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     r->n_rec = a->n_rec;
     for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) r->sim[i] = r->gallery_sim[i] = -2;
     r->age_before = face->attr.age, r->gender_before = face->attr.gender, r->age_after = -1;
+    r->donor = -1;
     if (method == MF_ANON_DONOR && a->n_donor == 0) return mf_error_set(MF_ERR_ARG, "anon: donor method without donors");
     const mf_face_box *b = face->has_landmarks ? &face->lm.box : &face->det;
     if (!isfinite(b->x) || !isfinite(b->y) || !(b->w > 0) || !(b->h > 0) || b->w > 16.f * img->w || b->h > 16.f * img->h)
@@ -1267,12 +1307,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             unwrap(a, &j.O, j.P, j.tex);
             memset(j.z, 0, sizeof(float) * (size_t)k);
         } else if (method == MF_ANON_DONOR) {
-            /* donor: same gender, age within 10 years when possible, chosen by the draw */
-            int cand[1024], nc = 0;
-            for (int d = 0; d < a->n_donor && nc < 1024; d++)
-                if ((a->donor_male[d] >= 0.5f) == (pm >= 0.5f) && fabsf(a->donor_age[d] - age) <= 10) cand[nc++] = d;
-            for (int d = 0; nc == 0 && d < a->n_donor && d < 1024; d++) cand[nc++] = d;
-            int d = cand[mf_anon_rng_next(&rng) % (uint64_t)nc];
+            int d = pick_donor(a, eorig, age, pm, tr); /* the most dissimilar donor first */
+            if (d < 0) {
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+                break;
+            }
+            r->donor = d;
             memcpy(j.tex, a->donor_tex + D * d, sizeof(float) * D);
         } else {
             memcpy(j.tex, m->tex_mean, sizeof(float) * D);
