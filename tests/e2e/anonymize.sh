@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of `mfmc anonymize` (ASan/UBSan build): every face changed, --keep, --seed reproducibility,
-# --pseudonym consistency across photos, a batch folder mirrored into OUT, the report, no metadata or thumbnail in
+# --pseudonym consistency across photos, --donors, a batch folder mirrored into OUT, the report, no metadata or thumbnail in
 # any output format, and bad input (clear error, exit 2, nothing half-written in OUT). Prints cmocka-style lines.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -152,6 +152,25 @@ run "two inputs mirrored to the same OUT path are refused" 2 "$MFMC" anonymize "
 run "JPEG with a profile libpng rejects, written as PNG" 0 "$MFMC" anonymize "$MODELS/demo/sample1.jpg" \
     -o "$tmp/sample1.png" --method blur
 [ -s "$tmp/sample1.png" ] && ok "the PNG is written" || ko "the PNG is written"
+
+# --donors (the paper's approach): each face takes a donor photo from the folder, named in the report
+if [ -f "$DATA/synthetic/synth_0000.jpg" ]; then
+    mkdir -p "$tmp/donors"
+    for k in 0000 0001 0002 0003 0004 0005 0006 0007; do cp "$DATA/synthetic/synth_$k.jpg" "$tmp/donors/"; done
+    run "--donors" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/donor.jpg" --donors "$tmp/donors" --seed 5 --report "$tmp/rd.json"
+    python3 - "$tmp/rd.json" "$tmp/donors" <<'PY' && ok "--donors: every replaced face names a donor photo of the folder" || ko "--donors report"
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+faces = [f for x in r['files'] for f in x['faces']]
+assert r['method'] == 'donor' and faces, r
+for f in faces:
+    assert f['method'] != 'donor' or os.path.dirname(f['donor']) == sys.argv[2], f
+assert any(f['method'] == 'donor' for f in faces), faces
+PY
+    mkdir -p "$tmp/nodonors" && echo "not a photo" >"$tmp/nodonors/x.jpg"
+    run "--donors: a folder without a usable face is refused" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/donor2.jpg" --donors "$tmp/nodonors"
+    grep -q "no usable donor face" "$tmp/err" && [ ! -e "$tmp/donor2.jpg" ] && ok "--donors: the error says why, nothing written" || ko "--donors refusal message"
+fi
 
 # privacy-grade detection is the default: the demo group photo turned by 90 degrees still has its 3 faces replaced,
 # each upright in its own frame (issue 11); --normal-detection is the plain detector
