@@ -26,6 +26,13 @@ static const char *url(void) {
     return pg && *pg ? pg : db;
 }
 
+/* The store every test opens (SQLite file or PostgreSQL), migrated to the current schema. */
+static mf_store_t *open_store(void) {
+    mf_store_t *s = NULL;
+    assert_int_equal(mf_store_open(url(), &s), 0);
+    return s;
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/mfmc-store-XXXXXX");
@@ -65,8 +72,7 @@ static void test_open_twice(void **state) {
 
 static void test_people(void **state) {
     (void)state;
-    mf_store_t *s;
-    assert_int_equal(mf_store_open(url(), &s), 0);
+    mf_store_t *s = open_store();
     int64_t ann, bob, cyd;
     assert_int_equal(mf_store_user_create(s, "ann", "h1", &ann), 0);
     assert_int_equal(mf_store_user_create(s, "bob", "h2", &bob), 0);
@@ -153,8 +159,7 @@ static void test_people(void **state) {
 
 static void test_photos(void **state) {
     (void)state;
-    mf_store_t *s;
-    assert_int_equal(mf_store_open(url(), &s), 0);
+    mf_store_t *s = open_store();
     mf_store_user ann, bob, cyd;
     assert_int_equal(mf_store_user_by_name(s, "ann", &ann, NULL), 0);
     assert_int_equal(mf_store_user_by_name(s, "bob", &bob, NULL), 0);
@@ -249,8 +254,7 @@ static void test_photos(void **state) {
 
 static void test_schema2(void **state) {
     (void)state;
-    mf_store_t *s;
-    assert_int_equal(mf_store_open(url(), &s), 0);
+    mf_store_t *s = open_store();
     int64_t uid, pid;
     assert_int_equal(mf_store_user_create(s, "eve", "hash", &uid), 0);
     char note[MF_STORE_NAME_MAX + 1];
@@ -308,8 +312,7 @@ static int64_t enrol_version(mf_store_t *s) {
 
 static void test_schema3(void **state) {
     (void)state;
-    mf_store_t *s;
-    assert_int_equal(mf_store_open(url(), &s), 0);
+    mf_store_t *s = open_store();
     int64_t uid, vid, pid;
     assert_int_equal(mf_store_user_create(s, "fay", "hash", &uid), 0);
     assert_int_equal(mf_store_user_create(s, "gus", "hash", &vid), 0);
