@@ -9,6 +9,7 @@
 #include "face/privacy_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -642,6 +643,14 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
     return kept;
 }
 
+/* Mirror index at the image edges, as the detector's border tiles: -1 -> 0, n -> n - 1; clamped beyond one
+ * reflection. */
+static int mirror_index(int i, int n) {
+    if (i < 0) i = -1 - i;
+    if (i >= n) i = 2 * n - 1 - i;
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
 static int mesh_once(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
     float side = fmaxf(box->w, box->h), r = MIRROR_REGION * side;
     float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
@@ -653,18 +662,19 @@ static int mesh_once(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_bo
     mf_img reg;
     int st = mf_img_init(&reg, n, n, 3);
     if (st) return st;
+    /* columns inside the image are one span per row (copied whole); the mirrored ones pixel by pixel. Rows
+     * mirrored the same way repeat a row already filled. */
+    int in0 = x0 < 0 ? -x0 : 0, in1 = x0 + n > img->w ? img->w - x0 : n; /* region columns [in0, in1) inside */
+    if (in1 < in0) in1 = in0;
     for (int y = 0; y < n; y++) {
-        int sy = y0 + y;
-        if (sy < 0) sy = -1 - sy;
-        if (sy >= img->h) sy = 2 * img->h - 1 - sy;
-        sy = sy < 0 ? 0 : sy >= img->h ? img->h - 1 : sy;
-        for (int x = 0; x < n; x++) {
-            int sx = x0 + x;
-            if (sx < 0) sx = -1 - sx;
-            if (sx >= img->w) sx = 2 * img->w - 1 - sx;
-            sx = sx < 0 ? 0 : sx >= img->w ? img->w - 1 : sx;
-            memcpy(reg.data + ((size_t)y * n + x) * 3, img->data + ((size_t)sy * img->w + sx) * 3, 3);
-        }
+        int sy = mirror_index(y0 + y, img->h);
+        const uint8_t *row = img->data + (size_t)sy * img->w * 3;
+        uint8_t *o = reg.data + (size_t)y * n * 3;
+        if (in1 > in0) memcpy(o + (size_t)in0 * 3, row + (size_t)(x0 + in0) * 3, (size_t)(in1 - in0) * 3);
+        for (int x = 0; x < in0; x++)
+            memcpy(o + (size_t)x * 3, row + (size_t)mirror_index(x0 + x, img->w) * 3, 3);
+        for (int x = in1; x < n; x++)
+            memcpy(o + (size_t)x * 3, row + (size_t)mirror_index(x0 + x, img->w) * 3, 3);
     }
     mf_face_box b = *box;
     b.x -= (float)x0, b.y -= (float)y0;
