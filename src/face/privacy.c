@@ -93,9 +93,6 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 #define ZOOM_FACE_MIN 16.0f
 #define ZOOM_FACE_MAX 40.0f
 #define ZOOM_MAX_TILES 256
-/* A new zoomed tile is centred on the extent of its weak candidate and of the later ones it can show (at
- * ZOOM_FACE_MIN..ZOOM_FACE_MAX network pixels) at least ZOOM_GROUP_MARGIN of their side from its edges. */
-#define ZOOM_GROUP_MARGIN 0.75f
 
 typedef struct {
     float cx, cy, f;
@@ -401,22 +398,7 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
         if (!covered) {
             if (n_tiles == ZOOM_MAX_TILES) continue; /* dropped, as without the cascade */
             zoom_tile *z = &pd->tiles[n_tiles++];
-            z->f = ZOOM_FACE_PX / side;
-            /* the tile also takes in the later weak candidates it can show whole at a suitable scale, at least
-             * ZOOM_GROUP_MARGIN of their side from its edges: centred on the group's extent (one network run where
-             * there were several: the weak candidates of a photo gather in its textures) */
-            float half = 0.5f * (float)mf_face_detector_input(pd->upright) / z->f;
-            float gx0 = cx - (0.5f + ZOOM_GROUP_MARGIN) * side, gx1 = cx + (0.5f + ZOOM_GROUP_MARGIN) * side;
-            float gy0 = cy - (0.5f + ZOOM_GROUP_MARGIN) * side, gy1 = cy + (0.5f + ZOOM_GROUP_MARGIN) * side;
-            for (int j = i + 1; j < end; j++) {
-                const mf_face_box *o = &pd->weak[j];
-                float os = fmaxf(o->w, o->h), px = z->f * os, r = (0.5f + ZOOM_GROUP_MARGIN) * os;
-                if (!(os <= ZOOM_MAX_SIDE && px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX)) continue;
-                float ox = o->x + 0.5f * o->w, oy = o->y + 0.5f * o->h;
-                float nx0 = fminf(gx0, ox - r), nx1 = fmaxf(gx1, ox + r), ny0 = fminf(gy0, oy - r), ny1 = fmaxf(gy1, oy + r);
-                if (nx1 - nx0 <= 2 * half && ny1 - ny0 <= 2 * half) gx0 = nx0, gx1 = nx1, gy0 = ny0, gy1 = ny1;
-            }
-            z->cx = 0.5f * (gx0 + gx1), z->cy = 0.5f * (gy0 + gy1);
+            z->cx = cx, z->cy = cy, z->f = ZOOM_FACE_PX / side;
             const mf_face_box *zb;
             int nz, st = mf_face_detect_zoom(pd->upright, img, z->cx, z->cy, z->f, pd->threshold, &zb, &nz);
             if (st) return st;
@@ -449,8 +431,12 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
      * one resize of the full image instead of three) */
     mf_img scaled = {0};
     const mf_img *base = img;
-    if (pd->turned_scale < 1) {
-        int sw = (int)lroundf((float)img->w * pd->turned_scale), sh = (int)lroundf((float)img->h * pd->turned_scale);
+    /* never below the coarsest level (the whole image at half the network input): a small picture's turned passes
+     * run on that level alone, from the full-size image as before */
+    float ts = fmaxf(pd->turned_scale,
+                     0.5f * (float)mf_face_detector_input(pd->turned) / (float)(img->w > img->h ? img->w : img->h));
+    if (ts < 1) {
+        int sw = (int)lroundf((float)img->w * ts), sh = (int)lroundf((float)img->h * ts);
         if (sw >= 1 && sh >= 1) {
             if ((st = mf_img_resize(img, sw, sh, &scaled))) return st;
             base = &scaled;
