@@ -304,13 +304,11 @@ int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd) { 
 int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) { return pd->last_verifications; }
 int mf_face_privacy_detector_last_zooms(const mf_face_privacy_detector_t *pd) { return pd->last_zooms; }
 
-/* Appends the n boxes of pass `turns` to the candidates: found on the sw x sh image (the w x h image scaled by
- * `scale`) turned by `turns`, mapped back to the w x h image. */
+/* Appends the n boxes of pass `turns` to the candidates: found on the sw x sh image (the w x h image scaled) turned by
+ * `turns`, mapped back to the w x h image. */
 static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int sw, int sh,
-                    float scale, int w, int h) {
-    /* 1 / scale in both directions, as the detector maps a level of factor f back by 1 / f (not w / sw: the rounded
-     * size of the scaled image) */
-    float sx = 1.0f / scale, sy = sx;
+                    int w, int h) {
+    float sx = (float)w / (float)sw, sy = (float)h / (float)sh;
     if (n > MAX_CANDIDATES - *n_cand)
         return mf_error_set(MF_ERR_LIMIT,
                             "more than %d face candidates in one image: refusing rather than dropping "
@@ -331,7 +329,7 @@ static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_b
     for (int i = 0; i < n; i++) {
         mf_face_box c = b[i];
         mf_face_box_unrotate(&c, turns, sw, sh);
-        if (scale != 1.0f) {
+        if (sw != w || sh != h) {
             c.x *= sx, c.y *= sy, c.w *= sx, c.h *= sy;
             for (int k = 0; k < MF_FACE_KP_COUNT; k++)
                 c.kp[k][0] *= sx, c.kp[k][1] *= sy;
@@ -458,8 +456,8 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         pd->last_tiles += mf_face_detector_last_tiles(d);
         pd->last_verifications += mf_face_detector_last_verifications(d);
         if (!st && q == 0) st = zoom_weak(pd, img, &b, &n);
-        if (!st) st = q ? add_pass(pd, &n_cand, b, n, q, base->w, base->h, base == img ? 1.0f : ts, img->w, img->h)
-                        : add_pass(pd, &n_cand, b, n, q, img->w, img->h, 1.0f, img->w, img->h);
+        if (!st) st = q ? add_pass(pd, &n_cand, b, n, q, base->w, base->h, img->w, img->h)
+                        : add_pass(pd, &n_cand, b, n, q, img->w, img->h, img->w, img->h);
         mf_img_free(&turned);
     }
     mf_img_free(&scaled);
