@@ -13,6 +13,7 @@
  * one tab-separated line per variant (header first). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
+#include "truth.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { MAX_TRUTH = 2000, LINE_MAX_LEN = 1 << 17, MAX_VARIANTS = 64 };
+enum { MAX_VARIANTS = 64 };
 
 typedef struct {
     char name[64];
@@ -78,24 +79,16 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         fprintf(stderr, "eval_privacy: cannot read %s (build it with privacy-set)\n", path);
         return 1;
     }
-    char *line = malloc(LINE_MAX_LEN);
-    static float tr[MAX_TRUTH][7];
-    while (line && fgets(line, LINE_MAX_LEN, f)) {
-        char var[64], file[256];
-        int n, off;
-        if (sscanf(line, "%63s %255s %d%n", var, file, &n, &off) != 3 || n < 0 || n > MAX_TRUTH) continue;
+    char *line = malloc(EV_TRUTH_LINE_MAX);
+    static ev_truth truth_line; /* the shared reader of the set's truth (eval/lib/truth.h) */
+    float(*tr)[7] = truth_line.t;
+    const char *var = truth_line.variant, *file = truth_line.file;
+    while (line && fgets(line, EV_TRUTH_LINE_MAX, f)) {
+        if (ev_truth_parse(line, &truth_line)) continue;
+        int n = truth_line.n;
         if (only && strncmp(var, only, strlen(only))) continue;
         /* every stride-th picture of a variant (by its number), for a quicker sample */
-        const char *num = strrchr(file, '/');
-        if (stride > 1 && num && atoi(num + 1) % stride) continue;
-        const char *p = line + off;
-        for (int i = 0; i < n; i++) {
-            int used;
-            if (sscanf(p, "%f %f %f %f %f %f %f%n", &tr[i][0], &tr[i][1], &tr[i][2], &tr[i][3], &tr[i][4], &tr[i][5],
-                       &tr[i][6], &used) != 7)
-                n = i;
-            p += used;
-        }
+        if (stride > 1 && ev_truth_number(&truth_line) % stride) continue;
         snprintf(path, sizeof path, "%s/%s", dir, file);
         mf_img img;
         if (mf_img_load(path, NULL, &img, NULL)) {

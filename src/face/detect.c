@@ -342,6 +342,8 @@ static int verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b
 
 int mf_face_detector_input(const mf_face_detector_t *d) { return d->net.cfg->size; }
 
+float mf_face_detector_min_px(const mf_face_detector_t *d) { return d->net.cfg->min_px; }
+
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak) { d->weak = weak; }
 
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {

@@ -75,4 +75,8 @@ void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box *
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);
 
+/* Smallest face the detector's network resolves, in network pixels (its finest level shows min_face image pixels
+ * at this size). */
+float mf_face_detector_min_px(const mf_face_detector_t *d);
+
 #endif

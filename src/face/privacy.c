@@ -9,6 +9,7 @@
 #include "face/privacy_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,13 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 /* ... unless both are confirmed and their detections' centres lie more than DEDUP_DISTINCT of the larger detection's
  * side apart (two faces side by side). */
 #define DEDUP_DISTINCT 0.5f
+/* ... and unless the smaller is a detection of a part of the other's head (part_of_head): at most PART_SCALE of its
+ * side, centred in the ellipse of PART_RX by PART_RY of its side around it (the ears lie about 0.6-0.7 of the face
+ * box's side from its centre: the false second faces seen were 0.60 and 0.41 of the face's size, centred 0.67 and
+ * 0.62 of its side away; docs/detection.md). */
+#define PART_SCALE 0.7f
+#define PART_RX 0.72f
+#define PART_RY 1.0f
 
 /* Cascade for small faces: the upright pass runs from ZOOM_LOW; a candidate scoring under the threshold whose box
  * side is at most ZOOM_MAX_SIDE image pixels is looked at again on one zoomed tile (mf_face_detect_zoom), scaled so
@@ -99,6 +107,9 @@ struct mf_face_privacy_detector {
     int cap_faces;
     int last_tiles, last_verifications, last_zooms;
     float threshold;
+    /* the turned passes run on the image scaled by turned_scale (their finest level: 1 when the turned minimum face
+     * is at or under the network's), turned after the scaling, not before (TURNED_SHARED) */
+    float turned_scale;
     mf_face_box *weak; /* the upright pass's candidates, copied (the zoom reuses the detector's arrays) */
     int cap_weak;
     zoom_tile tiles[ZOOM_MAX_TILES];
@@ -250,7 +261,14 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
     mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 1, 1};
     int st = mf_face_detector_create_from(models, &d, &pd->upright);
     if (!st) mf_face_detector_set_weak(pd->upright, ZOOM_LOW);
+    /* the turned passes: the image scaled once to their finest level (the network's smallest face for the turned
+     * minimum face), then turned three times; their detector's finest level is that image itself */
+    pd->turned_scale = 1;
     d.min_face = o.turned_min_face;
+    if (!st) {
+        float px = mf_face_detector_min_px(pd->upright);
+        if (px < (float)o.turned_min_face && px == floorf(px)) pd->turned_scale = px / (float)o.turned_min_face, d.min_face = (int)px;
+    }
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
     if (st) {
         mf_face_privacy_detector_free(pd);
@@ -286,8 +304,11 @@ int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd) { 
 int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) { return pd->last_verifications; }
 int mf_face_privacy_detector_last_zooms(const mf_face_privacy_detector_t *pd) { return pd->last_zooms; }
 
-/* Appends the n boxes of pass `turns` (mapped back to the w x h image) to the candidates. */
-static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int w, int h) {
+/* Appends the n boxes of pass `turns` to the candidates: found on the sw x sh image (the w x h image scaled) turned by
+ * `turns`, mapped back to the w x h image. */
+static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_box *b, int n, int turns, int sw, int sh,
+                    int w, int h) {
+    float sx = (float)w / (float)sw, sy = (float)h / (float)sh;
     if (n > MAX_CANDIDATES - *n_cand)
         return mf_error_set(MF_ERR_LIMIT,
                             "more than %d face candidates in one image: refusing rather than dropping "
@@ -307,7 +328,14 @@ static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_b
     }
     for (int i = 0; i < n; i++) {
         mf_face_box c = b[i];
-        mf_face_box_unrotate(&c, turns, w, h);
+        mf_face_box_unrotate(&c, turns, sw, sh);
+        if (sw != w || sh != h) {
+            c.x *= sx, c.y *= sy, c.w *= sx, c.h *= sy;
+            for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+                c.kp[k][0] *= sx, c.kp[k][1] *= sy;
+            c.roll = wrap_pi(atan2f(c.kp[MF_FACE_KP_LEYE][1] - c.kp[MF_FACE_KP_REYE][1],
+                                    c.kp[MF_FACE_KP_LEYE][0] - c.kp[MF_FACE_KP_REYE][0]));
+        }
         /* the mirrored border shows reflections of faces: a box mostly outside the image is one */
         float x0 = fmaxf(0, c.x), y0 = fmaxf(0, c.y), x1 = fminf((float)w, c.x + c.w), y1 = fminf((float)h, c.y + c.h);
         if (fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) < MIN_VISIBLE * c.w * c.h) continue;
@@ -372,7 +400,7 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
             zoom_tile *z = &pd->tiles[n_tiles++];
             z->cx = cx, z->cy = cy, z->f = ZOOM_FACE_PX / side;
             const mf_face_box *zb;
-            int nz, st = mf_face_detect_zoom(pd->upright, img, cx, cy, z->f, pd->threshold, &zb, &nz);
+            int nz, st = mf_face_detect_zoom(pd->upright, img, z->cx, z->cy, z->f, pd->threshold, &zb, &nz);
             if (st) return st;
             pd->last_zooms++;
             pd->last_tiles++;
@@ -399,12 +427,27 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     int n_cand = 0, st = MF_OK;
+    /* the turned passes' image: scaled once (their finest level), turned per pass (a tenth of the pixels to turn and
+     * one resize of the full image instead of three) */
+    mf_img scaled = {0};
+    const mf_img *base = img;
+    /* never below the coarsest level (the whole image at half the network input): a small picture's turned passes
+     * run on that level alone, from the full-size image as before */
+    float ts = fmaxf(pd->turned_scale,
+                     0.5f * (float)mf_face_detector_input(pd->turned) / (float)(img->w > img->h ? img->w : img->h));
+    if (ts < 1) {
+        int sw = (int)lroundf((float)img->w * ts), sh = (int)lroundf((float)img->h * ts);
+        if (sw >= 1 && sh >= 1) {
+            if ((st = mf_img_resize(img, sw, sh, &scaled))) return st;
+            base = &scaled;
+        }
+    }
     for (int q = 0; q < MF_PRIVACY_PASSES && !st; q++) {
         mf_face_detector_t *d = q ? pd->turned : pd->upright;
         mf_img turned = {0};
         const mf_img *src = img;
         if (q) {
-            if ((st = mf_img_rotate90(img, q, &turned))) break;
+            if ((st = mf_img_rotate90(base, q, &turned))) break;
             src = &turned;
         }
         const mf_face_box *b;
@@ -413,9 +456,11 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         pd->last_tiles += mf_face_detector_last_tiles(d);
         pd->last_verifications += mf_face_detector_last_verifications(d);
         if (!st && q == 0) st = zoom_weak(pd, img, &b, &n);
-        if (!st) st = add_pass(pd, &n_cand, b, n, q, img->w, img->h);
+        if (!st) st = q ? add_pass(pd, &n_cand, b, n, q, base->w, base->h, img->w, img->h)
+                        : add_pass(pd, &n_cand, b, n, q, img->w, img->h, img->w, img->h);
         mf_img_free(&turned);
     }
+    mf_img_free(&scaled);
     if (st) return st;
     if (n_cand > pd->cap_faces) {
         mf_face_candidate *nf = realloc(pd->faces, (size_t)n_cand * sizeof *nf);
@@ -506,14 +551,34 @@ static int distinct_faces(const mf_face_box *a, const mf_face_box *b) {
     return hypotf(dx, dy) > DEDUP_DISTINCT * fmaxf(fmaxf(a->w, a->h), fmaxf(b->w, b->h));
 }
 
+/* Whether confirmed face `part` is a detection of a part of confirmed face `face`'s head (an eye and temple, an ear:
+ * rot60/0004, noise/0024 in docs/detection.md): the face's detector score is at least SURE_SCORE and higher than the
+ * part's, the part's detection is at most PART_SCALE of the face's side and centred
+ * inside the head ellipse around the face's detection, PART_RX of its side across and PART_RY along the face's own
+ * up (its mesh roll). Two faces side by side are of a size (LFW Andre_Lange_0001: 107 and 109 px). */
+static int part_of_head(const mf_face *part, const mf_face *face) {
+    const mf_face_box *p = &part->det, *d = &face->det;
+    float ps = fmaxf(p->w, p->h), s = fmaxf(d->w, d->h);
+    /* only a sure face has parts, and only parts it is surer of than they are of themselves: a 78 px detection
+     * scoring 0.44 between grid1000's 40 px faces (0.72, 0.87) took two real faces for its parts */
+    if (!(ps <= PART_SCALE * s && d->score >= SURE_SCORE && p->score < d->score)) return 0;
+    float dx = p->x + 0.5f * p->w - d->x - 0.5f * d->w, dy = p->y + 0.5f * p->h - d->y - 0.5f * d->h;
+    float r = face->lm.roll * (float)M_PI / 180.0f, c = cosf(r), sn = sinf(r);
+    float u = (c * dx + sn * dy) / (PART_RX * s), v = (-sn * dx + c * dy) / (PART_RY * s);
+    return u * u + v * v <= 1.0f;
+}
+
 int mf_face_privacy_dedup(mf_face *faces, int n) {
     if (n < 2) return n;
     dedup_item *it = malloc((size_t)n * sizeof *it);
     mf_face *out = malloc((size_t)n * sizeof *out);
-    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion), and their detections */
-    mf_face_box *conf = malloc((size_t)n * sizeof *conf), *cdet = malloc((size_t)n * sizeof *cdet);
-    if (!it || !out || !conf || !cdet) {
-        free(it), free(out), free(conf), free(cdet);
+    /* kept confirmed faces, for the overlap search: extents sorted by left edge (insertion), and their records (index
+     * in out) */
+    mf_face_box *conf = malloc((size_t)n * sizeof *conf);
+    int *cidx = malloc((size_t)n * sizeof *cidx);
+    char *gone = calloc((size_t)n, 1); /* out records dropped later, as parts of a face's head kept after them */
+    if (!it || !out || !conf || !cidx || !gone) {
+        free(it), free(out), free(conf), free(cidx), free(gone);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < n; i++) {
@@ -538,23 +603,41 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
                 hi = mid;
         }
         /* two confirmed faces whose detections are apart are two faces, however much their meshes overlap (a mesh
-         * may spread over a face beside it: LFW Andre_Lange_0001, docs/detection.md) */
-        for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++)
-            dup = overlap_small(&conf[q], e) > DEDUP_OVERLAP && !(f->confirmed && distinct_faces(&cdet[q], &f->det));
+         * may spread over a face beside it: LFW Andre_Lange_0001, docs/detection.md), unless one is a part of the
+         * other's head: then the part goes, whichever came first */
+        for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++) {
+            const mf_face *g = &out[cidx[q]];
+            if (gone[cidx[q]] || !(overlap_small(&conf[q], e) > DEDUP_OVERLAP)) continue;
+            if (!f->confirmed || !distinct_faces(&g->det, &f->det) || part_of_head(f, g))
+                dup = 1;
+            else if (part_of_head(g, f))
+                gone[cidx[q]] = 1;
+        }
         if (dup) continue;
-        out[m++] = *f;
+        out[m] = *f;
         if (f->confirmed) {
             int p = nc++;
             while (p > 0 && conf[p - 1].x > e->x)
-                conf[p] = conf[p - 1], cdet[p] = cdet[p - 1], p--;
+                conf[p] = conf[p - 1], cidx[p] = cidx[p - 1], p--;
             conf[p] = *e;
-            cdet[p] = f->det;
+            cidx[p] = m;
             widest = fmaxf(widest, e->w);
         }
+        m++;
     }
-    memcpy(faces, out, (size_t)m * sizeof *out);
-    free(it), free(out), free(conf), free(cdet);
-    return m;
+    int kept = 0;
+    for (int i = 0; i < m; i++)
+        if (!gone[i]) faces[kept++] = out[i];
+    free(it), free(out), free(conf), free(cidx), free(gone);
+    return kept;
+}
+
+/* Mirror index at the image edges, as the detector's border tiles: -1 -> 0, n -> n - 1; clamped beyond one
+ * reflection. */
+static int mirror_index(int i, int n) {
+    if (i < 0) i = -1 - i;
+    if (i >= n) i = 2 * n - 1 - i;
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
 }
 
 static int mesh_once(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm) {
@@ -568,18 +651,19 @@ static int mesh_once(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_bo
     mf_img reg;
     int st = mf_img_init(&reg, n, n, 3);
     if (st) return st;
+    /* columns inside the image are one span per row (copied whole); the mirrored ones pixel by pixel. Rows
+     * mirrored the same way repeat a row already filled. */
+    int in0 = x0 < 0 ? -x0 : 0, in1 = x0 + n > img->w ? img->w - x0 : n; /* region columns [in0, in1) inside */
+    if (in1 < in0) in1 = in0;
     for (int y = 0; y < n; y++) {
-        int sy = y0 + y;
-        if (sy < 0) sy = -1 - sy;
-        if (sy >= img->h) sy = 2 * img->h - 1 - sy;
-        sy = sy < 0 ? 0 : sy >= img->h ? img->h - 1 : sy;
-        for (int x = 0; x < n; x++) {
-            int sx = x0 + x;
-            if (sx < 0) sx = -1 - sx;
-            if (sx >= img->w) sx = 2 * img->w - 1 - sx;
-            sx = sx < 0 ? 0 : sx >= img->w ? img->w - 1 : sx;
-            memcpy(reg.data + ((size_t)y * n + x) * 3, img->data + ((size_t)sy * img->w + sx) * 3, 3);
-        }
+        int sy = mirror_index(y0 + y, img->h);
+        const uint8_t *row = img->data + (size_t)sy * img->w * 3;
+        uint8_t *o = reg.data + (size_t)y * n * 3;
+        if (in1 > in0) memcpy(o + (size_t)in0 * 3, row + (size_t)(x0 + in0) * 3, (size_t)(in1 - in0) * 3);
+        for (int x = 0; x < in0; x++)
+            memcpy(o + (size_t)x * 3, row + (size_t)mirror_index(x0 + x, img->w) * 3, 3);
+        for (int x = in1; x < n; x++)
+            memcpy(o + (size_t)x * 3, row + (size_t)mirror_index(x0 + x, img->w) * 3, 3);
     }
     mf_face_box b = *box;
     b.x -= (float)x0, b.y -= (float)y0;

@@ -10,13 +10,12 @@
  * x y w h roll yaw pitch, the roll turned with the picture). Exit 0, or 1 with a message. */
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
+#include "privacy-set-common.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { SIDE = 256, GRID_COLS = 4, GRID_ROWS = 3, GRID_N = GRID_COLS * GRID_ROWS, CELL = 96, MAX_LIST = 4096 };
 
@@ -35,21 +34,9 @@ static int fail(const char *what) {
     return 1;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Writes OUT/<var>/0000.png and its truth line (rows of 7 floats). */
 static int emit(const char *var, const mf_img *img, const float (*rows)[7], int n) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", out_dir, var);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/%s/0000.png", out_dir, var);
-    if (mf_img_save(img, path, 95)) return fail(path);
-    fprintf(truth, "%s\t%s/0000.png\t%d", var, var, n);
-    for (int i = 0; i < n; i++)
-        fprintf(truth, "\t%.1f %.1f %.1f %.1f %.1f %.1f %.1f", rows[i][0], rows[i][1], rows[i][2], rows[i][3],
-                rows[i][4], rows[i][5], rows[i][6]);
-    fprintf(truth, "\n");
-    return 0;
+    return ps_emit(truth, out_dir, var, "0000.png", img, rows, n) ? fail(var) : 0;
 }
 
 /* Loads path downscaled to SIDE x SIDE and finds its central face; 1 when usable. */
@@ -57,32 +44,15 @@ static int add_source(mf_face_analyzer_t *an, const char *path) {
     mf_img full;
     if (mf_img_load(path, NULL, &full, NULL)) return 0;
     source *s = &src[n_src];
-    int st = mf_img_resize(&full, SIDE, SIDE, &s->img);
+    int st = mf_img_resize(&full, SIDE, SIDE, &s->img), failed;
     mf_img_free(&full);
     if (st) return 0;
-    const mf_face *f;
-    int n, best = -1;
-    float bd = 1e30f;
-    if (mf_face_analyze_all(an, &s->img, &f, &n)) n = 0;
-    for (int i = 0; i < n; i++) {
-        float dx = f[i].det.x + f[i].det.w / 2 - SIDE / 2.0f, dy = f[i].det.y + f[i].det.h / 2 - SIDE / 2.0f;
-        if (f[i].has_landmarks && dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = i;
-    }
-    if (best < 0 || sqrtf(bd) > 0.2f * SIDE) {
+    if (!ps_central_face(an, &s->img, s->t, &failed)) {
         mf_img_free(&s->img);
         return 0;
     }
-    const mf_face *b = &f[best];
-    float t[7] = {b->det.x, b->det.y, b->det.w, b->det.h, b->lm.roll, b->lm.yaw, b->lm.pitch};
-    memcpy(s->t, t, sizeof t);
     n_src++;
     return 1;
-}
-
-static float wrap180(float a) {
-    a = fmodf(a + 180.0f, 360.0f);
-    if (a < 0) a += 360.0f;
-    return a - 180.0f;
 }
 
 /* The face of s turned clockwise by q quarter turns. */
@@ -91,7 +61,7 @@ static int rotated(const source *s, int q, const char *var) {
     if (mf_img_rotate90(&s->img, q, &r)) return fail("rotate");
     float cx = s->t[0] + s->t[2] / 2, cy = s->t[1] + s->t[3] / 2, nx = q == 1 ? SIDE - cy : SIDE - cx,
           ny = q == 1 ? cx : SIDE - cy, side = 0.5f * (s->t[2] + s->t[3]);
-    float row[1][7] = {{nx - side / 2, ny - side / 2, side, side, wrap180(s->t[4] + 90.0f * (float)q), s->t[5], s->t[6]}};
+    float row[1][7] = {{nx - side / 2, ny - side / 2, side, side, ps_wrap180(s->t[4] + 90.0f * (float)q), s->t[5], s->t[6]}};
     int e = emit(var, &r, (const float(*)[7])row, 1);
     mf_img_free(&r);
     return e;
@@ -154,26 +124,18 @@ int main(int argc, char **argv) {
     if (mf_face_analyzer_create(argv[1], &o, &an)) return fail("models");
     char path[4096];
     snprintf(path, sizeof path, "%s/ffhq", argv[2]);
-    DIR *d = opendir(path);
-    if (!d) {
+    int n;
+    char **names = ps_list_dir(path, MAX_LIST, &n);
+    if (!names) {
         fprintf(stderr, "privacy-anon-set: cannot read %s\n", path);
         mf_face_analyzer_free(an);
         return 1;
     }
-    char **names = malloc(MAX_LIST * sizeof *names);
-    int n = 0;
-    struct dirent *e;
-    while (names && n < MAX_LIST && (e = readdir(d)))
-        if (e->d_name[0] != '.' && (names[n] = strdup(e->d_name))) n++;
-    closedir(d);
-    if (names) qsort(names, (size_t)n, sizeof *names, cmp_str);
     for (int i = 0; i < n && n_src < GRID_N + 1; i++) {
         snprintf(path, sizeof path, "%s/ffhq/%s", argv[2], names[i]);
         add_source(an, path);
     }
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    ps_names_free(names, n);
     mf_face_analyzer_free(an);
     int r = 1;
     snprintf(path, sizeof path, "%s/truth.tsv", out_dir);

@@ -11,13 +11,12 @@
  * of the demo photos, n_faces 0). Exit 0, or 1 with a message. */
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
+#include "privacy-set-common.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { MAX_SRC = 1000, MAX_NAMES = 20000, SMALL_W = 1600, SMALL_H = 1200 };
 
@@ -36,41 +35,12 @@ static int die(const char *what) {
     return 1;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Sorted names of a directory (no dot files); *n of them. */
-static char **list_dir(const char *path, int *n) {
-    *n = 0;
-    DIR *d = opendir(path);
-    if (!d) return NULL;
-    char **names = malloc(MAX_NAMES * sizeof *names);
-    struct dirent *e;
-    while (names && (e = readdir(d)) && *n < MAX_NAMES)
-        if (e->d_name[0] != '.') names[(*n)++] = strdup(e->d_name);
-    closedir(d);
-    if (names) qsort(names, (size_t)*n, sizeof *names, cmp_str);
-    return names;
-}
-
 /* Writes picture `img` of variant `var` with its faces (truth rows of 7 floats). */
 static int emit(const char *var, int idx, const mf_img *img, const float (*faces)[7], int n) {
-    char dir[2048], path[2300];
-    snprintf(dir, sizeof dir, "%s/%s", out_dir, var);
-    mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/%04d.jpg", dir, idx);
-    if (mf_img_save(img, path, 95)) return die(path);
-    fprintf(truth, "%s\t%s/%04d.jpg\t%d", var, var, idx, n);
-    for (int i = 0; i < n; i++)
-        fprintf(truth, "\t%.1f %.1f %.1f %.1f %.1f %.1f %.1f", faces[i][0], faces[i][1], faces[i][2], faces[i][3],
-                faces[i][4], faces[i][5], faces[i][6]);
-    fprintf(truth, "\n");
+    char file[32];
+    snprintf(file, sizeof file, "%04d.jpg", idx);
+    if (ps_emit(truth, out_dir, var, file, img, faces, n)) return die(var);
     return 0;
-}
-
-static float wrap180(float a) {
-    a = fmodf(a + 180.0f, 360.0f);
-    if (a < 0) a += 360.0f;
-    return a - 180.0f;
 }
 
 /* The image turned clockwise by deg about its centre, same size, grey outside. */
@@ -119,7 +89,7 @@ static int variants_rotation(void) {
                 ny = oy + sinf(t) * (cx - ox) + cosf(t) * (cy - oy);
             }
             float side = 0.5f * (s->w + s->h);
-            float row[7] = {nx - side / 2, ny - side / 2, side, side, wrap180(s->roll + (float)deg), s->yaw, s->pitch};
+            float row[7] = {nx - side / 2, ny - side / 2, side, side, ps_wrap180(s->roll + (float)deg), s->yaw, s->pitch};
             memcpy(fc[0], row, sizeof row);
             int e = emit(var, i, &r, (const float(*)[7])fc, 1);
             mf_img_free(&r);
@@ -365,25 +335,15 @@ static int add_source(mf_face_analyzer_t *an, const char *path) {
     if (n_src >= MAX_SRC) return 0;
     src_face *s = &srcs[n_src];
     if (mf_img_load(path, NULL, &s->img, NULL)) return die(path);
-    const mf_face *f;
-    int n;
-    if (mf_face_analyze_all(an, &s->img, &f, &n)) return die("analysis");
-    /* the face nearest the centre */
-    int best = -1;
-    float bd = 1e30f;
-    for (int i = 0; i < n; i++) {
-        float dx = f[i].det.x + f[i].det.w / 2 - 0.5f * (float)s->img.w;
-        float dy = f[i].det.y + f[i].det.h / 2 - 0.5f * (float)s->img.h;
-        if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = i;
-    }
-    if (best < 0 || sqrtf(bd) > 0.2f * (float)s->img.w || !f[best].has_landmarks) {
-        fprintf(stderr, "privacy-set: no central face in %s: skipped\n", path);
+    float t[7];
+    int failed;
+    if (!ps_central_face(an, &s->img, t, &failed)) {
         mf_img_free(&s->img);
+        if (failed) return die("analysis");
+        fprintf(stderr, "privacy-set: no central face in %s: skipped\n", path);
         return 0;
     }
-    const mf_face *b = &f[best];
-    s->x = b->det.x, s->y = b->det.y, s->w = b->det.w, s->h = b->det.h;
-    s->roll = b->lm.roll, s->yaw = b->lm.yaw, s->pitch = b->lm.pitch;
+    s->x = t[0], s->y = t[1], s->w = t[2], s->h = t[3], s->roll = t[4], s->yaw = t[5], s->pitch = t[6];
     n_src++;
     return 0;
 }
@@ -409,23 +369,26 @@ int main(int argc, char **argv) {
     char path[4096];
     int n;
     snprintf(path, sizeof path, "%s/ffhq", data);
-    char **ff = list_dir(path, &n);
+    char **ff = ps_list_dir(path, MAX_NAMES, &n);
     for (int i = 0; i < n && i < n_ffhq; i++) {
         snprintf(path, sizeof path, "%s/ffhq/%s", data, ff[i]);
         if (add_source(an, path)) return 1;
     }
+    ps_names_free(ff, n);
     snprintf(path, sizeof path, "%s/lfw", data);
-    char **lf = list_dir(path, &n);
+    char **lf = ps_list_dir(path, MAX_NAMES, &n);
     for (int k = 0; k < n_lfw && n > 0; k++) {
         int i = (int)((long)k * n / n_lfw);
         snprintf(path, sizeof path, "%s/lfw/%s", data, lf[i]);
         int m;
-        char **files = list_dir(path, &m);
+        char **files = ps_list_dir(path, MAX_NAMES, &m);
         if (m > 0) {
             snprintf(path, sizeof path, "%s/lfw/%s/%s", data, lf[i], files[0]);
             if (add_source(an, path)) return 1;
         }
+        ps_names_free(files, m);
     }
+    ps_names_free(lf, n);
     snprintf(path, sizeof path, "%s/truth.tsv", out_dir);
     if (!(truth = fopen(path, "w"))) {
         fprintf(stderr, "privacy-set: cannot write %s\n", path);

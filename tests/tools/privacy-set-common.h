@@ -1,0 +1,87 @@
+/* Helpers shared by the privacy picture-set builders (tests/tools/privacy-set.c, tests/tools/privacy-anon-set.c):
+ * one truth format, one directory listing, one choice of a photo's central face. Header-only (static inline), as
+ * each tool is built from its one source file (Makefile: $(BUILD)/rel/tools/%). */
+#ifndef MF_PRIVACY_SET_COMMON_H
+#define MF_PRIVACY_SET_COMMON_H
+
+#include "mfmc/analyze.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static inline int ps_cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Sorted names of directory `path` (no dot files), at most `max` of them, and their count in *n; NULL (with *n = 0)
+ * when it cannot be read. Free with ps_names_free. */
+static inline char **ps_list_dir(const char *path, int max, int *n) {
+    *n = 0;
+    DIR *d = opendir(path);
+    if (!d) return NULL;
+    char **names = malloc((size_t)max * sizeof *names);
+    struct dirent *e;
+    while (names && *n < max && (e = readdir(d)))
+        if (e->d_name[0] != '.' && (names[*n] = strdup(e->d_name))) (*n)++;
+    closedir(d);
+    if (names) qsort(names, (size_t)*n, sizeof *names, ps_cmp_str);
+    return names;
+}
+
+static inline void ps_names_free(char **names, int n) {
+    for (int i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static inline float ps_wrap180(float a) {
+    a = fmodf(a + 180.0f, 360.0f);
+    if (a < 0) a += 360.0f;
+    return a - 180.0f;
+}
+
+/* Writes picture img as OUT/<var>/<file> (OUT/<var> created) and its line of the truth file: variant, file (relative
+ * to OUT), n, then per face "x y w h roll yaw pitch" (rows of 7 floats; eval/lib/truth.h reads it). Returns 0, or 1
+ * when the picture cannot be written (the library's message set). */
+static inline int ps_emit(FILE *truth, const char *out, const char *var, const char *file, const mf_img *img,
+                          const float (*rows)[7], int n) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", out, var);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/%s/%s", out, var, file);
+    if (mf_img_save(img, path, 95)) return 1;
+    fprintf(truth, "%s\t%s/%s\t%d", var, var, file, n);
+    for (int i = 0; i < n; i++)
+        fprintf(truth, "\t%.1f %.1f %.1f %.1f %.1f %.1f %.1f", rows[i][0], rows[i][1], rows[i][2], rows[i][3],
+                rows[i][4], rows[i][5], rows[i][6]);
+    fprintf(truth, "\n");
+    return 0;
+}
+
+/* The truth of img's central face: the face found by `an` whose box is centred nearest the image centre, within
+ * 0.2 of the image width of it, with landmarks; row = x y w h of its detection, roll yaw pitch of its mesh. Returns 1
+ * when there is one, 0 when not (or the analysis failed: *failed set). */
+static inline int ps_central_face(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed) {
+    const mf_face *f;
+    int n;
+    *failed = 0;
+    if (mf_face_analyze_all(an, img, &f, &n)) {
+        *failed = 1;
+        return 0;
+    }
+    int best = -1;
+    float bd = 1e30f;
+    for (int i = 0; i < n; i++) {
+        float dx = f[i].det.x + f[i].det.w / 2 - 0.5f * (float)img->w, dy = f[i].det.y + f[i].det.h / 2 - 0.5f * (float)img->h;
+        if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = i;
+    }
+    if (best < 0 || sqrtf(bd) > 0.2f * (float)img->w || !f[best].has_landmarks) return 0;
+    const mf_face *b = &f[best];
+    float t[7] = {b->det.x, b->det.y, b->det.w, b->det.h, b->lm.roll, b->lm.yaw, b->lm.pitch};
+    memcpy(row, t, sizeof t);
+    return 1;
+}
+
+#endif
