@@ -5,8 +5,8 @@
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
  * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE] [--tries N]
  *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1]
- *                   [--margin F --extra N --outline F --jaw F --away F --strong-from N --ladder -1] PATH...   (mf_anon_tuning; --margin -1: first
- *                   passing draw; --ladder -1: the redraw ladder before anon10f)
+ *                   [--margin F --extra N --outline F --jaw F --away F --strong-from N --ladder 1] PATH...   (mf_anon_tuning; --margin -1: first
+ *                   passing draw; --ladder 1: the identity-first redraw ladder)
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"

@@ -257,14 +257,15 @@ static void test_baselines(void **state) {
     mf_img_free(&a);
 }
 
-/* The redraw ladder (ladder.c) varies the identity before the strength: with 9 draws, the strong rendering comes
- * for the last third only (after six failed draws), each failed draw pushes the identity farther from the target's
- * codes over more candidates, and before the last third a draw lost by the detector or by age / gender does not
- * raise the strength (only ensemble rejections do). The old ladder (-1) is strong from the 4th draw. */
+/* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the
+ * strong rendering comes for the last third only (after six failed draws), each failed draw pushes the identity
+ * farther from the target's codes over more candidates, and before the last third a draw lost by the detector or by
+ * age / gender does not raise the strength (only ensemble rejections do). The default ladder (0) is strong from the
+ * 4th draw. */
 static void test_ladder_identity_first(void **state) {
     (void)state;
     mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
-                       .away = 1.0f};
+                       .away = 1.0f, .ladder = 1};
     mf_anon_rung r0, r, prev;
     mf_anon_ladder_step(&tu, 9, 0, 0, &r0);
     assert_int_equal(r0.strong, 0);
@@ -284,7 +285,7 @@ static void test_ladder_identity_first(void **state) {
         assert_float_equal(r.fine, r0.fine * (f >= 6 ? 0.5f : 1), 1e-5);
         assert_true(r.away > r0.away && r.ncand > r0.ncand);
     }
-    tu.ladder = -1; /* the ladder before anon10f, kept for comparison */
+    tu.ladder = 0; /* the default ladder: strong from the 4th draw */
     mf_anon_ladder_step(&tu, 9, 2, 0, &r);
     assert_int_equal(r.strong, 0);
     mf_anon_ladder_step(&tu, 9, 3, 0, &r);

@@ -111,13 +111,14 @@ typedef struct {
     float jaw_replace;   /* how much of the target's own shape is taken out on the sides of the outline (jaw line,
                             cheeks; not the chin under the mouth), 0..1 (0: the default; < 0: none) */
     float away;          /* (anon10f) the first draw's push away from the target's own identity codes (anti-face),
-                            in the training spread of its age and gender (0: 1.0; 0.6 before anon10f); later draws push farther */
-    int ladder;          /* (anon10f) the redraw ladder: 0 (default) identity first — failed draws draw identities
-                            farther from the target's own at gentle strength, the rendering strength climbs only with
-                            the draws the ensemble rejected and the strong rendering comes last; -1: the ladder before
-                            anon10f (every failed draw raised identity and strength, strong from a third of the draws) */
-    int strong_from;     /* (anon10f) the identity-first ladder renders strong once this many draws failed (0: the
-                            default, two thirds of max_tries: the last third of the draws) */
+                            in the training spread of its age and gender (0: 0.6); later draws push farther */
+    int ladder;          /* (anon10f) the redraw ladder: 0 (default) every failed draw raises the identity push and the
+                            rendering strength together, strong (model eyes, 1.6x shape, broad light) from a third of
+                            the draws on; 1: identity first — failed draws draw identities farther from the target's
+                            own (more candidates, the next detail map) at gentle strength, the strength climbs only
+                            with ensemble rejections, strong only for the last third (measured with away 1.0 and left
+                            off: more fallbacks, docs/anonymization.md) */
+    int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -32,7 +32,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
 #define HAIRLINE_BAND 0.12f  /* ... and starts this far inside the mesh at the top of the forehead (texture sides) */
-#define AWAY 1.0f             /* the first draw's push away from the target's own codes (anti-face), x bucket spread */
+#define AWAY 0.6f             /* the first draw's push away from the target's own codes (anti-face), x bucket spread */
 #define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 /* Measured together as an experiment and left off by default (docs/anonymization.md, "Privacy outside the
  * guarantee"): on the demo faces, over the jittered guarantee alone, mobileface identification 9 -> 6 of 22 but one
@@ -100,6 +100,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
     if (tu->away > 3) tu->away = 3;
+    if (tu->ladder < 0 || tu->ladder > 1) tu->ladder = 0;
     if (tu->accept_margin == 0) tu->accept_margin = ACCEPT_MARGIN;
     if (tu->extra_draws == 0) tu->extra_draws = EXTRA_DRAWS;
     if (tu->extra_draws > 32) tu->extra_draws = 32;

@@ -86,7 +86,7 @@ typedef struct {
     float fine;       /* the photo's grain kept, 0..1 */
 } mf_anon_rung;
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
- * (tu->ladder < 0: the ladder before anon10f). tu must have its defaults filled in (mf_anon_create). */
+ * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out);
 
 #endif

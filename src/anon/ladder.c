@@ -1,10 +1,13 @@
 /* The redraw ladder (docs/anonymization.md, "Re-identification outside the guarantee (branch anon10f)"): what the
- * draw after some failed ones changes. Identity first: every failed draw moves the next identity farther from the
- * target's own codes (a stronger push away, more candidates, a different detail layer); the rendering strength
- * (shape gain, less of the photo's shading and grain) climbs only with the draws the ensemble recognizers rejected,
- * and the "strong" rendering (model eyes, 1.6x shape, broad light only) comes only for the last third of
- * the draws. Before that, a draw lost by the detector or one that missed age or gender does not raise the strength
- * (a stronger rendering makes the face less face-like, not less like its owner). */
+ * draw after some failed ones changes. Two ladders.
+ * - The default (tuning.ladder 0): every failed draw raises the identity push and the rendering strength together;
+ *   strong (model eyes, 1.6x shape, broad light only) from a third of the draws on.
+ * - Identity first (tuning.ladder 1; measured and left off: fewer broken-looking strong draws and a better age, but
+ *   more fallbacks and results closer to the thresholds): every failed draw moves the next identity farther from the
+ *   target's own codes (a stronger push away, more candidates, the next detail layer); the rendering strength
+ *   (shape gain, less of the photo's shading and grain) climbs only with the draws the ensemble rejected — a draw
+ *   lost by the detector or one that missed age or gender is not helped by a stronger rendering, which makes the
+ *   face less face-like, not less like its owner — and the strong rendering comes only in the last third. */
 #include <math.h>
 
 #include "anon/internal.h"
@@ -18,14 +21,14 @@
 #define SHAPE_GROW 0.10f  /* shape gain added per rejected draw */
 #define SHADING_GROW 1.2f /* low-pass of the kept shading, x per rejected draw */
 #define FINE_DECAY 0.8f   /* the photo's grain kept, x per rejected draw */
-/* The ladder before anon10f (tuning.ladder < 0): every failed draw raised identity and strength alike, strong from
- * the first third of the draws on. */
+/* The default ladder (tuning.ladder 0, main's before anon10f): every failed draw raises identity and strength
+ * alike, strong from the first third of the draws on. */
 #define OLD_AWAY_GROW 0.15f
 #define OLD_SPREAD 0.15f
 
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out) {
     failed = failed < 0 ? 0 : failed, rejected = rejected < 0 ? 0 : rejected > failed ? failed : rejected;
-    if (tu->ladder < 0) {
+    if (tu->ladder <= 0) {
         int e = failed;
         out->strong = tu->keep_eyes < 0 || (tu->keep_eyes == 0 && 3 * e >= max_tries);
         out->spread = tu->tex_gain * (1 + OLD_SPREAD * e);
