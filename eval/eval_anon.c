@@ -5,7 +5,8 @@
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
  * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE] [--tries N]
  *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1]
- *                   [--margin F --extra N --outline F --jaw F] PATH...   (mf_anon_tuning; --margin -1: first passing draw)
+ *                   [--margin F --extra N --outline F --jaw F --away F --strong-from N --ladder 1] PATH...   (mf_anon_tuning; --margin -1: first
+ *                   passing draw; --ladder 1: the identity-first redraw ladder)
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"
@@ -105,6 +106,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--extra") && more) tu.extra_draws = atoi(argv[++i]);
         else if (!strcmp(s, "--outline") && more) tu.outline_w = (float)atof(argv[++i]);
         else if (!strcmp(s, "--jaw") && more) tu.jaw_replace = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--ladder") && more) tu.ladder = atoi(argv[++i]);
+        else if (!strcmp(s, "--strong-from") && more) tu.strong_from = atoi(argv[++i]);
+        else if (!strcmp(s, "--away") && more) tu.away = (float)atof(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
@@ -156,6 +160,7 @@ int main(int argc, char **argv) {
     static float ms_small[MAXN];
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
+    int draws = 0, strong = 0, synth_fb = 0; /* draws made; published faces rendered strong; synthetic fallbacks */
     int n = 0, detected = 0, gender_n = 0, gender_kept = 0, accepted = 0, fallback = 0, verif[NREC] = {0};
     int jit_match[NJREC] = {0}, jit_dis[NJREC] = {0}; /* worst attacker alignment: >= match / dissimilarity thr */
     float jit_max[NJREC] = {-2, -2};
@@ -198,10 +203,12 @@ int main(int argc, char **argv) {
             fsz[n] = fmaxf(f->lm.box.w, f->lm.box.h);
             if (fsz[n] <= 256) ms_small[nsmall++] = (float)R.ms;
             if (getenv("BENCH_VERBOSE"))
-                fprintf(stderr, "%s: %s tries %d ms %.0f (render %.0f check %.0f) %s %.3f %s %.3f %s\n", paths[pi],
-                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.tries, R.ms, R.ms_render, R.ms_check,
+                fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) %s %.3f %s %.3f %s\n", paths[pi],
+                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
                         mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1], R.note);
             accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
+            draws += R.tries, strong += R.strong;
+            synth_fb += R.decision == MF_ANON_FALLBACK && R.method == MF_ANON_SYNTH;
             has_after[n] = 0;
             lap[n] = NAN;
             n++;
@@ -263,8 +270,9 @@ int main(int argc, char **argv) {
         mf_img_free(&img), mf_img_free(&res);
         if (n % 20 == 0) fprintf(stderr, "  %d faces\n", n);
     }
-    printf("faces %d: accepted %d, fallback %d; detected again %d (%.2f%%)\n", n, accepted, fallback, detected,
-           n ? 100.0 * detected / n : 0);
+    printf("faces %d: accepted %d, fallback %d (synthetic %d); detected again %d (%.2f%%)\n", n, accepted, fallback,
+           synth_fb, detected, n ? 100.0 * detected / n : 0);
+    printf("draws %d; published faces rendered strong %d\n", draws, strong);
     for (int r = 0; r < NREC; r++) {
         int ident = 0;
         for (int i = 0; i < n; i++) {

@@ -326,6 +326,41 @@ static void test_donor_most_dissimilar(void **state) {
     mf_anon_free(a);
 }
 
+/* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the
+ * strong rendering comes for the last third only (after six failed draws), each failed draw pushes the identity
+ * farther from the target's codes over more candidates, and before the last third a draw lost by the detector or by
+ * age / gender does not raise the strength (only ensemble rejections do). The default ladder (0) is strong from the
+ * 4th draw. */
+static void test_ladder_identity_first(void **state) {
+    (void)state;
+    mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
+                       .away = 1.0f, .ladder = 1};
+    mf_anon_rung r0, r, prev;
+    mf_anon_ladder_step(&tu, 9, 0, 0, &r0);
+    assert_int_equal(r0.strong, 0);
+    prev = r0;
+    for (int f = 1; f < 9; f++) {
+        mf_anon_ladder_step(&tu, 9, f, f, &r); /* every failed draw rejected by the ensemble */
+        assert_int_equal(r.strong, f >= 6);
+        assert_true(r.ncand >= prev.ncand && r.ncand <= MF_ANON_MAX_CAND);
+        assert_true(r.away >= prev.away);
+        if (f <= 3) assert_true(r.away > prev.away && r.ncand > prev.ncand); /* the identity moves on each draw */
+        assert_true(r.gain > prev.gain);
+        prev = r;
+        mf_anon_ladder_step(&tu, 9, f, 0, &r); /* failed on detection or age / gender only: identity, not strength */
+        assert_int_equal(r.strong, f >= 6);     /* the last third is strong whatever failed */
+        assert_float_equal(r.gain, r0.gain * (f >= 6 ? 1.6f : 1), 1e-5);
+        assert_float_equal(r.shade, r0.shade * (f >= 6 ? 3 : 1), 1e-5);
+        assert_float_equal(r.fine, r0.fine * (f >= 6 ? 0.5f : 1), 1e-5);
+        assert_true(r.away > r0.away && r.ncand > r0.ncand);
+    }
+    tu.ladder = 0; /* the default ladder: strong from the 4th draw */
+    mf_anon_ladder_step(&tu, 9, 2, 0, &r);
+    assert_int_equal(r.strong, 0);
+    mf_anon_ladder_step(&tu, 9, 3, 0, &r);
+    assert_int_equal(r.strong, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -335,6 +370,7 @@ int main(void) {
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),
+        cmocka_unit_test(test_ladder_identity_first),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -110,6 +110,15 @@ typedef struct {
     float outline_w;     /* identity shape weight on the mesh outline (jaw, cheeks, forehead), 0..1 (0: 0.6) */
     float jaw_replace;   /* how much of the target's own shape is taken out on the sides of the outline (jaw line,
                             cheeks; not the chin under the mouth), 0..1 (0: the default; < 0: none) */
+    float away;          /* (anon10f) the first draw's push away from the target's own identity codes (anti-face),
+                            in the training spread of its age and gender (0: 0.6); later draws push farther */
+    int ladder;          /* (anon10f) the redraw ladder: 0 (default) every failed draw raises the identity push and the
+                            rendering strength together, strong (model eyes, 1.6x shape, broad light) from a third of
+                            the draws on; 1: identity first — failed draws draw identities farther from the target's
+                            own (more candidates, the next detail map) at gentle strength, the strength climbs only
+                            with ensemble rejections, strong only for the last third (measured with away 1.0 and left
+                            off: more fallbacks, docs/anonymization.md) */
+    int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
 } mf_anon_tuning;
 
 typedef struct {
@@ -162,6 +171,8 @@ typedef struct {
     float age_before, age_after;  /* -1 = unknown */
     mf_gender gender_before, gender_after;
     int detected_after;           /* the result was found again by the detector */
+    int strong;                   /* the published synthetic draw was rendered strong (model eyes, 1.6x shape, broad
+                                     light only: the last rungs of the redraw ladder) */
     float det_score_after, mesh_score_after;
     float yaw_after, pitch_after, roll_after, eye_open_after[2], mouth_open_after;
     double ms;                    /* wall time of the whole replacement */

@@ -15,11 +15,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 
 /* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
-#define SHADING_GROW 1.2f     /* ... multiplied per redraw (less of the target's shading) */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
 #define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
 #define SHAPE_GAIN 1.0f       /* identity shape deltas, times their training spread */
-#define SHAPE_GROW 0.10f      /* ... added per redraw */
 #define TEX_GAIN 1.0f         /* texture code spread */
 #define GRAIN_REF 2.5f      /* fine-band deviation of a sharp photo's skin: the detail layer at full amplitude */
 #define DETAIL_AMP 2.5f       /* detail layer amplitude */
@@ -32,11 +30,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define MAX_YAW_RENDER 65.0f  /* beyond this the mesh is not trusted: fallback */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
-#define NCAND 8               /* candidate identities per draw (norm-capped); the farthest from the target's codes is rendered */
-#define AWAY 0.6f             /* draws are pushed away from the target's own codes (anti-face), x bucket spread */
-#define AWAY_GROW 0.15f       /* ... added per redraw */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
 #define HAIRLINE_BAND 0.12f  /* ... and starts this far inside the mesh at the top of the forehead (texture sides) */
+#define AWAY 0.6f             /* the first draw's push away from the target's own codes (anti-face), x bucket spread */
 #define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 /* Measured together as an experiment and left off by default (docs/anonymization.md, "Privacy outside the
  * guarantee"): on the demo faces, over the jittered guarantee alone, mobileface identification 9 -> 6 of 22 but one
@@ -103,6 +99,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->fine_amp <= 0) tu->fine_amp = FINE_AMP;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
+    if (!(tu->away > 0)) tu->away = AWAY;
+    if (tu->away > 3) tu->away = 3;
+    if (tu->ladder < 0 || tu->ladder > 1) tu->ladder = 0;
     if (tu->accept_margin == 0) tu->accept_margin = ACCEPT_MARGIN;
     if (tu->extra_draws == 0) tu->extra_draws = EXTRA_DRAWS;
     if (tu->extra_draws > 32) tu->extra_draws = 32;
@@ -1289,16 +1288,17 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     float relaxed_err = 0;
     char relaxed_why[160] = "";
     j.yaw = face->has_landmarks ? face->lm.yaw : 0;
-    for (int tr = 0, esc = 0; !st && renderable && tr < last_try; tr++) {
+    int n_failed = 0, n_rejected = 0; /* failed draws; of them, rejected by an ensemble recognizer (or the gallery) */
+    for (int tr = 0; !st && renderable && tr < last_try; tr++) {
         uint64_t rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)tr * 0x632be59bd9b4e019ull + 0x1234567ull;
-        /* the ladder climbs with the draws that failed (esc): the extra draws after a passing one are alternatives
-         * of the same strength (picking the farthest among stronger draws chose distorted faces) */
-        esc = best_ok ? esc : tr;
-        float spread = a->o.tuning.tex_gain * (1 + 0.15f * esc);
-        /* NCAND candidate identities; the one farthest from the target's own codes is rendered */
+        /* the ladder (ladder.c) climbs with the draws that failed, never with the extra draws after a passing one:
+         * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
+        mf_anon_rung rung;
+        mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
+        /* rung.ncand candidate identities; the one farthest from the target's own codes is rendered */
         float best_d = -2;
-        for (int c = 0; c < (j.zt && !j.child ? NCAND : 1); c++) {
-            draw_codes(a->m, &rng, age_draw, logit, spread, j.child ? NULL : j.zt, AWAY + AWAY_GROW * esc, j.zc);
+        for (int c = 0; c < (j.zt && !j.child ? rung.ncand : 1); c++) {
+            draw_codes(a->m, &rng, age_draw, logit, rung.spread, j.child ? NULL : j.zt, rung.away, j.zc);
             float d = j.zt && !j.child ? code_dist(k, j.zc, j.zt) : 0;
             if (d > best_d) best_d = d, memcpy(j.z, j.zc, sizeof(float) * (size_t)k);
         }
@@ -1324,7 +1324,13 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             if (m->nd > 0) {
                 float gr = j.grain / GRAIN_REF;
                 float damp = a->o.tuning.detail_amp * (gr < 0.15f ? 0.15f : gr > 1 ? 1 : gr);
-                int d = (int)(mf_anon_rng_next(&rng) % (uint64_t)m->nd);
+                /* a different detail layer on each draw (rung.detail_step), from a seed-chosen first one */
+                uint64_t d0 = mf_anon_rng_next(&rng);
+                if (rung.detail_step) {
+                    uint64_t rs = seed * 0x9e3779b97f4a7c15ull + 0x51ed27ull;
+                    d0 = mf_anon_rng_next(&rs) + (uint64_t)tr;
+                }
+                int d = (int)(d0 % (uint64_t)m->nd);
                 const float *dm = m->detail + (size_t)d * m->T * m->T;
                 for (size_t i = 0; i < D / 3; i++)
                     for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];
@@ -1332,9 +1338,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         }
         for (int p = 0; p < a->m->T * a->m->T; p++) /* outside the mesh: the nearest texel inside */
             if (a->tri_of[p] < 0 && a->fill_src[p] >= 0) memcpy(j.tex + 3 * (size_t)p, j.tex + 3 * (size_t)a->fill_src[p], sizeof(float) * 3);
-        /* the ladder: the first half of the draws keeps the photo's eyes and most of its shading; the second half
-         * (before any filter) draws the eyes from the model and keeps only the broad light and less grain */
-        int strong = a->o.tuning.keep_eyes < 0 || (a->o.tuning.keep_eyes == 0 && 3 * esc >= a->o.max_tries);
+        /* the strong rung (ladder.c: the last third of the draws, after ensemble rejections) draws the eyes from the
+         * model and keeps only the broad light and less grain; the rungs before it keep the photo's eyes */
+        int strong = rung.strong;
         int keep_eyes = a->o.tuning.keep_eyes > 0 || !strong || j.eyes_occluded;
         /* minification without aliasing: a face smaller than the texture samples a pre-blurred texture (the
          * rasteriser samples bilinearly; without this small faces get harsh, noisy skin) */
@@ -1342,9 +1348,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             mf_fimg tf = {a->m->T, a->m->T, 3, j.tex};
             mf_render_blur(&tf, NULL, 0.5f / j.tex_scale);
         }
-        float gain = a->force_similar ? 0 : (a->o.tuning.shape_gain + SHAPE_GROW * esc) * (strong ? 1.6f : 1);
-        float shade = a->o.tuning.shading_sigma * powf(SHADING_GROW, (float)esc) * (strong ? 3 : 1);
-        float fine = a->o.tuning.fine_amp * powf(0.8f, (float)esc) * (strong ? 0.5f : 1);
+        float gain = a->force_similar ? 0 : rung.gain, shade = rung.shade, fine = rung.fine;
         mf_fimg_free(&res);
         double t1 = now_ms();
         if ((st = render_draw(a, &j, j.tex, gain, shade, fine, keep_eyes || a->force_similar, &res))) {
@@ -1360,6 +1364,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         double t2 = now_ms();
         int id_ok = 0;
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
+        r->strong = strong;
         r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
@@ -1379,6 +1384,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
             continue;
         }
+        if (!best_ok) n_failed++, n_rejected += r->detected_after && !id_ok;
         /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
          * older, older people younger), a lost gender pushes the gender read-out further */
         if (r->detected_after && face->attr.age >= 0 && r->age_after >= 0) {
@@ -1453,7 +1459,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
         }
         mf_fimg_free(&mask);
-        r->decision = MF_ANON_FALLBACK;
+        r->decision = MF_ANON_FALLBACK, r->strong = 0;
         if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
     } else if (!st && accepted == 1)
         r->decision = MF_ANON_ACCEPTED;

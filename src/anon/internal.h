@@ -71,4 +71,22 @@ int mf_anon_texel_map(const struct mf_anon_model *m, int *tri_of, float *bary);
  * mf_anon_create_from (the recognizers are sessions over `shared`), both in create_from.c. */
 int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_anon_t **out);
 
+
+/* One rung of the redraw ladder (ladder.c): how the next draw is made after `failed` failed draws, `rejected` of
+ * them by an ensemble recognizer (the others: not detected again, or age / gender missed). */
+enum { MF_ANON_MAX_CAND = 32 };
+typedef struct {
+    int strong;       /* model eyes, 1.6x shape, broad light only */
+    int ncand;        /* candidate identities drawn; the farthest from the target's codes is rendered (1..MAX_CAND) */
+    int detail_step;  /* 1: each draw takes the next detail map (a different detail layer), 0: a random one */
+    float spread;     /* texture-code spread */
+    float away;       /* push away from the target's own codes, x bucket spread */
+    float gain;       /* identity shape gain */
+    float shade;      /* low-pass of the photo's shading kept, face sizes */
+    float fine;       /* the photo's grain kept, 0..1 */
+} mf_anon_rung;
+/* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
+ * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
+void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out);
+
 #endif

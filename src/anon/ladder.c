@@ -1,0 +1,55 @@
+/* The redraw ladder (docs/anonymization.md, "Re-identification outside the guarantee (branch anon10f)"): what the
+ * draw after some failed ones changes. Two ladders.
+ * - The default (tuning.ladder 0): every failed draw raises the identity push and the rendering strength together;
+ *   strong (model eyes, 1.6x shape, broad light only) from a third of the draws on.
+ * - Identity first (tuning.ladder 1; measured and left off: fewer broken-looking strong draws and a better age, but
+ *   more fallbacks and results closer to the thresholds): every failed draw moves the next identity farther from the
+ *   target's own codes (a stronger push away, more candidates, the next detail layer); the rendering strength
+ *   (shape gain, less of the photo's shading and grain) climbs only with the draws the ensemble rejected — a draw
+ *   lost by the detector or one that missed age or gender is not helped by a stronger rendering, which makes the
+ *   face less face-like, not less like its owner — and the strong rendering comes only in the last third. */
+#include <math.h>
+
+#include "anon/internal.h"
+
+/* Tuning of the identity-first ladder (measured in docs/anonymization.md). */
+#define AWAY_ID 0.25f     /* the push away from the target's codes added per failed draw */
+#define AWAY_MAX 1.0f     /* ... at most this much more than the first draw's (tuning.away) */
+#define NCAND 8           /* candidate identities of the first draw; the farthest from the target's codes wins */
+#define NCAND_ID 4        /* ... added per failed draw */
+#define SPREAD_ID 0.05f   /* texture-code spread added per failed draw */
+#define SHAPE_GROW 0.10f  /* shape gain added per rejected draw */
+#define SHADING_GROW 1.2f /* low-pass of the kept shading, x per rejected draw */
+#define FINE_DECAY 0.8f   /* the photo's grain kept, x per rejected draw */
+/* The default ladder (tuning.ladder 0, main's before anon10f): every failed draw raises identity and strength
+ * alike, strong from the first third of the draws on. */
+#define OLD_AWAY_GROW 0.15f
+#define OLD_SPREAD 0.15f
+
+void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out) {
+    failed = failed < 0 ? 0 : failed, rejected = rejected < 0 ? 0 : rejected > failed ? failed : rejected;
+    if (tu->ladder <= 0) {
+        int e = failed;
+        out->strong = tu->keep_eyes < 0 || (tu->keep_eyes == 0 && 3 * e >= max_tries);
+        out->spread = tu->tex_gain * (1 + OLD_SPREAD * e);
+        out->away = tu->away + OLD_AWAY_GROW * e;
+        out->ncand = NCAND;
+        out->gain = (tu->shape_gain + SHAPE_GROW * e) * (out->strong ? 1.6f : 1);
+        out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)e) * (out->strong ? 3 : 1);
+        out->fine = tu->fine_amp * powf(FINE_DECAY, (float)e) * (out->strong ? 0.5f : 1);
+        out->detail_step = 0;
+        return;
+    }
+    int e = failed, s = rejected;
+    /* strong: the last third of the draws only (default strong_from: two thirds of max_tries; 9 draws: from the 7th),
+     * whatever failed before: the last draws before a fallback filter are worth a stronger rendering */
+    int from = tu->strong_from > 0 ? tu->strong_from : (2 * max_tries + 2) / 3;
+    out->strong = tu->keep_eyes < 0 || (tu->keep_eyes == 0 && e >= from);
+    out->spread = tu->tex_gain * (1 + SPREAD_ID * e);
+    out->away = tu->away + fminf(AWAY_ID * e, AWAY_MAX);
+    out->ncand = NCAND + NCAND_ID * e > MF_ANON_MAX_CAND ? MF_ANON_MAX_CAND : NCAND + NCAND_ID * e;
+    out->gain = (tu->shape_gain + SHAPE_GROW * s) * (out->strong ? 1.6f : 1);
+    out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)s) * (out->strong ? 3 : 1);
+    out->fine = tu->fine_amp * powf(FINE_DECAY, (float)s) * (out->strong ? 0.5f : 1);
+    out->detail_step = 1;
+}
