@@ -27,7 +27,7 @@ rows = {"peer": [], "this": []}
 for l in open(sys.argv[1]):
     who, js = l.split(" ", 1)
     rows[who].append(json.loads(js))
-keys = [k for k in rows["this"][0] if k.endswith("_ms")]
+keys = [k for k in rows["this"][0] if (k.endswith("_ms") or k == "draws") and k in rows["peer"][0]]
 for k in keys:
     p = statistics.median(r[k] for r in rows["peer"]); t = statistics.median(r[k] for r in rows["this"])
     print(f"{k:22s} peer {p:9.1f}  this {t:9.1f}  this/peer {t / p if p else float('nan'):.2f}")
