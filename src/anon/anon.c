@@ -969,6 +969,12 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
     return MF_OK;
 }
 
+/* 1: a draw rejected for its identity is still detected, meshed and aged (after the decision, which they no longer
+ * change) because the draw loop moves the next draw's age and gender by what they read; 0: it is not (the checks
+ * then cost ~0.45x per draw, but on 60 FFHQ faces 4 more fallbacks and gender kept 98.2 -> 92.5 %:
+ * docs/anonymization.md, "Speed of the checks") */
+#define CHECK_FEEDBACK 1
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
@@ -1004,16 +1010,18 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
             const float *ref = q < 0 ? eorig[i] : j->ejit[i][q];
             if ((st = embed_score(a, i, img, q < 0 ? p5o : pj, ref, gal, r, &gal_hit[i], &s))) return st;
             r->sim[i] = fmaxf(r->sim[i], s);
-            if (s >= a->info[i]->dissimilarity_threshold) {
+            if (s >= a->info[i]->dissimilarity_threshold)
                 snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
                          a->info[i]->dissimilarity_threshold);
-                return 0;
-            }
-            if (gal_hit[i]) {
+            else if (gal_hit[i])
                 snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
-                return 0;
-            }
+            else
+                continue;
+            if (!CHECK_FEEDBACK) return 0;
+            ok = 0; /* rejected: analysed below only for the next draw's feedback */
+            goto analysis;
         }
+analysis:;
     /* (2) detection and mesh around the face (attributes only in (4)) */
     mf_img roi;
     if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi))) return st;
@@ -1042,8 +1050,8 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
         for (int k = 0; k < 5; k++) p5n[k][0] += j->cx0, p5n[k][1] += j->cy0;
     } else {
         memcpy(p5n, p5o, sizeof p5n);
+        if (ok) snprintf(why, why_len, "not detected after replacement");
         ok = 0;
-        snprintf(why, why_len, "not detected after replacement");
     }
     /* the two landmark sets agree (within 0.4 % of the face size, under half a pixel of the recognizers' 112-px
      * crops): one embedding per recognizer */
@@ -1084,8 +1092,9 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
         }
     }
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
-    /* (4) age and gender of the face found, only where they can still decide (or are reported: no id_ok) */
-    if (f && (ok || !draw)) {
+    /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
+     * draw (CHECK_FEEDBACK) */
+    if (f && (ok || !draw || CHECK_FEEDBACK)) {
         if ((st = mf_face_analyze_attributes(an, &roi, f))) goto out;
         r->age_after = f->attr.age, r->gender_after = f->attr.gender;
     }
