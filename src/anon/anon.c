@@ -980,7 +980,8 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
  * (docs/anonymization.md, "Speed of the checks"): (1) the ensemble at the original's landmarks and at the jittered
  * alignments of them (no analysis needed); (2) detection and mesh of the check region (not detected: redrawn);
- * (3) the ensemble at the detected landmarks; (4) only for a draw whose identity checks all passed, age and gender.
+ * (3) the ensemble at the detected landmarks; (4) age and gender (deciding only for a draw whose identity checks
+ * all passed; for a rejected one they are the next draw's feedback, CHECK_FEEDBACK, and (2) runs for it too).
  * Every check that decides acceptance runs before a draw is accepted. Without id_ok (the baselines and the fallback
  * filter) everything is measured. */
 static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, float (*eorig)[1024],
