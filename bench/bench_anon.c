@@ -4,7 +4,8 @@
  * encode) against the same photo with the mosaic. Runs alternate between the two so a loaded machine slows both
  * alike; prints medians and their ratio. Per face it also prints the median CPU time of the process (all threads)
  * per call: on a machine shared with other work it moves far less than wall time, so two builds of this bench run
- * one after the other compare by it (docs/anonymization.md, "Speed").
+ * one after the other compare by it (docs/anonymization.md, "Speed"), and the draws (sum over the faces) with the
+ * median render + blend and checks time per draw (wall). bench/anon-ab.sh runs two builds of it alternately.
  * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] PATH...
  *   PATH: photos or folders; per-face mode takes the central face of each photo (faces <= 256 px reported apart);
  *   --photos: end-to-end mode on each PATH (e.g. the demo photo).
@@ -114,7 +115,8 @@ int main(int argc, char **argv) {
         return 3;
     }
     static double syn[MAXP], pix[MAXP], syn_s[MAXP], pix_s[MAXP], syn_c[MAXP], pix_c[MAXP], t[4][64];
-    int n = 0, ns = 0;
+    static double per_r[MAXP * 64], per_c[MAXP * 64]; /* per synthetic call: render + blend, checks, per draw */
+    int n = 0, ns = 0, nper = 0, draws = 0;
     for (int pi = 0; pi < np && n < nmax; pi += every) {
         if (photos) {
             int nf = 0, k = 0;
@@ -154,6 +156,10 @@ int main(int argc, char **argv) {
                              &R);
                 (m ? tp : ts)[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
                 (m ? cp : cs)[r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+                if (!m && R.tries > 0) {
+                    per_r[nper] = R.ms_render / R.tries, per_c[nper++] = R.ms_check / R.tries;
+                    if (r == 0) draws += R.tries; /* the same every run (same seed) */
+                }
             }
         syn[n] = median(ts, k), pix[n] = median(tp, k), syn_c[n] = median(cs, k), pix_c[n] = median(cp, k);
         float fs = fmaxf(faces[c].det.w, faces[c].det.h);
@@ -166,8 +172,10 @@ int main(int argc, char **argv) {
         double mc = median(syn_c, n), mpc = median(pix_c, n);
         printf("{\"faces\":%d,\"threads\":%d,\"runs\":%d,\"synthetic_ms\":%.1f,\"mosaic_ms\":%.1f,\"ratio\":%.2f,"
                "\"faces_le256\":%d,\"synthetic_le256_ms\":%.1f,\"mosaic_le256_ms\":%.1f,"
-               "\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f}\n",
-               n, threads, runs, ms, mp, ms / mp, ns, mss, mps, mc, mpc);
+               "\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f,\"draws\":%d,\"render_per_draw_ms\":%.1f,"
+               "\"checks_per_draw_ms\":%.1f}\n",
+               n, threads, runs, ms, mp, ms / mp, ns, mss, mps, mc, mpc, draws, median(per_r, nper),
+               median(per_c, nper));
     }
     mf_anon_free(A);
     mf_face_analyzer_free(an), mf_face_analyzer_free(fc);

@@ -164,6 +164,10 @@ static void test_guarantee_at_other_alignments(void **state) {
         mf_img a = copy_of(&f->img);
         mf_anon_result r;
         assert_int_equal(mf_anon_face(f->a, &a, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
+        /* an accepted draw was detected again and its age and gender were estimated (the checks defer them to the
+         * draws whose identity checks passed, never skip them) */
+        if (r.decision == MF_ANON_ACCEPTED && f->faces[0].attr.age >= 0)
+            assert_true(r.detected_after && r.age_after >= 0 && r.gender_after != MF_GENDER_UNKNOWN);
         for (int i = 0; r.decision == MF_ANON_ACCEPTED && i < r.n_rec; i++) {
             const mf_face_recognizer_info *inf = mf_anon_recognizer_info(f->a, i);
             if (!inf->ensemble) continue;
@@ -177,7 +181,13 @@ static void test_guarantee_at_other_alignments(void **state) {
                 assert_int_equal(mf_face_recognizer_embed(rec, &a, pj, e1), MF_OK);
                 worst = fmaxf(worst, mf_face_similarity(e0, e1, inf->dim));
             }
-            printf("  seed %d %s: reported %.3f, worst jittered alignment %.3f\n", (int)seed, inf->name, r.sim[i], worst);
+            /* and at the original's own landmarks (the checks run it first, before any analysis) */
+            assert_int_equal(mf_face_recognizer_embed(rec, &f->img, p5, e0), MF_OK);
+            assert_int_equal(mf_face_recognizer_embed(rec, &a, p5, e1), MF_OK);
+            float own = mf_face_similarity(e0, e1, inf->dim);
+            printf("  seed %d %s: reported %.3f, own alignment %.3f, worst jittered alignment %.3f\n", (int)seed,
+                   inf->name, r.sim[i], own, worst);
+            assert_true(own <= r.sim[i] + 1e-4f && own < inf->dissimilarity_threshold);
             assert_true(worst <= r.sim[i] + 1e-4f);
             assert_true(worst < inf->dissimilarity_threshold);
             checked++;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "lib/testutil.h"
+#include "mfmc/analyze.h"
 #include "mfmc/attrib.h"
 
 static mf_nn_pool_t *pool;
@@ -303,8 +304,60 @@ static void test_bad_inputs(void **state) {
     mf_img_free(&img);
 }
 
+/* The analyzer's deferred attributes (mf_face_analyze_geometry + mf_face_analyze_attributes, what the anonymizer's
+ * checks run): the same faces as mf_face_analyze with no attributes, and per face exactly the attributes
+ * mf_face_analyze gives it; none for a face whose centre is outside the image or from an analyzer without them. */
+static void test_analyze_deferred(void **state) {
+    (void)state;
+    char p[2048];
+    snprintf(p, sizeof p, "%s/demo/sample1.jpg", root);
+    mf_img img;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    mf_face_analyzer_t *an = NULL, *bare = NULL;
+    mf_face_analyzer_opts ao = {.pool = pool}, bo = {.pool = pool, .no_attributes = 1};
+    assert_int_equal(mf_face_analyzer_create(root, &ao, &an), MF_OK);
+    assert_int_equal(mf_face_analyzer_create(root, &bo, &bare), MF_OK);
+    mf_face full[16], geo[16];
+    int n = 0, m = 0;
+    assert_int_equal(mf_face_analyze(an, &img, full, 16, &n), MF_OK);
+    assert_true(n >= 2); /* the demo photo has several faces */
+    assert_int_equal(mf_face_analyze_geometry(an, &img, geo, 16, &m), MF_OK);
+    assert_int_equal(m, n);
+    mf_face_analyzer_counts c;
+    mf_face_analyzer_last_counts(an, &c);
+    assert_int_equal(c.attribute_runs, 0);
+    for (int i = 0; i < n; i++) {
+        assert_memory_equal(&geo[i].det, &full[i].det, sizeof geo[i].det);
+        assert_memory_equal(&geo[i].lm.box, &full[i].lm.box, sizeof geo[i].lm.box);
+        assert_true(geo[i].attr.age < 0 && geo[i].attr.gender == MF_GENDER_UNKNOWN);
+        assert_true(full[i].attr.age >= 0 && full[i].attr.gender != MF_GENDER_UNKNOWN);
+    }
+    for (int i = n - 1; i >= 0; i--) { /* any order, one face at a time */
+        mf_face f = geo[i];
+        assert_int_equal(mf_face_analyze_attributes(an, &img, &f), MF_OK);
+        mf_face_analyzer_last_counts(an, &c);
+        assert_int_equal(c.attribute_runs, 1);
+        assert_memory_equal(&f.attr.age, &full[i].attr.age, sizeof f.attr.age);
+        assert_memory_equal(&f.attr.p_male, &full[i].attr.p_male, sizeof f.attr.p_male);
+        assert_int_equal(f.attr.gender, full[i].attr.gender);
+        printf("  face %d: age %.1f p_male %.3f (as the full analysis)\n", i, f.attr.age, f.attr.p_male);
+        f = full[i]; /* an analyzer without attributes leaves them unknown, overwriting what the record held */
+        assert_int_equal(mf_face_analyze_attributes(bare, &img, &f), MF_OK);
+        assert_true(f.attr.age < 0 && f.attr.gender == MF_GENDER_UNKNOWN);
+    }
+    mf_face out = geo[0]; /* centre outside the image: none */
+    out.lm.box.x = -10.f * (float)img.w, out.det.x = out.lm.box.x;
+    assert_int_equal(mf_face_analyze_attributes(an, &img, &out), MF_OK);
+    assert_true(out.attr.age < 0);
+    assert_int_equal(mf_face_analyze_attributes(an, NULL, &out), MF_ERR_ARG);
+    assert_int_equal(mf_face_analyze_attributes(an, &img, NULL), MF_ERR_ARG);
+    mf_face_analyzer_free(an), mf_face_analyzer_free(bare);
+    mf_img_free(&img);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_analyze_deferred),
         cmocka_unit_test(test_lfw_gender),   cmocka_unit_test(test_lfw_age_plausible),
         cmocka_unit_test(test_determinism),  cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_registry_models), cmocka_unit_test(test_bad_inputs),

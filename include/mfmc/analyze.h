@@ -60,6 +60,17 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
  * max_faces is MF_ERR_LIMIT (nothing written). */
 int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces);
 
+/* mf_face_analyze without the attributes (age < 0, gender unknown in every record), for a caller that needs them
+ * for only some faces (the anonymizer's checks: only for a draw whose identity checks passed). Same faces, boxes,
+ * mesh and order as mf_face_analyze on the same image. */
+int mf_face_analyze_geometry(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces);
+
+/* Age and gender of one record of mf_face_analyze_geometry on the same `img`, written into face->attr: exactly what
+ * mf_face_analyze would have given it (same box, same networks). Leaves them unknown (age < 0) when the analyzer
+ * has no attributes (opts.no_attributes), the face is unconfirmed, or its centre lies outside the image. Counts
+ * (mf_face_analyzer_last_counts) then hold this call's attribute runs only. */
+int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face);
+
 /* Network evaluations of the last analysis per stage (for progress reports and the speed comparison). */
 typedef struct {
     int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;

@@ -989,20 +989,86 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     return st;
 }
 
+/* One embedding of the result with recognizer i at points p, scored against the original's embedding eo: the
+ * similarity; with a gallery for i, also the closest enrolled identity (the worst over the calls counts: a
+ * replacement must not match a gallery member at any of the alignments it is checked at). */
+static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][2], const float *eo,
+                       const mf_anon_galleries *gal, mf_anon_result *r, int *gal_match, float *sim) {
+    float e[1024];
+    int st = mf_face_recognizer_embed(a->rec[i], img, p, e);
+    if (st) return st;
+    *sim = mf_face_similarity(e, eo, a->info[i]->dim);
+    if (gal && gal->per_rec && gal->per_rec[i] && mf_gallery_identity_count(gal->per_rec[i]) > 0) {
+        mf_gallery_result gr;
+        if ((st = mf_gallery_match(gal->per_rec[i], e, a->info[i]->match_threshold, &gr))) return st;
+        r->gallery_sim[i] = fmaxf(r->gallery_sim[i], gr.similarity);
+        *gal_match |= gr.matched;
+    }
+    return MF_OK;
+}
+
+/* 1: a draw rejected for its identity is still detected, meshed and aged (after the decision, which they no longer
+ * change) because the draw loop moves the next draw's age and gender by what they read; 0: it is not (the checks
+ * then cost ~0.45x per draw, but on 60 FFHQ faces 4 more fallbacks and gender kept 98.2 -> 92.5 %:
+ * docs/anonymization.md, "Speed of the checks") */
+#define CHECK_FEEDBACK 1
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
- * every check passes; fills the result's after-fields and a reason in `why`. */
+ * every check passes; fills the result's after-fields and a reason in `why`.
+ * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
+ * (docs/anonymization.md, "Speed of the checks"): (1) the ensemble at the original's landmarks and at the jittered
+ * alignments of them (no analysis needed); (2) detection and mesh of the check region (not detected: redrawn);
+ * (3) the ensemble at the detected landmarks; (4) age and gender (deciding only for a draw whose identity checks
+ * all passed; for a rejected one they are the next draw's feedback, CHECK_FEEDBACK, and (2) runs for it too).
+ * Every check that decides acceptance runs before a draw is accepted. Without id_ok (the baselines and the fallback
+ * filter) everything is measured. */
 static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, float (*eorig)[1024],
                  const mf_anon_galleries *gal, mf_anon_result *r, char *why, size_t why_len, int *id_ok) {
+    int st, ok = 1, draw = id_ok != NULL;
+    float ofs = fmaxf(orig->det.w, orig->det.h);
+    float p5o[5][2], p5n[5][2];
+    int gal_hit[MF_ANON_MAX_RECOGNIZERS] = {0};
+    why[0] = 0;
+    if (id_ok) *id_ok = 0;
+    /* nothing of an earlier draw is reported for this one */
+    r->detected_after = 0, r->det_score_after = r->mesh_score_after = 0;
+    r->yaw_after = r->pitch_after = r->roll_after = 0;
+    r->eye_open_after[0] = r->eye_open_after[1] = r->mouth_open_after = 0;
+    r->age_after = -1, r->gender_after = MF_GENDER_UNKNOWN;
+    for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) r->sim[i] = r->gallery_sim[i] = -2;
+    mf_face_5pt(orig, p5o);
+    /* (1) a draw: the ensemble at the original's landmarks and at the jittered alignments of them (none needs the
+     * analysis), the most discriminating first: the own alignment, then the jitter in mf_anon_jitter5's order (its
+     * first, 1.1x the scale, rejected 13 of the 16 draws the jitter rejected on the demo faces); one over its
+     * threshold (or matching the gallery) is redrawn at once */
+    for (int q = -1; draw && q < (j->ejit ? N_JIT : 0); q++)
+        for (int i = 0; i < a->n_rec; i++) {
+            if (!a->info[i]->ensemble) continue;
+            float pj[5][2], s;
+            if (q >= 0) mf_anon_jitter5(p5o, q, pj);
+            const float *ref = q < 0 ? eorig[i] : j->ejit[i][q];
+            if ((st = embed_score(a, i, img, q < 0 ? p5o : pj, ref, gal, r, &gal_hit[i], &s))) return st;
+            r->sim[i] = fmaxf(r->sim[i], s);
+            if (s >= a->info[i]->dissimilarity_threshold)
+                snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
+                         a->info[i]->dissimilarity_threshold);
+            else if (gal_hit[i])
+                snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
+            else
+                continue;
+            if (!CHECK_FEEDBACK) return 0;
+            ok = 0; /* rejected: analysed below only for the next draw's feedback */
+            goto analysis;
+        }
+analysis:;
+    /* (2) detection and mesh around the face (attributes only in (4)) */
     mf_img roi;
-    int st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi);
-    if (st) return st;
+    if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi))) return st;
+    mf_face_analyzer_t *an = a->o.check_an && orig->has_landmarks && fabsf(orig->lm.roll) <= 25 && ofs >= 32
+                                 ? a->o.check_an : a->o.an;
     mf_face faces[MAX_CHECK_FACES];
     int n = 0;
-    float ofs = fmaxf(orig->det.w, orig->det.h);
-    int upright = orig->has_landmarks && fabsf(orig->lm.roll) <= 25 && ofs >= 32;
-    st = mf_face_analyze(a->o.check_an && upright ? a->o.check_an : a->o.an, &roi, faces, MAX_CHECK_FACES, &n);
-    mf_img_free(&roi);
-    if (st) return st;
+    if ((st = mf_face_analyze_geometry(an, &roi, faces, MAX_CHECK_FACES, &n))) goto out;
     /* the detection nearest the original's centre */
     const mf_face_box *ob = orig->has_landmarks ? &orig->lm.box : &orig->det;
     float cx = ob->x + ob->w / 2 - j->cx0, cy = ob->y + ob->h / 2 - j->cy0, best = 1e9f;
@@ -1013,74 +1079,64 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
         if (d < best) best = d, bi = i;
     }
     r->detected_after = bi >= 0 && best < 0.35f * fmaxf(ob->w, ob->h);
-    int ok = 1;
-    why[0] = 0;
-    float p5o[5][2], p5n[5][2];
-    mf_face_5pt(orig, p5o);
-    if (r->detected_after) {
-        mf_face *f = &faces[bi];
+    mf_face *f = r->detected_after ? &faces[bi] : NULL;
+    if (f) {
         r->det_score_after = f->det.score, r->mesh_score_after = f->has_landmarks ? f->lm.score : 0;
         r->yaw_after = f->lm.yaw, r->pitch_after = f->lm.pitch, r->roll_after = f->lm.roll;
         r->eye_open_after[0] = f->lm.eye_open[0], r->eye_open_after[1] = f->lm.eye_open[1];
         r->mouth_open_after = f->lm.mouth_open;
-        r->age_after = f->attr.age, r->gender_after = f->attr.gender;
         mf_face_5pt(f, p5n);
         for (int k = 0; k < 5; k++) p5n[k][0] += j->cx0, p5n[k][1] += j->cy0;
     } else {
         memcpy(p5n, p5o, sizeof p5n);
-        r->age_after = -1, r->gender_after = MF_GENDER_UNKNOWN;
+        if (ok) snprintf(why, why_len, "not detected after replacement");
         ok = 0;
-        snprintf(why, why_len, "not detected after replacement");
     }
-    float e[1024];
     /* the two landmark sets agree (within 0.4 % of the face size, under half a pixel of the recognizers' 112-px
      * crops): one embedding per recognizer */
     float lm_d = 0;
     for (int k = 0; k < 5; k++) lm_d = fmaxf(lm_d, hypotf(p5n[k][0] - p5o[k][0], p5n[k][1] - p5o[k][1]));
     int same_lm = lm_d <= 0.004f * ofs;
+    /* (3) every recognizer: embedded where the detector finds the new face and where the original's landmarks were
+     * (already done for a draw's ensemble); the worse counts. A draw that failed is redrawn whatever the rest says
+     * (its similarities are reported as far as (1) got, else -2); recognizers outside the ensemble (measured only,
+     * opts.measure_all) are still embedded. The fallback filter's check (no id_ok) needs every similarity (a mosaic
+     * that is no longer detected may still be matched, then it is filled) */
     for (int i = 0; i < a->n_rec; i++) {
+        int ens = a->info[i]->ensemble;
+        if (draw && !ok && ens) continue; /* reported as far as (1) got */
         float s1 = -2, s2 = -2;
-        /* stop early: a draw that already failed an identity check is redrawn whatever the other ensemble
-         * recognizers say (its similarities are not reported: -2); recognizers outside the ensemble (measured
-         * only, opts.measure_all) are still embedded. Only for draws (id_ok given): the fallback filter's check
-         * needs every similarity (a mosaic that is no longer detected may still be matched, then it is filled) */
-        if (id_ok && !ok && a->info[i]->ensemble && !(gal && gal->per_rec && gal->per_rec[i])) {
-            r->sim[i] = r->gallery_sim[i] = -2;
-            continue;
-        }
-        /* embedded where the detector finds the new face and where the original's landmarks were; the worse counts */
-        if ((st = mf_face_recognizer_embed(a->rec[i], img, p5n, e))) return st;
-        s1 = mf_face_similarity(e, eorig[i], a->info[i]->dim);
-        if (a->info[i]->ensemble && r->detected_after && !same_lm) {
-            if ((st = mf_face_recognizer_embed(a->rec[i], img, p5o, e))) return st;
-            s2 = mf_face_similarity(e, eorig[i], a->info[i]->dim);
-        }
-        r->sim[i] = fmaxf(s1, s2);
-        /* the alignments another detector may find (mf_anon_jitter5): the original and the result embedded at the same
-         * jittered points; the worst counts (a draw already failed is redrawn anyway) */
-        for (int q = 0; a->info[i]->ensemble && j->ejit && (ok || !id_ok) && q < N_JIT &&
-                        r->sim[i] < a->info[i]->dissimilarity_threshold; q++) {
-            float pj[5][2];
+        if (!(draw && ens && same_lm) &&
+            (st = embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
+            goto out;
+        if (!draw && ens && f && !same_lm && (st = embed_score(a, i, img, p5o, eorig[i], gal, r, &gal_hit[i], &s2)))
+            goto out;
+        r->sim[i] = fmaxf(r->sim[i], fmaxf(s1, s2)); /* a draw's ensemble: with (1)'s */
+        /* the alignments another detector may find (mf_anon_jitter5): the original and the result embedded at the
+         * same jittered points; the worst counts (a draw did them in (1)) */
+        for (int q = 0; ens && j->ejit && !draw && q < N_JIT && r->sim[i] < a->info[i]->dissimilarity_threshold; q++) {
+            float pj[5][2], sj;
             mf_anon_jitter5(p5o, q, pj);
-            if ((st = mf_face_recognizer_embed(a->rec[i], img, pj, e))) return st;
-            r->sim[i] = fmaxf(r->sim[i], mf_face_similarity(e, j->ejit[i][q], a->info[i]->dim));
+            if ((st = embed_score(a, i, img, pj, j->ejit[i][q], gal, r, &gal_hit[i], &sj))) goto out;
+            r->sim[i] = fmaxf(r->sim[i], sj);
         }
-        if (a->info[i]->ensemble && r->sim[i] >= a->info[i]->dissimilarity_threshold && ok) {
+        if (ens && r->sim[i] >= a->info[i]->dissimilarity_threshold && ok) {
             ok = 0;
-            snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, r->sim[i], a->info[i]->dissimilarity_threshold);
+            snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, r->sim[i],
+                     a->info[i]->dissimilarity_threshold);
         }
-        r->gallery_sim[i] = -2;
-        if (gal && gal->per_rec && gal->per_rec[i] && mf_gallery_identity_count(gal->per_rec[i]) > 0) {
-            mf_gallery_result gr;
-            if ((st = mf_gallery_match(gal->per_rec[i], e, a->info[i]->match_threshold, &gr))) return st;
-            r->gallery_sim[i] = gr.similarity;
-            if (gr.matched && ok) {
-                ok = 0;
-                snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
-            }
+        if (gal_hit[i] && ok) {
+            ok = 0;
+            snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
         }
     }
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
+    /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
+     * draw (CHECK_FEEDBACK) */
+    if (f && (ok || !draw || CHECK_FEEDBACK)) {
+        if ((st = mf_face_analyze_attributes(an, &roi, f))) goto out;
+        r->age_after = f->attr.age, r->gender_after = f->attr.gender;
+    }
     if (ok && orig->attr.age >= 0 && r->age_after >= 0 && fabsf(r->age_after - orig->attr.age) > a->o.age_tolerance) {
         ok = 0;
         snprintf(why, why_len, "age %.0f -> %.0f", orig->attr.age, r->age_after);
@@ -1090,7 +1146,10 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
         ok = 0;
         snprintf(why, why_len, "gender changed");
     }
-    return ok;
+    st = ok;
+out:
+    mf_img_free(&roi);
+    return st;
 }
 
 /* How far a checked result is below the guarantee: the smallest, over the ensemble, of (dissimilarity threshold -

@@ -64,7 +64,19 @@ void mf_face_analyzer_free(mf_face_analyzer_t *an) {
     free(an);
 }
 
-int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face **faces, int *n_faces) {
+/* age and gender of one record, from the box the analysis reads them on (the mesh box when meshed); a face cut by
+ * the border (privacy mode) with its centre outside the image gets none */
+static int face_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *f) {
+    const mf_face_box *box = f->has_landmarks ? &f->lm.box : &f->det;
+    float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+    if (!an->attrib || !f->confirmed || !(cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h)) return MF_OK;
+    int st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr);
+    if (!st) an->counts.attribute_runs++;
+    return st;
+}
+
+static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes, const mf_face **faces,
+                       int *n_faces) {
     *n_faces = 0;
     *faces = NULL;
     memset(&an->counts, 0, sizeof an->counts);
@@ -98,7 +110,6 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
         f->attr.p_male = 0.5f;
         f->confirmed = 1;
         f->passes = cand ? cand[i].passes : 1;
-        const mf_face_box *box = &f->det;
         if (an->mesh) {
             if ((st = cand ? mf_face_privacy_mesh(an->mesh, img, &f->det, &f->lm)
                            : mf_face_mesher_run(an->mesh, img, &f->det, &f->lm)))
@@ -123,15 +134,9 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
                 kept++;
                 continue;
             }
-            /* the mesh box is tighter and its roll more precise than the detector's */
-            box = &f->lm.box;
         }
-        /* a face cut by the border (privacy mode) may have its centre outside the image: no attributes */
-        float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
-        if (an->attrib && cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h) {
-            if ((st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr))) return st;
-            an->counts.attribute_runs++;
-        }
+        /* the mesh box is tighter and its roll more precise than the detector's (face_attributes reads it) */
+        if (attributes && (st = face_attributes(an, img, f))) return st;
         kept++;
     }
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
@@ -140,11 +145,16 @@ int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face
     return MF_OK;
 }
 
-int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces) {
+int mf_face_analyze_all(mf_face_analyzer_t *an, const mf_img *img, const mf_face **faces, int *n_faces) {
+    return analyze_all(an, img, 1, faces, n_faces);
+}
+
+static int analyze_copy(mf_face_analyzer_t *an, const mf_img *img, int attributes, mf_face *faces, int max_faces,
+                        int *n_faces) {
     *n_faces = 0;
     if (max_faces < 0 || (max_faces > 0 && !faces)) return mf_error_set(MF_ERR_ARG, "bad face buffer");
     const mf_face *all;
-    int n, st = mf_face_analyze_all(an, img, &all, &n);
+    int n, st = analyze_all(an, img, attributes, &all, &n);
     if (st) return st;
     if (n > max_faces)
         return mf_error_set(MF_ERR_LIMIT, "%d faces found, room for %d (mf_face_analyze_all gives every face)", n,
@@ -152,6 +162,22 @@ int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, i
     if (n > 0) memcpy(faces, all, (size_t)n * sizeof *faces);
     *n_faces = n;
     return MF_OK;
+}
+
+int mf_face_analyze(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces) {
+    return analyze_copy(an, img, 1, faces, max_faces, n_faces);
+}
+
+int mf_face_analyze_geometry(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int max_faces, int *n_faces) {
+    return analyze_copy(an, img, 0, faces, max_faces, n_faces);
+}
+
+int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face) {
+    if (!an || !img || !img->data || !face) return mf_error_set(MF_ERR_ARG, "analyze: null argument");
+    memset(&face->attr, 0, sizeof face->attr); /* as the analysis starts a record */
+    face->attr.age = -1, face->attr.p_male = 0.5f;
+    memset(&an->counts, 0, sizeof an->counts);
+    return face_attributes(an, img, face);
 }
 
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c) { *c = an->counts; }
