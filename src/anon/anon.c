@@ -957,6 +957,13 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 core.data[i] = fmaxf(core.data[i], (1 - j->skin.data[i]) * dk);
             }
             sc_give(j, SC_WO, &ez);
+        } else if (!st && j->eyes_occluded) {
+            /* sunglasses: nothing is forced in the eye zone at the original's position (the lenses stay; its skin
+             * probability is 0 there, mf_anon_face) */
+            st = sc_take(j, SC_WO, &ez, j->w, j->h, 1);
+            if (!st) st = cover_flagged(a, a->tri_eyezone, j->P, j->P, ft, &depth, &dummy, &ez);
+            for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) force.data[i] *= 1 - fminf(1, ez.data[i]);
+            sc_give(j, SC_WO, &ez);
         }
         free(ft);
     }
@@ -1342,6 +1349,18 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 double sp = 0, sn = 0;
                 for (size_t i = 0; i < (size_t)j.w * j.h; i++) sp += cov.data[i] * j.skin.data[i], sn += cov.data[i];
                 j.eyes_occluded = sn > 0 && sp / sn < 0.45;
+                /* and then the whole eye zone at the original's position is the lenses' (not skin): a tinted lens
+                 * passes the skin test where it is light, and the new skin drawn there read as the face seen
+                 * through half-transparent sunglasses */
+                if (!st && j.eyes_occluded) {
+                    int *ft = malloc(sizeof(int) * 3 * (size_t)a->m->n_tri);
+                    mf_fimg_fill(&cov, 0);
+                    st = ft ? cover_flagged(a, a->tri_eyezone, j.P, j.P, ft, &depth, &dummy, &cov)
+                            : mf_error_set(MF_ERR_NOMEM, "out of memory");
+                    free(ft);
+                    if (!st) st = mf_render_blur(&cov, NULL, fmaxf(1, 0.015f * fs));
+                    for (size_t i = 0; !st && i < (size_t)j.w * j.h; i++) j.skin.data[i] *= 1 - fminf(1, 2 * cov.data[i]);
+                }
                 /* glasses: the skin probability over the nose bridge between the eyes (mesh points 168, 6) */
                 double gs = 0;
                 long gn = 0;
