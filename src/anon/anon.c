@@ -33,6 +33,13 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
 #define HAIRLINE_BAND 0.12f  /* ... and starts this far inside the mesh at the top of the forehead (texture sides) */
 #define AWAY 0.6f             /* the first draw's push away from the target's own codes (anti-face), x bucket spread */
+#define HAIR_BAND 0.14f      /* drawn textures: the outer band above the eyes continued from the skin inside it ... */
+#define TEMPLE_BAND 0.08f    /* ... and this wide at the temples, beside the brows and eyes (texture sides) */
+#define HAIR_RISE 0.06f      /* ... fully from this far above the eye row (texture sides) */
+#define HAIR_FILL 0.04f      /* ... by a normalised convolution of this sigma (texture sides) */
+#define HAIR_GRAIN 4.0f      /* ... plus its own finest band, clamped to +-this many levels */
+#define RELIEF_SIGMA 0.03f   /* the new skin's relief (folds, creases) below this scale, in face sizes ... */
+#define RELIEF_MIN 0.5f      /* ... is scaled down to the photo's own, by at most this factor (never raised) */
 #define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 /* Measured together as an experiment and left off by default (docs/anonymization.md, "Privacy outside the
  * guarantee"): on the demo faces, over the jittered guarantee alone, mobileface identification 9 -> 6 of 22 but one
@@ -732,6 +739,117 @@ static int cover_flagged(const mf_anon_t *a, const uint8_t *flag, const float *P
     return st;
 }
 
+/* Relief matching: the drawn skin's relief between the finest band and RELIEF_SIGMA face sizes (folds, creases,
+ * frown lines, eye bags: the model's training faces average 31 years and carry them in the texture) is scaled down
+ * so that its spread over plain new skin is the photo's over its plain skin (gain RELIEF_MIN..1, never raised). A
+ * smooth-skinned face otherwise got rough, lined skin and looked 10-20 years older. The features (brows, eyes,
+ * lips, nose: `feat`, soft) keep the drawn contrast; that is where the new identity shows to a recognizer. Measured
+ * on the grey band-pass blur(x, 1 px) - blur(x, RELIEF_SIGMA fs), so the grain (matched later) does not count. */
+static int relief_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *core,
+                        const mf_fimg *feat, const mf_fimg *ramp) {
+    float sig = fminf(fmaxf(1.5f, RELIEF_SIGMA * j->fs), (float)MF_RENDER_MAX_SIGMA);
+    size_t px = (size_t)j->w * j->h;
+    mf_fimg lo_r, lo_o, f_r, f_o;
+    memset(&lo_r, 0, sizeof lo_r), memset(&lo_o, 0, sizeof lo_o), memset(&f_r, 0, sizeof f_r), memset(&f_o, 0, sizeof f_o);
+    int st = mf_render_lowpass(rend, NULL, sig, &lo_r);
+    if (!st) st = mf_render_lowpass(&j->O, NULL, sig, &lo_o);
+    if (!st) st = mf_fimg_copy(rend, &f_r);
+    if (!st) st = mf_render_blur(&f_r, NULL, 1);
+    if (!st) st = mf_fimg_copy(&j->O, &f_o);
+    if (!st) st = mf_render_blur(&f_o, NULL, 1);
+    if (!st) {
+        double so = 0, sr = 0;
+        long no = 0, nr = 0;
+        for (size_t i = 0; i < px; i++) {
+            /* inside the ramp only: the mesh's edge against the background is no skin relief */
+            if (core->data[i] >= 0.05f || feat->data[i] >= 0.05f || j->skin.data[i] < 0.5f || ramp->data[i] < 0.99f)
+                continue;
+            const float *a = f_o.data + 3 * i, *b = lo_o.data + 3 * i, *c = f_r.data + 3 * i, *d = lo_r.data + 3 * i;
+            if (cov0->data[i] > 0.99f) {
+                float g = 0.299f * (a[0] - b[0]) + 0.587f * (a[1] - b[1]) + 0.114f * (a[2] - b[2]);
+                so += g * g, no++;
+            }
+            if (cov->data[i] == 1) {
+                float g = 0.299f * (c[0] - d[0]) + 0.587f * (c[1] - d[1]) + 0.114f * (c[2] - d[2]);
+                sr += g * g, nr++;
+            }
+        }
+        float gain = no < 64 || nr < 64 || !(sr > 0) ? 1 : (float)sqrt((so / no) / (sr / nr));
+        gain = gain < RELIEF_MIN ? RELIEF_MIN : gain > 1 ? 1 : gain;
+        if (gain < 1)
+            for (size_t i = 0; i < px; i++) {
+                if (cov->data[i] != 1) continue;
+                /* full on plain skin, none on the features */
+                float g = 1 + (gain - 1) * (1 - fminf(1, 2 * feat->data[i]));
+                for (int k = 0; k < 3; k++) {
+                    float *v = rend->data + 3 * i + k, fine = *v - f_r.data[3 * i + k];
+                    *v = lo_r.data[3 * i + k] + g * (f_r.data[3 * i + k] - lo_r.data[3 * i + k]) + fine;
+                }
+            }
+    }
+    mf_fimg_free(&lo_r), mf_fimg_free(&lo_o), mf_fimg_free(&f_r), mf_fimg_free(&f_o);
+    return st;
+}
+
+/* The outer band of a drawn texture above the eyes (forehead top, temples: HAIR_BAND of the texture along the
+ * oval), replaced by the skin just inside it: the model's training faces had their hairlines, fringes and
+ * sideburns cleaned there, and drawn textures still carry that zone's edge: a band of another colour (brown on a
+ * draw pushed away from a fair target) with a hard lower edge, which showed as a dark smudge over the far brow and
+ * temple of demo photo 1's laughing face, and as the pale arc of "ghost glasses" before anon10e's hairline ramp.
+ * The band takes a normalised convolution (sigma HAIR_FILL) of the texels inside it, weighted by how far inside
+ * they are, plus its own finest band (grain, clamped); the weight grows smoothly over the band's inner quarter, so no new
+ * edge is made. The face drawn there stays the synthetic one (the blend ramp is unchanged). */
+static int hairline_band(const mf_anon_t *a, float *tex) {
+    const mf_anon_model_t *m = a->m;
+    int T = m->T;
+    size_t n = (size_t)T * T;
+    float eye_v = 0; /* texture row of the eye centres */
+    for (int i = 0; i < 16; i++) eye_v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
+    float *w = malloc(sizeof(float) * n), *fill = malloc(sizeof(float) * 3 * n), *fine = malloc(sizeof(float) * 3 * n);
+    if (!w || !fill || !fine) {
+        free(w), free(fill), free(fine);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    for (size_t p = 0; p < n; p++) {
+        float row = (float)(p / T) + 0.5f, e = a->edge_alpha[p];
+        float up = fminf(1, fmaxf(0, (eye_v - row) / (HAIR_RISE * T)));
+        /* HAIR_BAND above the brows, narrower (TEMPLE_BAND) at the temples beside the brows and eyes */
+        float top = fminf(1, fmaxf(0, (a->brow_v - row) / (HAIR_RISE * T)));
+        float bw = (TEMPLE_BAND + (HAIR_BAND - TEMPLE_BAND) * top) * T;
+        /* 1 in the band's outer three quarters, 0 from its inner edge on */
+        float u = e < 0 ? 1 : fminf(1, fmaxf(0, (bw - e) / (bw / 4)));
+        w[p] = e < 0 ? 1 : up * u * u * (3 - 2 * u);
+    }
+    memcpy(fill, tex, sizeof(float) * 3 * n);
+    memcpy(fine, tex, sizeof(float) * 3 * n);
+    mf_fimg F = {T, T, 3, fill}, G = {T, T, 3, fine}, W = {T, T, 1, w};
+    /* the fill's weight: texels inside the mesh and outside the band */
+    float *wi = malloc(sizeof(float) * n);
+    int st = wi ? MF_OK : mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!st) {
+        /* (not the features themselves: brows and eye corners next to the temples would be smeared into it) */
+        for (size_t p = 0; p < n; p++)
+            wi[p] = a->edge_alpha[p] < 0 || (a->tri_of[p] >= 0 && a->tri_core[a->tri_of[p]]) ? 0 : 1 - w[p];
+        mf_fimg WI = {T, T, 1, wi};
+        st = mf_render_blur(&F, &WI, HAIR_FILL * T);
+        if (!st) st = mf_render_blur(&G, NULL, 1);
+        /* where the fill has little support it is not used (the normalised convolution is 0 there) */
+        if (!st) st = mf_render_blur(&WI, NULL, HAIR_FILL * T);
+        for (size_t p = 0; !st && p < n; p++) w[p] *= fminf(1, wi[p] / 0.2f);
+    }
+    if (!st)
+        for (size_t p = 0; p < n; p++) {
+            if (!(W.data[p] > 0) || a->edge_alpha[p] < 0) continue;
+            for (int k = 0; k < 3; k++) {
+                /* the grain only: clamped, so the band's hard edge does not come back as a line */
+                float *v = tex + 3 * p + k, g = fminf(HAIR_GRAIN, fmaxf(-HAIR_GRAIN, *v - fine[3 * p + k]));
+                *v += w[p] * (fill[3 * p + k] + g - *v);
+            }
+        }
+    free(w), free(fill), free(fine), free(wi);
+    return st;
+}
+
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
@@ -763,7 +881,15 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             P2[3 * v + r] = j->P[3 * v + r] + a->vweight[v] * j->s *
                                                   (j->R[3 * r] * d[0] + j->R[3 * r + 1] * d[1] + j->R[3 * r + 2] * d[2]);
     }
-    mf_fimg texi = {T, T, 3, (float *)tex_src};
+    /* the drawn texture with its outer band above the eyes made skin (hairline_band) */
+    float *tex_own = malloc(sizeof(float) * 3 * (size_t)T * T);
+    if (!tex_own) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    memcpy(tex_own, tex_src, sizeof(float) * 3 * (size_t)T * T);
+    if ((st = hairline_band(a, tex_own))) {
+        free(tex_own);
+        return st;
+    }
+    mf_fimg texi = {T, T, 3, tex_own};
     mf_fimg rend, depth, cov, cov0, dummy;
     memset(&rend, 0, sizeof rend), memset(&depth, 0, sizeof depth), memset(&cov, 0, sizeof cov);
     memset(&cov0, 0, sizeof cov0), memset(&dummy, 0, sizeof dummy);
@@ -869,6 +995,13 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 core.data[i] = fmaxf(core.data[i], (1 - j->skin.data[i]) * dk);
             }
             sc_give(j, SC_WO, &ez);
+        } else if (!st && j->eyes_occluded) {
+            /* sunglasses: nothing is forced in the eye zone at the original's position (the lenses stay; its skin
+             * probability is 0 there, mf_anon_face) */
+            st = sc_take(j, SC_WO, &ez, j->w, j->h, 1);
+            if (!st) st = cover_flagged(a, a->tri_eyezone, j->P, j->P, ft, &depth, &dummy, &ez);
+            for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) force.data[i] *= 1 - fminf(1, ez.data[i]);
+            sc_give(j, SC_WO, &ez);
         }
         free(ft);
     }
@@ -918,6 +1051,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         mf_render_mesh hm2 = {P2, uv_hole, NV, hole_tri, nh};
         if (!st && nh) st = mf_render_triangles(&ramp, &depth, NULL, 0, &one, &hm2);
     }
+    /* the drawn skin's folds and creases no rougher than the photo's skin */
+    if (!st) st = relief_match(j, &rend, &cov, &cov0, &core, &force, &ramp);
     size_t px = (size_t)j->w * j->h;
     mf_fimg wr, wo, lr, lo, hf;
     memset(&wr, 0, sizeof wr), memset(&wo, 0, sizeof wo), memset(&lr, 0, sizeof lr), memset(&lo, 0, sizeof lo);
@@ -978,6 +1113,19 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
          * plain skin equals the photo's (an upsampled 192-px texture is too smooth on a sharp photo, the model's
          * folds too rough on a retouched one), and raised where the blend mixes it with the photo's */
         st = grain_match(j, &rend, &cov, &cov0, &core, &wr);
+        /* no difference to blend where the photo stays in front (occluders: hair, hands, glasses, lenses) or where
+         * the drawn texture is not used (outside the ramp): the multiband blend spreads each band's difference
+         * over its own scale, so a lens, a finger or a strand of hair kept by the mask still took the coarse bands
+         * of the new skin rendered under it (sunglasses half-transparent, a pale patch next to a finger, the
+         * drawn hairline's dark band leaking into the forehead) */
+        for (size_t i = 0; !st && i < px; i++) {
+            if (!(cov.data[i] > 0)) continue;
+            float fo = fminf(1, 2 * force.data[i]), sk = fo + (1 - fo) * j->skin.data[i];
+            float keep = fminf(1, 2 * sk) * fminf(1, 3 * ramp.data[i]);
+            if (keep >= 1) continue;
+            for (int k = 0; k < 3; k++)
+                rend.data[3 * i + k] = base.data[3 * i + k] + keep * (rend.data[3 * i + k] - base.data[3 * i + k]);
+        }
         if (!st) st = mf_fimg_copy(&base, res);
         if (!st) st = mf_render_blend_multiband(res, &rend, &wr, 0);
     }
@@ -985,7 +1133,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp), sc_give(j, SC_CORE, &core);
     sc_give(j, SC_WR, &wr), sc_give(j, SC_WO, &wo);
     mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
-    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha);
+    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha), free(tex_own);
     return st;
 }
 
@@ -1299,6 +1447,18 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 double sp = 0, sn = 0;
                 for (size_t i = 0; i < (size_t)j.w * j.h; i++) sp += cov.data[i] * j.skin.data[i], sn += cov.data[i];
                 j.eyes_occluded = sn > 0 && sp / sn < 0.45;
+                /* and then the whole eye zone at the original's position is the lenses' (not skin): a tinted lens
+                 * passes the skin test where it is light, and the new skin drawn there read as the face seen
+                 * through half-transparent sunglasses */
+                if (!st && j.eyes_occluded) {
+                    int *ft = malloc(sizeof(int) * 3 * (size_t)a->m->n_tri);
+                    mf_fimg_fill(&cov, 0);
+                    st = ft ? cover_flagged(a, a->tri_eyezone, j.P, j.P, ft, &depth, &dummy, &cov)
+                            : mf_error_set(MF_ERR_NOMEM, "out of memory");
+                    free(ft);
+                    if (!st) st = mf_render_blur(&cov, NULL, fmaxf(1, 0.015f * fs));
+                    for (size_t i = 0; !st && i < (size_t)j.w * j.h; i++) j.skin.data[i] *= 1 - fminf(1, 2 * cov.data[i]);
+                }
                 /* glasses: the skin probability over the nose bridge between the eyes (mesh points 168, 6) */
                 double gs = 0;
                 long gn = 0;
