@@ -339,6 +339,14 @@ static mf_face dedup_face(float dx, float dy, float dside, float mx, float my, f
     return f;
 }
 
+/* dedup_face with the mesh's roll and the detector's score set (the part-of-head rule reads both). */
+static mf_face dedup_posed(float dx, float dy, float dside, float mx, float my, float mw, float mh, float flag,
+                           float roll, float score) {
+    mf_face f = dedup_face(dx, dy, dside, mx, my, mw, mh, flag);
+    f.lm.roll = roll, f.det.score = score;
+    return f;
+}
+
 static void test_dedup_side_by_side(void **state) {
     (void)state;
     mf_face faces[2];
@@ -360,34 +368,25 @@ static void test_dedup_side_by_side(void **state) {
 static void test_dedup_part_of_head(void **state) {
     (void)state;
     mf_face faces[2];
-    faces[0] = dedup_face(74, 146, 270, 42, 116, 347, 328, 1.0f);
-    faces[0].lm.roll = 59.9f, faces[0].det.score = 0.81f;
-    faces[1] = dedup_face(306, 173, 163, 306, 168, 152, 166, 0.991f);
-    faces[1].lm.roll = 29.6f, faces[1].det.score = 0.40f;
+    faces[0] = dedup_posed(74, 146, 270, 42, 116, 347, 328, 1.0f, 59.9f, 0.81f);
+    faces[1] = dedup_posed(306, 173, 163, 306, 168, 152, 166, 0.991f, 29.6f, 0.40f);
     assert_int_equal(mf_face_privacy_dedup(faces, 2), 1);
     assert_float_equal(faces[0].det.w, 270, 0);
     /* the part scored higher by the mesh: still the face stays */
-    faces[0] = dedup_face(306, 173, 163, 306, 168, 152, 166, 1.0f);
-    faces[0].lm.roll = 29.6f, faces[0].det.score = 0.40f;
-    faces[1] = dedup_face(74, 146, 270, 42, 116, 347, 328, 0.995f);
-    faces[1].lm.roll = 59.9f, faces[1].det.score = 0.81f;
+    faces[0] = dedup_posed(306, 173, 163, 306, 168, 152, 166, 1.0f, 29.6f, 0.40f);
+    faces[1] = dedup_posed(74, 146, 270, 42, 116, 347, 328, 0.995f, 59.9f, 0.81f);
     assert_int_equal(mf_face_privacy_dedup(faces, 2), 1);
     assert_float_equal(faces[0].det.w, 270, 0);
-    faces[0] = dedup_face(110, 134, 296, 135, 150, 275, 287, 1.0f);
-    faces[0].lm.roll = 1.8f, faces[0].det.score = 0.90f;
-    faces[1] = dedup_face(373, 170, 122, 361, 186, 97, 109, 0.981f);
-    faces[1].lm.roll = -6.9f, faces[1].det.score = 0.66f;
+    faces[0] = dedup_posed(110, 134, 296, 135, 150, 275, 287, 1.0f, 1.8f, 0.90f);
+    faces[1] = dedup_posed(373, 170, 122, 361, 186, 97, 109, 0.981f, -6.9f, 0.66f);
     assert_int_equal(mf_face_privacy_dedup(faces, 2), 1);
     assert_float_equal(faces[0].det.w, 296, 0);
     /* grid1000: a 78 px detection scoring 0.44 between two 40 px grid faces (0.72, 0.87) is not a face they are
      * parts of: all three stay (the faces' meshes inside the large one's) */
     mf_face grid[3];
-    grid[0] = dedup_face(605, 273, 78, 600, 268, 88, 90, 0.986f);
-    grid[0].det.score = 0.44f;
-    grid[1] = dedup_face(590, 270, 38, 590, 268, 38, 40, 1.0f);
-    grid[1].det.score = 0.72f;
-    grid[2] = dedup_face(590, 333, 37, 590, 330, 37, 40, 1.0f);
-    grid[2].det.score = 0.87f;
+    grid[0] = dedup_posed(605, 273, 78, 600, 268, 88, 90, 0.986f, 0, 0.44f);
+    grid[1] = dedup_posed(590, 270, 38, 590, 268, 38, 40, 1.0f, 0, 0.72f);
+    grid[2] = dedup_posed(590, 333, 37, 590, 330, 37, 40, 1.0f, 0, 0.87f);
     assert_int_equal(mf_face_privacy_dedup(grid, 3), 3);
     /* a smaller face (0.65 of the size) cheek to cheek with a face, centres 0.8 of its side apart, the larger face's
      * mesh spread over it: two faces */
