@@ -86,7 +86,7 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * from ZOOM_LOW up to the threshold (a patch's smaller context and its neighbours score some faces lower than a
  * whole tile does) is then looked at on a whole zoomed tile (mf_face_detect_zoom; a tile serves the later such
  * candidates inside it, ZOOM_MARGIN of their side from its edges, that it shows with ZOOM_FACE_MIN..ZOOM_FACE_MAX
- * * network pixels: the detector's range on one level); at most ZOOM_MAX_TILES patches and ZOOM_MAX_TILES tiles per
+ * network pixels: the detector's range on one level); at most ZOOM_MAX_TILES patches and ZOOM_MAX_TILES tiles per
  * image. */
 #define ZOOM_LOW 0.1f
 #define ZOOM_MAX_SIDE 24.0f
