@@ -297,30 +297,6 @@ static void test_zoom_small_faces(void **state) {
         printf("  face %d (%.1f px): %d zoomed detections, best IOU %.2f\n", i, want[i][2], nz, best);
         assert_true(best >= 0.4f);
     }
-    /* the three faces in one network run (mf_face_detect_zoom_mosaic, 2 x 2 patches of 96 network pixels, as the
-     * cascade runs them): each patch's detection is mapped back onto its own face, and the fourth patch (grey
-     * picture only) gives none */
-    mf_face_zoom zp[4];
-    zp[0] = (mf_face_zoom){700, 500, 1.5f};
-    for (int i = 0; i < 3; i++)
-        zp[3 - i] = (mf_face_zoom){want[i][0] + 0.5f * want[i][2] - 4.0f, want[i][1] + 0.5f * want[i][3] + 3.0f,
-                                   24.0f / want[i][2]};
-    {
-        const mf_face_box *z;
-        int nz;
-        assert_int_equal(mf_face_detect_zoom_mosaic(det, &pic, 2, zp, 4, 0.3f, &z, &nz), MF_OK);
-        for (int i = 0; i < 3; i++) {
-            float best = 0;
-            for (int k = 0; k < nz; k++)
-                best = fmaxf(best, iou4(&z[k], want[i]));
-            printf("  mosaic: face %d best IOU %.2f\n", i, best);
-            assert_true(best >= 0.4f);
-        }
-        for (int k = 0; k < nz; k++) /* nothing mapped into the grey patch's region (700 +- 32, 500 +- 32) */
-            assert_false(fabsf(z[k].x + 0.5f * z[k].w - 700) < 40 && fabsf(z[k].y + 0.5f * z[k].h - 500) < 40);
-        assert_int_equal(mf_face_detect_zoom_mosaic(det, &pic, 2, zp, 5, 0.3f, &z, &nz), MF_ERR_ARG);
-        assert_int_equal(mf_face_detect_zoom_mosaic(det, &pic, 5, zp, 4, 0.3f, &z, &nz), MF_ERR_ARG);
-    }
     mf_face_privacy_detector_t *pd;
     assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), NULL, &pd), MF_OK);
     const mf_face_candidate *c;

@@ -353,67 +353,31 @@ void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box *
 
 int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
                         const mf_face_box **boxes, int *n) {
-    mf_face_zoom z = {cx, cy, f};
-    return mf_face_detect_zoom_mosaic(d, img, 1, &z, 1, threshold, boxes, n);
-}
-
-int mf_face_detect_zoom_mosaic(mf_face_detector_t *d, const mf_img *img, int grid, const mf_face_zoom *patches,
-                               int n_patches, float threshold, const mf_face_box **boxes, int *n) {
     *boxes = NULL;
     *n = 0;
     int st = mf_face_check_rgb(img, "detection needs");
     if (st) return st;
+    if (!(f > 1e-4f && f < 64 && isfinite(cx) && isfinite(cy) && fabsf(cx) < 1e6f && fabsf(cy) < 1e6f &&
+          threshold > 0 && threshold < 1))
+        return mf_error_set(MF_ERR_ARG, "bad zoom region");
     det_net *net = &d->net;
     int S = net->cfg->size;
-    if (!(grid >= 1 && grid <= MF_FACE_ZOOM_MAX_GRID && S % grid == 0 && n_patches >= 1 && n_patches <= grid * grid &&
-          patches && threshold > 0 && threshold < 1))
-        return mf_error_set(MF_ERR_ARG, "bad zoom mosaic");
-    for (int k = 0; k < n_patches; k++) {
-        const mf_face_zoom *z = &patches[k];
-        if (!(z->f > 1e-4f && z->f < 64 && isfinite(z->cx) && isfinite(z->cy) && fabsf(z->cx) < 1e6f &&
-              fabsf(z->cy) < 1e6f))
-            return mf_error_set(MF_ERR_ARG, "bad zoom region");
-    }
-    int P = S / grid;
-    float *in = mf_nn_plan_input(net->plan, 0, NULL);
-    memset(in, 0, (size_t)S * S * 3 * sizeof *in); /* grey: unused patches */
-    float *tmp = malloc((size_t)P * P * 3 * sizeof *tmp);
-    if (!tmp) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < n_patches; k++) {
-        const mf_face_zoom *z = &patches[k];
-        float s = 1.0f / z->f, x0 = z->cx - 0.5f * (float)P * s, y0 = z->cy - 0.5f * (float)P * s;
-        float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
-        mf_img_warp_to_float(img, m, P, P, 2.0f / 255.0f, -1.0f, 0.0f, tmp);
-        int ox = (k % grid) * P, oy = (k / grid) * P;
-        for (int y = 0; y < P; y++)
-            memcpy(in + ((size_t)(oy + y) * S + ox) * 3, tmp + (size_t)y * P * 3, (size_t)P * 3 * sizeof *tmp);
-    }
-    free(tmp);
+    float s = 1.0f / f, side = (float)S * s, x0 = cx - 0.5f * side, y0 = cy - 0.5f * side;
+    /* input pixel (u, v) covers image [x0 + u s, x0 + (u + 1) s): its centre, in the warp's pixel-centre frame */
+    float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
+    mf_img_warp_to_float(img, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, mf_nn_plan_input(net->plan, 0, NULL));
     int k = net_decode(net, threshold, d->raw);
     if (k < 0) return k;
-    /* a detection belongs to the patch holding its centre and must lie inside it (a box across two patches is of
-     * neither); mapped back to image pixels by that patch's scale and centre */
-    int m = 0;
-    float margin = 0.01f * (float)S;
     for (int i = 0; i < k; i++) {
-        mf_face_box b = d->raw[i];
-        int px = (int)floorf((b.x + 0.5f * b.w) / (float)P), py = (int)floorf((b.y + 0.5f * b.h) / (float)P);
-        if (px < 0 || py < 0 || px >= grid || py >= grid || py * grid + px >= n_patches) continue;
-        float ox = (float)(px * P), oy = (float)(py * P);
-        if (grid > 1 && (b.x < ox - margin || b.y < oy - margin || b.x + b.w > ox + (float)P + margin ||
-                         b.y + b.h > oy + (float)P + margin))
-            continue;
-        const mf_face_zoom *z = &patches[py * grid + px];
-        float s = 1.0f / z->f, x0 = z->cx - 0.5f * (float)P * s, y0 = z->cy - 0.5f * (float)P * s;
-        b.x = x0 + (b.x - ox) * s, b.y = y0 + (b.y - oy) * s, b.w *= s, b.h *= s;
+        mf_face_box *b = &d->raw[i];
+        b->x = x0 + b->x * s, b->y = y0 + b->y * s, b->w *= s, b->h *= s;
         for (int j = 0; j < MF_FACE_KP_COUNT; j++)
-            b.kp[j][0] = x0 + (b.kp[j][0] - ox) * s, b.kp[j][1] = y0 + (b.kp[j][1] - oy) * s;
-        b.roll = atan2f(b.kp[MF_FACE_KP_LEYE][1] - b.kp[MF_FACE_KP_REYE][1],
-                        b.kp[MF_FACE_KP_LEYE][0] - b.kp[MF_FACE_KP_REYE][0]);
-        d->raw[m++] = b;
+            b->kp[j][0] = x0 + b->kp[j][0] * s, b->kp[j][1] = y0 + b->kp[j][1] * s;
+        b->roll = atan2f(b->kp[MF_FACE_KP_LEYE][1] - b->kp[MF_FACE_KP_REYE][1],
+                         b->kp[MF_FACE_KP_LEYE][0] - b->kp[MF_FACE_KP_REYE][0]);
     }
     *boxes = d->raw;
-    *n = m;
+    *n = k;
     return MF_OK;
 }
 

@@ -65,22 +65,6 @@ void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes);
 int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
                         const mf_face_box **boxes, int *n);
 
-/* One zoomed patch of a mosaic: the image around (cx, cy) scaled by f (network pixels per image pixel). */
-typedef struct {
-    float cx, cy, f;
-} mf_face_zoom;
-
-enum { MF_FACE_ZOOM_MAX_GRID = 4 };
-
-/* mf_face_detect_zoom for several regions in one network run (privacy mode's small-face cascade, privacy.c): the
- * network input is a grid x grid mosaic of patches of input / grid network pixels (row-major, patch k showing
- * patches[k]; unused patches and outside the image grey). Writes the detections scoring at least `threshold` that
- * lie inside the patch holding their centre, mapped to image pixels, to *boxes (the detector's own array, valid until
- * its next call) and their count to *n (no suppression). MF_ERR_ARG for a bad image, grid (1..MF_FACE_ZOOM_MAX_GRID,
- * dividing the input side), count (1..grid^2) or region; MF_ERR_MODEL for non-finite outputs, MF_ERR_NOMEM. */
-int mf_face_detect_zoom_mosaic(mf_face_detector_t *d, const mf_img *img, int grid, const mf_face_zoom *patches,
-                               int n_patches, float threshold, const mf_face_box **boxes, int *n);
-
 /* Strict detectors (mf_face_detect_opts.strict) only: makes mf_face_detect_all also decode candidates from `weak` up
  * to the threshold, suppressed by the faces it finds but never averaged into them (its faces stay the same), and
  * keep the rest apart, after suppression among themselves: mf_face_detector_last_weak (the detector's own array,

@@ -78,25 +78,25 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 #define PART_RY 1.0f
 
 /* Cascade for small faces: the upright pass runs from ZOOM_LOW; a candidate scoring under the threshold whose box
- * side is at most ZOOM_MAX_SIDE image pixels is looked at again zoomed, scaled so the face has ZOOM_FACE_PX network
- * pixels (its finest level shows a 16 px face at 12, the network's limit). A zoomed detection overlapping it
- * (IOU > ZOOM_IOU) and scoring at least the threshold replaces it; else it is dropped as before. docs/detection.md.
- * Two steps (det12): first each candidate on a patch of its own, ZOOM_GRID x ZOOM_GRID patches to one network run
- * (mf_face_detect_zoom_mosaic: a quarter of the runs); a candidate whose best overlapping patch detection scores
- * from ZOOM_LOW up to the threshold (a patch's smaller context and its neighbours score some faces lower than a
- * whole tile does) is then looked at on a whole zoomed tile (mf_face_detect_zoom; a tile serves the later such
- * candidates inside it, ZOOM_MARGIN of their side from its edges, that it shows with ZOOM_FACE_MIN..ZOOM_FACE_MAX
- * network pixels: the detector's range on one level); at most ZOOM_MAX_TILES patches and ZOOM_MAX_TILES tiles per
- * image. */
+ * side is at most ZOOM_MAX_SIDE image pixels is looked at again on one zoomed tile (mf_face_detect_zoom), scaled so
+ * the face has ZOOM_FACE_PX network pixels (its finest level shows a 16 px face at 12, the network's limit). A
+ * detection of the zoomed tile overlapping it (IOU > ZOOM_IOU) and scoring at least the threshold replaces it; else
+ * it is dropped as before. docs/detection.md. */
 #define ZOOM_LOW 0.1f
 #define ZOOM_MAX_SIDE 24.0f
 #define ZOOM_FACE_PX 24.0f
 #define ZOOM_IOU 0.3f
+/* A zoomed tile also serves the later weak candidates inside it (ZOOM_MARGIN of their side from its edges) that it
+ * shows with ZOOM_FACE_MIN..ZOOM_FACE_MAX network pixels (the detector's range on one level); at most ZOOM_MAX_TILES
+ * zoomed tiles per image. */
 #define ZOOM_MARGIN 0.25f
 #define ZOOM_FACE_MIN 16.0f
 #define ZOOM_FACE_MAX 40.0f
-#define ZOOM_MAX_TILES 1024
-#define ZOOM_GRID 2
+#define ZOOM_MAX_TILES 256
+
+typedef struct {
+    float cx, cy, f;
+} zoom_tile;
 
 struct mf_face_privacy_detector {
     mf_face_detector_t *upright, *turned;
@@ -112,7 +112,7 @@ struct mf_face_privacy_detector {
     float turned_scale;
     mf_face_box *weak; /* the upright pass's candidates, copied (the zoom reuses the detector's arrays) */
     int cap_weak;
-    mf_face_zoom tiles[ZOOM_MAX_TILES]; /* zoomed patches, then zoomed tiles */
+    zoom_tile tiles[ZOOM_MAX_TILES];
     mf_face_box *zoomed; /* detections of the zoomed tiles */
     int n_zoomed, cap_zoomed;
     mf_face_models_t *own_models; /* created by mf_face_privacy_detector_create, else NULL (shared) */
@@ -360,28 +360,10 @@ static int zoom_keep(mf_face_privacy_detector_t *pd, const mf_face_box *b) {
     return MF_OK;
 }
 
-/* Whether zoom z (a patch or tile of `view` network pixels) shows the candidate of centre (cx, cy) and side `side`
- * at a scale the detector resolves, `margin` of its side from the view's edges. */
-static int zoom_covers(const mf_face_zoom *z, float view, float margin, float cx, float cy, float side) {
-    float half = 0.5f * view / z->f - margin * side, px = z->f * side;
-    return px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX && fabsf(cx - z->cx) + 0.5f * side <= half &&
-           fabsf(cy - z->cy) + 0.5f * side <= half;
-}
-
-/* Index of the zoomed detection from `from` on scoring at least `min` that overlaps c best (IOU > ZOOM_IOU; the
- * highest score), or -1. */
-static int zoom_best(const mf_face_privacy_detector_t *pd, int from, const mf_face_box *c, float min) {
-    int best = -1;
-    for (int k = from; k < pd->n_zoomed; k++)
-        if (pd->zoomed[k].score >= min && box_iou(&pd->zoomed[k], c) > ZOOM_IOU &&
-            (best < 0 || pd->zoomed[k].score > pd->zoomed[best].score))
-            best = k;
-    return best;
-}
-
 /* The cascade (ZOOM_*): the upright pass's n boxes *b (scoring the threshold) and, for each small weak candidate
- * (mf_face_detector_last_weak), the best overlapping zoomed detection when that reaches the threshold. Replaces *b
- * and *n by the result (pd->weak). */
+ * (mf_face_detector_last_weak), the best overlapping detection of a zoomed tile when that reaches the threshold. A
+ * candidate lying inside a tile zoomed already (at a scale showing it with ZOOM_FACE_MIN..ZOOM_FACE_MAX network
+ * pixels) uses its detections; else a tile centred on it is zoomed. Replaces *b and *n by the result (pd->weak). */
 static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box **b, int *n) {
     const mf_face_box *wk;
     int nw;
@@ -400,55 +382,36 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
     /* the weak candidates are the detector's own array: copied after the faces, as the zoom reuses the detector */
     memcpy(pd->weak + m, wk, (size_t)nw * sizeof *wk);
     pd->n_zoomed = 0;
-    int end = m + nw, S = mf_face_detector_input(pd->upright), per = ZOOM_GRID * ZOOM_GRID, st = MF_OK;
-    /* 1. a patch centred on each candidate (a patch shows a candidate off its centre with less context, which scored
-     * some faces lower: small20/24), ZOOM_GRID x ZOOM_GRID to a network run, detections from ZOOM_LOW */
-    int n_tiles = 0;
-    for (int i = m; i < end && n_tiles < ZOOM_MAX_TILES; i++) { /* beyond the cap: dropped, as without the cascade */
-        const mf_face_box *c = &pd->weak[i];
-        float side = fmaxf(c->w, c->h);
-        if (side <= ZOOM_MAX_SIDE)
-            pd->tiles[n_tiles++] = (mf_face_zoom){c->x + 0.5f * c->w, c->y + 0.5f * c->h, ZOOM_FACE_PX / side};
-    }
-    for (int t = 0; t < n_tiles && !st; t += per) {
-        const mf_face_box *zb;
-        int nz;
-        st = mf_face_detect_zoom_mosaic(pd->upright, img, ZOOM_GRID, &pd->tiles[t], n_tiles - t < per ? n_tiles - t : per,
-                                        ZOOM_LOW, &zb, &nz);
-        pd->last_zooms++;
-        pd->last_tiles++;
-        for (int k = 0; k < nz && !st; k++)
-            st = zoom_keep(pd, &zb[k]);
-    }
-    if (st) return st;
-    /* 2. a candidate the patches saw under the threshold: whole zoomed tiles (the first one on it, later ones served),
-     * detections from the threshold */
-    n_tiles = 0;
-    for (int i = m; i < end && !st; i++) {
+    int n_tiles = 0, end = m + nw;
+    for (int i = m; i < end; i++) {
         mf_face_box c = pd->weak[i];
         float side = fmaxf(c.w, c.h), cx = c.x + 0.5f * c.w, cy = c.y + 0.5f * c.h;
         if (!(side <= ZOOM_MAX_SIDE)) continue;
-        int best = zoom_best(pd, 0, &c, ZOOM_LOW);
-        if (best < 0 || pd->zoomed[best].score >= pd->threshold) continue;
         int covered = 0;
-        for (int t = 0; t < n_tiles && !covered; t++)
-            covered = zoom_covers(&pd->tiles[t], (float)S, ZOOM_MARGIN, cx, cy, side);
-        if (covered || n_tiles == ZOOM_MAX_TILES) continue;
-        pd->tiles[n_tiles++] = (mf_face_zoom){cx, cy, ZOOM_FACE_PX / side};
-        const mf_face_box *zb;
-        int nz;
-        st = mf_face_detect_zoom(pd->upright, img, cx, cy, ZOOM_FACE_PX / side, pd->threshold, &zb, &nz);
-        pd->last_zooms++;
-        pd->last_tiles++;
-        for (int k = 0; k < nz && !st; k++)
-            st = zoom_keep(pd, &zb[k]);
-    }
-    if (st) return st;
-    /* 3. each candidate: the best zoomed detection (patch or tile) from the threshold */
-    for (int i = *n; i < end; i++) {
-        mf_face_box c = pd->weak[i];
-        if (!(fmaxf(c.w, c.h) <= ZOOM_MAX_SIDE)) continue;
-        int best = zoom_best(pd, 0, &c, pd->threshold);
+        for (int t = 0; t < n_tiles && !covered; t++) {
+            const zoom_tile *z = &pd->tiles[t];
+            float half = 0.5f * (float)mf_face_detector_input(pd->upright) / z->f - ZOOM_MARGIN * side,
+                  px = z->f * side;
+            covered = px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX && fabsf(cx - z->cx) + 0.5f * side <= half &&
+                      fabsf(cy - z->cy) + 0.5f * side <= half;
+        }
+        if (!covered) {
+            if (n_tiles == ZOOM_MAX_TILES) continue; /* dropped, as without the cascade */
+            zoom_tile *z = &pd->tiles[n_tiles++];
+            z->cx = cx, z->cy = cy, z->f = ZOOM_FACE_PX / side;
+            const mf_face_box *zb;
+            int nz, st = mf_face_detect_zoom(pd->upright, img, z->cx, z->cy, z->f, pd->threshold, &zb, &nz);
+            if (st) return st;
+            pd->last_zooms++;
+            pd->last_tiles++;
+            for (int k = 0; k < nz && !st; k++)
+                st = zoom_keep(pd, &zb[k]);
+            if (st) return st;
+        }
+        int best = -1;
+        for (int k = 0; k < pd->n_zoomed; k++)
+            if (box_iou(&pd->zoomed[k], &c) > ZOOM_IOU && (best < 0 || pd->zoomed[k].score > pd->zoomed[best].score))
+                best = k;
         if (best >= 0) pd->weak[m++] = pd->zoomed[best];
     }
     *b = pd->weak;
