@@ -182,6 +182,21 @@ int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_fac
 
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c) { *c = an->counts; }
 
+static void box_translate(mf_face_box *b, float dx, float dy) {
+    b->x += dx, b->y += dy;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) b->kp[k][0] += dx, b->kp[k][1] += dy;
+}
+
+void mf_face_translate(mf_face *f, float dx, float dy) {
+    box_translate(&f->det, dx, dy);
+    if (!f->has_landmarks) return;
+    box_translate(&f->lm.box, dx, dy);
+    for (int v = 0; v < MF_FACE_MESH_POINTS; v++) f->lm.pt[v][0] += dx, f->lm.pt[v][1] += dy;
+    if (f->lm.has_iris)
+        for (int e = 0; e < 2; e++)
+            for (int k = 0; k < 5; k++) f->lm.iris[e][k][0] += dx, f->lm.iris[e][k][1] += dy;
+}
+
 void mf_face_5pt(const mf_face *f, float out[5][2]) {
     if (f->has_landmarks) mf_face_landmarks_5pt(&f->lm, out);
     else mf_face_box_5pt(&f->det, out);
