@@ -410,9 +410,45 @@ static void test_analyze_translated(void **state) {
     mf_img_free(&img);
 }
 
+/* One network run (mf_face_attrib_estimate_one): with the default sets the age is mf_face_attrib_estimate's bit for
+ * bit and the gender is the age model's (faceres-deep) own read-out; an age set without a gender output falls back
+ * to the full estimate. */
+static void test_estimate_one(void **state) {
+    (void)state;
+    char p[2048];
+    snprintf(p, sizeof p, "%s/demo/sample1.jpg", root);
+    mf_img img;
+    mf_face_box b;
+    assert_true(load_face(p, &img, &b));
+    mf_face_attributes one, full, deep;
+    assert_int_equal(mf_face_attrib_estimate_one(attr, &img, &b, &one), MF_OK);
+    assert_int_equal(mf_face_attrib_estimate(attr, &img, &b, &full), MF_OK);
+    assert_int_equal(mf_face_attrib_run_model(attr, "faceres-deep", &img, &b, &deep), MF_OK);
+    printf("  one: age %.2f p_male %.4f (%s / %s); full: age %.2f p_male %.4f (%s / %s)\n", one.age, one.p_male,
+           one.age_model, one.gender_model, full.age, full.p_male, full.age_model, full.gender_model);
+    assert_memory_equal(&one.age, &full.age, sizeof one.age);
+    assert_memory_equal(&one.p_male, &deep.p_male, sizeof one.p_male);
+    assert_int_equal(one.gender, deep.gender);
+    assert_string_equal(one.gender_model, "faceres-deep");
+    assert_string_equal(full.gender_model, "faceres");
+    mf_face_attrib_t *ssr = NULL; /* SSR-Net reads no gender: the full estimate */
+    mf_face_attrib_opts o = {.age_model = "age"};
+    assert_int_equal(mf_face_attrib_create(root, pool, &o, &ssr), MF_OK);
+    assert_int_equal(mf_face_attrib_estimate_one(ssr, &img, &b, &one), MF_OK);
+    assert_int_equal(mf_face_attrib_estimate(ssr, &img, &b, &full), MF_OK);
+    assert_memory_equal(&one.age, &full.age, sizeof one.age);
+    assert_memory_equal(&one.p_male, &full.p_male, sizeof one.p_male);
+    assert_string_equal(one.gender_model, "faceres");
+    b.w = 0;
+    assert_int_equal(mf_face_attrib_estimate_one(attr, &img, &b, &one), MF_ERR_ARG);
+    assert_true(one.age < 0 && one.gender == MF_GENDER_UNKNOWN);
+    mf_face_attrib_free(ssr);
+    mf_img_free(&img);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_analyze_deferred), cmocka_unit_test(test_analyze_translated),
+        cmocka_unit_test(test_analyze_deferred), cmocka_unit_test(test_analyze_translated), cmocka_unit_test(test_estimate_one),
         cmocka_unit_test(test_lfw_gender),   cmocka_unit_test(test_lfw_age_plausible),
         cmocka_unit_test(test_determinism),  cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_registry_models), cmocka_unit_test(test_bad_inputs),

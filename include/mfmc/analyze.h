@@ -71,6 +71,10 @@ int mf_face_analyze_geometry(mf_face_analyzer_t *an, const mf_img *img, mf_face 
  * (mf_face_analyzer_last_counts) then hold this call's attribute runs only. */
 int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face);
 
+/* mf_face_analyze_attributes from one network run (mf_face_attrib_estimate_one): the same age with the default
+ * models, the gender read by the age model; about half the cost. */
+int mf_face_analyze_attributes_one(mf_face_analyzer_t *an, const mf_img *img, mf_face *face);
+
 /* Moves every coordinate of a face record (detection box and keypoints, mesh, irises, mesh box) by (dx, dy)
  * pixels: the record as it would be found in a crop of its image whose top-left corner is at (-dx, -dy). Angles,
  * scores and attributes are unchanged. With mf_face_analyze_attributes it reads a face's age and gender at known

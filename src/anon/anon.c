@@ -1160,9 +1160,12 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
  *  0: nothing (checks ~0.45x per draw, but on 60 FFHQ faces 4 more fallbacks and gender kept 98.2 -> 92.5 %);
  *  1: detection, mesh and both attribute networks on the check region (main before speed12);
  *  2: the attribute networks only, at the original's mesh box (check_feedback_at_original): the draw keeps the
- *     pose and place of the face it replaces, so no detector and no mesh are needed to find it.
+ *     pose and place of the face it replaces, so no detector and no mesh are needed to find it;
+ *  3: as 2 with one attribute network (mf_face_analyze_attributes_one: the age network's own gender).
  * docs/anonymization.md, "Speed of the checks (branch speed10b)" and "Speed (branch speed12)". */
-#define CHECK_FEEDBACK 1
+#ifndef CHECK_FEEDBACK
+#define CHECK_FEEDBACK 2
+#endif
 
 /* The analyzer the checks run on the face: the faster check analyzer where the face is upright and large enough
  * for it, else the photo's. */
@@ -1185,7 +1188,8 @@ static int check_feedback_at_original(mf_anon_t *a, mf_img *img, const job *j, c
     mf_face f = *orig;
     f.confirmed = 1;
     mf_face_translate(&f, -(float)j->cx0, -(float)j->cy0);
-    st = mf_face_analyze_attributes(check_analyzer(a, orig), &roi, &f);
+    st = CHECK_FEEDBACK == 3 ? mf_face_analyze_attributes_one(check_analyzer(a, orig), &roi, &f)
+                             : mf_face_analyze_attributes(check_analyzer(a, orig), &roi, &f);
     mf_img_free(&roi);
     if (st) return st;
     if (f.attr.age >= 0 || f.attr.gender != MF_GENDER_UNKNOWN) {
@@ -1239,7 +1243,7 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
                 snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
             else
                 continue;
-            if (CHECK_FEEDBACK == 2) return (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
+            if (CHECK_FEEDBACK >= 2) return (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
             if (!CHECK_FEEDBACK) return 0;
             ok = 0; /* rejected: analysed below only for the next draw's feedback */
             goto analysis;
