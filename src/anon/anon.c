@@ -1161,10 +1161,11 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
  *  1: detection, mesh and both attribute networks on the check region (main before speed12);
  *  2: the attribute networks only, at the original's mesh box (check_feedback_at_original): the draw keeps the
  *     pose and place of the face it replaces, so no detector and no mesh are needed to find it;
- *  3: as 2 with one attribute network (mf_face_analyze_attributes_one: the age network's own gender).
+ *  3 (default): as 2 with one attribute network (mf_face_analyze_attributes_one: the age network's own gender):
+ *     ~0.85x main's CPU per face, the same 60 FFHQ and 22 demo figures as 2.
  * docs/anonymization.md, "Speed of the checks (branch speed10b)" and "Speed (branch speed12)". */
 #ifndef CHECK_FEEDBACK
-#define CHECK_FEEDBACK 2
+#define CHECK_FEEDBACK 3
 #endif
 
 /* The analyzer the checks run on the face: the faster check analyzer where the face is upright and large enough
