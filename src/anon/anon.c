@@ -1175,7 +1175,7 @@ static mf_face_analyzer_t *check_analyzer(const mf_anon_t *a, const mf_face *ori
     return a->o.check_an && orig->has_landmarks && fabsf(orig->lm.roll) <= 25 && ofs >= 32 ? a->o.check_an : a->o.an;
 }
 
-/* CHECK_FEEDBACK 2: the age and gender of a draw rejected for its identity, read on the check region at the
+/* CHECK_FEEDBACK 2 and 3: the age and gender of a draw rejected for its identity, read on the check region at the
  * original's mesh box (no detection, no mesh). detected_after is set when they were read: the draw loop takes the
  * feedback only from a face it was told was found; here the face is where it was drawn. A rejected draw's
  * after-fields are never published (an accepted draw, the kept closest draw and the fallback filter all have their
