@@ -31,4 +31,6 @@ keys = [k for k in rows["this"][0] if (k.endswith("_ms") or k == "draws") and k 
 for k in keys:
     p = statistics.median(r[k] for r in rows["peer"]); t = statistics.median(r[k] for r in rows["this"])
     print(f"{k:22s} peer {p:9.1f}  this {t:9.1f}  this/peer {t / p if p else float('nan'):.2f}")
+for k in (k for k in rows["this"][0] if k.endswith("_ms") and k not in rows["peer"][0]):
+    print(f"{k:22s} peer       n/a  this {statistics.median(r[k] for r in rows['this']):9.1f}  (only this build prints it)")
 PY

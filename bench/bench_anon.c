@@ -5,7 +5,9 @@
  * alike; prints medians and their ratio. Per face it also prints the median CPU time of the process (all threads)
  * per call: on a machine shared with other work it moves far less than wall time, so two builds of this bench run
  * one after the other compare by it (docs/anonymization.md, "Speed"), and the draws (sum over the faces) with the
- * median render + blend and checks time per draw (wall). bench/anon-ab.sh runs two builds of it alternately.
+ * median render + blend and checks time per draw (wall) and the time outside the draws per face (the original's
+ * embeddings, wall); per photo also each stage (decode, analysis, faces, encode) of the synthetic photo. bench/anon-ab.sh
+ * runs two builds of it alternately.
  * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] PATH...
  *   PATH: photos or folders; per-face mode takes the central face of each photo (faces <= 256 px reported apart);
  *   --photos: end-to-end mode on each PATH (e.g. the demo photo).
@@ -32,14 +34,26 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* one whole photo: decode, analysis, every face replaced with method m, JPEG encode; returns ms, -1 on error */
+/* Where a whole photo's time goes (process CPU ms; wall ms in the same order): decode, analysis, faces, encode. */
+enum { ST_DECODE, ST_ANALYSIS, ST_FACES, ST_ENCODE, N_ST };
+static const char *const stage_name[N_ST] = {"decode", "analysis", "faces", "encode"};
+
+/* one whole photo: decode, analysis, every face replaced with method m, JPEG encode; returns ms, -1 on error;
+ * st_cpu / st_wall: the time of each stage */
 static double photo_once(const char *path, mf_face_analyzer_t *fa, mf_anon_t *A, mf_anon_method m, int *nf_out,
-                         double *cpu) {
-    double t0 = tu_clock_ms(CLOCK_MONOTONIC), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+                         double *cpu, double st_cpu[N_ST], double st_wall[N_ST]) {
+    double t0 = tu_clock_ms(CLOCK_MONOTONIC), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID), tl = t0, cl = c0;
+    int s = 0;
+#define STAGE_END()                                                                                                   \
+    do {                                                                                                              \
+        double tn = tu_clock_ms(CLOCK_MONOTONIC), cn = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);                         \
+        st_wall[s] = tn - tl, st_cpu[s] = cn - cl, tl = tn, cl = cn, s++;                                             \
+    } while (0)
     mf_img img;
     const mf_face *faces;
     int nf = 0;
     if (mf_img_load(path, NULL, &img, NULL)) return -1;
+    STAGE_END();
     if (mf_face_analyze_all(fa, &img, &faces, &nf)) {
         mf_img_free(&img);
         return -1;
@@ -47,15 +61,19 @@ static double photo_once(const char *path, mf_face_analyzer_t *fa, mf_anon_t *A,
     mf_face *copy = malloc(sizeof(mf_face) * (size_t)(nf ? nf : 1));
     if (!copy) return -1;
     memcpy(copy, faces, sizeof(mf_face) * (size_t)nf);
+    STAGE_END();
     for (int i = 0; i < nf; i++) {
         mf_anon_result r;
         mf_anon_face(A, &img, &copy[i], m, 1 + (uint64_t)i, NULL, &r);
     }
+    STAGE_END();
     uint8_t *buf = NULL;
     size_t len = 0;
     mf_img_encode_jpeg(&img, 90, &buf, &len);
     free(buf), free(copy);
     mf_img_free(&img);
+    STAGE_END();
+#undef STAGE_END
     *nf_out = nf;
     *cpu = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     return tu_clock_ms(CLOCK_MONOTONIC) - t0;
@@ -116,19 +134,31 @@ int main(int argc, char **argv) {
     }
     static double syn[MAXP], pix[MAXP], syn_s[MAXP], pix_s[MAXP], syn_c[MAXP], pix_c[MAXP], t[4][64];
     static double per_r[MAXP * 64], per_c[MAXP * 64]; /* per synthetic call: render + blend, checks, per draw */
+    static double per_s[MAXP * 64]; /* per synthetic call: everything before and around the draws (the original's
+                                       embeddings at every alignment, skin map, fallback), wall ms */
     int n = 0, ns = 0, nper = 0, draws = 0;
     for (int pi = 0; pi < np && n < nmax; pi += every) {
         if (photos) {
             int nf = 0, k = 0;
+            static double sc[N_ST][64], sw[N_ST][64];
             for (int r = -1; r < runs && r < 64; r++) { /* r = -1: warm-up */
-                double ca = 0, cb = 0, a = photo_once(paths[pi], an, A, MF_ANON_SYNTH, &nf, &ca),
-                       b = photo_once(paths[pi], an, A, MF_ANON_PIXELATE, &nf, &cb);
-                if (r >= 0 && a >= 0 && b >= 0) t[0][k] = a, t[1][k] = b, t[2][k] = ca, t[3][k] = cb, k++;
+                double ca = 0, cb = 0, pc[N_ST], pw[N_ST], qc[N_ST], qw[N_ST];
+                double a = photo_once(paths[pi], an, A, MF_ANON_SYNTH, &nf, &ca, pc, pw),
+                       b = photo_once(paths[pi], an, A, MF_ANON_PIXELATE, &nf, &cb, qc, qw);
+                if (r >= 0 && a >= 0 && b >= 0) {
+                    for (int q = 0; q < N_ST; q++) sc[q][k] = pc[q], sw[q][k] = pw[q];
+                    t[0][k] = a, t[1][k] = b, t[2][k] = ca, t[3][k] = cb, k++;
+                }
             }
             double ma = median(t[0], k), mb = median(t[1], k), mca = median(t[2], k), mcb = median(t[3], k);
             printf("{\"photo\":\"%s\",\"faces\":%d,\"threads\":%d,\"runs\":%d,\"synthetic_ms\":%.1f,\"mosaic_ms\":%.1f,"
-                   "\"ratio\":%.2f,\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f}\n",
+                   "\"ratio\":%.2f,\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f",
                    paths[pi], nf, threads, k, ma, mb, ma / mb, mca, mcb);
+            /* the synthetic photo's stages: decode, analysis (privacy-grade), faces, encode */
+            for (int q = 0; q < N_ST; q++)
+                printf(",\"%s_cpu_ms\":%.1f,\"%s_wall_ms\":%.1f", stage_name[q], median(sc[q], k), stage_name[q],
+                       median(sw[q], k));
+            printf("}\n");
             n++;
             continue;
         }
@@ -157,6 +187,7 @@ int main(int argc, char **argv) {
                 (m ? tp : ts)[r] = tu_clock_ms(CLOCK_MONOTONIC) - t0;
                 (m ? cp : cs)[r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
                 if (!m && R.tries > 0) {
+                    per_s[nper] = R.ms - R.ms_render - R.ms_check;
                     per_r[nper] = R.ms_render / R.tries, per_c[nper++] = R.ms_check / R.tries;
                     if (r == 0) draws += R.tries; /* the same every run (same seed) */
                 }
@@ -173,9 +204,9 @@ int main(int argc, char **argv) {
         printf("{\"faces\":%d,\"threads\":%d,\"runs\":%d,\"synthetic_ms\":%.1f,\"mosaic_ms\":%.1f,\"ratio\":%.2f,"
                "\"faces_le256\":%d,\"synthetic_le256_ms\":%.1f,\"mosaic_le256_ms\":%.1f,"
                "\"synthetic_cpu_ms\":%.1f,\"mosaic_cpu_ms\":%.1f,\"draws\":%d,\"render_per_draw_ms\":%.1f,"
-               "\"checks_per_draw_ms\":%.1f}\n",
+               "\"checks_per_draw_ms\":%.1f,\"setup_per_face_ms\":%.1f}\n",
                n, threads, runs, ms, mp, ms / mp, ns, mss, mps, mc, mpc, draws, median(per_r, nper),
-               median(per_c, nper));
+               median(per_c, nper), median(per_s, nper));
     }
     mf_anon_free(A);
     mf_face_analyzer_free(an), mf_face_analyzer_free(fc);

@@ -355,9 +355,100 @@ static void test_analyze_deferred(void **state) {
     mf_img_free(&img);
 }
 
+/* Attributes at known landmarks (mf_face_translate + mf_face_analyze_attributes, the anonymizer's feedback on a
+ * drawn face without detecting it): every coordinate of a record moves by the offset, and the age and gender read
+ * on a crop of the photo at the moved record are the full analysis's (the crop holds the whole attribute crop, so
+ * the networks see the same pixels; only the float rounding of the moved box may differ). */
+static void test_analyze_translated(void **state) {
+    (void)state;
+    char p[2048];
+    snprintf(p, sizeof p, "%s/demo/sample1.jpg", root);
+    mf_img img;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    mf_face_analyzer_t *an = NULL;
+    mf_face_analyzer_opts ao = {.pool = pool};
+    assert_int_equal(mf_face_analyzer_create(root, &ao, &an), MF_OK);
+    mf_face full[16];
+    int n = 0, tried = 0;
+    assert_int_equal(mf_face_analyze(an, &img, full, 16, &n), MF_OK);
+    assert_true(n >= 2);
+    for (int i = 0; i < n; i++) {
+        if (!full[i].has_landmarks) continue;
+        const mf_face_box *b = &full[i].lm.box;
+        float side = 1.6f * fmaxf(b->w, b->h); /* the region around the face: 1.6 face sizes from its centre */
+        int x0 = (int)floorf(b->x + b->w / 2 - side), y0 = (int)floorf(b->y + b->h / 2 - side);
+        int x1 = (int)ceilf(b->x + b->w / 2 + side), y1 = (int)ceilf(b->y + b->h / 2 + side);
+        if (x0 < 0 || y0 < 0 || x1 > img.w || y1 > img.h) continue; /* the crop must hold the attribute crop */
+        mf_img roi;
+        assert_int_equal(mf_img_crop(&img, x0, y0, x1 - x0, y1 - y0, &roi), MF_OK);
+        mf_face f = full[i];
+        mf_face_translate(&f, -(float)x0, -(float)y0);
+        float p5a[5][2], p5b[5][2];
+        mf_face_5pt(&full[i], p5a), mf_face_5pt(&f, p5b);
+        for (int k = 0; k < 5; k++) {
+            assert_true(fabsf(p5b[k][0] - (p5a[k][0] - (float)x0)) < 1e-3f);
+            assert_true(fabsf(p5b[k][1] - (p5a[k][1] - (float)y0)) < 1e-3f);
+        }
+        assert_true(fabsf(f.lm.box.x - (b->x - (float)x0)) < 1e-3f && fabsf(f.lm.box.y - (b->y - (float)y0)) < 1e-3f);
+        assert_true(fabsf(f.det.x - (full[i].det.x - (float)x0)) < 1e-3f);
+        assert_true(f.lm.box.w == b->w && f.lm.box.roll == b->roll && f.lm.yaw == full[i].lm.yaw);
+        assert_int_equal(mf_face_analyze_attributes(an, &roi, &f), MF_OK);
+        printf("  face %d: crop at (%d, %d): age %.2f / %.2f, p_male %.4f / %.4f\n", i, x0, y0, f.attr.age,
+               full[i].attr.age, f.attr.p_male, full[i].attr.p_male);
+        assert_true(fabsf(f.attr.age - full[i].attr.age) < 0.25f);
+        assert_true(fabsf(f.attr.p_male - full[i].attr.p_male) < 0.01f);
+        assert_int_equal(f.attr.gender, full[i].attr.gender);
+        mf_face g = full[i]; /* not moved: read at the wrong place of the crop (or outside it) */
+        assert_int_equal(mf_face_analyze_attributes(an, &roi, &g), MF_OK);
+        assert_true(g.attr.age < 0 || fabsf(g.attr.age - full[i].attr.age) >= 0.25f ||
+                    fabsf(g.attr.p_male - full[i].attr.p_male) >= 0.01f);
+        mf_img_free(&roi);
+        tried++;
+    }
+    assert_true(tried >= 1);
+    mf_face_analyzer_free(an);
+    mf_img_free(&img);
+}
+
+/* One network run (mf_face_attrib_estimate_one): with the default sets the age is mf_face_attrib_estimate's bit for
+ * bit and the gender is the age model's (faceres-deep) own read-out; an age set without a gender output falls back
+ * to the full estimate. */
+static void test_estimate_one(void **state) {
+    (void)state;
+    char p[2048];
+    snprintf(p, sizeof p, "%s/demo/sample1.jpg", root);
+    mf_img img;
+    mf_face_box b;
+    assert_true(load_face(p, &img, &b));
+    mf_face_attributes one, full, deep;
+    assert_int_equal(mf_face_attrib_estimate_one(attr, &img, &b, &one), MF_OK);
+    assert_int_equal(mf_face_attrib_estimate(attr, &img, &b, &full), MF_OK);
+    assert_int_equal(mf_face_attrib_run_model(attr, "faceres-deep", &img, &b, &deep), MF_OK);
+    printf("  one: age %.2f p_male %.4f (%s / %s); full: age %.2f p_male %.4f (%s / %s)\n", one.age, one.p_male,
+           one.age_model, one.gender_model, full.age, full.p_male, full.age_model, full.gender_model);
+    assert_memory_equal(&one.age, &full.age, sizeof one.age);
+    assert_memory_equal(&one.p_male, &deep.p_male, sizeof one.p_male);
+    assert_int_equal(one.gender, deep.gender);
+    assert_string_equal(one.gender_model, "faceres-deep");
+    assert_string_equal(full.gender_model, "faceres");
+    mf_face_attrib_t *ssr = NULL; /* SSR-Net reads no gender: the full estimate */
+    mf_face_attrib_opts o = {.age_model = "age"};
+    assert_int_equal(mf_face_attrib_create(root, pool, &o, &ssr), MF_OK);
+    assert_int_equal(mf_face_attrib_estimate_one(ssr, &img, &b, &one), MF_OK);
+    assert_int_equal(mf_face_attrib_estimate(ssr, &img, &b, &full), MF_OK);
+    assert_memory_equal(&one.age, &full.age, sizeof one.age);
+    assert_memory_equal(&one.p_male, &full.p_male, sizeof one.p_male);
+    assert_string_equal(one.gender_model, "faceres");
+    b.w = 0;
+    assert_int_equal(mf_face_attrib_estimate_one(attr, &img, &b, &one), MF_ERR_ARG);
+    assert_true(one.age < 0 && one.gender == MF_GENDER_UNKNOWN);
+    mf_face_attrib_free(ssr);
+    mf_img_free(&img);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_analyze_deferred),
+        cmocka_unit_test(test_analyze_deferred), cmocka_unit_test(test_analyze_translated), cmocka_unit_test(test_estimate_one),
         cmocka_unit_test(test_lfw_gender),   cmocka_unit_test(test_lfw_age_plausible),
         cmocka_unit_test(test_determinism),  cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_registry_models), cmocka_unit_test(test_bad_inputs),

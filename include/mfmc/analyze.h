@@ -71,6 +71,17 @@ int mf_face_analyze_geometry(mf_face_analyzer_t *an, const mf_img *img, mf_face 
  * (mf_face_analyzer_last_counts) then hold this call's attribute runs only. */
 int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face);
 
+/* mf_face_analyze_attributes from one network run (mf_face_attrib_estimate_one): the same age with the default
+ * models, the gender read by the age model; about half the cost. */
+int mf_face_analyze_attributes_one(mf_face_analyzer_t *an, const mf_img *img, mf_face *face);
+
+/* Moves every coordinate of a face record (detection box and keypoints, mesh, irises, mesh box) by (dx, dy)
+ * pixels: the record as it would be found in a crop of its image whose top-left corner is at (-dx, -dy). Angles,
+ * scores and attributes are unchanged. With mf_face_analyze_attributes it reads a face's age and gender at known
+ * landmarks on another image of the same geometry (the anonymizer's feedback on a drawn face) without detecting
+ * or meshing it again. */
+void mf_face_translate(mf_face *face, float dx, float dy);
+
 /* Network evaluations of the last analysis per stage (for progress reports and the speed comparison). */
 typedef struct {
     int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;

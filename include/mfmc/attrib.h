@@ -71,6 +71,14 @@ void mf_face_attrib_free(mf_face_attrib_t *h);
  * Deterministic: the same input gives the same output, bit for bit, on one machine and thread count. */
 int mf_face_attrib_estimate(mf_face_attrib_t *h, const mf_img *img, const mf_face_box *face, mf_face_attributes *out);
 
+/* mf_face_attrib_estimate from one network run: age and gender both from the first model of the age set that also
+ * estimates gender (the default faceres-deep does), each from the full set's models where it has none. The age
+ * is exactly mf_face_attrib_estimate's when the age set is that one model (the default); the gender is that model's
+ * own read-out, not the gender set's (default faceres): about half the cost, for a caller that needs a rough gender
+ * (the anonymizer's feedback on a rejected draw). Same argument checks. */
+int mf_face_attrib_estimate_one(mf_face_attrib_t *h, const mf_img *img, const mf_face_box *face,
+                                mf_face_attributes *out);
+
 /* ---------------------------------------------------------------- registry and measurement */
 
 typedef struct {

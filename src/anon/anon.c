@@ -1155,11 +1155,50 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
     return MF_OK;
 }
 
-/* 1: a draw rejected for its identity is still detected, meshed and aged (after the decision, which they no longer
- * change) because the draw loop moves the next draw's age and gender by what they read; 0: it is not (the checks
- * then cost ~0.45x per draw, but on 60 FFHQ faces 4 more fallbacks and gender kept 98.2 -> 92.5 %:
- * docs/anonymization.md, "Speed of the checks") */
-#define CHECK_FEEDBACK 1
+/* What a draw rejected for its identity before any analysis (step (1) of check) still measures, only as the next
+ * draw's feedback (the draw loop moves the drawn age and gender by it), after the decision, which it cannot change:
+ *  0: nothing (checks ~0.45x per draw, but on 60 FFHQ faces 4 more fallbacks and gender kept 98.2 -> 92.5 %);
+ *  1: detection, mesh and both attribute networks on the check region (main before speed12);
+ *  2: the attribute networks only, at the original's mesh box (check_feedback_at_original): the draw keeps the
+ *     pose and place of the face it replaces, so no detector and no mesh are needed to find it;
+ *  3 (default): as 2 with one attribute network (mf_face_analyze_attributes_one: the age network's own gender):
+ *     ~0.85x main's CPU per face, the same 60 FFHQ and 22 demo figures as 2.
+ * docs/anonymization.md, "Speed of the checks (branch speed10b)" and "Speed (branch speed12)". */
+#ifndef CHECK_FEEDBACK
+#define CHECK_FEEDBACK 3
+#endif
+
+/* The analyzer the checks run on the face: the faster check analyzer where the face is upright and large enough
+ * for it, else the photo's. */
+static mf_face_analyzer_t *check_analyzer(const mf_anon_t *a, const mf_face *orig) {
+    float ofs = fmaxf(orig->det.w, orig->det.h);
+    return a->o.check_an && orig->has_landmarks && fabsf(orig->lm.roll) <= 25 && ofs >= 32 ? a->o.check_an : a->o.an;
+}
+
+/* CHECK_FEEDBACK 2 and 3: the age and gender of a draw rejected for its identity, read on the check region at the
+ * original's mesh box (no detection, no mesh). detected_after is set when they were read: the draw loop takes the
+ * feedback only from a face it was told was found; here the face is where it was drawn. A rejected draw's
+ * after-fields are never published (an accepted draw, the kept closest draw and the fallback filter all have their
+ * own full check). Leaves them unset for a face without a mesh (then no draw is made). */
+static int check_feedback_at_original(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig,
+                                      mf_anon_result *r) {
+    if (!orig->has_landmarks) return MF_OK;
+    mf_img roi;
+    int st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi);
+    if (st) return st;
+    mf_face f = *orig;
+    f.confirmed = 1;
+    mf_face_translate(&f, -(float)j->cx0, -(float)j->cy0);
+    st = CHECK_FEEDBACK == 3 ? mf_face_analyze_attributes_one(check_analyzer(a, orig), &roi, &f)
+                             : mf_face_analyze_attributes(check_analyzer(a, orig), &roi, &f);
+    mf_img_free(&roi);
+    if (st) return st;
+    if (f.attr.age >= 0 || f.attr.gender != MF_GENDER_UNKNOWN) {
+        r->detected_after = 1;
+        r->age_after = f.attr.age, r->gender_after = f.attr.gender;
+    }
+    return MF_OK;
+}
 
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
@@ -1167,7 +1206,8 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
  * (docs/anonymization.md, "Speed of the checks"): (1) the ensemble at the original's landmarks and at the jittered
  * alignments of them (no analysis needed); (2) detection and mesh of the check region (not detected: redrawn);
  * (3) the ensemble at the detected landmarks; (4) age and gender (deciding only for a draw whose identity checks
- * all passed; for a rejected one they are the next draw's feedback, CHECK_FEEDBACK, and (2) runs for it too).
+ * all passed; for a rejected one they are the next draw's feedback, CHECK_FEEDBACK: read at the original's mesh box
+ * without (2) and (3) when (1) rejected it).
  * Every check that decides acceptance runs before a draw is accepted. Without id_ok (the baselines and the fallback
  * filter) everything is measured. */
 static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, float (*eorig)[1024],
@@ -1204,6 +1244,7 @@ static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, f
                 snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
             else
                 continue;
+            if (CHECK_FEEDBACK >= 2) return (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
             if (!CHECK_FEEDBACK) return 0;
             ok = 0; /* rejected: analysed below only for the next draw's feedback */
             goto analysis;
@@ -1212,8 +1253,7 @@ analysis:;
     /* (2) detection and mesh around the face (attributes only in (4)) */
     mf_img roi;
     if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi))) return st;
-    mf_face_analyzer_t *an = a->o.check_an && orig->has_landmarks && fabsf(orig->lm.roll) <= 25 && ofs >= 32
-                                 ? a->o.check_an : a->o.an;
+    mf_face_analyzer_t *an = check_analyzer(a, orig);
     mf_face faces[MAX_CHECK_FACES];
     int n = 0;
     if ((st = mf_face_analyze_geometry(an, &roi, faces, MAX_CHECK_FACES, &n))) goto out;
@@ -1281,7 +1321,7 @@ analysis:;
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
      * draw (CHECK_FEEDBACK) */
-    if (f && (ok || !draw || CHECK_FEEDBACK)) {
+    if (f && (ok || !draw || CHECK_FEEDBACK)) { /* a draw rejected in (3): detected, so read at its own box */
         if ((st = mf_face_analyze_attributes(an, &roi, f))) goto out;
         r->age_after = f->attr.age, r->gender_after = f->attr.gender;
     }

@@ -66,11 +66,12 @@ void mf_face_analyzer_free(mf_face_analyzer_t *an) {
 
 /* age and gender of one record, from the box the analysis reads them on (the mesh box when meshed); a face cut by
  * the border (privacy mode) with its centre outside the image gets none */
-static int face_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *f) {
+static int face_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *f, int one) {
     const mf_face_box *box = f->has_landmarks ? &f->lm.box : &f->det;
     float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
     if (!an->attrib || !f->confirmed || !(cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h)) return MF_OK;
-    int st = mf_face_attrib_estimate(an->attrib, img, box, &f->attr);
+    int st = one ? mf_face_attrib_estimate_one(an->attrib, img, box, &f->attr)
+                 : mf_face_attrib_estimate(an->attrib, img, box, &f->attr);
     if (!st) an->counts.attribute_runs++;
     return st;
 }
@@ -136,7 +137,7 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
             }
         }
         /* the mesh box is tighter and its roll more precise than the detector's (face_attributes reads it) */
-        if (attributes && (st = face_attributes(an, img, f))) return st;
+        if (attributes && (st = face_attributes(an, img, f, 0))) return st;
         kept++;
     }
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
@@ -172,15 +173,38 @@ int mf_face_analyze_geometry(mf_face_analyzer_t *an, const mf_img *img, mf_face 
     return analyze_copy(an, img, 0, faces, max_faces, n_faces);
 }
 
-int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face) {
+static int analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face, int one) {
     if (!an || !img || !img->data || !face) return mf_error_set(MF_ERR_ARG, "analyze: null argument");
     memset(&face->attr, 0, sizeof face->attr); /* as the analysis starts a record */
     face->attr.age = -1, face->attr.p_male = 0.5f;
     memset(&an->counts, 0, sizeof an->counts);
-    return face_attributes(an, img, face);
+    return face_attributes(an, img, face, one);
+}
+
+int mf_face_analyze_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face *face) {
+    return analyze_attributes(an, img, face, 0);
+}
+
+int mf_face_analyze_attributes_one(mf_face_analyzer_t *an, const mf_img *img, mf_face *face) {
+    return analyze_attributes(an, img, face, 1);
 }
 
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c) { *c = an->counts; }
+
+static void box_translate(mf_face_box *b, float dx, float dy) {
+    b->x += dx, b->y += dy;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++) b->kp[k][0] += dx, b->kp[k][1] += dy;
+}
+
+void mf_face_translate(mf_face *f, float dx, float dy) {
+    box_translate(&f->det, dx, dy);
+    if (!f->has_landmarks) return;
+    box_translate(&f->lm.box, dx, dy);
+    for (int v = 0; v < MF_FACE_MESH_POINTS; v++) f->lm.pt[v][0] += dx, f->lm.pt[v][1] += dy;
+    if (f->lm.has_iris)
+        for (int e = 0; e < 2; e++)
+            for (int k = 0; k < 5; k++) f->lm.iris[e][k][0] += dx, f->lm.iris[e][k][1] += dy;
+}
 
 void mf_face_5pt(const mf_face *f, float out[5][2]) {
     if (f->has_landmarks) mf_face_landmarks_5pt(&f->lm, out);

@@ -399,6 +399,24 @@ int mf_face_attrib_estimate(mf_face_attrib_t *h, const mf_img *img, const mf_fac
     return MF_OK;
 }
 
+int mf_face_attrib_estimate_one(mf_face_attrib_t *h, const mf_img *img, const mf_face_box *face,
+                                mf_face_attributes *out) {
+    loaded_model *one = NULL;
+    int n_age = 0;
+    for (int i = 0; i < h->n; i++) {
+        n_age += h->m[i].for_age;
+        if (!one && h->m[i].for_age && h->m[i].out_age >= 0 && h->m[i].out_gender >= 0) one = &h->m[i];
+    }
+    if (!one || n_age != 1) return mf_face_attrib_estimate(h, img, face, out); /* no single model reads both */
+    fill(out, -1, -1, "", "");
+    int st = check_args(img, face);
+    if (st) return st;
+    raw_result r;
+    if ((st = model_run(h, one, img, face, 0, &r))) return st;
+    fill(out, r.age, r.p_male, h->age_names, one->s->info.name);
+    return MF_OK;
+}
+
 int mf_face_attrib_run_model(mf_face_attrib_t *h, const char *model, const mf_img *img, const mf_face_box *face,
                              mf_face_attributes *out) {
     fill(out, -1, -1, "", "");
