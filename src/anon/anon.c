@@ -646,7 +646,6 @@ typedef struct {
 } job;
 
 
-
 /* Takes scratch buffer i of the job as a zeroed w x h x c image into *f (reused when its size matches). */
 static int sc_take(job *j, int i, mf_fimg *f, int w, int h, int c) {
     mf_fimg *p = &j->sc[i];
