@@ -210,7 +210,10 @@ int main(int argc, char **argv) {
     for (int pi = 0; pi < np && n < nmax; pi += every) {
         mf_img img, res;
         int nf = 0;
-        if (mf_img_load(paths[pi], NULL, &img, NULL)) continue;
+        if (mf_img_load(paths[pi], NULL, &img, NULL)) { /* said, so a short run is not mistaken for a full one */
+            fprintf(stderr, "eval_anon: %s: skipped: %s\n", paths[pi], mf_error_get());
+            continue;
+        }
         if (mf_face_analyze(an, &img, faces, MAXF, &nf) || nf == 0) {
             mf_img_free(&img);
             continue;
@@ -224,7 +227,11 @@ int main(int argc, char **argv) {
             for (int k = 0; k < nf; k++) bx[k] = faces[k].det;
             lo = tu_box_nearest_centre(bx, nf, img.w, img.h, NULL), hi = lo + 1;
         }
-        if (mf_img_init(&res, img.w, img.h, 3)) break;
+        if (mf_img_init(&res, img.w, img.h, 3)) {
+            fprintf(stderr, "eval_anon: %s: %s; stopping after %d faces\n", paths[pi], mf_error_get(), n);
+            mf_img_free(&img);
+            break;
+        }
         memcpy(res.data, img.data, (size_t)img.w * img.h * 3);
         int first = n; /* records first .. n-1 are this photo's faces (fewer than hi - lo when --n cuts in) */
         for (int k = lo; k < hi && n < nmax; k++) {
