@@ -3,10 +3,7 @@
  *   re-identification by every recognizer (verification at the FAR 1e-3 match threshold; identification = the
  *   nearest original of an anonymized face is its own), utility (detected again, pose, eye and mouth openness, age,
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
- * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE] [--tries N]
- *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1]
- *                   [--margin F --extra N --outline F --jaw F --away F --strong-from N --ladder 1] PATH...   (mf_anon_tuning; --margin -1: first
- *                   passing draw; --ladder 1: the identity-first redraw ladder)
+ * usage: see usage() below (eval_anon --help).
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"
@@ -78,6 +75,31 @@ static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b
     mf_img_free(&ca), mf_img_free(&cb);
 }
 
+static void usage(FILE *f) {
+    fputs("usage: eval_anon [OPTIONS] PATH...\n"
+          "Anonymizes the central face of every photo (PATH: files or folders; --all-faces: every face) with the\n"
+          "synthetic method and measures re-identification (five recognizers), utility, looks and time\n"
+          "(docs/anonymization.md). BENCH_VERBOSE=1 prints one line per face on stderr. Models from $MFMC_MODELS.\n"
+          "Face i of a run (counted from 0) is anonymized with seed S + 7919 i: the same files in the same order\n"
+          "give the same results, another order or subset other seeds.\n"
+          "  --n N            at most N faces              --every K      every K-th photo of the list\n"
+          "  --all-faces      every face of each photo     --seed S       first seed (1)\n"
+          "  --dump DIR       original | anonymized crops pair_NNNN.png (DIR git-ignored: out/ or reports/)\n"
+          "  --model FILE     identity model (data/identity/synthetic-v1.mfid)\n"
+          "  --tries N        draws before the fallbacks (9)\n"
+          "  --method M       synth (default) | blur | pixelate | solid\n"
+          "tuning (mf_anon_tuning, include/mfmc/anon.h; 0 = the measured default):\n"
+          "  --shade F --shape F --fine F --tex F --detail F --eyes 1|-1\n"
+          "  --margin F --extra N   choice among passing draws (--margin -1: the first passing draw)\n"
+          "  --outline F --jaw F --away F\n"
+          "  --ladder 1 --strong-from N   the identity-first redraw ladder\n"
+          "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
+          "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
+          "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
+          "  -h, --help       this text\n",
+          f);
+}
+
 int main(int argc, char **argv) {
     int nmax = MAXN, every = 1, all_faces = 0, tries = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
@@ -109,9 +131,20 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--ladder") && more) tu.ladder = atoi(argv[++i]);
         else if (!strcmp(s, "--strong-from") && more) tu.strong_from = atoi(argv[++i]);
         else if (!strcmp(s, "--away") && more) tu.away = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--flat-rungs") && more) tu.flat_rungs = atoi(argv[++i]);
+        else if (!strcmp(s, "--flat-sigma") && more) tu.flat_sigma = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--flat-amount") && more) tu.flat_amount = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--relaxed-strong") && more) tu.relaxed_strong = (float)atof(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
+        } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (s[0] == '-') {
+            fprintf(stderr, "eval_anon: unknown option or missing value: %s\n", s);
+            usage(stderr);
+            return 2;
         } else {
             struct stat st;
             if (!stat(s, &st) && S_ISDIR(st.st_mode)) {
@@ -126,6 +159,11 @@ int main(int argc, char **argv) {
             } else if (np < MAXN)
                 paths[np++] = strdup(s);
         }
+    }
+    if (np == 0) {
+        fprintf(stderr, "eval_anon: no photo given\n");
+        usage(stderr);
+        return 2;
     }
     if (dump) mkdir(dump, 0777);
     mf_nn_pool_t *pool = NULL;
@@ -160,7 +198,8 @@ int main(int argc, char **argv) {
     static float ms_small[MAXN];
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
-    int draws = 0, strong = 0, synth_fb = 0; /* draws made; published faces rendered strong; synthetic fallbacks */
+    int draws = 0, strong = 0, flat = 0, synth_fb = 0; /* draws made; published faces rendered strong / flattened
+                                                          (the last rungs); synthetic fallbacks */
     int n = 0, detected = 0, gender_n = 0, gender_kept = 0, accepted = 0, fallback = 0, verif[NREC] = {0};
     int jit_match[NJREC] = {0}, jit_dis[NJREC] = {0}; /* worst attacker alignment: >= match / dissimilarity thr */
     float jit_max[NJREC] = {-2, -2};
@@ -171,7 +210,10 @@ int main(int argc, char **argv) {
     for (int pi = 0; pi < np && n < nmax; pi += every) {
         mf_img img, res;
         int nf = 0;
-        if (mf_img_load(paths[pi], NULL, &img, NULL)) continue;
+        if (mf_img_load(paths[pi], NULL, &img, NULL)) { /* said, so a short run is not mistaken for a full one */
+            fprintf(stderr, "eval_anon: %s: skipped: %s\n", paths[pi], mf_error_get());
+            continue;
+        }
         if (mf_face_analyze(an, &img, faces, MAXF, &nf) || nf == 0) {
             mf_img_free(&img);
             continue;
@@ -185,7 +227,11 @@ int main(int argc, char **argv) {
             for (int k = 0; k < nf; k++) bx[k] = faces[k].det;
             lo = tu_box_nearest_centre(bx, nf, img.w, img.h, NULL), hi = lo + 1;
         }
-        if (mf_img_init(&res, img.w, img.h, 3)) break;
+        if (mf_img_init(&res, img.w, img.h, 3)) {
+            fprintf(stderr, "eval_anon: %s: %s; stopping after %d faces\n", paths[pi], mf_error_get(), n);
+            mf_img_free(&img);
+            break;
+        }
         memcpy(res.data, img.data, (size_t)img.w * img.h * 3);
         int first = n; /* records first .. n-1 are this photo's faces (fewer than hi - lo when --n cuts in) */
         for (int k = lo; k < hi && n < nmax; k++) {
@@ -203,11 +249,11 @@ int main(int argc, char **argv) {
             fsz[n] = fmaxf(f->lm.box.w, f->lm.box.h);
             if (fsz[n] <= 256) ms_small[nsmall++] = (float)R.ms;
             if (getenv("BENCH_VERBOSE"))
-                fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) %s %.3f %s %.3f %s\n", paths[pi],
-                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
-                        mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1], R.note);
+                fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) age %.0f %s %.3f %s %.3f %s\n", paths[pi],
+                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.flat ? " flat" : R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
+                        f->attr.age, mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1], R.note);
             accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
-            draws += R.tries, strong += R.strong;
+            draws += R.tries, strong += R.strong, flat += R.flat;
             synth_fb += R.decision == MF_ANON_FALLBACK && R.method == MF_ANON_SYNTH;
             has_after[n] = 0;
             lap[n] = NAN;
@@ -272,7 +318,7 @@ int main(int argc, char **argv) {
     }
     printf("faces %d: accepted %d, fallback %d (synthetic %d); detected again %d (%.2f%%)\n", n, accepted, fallback,
            synth_fb, detected, n ? 100.0 * detected / n : 0);
-    printf("draws %d; published faces rendered strong %d\n", draws, strong);
+    printf("draws %d; published faces rendered strong %d, of them flattened (last rungs) %d\n", draws, strong, flat);
     for (int r = 0; r < NREC; r++) {
         int ident = 0;
         for (int i = 0; i < n; i++) {

@@ -371,6 +371,41 @@ static void test_ladder_identity_first(void **state) {
     assert_int_equal(r.strong, 1);
 }
 
+/* The flattened last rungs (anon12a): when every draw of the ladder failed on identity, flat_rungs more draws are made
+ * (their coarse shading replaced by the new face's broad light) and each is checked like any draw before the filter.
+ * A forced-similar identity (the original's own texture and shape) fails the ladder's 2 draws; the anonymizer with 2
+ * flattened rungs then makes exactly 2 more draws, and whatever it publishes is below every ensemble threshold or
+ * the fallback filter; with flat_rungs -1 it stops after the ladder (main's before anon12a). Fails without the rungs
+ * (tries 2). */
+static void test_flat_rungs_checked(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    for (int on = 1; on >= 0; on--) {
+        mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                          .max_tries = 2, .tuning = {.flat_rungs = on ? 2 : -1}};
+        mf_anon_t *a2;
+        assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
+        mf_img a = copy_of(&f->img);
+        mf_anon_result r;
+        mf_anon_debug_force_similar(a2, 1);
+        assert_int_equal(mf_anon_face(a2, &a, &f->faces[0], MF_ANON_SYNTH, 11, NULL, &r), MF_OK);
+        printf("  flat rungs %s: decision %d method %d tries %d flat %d note '%s'\n", on ? "on" : "off", r.decision,
+               r.method, r.tries, r.flat, r.note);
+        assert_int_equal(r.tries, on ? 4 : 2);
+        assert_true(face_change(&f->img, &a, &f->faces[0]) > 3);
+        if (r.decision == MF_ANON_FALLBACK && r.method != MF_ANON_SYNTH) /* the filter: says why */
+            assert_non_null(strstr(r.note, "fallback after"));
+        else { /* a flattened draw published: it passed the identity checks like any other */
+            assert_true(on && r.flat && r.detected_after);
+            for (int i = 0; i < r.n_rec; i++)
+                if (mf_anon_recognizer_info(a2, i)->ensemble)
+                    assert_true(r.sim[i] < mf_anon_recognizer_info(a2, i)->dissimilarity_threshold);
+        }
+        mf_img_free(&a);
+        mf_anon_free(a2);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -381,6 +416,7 @@ int main(void) {
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
+        cmocka_unit_test(test_flat_rungs_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

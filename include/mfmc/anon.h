@@ -119,6 +119,19 @@ typedef struct {
                             with ensemble rejections, strong only for the last third (measured with away 1.0 and left
                             off: more fallbacks, docs/anonymization.md) */
     int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
+    /* (anon12a) the flattened last rungs: when every draw of the ladder was rejected on identity (or not detected
+     * again) and none removed the identity, up to flat_rungs more draws are made whose coarse shading inside the
+     * face ellipse (below flat_sigma face sizes: the eye sockets, cheek and jaw shadows the photo's light and the
+     * target's own outline leave) is replaced by the new face's broad light, before the fallback filter. Every
+     * check still runs on them (docs/anonymization.md, "Fallbacks (branch anon12a)"). */
+    int flat_rungs;      /* 0: the default (none: they remove the identity but publish broken, aged faces), < 0: none */
+    float flat_sigma;    /* the band taken out, in face sizes (0: the default) */
+    float flat_amount;   /* how much of it the first flattened rung takes out, 0..1 (0: the default); the
+                            following ones take it all */
+    float relaxed_strong; /* (anon12a) the synthetic fallback (identity removed, age or gender missed) publishes the
+                             draw closest in age and gender, a strong draw counted this many years further off: an
+                             earlier, gentler draw is preferred when its miss is at most that much larger (0: 5,
+                             < 0: none, main's before anon12a) */
 } mf_anon_tuning;
 
 typedef struct {
@@ -171,6 +184,7 @@ typedef struct {
     float age_before, age_after;  /* -1 = unknown */
     mf_gender gender_before, gender_after;
     int detected_after;           /* the result was found again by the detector */
+    int flat;                     /* the published synthetic draw was a flattened last rung (tuning.flat_rungs) */
     int strong;                   /* the published synthetic draw was rendered strong (model eyes, 1.6x shape, broad
                                      light only: the last rungs of the redraw ladder) */
     float det_score_after, mesh_score_after;

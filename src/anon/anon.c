@@ -48,6 +48,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define ACCEPT_MARGIN -1.0f   /* a passing draw is published at once when this far below every ensemble threshold (x gap);
                                  < 0: off, the first passing draw is published */
 #define EXTRA_DRAWS 2         /* ... else this many more draws, the passing one farthest below the thresholds wins */
+#define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
+#define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
+#define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
+#define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
+#define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
 #define N_JIT MF_ANON_N_JITTER /* alignments of the guarantee besides ours (mf_anon_jitter5, geom.c) */
 
 struct mf_anon {
@@ -117,6 +122,16 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->jaw_replace > 0)) tu->jaw_replace = 0;
     if (tu->jaw_replace > 1) tu->jaw_replace = 1;
     if (tu->outline_w > 1) tu->outline_w = 1;
+    if (tu->flat_rungs == 0) tu->flat_rungs = FLAT_RUNGS;
+    if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
+    if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
+    if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
+    if (tu->flat_rungs < 0) tu->flat_rungs = 0;
+    if (tu->flat_rungs > 8) tu->flat_rungs = 8;
+    if (!(tu->flat_sigma > 0)) tu->flat_sigma = FLAT_SIGMA;
+    if (tu->flat_sigma > 0.5f) tu->flat_sigma = 0.5f;
+    if (!(tu->flat_amount > 0)) tu->flat_amount = FLAT_AMOUNT;
+    if (tu->flat_amount > 1) tu->flat_amount = 1;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
@@ -577,6 +592,29 @@ static int filter_region(mf_fimg *R, const mf_fimg *mask, mf_anon_method how, fl
             for (int k = 0; k < 3; k++)
                 R->data[3 * i + k] += mask->data[i] * (f.data[3 * i + k] - R->data[3 * i + k]);
     mf_fimg_free(&f);
+    return st;
+}
+
+/* The flattened last rung (anon12a): inside the face ellipse (mask), the render's band below sigma face sizes is
+ * replaced by amount x its own light at FLAT_BROAD face sizes (a normalised low-pass over the ellipse):
+ * res += amount * mask * (lowpass(res | mask, broad) - lowpass(res, sigma)). What goes: the coarse relief a face
+ * recogniser reads through any drawn texture (eye sockets, cheek and jaw shadows, the outline against the neck, left by
+ * the photo's light and the target's own shape); what stays: the drawn features' edges (eyes, brows, nose, lips)
+ * and the broad direction of the photo's light. */
+static int flatten_light(mf_fimg *res, const mf_fimg *mask, float fs, float sigma, float amount) {
+    mf_fimg lo, broad;
+    memset(&lo, 0, sizeof lo), memset(&broad, 0, sizeof broad);
+    int st = mf_render_lowpass(res, NULL, fmaxf(0.7f, sigma * fs), &lo);
+    if (!st) st = mf_render_lowpass(res, mask, fmaxf(1.f, FLAT_BROAD * fs), &broad);
+    for (size_t i = 0; !st && i < (size_t)res->w * res->h; i++) {
+        float m = amount * mask->data[i];
+        if (m <= 0) continue;
+        for (int c = 0; c < 3; c++) {
+            float v = res->data[3 * i + c] + m * (broad.data[3 * i + c] - lo.data[3 * i + c]);
+            res->data[3 * i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+        }
+    }
+    mf_fimg_free(&lo), mf_fimg_free(&broad);
     return st;
 }
 
@@ -1412,6 +1450,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     mf_fimg res, relaxed, best; /* relaxed: the best identity-removing draw that missed age or gender; best: the
                                    passing draw farthest below the thresholds so far */
     memset(&res, 0, sizeof res), memset(&relaxed, 0, sizeof relaxed), memset(&best, 0, sizeof best);
+    mf_fimg fmask; /* the face ellipse of the flattened rungs */
+    memset(&fmask, 0, sizeof fmask);
     mf_anon_result best_r;
     int best_ok = 0, last_try = a->o.max_tries;
     float best_m = -FLT_MAX;
@@ -1548,7 +1588,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     char relaxed_why[160] = "";
     j.yaw = face->has_landmarks ? face->lm.yaw : 0;
     int n_failed = 0, n_rejected = 0; /* failed draws; of them, rejected by an ensemble recognizer (or the gallery) */
-    for (int tr = 0; !st && renderable && tr < last_try; tr++) {
+    /* the flattened last rungs (anon12a) follow the ladder only when no draw removed the identity (none passed,
+     * none is kept for the synthetic fallback): then the filter would come next */
+    int n_flat = method == MF_ANON_SYNTH ? a->o.tuning.flat_rungs : 0;
+    for (int tr = 0; !st && renderable && (tr < last_try || (tr < a->o.max_tries + n_flat && !best_ok && !relaxed_ok));
+         tr++) {
+        int flat = tr >= a->o.max_tries;
         uint64_t rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)tr * 0x632be59bd9b4e019ull + 0x1234567ull;
         /* the ladder (ladder.c) climbs with the draws that failed, never with the extra draws after a passing one:
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
@@ -1556,9 +1601,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
         /* rung.ncand candidate identities; the one farthest from the target's own codes is rendered */
         float best_d = -2;
-        for (int c = 0; c < (j.zt && !j.child ? rung.ncand : 1); c++) {
-            draw_codes(a->m, &rng, age_draw, logit, rung.spread, j.child ? NULL : j.zt, rung.away, j.zc);
-            float d = j.zt && !j.child ? code_dist(k, j.zc, j.zt) : 0;
+        int push = j.zt && !j.child;
+        for (int c = 0; c < (push ? rung.ncand : 1); c++) {
+            draw_codes(a->m, &rng, age_draw, logit, rung.spread, push ? j.zt : NULL, rung.away, j.zc);
+            float d = push ? code_dist(k, j.zc, j.zt) : 0;
             if (d > best_d) best_d = d, memcpy(j.z, j.zc, sizeof(float) * (size_t)k);
         }
         const mf_anon_model_t *m = a->m;
@@ -1618,12 +1664,18 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy);
             break;
         }
+        if (flat) { /* the coarse relief inside the face ellipse replaced by the new face's broad light */
+            if (!fmask.data && (st = mf_fimg_init(&fmask, j.w, j.h, 1))) break;
+            ellipse_mask(face, j.ox, j.oy, &fmask);
+            float amt = tr == a->o.max_tries ? a->o.tuning.flat_amount : 1;
+            if ((st = flatten_light(&res, &fmask, fs, a->o.tuning.flat_sigma, amt))) break;
+        }
         if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
         r->tries = tr + 1;
         double t2 = now_ms();
         int id_ok = 0;
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
-        r->strong = strong;
+        r->strong = strong, r->flat = flat;
         r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
@@ -1659,6 +1711,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * age or gender tolerance is kept: better than the filter if no later draw passes everything */
         float age_err = face->attr.age >= 0 && r->age_after >= 0 ? fabsf(r->age_after - face->attr.age) : 0;
         age_err += r->gender_after != face->attr.gender ? 10 : 0;
+        /* (anon12a) a strong draw (model eyes, 1.6x shape, broad light: the ones that look worst) counts as
+         * tuning.relaxed_strong years further off: an earlier, gentler draw whose miss is at most that much larger is
+         * published instead */
+        age_err += strong ? a->o.tuning.relaxed_strong : 0;
         if (id_ok && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
             mf_fimg_free(&relaxed);
             if (!mf_fimg_copy(&res, &relaxed)) {
@@ -1718,12 +1774,13 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
         }
         mf_fimg_free(&mask);
-        r->decision = MF_ANON_FALLBACK, r->strong = 0;
+        r->decision = MF_ANON_FALLBACK, r->strong = 0, r->flat = 0;
         if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
     } else if (!st && accepted == 1)
         r->decision = MF_ANON_ACCEPTED;
 done:
     if (st) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy); /* errors leave img as it was */
+    mf_fimg_free(&fmask);
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
     free(eorig), free(j.ejit), free(j.tex), free(j.z), free(j.zc), free(zt_buf);
