@@ -403,6 +403,40 @@ static void test_flat_rungs_checked(void **state) {
         }
         mf_img_free(&a);
         mf_anon_free(a2);
+/* Renderability: a mesh that does not sit on the face the detector found (demo pair 4 of stop 11: a frontal mesh
+ * fitted into the background beside a half profile, and a frontal face painted there) is not rendered; the face goes
+ * to the fallback at once with the reason in the note. Three disagreements made from a good face: (a) the mesh
+ * moved sideways by 0.45 face sizes, the detection left where the face is; (b) the detection's nose keypoint moved
+ * sideways by 0.6 eye distances (the detector sees a turned head, the mesh a frontal one); (c) the detection box
+ * shrunk to 0.4 of its size about its centre, its keypoints kept (the mesh's cheek and forehead probes outside it).
+ * Without the test all three faces are rendered (tries >= 1, no "not renderable" note). */
+static void test_mesh_beside_the_face_not_rendered(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    assert_true(f->faces[0].has_landmarks);
+    for (int c = 0; c < 3; c++) {
+        mf_face g = f->faces[0];
+        float fs = fmaxf(g.det.w, g.det.h);
+        if (c == 0) {
+            for (int v = 0; v < MF_FACE_MESH_POINTS; v++) g.lm.pt[v][0] += 0.45f * fs;
+            g.lm.box.x += 0.45f * fs;
+        } else if (c == 2) {
+            g.det.x += 0.3f * g.det.w, g.det.y += 0.3f * g.det.h, g.det.w *= 0.4f, g.det.h *= 0.4f;
+        } else {
+            float ex = g.det.kp[MF_FACE_KP_LEYE][0] - g.det.kp[MF_FACE_KP_REYE][0];
+            float ey = g.det.kp[MF_FACE_KP_LEYE][1] - g.det.kp[MF_FACE_KP_REYE][1];
+            g.det.kp[MF_FACE_KP_NOSE][0] += 0.6f * ex, g.det.kp[MF_FACE_KP_NOSE][1] += 0.6f * ey;
+        }
+        mf_img a = copy_of(&f->img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(f->a, &a, &g, MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+        printf("  case %c: decision %d tries %d note '%s'\n", 'a' + c, r.decision, r.tries, r.note);
+        assert_int_equal(r.decision, MF_ANON_FALLBACK);
+        assert_int_equal(r.tries, 0);
+        assert_non_null(strstr(r.note, "not renderable"));
+        if (c == 2) assert_non_null(strstr(r.note, "skin probes"));
+        assert_true(face_change(&f->img, &a, &f->faces[0]) > 3); /* the fallback still removes the face */
+        mf_img_free(&a);
     }
 }
 
@@ -417,6 +451,7 @@ int main(void) {
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_flat_rungs_checked),
+        cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,6 +28,10 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define BOUNDARY_W 0.6f      /* identity shape weight on the mesh boundary (the outline: jaw, cheeks, forehead) */
 #define WARP_FALLOFF 0.25f    /* the background follows the moved outline over this distance, in face sizes */
 #define MAX_YAW_RENDER 65.0f  /* beyond this the mesh is not trusted: fallback */
+#define MESH_KP_DIST 0.25f    /* renderability: the mesh's eyes, nose, mouth at most this far from the detector's (face sizes) */
+#define MESH_YAW_DIFF 0.35f   /* ... their nose offsets from the eye midpoint (eye distances) at most this far apart */
+#define MESH_BOX_GROW 0.15f   /* ... the mesh's skin probes inside the detection box grown by this (box sizes) ... */
+#define MESH_PROBES_IN 12     /* ... at least this many of the 15 */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
@@ -35,11 +39,13 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define AWAY 0.6f             /* the first draw's push away from the target's own codes (anti-face), x bucket spread */
 #define HAIR_BAND 0.14f      /* drawn textures: the outer band above the eyes continued from the skin inside it ... */
 #define TEMPLE_BAND 0.08f    /* ... and this wide at the temples, beside the brows and eyes (texture sides) */
+#define CHEEK_BAND 0.07f     /* ... and this wide below the eyes, down the cheeks and jaw (texture sides) */
 #define HAIR_RISE 0.06f      /* ... fully from this far above the eye row (texture sides) */
 #define HAIR_FILL 0.04f      /* ... by a normalised convolution of this sigma (texture sides) */
 #define HAIR_GRAIN 4.0f      /* ... plus its own finest band, clamped to +-this many levels */
 #define RELIEF_SIGMA 0.03f   /* the new skin's relief (folds, creases) below this scale, in face sizes ... */
 #define RELIEF_MIN 0.5f      /* ... is scaled down to the photo's own, by at most this factor (never raised) */
+#define TARGET_LIGHT_SIGMA 0.08f /* the target's own light (divided out before its codes are projected), texture sides */
 #define SHAPE_REPLACE 1.0f    /* the target's own identity shape (its projection) taken out before the drawn one */
 /* Measured together as an experiment and left off by default (docs/anonymization.md, "Privacy outside the
  * guarantee"): on the demo faces, over the jittered guarantee alone, mobileface identification 9 -> 6 of 22 but one
@@ -445,10 +451,54 @@ static float code_dist(int k, const float *z, const float *zt) {
     return (float)sqrt(d);
 }
 
+/* The target's unwrapped texture with its own light replaced by the mean texture's (in place, valid texels): per
+ * channel, tex x (LP(mean) / avg(mean)) / (LP(tex) / avg(tex)), LP a normalised low-pass over the valid texels of
+ * sigma TARGET_LIGHT_SIGMA texture sides, the ratio clamped to 1/3..3. The average colour (skin tone) stays the
+ * target's; the light across the face (a lit side, dark eye sockets) becomes the mean's, so the push away from the
+ * target's codes no longer pushes towards the inverse of the photo's light. Replacing the average colour as well
+ * (tex x LP(mean) / LP(tex)) was tried and dropped: the push then no longer moved the skin tone, and on the 22 demo
+ * faces one more face fell back (faceapi 0.914 after 9 draws) and one became a synthetic fallback. MF_ERR_NOMEM. */
+static int target_unlit(const mf_anon_model_t *m, float *tex) {
+    int T = m->T;
+    size_t T2 = (size_t)T * T;
+    mf_fimg w = {0}, lt = {0}, lm = {0};
+    int st = mf_fimg_init(&w, T, T, 1);
+    if (!st) st = mf_fimg_init(&lt, T, T, 3);
+    if (!st) st = mf_fimg_init(&lm, T, T, 3);
+    if (st) {
+        mf_fimg_free(&w), mf_fimg_free(&lt), mf_fimg_free(&lm);
+        return st;
+    }
+    double at[3] = {0}, am[3] = {0};
+    long n = 0;
+    for (size_t p = 0; p < T2; p++) {
+        w.data[p] = m->valid[p] ? 1.0f : 0.0f;
+        for (int c = 0; c < 3; c++) {
+            lt.data[3 * p + c] = tex[3 * p + c], lm.data[3 * p + c] = m->tex_mean[3 * p + c];
+            if (m->valid[p]) at[c] += tex[3 * p + c], am[c] += m->tex_mean[3 * p + c];
+        }
+        n += m->valid[p] != 0;
+    }
+    float sg = fmaxf(1, TARGET_LIGHT_SIGMA * T);
+    if (n > 0 && !(st = mf_render_blur(&lt, &w, sg)) && !(st = mf_render_blur(&lm, &w, sg)))
+        for (size_t p = 0; p < T2; p++) {
+            if (!m->valid[p]) continue;
+            for (int c = 0; c < 3; c++) {
+                float sm = lm.data[3 * p + c] / fmaxf(1e-3f, (float)(am[c] / n));
+                float sx = lt.data[3 * p + c] / fmaxf(1e-3f, (float)(at[c] / n));
+                float r = sm / fmaxf(1e-3f, sx);
+                tex[3 * p + c] *= r < 1.0f / 3 ? 1.0f / 3 : r > 3 ? 3 : r;
+            }
+        }
+    mf_fimg_free(&w), mf_fimg_free(&lt), mf_fimg_free(&lm);
+    return st;
+}
+
 /* The target's own whitened codes: its mesh brought into the canonical frame (inverse of the similarity fit) and
- * projected on the shape components, its unwrapped texture projected on the texture components (valid texels). */
-static void project_target(const mf_anon_model_t *m, const float *P, float s, const float R[9], const float t[3],
-                           const float *tex, float *zt) {
+ * projected on the shape components, its unwrapped texture, with its own light replaced by the mean texture's
+ * (target_unlit; tex is changed), projected on the texture components (valid texels). MF_ERR_NOMEM. */
+static int project_target(const mf_anon_model_t *m, const float *P, float s, const float R[9], const float t[3],
+                          float *tex, float *zt) {
     float dl[NV * 3];
     for (int v = 0; v < NV; v++) {
         float q[3] = {P[3 * v] - t[0], P[3 * v + 1] - t[1], P[3 * v + 2] - t[2]};
@@ -461,6 +511,8 @@ static void project_target(const mf_anon_model_t *m, const float *P, float s, co
         for (int i = 0; i < NV * 3; i++) num += (double)b[i] * dl[i], den += (double)b[i] * b[i];
         zt[c] = den > 0 ? (float)(num / den) : 0;
     }
+    int st = target_unlit(m, tex);
+    if (st) return st;
     size_t T2 = (size_t)m->T * m->T;
     for (int c = 0; c < m->kt; c++) {
         const float *b = m->tex_basis + (size_t)c * T2 * 3;
@@ -475,6 +527,7 @@ static void project_target(const mf_anon_model_t *m, const float *P, float s, co
         zt[m->ks + c] = den > 0 ? (float)(num / den) : 0;
     }
     for (int i = 0; i < m->ks + m->kt; i++) zt[i] = zt[i] > 4 ? 4 : zt[i] < -4 ? -4 : zt[i];
+    return MF_OK;
 }
 
 static void rgb_to_ycc(const float *p, float *y, float *cb, float *cr) {
@@ -488,11 +541,15 @@ static int cmp_float(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
+/* The mesh points whose patches sample the face's own skin (cheeks, forehead, nose bridge): the skin model's
+ * probes, also what the renderability test checks against the detection. */
+static const int skin_probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
+enum { NPROBE = sizeof skin_probes / sizeof skin_probes[0] };
+
 /* Skin probability of every pixel of O (1 = the face's own skin, 0 = something in front of it): distance to a
  * robust colour model sampled on the cheeks, forehead and nose bridge. *skin_y: the probes' median luminance. */
 static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin, float *skin_y) {
-    static const int probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
-    enum { NPROBE = sizeof probes / sizeof probes[0] };
+    const int *probes = skin_probes;
     int rad = (int)(0.03f * fs) + 1, cap = NPROBE * (2 * rad + 1) * (2 * rad + 1), n = 0;
     float *ys = malloc(sizeof(float) * cap * 3), *cbs = ys + cap, *crs = ys + 2 * cap;
     if (!ys) return mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -851,12 +908,13 @@ static int hairline_band(const mf_anon_t *a, float *tex) {
     for (size_t p = 0; p < n; p++) {
         float row = (float)(p / T) + 0.5f, e = a->edge_alpha[p];
         float up = fminf(1, fmaxf(0, (eye_v - row) / (HAIR_RISE * T)));
-        /* HAIR_BAND above the brows, narrower (TEMPLE_BAND) at the temples beside the brows and eyes */
+        /* HAIR_BAND above the brows, narrower (TEMPLE_BAND) at the temples beside the brows and eyes, CHEEK_BAND
+         * below the eyes down the cheeks and jaw */
         float top = fminf(1, fmaxf(0, (a->brow_v - row) / (HAIR_RISE * T)));
-        float bw = (TEMPLE_BAND + (HAIR_BAND - TEMPLE_BAND) * top) * T;
+        float bw = (CHEEK_BAND + (TEMPLE_BAND - CHEEK_BAND) * up + (HAIR_BAND - TEMPLE_BAND) * top) * T;
         /* 1 in the band's outer three quarters, 0 from its inner edge on */
         float u = e < 0 ? 1 : fminf(1, fmaxf(0, (bw - e) / (bw / 4)));
-        w[p] = e < 0 ? 1 : up * u * u * (3 - 2 * u);
+        w[p] = e < 0 ? 1 : u * u * (3 - 2 * u);
     }
     memcpy(fill, tex, sizeof(float) * 3 * n);
     memcpy(fine, tex, sizeof(float) * 3 * n);
@@ -1390,6 +1448,59 @@ static float id_margin(const mf_anon_t *a, const mf_anon_result *r) {
     return m;
 }
 
+/* Renderability: does the mesh sit on the face the detector found? A mesh can be fitted beside the face (a frontal
+ * mesh drawn into the background in front of a half profile: demo pair 4 of stop 11, whose skin probes then
+ * sampled the white background as skin). In this order:
+ *  - the mesh's skin probes (cheeks, forehead, nose bridge; the skin model's) inside the detection box grown by
+ *    MESH_BOX_GROW of its size on each side: at least MESH_PROBES_IN of them;
+ *  - the detector's eyes, nose and mouth centre against the mesh's five points: the largest distance, over the
+ *    face size, at most MESH_KP_DIST;
+ *  - the nose's sideways offset from the eye midpoint along the eye axis, over the eye distance (a yaw read from
+ *    the points, whatever the roll), the detector's against the mesh's: at most MESH_YAW_DIFF apart (pair 4: mesh
+ *    -0.58, detection -1.09; the other 21 demo and 60 FFHQ faces of stop 11 differ by at most 0.15).
+ * Returns 1 when the mesh agrees; 0 with the reason in `why` ("not renderable (...)"). A face without a usable
+ * detection (zero box) is not judged here. */
+static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
+    const mf_face_box *d = &face->det;
+    if (!face->has_landmarks || !(d->w > 0) || !(d->h > 0)) return 1;
+    float m5[5][2], d5[5][2];
+    mf_face_landmarks_5pt(&face->lm, m5);
+    mf_face_box_5pt(d, d5);
+    float fs = fmaxf(d->w, d->h);
+    /* the points compared: eyes, nose, mouth centre (the detector has no mouth corners, only their centre) */
+    float mp[4][2], dp[4][2];
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 3; i++) mp[i][k] = m5[i][k], dp[i][k] = d5[i][k];
+        mp[3][k] = 0.5f * (m5[3][k] + m5[4][k]), dp[3][k] = 0.5f * (d5[3][k] + d5[4][k]);
+    }
+    float dist = 0;
+    for (int i = 0; i < 4; i++) dist = fmaxf(dist, hypotf(mp[i][0] - dp[i][0], mp[i][1] - dp[i][1]) / fs);
+    /* yaw from the points: nose offset along the eye axis, from the eye midpoint, over the eye distance */
+    float off[2];
+    for (int q = 0; q < 2; q++) {
+        float (*p)[2] = q ? dp : mp;
+        float ex = p[1][0] - p[0][0], ey = p[1][1] - p[0][1], e = fmaxf(1e-3f, hypotf(ex, ey));
+        float nx = p[2][0] - 0.5f * (p[0][0] + p[1][0]), ny = p[2][1] - 0.5f * (p[0][1] + p[1][1]);
+        off[q] = (nx * ex + ny * ey) / (e * e);
+    }
+    int in = 0;
+    float gx = MESH_BOX_GROW * d->w, gy = MESH_BOX_GROW * d->h;
+    for (int i = 0; i < NPROBE; i++) {
+        float x = face->lm.pt[skin_probes[i]][0], y = face->lm.pt[skin_probes[i]][1];
+        in += x >= d->x - gx && x <= d->x + d->w + gx && y >= d->y - gy && y <= d->y + d->h + gy;
+    }
+    if (in < MESH_PROBES_IN)
+        snprintf(why, n, "not renderable (%d of %d skin probes outside the detection)", NPROBE - in, NPROBE);
+    else if (dist > MESH_KP_DIST)
+        snprintf(why, n, "not renderable (the mesh is %.2f face sizes off the detection's points)", dist);
+    else if (fabsf(off[0] - off[1]) > MESH_YAW_DIFF)
+        snprintf(why, n, "not renderable (the mesh's yaw disagrees with the detection's: nose offset %.2f vs %.2f eye "
+                 "distances)", off[0], off[1]);
+    else
+        return 1;
+    return 0;
+}
+
 int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
                  const mf_anon_galleries *gal, mf_anon_result *r) {
     double t0 = now_ms();
@@ -1475,6 +1586,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     if (!st && !renderable)
         snprintf(r->note, sizeof r->note, "not renderable (%s)",
                  !face->has_landmarks ? "no mesh" : face->lm.score < 0.5f ? "mesh does not fit" : fs < 12 ? "too small" : "profile view");
+    if (!st && renderable && !mesh_fits_detection(face, r->note, sizeof r->note)) renderable = 0; /* beside the face */
     if (!st && renderable) {
         for (int v = 0; v < NV; v++)
             for (int c = 0; c < 3; c++) j.P[3 * v + c] = face->lm.pt[v][c] - (c == 0 ? j.ox : c == 1 ? j.oy : 0);
@@ -1496,7 +1608,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             st = skin_map(&j.O, j.P, fs, &j.skin, &j.skin_y);
             if (!st && !a->force_similar) { /* the target's own identity codes: draws move away from them */
                 unwrap(a, &j.O, j.P, j.tex);
-                project_target(a->m, j.P, j.s, j.R, j.t, j.tex, zt_buf);
+                st = project_target(a->m, j.P, j.s, j.R, j.t, j.tex, zt_buf);
                 j.zt = zt_buf;
                 /* children: their own proportions (large eyes and forehead, small nose and chin) are what makes
                  * them look their age; the identity change stays in the texture and the drawn shape */
