@@ -5,7 +5,7 @@
  *   gender), looks (detector and mesh scores, Laplacian variance over cheeks and forehead), time per face.
  * usage: eval_anon [--n N] [--every K] [--dump DIR] [--seed S] [--method M] [--all-faces] [--model FILE] [--tries N]
  *                   [--shade F --shape F --fine F --tex F --detail F --eyes 1|-1]
- *                   [--margin F --extra N --outline F --jaw F --away F --strong-from N --ladder 1] PATH...   (mf_anon_tuning; --margin -1: first
+ *                   [--margin F --extra N --outline F --jaw F --away F --strong-from N --ladder 1 --unlinked 1|-1] PATH...   (mf_anon_tuning; --margin -1: first
  *                   passing draw; --ladder 1: the identity-first redraw ladder)
  * --dump writes original | anonymized crops (PNG) into DIR (git-ignored: out/ or reports/). Models from
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
@@ -109,6 +109,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--ladder") && more) tu.ladder = atoi(argv[++i]);
         else if (!strcmp(s, "--strong-from") && more) tu.strong_from = atoi(argv[++i]);
         else if (!strcmp(s, "--away") && more) tu.away = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

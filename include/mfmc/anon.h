@@ -119,6 +119,11 @@ typedef struct {
                             with ensemble rejections, strong only for the last third (measured with away 1.0 and left
                             off: more fallbacks, docs/anonymization.md) */
     int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
+    int unlinked;        /* identity draws: 1 unlinkable (a random identity kept in the half-space away from the target's
+                            own codes: two photos of one person anonymized in separate runs get unrelated faces),
+                            -1 the anti-face push (every draw for one person shares -away x its own codes, so the
+                            synthetic faces of that person's photos are linked; docs/anonymization.md, "Linkability
+                            across photos"), 0 the default (1) */
 } mf_anon_tuning;
 
 typedef struct {
