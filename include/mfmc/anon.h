@@ -119,11 +119,12 @@ typedef struct {
                             with ensemble rejections, strong only for the last third (measured with away 1.0 and left
                             off: more fallbacks, docs/anonymization.md) */
     int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
-    int unlinked;        /* identity draws: 1 unlinkable (a random identity kept in the half-space away from the target's
-                            own codes: two photos of one person anonymized in separate runs get unrelated faces),
-                            -1 the anti-face push (every draw for one person shares -away x its own codes, so the
-                            synthetic faces of that person's photos are linked; docs/anonymization.md, "Linkability
-                            across photos"), 0 the default (1) */
+    int unlinked;        /* identity draws (docs/anonymization.md, "Linkability across photos"): 1 (the default, 0)
+                            unlinkable for the first two thirds of the draws — a random identity kept in the half-space
+                            away from the target's own codes, so two photos of one person anonymized in separate runs
+                            get unrelated faces — then the anti-face push for the last third; 2 unlinkable always;
+                            -1 the anti-face push always (before stop 12: every draw for one person shares -away x
+                            its own codes, and the recognizers link that person's anonymized photos) */
 } mf_anon_tuning;
 
 typedef struct {
@@ -178,6 +179,10 @@ typedef struct {
     int detected_after;           /* the result was found again by the detector */
     int strong;                   /* the published synthetic draw was rendered strong (model eyes, 1.6x shape, broad
                                      light only: the last rungs of the redraw ladder) */
+    int linkable;                 /* the published draw is an anti-face draw (tuning.unlinked 1: the last third of the
+                                     ladder, after the unlinkable draws failed): its identity is drawn from the
+                                     original's own codes, so the recognizers may link it to this person's other
+                                     anonymized photos (never to the original: the guarantee holds) */
     float det_score_after, mesh_score_after;
     float yaw_after, pitch_after, roll_after, eye_open_after[2], mouth_open_after;
     double ms;                    /* wall time of the whole replacement */

@@ -109,7 +109,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->away > 0)) tu->away = AWAY;
     if (tu->away > 3) tu->away = 3;
     if (tu->ladder < 0 || tu->ladder > 1) tu->ladder = 0;
-    tu->unlinked = tu->unlinked >= 0 ? 1 : 0; /* unlinkable draws by default; -1: the anti-face push of before */
+    tu->unlinked = tu->unlinked < 0 ? 0 : tu->unlinked == 0 ? 1 : tu->unlinked > 2 ? 2 : tu->unlinked;
     if (tu->accept_margin == 0) tu->accept_margin = ACCEPT_MARGIN;
     if (tu->extra_draws == 0) tu->extra_draws = EXTRA_DRAWS;
     if (tu->extra_draws > 32) tu->extra_draws = 32;
@@ -1463,9 +1463,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
         mf_anon_rung rung;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
-        /* the identity's codes (draw.c): unlinkable by default, or the anti-face push and the farthest of rung.ncand
-         * candidates (tuning.unlinked -1) */
-        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, a->o.tuning.unlinked > 0, j.zc, j.z);
+        /* the identity's codes (draw.c): unlinkable for the first two thirds of the draws by default, then the
+         * anti-face push and the farthest of rung.ncand candidates (tuning.unlinked: 2 always unlinkable, -1 never) */
+        int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
+        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, j.zc, j.z);
         const mf_anon_model_t *m = a->m;
         if (a->force_similar) { /* testing hook: the target's own texture, no shape change */
             unwrap(a, &j.O, j.P, j.tex);
@@ -1528,7 +1529,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         double t2 = now_ms();
         int id_ok = 0;
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
-        r->strong = strong;
+        r->strong = strong, r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
         r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
@@ -1623,7 +1624,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
         }
         mf_fimg_free(&mask);
-        r->decision = MF_ANON_FALLBACK, r->strong = 0;
+        r->decision = MF_ANON_FALLBACK, r->strong = 0, r->linkable = 0;
         if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
     } else if (!st && accepted == 1)
         r->decision = MF_ANON_ACCEPTED;
