@@ -96,6 +96,8 @@ static void usage(FILE *f) {
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
           "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
           "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
+          "  --unlinked N     identity draws: 1 unlinkable then anti-face for the last third (default), 2 always\n"
+          "                   unlinkable, -1 always the anti-face push (docs/anonymization.md, \"Linkability\")\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -135,6 +137,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--flat-sigma") && more) tu.flat_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--flat-amount") && more) tu.flat_amount = (float)atof(argv[++i]);
         else if (!strcmp(s, "--relaxed-strong") && more) tu.relaxed_strong = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

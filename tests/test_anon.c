@@ -403,6 +403,9 @@ static void test_flat_rungs_checked(void **state) {
         }
         mf_img_free(&a);
         mf_anon_free(a2);
+    }
+}
+
 /* Renderability: a mesh that does not sit on the face the detector found (demo pair 4 of stop 11: a frontal mesh
  * fitted into the background beside a half profile, and a frontal face painted there) is not rendered; the face goes
  * to the fallback at once with the reason in the note. Three disagreements made from a good face: (a) the mesh
@@ -440,6 +443,77 @@ static void test_mesh_beside_the_face_not_rendered(void **state) {
     }
 }
 
+/* Unlinkable identities (draw.c; docs/anonymization.md, "Linkability across photos"): the identities drawn for one
+ * target in separate runs (other seeds) must be unrelated to each other, and all lean away from the target. The
+ * anti-face push with the farthest of 8 candidates (unlinked 0, the default before stop 12) gave every draw for one
+ * person the same large component, so that person's anonymized photos were linked (eval_link: arcface linked 30% of
+ * people's two photos). Measured on the whitened deviations from the bucket mean: the mean cosine between the draws
+ * of one target, and each draw's component along the target's own direction. */
+static void draws_for_target(const mf_anon_model_t *m, int unlinked, double *mean_cos, double *max_along) {
+    enum { N = 24 };
+    int k = m->ks + m->kt;
+    float age = 35, logit = 2.5f;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 1) * (2 + 2 * (size_t)k);
+    float *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k), *d = malloc(sizeof(float) * N * k);
+    assert_true(zt && zc && d);
+    uint64_t r0 = 42;
+    double on = 0;
+    float o[128];
+    assert_true(k <= 128);
+    for (int i = 0; i < k; i++) { /* a target one typical spread from the bucket mean in every code */
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        o[i] = (float)mf_anon_rng_normal(&r0);
+        zt[i] = mu + sd * o[i], on += (double)o[i] * o[i];
+    }
+    on = sqrt(on);
+    mf_anon_rung rung = {.strong = 0, .ncand = 8, .spread = 1, .away = 0.6f, .gain = 1, .shade = 0.1f, .fine = 1};
+    *max_along = -1e9;
+    for (int n = 0; n < N; n++) {
+        uint64_t rng = 1000 + 7919 * (uint64_t)n;
+        float *z = d + (size_t)n * k;
+        mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, unlinked, zc, z);
+        double along = 0, nn = 0;
+        for (int i = 0; i < k; i++) {
+            float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+            z[i] = (z[i] - mu) / sd;
+            along += z[i] * o[i] / on, nn += (double)z[i] * z[i];
+        }
+        along /= sqrt(nn);
+        if (along > *max_along) *max_along = along;
+    }
+    double sc = 0;
+    int np = 0;
+    for (int a = 0; a < N; a++)
+        for (int b = a + 1; b < N; b++) {
+            double ab = 0, aa = 0, bb = 0;
+            for (int i = 0; i < k; i++) {
+                double x = d[(size_t)a * k + i], y = d[(size_t)b * k + i];
+                ab += x * y, aa += x * x, bb += y * y;
+            }
+            sc += ab / sqrt(aa * bb), np++;
+        }
+    *mean_cos = sc / np;
+    free(zt), free(zc), free(d);
+}
+
+static void test_draws_unlinked(void **state) {
+    (void)state;
+    mf_anon_model_t *m;
+    if (mf_anon_model_load(MODEL, &m)) {
+        printf("  skipped: %s not present\n", MODEL);
+        skip();
+    }
+    double cos1, along1, cos0, along0;
+    draws_for_target(m, 1, &cos1, &along1);
+    draws_for_target(m, 0, &cos0, &along0);
+    print_message("      draws for one target: mean cosine %.3f unlinked, %.3f anti-face; largest component "
+                  "towards the target %.3f / %.3f\n", cos1, cos0, along1, along0);
+    assert_true(cos1 < 0.10);   /* unrelated identities */
+    assert_true(along1 < 0);    /* each one still leans away from the target */
+    assert_true(cos0 > cos1 + 0.15); /* the anti-face draws are what linked a person's photos */
+    mf_anon_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -452,6 +526,7 @@ int main(void) {
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
+        cmocka_unit_test(test_draws_unlinked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

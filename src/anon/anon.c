@@ -120,6 +120,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->away > 0)) tu->away = AWAY;
     if (tu->away > 3) tu->away = 3;
     if (tu->ladder < 0 || tu->ladder > 1) tu->ladder = 0;
+    tu->unlinked = tu->unlinked < 0 ? 0 : tu->unlinked == 0 ? 1 : tu->unlinked > 2 ? 2 : tu->unlinked;
     if (tu->accept_margin == 0) tu->accept_margin = ACCEPT_MARGIN;
     if (tu->extra_draws == 0) tu->extra_draws = EXTRA_DRAWS;
     if (tu->extra_draws > 32) tu->extra_draws = 32;
@@ -397,58 +398,6 @@ static int pick_donor(const mf_anon_t *a, float (*eorig)[1024], float age, float
     }
     free(score);
     return best < 0 ? 0 : best;
-}
-
-/* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
- * the linear read-outs on the targets. With zt (the target's own codes, projected) the draw is also pushed away
- * from the target: z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
-static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
-                       float away, float *z) {
-    int k = m->ks + m->kt;
-    /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
-     * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
-    const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
-    double n2 = 0;
-    for (int i = 0; i < k; i++) { /* z = mu + sd * dev, dev = a normal draw - away * the target's own deviation */
-        float g = (float)mf_anon_rng_normal(rng) * spread;
-        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-        if (zt) {
-            float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
-            g -= away * (o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o);
-        }
-        z[i] = g, n2 += (double)g * g;
-    }
-    /* a plausible face: the deviation is kept within the typical norm of a draw (the push away from the target
-     * turns the direction, it does not make a caricature) */
-    double cap = 1.1 * k * spread * spread, f = n2 > cap ? sqrt(cap / n2) : 1;
-    for (int i = 0; i < k; i++) {
-        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-        z[i] = mu + sd * (float)(f * z[i]);
-    }
-    const float *W[2] = {m->age_w, m->male_w};
-    double tgt[2] = {age, logit}, r[2], G[2][2] = {{0}};
-    for (int j = 0; j < 2; j++) {
-        double p = W[j][k];
-        for (int i = 0; i < k; i++) p += W[j][i] * z[i];
-        r[j] = tgt[j] - p;
-        for (int l = 0; l < 2; l++)
-            for (int i = 0; i < k; i++) G[j][l] += (double)W[j][i] * W[l][i];
-    }
-    double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
-    if (fabs(det) < 1e-12) return;
-    double c0 = (G[1][1] * r[0] - G[0][1] * r[1]) / det, c1 = (G[0][0] * r[1] - G[1][0] * r[0]) / det;
-    for (int i = 0; i < k; i++) {
-        z[i] += (float)(c0 * W[0][i] + c1 * W[1][i]);
-        if (z[i] > 3.5f) z[i] = 3.5f;
-        if (z[i] < -3.5f) z[i] = -3.5f;
-    }
-}
-
-/* Distance of codes z from the target's zt (whitened units). */
-static float code_dist(int k, const float *z, const float *zt) {
-    double d = 0;
-    for (int i = 0; i < k; i++) d += (double)(z[i] - zt[i]) * (z[i] - zt[i]);
-    return (float)sqrt(d);
 }
 
 /* The target's unwrapped texture with its own light replaced by the mean texture's (in place, valid texels): per
@@ -1711,14 +1660,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
         mf_anon_rung rung;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
-        /* rung.ncand candidate identities; the one farthest from the target's own codes is rendered */
-        float best_d = -2;
-        int push = j.zt && !j.child;
-        for (int c = 0; c < (push ? rung.ncand : 1); c++) {
-            draw_codes(a->m, &rng, age_draw, logit, rung.spread, push ? j.zt : NULL, rung.away, j.zc);
-            float d = push ? code_dist(k, j.zc, j.zt) : 0;
-            if (d > best_d) best_d = d, memcpy(j.z, j.zc, sizeof(float) * (size_t)k);
-        }
+        /* the identity's codes (draw.c): unlinkable for the first two thirds of the draws by default, then the
+         * anti-face push and the farthest of rung.ncand candidates (tuning.unlinked: 2 always unlinkable, -1 never) */
+        int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
+        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, j.zc, j.z);
         const mf_anon_model_t *m = a->m;
         if (a->force_similar) { /* testing hook: the target's own texture, no shape change */
             unwrap(a, &j.O, j.P, j.tex);
@@ -1788,6 +1733,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         int id_ok = 0;
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
         r->strong = strong, r->flat = flat;
+        r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
         r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
@@ -1886,7 +1832,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
         }
         mf_fimg_free(&mask);
-        r->decision = MF_ANON_FALLBACK, r->strong = 0, r->flat = 0;
+        r->decision = MF_ANON_FALLBACK, r->strong = 0, r->flat = 0, r->linkable = 0;
         if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
     } else if (!st && accepted == 1)
         r->decision = MF_ANON_ACCEPTED;

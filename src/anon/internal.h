@@ -89,4 +89,12 @@ typedef struct {
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out);
 
+/* The whitened codes z (ks + kt) of one synthetic identity for a draw at `rung`, for a target of this age (years)
+ * and gender logit, drawn from *rng (draw.c). zt: the target's own codes (NULL: no target, e.g. children: a plain
+ * draw of the bucket). unlinked 1: one draw in the half-space away from zt, sharing with other draws for the same
+ * target only a margin (two photos of a person anonymized in separate runs get unrelated identities); 0: the
+ * anti-face push, the farthest from zt of rung->ncand candidates. zc: scratch of ks + kt floats. */
+void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, const mf_anon_rung *rung,
+                           const float *zt, int unlinked, float *zc, float *z);
+
 #endif
