@@ -96,8 +96,9 @@ static void usage(FILE *f) {
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
           "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
           "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
-          "  --unlinked N     identity draws: 1 unlinkable then anti-face for the last third (default), 2 always\n"
-          "                   unlinkable, -1 always the anti-face push (docs/anonymization.md, \"Linkability\")\n"
+          "  --unlinked N     identity draws: 0 the anti-face push (default), 1 unlinkable then anti-face for the\n"
+          "                   last third, 2 always unlinkable (docs/anonymization.md, \"Linkability\")\n"
+          "  --target-unlit 1 divide the target's own light out before projecting its codes (looks12; off)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -138,6 +139,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--flat-amount") && more) tu.flat_amount = (float)atof(argv[++i]);
         else if (!strcmp(s, "--relaxed-strong") && more) tu.relaxed_strong = (float)atof(argv[++i]);
         else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
+        else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

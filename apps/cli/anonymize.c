@@ -553,6 +553,10 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 fprintf(rep, ",\"scores_before\":[%.4f,%.4f],\"scores_after\":[%.4f,%.4f]", f->det.score, f->lm.score,
                         r.det_score_after, r.mesh_score_after);
                 if (r.donor >= 0 && r.donor < n_dn) fprintf(rep, ",\"donor\":"), json_str(rep, dnames[r.donor]);
+                /* an anti-face draw (docs/anonymization.md, "Linkability across photos"): may be linked to this
+                 * person's other anonymized photos */
+                if (r.decision == MF_ANON_ACCEPTED || r.method == MF_ANON_SYNTH)
+                    fprintf(rep, ",\"linkable\":%s", r.linkable ? "true" : "false");
                 if (r.note[0]) fprintf(rep, ",\"note\":"), json_str(rep, r.note);
                 fprintf(rep, "}");
             }

@@ -120,7 +120,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->away > 0)) tu->away = AWAY;
     if (tu->away > 3) tu->away = 3;
     if (tu->ladder < 0 || tu->ladder > 1) tu->ladder = 0;
-    tu->unlinked = tu->unlinked < 0 ? 0 : tu->unlinked == 0 ? 1 : tu->unlinked > 2 ? 2 : tu->unlinked;
+    /* identity draws: the anti-face by default (0, -1); the unlinkable draws (1, 2) are an option: measured, they
+     * linked fewer of a person's photos but cost fallbacks, strong draws and looks (docs/anonymization.md) */
+    tu->unlinked = tu->unlinked <= 0 ? 0 : tu->unlinked > 2 ? 2 : tu->unlinked;
     if (tu->accept_margin == 0) tu->accept_margin = ACCEPT_MARGIN;
     if (tu->extra_draws == 0) tu->extra_draws = EXTRA_DRAWS;
     if (tu->extra_draws > 32) tu->extra_draws = 32;
@@ -445,9 +447,9 @@ static int target_unlit(const mf_anon_model_t *m, float *tex) {
 
 /* The target's own whitened codes: its mesh brought into the canonical frame (inverse of the similarity fit) and
  * projected on the shape components, its unwrapped texture, with its own light replaced by the mean texture's
- * (target_unlit; tex is changed), projected on the texture components (valid texels). MF_ERR_NOMEM. */
+ * (target_unlit, when `unlit`; tex is changed), projected on the texture components (valid texels). MF_ERR_NOMEM. */
 static int project_target(const mf_anon_model_t *m, const float *P, float s, const float R[9], const float t[3],
-                          float *tex, float *zt) {
+                          int unlit, float *tex, float *zt) {
     float dl[NV * 3];
     for (int v = 0; v < NV; v++) {
         float q[3] = {P[3 * v] - t[0], P[3 * v + 1] - t[1], P[3 * v + 2] - t[2]};
@@ -460,7 +462,7 @@ static int project_target(const mf_anon_model_t *m, const float *P, float s, con
         for (int i = 0; i < NV * 3; i++) num += (double)b[i] * dl[i], den += (double)b[i] * b[i];
         zt[c] = den > 0 ? (float)(num / den) : 0;
     }
-    int st = target_unlit(m, tex);
+    int st = unlit ? target_unlit(m, tex) : MF_OK;
     if (st) return st;
     size_t T2 = (size_t)m->T * m->T;
     for (int c = 0; c < m->kt; c++) {
@@ -1557,7 +1559,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             st = skin_map(&j.O, j.P, fs, &j.skin, &j.skin_y);
             if (!st && !a->force_similar) { /* the target's own identity codes: draws move away from them */
                 unwrap(a, &j.O, j.P, j.tex);
-                st = project_target(a->m, j.P, j.s, j.R, j.t, j.tex, zt_buf);
+                st = project_target(a->m, j.P, j.s, j.R, j.t, a->o.tuning.target_unlit > 0, j.tex, zt_buf);
                 j.zt = zt_buf;
                 /* children: their own proportions (large eyes and forehead, small nose and chin) are what makes
                  * them look their age; the identity change stays in the texture and the drawn shape */
@@ -1660,8 +1662,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
         mf_anon_rung rung;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
-        /* the identity's codes (draw.c): unlinkable for the first two thirds of the draws by default, then the
-         * anti-face push and the farthest of rung.ncand candidates (tuning.unlinked: 2 always unlinkable, -1 never) */
+        /* the identity's codes (draw.c): the anti-face push and the farthest of rung.ncand candidates by default;
+         * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, j.zc, j.z);
         const mf_anon_model_t *m = a->m;

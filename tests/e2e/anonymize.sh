@@ -58,6 +58,8 @@ r = json.load(open(sys.argv[1]))
 faces = [f for x in r['files'] for f in x['faces']]
 assert faces and all(f['decision'] in ('replaced', 'fallback') for f in faces), faces
 assert all('arcface' in f['similarity'] and 'faceapi' in f['similarity'] for f in faces)
+# a synthetic face says whether it is an anti-face draw (linkable to the person's other anonymized photos)
+assert all(isinstance(f['linkable'], bool) for f in faces if f['method'] == 'synthetic'), faces
 PY
 python3 - "$tmp/in/a.jpg" "$tmp/out1.jpg" <<'PY' && ok "output differs from the input and keeps its size" || ko "output changed"
 import sys
