@@ -203,7 +203,7 @@ static int run_lfw(mf_face_analyzer_t *an, int n_want) {
         fprintf(stderr, "eval_privacy: no LFW at %s\n", path);
         return 1;
     }
-    int total = 0, found = 0, confirmed = 0;
+    int total = 0, found = 0, confirmed = 0, unreadable = 0;
     double ms = 0;
     int count = n_want > 0 && n_want < n ? n_want : n;
     for (int k = 0; k < count; k++) {
@@ -212,10 +212,19 @@ static int run_lfw(mf_face_analyzer_t *an, int n_want) {
         snprintf(dir, sizeof dir, "%s/lfw/%s", tu_data_dir(), names[i]);
         int m;
         char **files = tu_list_dir(dir, &m);
+        if (!files) { /* never a silent skip: a run that read fewer photos than it says is not a figure */
+            fprintf(stderr, "eval_privacy: cannot list %s\n", dir);
+            unreadable++;
+            continue;
+        }
         for (int j = 0; j < m && (j == 0 || n_want == 0); j++) {
             snprintf(path, sizeof path, "%s/%s", dir, files[j]);
             mf_img img;
-            if (mf_img_load(path, NULL, &img, NULL)) continue;
+            if (mf_img_load(path, NULL, &img, NULL)) {
+                fprintf(stderr, "eval_privacy: %s: %s\n", path, mf_error_get());
+                unreadable++;
+                continue;
+            }
             const mf_face *faces;
             int nf;
             double t0 = now_ms();
@@ -235,9 +244,10 @@ static int run_lfw(mf_face_analyzer_t *an, int n_want) {
         tu_names_free(files, m);
     }
     tu_names_free(names, n);
-    printf("lfw_upright\t%d\t%d\t%.2f%%\t%.2f%%\t%.0f ms/photo\n", total, total, 100.0 * found / total,
-           100.0 * confirmed / total, ms / total);
-    return 0;
+    printf("lfw_upright\t%d\t%d\t%.2f%%\t%.2f%%\t%.0f ms/photo\n", total, total, total ? 100.0 * found / total : 0,
+           total ? 100.0 * confirmed / total : 0, total ? ms / total : 0);
+    if (unreadable) fprintf(stderr, "eval_privacy: %d LFW photos or folders could not be read: incomplete\n", unreadable);
+    return unreadable ? 1 : 0;
 }
 
 static int cmp_d(const void *a, const void *b) { return tu_cmp_double(a, b); }
