@@ -8,6 +8,7 @@
  * $MFMC_MODELS, identity model data/identity/synthetic-v1.mfid (--model: another, e.g. a retrained one in out/). */
 #include "mfmc/anon.h"
 #include "lib/testutil.h"
+#include "evalutil.h"
 #include "sharpness.h"
 
 #include <math.h>
@@ -35,17 +36,6 @@ static float median(float *v, int n) {
     if (n == 0) return NAN;
     qsort(v, n, sizeof *v, cmpf);
     return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static int nearest(const mf_face *faces, int n, const mf_face_box *ob) {
-    int bi = -1;
-    float best = 1e9f, cx = ob->x + ob->w / 2, cy = ob->y + ob->h / 2;
-    for (int i = 0; i < n; i++) {
-        const mf_face_box *b = &faces[i].lm.box;
-        float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy);
-        if (d < best) best = d, bi = i;
-    }
-    return best < 0.35f * fmaxf(ob->w, ob->h) ? bi : -1;
 }
 
 static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b, const mf_face *f) {
@@ -269,7 +259,7 @@ int main(int argc, char **argv) {
         mf_face_analyze(an, &res, after, MAXF, &na);
         for (int k = lo, idx = first; k < hi && idx < n; k++, idx++) {
             mf_face *f = &faces[k];
-            int bi = nearest(after, na, f->has_landmarks ? &f->lm.box : &f->det);
+            int bi = ev_face_found_again(after, na, f->has_landmarks ? &f->lm.box : &f->det);
             float p5[5][2];
             if (bi >= 0) {
                 mf_face *g = &after[bi];

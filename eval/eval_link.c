@@ -43,19 +43,6 @@ static int central(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, in
     return tu_box_nearest_centre(bx, *nf, img->w, img->h, NULL);
 }
 
-/* The face of `after` nearest to where f was (within 0.35 face sizes), else -1. */
-static int nearest(const mf_face *after, int n, const mf_face *f) {
-    const mf_face_box *ob = f->has_landmarks ? &f->lm.box : &f->det;
-    int bi = -1;
-    float best = 1e9f, cx = ob->x + ob->w / 2, cy = ob->y + ob->h / 2;
-    for (int i = 0; i < n; i++) {
-        const mf_face_box *b = &after[i].lm.box;
-        float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy);
-        if (d < best) best = d, bi = i;
-    }
-    return best < 0.35f * fmaxf(ob->w, ob->h) ? bi : -1;
-}
-
 typedef struct {
     mf_face_analyzer_t *an;
     mf_anon_t *A;
@@ -90,7 +77,7 @@ static int one(ctx *c, const char *path, uint64_t seed, float **eo, float **ea, 
     float po[5][2], pa[5][2];
     mf_face_5pt(&faces[k], po);
     mf_face_analyze(c->an, &res, after, MAXF, &na);
-    int bi = nearest(after, na, &faces[k]);
+    int bi = ev_face_found_again(after, na, faces[k].has_landmarks ? &faces[k].lm.box : &faces[k].det);
     if (bi >= 0) mf_face_5pt(&after[bi], pa);
     else memcpy(pa, po, sizeof pa);
     for (int r = 0; r < NREC; r++) {

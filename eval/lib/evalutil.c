@@ -72,3 +72,14 @@ double ev_pearson(const double *x, const double *y, int n) {
         sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx), syy += (y[i] - my) * (y[i] - my);
     return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
 }
+
+int ev_face_found_again(const mf_face *after, int n, const mf_face_box *where) {
+    int bi = -1;
+    float best = 1e9f, cx = where->x + where->w / 2, cy = where->y + where->h / 2;
+    for (int i = 0; i < n; i++) {
+        const mf_face_box *b = &after[i].lm.box;
+        float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy);
+        if (d < best) best = d, bi = i;
+    }
+    return best < 0.35f * fmaxf(where->w, where->h) ? bi : -1;
+}

@@ -3,6 +3,8 @@
 #ifndef MF_EVALUTIL_H
 #define MF_EVALUTIL_H
 
+#include "mfmc/analyze.h"
+
 /* Models root ($MFMC_MODELS or ./models) and shared data folder ($MFMC_DATA or ../shared/data). */
 const char *ev_models_dir(void);
 const char *ev_data_dir(void);
@@ -32,5 +34,9 @@ float ev_quantile_desc(const float *v, int n, double q);
 
 /* Pearson correlation of x and y (0 when either is constant). */
 double ev_pearson(const double *x, const double *y, int n);
+
+/* The face of after[0..n) whose mesh box centre is nearest to the centre of `where` (the original face's box),
+ * when within 0.35 of its larger side ("detected again"); else -1. */
+int ev_face_found_again(const mf_face *after, int n, const mf_face_box *where);
 
 #endif
