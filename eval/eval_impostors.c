@@ -5,7 +5,7 @@
  * For each photo the face nearest the centre is analysed (age estimate) and embedded with arcface and faceapi at
  * its own alignment; every pair of photos is taken as two different people (true for FFHQ: one face per person).
  * Prints per group (child-child, child-adult, adult-adult; child: estimated age < --child AGE, default 13) the pair
- * count, mean and 99th percentile similarity and the share at or above each recognizer's dissimilarity and match
+ * count, mean, median, 90th and 99th percentile similarity and the share at or above each recognizer's dissimilarity and match
  * thresholds; then per child how many of the other children score below both dissimilarity thresholds (a real
  * child that could replace it under the unchanged guarantee).
  * usage: eval_impostors [--every K] [--child AGE] DIR|PHOTO...   (BENCH_VERBOSE=1: every child pair) */
@@ -124,8 +124,10 @@ int main(int argc, char **argv) {
                 }
             if (!m) continue;
             qsort(sims, (size_t)m, sizeof(float), cmp_f);
-            printf("%-8s %-12s pairs %6d  mean %.3f  p99 %.3f  >= dissimilarity %.4f: %5.1f %%  >= match %.4f: %5.1f %%\n",
-                   rec_names[r], gname[g], m, sum / m, sims[(int)(0.99 * (m - 1))], inf[r]->dissimilarity_threshold,
+            printf("%-8s %-12s pairs %6d  mean %.3f  p50 / p90 / p99 %.3f / %.3f / %.3f  >= dissimilarity %.4f: %5.1f %%  "
+                   ">= match %.4f: %5.1f %%\n",
+                   rec_names[r], gname[g], m, sum / m, sims[(int)(0.5 * (m - 1))], sims[(int)(0.9 * (m - 1))],
+                   sims[(int)(0.99 * (m - 1))], inf[r]->dissimilarity_threshold,
                    100.0 * over_d / m, inf[r]->match_threshold, 100.0 * over_m / m);
         }
     free(sims);
