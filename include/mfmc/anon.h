@@ -119,6 +119,10 @@ typedef struct {
                             with ensemble rejections, strong only for the last third (measured with away 1.0 and left
                             off: more fallbacks, docs/anonymization.md) */
     int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
+    int hard_from;       /* (looks13) ladder 0: the strong draws keep a natural look (the photo's light and grain,
+                            1.15x shape) until this many draws failed, then main's heavy strong rendering (0: two
+                            thirds of max_tries, from the 7th of 9 draws; < 0: heavy from the first strong draw, main's
+                            ladder before looks13) */
     /* (anon12a) the flattened last rungs: when every draw of the ladder was rejected on identity (or not detected
      * again) and none removed the identity, up to flat_rungs more draws are made whose coarse shading inside the
      * face ellipse (below flat_sigma face sizes: the eye sockets, cheek and jaw shadows the photo's light and the
