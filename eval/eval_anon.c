@@ -83,7 +83,7 @@ static void usage(FILE *f) {
           "  --margin F --extra N   choice among passing draws (--margin -1: the first passing draw)\n"
           "  --outline F --jaw F --away F\n"
           "  --ladder 1 --strong-from N   the identity-first redraw ladder\n"
-          "  --hard-from N    default ladder: main's heavy strong rendering once N draws failed (6; -1: main's)\n"
+          "  --hard-from N    default ladder: natural strong draws until N draws failed, then heavy (off; e.g. 6)\n"
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
           "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
           "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
