@@ -83,6 +83,7 @@ static void usage(FILE *f) {
           "  --margin F --extra N   choice among passing draws (--margin -1: the first passing draw)\n"
           "  --outline F --jaw F --away F\n"
           "  --ladder 1 --strong-from N   the identity-first redraw ladder\n"
+          "  --hard-from N    default ladder: natural strong draws until N draws failed, then heavy (off; e.g. 6)\n"
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
           "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
           "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
@@ -123,6 +124,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--jaw") && more) tu.jaw_replace = (float)atof(argv[++i]);
         else if (!strcmp(s, "--ladder") && more) tu.ladder = atoi(argv[++i]);
         else if (!strcmp(s, "--strong-from") && more) tu.strong_from = atoi(argv[++i]);
+        else if (!strcmp(s, "--hard-from") && more) tu.hard_from = atoi(argv[++i]);
         else if (!strcmp(s, "--away") && more) tu.away = (float)atof(argv[++i]);
         else if (!strcmp(s, "--flat-rungs") && more) tu.flat_rungs = atoi(argv[++i]);
         else if (!strcmp(s, "--flat-sigma") && more) tu.flat_sigma = (float)atof(argv[++i]);

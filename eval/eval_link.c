@@ -11,7 +11,7 @@
  *                  (chance 1 / N);
  * and, for reference, the same for the original photos (genuine pairs) and the cross pairs (anonymized photo 1
  * against original photo 2: the usual re-identification).
- * usage: eval_link [--n N] [--every K] [--seed S] [--tries N] [--away F] [--ladder 1] [--unlinked 0|1|2] [--target-unlit 1] [--eyes 1|-1]
+ * usage: eval_link [--n N] [--every K] [--seed S] [--tries N] [--away F] [--ladder 1] [--unlinked 0|1|2] [--target-unlit 1] [--hard-from N] [--eyes 1|-1]
  *                  [--shade F] [--jaw F] [LFW_DIR]   (the mf_anon_tuning knobs of eval_anon)
  * LFW_DIR defaults to $MFMC_DATA/lfw (../shared/data/lfw); people are taken in name order, every K-th of those with
  * at least two photos (default K 7), until N (default 40). BENCH_VERBOSE=1 prints each person's similarities. */
@@ -29,7 +29,7 @@ static const char *rec_names[NREC] = {"arcface", "faceapi", "faceres", "faceres-
 
 static void usage(FILE *f) {
     fprintf(f, "usage: eval_link [--n N] [--every K] [--seed S] [--tries N] [--away F] [--ladder 1] [--unlinked 0|1|2]\n"
-               "                 [--target-unlit 1]\n"
+               "                 [--target-unlit 1] [--hard-from N]\n"
                "                 [--eyes 1|-1] [--shade F] [--jaw F] [LFW_DIR]\n"
                "  anonymizes photo 1 and photo 2 of N LFW people in separate runs and measures how often the two\n"
                "  synthetic faces of one person are linked by each recognizer (docs/anonymization.md)\n");
@@ -105,6 +105,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--tries") && more) tries = atoi(argv[++i]);
         else if (!strcmp(s, "--away") && more) tu.away = (float)atof(argv[++i]);
         else if (!strcmp(s, "--ladder") && more) tu.ladder = atoi(argv[++i]);
+        else if (!strcmp(s, "--hard-from") && more) tu.hard_from = atoi(argv[++i]);
         else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
         else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--eyes") && more) tu.keep_eyes = atoi(argv[++i]);

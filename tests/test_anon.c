@@ -514,6 +514,39 @@ static void test_draws_unlinked(void **state) {
     mf_anon_model_free(m);
 }
 
+/* The default ladder's middle rung looks like a face (looks13, tuning.hard_from 6, an option): its strong draws before
+ * the last third (9 draws: draws 4-6) keep the photo's light within 2.5x the first draw's low-pass, at least half of
+ * its grain and at most 1.6x the first draw's shape gain, while the identity still moves (the push away grows with
+ * every failed draw, more anti-face candidates); the last third (draws 7-9) and the default (hard_from 0) keep the
+ * heavy rendering. Without the middle rung (main's ladder.c) the 4th draw has 5.2x the first draw's low-pass and
+ * 0.26x its grain, and the test fails there. */
+static void test_strong_rung_natural(void **state) {
+    (void)state;
+    mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
+                       .away = 0.6f, .hard_from = 6};
+    mf_anon_rung r0, r, prev, h;
+    mf_anon_ladder_step(&tu, 9, 0, 0, &r0);
+    prev = r0;
+    for (int f = 1; f < 9; f++) {
+        mf_anon_ladder_step(&tu, 9, f, f, &r);
+        assert_int_equal(r.strong, f >= 3);
+        assert_true(r.away > prev.away); /* the identity moves on every failed draw */
+        if (f >= 3 && f < 6) {
+            assert_true(r.shade <= 2.5f * r0.shade + 1e-6f);
+            assert_true(r.fine >= 0.5f * r0.fine - 1e-6f);
+            assert_true(r.gain <= 1.6f * r0.gain + 1e-6f);
+            assert_true(r.ncand > r0.ncand);
+        }
+        tu.hard_from = 0; /* the default: heavy from the 4th draw; the last third is the same either way */
+        mf_anon_ladder_step(&tu, 9, f, f, &h);
+        tu.hard_from = 6;
+        if (f >= 3) assert_true(h.shade >= 3 * r0.shade && h.fine <= 0.5f * r0.fine && h.gain >= 1.6f * r0.gain);
+        if (f >= 6 || f < 3)
+            assert_true(h.shade == r.shade && h.fine == r.fine && h.gain == r.gain && h.ncand == r.ncand);
+        prev = r;
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -527,6 +560,7 @@ int main(void) {
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_draws_unlinked),
+        cmocka_unit_test(test_strong_rung_natural),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

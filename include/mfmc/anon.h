@@ -119,6 +119,10 @@ typedef struct {
                             with ensemble rejections, strong only for the last third (measured with away 1.0 and left
                             off: more fallbacks, docs/anonymization.md) */
     int strong_from;     /* (anon10f) ladder 1: strong once this many draws failed (0: two thirds of max_tries) */
+    int hard_from;       /* (looks13) ladder 0: the strong draws keep a natural look (the photo's light and grain,
+                            1.15x shape) until this many draws failed, then the heavy strong rendering (e.g. 6: draws
+                            4-6 natural, 7-9 heavy; <= 0: the default, heavy from the first strong draw; measured and
+                            left off: better looks, more fallbacks and links, docs/anonymization.md) */
     /* (anon12a) the flattened last rungs: when every draw of the ladder was rejected on identity (or not detected
      * again) and none removed the identity, up to flat_rungs more draws are made whose coarse shading inside the
      * face ellipse (below flat_sigma face sizes: the eye sockets, cheek and jaw shadows the photo's light and the
@@ -198,7 +202,8 @@ typedef struct {
     int detected_after;           /* the result was found again by the detector */
     int flat;                     /* the published synthetic draw was a flattened last rung (tuning.flat_rungs) */
     int strong;                   /* the published synthetic draw was rendered strong (model eyes, 1.6x shape, broad
-                                     light only: the last rungs of the redraw ladder) */
+                                     light only: the last rungs of the redraw ladder; with tuning.hard_from, natural
+                                     light and 1.15x shape before that many failed draws) */
     int linkable;                 /* the published draw is an anti-face draw (the default draws; with
                                      tuning.unlinked 1, one of the last third, after the unlinkable draws failed):
                                      drawn from the original's own codes, so the recognizers may link it to this

@@ -1,7 +1,9 @@
 /* The redraw ladder (docs/anonymization.md, "Re-identification outside the guarantee (branch anon10f)"): what the
  * draw after some failed ones changes. Two ladders.
  * - The default (tuning.ladder 0): every failed draw raises the identity push and the rendering strength together;
- *   strong (model eyes, 1.6x shape, broad light only) from a third of the draws on.
+ *   strong (model eyes, 1.6x shape, broad light only) from a third of the draws on. With tuning.hard_from 6 (looks13,
+ *   an option) the middle third is natural-looking instead (the photo's light and grain mostly kept, 1.15x shape,
+ *   more anti-face candidates) and only the last third heavy.
  * - Identity first (tuning.ladder 1; measured and left off: fewer broken-looking strong draws and a better age, but
  *   more fallbacks and results closer to the thresholds): every failed draw moves the next identity farther from the
  *   target's own codes (a stronger push away, more candidates, the next detail layer); the rendering strength
@@ -25,6 +27,17 @@
  * alike, strong from the first third of the draws on. */
 #define OLD_AWAY_GROW 0.15f
 #define OLD_SPREAD 0.15f
+/* Its middle rung (looks13, docs/anonymization.md "Branch looks13"; an option): strong (model eyes) but natural. Main's
+ * strong rendering from the 4th draw on (1.6x shape, 3x shading low-pass, 0.5x grain, growing with every failed
+ * draw: 0.52 face sizes of low-pass and 2.1x shape at the 4th draw) drew pale waxy faces, stretched grins and grey
+ * smudges; measured on 60 FFHQ faces, a natural rung passes as often at draws 4-6 but not at 7-9 (the children's
+ * and hard faces' last chances), which keep main's rendering. */
+#define MID_SHAPE 1.15f    /* shape gain x this (main's strong rung: 1.6) */
+#define MID_SHADE 1.25f    /* shading low-pass x this (main's: 3) */
+#define MID_FINE 0.6f      /* the photo's grain kept (main's: 0.5 x 0.8^failed, 0.26 at the 4th draw) */
+#define MID_GROW_DRAWS 3   /* shape gain and low-pass grow with at most this many failed draws */
+#define MID_NCAND 16       /* anti-face candidates (the farthest from the target's codes wins; main 8) */
+#define HARD_FROM 0        /* the default of tuning.hard_from: 0, no middle rung (main's ladder) */
 
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out) {
     failed = failed < 0 ? 0 : failed, rejected = rejected < 0 ? 0 : rejected > failed ? failed : rejected;
@@ -33,11 +46,25 @@ void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, in
         out->strong = tu->keep_eyes < 0 || (tu->keep_eyes == 0 && 3 * e >= max_tries);
         out->spread = tu->tex_gain * (1 + OLD_SPREAD * e);
         out->away = tu->away + OLD_AWAY_GROW * e;
+        out->detail_step = 0;
+        /* looks13, an option (tuning.hard_from N > 0; off by default, measured in docs/anonymization.md: better
+         * looks, age and gender, but more filter fallbacks and more links between a person's photos): the strong
+         * draws before N failed ones (6 of 9: the middle third) are a natural rung (model eyes, the photo's light
+         * and grain mostly kept, a little more shape, more anti-face candidates); main's heavy rendering is left for
+         * the draws after them, the last chances before a fallback */
+        int hard_from = tu->hard_from > 0 ? tu->hard_from : HARD_FROM;
+        if (out->strong && e < hard_from) {
+            int g = e < MID_GROW_DRAWS ? e : MID_GROW_DRAWS;
+            out->ncand = MID_NCAND;
+            out->gain = (tu->shape_gain + SHAPE_GROW * g) * MID_SHAPE;
+            out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)g) * MID_SHADE;
+            out->fine = tu->fine_amp * MID_FINE;
+            return;
+        }
         out->ncand = NCAND;
         out->gain = (tu->shape_gain + SHAPE_GROW * e) * (out->strong ? 1.6f : 1);
         out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)e) * (out->strong ? 3 : 1);
         out->fine = tu->fine_amp * powf(FINE_DECAY, (float)e) * (out->strong ? 0.5f : 1);
-        out->detail_step = 0;
         return;
     }
     int e = failed, s = rejected;
