@@ -24,6 +24,11 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 #define LOW_FACTOR 0.6f
 #define VERIFY_THRESHOLD 0.75f
 #define LEVEL_STEP 2.5f
+/* Border mode frames each level by MF_FACE_DETECT_BORDER_PX network pixels of mirrored image; an axis where a frame
+ * of BORDER_MIN_PX needs fewer tiles gets that one. A face at least 40% inside the image needs a frame of 0.6 of its
+ * side to show whole: 24 px holds the faces up to 40 network pixels, and a larger one is at most 17 pixels on the
+ * next coarser level (LEVEL_STEP 2.5), inside its frame (docs/detection.md, det13). */
+#define BORDER_MIN_PX 24
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
@@ -65,6 +70,8 @@ struct mf_face_detector {
     mf_face_box *weak_found; /* those candidates after suppression (grown) */
     int n_weak, cap_weak;
     int last_tiles, last_verifications;
+    float keep_f; /* privacy mode: keep the coarsest pyramid level with a factor of at least this (0: none) */
+    mf_img kept;  /* that level of the last mf_face_detect_all (data NULL when none) */
 };
 
 static void net_free(det_net *n) {
@@ -213,6 +220,7 @@ void mf_face_detector_free(mf_face_detector_t *d) {
     free(d->raw);
     free(d->found);
     free(d->weak_found);
+    mf_img_free(&d->kept);
     mf_face_models_free(d->own_models);
     free(d);
 }
@@ -286,7 +294,8 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
 
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int pad) {
+static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
+    int pad = padx || pady;
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
     if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
@@ -295,7 +304,7 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
     if (st) return st;
-    int inner_l = tx > -pad, inner_t = ty > -pad, inner_r = tx + S < lvl->w + pad, inner_b = ty + S < lvl->h + pad;
+    int inner_l = tx > -padx, inner_t = ty > -pady, inner_r = tx + S < lvl->w + padx, inner_b = ty + S < lvl->h + pady;
     float margin = 0.01f * (float)S, inv = 1.0f / f;
     for (int i = 0; i < n; i++) {
         mf_face_box b = d->raw[i];
@@ -308,6 +317,9 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
     }
     return MF_OK;
 }
+
+/* Tiles of side S, `stride` apart at most, covering a span of n pixels. */
+static int tiles_along(int n, int S, int stride) { return n <= S ? 1 : (n - S + stride - 1) / stride + 1; }
 
 static float iou(const mf_face_box *a, const mf_face_box *b) {
     float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
@@ -345,6 +357,10 @@ int mf_face_detector_input(const mf_face_detector_t *d) { return d->net.cfg->siz
 float mf_face_detector_min_px(const mf_face_detector_t *d) { return d->net.cfg->min_px; }
 
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak) { d->weak = weak; }
+
+void mf_face_detector_keep_level(mf_face_detector_t *d, float f) { d->keep_f = f > 0 ? f : 0; }
+
+const mf_img *mf_face_detector_kept_level(const mf_face_detector_t *d) { return d->kept.data ? &d->kept : NULL; }
 
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
     *boxes = d->weak_found;
@@ -401,6 +417,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     d->n_weak = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
+    mf_img_free(&d->kept);
     int st0 = mf_face_check_rgb(img, "detection needs");
     if (st0) return st0;
     const det_config *c = d->net.cfg;
@@ -435,18 +452,27 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         if (lh < 1) lh = 1;
         mf_img lvl;
         int st = mf_img_resize(prev.data && prev.w >= lw && prev.h >= lh ? &prev : img, lw, lh, &lvl);
+        /* the coarsest level of a factor from keep_f is kept (privacy.c scales its turned passes' image from it) */
+        if (prev.data && li > 0 && levels[li - 1] >= d->keep_f && !(f >= d->keep_f) && d->keep_f > 0 && !d->kept.data)
+            d->kept = prev, prev = (mf_img){0};
         mf_img_free(&prev);
         if (st) return st;
         int stride = S - overlap;
-        /* the tiles cover [-pad, lw + pad) x [-pad, lh + pad); a level smaller than a tile is centred in it
-         * when framed (pad), else at its top-left corner */
-        int sw = lw + 2 * pad, sh = lh + 2 * pad;
-        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1, ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
+        /* the tiles cover [-padx, lw + padx) x [-pady, lh + pady); a level smaller than a tile is centred in it
+         * when framed (pad), else at its top-left corner. Framed, an axis whose frame of BORDER_MIN_PX needs one
+         * row or column of tiles fewer than the full frame gets the narrower frame (det13) */
+        int padx = pad, pady = pad;
+        if (pad && tiles_along(lw + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lw + 2 * pad, S, stride))
+            padx = BORDER_MIN_PX;
+        if (pad && tiles_along(lh + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lh + 2 * pad, S, stride))
+            pady = BORDER_MIN_PX;
+        int sw = lw + 2 * padx, sh = lh + 2 * pady;
+        int nx = tiles_along(sw, S, stride), ny = tiles_along(sh, S, stride);
         for (int iy = 0; iy < ny; iy++)
             for (int ix = 0; ix < nx; ix++) {
-                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -pad + (int)((long)ix * (sw - S) / (nx - 1));
-                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pad + (int)((long)iy * (sh - S) / (ny - 1));
-                st = run_tile(d, &lvl, tx, ty, f, low, pad);
+                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1));
+                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1));
+                st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
                 d->last_tiles++;
                 if (st) {
                     mf_img_free(&lvl);
@@ -455,6 +481,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
             }
         prev = lvl;
     }
+    if (prev.data && d->keep_f > 0 && levels[n_levels - 1] >= d->keep_f && !d->kept.data) d->kept = prev, prev = (mf_img){0};
     mf_img_free(&prev);
     /* weighted non-maximum suppression */
     if (d->n_cand > 1) qsort(d->cand, (size_t)d->n_cand, sizeof *d->cand, by_score_desc);
