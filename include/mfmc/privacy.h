@@ -20,10 +20,8 @@ enum { MF_PRIVACY_PASSES = 4 };
 typedef struct {
     mf_face_box box; /* the detection of the pass where the face was most upright (roll over the full circle) */
     int turns;       /* that pass: the image turned clockwise by turns * 90 degrees */
-    int has_alt;     /* another pass saw the face the other way round (roll differing by more than 90 degrees), or,
-                      * when none did, another pass saw it at all */
-    mf_face_box alt; /* that detection (valid when has_alt; the other way round first, else the best reading of
-                      * another pass): the one to try when `box` is not confirmed */
+    int has_alt;     /* another pass saw the face the other way round (roll differing by more than 90 degrees) */
+    mf_face_box alt; /* that detection (valid when has_alt): the orientation to try when `box` is not confirmed */
     int alt_turns;
     int passes; /* passes that saw the face (1..4) */
 } mf_face_candidate;
@@ -39,8 +37,7 @@ float mf_face_box_pass_roll(const mf_face_box *b, int turns);
 /* Merges the candidates of the passes: cand[i] (already mapped back to the image) was found in pass turns[i].
  * Candidates overlapping by IOU above iou_min are one face; its box is the member with the best
  * score * (1 + cos(roll in its pass)) / 2 (the pass where the face was most upright: the detector's keypoints are
- * reliable there), its alternative the best member whose roll differs from it by more than 90 degrees, or, when
- * none does, the best member of another pass. Writes the
+ * reliable there), its alternative the best member whose roll differs from it by more than 90 degrees. Writes the
  * faces, best first, to out (room for n) and their count to *n_out. MF_ERR_NOMEM, MF_ERR_ARG. */
 int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, float iou_min, mf_face_candidate *out,
                              int *n_out);

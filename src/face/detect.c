@@ -24,10 +24,11 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 #define LOW_FACTOR 0.6f
 #define VERIFY_THRESHOLD 0.75f
 #define LEVEL_STEP 2.5f
-/* Border mode frames each level by MF_FACE_DETECT_BORDER_PX network pixels of mirrored image; an axis where a frame
- * of BORDER_MIN_PX needs fewer tiles gets that one. A face at least 40% inside the image needs a frame of 0.6 of its
- * side to show whole: 24 px holds the faces up to 40 network pixels, and a larger one is at most 17 pixels on the
- * next coarser level (LEVEL_STEP 2.5), inside its frame (docs/detection.md, det13). */
+/* Border mode frames each level by MF_FACE_DETECT_BORDER_PX network pixels of mirrored image; with narrow frames
+ * allowed (privacy mode's turned passes), an axis where a frame of BORDER_MIN_PX needs fewer tiles gets that one. A
+ * face at least 40% inside the image needs a frame of 0.6 of its side to show whole: 24 px holds the faces up to 40
+ * network pixels, and a larger one is at most 17 pixels on the next coarser level (LEVEL_STEP 2.5), inside its frame
+ * (docs/detection.md, det13). */
 #define BORDER_MIN_PX 24
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
@@ -70,8 +71,7 @@ struct mf_face_detector {
     mf_face_box *weak_found; /* those candidates after suppression (grown) */
     int n_weak, cap_weak;
     int last_tiles, last_verifications;
-    float keep_f; /* privacy mode: keep the coarsest pyramid level with a factor of at least this (0: none) */
-    mf_img kept;  /* that level of the last mf_face_detect_all (data NULL when none) */
+    int narrow;   /* border mode: frames of BORDER_MIN_PX where they save tiles (mf_face_detector_set_narrow_frame) */
 };
 
 static void net_free(det_net *n) {
@@ -220,7 +220,6 @@ void mf_face_detector_free(mf_face_detector_t *d) {
     free(d->raw);
     free(d->found);
     free(d->weak_found);
-    mf_img_free(&d->kept);
     mf_face_models_free(d->own_models);
     free(d);
 }
@@ -368,9 +367,7 @@ float mf_face_detector_min_px(const mf_face_detector_t *d) { return d->net.cfg->
 
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak) { d->weak = weak; }
 
-void mf_face_detector_keep_level(mf_face_detector_t *d, float f) { d->keep_f = f > 0 ? f : 0; }
-
-const mf_img *mf_face_detector_kept_level(const mf_face_detector_t *d) { return d->kept.data ? &d->kept : NULL; }
+void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on) { d->narrow = on != 0; }
 
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
     *boxes = d->weak_found;
@@ -427,7 +424,6 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     d->n_weak = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
-    mf_img_free(&d->kept);
     int st0 = mf_face_check_rgb(img, "detection needs");
     if (st0) return st0;
     const det_config *c = d->net.cfg;
@@ -462,19 +458,16 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         if (lh < 1) lh = 1;
         mf_img lvl;
         int st = mf_img_resize(prev.data && prev.w >= lw && prev.h >= lh ? &prev : img, lw, lh, &lvl);
-        /* the coarsest level of a factor from keep_f is kept (privacy.c scales its turned passes' image from it) */
-        if (prev.data && li > 0 && levels[li - 1] >= d->keep_f && !(f >= d->keep_f) && d->keep_f > 0 && !d->kept.data)
-            d->kept = prev, prev = (mf_img){0};
         mf_img_free(&prev);
         if (st) return st;
         int stride = S - overlap;
         /* the tiles cover [-padx, lw + padx) x [-pady, lh + pady); a level smaller than a tile is centred in it
-         * when framed (pad), else at its top-left corner. Framed, an axis whose frame of BORDER_MIN_PX needs one
-         * row or column of tiles fewer than the full frame gets the narrower frame (det13) */
+         * when framed (pad), else at its top-left corner. Framed with narrow frames allowed, an axis whose frame of
+         * BORDER_MIN_PX needs one row or column of tiles fewer than the full frame gets the narrower frame (det13) */
         int padx = pad, pady = pad;
-        if (pad && tiles_along(lw + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lw + 2 * pad, S, stride))
+        if (pad && d->narrow && tiles_along(lw + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lw + 2 * pad, S, stride))
             padx = BORDER_MIN_PX;
-        if (pad && tiles_along(lh + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lh + 2 * pad, S, stride))
+        if (pad && d->narrow && tiles_along(lh + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lh + 2 * pad, S, stride))
             pady = BORDER_MIN_PX;
         int sw = lw + 2 * padx, sh = lh + 2 * pady;
         int nx = tiles_along(sw, S, stride), ny = tiles_along(sh, S, stride);
@@ -491,7 +484,6 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
             }
         prev = lvl;
     }
-    if (prev.data && d->keep_f > 0 && levels[n_levels - 1] >= d->keep_f && !d->kept.data) d->kept = prev, prev = (mf_img){0};
     mf_img_free(&prev);
     /* weighted non-maximum suppression */
     if (d->n_cand > 1) qsort(d->cand, (size_t)d->n_cand, sizeof *d->cand, by_score_desc);

@@ -72,12 +72,10 @@ int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, floa
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak);
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n);
 
-/* Makes mf_face_detect_all keep the coarsest level of its pyramid whose factor is at least f (0: none, the default):
- * mf_face_detector_kept_level returns it (the detector's own image, valid until its next call), or NULL when no
- * level has such a factor. Privacy mode scales its turned passes' image from it instead of from the full image
- * (privacy.c). */
-void mf_face_detector_keep_level(mf_face_detector_t *d, float f);
-const mf_img *mf_face_detector_kept_level(const mf_face_detector_t *d);
+/* Border mode (mf_face_detect_opts.border) only: on (1), a pyramid level whose frame of 24 network pixels
+ * (BORDER_MIN_PX) instead of MF_FACE_DETECT_BORDER_PX needs a row or column of tiles fewer gets the narrower frame on
+ * that axis (detect.c). Off (0) by default; privacy mode's turned passes (privacy.c, det13). */
+void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on);
 
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);

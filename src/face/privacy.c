@@ -220,8 +220,7 @@ int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, f
         c->turns = turns[i];
         c->passes = 1;
         unsigned seen = 1u << (turns[i] & 3);
-        float alt_w = -1, other_w = -1;
-        int other = -1;
+        float alt_w = -1;
         /* members: unused candidates overlapping b; a candidate overlapping b starts left of b's right edge and
          * at most `widest` left of b */
         int lo = pos[i];
@@ -238,19 +237,7 @@ int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, f
                 c->alt = cand[j];
                 c->alt_turns = turns[j];
                 c->has_alt = 1;
-            } else if (d <= 0.5f * (float)M_PI && (turns[j] & 3) != (turns[i] & 3) && weight[j] > other_w) {
-                other_w = weight[j];
-                other = j;
             }
-        }
-        /* no other orientation: the best reading of another pass is the one to try (det13: a strong profile of
-         * sample2 seen by three passes, its two best readings 0.76 at roll 50 and 0.68 at roll 0 of almost the same
-         * weight; the mesh confirms the second, rejects the first, and which leads moved with the turned passes'
-         * resampling) */
-        if (!c->has_alt && other >= 0) {
-            c->alt = cand[other];
-            c->alt_turns = turns[other];
-            c->has_alt = 1;
         }
         c->passes = __builtin_popcount(seen);
     }
@@ -287,6 +274,7 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
         if (px < (float)o.turned_min_face && px == floorf(px)) pd->turned_scale = px / (float)o.turned_min_face, d.min_face = (int)px;
     }
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
+    if (!st) mf_face_detector_set_narrow_frame(pd->turned, 1);
     if (st) {
         mf_face_privacy_detector_free(pd);
         return st;
@@ -445,32 +433,24 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     int n_cand = 0, st = MF_OK;
     /* the turned passes' image: scaled once (their finest level), turned per pass (a tenth of the pixels to turn and
-     * one resize instead of three), never below the coarsest level (the whole image at half the network input). It
-     * is scaled from the upright pass's coarsest pyramid level at or above that scale (det13: a full-size resize
-     * was about 15 ms of a demo photo's privacy analysis; the level is 0.3 of the image there, and the very image
-     * needed for a 512 px picture) */
+     * one resize of the full image instead of three) */
     mf_img scaled = {0};
     const mf_img *base = img;
+    /* never below the coarsest level (the whole image at half the network input): a small picture's turned passes
+     * run on that level alone, from the full-size image as before */
     float ts = fmaxf(pd->turned_scale,
                      0.5f * (float)mf_face_detector_input(pd->turned) / (float)(img->w > img->h ? img->w : img->h));
-    mf_face_detector_keep_level(pd->upright, ts < 1 ? ts : 0);
+    if (ts < 1) {
+        int sw = (int)lroundf((float)img->w * ts), sh = (int)lroundf((float)img->h * ts);
+        if (sw >= 1 && sh >= 1) {
+            if ((st = mf_img_resize(img, sw, sh, &scaled))) return st;
+            base = &scaled;
+        }
+    }
     for (int q = 0; q < MF_PRIVACY_PASSES && !st; q++) {
         mf_face_detector_t *d = q ? pd->turned : pd->upright;
         mf_img turned = {0};
         const mf_img *src = img;
-        if (q == 1 && ts < 1) {
-            int sw = (int)lroundf((float)img->w * ts), sh = (int)lroundf((float)img->h * ts);
-            const mf_img *lvl = mf_face_detector_kept_level(pd->upright);
-            if (!lvl) lvl = img;
-            if (sw >= 1 && sh >= 1) {
-                if (lvl->w == sw && lvl->h == sh)
-                    base = lvl;
-                else if ((st = mf_img_resize(lvl, sw, sh, &scaled)))
-                    break;
-                else
-                    base = &scaled;
-            }
-        }
         if (q) {
             if ((st = mf_img_rotate90(base, q, &turned))) break;
             src = &turned;
