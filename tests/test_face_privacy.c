@@ -395,6 +395,80 @@ static void test_dedup_part_of_head(void **state) {
     assert_int_equal(mf_face_privacy_dedup(faces, 2), 2);
 }
 
+/* A candidate the dedup would drop as a duplicate of a confirmed face whatever its mesh says is not meshed
+ * (mf_face_privacy_covered, det13): the same face's other detections and the parts of its head are covered; a face
+ * beside it (Andre_Lange_0001, cheek to cheek), small faces beside a less sure large detection (grid1000) and
+ * anything next to an unconfirmed record are not. */
+static void test_covered_before_mesh(void **state) {
+    (void)state;
+    mf_face g[2];
+    /* Andre_Lange_0001: the middle face's mesh spreads over the face beside it */
+    g[0] = dedup_face(80, 81, 107, 75, 58, 160, 144, 1.0f);
+    g[1] = dedup_face(132, 55, 109, 147, 58, 101, 123, 0.999f);
+    assert_false(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* a head-sized detection around the same face */
+    g[0] = dedup_face(80, 81, 107, 85, 80, 100, 110, 0.999f);
+    g[1] = dedup_face(70, 66, 130, 84, 78, 102, 112, 1.0f);
+    assert_true(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* ... not when the face is not confirmed (its record may be dropped or blurred: the candidate is meshed) */
+    g[0].confirmed = 0;
+    assert_false(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* rot60/0004: a part of the head, centred apart from the face's detection */
+    g[0] = dedup_posed(74, 146, 270, 42, 116, 347, 328, 1.0f, 59.9f, 0.81f);
+    g[1] = dedup_posed(306, 173, 163, 306, 168, 152, 166, 0.991f, 29.6f, 0.40f);
+    assert_true(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* noise/0024's ear: its detection lies mostly outside the face's mesh box (only its own mesh box, known after the
+     * mesh run, lies half inside): meshed, and the dedup decides */
+    g[0] = dedup_posed(110, 134, 296, 135, 150, 275, 287, 1.0f, 1.8f, 0.90f);
+    g[1] = dedup_posed(373, 170, 122, 361, 186, 97, 109, 0.981f, -6.9f, 0.66f);
+    assert_false(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* grid1000: the 40 px faces beside a 78 px detection scoring 0.44 */
+    g[0] = dedup_posed(605, 273, 78, 600, 268, 88, 90, 0.986f, 0, 0.44f);
+    g[1] = dedup_posed(590, 270, 38, 590, 268, 38, 40, 1.0f, 0, 0.72f);
+    assert_false(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* a smaller face cheek to cheek with a face whose mesh spreads over it */
+    g[0] = dedup_face(100, 100, 200, 90, 80, 330, 230, 1.0f);
+    g[1] = dedup_face(295, 150, 130, 295, 140, 130, 140, 0.999f);
+    assert_false(mf_face_privacy_covered(g, 1, &g[1].det));
+    /* every covered case above is one the dedup drops: checked by test_dedup_side_by_side / _part_of_head */
+}
+
+/* Border mode frames each pyramid level by 32 network pixels of mirrored image; with narrow frames allowed (privacy
+ * mode's turned passes), by 24 on an axis where that needs a row or column of tiles fewer (detect.c, BORDER_MIN_PX;
+ * det13): a 144 x 96 level is one 192 px tile instead of two (its faces up to 40 network pixels still show whole when
+ * 40% inside); privacy mode on a 1920 x 1537 photo (sample6's size) runs 102 upright tiles and 3 x 9 turned ones
+ * instead of 3 x 13. */
+static void test_border_frame_tiles(void **state) {
+    (void)state;
+    mf_img img;
+    assert_int_equal(mf_img_init(&img, 144, 96, 3), MF_OK);
+    memset(img.data, 128, (size_t)144 * 96 * 3);
+    mf_face_detect_opts o = {NULL, 12, 0.3f, 0, NULL, 1, 1};
+    mf_face_detector_t *d;
+    assert_int_equal(mf_face_detector_create(tu_models_dir(), &o, &d), MF_OK);
+    const mf_face_box *b;
+    int n;
+    /* levels 1 (144 x 96: two tiles with the full frame), 0.67 (the whole image at half the input) and 0.33 (the
+     * border level): one tile each with narrow frames allowed */
+    assert_int_equal(mf_face_detect_all(d, &img, &b, &n), MF_OK);
+    assert_int_equal(mf_face_detector_last_tiles(d), 4);
+    mf_face_detector_set_narrow_frame(d, 1);
+    assert_int_equal(mf_face_detect_all(d, &img, &b, &n), MF_OK);
+    assert_int_equal(mf_face_detector_last_tiles(d), 3);
+    mf_face_detector_free(d);
+    mf_img_free(&img);
+    assert_int_equal(mf_img_init(&img, 1920, 1537, 3), MF_OK);
+    memset(img.data, 128, (size_t)1920 * 1537 * 3);
+    mf_face_privacy_detector_t *pd;
+    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), NULL, &pd), MF_OK);
+    const mf_face_candidate *c;
+    assert_int_equal(mf_face_privacy_detect(pd, &img, &c, &n), MF_OK);
+    assert_int_equal(mf_face_privacy_detector_last_zooms(pd), 0);
+    assert_int_equal(mf_face_privacy_detector_last_tiles(pd), 102 + 3 * 9);
+    mf_face_privacy_detector_free(pd);
+    mf_img_free(&img);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -407,6 +481,8 @@ int main(void) {
         cmocka_unit_test(test_zoom_small_faces),
         cmocka_unit_test(test_dedup_side_by_side),
         cmocka_unit_test(test_dedup_part_of_head),
+        cmocka_unit_test(test_covered_before_mesh),
+        cmocka_unit_test(test_border_frame_tiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,8 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         f->attr.p_male = 0.5f;
         f->confirmed = 1;
         f->passes = cand ? cand[i].passes : 1;
+        /* privacy mode: a duplicate of a confirmed face the dedup would drop anyway costs no mesh run */
+        if (cand && an->mesh && mf_face_privacy_covered(an->faces, kept, &f->det)) continue;
         if (an->mesh) {
             if ((st = cand ? mf_face_privacy_mesh(an->mesh, img, &f->det, &f->lm)
                            : mf_face_mesher_run(an->mesh, img, &f->det, &f->lm)))

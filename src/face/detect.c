@@ -24,6 +24,12 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 #define LOW_FACTOR 0.6f
 #define VERIFY_THRESHOLD 0.75f
 #define LEVEL_STEP 2.5f
+/* Border mode frames each level by MF_FACE_DETECT_BORDER_PX network pixels of mirrored image; with narrow frames
+ * allowed (privacy mode's turned passes), an axis where a frame of BORDER_MIN_PX needs fewer tiles gets that one. A
+ * face at least 40% inside the image needs a frame of 0.6 of its side to show whole: 24 px holds the faces up to 40
+ * network pixels, and a larger one is at most 17 pixels on the next coarser level (LEVEL_STEP 2.5), inside its frame
+ * (docs/detection.md, det13). */
+#define BORDER_MIN_PX 24
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
@@ -65,6 +71,7 @@ struct mf_face_detector {
     mf_face_box *weak_found; /* those candidates after suppression (grown) */
     int n_weak, cap_weak;
     int last_tiles, last_verifications;
+    int narrow;   /* border mode: frames of BORDER_MIN_PX where they save tiles (mf_face_detector_set_narrow_frame) */
 };
 
 static void net_free(det_net *n) {
@@ -274,19 +281,30 @@ static int mirror(int i, int n) {
  * becomes a whole, symmetric face, which the detector finds far more often than the half face next to grey. */
 static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *in) {
     static const float k = 2.0f / 255.0f;
+    /* columns [x0, x1) of the tile lie inside the level: one span per row, as copy_tile (det13: most tiles lie
+     * wholly inside, and the per-pixel mirror was a few percent of privacy mode's time); the others mirrored */
+    int x0 = tx < 0 ? -tx : 0, x1 = lvl->w - tx < S ? lvl->w - tx : S;
+    if (x1 < x0) x1 = x0;
     for (int y = 0; y < S; y++) {
         const uint8_t *row = lvl->data + (size_t)mirror(ty + y, lvl->h) * lvl->w * 3;
         float *o = in + (size_t)y * S * 3;
-        for (int x = 0; x < S; x++) {
+        for (int x = 0; x < x0; x++) {
             const uint8_t *p = row + (size_t)mirror(tx + x, lvl->w) * 3;
             o[3 * x] = (float)p[0] * k - 1.0f, o[3 * x + 1] = (float)p[1] * k - 1.0f, o[3 * x + 2] = (float)p[2] * k - 1.0f;
+        }
+        const uint8_t *p = row + (size_t)(tx + x0) * 3;
+        for (int i = 0; i < (x1 - x0) * 3; i++) o[x0 * 3 + i] = (float)p[i] * k - 1.0f;
+        for (int x = x1; x < S; x++) {
+            const uint8_t *q = row + (size_t)mirror(tx + x, lvl->w) * 3;
+            o[3 * x] = (float)q[0] * k - 1.0f, o[3 * x + 1] = (float)q[1] * k - 1.0f, o[3 * x + 2] = (float)q[2] * k - 1.0f;
         }
     }
 }
 
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int pad) {
+static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
+    int pad = padx || pady;
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
     if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
@@ -295,7 +313,7 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
     if (st) return st;
-    int inner_l = tx > -pad, inner_t = ty > -pad, inner_r = tx + S < lvl->w + pad, inner_b = ty + S < lvl->h + pad;
+    int inner_l = tx > -padx, inner_t = ty > -pady, inner_r = tx + S < lvl->w + padx, inner_b = ty + S < lvl->h + pady;
     float margin = 0.01f * (float)S, inv = 1.0f / f;
     for (int i = 0; i < n; i++) {
         mf_face_box b = d->raw[i];
@@ -308,6 +326,9 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
     }
     return MF_OK;
 }
+
+/* Tiles of side S, `stride` apart at most, covering a span of n pixels. */
+static int tiles_along(int n, int S, int stride) { return n <= S ? 1 : (n - S + stride - 1) / stride + 1; }
 
 static float iou(const mf_face_box *a, const mf_face_box *b) {
     float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
@@ -345,6 +366,8 @@ int mf_face_detector_input(const mf_face_detector_t *d) { return d->net.cfg->siz
 float mf_face_detector_min_px(const mf_face_detector_t *d) { return d->net.cfg->min_px; }
 
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak) { d->weak = weak; }
+
+void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on) { d->narrow = on != 0; }
 
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
     *boxes = d->weak_found;
@@ -438,15 +461,21 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         mf_img_free(&prev);
         if (st) return st;
         int stride = S - overlap;
-        /* the tiles cover [-pad, lw + pad) x [-pad, lh + pad); a level smaller than a tile is centred in it
-         * when framed (pad), else at its top-left corner */
-        int sw = lw + 2 * pad, sh = lh + 2 * pad;
-        int nx = sw <= S ? 1 : (sw - S + stride - 1) / stride + 1, ny = sh <= S ? 1 : (sh - S + stride - 1) / stride + 1;
+        /* the tiles cover [-padx, lw + padx) x [-pady, lh + pady); a level smaller than a tile is centred in it
+         * when framed (pad), else at its top-left corner. Framed with narrow frames allowed, an axis whose frame of
+         * BORDER_MIN_PX needs one row or column of tiles fewer than the full frame gets the narrower frame (det13) */
+        int padx = pad, pady = pad;
+        if (pad && d->narrow && tiles_along(lw + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lw + 2 * pad, S, stride))
+            padx = BORDER_MIN_PX;
+        if (pad && d->narrow && tiles_along(lh + 2 * BORDER_MIN_PX, S, stride) < tiles_along(lh + 2 * pad, S, stride))
+            pady = BORDER_MIN_PX;
+        int sw = lw + 2 * padx, sh = lh + 2 * pady;
+        int nx = tiles_along(sw, S, stride), ny = tiles_along(sh, S, stride);
         for (int iy = 0; iy < ny; iy++)
             for (int ix = 0; ix < nx; ix++) {
-                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -pad + (int)((long)ix * (sw - S) / (nx - 1));
-                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pad + (int)((long)iy * (sh - S) / (ny - 1));
-                st = run_tile(d, &lvl, tx, ty, f, low, pad);
+                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1));
+                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1));
+                st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
                 d->last_tiles++;
                 if (st) {
                     mf_img_free(&lvl);

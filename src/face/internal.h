@@ -72,6 +72,11 @@ int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, floa
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak);
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n);
 
+/* Border mode (mf_face_detect_opts.border) only: on (1), a pyramid level whose frame of 24 network pixels
+ * (BORDER_MIN_PX) instead of MF_FACE_DETECT_BORDER_PX needs a row or column of tiles fewer gets the narrower frame on
+ * that axis (detect.c). Off (0) by default; privacy mode's turned passes (privacy.c, det13). */
+void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on);
+
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);
 

@@ -73,6 +73,10 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * side, centred in the ellipse of PART_RX by PART_RY of its side around it (the ears lie about 0.6-0.7 of the face
  * box's side from its centre: the false second faces seen were 0.60 and 0.41 of the face's size, centred 0.67 and
  * 0.62 of its side away; docs/detection.md). */
+/* Before its mesh run, a candidate whose detection lies more than COVERED_OVERLAP inside a confirmed face's mesh box
+ * and which is the same face or a part of its head by the rules above is not meshed: the dedup would drop it whatever
+ * its mesh says (mf_face_privacy_covered; its mesh box, were it confirmed, lies on the same face). */
+#define COVERED_OVERLAP 0.5f
 #define PART_SCALE 0.7f
 #define PART_RX 0.72f
 #define PART_RY 1.0f
@@ -270,6 +274,7 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
         if (px < (float)o.turned_min_face && px == floorf(px)) pd->turned_scale = px / (float)o.turned_min_face, d.min_face = (int)px;
     }
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
+    if (!st) mf_face_detector_set_narrow_frame(pd->turned, 1);
     if (st) {
         mf_face_privacy_detector_free(pd);
         return st;
@@ -556,8 +561,8 @@ static int distinct_faces(const mf_face_box *a, const mf_face_box *b) {
  * part's, the part's detection is at most PART_SCALE of the face's side and centred
  * inside the head ellipse around the face's detection, PART_RX of its side across and PART_RY along the face's own
  * up (its mesh roll). Two faces side by side are of a size (LFW Andre_Lange_0001: 107 and 109 px). */
-static int part_of_head(const mf_face *part, const mf_face *face) {
-    const mf_face_box *p = &part->det, *d = &face->det;
+static int part_of_head_box(const mf_face_box *p, const mf_face *face) {
+    const mf_face_box *d = &face->det;
     float ps = fmaxf(p->w, p->h), s = fmaxf(d->w, d->h);
     /* only a sure face has parts, and only parts it is surer of than they are of themselves: a 78 px detection
      * scoring 0.44 between grid1000's 40 px faces (0.72, 0.87) took two real faces for its parts */
@@ -566,6 +571,17 @@ static int part_of_head(const mf_face *part, const mf_face *face) {
     float r = face->lm.roll * (float)M_PI / 180.0f, c = cosf(r), sn = sinf(r);
     float u = (c * dx + sn * dy) / (PART_RX * s), v = (-sn * dx + c * dy) / (PART_RY * s);
     return u * u + v * v <= 1.0f;
+}
+
+static int part_of_head(const mf_face *part, const mf_face *face) { return part_of_head_box(&part->det, face); }
+
+int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det) {
+    for (int i = 0; i < n; i++) {
+        const mf_face *g = &faces[i];
+        if (!g->confirmed || !g->has_landmarks || !(overlap_small(&g->lm.box, det) > COVERED_OVERLAP)) continue;
+        if (!distinct_faces(&g->det, det) || part_of_head_box(det, g)) return 1;
+    }
+    return 0;
 }
 
 int mf_face_privacy_dedup(mf_face *faces, int n) {

@@ -31,6 +31,11 @@ void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img);
  * keeping confirmed faces first, each group by mesh score. Returns the new count, or MF_ERR_NOMEM. */
 int mf_face_privacy_dedup(mf_face *faces, int n);
 
+/* Whether the candidate detected at det, not meshed yet, is a duplicate of one of the confirmed faces of
+ * faces[0..n) that mf_face_privacy_dedup would drop whatever its mesh gives: more than half inside the face's mesh
+ * box and either centred near its detection or a part of its head. Such a candidate is not meshed (privacy.c). */
+int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det);
+
 /* Face flag of the mesh's first crop below which a privacy candidate is rejected without refining the crop
  * (mf_face_mesher_set_first_reject; FIRST_REJECT in privacy.c). */
 float mf_face_privacy_first_reject(void);
