@@ -142,20 +142,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "eval_anon: unknown option or missing value: %s\n", s);
             usage(stderr);
             return 2;
-        } else {
-            struct stat st;
-            if (!stat(s, &st) && S_ISDIR(st.st_mode)) {
-                int n;
-                char **names = tu_list_dir(s, &n);
-                for (int k = 0; k < n && np < MAXN; k++) {
-                    char p[4096];
-                    snprintf(p, sizeof p, "%s/%s", s, names[k]);
-                    paths[np++] = strdup(p);
-                }
-                tu_names_free(names, n);
-            } else if (np < MAXN)
-                paths[np++] = strdup(s);
-        }
+        } else
+            ev_add_photos(s, paths, &np, MAXN);
     }
     if (np == 0) {
         fprintf(stderr, "eval_anon: no photo given\n");

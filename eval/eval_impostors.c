@@ -14,11 +14,11 @@
 #include "mfmc/image.h"
 #include "mfmc/nn.h"
 #include "lib/testutil.h"
+#include "evalutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { MAXN = 400, MAXF = 32, NREC = 2, DIM = 1024 };
 static const char *rec_names[NREC] = {"arcface", "faceapi"};
@@ -40,20 +40,8 @@ int main(int argc, char **argv) {
         else if (s[0] == '-') {
             fprintf(stderr, "usage: eval_impostors [--every K] [--child AGE] DIR|PHOTO...\n");
             return 2;
-        } else {
-            struct stat st;
-            if (!stat(s, &st) && S_ISDIR(st.st_mode)) {
-                int n;
-                char **names = tu_list_dir(s, &n);
-                for (int k = 0; k < n && np < MAXN * 4; k++) {
-                    char p[4096];
-                    snprintf(p, sizeof p, "%s/%s", s, names[k]);
-                    paths[np++] = strdup(p);
-                }
-                tu_names_free(names, n);
-            } else if (np < MAXN * 4)
-                paths[np++] = strdup(s);
-        }
+        } else
+            ev_add_photos(s, paths, &np, MAXN * 4);
     }
     if (np == 0 || every < 1) {
         fprintf(stderr, "usage: eval_impostors [--every K] [--child AGE] DIR|PHOTO...\n");

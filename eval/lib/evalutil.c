@@ -1,10 +1,13 @@
 #include "evalutil.h"
 
+#include "lib/testutil.h"
 #include "mfmc/core.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 const char *ev_models_dir(void) {
     const char *d = getenv("MFMC_MODELS");
@@ -82,4 +85,19 @@ int ev_face_found_again(const mf_face *after, int n, const mf_face_box *where) {
         if (d < best) best = d, bi = i;
     }
     return best < 0.35f * fmaxf(where->w, where->h) ? bi : -1;
+}
+
+void ev_add_photos(const char *arg, char **paths, int *np, int max) {
+    struct stat st;
+    if (!stat(arg, &st) && S_ISDIR(st.st_mode)) {
+        int n;
+        char **names = tu_list_dir(arg, &n);
+        for (int k = 0; k < n && *np < max; k++) {
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", arg, names[k]);
+            paths[(*np)++] = strdup(p);
+        }
+        tu_names_free(names, n);
+    } else if (*np < max)
+        paths[(*np)++] = strdup(arg);
 }

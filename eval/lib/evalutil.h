@@ -39,4 +39,8 @@ double ev_pearson(const double *x, const double *y, int n);
  * when within 0.35 of its larger side ("detected again"); else -1. */
 int ev_face_found_again(const mf_face *after, int n, const mf_face_box *where);
 
+/* Appends the photo argument `arg` to paths[*np..max): a folder adds its files (sorted, strdup'ed paths), anything
+ * else is added as a file path. Stops at max paths. */
+void ev_add_photos(const char *arg, char **paths, int *np, int max);
+
 #endif
