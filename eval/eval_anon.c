@@ -142,8 +142,12 @@ int main(int argc, char **argv) {
             fprintf(stderr, "eval_anon: unknown option or missing value: %s\n", s);
             usage(stderr);
             return 2;
-        } else
-            ev_add_photos(s, paths, &np, MAXN);
+        } else if (ev_add_photos(s, paths, &np, MAXN))
+            return 2;
+    }
+    if (nmax < 1 || nmax > MAXN) {
+        fprintf(stderr, "eval_anon: --n must be 1 to %d (the limit of faces this eval holds)\n", MAXN);
+        return 2;
     }
     if (np == 0) {
         fprintf(stderr, "eval_anon: no photo given\n");
@@ -301,6 +305,8 @@ int main(int argc, char **argv) {
         mf_img_free(&img), mf_img_free(&res);
         if (n % 20 == 0) fprintf(stderr, "  %d faces\n", n);
     }
+    if (n == MAXN) /* not silent: the figures below cover the first MAXN faces only */
+        printf("LIMIT: stopped at %d faces, the most this eval holds; any later faces were not measured\n", MAXN);
     printf("faces %d: accepted %d, fallback %d (synthetic %d); detected again %d (%.2f%%)\n", n, accepted, fallback,
            synth_fb, detected, n ? 100.0 * detected / n : 0);
     printf("draws %d; published faces rendered strong %d, of them flattened (last rungs) %d\n", draws, strong, flat);

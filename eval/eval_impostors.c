@@ -40,8 +40,8 @@ int main(int argc, char **argv) {
         else if (s[0] == '-') {
             fprintf(stderr, "usage: eval_impostors [--every K] [--child AGE] DIR|PHOTO...\n");
             return 2;
-        } else
-            ev_add_photos(s, paths, &np, MAXN * 4);
+        } else if (ev_add_photos(s, paths, &np, MAXN * 4))
+            return 2;
     }
     if (np == 0 || every < 1) {
         fprintf(stderr, "usage: eval_impostors [--every K] [--child AGE] DIR|PHOTO...\n");
@@ -92,6 +92,8 @@ int main(int argc, char **argv) {
         if (bad || !(faces[c].attr.age >= 0)) continue;
         age[n] = faces[c].attr.age, name[n] = paths[pi], n++;
     }
+    if (n == MAXN) /* not silent: the pairs below are of the first MAXN faces only */
+        printf("LIMIT: stopped at %d faces, the most this eval holds; any later photos were not measured\n", MAXN);
     int nchild = 0;
     for (int i = 0; i < n; i++) nchild += age[i] < child_age;
     printf("faces %d, children (estimated under %.0f) %d\n", n, child_age, nchild);

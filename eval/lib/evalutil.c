@@ -87,17 +87,23 @@ int ev_face_found_again(const mf_face *after, int n, const mf_face_box *where) {
     return best < 0.35f * fmaxf(where->w, where->h) ? bi : -1;
 }
 
-void ev_add_photos(const char *arg, char **paths, int *np, int max) {
+int ev_add_photos(const char *arg, char **paths, int *np, int max) {
     struct stat st;
+    int over = 0;
     if (!stat(arg, &st) && S_ISDIR(st.st_mode)) {
         int n;
         char **names = tu_list_dir(arg, &n);
-        for (int k = 0; k < n && *np < max; k++) {
+        for (int k = 0; k < n && !over; k++) {
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", arg, names[k]);
-            paths[(*np)++] = strdup(p);
+            if (*np < max) paths[(*np)++] = strdup(p);
+            else over = 1;
         }
         tu_names_free(names, n);
     } else if (*np < max)
         paths[(*np)++] = strdup(arg);
+    else
+        over = 1;
+    if (over) fprintf(stderr, "more than %d photos given (the limit of this eval); nothing was measured\n", max);
+    return over ? -1 : 0;
 }

@@ -40,7 +40,8 @@ double ev_pearson(const double *x, const double *y, int n);
 int ev_face_found_again(const mf_face *after, int n, const mf_face_box *where);
 
 /* Appends the photo argument `arg` to paths[*np..max): a folder adds its files (sorted, strdup'ed paths), anything
- * else is added as a file path. Stops at max paths. */
-void ev_add_photos(const char *arg, char **paths, int *np, int max);
+ * else is added as a file path. Returns 0, or -1 with nothing more added once max paths are reached (a message on
+ * stderr names the limit: an eval never drops photos silently). */
+int ev_add_photos(const char *arg, char **paths, int *np, int max);
 
 #endif
