@@ -518,6 +518,26 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
     return f->det.score >= KEEP_UNCONFIRMED;
 }
 
+/* Fraction of box b inside the w x h image. */
+static float visible_fraction(const mf_face_box *b, int w, int h);
+
+/* A candidate cut by the border (less than CUT_VISIBLE of its box inside the image) that the mesh does not confirm is
+ * kept from KEEP_WEAK when at least KEEP_CUT_PASSES of the four turned passes found it, from SURE_SCORE when all four
+ * did: a face cut at 40-60% gives half a face the mesh rejects (top cuts leave mouth and chin), but the turned passes
+ * see it again and again; the face-free crops' false candidates came from at most three passes and scored under 0.59
+ * (docs/detection.md, "Branch recall14"). */
+#define KEEP_CUT_PASSES 3
+
+int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const mf_img *img) {
+    float s = c->box.score, mesh = f->has_landmarks ? f->lm.score : 0;
+    /* the alternative reading (try_alt) may have a higher flag and a lower score: the candidate keeps its own */
+    int keep = s >= (mesh >= MESH_ACCEPT ? KEEP_WEAK : KEEP_UNCONFIRMED);
+    if (!keep && visible_fraction(&c->box, img->w, img->h) < CUT_VISIBLE)
+        keep = (c->passes >= KEEP_CUT_PASSES && s >= KEEP_WEAK) || (c->passes >= MF_PRIVACY_PASSES && s >= SURE_SCORE);
+    if (keep) f->det = c->box;
+    return keep;
+}
+
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     f->confirmed = 0;
     f->has_landmarks = 0;
