@@ -493,6 +493,26 @@ static void test_border_frame_tiles(void **state) {
 }
 
 
+/* The dedup keeps an unconfirmed face around a confirmed part of it (branch recall14): cutr60/0041, a 348 px candidate
+ * scoring 0.87 (the mesh rejects the cut face; kept for the fallback, box clipped to the 292 px wide picture) holding
+ * a 99 px detection of its mouth and chin (0.71, flag 1.00). On main the unconfirmed face was the "duplicate" (the
+ * part lies wholly inside it) and the face was published unchanged. A head box around a sure face is still dropped:
+ * it scores lower than the face. */
+static void test_dedup_face_around_part(void **state) {
+    (void)state;
+    mf_face f[2];
+    f[0] = dedup_posed(81, 271, 99, 75, 262, 112, 112, 1.0f, 0, 0.706f);
+    memset(&f[1], 0, sizeof f[1]);
+    f[1].det = (mf_face_box){84, 103, 208, 350, 0.871f, {{0}}, 0};
+    assert_int_equal(mf_face_privacy_dedup(f, 2), 2);
+    /* the same unconfirmed box scoring under the part (a head box around a face): a duplicate */
+    f[0] = dedup_posed(81, 271, 99, 75, 262, 112, 112, 1.0f, 0, 0.9f);
+    memset(&f[1], 0, sizeof f[1]);
+    f[1].det = (mf_face_box){84, 103, 208, 350, 0.871f, {{0}}, 0};
+    assert_int_equal(mf_face_privacy_dedup(f, 2), 1);
+    assert_true(f[0].confirmed);
+}
+
 /* A face cut by the border that main's privacy mode published unchanged (branch recall14, docs/detection.md): the
  * privacy set's cutb50/0013 (FFHQ ffhq_0026.jpg, a three-quarter profile, yaw -47, cut by the bottom border with 50%
  * of its box visible), built here as privacy-set builds it (the normal analysis's central face, the crop, JPEG at
@@ -577,6 +597,7 @@ int main(void) {
         cmocka_unit_test(test_covered_before_mesh),
         cmocka_unit_test(test_border_frame_tiles),
         cmocka_unit_test(test_cut_face_found),
+        cmocka_unit_test(test_dedup_face_around_part),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
