@@ -492,7 +492,6 @@ static void test_border_frame_tiles(void **state) {
     mf_img_free(&img);
 }
 
-
 /* The dedup keeps an unconfirmed face around a confirmed part of it (branch recall14): cutr60/0041, a 348 px candidate
  * scoring 0.87 (the mesh rejects the cut face; kept for the fallback, box clipped to the 292 px wide picture) holding
  * a 99 px detection of its mouth and chin (0.71, flag 1.00). On main the unconfirmed face was the "duplicate" (the
@@ -522,7 +521,8 @@ static void test_dedup_face_around_part(void **state) {
 static float cut_match(const mf_face *f, const float t[4], int w, int h) {
     float x0 = fmaxf(0, f->det.x), y0 = fmaxf(0, f->det.y), x1 = fminf((float)w, f->det.x + f->det.w),
           y1 = fminf((float)h, f->det.y + f->det.h);
-    float tx0 = fmaxf(0, t[0]), ty0 = fmaxf(0, t[1]), tx1 = fminf((float)w, t[0] + t[2]), ty1 = fminf((float)h, t[1] + t[3]);
+    float tx0 = fmaxf(0, t[0]), ty0 = fmaxf(0, t[1]), tx1 = fminf((float)w, t[0] + t[2]),
+          ty1 = fminf((float)h, t[1] + t[3]);
     float ix = fmaxf(0, fminf(x1, tx1) - fmaxf(x0, tx0)), iy = fmaxf(0, fminf(y1, ty1) - fmaxf(y0, ty0));
     float inter = ix * iy, uni = (x1 - x0) * (y1 - y0) + (tx1 - tx0) * (ty1 - ty0) - inter;
     return uni > 0 ? inter / uni : 0;
@@ -549,7 +549,8 @@ static void test_cut_face_found(void **state) {
     assert_true(n >= 1);
     int best = 0;
     for (int i = 1; i < n; i++) {
-        float di = hypotf(f[i].det.x + f[i].det.w / 2 - 0.5f * (float)src.w, f[i].det.y + f[i].det.h / 2 - 0.5f * (float)src.h),
+        float di = hypotf(f[i].det.x + f[i].det.w / 2 - 0.5f * (float)src.w,
+                          f[i].det.y + f[i].det.h / 2 - 0.5f * (float)src.h),
               db = hypotf(f[best].det.x + f[best].det.w / 2 - 0.5f * (float)src.w,
                           f[best].det.y + f[best].det.h / 2 - 0.5f * (float)src.h);
         if (di < db) best = i;
@@ -568,8 +569,8 @@ static void test_cut_face_found(void **state) {
     int confirmed = 0;
     for (int i = 0; i < n; i++) {
         float o = cut_match(&f[i], t, img.w, img.h);
-        printf("  reported %.0f %.0f %.0f %.0f confirmed %d detector %.3f: IOU with the visible face %.2f\n", f[i].det.x,
-               f[i].det.y, f[i].det.w, f[i].det.h, f[i].confirmed, f[i].det.score, o);
+        printf("  reported %.0f %.0f %.0f %.0f confirmed %d detector %.3f: IOU with the visible face %.2f\n",
+               f[i].det.x, f[i].det.y, f[i].det.w, f[i].det.h, f[i].confirmed, f[i].det.score, o);
         if (o > best_iou) best_iou = o, confirmed = f[i].confirmed;
     }
     (void)confirmed;

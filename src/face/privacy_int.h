@@ -22,8 +22,9 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
  * confirms nor mf_face_privacy_keep_unconfirmed keeps, is kept as a non-face candidate from the detector's own
  * evidence (privacy.c, docs/detection.md "Branch recall14"): c->box's score reaches KEEP_UNCONFIRMED (or KEEP_WEAK
  * when the mesh accepted f weakly), whichever reading the mesh preferred; or c is cut by the border of img and was
- * found by most of the four turned passes (KEEP_CUT_*). When kept, f->det becomes c->box (the reading that led the
- * merge). */
+ * found by at least KEEP_CUT_PASSES of the four passes scoring KEEP_WEAK, or by all four scoring SURE_SCORE. When
+ * kept, f->det becomes c->box (the reading that led the merge). Never confirms: the record gets the non-face
+ * fallback. */
 int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const mf_img *img);
 
 /* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
