@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <math.h>
@@ -239,6 +240,28 @@ static void test_keep_rules(void **state) {
     assert_true(mf_face_privacy_keep_unconfirmed(&f, &img));
     f = cand_face(0.65f, 0.2f, 100);
     assert_false(mf_face_privacy_keep_unconfirmed(&f, &img));
+    /* the candidate's own evidence (mf_face_privacy_keep_candidate, branch recall14): cutb50/0013, a 355 px box 0.84
+     * found by all four passes, whose record took the alternative reading (0.68, flag 0.02): kept, with its own box */
+    mf_face_candidate c;
+    memset(&c, 0, sizeof c);
+    c.box = (mf_face_box){119, 121, 353, 355, 0.837f, {{0}}, 0};
+    c.passes = 4;
+    f = cand_face(0.675f, 0.021f, 100);
+    assert_false(mf_face_privacy_keep_unconfirmed(&f, &img));
+    assert_true(mf_face_privacy_keep_candidate(&c, &f, &img));
+    assert_true(f.det.x == 119.0f && f.det.score == 0.837f);
+    /* cut by the border, found by 3 passes: kept from 0.6 (cutt40/0002: 0.69), not the face-free crops' 0.586 */
+    c.box = (mf_face_box){300, 200, 142, 142, 0.586f, {{0}}, 0};
+    c.passes = 3;
+    f = cand_face(0.478f, 0.242f, 300);
+    assert_false(mf_face_privacy_keep_candidate(&c, &f, &img));
+    c.box.score = 0.62f;
+    assert_true(mf_face_privacy_keep_candidate(&c, &f, &img));
+    /* ... all four passes: from 0.5 (cutt40/0071: 0.545); the same candidate whole inside the picture: dropped */
+    c.box.score = 0.545f, c.passes = 4;
+    assert_true(mf_face_privacy_keep_candidate(&c, &f, &img));
+    c.box.x = 100;
+    assert_false(mf_face_privacy_keep_candidate(&c, &f, &img));
 }
 
 /* The small-face cascade (privacy.c, ZOOM_*): sample1 scaled so its 3 faces are 16 px wide, on a grey 800 x 600
@@ -469,6 +492,97 @@ static void test_border_frame_tiles(void **state) {
     mf_img_free(&img);
 }
 
+/* The dedup keeps an unconfirmed face around a confirmed part of it (branch recall14): cutr60/0041, a 348 px candidate
+ * scoring 0.87 (the mesh rejects the cut face; kept for the fallback, box clipped to the 292 px wide picture) holding
+ * a 99 px detection of its mouth and chin (0.71, flag 1.00). On main the unconfirmed face was the "duplicate" (the
+ * part lies wholly inside it) and the face was published unchanged. A head box around a sure face is still dropped:
+ * it scores lower than the face. */
+static void test_dedup_face_around_part(void **state) {
+    (void)state;
+    mf_face f[2];
+    f[0] = dedup_posed(81, 271, 99, 75, 262, 112, 112, 1.0f, 0, 0.706f);
+    memset(&f[1], 0, sizeof f[1]);
+    f[1].det = (mf_face_box){84, 103, 208, 350, 0.871f, {{0}}, 0};
+    assert_int_equal(mf_face_privacy_dedup(f, 2), 2);
+    /* the same unconfirmed box scoring under the part (a head box around a face): a duplicate */
+    f[0] = dedup_posed(81, 271, 99, 75, 262, 112, 112, 1.0f, 0, 0.9f);
+    memset(&f[1], 0, sizeof f[1]);
+    f[1].det = (mf_face_box){84, 103, 208, 350, 0.871f, {{0}}, 0};
+    assert_int_equal(mf_face_privacy_dedup(f, 2), 1);
+    assert_true(f[0].confirmed);
+}
+
+/* A face cut by the border that main's privacy mode published unchanged (branch recall14, docs/detection.md): the
+ * privacy set's cutb50/0013 (FFHQ ffhq_0026.jpg, a three-quarter profile, yaw -47, cut by the bottom border with 50%
+ * of its box visible), built here as privacy-set builds it (the normal analysis's central face, the crop, JPEG at
+ * quality 95). The mesh rejects the half face (flags under 0.1) and its candidate's own detector score (0.84, found
+ * by all four turned passes) was replaced in the keep rule by the alternative reading's (0.68); the face must be
+ * reported (confirmed or not: both are covered). */
+static float cut_match(const mf_face *f, const float t[4], int w, int h) {
+    float x0 = fmaxf(0, f->det.x), y0 = fmaxf(0, f->det.y), x1 = fminf((float)w, f->det.x + f->det.w),
+          y1 = fminf((float)h, f->det.y + f->det.h);
+    float tx0 = fmaxf(0, t[0]), ty0 = fmaxf(0, t[1]), tx1 = fminf((float)w, t[0] + t[2]),
+          ty1 = fminf((float)h, t[1] + t[3]);
+    float ix = fmaxf(0, fminf(x1, tx1) - fmaxf(x0, tx0)), iy = fmaxf(0, fminf(y1, ty1) - fmaxf(y0, ty0));
+    float inter = ix * iy, uni = (x1 - x0) * (y1 - y0) + (tx1 - tx0) * (ty1 - ty0) - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+static void test_cut_face_found(void **state) {
+    (void)state;
+    char p[1024], tmp[256];
+    snprintf(p, sizeof p, "%s/ffhq/ffhq_0026.jpg", tu_data_dir());
+    if (!tu_exists(p)) skip();
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
+                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_face_analyzer_t *normal, *priv;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    mf_img src, cut, img;
+    assert_int_equal(mf_img_load(p, NULL, &src, NULL), MF_OK);
+    /* the central face of the upright photo (privacy-set's truth): the box nearest the centre */
+    const mf_face *f;
+    int n;
+    assert_int_equal(mf_face_analyze_all(normal, &src, &f, &n), MF_OK);
+    assert_true(n >= 1);
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+        float di = hypotf(f[i].det.x + f[i].det.w / 2 - 0.5f * (float)src.w,
+                          f[i].det.y + f[i].det.h / 2 - 0.5f * (float)src.h),
+              db = hypotf(f[best].det.x + f[best].det.w / 2 - 0.5f * (float)src.w,
+                          f[best].det.y + f[best].det.h / 2 - 0.5f * (float)src.h);
+        if (di < db) best = i;
+    }
+    float t[4] = {f[best].det.x, f[best].det.y, f[best].det.w, f[best].det.h};
+    printf("  source face %.1f %.1f %.1f %.1f (the set's truth: 138.4 166.3 300.1 300.1)\n", t[0], t[1], t[2], t[3]);
+    /* cut by the bottom border, 50% of the box visible; through JPEG as the set's pictures */
+    int y1 = (int)lroundf(t[1] + 0.5f * t[3]);
+    assert_int_equal(mf_img_crop(&src, 0, 0, src.w, y1, &cut), MF_OK);
+    snprintf(tmp, sizeof tmp, "/tmp/mfmc_test_cut_%ld.jpg", (long)getpid());
+    assert_int_equal(mf_img_save(&cut, tmp, 95), MF_OK);
+    assert_int_equal(mf_img_load(tmp, NULL, &img, NULL), MF_OK);
+    remove(tmp);
+    assert_int_equal(mf_face_analyze_all(priv, &img, &f, &n), MF_OK);
+    float best_iou = 0;
+    int confirmed = 0;
+    for (int i = 0; i < n; i++) {
+        float o = cut_match(&f[i], t, img.w, img.h);
+        printf("  reported %.0f %.0f %.0f %.0f confirmed %d detector %.3f: IOU with the visible face %.2f\n",
+               f[i].det.x, f[i].det.y, f[i].det.w, f[i].det.h, f[i].confirmed, f[i].det.score, o);
+        if (o > best_iou) best_iou = o, confirmed = f[i].confirmed;
+    }
+    (void)confirmed;
+    assert_true(best_iou >= 0.3f);
+    mf_img_free(&src);
+    mf_img_free(&cut);
+    mf_img_free(&img);
+    mf_face_analyzer_free(normal);
+    mf_face_analyzer_free(priv);
+    mf_nn_pool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -483,6 +597,8 @@ int main(void) {
         cmocka_unit_test(test_dedup_part_of_head),
         cmocka_unit_test(test_covered_before_mesh),
         cmocka_unit_test(test_border_frame_tiles),
+        cmocka_unit_test(test_cut_face_found),
+        cmocka_unit_test(test_dedup_face_around_part),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,7 +131,9 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
             int weak = cand && f->lm.score >= MESH_MIN_SCORE && !mf_face_privacy_paintable(f, img);
             if (f->lm.score < MESH_MIN_SCORE || weak) {
                 if (!weak) an->counts.rejected++;
-                if (!cand || !mf_face_privacy_keep_unconfirmed(f, img)) continue;
+                if (!cand ||
+                    !(mf_face_privacy_keep_unconfirmed(f, img) || mf_face_privacy_keep_candidate(&cand[i], f, img)))
+                    continue;
                 mf_face_privacy_unconfirmed(f, img);
                 an->counts.unconfirmed++;
                 kept++;

@@ -518,6 +518,26 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
     return f->det.score >= KEEP_UNCONFIRMED;
 }
 
+/* Fraction of box b inside the w x h image. */
+static float visible_fraction(const mf_face_box *b, int w, int h);
+
+/* A candidate cut by the border (less than CUT_VISIBLE of its box inside the image) that the mesh does not confirm is
+ * kept from KEEP_WEAK when at least KEEP_CUT_PASSES of the four turned passes found it, from SURE_SCORE when all four
+ * did: a face cut at 40-60% gives half a face the mesh rejects (top cuts leave mouth and chin), but the turned passes
+ * see it again; the face-free crops' false candidates found by more than one pass scored at most 0.586 (three
+ * passes) and 0.546 (two), none was found by four (docs/detection.md, "Branch recall14"). */
+#define KEEP_CUT_PASSES 2
+
+int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const mf_img *img) {
+    float s = c->box.score, mesh = f->has_landmarks ? f->lm.score : 0;
+    /* the alternative reading (try_alt) may have a higher flag and a lower score: the candidate keeps its own */
+    int keep = s >= (mesh >= MESH_ACCEPT ? KEEP_WEAK : KEEP_UNCONFIRMED);
+    if (!keep && visible_fraction(&c->box, img->w, img->h) < CUT_VISIBLE)
+        keep = (c->passes >= KEEP_CUT_PASSES && s >= KEEP_WEAK) || (c->passes >= MF_PRIVACY_PASSES && s >= SURE_SCORE);
+    if (keep) f->det = c->box;
+    return keep;
+}
+
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     f->confirmed = 0;
     f->has_landmarks = 0;
@@ -575,6 +595,14 @@ static int part_of_head_box(const mf_face_box *p, const mf_face *face) {
 
 static int part_of_head(const mf_face *part, const mf_face *face) { return part_of_head_box(&part->det, face); }
 
+/* Whether unconfirmed record f is a larger face holding confirmed record g as a part: g's detection at most PART_SCALE
+ * of f's side, f's detector score at least SURE_SCORE and higher than g's (the dedup keeps both: g is painted, f
+ * covered by the fallback). */
+static int holds_part(const mf_face *f, const mf_face *g) {
+    float fs = fmaxf(f->det.w, f->det.h), gs = fmaxf(g->det.w, g->det.h);
+    return gs <= PART_SCALE * fs && f->det.score >= SURE_SCORE && f->det.score > g->det.score;
+}
+
 int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det) {
     for (int i = 0; i < n; i++) {
         const mf_face *g = &faces[i];
@@ -624,6 +652,9 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
         for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++) {
             const mf_face *g = &out[cidx[q]];
             if (gone[cidx[q]] || !(overlap_small(&conf[q], e) > DEDUP_OVERLAP)) continue;
+            /* an unconfirmed face is not the duplicate of a confirmed part of it (recall14: cutr60/0041, a 348 px
+             * candidate scoring 0.87 around a 99 px detection of its mouth and chin, flag 1.00) */
+            if (!f->confirmed && holds_part(f, g)) continue;
             if (!f->confirmed || !distinct_faces(&g->det, &f->det) || part_of_head(f, g))
                 dup = 1;
             else if (part_of_head(g, f))

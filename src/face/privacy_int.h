@@ -18,6 +18,15 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
  * detector is confident (KEEP_UNCONFIRMED, or the lower KEEP_WEAK for a weakly accepted face: privacy.c). */
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
 
+/* Whether candidate c, whose record f (meshed from c->box, and from c->alt when that was tried) neither the mesh
+ * confirms nor mf_face_privacy_keep_unconfirmed keeps, is kept as a non-face candidate from the detector's own
+ * evidence (privacy.c, docs/detection.md "Branch recall14"): c->box's score reaches KEEP_UNCONFIRMED (or KEEP_WEAK
+ * when the mesh accepted f weakly), whichever reading the mesh preferred; or c is cut by the border of img and was
+ * found by at least KEEP_CUT_PASSES of the four passes scoring KEEP_WEAK, or by all four scoring SURE_SCORE. When
+ * kept, f->det becomes c->box (the reading that led the merge). Never confirms: the record gets the non-face
+ * fallback. */
+int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const mf_img *img);
+
 /* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
  * its flag at least PAINT_MIN_MESH, or LOW_PAINT_MIN_MESH for a doubtful candidate (low detector score, or cut by
  * the border of img: privacy.c); below, mf_face_privacy_keep_unconfirmed decides between the anonymizer's non-face
