@@ -148,6 +148,12 @@ typedef struct {
                             light); 0 (default): off — it made the anti-face a purer function of the person: the
                             recognizers linked 42.5 % of people's two anonymized photos instead of 30 %, and it did not
                             visibly change the grey smudges it aimed at (docs/anonymization.md) */
+    int cut_check;       /* (cut14) a face cut by the border (its box reaching outside the picture): 0 or 1 (the
+                            default) every draw that passes the other identity checks is also checked where an
+                            attacker finds the half face: in the square of twice its box, padded beyond the border
+                            and turned upright, the plain analyser's alignment of the original and of the result
+                            (docs/anonymization.md, "Branch cut14"); -1 off (main's before cut14); 2 cut faces get
+                            the fallback filter without a draw (measured and left off: costs their synthetic faces) */
 } mf_anon_tuning;
 
 typedef struct {
