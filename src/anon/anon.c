@@ -63,12 +63,17 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (cut14) the attacker's square of a face cut by the border (issue 11's check, eval_privacy_anon): */
 #define CUT_OUT 0.5f          /* a face is cut when its box (the mesh's or the detector's) leaves the picture by more
                                  than this many pixels */
+#define CUT_FALLBACK_OUT 0.35f /* ... and goes to the fallback filter without a draw when more than this fraction of its
+                                 box's side is outside (its mesh is fitted to the part left: cutt40 painted whole
+                                 faces, eyes included, over the chin, and the attacker's square found them) */
 #define ATTACK_CONTEXT 2.0f   /* the square's side, in face box sides around the box centre */
+#define ATTACK_WIDE 3.0f      /* ... and a wider one around the detector's box: the box of the visible part of a cut
+                                 face understates the face (cutt40/0073: 78 px found, 117 px whole) */
 #define ATTACK_NEAR 0.25f     /* a face found in the square counts when its centre is this near the square's (sides) */
 #define ATTACK_SAME 0.05f     /* the mesh's box gets its own square when its centre or side is this far (face sizes)
                                  from the detector's */
-enum { ATTACK_SQ = 256, ATTACK_BOXES = 2 }; /* the square's side, pixels; squares per face (the detector's box, the
-                                                mesh's) */
+enum { ATTACK_SQ = 256, ATTACK_BOXES = 3 }; /* the square's side, pixels; squares per face (the detector's box at
+                                                both sides, the mesh's) */
 
 struct mf_anon {
     mf_anon_opts o;
@@ -665,6 +670,7 @@ typedef struct {
     int cut;           /* the face is cut and tuning.cut_check asks for the check: squares of n_asq boxes */
     int n_asq;
     float box[ATTACK_BOXES][4], roll; /* the boxes (x y w h) and the roll (degrees) the squares are built from */
+    float ctx[ATTACK_BOXES];        /* ... and their sides, in box sides */
     mf_img asq[ATTACK_BOXES];       /* the original's squares, built before the first draw */
     int asq_state;                  /* 0: not analysed yet; 1: asq_found, asq_p and easq are set */
     int asq_found[ATTACK_BOXES];    /* the plain analyser finds a face at the centre of the original's square */
@@ -1268,15 +1274,19 @@ static int check_feedback_at_original(mf_anon_t *a, mf_img *img, const job *j, c
 }
 
 /* (cut14) A face cut by the border: its box (the mesh's or the detector's) leaves the w x h picture by more than
- * CUT_OUT pixels. */
-static int face_cut(const mf_face *f, int w, int h) {
+ * CUT_OUT pixels. Returns 0 when not; else 1, and *out = the largest fraction of the detector's box side (the
+ * mesh's without a detection) outside the picture. */
+static int face_cut(const mf_face *f, int w, int h, float *out) {
+    int cut = 0;
+    *out = 0;
     for (int q = 0; q < 2; q++) {
         const mf_face_box *b = q ? &f->det : &f->lm.box;
         if (q == 0 && !f->has_landmarks) continue;
         if (!(b->w > 0) || !(b->h > 0)) continue;
-        if (b->x < -CUT_OUT || b->y < -CUT_OUT || b->x + b->w > w + CUT_OUT || b->y + b->h > h + CUT_OUT) return 1;
+        if (b->x < -CUT_OUT || b->y < -CUT_OUT || b->x + b->w > w + CUT_OUT || b->y + b->h > h + CUT_OUT) cut = 1;
+        *out = fmaxf(fmaxf(-b->x / b->w, -b->y / b->h), fmaxf((b->x + b->w - (float)w) / b->w, (b->y + b->h - (float)h) / b->h));
     }
-    return 0;
+    return cut;
 }
 
 /* (cut14) The alignment points of the face the check analyser (the plain one: what an attacker runs) finds nearest
@@ -1299,7 +1309,7 @@ static int attack_face(const mf_anon_t *a, const mf_img *sq, float p[5][2]) {
 
 /* (cut14) The attacker's check of a draw of a face cut by the border (issue 11's check, eval_privacy_anon): the
  * square of ATTACK_CONTEXT face box sides around the box, padded grey beyond the border, turned upright, ATTACK_SQ
- * pixels, is cut from the original (j->asq, analysed on the first call) and from the result in img; the plain
+ * pixels (and one of ATTACK_WIDE sides around the detector's box), is cut from the original (j->asq, analysed on the first call) and from the result in img; the plain
  * analyser looks for a face at the centre of each. Every ensemble recognizer embeds both squares at the result's
  * alignment (when a face is found in it) and at the original's (when one is found in the original's square: the
  * place an attacker who knows the photo looks at); the worst similarity counts and is merged into r->sim. The same
@@ -1326,7 +1336,7 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const mf_anon_g
     int ok = 1;
     for (int q = 0; q < j->n_asq && ok && !st; q++) {
         mf_img sq;
-        if ((st = mf_anon_attack_square(img, j->box[q], j->roll, ATTACK_CONTEXT, ATTACK_SQ, &sq))) return st;
+        if ((st = mf_anon_attack_square(img, j->box[q], j->roll, j->ctx[q], ATTACK_SQ, &sq))) return st;
         float pa[5][2], eo[1024];
         int found = attack_face(a, &sq, pa);
         if (found < 0) {
@@ -1663,26 +1673,29 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         snprintf(r->note, sizeof r->note, "not renderable (%s)",
                  !face->has_landmarks ? "no mesh" : face->lm.score < 0.5f ? "mesh does not fit" : fs < 12 ? "too small" : "profile view");
     if (!st && renderable && !mesh_fits_detection(face, r->note, sizeof r->note)) renderable = 0; /* beside the face */
-    /* (cut14) a face cut by the border: its draws are also checked in the attacker's square (attack_check), or,
-     * with tuning.cut_check 2, it gets the fallback filter without a draw */
-    if (!st && renderable && a->o.tuning.cut_check > 0 && face_cut(face, img->w, img->h)) {
-        if (a->o.tuning.cut_check == 2) {
+    /* (cut14) a face cut by the border: its draws are also checked in the attacker's square (attack_check); cut by
+     * more than CUT_FALLBACK_OUT of its box (or any cut with tuning.cut_check 2), the fallback filter without a draw */
+    float cut_out = 0;
+    if (!st && renderable && a->o.tuning.cut_check > 0 && face_cut(face, img->w, img->h, &cut_out)) {
+        if (a->o.tuning.cut_check == 2 || cut_out > CUT_FALLBACK_OUT) {
             renderable = 0;
-            snprintf(r->note, sizeof r->note, "cut by the border: fallback without a draw (tuning.cut_check 2)");
+            snprintf(r->note, sizeof r->note, "not renderable (cut by the border: %.0f %% of the box outside)", 100 * cut_out);
         } else {
             /* the detector's box (what an attacker's detector finds), then the mesh's when it differs */
             const mf_face_box *d = &face->det, *m = &face->lm.box;
             float dfs = fmaxf(d->w, d->h), mfs = fmaxf(m->w, m->h);
             int use_d = d->w > 0 && d->h > 0, n = 0;
-            if (use_d) j.box[n][0] = d->x, j.box[n][1] = d->y, j.box[n][2] = d->w, j.box[n][3] = d->h, n++;
+            for (int w = 0; use_d && w < 2; w++, n++)
+                j.box[n][0] = d->x, j.box[n][1] = d->y, j.box[n][2] = d->w, j.box[n][3] = d->h,
+                j.ctx[n] = w ? ATTACK_WIDE : ATTACK_CONTEXT;
             if (!use_d || fabsf(mfs - dfs) > ATTACK_SAME * dfs ||
                 hypotf(m->x + m->w / 2 - d->x - d->w / 2, m->y + m->h / 2 - d->y - d->h / 2) > ATTACK_SAME * dfs)
-                j.box[n][0] = m->x, j.box[n][1] = m->y, j.box[n][2] = m->w, j.box[n][3] = m->h, n++;
+                j.box[n][0] = m->x, j.box[n][1] = m->y, j.box[n][2] = m->w, j.box[n][3] = m->h, j.ctx[n++] = ATTACK_CONTEXT;
             j.roll = face->lm.roll;
             j.easq = calloc(ATTACK_BOXES, sizeof *j.easq);
             if (!j.easq) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             for (int q = 0; !st && q < n; q++, j.n_asq = q)
-                st = mf_anon_attack_square(img, j.box[q], j.roll, ATTACK_CONTEXT, ATTACK_SQ, &j.asq[q]);
+                st = mf_anon_attack_square(img, j.box[q], j.roll, j.ctx[q], ATTACK_SQ, &j.asq[q]);
             j.cut = !st;
         }
     }
