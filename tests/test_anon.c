@@ -548,7 +548,7 @@ static void test_strong_rung_natural(void **state) {
 }
 
 /* (cut14) mf_anon_attack_square: the square of twice the box around its centre, padded grey beyond the border,
- * turned upright by the roll. */
+ * turned upright by the roll; mf_anon_attack_points maps picture points into it. */
 static void test_attack_square_builder(void **state) {
     (void)state;
     mf_img img, sq;
@@ -575,6 +575,13 @@ static void test_attack_square_builder(void **state) {
     assert_true(abs((int)p0[0] - (int)p1[0]) <= 4);  /* along a row: x of the picture stays */
     assert_true(abs((int)p0[1] - (int)p1[1]) >= 60); /* ... and y moves */
     mf_img_free(&sq);
+    /* points into the square: the box centre to the square's centre; turned by 90 degrees, 5 px right of the centre
+     * of box2 to 5 px above the square's centre */
+    float pc[2][2] = {{40, 10}, {25, 15}}, qc[2][2];
+    mf_anon_attack_points(box, 0, 2.0f, 40, (const float(*)[2])pc, 1, qc);
+    assert_true(fabsf(qc[0][0] - 20) < 1e-3f && fabsf(qc[0][1] - 20) < 1e-3f);
+    mf_anon_attack_points(box2, 90, 1.0f, 20, (const float(*)[2])pc + 1, 1, qc);
+    assert_true(fabsf(qc[0][0] - 10) < 1e-3f && fabsf(qc[0][1] - 5) < 1e-3f);
     assert_int_equal(mf_anon_attack_square(&img, box, NAN, 2.0f, 40, &sq), MF_ERR_ARG);
     mf_img_free(&img);
 }

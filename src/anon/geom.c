@@ -57,6 +57,17 @@ int mf_anon_attack_square(const mf_img *img, const float box[4], float roll_deg,
     return st;
 }
 
+void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int side, const float (*p)[2], int n,
+                           float (*q)[2]) {
+    /* the inverse of the square's map: U = R(-roll) (X - centre) / k + side / 2, continuous coordinates */
+    float sq = ctx * fmaxf(box[2], box[3]), k = sq / (float)side, a = roll_deg * (float)M_PI / 180.0f;
+    float c = cosf(a), s = sinf(a), cx = box[0] + box[2] / 2, cy = box[1] + box[3] / 2;
+    for (int i = 0; i < n; i++) {
+        float dx = p[i][0] - cx, dy = p[i][1] - cy;
+        q[i][0] = (c * dx + s * dy) / k + 0.5f * (float)side, q[i][1] = (-s * dx + c * dy) / k + 0.5f * (float)side;
+    }
+}
+
 uint64_t mf_anon_rng_next(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
