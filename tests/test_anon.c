@@ -613,7 +613,8 @@ static int square_face(mf_face_analyzer_t *an, const mf_img *sq, float p[5][2]) 
  * the truth box, padded grey, upright) of the result, where the plain analyser finds a face, must score arcface
  * below its match threshold against the original's square at both alignments. Main's guarantee (our alignment and
  * six jittered ones) accepted a synthetic face there that arcface matched at 0.388 (eval_privacy_anon at main's
- * code, docs/anonymization.md, "Branch cut14"); the attacker-square check of the guarantee rejects it. */
+ * code, docs/anonymization.md, "Branch cut14"). Now the face, 49 % of its detection box outside, goes to the
+ * fallback without a draw (CUT_FALLBACK_OUT); with only the attacker-square check it was rejected 9 times and filled. */
 static void test_cut_face_attacker_square(void **state) {
     (void)state;
     char path[4096];
