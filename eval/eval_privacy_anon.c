@@ -1,11 +1,14 @@
 /* Issue 11's anonymizer check (docs/detection.md, "Anonymizing the set"): in `mfmc anonymize`, every face found is
  * replaced, and no original face region is left similar to the original.
- *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--dump DIR]
+ *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--dump DIR]
  *       anonymizes the pictures of the privacy set (tests/tools/privacy-set, DIR/truth.tsv) as `mfmc anonymize`
  *       does by default (privacy detection, synthetic method, the plain analyser for the checks of upright faces,
- *       two threads; the seed of face k of picture p is S * 1000003 + p * 4096 + k instead of a random one, so a
- *       run can be repeated), then checks every truth face. Variants: rot*, cut*, grid300, grid1000 unless --only
- *       (a prefix; repeatable). --stride K keeps every K-th picture of a variant by its number (the grids are
+ *       two threads; the seed of face k of picture F is S * 1000003 + (hash(F) mod 2^20) * 4096 + k instead of a
+ *       random one, F the picture's name in the set (variant/file, FNV-1a), so a run can be repeated and a subset
+ *       (--only, --stride) draws the same identities as the full run), then checks every truth face. Variants: rot*, cut*, grid300, grid1000 unless --only
+ *       (a prefix of the variant or of the picture's name, e.g. cutt50/0039; repeatable). --cut-check N sets the
+ *       anonymizer's tuning.cut_check (anon.h: -1 main's guarantee before cut14, 2 cut faces by the fallback only;
+ *       default: the library's). --stride K keeps every K-th picture of a variant by its number (the grids are
  *       picture 0, always kept).
  *   eval_privacy_anon --compare SET OUT
  *       the same check on the output of the real program, `mfmc anonymize SET -o OUT` (the same relative names):
@@ -34,7 +37,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum { MAX_VARIANTS = 64, MAX_ONLY = 8, SQ = 256, CHANGE_LEVEL = 8 };
+enum { MAX_VARIANTS = 64, MAX_ONLY = 32, SQ = 256, CHANGE_LEVEL = 8 };
 #define MIN_CHANGED 0.25f /* fraction of the truth box's pixels that must change */
 #define CONTEXT 2.0f      /* side of the upright square, in face box sides */
 
@@ -192,8 +195,17 @@ typedef struct { /* the anonymizer as `mfmc anonymize` sets it up by default */
     unsigned long long seed;
 } anonymizer;
 
-/* Anonymizes img in place as mfmc anonymize does; dec[k] / boxes (x y w h) of the n faces found. */
-static int anonymize(anonymizer *A, mf_img *img, int pic, int **dec, float **ctr, int *n) {
+/* The seed part of a picture: FNV-1a of its name in the set (variant/file), 20 bits; the picture's rank in the run
+ * made a subset draw other identities than the full run. */
+static unsigned pic_hash(const char *name) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
+    return h & 0xfffffu;
+}
+
+/* Anonymizes img in place as mfmc anonymize does; dec[k] / boxes (x y w h) of the n faces found. pic: the picture's
+ * seed part (pic_hash). */
+static int anonymize(anonymizer *A, mf_img *img, unsigned pic, int **dec, float **ctr, int *n) {
     const mf_face *found;
     if (mf_face_analyze_all(A->fa, img, &found, n)) return -1;
     mf_face *faces = malloc((size_t)(*n ? *n : 1) * sizeof *faces);
@@ -208,7 +220,7 @@ static int anonymize(anonymizer *A, mf_img *img, int pic, int **dec, float **ctr
         mf_anon_result r;
         const mf_face_box *b = faces[k].has_landmarks ? &faces[k].lm.box : &faces[k].det;
         (*ctr)[4 * k] = b->x, (*ctr)[4 * k + 1] = b->y, (*ctr)[4 * k + 2] = b->w, (*ctr)[4 * k + 3] = b->h;
-        if (mf_anon_face(A->an, img, &faces[k], MF_ANON_SYNTH, A->seed * 1000003ull + (unsigned)pic * 4096ull + k,
+        if (mf_anon_face(A->an, img, &faces[k], MF_ANON_SYNTH, A->seed * 1000003ull + (unsigned long long)pic * 4096ull + (unsigned)k,
                          NULL, &r)) {
             free(faces);
             return -1;
@@ -234,9 +246,10 @@ static int decision_of(const float t[7], int w, int h, const int *dec, const flo
     return best < 0 ? -1 : dec[best];
 }
 
-static int wanted(const char *var, const char *const *only, int n_only) {
+/* A picture is wanted when its variant or its name in the set (variant/file) starts with one of the prefixes. */
+static int wanted(const char *var, const char *file, const char *const *only, int n_only) {
     for (int i = 0; i < n_only; i++)
-        if (!strncmp(var, only[i], strlen(only[i]))) return 1;
+        if (!strncmp(var, only[i], strlen(only[i])) || !strncmp(file, only[i], strlen(only[i]))) return 1;
     return 0;
 }
 
@@ -264,12 +277,12 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
     }
     char *line = malloc(EV_TRUTH_LINE_MAX);
     static ev_truth tr;
-    int failures = 0, pic = 0;
+    int failures = 0;
     printf("variant\tpictures\tfaces\tdetected\treplaced\tby_synthetic\tby_fallback\tembeddable_before"
            "\tembeddable_after\tmax_arcface\tleft_similar\tleft_unchanged\tsimilar_at_original_points\ts_per_picture\n");
     while (line && fgets(line, EV_TRUTH_LINE_MAX, f)) {
         if (ev_truth_parse(line, &tr)) continue;
-        if (A && !wanted(tr.variant, only, n_only)) continue;
+        if (A && !wanted(tr.variant, tr.file, only, n_only)) continue;
         if (stride > 1 && ev_truth_number(&tr) % stride) continue;
         const char *var = tr.variant, *file = tr.file;
         int n = tr.n;
@@ -289,7 +302,7 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
         double t0 = now_ms();
         if (A) {
             st = mf_img_crop(&orig, 0, 0, orig.w, orig.h, &anon);
-            if (!st) st = anonymize(A, &anon, pic, &dec, &ctr, &nd);
+            if (!st) st = anonymize(A, &anon, pic_hash(file), &dec, &ctr, &nd);
         } else {
             snprintf(path, sizeof path, "%s/%s", out_dir, file);
             st = mf_img_load(path, NULL, &anon, NULL);
@@ -310,7 +323,6 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
         free(ctr);
         mf_img_free(&orig);
         mf_img_free(&anon);
-        pic++;
     }
     free(line);
     fclose(f);
@@ -320,7 +332,8 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--dump DIR]\n"
+    fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] "
+                    "[--dump DIR]\n"
                     "       eval_privacy_anon --compare SET OUT [--dump DIR]\n");
     return 2;
 }
@@ -328,7 +341,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
     const char *set = NULL, *cmp_set = NULL, *cmp_out = NULL, *dump = NULL;
     const char *only[MAX_ONLY];
-    int n_only = 0, stride = 1;
+    int n_only = 0, stride = 1, cut_check = 0;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
@@ -342,6 +355,8 @@ int main(int argc, char **argv) {
             stride = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && more)
             seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--cut-check") && more)
+            cut_check = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dump") && more)
             dump = argv[++i];
         else
@@ -366,7 +381,7 @@ int main(int argc, char **argv) {
     if (set) {
         if (mf_face_analyzer_create_from(fm, &ao, &fa) || mf_face_analyzer_create_from(fm, &co, &fc)) goto out;
         mf_anon_opts aop = {.models_root = tu_models_dir(), .identity_model = "data/identity/synthetic-v1.mfid",
-                            .an = fa, .pool = pool, .check_an = fc};
+                            .an = fa, .pool = pool, .check_an = fc, .tuning = {.cut_check = cut_check}};
         if (mf_anon_create(&aop, &an)) goto out;
     }
     loaded = 1;

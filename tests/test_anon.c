@@ -547,6 +547,248 @@ static void test_strong_rung_natural(void **state) {
     }
 }
 
+/* (cut14) mf_anon_attack_square: the square of twice the box around its centre, padded grey beyond the border,
+ * turned upright by the roll; mf_anon_attack_points maps picture points into it. */
+static void test_attack_square_builder(void **state) {
+    (void)state;
+    mf_img img, sq;
+    assert_int_equal(mf_img_init(&img, 40, 30, 3), MF_OK);
+    for (int y = 0; y < 30; y++)
+        for (int x = 0; x < 40; x++)
+            for (int c = 0; c < 3; c++) img.data[((size_t)y * 40 + x) * 3 + c] = (uint8_t)(c == 0 ? 4 * x : c == 1 ? 5 * y : 200);
+    /* a 20 x 20 box cut by the right border (x 30..50): the square is 40 px around (40, 10) */
+    float box[4] = {30, 0, 20, 20};
+    assert_int_equal(mf_anon_attack_square(&img, box, 0, 2.0f, 40, &sq), MF_OK);
+    assert_int_equal(sq.w, 40);
+    /* left half: the picture (square x 0..19 -> picture x 20..39), right half beyond the border: grey */
+    const uint8_t *in = sq.data + ((size_t)15 * 40 + 5) * 3, *out = sq.data + ((size_t)15 * 40 + 30) * 3;
+    assert_int_equal(in[0], 4 * 25);
+    assert_int_equal(in[1], 5 * 5);
+    assert_true(out[0] == 128 && out[1] == 128 && out[2] == 128);
+    /* above the picture (square row 0..9 -> picture y -10..-1): grey */
+    assert_int_equal(sq.data[((size_t)3 * 40 + 5) * 3 + 2], 128);
+    mf_img_free(&sq);
+    /* turned by 90 degrees: the square's rows run along the picture's columns */
+    float box2[4] = {10, 5, 20, 20};
+    assert_int_equal(mf_anon_attack_square(&img, box2, 90, 1.0f, 20, &sq), MF_OK);
+    const uint8_t *p0 = sq.data + ((size_t)10 * 20 + 2) * 3, *p1 = sq.data + ((size_t)10 * 20 + 17) * 3;
+    assert_true(abs((int)p0[0] - (int)p1[0]) <= 4);  /* along a row: x of the picture stays */
+    assert_true(abs((int)p0[1] - (int)p1[1]) >= 60); /* ... and y moves */
+    mf_img_free(&sq);
+    /* points into the square: the box centre to the square's centre; turned by 90 degrees, 5 px right of the centre
+     * of box2 to 5 px above the square's centre */
+    float pc[2][2] = {{40, 10}, {25, 15}}, qc[2][2];
+    mf_anon_attack_points(box, 0, 2.0f, 40, (const float(*)[2])pc, 1, qc);
+    assert_true(fabsf(qc[0][0] - 20) < 1e-3f && fabsf(qc[0][1] - 20) < 1e-3f);
+    mf_anon_attack_points(box2, 90, 1.0f, 20, (const float(*)[2])pc + 1, 1, qc);
+    assert_true(fabsf(qc[0][0] - 10) < 1e-3f && fabsf(qc[0][1] - 5) < 1e-3f);
+    assert_int_equal(mf_anon_attack_square(&img, box, NAN, 2.0f, 40, &sq), MF_ERR_ARG);
+    mf_img_free(&img);
+}
+
+/* FNV-1a of a picture's name in the privacy set, 20 bits: eval_privacy_anon's seed part. */
+static unsigned set_hash(const char *name) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
+    return h & 0xfffffu;
+}
+
+/* The alignment points of the face the analyser finds nearest the centre of square sq (within a quarter of it). */
+static int square_face(mf_face_analyzer_t *an, const mf_img *sq, float p[5][2]) {
+    const mf_face *f;
+    int n, best = -1;
+    float bd = 0.25f * (float)sq->w;
+    assert_int_equal(mf_face_analyze_all(an, sq, &f, &n), MF_OK);
+    for (int i = 0; i < n; i++) {
+        float d = hypotf(f[i].det.x + f[i].det.w / 2 - (float)sq->w / 2, f[i].det.y + f[i].det.h / 2 - (float)sq->h / 2);
+        if (d < bd) bd = d, best = i;
+    }
+    if (best >= 0) mf_face_5pt(&f[best], p);
+    return best >= 0;
+}
+
+/* (cut14) Issue 11's attacker on a face cut by the border: picture cutr50/0002 of the privacy set (FFHQ 0004, its
+ * face box cut at 50 % by the right border), built here as tests/tools/privacy-set builds it, anonymized as
+ * eval_privacy_anon does (privacy analysis, the plain analyser for the checks, its seed). The attacker's square (twice
+ * the truth box, padded grey, upright) of the result, where the plain analyser finds a face, must score arcface
+ * below its match threshold against the original's square at both alignments. Main's guarantee (our alignment and
+ * six jittered ones) accepted a synthetic face there that arcface matched at 0.388 (eval_privacy_anon at main's
+ * code, docs/anonymization.md, "Branch cut14"). Now the face, 49 % of its detection box outside, goes to the
+ * fallback without a draw (CUT_FALLBACK_OUT); with only the attacker-square check it was rejected 9 times and filled. */
+static void test_cut_face_attacker_square(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ffhq/ffhq_0004.jpg", tu_data_dir());
+    if (!tu_exists(MODEL) || !tu_exists(path)) {
+        printf("  skipped: identity model or FFHQ photo absent\n");
+        skip();
+    }
+    mf_nn_pool_t *pool;
+    mf_face_models_t *fm;
+    mf_face_analyzer_t *priv, *plain, *bare;
+    mf_face_recognizer_t *rec;
+    mf_anon_t *a;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
+    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool}, no = {.pool = pool, .no_attributes = 1};
+    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(fm, &no, &bare), MF_OK);
+    assert_int_equal(mf_face_recognizer_create_from(fm, "arcface", pool, &rec), MF_OK);
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
+    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
+    /* the set's picture: the plain analysis's central face of the upright photo, cut at 50 % by the right border,
+     * through the set's JPEG (quality 95) */
+    mf_img up, cut, orig;
+    assert_int_equal(mf_img_load(path, NULL, &up, NULL), MF_OK);
+    const mf_face *f;
+    int n, best = -1;
+    float bd = 1e30f;
+    assert_int_equal(mf_face_analyze_all(plain, &up, &f, &n), MF_OK);
+    for (int i = 0; i < n; i++) {
+        float dx = f[i].det.x + f[i].det.w / 2 - 0.5f * (float)up.w, dy = f[i].det.y + f[i].det.h / 2 - 0.5f * (float)up.h;
+        if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = i;
+    }
+    assert_true(best >= 0);
+    float t[5] = {f[best].det.x, f[best].det.y, f[best].det.w, f[best].det.h, f[best].lm.roll};
+    int x1 = (int)lroundf(t[0] + 0.5f * t[2]);
+    assert_int_equal(mf_img_crop(&up, 0, 0, x1, up.h, &cut), MF_OK);
+    char tmp[] = "/tmp/mfmc-test-cut-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    char jpg[64];
+    snprintf(jpg, sizeof jpg, "%s.jpg", tmp);
+    assert_int_equal(mf_img_save(&cut, jpg, 95), MF_OK);
+    assert_int_equal(mf_img_load(jpg, NULL, &orig, NULL), MF_OK);
+    unlink(jpg), unlink(tmp);
+    /* anonymized as eval_privacy_anon --seed 1 does */
+    mf_img res = copy_of(&orig);
+    const mf_face *found;
+    assert_int_equal(mf_face_analyze_all(priv, &res, &found, &n), MF_OK);
+    mf_face *faces = malloc((size_t)(n ? n : 1) * sizeof *faces);
+    assert_non_null(faces);
+    memcpy(faces, found, (size_t)n * sizeof *faces);
+    int synth = 0;
+    for (int k = 0; k < n; k++) {
+        mf_anon_result r;
+        uint64_t seed = 1000003ull + (uint64_t)set_hash("cutr50/0002.jpg") * 4096ull + (unsigned)k;
+        assert_int_equal(mf_anon_face(a, &res, &faces[k], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
+        printf("  face %d: decision %d method %d tries %d arcface %.3f note '%s'\n", k, r.decision, r.method, r.tries,
+               r.sim[0], r.note);
+        synth += r.decision == MF_ANON_ACCEPTED;
+    }
+    free(faces);
+    /* the attacker */
+    mf_img so, sa;
+    assert_int_equal(mf_anon_attack_square(&orig, t, t[4], 2.0f, 256, &so), MF_OK);
+    assert_int_equal(mf_anon_attack_square(&res, t, t[4], 2.0f, 256, &sa), MF_OK);
+    float p_o[5][2], p_a[5][2], e0[1024], e1[1024], sim = -2;
+    int fo = square_face(bare, &so, p_o), fa = square_face(bare, &sa, p_a);
+    int dim = mf_face_recognizer_info_of(rec)->dim;
+    float thr = mf_face_recognizer_info_of(rec)->match_threshold;
+    for (int q = 0; q < 2; q++) {
+        if (!(q ? fo : fa)) continue;
+        const float(*p)[2] = (const float(*)[2])(q ? p_o : p_a);
+        assert_int_equal(mf_face_recognizer_embed(rec, &so, p, e0), MF_OK);
+        assert_int_equal(mf_face_recognizer_embed(rec, &sa, p, e1), MF_OK);
+        sim = fmaxf(sim, mf_face_similarity(e0, e1, dim));
+    }
+    printf("  cut face: %d synthetic; attacker's square: face found before %d after %d, arcface %.3f (match %.3f)\n",
+           synth, fo, fa, sim, thr);
+    assert_true(face_change(&orig, &res, &(mf_face){.has_landmarks = 1, .lm.box = {.x = t[0], .y = t[1], .w = t[2], .h = t[3]}}) > 3);
+    if (fa) assert_true(sim < thr);
+    mf_img_free(&so), mf_img_free(&sa), mf_img_free(&res), mf_img_free(&orig), mf_img_free(&cut), mf_img_free(&up);
+    mf_anon_free(a);
+    mf_face_recognizer_free(rec);
+    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain), mf_face_analyzer_free(bare);
+    mf_face_models_free(fm);
+    mf_nn_pool_free(pool);
+}
+
+/* (cut14) The guarantee covers the attacker's square of a face cut less than CUT_FALLBACK_OUT: FFHQ 0004 cut by the
+ * right border with 90 % of its face box visible, privacy analysis as `mfmc anonymize`; for each accepted draw
+ * (seeds 1-4), the original and the result are cut into the attacker's square (twice the detector's box, padded
+ * grey, upright), the plain analyser finds the face in each, and every ensemble recognizer embeds both squares at
+ * those alignments: each similarity is at most the reported one and below the dissimilarity threshold. Main's
+ * guarantee (our alignment and the jittered ones) reported less than the square scores. */
+static void test_cut_face_guarantee_in_square(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ffhq/ffhq_0004.jpg", tu_data_dir());
+    if (!tu_exists(MODEL) || !tu_exists(path)) {
+        printf("  skipped: identity model or FFHQ photo absent\n");
+        skip();
+    }
+    mf_nn_pool_t *pool;
+    mf_face_models_t *fm;
+    mf_face_analyzer_t *priv, *plain;
+    mf_anon_t *a;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
+    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool};
+    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
+    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
+    mf_img up, orig;
+    assert_int_equal(mf_img_load(path, NULL, &up, NULL), MF_OK);
+    const mf_face *f;
+    int n;
+    assert_int_equal(mf_face_analyze_all(plain, &up, &f, &n), MF_OK);
+    assert_true(n >= 1);
+    int x1 = (int)lroundf(f[0].det.x + 0.9f * f[0].det.w);
+    assert_int_equal(mf_img_crop(&up, 0, 0, x1, up.h, &orig), MF_OK);
+    assert_int_equal(mf_face_analyze_all(priv, &orig, &f, &n), MF_OK);
+    assert_true(n >= 1);
+    mf_face face = f[0];
+    printf("  cut face: detection %.0f %.0f %.0fx%.0f, mesh box %.0f %.0f %.0fx%.0f in a %dx%d picture\n", face.det.x,
+           face.det.y, face.det.w, face.det.h, face.lm.box.x, face.lm.box.y, face.lm.box.w, face.lm.box.h, orig.w, orig.h);
+    int checked = 0;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        mf_img res = copy_of(&orig);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(a, &res, &face, MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
+        printf("  seed %d: decision %d tries %d note '%s'\n", (int)seed, r.decision, r.tries, r.note);
+        if (r.decision == MF_ANON_ACCEPTED) {
+            float box[4] = {face.det.x, face.det.y, face.det.w, face.det.h};
+            mf_img so, sa;
+            assert_int_equal(mf_anon_attack_square(&orig, box, face.lm.roll, 2.0f, 256, &so), MF_OK);
+            assert_int_equal(mf_anon_attack_square(&res, box, face.lm.roll, 2.0f, 256, &sa), MF_OK);
+            float p_o[5][2], p_a[5][2];
+            int fo = square_face(plain, &so, p_o), fa = square_face(plain, &sa, p_a);
+            for (int i = 0; i < r.n_rec; i++) {
+                const mf_face_recognizer_info *inf = mf_anon_recognizer_info(a, i);
+                if (!inf->ensemble) continue;
+                mf_face_recognizer_t *rec;
+                assert_int_equal(mf_face_recognizer_create_from(fm, inf->name, pool, &rec), MF_OK);
+                float e0[1024], e1[1024], worst = -2;
+                for (int q = 0; q < 2; q++) {
+                    if (!(q ? fo : fa)) continue;
+                    const float(*p)[2] = (const float(*)[2])(q ? p_o : p_a);
+                    assert_int_equal(mf_face_recognizer_embed(rec, &so, p, e0), MF_OK);
+                    assert_int_equal(mf_face_recognizer_embed(rec, &sa, p, e1), MF_OK);
+                    worst = fmaxf(worst, mf_face_similarity(e0, e1, inf->dim));
+                }
+                printf("  seed %d %s: reported %.3f, attacker's square %.3f (face found before %d after %d)\n",
+                       (int)seed, inf->name, r.sim[i], worst, fo, fa);
+                assert_true(worst <= r.sim[i] + 1e-4f);
+                assert_true(worst < inf->dissimilarity_threshold);
+                checked += fo || fa;
+                mf_face_recognizer_free(rec);
+            }
+            mf_img_free(&so), mf_img_free(&sa);
+        }
+        mf_img_free(&res);
+    }
+    printf("  %d check(s) in the attacker's square\n", checked);
+    mf_img_free(&orig), mf_img_free(&up);
+    mf_anon_free(a);
+    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain);
+    mf_face_models_free(fm);
+    mf_nn_pool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -561,6 +803,9 @@ int main(void) {
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_draws_unlinked),
         cmocka_unit_test(test_strong_rung_natural),
+        cmocka_unit_test(test_attack_square_builder),
+        cmocka_unit_test(test_cut_face_attacker_square),
+        cmocka_unit_test(test_cut_face_guarantee_in_square),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -148,6 +148,14 @@ typedef struct {
                             light); 0 (default): off — it made the anti-face a purer function of the person: the
                             recognizers linked 42.5 % of people's two anonymized photos instead of 30 %, and it did not
                             visibly change the grey smudges it aimed at (docs/anonymization.md) */
+    int cut_check;       /* (cut14) a face cut by the border (its box reaching outside the picture): 0 or 1 (the
+                            default) with more than 35 % of its detection box outside, the fallback filter without a
+                            draw; cut less, every draw that passes the other identity checks is also checked where
+                            an attacker finds the half face: in the squares of twice (and three times) its box,
+                            padded beyond the border and turned upright, at the plain analyser's alignments of the
+                            original and of the result and at the result's re-detected one (docs/anonymization.md,
+                            "Branch cut14"); -1 off (main's before cut14); 2 every cut face to the fallback filter
+                            without a draw (measured and left off: costs the synthetic faces of the mildly cut) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -60,6 +60,20 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
 #define N_JIT MF_ANON_N_JITTER /* alignments of the guarantee besides ours (mf_anon_jitter5, geom.c) */
+/* (cut14) the attacker's square of a face cut by the border (issue 11's check, eval_privacy_anon): */
+#define CUT_OUT 0.5f          /* a face is cut when its box (the mesh's or the detector's) leaves the picture by more
+                                 than this many pixels */
+#define CUT_FALLBACK_OUT 0.35f /* ... and goes to the fallback filter without a draw when more than this fraction of its
+                                 box's side is outside (its mesh is fitted to the part left: cutt40 painted whole
+                                 faces, eyes included, over the chin, and the attacker's square found them) */
+#define ATTACK_CONTEXT 2.0f   /* the square's side, in face box sides around the box centre */
+#define ATTACK_WIDE 3.0f      /* ... and a wider one around the detector's box: the box of the visible part of a cut
+                                 face understates the face (cutt40/0073: 78 px found, 117 px whole) */
+#define ATTACK_NEAR 0.25f     /* a face found in the square counts when its centre is this near the square's (sides) */
+#define ATTACK_SAME 0.05f     /* the mesh's box gets its own square when its centre or side is this far (face sizes)
+                                 from the detector's */
+enum { ATTACK_SQ = 256, ATTACK_BOXES = 3 }; /* the square's side, pixels; squares per face (the detector's box at
+                                                both sides, the mesh's) */
 
 struct mf_anon {
     mf_anon_opts o;
@@ -141,6 +155,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->flat_sigma > 0.5f) tu->flat_sigma = 0.5f;
     if (!(tu->flat_amount > 0)) tu->flat_amount = FLAT_AMOUNT;
     if (tu->flat_amount > 1) tu->flat_amount = 1;
+    tu->cut_check = tu->cut_check < 0 ? -1 : tu->cut_check == 2 ? 2 : 1;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
@@ -651,6 +666,17 @@ typedef struct {
     mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
                           fault each: 8 % of the profile) */
     float (*ejit)[N_JIT][1024]; /* per recognizer: the original embedded at the jittered alignments (ensemble only) */
+    /* (cut14) a face cut by the border: draws are also checked in the attacker's square (attack_check) */
+    int cut;           /* the face is cut and tuning.cut_check asks for the check: squares of n_asq boxes */
+    int n_asq;
+    float box[ATTACK_BOXES][4], roll; /* the boxes (x y w h) and the roll (degrees) the squares are built from */
+    float ctx[ATTACK_BOXES];        /* ... and their sides, in box sides */
+    mf_img asq[ATTACK_BOXES];       /* the original's squares, built before the first draw */
+    int asq_state;                  /* 0: not analysed yet; 1: asq_found, asq_p and easq are set */
+    int asq_found[ATTACK_BOXES];    /* the plain analyser finds a face at the centre of the original's square */
+    float asq_p[ATTACK_BOXES][5][2]; /* ... its alignment points (square pixels) */
+    float (*easq)[MF_ANON_MAX_RECOGNIZERS][1024]; /* per square and recognizer: the original's square embedded at
+                                                     asq_p (ensemble only) */
 } job;
 
 
@@ -1247,6 +1273,111 @@ static int check_feedback_at_original(mf_anon_t *a, mf_img *img, const job *j, c
     return MF_OK;
 }
 
+/* (cut14) A face cut by the border: its box (the mesh's or the detector's) leaves the w x h picture by more than
+ * CUT_OUT pixels. Returns 0 when not; else 1, and *out = the largest fraction of the detector's box side (the
+ * mesh's without a detection) outside the picture. */
+static int face_cut(const mf_face *f, int w, int h, float *out) {
+    int cut = 0;
+    *out = 0;
+    for (int q = 0; q < 2; q++) {
+        const mf_face_box *b = q ? &f->det : &f->lm.box;
+        if (q == 0 && !f->has_landmarks) continue;
+        if (!(b->w > 0) || !(b->h > 0)) continue;
+        if (b->x < -CUT_OUT || b->y < -CUT_OUT || b->x + b->w > w + CUT_OUT || b->y + b->h > h + CUT_OUT) cut = 1;
+        *out = fmaxf(fmaxf(-b->x / b->w, -b->y / b->h), fmaxf((b->x + b->w - (float)w) / b->w, (b->y + b->h - (float)h) / b->h));
+    }
+    return cut;
+}
+
+/* (cut14) The alignment points of the face the check analyser (the plain one: what an attacker runs) finds nearest
+ * the centre of square sq, within ATTACK_NEAR of its side: 1 and p set, 0 none found, or a negative status. */
+static int attack_face(const mf_anon_t *a, const mf_img *sq, float p[5][2]) {
+    mf_face faces[MAX_CHECK_FACES];
+    int n = 0, best = -1;
+    float bd = ATTACK_NEAR * (float)sq->w;
+    mf_face_analyzer_t *an = a->o.check_an ? a->o.check_an : a->o.an;
+    int st = mf_face_analyze_geometry(an, sq, faces, MAX_CHECK_FACES, &n);
+    if (st == MF_ERR_LIMIT) return 0; /* a crowd in the square: the centre face is checked by the other steps */
+    if (st) return st;
+    for (int i = 0; i < n; i++) {
+        float d = hypotf(faces[i].det.x + faces[i].det.w / 2 - (float)sq->w / 2, faces[i].det.y + faces[i].det.h / 2 - (float)sq->h / 2);
+        if (d < bd) bd = d, best = i;
+    }
+    if (best >= 0) mf_face_5pt(&faces[best], p);
+    return best >= 0;
+}
+
+/* (cut14) The attacker's check of a draw of a face cut by the border (issue 11's check, eval_privacy_anon): the
+ * square of ATTACK_CONTEXT face box sides around the box, padded grey beyond the border, turned upright, ATTACK_SQ
+ * pixels (and one of ATTACK_WIDE sides around the detector's box), is cut from the original (j->asq, analysed on the first call) and from the result in img; the plain
+ * analyser looks for a face at the centre of each. Every ensemble recognizer embeds both squares at the result's
+ * alignment (when a face is found in it), at the original's (when one is found in the original's square: the
+ * place an attacker who knows the photo looks at) and where the check analyser found the result in the picture
+ * (p5n, image pixels: step (2) of check); the worst similarity counts and is merged into r->sim. The same
+ * for each box of the face (the detector's, and the mesh's when it differs: the analyser finds a half face in one
+ * square and not in the other). Returns 1 when each similarity is below the recognizer's dissimilarity threshold
+ * and no gallery identity matches, 0 otherwise (the reason in why), or a negative status. The original's alignment
+ * and the jittered ones of step (1) do not cover this: the plain analyser places its points on a half face
+ * elsewhere, and the recognizer's crop of the picture does not see the border as the padded square shows it
+ * (docs/anonymization.md, "Branch cut14"). */
+static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n[5][2], const mf_anon_galleries *gal,
+                        mf_anon_result *r, int *gal_hit, char *why, size_t why_len) {
+    int st = MF_OK;
+    if (!j->asq_state) { /* the original's squares: analysed once per face, on the first draw that gets here */
+        for (int q = 0; q < j->n_asq; q++) {
+            if ((st = attack_face(a, &j->asq[q], j->asq_p[q])) < 0) return st;
+            j->asq_found[q] = st;
+            for (int i = 0; j->asq_found[q] && i < a->n_rec; i++)
+                if (a->info[i]->ensemble &&
+                    (st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
+                    return st;
+        }
+        j->asq_state = 1;
+    }
+    int ok = 1;
+    for (int q = 0; q < j->n_asq && ok && !st; q++) {
+        mf_img sq;
+        if ((st = mf_anon_attack_square(img, j->box[q], j->roll, j->ctx[q], ATTACK_SQ, &sq))) return st;
+        float pa[5][2], pn[5][2], eo[1024];
+        int found = attack_face(a, &sq, pa);
+        if (found < 0) {
+            mf_img_free(&sq);
+            return found;
+        }
+        /* and where the check analyser found the result in the picture (step (2)): a face the plain analyser misses
+         * in one square is found in a slightly other one (cutt75/0014: not found in ours, 0.343 in the eval's) */
+        mf_anon_attack_points(j->box[q], j->roll, j->ctx[q], ATTACK_SQ, p5n, 5, pn);
+        for (int i = 0; i < a->n_rec && ok; i++) {
+            if (!a->info[i]->ensemble) continue;
+            float s = -2, s1;
+            if (j->asq_found[q]) {
+                if ((st = embed_score(a, i, &sq, (const float(*)[2])j->asq_p[q], j->easq[q][i], gal, r, &gal_hit[i], &s1)))
+                    break;
+                s = fmaxf(s, s1);
+            }
+            for (int w = found ? 0 : 1; w < 2; w++) {
+                const float(*pw)[2] = (const float(*)[2])(w ? pn : pa);
+                if ((st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo))) break;
+                if ((st = embed_score(a, i, &sq, pw, eo, gal, r, &gal_hit[i], &s1))) break;
+                s = fmaxf(s, s1);
+            }
+            if (st) break;
+            r->sim[i] = fmaxf(r->sim[i], s);
+            if (s >= a->info[i]->dissimilarity_threshold)
+                snprintf(why, why_len, "%s similarity %.3f >= %.3f in the attacker's square (cut face)",
+                         a->info[i]->name, s, a->info[i]->dissimilarity_threshold);
+            else if (gal_hit[i])
+                snprintf(why, why_len, "%s matches gallery identity in the attacker's square (cut face)",
+                         a->info[i]->name);
+            else
+                continue;
+            ok = 0;
+        }
+        mf_img_free(&sq);
+    }
+    return st ? st : ok;
+}
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
@@ -1257,7 +1388,7 @@ static int check_feedback_at_original(mf_anon_t *a, mf_img *img, const job *j, c
  * without (2) and (3) when (1) rejected it).
  * Every check that decides acceptance runs before a draw is accepted. Without id_ok (the baselines and the fallback
  * filter) everything is measured. */
-static int check(mf_anon_t *a, mf_img *img, const job *j, const mf_face *orig, float (*eorig)[1024],
+static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (*eorig)[1024],
                  const mf_anon_galleries *gal, mf_anon_result *r, char *why, size_t why_len, int *id_ok) {
     int st, ok = 1, draw = id_ok != NULL;
     float ofs = fmaxf(orig->det.w, orig->det.h);
@@ -1364,6 +1495,16 @@ analysis:;
             ok = 0;
             snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
         }
+    }
+    /* (3b) a face cut by the border: the attacker's square (attack_check), for a draw that passed everything else
+     * on its identity (one plain analysis of a 256 px square per such draw, and one of the original's per face) */
+    if (draw && ok && j->cut) {
+        int ac = attack_check(a, img, j, (const float(*)[2])p5n, gal, r, gal_hit, why, why_len);
+        if (ac < 0) {
+            st = ac;
+            goto out;
+        }
+        ok = ac;
     }
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
@@ -1538,6 +1679,32 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         snprintf(r->note, sizeof r->note, "not renderable (%s)",
                  !face->has_landmarks ? "no mesh" : face->lm.score < 0.5f ? "mesh does not fit" : fs < 12 ? "too small" : "profile view");
     if (!st && renderable && !mesh_fits_detection(face, r->note, sizeof r->note)) renderable = 0; /* beside the face */
+    /* (cut14) a face cut by the border: its draws are also checked in the attacker's square (attack_check); cut by
+     * more than CUT_FALLBACK_OUT of its box (or any cut with tuning.cut_check 2), the fallback filter without a draw */
+    float cut_out = 0;
+    if (!st && renderable && a->o.tuning.cut_check > 0 && face_cut(face, img->w, img->h, &cut_out)) {
+        if (a->o.tuning.cut_check == 2 || cut_out > CUT_FALLBACK_OUT) {
+            renderable = 0;
+            snprintf(r->note, sizeof r->note, "not renderable (cut by the border: %.0f %% of the box outside)", 100 * cut_out);
+        } else {
+            /* the detector's box (what an attacker's detector finds), then the mesh's when it differs */
+            const mf_face_box *d = &face->det, *m = &face->lm.box;
+            float dfs = fmaxf(d->w, d->h), mfs = fmaxf(m->w, m->h);
+            int use_d = d->w > 0 && d->h > 0, n = 0;
+            for (int w = 0; use_d && w < 2; w++, n++)
+                j.box[n][0] = d->x, j.box[n][1] = d->y, j.box[n][2] = d->w, j.box[n][3] = d->h,
+                j.ctx[n] = w ? ATTACK_WIDE : ATTACK_CONTEXT;
+            if (!use_d || fabsf(mfs - dfs) > ATTACK_SAME * dfs ||
+                hypotf(m->x + m->w / 2 - d->x - d->w / 2, m->y + m->h / 2 - d->y - d->h / 2) > ATTACK_SAME * dfs)
+                j.box[n][0] = m->x, j.box[n][1] = m->y, j.box[n][2] = m->w, j.box[n][3] = m->h, j.ctx[n++] = ATTACK_CONTEXT;
+            j.roll = face->lm.roll;
+            j.easq = calloc(ATTACK_BOXES, sizeof *j.easq);
+            if (!j.easq) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            for (int q = 0; !st && q < n; q++, j.n_asq = q)
+                st = mf_anon_attack_square(img, j.box[q], j.roll, j.ctx[q], ATTACK_SQ, &j.asq[q]);
+            j.cut = !st;
+        }
+    }
     if (!st && renderable) {
         for (int v = 0; v < NV; v++)
             for (int c = 0; c < 3; c++) j.P[3 * v + c] = face->lm.pt[v][c] - (c == 0 ? j.ox : c == 1 ? j.oy : 0);
@@ -1843,7 +2010,8 @@ done:
     mf_fimg_free(&fmask);
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
-    free(eorig), free(j.ejit), free(j.tex), free(j.z), free(j.zc), free(zt_buf);
+    free(eorig), free(j.ejit), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
+    for (int q = 0; q < ATTACK_BOXES; q++) mf_img_free(&j.asq[q]);
     r->ms = now_ms() - t0;
     return st;
 }

@@ -35,6 +35,39 @@ void mf_anon_jitter5(const float p[5][2], int i, float q[5][2]) {
     mf_face_5pt_moved(p, jit[i][0], jit[i][1], jit[i][2], jit[i][3], q);
 }
 
+int mf_anon_attack_square(const mf_img *img, const float box[4], float roll_deg, float ctx, int side, mf_img *out) {
+    if (!img || !img->data || img->c != 3 || !box || !out) return mf_error_set(MF_ERR_ARG, "anon: attack square: null argument or image not RGB");
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(box[i])) return mf_error_set(MF_ERR_ARG, "anon: attack square: box not finite");
+    if (!(box[2] > 0) || !(box[3] > 0) || side < 8 || !(ctx > 0) || !isfinite(roll_deg))
+        return mf_error_set(MF_ERR_ARG, "anon: attack square: empty box or bad size");
+    float sq = ctx * fmaxf(box[2], box[3]), k = sq / (float)side, a = roll_deg * (float)M_PI / 180.0f;
+    float c = cosf(a), s = sinf(a), cx = box[0] + box[2] / 2, cy = box[1] + box[3] / 2, h = 0.5f * k - 0.5f * sq;
+    /* square pixel (u, v) -> centre + R(roll) ((u + 0.5) k - sq / 2, (v + 0.5) k - sq / 2), continuous coordinates,
+     * minus 0.5 for the pixel-index ones of the warp */
+    float m[6] = {c * k, -s * k, cx - 0.5f + (c - s) * h, s * k, c * k, cy - 0.5f + (s + c) * h};
+    float *f = malloc((size_t)side * side * 3 * sizeof *f);
+    if (!f) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int st = mf_img_init(out, side, side, 3);
+    if (!st) {
+        mf_img_warp_to_float(img, m, side, side, 1.0f, 0.0f, 128.0f, f);
+        for (size_t i = 0; i < (size_t)side * side * 3; i++) out->data[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, f[i] + 0.5f));
+    }
+    free(f);
+    return st;
+}
+
+void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int side, const float (*p)[2], int n,
+                           float (*q)[2]) {
+    /* the inverse of the square's map: U = R(-roll) (X - centre) / k + side / 2, continuous coordinates */
+    float sq = ctx * fmaxf(box[2], box[3]), k = sq / (float)side, a = roll_deg * (float)M_PI / 180.0f;
+    float c = cosf(a), s = sinf(a), cx = box[0] + box[2] / 2, cy = box[1] + box[3] / 2;
+    for (int i = 0; i < n; i++) {
+        float dx = p[i][0] - cx, dy = p[i][1] - cy;
+        q[i][0] = (c * dx + s * dy) / k + 0.5f * (float)side, q[i][1] = (-s * dx + c * dy) / k + 0.5f * (float)side;
+    }
+}
+
 uint64_t mf_anon_rng_next(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;

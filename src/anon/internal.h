@@ -59,6 +59,16 @@ int mf_anon_in_loop(const float *xy, const int *loop, int n_loop, float x, float
 enum { MF_ANON_N_JITTER = 6 };
 void mf_anon_jitter5(const float p[5][2], int i, float q[5][2]);
 
+/* (cut14) The attacker's square of a face, as issue 11's check builds it (eval_privacy_anon): the square of side
+ * ctx * max(w, h) around the centre of box (x y w h, image pixels), turned upright by -roll_deg (the face's roll,
+ * degrees, analyze.h's convention), resampled bilinearly into side x side pixels, the part outside the picture grey
+ * (128). img must be RGB; out is allocated here (mf_img_free). MF_ERR_ARG for a null or non-RGB image, a box that is
+ * not finite or empty, side < 8 or ctx <= 0; MF_ERR_NOMEM. */
+int mf_anon_attack_square(const mf_img *img, const float box[4], float roll_deg, float ctx, int side, mf_img *out);
+/* (cut14) The points p (n of them, image pixels) in the coordinates of that square (square pixels). */
+void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int side, const float (*p)[2], int n,
+                           float (*q)[2]);
+
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
 double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
