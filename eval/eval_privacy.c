@@ -3,7 +3,8 @@
  *       per variant of the set built by tests/tools/privacy-set (DIR/truth.tsv): recall (any face reported: the
  *       anonymizer covers it), recall of confirmed faces, roll within 10 degrees of the truth and yaw/pitch within
  *       5 degrees of the upright photo's (confirmed matches), false positives (reported faces matching no truth)
- *       per 10 megapixels and how many of them are confirmed (would be painted with a face), time per megapixel.
+ *       per 10 megapixels and how many of them are confirmed (would be painted with a face), time per megapixel,
+ *       and faces found only as candidates the way-up check (src/face/orient.c) left to the fallback.
  *   eval_privacy --lfw N [--mode ...]      recall on N upright LFW photos (first photo of N folders spread over
  *       the list, or every photo with N = 0): a reported face centred within 40 px of the photo centre.
  *   eval_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
@@ -26,6 +27,7 @@ enum { MAX_VARIANTS = 64 };
 typedef struct {
     char name[64];
     int truth, found, confirmed, roll_n, roll_ok, pose_n, pose_ok, fp, fp_conf, pictures;
+    int way_up_fallback; /* faces found only as candidates the way-up check left to the fallback (orient.c) */
     double mp, ms;
     double roll_err_sum;
 } variant_stats;
@@ -134,7 +136,17 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                         fprintf(stderr, "TP-unconfirmed %s %.3f %.3f %d\n", var, faces[k].det.score, faces[k].lm.score,
                                 faces[k].passes);
                 }
-            if (best < 0) continue;
+            if (best < 0) {
+                int doubt = 0;
+                for (int k = 0; k < nf && !doubt; k++) {
+                    float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
+                    clip4(d, img.w, img.h);
+                    doubt = faces[k].way_up_doubtful && matches(d, tr[i]);
+                }
+                v->way_up_fallback += doubt;
+                if (doubt && getenv("PRIVACY_DUMP")) fprintf(stderr, "WAYUP-fallback %s %s\n", var, file);
+                continue;
+            }
             v->confirmed++;
             const mf_face *fc = &faces[best];
             if (getenv("PRIVACY_DUMP"))
@@ -175,7 +187,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
     fclose(f);
     printf(
         "variant\tpictures\tfaces\trecall\trecall_confirmed\troll_le10\tmean_roll_err\tyawpitch_le5\tfp\tfp_confirmed"
-        "\tfp_per_10MP\tms_per_MP\n");
+        "\tfp_per_10MP\tms_per_MP\tway_up_fallback\n");
     for (int i = 0; i < n_vs; i++) {
         const variant_stats *v = &vs[i];
         printf("%s\t%d\t%d\t%.2f%%\t%.2f%%\t", v->name, v->pictures, v->truth,
@@ -188,8 +200,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
             printf("%.1f%%\t", 100.0 * v->pose_ok / v->pose_n);
         else
             printf("-\t");
-        printf("%d\t%d\t%.2f\t%.0f\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0,
-               v->mp > 0 ? v->ms / v->mp : 0);
+        printf("%d\t%d\t%.2f\t%.0f\t%d\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0,
+               v->mp > 0 ? v->ms / v->mp : 0, v->way_up_fallback);
     }
     return 0;
 }
