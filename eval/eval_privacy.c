@@ -11,7 +11,9 @@
  * --stride K: only every K-th picture of each variant (by number; the big pictures small* and grid* are all kept
  * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default
  * that of the mode. --threshold T: detector threshold of the (privacy) analysis, default that of the mode. Output:
- * one tab-separated line per variant (header first). */
+ * one tab-separated line per variant (header first). Environment: PRIVACY_DUMP=1 prints each miss, found face, wrong
+ * roll and false positive to stderr; PRIVACY_ROLL_ALL=1 fills the roll and pose columns for every set, not only the
+ * rotated ones (the truth is the upright photo's: a cut face's roll is the whole face's). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
 #include "truth.h"
@@ -112,7 +114,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         v->pictures++;
         for (int i = 0; i < n; i++)
             clip4(tr[i], img.w, img.h);
-        int roll_case = !strncmp(var, "rot", 3);
+        /* the roll columns: the rotated sets; every set with PRIVACY_ROLL_ALL=1 (the truth is the upright photo's) */
+        int roll_case = !strncmp(var, "rot", 3) || getenv("PRIVACY_ROLL_ALL");
         for (int i = 0; i < n; i++) {
             v->truth++;
             int any = 0, best = -1;
@@ -274,7 +277,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
     }
     printf("photo\tnormal_ms\tprivacy_ms\tratio\tnormal_cpu_ms\tprivacy_cpu_ms\tcpu_ratio\tnormal_faces\tprivacy_faces"
-           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\n");
+           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\tprivacy_way_up_runs\n");
     double ratios[6], cratios[6];
     double *t = malloc((size_t)runs * 4 * sizeof *t);
     if (!t) return 1;
@@ -307,9 +310,9 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
         ratios[p] = med[2] / med[0];
         cratios[p] = med[3] / med[1];
-        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0], med[2],
+        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0], med[2],
                ratios[p], med[1], med[3], cratios[p], nf[0], nf[1], unc, cnt[0].detector_tiles, cnt[1].detector_tiles,
-               cnt[0].mesh_runs, cnt[1].mesh_runs);
+               cnt[0].mesh_runs, cnt[1].mesh_runs, cnt[1].orient_runs);
         mf_img_free(&img);
     }
     free(t);

@@ -73,11 +73,19 @@ static void test_check_wrong_way_record(void **state) {
     mf_face f = faces[best];
     float roll = f.lm.roll, side = fmaxf(f.det.w, f.det.h);
     float cx = f.lm.box.x + f.lm.box.w / 2, cy = f.lm.box.y + f.lm.box.h / 2, s[4], t[4];
-    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, side, roll, 0.5f, s), MF_OK);
-    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, side, roll + 180.0f, 0.5f, t), MF_OK);
+    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, side, roll, 0.5f, s, NULL), MF_OK);
+    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, side, roll + 180.0f, 0.5f, t, NULL), MF_OK);
     printf("  roll %.1f: scores %.3f %.3f %.3f %.3f; asked at roll + 180: %.3f %.3f %.3f %.3f\n", roll, s[0], s[1],
            s[2], s[3], t[0], t[1], t[2], t[3]);
     for (int q = 1; q < 4; q++) assert_true(s[0] > s[q]);
+    /* the view's own detection, mapped back onto the image: its eyes on the face's (privacy detection's) eyes */
+    mf_face_box v0;
+    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, side, roll, 0.5f, s, &v0), MF_OK);
+    for (int k = MF_FACE_KP_REYE; k <= MF_FACE_KP_LEYE; k++) {
+        float d = hypotf(v0.kp[k][0] - f.det.kp[k][0], v0.kp[k][1] - f.det.kp[k][1]);
+        printf("  view 0's eye %d: %.1f px from the detection's (face %.0f px)\n", k, d, side);
+        assert_true(d < 0.1f * side);
+    }
     for (int q = 0; q < 4; q++)
         if (q != 2) assert_true(t[2] > t[q]);
     int v, runs = 0, mesh_runs = 0;
@@ -91,9 +99,13 @@ static void test_check_wrong_way_record(void **state) {
     assert_int_equal(mf_face_orient_check(o, mesh, &img, &w, &v, &runs, &mesh_runs), MF_OK);
     printf("  read upside down: verdict %d, roll %.1f (%d detector runs)\n", v, w.lm.roll, runs);
     assert_int_not_equal(v, MF_FACE_ORIENT_KEEP);
-    if (v == MF_FACE_ORIENT_TURNED) assert_true(fabsf(remainderf(w.lm.roll - roll, 360.0f)) <= 20.0f);
+    if (v == MF_FACE_ORIENT_TURNED) {
+        assert_true(fabsf(remainderf(w.lm.roll - roll, 360.0f)) <= 20.0f);
+        /* and the detection's keypoints are the right way up too (the anonymizer checks the mesh against them) */
+        assert_true(fabsf(remainderf(w.det.roll * 180.0f / (float)M_PI - roll, 360.0f)) <= 20.0f);
+    }
     else assert_int_equal(v, MF_FACE_ORIENT_DOUBT);
-    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, 0, roll, 0.5f, s), MF_ERR_ARG);
+    assert_int_equal(mf_face_orient_scores(o, &img, cx, cy, 0, roll, 0.5f, s, NULL), MF_ERR_ARG);
     mf_img_free(&img);
     mf_face_mesher_free(mesh);
     mf_face_orient_free(o);

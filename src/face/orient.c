@@ -87,8 +87,9 @@ static void sample(const mf_img *img, float sx, float sy, uint8_t *o) {
 }
 
 int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, float cy, float side, float roll,
-                          float frac, float s[4]) {
+                          float frac, float s[4], mf_face_box *view0) {
     for (int q = 0; q < 4; q++) s[q] = 0;
+    if (view0) memset(view0, 0, sizeof *view0);
     if (!(side > 0 && isfinite(side) && isfinite(cx) && isfinite(cy) && isfinite(roll) && frac > 0 && frac <= 1))
         return mf_error_set(MF_ERR_ARG, "orientation check: bad face frame");
     mf_img *m = &o->mosaic;
@@ -110,11 +111,29 @@ int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, floa
     int n, st = mf_face_detect_zoom(o->det, m, 0.5f * (float)S, 0.5f * (float)S, 1.0f, ORIENT_DECODE, &b, &n);
     if (st) return st;
     float near = ORIENT_CENTRE * frac * (float)H;
+    int best0 = -1;
     for (int q = 0; q < 4; q++) {
         float qx = (float)((q & 1) * H) + 0.5f * (float)H, qy = (float)((q >> 1) * H) + 0.5f * (float)H;
         for (int i = 0; i < n; i++)
-            if (hypotf(b[i].x + 0.5f * b[i].w - qx, b[i].y + 0.5f * b[i].h - qy) < near && b[i].score > s[q])
+            if (hypotf(b[i].x + 0.5f * b[i].w - qx, b[i].y + 0.5f * b[i].h - qy) < near && b[i].score > s[q]) {
                 s[q] = b[i].score;
+                if (q == 0) best0 = i;
+            }
+    }
+    if (view0 && best0 >= 0) {
+        /* view 0's pixel (u, v) (continuous) lies at (cx, cy) + R(roll) (u - H/2, v - H/2) sc in the image */
+        float r = roll * (float)M_PI / 180.0f, c = cosf(r) * sc, sn = sinf(r) * sc, h2 = 0.5f * (float)H;
+        const mf_face_box *d = &b[best0];
+        *view0 = *d;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++) {
+            float du = d->kp[k][0] - h2, dv = d->kp[k][1] - h2;
+            view0->kp[k][0] = cx + c * du - sn * dv, view0->kp[k][1] = cy + sn * du + c * dv;
+        }
+        view0->w = d->w * sc, view0->h = d->h * sc;
+        float mx = d->x + 0.5f * d->w - h2, my = d->y + 0.5f * d->h - h2;
+        view0->x = cx + c * mx - sn * my - 0.5f * view0->w, view0->y = cy + sn * mx + c * my - 0.5f * view0->h;
+        view0->roll = atan2f(view0->kp[MF_FACE_KP_LEYE][1] - view0->kp[MF_FACE_KP_REYE][1],
+                             view0->kp[MF_FACE_KP_LEYE][0] - view0->kp[MF_FACE_KP_REYE][0]);
     }
     return MF_OK;
 }
@@ -142,15 +161,15 @@ int mf_face_orient_decide(const float a[4], const float b[4], int *turn) {
 
 /* The rule on the face meshed as lm (side: its detection's), one or two looks. */
 static int look(mf_face_orient_t *o, const mf_img *img, const mf_face_landmarks *lm, float side, int *turn,
-                int *verdict, int *runs) {
+                int *verdict, int *runs, mf_face_box *view0) {
     const mf_face_box *mb = &lm->box;
     float cx = mb->x + 0.5f * mb->w, cy = mb->y + 0.5f * mb->h, a[4], b[4];
-    int st = mf_face_orient_scores(o, img, cx, cy, side, lm->roll, ORIENT_FRAC_A, a);
+    int st = mf_face_orient_scores(o, img, cx, cy, side, lm->roll, ORIENT_FRAC_A, a, view0);
     if (st) return st;
     ++*runs;
     *verdict = mf_face_orient_decide(a, NULL, turn);
     if (*verdict != MF_FACE_ORIENT_MORE) return MF_OK;
-    if ((st = mf_face_orient_scores(o, img, cx, cy, side, lm->roll, ORIENT_FRAC_B, b))) return st;
+    if ((st = mf_face_orient_scores(o, img, cx, cy, side, lm->roll, ORIENT_FRAC_B, b, NULL))) return st;
     ++*runs;
     *verdict = mf_face_orient_decide(a, b, turn);
     return MF_OK;
@@ -166,7 +185,7 @@ int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_i
     *verdict = MF_FACE_ORIENT_DOUBT;
     if (!f->has_landmarks) return MF_OK;
     float side = fmaxf(f->det.w, f->det.h);
-    int turn, st = look(o, img, &f->lm, side, &turn, verdict, detector_runs);
+    int turn, st = look(o, img, &f->lm, side, &turn, verdict, detector_runs, NULL);
     if (st || *verdict != MF_FACE_ORIENT_TURN) return st;
     *verdict = MF_FACE_ORIENT_DOUBT;
     /* the detection turned about its centre to the frame the detector supports, meshed again */
@@ -184,10 +203,15 @@ int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_i
     if (!(g.lm.score >= 0.5f && mf_face_privacy_paintable(&g, img) &&
           fabsf(wrap_deg(g.lm.roll - target)) <= ORIENT_FRAME_TOL))
         return MF_OK;
-    /* and the detector, asked again about the new mesh's frame, must support it */
+    /* and the detector, asked again about the new mesh's frame, must support it; its detection there (upright in
+     * its view) gives the face's keypoints: the first ones were the detector's reading of the face the wrong way
+     * round, which the anonymizer's check of the mesh against the detection rejects */
     int again;
-    if ((st = look(o, img, &g.lm, side, &turn, &again, detector_runs))) return st;
-    if (again != MF_FACE_ORIENT_KEEP) return MF_OK;
+    mf_face_box seen;
+    if ((st = look(o, img, &g.lm, side, &turn, &again, detector_runs, &seen))) return st;
+    if (again != MF_FACE_ORIENT_KEEP || !(seen.score > 0)) return MF_OK;
+    memcpy(g.det.kp, seen.kp, sizeof g.det.kp);
+    g.det.roll = seen.roll;
     *f = g;
     *verdict = MF_FACE_ORIENT_TURNED;
     return MF_OK;

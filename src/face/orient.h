@@ -27,9 +27,11 @@ void mf_face_orient_free(mf_face_orient_t *o);
 /* Detector scores s[q] (0..1, 0: nothing there) of the face centred at (cx, cy), `side` pixels across, turned
  * upright by roll + q * 90 degrees (roll in degrees, as mf_face_landmarks.roll), q = 0..3: one network run on the
  * four views side by side, each showing the face at `frac` of its quarter of the input. Pixels outside img are
- * grey (the mirrored border's reflection of a cut face is upside down: it would support both ways up). */
+ * grey (the mirrored border's reflection of a cut face is upside down: it would support both ways up). view0
+ * (NULL: not wanted) gets the best detection of view 0 mapped to image pixels (box, keypoints, roll in radians;
+ * score 0 when none). */
 int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, float cy, float side, float roll,
-                          float frac, float s[4]);
+                          float frac, float s[4], mf_face_box *view0);
 
 /* The rule (no network): first look a (scores at ORIENT_FRAC_A), second look b (at ORIENT_FRAC_B; NULL when not
  * taken yet). Returns MF_FACE_ORIENT_KEEP, _MORE (b NULL only), _TURN (*turn = 1..3 quarter turns to add to the
@@ -40,7 +42,8 @@ int mf_face_orient_decide(const float a[4], const float b[4], int *turn);
  * the three others (one network run, a second at another scale when the first is not clear); when another way up
  * wins, meshes f again from its detection turned to that frame (mf_face_privacy_mesh) and takes it only when the new
  * mesh is paintable, its roll lies in that frame and the detector supports it in turn. Sets *verdict to
- * MF_FACE_ORIENT_KEEP (f unchanged), _TURNED (f->lm and f->det's keypoints and roll replaced) or _DOUBT (f
+ * MF_FACE_ORIENT_KEEP (f unchanged), _TURNED (f->lm replaced, f->det's keypoints and roll by the check's own
+ * detection of the face in the new frame) or _DOUBT (f
  * unchanged: the caller makes it a non-face candidate). Adds its network runs to *detector_runs and the new mesh's
  * passes to *mesh_runs. Returns a status. */
 int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_img *img, mf_face *f, int *verdict,
