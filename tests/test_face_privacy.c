@@ -244,8 +244,9 @@ static int set_rotated_ffhq(mf_face_analyzer_t *normal, int idx, float deg, mf_i
 /* Faces read the wrong way round must never be painted (issue 11, stop 13's anonymize check; docs/detection.md,
  * "Branch orient14"): rot210/0025 and rot240/0047 of the privacy set, rebuilt here from ../shared/data, were read
  * upside down by privacy mode with mesh flags 0.993 and 0.999 (+30 for a truth of -151, +59 for -123) and painted
- * in that frame. Each face must still be reported (found), and a confirmed record on it (one that gets a synthetic
- * face) must have the truth's roll within 20 degrees; otherwise it is left to the fallback (way_up_doubtful). */
+ * in that frame; rot30/0002 was read -150 for +30 (its mesh upside down and mirrored, flag 1.000). Each face must
+ * still be reported (found), and a confirmed record on it (one that gets a synthetic face) must have the truth's
+ * roll within 20 degrees; otherwise it is left to the fallback (way_up_doubtful). */
 static void test_wrong_way_round_never_painted(void **state) {
     (void)state;
     mf_nn_pool_t *pool = NULL;
@@ -258,9 +259,9 @@ static void test_wrong_way_round_never_painted(void **state) {
     static const struct {
         int idx;
         float deg;
-    } cases[2] = {{25, 210}, {47, 240}};
+    } cases[3] = {{25, 210}, {47, 240}, {2, 30}};
     int ran = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         mf_img img;
         float truth[4];
         if (!set_rotated_ffhq(normal, cases[k].idx, cases[k].deg, &img, truth)) continue;

@@ -21,9 +21,11 @@
  * and in the second; a view shows 1/frac face sides around the face. */
 #define ORIENT_FRAC_A 0.5f
 #define ORIENT_FRAC_B 0.375f
-/* A detection counts for a view when centred within ORIENT_CENTRE of the face's side from the view's centre and
- * scoring from ORIENT_DECODE. */
-#define ORIENT_CENTRE 0.35f
+/* A detection counts for a view when centred within ORIENT_CENTRE of the face's side from the view's centre (half a
+ * side: the next view's face is two sides away) and scoring from ORIENT_DECODE. 0.35 at first: rot30/0002, whose mesh
+ * is upside down and mirrored (flag 1.000, box centre shifted), lost the right way up's detection in the second look
+ * (0.066) and was kept the wrong way round (docs/detection.md, "Branch orient14"). */
+#define ORIENT_CENTRE 0.5f
 #define ORIENT_DECODE 0.05f
 /* First look: the mesh's way up is kept when it scores at least ORIENT_FLOOR and ORIENT_SURE_MARGIN more than each
  * other way up. Otherwise a second look, and the sums of the two decide: the winner must lead by ORIENT_SUM_MARGIN and
