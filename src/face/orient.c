@@ -39,6 +39,14 @@
  * degrees of that frame (the mesh may turn back to the old reading). */
 #define ORIENT_FRAME_TOL 45.0f
 
+/* A face whose detection lies less than ORIENT_CUT_VISIBLE inside the image (privacy.c's CUT_VISIBLE) is cut by the
+ * border: the mesh may have read the mirrored border's upside-down reflection (cutt60/0068: the mesh box 70 %
+ * outside the image, read -178 for a truth of 0.5), and the detector's views of a half face are weak evidence (on the
+ * cut sets it supported a quarter turn of cutb40/0020). Such a face is kept only when the first look is clear and
+ * its mesh box's centre lies inside the image; otherwise its way up is in doubt (never meshed again in another
+ * frame). docs/detection.md, "Branch orient14". */
+#define ORIENT_CUT_VISIBLE 0.9f
+
 struct mf_face_orient {
     mf_face_detector_t *det;
     mf_img mosaic; /* the network's input side, square */
@@ -182,12 +190,29 @@ static float wrap_deg(float a) {
     return a <= -180.0f ? a + 360.0f : a;
 }
 
+/* Fraction of box b inside the w x h image. */
+static float inside(const mf_face_box *b, int w, int h) {
+    float x0 = fmaxf(0, b->x), y0 = fmaxf(0, b->y), x1 = fminf((float)w, b->x + b->w), y1 = fminf((float)h, b->y + b->h);
+    float a = b->w * b->h;
+    return a > 0 ? fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / a : 0;
+}
+
 int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_img *img, mf_face *f, int *verdict,
                          int *detector_runs, int *mesh_runs) {
     *verdict = MF_FACE_ORIENT_DOUBT;
     if (!f->has_landmarks) return MF_OK;
     float side = fmaxf(f->det.w, f->det.h);
-    int turn, st = look(o, img, &f->lm, side, &turn, verdict, detector_runs, NULL);
+    int turn, st;
+    if (inside(&f->det, img->w, img->h) < ORIENT_CUT_VISIBLE) {
+        const mf_face_box *mb = &f->lm.box;
+        float cx = mb->x + 0.5f * mb->w, cy = mb->y + 0.5f * mb->h, a[4];
+        if (!(cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h)) return MF_OK;
+        if ((st = mf_face_orient_scores(o, img, cx, cy, side, f->lm.roll, ORIENT_FRAC_A, a, NULL))) return st;
+        ++*detector_runs;
+        if (mf_face_orient_decide(a, NULL, &turn) == MF_FACE_ORIENT_KEEP) *verdict = MF_FACE_ORIENT_KEEP;
+        return MF_OK;
+    }
+    st = look(o, img, &f->lm, side, &turn, verdict, detector_runs, NULL);
     if (st || *verdict != MF_FACE_ORIENT_TURN) return st;
     *verdict = MF_FACE_ORIENT_DOUBT;
     /* the detection turned about its centre to the frame the detector supports, meshed again */
