@@ -3,14 +3,17 @@
  *       per variant of the set built by tests/tools/privacy-set (DIR/truth.tsv): recall (any face reported: the
  *       anonymizer covers it), recall of confirmed faces, roll within 10 degrees of the truth and yaw/pitch within
  *       5 degrees of the upright photo's (confirmed matches), false positives (reported faces matching no truth)
- *       per 10 megapixels and how many of them are confirmed (would be painted with a face), time per megapixel.
+ *       per 10 megapixels and how many of them are confirmed (would be painted with a face), time per megapixel,
+ *       and faces found only as candidates the way-up check (src/face/orient.c) left to the fallback.
  *   eval_privacy --lfw N [--mode ...]      recall on N upright LFW photos (first photo of N folders spread over
  *       the list, or every photo with N = 0): a reported face centred within 40 px of the photo centre.
  *   eval_privacy --demo RUNS               median analysis time of each demo photo, normal vs privacy (2 threads)
  * --stride K: only every K-th picture of each variant (by number; the big pictures small* and grid* are all kept
  * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default
  * that of the mode. --threshold T: detector threshold of the (privacy) analysis, default that of the mode. Output:
- * one tab-separated line per variant (header first). */
+ * one tab-separated line per variant (header first). Environment: PRIVACY_DUMP=1 prints each miss, found face, wrong
+ * roll and false positive to stderr; PRIVACY_ROLL_ALL=1 fills the roll and pose columns for every set, not only the
+ * rotated ones (the truth is the upright photo's: a cut face's roll is the whole face's). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
 #include "truth.h"
@@ -26,6 +29,7 @@ enum { MAX_VARIANTS = 64 };
 typedef struct {
     char name[64];
     int truth, found, confirmed, roll_n, roll_ok, pose_n, pose_ok, fp, fp_conf, pictures;
+    int way_up_fallback; /* faces found only as candidates the way-up check left to the fallback (orient.c) */
     double mp, ms;
     double roll_err_sum;
 } variant_stats;
@@ -110,7 +114,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         v->pictures++;
         for (int i = 0; i < n; i++)
             clip4(tr[i], img.w, img.h);
-        int roll_case = !strncmp(var, "rot", 3);
+        /* the roll columns: the rotated sets; every set with PRIVACY_ROLL_ALL=1 (the truth is the upright photo's) */
+        int roll_case = !strncmp(var, "rot", 3) || getenv("PRIVACY_ROLL_ALL");
         for (int i = 0; i < n; i++) {
             v->truth++;
             int any = 0, best = -1;
@@ -134,7 +139,17 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                         fprintf(stderr, "TP-unconfirmed %s %.3f %.3f %d\n", var, faces[k].det.score, faces[k].lm.score,
                                 faces[k].passes);
                 }
-            if (best < 0) continue;
+            if (best < 0) {
+                int doubt = 0;
+                for (int k = 0; k < nf && !doubt; k++) {
+                    float d[4] = {faces[k].det.x, faces[k].det.y, faces[k].det.w, faces[k].det.h};
+                    clip4(d, img.w, img.h);
+                    doubt = faces[k].way_up_doubtful && matches(d, tr[i]);
+                }
+                v->way_up_fallback += doubt;
+                if (doubt && getenv("PRIVACY_DUMP")) fprintf(stderr, "WAYUP-fallback %s %s\n", var, file);
+                continue;
+            }
             v->confirmed++;
             const mf_face *fc = &faces[best];
             if (getenv("PRIVACY_DUMP"))
@@ -175,7 +190,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
     fclose(f);
     printf(
         "variant\tpictures\tfaces\trecall\trecall_confirmed\troll_le10\tmean_roll_err\tyawpitch_le5\tfp\tfp_confirmed"
-        "\tfp_per_10MP\tms_per_MP\n");
+        "\tfp_per_10MP\tms_per_MP\tway_up_fallback\n");
     for (int i = 0; i < n_vs; i++) {
         const variant_stats *v = &vs[i];
         printf("%s\t%d\t%d\t%.2f%%\t%.2f%%\t", v->name, v->pictures, v->truth,
@@ -188,8 +203,8 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
             printf("%.1f%%\t", 100.0 * v->pose_ok / v->pose_n);
         else
             printf("-\t");
-        printf("%d\t%d\t%.2f\t%.0f\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0,
-               v->mp > 0 ? v->ms / v->mp : 0);
+        printf("%d\t%d\t%.2f\t%.0f\t%d\n", v->fp, v->fp_conf, v->mp > 0 ? 10.0 * v->fp / v->mp : 0,
+               v->mp > 0 ? v->ms / v->mp : 0, v->way_up_fallback);
     }
     return 0;
 }
@@ -262,7 +277,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
     }
     printf("photo\tnormal_ms\tprivacy_ms\tratio\tnormal_cpu_ms\tprivacy_cpu_ms\tcpu_ratio\tnormal_faces\tprivacy_faces"
-           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\n");
+           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\tprivacy_way_up_runs\n");
     double ratios[6], cratios[6];
     double *t = malloc((size_t)runs * 4 * sizeof *t);
     if (!t) return 1;
@@ -295,9 +310,9 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
         ratios[p] = med[2] / med[0];
         cratios[p] = med[3] / med[1];
-        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0], med[2],
+        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0], med[2],
                ratios[p], med[1], med[3], cratios[p], nf[0], nf[1], unc, cnt[0].detector_tiles, cnt[1].detector_tiles,
-               cnt[0].mesh_runs, cnt[1].mesh_runs);
+               cnt[0].mesh_runs, cnt[1].mesh_runs, cnt[1].orient_runs);
         mf_img_free(&img);
     }
     free(t);

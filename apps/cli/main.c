@@ -275,6 +275,7 @@ static void print_face_json(const mf_face *f) {
     const mf_face_box *b = &f->det;
     printf("{\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f,\"confirmed\":%s", b->x, b->y, b->w, b->h, b->score,
            f->confirmed ? "true" : "false");
+    if (f->way_up_doubtful) printf(",\"way_up_doubtful\":true");
     printf(",\"keypoints\":[");
     for (int k = 0; k < MF_FACE_KP_COUNT; k++) printf("%s[%.1f,%.1f]", k ? "," : "", b->kp[k][0], b->kp[k][1]);
     printf("]");
@@ -345,8 +346,9 @@ static int cmd_detect(const args *a, int demo) {
             if (f->attr.gender != MF_GENDER_UNKNOWN)
                 printf(" %s %.2f", f->attr.gender == MF_GENDER_FEMALE ? "female" : "male", f->attr.gender_score);
             if (!f->confirmed)
-                printf("  roll %+.0f  non-face candidate (not confirmed by the mesh: fallback, no face painted)",
-                       f->det.roll * 180.0 / M_PI);
+                printf("  roll %+.0f  %s (fallback, no face painted)", f->det.roll * 180.0 / M_PI,
+                       f->way_up_doubtful ? "way up in doubt (the mesh and the detector disagree)"
+                                          : "non-face candidate (not confirmed by the mesh)");
             printf("\n");
         }
         if (demo) printf("(`make demo` next anonymizes this photo: mfmc anonymize, docs/anonymization.md)\n");

@@ -20,6 +20,9 @@ typedef struct {
                                non-face fallback (never paint a face on it): has_landmarks 0, box clipped to the
                                image */
     int passes;             /* privacy mode: passes of the privacy detector (image turns) that saw the face, 1..4 */
+    int way_up_doubtful;    /* privacy mode, confirmed 0: 1 when the mesh saw a face but a second network did not
+                               support the way up it read (docs/detection.md, "Branch orient14"): not painted in a
+                               doubtful frame, so the fallback covers it; 0 when the mesh did not confirm it */
 } mf_face;
 
 typedef struct mf_face_analyzer mf_face_analyzer_t;
@@ -86,7 +89,10 @@ void mf_face_translate(mf_face *face, float dx, float dy);
 typedef struct {
     int detector_tiles, verifier_runs, mesh_runs, iris_runs, attribute_runs;
     int rejected; /* detections dropped because the mesh model did not see a face in them */
-    int unconfirmed; /* privacy mode: candidates kept with confirmed = 0 */
+    int unconfirmed; /* privacy mode: candidates kept with confirmed = 0 (way_up_doubtful ones included) */
+    int orient_runs; /* privacy mode: runs of the way-up check's detector (orient.c) */
+    int way_up_turned, way_up_doubtful; /* privacy mode: faces the way-up check meshed again in another frame, and
+                                           faces it left to the fallback (counted in unconfirmed too) */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

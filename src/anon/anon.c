@@ -1677,7 +1677,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     }
     if (!st && !renderable)
         snprintf(r->note, sizeof r->note, "not renderable (%s)",
-                 !face->has_landmarks ? "no mesh" : face->lm.score < 0.5f ? "mesh does not fit" : fs < 12 ? "too small" : "profile view");
+                 face->way_up_doubtful ? "way up in doubt" : !face->has_landmarks ? "no mesh" : face->lm.score < 0.5f ? "mesh does not fit" : fs < 12 ? "too small" : "profile view");
     if (!st && renderable && !mesh_fits_detection(face, r->note, sizeof r->note)) renderable = 0; /* beside the face */
     /* (cut14) a face cut by the border: its draws are also checked in the attacker's square (attack_check); cut by
      * more than CUT_FALLBACK_OUT of its box (or any cut with tuning.cut_check 2), the fallback filter without a draw */

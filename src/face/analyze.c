@@ -1,6 +1,7 @@
 #include "face/internal.h"
 #include "mfmc/analyze.h"
 
+#include "face/orient.h"
 #include "face/privacy_int.h"
 
 #include <math.h>
@@ -15,6 +16,7 @@ struct mf_face_analyzer {
     mf_face_detector_t *det;
     mf_face_privacy_detector_t *pd; /* privacy mode (instead of det) */
     mf_face_mesher_t *mesh;
+    mf_face_orient_t *orient; /* privacy mode with the mesh: the way-up check (orient.c) */
     mf_face_attrib_t *attrib;
     mf_face *faces; /* the last analysis (grown on demand) */
     int cap_faces;
@@ -36,6 +38,7 @@ int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyze
     if (!st && !an->opts.no_mesh) st = mf_face_mesher_create_from(models, an->opts.pool, an->opts.iris, &an->mesh);
     /* privacy mode: most candidates are not faces; one mesh crop rejects them (privacy.c, docs/detection.md) */
     if (!st && an->pd && an->mesh) mf_face_mesher_set_first_reject(an->mesh, mf_face_privacy_first_reject());
+    if (!st && an->pd && an->mesh) st = mf_face_orient_create_from(models, an->opts.pool, &an->orient);
     if (!st && !an->opts.no_attributes) st = mf_face_attrib_create_from(models, an->opts.pool, NULL, &an->attrib);
     if (st) {
         mf_face_analyzer_free(an);
@@ -58,6 +61,7 @@ void mf_face_analyzer_free(mf_face_analyzer_t *an) {
     mf_face_detector_free(an->det);
     mf_face_privacy_detector_free(an->pd);
     mf_face_mesher_free(an->mesh);
+    mf_face_orient_free(an->orient);
     mf_face_attrib_free(an->attrib);
     free(an->faces);
     mf_face_models_free(an->own_models);
@@ -138,6 +142,22 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                 an->counts.unconfirmed++;
                 kept++;
                 continue;
+            }
+            /* privacy mode: never paint a face in a frame the way-up check does not support (orient.c) */
+            if (an->orient) {
+                int v;
+                if ((st = mf_face_orient_check(an->orient, an->mesh, img, f, &v, &an->counts.orient_runs,
+                                               &an->counts.mesh_runs)))
+                    return st;
+                an->counts.way_up_turned += v == MF_FACE_ORIENT_TURNED;
+                if (v == MF_FACE_ORIENT_DOUBT) {
+                    mf_face_privacy_unconfirmed(f, img);
+                    f->way_up_doubtful = 1;
+                    an->counts.unconfirmed++;
+                    an->counts.way_up_doubtful++;
+                    kept++;
+                    continue;
+                }
             }
         }
         /* the mesh box is tighter and its roll more precise than the detector's (face_attributes reads it) */
