@@ -28,6 +28,7 @@
  * of every failure and of the first face of each variant (DIR git-ignored: out/ or reports/). */
 #include "lib/testutil.h"
 #include "truth.h"
+#include "tools/privacy-set-common.h"
 #include "mfmc/anon.h"
 
 #include <math.h>
@@ -195,16 +196,8 @@ typedef struct { /* the anonymizer as `mfmc anonymize` sets it up by default */
     unsigned long long seed;
 } anonymizer;
 
-/* The seed part of a picture: FNV-1a of its name in the set (variant/file), 20 bits; the picture's rank in the run
- * made a subset draw other identities than the full run. */
-static unsigned pic_hash(const char *name) {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
-    return h & 0xfffffu;
-}
-
 /* Anonymizes img in place as mfmc anonymize does; dec[k] / boxes (x y w h) of the n faces found. pic: the picture's
- * seed part (pic_hash). */
+ * seed part (ps_name_hash). */
 static int anonymize(anonymizer *A, mf_img *img, unsigned pic, int **dec, float **ctr, int *n) {
     const mf_face *found;
     if (mf_face_analyze_all(A->fa, img, &found, n)) return -1;
@@ -302,7 +295,7 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
         double t0 = now_ms();
         if (A) {
             st = mf_img_crop(&orig, 0, 0, orig.w, orig.h, &anon);
-            if (!st) st = anonymize(A, &anon, pic_hash(file), &dec, &ctr, &nd);
+            if (!st) st = anonymize(A, &anon, ps_name_hash(file), &dec, &ctr, &nd);
         } else {
             snprintf(path, sizeof path, "%s/%s", out_dir, file);
             st = mf_img_load(path, NULL, &anon, NULL);

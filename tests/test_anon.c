@@ -16,6 +16,7 @@
 #include "lib/testutil.h"
 #include "mfmc/anon.h"
 #include "anon/internal.h"
+#include "tools/privacy-set-common.h"
 
 static const char *MODEL = "data/identity/synthetic-v1.mfid";
 
@@ -586,13 +587,6 @@ static void test_attack_square_builder(void **state) {
     mf_img_free(&img);
 }
 
-/* FNV-1a of a picture's name in the privacy set, 20 bits: eval_privacy_anon's seed part. */
-static unsigned set_hash(const char *name) {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
-    return h & 0xfffffu;
-}
-
 /* The alignment points of the face the analyser finds nearest the centre of square sq (within a quarter of it). */
 static int square_face(mf_face_analyzer_t *an, const mf_img *sq, float p[5][2]) {
     const mf_face *f;
@@ -672,7 +666,7 @@ static void test_cut_face_attacker_square(void **state) {
     int synth = 0;
     for (int k = 0; k < n; k++) {
         mf_anon_result r;
-        uint64_t seed = 1000003ull + (uint64_t)set_hash("cutr50/0002.jpg") * 4096ull + (unsigned)k;
+        uint64_t seed = 1000003ull + (uint64_t)ps_name_hash("cutr50/0002.jpg") * 4096ull + (unsigned)k;
         assert_int_equal(mf_anon_face(a, &res, &faces[k], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
         printf("  face %d: decision %d method %d tries %d arcface %.3f note '%s'\n", k, r.decision, r.method, r.tries,
                r.sim[0], r.note);

@@ -216,17 +216,8 @@ static int set_rotated_ffhq(mf_face_analyzer_t *normal, int idx, float deg, mf_i
     int failed;
     assert_true(ps_central_face(normal, &src, row, &failed));
     float t = deg * (float)M_PI / 180.0f, c = cosf(t), s = sinf(t);
-    float cx = 0.5f * (float)(src.w - 1), cy = 0.5f * (float)(src.h - 1);
-    float m[6] = {c, s, cx - c * cx - s * cy, -s, c, cy + s * cx - c * cy};
-    size_t nv = (size_t)src.w * src.h * 3;
-    float *f = malloc(nv * sizeof *f);
-    assert_non_null(f);
     mf_img r;
-    assert_int_equal(mf_img_init(&r, src.w, src.h, 3), MF_OK);
-    mf_img_warp_to_float(&src, m, src.w, src.h, 1.0f, 0.0f, 128.0f, f);
-    for (size_t i = 0; i < nv; i++)
-        r.data[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, f[i] + 0.5f));
-    free(f);
+    assert_int_equal(ps_rotate_any(&src, deg, &r), 0);
     uint8_t *jpg;
     size_t len;
     assert_int_equal(mf_img_encode_jpeg(&r, 95, &jpg, &len), MF_OK);

@@ -1,13 +1,17 @@
-/* Helpers shared by the privacy picture-set builders (tests/tools/privacy-set.c, tests/tools/privacy-anon-set.c):
- * one truth format, one directory listing, one choice of a photo's central face. Header-only (static inline), as
+/* Helpers shared by the privacy picture-set builders (tests/tools/privacy-set.c, tests/tools/privacy-anon-set.c), and
+ * by the tests and the eval that rebuild or seed the set's pictures (tests/test_face_privacy.c, tests/test_anon.c,
+ * eval/eval_privacy_anon.c): one truth format, one directory listing, one choice of a photo's central face, one turn,
+ * one seed hash of a picture's name. Header-only (static inline), as
  * each tool is built from its one source file (Makefile: $(BUILD)/rel/tools/%). */
 #ifndef MF_PRIVACY_SET_COMMON_H
 #define MF_PRIVACY_SET_COMMON_H
 
 #include "mfmc/analyze.h"
+#include "mfmc/image.h"
 
 #include <dirent.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +86,32 @@ static inline int ps_central_face(mf_face_analyzer_t *an, const mf_img *img, flo
     float t[7] = {b->det.x, b->det.y, b->det.w, b->det.h, b->lm.roll, b->lm.yaw, b->lm.pitch};
     memcpy(row, t, sizeof t);
     return 1;
+}
+
+/* The image turned clockwise by deg about its centre, same size, grey outside (the set's rotated variants). 0, or -1
+ * when out of memory. */
+static inline int ps_rotate_any(const mf_img *in, float deg, mf_img *out) {
+    float t = deg * (float)M_PI / 180.0f, c = cosf(t), s = sinf(t);
+    float cx = 0.5f * (float)(in->w - 1), cy = 0.5f * (float)(in->h - 1);
+    float m[6] = {c, s, cx - c * cx - s * cy, -s, c, cy + s * cx - c * cy};
+    size_t n = (size_t)in->w * in->h * 3;
+    float *f = malloc(n * sizeof *f);
+    if (!f || mf_img_init(out, in->w, in->h, 3)) {
+        free(f);
+        return -1;
+    }
+    mf_img_warp_to_float(in, m, in->w, in->h, 1.0f, 0.0f, 128.0f, f);
+    for (size_t i = 0; i < n; i++)
+        out->data[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, f[i] + 0.5f));
+    free(f);
+    return 0;
+}
+
+/* The seed part of a picture of the set: FNV-1a of its name (variant/file), 20 bits (eval_privacy_anon's seeds). */
+static inline unsigned ps_name_hash(const char *name) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
+    return h & 0xfffffu;
 }
 
 #endif

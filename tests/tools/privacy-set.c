@@ -43,24 +43,6 @@ static int emit(const char *var, int idx, const mf_img *img, const float (*faces
     return 0;
 }
 
-/* The image turned clockwise by deg about its centre, same size, grey outside. */
-static int rotate_any(const mf_img *in, float deg, mf_img *out) {
-    float t = deg * (float)M_PI / 180.0f, c = cosf(t), s = sinf(t);
-    float cx = 0.5f * (float)(in->w - 1), cy = 0.5f * (float)(in->h - 1);
-    float m[6] = {c, s, cx - c * cx - s * cy, -s, c, cy + s * cx - c * cy};
-    size_t n = (size_t)in->w * in->h * 3;
-    float *f = malloc(n * sizeof *f);
-    if (!f || mf_img_init(out, in->w, in->h, 3)) {
-        free(f);
-        return -1;
-    }
-    mf_img_warp_to_float(in, m, in->w, in->h, 1.0f, 0.0f, 128.0f, f);
-    for (size_t i = 0; i < n; i++)
-        out->data[i] = (uint8_t)fminf(255.0f, fmaxf(0.0f, f[i] + 0.5f));
-    free(f);
-    return 0;
-}
-
 static int variants_rotation(void) {
     for (int k = 1; k < 12; k++) {
         int deg = 30 * k;
@@ -83,7 +65,7 @@ static int variants_rotation(void) {
                 else
                     nx = cy, ny = (float)W - cx;
             } else {
-                if (rotate_any(&s->img, (float)deg, &r)) return die("rotate");
+                if (ps_rotate_any(&s->img, (float)deg, &r)) return die("rotate");
                 float t = (float)deg * (float)M_PI / 180.0f, ox = 0.5f * (float)W, oy = 0.5f * (float)H;
                 nx = ox + cosf(t) * (cx - ox) - sinf(t) * (cy - oy);
                 ny = oy + sinf(t) * (cx - ox) + cosf(t) * (cy - oy);
