@@ -103,6 +103,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         if (!v) break;
         const mf_face *faces;
         int nf;
+        if (getenv("PRIVACY_DUMP")) fprintf(stderr, "PICTURE %s %s %dx%d\n", var, file, img.w, img.h);
         double t0 = now_ms();
         if (mf_face_analyze_all(an, &img, &faces, &nf)) {
             fprintf(stderr, "eval_privacy: %s: %s\n", path, mf_error_get());

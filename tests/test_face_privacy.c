@@ -351,6 +351,22 @@ static void test_keep_rules(void **state) {
     assert_true(mf_face_privacy_keep_candidate(&c, &f, &img));
     c.box.x = 100;
     assert_false(mf_face_privacy_keep_candidate(&c, &f, &img));
+    /* the second look at a cut candidate (branch cut15): wanted for a candidate cut by the border scoring from 0.45,
+     * the view centred on its box, its side, its roll; kept from an upright score of 0.55 (cutt50/0013: 0.62; the
+     * face-free crops' border candidates from 0.45: at most 0.50) */
+    float cx, cy, side, roll, frac;
+    c.box = (mf_face_box){98, -111, 270, 270, 0.558f, {{0}}, 0};
+    c.passes = 2;
+    assert_true(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
+    assert_true(cx == 233.0f && cy == 24.0f && side == 270.0f && roll == 0.0f && frac > 0);
+    f = cand_face(0.558f, 0.34f, 300);
+    assert_false(mf_face_privacy_keep_cut_look(&c, &f, 0.50f));
+    assert_true(mf_face_privacy_keep_cut_look(&c, &f, 0.62f));
+    assert_true(f.det.y == -111.0f);
+    c.box.score = 0.44f;
+    assert_false(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
+    c.box.score = 0.558f, c.box.y = 50;
+    assert_false(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
 }
 
 /* The small-face cascade (privacy.c, ZOOM_*): sample1 scaled so its 3 faces are 16 px wide, on a grey 800 x 600
@@ -617,11 +633,13 @@ static float cut_match(const mf_face *f, const float t[4], int w, int h) {
     return uni > 0 ? inter / uni : 0;
 }
 
-static void test_cut_face_found(void **state) {
-    (void)state;
+/* FFHQ ffhq_0026 (the set's source 0013, yaw -47) cut by border b (1 top, 3 bottom) with `visible` of its box left, as
+ * privacy-set builds cut<b><pct>/0013, through JPEG at quality 95: the best IOU of a reported face with the visible
+ * face (cut_match), or -1 when the data is missing (skip). */
+static float cut_ffhq_0026(int b, float visible) {
     char p[1024], tmp[256];
     snprintf(p, sizeof p, "%s/ffhq/ffhq_0026.jpg", tu_data_dir());
-    if (!tu_exists(p)) skip();
+    if (!tu_exists(p)) return -1;
     mf_nn_pool_t *pool = NULL;
     assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
     mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
@@ -646,30 +664,49 @@ static void test_cut_face_found(void **state) {
     }
     float t[4] = {f[best].det.x, f[best].det.y, f[best].det.w, f[best].det.h};
     printf("  source face %.1f %.1f %.1f %.1f (the set's truth: 138.4 166.3 300.1 300.1)\n", t[0], t[1], t[2], t[3]);
-    /* cut by the bottom border, 50% of the box visible; through JPEG as the set's pictures */
-    int y1 = (int)lroundf(t[1] + 0.5f * t[3]);
-    assert_int_equal(mf_img_crop(&src, 0, 0, src.w, y1, &cut), MF_OK);
+    /* cut by the border, `visible` of the box left (privacy-set's crop); through JPEG as the set's pictures */
+    int y0 = 0, y1 = src.h;
+    if (b == 1) y0 = (int)lroundf(t[1] + (1 - visible) * t[3]);
+    if (b == 3) y1 = (int)lroundf(t[1] + visible * t[3]);
+    assert_int_equal(mf_img_crop(&src, 0, y0, src.w, y1 - y0, &cut), MF_OK);
+    t[1] -= (float)y0;
     snprintf(tmp, sizeof tmp, "/tmp/mfmc_test_cut_%ld.jpg", (long)getpid());
     assert_int_equal(mf_img_save(&cut, tmp, 95), MF_OK);
     assert_int_equal(mf_img_load(tmp, NULL, &img, NULL), MF_OK);
     remove(tmp);
     assert_int_equal(mf_face_analyze_all(priv, &img, &f, &n), MF_OK);
     float best_iou = 0;
-    int confirmed = 0;
     for (int i = 0; i < n; i++) {
         float o = cut_match(&f[i], t, img.w, img.h);
         printf("  reported %.0f %.0f %.0f %.0f confirmed %d detector %.3f: IOU with the visible face %.2f\n",
                f[i].det.x, f[i].det.y, f[i].det.w, f[i].det.h, f[i].confirmed, f[i].det.score, o);
-        if (o > best_iou) best_iou = o, confirmed = f[i].confirmed;
+        if (o > best_iou) best_iou = o;
     }
-    (void)confirmed;
-    assert_true(best_iou >= 0.3f);
     mf_img_free(&src);
     mf_img_free(&cut);
     mf_img_free(&img);
     mf_face_analyzer_free(normal);
     mf_face_analyzer_free(priv);
     mf_nn_pool_free(pool);
+    return best_iou;
+}
+
+/* cutb50/0013 (recall14): its own detection scores 0.837 from four passes, the mesh rejects it; kept unconfirmed. */
+static void test_cut_face_found(void **state) {
+    (void)state;
+    float o = cut_ffhq_0026(3, 0.5f);
+    if (o < 0) skip();
+    assert_true(o >= 0.3f);
+}
+
+/* cutt50/0013 (cut15): the eyes cut away; a candidate scoring 0.558 from two passes, mesh flag 0.34, which the pass
+ * rules drop; the short-range detector's look at it upright with grey beyond the border scores it 0.62: kept
+ * unconfirmed (mf_face_privacy_keep_cut_look). Fails on main (no face reported on the face). */
+static void test_top_cut_face_found(void **state) {
+    (void)state;
+    float o = cut_ffhq_0026(1, 0.5f);
+    if (o < 0) skip();
+    assert_true(o >= 0.3f);
 }
 
 int main(void) {
@@ -688,6 +725,7 @@ int main(void) {
         cmocka_unit_test(test_covered_before_mesh),
         cmocka_unit_test(test_border_frame_tiles),
         cmocka_unit_test(test_cut_face_found),
+        cmocka_unit_test(test_top_cut_face_found),
         cmocka_unit_test(test_dedup_face_around_part),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

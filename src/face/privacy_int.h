@@ -27,6 +27,19 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
  * fallback. */
 int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const mf_img *img);
 
+/* Second look at a cut candidate (cut15): whether candidate c, which neither the mesh confirms nor the keep rules
+ * above keep, is cut by the border of img (less than CUT_VISIBLE of its box inside) and scores at least
+ * CUT_LOOK_SCORE: then the caller shows it upright to the short-range detector (mf_face_orient_scores, grey beyond
+ * the border) at the view *cx, *cy, *side, *roll (degrees), *frac filled here, and passes view 0's score to
+ * mf_face_privacy_keep_cut_look. Returns 1 when wanted, else 0 (the view untouched). */
+int mf_face_privacy_cut_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
+                             float *roll, float *frac);
+
+/* Whether candidate c (mf_face_privacy_cut_look wanted its look) is kept as a non-face candidate from the
+ * short-range detector's score `upright` of its upright view: kept from CUT_LOOK_KEEP (privacy.c, docs/detection.md
+ * "Branch cut15"). When kept, f->det becomes c->box. Never confirms: the record gets the non-face fallback. */
+int mf_face_privacy_keep_cut_look(const mf_face_candidate *c, mf_face *f, float upright);
+
 /* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
  * its flag at least PAINT_MIN_MESH, or LOW_PAINT_MIN_MESH for a doubtful candidate (low detector score, or cut by
  * the border of img: privacy.c); below, mf_face_privacy_keep_unconfirmed decides between the anonymizer's non-face
