@@ -351,9 +351,10 @@ static void test_keep_rules(void **state) {
     assert_true(mf_face_privacy_keep_candidate(&c, &f, &img));
     c.box.x = 100;
     assert_false(mf_face_privacy_keep_candidate(&c, &f, &img));
-    /* the second look at a cut candidate (branch cut15): wanted for a candidate cut by the border scoring from 0.45,
-     * the view centred on its box, its side, its roll; kept from an upright score of 0.55 (cutt50/0013: 0.62; the
-     * face-free crops' border candidates from 0.45: at most 0.50) */
+    /* the second look at a cut candidate (branch cut15): wanted for a candidate cut by the border scoring from 0.45
+     * found by two passes (from 0.5 by one), the view centred on its box, its side, its roll; kept from an upright
+     * score of 0.6 (cutt50/0013: 0.62; the face-free crops' border candidates: at most 0.57; sample3's knee, 0.465
+     * from one pass, 0.59: not looked at) */
     float cx, cy, side, roll, frac;
     c.box = (mf_face_box){98, -111, 270, 270, 0.558f, {{0}}, 0};
     c.passes = 2;
@@ -365,6 +366,11 @@ static void test_keep_rules(void **state) {
     assert_true(f.det.y == -111.0f);
     c.box.score = 0.44f;
     assert_false(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
+    c.box.score = 0.465f, c.passes = 1;
+    assert_false(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
+    c.box.score = 0.584f;
+    assert_true(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
+    assert_false(mf_face_privacy_keep_cut_look(&c, &f, 0.59f));
     c.box.score = 0.558f, c.box.y = 50;
     assert_false(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
 }

@@ -539,20 +539,22 @@ int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const
 }
 
 /* The second look at cut candidates (cut15): a candidate cut by the border (under CUT_VISIBLE inside) that the rules
- * above drop, scoring at least CUT_LOOK_SCORE, is shown upright (the candidate's own roll) to the short-range detector
- * (orient.c's network: one run), its square CUT_LOOK_FRAC of the view, grey beyond the border (not mirrored: the
- * mirror makes a mouth above a mouth of a face cut at the top); kept unconfirmed when the upright view scores at
- * least CUT_LOOK_KEEP. On the face-free crops (46, 6.8 MP) the border candidates scoring from 0.45 reach 0.50 in that
- * view (fp/0028, 0.54); the one at 0.57 (fp/0024) scores 0.43; the faces main missed that it finds: 0.55-0.77
- * (docs/detection.md, "Branch cut15"). */
+ * above drop, found by at least KEEP_CUT_PASSES passes scoring CUT_LOOK_SCORE or by one pass scoring SURE_SCORE, is
+ * shown upright (the candidate's own roll) to the short-range detector (orient.c's network: one run), its square
+ * CUT_LOOK_FRAC of the view, grey beyond the border (not mirrored: the mirror makes a mouth above a mouth of a face cut
+ * at the top); kept unconfirmed when the upright view scores at least CUT_LOOK_KEEP. Face-free border candidates
+ * looked at so far: the face-free crops' (46, 6.8 MP) reach 0.50 in that view (fp/0028, 0.54, one pass), fp/0024 0.57
+ * (0.43, two passes: under CUT_LOOK_SCORE); sample3's knee 0.59 (0.47, one pass: under SURE_SCORE). The faces main
+ * missed that it finds: 0.62-0.77 (docs/detection.md, "Branch cut15"). */
 #define CUT_LOOK_SCORE 0.45f
-#define CUT_LOOK_KEEP 0.55f
+#define CUT_LOOK_KEEP 0.6f
 #define CUT_LOOK_FRAC 0.5f
 
 int mf_face_privacy_cut_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
                              float *roll, float *frac) {
     const mf_face_box *b = &c->box;
-    if (!(b->score >= CUT_LOOK_SCORE) || !(visible_fraction(b, img->w, img->h) < CUT_VISIBLE)) return 0;
+    int enough = c->passes >= KEEP_CUT_PASSES ? b->score >= CUT_LOOK_SCORE : b->score >= SURE_SCORE;
+    if (!enough || !(visible_fraction(b, img->w, img->h) < CUT_VISIBLE)) return 0;
     *cx = b->x + 0.5f * b->w, *cy = b->y + 0.5f * b->h, *side = fmaxf(b->w, b->h);
     *roll = b->roll * 180.0f / (float)M_PI, *frac = CUT_LOOK_FRAC;
     return 1;
