@@ -29,9 +29,10 @@ int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const
 
 /* Second look at a cut candidate (cut15): whether candidate c, which neither the mesh confirms nor the keep rules
  * above keep, is cut by the border of img (less than CUT_VISIBLE of its box inside) and scores at least
- * CUT_LOOK_SCORE from at least KEEP_CUT_PASSES passes, or SURE_SCORE from one: then the caller shows it upright to the short-range detector (mf_face_orient_scores, grey beyond
- * the border) at the view *cx, *cy, *side, *roll (degrees), *frac filled here, and passes view 0's score to
- * mf_face_privacy_keep_cut_look. Returns 1 when wanted, else 0 (the view untouched). */
+ * CUT_LOOK_SCORE from at least KEEP_CUT_PASSES passes, or SURE_SCORE from one: then the caller shows it upright to the
+ * short-range detector (mf_face_orient_scores, grey beyond the border) at the view *cx, *cy, *side, *roll (degrees),
+ * *frac filled here, and passes view 0's score to mf_face_privacy_keep_cut_look. Returns 1 when wanted, else 0 (the
+ * view untouched). */
 int mf_face_privacy_cut_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
                              float *roll, float *frac);
 
