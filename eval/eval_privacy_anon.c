@@ -1,6 +1,6 @@
 /* Issue 11's anonymizer check (docs/detection.md, "Anonymizing the set"): in `mfmc anonymize`, every face found is
  * replaced, and no original face region is left similar to the original.
- *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--dump DIR]
+ *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all] [--dump DIR]
  *       anonymizes the pictures of the privacy set (tests/tools/privacy-set, DIR/truth.tsv) as `mfmc anonymize`
  *       does by default (privacy detection, synthetic method, the plain analyser for the checks of upright faces,
  *       two threads; the seed of face k of picture F is S * 1000003 + (hash(F) mod 2^20) * 4096 + k instead of a
@@ -325,7 +325,7 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] "
+    fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all] "
                     "[--dump DIR]\n"
                     "       eval_privacy_anon --compare SET OUT [--dump DIR]\n");
     return 2;
@@ -334,7 +334,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
     const char *set = NULL, *cmp_set = NULL, *cmp_out = NULL, *dump = NULL;
     const char *only[MAX_ONLY];
-    int n_only = 0, stride = 1, cut_check = 0;
+    int n_only = 0, stride = 1, cut_check = 0, attack_all = 0;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
@@ -350,6 +350,8 @@ int main(int argc, char **argv) {
             seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--cut-check") && more)
             cut_check = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--attack-all"))
+            attack_all = 1;
         else if (!strcmp(argv[i], "--dump") && more)
             dump = argv[++i];
         else
@@ -374,7 +376,7 @@ int main(int argc, char **argv) {
     if (set) {
         if (mf_face_analyzer_create_from(fm, &ao, &fa) || mf_face_analyzer_create_from(fm, &co, &fc)) goto out;
         mf_anon_opts aop = {.models_root = tu_models_dir(), .identity_model = "data/identity/synthetic-v1.mfid",
-                            .an = fa, .pool = pool, .check_an = fc, .tuning = {.cut_check = cut_check}};
+                            .an = fa, .pool = pool, .check_an = fc, .tuning = {.cut_check = cut_check, .attack_all = attack_all}};
         if (mf_anon_create(&aop, &an)) goto out;
     }
     loaded = 1;

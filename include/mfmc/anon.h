@@ -156,6 +156,9 @@ typedef struct {
                             original and of the result and at the result's re-detected one (docs/anonymization.md,
                             "Branch cut14"); -1 off (main's before cut14); 2 every cut face to the fallback filter
                             without a draw (measured and left off: costs the synthetic faces of the mildly cut) */
+    int attack_all;      /* (attack14) 1: every face's passing draws, not only a cut face's, are also checked in the
+                            attacker's square of twice its detection box turned upright (cut_check's check, one
+                            square); 0 (default): off (docs/anonymization.md, "Branch attack14") */
 } mf_anon_tuning;
 
 typedef struct {
