@@ -1,6 +1,6 @@
 /* Issue 11's anonymizer check (docs/detection.md, "Anonymizing the set"): in `mfmc anonymize`, every face found is
  * replaced, and no original face region is left similar to the original.
- *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all] [--dump DIR]
+ *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all N] [--dump DIR]
  *       anonymizes the pictures of the privacy set (tests/tools/privacy-set, DIR/truth.tsv) as `mfmc anonymize`
  *       does by default (privacy detection, synthetic method, the plain analyser for the checks of upright faces,
  *       two threads; the seed of face k of picture F is S * 1000003 + (hash(F) mod 2^20) * 4096 + k instead of a
@@ -8,7 +8,8 @@
  *       (--only, --stride) draws the same identities as the full run), then checks every truth face. Variants: rot*, cut*, grid300, grid1000 unless --only
  *       (a prefix of the variant or of the picture's name, e.g. cutt50/0039; repeatable). --cut-check N sets the
  *       anonymizer's tuning.cut_check (anon.h: -1 main's guarantee before cut14, 2 cut faces by the fallback only;
- *       default: the library's). --stride K keeps every K-th picture of a variant by its number (the grids are
+ *       default: the library's); --attack-all N its tuning.attack_all (-1: the attacker's square for cut faces only, before
+ *       attack14; 1: every face; default: cut and turned faces). --stride K keeps every K-th picture of a variant by its number (the grids are
  *       picture 0, always kept).
  *   eval_privacy_anon --compare SET OUT
  *       the same check on the output of the real program, `mfmc anonymize SET -o OUT` (the same relative names):
@@ -325,7 +326,7 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all] "
+    fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all N] "
                     "[--dump DIR]\n"
                     "       eval_privacy_anon --compare SET OUT [--dump DIR]\n");
     return 2;
@@ -350,8 +351,8 @@ int main(int argc, char **argv) {
             seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--cut-check") && more)
             cut_check = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--attack-all"))
-            attack_all = 1;
+        else if (!strcmp(argv[i], "--attack-all") && more)
+            attack_all = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dump") && more)
             dump = argv[++i];
         else
