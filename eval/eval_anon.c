@@ -90,6 +90,8 @@ static void usage(FILE *f) {
           "  --unlinked N     identity draws: 0 the anti-face push (default), 1 unlinkable then anti-face for the\n"
           "                   last third, 2 always unlinkable (docs/anonymization.md, \"Linkability\")\n"
           "  --target-unlit 1 divide the target's own light out before projecting its codes (looks12; off)\n"
+          "  --attack-all N  the attacker's upright square also for uncut faces: 1 all, -1 none (before attack14),\n"
+          "                   0 (default) those turned by 20 degrees or more\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -132,6 +134,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--relaxed-strong") && more) tu.relaxed_strong = (float)atof(argv[++i]);
         else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
         else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
+        else if (!strcmp(s, "--attack-all") && more) tu.attack_all = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

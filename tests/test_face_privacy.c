@@ -194,45 +194,6 @@ static void test_demo_turned_90(void **state) {
     mf_nn_pool_free(pool);
 }
 
-/* The set's picture of FFHQ photo `idx` (sorted names of DATA/ffhq) turned clockwise by deg degrees about its centre,
- * as tests/tools/privacy-set.c makes it (same size, grey outside, JPEG quality 95 and decoded again, so the pixels
- * are the set's), and the truth: the normal analysis's central face of the upright photo (centre turned, roll + deg,
- * side).
- * Returns 0 when the photo is not there (then skip). */
-static int set_rotated_ffhq(mf_face_analyzer_t *normal, int idx, float deg, mf_img *out, float truth[4]) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/ffhq", tu_data_dir());
-    int n;
-    char **names = ps_list_dir(p, 20000, &n);
-    if (idx >= n) {
-        ps_names_free(names, n);
-        return 0;
-    }
-    snprintf(p, sizeof p, "%s/ffhq/%s", tu_data_dir(), names[idx]);
-    ps_names_free(names, n);
-    mf_img src;
-    if (mf_img_load(p, NULL, &src, NULL)) return 0;
-    float row[7] = {0};
-    int failed;
-    assert_true(ps_central_face(normal, &src, row, &failed));
-    float t = deg * (float)M_PI / 180.0f, c = cosf(t), s = sinf(t);
-    mf_img r;
-    assert_int_equal(ps_rotate_any(&src, deg, &r), 0);
-    uint8_t *jpg;
-    size_t len;
-    assert_int_equal(mf_img_encode_jpeg(&r, 95, &jpg, &len), MF_OK);
-    assert_int_equal(mf_img_decode(jpg, len, NULL, out, NULL), MF_OK);
-    free(jpg);
-    float fx = row[0] + row[2] / 2, fy = row[1] + row[3] / 2, ox = 0.5f * (float)src.w, oy = 0.5f * (float)src.h;
-    truth[0] = ox + c * (fx - ox) - s * (fy - oy);
-    truth[1] = oy + s * (fx - ox) + c * (fy - oy);
-    truth[2] = ps_wrap180(row[4] + deg);
-    truth[3] = 0.5f * (row[2] + row[3]);
-    mf_img_free(&r);
-    mf_img_free(&src);
-    return 1;
-}
-
 /* Faces read the wrong way round must never be painted (issue 11, stop 13's anonymize check; docs/detection.md,
  * "Branch orient14"): rot210/0025 and rot240/0047 of the privacy set, rebuilt here from ../shared/data, were read
  * upside down by privacy mode with mesh flags 0.993 and 0.999 (+30 for a truth of -151, +59 for -123) and painted
@@ -256,7 +217,9 @@ static void test_wrong_way_round_never_painted(void **state) {
     for (int k = 0; k < 3; k++) {
         mf_img img;
         float truth[4];
-        if (!set_rotated_ffhq(normal, cases[k].idx, cases[k].deg, &img, truth)) continue;
+        int got = ps_rotated_ffhq(tu_data_dir(), normal, cases[k].idx, cases[k].deg, &img, truth);
+        assert_true(got >= 0);
+        if (!got) continue;
         ran++;
         const mf_face *pf;
         int np, found = 0;

@@ -156,6 +156,10 @@ typedef struct {
                             original and of the result and at the result's re-detected one (docs/anonymization.md,
                             "Branch cut14"); -1 off (main's before cut14); 2 every cut face to the fallback filter
                             without a draw (measured and left off: costs the synthetic faces of the mildly cut) */
+    int attack_all;      /* (attack14) the passing draws of an uncut face are also checked in the attacker's square
+                            of twice its detection box turned upright (cut_check's check, one square): 0 (default)
+                            for faces turned by 20 degrees or more, 1 for every face, -1 for none (cut faces only,
+                            main before attack14; docs/anonymization.md, "Branch attack14") */
 } mf_anon_tuning;
 
 typedef struct {

@@ -70,6 +70,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define ATTACK_WIDE 3.0f      /* ... and a wider one around the detector's box: the box of the visible part of a cut
                                  face understates the face (cutt40/0073: 78 px found, 117 px whole) */
 #define ATTACK_NEAR 0.25f     /* a face found in the square counts when its centre is this near the square's (sides) */
+#define ATTACK_ROLL 20.0f     /* (attack14) an uncut face turned by this many degrees or more gets one attacker's square
+                                 too (tuning.attack_all 0): upright, the plain analyser's alignment differs from the
+                                 guarantee's turned one (rot90/0024: 0.327 there after 0.229 at ours) */
 #define ATTACK_SAME 0.05f     /* the mesh's box gets its own square when its centre or side is this far (face sizes)
                                  from the detector's */
 enum { ATTACK_SQ = 256, ATTACK_BOXES = 3 }; /* the square's side, pixels; squares per face (the detector's box at
@@ -156,6 +159,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->flat_amount > 0)) tu->flat_amount = FLAT_AMOUNT;
     if (tu->flat_amount > 1) tu->flat_amount = 1;
     tu->cut_check = tu->cut_check < 0 ? -1 : tu->cut_check == 2 ? 2 : 1;
+    tu->attack_all = tu->attack_all < 0 ? -1 : tu->attack_all > 0;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
@@ -1364,10 +1368,10 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n
             if (st) break;
             r->sim[i] = fmaxf(r->sim[i], s);
             if (s >= a->info[i]->dissimilarity_threshold)
-                snprintf(why, why_len, "%s similarity %.3f >= %.3f in the attacker's square (cut face)",
+                snprintf(why, why_len, "%s similarity %.3f >= %.3f in the attacker's square",
                          a->info[i]->name, s, a->info[i]->dissimilarity_threshold);
             else if (gal_hit[i])
-                snprintf(why, why_len, "%s matches gallery identity in the attacker's square (cut face)",
+                snprintf(why, why_len, "%s matches gallery identity in the attacker's square",
                          a->info[i]->name);
             else
                 continue;
@@ -1682,7 +1686,21 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     /* (cut14) a face cut by the border: its draws are also checked in the attacker's square (attack_check); cut by
      * more than CUT_FALLBACK_OUT of its box (or any cut with tuning.cut_check 2), the fallback filter without a draw */
     float cut_out = 0;
-    if (!st && renderable && a->o.tuning.cut_check > 0 && face_cut(face, img->w, img->h, &cut_out)) {
+    int is_cut = !st && renderable && face_cut(face, img->w, img->h, &cut_out);
+    int attack = a->o.tuning.attack_all > 0 ||
+                 (a->o.tuning.attack_all == 0 && fabsf(remainderf(face->lm.roll, 360.0f)) >= ATTACK_ROLL);
+    if (!st && renderable && !is_cut && attack && face->det.w > 0 && face->det.h > 0) {
+        /* (attack14) an uncut turned face (every uncut face with tuning.attack_all 1): one attacker's square, twice
+         * the detection box, turned upright */
+        j.box[0][0] = face->det.x, j.box[0][1] = face->det.y, j.box[0][2] = face->det.w, j.box[0][3] = face->det.h;
+        j.ctx[0] = ATTACK_CONTEXT;
+        j.roll = face->lm.roll;
+        j.easq = calloc(ATTACK_BOXES, sizeof *j.easq);
+        if (!j.easq) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!st) st = mf_anon_attack_square(img, j.box[0], j.roll, j.ctx[0], ATTACK_SQ, &j.asq[0]);
+        if (!st) j.n_asq = 1, j.cut = 1;
+    }
+    if (!st && renderable && a->o.tuning.cut_check > 0 && is_cut) {
         if (a->o.tuning.cut_check == 2 || cut_out > CUT_FALLBACK_OUT) {
             renderable = 0;
             snprintf(r->note, sizeof r->note, "not renderable (cut by the border: %.0f %% of the box outside)", 100 * cut_out);

@@ -107,6 +107,53 @@ static inline int ps_rotate_any(const mf_img *in, float deg, mf_img *out) {
     return 0;
 }
 
+/* The set's picture of FFHQ photo idx (sorted names of DATA/ffhq) turned clockwise by deg degrees about its centre,
+ * as tests/tools/privacy-set.c makes it (same size, grey outside, JPEG quality 95 and decoded again, so the pixels
+ * are the set's), and its truth: the central face (ps_central_face by `an`) of the upright photo, its centre turned,
+ * roll + deg, side = mean of the box's width and height: truth = cx cy roll side.
+ * Returns 1, 0 when the photo or its central face is not there (then skip), -1 when decoding, encoding or memory
+ * failed (out untouched on 0 and -1). */
+static inline int ps_rotated_ffhq(const char *data, mf_face_analyzer_t *an, int idx, float deg, mf_img *out,
+                                  float truth[4]) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/ffhq", data);
+    int n;
+    char **names = ps_list_dir(p, 20000, &n);
+    if (!names || idx >= n) {
+        ps_names_free(names, n);
+        return 0;
+    }
+    snprintf(p, sizeof p, "%s/ffhq/%s", data, names[idx]);
+    ps_names_free(names, n);
+    mf_img src, r;
+    if (mf_img_load(p, NULL, &src, NULL)) return 0;
+    float row[7] = {0};
+    int failed, ret = -1;
+    if (!ps_central_face(an, &src, row, &failed)) {
+        mf_img_free(&src);
+        return failed ? -1 : 0;
+    }
+    if (ps_rotate_any(&src, deg, &r)) {
+        mf_img_free(&src);
+        return -1;
+    }
+    uint8_t *jpg = NULL;
+    size_t len;
+    if (!mf_img_encode_jpeg(&r, 95, &jpg, &len) && !mf_img_decode(jpg, len, NULL, out, NULL)) {
+        float t = deg * (float)M_PI / 180.0f, c = cosf(t), s = sinf(t);
+        float fx = row[0] + row[2] / 2, fy = row[1] + row[3] / 2, ox = 0.5f * (float)src.w, oy = 0.5f * (float)src.h;
+        truth[0] = ox + c * (fx - ox) - s * (fy - oy);
+        truth[1] = oy + s * (fx - ox) + c * (fy - oy);
+        truth[2] = ps_wrap180(row[4] + deg);
+        truth[3] = 0.5f * (row[2] + row[3]);
+        ret = 1;
+    }
+    free(jpg);
+    mf_img_free(&r);
+    mf_img_free(&src);
+    return ret;
+}
+
 /* The seed part of a picture of the set: FNV-1a of its name (variant/file), 20 bits (eval_privacy_anon's seeds). */
 static inline unsigned ps_name_hash(const char *name) {
     uint32_t h = 2166136261u;
