@@ -97,6 +97,17 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 #define ZOOM_FACE_MIN 16.0f
 #define ZOOM_FACE_MAX 40.0f
 #define ZOOM_MAX_TILES 256
+/* Larger weak boxes (small15): the finest level often points at a 20-24 px face with a weak box of 26-36 px, and at a
+ * 40 px grid face with one of 33-41 px. A weak candidate of ZOOM_MAX_SIDE..ZOOM_BIG_SIDE px scoring at least
+ * ZOOM_BIG_LOW (textures give many under it: each is a network run) is zoomed too, by min(1, ZOOM_BIG_PX / side): its
+ * box at ZOOM_BIG_PX network pixels but never magnified, so a face of half the box still has 18 (a 40 px face zoomed
+ * to 40 scores under the threshold, at 28-36 it scores 0.7-0.8). A zoomed detection replaces a weak candidate when
+ * it overlaps it (ZOOM_IOU) or lies mostly inside it: more than ZOOM_INSIDE of its area (a 20 px face in a 36 px box
+ * has an IOU of 0.3). docs/detection.md, "Branch small15". */
+#define ZOOM_BIG_SIDE 44.0f
+#define ZOOM_BIG_LOW 0.2f
+#define ZOOM_BIG_PX 36.0f
+#define ZOOM_INSIDE 0.6f
 
 typedef struct {
     float cx, cy, f;
@@ -351,6 +362,23 @@ static int add_pass(mf_face_privacy_detector_t *pd, int *n_cand, const mf_face_b
     return MF_OK;
 }
 
+/* Zoom factor of the tile for weak candidate c of box side `side`, or 0 when c is not looked at (ZOOM_*). */
+static float zoom_factor(const mf_face_box *c, float side) {
+    if (side <= ZOOM_MAX_SIDE) return ZOOM_FACE_PX / side;
+    if (side <= ZOOM_BIG_SIDE && c->score >= ZOOM_BIG_LOW) return fminf(1.0f, ZOOM_BIG_PX / side);
+    return 0;
+}
+
+/* Whether zoomed detection z stands for weak candidate c: overlapping it (IOU above ZOOM_IOU) or lying mostly
+ * inside it (more than ZOOM_INSIDE of z's area). */
+static int zoom_matches(const mf_face_box *z, const mf_face_box *c) {
+    if (box_iou(z, c) > ZOOM_IOU) return 1;
+    float x0 = fmaxf(z->x, c->x), y0 = fmaxf(z->y, c->y), x1 = fminf(z->x + z->w, c->x + c->w),
+          y1 = fminf(z->y + z->h, c->y + c->h);
+    float in = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), area = z->w * z->h;
+    return area > 0 && in > ZOOM_INSIDE * area;
+}
+
 /* Appends box b to the zoomed tiles' detections (grown). */
 static int zoom_keep(mf_face_privacy_detector_t *pd, const mf_face_box *b) {
     if (pd->n_zoomed == pd->cap_zoomed) {
@@ -390,8 +418,8 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
     int n_tiles = 0, end = m + nw;
     for (int i = m; i < end; i++) {
         mf_face_box c = pd->weak[i];
-        float side = fmaxf(c.w, c.h), cx = c.x + 0.5f * c.w, cy = c.y + 0.5f * c.h;
-        if (!(side <= ZOOM_MAX_SIDE)) continue;
+        float side = fmaxf(c.w, c.h), cx = c.x + 0.5f * c.w, cy = c.y + 0.5f * c.h, f = zoom_factor(&c, side);
+        if (!(f > 0)) continue;
         int covered = 0;
         for (int t = 0; t < n_tiles && !covered; t++) {
             const zoom_tile *z = &pd->tiles[t];
@@ -403,7 +431,7 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
         if (!covered) {
             if (n_tiles == ZOOM_MAX_TILES) continue; /* dropped, as without the cascade */
             zoom_tile *z = &pd->tiles[n_tiles++];
-            z->cx = cx, z->cy = cy, z->f = ZOOM_FACE_PX / side;
+            z->cx = cx, z->cy = cy, z->f = f;
             const mf_face_box *zb;
             int nz, st = mf_face_detect_zoom(pd->upright, img, z->cx, z->cy, z->f, pd->threshold, &zb, &nz);
             if (st) return st;
@@ -415,7 +443,7 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
         }
         int best = -1;
         for (int k = 0; k < pd->n_zoomed; k++)
-            if (box_iou(&pd->zoomed[k], &c) > ZOOM_IOU && (best < 0 || pd->zoomed[k].score > pd->zoomed[best].score))
+            if (zoom_matches(&pd->zoomed[k], &c) && (best < 0 || pd->zoomed[k].score > pd->zoomed[best].score))
                 best = k;
         if (best >= 0) pd->weak[m++] = pd->zoomed[best];
     }
@@ -510,10 +538,19 @@ static int small_doubtful(const mf_face *f) {
     return f->det.score < SURE_SCORE && fmaxf(f->det.w, f->det.h) <= SMALL_SIDE;
 }
 
+/* A face the detector doubts up to SMALL_KEEP_SIDE (the grid's 40 px faces: boxes of 34-35 px scoring 0.31-0.32,
+ * mesh flags 0.61-0.85, under the painting flag) that the mesh accepts is kept unconfirmed (the fallback covers it),
+ * as a small doubtful one is; the face-free crops keep no such candidate (docs/detection.md, "Branch small15"). */
+#define SMALL_KEEP_SIDE 40.0f
+
+static int small_unsure(const mf_face *f) {
+    return f->det.score < SURE_SCORE && fmaxf(f->det.w, f->det.h) <= SMALL_KEEP_SIDE;
+}
+
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
     (void)img;
     float mesh = f->has_landmarks ? f->lm.score : 0;
-    if (mesh >= MESH_ACCEPT && small_doubtful(f)) return 1;
+    if (mesh >= MESH_ACCEPT && small_unsure(f)) return 1;
     if (mesh >= MESH_ACCEPT) return f->det.score >= KEEP_WEAK;
     return f->det.score >= KEEP_UNCONFIRMED;
 }

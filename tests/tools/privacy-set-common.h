@@ -1,7 +1,7 @@
 /* Helpers shared by the privacy picture-set builders (tests/tools/privacy-set.c, tests/tools/privacy-anon-set.c), and
  * by the tests and the eval that rebuild or seed the set's pictures (tests/test_face_privacy.c, tests/test_anon.c,
  * eval/eval_privacy_anon.c): one truth format, one directory listing, one choice of a photo's central face, one turn,
- * one seed hash of a picture's name. Header-only (static inline), as
+ * one seed hash of a picture's name, one background and paste of the small and grid pictures. Header-only (static inline), as
  * each tool is built from its one source file (Makefile: $(BUILD)/rel/tools/%). */
 #ifndef MF_PRIVACY_SET_COMMON_H
 #define MF_PRIVACY_SET_COMMON_H
@@ -152,6 +152,58 @@ static inline int ps_rotated_ffhq(const char *data, mf_face_analyzer_t *an, int 
     mf_img_free(&r);
     mf_img_free(&src);
     return ret;
+}
+
+/* The set's random numbers: a linear congruential generator on *state (privacy-set starts it at 12345), uniform in
+ * [0, 1) and Gaussian (Box-Muller). */
+static inline float ps_rnd(uint32_t *state) {
+    *state = *state * 1664525u + 1013904223u;
+    return (float)(*state >> 8) / 16777216.0f;
+}
+static inline float ps_gauss(uint32_t *state) {
+    float u = ps_rnd(state) + 1e-7f, v = ps_rnd(state);
+    return sqrtf(-2.0f * logf(u)) * cosf(2.0f * (float)M_PI * v);
+}
+
+/* A face-free w x h background (the small and grid pictures): smooth colour gradients with mild noise drawn from
+ * *rng. 0, or -1 when out of memory. */
+static inline int ps_background(int w, int h, uint32_t *rng, mf_img *bg) {
+    if (mf_img_init(bg, w, h, 3)) return -1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++) {
+                float v = 90.0f +
+                          60.0f * sinf((float)x * 0.004f * (float)(k + 1)) * cosf((float)y * 0.003f * (float)(3 - k)) +
+                          6.0f * ps_gauss(rng);
+                bg->data[((size_t)y * w + x) * 3 + k] = (uint8_t)fminf(255.0f, fmaxf(0.0f, v));
+            }
+    return 0;
+}
+
+/* Pastes the face of src whose box is face (x y w h), scaled to `side` pixels with a context square of 2 boxes (grey
+ * beyond src), centred at (cx, cy) of dst; writes the pasted face's box (x y w h in dst) to out. 0, or -1 when out of
+ * memory. */
+static inline int ps_paste(mf_img *dst, const mf_img *src, const float face[4], int side, int cx, int cy, float out[4]) {
+    float ctx = 2.0f * fmaxf(face[2], face[3]), k = (float)side / fmaxf(face[2], face[3]);
+    int cs = (int)lroundf(ctx * k);
+    float fx = face[0] + face[2] / 2 - ctx / 2, fy = face[1] + face[3] / 2 - ctx / 2;
+    float m[6] = {1 / k, 0, fx + 0.5f / k - 0.5f, 0, 1 / k, fy + 0.5f / k - 0.5f};
+    float *f = malloc((size_t)cs * cs * 3 * sizeof *f);
+    if (!f) return -1;
+    mf_img_warp_to_float(src, m, cs, cs, 1.0f, 0.0f, 128.0f, f);
+    int ox = cx - cs / 2, oy = cy - cs / 2;
+    for (int y = 0; y < cs; y++)
+        for (int x = 0; x < cs; x++) {
+            int X = ox + x, Y = oy + y;
+            if (X < 0 || Y < 0 || X >= dst->w || Y >= dst->h) continue;
+            for (int c = 0; c < 3; c++)
+                dst->data[((size_t)Y * dst->w + X) * 3 + c] =
+                    (uint8_t)fminf(255.0f, fmaxf(0.0f, f[((size_t)y * cs + x) * 3 + c] + 0.5f));
+        }
+    free(f);
+    out[0] = (float)ox + (face[0] - fx) * k, out[1] = (float)oy + (face[1] - fy) * k;
+    out[2] = face[2] * k, out[3] = face[3] * k;
+    return 0;
 }
 
 /* The seed part of a picture of the set: FNV-1a of its name (variant/file), 20 bits (eval_privacy_anon's seeds). */

@@ -112,52 +112,17 @@ static int variants_cut(void) {
 }
 
 static uint32_t rng_state = 12345;
-static float rnd(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)(rng_state >> 8) / 16777216.0f;
-}
-static float gauss(void) {
-    float u = rnd() + 1e-7f, v = rnd();
-    return sqrtf(-2.0f * logf(u)) * cosf(2.0f * (float)M_PI * v);
-}
+static float gauss(void) { return ps_gauss(&rng_state); }
 
 /* A face-free background: smooth colour gradients with mild noise. */
-static int background(int w, int h, mf_img *bg) {
-    if (mf_img_init(bg, w, h, 3)) return -1;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < 3; k++) {
-                float v = 90.0f +
-                          60.0f * sinf((float)x * 0.004f * (float)(k + 1)) * cosf((float)y * 0.003f * (float)(3 - k)) +
-                          6.0f * gauss();
-                bg->data[((size_t)y * w + x) * 3 + k] = (uint8_t)fminf(255.0f, fmaxf(0.0f, v));
-            }
-    return 0;
-}
+static int background(int w, int h, mf_img *bg) { return ps_background(w, h, &rng_state, bg); }
 
 /* Pastes face s, its box scaled to `side` pixels with a context square of 2 boxes, centred at (cx, cy) of dst;
  * returns the truth row. */
 static int paste(mf_img *dst, const src_face *s, int side, int cx, int cy, float row[7]) {
-    float ctx = 2.0f * fmaxf(s->w, s->h), k = (float)side / fmaxf(s->w, s->h);
-    int cs = (int)lroundf(ctx * k);
-    float fx = s->x + s->w / 2 - ctx / 2, fy = s->y + s->h / 2 - ctx / 2;
-    float m[6] = {1 / k, 0, fx + 0.5f / k - 0.5f, 0, 1 / k, fy + 0.5f / k - 0.5f};
-    float *f = malloc((size_t)cs * cs * 3 * sizeof *f);
-    if (!f) return -1;
-    mf_img_warp_to_float(&s->img, m, cs, cs, 1.0f, 0.0f, 128.0f, f);
-    int ox = cx - cs / 2, oy = cy - cs / 2;
-    for (int y = 0; y < cs; y++)
-        for (int x = 0; x < cs; x++) {
-            int X = ox + x, Y = oy + y;
-            if (X < 0 || Y < 0 || X >= dst->w || Y >= dst->h) continue;
-            for (int c = 0; c < 3; c++)
-                dst->data[((size_t)Y * dst->w + X) * 3 + c] =
-                    (uint8_t)fminf(255.0f, fmaxf(0.0f, f[((size_t)y * cs + x) * 3 + c] + 0.5f));
-        }
-    free(f);
-    float bw = s->w * k, bh = s->h * k, bx = (float)ox + (s->x - fx) * k, by = (float)oy + (s->y - fy) * k;
-    float r[7] = {bx, by, bw, bh, s->roll, s->yaw, s->pitch};
-    memcpy(row, r, sizeof r);
+    float face[4] = {s->x, s->y, s->w, s->h};
+    if (ps_paste(dst, &s->img, face, side, cx, cy, row)) return -1;
+    row[4] = s->roll, row[5] = s->yaw, row[6] = s->pitch;
     return 0;
 }
 
