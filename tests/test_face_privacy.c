@@ -750,6 +750,47 @@ static void test_small_face_found(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* time15: the pyramid levels and the turned passes' image resized in bands on a pool of two threads
+ * (mf_face_resize_pooled) are the bytes of one mf_img_resize: shrinking by the levels' factors, growing (the finest
+ * level of a small picture), odd sizes, and sizes under the pooled minimum (plain resize). */
+static void test_pooled_resize_same_bytes(void **state) {
+    (void)state;
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_img src;
+    assert_int_equal(mf_img_init(&src, 1031, 777, 3), MF_OK);
+    uint32_t s = 12345;
+    for (size_t i = 0; i < (size_t)src.w * src.h * 3; i++) {
+        s = s * 1664525u + 1013904223u;
+        src.data[i] = (uint8_t)(s >> 24);
+    }
+    static const int sizes[][2] = {{773, 583}, {412, 311}, {165, 124}, {1500, 1130}, {257, 1031}, {64, 48}, {3, 777}};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        mf_img a, b;
+        assert_int_equal(mf_img_resize(&src, sizes[k][0], sizes[k][1], &a), MF_OK);
+        assert_int_equal(mf_face_resize_pooled(pool, &src, sizes[k][0], sizes[k][1], &b), MF_OK);
+        assert_int_equal(a.w, b.w);
+        assert_int_equal(a.h, b.h);
+        assert_memory_equal(a.data, b.data, (size_t)a.w * a.h * 3);
+        mf_img_free(&a);
+        mf_img_free(&b);
+    }
+    /* a band of rows alone: the same bytes as those rows of the whole resize, nothing written outside it */
+    mf_img whole, band;
+    assert_int_equal(mf_img_resize(&src, 500, 400, &whole), MF_OK);
+    assert_int_equal(mf_img_init(&band, 500, 400, 3), MF_OK);
+    memset(band.data, 7, (size_t)500 * 400 * 3);
+    assert_int_equal(mf_img_resize_rows(&src, &band, 133, 267), MF_OK);
+    assert_memory_equal(band.data + (size_t)133 * 500 * 3, whole.data + (size_t)133 * 500 * 3, (size_t)134 * 500 * 3);
+    assert_int_equal(band.data[(size_t)133 * 500 * 3 - 1], 7);
+    assert_int_equal(band.data[(size_t)267 * 500 * 3], 7);
+    assert_int_equal(mf_img_resize_rows(&src, &band, 300, 401), MF_ERR_ARG);
+    mf_img_free(&whole);
+    mf_img_free(&band);
+    mf_img_free(&src);
+    mf_nn_pool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -769,6 +810,7 @@ int main(void) {
         cmocka_unit_test(test_top_cut_face_found),
         cmocka_unit_test(test_dedup_face_around_part),
         cmocka_unit_test(test_small_face_found),
+        cmocka_unit_test(test_pooled_resize_same_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -204,6 +204,11 @@ int mf_imgf_to_view(const mf_imgf *src, const mf_img_view *dst);
  * bilinear with half-pixel centres along an axis that grows or keeps its size. */
 int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst);
 
+/* Writes rows [y0, y1) of mf_img_resize(src, dst->w, dst->h) into dst (initialised by the caller, src's channels),
+ * the same bytes as the whole resize gives them: bands of one resize may be computed on several threads. MF_ERR_ARG
+ * for a bad range or channel count (nothing written). */
+int mf_img_resize_rows(const mf_img *src, mf_img *dst, int y0, int y1);
+
 /* Rotates src clockwise by quarter_turns * 90 degrees (any integer, negative = counter-clockwise) into *dst. */
 int mf_img_rotate90(const mf_img *src, int quarter_turns, mf_img *dst);
 

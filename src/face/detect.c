@@ -7,6 +7,7 @@
  * up), so every face lies entirely inside some tile; detections touching an inner tile edge are dropped, and
  * the rest are merged by weighted non-maximum suppression (box and keypoints averaged with score weights). */
 #include "face/internal.h"
+#include "nn/pool.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -30,6 +31,9 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
  * network pixels, and a larger one is at most 17 pixels on the next coarser level (LEVEL_STEP 2.5), inside its frame
  * (docs/detection.md, det13). */
 #define BORDER_MIN_PX 24
+/* Pyramid levels of at least this many pixels are resized in bands on the detector's pool (mf_face_resize_pooled):
+ * the same bytes as one resize, on the threads that otherwise wait for the next network run (time15). */
+#define POOLED_RESIZE_MIN_PIXELS 16384
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
@@ -327,6 +331,38 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
     return MF_OK;
 }
 
+/* ---- pyramid levels resized on the network's threads (time15) ---- */
+
+typedef struct {
+    const mf_img *src;
+    mf_img *dst;
+    int st[MF_NN_MAX_THREADS];
+} resize_job;
+
+static void resize_band(void *ctx, int ith, int nth) {
+    resize_job *j = ctx;
+    int h = j->dst->h;
+    j->st[ith] = mf_img_resize_rows(j->src, j->dst, (int)((long)h * ith / nth), (int)((long)h * (ith + 1) / nth));
+}
+
+int mf_face_resize_pooled(mf_nn_pool_t *pool, const mf_img *src, int ow, int oh, mf_img *dst) {
+    memset(dst, 0, sizeof *dst);
+    int nth = mf_nn_pool_threads(pool);
+    /* a small level is not worth waking the workers (and one thread is the plain resize) */
+    if (nth < 2 || (long)ow * oh < POOLED_RESIZE_MIN_PIXELS) return mf_img_resize(src, ow, oh, dst);
+    if (ow < 1 || oh < 1) return mf_error_set(MF_ERR_ARG, "resize to %dx%d", ow, oh);
+    int st = mf_img_init(dst, ow, oh, src->c);
+    if (st) return st;
+    resize_job j = {src, dst, {0}};
+    mf_nn_pool_run(pool, resize_band, &j);
+    for (int i = 0; i < nth && !st; i++)
+        st = j.st[i];
+    if (!st) return MF_OK;
+    mf_img_free(dst);
+    /* a worker's message is its thread's: set one here */
+    return mf_error_set(st, "resize to %dx%d failed in bands", ow, oh);
+}
+
 /* Tiles of side S, `stride` apart at most, covering a span of n pixels. */
 static int tiles_along(int n, int S, int stride) { return n <= S ? 1 : (n - S + stride - 1) / stride + 1; }
 
@@ -457,7 +493,8 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         if (lw < 1) lw = 1;
         if (lh < 1) lh = 1;
         mf_img lvl;
-        int st = mf_img_resize(prev.data && prev.w >= lw && prev.h >= lh ? &prev : img, lw, lh, &lvl);
+        int st = mf_face_resize_pooled(d->opts.pool, prev.data && prev.w >= lw && prev.h >= lh ? &prev : img, lw, lh,
+                                       &lvl);
         mf_img_free(&prev);
         if (st) return st;
         int stride = S - overlap;

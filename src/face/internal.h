@@ -84,4 +84,8 @@ int mf_face_detector_input(const mf_face_detector_t *d);
  * at this size). */
 float mf_face_detector_min_px(const mf_face_detector_t *d);
 
+/* mf_img_resize(src, ow, oh, dst) computed in bands of rows on the threads of `pool` (NULL or one thread: the plain
+ * resize): the same bytes. dst is zeroed first and left empty on error. */
+int mf_face_resize_pooled(mf_nn_pool_t *pool, const mf_img *src, int ow, int oh, mf_img *dst);
+
 #endif

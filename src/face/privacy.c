@@ -131,6 +131,7 @@ struct mf_face_privacy_detector {
     mf_face_box *zoomed; /* detections of the zoomed tiles */
     int n_zoomed, cap_zoomed;
     mf_face_models_t *own_models; /* created by mf_face_privacy_detector_create, else NULL (shared) */
+    mf_nn_pool_t *pool;           /* the networks' threads (the turned passes' resize runs on them too) */
 };
 
 static float wrap_pi(float a) {
@@ -273,6 +274,7 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
     /* strict: no verifier network under the threshold; the mesh judges every candidate (mf_face_privacy_paintable,
      * mf_face_privacy_keep_unconfirmed), its first crop rejecting most of them (FIRST_REJECT) */
     pd->threshold = o.threshold;
+    pd->pool = o.pool;
     mf_face_detect_opts d = {o.model, o.min_face, o.threshold, 0, o.pool, 1, 1};
     int st = mf_face_detector_create_from(models, &d, &pd->upright);
     if (!st) mf_face_detector_set_weak(pd->upright, ZOOM_LOW);
@@ -471,7 +473,7 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
     if (ts < 1) {
         int sw = (int)lroundf((float)img->w * ts), sh = (int)lroundf((float)img->h * ts);
         if (sw >= 1 && sh >= 1) {
-            if ((st = mf_img_resize(img, sw, sh, &scaled))) return st;
+            if ((st = mf_face_resize_pooled(pd->pool, img, sw, sh, &scaled))) return st;
             base = &scaled;
         }
     }

@@ -218,21 +218,15 @@ static void row_h(const mf_img *src, int y, const taps *tx, int ow, float *o) {
 
 static uint8_t to_u8(float v) { return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f); }
 
-int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
-    mf_img_assert_valid(src);
-    MF_ASSERT(dst != NULL);
-    memset(dst, 0, sizeof *dst);
-    if (ow < 1 || oh < 1) return mf_error_set(MF_ERR_ARG, "resize to %dx%d", ow, oh);
-    int rc = mf_img_init(dst, ow, oh, src->c);
-    if (rc != MF_OK) return rc;
+/* Rows [y0, y1) of the resize of src into dst (initialised at its output size, src's channels). Each output row
+ * depends on its source rows only (the ring below is a cache), so bands computed apart give the same bytes. */
+static int resize_rows(const mf_img *src, mf_img *dst, int y0, int y1) {
+    const int ow = dst->w, oh = dst->h;
+    int rc;
     taps tx, ty;
-    if ((rc = taps_init(&tx, src->w, ow)) != MF_OK) {
-        mf_img_free(dst);
-        return rc;
-    }
+    if ((rc = taps_init(&tx, src->w, ow)) != MF_OK) return rc;
     if ((rc = taps_init(&ty, src->h, oh)) != MF_OK) {
         taps_free(&tx);
-        mf_img_free(dst);
         return rc;
     }
     /* Horizontally resized source rows live in a ring of ty.maxn slots: output rows use windows of source rows
@@ -248,13 +242,12 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
         free(held);
         taps_free(&tx);
         taps_free(&ty);
-        mf_img_free(dst);
         return mf_error_set(MF_ERR_NOMEM, "out of memory resizing %dx%d -> %dx%d", src->w, src->h, ow, oh);
     }
     for (int i = 0; i < nslot; i++)
         held[i] = -1;
     float *acc = ring + row * (size_t)nslot;
-    for (int y = 0; y < oh; y++) {
+    for (int y = y0; y < y1; y++) {
         const float *w = ty.w + (size_t)y * ty.maxn;
         memset(acc, 0, row * sizeof *acc);
         for (int t = 0; t < ty.n[y]; t++) {
@@ -277,4 +270,23 @@ int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
     taps_free(&tx);
     taps_free(&ty);
     return MF_OK;
+}
+
+int mf_img_resize(const mf_img *src, int ow, int oh, mf_img *dst) {
+    mf_img_assert_valid(src);
+    MF_ASSERT(dst != NULL);
+    memset(dst, 0, sizeof *dst);
+    if (ow < 1 || oh < 1) return mf_error_set(MF_ERR_ARG, "resize to %dx%d", ow, oh);
+    int rc = mf_img_init(dst, ow, oh, src->c);
+    if (rc != MF_OK) return rc;
+    if ((rc = resize_rows(src, dst, 0, oh)) != MF_OK) mf_img_free(dst);
+    return rc;
+}
+
+int mf_img_resize_rows(const mf_img *src, mf_img *dst, int y0, int y1) {
+    mf_img_assert_valid(src);
+    MF_ASSERT(dst != NULL && dst->data != NULL);
+    if (dst->c != src->c || y0 < 0 || y1 > dst->h || y0 > y1)
+        return mf_error_set(MF_ERR_ARG, "resize rows %d..%d of %dx%d", y0, y1, dst->w, dst->h);
+    return y0 == y1 ? MF_OK : resize_rows(src, dst, y0, y1);
 }
