@@ -746,7 +746,7 @@ static void test_turned_face_attacker_square(void **state) {
     mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
     assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
     mf_img orig;
-    float truth[4];
+    float truth[4] = {0};
     int got = ps_rotated_ffhq(tu_data_dir(), plain, 24, 90, &orig, truth);
     assert_true(got >= 0);
     if (got) {

@@ -216,7 +216,7 @@ static void test_wrong_way_round_never_painted(void **state) {
     int ran = 0;
     for (int k = 0; k < 3; k++) {
         mf_img img;
-        float truth[4];
+        float truth[4] = {0};
         int got = ps_rotated_ffhq(tu_data_dir(), normal, cases[k].idx, cases[k].deg, &img, truth);
         assert_true(got >= 0);
         if (!got) continue;
