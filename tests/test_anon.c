@@ -601,6 +601,38 @@ static int square_face(mf_face_analyzer_t *an, const mf_img *sq, float p[5][2]) 
     return best >= 0;
 }
 
+/* The attacker tests' set-up (as eval_privacy_anon): the privacy analyser anonymizes, the plain one checks, a bare
+ * one (no attributes) plays the attacker with arcface. */
+typedef struct {
+    mf_nn_pool_t *pool;
+    mf_face_models_t *fm;
+    mf_face_analyzer_t *priv, *plain, *bare;
+    mf_face_recognizer_t *rec;
+    mf_anon_t *a;
+} attack_env;
+
+static void attack_env_open(attack_env *e) {
+    assert_int_equal(mf_nn_pool_create(2, &e->pool), MF_OK);
+    assert_int_equal(mf_face_models_create(tu_models_dir(), &e->fm), MF_OK);
+    mf_face_analyzer_opts po = {.pool = e->pool, .privacy = 1}, co = {.pool = e->pool},
+                          no = {.pool = e->pool, .no_attributes = 1};
+    assert_int_equal(mf_face_analyzer_create_from(e->fm, &po, &e->priv), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(e->fm, &co, &e->plain), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(e->fm, &no, &e->bare), MF_OK);
+    assert_int_equal(mf_face_recognizer_create_from(e->fm, "arcface", e->pool, &e->rec), MF_OK);
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e->priv, .pool = e->pool,
+                       .check_an = e->plain};
+    assert_int_equal(mf_anon_create(&ao, &e->a), MF_OK);
+}
+
+static void attack_env_close(attack_env *e) {
+    mf_anon_free(e->a);
+    mf_face_recognizer_free(e->rec);
+    mf_face_analyzer_free(e->priv), mf_face_analyzer_free(e->plain), mf_face_analyzer_free(e->bare);
+    mf_face_models_free(e->fm);
+    mf_nn_pool_free(e->pool);
+}
+
 /* Anonymizes (in place) every face the privacy analysis finds in img as eval_privacy_anon --seed 1 does for the
  * set's picture `name` (synthetic method, seed 1000003 + hash(name) * 4096 + k for face k); prints each decision.
  * Returns the number of faces replaced by a synthetic face. */
@@ -663,20 +695,11 @@ static void test_cut_face_attacker_square(void **state) {
         printf("  skipped: identity model or FFHQ photo absent\n");
         skip();
     }
-    mf_nn_pool_t *pool;
-    mf_face_models_t *fm;
-    mf_face_analyzer_t *priv, *plain, *bare;
-    mf_face_recognizer_t *rec;
-    mf_anon_t *a;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
-    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool}, no = {.pool = pool, .no_attributes = 1};
-    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
-    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
-    assert_int_equal(mf_face_analyzer_create_from(fm, &no, &bare), MF_OK);
-    assert_int_equal(mf_face_recognizer_create_from(fm, "arcface", pool, &rec), MF_OK);
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
-    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
+    attack_env e;
+    attack_env_open(&e);
+    mf_face_analyzer_t *priv = e.priv, *plain = e.plain, *bare = e.bare;
+    mf_face_recognizer_t *rec = e.rec;
+    mf_anon_t *a = e.a;
     /* the set's picture: the plain analysis's central face of the upright photo, cut at 50 % by the right border,
      * through the set's JPEG (quality 95) */
     mf_img up, cut, orig;
@@ -712,11 +735,7 @@ static void test_cut_face_attacker_square(void **state) {
     assert_true(face_change(&orig, &res, &(mf_face){.has_landmarks = 1, .lm.box = {.x = t[0], .y = t[1], .w = t[2], .h = t[3]}}) > 3);
     if (fa) assert_true(sim < thr);
     mf_img_free(&res), mf_img_free(&orig), mf_img_free(&cut), mf_img_free(&up);
-    mf_anon_free(a);
-    mf_face_recognizer_free(rec);
-    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain), mf_face_analyzer_free(bare);
-    mf_face_models_free(fm);
-    mf_nn_pool_free(pool);
+    attack_env_close(&e);
 }
 
 /* (attack14) Issue 11's attacker on an uncut turned face: picture rot90/0024 of the privacy set (FFHQ photo 24 turned
@@ -731,20 +750,11 @@ static void test_turned_face_attacker_square(void **state) {
         printf("  skipped: identity model absent\n");
         skip();
     }
-    mf_nn_pool_t *pool;
-    mf_face_models_t *fm;
-    mf_face_analyzer_t *priv, *plain, *bare;
-    mf_face_recognizer_t *rec;
-    mf_anon_t *a;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
-    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool}, no = {.pool = pool, .no_attributes = 1};
-    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
-    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
-    assert_int_equal(mf_face_analyzer_create_from(fm, &no, &bare), MF_OK);
-    assert_int_equal(mf_face_recognizer_create_from(fm, "arcface", pool, &rec), MF_OK);
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
-    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
+    attack_env e;
+    attack_env_open(&e);
+    mf_face_analyzer_t *priv = e.priv, *plain = e.plain, *bare = e.bare;
+    mf_face_recognizer_t *rec = e.rec;
+    mf_anon_t *a = e.a;
     mf_img orig;
     float truth[4] = {0};
     int got = ps_rotated_ffhq(tu_data_dir(), plain, 24, 90, &orig, truth);
@@ -762,11 +772,7 @@ static void test_turned_face_attacker_square(void **state) {
         if (fa) assert_true(sim < thr);
         mf_img_free(&res), mf_img_free(&orig);
     }
-    mf_anon_free(a);
-    mf_face_recognizer_free(rec);
-    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain), mf_face_analyzer_free(bare);
-    mf_face_models_free(fm);
-    mf_nn_pool_free(pool);
+    attack_env_close(&e);
     if (!got) skip();
 }
 
