@@ -791,6 +791,113 @@ static void test_pooled_resize_same_bytes(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* time16: the network inputs privacy mode fills in bands of rows on the pool (the mirrored tiles of the four passes,
+ * the zoomed tiles' warp) are the values of one fill: a band of mf_img_warp_to_float_rows is those rows of the whole
+ * warp, nothing written outside it; and the privacy detector on a pool of two threads (bands) reports the same
+ * candidates, byte for byte, as on one thread (one fill), zoomed tiles included (sample2 at 960 px: weak candidates
+ * and the turned passes' border tiles). */
+static void test_pooled_fill_same_results(void **state) {
+    (void)state;
+    mf_img src;
+    assert_int_equal(mf_img_init(&src, 301, 217, 3), MF_OK);
+    uint32_t s = 777;
+    for (size_t i = 0; i < (size_t)src.w * src.h * 3; i++) {
+        s = s * 1664525u + 1013904223u;
+        src.data[i] = (uint8_t)(s >> 24);
+    }
+    enum { W = 192, H = 160 };
+    static const float m[6] = {1.37f, 0.21f, -20.5f, -0.13f, 1.52f, 11.25f};
+    float *whole = malloc(sizeof(float) * W * H * 3), *band = malloc(sizeof(float) * W * H * 3);
+    assert_non_null(whole);
+    assert_non_null(band);
+    mf_img_warp_to_float(&src, m, W, H, 2.0f / 255.0f, -1.0f, 0.0f, whole);
+    for (size_t i = 0; i < (size_t)W * H * 3; i++) band[i] = 42.0f;
+    mf_img_warp_to_float_rows(&src, m, W, H, 37, 101, 2.0f / 255.0f, -1.0f, 0.0f, band);
+    assert_memory_equal(band + (size_t)37 * W * 3, whole + (size_t)37 * W * 3, sizeof(float) * 64 * W * 3);
+    assert_true(band[(size_t)37 * W * 3 - 1] == 42.0f);
+    assert_true(band[(size_t)101 * W * 3] == 42.0f);
+    mf_img_warp_to_float_rows(&src, m, W, H, 0, 37, 2.0f / 255.0f, -1.0f, 0.0f, band);
+    mf_img_warp_to_float_rows(&src, m, W, H, 101, H, 2.0f / 255.0f, -1.0f, 0.0f, band);
+    assert_memory_equal(band, whole, sizeof(float) * W * H * 3);
+    free(whole);
+    free(band);
+    mf_img_free(&src);
+
+    char p[1024];
+    snprintf(p, sizeof p, "%s/demo/sample2.jpg", tu_models_dir());
+    if (!tu_exists(p)) skip();
+    mf_img full, img;
+    assert_int_equal(mf_img_load(p, NULL, &full, NULL), MF_OK);
+    assert_int_equal(mf_img_resize(&full, full.w / 2, full.h / 2, &img), MF_OK);
+    mf_img_free(&full);
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_face_privacy_opts o1 = {0}, o2 = {0};
+    o2.pool = pool;
+    mf_face_privacy_detector_t *one, *two;
+    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), &o1, &one), MF_OK);
+    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), &o2, &two), MF_OK);
+    const mf_face_candidate *a, *b;
+    int na, nb;
+    assert_int_equal(mf_face_privacy_detect(one, &img, &a, &na), MF_OK);
+    assert_int_equal(mf_face_privacy_detect(two, &img, &b, &nb), MF_OK);
+    printf("  sample2 at %dx%d: %d candidates, %d tiles of which %d zoomed\n", img.w, img.h, nb,
+           mf_face_privacy_detector_last_tiles(two), mf_face_privacy_detector_last_zooms(two));
+    assert_true(mf_face_privacy_detector_last_zooms(two) > 0);
+    assert_int_equal(mf_face_privacy_detector_last_tiles(one), mf_face_privacy_detector_last_tiles(two));
+    assert_int_equal(na, nb);
+    assert_true(nb > 0);
+    assert_memory_equal(a, b, (size_t)nb * sizeof *b);
+    mf_face_privacy_detector_free(one);
+    mf_face_privacy_detector_free(two);
+    mf_nn_pool_free(pool);
+    mf_img_free(&img);
+}
+
+/* time16: privacy mode reads the attributes after the dedup: a confirmed record the dedup drops (sample2: a second
+ * detection of a face) costs no attribute run, and every face reported has the attributes a separate reading of its
+ * record gives. */
+static void test_attributes_after_dedup(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/demo/sample2.jpg", tu_models_dir());
+    if (!tu_exists(p)) skip();
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1};
+    mf_face_analyzer_t *an;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &an), MF_OK);
+    mf_img img;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    const mf_face *f;
+    int n;
+    assert_int_equal(mf_face_analyze_all(an, &img, &f, &n), MF_OK);
+    mf_face_analyzer_counts c;
+    mf_face_analyzer_last_counts(an, &c);
+    mf_face *copy = malloc((size_t)n * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, f, (size_t)n * sizeof *copy);
+    int confirmed = 0;
+    for (int i = 0; i < n; i++) confirmed += copy[i].confirmed;
+    printf("  sample2: %d faces, %d confirmed, %d attribute runs, %d mesh runs\n", n, confirmed, c.attribute_runs,
+           c.mesh_runs);
+    assert_int_equal(confirmed, 3);
+    assert_int_equal(c.attribute_runs, confirmed);
+    for (int i = 0; i < n; i++) {
+        mf_face g = copy[i];
+        assert_int_equal(mf_face_analyze_attributes(an, &img, &g), MF_OK);
+        printf("  face %d: age %.2f / %.2f, p_male %.3f / %.3f\n", i, copy[i].attr.age, g.attr.age, copy[i].attr.p_male,
+               g.attr.p_male);
+        assert_true(g.attr.age == copy[i].attr.age);
+        assert_true(g.attr.p_male == copy[i].attr.p_male);
+        assert_int_equal(g.attr.gender, copy[i].attr.gender);
+    }
+    free(copy);
+    mf_img_free(&img);
+    mf_face_analyzer_free(an);
+    mf_nn_pool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -811,6 +918,8 @@ int main(void) {
         cmocka_unit_test(test_dedup_face_around_part),
         cmocka_unit_test(test_small_face_found),
         cmocka_unit_test(test_pooled_resize_same_bytes),
+        cmocka_unit_test(test_pooled_fill_same_results),
+        cmocka_unit_test(test_attributes_after_dedup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
