@@ -791,69 +791,6 @@ static void test_pooled_resize_same_bytes(void **state) {
     mf_nn_pool_free(pool);
 }
 
-/* time16: the network inputs privacy mode fills in bands of rows on the pool (the mirrored tiles of the four passes,
- * the zoomed tiles' warp) are the values of one fill: a band of mf_img_warp_to_float_rows is those rows of the whole
- * warp, nothing written outside it; and the privacy detector on a pool of two threads (bands) reports the same
- * candidates, byte for byte, as on one thread (one fill), zoomed tiles included (sample2 at 960 px: weak candidates
- * and the turned passes' border tiles). */
-static void test_pooled_fill_same_results(void **state) {
-    (void)state;
-    mf_img src;
-    assert_int_equal(mf_img_init(&src, 301, 217, 3), MF_OK);
-    uint32_t s = 777;
-    for (size_t i = 0; i < (size_t)src.w * src.h * 3; i++) {
-        s = s * 1664525u + 1013904223u;
-        src.data[i] = (uint8_t)(s >> 24);
-    }
-    enum { W = 192, H = 160 };
-    static const float m[6] = {1.37f, 0.21f, -20.5f, -0.13f, 1.52f, 11.25f};
-    float *whole = malloc(sizeof(float) * W * H * 3), *band = malloc(sizeof(float) * W * H * 3);
-    assert_non_null(whole);
-    assert_non_null(band);
-    mf_img_warp_to_float(&src, m, W, H, 2.0f / 255.0f, -1.0f, 0.0f, whole);
-    for (size_t i = 0; i < (size_t)W * H * 3; i++) band[i] = 42.0f;
-    mf_img_warp_to_float_rows(&src, m, W, H, 37, 101, 2.0f / 255.0f, -1.0f, 0.0f, band);
-    assert_memory_equal(band + (size_t)37 * W * 3, whole + (size_t)37 * W * 3, sizeof(float) * 64 * W * 3);
-    assert_true(band[(size_t)37 * W * 3 - 1] == 42.0f);
-    assert_true(band[(size_t)101 * W * 3] == 42.0f);
-    mf_img_warp_to_float_rows(&src, m, W, H, 0, 37, 2.0f / 255.0f, -1.0f, 0.0f, band);
-    mf_img_warp_to_float_rows(&src, m, W, H, 101, H, 2.0f / 255.0f, -1.0f, 0.0f, band);
-    assert_memory_equal(band, whole, sizeof(float) * W * H * 3);
-    free(whole);
-    free(band);
-    mf_img_free(&src);
-
-    char p[1024];
-    snprintf(p, sizeof p, "%s/demo/sample2.jpg", tu_models_dir());
-    if (!tu_exists(p)) skip();
-    mf_img full, img;
-    assert_int_equal(mf_img_load(p, NULL, &full, NULL), MF_OK);
-    assert_int_equal(mf_img_resize(&full, full.w / 2, full.h / 2, &img), MF_OK);
-    mf_img_free(&full);
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_privacy_opts o1 = {0}, o2 = {0};
-    o2.pool = pool;
-    mf_face_privacy_detector_t *one, *two;
-    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), &o1, &one), MF_OK);
-    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), &o2, &two), MF_OK);
-    const mf_face_candidate *a, *b;
-    int na, nb;
-    assert_int_equal(mf_face_privacy_detect(one, &img, &a, &na), MF_OK);
-    assert_int_equal(mf_face_privacy_detect(two, &img, &b, &nb), MF_OK);
-    printf("  sample2 at %dx%d: %d candidates, %d tiles of which %d zoomed\n", img.w, img.h, nb,
-           mf_face_privacy_detector_last_tiles(two), mf_face_privacy_detector_last_zooms(two));
-    assert_true(mf_face_privacy_detector_last_zooms(two) > 0);
-    assert_int_equal(mf_face_privacy_detector_last_tiles(one), mf_face_privacy_detector_last_tiles(two));
-    assert_int_equal(na, nb);
-    assert_true(nb > 0);
-    assert_memory_equal(a, b, (size_t)nb * sizeof *b);
-    mf_face_privacy_detector_free(one);
-    mf_face_privacy_detector_free(two);
-    mf_nn_pool_free(pool);
-    mf_img_free(&img);
-}
-
 /* time16: privacy mode reads the attributes after the dedup: a confirmed record the dedup drops (sample2: a second
  * detection of a face) costs no attribute run, and every face reported has the attributes a separate reading of its
  * record gives. */
@@ -918,7 +855,6 @@ int main(void) {
         cmocka_unit_test(test_dedup_face_around_part),
         cmocka_unit_test(test_small_face_found),
         cmocka_unit_test(test_pooled_resize_same_bytes),
-        cmocka_unit_test(test_pooled_fill_same_results),
         cmocka_unit_test(test_attributes_after_dedup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

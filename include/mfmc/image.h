@@ -238,12 +238,6 @@ void mf_img_resize_to_float(const mf_img *src, int ow, int oh, float scale, floa
 void mf_img_warp_to_float(const mf_img *src, const float m[6], int ow, int oh, float scale, float bias, float border,
                           float *dst);
 
-/* Writes rows [y0, y1) (0 <= y0 <= y1 <= oh) of mf_img_warp_to_float(src, m, ow, oh, ...) into dst (the whole
- * ow x oh output), the same values as the whole warp gives them: bands of one warp may be computed on several
- * threads (time16). */
-void mf_img_warp_to_float_rows(const mf_img *src, const float m[6], int ow, int oh, int y0, int y1, float scale,
-                               float bias, float border, float *dst);
-
 #ifdef __cplusplus
 }
 #endif

@@ -281,15 +281,15 @@ static int mirror(int i, int n) {
     return i < 0 ? 0 : i >= n ? n - 1 : i;
 }
 
-/* Rows [y0, y1) of copy_tile with the image mirrored at its edges (border mode): a face cut by the border at about its midline
+/* copy_tile with the image mirrored at its edges (border mode): a face cut by the border at about its midline
  * becomes a whole, symmetric face, which the detector finds far more often than the half face next to grey. */
-static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *in, int y0, int y1) {
+static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *in) {
     static const float k = 2.0f / 255.0f;
     /* columns [x0, x1) of the tile lie inside the level: one span per row, as copy_tile (det13: most tiles lie
      * wholly inside, and the per-pixel mirror was a few percent of privacy mode's time); the others mirrored */
     int x0 = tx < 0 ? -tx : 0, x1 = lvl->w - tx < S ? lvl->w - tx : S;
     if (x1 < x0) x1 = x0;
-    for (int y = y0; y < y1; y++) {
+    for (int y = 0; y < S; y++) {
         const uint8_t *row = lvl->data + (size_t)mirror(ty + y, lvl->h) * lvl->w * 3;
         float *o = in + (size_t)y * S * 3;
         for (int x = 0; x < x0; x++) {
@@ -305,42 +305,14 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
     }
 }
 
-/* ---- network inputs filled in bands of rows on the network's threads (time16; border mode and zoomed views, i.e.
- * privacy mode only): the same values, on the threads that otherwise wait for the next network run ---- */
-
-typedef struct {
-    const mf_img *src;
-    const float *m; /* warp: the matrix; NULL: a mirrored tile at (tx, ty) */
-    int tx, ty, S;
-    float scale, bias;
-    float *in;
-} fill_job;
-
-static void fill_band(void *ctx, int ith, int nth) {
-    const fill_job *j = ctx;
-    int y0 = (int)((long)j->S * ith / nth), y1 = (int)((long)j->S * (ith + 1) / nth);
-    if (j->m) mf_img_warp_to_float_rows(j->src, j->m, j->S, j->S, y0, y1, j->scale, j->bias, 0.0f, j->in);
-    else copy_tile_mirrored(j->src, j->tx, j->ty, j->S, j->in, y0, y1);
-}
-
-/* The S x S network input `in` from job j's source, in bands on `pool` (NULL or one thread: at once). */
-static void fill_pooled(mf_nn_pool_t *pool, fill_job *j) {
-    if (mf_nn_pool_threads(pool) < 2) fill_band(j, 0, 1);
-    else mf_nn_pool_run(pool, fill_band, j);
-}
-
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
 static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
     int pad = padx || pady;
     int S = d->net.cfg->size;
     float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
-    if (pad) {
-        fill_job j = {lvl, NULL, tx, ty, S, 0, 0, in};
-        fill_pooled(d->opts.pool, &j);
-    } else {
-        copy_tile(lvl, tx, ty, S, in);
-    }
+    if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
+    else copy_tile(lvl, tx, ty, S, in);
     int n = net_decode(&d->net, low, d->raw);
     if (n < 0) return n;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
@@ -452,8 +424,7 @@ int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, floa
     float s = 1.0f / f, side = (float)S * s, x0 = cx - 0.5f * side, y0 = cy - 0.5f * side;
     /* input pixel (u, v) covers image [x0 + u s, x0 + (u + 1) s): its centre, in the warp's pixel-centre frame */
     float m[6] = {s, 0, x0 + 0.5f * s - 0.5f, 0, s, y0 + 0.5f * s - 0.5f};
-    fill_job fj = {img, m, 0, 0, S, 2.0f / 255.0f, -1.0f, mf_nn_plan_input(net->plan, 0, NULL)};
-    fill_pooled(d->opts.pool, &fj);
+    mf_img_warp_to_float(img, m, S, S, 2.0f / 255.0f, -1.0f, 0.0f, mf_nn_plan_input(net->plan, 0, NULL));
     int k = net_decode(net, threshold, d->raw);
     if (k < 0) return k;
     for (int i = 0; i < k; i++) {

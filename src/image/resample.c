@@ -71,14 +71,13 @@ void mf_img_resize_to_float(const mf_img *src, int ow, int oh, float scale, floa
 
 /* ---- affine warp ---- */
 
-/* Rows [y0, y1) of the ow-wide output (dst is the whole output). */
-MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int y0_, int y1_, float scale, float bias,
-                         float border, float *dst, const int c) {
+MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int oh, float scale, float bias, float border,
+                         float *dst, const int c) {
     const int w = src->w, h = src->h;
     const size_t stride = (size_t)w * (size_t)c;
     const double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5];
-    float *o = dst + (size_t)y0_ * (size_t)ow * (size_t)c;
-    for (int y = y0_; y < y1_; y++) {
+    float *o = dst;
+    for (int y = 0; y < oh; y++) {
         const double bx = m1 * y + m2, by = m4 * y + m5;
         for (int x = 0; x < ow; x++, o += c) {
             const double sx = m0 * x + bx, sy = m3 * x + by;
@@ -119,17 +118,12 @@ MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int y0_, i
 
 void mf_img_warp_to_float(const mf_img *src, const float m[6], int ow, int oh, float scale, float bias, float border,
                           float *dst) {
-    mf_img_warp_to_float_rows(src, m, ow, oh, 0, oh, scale, bias, border, dst);
-}
-
-void mf_img_warp_to_float_rows(const mf_img *src, const float m[6], int ow, int oh, int y0, int y1, float scale,
-                               float bias, float border, float *dst) {
     mf_img_assert_valid(src);
-    MF_ASSERT(m != NULL && ow > 0 && oh > 0 && dst != NULL && y0 >= 0 && y0 <= y1 && y1 <= oh);
+    MF_ASSERT(m != NULL && ow > 0 && oh > 0 && dst != NULL);
     switch (src->c) {
-    case 1: warp_rows(src, m, ow, y0, y1, scale, bias, border, dst, 1); break;
-    case 3: warp_rows(src, m, ow, y0, y1, scale, bias, border, dst, 3); break;
-    default: warp_rows(src, m, ow, y0, y1, scale, bias, border, dst, 4); break;
+    case 1: warp_rows(src, m, ow, oh, scale, bias, border, dst, 1); break;
+    case 3: warp_rows(src, m, ow, oh, scale, bias, border, dst, 3); break;
+    default: warp_rows(src, m, ow, oh, scale, bias, border, dst, 4); break;
     }
 }
 
