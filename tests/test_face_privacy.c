@@ -791,6 +791,50 @@ static void test_pooled_resize_same_bytes(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* time16: privacy mode reads the attributes after the dedup: a confirmed record the dedup drops as a duplicate
+ * (sample2: one of four confirmed records) costs no attribute run, and every face reported has the attributes a
+ * separate reading of its record gives. Fails with main's analyze.c (4 attribute runs for 3 faces). */
+static void test_attributes_after_dedup(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/demo/sample2.jpg", tu_models_dir());
+    if (!tu_exists(p)) skip();
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1};
+    mf_face_analyzer_t *an;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &an), MF_OK);
+    mf_img img;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    const mf_face *f;
+    int n;
+    assert_int_equal(mf_face_analyze_all(an, &img, &f, &n), MF_OK);
+    mf_face_analyzer_counts c;
+    mf_face_analyzer_last_counts(an, &c);
+    mf_face *copy = malloc((size_t)n * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, f, (size_t)n * sizeof *copy);
+    int confirmed = 0;
+    for (int i = 0; i < n; i++) confirmed += copy[i].confirmed;
+    printf("  sample2: %d faces, %d confirmed, %d attribute runs, %d mesh runs\n", n, confirmed, c.attribute_runs,
+           c.mesh_runs);
+    assert_int_equal(confirmed, 3);
+    assert_int_equal(c.attribute_runs, confirmed);
+    for (int i = 0; i < n; i++) {
+        mf_face g = copy[i];
+        assert_int_equal(mf_face_analyze_attributes(an, &img, &g), MF_OK);
+        printf("  face %d: age %.2f / %.2f, p_male %.3f / %.3f\n", i, copy[i].attr.age, g.attr.age, copy[i].attr.p_male,
+               g.attr.p_male);
+        assert_true(g.attr.age == copy[i].attr.age);
+        assert_true(g.attr.p_male == copy[i].attr.p_male);
+        assert_int_equal(g.attr.gender, copy[i].attr.gender);
+    }
+    free(copy);
+    mf_img_free(&img);
+    mf_face_analyzer_free(an);
+    mf_nn_pool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -811,6 +855,7 @@ int main(void) {
         cmocka_unit_test(test_dedup_face_around_part),
         cmocka_unit_test(test_small_face_found),
         cmocka_unit_test(test_pooled_resize_same_bytes),
+        cmocka_unit_test(test_attributes_after_dedup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
