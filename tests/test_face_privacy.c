@@ -336,6 +336,26 @@ static void test_keep_rules(void **state) {
     assert_false(mf_face_privacy_keep_cut_look(&c, &f, 0.59f));
     c.box.score = 0.558f, c.box.y = 50;
     assert_false(mf_face_privacy_cut_look(&c, &img, &cx, &cy, &side, &roll, &frac));
+    /* a zoomed detection of a larger weak box (branch small16): sample1 turned by 90 degrees, the lace on the dress,
+     * 16 px, 0.70, mesh flag 0.30, which the score rule alone keeps: dropped; the same with the mesh's acceptance or
+     * from a score of 0.8, or found by a pass or by the small-face zoom: left to the rules above */
+    memset(&c, 0, sizeof c);
+    c.box = (mf_face_box){442, 494, 16, 16, 0.703f, {{0}}, 0};
+    c.passes = 1;
+    c.zoomed = MF_PRIVACY_FROM_ZOOM_BIG;
+    f = cand_face(0.703f, 0.300f, 442);
+    assert_true(mf_face_privacy_keep_unconfirmed(&f, &img));
+    assert_true(mf_face_privacy_zoom_unsure(&c, &f));
+    f.lm.score = 0.6f;
+    assert_false(mf_face_privacy_zoom_unsure(&c, &f));
+    f.lm.score = 0.3f, f.has_landmarks = 0;
+    assert_true(mf_face_privacy_zoom_unsure(&c, &f));
+    c.box.score = 0.81f;
+    assert_false(mf_face_privacy_zoom_unsure(&c, &f));
+    c.box.score = 0.703f, c.zoomed = MF_PRIVACY_FROM_ZOOM;
+    assert_false(mf_face_privacy_zoom_unsure(&c, &f));
+    c.zoomed = MF_PRIVACY_FROM_PASS;
+    assert_false(mf_face_privacy_zoom_unsure(&c, &f));
 }
 
 /* The small-face cascade (privacy.c, ZOOM_*): sample1 scaled so its 3 faces are 16 px wide, on a grey 800 x 600
