@@ -29,8 +29,9 @@ typedef struct {
 
 /* mf_face_candidate.zoomed: found by a pass; by a zoomed tile of a small weak candidate (magnified, the face at 24
  * network pixels); by a zoomed tile of a larger weak candidate (24-44 px, at most the image's own scale: small15's
- * ZOOM_BIG_*, whose detections the mesh must accept: privacy.c) */
-enum { MF_PRIVACY_FROM_PASS = 0, MF_PRIVACY_FROM_ZOOM = 1, MF_PRIVACY_FROM_ZOOM_BIG = 2 };
+ * ZOOM_BIG_*); a small candidate of the pass scoring under 0.5 whose box and keypoints a zoomed tile moved onto a
+ * detection scoring higher (its score kept: ZOOM_AGAIN_*). The mesh must accept the last two (privacy.c). */
+enum { MF_PRIVACY_FROM_PASS = 0, MF_PRIVACY_FROM_ZOOM = 1, MF_PRIVACY_FROM_ZOOM_BIG = 2, MF_PRIVACY_FROM_ZOOM_AGAIN = 3 };
 
 /* Maps box b, found in the w x h image turned clockwise by `turns` quarter turns (mf_img_rotate90), back to the
  * w x h image: box, keypoints (continuous pixels: pixel i covers [i, i + 1)) and roll, recomputed from the eye

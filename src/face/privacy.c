@@ -104,6 +104,13 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * to 40 scores under the threshold, at 28-36 it scores 0.7-0.8). A zoomed detection replaces a weak candidate when
  * it overlaps it (ZOOM_IOU) or lies mostly inside it: more than ZOOM_INSIDE of its area (a 20 px face in a 36 px box
  * has an IOU of 0.3). docs/detection.md, "Branch small15". */
+/* A candidate from the threshold under ZOOM_AGAIN_BELOW whose box side is at most ZOOM_MAX_SIDE is looked at again on
+ * a zoomed tile as a weak one is (its face at ZOOM_FACE_PX network pixels); a zoomed detection standing for it
+ * (zoom_matches) and scoring higher gives it its box and keypoints, keeping the candidate's own score (the painting and
+ * keep rules stay those of a doubtful small face), and the mesh must accept it (MF_PRIVACY_FROM_ZOOM_AGAIN,
+ * mf_face_privacy_zoom_unsure): the finest level's box of a 16 px face may lie off the face (small16 352,112: 0.34,
+ * mesh flag under 0.5; zoomed, on the face, flag 1.00). docs/detection.md, "Branch small16". */
+#define ZOOM_AGAIN_BELOW 0.5f
 #define ZOOM_BIG_SIDE 44.0f
 #define ZOOM_BIG_LOW 0.2f
 #define ZOOM_BIG_PX 36.0f
@@ -420,10 +427,43 @@ static int zoom_keep(mf_face_privacy_detector_t *pd, const mf_face_box *b, int f
     return MF_OK;
 }
 
+/* Looks at candidate c (box side `side`) on a zoomed tile of factor f: a tile zoomed already that shows it with
+ * ZOOM_FACE_MIN..ZOOM_FACE_MAX network pixels (ZOOM_MARGIN of its side from the tile's edges) serves it, else a tile
+ * centred on it is zoomed (kind `kind`; at most ZOOM_MAX_TILES per image, *n_tiles so far). Sets *best to the index in
+ * pd->zoomed of the best detection standing for c (zoom_matches), or -1. */
+static int zoom_look(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box *c, float side, float f,
+                     int kind, int *n_tiles, int *best) {
+    float cx = c->x + 0.5f * c->w, cy = c->y + 0.5f * c->h;
+    *best = -1;
+    int covered = 0;
+    for (int t = 0; t < *n_tiles && !covered; t++) {
+        const zoom_tile *z = &pd->tiles[t];
+        float half = 0.5f * (float)mf_face_detector_input(pd->upright) / z->f - ZOOM_MARGIN * side, px = z->f * side;
+        covered = px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX && fabsf(cx - z->cx) + 0.5f * side <= half &&
+                  fabsf(cy - z->cy) + 0.5f * side <= half;
+    }
+    if (!covered) {
+        if (*n_tiles == ZOOM_MAX_TILES) return MF_OK; /* dropped, as without the cascade */
+        zoom_tile *z = &pd->tiles[(*n_tiles)++];
+        z->cx = cx, z->cy = cy, z->f = f, z->from = kind;
+        const mf_face_box *zb;
+        int nz, st = mf_face_detect_zoom(pd->upright, img, z->cx, z->cy, z->f, pd->threshold, &zb, &nz);
+        if (st) return st;
+        pd->last_zooms++;
+        pd->last_tiles++;
+        for (int k = 0; k < nz && !st; k++)
+            st = zoom_keep(pd, &zb[k], z->from);
+        if (st) return st;
+    }
+    for (int k = 0; k < pd->n_zoomed; k++)
+        if (zoom_matches(&pd->zoomed[k], c) && (*best < 0 || pd->zoomed[k].score > pd->zoomed[*best].score)) *best = k;
+    return MF_OK;
+}
+
 /* The cascade (ZOOM_*): the upright pass's n boxes *b (scoring the threshold) and, for each small weak candidate
- * (mf_face_detector_last_weak), the best overlapping detection of a zoomed tile when that reaches the threshold. A
- * candidate lying inside a tile zoomed already (at a scale showing it with ZOOM_FACE_MIN..ZOOM_FACE_MAX network
- * pixels) uses its detections; else a tile centred on it is zoomed. Replaces *b and *n by the result (pd->weak). */
+ * (mf_face_detector_last_weak), the best overlapping detection of a zoomed tile when that reaches the threshold
+ * (zoom_look). Replaces *b and *n by the result (pd->weak), and sets *from to how each was found
+ * (MF_PRIVACY_FROM_*). */
 static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box **b, int *n,
                      const unsigned char **from) {
     const mf_face_box *wk;
@@ -450,35 +490,27 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
     int n_tiles = 0, end = m + nw;
     for (int i = m; i < end; i++) {
         mf_face_box c = pd->weak[i];
-        float side = fmaxf(c.w, c.h), cx = c.x + 0.5f * c.w, cy = c.y + 0.5f * c.h, f = zoom_factor(&c, side);
+        float side = fmaxf(c.w, c.h), f = zoom_factor(&c, side);
         if (!(f > 0)) continue;
-        int covered = 0;
-        for (int t = 0; t < n_tiles && !covered; t++) {
-            const zoom_tile *z = &pd->tiles[t];
-            float half = 0.5f * (float)mf_face_detector_input(pd->upright) / z->f - ZOOM_MARGIN * side,
-                  px = z->f * side;
-            covered = px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX && fabsf(cx - z->cx) + 0.5f * side <= half &&
-                      fabsf(cy - z->cy) + 0.5f * side <= half;
-        }
-        if (!covered) {
-            if (n_tiles == ZOOM_MAX_TILES) continue; /* dropped, as without the cascade */
-            zoom_tile *z = &pd->tiles[n_tiles++];
-            z->cx = cx, z->cy = cy, z->f = f;
-            z->from = side <= ZOOM_MAX_SIDE ? MF_PRIVACY_FROM_ZOOM : MF_PRIVACY_FROM_ZOOM_BIG;
-            const mf_face_box *zb;
-            int nz, st = mf_face_detect_zoom(pd->upright, img, z->cx, z->cy, z->f, pd->threshold, &zb, &nz);
-            if (st) return st;
-            pd->last_zooms++;
-            pd->last_tiles++;
-            for (int k = 0; k < nz && !st; k++)
-                st = zoom_keep(pd, &zb[k], z->from);
-            if (st) return st;
-        }
-        int best = -1;
-        for (int k = 0; k < pd->n_zoomed; k++)
-            if (zoom_matches(&pd->zoomed[k], &c) && (best < 0 || pd->zoomed[k].score > pd->zoomed[best].score))
-                best = k;
+        int best, st = zoom_look(pd, img, &c, side, f,
+                                 side <= ZOOM_MAX_SIDE ? MF_PRIVACY_FROM_ZOOM : MF_PRIVACY_FROM_ZOOM_BIG, &n_tiles,
+                                 &best);
+        if (st) return st;
         if (best >= 0) pd->weak_from[m] = pd->zoomed_from[best], pd->weak[m++] = pd->zoomed[best];
+    }
+    /* small candidates from the threshold the detector doubts: looked at again (after the weak ones, whose tiles they
+     * share and whose results they leave as they were) */
+    for (int i = 0; i < *n; i++) {
+        mf_face_box c = pd->weak[i];
+        float side = fmaxf(c.w, c.h);
+        if (!(c.score < ZOOM_AGAIN_BELOW && side <= ZOOM_MAX_SIDE)) continue;
+        int best, st = zoom_look(pd, img, &c, side, ZOOM_FACE_PX / side, MF_PRIVACY_FROM_ZOOM, &n_tiles, &best);
+        if (st) return st;
+        if (best >= 0 && pd->zoomed[best].score > c.score) {
+            pd->weak[i] = pd->zoomed[best];
+            pd->weak[i].score = c.score;
+            pd->weak_from[i] = MF_PRIVACY_FROM_ZOOM_AGAIN;
+        }
     }
     *b = pd->weak;
     *from = pd->weak_from;
@@ -605,7 +637,8 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
 
 int mf_face_privacy_zoom_unsure(const mf_face_candidate *c, const mf_face *f) {
     float mesh = f->has_landmarks ? f->lm.score : 0;
-    return c->zoomed == MF_PRIVACY_FROM_ZOOM_BIG && mesh < MESH_ACCEPT && c->box.score < ZOOM_BIG_KEEP;
+    return (c->zoomed == MF_PRIVACY_FROM_ZOOM_BIG || c->zoomed == MF_PRIVACY_FROM_ZOOM_AGAIN) && mesh < MESH_ACCEPT &&
+           c->box.score < ZOOM_BIG_KEEP;
 }
 
 /* Fraction of box b inside the w x h image. */
