@@ -632,7 +632,8 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
  * at least ZOOM_BIG_KEEP: the demo photo sample1 turned by 90 degrees got a 16 px patch of lace on a dress from such a
  * tile, 0.70, mesh flag 0.30 (small15); of the small and grid sets' faces it finds none is kept unconfirmed with a
  * flag under 0.5, and the other rejected ones (the demo photos in four turns, the face-free crops) score at most
- * 0.57 (docs/detection.md, "Branch small16"). */
+ * 0.57 (docs/detection.md, "Branch small16"). The same holds for a candidate the second zoomed look moved
+ * (MF_PRIVACY_FROM_ZOOM_AGAIN, ZOOM_AGAIN_BELOW), whose score stays under 0.5. */
 #define ZOOM_BIG_KEEP 0.8f
 
 int mf_face_privacy_zoom_unsure(const mf_face_candidate *c, const mf_face *f) {
