@@ -523,9 +523,10 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
  * network pixels (mf_face_detect_finest_shifted, with its own cascade): a small face may lie in the detector's blind
  * places of one grid (docs/detection.md, "Branch small16"), and where small faces are many, others are likely. A second
  * finest level costs about half the upright pass's tiles, so it is spent only there: the demo photos (each turned by
- * 0 and 90 degrees) have at most 1 such box, the small sets' pictures 20-86. */
+ * 0 and 90 degrees) have at most 1 such box up to 32 px, the small16/20/24 pictures 70-86; up to 24 px, grid1000's
+ * 40 px faces (boxes of 25-31 px: no face gained there, +160 tiles) and small32's do not count. */
 #define CROWD_MIN 8
-#define CROWD_SIDE 32.0f
+#define CROWD_SIDE 24.0f
 #define CROWD_SCORE 0.6f
 #define CROWD_SHIFT 16
 
