@@ -147,10 +147,14 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
             if (f->lm.score < MESH_MIN_SCORE || weak) {
                 if (!weak) an->counts.rejected++;
                 if (!cand) continue;
-                int keep = mf_face_privacy_keep_unconfirmed(f, img) || mf_face_privacy_keep_candidate(&cand[i], f, img);
+                /* a zoomed detection of a larger weak box needs the mesh's acceptance (small16) */
+                int unsure = mf_face_privacy_zoom_unsure(&cand[i], f);
+                int keep = !unsure &&
+                           (mf_face_privacy_keep_unconfirmed(f, img) || mf_face_privacy_keep_candidate(&cand[i], f, img));
                 /* a cut candidate the rules drop: one look of the short-range detector at it upright (cut15) */
                 float cx, cy, side, roll, frac, s4[4];
-                if (!keep && an->orient && mf_face_privacy_cut_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)) {
+                if (!keep && !unsure && an->orient &&
+                    mf_face_privacy_cut_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)) {
                     if ((st = mf_face_orient_scores(an->orient, img, cx, cy, side, roll, frac, s4, NULL))) return st;
                     an->counts.orient_runs++;
                     keep = mf_face_privacy_keep_cut_look(&cand[i], f, s4[0]);

@@ -76,6 +76,7 @@ struct mf_face_detector {
     int n_weak, cap_weak;
     int last_tiles, last_verifications;
     int narrow;   /* border mode: frames of BORDER_MIN_PX where they save tiles (mf_face_detector_set_narrow_frame) */
+    int finest_only, shift; /* mf_face_detect_finest_shifted: the finest level alone, its tiles moved by shift */
 };
 
 static void net_free(det_net *n) {
@@ -440,6 +441,14 @@ int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, floa
     return MF_OK;
 }
 
+int mf_face_detect_finest_shifted(mf_face_detector_t *d, const mf_img *img, int shift, const mf_face_box **faces,
+                                  int *n_faces) {
+    d->finest_only = 1, d->shift = shift;
+    int st = mf_face_detect_all(d, img, faces, n_faces);
+    d->finest_only = 0, d->shift = 0;
+    return st;
+}
+
 int mf_face_detect(mf_face_detector_t *d, const mf_img *img, mf_face_box *faces, int max_faces, int *n_faces) {
     *n_faces = 0;
     if (max_faces < 0 || (max_faces > 0 && !faces)) return mf_error_set(MF_ERR_ARG, "bad face buffer");
@@ -478,6 +487,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
      * than the image) */
     int pad = d->opts.border ? MF_FACE_DETECT_BORDER_PX : 0;
     if (pad) levels[n_levels++] = 0.5f * f0;
+    if (d->finest_only) n_levels = 1;
     int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
     float low = d->opts.strict ? d->opts.threshold : d->opts.threshold * LOW_FACTOR;
@@ -508,10 +518,12 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
             pady = BORDER_MIN_PX;
         int sw = lw + 2 * padx, sh = lh + 2 * pady;
         int nx = tiles_along(sw, S, stride), ny = tiles_along(sh, S, stride);
-        for (int iy = 0; iy < ny; iy++)
-            for (int ix = 0; ix < nx; ix++) {
-                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1));
-                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1));
+        /* the shifted grid (mf_face_detect_finest_shifted): one tile fewer along an axis of several */
+        int sx = d->finest_only && nx > 1 ? d->shift : 0, sy = d->finest_only && ny > 1 ? d->shift : 0;
+        for (int iy = 0; iy < ny - (sy > 0); iy++)
+            for (int ix = 0; ix < nx - (sx > 0); ix++) {
+                int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1)) + sx;
+                int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1)) + sy;
                 st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
                 d->last_tiles++;
                 if (st) {

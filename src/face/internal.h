@@ -65,6 +65,13 @@ void mf_face_mesher_add_passes(mf_face_mesher_t *m, int passes);
 int mf_face_detect_zoom(mf_face_detector_t *d, const mf_img *img, float cx, float cy, float f, float threshold,
                         const mf_face_box **boxes, int *n);
 
+/* mf_face_detect_all on the finest pyramid level alone, its tiles moved right and down by `shift` network pixels
+ * (one tile fewer along an axis of several): a second look at the finest level whose blind places (where a face of
+ * 12-18 network pixels lies in the tile) fall elsewhere. Privacy mode's crowds of small faces (privacy.c). Errors as
+ * mf_face_detect_all. */
+int mf_face_detect_finest_shifted(mf_face_detector_t *d, const mf_img *img, int shift, const mf_face_box **faces,
+                                  int *n_faces);
+
 /* Strict detectors (mf_face_detect_opts.strict) only: makes mf_face_detect_all also decode candidates from `weak` up
  * to the threshold, suppressed by the faces it finds but never averaged into them (its faces stay the same), and
  * keep the rest apart, after suppression among themselves: mf_face_detector_last_weak (the detector's own array,

@@ -18,6 +18,12 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
  * detector is confident (KEEP_UNCONFIRMED, or the lower KEEP_WEAK for a weakly accepted face: privacy.c). */
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
 
+/* Whether candidate c, found by a zoomed tile of a larger weak box or moved by a second, zoomed look
+ * (mf_face_candidate.zoomed MF_PRIVACY_FROM_ZOOM_BIG or MF_PRIVACY_FROM_ZOOM_AGAIN), is dropped although the keep rules below would keep it as a non-face candidate: its record
+ * f is not accepted by the mesh (face flag under 0.5) and its detector score is under ZOOM_BIG_KEEP (privacy.c,
+ * docs/detection.md "Branch small16"). The caller then drops it without the other rules. */
+int mf_face_privacy_zoom_unsure(const mf_face_candidate *c, const mf_face *f);
+
 /* Whether candidate c, whose record f (meshed from c->box, and from c->alt when that was tried) neither the mesh
  * confirms nor mf_face_privacy_keep_unconfirmed keeps, is kept as a non-face candidate from the detector's own
  * evidence (privacy.c, docs/detection.md "Branch recall14"): c->box's score reaches KEEP_UNCONFIRMED (or KEEP_WEAK
