@@ -199,6 +199,45 @@ static void test_guarantee_at_other_alignments(void **state) {
     if (!checked) printf("  (no seed was accepted: nothing to check)\n");
 }
 
+/* (speed16) The guarantee's embeddings run as batches on the pool's two threads (two sessions per recognizer, the
+ * jobs of a draw handed out in the checks' order and applied in it up to the first rejection): the anonymizer with a
+ * 2-thread pool publishes exactly what one on the calling thread alone publishes, draw for draw — the same pixels,
+ * decision, draws, similarities, ages and note — including faces whose draws are rejected at some alignment (a job
+ * skipped before the first rejection, or a later job's rejection reported first, would change them), and the
+ * published result is below every threshold at every alignment (test_guarantee_at_other_alignments). */
+static void test_two_threads_same_result(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_t *one;
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .max_tries = 3};
+    assert_int_equal(mf_anon_create(&o, &one), MF_OK);
+    int rejected = 0;
+    for (uint64_t seed = 40; seed < 46; seed++) {
+        mf_img a = copy_of(&f->img), b = copy_of(&f->img);
+        mf_anon_result ra, rb;
+        assert_int_equal(mf_anon_face(f->a, &a, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &ra), MF_OK);
+        assert_int_equal(mf_anon_face(one, &b, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &rb), MF_OK);
+        printf("  seed %d: decision %d / %d, draws %d / %d, sim", (int)seed, ra.decision, rb.decision, ra.tries, rb.tries);
+        for (int i = 0; i < ra.n_rec; i++) printf(" %.4f/%.4f", ra.sim[i], rb.sim[i]);
+        printf(" %s\n", ra.note);
+        assert_memory_equal(a.data, b.data, (size_t)a.w * a.h * 3);
+        assert_int_equal(ra.decision, rb.decision);
+        assert_int_equal(ra.tries, rb.tries);
+        assert_int_equal(ra.method, rb.method);
+        for (int i = 0; i < ra.n_rec; i++) {
+            assert_true(ra.sim[i] == rb.sim[i]);
+            assert_true(ra.gallery_sim[i] == rb.gallery_sim[i]);
+        }
+        assert_true(ra.age_after == rb.age_after);
+        assert_int_equal(ra.gender_after, rb.gender_after);
+        assert_string_equal(ra.note, rb.note);
+        rejected += ra.tries > 1 || ra.decision != MF_ANON_ACCEPTED;
+        mf_img_free(&a), mf_img_free(&b);
+    }
+    printf("  %d of 6 seeds had a rejected draw\n", rejected);
+    mf_anon_free(one);
+}
+
 static void test_forced_similar_falls_back(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -864,6 +903,7 @@ int main(void) {
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),
+        cmocka_unit_test(test_two_threads_same_result),
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_baselines),

@@ -166,7 +166,9 @@ typedef struct {
     const char *models_root;    /* the folder holding human/, faceapi/, faceplugin/ */
     const char *identity_model; /* path of the identity model file */
     mf_face_analyzer_t *an;     /* analyser for the checks (borrowed; mesh and attributes on) */
-    mf_nn_pool_t *pool;         /* threads for the recognizers (NULL: calling thread) */
+    mf_nn_pool_t *pool;         /* threads for the recognizers (NULL: calling thread); with 2+ threads each recognizer
+                                   gets two sessions and the checks' embeddings run as batches on two of the pool's
+                                   threads (the same results as on one thread) */
     int max_tries;              /* draws before the fallback (0: MF_ANON_DEFAULT_TRIES) */
     float age_tolerance;        /* |age after - age before| allowed, years (0: 10) */
     float gender_confidence;    /* gender must be kept when the original's gender_score >= this (0: 0.75) */

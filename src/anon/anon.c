@@ -1,9 +1,11 @@
 /* The anonymizer: draw a synthetic identity, shape and render it onto the target's mesh with the photo's shading,
  * blend it in, check the guarantee, redraw or fall back (include/mfmc/anon.h, docs/anonymization.md). */
 #include "anon/internal.h"
+#include "nn/pool.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,10 @@ struct mf_anon {
                             triangle with one brow vertex reaches up to the middle of the forehead) */
     int n_rec;
     mf_face_recognizer_t *rec[MF_ANON_MAX_RECOGNIZERS];
+    /* (speed16) with a pool of 2+ threads: a second session of each recognizer, on the calling thread's partner
+     * thread (emb_run); then both sessions run without the pool (its threads barely shorten one small network) */
+    mf_face_recognizer_t *rec2[MF_ANON_MAX_RECOGNIZERS];
+    int par;
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
     int force_similar;
     int n_donor;
@@ -161,12 +167,18 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->cut_check = tu->cut_check < 0 ? -1 : tu->cut_check == 2 ? 2 : 1;
     tu->attack_all = tu->attack_all < 0 ? -1 : tu->attack_all > 0;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
+    a->par = opts->pool && mf_nn_pool_threads(opts->pool) >= 2;
+    mf_nn_pool_t *rpool = a->par ? NULL : opts->pool;
     for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
         if (!inf->ensemble && !(opts->measure_all && inf->match_threshold < 1)) continue;
-        st = shared ? mf_face_recognizer_create_from(shared, inf->name, opts->pool, &a->rec[a->n_rec])
-                    : mf_face_recognizer_create(opts->models_root, inf->name, opts->pool, &a->rec[a->n_rec]);
+        for (int t = 0; !st && t < 1 + a->par; t++) {
+            mf_face_recognizer_t **rp = t ? &a->rec2[a->n_rec] : &a->rec[a->n_rec];
+            st = shared ? mf_face_recognizer_create_from(shared, inf->name, rpool, rp)
+                        : mf_face_recognizer_create(opts->models_root, inf->name, rpool, rp);
+        }
         if (!st) a->info[a->n_rec++] = inf;
+        else if (a->rec[a->n_rec]) mf_face_recognizer_free(a->rec[a->n_rec]), a->rec[a->n_rec] = NULL;
     }
     if (!st) {
         size_t T2 = (size_t)a->m->T * a->m->T;
@@ -320,7 +332,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
 
 void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
-    for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]);
+    for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]), mf_face_recognizer_free(a->rec2[i]);
     mf_anon_model_free(a->m);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb);
     free(a);
@@ -645,6 +657,19 @@ static int flatten_light(mf_fimg *res, const mf_fimg *mask, float fs, float sigm
     return st;
 }
 
+/* (speed16) One embedding of a batch (emb_run). */
+typedef struct {
+    int rec;           /* recognizer index */
+    const mf_img *img;
+    float p[5][2];     /* alignment points, image pixels */
+    const float *ref;  /* the embedding the result is scored against (NULL: none) */
+    float *out;        /* the embedding (1024 floats) */
+    float sim;         /* similarity to ref */
+    int st;            /* status; its message in msg (set on the thread that ran it) */
+    char msg[160];
+} emb_job;
+enum { EMB_JOBS = (1 + N_JIT) * MF_ANON_MAX_RECOGNIZERS }; /* the largest batch: every alignment of every recognizer */
+
 /* Everything one replacement needs, in ROI coordinates. */
 typedef struct {
     int ox, oy, w, h;  /* the region rendered (ROI) */
@@ -670,6 +695,8 @@ typedef struct {
     mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
                           fault each: 8 % of the profile) */
     float (*ejit)[N_JIT][1024]; /* per recognizer: the original embedded at the jittered alignments (ensemble only) */
+    emb_job *ej;       /* (speed16) a batch of embeddings (emb_run): EMB_JOBS jobs, their embeddings in eb */
+    float (*eb)[1024];
     /* (cut14) a face cut by the border: draws are also checked in the attacker's square (attack_check) */
     int cut;           /* the face is cut and tuning.cut_check asks for the check: squares of n_asq boxes */
     int n_asq;
@@ -1214,14 +1241,66 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     return st;
 }
 
-/* One embedding of the result with recognizer i at points p, scored against the original's embedding eo: the
- * similarity; with a gallery for i, also the closest enrolled identity (the worst over the calls counts: a
- * replacement must not match a gallery member at any of the alignments it is checked at). */
-static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][2], const float *eo,
-                       const mf_anon_galleries *gal, mf_anon_result *r, int *gal_match, float *sim) {
-    float e[1024];
-    int st = mf_face_recognizer_embed(a->rec[i], img, p, e);
-    if (st) return st;
+/* (speed16) Embeddings of one batch on two threads: the jobs are handed out in their order, one at a time, to the
+ * calling thread (sessions rec) and one more thread (sessions rec2) when the anonymizer has them (a->par), else run
+ * in order on the calling thread. With `early`, no job is handed out after one whose similarity to its reference
+ * reached its recognizer's dissimilarity threshold; every job handed out is finished, so the jobs done are always
+ * a prefix of the list (*done of them) that holds the first such job: applied in order up to the first rejection,
+ * the caller sees exactly what the jobs one after the other would have given. */
+
+typedef struct {
+    mf_anon_t *a;
+    emb_job *jobs;
+    int n, early;
+    atomic_int next, stop;
+} emb_batch;
+
+static void emb_work(emb_batch *b, int t) {
+    for (;;) {
+        if (b->early && atomic_load(&b->stop)) break;
+        int k = atomic_fetch_add(&b->next, 1);
+        if (k >= b->n) break;
+        emb_job *jb = &b->jobs[k];
+        mf_face_recognizer_t *rs = t ? b->a->rec2[jb->rec] : b->a->rec[jb->rec];
+        jb->st = mf_face_recognizer_embed(rs, jb->img, (const float(*)[2])jb->p, jb->out);
+        if (jb->st) {
+            snprintf(jb->msg, sizeof jb->msg, "%s", mf_error_get());
+            atomic_store(&b->stop, 1);
+            continue;
+        }
+        const mf_face_recognizer_info *inf = b->a->info[jb->rec];
+        jb->sim = jb->ref ? mf_face_similarity(jb->out, jb->ref, inf->dim) : -2;
+        if (jb->ref && inf->ensemble && jb->sim >= inf->dissimilarity_threshold) atomic_store(&b->stop, 1);
+    }
+}
+
+static void emb_pool_fn(void *ctx, int ith, int nth) {
+    (void)nth;
+    if (ith < 2) emb_work(ctx, ith); /* two sessions per recognizer: a larger pool's other threads idle */
+}
+
+/* Runs jobs[0..n) (see emb_job); *done: how many ran (all of them without early). Returns the first failed job's
+ * status (its message set on this thread), else MF_OK. */
+static int emb_run(mf_anon_t *a, emb_job *jobs, int n, int early, int *done) {
+    emb_batch b = {.a = a, .jobs = jobs, .n = n, .early = early};
+    atomic_init(&b.next, 0), atomic_init(&b.stop, 0);
+    if (a->par && n > 1) /* on the pool's threads: the caller and one worker (sessions rec and rec2) */
+        mf_nn_pool_run(a->o.pool, emb_pool_fn, &b);
+    else
+        emb_work(&b, 0);
+    int m = atomic_load(&b.next);
+    *done = m < n ? m : n;
+    for (int k = 0; k < *done; k++)
+        if (jobs[k].st) return mf_error_set(jobs[k].st, "%s", jobs[k].msg);
+    return MF_OK;
+}
+
+/* One embedding e of the result with recognizer i, scored against the original's embedding eo: the similarity;
+ * with a gallery for i, also the closest enrolled identity (the worst over the calls counts: a replacement must not
+ * match a gallery member at any of the alignments it is checked at). */
+static int score_embedding(mf_anon_t *a, int i, const float *e, const float *eo, const mf_anon_galleries *gal,
+                           mf_anon_result *r, int *gal_match, float *sim) {
+    int st;
     *sim = mf_face_similarity(e, eo, a->info[i]->dim);
     if (gal && gal->per_rec && gal->per_rec[i] && mf_gallery_identity_count(gal->per_rec[i]) > 0) {
         mf_gallery_result gr;
@@ -1230,6 +1309,14 @@ static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][
         *gal_match |= gr.matched;
     }
     return MF_OK;
+}
+
+/* score_embedding of the result embedded with recognizer i at points p. */
+static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][2], const float *eo,
+                       const mf_anon_galleries *gal, mf_anon_result *r, int *gal_match, float *sim) {
+    float e[1024];
+    int st = mf_face_recognizer_embed(a->rec[i], img, p, e);
+    return st ? st : score_embedding(a, i, e, eo, gal, r, gal_match, sim);
 }
 
 /* What a draw rejected for its identity before any analysis (step (1) of check) still measures, only as the next
@@ -1410,27 +1497,36 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
     /* (1) a draw: the ensemble at the original's landmarks and at the jittered alignments of them (none needs the
      * analysis), the most discriminating first: the own alignment, then the jitter in mf_anon_jitter5's order (its
      * first, 1.1x the scale, rejected 13 of the 16 draws the jitter rejected on the demo faces); one over its
-     * threshold (or matching the gallery) is redrawn at once */
+     * threshold (or matching the gallery) is redrawn at once. (speed16) One batch on both threads (emb_run): the
+     * jobs in this order, applied in it up to the first rejection, exactly as one after the other */
+    int nj = 0, done = 0;
     for (int q = -1; draw && q < (j->ejit ? N_JIT : 0); q++)
         for (int i = 0; i < a->n_rec; i++) {
             if (!a->info[i]->ensemble) continue;
-            float pj[5][2], s;
-            if (q >= 0) mf_anon_jitter5(p5o, q, pj);
-            const float *ref = q < 0 ? eorig[i] : j->ejit[i][q];
-            if ((st = embed_score(a, i, img, q < 0 ? p5o : pj, ref, gal, r, &gal_hit[i], &s))) return st;
-            r->sim[i] = fmaxf(r->sim[i], s);
-            if (s >= a->info[i]->dissimilarity_threshold)
-                snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
-                         a->info[i]->dissimilarity_threshold);
-            else if (gal_hit[i])
-                snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
-            else
-                continue;
-            if (CHECK_FEEDBACK >= 2) return (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
-            if (!CHECK_FEEDBACK) return 0;
-            ok = 0; /* rejected: analysed below only for the next draw's feedback */
-            goto analysis;
+            emb_job *jb = &j->ej[nj];
+            jb->rec = i, jb->img = img, jb->out = j->eb[nj++];
+            if (q >= 0) mf_anon_jitter5(p5o, q, jb->p);
+            else memcpy(jb->p, p5o, sizeof jb->p);
+            jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
         }
+    if (nj && (st = emb_run(a, j->ej, nj, 1, &done))) return st;
+    for (int k = 0; k < done; k++) {
+        int i = j->ej[k].rec;
+        float s;
+        if ((st = score_embedding(a, i, j->eb[k], j->ej[k].ref, gal, r, &gal_hit[i], &s))) return st;
+        r->sim[i] = fmaxf(r->sim[i], s);
+        if (s >= a->info[i]->dissimilarity_threshold)
+            snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
+                     a->info[i]->dissimilarity_threshold);
+        else if (gal_hit[i])
+            snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
+        else
+            continue;
+        if (CHECK_FEEDBACK >= 2) return (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
+        if (!CHECK_FEEDBACK) return 0;
+        ok = 0; /* rejected: analysed below only for the next draw's feedback */
+        goto analysis;
+    }
 analysis:;
     /* (2) detection and mesh around the face (attributes only in (4)) */
     mf_img roi;
@@ -1472,12 +1568,25 @@ analysis:;
      * (its similarities are reported as far as (1) got, else -2); recognizers outside the ensemble (measured only,
      * opts.measure_all) are still embedded. The fallback filter's check (no id_ok) needs every similarity (a mosaic
      * that is no longer detected may still be matched, then it is filled) */
+    int kof[MF_ANON_MAX_RECOGNIZERS]; /* a draw: the embeddings at the detected points, one batch on both threads */
+    nj = 0;
+    for (int i = 0; draw && i < a->n_rec; i++) {
+        int ens = a->info[i]->ensemble;
+        kof[i] = -1;
+        if ((!ok && ens) || (ens && same_lm)) continue;
+        emb_job *jb = &j->ej[nj];
+        jb->rec = i, jb->img = img, jb->ref = eorig[i], jb->out = j->eb[nj];
+        memcpy(jb->p, p5n, sizeof jb->p);
+        kof[i] = nj++;
+    }
+    if (nj && (st = emb_run(a, j->ej, nj, 0, &done))) goto out;
     for (int i = 0; i < a->n_rec; i++) {
         int ens = a->info[i]->ensemble;
         if (draw && !ok && ens) continue; /* reported as far as (1) got */
         float s1 = -2, s2 = -2;
-        if (!(draw && ens && same_lm) &&
-            (st = embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
+        if (draw && kof[i] >= 0 && (st = score_embedding(a, i, j->eb[kof[i]], eorig[i], gal, r, &gal_hit[i], &s1)))
+            goto out;
+        if (!draw && (st = embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
             goto out;
         if (!draw && ens && f && !same_lm && (st = embed_score(a, i, img, p5o, eorig[i], gal, r, &gal_hit[i], &s2)))
             goto out;
@@ -1530,6 +1639,48 @@ analysis:;
 out:
     mf_img_free(&roi);
     return st;
+}
+
+/* (speed16) The first draw's render_draw (on the calling thread) beside the original's embeddings (the batch of
+ * n_setup jobs in j->ej, on the pool's other thread, the calling thread joining it when the render is done): the
+ * render reads only the ROI copy j->O and writes res, the embeddings read the photo (unchanged until res is
+ * written back) and write the original's embeddings, which the render does not read. Returns render_draw's status
+ * (its message set); *emb_st: the batch's; *ms: the render's wall time. */
+typedef struct {
+    emb_batch b;
+    mf_anon_t *a;
+    job *j;
+    float gain, shade, fine;
+    int keep_eyes, rst;
+    mf_fimg *res;
+    double ms;
+} beside_ctx;
+
+static void beside_fn(void *ctx, int ith, int nth) {
+    (void)nth;
+    beside_ctx *c = ctx;
+    if (ith == 0) {
+        double t0 = now_ms();
+        c->rst = render_draw(c->a, c->j, c->j->tex, c->gain, c->shade, c->fine, c->keep_eyes, c->res);
+        c->ms = now_ms() - t0;
+    }
+    if (ith < 2) emb_work(&c->b, ith);
+}
+
+static int render_beside_setup(mf_anon_t *a, job *j, float gain, float shade, float fine, int keep_eyes, mf_fimg *res,
+                               int n_setup, int *emb_st, double *ms) {
+    beside_ctx c = {.b = {.a = a, .jobs = j->ej, .n = n_setup, .early = 0}, .a = a, .j = j, .gain = gain,
+                    .shade = shade, .fine = fine, .keep_eyes = keep_eyes, .res = res};
+    atomic_init(&c.b.next, 0), atomic_init(&c.b.stop, 0);
+    mf_nn_pool_run(a->o.pool, beside_fn, &c);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", mf_error_get()); /* render_draw's, if it failed */
+    *emb_st = MF_OK;
+    for (int k = 0; k < n_setup && !*emb_st; k++)
+        if (j->ej[k].st) *emb_st = mf_error_set(j->ej[k].st, "%s", j->ej[k].msg);
+    if (!*emb_st && c.rst) mf_error_set(c.rst, "%s", msg);
+    *ms = c.ms;
+    return c.rst;
 }
 
 /* How far a checked result is below the guarantee: the smallest, over the ensemble, of (dissimilarity threshold -
@@ -1643,16 +1794,25 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     float *zt_buf = calloc((size_t)k + 1, sizeof(float));
     j.zc = calloc((size_t)k + 1, sizeof(float));
     if (!eorig || !j.tex || !j.z || !zt_buf || !j.zc) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (int i = 0; !st && i < a->n_rec; i++) st = mf_anon_embed(a, i, img, face, eorig[i]);
     j.ejit = st ? NULL : calloc(MF_ANON_MAX_RECOGNIZERS, sizeof *j.ejit);
-    if (!st && !j.ejit) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-    for (int i = 0; !st && i < a->n_rec; i++) { /* the original at the jittered alignments of the guarantee */
-        float p5[5][2], pj[5][2];
+    j.ej = st ? NULL : calloc(EMB_JOBS, sizeof *j.ej);
+    j.eb = st ? NULL : malloc(EMB_JOBS * sizeof *j.eb);
+    if (!st && (!j.ejit || !j.ej || !j.eb)) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    /* the original at its own alignment (every recognizer) and at the jittered ones of the guarantee (the
+     * ensemble's), one batch on both threads: before anything reads them; a synthetic face with two threads runs
+     * them beside its first draw's rendering, which needs none of them (emb_run_beside_render) */
+    int n_setup = 0, setup_done = 0;
+    if (!st) {
+        float p5[5][2];
         mf_face_5pt(face, p5);
-        for (int q = 0; !st && a->info[i]->ensemble && q < N_JIT; q++) {
-            mf_anon_jitter5(p5, q, pj);
-            st = mf_face_recognizer_embed(a->rec[i], img, pj, j.ejit[i][q]);
-        }
+        for (int i = 0; i < a->n_rec; i++)
+            for (int q = -1; q < (a->info[i]->ensemble ? N_JIT : 0); q++) {
+                emb_job *jb = &j.ej[n_setup++];
+                jb->rec = i, jb->img = img, jb->ref = NULL, jb->out = q < 0 ? eorig[i] : j.ejit[i][q];
+                if (q >= 0) mf_anon_jitter5(p5, q, jb->p);
+                else memcpy(jb->p, p5, sizeof jb->p);
+            }
+        if (method != MF_ANON_SYNTH) st = emb_run(a, j.ej, n_setup, 0, &setup_done), setup_done = 1;
     }
     mf_fimg res, relaxed, best; /* relaxed: the best identity-removing draw that missed age or gender; best: the
                                    passing draw farthest below the thresholds so far */
@@ -1835,6 +1995,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     float relaxed_err = 0;
     char relaxed_why[160] = "";
     j.yaw = face->has_landmarks ? face->lm.yaw : 0;
+    if (!st && !setup_done && !(renderable && a->par)) st = emb_run(a, j.ej, n_setup, 0, &setup_done), setup_done = 1;
     int n_failed = 0, n_rejected = 0; /* failed draws; of them, rejected by an ensemble recognizer (or the gallery) */
     /* the flattened last rungs (anon12a) follow the ladder only when no draw removed the identity (none passed,
      * none is kept for the synthetic fallback): then the filter would come next */
@@ -1900,7 +2061,16 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         float gain = a->force_similar ? 0 : rung.gain, shade = rung.shade, fine = rung.fine;
         mf_fimg_free(&res);
         double t1 = now_ms();
-        if ((st = render_draw(a, &j, j.tex, gain, shade, fine, keep_eyes || a->force_similar, &res))) {
+        int rst;
+        double t_beside = -1; /* the first draw's render beside the embeddings: its own time (the rest is setup) */
+        if (!setup_done) { /* the first draw: the original's embeddings beside it */
+            rst = render_beside_setup(a, &j, gain, shade, fine, keep_eyes || a->force_similar, &res, n_setup, &st,
+                                      &t_beside);
+            setup_done = 1;
+            if (st) break;
+        } else
+            rst = render_draw(a, &j, j.tex, gain, shade, fine, keep_eyes || a->force_similar, &res);
+        if ((st = rst)) {
             if (st == MF_ERR_NOMEM) break;
             /* a face the renderer cannot handle still loses its identity: the fallback below */
             snprintf(why, sizeof why, "render failed: %.100s", mf_error_get());
@@ -1921,7 +2091,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
         r->strong = strong, r->flat = flat;
         r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
-        r->ms_render += t2 - t1, r->ms_check += now_ms() - t2;
+        r->ms_render += t_beside >= 0 ? t_beside : t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
             break;
@@ -1969,6 +2139,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 relaxed_ok = 0;
         }
     }
+    if (!st && !setup_done) st = emb_run(a, j.ej, n_setup, 0, &setup_done), setup_done = 1; /* no draw made */
     if (!st && !accepted && best_ok) { /* the passing draw farthest below the thresholds */
         st = mf_fimg_to_img(&best, NULL, img, j.ox, j.oy);
         if (!st) {
@@ -2028,7 +2199,7 @@ done:
     mf_fimg_free(&fmask);
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
-    free(eorig), free(j.ejit), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
+    free(eorig), free(j.ejit), free(j.ej), free(j.eb), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
     for (int q = 0; q < ATTACK_BOXES; q++) mf_img_free(&j.asq[q]);
     r->ms = now_ms() - t0;
     return st;
