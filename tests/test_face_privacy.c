@@ -342,7 +342,7 @@ static void test_keep_rules(void **state) {
     memset(&c, 0, sizeof c);
     c.box = (mf_face_box){442, 494, 16, 16, 0.703f, {{0}}, 0};
     c.passes = 1;
-    c.zoomed = MF_PRIVACY_FROM_ZOOM_BIG;
+    c.found_by = MF_PRIVACY_FROM_ZOOM_BIG;
     f = cand_face(0.703f, 0.300f, 442);
     assert_true(mf_face_privacy_keep_unconfirmed(&f, &img));
     assert_true(mf_face_privacy_zoom_unsure(&c, &f));
@@ -352,9 +352,9 @@ static void test_keep_rules(void **state) {
     assert_true(mf_face_privacy_zoom_unsure(&c, &f));
     c.box.score = 0.81f;
     assert_false(mf_face_privacy_zoom_unsure(&c, &f));
-    c.box.score = 0.703f, c.zoomed = MF_PRIVACY_FROM_ZOOM;
+    c.box.score = 0.703f, c.found_by = MF_PRIVACY_FROM_ZOOM;
     assert_false(mf_face_privacy_zoom_unsure(&c, &f));
-    c.zoomed = MF_PRIVACY_FROM_PASS;
+    c.found_by = MF_PRIVACY_FROM_PASS;
     assert_false(mf_face_privacy_zoom_unsure(&c, &f));
 }
 

@@ -24,10 +24,10 @@ typedef struct {
     mf_face_box alt; /* that detection (valid when has_alt): the orientation to try when `box` is not confirmed */
     int alt_turns;
     int passes; /* passes that saw the face (1..4) */
-    int zoomed; /* how `box` was found: MF_PRIVACY_FROM_PASS, or a zoomed tile of the small-face cascade */
+    int found_by; /* how `box` was found: MF_PRIVACY_FROM_PASS, or a zoomed tile of the small-face cascade */
 } mf_face_candidate;
 
-/* mf_face_candidate.zoomed: found by a pass; by a zoomed tile of a small weak candidate (magnified, the face at 24
+/* mf_face_candidate.found_by: found by a pass; by a zoomed tile of a small weak candidate (magnified, the face at 24
  * network pixels); by a zoomed tile of a larger weak candidate (24-44 px, at most the image's own scale: small15's
  * ZOOM_BIG_*); a small candidate of the pass scoring under 0.5 whose box and keypoints a zoomed tile moved onto a
  * detection scoring higher (its score kept: ZOOM_AGAIN_*). The mesh must accept the last two (privacy.c). */
@@ -45,7 +45,7 @@ float mf_face_box_pass_roll(const mf_face_box *b, int turns);
  * Candidates overlapping by IOU above iou_min are one face; its box is the member with the best
  * score * (1 + cos(roll in its pass)) / 2 (the pass where the face was most upright: the detector's keypoints are
  * reliable there), its alternative the best member whose roll differs from it by more than 90 degrees. Writes the
- * faces, best first, to out (room for n; `zoomed` MF_PRIVACY_FROM_PASS) and their count to *n_out. MF_ERR_NOMEM,
+ * faces, best first, to out (room for n; `found_by` MF_PRIVACY_FROM_PASS) and their count to *n_out. MF_ERR_NOMEM,
  * MF_ERR_ARG. */
 int mf_face_candidates_merge(const mf_face_box *cand, const int *turns, int n, float iou_min, mf_face_candidate *out,
                              int *n_out);

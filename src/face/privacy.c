@@ -621,7 +621,7 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
     int n = 0;
     if ((st = merge_leading(pd->cand, pd->cand_turns, n_cand, MERGE_IOU, pd->faces, &n, pd->leader))) return st;
     for (int i = 0; i < n; i++)
-        pd->faces[i].zoomed = pd->cand_from[pd->leader[i]];
+        pd->faces[i].found_by = pd->cand_from[pd->leader[i]];
     *faces = pd->faces;
     *n_faces = n;
     return MF_OK;
@@ -685,7 +685,7 @@ int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img) {
 
 int mf_face_privacy_zoom_unsure(const mf_face_candidate *c, const mf_face *f) {
     float mesh = f->has_landmarks ? f->lm.score : 0;
-    return (c->zoomed == MF_PRIVACY_FROM_ZOOM_BIG || c->zoomed == MF_PRIVACY_FROM_ZOOM_AGAIN) && mesh < MESH_ACCEPT &&
+    return (c->found_by == MF_PRIVACY_FROM_ZOOM_BIG || c->found_by == MF_PRIVACY_FROM_ZOOM_AGAIN) && mesh < MESH_ACCEPT &&
            c->box.score < ZOOM_BIG_KEEP;
 }
 

@@ -19,7 +19,7 @@ int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_
 int mf_face_privacy_keep_unconfirmed(const mf_face *f, const mf_img *img);
 
 /* Whether candidate c, found by a zoomed tile of a larger weak box or moved by a second, zoomed look
- * (mf_face_candidate.zoomed MF_PRIVACY_FROM_ZOOM_BIG or MF_PRIVACY_FROM_ZOOM_AGAIN), is dropped although the keep rules below would keep it as a non-face candidate: its record
+ * (mf_face_candidate.found_by MF_PRIVACY_FROM_ZOOM_BIG or MF_PRIVACY_FROM_ZOOM_AGAIN), is dropped although the keep rules below would keep it as a non-face candidate: its record
  * f is not accepted by the mesh (face flag under 0.5) and its detector score is under ZOOM_BIG_KEEP (privacy.c,
  * docs/detection.md "Branch small16"). The caller then drops it without the other rules. */
 int mf_face_privacy_zoom_unsure(const mf_face_candidate *c, const mf_face *f);
