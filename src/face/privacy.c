@@ -545,10 +545,7 @@ static int crowd_new_only(mf_face_privacy_detector_t *pd, int n_first, int n) {
     for (int i = n_first; i < n; i++) {
         const mf_face_box *c = &pd->cand[i];
         int touch = 0;
-        for (int k = 0; k < n_first && !touch; k++) {
-            const mf_face_box *o = &pd->cand[k];
-            touch = c->x < o->x + o->w && o->x < c->x + c->w && c->y < o->y + o->h && o->y < c->y + c->h;
-        }
+        for (int k = 0; k < n_first && !touch; k++) touch = box_iou(c, &pd->cand[k]) > 0;
         if (touch) continue;
         pd->cand[m] = *c, pd->cand_turns[m] = pd->cand_turns[i], pd->cand_from[m] = pd->cand_from[i];
         m++;
