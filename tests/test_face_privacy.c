@@ -808,6 +808,19 @@ static void test_crowd_face_found(void **state) {
     assert_true(o >= 0.3f);
 }
 
+/* A face of a small group of small faces (branch small17): face 11 of the small20 picture (20 px box at (1140, 40)),
+ * rebuilt with the 2 x 5 cells around it (rows 0-1, columns 9-13: 3-7 sure small faces, not a crowd by small16's 8).
+ * Alone on the background the pass finds it; among these neighbours the first finest-level grid gives it no candidate
+ * from 0.1, and the grid shifted by 16 network pixels, which small16 ran only in crowds of 8, finds it: a crowd is now
+ * 3 sure small boxes (CROWD_MIN). The face must be reported. */
+static void test_small_group_face_found(void **state) {
+    (void)state;
+    static const float want[2] = {1140, 40};
+    float o = small_face_case(1, 20, 0, 1, 9, 13, 0, 11, want);
+    if (o < 0) skip();
+    assert_true(o >= 0.3f);
+}
+
 /* time15: the pyramid levels and the turned passes' image resized in bands on a pool of two threads
  * (mf_face_resize_pooled) are the bytes of one mf_img_resize: shrinking by the levels' factors, growing (the finest
  * level of a small picture), odd sizes, and sizes under the pooled minimum (plain resize). */
@@ -914,6 +927,7 @@ int main(void) {
         cmocka_unit_test(test_small_face_found),
         cmocka_unit_test(test_small16_face_found),
         cmocka_unit_test(test_crowd_face_found),
+        cmocka_unit_test(test_small_group_face_found),
         cmocka_unit_test(test_pooled_resize_same_bytes),
         cmocka_unit_test(test_attributes_after_dedup),
     };

@@ -521,11 +521,14 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
 /* Crowds of small faces: when the upright pass (with its cascade) finds at least CROWD_MIN faces with a box side up
  * to CROWD_SIDE px scoring CROWD_SCORE, its finest level is looked at again with the tiles shifted by CROWD_SHIFT
  * network pixels (mf_face_detect_finest_shifted, with its own cascade): a small face may lie in the detector's blind
- * places of one grid (docs/detection.md, "Branch small16"), and where small faces are many, others are likely. A second
+ * places of one grid (docs/detection.md, "Branch small16"), and where small faces are, others are likely. A second
  * finest level costs about half the upright pass's tiles, so it is spent only there: the demo photos (each turned by
  * 0 and 90 degrees) have at most 1 such box up to 32 px, the small16/20/24 pictures 70-86; up to 24 px, grid1000's
- * 40 px faces (boxes of 25-31 px: no face gained there, +160 tiles) and small32's do not count. */
-#define CROWD_MIN 8
+ * 40 px faces (boxes of 25-31 px: no face gained there, +160 tiles) and small32's do not count. CROWD_MIN was 8
+ * (small16); 3 (small17) also takes small groups: a face among 2 x 5 others of 20 px (small20's 1140,40, whose group
+ * has 3-7 sure small boxes) is missed by the first grid alone and found by the shifted one; the demo photos' tiles
+ * are unchanged (no such photo has 2). */
+#define CROWD_MIN 3
 #define CROWD_SIDE 24.0f
 #define CROWD_SCORE 0.6f
 #define CROWD_SHIFT 16
@@ -537,15 +540,19 @@ static int crowd_of_small(const mf_face_box *b, int n) {
     return k >= CROWD_MIN;
 }
 
-/* Keeps of the shifted grid's candidates pd->cand[n_first, n) those touching none of the first grid's [0, n_first)
- * (no overlap at all): the shifted grid only adds faces, those found already keep their candidates, as without it.
- * Returns the new count. */
+/* Keeps of the shifted grid's candidates pd->cand[n_first, n) those touching (any overlap) none of the first grid's
+ * [0, n_first) that score at least as high: the shifted grid adds faces, and where it sees a face better than the
+ * first grid (small24 408,288: 0.895 from the shifted grid's zoomed tile, touching a weaker first-grid candidate that
+ * is not found as a face) its candidate joins the first grid's there (the merge's leader is the higher score); a face
+ * the first grid sees as well or better keeps its candidates, as without it (small17; small16 dropped every touching
+ * one). Returns the new count. */
 static int crowd_new_only(mf_face_privacy_detector_t *pd, int n_first, int n) {
     int m = n_first;
     for (int i = n_first; i < n; i++) {
         const mf_face_box *c = &pd->cand[i];
         int touch = 0;
-        for (int k = 0; k < n_first && !touch; k++) touch = box_iou(c, &pd->cand[k]) > 0;
+        for (int k = 0; k < n_first && !touch; k++)
+            touch = box_iou(c, &pd->cand[k]) > 0 && pd->cand[k].score >= c->score;
         if (touch) continue;
         pd->cand[m] = *c, pd->cand_turns[m] = pd->cand_turns[i], pd->cand_from[m] = pd->cand_from[i];
         m++;
