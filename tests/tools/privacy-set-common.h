@@ -67,7 +67,15 @@ static inline int ps_emit(FILE *truth, const char *out, const char *var, const c
 /* The truth of img's central face: the face found by `an` whose box is centred nearest the image centre, within
  * 0.2 of the image width of it, with landmarks; row = x y w h of its detection, roll yaw pitch of its mesh. Returns 1
  * when there is one, 0 when not (or the analysis failed: *failed set). */
+static inline int ps_central_face_mesh(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed,
+                                       mf_face_landmarks *lm);
 static inline int ps_central_face(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed) {
+    return ps_central_face_mesh(an, img, row, failed, NULL);
+}
+
+/* The same, and its mesh into *lm when lm is not NULL. */
+static inline int ps_central_face_mesh(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed,
+                                       mf_face_landmarks *lm) {
     const mf_face *f;
     int n;
     *failed = 0;
@@ -85,6 +93,7 @@ static inline int ps_central_face(mf_face_analyzer_t *an, const mf_img *img, flo
     const mf_face *b = &f[best];
     float t[7] = {b->det.x, b->det.y, b->det.w, b->det.h, b->lm.roll, b->lm.yaw, b->lm.pitch};
     memcpy(row, t, sizeof t);
+    if (lm) *lm = b->lm;
     return 1;
 }
 
