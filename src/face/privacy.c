@@ -737,14 +737,18 @@ int mf_face_privacy_keep_cut_look(const mf_face_candidate *c, mf_face *f, float 
 /* The second look at faces with a covered lower half (mask17): the mesh rejects a face in a surgical mask (flags
  * 0.00-0.15 on the privacy set's mask variant) and the detector scores it 0.51-0.69, under KEEP_UNCONFIRMED; the
  * short-range detector's upright view of those faces scores 0.39-0.80, of the others (hands, ears, parts of faces,
- * the face-free crops) at most 0.58 when it is the best way up (docs/detection.md, "Branch mask17"). One look per
- * uncut candidate from SURE_SCORE that the rules drop; the demo photos have none in any of the four turns. */
+ * the face-free crops) at most 0.58 when it is the best way up, but ears of 18-20 px beside a face 0.63-0.67 (cutr50
+ * /0016, sunglasses/0025): the look is for candidates larger than SMALL_SIDE, whose own rules the small ones have
+ * (docs/detection.md, "Branch mask17"). One look per uncut candidate from SURE_SCORE that the rules drop; the demo
+ * photos have none in any of the four turns. */
 #define OCCLUDED_LOOK_KEEP 0.6f
 
 int mf_face_privacy_occluded_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
                                   float *roll, float *frac) {
     const mf_face_box *b = &c->box;
-    if (!(b->score >= SURE_SCORE) || visible_fraction(b, img->w, img->h) < CUT_VISIBLE) return 0;
+    if (!(b->score >= SURE_SCORE) || !(fmaxf(b->w, b->h) > SMALL_SIDE) ||
+        visible_fraction(b, img->w, img->h) < CUT_VISIBLE)
+        return 0;
     *cx = b->x + 0.5f * b->w, *cy = b->y + 0.5f * b->h, *side = fmaxf(b->w, b->h);
     *roll = b->roll * 180.0f / (float)M_PI, *frac = CUT_LOOK_FRAC;
     return 1;

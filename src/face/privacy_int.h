@@ -48,10 +48,10 @@ int mf_face_privacy_cut_look(const mf_face_candidate *c, const mf_img *img, floa
 int mf_face_privacy_keep_cut_look(const mf_face_candidate *c, mf_face *f, float upright);
 
 /* Second look at a face whose lower half may be covered (a mask, a scarf, a hand; mask17): whether candidate c, which
- * neither the mesh confirms nor the keep rules above keep, lies inside img (at least CUT_VISIBLE of its box) and
- * scores at least SURE_SCORE: then the caller shows it upright to the short-range detector as for
- * mf_face_privacy_cut_look (view filled here) and passes the four scores to mf_face_privacy_keep_occluded_look.
- * Returns 1 when wanted, else 0 (the view untouched). */
+ * neither the mesh confirms nor the keep rules above keep, lies inside img (at least CUT_VISIBLE of its box), is
+ * larger than SMALL_SIDE and scores at least SURE_SCORE: then the caller shows it upright to the short-range detector
+ * as for mf_face_privacy_cut_look (view filled here) and passes the four scores to
+ * mf_face_privacy_keep_occluded_look. Returns 1 when wanted, else 0 (the view untouched). */
 int mf_face_privacy_occluded_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
                                   float *roll, float *frac);
 

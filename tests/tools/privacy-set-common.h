@@ -1,8 +1,9 @@
 /* Helpers shared by the privacy picture-set builders (tests/tools/privacy-set.c, tests/tools/privacy-anon-set.c), and
  * by the tests and the eval that rebuild or seed the set's pictures (tests/test_face_privacy.c, tests/test_anon.c,
  * eval/eval_privacy_anon.c): one truth format, one directory listing, one choice of a photo's central face, one turn,
- * one seed hash of a picture's name, one background and paste of the small and grid pictures. Header-only (static inline), as
- * each tool is built from its one source file (Makefile: $(BUILD)/rel/tools/%). */
+ * one seed hash of a picture's name, one background and paste of the small and grid pictures, one drawing of the
+ * occluders (mask, sunglasses). Header-only (static inline), as each tool is built from its one source file (Makefile:
+ * $(BUILD)/rel/tools/%). */
 #ifndef MF_PRIVACY_SET_COMMON_H
 #define MF_PRIVACY_SET_COMMON_H
 
@@ -237,7 +238,8 @@ static inline int ps_inside(const float (*p)[2], int n, float x, float y) {
 /* Fills polygon p (n points, image px) over im with colour rgb (0..255) scaled per pixel by shade(x, y, ctx),
  * anti-aliased by 4 x 4 samples a pixel. */
 typedef float (*ps_shade_fn)(float x, float y, const void *ctx);
-static inline void ps_fill_poly(mf_img *im, const float (*p)[2], int n, const float rgb[3], ps_shade_fn shade, const void *ctx) {
+static inline void ps_fill_poly(mf_img *im, const float (*p)[2], int n, const float rgb[3], ps_shade_fn shade,
+                                const void *ctx) {
     float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
     for (int i = 0; i < n; i++) {
         x0 = fminf(x0, p[i][0]), x1 = fmaxf(x1, p[i][0]);
@@ -357,7 +359,8 @@ static inline void ps_draw_sunglasses(mf_img *im, const mf_face_landmarks *lm) {
     ps_fill_poly(im, (const float(*)[2])q, 4, frame, NULL, NULL);
     for (int e = 0; e < 2; e++) {
         float sgn = e ? 1.0f : -1.0f, side[2];
-        a[0] = lens[e][0] + sgn * 0.82f * ew * ux - 0.3f * ew * vx, a[1] = lens[e][1] + sgn * 0.82f * ew * uy - 0.3f * ew * vy;
+        a[0] = lens[e][0] + sgn * 0.82f * ew * ux - 0.3f * ew * vx;
+        a[1] = lens[e][1] + sgn * 0.82f * ew * uy - 0.3f * ew * vy;
         ps_pt2(lm, e ? 454 : 234, side);
         ps_band(a, side, 0.12f * ew, q);
         ps_fill_poly(im, (const float(*)[2])q, 4, frame, NULL, NULL);
