@@ -528,28 +528,6 @@ static int cmp_float(const void *x, const void *y) {
 static const int skin_probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
 enum { NPROBE = sizeof skin_probes / sizeof skin_probes[0] };
 
-/* (mask17) The probes on something in front of the face: a surgical mask covers the lower cheek and nose probes
- * (about half of the 15), whose colour then widened the model's 10-90 % spread until the mask passed as skin and the
- * new face was painted over it. Skin of any tone has chroma in a broad locus (Cr above Cb: red over blue; Cr 133-173,
- * Cb 77-127 in the usual 0-255 terms); a sample whose chroma lies clearly outside it (cr under PROBE_SKIN_CR, or cb
- * over PROBE_SKIN_CB: blue, green or grey things) is not skin. When more than PROBE_OFF_SKIN of the samples are not
- * and at least PROBE_ON_SKIN are, the model is taken from those that are (moved to the front of the three arrays, in
- * order); otherwise from all, as before (a grey-scale photo or tinted light moves every sample alike). Returns the
- * samples to use. */
-#define PROBE_SKIN_CR -4.0f
-#define PROBE_SKIN_CB 10.0f
-#define PROBE_OFF_SKIN 0.3f
-#define PROBE_ON_SKIN 0.25f
-static int skin_probe_inliers(float *ys, float *cbs, float *crs, int n) {
-    int m = 0;
-    for (int i = 0; i < n; i++) m += !(crs[i] < PROBE_SKIN_CR || cbs[i] > PROBE_SKIN_CB);
-    if (!(n - m > PROBE_OFF_SKIN * n) || m < PROBE_ON_SKIN * n || m < 8) return n;
-    m = 0;
-    for (int i = 0; i < n; i++)
-        if (!(crs[i] < PROBE_SKIN_CR || cbs[i] > PROBE_SKIN_CB)) ys[m] = ys[i], cbs[m] = cbs[i], crs[m] = crs[i], m++;
-    return m;
-}
-
 /* Skin probability of every pixel of O (1 = the face's own skin, 0 = something in front of it): distance to a
  * robust colour model sampled on the cheeks, forehead and nose bridge. *skin_y: the probes' median luminance. */
 static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin, float *skin_y) {
@@ -580,12 +558,11 @@ static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin, f
     }
     float med[3], mad[3];
     float *arr[3] = {ys, cbs, crs};
-    int m = skin_probe_inliers(ys, cbs, crs, n);
     for (int c = 0; c < 3; c++) {
-        qsort(arr[c], m, sizeof(float), cmp_float);
-        med[c] = arr[c][m / 2];
+        qsort(arr[c], n, sizeof(float), cmp_float);
+        med[c] = arr[c][n / 2];
         /* spread: half the 10-90 % range */
-        mad[c] = 0.5f * (arr[c][m * 9 / 10] - arr[c][m / 10]);
+        mad[c] = 0.5f * (arr[c][n * 9 / 10] - arr[c][n / 10]);
     }
     *skin_y = med[0];
     free(ys);
@@ -702,8 +679,6 @@ typedef struct {
     mf_fimg skin;      /* skin probability */
     int eyes_occluded; /* sunglasses or the like over the eyes: the eyes are never redrawn */
     int glasses;       /* something not skin over the nose bridge (a glasses bridge): the eye zone is not forced */
-    int mouth_occluded; /* (mask17) a mask, scarf or hand over the nose tip and the mouth: below the eyes nothing is
-                           forced where the photo is not skin (the occluder stays in front) */
     float skin_y;      /* median luminance of the face's skin probes */
     float tex_scale;   /* image pixels per texture pixel on this face (about) */
     float grain;       /* standard deviation of the photo's finest band over the face's skin (grey levels) */
@@ -979,42 +954,6 @@ static int hairline_band(const mf_anon_t *a, float *tex) {
     return st;
 }
 
-/* (mask17) Mean skin probability in discs of 0.03 face sizes around mesh points pts (ROI pixels P). */
-static float skin_around(const mf_fimg *skin, const float *P, float fs, const int *pts, int n) {
-    double sum = 0;
-    long cnt = 0;
-    int r = (int)(0.03f * fs) + 1;
-    for (int q = 0; q < n; q++) {
-        int px = (int)P[3 * pts[q]], py = (int)P[3 * pts[q] + 1];
-        for (int dy = -r; dy <= r; dy++)
-            for (int dx = -r; dx <= r; dx++)
-                if (px + dx >= 0 && py + dy >= 0 && px + dx < skin->w && py + dy < skin->h)
-                    sum += skin->data[(size_t)(py + dy) * skin->w + px + dx], cnt++;
-    }
-    return cnt ? (float)(sum / (double)cnt) : 1.0f;
-}
-
-/* (mask17) Whether something that is not skin covers the lower face: both the nose tip and the skin around the mouth
- * (upper lip, chin, the cheeks beside the mouth corners) score under MOUTH_OCCLUDED_SKIN. A beard leaves the nose tip;
- * a surgical mask, a scarf or a hand over the mouth covers both (the privacy set's mask variant: docs/anonymization.md,
- * "Branch mask17"). */
-#define MOUTH_OCCLUDED_SKIN 0.45f
-static int mouth_occluded(const mf_fimg *skin, const float *P, float fs) {
-    static const int nose_tip[] = {1, 4, 5, 19, 98, 327}, mouth_skin[] = {164, 18, 200, 175, 152, 212, 432, 57, 287};
-    return skin_around(skin, P, fs, nose_tip, 6) < MOUTH_OCCLUDED_SKIN &&
-           skin_around(skin, P, fs, mouth_skin, 9) < MOUTH_OCCLUDED_SKIN;
-}
-
-/* (mask17) Weight of ROI pixel (x, y) in the lower face of mesh P: 0 above the line through the nose bridge's middle
- * (a quarter of the way from between the brows, point 168, to the chin, point 152), rising to 1 a tenth further. */
-static float lower_face(const float *P, float x, float y) {
-    float ax = P[3 * 168], ay = P[3 * 168 + 1], vx = P[3 * 152] - ax, vy = P[3 * 152 + 1] - ay;
-    float t = ((x - ax) * vx + (y - ay) * vy) / (vx * vx + vy * vy + 1e-6f);
-    float u = (t - 0.25f) / 0.1f;
-    u = u < 0 ? 0 : u > 1 ? 1 : u;
-    return u * u * (3 - 2 * u);
-}
-
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
@@ -1168,16 +1107,6 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) force.data[i] *= 1 - fminf(1, ez.data[i]);
             sc_give(j, SC_WO, &ez);
         }
-        /* a mask or a hand over nose and mouth (mask17): below the eyes the forced features (new lips, nose) give way
-         * to it where the photo is not skin, as the rest of the face does; they are drawn where skin was */
-        for (int y = 0; !st && j->mouth_occluded && y < j->h; y++)
-            for (int x = 0; x < j->w; x++) {
-                size_t i = (size_t)y * j->w + x;
-                float low = lower_face(j->P, (float)x + 0.5f, (float)y + 0.5f);
-                if (low <= 0) continue;
-                float keep = 1 - low * (1 - fminf(1, 2 * j->skin.data[i]));
-                force.data[i] *= keep, core.data[i] *= keep;
-            }
         free(ft);
     }
     /* soften the forced region's triangle edges (a hard edge shows as triangular patches where the occluder test
@@ -2030,7 +1959,6 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                                 gs += j.skin.data[(size_t)(gy + dy) * j.w + gx + dx], gn++;
                 }
                 j.glasses = gn > 0 && gs / gn < 0.8;
-                j.mouth_occluded = mouth_occluded(&j.skin, j.P, fs);
                 mf_fimg_free(&cov), mf_fimg_free(&depth), mf_fimg_free(&dummy);
             }
             free(lt);
