@@ -151,13 +151,17 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                 int unsure = mf_face_privacy_zoom_unsure(&cand[i], f);
                 int keep = !unsure &&
                            (mf_face_privacy_keep_unconfirmed(f, img) || mf_face_privacy_keep_candidate(&cand[i], f, img));
-                /* a cut candidate the rules drop: one look of the short-range detector at it upright (cut15) */
+                /* a cut candidate the rules drop (cut15), or an uncut one the detector is sure of whose lower face
+                 * may be covered (mask17): one look of the short-range detector at it upright */
                 float cx, cy, side, roll, frac, s4[4];
+                int cut = 0, covered = 0;
                 if (!keep && !unsure && an->orient &&
-                    mf_face_privacy_cut_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)) {
+                    ((cut = mf_face_privacy_cut_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)) ||
+                     (covered = mf_face_privacy_occluded_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)))) {
                     if ((st = mf_face_orient_scores(an->orient, img, cx, cy, side, roll, frac, s4, NULL))) return st;
                     an->counts.orient_runs++;
-                    keep = mf_face_privacy_keep_cut_look(&cand[i], f, s4[0]);
+                    keep = cut ? mf_face_privacy_keep_cut_look(&cand[i], f, s4[0])
+                               : mf_face_privacy_keep_occluded_look(&cand[i], f, s4);
                 }
                 if (!keep) continue;
                 mf_face_privacy_unconfirmed(f, img);

@@ -748,6 +748,33 @@ int mf_face_privacy_keep_cut_look(const mf_face_candidate *c, mf_face *f, float 
     return keep;
 }
 
+/* The second look at faces with a covered lower half (mask17): the mesh rejects a face in a surgical mask (flags
+ * 0.00-0.15 on the privacy set's mask variant) and the detector scores it 0.51-0.69, under KEEP_UNCONFIRMED; the
+ * short-range detector's upright view of the masked faces the rules drop scores 0.39-0.80 (six of ten from 0.66), of
+ * the other candidates larger than SMALL_SIDE that it sees best upright (hands, ears, parts of faces, the face-free
+ * crops, the demo photos in four turns) at most 0.615 (a glass in sample1 turned by 180 degrees): kept from the middle
+ * of that gap. Ears of 18-20 px beside a face score 0.63-0.67 (cutr50/0016, sunglasses/0025): the look is for
+ * candidates larger than SMALL_SIDE, whose own rules the small ones have (docs/detection.md, "Branch mask17"). One
+ * look per uncut candidate from SURE_SCORE that the rules drop: 0-2 per demo photo. */
+#define OCCLUDED_LOOK_KEEP 0.64f
+
+int mf_face_privacy_occluded_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
+                                  float *roll, float *frac) {
+    const mf_face_box *b = &c->box;
+    if (!(b->score >= SURE_SCORE) || !(fmaxf(b->w, b->h) > SMALL_SIDE) ||
+        visible_fraction(b, img->w, img->h) < CUT_VISIBLE)
+        return 0;
+    *cx = b->x + 0.5f * b->w, *cy = b->y + 0.5f * b->h, *side = fmaxf(b->w, b->h);
+    *roll = b->roll * 180.0f / (float)M_PI, *frac = CUT_LOOK_FRAC;
+    return 1;
+}
+
+int mf_face_privacy_keep_occluded_look(const mf_face_candidate *c, mf_face *f, const float s4[4]) {
+    int keep = s4[0] >= OCCLUDED_LOOK_KEEP && s4[0] >= s4[1] && s4[0] >= s4[2] && s4[0] >= s4[3];
+    if (keep) f->det = c->box;
+    return keep;
+}
+
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     f->confirmed = 0;
     f->has_landmarks = 0;

@@ -47,6 +47,20 @@ int mf_face_privacy_cut_look(const mf_face_candidate *c, const mf_img *img, floa
  * "Branch cut15"). When kept, f->det becomes c->box. Never confirms: the record gets the non-face fallback. */
 int mf_face_privacy_keep_cut_look(const mf_face_candidate *c, mf_face *f, float upright);
 
+/* Second look at a face whose lower half may be covered (a mask, a scarf, a hand; mask17): whether candidate c, which
+ * neither the mesh confirms nor the keep rules above keep, lies inside img (at least CUT_VISIBLE of its box), is
+ * larger than SMALL_SIDE and scores at least SURE_SCORE: then the caller shows it upright to the short-range detector
+ * as for mf_face_privacy_cut_look (view filled here) and passes the four scores to
+ * mf_face_privacy_keep_occluded_look. Returns 1 when wanted, else 0 (the view untouched). */
+int mf_face_privacy_occluded_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
+                                  float *roll, float *frac);
+
+/* Whether candidate c (mf_face_privacy_occluded_look wanted its look) is kept as a non-face candidate from the
+ * short-range detector's scores s4 of its four views (s4[0] upright): kept when the upright view scores at least
+ * OCCLUDED_LOOK_KEEP and no other way up scores more (privacy.c, docs/detection.md "Branch mask17"). When kept,
+ * f->det becomes c->box. Never confirms: the record gets the non-face fallback. */
+int mf_face_privacy_keep_occluded_look(const mf_face_candidate *c, mf_face *f, const float s4[4]);
+
 /* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
  * its flag at least PAINT_MIN_MESH, or LOW_PAINT_MIN_MESH for a doubtful candidate (low detector score, or cut by
  * the border of img: privacy.c); below, mf_face_privacy_keep_unconfirmed decides between the anonymizer's non-face

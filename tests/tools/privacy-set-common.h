@@ -1,8 +1,9 @@
 /* Helpers shared by the privacy picture-set builders (tests/tools/privacy-set.c, tests/tools/privacy-anon-set.c), and
  * by the tests and the eval that rebuild or seed the set's pictures (tests/test_face_privacy.c, tests/test_anon.c,
  * eval/eval_privacy_anon.c): one truth format, one directory listing, one choice of a photo's central face, one turn,
- * one seed hash of a picture's name, one background and paste of the small and grid pictures. Header-only (static inline), as
- * each tool is built from its one source file (Makefile: $(BUILD)/rel/tools/%). */
+ * one seed hash of a picture's name, one background and paste of the small and grid pictures, one drawing of the
+ * occluders (mask, sunglasses). Header-only (static inline), as each tool is built from its one source file (Makefile:
+ * $(BUILD)/rel/tools/%). */
 #ifndef MF_PRIVACY_SET_COMMON_H
 #define MF_PRIVACY_SET_COMMON_H
 
@@ -67,7 +68,15 @@ static inline int ps_emit(FILE *truth, const char *out, const char *var, const c
 /* The truth of img's central face: the face found by `an` whose box is centred nearest the image centre, within
  * 0.2 of the image width of it, with landmarks; row = x y w h of its detection, roll yaw pitch of its mesh. Returns 1
  * when there is one, 0 when not (or the analysis failed: *failed set). */
+static inline int ps_central_face_mesh(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed,
+                                       mf_face_landmarks *lm);
 static inline int ps_central_face(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed) {
+    return ps_central_face_mesh(an, img, row, failed, NULL);
+}
+
+/* The same, and its mesh into *lm when lm is not NULL. */
+static inline int ps_central_face_mesh(mf_face_analyzer_t *an, const mf_img *img, float row[7], int *failed,
+                                       mf_face_landmarks *lm) {
     const mf_face *f;
     int n;
     *failed = 0;
@@ -85,6 +94,7 @@ static inline int ps_central_face(mf_face_analyzer_t *an, const mf_img *img, flo
     const mf_face *b = &f[best];
     float t[7] = {b->det.x, b->det.y, b->det.w, b->det.h, b->lm.roll, b->lm.yaw, b->lm.pitch};
     memcpy(row, t, sizeof t);
+    if (lm) *lm = b->lm;
     return 1;
 }
 
@@ -211,6 +221,150 @@ static inline unsigned ps_name_hash(const char *name) {
     uint32_t h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 16777619u;
     return h & 0xfffffu;
+}
+
+/* Occluders of the set's mask and sunglasses variants, drawn through a face's mesh (points of MediaPipe's canonical
+ * face mesh). */
+enum { PS_POLY_MAX = 64 };
+
+static inline int ps_inside(const float (*p)[2], int n, float x, float y) {
+    int in = 0;
+    for (int i = 0, j = n - 1; i < n; j = i++)
+        if ((p[i][1] > y) != (p[j][1] > y) && x < (p[j][0] - p[i][0]) * (y - p[i][1]) / (p[j][1] - p[i][1]) + p[i][0])
+            in = !in;
+    return in;
+}
+
+/* Fills polygon p (n points, image px) over im with colour rgb (0..255) scaled per pixel by shade(x, y, ctx),
+ * anti-aliased by 4 x 4 samples a pixel. */
+typedef float (*ps_shade_fn)(float x, float y, const void *ctx);
+static inline void ps_fill_poly(mf_img *im, const float (*p)[2], int n, const float rgb[3], ps_shade_fn shade,
+                                const void *ctx) {
+    float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+    for (int i = 0; i < n; i++) {
+        x0 = fminf(x0, p[i][0]), x1 = fmaxf(x1, p[i][0]);
+        y0 = fminf(y0, p[i][1]), y1 = fmaxf(y1, p[i][1]);
+    }
+    int X0 = (int)fmaxf(0.0f, floorf(x0)), Y0 = (int)fmaxf(0.0f, floorf(y0));
+    int X1 = (int)fminf((float)im->w - 1, ceilf(x1)), Y1 = (int)fminf((float)im->h - 1, ceilf(y1));
+    for (int y = Y0; y <= Y1; y++)
+        for (int x = X0; x <= X1; x++) {
+            int hits = 0;
+            for (int sy = 0; sy < 4; sy++)
+                for (int sx = 0; sx < 4; sx++)
+                    hits += ps_inside(p, n, (float)x + (sx + 0.5f) / 4, (float)y + (sy + 0.5f) / 4);
+            if (!hits) continue;
+            float a = (float)hits / 16, k = shade ? shade((float)x + 0.5f, (float)y + 0.5f, ctx) : 1.0f;
+            uint8_t *px = im->data + ((size_t)y * im->w + x) * 3;
+            for (int c = 0; c < 3; c++)
+                px[c] = (uint8_t)fminf(255.0f, fmaxf(0.0f, (1 - a) * px[c] + a * rgb[c] * k + 0.5f));
+        }
+}
+
+/* A band of width wd from a to b, as a polygon of 4 points. */
+static inline void ps_band(const float a[2], const float b[2], float wd, float q[4][2]) {
+    float dx = b[0] - a[0], dy = b[1] - a[1], l = sqrtf(dx * dx + dy * dy) + 1e-6f;
+    float nx = -dy / l * wd / 2, ny = dx / l * wd / 2;
+    float r[4][2] = {{a[0] + nx, a[1] + ny}, {b[0] + nx, b[1] + ny}, {b[0] - nx, b[1] - ny}, {a[0] - nx, a[1] - ny}};
+    memcpy(q, r, sizeof r);
+}
+
+typedef struct {
+    float ox, oy, vx, vy, len, pleats;
+} ps_face_axis; /* origin, unit vector down the face, face length; pleats > 0: a mask's folds */
+
+/* Lighter at the top, darker down the face; a mask's three folds as darker bands. */
+static inline float ps_axis_shade(float x, float y, const void *ctx) {
+    const ps_face_axis *f = ctx;
+    float s = ((x - f->ox) * f->vx + (y - f->oy) * f->vy) / f->len, k = 1.0f - 0.18f * s;
+    if (f->pleats > 0)
+        for (int i = 0; i < 3; i++) {
+            float d = (s - (0.15f + 0.18f * (float)i)) / 0.02f;
+            k *= 1.0f - 0.16f * expf(-d * d);
+        }
+    return k;
+}
+
+static inline void ps_pt2(const mf_face_landmarks *lm, int i, float o[2]) { o[0] = lm->pt[i][0], o[1] = lm->pt[i][1]; }
+
+/* A surgical mask over nose, mouth and chin: light blue, three folds, ear loops. */
+static inline void ps_draw_mask(mf_img *im, const mf_face_landmarks *lm) {
+    /* the jaw line from the left cheek (subject's) round the chin to the right cheek, then across the nose */
+    static const int jaw[] = {323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132,
+                              93};
+    int n = 0;
+    float p[PS_POLY_MAX][2], c[2], top[2], chin[2];
+    ps_pt2(lm, 4, c);
+    for (size_t i = 0; i < sizeof jaw / sizeof jaw[0]; i++) {
+        ps_pt2(lm, jaw[i], p[n]);
+        /* a little beyond the jaw line, as a mask stands off the face */
+        p[n][0] = c[0] + 1.07f * (p[n][0] - c[0]), p[n][1] = c[1] + 1.07f * (p[n][1] - c[1]);
+        n++;
+    }
+    ps_pt2(lm, 197, p[n++]);
+    ps_pt2(lm, 197, top);
+    ps_pt2(lm, 152, chin);
+    ps_face_axis ax = {top[0], top[1], chin[0] - top[0], chin[1] - top[1], 0, 1};
+    ax.len = sqrtf(ax.vx * ax.vx + ax.vy * ax.vy) + 1e-6f;
+    ax.vx /= ax.len, ax.vy /= ax.len;
+    static const float blue[3] = {168, 204, 228};
+    ps_fill_poly(im, (const float(*)[2])p, n, blue, ps_axis_shade, &ax);
+    /* ear loops from the mask's sides towards the ears */
+    float a[2], b[2], q[4][2];
+    static const float white[3] = {235, 235, 235};
+    for (int side = 0; side < 2; side++) {
+        ps_pt2(lm, side ? 323 : 93, a);
+        ps_pt2(lm, side ? 454 : 234, b);
+        ps_band(a, b, 0.012f * ax.len * 4, q);
+        ps_fill_poly(im, (const float(*)[2])q, 4, white, NULL, NULL);
+    }
+}
+
+/* Sunglasses: two dark lenses over the eyes, a bridge, temples to the sides of the head. */
+static inline void ps_draw_sunglasses(mf_img *im, const mf_face_landmarks *lm) {
+    static const int corner[2][2] = {{33, 133}, {263, 362}}; /* outer, inner lid corner of each eye */
+    float out[2][2], in[2][2], ctr[2][2], ew = 0;
+    for (int e = 0; e < 2; e++) {
+        ps_pt2(lm, corner[e][0], out[e]);
+        ps_pt2(lm, corner[e][1], in[e]);
+        ctr[e][0] = 0.5f * (out[e][0] + in[e][0]), ctr[e][1] = 0.5f * (out[e][1] + in[e][1]);
+        ew = fmaxf(ew, hypotf(out[e][0] - in[e][0], out[e][1] - in[e][1]));
+    }
+    /* the eye axis (subject's right eye to left) and the face's down direction */
+    float ux = ctr[1][0] - ctr[0][0], uy = ctr[1][1] - ctr[0][1], ul = hypotf(ux, uy) + 1e-6f;
+    ux /= ul, uy /= ul;
+    float vx = -uy, vy = ux;
+    float nose[2];
+    ps_pt2(lm, 4, nose);
+    if ((nose[0] - ctr[0][0]) * vx + (nose[1] - ctr[0][1]) * vy < 0) vx = -vx, vy = -vy;
+    static const float dark[3] = {34, 32, 36}, frame[3] = {20, 20, 22};
+    float lens[2][2];
+    for (int e = 0; e < 2; e++) {
+        /* a lens: an ellipse of 1.7 x 1.3 eye widths, a little below the eye's centre */
+        float cx = ctr[e][0] + 0.12f * ew * vx, cy = ctr[e][1] + 0.12f * ew * vy, p[32][2];
+        for (int k = 0; k < 32; k++) {
+            float t = 2.0f * (float)M_PI * (float)k / 32, a = 0.85f * ew * cosf(t), b = 0.65f * ew * sinf(t);
+            p[k][0] = cx + a * ux + b * vx, p[k][1] = cy + a * uy + b * vy;
+        }
+        /* the shade measured up from the lens's lower edge: darker towards the top */
+        ps_face_axis ax = {cx + 0.65f * ew * vx, cy + 0.65f * ew * vy, -vx, -vy, 1.3f * ew, 0};
+        ps_fill_poly(im, (const float(*)[2])p, 32, dark, ps_axis_shade, &ax);
+        lens[e][0] = cx, lens[e][1] = cy;
+    }
+    float q[4][2], a[2], b[2];
+    /* the bridge between the lenses' inner edges, and the temples from the outer edges to the sides of the head */
+    a[0] = lens[0][0] + 0.8f * ew * ux - 0.3f * ew * vx, a[1] = lens[0][1] + 0.8f * ew * uy - 0.3f * ew * vy;
+    b[0] = lens[1][0] - 0.8f * ew * ux - 0.3f * ew * vx, b[1] = lens[1][1] - 0.8f * ew * uy - 0.3f * ew * vy;
+    ps_band(a, b, 0.14f * ew, q);
+    ps_fill_poly(im, (const float(*)[2])q, 4, frame, NULL, NULL);
+    for (int e = 0; e < 2; e++) {
+        float sgn = e ? 1.0f : -1.0f, side[2];
+        a[0] = lens[e][0] + sgn * 0.82f * ew * ux - 0.3f * ew * vx;
+        a[1] = lens[e][1] + sgn * 0.82f * ew * uy - 0.3f * ew * vy;
+        ps_pt2(lm, e ? 454 : 234, side);
+        ps_band(a, side, 0.12f * ew, q);
+        ps_fill_poly(im, (const float(*)[2])q, 4, frame, NULL, NULL);
+    }
 }
 
 #endif

@@ -7,8 +7,12 @@
  *   variant  file  n_faces  then per face: x y w h roll_deg yaw pitch
  * Variants: rot90 rot180 rot270 and rot30 .. rot330 (30-degree steps), cut<border><pct> (each border, 40 50 60 75
  * percent of the face box visible), small16/20/24/32 (faces pasted at that box size into 1600x1200 pictures),
- * grid300 and grid1000 (distinct faces tiled), dark (x0.25), blur (sigma 2), noise (sigma 12), fp (face-free crops
- * of the demo photos, n_faces 0). Exit 0, or 1 with a message. */
+ * grid300 and grid1000 (distinct faces tiled), dark (x0.25), blur (sigma 2), noise (sigma 12), mask (a surgical mask
+ * drawn over nose, mouth and chin through the face's mesh), sunglasses (two dark lenses, bridge and temples over the
+ * eyes), fp (face-free crops of the demo photos, n_faces 0).
+ *   --only LIST   builds only the variant families of the comma-separated LIST (rot, cut, small, grid, quality,
+ *                 occlusion, fp), appending nothing else to OUT/truth.tsv (which is written anew)
+ * Exit 0, or 1 with a message. */
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
 #include "privacy-set-common.h"
@@ -23,6 +27,7 @@ enum { MAX_SRC = 1000, MAX_NAMES = 20000, SMALL_W = 1600, SMALL_H = 1200 };
 typedef struct {
     mf_img img;
     float x, y, w, h, roll, yaw, pitch; /* truth on the upright photo */
+    mf_face_landmarks lm;               /* its mesh (occlusion variants) */
 } src_face;
 
 static src_face srcs[MAX_SRC];
@@ -230,6 +235,25 @@ static int variants_quality(void) {
     return 0;
 }
 
+static int variants_occlusion(void) {
+    static const char *vars[2] = {"mask", "sunglasses"};
+    for (int v = 0; v < 2; v++)
+        for (int i = 0; i < n_src; i++) {
+            const src_face *s = &srcs[i];
+            mf_img c;
+            if (mf_img_crop(&s->img, 0, 0, s->img.w, s->img.h, &c)) return die("copy");
+            if (v == 0)
+                ps_draw_mask(&c, &s->lm);
+            else
+                ps_draw_sunglasses(&c, &s->lm);
+            float row[1][7] = {{s->x, s->y, s->w, s->h, s->roll, s->yaw, s->pitch}};
+            int e = emit(vars[v], i, &c, (const float(*)[7])row, 1);
+            mf_img_free(&c);
+            if (e) return e;
+        }
+    return 0;
+}
+
 /* Face-free crops of the demo photos: 384 x 384 windows on a grid that stay clear of every face (boxes of the
  * normal and the privacy analysis, grown by half their size on each side). */
 static int variants_fp(const char *models, mf_face_analyzer_t *an, mf_face_analyzer_t *pan) {
@@ -284,7 +308,7 @@ static int add_source(mf_face_analyzer_t *an, const char *path) {
     if (mf_img_load(path, NULL, &s->img, NULL)) return die(path);
     float t[7];
     int failed;
-    if (!ps_central_face(an, &s->img, t, &failed)) {
+    if (!ps_central_face_mesh(an, &s->img, t, &failed, &s->lm)) {
         mf_img_free(&s->img);
         if (failed) return die("analysis");
         fprintf(stderr, "privacy-set: no central face in %s: skipped\n", path);
@@ -295,9 +319,23 @@ static int add_source(mf_face_analyzer_t *an, const char *path) {
     return 0;
 }
 
+static int wanted(const char *only, const char *family) {
+    if (!only) return 1;
+    size_t n = strlen(family);
+    for (const char *p = only; (p = strstr(p, family)); p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n])) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    const char *only = NULL;
+    if (argc >= 3 && !strcmp(argv[1], "--only")) {
+        only = argv[2];
+        argc -= 2, argv += 2;
+    }
     if (argc != 4 && argc != 6) {
-        fprintf(stderr, "usage: privacy-set MODELS DATA OUT [N_FFHQ N_LFW]\n");
+        fprintf(stderr, "usage: privacy-set [--only rot,cut,small,grid,quality,occlusion,fp] MODELS DATA OUT "
+                        "[N_FFHQ N_LFW]\n");
         return 1;
     }
     int n_ffhq = argc == 6 ? atoi(argv[4]) : 50, n_lfw = argc == 6 ? atoi(argv[5]) : 50;
@@ -342,12 +380,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     fprintf(stderr, "privacy-set: %d source faces\n", n_src);
-    int r = variants_rotation();
-    if (!r) r = variants_cut();
-    if (!r) r = variants_small();
-    if (!r) r = variants_grid();
-    if (!r) r = variants_quality();
-    if (!r) r = variants_fp(models, an, pan);
+    int r = 0;
+    if (!r && wanted(only, "rot")) r = variants_rotation();
+    if (!r && wanted(only, "cut")) r = variants_cut();
+    if (!r && wanted(only, "small")) r = variants_small();
+    if (!r && wanted(only, "grid")) r = variants_grid();
+    if (!r && wanted(only, "quality")) r = variants_quality();
+    if (!r && wanted(only, "occlusion")) r = variants_occlusion();
+    if (!r && wanted(only, "fp")) r = variants_fp(models, an, pan);
     fclose(truth);
     mf_face_analyzer_free(an);
     mf_face_analyzer_free(pan);
