@@ -581,9 +581,89 @@ static void test_border_frame_tiles(void **state) {
     const mf_face_candidate *c;
     assert_int_equal(mf_face_privacy_detect(pd, &img, &c, &n), MF_OK);
     assert_int_equal(mf_face_privacy_detector_last_zooms(pd), 0);
-    assert_int_equal(mf_face_privacy_detector_last_tiles(pd), 102 + 3 * 9);
+    /* the turned passes' levels 1 (6 tiles), 0.4, 0.133 (ratio17: f0, 0.267, left out) */
+    assert_int_equal(mf_face_privacy_detector_last_tiles(pd), 102 + 3 * 8);
     mf_face_privacy_detector_free(pd);
     mf_img_free(&img);
+}
+
+/* Sparse levels (branch ratio17): the turned passes' level f0 (the whole image at half the input) is left out when the
+ * level before it holds the whole framed image in one tile within 3x of the border level. A 360 x 240 level (a 1920 x
+ * 1280 photo's turned passes): levels 1 (6 tiles), 0.4, 0.267 (f0), 0.133: 9 tiles, 8 with sparse levels. Kept where
+ * the level before f0 needs two tiles (full frames: 144 x 96 framed by 32 is 208 px wide) and where no level lies
+ * between the finest and f0 (280 x 210: levels 1, 0.34, 0.17). Then a close-up turned by
+ * 90 degrees (sample1's first face, about 1000 px in a 1280 x 1920 picture) is still found and confirmed with its
+ * roll. */
+static void test_sparse_turned_levels(void **state) {
+    (void)state;
+    mf_face_detect_opts o = {NULL, 12, 0.3f, 0, NULL, 1, 1};
+    mf_face_detector_t *d;
+    assert_int_equal(mf_face_detector_create(tu_models_dir(), &o, &d), MF_OK);
+    static const int sizes[2][2] = {{360, 240}, {280, 210}};
+    /* tiles: [size][narrow][sparse] */
+    static const int want[2][2][2] = {{{10, 10}, {9, 8}}, {{8, 8}, {6, 6}}};
+    for (int s = 0; s < 2; s++) {
+        mf_img img;
+        assert_int_equal(mf_img_init(&img, sizes[s][0], sizes[s][1], 3), MF_OK);
+        memset(img.data, 128, (size_t)img.w * img.h * 3);
+        for (int narrow = 0; narrow < 2; narrow++)
+            for (int sparse = 0; sparse < 2; sparse++) {
+                mf_face_detector_set_narrow_frame(d, narrow);
+                mf_face_detector_set_sparse_levels(d, sparse);
+                const mf_face_box *b;
+                int n;
+                assert_int_equal(mf_face_detect_all(d, &img, &b, &n), MF_OK);
+                printf("  %d x %d narrow %d sparse %d: %d tiles\n", img.w, img.h, narrow, sparse,
+                       mf_face_detector_last_tiles(d));
+                assert_int_equal(mf_face_detector_last_tiles(d), want[s][narrow][sparse]);
+            }
+        mf_img_free(&img);
+    }
+    mf_face_detector_free(d);
+
+    char p[1024];
+    snprintf(p, sizeof p, "%s/demo/sample1.jpg", tu_models_dir());
+    if (!tu_exists(p)) skip();
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
+                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_face_analyzer_t *normal, *priv;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    mf_img img, big, turned;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    const mf_face *up, *pf;
+    int nu, np;
+    assert_int_equal(mf_face_analyze_all(normal, &img, &up, &nu), MF_OK);
+    assert_true(nu >= 1);
+    /* 2.2 x 1.47 face sides around the first face, scaled to 1920 x 1280: the face about 870 px */
+    float side = fmaxf(up[0].det.w, up[0].det.h), cx = up[0].det.x + up[0].det.w / 2, cy = up[0].det.y + up[0].det.h / 2;
+    int cw = (int)(2.2f * side), ch = (cw * 2) / 3, x0 = (int)(cx - cw / 2), y0 = (int)(cy - ch / 2);
+    assert_true(x0 >= 0 && y0 >= 0 && x0 + cw <= img.w && y0 + ch <= img.h);
+    mf_img crop;
+    assert_int_equal(mf_img_crop(&img, x0, y0, cw, ch, &crop), MF_OK);
+    assert_int_equal(mf_img_resize(&crop, 1920, 1280, &big), MF_OK);
+    float roll = up[0].lm.roll;
+    assert_int_equal(mf_img_rotate90(&big, 1, &turned), MF_OK);
+    assert_int_equal(mf_face_analyze_all(priv, &turned, &pf, &np), MF_OK);
+    int found = 0;
+    for (int i = 0; i < np; i++) {
+        const mf_face *f = &pf[i];
+        printf("  close-up turned: face %d at %.0f,%.0f side %.0f, confirmed %d, roll %.1f (upright %.1f + 90)\n", i,
+               f->det.x + f->det.w / 2, f->det.y + f->det.h / 2, fmaxf(f->det.w, f->det.h), f->confirmed, f->lm.roll,
+               roll);
+        if (f->confirmed && fmaxf(f->det.w, f->det.h) > 500 && fabsf(remainderf(f->lm.roll - roll - 90.0f, 360.0f)) <= 10.0f)
+            found = 1;
+    }
+    assert_true(found);
+    mf_img_free(&crop);
+    mf_img_free(&big);
+    mf_img_free(&turned);
+    mf_img_free(&img);
+    mf_face_analyzer_free(normal);
+    mf_face_analyzer_free(priv);
+    mf_nn_pool_free(pool);
 }
 
 /* The dedup keeps an unconfirmed face around a confirmed part of it (branch recall14): cutr60/0041, a 348 px candidate
@@ -991,6 +1071,7 @@ int main(void) {
         cmocka_unit_test(test_masked_face_found),
         cmocka_unit_test(test_pooled_resize_same_bytes),
         cmocka_unit_test(test_attributes_after_dedup),
+        cmocka_unit_test(test_sparse_turned_levels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,13 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
  * network pixels, and a larger one is at most 17 pixels on the next coarser level (LEVEL_STEP 2.5), inside its frame
  * (docs/detection.md, det13). */
 #define BORDER_MIN_PX 24
+/* With sparse levels allowed (privacy mode's turned passes), border mode leaves out the level f0 (the whole image at
+ * half the input) when the level before it already holds the whole framed image in one tile and lies at most
+ * SPARSE_MAX_STEP above the border level (f0 / 2): that level shows every face f0 would, uncut and at 1.25-1.5 times
+ * its size, and the step to the border level stays within the pyramid's largest (3x, with room for rounding). On a
+ * 1920 x 1280 photo the turned passes' levels 1, 0.4, 0.267, 0.133 become 1, 0.4, 0.133 (docs/detection.md, "Branch
+ * ratio17"). */
+#define SPARSE_MAX_STEP 3.05f
 /* Pyramid levels of at least this many pixels are resized in bands on the detector's pool (mf_face_resize_pooled):
  * the same bytes as one resize, on the threads that otherwise wait for the next network run (time15). */
 #define POOLED_RESIZE_MIN_PIXELS 16384
@@ -76,6 +83,7 @@ struct mf_face_detector {
     int n_weak, cap_weak;
     int last_tiles, last_verifications;
     int narrow;   /* border mode: frames of BORDER_MIN_PX where they save tiles (mf_face_detector_set_narrow_frame) */
+    int sparse;   /* border mode: f0 left out where the level before it serves (mf_face_detector_set_sparse_levels) */
     int finest_only, shift; /* mf_face_detect_finest_shifted: the finest level alone, its tiles moved by shift */
 };
 
@@ -367,6 +375,21 @@ int mf_face_resize_pooled(mf_nn_pool_t *pool, const mf_img *src, int ow, int oh,
 /* Tiles of side S, `stride` apart at most, covering a span of n pixels. */
 static int tiles_along(int n, int S, int stride) { return n <= S ? 1 : (n - S + stride - 1) / stride + 1; }
 
+/* Tiles of the w x h image's pyramid level f in border mode with frames of `pad` (narrowed as mf_face_detect_all
+ * does). */
+static int level_tiles(const mf_face_detector_t *d, int w, int h, float f, int pad, int stride) {
+    int S = d->net.cfg->size, lw = (int)lroundf(w * f), lh = (int)lroundf(h * f);
+    if (lw < 1) lw = 1;
+    if (lh < 1) lh = 1;
+    int nx = tiles_along(lw + 2 * pad, S, stride), ny = tiles_along(lh + 2 * pad, S, stride);
+    if (d->narrow) {
+        int nxn = tiles_along(lw + 2 * BORDER_MIN_PX, S, stride), nyn = tiles_along(lh + 2 * BORDER_MIN_PX, S, stride);
+        if (nxn < nx) nx = nxn;
+        if (nyn < ny) ny = nyn;
+    }
+    return nx * ny;
+}
+
 static float iou(const mf_face_box *a, const mf_face_box *b) {
     float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
     float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
@@ -405,6 +428,8 @@ float mf_face_detector_min_px(const mf_face_detector_t *d) { return d->net.cfg->
 void mf_face_detector_set_weak(mf_face_detector_t *d, float weak) { d->weak = weak; }
 
 void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on) { d->narrow = on != 0; }
+
+void mf_face_detector_set_sparse_levels(mf_face_detector_t *d, int on) { d->sparse = on != 0; }
 
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
     *boxes = d->weak_found;
@@ -486,9 +511,12 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     /* border mode: the image framed by grey, and a coarser level for close-ups cut by the border (the face larger
      * than the image) */
     int pad = d->opts.border ? MF_FACE_DETECT_BORDER_PX : 0;
+    int overlap = (int)ceilf(c->min_px * 3.5f);
+    if (pad && d->sparse && n_levels >= 2 && levels[n_levels - 2] <= SPARSE_MAX_STEP * 0.5f * f0 &&
+        level_tiles(d, img->w, img->h, levels[n_levels - 2], pad, S - overlap) == 1)
+        n_levels--; /* f0: the level before it serves */
     if (pad) levels[n_levels++] = 0.5f * f0;
     if (d->finest_only) n_levels = 1;
-    int overlap = (int)ceilf(c->min_px * 3.5f);
     /* candidates down to a lower score; those under the threshold must be confirmed by the verifier */
     float low = d->opts.strict ? d->opts.threshold : d->opts.threshold * LOW_FACTOR;
     /* strict with weak candidates: decoded from d->weak, never averaged into a face scoring the threshold (its

@@ -84,6 +84,11 @@ void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box *
  * that axis (detect.c). Off (0) by default; privacy mode's turned passes (privacy.c, det13). */
 void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on);
 
+/* Border mode only: on (1), the level f0 (the whole image at half the input) is left out when the level before it
+ * holds the whole framed image in one tile and lies at most SPARSE_MAX_STEP (about 3x) above the border level
+ * (detect.c). Off (0) by default; privacy mode's turned passes (privacy.c, ratio17). */
+void mf_face_detector_set_sparse_levels(mf_face_detector_t *d, int on);
+
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);
 

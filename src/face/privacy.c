@@ -308,6 +308,7 @@ int mf_face_privacy_detector_create_from(mf_face_models_t *models, const mf_face
     }
     if (!st) st = mf_face_detector_create_from(models, &d, &pd->turned);
     if (!st) mf_face_detector_set_narrow_frame(pd->turned, 1);
+    if (!st) mf_face_detector_set_sparse_levels(pd->turned, 1);
     if (st) {
         mf_face_privacy_detector_free(pd);
         return st;
