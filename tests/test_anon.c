@@ -204,13 +204,19 @@ static void test_guarantee_at_other_alignments(void **state) {
  * 2-thread pool publishes exactly what one on the calling thread alone publishes, draw for draw — the same pixels,
  * decision, draws, similarities, ages and note — including faces whose draws are rejected at some alignment (a job
  * skipped before the first rejection, or a later job's rejection reported first, would change them), and the
- * published result is below every threshold at every alignment (test_guarantee_at_other_alignments). */
+ * published result is below every threshold at every alignment (test_guarantee_at_other_alignments).
+ * (speed17) The one on the calling thread also takes the reference rendering (mf_anon_debug_reference): the
+ * fixture's anonymizer splits the render's row loops (warp, blurs, low-passes, pyramid, texture synthesis) over the
+ * pool and keeps the photo's low-passes between draws; a band computed differently, a row left out or a cache
+ * holding another draw's values changes the pixels of some draw. */
 static void test_two_threads_same_result(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
     mf_anon_t *one;
     mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .max_tries = 3};
     assert_int_equal(mf_anon_create(&o, &one), MF_OK);
+    /* (speed17) and the reference rendering: no row splits, the photo's low-passes recomputed at every draw */
+    mf_anon_debug_reference(one, 1);
     int rejected = 0;
     for (uint64_t seed = 40; seed < 46; seed++) {
         mf_img a = copy_of(&f->img), b = copy_of(&f->img);

@@ -216,6 +216,75 @@ static void test_blur_matches_reference(void **state) {
     }
 }
 
+/* (speed17) A split that makes uneven bands and runs them last band first, as a pool's threads may: rows 0..n in
+ * bands of 1, 2, 3, ... rows. */
+static int bands_run;
+static void split_run(void *ctx, mf_render_rows_fn fn, void *fn_ctx, int n) {
+    (void)ctx;
+    int y0[64], y1[64], nb = 0;
+    for (int y = 0, k = 1; y < n; y += k, k++) y0[nb] = y, y1[nb] = y + k < n ? y + k : n, nb = nb < 63 ? nb + 1 : nb;
+    if (y1[nb - 1] < n) y1[nb - 1] = n; /* more than 63 bands: the last takes the rest */
+    for (int b = nb - 1; b >= 0; b--) fn(fn_ctx, y0[b], y1[b]);
+    bands_run += nb;
+}
+
+/* The _par variants split their row loops; every value must be exactly the plain function's (anon splits the
+ * render over its pool and publishes what the serial path would: test_anon's test_two_threads_same_result). */
+static void test_par_same_result(void **state) {
+    (void)state;
+    mf_render_par par = {split_run, NULL};
+    static const struct {
+        int w, h, c;
+        float sigma;
+    } cases[] = {{37, 23, 3, 1.3f}, {64, 48, 1, 0.5f}, {19, 41, 3, 2.6f}, {90, 70, 3, 9.0f}, {5, 3, 3, 40.0f}};
+    unsigned seed = 777;
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        int w = cases[t].w, h = cases[t].h, c = cases[t].c;
+        mf_fimg f = mk(w, h, c, 0), wt = mk(w, h, 1, 0), d = mk(w, h, c, 0);
+        size_t n = (size_t)w * h * c;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            f.data[i] = (float)((seed >> 8) % 65536) / 256.0f;
+            seed = seed * 1103515245u + 12345u;
+            d.data[i] = (float)((seed >> 8) % 65536) / 256.0f;
+        }
+        for (int i = 0; i < w * h; i++) wt.data[i] = (i * 7) % 5 == 0 ? 0 : (float)((i * 13) % 17) / 16;
+        float sig = cases[t].sigma;
+        for (int weighted = 0; weighted < 2; weighted++) {
+            const mf_fimg *wp = weighted ? &wt : NULL;
+            mf_fimg a, b;
+            /* blur */
+            assert_int_equal(mf_fimg_copy(&f, &a), MF_OK);
+            assert_int_equal(mf_fimg_copy(&f, &b), MF_OK);
+            if (sig <= MF_RENDER_MAX_SIGMA) {
+                assert_int_equal(mf_render_blur(&a, wp, sig), MF_OK);
+                assert_int_equal(mf_render_blur_par(&b, wp, sig, &par), MF_OK);
+                assert_memory_equal(a.data, b.data, sizeof(float) * n);
+            }
+            mf_fimg_free(&a), mf_fimg_free(&b);
+            /* low-pass */
+            if (sig <= MF_RENDER_MAX_SIGMA) {
+                assert_int_equal(mf_render_lowpass(&f, wp, sig, &a), MF_OK);
+                assert_int_equal(mf_render_lowpass_par(&f, wp, sig, &b, &par), MF_OK);
+                assert_memory_equal(a.data, b.data, sizeof(float) * n);
+                mf_fimg_free(&a), mf_fimg_free(&b);
+            }
+        }
+        /* multiband blend, every level count */
+        for (int lv = 0; lv <= 4; lv++) {
+            mf_fimg a, b;
+            assert_int_equal(mf_fimg_copy(&d, &a), MF_OK);
+            assert_int_equal(mf_fimg_copy(&d, &b), MF_OK);
+            assert_int_equal(mf_render_blend_multiband(&a, &f, &wt, lv), MF_OK);
+            assert_int_equal(mf_render_blend_multiband_par(&b, &f, &wt, lv, &par), MF_OK);
+            assert_memory_equal(a.data, b.data, sizeof(float) * n);
+            mf_fimg_free(&a), mf_fimg_free(&b);
+        }
+        mf_fimg_free(&f), mf_fimg_free(&wt), mf_fimg_free(&d);
+    }
+    assert_true(bands_run > 100); /* the split was used */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_triangle_coverage),
@@ -226,6 +295,7 @@ int main(void) {
         cmocka_unit_test(test_blend_exact),
         cmocka_unit_test(test_seam_drops),
         cmocka_unit_test(test_lowpass_and_roundtrip),
+        cmocka_unit_test(test_par_same_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

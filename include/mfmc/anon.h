@@ -246,6 +246,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
  * guarantee must redraw and fall back. 0 = off. */
 void mf_anon_debug_force_similar(mf_anon_t *a, int on);
 
+/* Testing hook (speed17): the reference path of the rendering: its row loops on the calling thread alone and the
+ * photo's per-face low-passes recomputed at every draw (no cache). The result must be identical either way. 0 = off. */
+void mf_anon_debug_reference(mf_anon_t *a, int on);
+
 /* Embeds the face record `face` of img with anonymizer recognizer i (info->dim floats). */
 int mf_anon_embed(mf_anon_t *a, int i, const mf_img *img, const mf_face *face, float *embedding);
 

@@ -82,6 +82,21 @@ int mf_render_lowpass(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_f
  * Where the mask and all its pyramid levels are 0 dst is unchanged. dst, src, mask the same size. */
 int mf_render_blend_multiband(mf_fimg *dst, const mf_fimg *src, const mf_fimg *mask, int levels);
 
+/* (speed17) Row loops on several threads: run(ctx, fn, fn_ctx, n) must call fn(fn_ctx, y0, y1) on bands [y0, y1)
+ * that together cover [0, n) exactly once, on any threads, and return when all have finished. The _par variants
+ * below split their row loops (blur passes, pyramid levels, the low-pass's expansion) this way; every value is
+ * computed by the same operations whatever the split, so they give exactly what the plain functions give. par NULL
+ * (or run NULL): on the caller, as the plain functions. */
+typedef void (*mf_render_rows_fn)(void *ctx, int y0, int y1);
+typedef struct {
+    void (*run)(void *ctx, mf_render_rows_fn fn, void *fn_ctx, int n);
+    void *ctx;
+} mf_render_par;
+int mf_render_blur_par(mf_fimg *f, const mf_fimg *weight, float sigma, const mf_render_par *par);
+int mf_render_lowpass_par(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_fimg *out, const mf_render_par *par);
+int mf_render_blend_multiband_par(mf_fimg *dst, const mf_fimg *src, const mf_fimg *mask, int levels,
+                                  const mf_render_par *par);
+
 /* Seam strength along the boundary of `mask` (> 0.5 inside): mean absolute difference of img between pixel pairs
  * that straddle the boundary (4-neighbours, one in, one out), averaged over channels; 0 when the mask has no
  * boundary. For tests and measurements. */

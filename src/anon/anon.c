@@ -92,6 +92,7 @@ struct mf_anon {
     float brow_v;        /* texture row of the highest brow point */
     float *edge_alpha;   /* T * T: distance (texels) to the canonical mesh boundary, -1 outside the mesh; the blend
                             ramp over it follows the surface */
+    float *hair_w, *hair_wi; /* T * T: hairline_band's weights (hairline_weights) */
     int *fill_src;       /* T * T: the texel whose value a texel outside the mesh takes (-1: too far, left as is) */
     uint8_t *hole_kind;  /* per triangle: 0 skin, 1 eye opening, 2 mouth opening */
     uint8_t *tri_lid;    /* per triangle: skin touching an eye contour (the lids; covered by sunglasses) */
@@ -109,11 +110,14 @@ struct mf_anon {
     int par;
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
     int force_similar;
+    int reference; /* mf_anon_debug_reference */
     int n_donor;
     float *donor_tex; /* n_donor * T * T * 3 */
     float *donor_age, *donor_male;
     float *donor_emb; /* n_donor * n_rec * 1024: the donor's embedding by each ensemble recognizer (zeros elsewhere) */
 };
+
+static int hairline_weights(mf_anon_t *a);
 
 static double now_ms(void) {
     struct timespec ts;
@@ -321,6 +325,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         }
         free(prev);
         free(cnt), free(bnd), free(force_v);
+        if (!st) st = hairline_weights(a);
     }
     if (st) {
         mf_anon_free(a);
@@ -334,7 +339,7 @@ void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]), mf_face_recognizer_free(a->rec2[i]);
     mf_anon_model_free(a->m);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb);
     free(a);
 }
 
@@ -343,6 +348,7 @@ const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i
     return i >= 0 && i < a->n_rec ? a->info[i] : NULL;
 }
 void mf_anon_debug_force_similar(mf_anon_t *a, int on) { a->force_similar = on; }
+void mf_anon_debug_reference(mf_anon_t *a, int on) { a->reference = on; }
 int mf_anon_donor_count(const mf_anon_t *a) { return a->n_donor; }
 
 int mf_anon_embed(mf_anon_t *a, int i, const mf_img *img, const mf_face *face, float *e) {
@@ -692,6 +698,11 @@ typedef struct {
     float replace;     /* how much of the target's own identity shape (its projection) is taken out */
     int child;         /* the target is estimated younger than CHILD_AGE */
     float yaw;         /* the target's head turn, degrees */
+    mf_nn_pool_t *rpool; /* (speed17) the pool render_draw splits its row loops over; NULL while the pool runs
+                            the original's embeddings beside the first draw (render_beside_setup) */
+    mf_fimg relief_lo, relief_fo; /* (speed17) the photo's relief_match low-passes (functions of O and fs only),
+                                     computed at the face's first draw and kept for the others */
+    int no_cache;                 /* mf_anon_debug_reference: they are recomputed at every draw */
     mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
                           fault each: 8 % of the profile) */
     float (*ejit)[N_JIT][1024]; /* per recognizer: the original embedded at the jittered alignments (ensemble only) */
@@ -735,6 +746,34 @@ static void sc_give(job *j, int i, mf_fimg *f) {
     j->sc[i] = *f;
     memset(f, 0, sizeof *f);
 }
+
+/* (speed17) Row loops of the render split over the pool: fn(ctx, y0, y1) for consecutive bands of rows [0, n),
+ * one band per pool thread (all of them on the caller when pool is NULL). Each element is computed by the same
+ * arithmetic whichever thread does it, so the result is the serial one (test_render_split_same_result). */
+typedef mf_render_rows_fn rows_fn;
+typedef struct {
+    rows_fn fn;
+    void *ctx;
+    int n;
+} rows_ctx;
+static void rows_pool_fn(void *ctx, int ith, int nth) {
+    const rows_ctx *c = ctx;
+    int y0 = (int)((long)c->n * ith / nth), y1 = (int)((long)c->n * (ith + 1) / nth);
+    if (y1 > y0) c->fn(c->ctx, y0, y1);
+}
+static void par_rows(mf_nn_pool_t *pool, rows_fn fn, void *ctx, int n) {
+    if (!pool || n < 8 || mf_nn_pool_threads(pool) < 2) {
+        fn(ctx, 0, n);
+        return;
+    }
+    rows_ctx c = {fn, ctx, n};
+    mf_nn_pool_run(pool, rows_pool_fn, &c);
+}
+
+/* par_rows as the render module's mf_render_par (ctx: the pool) */
+static void par_run(void *ctx, mf_render_rows_fn fn, void *fn_ctx, int n) { par_rows(ctx, fn, fn_ctx, n); }
+/* the job's render splits: over j->rpool, or NULL (on the caller) */
+#define JOB_PAR(j) ((j)->rpool ? &(mf_render_par){par_run, (j)->rpool} : NULL)
 
 /* Catmull-Rom (bicubic) sample of a 3-channel image at pixel-centre coordinates (x, y) (centre of pixel i at
  * i + 0.5), edges clamped. The background warp resamples the photo at sub-pixel offsets: bilinear sampling there
@@ -784,6 +823,7 @@ static float lap_at(const mf_fimg *f, int x, int y) {
  * blend, below). force: the features (not measured). */
 static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *force,
                        const mf_fimg *mask) {
+    const mf_render_par *rp = JOB_PAR(j);
     double so = 0, sr = 0;
     long no = 0, nr = 0;
     for (int y = 1; y < j->h - 1; y++)
@@ -804,7 +844,7 @@ static int grain_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf
     gain = gain < 0.4f ? 0.4f : gain > 3 ? 3 : gain;
     mf_fimg bl;
     int st = mf_fimg_copy(rend, &bl);
-    if (!st) st = mf_render_blur(&bl, NULL, 0.7f);
+    if (!st) st = mf_render_blur_par(&bl, NULL, 0.7f, rp);
     if (!st) {
         size_t px = (size_t)j->w * j->h;
         for (size_t i = 0; i < px; i++) {
@@ -848,18 +888,24 @@ static int cover_flagged(const mf_anon_t *a, const uint8_t *flag, const float *P
  * smooth-skinned face otherwise got rough, lined skin and looked 10-20 years older. The features (brows, eyes,
  * lips, nose: `feat`, soft) keep the drawn contrast; that is where the new identity shows to a recognizer. Measured
  * on the grey band-pass blur(x, 1 px) - blur(x, RELIEF_SIGMA fs), so the grain (matched later) does not count. */
-static int relief_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *core,
+static int relief_match(job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *core,
                         const mf_fimg *feat, const mf_fimg *ramp) {
+    const mf_render_par *rp = JOB_PAR(j);
     float sig = fminf(fmaxf(1.5f, RELIEF_SIGMA * j->fs), (float)MF_RENDER_MAX_SIGMA);
     size_t px = (size_t)j->w * j->h;
-    mf_fimg lo_r, lo_o, f_r, f_o;
-    memset(&lo_r, 0, sizeof lo_r), memset(&lo_o, 0, sizeof lo_o), memset(&f_r, 0, sizeof f_r), memset(&f_o, 0, sizeof f_o);
-    int st = mf_render_lowpass(rend, NULL, sig, &lo_r);
-    if (!st) st = mf_render_lowpass(&j->O, NULL, sig, &lo_o);
+    mf_fimg lo_r, f_r;
+    memset(&lo_r, 0, sizeof lo_r), memset(&f_r, 0, sizeof f_r);
+    int st = mf_render_lowpass_par(rend, NULL, sig, &lo_r, rp);
+    /* the photo's side depends on O and fs only: once per face (speed17) */
+    if (!st && !j->relief_lo.data) st = mf_render_lowpass_par(&j->O, NULL, sig, &j->relief_lo, rp);
+    if (!st && !j->relief_fo.data) {
+        st = mf_fimg_copy(&j->O, &j->relief_fo);
+        if (!st) st = mf_render_blur_par(&j->relief_fo, NULL, 1, rp);
+        if (st) mf_fimg_free(&j->relief_fo);
+    }
+    const mf_fimg lo_o = j->relief_lo, f_o = j->relief_fo;
     if (!st) st = mf_fimg_copy(rend, &f_r);
-    if (!st) st = mf_render_blur(&f_r, NULL, 1);
-    if (!st) st = mf_fimg_copy(&j->O, &f_o);
-    if (!st) st = mf_render_blur(&f_o, NULL, 1);
+    if (!st) st = mf_render_blur_par(&f_r, NULL, 1, rp);
     if (!st) {
         double so = 0, sr = 0;
         long no = 0, nr = 0;
@@ -890,7 +936,8 @@ static int relief_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const m
                 }
             }
     }
-    mf_fimg_free(&lo_r), mf_fimg_free(&lo_o), mf_fimg_free(&f_r), mf_fimg_free(&f_o);
+    mf_fimg_free(&lo_r), mf_fimg_free(&f_r);
+    if (j->no_cache) mf_fimg_free(&j->relief_lo), mf_fimg_free(&j->relief_fo);
     return st;
 }
 
@@ -902,15 +949,48 @@ static int relief_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const m
  * The band takes a normalised convolution (sigma HAIR_FILL) of the texels inside it, weighted by how far inside
  * they are, plus its own finest band (grain, clamped); the weight grows smoothly over the band's inner quarter, so no new
  * edge is made. The face drawn there stays the synthetic one (the blend ramp is unchanged). */
-static int hairline_band(const mf_anon_t *a, float *tex) {
+static int hairline_band(const mf_anon_t *a, float *tex, const mf_render_par *rp) {
+    const mf_anon_model_t *m = a->m;
+    int T = m->T;
+    size_t n = (size_t)T * T;
+    const float *w = a->hair_w, *wi0 = a->hair_wi;
+    float *fill = malloc(sizeof(float) * 3 * n), *fine = malloc(sizeof(float) * 3 * n), *wi = malloc(sizeof(float) * n);
+    if (!fill || !fine || !wi) {
+        free(fill), free(fine), free(wi);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    memcpy(fill, tex, sizeof(float) * 3 * n);
+    memcpy(fine, tex, sizeof(float) * 3 * n);
+    memcpy(wi, wi0, sizeof(float) * n);
+    mf_fimg F = {T, T, 3, fill}, G = {T, T, 3, fine}, WI = {T, T, 1, wi};
+    int st = mf_render_blur_par(&F, &WI, HAIR_FILL * T, rp);
+    if (!st) st = mf_render_blur_par(&G, NULL, 1, rp);
+    if (!st)
+        for (size_t p = 0; p < n; p++) {
+            if (!(w[p] > 0) || a->edge_alpha[p] < 0) continue;
+            for (int k = 0; k < 3; k++) {
+                /* the grain only: clamped, so the band's hard edge does not come back as a line */
+                float *v = tex + 3 * p + k, g = fminf(HAIR_GRAIN, fmaxf(-HAIR_GRAIN, *v - fine[3 * p + k]));
+                *v += w[p] * (fill[3 * p + k] + g - *v);
+            }
+        }
+    free(fill), free(fine), free(wi);
+    return st;
+}
+
+/* hairline_band's weights, functions of the model alone (speed17: once at creation, they were made at every draw):
+ * a->hair_w, the band's weight (1 in its outer three quarters, 0 from its inner edge on, times the fill's support),
+ * and a->hair_wi, the fill's weight (texels inside the mesh and outside the band, not the features). */
+static int hairline_weights(mf_anon_t *a) {
     const mf_anon_model_t *m = a->m;
     int T = m->T;
     size_t n = (size_t)T * T;
     float eye_v = 0; /* texture row of the eye centres */
     for (int i = 0; i < 16; i++) eye_v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
-    float *w = malloc(sizeof(float) * n), *fill = malloc(sizeof(float) * 3 * n), *fine = malloc(sizeof(float) * 3 * n);
-    if (!w || !fill || !fine) {
-        free(w), free(fill), free(fine);
+    float *w = a->hair_w = malloc(sizeof(float) * n), *wi = a->hair_wi = malloc(sizeof(float) * n);
+    float *wb = malloc(sizeof(float) * n);
+    if (!w || !wi || !wb) {
+        free(wb);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
     for (size_t p = 0; p < n; p++) {
@@ -924,34 +1004,108 @@ static int hairline_band(const mf_anon_t *a, float *tex) {
         float u = e < 0 ? 1 : fminf(1, fmaxf(0, (bw - e) / (bw / 4)));
         w[p] = e < 0 ? 1 : u * u * (3 - 2 * u);
     }
-    memcpy(fill, tex, sizeof(float) * 3 * n);
-    memcpy(fine, tex, sizeof(float) * 3 * n);
-    mf_fimg F = {T, T, 3, fill}, G = {T, T, 3, fine}, W = {T, T, 1, w};
-    /* the fill's weight: texels inside the mesh and outside the band */
-    float *wi = malloc(sizeof(float) * n);
-    int st = wi ? MF_OK : mf_error_set(MF_ERR_NOMEM, "out of memory");
-    if (!st) {
-        /* (not the features themselves: brows and eye corners next to the temples would be smeared into it) */
-        for (size_t p = 0; p < n; p++)
-            wi[p] = a->edge_alpha[p] < 0 || (a->tri_of[p] >= 0 && a->tri_core[a->tri_of[p]]) ? 0 : 1 - w[p];
-        mf_fimg WI = {T, T, 1, wi};
-        st = mf_render_blur(&F, &WI, HAIR_FILL * T);
-        if (!st) st = mf_render_blur(&G, NULL, 1);
-        /* where the fill has little support it is not used (the normalised convolution is 0 there) */
-        if (!st) st = mf_render_blur(&WI, NULL, HAIR_FILL * T);
-        for (size_t p = 0; !st && p < n; p++) w[p] *= fminf(1, wi[p] / 0.2f);
-    }
-    if (!st)
-        for (size_t p = 0; p < n; p++) {
-            if (!(W.data[p] > 0) || a->edge_alpha[p] < 0) continue;
-            for (int k = 0; k < 3; k++) {
-                /* the grain only: clamped, so the band's hard edge does not come back as a line */
-                float *v = tex + 3 * p + k, g = fminf(HAIR_GRAIN, fmaxf(-HAIR_GRAIN, *v - fine[3 * p + k]));
-                *v += w[p] * (fill[3 * p + k] + g - *v);
-            }
-        }
-    free(w), free(fill), free(fine), free(wi);
+    /* (not the features themselves: brows and eye corners next to the temples would be smeared into it) */
+    for (size_t p = 0; p < n; p++)
+        wi[p] = a->edge_alpha[p] < 0 || (a->tri_of[p] >= 0 && a->tri_core[a->tri_of[p]]) ? 0 : 1 - w[p];
+    memcpy(wb, wi, sizeof(float) * n);
+    mf_fimg WB = {T, T, 1, wb};
+    /* where the fill has little support it is not used (the normalised convolution is 0 there) */
+    int st = mf_render_blur(&WB, NULL, HAIR_FILL * T);
+    for (size_t p = 0; !st && p < n; p++) w[p] *= fminf(1, wb[p] / 0.2f);
+    free(wb);
     return st;
+}
+
+/* The background warp of render_draw (the outline's displacement, Shepard-interpolated on a grid of g px and fading
+ * out over `fall` px), as row loops for par_rows. */
+typedef struct {
+    const mf_anon_t *a;
+    const job *j;
+    const float *P2;
+    mf_fimg *field, *base;
+    int g;
+    float fall;
+    uint8_t *cell; /* per grid cell (gx, gy): a field value at one of its corners (gx..gx+1, gy..gy+1) is not 0 */
+    float bx[NV], by[NV], ex[NV], ey[NV]; /* the boundary vertices' new positions and displacements, gathered */
+} warp_ctx;
+typedef float wv4f __attribute__((vector_size(16)));
+static void warp_field_rows(void *ctx, int y0, int y1) {
+    const warp_ctx *c = ctx;
+    int g = c->g, gw = c->field->w, nb = c->a->n_bnd;
+    float d2s[NV];
+    for (int gy = y0; gy < y1; gy++)
+        for (int gx = 0; gx < gw; gx++) {
+            float px = gx * g + 0.5f, py = gy * g + 0.5f, sw = 0, dx = 0, dy = 0, dmin = 1e30f;
+            /* squared distances to the boundary vertices, 4 at a time (the same float operations per vertex as one
+             * at a time: no contraction in ISO C mode), then their minimum */
+            const wv4f vx = {px, px, px, px}, vy = {py, py, py, py};
+            int b = 0;
+            for (; b + 4 <= nb; b += 4) {
+                wv4f qx, qy;
+                memcpy(&qx, c->bx + b, sizeof qx), memcpy(&qy, c->by + b, sizeof qy);
+                wv4f ddx = vx - qx, ddy = vy - qy, d2 = ddx * ddx + ddy * ddy;
+                memcpy(d2s + b, &d2, sizeof d2);
+            }
+            for (; b < nb; b++) d2s[b] = (px - c->bx[b]) * (px - c->bx[b]) + (py - c->by[b]) * (py - c->by[b]);
+            for (b = 0; b < nb; b++) dmin = fminf(dmin, d2s[b]);
+            float *fd = c->field->data + 2 * ((size_t)gy * gw + gx);
+            float u = sqrtf(dmin) / c->fall, f = u >= 1 ? 0 : (1 - u) * (1 - u) * (1 + 2 * u);
+            /* beyond the falloff the field is 0 whatever the weights: they are not summed there (speed17) */
+            if (u >= 1) {
+                fd[0] = fd[1] = 0;
+                continue;
+            }
+            /* Shepard weights 1 / (d^4 + 1e-3), 4 at a time; summed one after the other in vertex order */
+            const wv4f eps = {1e-3f, 1e-3f, 1e-3f, 1e-3f}, one = {1, 1, 1, 1};
+            for (b = 0; b + 4 <= nb; b += 4) {
+                wv4f d2;
+                memcpy(&d2, d2s + b, sizeof d2);
+                d2 = one / (d2 * d2 + eps);
+                memcpy(d2s + b, &d2, sizeof d2);
+            }
+            for (; b < nb; b++) d2s[b] = 1 / (d2s[b] * d2s[b] + 1e-3f);
+            for (b = 0; b < nb; b++) {
+                float w = d2s[b];
+                sw += w, dx += w * c->ex[b], dy += w * c->ey[b];
+            }
+            fd[0] = f * dx / sw;
+            fd[1] = f * dy / sw;
+        }
+}
+static void warp_pixel_rows(void *ctx, int y0, int y1) {
+    const warp_ctx *c = ctx;
+    const job *j = c->j;
+    int g = c->g;
+    for (int y = y0; y < y1; y++)
+        for (int x = 0; x < j->w; x++) {
+            /* the field's bilinear taps are the corners of cell (x / g, y / g): all 0 there, it samples 0 */
+            if (!c->cell[(size_t)(y / g) * c->field->w + x / g]) continue;
+            /* grid point gx sits at pixel centre gx * g + 0.5, i.e. field coordinate gx + 0.5 */
+            float fx = (float)x / g + 0.5f, fy = (float)y / g + 0.5f;
+            float dx = mf_fimg_sample(c->field, fx, fy, 0), dy = mf_fimg_sample(c->field, fx, fy, 1);
+            if (fabsf(dx) < 0.02f && fabsf(dy) < 0.02f) continue;
+            sample_cubic3(&j->O, x + 0.5f - dx, y + 0.5f - dy, c->base->data + ((size_t)y * j->w + x) * 3);
+        }
+}
+
+/* A drawn texture, mean + sum of code x component, for par_rows over TEX_BANDS bands of its floats (speed17). */
+enum { TEX_BANDS = 64 };
+typedef struct {
+    const mf_anon_model_t *m;
+    const float *z;
+    float *tex;
+    size_t D;
+} tex_ctx;
+static void tex_rows(void *ctx, int b0, int b1) {
+    const tex_ctx *c = ctx;
+    const mf_anon_model_t *m = c->m;
+    size_t i0 = c->D * (size_t)b0 / TEX_BANDS, i1 = c->D * (size_t)b1 / TEX_BANDS;
+    memcpy(c->tex + i0, m->tex_mean + i0, sizeof(float) * (i1 - i0));
+    for (int k = 0; k < m->kt; k++) {
+        float zc = c->z[m->ks + k];
+        const float *bc = m->tex_basis + (size_t)k * c->D;
+        for (size_t i = i0; i < i1; i++) c->tex[i] += zc * bc[i];
+    }
 }
 
 /* Renders one draw into *res (ROI-sized, blended with O). */
@@ -959,6 +1113,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                        int keep_eyes, mf_fimg *res) {
     const mf_anon_model_t *m = a->m;
     int T = m->T, st;
+    const mf_render_par *rp = JOB_PAR(j);
     float P2[NV * 3];
     /* identity shape: target mesh + the drawn deltas in the target's face frame, faded out at the boundary */
     float D[NV * 3];
@@ -989,7 +1144,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     float *tex_own = malloc(sizeof(float) * 3 * (size_t)T * T);
     if (!tex_own) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     memcpy(tex_own, tex_src, sizeof(float) * 3 * (size_t)T * T);
-    if ((st = hairline_band(a, tex_own))) {
+    if ((st = hairline_band(a, tex_own, rp))) {
         free(tex_own);
         return st;
     }
@@ -1024,28 +1179,25 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         int gw = j->w / g + 2, gh = j->h / g + 2;
         mf_fimg field;
         if (!(st = mf_fimg_init(&field, gw, gh, 2))) {
-            for (int gy = 0; gy < gh; gy++)
+            warp_ctx wc = {a, j, P2, &field, &base, g, fall, malloc((size_t)gw * gh), {0}, {0}, {0}, {0}};
+            if (!wc.cell) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            for (int b = 0; !st && b < a->n_bnd; b++) {
+                const float *q = P2 + 3 * a->bnd_v[b], *o = j->P + 3 * a->bnd_v[b];
+                wc.bx[b] = q[0], wc.by[b] = q[1], wc.ex[b] = q[0] - o[0], wc.ey[b] = q[1] - o[1];
+            }
+            if (!st) par_rows(j->rpool, warp_field_rows, &wc, gh);
+            for (int gy = 0; !st && gy < gh; gy++)
                 for (int gx = 0; gx < gw; gx++) {
-                    float px = gx * g + 0.5f, py = gy * g + 0.5f, sw = 0, dx = 0, dy = 0, dmin = 1e30f;
-                    for (int b = 0; b < a->n_bnd; b++) {
-                        const float *q = P2 + 3 * a->bnd_v[b], *o = j->P + 3 * a->bnd_v[b];
-                        float d2 = (px - q[0]) * (px - q[0]) + (py - q[1]) * (py - q[1]);
-                        dmin = fminf(dmin, d2);
-                        float w = 1 / (d2 * d2 + 1e-3f);
-                        sw += w, dx += w * (q[0] - o[0]), dy += w * (q[1] - o[1]);
+                    int x1 = gx + 1 < gw ? gx + 1 : gx, y1 = gy + 1 < gh ? gy + 1 : gy, nz = 0;
+                    const float *fd = field.data;
+                    for (int q = 0; q < 4; q++) {
+                        size_t i = 2 * ((size_t)(q & 2 ? y1 : gy) * gw + (q & 1 ? x1 : gx));
+                        nz |= fd[i] != 0 || fd[i + 1] != 0;
                     }
-                    float u = sqrtf(dmin) / fall, f = u >= 1 ? 0 : (1 - u) * (1 - u) * (1 + 2 * u);
-                    field.data[2 * ((size_t)gy * gw + gx)] = f * dx / sw;
-                    field.data[2 * ((size_t)gy * gw + gx) + 1] = f * dy / sw;
+                    wc.cell[(size_t)gy * gw + gx] = (uint8_t)nz;
                 }
-            for (int y = 0; y < j->h; y++)
-                for (int x = 0; x < j->w; x++) {
-                    /* grid point gx sits at pixel centre gx * g + 0.5, i.e. field coordinate gx + 0.5 */
-                    float fx = (float)x / g + 0.5f, fy = (float)y / g + 0.5f;
-                    float dx = mf_fimg_sample(&field, fx, fy, 0), dy = mf_fimg_sample(&field, fx, fy, 1);
-                    if (fabsf(dx) < 0.02f && fabsf(dy) < 0.02f) continue;
-                    sample_cubic3(&j->O, x + 0.5f - dx, y + 0.5f - dy, base.data + ((size_t)y * j->w + x) * 3);
-                }
+            if (!st) par_rows(j->rpool, warp_pixel_rows, &wc, j->h);
+            free(wc.cell);
             mf_fimg_free(&field);
         }
     }
@@ -1113,11 +1265,11 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
      * keeps a few original pixels next to it) */
     if (!st) {
         mf_fimg soft;
-        st = mf_render_lowpass(&force, NULL, fmaxf(1, 0.015f * j->fs), &soft);
+        st = mf_render_lowpass_par(&force, NULL, fmaxf(1, 0.015f * j->fs), &soft, rp);
         if (!st) {
             memcpy(force.data, soft.data, sizeof(float) * (size_t)j->w * j->h);
             mf_fimg_free(&soft);
-            st = mf_render_lowpass(&core, NULL, fmaxf(1, 0.015f * j->fs), &soft);
+            st = mf_render_lowpass_par(&core, NULL, fmaxf(1, 0.015f * j->fs), &soft, rp);
         }
         if (!st) {
             memcpy(core.data, soft.data, sizeof(float) * (size_t)j->w * j->h);
@@ -1170,8 +1322,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             wo.data[i] = cov0.data[i] * j->skin.data[i] * (core.data[i] < 0.05f);
         }
         float sig = fminf(shade_sigma * j->fs, (float)MF_RENDER_MAX_SIGMA); /* 1,000-px faces */
-        st = mf_render_lowpass(&rend, &wr, sig, &lr);
-        if (!st) st = mf_render_lowpass(&j->O, &wo, sig, &lo);
+        st = mf_render_lowpass_par(&rend, &wr, sig, &lr, rp);
+        if (!st) st = mf_render_lowpass_par(&j->O, &wo, sig, &lo, rp);
     }
     /* the photo's finest band: O - blur(O, 1 px) */
     if (!st) {
@@ -1202,7 +1354,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
         mf_fimg_free(&lo);
-        if (!st) st = mf_render_lowpass(&wr, NULL, fmaxf(1, EDGE_FEATHER * j->fs * 0.6f), &lo);
+        if (!st) st = mf_render_lowpass_par(&wr, NULL, fmaxf(1, EDGE_FEATHER * j->fs * 0.6f), &lo, rp);
         if (!st) memcpy(wr.data, lo.data, sizeof(float) * px);
     }
     if (!st) {
@@ -1231,7 +1383,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 rend.data[3 * i + k] = base.data[3 * i + k] + keep * (rend.data[3 * i + k] - base.data[3 * i + k]);
         }
         if (!st) st = mf_fimg_copy(&base, res);
-        if (!st) st = mf_render_blend_multiband(res, &rend, &wr, 0);
+        if (!st) st = mf_render_blend_multiband_par(res, &rend, &wr, 0, rp);
     }
     sc_give(j, SC_REND, &rend), sc_give(j, SC_DEPTH, &depth), sc_give(j, SC_COV, &cov), sc_give(j, SC_COV0, &cov0);
     sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp), sc_give(j, SC_CORE, &core);
@@ -1672,7 +1824,10 @@ static int render_beside_setup(mf_anon_t *a, job *j, float gain, float shade, fl
     beside_ctx c = {.b = {.a = a, .jobs = j->ej, .n = n_setup, .early = 0}, .a = a, .j = j, .gain = gain,
                     .shade = shade, .fine = fine, .keep_eyes = keep_eyes, .res = res};
     atomic_init(&c.b.next, 0), atomic_init(&c.b.stop, 0);
+    mf_nn_pool_t *rp = j->rpool;
+    j->rpool = NULL; /* the pool is taken: this render's row loops run on its thread alone */
     mf_nn_pool_run(a->o.pool, beside_fn, &c);
+    j->rpool = rp;
     char msg[256];
     snprintf(msg, sizeof msg, "%s", mf_error_get()); /* render_draw's, if it failed */
     *emb_st = MF_OK;
@@ -1767,6 +1922,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     job j;
     memset(&j, 0, sizeof j);
     j.fs = fs;
+    j.rpool = a->reference ? NULL : a->o.pool;
+    j.no_cache = a->reference;
     /* the checks look at the face with 0.6 face sizes of context (what the detector needs); the rendering only
      * changes the face and what its moved outline drags along (WARP_FALLOFF), so it works on a smaller region */
     for (int pass = 0; pass < 2; pass++) {
@@ -2025,12 +2182,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             r->donor = d;
             memcpy(j.tex, a->donor_tex + D * d, sizeof(float) * D);
         } else {
-            memcpy(j.tex, m->tex_mean, sizeof(float) * D);
-            for (int c = 0; c < m->kt; c++) {
-                float zc = j.z[m->ks + c];
-                const float *bc = m->tex_basis + (size_t)c * D;
-                for (size_t i = 0; i < D; i++) j.tex[i] += zc * bc[i];
-            }
+            /* mean + components, in bands of texels over the pool (each texel sums its components in order) */
+            tex_ctx tc = {m, j.z, j.tex, D};
+            par_rows(j.rpool, tex_rows, &tc, TEX_BANDS);
             if (m->nd > 0) {
                 float gr = j.grain / GRAIN_REF;
                 float damp = a->o.tuning.detail_amp * (gr < 0.15f ? 0.15f : gr > 1 ? 1 : gr);
@@ -2199,6 +2353,7 @@ done:
     mf_fimg_free(&fmask);
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
+    mf_fimg_free(&j.relief_lo), mf_fimg_free(&j.relief_fo);
     free(eorig), free(j.ejit), free(j.ej), free(j.eb), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
     for (int q = 0; q < ATTACK_BOXES; q++) mf_img_free(&j.asq[q]);
     r->ms = now_ms() - t0;

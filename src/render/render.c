@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,67 +205,103 @@ static void axpy(float *restrict d, const float *restrict s, float k, size_t n) 
  * 0 + ker[0] * in[-r] + ker[1] * in[-r + 1] + ... in this order (the sums are vectorised across the pixels and
  * channels of a row, never reordered): rows go through a copy padded with their edge values, columns read whole
  * source rows from a copy of the image (clamped row index), so both passes run along memory. */
-static int blur_pass(float *d, int w, int h, int c, float sigma, int horizontal) {
+static void run_rows(const mf_render_par *par, mf_render_rows_fn fn, void *ctx, int n) {
+    if (par && par->run && n > 1) par->run(par->ctx, fn, ctx, n);
+    else if (n > 0) fn(ctx, 0, n);
+}
+
+typedef struct {
+    float *d;
+    const float *buf, *ker;
+    int w, h, c, r;
+    atomic_int fail;
+} bp_ctx;
+/* rows [y0, y1) of the horizontal pass, each through its own padded line */
+static void bp_rows_h(void *ctx, int y0, int y1) {
+    bp_ctx *b = ctx;
+    int w = b->w, c = b->c, r = b->r;
+    const size_t row = (size_t)w * c;
+    float *line = malloc(sizeof(float) * ((size_t)(w + 2 * r) * c + row));
+    if (!line) {
+        atomic_store(&b->fail, 1);
+        return;
+    }
+    float *acc = line + (size_t)(w + 2 * r) * c;
+    for (int l = y0; l < y1; l++) {
+        float *base = b->d + (size_t)l * row;
+        for (int i = -r; i < w + r; i++) {
+            int q = i < 0 ? 0 : i >= w ? w - 1 : i;
+            for (int k = 0; k < c; k++)
+                line[(size_t)(i + r) * c + k] = base[(size_t)q * c + k];
+        }
+        memset(acc, 0, sizeof(float) * row);
+        for (int j = 0; j <= 2 * r; j++)
+            axpy(acc, line + (size_t)j * c, b->ker[j], row);
+        memcpy(base, acc, sizeof(float) * row);
+    }
+    free(line);
+}
+/* output rows [y0, y1) of the vertical pass, from the copy of the whole image */
+static void bp_rows_v(void *ctx, int y0, int y1) {
+    bp_ctx *b = ctx;
+    int h = b->h, r = b->r;
+    const size_t row = (size_t)b->w * b->c;
+    for (int y = y0; y < y1; y++) {
+        float *out = b->d + (size_t)y * row;
+        memset(out, 0, sizeof(float) * row);
+        for (int j = 0; j <= 2 * r; j++) {
+            int q = y + j - r;
+            q = q < 0 ? 0 : q >= h ? h - 1 : q;
+            axpy(out, b->buf + (size_t)q * row, b->ker[j], row);
+        }
+    }
+}
+
+/* 1-D Gaussian pass along rows (horizontal) or columns of a w x h x c buffer, edges clamped. Every output value is
+ * 0 + ker[0] * in[-r] + ker[1] * in[-r + 1] + ... in this order (the sums are vectorised across the pixels and
+ * channels of a row, never reordered): rows go through a copy padded with their edge values, columns read whole
+ * source rows from a copy of the image (clamped row index), so both passes run along memory. Rows split over par. */
+static int blur_pass(float *d, int w, int h, int c, float sigma, int horizontal, const mf_render_par *par) {
     int r = (int)ceilf(3 * sigma);
     if (r < 1) r = 1;
     const size_t row = (size_t)w * c;
     float *ker = malloc(sizeof(float) * (size_t)(2 * r + 1));
-    /* horizontal: padded line + accumulator row; vertical: the whole source image */
-    size_t scratch = horizontal ? (size_t)(w + 2 * r) * c + row : row * (size_t)h;
-    float *buf = malloc(sizeof(float) * scratch);
-    if (!ker || !buf) {
+    /* vertical: the whole source image */
+    float *buf = horizontal ? NULL : malloc(sizeof(float) * row * (size_t)h);
+    if (!ker || (!horizontal && !buf)) {
         free(ker), free(buf);
         return mf_error_set(MF_ERR_NOMEM, "out of memory (blur)");
     }
     float s = 0;
     for (int i = -r; i <= r; i++) s += ker[i + r] = expf(-0.5f * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * r; i++) ker[i] /= s;
-    if (horizontal) {
-        float *line = buf, *acc = buf + (size_t)(w + 2 * r) * c;
-        for (int l = 0; l < h; l++) {
-            float *base = d + (size_t)l * row;
-            for (int i = -r; i < w + r; i++) {
-                int q = i < 0 ? 0 : i >= w ? w - 1 : i;
-                for (int k = 0; k < c; k++)
-                    line[(size_t)(i + r) * c + k] = base[(size_t)q * c + k];
-            }
-            memset(acc, 0, sizeof(float) * row);
-            for (int j = 0; j <= 2 * r; j++)
-                axpy(acc, line + (size_t)j * c, ker[j], row);
-            memcpy(base, acc, sizeof(float) * row);
-        }
-    } else {
-        memcpy(buf, d, sizeof(float) * row * (size_t)h);
-        for (int y = 0; y < h; y++) {
-            float *out = d + (size_t)y * row;
-            memset(out, 0, sizeof(float) * row);
-            for (int j = 0; j <= 2 * r; j++) {
-                int q = y + j - r;
-                q = q < 0 ? 0 : q >= h ? h - 1 : q;
-                axpy(out, buf + (size_t)q * row, ker[j], row);
-            }
-        }
-    }
+    bp_ctx b = {.d = d, .buf = buf, .ker = ker, .w = w, .h = h, .c = c, .r = r};
+    atomic_init(&b.fail, 0);
+    if (!horizontal) memcpy(buf, d, sizeof(float) * row * (size_t)h);
+    run_rows(par, horizontal ? bp_rows_h : bp_rows_v, &b, h);
     free(ker), free(buf);
-    return MF_OK;
+    return atomic_load(&b.fail) ? mf_error_set(MF_ERR_NOMEM, "out of memory (blur)") : MF_OK;
 }
 
-int mf_render_blur(mf_fimg *f, const mf_fimg *weight, float sigma) {
+int mf_render_blur(mf_fimg *f, const mf_fimg *weight, float sigma) { return mf_render_blur_par(f, weight, sigma, NULL); }
+
+int mf_render_blur_par(mf_fimg *f, const mf_fimg *weight, float sigma, const mf_render_par *par) {
     if (!f || !f->data || !(sigma > 0) || sigma > MF_RENDER_MAX_SIGMA ||
         (weight && (weight->w != f->w || weight->h != f->h || weight->c != 1)))
         return mf_error_set(MF_ERR_ARG, "blur: bad arguments (sigma %g)", sigma);
     int st;
     if (!weight) {
-        if ((st = blur_pass(f->data, f->w, f->h, f->c, sigma, 1))) return st;
-        return blur_pass(f->data, f->w, f->h, f->c, sigma, 0);
+        if ((st = blur_pass(f->data, f->w, f->h, f->c, sigma, 1, par))) return st;
+        return blur_pass(f->data, f->w, f->h, f->c, sigma, 0, par);
     }
     mf_fimg wb;
     if ((st = mf_fimg_copy(weight, &wb))) return st;
     size_t px = (size_t)f->w * f->h;
     for (size_t i = 0; i < px; i++)
         for (int k = 0; k < f->c; k++) f->data[i * f->c + k] *= weight->data[i];
-    if ((st = blur_pass(f->data, f->w, f->h, f->c, sigma, 1)) || (st = blur_pass(f->data, f->w, f->h, f->c, sigma, 0)) ||
-        (st = blur_pass(wb.data, f->w, f->h, 1, sigma, 1)) || (st = blur_pass(wb.data, f->w, f->h, 1, sigma, 0))) {
+    if ((st = blur_pass(f->data, f->w, f->h, f->c, sigma, 1, par)) ||
+        (st = blur_pass(f->data, f->w, f->h, f->c, sigma, 0, par)) ||
+        (st = blur_pass(wb.data, f->w, f->h, 1, sigma, 1, par)) || (st = blur_pass(wb.data, f->w, f->h, 1, sigma, 0, par))) {
         mf_fimg_free(&wb);
         return st;
     }
@@ -277,12 +314,18 @@ int mf_render_blur(mf_fimg *f, const mf_fimg *weight, float sigma) {
 }
 
 /* 2x reduction: 5-tap binomial filter then every other pixel; output ((w+1)/2, (h+1)/2). */
-static int pyr_down(const mf_fimg *in, mf_fimg *out) {
-    int st = mf_fimg_init(out, (in->w + 1) / 2, (in->h + 1) / 2, in->c);
-    if (st) return st;
+typedef struct {
+    const mf_fimg *in;
+    mf_fimg *out;
+    float sign;
+} pyr_ctx;
+static void pyr_down_rows(void *ctx, int y0, int y1) {
+    const pyr_ctx *p = ctx;
+    const mf_fimg *in = p->in;
+    mf_fimg *out = p->out;
     static const float k5[5] = {1 / 16.f, 4 / 16.f, 6 / 16.f, 4 / 16.f, 1 / 16.f};
     int c = in->c;
-    for (int y = 0; y < out->h; y++)
+    for (int y = y0; y < y1; y++)
         for (int x = 0; x < out->w; x++)
             for (int k = 0; k < c; k++) {
                 float acc = 0;
@@ -297,13 +340,23 @@ static int pyr_down(const mf_fimg *in, mf_fimg *out) {
                 }
                 out->data[((size_t)y * out->w + x) * c + k] = acc;
             }
+}
+static int pyr_down(const mf_fimg *in, mf_fimg *out, const mf_render_par *par) {
+    int st = mf_fimg_init(out, (in->w + 1) / 2, (in->h + 1) / 2, in->c);
+    if (st) return st;
+    pyr_ctx p = {in, out, 0};
+    run_rows(par, pyr_down_rows, &p, out->h);
     return MF_OK;
 }
 
 /* Bilinear expansion of `in` to w x h (in's pixel i centred on fine position 2i + 0.5 - 0.5 = 2i). */
-static void pyr_up_add(const mf_fimg *in, mf_fimg *out, float sign) {
+static void pyr_up_rows(void *ctx, int r0, int r1) {
+    const pyr_ctx *p = ctx;
+    const mf_fimg *in = p->in;
+    mf_fimg *out = p->out;
+    float sign = p->sign;
     int c = in->c;
-    for (int y = 0; y < out->h; y++) {
+    for (int y = r0; y < r1; y++) {
         float sy = y * 0.5f;
         int y0 = (int)sy;
         if (y0 > in->h - 1) y0 = in->h - 1;
@@ -327,8 +380,17 @@ static void pyr_up_add(const mf_fimg *in, mf_fimg *out, float sign) {
         }
     }
 }
+static void pyr_up_add(const mf_fimg *in, mf_fimg *out, float sign, const mf_render_par *par) {
+    pyr_ctx p = {in, out, sign};
+    run_rows(par, pyr_up_rows, &p, out->h);
+}
 
 int mf_render_blend_multiband(mf_fimg *dst, const mf_fimg *src, const mf_fimg *mask, int levels) {
+    return mf_render_blend_multiband_par(dst, src, mask, levels, NULL);
+}
+
+int mf_render_blend_multiband_par(mf_fimg *dst, const mf_fimg *src, const mf_fimg *mask, int levels,
+                                  const mf_render_par *par) {
     if (!dst || !src || !mask || src->w != dst->w || src->h != dst->h || src->c != dst->c || mask->w != dst->w ||
         mask->h != dst->h || mask->c != 1 || levels < 0 || levels > MF_RENDER_MAX_LEVELS)
         return mf_error_set(MF_ERR_ARG, "blend: mismatched images or bad level count %d", levels);
@@ -344,12 +406,12 @@ int mf_render_blend_multiband(mf_fimg *dst, const mf_fimg *src, const mf_fimg *m
         for (size_t i = 0; i < n; i++) g[0].data[i] -= dst->data[i];
     }
     for (int l = 1; !st && l < levels; l++) {
-        st = pyr_down(&g[l - 1], &g[l]);
-        if (!st) st = pyr_down(&m[l - 1], &m[l]);
+        st = pyr_down(&g[l - 1], &g[l], par);
+        if (!st) st = pyr_down(&m[l - 1], &m[l], par);
     }
     if (!st) {
         /* Laplacian levels in place: L_l = G_l - up(G_{l+1}); the top level stays Gaussian */
-        for (int l = 0; l < levels - 1; l++) pyr_up_add(&g[l + 1], &g[l], -1);
+        for (int l = 0; l < levels - 1; l++) pyr_up_add(&g[l + 1], &g[l], -1, par);
         /* weight every level by the mask's Gaussian level */
         for (int l = 0; l < levels; l++) {
             size_t px = (size_t)g[l].w * g[l].h;
@@ -357,7 +419,7 @@ int mf_render_blend_multiband(mf_fimg *dst, const mf_fimg *src, const mf_fimg *m
                 for (int k = 0; k < g[l].c; k++) g[l].data[i * g[l].c + k] *= m[l].data[i];
         }
         /* collapse from the top */
-        for (int l = levels - 2; l >= 0; l--) pyr_up_add(&g[l + 1], &g[l], 1);
+        for (int l = levels - 2; l >= 0; l--) pyr_up_add(&g[l + 1], &g[l], 1, par);
         size_t n = fimg_n(dst);
         for (size_t i = 0; i < n; i++) dst->data[i] += g[0].data[i];
     }
@@ -404,13 +466,20 @@ static tap2 tap_at(int x, int r, int n) {
 
 /* out (already w x h x c) = s sampled at every out pixel as mf_fimg_sample(s, (x + 0.5) / r, (y + 0.5) / r, k)
  * would, with the column taps computed once per column instead of once per pixel and channel. */
-static int upsample(const mf_fimg *s, int r, mf_fimg *out) {
-    tap2 *tx = malloc(sizeof(tap2) * (size_t)out->w);
-    if (!tx) return mf_error_set(MF_ERR_NOMEM, "out of memory (lowpass)");
-    for (int x = 0; x < out->w; x++)
-        tx[x] = tap_at(x, r, s->w);
+typedef struct {
+    const mf_fimg *s;
+    int r;
+    mf_fimg *out;
+    const tap2 *tx;
+} up_ctx;
+static void upsample_rows(void *ctx, int y0, int y1) {
+    const up_ctx *u = ctx;
+    const mf_fimg *s = u->s;
+    mf_fimg *out = u->out;
+    const tap2 *tx = u->tx;
+    int r = u->r;
     const int c = s->c;
-    for (int y = 0; y < out->h; y++) {
+    for (int y = y0; y < y1; y++) {
         tap2 ty = tap_at(y, r, s->h);
         const float *r0 = s->data + (size_t)ty.i0 * s->w * c, *r1 = s->data + (size_t)ty.i1 * s->w * c;
         float fy = ty.f, gy = 1 - fy;
@@ -424,11 +493,23 @@ static int upsample(const mf_fimg *s, int r, mf_fimg *out) {
             }
         }
     }
+}
+static int upsample(const mf_fimg *s, int r, mf_fimg *out, const mf_render_par *par) {
+    tap2 *tx = malloc(sizeof(tap2) * (size_t)out->w);
+    if (!tx) return mf_error_set(MF_ERR_NOMEM, "out of memory (lowpass)");
+    for (int x = 0; x < out->w; x++)
+        tx[x] = tap_at(x, r, s->w);
+    up_ctx u = {s, r, out, tx};
+    run_rows(par, upsample_rows, &u, out->h);
     free(tx);
     return MF_OK;
 }
 
 int mf_render_lowpass(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_fimg *out) {
+    return mf_render_lowpass_par(f, weight, sigma, out, NULL);
+}
+
+int mf_render_lowpass_par(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_fimg *out, const mf_render_par *par) {
     memset(out, 0, sizeof *out);
     if (!f || !f->data || !(sigma > 0) || sigma > MF_RENDER_MAX_SIGMA ||
         (weight && (weight->w != f->w || weight->h != f->h || weight->c != 1)))
@@ -456,9 +537,9 @@ int mf_render_lowpass(const mf_fimg *f, const mf_fimg *weight, float sigma, mf_f
     size_t sp = (size_t)sw * sh;
     for (size_t i = 0; i < sp; i++) /* premultiplied values and weights are blurred alike */
         for (int k = 0; k < c; k++) s.data[i * c + k] = w.data[i] > 0 ? s.data[i * c + k] / w.data[i] : 0;
-    st = mf_render_blur(&s, &w, sigma / r);
+    st = mf_render_blur_par(&s, &w, sigma / r, par);
     if (!st) st = mf_fimg_init(out, f->w, f->h, c);
-    if (!st) st = upsample(&s, r, out);
+    if (!st) st = upsample(&s, r, out, par);
     mf_fimg_free(&s), mf_fimg_free(&w);
     return st;
 }
