@@ -733,14 +733,20 @@ int mf_face_privacy_keep_candidate(const mf_face_candidate *c, mf_face *f, const
 #define CUT_LOOK_KEEP 0.6f
 #define CUT_LOOK_FRAC 0.5f
 
+/* The second looks' view of candidate box b (the cut look's and the occluded look's): its centre, side, roll in
+ * degrees, and the face at CUT_LOOK_FRAC of the view. Returns 1. */
+static int look_view(const mf_face_box *b, float *cx, float *cy, float *side, float *roll, float *frac) {
+    *cx = b->x + 0.5f * b->w, *cy = b->y + 0.5f * b->h, *side = fmaxf(b->w, b->h);
+    *roll = b->roll * 180.0f / (float)M_PI, *frac = CUT_LOOK_FRAC;
+    return 1;
+}
+
 int mf_face_privacy_cut_look(const mf_face_candidate *c, const mf_img *img, float *cx, float *cy, float *side,
                              float *roll, float *frac) {
     const mf_face_box *b = &c->box;
     int enough = c->passes >= KEEP_CUT_PASSES ? b->score >= CUT_LOOK_SCORE : b->score >= SURE_SCORE;
     if (!enough || !(visible_fraction(b, img->w, img->h) < CUT_VISIBLE)) return 0;
-    *cx = b->x + 0.5f * b->w, *cy = b->y + 0.5f * b->h, *side = fmaxf(b->w, b->h);
-    *roll = b->roll * 180.0f / (float)M_PI, *frac = CUT_LOOK_FRAC;
-    return 1;
+    return look_view(b, cx, cy, side, roll, frac);
 }
 
 int mf_face_privacy_keep_cut_look(const mf_face_candidate *c, mf_face *f, float upright) {
@@ -765,9 +771,7 @@ int mf_face_privacy_occluded_look(const mf_face_candidate *c, const mf_img *img,
     if (!(b->score >= SURE_SCORE) || !(fmaxf(b->w, b->h) > SMALL_SIDE) ||
         visible_fraction(b, img->w, img->h) < CUT_VISIBLE)
         return 0;
-    *cx = b->x + 0.5f * b->w, *cy = b->y + 0.5f * b->h, *side = fmaxf(b->w, b->h);
-    *roll = b->roll * 180.0f / (float)M_PI, *frac = CUT_LOOK_FRAC;
-    return 1;
+    return look_view(b, cx, cy, side, roll, frac);
 }
 
 int mf_face_privacy_keep_occluded_look(const mf_face_candidate *c, mf_face *f, const float s4[4]) {
