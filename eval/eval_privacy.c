@@ -278,7 +278,8 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
     }
     printf("photo\tnormal_ms\tprivacy_ms\tratio\tnormal_cpu_ms\tprivacy_cpu_ms\tcpu_ratio\tnormal_faces\tprivacy_faces"
-           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\tprivacy_way_up_runs\n");
+           "\tprivacy_unconfirmed\tnormal_tiles\tprivacy_tiles\tnormal_meshes\tprivacy_meshes\tprivacy_way_up_runs"
+           "\tprivacy_judge_runs\n");
     double ratios[6], cratios[6];
     double *t = malloc((size_t)runs * 4 * sizeof *t);
     if (!t) return 1;
@@ -311,9 +312,9 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         }
         ratios[p] = med[2] / med[0];
         cratios[p] = med[3] / med[1];
-        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0], med[2],
-               ratios[p], med[1], med[3], cratios[p], nf[0], nf[1], unc, cnt[0].detector_tiles, cnt[1].detector_tiles,
-               cnt[0].mesh_runs, cnt[1].mesh_runs, cnt[1].orient_runs);
+        printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0],
+               med[2], ratios[p], med[1], med[3], cratios[p], nf[0], nf[1], unc, cnt[0].detector_tiles,
+               cnt[1].detector_tiles, cnt[0].mesh_runs, cnt[1].mesh_runs, cnt[1].orient_runs, cnt[1].judge_runs);
         mf_img_free(&img);
     }
     free(t);

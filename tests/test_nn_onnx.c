@@ -985,9 +985,48 @@ static void test_ops_shapes_slices(void **state) {
     free(mb.p);
 }
 
+/* Exp (occl18, for faceplugin's fr_detect, whose box decoding ends in an Exp): on an NCHW input, on an NHWC
+ * activation (after a 1x1 Conv: the op runs in the engine's layout) and on values from -20 to 20, against expf;
+ * opset 13. Fails on an engine without the op (refused as unsupported). */
+static void test_op_exp(void **state) {
+    (void)state;
+    enum { C = 2, H = 3, W = 4 };
+    buf g = {0};
+    float w[C * C] = {0.5f, -1.0f, 2.0f, 0.25f};
+    g_init(&g, tensor_f("w", 4, (int64_t[]){C, C, 1, 1}, w));
+    g_node(&g, "Exp", "exp_in", IN("x"), IN("ex"), NOATTR);
+    buf at[1] = {attr_is("kernel_shape", 2, (int64_t[]){1, 1})};
+    g_node(&g, "Conv", "conv", IN("x", "w"), IN("cv"), at, 1);
+    g_node(&g, "Exp", "exp_conv", IN("cv"), IN("ec"), NOATTR);
+    g_vi(&g, 11, "x", 4, (int64_t[]){1, C, H, W});
+    g_vi(&g, 12, "ex", 4, (int64_t[]){1, C, H, W});
+    g_vi(&g, 12, "ec", 4, (int64_t[]){1, C, H, W});
+    buf mb = model(13, &g);
+    save_seed("exp", &mb);
+    float x[C * H * W], ex[C * H * W], ec[C * H * W];
+    for (int i = 0; i < C * H * W; i++) x[i] = -20.0f + 40.0f * (float)i / (C * H * W - 1);
+    for (int i = 0; i < C * H * W; i++) ex[i] = expf(x[i]);
+    for (int o = 0; o < C; o++)
+        for (int k = 0; k < H * W; k++) {
+            double acc = 0;
+            for (int c = 0; c < C; c++) acc += (double)w[o * C + c] * x[c * H * W + k];
+            ec[o * H * W + k] = expf((float)acc);
+        }
+    float g_ex[C * H * W], g_ec[C * H * W];
+    float *outs[2] = {g_ex, g_ec};
+    const char *names[] = {"ex", "ec"};
+    size_t counts[2] = {C * H * W, C * H * W};
+    run_model(&mb, x, C, H, W, 2, names, outs, counts);
+    for (int i = 0; i < C * H * W; i++) {
+        assert_true(fabsf(g_ex[i] - ex[i]) <= 1e-6f * ex[i]);
+        assert_true(fabsf(g_ec[i] - ec[i]) <= 1e-5f * ec[i] + 1e-30f);
+    }
+    free(mb.p);
+}
+
 static void test_other_faceplugin_models(void **state) {
     (void)state;
-    /* every faceplugin model but fr_detect (Exp) converts and plans; fr_detect names its op */
+    /* every faceplugin model converts and plans */
     static const char *names[] = {"fr_age", "fr_eye", "fr_gender", "fr_landmark", "fr_liveness", "fr_pose"};
     char path[1024];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -1008,10 +1047,27 @@ static void test_other_faceplugin_models(void **state) {
         mf_nn_plan_free(p);
         mf_nn_model_free(m);
     }
+    /* fr_detect (its box decoding needs Exp, since occl18): input [1,240,320,3] (NHWC), scores [1,4420,2] (each
+     * anchor's softmax), boxes [1,4420,4] */
     snprintf(path, sizeof path, "%s/faceplugin/fr_detect.onnx", tu_models_dir());
     mf_nn_model_t *m = NULL;
-    assert_int_equal(mf_nn_model_load_onnx(path, &m), MF_ERR_UNSUPPORTED);
-    assert_non_null(strstr(mf_error_get(), "'Exp'"));
+    assert_int_equal(mf_nn_model_load_onnx(path, &m), MF_OK);
+    mf_nn_plan_t *p = NULL;
+    assert_int_equal(mf_nn_plan_create(m, NULL, &p), MF_OK);
+    mf_nn_shape s;
+    float *in = mf_nn_plan_input(p, 0, &s);
+    assert_true(s.ndim == 4 && s.dim[1] == 240 && s.dim[2] == 320 && s.dim[3] == 3);
+    for (int i = 0; i < 240 * 320 * 3; i++) in[i] = 0;
+    assert_int_equal(mf_nn_plan_run(p), MF_OK);
+    int si = mf_nn_plan_output_index(p, "scores"), bi = mf_nn_plan_output_index(p, "boxes");
+    assert_true(si >= 0 && bi >= 0);
+    const float *sc = mf_nn_plan_output(p, si, &s);
+    assert_true(s.ndim == 3 && s.dim[1] == 4420 && s.dim[2] == 2);
+    for (int i = 0; i < 4420; i++) assert_float_equal(sc[2 * i] + sc[2 * i + 1], 1.0f, 1e-4);
+    mf_nn_plan_output(p, bi, &s);
+    assert_true(s.ndim == 3 && s.dim[1] == 4420 && s.dim[2] == 4);
+    mf_nn_plan_free(p);
+    mf_nn_model_free(m);
 }
 
 int main(void) {
@@ -1028,6 +1084,7 @@ int main(void) {
         cmocka_unit_test(test_ops_conv_bn_gemm),
         cmocka_unit_test(test_ops_depthwise_pools),
         cmocka_unit_test(test_ops_shapes_slices),
+        cmocka_unit_test(test_op_exp),
         cmocka_unit_test(test_other_faceplugin_models),
         cmocka_unit_test(test_limits_boundary),
     };

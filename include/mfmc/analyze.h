@@ -93,6 +93,7 @@ typedef struct {
     int orient_runs; /* privacy mode: runs of the way-up check's detector (orient.c) */
     int way_up_turned, way_up_doubtful; /* privacy mode: faces the way-up check meshed again in another frame, and
                                            faces it left to the fallback (counted in unconfirmed too) */
+    int judge_runs; /* privacy mode: runs of the masked-face judge's detector (judge.c) */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

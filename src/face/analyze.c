@@ -1,6 +1,7 @@
 #include "face/internal.h"
 #include "mfmc/analyze.h"
 
+#include "face/judge.h"
 #include "face/orient.h"
 #include "face/privacy_int.h"
 
@@ -10,6 +11,9 @@
 #include <string.h>
 
 #define MESH_MIN_SCORE 0.5f
+/* Privacy mode: at most this many candidates an image are kept by the masked-face judge (each costs 2-4 runs of its
+ * network; a demo photo sends it 0-1); beyond, a candidate is left as main left it (dropped). */
+#define JUDGE_MAX 32
 
 struct mf_face_analyzer {
     mf_face_analyzer_opts opts;
@@ -17,6 +21,7 @@ struct mf_face_analyzer {
     mf_face_privacy_detector_t *pd; /* privacy mode (instead of det) */
     mf_face_mesher_t *mesh;
     mf_face_orient_t *orient; /* privacy mode with the mesh: the way-up check (orient.c) */
+    mf_face_judge_t *judge;   /* privacy mode with the mesh: the masked-face judge (judge.c) */
     mf_face_attrib_t *attrib;
     mf_face *faces; /* the last analysis (grown on demand) */
     int cap_faces;
@@ -39,6 +44,7 @@ int mf_face_analyzer_create_from(mf_face_models_t *models, const mf_face_analyze
     /* privacy mode: most candidates are not faces; one mesh crop rejects them (privacy.c, docs/detection.md) */
     if (!st && an->pd && an->mesh) mf_face_mesher_set_first_reject(an->mesh, mf_face_privacy_first_reject());
     if (!st && an->pd && an->mesh) st = mf_face_orient_create_from(models, an->opts.pool, &an->orient);
+    if (!st && an->pd && an->mesh) st = mf_face_judge_create_from(models, an->opts.pool, &an->judge);
     if (!st && !an->opts.no_attributes) st = mf_face_attrib_create_from(models, an->opts.pool, NULL, &an->attrib);
     if (st) {
         mf_face_analyzer_free(an);
@@ -62,6 +68,7 @@ void mf_face_analyzer_free(mf_face_analyzer_t *an) {
     mf_face_privacy_detector_free(an->pd);
     mf_face_mesher_free(an->mesh);
     mf_face_orient_free(an->orient);
+    mf_face_judge_free(an->judge);
     mf_face_attrib_free(an->attrib);
     free(an->faces);
     mf_face_models_free(an->own_models);
@@ -117,7 +124,7 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         an->faces = nf;
         an->cap_faces = n;
     }
-    int kept = 0;
+    int kept = 0, judged[JUDGE_MAX], n_judged = 0; /* records the masked-face judge kept (their indices) */
     for (int i = 0; i < n; i++) {
         mf_face *f = &an->faces[kept];
         memset(f, 0, sizeof *f);
@@ -162,6 +169,16 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                     an->counts.orient_runs++;
                     keep = cut ? mf_face_privacy_keep_cut_look(&cand[i], f, s4[0])
                                : mf_face_privacy_keep_occluded_look(&cand[i], f, s4);
+                    /* an uncut candidate the look does not keep: the masked-face judge (occl18, judge.c) */
+                    if (!keep && covered && n_judged < JUDGE_MAX && mf_face_privacy_judge_wanted(s4)) {
+                        int face;
+                        if ((st = mf_face_judge_face(an->judge, img, &cand[i].box, &face, &an->counts.judge_runs)))
+                            return st;
+                        if ((keep = face)) {
+                            mf_face_privacy_keep_judged(&cand[i], f);
+                            judged[n_judged++] = kept;
+                        }
+                    }
                 }
                 if (!keep) continue;
                 mf_face_privacy_unconfirmed(f, img);
@@ -191,6 +208,7 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         if (attributes && !cand && (st = face_attributes(an, img, f, 0))) return st;
         kept++;
     }
+    if (cand && n_judged) kept = mf_face_privacy_drop_judged_parts(an->faces, kept, judged, n_judged);
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
     if (cand && attributes && (st = privacy_attributes(an, img, an->faces, kept))) return st;
     *faces = an->faces;

@@ -24,6 +24,10 @@ enum {
 int mf_face_orient_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, mf_face_orient_t **out);
 void mf_face_orient_free(mf_face_orient_t *o);
 
+/* Bilinear sample of RGB img at (sx, sy) (pixel centres at integers) into o[3]; grey (128) outside (also the
+ * occluded-face judge's views, judge.c). */
+void mf_face_orient_sample(const mf_img *img, float sx, float sy, uint8_t *o);
+
 /* Detector scores s[q] (0..1, 0: nothing there) of the face centred at (cx, cy), `side` pixels across, turned
  * upright by roll + q * 90 degrees (roll in degrees, as mf_face_landmarks.roll), q = 0..3: one network run on the
  * four views side by side, each showing the face at `frac` of its quarter of the input. Pixels outside img are

@@ -780,6 +780,15 @@ int mf_face_privacy_keep_occluded_look(const mf_face_candidate *c, mf_face *f, c
     return keep;
 }
 
+/* The masked-face judge (occl18, judge.c) sees the candidates the occluded look drops whose upright view scores at
+ * least JUDGE_LOOK_FLOOR: the masked faces main missed score 0.39-0.58 there; of the other candidates reaching the
+ * look on the demo photos in four turns, 6 of 37 score that much (a few network runs per demo photo at most). */
+#define JUDGE_LOOK_FLOOR 0.35f
+
+int mf_face_privacy_judge_wanted(const float s4[4]) { return s4[0] >= JUDGE_LOOK_FLOOR; }
+
+void mf_face_privacy_keep_judged(const mf_face_candidate *c, mf_face *f) { f->det = c->box; }
+
 void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     f->confirmed = 0;
     f->has_landmarks = 0;
@@ -843,6 +852,35 @@ static int part_of_head(const mf_face *part, const mf_face *face) { return part_
 static int holds_part(const mf_face *f, const mf_face *g) {
     float fs = fmaxf(f->det.w, f->det.h), gs = fmaxf(g->det.w, g->det.h);
     return gs <= PART_SCALE * fs && f->det.score >= SURE_SCORE && f->det.score > g->det.score;
+}
+
+/* A record the judge kept is dropped when a record at least 1 / PART_SCALE its size lies within JUDGE_NEAR of that
+ * record's side (centre to centre): the judge sees faces in the hair above a face (the demo photo sample2, 0.97-1.00),
+ * in a part of one (mask/0013) and in a hand at a chin (rot270/0084: 0.81 / 0.20 / 1.00 / 0.95), each about half the
+ * face's size and within 1.0 of its side; the masked faces it finds stand alone (docs/detection.md, "Branch
+ * occl18"). */
+#define JUDGE_NEAR 1.5f
+
+/* Whether box p is at most PART_SCALE of face's detection and centred within JUDGE_NEAR of its side from it. */
+static int near_larger(const mf_face_box *p, const mf_face *face) {
+    const mf_face_box *d = &face->det;
+    float ps = fmaxf(p->w, p->h), s = fmaxf(d->w, d->h);
+    float dx = p->x + 0.5f * p->w - d->x - 0.5f * d->w, dy = p->y + 0.5f * p->h - d->y - 0.5f * d->h;
+    return ps <= PART_SCALE * s && hypotf(dx, dy) <= JUDGE_NEAR * s;
+}
+
+int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, int n_judged) {
+    int out = 0, k = 0;
+    for (int i = 0; i < n; i++) {
+        int drop = 0;
+        if (k < n_judged && judged[k] == i) {
+            k++;
+            for (int g = 0; g < n && !drop; g++)
+                drop = g != i && near_larger(&faces[i].det, &faces[g]);
+        }
+        if (!drop) faces[out++] = faces[i];
+    }
+    return out;
 }
 
 int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det) {

@@ -61,6 +61,21 @@ int mf_face_privacy_occluded_look(const mf_face_candidate *c, const mf_img *img,
  * f->det becomes c->box. Never confirms: the record gets the non-face fallback. */
 int mf_face_privacy_keep_occluded_look(const mf_face_candidate *c, mf_face *f, const float s4[4]);
 
+/* Whether candidate c, whose occluded look (mf_face_privacy_occluded_look) did not keep it, goes to the masked-face
+ * judge (judge.c, occl18): its upright view scored at least JUDGE_LOOK_FLOOR (privacy.c). When the judge finds a
+ * face, the caller keeps the record unconfirmed (mf_face_privacy_keep_judged) and later passes it to
+ * mf_face_privacy_drop_judged_parts. */
+int mf_face_privacy_judge_wanted(const float s4[4]);
+
+/* Keeps f as the candidate c the judge found a face in: f->det becomes c->box. Never confirms. */
+void mf_face_privacy_keep_judged(const mf_face_candidate *c, mf_face *f);
+
+/* Drops from faces[0..n) the records listed in judged[0..n_judged) (indices, ascending) that lie beside a larger
+ * record: at most PART_SCALE of its side, centred within JUDGE_NEAR of its side from it (privacy.c): the judge sees
+ * faces in the hair above a face, in a part of one, in a hand at a chin. Returns the new count; the other records
+ * keep their order. */
+int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, int n_judged);
+
 /* Whether a face the mesh accepted (face flag >= 0.5) is confident enough to be painted with a synthetic face:
  * its flag at least PAINT_MIN_MESH, or LOW_PAINT_MIN_MESH for a doubtful candidate (low detector score, or cut by
  * the border of img: privacy.c); below, mf_face_privacy_keep_unconfirmed decides between the anonymizer's non-face

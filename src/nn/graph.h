@@ -36,6 +36,7 @@
     X(ABS, "Abs")                                                                                                  \
     X(SQUARE, "Square")                                                                                            \
     X(RSQRT, "Rsqrt")                                                                                              \
+    X(EXP, "Exp")                                                                                                  \
     X(SOFTMAX, "Softmax")                                                                                          \
     X(MAXPOOL, "MaxPool")                                                                                          \
     X(AVGPOOL, "AvgPool")                                                                                          \

@@ -68,6 +68,7 @@ static const op_entry OPS[] = {
     {"Sigmoid", 1, 1, 1, K_UN, MF_NN_OP_SIGMOID},
     {"Tanh", 1, 1, 1, K_UN, MF_NN_OP_TANH},
     {"Abs", 1, 1, 1, K_UN, MF_NN_OP_ABS},
+    {"Exp", 1, 1, 1, K_UN, MF_NN_OP_EXP},
     {"Identity", 1, 1, 1, K_ID, 0},
     {"Dropout", 1, 3, 1, K_DROP, 0},
     {"LeakyRelu", 1, 1, 1, K_LRELU, 0},

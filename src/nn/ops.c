@@ -345,7 +345,7 @@ int mf_nn_rop_resolve(const mf_nn_model_t *m, int id, const mf_nn_shape *shapes,
         r->out_shape = *x;
         break;
     case MF_NN_OP_RELU: case MF_NN_OP_RELU6: case MF_NN_OP_SIGMOID: case MF_NN_OP_TANH: case MF_NN_OP_ABS:
-    case MF_NN_OP_SQUARE: case MF_NN_OP_RSQRT: case MF_NN_OP_SOFTMAX:
+    case MF_NN_OP_SQUARE: case MF_NN_OP_RSQRT: case MF_NN_OP_EXP: case MF_NN_OP_SOFTMAX:
         if (r->dtype != MF_NN_F32) return mf_error_set(MF_ERR_UNSUPPORTED, "node %s: int32 operand", n->name);
         if (n->op == MF_NN_OP_SOFTMAX && x->ndim < 1) return mf_error_set(MF_ERR_FORMAT, "node %s: scalar", n->name);
         r->out_shape = *x;
@@ -675,6 +675,7 @@ static void eval_unary(const mf_nn_rop *r, const float *x, float *y, int ith, in
     case MF_NN_OP_ABS: for (size_t i = lo; i < hi; i++) y[i] = fabsf(x[i]); break;
     case MF_NN_OP_SQUARE: for (size_t i = lo; i < hi; i++) y[i] = x[i] * x[i]; break;
     case MF_NN_OP_RSQRT: for (size_t i = lo; i < hi; i++) y[i] = 1.0f / sqrtf(x[i]); break;
+    case MF_NN_OP_EXP: for (size_t i = lo; i < hi; i++) y[i] = expf(x[i]); break;
     default: MF_ASSERT(0);
     }
 }
@@ -902,7 +903,7 @@ void mf_nn_rop_eval(const mf_nn_rop *r, const void *const *in, void *out, int it
         eval_binary(r, in[0], in[1], out, ith, nth);
         return;
     case MF_NN_OP_RELU: case MF_NN_OP_RELU6: case MF_NN_OP_SIGMOID: case MF_NN_OP_TANH: case MF_NN_OP_ABS:
-    case MF_NN_OP_SQUARE: case MF_NN_OP_RSQRT:
+    case MF_NN_OP_SQUARE: case MF_NN_OP_RSQRT: case MF_NN_OP_EXP:
         eval_unary(r, in[0], out, ith, nth);
         return;
     case MF_NN_OP_MAXPOOL: case MF_NN_OP_AVGPOOL:
