@@ -77,7 +77,8 @@ void mf_face_orient_free(mf_face_orient_t *o) {
     free(o);
 }
 
-void mf_face_orient_sample(const mf_img *img, float sx, float sy, uint8_t *o) {
+/* Bilinear sample of img at (sx, sy) (pixel centres at integers) into o[3]; grey (128) outside. */
+static void sample(const mf_img *img, float sx, float sy, uint8_t *o) {
     if (!(sx >= -0.5f && sy >= -0.5f && sx <= (float)img->w - 0.5f && sy <= (float)img->h - 0.5f)) {
         o[0] = o[1] = o[2] = 128;
         return;
@@ -94,6 +95,8 @@ void mf_face_orient_sample(const mf_img *img, float sx, float sy, uint8_t *o) {
         o[k] = (uint8_t)(v + 0.5f);
     }
 }
+
+void mf_face_orient_sample(const mf_img *img, float sx, float sy, uint8_t *o) { sample(img, sx, sy, o); }
 
 int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, float cy, float side, float roll,
                           float frac, float s[4], mf_face_box *view0) {
@@ -112,8 +115,7 @@ int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, floa
             uint8_t *row = m->data + ((size_t)(oy + v) * S + ox) * 3;
             for (int u = 0; u < H; u++) {
                 float du = (float)u + 0.5f - 0.5f * (float)H;
-                mf_face_orient_sample(img, cx + c * du - sn * dv - 0.5f, cy + sn * du + c * dv - 0.5f,
-                                      row + (size_t)u * 3);
+                sample(img, cx + c * du - sn * dv - 0.5f, cy + sn * du + c * dv - 0.5f, row + (size_t)u * 3);
             }
         }
     }
