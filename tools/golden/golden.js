@@ -3,6 +3,7 @@
 //   <model>.gold              human-models graphs on TF.js 4.22.0 (wasm backend, 1 thread)
 //   faceapi-recognition.gold  face-api 1.7.15 FaceRecognitionNet on TF.js wasm
 //   fr_feature.gold           faceplugin fr_feature.onnx on onnxruntime-node 1.30.0 (1 thread)
+//   fr_detect.gold            faceplugin fr_detect.onnx, the same way
 // plus INDEX.txt listing every tensor. Usage: node golden.js OUTDIR [--only m1,m2]
 // Format and conventions: docs/setup.md and lib.js (encodeGold).
 
@@ -66,18 +67,18 @@ async function faceapiGolden(tf) {
   ];
 }
 
-async function onnxGolden() {
+async function onnxGolden(name) {
   const ort = lib.req('onnxruntime-node');
-  const file = path.join(lib.MODELS, 'faceplugin', 'fr_feature.onnx');
+  const file = path.join(lib.MODELS, 'faceplugin', `${name}.onnx`);
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
   const inName = session.inputNames[0];
   const outNames = session.outputNames;
-  const dims = models.onnxInputDims(session); // [1,3,112,112]
+  const dims = models.onnxInputDims(session, name); // [1,3,112,112] or [1,3,240,320]
   const ins = [];
   const outs = outNames.map(() => []);
   let outDims = null;
   for (let k = 0; k < 2; k++) {
-    const data = models.onnxInput(dims, k);
+    const data = models.onnxInput(dims, k, name);
     const res = await session.run({ [inName]: new ort.Tensor('float32', data, dims) });
     ins.push(data);
     outDims = outNames.map((n) => res[n].dims.slice());
@@ -99,7 +100,7 @@ function concat(arrays) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   fs.mkdirSync(args.out, { recursive: true });
-  const all = [...models.HUMAN, 'faceapi-recognition', 'fr_feature'];
+  const all = [...models.HUMAN, 'faceapi-recognition', ...models.ONNX];
   const todo = args.only || all;
   for (const m of todo) if (!all.includes(m)) throw new Error(`unknown model ${m}`);
   const { tf, info } = await lib.initTf({ threads: 1 });
@@ -109,7 +110,7 @@ async function main() {
     const t0 = Date.now();
     let tensors;
     if (m === 'faceapi-recognition') tensors = await faceapiGolden(tf);
-    else if (m === 'fr_feature') tensors = await onnxGolden();
+    else if (models.ONNX.includes(m)) tensors = await onnxGolden(m);
     else tensors = await humanGolden(tf, m);
     for (const t of tensors) {
       for (const v of t.data) if (!Number.isFinite(v)) throw new Error(`${m}: non-finite value in ${t.name}`);

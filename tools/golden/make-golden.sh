@@ -14,7 +14,7 @@ MODELS=$(realpath -m -- "${MFMC_MODELS:-$ROOT/models}")
 # The files golden.js writes, and what they depend on.
 NAMES=(blazeface blazeface-front facemesh-detection-short facemesh-detection-full facemesh iris faceres
        faceres-deep mobileface mobilefacenet gear age gender gender-ssrnet-imdb emotion antispoof selfie
-       faceapi-recognition fr_feature)
+       faceapi-recognition fr_feature fr_detect)
 INPUTS=("$HERE/golden.js" "$HERE/lib.js" "$HERE/models.js" "$HERE/package.json" "$HERE/make-golden.sh"
         "$ROOT/tools/npm-pins.txt")
 stamp=$(cat -- "${INPUTS[@]}" | sha256sum | cut -c1-64)
@@ -27,7 +27,8 @@ fi
 [ "$fresh" = 1 ] && exit 0
 
 command -v node >/dev/null 2>&1 || die "node not found (run tools/setup.sh)"
-for f in human/blazeface.json faceapi/face_recognition_model-weights_manifest.json faceplugin/fr_feature.onnx; do
+for f in human/blazeface.json faceapi/face_recognition_model-weights_manifest.json faceplugin/fr_feature.onnx \
+         faceplugin/fr_detect.onnx; do
     [ -f "$MODELS/$f" ] || die "$MODELS/$f missing: run tools/setup.sh (or make setup) first"
 done
 NM=$("$HERE/node-deps.sh") || die "could not install the reference runtimes"

@@ -44,18 +44,38 @@ function loadFaceApi() {
   return lib.req(path.join('@vladmandic', 'face-api', 'dist', 'face-api.node-wasm.js'));
 }
 
-function onnxInputDims(session) {
+// The faceplugin ONNX models with golden outputs: fr_feature (ArcFace, NCHW [1,3,112,112]) and fr_detect (the
+// masked-face judge's detector since occl18, NCHW [1,3,240,320]).
+const ONNX = ['fr_feature', 'fr_detect'];
+
+function onnxInputDims(session, name) {
   const meta = session.inputMetadata && session.inputMetadata[0];
-  const shape = meta && meta.shape ? meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1)) : [1, 3, 112, 112];
-  if (shape.length !== 4 || shape[1] !== 3) throw new Error(`fr_feature: unexpected input shape ${shape}`);
+  const dflt = name === 'fr_detect' ? [1, 3, 240, 320] : [1, 3, 112, 112];
+  const shape = meta && meta.shape ? meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1)) : dflt;
+  if (shape.length !== 4 || shape[1] !== 3) throw new Error(`${name}: unexpected input shape ${shape}`);
   return shape;
 }
 
-// NCHW input of fr_feature.onnx: (p - 127) / 128 of an integer 0..255 pattern, as faceplugin does.
-function onnxInput(dims, k) {
-  const px = lib.makeInput(dims, lib.seedOf('fr_feature', k), { lo: 0, hi: 255, integers: true, layout: 'nchw' });
+// NCHW input k of a faceplugin model: (p - 127) / 128, as faceplugin does, of an integer 0..255 pattern; for
+// fr_detect, input 0 is the demo photo (centre square stretched to 320 x 240: faces in view, so the face scores
+// and boxes are exercised, not only the background's) and input 1 the pattern.
+function onnxInput(dims, k, name = 'fr_feature') {
+  let px;
+  if (name === 'fr_detect' && k === 0) {
+    const [n, C, H, W] = dims;
+    const photo = path.join(lib.MODELS, 'demo', 'sample1.jpg');
+    const nhwc = lib.photoInput(photo, [n, H, W, C], { lo: 0, hi: 255 });
+    px = new Float32Array(nhwc.length);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        for (let c = 0; c < C; c++) px[(c * H + y) * W + x] = Math.round(nhwc[(y * W + x) * C + c]);
+      }
+    }
+  } else {
+    px = lib.makeInput(dims, lib.seedOf(name, k), { lo: 0, hi: 255, integers: true, layout: 'nchw' });
+  }
   for (let i = 0; i < px.length; i++) px[i] = (px[i] - 127) / 128;
   return px;
 }
 
-module.exports = { HUMAN, FACEAPI_INPUT, humanInput, outputTensorNames, loadFaceApi, onnxInputDims, onnxInput };
+module.exports = { HUMAN, FACEAPI_INPUT, ONNX, humanInput, outputTensorNames, loadFaceApi, onnxInputDims, onnxInput };
