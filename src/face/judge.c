@@ -118,3 +118,41 @@ int mf_face_judge_face(mf_face_judge_t *j, const mf_img *img, const mf_face_box 
     *face = yes >= JUDGE_VOTES;
     return MF_OK;
 }
+
+int mf_face_judge_view_boxes(mf_face_judge_t *j, const mf_img *img, float cx, float cy, float scale, float min_score,
+                             mf_face_box *out, int max, int *n_out) {
+    *n_out = 0;
+    if (!(scale > 0 && isfinite(scale) && isfinite(cx) && isfinite(cy) && max >= 0))
+        return mf_error_set(MF_ERR_ARG, "judge: bad view");
+    float *in = mf_nn_plan_input(j->sm.plan, 0, NULL);
+    for (int v = 0; v < JUDGE_H; v++) {
+        float dv = (float)v + 0.5f - 0.5f * JUDGE_H;
+        for (int u = 0; u < JUDGE_W; u++) {
+            float du = (float)u + 0.5f - 0.5f * JUDGE_W;
+            uint8_t p[3];
+            mf_face_orient_sample(img, cx + scale * du - 0.5f, cy + scale * dv - 0.5f, p);
+            float *o = in + ((size_t)v * JUDGE_W + u) * 3;
+            for (int k = 0; k < 3; k++)
+                o[k] = ((float)p[k] - 127.0f) / 128.0f;
+        }
+    }
+    int st = mf_nn_plan_run(j->sm.plan);
+    if (st) return st;
+    mf_nn_shape ss;
+    const float *sco = mf_nn_plan_output(j->sm.plan, j->out_scores, &ss);
+    const float *box = mf_nn_plan_output(j->sm.plan, j->out_boxes, NULL);
+    int n = ss.ndim == 3 ? ss.dim[1] : 0, m = 0;
+    float x_org = cx - 0.5f * scale * JUDGE_W, y_org = cy - 0.5f * scale * JUDGE_H;
+    for (int i = 0; i < n && m < max; i++) {
+        float s = sco[2 * i + 1];
+        if (!(s >= min_score)) continue;
+        const float *q = box + 4 * i;
+        mf_face_box *b = &out[m++];
+        memset(b, 0, sizeof *b);
+        b->x = x_org + scale * JUDGE_W * q[0], b->y = y_org + scale * JUDGE_H * q[1];
+        b->w = scale * JUDGE_W * fmaxf(0, q[2] - q[0]), b->h = scale * JUDGE_H * fmaxf(0, q[3] - q[1]);
+        b->score = s;
+    }
+    *n_out = m;
+    return MF_OK;
+}

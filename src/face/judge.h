@@ -24,4 +24,13 @@ int mf_face_judge_score(mf_face_judge_t *j, const mf_img *img, const mf_face_box
  * *runs). Returns a status. */
 int mf_face_judge_face(mf_face_judge_t *j, const mf_img *img, const mf_face_box *b, int *face, int *runs);
 
+/* The judge's network as a detector (small18, privacy mode's crowds of small faces): one run on the 320 x 240 view of
+ * img centred at (cx, cy), `scale` image pixels per network pixel (grey beyond the image, not turned); writes the
+ * network's boxes scoring at least min_score (image coordinates, roll 0, no keypoints, not suppressed: several per
+ * face) to out, at most max, their count to *n_out. Returns a status. */
+int mf_face_judge_view_boxes(mf_face_judge_t *j, const mf_img *img, float cx, float cy, float scale, float min_score,
+                             mf_face_box *out, int max, int *n_out);
+/* The view's size in network pixels (320 x 240). */
+enum { MF_FACE_JUDGE_VIEW_W = 320, MF_FACE_JUDGE_VIEW_H = 240 };
+
 #endif
