@@ -82,6 +82,7 @@ static void usage(FILE *f) {
           "  --shade F --shape F --fine F --tex F --detail F --eyes 1|-1\n"
           "  --margin F --extra N   choice among passing draws (--margin -1: the first passing draw)\n"
           "  --outline F --jaw F --away F\n"
+          "  --shade-move F   the photo's shading follows this fraction of the mesh's displacement (-1: off)\n"
           "  --ladder 1 --strong-from N   the identity-first redraw ladder\n"
           "  --hard-from N    default ladder: natural strong draws until N draws failed, then heavy (off; e.g. 6)\n"
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
@@ -116,6 +117,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--model") && more) model = argv[++i];
         else if (!strcmp(s, "--shade") && more) tu.shading_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape") && more) tu.shape_gain = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--shade-move") && more) tu.shade_move = (float)atof(argv[++i]);
         else if (!strcmp(s, "--fine") && more) tu.fine_amp = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tex") && more) tu.tex_gain = (float)atof(argv[++i]);
         else if (!strcmp(s, "--detail") && more) tu.detail_amp = (float)atof(argv[++i]);

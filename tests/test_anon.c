@@ -910,6 +910,58 @@ static void test_cut_face_guarantee_in_square(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* (reid18) The photo's shading moves with the face (mf_anon_shade_follow): a low-pass field, flat 100 with a dark
+ * blob (50) under a feature at x = 24, is lit through a 5 x 5 grid mesh (x 0..40) that the new geometry moves by 20 px
+ * to the right (every vertex; the depth of the right column nearer). With the whole displacement the blob lies under
+ * the moved feature (x = 44), no longer at the original's place; with half of it, half way (x = 34); pixels outside the
+ * moved mesh keep their value; amount 0 (read at the photo's own positions, main's before reid18) leaves the blob
+ * where it was, which fails the first assertions. */
+static void test_shade_follows_geometry(void **state) {
+    (void)state;
+    enum { W = 64, H = 48, G = 5 };
+    float Pold[G * G * 3], Pnew[G * G * 3];
+    int tri[(G - 1) * (G - 1) * 6], nt = 0;
+    for (int gy = 0; gy < G; gy++)
+        for (int gx = 0; gx < G; gx++) {
+            float *p = Pold + 3 * (gy * G + gx), *q = Pnew + 3 * (gy * G + gx);
+            p[0] = gx * 10.0f, p[1] = 4 + gy * 10.0f, p[2] = 0;
+            q[0] = p[0] + 20, q[1] = p[1], q[2] = (float)-gx;
+        }
+    for (int gy = 0; gy + 1 < G; gy++)
+        for (int gx = 0; gx + 1 < G; gx++) {
+            int v = gy * G + gx;
+            int t6[6] = {v, v + 1, v + G, v + 1, v + G + 1, v + G};
+            memcpy(tri + 6 * nt++, t6, sizeof t6);
+        }
+    float amounts[3] = {1, 0.5f, 0};
+    for (int a = 0; a < 3; a++) {
+        mf_fimg lo, depth;
+        assert_int_equal(mf_fimg_init(&lo, W, H, 3), 0);
+        assert_int_equal(mf_fimg_init(&depth, W, H, 1), 0);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                float d2 = (float)((x + 0.5 - 24) * (x + 0.5 - 24) + (y + 0.5 - 24) * (y + 0.5 - 24));
+                for (int k = 0; k < 3; k++) lo.data[3 * (y * W + x) + k] = 100 - 50 * expf(-d2 / (2 * 3.0f * 3.0f));
+            }
+        assert_int_equal(mf_anon_shade_follow(Pold, Pnew, G * G, tri, 2 * nt, amounts[a], &depth, &lo), 0);
+        float at_old = lo.data[3 * (24 * W + 24)], at_half = lo.data[3 * (24 * W + 34)], at_new = lo.data[3 * (24 * W + 44)];
+        print_message("      amount %.1f: old %.1f half %.1f new %.1f\n", amounts[a], at_old, at_half, at_new);
+        if (a == 0) {
+            assert_true(at_new < 55);  /* the shadow lies under the moved feature */
+            assert_true(at_old > 95);  /* and has left the original's place */
+            assert_true(lo.data[3 * (24 * W + 62)] > 99); /* beyond the moved mesh (x > 60): as it was */
+        } else if (a == 1) {
+            assert_true(at_half < 55);
+            assert_true(at_old > 90 && at_new > 90);
+        } else {
+            assert_true(at_old < 55 && at_new > 95); /* amount 0: the photo's own positions */
+        }
+        mf_fimg_free(&lo), mf_fimg_free(&depth);
+    }
+    mf_fimg dummy = {0};
+    assert_int_equal(mf_anon_shade_follow(Pold, Pnew, G * G, tri, 2 * nt, 1, &dummy, &dummy), MF_ERR_ARG);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -921,6 +973,7 @@ int main(void) {
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
+        cmocka_unit_test(test_shade_follows_geometry),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_draws_unlinked),

@@ -160,6 +160,12 @@ typedef struct {
                             of twice its detection box turned upright (cut_check's check, one square): 0 (default)
                             for faces turned by 20 degrees or more, 1 for every face, -1 for none (cut faces only,
                             main before attack14; docs/anonymization.md, "Branch attack14") */
+    float shade_move;    /* (reid18) the photo's shading moves with the new geometry: the low-passed photo that lights
+                            the new skin is read, at each pixel of the new face, where that surface point was in the
+                            photo (the mesh's old vertex -> new vertex displacement, this fraction of it, 0..1), so
+                            the original's relief (eye sockets, nose shadow, cheekbones) lies under the new features
+                            instead of staying at the original's places (0: the default, see SHADE_MOVE in
+                            src/anon/anon.c; < 0: off, main's before reid18; docs/anonymization.md, "Branch reid18") */
 } mf_anon_tuning;
 
 typedef struct {

@@ -17,6 +17,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 
 /* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
+#define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
 #define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
 #define SHAPE_GAIN 1.0f       /* identity shape deltas, times their training spread */
@@ -147,6 +148,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->shading_sigma <= 0) tu->shading_sigma = SHADING_SIGMA;
     if (tu->shape_gain <= 0) tu->shape_gain = SHAPE_GAIN;
     if (tu->fine_amp <= 0) tu->fine_amp = FINE_AMP;
+    tu->shade_move = tu->shade_move == 0 ? SHADE_MOVE : tu->shade_move < 0 ? 0 : tu->shade_move > 1 ? 1 : tu->shade_move;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -1113,6 +1115,35 @@ static void tex_rows(void *ctx, int b0, int b1) {
     }
 }
 
+/* (reid18) mf_anon_shade_follow (internal.h): the photo's low-pass moved with the face. */
+int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const int *tri, int n_tri, float amount,
+                         mf_fimg *depth, mf_fimg *lo) {
+    if (!P_old || !P_new || nv <= 0 || !tri || n_tri <= 0 || !depth || !lo || !lo->data || depth->w != lo->w ||
+        depth->h != lo->h || depth->c != 1)
+        return mf_error_set(MF_ERR_ARG, "shade_follow: bad arguments");
+    amount = amount < 0 ? 0 : amount > 1 ? 1 : amount;
+    float *Pm = malloc(sizeof(float) * 3 * (size_t)nv), *uv = malloc(sizeof(float) * 2 * (size_t)nv);
+    mf_fimg moved;
+    memset(&moved, 0, sizeof moved);
+    int st = Pm && uv ? mf_fimg_copy(lo, &moved) : mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!st) {
+        for (int v = 0; v < nv; v++) {
+            for (int k = 0; k < 3; k++) Pm[3 * v + k] = P_old[3 * v + k] + amount * (P_new[3 * v + k] - P_old[3 * v + k]);
+            uv[2 * v] = P_old[3 * v], uv[2 * v + 1] = P_old[3 * v + 1];
+        }
+        mf_fimg_fill(depth, FLT_MAX);
+        mf_render_mesh mm = {Pm, uv, nv, tri, n_tri};
+        st = mf_render_triangles(&moved, depth, NULL, 0, lo, &mm);
+    }
+    if (!st) {
+        mf_fimg_free(lo);
+        *lo = moved;
+    } else
+        mf_fimg_free(&moved);
+    free(Pm), free(uv);
+    return st;
+}
+
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
@@ -1329,6 +1360,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         float sig = fminf(shade_sigma * j->fs, (float)MF_RENDER_MAX_SIGMA); /* 1,000-px faces */
         st = mf_render_lowpass_par(&rend, &wr, sig, &lr, rp);
         if (!st) st = mf_render_lowpass_par(&j->O, &wo, sig, &lo, rp);
+        /* (reid18) the photo's light moves with the face: read where each new surface point was in the photo */
+        if (!st && a->o.tuning.shade_move > 0) st = mf_anon_shade_follow(j->P, P2, NV, m->tri, m->n_tri, a->o.tuning.shade_move, &depth, &lo);
     }
     /* the photo's finest band: O - blur(O, 1 px) */
     if (!st) {

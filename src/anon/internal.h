@@ -69,6 +69,16 @@ int mf_anon_attack_square(const mf_img *img, const float box[4], float roll_deg,
 void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int side, const float (*p)[2], int n,
                            float (*q)[2]);
 
+/* (reid18) The photo's low-pass *lo (w x h, lighting the new skin) moved with the face: every pixel covered by the
+ * mesh at P_old + amount x (P_new - P_old) (nv vertices xyz in lo's pixels, z smaller = nearer; n_tri triangles)
+ * takes *lo at the position its surface point has at P_old, through the z-buffer `depth` (lo's size, c = 1; reset
+ * here) so a turned head's near side wins; pixels outside the mesh keep their value; amount is clamped to 0..1.
+ * Read at the photo's own positions instead, the original's relief (eye sockets, the nose's shadow, cheekbones)
+ * stays where the original's features were while the new features moved beside it. *lo is replaced (freed and
+ * reallocated). MF_ERR_ARG / MF_ERR_NOMEM. */
+int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const int *tri, int n_tri, float amount,
+                         mf_fimg *depth, mf_fimg *lo);
+
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
 double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
