@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -962,6 +963,65 @@ static void test_shade_follows_geometry(void **state) {
     assert_int_equal(mf_anon_shade_follow(Pold, Pnew, G * G, tri, 2 * nt, 1, &dummy, &dummy), MF_ERR_ARG);
 }
 
+/* (eyes18) The photo's eye openings softened: inside the opening the iris texture and colour go, the dark iris
+ * stays where it was (gaze), nothing from outside the opening (the lid line) bleeds in, outside nothing changes. */
+static void test_eye_opening_softened(void **state) {
+    (void)state;
+    enum { W = 80, H = 40 };
+    /* one opening: a quad (two triangles) x 10..70, y 10..30 */
+    float P[4 * 3] = {10, 10, 0, 70, 10, 0, 70, 30, 0, 10, 30, 0};
+    int tri[6] = {0, 1, 2, 0, 2, 3};
+    mf_fimg ph, out;
+    assert_int_equal(mf_fimg_init(&ph, W, H, 3), 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float *p = ph.data + 3 * (y * W + x);
+            int in = x >= 10 && x < 70 && y >= 10 && y < 30;
+            float dx = x + 0.5f - 25, dy = y + 0.5f - 20;
+            if (!in) /* skin with a black lid line just outside the opening */
+                p[0] = p[1] = p[2] = (y == 9 || y == 30) ? 0 : 180;
+            else if (dx * dx + dy * dy < 36) { /* a blue iris with a fine texture (alternating pixels) */
+                float t = ((x + y) & 1) ? 30 : -30;
+                p[0] = 40 + t, p[1] = 70 + t, p[2] = 160 + t;
+            } else /* sclera, with a fine texture too */
+                p[0] = p[1] = p[2] = ((x + y) & 1) ? 235 : 195;
+        }
+    assert_int_equal(mf_anon_eye_soften(&ph, P, 4, tri, 2, 1.5f, 0.8f, &out), 0);
+    assert_int_equal(out.w, W), assert_int_equal(out.h, H);
+    /* the iris texture: neighbour differences inside the iris */
+    float tex_in = 0, tex_ph = 0;
+    for (int x = 22; x < 28; x++) {
+        tex_in += fabsf(out.data[3 * (20 * W + x) + 1] - out.data[3 * (20 * W + x + 1) + 1]);
+        tex_ph += fabsf(ph.data[3 * (20 * W + x) + 1] - ph.data[3 * (20 * W + x + 1) + 1]);
+    }
+    /* the colour: blue minus red at the iris centre */
+    float *c = out.data + 3 * (20 * W + 25), *c0 = ph.data + 3 * (20 * W + 25);
+    /* gaze: the darkest column of the opening's middle rows still at the iris */
+    int dark_x = -1;
+    float dark = FLT_MAX;
+    for (int x = 10; x < 70; x++) {
+        float l = 0;
+        for (int y = 17; y < 24; y++) l += out.data[3 * (y * W + x) + 1];
+        if (l < dark) dark = l, dark_x = x;
+    }
+    /* no lid line inside: the opening's top row away from the iris stays light */
+    float top = out.data[3 * (10 * W + 55) + 1];
+    print_message("      iris texture %.1f (photo %.1f), blue-red %.1f (photo %.1f), darkest column %d, top row %.1f\n",
+                  tex_in, tex_ph, c[2] - c[0], c0[2] - c0[0], dark_x, top);
+    assert_true(tex_in < 0.25f * tex_ph);       /* the iris texture is gone */
+    assert_true(c[2] - c[0] < 0.4f * (c0[2] - c0[0])); /* its colour mostly too */
+    assert_true(dark_x >= 23 && dark_x <= 27);  /* the iris stays where it was: the gaze is kept */
+    assert_true(top > 195);                     /* the lid line outside did not bleed in */
+    for (int y = 0; y < H; y++)                 /* outside the opening: the photo's */
+        for (int x = 0; x < W; x++)
+            if (!(x >= 10 && x < 70 && y >= 10 && y < 30))
+                for (int k = 0; k < 3; k++) assert_float_equal(out.data[3 * (y * W + x) + k], ph.data[3 * (y * W + x) + k], 0);
+    mf_fimg_free(&out);
+    int bad[3] = {0, 1, 9};
+    assert_int_equal(mf_anon_eye_soften(&ph, P, 4, bad, 1, 1.5f, 0.8f, &out), MF_ERR_ARG);
+    mf_fimg_free(&ph);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
@@ -974,6 +1034,7 @@ int main(void) {
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_shade_follows_geometry),
+        cmocka_unit_test(test_eye_opening_softened),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_draws_unlinked),

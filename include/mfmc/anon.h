@@ -166,6 +166,11 @@ typedef struct {
                             the original's relief (eye sockets, nose shadow, cheekbones) lies under the new features
                             instead of staying at the original's places (0: the default, see SHADE_MOVE in
                             src/anon/anon.c; < 0: off, main's before reid18; docs/anonymization.md, "Branch reid18") */
+    float eye_soften;    /* (eyes18) the photo's eye openings (drawn in the gentle draws) are low-passed inside
+                            themselves, sigma in face sizes (e.g. 0.012): the iris stays where it was (gaze) and the lid
+                            opening is kept, the iris texture and lashes inside go (0: the default, see EYE_SOFTEN in
+                            src/anon/anon.c; < 0: off; docs/anonymization.md, "Branch eyes18") */
+    float eye_grey;      /* (eyes18) ... and their colour taken towards grey, 0..1 (0: the default EYE_GREY; < 0 off) */
 } mf_anon_tuning;
 
 typedef struct {

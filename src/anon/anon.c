@@ -18,6 +18,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
+#define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
+#define EYE_GREY 0.0f         /* (eyes18) ... and how much of their colour is taken out, 0..1 (tuning.eye_grey) */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
 #define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
 #define SHAPE_GAIN 1.0f       /* identity shape deltas, times their training spread */
@@ -149,6 +151,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->shape_gain <= 0) tu->shape_gain = SHAPE_GAIN;
     if (tu->fine_amp <= 0) tu->fine_amp = FINE_AMP;
     tu->shade_move = tu->shade_move == 0 ? SHADE_MOVE : tu->shade_move < 0 ? 0 : tu->shade_move > 1 ? 1 : tu->shade_move;
+    tu->eye_soften = tu->eye_soften == 0 ? EYE_SOFTEN : tu->eye_soften < 0 ? 0 : tu->eye_soften > 0.1f ? 0.1f : tu->eye_soften;
+    tu->eye_grey = tu->eye_grey == 0 ? EYE_GREY : tu->eye_grey < 0 ? 0 : tu->eye_grey > 1 ? 1 : tu->eye_grey;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -1115,6 +1119,75 @@ static void tex_rows(void *ctx, int b0, int b1) {
     }
 }
 
+/* (eyes18) mf_anon_eye_soften (internal.h): the photo's eye openings low-passed inside themselves and greyed. */
+int mf_anon_eye_soften(const mf_fimg *photo, const float *P, int nv, const int *tri, int n_tri, float sigma, float grey,
+                       mf_fimg *out) {
+    if (!photo || !photo->data || photo->c != 3 || !P || nv <= 0 || !tri || n_tri <= 0 || !out || !(sigma >= 0) ||
+        !(grey >= 0) || sigma > MF_RENDER_MAX_SIGMA)
+        return mf_error_set(MF_ERR_ARG, "eye_soften: bad arguments");
+    grey = grey > 1 ? 1 : grey;
+    /* the openings' box (+3 sigma + 2 px: the blur's reach and the bilinear taps at their edges) */
+    float x0 = FLT_MAX, y0 = FLT_MAX, x1 = -FLT_MAX, y1 = -FLT_MAX;
+    for (int t = 0; t < n_tri; t++)
+        for (int k = 0; k < 3; k++) {
+            int v = tri[3 * t + k];
+            if (v < 0 || v >= nv) return mf_error_set(MF_ERR_ARG, "eye_soften: vertex out of range");
+            float x = P[3 * v], y = P[3 * v + 1];
+            x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1, y0 = y < y0 ? y : y0, y1 = y > y1 ? y : y1;
+        }
+    int st = mf_fimg_copy(photo, out);
+    if (st) return st;
+    float r = 3 * sigma + 2;
+    int bx0 = (int)floorf(x0 - r), by0 = (int)floorf(y0 - r), bx1 = (int)ceilf(x1 + r), by1 = (int)ceilf(y1 + r);
+    bx0 = bx0 < 0 ? 0 : bx0, by0 = by0 < 0 ? 0 : by0;
+    bx1 = bx1 > photo->w ? photo->w : bx1, by1 = by1 > photo->h ? photo->h : by1;
+    if (bx1 <= bx0 || by1 <= by0) return 0; /* the openings lie outside the photo: nothing to soften */
+    int bw = bx1 - bx0, bh = by1 - by0;
+    mf_fimg sub, w, depth;
+    memset(&sub, 0, sizeof sub), memset(&w, 0, sizeof w), memset(&depth, 0, sizeof depth);
+    float *Pb = malloc(sizeof(float) * 3 * (size_t)nv);
+    if (!Pb) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!st) st = mf_fimg_init(&sub, bw, bh, 3);
+    if (!st) st = mf_fimg_init(&w, bw, bh, 1);
+    if (!st) st = mf_fimg_init(&depth, bw, bh, 1);
+    if (!st) {
+        for (int y = 0; y < bh; y++)
+            memcpy(sub.data + 3 * (size_t)y * bw, photo->data + 3 * ((size_t)(y + by0) * photo->w + bx0),
+                   sizeof(float) * 3 * (size_t)bw);
+        for (int v = 0; v < nv; v++) Pb[3 * v] = P[3 * v] - bx0, Pb[3 * v + 1] = P[3 * v + 1] - by0, Pb[3 * v + 2] = 0;
+        /* coverage of the openings where they are in the photo (flat: both eyes are drawn, no occlusion here) */
+        mf_fimg_fill(&w, 0), mf_fimg_fill(&depth, FLT_MAX);
+        float one_px[1] = {1};
+        mf_fimg one1 = {1, 1, 1, one_px};
+        float *uv0 = calloc(2 * (size_t)nv, sizeof(float));
+        if (!uv0) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        mf_fimg dmy;
+        memset(&dmy, 0, sizeof dmy);
+        if (!st) st = mf_fimg_init(&dmy, bw, bh, 1);
+        if (!st) {
+            mf_render_mesh mm = {Pb, uv0, nv, tri, n_tri};
+            st = mf_render_triangles(&dmy, &depth, &w, 1, &one1, &mm);
+        }
+        free(uv0), mf_fimg_free(&dmy);
+    }
+    /* normalised blur inside the openings: the lids, lashes and skin around them do not bleed in; the iris stays a
+     * dark disc where it was (gaze), its rim, texture and catch-lights go */
+    if (!st && sigma > 0.3f) st = mf_render_blur(&sub, &w, sigma);
+    if (!st) {
+        for (int y = 0; y < bh; y++)
+            for (int x = 0; x < bw; x++) {
+                size_t i = (size_t)y * bw + x;
+                if (w.data[i] <= 0) continue;
+                float *q = sub.data + 3 * i, *o = out->data + 3 * ((size_t)(y + by0) * photo->w + x + bx0);
+                float l = 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2];
+                for (int k = 0; k < 3; k++) o[k] = q[k] + grey * (l - q[k]);
+            }
+    }
+    free(Pb), mf_fimg_free(&sub), mf_fimg_free(&w), mf_fimg_free(&depth);
+    if (st) mf_fimg_free(out);
+    return st;
+}
+
 /* (reid18) mf_anon_shade_follow (internal.h): the photo's low-pass moved with the face. */
 int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const int *tri, int n_tri, float amount,
                          mf_fimg *depth, mf_fimg *lo) {
@@ -1194,12 +1267,16 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         free(skin_tri), free(hole_tri), free(uv_hole);
         return mf_error_set(MF_ERR_NOMEM, "out of memory");
     }
-    int ns = 0, nh = 0;
-    for (int t = 0; t < m->n_tri; t++) {
-        /* openings drawn from the photo itself: the mouth always, the eyes while keep_eyes */
-        int from_photo = a->hole_kind[t] == 2 || (a->hole_kind[t] == 1 && keep_eyes);
-        int *dst = from_photo ? hole_tri + 3 * nh++ : skin_tri + 3 * ns++;
-        memcpy(dst, m->tri + 3 * t, sizeof(int) * 3);
+    int ns = 0, nh = 0, nmouth = 0;
+    /* openings drawn from the photo itself: the mouth always (first in hole_tri), the eyes while keep_eyes (after) */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int t = 0; t < m->n_tri; t++) {
+            int from_photo = a->hole_kind[t] == 2 || (a->hole_kind[t] == 1 && keep_eyes);
+            if (pass == 0 ? a->hole_kind[t] != 2 : a->hole_kind[t] == 2) continue;
+            int *dst = from_photo ? hole_tri + 3 * nh++ : skin_tri + 3 * ns++;
+            memcpy(dst, m->tri + 3 * t, sizeof(int) * 3);
+        }
+        if (pass == 0) nmouth = nh;
     }
     for (int v = 0; v < NV; v++) uv_hole[2 * v] = j->P[3 * v], uv_hole[2 * v + 1] = j->P[3 * v + 1];
     /* the background around the face follows its moved outline (Shepard interpolation of the boundary vertices'
@@ -1248,7 +1325,20 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         mf_fimg_fill(&depth, FLT_MAX);
         mf_render_mesh sm = {P2, m->uv, NV, skin_tri, ns}, hm = {P2, uv_hole, NV, hole_tri, nh};
         st = mf_render_triangles(&rend, &depth, &cov, 1, &texi, &sm);
-        if (!st) st = mf_render_triangles(&rend, &depth, &cov, 2, &j->O, &hm);
+        const mf_anon_tuning *tu = &a->o.tuning;
+        if (nh > nmouth && (tu->eye_soften > 0 || tu->eye_grey > 0)) {
+            /* (eyes18) the eye openings from the photo low-passed and greyed: the iris stays where it was (gaze) and
+             * the lids' opening is the photo's, the iris texture, its colour and the lashes inside go */
+            mf_fimg soft;
+            memset(&soft, 0, sizeof soft);
+            mf_render_mesh mo = {P2, uv_hole, NV, hole_tri, nmouth}, eo = {P2, uv_hole, NV, hole_tri + 3 * nmouth, nh - nmouth};
+            if (!st && nmouth) st = mf_render_triangles(&rend, &depth, &cov, 2, &j->O, &mo);
+            if (!st) st = mf_anon_eye_soften(&j->O, j->P, NV, hole_tri + 3 * nmouth, nh - nmouth, tu->eye_soften * j->fs,
+                                             tu->eye_grey, &soft);
+            if (!st) st = mf_render_triangles(&rend, &depth, &cov, 2, &soft, &eo);
+            mf_fimg_free(&soft);
+        } else if (!st)
+            st = mf_render_triangles(&rend, &depth, &cov, 2, &j->O, &hm);
         /* where the original face's skin was (for its shading) */
         if (!st) {
             mf_fimg_fill(&depth, FLT_MAX);

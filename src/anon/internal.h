@@ -79,6 +79,16 @@ void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int si
 int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const int *tri, int n_tri, float amount,
                          mf_fimg *depth, mf_fimg *lo);
 
+/* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
+ * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
+ * stride 3; the openings where they are in the photo) are replaced by their normalised Gaussian blur of `sigma` px
+ * over the openings only (the lids, lashes and skin outside do not bleed in; sigma <= 0.3: no blur), then moved
+ * towards their luminance by `grey` (0..1). The iris stays a dark disc where it was (gaze) and the lid opening the
+ * photo's; the iris texture, its rim and colour, and the fine lash detail inside go. Pixels outside the openings are
+ * the photo's. MF_ERR_ARG (bad arguments, a vertex out of range), MF_ERR_NOMEM. */
+int mf_anon_eye_soften(const mf_fimg *photo, const float *P, int nv, const int *tri, int n_tri, float sigma, float grey,
+                       mf_fimg *out);
+
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
 double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
