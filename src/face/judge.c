@@ -63,14 +63,11 @@ void mf_face_judge_free(mf_face_judge_t *j) {
     free(j);
 }
 
-int mf_face_judge_score(mf_face_judge_t *j, const mf_img *img, const mf_face_box *b, float face_px, float *score) {
-    *score = 0;
-    float side = fmaxf(b->w, b->h);
-    if (!(side > 0 && isfinite(side) && isfinite(b->x) && isfinite(b->y) && isfinite(b->roll) && face_px > 0 &&
-          face_px <= JUDGE_H))
-        return mf_error_set(MF_ERR_ARG, "judge: bad candidate box");
-    float cx = b->x + 0.5f * b->w, cy = b->y + 0.5f * b->h, sc = side / face_px;
-    float c = cosf(b->roll) * sc, sn = sinf(b->roll) * sc;
+/* Fills the network's input with the view of img centred on (cx, cy), view pixel (u, v) from the offset (du, dv) from
+ * the view's centre mapped by [c -sn; sn c] (scale and roll), runs it, and points *sco / *box at its n anchors' scores
+ * and boxes. */
+static int run_view(mf_face_judge_t *j, const mf_img *img, float cx, float cy, float c, float sn, const float **sco,
+                    const float **box, int *n) {
     float *in = mf_nn_plan_input(j->sm.plan, 0, NULL);
     for (int v = 0; v < JUDGE_H; v++) {
         float dv = (float)v + 0.5f - 0.5f * JUDGE_H;
@@ -86,9 +83,23 @@ int mf_face_judge_score(mf_face_judge_t *j, const mf_img *img, const mf_face_box
     int st = mf_nn_plan_run(j->sm.plan);
     if (st) return st;
     mf_nn_shape ss;
-    const float *sco = mf_nn_plan_output(j->sm.plan, j->out_scores, &ss);
-    const float *box = mf_nn_plan_output(j->sm.plan, j->out_boxes, NULL);
-    int n = ss.ndim == 3 ? ss.dim[1] : 0;
+    *sco = mf_nn_plan_output(j->sm.plan, j->out_scores, &ss);
+    *box = mf_nn_plan_output(j->sm.plan, j->out_boxes, NULL);
+    *n = ss.ndim == 3 ? ss.dim[1] : 0;
+    return MF_OK;
+}
+
+int mf_face_judge_score(mf_face_judge_t *j, const mf_img *img, const mf_face_box *b, float face_px, float *score) {
+    *score = 0;
+    float side = fmaxf(b->w, b->h);
+    if (!(side > 0 && isfinite(side) && isfinite(b->x) && isfinite(b->y) && isfinite(b->roll) && face_px > 0 &&
+          face_px <= JUDGE_H))
+        return mf_error_set(MF_ERR_ARG, "judge: bad candidate box");
+    float cx = b->x + 0.5f * b->w, cy = b->y + 0.5f * b->h, sc = side / face_px;
+    float c = cosf(b->roll) * sc, sn = sinf(b->roll) * sc;
+    const float *sco, *box;
+    int n, st = run_view(j, img, cx, cy, c, sn, &sco, &box, &n);
+    if (st) return st;
     /* the candidate in the view, in fractions of the input */
     float h = 0.5f * face_px, x0 = (0.5f * JUDGE_W - h) / JUDGE_W, x1 = (0.5f * JUDGE_W + h) / JUDGE_W;
     float y0 = (0.5f * JUDGE_H - h) / JUDGE_H, y1 = (0.5f * JUDGE_H + h) / JUDGE_H, area = (x1 - x0) * (y1 - y0);
@@ -124,24 +135,9 @@ int mf_face_judge_view_boxes(mf_face_judge_t *j, const mf_img *img, float cx, fl
     *n_out = 0;
     if (!(scale > 0 && isfinite(scale) && isfinite(cx) && isfinite(cy) && max >= 0))
         return mf_error_set(MF_ERR_ARG, "judge: bad view");
-    float *in = mf_nn_plan_input(j->sm.plan, 0, NULL);
-    for (int v = 0; v < JUDGE_H; v++) {
-        float dv = (float)v + 0.5f - 0.5f * JUDGE_H;
-        for (int u = 0; u < JUDGE_W; u++) {
-            float du = (float)u + 0.5f - 0.5f * JUDGE_W;
-            uint8_t p[3];
-            mf_face_orient_sample(img, cx + scale * du - 0.5f, cy + scale * dv - 0.5f, p);
-            float *o = in + ((size_t)v * JUDGE_W + u) * 3;
-            for (int k = 0; k < 3; k++)
-                o[k] = ((float)p[k] - 127.0f) / 128.0f;
-        }
-    }
-    int st = mf_nn_plan_run(j->sm.plan);
+    const float *sco, *box;
+    int n, m = 0, st = run_view(j, img, cx, cy, scale, 0.0f, &sco, &box, &n);
     if (st) return st;
-    mf_nn_shape ss;
-    const float *sco = mf_nn_plan_output(j->sm.plan, j->out_scores, &ss);
-    const float *box = mf_nn_plan_output(j->sm.plan, j->out_boxes, NULL);
-    int n = ss.ndim == 3 ? ss.dim[1] : 0, m = 0;
     float x_org = cx - 0.5f * scale * JUDGE_W, y_org = cy - 0.5f * scale * JUDGE_H;
     for (int i = 0; i < n && m < max; i++) {
         float s = sco[2 * i + 1];
