@@ -254,18 +254,56 @@ static mf_nn_model_t *expect_load(const buf *b, int want, const char *needle) {
 
 /* ---------------------------------------------------------------- fr_feature parity */
 
-static void check_feature(int isa, int threads) {
+/* What a parity check over a golden file needs: the model, its plan (on a pool when threads > 1) and the golden
+ * tensors. rig_open fails the test with a message when the model or the golden file is missing. */
+typedef struct {
+    mf_nn_model_t *m;
+    mf_nn_pool_t *pool;
+    mf_nn_plan_t *p;
+    tu_tensor *t;
+    int nt;
+} parity_rig;
+
+static void rig_open(parity_rig *r, const char *model_path, const char *gold_name, int isa, int threads) {
     char gpath[1024];
-    snprintf(gpath, sizeof gpath, "%s/fr_feature.gold", tu_golden_dir());
-    const char *path = feature_path();
+    snprintf(gpath, sizeof gpath, "%s/%s", tu_golden_dir(), gold_name);
     if (!tu_exists(gpath)) {
         fprintf(stderr, "FAIL: %s missing: run `make golden` (make test does)\n", gpath);
         fail();
     }
-    mf_nn_model_t *m = NULL;
-    int st = mf_nn_model_load_onnx(path, &m);
+    memset(r, 0, sizeof *r);
+    int st = mf_nn_model_load_onnx(model_path, &r->m);
     if (st) fprintf(stderr, "load: %s\n", mf_error_get());
     assert_int_equal(st, MF_OK);
+    if (threads > 1) assert_int_equal(mf_nn_pool_create(threads, &r->pool), MF_OK);
+    mf_nn_plan_opts o = {.pool = r->pool, .isa = isa};
+    st = mf_nn_plan_create(r->m, &o, &r->p);
+    if (st) fprintf(stderr, "plan: %s\n", mf_error_get());
+    assert_int_equal(st, MF_OK);
+    assert_int_equal(tu_golden_load(gpath, &r->t, &r->nt), 0);
+}
+
+static void rig_close(parity_rig *r) {
+    tu_golden_free(r->t, r->nt);
+    mf_nn_plan_free(r->p);
+    mf_nn_pool_free(r->pool);
+    mf_nn_model_free(r->m);
+}
+
+/* Runs the plan on item b of the golden NCHW input gin (C x H x W each), given to the model as NHWC. */
+static void rig_run(parity_rig *r, const tu_tensor *gin, int b) {
+    int C = gin->shape.dim[1], H = gin->shape.dim[2], W = gin->shape.dim[3];
+    mf_nn_shape sh;
+    float *in = mf_nn_plan_input(r->p, 0, &sh);
+    assert_int_equal(mf_nn_shape_numel(&sh), (size_t)C * H * W);
+    nchw_to_nhwc(gin->data + (size_t)b * C * H * W, 1, C, H, W, in);
+    assert_int_equal(mf_nn_plan_run(r->p), MF_OK);
+}
+
+static void check_feature(int isa, int threads) {
+    parity_rig r;
+    rig_open(&r, feature_path(), "fr_feature.gold", isa, threads);
+    mf_nn_model_t *m = r.m;
     assert_int_equal(mf_nn_model_input_count(m), 1);
     assert_string_equal(mf_nn_model_input_name(m, 0), "input");
     mf_nn_shape ish = mf_nn_model_input_shape(m, 0); /* NHWC */
@@ -275,20 +313,10 @@ static void check_feature(int isa, int threads) {
     assert_int_equal(ish.dim[3], 3);
     assert_int_equal(mf_nn_model_output_count(m), 1);
     assert_string_equal(mf_nn_model_output_name(m, 0), "output");
-    mf_nn_pool_t *pool = NULL;
-    if (threads > 1) assert_int_equal(mf_nn_pool_create(threads, &pool), MF_OK);
-    mf_nn_plan_opts o = {.pool = pool, .isa = isa};
-    mf_nn_plan_t *p = NULL;
-    st = mf_nn_plan_create(m, &o, &p);
-    if (st) fprintf(stderr, "plan: %s\n", mf_error_get());
-    assert_int_equal(st, MF_OK);
-    tu_tensor *t;
-    int nt;
-    assert_int_equal(tu_golden_load(gpath, &t, &nt), 0);
     const tu_tensor *gin = NULL, *gout = NULL;
-    for (int i = 0; i < nt; i++) {
-        if (t[i].role == 0 && !strcmp(t[i].name, "input")) gin = &t[i];
-        if (t[i].role == 1 && !strcmp(t[i].name, "output")) gout = &t[i];
+    for (int i = 0; i < r.nt; i++) {
+        if (r.t[i].role == 0 && !strcmp(r.t[i].name, "input")) gin = &r.t[i];
+        if (r.t[i].role == 1 && !strcmp(r.t[i].name, "output")) gout = &r.t[i];
     }
     assert_non_null(gin);
     assert_non_null(gout);
@@ -296,15 +324,12 @@ static void check_feature(int isa, int threads) {
     int batch = gin->shape.dim[0], C = gin->shape.dim[1], H = gin->shape.dim[2], W = gin->shape.dim[3];
     assert_true(batch >= 1 && C == 3 && H == 112 && W == 112);
     assert_int_equal(gout->count, (size_t)batch * 512);
-    int oi = mf_nn_plan_output_index(p, "output");
+    int oi = mf_nn_plan_output_index(r.p, "output");
     assert_int_equal(oi, 0);
     for (int b = 0; b < batch; b++) {
+        rig_run(&r, gin, b);
         mf_nn_shape sh;
-        float *in = mf_nn_plan_input(p, 0, &sh);
-        assert_int_equal(mf_nn_shape_numel(&sh), (size_t)C * H * W);
-        nchw_to_nhwc(gin->data + (size_t)b * C * H * W, 1, C, H, W, in);
-        assert_int_equal(mf_nn_plan_run(p), MF_OK);
-        const float *out = mf_nn_plan_output(p, oi, &sh);
+        const float *out = mf_nn_plan_output(r.p, oi, &sh);
         assert_int_equal(mf_nn_shape_numel(&sh), 512);
         assert_int_equal(sh.ndim, 2);
         double ma, mr, cs;
@@ -314,10 +339,7 @@ static void check_feature(int isa, int threads) {
         assert_true(ma <= 1e-4 * mr);
         assert_true(cs >= 0.99999);
     }
-    tu_golden_free(t, nt);
-    mf_nn_plan_free(p);
-    mf_nn_pool_free(pool);
-    mf_nn_model_free(m);
+    rig_close(&r);
 }
 
 static void test_feature_scalar(void **state) {
@@ -335,30 +357,15 @@ static void test_feature_best_2threads(void **state) {
  * demo photo with faces in view, input 1 an integer pattern): every anchor's two scores and four box corners within
  * 1e-4 of the largest reference value, on the scalar path (1 thread) and the best ISA on 2 threads. */
 static void check_detect(int isa, int threads) {
-    char gpath[1024], path[1024];
-    snprintf(gpath, sizeof gpath, "%s/fr_detect.gold", tu_golden_dir());
+    char path[1024];
     snprintf(path, sizeof path, "%s/faceplugin/fr_detect.onnx", tu_models_dir());
-    if (!tu_exists(gpath)) {
-        fprintf(stderr, "FAIL: %s missing: run `make golden` (make test does)\n", gpath);
-        fail();
-    }
-    mf_nn_model_t *m = NULL;
-    int st = mf_nn_model_load_onnx(path, &m);
-    if (st) fprintf(stderr, "load: %s\n", mf_error_get());
-    assert_int_equal(st, MF_OK);
-    mf_nn_pool_t *pool = NULL;
-    if (threads > 1) assert_int_equal(mf_nn_pool_create(threads, &pool), MF_OK);
-    mf_nn_plan_opts o = {.pool = pool, .isa = isa};
-    mf_nn_plan_t *p = NULL;
-    assert_int_equal(mf_nn_plan_create(m, &o, &p), MF_OK);
-    tu_tensor *t;
-    int nt;
-    assert_int_equal(tu_golden_load(gpath, &t, &nt), 0);
+    parity_rig r;
+    rig_open(&r, path, "fr_detect.gold", isa, threads);
     const tu_tensor *gin = NULL, *gsc = NULL, *gbx = NULL;
-    for (int i = 0; i < nt; i++) {
-        if (t[i].role == 0) gin = &t[i];
-        if (t[i].role == 1 && !strcmp(t[i].name, "scores")) gsc = &t[i];
-        if (t[i].role == 1 && !strcmp(t[i].name, "boxes")) gbx = &t[i];
+    for (int i = 0; i < r.nt; i++) {
+        if (r.t[i].role == 0) gin = &r.t[i];
+        if (r.t[i].role == 1 && !strcmp(r.t[i].name, "scores")) gsc = &r.t[i];
+        if (r.t[i].role == 1 && !strcmp(r.t[i].name, "boxes")) gbx = &r.t[i];
     }
     assert_non_null(gin);
     assert_non_null(gsc);
@@ -368,17 +375,14 @@ static void check_detect(int isa, int threads) {
     enum { ANCHORS = 4420 };
     assert_int_equal(gsc->count, (size_t)batch * ANCHORS * 2);
     assert_int_equal(gbx->count, (size_t)batch * ANCHORS * 4);
-    int si = mf_nn_plan_output_index(p, "scores"), bi = mf_nn_plan_output_index(p, "boxes");
+    int si = mf_nn_plan_output_index(r.p, "scores"), bi = mf_nn_plan_output_index(r.p, "boxes");
     assert_true(si >= 0 && bi >= 0);
     for (int b = 0; b < batch; b++) {
+        rig_run(&r, gin, b);
         mf_nn_shape sh;
-        float *in = mf_nn_plan_input(p, 0, &sh);
-        assert_int_equal(mf_nn_shape_numel(&sh), (size_t)C * H * W);
-        nchw_to_nhwc(gin->data + (size_t)b * C * H * W, 1, C, H, W, in);
-        assert_int_equal(mf_nn_plan_run(p), MF_OK);
-        const float *sc = mf_nn_plan_output(p, si, &sh);
+        const float *sc = mf_nn_plan_output(r.p, si, &sh);
         assert_int_equal(mf_nn_shape_numel(&sh), (size_t)ANCHORS * 2);
-        const float *bx = mf_nn_plan_output(p, bi, &sh);
+        const float *bx = mf_nn_plan_output(r.p, bi, &sh);
         assert_int_equal(mf_nn_shape_numel(&sh), (size_t)ANCHORS * 4);
         const float *rs = gsc->data + (size_t)b * ANCHORS * 2, *rb = gbx->data + (size_t)b * ANCHORS * 4;
         double ma, mr, cs, mb, mrb, cb;
@@ -392,10 +396,7 @@ static void check_detect(int isa, int threads) {
         assert_true(ma <= 1e-4 * mr);
         assert_true(mb <= 1e-4 * mrb);
     }
-    tu_golden_free(t, nt);
-    mf_nn_plan_free(p);
-    mf_nn_pool_free(pool);
-    mf_nn_model_free(m);
+    rig_close(&r);
 }
 
 static void test_detect_scalar(void **state) {
