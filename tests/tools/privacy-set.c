@@ -13,12 +13,12 @@
  * strong profiles, below).
  *   --only LIST   builds only the variant families of the comma-separated LIST (rot, cut, small, grid, quality,
  *                 occlusion, fp, profile), appending nothing else to OUT/truth.tsv (which is written anew)
- * The profile family (never built without --only: it judges every LFW photo) ranks all LFW photos by the |yaw| an
- * independent judge (fr_pose, eval/lib/judges.c) gives their centred face box (ps_lfw_centre_box: LFW's alignment,
- * no detector of ours), keeps the PS_PROFILE_MAX most turned from PS_PROFILE_MIN_YAW degrees and writes each photo
- * as it is (profile/<n>.jpg) and mirrored left to right (profilem/<n>.jpg), truth = the centred box with the judge's
- * roll, yaw and pitch; OUT/profile_yaw.tsv lists the chosen photos (n, path, yaw, pitch, roll).
- * Exit 0, or 1 with a message. */
+ * The profile family (never built without --only: it judges every LFW and FFHQ photo) ranks all LFW and FFHQ photos
+ * by the |yaw| an independent judge (fr_pose, eval/lib/judges.c) gives their centred face box (ps_lfw_centre_box,
+ * ps_ffhq_centre_box: the datasets' alignment, no detector of ours), keeps the PS_PROFILE_MAX most turned from
+ * PS_PROFILE_MIN_YAW degrees and writes each photo as it is (profile/<n>.jpg) and mirrored left to right
+ * (profilem/<n>.jpg), truth = the centred box with the judge's roll, yaw and pitch; OUT/profile_yaw.tsv lists the
+ * chosen photos (n, path, yaw, pitch, roll). Exit 0, or 1 with a message. */
 #include "judges.h"
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
@@ -314,36 +314,49 @@ static int variants_profile(const char *models, const char *data) {
     ev_judges *jd;
     if (ev_judges_create(models, &jd)) return die("judges");
     char path[4096];
-    int nd, r = 0, n = 0;
-    snprintf(path, sizeof path, "%s/lfw", data);
-    char **dirs = ps_list_dir(path, MAX_NAMES, &nd);
+    int r = 0, n = 0;
     char **paths = malloc(MAX_NAMES * sizeof *paths);
     float(*pose)[3] = malloc(MAX_NAMES * sizeof *pose), *yaw = malloc(MAX_NAMES * sizeof *yaw);
     int *idx = malloc(PS_PROFILE_MAX * sizeof *idx);
     if (!paths || !pose || !yaw || !idx) r = 1;
-    for (int d = 0; !r && d < nd; d++) {
-        int m;
-        snprintf(path, sizeof path, "%s/lfw/%s", data, dirs[d]);
-        char **files = ps_list_dir(path, MAX_NAMES, &m);
-        for (int f = 0; !r && f < m && n < MAX_NAMES; f++) {
-            snprintf(path, sizeof path, "%s/lfw/%s/%s", data, dirs[d], files[f]);
-            mf_img img;
-            if (mf_img_load(path, NULL, &img, NULL)) {
-                r = die(path);
-                break;
+    /* every LFW photo (folders of one person), then every FFHQ photo */
+    for (int set = 0; set < 2 && !r; set++) {
+        int nd;
+        snprintf(path, sizeof path, "%s/%s", data, set ? "ffhq" : "lfw");
+        char **dirs = set ? NULL : ps_list_dir(path, MAX_NAMES, &nd);
+        int nf;
+        char **flat = set ? ps_list_dir(path, MAX_NAMES, &nf) : NULL;
+        for (int d = 0; !r && d < (set ? 1 : nd); d++) {
+            int m;
+            char **files = flat;
+            m = set ? nf : 0;
+            if (!set) {
+                snprintf(path, sizeof path, "%s/lfw/%s", data, dirs[d]);
+                files = ps_list_dir(path, MAX_NAMES, &m);
             }
-            float b[4];
-            ps_lfw_centre_box(img.w, img.h, b);
-            mf_face_box box = {.x = b[0], .y = b[1], .w = b[2], .h = b[3]};
-            if (ev_judges_pose(jd, &img, &box, &pose[n][0], &pose[n][1], &pose[n][2])) r = die("pose");
-            mf_img_free(&img);
-            yaw[n] = pose[n][0];
-            if (!r && !(paths[n] = strdup(path))) r = 1;
-            if (!r) n++;
+            for (int f = 0; !r && f < m && n < MAX_NAMES; f++) {
+                if (set)
+                    snprintf(path, sizeof path, "%s/ffhq/%s", data, files[f]);
+                else
+                    snprintf(path, sizeof path, "%s/lfw/%s/%s", data, dirs[d], files[f]);
+                mf_img img;
+                if (mf_img_load(path, NULL, &img, NULL)) {
+                    r = die(path);
+                    break;
+                }
+                float b[4];
+                (set ? ps_ffhq_centre_box : ps_lfw_centre_box)(img.w, img.h, b);
+                mf_face_box box = {.x = b[0], .y = b[1], .w = b[2], .h = b[3]};
+                if (ev_judges_pose(jd, &img, &box, &pose[n][0], &pose[n][1], &pose[n][2])) r = die("pose");
+                mf_img_free(&img);
+                yaw[n] = pose[n][0];
+                if (!r && !(paths[n] = strdup(path))) r = 1;
+                if (!r) n++;
+            }
+            ps_names_free(files, m);
         }
-        ps_names_free(files, m);
+        if (!set) ps_names_free(dirs, nd);
     }
-    ps_names_free(dirs, nd);
     int k = r ? 0 : ps_profile_pick(yaw, n, PS_PROFILE_MIN_YAW, PS_PROFILE_MAX, idx);
     FILE *list = NULL;
     if (!r) {
@@ -354,7 +367,8 @@ static int variants_profile(const char *models, const char *data) {
     for (int i = 0; i < n; i++)
         for (int t = 0; t < 5; t++)
             over[t] += fabsf(yaw[i]) >= 30.0f + 10.0f * (float)t;
-    fprintf(stderr, "privacy-set: profile: %d LFW photos judged; |yaw| >= 30/40/50/60/70: %d/%d/%d/%d/%d; %d kept\n",
+    fprintf(stderr,
+            "privacy-set: profile: %d LFW and FFHQ photos judged; |yaw| >= 30/40/50/60/70: %d/%d/%d/%d/%d; %d kept\n",
             n, over[0], over[1], over[2], over[3], over[4], k);
     for (int i = 0; !r && i < k; i++) {
         const float *ps = pose[idx[i]];
@@ -364,7 +378,7 @@ static int variants_profile(const char *models, const char *data) {
             break;
         }
         float b[4], row[1][7], mrow[1][7];
-        ps_lfw_centre_box(img.w, img.h, b);
+        (strstr(paths[idx[i]], "/ffhq/") ? ps_ffhq_centre_box : ps_lfw_centre_box)(img.w, img.h, b);
         float t[7] = {b[0], b[1], b[2], b[3], ps[2], ps[0], ps[1]};
         memcpy(row[0], t, sizeof t);
         ps_mirror_row(row[0], img.w, mrow[0]);
