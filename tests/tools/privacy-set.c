@@ -370,25 +370,31 @@ static int variants_profile(const char *models, const char *data) {
     fprintf(stderr,
             "privacy-set: profile: %d LFW and FFHQ photos judged; |yaw| >= 30/40/50/60/70: %d/%d/%d/%d/%d; %d kept\n",
             n, over[0], over[1], over[2], over[3], over[4], k);
-    for (int i = 0; !r && i < k; i++) {
-        const float *ps = pose[idx[i]];
-        mf_img img, mir;
-        if (mf_img_load(paths[idx[i]], NULL, &img, NULL)) {
-            r = die(paths[idx[i]]);
-            break;
+    /* all of `profile` first, then all of `profilem`: a variant's lines are contiguous in the truth file (the
+     * anonymizer's check, eval_privacy_anon, reports a variant when its lines end) */
+    for (int mirrored = 0; mirrored < 2; mirrored++)
+        for (int i = 0; !r && i < k; i++) {
+            const float *ps = pose[idx[i]];
+            mf_img img, mir;
+            if (mf_img_load(paths[idx[i]], NULL, &img, NULL)) {
+                r = die(paths[idx[i]]);
+                break;
+            }
+            float b[4], row[1][7], mrow[1][7];
+            (strstr(paths[idx[i]], "/ffhq/") ? ps_ffhq_centre_box : ps_lfw_centre_box)(img.w, img.h, b);
+            float t[7] = {b[0], b[1], b[2], b[3], ps[2], ps[0], ps[1]};
+            memcpy(row[0], t, sizeof t);
+            if (!mirrored) {
+                fprintf(list, "%04d\t%s\t%.1f\t%.1f\t%.1f\n", i, paths[idx[i]], ps[0], ps[1], ps[2]);
+                r = emit("profile", i, &img, (const float(*)[7])row, 1);
+            } else {
+                ps_mirror_row(row[0], img.w, mrow[0]);
+                if (mf_img_flip(&img, 1, &mir)) r = die("flip");
+                if (!r) r = emit("profilem", i, &mir, (const float(*)[7])mrow, 1);
+                if (!r) mf_img_free(&mir);
+            }
+            mf_img_free(&img);
         }
-        float b[4], row[1][7], mrow[1][7];
-        (strstr(paths[idx[i]], "/ffhq/") ? ps_ffhq_centre_box : ps_lfw_centre_box)(img.w, img.h, b);
-        float t[7] = {b[0], b[1], b[2], b[3], ps[2], ps[0], ps[1]};
-        memcpy(row[0], t, sizeof t);
-        ps_mirror_row(row[0], img.w, mrow[0]);
-        fprintf(list, "%04d\t%s\t%.1f\t%.1f\t%.1f\n", i, paths[idx[i]], ps[0], ps[1], ps[2]);
-        if (mf_img_flip(&img, 1, &mir)) r = die("flip");
-        if (!r) r = emit("profile", i, &img, (const float(*)[7])row, 1);
-        if (!r) r = emit("profilem", i, &mir, (const float(*)[7])mrow, 1);
-        if (!r) mf_img_free(&mir);
-        mf_img_free(&img);
-    }
     if (list) fclose(list);
     for (int i = 0; i < n; i++)
         free(paths[i]);
