@@ -141,6 +141,12 @@ $(BUILD)/rel/tools/train_lbp: tools/train_lbp.c $(TEST_LIB) $(BUILD)/rel/libmfmc
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Itests $< $(TEST_LIB) -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
+# privacy-set's profile family ranks LFW photos with an independent judge of yaw (eval/lib/judges.c)
+$(BUILD)/rel/tools/privacy-set: tests/tools/privacy-set.c tests/tools/privacy-set-common.h eval/lib/judges.c \
+    eval/lib/judges.h $(BUILD)/rel/libmfmc.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Ieval/lib $< eval/lib/judges.c -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
+
 $(BUILD)/rel/tools/%: tests/tools/%.c $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)

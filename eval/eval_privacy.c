@@ -12,8 +12,9 @@
  * when K divides their numbers: small16/0000 ...). --min-face PX: smallest face of the (upright) detection, default
  * that of the mode. --threshold T: detector threshold of the (privacy) analysis, default that of the mode. Output:
  * one tab-separated line per variant (header first). Environment: PRIVACY_DUMP=1 prints each miss, found face, wrong
- * roll and false positive to stderr; PRIVACY_ROLL_ALL=1 fills the roll and pose columns for every set, not only the
- * rotated ones (the truth is the upright photo's: a cut face's roll is the whole face's). */
+ * roll, yaw/pitch off by more than 5 degrees and false positive to stderr; PRIVACY_ROLL_ALL=1 fills the roll and
+ * pose columns for every set, not only the rotated ones (the truth is the upright photo's: a cut face's roll is the
+ * whole face's). */
 #include "lib/testutil.h"
 #include "mfmc/analyze.h"
 #include "truth.h"
@@ -166,7 +167,11 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
                             roll, tr[i][4], fc->det.score, fc->lm.score);
                 if (fc->has_landmarks) {
                     v->pose_n++;
-                    v->pose_ok += fabsf(fc->lm.yaw - tr[i][5]) <= 5.0f && fabsf(fc->lm.pitch - tr[i][6]) <= 5.0f;
+                    int ok = fabsf(fc->lm.yaw - tr[i][5]) <= 5.0f && fabsf(fc->lm.pitch - tr[i][6]) <= 5.0f;
+                    v->pose_ok += ok;
+                    if (getenv("PRIVACY_DUMP") && !ok)
+                        fprintf(stderr, "POSE %s %s yaw %.1f truth %.1f pitch %.1f truth %.1f\n", var, file, fc->lm.yaw,
+                                tr[i][5], fc->lm.pitch, tr[i][6]);
                 }
             }
         }

@@ -1073,9 +1073,106 @@ static void test_attributes_after_dedup(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* The strong-profile set (tests/tools/privacy-set --only profile): the photos picked are those the judge sees most
+ * turned, either way (|yaw|), from the threshold, at most the cap, most turned first; the mirrored truth row is the
+ * same box flipped with yaw and roll negated. */
+static void test_profile_set_pick(void **state) {
+    (void)state;
+    const float yaw[8] = {10.0f, -62.0f, 45.0f, -39.9f, 70.5f, -45.0f, 40.0f, 0.0f};
+    int idx[8];
+    int n = ps_profile_pick(yaw, 8, 40.0f, 8, idx);
+    assert_int_equal(n, 5); /* -62, 45, 70.5, -45, 40 */
+    const int want[5] = {4, 1, 2, 5, 6};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(idx[i], want[i]);
+    n = ps_profile_pick(yaw, 8, 40.0f, 2, idx); /* the cap keeps the most turned */
+    assert_int_equal(n, 2);
+    assert_int_equal(idx[0], 4);
+    assert_int_equal(idx[1], 1);
+    float row[7] = {70, 78, 110, 110, 5, -50, 3}, m[7];
+    ps_mirror_row(row, 250, m);
+    assert_float_equal(m[0], 70, 1e-4);
+    assert_float_equal(m[2], 110, 1e-4);
+    assert_float_equal(m[4], -5, 1e-4);
+    assert_float_equal(m[5], 50, 1e-4);
+    assert_float_equal(m[6], 3, 1e-4);
+}
+
+/* IOU of two boxes (x, y, w, h). */
+static float iou_xywh(const float a[4], const float b[4]) {
+    float x0 = fmaxf(a[0], b[0]), y0 = fmaxf(a[1], b[1]);
+    float x1 = fminf(a[0] + a[2], b[0] + b[2]), y1 = fminf(a[1] + a[3], b[1] + b[3]);
+    float in = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0);
+    return in / (a[2] * a[3] + b[2] * b[3] - in);
+}
+
+/* The normal analysis's central face of photo p against the centred box `box` gives (ps_*_centre_box): their IOU,
+ * or -1 when the analysis finds no central face. */
+static float centre_box_iou(mf_face_analyzer_t *an, const char *p, void (*box)(int, int, float[4])) {
+    mf_img img;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    float t[7], b[4], iou = -1;
+    int failed;
+    if (ps_central_face(an, &img, t, &failed)) {
+        box(img.w, img.h, b);
+        iou = iou_xywh(t, b);
+        printf("  %s: face %.0f %.0f %.0f %.0f, centre box IOU %.2f\n", p, t[0], t[1], t[2], t[3], iou);
+    }
+    assert_false(failed);
+    mf_img_free(&img);
+    return iou;
+}
+
+/* The profile set's truth box (ps_lfw_centre_box, ps_ffhq_centre_box: no detector) covers the face: on the first
+ * photos of 12 LFW folders and on 6 FFHQ photos spread over the lists, the normal analysis's central face overlaps
+ * it by an IOU of at least 0.5 (eval_privacy counts a face found from 0.3). */
+static void test_profile_set_centre_box(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/lfw", tu_data_dir());
+    int nd, nf;
+    char **dirs = ps_list_dir(p, 20000, &nd);
+    snprintf(p, sizeof p, "%s/ffhq", tu_data_dir());
+    char **ff = ps_list_dir(p, 20000, &nf);
+    if (nd < 12 || nf < 6) {
+        ps_names_free(dirs, nd);
+        ps_names_free(ff, nf);
+        skip();
+    }
+    mf_face_analyzer_opts no = {.no_attributes = 1};
+    mf_face_analyzer_t *normal;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
+    int checked = 0;
+    for (int k = 0; k < 12; k++) {
+        int m;
+        snprintf(p, sizeof p, "%s/lfw/%s", tu_data_dir(), dirs[k * nd / 12]);
+        char **files = ps_list_dir(p, 1000, &m);
+        assert_true(m > 0);
+        snprintf(p, sizeof p, "%s/lfw/%s/%s", tu_data_dir(), dirs[k * nd / 12], files[0]);
+        ps_names_free(files, m);
+        float iou = centre_box_iou(normal, p, ps_lfw_centre_box);
+        if (iou < 0) continue;
+        assert_true(iou >= 0.5f);
+        checked++;
+    }
+    for (int k = 0; k < 6; k++) {
+        snprintf(p, sizeof p, "%s/ffhq/%s", tu_data_dir(), ff[k * nf / 6]);
+        float iou = centre_box_iou(normal, p, ps_ffhq_centre_box);
+        if (iou < 0) continue;
+        assert_true(iou >= 0.5f);
+        checked++;
+    }
+    assert_true(checked >= 15);
+    ps_names_free(dirs, nd);
+    ps_names_free(ff, nf);
+    mf_face_analyzer_free(normal);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
+        cmocka_unit_test(test_profile_set_pick),
+        cmocka_unit_test(test_profile_set_centre_box),
         cmocka_unit_test(test_unrotate_roll_full_circle),
         cmocka_unit_test(test_merge_prefers_upright_pass),
         cmocka_unit_test(test_merge_keeps_distinct_faces),

@@ -154,6 +154,31 @@ static int run(ev_judges *j, int k) {
     return st ? mf_error_prefix(st, "judge %s", j_files[k]) : MF_OK;
 }
 
+int ev_judges_pose(ev_judges *j, const mf_img *img, const mf_face_box *box, float *yaw, float *pitch, float *roll) {
+    if (!j || !img || !box || !yaw || !pitch || !roll || img->c != 3)
+        return mf_error_set(MF_ERR_ARG, "judges: bad arguments");
+    float x0 = fmaxf(0, box->x - box->w / 4), y0 = fmaxf(0, box->y - box->h / 4);
+    float x1 = fminf((float)img->w, box->x + box->w * 1.25f), y1 = fminf((float)img->h, box->y + box->h * 1.25f);
+    crop(img, x0, y0, fmaxf(x1 - x0, 1), fmaxf(y1 - y0, 1), 224, j->buf);
+    imagenet(j->buf, 224 * 224);
+    int st = run(j, J_POSE);
+    if (st) return st;
+    static const char *names[3] = {"output", "617", "618"};
+    float *ang[3] = {yaw, pitch, roll};
+    for (int a = 0; a < 3; a++) {
+        const float *o = out_named(j, J_POSE, names[a], 66);
+        if (!o) return MF_ERR_FORMAT;
+        float p[66];
+        softmax(o, 66, p);
+        double e = 0;
+        for (int i = 0; i < 66; i++)
+            e += p[i] * i;
+        *ang[a] = (float)(e * 3 - 99);
+        if (a == 0) *ang[a] = -*ang[a]; /* Hopenet's yaw sign is the opposite of the mesh's (r = -0.96) */
+    }
+    return MF_OK;
+}
+
 int ev_judges_run(ev_judges *j, const mf_img *img, const mf_face_box *box, ev_judgement *out) {
     if (!j || !img || !box || !out || img->c != 3) return mf_error_set(MF_ERR_ARG, "judges: bad arguments");
     memset(out, 0, sizeof *out);
@@ -169,26 +194,7 @@ int ev_judges_run(ev_judges *j, const mf_img *img, const mf_face_box *box, ev_ju
         if (ssr(j, k, k == J_AGE ? 101.0f : 1.0f, k == J_AGE ? &out->age : &out->p_male)) return MF_ERR_FORMAT;
     }
     /* pose: box + a quarter on each side, clipped */
-    {
-        float x0 = fmaxf(0, box->x - box->w / 4), y0 = fmaxf(0, box->y - box->h / 4);
-        float x1 = fminf((float)img->w, box->x + box->w * 1.25f), y1 = fminf((float)img->h, box->y + box->h * 1.25f);
-        crop(img, x0, y0, fmaxf(x1 - x0, 1), fmaxf(y1 - y0, 1), 224, j->buf);
-        imagenet(j->buf, 224 * 224);
-        if ((st = run(j, J_POSE))) return st;
-        static const char *names[3] = {"output", "617", "618"};
-        float *ang[3] = {&out->yaw, &out->pitch, &out->roll};
-        for (int a = 0; a < 3; a++) {
-            const float *o = out_named(j, J_POSE, names[a], 66);
-            if (!o) return MF_ERR_FORMAT;
-            float p[66];
-            softmax(o, 66, p);
-            double e = 0;
-            for (int i = 0; i < 66; i++)
-                e += p[i] * i;
-            *ang[a] = (float)(e * 3 - 99);
-            if (a == 0) *ang[a] = -*ang[a]; /* Hopenet's yaw sign is the opposite of the mesh's (r = -0.96) */
-        }
-    }
+    if ((st = ev_judges_pose(j, img, box, &out->yaw, &out->pitch, &out->roll))) return st;
     /* expression: 1.2x the box from its top-left corner */
     {
         float x0 = fmaxf(0, box->x), y0 = fmaxf(0, box->y);

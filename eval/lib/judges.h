@@ -33,6 +33,10 @@ void ev_judges_free(ev_judges *j);
 /* Judges the face whose detection box is `box` (image pixels) in img (RGB). Fills every field of *out. */
 int ev_judges_run(ev_judges *j, const mf_img *img, const mf_face_box *box, ev_judgement *out);
 
+/* Only the head pose of ev_judges_run (fr_pose, degrees, the same crop and figures): for ranking many photos by yaw
+ * (tests/tools/privacy-set's profile set). Returns MF_OK or an mfmc status with the message set. */
+int ev_judges_pose(ev_judges *j, const mf_img *img, const mf_face_box *box, float *yaw, float *pitch, float *roll);
+
 /* Names of the expression classes (the FER-2013 order, the usual one for 7-class expression models; the
  * evaluation only compares classes before and after, it never relies on the names). */
 const char *ev_judge_expr_name(int k);

@@ -367,4 +367,50 @@ static inline void ps_draw_sunglasses(mf_img *im, const mf_face_landmarks *lm) {
     }
 }
 
+/* The strong-profile set (privacy-set --only profile): LFW photos (250 x 250) and FFHQ photos (512 x 512 here) have
+ * the face centred by the datasets' own alignment, so the face box is known without any detector of ours: the mean
+ * box of the normal analysis on the 50 LFW and the 50 FFHQ faces of the privacy set (LFW centre 124.5, 133.8, side
+ * 110.6; FFHQ centre 258.0, 302.7, side 322.9), scaled to the photo. Chosen by an independent judge of yaw (fr_pose),
+ * never by our detector. */
+#define PS_PROFILE_MIN_YAW 40.0f /* |yaw| from which a photo is a strong profile (degrees, fr_pose) */
+enum { PS_PROFILE_MAX = 200 };   /* most turned photos kept */
+
+/* The centred face box of an LFW photo of w x h pixels into box (x, y, w, h). */
+static inline void ps_lfw_centre_box(int w, int h, float box[4]) {
+    float side = 110.0f * (float)w / 250.0f;
+    box[0] = 0.498f * (float)w - side / 2, box[1] = 0.535f * (float)h - side / 2, box[2] = side, box[3] = side;
+}
+
+/* The centred face box of an FFHQ photo of w x h pixels into box (x, y, w, h). */
+static inline void ps_ffhq_centre_box(int w, int h, float box[4]) {
+    float side = 323.0f * (float)w / 512.0f;
+    box[0] = 0.504f * (float)w - side / 2, box[1] = 0.591f * (float)h - side / 2, box[2] = side, box[3] = side;
+}
+
+/* Picks the strong profiles among n photos by their judged yaw: the indices of the photos with |yaw| >= min_yaw,
+ * most turned first (ties by index), at most max of them, into idx; returns how many. */
+static inline int ps_profile_pick(const float *yaw, int n, float min_yaw, int max, int *idx) {
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(yaw[i]);
+        if (!(a >= min_yaw)) continue;
+        /* insertion by |yaw|, descending; only the best `max` kept */
+        int pos = k < max ? k : max;
+        while (pos > 0 && fabsf(yaw[idx[pos - 1]]) < a)
+            pos--;
+        if (pos >= max) continue;
+        for (int m = (k < max ? k : max - 1); m > pos; m--)
+            idx[m] = idx[m - 1];
+        idx[pos] = i;
+        if (k < max) k++;
+    }
+    return k;
+}
+
+/* The mirrored truth row (x y w h roll yaw pitch) of a face in a picture of width w flipped left to right. */
+static inline void ps_mirror_row(const float in[7], int w, float out[7]) {
+    out[0] = (float)w - in[0] - in[2], out[1] = in[1], out[2] = in[2], out[3] = in[3];
+    out[4] = -in[4], out[5] = -in[5], out[6] = in[6];
+}
+
 #endif

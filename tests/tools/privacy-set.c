@@ -9,10 +9,17 @@
  * percent of the face box visible), small16/20/24/32 (faces pasted at that box size into 1600x1200 pictures),
  * grid300 and grid1000 (distinct faces tiled), dark (x0.25), blur (sigma 2), noise (sigma 12), mask (a surgical mask
  * drawn over nose, mouth and chin through the face's mesh), sunglasses (two dark lenses, bridge and temples over the
- * eyes), fp (face-free crops of the demo photos, n_faces 0).
+ * eyes), fp (face-free crops of the demo photos, n_faces 0); profile and profilem (only when asked for by --only:
+ * strong profiles, below).
  *   --only LIST   builds only the variant families of the comma-separated LIST (rot, cut, small, grid, quality,
- *                 occlusion, fp), appending nothing else to OUT/truth.tsv (which is written anew)
- * Exit 0, or 1 with a message. */
+ *                 occlusion, fp, profile), appending nothing else to OUT/truth.tsv (which is written anew)
+ * The profile family (never built without --only: it judges every LFW and FFHQ photo) ranks all LFW and FFHQ photos
+ * by the |yaw| an independent judge (fr_pose, eval/lib/judges.c) gives their centred face box (ps_lfw_centre_box,
+ * ps_ffhq_centre_box: the datasets' alignment, no detector of ours), keeps the PS_PROFILE_MAX most turned from
+ * PS_PROFILE_MIN_YAW degrees and writes each photo as it is (profile/<n>.jpg) and mirrored left to right
+ * (profilem/<n>.jpg), truth = the centred box with the judge's roll, yaw and pitch; OUT/profile_yaw.tsv lists the
+ * chosen photos (n, path, yaw, pitch, roll). Exit 0, or 1 with a message. */
+#include "judges.h"
 #include "mfmc/analyze.h"
 #include "mfmc/image.h"
 #include "privacy-set-common.h"
@@ -302,6 +309,100 @@ static int variants_fp(const char *models, mf_face_analyzer_t *an, mf_face_analy
     return 0;
 }
 
+/* Strong profiles from all LFW photos, chosen by fr_pose's |yaw| on the centred box (see the header comment). */
+static int variants_profile(const char *models, const char *data) {
+    ev_judges *jd;
+    if (ev_judges_create(models, &jd)) return die("judges");
+    char path[4096];
+    int r = 0, n = 0;
+    char **paths = malloc(MAX_NAMES * sizeof *paths);
+    float(*pose)[3] = malloc(MAX_NAMES * sizeof *pose), *yaw = malloc(MAX_NAMES * sizeof *yaw);
+    int *idx = malloc(PS_PROFILE_MAX * sizeof *idx);
+    if (!paths || !pose || !yaw || !idx) r = 1;
+    /* every LFW photo (folders of one person), then every FFHQ photo */
+    for (int set = 0; set < 2 && !r; set++) {
+        int nd;
+        snprintf(path, sizeof path, "%s/%s", data, set ? "ffhq" : "lfw");
+        char **dirs = set ? NULL : ps_list_dir(path, MAX_NAMES, &nd);
+        int nf;
+        char **flat = set ? ps_list_dir(path, MAX_NAMES, &nf) : NULL;
+        for (int d = 0; !r && d < (set ? 1 : nd); d++) {
+            int m;
+            char **files = flat;
+            m = set ? nf : 0;
+            if (!set) {
+                snprintf(path, sizeof path, "%s/lfw/%s", data, dirs[d]);
+                files = ps_list_dir(path, MAX_NAMES, &m);
+            }
+            for (int f = 0; !r && f < m && n < MAX_NAMES; f++) {
+                if (set)
+                    snprintf(path, sizeof path, "%s/ffhq/%s", data, files[f]);
+                else
+                    snprintf(path, sizeof path, "%s/lfw/%s/%s", data, dirs[d], files[f]);
+                mf_img img;
+                if (mf_img_load(path, NULL, &img, NULL)) {
+                    r = die(path);
+                    break;
+                }
+                float b[4];
+                (set ? ps_ffhq_centre_box : ps_lfw_centre_box)(img.w, img.h, b);
+                mf_face_box box = {.x = b[0], .y = b[1], .w = b[2], .h = b[3]};
+                if (ev_judges_pose(jd, &img, &box, &pose[n][0], &pose[n][1], &pose[n][2])) r = die("pose");
+                mf_img_free(&img);
+                yaw[n] = pose[n][0];
+                if (!r && !(paths[n] = strdup(path))) r = 1;
+                if (!r) n++;
+            }
+            ps_names_free(files, m);
+        }
+        if (!set) ps_names_free(dirs, nd);
+    }
+    int k = r ? 0 : ps_profile_pick(yaw, n, PS_PROFILE_MIN_YAW, PS_PROFILE_MAX, idx);
+    FILE *list = NULL;
+    if (!r) {
+        snprintf(path, sizeof path, "%s/profile_yaw.tsv", out_dir);
+        if (!(list = fopen(path, "w"))) r = 1;
+    }
+    int over[5] = {0};
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < 5; t++)
+            over[t] += fabsf(yaw[i]) >= 30.0f + 10.0f * (float)t;
+    fprintf(stderr,
+            "privacy-set: profile: %d LFW and FFHQ photos judged; |yaw| >= 30/40/50/60/70: %d/%d/%d/%d/%d; %d kept\n",
+            n, over[0], over[1], over[2], over[3], over[4], k);
+    /* all of `profile` first, then all of `profilem`: a variant's lines are contiguous in the truth file (the
+     * anonymizer's check, eval_privacy_anon, reports a variant when its lines end) */
+    for (int mirrored = 0; mirrored < 2; mirrored++)
+        for (int i = 0; !r && i < k; i++) {
+            const float *ps = pose[idx[i]];
+            mf_img img, mir;
+            if (mf_img_load(paths[idx[i]], NULL, &img, NULL)) {
+                r = die(paths[idx[i]]);
+                break;
+            }
+            float b[4], row[1][7], mrow[1][7];
+            (strstr(paths[idx[i]], "/ffhq/") ? ps_ffhq_centre_box : ps_lfw_centre_box)(img.w, img.h, b);
+            float t[7] = {b[0], b[1], b[2], b[3], ps[2], ps[0], ps[1]};
+            memcpy(row[0], t, sizeof t);
+            if (!mirrored) {
+                fprintf(list, "%04d\t%s\t%.1f\t%.1f\t%.1f\n", i, paths[idx[i]], ps[0], ps[1], ps[2]);
+                r = emit("profile", i, &img, (const float(*)[7])row, 1);
+            } else {
+                ps_mirror_row(row[0], img.w, mrow[0]);
+                if (mf_img_flip(&img, 1, &mir)) r = die("flip");
+                if (!r) r = emit("profilem", i, &mir, (const float(*)[7])mrow, 1);
+                if (!r) mf_img_free(&mir);
+            }
+            mf_img_free(&img);
+        }
+    if (list) fclose(list);
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths), free(pose), free(yaw), free(idx);
+    ev_judges_free(jd);
+    return r;
+}
+
 static int add_source(mf_face_analyzer_t *an, const char *path) {
     if (n_src >= MAX_SRC) return 0;
     src_face *s = &srcs[n_src];
@@ -334,7 +435,7 @@ int main(int argc, char **argv) {
         argc -= 2, argv += 2;
     }
     if (argc != 4 && argc != 6) {
-        fprintf(stderr, "usage: privacy-set [--only rot,cut,small,grid,quality,occlusion,fp] MODELS DATA OUT "
+        fprintf(stderr, "usage: privacy-set [--only rot,cut,small,grid,quality,occlusion,fp,profile] MODELS DATA OUT "
                         "[N_FFHQ N_LFW]\n");
         return 1;
     }
@@ -355,6 +456,7 @@ int main(int argc, char **argv) {
     int n;
     snprintf(path, sizeof path, "%s/ffhq", data);
     char **ff = ps_list_dir(path, MAX_NAMES, &n);
+    if (only && !strcmp(only, "profile")) n_ffhq = n_lfw = 0; /* the profile family needs no source faces */
     for (int i = 0; i < n && i < n_ffhq; i++) {
         snprintf(path, sizeof path, "%s/ffhq/%s", data, ff[i]);
         if (add_source(an, path)) return 1;
@@ -388,6 +490,7 @@ int main(int argc, char **argv) {
     if (!r && wanted(only, "quality")) r = variants_quality();
     if (!r && wanted(only, "occlusion")) r = variants_occlusion();
     if (!r && wanted(only, "fp")) r = variants_fp(models, an, pan);
+    if (!r && only && wanted(only, "profile")) r = variants_profile(models, data);
     fclose(truth);
     mf_face_analyzer_free(an);
     mf_face_analyzer_free(pan);
