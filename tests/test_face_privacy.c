@@ -1168,6 +1168,46 @@ static void test_profile_set_centre_box(void **state) {
     mf_face_analyzer_free(normal);
 }
 
+/* The first judge of weak candidates (ratio19, WEAK_JUDGE_* in privacy.c): on a demo photo without small faces
+ * (sample2: three faces of 150-250 px), the textures' weak candidates are shown to the short-range detector first,
+ * and most get no zoomed tile (main's cascade zoomed 17 tiles there, this one 2); the photo's three faces are still
+ * found (each of the normal mode's detections overlapped by a candidate, IOU 0.5). test_zoom_small_faces and the
+ * small-face tests below check that the weak candidates of real small faces still get their tiles. */
+static void test_weak_judge_textures(void **state) {
+    (void)state;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/demo/sample2.jpg", tu_models_dir());
+    if (!tu_exists(p)) skip();
+    mf_face_analyzer_opts no = {.no_attributes = 1};
+    mf_face_analyzer_t *normal;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
+    mf_img img;
+    assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+    const mf_face *up;
+    int nu;
+    assert_int_equal(mf_face_analyze_all(normal, &img, &up, &nu), MF_OK);
+    assert_int_equal(nu, 3);
+    mf_face_privacy_detector_t *pd;
+    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), NULL, &pd), MF_OK);
+    const mf_face_candidate *c;
+    int nc;
+    assert_int_equal(mf_face_privacy_detect(pd, &img, &c, &nc), MF_OK);
+    int zooms = mf_face_privacy_detector_last_zooms(pd);
+    printf("  sample2: %d candidates, %d network runs, %d zoomed tiles\n", nc, mf_face_privacy_detector_last_tiles(pd),
+           zooms);
+    for (int i = 0; i < nu; i++) {
+        float want[4] = {up[i].det.x, up[i].det.y, up[i].det.w, up[i].det.h}, best = 0;
+        for (int k = 0; k < nc; k++)
+            best = fmaxf(best, iou4(&c[k].box, want));
+        printf("  face %d (%.0f px): best IOU %.2f\n", i, up[i].det.w, best);
+        assert_true(best >= 0.5f);
+    }
+    assert_true(zooms <= 8);
+    mf_face_privacy_detector_free(pd);
+    mf_img_free(&img);
+    mf_face_analyzer_free(normal);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -1198,6 +1238,7 @@ int main(void) {
         cmocka_unit_test(test_pooled_resize_same_bytes),
         cmocka_unit_test(test_attributes_after_dedup),
         cmocka_unit_test(test_sparse_turned_levels),
+        cmocka_unit_test(test_weak_judge_textures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
