@@ -99,7 +99,9 @@ typedef struct {
     float tex_gain;      /* spread of the texture codes (1) */
     float detail_amp;    /* amplitude of the model's detail layer (1) */
     int keep_eyes;       /* eye openings from the photo: 1 always, -1 never (from the identity model), 0 (default)
-                            for the first half of the draws, then from the model (the mouth is always the photo's) */
+                            for the first half of the draws, then from the model (the mouth is always the photo's).
+                            In the default ladder -1 makes every draw the strong rung (model eyes and 1.6x shape, 3x
+                            shading low-pass, half the grain), 1 none (docs/anonymization.md, "Branch eyes19") */
     /* (anon10d) the choice among passing draws: a draw that passes every check is published at once only when
      * each ensemble similarity is at least accept_margin below its dissimilarity threshold, in units of that
      * recognizer's gap between its match and dissimilarity thresholds; otherwise up to extra_draws more draws are
