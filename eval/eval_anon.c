@@ -85,6 +85,9 @@ static void usage(FILE *f) {
           "  --shade-move F   the photo's shading follows this fraction of the mesh's displacement (-1: off)\n"
           "  --eye-soften F   the photo's eye openings low-passed inside themselves, sigma in face sizes (-1: off)\n"
           "  --eye-grey F     ... and their colour taken towards grey, 0..1 (-1: off)\n"
+          "  --eye-dark F     the photo's eye openings darkened by the drawn eyes' brightness ratio ^F (-1: off)\n"
+          "  --eye-book N     diagnostic: the kept openings treated as skin (1 shading, 2 original's coverage,\n"
+          "                   8 model eyes at the gentle rendering; bits)\n"
           "  --ladder 1 --strong-from N   the identity-first redraw ladder\n"
           "  --hard-from N    default ladder: natural strong draws until N draws failed, then heavy (off; e.g. 6)\n"
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
@@ -122,6 +125,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--shade-move") && more) tu.shade_move = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-soften") && more) tu.eye_soften = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-grey") && more) tu.eye_grey = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--eye-dark") && more) tu.eye_dark = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--eye-book") && more) tu.eye_book = atoi(argv[++i]);
         else if (!strcmp(s, "--fine") && more) tu.fine_amp = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tex") && more) tu.tex_gain = (float)atof(argv[++i]);
         else if (!strcmp(s, "--detail") && more) tu.detail_amp = (float)atof(argv[++i]);

@@ -986,7 +986,7 @@ static void test_eye_opening_softened(void **state) {
             } else /* sclera, with a fine texture too */
                 p[0] = p[1] = p[2] = ((x + y) & 1) ? 235 : 195;
         }
-    assert_int_equal(mf_anon_eye_soften(&ph, P, 4, tri, 2, 1.5f, 0.8f, &out), 0);
+    assert_int_equal(mf_anon_eye_soften(&ph, P, 4, tri, 2, 1.5f, 0.8f, 1.0f, &out), 0);
     assert_int_equal(out.w, W), assert_int_equal(out.h, H);
     /* the iris texture: neighbour differences inside the iris */
     float tex_in = 0, tex_ph = 0;
@@ -1018,8 +1018,62 @@ static void test_eye_opening_softened(void **state) {
                 for (int k = 0; k < 3; k++) assert_float_equal(out.data[3 * (y * W + x) + k], ph.data[3 * (y * W + x) + k], 0);
     mf_fimg_free(&out);
     int bad[3] = {0, 1, 9};
-    assert_int_equal(mf_anon_eye_soften(&ph, P, 4, bad, 1, 1.5f, 0.8f, &out), MF_ERR_ARG);
+    assert_int_equal(mf_anon_eye_soften(&ph, P, 4, bad, 1, 1.5f, 0.8f, 1.0f, &out), MF_ERR_ARG);
     mf_fimg_free(&ph);
+}
+
+/* (eyes19) The photo's eye openings darkened by the drawn identity's own eye brightness: the model's openings at 0.3
+ * of its skin, the photo's at 0.6 of its skin, so the photo's openings are halved (strength 1); never lightened
+ * (photo darker than the model), clamped at min_factor (strength 2), the skin outside the openings untouched, and
+ * the factor applied by mf_anon_eye_soften to the openings only. */
+static void test_eye_darkened_by_model(void **state) {
+    (void)state;
+    enum { T = 32, W = 64, H = 48 };
+    /* a 5 x 5 grid of vertices, the same in the texture (x 8 texels, from 0) and the photo (x 12 px, from 4); the
+     * opening: the quad of vertices 6, 7, 12, 11 (two triangles); skin probes at the grid's corners and middle */
+    float uv[25 * 2], P[25 * 3];
+    for (int v = 0; v < 25; v++) {
+        uv[2 * v] = 4 + 6 * (float)(v % 5), uv[2 * v + 1] = 4 + 6 * (float)(v / 5);
+        P[3 * v] = 4 + 12 * (float)(v % 5), P[3 * v + 1] = 2 + 10 * (float)(v / 5), P[3 * v + 2] = 0;
+    }
+    int tri[6] = {6, 7, 12, 6, 12, 11}, probes[5] = {0, 4, 20, 24, 18};
+    float *tex = malloc(sizeof(float) * 3 * T * T);
+    assert_non_null(tex);
+    for (int y = 0; y < T; y++)
+        for (int x = 0; x < T; x++) { /* skin 200 (grey), the opening's square (texels 10..16) 60: 0.3 */
+            int in = x >= 9 && x <= 17 && y >= 9 && y <= 17;
+            for (int k = 0; k < 3; k++) tex[3 * (y * T + x) + k] = in ? 60 : 200;
+        }
+    mf_fimg ph, out;
+    assert_int_equal(mf_fimg_init(&ph, W, H, 3), 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) { /* skin 180, the opening's rectangle (x 16..28, y 12..22) 108: 0.6 */
+            int in = x >= 14 && x <= 30 && y >= 10 && y <= 24;
+            for (int k = 0; k < 3; k++) ph.data[3 * (y * W + x) + k] = in ? 108 : 180;
+        }
+    float f = 0;
+    assert_int_equal(mf_anon_eye_dark_factor(tex, T, uv, &ph, P, 25, tri, 2, probes, 5, 180, 1, 0.4f, &f), 0);
+    print_message("      factor %.3f (model 0.3 / photo 0.6 of their skin)\n", f);
+    assert_float_equal(f, 0.5f, 0.02f);
+    /* strength 2: 0.25, clamped to 0.4 */
+    assert_int_equal(mf_anon_eye_dark_factor(tex, T, uv, &ph, P, 25, tri, 2, probes, 5, 180, 2, 0.4f, &f), 0);
+    assert_float_equal(f, 0.4f, 1e-5f);
+    /* the photo's openings darker than the model's (photo skin brighter): never lightened */
+    assert_int_equal(mf_anon_eye_dark_factor(tex, T, uv, &ph, P, 25, tri, 2, probes, 5, 600, 1, 0.4f, &f), 0);
+    assert_float_equal(f, 1, 1e-6f);
+    /* the factor applied to the openings: halved inside, the photo's outside */
+    assert_int_equal(mf_anon_eye_soften(&ph, P, 25, tri, 2, 0, 0, 0.5f, &out), 0);
+    assert_float_equal(out.data[3 * (17 * W + 22) + 1], 54, 0.5f);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (!(x >= 14 && x <= 30 && y >= 10 && y <= 24))
+                for (int k = 0; k < 3; k++) assert_float_equal(out.data[3 * (y * W + x) + k], ph.data[3 * (y * W + x) + k], 0);
+    mf_fimg_free(&out);
+    int bad[3] = {0, 1, 30};
+    assert_int_equal(mf_anon_eye_dark_factor(tex, T, uv, &ph, P, 25, bad, 1, probes, 5, 180, 1, 0.4f, &f), MF_ERR_ARG);
+    assert_int_equal(mf_anon_eye_dark_factor(tex, T, uv, &ph, P, 25, tri, 2, probes, 5, 180, -1, 0.4f, &f), MF_ERR_ARG);
+    assert_int_equal(mf_anon_eye_soften(&ph, P, 25, tri, 2, 0, 0, 1.5f, &out), MF_ERR_ARG);
+    mf_fimg_free(&ph), free(tex);
 }
 
 int main(void) {
@@ -1035,6 +1089,7 @@ int main(void) {
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_shade_follows_geometry),
         cmocka_unit_test(test_eye_opening_softened),
+        cmocka_unit_test(test_eye_darkened_by_model),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_draws_unlinked),

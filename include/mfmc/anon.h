@@ -99,7 +99,9 @@ typedef struct {
     float tex_gain;      /* spread of the texture codes (1) */
     float detail_amp;    /* amplitude of the model's detail layer (1) */
     int keep_eyes;       /* eye openings from the photo: 1 always, -1 never (from the identity model), 0 (default)
-                            for the first half of the draws, then from the model (the mouth is always the photo's) */
+                            for the first half of the draws, then from the model (the mouth is always the photo's).
+                            In the default ladder -1 makes every draw the strong rung (model eyes and 1.6x shape, 3x
+                            shading low-pass, half the grain), 1 none (docs/anonymization.md, "Branch eyes19") */
     /* (anon10d) the choice among passing draws: a draw that passes every check is published at once only when
      * each ensemble similarity is at least accept_margin below its dissimilarity threshold, in units of that
      * recognizer's gap between its match and dissimilarity thresholds; otherwise up to extra_draws more draws are
@@ -171,6 +173,18 @@ typedef struct {
                             opening is kept, the iris texture and lashes inside go (0: the default, see EYE_SOFTEN in
                             src/anon/anon.c; < 0: off; docs/anonymization.md, "Branch eyes18") */
     float eye_grey;      /* (eyes18) ... and their colour taken towards grey, 0..1 (0: the default EYE_GREY; < 0 off) */
+    float eye_dark;      /* (eyes19) the photo's eye openings (drawn in the gentle draws) are darkened by the drawn
+                            identity's own eye brightness: each draw measures the openings against the skin (mean
+                            luminance over the opening triangles / median over the skin probes) in the drawn texture
+                            and in the photo, and multiplies the photo's openings by (model / photo)^eye_dark, clamped to
+                            EYE_DARK_MIN..1 (never lightened); the iris stays where it was (gaze). 0: the default, see
+                            EYE_DARK in src/anon/anon.c; < 0: off; at most 2 (docs/anonymization.md, "Branch eyes19") */
+    int eye_book;        /* (eyes19, diagnostic; 0 off) while the photo's eye openings are kept, treat them in the render
+                            as the model-eye path does, bit by bit: 1 as new skin for the shading (counted in the
+                            render's low-pass, lit by the shading ratio, given the photo's grain, the relief and grain
+                            gains), 2 in the original's skin coverage (the photo's low-pass and grain statistics);
+                            8: the openings drawn from the model although the rung keeps the photo's (model eyes at
+                            the gentle rendering) */
 } mf_anon_tuning;
 
 typedef struct {

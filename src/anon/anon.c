@@ -20,6 +20,10 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
 #define EYE_GREY 0.0f         /* (eyes18) ... and how much of their colour is taken out, 0..1 (tuning.eye_grey) */
+#define EYE_DARK 0.0f         /* (eyes19) the photo's openings darkened by the drawn eyes' brightness ratio ^ this
+                                 (tuning.eye_dark; 0 off) */
+#define EYE_DARK_MIN 0.4f     /* ... by at most this factor */
+#define EYE_DARK_SAMPLES 4    /* ... the openings' brightness sampled at this many points per triangle side */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
 #define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
 #define SHAPE_GAIN 1.0f       /* identity shape deltas, times their training spread */
@@ -153,6 +157,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->shade_move = tu->shade_move == 0 ? SHADE_MOVE : tu->shade_move < 0 ? 0 : tu->shade_move > 1 ? 1 : tu->shade_move;
     tu->eye_soften = tu->eye_soften == 0 ? EYE_SOFTEN : tu->eye_soften < 0 ? 0 : tu->eye_soften > 0.1f ? 0.1f : tu->eye_soften;
     tu->eye_grey = tu->eye_grey == 0 ? EYE_GREY : tu->eye_grey < 0 ? 0 : tu->eye_grey > 1 ? 1 : tu->eye_grey;
+    tu->eye_dark = tu->eye_dark == 0 ? EYE_DARK : tu->eye_dark < 0 ? 0 : tu->eye_dark > 2 ? 2 : tu->eye_dark;
+    tu->eye_book = tu->eye_book < 0 ? 0 : tu->eye_book;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -1121,9 +1127,9 @@ static void tex_rows(void *ctx, int b0, int b1) {
 
 /* (eyes18) mf_anon_eye_soften (internal.h): the photo's eye openings low-passed inside themselves and greyed. */
 int mf_anon_eye_soften(const mf_fimg *photo, const float *P, int nv, const int *tri, int n_tri, float sigma, float grey,
-                       mf_fimg *out) {
+                       float gain, mf_fimg *out) {
     if (!photo || !photo->data || photo->c != 3 || !P || nv <= 0 || !tri || n_tri <= 0 || !out || !(sigma >= 0) ||
-        !(grey >= 0) || sigma > MF_RENDER_MAX_SIGMA)
+        !(grey >= 0) || sigma > MF_RENDER_MAX_SIGMA || !(gain >= 0 && gain <= 1))
         return mf_error_set(MF_ERR_ARG, "eye_soften: bad arguments");
     grey = grey > 1 ? 1 : grey;
     /* the openings' box (+3 sigma + 2 px: the blur's reach and the bilinear taps at their edges) */
@@ -1180,12 +1186,70 @@ int mf_anon_eye_soften(const mf_fimg *photo, const float *P, int nv, const int *
                 if (w.data[i] <= 0) continue;
                 float *q = sub.data + 3 * i, *o = out->data + 3 * ((size_t)(y + by0) * photo->w + x + bx0);
                 float l = 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2];
-                for (int k = 0; k < 3; k++) o[k] = q[k] + grey * (l - q[k]);
+                for (int k = 0; k < 3; k++) o[k] = gain * (q[k] + grey * (l - q[k]));
             }
     }
     free(Pb), mf_fimg_free(&sub), mf_fimg_free(&w), mf_fimg_free(&depth);
     if (st) mf_fimg_free(out);
     return st;
+}
+
+static float lum_bilinear(const float *img, int w, int h, float x, float y) {
+    x = x < 0 ? 0 : x > w - 1 ? (float)(w - 1) : x, y = y < 0 ? 0 : y > h - 1 ? (float)(h - 1) : y;
+    int x0 = (int)x, y0 = (int)y, x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+    float fx = x - x0, fy = y - y0, l[4];
+    for (int q = 0; q < 4; q++) {
+        const float *p = img + 3 * ((size_t)(q & 2 ? y1 : y0) * w + (q & 1 ? x1 : x0));
+        l[q] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+    }
+    return (1 - fy) * ((1 - fx) * l[0] + fx * l[1]) + fy * ((1 - fx) * l[2] + fx * l[3]);
+}
+
+/* (eyes19) mf_anon_eye_dark_factor (internal.h): the drawn eyes' brightness against the photo's, each relative to
+ * its own skin. */
+int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_fimg *photo, const float *P, int nv,
+                            const int *tri, int n_tri, const int *probes, int n_probes, float photo_skin_y,
+                            float strength, float min_factor, float *factor) {
+    if (!tex || T < 2 || !uv || !photo || !photo->data || photo->c != 3 || !P || nv <= 0 || !tri || n_tri < 0 ||
+        !probes || n_probes <= 0 || n_probes > 64 || !(strength >= 0) || !(min_factor >= 0 && min_factor <= 1) ||
+        !factor)
+        return mf_error_set(MF_ERR_ARG, "eye_dark_factor: bad arguments");
+    *factor = 1;
+    float ps[64];
+    for (int i = 0; i < n_probes; i++) {
+        if (probes[i] < 0 || probes[i] >= nv) return mf_error_set(MF_ERR_ARG, "eye_dark_factor: vertex out of range");
+        ps[i] = lum_bilinear(tex, T, T, uv[2 * probes[i]], uv[2 * probes[i] + 1]);
+    }
+    qsort(ps, (size_t)n_probes, sizeof(float), cmp_float);
+    float tex_skin = ps[n_probes / 2];
+    double sm = 0, sp = 0, sw = 0;
+    const int N = EYE_DARK_SAMPLES;
+    for (int t = 0; t < n_tri; t++) {
+        const int *v = tri + 3 * t;
+        for (int k = 0; k < 3; k++)
+            if (v[k] < 0 || v[k] >= nv) return mf_error_set(MF_ERR_ARG, "eye_dark_factor: vertex out of range");
+        const float *a = P + 3 * v[0], *b = P + 3 * v[1], *c = P + 3 * v[2];
+        float area = 0.5f * fabsf((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]));
+        if (!(area > 0)) continue;
+        for (int i = 0; i < N; i++)
+            for (int jj = 0; i + jj < N; jj++) {
+                /* points strictly inside: barycentric (i + 1/3, j + 1/3) / N */
+                float u = (i + 1 / 3.0f) / N, w = (jj + 1 / 3.0f) / N, z = 1 - u - w;
+                float px = z * a[0] + u * b[0] + w * c[0], py = z * a[1] + u * b[1] + w * c[1];
+                if (px < 0 || py < 0 || px > photo->w - 1 || py > photo->h - 1) continue;
+                float tx = z * uv[2 * v[0]] + u * uv[2 * v[1]] + w * uv[2 * v[2]];
+                float ty = z * uv[2 * v[0] + 1] + u * uv[2 * v[1] + 1] + w * uv[2 * v[2] + 1];
+                sm += area * lum_bilinear(tex, T, T, tx, ty);
+                sp += area * lum_bilinear(photo->data, photo->w, photo->h, px, py);
+                sw += area;
+            }
+    }
+    if (!(sw > 0) || !(tex_skin > 4) || !(photo_skin_y > 4)) return MF_OK;
+    double model_rel = sm / sw / tex_skin, photo_rel = sp / sw / photo_skin_y;
+    if (!(photo_rel > 0.02)) return MF_OK;
+    double f = pow(model_rel / photo_rel, strength);
+    *factor = f < min_factor ? min_factor : f > 1 ? 1 : (float)f;
+    return MF_OK;
 }
 
 /* (reid18) mf_anon_shade_follow (internal.h): the photo's low-pass moved with the face. */
@@ -1223,6 +1287,9 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     const mf_anon_model_t *m = a->m;
     int T = m->T, st;
     const mf_render_par *rp = JOB_PAR(j);
+    const mf_anon_tuning *tu = &a->o.tuning;
+    /* (eyes19, diagnostic) tuning.eye_book: the kept openings treated as the model-eye path treats them */
+    if (tu->eye_book & 8) keep_eyes = 0;
     float P2[NV * 3];
     /* identity shape: target mesh + the drawn deltas in the target's face frame, faded out at the boundary */
     float D[NV * 3];
@@ -1325,17 +1392,23 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         mf_fimg_fill(&depth, FLT_MAX);
         mf_render_mesh sm = {P2, m->uv, NV, skin_tri, ns}, hm = {P2, uv_hole, NV, hole_tri, nh};
         st = mf_render_triangles(&rend, &depth, &cov, 1, &texi, &sm);
-        const mf_anon_tuning *tu = &a->o.tuning;
-        if (nh > nmouth && (tu->eye_soften > 0 || tu->eye_grey > 0)) {
+        if (nh > nmouth && (tu->eye_soften > 0 || tu->eye_grey > 0 || tu->eye_dark > 0 || (tu->eye_book & 1))) {
             /* (eyes18) the eye openings from the photo low-passed and greyed: the iris stays where it was (gaze) and
-             * the lids' opening is the photo's, the iris texture, its colour and the lashes inside go */
+             * the lids' opening is the photo's, the iris texture, its colour and the lashes inside go; (eyes19)
+             * darkened as far as the drawn identity's eyes are darker than the photo's, each against its skin */
             mf_fimg soft;
             memset(&soft, 0, sizeof soft);
             mf_render_mesh mo = {P2, uv_hole, NV, hole_tri, nmouth}, eo = {P2, uv_hole, NV, hole_tri + 3 * nmouth, nh - nmouth};
             if (!st && nmouth) st = mf_render_triangles(&rend, &depth, &cov, 2, &j->O, &mo);
+            float dark = 1;
+            if (!st && tu->eye_dark > 0)
+                st = mf_anon_eye_dark_factor(tex_own, T, m->uv, &j->O, j->P, NV, hole_tri + 3 * nmouth, nh - nmouth,
+                                             skin_probes, NPROBE, j->skin_y, tu->eye_dark, EYE_DARK_MIN, &dark);
             if (!st) st = mf_anon_eye_soften(&j->O, j->P, NV, hole_tri + 3 * nmouth, nh - nmouth, tu->eye_soften * j->fs,
-                                             tu->eye_grey, &soft);
-            if (!st) st = mf_render_triangles(&rend, &depth, &cov, 2, &soft, &eo);
+                                             tu->eye_grey, dark, &soft);
+            /* eye_book 1: the openings' coverage 1, as new skin (lit by the shading ratio, the grain and relief
+             * gains, counted in the render's low-pass), not 2 (the photo's own pixels) */
+            if (!st) st = mf_render_triangles(&rend, &depth, &cov, (tu->eye_book & 1) ? 1 : 2, &soft, &eo);
             mf_fimg_free(&soft);
         } else if (!st)
             st = mf_render_triangles(&rend, &depth, &cov, 2, &j->O, &hm);
@@ -1344,6 +1417,9 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             mf_fimg_fill(&depth, FLT_MAX);
             mf_render_mesh om = {j->P, m->uv, NV, skin_tri, ns};
             st = mf_render_triangles(&dummy, &depth, &cov0, 1, &one1, &om);
+            /* eye_book 2: the kept openings in the original's skin coverage too, as with model eyes */
+            mf_render_mesh oe = {j->P, m->uv, NV, hole_tri + 3 * nmouth, nh - nmouth};
+            if (!st && (tu->eye_book & 2) && nh > nmouth) st = mf_render_triangles(&dummy, &depth, &cov0, 1, &one1, &oe);
         }
     }
     /* forced-replacement triangles (brows, eyes, lips, nose): their pixels skip the occluder test */

@@ -83,11 +83,23 @@ int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const i
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
  * stride 3; the openings where they are in the photo) are replaced by their normalised Gaussian blur of `sigma` px
  * over the openings only (the lids, lashes and skin outside do not bleed in; sigma <= 0.3: no blur), then moved
- * towards their luminance by `grey` (0..1). The iris stays a dark disc where it was (gaze) and the lid opening the
- * photo's; the iris texture, its rim and colour, and the fine lash detail inside go. Pixels outside the openings are
- * the photo's. MF_ERR_ARG (bad arguments, a vertex out of range), MF_ERR_NOMEM. */
+ * towards their luminance by `grey` (0..1), then multiplied by `gain` (0..1; eyes19: mf_anon_eye_dark_factor). The
+ * iris stays a dark disc where it was (gaze) and the lid opening the photo's; the iris texture, its rim and colour,
+ * and the fine lash detail inside go. Pixels outside the openings are the photo's. MF_ERR_ARG (bad arguments, a
+ * vertex out of range, gain outside 0..1), MF_ERR_NOMEM. */
 int mf_anon_eye_soften(const mf_fimg *photo, const float *P, int nv, const int *tri, int n_tri, float sigma, float grey,
-                       mf_fimg *out);
+                       float gain, mf_fimg *out);
+
+/* (eyes19) How much darker the drawn identity's eye openings are than the photo's, each against its own skin: the
+ * mean luminance over the triangles `tri` (sampled at the same barycentric points, weighted by their area in the
+ * photo) in the texture `tex` (T x T x 3, at the model's texel coordinates uv, 2 per vertex) and in `photo` (at P: x,
+ * y of nv vertices, stride 3), each divided by its skin luminance: the median over the vertices `probes` in the
+ * texture, `photo_skin_y` in the photo (its skin model's median). *factor = (model / photo)^strength clamped to
+ * min_factor..1 (never lightened; 1 when either side is too dark to measure or the openings lie outside the photo).
+ * MF_ERR_ARG on bad arguments (a vertex out of range, strength < 0, min_factor outside 0..1). */
+int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_fimg *photo, const float *P, int nv,
+                            const int *tri, int n_tri, const int *probes, int n_probes, float photo_skin_y,
+                            float strength, float min_factor, float *factor);
 
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
