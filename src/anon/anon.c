@@ -1588,13 +1588,14 @@ static int emb_run(mf_anon_t *a, emb_job *jobs, int n, int early, int *done) {
  * own attribute session (a->attr_np, no pool): exactly what mf_face_analyze_attributes gives it with an analyser of
  * the default attribute models (analyze.c, face_attributes: the record reset as an analysis starts it, read only for a
  * confirmed face whose box centre lies in the image, at the mesh's box, else the detection's). */
-static int attributes_np(const mf_anon_t *a, const mf_img *img, mf_face *f) {
+static int attributes_np(const mf_anon_t *a, const mf_img *img, mf_face *f, int one) {
     memset(&f->attr, 0, sizeof f->attr);
     f->attr.age = -1, f->attr.p_male = 0.5f;
     const mf_face_box *box = f->has_landmarks ? &f->lm.box : &f->det;
     float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
     if (!f->confirmed || !(cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h)) return MF_OK;
-    return mf_face_attrib_estimate(a->attr_np, img, box, &f->attr);
+    return one ? mf_face_attrib_estimate_one(a->attr_np, img, box, &f->attr)
+               : mf_face_attrib_estimate(a->attr_np, img, box, &f->attr);
 }
 
 /* (speed19) emb_run without early stop, with attributes_np(roi, f) beside it: the calling thread reads the
@@ -1604,7 +1605,7 @@ typedef struct {
     emb_batch b;
     const mf_img *roi;
     mf_face *f;
-    int ast;
+    int one, ast;
     char amsg[256];
 } side_ctx;
 
@@ -1612,17 +1613,20 @@ static void side_fn(void *ctx, int ith, int nth) {
     (void)nth;
     side_ctx *c = ctx;
     if (ith == 0) {
-        c->ast = attributes_np(c->b.a, c->roi, c->f);
+        c->ast = attributes_np(c->b.a, c->roi, c->f, c->one);
         if (c->ast) snprintf(c->amsg, sizeof c->amsg, "%s", mf_error_get());
     }
     if (ith < 2) emb_work(&c->b, ith);
 }
 
-static int emb_run_attributes(mf_anon_t *a, emb_job *jobs, int n, const mf_img *roi, mf_face *f) {
-    side_ctx c = {.b = {.a = a, .jobs = jobs, .n = n, .early = 0}, .roi = roi, .f = f};
+static int emb_run_attributes(mf_anon_t *a, emb_job *jobs, int n, int early, int *done, const mf_img *roi,
+                              mf_face *f, int one) {
+    side_ctx c = {.b = {.a = a, .jobs = jobs, .n = n, .early = early}, .roi = roi, .f = f, .one = one};
     atomic_init(&c.b.next, 0), atomic_init(&c.b.stop, 0);
     mf_nn_pool_run(a->o.pool, side_fn, &c);
-    for (int k = 0; k < n; k++)
+    int m = atomic_load(&c.b.next);
+    *done = m < n ? m : n;
+    for (int k = 0; k < *done; k++)
         if (jobs[k].st) return mf_error_set(jobs[k].st, "%s", jobs[k].msg);
     return c.ast ? mf_error_set(c.ast, "%s", c.amsg) : MF_OK;
 }
@@ -1849,7 +1853,23 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
                 else memcpy(jb->p, p5o, sizeof jb->p);
                 jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
             }
-    if (nj && (st = emb_run(a, j->ej, nj, 1, &done))) return st;
+    /* (speed19) with two threads the feedback a rejection would read (check_feedback_at_original: one attribute
+     * network at the original's mesh box) is read beside the batch on the calling thread, before it joins: used
+     * when a job rejects the draw, dropped when the draw passes (then step (4) reads the attributes of the face
+     * found); not for the last draw (no next draw reads it) */
+    mf_img froi = {0};
+    mf_face fb;
+    int spec = draw && nj && a->attr_np && !a->reference && !j->last && orig->has_landmarks && CHECK_FEEDBACK == 3;
+    if (spec) {
+        if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &froi))) return st;
+        fb = *orig;
+        fb.confirmed = 1;
+        mf_face_translate(&fb, -(float)j->cx0, -(float)j->cy0);
+        st = emb_run_attributes(a, j->ej, nj, 1, &done, &froi, &fb, 1);
+        mf_img_free(&froi);
+        if (st) return st;
+    } else if (nj && (st = emb_run(a, j->ej, nj, 1, &done)))
+        return st;
     for (int k = 0; k < done; k++) {
         int i = j->ej[k].rec;
         float s;
@@ -1864,6 +1884,13 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
             continue;
         /* (speed19) not for the last draw: its feedback would steer no draw, and a rejected draw's after-fields are
          * never published (the result is another draw's or the fallback filter's, which checks itself) */
+        if (spec) { /* read beside the batch: as check_feedback_at_original sets it */
+            if (fb.attr.age >= 0 || fb.attr.gender != MF_GENDER_UNKNOWN) {
+                r->detected_after = 1;
+                r->age_after = fb.attr.age, r->gender_after = fb.attr.gender;
+            }
+            return 0;
+        }
         if (CHECK_FEEDBACK >= 2) return j->last && !a->reference ? 0 : (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
         if (!CHECK_FEEDBACK) return 0;
         ok = 0; /* rejected: analysed below only for the next draw's feedback */
@@ -1926,8 +1953,7 @@ analysis:;
      * the next draw's feedback) */
     int side = draw && f && a->attr_np && !a->reference;
     if (side) {
-        if ((st = emb_run_attributes(a, j->ej, nj, &roi, f))) goto out;
-        done = nj;
+        if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, &roi, f, 0))) goto out;
     } else if (nj && (st = emb_run(a, j->ej, nj, 0, &done)))
         goto out;
     for (int i = 0; i < a->n_rec; i++) {
