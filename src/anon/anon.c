@@ -1598,9 +1598,10 @@ static int attributes_np(const mf_anon_t *a, const mf_img *img, mf_face *f, int 
                : mf_face_attrib_estimate(a->attr_np, img, box, &f->attr);
 }
 
-/* (speed19) emb_run without early stop, with attributes_np(roi, f) beside it: the calling thread reads the
- * attributes first, then joins the batch, which the pool's other thread has started. Returns the first failed
- * job's status, else the attributes' (message set on this thread), else MF_OK. */
+/* (speed19) emb_run (early stop with `early`, *done as there) with attributes_np(roi, f, one) beside it: the calling
+ * thread reads the attributes first, then joins the batch, which the pool's other thread has started. Needs a->par
+ * and a->attr_np. Returns the first failed job's status, else the attributes' (message set on this thread), else
+ * MF_OK. */
 typedef struct {
     emb_batch b;
     const mf_img *roi;
