@@ -215,7 +215,14 @@ static void test_guarantee_at_other_alignments(void **state) {
  * soon a rejected draw stops, never which draw is published nor what it reports. Fails (checked) when the screened
  * order leaves the other recognizer's jobs out (seed 44's published faceapi similarity 0.855 instead of 0.866: the
  * jittered alignments were not checked). A rejected draw's reason may differ in principle (the first rejecting job in
- * the new order); on these seeds the notes are equal, and on 60 FFHQ faces 4 fallback notes changed (eval_anon). */
+ * the new order); on these seeds the notes are equal, and on 60 FFHQ faces 4 fallback notes changed (eval_anon).
+ * (speed19) The fixture's anonymizer reads a draw's age and gender (check step (4)) with its own pool-less attribute
+ * session beside step (3)'s embeddings, and skips the feedback of a last draw rejected in step (1); the reference
+ * path reads them with the analyser, and the feedback at every draw. Fails (checked, rel build) when the own session
+ * reads at the detection's box instead of the mesh's (seed 44: age_after differs) and when every draw skips its
+ * feedback (seed 41: the third draw is another face, its note reads 0.256 instead of 0.240). The feedback of a draw
+ * rejected in step (1) is read speculatively beside step (1)'s batch with the own session: fails when that read is
+ * 3 px off (seed 41: 0.239 instead of 0.240). */
 static void test_two_threads_same_result(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);

@@ -120,6 +120,9 @@ struct mf_anon {
      * thread (emb_run); then both sessions run without the pool (its threads barely shorten one small network) */
     mf_face_recognizer_t *rec2[MF_ANON_MAX_RECOGNIZERS];
     int par;
+    /* (speed19) with a->par: an attribute session of its own without the pool (the analysers' default models), so a
+     * draw's age and gender are read on the calling thread while the pool's other thread embeds (check, step (3)) */
+    mf_face_attrib_t *attr_np;
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
     int force_similar;
     int reference; /* mf_anon_debug_reference */
@@ -201,6 +204,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         if (!st) a->info[a->n_rec++] = inf;
         else if (a->rec[a->n_rec]) mf_face_recognizer_free(a->rec[a->n_rec]), a->rec[a->n_rec] = NULL;
     }
+    if (!st && a->par) /* the analysers' attribute session (analyze.c: default models), without the pool */
+        st = shared ? mf_face_attrib_create_from(shared, NULL, NULL, &a->attr_np)
+                    : mf_face_attrib_create(opts->models_root, NULL, NULL, &a->attr_np);
     if (!st) {
         size_t T2 = (size_t)a->m->T * a->m->T;
         a->tri_of = malloc(sizeof(int) * T2), a->bary = malloc(sizeof(float) * T2 * 3);
@@ -355,6 +361,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
 void mf_anon_free(mf_anon_t *a) {
     if (!a) return;
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]), mf_face_recognizer_free(a->rec2[i]);
+    mf_face_attrib_free(a->attr_np);
     mf_anon_model_free(a->m);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb);
     free(a);
@@ -720,6 +727,8 @@ typedef struct {
     mf_fimg relief_lo, relief_fo; /* (speed17) the photo's relief_match low-passes (functions of O and fs only),
                                      computed at the face's first draw and kept for the others */
     int no_cache;                 /* mf_anon_debug_reference: they are recomputed at every draw */
+    int last;                     /* (speed19) the draw being checked is the face's last: no feedback is read for a
+                                     next draw (check, CHECK_FEEDBACK) */
     mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
                           fault each: 8 % of the profile) */
     float (*ejit)[N_JIT][1024]; /* per recognizer: the original embedded at the jittered alignments (ensemble only) */
@@ -1651,6 +1660,54 @@ static int emb_run(mf_anon_t *a, emb_job *jobs, int n, int early, int *done) {
     return MF_OK;
 }
 
+/* (speed19) Age and gender of a face record f found by mf_face_analyze_geometry in img, read with the anonymizer's
+ * own attribute session (a->attr_np, no pool): exactly what mf_face_analyze_attributes gives it with an analyser of
+ * the default attribute models (analyze.c, face_attributes: the record reset as an analysis starts it, read only for a
+ * confirmed face whose box centre lies in the image, at the mesh's box, else the detection's). */
+static int attributes_np(const mf_anon_t *a, const mf_img *img, mf_face *f, int one) {
+    memset(&f->attr, 0, sizeof f->attr);
+    f->attr.age = -1, f->attr.p_male = 0.5f;
+    const mf_face_box *box = f->has_landmarks ? &f->lm.box : &f->det;
+    float cx = box->x + 0.5f * box->w, cy = box->y + 0.5f * box->h;
+    if (!f->confirmed || !(cx >= 0 && cy >= 0 && cx < (float)img->w && cy < (float)img->h)) return MF_OK;
+    return one ? mf_face_attrib_estimate_one(a->attr_np, img, box, &f->attr)
+               : mf_face_attrib_estimate(a->attr_np, img, box, &f->attr);
+}
+
+/* (speed19) emb_run (early stop with `early`, *done as there) with attributes_np(roi, f, one) beside it: the calling
+ * thread reads the attributes first, then joins the batch, which the pool's other thread has started. Needs a->par
+ * and a->attr_np. Returns the first failed job's status, else the attributes' (message set on this thread), else
+ * MF_OK. */
+typedef struct {
+    emb_batch b;
+    const mf_img *roi;
+    mf_face *f;
+    int one, ast;
+    char amsg[256];
+} side_ctx;
+
+static void side_fn(void *ctx, int ith, int nth) {
+    (void)nth;
+    side_ctx *c = ctx;
+    if (ith == 0) {
+        c->ast = attributes_np(c->b.a, c->roi, c->f, c->one);
+        if (c->ast) snprintf(c->amsg, sizeof c->amsg, "%s", mf_error_get());
+    }
+    if (ith < 2) emb_work(&c->b, ith);
+}
+
+static int emb_run_attributes(mf_anon_t *a, emb_job *jobs, int n, int early, int *done, const mf_img *roi,
+                              mf_face *f, int one) {
+    side_ctx c = {.b = {.a = a, .jobs = jobs, .n = n, .early = early}, .roi = roi, .f = f, .one = one};
+    atomic_init(&c.b.next, 0), atomic_init(&c.b.stop, 0);
+    mf_nn_pool_run(a->o.pool, side_fn, &c);
+    int m = atomic_load(&c.b.next);
+    *done = m < n ? m : n;
+    for (int k = 0; k < *done; k++)
+        if (jobs[k].st) return mf_error_set(jobs[k].st, "%s", jobs[k].msg);
+    return c.ast ? mf_error_set(c.ast, "%s", c.amsg) : MF_OK;
+}
+
 /* One embedding e of the result with recognizer i, scored against the original's embedding eo: the similarity;
  * with a gallery for i, also the closest enrolled identity (the worst over the calls counts: a replacement must not
  * match a gallery member at any of the alignments it is checked at). */
@@ -1873,7 +1930,23 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
                 else memcpy(jb->p, p5o, sizeof jb->p);
                 jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
             }
-    if (nj && (st = emb_run(a, j->ej, nj, 1, &done))) return st;
+    /* (speed19) with two threads the feedback a rejection would read (check_feedback_at_original: one attribute
+     * network at the original's mesh box) is read beside the batch on the calling thread, before it joins: used
+     * when a job rejects the draw, dropped when the draw passes (then step (4) reads the attributes of the face
+     * found); not for the last draw (no next draw reads it) */
+    mf_img froi = {0};
+    mf_face fb;
+    int spec = draw && nj && a->attr_np && !a->reference && !j->last && orig->has_landmarks && CHECK_FEEDBACK == 3;
+    if (spec) {
+        if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &froi))) return st;
+        fb = *orig;
+        fb.confirmed = 1;
+        mf_face_translate(&fb, -(float)j->cx0, -(float)j->cy0);
+        st = emb_run_attributes(a, j->ej, nj, 1, &done, &froi, &fb, 1);
+        mf_img_free(&froi);
+        if (st) return st;
+    } else if (nj && (st = emb_run(a, j->ej, nj, 1, &done)))
+        return st;
     for (int k = 0; k < done; k++) {
         int i = j->ej[k].rec;
         float s;
@@ -1886,7 +1959,16 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
             snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
         else
             continue;
-        if (CHECK_FEEDBACK >= 2) return (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
+        /* (speed19) not for the last draw: its feedback would steer no draw, and a rejected draw's after-fields are
+         * never published (the result is another draw's or the fallback filter's, which checks itself) */
+        if (spec) { /* read beside the batch: as check_feedback_at_original sets it */
+            if (fb.attr.age >= 0 || fb.attr.gender != MF_GENDER_UNKNOWN) {
+                r->detected_after = 1;
+                r->age_after = fb.attr.age, r->gender_after = fb.attr.gender;
+            }
+            return 0;
+        }
+        if (CHECK_FEEDBACK >= 2) return j->last && !a->reference ? 0 : (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
         if (!CHECK_FEEDBACK) return 0;
         ok = 0; /* rejected: analysed below only for the next draw's feedback */
         goto analysis;
@@ -1943,7 +2025,14 @@ analysis:;
         memcpy(jb->p, p5n, sizeof jb->p);
         kof[i] = nj++;
     }
-    if (nj && (st = emb_run(a, j->ej, nj, 0, &done))) goto out;
+    /* (speed19) the age and gender of step (4) depend only on the face found: with two threads they are read on the
+     * calling thread beside these embeddings (a draw's (4) always reads them for a detected face: to decide, or as
+     * the next draw's feedback) */
+    int side = draw && f && a->attr_np && !a->reference;
+    if (side) {
+        if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, &roi, f, 0))) goto out;
+    } else if (nj && (st = emb_run(a, j->ej, nj, 0, &done)))
+        goto out;
     for (int i = 0; i < a->n_rec; i++) {
         int ens = a->info[i]->ensemble;
         if (draw && !ok && ens) continue; /* reported as far as (1) got */
@@ -1987,7 +2076,7 @@ analysis:;
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
      * draw (CHECK_FEEDBACK) */
     if (f && (ok || !draw || CHECK_FEEDBACK)) { /* a draw rejected in (3): detected, so read at its own box */
-        if ((st = mf_face_analyze_attributes(an, &roi, f))) goto out;
+        if (!side && (st = mf_face_analyze_attributes(an, &roi, f))) goto out;
         r->age_after = f->attr.age, r->gender_after = f->attr.gender;
     }
     if (ok && orig->attr.age >= 0 && r->age_after >= 0 && fabsf(r->age_after - orig->attr.age) > a->o.age_tolerance) {
@@ -2454,6 +2543,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         r->tries = tr + 1;
         double t2 = now_ms();
         int id_ok = 0;
+        /* the loop's condition for a next draw, as it stands if this draw is rejected by its identity check (a
+         * rejected draw sets neither best_ok nor relaxed_ok) */
+        j.last = !(tr + 1 < last_try || (tr + 1 < a->o.max_tries + n_flat && !best_ok && !relaxed_ok));
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
         r->strong = strong, r->flat = flat;
         r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
