@@ -16,6 +16,7 @@
  * pose columns for every set, not only the rotated ones (the truth is the upright photo's: a cut face's roll is the
  * whole face's). */
 #include "lib/testutil.h"
+#include "face/skin.h"
 #include "mfmc/analyze.h"
 #include "truth.h"
 
@@ -74,6 +75,66 @@ static float wrap180(float a) {
     return a - 180.0f;
 }
 
+/* PRIVACY_FEAT=1: one FEAT line per confirmed record (the signals of docs/detection.md "Branch fp20"): near = it matches
+ * a truth face (or overlaps one by IOU 0.1), the roll error against that face, the detection and mesh, the skin
+ * measure (src/face/skin.h) and the nearest larger sure record (side at least 1.3 times, detector score 0.5): its
+ * centre distance over its side, the size ratio, its score, whether confirmed, and how much of this box lies in it. */
+static void feat_dump(const char *var, const char *file, const mf_img *img, const mf_face *faces, int nf,
+                      float (*tr)[7], int n) {
+    for (int k = 0; k < nf; k++) {
+        const mf_face *f = &faces[k];
+        if (!f->confirmed || !f->has_landmarks) continue;
+        float d[4] = {f->det.x, f->det.y, f->det.w, f->det.h};
+        clip4(d, img->w, img->h);
+        int near = 0;
+        float rerr = -1;
+        for (int i = 0; i < n; i++)
+            if (matches(d, tr[i]) || iou4(d, tr[i]) > 0.1f) {
+                near = 1;
+                rerr = fabsf(wrap180(f->lm.roll - tr[i][4]));
+            }
+        mf_face_skin_stats s;
+        mf_face_skin_measure(img, &f->lm, &s);
+        float side = fmaxf(f->det.w, f->det.h), best = 99, ratio = 0, sc = 0, inside = 0;
+        int conf = -1;
+        for (int j = 0; j < nf; j++) {
+            const mf_face *g = &faces[j];
+            float gs = fmaxf(g->det.w, g->det.h);
+            if (j == k || gs < 1.3f * side || g->det.score < 0.5f) continue;
+            float dx = f->det.x + 0.5f * f->det.w - g->det.x - 0.5f * g->det.w;
+            float dy = f->det.y + 0.5f * f->det.h - g->det.y - 0.5f * g->det.h;
+            float dist = hypotf(dx, dy) / gs;
+            if (dist >= best) continue;
+            float x0 = fmaxf(f->det.x, g->det.x), y0 = fmaxf(f->det.y, g->det.y);
+            float x1 = fminf(f->det.x + f->det.w, g->det.x + g->det.w), y1 = fminf(f->det.y + f->det.h, g->det.y + g->det.h);
+            best = dist, ratio = gs / side, sc = g->det.score, conf = g->confirmed;
+            inside = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / fmaxf(f->det.w * f->det.h, 1);
+        }
+        /* the surer confirmed record whose mesh box overlaps this one's most (over the smaller box) */
+        float pov = 0, pdist = 99, pratio = 0;
+        for (int j = 0; j < nf; j++) {
+            const mf_face *g = &faces[j];
+            if (j == k || !g->confirmed || !g->has_landmarks || !(g->det.score > f->det.score)) continue;
+            const mf_face_box *a = &f->lm.box, *b = &g->lm.box;
+            float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
+            float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
+            float o = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / fmaxf(fminf(a->w * a->h, b->w * b->h), 1);
+            if (o <= pov) continue;
+            float gs = fmaxf(g->det.w, g->det.h);
+            pov = o, pratio = side / gs;
+            pdist = hypotf(f->det.x + 0.5f * f->det.w - g->det.x - 0.5f * g->det.w,
+                           f->det.y + 0.5f * f->det.h - g->det.y - 0.5f * g->det.h) / fmaxf(side, gs);
+        }
+        fprintf(stderr,
+                "FEAT %s %s %d near %d rerr %.1f det %.3f flag %.4f passes %d side %.0f box %.0f %.0f roll %.1f "
+                "probes %d cr %.3f cg %.3f spread %.4f skin %.2f ring %.4f eye %.3f mouth %.3f tex %.4f rtex %.4f sym %.3f "
+                "larger %.2f ratio %.2f lscore %.3f lconf %d inside %.2f pov %.2f pdist %.2f pratio %.2f\n",
+                var, file, k, near, rerr, f->det.score, f->lm.score, f->passes, side, f->det.x, f->det.y, f->lm.roll,
+                s.probes, s.chroma_r, s.chroma_g, s.chroma_spread, s.skin_frac, s.ring_sat, s.eye_ratio, s.mouth_ratio,
+                s.texture, s.ring_tex, s.sym, best, ratio, sc, conf, inside, pov, pdist, pratio);
+    }
+}
+
 static double now_ms(void) { return tu_clock_ms(CLOCK_MONOTONIC); }
 
 static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, int stride) {
@@ -116,6 +177,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         v->pictures++;
         for (int i = 0; i < n; i++)
             clip4(tr[i], img.w, img.h);
+        if (getenv("PRIVACY_FEAT")) feat_dump(var, file, &img, faces, nf, tr, n);
         /* the roll columns: the rotated sets; every set with PRIVACY_ROLL_ALL=1 (the truth is the upright photo's) */
         int roll_case = !strncmp(var, "rot", 3) || getenv("PRIVACY_ROLL_ALL");
         for (int i = 0; i < n; i++) {

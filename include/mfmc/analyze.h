@@ -94,6 +94,8 @@ typedef struct {
     int way_up_turned, way_up_doubtful; /* privacy mode: faces the way-up check meshed again in another frame, and
                                            faces it left to the fallback (counted in unconfirmed too) */
     int judge_runs; /* privacy mode: runs of the masked-face judge's detector (judge.c) */
+    int not_face_like; /* privacy mode: doubtful faces the mesh confirmed that lie on a surer record or on lettering,
+                          left to the fallback (counted in unconfirmed too; docs/detection.md, "Branch fp20") */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

@@ -202,6 +202,14 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                     continue;
                 }
             }
+            /* privacy mode: a doubtful detection whose mesh lies on lettering, not skin (fp20, privacy.c) */
+            if (cand && mf_face_privacy_unlike_face(f, img)) {
+                mf_face_privacy_unconfirmed(f, img);
+                an->counts.unconfirmed++;
+                an->counts.not_face_like++;
+                kept++;
+                continue;
+            }
         }
         /* the mesh box is tighter and its roll more precise than the detector's (face_attributes reads it);
          * privacy mode reads them after the dedup (privacy_attributes) */
@@ -209,6 +217,12 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         kept++;
     }
     if (cand && n_judged) kept = mf_face_privacy_drop_judged_parts(an->faces, kept, judged, n_judged);
+    /* privacy mode: a doubtful confirmed record lying on a surer one is a second reading or a part of it (fp20) */
+    if (cand) {
+        int moved = mf_face_privacy_unconfirm_overlapped(an->faces, kept, img);
+        an->counts.unconfirmed += moved;
+        an->counts.not_face_like += moved;
+    }
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
     if (cand && attributes && (st = privacy_attributes(an, img, an->faces, kept))) return st;
     *faces = an->faces;

@@ -8,6 +8,7 @@
 #include "face/internal.h"
 #include "face/judge.h"
 #include "face/privacy_int.h"
+#include "face/skin.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -1044,6 +1045,43 @@ int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, 
         if (!drop) faces[out++] = faces[i];
     }
     return out;
+}
+
+/* Faces painted on what is not a face (fp20, docs/detection.md "Branch fp20"): a doubtful confirmed record (detector
+ * under SURE_SCORE) is left to the fallback (unconfirmed) when
+ * - its detection lies more than OVERLAP_SURER inside (over the smaller box) a record the detector is sure of (from
+ *   SURE_SCORE) and surer of than of it: a second reading of a face already found, a part of its head read as a face
+ *   (rot60/0047, rot120/0091, rot150/0012, rot300/0042: second synthetic faces painted over the face; cutb40/0024 and
+ *   cutb60/0065: read the wrong way round beside the surer reading), or
+ * - the skin under its mesh's probes (skin.c) is far more textured than the flattest tenth of the ring around it
+ *   (TEXTURE_EXCESS: print and lettering; the photo's own grain and noise raise both) while its eyes are not darker
+ *   than that skin (EYE_NOT_DARKER): rot30/0001's "SPORTS" badge on a shirt (detector 0.344, mesh flag 0.988). */
+#define OVERLAP_SURER 0.3f
+#define TEXTURE_EXCESS 0.3f
+#define EYE_NOT_DARKER 0.95f
+
+int mf_face_privacy_unlike_face(const mf_face *f, const mf_img *img) {
+    if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE)) return 0;
+    mf_face_skin_stats s;
+    mf_face_skin_measure(img, &f->lm, &s);
+    return s.probes > 0 && s.texture - s.ring_tex >= TEXTURE_EXCESS && s.eye_ratio >= EYE_NOT_DARKER;
+}
+
+int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *img) {
+    int moved = 0;
+    for (int i = 0; i < n; i++) {
+        mf_face *f = &faces[i];
+        if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE)) continue;
+        int over = 0;
+        for (int j = 0; j < n && !over; j++) {
+            const mf_face_box *g = &faces[j].det;
+            over = j != i && g->score >= SURE_SCORE && g->score > f->det.score && overlap_small(&f->det, g) > OVERLAP_SURER;
+        }
+        if (!over) continue;
+        mf_face_privacy_unconfirmed(f, img);
+        moved++;
+    }
+    return moved;
 }
 
 int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det) {
