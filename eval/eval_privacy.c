@@ -16,6 +16,7 @@
  * pose columns for every set, not only the rotated ones (the truth is the upright photo's: a cut face's roll is the
  * whole face's). */
 #include "lib/testutil.h"
+#include "face/orient.h"
 #include "face/skin.h"
 #include "mfmc/analyze.h"
 #include "truth.h"
@@ -79,6 +80,41 @@ static float wrap180(float a) {
  * a truth face (or overlaps one by IOU 0.1), the roll error against that face, the detection and mesh, the skin
  * measure (src/face/skin.h) and the nearest larger sure record (side at least 1.3 times, detector score 0.5): its
  * centre distance over its side, the size ratio, its score, whether confirmed, and how much of this box lies in it. */
+/* PRIVACY_FEAT=2 also looks again at each doubtful confirmed record (detector under 0.5): the way-up check's detector
+ * upright at two scales (its first and second look) and the mesh on the detection scaled by 1.5 and 0.7. */
+static mf_face_models_t *feat_models;
+static mf_face_orient_t *feat_orient;
+static mf_face_mesher_t *feat_mesh;
+
+static void feat_looks(const mf_img *img, const mf_face *f, float out[6]) {
+    for (int i = 0; i < 6; i++) out[i] = -1;
+    if (!feat_models) {
+        if (mf_face_models_create(tu_models_dir(), &feat_models) ||
+            mf_face_orient_create_from(feat_models, NULL, &feat_orient) ||
+            mf_face_mesher_create_from(feat_models, NULL, 0, &feat_mesh))
+            return;
+    }
+    float cx = f->lm.box.x + 0.5f * f->lm.box.w, cy = f->lm.box.y + 0.5f * f->lm.box.h;
+    float side = fmaxf(f->det.w, f->det.h), s4[4];
+    static const float frac[2] = {0.5f, 0.375f};
+    for (int a = 0; a < 2; a++) {
+        if (mf_face_orient_scores(feat_orient, img, cx, cy, side, f->lm.roll, frac[a], s4, NULL)) return;
+        out[2 * a] = s4[0];
+        out[2 * a + 1] = s4[0] - fmaxf(s4[1], fmaxf(s4[2], s4[3]));
+    }
+    static const float scale[2] = {1.5f, 0.7f};
+    for (int a = 0; a < 2; a++) {
+        mf_face_box b = f->det;
+        float dx = b.x + 0.5f * b.w, dy = b.y + 0.5f * b.h;
+        b.w *= scale[a], b.h *= scale[a], b.x = dx - 0.5f * b.w, b.y = dy - 0.5f * b.h;
+        for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+            b.kp[k][0] = dx + scale[a] * (b.kp[k][0] - dx), b.kp[k][1] = dy + scale[a] * (b.kp[k][1] - dy);
+        mf_face_landmarks lm;
+        if (mf_face_mesher_run(feat_mesh, img, &b, &lm)) return;
+        out[4 + a] = lm.score;
+    }
+}
+
 static void feat_dump(const char *var, const char *file, const mf_img *img, const mf_face *faces, int nf,
                       float (*tr)[7], int n) {
     for (int k = 0; k < nf; k++) {
@@ -125,6 +161,10 @@ static void feat_dump(const char *var, const char *file, const mf_img *img, cons
             pdist = hypotf(f->det.x + 0.5f * f->det.w - g->det.x - 0.5f * g->det.w,
                            f->det.y + 0.5f * f->det.h - g->det.y - 0.5f * g->det.h) / fmaxf(side, gs);
         }
+        float look[6] = {-1, -1, -1, -1, -1, -1};
+        if (atoi(getenv("PRIVACY_FEAT")) >= 2 && f->det.score < 0.5f) feat_looks(img, f, look);
+        fprintf(stderr, "LOOK %s %d up %.3f lead %.3f up2 %.3f lead2 %.3f mesh15 %.4f mesh07 %.4f\n", file, k, look[0],
+                look[1], look[2], look[3], look[4], look[5]);
         fprintf(stderr,
                 "FEAT %s %s %d near %d rerr %.1f det %.3f flag %.4f passes %d side %.0f box %.0f %.0f roll %.1f "
                 "probes %d cr %.3f cg %.3f spread %.4f skin %.2f ring %.4f eye %.3f mouth %.3f tex %.4f rtex %.4f sym %.3f "
