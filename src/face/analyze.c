@@ -202,8 +202,10 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                     continue;
                 }
             }
-            /* privacy mode: a doubtful detection whose mesh lies on lettering, not skin (fp20, privacy.c) */
-            if (cand && mf_face_privacy_unlike_face(f, img)) {
+            /* privacy mode: a doubtful detection the mesh loses when it looks wider is a face-like texture (fp20) */
+            int unlike = 0;
+            if (cand && (st = mf_face_privacy_wide_look(an->mesh, img, f, &unlike, &an->counts.mesh_runs))) return st;
+            if (unlike) {
                 mf_face_privacy_unconfirmed(f, img);
                 an->counts.unconfirmed++;
                 an->counts.not_face_like++;

@@ -8,7 +8,6 @@
 #include "face/internal.h"
 #include "face/judge.h"
 #include "face/privacy_int.h"
-#include "face/skin.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -1047,24 +1046,43 @@ int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, 
     return out;
 }
 
-/* Faces painted on what is not a face (fp20, docs/detection.md "Branch fp20"): a doubtful confirmed record (detector
- * under SURE_SCORE) is left to the fallback (unconfirmed) when
- * - its detection lies more than OVERLAP_SURER inside (over the smaller box) a record the detector is sure of (from
- *   SURE_SCORE) and surer of than of it: a second reading of a face already found, a part of its head read as a face
- *   (rot60/0047, rot120/0091, rot150/0012, rot300/0042: second synthetic faces painted over the face; cutb40/0024 and
- *   cutb60/0065: read the wrong way round beside the surer reading), or
- * - the skin under its mesh's probes (skin.c) is far more textured than the flattest tenth of the ring around it
- *   (TEXTURE_EXCESS: print and lettering; the photo's own grain and noise raise both) while its eyes are not darker
- *   than that skin (EYE_NOT_DARKER): rot30/0001's "SPORTS" badge on a shirt (detector 0.344, mesh flag 0.988). */
+/* Second readings of a face (fp20, docs/detection.md "Branch fp20"): a doubtful confirmed record (detector under
+ * SURE_SCORE) whose mesh box lies more than OVERLAP_SURER inside (over the smaller box) the mesh box of a confirmed
+ * record the detector is surer of (from SURE_SCORE, and more than of it) is a second reading of that face or a part of
+ * its head read as a face: rot60/0047, rot120/0091, rot150/0012, rot300/0042 (second synthetic faces painted over the
+ * face, mesh overlaps 0.56-0.94), cutb40/0024 (read upside down beside the surer reading, 1.00); no doubtful face of
+ * the sets overlaps a surer confirmed one by more than 0.05. It is left to the fallback; the dedup then drops it when
+ * it lies mostly inside the face's mesh box. */
 #define OVERLAP_SURER 0.3f
-#define TEXTURE_EXCESS 0.3f
-#define EYE_NOT_DARKER 0.95f
 
-int mf_face_privacy_unlike_face(const mf_face *f, const mf_img *img) {
-    if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE)) return 0;
-    mf_face_skin_stats s;
-    mf_face_skin_measure(img, &f->lm, &s);
-    return s.probes > 0 && s.texture - s.ring_tex >= TEXTURE_EXCESS && s.eye_ratio >= EYE_NOT_DARKER;
+/* The wide look (fp20): a doubtful confirmed record (detector under SURE_SCORE) whose box lies inside the image (at
+ * least CUT_VISIBLE: a cut face's wider crop is mostly the mirrored border) is meshed again from its detection scaled
+ * by WIDE_SCALE about its centre; the mesh's refining crops find a face again from there (the small and grid faces:
+ * flags 1.00), a face-like texture loses it (rot30/0001's badge: 0.547). Under WIDE_MIN_MESH it is left to the
+ * fallback. */
+#define WIDE_SCALE 1.5f
+#define WIDE_MIN_MESH 0.9f
+
+int mf_face_privacy_wide_look(mf_face_mesher_t *mesh, const mf_img *img, const mf_face *f, int *unlike,
+                              int *mesh_runs) {
+    *unlike = 0;
+    if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE) ||
+        visible_fraction(&f->det, img->w, img->h) < CUT_VISIBLE)
+        return MF_OK;
+    mf_face_box b = f->det;
+    float cx = b.x + 0.5f * b.w, cy = b.y + 0.5f * b.h;
+    b.w *= WIDE_SCALE, b.h *= WIDE_SCALE, b.x = cx - 0.5f * b.w, b.y = cy - 0.5f * b.h;
+    for (int k = 0; k < MF_FACE_KP_COUNT; k++)
+        b.kp[k][0] = cx + WIDE_SCALE * (b.kp[k][0] - cx), b.kp[k][1] = cy + WIDE_SCALE * (b.kp[k][1] - cy);
+    mf_face_landmarks *lm = malloc(sizeof *lm);
+    if (!lm) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int st = mf_face_mesher_run(mesh, img, &b, lm);
+    if (!st) {
+        *mesh_runs += mf_face_mesher_last_passes(mesh);
+        *unlike = !(lm->score >= WIDE_MIN_MESH);
+    }
+    free(lm);
+    return st;
 }
 
 int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *img) {
@@ -1074,8 +1092,9 @@ int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *im
         if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE)) continue;
         int over = 0;
         for (int j = 0; j < n && !over; j++) {
-            const mf_face_box *g = &faces[j].det;
-            over = j != i && g->score >= SURE_SCORE && g->score > f->det.score && overlap_small(&f->det, g) > OVERLAP_SURER;
+            const mf_face *g = &faces[j];
+            over = j != i && g->confirmed && g->has_landmarks && g->det.score >= SURE_SCORE &&
+                   g->det.score > f->det.score && overlap_small(&f->lm.box, &g->lm.box) > OVERLAP_SURER;
         }
         if (!over) continue;
         mf_face_privacy_unconfirmed(f, img);

@@ -94,15 +94,16 @@ int mf_face_privacy_dedup(mf_face *faces, int n);
  * box and either centred near its detection or a part of its head. Such a candidate is not meshed (privacy.c). */
 int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det);
 
-/* Whether confirmed record f, a doubtful detection (score under SURE_SCORE), does not look like a face under its mesh
- * (skin.c): its skin probes far more textured than the ring around it (TEXTURE_EXCESS) and its eyes not darker than
- * them (EYE_NOT_DARKER; privacy.c, docs/detection.md "Branch fp20"). The caller leaves it to the fallback
- * (mf_face_privacy_unconfirmed). */
-int mf_face_privacy_unlike_face(const mf_face *f, const mf_img *img);
+/* The wide look at confirmed record f (privacy.c, docs/detection.md "Branch fp20"): when f is a doubtful detection
+ * (score under SURE_SCORE) inside img (at least CUT_VISIBLE), meshes it again from its detection scaled by WIDE_SCALE
+ * and sets *unlike when that mesh's face flag is under WIDE_MIN_MESH (a face-like texture; the caller leaves f to the
+ * fallback), else *unlike = 0 (no run for other records). Adds the mesh passes to *mesh_runs. Returns a status. */
+int mf_face_privacy_wide_look(mf_face_mesher_t *mesh, const mf_img *img, const mf_face *f, int *unlike,
+                              int *mesh_runs);
 
 /* Leaves to the fallback (mf_face_privacy_unconfirmed) every confirmed record of faces[0..n) whose detection scores
- * under SURE_SCORE and lies more than OVERLAP_SURER inside (over the smaller box) the detection of another record
- * scoring SURE_SCORE and more than it, confirmed or not: a second reading or a part of a face (privacy.c,
+ * under SURE_SCORE and whose mesh box lies more than OVERLAP_SURER inside (over the smaller box) the mesh box of
+ * another confirmed record scoring SURE_SCORE and more than it: a second reading or a part of a face (privacy.c,
  * docs/detection.md "Branch fp20"). Call before mf_face_privacy_dedup. Returns how many it moved. */
 int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *img);
 
