@@ -1055,23 +1055,23 @@ int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, 
  * it lies mostly inside the face's mesh box. */
 #define OVERLAP_SURER 0.3f
 
-/* The wide look (fp20): a doubtful confirmed record (detector under SURE_SCORE) whose box lies inside the image (at
- * least CUT_VISIBLE: a cut face's wider crop is mostly the mirrored border) is meshed again from its detection scaled
- * by WIDE_SCALE about its centre; the mesh's refining crops find a face again from there (the small and grid faces:
- * flags 1.00), a face-like texture loses it (rot30/0001's badge: 0.547). Under WIDE_MIN_MESH it is left to the
- * fallback. */
+/* The wide look (fp20, docs/detection.md "Branch fp20"): a doubtful confirmed record (detector under SURE_SCORE) is
+ * meshed again from its detection scaled by WIDE_SCALE about its centre, when that wider box lies inside the image (a
+ * wider crop of a face at the border is mostly what lies beyond it: cut faces lose the mesh there, flags down to
+ * 0.47); the mesh's refining crops find a face again from there (the doubtful faces of the sets inside the image: flags
+ * 0.92-1.00, grid, small and masked faces), a face-like texture loses it (rot30/0001's "SPORTS" badge on a shirt,
+ * detector 0.344, mesh flag 0.988: 0.547). Under WIDE_MIN_MESH it is left to the fallback. Set from one badge. */
 #define WIDE_SCALE 1.5f
-#define WIDE_MIN_MESH 0.9f
+#define WIDE_MIN_MESH 0.75f
 
 int mf_face_privacy_wide_look(mf_face_mesher_t *mesh, const mf_img *img, const mf_face *f, int *unlike,
                               int *mesh_runs) {
     *unlike = 0;
-    if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE) ||
-        visible_fraction(&f->det, img->w, img->h) < CUT_VISIBLE)
-        return MF_OK;
+    if (!f->confirmed || !f->has_landmarks || !(f->det.score < SURE_SCORE)) return MF_OK;
     mf_face_box b = f->det;
     float cx = b.x + 0.5f * b.w, cy = b.y + 0.5f * b.h;
     b.w *= WIDE_SCALE, b.h *= WIDE_SCALE, b.x = cx - 0.5f * b.w, b.y = cy - 0.5f * b.h;
+    if (!(b.x >= 0 && b.y >= 0 && b.x + b.w <= (float)img->w && b.y + b.h <= (float)img->h)) return MF_OK;
     for (int k = 0; k < MF_FACE_KP_COUNT; k++)
         b.kp[k][0] = cx + WIDE_SCALE * (b.kp[k][0] - cx), b.kp[k][1] = cy + WIDE_SCALE * (b.kp[k][1] - cy);
     mf_face_landmarks *lm = malloc(sizeof *lm);

@@ -95,7 +95,7 @@ int mf_face_privacy_dedup(mf_face *faces, int n);
 int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det);
 
 /* The wide look at confirmed record f (privacy.c, docs/detection.md "Branch fp20"): when f is a doubtful detection
- * (score under SURE_SCORE) inside img (at least CUT_VISIBLE), meshes it again from its detection scaled by WIDE_SCALE
+ * (score under SURE_SCORE) whose detection scaled by WIDE_SCALE lies inside img, meshes it again from that box
  * and sets *unlike when that mesh's face flag is under WIDE_MIN_MESH (a face-like texture; the caller leaves f to the
  * fallback), else *unlike = 0 (no run for other records). Adds the mesh passes to *mesh_runs. Returns a status. */
 int mf_face_privacy_wide_look(mf_face_mesher_t *mesh, const mf_img *img, const mf_face *f, int *unlike,
