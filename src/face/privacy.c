@@ -1050,10 +1050,10 @@ int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, 
  * SURE_SCORE) whose mesh box lies more than OVERLAP_SURER inside (over the smaller box) the mesh box of a confirmed
  * record the detector is surer of (from SURE_SCORE, and more than of it) is a second reading of that face or a part of
  * its head read as a face: rot60/0047, rot120/0091, rot150/0012, rot300/0042 (second synthetic faces painted over the
- * face, mesh overlaps 0.56-0.94), cutb40/0024 (read upside down beside the surer reading, 1.00); no doubtful face of
- * the sets overlaps a surer confirmed one by more than 0.05. It is left to the fallback; the dedup then drops it when
- * it lies mostly inside the face's mesh box. */
-#define OVERLAP_SURER 0.3f
+ * face, mesh overlaps 0.56-0.94), cutb40/0024 (read upside down beside the surer reading, 1.00); faces beside a surer
+ * face overlap it by at most 0.30 (profile/0058, a sure detection; the doubtful faces of the sets 0.15). It is left to
+ * the fallback; the dedup then drops it when it lies mostly inside the face's mesh box. */
+#define OVERLAP_SURER 0.45f
 
 /* The wide look (fp20, docs/detection.md "Branch fp20"): a doubtful confirmed record (detector under SURE_SCORE) is
  * meshed again from its detection scaled by WIDE_SCALE about its centre, when that wider box lies inside the image (a
