@@ -98,6 +98,21 @@ static int privacy_attributes(mf_face_analyzer_t *an, const mf_img *img, mf_face
     return MF_OK;
 }
 
+/* Privacy mode, after the dedup (fp20, privacy.c): the doubtful confirmed records that lie on a surer confirmed face
+ * (a second reading, a part of it) or that the mesh loses when it looks wider (a face-like texture) are left to the
+ * fallback. Only flips confirmed records to unconfirmed: no record is added or dropped. */
+static int privacy_not_face_like(mf_face_analyzer_t *an, const mf_img *img, mf_face *faces, int n) {
+    int moved = mf_face_privacy_unconfirm_overlapped(faces, n, img);
+    for (int i = 0; i < n; i++) {
+        int unlike = 0, st = mf_face_privacy_wide_look(an->mesh, img, &faces[i], &unlike, &an->counts.mesh_runs);
+        if (st) return st;
+        if (unlike) mf_face_privacy_unconfirmed(&faces[i], img), moved++;
+    }
+    an->counts.unconfirmed += moved;
+    an->counts.not_face_like += moved;
+    return MF_OK;
+}
+
 static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes, const mf_face **faces,
                        int *n_faces) {
     *n_faces = 0;
@@ -202,16 +217,6 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                     continue;
                 }
             }
-            /* privacy mode: a doubtful detection the mesh loses when it looks wider is a face-like texture (fp20) */
-            int unlike = 0;
-            if (cand && (st = mf_face_privacy_wide_look(an->mesh, img, f, &unlike, &an->counts.mesh_runs))) return st;
-            if (unlike) {
-                mf_face_privacy_unconfirmed(f, img);
-                an->counts.unconfirmed++;
-                an->counts.not_face_like++;
-                kept++;
-                continue;
-            }
         }
         /* the mesh box is tighter and its roll more precise than the detector's (face_attributes reads it);
          * privacy mode reads them after the dedup (privacy_attributes) */
@@ -219,13 +224,8 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         kept++;
     }
     if (cand && n_judged) kept = mf_face_privacy_drop_judged_parts(an->faces, kept, judged, n_judged);
-    /* privacy mode: a doubtful confirmed record lying on a surer one is a second reading or a part of it (fp20) */
-    if (cand) {
-        int moved = mf_face_privacy_unconfirm_overlapped(an->faces, kept, img);
-        an->counts.unconfirmed += moved;
-        an->counts.not_face_like += moved;
-    }
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
+    if (cand && an->mesh && (st = privacy_not_face_like(an, img, an->faces, kept))) return st;
     if (cand && attributes && (st = privacy_attributes(an, img, an->faces, kept))) return st;
     *faces = an->faces;
     *n_faces = kept;

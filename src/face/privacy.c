@@ -1051,8 +1051,8 @@ int mf_face_privacy_drop_judged_parts(mf_face *faces, int n, const int *judged, 
  * record the detector is surer of (from SURE_SCORE, and more than of it) is a second reading of that face or a part of
  * its head read as a face: rot60/0047, rot120/0091, rot150/0012, rot300/0042 (second synthetic faces painted over the
  * face, mesh overlaps 0.56-0.94), cutb40/0024 (read upside down beside the surer reading, 1.00); faces beside a surer
- * face overlap it by at most 0.30 (profile/0058, a sure detection; the doubtful faces of the sets 0.15). It is left to
- * the fallback; the dedup then drops it when it lies mostly inside the face's mesh box. */
+ * face overlap it by at most 0.30 (profile/0058, a sure detection; the doubtful faces of the sets 0.15). Applied after
+ * the dedup: it is left to the fallback (kept, unconfirmed), never dropped. */
 #define OVERLAP_SURER 0.45f
 
 /* The wide look (fp20, docs/detection.md "Branch fp20"): a doubtful confirmed record (detector under SURE_SCORE) is
