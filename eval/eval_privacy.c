@@ -14,7 +14,9 @@
  * one tab-separated line per variant (header first). Environment: PRIVACY_DUMP=1 prints each miss, found face, wrong
  * roll, yaw/pitch off by more than 5 degrees and false positive to stderr; PRIVACY_ROLL_ALL=1 fills the roll and
  * pose columns for every set, not only the rotated ones (the truth is the upright photo's: a cut face's roll is the
- * whole face's). */
+ * whole face's); PRIVACY_FEAT=1 prints a FEAT line per confirmed record (detection, mesh, the skin measure of
+ * src/face/skin.h, the nearest larger sure record, the surer confirmed record overlapping it), PRIVACY_FEAT=2 also a
+ * LOOK line with second looks at the doubtful ones (docs/detection.md, "Branch fp20"). */
 #include "lib/testutil.h"
 #include "face/orient.h"
 #include "face/skin.h"
@@ -76,8 +78,8 @@ static float wrap180(float a) {
     return a - 180.0f;
 }
 
-/* PRIVACY_FEAT=1: one FEAT line per confirmed record (the signals of docs/detection.md "Branch fp20"): near = it matches
- * a truth face (or overlaps one by IOU 0.1), the roll error against that face, the detection and mesh, the skin
+/* PRIVACY_FEAT=1: one FEAT line per confirmed record (the signals of docs/detection.md "Branch fp20"): near = it
+ * matches a truth face (or overlaps one by IOU 0.1), the roll error against that face, the detection and mesh, the skin
  * measure (src/face/skin.h) and the nearest larger sure record (side at least 1.3 times, detector score 0.5): its
  * centre distance over its side, the size ratio, its score, whether confirmed, and how much of this box lies in it. */
 /* PRIVACY_FEAT=2 also looks again at each doubtful confirmed record (detector under 0.5): the way-up check's detector
@@ -142,7 +144,8 @@ static void feat_dump(const char *var, const char *file, const mf_img *img, cons
             float dist = hypotf(dx, dy) / gs;
             if (dist >= best) continue;
             float x0 = fmaxf(f->det.x, g->det.x), y0 = fmaxf(f->det.y, g->det.y);
-            float x1 = fminf(f->det.x + f->det.w, g->det.x + g->det.w), y1 = fminf(f->det.y + f->det.h, g->det.y + g->det.h);
+            float x1 = fminf(f->det.x + f->det.w, g->det.x + g->det.w);
+            float y1 = fminf(f->det.y + f->det.h, g->det.y + g->det.h);
             best = dist, ratio = gs / side, sc = g->det.score, conf = g->confirmed;
             inside = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / fmaxf(f->det.w * f->det.h, 1);
         }
@@ -167,7 +170,8 @@ static void feat_dump(const char *var, const char *file, const mf_img *img, cons
                 look[1], look[2], look[3], look[4], look[5]);
         fprintf(stderr,
                 "FEAT %s %s %d near %d rerr %.1f det %.3f flag %.4f passes %d side %.0f box %.0f %.0f roll %.1f "
-                "probes %d cr %.3f cg %.3f spread %.4f skin %.2f ring %.4f eye %.3f mouth %.3f tex %.4f rtex %.4f sym %.3f "
+                "probes %d cr %.3f cg %.3f spread %.4f skin %.2f ring %.4f eye %.3f mouth %.3f tex %.4f rtex %.4f "
+                "sym %.3f "
                 "larger %.2f ratio %.2f lscore %.3f lconf %d inside %.2f pov %.2f pdist %.2f pratio %.2f\n",
                 var, file, k, near, rerr, f->det.score, f->lm.score, f->passes, side, f->det.x, f->det.y, f->lm.roll,
                 s.probes, s.chroma_r, s.chroma_g, s.chroma_spread, s.skin_frac, s.ring_sat, s.eye_ratio, s.mouth_ratio,

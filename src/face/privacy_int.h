@@ -104,7 +104,8 @@ int mf_face_privacy_wide_look(mf_face_mesher_t *mesh, const mf_img *img, const m
 /* Leaves to the fallback (mf_face_privacy_unconfirmed) every confirmed record of faces[0..n) whose detection scores
  * under SURE_SCORE and whose mesh box lies more than OVERLAP_SURER inside (over the smaller box) the mesh box of
  * another confirmed record scoring SURE_SCORE and more than it: a second reading or a part of a face (privacy.c,
- * docs/detection.md "Branch fp20"). Called after mf_face_privacy_dedup (only flips records). Returns how many it moved. */
+ * docs/detection.md "Branch fp20"). Called after mf_face_privacy_dedup (it only flips records). Returns how many
+ * it moved. */
 int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *img);
 
 /* Face flag of the mesh's first crop below which a privacy candidate is rejected without refining the crop
