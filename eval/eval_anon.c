@@ -98,6 +98,7 @@ static void usage(FILE *f) {
           "  --target-unlit 1 divide the target's own light out before projecting its codes (looks12; off)\n"
           "  --attack-all N  the attacker's upright square also for uncut faces: 1 all, -1 none (before attack14),\n"
           "                   0 (default) those turned by 20 degrees or more\n"
+          "  --leap F         a gentle draw rejected F gaps over a threshold: the next is the first strong rung (0.8; < 0 off)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -146,6 +147,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
         else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--attack-all") && more) tu.attack_all = atoi(argv[++i]);
+        else if (!strcmp(s, "--leap") && more) tu.leap = (float)atof(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
@@ -255,6 +257,15 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) age %.0f %s %.3f %s %.3f %s\n", paths[pi],
                         R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.flat ? " flat" : R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
                         f->attr.age, mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1], R.note);
+            if (getenv("BENCH_VERBOSE") && R.draws[0]) { /* (draws20) what each draw met (mf_anon_result.draws) */
+                fprintf(stderr, "  draws %s:", R.draws);
+                for (int q = 0; R.draws[q]; q++) fprintf(stderr, " %.3f", R.draw_val[q]);
+                fprintf(stderr, "; age");
+                for (int q = 0; R.draws[q]; q++) fprintf(stderr, " %.0f", R.draw_age[q]);
+                fprintf(stderr, "; rung");
+                for (int q = 0; R.draws[q]; q++) fprintf(stderr, " %d", R.draw_rung[q]);
+                fprintf(stderr, "\n");
+            }
             accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
             draws += R.tries, strong += R.strong, flat += R.flat;
             synth_fb += R.decision == MF_ANON_FALLBACK && R.method == MF_ANON_SYNTH;

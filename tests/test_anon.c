@@ -607,6 +607,59 @@ static void test_strong_rung_natural(void **state) {
     }
 }
 
+/* (draws20) Skipping the gentle rungs: a gentle draw rejected far over an ensemble threshold (tuning.leap gaps or more)
+ * makes the next draw the ladder's first strong rung. The ladder part: after the first of 9 draws, 2 rungs are skipped
+ * (the 4th draw's rung comes 2nd), after the second 1, none from a strong rung, below the leap or with it off. On the
+ * photo: a forced-similar identity (the original's own texture, far over arcface's threshold on every draw) is drawn
+ * 9 times at the rungs 0, 3, 4, .., 8, 8, 8 (the ladder stops at main's last rung), each rejected by a recognizer and
+ * logged in the result's draw log; with tuning.leap -1 (main's ladder before draws20) at 0, 1, .., 8. Fails on main
+ * (rungs 0, 1, 2 with the default; checked with LEAP set to -1). */
+static void test_leap_to_strong_rung(void **state) {
+    mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
+                       .away = 0.6f, .leap = 0.6f};
+    assert_int_equal(mf_anon_ladder_leap(&tu, 9, 1, 1.0f), 2);
+    assert_int_equal(mf_anon_ladder_leap(&tu, 9, 2, 0.6f), 1);
+    assert_int_equal(mf_anon_ladder_leap(&tu, 9, 3, 5.0f), 0); /* already strong */
+    assert_int_equal(mf_anon_ladder_leap(&tu, 9, 1, 0.5f), 0); /* not far enough over */
+    assert_int_equal(mf_anon_ladder_leap(&tu, 3, 1, 5.0f), 0); /* 3 draws: the second is strong already */
+    mf_anon_rung r;
+    mf_anon_ladder_step(&tu, 9, 1 + mf_anon_ladder_leap(&tu, 9, 1, 1.0f), 0, &r);
+    assert_int_equal(r.strong, 1);
+    tu.leap = -1;
+    assert_int_equal(mf_anon_ladder_leap(&tu, 9, 1, 5.0f), 0);
+    tu.leap = 0.6f, tu.ladder = 1; /* the identity-first ladder climbs otherwise */
+    assert_int_equal(mf_anon_ladder_leap(&tu, 9, 1, 5.0f), 0);
+
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    for (int off = 0; off < 2; off++) {
+        mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                          .max_tries = 9};
+        o.tuning.leap = off ? -1 : 0; /* 0: the default */
+        mf_anon_t *a2;
+        assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
+        mf_anon_debug_force_similar(a2, 1);
+        mf_img a = copy_of(&f->img);
+        mf_anon_result res;
+        assert_int_equal(mf_anon_face(a2, &a, &f->faces[0], MF_ANON_SYNTH, 7, NULL, &res), MF_OK);
+        printf("  leap %s: decision %d tries %d draws %s (first %.3f) rungs", off ? "off" : "default", res.decision,
+               res.tries, res.draws, res.draw_val[0]);
+        for (int i = 0; i < res.tries; i++) printf(" %d", res.draw_rung[i]);
+        printf("; note '%s'\n", res.note);
+        assert_int_equal(res.decision, MF_ANON_FALLBACK); /* never a silent pass */
+        assert_int_equal(res.tries, 9); /* never fewer draws than main */
+        assert_int_equal((int)strlen(res.draws), res.tries);
+        for (int i = 0; i < res.tries; i++) {
+            assert_non_null(strchr("AaFfP", res.draws[i])); /* a recognizer each */
+            int want = off ? i : i == 0 ? 0 : i + 2 > 8 ? 8 : i + 2;
+            assert_int_equal(res.draw_rung[i], want);
+        }
+        assert_true(face_change(&f->img, &a, &f->faces[0]) > 3);
+        mf_img_free(&a);
+        mf_anon_free(a2);
+    }
+}
+
 /* (cut14) mf_anon_attack_square: the square of twice the box around its centre, padded grey beyond the border,
  * turned upright by the roll; mf_anon_attack_points maps picture points into it. */
 static void test_attack_square_builder(void **state) {
@@ -1101,6 +1154,7 @@ int main(void) {
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_draws_unlinked),
         cmocka_unit_test(test_strong_rung_natural),
+        cmocka_unit_test(test_leap_to_strong_rung),
         cmocka_unit_test(test_attack_square_builder),
         cmocka_unit_test(test_cut_face_attacker_square),
         cmocka_unit_test(test_turned_face_attacker_square),

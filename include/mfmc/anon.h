@@ -89,7 +89,7 @@ typedef enum {
     MF_ANON_BASELINE,     /* a baseline method was asked for */
 } mf_anon_decision;
 
-enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 9 };
+enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 9, MF_ANON_DRAW_LOG = 32 };
 
 /* Rendering knobs (0 = the measured default, docs/anonymization.md). */
 typedef struct {
@@ -179,6 +179,11 @@ typedef struct {
                             and in the photo, and multiplies the photo's openings by (model / photo)^eye_dark, clamped to
                             EYE_DARK_MIN..1 (never lightened); the iris stays where it was (gaze). 0: the default, see
                             EYE_DARK in src/anon/anon.c; < 0: off; at most 2 (docs/anonymization.md, "Branch eyes19") */
+    float leap;          /* (draws20) a gentle draw (before the ladder's strong rungs) rejected by an ensemble
+                            recognizer at least leap x its gap (match - dissimilarity threshold) over its dissimilarity
+                            threshold: the next draw is the ladder's first strong rung (the 4th draw's of 9); the face
+                            keeps its max_tries draws, the ladder stopping at its last rung. 0: the default LEAP (0.8),
+                            < 0: off (main's ladder before draws20); docs/anonymization.md, "Branch draws20" */
     int eye_book;        /* (eyes19, diagnostic; 0 off) while the photo's eye openings are kept, treat them in the render
                             as the model-eye path does, bit by bit: 1 as new skin for the shading (counted in the
                             render's low-pass, lit by the shading ratio, given the photo's grain, the relief and grain
@@ -252,6 +257,18 @@ typedef struct {
     double ms;                    /* wall time of the whole replacement */
     double ms_render, ms_check;   /* of which: synthesis + rendering + blending, and the checks (all draws) */
     char note[160];               /* why a fallback was used, or what was unusual */
+    /* (draws20) what each synthetic draw met, in order (the first MF_ANON_DRAW_LOG - 1 draws, NUL-terminated):
+     * 'o' passed every check (published, or kept as the best so far under accept_margin), 'm' passed but closer to
+     * a threshold than accept_margin (more draws made); rejected: 'A' / 'F' arcface / faceapi (the first letter of
+     * the ensemble recognizer's name, upper case) at the original's own alignment, 'a' / 'f' at a jittered one
+     * (step (1)), 'N' not detected again, 'P' an ensemble recognizer at the re-detected points (step (3)), 'S' in the
+     * attacker's square, 'G' a gallery identity, 'Y' age, 'X' gender. draw_val: for a recognizer's rejection its
+     * similarity, for 'Y' the age after, else -2; draw_age: the age read on the draw (the face found, or the
+     * feedback's at the original's box), -1 when none was read; draw_rung: the rung of the redraw ladder it was
+     * drawn at (failed draws before it, with the gentle rungs skipped by tuning.leap). */
+    char draws[MF_ANON_DRAW_LOG];
+    float draw_val[MF_ANON_DRAW_LOG], draw_age[MF_ANON_DRAW_LOG];
+    signed char draw_rung[MF_ANON_DRAW_LOG];
 } mf_anon_result;
 
 /* Galleries for the guarantee: one per anonymizer recognizer (NULL entries or a NULL array = no gallery). */

@@ -3,6 +3,7 @@
 #include "anon/internal.h"
 #include "nn/pool.h"
 
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -63,6 +64,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define ACCEPT_MARGIN -1.0f   /* a passing draw is published at once when this far below every ensemble threshold (x gap);
                                  < 0: off, the first passing draw is published */
 #define EXTRA_DRAWS 2         /* ... else this many more draws, the passing one farthest below the thresholds wins */
+#define LEAP 0.8f             /* (draws20) tuning.leap: a gentle draw rejected this many gaps over a threshold: the next
+                                 draw is the first strong rung (< 0: off) */
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -182,6 +185,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
+    if (tu->leap == 0) tu->leap = LEAP;
+    if (!(tu->leap > 0)) tu->leap = 0;
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
     if (!(tu->flat_sigma > 0)) tu->flat_sigma = FLAT_SIGMA;
@@ -729,6 +734,9 @@ typedef struct {
     int no_cache;                 /* mf_anon_debug_reference: they are recomputed at every draw */
     int last;                     /* (speed19) the draw being checked is the face's last: no feedback is read for a
                                      next draw (check, CHECK_FEEDBACK) */
+    char code;                    /* (draws20) what rejected the draw checked last (mf_anon_result.draws), 0: passed */
+    int code_rec;                 /* ... the recognizer that rejected it, -1: none */
+    float code_val;               /* ... its similarity or age (draw_val) */
     mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
                           fault each: 8 % of the profile) */
     float (*ejit)[N_JIT][1024]; /* per recognizer: the original embedded at the jittered alignments (ensemble only) */
@@ -1900,6 +1908,7 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
     int gal_hit[MF_ANON_MAX_RECOGNIZERS] = {0};
     why[0] = 0;
     if (id_ok) *id_ok = 0;
+    j->code = 0, j->code_val = -2, j->code_rec = -1;
     /* nothing of an earlier draw is reported for this one */
     r->detected_after = 0, r->det_score_after = r->mesh_score_after = 0;
     r->yaw_after = r->pitch_after = r->roll_after = 0;
@@ -1952,11 +1961,14 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
         float s;
         if ((st = score_embedding(a, i, j->eb[k], j->ej[k].ref, gal, r, &gal_hit[i], &s))) return st;
         r->sim[i] = fmaxf(r->sim[i], s);
-        if (s >= a->info[i]->dissimilarity_threshold)
+        if (s >= a->info[i]->dissimilarity_threshold) {
             snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
                      a->info[i]->dissimilarity_threshold);
-        else if (gal_hit[i])
-            snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
+            char c0 = a->info[i]->name[0];
+            j->code = j->ej[k].ref == eorig[i] ? (char)toupper((unsigned char)c0) : (char)tolower((unsigned char)c0);
+            j->code_val = s, j->code_rec = i;
+        } else if (gal_hit[i])
+            snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name), j->code = 'G';
         else
             continue;
         /* (speed19) not for the last draw: its feedback would steer no draw, and a rejected draw's after-fields are
@@ -2001,7 +2013,7 @@ analysis:;
         for (int k = 0; k < 5; k++) p5n[k][0] += j->cx0, p5n[k][1] += j->cy0;
     } else {
         memcpy(p5n, p5o, sizeof p5n);
-        if (ok) snprintf(why, why_len, "not detected after replacement");
+        if (ok) snprintf(why, why_len, "not detected after replacement"), j->code = 'N';
         ok = 0;
     }
     /* the two landmark sets agree (within 0.4 % of the face size, under half a pixel of the recognizers' 112-px
@@ -2056,10 +2068,12 @@ analysis:;
             ok = 0;
             snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, r->sim[i],
                      a->info[i]->dissimilarity_threshold);
+            j->code = 'P', j->code_val = r->sim[i], j->code_rec = i;
         }
         if (gal_hit[i] && ok) {
             ok = 0;
             snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name);
+            j->code = 'G';
         }
     }
     /* (3b) a face cut by the border: the attacker's square (attack_check), for a draw that passed everything else
@@ -2071,6 +2085,7 @@ analysis:;
             goto out;
         }
         ok = ac;
+        if (!ok) j->code = 'S';
     }
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
@@ -2082,11 +2097,13 @@ analysis:;
     if (ok && orig->attr.age >= 0 && r->age_after >= 0 && fabsf(r->age_after - orig->attr.age) > a->o.age_tolerance) {
         ok = 0;
         snprintf(why, why_len, "age %.0f -> %.0f", orig->attr.age, r->age_after);
+        j->code = 'Y', j->code_val = r->age_after;
     }
     if (ok && orig->attr.gender != MF_GENDER_UNKNOWN && orig->attr.gender_score >= a->o.gender_confidence &&
         r->gender_after != orig->attr.gender) {
         ok = 0;
         snprintf(why, why_len, "gender changed");
+        j->code = 'X';
     }
     st = ok;
 out:
@@ -2278,7 +2295,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     mf_fimg fmask; /* the face ellipse of the flattened rungs */
     memset(&fmask, 0, sizeof fmask);
     mf_anon_result best_r;
+    char draws[MF_ANON_DRAW_LOG] = ""; /* (draws20) the draw log, copied into r at the end */
+    float draw_val[MF_ANON_DRAW_LOG], draw_age[MF_ANON_DRAW_LOG];
+    signed char draw_rung[MF_ANON_DRAW_LOG];
+    for (int q = 0; q < MF_ANON_DRAW_LOG; q++) draw_val[q] = -2, draw_age[q] = -1, draw_rung[q] = -1;
     int best_ok = 0, last_try = a->o.max_tries;
+    int n_leap = 0; /* (draws20, tuning.leap) gentle rungs skipped */
     float best_m = -FLT_MAX;
     int accepted = 0;
     char why[160] = "";
@@ -2465,7 +2487,11 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* the ladder (ladder.c) climbs with the draws that failed, never with the extra draws after a passing one:
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
         mf_anon_rung rung;
-        mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
+        /* (draws20) after skipped rungs the ladder stops at its last rung (main's 9th draw's) until main's own count
+         * of failed draws goes beyond it (the flattened rungs) */
+        int e_top = a->o.max_tries - 1, e_main = n_failed - n_leap;
+        int e_rung = n_leap && n_failed > e_top ? (e_main > e_top ? e_main : e_top) : n_failed;
+        mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, e_rung, n_rejected, &rung);
         /* the identity's codes (draw.c): the anti-face push and the farthest of rung.ncand candidates by default;
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
@@ -2547,6 +2573,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * rejected draw sets neither best_ok nor relaxed_ok) */
         j.last = !(tr + 1 < last_try || (tr + 1 < a->o.max_tries + n_flat && !best_ok && !relaxed_ok));
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
+        if (ok >= 0 && tr < MF_ANON_DRAW_LOG - 1)
+            draws[tr] = ok ? 'o' : j.code ? j.code : '?', draw_val[tr] = j.code_val, draw_age[tr] = r->age_after,
+            draw_rung[tr] = (signed char)e_rung;
         r->strong = strong, r->flat = flat;
         r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
         r->ms_render += t_beside >= 0 ? t_beside : t2 - t1, r->ms_check += now_ms() - t2;
@@ -2561,6 +2590,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 accepted = 1;
                 break;
             }
+            if (tr < MF_ANON_DRAW_LOG - 1) draws[tr] = 'm';
             if (!best_ok) last_try = tr + 1 + a->o.tuning.extra_draws < last_try ? tr + 1 + a->o.tuning.extra_draws : last_try;
             if (mg > best_m) {
                 mf_fimg_free(&best);
@@ -2569,6 +2599,16 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             continue;
         }
         if (!best_ok) n_failed++, n_rejected += r->detected_after && !id_ok;
+        /* (draws20, tuning.leap; ladder.c) a gentle draw rejected far over an ensemble threshold: the next draw is
+         * the ladder's first strong rung, the rungs skipped are taken from the face's draws */
+        if (!best_ok && j.code_rec >= 0) {
+            const mf_face_recognizer_info *inf = a->info[j.code_rec];
+            float gap = inf->match_threshold - inf->dissimilarity_threshold;
+            int skip = gap > 0 ? mf_anon_ladder_leap(&a->o.tuning, a->o.max_tries, n_failed,
+                                                     (j.code_val - inf->dissimilarity_threshold) / gap)
+                               : 0;
+            n_failed += skip, n_rejected += skip, n_leap += skip;
+        }
         /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
          * older, older people younger), a lost gender pushes the gender read-out further */
         if (r->detected_after && face->attr.age >= 0 && r->age_after >= 0) {
@@ -2654,6 +2694,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         r->decision = MF_ANON_ACCEPTED;
 done:
     if (st) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy); /* errors leave img as it was */
+    memcpy(r->draws, draws, sizeof draws), memcpy(r->draw_val, draw_val, sizeof draw_val);
+    memcpy(r->draw_age, draw_age, sizeof draw_age), memcpy(r->draw_rung, draw_rung, sizeof draw_rung);
     mf_fimg_free(&fmask);
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);

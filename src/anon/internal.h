@@ -130,6 +130,11 @@ typedef struct {
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out);
+/* (draws20) The rungs to skip after a draw rejected by an ensemble recognizer `over` gaps (its similarity minus its
+ * dissimilarity threshold, over the gap to its match threshold) above its threshold, `failed` failed draws counted
+ * with it: when over >= tu->leap (on, > 0) in the default ladder and the rung of `failed` is gentle, as many as lead
+ * to the first strong rung (never past the rung of the last draw, max_tries - 1); else 0. */
+int mf_anon_ladder_leap(const mf_anon_tuning *tu, int max_tries, int failed, float over);
 
 /* The whitened codes z (ks + kt) of one synthetic identity for a draw at `rung`, for a target of this age (years)
  * and gender logit, drawn from *rng (draw.c). zt: the target's own codes (NULL: no target, e.g. children: a plain
