@@ -98,7 +98,7 @@ static void usage(FILE *f) {
           "  --target-unlit 1 divide the target's own light out before projecting its codes (looks12; off)\n"
           "  --attack-all N  the attacker's upright square also for uncut faces: 1 all, -1 none (before attack14),\n"
           "                   0 (default) those turned by 20 degrees or more\n"
-          "  --leap F         a gentle draw rejected F gaps over a threshold: the next is the first strong rung (0.8; < 0 off)\n"
+          "  --leap F         a gentle draw rejected F gaps over a threshold: the next is the first strong rung (off; 0.8 measured)\n"
           "  -h, --help       this text\n",
           f);
 }

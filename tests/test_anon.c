@@ -612,8 +612,8 @@ static void test_strong_rung_natural(void **state) {
  * (the 4th draw's rung comes 2nd), after the second 1, none from a strong rung, below the leap or with it off. On the
  * photo: a forced-similar identity (the original's own texture, far over arcface's threshold on every draw) is drawn
  * 9 times at the rungs 0, 3, 4, .., 8, 8, 8 (the ladder stops at main's last rung), each rejected by a recognizer and
- * logged in the result's draw log; with tuning.leap -1 (main's ladder before draws20) at 0, 1, .., 8. Fails on main
- * (rungs 0, 1, 2 with the default; checked with LEAP set to -1). */
+ * logged in the result's draw log; with tuning.leap 0 (the default: off) at 0, 1, .., 8. Fails on main (no leap:
+ * rungs 0, 1, 2). */
 static void test_leap_to_strong_rung(void **state) {
     mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
                        .away = 0.6f, .leap = 0.6f};
@@ -635,14 +635,14 @@ static void test_leap_to_strong_rung(void **state) {
     for (int off = 0; off < 2; off++) {
         mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
                           .max_tries = 9};
-        o.tuning.leap = off ? -1 : 0; /* 0: the default */
+        o.tuning.leap = off ? 0 : 0.8f; /* 0: the default (off) */
         mf_anon_t *a2;
         assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
         mf_anon_debug_force_similar(a2, 1);
         mf_img a = copy_of(&f->img);
         mf_anon_result res;
         assert_int_equal(mf_anon_face(a2, &a, &f->faces[0], MF_ANON_SYNTH, 7, NULL, &res), MF_OK);
-        printf("  leap %s: decision %d tries %d draws %s (first %.3f) rungs", off ? "off" : "default", res.decision,
+        printf("  leap %s: decision %d tries %d draws %s (first %.3f) rungs", off ? "off" : "0.8", res.decision,
                res.tries, res.draws, res.draw_val[0]);
         for (int i = 0; i < res.tries; i++) printf(" %d", res.draw_rung[i]);
         printf("; note '%s'\n", res.note);

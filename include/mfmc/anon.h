@@ -182,8 +182,8 @@ typedef struct {
     float leap;          /* (draws20) a gentle draw (before the ladder's strong rungs) rejected by an ensemble
                             recognizer at least leap x its gap (match - dissimilarity threshold) over its dissimilarity
                             threshold: the next draw is the ladder's first strong rung (the 4th draw's of 9); the face
-                            keeps its max_tries draws, the ladder stopping at its last rung. 0: the default LEAP (0.8),
-                            < 0: off (main's ladder before draws20); docs/anonymization.md, "Branch draws20" */
+                            keeps its max_tries draws, the ladder stopping at its last rung. 0: the default LEAP (off),
+                            < 0: off; 0.8 is the measured setting; docs/anonymization.md, "Branch draws20" */
     int eye_book;        /* (eyes19, diagnostic; 0 off) while the photo's eye openings are kept, treat them in the render
                             as the model-eye path does, bit by bit: 1 as new skin for the shading (counted in the
                             render's low-pass, lit by the shading ratio, given the photo's grain, the relief and grain
