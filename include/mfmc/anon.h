@@ -185,6 +185,16 @@ typedef struct {
                             gains), 2 in the original's skin coverage (the photo's low-pass and grain statistics);
                             8: the openings drawn from the model although the rung keeps the photo's (model eyes at
                             the gentle rendering) */
+    float pose_tolerance; /* (turn20) a draw whose re-detected face is turned (yaw) or tilted (pitch) more than this
+                            many degrees away from the original's is drawn again like a draw that missed the age (its
+                            identity was removed: kept for the synthetic fallback, which prefers pose-keeping draws);
+                            the redraw stays on the same rung of the ladder (a stronger rendering turns faces further).
+                            0: the default, see POSE_TOLERANCE in src/anon/anon.c; < 0: off (main's before turn20;
+                            docs/anonymization.md, "Branch turn20") */
+    float pose_fade;      /* (turn20) the target's own shape codes (the anti-face push and the shape taken out) fade
+                            out between 20 degrees of yaw and this many (its turned mesh brought into the frontal frame
+                            is pose, not identity: the codes' norm grows with yaw). 0: the default, see POSE_FADE_YAW
+                            in src/anon/anon.c; < 0: off (main's before turn20) */
 } mf_anon_tuning;
 
 typedef struct {

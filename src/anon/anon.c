@@ -63,6 +63,12 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define ACCEPT_MARGIN -1.0f   /* a passing draw is published at once when this far below every ensemble threshold (x gap);
                                  < 0: off, the first passing draw is published */
 #define EXTRA_DRAWS 2         /* ... else this many more draws, the passing one farthest below the thresholds wins */
+/* (turn20) the pose check (docs/anonymization.md, "Branch turn20"): a draw whose re-detected yaw or pitch moved more
+ * than this from the original's is drawn again; chosen from the first draws' errors on FFHQ and LFW */
+#define POSE_TOLERANCE 10.0f
+#define POSE_RELAXED_COST 10.0f /* synthetic fallback: a draw that lost the pose counts this many years further off */
+#define POSE_FADE_FROM 20.0f    /* (turn20) the target's own shape codes fade from this yaw (the training faces' limit) */
+#define POSE_FADE_YAW 40.0f     /* ... to 0 at this yaw (tuning.pose_fade) */
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -179,6 +185,10 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->jaw_replace > 1) tu->jaw_replace = 1;
     if (tu->outline_w > 1) tu->outline_w = 1;
     if (tu->flat_rungs == 0) tu->flat_rungs = FLAT_RUNGS;
+    if (tu->pose_tolerance == 0) tu->pose_tolerance = POSE_TOLERANCE;
+    if (!(tu->pose_tolerance > 0)) tu->pose_tolerance = 0; /* off (NaN too) */
+    if (tu->pose_fade == 0) tu->pose_fade = POSE_FADE_YAW;
+    if (!(tu->pose_fade > POSE_FADE_FROM)) tu->pose_fade = 0; /* off */
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
@@ -2073,6 +2083,18 @@ analysis:;
         ok = ac;
     }
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
+    /* (turn20) the pose kept: a draw whose face turned or tilted away from the original's is drawn again (its
+     * identity is removed: id_ok stays, the synthetic fallback may keep it) */
+    if (ok && draw && f && orig->has_landmarks && a->o.tuning.pose_tolerance > 0) {
+        float dy = fabsf(r->yaw_after - orig->lm.yaw), dp = fabsf(r->pitch_after - orig->lm.pitch);
+        if (dy > a->o.tuning.pose_tolerance) {
+            ok = 0;
+            snprintf(why, why_len, "pose: yaw %.0f -> %.0f", orig->lm.yaw, r->yaw_after);
+        } else if (dp > a->o.tuning.pose_tolerance) {
+            ok = 0;
+            snprintf(why, why_len, "pose: pitch %.0f -> %.0f", orig->lm.pitch, r->pitch_after);
+        }
+    }
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
      * draw (CHECK_FEEDBACK) */
     if (f && (ok || !draw || CHECK_FEEDBACK)) { /* a draw rejected in (3): detected, so read at its own box */
@@ -2202,6 +2224,14 @@ static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
     else
         return 1;
     return 0;
+}
+
+/* (turn20) the checked draw r was re-detected turned or tilted more than tuning.pose_tolerance from the original's
+ * pose (check's pose test; 0 when the test is off or the draw was not found again) */
+static int pose_moved(const mf_anon_t *a, const mf_face *orig, const mf_anon_result *r) {
+    float tol = a->o.tuning.pose_tolerance;
+    return tol > 0 && r->detected_after && orig->has_landmarks &&
+           (fabsf(r->yaw_after - orig->lm.yaw) > tol || fabsf(r->pitch_after - orig->lm.pitch) > tol);
 }
 
 int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
@@ -2364,6 +2394,15 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 unwrap(a, &j.O, j.P, j.tex);
                 st = project_target(a->m, j.P, j.s, j.R, j.t, a->o.tuning.target_unlit > 0, j.tex, zt_buf);
                 j.zt = zt_buf;
+                /* (turn20) a turned face's mesh brought into the frontal frame is pose as much as identity (the
+                 * codes' norm: median 7.2 below 20 degrees of yaw, 12.8 beyond 35): pushed away from and taken out,
+                 * it turned the draws towards frontal; its shape codes fade out from POSE_FADE_FROM degrees */
+                if (a->o.tuning.pose_fade > 0) {
+                    float u = (fabsf(face->lm.yaw) - POSE_FADE_FROM) / (a->o.tuning.pose_fade - POSE_FADE_FROM);
+                    u = u < 0 ? 0 : u > 1 ? 1 : u;
+                    float wz = 1 - u * u * (3 - 2 * u);
+                    for (int c = 0; c < a->m->ks; c++) zt_buf[c] *= wz;
+                }
                 /* children: their own proportions (large eyes and forehead, small nose and chin) are what makes
                  * them look their age; the identity change stays in the texture and the drawn shape */
                 j.replace = face->attr.age >= 0 && face->attr.age < CHILD_AGE ? 0 : SHAPE_REPLACE;
@@ -2568,7 +2607,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
             continue;
         }
-        if (!best_ok) n_failed++, n_rejected += r->detected_after && !id_ok;
+        /* (turn20) a draw that removed the identity but lost the pose is drawn again on the same rung: a stronger
+         * rendering turns a face further towards frontal, it does not keep the pose */
+        int pose_lost = id_ok && pose_moved(a, face, r);
+        if (!best_ok && !pose_lost) n_failed++, n_rejected += r->detected_after && !id_ok;
         /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
          * older, older people younger), a lost gender pushes the gender read-out further */
         if (r->detected_after && face->attr.age >= 0 && r->age_after >= 0) {
@@ -2588,6 +2630,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * tuning.relaxed_strong years further off: an earlier, gentler draw whose miss is at most that much larger is
          * published instead */
         age_err += strong ? a->o.tuning.relaxed_strong : 0;
+        /* (turn20) and a draw that lost the pose as POSE_RELAXED_COST years further off: a pose-keeping draw first */
+        age_err += pose_lost ? POSE_RELAXED_COST : 0;
         if (id_ok && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
             mf_fimg_free(&relaxed);
             if (!mf_fimg_copy(&res, &relaxed)) {
