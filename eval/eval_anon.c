@@ -99,7 +99,7 @@ static void usage(FILE *f) {
           "  --attack-all N  the attacker's upright square also for uncut faces: 1 all, -1 none (before attack14),\n"
           "                   0 (default) those turned by 20 degrees or more\n"
           "  --pose-tol F     a draw re-detected more than F degrees of yaw or pitch off is drawn again (10; -1 off)\n"
-          "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (40; -1 off)\n"
+          "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
           "  -h, --help       this text\n",
           f);
 }

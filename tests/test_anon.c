@@ -1087,7 +1087,9 @@ static void test_eye_darkened_by_model(void **state) {
  * degrees of yaw; Gary_Bald_0001: 41 degrees by the set's truth), analysed and anonymized as `mfmc anonymize` does
  * (privacy analysis, the plain analyser for the checks), seeds 1 and 2: a face published as accepted is re-detected
  * within POSE_TOL degrees of yaw and pitch of the original's (the pose check's default tolerance, POSE_TOLERANCE in
- * src/anon/anon.c), and a synthetic fallback published off by more names the pose in its note. */
+ * src/anon/anon.c), and a synthetic fallback published off by more names the pose in its note. Main (no pose check)
+ * fails it: the second man, seed 1, was published as the synthetic fallback at 47.3 -> 18.9 degrees of yaw (pitch
+ * 0.3 -> -12.0), its note naming only the age (the branch: accepted at the sixth draw, 47.3 -> 39.6). */
 static void test_turned_face_keeps_pose(void **state) {
     (void)state;
     enum { POSE_TOL = 10 };

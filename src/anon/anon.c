@@ -68,7 +68,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define POSE_TOLERANCE 10.0f
 #define POSE_RELAXED_COST 10.0f /* synthetic fallback: a draw that lost the pose counts this many years further off */
 #define POSE_FADE_FROM 20.0f    /* (turn20) the target's own shape codes fade from this yaw (the training faces' limit) */
-#define POSE_FADE_YAW 40.0f     /* ... to 0 at this yaw (tuning.pose_fade) */
+#define POSE_FADE_YAW 0.0f      /* ... to 0 at this yaw: off by default (tuning.pose_fade, e.g. 40; measured in the docs:
+                                   on the strong-profile set 10 turned faces more went to the filter, 3 fewer) */
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -93,6 +94,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define ATTACK_ROLL 20.0f     /* (attack14) an uncut face turned by this many degrees or more gets one attacker's square
                                  too (tuning.attack_all 0): upright, the plain analyser's alignment differs from the
                                  guarantee's turned one (rot90/0024: 0.327 there after 0.229 at ours) */
+#define ATTACK_YAW 30.0f      /* (turn20) ... and an uncut face turned away by this much yaw: the attacker's square (a
+                                 plain analysis of twice the box) aligns it otherwise than the guarantee (profilem/0001,
+                                 -52 degrees: 0.338 there after 0.202 at ours) */
 #define ATTACK_SAME 0.05f     /* the mesh's box gets its own square when its centre or side is this far (face sizes)
                                  from the detector's */
 enum { ATTACK_SQ = 256, ATTACK_BOXES = 3 }; /* the square's side, pixels; squares per face (the detector's box at
@@ -2336,7 +2340,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     float cut_out = 0;
     int is_cut = !st && renderable && face_cut(face, img->w, img->h, &cut_out);
     int attack = a->o.tuning.attack_all > 0 ||
-                 (a->o.tuning.attack_all == 0 && fabsf(remainderf(face->lm.roll, 360.0f)) >= ATTACK_ROLL);
+                 (a->o.tuning.attack_all == 0 && (fabsf(remainderf(face->lm.roll, 360.0f)) >= ATTACK_ROLL ||
+                                                  (face->has_landmarks && fabsf(face->lm.yaw) >= ATTACK_YAW)));
     if (!st && renderable && !is_cut && attack && face->det.w > 0 && face->det.h > 0) {
         /* (attack14) an uncut turned face (every uncut face with tuning.attack_all 1): one attacker's square, twice
          * the detection box, turned upright */
