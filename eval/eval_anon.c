@@ -100,6 +100,7 @@ static void usage(FILE *f) {
           "                   0 (default) those turned by 20 degrees or more\n"
           "  --pose-tol F     a draw re-detected more than F degrees of yaw or pitch off is drawn again (10; -1 off)\n"
           "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
+          "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -150,6 +151,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--attack-all") && more) tu.attack_all = atoi(argv[++i]);
         else if (!strcmp(s, "--pose-tol") && more) tu.pose_tolerance = (float)atof(argv[++i]);
         else if (!strcmp(s, "--pose-fade") && more) tu.pose_fade = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--turn-light") && more) tu.turn_light = (float)atof(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

@@ -196,6 +196,11 @@ typedef struct {
                             out between 20 degrees of yaw and this many (its turned mesh brought into the frontal frame
                             is pose, not identity: the codes' norm grows with yaw), e.g. 40. 0: the default, off (see
                             POSE_FADE_YAW in src/anon/anon.c: it cost identity removal on turned faces); < 0: off */
+    float turn_light;     /* (turn20) a face turned by this many degrees of yaw or more keeps, on the strong rung, the
+                            gentle rungs' light and grain (the photo's shading at the gentle low-pass, its full grain):
+                            tried against the strong rung's broad light flattening the half-lit turned face towards
+                            frontal, e.g. 25. 0: the default, off (see TURN_LIGHT_YAW in src/anon/anon.c, measured in
+                            docs/anonymization.md "Branch turn20"); < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

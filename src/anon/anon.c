@@ -70,6 +70,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define POSE_FADE_FROM 20.0f    /* (turn20) the target's own shape codes fade from this yaw (the training faces' limit) */
 #define POSE_FADE_YAW 0.0f      /* ... to 0 at this yaw: off by default (tuning.pose_fade, e.g. 40; measured in the docs:
                                    on the strong-profile set 10 turned faces more went to the filter, 3 fewer) */
+#define TURN_LIGHT_YAW 0.0f     /* (turn20) the strong rung keeps the gentle light and grain from this yaw (tuning.turn_light,
+                                   e.g. 25): off, measured (docs): 2 of 132 profile faces fewer > 8 degrees off, the
+                                   same fallbacks, and the strong faces' distortions showed more under the photo's light */
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -193,6 +196,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->pose_tolerance > 0)) tu->pose_tolerance = 0; /* off (NaN too) */
     if (tu->pose_fade == 0) tu->pose_fade = POSE_FADE_YAW;
     if (!(tu->pose_fade > POSE_FADE_FROM)) tu->pose_fade = 0; /* off */
+    if (tu->turn_light == 0) tu->turn_light = TURN_LIGHT_YAW;
+    if (!(tu->turn_light > 0)) tu->turn_light = 0; /* off */
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
@@ -2510,6 +2515,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
         mf_anon_rung rung;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, n_failed, n_rejected, &rung);
+        /* (turn20) a turned face keeps the gentle light and grain on the strong rung: the broad light (3x the
+         * low-pass) took the half-lit face's shading gradient away, and the face read as turned less */
+        if (rung.strong && a->o.tuning.turn_light > 0 && fabsf(j.yaw) >= a->o.tuning.turn_light)
+            rung.shade /= MF_ANON_STRONG_SHADE, rung.fine /= MF_ANON_STRONG_FINE;
         /* the identity's codes (draw.c): the anti-face push and the farthest of rung.ncand candidates by default;
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
