@@ -99,6 +99,9 @@ static void usage(FILE *f) {
           "  --attack-all N  the attacker's upright square also for uncut faces: 1 all, -1 none (before attack14),\n"
           "                   0 (default) those turned by 20 degrees or more\n"
           "  --leap F         a gentle draw rejected F gaps over a threshold: the next is the first strong rung (off; 0.8 measured)\n"
+          "  --pose-tol F     a draw re-detected more than F degrees of yaw or pitch off is drawn again (off; 10 measured)\n"
+          "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
+          "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -148,6 +151,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--attack-all") && more) tu.attack_all = atoi(argv[++i]);
         else if (!strcmp(s, "--leap") && more) tu.leap = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--pose-tol") && more) tu.pose_tolerance = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--pose-fade") && more) tu.pose_fade = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--turn-light") && more) tu.turn_light = (float)atof(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
@@ -254,9 +260,10 @@ int main(int argc, char **argv) {
             fsz[n] = fmaxf(f->lm.box.w, f->lm.box.h);
             if (fsz[n] <= 256) ms_small[nsmall++] = (float)R.ms;
             if (getenv("BENCH_VERBOSE"))
-                fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) age %.0f %s %.3f %s %.3f %s\n", paths[pi],
+                fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) age %.0f %s %.3f %s %.3f yaw %.1f -> %.1f pitch %.1f -> %.1f %s\n", paths[pi],
                         R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.flat ? " flat" : R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
-                        f->attr.age, mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1], R.note);
+                        f->attr.age, mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1],
+                        f->lm.yaw, R.yaw_after, f->lm.pitch, R.pitch_after, R.note);
             if (getenv("BENCH_VERBOSE") && R.draws[0]) { /* (draws20) what each draw met (mf_anon_result.draws) */
                 fprintf(stderr, "  draws %s:", R.draws);
                 for (int q = 0; R.draws[q]; q++) fprintf(stderr, " %.3f", R.draw_val[q]);
@@ -356,8 +363,14 @@ int main(int argc, char **argv) {
     int nl = 0;
     for (int i = 0; i < nd; i++)
         if (isfinite(lap[i])) lap[nl++] = lap[i];
+    int yaw8 = 0, pitch8 = 0;
+    for (int i = 0; i < nd; i++) yaw8 += dyaw[i] > 8, pitch8 += dpitch[i] > 8;
     printf("pose error median yaw %.2f pitch %.2f roll %.2f deg; eye openness %.3f mouth %.3f (median abs)\n",
            median(dyaw, nd), median(dpitch, nd), median(droll, nd), median(deye, nd), median(dmouth, nd));
+    /* median() sorted them: the 90th percentile and the largest */
+    printf("pose error yaw > 8 deg %d/%d, 90th percentile %.2f, max %.2f; pitch > 8 deg %d/%d, 90th percentile %.2f\n", yaw8,
+           nd, nd ? dyaw[(9 * nd) / 10 < nd ? (9 * nd) / 10 : nd - 1] : NAN, nd ? dyaw[nd - 1] : NAN, pitch8, nd,
+           nd ? dpitch[(9 * nd) / 10 < nd ? (9 * nd) / 10 : nd - 1] : NAN);
     printf("age error mean %.2f y (%d); gender kept %d/%d (%.1f%%)\n", age_n ? age_err / age_n : 0, age_n, gender_kept,
            gender_n, gender_n ? 100.0 * gender_kept / gender_n : 0);
     printf("score change median: detector %.4f mesh %.4f; Laplacian variance ratio median %.3f\n", median(ddet, nd),

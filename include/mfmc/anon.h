@@ -160,8 +160,9 @@ typedef struct {
                             without a draw (measured and left off: costs the synthetic faces of the mildly cut) */
     int attack_all;      /* (attack14) the passing draws of an uncut face are also checked in the attacker's square
                             of twice its detection box turned upright (cut_check's check, one square): 0 (default)
-                            for faces turned by 20 degrees or more, 1 for every face, -1 for none (cut faces only,
-                            main before attack14; docs/anonymization.md, "Branch attack14") */
+                            for faces turned by 20 degrees or more (turn20: or turned away by 30 degrees of yaw or
+                            more), 1 for every face, -1 for none (cut faces only, main before attack14;
+                            docs/anonymization.md, "Branch attack14", "Branch turn20") */
     float shade_move;    /* (reid18) the photo's shading moves with the new geometry: the low-passed photo that lights
                             the new skin is read, at each pixel of the new face, where that surface point was in the
                             photo (the mesh's old vertex -> new vertex displacement, this fraction of it, 0..1), so
@@ -190,6 +191,21 @@ typedef struct {
                             gains), 2 in the original's skin coverage (the photo's low-pass and grain statistics);
                             8: the openings drawn from the model although the rung keeps the photo's (model eyes at
                             the gentle rendering) */
+    float pose_tolerance; /* (turn20) a draw whose re-detected face is turned (yaw) or tilted (pitch) more than this
+                            many degrees away from the original's is drawn again like a draw that missed the age (its
+                            identity was removed: kept for the synthetic fallback, which prefers pose-keeping draws);
+                            the redraw stays on the same rung of the ladder (a stronger rendering turns faces further).
+                            0: the default POSE_TOLERANCE in src/anon/anon.c (off); < 0: off; 10 measured;
+                            docs/anonymization.md, "Branch turn20") */
+    float pose_fade;      /* (turn20) the target's own shape codes (the anti-face push and the shape taken out) fade
+                            out between 20 degrees of yaw and this many (its turned mesh brought into the frontal frame
+                            is pose, not identity: the codes' norm grows with yaw), e.g. 40. 0: the default, off (see
+                            POSE_FADE_YAW in src/anon/anon.c: it cost identity removal on turned faces); < 0: off */
+    float turn_light;     /* (turn20) a face turned by this many degrees of yaw or more keeps, on the strong rung, the
+                            gentle rungs' light and grain (the photo's shading at the gentle low-pass, its full grain):
+                            tried against the strong rung's broad light flattening the half-lit turned face towards
+                            frontal, e.g. 25. 0: the default, off (see TURN_LIGHT_YAW in src/anon/anon.c, measured in
+                            docs/anonymization.md "Branch turn20"); < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

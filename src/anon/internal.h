@@ -117,6 +117,10 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
 /* One rung of the redraw ladder (ladder.c): how the next draw is made after `failed` failed draws, `rejected` of
  * them by an ensemble recognizer (the others: not detected again, or age / gender missed). */
 enum { MF_ANON_MAX_CAND = 32 };
+/* The strong rung's rendering against the gentle one's: the photo's shading kept at this many times the low-pass,
+ * its grain at this fraction (the shape's 1.6x is in ladder.c) */
+#define MF_ANON_STRONG_SHADE 3.0f
+#define MF_ANON_STRONG_FINE 0.5f
 typedef struct {
     int strong;       /* model eyes, 1.6x shape, broad light only */
     int ncand;        /* candidate identities drawn; the farthest from the target's codes is rendered (1..MAX_CAND) */

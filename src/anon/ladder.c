@@ -63,8 +63,8 @@ void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, in
         }
         out->ncand = NCAND;
         out->gain = (tu->shape_gain + SHAPE_GROW * e) * (out->strong ? 1.6f : 1);
-        out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)e) * (out->strong ? 3 : 1);
-        out->fine = tu->fine_amp * powf(FINE_DECAY, (float)e) * (out->strong ? 0.5f : 1);
+        out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)e) * (out->strong ? MF_ANON_STRONG_SHADE : 1);
+        out->fine = tu->fine_amp * powf(FINE_DECAY, (float)e) * (out->strong ? MF_ANON_STRONG_FINE : 1);
         return;
     }
     int e = failed, s = rejected;
@@ -76,8 +76,8 @@ void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, in
     out->away = tu->away + fminf(AWAY_ID * e, AWAY_MAX);
     out->ncand = NCAND + NCAND_ID * e > MF_ANON_MAX_CAND ? MF_ANON_MAX_CAND : NCAND + NCAND_ID * e;
     out->gain = (tu->shape_gain + SHAPE_GROW * s) * (out->strong ? 1.6f : 1);
-    out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)s) * (out->strong ? 3 : 1);
-    out->fine = tu->fine_amp * powf(FINE_DECAY, (float)s) * (out->strong ? 0.5f : 1);
+    out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)s) * (out->strong ? MF_ANON_STRONG_SHADE : 1);
+    out->fine = tu->fine_amp * powf(FINE_DECAY, (float)s) * (out->strong ? MF_ANON_STRONG_FINE : 1);
     out->detail_step = 1;
 }
 
