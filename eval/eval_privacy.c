@@ -307,10 +307,10 @@ static void work_print(int n[2][6], mf_nn_work_entry e[2][6][MF_NN_WORK_KINDS], 
     }
     for (int p = 0; p < 6; p++)
         fprintf(stderr,
-                "WORK privacy sample%d tiles %d (turned %d, finest %d, gated %d; zoomed %d; judge views %d) meshes %d iris "
+                "WORK privacy sample%d tiles %d (turned %d, their finest %d; zoomed %d; judge runs %d) meshes %d iris "
                 "%d way_up %d judge %d attributes %d\n",
-                p + 1, c[p].detector_tiles, c[p].turned_tiles, c[p].turned_finest_tiles, c[p].turned_gated,
-                c[p].zoom_tiles, c[p].judge_views, c[p].mesh_runs, c[p].iris_runs, c[p].orient_runs, c[p].judge_runs,
+                p + 1, c[p].detector_tiles, c[p].turned_tiles, c[p].turned_finest_tiles,
+                c[p].zoom_tiles, c[p].weak_judge_runs, c[p].mesh_runs, c[p].iris_runs, c[p].orient_runs, c[p].judge_runs,
                 c[p].attribute_runs);
     fprintf(stderr, "WORK ratio privacy / normal %.3f\n", tot[0] > 0 ? tot[1] / tot[0] : 0);
 }

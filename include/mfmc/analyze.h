@@ -94,11 +94,11 @@ typedef struct {
     int way_up_turned, way_up_doubtful; /* privacy mode: faces the way-up check meshed again in another frame, and
                                            faces it left to the fallback (counted in unconfirmed too) */
     int judge_runs; /* privacy mode: runs of the masked-face judge's detector (judge.c) */
-    int turned_tiles, turned_finest_tiles, turned_gated; /* privacy mode: detector_tiles of the turned passes, of
-                                                            them their finest level's, and the finest-level tiles
-                                                            their gate skipped (not run) */
-    int zoom_tiles, judge_views; /* privacy mode: detector_tiles of the zoomed tiles, and the first judge's views
-                                    (short-range detector runs, counted in detector_tiles too) */
+    int turned_tiles, turned_finest_tiles; /* privacy mode: detector_tiles of the turned passes, and of them their
+                                              finest level's */
+    int zoom_tiles, weak_judge_runs; /* privacy mode: detector_tiles of the zoomed tiles, and the short-range
+                                        detector's runs judging weak candidates before them (four a run; counted in
+                                        detector_tiles too) */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

@@ -85,9 +85,7 @@ struct mf_face_detector {
     int narrow;   /* border mode: frames of BORDER_MIN_PX where they save tiles (mf_face_detector_set_narrow_frame) */
     int sparse;   /* border mode: f0 left out where the level before it serves (mf_face_detector_set_sparse_levels) */
     int finest_only, shift; /* mf_face_detect_finest_shifted: the finest level alone, its tiles moved by shift */
-    const float *gate;      /* mf_face_detector_set_finest_gate: n_gate points (x, y) of the image, or NULL */
-    int n_gate, gate_on;
-    int last_finest, last_gated;
+    int last_finest;        /* tiles of the finest level in the last mf_face_detect_all */
 };
 
 static void net_free(det_net *n) {
@@ -434,23 +432,7 @@ void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on) { d->narro
 
 void mf_face_detector_set_sparse_levels(mf_face_detector_t *d, int on) { d->sparse = on != 0; }
 
-void mf_face_detector_set_finest_gate(mf_face_detector_t *d, const float *pts, int n) {
-    d->gate = n >= 0 ? pts : NULL;
-    d->n_gate = n > 0 ? n : 0;
-    d->gate_on = n >= 0;
-}
-
 int mf_face_detector_last_finest_tiles(const mf_face_detector_t *d) { return d->last_finest; }
-int mf_face_detector_last_gated(const mf_face_detector_t *d) { return d->last_gated; }
-
-/* Whether one of the gate's points, scaled by f to level pixels, lies in the S x S tile at (tx, ty). */
-static int gate_open(const mf_face_detector_t *d, float f, int tx, int ty, int S) {
-    for (int i = 0; i < d->n_gate; i++) {
-        float x = d->gate[2 * i] * f, y = d->gate[2 * i + 1] * f;
-        if (x >= (float)tx && x < (float)(tx + S) && y >= (float)ty && y < (float)(ty + S)) return 1;
-    }
-    return 0;
-}
 
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
     *boxes = d->weak_found;
@@ -515,7 +497,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     d->n_weak = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
-    d->last_finest = d->last_gated = 0;
+    d->last_finest = 0;
     int st0 = mf_face_check_rgb(img, "detection needs");
     if (st0) return st0;
     const det_config *c = d->net.cfg;
@@ -574,10 +556,6 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
             for (int ix = 0; ix < nx - (sx > 0); ix++) {
                 int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1)) + sx;
                 int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1)) + sy;
-                if (li == 0 && d->gate_on && nx * ny > 1 && !gate_open(d, f, tx, ty, S)) {
-                    d->last_gated++;
-                    continue;
-                }
                 st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
                 d->last_tiles++;
                 d->last_finest += li == 0;

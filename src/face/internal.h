@@ -89,16 +89,8 @@ void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on);
  * (detect.c). Off (0) by default; privacy mode's turned passes (privacy.c, ratio17). */
 void mf_face_detector_set_sparse_levels(mf_face_detector_t *d, int on);
 
-/* Finest-level gate: with n > 0 points (pts[2 i], pts[2 i + 1], in pixels of the image the next mf_face_detect_all
- * runs on; the array is the caller's and must stay valid through that call), a tile of the finest pyramid level is
- * run only when one of the points lies inside it, when that level has more than one tile (one tile: always run).
- * Skipped tiles are counted apart (mf_face_detector_last_gated). n < 0 (the default): every tile runs. Privacy mode's
- * turned passes (privacy.c, ratio20). */
-void mf_face_detector_set_finest_gate(mf_face_detector_t *d, const float *pts, int n);
-
-/* Tiles of the finest level the last mf_face_detect_all ran, and those the gate skipped. */
+/* Tiles of the finest pyramid level the last mf_face_detect_all ran (counted in mf_face_detector_last_tiles too). */
 int mf_face_detector_last_finest_tiles(const mf_face_detector_t *d);
-int mf_face_detector_last_gated(const mf_face_detector_t *d);
 
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);

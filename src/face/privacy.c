@@ -11,7 +11,6 @@
 #include "face/privacy_int.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +134,7 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 #define WEAK_JUDGE_MODEL "facemesh-detection-short"
 #define WEAK_JUDGE_FRAC 0.5f
 #define WEAK_JUDGE_NEAR 0.75f
-#define WEAK_JUDGE_KEEP 0.4f
+#define WEAK_JUDGE_KEEP 0.3f
 enum { WEAK_JUDGE_MAX_RUNS = 256 };
 
 typedef struct {
@@ -153,10 +152,7 @@ struct mf_face_privacy_detector {
     mf_face_candidate *faces;
     int cap_faces;
     int last_tiles, last_verifications, last_zooms;
-    int last_turned_tiles, last_turned_finest, last_gated, last_views;
-    float *gate; /* the turned passes' finest-level gate: points (x, y) of one turned image (TURNED_GATE_*) */
-    float *gate_src; /* the same points in the upright image */
-    int n_gate, cap_gate;
+    int last_turned_tiles, last_turned_finest, last_views;
     float threshold;
     /* the turned passes run on the image scaled by turned_scale (their finest level: 1 when the turned minimum face
      * is at or under the network's), turned after the scaling, not before (TURNED_SHARED) */
@@ -367,8 +363,6 @@ void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
     mf_face_detector_free(pd->judge);
     mf_img_free(&pd->mosaic);
     free(pd->judge_pass);
-    free(pd->gate);
-    free(pd->gate_src);
     free(pd->pointed);
     free(pd->cand);
     free(pd->cand_turns);
@@ -388,49 +382,8 @@ int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t
 int mf_face_privacy_detector_last_zooms(const mf_face_privacy_detector_t *pd) { return pd->last_zooms; }
 
 void mf_face_privacy_detector_last_work(const mf_face_privacy_detector_t *pd, int *turned_tiles, int *turned_finest,
-                                        int *gated, int *views) {
-    *turned_tiles = pd->last_turned_tiles, *turned_finest = pd->last_turned_finest, *gated = pd->last_gated;
-    *views = pd->last_views;
-}
-
-/* (throwaway probe) gate points from the upright pass's boxes */
-static int gate_collect(mf_face_privacy_detector_t *pd, const mf_face_box *b, int n, float min_side, float max_side,
-                        float min_score) {
-    for (int i = 0; i < n; i++) {
-        float side = fmaxf(b[i].w, b[i].h);
-        if (!(side >= min_side && side <= max_side && b[i].score >= min_score)) continue;
-        if (pd->n_gate == pd->cap_gate) {
-            int cap = pd->cap_gate < 64 ? 64 : 2 * pd->cap_gate;
-            if (cap > MAX_CANDIDATES) return mf_error_set(MF_ERR_LIMIT, "too many gate points");
-            float *ng = realloc(pd->gate_src, (size_t)cap * 2 * sizeof *ng);
-            if (!ng) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-            pd->gate_src = ng;
-            ng = realloc(pd->gate, (size_t)cap * 2 * sizeof *ng);
-            if (!ng) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-            pd->gate = ng;
-            pd->cap_gate = cap;
-        }
-        pd->gate_src[2 * pd->n_gate] = b[i].x + 0.5f * b[i].w;
-        pd->gate_src[2 * pd->n_gate + 1] = b[i].y + 0.5f * b[i].h;
-        pd->n_gate++;
-    }
-    return MF_OK;
-}
-
-/* The gate's points mapped into the sw x sh image (the w x h image scaled) turned by q quarter turns (the inverse of
- * unrotate_pt). */
-static void gate_map(mf_face_privacy_detector_t *pd, int q, int sw, int sh, int w, int h) {
-    float sx = (float)sw / (float)w, sy = (float)sh / (float)h;
-    for (int i = 0; i < pd->n_gate; i++) {
-        float x = pd->gate_src[2 * i] * sx, y = pd->gate_src[2 * i + 1] * sy, u = x, v = y;
-        switch (q) {
-        case 1: u = (float)sh - y, v = x; break;
-        case 2: u = (float)sw - x, v = (float)sh - y; break;
-        case 3: u = y, v = (float)sw - x; break;
-        default: break;
-        }
-        pd->gate[2 * i] = u, pd->gate[2 * i + 1] = v;
-    }
+                                        int *judge_runs) {
+    *turned_tiles = pd->last_turned_tiles, *turned_finest = pd->last_turned_finest, *judge_runs = pd->last_views;
 }
 
 /* Appends the n boxes of pass `turns` to the candidates: found on the sw x sh image (the w x h image scaled) turned by
@@ -796,7 +749,7 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
     *faces = NULL;
     *n_faces = 0;
     pd->last_tiles = pd->last_verifications = pd->last_zooms = 0;
-    pd->last_turned_tiles = pd->last_turned_finest = pd->last_gated = pd->last_views = 0;
+    pd->last_turned_tiles = pd->last_turned_finest = pd->last_views = 0;
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     int n_cand = 0, st = MF_OK;
@@ -826,34 +779,12 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         const mf_face_box *b;
         const unsigned char *from = NULL;
         int n;
-        if (q && getenv("R20_GATE")) {
-            gate_map(pd, q, base->w, base->h, img->w, img->h);
-            mf_face_detector_set_finest_gate(d, pd->gate, pd->n_gate);
-        }
         st = mf_face_detect_all(d, src, &b, &n);
-        if (q) mf_face_detector_set_finest_gate(d, NULL, -1);
         pd->last_tiles += mf_face_detector_last_tiles(d);
         if (q) {
             pd->last_turned_tiles += mf_face_detector_last_tiles(d);
             pd->last_turned_finest += mf_face_detector_last_finest_tiles(d);
-            pd->last_gated += mf_face_detector_last_gated(d);
         }
-        if (!st && q == 0 && getenv("R20_GATE")) {
-            float lo = (float)atof(getenv("R20_GATE")), hi = getenv("R20_GATE_MAX") ? (float)atof(getenv("R20_GATE_MAX")) : 1e9f,
-                  ms = getenv("R20_GATE_SCORE") ? (float)atof(getenv("R20_GATE_SCORE")) : 0.0f;
-            pd->n_gate = 0;
-            const mf_face_box *wk;
-            int nw;
-            mf_face_detector_last_weak(d, &wk, &nw);
-            st = gate_collect(pd, b, n, lo, hi, ms);
-            if (!st) st = gate_collect(pd, wk, nw, lo, hi, ms);
-            if (getenv("R20_DBG")) {
-                fprintf(stderr, "GATE n=%d (sure %d weak %d)\n", pd->n_gate, n, nw);
-                for (int i = 0; i < nw; i++) fprintf(stderr, "W %.0f %.0f %.1f %.3f %.0f\n", wk[i].x + 0.5f * wk[i].w, wk[i].y + 0.5f * wk[i].h, fmaxf(wk[i].w, wk[i].h), wk[i].score, wk[i].roll * 57.3f);
-                for (int i = 0; i < n; i++) fprintf(stderr, "S %.0f %.0f %.1f %.3f %.0f\n", b[i].x + 0.5f * b[i].w, b[i].y + 0.5f * b[i].h, fmaxf(b[i].w, b[i].h), b[i].score, b[i].roll * 57.3f);
-            }
-        }
-        pd->last_verifications += mf_face_detector_last_verifications(d);
         if (!st && q == 0) st = zoom_weak(pd, img, &b, &n, &from);
         if (!st) st = q ? add_pass(pd, &n_cand, b, NULL, n, q, base->w, base->h, img->w, img->h)
                         : add_pass(pd, &n_cand, b, from, n, q, img->w, img->h, img->w, img->h);
