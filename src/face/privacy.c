@@ -134,7 +134,7 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 #define WEAK_JUDGE_MODEL "facemesh-detection-short"
 #define WEAK_JUDGE_FRAC 0.5f
 #define WEAK_JUDGE_NEAR 0.75f
-#define WEAK_JUDGE_KEEP 0.3f
+#define WEAK_JUDGE_KEEP 0.4f
 enum { WEAK_JUDGE_MAX_RUNS = 256 };
 
 typedef struct {
