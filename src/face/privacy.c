@@ -127,10 +127,11 @@ enum { MAX_CANDIDATES = 4 * 100000 };
  * at 32 network pixels; the textures of the demo photos (no face under 100 px) scored under 0.4 for 124 of their 144
  * zoomed tiles. Four candidates share one run (ratio20): each is centred in a quarter of the input (64 network
  * pixels), its side at WEAK_JUDGE_FRAC of it (32 network pixels, as in ratio19's views, with half a side of its
- * surroundings around it instead of one and a half), so the 195 views of ratio19 on the six demo photos become
- * about a quarter as many runs (docs/detection.md, "Branch ratio20"). At most WEAK_JUDGE_MAX_RUNS runs per call of
- * the cascade, beyond which candidates go to their zoomed tiles unjudged, as before. The crowds' pointed boxes
- * (crowd_pointed) are not judged. */
+ * surroundings around it instead of one and a half): ratio19's 195 views on the six demo photos become 77 runs. In
+ * these runs the weak candidates of the small and grid sets whose zoomed tile finds their face score from 0.479 (209
+ * candidates; 0.545, 0.599, then from 0.646), the demo photos' 299 candidates under 0.4 but 24 (docs/detection.md,
+ * "Branch ratio20"). At most WEAK_JUDGE_MAX_RUNS runs per call of the cascade, beyond which candidates go to their
+ * zoomed tiles unjudged, as before. The crowds' pointed boxes (crowd_pointed) are not judged. */
 #define WEAK_JUDGE_MODEL "facemesh-detection-short"
 #define WEAK_JUDGE_FRAC 0.5f
 #define WEAK_JUDGE_NEAR 0.75f
