@@ -21,6 +21,7 @@
 #include "face/orient.h"
 #include "face/skin.h"
 #include "mfmc/analyze.h"
+#include "mfmc/nn.h"
 #include "truth.h"
 
 #include <math.h>
@@ -379,7 +380,52 @@ static int run_lfw(mf_face_analyzer_t *an, int n_want) {
 
 static int cmp_d(const void *a, const void *b) { return tu_cmp_double(a, b); }
 
+/* MFMC_WORK=1 (--demo): the networks' runs and FLOPs of each mode's first measured analysis of each photo
+ * (mf_nn_work_get), printed to stderr after the table: the load-independent measure of work. */
+static void work_add(int m, int p, int *n, mf_nn_work_entry *e) {
+    (void)m, (void)p;
+    *n = mf_nn_work_get(e, MF_NN_WORK_KINDS);
+}
+
+static void work_print(int n[2][6], mf_nn_work_entry e[2][6][MF_NN_WORK_KINDS], mf_face_analyzer_counts c[6]) {
+    double tot[2] = {0, 0};
+    for (int m = 0; m < 2; m++) {
+        /* kinds over the six photos */
+        mf_nn_work_entry all[MF_NN_WORK_KINDS];
+        int na = 0;
+        for (int p = 0; p < 6; p++) {
+            double g = 0;
+            for (int k = 0; k < n[m][p]; k++) {
+                g += e[m][p][k].flops_per_run * (double)e[m][p][k].runs;
+                int i = 0;
+                while (i < na && all[i].flops_per_run != e[m][p][k].flops_per_run)
+                    i++;
+                if (i == na && na < MF_NN_WORK_KINDS) all[na++] = (mf_nn_work_entry){e[m][p][k].flops_per_run, 0};
+                if (i < na) all[i].runs += e[m][p][k].runs;
+            }
+            fprintf(stderr, "WORK %s sample%d GFLOP %.2f\n", m ? "privacy" : "normal", p + 1, g / 1e9);
+            tot[m] += g;
+        }
+        for (int i = 0; i < na; i++)
+            fprintf(stderr, "WORK %s kind %.1f MFLOP x %ld runs = %.2f GFLOP\n", m ? "privacy" : "normal",
+                    all[i].flops_per_run / 1e6, all[i].runs, all[i].flops_per_run * (double)all[i].runs / 1e9);
+        fprintf(stderr, "WORK %s total GFLOP %.2f\n", m ? "privacy" : "normal", tot[m] / 1e9);
+    }
+    for (int p = 0; p < 6; p++)
+        fprintf(stderr,
+                "WORK privacy sample%d tiles %d (turned %d, their finest %d; zoomed %d; judge runs %d) meshes %d iris "
+                "%d way_up %d judge %d attributes %d\n",
+                p + 1, c[p].detector_tiles, c[p].turned_tiles, c[p].turned_finest_tiles,
+                c[p].zoom_tiles, c[p].weak_judge_runs, c[p].mesh_runs, c[p].iris_runs, c[p].orient_runs, c[p].judge_runs,
+                c[p].attribute_runs);
+    fprintf(stderr, "WORK ratio privacy / normal %.3f\n", tot[0] > 0 ? tot[1] / tot[0] : 0);
+}
+
 static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
+    int work = getenv("MFMC_WORK") != NULL;
+    static mf_nn_work_entry wk[2][6][MF_NN_WORK_KINDS];
+    int wk_n[2][6] = {{0}};
+    mf_face_analyzer_counts pc[6];
     mf_face_analyzer_t *an[2];
     for (int m = 0; m < 2; m++) {
         mf_face_analyzer_opts o = {.pool = pool, .privacy = m, .threshold = m ? threshold : 0};
@@ -407,8 +453,10 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         /* the two modes interleaved, so both see the same load of this shared machine */
         for (int r = 0; r < runs; r++)
             for (int m = 0; m < 2; m++) {
+                if (r == 0 && work) mf_nn_work_reset();
                 double t0 = now_ms(), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
                 mf_face_analyze_all(an[m], &img, &faces, &nf[m]);
+                if (r == 0 && work) work_add(m, p, &wk_n[m][p], wk[m][p]);
                 t[(2 * m) * runs + r] = now_ms() - t0;
                 t[(2 * m + 1) * runs + r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
                 if (r == 0) mf_face_analyzer_last_counts(an[m], &cnt[m]);
@@ -426,6 +474,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
         printf("sample%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p + 1, med[0],
                med[2], ratios[p], med[1], med[3], cratios[p], nf[0], nf[1], unc, cnt[0].detector_tiles,
                cnt[1].detector_tiles, cnt[0].mesh_runs, cnt[1].mesh_runs, cnt[1].orient_runs, cnt[1].judge_runs);
+        pc[p] = cnt[1];
         mf_img_free(&img);
     }
     free(t);
@@ -433,6 +482,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
     qsort(cratios, 6, sizeof *cratios, cmp_d);
     printf("median ratio (wall)\t%.2f\nmedian ratio (cpu)\t%.2f\n", 0.5 * (ratios[2] + ratios[3]),
            0.5 * (cratios[2] + cratios[3]));
+    if (work) work_print(wk_n, wk, pc);
     mf_face_analyzer_free(an[0]);
     mf_face_analyzer_free(an[1]);
     return 0;

@@ -1255,6 +1255,47 @@ static void test_weak_judge_textures(void **state) {
     mf_face_analyzer_free(normal);
 }
 
+/* ratio20: the first judge shows four weak candidates to the short-range detector in one run. On demo sample1 and
+ * sample3 (faces of 166-250 px, textures giving 58-60 judged weak candidates each) privacy detection finds each of the
+ * normal mode's faces with at most 145 network runs (detector tiles, zoomed tiles and the judge's runs): 133 each with
+ * four candidates a run, 158 and 164 with ratio19's one view a candidate. */
+static void test_weak_judge_four_a_run(void **state) {
+    (void)state;
+    mf_face_analyzer_opts no = {.no_attributes = 1};
+    mf_face_analyzer_t *normal;
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
+    mf_face_privacy_detector_t *pd;
+    assert_int_equal(mf_face_privacy_detector_create(tu_models_dir(), NULL, &pd), MF_OK);
+    static const int photos[2] = {1, 3};
+    for (int ph = 0; ph < 2; ph++) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/demo/sample%d.jpg", tu_models_dir(), photos[ph]);
+        if (!tu_exists(p)) skip();
+        mf_img img;
+        assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+        const mf_face *up;
+        int nu;
+        assert_int_equal(mf_face_analyze_all(normal, &img, &up, &nu), MF_OK);
+        assert_int_equal(nu, 3);
+        const mf_face_candidate *c;
+        int nc;
+        assert_int_equal(mf_face_privacy_detect(pd, &img, &c, &nc), MF_OK);
+        int runs = mf_face_privacy_detector_last_tiles(pd);
+        printf("  sample%d: %d candidates, %d network runs, %d zoomed tiles\n", photos[ph], nc, runs,
+               mf_face_privacy_detector_last_zooms(pd));
+        for (int i = 0; i < nu; i++) {
+            float want[4] = {up[i].det.x, up[i].det.y, up[i].det.w, up[i].det.h}, best = 0;
+            for (int k = 0; k < nc; k++)
+                best = fmaxf(best, iou4(&c[k].box, want));
+            assert_true(best >= 0.5f);
+        }
+        assert_true(runs <= 145);
+        mf_img_free(&img);
+    }
+    mf_face_privacy_detector_free(pd);
+    mf_face_analyzer_free(normal);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrotate_matches_rotate90),
@@ -1287,6 +1328,7 @@ int main(void) {
         cmocka_unit_test(test_attributes_after_dedup),
         cmocka_unit_test(test_sparse_turned_levels),
         cmocka_unit_test(test_weak_judge_textures),
+        cmocka_unit_test(test_weak_judge_four_a_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -606,6 +606,35 @@ static void test_tiny_model_runs(void **state) {
     free(mb.p);
 }
 
+/* The work counter (mf_nn_work_get): every run of a plan counted under its FLOPs per run (mf_nn_plan_stats), from the
+ * last reset; a timed run counts too. */
+static void test_work_counter(void **state) {
+    (void)state;
+    buf mb = tiny_model(0, 1);
+    mf_nn_model_t *m = expect_load(&mb, MF_OK, NULL);
+    mf_nn_plan_t *p;
+    assert_int_equal(mf_nn_plan_create(m, NULL, &p), MF_OK);
+    mf_nn_plan_stats ps;
+    mf_nn_plan_get_stats(p, &ps);
+    assert_true(ps.flops > 0);
+    mf_nn_work_reset();
+    mf_nn_work_entry e[MF_NN_WORK_KINDS];
+    assert_int_equal(mf_nn_work_get(e, MF_NN_WORK_KINDS), 0);
+    for (int r = 0; r < 3; r++)
+        assert_int_equal(mf_nn_plan_run(p), MF_OK);
+    double ms[64] = {0};
+    assert_true(ps.steps <= 64);
+    assert_int_equal(mf_nn_plan_run_timed(p, ms), MF_OK);
+    assert_int_equal(mf_nn_work_get(e, MF_NN_WORK_KINDS), 1);
+    assert_int_equal(e[0].runs, 4);
+    assert_true(e[0].flops_per_run == ps.flops);
+    mf_nn_work_reset();
+    assert_int_equal(mf_nn_work_get(e, MF_NN_WORK_KINDS), 0);
+    mf_nn_plan_free(p);
+    mf_nn_model_free(m);
+    free(mb.p);
+}
+
 static void test_unknown_attribute_and_group(void **state) {
     (void)state;
     buf m = tiny_model(1, 1);
@@ -1152,6 +1181,7 @@ static void test_other_faceplugin_models(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_work_counter),
         cmocka_unit_test(test_feature_scalar),
         cmocka_unit_test(test_feature_best_2threads),
         cmocka_unit_test(test_detect_scalar),

@@ -96,6 +96,11 @@ typedef struct {
     int judge_runs; /* privacy mode: runs of the masked-face judge's detector (judge.c) */
     int not_face_like; /* privacy mode: doubtful faces the mesh confirmed that lie on a surer record or on lettering,
                           left to the fallback (counted in unconfirmed too; docs/detection.md, "Branch fp20") */
+    int turned_tiles, turned_finest_tiles; /* privacy mode: detector_tiles of the turned passes, and of them their
+                                              finest level's */
+    int zoom_tiles, weak_judge_runs; /* privacy mode: detector_tiles of the zoomed tiles, and the short-range
+                                        detector's runs judging weak candidates before them (four a run; counted in
+                                        detector_tiles too) */
 } mf_face_analyzer_counts;
 void mf_face_analyzer_last_counts(const mf_face_analyzer_t *an, mf_face_analyzer_counts *c);
 

@@ -114,6 +114,19 @@ typedef struct {
 } mf_nn_plan_stats;
 void mf_nn_plan_get_stats(const mf_nn_plan_t *plan, mf_nn_plan_stats *stats);
 
+/* Work counter (for measuring what a stage costs independently of the machine's load): every mf_nn_plan_run and
+ * mf_nn_plan_run_timed of this process is counted, per distinct flops value of one run (one entry per model and
+ * input size in practice; MF_NN_WORK_KINDS at most, later ones pooled into the last entry). Thread-safe; a reset
+ * starts from zero. mf_nn_work_get writes up to max entries (sorted by flops per run, descending) and returns the
+ * number written. */
+enum { MF_NN_WORK_KINDS = 32 };
+typedef struct {
+    double flops_per_run; /* of one run (mf_nn_plan_stats.flops) */
+    long runs;
+} mf_nn_work_entry;
+void mf_nn_work_reset(void);
+int mf_nn_work_get(mf_nn_work_entry *out, int max);
+
 /* Profiling: runs the plan once and adds each step's wall time in milliseconds (measured on the calling thread,
  * barrier included) to step_ms[0..steps-1]. */
 int mf_nn_plan_run_timed(mf_nn_plan_t *plan, double *step_ms);

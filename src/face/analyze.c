@@ -125,6 +125,9 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         st = mf_face_privacy_detect(an->pd, img, &cand, &n);
         an->counts.detector_tiles = mf_face_privacy_detector_last_tiles(an->pd);
         an->counts.verifier_runs = mf_face_privacy_detector_last_verifications(an->pd);
+        an->counts.zoom_tiles = mf_face_privacy_detector_last_zooms(an->pd);
+        mf_face_privacy_detector_last_work(an->pd, &an->counts.turned_tiles, &an->counts.turned_finest_tiles,
+                                           &an->counts.weak_judge_runs);
     } else {
         st = mf_face_detect_all(an->det, img, &boxes, &n);
         an->counts.detector_tiles = mf_face_detector_last_tiles(an->det);

@@ -85,6 +85,7 @@ struct mf_face_detector {
     int narrow;   /* border mode: frames of BORDER_MIN_PX where they save tiles (mf_face_detector_set_narrow_frame) */
     int sparse;   /* border mode: f0 left out where the level before it serves (mf_face_detector_set_sparse_levels) */
     int finest_only, shift; /* mf_face_detect_finest_shifted: the finest level alone, its tiles moved by shift */
+    int last_finest;        /* tiles of the finest level in the last mf_face_detect_all */
 };
 
 static void net_free(det_net *n) {
@@ -431,6 +432,8 @@ void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on) { d->narro
 
 void mf_face_detector_set_sparse_levels(mf_face_detector_t *d, int on) { d->sparse = on != 0; }
 
+int mf_face_detector_last_finest_tiles(const mf_face_detector_t *d) { return d->last_finest; }
+
 void mf_face_detector_last_weak(const mf_face_detector_t *d, const mf_face_box **boxes, int *n) {
     *boxes = d->weak_found;
     *n = d->n_weak;
@@ -494,6 +497,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     d->n_weak = 0;
     d->last_tiles = 0;
     d->last_verifications = 0;
+    d->last_finest = 0;
     int st0 = mf_face_check_rgb(img, "detection needs");
     if (st0) return st0;
     const det_config *c = d->net.cfg;
@@ -554,6 +558,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
                 int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1)) + sy;
                 st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
                 d->last_tiles++;
+                d->last_finest += li == 0;
                 if (st) {
                     mf_img_free(&lvl);
                     return st;

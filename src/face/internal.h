@@ -89,6 +89,9 @@ void mf_face_detector_set_narrow_frame(mf_face_detector_t *d, int on);
  * (detect.c). Off (0) by default; privacy mode's turned passes (privacy.c, ratio17). */
 void mf_face_detector_set_sparse_levels(mf_face_detector_t *d, int on);
 
+/* Tiles of the finest pyramid level the last mf_face_detect_all ran (counted in mf_face_detector_last_tiles too). */
+int mf_face_detector_last_finest_tiles(const mf_face_detector_t *d);
+
 /* Side of the detector's network input (its tiles), in network pixels. */
 int mf_face_detector_input(const mf_face_detector_t *d);
 

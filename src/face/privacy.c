@@ -7,6 +7,7 @@
  * faces the upright pass scores under the threshold are looked at again on zoomed tiles (a cascade, ZOOM_*). */
 #include "face/internal.h"
 #include "face/judge.h"
+#include "face/orient.h"
 #include "face/privacy_int.h"
 
 #include <math.h>
@@ -118,29 +119,24 @@ enum { MAX_CANDIDATES = 4 * 100000 };
 #define ZOOM_INSIDE 0.6f
 
 /* A first judge before a zoomed tile (ratio19): a weak candidate (or a small one the second zoomed look takes again)
- * that no zoomed tile shows yet is first shown to the short-range detector (WEAK_JUDGE_MODEL: 62 MFLOP a run against
- * the full detector's 251) on a view centred on it, its box side at WEAK_JUDGE_FACE_PX of the view's 128 network
- * pixels; its zoomed tile is run only when that view has a box scoring WEAK_JUDGE_KEEP centred within WEAK_JUDGE_NEAR
- * of the candidate's side from its centre (else the candidate is looked at on the zoomed tiles that exist, as
- * before). Measured on main's cascade (docs/detection.md, "Branch ratio19"): every weak candidate on a face of the
- * small and grid sets that its zoomed tile turned into a detection scored 0.61 or more in this view; the textures of
- * the demo photos (no face under 100 px) scored under 0.4 for 124 of their 144 zoomed tiles. A view also judges the
- * later candidates centred within WEAK_JUDGE_SERVE of their side from its centre that it shows at WEAK_JUDGE_PX_MIN..
- * WEAK_JUDGE_PX_MAX network pixels; at most WEAK_JUDGE_MAX_VIEWS views per image, beyond which candidates go to their
+ * is first shown to the short-range detector (WEAK_JUDGE_MODEL: 62 MFLOP a run against the full detector's 251); its
+ * zoomed tile is run only when the view has a box scoring WEAK_JUDGE_KEEP centred within WEAK_JUDGE_NEAR of the
+ * candidate's side from its centre (else the candidate is looked at on the zoomed tiles that exist, as before).
+ * Measured on main's cascade (docs/detection.md, "Branch ratio19"): every weak candidate on a face of the small and
+ * grid sets that its zoomed tile turned into a detection scored 0.61 or more in a 128 px view centred on it, its side
+ * at 32 network pixels; the textures of the demo photos (no face under 100 px) scored under 0.4 for 124 of their 144
+ * zoomed tiles. Four candidates share one run (ratio20): each is centred in a quarter of the input (64 network
+ * pixels), its side at WEAK_JUDGE_FRAC of it (32 network pixels, as in ratio19's views, with half a side of its
+ * surroundings around it instead of one and a half): ratio19's 195 views on the six demo photos become 77 runs. In
+ * these runs the weak candidates of the small and grid sets whose zoomed tile finds their face score from 0.479 (209
+ * candidates; 0.545, 0.599, then from 0.646), the demo photos' 299 candidates under 0.4 but 24 (docs/detection.md,
+ * "Branch ratio20"). At most WEAK_JUDGE_MAX_RUNS runs per call of the cascade, beyond which candidates go to their
  * zoomed tiles unjudged, as before. The crowds' pointed boxes (crowd_pointed) are not judged. */
 #define WEAK_JUDGE_MODEL "facemesh-detection-short"
-#define WEAK_JUDGE_FACE_PX 32.0f
+#define WEAK_JUDGE_FRAC 0.5f
 #define WEAK_JUDGE_NEAR 0.75f
 #define WEAK_JUDGE_KEEP 0.4f
-#define WEAK_JUDGE_SERVE 1.0f
-#define WEAK_JUDGE_PX_MIN 24.0f
-#define WEAK_JUDGE_PX_MAX 40.0f
-enum { WEAK_JUDGE_MAX_VIEWS = 1024 };
-
-typedef struct {
-    float cx, cy, f;
-    int first, n; /* its boxes scoring WEAK_JUDGE_KEEP: judged[first .. first + n) */
-} judge_view;
+enum { WEAK_JUDGE_MAX_RUNS = 256 };
 
 typedef struct {
     float cx, cy, f;
@@ -157,6 +153,7 @@ struct mf_face_privacy_detector {
     mf_face_candidate *faces;
     int cap_faces;
     int last_tiles, last_verifications, last_zooms;
+    int last_turned_tiles, last_turned_finest, last_views;
     float threshold;
     /* the turned passes run on the image scaled by turned_scale (their finest level: 1 when the turned minimum face
      * is at or under the network's), turned after the scaling, not before (TURNED_SHARED) */
@@ -174,10 +171,8 @@ struct mf_face_privacy_detector {
     mf_face_judge_t *pointer;     /* fr_detect over crowds of small faces (crowd_pointed), NULL until a crowd */
     mf_face_box *pointed;         /* its boxes of one view */
     mf_face_detector_t *judge;    /* the short-range detector of the first judge (WEAK_JUDGE_*), NULL until needed */
-    judge_view *views;            /* its views of this image (WEAK_JUDGE_MAX_VIEWS) */
-    int n_views;
-    mf_face_box *judged;          /* their boxes scoring WEAK_JUDGE_KEEP (grown) */
-    int n_judged, cap_judged;
+    mf_img mosaic;                /* its input: four views (judge_mosaic) */
+    unsigned char *judge_pass;    /* its word on each of pd->weak (judge_all; cap_weak) */
 };
 
 static float wrap_pi(float a) {
@@ -367,8 +362,8 @@ void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
     mf_face_detector_free(pd->turned);
     mf_face_judge_free(pd->pointer);
     mf_face_detector_free(pd->judge);
-    free(pd->views);
-    free(pd->judged);
+    mf_img_free(&pd->mosaic);
+    free(pd->judge_pass);
     free(pd->pointed);
     free(pd->cand);
     free(pd->cand_turns);
@@ -386,6 +381,11 @@ void mf_face_privacy_detector_free(mf_face_privacy_detector_t *pd) {
 int mf_face_privacy_detector_last_tiles(const mf_face_privacy_detector_t *pd) { return pd->last_tiles; }
 int mf_face_privacy_detector_last_verifications(const mf_face_privacy_detector_t *pd) { return pd->last_verifications; }
 int mf_face_privacy_detector_last_zooms(const mf_face_privacy_detector_t *pd) { return pd->last_zooms; }
+
+void mf_face_privacy_detector_last_work(const mf_face_privacy_detector_t *pd, int *turned_tiles, int *turned_finest,
+                                        int *judge_runs) {
+    *turned_tiles = pd->last_turned_tiles, *turned_finest = pd->last_turned_finest, *judge_runs = pd->last_views;
+}
 
 /* Appends the n boxes of pass `turns` to the candidates: found on the sw x sh image (the w x h image scaled) turned by
  * `turns`, mapped back to the w x h image; from[i] is how box i was found (NULL: all by the pass). */
@@ -468,66 +468,87 @@ static int zoom_keep(mf_face_privacy_detector_t *pd, const mf_face_box *b, int f
     return MF_OK;
 }
 
-/* Whether the first judge (WEAK_JUDGE_*) lets candidate c (box side `side`) have a zoomed tile: a view of this image
- * that shows it at WEAK_JUDGE_PX_MIN..WEAK_JUDGE_PX_MAX network pixels, centred within WEAK_JUDGE_SERVE of its side,
- * judges it; else a view centred on it is run (a network run: counted in last_tiles). *pass = 1 when a box of the view
- * scoring WEAK_JUDGE_KEEP is centred within WEAK_JUDGE_NEAR of its side from its centre, or when the views are used up
- * (WEAK_JUDGE_MAX_VIEWS). */
-static int judge_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box *c, float side, int *pass) {
-    float cx = c->x + 0.5f * c->w, cy = c->y + 0.5f * c->h;
-    *pass = 1;
-    const judge_view *v = NULL;
-    for (int i = 0; i < pd->n_views && !v; i++) {
-        float px = pd->views[i].f * side;
-        float dx = fabsf(cx - pd->views[i].cx), dy = fabsf(cy - pd->views[i].cy);
-        if (px >= WEAK_JUDGE_PX_MIN && px <= WEAK_JUDGE_PX_MAX && dx <= WEAK_JUDGE_SERVE * side &&
-            dy <= WEAK_JUDGE_SERVE * side)
-            v = &pd->views[i];
+/* The first judge (WEAK_JUDGE_*) of the candidates c[0 .. k) (k at most 4): one run of the short-range detector on
+ * the four views side by side (pd->mosaic, a quarter of its input each, grey where unused), candidate q centred in
+ * quarter q at WEAK_JUDGE_FRAC of its side. pass[q] = 1 when a box of the run scoring WEAK_JUDGE_KEEP is centred
+ * within WEAK_JUDGE_NEAR of c[q]'s side from its centre (in quarter q). Counted in last_tiles. */
+static int judge_mosaic(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box *const *c, int k,
+                        unsigned char *pass) {
+    int st = MF_OK;
+    if (!pd->judge) {
+        mf_face_detect_opts o = {WEAK_JUDGE_MODEL, 0, 0.5f, 0, pd->pool, 1, 0};
+        if ((st = mf_face_detector_create_from(pd->models, &o, &pd->judge))) return st;
     }
-    if (!v) {
-        if (pd->n_views == WEAK_JUDGE_MAX_VIEWS) return MF_OK; /* unjudged: zoomed as before */
-        int st = MF_OK;
-        if (!pd->judge) {
-            mf_face_detect_opts o = {WEAK_JUDGE_MODEL, 0, 0.5f, 0, pd->pool, 1, 0};
-            st = mf_face_detector_create_from(pd->models, &o, &pd->judge);
+    int S = mf_face_detector_input(pd->judge), H = S / 2;
+    if (!pd->mosaic.data && (st = mf_img_init(&pd->mosaic, S, S, 3))) return st;
+    mf_img *m = &pd->mosaic;
+    for (int q = 0; q < 4; q++) {
+        int ox = (q & 1) * H, oy = (q >> 1) * H;
+        if (q >= k) {
+            for (int v = 0; v < H; v++)
+                memset(m->data + ((size_t)(oy + v) * S + ox) * 3, 128, (size_t)H * 3);
+            continue;
         }
-        if (!st && !pd->views && !(pd->views = malloc(WEAK_JUDGE_MAX_VIEWS * sizeof *pd->views)))
-            st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-        const mf_face_box *zb;
-        int nz = 0;
-        float f = WEAK_JUDGE_FACE_PX / side;
-        if (!st) st = mf_face_detect_zoom(pd->judge, img, cx, cy, f, WEAK_JUDGE_KEEP, &zb, &nz);
-        if (!st && pd->n_judged + nz > pd->cap_judged) {
-            int cap = 2 * (pd->n_judged + nz) + 64;
-            if (cap > MAX_CANDIDATES) return mf_error_set(MF_ERR_LIMIT, "too many judged boxes");
-            mf_face_box *nb = realloc(pd->judged, (size_t)cap * sizeof *nb);
-            if (!nb) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-            pd->judged = nb, pd->cap_judged = cap;
+        float side = fmaxf(c[q]->w, c[q]->h), sc = side / (WEAK_JUDGE_FRAC * (float)H);
+        float cx = c[q]->x + 0.5f * c[q]->w, cy = c[q]->y + 0.5f * c[q]->h;
+        for (int v = 0; v < H; v++) {
+            float dv = ((float)v + 0.5f - 0.5f * (float)H) * sc;
+            uint8_t *row = m->data + ((size_t)(oy + v) * S + ox) * 3;
+            for (int u = 0; u < H; u++)
+                mf_face_orient_sample(img, cx + ((float)u + 0.5f - 0.5f * (float)H) * sc - 0.5f, cy + dv - 0.5f,
+                                      row + (size_t)u * 3);
         }
-        if (st) return st;
-        pd->last_tiles++;
-        judge_view *nv = &pd->views[pd->n_views++];
-        nv->cx = cx, nv->cy = cy, nv->f = f, nv->first = pd->n_judged, nv->n = nz;
-        if (nz > 0) memcpy(pd->judged + pd->n_judged, zb, (size_t)nz * sizeof *zb);
-        pd->n_judged += nz;
-        v = nv;
     }
-    *pass = 0;
-    for (int k = v->first; k < v->first + v->n && !*pass; k++) {
-        const mf_face_box *b = &pd->judged[k];
-        *pass = b->score >= WEAK_JUDGE_KEEP && fabsf(b->x + 0.5f * b->w - cx) <= WEAK_JUDGE_NEAR * side &&
-                fabsf(b->y + 0.5f * b->h - cy) <= WEAK_JUDGE_NEAR * side;
+    const mf_face_box *b;
+    int n;
+    if ((st = mf_face_detect_zoom(pd->judge, m, 0.5f * (float)S, 0.5f * (float)S, 1.0f, WEAK_JUDGE_KEEP, &b, &n)))
+        return st;
+    pd->last_tiles++;
+    pd->last_views++;
+    float near = WEAK_JUDGE_NEAR * WEAK_JUDGE_FRAC * (float)H;
+    for (int q = 0; q < k; q++) {
+        float qx = (float)((q & 1) * H) + 0.5f * (float)H, qy = (float)((q >> 1) * H) + 0.5f * (float)H;
+        pass[q] = 0;
+        for (int i = 0; i < n && !pass[q]; i++)
+            pass[q] = b[i].score >= WEAK_JUDGE_KEEP && fabsf(b[i].x + 0.5f * b[i].w - qx) <= near &&
+                      fabsf(b[i].y + 0.5f * b[i].h - qy) <= near;
     }
     return MF_OK;
 }
 
+/* The first judge of every candidate of pd->weak[0 .. end) that the cascade may zoom (zoom_weak: the weak ones from
+ * m, the small ones under ZOOM_AGAIN_BELOW before it), four a run; pd->judge_pass[i] = whether candidate i may have a
+ * zoomed tile (1 for the others, and beyond WEAK_JUDGE_MAX_RUNS runs). */
+static int judge_all(mf_face_privacy_detector_t *pd, const mf_img *img, int m, int end) {
+    const mf_face_box *c[4];
+    int idx[4], k = 0, runs = 0, st = MF_OK;
+    for (int i = 0; i <= end && !st; i++) {
+        if (i < end) {
+            pd->judge_pass[i] = 1;
+            const mf_face_box *w = &pd->weak[i];
+            float side = fmaxf(w->w, w->h);
+            int wanted = i >= m ? zoom_factor(w, side) > 0 : w->score < ZOOM_AGAIN_BELOW && side <= ZOOM_MAX_SIDE;
+            if (!wanted || runs == WEAK_JUDGE_MAX_RUNS) continue;
+            c[k] = w, idx[k++] = i;
+            if (k < 4) continue;
+        }
+        if (k == 0) continue;
+        unsigned char pass[4];
+        st = judge_mosaic(pd, img, c, k, pass);
+        for (int q = 0; q < k && !st; q++)
+            pd->judge_pass[idx[q]] = pass[q];
+        runs++, k = 0;
+    }
+    return st;
+}
+
 /* Looks at candidate c (box side `side`) on a zoomed tile of factor f: a tile zoomed already that shows it with
  * ZOOM_FACE_MIN..ZOOM_FACE_MAX network pixels (ZOOM_MARGIN of its side from the tile's edges) serves it, else a tile
- * centred on it is zoomed (kind `kind`; at most ZOOM_MAX_TILES per image, *n_tiles so far), when `judged` only if the
- * first judge lets it (judge_weak). Sets *best to the index in pd->zoomed of the best detection standing for c
+ * centred on it is zoomed (kind `kind`; at most ZOOM_MAX_TILES per image, *n_tiles so far), only when `pass` (the
+ * first judge's word, judge_all; 1 for an unjudged candidate). Sets *best to the index in pd->zoomed of the best detection standing for c
  * (zoom_matches), or -1. */
 static int zoom_look(mf_face_privacy_detector_t *pd, const mf_img *img, const mf_face_box *c, float side, float f,
-                     int kind, int judged, int *n_tiles, int *best) {
+                     int kind, int pass, int *n_tiles, int *best) {
     float cx = c->x + 0.5f * c->w, cy = c->y + 0.5f * c->h;
     *best = -1;
     int covered = 0;
@@ -536,11 +557,6 @@ static int zoom_look(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
         float half = 0.5f * (float)mf_face_detector_input(pd->upright) / z->f - ZOOM_MARGIN * side, px = z->f * side;
         covered = px >= ZOOM_FACE_MIN && px <= ZOOM_FACE_MAX && fabsf(cx - z->cx) + 0.5f * side <= half &&
                   fabsf(cy - z->cy) + 0.5f * side <= half;
-    }
-    int pass = 1;
-    if (!covered && judged && *n_tiles < ZOOM_MAX_TILES) {
-        int st = judge_weak(pd, img, c, side, &pass);
-        if (st) return st;
     }
     if (!covered && pass) {
         if (*n_tiles == ZOOM_MAX_TILES) return MF_OK; /* dropped, as without the cascade */
@@ -579,6 +595,9 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
         unsigned char *nf = realloc(pd->weak_from, (size_t)need);
         if (!nf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
         pd->weak_from = nf;
+        nf = realloc(pd->judge_pass, (size_t)need);
+        if (!nf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+        pd->judge_pass = nf;
         pd->cap_weak = need;
     }
     if (*n > 0) memcpy(pd->weak, *b, (size_t)*n * sizeof **b);
@@ -588,13 +607,15 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
     memcpy(pd->weak + m, wk, (size_t)nw * sizeof *wk);
     pd->n_zoomed = 0;
     int n_tiles = 0, end = m + nw;
+    int st0 = judge_all(pd, img, m, end);
+    if (st0) return st0;
     for (int i = m; i < end; i++) {
         mf_face_box c = pd->weak[i];
         float side = fmaxf(c.w, c.h), f = zoom_factor(&c, side);
         if (!(f > 0)) continue;
         int best, st = zoom_look(pd, img, &c, side, f,
-                                 side <= ZOOM_MAX_SIDE ? MF_PRIVACY_FROM_ZOOM : MF_PRIVACY_FROM_ZOOM_BIG, 1, &n_tiles,
-                                 &best);
+                                 side <= ZOOM_MAX_SIDE ? MF_PRIVACY_FROM_ZOOM : MF_PRIVACY_FROM_ZOOM_BIG,
+                                 pd->judge_pass[i], &n_tiles, &best);
         if (st) return st;
         if (best >= 0) pd->weak_from[m] = pd->zoomed_from[best], pd->weak[m++] = pd->zoomed[best];
     }
@@ -604,7 +625,8 @@ static int zoom_weak(mf_face_privacy_detector_t *pd, const mf_img *img, const mf
         mf_face_box c = pd->weak[i];
         float side = fmaxf(c.w, c.h);
         if (!(c.score < ZOOM_AGAIN_BELOW && side <= ZOOM_MAX_SIDE)) continue;
-        int best, st = zoom_look(pd, img, &c, side, ZOOM_FACE_PX / side, MF_PRIVACY_FROM_ZOOM, 1, &n_tiles, &best);
+        int best, st = zoom_look(pd, img, &c, side, ZOOM_FACE_PX / side, MF_PRIVACY_FROM_ZOOM, pd->judge_pass[i],
+                                 &n_tiles, &best);
         if (st) return st;
         if (best >= 0 && pd->zoomed[best].score > c.score) {
             pd->weak[i] = pd->zoomed[best];
@@ -706,7 +728,7 @@ static int crowd_pointed(mf_face_privacy_detector_t *pd, const mf_img *img, int 
                     found = pd->cand[k].score >= SURE_SCORE && box_iou(&pd->cand[k], &c) > ZOOM_IOU;
                 if (found) continue;
                 int best;
-                st = zoom_look(pd, img, &c, side, ZOOM_FACE_PX / side, MF_PRIVACY_FROM_ZOOM, 0, &n_tiles, &best);
+                st = zoom_look(pd, img, &c, side, ZOOM_FACE_PX / side, MF_PRIVACY_FROM_ZOOM, 1, &n_tiles, &best);
                 if (st || best < 0) continue;
                 int dup = 0;
                 for (int k = n_first; k < *n_cand && !dup; k++)
@@ -728,7 +750,7 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
     *faces = NULL;
     *n_faces = 0;
     pd->last_tiles = pd->last_verifications = pd->last_zooms = 0;
-    pd->n_views = pd->n_judged = 0;
+    pd->last_turned_tiles = pd->last_turned_finest = pd->last_views = 0;
     if (!img || !img->data || img->w < 1 || img->h < 1 || img->c != 3)
         return mf_error_set(MF_ERR_ARG, "detection needs an RGB image");
     int n_cand = 0, st = MF_OK;
@@ -760,7 +782,10 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         int n;
         st = mf_face_detect_all(d, src, &b, &n);
         pd->last_tiles += mf_face_detector_last_tiles(d);
-        pd->last_verifications += mf_face_detector_last_verifications(d);
+        if (q) {
+            pd->last_turned_tiles += mf_face_detector_last_tiles(d);
+            pd->last_turned_finest += mf_face_detector_last_finest_tiles(d);
+        }
         if (!st && q == 0) st = zoom_weak(pd, img, &b, &n, &from);
         if (!st) st = q ? add_pass(pd, &n_cand, b, NULL, n, q, base->w, base->h, img->w, img->h)
                         : add_pass(pd, &n_cand, b, from, n, q, img->w, img->h, img->w, img->h);

@@ -5,6 +5,12 @@
 #include "mfmc/analyze.h"
 #include "mfmc/privacy.h"
 
+/* Network runs of the last mf_face_privacy_detect by kind (all counted in mf_face_privacy_detector_last_tiles too):
+ * the turned passes' tiles (all levels) and of them their finest level's, and the first judge's runs (short-range
+ * detector, four candidates a run). */
+void mf_face_privacy_detector_last_work(const mf_face_privacy_detector_t *pd, int *turned_tiles, int *turned_finest,
+                                        int *judge_runs);
+
 /* mf_face_mesher_run, for a face near the image border on the image mirrored at its edges (see privacy.c). */
 int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_box *box, mf_face_landmarks *lm);
 

@@ -2,6 +2,9 @@
  * inputs, outputs and statistics. */
 #include "nn/plan_internal.h"
 
+#include <pthread.h>
+#include <stdlib.h>
+
 static void exec_step(const mf_nn_plan_t *p, const step *s, int ith, int nth) {
     if (s->kind == STEP_CONV) {
         const mf_nn_rop *r = &s->r;
@@ -84,8 +87,49 @@ static void reset_counters(mf_nn_plan_t *p) {
     }
 }
 
+/* ---- the process's work counter (mf_nn_work_get) ---- */
+
+static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
+static mf_nn_work_entry work[MF_NN_WORK_KINDS];
+static int n_work;
+
+static void work_count(const mf_nn_plan_t *p) {
+    pthread_mutex_lock(&work_lock);
+    int i = 0;
+    while (i < n_work && work[i].flops_per_run != p->flops)
+        i++;
+    if (i == n_work) {
+        if (n_work < MF_NN_WORK_KINDS) work[n_work++].flops_per_run = p->flops;
+        else i = MF_NN_WORK_KINDS - 1; /* pooled: its flops per run stay the first kind's */
+    }
+    work[i].runs++;
+    pthread_mutex_unlock(&work_lock);
+}
+
+void mf_nn_work_reset(void) {
+    pthread_mutex_lock(&work_lock);
+    n_work = 0;
+    memset(work, 0, sizeof work);
+    pthread_mutex_unlock(&work_lock);
+}
+
+static int by_flops_desc(const void *pa, const void *pb) {
+    const mf_nn_work_entry *a = pa, *b = pb;
+    return a->flops_per_run < b->flops_per_run ? 1 : a->flops_per_run > b->flops_per_run ? -1 : 0;
+}
+
+int mf_nn_work_get(mf_nn_work_entry *out, int max) {
+    pthread_mutex_lock(&work_lock);
+    int n = n_work < max ? n_work : max;
+    if (n > 0) memcpy(out, work, (size_t)n * sizeof *out);
+    pthread_mutex_unlock(&work_lock);
+    if (n > 1) qsort(out, (size_t)n, sizeof *out, by_flops_desc);
+    return n < 0 ? 0 : n;
+}
+
 int mf_nn_plan_run(mf_nn_plan_t *p) {
     run_ctx rc = {p, NULL};
+    work_count(p);
     reset_counters(p); /* the pool's start publishes these stores to the workers */
     mf_nn_pool_run(p->pool, run_thread, &rc);
     return MF_OK;
@@ -93,6 +137,7 @@ int mf_nn_plan_run(mf_nn_plan_t *p) {
 
 int mf_nn_plan_run_timed(mf_nn_plan_t *p, double *step_ms) {
     run_ctx rc = {p, step_ms};
+    work_count(p);
     reset_counters(p);
     mf_nn_pool_run(p->pool, run_thread, &rc);
     return MF_OK;
