@@ -782,6 +782,7 @@ int mf_face_privacy_detect(mf_face_privacy_detector_t *pd, const mf_img *img, co
         int n;
         st = mf_face_detect_all(d, src, &b, &n);
         pd->last_tiles += mf_face_detector_last_tiles(d);
+        pd->last_verifications += mf_face_detector_last_verifications(d);
         if (q) {
             pd->last_turned_tiles += mf_face_detector_last_tiles(d);
             pd->last_turned_finest += mf_face_detector_last_finest_tiles(d);
