@@ -15,11 +15,11 @@
  * roll, yaw/pitch off by more than 5 degrees and false positive to stderr; PRIVACY_ROLL_ALL=1 fills the roll and
  * pose columns for every set, not only the rotated ones (the truth is the upright photo's: a cut face's roll is the
  * whole face's); PRIVACY_FEAT=1 prints a FEAT line per confirmed record (detection, mesh, the skin measure of
- * src/face/skin.h, the nearest larger sure record, the surer confirmed record overlapping it), PRIVACY_FEAT=2 also a
+ * eval/lib/skin.h, the nearest larger sure record, the surer confirmed record overlapping it), PRIVACY_FEAT=2 also a
  * LOOK line with second looks at the doubtful ones (docs/detection.md, "Branch fp20"). */
 #include "lib/testutil.h"
 #include "face/orient.h"
-#include "face/skin.h"
+#include "skin.h"
 #include "mfmc/analyze.h"
 #include "mfmc/nn.h"
 #include "truth.h"
@@ -81,7 +81,7 @@ static float wrap180(float a) {
 
 /* PRIVACY_FEAT=1: one FEAT line per confirmed record (the signals of docs/detection.md "Branch fp20"): near = it
  * matches a truth face (or overlaps one by IOU 0.1), the roll error against that face, the detection and mesh, the skin
- * measure (src/face/skin.h) and the nearest larger sure record (side at least 1.3 times, detector score 0.5): its
+ * measure (eval/lib/skin.h) and the nearest larger sure record (side at least 1.3 times, detector score 0.5): its
  * centre distance over its side, the size ratio, its score, whether confirmed, and how much of this box lies in it. */
 /* PRIVACY_FEAT=2 also looks again at each doubtful confirmed record (detector under 0.5): the way-up check's detector
  * upright at two scales (its first and second look) and the mesh on the detection scaled by 1.5 and 0.7. */
@@ -132,8 +132,8 @@ static void feat_dump(const char *var, const char *file, const mf_img *img, cons
                 near = 1;
                 rerr = fabsf(wrap180(f->lm.roll - tr[i][4]));
             }
-        mf_face_skin_stats s;
-        mf_face_skin_measure(img, &f->lm, &s);
+        ev_skin_stats s;
+        ev_skin_measure(img, &f->lm, &s);
         float side = fmaxf(f->det.w, f->det.h), best = 99, ratio = 0, sc = 0, inside = 0;
         int conf = -1;
         for (int j = 0; j < nf; j++) {

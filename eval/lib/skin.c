@@ -1,5 +1,5 @@
 /* A small measure of the pixels under a face mesh (skin.h). */
-#include "face/skin.h"
+#include "skin.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 /* The mesh points whose patches sample the face's own skin: cheeks, forehead, nose bridge (the anonymizer's probes,
  * src/anon/anon.c), and the mirrored pairs among them (subject's right, left). */
-static const int probe_pt[MF_FACE_SKIN_PROBES] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
+static const int probe_pt[EV_SKIN_PROBES] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
 static const int probe_pair[][2] = {{0, 1}, {2, 3}, {4, 5}, {7, 8}, {13, 14}};
 /* eyes (upper and lower lid middles, both eyes) and the lips' line (inner lip middles, mouth corners) */
 static const int eye_pt[] = {159, 145, 386, 374};
@@ -76,17 +76,17 @@ static float mean_y(const mf_img *img, const mf_face_landmarks *lm, const int *p
     return k ? s / k : -1;
 }
 
-void mf_face_skin_measure(const mf_img *img, const mf_face_landmarks *lm, mf_face_skin_stats *out) {
+void ev_skin_measure(const mf_img *img, const mf_face_landmarks *lm, ev_skin_stats *out) {
     memset(out, 0, sizeof *out);
     out->chroma_r = out->chroma_g = 1.0f / 3;
     out->eye_ratio = out->mouth_ratio = 1;
     float side = fmaxf(lm->box.w, lm->box.h);
     int rad = (int)(PATCH_FRAC * side) + 1;
-    patch_mean pm[MF_FACE_SKIN_PROBES];
-    float cr[MF_FACE_SKIN_PROBES], cg[MF_FACE_SKIN_PROBES], ys[MF_FACE_SKIN_PROBES], v[MF_FACE_SKIN_PROBES];
+    patch_mean pm[EV_SKIN_PROBES];
+    float cr[EV_SKIN_PROBES], cg[EV_SKIN_PROBES], ys[EV_SKIN_PROBES], v[EV_SKIN_PROBES];
     int n = 0, in_skin = 0;
     float lap = 0;
-    for (int i = 0; i < MF_FACE_SKIN_PROBES; i++) {
+    for (int i = 0; i < EV_SKIN_PROBES; i++) {
         pm[i] = patch(img, lm->pt[probe_pt[i]][0], lm->pt[probe_pt[i]][1], rad, 1);
         if (!pm[i].n) continue;
         chroma(pm[i].r, pm[i].g, pm[i].b, &cr[n], &cg[n]);
