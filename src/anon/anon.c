@@ -1913,6 +1913,14 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n
     return st ? st : ok;
 }
 
+/* (turn20) the checked draw r was re-detected turned or tilted more than tuning.pose_tolerance from the original's
+ * pose (check's pose test; 0 when the test is off or the draw was not found again) */
+static int pose_moved(const mf_anon_t *a, const mf_face *orig, const mf_anon_result *r) {
+    float tol = a->o.tuning.pose_tolerance;
+    return tol > 0 && r->detected_after && orig->has_landmarks &&
+           (fabsf(r->yaw_after - orig->lm.yaw) > tol || fabsf(r->pitch_after - orig->lm.pitch) > tol);
+}
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
@@ -2113,15 +2121,12 @@ analysis:;
     if (id_ok) *id_ok = ok; /* detected again, below every ensemble threshold and every gallery identity */
     /* (turn20) the pose kept: a draw whose face turned or tilted away from the original's is drawn again (its
      * identity is removed: id_ok stays, the synthetic fallback may keep it) */
-    if (ok && draw && f && orig->has_landmarks && a->o.tuning.pose_tolerance > 0) {
-        float dy = fabsf(r->yaw_after - orig->lm.yaw), dp = fabsf(r->pitch_after - orig->lm.pitch);
-        if (dy > a->o.tuning.pose_tolerance) {
-            ok = 0;
+    if (ok && draw && pose_moved(a, orig, r)) {
+        ok = 0;
+        if (fabsf(r->yaw_after - orig->lm.yaw) > a->o.tuning.pose_tolerance)
             snprintf(why, why_len, "pose: yaw %.0f -> %.0f", orig->lm.yaw, r->yaw_after);
-        } else if (dp > a->o.tuning.pose_tolerance) {
-            ok = 0;
+        else
             snprintf(why, why_len, "pose: pitch %.0f -> %.0f", orig->lm.pitch, r->pitch_after);
-        }
     }
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
      * draw (CHECK_FEEDBACK) */
@@ -2254,14 +2259,6 @@ static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
     else
         return 1;
     return 0;
-}
-
-/* (turn20) the checked draw r was re-detected turned or tilted more than tuning.pose_tolerance from the original's
- * pose (check's pose test; 0 when the test is off or the draw was not found again) */
-static int pose_moved(const mf_anon_t *a, const mf_face *orig, const mf_anon_result *r) {
-    float tol = a->o.tuning.pose_tolerance;
-    return tol > 0 && r->detected_after && orig->has_landmarks &&
-           (fabsf(r->yaw_after - orig->lm.yaw) > tol || fabsf(r->pitch_after - orig->lm.pitch) > tol);
 }
 
 int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
