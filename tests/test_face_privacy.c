@@ -20,6 +20,22 @@
 #include "face/privacy_int.h"
 #include "face/internal.h"
 
+/* A pool of two threads and over it the normal and the privacy-mode analyser (no attributes), as most cases here
+ * compare the two modes; analysers_free frees all three. */
+static void analysers_create(mf_nn_pool_t **pool, mf_face_analyzer_t **normal, mf_face_analyzer_t **priv) {
+    assert_int_equal(mf_nn_pool_create(2, pool), MF_OK);
+    mf_face_analyzer_opts no = {.pool = *pool, .no_attributes = 1},
+                          po = {.pool = *pool, .no_attributes = 1, .privacy = 1};
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, normal), MF_OK);
+    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, priv), MF_OK);
+}
+
+static void analysers_free(mf_nn_pool_t *pool, mf_face_analyzer_t *normal, mf_face_analyzer_t *priv) {
+    mf_face_analyzer_free(normal);
+    mf_face_analyzer_free(priv);
+    mf_nn_pool_free(pool);
+}
+
 /* A pixel marked in a 7x5 image, turned by mf_img_rotate90: the 1x1 box and keypoint at the marked pixel of the
  * turned image map back exactly onto the original pixel, for every number of turns. */
 static void test_unrotate_matches_rotate90(void **state) {
@@ -149,13 +165,9 @@ static void test_demo_turned_90(void **state) {
     char p[1024];
     snprintf(p, sizeof p, "%s/demo/sample1.jpg", tu_models_dir());
     if (!tu_exists(p)) skip();
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     mf_img img, turned;
     assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
     assert_int_equal(mf_img_rotate90(&img, 1, &turned), MF_OK);
@@ -189,9 +201,7 @@ static void test_demo_turned_90(void **state) {
     }
     mf_img_free(&img);
     mf_img_free(&turned);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
 }
 
 /* Faces read the wrong way round must never be painted (issue 11, stop 13's anonymize check; docs/detection.md,
@@ -202,13 +212,9 @@ static void test_demo_turned_90(void **state) {
  * roll within 20 degrees; otherwise it is left to the fallback (way_up_doubtful). */
 static void test_wrong_way_round_never_painted(void **state) {
     (void)state;
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     static const struct {
         int idx;
         float deg;
@@ -240,9 +246,7 @@ static void test_wrong_way_round_never_painted(void **state) {
         mf_img_free(&img);
     }
     if (!ran) skip();
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
 }
 
 /* No face painted on a non-face (issue 11; docs/detection.md, "Branch fp20"): rot30/0001 of the privacy set, rebuilt
@@ -252,21 +256,15 @@ static void test_wrong_way_round_never_painted(void **state) {
  * his truth box) may be confirmed; the badge may stay as a non-face candidate (the fallback blurs it). */
 static void test_badge_not_painted(void **state) {
     (void)state;
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     mf_img img;
     float truth[4] = {0};
     int got = ps_rotated_ffhq(tu_data_dir(), normal, 1, 30.0f, &img, truth);
     assert_true(got >= 0);
     if (!got) {
-        mf_face_analyzer_free(normal);
-        mf_face_analyzer_free(priv);
-        mf_nn_pool_free(pool);
+        analysers_free(pool, normal, priv);
         skip();
     }
     const mf_face *pf;
@@ -287,9 +285,7 @@ static void test_badge_not_painted(void **state) {
     assert_true(face_confirmed);
     assert_int_equal(painted_elsewhere, 0);
     mf_img_free(&img);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
 }
 
 /* The keep rules of privacy mode (privacy.c), on the cases that set them (docs/detection.md): which candidates get a
@@ -671,13 +667,9 @@ static void test_sparse_turned_levels(void **state) {
     char p[1024];
     snprintf(p, sizeof p, "%s/demo/sample1.jpg", tu_models_dir());
     if (!tu_exists(p)) skip();
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     mf_img img, big, turned;
     assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
     const mf_face *up, *pf;
@@ -708,9 +700,7 @@ static void test_sparse_turned_levels(void **state) {
     mf_img_free(&big);
     mf_img_free(&turned);
     mf_img_free(&img);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
 }
 
 /* The dedup keeps an unconfirmed face around a confirmed part of it (branch recall14): cutr60/0041, a 348 px candidate
@@ -756,13 +746,9 @@ static float cut_ffhq_0026(int b, float visible) {
     char p[1024], tmp[256];
     snprintf(p, sizeof p, "%s/ffhq/ffhq_0026.jpg", tu_data_dir());
     if (!tu_exists(p)) return -1;
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     mf_img src, cut, img;
     assert_int_equal(mf_img_load(p, NULL, &src, NULL), MF_OK);
     /* the central face of the upright photo (privacy-set's truth): the box nearest the centre */
@@ -801,9 +787,7 @@ static float cut_ffhq_0026(int b, float visible) {
     mf_img_free(&src);
     mf_img_free(&cut);
     mf_img_free(&img);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
     return best_iou;
 }
 
@@ -840,13 +824,9 @@ static float small_face_case(int picture, int side, int r0, int r1, int c0, int 
         ps_names_free(names, n_names);
         return -1;
     }
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     uint32_t rng = 12345;
     mf_img bg, img;
     for (int k = 0; k <= picture; k++) {
@@ -890,9 +870,7 @@ static float small_face_case(int picture, int side, int r0, int r1, int c0, int 
     printf("  %d faces reported, best IOU with face %d %.2f\n", n, tr * cols + tc, best);
     mf_img_free(&bg);
     mf_img_free(&img);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
     return best;
 }
 
@@ -976,13 +954,9 @@ static void expect_masked_face_found(int index, const float truth[3]) {
     }
     snprintf(p, sizeof p, "%s/ffhq/%s", tu_data_dir(), names[index]);
     ps_names_free(names, n_names);
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool, .no_attributes = 1},
-                          po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     mf_img src, img;
     assert_int_equal(mf_img_load(p, NULL, &src, NULL), MF_OK);
     float row[7] = {0};
@@ -1012,9 +986,7 @@ static void expect_masked_face_found(int index, const float truth[3]) {
     assert_false(f[best].confirmed);
     mf_img_free(&src);
     mf_img_free(&img);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
 }
 
 /* mask/0008 (branch mask17): the ninth FFHQ photo masked. The detector scores the masked face 0.648 from three
