@@ -734,7 +734,7 @@ static void attack_env_open(attack_env *e) {
     assert_int_equal(mf_face_recognizer_create_from(e->fm, "arcface", e->pool, &e->rec), MF_OK);
     mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e->priv, .pool = e->pool,
                        .check_an = e->plain};
-    assert_int_equal(mf_anon_create(&ao, &e->a), MF_OK);
+    assert_int_equal(mf_anon_create_from(e->fm, &ao, &e->a), MF_OK);
 }
 
 static void attack_env_close(attack_env *e) {
@@ -1157,7 +1157,7 @@ static void test_turned_face_keeps_pose(void **state) {
     mf_anon_free(e.a); /* the pose check on (off by default) */
     mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e.priv, .pool = e.pool,
                        .check_an = e.plain, .tuning = {.pose_tolerance = POSE_TOL}};
-    assert_int_equal(mf_anon_create(&ao, &e.a), MF_OK);
+    assert_int_equal(mf_anon_create_from(e.fm, &ao, &e.a), MF_OK);
     int checked = 0, published = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
         char path[1024];
