@@ -382,11 +382,6 @@ static int cmp_d(const void *a, const void *b) { return tu_cmp_double(a, b); }
 
 /* MFMC_WORK=1 (--demo): the networks' runs and FLOPs of each mode's first measured analysis of each photo
  * (mf_nn_work_get), printed to stderr after the table: the load-independent measure of work. */
-static void work_add(int m, int p, int *n, mf_nn_work_entry *e) {
-    (void)m, (void)p;
-    *n = mf_nn_work_get(e, MF_NN_WORK_KINDS);
-}
-
 static void work_print(int n[2][6], mf_nn_work_entry e[2][6][MF_NN_WORK_KINDS], mf_face_analyzer_counts c[6]) {
     double tot[2] = {0, 0};
     for (int m = 0; m < 2; m++) {
@@ -456,7 +451,7 @@ static int run_demo(mf_nn_pool_t *pool, int runs, float threshold) {
                 if (r == 0 && work) mf_nn_work_reset();
                 double t0 = now_ms(), c0 = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID);
                 mf_face_analyze_all(an[m], &img, &faces, &nf[m]);
-                if (r == 0 && work) work_add(m, p, &wk_n[m][p], wk[m][p]);
+                if (r == 0 && work) wk_n[m][p] = mf_nn_work_get(wk[m][p], MF_NN_WORK_KINDS);
                 t[(2 * m) * runs + r] = now_ms() - t0;
                 t[(2 * m + 1) * runs + r] = tu_clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
                 if (r == 0) mf_face_analyzer_last_counts(an[m], &cnt[m]);
