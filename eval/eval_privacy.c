@@ -118,6 +118,23 @@ static void feat_looks(const mf_img *img, const mf_face *f, float out[6]) {
     }
 }
 
+/* PRIVACY_ROLLS=1: one ROLLS line per record with a mesh: the truth's roll (nan: matching no truth face), the
+ * mesh's roll, the detection's (its keypoints'), scores (docs/detection.md, "Branch updown21"). */
+static void rolls_dump(const char *var, const char *file, const mf_img *img, const mf_face *faces, int nf,
+                       float (*tr)[7], int n) {
+    for (int k = 0; k < nf; k++) {
+        const mf_face *f = &faces[k];
+        if (!f->has_landmarks) continue;
+        float d[4] = {f->det.x, f->det.y, f->det.w, f->det.h}, truth = NAN, best = -1;
+        clip4(d, img->w, img->h);
+        for (int i = 0; i < n; i++)
+            if (matches(d, tr[i]) && iou4(d, tr[i]) > best) best = iou4(d, tr[i]), truth = tr[i][4];
+        fprintf(stderr, "ROLLS %s %s %d conf %d truth %.1f mesh %.1f det_roll %.1f det %.3f flag %.3f side %.0f\n", var,
+                file, k, f->confirmed, truth, f->lm.roll, f->det.roll * 180.0f / (float)M_PI, f->det.score, f->lm.score,
+                fmaxf(f->det.w, f->det.h));
+    }
+}
+
 static void feat_dump(const char *var, const char *file, const mf_img *img, const mf_face *faces, int nf,
                       float (*tr)[7], int n) {
     for (int k = 0; k < nf; k++) {
@@ -223,6 +240,7 @@ static int run_set(mf_face_analyzer_t *an, const char *dir, const char *only, in
         for (int i = 0; i < n; i++)
             clip4(tr[i], img.w, img.h);
         if (getenv("PRIVACY_FEAT")) feat_dump(var, file, &img, faces, nf, tr, n);
+        if (getenv("PRIVACY_ROLLS")) rolls_dump(var, file, &img, faces, nf, tr, n);
         /* the roll columns: the rotated sets; every set with PRIVACY_ROLL_ALL=1 (the truth is the upright photo's) */
         int roll_case = !strncmp(var, "rot", 3) || getenv("PRIVACY_ROLL_ALL");
         for (int i = 0; i < n; i++) {

@@ -14,6 +14,9 @@
 /* Privacy mode: at most this many candidates an image are kept by the masked-face judge (each costs 2-4 runs of its
  * network; a demo photo sends it 0-1); beyond, a candidate is left as main left it (dropped). */
 #define JUDGE_MAX 32
+/* Privacy mode: at most this many faces an image left in doubt as masked faces read upside down are looked for parts
+ * read again inside them (mf_face_orient_unconfirm_inside; the occlusion set has one a picture) */
+#define MASKED_MAX 16
 
 struct mf_face_analyzer {
     mf_face_analyzer_opts opts;
@@ -143,6 +146,7 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         an->cap_faces = n;
     }
     int kept = 0, judged[JUDGE_MAX], n_judged = 0; /* records the masked-face judge kept (their indices) */
+    int masked[MASKED_MAX], n_masked = 0;           /* faces in doubt as masked faces read upside down (orient.c) */
     for (int i = 0; i < n; i++) {
         mf_face *f = &an->faces[kept];
         memset(f, 0, sizeof *f);
@@ -211,7 +215,8 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
                                                &an->counts.mesh_runs)))
                     return st;
                 an->counts.way_up_turned += v == MF_FACE_ORIENT_TURNED;
-                if (v == MF_FACE_ORIENT_DOUBT) {
+                if (v == MF_FACE_ORIENT_MASKED && n_masked < MASKED_MAX) masked[n_masked++] = kept;
+                if (v == MF_FACE_ORIENT_DOUBT || v == MF_FACE_ORIENT_MASKED) {
                     mf_face_privacy_unconfirmed(f, img);
                     f->way_up_doubtful = 1;
                     an->counts.unconfirmed++;
@@ -226,6 +231,7 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
         if (attributes && !cand && (st = face_attributes(an, img, f, 0))) return st;
         kept++;
     }
+    if (n_masked) an->counts.unconfirmed += mf_face_orient_unconfirm_inside(an->faces, kept, masked, n_masked, img);
     if (cand && n_judged) kept = mf_face_privacy_drop_judged_parts(an->faces, kept, judged, n_judged);
     if (cand && (kept = mf_face_privacy_dedup(an->faces, kept)) < 0) return kept;
     if (cand && an->mesh && (st = privacy_not_face_like(an, img, an->faces, kept))) return st;

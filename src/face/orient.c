@@ -47,6 +47,29 @@
  * frame). docs/detection.md, "Branch orient14". */
 #define ORIENT_CUT_VISIBLE 0.9f
 
+/* The masked-face reading (docs/detection.md, "Branch updown21"). The mesh reads some masked faces upside down (its
+ * eyes on the mask, its mouth on the eyes: mask/0006 and mask/0032 of the occlusion set, flags 0.93 / 0.97), and the
+ * short-range detector prefers the upside-down view of a masked face too (it supported both, clearly at first look on
+ * mask/0006), so the looks above keep them. The detection's keypoints (the full-range detector's) then disagree with
+ * the mesh by about 180 degrees; they disagree too on a masked face the mesh reads right (mask/0010: the detection
+ * read upside down, the mesh right), so the disagreement alone does not tell. What does: a mesh read the wrong way
+ * round has its eyes on the mask (bright and flat) and its mouth on the eyes (dark pupils and lashes). A kept face
+ * whose mesh roll lies more than ORIENT_DET_DISAGREE degrees from its detection's, and whose darker eye patch is
+ * brighter than its mouth patch by more than ORIENT_DARK_MARGIN grey levels (10th percentile of the luminance in discs
+ * of ORIENT_PATCH eye / mouth widths around the mesh's eye centres and lip centre), is in doubt (the fallback). On the
+ * occlusion set: darker eye 159 / 160 against mouth 111 / 76 on the two wrong readings (+48, +84), 49 against 157 on
+ * mask/0010; unmasked faces of the rotated sets whose detection disagrees with a right mesh: -10 (rot30/0064, eyes 42
+ * and 72, mouth 52) to -75. A black mask read upside down (its eyes on the dark cloth) is not caught. */
+#define ORIENT_DET_DISAGREE 90.0f
+#define ORIENT_PATCH 0.35f
+#define ORIENT_DARK_MARGIN 24
+/* mf_face_orient_unconfirm_inside: part of a face in doubt when its mesh box lies this much inside (over its own
+ * area; privacy.c's OVERLAP_SURER for second readings of painted faces) */
+#define ORIENT_INSIDE 0.45f
+/* Mesh points: eye corners (subject's right outer, inner; left outer, inner), mouth corners, inner lips (mesh.c). */
+enum { OP_R_EYE_OUT = 33, OP_R_EYE_IN = 133, OP_L_EYE_OUT = 263, OP_L_EYE_IN = 362, OP_MOUTH_R = 61, OP_MOUTH_L = 291,
+       OP_LIP_UP = 13, OP_LIP_LO = 14 };
+
 struct mf_face_orient {
     mf_face_detector_t *det;
     mf_img mosaic; /* the network's input side, square */
@@ -199,6 +222,43 @@ static float inside(const mf_face_box *b, int w, int h) {
     return a > 0 ? fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0) / a : 0;
 }
 
+/* 10th percentile of the luminance (0..255) of img's pixels within r of (x, y); -1 when none lies in the image. */
+static int dark_level(const mf_img *img, float x, float y, float r) {
+    int hist[256] = {0}, n = 0;
+    if (!(r > 0 && isfinite(x) && isfinite(y) && isfinite(r))) return -1;
+    int x0 = (int)fmaxf(0, floorf(x - r)), x1 = (int)fminf((float)img->w - 1, ceilf(x + r));
+    int y0 = (int)fmaxf(0, floorf(y - r)), y1 = (int)fminf((float)img->h - 1, ceilf(y + r));
+    for (int yy = y0; yy <= y1; yy++)
+        for (int xx = x0; xx <= x1; xx++) {
+            float dx = (float)xx + 0.5f - x, dy = (float)yy + 0.5f - y;
+            if (dx * dx + dy * dy > r * r) continue;
+            const uint8_t *p = img->data + ((size_t)yy * img->w + xx) * 3;
+            hist[(299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000]++;
+            n++;
+        }
+    if (!n) return -1;
+    for (int v = 0, acc = 0; v < 256; v++)
+        if ((acc += hist[v]) * 10 >= n) return v;
+    return 255;
+}
+
+int mf_face_orient_masked_reading(const mf_img *img, const mf_face *f) {
+    if (!f->has_landmarks || !(fabsf(wrap_deg(f->lm.roll - f->det.roll * 180.0f / (float)M_PI)) > ORIENT_DET_DISAGREE))
+        return 0;
+    const float(*p)[3] = f->lm.pt;
+    int e[2], m;
+    for (int k = 0; k < 2; k++) {
+        int a = k ? OP_L_EYE_OUT : OP_R_EYE_OUT, b = k ? OP_L_EYE_IN : OP_R_EYE_IN;
+        e[k] = dark_level(img, 0.5f * (p[a][0] + p[b][0]), 0.5f * (p[a][1] + p[b][1]),
+                          ORIENT_PATCH * hypotf(p[a][0] - p[b][0], p[a][1] - p[b][1]));
+    }
+    m = dark_level(img, 0.5f * (p[OP_LIP_UP][0] + p[OP_LIP_LO][0]), 0.5f * (p[OP_LIP_UP][1] + p[OP_LIP_LO][1]),
+                   ORIENT_PATCH * hypotf(p[OP_MOUTH_R][0] - p[OP_MOUTH_L][0], p[OP_MOUTH_R][1] - p[OP_MOUTH_L][1]));
+    int eye = e[0] < 0 ? e[1] : e[1] < 0 ? e[0] : e[0] < e[1] ? e[0] : e[1]; /* the darker eye */
+    if (eye < 0 || m < 0) return 1;                                            /* nothing to compare: in doubt */
+    return eye > m + ORIENT_DARK_MARGIN;
+}
+
 int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_img *img, mf_face *f, int *verdict,
                          int *detector_runs, int *mesh_runs) {
     *verdict = MF_FACE_ORIENT_DOUBT;
@@ -215,6 +275,16 @@ int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_i
         return MF_OK;
     }
     st = look(o, img, &f->lm, side, &turn, verdict, detector_runs, NULL);
+    if (!st && *verdict == MF_FACE_ORIENT_KEEP && mf_face_orient_masked_reading(img, f)) {
+        /* the fallback covers what the mesh read too (mask/0006: the detection, 194 px on a 320 px face, left an eye
+         * out; the mesh box holds it) */
+        mf_face_box *d = &f->det, *m = &f->lm.box;
+        float x0 = fminf(d->x, m->x), y0 = fminf(d->y, m->y);
+        float x1 = fmaxf(d->x + d->w, m->x + m->w), y1 = fmaxf(d->y + d->h, m->y + m->h);
+        d->x = x0, d->y = y0, d->w = x1 - x0, d->h = y1 - y0;
+        *verdict = MF_FACE_ORIENT_MASKED;
+        return MF_OK;
+    }
     if (st || *verdict != MF_FACE_ORIENT_TURN) return st;
     *verdict = MF_FACE_ORIENT_DOUBT;
     /* the detection turned about its centre to the frame the detector supports, meshed again */
@@ -244,4 +314,22 @@ int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_i
     *f = g;
     *verdict = MF_FACE_ORIENT_TURNED;
     return MF_OK;
+}
+
+int mf_face_orient_unconfirm_inside(mf_face *faces, int n, const int *masked, int n_masked, const mf_img *img) {
+    int moved = 0;
+    for (int k = 0; k < n_masked; k++) {
+        const mf_face *g = &faces[masked[k]];
+        for (int i = 0; i < n; i++) {
+            mf_face *f = &faces[i];
+            if (!f->confirmed || !f->has_landmarks || !(f->det.score < g->det.score)) continue;
+            const mf_face_box *a = &f->lm.box, *b = &g->det;
+            float ix = fminf(a->x + a->w, b->x + b->w) - fmaxf(a->x, b->x);
+            float iy = fminf(a->y + a->h, b->y + b->h) - fmaxf(a->y, b->y), area = a->w * a->h;
+            if (!(ix > 0 && iy > 0 && area > 0 && ix * iy > ORIENT_INSIDE * area)) continue;
+            mf_face_privacy_unconfirmed(f, img);
+            moved++;
+        }
+    }
+    return moved;
 }

@@ -16,7 +16,8 @@ enum {
     MF_FACE_ORIENT_MORE,     /* (decide, first look only) not clear yet: look again at a second scale */
     MF_FACE_ORIENT_TURN,     /* (decide) the detector supports the frame turned by *turn quarter turns */
     MF_FACE_ORIENT_TURNED,   /* (check) meshed again in the frame the detector supports, which both confirm */
-    MF_FACE_ORIENT_DOUBT     /* the evidence is weak or disagrees: not to be painted (non-face fallback) */
+    MF_FACE_ORIENT_DOUBT,    /* the evidence is weak or disagrees: not to be painted (non-face fallback) */
+    MF_FACE_ORIENT_MASKED    /* (check) in doubt as a masked face read the wrong way round (mf_face_orient_masked_reading) */
 };
 
 /* Creates the check over the shared `models` (the short-range detector; must outlive it), networks on `pool`
@@ -42,15 +43,30 @@ int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, floa
  * mesh's roll) or _DOUBT. Thresholds in orient.c (ORIENT_*). */
 int mf_face_orient_decide(const float a[4], const float b[4], int *turn);
 
+/* 1 when face f (with landmarks) looks read the wrong way round by the mesh on a face whose mouth is covered: its
+ * mesh's roll lies more than ORIENT_DET_DISAGREE degrees from its detection's, and the mesh's darker eye patch is
+ * clearly brighter than its mouth patch (a mask's bright cloth under the mesh's eyes, the real eyes under its mouth). No
+ * network; thresholds in orient.c. docs/detection.md, "Branch updown21". */
+int mf_face_orient_masked_reading(const mf_img *img, const mf_face *f);
+
 /* The check of face f that privacy mode confirmed (has_landmarks, confirmed 1) in img: scores the mesh's way up and
  * the three others (one network run, a second at another scale when the first is not clear); when another way up
  * wins, meshes f again from its detection turned to that frame (mf_face_privacy_mesh) and takes it only when the new
- * mesh is paintable, its roll lies in that frame and the detector supports it in turn. Sets *verdict to
+ * mesh is paintable, its roll lies in that frame and the detector supports it in turn; a face the looks keep is in
+ * doubt when mf_face_orient_masked_reading says so. Sets *verdict to
  * MF_FACE_ORIENT_KEEP (f unchanged), _TURNED (f->lm replaced, f->det's keypoints and roll by the check's own
- * detection of the face in the new frame) or _DOUBT (f
- * unchanged: the caller makes it a non-face candidate). Adds its network runs to *detector_runs and the new mesh's
+ * detection of the face in the new frame), _DOUBT (f unchanged) or _MASKED (f's detection box widened to hold its
+ * mesh box too: the mesh's reading spans the face where the detection may not, mask/0006) (the caller makes a face in
+ * doubt a non-face candidate). Adds its network runs to *detector_runs and the new mesh's
  * passes to *mesh_runs. Returns a status. */
 int mf_face_orient_check(mf_face_orient_t *o, mf_face_mesher_t *mesh, const mf_img *img, mf_face *f, int *verdict,
                          int *detector_runs, int *mesh_runs);
+
+/* After privacy mode's records are made (before the dedup): a confirmed record the detector is less sure of than a
+ * face left in doubt as masked (`masked`: the indices of the n_masked such records of faces) whose mesh box lies more
+ * than ORIENT_INSIDE inside that face's box is a second reading of part of it (mask/0032: a 131 px box on the eyes of
+ * a 324 px masked face, painted when the larger reading is not): made a non-face candidate
+ * (mf_face_privacy_unconfirmed). Returns how many. */
+int mf_face_orient_unconfirm_inside(mf_face *faces, int n, const int *masked, int n_masked, const mf_img *img);
 
 #endif
