@@ -939,11 +939,11 @@ static void test_crowd_face_pointed(void **state) {
     assert_true(o >= 0.3f);
 }
 
-/* Rebuilds the privacy set's mask/NNNN for the FFHQ photo of index `index` (the mask drawn by ps_draw_mask through the
- * normal analysis's mesh, as privacy-set builds the mask variant, through JPEG at quality 95; the truth box's x, y
- * and side checked against `truth`), analyses it in privacy mode and requires a face reported on it (IOU >= 0.3),
- * unconfirmed (the mesh does not see a face under the mask: covered by the fallback, never painted). */
-static void expect_masked_face_found(int index, const float truth[3]) {
+/* Rebuilds the privacy set's mask/NNNN for the FFHQ photo of index `index` into *img (the mask drawn by ps_draw_mask
+ * through the normal analysis's mesh, as privacy-set builds the mask variant, through JPEG at quality 95; the truth
+ * row (x y w h roll yaw pitch) into row, its box's x, y and side checked against `truth`). Skips when the data is
+ * missing. */
+static void masked_ffhq(int index, const float truth[3], mf_face_analyzer_t *normal, mf_img *img, float row[7]) {
     char p[4096];
     snprintf(p, sizeof p, "%s/ffhq", tu_data_dir());
     int n_names;
@@ -954,12 +954,8 @@ static void expect_masked_face_found(int index, const float truth[3]) {
     }
     snprintf(p, sizeof p, "%s/ffhq/%s", tu_data_dir(), names[index]);
     ps_names_free(names, n_names);
-    mf_nn_pool_t *pool;
-    mf_face_analyzer_t *normal, *priv;
-    analysers_create(&pool, &normal, &priv);
-    mf_img src, img;
+    mf_img src;
     assert_int_equal(mf_img_load(p, NULL, &src, NULL), MF_OK);
-    float row[7] = {0};
     int failed;
     mf_face_landmarks *lm = malloc(sizeof *lm);
     assert_non_null(lm);
@@ -970,8 +966,20 @@ static void expect_masked_face_found(int index, const float truth[3]) {
     uint8_t *jpg;
     size_t len;
     assert_int_equal(mf_img_encode_jpeg(&src, 95, &jpg, &len), MF_OK);
-    assert_int_equal(mf_img_decode(jpg, len, NULL, &img, NULL), MF_OK);
+    assert_int_equal(mf_img_decode(jpg, len, NULL, img, NULL), MF_OK);
     free(jpg);
+    mf_img_free(&src);
+}
+
+/* The masked FFHQ photo `index` (masked_ffhq) analysed in privacy mode: a face reported on it (IOU >= 0.3),
+ * unconfirmed (the mesh does not see a face under the mask: covered by the fallback, never painted). */
+static void expect_masked_face_found(int index, const float truth[3]) {
+    mf_nn_pool_t *pool;
+    mf_face_analyzer_t *normal, *priv;
+    analysers_create(&pool, &normal, &priv);
+    mf_img img;
+    float row[7] = {0};
+    masked_ffhq(index, truth, normal, &img, row);
     const mf_face *f;
     int n, best = -1;
     float best_o = 0;
@@ -984,7 +992,6 @@ static void expect_masked_face_found(int index, const float truth[3]) {
     }
     assert_true(best >= 0 && best_o >= 0.3f);
     assert_false(f[best].confirmed);
-    mf_img_free(&src);
     mf_img_free(&img);
     analysers_free(pool, normal, priv);
 }
@@ -1005,6 +1012,55 @@ static void test_masked_face_found(void **state) {
 static void test_masked_face_judged(void **state) {
     (void)state;
     expect_masked_face_found(37, (const float[3]){85.5f, 123.5f, 344.0f});
+}
+
+/* mask/0006 and mask/0032 (branch updown21): the 7th and 33rd FFHQ photos masked. The mesh reads both upside down
+ * (its eyes on the mask, its mouth on the eyes: rolls -176.8 and 179.2 for truths -2.5 and 1.1, flags 0.93 and 0.97)
+ * and the short-range detector's looks kept that frame: painted the wrong way up on main. Now the face is reported
+ * (IOU >= 0.3 with the truth), and no record on it is painted (confirmed) at a roll more than 20 degrees off the
+ * truth's, nor any part of it read again (mask/0032: a 131 px box on the eyes, confirmed once the large reading is
+ * not); mask/0006's fallback box holds the whole face (the detection alone, 194 px on the 320 px face, left an eye
+ * out). mask/0010, whose detection is read upside down and whose mesh is right, stays confirmed at its roll. Fails on
+ * main ("confirmed at roll -176.8, truth -2.5"). */
+static void test_masked_face_never_painted_upside_down(void **state) {
+    (void)state;
+    static const struct {
+        int index;
+        float truth[3];
+        int painted; /* the face must stay painted (confirmed at the right roll) */
+    } cases[] = {{6, {83.7f, 139.0f, 320.4f}, 0}, {32, {73.1f, 129.7f, 369.5f}, 0}, {10, {99.7f, 141.0f, 313.2f}, 1}};
+    mf_nn_pool_t *pool;
+    mf_face_analyzer_t *normal, *priv;
+    analysers_create(&pool, &normal, &priv);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        mf_img img;
+        float row[7] = {0};
+        masked_ffhq(cases[k].index, cases[k].truth, normal, &img, row);
+        const mf_face *f;
+        int n, found = 0, painted_right = 0;
+        assert_int_equal(mf_face_analyze_all(priv, &img, &f, &n), MF_OK);
+        for (int i = 0; i < n; i++) {
+            float o = cut_match(&f[i], row, img.w, img.h), off = fabsf(remainderf(f[i].lm.roll - row[4], 360.0f));
+            float cx = f[i].det.x + 0.5f * f[i].det.w, cy = f[i].det.y + 0.5f * f[i].det.h;
+            /* a face in doubt: no part of it read again and painted (mask/0032: a 131 px box on the eyes) */
+            if (!cases[k].painted && f[i].confirmed && cx > row[0] && cy > row[1] && cx < row[0] + row[2] &&
+                cy < row[1] + row[3])
+                assert_true(off <= 20.0f && o >= 0.3f);
+            if (o < 0.3f) continue;
+            found = 1;
+            printf("  mask/%04d: %.1f %.1f %.1f detector %.3f IOU %.2f %s%s roll %.1f, truth %.1f\n", cases[k].index,
+                   f[i].det.x, f[i].det.y, f[i].det.w, f[i].det.score, o, f[i].confirmed ? "confirmed" : "fallback",
+                   f[i].way_up_doubtful ? " (way up in doubt)" : "", f[i].confirmed ? f[i].lm.roll : 0.0f, row[4]);
+            if (f[i].confirmed) assert_true(off <= 20.0f);
+            painted_right |= f[i].confirmed && off <= 20.0f;
+            /* the fallback of a face in doubt covers the whole face */
+            if (f[i].way_up_doubtful) assert_true(f[i].det.x <= row[0] + 0.1f * row[2]);
+        }
+        assert_true(found);
+        if (cases[k].painted) assert_true(painted_right);
+        mf_img_free(&img);
+    }
+    analysers_free(pool, normal, priv);
 }
 
 /* time15: the pyramid levels and the turned passes' image resized in bands on a pool of two threads
@@ -1296,6 +1352,7 @@ int main(void) {
         cmocka_unit_test(test_crowd_face_pointed),
         cmocka_unit_test(test_masked_face_found),
         cmocka_unit_test(test_masked_face_judged),
+        cmocka_unit_test(test_masked_face_never_painted_upside_down),
         cmocka_unit_test(test_pooled_resize_same_bytes),
         cmocka_unit_test(test_attributes_after_dedup),
         cmocka_unit_test(test_sparse_turned_levels),
