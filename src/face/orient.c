@@ -61,6 +61,11 @@
  * mask/0010; unmasked faces of the rotated sets whose detection disagrees with a right mesh: -10 (rot30/0064, eyes 42
  * and 72, mouth 52) to -75. A black mask read upside down (its eyes on the dark cloth) is not caught. */
 #define ORIENT_DET_DISAGREE 90.0f
+/* Only records the detector is sure of (privacy.c's SURE_SCORE): the doubtful ones are fp20's (second readings, wide
+ * look). The first version looked at every record: rot150/0012's second reading (0.474, mouth and chin read upside
+ * down inside the painted face), made a face in doubt with its box widened, was dropped by the dedup, where main
+ * leaves it to the fallback (docs/detection.md, "Branch updown21"). */
+#define ORIENT_MASKED_SURE 0.5f
 #define ORIENT_PATCH 0.35f
 #define ORIENT_DARK_MARGIN 24
 /* mf_face_orient_unconfirm_inside: part of a face in doubt when its mesh box lies this much inside (over its own
@@ -243,7 +248,8 @@ static int dark_level(const mf_img *img, float x, float y, float r) {
 }
 
 int mf_face_orient_masked_reading(const mf_img *img, const mf_face *f) {
-    if (!f->has_landmarks || !(fabsf(wrap_deg(f->lm.roll - f->det.roll * 180.0f / (float)M_PI)) > ORIENT_DET_DISAGREE))
+    if (!f->has_landmarks || !(f->det.score >= ORIENT_MASKED_SURE) ||
+        !(fabsf(wrap_deg(f->lm.roll - f->det.roll * 180.0f / (float)M_PI)) > ORIENT_DET_DISAGREE))
         return 0;
     const float(*p)[3] = f->lm.pt;
     int e[2], m;

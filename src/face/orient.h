@@ -43,10 +43,11 @@ int mf_face_orient_scores(mf_face_orient_t *o, const mf_img *img, float cx, floa
  * mesh's roll) or _DOUBT. Thresholds in orient.c (ORIENT_*). */
 int mf_face_orient_decide(const float a[4], const float b[4], int *turn);
 
-/* 1 when face f (with landmarks) looks read the wrong way round by the mesh on a face whose mouth is covered: its
- * mesh's roll lies more than ORIENT_DET_DISAGREE degrees from its detection's, and the mesh's darker eye patch is
- * clearly brighter than its mouth patch (a mask's bright cloth under the mesh's eyes, the real eyes under its mouth). No
- * network; thresholds in orient.c. docs/detection.md, "Branch updown21". */
+/* 1 when face f (with landmarks, a detection scoring at least ORIENT_MASKED_SURE) looks read the wrong way round by
+ * the mesh on a face whose mouth is covered: its mesh's roll lies more than ORIENT_DET_DISAGREE degrees from its
+ * detection's, and the mesh's darker eye patch is clearly brighter than its mouth patch (a mask's bright cloth under
+ * the mesh's eyes, the real eyes under its mouth). No network; thresholds in orient.c. docs/detection.md, "Branch
+ * updown21". */
 int mf_face_orient_masked_reading(const mf_img *img, const mf_face *f);
 
 /* The check of face f that privacy mode confirmed (has_landmarks, confirmed 1) in img: scores the mesh's way up and
