@@ -16,7 +16,9 @@
  * pose columns for every set, not only the rotated ones (the truth is the upright photo's: a cut face's roll is the
  * whole face's); PRIVACY_FEAT=1 prints a FEAT line per confirmed record (detection, mesh, the skin measure of
  * eval/lib/skin.h, the nearest larger sure record, the surer confirmed record overlapping it), PRIVACY_FEAT=2 also a
- * LOOK line with second looks at the doubtful ones (docs/detection.md, "Branch fp20"). */
+ * LOOK line with second looks at the doubtful ones (docs/detection.md, "Branch fp20"); PRIVACY_ROLLS=1 a ROLLS line
+ * per record with a mesh: the truth's roll, the mesh's, the detection's keypoints' (docs/detection.md, "Branch
+ * updown21"). */
 #include "lib/testutil.h"
 #include "face/orient.h"
 #include "skin.h"
