@@ -15,7 +15,7 @@
  * network; a demo photo sends it 0-1); beyond, a candidate is left as main left it (dropped). */
 #define JUDGE_MAX 32
 /* Privacy mode: at most this many faces an image left in doubt as masked faces read upside down are looked for parts
- * read again inside them (mf_face_orient_unconfirm_inside; the occlusion set has one a picture) */
+ * read again inside them (mf_face_orient_unconfirm_inside; the occlusion set has at most one a picture) */
 #define MASKED_MAX 16
 
 struct mf_face_analyzer {

@@ -58,8 +58,9 @@
  * brighter than its mouth patch by more than ORIENT_DARK_MARGIN grey levels (10th percentile of the luminance in discs
  * of ORIENT_PATCH eye / mouth widths around the mesh's eye centres and lip centre), is in doubt (the fallback). On the
  * occlusion set: darker eye 159 / 160 against mouth 111 / 76 on the two wrong readings (+48, +84), 49 against 157 on
- * mask/0010; unmasked faces of the rotated sets whose detection disagrees with a right mesh: -10 (rot30/0064, eyes 42
- * and 72, mouth 52) to -75. A black mask read upside down (its eyes on the dark cloth) is not caught. */
+ * mask/0010 (-108); unmasked faces of the rotated sets whose detection disagrees with a right mesh: -9 (rot300/0004,
+ * a dark photo: 13 against 22) and -10 (rot30/0064: eyes 42 and 72, mouth 52) to -64. A black mask read upside down
+ * (its eyes on the dark cloth) is not caught. */
 #define ORIENT_DET_DISAGREE 90.0f
 /* Only records the detector is sure of (privacy.c's SURE_SCORE): the doubtful ones are fp20's (second readings, wide
  * look). The first version looked at every record: rot150/0012's second reading (0.474, mouth and chin read upside
