@@ -2,7 +2,9 @@
  * a binary op between a whole tensor and a per-channel vector or a scalar (eval_binary's tile path: an RGB
  * normalisation is [1,150,150,3] - [3]), and max / average pooling four channels at a time (eval_pool). Every case
  * also runs split over 1, 2 and 3 workers, the way a plan's pool calls mf_nn_rop_eval. The inputs hold negative zeros
- * and a NaN, where a max that is not exactly `p > o ? p : o` or a reordered sum would differ. */
+ * and a NaN, where a max that is not exactly `p > o ? p : o` or a reordered sum would differ. Also the planner's
+ * absorption of max(x, +0) after a ReLU / ReLU6 convolution epilogue (plan_passes.c, speed21): Keras' clip_by_value
+ * after a ReLU (faceres) must give the unfused graph's bits, and max(x, -0) (which turns +0 into -0) must stay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <cmocka.h>
 
 #include "nn/ops.h"
+
+#include "mfmc/nn.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 static float frand(void) { /* uniform in [-1, 1) */
@@ -194,11 +198,92 @@ static void test_pool_vector_lanes(void **state) {
         }
 }
 
+/* x [1,6,7,4] -> Conv2D 3x3 (4 -> 5 channels, SAME) -> Relu -> Minimum(6) -> Maximum(zero): the model and its input. */
+static mf_nn_model_t *clip_model(float zero) {
+    mf_nn_model_t *m = NULL;
+    assert_int_equal(mf_nn_graph_init(&m), MF_OK);
+    int x = mf_nn_graph_add(m, "x", MF_NN_OP_PLACEHOLDER, NULL, 0);
+    assert_true(x >= 0);
+    m->nodes[x].shape = shape4(1, 6, 7, 4);
+    m->nodes[x].dtype = MF_NN_F32;
+    m->inputs = malloc(sizeof *m->inputs);
+    assert_non_null(m->inputs);
+    m->inputs[m->n_inputs++] = x;
+    float *w = malloc(3 * 3 * 4 * 5 * sizeof *w), *six = malloc(sizeof *six), *z = malloc(sizeof *z);
+    assert_non_null(w), assert_non_null(six), assert_non_null(z);
+    for (int i = 0; i < 3 * 3 * 4 * 5; i++) w[i] = frand();
+    *six = 6.0f, *z = zero;
+    mf_nn_shape ws = shape4(3, 3, 4, 5), sc = {0, {0}};
+    int wi = mf_nn_graph_add_const(m, "w", MF_NN_F32, &ws, w);
+    int si = mf_nn_graph_add_const(m, "six", MF_NN_F32, &sc, six);
+    int zi = mf_nn_graph_add_const(m, "zero", MF_NN_F32, &sc, z);
+    assert_true(wi >= 0 && si >= 0 && zi >= 0);
+    int in[2] = {x, wi};
+    int c = mf_nn_graph_add(m, "conv", MF_NN_OP_CONV2D, in, 2);
+    assert_true(c >= 0);
+    m->nodes[c].a.padding = MF_NN_PAD_SAME;
+    int r = mf_nn_graph_add(m, "relu", MF_NN_OP_RELU, &c, 1);
+    int in2[2] = {r, si};
+    int mn = mf_nn_graph_add(m, "clip/Minimum", MF_NN_OP_MINIMUM, in2, 2);
+    int in3[2] = {mn, zi};
+    int y = mf_nn_graph_add(m, "clip", MF_NN_OP_MAXIMUM, in3, 2);
+    assert_true(r >= 0 && mn >= 0 && y >= 0);
+    assert_int_equal(mf_nn_graph_add_output(m, y, "clip"), MF_OK);
+    return m;
+}
+
+/* Runs model m planned with or without fusion on `in`; copies the output to out, returns the plan's steps. */
+static int run_clip(const mf_nn_model_t *m, int no_fuse, const float *in, float *out, size_t n) {
+    mf_nn_plan_opts o = {.isa = -1, .no_fuse = no_fuse};
+    mf_nn_plan_t *p = NULL;
+    assert_int_equal(mf_nn_plan_create(m, &o, &p), MF_OK);
+    mf_nn_shape s;
+    float *x = mf_nn_plan_input(p, 0, &s);
+    assert_int_equal(mf_nn_shape_numel(&s), 6 * 7 * 4);
+    memcpy(x, in, 6 * 7 * 4 * sizeof *x);
+    assert_int_equal(mf_nn_plan_run(p), MF_OK);
+    const float *y = mf_nn_plan_output(p, 0, &s);
+    assert_int_equal(mf_nn_shape_numel(&s), n);
+    memcpy(out, y, n * sizeof *out);
+    mf_nn_plan_stats st;
+    mf_nn_plan_get_stats(p, &st);
+    mf_nn_plan_free(p);
+    return st.steps;
+}
+
+static void test_clip_after_relu_fused_exactly(void **state) {
+    (void)state;
+    enum { N = 6 * 7 * 5 };
+    float in[6 * 7 * 4], ref[N], got[N];
+    for (int i = 0; i < 6 * 7 * 4; i++) in[i] = 6.0f * frand();
+    for (int i = 0; i < 4 * 7 * 4; i++) in[i] = 0.0f; /* rows of zeros: outputs of exactly zero (+0 or -0) */
+    for (int neg = 0; neg < 2; neg++) {
+        mf_nn_model_t *m = clip_model(neg ? -0.0f : 0.0f);
+        int steps_ref = run_clip(m, 1, in, ref, N), steps = run_clip(m, 0, in, got, N);
+        int zeros = 0, sixes = 0, neg_zeros = 0;
+        for (int i = 0; i < N; i++) {
+            zeros += ref[i] == 0.0f, sixes += ref[i] == 6.0f;
+            neg_zeros += ref[i] == 0.0f && signbit(ref[i]);
+        }
+        assert_true(zeros > 10 && sixes > 10); /* both ends of the clip are exercised */
+        assert_int_equal(neg_zeros > 0, neg);  /* max(+0, -0) is -0: only the -0 graph has them */
+        assert_int_equal(steps_ref, 4);        /* conv, relu, minimum, maximum */
+        assert_int_equal(steps, neg ? 2 : 1);  /* +0: everything in the conv's epilogue; -0: the max stays */
+        if (memcmp(got, ref, sizeof got)) {
+            int i = 0;
+            while (!memcmp(got + i, ref + i, sizeof *got)) i++;
+            fail_msg("zero %s: fused output %d is %g, unfused %g", neg ? "-0" : "+0", i, got[i], ref[i]);
+        }
+        mf_nn_model_free(m);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binary_channel_vector),
         cmocka_unit_test(test_binary_scalar),
         cmocka_unit_test(test_pool_vector_lanes),
+        cmocka_unit_test(test_clip_after_relu_fused_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
