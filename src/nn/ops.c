@@ -617,6 +617,8 @@ static void fbin_row(int op, const float *a, size_t ia, const float *b, size_t i
 #undef ROWS
 }
 
+enum { BCAST_TILE = 256 }; /* floats of eval_binary's per-channel tile (on the stack) */
+
 static void eval_binary(const mf_nn_rop *r, const void *a, const void *b, void *out, int ith, int nth) {
     const mf_nn_shape *os = &r->out_shape;
     int rank = os->ndim;
@@ -632,6 +634,31 @@ static void eval_binary(const mf_nn_rop *r, const void *a, const void *b, void *
         split(total, ith, nth, &lo, &hi);
         fbin_row(r->op, (const float *)a + lo, 1, (const float *)b + lo, 1, (float *)out + lo, hi - lo);
         return;
+    }
+    if (r->dtype == MF_NN_F32 && inner >= 1 && inner <= BCAST_TILE / 4) {
+        /* (speed21) one operand whole, the other one value per channel of the last dim (a [C] mean or scale, or a
+         * scalar): rows of a few channels (an RGB normalisation: C = 3) went one fbin_row of C elements each, with
+         * an index decomposition per row. The per-channel operand is repeated into a tile of whole rows and the rows
+         * run a tile at a time through fbin_row with unit strides: each element gets the same operation on the same
+         * two values, so results are bit-identical. */
+        int full_a = numel(&r->in_shape[0]) == total, full_b = numel(&r->in_shape[1]) == total;
+        const size_t *sv = full_a ? sb : sa;
+        int vec_ok = full_a != full_b;
+        for (int d = 0; d + 1 < rank && vec_ok; d++)
+            if (sv[d]) vec_ok = 0;
+        if (vec_ok) {
+            const float *v = full_a ? b : a, *x = full_a ? a : b;
+            size_t iv = full_a ? ib : ia, k = BCAST_TILE / inner;
+            float tile[BCAST_TILE];
+            for (size_t i = 0; i < k * inner; i++) tile[i] = v[(i % inner) * iv];
+            split(rows, ith, nth, &lo, &hi);
+            for (size_t row = lo; row < hi; row += k) {
+                size_t nr = hi - row < k ? hi - row : k, off = row * inner;
+                if (full_a) fbin_row(r->op, x + off, 1, tile, 1, (float *)out + off, nr * inner);
+                else fbin_row(r->op, tile, 1, x + off, 1, (float *)out + off, nr * inner);
+            }
+            return;
+        }
     }
     split(rows, ith, nth, &lo, &hi);
     for (size_t row = lo; row < hi; row++) {
@@ -680,6 +707,42 @@ static void eval_unary(const mf_nn_rop *r, const float *x, float *y, int ith, in
     }
 }
 
+/* (speed21) One output pixel of a pool, four channels at a time with generic vectors (as fbin_vec), the
+ * accumulator in a register over the window's taps in the scalar loop's order: max keeps acc where p > acc is false,
+ * exactly as the scalar `p > o ? p : o` (NaN and signed zeros alike); avg adds from 0 and scales by inv as the
+ * scalar loop does, so results are bit-identical. Returns the channels done (a multiple of 4; the caller finishes the
+ * tail with the scalar loop). The scalar loops ran one channel at a time through the output in memory. */
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#else
+typedef int32_t v4i __attribute__((vector_size(16)));
+#endif
+static int pool_vec(int is_max, const float *x, int iw, int c, int ya, int yb, int xa, int xb, float inv, float *o) {
+    int ch = 0;
+    for (; ch + 4 <= c; ch += 4) {
+        float z = is_max ? -FLT_MAX : 0.0f;
+        v4f acc = {z, z, z, z};
+        for (int iy = ya; iy < yb; iy++)
+            for (int ix = xa; ix < xb; ix++) {
+                v4f v;
+                memcpy(&v, x + ((size_t)iy * iw + ix) * c + ch, sizeof v);
+                if (is_max) {
+#if defined(__SSE__)
+                    acc = (v4f)_mm_max_ps((__m128)v, (__m128)acc); /* MAXPS: v > acc ? v : acc, lane by lane */
+#else
+                    v4i m = v > acc;
+                    acc = (v4f)(((v4i)v & m) | ((v4i)acc & ~m));
+#endif
+                } else {
+                    acc = acc + v;
+                }
+            }
+        if (!is_max) acc = acc * inv;
+        memcpy(o + ch, &acc, sizeof acc);
+    }
+    return ch;
+}
+
 static void eval_pool(const mf_nn_rop *r, const float *x, float *y, int ith, int nth) {
     const mf_nn_conv_shape *s = &r->cs;
     size_t lo, hi;
@@ -692,21 +755,21 @@ static void eval_pool(const mf_nn_rop *r, const float *x, float *y, int ith, int
             int y0 = oy * s->sh - s->pad_t, x0 = ox * s->sw - s->pad_l;
             int ya = y0 < 0 ? 0 : y0, yb = y0 + s->kh > s->ih ? s->ih : y0 + s->kh;
             int xa = x0 < 0 ? 0 : x0, xb = x0 + s->kw > s->iw ? s->iw : x0 + s->kw;
-            for (int ch = 0; ch < c; ch++) o[ch] = is_max ? -FLT_MAX : 0.0f;
+            /* TF averages over the valid (unpadded) window */
+            int cnt = (yb - ya) * (xb - xa);
+            float inv = cnt > 0 ? 1.0f / (float)cnt : 0.0f;
+            int c0 = pool_vec(is_max, x + (size_t)b * s->ih * s->iw * c, s->iw, c, ya, yb, xa, xb, inv, o);
+            for (int ch = c0; ch < c; ch++) o[ch] = is_max ? -FLT_MAX : 0.0f;
             for (int iy = ya; iy < yb; iy++)
                 for (int ix = xa; ix < xb; ix++) {
                     const float *p = x + (((size_t)b * s->ih + iy) * s->iw + ix) * c;
                     if (is_max)
-                        for (int ch = 0; ch < c; ch++) o[ch] = p[ch] > o[ch] ? p[ch] : o[ch];
+                        for (int ch = c0; ch < c; ch++) o[ch] = p[ch] > o[ch] ? p[ch] : o[ch];
                     else
-                        for (int ch = 0; ch < c; ch++) o[ch] += p[ch];
+                        for (int ch = c0; ch < c; ch++) o[ch] += p[ch];
                 }
-            /* TF averages over the valid (unpadded) window */
-            if (!is_max) {
-                int cnt = (yb - ya) * (xb - xa);
-                float inv = cnt > 0 ? 1.0f / (float)cnt : 0.0f;
-                for (int ch = 0; ch < c; ch++) o[ch] *= inv;
-            }
+            if (!is_max)
+                for (int ch = c0; ch < c; ch++) o[ch] *= inv;
         }
     }
 }

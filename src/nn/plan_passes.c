@@ -1,6 +1,8 @@
 /* Planner passes over the graph: topological order, the PReLU rewrite, dead-node removal, fusion into convs. */
 #include "nn/plan_internal.h"
 
+#include <math.h>
+
 /* Needed nodes in topological order (iterative DFS from the outputs; cycles are refused). */
 int mf_nn_plan_topo_order(const mf_nn_model_t *m, int **order, int *n_order) {
     int n = m->n_nodes, st = MF_OK, cnt = 0;
@@ -217,6 +219,11 @@ int mf_nn_plan_fuse_conv(mf_nn_plan_t *p, mf_nn_rop **rops, fuse_state *fs, int 
         } else if (op == MF_NN_OP_MINIMUM && r->cs.act == MF_NN_ACT_RELU && !r->cs.post &&
                    is_scalar_value(osh, oc_data, 6.0f)) {
             r->cs.act = MF_NN_ACT_RELU6;
+        } else if (op == MF_NN_OP_MAXIMUM && (r->cs.act == MF_NN_ACT_RELU || r->cs.act == MF_NN_ACT_RELU6) &&
+                   !r->cs.post && is_scalar_value(osh, oc_data, 0.0f) && !signbit(((const float *)oc_data)[0])) {
+            /* (speed21) max(x, +0) after a ReLU / ReLU6 epilogue is x, bit for bit: every ISA's epilogue gives +0
+             * (never -0 or NaN) for x <= 0, so nothing is left to do (a Keras clip_by_value, Minimum(relu, 6) then
+             * Maximum(., 0): 27 steps of faceres and faceres-deep, 13-16 % of their time, memory passes) */
         } else if (op == MF_NN_OP_PRELU && r->cs.act == MF_NN_ACT_NONE && !r->cs.post && ur->n_in == 1 && ur->alpha) {
             r->cs.act = MF_NN_ACT_PRELU;
             r->alpha = ur->alpha;
