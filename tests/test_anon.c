@@ -1299,6 +1299,5 @@ int main(void) {
         cmocka_unit_test(test_turned_face_keeps_pose),
         cmocka_unit_test(test_pose_check_rejects),
     };
-    if (getenv("TF")) cmocka_set_test_filter(getenv("TF")); /* TEMP */
     return cmocka_run_group_tests(tests, setup, teardown);
 }
