@@ -607,6 +607,36 @@ static void test_strong_rung_natural(void **state) {
     }
 }
 
+/* (strong21) The strong rung's rendering follows tuning.strong_* (an option; docs/anonymization.md "Branch strong21"):
+ * by default main's (model eyes, 1.6x the shape gain, 3x the shading low-pass, half the grain of the gentle rung at the
+ * same count of failed draws: the 4th to 9th draws of 9); with strong_eyes 1, strong_shape 1.3, strong_shade 1.75 and
+ * strong_fine 1 the photo's eyes and those factors; out-of-range factors are clamped (shape at most 3, shade 1..10,
+ * grain at most 1) and strong_eyes -1 is the model's eyes. The gentle rungs (draws 1-3) do not change. Fails when the
+ * ladder ignores the tuning (main's constant 1.6 / 3 / 0.5). */
+static void test_strong_rung_tuning(void **state) {
+    (void)state;
+    mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
+                       .away = 0.6f};
+    mf_anon_tuning gentle = tu;
+    gentle.keep_eyes = 1; /* the default ladder never strong: the gentle rung at every count of failed draws */
+    static const float set[][4] = {{0, 1.6f, 3, 0.5f}, {1, 1.3f, 1.75f, 1}, {-1, 5, 0.5f, 2}};
+    static const float want[][4] = {{0, 1.6f, 3, 0.5f}, {1, 1.3f, 1.75f, 1}, {0, 3, 1, 1}};
+    for (int c = 0; c < 3; c++) {
+        tu.strong_eyes = (int)set[c][0], tu.strong_shape = c ? set[c][1] : 0, tu.strong_shade = c ? set[c][2] : 0,
+        tu.strong_fine = c ? set[c][3] : 0;
+        assert_int_equal(mf_anon_strong_eyes(&tu), (int)want[c][0]);
+        for (int f = 0; f < 9; f++) {
+            mf_anon_rung r, g;
+            mf_anon_ladder_step(&tu, 9, f, f, &r);
+            mf_anon_ladder_step(&gentle, 9, f, f, &g);
+            assert_int_equal(r.strong, f >= 3);
+            assert_float_equal(r.gain, g.gain * (f >= 3 ? want[c][1] : 1), 1e-5);
+            assert_float_equal(r.shade, g.shade * (f >= 3 ? want[c][2] : 1), 1e-5);
+            assert_float_equal(r.fine, g.fine * (f >= 3 ? want[c][3] : 1), 1e-5);
+        }
+    }
+}
+
 /* (draws20) Skipping the gentle rungs: a gentle draw rejected far over an ensemble threshold (tuning.leap gaps or more)
  * makes the next draw the ladder's first strong rung. The ladder part: after the first of 9 draws, 2 rungs are skipped
  * (the 4th draw's rung comes 2nd), after the second 1, none from a strong rung, below the leap or with it off. On the
@@ -1261,6 +1291,7 @@ int main(void) {
         cmocka_unit_test(test_draws_unlinked),
         cmocka_unit_test(test_strong_rung_natural),
         cmocka_unit_test(test_leap_to_strong_rung),
+        cmocka_unit_test(test_strong_rung_tuning),
         cmocka_unit_test(test_attack_square_builder),
         cmocka_unit_test(test_cut_face_attacker_square),
         cmocka_unit_test(test_turned_face_attacker_square),

@@ -206,6 +206,16 @@ typedef struct {
                             tried against the strong rung's broad light flattening the half-lit turned face towards
                             frontal, e.g. 25. 0: the default, off (see TURN_LIGHT_YAW in src/anon/anon.c, measured in
                             docs/anonymization.md "Branch turn20"); < 0: off */
+    /* (strong21) the strong rung's rendering (the default ladder's draws after a third of them failed, and ladder 1's
+     * last third): what it keeps of the photo and how far it moves the shape (docs/anonymization.md, "Branch
+     * strong21"). Each 0: the default (STRONG_* in src/anon/ladder.c: main's model eyes, 1.6x shape, 3x shading
+     * low-pass, half the grain). */
+    int strong_eyes;      /* 1: the strong rung keeps the photo's eye openings (gaze) like the gentle rungs; 0 the
+                             default, < 0: the model's eyes */
+    float strong_shape;   /* the strong rung's shape gain, x the gentle rung's (0: the default; at most 3) */
+    float strong_shade;   /* the strong rung's low-pass of the photo's shading, x the gentle rung's (0: the default;
+                             1..10) */
+    float strong_fine;    /* the strong rung's grain of the photo, x the gentle rung's (0: the default; 0..1) */
 } mf_anon_tuning;
 
 typedef struct {

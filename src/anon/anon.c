@@ -2545,7 +2545,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* (turn20) a turned face keeps the gentle light and grain on the strong rung: the broad light (3x the
          * low-pass) took the half-lit face's shading gradient away, and the face read as turned less */
         if (rung.strong && a->o.tuning.turn_light > 0 && fabsf(j.yaw) >= a->o.tuning.turn_light)
-            rung.shade /= MF_ANON_STRONG_SHADE, rung.fine /= MF_ANON_STRONG_FINE;
+            rung.shade /= mf_anon_strong_shade(&a->o.tuning), rung.fine /= mf_anon_strong_fine(&a->o.tuning);
         /* the identity's codes (draw.c): the anti-face push and the farthest of rung.ncand candidates by default;
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
@@ -2586,7 +2586,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* the strong rung (ladder.c: the last third of the draws, after ensemble rejections) draws the eyes from the
          * model and keeps only the broad light and less grain; the rungs before it keep the photo's eyes */
         int strong = rung.strong;
-        int keep_eyes = a->o.tuning.keep_eyes > 0 || !strong || j.eyes_occluded;
+        int keep_eyes = a->o.tuning.keep_eyes > 0 || !strong || j.eyes_occluded || mf_anon_strong_eyes(&a->o.tuning);
         /* minification without aliasing: a face smaller than the texture samples a pre-blurred texture (the
          * rasteriser samples bilinearly; without this small faces get harsh, noisy skin) */
         if (j.tex_scale < 0.9f) {

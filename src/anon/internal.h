@@ -117,12 +117,15 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
 /* One rung of the redraw ladder (ladder.c): how the next draw is made after `failed` failed draws, `rejected` of
  * them by an ensemble recognizer (the others: not detected again, or age / gender missed). */
 enum { MF_ANON_MAX_CAND = 32 };
-/* The strong rung's rendering against the gentle one's: the photo's shading kept at this many times the low-pass,
- * its grain at this fraction (the shape's 1.6x is in ladder.c) */
-#define MF_ANON_STRONG_SHADE 3.0f
-#define MF_ANON_STRONG_FINE 0.5f
+/* The strong rung's rendering against the gentle one's (tuning.strong_eyes, strong_shape, strong_shade, strong_fine;
+ * defaults in ladder.c): whether it keeps the photo's eyes, its shape gain, the low-pass of the photo's shading kept
+ * and the share of its grain, each x the gentle rung's (tuning values checked, 0 -> the default) */
+int mf_anon_strong_eyes(const mf_anon_tuning *tu);
+float mf_anon_strong_shape(const mf_anon_tuning *tu);
+float mf_anon_strong_shade(const mf_anon_tuning *tu);
+float mf_anon_strong_fine(const mf_anon_tuning *tu);
 typedef struct {
-    int strong;       /* model eyes, 1.6x shape, broad light only */
+    int strong;       /* the strong rendering (mf_anon_strong_*: main's model eyes, 1.6x shape, broad light only) */
     int ncand;        /* candidate identities drawn; the farthest from the target's codes is rendered (1..MAX_CAND) */
     int detail_step;  /* 1: each draw takes the next detail map (a different detail layer), 0: a random one */
     float spread;     /* texture-code spread */

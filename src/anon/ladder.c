@@ -38,6 +38,25 @@
 #define MID_GROW_DRAWS 3   /* shape gain and low-pass grow with at most this many failed draws */
 #define MID_NCAND 16       /* anti-face candidates (the farthest from the target's codes wins; main 8) */
 #define HARD_FROM 0        /* the default of tuning.hard_from: 0, no middle rung (main's ladder) */
+/* (strong21) the strong rung's rendering, x the gentle rung's (tuning.strong_*; docs/anonymization.md "Branch
+ * strong21") */
+#define STRONG_EYES 0      /* 1: the photo's eyes; 0: the model's */
+#define STRONG_SHAPE 1.6f  /* shape gain */
+#define STRONG_SHADE 3.0f  /* low-pass of the photo's shading kept */
+#define STRONG_FINE 0.5f   /* the photo's grain kept */
+
+int mf_anon_strong_eyes(const mf_anon_tuning *tu) {
+    return tu->strong_eyes > 0 || (tu->strong_eyes == 0 && STRONG_EYES > 0);
+}
+float mf_anon_strong_shape(const mf_anon_tuning *tu) {
+    return tu->strong_shape > 0 ? fminf(tu->strong_shape, 3) : STRONG_SHAPE;
+}
+float mf_anon_strong_shade(const mf_anon_tuning *tu) {
+    return tu->strong_shade > 0 ? fminf(fmaxf(tu->strong_shade, 1), 10) : STRONG_SHADE;
+}
+float mf_anon_strong_fine(const mf_anon_tuning *tu) {
+    return tu->strong_fine > 0 ? fminf(tu->strong_fine, 1) : STRONG_FINE;
+}
 
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out) {
     failed = failed < 0 ? 0 : failed, rejected = rejected < 0 ? 0 : rejected > failed ? failed : rejected;
@@ -62,9 +81,9 @@ void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, in
             return;
         }
         out->ncand = NCAND;
-        out->gain = (tu->shape_gain + SHAPE_GROW * e) * (out->strong ? 1.6f : 1);
-        out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)e) * (out->strong ? MF_ANON_STRONG_SHADE : 1);
-        out->fine = tu->fine_amp * powf(FINE_DECAY, (float)e) * (out->strong ? MF_ANON_STRONG_FINE : 1);
+        out->gain = (tu->shape_gain + SHAPE_GROW * e) * (out->strong ? mf_anon_strong_shape(tu) : 1);
+        out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)e) * (out->strong ? mf_anon_strong_shade(tu) : 1);
+        out->fine = tu->fine_amp * powf(FINE_DECAY, (float)e) * (out->strong ? mf_anon_strong_fine(tu) : 1);
         return;
     }
     int e = failed, s = rejected;
@@ -75,9 +94,9 @@ void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, in
     out->spread = tu->tex_gain * (1 + SPREAD_ID * e);
     out->away = tu->away + fminf(AWAY_ID * e, AWAY_MAX);
     out->ncand = NCAND + NCAND_ID * e > MF_ANON_MAX_CAND ? MF_ANON_MAX_CAND : NCAND + NCAND_ID * e;
-    out->gain = (tu->shape_gain + SHAPE_GROW * s) * (out->strong ? 1.6f : 1);
-    out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)s) * (out->strong ? MF_ANON_STRONG_SHADE : 1);
-    out->fine = tu->fine_amp * powf(FINE_DECAY, (float)s) * (out->strong ? MF_ANON_STRONG_FINE : 1);
+    out->gain = (tu->shape_gain + SHAPE_GROW * s) * (out->strong ? mf_anon_strong_shape(tu) : 1);
+    out->shade = tu->shading_sigma * powf(SHADING_GROW, (float)s) * (out->strong ? mf_anon_strong_shade(tu) : 1);
+    out->fine = tu->fine_amp * powf(FINE_DECAY, (float)s) * (out->strong ? mf_anon_strong_fine(tu) : 1);
     out->detail_step = 1;
 }
 
