@@ -173,31 +173,45 @@ static int analyze_all(mf_face_analyzer_t *an, const mf_img *img, int attributes
             /* privacy mode: a face the mesh accepts only weakly is never painted: kept unconfirmed, or dropped when
              * the detector is not confident either (mf_face_privacy_keep_unconfirmed) */
             int weak = cand && f->lm.score >= MESH_MIN_SCORE && !mf_face_privacy_paintable(f, img);
+            /* privacy mode, crowds (grid21): the merge's other readings of the face, when its leading one is not
+             * confirmed; one the mesh accepts better leads the rules below */
+            const mf_face_candidate *c = cand ? &cand[i] : NULL;
+            mf_face_candidate member;
+            if (cand && (f->lm.score < MESH_MIN_SCORE || weak)) {
+                member = cand[i];
+                int taken;
+                if ((st = mf_face_privacy_try_members(an->pd, an->mesh, img, i, f, &member, &taken,
+                                                      &an->counts.mesh_runs)))
+                    return st;
+                if (taken) {
+                    c = &member;
+                    weak = f->lm.score >= MESH_MIN_SCORE && !mf_face_privacy_paintable(f, img);
+                }
+            }
             if (f->lm.score < MESH_MIN_SCORE || weak) {
                 if (!weak) an->counts.rejected++;
                 if (!cand) continue;
                 /* a zoomed detection of a larger weak box needs the mesh's acceptance (small16) */
-                int unsure = mf_face_privacy_zoom_unsure(&cand[i], f);
+                int unsure = mf_face_privacy_zoom_unsure(c, f);
                 int keep = !unsure &&
-                           (mf_face_privacy_keep_unconfirmed(f, img) || mf_face_privacy_keep_candidate(&cand[i], f, img));
+                           (mf_face_privacy_keep_unconfirmed(f, img) || mf_face_privacy_keep_candidate(c, f, img));
                 /* a cut candidate the rules drop (cut15), or an uncut one the detector is sure of whose lower face
                  * may be covered (mask17): one look of the short-range detector at it upright */
                 float cx, cy, side, roll, frac, s4[4];
                 int cut = 0, covered = 0;
                 if (!keep && !unsure && an->orient &&
-                    ((cut = mf_face_privacy_cut_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)) ||
-                     (covered = mf_face_privacy_occluded_look(&cand[i], img, &cx, &cy, &side, &roll, &frac)))) {
+                    ((cut = mf_face_privacy_cut_look(c, img, &cx, &cy, &side, &roll, &frac)) ||
+                     (covered = mf_face_privacy_occluded_look(c, img, &cx, &cy, &side, &roll, &frac)))) {
                     if ((st = mf_face_orient_scores(an->orient, img, cx, cy, side, roll, frac, s4, NULL))) return st;
                     an->counts.orient_runs++;
-                    keep = cut ? mf_face_privacy_keep_cut_look(&cand[i], f, s4[0])
-                               : mf_face_privacy_keep_occluded_look(&cand[i], f, s4);
+                    keep = cut ? mf_face_privacy_keep_cut_look(c, f, s4[0]) : mf_face_privacy_keep_occluded_look(c, f, s4);
                     /* an uncut candidate the look does not keep: the masked-face judge (occl18, judge.c) */
                     if (!keep && covered && n_judged < JUDGE_MAX && mf_face_privacy_judge_wanted(s4)) {
                         int face;
-                        if ((st = mf_face_judge_face(an->judge, img, &cand[i].box, &face, &an->counts.judge_runs)))
+                        if ((st = mf_face_judge_face(an->judge, img, &c->box, &face, &an->counts.judge_runs)))
                             return st;
                         if ((keep = face)) {
-                            mf_face_privacy_keep_judged(&cand[i], f);
+                            mf_face_privacy_keep_judged(c, f);
                             judged[n_judged++] = kept;
                         }
                     }

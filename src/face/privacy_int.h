@@ -19,6 +19,14 @@ int mf_face_privacy_mesh(mf_face_mesher_t *mesh, const mf_img *img, const mf_fac
 int mf_face_privacy_try_alt(mf_face_mesher_t *mesh, const mf_img *img, const mf_face_candidate *c, mf_face *f,
                             int *mesh_runs);
 
+/* Crowds (grid21): the mesh does not confirm f, meshed from c (a copy of candidate `face` of pd's last detection,
+ * led by the merge's best reading): meshes the merge's other readings (at most MEMBER_MAX, privacy.c) and when one's
+ * face flag reaches MESH_ACCEPT and is higher than f's takes it: f->det, f->lm, c->box and c->found_by become that
+ * reading's, *taken = 1 (else 0, nothing changed). Nothing when the last image was no crowd (the shifted grids did
+ * not run). Adds the mesh passes to *mesh_runs. Returns a status. */
+int mf_face_privacy_try_members(const mf_face_privacy_detector_t *pd, mf_face_mesher_t *mesh, const mf_img *img,
+                                int face, mf_face *f, mf_face_candidate *c, int *taken, int *mesh_runs);
+
 /* Whether a candidate the mesh does not confirm (face flag below 0.5, or accepted only weakly: not
  * mf_face_privacy_paintable) is kept (as a non-face candidate) or dropped as a false detection: kept when the
  * detector is confident (KEEP_UNCONFIRMED, or the lower KEEP_WEAK for a weakly accepted face: privacy.c). */
