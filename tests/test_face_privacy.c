@@ -809,6 +809,24 @@ static void test_top_cut_face_found(void **state) {
     assert_true(o >= 0.3f);
 }
 
+/* Analyses img in privacy mode with priv and returns the best IOU (cut_match) of a reported face with the truth box,
+ * printing the reported faces that overlap it and the count; `face` names the truth face in the print. */
+static float best_reported_iou(mf_face_analyzer_t *priv, const mf_img *img, const float truth[4], int face) {
+    const mf_face *f;
+    int n;
+    assert_int_equal(mf_face_analyze_all(priv, img, &f, &n), MF_OK);
+    float best = 0;
+    for (int i = 0; i < n; i++) {
+        float o = cut_match(&f[i], truth, img->w, img->h);
+        if (o > 0.05f)
+            printf("  reported %.1f %.1f %.1f confirmed %d detector %.3f: IOU %.2f\n", f[i].det.x, f[i].det.y,
+                   f[i].det.w, f[i].confirmed, f[i].det.score, o);
+        if (o > best) best = o;
+    }
+    printf("  %d faces reported, best IOU with face %d %.2f\n", n, face, best);
+    return best;
+}
+
 /* Rebuilds part of a small-face picture of the privacy set as privacy-set builds it: the picture `picture` (0: small16,
  * 1: small20, ...) of side W x H, drawn after `picture` others from the set's generator (the same background), with the
  * FFHQ faces of the cells of rows r0..r1 and columns c0..c1 pasted at `side` px (cells of 5 sides, source = cell
@@ -856,18 +874,7 @@ static float small_face_case(int picture, int side, int r0, int r1, int c0, int 
     printf("  face %d pasted at %.1f %.1f %.1f %.1f (the set's truth: %.1f %.1f %d %d)\n", tr * cols + tc, truth[0],
            truth[1], truth[2], truth[3], want[0], want[1], side, side);
     assert_true(fabsf(truth[0] - want[0]) < 1 && fabsf(truth[1] - want[1]) < 1);
-    const mf_face *f;
-    int n;
-    assert_int_equal(mf_face_analyze_all(priv, &img, &f, &n), MF_OK);
-    float best = 0;
-    for (int i = 0; i < n; i++) {
-        float o = cut_match(&f[i], truth, img.w, img.h);
-        if (o > 0.05f)
-            printf("  reported %.1f %.1f %.1f confirmed %d detector %.3f: IOU %.2f\n", f[i].det.x, f[i].det.y,
-                   f[i].det.w, f[i].confirmed, f[i].det.score, o);
-        if (o > best) best = o;
-    }
-    printf("  %d faces reported, best IOU with face %d %.2f\n", n, tr * cols + tc, best);
+    float best = best_reported_iou(priv, &img, truth, tr * cols + tc);
     mf_img_free(&bg);
     mf_img_free(&img);
     analysers_free(pool, normal, priv);
@@ -1013,18 +1020,7 @@ static float grid_face_case(int r0, int r1, int c0, int c1, int tr, int tc, floa
     assert_int_equal(mf_img_encode_jpeg(&bg, 95, &jpg, &len), MF_OK);
     assert_int_equal(mf_img_decode(jpg, len, NULL, &img, NULL), MF_OK);
     free(jpg);
-    const mf_face *f;
-    int n;
-    assert_int_equal(mf_face_analyze_all(priv, &img, &f, &n), MF_OK);
-    float best = 0;
-    for (int i = 0; i < n; i++) {
-        float o = cut_match(&f[i], truth, img.w, img.h);
-        if (o > 0.05f)
-            printf("  reported %.1f %.1f %.1f confirmed %d detector %.3f: IOU %.2f\n", f[i].det.x, f[i].det.y,
-                   f[i].det.w, f[i].confirmed, f[i].det.score, o);
-        if (o > best) best = o;
-    }
-    printf("  %d faces reported, best IOU with face %d %.2f\n", n, tr * COLS + tc, best);
+    float best = best_reported_iou(priv, &img, truth, tr * COLS + tc);
     mf_img_free(&bg);
     mf_img_free(&img);
     mf_face_analyzer_free(normal);
