@@ -981,12 +981,9 @@ static int grid_source_path(int i, char *p, size_t n) {
 static float grid_face_case(int r0, int r1, int c0, int c1, int tr, int tc, float tx, float ty) {
     enum { CELL = 64, COLS = 40, W = 2560, H = 1600 };
     char p[4096];
-    mf_nn_pool_t *pool = NULL;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    mf_face_analyzer_opts no = {.pool = pool}, po = {.pool = pool, .no_attributes = 1, .privacy = 1};
+    mf_nn_pool_t *pool;
     mf_face_analyzer_t *normal, *priv;
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &no, &normal), MF_OK);
-    assert_int_equal(mf_face_analyzer_create(tu_models_dir(), &po, &priv), MF_OK);
+    analysers_create(&pool, &normal, &priv);
     uint32_t rng = 12345;
     static const int before[6][2] = {{1600, 1200}, {1600, 1200}, {1600, 1200}, {1600, 1200}, {1600, 1200}, {1920, 1440}};
     mf_img bg, img;
@@ -1023,9 +1020,7 @@ static float grid_face_case(int r0, int r1, int c0, int c1, int tr, int tc, floa
     float best = best_reported_iou(priv, &img, truth, tr * COLS + tc);
     mf_img_free(&bg);
     mf_img_free(&img);
-    mf_face_analyzer_free(normal);
-    mf_face_analyzer_free(priv);
-    mf_nn_pool_free(pool);
+    analysers_free(pool, normal, priv);
     return best;
 }
 
