@@ -258,6 +258,91 @@ static void test_two_threads_same_result(void **state) {
     mf_anon_free(one);
 }
 
+/* test_filter_check_two_threads_same_result: one face replaced by a and by one (seed 5), everything compared; *found:
+ * the filtered face was found again, *matched: an ensemble similarity reached its threshold */
+static void filter_check_compare(mf_anon_t *a, mf_anon_t *one, const mf_img *img, const mf_face *face,
+                                 mf_anon_method m, const mf_anon_galleries *gal, int *found, int *matched) {
+    mf_img x = copy_of(img), y = copy_of(img);
+    mf_anon_result ra, rb;
+    int forced = m == MF_ANON_SYNTH;
+    mf_anon_debug_force_similar(a, forced), mf_anon_debug_force_similar(one, forced);
+    assert_int_equal(mf_anon_face(a, &x, face, m, 5, gal, &ra), MF_OK);
+    assert_int_equal(mf_anon_face(one, &y, face, m, 5, gal, &rb), MF_OK);
+    mf_anon_debug_force_similar(a, 0), mf_anon_debug_force_similar(one, 0);
+    printf("  method %d gallery %d: decision %d detected %d/%d age %.1f/%.1f sim", (int)m, gal != NULL, ra.decision,
+           ra.detected_after, rb.detected_after, ra.age_after, rb.age_after);
+    for (int i = 0; i < ra.n_rec; i++) printf(" %.4f/%.4f (g %.4f/%.4f)", ra.sim[i], rb.sim[i], ra.gallery_sim[i], rb.gallery_sim[i]);
+    printf(" '%s'\n", ra.note);
+    assert_memory_equal(x.data, y.data, (size_t)x.w * x.h * 3);
+    assert_int_equal(ra.decision, rb.decision);
+    assert_int_equal(ra.method, rb.method);
+    assert_int_equal(ra.tries, rb.tries);
+    assert_int_equal(ra.detected_after, rb.detected_after);
+    for (int i = 0; i < ra.n_rec; i++) {
+        assert_true(ra.sim[i] == rb.sim[i]);
+        assert_true(ra.gallery_sim[i] == rb.gallery_sim[i]);
+        const mf_face_recognizer_info *inf = mf_anon_recognizer_info(a, i);
+        *matched += inf->ensemble && ra.sim[i] >= inf->dissimilarity_threshold;
+    }
+    assert_true(ra.age_after == rb.age_after);
+    assert_int_equal(ra.gender_after, rb.gender_after);
+    assert_true(ra.yaw_after == rb.yaw_after);
+    assert_true(ra.mesh_score_after == rb.mesh_score_after);
+    assert_string_equal(ra.note, rb.note);
+    *found += ra.detected_after;
+    mf_img_free(&x), mf_img_free(&y);
+}
+
+/* (speed22) The filter's check (the baselines, and the fallback filter after the draws: check without a draw) embeds
+ * every recognizer at every alignment as one batch on the pool's two threads, with the age and gender read beside it,
+ * and applies the embeddings in the order the one-after-the-other path computes them, stopping a recognizer's
+ * jittered alignments where that path stops. The fixture's anonymizer (a 2-thread pool) publishes exactly what one
+ * without a pool (every embedding one after the other on the calling thread, the age and gender read by the
+ * analyser after them) publishes: pixels, similarities, gallery similarities, detection, pose, age, gender, note —
+ * for blur, pixelate and solid with and without a gallery holding the original (on the fixture's face the filtered
+ * face is still matched: the jittered alignments stop early), for the fallback filter of a forced-similar face, and
+ * for a blurred and a pixelated middle of the face (its boxes shrunk), found again (the attributes beside the batch).
+ * Fails (checked) when the batch's jobs are applied one job off, when the jittered alignments are applied without
+ * the stop, and when the attributes beside the batch are read at the detection's box. */
+static void test_filter_check_two_threads_same_result(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_t *one;
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .max_tries = 3};
+    assert_int_equal(mf_anon_create(&o, &one), MF_OK);
+    int nr = mf_anon_recognizer_count(f->a);
+    assert_int_equal(nr, mf_anon_recognizer_count(one));
+    mf_gallery_t *g[MF_ANON_MAX_RECOGNIZERS] = {0};
+    for (int i = 0; i < nr; i++) { /* each recognizer's gallery holds the face itself */
+        float e[1024];
+        assert_int_equal(mf_anon_embed(f->a, i, &f->img, &f->faces[0], e), MF_OK);
+        assert_int_equal(mf_gallery_create(mf_anon_recognizer_info(f->a, i)->dim, &g[i]), MF_OK);
+        assert_int_equal(mf_gallery_add(g[i], "original", e), MF_OK);
+    }
+    mf_anon_galleries gal = {(const mf_gallery_t *const *)g};
+    const mf_anon_method ms[] = {MF_ANON_BLUR, MF_ANON_PIXELATE, MF_ANON_SOLID, MF_ANON_SYNTH};
+    int found = 0, matched = 0;
+    for (int k = 0; k < 4; k++)
+        for (int wg = 0; wg < 2; wg++)
+            filter_check_compare(f->a, one, &f->img, &f->faces[0], ms[k], wg ? &gal : NULL, &found, &matched);
+    /* filtered faces found again (the attributes beside the batch): the face record's boxes shrunk about their centre,
+     * so the filter covers only the middle of the face and the smaller blur leaves it a face */
+    for (int sh = 0; sh < 3; sh++) {
+        mf_face small = f->faces[0];
+        float k = 0.6f - 0.1f * sh;
+        mf_face_box *bs[2] = {&small.det, &small.lm.box};
+        for (int q = 0; q < 2; q++)
+            bs[q]->x += 0.5f * (1 - k) * bs[q]->w, bs[q]->y += 0.5f * (1 - k) * bs[q]->h, bs[q]->w *= k, bs[q]->h *= k;
+        filter_check_compare(f->a, one, &f->img, &small, MF_ANON_BLUR, NULL, &found, &matched);
+        filter_check_compare(f->a, one, &f->img, &small, MF_ANON_PIXELATE, &gal, &found, &matched);
+    }
+    for (int i = 0; i < nr; i++) mf_gallery_free(g[i]);
+    printf("  filtered faces found again %d, ensemble similarities over the threshold %d\n", found, matched);
+    assert_true(found > 0);
+    assert_true(matched > 0);
+    mf_anon_free(one);
+}
+
 static void test_forced_similar_falls_back(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -1273,11 +1358,14 @@ static void test_pose_check_rejects(void **state) {
 }
 
 int main(void) {
+    /* TEST_FILTER=PATTERN runs only the tests whose names match (cmocka's pattern: * and ?) */
+    if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),
         cmocka_unit_test(test_two_threads_same_result),
+        cmocka_unit_test(test_filter_check_two_threads_same_result),
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_baselines),

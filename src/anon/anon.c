@@ -2071,28 +2071,62 @@ analysis:;
     /* (speed19) the age and gender of step (4) depend only on the face found: with two threads they are read on the
      * calling thread beside these embeddings (a draw's (4) always reads them for a detected face: to decide, or as
      * the next draw's feedback) */
-    int side = draw && f && a->attr_np && !a->reference;
+    /* (speed22) the filter's check (no draw): its embeddings of every recognizer at every alignment (the detected
+     * points, the original's, the jittered ones) as one batch on both threads, in the order the loop below applies
+     * them (fk: the first job of each recognizer, -1: embedded one after the other below). Every job runs; the loop
+     * scores them in that order and stops a recognizer's jittered alignments where the one-after-the-other path
+     * stops, so the similarities, gallery scores and decision are the same bits (a matched filter's skipped jobs are
+     * work done for nothing: then the face is filled and checked once more). Without two threads, with
+     * mf_anon_debug_reference or beyond EMB_JOBS jobs, the embeddings run one after the other in the loop. */
+    int fk[MF_ANON_MAX_RECOGNIZERS];
+    for (int i = 0; i < a->n_rec; i++) fk[i] = -1;
+    if (!draw && a->par && !a->reference) {
+        int need = 0;
+        for (int i = 0; i < a->n_rec; i++) {
+            int ens = a->info[i]->ensemble;
+            need += 1 + (ens && f && !same_lm) + (ens && j->ejit ? N_JIT : 0);
+        }
+        for (int i = 0; need <= EMB_JOBS && i < a->n_rec; i++) {
+            int ens = a->info[i]->ensemble;
+            fk[i] = nj;
+            for (int q = -2; q < (ens && j->ejit ? N_JIT : 0); q++) {
+                if (q == -1 && !(ens && f && !same_lm)) continue;
+                emb_job *jb = &j->ej[nj];
+                jb->rec = i, jb->img = img, jb->out = j->eb[nj++];
+                jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
+                if (q >= 0) mf_anon_jitter5(p5o, q, jb->p);
+                else memcpy(jb->p, q == -2 ? p5n : p5o, sizeof jb->p);
+            }
+        }
+    }
+    int side = f && a->attr_np && !a->reference && (draw || nj > 0);
     if (side) {
         if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, &roi, f, 0))) goto out;
     } else if (nj && (st = emb_run(a, j->ej, nj, 0, &done)))
         goto out;
     for (int i = 0; i < a->n_rec; i++) {
-        int ens = a->info[i]->ensemble;
+        int ens = a->info[i]->ensemble, k = fk[i];
         if (draw && !ok && ens) continue; /* reported as far as (1) got */
         float s1 = -2, s2 = -2;
         if (draw && kof[i] >= 0 && (st = score_embedding(a, i, j->eb[kof[i]], eorig[i], gal, r, &gal_hit[i], &s1)))
             goto out;
-        if (!draw && (st = embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
+        if (!draw && (st = k >= 0 ? score_embedding(a, i, j->eb[k++], eorig[i], gal, r, &gal_hit[i], &s1)
+                                  : embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
             goto out;
-        if (!draw && ens && f && !same_lm && (st = embed_score(a, i, img, p5o, eorig[i], gal, r, &gal_hit[i], &s2)))
+        if (!draw && ens && f && !same_lm &&
+            (st = k >= 0 ? score_embedding(a, i, j->eb[k++], eorig[i], gal, r, &gal_hit[i], &s2)
+                         : embed_score(a, i, img, p5o, eorig[i], gal, r, &gal_hit[i], &s2)))
             goto out;
         r->sim[i] = fmaxf(r->sim[i], fmaxf(s1, s2)); /* a draw's ensemble: with (1)'s */
         /* the alignments another detector may find (mf_anon_jitter5): the original and the result embedded at the
          * same jittered points; the worst counts (a draw did them in (1)) */
         for (int q = 0; ens && j->ejit && !draw && q < N_JIT && r->sim[i] < a->info[i]->dissimilarity_threshold; q++) {
             float pj[5][2], sj;
-            mf_anon_jitter5(p5o, q, pj);
-            if ((st = embed_score(a, i, img, pj, j->ejit[i][q], gal, r, &gal_hit[i], &sj))) goto out;
+            if (k >= 0)
+                st = score_embedding(a, i, j->eb[k + q], j->ejit[i][q], gal, r, &gal_hit[i], &sj);
+            else
+                mf_anon_jitter5(p5o, q, pj), st = embed_score(a, i, img, pj, j->ejit[i][q], gal, r, &gal_hit[i], &sj);
+            if (st) goto out;
             r->sim[i] = fmaxf(r->sim[i], sj);
         }
         if (ens && r->sim[i] >= a->info[i]->dissimilarity_threshold && ok) {
