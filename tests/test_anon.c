@@ -1086,6 +1086,96 @@ static void test_cut_face_guarantee_in_square(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* (speed22) The attacker's square (attack_check: a face cut by the border, an uncut turned face) embeds each square's
+ * alignments as one batch on the pool's two threads (and the original's squares, once per face) and scores them in
+ * the one-after-the-other order: an anonymizer with a 2-thread pool publishes exactly what one without a pool does
+ * (pixels, decision, draws, similarities, note, the draw log), on FFHQ 0004 cut by the right border at 90 % of its box
+ * (privacy analysis as `mfmc anonymize`, the plain check analyser; seeds 1-3: every accepted draw passed the square)
+ * and on the privacy set's rot90/0024 (seed 1: its 9th draw is rejected in the attacker's square). Fails (checked) when the result's square at
+ * the result's own points is embedded at the check's points (pn for pa), and when the original's squares are scored
+ * against the result's square at the original's points one recognizer off. */
+static void test_attack_check_two_threads_same_result(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ffhq/ffhq_0004.jpg", tu_data_dir());
+    if (!tu_exists(MODEL) || !tu_exists(path)) {
+        printf("  skipped: identity model or FFHQ photo absent\n");
+        skip();
+    }
+    mf_nn_pool_t *pool;
+    mf_face_models_t *fm;
+    mf_face_analyzer_t *priv, *plain;
+    mf_anon_t *a, *one;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
+    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool};
+    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
+    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
+    ao.pool = NULL; /* every embedding one after the other on the calling thread */
+    assert_int_equal(mf_anon_create(&ao, &one), MF_OK);
+    mf_img pic[2];
+    mf_face face[2];
+    int np = 0;
+    { /* FFHQ 0004 cut by the right border */
+        mf_img up;
+        const mf_face *f;
+        int n;
+        assert_int_equal(mf_img_load(path, NULL, &up, NULL), MF_OK);
+        assert_int_equal(mf_face_analyze_all(plain, &up, &f, &n), MF_OK);
+        assert_true(n >= 1);
+        int x1 = (int)lroundf(f[0].det.x + 0.9f * f[0].det.w);
+        assert_int_equal(mf_img_crop(&up, 0, 0, x1, up.h, &pic[np]), MF_OK);
+        assert_int_equal(mf_face_analyze_all(priv, &pic[np], &f, &n), MF_OK);
+        assert_true(n >= 1);
+        face[np++] = f[0];
+        mf_img_free(&up);
+    }
+    float truth[4] = {0};
+    if (ps_rotated_ffhq(tu_data_dir(), plain, 24, 90, &pic[np], truth) > 0) { /* rot90/0024 */
+        const mf_face *f;
+        int n, best = -1;
+        float bd = 1e30f;
+        assert_int_equal(mf_face_analyze_all(priv, &pic[np], &f, &n), MF_OK);
+        for (int i = 0; i < n; i++) {
+            float dx = f[i].det.x + f[i].det.w / 2 - truth[0], dy = f[i].det.y + f[i].det.h / 2 - truth[1];
+            if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = i;
+        }
+        if (best >= 0) face[np++] = f[best];
+        else mf_img_free(&pic[np]);
+    }
+    int compared = 0;
+    for (int p = 0; p < np; p++)
+        for (uint64_t seed = 1; seed <= (p ? 1u : 3u); seed++) { /* rot90/0024 seed 1: rejected in the square */
+            mf_img x = copy_of(&pic[p]), y = copy_of(&pic[p]);
+            mf_anon_result ra, rb;
+            assert_int_equal(mf_anon_face(a, &x, &face[p], MF_ANON_SYNTH, seed, NULL, &ra), MF_OK);
+            assert_int_equal(mf_anon_face(one, &y, &face[p], MF_ANON_SYNTH, seed, NULL, &rb), MF_OK);
+            printf("  picture %d seed %d: decision %d/%d tries %d/%d draws %s/%s sim", p, (int)seed, ra.decision,
+                   rb.decision, ra.tries, rb.tries, ra.draws, rb.draws);
+            for (int i = 0; i < ra.n_rec; i++) printf(" %.4f/%.4f", ra.sim[i], rb.sim[i]);
+            printf(" '%s'\n", ra.note);
+            assert_memory_equal(x.data, y.data, (size_t)x.w * x.h * 3);
+            assert_int_equal(ra.decision, rb.decision);
+            assert_int_equal(ra.tries, rb.tries);
+            assert_string_equal(ra.draws, rb.draws);
+            for (int i = 0; i < ra.n_rec; i++) assert_true(ra.sim[i] == rb.sim[i]);
+            for (int k = 0; k < ra.tries && k < MF_ANON_DRAW_LOG; k++) assert_true(ra.draw_val[k] == rb.draw_val[k]);
+            assert_true(ra.age_after == rb.age_after);
+            assert_string_equal(ra.note, rb.note);
+            compared++;
+            mf_img_free(&x), mf_img_free(&y);
+        }
+    printf("  %d replacements compared on %d pictures\n", compared, np);
+    assert_true(np == 2);
+    for (int p = 0; p < np; p++) mf_img_free(&pic[p]);
+    mf_anon_free(a), mf_anon_free(one);
+    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain);
+    mf_face_models_free(fm);
+    mf_nn_pool_free(pool);
+}
+
 /* (reid18) The photo's shading moves with the face (mf_anon_shade_follow): a low-pass field, flat 100 with a dark
  * blob (50) under a feature at x = 24, is lit through a 5 x 5 grid mesh (x 0..40) that the new geometry moves by 20 px
  * to the right (every vertex; the depth of the right column nearer). With the whole displacement the blob lies under
@@ -1384,6 +1474,7 @@ int main(void) {
         cmocka_unit_test(test_cut_face_attacker_square),
         cmocka_unit_test(test_turned_face_attacker_square),
         cmocka_unit_test(test_cut_face_guarantee_in_square),
+        cmocka_unit_test(test_attack_check_two_threads_same_result),
         cmocka_unit_test(test_turned_face_keeps_pose),
         cmocka_unit_test(test_pose_check_rejects),
     };

@@ -1857,16 +1857,27 @@ static int attack_face(const mf_anon_t *a, const mf_img *sq, float p[5][2]) {
  * (docs/anonymization.md, "Branch cut14"). */
 static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n[5][2], const mf_anon_galleries *gal,
                         mf_anon_result *r, int *gal_hit, char *why, size_t why_len) {
-    int st = MF_OK;
+    int st = MF_OK, done = 0;
+    /* (speed22) with two threads and not mf_anon_debug_reference, each square's embeddings run as one batch on both
+     * threads (emb_run; no reference in the jobs: scored below in the one-after-the-other order, so the same bits) */
+    int batch = a->par && !a->reference && 5 * a->n_rec <= EMB_JOBS;
     if (!j->asq_state) { /* the original's squares: analysed once per face, on the first draw that gets here */
+        int nj = 0;
         for (int q = 0; q < j->n_asq; q++) {
             if ((st = attack_face(a, &j->asq[q], j->asq_p[q])) < 0) return st;
             j->asq_found[q] = st;
-            for (int i = 0; j->asq_found[q] && i < a->n_rec; i++)
-                if (a->info[i]->ensemble &&
-                    (st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
+            st = MF_OK;
+            for (int i = 0; j->asq_found[q] && i < a->n_rec; i++) {
+                if (!a->info[i]->ensemble) continue;
+                if (batch && nj < EMB_JOBS) {
+                    emb_job *jb = &j->ej[nj++];
+                    jb->rec = i, jb->img = &j->asq[q], jb->ref = NULL, jb->out = j->easq[q][i];
+                    memcpy(jb->p, j->asq_p[q], sizeof jb->p);
+                } else if ((st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
                     return st;
+            }
         }
+        if (nj && (st = emb_run(a, j->ej, nj, 0, &done))) return st;
         j->asq_state = 1;
     }
     int ok = 1;
@@ -1882,18 +1893,43 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n
         /* and where the check analyser found the result in the picture (step (2)): a face the plain analyser misses
          * in one square is found in a slightly other one (cutt75/0014: not found in ours, 0.343 in the eval's) */
         mf_anon_attack_points(j->box[q], j->roll, j->ctx[q], ATTACK_SQ, p5n, 5, pn);
+        /* (speed22) the jobs of the loop below, in its order: per ensemble recognizer the result's square at the
+         * original's points, then per alignment the original's square and the result's (ak: first job of each) */
+        int ak[MF_ANON_MAX_RECOGNIZERS], nj = 0;
+        for (int i = 0; i < a->n_rec; i++) {
+            ak[i] = -1;
+            if (!batch || !a->info[i]->ensemble) continue;
+            ak[i] = nj;
+            for (int w = -1; w < 2; w++)
+                for (int o = w < 0 ? 1 : 0; o < 2 && (w >= 0 || j->asq_found[q]) && (w != 0 || found); o++) {
+                    /* w -1: the original's points (when found in its square), 0: the result's (when found), 1: the
+                     * check's (p5n); o 0: the original's square, 1: the result's */
+                    emb_job *jb = &j->ej[nj];
+                    jb->rec = i, jb->img = o ? &sq : &j->asq[q], jb->ref = NULL, jb->out = j->eb[nj++];
+                    memcpy(jb->p, w < 0 ? j->asq_p[q] : w ? pn : pa, sizeof jb->p);
+                }
+        }
+        if (nj && (st = emb_run(a, j->ej, nj, 0, &done))) {
+            mf_img_free(&sq);
+            return st;
+        }
         for (int i = 0; i < a->n_rec && ok; i++) {
             if (!a->info[i]->ensemble) continue;
             float s = -2, s1;
+            int k = ak[i];
             if (j->asq_found[q]) {
-                if ((st = embed_score(a, i, &sq, (const float(*)[2])j->asq_p[q], j->easq[q][i], gal, r, &gal_hit[i], &s1)))
+                if ((st = k >= 0 ? score_embedding(a, i, j->eb[k++], j->easq[q][i], gal, r, &gal_hit[i], &s1)
+                                 : embed_score(a, i, &sq, (const float(*)[2])j->asq_p[q], j->easq[q][i], gal, r, &gal_hit[i], &s1)))
                     break;
                 s = fmaxf(s, s1);
             }
             for (int w = found ? 0 : 1; w < 2; w++) {
                 const float(*pw)[2] = (const float(*)[2])(w ? pn : pa);
-                if ((st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo))) break;
-                if ((st = embed_score(a, i, &sq, pw, eo, gal, r, &gal_hit[i], &s1))) break;
+                if (k >= 0)
+                    st = score_embedding(a, i, j->eb[k + 1], j->eb[k], gal, r, &gal_hit[i], &s1), k += 2;
+                else if (!(st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo)))
+                    st = embed_score(a, i, &sq, pw, eo, gal, r, &gal_hit[i], &s1);
+                if (st) break;
                 s = fmaxf(s, s1);
             }
             if (st) break;
