@@ -2104,9 +2104,6 @@ analysis:;
         memcpy(jb->p, p5n, sizeof jb->p);
         kof[i] = nj++;
     }
-    /* (speed19) the age and gender of step (4) depend only on the face found: with two threads they are read on the
-     * calling thread beside these embeddings (a draw's (4) always reads them for a detected face: to decide, or as
-     * the next draw's feedback) */
     /* (speed22) the filter's check (no draw): its embeddings of every recognizer at every alignment (the detected
      * points, the original's, the jittered ones) as one batch on both threads, in the order the loop below applies
      * them (fk: the first job of each recognizer, -1: embedded one after the other below). Every job runs; the loop
@@ -2135,6 +2132,9 @@ analysis:;
             }
         }
     }
+    /* (speed19) the age and gender of step (4) depend only on the face found: with two threads they are read on the
+     * calling thread beside these embeddings (a draw's (4) always reads them for a detected face: to decide, or as
+     * the next draw's feedback; speed22: and the filter's, beside its batch) */
     int side = f && a->attr_np && !a->reference && (draw || nj > 0);
     if (side) {
         if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, &roi, f, 0))) goto out;
