@@ -258,6 +258,91 @@ static void test_two_threads_same_result(void **state) {
     mf_anon_free(one);
 }
 
+/* test_filter_check_two_threads_same_result: one face replaced by a and by one (seed 5), everything compared; *found:
+ * the filtered face was found again, *matched: an ensemble similarity reached its threshold */
+static void filter_check_compare(mf_anon_t *a, mf_anon_t *one, const mf_img *img, const mf_face *face,
+                                 mf_anon_method m, const mf_anon_galleries *gal, int *found, int *matched) {
+    mf_img x = copy_of(img), y = copy_of(img);
+    mf_anon_result ra, rb;
+    int forced = m == MF_ANON_SYNTH;
+    mf_anon_debug_force_similar(a, forced), mf_anon_debug_force_similar(one, forced);
+    assert_int_equal(mf_anon_face(a, &x, face, m, 5, gal, &ra), MF_OK);
+    assert_int_equal(mf_anon_face(one, &y, face, m, 5, gal, &rb), MF_OK);
+    mf_anon_debug_force_similar(a, 0), mf_anon_debug_force_similar(one, 0);
+    printf("  method %d gallery %d: decision %d detected %d/%d age %.1f/%.1f sim", (int)m, gal != NULL, ra.decision,
+           ra.detected_after, rb.detected_after, ra.age_after, rb.age_after);
+    for (int i = 0; i < ra.n_rec; i++) printf(" %.4f/%.4f (g %.4f/%.4f)", ra.sim[i], rb.sim[i], ra.gallery_sim[i], rb.gallery_sim[i]);
+    printf(" '%s'\n", ra.note);
+    assert_memory_equal(x.data, y.data, (size_t)x.w * x.h * 3);
+    assert_int_equal(ra.decision, rb.decision);
+    assert_int_equal(ra.method, rb.method);
+    assert_int_equal(ra.tries, rb.tries);
+    assert_int_equal(ra.detected_after, rb.detected_after);
+    for (int i = 0; i < ra.n_rec; i++) {
+        assert_true(ra.sim[i] == rb.sim[i]);
+        assert_true(ra.gallery_sim[i] == rb.gallery_sim[i]);
+        const mf_face_recognizer_info *inf = mf_anon_recognizer_info(a, i);
+        *matched += inf->ensemble && ra.sim[i] >= inf->dissimilarity_threshold;
+    }
+    assert_true(ra.age_after == rb.age_after);
+    assert_int_equal(ra.gender_after, rb.gender_after);
+    assert_true(ra.yaw_after == rb.yaw_after);
+    assert_true(ra.mesh_score_after == rb.mesh_score_after);
+    assert_string_equal(ra.note, rb.note);
+    *found += ra.detected_after;
+    mf_img_free(&x), mf_img_free(&y);
+}
+
+/* (speed22) The filter's check (the baselines, and the fallback filter after the draws: check without a draw) embeds
+ * every recognizer at every alignment as one batch on the pool's two threads, with the age and gender read beside it,
+ * and applies the embeddings in the order the one-after-the-other path computes them, stopping a recognizer's
+ * jittered alignments where that path stops. The fixture's anonymizer (a 2-thread pool) publishes exactly what one
+ * without a pool (every embedding one after the other on the calling thread, the age and gender read by the
+ * analyser after them) publishes: pixels, similarities, gallery similarities, detection, pose, age, gender, note —
+ * for blur, pixelate and solid with and without a gallery holding the original (on the fixture's face the filtered
+ * face is still matched: the jittered alignments stop early), for the fallback filter of a forced-similar face, and
+ * for a blurred and a pixelated middle of the face (its boxes shrunk), found again (the attributes beside the batch).
+ * Fails (checked) when the batch's jobs are applied one job off, when the jittered alignments are applied without
+ * the stop, and when the attributes beside the batch are read at the detection's box. */
+static void test_filter_check_two_threads_same_result(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_t *one;
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .max_tries = 3};
+    assert_int_equal(mf_anon_create(&o, &one), MF_OK);
+    int nr = mf_anon_recognizer_count(f->a);
+    assert_int_equal(nr, mf_anon_recognizer_count(one));
+    mf_gallery_t *g[MF_ANON_MAX_RECOGNIZERS] = {0};
+    for (int i = 0; i < nr; i++) { /* each recognizer's gallery holds the face itself */
+        float e[1024];
+        assert_int_equal(mf_anon_embed(f->a, i, &f->img, &f->faces[0], e), MF_OK);
+        assert_int_equal(mf_gallery_create(mf_anon_recognizer_info(f->a, i)->dim, &g[i]), MF_OK);
+        assert_int_equal(mf_gallery_add(g[i], "original", e), MF_OK);
+    }
+    mf_anon_galleries gal = {(const mf_gallery_t *const *)g};
+    const mf_anon_method ms[] = {MF_ANON_BLUR, MF_ANON_PIXELATE, MF_ANON_SOLID, MF_ANON_SYNTH};
+    int found = 0, matched = 0;
+    for (int k = 0; k < 4; k++)
+        for (int wg = 0; wg < 2; wg++)
+            filter_check_compare(f->a, one, &f->img, &f->faces[0], ms[k], wg ? &gal : NULL, &found, &matched);
+    /* filtered faces found again (the attributes beside the batch): the face record's boxes shrunk about their centre,
+     * so the filter covers only the middle of the face and the smaller blur leaves it a face */
+    for (int sh = 0; sh < 3; sh++) {
+        mf_face small = f->faces[0];
+        float k = 0.6f - 0.1f * sh;
+        mf_face_box *bs[2] = {&small.det, &small.lm.box};
+        for (int q = 0; q < 2; q++)
+            bs[q]->x += 0.5f * (1 - k) * bs[q]->w, bs[q]->y += 0.5f * (1 - k) * bs[q]->h, bs[q]->w *= k, bs[q]->h *= k;
+        filter_check_compare(f->a, one, &f->img, &small, MF_ANON_BLUR, NULL, &found, &matched);
+        filter_check_compare(f->a, one, &f->img, &small, MF_ANON_PIXELATE, &gal, &found, &matched);
+    }
+    for (int i = 0; i < nr; i++) mf_gallery_free(g[i]);
+    printf("  filtered faces found again %d, ensemble similarities over the threshold %d\n", found, matched);
+    assert_true(found > 0);
+    assert_true(matched > 0);
+    mf_anon_free(one);
+}
+
 static void test_forced_similar_falls_back(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -1001,6 +1086,96 @@ static void test_cut_face_guarantee_in_square(void **state) {
     mf_nn_pool_free(pool);
 }
 
+/* (speed22) The attacker's square (attack_check: a face cut by the border, an uncut turned face) embeds each square's
+ * alignments as one batch on the pool's two threads (and the original's squares, once per face) and scores them in
+ * the one-after-the-other order: an anonymizer with a 2-thread pool publishes exactly what one without a pool does
+ * (pixels, decision, draws, similarities, note, the draw log), on FFHQ 0004 cut by the right border at 90 % of its box
+ * (privacy analysis as `mfmc anonymize`, the plain check analyser; seeds 1-3: every accepted draw passed the square)
+ * and on the privacy set's rot90/0024 (seed 1: its 9th draw is rejected in the attacker's square). Fails (checked) when the result's square at
+ * the result's own points is embedded at the check's points (pn for pa), and when the original's squares are scored
+ * against the result's square at the original's points one recognizer off. */
+static void test_attack_check_two_threads_same_result(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ffhq/ffhq_0004.jpg", tu_data_dir());
+    if (!tu_exists(MODEL) || !tu_exists(path)) {
+        printf("  skipped: identity model or FFHQ photo absent\n");
+        skip();
+    }
+    mf_nn_pool_t *pool;
+    mf_face_models_t *fm;
+    mf_face_analyzer_t *priv, *plain;
+    mf_anon_t *a, *one;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
+    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool};
+    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
+    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
+    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
+    ao.pool = NULL; /* every embedding one after the other on the calling thread */
+    assert_int_equal(mf_anon_create(&ao, &one), MF_OK);
+    mf_img pic[2];
+    mf_face face[2];
+    int np = 0;
+    { /* FFHQ 0004 cut by the right border */
+        mf_img up;
+        const mf_face *f;
+        int n;
+        assert_int_equal(mf_img_load(path, NULL, &up, NULL), MF_OK);
+        assert_int_equal(mf_face_analyze_all(plain, &up, &f, &n), MF_OK);
+        assert_true(n >= 1);
+        int x1 = (int)lroundf(f[0].det.x + 0.9f * f[0].det.w);
+        assert_int_equal(mf_img_crop(&up, 0, 0, x1, up.h, &pic[np]), MF_OK);
+        assert_int_equal(mf_face_analyze_all(priv, &pic[np], &f, &n), MF_OK);
+        assert_true(n >= 1);
+        face[np++] = f[0];
+        mf_img_free(&up);
+    }
+    float truth[4] = {0};
+    if (ps_rotated_ffhq(tu_data_dir(), plain, 24, 90, &pic[np], truth) > 0) { /* rot90/0024 */
+        const mf_face *f;
+        int n, best = -1;
+        float bd = 1e30f;
+        assert_int_equal(mf_face_analyze_all(priv, &pic[np], &f, &n), MF_OK);
+        for (int i = 0; i < n; i++) {
+            float dx = f[i].det.x + f[i].det.w / 2 - truth[0], dy = f[i].det.y + f[i].det.h / 2 - truth[1];
+            if (dx * dx + dy * dy < bd) bd = dx * dx + dy * dy, best = i;
+        }
+        if (best >= 0) face[np++] = f[best];
+        else mf_img_free(&pic[np]);
+    }
+    int compared = 0;
+    for (int p = 0; p < np; p++)
+        for (uint64_t seed = 1; seed <= (p ? 1u : 3u); seed++) { /* rot90/0024 seed 1: rejected in the square */
+            mf_img x = copy_of(&pic[p]), y = copy_of(&pic[p]);
+            mf_anon_result ra, rb;
+            assert_int_equal(mf_anon_face(a, &x, &face[p], MF_ANON_SYNTH, seed, NULL, &ra), MF_OK);
+            assert_int_equal(mf_anon_face(one, &y, &face[p], MF_ANON_SYNTH, seed, NULL, &rb), MF_OK);
+            printf("  picture %d seed %d: decision %d/%d tries %d/%d draws %s/%s sim", p, (int)seed, ra.decision,
+                   rb.decision, ra.tries, rb.tries, ra.draws, rb.draws);
+            for (int i = 0; i < ra.n_rec; i++) printf(" %.4f/%.4f", ra.sim[i], rb.sim[i]);
+            printf(" '%s'\n", ra.note);
+            assert_memory_equal(x.data, y.data, (size_t)x.w * x.h * 3);
+            assert_int_equal(ra.decision, rb.decision);
+            assert_int_equal(ra.tries, rb.tries);
+            assert_string_equal(ra.draws, rb.draws);
+            for (int i = 0; i < ra.n_rec; i++) assert_true(ra.sim[i] == rb.sim[i]);
+            for (int k = 0; k < ra.tries && k < MF_ANON_DRAW_LOG; k++) assert_true(ra.draw_val[k] == rb.draw_val[k]);
+            assert_true(ra.age_after == rb.age_after);
+            assert_string_equal(ra.note, rb.note);
+            compared++;
+            mf_img_free(&x), mf_img_free(&y);
+        }
+    printf("  %d replacements compared on %d pictures\n", compared, np);
+    assert_true(np == 2);
+    for (int p = 0; p < np; p++) mf_img_free(&pic[p]);
+    mf_anon_free(a), mf_anon_free(one);
+    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain);
+    mf_face_models_free(fm);
+    mf_nn_pool_free(pool);
+}
+
 /* (reid18) The photo's shading moves with the face (mf_anon_shade_follow): a low-pass field, flat 100 with a dark
  * blob (50) under a feature at x = 24, is lit through a 5 x 5 grid mesh (x 0..40) that the new geometry moves by 20 px
  * to the right (every vertex; the depth of the right column nearer). With the whole displacement the blob lies under
@@ -1273,11 +1448,14 @@ static void test_pose_check_rejects(void **state) {
 }
 
 int main(void) {
+    /* TEST_FILTER=PATTERN runs only the tests whose names match (cmocka's pattern: * and ?) */
+    if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),
         cmocka_unit_test(test_two_threads_same_result),
+        cmocka_unit_test(test_filter_check_two_threads_same_result),
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_baselines),
@@ -1296,6 +1474,7 @@ int main(void) {
         cmocka_unit_test(test_cut_face_attacker_square),
         cmocka_unit_test(test_turned_face_attacker_square),
         cmocka_unit_test(test_cut_face_guarantee_in_square),
+        cmocka_unit_test(test_attack_check_two_threads_same_result),
         cmocka_unit_test(test_turned_face_keeps_pose),
         cmocka_unit_test(test_pose_check_rejects),
     };

@@ -1857,16 +1857,27 @@ static int attack_face(const mf_anon_t *a, const mf_img *sq, float p[5][2]) {
  * (docs/anonymization.md, "Branch cut14"). */
 static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n[5][2], const mf_anon_galleries *gal,
                         mf_anon_result *r, int *gal_hit, char *why, size_t why_len) {
-    int st = MF_OK;
+    int st = MF_OK, done = 0;
+    /* (speed22) with two threads and not mf_anon_debug_reference, each square's embeddings run as one batch on both
+     * threads (emb_run; no reference in the jobs: scored below in the one-after-the-other order, so the same bits) */
+    int batch = a->par && !a->reference && 5 * a->n_rec <= EMB_JOBS;
     if (!j->asq_state) { /* the original's squares: analysed once per face, on the first draw that gets here */
+        int nj = 0;
         for (int q = 0; q < j->n_asq; q++) {
             if ((st = attack_face(a, &j->asq[q], j->asq_p[q])) < 0) return st;
             j->asq_found[q] = st;
-            for (int i = 0; j->asq_found[q] && i < a->n_rec; i++)
-                if (a->info[i]->ensemble &&
-                    (st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
+            st = MF_OK;
+            for (int i = 0; j->asq_found[q] && i < a->n_rec; i++) {
+                if (!a->info[i]->ensemble) continue;
+                if (batch && nj < EMB_JOBS) {
+                    emb_job *jb = &j->ej[nj++];
+                    jb->rec = i, jb->img = &j->asq[q], jb->ref = NULL, jb->out = j->easq[q][i];
+                    memcpy(jb->p, j->asq_p[q], sizeof jb->p);
+                } else if ((st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
                     return st;
+            }
         }
+        if (nj && (st = emb_run(a, j->ej, nj, 0, &done))) return st;
         j->asq_state = 1;
     }
     int ok = 1;
@@ -1882,18 +1893,43 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n
         /* and where the check analyser found the result in the picture (step (2)): a face the plain analyser misses
          * in one square is found in a slightly other one (cutt75/0014: not found in ours, 0.343 in the eval's) */
         mf_anon_attack_points(j->box[q], j->roll, j->ctx[q], ATTACK_SQ, p5n, 5, pn);
+        /* (speed22) the jobs of the loop below, in its order: per ensemble recognizer the result's square at the
+         * original's points, then per alignment the original's square and the result's (ak: first job of each) */
+        int ak[MF_ANON_MAX_RECOGNIZERS], nj = 0;
+        for (int i = 0; i < a->n_rec; i++) {
+            ak[i] = -1;
+            if (!batch || !a->info[i]->ensemble) continue;
+            ak[i] = nj;
+            for (int w = -1; w < 2; w++)
+                for (int o = w < 0 ? 1 : 0; o < 2 && (w >= 0 || j->asq_found[q]) && (w != 0 || found); o++) {
+                    /* w -1: the original's points (when found in its square), 0: the result's (when found), 1: the
+                     * check's (p5n); o 0: the original's square, 1: the result's */
+                    emb_job *jb = &j->ej[nj];
+                    jb->rec = i, jb->img = o ? &sq : &j->asq[q], jb->ref = NULL, jb->out = j->eb[nj++];
+                    memcpy(jb->p, w < 0 ? j->asq_p[q] : w ? pn : pa, sizeof jb->p);
+                }
+        }
+        if (nj && (st = emb_run(a, j->ej, nj, 0, &done))) {
+            mf_img_free(&sq);
+            return st;
+        }
         for (int i = 0; i < a->n_rec && ok; i++) {
             if (!a->info[i]->ensemble) continue;
             float s = -2, s1;
+            int k = ak[i];
             if (j->asq_found[q]) {
-                if ((st = embed_score(a, i, &sq, (const float(*)[2])j->asq_p[q], j->easq[q][i], gal, r, &gal_hit[i], &s1)))
+                if ((st = k >= 0 ? score_embedding(a, i, j->eb[k++], j->easq[q][i], gal, r, &gal_hit[i], &s1)
+                                 : embed_score(a, i, &sq, (const float(*)[2])j->asq_p[q], j->easq[q][i], gal, r, &gal_hit[i], &s1)))
                     break;
                 s = fmaxf(s, s1);
             }
             for (int w = found ? 0 : 1; w < 2; w++) {
                 const float(*pw)[2] = (const float(*)[2])(w ? pn : pa);
-                if ((st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo))) break;
-                if ((st = embed_score(a, i, &sq, pw, eo, gal, r, &gal_hit[i], &s1))) break;
+                if (k >= 0)
+                    st = score_embedding(a, i, j->eb[k + 1], j->eb[k], gal, r, &gal_hit[i], &s1), k += 2;
+                else if (!(st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo)))
+                    st = embed_score(a, i, &sq, pw, eo, gal, r, &gal_hit[i], &s1);
+                if (st) break;
                 s = fmaxf(s, s1);
             }
             if (st) break;
@@ -2068,31 +2104,65 @@ analysis:;
         memcpy(jb->p, p5n, sizeof jb->p);
         kof[i] = nj++;
     }
+    /* (speed22) the filter's check (no draw): its embeddings of every recognizer at every alignment (the detected
+     * points, the original's, the jittered ones) as one batch on both threads, in the order the loop below applies
+     * them (fk: the first job of each recognizer, -1: embedded one after the other below). Every job runs; the loop
+     * scores them in that order and stops a recognizer's jittered alignments where the one-after-the-other path
+     * stops, so the similarities, gallery scores and decision are the same bits (a matched filter's skipped jobs are
+     * work done for nothing: then the face is filled and checked once more). Without two threads, with
+     * mf_anon_debug_reference or beyond EMB_JOBS jobs, the embeddings run one after the other in the loop. */
+    int fk[MF_ANON_MAX_RECOGNIZERS];
+    for (int i = 0; i < a->n_rec; i++) fk[i] = -1;
+    if (!draw && a->par && !a->reference) {
+        int need = 0;
+        for (int i = 0; i < a->n_rec; i++) {
+            int ens = a->info[i]->ensemble;
+            need += 1 + (ens && f && !same_lm) + (ens && j->ejit ? N_JIT : 0);
+        }
+        for (int i = 0; need <= EMB_JOBS && i < a->n_rec; i++) {
+            int ens = a->info[i]->ensemble;
+            fk[i] = nj;
+            for (int q = -2; q < (ens && j->ejit ? N_JIT : 0); q++) {
+                if (q == -1 && !(ens && f && !same_lm)) continue;
+                emb_job *jb = &j->ej[nj];
+                jb->rec = i, jb->img = img, jb->out = j->eb[nj++];
+                jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
+                if (q >= 0) mf_anon_jitter5(p5o, q, jb->p);
+                else memcpy(jb->p, q == -2 ? p5n : p5o, sizeof jb->p);
+            }
+        }
+    }
     /* (speed19) the age and gender of step (4) depend only on the face found: with two threads they are read on the
      * calling thread beside these embeddings (a draw's (4) always reads them for a detected face: to decide, or as
-     * the next draw's feedback) */
-    int side = draw && f && a->attr_np && !a->reference;
+     * the next draw's feedback; speed22: and the filter's, beside its batch) */
+    int side = f && a->attr_np && !a->reference && (draw || nj > 0);
     if (side) {
         if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, &roi, f, 0))) goto out;
     } else if (nj && (st = emb_run(a, j->ej, nj, 0, &done)))
         goto out;
     for (int i = 0; i < a->n_rec; i++) {
-        int ens = a->info[i]->ensemble;
+        int ens = a->info[i]->ensemble, k = fk[i];
         if (draw && !ok && ens) continue; /* reported as far as (1) got */
         float s1 = -2, s2 = -2;
         if (draw && kof[i] >= 0 && (st = score_embedding(a, i, j->eb[kof[i]], eorig[i], gal, r, &gal_hit[i], &s1)))
             goto out;
-        if (!draw && (st = embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
+        if (!draw && (st = k >= 0 ? score_embedding(a, i, j->eb[k++], eorig[i], gal, r, &gal_hit[i], &s1)
+                                  : embed_score(a, i, img, p5n, eorig[i], gal, r, &gal_hit[i], &s1)))
             goto out;
-        if (!draw && ens && f && !same_lm && (st = embed_score(a, i, img, p5o, eorig[i], gal, r, &gal_hit[i], &s2)))
+        if (!draw && ens && f && !same_lm &&
+            (st = k >= 0 ? score_embedding(a, i, j->eb[k++], eorig[i], gal, r, &gal_hit[i], &s2)
+                         : embed_score(a, i, img, p5o, eorig[i], gal, r, &gal_hit[i], &s2)))
             goto out;
         r->sim[i] = fmaxf(r->sim[i], fmaxf(s1, s2)); /* a draw's ensemble: with (1)'s */
         /* the alignments another detector may find (mf_anon_jitter5): the original and the result embedded at the
          * same jittered points; the worst counts (a draw did them in (1)) */
         for (int q = 0; ens && j->ejit && !draw && q < N_JIT && r->sim[i] < a->info[i]->dissimilarity_threshold; q++) {
             float pj[5][2], sj;
-            mf_anon_jitter5(p5o, q, pj);
-            if ((st = embed_score(a, i, img, pj, j->ejit[i][q], gal, r, &gal_hit[i], &sj))) goto out;
+            if (k >= 0)
+                st = score_embedding(a, i, j->eb[k + q], j->ejit[i][q], gal, r, &gal_hit[i], &sj);
+            else
+                mf_anon_jitter5(p5o, q, pj), st = embed_score(a, i, img, pj, j->ejit[i][q], gal, r, &gal_hit[i], &sj);
+            if (st) goto out;
             r->sim[i] = fmaxf(r->sim[i], sj);
         }
         if (ens && r->sim[i] >= a->info[i]->dissimilarity_threshold && ok) {
