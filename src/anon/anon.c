@@ -80,6 +80,12 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define TURN_LIGHT_YAW 0.0f     /* (turn20) the strong rung keeps the gentle light and grain from this yaw (tuning.turn_light,
                                    e.g. 25): off, measured (docs): 2 of 132 profile faces fewer > 8 degrees off, the
                                    same fallbacks, and the strong faces' distortions showed more under the photo's light */
+/* (light22) the light step multiplies the render by the photo's shading ratio per channel (photo / render low-pass, up
+ * to 3 x 1.6): where the drawn texture is lighter than its own low-pass (lit forehead, lids, nose ridge, the pale far
+ * side of a turned draw) that excess is scaled by at most this, the ratio otherwise. A brown draw on a pale, pink-lit
+ * photo (0032: ratios 1.28 / 1.65 / 2.44) had its light texels multiplied to white in green and blue: the hard white
+ * glow of turned faces (docs/anonymization.md, "Branch light22"; tuning.shade_cap, 0.5..5) */
+#define SHADE_CAP 1.0f
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -205,6 +211,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->pose_fade > POSE_FADE_FROM)) tu->pose_fade = 0; /* off */
     if (tu->turn_light == 0) tu->turn_light = TURN_LIGHT_YAW;
     if (!(tu->turn_light > 0)) tu->turn_light = 0; /* off */
+    if (tu->shade_cap == 0) tu->shade_cap = SHADE_CAP;
+    tu->shade_cap = !(tu->shade_cap > 0) ? 0 : tu->shade_cap < 0.5f ? 0.5f : tu->shade_cap > 5 ? 5 : tu->shade_cap; /* 0 off */
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
@@ -1585,14 +1593,20 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             gr[k] = den > 4 ? (float)(num / den) : 1;
             gr[k] = gr[k] < 0.2f ? 0.2f : gr[k] > 3 ? 3 : gr[k];
         }
+        const float cap = tu->shade_cap;
         for (size_t i = 0; i < px; i++) {
             if (cov.data[i] != 1) continue;
+            const float *l = lr.data + 3 * i;
             for (int k = 0; k < 3; k++) {
-                float num = lo.data[3 * i + k], den = lr.data[3 * i + k];
+                float num = lo.data[3 * i + k], den = l[k];
                 float ratio = den > 4 ? num / den : gr[k];
                 ratio = ratio < 0.6f * gr[k] ? 0.6f * gr[k] : ratio > 1.6f * gr[k] ? 1.6f * gr[k] : ratio;
-                float fine = j->fine.data[3 * i + k];
-                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
+                float fine = j->fine.data[3 * i + k], v = rend.data[3 * i + k], d = v - l[k];
+                /* (light22) the texture's excess over its low-pass: scaled by at most `cap` (SHADE_CAP), the low-pass
+                 * and what is darker than it by the ratio (per channel: the photo's light and skin colour) */
+                float g = cap > 0 && d > 0 && ratio > cap ? cap : ratio;
+                rend.data[3 * i + k] = (g == ratio ? v * ratio : l[k] * ratio + g * d) +
+                                       fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
