@@ -102,7 +102,7 @@ static void usage(FILE *f) {
           "  --pose-tol F     a draw re-detected more than F degrees of yaw or pitch off is drawn again (off; 10 measured)\n"
           "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
           "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
-          "  --shade-cap F    the drawn texture's excess over its low-pass lit by at most F (1; -1 off: the ratio)\n"
+          "  --shade-cap F    the drawn texture's excess over its low-pass: one grey gain, at most F (1; -1 off: per channel)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
