@@ -102,6 +102,7 @@ static void usage(FILE *f) {
           "  --pose-tol F     a draw re-detected more than F degrees of yaw or pitch off is drawn again (off; 10 measured)\n"
           "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
           "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
+          "  --shade-cap F    the drawn texture's excess over its low-pass: one grey gain, at most F (1; -1 off: per channel)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
@@ -157,6 +158,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--pose-tol") && more) tu.pose_tolerance = (float)atof(argv[++i]);
         else if (!strcmp(s, "--pose-fade") && more) tu.pose_fade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--turn-light") && more) tu.turn_light = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--shade-cap") && more) tu.shade_cap = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-eyes") && more) tu.strong_eyes = atoi(argv[++i]);
         else if (!strcmp(s, "--strong-shape") && more) tu.strong_shape = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);

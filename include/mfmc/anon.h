@@ -216,6 +216,12 @@ typedef struct {
     float strong_shade;   /* the strong rung's low-pass of the photo's shading, x the gentle rung's (0: the default;
                              1..10) */
     float strong_fine;    /* the strong rung's grain of the photo, x the gentle rung's (0: the default; 0..1) */
+    float shade_cap;      /* (light22) the light step multiplies the render by the photo's shading ratio per channel;
+                             where the drawn texture is lighter than its own low-pass, that excess takes one gain in
+                             every channel, the grey (luminance) ratio, at most this (0.5..5): per channel, a ratio of
+                             2.4 in blue turned a brown draw's light texels white on a pale, pink-lit photo (the white
+                             glow of turned faces). 0: the default SHADE_CAP in src/anon/anon.c; < 0: off (the ratio
+                             everywhere, main's before light22; docs/anonymization.md, "Branch light22") */
 } mf_anon_tuning;
 
 typedef struct {

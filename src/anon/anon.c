@@ -80,6 +80,13 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define TURN_LIGHT_YAW 0.0f     /* (turn20) the strong rung keeps the gentle light and grain from this yaw (tuning.turn_light,
                                    e.g. 25): off, measured (docs): 2 of 132 profile faces fewer > 8 degrees off, the
                                    same fallbacks, and the strong faces' distortions showed more under the photo's light */
+/* (light22) the light step multiplies the render by the photo's shading ratio per channel (photo / render low-pass, up
+ * to 3 x 1.6); where the drawn texture is lighter than its own low-pass (lit forehead, lids, nose ridge, the pale far
+ * side of a turned draw) that excess takes one gain in all channels, the grey ratio, at most this. Per channel, a brown
+ * draw on a pale, pink-lit photo (0032: ratios 1.28 / 1.65 / 2.44) had its light texels multiplied to white-blue, a red
+ * draw on a grey photo (0030: 0.78 / 1.17 / 1.35) to cyan-white: the hard white glow of turned faces
+ * (docs/anonymization.md, "Branch light22"; tuning.shade_cap, 0.5..5) */
+#define SHADE_CAP 1.0f
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -205,6 +212,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->pose_fade > POSE_FADE_FROM)) tu->pose_fade = 0; /* off */
     if (tu->turn_light == 0) tu->turn_light = TURN_LIGHT_YAW;
     if (!(tu->turn_light > 0)) tu->turn_light = 0; /* off */
+    if (tu->shade_cap == 0) tu->shade_cap = SHADE_CAP;
+    tu->shade_cap = !(tu->shade_cap > 0) ? 0 : tu->shade_cap < 0.5f ? 0.5f : tu->shade_cap > 5 ? 5 : tu->shade_cap; /* 0 off */
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
@@ -1585,14 +1594,29 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             gr[k] = den > 4 ? (float)(num / den) : 1;
             gr[k] = gr[k] < 0.2f ? 0.2f : gr[k] > 3 ? 3 : gr[k];
         }
+        const float cap = tu->shade_cap;
         for (size_t i = 0; i < px; i++) {
             if (cov.data[i] != 1) continue;
+            const float *l = lr.data + 3 * i;
+            float ratio[3];
             for (int k = 0; k < 3; k++) {
-                float num = lo.data[3 * i + k], den = lr.data[3 * i + k];
-                float ratio = den > 4 ? num / den : gr[k];
-                ratio = ratio < 0.6f * gr[k] ? 0.6f * gr[k] : ratio > 1.6f * gr[k] ? 1.6f * gr[k] : ratio;
-                float fine = j->fine.data[3 * i + k];
-                rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
+                float num = lo.data[3 * i + k], den = l[k];
+                ratio[k] = den > 4 ? num / den : gr[k];
+                ratio[k] = ratio[k] < 0.6f * gr[k] ? 0.6f * gr[k] : ratio[k] > 1.6f * gr[k] ? 1.6f * gr[k] : ratio[k];
+            }
+            /* (light22) the texture's excess over its low-pass (a channel lighter than it: lit forehead, lids, nose
+             * ridge, a pale patch of the drawn texture) takes one gain in every channel, the grey ratio (the lit
+             * low-pass's luminance over the render's) and at most `cap`; the low-pass and what is darker than it
+             * (features, creases) take their channel's ratio, the photo's light and skin colour. Per channel, a ratio
+             * of 2.4 in blue turned a brown draw's light texels white-blue, one of 0.78 in red a red draw's cyan */
+            float yr = 0.299f * l[0] + 0.587f * l[1] + 0.114f * l[2];
+            float gy = yr > 4 ? (0.299f * ratio[0] * l[0] + 0.587f * ratio[1] * l[1] + 0.114f * ratio[2] * l[2]) / yr
+                              : 0.299f * ratio[0] + 0.587f * ratio[1] + 0.114f * ratio[2];
+            float gup = gy < cap ? gy : cap;
+            for (int k = 0; k < 3; k++) {
+                float fine = j->fine.data[3 * i + k], v = rend.data[3 * i + k], d = v - l[k];
+                float lit = cap > 0 && d > 0 ? l[k] * ratio[k] + gup * d : v * ratio[k];
+                rend.data[3 * i + k] = lit + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
