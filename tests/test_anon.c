@@ -1230,6 +1230,74 @@ static void test_turned_face_keeps_pose(void **state) {
     if (!checked) skip();
 }
 
+/* (grey22) The photo's colour character: the changed pixels of a face box, their mean chroma magnitude
+ * (sqrt(Cb^2 + Cr^2), levels) in *mean and the share of them over 4 levels in *over (ANON against ORIG: a pixel
+ * counts when a channel moved by more than 8 levels). Returns how many counted. */
+static long chroma_of_change(const mf_img *orig, const mf_img *anon, const mf_face *f, double *mean, double *over) {
+    const mf_face_box *bx = &f->lm.box;
+    long n = 0, hi = 0;
+    double sum = 0;
+    for (int y = (int)fmaxf(0, bx->y); y < (int)fminf(orig->h, bx->y + bx->h); y++)
+        for (int x = (int)fmaxf(0, bx->x); x < (int)fminf(orig->w, bx->x + bx->w); x++) {
+            const uint8_t *p = orig->data + ((size_t)y * orig->w + x) * 3, *q = anon->data + ((size_t)y * orig->w + x) * 3;
+            if (abs(p[0] - q[0]) <= 8 && abs(p[1] - q[1]) <= 8 && abs(p[2] - q[2]) <= 8) continue;
+            double cb = -0.168736 * q[0] - 0.331264 * q[1] + 0.5 * q[2], cr = 0.5 * q[0] - 0.418688 * q[1] - 0.081312 * q[2];
+            double c = sqrt(cb * cb + cr * cr);
+            sum += c, hi += c > 4, n++;
+        }
+    *mean = n ? sum / n : 0, *over = n ? (double)hi / n : 0;
+    return n;
+}
+
+/* (grey22) A black-and-white photo gets a grey face: the photo's luminance in all three channels, the replaced
+ * face's changed pixels have a mean chroma under 1 level and under 1 % of them over 4 levels (main: the model
+ * texture's colour detail stayed, 2-5 levels mean on grey LFW and demo faces, reddish lips, bluish skin patches);
+ * with tuning.chroma_match -1 (main's rendering) the same draw is measured coloured, so the measure can fail. The
+ * colour photo's face is left exactly as main rendered it (bit-identical to chroma_match -1). */
+static void test_grey_photo_grey_face(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool, .max_tries = 9};
+    mf_anon_t *on, *off;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    o.tuning.chroma_match = -1;
+    assert_int_equal(mf_anon_create(&o, &off), MF_OK);
+    mf_img grey = copy_of(&f->img);
+    for (size_t i = 0; i < (size_t)grey.w * grey.h; i++) {
+        uint8_t *p = grey.data + 3 * i;
+        int y = (int)lrint(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]);
+        p[0] = p[1] = p[2] = (uint8_t)(y > 255 ? 255 : y);
+    }
+    double mean[2], over[2];
+    long n[2];
+    for (int k = 0; k < 2; k++) {
+        mf_img a = copy_of(&grey);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(k ? off : on, &a, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &r), MF_OK);
+        n[k] = chroma_of_change(&grey, &a, &f->faces[0], &mean[k], &over[k]);
+        printf("  grey photo, chroma match %s: decision %d method %d tries %d, %ld px changed, mean chroma %.2f, "
+               "%.1f %% over 4 levels; '%s'\n", k ? "off" : "on", r.decision, r.method, r.tries, n[k], mean[k], 100 * over[k],
+               r.note);
+        assert_int_equal(r.method, MF_ANON_SYNTH); /* a rendered face, not the filter */
+        assert_true(n[k] > 1000);
+        mf_img_free(&a);
+    }
+    assert_true(mean[0] < 1.0 && over[0] < 0.01); /* grey */
+    assert_true(mean[1] > 1.5 && over[1] > 0.1);  /* main's rendering: coloured */
+    /* the colour photo: its face keeps its colour, as main drew it */
+    mf_img a = copy_of(&f->img), b = copy_of(&f->img);
+    mf_anon_result ra, rb;
+    assert_int_equal(mf_anon_face(on, &a, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &ra), MF_OK);
+    assert_int_equal(mf_anon_face(off, &b, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &rb), MF_OK);
+    double cm, co;
+    chroma_of_change(&f->img, &a, &f->faces[0], &cm, &co);
+    printf("  colour photo: mean chroma of the changed pixels %.2f, %.1f %% over 4 levels\n", cm, 100 * co);
+    assert_true(cm > 5);
+    assert_memory_equal(a.data, b.data, (size_t)a.w * a.h * 3);
+    mf_img_free(&a), mf_img_free(&b), mf_img_free(&grey);
+    mf_anon_free(on), mf_anon_free(off);
+}
+
 /* (turn20) The pose check rejects like any failed check: Charles_Mathews_0002's second man (47 degrees of yaw), seed
  * 1, of whose 9 draws at least one removes the identity (the default publishes one as the synthetic fallback,
  * test_turned_face_keeps_pose), with a tolerance of 0.01 degrees: no draw keeps the pose, so the face is not
@@ -1298,6 +1366,7 @@ int main(void) {
         cmocka_unit_test(test_cut_face_guarantee_in_square),
         cmocka_unit_test(test_turned_face_keeps_pose),
         cmocka_unit_test(test_pose_check_rejects),
+        cmocka_unit_test(test_grey_photo_grey_face),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

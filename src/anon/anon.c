@@ -31,6 +31,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define TEX_GAIN 1.0f         /* texture code spread */
 #define GRAIN_REF 2.5f      /* fine-band deviation of a sharp photo's skin: the detail layer at full amplitude */
 #define DETAIL_AMP 2.5f       /* detail layer amplitude */
+#define CHROMA_MATCH_LO 1.0f  /* (grey22) the photo's face chroma spread (levels, around its low-pass): at or below, the
+                                 render's chroma detail is brought to the photo's (a grey photo: none, a grey face) ... */
+#define CHROMA_MATCH_HI 2.5f  /* ... and from here on left as it was (colour photos: 3-10 levels on LFW) */
 #define EDGE_FEATHER 0.03f    /* image-space blend ramp inside the mesh boundary, in face sizes */
 #define EDGE_RAMP_TURN 0.07f  /* ... plus this much at 30+ degrees of yaw */
 #define EDGE_RAMP_TEX 0.05f   /* texture-space blend ramp from the mesh boundary, in texture sides */
@@ -873,6 +876,62 @@ static float lap_at(const mf_fimg *f, int x, int y) {
 #undef GREY
 }
 
+/* (grey22) The new skin's colour character brought to the photo's. Each pixel's chroma (Cb, Cr) is measured
+ * against the chroma of the photo's low-pass there (lo: the photo's light over its plain skin; where lo is empty,
+ * the photo's mean skin colour osum / ow). The spread (root mean square) of that deviation over the original face
+ * (cov0 > 0: skin, brows, lips, nose; the photo's own colour detail) and over the new skin (cov == 1: the model's
+ * lips, irises, brows and mottling, lit by the per-channel ratio, which greys only the low frequencies) gives
+ * s = photo / render. The new skin's chroma deviation is then scaled by f(s): s up to CHROMA_MATCH_LO, rising
+ * linearly to 1 at CHROMA_MATCH_HI, 1 above (a colour photo's render is left as it was, the luminance always is).
+ * A grey photo (s ~ 0) gets the chroma of its low-pass, grey; a sepia or washed-out photo keeps its tone with the
+ * render's colour detail reduced to the photo's. The photo's own pixels in the render (cov 2: mouth and eye
+ * openings) are not touched. */
+static void chroma_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *lo,
+                         const double osum[3], double ow) {
+    size_t px = (size_t)j->w * j->h;
+    float mean[3];
+    for (int k = 0; k < 3; k++) mean[k] = ow > 0 ? (float)(osum[k] / ow) : 128;
+    double so = 0, no = 0, sr = 0, nr = 0;
+    for (size_t i = 0; i < px; i++) {
+        int o = cov0->data[i] > 0, r = cov->data[i] == 1;
+        if (!o && !r) continue;
+        const float *l = lo->data + 3 * i;
+        if (l[0] + l[1] + l[2] < 3) l = mean;
+        float lb = -0.168736f * l[0] - 0.331264f * l[1] + 0.5f * l[2], lr = 0.5f * l[0] - 0.418688f * l[1] - 0.081312f * l[2];
+        for (int side = 0; side < 2; side++) {
+            if (!(side ? r : o)) continue;
+            const float *p = side ? rend->data + 3 * i : j->O.data + 3 * i;
+            float db = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2] - lb;
+            float dr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2] - lr;
+            if (side)
+                sr += (double)db * db + (double)dr * dr, nr++;
+            else
+                so += (double)db * db + (double)dr * dr, no++;
+        }
+    }
+    if (!(nr > 0) || !(no > 0) || !(sr > 0)) return;
+    /* f: the photo's spread / the render's, raised to 1 as the photo's spread goes from CHROMA_MATCH_LO to _HI */
+    float spo = (float)sqrt(so / no), s = spo / (float)sqrt(sr / nr);
+    float g = (spo - CHROMA_MATCH_LO) / (CHROMA_MATCH_HI - CHROMA_MATCH_LO);
+    float f = fminf(1, fmaxf(s, g));
+    if (getenv("GREY22_DEBUG")) fprintf(stderr, "GREY22 s %.3f f %.3f so %.2f sr %.2f\n", s, f, sqrt(so / no), sqrt(sr / nr)); /* TEMP */
+    if (!(f < 1)) return;
+    for (size_t i = 0; i < px; i++) {
+        if (cov->data[i] != 1) continue;
+        const float *l = lo->data + 3 * i;
+        if (l[0] + l[1] + l[2] < 3) l = mean;
+        float *p = rend->data + 3 * i;
+        float y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+        float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2];
+        float cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
+        float lb = -0.168736f * l[0] - 0.331264f * l[1] + 0.5f * l[2], lr = 0.5f * l[0] - 0.418688f * l[1] - 0.081312f * l[2];
+        cb = lb + f * (cb - lb), cr = lr + f * (cr - lr);
+        p[0] = y + 1.402f * cr;
+        p[1] = y - 0.344136f * cb - 0.714136f * cr;
+        p[2] = y + 1.772f * cb;
+    }
+}
+
 /* Grain matching: the finest band of rend (rend - blur(rend, 0.7 px)) over the new skin (cov == 1) is scaled so
  * that the spread of the grey Laplacian over plain new skin equals the photo's over its plain skin (cov0): an
  * upsampled 192-px texture is too smooth on a sharp photo, the model's folds too rough on a retouched one. The
@@ -1595,6 +1654,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 rend.data[3 * i + k] = rend.data[3 * i + k] * ratio + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
+        if (a->o.tuning.chroma_match >= 0) chroma_match(j, &rend, &cov, &cov0, &lo, gs[0], gw[0]);
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
         mf_fimg_free(&lo);
