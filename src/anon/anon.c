@@ -914,7 +914,6 @@ static void chroma_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const 
     float spo = (float)sqrt(so / no), s = spo / (float)sqrt(sr / nr);
     float g = (spo - CHROMA_MATCH_LO) / (CHROMA_MATCH_HI - CHROMA_MATCH_LO);
     float f = fminf(1, fmaxf(s, g));
-    if (getenv("GREY22_DEBUG")) fprintf(stderr, "GREY22 s %.3f f %.3f so %.2f sr %.2f\n", s, f, sqrt(so / no), sqrt(sr / nr)); /* TEMP */
     if (!(f < 1)) return;
     for (size_t i = 0; i < px; i++) {
         if (cov->data[i] != 1) continue;
