@@ -106,7 +106,7 @@ static void usage(FILE *f) {
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
           "  --chroma-match N -1: the render's chroma detail is never brought to a grey or toned photo's (main before\n"
-          "                   grey22; default on)\n"
+          "                   grey22); 1: around the photo's low-passed chroma only, no tone curve (default: both)\n"
           "  -h, --help       this text\n",
           f);
 }

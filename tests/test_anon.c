@@ -1249,6 +1249,24 @@ static long chroma_of_change(const mf_img *orig, const mf_img *anon, const mf_fa
     return n;
 }
 
+/* (grey22) The sepia tone of the test (chroma -14 t, 10 t, t = 4 u (1 - u), u the luminance / 255): how far the
+ * changed pixels of a face box (as chroma_of_change) are from it in the result, root mean square over Cb and Cr
+ * (levels). */
+static double sepia_off_tone(const mf_img *orig, const mf_img *anon, const mf_face *f) {
+    const mf_face_box *bx = &f->lm.box;
+    double e = 0;
+    long n = 0;
+    for (int y = (int)fmaxf(0, bx->y); y < (int)fminf(orig->h, bx->y + bx->h); y++)
+        for (int x = (int)fmaxf(0, bx->x); x < (int)fminf(orig->w, bx->x + bx->w); x++) {
+            const uint8_t *p = orig->data + ((size_t)y * orig->w + x) * 3, *q = anon->data + ((size_t)y * orig->w + x) * 3;
+            if (abs(p[0] - q[0]) <= 8 && abs(p[1] - q[1]) <= 8 && abs(p[2] - q[2]) <= 8) continue;
+            double u = (0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2]) / 255, t = 4 * u * (1 - u);
+            double cb = -0.168736 * q[0] - 0.331264 * q[1] + 0.5 * q[2], cr = 0.5 * q[0] - 0.418688 * q[1] - 0.081312 * q[2];
+            e += (cb + 14 * t) * (cb + 14 * t) + (cr - 10 * t) * (cr - 10 * t), n++;
+        }
+    return n ? sqrt(e / (2.0 * n)) : 0;
+}
+
 /* (grey22) A black-and-white photo gets a grey face: the photo's luminance in all three channels, the replaced
  * face's changed pixels have a mean chroma under 1 level and under 1 % of them over 4 levels (main: the model
  * texture's colour detail stayed, 2-5 levels mean on grey LFW and demo faces, reddish lips, bluish skin patches);
@@ -1284,6 +1302,29 @@ static void test_grey_photo_grey_face(void **state) {
     }
     assert_true(mean[0] < 1.0 && over[0] < 0.01); /* grey */
     assert_true(mean[1] > 1.5 && over[1] > 0.1);  /* main's rendering: coloured */
+    /* a sepia photo (the luminance, then a warm tone strongest in the mid-tones): the face's chroma spread stays
+     * within 1.5 levels of the photo's over the same pixels (main's rendering: reddish lips, cyan patches, over) */
+    mf_img sep = copy_of(&grey);
+    for (size_t i = 0; i < (size_t)sep.w * sep.h; i++) {
+        uint8_t *p = sep.data + 3 * i;
+        double y = p[0], u = y / 255, t = 4 * u * (1 - u), cb = -14 * t, cr = 10 * t;
+        double rgb[3] = {y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb};
+        for (int k = 0; k < 3; k++) p[k] = (uint8_t)lrint(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
+    }
+    double ex[2];
+    for (int k = 0; k < 2; k++) {
+        mf_img a = copy_of(&sep);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(k ? off : on, &a, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &r), MF_OK);
+        ex[k] = sepia_off_tone(&sep, &a, &f->faces[0]);
+        printf("  sepia photo, chroma match %s: decision %d method %d tries %d, %.2f levels off the photo's tone\n",
+               k ? "off" : "on", r.decision, r.method, r.tries, ex[k]);
+        assert_int_equal(r.method, MF_ANON_SYNTH);
+        mf_img_free(&a);
+    }
+    assert_true(ex[0] < 1.5); /* the photo's tone */
+    assert_true(ex[1] > 1.5); /* main's rendering: coloured */
+    mf_img_free(&sep);
     /* the colour photo: its face keeps its colour, as main drew it */
     mf_img a = copy_of(&f->img), b = copy_of(&f->img);
     mf_anon_result ra, rb;

@@ -216,10 +216,12 @@ typedef struct {
     float strong_shade;   /* the strong rung's low-pass of the photo's shading, x the gentle rung's (0: the default;
                              1..10) */
     float strong_fine;    /* the strong rung's grain of the photo, x the gentle rung's (0: the default; 0..1) */
-    /* (grey22) the new face's colour character: the rendered skin's chroma around the photo's low-passed chroma is
-     * scaled down when the photo's own face is much less colourful than the render (a black-and-white, sepia or
-     * washed-out photo: a grey photo gets a grey face, a sepia one a sepia face). 0: the default, on (see
-     * CHROMA_MATCH_LO/HI in src/anon/anon.c, docs/anonymization.md "Branch grey22"); < 0: off (main before grey22) */
+    /* (grey22) the new face's colour character: the rendered skin's chroma around the photo's (its tone curve, the
+     * chroma as a quadratic function of the luminance over the face, or its low-passed chroma, whichever the photo
+     * follows more closely) is scaled down when the photo's own face is much less colourful than the render (a
+     * black-and-white or toned photo: a grey photo gets a grey face, a sepia one a sepia face). 0: the default, on
+     * (see CHROMA_MATCH_LO/HI in src/anon/anon.c, docs/anonymization.md "Branch grey22"); 1: the low-passed chroma
+     * only (the branch's first version: sepia only partly); < 0: off (main before grey22) */
     int chroma_match;
 } mf_anon_tuning;
 
