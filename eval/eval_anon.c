@@ -106,6 +106,8 @@ static void usage(FILE *f) {
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
+          "  --chroma-match N -1: the render's chroma detail is never brought to a grey or toned photo's (main before\n"
+          "                   grey22); 1: around the photo's low-passed chroma only, no tone curve (default: both)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -163,6 +165,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--strong-shape") && more) tu.strong_shape = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

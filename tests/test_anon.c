@@ -1482,6 +1482,115 @@ static void test_turned_face_keeps_pose(void **state) {
     if (!checked) skip();
 }
 
+/* (grey22) The photo's colour character: the changed pixels of a face box, their mean chroma magnitude
+ * (sqrt(Cb^2 + Cr^2), levels) in *mean and the share of them over 4 levels in *over (ANON against ORIG: a pixel
+ * counts when a channel moved by more than 8 levels). Returns how many counted. */
+static long chroma_of_change(const mf_img *orig, const mf_img *anon, const mf_face *f, double *mean, double *over) {
+    const mf_face_box *bx = &f->lm.box;
+    long n = 0, hi = 0;
+    double sum = 0;
+    for (int y = (int)fmaxf(0, bx->y); y < (int)fminf(orig->h, bx->y + bx->h); y++)
+        for (int x = (int)fmaxf(0, bx->x); x < (int)fminf(orig->w, bx->x + bx->w); x++) {
+            const uint8_t *p = orig->data + ((size_t)y * orig->w + x) * 3, *q = anon->data + ((size_t)y * orig->w + x) * 3;
+            if (abs(p[0] - q[0]) <= 8 && abs(p[1] - q[1]) <= 8 && abs(p[2] - q[2]) <= 8) continue;
+            double cb = -0.168736 * q[0] - 0.331264 * q[1] + 0.5 * q[2], cr = 0.5 * q[0] - 0.418688 * q[1] - 0.081312 * q[2];
+            double c = sqrt(cb * cb + cr * cr);
+            sum += c, hi += c > 4, n++;
+        }
+    *mean = n ? sum / n : 0, *over = n ? (double)hi / n : 0;
+    return n;
+}
+
+/* (grey22) The sepia tone of the test (chroma -14 t, 10 t, t = 4 u (1 - u), u the luminance / 255): how far the
+ * changed pixels of a face box (as chroma_of_change) are from it in the result, root mean square over Cb and Cr
+ * (levels). */
+static double sepia_off_tone(const mf_img *orig, const mf_img *anon, const mf_face *f) {
+    const mf_face_box *bx = &f->lm.box;
+    double e = 0;
+    long n = 0;
+    for (int y = (int)fmaxf(0, bx->y); y < (int)fminf(orig->h, bx->y + bx->h); y++)
+        for (int x = (int)fmaxf(0, bx->x); x < (int)fminf(orig->w, bx->x + bx->w); x++) {
+            const uint8_t *p = orig->data + ((size_t)y * orig->w + x) * 3, *q = anon->data + ((size_t)y * orig->w + x) * 3;
+            if (abs(p[0] - q[0]) <= 8 && abs(p[1] - q[1]) <= 8 && abs(p[2] - q[2]) <= 8) continue;
+            double u = (0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2]) / 255, t = 4 * u * (1 - u);
+            double cb = -0.168736 * q[0] - 0.331264 * q[1] + 0.5 * q[2], cr = 0.5 * q[0] - 0.418688 * q[1] - 0.081312 * q[2];
+            e += (cb + 14 * t) * (cb + 14 * t) + (cr - 10 * t) * (cr - 10 * t), n++;
+        }
+    return n ? sqrt(e / (2.0 * n)) : 0;
+}
+
+/* (grey22) A black-and-white photo gets a grey face: the photo's luminance in all three channels, the replaced
+ * face's changed pixels have a mean chroma under 1 level and under 1 % of them over 4 levels (main: the model
+ * texture's colour detail stayed, 2-5 levels mean on grey LFW and demo faces, reddish lips, bluish skin patches);
+ * with tuning.chroma_match -1 (main's rendering) the same draw is measured coloured, so the measure can fail. The
+ * colour photo's face is left exactly as main rendered it (bit-identical to chroma_match -1). */
+static void test_grey_photo_grey_face(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool, .max_tries = 9};
+    mf_anon_t *on, *off;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    o.tuning.chroma_match = -1;
+    assert_int_equal(mf_anon_create(&o, &off), MF_OK);
+    mf_img grey = copy_of(&f->img);
+    for (size_t i = 0; i < (size_t)grey.w * grey.h; i++) {
+        uint8_t *p = grey.data + 3 * i;
+        int y = (int)lrint(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]);
+        p[0] = p[1] = p[2] = (uint8_t)(y > 255 ? 255 : y);
+    }
+    double mean[2], over[2];
+    long n[2];
+    for (int k = 0; k < 2; k++) {
+        mf_img a = copy_of(&grey);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(k ? off : on, &a, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &r), MF_OK);
+        n[k] = chroma_of_change(&grey, &a, &f->faces[0], &mean[k], &over[k]);
+        printf("  grey photo, chroma match %s: decision %d method %d tries %d, %ld px changed, mean chroma %.2f, "
+               "%.1f %% over 4 levels; '%s'\n", k ? "off" : "on", r.decision, r.method, r.tries, n[k], mean[k], 100 * over[k],
+               r.note);
+        assert_int_equal(r.method, MF_ANON_SYNTH); /* a rendered face, not the filter */
+        assert_true(n[k] > 1000);
+        mf_img_free(&a);
+    }
+    assert_true(mean[0] < 1.0 && over[0] < 0.01); /* grey */
+    assert_true(mean[1] > 1.5 && over[1] > 0.1);  /* main's rendering: coloured */
+    /* a sepia photo (the luminance, then a warm tone strongest in the mid-tones): the face's chroma spread stays
+     * within 1.5 levels of the photo's over the same pixels (main's rendering: reddish lips, cyan patches, over) */
+    mf_img sep = copy_of(&grey);
+    for (size_t i = 0; i < (size_t)sep.w * sep.h; i++) {
+        uint8_t *p = sep.data + 3 * i;
+        double y = p[0], u = y / 255, t = 4 * u * (1 - u), cb = -14 * t, cr = 10 * t;
+        double rgb[3] = {y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb};
+        for (int k = 0; k < 3; k++) p[k] = (uint8_t)lrint(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
+    }
+    double ex[2];
+    for (int k = 0; k < 2; k++) {
+        mf_img a = copy_of(&sep);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(k ? off : on, &a, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &r), MF_OK);
+        ex[k] = sepia_off_tone(&sep, &a, &f->faces[0]);
+        printf("  sepia photo, chroma match %s: decision %d method %d tries %d, %.2f levels off the photo's tone\n",
+               k ? "off" : "on", r.decision, r.method, r.tries, ex[k]);
+        assert_int_equal(r.method, MF_ANON_SYNTH);
+        mf_img_free(&a);
+    }
+    assert_true(ex[0] < 1.5); /* the photo's tone */
+    assert_true(ex[1] > 1.5); /* main's rendering: coloured */
+    mf_img_free(&sep);
+    /* the colour photo: its face keeps its colour, as main drew it */
+    mf_img a = copy_of(&f->img), b = copy_of(&f->img);
+    mf_anon_result ra, rb;
+    assert_int_equal(mf_anon_face(on, &a, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &ra), MF_OK);
+    assert_int_equal(mf_anon_face(off, &b, &f->faces[0], MF_ANON_SYNTH, 2, NULL, &rb), MF_OK);
+    double cm, co;
+    chroma_of_change(&f->img, &a, &f->faces[0], &cm, &co);
+    printf("  colour photo: mean chroma of the changed pixels %.2f, %.1f %% over 4 levels\n", cm, 100 * co);
+    assert_true(cm > 5);
+    assert_memory_equal(a.data, b.data, (size_t)a.w * a.h * 3);
+    mf_img_free(&a), mf_img_free(&b), mf_img_free(&grey);
+    mf_anon_free(on), mf_anon_free(off);
+}
+
 /* (turn20) The pose check rejects like any failed check: Charles_Mathews_0002's second man (47 degrees of yaw), seed
  * 1, of whose 9 draws at least one removes the identity (the default publishes one as the synthetic fallback,
  * test_turned_face_keeps_pose), with a tolerance of 0.01 degrees: no draw keeps the pose, so the face is not
@@ -1555,6 +1664,7 @@ int main(void) {
         cmocka_unit_test(test_turned_face_keeps_pose),
         cmocka_unit_test(test_pose_check_rejects),
         cmocka_unit_test(test_turned_face_no_glow),
+        cmocka_unit_test(test_grey_photo_grey_face),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -222,6 +222,13 @@ typedef struct {
                              2.4 in blue turned a brown draw's light texels white on a pale, pink-lit photo (the white
                              glow of turned faces). 0: the default SHADE_CAP in src/anon/anon.c; < 0: off (the ratio
                              everywhere, main's before light22; docs/anonymization.md, "Branch light22") */
+    /* (grey22) the new face's colour character: the rendered skin's chroma around the photo's (its tone curve, the
+     * chroma as a quadratic function of the luminance over the face, or its low-passed chroma, whichever the photo
+     * follows more closely) is scaled down when the photo's own face is much less colourful than the render (a
+     * black-and-white or toned photo: a grey photo gets a grey face, a sepia one a sepia face). 0: the default, on
+     * (see CHROMA_MATCH_LO/HI in src/anon/anon.c, docs/anonymization.md "Branch grey22"); 1: the low-passed chroma
+     * only (the branch's first version: sepia only partly); < 0: off (main before grey22) */
+    int chroma_match;
 } mf_anon_tuning;
 
 typedef struct {

@@ -31,6 +31,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define TEX_GAIN 1.0f         /* texture code spread */
 #define GRAIN_REF 2.5f      /* fine-band deviation of a sharp photo's skin: the detail layer at full amplitude */
 #define DETAIL_AMP 2.5f       /* detail layer amplitude */
+#define CHROMA_MATCH_LO 1.0f  /* (grey22) the photo's face chroma spread (levels, around its low-pass): at or below, the
+                                 render's chroma detail is brought to the photo's (a grey photo: none, a grey face) ... */
+#define CHROMA_MATCH_HI 2.5f  /* ... and from here on left as it was (colour photos: 3-10 levels on LFW) */
 #define EDGE_FEATHER 0.03f    /* image-space blend ramp inside the mesh boundary, in face sizes */
 #define EDGE_RAMP_TURN 0.07f  /* ... plus this much at 30+ degrees of yaw */
 #define EDGE_RAMP_TEX 0.05f   /* texture-space blend ramp from the mesh boundary, in texture sides */
@@ -882,6 +885,100 @@ static float lap_at(const mf_fimg *f, int x, int y) {
 #undef GREY
 }
 
+/* (grey22) The new skin's colour character brought to the photo's. Each pixel's chroma (Cb, Cr) is measured
+ * against a reference: the chroma of the photo's low-pass there (lo: the photo's light over its plain skin; where lo
+ * is empty, the photo's mean skin colour osum / ow), or, with `tone`, the photo's tone curve (its chroma as a
+ * quadratic function of the luminance, fitted over the original face) at the pixel's own luminance, whichever the
+ * photo's face follows more closely. The spread (root mean square) of that deviation over the original face (cov0 > 0:
+ * skin, brows, lips, nose; the photo's own colour detail) and over the new skin (cov == 1: the model's lips, irises,
+ * brows and mottling, lit by the per-channel ratio, which greys only the low frequencies) gives s = photo / render.
+ * The new skin's deviation is then scaled by f = min(1, max(s, g)), g rising from 0 to 1 as the photo's spread goes
+ * from CHROMA_MATCH_LO to CHROMA_MATCH_HI: a colour photo's render is left as it was (bit-identical), the luminance
+ * always is. A grey photo (s 0) gets a grey face; a sepia one (its chroma a function of the luminance: the tone
+ * curve's spread near 0) the photo's tone at the new face's luminance. The photo's own pixels in the render (cov 2:
+ * mouth and eye openings) are not touched. */
+static void chroma_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *cov0, const mf_fimg *lo,
+                         const double osum[3], double ow, int tone) {
+    size_t px = (size_t)j->w * j->h;
+    float mean[3];
+    for (int k = 0; k < 3; k++) mean[k] = ow > 0 ? (float)(osum[k] / ow) : 128;
+    /* the photo's tone curve over its face: Cb, Cr = t0 + t1 u + t2 u^2, u = Y / 255 (least squares; a toned
+     * photo's tint is strongest in the mid-tones) */
+    double m[5] = {0}, v[2][3] = {{0}};
+    for (size_t i = 0; tone && i < px; i++) {
+        if (!(cov0->data[i] > 0)) continue;
+        const float *p = j->O.data + 3 * i;
+        double u = (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) / 255;
+        double c[2] = {-0.168736 * p[0] - 0.331264 * p[1] + 0.5 * p[2], 0.5 * p[0] - 0.418688 * p[1] - 0.081312 * p[2]};
+        double pw = 1;
+        for (int e = 0; e < 5; e++) m[e] += pw, pw *= u;
+        for (int k = 0; k < 2; k++) v[k][0] += c[k], v[k][1] += c[k] * u, v[k][2] += c[k] * u * u;
+    }
+    float tc[2][3] = {{0}};
+    {
+        double A[3][3] = {{m[0], m[1], m[2]}, {m[1], m[2], m[3]}, {m[2], m[3], m[4]}};
+        double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                     A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+        for (int k = 0; tone && m[0] > 0 && fabs(det) > 1e-9 * m[0] * m[0] * m[0] && k < 2; k++)
+            for (int c = 0; c < 3; c++) { /* Cramer: column c replaced by v[k] */
+                double B[3][3];
+                memcpy(B, A, sizeof B);
+                for (int r = 0; r < 3; r++) B[r][c] = v[k][r];
+                double dc = B[0][0] * (B[1][1] * B[2][2] - B[1][2] * B[2][1]) - B[0][1] * (B[1][0] * B[2][2] - B[1][2] * B[2][0]) +
+                            B[0][2] * (B[1][0] * B[2][1] - B[1][1] * B[2][0]);
+                tc[k][c] = (float)(dc / det);
+            }
+    }
+    double so = 0, no = 0, sr = 0, nr = 0, to = 0, tr = 0;
+    for (size_t i = 0; i < px; i++) {
+        int o = cov0->data[i] > 0, r = cov->data[i] == 1;
+        if (!o && !r) continue;
+        const float *l = lo->data + 3 * i;
+        if (l[0] + l[1] + l[2] < 3) l = mean;
+        float lb = -0.168736f * l[0] - 0.331264f * l[1] + 0.5f * l[2], lr = 0.5f * l[0] - 0.418688f * l[1] - 0.081312f * l[2];
+        for (int side = 0; side < 2; side++) {
+            if (!(side ? r : o)) continue;
+            const float *p = side ? rend->data + 3 * i : j->O.data + 3 * i;
+            float y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+            float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2], cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
+            float u = y / 255, db = cb - lb, dr = cr - lr;
+            float eb = cb - tc[0][0] - u * (tc[0][1] + u * tc[0][2]), er = cr - tc[1][0] - u * (tc[1][1] + u * tc[1][2]);
+            if (side)
+                sr += (double)db * db + (double)dr * dr, tr += (double)eb * eb + (double)er * er, nr++;
+            else
+                so += (double)db * db + (double)dr * dr, to += (double)eb * eb + (double)er * er, no++;
+        }
+    }
+    if (!(nr > 0) || !(no > 0) || !(sr > 0)) return;
+    /* (tone) the reference is the tone curve where the photo's chroma follows it more closely than its low-pass */
+    int use_tone = tone && to < so && tr > 0;
+    if (use_tone) so = to, sr = tr;
+    /* f: the photo's spread / the render's, raised to 1 as the photo's spread goes from CHROMA_MATCH_LO to _HI */
+    float spo = (float)sqrt(so / no), s = spo / (float)sqrt(sr / nr);
+    float g = (spo - CHROMA_MATCH_LO) / (CHROMA_MATCH_HI - CHROMA_MATCH_LO);
+    float f = fminf(1, fmaxf(s, g));
+    if (!(f < 1)) return;
+    for (size_t i = 0; i < px; i++) {
+        if (cov->data[i] != 1) continue;
+        float *p = rend->data + 3 * i;
+        float y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+        float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2];
+        float cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
+        float lb, lr;
+        if (use_tone)
+            lb = tc[0][0] + y / 255 * (tc[0][1] + y / 255 * tc[0][2]), lr = tc[1][0] + y / 255 * (tc[1][1] + y / 255 * tc[1][2]);
+        else {
+            const float *l = lo->data + 3 * i;
+            if (l[0] + l[1] + l[2] < 3) l = mean;
+            lb = -0.168736f * l[0] - 0.331264f * l[1] + 0.5f * l[2], lr = 0.5f * l[0] - 0.418688f * l[1] - 0.081312f * l[2];
+        }
+        cb = lb + f * (cb - lb), cr = lr + f * (cr - lr);
+        p[0] = y + 1.402f * cr;
+        p[1] = y - 0.344136f * cb - 0.714136f * cr;
+        p[2] = y + 1.772f * cb;
+    }
+}
+
 /* Grain matching: the finest band of rend (rend - blur(rend, 0.7 px)) over the new skin (cov == 1) is scaled so
  * that the spread of the grey Laplacian over plain new skin equals the photo's over its plain skin (cov0): an
  * upsampled 192-px texture is too smooth on a sharp photo, the model's folds too rough on a retouched one. The
@@ -1619,6 +1716,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 rend.data[3 * i + k] = lit + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
+        if (a->o.tuning.chroma_match >= 0) chroma_match(j, &rend, &cov, &cov0, &lo, gs[0], gw[0], a->o.tuning.chroma_match != 1);
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
         mf_fimg_free(&lo);
