@@ -860,16 +860,23 @@ static void attack_env_close(attack_env *e) {
     mf_nn_pool_free(e->pool);
 }
 
+/* The faces the analyser finds in img, copied (the analyser's own array lives until its next call); *n their
+ * number. Free with free(). */
+static mf_face *analyzed_faces(mf_face_analyzer_t *an, const mf_img *img, int *n) {
+    const mf_face *found;
+    assert_int_equal(mf_face_analyze_all(an, img, &found, n), MF_OK);
+    mf_face *faces = malloc((size_t)(*n ? *n : 1) * sizeof *faces);
+    assert_non_null(faces);
+    memcpy(faces, found, (size_t)*n * sizeof *faces);
+    return faces;
+}
+
 /* Anonymizes (in place) every face the privacy analysis finds in img as eval_privacy_anon --seed 1 does for the
  * set's picture `name` (synthetic method, seed 1000003 + hash(name) * 4096 + k for face k); prints each decision.
  * Returns the number of faces replaced by a synthetic face. */
 static int anonymize_as_eval(mf_anon_t *a, mf_face_analyzer_t *priv, mf_img *img, const char *name) {
-    const mf_face *found;
     int n, synth = 0;
-    assert_int_equal(mf_face_analyze_all(priv, img, &found, &n), MF_OK);
-    mf_face *faces = malloc((size_t)(n ? n : 1) * sizeof *faces);
-    assert_non_null(faces);
-    memcpy(faces, found, (size_t)n * sizeof *faces);
+    mf_face *faces = analyzed_faces(priv, img, &n);
     for (int k = 0; k < n; k++) {
         mf_anon_result r;
         uint64_t seed = 1000003ull + (uint64_t)ps_name_hash(name) * 4096ull + (unsigned)k;
@@ -1102,19 +1109,12 @@ static void test_attack_check_two_threads_same_result(void **state) {
         printf("  skipped: identity model or FFHQ photo absent\n");
         skip();
     }
-    mf_nn_pool_t *pool;
-    mf_face_models_t *fm;
-    mf_face_analyzer_t *priv, *plain;
-    mf_anon_t *a, *one;
-    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
-    assert_int_equal(mf_face_models_create(tu_models_dir(), &fm), MF_OK);
-    mf_face_analyzer_opts po = {.pool = pool, .privacy = 1}, co = {.pool = pool};
-    assert_int_equal(mf_face_analyzer_create_from(fm, &po, &priv), MF_OK);
-    assert_int_equal(mf_face_analyzer_create_from(fm, &co, &plain), MF_OK);
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .pool = pool, .check_an = plain};
-    assert_int_equal(mf_anon_create(&ao, &a), MF_OK);
-    ao.pool = NULL; /* every embedding one after the other on the calling thread */
-    assert_int_equal(mf_anon_create(&ao, &one), MF_OK);
+    attack_env e; /* e.a: the privacy analyser anonymizes, the plain one checks, a pool of two threads */
+    attack_env_open(&e);
+    mf_face_analyzer_t *priv = e.priv, *plain = e.plain;
+    mf_anon_t *a = e.a, *one;
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = priv, .check_an = plain};
+    assert_int_equal(mf_anon_create_from(e.fm, &ao, &one), MF_OK); /* no pool: every embedding one after the other */
     mf_img pic[2];
     mf_face face[2];
     int np = 0;
@@ -1170,10 +1170,8 @@ static void test_attack_check_two_threads_same_result(void **state) {
     printf("  %d replacements compared on %d pictures\n", compared, np);
     assert_true(np == 2);
     for (int p = 0; p < np; p++) mf_img_free(&pic[p]);
-    mf_anon_free(a), mf_anon_free(one);
-    mf_face_analyzer_free(priv), mf_face_analyzer_free(plain);
-    mf_face_models_free(fm);
-    mf_nn_pool_free(pool);
+    mf_anon_free(one);
+    attack_env_close(&e);
 }
 
 /* (reid18) The photo's shading moves with the face (mf_anon_shade_follow): a low-pass field, flat 100 with a dark
@@ -1383,12 +1381,8 @@ static void test_turned_face_no_glow(void **state) {
         snprintf(path, sizeof path, "%s/%s", tu_data_dir(), photos[p]);
         mf_img img;
         if (mf_img_load(path, NULL, &img, NULL)) continue;
-        const mf_face *found;
         int n;
-        assert_int_equal(mf_face_analyze_all(e.priv, &img, &found, &n), MF_OK);
-        mf_face *faces = malloc((size_t)(n ? n : 1) * sizeof *faces);
-        assert_non_null(faces);
-        memcpy(faces, found, (size_t)n * sizeof *faces);
+        mf_face *faces = analyzed_faces(e.priv, &img, &n);
         for (int k = 0; k < n; k++) {
             if (!faces[k].has_landmarks || fabsf(faces[k].lm.yaw) < 30) continue;
             for (uint64_t seed = 1; seed <= 2; seed++) {
@@ -1446,12 +1440,8 @@ static void test_turned_face_keeps_pose(void **state) {
         snprintf(path, sizeof path, "%s/%s", tu_data_dir(), photos[p]);
         mf_img img;
         if (mf_img_load(path, NULL, &img, NULL)) continue;
-        const mf_face *found;
         int n;
-        assert_int_equal(mf_face_analyze_all(e.priv, &img, &found, &n), MF_OK);
-        mf_face *faces = malloc((size_t)(n ? n : 1) * sizeof *faces);
-        assert_non_null(faces);
-        memcpy(faces, found, (size_t)n * sizeof *faces);
+        mf_face *faces = analyzed_faces(e.priv, &img, &n);
         for (int k = 0; k < n; k++) {
             if (!faces[k].has_landmarks || fabsf(faces[k].lm.yaw) < 20) continue;
             checked++;
