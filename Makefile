@@ -147,7 +147,7 @@ $(BUILD)/rel/tools/privacy-set: tests/tools/privacy-set.c tests/tools/privacy-se
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) -Ieval/lib $< eval/lib/judges.c -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 
-$(BUILD)/rel/tools/%: tests/tools/%.c $(BUILD)/rel/libmfmc.a
+$(BUILD)/rel/tools/%: tests/tools/%.c tests/tools/tool-args.h $(BUILD)/rel/libmfmc.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(REL_FLAGS) $(CPPFLAGS) $< -o $@ $(BUILD)/rel/libmfmc.a $(LDLIBS)
 

@@ -16,18 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int num(const char *s, int lo, int hi, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int die(const char *what) {
-    fprintf(stderr, "chroma-img: %s%s%s\n", what, *mf_error_get() ? ": " : "", mf_error_get());
-    return 1;
-}
+#define TOOL_NAME "chroma-img"
+#include "tool-args.h"
 
 static void ycc(const uint8_t *p, float *y, float *cb, float *cr) {
     *y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];

@@ -14,20 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TOOL_NAME "serve-img"
+#include "tool-args.h"
+
 enum { MAX_SIDE = 8192, MAX_INPUTS = 16 };
-
-static int num(const char *s, int lo, int hi, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int die(const char *what) {
-    fprintf(stderr, "serve-img: %s%s%s\n", what, *mf_error_get() ? ": " : "", mf_error_get());
-    return 1;
-}
 
 static int row(int h, const char *out, int n, char **in) {
     mf_img parts[MAX_INPUTS] = {{0}}, grid = {0};
