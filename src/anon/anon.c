@@ -588,6 +588,14 @@ static void rgb_to_ycc(const float *p, float *y, float *cb, float *cr) {
     *cr = 0.5f * p[0] - 0.4187f * p[1] - 0.0813f * p[2];
 }
 
+/* (grey22) the same with the full BT.601 coefficients, the exact inverse of chroma_match's way back to RGB
+ * (rgb_to_ycc's rounded ones are the skin model's and stay as they are) */
+static void rgb_to_ycc601(const float *p, float *y, float *cb, float *cr) {
+    *y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+    *cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2];
+    *cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
+}
+
 static int cmp_float(const void *x, const void *y) {
     float a = *(const float *)x, b = *(const float *)y;
     return (a > b) - (a < b);
@@ -935,12 +943,13 @@ static void chroma_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const 
         if (!o && !r) continue;
         const float *l = lo->data + 3 * i;
         if (l[0] + l[1] + l[2] < 3) l = mean;
-        float lb = -0.168736f * l[0] - 0.331264f * l[1] + 0.5f * l[2], lr = 0.5f * l[0] - 0.418688f * l[1] - 0.081312f * l[2];
+        float ly, lb, lr;
+        rgb_to_ycc601(l, &ly, &lb, &lr);
         for (int side = 0; side < 2; side++) {
             if (!(side ? r : o)) continue;
             const float *p = side ? rend->data + 3 * i : j->O.data + 3 * i;
-            float y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
-            float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2], cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
+            float y, cb, cr;
+            rgb_to_ycc601(p, &y, &cb, &cr);
             float u = y / 255, db = cb - lb, dr = cr - lr;
             float eb = cb - tc[0][0] - u * (tc[0][1] + u * tc[0][2]), er = cr - tc[1][0] - u * (tc[1][1] + u * tc[1][2]);
             if (side)
@@ -961,16 +970,14 @@ static void chroma_match(const job *j, mf_fimg *rend, const mf_fimg *cov, const 
     for (size_t i = 0; i < px; i++) {
         if (cov->data[i] != 1) continue;
         float *p = rend->data + 3 * i;
-        float y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
-        float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2];
-        float cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
-        float lb, lr;
+        float y, cb, cr, ly, lb, lr;
+        rgb_to_ycc601(p, &y, &cb, &cr);
         if (use_tone)
             lb = tc[0][0] + y / 255 * (tc[0][1] + y / 255 * tc[0][2]), lr = tc[1][0] + y / 255 * (tc[1][1] + y / 255 * tc[1][2]);
         else {
             const float *l = lo->data + 3 * i;
             if (l[0] + l[1] + l[2] < 3) l = mean;
-            lb = -0.168736f * l[0] - 0.331264f * l[1] + 0.5f * l[2], lr = 0.5f * l[0] - 0.418688f * l[1] - 0.081312f * l[2];
+            rgb_to_ycc601(l, &ly, &lb, &lr);
         }
         cb = lb + f * (cb - lb), cr = lr + f * (cr - lr);
         p[0] = y + 1.402f * cr;
