@@ -832,6 +832,21 @@ static float best_reported_iou(mf_face_analyzer_t *priv, const mf_img *img, cons
  * FFHQ faces of the cells of rows r0..r1 and columns c0..c1 pasted at `side` px (cells of 5 sides, source = cell
  * index), through JPEG at quality 95; returns the best IOU of a reported privacy-mode face with the face of cell
  * (tr, tc), whose box must be `want` (the set's truth), or -1 when the data is missing (skip). */
+/* The pasted picture as the set stores it (JPEG at quality 95, decoded again), then the privacy analyser's best IoU
+ * with the truth box (best_reported_iou); frees bg. The shared tail of small_face_case and grid_face_case. */
+static float jpeg_round_trip_iou(mf_face_analyzer_t *priv, mf_img *bg, const float truth[4], int face) {
+    mf_img img;
+    uint8_t *jpg;
+    size_t len;
+    assert_int_equal(mf_img_encode_jpeg(bg, 95, &jpg, &len), MF_OK);
+    assert_int_equal(mf_img_decode(jpg, len, NULL, &img, NULL), MF_OK);
+    free(jpg);
+    float best = best_reported_iou(priv, &img, truth, face);
+    mf_img_free(bg);
+    mf_img_free(&img);
+    return best;
+}
+
 static float small_face_case(int picture, int side, int r0, int r1, int c0, int c1, int tr, int tc, const float want[2]) {
     char p[4096];
     snprintf(p, sizeof p, "%s/ffhq", tu_data_dir());
@@ -846,7 +861,7 @@ static float small_face_case(int picture, int side, int r0, int r1, int c0, int 
     mf_face_analyzer_t *normal, *priv;
     analysers_create(&pool, &normal, &priv);
     uint32_t rng = 12345;
-    mf_img bg, img;
+    mf_img bg;
     for (int k = 0; k <= picture; k++) {
         if (k) mf_img_free(&bg);
         assert_int_equal(ps_background(W, H, &rng, &bg), 0);
@@ -866,17 +881,10 @@ static float small_face_case(int picture, int side, int r0, int r1, int c0, int 
             mf_img_free(&src);
         }
     ps_names_free(names, n_names);
-    uint8_t *jpg;
-    size_t len;
-    assert_int_equal(mf_img_encode_jpeg(&bg, 95, &jpg, &len), MF_OK);
-    assert_int_equal(mf_img_decode(jpg, len, NULL, &img, NULL), MF_OK);
-    free(jpg);
     printf("  face %d pasted at %.1f %.1f %.1f %.1f (the set's truth: %.1f %.1f %d %d)\n", tr * cols + tc, truth[0],
            truth[1], truth[2], truth[3], want[0], want[1], side, side);
     assert_true(fabsf(truth[0] - want[0]) < 1 && fabsf(truth[1] - want[1]) < 1);
-    float best = best_reported_iou(priv, &img, truth, tr * cols + tc);
-    mf_img_free(&bg);
-    mf_img_free(&img);
+    float best = jpeg_round_trip_iou(priv, &bg, truth, tr * cols + tc);
     analysers_free(pool, normal, priv);
     return best;
 }
@@ -986,7 +994,7 @@ static float grid_face_case(int r0, int r1, int c0, int c1, int tr, int tc, floa
     analysers_create(&pool, &normal, &priv);
     uint32_t rng = 12345;
     static const int before[6][2] = {{1600, 1200}, {1600, 1200}, {1600, 1200}, {1600, 1200}, {1600, 1200}, {1920, 1440}};
-    mf_img bg, img;
+    mf_img bg;
     for (int k = 0; k < 6; k++) {
         assert_int_equal(ps_background(before[k][0], before[k][1], &rng, &bg), 0);
         mf_img_free(&bg);
@@ -1012,14 +1020,7 @@ static float grid_face_case(int r0, int r1, int c0, int c1, int tr, int tc, floa
     printf("  face %d pasted at %.1f %.1f %.1f %.1f (the set's truth: %.0f %.0f 40 40)\n", tr * COLS + tc, truth[0],
            truth[1], truth[2], truth[3], tx, ty);
     assert_true(fabsf(truth[0] - tx) < 1 && fabsf(truth[1] - ty) < 1);
-    uint8_t *jpg;
-    size_t len;
-    assert_int_equal(mf_img_encode_jpeg(&bg, 95, &jpg, &len), MF_OK);
-    assert_int_equal(mf_img_decode(jpg, len, NULL, &img, NULL), MF_OK);
-    free(jpg);
-    float best = best_reported_iou(priv, &img, truth, tr * COLS + tc);
-    mf_img_free(&bg);
-    mf_img_free(&img);
+    float best = jpeg_round_trip_iou(priv, &bg, truth, tr * COLS + tc);
     analysers_free(pool, normal, priv);
     return best;
 }
