@@ -83,7 +83,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define JITTER_SKIP -1.0f       /* the default factor (< 0: off) */
 #define JIT_SKIP_MIN 1.5f       /* the smallest factor allowed (a safety margin over the measured maximum) */
 #define JIT_LIFT_ARCFACE 0.22f  /* arcface's largest measured lift (LFW, an uncut frontal face: 0.021 -> 0.241) */
-#define JIT_LIFT_FACEAPI 0.031f /* faceapi's */
+#define JIT_LIFT_FACEAPI 0.036f /* faceapi's (LFW and the profile set) */
 #define JIT_SKIP_MAX_YAW 30.0f  /* never for faces turned this much (their lift is the largest) */
 #define POSE_RELAXED_COST 10.0f /* synthetic fallback: a draw that lost the pose counts this many years further off */
 #define POSE_FADE_FROM 20.0f    /* (turn20) the target's own shape codes fade from this yaw (the training faces' limit) */
