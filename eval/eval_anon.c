@@ -99,6 +99,7 @@ static void usage(FILE *f) {
           "  --attack-all N  the attacker's upright square also for uncut faces: 1 all, -1 none (before attack14),\n"
           "                   0 (default) those turned by 20 degrees or more\n"
           "  --leap F         a gentle draw rejected F gaps over a threshold: the next is the first strong rung (off; 0.8 measured)\n"
+          "  --jitter-skip F  skip a draw's jittered alignments when F x the measured jitter lift below every threshold (off; >= 1.5)\n"
           "  --pose-tol F     a draw re-detected more than F degrees of yaw or pitch off is drawn again (off; 10 measured)\n"
           "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
           "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
@@ -157,6 +158,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--attack-all") && more) tu.attack_all = atoi(argv[++i]);
         else if (!strcmp(s, "--leap") && more) tu.leap = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--jitter-skip") && more) tu.jitter_skip = (float)atof(argv[++i]);
         else if (!strcmp(s, "--pose-tol") && more) tu.pose_tolerance = (float)atof(argv[++i]);
         else if (!strcmp(s, "--pose-fade") && more) tu.pose_fade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--turn-light") && more) tu.turn_light = (float)atof(argv[++i]);
@@ -221,6 +223,8 @@ int main(int argc, char **argv) {
     static float ms_small[MAXN];
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
+    long embeddings = 0; /* (jit30) recognizer embeddings of the anonymizer (mf_anon_result.embeddings) */
+    int jit_skipped = 0; /* published faces whose jittered alignments were skipped (tuning.jitter_skip) */
     int draws = 0, strong = 0, flat = 0, synth_fb = 0; /* draws made; published faces rendered strong / flattened
                                                           (the last rungs); synthetic fallbacks */
     int n = 0, detected = 0, gender_n = 0, gender_kept = 0, accepted = 0, fallback = 0, verif[NREC] = {0};
@@ -286,7 +290,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "\n");
             }
             accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
+            if (getenv("BENCH_VERBOSE")) /* (jit30) tuning.jitter_skip */
+                fprintf(stderr, "  jitter skipped %d; embeddings %d\n", R.jitter_skipped, R.embeddings);
             draws += R.tries, strong += R.strong, flat += R.flat;
+            jit_skipped += R.jitter_skipped, embeddings += R.embeddings;
             synth_fb += R.decision == MF_ANON_FALLBACK && R.method == MF_ANON_SYNTH;
             has_after[n] = 0;
             lap[n] = NAN;
@@ -354,6 +361,7 @@ int main(int argc, char **argv) {
     printf("faces %d: accepted %d, fallback %d (synthetic %d); detected again %d (%.2f%%)\n", n, accepted, fallback,
            synth_fb, detected, n ? 100.0 * detected / n : 0);
     printf("draws %d; published faces rendered strong %d, of them flattened (last rungs) %d\n", draws, strong, flat);
+    printf("jitter alignments skipped on %d published faces; anonymizer embeddings %ld\n", jit_skipped, embeddings);
     for (int r = 0; r < NREC; r++) {
         int ident = 0;
         for (int i = 0; i < n; i++) {

@@ -1,6 +1,6 @@
 /* Issue 11's anonymizer check (docs/detection.md, "Anonymizing the set"): in `mfmc anonymize`, every face found is
  * replaced, and no original face region is left similar to the original.
- *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all N] [--dump DIR]
+ *   eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all N] [--jitter-skip F] [--dump DIR]
  *       anonymizes the pictures of the privacy set (tests/tools/privacy-set, DIR/truth.tsv) as `mfmc anonymize`
  *       does by default (privacy detection, synthetic method, the plain analyser for the checks of upright faces,
  *       two threads; the seed of face k of picture F is S * 1000003 + (hash(F) mod 2^20) * 4096 + k instead of a
@@ -9,7 +9,7 @@
  *       (a prefix of the variant or of the picture's name, e.g. cutt50/0039; repeatable). --cut-check N sets the
  *       anonymizer's tuning.cut_check (anon.h: -1 main's guarantee before cut14, 2 cut faces by the fallback only;
  *       default: the library's); --attack-all N its tuning.attack_all (-1: the attacker's square for cut faces only, before
- *       attack14; 1: every face; default: cut and turned faces). --stride K keeps every K-th picture of a variant by its number (the grids are
+ *       attack14; 1: every face; default: cut and turned faces); --jitter-skip F its tuning.jitter_skip (jit30, off). --stride K keeps every K-th picture of a variant by its number (the grids are
  *       picture 0, always kept).
  *   eval_privacy_anon --compare SET OUT
  *       the same check on the output of the real program, `mfmc anonymize SET -o OUT` (the same relative names):
@@ -327,7 +327,7 @@ static int run(checker *ck, anonymizer *A, const char *dir, const char *out_dir,
 
 static int usage(void) {
     fprintf(stderr, "usage: eval_privacy_anon --set DIR [--only PREFIX]... [--stride K] [--seed S] [--cut-check N] [--attack-all N] "
-                    "[--dump DIR]\n"
+                    "[--jitter-skip F] [--dump DIR]\n"
                     "       eval_privacy_anon --compare SET OUT [--dump DIR]\n");
     return 2;
 }
@@ -336,6 +336,7 @@ int main(int argc, char **argv) {
     const char *set = NULL, *cmp_set = NULL, *cmp_out = NULL, *dump = NULL;
     const char *only[MAX_ONLY];
     int n_only = 0, stride = 1, cut_check = 0, attack_all = 0;
+    float jitter_skip = 0;
     unsigned long long seed = 1;
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
@@ -353,6 +354,8 @@ int main(int argc, char **argv) {
             cut_check = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--attack-all") && more)
             attack_all = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--jitter-skip") && more)
+            jitter_skip = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "--dump") && more)
             dump = argv[++i];
         else
@@ -377,7 +380,7 @@ int main(int argc, char **argv) {
     if (set) {
         if (mf_face_analyzer_create_from(fm, &ao, &fa) || mf_face_analyzer_create_from(fm, &co, &fc)) goto out;
         mf_anon_opts aop = {.models_root = tu_models_dir(), .identity_model = "data/identity/synthetic-v1.mfid",
-                            .an = fa, .pool = pool, .check_an = fc, .tuning = {.cut_check = cut_check, .attack_all = attack_all}};
+                            .an = fa, .pool = pool, .check_an = fc, .tuning = {.cut_check = cut_check, .attack_all = attack_all, .jitter_skip = jitter_skip}};
         if (mf_anon_create(&aop, &an)) goto out;
     }
     loaded = 1;

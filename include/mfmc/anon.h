@@ -229,6 +229,15 @@ typedef struct {
      * (see CHROMA_MATCH_LO/HI in src/anon/anon.c, docs/anonymization.md "Branch grey22"); 1: the low-passed chroma
      * only (the branch's first version: sepia only partly); < 0: off (main before grey22) */
     int chroma_match;
+    /* (jit30) the jittered alignments of the guarantee (step 7, mf_anon_jitter5) skipped for a draw far below the
+     * thresholds: when every ensemble similarity of a draw at the original's alignment is below that recognizer's
+     * dissimilarity threshold by more than jitter_skip x the largest lift the jitters were measured to add (max over
+     * the jitters minus the own-alignment similarity; JIT_LIFT_* in src/anon/anon.c), the draw's jittered embeddings
+     * are not made, and the original's jittered embeddings only when some draw needs them. Never for a face cut by
+     * the border, checked in the attacker's square, turned by JIT_SKIP_MAX_YAW degrees of yaw or more, or with a
+     * gallery. The result says so (mf_anon_result.jitter_skipped). 0: the default JITTER_SKIP in src/anon/anon.c
+     * (off); < 0: off; a factor below 1.5 counts as 1.5 (docs/anonymization.md, "Branch jit30") */
+    float jitter_skip;
 } mf_anon_tuning;
 
 typedef struct {
@@ -308,6 +317,11 @@ typedef struct {
     char draws[MF_ANON_DRAW_LOG];
     float draw_val[MF_ANON_DRAW_LOG], draw_age[MF_ANON_DRAW_LOG];
     signed char draw_rung[MF_ANON_DRAW_LOG];
+    int jitter_skipped;           /* (jit30, tuning.jitter_skip) the published draw was far enough below every
+                                     threshold at the original's alignment that its jittered alignments were not
+                                     embedded */
+    int embeddings;               /* recognizer embeddings run for this face (every alignment, the original's and the
+                                     results'; a faceapi embedding with its mirror counts once) */
 } mf_anon_result;
 
 /* Galleries for the guarantee: one per anonymizer recognizer (NULL entries or a NULL array = no gallery). */
@@ -330,6 +344,11 @@ void mf_anon_debug_force_similar(mf_anon_t *a, int on);
 /* Testing hook (speed17): the reference path of the rendering: its row loops on the calling thread alone and the
  * photo's per-face low-passes recomputed at every draw (no cache). The result must be identical either way. 0 = off. */
 void mf_anon_debug_reference(mf_anon_t *a, int on);
+
+/* Testing hook (jit30): sets tuning.jitter_skip to factor without its 1.5 floor (a smaller margin makes faces that
+ * are skipped easy to find in a test); <= 0 = off. Never for publishing: below 1.5 x the measured lift a skipped
+ * draw may be one the jitters would have rejected. */
+void mf_anon_debug_jitter_skip(mf_anon_t *a, float factor);
 
 /* Embeds the face record `face` of img with anonymizer recognizer i (info->dim floats). */
 int mf_anon_embed(mf_anon_t *a, int i, const mf_img *img, const mf_face *face, float *embedding);

@@ -76,6 +76,15 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * demo photos). Off by default since the lead's review: not yet measured on FFHQ and LFW, and on the profile set it
  * mostly relabels (12 accepted faces became synthetic fallbacks with the same pixels, 2 more went to the filter) */
 #define POSE_TOLERANCE -1.0f
+/* (jit30) tuning.jitter_skip (docs/anonymization.md, "Branch jit30"): a draw's jittered alignments are skipped when
+ * every ensemble similarity at the original's alignment is below its dissimilarity threshold by more than the factor x
+ * the largest lift the jitters were measured to add there (max over the 6 jitters minus the own similarity, over
+ * every checked draw of LFW, FFHQ, the cut and profile sets on main a3807b3) */
+#define JITTER_SKIP -1.0f       /* the default factor (< 0: off) */
+#define JIT_SKIP_MIN 1.5f       /* the smallest factor allowed (a safety margin over the measured maximum) */
+#define JIT_LIFT_ARCFACE 0.22f  /* arcface's largest measured lift (LFW, an uncut frontal face: 0.021 -> 0.241) */
+#define JIT_LIFT_FACEAPI 0.036f /* faceapi's (LFW and the profile set) */
+#define JIT_SKIP_MAX_YAW 30.0f  /* never for faces turned this much (their lift is the largest) */
 #define POSE_RELAXED_COST 10.0f /* synthetic fallback: a draw that lost the pose counts this many years further off */
 #define POSE_FADE_FROM 20.0f    /* (turn20) the target's own shape codes fade from this yaw (the training faces' limit) */
 #define POSE_FADE_YAW 0.0f      /* ... to 0 at this yaw: off by default (tuning.pose_fade, e.g. 40; measured in the docs:
@@ -156,6 +165,7 @@ struct mf_anon {
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
     int force_similar;
     int reference; /* mf_anon_debug_reference */
+    long n_emb;    /* (jit30) recognizer embeddings run so far (mf_anon_result.embeddings) */
     int n_donor;
     float *donor_tex; /* n_donor * T * T * 3 */
     float *donor_age, *donor_male;
@@ -221,6 +231,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
     if (tu->leap == 0) tu->leap = LEAP;
+    if (tu->jitter_skip == 0) tu->jitter_skip = JITTER_SKIP;
+    tu->jitter_skip = !(tu->jitter_skip > 0) ? 0 : fmaxf(tu->jitter_skip, JIT_SKIP_MIN); /* 0 off */
     if (!(tu->leap > 0)) tu->leap = 0;
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -413,6 +425,7 @@ const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i
 }
 void mf_anon_debug_force_similar(mf_anon_t *a, int on) { a->force_similar = on; }
 void mf_anon_debug_reference(mf_anon_t *a, int on) { a->reference = on; }
+void mf_anon_debug_jitter_skip(mf_anon_t *a, float factor) { a->o.tuning.jitter_skip = factor > 0 ? factor : 0; }
 int mf_anon_donor_count(const mf_anon_t *a) { return a->n_donor; }
 
 int mf_anon_embed(mf_anon_t *a, int i, const mf_img *img, const mf_face *face, float *e) {
@@ -783,6 +796,8 @@ typedef struct {
     mf_fimg sc[SC_N];  /* float buffers of render_draw kept between draws (fresh pages cost a kernel zeroing and a
                           fault each: 8 % of the profile) */
     float (*ejit)[N_JIT][1024]; /* per recognizer: the original embedded at the jittered alignments (ensemble only) */
+    int jit_skip;      /* (jit30) tuning.jitter_skip applies to this face's draws */
+    int jit_lazy;      /* (jit30) ejit not computed yet (ensure_ejit computes it when a check needs it) */
     emb_job *ej;       /* (speed16) a batch of embeddings (emb_run): EMB_JOBS jobs, their embeddings in eb */
     float (*eb)[1024];
     /* (cut14) a face cut by the border: draws are also checked in the attacker's square (attack_check) */
@@ -1815,6 +1830,7 @@ static int emb_run(mf_anon_t *a, emb_job *jobs, int n, int early, int *done) {
         emb_work(&b, 0);
     int m = atomic_load(&b.next);
     *done = m < n ? m : n;
+    a->n_emb += *done;
     for (int k = 0; k < *done; k++)
         if (jobs[k].st) return mf_error_set(jobs[k].st, "%s", jobs[k].msg);
     return MF_OK;
@@ -1863,6 +1879,7 @@ static int emb_run_attributes(mf_anon_t *a, emb_job *jobs, int n, int early, int
     mf_nn_pool_run(a->o.pool, side_fn, &c);
     int m = atomic_load(&c.b.next);
     *done = m < n ? m : n;
+    a->n_emb += *done;
     for (int k = 0; k < *done; k++)
         if (jobs[k].st) return mf_error_set(jobs[k].st, "%s", jobs[k].msg);
     return c.ast ? mf_error_set(c.ast, "%s", c.amsg) : MF_OK;
@@ -1888,6 +1905,7 @@ static int score_embedding(mf_anon_t *a, int i, const float *e, const float *eo,
 static int embed_score(mf_anon_t *a, int i, const mf_img *img, const float p[5][2], const float *eo,
                        const mf_anon_galleries *gal, mf_anon_result *r, int *gal_match, float *sim) {
     float e[1024];
+    a->n_emb++;
     int st = mf_face_recognizer_embed(a->rec[i], img, p, e);
     return st ? st : score_embedding(a, i, e, eo, gal, r, gal_match, sim);
 }
@@ -2002,7 +2020,7 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n
                     emb_job *jb = &j->ej[nj++];
                     jb->rec = i, jb->img = &j->asq[q], jb->ref = NULL, jb->out = j->easq[q][i];
                     memcpy(jb->p, j->asq_p[q], sizeof jb->p);
-                } else if ((st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
+                } else if (a->n_emb++, (st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], (const float(*)[2])j->asq_p[q], j->easq[q][i])))
                     return st;
             }
         }
@@ -2056,7 +2074,7 @@ static int attack_check(mf_anon_t *a, const mf_img *img, job *j, const float p5n
                 const float(*pw)[2] = (const float(*)[2])(w ? pn : pa);
                 if (k >= 0)
                     st = score_embedding(a, i, j->eb[k + 1], j->eb[k], gal, r, &gal_hit[i], &s1), k += 2;
-                else if (!(st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo)))
+                else if (a->n_emb++, !(st = mf_face_recognizer_embed(a->rec[i], &j->asq[q], pw, eo)))
                     st = embed_score(a, i, &sq, pw, eo, gal, r, &gal_hit[i], &s1);
                 if (st) break;
                 s = fmaxf(s, s1);
@@ -2084,6 +2102,40 @@ static int pose_moved(const mf_anon_t *a, const mf_face *orig, const mf_anon_res
     float tol = a->o.tuning.pose_tolerance;
     return tol > 0 && r->detected_after && orig->has_landmarks &&
            (fabsf(r->yaw_after - orig->lm.yaw) > tol || fabsf(r->pitch_after - orig->lm.pitch) > tol);
+}
+
+/* (jit30) The original embedded at the jittered alignments (j->ejit), when the face's setup left them out
+ * (j->jit_lazy: tuning.jitter_skip) and a check needs them: the original's region (j->O, exactly its bytes) is
+ * written back into img for the embeddings, then the candidate's bytes are put back; the same pixels as the setup's
+ * embeddings would have read, so the same embeddings. */
+static int ensure_ejit(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig) {
+    if (!j->jit_lazy) return MF_OK;
+    mf_img cur;
+    int st = mf_img_crop(img, j->ox, j->oy, j->w, j->h, &cur), n = 0, done;
+    if (st) return st;
+    float p5[5][2];
+    mf_face_5pt(orig, p5);
+    for (int i = 0; i < a->n_rec; i++)
+        for (int q = 0; a->info[i]->ensemble && q < N_JIT; q++) {
+            emb_job *jb = &j->ej[n++];
+            jb->rec = i, jb->img = img, jb->ref = NULL, jb->out = j->ejit[i][q];
+            mf_anon_jitter5(p5, q, jb->p);
+        }
+    st = mf_fimg_to_img(&j->O, NULL, img, j->ox, j->oy);
+    if (!st) st = emb_run(a, j->ej, n, 0, &done);
+    for (int y = 0; y < j->h; y++)
+        memcpy(img->data + ((size_t)(j->oy + y) * img->w + j->ox) * 3, cur.data + (size_t)y * j->w * 3, (size_t)j->w * 3);
+    mf_img_free(&cur);
+    if (!st) j->jit_lazy = 0;
+    return st;
+}
+
+/* (jit30) tuning.jitter_skip's margin for ensemble recognizer i: the factor x its largest measured jitter lift; a
+ * recognizer without a measured lift gets no margin to skip by (FLT_MAX) */
+static float jit_skip_margin(const mf_anon_t *a, int i) {
+    const char *nm = a->info[i]->name;
+    float lift = strcmp(nm, "arcface") == 0 ? JIT_LIFT_ARCFACE : strcmp(nm, "faceapi") == 0 ? JIT_LIFT_FACEAPI : -1;
+    return lift > 0 ? a->o.tuning.jitter_skip * lift : FLT_MAX;
 }
 
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
@@ -2123,63 +2175,84 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
      * maxima over all the jobs); only a rejected draw's reason and partial similarities can differ.
      * mf_anon_debug_reference keeps the order before (each alignment in turn, the recognizers in registry order) */
     int nj = 0, done = 0;
-    for (int pass = 0; draw && pass < 2; pass++)
-        for (int q = -1; q < (j->ejit ? N_JIT : 0); q++)
-            for (int i = 0; i < a->n_rec; i++) {
-                if (!a->info[i]->ensemble) continue;
-                int first = !a->reference && strcmp(a->info[i]->name, SCREEN_FIRST) == 0;
-                if (first != (pass == 0)) continue;
-                emb_job *jb = &j->ej[nj];
-                jb->rec = i, jb->img = img, jb->out = j->eb[nj++];
-                if (q >= 0) mf_anon_jitter5(p5o, q, jb->p);
-                else memcpy(jb->p, p5o, sizeof jb->p);
-                jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
-            }
+    /* (jit30) tuning.jitter_skip: stage 0 embeds the own alignment only; stage 1 the jittered ones, unless every
+     * ensemble similarity of stage 0 is below its threshold by more than jit_skip_margin (then the draw is
+     * reported with jitter_skipped). Without it one stage holds every job, as before. */
+    int staged = draw && j->jit_skip;
+    r->jitter_skipped = 0;
+    if (!draw && (st = ensure_ejit(a, img, j, orig))) return st;
     /* (speed19) with two threads the feedback a rejection would read (check_feedback_at_original: one attribute
      * network at the original's mesh box) is read beside the batch on the calling thread, before it joins: used
      * when a job rejects the draw, dropped when the draw passes (then step (4) reads the attributes of the face
      * found); not for the last draw (no next draw reads it) */
     mf_img froi = {0};
     mf_face fb;
-    int spec = draw && nj && a->attr_np && !a->reference && !j->last && orig->has_landmarks && CHECK_FEEDBACK == 3;
-    if (spec) {
-        if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &froi))) return st;
-        fb = *orig;
-        fb.confirmed = 1;
-        mf_face_translate(&fb, -(float)j->cx0, -(float)j->cy0);
-        st = emb_run_attributes(a, j->ej, nj, 1, &done, &froi, &fb, 1);
-        mf_img_free(&froi);
-        if (st) return st;
-    } else if (nj && (st = emb_run(a, j->ej, nj, 1, &done)))
-        return st;
-    for (int k = 0; k < done; k++) {
-        int i = j->ej[k].rec;
-        float s;
-        if ((st = score_embedding(a, i, j->eb[k], j->ej[k].ref, gal, r, &gal_hit[i], &s))) return st;
-        r->sim[i] = fmaxf(r->sim[i], s);
-        if (s >= a->info[i]->dissimilarity_threshold) {
-            snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
-                     a->info[i]->dissimilarity_threshold);
-            char c0 = a->info[i]->name[0];
-            j->code = j->ej[k].ref == eorig[i] ? (char)toupper((unsigned char)c0) : (char)tolower((unsigned char)c0);
-            j->code_val = s, j->code_rec = i;
-        } else if (gal_hit[i])
-            snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name), j->code = 'G';
-        else
-            continue;
-        /* (speed19) not for the last draw: its feedback would steer no draw, and a rejected draw's after-fields are
-         * never published (the result is another draw's or the fallback filter's, which checks itself) */
-        if (spec) { /* read beside the batch: as check_feedback_at_original sets it */
-            if (fb.attr.age >= 0 || fb.attr.gender != MF_GENDER_UNKNOWN) {
-                r->detected_after = 1;
-                r->age_after = fb.attr.age, r->gender_after = fb.attr.gender;
+    int spec = draw && a->attr_np && !a->reference && !j->last && orig->has_landmarks && CHECK_FEEDBACK == 3;
+    for (int stage = 0; draw && stage < 1 + staged; stage++) {
+        if (stage == 1) {
+            int far = 1;
+            for (int i = 0; i < a->n_rec; i++)
+                if (a->info[i]->ensemble && !(r->sim[i] < a->info[i]->dissimilarity_threshold - jit_skip_margin(a, i)))
+                    far = 0;
+            if (far) {
+                r->jitter_skipped = 1;
+                break;
             }
-            return 0;
+            if ((st = ensure_ejit(a, img, j, orig))) return st;
         }
-        if (CHECK_FEEDBACK >= 2) return j->last && !a->reference ? 0 : (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
-        if (!CHECK_FEEDBACK) return 0;
-        ok = 0; /* rejected: analysed below only for the next draw's feedback */
-        goto analysis;
+        int qlo = stage == 1 ? 0 : -1, qhi = staged && stage == 0 ? 0 : j->ejit ? N_JIT : 0;
+        nj = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int q = qlo; q < qhi; q++)
+                for (int i = 0; i < a->n_rec; i++) {
+                    if (!a->info[i]->ensemble) continue;
+                    int first = !a->reference && strcmp(a->info[i]->name, SCREEN_FIRST) == 0;
+                    if (first != (pass == 0)) continue;
+                    emb_job *jb = &j->ej[nj];
+                    jb->rec = i, jb->img = img, jb->out = j->eb[nj++];
+                    if (q >= 0) mf_anon_jitter5(p5o, q, jb->p);
+                    else memcpy(jb->p, p5o, sizeof jb->p);
+                    jb->ref = q < 0 ? eorig[i] : j->ejit[i][q];
+                }
+        if (spec && stage == 0 && nj) {
+            if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &froi))) return st;
+            fb = *orig;
+            fb.confirmed = 1;
+            mf_face_translate(&fb, -(float)j->cx0, -(float)j->cy0);
+            st = emb_run_attributes(a, j->ej, nj, 1, &done, &froi, &fb, 1);
+            mf_img_free(&froi);
+            if (st) return st;
+        } else if (nj && (st = emb_run(a, j->ej, nj, 1, &done)))
+            return st;
+        for (int k = 0; k < done; k++) {
+            int i = j->ej[k].rec;
+            float s;
+            if ((st = score_embedding(a, i, j->eb[k], j->ej[k].ref, gal, r, &gal_hit[i], &s))) return st;
+            r->sim[i] = fmaxf(r->sim[i], s);
+            if (s >= a->info[i]->dissimilarity_threshold) {
+                snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
+                         a->info[i]->dissimilarity_threshold);
+                char c0 = a->info[i]->name[0];
+                j->code = j->ej[k].ref == eorig[i] ? (char)toupper((unsigned char)c0) : (char)tolower((unsigned char)c0);
+                j->code_val = s, j->code_rec = i;
+            } else if (gal_hit[i])
+                snprintf(why, why_len, "%s matches gallery identity", a->info[i]->name), j->code = 'G';
+            else
+                continue;
+            /* (speed19) not for the last draw: its feedback would steer no draw, and a rejected draw's after-fields
+             * are never published (the result is another draw's or the fallback filter's, which checks itself) */
+            if (spec) { /* read beside the batch: as check_feedback_at_original sets it */
+                if (fb.attr.age >= 0 || fb.attr.gender != MF_GENDER_UNKNOWN) {
+                    r->detected_after = 1;
+                    r->age_after = fb.attr.age, r->gender_after = fb.attr.gender;
+                }
+                return 0;
+            }
+            if (CHECK_FEEDBACK >= 2) return j->last && !a->reference ? 0 : (st = check_feedback_at_original(a, img, j, orig, r)) ? st : 0;
+            if (!CHECK_FEEDBACK) return 0;
+            ok = 0; /* rejected: analysed below only for the next draw's feedback */
+            goto analysis;
+        }
     }
 analysis:;
     /* (2) detection and mesh around the face (attributes only in (4)) */
@@ -2385,6 +2458,7 @@ static int render_beside_setup(mf_anon_t *a, job *j, float gain, float shade, fl
     j->rpool = NULL; /* the pool is taken: this render's row loops run on its thread alone */
     mf_nn_pool_run(a->o.pool, beside_fn, &c);
     j->rpool = rp;
+    a->n_emb += n_setup;
     char msg[256];
     snprintf(msg, sizeof msg, "%s", mf_error_get()); /* render_draw's, if it failed */
     *emb_st = MF_OK;
@@ -2466,6 +2540,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     if (!a || !img || !img->data || img->c != 3 || !face || !r)
         return mf_error_set(MF_ERR_ARG, "anon: null argument or image not RGB");
     memset(r, 0, sizeof *r);
+    long n_emb0 = a->n_emb;
     r->method = method;
     r->n_rec = a->n_rec;
     for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) r->sim[i] = r->gallery_sim[i] = -2;
@@ -2516,11 +2591,21 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
      * ensemble's), one batch on both threads: before anything reads them; a synthetic face with two threads runs
      * them beside its first draw's rendering, which needs none of them (emb_run_beside_render) */
     int n_setup = 0, setup_done = 0;
+    /* (jit30) tuning.jitter_skip: where it may apply (a synthetic face without a gallery, not cut by the border, not
+     * checked in the attacker's square, turned less than JIT_SKIP_MAX_YAW), the original's jittered embeddings are
+     * left to the first check that needs them (ensure_ejit) */
+    float cut_tmp;
+    int attack = a->o.tuning.attack_all > 0 ||
+                 (a->o.tuning.attack_all == 0 && (fabsf(remainderf(face->lm.roll, 360.0f)) >= ATTACK_ROLL ||
+                                                  (face->has_landmarks && fabsf(face->lm.yaw) >= ATTACK_YAW)));
+    j.jit_skip = a->o.tuning.jitter_skip > 0 && method == MF_ANON_SYNTH && !(gal && gal->per_rec) && !attack &&
+                 face->has_landmarks && fabsf(face->lm.yaw) < JIT_SKIP_MAX_YAW && !face_cut(face, img->w, img->h, &cut_tmp);
+    j.jit_lazy = j.jit_skip;
     if (!st) {
         float p5[5][2];
         mf_face_5pt(face, p5);
         for (int i = 0; i < a->n_rec; i++)
-            for (int q = -1; q < (a->info[i]->ensemble ? N_JIT : 0); q++) {
+            for (int q = -1; q < (a->info[i]->ensemble && !j.jit_lazy ? N_JIT : 0); q++) {
                 emb_job *jb = &j.ej[n_setup++];
                 jb->rec = i, jb->img = img, jb->ref = NULL, jb->out = q < 0 ? eorig[i] : j.ejit[i][q];
                 if (q >= 0) mf_anon_jitter5(p5, q, jb->p);
@@ -2566,9 +2651,6 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
      * more than CUT_FALLBACK_OUT of its box (or any cut with tuning.cut_check 2), the fallback filter without a draw */
     float cut_out = 0;
     int is_cut = !st && renderable && face_cut(face, img->w, img->h, &cut_out);
-    int attack = a->o.tuning.attack_all > 0 ||
-                 (a->o.tuning.attack_all == 0 && (fabsf(remainderf(face->lm.roll, 360.0f)) >= ATTACK_ROLL ||
-                                                  (face->has_landmarks && fabsf(face->lm.yaw) >= ATTACK_YAW)));
     if (!st && renderable && !is_cut && attack && face->det.w > 0 && face->det.h > 0) {
         /* (attack14) an uncut turned face (every uncut face with tuning.attack_all 1): one attacker's square, twice
          * the detection box, turned upright */
@@ -2960,6 +3042,7 @@ done:
     mf_fimg_free(&j.relief_lo), mf_fimg_free(&j.relief_fo);
     free(eorig), free(j.ejit), free(j.ej), free(j.eb), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
     for (int q = 0; q < ATTACK_BOXES; q++) mf_img_free(&j.asq[q]);
+    r->embeddings = (int)(a->n_emb - n_emb0);
     r->ms = now_ms() - t0;
     return st;
 }
