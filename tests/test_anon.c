@@ -602,8 +602,9 @@ static void test_mesh_beside_the_face_not_rendered(void **state) {
  * (a) the mesh moved sideways by 0.45 face sizes, (b) the detector's nose moved, (d) the detection's five points
  * turned by 180 degrees. The check analyser's face at the detection is refitted (mf_anon_refit: its mesh within
  * 0.05 face sizes of the clear record's) and drawn (tries >= 1, a face-sized change), where main (and refit -1)
- * gave the fallback with no draw. A detection that the analyser's face does not overlap (the box shrunk to 0.4:
- * IoU 0.16) is not refitted. */
+ * gave the fallback with no draw. A detection that the analyser's face does not overlap (c: the box shrunk to 0.4,
+ * IoU 0.16) is not refitted, nor (e) case d with the record's mesh read rolled by 120 degrees (REFIT_ROLL: the plain
+ * analyser read privacy-set rot120/0025 upside down, and its refit was left similar, arcface 0.455). */
 static void test_mesh_off_detection_refitted(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -611,7 +612,7 @@ static void test_mesh_off_detection_refitted(void **state) {
     assert_true(ok->has_landmarks);
     float fs = fmaxf(ok->det.w, ok->det.h), p0[5][2];
     mf_face_5pt(ok, p0);
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 5; c++) {
         mf_face g = *ok;
         if (c == 0) {
             for (int v = 0; v < MF_FACE_MESH_POINTS; v++) g.lm.pt[v][0] += 0.45f * fs;
@@ -626,6 +627,7 @@ static void test_mesh_off_detection_refitted(void **state) {
             float cx = g.det.x + g.det.w / 2, cy = g.det.y + g.det.h / 2;
             for (int k = 0; k < MF_FACE_KP_COUNT; k++)
                 g.det.kp[k][0] = 2 * cx - g.det.kp[k][0], g.det.kp[k][1] = 2 * cy - g.det.kp[k][1];
+            if (c == 4) g.lm.roll += 120; /* the record read rolled by 120 degrees: the upright face is not its */
         }
         mf_face h = g;
         int refitted = -1;
@@ -637,9 +639,9 @@ static void test_mesh_off_detection_refitted(void **state) {
         mf_face_5pt(&h, p1);
         for (int k = 0; k < 5; k++) d = fmaxf(d, hypotf(p1[k][0] - p0[k][0], p1[k][1] - p0[k][1]) / fs);
         printf("  case %c: refitted %d (5 points %.3f face sizes from the clear record's); decision %d tries %d refit %d "
-               "note '%s'\n", "abcd"[c], refitted, d, r.decision, r.tries, r.refit, r.note);
+               "note '%s'\n", "abcde"[c], refitted, d, r.decision, r.tries, r.refit, r.note);
         assert_true(face_change(&f->img, &a, ok) > 3); /* replaced or filtered: the face changes either way */
-        if (c == 2) {
+        if (c == 2 || c == 4) {
             assert_int_equal(refitted, 0), assert_int_equal(r.refit, 0), assert_int_equal(r.tries, 0);
             assert_non_null(strstr(r.note, "not renderable"));
         } else {

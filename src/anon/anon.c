@@ -47,6 +47,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define MESH_PROBES_IN 12     /* ... at least this many of the 15 */
 #define REFIT_IOU 0.5f        /* (fall30) refit: the check analyser's face overlaps the detection at least this much */
 #define REFIT_MARGIN 0.6f     /* ... looked for in the detection box grown by this (face sizes) on each side */
+#define REFIT_ROLL 30.0f      /* ... its mesh's roll at most this far from the record's mesh's (degrees): the plain
+                                 analyser reads a face rolled by 120 degrees the wrong way round (rot120/0025: -59) */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
@@ -2477,9 +2479,10 @@ static float box_iou(const mf_face_box *p, const mf_face_box *q) {
 
 /* (fall30) A second look at a face whose mesh does not sit on its detection's points (mesh_fits_detection): the
  * check analyser (plain detection when the caller gave one) analyses the detection box grown by REFIT_MARGIN face
- * sizes on each side. Its face overlapping the detection most (IoU >= REFIT_IOU), whose mesh fits its own
- * detection (mesh_fits_detection), keeps at least MESH_PROBES_IN skin probes inside this detection (grown as
- * there) and is not in doubt about its way up, becomes the face drawn: *out (image coordinates, its own attributes
+ * sizes on each side. Its face overlapping the detection most (IoU >= REFIT_IOU), read the same way up as the
+ * record's mesh (rolls at most REFIT_ROLL apart), whose mesh fits its own detection (mesh_fits_detection), keeps
+ * at least MESH_PROBES_IN skin probes inside this detection (grown as there) and is not in doubt about its way up,
+ * becomes the face drawn: *out (image coordinates, its own attributes
  * when they were read, else the record's) and *found 1. Nothing fits (or more faces than MAX_CHECK_FACES there):
  * *found 0 and the face stays not renderable. Returns MF_OK or an analysis error. */
 static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face, mf_face *out, int *found) {
@@ -2503,7 +2506,8 @@ static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face
     for (int i = 0; !st && i < n; i++) {
         mf_face *c = &faces[i];
         char why[160];
-        if (!c->has_landmarks || c->lm.score < 0.5f || c->way_up_doubtful || !c->confirmed || !(c->det.w > 0) || !(c->det.h > 0))
+        if (!c->has_landmarks || c->lm.score < 0.5f || c->way_up_doubtful || !c->confirmed || !(c->det.w > 0) ||
+            !(c->det.h > 0) || !(fabsf(remainderf(c->lm.roll - face->lm.roll, 360.0f)) <= REFIT_ROLL))
             continue;
         mf_face_translate(c, (float)x0, (float)y0);
         float iou = box_iou(&c->det, d);
