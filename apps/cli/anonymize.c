@@ -358,7 +358,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     mf_anon_t *an = NULL;
     mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS] = {0}, *keepg[MF_ANON_MAX_RECOGNIZERS] = {0};
     int cap_faces = MAX_FACES;
-    unsigned char refitted[REFIT_MAX]; /* (fall30) the record k was refitted (mf_anon_refit) */
+    short refitted[REFIT_MAX]; /* (fall30) 1: the record k was refitted (mf_anon_refit); -1 - q: it refitted onto
+                                  the earlier record q's detection and kept its own record (a duplicate) */
     mf_face *faces = calloc((size_t)cap_faces, sizeof *faces);
     float *clusters = NULL, *emb = malloc(sizeof(float) * 4096);
     int n_clusters = 0;
@@ -453,7 +454,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
             mf_face fit = faces[k];
             int rf = 0;
             st = mf_anon_refit(an, &img, &fit, &rf);
-            for (int q = 0; rf && q < k; q++) rf = box_iou(&fit.det, &faces[q].det) < REFIT_SAME;
+            for (int q = 0; rf && q < k; q++)
+                if (box_iou(&fit.det, &faces[q].det) >= REFIT_SAME) rf = 0, refitted[k] = (short)(-1 - q);
             if (rf) faces[k] = fit, refitted[k] = 1;
         }
         if (rep) {
@@ -555,8 +557,10 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                     printf(" %s %.3f/%.3f", mf_anon_recognizer_info(an, q)->name, r.sim[q],
                            mf_anon_recognizer_info(an, q)->dissimilarity_threshold);
                 printf("; age %.0f -> %.0f, %s -> %s%s%s%s\n", r.age_before, r.age_after, gender_name(r.gender_before),
-                       gender_name(r.gender_after), r.refit || (k < REFIT_MAX && refitted[k]) ? "; mesh refitted" : "",
+                       gender_name(r.gender_after), r.refit || (k < REFIT_MAX && refitted[k] > 0) ? "; mesh refitted" : "",
                        r.note[0] ? "; " : "", r.note);
+                if (k < REFIT_MAX && refitted[k] < 0)
+                    printf("    (its refit is face %d's face: a duplicate, kept as detected)\n", -1 - refitted[k]);
             }
             if (rep) {
                 fprintf(rep, ",\"decision\":\"%s\",\"method\":\"%s\",\"tries\":%d",
@@ -580,7 +584,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                  * person's other anonymized photos */
                 if (r.decision == MF_ANON_ACCEPTED || r.method == MF_ANON_SYNTH)
                     fprintf(rep, ",\"linkable\":%s", r.linkable ? "true" : "false");
-                if (r.refit || (k < REFIT_MAX && refitted[k])) fprintf(rep, ",\"refit\":true");
+                if (r.refit || (k < REFIT_MAX && refitted[k] > 0)) fprintf(rep, ",\"refit\":true");
+                if (k < REFIT_MAX && refitted[k] < 0) fprintf(rep, ",\"refit_duplicate_of\":%d", -1 - refitted[k]);
                 if (r.note[0]) fprintf(rep, ",\"note\":"), json_str(rep, r.note);
                 fprintf(rep, "}");
             }
