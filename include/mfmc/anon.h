@@ -231,9 +231,9 @@ typedef struct {
     int chroma_match;
     /* (fall30) a face whose mesh does not sit on its detection's points (a privacy detection read the wrong way round
      * by a turned pass, or a mesh fitted across two faces): the check analyser (plain detection) looks again around
-     * the detection; a face it finds there, overlapping the detection (IoU >= REFIT_IOU in src/anon/anon.c) with a
-     * mesh that fits its own detection and lies inside this one, replaces the record (mesh, detection, alignment)
-     * before the face is drawn; else the face stays not renderable (the fallback filter). 0: the default, on;
+     * the detection; a face it finds there, overlapping the detection (IoU >= REFIT_IOU in src/anon/anon.c), read the
+     * same way up as the record's mesh (REFIT_ROLL), with a mesh that fits its own detection and lies inside this
+     * one, replaces the record (mesh, detection, alignment) before the face is drawn; else the face stays not renderable (the fallback filter). 0: the default, on;
      * < 0: off (main before fall30; docs/anonymization.md, "Branch fall30") */
     int refit;
 } mf_anon_tuning;
@@ -326,8 +326,8 @@ typedef struct {
 
 /* (fall30, tuning.refit) A record of mf_face_analyze on img whose mesh does not sit on its detection's points (a
  * privacy detection read the wrong way round by a turned pass, a mesh fitted across two faces): the check analyser
- * looks again around the detection, and its face there that overlaps the detection, fits its own detection and
- * lies inside this one replaces *face (mesh, detection, attributes), with *refitted 1. Otherwise (the mesh fits, no
+ * looks again around the detection, and its face there that overlaps the detection, is read the same way up as the
+ * record's mesh, fits its own detection and lies inside this one replaces *face (mesh, detection, attributes), with *refitted 1. Otherwise (the mesh fits, no
  * such face, tuning.refit < 0) *face is unchanged and *refitted 0. mf_anon_face does the same itself; a caller
  * anonymizing several faces of one photo calls this for all of them before the first is replaced (the second look
  * then sees the original photo, not a neighbour already filled). Returns a negative status on errors. */

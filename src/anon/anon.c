@@ -2482,8 +2482,8 @@ static float box_iou(const mf_face_box *p, const mf_face_box *q) {
  * sizes on each side. Its face overlapping the detection most (IoU >= REFIT_IOU), read the same way up as the
  * record's mesh (rolls at most REFIT_ROLL apart), whose mesh fits its own detection (mesh_fits_detection), keeps
  * at least MESH_PROBES_IN skin probes inside this detection (grown as there) and is not in doubt about its way up,
- * becomes the face drawn: *out (image coordinates, its own attributes
- * when they were read, else the record's) and *found 1. Nothing fits (or more faces than MAX_CHECK_FACES there):
+ * becomes the face drawn: *out (image coordinates, its own attributes when they were read, else the record's) and
+ * *found 1. Nothing fits (or more faces than MAX_CHECK_FACES there):
  * *found 0 and the face stays not renderable. Returns MF_OK or an analysis error. */
 static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face, mf_face *out, int *found) {
     *found = 0;
