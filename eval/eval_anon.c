@@ -109,6 +109,8 @@ static void usage(FILE *f) {
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
           "  --chroma-match N -1: the render's chroma detail is never brought to a grey or toned photo's (main before\n"
           "                   grey22); 1: around the photo's low-passed chroma only, no tone curve (default: both)\n"
+          "  --refit N        -1: a mesh off its detection's points is not refitted from the check analyser's face\n"
+          "                   there (main before fall30; default: refitted)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -168,6 +170,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);
+        else if (!strcmp(s, "--refit") && more) tu.refit = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

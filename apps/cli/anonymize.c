@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 enum { MAX_FACES = 256, MAX_KEEP = 64, MAX_CLUSTERS = 4096, MAX_FILES = 1000000 };
+enum { REFIT_MAX = 256 }; /* (fall30) records refitted before the first face is replaced (mf_anon_face refits the
+                             others itself, on the photo as it then is) */
+#define REFIT_SAME 0.5f   /* a refitted record overlapping an earlier record's detection this much (IoU) is that face */
 
 typedef struct {
     char **in, **rel; /* input path, output path relative to OUT ("" for a single-file OUT) */
@@ -32,6 +35,13 @@ typedef struct {
     unsigned long long seed;
     mf_anon_method method;
 } opts;
+
+static float box_iou(const mf_face_box *p, const mf_face_box *q) {
+    float iw = fminf(p->x + p->w, q->x + q->w) - fmaxf(p->x, q->x), ih = fminf(p->y + p->h, q->y + q->h) - fmaxf(p->y, q->y);
+    if (!(iw > 0) || !(ih > 0)) return 0;
+    float in = iw * ih, un = p->w * p->h + q->w * q->h - in;
+    return un > 0 ? in / un : 0;
+}
 
 static double now_ms(void) {
     struct timespec ts;
@@ -348,6 +358,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     mf_anon_t *an = NULL;
     mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS] = {0}, *keepg[MF_ANON_MAX_RECOGNIZERS] = {0};
     int cap_faces = MAX_FACES;
+    short refitted[REFIT_MAX]; /* (fall30) 1: the record k was refitted (mf_anon_refit); -1 - q: it refitted onto
+                                  the earlier record q's detection and kept its own record (a duplicate) */
     mf_face *faces = calloc((size_t)cap_faces, sizeof *faces);
     float *clusters = NULL, *emb = malloc(sizeof(float) * 4096);
     int n_clusters = 0;
@@ -434,6 +446,18 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
             else st = mf_error_set(MF_ERR_NOMEM, "out of memory for %d faces", n);
         }
         if (!st && n > 0) memcpy(faces, found, (size_t)n * sizeof *faces);
+        /* (fall30) records whose mesh is off their detection's points: the check analyser's face there, looked for on
+         * the original photo before any face is replaced; a record refitted onto a face an earlier record already
+         * holds (a duplicate detection) stays as it was (its own decision, as before) */
+        for (int k = 0; k < n && k < REFIT_MAX; k++) refitted[k] = 0;
+        for (int k = 0; !st && o.method < MF_ANON_BLUR && k < n && k < REFIT_MAX; k++) {
+            mf_face fit = faces[k];
+            int rf = 0;
+            st = mf_anon_refit(an, &img, &fit, &rf);
+            for (int q = 0; rf && q < k; q++)
+                if (box_iou(&fit.det, &faces[q].det) >= REFIT_SAME) rf = 0, refitted[k] = (short)(-1 - q);
+            if (rf) faces[k] = fit, refitted[k] = 1;
+        }
         if (rep) {
             fprintf(rep, "%s{\"input\":", fi ? ",\n" : "");
             json_str(rep, L.in[fi]);
@@ -532,8 +556,11 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 for (int q = 0; q < r.n_rec; q++)
                     printf(" %s %.3f/%.3f", mf_anon_recognizer_info(an, q)->name, r.sim[q],
                            mf_anon_recognizer_info(an, q)->dissimilarity_threshold);
-                printf("; age %.0f -> %.0f, %s -> %s%s%s\n", r.age_before, r.age_after, gender_name(r.gender_before),
-                       gender_name(r.gender_after), r.note[0] ? "; " : "", r.note);
+                printf("; age %.0f -> %.0f, %s -> %s%s%s%s\n", r.age_before, r.age_after, gender_name(r.gender_before),
+                       gender_name(r.gender_after), r.refit || (k < REFIT_MAX && refitted[k] > 0) ? "; mesh refitted" : "",
+                       r.note[0] ? "; " : "", r.note);
+                if (k < REFIT_MAX && refitted[k] < 0)
+                    printf("    (its refit is face %d's face: a duplicate, kept as detected)\n", -1 - refitted[k]);
             }
             if (rep) {
                 fprintf(rep, ",\"decision\":\"%s\",\"method\":\"%s\",\"tries\":%d",
@@ -557,6 +584,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                  * person's other anonymized photos */
                 if (r.decision == MF_ANON_ACCEPTED || r.method == MF_ANON_SYNTH)
                     fprintf(rep, ",\"linkable\":%s", r.linkable ? "true" : "false");
+                if (r.refit || (k < REFIT_MAX && refitted[k] > 0)) fprintf(rep, ",\"refit\":true");
+                if (k < REFIT_MAX && refitted[k] < 0) fprintf(rep, ",\"refit_duplicate_of\":%d", -1 - refitted[k]);
                 if (r.note[0]) fprintf(rep, ",\"note\":"), json_str(rep, r.note);
                 fprintf(rep, "}");
             }

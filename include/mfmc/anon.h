@@ -238,6 +238,13 @@ typedef struct {
      * gallery. The result says so (mf_anon_result.jitter_skipped). 0: the default JITTER_SKIP in src/anon/anon.c
      * (off); < 0: off; a factor below 1.5 counts as 1.5 (docs/anonymization.md, "Branch jit30") */
     float jitter_skip;
+    /* (fall30) a face whose mesh does not sit on its detection's points (a privacy detection read the wrong way round
+     * by a turned pass, or a mesh fitted across two faces): the check analyser (plain detection) looks again around
+     * the detection; a face it finds there, overlapping the detection (IoU >= REFIT_IOU in src/anon/anon.c), read the
+     * same way up as the record's mesh (REFIT_ROLL), with a mesh that fits its own detection and lies inside this
+     * one, replaces the record (mesh, detection, alignment) before the face is drawn; else the face stays not renderable (the fallback filter). 0: the default, on;
+     * < 0: off (main before fall30; docs/anonymization.md, "Branch fall30") */
+    int refit;
 } mf_anon_tuning;
 
 typedef struct {
@@ -296,6 +303,8 @@ typedef struct {
     int strong;                   /* the published synthetic draw was rendered strong (model eyes, 1.6x shape, broad
                                      light only: the last rungs of the redraw ladder; with tuning.hard_from, natural
                                      light and 1.15x shape before that many failed draws) */
+    int refit;                    /* (fall30, tuning.refit) the record's mesh did not sit on its detection's points;
+                                     the face drawn (and checked, or filtered) is the check analyser's face there */
     int linkable;                 /* the published draw is an anti-face draw (the default draws; with
                                      tuning.unlinked 1, one of the last third, after the unlinkable draws failed):
                                      drawn from the original's own codes, so the recognizers may link it to this
@@ -328,6 +337,15 @@ typedef struct {
 typedef struct {
     const mf_gallery_t *const *per_rec; /* mf_anon_recognizer_count entries */
 } mf_anon_galleries;
+
+/* (fall30, tuning.refit) A record of mf_face_analyze on img whose mesh does not sit on its detection's points (a
+ * privacy detection read the wrong way round by a turned pass, a mesh fitted across two faces): the check analyser
+ * looks again around the detection, and its face there that overlaps the detection, is read the same way up as the
+ * record's mesh, fits its own detection and lies inside this one replaces *face (mesh, detection, attributes), with *refitted 1. Otherwise (the mesh fits, no
+ * such face, tuning.refit < 0) *face is unchanged and *refitted 0. mf_anon_face does the same itself; a caller
+ * anonymizing several faces of one photo calls this for all of them before the first is replaced (the second look
+ * then sees the original photo, not a neighbour already filled). Returns a negative status on errors. */
+int mf_anon_refit(mf_anon_t *a, const mf_img *img, mf_face *face, int *refitted);
 
 /* Replaces face `face` (a record of mf_face_analyze on img) in img, in place, with `method` drawn from `seed`
  * (the same seed, image and face give the same result). With galleries the result must also stay below every

@@ -45,6 +45,10 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define MESH_YAW_DIFF 0.35f   /* ... their nose offsets from the eye midpoint (eye distances) at most this far apart */
 #define MESH_BOX_GROW 0.15f   /* ... the mesh's skin probes inside the detection box grown by this (box sizes) ... */
 #define MESH_PROBES_IN 12     /* ... at least this many of the 15 */
+#define REFIT_IOU 0.5f        /* (fall30) refit: the check analyser's face overlaps the detection at least this much */
+#define REFIT_MARGIN 0.6f     /* ... looked for in the detection box grown by this (face sizes) on each side */
+#define REFIT_ROLL 30.0f      /* ... its mesh's roll at most this far from the record's mesh's (degrees): the plain
+                                 analyser reads a face rolled by 120 degrees the wrong way round (rot120/0025: -59) */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
@@ -2481,6 +2485,17 @@ static float id_margin(const mf_anon_t *a, const mf_anon_result *r) {
     return m;
 }
 
+/* The mesh's skin probes inside the box d grown by MESH_BOX_GROW of its size on each side (mesh_fits_detection). */
+static int mesh_probes_in(const mf_face *face, const mf_face_box *d) {
+    int in = 0;
+    float gx = MESH_BOX_GROW * d->w, gy = MESH_BOX_GROW * d->h;
+    for (int i = 0; i < NPROBE; i++) {
+        float x = face->lm.pt[skin_probes[i]][0], y = face->lm.pt[skin_probes[i]][1];
+        in += x >= d->x - gx && x <= d->x + d->w + gx && y >= d->y - gy && y <= d->y + d->h + gy;
+    }
+    return in;
+}
+
 /* Renderability: does the mesh sit on the face the detector found? A mesh can be fitted beside the face (a frontal
  * mesh drawn into the background in front of a half profile: demo pair 4 of stop 11, whose skin probes then
  * sampled the white background as skin). In this order:
@@ -2516,12 +2531,7 @@ static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
         float nx = p[2][0] - 0.5f * (p[0][0] + p[1][0]), ny = p[2][1] - 0.5f * (p[0][1] + p[1][1]);
         off[q] = (nx * ex + ny * ey) / (e * e);
     }
-    int in = 0;
-    float gx = MESH_BOX_GROW * d->w, gy = MESH_BOX_GROW * d->h;
-    for (int i = 0; i < NPROBE; i++) {
-        float x = face->lm.pt[skin_probes[i]][0], y = face->lm.pt[skin_probes[i]][1];
-        in += x >= d->x - gx && x <= d->x + d->w + gx && y >= d->y - gy && y <= d->y + d->h + gy;
-    }
+    int in = mesh_probes_in(face, d);
     if (in < MESH_PROBES_IN)
         snprintf(why, n, "not renderable (%d of %d skin probes outside the detection)", NPROBE - in, NPROBE);
     else if (dist > MESH_KP_DIST)
@@ -2532,6 +2542,77 @@ static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
     else
         return 1;
     return 0;
+}
+
+static float box_iou(const mf_face_box *p, const mf_face_box *q) {
+    float iw = fminf(p->x + p->w, q->x + q->w) - fmaxf(p->x, q->x), ih = fminf(p->y + p->h, q->y + q->h) - fmaxf(p->y, q->y);
+    if (!(iw > 0) || !(ih > 0)) return 0;
+    float in = iw * ih, un = p->w * p->h + q->w * q->h - in;
+    return un > 0 ? in / un : 0;
+}
+
+/* (fall30) A second look at a face whose mesh does not sit on its detection's points (mesh_fits_detection): the
+ * check analyser (plain detection when the caller gave one) analyses the detection box grown by REFIT_MARGIN face
+ * sizes on each side. Its face overlapping the detection most (IoU >= REFIT_IOU), read the same way up as the
+ * record's mesh (rolls at most REFIT_ROLL apart), whose mesh fits its own detection (mesh_fits_detection), keeps
+ * at least MESH_PROBES_IN skin probes inside this detection (grown as there) and is not in doubt about its way up,
+ * becomes the face drawn: *out (image coordinates, its own attributes when they were read, else the record's) and
+ * *found 1. Nothing fits (or more faces than MAX_CHECK_FACES there):
+ * *found 0 and the face stays not renderable. Returns MF_OK or an analysis error. */
+static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face, mf_face *out, int *found) {
+    *found = 0;
+    const mf_face_box *d = &face->det;
+    if (!(d->w > 0) || !(d->h > 0)) return MF_OK;
+    float mg = REFIT_MARGIN * fmaxf(d->w, d->h);
+    int x0 = (int)floorf(d->x - mg), y0 = (int)floorf(d->y - mg);
+    int x1 = (int)ceilf(d->x + d->w + mg), y1 = (int)ceilf(d->y + d->h + mg);
+    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > img->w ? img->w : x1, y1 = y1 > img->h ? img->h : y1;
+    if (x1 - x0 < 16 || y1 - y0 < 16) return MF_OK;
+    mf_face_analyzer_t *an = a->o.check_an ? a->o.check_an : a->o.an;
+    mf_img roi;
+    int st = mf_img_crop(img, x0, y0, x1 - x0, y1 - y0, &roi);
+    if (st) return st;
+    mf_face faces[MAX_CHECK_FACES];
+    int n = 0, bi = -1;
+    st = mf_face_analyze_geometry(an, &roi, faces, MAX_CHECK_FACES, &n);
+    if (st == MF_ERR_LIMIT) st = MF_OK, n = 0; /* a crowd: no second look */
+    float best = REFIT_IOU;
+    for (int i = 0; !st && i < n; i++) {
+        mf_face *c = &faces[i];
+        char why[160];
+        if (!c->has_landmarks || c->lm.score < 0.5f || c->way_up_doubtful || !c->confirmed || !(c->det.w > 0) ||
+            !(c->det.h > 0) || !(fabsf(remainderf(c->lm.roll - face->lm.roll, 360.0f)) <= REFIT_ROLL))
+            continue;
+        mf_face_translate(c, (float)x0, (float)y0);
+        float iou = box_iou(&c->det, d);
+        int ok = iou >= best && mesh_fits_detection(c, why, sizeof why) && mesh_probes_in(c, d) >= MESH_PROBES_IN;
+        mf_face_translate(c, (float)-x0, (float)-y0);
+        if (ok) best = iou, bi = i;
+    }
+    if (!st && bi >= 0) {
+        mf_face *c = &faces[bi];
+        st = mf_face_analyze_attributes(an, &roi, c);
+        if (!st) {
+            if (c->attr.age < 0) c->attr = face->attr;
+            mf_face_translate(c, (float)x0, (float)y0);
+            *out = *c, *found = 1;
+        }
+    }
+    mf_img_free(&roi);
+    return st;
+}
+
+int mf_anon_refit(mf_anon_t *a, const mf_img *img, mf_face *face, int *refitted) {
+    if (!a || !img || !img->data || !face || !refitted) return mf_error_set(MF_ERR_ARG, "anon: null argument");
+    *refitted = 0;
+    char unfit[160];
+    if (a->o.tuning.refit < 0 || !face->has_landmarks || face->lm.score < 0.5f || face->way_up_doubtful ||
+        mesh_fits_detection(face, unfit, sizeof unfit))
+        return MF_OK;
+    mf_face refit;
+    int st = refit_face(a, img, face, &refit, refitted);
+    if (!st && *refitted) *face = refit;
+    return st;
 }
 
 int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
@@ -2547,6 +2628,14 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     r->age_before = face->attr.age, r->gender_before = face->attr.gender, r->age_after = -1;
     r->donor = -1;
     if (method == MF_ANON_DONOR && a->n_donor == 0) return mf_error_set(MF_ERR_ARG, "anon: donor method without donors");
+    /* (fall30) a mesh off its detection's points: the check analyser's face there, if one fits (refit_face) */
+    mf_face refit;
+    if (method < MF_ANON_BLUR) {
+        int found = 0, st0 = 0;
+        refit = *face;
+        if ((st0 = mf_anon_refit(a, img, &refit, &found))) return st0;
+        if (found) face = &refit, r->refit = 1;
+    }
     const mf_face_box *b = face->has_landmarks ? &face->lm.box : &face->det;
     if (!isfinite(b->x) || !isfinite(b->y) || !(b->w > 0) || !(b->h > 0) || b->w > 16.f * img->w || b->h > 16.f * img->h)
         return mf_error_set(MF_ERR_ARG, "anon: face box not usable");
