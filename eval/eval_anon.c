@@ -105,6 +105,8 @@ static void usage(FILE *f) {
           "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
           "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
           "  --shade-cap F    the drawn texture's excess over its low-pass: one grey gain, at most F (1; -1 off: per channel)\n"
+          "  --lips-whole N   1: the lips' middle rings move with the lip group (the default); -1 off (main's before mouth30)\n"
+          "  --mouth-crease F the drawn texture's dark relief beside the lip corners lifted to its low-pass by F (0..1)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
@@ -164,6 +166,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--pose-fade") && more) tu.pose_fade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--turn-light") && more) tu.turn_light = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shade-cap") && more) tu.shade_cap = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--lips-whole") && more) tu.lips_whole = atoi(argv[++i]);
+        else if (!strcmp(s, "--mouth-crease") && more) tu.mouth_crease = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-eyes") && more) tu.strong_eyes = atoi(argv[++i]);
         else if (!strcmp(s, "--strong-shape") && more) tu.strong_shape = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);
