@@ -10,6 +10,7 @@
 #include "lib/testutil.h"
 #include "evalutil.h"
 #include "sharpness.h"
+#include "judges.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ static void usage(FILE *f) {
           "give the same results, another order or subset other seeds.\n"
           "  --n N            at most N faces              --every K      every K-th photo of the list\n"
           "  --all-faces      every face of each photo     --seed S       first seed (1)\n"
+          "  --expr           also the expression judge's class before / after (faceplugin fr_expression, as mfmc eval)\n"
           "  --dump DIR       original | anonymized crops pair_NNNN.png (DIR git-ignored: out/ or reports/)\n"
           "  --model FILE     identity model (data/identity/synthetic-v1.mfid)\n"
           "  --tries N        draws before the fallbacks (9)\n"
@@ -104,6 +106,8 @@ static void usage(FILE *f) {
           "  --pose-fade F    the target's own shape codes fade out from 20 to F degrees of yaw (off; e.g. 40)\n"
           "  --turn-light F   strong rung: faces turned by F degrees of yaw or more keep the gentle light (off; e.g. 25)\n"
           "  --shade-cap F    the drawn texture's excess over its low-pass: one grey gain, at most F (1; -1 off: per channel)\n"
+          "  --lips-whole N   1: the lips' middle rings move with the lip group (the default); -1 off (main's before mouth30)\n"
+          "  --mouth-crease F the drawn texture's dark relief beside the lip corners lifted to its low-pass by F (0..1)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
@@ -116,7 +120,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    int nmax = MAXN, every = 1, all_faces = 0, tries = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
+    int nmax = MAXN, every = 1, all_faces = 0, tries = 0, expr = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
     mf_anon_method method = MF_ANON_SYNTH;
@@ -131,6 +135,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--dump") && more) dump = argv[++i];
         else if (!strcmp(s, "--seed") && more) seed0 = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(s, "--all-faces")) all_faces = 1;
+        else if (!strcmp(s, "--expr")) expr = 1;
         else if (!strcmp(s, "--tries") && more) tries = atoi(argv[++i]);
         else if (!strcmp(s, "--model") && more) model = argv[++i];
         else if (!strcmp(s, "--shade") && more) tu.shading_sigma = (float)atof(argv[++i]);
@@ -165,6 +170,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--pose-fade") && more) tu.pose_fade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--turn-light") && more) tu.turn_light = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shade-cap") && more) tu.shade_cap = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--lips-whole") && more) tu.lips_whole = atoi(argv[++i]);
+        else if (!strcmp(s, "--mouth-crease") && more) tu.mouth_crease = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-eyes") && more) tu.strong_eyes = atoi(argv[++i]);
         else if (!strcmp(s, "--strong-shape") && more) tu.strong_shape = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);
@@ -209,6 +216,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "eval_anon: %s\n", mf_error_get());
         return 3;
     }
+    ev_judges *judges = NULL; /* (mouth30) --expr: the expression judge of `mfmc eval` before / after */
+    if (expr && ev_judges_create(tu_models_dir(), &judges)) {
+        fprintf(stderr, "eval_anon: %s\n", mf_error_get());
+        return 3;
+    }
     mf_face_recognizer_t *rec[NREC];
     float thr[NREC];
     int dims[NREC];
@@ -224,6 +236,10 @@ int main(int argc, char **argv) {
     static float ms_draw_r[MAXN], ms_draw_c[MAXN], fsz[MAXN];
     int nsmall = 0;
     static float ms_small[MAXN];
+    /* (mouth30) the mouth's shape before / after (mf_face_mouth_shape): relative width change, corner height change;
+     * per published face's rung (0 gentle, 1 strong); the expression judge's class kept (--expr) */
+    static float mwid[2][MAXN], mcor[2][MAXN];
+    int nm[2] = {0, 0}, expr_n[2] = {0, 0}, expr_kept[2] = {0, 0}, strong_of[MAXN];
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
     long embeddings = 0; /* (jit30) recognizer embeddings of the anonymizer (mf_anon_result.embeddings) */
@@ -299,6 +315,7 @@ int main(int argc, char **argv) {
             jit_skipped += R.jitter_skipped, embeddings += R.embeddings;
             synth_fb += R.decision == MF_ANON_FALLBACK && R.method == MF_ANON_SYNTH;
             has_after[n] = 0;
+            strong_of[n] = R.strong != 0;
             lap[n] = NAN;
             n++;
         }
@@ -318,6 +335,18 @@ int main(int argc, char **argv) {
                 droll[nd] = fabsf(g->lm.roll - f->lm.roll);
                 deye[nd] = 0.5f * (fabsf(g->lm.eye_open[0] - f->lm.eye_open[0]) + fabsf(g->lm.eye_open[1] - f->lm.eye_open[1]));
                 dmouth[nd] = fabsf(g->lm.mouth_open - f->lm.mouth_open);
+                {
+                    float w0, c0, w1, c1;
+                    int sg = strong_of[idx];
+                    mf_face_mouth_shape(&f->lm, &w0, &c0), mf_face_mouth_shape(&g->lm, &w1, &c1);
+                    mwid[sg][nm[sg]] = w0 > 0 ? fabsf(w1 / w0 - 1) : 0, mcor[sg][nm[sg]] = fabsf(c1 - c0), nm[sg]++;
+                    if (getenv("BENCH_VERBOSE"))
+                        fprintf(stderr, "  mouth %d %s: width %.3f -> %.3f corner %.3f -> %.3f%s\n", idx, paths[pi], w0, w1, c0, c1,
+                                sg ? " strong" : "");
+                    ev_judgement jo, ja;
+                    if (judges && !ev_judges_run(judges, &img, &f->det, &jo) && !ev_judges_run(judges, &res, &g->det, &ja))
+                        expr_n[sg]++, expr_kept[sg] += jo.expr_class == ja.expr_class;
+                }
                 ddet[nd] = fabsf(g->det.score - f->det.score), dmesh[nd] = fabsf(g->lm.score - f->lm.score);
                 double l0 = ev_skin_laplacian_var(&img, f), l1 = ev_skin_laplacian_var(&res, f); /* NAN without a mesh */
                 lap[nd] = l0 > 0 ? (float)(l1 / l0) : NAN;
@@ -394,6 +423,17 @@ int main(int argc, char **argv) {
     printf("pose error yaw > 8 deg %d/%d, 90th percentile %.2f, max %.2f; pitch > 8 deg %d/%d, 90th percentile %.2f\n", yaw8,
            nd, nd ? dyaw[(9 * nd) / 10 < nd ? (9 * nd) / 10 : nd - 1] : NAN, nd ? dyaw[nd - 1] : NAN, pitch8, nd,
            nd ? dpitch[(9 * nd) / 10 < nd ? (9 * nd) / 10 : nd - 1] : NAN);
+    for (int sg = 0; sg < 2; sg++) {
+        float mw_med = median(mwid[sg], nm[sg]), mc_med = median(mcor[sg], nm[sg]);
+        int w10 = 0;
+        for (int i = 0; i < nm[sg]; i++) w10 += mwid[sg][i] > 0.10f;
+        printf("mouth shape (%s published faces, %d): width change median %.3f, > 10%% %d, 90th percentile %.3f; corner "
+               "height change median %.3f, 90th percentile %.3f (mouth widths)",
+               sg ? "strong" : "gentle", nm[sg], mw_med, w10, nm[sg] ? mwid[sg][(9 * nm[sg]) / 10] : NAN, mc_med,
+               nm[sg] ? mcor[sg][(9 * nm[sg]) / 10] : NAN);
+        if (judges) printf("; expression class kept %d/%d", expr_kept[sg], expr_n[sg]);
+        printf("\n");
+    }
     printf("age error mean %.2f y (%d); gender kept %d/%d (%.1f%%)\n", age_n ? age_err / age_n : 0, age_n, gender_kept,
            gender_n, gender_n ? 100.0 * gender_kept / gender_n : 0);
     printf("score change median: detector %.4f mesh %.4f; Laplacian variance ratio median %.3f\n", median(ddet, nd),
@@ -405,6 +445,7 @@ int main(int argc, char **argv) {
     (void)has_after;
     for (int r = 0; r < NREC; r++) mf_face_recognizer_free(rec[r]), free(eo[r]), free(ea[r]);
     mf_anon_free(A);
+    ev_judges_free(judges);
     mf_face_analyzer_free(an);
     mf_nn_pool_free(pool);
     for (int i = 0; i < np; i++) free(paths[i]);

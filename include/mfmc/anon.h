@@ -245,6 +245,16 @@ typedef struct {
      * one, replaces the record (mesh, detection, alignment) before the face is drawn; else the face stays not renderable (the fallback filter). 0: the default, on;
      * < 0: off (main before fall30; docs/anonymization.md, "Branch fall30") */
     int refit;
+    /* (mouth30) the lips move as one rigid group: both lip loops and the mesh's middle lip rings between them take the
+     * mean of the drawn deltas, so the lips keep the target's width, corners and opening. 0: the default, on (see
+     * LIPS_WHOLE in src/anon/anon.c); < 0: off, main's before mouth30 (only the two loops rigid: the middle rings took
+     * the drawn deltas, 1.6x on the strong rung, and were pushed past the corners: a pout became a wide red grin;
+     * docs/anonymization.md, "Branch mouth30") */
+    int lips_whole;
+    float mouth_crease; /* (mouth30) the drawn texture's dark relief beside the lip corners (outside the lips: the drawn
+                           identity's smile lines and corner shadows, which a narrower target mouth stretches outwards
+                           into a wide smile) lifted to its low-pass by this fraction, 0..1. 0: the default MOUTH_CREASE
+                           in src/anon/anon.c; < 0: off (docs/anonymization.md, "Branch mouth30") */
 } mf_anon_tuning;
 
 typedef struct {

@@ -134,6 +134,12 @@ typedef struct {
     mf_face_box box;                  /* box tightened around the mesh (score copied from the detection) */
 } mf_face_landmarks;
 
+/* The mouth's shape in a mesh (expression, for evaluations and tests): *width = mouth width (corners 61-291) over
+ * the outer eye corners' distance (33-263), both 3-D; *corner = height of the mean corner above the middle of the
+ * lip join (inner lip points 13, 14), perpendicular to the eye line, over the mouth width (> 0: corners up, a smile;
+ * < 0: down). Either pointer may be NULL; a degenerate mesh gives 0. */
+void mf_face_mouth_shape(const mf_face_landmarks *lm, float *width, float *corner);
+
 typedef struct mf_face_mesher mf_face_mesher_t;
 
 /* Creates a mesh session over the shared `models` (facemesh, and iris when use_iris); one thread at a time. */

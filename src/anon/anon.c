@@ -103,6 +103,21 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * draw on a grey photo (0030: 0.78 / 1.17 / 1.35) to cyan-white: the hard white glow of turned faces
  * (docs/anonymization.md, "Branch light22"; tuning.shade_cap, 0.5..5) */
 #define SHADE_CAP 1.0f
+/* (mouth30) the lips' middle rings (the mesh's vertices inside the outer lip loop that are on neither lip loop) move
+ * with the lip group, so the whole lips keep the target's shape: left to the drawn deltas (x 1.6 on the strong rung)
+ * while both lip loops moved rigidly, they were pushed past the corners and folded over the lip join (a wide red grin
+ * and a dark stitched line on a pouting mouth; docs/anonymization.md, "Branch mouth30"; tuning.lips_whole) */
+#define LIPS_WHOLE 1
+/* (mouth30) the drawn texture's dark relief (creases, the corner's shadow) beside the lip corners, outside the lips, is
+ * lifted to its low-pass by this fraction (tuning.mouth_crease): the drawn identity's own smile lines, stretched
+ * outwards from the target's corners when its mouth is narrower than the model's, read as a wide smile. The zone: an
+ * ellipse around each corner of MOUTH_CREASE_RX x MOUTH_CREASE_RY mouth widths (texture space), the low-pass's sigma
+ * MOUTH_CREASE_SIGMA texture sizes. */
+#define MOUTH_CREASE 0.0f
+#define MOUTH_CREASE_RX 0.80f
+#define MOUTH_CREASE_RY 0.60f
+#define MOUTH_CREASE_SIGMA 0.02f
+#define MOUTH_GRP_MAX 96 /* the lip group's vertices: 2 x 20 on the loops and the middle rings (40 in the mesh) */
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
@@ -143,7 +158,7 @@ struct mf_anon {
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
     float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
                             lip down (the mouth and jaw carry the expression, which the projection would undo) */
-    int grp_reye[64], grp_leye[64], grp_mouth[64], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
+    int grp_reye[64], grp_leye[64], grp_mouth[MOUTH_GRP_MAX], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
     float brow_v;        /* texture row of the highest brow point */
     float *edge_alpha;   /* T * T: distance (texels) to the canonical mesh boundary, -1 outside the mesh; the blend
                             ramp over it follows the surface */
@@ -230,6 +245,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->turn_light == 0) tu->turn_light = TURN_LIGHT_YAW;
     if (!(tu->turn_light > 0)) tu->turn_light = 0; /* off */
     if (tu->shade_cap == 0) tu->shade_cap = SHADE_CAP;
+    if (tu->lips_whole == 0) tu->lips_whole = LIPS_WHOLE;
+    if (tu->mouth_crease == 0) tu->mouth_crease = MOUTH_CREASE;
+    tu->mouth_crease = !(tu->mouth_crease > 0) ? 0 : fminf(1, tu->mouth_crease); /* 0 off */
     tu->shade_cap = !(tu->shade_cap > 0) ? 0 : tu->shade_cap < 0.5f ? 0.5f : tu->shade_cap > 5 ? 5 : tu->shade_cap; /* 0 off */
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
@@ -334,6 +352,13 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         for (int i = 0; i < 16; i++) a->grp_reye[a->n_reye++] = mf_anon_loop_reye[i], a->grp_leye[a->n_leye++] = mf_anon_loop_leye[i];
         for (int i = 0; i < 20; i++) a->grp_mouth[a->n_mouth++] = mf_anon_loop_mouth[i], a->grp_mouth[a->n_mouth++] = mf_anon_feature_v[20 + i];
         for (int i = 0; !st && i < 20; i++) force_v[mf_anon_loop_mouth[i]] = 1;
+        /* (mouth30) the lips' middle rings join the group (tuning.lips_whole, LIPS_WHOLE) */
+        for (int v = 0; !st && tu->lips_whole > 0 && v < NV; v++) {
+            int in_grp = 0;
+            for (int i = 0; i < a->n_mouth; i++) in_grp |= a->grp_mouth[i] == v;
+            if (!in_grp && a->n_mouth < MOUTH_GRP_MAX && mf_anon_in_loop(m->uv, mf_anon_feature_v + 20, 20, m->uv[2 * v], m->uv[2 * v + 1]))
+                a->grp_mouth[a->n_mouth++] = v;
+        }
         for (int t = 0; !st && t < m->n_tri; t++)
             a->tri_force[t] = force_v[m->tri[3 * t]] || force_v[m->tri[3 * t + 1]] || force_v[m->tri[3 * t + 2]],
             a->tri_core[t] = force_v[m->tri[3 * t]] + force_v[m->tri[3 * t + 1]] + force_v[m->tri[3 * t + 2]] >= 2;
@@ -1167,6 +1192,39 @@ static int hairline_band(const mf_anon_t *a, float *tex, const mf_render_par *rp
     return st;
 }
 
+/* (mouth30) The drawn texture's dark relief beside the lip corners lifted to its low-pass by `amount` (MOUTH_CREASE). */
+static int mouth_crease(const mf_anon_t *a, float *tex, float amount, const mf_render_par *rp) {
+    const mf_anon_model_t *m = a->m;
+    int T = m->T;
+    size_t n = (size_t)T * T;
+    const float *c0 = m->uv + 2 * 61, *c1 = m->uv + 2 * 291; /* the lip corners */
+    float mw = hypotf(c1[0] - c0[0], c1[1] - c0[1]);
+    if (!(amount > 0) || !(mw > 0)) return MF_OK;
+    float *lo = malloc(sizeof(float) * 3 * n);
+    if (!lo) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    memcpy(lo, tex, sizeof(float) * 3 * n);
+    mf_fimg L = {T, T, 3, lo};
+    int st = mf_render_blur_par(&L, NULL, MOUTH_CREASE_SIGMA * T, rp);
+    for (int y = 0; !st && y < T; y++)
+        for (int x = 0; x < T; x++) {
+            float w = 0;
+            for (int c = 0; c < 2; c++) {
+                const float *q = c ? c1 : c0;
+                float dx = (x - q[0]) / (MOUTH_CREASE_RX * mw), dy = (y - q[1]) / (MOUTH_CREASE_RY * mw);
+                float r = 1 - sqrtf(dx * dx + dy * dy);
+                if (r > 0) w = fmaxf(w, r < 0.5f ? 2 * r : 1);
+            }
+            if (!(w > 0) || mf_anon_in_loop(m->uv, mf_anon_feature_v + 20, 20, (float)x, (float)y)) continue;
+            size_t p = (size_t)y * T + x;
+            for (int k = 0; k < 3; k++) {
+                float d = tex[3 * p + k] - lo[3 * p + k];
+                if (d < 0) tex[3 * p + k] -= amount * w * d;
+            }
+        }
+    free(lo);
+    return st;
+}
+
 /* hairline_band's weights, functions of the model alone (speed17: once at creation, they were made at every draw):
  * a->hair_w, the band's weight (1 in its outer three quarters, 0 from its inner edge on, times the fill's support),
  * and a->hair_wi, the fill's weight (texels inside the mesh and outside the band, not the features). */
@@ -1492,7 +1550,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     float *tex_own = malloc(sizeof(float) * 3 * (size_t)T * T);
     if (!tex_own) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     memcpy(tex_own, tex_src, sizeof(float) * 3 * (size_t)T * T);
-    if ((st = hairline_band(a, tex_own, rp))) {
+    if ((st = hairline_band(a, tex_own, rp)) || (st = mouth_crease(a, tex_own, tu->mouth_crease, rp))) {
         free(tex_own);
         return st;
     }

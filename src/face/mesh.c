@@ -462,6 +462,19 @@ static void compute_expression(mf_face_landmarks *lm) {
     lm->mouth_open = mw > 0 ? dist3(p[P_LIP_UP_IN], p[P_LIP_LO_IN]) / mw : 0;
 }
 
+/* mf_face_mouth_shape (face.h): width from the corners (3-D), corner height in the eye line's frame (2-D). */
+void mf_face_mouth_shape(const mf_face_landmarks *lm, float *width, float *corner) {
+    const float(*p)[3] = lm->pt;
+    float eyes = dist3(p[P_R_EYE_OUT], p[P_L_EYE_OUT]), mw = dist3(p[P_MOUTH_R], p[P_MOUTH_L]);
+    float ex = p[P_L_EYE_OUT][0] - p[P_R_EYE_OUT][0], ey = p[P_L_EYE_OUT][1] - p[P_R_EYE_OUT][1], en = hypotf(ex, ey);
+    /* "up" in the image: perpendicular to the eye line, towards the brows (image y grows downwards) */
+    float ux = en > 0 ? ey / en : 0, uy = en > 0 ? -ex / en : -1;
+    float cx = 0.5f * (p[P_MOUTH_R][0] + p[P_MOUTH_L][0]) - 0.5f * (p[P_LIP_UP_IN][0] + p[P_LIP_LO_IN][0]);
+    float cy = 0.5f * (p[P_MOUTH_R][1] + p[P_MOUTH_L][1]) - 0.5f * (p[P_LIP_UP_IN][1] + p[P_LIP_LO_IN][1]);
+    if (width) *width = eyes > 0 ? mw / eyes : 0;
+    if (corner) *corner = mw > 0 ? (cx * ux + cy * uy) / mw : 0;
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 int mf_face_mesher_last_passes(const mf_face_mesher_t *m) { return m->last_passes; }
