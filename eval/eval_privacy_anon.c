@@ -197,13 +197,6 @@ typedef struct { /* the anonymizer as `mfmc anonymize` sets it up by default */
     unsigned long long seed;
 } anonymizer;
 
-static float box_iou(const mf_face_box *p, const mf_face_box *q) {
-    float iw = fminf(p->x + p->w, q->x + q->w) - fmaxf(p->x, q->x), ih = fminf(p->y + p->h, q->y + q->h) - fmaxf(p->y, q->y);
-    if (!(iw > 0) || !(ih > 0)) return 0;
-    float in = iw * ih, un = p->w * p->h + q->w * q->h - in;
-    return un > 0 ? in / un : 0;
-}
-
 /* Anonymizes img in place as mfmc anonymize does; dec[k] / boxes (x y w h) of the n faces found. pic: the picture's
  * seed part (ps_name_hash). */
 static int anonymize(anonymizer *A, mf_img *img, unsigned pic, int **dec, float **ctr, int *n) {
@@ -223,15 +216,9 @@ static int anonymize(anonymizer *A, mf_img *img, unsigned pic, int **dec, float 
     }
     /* (fall30) as mfmc anonymize: records whose mesh is off their detection's points refitted on the original
      * picture first; one refitted onto an earlier record's detection (IoU >= 0.5) keeps its own record */
-    for (int k = 0; k < *n; k++) {
-        mf_face fit = faces[k];
-        int rf = 0;
-        if (mf_anon_refit(A->an, img, &fit, &rf)) {
-            free(faces);
-            return -1;
-        }
-        for (int q = 0; rf && q < k; q++) rf = box_iou(&fit.det, &faces[q].det) < 0.5f;
-        if (rf) faces[k] = fit;
+    if (mf_anon_refit_photo(A->an, img, faces, *n, NULL)) {
+        free(faces);
+        return -1;
     }
     for (int k = 0; k < *n; k++) {
         mf_anon_result r;

@@ -1004,6 +1004,16 @@ typedef struct {
     mf_anon_t *a;
 } attack_env;
 
+/* An anonymizer over e's models as `mfmc anonymize` sets it up (privacy analyser, the plain one for the checks, e's
+ * pool), with tuning tu. */
+static mf_anon_t *attack_env_anon(const attack_env *e, mf_anon_tuning tu) {
+    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e->priv, .pool = e->pool,
+                       .check_an = e->plain, .tuning = tu};
+    mf_anon_t *a = NULL;
+    assert_int_equal(mf_anon_create_from(e->fm, &ao, &a), MF_OK);
+    return a;
+}
+
 static void attack_env_open(attack_env *e) {
     assert_int_equal(mf_nn_pool_create(2, &e->pool), MF_OK);
     assert_int_equal(mf_face_models_create(tu_models_dir(), &e->fm), MF_OK);
@@ -1013,9 +1023,7 @@ static void attack_env_open(attack_env *e) {
     assert_int_equal(mf_face_analyzer_create_from(e->fm, &co, &e->plain), MF_OK);
     assert_int_equal(mf_face_analyzer_create_from(e->fm, &no, &e->bare), MF_OK);
     assert_int_equal(mf_face_recognizer_create_from(e->fm, "arcface", e->pool, &e->rec), MF_OK);
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e->priv, .pool = e->pool,
-                       .check_an = e->plain};
-    assert_int_equal(mf_anon_create_from(e->fm, &ao, &e->a), MF_OK);
+    e->a = attack_env_anon(e, (mf_anon_tuning){0});
 }
 
 static void attack_env_close(attack_env *e) {
@@ -1537,10 +1545,7 @@ static void test_turned_face_no_glow(void **state) {
     }
     attack_env e;
     attack_env_open(&e);
-    mf_anon_t *per_channel;
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e.priv, .pool = e.pool,
-                       .check_an = e.plain, .tuning = {.shade_cap = -1}};
-    assert_int_equal(mf_anon_create_from(e.fm, &ao, &per_channel), MF_OK);
+    mf_anon_t *per_channel = attack_env_anon(&e, (mf_anon_tuning){.shade_cap = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
         char path[1024];
@@ -1594,10 +1599,7 @@ static void test_drawn_mouth_keeps_shape(void **state) {
     }
     attack_env e;
     attack_env_open(&e);
-    mf_anon_t *loose;
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e.priv, .pool = e.pool,
-                       .check_an = e.plain, .tuning = {.lips_whole = -1}};
-    assert_int_equal(mf_anon_create_from(e.fm, &ao, &loose), MF_OK);
+    mf_anon_t *loose = attack_env_anon(&e, (mf_anon_tuning){.lips_whole = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
         char path[1024];
@@ -1661,9 +1663,7 @@ static void test_turned_face_keeps_pose(void **state) {
     attack_env e;
     attack_env_open(&e);
     mf_anon_free(e.a); /* the pose check on (off by default) */
-    mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e.priv, .pool = e.pool,
-                       .check_an = e.plain, .tuning = {.pose_tolerance = POSE_TOL}};
-    assert_int_equal(mf_anon_create_from(e.fm, &ao, &e.a), MF_OK);
+    e.a = attack_env_anon(&e, (mf_anon_tuning){.pose_tolerance = POSE_TOL});
     int checked = 0, published = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
         char path[1024];
@@ -1840,10 +1840,7 @@ static void test_pose_check_rejects(void **state) {
     }
     attack_env e;
     attack_env_open(&e);
-    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e.priv, .pool = e.pool,
-                      .check_an = e.plain, .tuning = {.pose_tolerance = 0.01f}};
-    mf_anon_t *a2;
-    assert_int_equal(mf_anon_create_from(e.fm, &o, &a2), MF_OK);
+    mf_anon_t *a2 = attack_env_anon(&e, (mf_anon_tuning){.pose_tolerance = 0.01f});
     mf_img img;
     assert_int_equal(mf_img_load(path, NULL, &img, NULL), MF_OK);
     const mf_face *found;

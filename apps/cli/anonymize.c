@@ -21,7 +21,6 @@
 enum { MAX_FACES = 256, MAX_KEEP = 64, MAX_CLUSTERS = 4096, MAX_FILES = 1000000 };
 enum { REFIT_MAX = 256 }; /* (fall30) records refitted before the first face is replaced (mf_anon_face refits the
                              others itself, on the photo as it then is) */
-#define REFIT_SAME 0.5f   /* a refitted record overlapping an earlier record's detection this much (IoU) is that face */
 
 typedef struct {
     char **in, **rel; /* input path, output path relative to OUT ("" for a single-file OUT) */
@@ -35,13 +34,6 @@ typedef struct {
     unsigned long long seed;
     mf_anon_method method;
 } opts;
-
-static float box_iou(const mf_face_box *p, const mf_face_box *q) {
-    float iw = fminf(p->x + p->w, q->x + q->w) - fmaxf(p->x, q->x), ih = fminf(p->y + p->h, q->y + q->h) - fmaxf(p->y, q->y);
-    if (!(iw > 0) || !(ih > 0)) return 0;
-    float in = iw * ih, un = p->w * p->h + q->w * q->h - in;
-    return un > 0 ? in / un : 0;
-}
 
 static double now_ms(void) {
     struct timespec ts;
@@ -358,8 +350,8 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     mf_anon_t *an = NULL;
     mf_gallery_t *gal[MF_ANON_MAX_RECOGNIZERS] = {0}, *keepg[MF_ANON_MAX_RECOGNIZERS] = {0};
     int cap_faces = MAX_FACES;
-    short refitted[REFIT_MAX]; /* (fall30) 1: the record k was refitted (mf_anon_refit); -1 - q: it refitted onto
-                                  the earlier record q's detection and kept its own record (a duplicate) */
+    int refitted[REFIT_MAX]; /* (fall30) 1: the record k was refitted (mf_anon_refit_photo); -1 - q: it refitted onto
+                                the earlier record q's detection and kept its own record (a duplicate) */
     mf_face *faces = calloc((size_t)cap_faces, sizeof *faces);
     float *clusters = NULL, *emb = malloc(sizeof(float) * 4096);
     int n_clusters = 0;
@@ -450,14 +442,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
          * the original photo before any face is replaced; a record refitted onto a face an earlier record already
          * holds (a duplicate detection) stays as it was (its own decision, as before) */
         for (int k = 0; k < n && k < REFIT_MAX; k++) refitted[k] = 0;
-        for (int k = 0; !st && o.method < MF_ANON_BLUR && k < n && k < REFIT_MAX; k++) {
-            mf_face fit = faces[k];
-            int rf = 0;
-            st = mf_anon_refit(an, &img, &fit, &rf);
-            for (int q = 0; rf && q < k; q++)
-                if (box_iou(&fit.det, &faces[q].det) >= REFIT_SAME) rf = 0, refitted[k] = (short)(-1 - q);
-            if (rf) faces[k] = fit, refitted[k] = 1;
-        }
+        if (!st && o.method < MF_ANON_BLUR) st = mf_anon_refit_photo(an, &img, faces, n < REFIT_MAX ? n : REFIT_MAX, refitted);
         if (rep) {
             fprintf(rep, "%s{\"input\":", fi ? ",\n" : "");
             json_str(rep, L.in[fi]);

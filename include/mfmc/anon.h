@@ -357,6 +357,13 @@ typedef struct {
  * then sees the original photo, not a neighbour already filled). Returns a negative status on errors. */
 int mf_anon_refit(mf_anon_t *a, const mf_img *img, mf_face *face, int *refitted);
 
+/* mf_anon_refit over the n records of one photo, in order, on the original photo (call it before the first face is
+ * replaced). A record refitted onto a face an earlier record already holds (its detection overlapping that record's,
+ * IoU >= 0.5: a duplicate detection) stays as it was, to get its own decision. state (n values, may be NULL): 1 the
+ * record was refitted, -1 - q a duplicate of record q, 0 unchanged. Returns a negative status on errors (the records
+ * before the failing one may already be refitted). */
+int mf_anon_refit_photo(mf_anon_t *a, const mf_img *img, mf_face *faces, int n, int *state);
+
 /* Replaces face `face` (a record of mf_face_analyze on img) in img, in place, with `method` drawn from `seed`
  * (the same seed, image and face give the same result). With galleries the result must also stay below every
  * gallery identity's match threshold. Every path changes the face region: a synthetic face that passes the checks,

@@ -76,6 +76,10 @@ typedef struct {
     float roll;                      /* in-plane rotation in radians: angle of the right->left eye vector */
 } mf_face_box;
 
+/* Intersection over union of two boxes' axis-aligned rectangles (x, y, w, h; roll ignored): 0 when they do not
+ * overlap or the union is empty. */
+float mf_face_box_iou(const mf_face_box *a, const mf_face_box *b);
+
 typedef struct mf_face_detector mf_face_detector_t;
 
 typedef struct {

@@ -47,6 +47,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define MESH_PROBES_IN 12     /* ... at least this many of the 15 */
 #define REFIT_IOU 0.5f        /* (fall30) refit: the check analyser's face overlaps the detection at least this much */
 #define REFIT_MARGIN 0.6f     /* ... looked for in the detection box grown by this (face sizes) on each side */
+#define REFIT_SAME 0.5f       /* ... mf_anon_refit_photo: a refit overlapping an earlier record's detection this
+                                 much (IoU) is that record's face (a duplicate detection) */
 #define REFIT_ROLL 30.0f      /* ... its mesh's roll at most this far from the record's mesh's (degrees): the plain
                                  analyser reads a face rolled by 120 degrees the wrong way round (rot120/0025: -59) */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
@@ -2602,13 +2604,6 @@ static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
     return 0;
 }
 
-static float box_iou(const mf_face_box *p, const mf_face_box *q) {
-    float iw = fminf(p->x + p->w, q->x + q->w) - fmaxf(p->x, q->x), ih = fminf(p->y + p->h, q->y + q->h) - fmaxf(p->y, q->y);
-    if (!(iw > 0) || !(ih > 0)) return 0;
-    float in = iw * ih, un = p->w * p->h + q->w * q->h - in;
-    return un > 0 ? in / un : 0;
-}
-
 /* (fall30) A second look at a face whose mesh does not sit on its detection's points (mesh_fits_detection): the
  * check analyser (plain detection when the caller gave one) analyses the detection box grown by REFIT_MARGIN face
  * sizes on each side. Its face overlapping the detection most (IoU >= REFIT_IOU), read the same way up as the
@@ -2642,7 +2637,7 @@ static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face
             !(c->det.h > 0) || !(fabsf(remainderf(c->lm.roll - face->lm.roll, 360.0f)) <= REFIT_ROLL))
             continue;
         mf_face_translate(c, (float)x0, (float)y0);
-        float iou = box_iou(&c->det, d);
+        float iou = mf_face_box_iou(&c->det, d);
         int ok = iou >= best && mesh_fits_detection(c, why, sizeof why) && mesh_probes_in(c, d) >= MESH_PROBES_IN;
         mf_face_translate(c, (float)-x0, (float)-y0);
         if (ok) best = iou, bi = i;
@@ -2671,6 +2666,21 @@ int mf_anon_refit(mf_anon_t *a, const mf_img *img, mf_face *face, int *refitted)
     int st = refit_face(a, img, face, &refit, refitted);
     if (!st && *refitted) *face = refit;
     return st;
+}
+
+int mf_anon_refit_photo(mf_anon_t *a, const mf_img *img, mf_face *faces, int n, int *state) {
+    if (n > 0 && !faces) return mf_error_set(MF_ERR_ARG, "anon: null argument");
+    for (int k = 0; k < n; k++) {
+        mf_face fit = faces[k];
+        int rf = 0, dup = -1;
+        int st = mf_anon_refit(a, img, &fit, &rf);
+        if (st) return st;
+        for (int q = 0; rf && q < k; q++)
+            if (mf_face_box_iou(&fit.det, &faces[q].det) >= REFIT_SAME) rf = 0, dup = q;
+        if (rf) faces[k] = fit;
+        if (state) state[k] = rf ? 1 : dup >= 0 ? -1 - dup : 0;
+    }
+    return MF_OK;
 }
 
 int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,

@@ -391,7 +391,8 @@ static int level_tiles(const mf_face_detector_t *d, int w, int h, float f, int p
     return nx * ny;
 }
 
-static float iou(const mf_face_box *a, const mf_face_box *b) {
+/* mf_face_box_iou (face.h) */
+float mf_face_box_iou(const mf_face_box *a, const mf_face_box *b) {
     float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
     float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
     float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0);
@@ -418,7 +419,7 @@ static int verify(mf_face_detector_t *d, const mf_img *img, const mf_face_box *b
     mf_face_box c = {(b->x - x0) / s, (b->y - y0) / s, b->w / s, b->h / s, 0, {{0}}, 0};
     *best = 0;
     for (int i = 0; i < n; i++)
-        if (d->raw[i].score > *best && iou(&d->raw[i], &c) > 0.3f) *best = d->raw[i].score;
+        if (d->raw[i].score > *best && mf_face_box_iou(&d->raw[i], &c) > 0.3f) *best = d->raw[i].score;
     return MF_OK;
 }
 
@@ -578,7 +579,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         float wsum = 0;
         int strong = d->cand[i].score >= d->opts.threshold;
         for (int j = i; j < d->n_cand; j++) {
-            if (used[j] || (j != i && iou(&d->cand[i], &d->cand[j]) <= d->opts.nms_iou)) continue;
+            if (used[j] || (j != i && mf_face_box_iou(&d->cand[i], &d->cand[j]) <= d->opts.nms_iou)) continue;
             used[j] = 1;
             const mf_face_box *b = &d->cand[j];
             if (weak_mode && strong && b->score < d->opts.threshold) continue; /* suppressed, not averaged */

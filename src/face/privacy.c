@@ -211,14 +211,6 @@ float mf_face_box_pass_roll(const mf_face_box *b, int turns) {
     return wrap_pi(b->roll + (float)(((turns % 4) + 4) % 4) * 0.5f * (float)M_PI);
 }
 
-static float box_iou(const mf_face_box *a, const mf_face_box *b) {
-    float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
-    float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
-    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0);
-    float uni = a->w * a->h + b->w * b->h - inter;
-    return uni > 0 ? inter / uni : 0;
-}
-
 typedef struct {
     float weight, x;
     int i;
@@ -291,7 +283,7 @@ static int merge_leading(const mf_face_box *cand, const int *turns, int n, float
             lo--;
         for (int q = lo; q < n && byx[q].x <= b->x + b->w; q++) {
             int j = byx[q].i;
-            if (used[j] || box_iou(b, &cand[j]) <= iou_min) continue;
+            if (used[j] || mf_face_box_iou(b, &cand[j]) <= iou_min) continue;
             used[j] = 1;
             if (member_of) member_of[j] = m - 1;
             seen |= 1u << (turns[j] & 3);
@@ -454,7 +446,7 @@ static float zoom_factor(const mf_face_box *c, float side) {
 /* Whether zoomed detection z stands for weak candidate c: overlapping it (IOU above ZOOM_IOU) or lying mostly
  * inside it (more than ZOOM_INSIDE of z's area). */
 static int zoom_matches(const mf_face_box *z, const mf_face_box *c) {
-    if (box_iou(z, c) > ZOOM_IOU) return 1;
+    if (mf_face_box_iou(z, c) > ZOOM_IOU) return 1;
     float x0 = fmaxf(z->x, c->x), y0 = fmaxf(z->y, c->y), x1 = fminf(z->x + z->w, c->x + c->w),
           y1 = fminf(z->y + z->h, c->y + c->h);
     float in = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), area = z->w * z->h;
@@ -701,7 +693,7 @@ static int crowd_new_only(mf_face_privacy_detector_t *pd, int n_first, int n) {
         const mf_face_box *c = &pd->cand[i];
         int touch = 0;
         for (int k = 0; k < n_first && !touch; k++)
-            touch = box_iou(c, &pd->cand[k]) > 0 && pd->cand[k].score >= c->score;
+            touch = mf_face_box_iou(c, &pd->cand[k]) > 0 && pd->cand[k].score >= c->score;
         if (touch) continue;
         pd->cand[m] = *c, pd->cand_turns[m] = pd->cand_turns[i], pd->cand_from[m] = pd->cand_from[i];
         m++;
@@ -747,14 +739,14 @@ static int crowd_pointed(mf_face_privacy_detector_t *pd, const mf_img *img, int 
                 if (!(side > 0 && side <= CROWD_POINT_SIDE)) continue;
                 int found = 0;
                 for (int k = 0; k < *n_cand && !found; k++)
-                    found = pd->cand[k].score >= SURE_SCORE && box_iou(&pd->cand[k], &c) > ZOOM_IOU;
+                    found = pd->cand[k].score >= SURE_SCORE && mf_face_box_iou(&pd->cand[k], &c) > ZOOM_IOU;
                 if (found) continue;
                 int best;
                 st = zoom_look(pd, img, &c, side, ZOOM_FACE_PX / side, MF_PRIVACY_FROM_ZOOM, 1, &n_tiles, &best);
                 if (st || best < 0) continue;
                 int dup = 0;
                 for (int k = n_first; k < *n_cand && !dup; k++)
-                    dup = box_iou(&pd->cand[k], &pd->zoomed[best]) > CROWD_POINT_SAME;
+                    dup = mf_face_box_iou(&pd->cand[k], &pd->zoomed[best]) > CROWD_POINT_SAME;
                 if (!dup) {
                     unsigned char from = MF_PRIVACY_FROM_ZOOM;
                     st = add_pass(pd, n_cand, &pd->zoomed[best], &from, 1, 0, img->w, img->h, img->w, img->h);
@@ -918,9 +910,9 @@ int mf_face_privacy_try_members(const mf_face_privacy_detector_t *pd, mf_face_me
     while (n_tried < MEMBER_MAX && !st) {
         int pick = -1; /* the best-scoring member not yet looked at and not a reading already meshed */
         for (int k = 0; k < n; k++) {
-            int j = mem[k], same = j == lead || box_iou(&pd->cand[j], &pd->cand[lead]) > MEMBER_SAME;
+            int j = mem[k], same = j == lead || mf_face_box_iou(&pd->cand[j], &pd->cand[lead]) > MEMBER_SAME;
             for (int t = 0; t < n_tried && !same; t++)
-                same = j == tried[t] || box_iou(&pd->cand[j], &pd->cand[tried[t]]) > MEMBER_SAME;
+                same = j == tried[t] || mf_face_box_iou(&pd->cand[j], &pd->cand[tried[t]]) > MEMBER_SAME;
             if (!same && (pick < 0 || pd->cand[j].score > pd->cand[pick].score)) pick = j;
         }
         if (pick < 0) break;
