@@ -115,6 +115,8 @@ static void usage(FILE *f) {
           "                   grey22); 1: around the photo's low-passed chroma only, no tone curve (default: both)\n"
           "  --refit N        -1: a mesh off its detection's points is not refitted from the check analyser's face\n"
           "                   there (main before fall30; default: refitted)\n"
+          "  --refit-nomesh N -1: a record without a mesh is not refitted that way (main before prod31; default:\n"
+          "                   refitted)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -178,6 +180,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);
         else if (!strcmp(s, "--refit") && more) tu.refit = atoi(argv[++i]);
+        else if (!strcmp(s, "--refit-nomesh") && more) tu.refit_nomesh = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;

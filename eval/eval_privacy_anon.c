@@ -220,17 +220,31 @@ static int anonymize(anonymizer *A, mf_img *img, unsigned pic, int **dec, float 
         free(faces);
         return -1;
     }
-    for (int k = 0; k < *n; k++) {
+    /* (prod31) as mfmc anonymize: a record not drawn that overlaps a drawn one after the drawn ones, and left as it is
+     * when mf_anon_covered finds its identity already removed by their replacement (checked against the original) */
+    int *defer = calloc((size_t)(*n ? *n : 1), sizeof *defer), *replaced = calloc((size_t)(*n ? *n : 1), sizeof *replaced);
+    mf_img src0 = {0};
+    int st = !defer || !replaced || (*n > 1 && mf_img_crop(img, 0, 0, img->w, img->h, &src0));
+    for (int k = 0; !st && k < *n; k++) defer[k] = mf_anon_defer(A->an, img, faces, *n, k);
+    for (int k0 = 0; !st && k0 < 2 * *n; k0++) {
+        int k = k0 % *n, by = -1, covered = 0;
+        if (defer[k] != (k0 >= *n)) continue;
         mf_anon_result r;
-        if (mf_anon_face(A->an, img, &faces[k], MF_ANON_SYNTH, A->seed * 1000003ull + (unsigned long long)pic * 4096ull + (unsigned)k,
-                         NULL, &r)) {
-            free(faces);
-            return -1;
+        if (src0.data && (st = mf_anon_covered(A->an, &src0, img, faces, *n, k, replaced, NULL, &r, &by, &covered))) break;
+        if (by >= 0) { /* checked: what it found, covered or not */
+            fprintf(stderr, "%s face %d by %d:", covered ? "COVERED" : "NOT COVERED", k, by);
+            for (int q = 0; q < r.n_rec; q++) fprintf(stderr, " %s %.3f", mf_anon_recognizer_info(A->an, q)->name, r.sim[q]);
+            fprintf(stderr, " (%s)\n", r.note);
         }
+        if (!covered && (st = mf_anon_face(A->an, img, &faces[k], MF_ANON_SYNTH,
+                                           A->seed * 1000003ull + (unsigned long long)pic * 4096ull + (unsigned)k, NULL, &r)))
+            break;
         (*dec)[k] = (int)r.decision;
+        replaced[k] = r.decision == MF_ANON_ACCEPTED || (r.decision == MF_ANON_FALLBACK && r.method == MF_ANON_SYNTH);
     }
-    free(faces);
-    return 0;
+    free(faces), free(defer), free(replaced);
+    mf_img_free(&src0);
+    return st ? -1 : 0;
 }
 
 /* The decision of the detection (boxes as x y w h in box[4k..]) that covers most of truth box t, both clipped to

@@ -419,7 +419,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 o.keep_metadata ? "ICC profile and EXIF kept (thumbnail removed, orientation 1); XMP, IPTC, comments dropped"
                                 : "dropped except the ICC profile (EXIF with GPS, thumbnails, XMP, IPTC, comments)");
     }
-    int bad_inputs = 0, tty = isatty(2), total_faces = 0, total_fallback = 0;
+    int bad_inputs = 0, tty = isatty(2), total_faces = 0, total_fallback = 0, total_covered = 0;
     for (int fi = 0; fi < L.n && !rc; fi++) {
         if (tty) fprintf(stderr, "\r[%d/%d] %-60.60s", fi + 1, L.n, L.rel[fi]);
         double t0 = now_ms();
@@ -467,7 +467,25 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         mf_img orig = {0};
         if (o.side && fi == 0 && !mf_img_init(&orig, img.w, img.h, 3)) memcpy(orig.data, img.data, (size_t)img.w * img.h * 3);
         if (o.summary) printf("%s: %d face%s\n", L.in[fi], n, n == 1 ? "" : "s");
-        for (int k = 0; k < n && !rc; k++) {
+        /* (prod31) a record that would not be drawn and overlaps one that would is anonymized after the drawn ones
+         * (mf_anon_defer): their replacement may already have removed its identity (mf_anon_covered, checked on the
+         * photo as it then is against the original src0); the summary and the report keep the index order */
+        int *defer = calloc((size_t)(n ? n : 1), sizeof *defer), *replaced = calloc((size_t)(n ? n : 1), sizeof *replaced);
+        char **sbuf = calloc((size_t)(n ? n : 1), sizeof *sbuf), **rbuf = calloc((size_t)(n ? n : 1), sizeof *rbuf);
+        mf_img src0 = {0};
+        if (!defer || !replaced || !sbuf || !rbuf) rc = 3;
+        for (int k = 0; !rc && k < n; k++) defer[k] = o.method < MF_ANON_BLUR && mf_anon_defer(an, &img, faces, n, k);
+        if (!rc && n > 1 && o.method < MF_ANON_BLUR && mf_img_crop(&img, 0, 0, img.w, img.h, &src0)) rc = 3;
+        for (int k0 = 0; k0 < 2 * n && !rc; k0++) {
+            int k = k0 % n;
+            if (defer[k] != (k0 >= n)) continue;
+            size_t s_len = 0, r_len = 0;
+            FILE *so = open_memstream(&sbuf[k], &s_len), *ro = rep ? open_memstream(&rbuf[k], &r_len) : NULL;
+            if (!so || (rep && !ro)) {
+                if (so) fclose(so);
+                rc = 3;
+                break;
+            }
             mf_face *f = &faces[k];
             int keep = 0;
             for (int q = 0; q < o.n_keep; q++) keep |= o.keep[q] == k;
@@ -479,15 +497,15 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                     keep = 1, keep_who = gr.identity;
             }
             const mf_face_box *b = f->has_landmarks ? &f->lm.box : &f->det;
-            if (rep)
-                fprintf(rep, "%s\n {\"index\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f]", k ? "," : "", k, b->x, b->y, b->w, b->h);
+            if (ro)
+                fprintf(ro, "%s\n {\"index\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f]", k ? "," : "", k, b->x, b->y, b->w, b->h);
             if (keep) {
-                if (rep) {
-                    fprintf(rep, ",\"decision\":\"kept\"");
-                    if (keep_who) fprintf(rep, ",\"kept_identity\":"), json_str(rep, keep_who);
-                    fprintf(rep, "}");
+                if (ro) {
+                    fprintf(ro, ",\"decision\":\"kept\"");
+                    if (keep_who) fprintf(ro, ",\"kept_identity\":"), json_str(ro, keep_who);
+                    fprintf(ro, "}");
                 }
-                continue;
+                goto next_face;
             }
             uint64_t seed;
             if (o.pseudonym) {
@@ -521,60 +539,104 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 seed = hash_seed(NULL, label, (size_t)(ll < (int)sizeof label ? ll : (int)sizeof label - 1));
             } else
                 randombytes_buf(&seed, sizeof seed);
-            mf_anon_result r;
+            mf_anon_result r, cr;
             const mf_gallery_t *gp[MF_ANON_MAX_RECOGNIZERS];
             for (int q = 0; q < MF_ANON_MAX_RECOGNIZERS; q++) gp[q] = gal[q];
             mf_anon_galleries G = {gp};
-            st = mf_anon_face(an, &img, f, o.method, seed, o.gallery ? &G : NULL, &r);
+            /* (prod31) a record not drawn over a face already replaced: covered when the check says its identity is
+             * gone (nothing painted), else the fallback as before */
+            int by = -1, covered = 0;
+            st = src0.data ? mf_anon_covered(an, &src0, &img, faces, n, k, replaced, o.gallery ? &G : NULL, &cr, &by, &covered)
+                           : MF_OK;
+            if (!st && covered) r = cr;
+            else if (!st) st = mf_anon_face(an, &img, f, o.method, seed, o.gallery ? &G : NULL, &r);
             if (st) {
                 fprintf(stderr, "mfmc anonymize: %s face %d: %s\n", L.in[fi], k, mf_error_get());
                 rc = 3;
-                break;
+                goto next_face;
             }
+            replaced[k] = r.decision == MF_ANON_ACCEPTED || (r.decision == MF_ANON_FALLBACK && r.method < MF_ANON_BLUR);
             total_faces++;
+            total_covered += covered;
             /* the filter (mosaic or fill), not a synthetic face that removed the identity but missed age or gender */
             total_fallback += r.decision == MF_ANON_FALLBACK && r.method != MF_ANON_SYNTH;
-            if (o.summary) {
-                printf("  face %d [%.0f,%.0f %.0fx%.0f]: %s (%s, %d draw%s, %.0f ms)", k, b->x, b->y, b->w, b->h,
+            if (o.summary && covered) {
+                fprintf(so, "  face %d [%.0f,%.0f %.0fx%.0f]: covered by face %d (nothing painted, %.0f ms)", k, b->x, b->y,
+                        b->w, b->h, by, r.ms);
+                for (int q = 0; q < r.n_rec; q++)
+                    fprintf(so, " %s %.3f/%.3f", mf_anon_recognizer_info(an, q)->name, r.sim[q],
+                            mf_anon_recognizer_info(an, q)->dissimilarity_threshold);
+                fprintf(so, "; %s\n", r.note);
+            } else if (o.summary) {
+                fprintf(so, "  face %d [%.0f,%.0f %.0fx%.0f]: %s (%s, %d draw%s, %.0f ms)", k, b->x, b->y, b->w, b->h,
                        r.decision == MF_ANON_ACCEPTED ? "replaced" : r.decision == MF_ANON_FALLBACK ? "FALLBACK" : "baseline",
                        method_name(r.method), r.tries, r.tries == 1 ? "" : "s", r.ms);
                 for (int q = 0; q < r.n_rec; q++)
-                    printf(" %s %.3f/%.3f", mf_anon_recognizer_info(an, q)->name, r.sim[q],
+                    fprintf(so, " %s %.3f/%.3f", mf_anon_recognizer_info(an, q)->name, r.sim[q],
                            mf_anon_recognizer_info(an, q)->dissimilarity_threshold);
-                printf("; age %.0f -> %.0f, %s -> %s%s%s%s\n", r.age_before, r.age_after, gender_name(r.gender_before),
+                fprintf(so, "; age %.0f -> %.0f, %s -> %s%s%s%s\n", r.age_before, r.age_after, gender_name(r.gender_before),
                        gender_name(r.gender_after), r.refit || (k < REFIT_MAX && refitted[k] > 0) ? "; mesh refitted" : "",
                        r.note[0] ? "; " : "", r.note);
                 if (k < REFIT_MAX && refitted[k] < 0)
-                    printf("    (its refit is face %d's face: a duplicate, kept as detected)\n", -1 - refitted[k]);
+                    fprintf(so, "    (its refit is face %d's face: a duplicate, kept as detected)\n", -1 - refitted[k]);
+                if (by >= 0) {
+                    fprintf(so, "    (checked as covered by face %d:", by);
+                    for (int q = 0; q < cr.n_rec; q++)
+                        fprintf(so, " %s %.3f/%.3f", mf_anon_recognizer_info(an, q)->name, cr.sim[q],
+                                mf_anon_recognizer_info(an, q)->dissimilarity_threshold);
+                    fprintf(so, ": not covered, so the fallback)\n");
+                }
             }
-            if (rep) {
-                fprintf(rep, ",\"decision\":\"%s\",\"method\":\"%s\",\"tries\":%d",
-                        r.decision == MF_ANON_ACCEPTED ? "replaced" : r.decision == MF_ANON_FALLBACK ? "fallback" : "baseline",
-                        method_name(r.method), r.tries);
-                fprintf(rep, ",\"similarity\":{");
+            if (ro) {
+                if (covered) /* (prod31) mf_anon_covered: the face that covers it, its similarities below */
+                    fprintf(ro, ",\"decision\":\"covered\",\"method\":\"none\",\"covered_by\":%d,\"tries\":0", by);
+                else
+                    fprintf(ro, ",\"decision\":\"%s\",\"method\":\"%s\",\"tries\":%d",
+                            r.decision == MF_ANON_ACCEPTED ? "replaced" : r.decision == MF_ANON_FALLBACK ? "fallback" : "baseline",
+                            method_name(r.method), r.tries);
+                fprintf(ro, ",\"similarity\":{");
                 for (int q = 0; q < r.n_rec; q++)
-                    fprintf(rep, "%s\"%s\":%.4f", q ? "," : "", mf_anon_recognizer_info(an, q)->name, r.sim[q]);
-                fprintf(rep, "},\"age\":[%.1f,%.1f],\"gender\":[\"%s\",\"%s\"],\"detected_after\":%s,\"ms\":%.1f",
+                    fprintf(ro, "%s\"%s\":%.4f", q ? "," : "", mf_anon_recognizer_info(an, q)->name, r.sim[q]);
+                fprintf(ro, "},\"age\":[%.1f,%.1f],\"gender\":[\"%s\",\"%s\"],\"detected_after\":%s,\"ms\":%.1f",
                         r.age_before, r.age_after, gender_name(r.gender_before), gender_name(r.gender_after),
                         r.detected_after ? "true" : "false", r.ms);
-                fprintf(rep, ",\"pose_before\":[%.1f,%.1f,%.1f],\"pose_after\":[%.1f,%.1f,%.1f]", f->lm.yaw, f->lm.pitch,
+                fprintf(ro, ",\"pose_before\":[%.1f,%.1f,%.1f],\"pose_after\":[%.1f,%.1f,%.1f]", f->lm.yaw, f->lm.pitch,
                         f->lm.roll, r.yaw_after, r.pitch_after, r.roll_after);
-                fprintf(rep, ",\"eyes_mouth_before\":[%.3f,%.3f,%.3f],\"eyes_mouth_after\":[%.3f,%.3f,%.3f]",
+                fprintf(ro, ",\"eyes_mouth_before\":[%.3f,%.3f,%.3f],\"eyes_mouth_after\":[%.3f,%.3f,%.3f]",
                         f->lm.eye_open[0], f->lm.eye_open[1], f->lm.mouth_open, r.eye_open_after[0], r.eye_open_after[1],
                         r.mouth_open_after);
-                fprintf(rep, ",\"scores_before\":[%.4f,%.4f],\"scores_after\":[%.4f,%.4f]", f->det.score, f->lm.score,
+                fprintf(ro, ",\"scores_before\":[%.4f,%.4f],\"scores_after\":[%.4f,%.4f]", f->det.score, f->lm.score,
                         r.det_score_after, r.mesh_score_after);
-                if (r.donor >= 0 && r.donor < n_dn) fprintf(rep, ",\"donor\":"), json_str(rep, dnames[r.donor]);
+                if (r.donor >= 0 && r.donor < n_dn) fprintf(ro, ",\"donor\":"), json_str(ro, dnames[r.donor]);
                 /* an anti-face draw (docs/anonymization.md, "Linkability across photos"): may be linked to this
                  * person's other anonymized photos */
-                if (r.decision == MF_ANON_ACCEPTED || r.method == MF_ANON_SYNTH)
-                    fprintf(rep, ",\"linkable\":%s", r.linkable ? "true" : "false");
-                if (r.refit || (k < REFIT_MAX && refitted[k] > 0)) fprintf(rep, ",\"refit\":true");
-                if (k < REFIT_MAX && refitted[k] < 0) fprintf(rep, ",\"refit_duplicate_of\":%d", -1 - refitted[k]);
-                if (r.note[0]) fprintf(rep, ",\"note\":"), json_str(rep, r.note);
-                fprintf(rep, "}");
+                if (!covered && (r.decision == MF_ANON_ACCEPTED || r.method == MF_ANON_SYNTH))
+                    fprintf(ro, ",\"linkable\":%s", r.linkable ? "true" : "false");
+                if (r.refit || (k < REFIT_MAX && refitted[k] > 0)) fprintf(ro, ",\"refit\":true");
+                if (k < REFIT_MAX && refitted[k] < 0) fprintf(ro, ",\"refit_duplicate_of\":%d", -1 - refitted[k]);
+                if (!covered && by >= 0) { /* checked as covered and not: the fallback ran */
+                    fprintf(ro, ",\"cover_check\":{\"by\":%d,\"covered\":false,\"similarity\":{", by);
+                    for (int q = 0; q < cr.n_rec; q++)
+                        fprintf(ro, "%s\"%s\":%.4f", q ? "," : "", mf_anon_recognizer_info(an, q)->name, cr.sim[q]);
+                    fprintf(ro, "},\"note\":");
+                    json_str(ro, cr.note);
+                    fprintf(ro, "}");
+                }
+                if (r.note[0]) fprintf(ro, ",\"note\":"), json_str(ro, r.note);
+                fprintf(ro, "}");
             }
+        next_face:
+            fclose(so);
+            if (ro) fclose(ro);
         }
+        for (int k = 0; k < n; k++) {
+            if (o.summary && sbuf && sbuf[k]) fputs(sbuf[k], stdout);
+            if (rep && rbuf && rbuf[k]) fputs(rbuf[k], rep);
+            if (sbuf) free(sbuf[k]);
+            if (rbuf) free(rbuf[k]);
+        }
+        free(defer), free(replaced), free(sbuf), free(rbuf);
+        mf_img_free(&src0);
         if (rep) fprintf(rep, "]");
         if (!rc) {
             /* write: temporary file next to the destination (same extension), then rename */
@@ -622,9 +684,15 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         mf_img_meta_free(&meta);
     }
     if (tty) fprintf(stderr, "\n");
-    if (o.summary) printf("%d face%s anonymized, %d by the fallback filter, %d bad input%s\n", total_faces,
-                          total_faces == 1 ? "" : "s", total_fallback, bad_inputs, bad_inputs == 1 ? "" : "s");
-    if (rep) fprintf(rep, "\n],\"faces\":%d,\"fallbacks\":%d,\"bad_inputs\":%d}\n", total_faces, total_fallback, bad_inputs);
+    if (o.summary && total_covered)
+        printf("%d face%s anonymized, %d by the fallback filter, %d covered by a replaced face (checked), %d bad input%s\n",
+               total_faces, total_faces == 1 ? "" : "s", total_fallback, total_covered, bad_inputs, bad_inputs == 1 ? "" : "s");
+    else if (o.summary)
+        printf("%d face%s anonymized, %d by the fallback filter, %d bad input%s\n", total_faces,
+               total_faces == 1 ? "" : "s", total_fallback, bad_inputs, bad_inputs == 1 ? "" : "s");
+    if (rep)
+        fprintf(rep, "\n],\"faces\":%d,\"fallbacks\":%d,\"covered\":%d,\"bad_inputs\":%d}\n", total_faces, total_fallback,
+                total_covered, bad_inputs);
     if (!rc && bad_inputs) rc = 2;
 out:
     if (rep && fclose(rep) && !rc) rc = 2;

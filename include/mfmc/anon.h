@@ -87,6 +87,8 @@ typedef enum {
     MF_ANON_ACCEPTED = 0, /* a synthetic face passed every check */
     MF_ANON_FALLBACK,     /* rendering failed or never passed: the face region was removed by the fallback filter */
     MF_ANON_BASELINE,     /* a baseline method was asked for */
+    MF_ANON_COVERED,      /* (prod31, mf_anon_covered) nothing painted: a record the renderer cannot draw whose
+                             identity the replacement of another face of the photo already removed (measured) */
 } mf_anon_decision;
 
 enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 9, MF_ANON_DRAW_LOG = 32 };
@@ -245,6 +247,10 @@ typedef struct {
      * one, replaces the record (mesh, detection, alignment) before the face is drawn; else the face stays not renderable (the fallback filter). 0: the default, on;
      * < 0: off (main before fall30; docs/anonymization.md, "Branch fall30") */
     int refit;
+    /* (prod31) a record without a mesh ("no mesh": the privacy detector's candidate the mesh did not confirm; not one
+     * whose way up is in doubt) gets the same second look (tuning.refit's rules, the roll compared with its
+     * detection's). 0: the default, on; < 0: off (main before prod31; docs/anonymization.md, "Branch prod31") */
+    int refit_nomesh;
     /* (mouth30) the lips move as one rigid group: both lip loops and the mesh's middle lip rings between them take the
      * mean of the drawn deltas, so the lips keep the target's width, corners and opening. 0: the default, on (see
      * LIPS_WHOLE in src/anon/anon.c); < 0: off, main's before mouth30 (only the two loops rigid: the middle rings took
@@ -363,6 +369,29 @@ int mf_anon_refit(mf_anon_t *a, const mf_img *img, mf_face *face, int *refitted)
  * record was refitted, -1 - q a duplicate of record q, 0 unchanged. Returns a negative status on errors (the records
  * before the failing one may already be refitted). */
 int mf_anon_refit_photo(mf_anon_t *a, const mf_img *img, mf_face *faces, int n, int *state);
+
+/* (prod31) Duplicates over a replaced face. 1 when record k of the n records of one photo (after
+ * mf_anon_refit_photo) is one mf_anon_face would not draw ("not renderable": no mesh, way up in doubt, its mesh off
+ * its detection's points, turned, too small, cut) and its detection overlaps a record that would be drawn by at
+ * least COVER_OVERLAP of the smaller box (src/anon/anon.c): anonymize it after the drawn ones, so that
+ * mf_anon_covered can check whether their replacement already removed its identity. 0 otherwise. */
+int mf_anon_defer(const mf_anon_t *a, const mf_img *img, const mf_face *faces, int n, int k);
+
+/* (prod31) Is the identity of record k (of the n records of one photo, as for mf_anon_defer) already removed from
+ * img, the photo as it now is, by the replacement of a record q drawn before it (replaced[q] != 0: a published
+ * synthetic or donor face)? Checked only for a record that would not be drawn and whose detection overlaps such a
+ * record q by COVER_OVERLAP of the smaller box (the one overlapping most: *by = q; else *by = -1, *covered = 0,
+ * nothing measured). The check is the fallback filter's on the photo as it is (measured, never geometry alone):
+ * every ensemble recognizer embeds img and orig (the photo before any face was replaced) at the record's own five
+ * points (the detection's, and the mesh's when it has one) and at the guarantee's jittered alignments of them, and
+ * img at the points of every face the check analyser finds overlapping the record (against orig at the record's
+ * own points); *covered = 1 when every similarity is below that recognizer's dissimilarity threshold and no
+ * gallery identity matches. result: decision MF_ANON_COVERED when covered (else MF_ANON_FALLBACK: the caller runs
+ * mf_anon_face as before), sim[] the largest similarities, note the alignments checked. img and orig are not
+ * changed. Returns a negative status on errors. */
+int mf_anon_covered(mf_anon_t *a, const mf_img *orig, const mf_img *img, const mf_face *faces, int n, int k,
+                    const int *replaced, const mf_anon_galleries *galleries, mf_anon_result *result, int *by,
+                    int *covered);
 
 /* Replaces face `face` (a record of mf_face_analyze on img) in img, in place, with `method` drawn from `seed`
  * (the same seed, image and face give the same result). With galleries the result must also stay below every

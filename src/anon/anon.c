@@ -51,6 +51,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  much (IoU) is that record's face (a duplicate detection) */
 #define REFIT_ROLL 30.0f      /* ... its mesh's roll at most this far from the record's mesh's (degrees): the plain
                                  analyser reads a face rolled by 120 degrees the wrong way round (rot120/0025: -59) */
+#define COVER_OVERLAP 0.3f    /* (prod31) mf_anon_defer / mf_anon_covered: a record not drawn overlapping a drawn one by
+                                 this much of the smaller detection box is checked for being covered by it */
 #define RENDER_MARGIN 0.35f   /* the rendered region: the face box + this many face sizes on each side */
 #define CHECK_MARGIN 0.6f     /* the region the checks re-analyse */
 #define CHILD_AGE 13.0f       /* below: the child path (own proportions kept, no push away from the own codes) */
@@ -2612,6 +2614,9 @@ static int mesh_fits_detection(const mf_face *face, char *why, size_t n) {
  * becomes the face drawn: *out (image coordinates, its own attributes when they were read, else the record's) and
  * *found 1. Nothing fits (or more faces than MAX_CHECK_FACES there):
  * *found 0 and the face stays not renderable. Returns MF_OK or an analysis error. */
+/* The record's roll in degrees: its mesh's, else its detection's (the eye vector of its five points). */
+static float record_roll(const mf_face *f) { return f->has_landmarks ? f->lm.roll : f->det.roll * 180.0f / (float)M_PI; }
+
 static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face, mf_face *out, int *found) {
     *found = 0;
     const mf_face_box *d = &face->det;
@@ -2634,7 +2639,7 @@ static int refit_face(const mf_anon_t *a, const mf_img *img, const mf_face *face
         mf_face *c = &faces[i];
         char why[160];
         if (!c->has_landmarks || c->lm.score < 0.5f || c->way_up_doubtful || !c->confirmed || !(c->det.w > 0) ||
-            !(c->det.h > 0) || !(fabsf(remainderf(c->lm.roll - face->lm.roll, 360.0f)) <= REFIT_ROLL))
+            !(c->det.h > 0) || !(fabsf(remainderf(c->lm.roll - record_roll(face), 360.0f)) <= REFIT_ROLL))
             continue;
         mf_face_translate(c, (float)x0, (float)y0);
         float iou = mf_face_box_iou(&c->det, d);
@@ -2659,8 +2664,10 @@ int mf_anon_refit(mf_anon_t *a, const mf_img *img, mf_face *face, int *refitted)
     if (!a || !img || !img->data || !face || !refitted) return mf_error_set(MF_ERR_ARG, "anon: null argument");
     *refitted = 0;
     char unfit[160];
-    if (a->o.tuning.refit < 0 || !face->has_landmarks || face->lm.score < 0.5f || face->way_up_doubtful ||
-        mesh_fits_detection(face, unfit, sizeof unfit))
+    /* (prod31, tuning.refit_nomesh) a record without a mesh (not one whose way up is in doubt) too */
+    int nomesh = !face->has_landmarks && !face->way_up_doubtful && a->o.tuning.refit_nomesh >= 0;
+    if (a->o.tuning.refit < 0 || face->way_up_doubtful || (!face->has_landmarks && !nomesh) ||
+        (face->has_landmarks && (face->lm.score < 0.5f || mesh_fits_detection(face, unfit, sizeof unfit))))
         return MF_OK;
     mf_face refit;
     int st = refit_face(a, img, face, &refit, refitted);
@@ -2680,6 +2687,149 @@ int mf_anon_refit_photo(mf_anon_t *a, const mf_img *img, mf_face *faces, int n, 
         if (rf) faces[k] = fit;
         if (state) state[k] = rf ? 1 : dup >= 0 ? -1 - dup : 0;
     }
+    return MF_OK;
+}
+
+/* (prod31) What mf_anon_face decides before any draw (without its refit, which the caller ran on the photo first):
+ * 1 when the record is drawn, 0 when it goes to the fallback filter at once ("not renderable": no usable mesh, turned
+ * beyond MAX_YAW_RENDER, under 12 px, its mesh off its detection's points, cut by the border beyond
+ * CUT_FALLBACK_OUT with tuning.cut_check). */
+static int record_drawn(const mf_anon_t *a, const mf_img *img, const mf_face *face) {
+    const mf_face_box *b = face->has_landmarks ? &face->lm.box : &face->det;
+    float fs = fmaxf(b->w, b->h), cut_out = 0;
+    char why[160];
+    if (!face->has_landmarks || face->lm.score < 0.5f || fabsf(face->lm.yaw) > MAX_YAW_RENDER || !(fs >= 12) ||
+        !mesh_fits_detection(face, why, sizeof why))
+        return 0;
+    if (a->o.tuning.cut_check > 0 && face_cut(face, img->w, img->h, &cut_out) &&
+        (a->o.tuning.cut_check == 2 || cut_out > CUT_FALLBACK_OUT))
+        return 0;
+    return 1;
+}
+
+/* The overlap of two records' detection boxes over the smaller one's area (0 when either is empty). */
+static float det_overlap(const mf_face *p, const mf_face *q) {
+    const mf_face_box *a = &p->det, *b = &q->det;
+    float ix = fminf(a->x + a->w, b->x + b->w) - fmaxf(a->x, b->x), iy = fminf(a->y + a->h, b->y + b->h) - fmaxf(a->y, b->y);
+    float small = fminf(a->w * a->h, b->w * b->h);
+    return ix > 0 && iy > 0 && small > 0 ? ix * iy / small : 0;
+}
+
+int mf_anon_defer(const mf_anon_t *a, const mf_img *img, const mf_face *faces, int n, int k) {
+    if (!a || !img || !faces || k < 0 || k >= n || record_drawn(a, img, &faces[k])) return 0;
+    for (int q = 0; q < n; q++)
+        if (q != k && det_overlap(&faces[k], &faces[q]) >= COVER_OVERLAP && record_drawn(a, img, &faces[q])) return 1;
+    return 0;
+}
+
+int mf_anon_covered(mf_anon_t *a, const mf_img *orig, const mf_img *img, const mf_face *faces, int n, int k,
+                    const int *replaced, const mf_anon_galleries *gal, mf_anon_result *r, int *by, int *covered) {
+    if (!a || !orig || !img || !orig->data || !img->data || !faces || !replaced || !r || !by || !covered || k < 0 ||
+        k >= n || orig->w != img->w || orig->h != img->h)
+        return mf_error_set(MF_ERR_ARG, "anon: bad argument");
+    const mf_face *face = &faces[k];
+    memset(r, 0, sizeof *r);
+    r->n_rec = a->n_rec, r->donor = -1, r->decision = MF_ANON_FALLBACK;
+    for (int i = 0; i < MF_ANON_MAX_RECOGNIZERS; i++) r->sim[i] = r->gallery_sim[i] = -2;
+    r->age_before = face->attr.age, r->gender_before = face->attr.gender, r->age_after = -1;
+    *by = -1, *covered = 0;
+    if (record_drawn(a, img, face)) return MF_OK;
+    float best = COVER_OVERLAP;
+    for (int q = 0; q < n; q++) {
+        float o = q != k && replaced[q] ? det_overlap(face, &faces[q]) : 0;
+        if (o >= best) best = o, *by = q;
+    }
+    const mf_face_box *d = &face->det;
+    if (*by < 0 || !(d->w > 0) || !(d->h > 0)) return *by = -1, MF_OK;
+    double t0 = now_ms();
+    long n_emb0 = a->n_emb;
+    float fs = fmaxf(d->w, d->h);
+    /* the record's own alignments: its detection's five points, and its mesh's when the mesh sits on them (a mesh
+     * off its detection's points lies on no face: that is why the record is not drawn) and they differ by more than
+     * 0.4 % of the face size (the checks' same_lm); each with the guarantee's jittered copies */
+    float base[2][5][2];
+    int nb = 1;
+    char why[160];
+    mf_face_box_5pt(d, base[0]);
+    if (face->has_landmarks && mesh_fits_detection(face, why, sizeof why)) {
+        float lm_d = 0;
+        mf_face_landmarks_5pt(&face->lm, base[1]);
+        for (int q = 0; q < 5; q++) lm_d = fmaxf(lm_d, hypotf(base[1][q][0] - base[0][q][0], base[1][q][1] - base[0][q][1]));
+        nb += lm_d > 0.004f * fs;
+    }
+    int n_al = nb * (1 + N_JIT), n_ens = 0, ens[MF_ANON_MAX_RECOGNIZERS];
+    for (int i = 0; i < a->n_rec; i++)
+        if (a->info[i]->ensemble) ens[n_ens++] = i;
+    /* the faces an attacker's detector may find there: both analysers (the photo's, and the plain check analyser
+     * when there is one) on the photo as it is, around the record (CHECK_MARGIN), those overlapping its detection */
+    int x0 = (int)floorf(d->x - CHECK_MARGIN * fs), y0 = (int)floorf(d->y - CHECK_MARGIN * fs);
+    int x1 = (int)ceilf(d->x + d->w + CHECK_MARGIN * fs), y1 = (int)ceilf(d->y + d->h + CHECK_MARGIN * fs);
+    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > img->w ? img->w : x1, y1 = y1 > img->h ? img->h : y1;
+    mf_face found[2 * MAX_CHECK_FACES];
+    int nf = 0, st = MF_OK, crowd = 0;
+    for (int w = 0; !st && w < 2 && x1 - x0 >= 16 && y1 - y0 >= 16; w++) {
+        mf_face_analyzer_t *an = w ? a->o.check_an : a->o.an;
+        if (!an || (w && an == a->o.an)) continue;
+        mf_img roi;
+        int m = 0;
+        if ((st = mf_img_crop(img, x0, y0, x1 - x0, y1 - y0, &roi))) break;
+        st = mf_face_analyze_geometry(an, &roi, found + nf, MAX_CHECK_FACES, &m);
+        mf_img_free(&roi);
+        if (st == MF_ERR_LIMIT) st = MF_OK, m = 0, crowd = 1; /* a crowd there: not covered (below) */
+        int kept = nf;
+        for (int q = 0; !st && q < m; q++) {
+            mf_face *c = &found[nf + q];
+            mf_face_translate(c, (float)x0, (float)y0);
+            if (det_overlap(c, face) > 0) found[kept++] = *c;
+        }
+        nf = kept;
+    }
+    /* jobs, per ensemble recognizer: orig and img at every own alignment, then orig and img at every face found */
+    int per = 2 * (n_al + nf), n_jobs = n_ens * per;
+    emb_job *jobs = st ? NULL : calloc((size_t)(n_jobs ? n_jobs : 1), sizeof *jobs);
+    float *emb = st ? NULL : malloc(sizeof(float) * 1024 * (size_t)(n_jobs ? n_jobs : 1));
+    if (!st && (!jobs || !emb)) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int nj = 0, done = 0;
+    for (int e = 0; !st && e < n_ens; e++)
+        for (int al = 0; al < n_al + nf; al++)
+            for (int w = 0; w < 2; w++) {
+                emb_job *jb = &jobs[nj];
+                jb->rec = ens[e], jb->img = w ? img : orig, jb->ref = NULL, jb->out = emb + (size_t)1024 * nj++;
+                int b0 = al / (1 + N_JIT), q = al % (1 + N_JIT) - 1;
+                if (al >= n_al) mf_face_5pt(&found[al - n_al], jb->p);
+                else if (q >= 0) mf_anon_jitter5((const float(*)[2])base[b0], q, jb->p);
+                else memcpy(jb->p, base[b0], sizeof jb->p);
+            }
+    if (!st && nj) st = emb_run(a, jobs, nj, 0, &done);
+    int bad = 0, n_cmp = 0; /* a similarity at or over its threshold, or a gallery identity matched */
+    for (int e = 0; !st && e < n_ens; e++) {
+        int i = ens[e], g = 0;
+        const emb_job *J = jobs + (size_t)e * per;
+        float s, top = -2;
+        /* img against orig at the same alignment: the own ones, then each face found; a face found also against orig
+         * at the record's own points */
+        for (int al = 0; !st && al < n_al + nf; al++, n_cmp++) {
+            st = score_embedding(a, i, J[2 * al + 1].out, J[2 * al].out, gal, r, &g, &s);
+            top = fmaxf(top, s);
+        }
+        for (int f = 0; !st && f < nf; f++)
+            for (int b0 = 0; !st && b0 < nb; b0++, n_cmp++) {
+                st = score_embedding(a, i, J[2 * (n_al + f) + 1].out, J[2 * b0 * (1 + N_JIT)].out, gal, r, &g, &s);
+                top = fmaxf(top, s);
+            }
+        r->sim[i] = top;
+        bad |= g || !(top < a->info[i]->dissimilarity_threshold);
+    }
+    free(jobs), free(emb);
+    if (st) return st;
+    *covered = !bad && !crowd && n_ens > 0;
+    r->detected_after = nf > 0;
+    if (*covered) r->decision = MF_ANON_COVERED;
+    snprintf(r->note, sizeof r->note, "%s (checked: %d comparisons per recognizer at %d own alignment%s and %d face%s found there)",
+             *covered ? "covered by a replaced face, nothing painted" : "not covered by the replaced face",
+             n_ens ? n_cmp / n_ens : 0, n_al, n_al == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
+    r->embeddings = (int)(a->n_emb - n_emb0);
+    r->ms = now_ms() - t0;
     return MF_OK;
 }
 
