@@ -654,6 +654,162 @@ static void test_mesh_off_detection_refitted(void **state) {
     }
 }
 
+/* (prod31) A second, not renderable detection of a face already replaced (LFW Abdulaziz_Kamilov_0001 face 1: its
+ * five points face 0's within 1-4 px, its box up and left, its mesh fitted in that box and off its points) is left
+ * covered when the check says its identity is gone: here the fixture's clear face (record 0), replaced, and a
+ * duplicate record 1 made from it (the box moved up and left by 0.3 and grown by 1.2, its five points kept, the mesh
+ * moved by 0.45 face sizes). mf_anon_defer orders it after record 0; mf_anon_covered checks it against the original
+ * (covered, by 0, every ensemble similarity measured and below its threshold, the photo not touched) where main
+ * painted the fallback filter over the new face (mf_anon_face on record 1, asserted here as what would happen). A
+ * record not overlapping a replaced one is not checked (by -1). */
+static void make_duplicate(const mf_face *ok, mf_face *g) {
+    float fs = fmaxf(ok->det.w, ok->det.h), m5[5][2];
+    *g = *ok;
+    g->det.x -= 0.3f * fs, g->det.y -= 0.3f * fs, g->det.w *= 1.2f, g->det.h *= 1.2f;
+    /* its five points on the face: the clear record's mesh's (eyes, nose, the mouth corners' midpoint) */
+    mf_face_landmarks_5pt(&ok->lm, m5);
+    for (int k = 0; k < 2; k++) {
+        g->det.kp[MF_FACE_KP_REYE][k] = m5[0][k], g->det.kp[MF_FACE_KP_LEYE][k] = m5[1][k];
+        g->det.kp[MF_FACE_KP_NOSE][k] = m5[2][k], g->det.kp[MF_FACE_KP_MOUTH][k] = 0.5f * (m5[3][k] + m5[4][k]);
+    }
+    for (int v = 0; v < MF_FACE_MESH_POINTS; v++) g->lm.pt[v][0] -= 0.45f * fs, g->lm.pt[v][1] -= 0.2f * fs;
+    g->lm.box.x -= 0.45f * fs, g->lm.box.y -= 0.2f * fs;
+}
+
+/* The fixture's face replaced by a synthetic face (the default 9 draws: with the fixture's 3, ffhq_0288 falls back
+ * to the filter); the anonymizer in *an. Returns 1 when replaced. */
+static int replace_first(fixture *f, mf_anon_t **an, mf_img *a) {
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool};
+    assert_int_equal(mf_anon_create(&o, an), MF_OK);
+    for (uint64_t seed = 42; seed < 45; seed++) {
+        mf_img_free(a);
+        *a = copy_of(&f->img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(*an, a, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
+        printf("  record 0, seed %d: decision %d method %d tries %d\n", (int)seed, r.decision, r.method, r.tries);
+        if (r.decision == MF_ANON_ACCEPTED || (r.decision == MF_ANON_FALLBACK && r.method == MF_ANON_SYNTH)) return 1;
+    }
+    return 0;
+}
+
+static void test_duplicate_over_replaced_face_covered(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_face rec[2];
+    rec[0] = f->faces[0];
+    make_duplicate(&f->faces[0], &rec[1]);
+    assert_int_equal(mf_anon_defer(f->a, &f->img, rec, 2, 0), 0);
+    assert_int_equal(mf_anon_defer(f->a, &f->img, rec, 2, 1), 1); /* not drawn, over a drawn record: after it */
+    mf_img a = {0};
+    mf_anon_t *a9 = NULL;
+    assert_true(replace_first(f, &a9, &a));
+    int replaced[2] = {1, 0}, by = -2, covered = -1;
+    mf_img before = copy_of(&a);
+    mf_anon_result r;
+    assert_int_equal(mf_anon_covered(a9, &f->img, &a, rec, 2, 1, replaced, NULL, &r, &by, &covered), MF_OK);
+    printf("  duplicate: by %d covered %d decision %d", by, covered, r.decision);
+    for (int i = 0; i < r.n_rec; i++) printf(" %s %.3f", mf_anon_recognizer_info(f->a, i)->name, r.sim[i]);
+    printf(" note '%s'\n", r.note);
+    assert_int_equal(by, 0);
+    assert_int_equal(covered, 1);
+    assert_int_equal(r.decision, MF_ANON_COVERED);
+    assert_memory_equal(a.data, before.data, (size_t)a.w * a.h * 3); /* nothing painted */
+    for (int i = 0; i < r.n_rec; i++)
+        if (mf_anon_recognizer_info(f->a, i)->ensemble) {
+            assert_true(r.sim[i] > -1); /* measured */
+            assert_true(r.sim[i] < mf_anon_recognizer_info(f->a, i)->dissimilarity_threshold);
+        }
+    /* main's way: the duplicate's fallback filter over the replaced face */
+    mf_anon_result rm;
+    assert_int_equal(mf_anon_face(f->a, &before, &rec[1], MF_ANON_SYNTH, 43, NULL, &rm), MF_OK);
+    assert_int_equal(rm.decision, MF_ANON_FALLBACK);
+    assert_true(face_change(&a, &before, &f->faces[0]) > 3);
+    /* not over a replaced record: not checked */
+    replaced[0] = 0;
+    assert_int_equal(mf_anon_covered(f->a, &f->img, &a, rec, 2, 1, replaced, NULL, &r, &by, &covered), MF_OK);
+    assert_int_equal(by, -1), assert_int_equal(covered, 0);
+    /* a drawn record is never checked as covered */
+    replaced[0] = 1, replaced[1] = 1;
+    assert_int_equal(mf_anon_covered(f->a, &f->img, &a, rec, 2, 0, replaced, NULL, &r, &by, &covered), MF_OK);
+    assert_int_equal(by, -1), assert_int_equal(covered, 0);
+    mf_img_free(&a), mf_img_free(&before);
+    mf_anon_free(a9);
+}
+
+/* (prod31) Fails closed: a duplicate over a "replacement" that left the identity (the photo unchanged where record 0
+ * was said replaced: the worst replacement) is checked, measured similar (every ensemble recognizer at or over its
+ * threshold) and not covered, so the fallback runs; and with the forced-similar hook record 0's draws all fail, it
+ * gets the filter, is not a replaced face, and the duplicate is not checked but filtered as on main. */
+static void test_duplicate_check_fails_closed(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_face rec[2];
+    rec[0] = f->faces[0];
+    make_duplicate(&f->faces[0], &rec[1]);
+    mf_img a = copy_of(&f->img);
+    int replaced[2] = {1, 0}, by = -2, covered = -1;
+    mf_anon_result r;
+    assert_int_equal(mf_anon_covered(f->a, &f->img, &a, rec, 2, 1, replaced, NULL, &r, &by, &covered), MF_OK);
+    printf("  unchanged: by %d covered %d", by, covered);
+    for (int i = 0; i < r.n_rec; i++) printf(" %s %.3f", mf_anon_recognizer_info(f->a, i)->name, r.sim[i]);
+    printf(" note '%s'\n", r.note);
+    assert_int_equal(by, 0), assert_int_equal(covered, 0);
+    assert_int_not_equal(r.decision, MF_ANON_COVERED);
+    for (int i = 0; i < r.n_rec; i++)
+        if (mf_anon_recognizer_info(f->a, i)->ensemble)
+            assert_true(r.sim[i] >= mf_anon_recognizer_info(f->a, i)->dissimilarity_threshold);
+    /* forced-similar: record 0 falls back to the filter, the duplicate gets its own fallback */
+    mf_anon_debug_force_similar(f->a, 1);
+    mf_anon_result r0, r1;
+    assert_int_equal(mf_anon_face(f->a, &a, &rec[0], MF_ANON_SYNTH, 7, NULL, &r0), MF_OK);
+    mf_anon_debug_force_similar(f->a, 0);
+    assert_int_equal(r0.decision, MF_ANON_FALLBACK);
+    replaced[0] = r0.decision == MF_ANON_ACCEPTED || (r0.decision == MF_ANON_FALLBACK && r0.method == MF_ANON_SYNTH);
+    assert_int_equal(replaced[0], 0);
+    assert_int_equal(mf_anon_covered(f->a, &f->img, &a, rec, 2, 1, replaced, NULL, &r, &by, &covered), MF_OK);
+    assert_int_equal(by, -1), assert_int_equal(covered, 0);
+    mf_img b = copy_of(&a);
+    assert_int_equal(mf_anon_face(f->a, &a, &rec[1], MF_ANON_SYNTH, 8, NULL, &r1), MF_OK);
+    assert_int_equal(r1.decision, MF_ANON_FALLBACK);
+    assert_non_null(strstr(r1.note, "not renderable"));
+    assert_true(face_change(&a, &b, &rec[1]) > 1);
+    mf_img_free(&a), mf_img_free(&b);
+}
+
+/* (prod31, tuning.refit_nomesh) A record without a mesh (a privacy candidate the mesh did not confirm: "no mesh")
+ * over a clear face is refitted onto the check analyser's face there, as a mesh off its points is (fall30's rules);
+ * not with refit_nomesh -1 (main's behaviour: it went to the fallback filter), not when its way up is in doubt, and
+ * not when its detection reads the face rolled by 120 degrees (REFIT_ROLL, against the detection's roll). */
+static void test_no_mesh_refitted(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool, .max_tries = 3};
+    o.tuning.refit_nomesh = -1;
+    mf_anon_t *a0;
+    assert_int_equal(mf_anon_create(&o, &a0), MF_OK);
+    for (int c = 0; c < 4; c++) {
+        mf_face g = f->faces[0];
+        g.has_landmarks = 0, g.confirmed = 0;
+        if (c == 2) g.way_up_doubtful = 1;
+        if (c == 3) g.det.roll += 120 * (float)M_PI / 180;
+        int refitted = -1;
+        assert_int_equal(mf_anon_refit(c == 1 ? a0 : f->a, &f->img, &g, &refitted), MF_OK);
+        printf("  no mesh case %d: refitted %d\n", c, refitted);
+        assert_int_equal(refitted, c == 0);
+        assert_int_equal(g.has_landmarks, c == 0);
+    }
+    mf_face g = f->faces[0];
+    g.has_landmarks = 0, g.confirmed = 0;
+    mf_img a = copy_of(&f->img);
+    mf_anon_result r;
+    assert_int_equal(mf_anon_face(f->a, &a, &g, MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+    printf("  no mesh: decision %d tries %d refit %d note '%s'\n", r.decision, r.tries, r.refit, r.note);
+    assert_int_equal(r.refit, 1);
+    assert_true(r.tries >= 1);
+    mf_img_free(&a);
+    mf_anon_free(a0);
+}
+
 /* Unlinkable identities (draw.c; docs/anonymization.md, "Linkability across photos"): the identities drawn for one
  * target in separate runs (other seeds) must be unrelated to each other, and all lean away from the target. The
  * anti-face push with the farthest of 8 candidates (unlinked 0, the default before stop 12) gave every draw for one
@@ -1891,6 +2047,9 @@ int main(void) {
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_mesh_off_detection_refitted),
+        cmocka_unit_test(test_duplicate_over_replaced_face_covered),
+        cmocka_unit_test(test_duplicate_check_fails_closed),
+        cmocka_unit_test(test_no_mesh_refitted),
         cmocka_unit_test(test_draws_unlinked),
         cmocka_unit_test(test_strong_rung_natural),
         cmocka_unit_test(test_leap_to_strong_rung),
