@@ -202,4 +202,21 @@ faces = json.load(open(sys.argv[1]))['files'][0]['faces']
 assert len(faces) == 1 and faces[0]['decision'] == 'replaced' and faces[0].get('refit') is True, faces
 PY
 fi
+# (prod31) a second detection of a replaced face (Abdulaziz_Kamilov_0001 face 1: its five points face 0's, its box
+# and mesh up and left, "not renderable"): checked against the original and left covered (nothing painted), with
+# its similarities in the report; main 7d21f44 filled it solid over the new face 0
+KAMILOV=$DATA/lfw/Abdulaziz_Kamilov/Abdulaziz_Kamilov_0001.jpg
+if [ -f "$KAMILOV" ]; then
+    run "duplicate detection over a replaced face" 0 "$MFMC" anonymize "$KAMILOV" -o "$tmp/kamilov.jpg" --seed 1 --report "$tmp/rk.json"
+    python3 - "$tmp/rk.json" <<'PY' && ok "duplicate over a replaced face: covered (checked), nothing painted" || ko "duplicate over a replaced face covered"
+import json, sys
+rep = json.load(open(sys.argv[1]))
+faces = rep['files'][0]['faces']
+assert faces[0]['decision'] == 'replaced', faces[0]
+d = faces[1]
+assert d['decision'] == 'covered' and d['covered_by'] == 0 and d['method'] == 'none', d
+assert d['similarity']['arcface'] < 0.2286 and d['similarity']['faceapi'] < 0.9073, d
+assert rep['covered'] == 1, rep['covered']
+PY
+fi
 finish
