@@ -383,10 +383,11 @@ int mf_anon_defer(const mf_anon_t *a, const mf_img *img, const mf_face *faces, i
  * record q by COVER_OVERLAP of the smaller box (the one overlapping most: *by = q; else *by = -1, *covered = 0,
  * nothing measured). The check is the fallback filter's on the photo as it is (measured, never geometry alone):
  * every ensemble recognizer embeds img and orig (the photo before any face was replaced) at the record's own five
- * points (the detection's, and the mesh's when it has one) and at the guarantee's jittered alignments of them, and
- * img at the points of every face the check analyser finds overlapping the record (against orig at the record's
- * own points); *covered = 1 when every similarity is below that recognizer's dissimilarity threshold and no
- * gallery identity matches. result: decision MF_ANON_COVERED when covered (else MF_ANON_FALLBACK: the caller runs
+ * points (the detection's, and the mesh's when the mesh sits on them: a mesh off its points lies on no face) and at
+ * the guarantee's jittered alignments of them, and img at the points of every face the photo's analyser and the
+ * check analyser find there overlapping the record (against orig at those points and at the record's own);
+ * *covered = 1 when every similarity is below that recognizer's dissimilarity threshold, no gallery identity
+ * matches and the region is no crowd (more than MAX_CHECK_FACES faces). result: decision MF_ANON_COVERED when covered (else MF_ANON_FALLBACK: the caller runs
  * mf_anon_face as before), sim[] the largest similarities, note the alignments checked. img and orig are not
  * changed. Returns a negative status on errors. */
 int mf_anon_covered(mf_anon_t *a, const mf_img *orig, const mf_img *img, const mf_face *faces, int n, int k,
