@@ -1556,6 +1556,81 @@ static void test_shade_follows_geometry(void **state) {
     assert_int_equal(mf_anon_shade_follow(Pold, Pnew, G * G, tri, 2 * nt, 1, &dummy, &dummy), MF_ERR_ARG);
 }
 
+/* (sh31) The photo's light as a light model over the mesh normals (mf_anon_sh_light): a sphere cap (a 9 x 9 grid mesh,
+ * radius 30 px) lit from the left (the photo: 40 + 120 max(0, n.L) x a skin colour 1 / 0.8 / 0.6) with a dark blotch
+ * (x 0.5, radius 4 px) painted on its right cheek at (44, 38). The fit recovers the light's side (nx term negative,
+ * the lit left half of the drawn face brighter) and the photo's colour; on the drawn mesh (the cap moved 3 px right
+ * and made flatter) the model no longer has the blotch: its value there is within 10 % of the mirror point (44, 26)
+ * (the same normal), where the photo's own low-pass (main's light step, which multiplies the render by it) is 40 %
+ * darker. Too little skin: no fit (main's path), status 0. */
+static void test_sh_light_model(void **state) {
+    (void)state;
+    enum { W = 64, H = 64, G = 9 };
+    const float R = 30, cx = 32, cy = 32, alb[3] = {1, 0.8f, 0.6f};
+    float Pold[G * G * 3], Pnew[G * G * 3];
+    int tri[(G - 1) * (G - 1) * 6], nt = 0;
+    for (int gy = 0; gy < G; gy++)
+        for (int gx = 0; gx < G; gx++) {
+            float x = 8 + gx * 6.0f, y = 8 + gy * 6.0f, d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+            float *p = Pold + 3 * (gy * G + gx), *q = Pnew + 3 * (gy * G + gx);
+            p[0] = x, p[1] = y, p[2] = -sqrtf(fmaxf(0, R * R - d2));
+            q[0] = x + 3, q[1] = y, q[2] = 0.7f * p[2];
+        }
+    for (int gy = 0; gy + 1 < G; gy++)
+        for (int gx = 0; gx + 1 < G; gx++) {
+            int v = gy * G + gx;
+            int t6[6] = {v, v + 1, v + G, v + 1, v + G + 1, v + G};
+            memcpy(tri + 6 * nt++, t6, sizeof t6);
+        }
+    mf_fimg photo, wo, wr, out, lo;
+    assert_int_equal(mf_fimg_init(&photo, W, H, 3), 0);
+    assert_int_equal(mf_fimg_init(&wo, W, H, 1), 0);
+    assert_int_equal(mf_fimg_init(&wr, W, H, 1), 0);
+    const float L[3] = {-0.7071f, 0, -0.7071f};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float dx = x + 0.5f - cx, dy = y + 0.5f - cy, d2 = dx * dx + dy * dy;
+            float n[3] = {dx / R, dy / R, -sqrtf(fmaxf(0, R * R - d2)) / R};
+            float shade = 40 + 120 * fmaxf(0, n[0] * L[0] + n[1] * L[1] + n[2] * L[2]);
+            float bx = x + 0.5f - 44, by = y + 0.5f - 38;
+            float blotch = 1 - 0.5f * expf(-(bx * bx + by * by) / (2 * 4.0f * 4.0f));
+            for (int k = 0; k < 3; k++) photo.data[3 * (y * W + x) + k] = shade * alb[k] * blotch;
+            int in = x >= 8 && x < 56 && y >= 8 && y < 56;
+            wo.data[y * W + x] = (float)in;
+            wr.data[y * W + x] = (float)(x >= 11 && x < 59 && y >= 8 && y < 56);
+        }
+    float coef[3][4];
+    int fitted = -1;
+    assert_int_equal(mf_anon_sh_light(&photo, &wo, &wr, Pold, Pnew, G * G, tri, 2 * nt, 2, NULL, &out, coef, &fitted), 0);
+    assert_int_equal(fitted, 1);
+    assert_non_null(out.data);
+    /* main's light step: the photo's own low-pass, normalised over its skin */
+    assert_int_equal(mf_render_lowpass(&photo, &wo, 2, &lo), 0);
+#define AT(f, x, y) ((f).data[3 * ((y) * W + (x))])
+    float left = AT(out, 23, 32), right = AT(out, 45, 32);
+    float m_blot = AT(out, 47, 38), m_mirror = AT(out, 47, 26), o_blot = AT(lo, 44, 38), o_mirror = AT(lo, 44, 26);
+    print_message("      coef R %.1f %.1f %.1f %.1f; model left %.1f right %.1f blotch %.1f mirror %.1f; photo low-pass "
+                  "blotch %.1f mirror %.1f\n", coef[0][0], coef[0][1], coef[0][2], coef[0][3], left, right, m_blot,
+                  m_mirror, o_blot, o_mirror);
+    assert_true(coef[0][1] < -10);                    /* brighter where the normal points left: the light's side */
+    assert_true(left > 1.3f * right);                 /* the drawn face's lit half */
+    assert_true(fabsf(coef[1][0] / coef[0][0] - 0.8f) < 0.05f && fabsf(coef[2][0] / coef[0][0] - 0.6f) < 0.05f);
+    assert_true(fabsf(m_blot - m_mirror) < 0.1f * m_mirror); /* the blotch is gone from the light */
+    assert_true(o_blot < 0.7f * o_mirror);            /* main's numerator copies it */
+    for (int k = 0; k < 3; k++) assert_true(out.data[3 * (32 * W + 35) + k] > 0);
+#undef AT
+    mf_fimg_free(&out), mf_fimg_free(&lo);
+    /* too little skin: no fit, the caller keeps the photo's low-pass */
+    mf_fimg_fill(&wo, 0);
+    for (int i = 0; i < 150; i++) wo.data[(20 + i / 10) * W + 20 + i % 10] = 1;
+    assert_int_equal(mf_anon_sh_light(&photo, &wo, &wr, Pold, Pnew, G * G, tri, 2 * nt, 2, NULL, &out, NULL, &fitted), 0);
+    assert_int_equal(fitted, 0);
+    assert_null(out.data);
+    int bad[3] = {0, 1, G * G};
+    assert_int_equal(mf_anon_sh_light(&photo, &wo, &wr, Pold, Pnew, G * G, bad, 1, 2, NULL, &out, NULL, &fitted), MF_ERR_ARG);
+    mf_fimg_free(&photo), mf_fimg_free(&wo), mf_fimg_free(&wr);
+}
+
 /* (eyes18) The photo's eye openings softened: inside the opening the iris texture and colour go, the dark iris
  * stays where it was (gaze), nothing from outside the opening (the lid line) bleeds in, outside nothing changes. */
 static void test_eye_opening_softened(void **state) {
@@ -2042,6 +2117,7 @@ int main(void) {
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_shade_follows_geometry),
+        cmocka_unit_test(test_sh_light_model),
         cmocka_unit_test(test_eye_opening_softened),
         cmocka_unit_test(test_eye_darkened_by_model),
         cmocka_unit_test(test_flat_rungs_checked),

@@ -261,6 +261,13 @@ typedef struct {
                            identity's smile lines and corner shadows, which a narrower target mouth stretches outwards
                            into a wide smile) lifted to its low-pass by this fraction, 0..1. 0: the default MOUTH_CREASE
                            in src/anon/anon.c; < 0: off (docs/anonymization.md, "Branch mouth30") */
+    float sh_light; /* (sh31) the photo's light as a light model over the mesh normals: a first-order spherical-harmonic
+                       light per channel (4 terms) fitted to the photo's plain skin as a function of the target mesh's
+                       normals, evaluated on the drawn mesh's normals and low-passed like the photo's shading; the
+                       light step's numerator becomes model^F x photo low-pass^(1-F), F = this (0..1), so the
+                       light's direction, strength and colour stay the photo's and its relief (eye sockets, nose
+                       shadow, cheekbones) becomes the drawn face's. Too little skin: main's. 0: the default SH_LIGHT
+                       in src/anon/anon.c (off); < 0: off (docs/anonymization.md, "Branch sh31") */
 } mf_anon_tuning;
 
 typedef struct {

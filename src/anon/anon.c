@@ -19,6 +19,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* Tuning (docs/anonymization.md): the first draw and how each redraw moves away from the target. */
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
+#define SH_LIGHT 0.0f         /* (sh31) weight of the light model over the normals against the photo's low-pass (tuning.sh_light; 0 off) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
 #define EYE_GREY 0.0f         /* (eyes18) ... and how much of their colour is taken out, 0..1 (tuning.eye_grey) */
 #define EYE_DARK 0.0f         /* (eyes19) the photo's openings darkened by the drawn eyes' brightness ratio ^ this
@@ -220,6 +221,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->shading_sigma <= 0) tu->shading_sigma = SHADING_SIGMA;
     if (tu->shape_gain <= 0) tu->shape_gain = SHAPE_GAIN;
     if (tu->fine_amp <= 0) tu->fine_amp = FINE_AMP;
+    tu->sh_light = tu->sh_light == 0 ? SH_LIGHT : !(tu->sh_light > 0) ? 0 : fminf(1, tu->sh_light);
     tu->shade_move = tu->shade_move == 0 ? SHADE_MOVE : tu->shade_move < 0 ? 0 : tu->shade_move > 1 ? 1 : tu->shade_move;
     tu->eye_soften = tu->eye_soften == 0 ? EYE_SOFTEN : tu->eye_soften < 0 ? 0 : tu->eye_soften > 0.1f ? 0.1f : tu->eye_soften;
     tu->eye_grey = tu->eye_grey == 0 ? EYE_GREY : tu->eye_grey < 0 ? 0 : tu->eye_grey > 1 ? 1 : tu->eye_grey;
@@ -1515,6 +1517,150 @@ int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const i
     return st;
 }
 
+/* (sh31) Per-pixel normals of a mesh (mf_anon_sh_light): nrm (w x h x 3) gets the interpolated, normalised vertex
+ * normal of the nearest triangle at each pixel centre, cov (w x h) 1 there (both left as they are elsewhere); vn
+ * (nv x 3) and zb (w x h) are scratch. */
+static void sh_normals(const float *P, int nv, const int *tri, int n_tri, int w, int h, float *vn, float *zb,
+                       float *nrm, float *cov) {
+    memset(vn, 0, sizeof(float) * 3 * (size_t)nv);
+    double facing = 0;
+    for (int t = 0; t < n_tri; t++) {
+        const float *p0 = P + 3 * tri[3 * t], *p1 = P + 3 * tri[3 * t + 1], *p2 = P + 3 * tri[3 * t + 2];
+        float e1[3] = {p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]}, e2[3] = {p2[0] - p0[0], p2[1] - p0[1], p2[2] - p0[2]};
+        float n[3] = {e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]};
+        facing += n[2];
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 3; k++) vn[3 * tri[3 * t + c] + k] += n[k];
+    }
+    /* the winding is the mesh's; most of a face's area faces the camera (z smaller = nearer: n_z < 0) */
+    float sgn = facing > 0 ? -1.0f : 1.0f;
+    for (int v = 0; v < nv; v++) {
+        float *n = vn + 3 * v, l = sqrtf(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+        for (int k = 0; k < 3; k++) n[k] = l > 0 ? sgn * n[k] / l : 0;
+    }
+    for (size_t i = 0; i < (size_t)w * h; i++) zb[i] = FLT_MAX;
+    for (int t = 0; t < n_tri; t++) {
+        const int *ti = tri + 3 * t;
+        const float *p0 = P + 3 * ti[0], *p1 = P + 3 * ti[1], *p2 = P + 3 * ti[2];
+        float area = (p1[0] - p0[0]) * (p2[1] - p0[1]) - (p1[1] - p0[1]) * (p2[0] - p0[0]);
+        if (!(fabsf(area) > 1e-6f)) continue;
+        int x0 = (int)floorf(fminf(p0[0], fminf(p1[0], p2[0]))), x1 = (int)ceilf(fmaxf(p0[0], fmaxf(p1[0], p2[0])));
+        int y0 = (int)floorf(fminf(p0[1], fminf(p1[1], p2[1]))), y1 = (int)ceilf(fmaxf(p0[1], fmaxf(p1[1], p2[1])));
+        x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > w ? w : x1, y1 = y1 > h ? h : y1;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                float px = x + 0.5f, py = y + 0.5f;
+                float b0 = ((p1[0] - px) * (p2[1] - py) - (p1[1] - py) * (p2[0] - px)) / area;
+                float b1 = ((p2[0] - px) * (p0[1] - py) - (p2[1] - py) * (p0[0] - px)) / area;
+                float b2 = 1 - b0 - b1;
+                if (b0 < 0 || b1 < 0 || b2 < 0) continue;
+                size_t i = (size_t)y * w + x;
+                float z = b0 * p0[2] + b1 * p1[2] + b2 * p2[2];
+                if (!(z < zb[i])) continue;
+                zb[i] = z, cov[i] = 1;
+                float n[3], l = 0;
+                for (int k = 0; k < 3; k++)
+                    n[k] = b0 * vn[3 * ti[0] + k] + b1 * vn[3 * ti[1] + k] + b2 * vn[3 * ti[2] + k], l += n[k] * n[k];
+                l = l > 0 ? sqrtf(l) : 1;
+                for (int k = 0; k < 3; k++) nrm[3 * i + k] = n[k] / l;
+            }
+    }
+}
+
+/* (sh31) mf_anon_sh_light (internal.h): the photo's light fitted over the target's normals, shown on the drawn ones. */
+int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr, const float *P_old, const float *P_new,
+                     int nv, const int *tri, int n_tri, float sigma, const mf_render_par *par, mf_fimg *out,
+                     float coef[3][4], int *fitted) {
+    if (out) memset(out, 0, sizeof *out);
+    if (fitted) *fitted = 0;
+    if (!photo || !photo->data || photo->c != 3 || !wo || !wr || !wo->data || !wr->data || wo->w != photo->w ||
+        wo->h != photo->h || wo->c != 1 || wr->w != photo->w || wr->h != photo->h || wr->c != 1 || !P_old || !P_new ||
+        nv <= 0 || !tri || n_tri <= 0 || !out || !fitted || !(sigma > 0) || sigma > MF_RENDER_MAX_SIGMA)
+        return mf_error_set(MF_ERR_ARG, "sh_light: bad arguments");
+    for (int t = 0; t < 3 * n_tri; t++)
+        if (tri[t] < 0 || tri[t] >= nv) return mf_error_set(MF_ERR_ARG, "sh_light: vertex index out of range");
+    int w = photo->w, h = photo->h;
+    size_t px = (size_t)w * h;
+    float *vn = malloc(sizeof(float) * 3 * (size_t)nv), *zb = malloc(sizeof(float) * px);
+    float *nrm = calloc(3 * px, sizeof(float)), *cv = calloc(px, sizeof(float));
+    mf_fimg sh, wgt;
+    memset(&sh, 0, sizeof sh), memset(&wgt, 0, sizeof wgt);
+    int st = vn && zb && nrm && cv ? 0 : mf_error_set(MF_ERR_NOMEM, "out of memory");
+    /* the fit: normal equations of the 4 terms, the same matrix for the three channels */
+    double A[16] = {0}, B[3][4] = {{0}}, W = 0;
+    if (!st) {
+        sh_normals(P_old, nv, tri, n_tri, w, h, vn, zb, nrm, cv);
+        for (size_t i = 0; i < px; i++) {
+            float wi = wo->data[i];
+            if (!(wi > 0) || cv[i] != 1) continue;
+            double b[4] = {1, nrm[3 * i], nrm[3 * i + 1], nrm[3 * i + 2]};
+            W += wi;
+            for (int r = 0; r < 4; r++) {
+                for (int c = 0; c < 4; c++) A[4 * r + c] += wi * b[r] * b[c];
+                for (int k = 0; k < 3; k++) B[k][r] += wi * b[r] * photo->data[3 * i + k];
+            }
+        }
+    }
+    double c[3][4] = {{0}};
+    int ok = !st && W >= MF_ANON_SH_MIN_SKIN;
+    if (ok) {
+        /* ridge on the normal terms (towards a flat light), then Cholesky */
+        for (int r = 1; r < 4; r++) A[5 * r] += MF_ANON_SH_RIDGE * W;
+        double L[16] = {0};
+        for (int r = 0; r < 4 && ok; r++)
+            for (int q = 0; q <= r && ok; q++) {
+                double s = A[4 * r + q];
+                for (int k = 0; k < q; k++) s -= L[4 * r + k] * L[4 * q + k];
+                if (r == q) {
+                    if (!(s > 1e-9 * W)) ok = 0;
+                    else L[5 * r] = sqrt(s);
+                } else
+                    L[4 * r + q] = s / L[5 * q];
+            }
+        for (int k = 0; k < 3 && ok; k++) {
+            double y[4];
+            for (int r = 0; r < 4; r++) {
+                double s = B[k][r];
+                for (int q = 0; q < r; q++) s -= L[4 * r + q] * y[q];
+                y[r] = s / L[5 * r];
+            }
+            for (int r = 3; r >= 0; r--) {
+                double s = y[r];
+                for (int q = r + 1; q < 4; q++) s -= L[4 * q + r] * c[k][q];
+                c[k][r] = s / L[5 * r];
+            }
+            for (int r = 0; r < 4; r++) ok &= isfinite(c[k][r]);
+        }
+    }
+    if (ok) {
+        /* the model on the drawn face's normals, low-passed over the new skin like the photo's shading */
+        double mean[3];
+        for (int k = 0; k < 3; k++) mean[k] = (B[k][0]) / W;
+        memset(cv, 0, sizeof(float) * px);
+        sh_normals(P_new, nv, tri, n_tri, w, h, vn, zb, nrm, cv);
+        st = mf_fimg_init(&sh, w, h, 3);
+        if (!st) st = mf_fimg_init(&wgt, w, h, 1);
+        for (size_t i = 0; !st && i < px; i++) {
+            wgt.data[i] = cv[i] == 1 ? wr->data[i] : 0;
+            const float *n = nrm + 3 * i;
+            for (int k = 0; k < 3; k++) {
+                double v = cv[i] == 1 ? c[k][0] + c[k][1] * n[0] + c[k][2] * n[1] + c[k][3] * n[2] : mean[k];
+                sh.data[3 * i + k] = (float)fmax(v, 0.1 * mean[k]);
+            }
+        }
+        if (!st) st = mf_render_lowpass_par(&sh, &wgt, sigma, out, par);
+        if (!st) {
+            *fitted = 1;
+            if (coef)
+                for (int k = 0; k < 3; k++)
+                    for (int r = 0; r < 4; r++) coef[k][r] = (float)c[k][r];
+        }
+    }
+    mf_fimg_free(&sh), mf_fimg_free(&wgt);
+    free(vn), free(zb), free(nrm), free(cv);
+    return st;
+}
+
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
@@ -1746,8 +1892,9 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     /* the drawn skin's folds and creases no rougher than the photo's skin */
     if (!st) st = relief_match(j, &rend, &cov, &cov0, &core, &force, &ramp);
     size_t px = (size_t)j->w * j->h;
-    mf_fimg wr, wo, lr, lo, hf;
+    mf_fimg wr, wo, lr, lo, hf, ls;
     memset(&wr, 0, sizeof wr), memset(&wo, 0, sizeof wo), memset(&lr, 0, sizeof lr), memset(&lo, 0, sizeof lo);
+    memset(&ls, 0, sizeof ls);
     memset(&hf, 0, sizeof hf);
     if (!st) st = sc_take(j, SC_WR, &wr, j->w, j->h, 1);
     if (!st) st = sc_take(j, SC_WO, &wo, j->w, j->h, 1);
@@ -1762,6 +1909,13 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         if (!st) st = mf_render_lowpass_par(&j->O, &wo, sig, &lo, rp);
         /* (reid18) the photo's light moves with the face: read where each new surface point was in the photo */
         if (!st && a->o.tuning.shade_move > 0) st = mf_anon_shade_follow(j->P, P2, NV, m->tri, m->n_tri, a->o.tuning.shade_move, &depth, &lo);
+        /* (sh31) the light model over the normals: fitted on the photo's skin at the target's normals, shown on the
+         * drawn mesh's; no fit (too little skin): main's */
+        int fitted = 0;
+        if (!st && tu->sh_light > 0) st = mf_anon_sh_light(&j->O, &wo, &wr, j->P, P2, NV, m->tri, m->n_tri, sig, rp, &ls, NULL, &fitted);
+        if (!st && fitted)
+            for (size_t i = 0; i < 3 * px; i++)
+                ls.data[i] = tu->sh_light >= 1 ? ls.data[i] : powf(fmaxf(ls.data[i], 1e-3f), tu->sh_light) * powf(fmaxf(lo.data[i], 1e-3f), 1 - tu->sh_light);
     }
     /* the photo's finest band: O - blur(O, 1 px) */
     if (!st) {
@@ -1785,7 +1939,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             const float *l = lr.data + 3 * i;
             float ratio[3];
             for (int k = 0; k < 3; k++) {
-                float num = lo.data[3 * i + k], den = l[k];
+                float num = ls.data ? ls.data[3 * i + k] : lo.data[3 * i + k], den = l[k];
                 ratio[k] = den > 4 ? num / den : gr[k];
                 ratio[k] = ratio[k] < 0.6f * gr[k] ? 0.6f * gr[k] : ratio[k] > 1.6f * gr[k] ? 1.6f * gr[k] : ratio[k];
             }
@@ -1842,7 +1996,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     sc_give(j, SC_REND, &rend), sc_give(j, SC_DEPTH, &depth), sc_give(j, SC_COV, &cov), sc_give(j, SC_COV0, &cov0);
     sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp), sc_give(j, SC_CORE, &core);
     sc_give(j, SC_WR, &wr), sc_give(j, SC_WO, &wo);
-    mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf);
+    mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf), mf_fimg_free(&ls);
     free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha), free(tex_own);
     return st;
 }

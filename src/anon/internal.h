@@ -79,6 +79,22 @@ void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int si
 int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const int *tri, int n_tri, float amount,
                          mf_fimg *depth, mf_fimg *lo);
 
+/* (sh31) The photo's light as a light model over the mesh normals. Per-pixel normals (vertex normals, area-weighted
+ * and turned towards the camera as a whole, interpolated over the nearest triangle: the z-buffer keeps a turned
+ * head's near side) of the mesh at P_old (the photo's face) and at P_new (the drawn face), nv vertices xyz in the
+ * photo's pixels (z smaller = nearer), n_tri triangles. A light l_k(n) = c_k . (1, nx, ny, nz) per channel k is fitted
+ * by weighted least squares (ridge MF_ANON_SH_RIDGE on the normal terms) to photo (c = 3) over the pixels of weight wo
+ * (c = 1, photo's size) covered at P_old; then *out (allocated, photo's size, c = 3) = the normalised low-pass of
+ * sigma px (0 < sigma <= MF_RENDER_MAX_SIGMA) over the weights wr of l(n) at P_new's normals, floored at 0.1 x the fit's
+ * mean; pixels wr leaves empty get the mean. coef (may be NULL) gets the 3 x 4 coefficients. *fitted = 0 and *out
+ * empty (data NULL) when the weight of the fit is below MF_ANON_SH_MIN_SKIN px or its normal equations are singular:
+ * the caller keeps the photo's own low-pass. par may be NULL. MF_ARG / MF_ERR_NOMEM. */
+enum { MF_ANON_SH_MIN_SKIN = 200 };
+#define MF_ANON_SH_RIDGE 0.02f
+int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr, const float *P_old, const float *P_new,
+                     int nv, const int *tri, int n_tri, float sigma, const mf_render_par *par, mf_fimg *out,
+                     float coef[3][4], int *fitted);
+
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
  * stride 3; the openings where they are in the photo) are replaced by their normalised Gaussian blur of `sigma` px
