@@ -86,7 +86,7 @@ static void usage(FILE *f) {
           "  --outline F --jaw F --away F\n"
           "  --shade-move F   the photo's shading follows this fraction of the mesh's displacement (-1: off)\n"
 "  --sh-light F     the photo's light as a light model over the mesh normals, weight F of it against the\n"
-          "                   photo's low-pass (0..1; off)\n"
+          "                   photo's low-pass (0..1; default 1; -1: off)\n"
           "  --eye-soften F   the photo's eye openings low-passed inside themselves, sigma in face sizes (-1: off)\n"
           "  --eye-grey F     ... and their colour taken towards grey, 0..1 (-1: off)\n"
           "  --eye-dark F     the photo's eye openings darkened by the drawn eyes' brightness ratio ^F (-1: off)\n"

@@ -267,7 +267,8 @@ typedef struct {
                        light step's numerator becomes model^F x photo low-pass^(1-F), F = this (0..1), so the
                        light's direction, strength and colour stay the photo's and its relief (eye sockets, nose
                        shadow, cheekbones) becomes the drawn face's. Too little skin: main's. 0: the default SH_LIGHT
-                       in src/anon/anon.c (off); < 0: off (docs/anonymization.md, "Branch sh31") */
+                       in src/anon/anon.c (1 since stop 31); < 0: off, main's before sh31 (docs/anonymization.md,
+                       "Branch sh31") */
 } mf_anon_tuning;
 
 typedef struct {
