@@ -359,6 +359,12 @@ int main(int argc, char **argv) {
                 nd++;
                 if (f->attr.age >= 0 && g->attr.age >= 0) age_err += fabs(g->attr.age - f->attr.age), age_n++;
                 if (f->attr.gender != MF_GENDER_UNKNOWN) gender_n++, gender_kept += g->attr.gender == f->attr.gender;
+                if (getenv("BENCH_VERBOSE")) /* (stop 31) which faces lose their gender, and how sure the original was */
+                    fprintf(stderr, "  attr %d %s: gender %c p_male %.2f score %.2f -> %c p_male %.2f; age %.0f -> %.0f\n", idx,
+                            paths[pi], "?MF"[f->attr.gender == MF_GENDER_MALE ? 1 : f->attr.gender == MF_GENDER_FEMALE ? 2 : 0],
+                            f->attr.p_male, f->attr.gender_score,
+                            "?MF"[g->attr.gender == MF_GENDER_MALE ? 1 : g->attr.gender == MF_GENDER_FEMALE ? 2 : 0], g->attr.p_male,
+                            f->attr.age, g->attr.age);
             } else
                 mf_face_5pt(f, p5); /* not found: embed where the face was */
             float sims[NREC];
