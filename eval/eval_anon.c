@@ -79,6 +79,7 @@ static void usage(FILE *f) {
           "  --dump DIR       original | anonymized crops pair_NNNN.png (DIR git-ignored: out/ or reports/)\n"
           "  --model FILE     identity model (data/identity/synthetic-v1.mfid)\n"
           "  --tries N        draws before the fallbacks (9)\n"
+          "  --gender-conf F  the guarantee keeps the gender of originals read at least this sure (0.75)\n"
           "  --method M       synth (default) | blur | pixelate | solid\n"
           "tuning (mf_anon_tuning, include/mfmc/anon.h; 0 = the measured default):\n"
           "  --shade F --shape F --fine F --tex F --detail F --eyes 1|-1\n"
@@ -125,6 +126,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     int nmax = MAXN, every = 1, all_faces = 0, tries = 0, expr = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
+    float gender_conf = 0; /* 0: the anonymizer's default (0.75) */
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
     mf_anon_method method = MF_ANON_SYNTH;
@@ -141,6 +143,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--all-faces")) all_faces = 1;
         else if (!strcmp(s, "--expr")) expr = 1;
         else if (!strcmp(s, "--tries") && more) tries = atoi(argv[++i]);
+        else if (!strcmp(s, "--gender-conf") && more) gender_conf = (float)atof(argv[++i]);
         else if (!strcmp(s, "--model") && more) model = argv[++i];
         else if (!strcmp(s, "--shade") && more) tu.shading_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape") && more) tu.shape_gain = (float)atof(argv[++i]);
@@ -216,7 +219,7 @@ int main(int argc, char **argv) {
         return 3;
     }
     mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = model, .an = an,
-                      .pool = pool, .tuning = tu, .max_tries = tries};
+                      .pool = pool, .tuning = tu, .max_tries = tries, .gender_confidence = gender_conf};
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {
         fprintf(stderr, "eval_anon: %s\n", mf_error_get());
