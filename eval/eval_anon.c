@@ -79,7 +79,7 @@ static void usage(FILE *f) {
           "  --dump DIR       original | anonymized crops pair_NNNN.png (DIR git-ignored: out/ or reports/)\n"
           "  --model FILE     identity model (data/identity/synthetic-v1.mfid)\n"
           "  --tries N        draws before the fallbacks (9)\n"
-          "  --gender-conf F  the guarantee keeps the gender of originals read at least this sure (0.75)\n"
+          "  --gender-conf F  the guarantee keeps the gender of originals read at least this sure (0.6)\n"
           "  --method M       synth (default) | blur | pixelate | solid\n"
           "tuning (mf_anon_tuning, include/mfmc/anon.h; 0 = the measured default):\n"
           "  --shade F --shape F --fine F --tex F --detail F --eyes 1|-1\n"
@@ -126,7 +126,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     int nmax = MAXN, every = 1, all_faces = 0, tries = 0, expr = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
-    float gender_conf = 0; /* 0: the anonymizer's default (0.75) */
+    float gender_conf = 0; /* 0: the anonymizer's default (0.6) */
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
     mf_anon_method method = MF_ANON_SYNTH;

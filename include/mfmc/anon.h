@@ -280,7 +280,7 @@ typedef struct {
                                    threads (the same results as on one thread) */
     int max_tries;              /* draws before the fallback (0: MF_ANON_DEFAULT_TRIES) */
     float age_tolerance;        /* |age after - age before| allowed, years (0: 10) */
-    float gender_confidence;    /* gender must be kept when the original's gender_score >= this (0: 0.75) */
+    float gender_confidence;    /* gender must be kept when the original's gender_score >= this (0: 0.6; 0.75 before stop 31) */
     int measure_all;            /* also embed with the non-ensemble recognizers (report only) */
     mf_anon_tuning tuning;
     mf_face_analyzer_t *check_an; /* optional (borrowed): a plain-detection analyser (privacy = 0) for the checks of

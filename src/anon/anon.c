@@ -216,7 +216,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (a->o.max_tries <= 0) a->o.max_tries = MF_ANON_DEFAULT_TRIES;
     if (a->o.max_tries > 32) a->o.max_tries = 32;
     if (a->o.age_tolerance <= 0) a->o.age_tolerance = 10;
-    if (a->o.gender_confidence <= 0) a->o.gender_confidence = 0.75f;
+    if (a->o.gender_confidence <= 0) a->o.gender_confidence = 0.6f; /* stop 31: 0.75 -> 0.6 (docs/anonymization.md, "Where it stands (stop 31)") */
     mf_anon_tuning *tu = &a->o.tuning;
     if (tu->shading_sigma <= 0) tu->shading_sigma = SHADING_SIGMA;
     if (tu->shape_gain <= 0) tu->shape_gain = SHAPE_GAIN;
