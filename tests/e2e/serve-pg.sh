@@ -13,7 +13,7 @@ if [ ! -r "$SYN/synth_0002.jpg" ]; then
     exit 0
 fi
 check "PostgreSQL cluster starts" pg_start || { finish; exit 1; }
-BASEPORT=$((20000 + ($$ + 7) % 20000))
+BASEPORT=$((20000 + ($$ + 7) % 12000)) # below the ephemeral ports (32768-): a client socket there made bind fail
 db_for() { pg_createdb "mfmc_$1" && pg_url "mfmc_$1"; }
 dbq() { "$PGBIN/psql" -At "$1" -c "$2"; }
 dbx() { "$PGBIN/psql" -qAt "$1" -c "$2" >/dev/null; }

@@ -14,7 +14,7 @@ if [ ! -r "$SYN/synth_0002.jpg" ]; then
     echo "[  SKIPPED ] 1 test(s)."
     exit 0
 fi
-BASEPORT=$((20000 + $$ % 20000))
+BASEPORT=$((20000 + $$ % 12000)) # below the ephemeral ports (32768-): a client socket there made bind fail
 db_for() { echo "$T/$1.db"; }
 dbq() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
 dbx() { python3 -c 'import sqlite3,sys; c = sqlite3.connect(sys.argv[1], timeout=30); c.executescript(sys.argv[2]); c.commit()' "$1" "$2"; }

@@ -23,7 +23,7 @@ NM=$("$ROOT/tools/web/node-deps.sh") || { echo "playwright-core not installed (t
 "$IMG" mirror "$SYN/synth_0000.jpg" "$T/ann.jpg" || exit 1
 "$IMG" mirror "$SYN/synth_0001.jpg" "$T/bob.jpg" || exit 1
 
-PORT=$((20000 + $$ % 20000 + 7))
+PORT=$((20000 + $$ % 12000 + 7)) # below the ephemeral ports (32768-)
 start_node web $PORT --db "$T/web.db" --access-model open --workers 1 --web "$ROOT/web" || { echo "[  FAILED  ] 1 test(s)."; exit 1; }
 check "/ serves the app with CSP default-src 'self'" \
     bash -c "curl -sD - -o /dev/null http://127.0.0.1:$PORT/ | grep -qi \"content-security-policy: default-src 'self'\""
