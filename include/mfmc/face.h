@@ -80,6 +80,10 @@ typedef struct {
  * overlap or the union is empty. */
 float mf_face_box_iou(const mf_face_box *a, const mf_face_box *b);
 
+/* Overlap of boxes a and b over the smaller one's area: 1 when one holds the other, 0 when they do not meet or
+ * either is empty. */
+float mf_face_box_overlap_small(const mf_face_box *a, const mf_face_box *b);
+
 typedef struct mf_face_detector mf_face_detector_t;
 
 typedef struct {

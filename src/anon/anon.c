@@ -2862,12 +2862,7 @@ static int record_drawn(const mf_anon_t *a, const mf_img *img, const mf_face *fa
 }
 
 /* The overlap of two records' detection boxes over the smaller one's area (0 when either is empty). */
-static float det_overlap(const mf_face *p, const mf_face *q) {
-    const mf_face_box *a = &p->det, *b = &q->det;
-    float ix = fminf(a->x + a->w, b->x + b->w) - fmaxf(a->x, b->x), iy = fminf(a->y + a->h, b->y + b->h) - fmaxf(a->y, b->y);
-    float small = fminf(a->w * a->h, b->w * b->h);
-    return ix > 0 && iy > 0 && small > 0 ? ix * iy / small : 0;
-}
+static float det_overlap(const mf_face *p, const mf_face *q) { return mf_face_box_overlap_small(&p->det, &q->det); }
 
 int mf_anon_defer(const mf_anon_t *a, const mf_img *img, const mf_face *faces, int n, int k) {
     if (!a || !img || !faces || k < 0 || k >= n || record_drawn(a, img, &faces[k])) return 0;

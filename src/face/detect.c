@@ -400,6 +400,14 @@ float mf_face_box_iou(const mf_face_box *a, const mf_face_box *b) {
     return uni > 0 ? inter / uni : 0;
 }
 
+/* mf_face_box_overlap_small (face.h) */
+float mf_face_box_overlap_small(const mf_face_box *a, const mf_face_box *b) {
+    float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
+    float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
+    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), small = fminf(a->w * a->h, b->w * b->h);
+    return small > 0 ? inter / small : 0;
+}
+
 static int by_score_desc(const void *pa, const void *pb) {
     float a = ((const mf_face_box *)pa)->score, b = ((const mf_face_box *)pb)->score;
     return a < b ? 1 : a > b ? -1 : 0;

@@ -1074,13 +1074,6 @@ void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     b->x = x0, b->y = y0, b->w = fmaxf(0, x1 - x0), b->h = fmaxf(0, y1 - y0);
 }
 
-/* Overlap of a with b over the smaller of the two: 1 when one holds the other. */
-static float overlap_small(const mf_face_box *a, const mf_face_box *b) {
-    float x0 = fmaxf(a->x, b->x), y0 = fmaxf(a->y, b->y);
-    float x1 = fminf(a->x + a->w, b->x + b->w), y1 = fminf(a->y + a->h, b->y + b->h);
-    float inter = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0), small = fminf(a->w * a->h, b->w * b->h);
-    return small > 0 ? inter / small : 0;
-}
 
 static const mf_face_box *face_extent(const mf_face *f) {
     return f->confirmed && f->has_landmarks ? &f->lm.box : &f->det;
@@ -1207,7 +1200,7 @@ int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *im
         for (int j = 0; j < n && !over; j++) {
             const mf_face *g = &faces[j];
             over = j != i && g->confirmed && g->has_landmarks && g->det.score >= SURE_SCORE &&
-                   g->det.score > f->det.score && overlap_small(&f->lm.box, &g->lm.box) > OVERLAP_SURER;
+                   g->det.score > f->det.score && mf_face_box_overlap_small(&f->lm.box, &g->lm.box) > OVERLAP_SURER;
         }
         if (!over) continue;
         mf_face_privacy_unconfirmed(f, img);
@@ -1219,7 +1212,7 @@ int mf_face_privacy_unconfirm_overlapped(mf_face *faces, int n, const mf_img *im
 int mf_face_privacy_covered(const mf_face *faces, int n, const mf_face_box *det) {
     for (int i = 0; i < n; i++) {
         const mf_face *g = &faces[i];
-        if (!g->confirmed || !g->has_landmarks || !(overlap_small(&g->lm.box, det) > COVERED_OVERLAP)) continue;
+        if (!g->confirmed || !g->has_landmarks || !(mf_face_box_overlap_small(&g->lm.box, det) > COVERED_OVERLAP)) continue;
         if (!distinct_faces(&g->det, det) || part_of_head_box(det, g)) return 1;
     }
     return 0;
@@ -1264,7 +1257,7 @@ int mf_face_privacy_dedup(mf_face *faces, int n) {
          * other's head: then the part goes, whichever came first */
         for (int q = lo; q < nc && conf[q].x <= e->x + e->w && !dup; q++) {
             const mf_face *g = &out[cidx[q]];
-            if (gone[cidx[q]] || !(overlap_small(&conf[q], e) > DEDUP_OVERLAP)) continue;
+            if (gone[cidx[q]] || !(mf_face_box_overlap_small(&conf[q], e) > DEDUP_OVERLAP)) continue;
             /* an unconfirmed face is not the duplicate of a confirmed part of it (recall14: cutr60/0041, a 348 px
              * candidate scoring 0.87 around a 99 px detection of its mouth and chin, flag 1.00) */
             if (!f->confirmed && holds_part(f, g)) continue;
