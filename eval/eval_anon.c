@@ -98,6 +98,7 @@ static void usage(FILE *f) {
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
           "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
           "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
+          "  --child-relaxed Y   a child's synthetic fallback only from a draw read under Y years (18; -1: off)\n"
           "  --unlinked N     identity draws: 0 the anti-face push (default), 1 unlinkable then anti-face for the\n"
           "                   last third, 2 always unlinkable (docs/anonymization.md, \"Linkability\")\n"
           "  --target-unlit 1 divide the target's own light out before projecting its codes (looks12; off)\n"
@@ -169,6 +170,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--flat-sigma") && more) tu.flat_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--flat-amount") && more) tu.flat_amount = (float)atof(argv[++i]);
         else if (!strcmp(s, "--relaxed-strong") && more) tu.relaxed_strong = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--child-relaxed") && more) tu.child_relaxed_age = (float)atof(argv[++i]);
         else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
         else if (!strcmp(s, "--target-unlit") && more) tu.target_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--attack-all") && more) tu.attack_all = atoi(argv[++i]);

@@ -389,6 +389,42 @@ static void test_synthetic_fallback(void **state) {
     mf_anon_free(a2);
 }
 
+/* (child32) A child's synthetic fallback is published only from a draw read under tuning.child_relaxed_age years;
+ * otherwise the filter. The fixture's face is given a child's estimated age (8): its draws are read older. With the
+ * knob off the fallback publishes the identity-removing draw (read at age Y); with the knob at Y that draw is refused
+ * and the face is filtered; at Y + 1 it is published again (same seed, same draws). */
+static void test_child_fallback_not_adult(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_face child = f->faces[0];
+    child.attr.age = 8;
+    float limit[3] = {-1, 0, 0};
+    mf_anon_result r[3];
+    for (int k = 0; k < 3; k++) {
+        mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                          .max_tries = 6, .age_tolerance = 0.001f};
+        o.tuning.child_relaxed_age = limit[k];
+        mf_anon_t *a2;
+        assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
+        mf_img a = copy_of(&f->img);
+        assert_int_equal(mf_anon_face(a2, &a, &child, MF_ANON_SYNTH, 42, NULL, &r[k]), MF_OK);
+        printf("  child limit %.0f: decision %d method %d age after %.0f note '%s'\n", limit[k], r[k].decision,
+               r[k].method, r[k].age_after, r[k].note);
+        assert_int_equal(r[k].decision, MF_ANON_FALLBACK);
+        assert_true(face_change(&f->img, &a, &child) > 3);
+        mf_img_free(&a);
+        mf_anon_free(a2);
+        if (k == 0) { /* the scenario: an identity-removing draw read as an adult */
+            assert_int_equal(r[0].method, MF_ANON_SYNTH);
+            assert_true(r[0].age_after >= 13);
+            limit[1] = r[0].age_after, limit[2] = r[0].age_after + 1;
+        }
+    }
+    assert_int_not_equal(r[1].method, MF_ANON_SYNTH); /* read at the limit: the filter */
+    assert_int_equal(r[2].method, MF_ANON_SYNTH);     /* read under it: the same synthetic fallback */
+    assert_float_equal(r[2].age_after, r[0].age_after, 1e-6);
+}
+
 static void test_baselines(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -2113,6 +2149,7 @@ int main(void) {
         cmocka_unit_test(test_filter_check_two_threads_same_result),
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
+        cmocka_unit_test(test_child_fallback_not_adult),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),

@@ -269,6 +269,13 @@ typedef struct {
                        shadow, cheekbones) becomes the drawn face's. Too little skin: main's. 0: the default SH_LIGHT
                        in src/anon/anon.c (1 since stop 31); < 0: off, main's before sh31 (docs/anonymization.md,
                        "Branch sh31") */
+    float child_relaxed_age; /* (child32) a child's synthetic fallback (the original estimated under 13; a draw that
+                                removed the identity but missed age or gender) is published only from a draw read
+                                under this age; otherwise the face gets the filter. Children's identity is removed
+                                only by draws that stop looking like children: on 300 FFHQ faces 11 of 12 child
+                                synthetic fallbacks read 18-43 years (grotesque adult masks, docs/anonymization.md,
+                                "Branch fall13"). 0: the default CHILD_RELAXED_AGE in src/anon/anon.c (18); < 0: off,
+                                main's before stop 32 (docs/anonymization.md, "Children's synthetic fallbacks") */
 } mf_anon_tuning;
 
 typedef struct {

@@ -124,6 +124,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define MOUTH_CREASE_SIGMA 0.02f
 #define MOUTH_GRP_MAX 96 /* the lip group's vertices: 2 x 20 on the loops and the middle rings (40 in the mesh) */
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
+#define CHILD_RELAXED_AGE 18.0f /* (child32) a child's synthetic fallback only from a draw read under this age */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -258,6 +259,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->relaxed_strong == 0) tu->relaxed_strong = RELAXED_STRONG_COST;
     if (!(tu->relaxed_strong > 0)) tu->relaxed_strong = 0;
     if (tu->relaxed_strong > 100) tu->relaxed_strong = 100;
+    if (tu->child_relaxed_age == 0) tu->child_relaxed_age = CHILD_RELAXED_AGE;
+    if (!(tu->child_relaxed_age > 0)) tu->child_relaxed_age = -1; /* off (NaN too) */
     if (tu->leap == 0) tu->leap = LEAP;
     if (tu->jitter_skip == 0) tu->jitter_skip = JITTER_SKIP;
     tu->jitter_skip = !(tu->jitter_skip > 0) ? 0 : fmaxf(tu->jitter_skip, JIT_SKIP_MIN); /* 0 off */
@@ -3424,7 +3427,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         age_err += strong ? a->o.tuning.relaxed_strong : 0;
         /* (turn20) and a draw that lost the pose as POSE_RELAXED_COST years further off: a pose-keeping draw first */
         age_err += pose_lost ? POSE_RELAXED_COST : 0;
-        if (id_ok && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
+        /* (child32) a child's draw read as an adult is no synthetic fallback: the filter is published instead */
+        int adult_child = a->o.tuning.child_relaxed_age > 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE &&
+                          !(r->age_after >= 0 && r->age_after < a->o.tuning.child_relaxed_age);
+        if (id_ok && !adult_child && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
             mf_fimg_free(&relaxed);
             if (!mf_fimg_copy(&res, &relaxed)) {
                 relaxed_ok = 1, relaxed_r = *r, relaxed_err = age_err;
