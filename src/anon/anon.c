@@ -232,7 +232,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->eye_grey = tu->eye_grey == 0 ? EYE_GREY : tu->eye_grey < 0 ? 0 : tu->eye_grey > 1 ? 1 : tu->eye_grey;
     tu->eye_dark = tu->eye_dark == 0 ? EYE_DARK : tu->eye_dark < 0 ? 0 : tu->eye_dark > 2 ? 2 : tu->eye_dark;
     tu->eye_book = tu->eye_book < 0 ? 0 : tu->eye_book;
-    tu->eye_lid = tu->eye_lid == 0 ? EYE_LID : !(tu->eye_lid > 0) ? 0 : tu->eye_lid;
+    tu->eye_lid = tu->eye_lid == 0 ? EYE_LID : !(tu->eye_lid > 0) ? -1 : tu->eye_lid;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -1497,7 +1497,8 @@ int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_f
 
 /* (looks32) mf_anon_eye_lid (internal.h): either opening without an eye in it. */
 int mf_anon_eye_lid(const mf_anon_tuning *tu, const float eye_dark[2]) {
-    return tu && eye_dark && tu->eye_lid > 0 && (eye_dark[0] >= tu->eye_lid || eye_dark[1] >= tu->eye_lid);
+    float th = !tu ? 0 : tu->eye_lid == 0 ? EYE_LID : tu->eye_lid;
+    return eye_dark && th > 0 && (eye_dark[0] >= th || eye_dark[1] >= th);
 }
 
 /* (looks32) mf_anon_eye_open_dark (internal.h): the dark quantile of an opening's middle, over the skin. */

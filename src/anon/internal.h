@@ -128,8 +128,8 @@ int mf_anon_eye_open_dark(const mf_fimg *photo, const float *P, int nv, const in
                           float skin_y, float *rel);
 
 /* (looks32) 1 when either of the photo's openings (eye_dark: mf_anon_eye_open_dark of the right and left lid loops,
- * -1 unmeasured) is at least tu->eye_lid (normalised: 0 off) bright: it holds no eye, and the face's draws take the
- * model's eyes. */
+ * -1 unmeasured) is at least tu->eye_lid (0: EYE_LID; < 0: off, 0 returned) bright: it holds no eye, and the face's
+ * draws take the model's eyes. */
 int mf_anon_eye_lid(const mf_anon_tuning *tu, const float eye_dark[2]);
 
 /* splitmix64 random numbers */
