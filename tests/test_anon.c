@@ -1780,6 +1780,63 @@ static void test_eye_darkened_by_model(void **state) {
     mf_fimg_free(&ph), free(tex);
 }
 
+/* (looks32) An eye opening the mesh put on a lowered lid under pale make-up (demo photo 1, face 2: drawn as whitish,
+ * empty eyes) is told from an open eye by the dark quarter of its middle, and the face's draws then take the model's
+ * eyes: an open eye (sclera 220, an iris disc 40 on skin 150) measures its iris (0.27 of the skin) and keeps the
+ * photo's opening; a lid under white shadow (200, a black lash line along its lower edge) measures 1.33 and does not,
+ * nor a plain closed lid (the skin's own 150); either eye suffices; tuning.eye_lid -1 keeps them all (main's
+ * behaviour, under which the lid cases fail). */
+static void test_eye_lid_not_kept(void **state) {
+    (void)state;
+    enum { W = 80, H = 40 };
+    float P[16 * 3];
+    int loop[16];
+    for (int i = 0; i < 16; i++) { /* the lid loop: an ellipse about (40, 20), 25 x 8 px */
+        float a = 2 * 3.14159265f * i / 16;
+        P[3 * i] = 40 + 25 * cosf(a), P[3 * i + 1] = 20 + 8 * sinf(a), P[3 * i + 2] = 0, loop[i] = i;
+    }
+    mf_fimg ph;
+    assert_int_equal(mf_fimg_init(&ph, W, H, 3), 0);
+    float rel[3];
+    for (int c = 0; c < 3; c++) {
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                float *p = ph.data + 3 * (y * W + x);
+                float u = (x + 0.5f - 40) / 25, v = (y + 0.5f - 20) / 8, r = u * u + v * v;
+                float dx = x + 0.5f - 40, dy = y + 0.5f - 20, g = 150;
+                if (r < 1) {
+                    if (c == 0) g = dx * dx + dy * dy < 49 ? 40 : 220; /* an open eye: iris and sclera */
+                    else if (c == 1) g = v > 0.6f ? 20 : 200;          /* white shadow over the lid, lashes below */
+                    else g = 150;                                       /* a plain closed lid */
+                }
+                p[0] = g + 10, p[1] = g, p[2] = g - 10;
+            }
+        assert_int_equal(mf_anon_eye_open_dark(&ph, P, 16, loop, 16, 0.6f, 0.25f, 150, &rel[c]), 0);
+    }
+    assert_true(rel[0] > 0.2f && rel[0] < 0.35f);
+    assert_true(rel[1] > 1.2f && rel[1] < 1.45f);
+    assert_true(rel[2] > 0.9f && rel[2] < 1.1f);
+    mf_anon_tuning def = {0}, off = {.eye_lid = -1};
+    float open2[2] = {rel[0], rel[0]}, lid2[2] = {rel[1], rel[1]}, plain[2] = {rel[0], rel[2]}, none[2] = {-1, -1};
+    assert_int_equal(mf_anon_eye_lid(&def, open2), 0);
+    assert_int_equal(mf_anon_eye_lid(&def, lid2), 1);  /* main: the photo's lids drawn as eyes */
+    assert_int_equal(mf_anon_eye_lid(&def, plain), 1); /* one eye suffices */
+    assert_int_equal(mf_anon_eye_lid(&def, none), 0);  /* unmeasured: kept */
+    assert_int_equal(mf_anon_eye_lid(&off, lid2), 0);
+    /* nothing measurable: no skin, the opening outside the photo; bad arguments */
+    assert_int_equal(mf_anon_eye_open_dark(&ph, P, 16, loop, 16, 0.6f, 0.25f, 2, &rel[0]), 0);
+    assert_float_equal(rel[0], -1, 0);
+    float Pout[16 * 3];
+    for (int i = 0; i < 16 * 3; i++) Pout[i] = P[i] + (i % 3 == 0 ? 200 : 0);
+    assert_int_equal(mf_anon_eye_open_dark(&ph, Pout, 16, loop, 16, 0.6f, 0.25f, 150, &rel[0]), 0);
+    assert_float_equal(rel[0], -1, 0);
+    int bad[16];
+    memcpy(bad, loop, sizeof bad), bad[3] = 16;
+    assert_int_equal(mf_anon_eye_open_dark(&ph, P, 16, bad, 16, 0.6f, 0.25f, 150, &rel[0]), MF_ERR_ARG);
+    assert_int_equal(mf_anon_eye_open_dark(&ph, P, 16, loop, 16, 0, 0.25f, 150, &rel[0]), MF_ERR_ARG);
+    mf_fimg_free(&ph);
+}
+
 /* (light22) The light step leaves no white glow on turned faces. LFW Michael_Linscott_0001 (46 degrees of yaw:
  * profile/0030 of the strong-profile set) and Margaret_Caruso_0001 (45 degrees: profile/0032), every face turned by 30
  * degrees or more, analysed and anonymized as `mfmc anonymize` does, seeds 1-2: over the face's box, the pixels of a
@@ -2157,6 +2214,7 @@ int main(void) {
         cmocka_unit_test(test_sh_light_model),
         cmocka_unit_test(test_eye_opening_softened),
         cmocka_unit_test(test_eye_darkened_by_model),
+        cmocka_unit_test(test_eye_lid_not_kept),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_mesh_off_detection_refitted),

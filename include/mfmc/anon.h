@@ -276,6 +276,12 @@ typedef struct {
                                 synthetic fallbacks read 18-43 years (grotesque adult masks, docs/anonymization.md,
                                 "Branch fall13"). 0: the default CHILD_RELAXED_AGE in src/anon/anon.c (18); < 0: off,
                                 main's before stop 32 (docs/anonymization.md, "Children's synthetic fallbacks") */
+    float eye_lid; /* (looks32) the photo's eye openings are drawn into the gentle draws only when they hold an eye: when
+                      the middle of either opening (its lid loop shrunk to 0.6) has its darkest quarter at this
+                      fraction of the skin's luminance or brighter (no iris, pupil or lashes: a lowered lid the mesh
+                      took for an opening, under pale eye make-up), every draw of the face takes the model's eyes (as
+                      the strong rung does). An open eye measures 0.1-0.6. 0: the default EYE_LID in src/anon/anon.c
+                      (0.65); < 0: off, main's before looks32 (docs/anonymization.md, "Branch looks32") */
 } mf_anon_tuning;
 
 typedef struct {

@@ -26,6 +26,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  (tuning.eye_dark; 0 off) */
 #define EYE_DARK_MIN 0.4f     /* ... by at most this factor */
 #define EYE_DARK_SAMPLES 4    /* ... the openings' brightness sampled at this many points per triangle side */
+#define EYE_LID 0.65f         /* (looks32) an opening whose middle's dark quarter is this bright (x skin) holds no eye:
+                                 the face takes the model's eyes (tuning.eye_lid; < 0 off) */
+#define EYE_OPEN_SHRINK 0.6f  /* (looks32) an opening's middle: its lid loop shrunk this much towards its centre */
+#define EYE_OPEN_Q 0.25f      /* ... and its dark quarter: this luminance quantile */
+#define EYE_OPEN_GRID 20.0f   /* (looks32) an opening's middle sampled at least this many points across */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
 #define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
 #define SHAPE_GAIN 1.0f       /* identity shape deltas, times their training spread */
@@ -228,6 +233,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->eye_grey = tu->eye_grey == 0 ? EYE_GREY : tu->eye_grey < 0 ? 0 : tu->eye_grey > 1 ? 1 : tu->eye_grey;
     tu->eye_dark = tu->eye_dark == 0 ? EYE_DARK : tu->eye_dark < 0 ? 0 : tu->eye_dark > 2 ? 2 : tu->eye_dark;
     tu->eye_book = tu->eye_book < 0 ? 0 : tu->eye_book;
+    tu->eye_lid = tu->eye_lid == 0 ? EYE_LID : !(tu->eye_lid > 0) ? -1 : tu->eye_lid;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -809,6 +815,7 @@ typedef struct {
     int eyes_occluded; /* sunglasses or the like over the eyes: the eyes are never redrawn */
     int glasses;       /* something not skin over the nose bridge (a glasses bridge): the eye zone is not forced */
     float skin_y;      /* median luminance of the face's skin probes */
+    float eye_dark[2]; /* (looks32) the photo's openings' dark quarter over skin_y (mf_anon_eye_open_dark; -1 none) */
     float tex_scale;   /* image pixels per texture pixel on this face (about) */
     float grain;       /* standard deviation of the photo's finest band over the face's skin (grey levels) */
     mf_fimg fine;      /* the photo's finest band, O - blur(O, ~1 px), clamped to +-FINE_CLAMP */
@@ -1488,6 +1495,53 @@ int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_f
     if (!(photo_rel > 0.02)) return MF_OK;
     double f = pow(model_rel / photo_rel, strength);
     *factor = f < min_factor ? min_factor : f > 1 ? 1 : (float)f;
+    return MF_OK;
+}
+
+/* (looks32) mf_anon_eye_lid (internal.h): either opening without an eye in it. */
+int mf_anon_eye_lid(const mf_anon_tuning *tu, const float eye_dark[2]) {
+    float th = !tu ? 0 : tu->eye_lid == 0 ? EYE_LID : tu->eye_lid;
+    return eye_dark && th > 0 && (eye_dark[0] >= th || eye_dark[1] >= th);
+}
+
+/* (looks32) mf_anon_eye_open_dark (internal.h): the dark quantile of an opening's middle, over the skin. */
+int mf_anon_eye_open_dark(const mf_fimg *photo, const float *P, int nv, const int *loop, int n, float shrink, float q,
+                          float skin_y, float *rel) {
+    if (!photo || !photo->data || photo->c != 3 || !P || nv <= 0 || !loop || n < 3 || n > 64 ||
+        !(shrink > 0 && shrink <= 1) || !(q >= 0 && q <= 1) || !rel)
+        return mf_error_set(MF_ERR_ARG, "eye_open_dark: bad arguments");
+    *rel = -1;
+    float x[64], y[64], cx = 0, cy = 0;
+    for (int i = 0; i < n; i++) {
+        if (loop[i] < 0 || loop[i] >= nv) return mf_error_set(MF_ERR_ARG, "eye_open_dark: vertex out of range");
+        cx += P[3 * loop[i]] / n, cy += P[3 * loop[i] + 1] / n;
+    }
+    float x0 = FLT_MAX, x1 = -FLT_MAX, y0 = FLT_MAX, y1 = -FLT_MAX;
+    for (int i = 0; i < n; i++) {
+        x[i] = cx + shrink * (P[3 * loop[i]] - cx), y[i] = cy + shrink * (P[3 * loop[i] + 1] - cy);
+        x0 = fminf(x0, x[i]), x1 = fmaxf(x1, x[i]), y0 = fminf(y0, y[i]), y1 = fmaxf(y1, y[i]);
+    }
+    if (!(skin_y > 4) || !(x1 > x0) || !(y1 > y0)) return MF_OK;
+    /* a grid of at most 0.5 px, at least EYE_OPEN_GRID points across the longer side */
+    float step = fminf(0.5f, fmaxf(x1 - x0, y1 - y0) / EYE_OPEN_GRID);
+    int nx = (int)((x1 - x0) / step) + 1, ny = (int)((y1 - y0) / step) + 1;
+    float *lum = malloc(sizeof(float) * (size_t)nx * ny);
+    if (!lum) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int m = 0;
+    for (int gy = 0; gy < ny; gy++)
+        for (int gx = 0; gx < nx; gx++) {
+            float px = x0 + (gx + 0.5f) * step, py = y0 + (gy + 0.5f) * step;
+            if (px < 0 || py < 0 || px > photo->w - 1 || py > photo->h - 1) continue;
+            int in = 0; /* even-odd rule over the shrunk loop */
+            for (int i = 0, k = n - 1; i < n; k = i++)
+                if ((y[i] > py) != (y[k] > py) && px < x[i] + (py - y[i]) * (x[k] - x[i]) / (y[k] - y[i])) in = !in;
+            if (in) lum[m++] = lum_bilinear(photo->data, photo->w, photo->h, px, py);
+        }
+    if (m >= 4) {
+        qsort(lum, (size_t)m, sizeof(float), cmp_float);
+        *rel = lum[(int)(q * (m - 1) + 0.5f)] / skin_y;
+    }
+    free(lum);
     return MF_OK;
 }
 
@@ -3163,6 +3217,10 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             snprintf(r->note, sizeof r->note, "mesh degenerate");
         } else {
             st = skin_map(&j.O, j.P, fs, &j.skin, &j.skin_y);
+            /* (looks32) the photo's openings' dark quarter: no iris in them (a lid the mesh took for an opening) */
+            for (int e = 0; !st && e < 2; e++)
+                st = mf_anon_eye_open_dark(&j.O, j.P, NV, e ? mf_anon_loop_leye : mf_anon_loop_reye, 16, EYE_OPEN_SHRINK,
+                                           EYE_OPEN_Q, j.skin_y, &j.eye_dark[e]);
             if (!st && !a->force_similar) { /* the target's own identity codes: draws move away from them */
                 unwrap(a, &j.O, j.P, j.tex);
                 st = project_target(a->m, j.P, j.s, j.R, j.t, a->o.tuning.target_unlit > 0, j.tex, zt_buf);
@@ -3327,6 +3385,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * model and keeps only the broad light and less grain; the rungs before it keep the photo's eyes */
         int strong = rung.strong;
         int keep_eyes = a->o.tuning.keep_eyes > 0 || !strong || j.eyes_occluded || mf_anon_strong_eyes(&a->o.tuning);
+        /* (looks32) openings that hold no eye (a lowered lid under pale make-up): the model's eyes on every rung */
+        if (keep_eyes && a->o.tuning.keep_eyes <= 0 && !j.eyes_occluded && mf_anon_eye_lid(&a->o.tuning, j.eye_dark))
+            keep_eyes = 0;
         /* minification without aliasing: a face smaller than the texture samples a pre-blurred texture (the
          * rasteriser samples bilinearly; without this small faces get harsh, noisy skin) */
         if (j.tex_scale < 0.9f) {

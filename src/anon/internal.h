@@ -117,6 +117,21 @@ int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_f
                             const int *tri, int n_tri, const int *probes, int n_probes, float photo_skin_y,
                             float strength, float min_factor, float *factor);
 
+/* (looks32) How much of an eye opening in the photo is iris, lashes or shadow, not lid: the luminance quantile `q`
+ * (0..1) of the opening's middle, the lid loop `loop` (n vertices of P: x, y, stride 3) shrunk by `shrink` (0..1)
+ * towards its centroid and sampled on a grid of at least ~20 x 20 points, over `skin_y` (the photo's skin luminance).
+ * An open eye's middle holds the iris and pupil (a dark quarter: about 0.1-0.5 of the skin); a closed or lowered lid
+ * the mesh took for an opening holds the lid, with pale eye make-up brighter than the skin (demo photo 1, face 2: its
+ * openings lay on white glitter eye shadow and were drawn into the new face as whitish, empty eyes). *rel = -1 when
+ * nothing is sampled (the opening outside the photo, degenerate) or skin_y <= 4. MF_ERR_ARG on bad arguments. */
+int mf_anon_eye_open_dark(const mf_fimg *photo, const float *P, int nv, const int *loop, int n, float shrink, float q,
+                          float skin_y, float *rel);
+
+/* (looks32) 1 when either of the photo's openings (eye_dark: mf_anon_eye_open_dark of the right and left lid loops,
+ * -1 unmeasured) is at least tu->eye_lid (0: EYE_LID; < 0: off, 0 returned) bright: it holds no eye, and the face's
+ * draws take the model's eyes. */
+int mf_anon_eye_lid(const mf_anon_tuning *tu, const float eye_dark[2]);
+
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
 double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
