@@ -269,6 +269,12 @@ typedef struct {
                        shadow, cheekbones) becomes the drawn face's. Too little skin: main's. 0: the default SH_LIGHT
                        in src/anon/anon.c (1 since stop 31); < 0: off, main's before sh31 (docs/anonymization.md,
                        "Branch sh31") */
+    int one_pass; /* (speed32) the guarantee's recognizers that embed a crop and its mirror (faceapi: two network runs
+                     per embedding, the image and its mirror summed) embed the crop only, one run, scored against
+                     that one pass's own thresholds (ONE_PASS_* in src/anon/anon.c, set by eval_lfw's procedure);
+                     every similarity the anonymizer reports and its galleries' embeddings are then one-pass ones.
+                     0: the default ONE_PASS in src/anon/anon.c; 1 on; < 0 off (docs/anonymization.md, "Branch
+                     speed32") */
 } mf_anon_tuning;
 
 typedef struct {
