@@ -2159,6 +2159,17 @@ static void test_one_pass_faceapi(void **state) {
     mf_img_free(&x), mf_img_free(&y);
     mf_face_recognizer_free(r1);
     mf_anon_free(on1);
+    /* tuning.one_pass_dissim: a lower threshold is taken, a higher one (no margin below the procedure's) is not */
+    const float want[2] = {0.89f, 0.95f};
+    for (int k = 0; k < 2; k++) {
+        mf_anon_opts o2 = o;
+        o2.tuning.one_pass_dissim = want[k];
+        mf_anon_t *m2;
+        assert_int_equal(mf_anon_create(&o2, &m2), MF_OK);
+        float got = mf_anon_recognizer_info(m2, fa)->dissimilarity_threshold;
+        assert_true(k == 0 ? got == 0.89f : got == one->dissimilarity_threshold);
+        mf_anon_free(m2);
+    }
     mf_anon_free(on);
 }
 

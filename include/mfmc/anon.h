@@ -275,6 +275,9 @@ typedef struct {
                      every similarity the anonymizer reports and its galleries' embeddings are then one-pass ones.
                      0: the default ONE_PASS in src/anon/anon.c; 1 on; < 0 off (docs/anonymization.md, "Branch
                      speed32") */
+    float one_pass_dissim; /* (speed32) with one_pass: the one pass's dissimilarity threshold (0: ONE_PASS_DISSIM, the
+                              eval_lfw procedure's; lower: a margin against the attacker's two-pass faceapi, which
+                              reads a published face up to ~0.02 higher; at most ONE_PASS_DISSIM) */
 } mf_anon_tuning;
 
 typedef struct {

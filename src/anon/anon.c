@@ -281,6 +281,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->attack_all = tu->attack_all < 0 ? -1 : tu->attack_all > 0;
     if (tu->one_pass == 0) tu->one_pass = ONE_PASS;
     tu->one_pass = tu->one_pass > 0; /* 0 off */
+    if (!(tu->one_pass_dissim > 0) || tu->one_pass_dissim > ONE_PASS_DISSIM) tu->one_pass_dissim = ONE_PASS_DISSIM;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     a->par = opts->pool && mf_nn_pool_threads(opts->pool) >= 2;
     mf_nn_pool_t *rpool = a->par ? NULL : opts->pool;
@@ -296,7 +297,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             for (int t = 0; t < 1 + a->par; t++) mf_face_recognizer_set_flip(t ? a->rec2[a->n_rec] : a->rec[a->n_rec], 0);
             a->info_one[a->n_rec] = *inf;
             a->info_one[a->n_rec].match_threshold = ONE_PASS_MATCH;
-            a->info_one[a->n_rec].dissimilarity_threshold = ONE_PASS_DISSIM;
+            a->info_one[a->n_rec].dissimilarity_threshold = a->o.tuning.one_pass_dissim;
             inf = &a->info_one[a->n_rec];
         }
         if (!st) a->info[a->n_rec++] = inf;
