@@ -130,17 +130,17 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
 #define N_JIT MF_ANON_N_JITTER /* alignments of the guarantee besides ours (mf_anon_jitter5, geom.c) */
+/* (speed32, tuning.one_pass) faceapi's one pass (the crop without its mirror): its thresholds by eval_lfw's
+ * procedure (`eval_lfw --var faceapi:flip=0 --table`: match = FAR 1e-3 over all impostor pairs, dissimilarity =
+ * min(99th percentile of impostors, 1st of genuine pairs)); the two-pass registry's are 0.9273 / 0.9073 */
+#define ONE_PASS 0 /* off: the attacker's two-pass faceapi read some draws it passed over 0.9073 (docs) */
+#define ONE_PASS_NAME "faceapi"
+#define ONE_PASS_MATCH 0.9241f
+#define ONE_PASS_DISSIM 0.9050f
 /* (speed18) the ensemble recognizer a draw's identity check runs first, at all its alignments, before the others:
  * the cheapest (MobileFaceNet at 112 px: 5.6 ms a run against faceapi's 14.9 ms, two passes of a ResNet-34) and the
  * one that rejects most (on 87 LFW faces 221 of the 225 draws rejected in that step, faceapi alone 4; logged with
  * every job run, docs/anonymization.md "Branch speed18") */
-/* (speed32, tuning.one_pass) faceapi's one pass (the crop without its mirror): its thresholds by eval_lfw's
- * procedure (`eval_lfw --var faceapi:flip=0 --table`: match = FAR 1e-3 over all impostor pairs, dissimilarity =
- * min(99th percentile of impostors, 1st of genuine pairs)); the two-pass registry's are 0.9273 / 0.9073 */
-#define ONE_PASS 0
-#define ONE_PASS_NAME "faceapi"
-#define ONE_PASS_MATCH 0.9241f
-#define ONE_PASS_DISSIM 0.9050f
 #define SCREEN_FIRST "arcface"
 /* (cut14) the attacker's square of a face cut by the border (issue 11's check, eval_privacy_anon): */
 #define CUT_OUT 0.5f          /* a face is cut when its box (the mesh's or the detector's) leaves the picture by more
