@@ -8,10 +8,12 @@
  * median render + blend and checks time per draw (wall) and the time outside the draws per face (the original's
  * embeddings, wall); per photo also each stage (decode, analysis, faces, encode) of the synthetic photo. bench/anon-ab.sh
  * runs two builds of it alternately.
- * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] [--jitter-skip F] PATH...
+ * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] [--jitter-skip F] [--one-pass N] [--one-pass-dissim F] PATH...
  *   PATH: photos or folders; per-face mode takes the central face of each photo (faces <= 256 px reported apart);
  *   --photos: end-to-end mode on each PATH (e.g. the demo photo).
  *   --jitter-skip F: mf_anon_tuning.jitter_skip (jit30; off by default).
+ *   --one-pass N: mf_anon_tuning.one_pass (speed32: faceapi without its mirror pass; 1 on, -1 off).
+ *   --one-pass-dissim F: mf_anon_tuning.one_pass_dissim (its threshold; 0: the default).
  * Identity model data/identity/synthetic-v1.mfid; models from $MFMC_MODELS. */
 #include "mfmc/anon.h"
 #include "lib/testutil.h"
@@ -83,6 +85,8 @@ static double photo_once(const char *path, mf_face_analyzer_t *fa, mf_anon_t *A,
 int main(int argc, char **argv) {
     int runs = 3, threads = 2, nmax = 20, every = 1, photos = 0, np = 0;
     float jitter_skip = 0;
+    int one_pass = 0;
+    float one_pass_dissim = 0;
     char **paths = malloc(sizeof(char *) * MAXP);
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
@@ -98,6 +102,10 @@ int main(int argc, char **argv) {
             photos = 1;
         else if (!strcmp(argv[i], "--jitter-skip") && more)
             jitter_skip = (float)atof(argv[++i]);
+        else if (!strcmp(argv[i], "--one-pass") && more)
+            one_pass = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--one-pass-dissim") && more)
+            one_pass_dissim = (float)atof(argv[++i]);
         else {
             struct stat st;
             if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
@@ -132,6 +140,7 @@ int main(int argc, char **argv) {
                       .pool = pool,
                       .check_an = fc};
     o.tuning.jitter_skip = jitter_skip;
+    o.tuning.one_pass = one_pass, o.tuning.one_pass_dissim = one_pass_dissim;
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {
         fprintf(stderr, "bench_anon: %s\n", mf_error_get());

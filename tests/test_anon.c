@@ -17,6 +17,7 @@
 #include "lib/testutil.h"
 #include "mfmc/anon.h"
 #include "anon/internal.h"
+#include "face/align.h"
 #include "tools/privacy-set-common.h"
 
 static const char *MODEL = "data/identity/synthetic-v1.mfid";
@@ -2195,6 +2196,76 @@ static void test_pose_check_rejects(void **state) {
     attack_env_close(&e);
 }
 
+/* (speed32) tuning.one_pass: faceapi in the guarantee without its mirror pass. The anonymizer's faceapi embeds
+ * exactly as a faceapi session whose preprocessing has no mirror pass (one network run), not as the registry's
+ * (the crop and its mirror), and is scored against the one pass's own thresholds, not the registry's; a face it
+ * accepts is below them (the reported similarities are one-pass ones). Without the knob, the registry's
+ * embedding and thresholds as before. On main there is no such knob: every anonymizer embeds two passes. */
+static void test_one_pass_faceapi(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                      .max_tries = 3, .tuning = {.one_pass = 1}};
+    mf_anon_t *on;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    int fa = -1;
+    for (int i = 0; i < mf_anon_recognizer_count(on); i++)
+        if (!strcmp(mf_anon_recognizer_info(on, i)->name, "faceapi")) fa = i;
+    assert_true(fa >= 0);
+    const mf_face_recognizer_info *reg = mf_anon_recognizer_info(f->a, fa), *one = mf_anon_recognizer_info(on, fa);
+    assert_string_equal(reg->name, "faceapi");
+    printf("  faceapi thresholds: two passes %.4f / %.4f, one pass %.4f / %.4f\n", reg->match_threshold,
+           reg->dissimilarity_threshold, one->match_threshold, one->dissimilarity_threshold);
+    assert_true(reg->dissimilarity_threshold > 0.9f && reg->dissimilarity_threshold < 0.91f); /* the registry's */
+    assert_true(one->dissimilarity_threshold > 0.5f && one->dissimilarity_threshold < one->match_threshold);
+    assert_true(one->dissimilarity_threshold != reg->dissimilarity_threshold);
+    /* arcface untouched */
+    for (int i = 0; i < mf_anon_recognizer_count(on); i++)
+        if (i != fa) assert_true(mf_anon_recognizer_info(on, i) == mf_anon_recognizer_info(f->a, i));
+    /* the embedding: one pass, bit for bit */
+    mf_face_align_spec spec = *mf_face_recognizer_default_spec("faceapi");
+    assert_int_equal(spec.flip, 1);
+    spec.flip = 0;
+    mf_face_recognizer_t *r1;
+    assert_int_equal(mf_face_recognizer_create_spec(tu_models_dir(), "faceapi", &spec, NULL, &r1), MF_OK);
+    float e_on[1024], e_off[1024], e_1[1024], p5[5][2];
+    mf_face_5pt(&f->faces[0], p5);
+    assert_int_equal(mf_anon_embed(on, fa, &f->img, &f->faces[0], e_on), MF_OK);
+    assert_int_equal(mf_anon_embed(f->a, fa, &f->img, &f->faces[0], e_off), MF_OK);
+    assert_int_equal(mf_face_recognizer_embed(r1, &f->img, (const float(*)[2])p5, e_1), MF_OK);
+    assert_memory_equal(e_on, e_1, sizeof(float) * (size_t)reg->dim);
+    assert_memory_not_equal(e_off, e_1, sizeof(float) * (size_t)reg->dim);
+    /* a face accepted with the knob is below the one pass's threshold; the same face and seed on both threads and
+     * without a pool publish the same */
+    mf_anon_opts o1 = o;
+    o1.pool = NULL;
+    mf_anon_t *on1;
+    assert_int_equal(mf_anon_create(&o1, &on1), MF_OK);
+    mf_img x = copy_of(&f->img), y = copy_of(&f->img);
+    mf_anon_result r, rr;
+    assert_int_equal(mf_anon_face(on, &x, &f->faces[0], MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+    assert_int_equal(mf_anon_face(on1, &y, &f->faces[0], MF_ANON_SYNTH, 42, NULL, &rr), MF_OK);
+    printf("  one pass: decision %d draws %s faceapi %.4f\n", r.decision, r.draws, r.sim[fa]);
+    assert_memory_equal(x.data, y.data, (size_t)x.w * x.h * 3);
+    assert_string_equal(r.draws, rr.draws);
+    if (r.decision == MF_ANON_ACCEPTED) assert_true(r.sim[fa] < one->dissimilarity_threshold);
+    mf_img_free(&x), mf_img_free(&y);
+    mf_face_recognizer_free(r1);
+    mf_anon_free(on1);
+    /* tuning.one_pass_dissim: a lower threshold is taken, a higher one (no margin below the procedure's) is not */
+    const float want[2] = {0.89f, 0.95f};
+    for (int k = 0; k < 2; k++) {
+        mf_anon_opts o2 = o;
+        o2.tuning.one_pass_dissim = want[k];
+        mf_anon_t *m2;
+        assert_int_equal(mf_anon_create(&o2, &m2), MF_OK);
+        float got = mf_anon_recognizer_info(m2, fa)->dissimilarity_threshold;
+        assert_true(k == 0 ? got == 0.89f : got == one->dissimilarity_threshold);
+        mf_anon_free(m2);
+    }
+    mf_anon_free(on);
+}
+
 int main(void) {
     /* TEST_FILTER=PATTERN runs only the tests whose names match (cmocka's pattern: * and ?) */
     if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
@@ -2236,6 +2307,7 @@ int main(void) {
         cmocka_unit_test(test_drawn_mouth_keeps_shape),
         cmocka_unit_test(test_grey_photo_grey_face),
         cmocka_unit_test(test_jitter_skip),
+        cmocka_unit_test(test_one_pass_faceapi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -282,6 +282,15 @@ typedef struct {
                       took for an opening, under pale eye make-up), every draw of the face takes the model's eyes (as
                       the strong rung does). An open eye measures 0.1-0.6. 0: the default EYE_LID in src/anon/anon.c
                       (0.65); < 0: off, main's before looks32 (docs/anonymization.md, "Branch looks32") */
+    int one_pass; /* (speed32) the guarantee's recognizers that embed a crop and its mirror (faceapi: two network runs
+                     per embedding, the image and its mirror summed) embed the crop only, one run, scored against
+                     that one pass's own thresholds (ONE_PASS_* in src/anon/anon.c, set by eval_lfw's procedure);
+                     every similarity the anonymizer reports and its galleries' embeddings are then one-pass ones.
+                     0: the default ONE_PASS in src/anon/anon.c; 1 on; < 0 off (docs/anonymization.md, "Branch
+                     speed32") */
+    float one_pass_dissim; /* (speed32) with one_pass: the one pass's dissimilarity threshold (0: ONE_PASS_DISSIM, the
+                              eval_lfw procedure's; lower: a margin against the attacker's two-pass faceapi, which
+                              reads a published face up to ~0.02 higher; at most ONE_PASS_DISSIM) */
 } mf_anon_tuning;
 
 typedef struct {

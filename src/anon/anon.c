@@ -1,6 +1,7 @@
 /* The anonymizer: draw a synthetic identity, shape and render it onto the target's mesh with the photo's shading,
  * blend it in, check the guarantee, redraw or fall back (include/mfmc/anon.h, docs/anonymization.md). */
 #include "anon/internal.h"
+#include "face/align.h"
 #include "nn/pool.h"
 
 #include <ctype.h>
@@ -135,6 +136,13 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
 #define N_JIT MF_ANON_N_JITTER /* alignments of the guarantee besides ours (mf_anon_jitter5, geom.c) */
+/* (speed32, tuning.one_pass) faceapi's one pass (the crop without its mirror): its thresholds by eval_lfw's
+ * procedure (`eval_lfw --var faceapi:flip=0 --table`: match = FAR 1e-3 over all impostor pairs, dissimilarity =
+ * min(99th percentile of impostors, 1st of genuine pairs)); the two-pass registry's are 0.9273 / 0.9073 */
+#define ONE_PASS 0 /* off: the attacker's two-pass faceapi read some draws it passed over 0.9073 (docs) */
+#define ONE_PASS_NAME "faceapi"
+#define ONE_PASS_MATCH 0.9241f
+#define ONE_PASS_DISSIM 0.9050f
 /* (speed18) the ensemble recognizer a draw's identity check runs first, at all its alignments, before the others:
  * the cheapest (MobileFaceNet at 112 px: 5.6 ms a run against faceapi's 14.9 ms, two passes of a ResNet-34) and the
  * one that rejects most (on 87 LFW faces 221 of the 225 draws rejected in that step, faceapi alone 4; logged with
@@ -193,6 +201,7 @@ struct mf_anon {
      * draw's age and gender are read on the calling thread while the pool's other thread embeds (check, step (3)) */
     mf_face_attrib_t *attr_np;
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
+    mf_face_recognizer_info info_one[MF_ANON_MAX_RECOGNIZERS]; /* (speed32) info[i] with tuning.one_pass's thresholds */
     int force_similar;
     int reference; /* mf_anon_debug_reference */
     long n_emb;    /* (jit30) recognizer embeddings run so far (mf_anon_result.embeddings) */
@@ -279,6 +288,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->flat_amount > 1) tu->flat_amount = 1;
     tu->cut_check = tu->cut_check < 0 ? -1 : tu->cut_check == 2 ? 2 : 1;
     tu->attack_all = tu->attack_all < 0 ? -1 : tu->attack_all > 0;
+    if (tu->one_pass == 0) tu->one_pass = ONE_PASS;
+    tu->one_pass = tu->one_pass > 0; /* 0 off */
+    if (!(tu->one_pass_dissim > 0) || tu->one_pass_dissim > ONE_PASS_DISSIM) tu->one_pass_dissim = ONE_PASS_DISSIM;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     a->par = opts->pool && mf_nn_pool_threads(opts->pool) >= 2;
     mf_nn_pool_t *rpool = a->par ? NULL : opts->pool;
@@ -289,6 +301,13 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             mf_face_recognizer_t **rp = t ? &a->rec2[a->n_rec] : &a->rec[a->n_rec];
             st = shared ? mf_face_recognizer_create_from(shared, inf->name, rpool, rp)
                         : mf_face_recognizer_create(opts->models_root, inf->name, rpool, rp);
+        }
+        if (!st && a->o.tuning.one_pass > 0 && !strcmp(inf->name, ONE_PASS_NAME)) { /* (speed32) no mirror pass */
+            for (int t = 0; t < 1 + a->par; t++) mf_face_recognizer_set_flip(t ? a->rec2[a->n_rec] : a->rec[a->n_rec], 0);
+            a->info_one[a->n_rec] = *inf;
+            a->info_one[a->n_rec].match_threshold = ONE_PASS_MATCH;
+            a->info_one[a->n_rec].dissimilarity_threshold = a->o.tuning.one_pass_dissim;
+            inf = &a->info_one[a->n_rec];
         }
         if (!st) a->info[a->n_rec++] = inf;
         else if (a->rec[a->n_rec]) mf_face_recognizer_free(a->rec[a->n_rec]), a->rec[a->n_rec] = NULL;

@@ -59,4 +59,10 @@ int mf_face_recognizer_create_spec_from(mf_face_models_t *models, const char *na
 /* The preprocessing a recognizer uses. */
 const mf_face_align_spec *mf_face_recognizer_spec(const mf_face_recognizer_t *r);
 
+/* (speed32) Turns the mirror pass of a recognizer whose spec has one (faceapi: the crop's and its mirror's
+ * outputs summed) off (flip 0) or back on (flip 1; a spec without a mirror pass is left without one). Its
+ * embeddings then differ from the registry's, and so do the thresholds that fit them (the caller's). MF_ERR_ARG for
+ * a NULL recognizer. */
+int mf_face_recognizer_set_flip(mf_face_recognizer_t *r, int flip);
+
 #endif

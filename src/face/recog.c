@@ -125,6 +125,12 @@ const mf_face_recognizer_info *mf_face_recognizer_info_of(const mf_face_recogniz
 
 const mf_face_align_spec *mf_face_recognizer_spec(const mf_face_recognizer_t *r) { return r ? &r->spec : NULL; }
 
+int mf_face_recognizer_set_flip(mf_face_recognizer_t *r, int flip) {
+    if (!r) return mf_error_set(MF_ERR_ARG, "recognizer: null argument");
+    r->spec.flip = flip && r->def->spec.flip;
+    return MF_OK;
+}
+
 int mf_face_recognizer_embed(mf_face_recognizer_t *r, const mf_img *img, const float pts5[5][2], float *embedding) {
     if (!r || !pts5 || !embedding) return mf_error_set(MF_ERR_ARG, "recognizer: null argument");
     int dim = r->def->info.dim, lbp = r->def->kind == MF_FACE_REC_LBP;
