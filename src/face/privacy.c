@@ -1074,7 +1074,6 @@ void mf_face_privacy_unconfirmed(mf_face *f, const mf_img *img) {
     b->x = x0, b->y = y0, b->w = fmaxf(0, x1 - x0), b->h = fmaxf(0, y1 - y0);
 }
 
-
 static const mf_face_box *face_extent(const mf_face *f) {
     return f->confirmed && f->has_landmarks ? &f->lm.box : &f->det;
 }
