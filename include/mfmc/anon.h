@@ -294,7 +294,7 @@ typedef struct {
     float spots; /* (spots32) the skin map's small isolated non-skin components well inside the face (make-up dots,
                     moles, freckles, small scars: away from the outline, eyes, brows, mouth and nostrils, surrounded
                     by skin) of at most this extent (face sizes) count as skin: replaced by the new face, not kept in
-                    front of it as occluders. 0: the default SPOTS in src/anon/anon.c; < 0: off (integ's before
+                    front of it as occluders. 0: the default SPOTS in src/anon/anon.c (0.07); < 0: off (integ's before
                     spots32); at most 0.1 (docs/anonymization.md, "Branch spots32") */
 } mf_anon_tuning;
 

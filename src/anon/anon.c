@@ -27,10 +27,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  (tuning.eye_dark; 0 off) */
 #define EYE_DARK_MIN 0.4f     /* ... by at most this factor */
 #define EYE_DARK_SAMPLES 4    /* ... the openings' brightness sampled at this many points per triangle side */
-#define SPOTS 0.05f    /* (spots32) tuning.spots: isolated non-skin spots inside the face up to this extent (face sizes)
+#define SPOTS 0.07f    /* (spots32) tuning.spots: isolated non-skin spots inside the face up to this extent (face sizes)
                         * count as skin (make-up dots, moles, freckles); docs/anonymization.md, "Branch spots32" */
 #define SPOT_NEAR 0.16f  /* ... every pixel of a spot within this of a skin probe (face sizes) ... */
-#define SPOT_CLEAR 0.04f /* ... and at least this far from the outline, eyes, brows, lips and nostrils' vertices */
+#define SPOT_CLEAR 0.04f /* ... and at least this far from the eyes', brows', lips' and nostrils' vertices ... */
+#define SPOT_EDGE 0.02f  /* ... and this from the outline's (demo photo 1 face 0's cheek dot, turned: 0.039 from it) */
 #define EYE_LID 0.65f         /* (looks32) an opening whose middle's dark quarter is this bright (x skin) holds no eye:
                                  the face takes the model's eyes (tuning.eye_lid; < 0 off) */
 #define EYE_OPEN_SHRINK 0.6f  /* (looks32) an opening's middle: its lid loop shrunk this much towards its centre */
@@ -687,7 +688,7 @@ static int cmp_float(const void *x, const void *y) {
 static const int skin_probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
 enum { NPROBE = sizeof skin_probes / sizeof skin_probes[0] };
 
-/* (spots32) the mesh vertices a spot keeps clear of: the face's outline, brows, outer lips and nostrils (the eyes and
+/* (spots32) the mesh vertices a spot keeps clear of: the face's outline (the first 36), brows, outer lips and nostrils (the eyes and
  * the inner lips: mf_anon_loop_reye, _leye, _mouth) */
 static const int spot_clear_v[] = {
     10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149,
@@ -704,7 +705,8 @@ static int spot_zone(const float *P, float fs, float x, float y) {
         ok = hypotf(P[3 * skin_probes[i]] - x, P[3 * skin_probes[i] + 1] - y) <= near;
     if (!ok) return 0;
     for (size_t i = 0; i < sizeof spot_clear_v / sizeof spot_clear_v[0]; i++)
-        if (hypotf(P[3 * spot_clear_v[i]] - x, P[3 * spot_clear_v[i] + 1] - y) < clear) return 0;
+        if (hypotf(P[3 * spot_clear_v[i]] - x, P[3 * spot_clear_v[i] + 1] - y) < (i < 36 ? SPOT_EDGE * fs : clear))
+            return 0;
     const int *loops[3] = {mf_anon_loop_reye, mf_anon_loop_leye, mf_anon_loop_mouth};
     for (int l = 0; l < 3; l++)
         for (int i = 0; i < (l < 2 ? 16 : 20); i++)

@@ -131,8 +131,8 @@ int mf_anon_eye_open_dark(const mf_fimg *photo, const float *P, int nv, const in
  * occluder), P: the face mesh (nv >= 468 vertices x, y, z, in skin's pixels), fs: the face size in pixels. Every
  * 8-connected component of pixels below 0.5 whose extent is at most max_size x fs and whose pixels all lie within
  * SPOT_NEAR face sizes of a skin probe (cheeks, forehead, nose bridge) and at least SPOT_CLEAR face sizes from the
- * mesh's outline, eyes, brows, lips and nostrils (so surrounded by skin, away from hair, glasses, fingers) is set
- * to 1, with its 8-neighbours. *n_spots (may be NULL): the components made skin. MF_ERR_ARG on bad arguments. */
+ * mesh's eyes, brows, lips and nostrils and SPOT_EDGE from its outline (so surrounded by skin, away from hair,
+ * glasses, fingers) is set to 1, with its 8-neighbours. *n_spots (may be NULL): the components made skin. MF_ERR_ARG on bad arguments. */
 int mf_anon_skin_spots(mf_fimg *skin, const float *P, int nv, float fs, float max_size, int *n_spots);
 
 /* (looks32) 1 when either of the photo's openings (eye_dark: mf_anon_eye_open_dark of the right and left lid loops,
