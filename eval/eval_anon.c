@@ -162,6 +162,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--eye-grey") && more) tu.eye_grey = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-dark") && more) tu.eye_dark = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-book") && more) tu.eye_book = atoi(argv[++i]);
+        else if (!strcmp(s, "--spots") && more) tu.spots = (float)atof(argv[++i]);
         else if (!strcmp(s, "--fine") && more) tu.fine_amp = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tex") && more) tu.tex_gain = (float)atof(argv[++i]);
         else if (!strcmp(s, "--detail") && more) tu.detail_amp = (float)atof(argv[++i]);

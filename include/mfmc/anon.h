@@ -291,6 +291,11 @@ typedef struct {
     float one_pass_dissim; /* (speed32) with one_pass: the one pass's dissimilarity threshold (0: ONE_PASS_DISSIM, the
                               eval_lfw procedure's; lower: a margin against the attacker's two-pass faceapi, which
                               reads a published face up to ~0.02 higher; at most ONE_PASS_DISSIM) */
+    float spots; /* (spots32) the skin map's small isolated non-skin components well inside the face (make-up dots,
+                    moles, freckles, small scars: away from the outline, eyes, brows, mouth and nostrils, surrounded
+                    by skin) of at most this extent (face sizes) count as skin: replaced by the new face, not kept in
+                    front of it as occluders. 0: the default SPOTS in src/anon/anon.c (0.07); < 0: off (integ's before
+                    spots32); at most 0.1 (docs/anonymization.md, "Branch spots32") */
 } mf_anon_tuning;
 
 typedef struct {

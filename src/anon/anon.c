@@ -27,6 +27,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  (tuning.eye_dark; 0 off) */
 #define EYE_DARK_MIN 0.4f     /* ... by at most this factor */
 #define EYE_DARK_SAMPLES 4    /* ... the openings' brightness sampled at this many points per triangle side */
+#define SPOTS 0.07f    /* (spots32) tuning.spots: isolated non-skin spots inside the face up to this extent (face sizes)
+                        * count as skin (make-up dots, moles, freckles); docs/anonymization.md, "Branch spots32" */
+#define SPOT_NEAR 0.16f  /* ... every pixel of a spot within this of a skin probe (face sizes) ... */
+#define SPOT_CLEAR 0.04f /* ... and at least this far from the eyes', brows', lips' and nostrils' vertices ... */
+#define SPOT_EDGE 0.02f  /* ... and this from the outline's (demo photo 1 face 0's cheek dot, turned: 0.039 from it) */
 #define EYE_LID 0.65f         /* (looks32) an opening whose middle's dark quarter is this bright (x skin) holds no eye:
                                  the face takes the model's eyes (tuning.eye_lid; < 0 off) */
 #define EYE_OPEN_SHRINK 0.6f  /* (looks32) an opening's middle: its lid loop shrunk this much towards its centre */
@@ -242,6 +247,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->eye_grey = tu->eye_grey == 0 ? EYE_GREY : tu->eye_grey < 0 ? 0 : tu->eye_grey > 1 ? 1 : tu->eye_grey;
     tu->eye_dark = tu->eye_dark == 0 ? EYE_DARK : tu->eye_dark < 0 ? 0 : tu->eye_dark > 2 ? 2 : tu->eye_dark;
     tu->eye_book = tu->eye_book < 0 ? 0 : tu->eye_book;
+    tu->spots = tu->spots == 0 ? SPOTS : !(tu->spots > 0) ? -1 : tu->spots > 0.1f ? 0.1f : tu->spots;
     tu->eye_lid = tu->eye_lid == 0 ? EYE_LID : !(tu->eye_lid > 0) ? -1 : tu->eye_lid;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
@@ -682,9 +688,83 @@ static int cmp_float(const void *x, const void *y) {
 static const int skin_probes[] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
 enum { NPROBE = sizeof skin_probes / sizeof skin_probes[0] };
 
+/* (spots32) the mesh vertices a spot keeps clear of: the face's outline (the first 36), brows, outer lips and nostrils (the eyes and
+ * the inner lips: mf_anon_loop_reye, _leye, _mouth) */
+static const int spot_clear_v[] = {
+    10,  338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149,
+    150, 136, 172, 58,  132, 93,  234, 127, 162, 21,  54,  103, 67,  109,                               /* outline */
+    70,  63,  105, 66,  107, 55,  65,  52,  53,  46,  300, 293, 334, 296, 336, 285, 295, 282, 283, 276, /* brows */
+    61,  185, 40,  39,  37,  0,   267, 269, 270, 409, 291, 375, 321, 405, 314, 17,  84,  181, 91,  146, /* lips */
+    2,   97,  326, 98,  327, 64,  294, 240, 460, 75,  305, 79,  309, 20,  250, 60,  290, 166, 392, 99,  328}; /* nose */
+
+/* (spots32) 1 when pixel (x, y) may belong to a spot: near a skin probe, clear of the features */
+static int spot_zone(const float *P, float fs, float x, float y) {
+    float near = SPOT_NEAR * fs, clear = SPOT_CLEAR * fs;
+    int ok = 0;
+    for (int i = 0; i < NPROBE && !ok; i++)
+        ok = hypotf(P[3 * skin_probes[i]] - x, P[3 * skin_probes[i] + 1] - y) <= near;
+    if (!ok) return 0;
+    for (size_t i = 0; i < sizeof spot_clear_v / sizeof spot_clear_v[0]; i++)
+        if (hypotf(P[3 * spot_clear_v[i]] - x, P[3 * spot_clear_v[i] + 1] - y) < (i < 36 ? SPOT_EDGE * fs : clear))
+            return 0;
+    const int *loops[3] = {mf_anon_loop_reye, mf_anon_loop_leye, mf_anon_loop_mouth};
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < (l < 2 ? 16 : 20); i++)
+            if (hypotf(P[3 * loops[l][i]] - x, P[3 * loops[l][i] + 1] - y) < clear) return 0;
+    return 1;
+}
+
+/* (spots32) mf_anon_skin_spots (internal.h) */
+int mf_anon_skin_spots(mf_fimg *skin, const float *P, int nv, float fs, float max_size, int *n_spots) {
+    if (n_spots) *n_spots = 0;
+    if (!skin || !skin->data || skin->c != 1 || !P || nv < 468 || !(fs > 0) || !(max_size >= 0))
+        return mf_error_set(MF_ERR_ARG, "mf_anon_skin_spots: bad arguments");
+    int w = skin->w, h = skin->h;
+    size_t np = (size_t)w * h;
+    float ext = max_size * fs;
+    uint8_t *seen = calloc(np, 1);
+    int *stack = malloc(sizeof(int) * np);
+    if (!seen || !stack) {
+        free(seen), free(stack);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    float *p = skin->data;
+    for (size_t s0 = 0; s0 < np; s0++) {
+        if (seen[s0] || p[s0] >= 0.5f) continue;
+        /* flood the component; its pixels are stack[0..n) */
+        int n = 0, top = 0, x0 = w, y0 = h, x1 = -1, y1 = -1;
+        stack[n++] = (int)s0, seen[s0] = 1;
+        while (top < n) {
+            int q = stack[top++], x = q % w, y = q / w;
+            x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1, y0 = y < y0 ? y : y0, y1 = y > y1 ? y : y1;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int u = x + dx, v = y + dy;
+                    if (u < 0 || v < 0 || u >= w || v >= h) continue;
+                    size_t k = (size_t)v * w + u;
+                    if (!seen[k] && p[k] < 0.5f) seen[k] = 1, stack[n++] = (int)k;
+                }
+        }
+        /* small, not at the crop's border, every pixel in the spot zone */
+        if (x1 - x0 + 1 > ext || y1 - y0 + 1 > ext || x0 == 0 || y0 == 0 || x1 == w - 1 || y1 == h - 1) continue;
+        int ok = 1;
+        for (int i = 0; i < n && ok; i++) ok = spot_zone(P, fs, (float)(stack[i] % w) + 0.5f, (float)(stack[i] / w) + 0.5f);
+        if (!ok) continue;
+        for (int i = 0; i < n; i++) {
+            int x = stack[i] % w, y = stack[i] / w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) p[(size_t)(y + dy) * w + x + dx] = 1;
+        }
+        if (n_spots) (*n_spots)++;
+    }
+    free(seen), free(stack);
+    return MF_OK;
+}
+
 /* Skin probability of every pixel of O (1 = the face's own skin, 0 = something in front of it): distance to a
- * robust colour model sampled on the cheeks, forehead and nose bridge. *skin_y: the probes' median luminance. */
-static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin, float *skin_y) {
+ * robust colour model sampled on the cheeks, forehead and nose bridge. *skin_y: the probes' median luminance.
+ * spots > 0: small isolated spots inside the face made skin (mf_anon_skin_spots, extent spots face sizes). */
+static int skin_map(const mf_fimg *O, const float *P, float fs, float spots, mf_fimg *skin, float *skin_y) {
     const int *probes = skin_probes;
     int rad = (int)(0.03f * fs) + 1, cap = NPROBE * (2 * rad + 1) * (2 * rad + 1), n = 0;
     float *ys = malloc(sizeof(float) * cap * 3), *cbs = ys + cap, *crs = ys + 2 * cap;
@@ -733,6 +813,10 @@ static int skin_map(const mf_fimg *O, const float *P, float fs, mf_fimg *skin, f
             if (ry > 1.6f) p = fminf(p, fmaxf(0, 1 - (ry - 1.6f) / 0.3f));
             skin->data[(size_t)y * O->w + x] = p;
         }
+    if (spots > 0) {
+        st = mf_anon_skin_spots(skin, P, NV, fs, spots, NULL);
+        if (st) return st;
+    }
     return mf_render_blur(skin, NULL, fmaxf(0.6f, 0.006f * fs));
 }
 
@@ -3235,7 +3319,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             renderable = 0;
             snprintf(r->note, sizeof r->note, "mesh degenerate");
         } else {
-            st = skin_map(&j.O, j.P, fs, &j.skin, &j.skin_y);
+            st = skin_map(&j.O, j.P, fs, a->o.tuning.spots, &j.skin, &j.skin_y);
             /* (looks32) the photo's openings' dark quarter: no iris in them (a lid the mesh took for an opening) */
             for (int e = 0; !st && e < 2; e++)
                 st = mf_anon_eye_open_dark(&j.O, j.P, NV, e ? mf_anon_loop_leye : mf_anon_loop_reye, 16, EYE_OPEN_SHRINK,

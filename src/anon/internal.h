@@ -127,6 +127,14 @@ int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_f
 int mf_anon_eye_open_dark(const mf_fimg *photo, const float *P, int nv, const int *loop, int n, float shrink, float q,
                           float skin_y, float *rel);
 
+/* (spots32) The skin map's small isolated spots made skin. skin: w x h probabilities before their blur (1 skin, 0
+ * occluder), P: the face mesh (nv >= 468 vertices x, y, z, in skin's pixels), fs: the face size in pixels. Every
+ * 8-connected component of pixels below 0.5 whose extent is at most max_size x fs and whose pixels all lie within
+ * SPOT_NEAR face sizes of a skin probe (cheeks, forehead, nose bridge) and at least SPOT_CLEAR face sizes from the
+ * mesh's eyes, brows, lips and nostrils and SPOT_EDGE from its outline (so surrounded by skin, away from hair,
+ * glasses, fingers) is set to 1, with its 8-neighbours. *n_spots (may be NULL): the components made skin. MF_ERR_ARG on bad arguments. */
+int mf_anon_skin_spots(mf_fimg *skin, const float *P, int nv, float fs, float max_size, int *n_spots);
+
 /* (looks32) 1 when either of the photo's openings (eye_dark: mf_anon_eye_open_dark of the right and left lid loops,
  * -1 unmeasured) is at least tu->eye_lid (0: EYE_LID; < 0: off, 0 returned) bright: it holds no eye, and the face's
  * draws take the model's eyes. */
