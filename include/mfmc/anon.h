@@ -294,17 +294,18 @@ typedef struct {
     /* (last33) the last-resort rung: when every draw of the ladder (max_tries) failed on identity and none removed it
      * (none passed, none is kept for the synthetic fallback: the filter would come next), an adult face (estimated
      * 13 or older; a child's identity-removing draws look adult, docs/anonymization.md "Branch fall13") gets up to
-     * last_rungs more draws before the filter (before tuning.flat_rungs'), each checked like any draw. 0: the
-     * default LAST_RUNGS in src/anon/anon.c; < 0: none (main's before last33; docs/anonymization.md, "Branch
-     * last33") */
+     * last_rungs more draws before the filter (before tuning.flat_rungs'), each checked like any draw; one is
+     * published only when it passes every check (one that removed the identity but missed age or gender is no
+     * synthetic fallback: those looked broken). 0: the default LAST_RUNGS in src/anon/anon.c (9); < 0: none (main's
+     * before last33; docs/anonymization.md, "Branch last33") */
     int last_rungs;
     int last_mode; /* (last33) how the last-resort draws are rendered: 1 at the ladder's last rung's strength (the
                       max_tries-th draw's) with LAST_NCAND anti-face candidates; 2 climbing the ladder on (stronger
                       shape, broader light, less grain per draw, as more max_tries would); 3 at the ladder's first
                       strong rung's strength (the 4th draw's of 9: less shape) with LAST_NCAND candidates. 0: the
-                      default LAST_MODE in src/anon/anon.c */
+                      default LAST_MODE in src/anon/anon.c (3: 1 and 2 drew broken faces) */
     float last_outline; /* (last33) the identity shape's weight on the mesh outline in the last-resort draws, 0..1 (0:
-                           the default LAST_OUTLINE; < 0: tuning.outline_w as in every other draw) */
+                           the default LAST_OUTLINE, 1; < 0: tuning.outline_w as in every other draw) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -133,13 +133,14 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_RELAXED_AGE 18.0f /* (child32) a child's synthetic fallback only from a draw read under this age */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
 /* (last33) the last-resort rung: an adult face whose max_tries draws all failed on identity gets this many more before
- * the filter, at the last rung's strength, the farthest of LAST_NCAND anti-face candidates (docs/anonymization.md,
- * "Branch last33") */
-#define LAST_RUNGS 6
+ * the filter, at the first strong rung's strength, the farthest of LAST_NCAND anti-face candidates, the drawn shape at
+ * LAST_OUTLINE on the mesh outline; published only when one passes every check (docs/anonymization.md, "Branch
+ * last33") */
+#define LAST_RUNGS 9
 #define LAST_NCAND MF_ANON_MAX_CAND
 #define LAST_RUNGS_MAX 16
-#define LAST_MODE 1
-#define LAST_OUTLINE -1.0f /* < 0: the outline weight of every draw (tuning.outline_w) */
+#define LAST_MODE 3         /* at the first strong rung's strength (the last rung's, 1, and climbing, 2: broken faces) */
+#define LAST_OUTLINE 1.0f   /* the drawn shape at full weight on the outline (< 0: tuning.outline_w, 0.6) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
@@ -3535,7 +3536,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* (child32) a child's draw read as an adult is no synthetic fallback: the filter is published instead */
         int adult_child = a->o.tuning.child_relaxed_age > 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE &&
                           !(r->age_after >= 0 && r->age_after < a->o.tuning.child_relaxed_age);
-        if (id_ok && !adult_child && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
+        /* (last33) a last-resort draw is published only when it passes every check: those that removed the identity
+         * but missed age or gender were the broken-looking ones (docs/anonymization.md, "Branch last33") */
+        if (id_ok && !adult_child && !last_rung && (!relaxed_ok || age_err < relaxed_err)) { /* the closest so far */
             mf_fimg_free(&relaxed);
             if (!mf_fimg_copy(&res, &relaxed)) {
                 relaxed_ok = 1, relaxed_r = *r, relaxed_err = age_err;
