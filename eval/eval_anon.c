@@ -102,6 +102,10 @@ static void usage(FILE *f) {
           "  --hard-from N    default ladder: natural strong draws until N draws failed, then heavy (off; e.g. 6)\n"
           "  --flat-rungs N   flattened last rungs before the filter (default: none)\n"
           "  --flat-sigma F --flat-amount F   their band (face sizes) and the first one's strength\n"
+          "  --last-rungs N   adults whose draws all failed on identity: N more draws before the filter (9; -1: none)\n"
+          "  --last-mode M    ... 1 at the last rung's strength, more anti-face candidates; 2 climbing on; 3 at the\n"
+          "                   first strong rung's strength, more candidates (default 3)\n"
+          "  --last-outline F ... identity shape weight on the mesh outline (default 1; -1: every draw's, 0.6)\n"
           "  --relaxed-strong Y  synthetic fallback: a strong draw counts Y years further off (5; -1: main's)\n"
           "  --child-relaxed Y   a child's synthetic fallback only from a draw read under Y years (18; -1: off)\n"
           "  --unlinked N     identity draws: 0 the anti-face push (default), 1 unlinkable then anti-face for the\n"
@@ -178,6 +182,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--flat-rungs") && more) tu.flat_rungs = atoi(argv[++i]);
         else if (!strcmp(s, "--flat-sigma") && more) tu.flat_sigma = (float)atof(argv[++i]);
         else if (!strcmp(s, "--flat-amount") && more) tu.flat_amount = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--last-rungs") && more) tu.last_rungs = atoi(argv[++i]);
+        else if (!strcmp(s, "--last-mode") && more) tu.last_mode = atoi(argv[++i]);
+        else if (!strcmp(s, "--last-outline") && more) tu.last_outline = (float)atof(argv[++i]);
         else if (!strcmp(s, "--relaxed-strong") && more) tu.relaxed_strong = (float)atof(argv[++i]);
         else if (!strcmp(s, "--child-relaxed") && more) tu.child_relaxed_age = (float)atof(argv[++i]);
         else if (!strcmp(s, "--unlinked") && more) tu.unlinked = atoi(argv[++i]);
@@ -316,7 +323,7 @@ int main(int argc, char **argv) {
             if (fsz[n] <= 256) ms_small[nsmall++] = (float)R.ms;
             if (getenv("BENCH_VERBOSE"))
                 fprintf(stderr, "%s: %s%s tries %d ms %.0f (render %.0f check %.0f) age %.0f %s %.3f %s %.3f yaw %.1f -> %.1f pitch %.1f -> %.1f %s\n", paths[pi],
-                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.flat ? " flat" : R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
+                        R.decision == MF_ANON_ACCEPTED ? "ok" : "FALLBACK", R.flat ? " flat" : R.last_rung ? " last" : R.strong ? " strong" : "", R.tries, R.ms, R.ms_render, R.ms_check,
                         f->attr.age, mf_anon_recognizer_info(A, 0)->name, R.sim[0], mf_anon_recognizer_info(A, 1)->name, R.sim[1],
                         f->lm.yaw, R.yaw_after, f->lm.pitch, R.pitch_after, R.note);
             if (getenv("BENCH_VERBOSE") && R.draws[0]) { /* (draws20) what each draw met (mf_anon_result.draws) */

@@ -353,8 +353,10 @@ static void test_forced_similar_falls_back(void **state) {
     assert_int_equal(mf_anon_face(f->a, &a, &f->faces[0], MF_ANON_SYNTH, 7, NULL, &r), MF_OK);
     mf_anon_debug_force_similar(f->a, 0);
     printf("  forced-similar: decision %d tries %d note '%s'\n", r.decision, r.tries, r.note);
-    assert_int_equal(r.decision, MF_ANON_FALLBACK); /* redrawn (3 tries), then the fallback, never a silent pass */
-    assert_int_equal(r.tries, 3);
+    /* redrawn (3 tries and, last33, the last-resort rung's 9 for this adult face), then the fallback, never a silent
+     * pass */
+    assert_int_equal(r.decision, MF_ANON_FALLBACK);
+    assert_int_equal(r.tries, 3 + 9);
     assert_true(strlen(r.note) > 0);
     assert_true(face_change(&f->img, &a, &f->faces[0]) > 3);
     for (int i = 0; i < r.n_rec; i++)
@@ -424,6 +426,49 @@ static void test_child_fallback_not_adult(void **state) {
     assert_int_not_equal(r[1].method, MF_ANON_SYNTH); /* read at the limit: the filter */
     assert_int_equal(r[2].method, MF_ANON_SYNTH);     /* read under it: the same synthetic fallback */
     assert_float_equal(r[2].age_after, r[0].age_after, 1e-6);
+}
+
+/* (last33) The last-resort rung: an adult face whose max_tries draws all failed on identity gets tuning.last_rungs more
+ * draws before the filter, each checked like any draw, drawn at the ladder's last rung (last_mode 1) or its first
+ * strong rung (3); a child (estimated under 13) gets none. A forced-similar identity (the original's own texture and
+ * shape) fails every draw: with last_rungs 4 and 3 tries the face is drawn 7 times and then filtered (never a silent
+ * pass); with last_rungs -1, and for the same face given a child's age, 3 times. Fails on main (3 draws). */
+static void test_last_rung_after_failed_ladder(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    const struct {
+        int rungs, mode;
+        float age;
+        int tries, rung;
+    } cs[] = {{4, 1, -1, 7, 2}, {4, 3, -1, 7, 1}, {-1, 1, -1, 3, -1}, {4, 1, 8, 3, -1}};
+    for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+        mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                          .max_tries = 3, .tuning = {.last_rungs = cs[k].rungs, .last_mode = cs[k].mode}};
+        mf_anon_t *a2;
+        assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
+        mf_face face = f->faces[0];
+        if (cs[k].age >= 0) face.attr.age = cs[k].age;
+        mf_img a = copy_of(&f->img);
+        mf_anon_result r;
+        mf_anon_debug_force_similar(a2, 1);
+        assert_int_equal(mf_anon_face(a2, &a, &face, MF_ANON_SYNTH, 11, NULL, &r), MF_OK);
+        printf("  last rungs %d mode %d age %.0f: decision %d method %d tries %d draws %s rungs", cs[k].rungs,
+               cs[k].mode, face.attr.age, r.decision, r.method, r.tries, r.draws);
+        for (int i = 0; i < r.tries; i++) printf(" %d", r.draw_rung[i]);
+        printf("; note '%s'\n", r.note);
+        assert_int_equal(r.tries, cs[k].tries);
+        assert_int_equal(r.decision, MF_ANON_FALLBACK); /* every draw failed: the filter, saying why */
+        assert_int_not_equal(r.method, MF_ANON_SYNTH);
+        assert_non_null(strstr(r.note, "fallback after"));
+        assert_int_equal((int)strlen(r.draws), r.tries);
+        for (int i = 0; i < r.tries; i++) {
+            assert_non_null(strchr("AaFfNP", r.draws[i])); /* each draw checked and rejected */
+            assert_int_equal(r.draw_rung[i], i < 3 ? i : cs[k].rung);
+        }
+        assert_true(face_change(&f->img, &a, &face) > 3);
+        mf_img_free(&a);
+        mf_anon_free(a2);
+    }
 }
 
 static void test_baselines(void **state) {
@@ -564,7 +609,7 @@ static void test_flat_rungs_checked(void **state) {
     NEED_FIXTURE(f);
     for (int on = 1; on >= 0; on--) {
         mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
-                          .max_tries = 2, .tuning = {.flat_rungs = on ? 2 : -1}};
+                          .max_tries = 2, .tuning = {.flat_rungs = on ? 2 : -1, .last_rungs = -1}};
         mf_anon_t *a2;
         assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
         mf_img a = copy_of(&f->img);
@@ -1010,6 +1055,7 @@ static void test_leap_to_strong_rung(void **state) {
         mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
                           .max_tries = 9};
         o.tuning.leap = off ? 0 : 0.8f; /* 0: the default (off) */
+        o.tuning.last_rungs = -1;         /* (last33) the ladder's 9 draws only */
         mf_anon_t *a2;
         assert_int_equal(mf_anon_create(&o, &a2), MF_OK);
         mf_anon_debug_force_similar(a2, 1);
@@ -2324,6 +2370,7 @@ int main(void) {
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_child_fallback_not_adult),
+        cmocka_unit_test(test_last_rung_after_failed_ladder),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),

@@ -296,6 +296,21 @@ typedef struct {
                     by skin) of at most this extent (face sizes) count as skin: replaced by the new face, not kept in
                     front of it as occluders. 0: the default SPOTS in src/anon/anon.c (0.07); < 0: off (integ's before
                     spots32); at most 0.1 (docs/anonymization.md, "Branch spots32") */
+    /* (last33) the last-resort rung: when every draw of the ladder (max_tries) failed on identity and none removed it
+     * (none passed, none is kept for the synthetic fallback: the filter would come next), an adult face (estimated
+     * 13 or older; a child's identity-removing draws look adult, docs/anonymization.md "Branch fall13") gets up to
+     * last_rungs more draws before the filter (before tuning.flat_rungs'), each checked like any draw; one is
+     * published only when it passes every check (one that removed the identity but missed age or gender is no
+     * synthetic fallback: those looked broken). 0: the default LAST_RUNGS in src/anon/anon.c (9); < 0: none (main's
+     * before last33; docs/anonymization.md, "Branch last33") */
+    int last_rungs;
+    int last_mode; /* (last33) how the last-resort draws are rendered: 1 at the ladder's last rung's strength (the
+                      max_tries-th draw's) with LAST_NCAND anti-face candidates; 2 climbing the ladder on (stronger
+                      shape, broader light, less grain per draw, as more max_tries would); 3 at the ladder's first
+                      strong rung's strength (the 4th draw's of 9: less shape) with LAST_NCAND candidates. 0: the
+                      default LAST_MODE in src/anon/anon.c (3: 1 and 2 drew broken faces) */
+    float last_outline; /* (last33) the identity shape's weight on the mesh outline in the last-resort draws, 0..1 (0:
+                           the default LAST_OUTLINE, 1; < 0: tuning.outline_w as in every other draw) */
 } mf_anon_tuning;
 
 typedef struct {
@@ -351,6 +366,8 @@ typedef struct {
     mf_gender gender_before, gender_after;
     int detected_after;           /* the result was found again by the detector */
     int flat;                     /* the published synthetic draw was a flattened last rung (tuning.flat_rungs) */
+    int last_rung;                /* (last33) the published synthetic draw was one of the last-resort rung's
+                                     (tuning.last_rungs: drawn after max_tries draws all failed on identity) */
     int strong;                   /* the published synthetic draw was rendered strong (model eyes, 1.6x shape, broad
                                      light only: the last rungs of the redraw ladder; with tuning.hard_from, natural
                                      light and 1.15x shape before that many failed draws) */

@@ -137,6 +137,15 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define RELAXED_STRONG_COST 5.0f /* (anon12a) synthetic fallback: a strong draw counts this many years further off */
 #define CHILD_RELAXED_AGE 18.0f /* (child32) a child's synthetic fallback only from a draw read under this age */
 #define FLAT_RUNGS 0          /* (anon12a) flattened last rungs before the filter: off (measured, docs) */
+/* (last33) the last-resort rung: an adult face whose max_tries draws all failed on identity gets this many more before
+ * the filter, at the first strong rung's strength, the farthest of LAST_NCAND anti-face candidates, the drawn shape at
+ * LAST_OUTLINE on the mesh outline; published only when one passes every check (docs/anonymization.md, "Branch
+ * last33") */
+#define LAST_RUNGS 9
+#define LAST_NCAND MF_ANON_MAX_CAND
+#define LAST_RUNGS_MAX 16
+#define LAST_MODE 3         /* at the first strong rung's strength (the last rung's, 1, and climbing, 2: broken faces) */
+#define LAST_OUTLINE 1.0f   /* the drawn shape at full weight on the outline (< 0: tuning.outline_w, 0.6) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
@@ -180,6 +189,7 @@ struct mf_anon {
     int *tri_of;
     float *bary;
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
+    float vweight_last[NV]; /* (last33) the same with tuning.last_outline on the boundary (the last-resort draws) */
     float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
                             lip down (the mouth and jaw carry the expression, which the projection would undo) */
     int grp_reye[64], grp_leye[64], grp_mouth[MOUTH_GRP_MAX], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
@@ -286,6 +296,11 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->jitter_skip == 0) tu->jitter_skip = JITTER_SKIP;
     tu->jitter_skip = !(tu->jitter_skip > 0) ? 0 : fmaxf(tu->jitter_skip, JIT_SKIP_MIN); /* 0 off */
     if (!(tu->leap > 0)) tu->leap = 0;
+    if (tu->last_rungs == 0) tu->last_rungs = LAST_RUNGS;
+    tu->last_rungs = tu->last_rungs < 0 ? 0 : tu->last_rungs > LAST_RUNGS_MAX ? LAST_RUNGS_MAX : tu->last_rungs;
+    if (tu->last_mode <= 0 || tu->last_mode > 3) tu->last_mode = LAST_MODE;
+    if (tu->last_outline == 0) tu->last_outline = LAST_OUTLINE;
+    tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
     if (!(tu->flat_sigma > 0)) tu->flat_sigma = FLAT_SIGMA;
@@ -364,6 +379,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             float x = d / ramp;
             x = x > 1 ? 1 : x;
             a->vweight[v] = tu->outline_w + (1 - tu->outline_w) * x * x * (3 - 2 * x);
+            a->vweight_last[v] = tu->last_outline + (1 - tu->last_outline) * x * x * (3 - 2 * x);
             near_bnd[v] = 1 - x * x * (3 - 2 * x);
         }
         {
@@ -930,6 +946,7 @@ typedef struct {
     float *zc;         /* ks + kt: scratch for candidate draws */
     float replace;     /* how much of the target's own identity shape (its projection) is taken out */
     int child;         /* the target is estimated younger than CHILD_AGE */
+    int last_rung;     /* (last33) this draw is a last-resort one (its outline weight: a->vweight_last) */
     float yaw;         /* the target's head turn, degrees */
     mf_nn_pool_t *rpool; /* (speed17) the pool render_draw splits its row loops over; NULL while the pool runs
                             the original's embeddings beside the first draw (render_beside_setup) */
@@ -1853,7 +1870,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     for (int v = 0; v < NV; v++) {
         const float *d = D + 3 * v;
         for (int r = 0; r < 3; r++)
-            P2[3 * v + r] = j->P[3 * v + r] + a->vweight[v] * j->s *
+            P2[3 * v + r] = j->P[3 * v + r] + (j->last_rung ? a->vweight_last : a->vweight)[v] * j->s *
                                                   (j->R[3 * r] * d[0] + j->R[3 * r + 1] * d[1] + j->R[3 * r + 2] * d[2]);
     }
     /* the drawn texture with its outer band above the eyes made skin (hairline_band) */
@@ -3431,9 +3448,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
     /* the flattened last rungs (anon12a) follow the ladder only when no draw removed the identity (none passed,
      * none is kept for the synthetic fallback): then the filter would come next */
     int n_flat = method == MF_ANON_SYNTH ? a->o.tuning.flat_rungs : 0;
-    for (int tr = 0; !st && renderable && (tr < last_try || (tr < a->o.max_tries + n_flat && !best_ok && !relaxed_ok));
+    /* (last33) the last-resort rung comes first, for adults only (before the flattened rungs) */
+    int n_last = method == MF_ANON_SYNTH && !(face->attr.age >= 0 && face->attr.age < CHILD_AGE) ? a->o.tuning.last_rungs : 0;
+    int n_more = n_last + n_flat;
+    for (int tr = 0; !st && renderable && (tr < last_try || (tr < a->o.max_tries + n_more && !best_ok && !relaxed_ok));
          tr++) {
-        int flat = tr >= a->o.max_tries;
+        int flat = tr >= a->o.max_tries + n_last, last_rung = !flat && tr >= a->o.max_tries;
         uint64_t rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)tr * 0x632be59bd9b4e019ull + 0x1234567ull;
         /* the ladder (ladder.c) climbs with the draws that failed, never with the extra draws after a passing one:
          * those are alternatives of the same rung (picking the farthest among stronger draws chose distorted faces) */
@@ -3442,7 +3462,13 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * of failed draws goes beyond it (the flattened rungs) */
         int e_top = a->o.max_tries - 1, e_main = n_failed - n_leap;
         int e_rung = n_leap && n_failed > e_top ? (e_main > e_top ? e_main : e_top) : n_failed;
+        /* (last33) the last-resort draws: held at the last rung (1) or the first strong one (3), or climbing on (2) */
+        int lmode = last_rung ? a->o.tuning.last_mode : 0;
+        if (lmode == 1) e_rung = e_rung < e_top ? e_rung : e_top;
+        if (lmode == 3) e_rung = (a->o.max_tries + 2) / 3;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, e_rung, n_rejected, &rung);
+        if (lmode == 1 || lmode == 3) rung.ncand = LAST_NCAND;
+        j.last_rung = last_rung;
         /* (turn20) a turned face keeps the gentle light and grain on the strong rung: the broad light (3x the
          * low-pass) took the half-lit face's shading gradient away, and the face read as turned less */
         if (rung.strong && a->o.tuning.turn_light > 0 && fabsf(j.yaw) >= a->o.tuning.turn_light)
@@ -3520,7 +3546,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         if (flat) { /* the coarse relief inside the face ellipse replaced by the new face's broad light */
             if (!fmask.data && (st = mf_fimg_init(&fmask, j.w, j.h, 1))) break;
             ellipse_mask(face, j.ox, j.oy, &fmask);
-            float amt = tr == a->o.max_tries ? a->o.tuning.flat_amount : 1;
+            float amt = tr == a->o.max_tries + n_last ? a->o.tuning.flat_amount : 1;
             if ((st = flatten_light(&res, &fmask, fs, a->o.tuning.flat_sigma, amt))) break;
         }
         if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
@@ -3529,12 +3555,12 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         int id_ok = 0;
         /* the loop's condition for a next draw, as it stands if this draw is rejected by its identity check (a
          * rejected draw sets neither best_ok nor relaxed_ok) */
-        j.last = !(tr + 1 < last_try || (tr + 1 < a->o.max_tries + n_flat && !best_ok && !relaxed_ok));
+        j.last = !(tr + 1 < last_try || (tr + 1 < a->o.max_tries + n_more && !best_ok && !relaxed_ok));
         int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
         if (ok >= 0 && tr < MF_ANON_DRAW_LOG - 1)
             draws[tr] = ok ? 'o' : j.code ? j.code : '?', draw_val[tr] = j.code_val, draw_age[tr] = r->age_after,
             draw_rung[tr] = (signed char)e_rung;
-        r->strong = strong, r->flat = flat;
+        r->strong = strong, r->flat = flat, r->last_rung = last_rung;
         r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
         r->ms_render += t_beside >= 0 ? t_beside : t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
@@ -3594,7 +3620,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* (child32) a child's draw read as an adult is no synthetic fallback: the filter is published instead */
         int adult_child = a->o.tuning.child_relaxed_age > 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE &&
                           !(r->age_after >= 0 && r->age_after < a->o.tuning.child_relaxed_age);
-        if (id_ok && !adult_child && (!relaxed_ok || age_err < relaxed_err)) { /* the closest in age and gender so far */
+        /* (last33) a last-resort draw is published only when it passes every check: those that removed the identity
+         * but missed age or gender were the broken-looking ones (docs/anonymization.md, "Branch last33") */
+        if (id_ok && !adult_child && !last_rung && (!relaxed_ok || age_err < relaxed_err)) { /* the closest so far */
             mf_fimg_free(&relaxed);
             if (!mf_fimg_copy(&res, &relaxed)) {
                 relaxed_ok = 1, relaxed_r = *r, relaxed_err = age_err;
@@ -3654,7 +3682,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
             }
         }
         mf_fimg_free(&mask);
-        r->decision = MF_ANON_FALLBACK, r->strong = 0, r->flat = 0, r->linkable = 0;
+        r->decision = MF_ANON_FALLBACK, r->strong = 0, r->flat = 0, r->last_rung = 0, r->linkable = 0;
         if (r->method != MF_ANON_SOLID) r->method = MF_ANON_PIXELATE;
     } else if (!st && accepted == 1)
         r->decision = MF_ANON_ACCEPTED;
