@@ -90,7 +90,7 @@ static void usage(FILE *f) {
           "                   photo's low-pass (0..1; default 1; -1: off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"
-          "  --eye-uv F       the model eyes' lid loops spread in the texture by F vertically (default off; -1 off)\n"
+          "  --eye-uv F       the model eyes' lid loops spread in the texture by F vertically, e.g. 1.5 (default off)\n"
           "  --one-pass N     faceapi in the guarantee without its mirror pass, at that pass's own thresholds\n"
           "                   (1 on, -1 off; default off)\n"
           "  --one-pass-dissim F  ... the one pass's dissimilarity threshold (default 0.905; lower: a margin)\n"

@@ -1786,8 +1786,9 @@ static void test_eye_darkened_by_model(void **state) {
  * about 36 x 15, the loop's top a third down the iris), so main drew the iris top and the lash line on the lid skin
  * above the opening (heavy, half-shut, doubled lids). A texture laid out like that (loop 30 x 10 about (32, 32); the
  * visible eye 34 x 15: sclera 220, an iris disc of radius 6 at 40, skin 150 outside): under main's coordinates
- * (tuning.eye_uv -1) the loop's top and bottom vertices sample the iris (it continues outside the opening); spread by
- * the default factor, no loop vertex samples it and the loop spans the whole iris. */
+ * (the default, tuning.eye_uv 0 or -1) the loop's top and bottom vertices sample the iris (it continues outside the
+ * opening); spread by tuning.eye_uv 1.5, no loop vertex samples it and the loop spans the whole iris (with the spread
+ * replaced by main's, k = 1, the assertions on pass 1 fail). */
 static void test_eye_uv_whole_eye(void **state) {
     (void)state;
     enum { T = 64, NL = 16 };
@@ -1804,10 +1805,12 @@ static void test_eye_uv_whole_eye(void **state) {
         float a = 2 * 3.14159265f * i / NL;
         uv0[2 * i] = 32 + 15 * cosf(a), uv0[2 * i + 1] = 32 + 5 * sinf(a), loop[i] = i;
     }
-    mf_anon_tuning def = {0}, off = {.eye_uv = -1};
+    mf_anon_tuning def = {0}, off = {.eye_uv = -1}, on = {.eye_uv = 1.5f}, big = {.eye_uv = 9};
     assert_float_equal(mf_anon_eye_uv_gain(&off), 1, 0);
-    float k = mf_anon_eye_uv_gain(&def);
-    assert_true(k > 1.3f); /* main: 1, the loop's coordinates as laid out */
+    assert_float_equal(mf_anon_eye_uv_gain(&def), 1, 0); /* off by default */
+    assert_float_equal(mf_anon_eye_uv_gain(&big), 2.5f, 0);
+    float k = mf_anon_eye_uv_gain(&on);
+    assert_float_equal(k, 1.5f, 0);
     int dark[2] = {0, 0};
     float top[2], bot[2];
     for (int pass = 0; pass < 2; pass++) {

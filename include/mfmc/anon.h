@@ -286,8 +286,9 @@ typedef struct {
                      are spread about the loop's centre by this factor vertically (1 + a third of the excess sideways)
                      before rendering: the drawn texture's visible eye (iris top, upper lid margin) lies beyond the
                      mesh's lid loop, so main drew the iris top and the lash line on the lid skin above the opening
-                     (heavy, half-shut, doubled lids). 0: the default EYE_UV in src/anon/anon.c; < 0 or 1: off,
-                     main's (docs/anonymization.md, "Branch eyes33") */
+                     (heavy, half-shut, doubled lids). 0: the default EYE_UV in src/anon/anon.c (off: on 100 LFW
+                     faces 1.5 raised faceres-deep's similarity of the strong faces by 0.006 +- 0.002); < 0 or 1:
+                     off, main's; at most 2.5 (docs/anonymization.md, "Branch eyes33") */
     int one_pass; /* (speed32) the guarantee's recognizers that embed a crop and its mirror (faceapi: two network runs
                      per embedding, the image and its mirror summed) embed the crop only, one run, scored against
                      that one pass's own thresholds (ONE_PASS_* in src/anon/anon.c, set by eval_lfw's procedure);

@@ -27,7 +27,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  (tuning.eye_dark; 0 off) */
 #define EYE_DARK_MIN 0.4f     /* ... by at most this factor */
 #define EYE_DARK_SAMPLES 4    /* ... the openings' brightness sampled at this many points per triangle side */
-#define EYE_UV 1.5f         /* (eyes33) the model eyes' lid loops spread in the texture by this factor (tuning.eye_uv;
+#define EYE_UV 0.0f         /* (eyes33) the model eyes' lid loops spread in the texture by this factor (tuning.eye_uv;
                                  <= 1 off) */
 #define EYE_LID 0.65f         /* (looks32) an opening whose middle's dark quarter is this bright (x skin) holds no eye:
                                  the face takes the model's eyes (tuning.eye_lid; < 0 off) */
