@@ -90,6 +90,7 @@ static void usage(FILE *f) {
           "                   photo's low-pass (0..1; default 1; -1: off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"
+          "  --eye-uv F       the model eyes' lid loops spread in the texture by F vertically, e.g. 1.5 (default off)\n"
           "  --one-pass N     faceapi in the guarantee without its mirror pass, at that pass's own thresholds\n"
           "                   (1 on, -1 off; default off)\n"
           "  --one-pass-dissim F  ... the one pass's dissimilarity threshold (default 0.905; lower: a margin)\n"
@@ -160,6 +161,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--shade-move") && more) tu.shade_move = (float)atof(argv[++i]);
         else if (!strcmp(s, "--sh-light") && more) tu.sh_light = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-lid") && more) tu.eye_lid = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--eye-uv") && more) tu.eye_uv = (float)atof(argv[++i]);
         else if (!strcmp(s, "--one-pass") && more) tu.one_pass = atoi(argv[++i]);
         else if (!strcmp(s, "--one-pass-dissim") && more) tu.one_pass_dissim = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-soften") && more) tu.eye_soften = (float)atof(argv[++i]);

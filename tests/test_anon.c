@@ -1873,6 +1873,70 @@ static void test_eye_darkened_by_model(void **state) {
     mf_fimg_free(&ph), free(tex);
 }
 
+/* (eyes33) The model's eyes are drawn with the texture's whole visible eye in the opening. In the drawn textures the
+ * mesh's lid loop lies inside the visible eye (measured on the mean texture: a loop 31 x 10 texels, the visible eye
+ * about 36 x 15, the loop's top a third down the iris), so main drew the iris top and the lash line on the lid skin
+ * above the opening (heavy, half-shut, doubled lids). A texture laid out like that (loop 30 x 10 about (32, 32); the
+ * visible eye 34 x 15: sclera 220, an iris disc of radius 6 at 40, skin 150 outside): under main's coordinates
+ * (the default, tuning.eye_uv 0 or -1) the loop's top and bottom vertices sample the iris (it continues outside the
+ * opening); spread by tuning.eye_uv 1.5, no loop vertex samples it and the loop spans the whole iris (with the spread
+ * replaced by main's, k = 1, the assertions on pass 1 fail). */
+static void test_eye_uv_whole_eye(void **state) {
+    (void)state;
+    enum { T = 64, NL = 16 };
+    float *tex = malloc(sizeof(float) * T * T);
+    assert_non_null(tex);
+    for (int y = 0; y < T; y++)
+        for (int x = 0; x < T; x++) {
+            float dx = x + 0.5f - 32, dy = y + 0.5f - 32, u = dx / 17, v = dy / 7.5f;
+            tex[y * T + x] = u * u + v * v >= 1 ? 150 : dx * dx + dy * dy < 36 ? 40 : 220;
+        }
+    int loop[NL];
+    float uv0[NL * 2];
+    for (int i = 0; i < NL; i++) {
+        float a = 2 * 3.14159265f * i / NL;
+        uv0[2 * i] = 32 + 15 * cosf(a), uv0[2 * i + 1] = 32 + 5 * sinf(a), loop[i] = i;
+    }
+    mf_anon_tuning def = {0}, off = {.eye_uv = -1}, on = {.eye_uv = 1.5f}, big = {.eye_uv = 9};
+    assert_float_equal(mf_anon_eye_uv_gain(&off), 1, 0);
+    assert_float_equal(mf_anon_eye_uv_gain(&def), 1, 0); /* off by default */
+    assert_float_equal(mf_anon_eye_uv_gain(&big), 2.5f, 0);
+    float k = mf_anon_eye_uv_gain(&on);
+    assert_float_equal(k, 1.5f, 0);
+    int dark[2] = {0, 0};
+    float top[2], bot[2];
+    for (int pass = 0; pass < 2; pass++) {
+        float uv[NL * 2];
+        memcpy(uv, uv0, sizeof uv);
+        float kk = pass ? k : mf_anon_eye_uv_gain(&off);
+        if (kk > 1) assert_int_equal(mf_anon_eye_uv(uv, NL, loop, NL, kk), 0);
+        top[pass] = T, bot[pass] = 0;
+        for (int i = 0; i < NL; i++) {
+            int x = (int)uv[2 * i], y = (int)uv[2 * i + 1];
+            assert_true(x >= 0 && y >= 0 && x < T && y < T);
+            dark[pass] += tex[y * T + x] < 60;
+            top[pass] = fminf(top[pass], uv[2 * i + 1]), bot[pass] = fmaxf(bot[pass], uv[2 * i + 1]);
+        }
+    }
+    assert_true(dark[0] >= 2);                        /* main: the iris runs on past the opening */
+    assert_int_equal(dark[1], 0);                     /* spread: the iris lies inside it */
+    assert_true(top[1] <= 26 && bot[1] >= 38);        /* the whole iris (rows 26-38) within the loop */
+    assert_true(top[1] >= 32 - 7.6f && bot[1] <= 32 + 7.6f); /* and not beyond the visible eye */
+    /* the centre stays, the sideways spread is a third of the vertical one's excess */
+    float uv[NL * 2];
+    memcpy(uv, uv0, sizeof uv);
+    assert_int_equal(mf_anon_eye_uv(uv, NL, loop, NL, 1.6f), 0);
+    assert_float_equal(uv[0], 32 + 15 * 1.2f, 1e-3f);
+    assert_float_equal(uv[2 * 4 + 1], 32 + 5 * 1.6f, 1e-3f);
+    /* bad arguments */
+    assert_int_equal(mf_anon_eye_uv(NULL, NL, loop, NL, 1.5f), MF_ERR_ARG);
+    assert_int_equal(mf_anon_eye_uv(uv, NL, loop, 2, 1.5f), MF_ERR_ARG);
+    assert_int_equal(mf_anon_eye_uv(uv, NL, loop, NL, 0), MF_ERR_ARG);
+    loop[3] = NL;
+    assert_int_equal(mf_anon_eye_uv(uv, NL, loop, NL, 1.5f), MF_ERR_ARG);
+    free(tex);
+}
+
 /* (looks32) An eye opening the mesh put on a lowered lid under pale make-up (demo photo 1, face 2: drawn as whitish,
  * empty eyes) is told from an open eye by the dark quarter of its middle, and the face's draws then take the model's
  * eyes: an open eye (sclera 220, an iris disc 40 on skin 150) measures its iris (0.27 of the skin) and keeps the
@@ -2380,6 +2444,7 @@ int main(void) {
         cmocka_unit_test(test_skin_spots),
         cmocka_unit_test(test_eye_darkened_by_model),
         cmocka_unit_test(test_eye_lid_not_kept),
+        cmocka_unit_test(test_eye_uv_whole_eye),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_mesh_off_detection_refitted),

@@ -282,6 +282,13 @@ typedef struct {
                       took for an opening, under pale eye make-up), every draw of the face takes the model's eyes (as
                       the strong rung does). An open eye measures 0.1-0.6. 0: the default EYE_LID in src/anon/anon.c
                       (0.65); < 0: off, main's before looks32 (docs/anonymization.md, "Branch looks32") */
+    float eye_uv; /* (eyes33) where a draw takes the model's eyes (the strong rung), each lid loop's texture coordinates
+                     are spread about the loop's centre by this factor vertically (1 + a third of the excess sideways)
+                     before rendering: the drawn texture's visible eye (iris top, upper lid margin) lies beyond the
+                     mesh's lid loop, so main drew the iris top and the lash line on the lid skin above the opening
+                     (heavy, half-shut, doubled lids). 0: the default EYE_UV in src/anon/anon.c (off: on 100 LFW
+                     faces 1.5 raised faceres-deep's similarity of the strong faces by 0.006 +- 0.002); < 0 or 1:
+                     off, main's; at most 2.5 (docs/anonymization.md, "Branch eyes33") */
     int one_pass; /* (speed32) the guarantee's recognizers that embed a crop and its mirror (faceapi: two network runs
                      per embedding, the image and its mirror summed) embed the crop only, one run, scored against
                      that one pass's own thresholds (ONE_PASS_* in src/anon/anon.c, set by eval_lfw's procedure);

@@ -32,6 +32,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SPOT_NEAR 0.16f  /* ... every pixel of a spot within this of a skin probe (face sizes) ... */
 #define SPOT_CLEAR 0.04f /* ... and at least this far from the eyes', brows', lips' and nostrils' vertices ... */
 #define SPOT_EDGE 0.02f  /* ... and this from the outline's (demo photo 1 face 0's cheek dot, turned: 0.039 from it) */
+#define EYE_UV 0.0f         /* (eyes33) the model eyes' lid loops spread in the texture by this factor (tuning.eye_uv;
+                                 <= 1 off) */
 #define EYE_LID 0.65f         /* (looks32) an opening whose middle's dark quarter is this bright (x skin) holds no eye:
                                  the face takes the model's eyes (tuning.eye_lid; < 0 off) */
 #define EYE_OPEN_SHRINK 0.6f  /* (looks32) an opening's middle: its lid loop shrunk this much towards its centre */
@@ -259,6 +261,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->eye_book = tu->eye_book < 0 ? 0 : tu->eye_book;
     tu->spots = tu->spots == 0 ? SPOTS : !(tu->spots > 0) ? -1 : tu->spots > 0.1f ? 0.1f : tu->spots;
     tu->eye_lid = tu->eye_lid == 0 ? EYE_LID : !(tu->eye_lid > 0) ? -1 : tu->eye_lid;
+    tu->eye_uv = tu->eye_uv == 0 ? EYE_UV : !(tu->eye_uv > 1) ? -1 : tu->eye_uv > 2.5f ? 2.5f : tu->eye_uv;
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -1618,6 +1621,28 @@ int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_f
     return MF_OK;
 }
 
+/* (eyes33) mf_anon_eye_uv_gain (internal.h): the model eyes' spread, 1 when off. */
+float mf_anon_eye_uv_gain(const mf_anon_tuning *tu) {
+    float k = !tu || tu->eye_uv == 0 ? EYE_UV : tu->eye_uv;
+    return k > 1 ? fminf(k, 2.5f) : 1;
+}
+
+/* (eyes33) mf_anon_eye_uv (internal.h): a lid loop's texture coordinates spread about their centre. */
+int mf_anon_eye_uv(float *uv, int nv, const int *loop, int n, float k) {
+    if (!uv || !loop || n < 3 || n > 64 || !(k > 0)) return mf_error_set(MF_ERR_ARG, "eye_uv: bad arguments");
+    float c[2] = {0, 0};
+    for (int i = 0; i < n; i++) {
+        if (loop[i] < 0 || loop[i] >= nv) return mf_error_set(MF_ERR_ARG, "eye_uv: vertex out of range");
+        c[0] += uv[2 * loop[i]] / n, c[1] += uv[2 * loop[i] + 1] / n;
+    }
+    float kx = 1 + (k - 1) / 3;
+    for (int i = 0; i < n; i++) {
+        float *q = uv + 2 * loop[i];
+        q[0] = c[0] + kx * (q[0] - c[0]), q[1] = c[1] + k * (q[1] - c[1]);
+    }
+    return MF_OK;
+}
+
 /* (looks32) mf_anon_eye_lid (internal.h): either opening without an eye in it. */
 int mf_anon_eye_lid(const mf_anon_tuning *tu, const float eye_dark[2]) {
     float th = !tu ? 0 : tu->eye_lid == 0 ? EYE_LID : tu->eye_lid;
@@ -1903,11 +1928,25 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         if (pass == 0) nmouth = nh;
     }
     for (int v = 0; v < NV; v++) uv_hole[2 * v] = j->P[3 * v], uv_hole[2 * v + 1] = j->P[3 * v + 1];
+    /* (eyes33) the model's eyes: the texture's whole visible eye into the drawn opening (its iris top and upper lid
+     * margin lie above the mesh's lid loop in the drawn textures) */
+    const float *uv_skin = m->uv;
+    float *uv_eye = NULL;
+    float eye_k = mf_anon_eye_uv_gain(tu);
+    if (!keep_eyes && eye_k > 1) {
+        if (!(uv_eye = malloc(sizeof(float) * NV * 2))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (uv_eye) {
+            memcpy(uv_eye, m->uv, sizeof(float) * NV * 2);
+            st = mf_anon_eye_uv(uv_eye, NV, mf_anon_loop_reye, 16, eye_k);
+            if (!st) st = mf_anon_eye_uv(uv_eye, NV, mf_anon_loop_leye, 16, eye_k);
+            uv_skin = uv_eye;
+        }
+    }
     /* the background around the face follows its moved outline (Shepard interpolation of the boundary vertices'
      * displacements, fading out over WARP_FALLOFF face sizes), so a narrower or wider jaw leaves no double contour */
     mf_fimg base;
     memset(&base, 0, sizeof base);
-    st = sc_copy(j, SC_BASE, &j->O, &base);
+    if (!st) st = sc_copy(j, SC_BASE, &j->O, &base);
     if (!st && (shape_gain > 0 || (j->zt && j->replace > 0))) {
         /* the field is smooth: computed on a grid of about fs/64 px and interpolated bilinearly */
         float fall = WARP_FALLOFF * j->fs;
@@ -1947,7 +1986,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     mf_fimg one1 = {1, 1, 1, one_px}; /* coverage-only passes sample this */
     if (!st) {
         mf_fimg_fill(&depth, FLT_MAX);
-        mf_render_mesh sm = {P2, m->uv, NV, skin_tri, ns}, hm = {P2, uv_hole, NV, hole_tri, nh};
+        mf_render_mesh sm = {P2, uv_skin, NV, skin_tri, ns}, hm = {P2, uv_hole, NV, hole_tri, nh};
         st = mf_render_triangles(&rend, &depth, &cov, 1, &texi, &sm);
         if (nh > nmouth && (tu->eye_soften > 0 || tu->eye_grey > 0 || tu->eye_dark > 0 || (tu->eye_book & 1))) {
             /* (eyes18) the eye openings from the photo low-passed and greyed: the iris stays where it was (gaze) and
@@ -2174,7 +2213,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp), sc_give(j, SC_CORE, &core);
     sc_give(j, SC_WR, &wr), sc_give(j, SC_WO, &wo);
     mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf), mf_fimg_free(&ls);
-    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha), free(tex_own);
+    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha), free(tex_own), free(uv_eye);
     return st;
 }
 

@@ -140,6 +140,17 @@ int mf_anon_skin_spots(mf_fimg *skin, const float *P, int nv, float fs, float ma
  * draws take the model's eyes. */
 int mf_anon_eye_lid(const mf_anon_tuning *tu, const float eye_dark[2]);
 
+/* (eyes33) Spreads the texture coordinates uv (nv x 2, texels) of one lid loop (n vertices, 3..64) about the loop's
+ * centre: by k vertically and 1 + (k - 1) / 3 sideways, in place (the loop's other coordinates untouched). The
+ * model's eyes then fill the drawn opening with the texture's whole visible eye, whose upper lid margin lies above
+ * the mesh's loop in the drawn textures; the lid triangles that share the loop's vertices start at the spread loop.
+ * MF_ERR_ARG on bad arguments (k <= 0, a vertex out of range). */
+int mf_anon_eye_uv(float *uv, int nv, const int *loop, int n, float k);
+
+/* (eyes33) The spread the model's eyes are drawn with under tuning tu (tu->eye_uv; 0: EYE_UV; at most 2.5): 1 when
+ * off (main's texture coordinates). */
+float mf_anon_eye_uv_gain(const mf_anon_tuning *tu);
+
 /* splitmix64 random numbers */
 uint64_t mf_anon_rng_next(uint64_t *s);
 double mf_anon_rng_uniform(uint64_t *s); /* [0, 1) */
