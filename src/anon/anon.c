@@ -34,6 +34,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SPOT_EDGE 0.02f  /* ... and this from the outline's (demo photo 1 face 0's cheek dot, turned: 0.039 from it) */
 #define EYE_UV 0.0f         /* (eyes33) the model eyes' lid loops spread in the texture by this factor (tuning.eye_uv;
                                  <= 1 off) */
+#define EYE_UV_MAX 2.5f     /* ... at most this */
 #define EYE_LID 0.65f         /* (looks32) an opening whose middle's dark quarter is this bright (x skin) holds no eye:
                                  the face takes the model's eyes (tuning.eye_lid; < 0 off) */
 #define EYE_OPEN_SHRINK 0.6f  /* (looks32) an opening's middle: its lid loop shrunk this much towards its centre */
@@ -192,6 +193,8 @@ struct mf_anon {
     float *bary;
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
     float vweight_last[NV]; /* (last33) the same with tuning.last_outline on the boundary (the last-resort draws) */
+    float *uv_eye;       /* (eyes33) the model's texture coordinates with both lid loops spread by tuning.eye_uv, for
+                            the draws with the model's eyes; NULL when the spread is off */
     float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
                             lip down (the mouth and jaw carry the expression, which the projection would undo) */
     int grp_reye[64], grp_leye[64], grp_mouth[MOUTH_GRP_MAX], n_reye, n_leye, n_mouth; /* rigidly moved vertex groups */
@@ -261,7 +264,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->eye_book = tu->eye_book < 0 ? 0 : tu->eye_book;
     tu->spots = tu->spots == 0 ? SPOTS : !(tu->spots > 0) ? -1 : tu->spots > 0.1f ? 0.1f : tu->spots;
     tu->eye_lid = tu->eye_lid == 0 ? EYE_LID : !(tu->eye_lid > 0) ? -1 : tu->eye_lid;
-    tu->eye_uv = tu->eye_uv == 0 ? EYE_UV : !(tu->eye_uv > 1) ? -1 : tu->eye_uv > 2.5f ? 2.5f : tu->eye_uv;
+    tu->eye_uv = tu->eye_uv == 0 ? EYE_UV : !(tu->eye_uv > 1) ? -1 : fminf(tu->eye_uv, EYE_UV_MAX);
     if (tu->tex_gain <= 0) tu->tex_gain = TEX_GAIN;
     if (tu->detail_amp <= 0) tu->detail_amp = DETAIL_AMP;
     if (!(tu->away > 0)) tu->away = AWAY;
@@ -409,6 +412,15 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         for (size_t i = 0; !st && i < sizeof mf_anon_feature_v / sizeof mf_anon_feature_v[0]; i++) force_v[mf_anon_feature_v[i]] = 1;
         /* rigid groups: each eye's lid loop, the lips (inner loop and the 20 outer-lip points of mf_anon_feature_v) */
         for (int i = 0; i < 16; i++) a->grp_reye[a->n_reye++] = mf_anon_loop_reye[i], a->grp_leye[a->n_leye++] = mf_anon_loop_leye[i];
+        /* (eyes33) the model's eyes drawn with the texture's whole visible eye in the opening: the spread coordinates,
+         * the same for every draw, made once */
+        float eye_k = mf_anon_eye_uv_gain(tu);
+        if (!st && eye_k > 1) {
+            if (!(a->uv_eye = malloc(sizeof(float) * NV * 2))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            if (!st) memcpy(a->uv_eye, m->uv, sizeof(float) * NV * 2);
+            if (!st) st = mf_anon_eye_uv(a->uv_eye, NV, mf_anon_loop_reye, 16, eye_k);
+            if (!st) st = mf_anon_eye_uv(a->uv_eye, NV, mf_anon_loop_leye, 16, eye_k);
+        }
         for (int i = 0; i < 20; i++) a->grp_mouth[a->n_mouth++] = mf_anon_loop_mouth[i], a->grp_mouth[a->n_mouth++] = mf_anon_feature_v[20 + i];
         for (int i = 0; !st && i < 20; i++) force_v[mf_anon_loop_mouth[i]] = 1;
         /* (mouth30) the lips' middle rings join the group (tuning.lips_whole, LIPS_WHOLE) */
@@ -503,7 +515,7 @@ void mf_anon_free(mf_anon_t *a) {
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]), mf_face_recognizer_free(a->rec2[i]);
     mf_face_attrib_free(a->attr_np);
     mf_anon_model_free(a->m);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
 }
 
@@ -1624,7 +1636,7 @@ int mf_anon_eye_dark_factor(const float *tex, int T, const float *uv, const mf_f
 /* (eyes33) mf_anon_eye_uv_gain (internal.h): the model eyes' spread, 1 when off. */
 float mf_anon_eye_uv_gain(const mf_anon_tuning *tu) {
     float k = !tu || tu->eye_uv == 0 ? EYE_UV : tu->eye_uv;
-    return k > 1 ? fminf(k, 2.5f) : 1;
+    return k > 1 ? fminf(k, EYE_UV_MAX) : 1;
 }
 
 /* (eyes33) mf_anon_eye_uv (internal.h): a lid loop's texture coordinates spread about their centre. */
@@ -1930,23 +1942,12 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     for (int v = 0; v < NV; v++) uv_hole[2 * v] = j->P[3 * v], uv_hole[2 * v + 1] = j->P[3 * v + 1];
     /* (eyes33) the model's eyes: the texture's whole visible eye into the drawn opening (its iris top and upper lid
      * margin lie above the mesh's lid loop in the drawn textures) */
-    const float *uv_skin = m->uv;
-    float *uv_eye = NULL;
-    float eye_k = mf_anon_eye_uv_gain(tu);
-    if (!keep_eyes && eye_k > 1) {
-        if (!(uv_eye = malloc(sizeof(float) * NV * 2))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-        if (uv_eye) {
-            memcpy(uv_eye, m->uv, sizeof(float) * NV * 2);
-            st = mf_anon_eye_uv(uv_eye, NV, mf_anon_loop_reye, 16, eye_k);
-            if (!st) st = mf_anon_eye_uv(uv_eye, NV, mf_anon_loop_leye, 16, eye_k);
-            uv_skin = uv_eye;
-        }
-    }
+    const float *uv_skin = !keep_eyes && a->uv_eye ? a->uv_eye : m->uv;
     /* the background around the face follows its moved outline (Shepard interpolation of the boundary vertices'
      * displacements, fading out over WARP_FALLOFF face sizes), so a narrower or wider jaw leaves no double contour */
     mf_fimg base;
     memset(&base, 0, sizeof base);
-    if (!st) st = sc_copy(j, SC_BASE, &j->O, &base);
+    st = sc_copy(j, SC_BASE, &j->O, &base);
     if (!st && (shape_gain > 0 || (j->zt && j->replace > 0))) {
         /* the field is smooth: computed on a grid of about fs/64 px and interpolated bilinearly */
         float fall = WARP_FALLOFF * j->fs;
@@ -2213,7 +2214,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     sc_give(j, SC_DUMMY, &dummy), sc_give(j, SC_BASE, &base), sc_give(j, SC_FORCE, &force), sc_give(j, SC_RAMP, &ramp), sc_give(j, SC_CORE, &core);
     sc_give(j, SC_WR, &wr), sc_give(j, SC_WO, &wo);
     mf_fimg_free(&lr), mf_fimg_free(&lo), mf_fimg_free(&hf), mf_fimg_free(&ls);
-    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha), free(tex_own), free(uv_eye);
+    free(skin_tri), free(hole_tri), free(uv_hole), free(ralpha), free(tex_own);
     return st;
 }
 
