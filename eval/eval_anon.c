@@ -379,6 +379,9 @@ int main(int argc, char **argv) {
                 ddet[nd] = fabsf(g->det.score - f->det.score), dmesh[nd] = fabsf(g->lm.score - f->lm.score);
                 double l0 = ev_skin_laplacian_var(&img, f), l1 = ev_skin_laplacian_var(&res, f); /* NAN without a mesh */
                 lap[nd] = l0 > 0 ? (float)(l1 / l0) : NAN;
+                if (getenv("BENCH_VERBOSE")) /* (stop 34) the looks measures per face: do they tell broken faces? */
+                    fprintf(stderr, "  looks %d %s: detector %.3f -> %.3f mesh %.3f -> %.3f laplacian %.3f\n", idx, paths[pi],
+                            f->det.score, g->det.score, f->lm.score, g->lm.score, lap[nd]);
                 nd++;
                 if (f->attr.age >= 0 && g->attr.age >= 0) age_err += fabs(g->attr.age - f->attr.age), age_n++;
                 if (f->attr.gender != MF_GENDER_UNKNOWN) gender_n++, gender_kept += g->attr.gender == f->attr.gender;
