@@ -1928,7 +1928,8 @@ static int tone_match(const job *j, const float *P2, mf_fimg *rend, const mf_fim
                     if (x < 0 || y < 0 || x >= j->w || y >= j->h) continue;
                     size_t i = (size_t)y * j->w + x;
                     if (side == 0 && cov->data[i] == 1) {
-                        for (int k = 0; k < 3; k++) sr[k] += rend->data[3 * i + k];
+                        /* as shown: a lit texel over 255 is white in the photo (an overexposed face was darkened) */
+                        for (int k = 0; k < 3; k++) sr[k] += fminf(rend->data[3 * i + k], 255);
                         nr++;
                     } else if (side == 1) {
                         for (int k = 0; k < 3; k++) so[k] += j->skin.data[i] * j->O.data[3 * i + k];
@@ -1944,7 +1945,7 @@ static int tone_match(const job *j, const float *P2, mf_fimg *rend, const mf_fim
         }
         for (size_t i = 0; i < px; i++) {
             const float *r = rend->data + 3 * i, *o = j->O.data + 3 * i;
-            yr.data[i] = c[0] * 0.299f * r[0] + c[1] * 0.587f * r[1] + c[2] * 0.114f * r[2];
+            yr.data[i] = 0.299f * fminf(c[0] * r[0], 255) + 0.587f * fminf(c[1] * r[1], 255) + 0.114f * fminf(c[2] * r[2], 255);
             yo.data[i] = 0.299f * o[0] + 0.587f * o[1] + 0.114f * o[2];
         }
         float sig = fminf(TONE_SIGMA * j->fs, (float)MF_RENDER_MAX_SIGMA);
