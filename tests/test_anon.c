@@ -2158,7 +2158,10 @@ static void test_strong_tone_matches_photo(void **state) {
  * (+42 %), corners 0.11 mouth widths up (eval_anon); printed here for both. */
 static void test_drawn_mouth_keeps_shape(void **state) {
     (void)state;
-    const float WIDTH_TOL = 0.32f, CORNER_TOL = 0.09f;
+    /* (pale34) CORNER_TOL 0.09 -> 0.10: with tone_match (the strong face's skin in the photo's tone, same draw and
+     * shape) the re-analysed corners rise 0.093 mouth widths, main's 0.088; lips_whole -1 reads 0.089-0.092 on this
+     * face, so the width bound, not the corners', is what tells the loose lips here (0.663-0.669 > 0.612) */
+    const float WIDTH_TOL = 0.32f, CORNER_TOL = 0.10f;
     static const char *photos[] = {"lfw/Abel_Aguilar/Abel_Aguilar_0001.jpg"};
     if (!tu_exists(MODEL)) {
         printf("  skipped: identity model absent\n");
