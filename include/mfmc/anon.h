@@ -318,6 +318,13 @@ typedef struct {
                       default LAST_MODE in src/anon/anon.c (3: 1 and 2 drew broken faces) */
     float last_outline; /* (last33) the identity shape's weight on the mesh outline in the last-resort draws, 0..1 (0:
                            the default LAST_OUTLINE, 1; < 0: tuning.outline_w as in every other draw) */
+    float tone_match; /* (pale34) on the strong rung (model eyes, broad light; the last-resort draws too) the new skin's
+                         overall colour and its broad light contrast are brought towards the photo's skin under it,
+                         after the light step: per channel its mean over the pixels that are plain skin in both the
+                         render and the photo, and the spread of its luminance low-passed at TONE_SIGMA face sizes
+                         (a gain within TONE_GAIN_MIN..TONE_GAIN_MAX, to this power); only the drawn pattern's mean
+                         and amplitude change, not its shape. 0: the default TONE_MATCH in src/anon/anon.c; < 0:
+                         off (main's before pale34); at most 1 (docs/anonymization.md, "Branch pale34") */
 } mf_anon_tuning;
 
 typedef struct {

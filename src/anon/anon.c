@@ -149,6 +149,17 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define LAST_RUNGS_MAX 16
 #define LAST_MODE 3         /* at the first strong rung's strength (the last rung's, 1, and climbing, 2: broken faces) */
 #define LAST_OUTLINE 1.0f   /* the drawn shape at full weight on the outline (< 0: tuning.outline_w, 0.6) */
+/* (pale34) the strong rung's skin tone brought to the photo's skin under it (tone_match; tuning.tone_match;
+ * docs/anonymization.md, "Branch pale34"): the broad light (3x the low-pass) left the drawn texture's own colour and
+ * contrast (pale flat masks, dark high-contrast faces) */
+#define TONE_MATCH 1.0f     /* strength, 0..1 */
+#define TONE_SIGMA 0.08f    /* the luminance's low-pass whose spread is matched, face sizes */
+#define TONE_GAIN_MIN 0.5f  /* the spread's gain at least ... */
+#define TONE_GAIN_MAX 2.0f  /* ... and at most this */
+#define TONE_CHAN_MIN 0.67f /* a channel's mean gain at least ... */
+#define TONE_CHAN_MAX 1.5f  /* ... and at most this */
+#define TONE_PROBE 0.04f    /* the skin probes' patches whose mean colour is matched, half-side in face sizes */
+#define TONE_MIN_PX 200.0f  /* fewer pixels of skin (or in the probes' patches): left as it is */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
@@ -305,6 +316,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->last_rungs == 0) tu->last_rungs = LAST_RUNGS;
     tu->last_rungs = tu->last_rungs < 0 ? 0 : tu->last_rungs > LAST_RUNGS_MAX ? LAST_RUNGS_MAX : tu->last_rungs;
     if (tu->last_mode <= 0 || tu->last_mode > 3) tu->last_mode = LAST_MODE;
+    if (tu->tone_match == 0) tu->tone_match = TONE_MATCH;
+    tu->tone_match = !(tu->tone_match > 0) ? 0 : fminf(tu->tone_match, 1); /* 0 off */
     if (tu->last_outline == 0) tu->last_outline = LAST_OUTLINE;
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
@@ -962,6 +975,7 @@ typedef struct {
     float replace;     /* how much of the target's own identity shape (its projection) is taken out */
     int child;         /* the target is estimated younger than CHILD_AGE */
     int last_rung;     /* (last33) this draw is a last-resort one (its outline weight: a->vweight_last) */
+    int strong;        /* (pale34) this draw is on the strong rung (tone_match) */
     float yaw;         /* the target's head turn, degrees */
     mf_nn_pool_t *rpool; /* (speed17) the pool render_draw splits its row loops over; NULL while the pool runs
                             the original's embeddings beside the first draw (render_beside_setup) */
@@ -1876,6 +1890,88 @@ int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr,
 }
 
 /* Renders one draw into *res (ROI-sized, blended with O). */
+/* (pale34) The new skin's tone brought towards the photo's skin under it (tuning.tone_match, strength t): over the
+ * pixels that are plain skin in both the render and the photo (weights wr x wo), each channel of the rendered face
+ * (coverage 1) is multiplied by (photo's mean / render's mean)^t (TONE_CHAN_MIN..MAX), then by a smooth factor that
+ * sets the spread of its luminance low-passed at TONE_SIGMA face sizes to g^t times its own, g = the photo's spread /
+ * the render's (TONE_GAIN_MIN..MAX), about the photo's mean. The drawn pattern keeps its shape; only its overall colour
+ * and its broad contrast follow the photo's. Fewer than TONE_MIN_PX of such pixels: nothing is changed. */
+static int tone_match(const job *j, const float *P2, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *wr,
+                      const mf_fimg *wo, float t, const mf_render_par *rp) {
+    size_t px = (size_t)j->w * j->h;
+    mf_fimg w, yr, yo, lr, lo;
+    memset(&lr, 0, sizeof lr), memset(&lo, 0, sizeof lo);
+    int st = mf_fimg_init(&w, j->w, j->h, 1);
+    if (st) return st;
+    if ((st = mf_fimg_init(&yr, j->w, j->h, 1))) {
+        mf_fimg_free(&w);
+        return st;
+    }
+    if ((st = mf_fimg_init(&yo, j->w, j->h, 1))) {
+        mf_fimg_free(&w), mf_fimg_free(&yr);
+        return st;
+    }
+    double sw = 0, sr[3] = {0}, so[3] = {0}, nr = 0, no = 0;
+    for (size_t i = 0; i < px; i++) {
+        float q = cov->data[i] == 1 ? wr->data[i] * wo->data[i] : 0;
+        w.data[i] = q, sw += q;
+    }
+    /* the colour where a viewer sees the skin: the skin probes' patches (cheeks, forehead, nose bridge), the new face's
+     * at the drawn mesh's probes, the photo's at the target's (its skin only) */
+    int rad = (int)(TONE_PROBE * j->fs) + 1;
+    for (int p = 0; p < NPROBE; p++)
+        for (int side = 0; side < 2; side++) {
+            const float *q = (side ? j->P : P2) + 3 * skin_probes[p];
+            int cx = (int)q[0], cy = (int)q[1];
+            for (int y = cy - rad; y <= cy + rad; y++)
+                for (int x = cx - rad; x <= cx + rad; x++) {
+                    if (x < 0 || y < 0 || x >= j->w || y >= j->h) continue;
+                    size_t i = (size_t)y * j->w + x;
+                    if (side == 0 && cov->data[i] == 1) {
+                        /* as shown: a lit texel over 255 is white in the photo (an overexposed face was darkened) */
+                        for (int k = 0; k < 3; k++) sr[k] += fminf(rend->data[3 * i + k], 255);
+                        nr++;
+                    } else if (side == 1) {
+                        for (int k = 0; k < 3; k++) so[k] += j->skin.data[i] * j->O.data[3 * i + k];
+                        no += j->skin.data[i];
+                    }
+                }
+        }
+    if (sw >= TONE_MIN_PX && nr >= TONE_MIN_PX && no >= TONE_MIN_PX) {
+        float c[3];
+        for (int k = 0; k < 3; k++) {
+            float g = sr[k] > 4 * nr ? (float)((so[k] / no) / (sr[k] / nr)) : 1;
+            c[k] = powf(fminf(fmaxf(g, TONE_CHAN_MIN), TONE_CHAN_MAX), t);
+        }
+        for (size_t i = 0; i < px; i++) {
+            const float *r = rend->data + 3 * i, *o = j->O.data + 3 * i;
+            yr.data[i] = 0.299f * fminf(c[0] * r[0], 255) + 0.587f * fminf(c[1] * r[1], 255) + 0.114f * fminf(c[2] * r[2], 255);
+            yo.data[i] = 0.299f * o[0] + 0.587f * o[1] + 0.114f * o[2];
+        }
+        float sig = fminf(TONE_SIGMA * j->fs, (float)MF_RENDER_MAX_SIGMA);
+        st = mf_render_lowpass_par(&yr, &w, sig, &lr, rp);
+        if (!st) st = mf_render_lowpass_par(&yo, &w, sig, &lo, rp);
+        double m[2] = {0, 0}, v[2] = {0, 0};
+        for (size_t i = 0; !st && i < px; i++)
+            if (w.data[i] > 0) m[0] += w.data[i] * lr.data[i], m[1] += w.data[i] * lo.data[i];
+        m[0] /= sw, m[1] /= sw;
+        for (size_t i = 0; !st && i < px; i++)
+            if (w.data[i] > 0)
+                v[0] += w.data[i] * (lr.data[i] - m[0]) * (lr.data[i] - m[0]), v[1] += w.data[i] * (lo.data[i] - m[1]) * (lo.data[i] - m[1]);
+        float g = v[0] > 1e-6 * sw ? (float)sqrt(v[1] / v[0]) : 1;
+        g = powf(fminf(fmaxf(g, TONE_GAIN_MIN), TONE_GAIN_MAX), t);
+        float m1 = (float)m[0]; /* about its own mean: the probes set the level */
+        for (size_t i = 0; !st && i < px; i++) {
+            if (cov->data[i] != 1) continue;
+            float l = lr.data[i], f = 1;
+            if (l > 4) f = fminf(fmaxf((m1 + g * (l - (float)m[0])) / l, 0.5f), 2);
+            for (int k = 0; k < 3; k++) rend->data[3 * i + k] *= c[k] * f;
+        }
+    }
+    mf_fimg_free(&w), mf_fimg_free(&yr), mf_fimg_free(&yo), mf_fimg_free(&lr), mf_fimg_free(&lo);
+    return st;
+}
+
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
     const mf_anon_model_t *m = a->m;
@@ -2175,6 +2271,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 rend.data[3 * i + k] = lit + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
+        if (!st && j->strong && tu->tone_match > 0) st = tone_match(j, P2, &rend, &cov, &wr, &wo, tu->tone_match, rp);
         if (a->o.tuning.chroma_match >= 0) chroma_match(j, &rend, &cov, &cov0, &lo, gs[0], gw[0], a->o.tuning.chroma_match != 1);
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
@@ -3509,6 +3606,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, e_rung, n_rejected, &rung);
         if (lmode == 1 || lmode == 3) rung.ncand = LAST_NCAND;
         j.last_rung = last_rung;
+        j.strong = rung.strong;
         /* (turn20) a turned face keeps the gentle light and grain on the strong rung: the broad light (3x the
          * low-pass) took the half-lit face's shading gradient away, and the face read as turned less */
         if (rung.strong && a->o.tuning.turn_light > 0 && fabsf(j.yaw) >= a->o.tuning.turn_light)
