@@ -408,11 +408,11 @@ typedef struct {
      * a threshold than accept_margin (more draws made); rejected: 'A' / 'F' arcface / faceapi (the first letter of
      * the ensemble recognizer's name, upper case) at the original's own alignment, 'a' / 'f' at a jittered one
      * (step (1)), 'J' / 'j' the extra judge (tuning.judge) likewise, 'N' not detected again, 'P' an ensemble
-     * recognizer at the re-detected points (step (3)), 'S' in the
-     * attacker's square, 'G' a gallery identity, 'Y' age, 'X' gender. draw_val: for a recognizer's rejection its
-     * similarity, for 'Y' the age after, else -2; draw_age: the age read on the draw (the face found, or the
-     * feedback's at the original's box), -1 when none was read; draw_rung: the rung of the redraw ladder it was
-     * drawn at (failed draws before it, with the gentle rungs skipped by tuning.leap). */
+     * recognizer at the re-detected points (step (3)), 'S' in the attacker's square, 'G' a gallery identity, 'Y'
+     * age, 'X' gender. draw_val: for a recognizer's rejection its similarity, for 'Y' the age after, else -2;
+     * draw_age: the age read on the draw (the face found, or the feedback's at the original's box), -1 when none
+     * was read; draw_rung: the rung of the redraw ladder it was drawn at (failed draws before it, with the gentle
+     * rungs skipped by tuning.leap). */
     char draws[MF_ANON_DRAW_LOG];
     float draw_val[MF_ANON_DRAW_LOG], draw_age[MF_ANON_DRAW_LOG];
     signed char draw_rung[MF_ANON_DRAW_LOG];
