@@ -18,8 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { MAXF = 64, MAXN = 4000, NREC = 5 };
-static const char *rec_names[NREC] = {"arcface", "faceapi", "faceres", "faceres-deep", "mobileface"};
+enum { MAXF = 64, MAXN = 4000, NREC = 6 };
+/* (judge34) the sixth, mobilefacenet-tflite, is measured too: the judge tuning.judge can add to the guarantee */
+static const char *rec_names[NREC] = {"arcface", "faceapi", "faceres", "faceres-deep", "mobileface", "mobilefacenet-tflite"};
 
 /* The attacker's alignments (independent of the guarantee's own set in src/anon/anon.c): scale about the five
  * points' centre, shift in eye distances, in-plane turn in degrees. */
@@ -169,6 +170,10 @@ static void usage(FILE *f) {
           "                   there (main before fall30; default: refitted)\n"
           "  --refit-nomesh N -1: a record without a mesh is not refitted that way (main before prod31; default:\n"
           "                   refitted)\n"
+          "  --judge NAME     a third judge in the guarantee (a registry recognizer, e.g. mobilefacenet-tflite;\n"
+          "                   default none); its rejections are 'J' / 'j' in the draws lines\n"
+          "  --judge-dissim F ... its dissimilarity threshold (default the registry's; only a lower one is taken)\n"
+          "  --judge-jitter N ... 1: also at the guarantee's jittered alignments (default: not)\n"
           "  -h, --help       this text\n",
           f);
 }
@@ -246,6 +251,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);
         else if (!strcmp(s, "--refit") && more) tu.refit = atoi(argv[++i]);
         else if (!strcmp(s, "--refit-nomesh") && more) tu.refit_nomesh = atoi(argv[++i]);
+        else if (!strcmp(s, "--judge") && more) tu.judge = argv[++i];
+        else if (!strcmp(s, "--judge-dissim") && more) tu.judge_dissim = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--judge-jitter") && more) tu.judge_jitter = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             method = !strcmp(m, "blur") ? MF_ANON_BLUR : !strcmp(m, "pixelate") ? MF_ANON_PIXELATE : !strcmp(m, "solid") ? MF_ANON_SOLID : MF_ANON_SYNTH;
@@ -381,8 +389,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "\n");
             }
             accepted += R.decision == MF_ANON_ACCEPTED, fallback += R.decision == MF_ANON_FALLBACK;
-            if (getenv("BENCH_VERBOSE")) /* (jit30) tuning.jitter_skip */
-                fprintf(stderr, "  jitter skipped %d; embeddings %d\n", R.jitter_skipped, R.embeddings);
+            if (getenv("BENCH_VERBOSE")) { /* (jit30) tuning.jitter_skip; (judge34) the anonymizer's other judges */
+                fprintf(stderr, "  jitter skipped %d; embeddings %d", R.jitter_skipped, R.embeddings);
+                for (int q = 2; q < mf_anon_recognizer_count(A); q++)
+                    fprintf(stderr, "; judge %s %.3f", mf_anon_recognizer_info(A, q)->name, R.sim[q]);
+                fprintf(stderr, "\n");
+            }
             draws += R.tries, strong += R.strong, flat += R.flat;
             jit_skipped += R.jitter_skipped, embeddings += R.embeddings;
             synth_fb += R.decision == MF_ANON_FALLBACK && R.method == MF_ANON_SYNTH;
@@ -469,9 +481,9 @@ int main(int argc, char **argv) {
                 jit_max[r] = fmaxf(jit_max[r], wj[r]);
             }
             if (getenv("BENCH_VERBOSE"))
-                fprintf(stderr, "  face %d %s: sims %s %.3f %s %.3f %s %.3f %s %.3f %s %.3f; worst jitter %s %.3f %s %.3f\n", idx,
-                        paths[pi], rec_names[0], sims[0], rec_names[1], sims[1], rec_names[2], sims[2], rec_names[3],
-                        sims[3], rec_names[4], sims[4], rec_names[0], wj[0], rec_names[1], wj[1]);
+                fprintf(stderr, "  face %d %s: sims %s %.3f %s %.3f %s %.3f %s %.3f %s %.3f %s %.3f; worst jitter %s %.3f %s %.3f\n",
+                        idx, paths[pi], rec_names[0], sims[0], rec_names[1], sims[1], rec_names[2], sims[2], rec_names[3],
+                        sims[3], rec_names[4], sims[4], rec_names[5], sims[5], rec_names[0], wj[0], rec_names[1], wj[1]);
             if (dump) dump_pair(dump, idx, &img, &res, f);
         }
         mf_img_free(&img), mf_img_free(&res);

@@ -2511,6 +2511,74 @@ static void test_one_pass_faceapi(void **state) {
     mf_anon_free(on);
 }
 
+/* (judge34) tuning.judge: a third registry recognizer in this anonymizer's guarantee. Off (the fixture's
+ * anonymizer), the ensemble is arcface and faceapi and the face is accepted; with mobilefacenet-tflite as judge it is
+ * an ensemble member of that anonymizer only (the registry's flag unchanged), and with its threshold forced to -1
+ * (no similarity is below it) every draw is refused by it ('J') and the face falls back, never a silent pass. A
+ * higher threshold than the registry's is not taken; an unknown judge fails. On main there is no such knob (every
+ * anonymizer's guarantee is the registry's two). */
+static void test_extra_judge(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    const char *jn = "mobilefacenet-tflite";
+    const mf_face_recognizer_info *reg = NULL;
+    for (int i = 0; i < mf_face_recognizer_count(); i++)
+        if (!strcmp(mf_face_recognizer_info_at(i)->name, jn)) reg = mf_face_recognizer_info_at(i);
+    assert_non_null(reg);
+    assert_int_equal(reg->ensemble, 0);
+    assert_int_equal(mf_anon_recognizer_count(f->a), 2);
+    mf_img x = copy_of(&f->img);
+    mf_anon_result r;
+    assert_int_equal(mf_anon_face(f->a, &x, &f->faces[0], MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+    printf("  no judge: decision %d draws %s\n", r.decision, r.draws);
+    assert_int_equal(r.decision, MF_ANON_ACCEPTED);
+    assert_null(strchr(r.draws, 'J'));
+    mf_img_free(&x);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                      .max_tries = 3, .tuning = {.judge = jn}};
+    mf_anon_t *on;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    assert_int_equal(mf_anon_recognizer_count(on), 3);
+    int ji = -1;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(mf_anon_recognizer_info(on, i)->name, jn)) ji = i;
+    assert_true(ji >= 0);
+    assert_int_equal(mf_anon_recognizer_info(on, ji)->ensemble, 1);
+    assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == reg->dissimilarity_threshold);
+    assert_int_equal(reg->ensemble, 0); /* the registry is not changed */
+    x = copy_of(&f->img);
+    assert_int_equal(mf_anon_face(on, &x, &f->faces[0], MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+    printf("  judge: decision %d draws %s judge %.3f\n", r.decision, r.draws, r.sim[ji]);
+    if (r.decision == MF_ANON_ACCEPTED) assert_true(r.sim[ji] > -2 && r.sim[ji] < reg->dissimilarity_threshold);
+    mf_img_free(&x);
+    mf_anon_free(on);
+    /* the impossible threshold: every draw refused by the judge, then the fallback */
+    o.tuning.judge_dissim = -1;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == -1.0f);
+    x = copy_of(&f->img);
+    assert_int_equal(mf_anon_face(on, &x, &f->faces[0], MF_ANON_SYNTH, 42, NULL, &r), MF_OK);
+    printf("  impossible judge: decision %d tries %d draws %s note '%s'\n", r.decision, r.tries, r.draws, r.note);
+    assert_int_not_equal(r.decision, MF_ANON_ACCEPTED);
+    assert_true(r.tries >= 3);
+    assert_non_null(strchr(r.draws, 'J')); /* the draws arcface (screened first) let through */
+    assert_null(strchr(r.draws, 'o'));
+    assert_null(strchr(r.draws, 'm'));
+    assert_true(face_change(&f->img, &x, &f->faces[0]) > 3);
+    mf_img_free(&x);
+    mf_anon_free(on);
+    /* a threshold above the registry's is no margin: not taken */
+    o.tuning.judge_dissim = 0.5f;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == reg->dissimilarity_threshold);
+    mf_anon_free(on);
+    /* an unknown judge: nothing made */
+    o.tuning.judge = "no-such-recognizer";
+    on = NULL;
+    assert_int_equal(mf_anon_create(&o, &on), MF_ERR_ARG);
+    assert_null(on);
+}
+
 int main(void) {
     /* TEST_FILTER=PATTERN runs only the tests whose names match (cmocka's pattern: * and ?) */
     if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
@@ -2550,6 +2618,7 @@ int main(void) {
         cmocka_unit_test(test_cut_face_guarantee_in_square),
         cmocka_unit_test(test_attack_check_two_threads_same_result),
         cmocka_unit_test(test_turned_face_keeps_pose),
+        cmocka_unit_test(test_extra_judge),
         cmocka_unit_test(test_pose_check_rejects),
         cmocka_unit_test(test_turned_face_no_glow),
         cmocka_unit_test(test_drawn_mouth_keeps_shape),

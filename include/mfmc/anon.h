@@ -325,6 +325,20 @@ typedef struct {
                          (a gain within TONE_GAIN_MIN..TONE_GAIN_MAX, to this power); only the drawn pattern's mean
                          and amplitude change, not its shape. 0: the default TONE_MATCH in src/anon/anon.c; < 0:
                          off (main's before pale34); at most 1 (docs/anonymization.md, "Branch pale34") */
+    /* (judge34) a third judge in the guarantee: the registry recognizer of that name (e.g. "mobilefacenet-tflite";
+     * not an ensemble member, not flagged unusable) becomes an ensemble member of this anonymizer only: embedded on
+     * the original and every draw, a draw refused when its similarity is at or above the judge's dissimilarity
+     * threshold, in every check the ensemble makes (the draw check, the fallback filter's check, the attacker's
+     * square, the duplicate check, the gallery; mf_anon_result.sim[] holds its similarity; its rejections are
+     * logged 'J' / 'j' in mf_anon_result.draws). The registry is not changed. NULL or "": none (the default);
+     * an unknown or unusable name: mf_anon_create fails. docs/anonymization.md, "Branch judge34" */
+    const char *judge;
+    float judge_dissim; /* (judge34) the judge's dissimilarity threshold: 0 the registry's; a lower value is taken (a
+                           margin; -1: no draw can pass, a testing hook), a higher one is not */
+    int judge_jitter;   /* (judge34) the judge also at the guarantee's jittered alignments of a draw (1; 6 more
+                           embeddings per draw, and in the fallback filter's check); 0 or < 0: at the original's
+                           alignment and the re-detected points only (the default; the duplicate check and the
+                           attacker's square embed it as the ensemble's other members) */
 } mf_anon_tuning;
 
 typedef struct {
@@ -400,11 +414,12 @@ typedef struct {
      * 'o' passed every check (published, or kept as the best so far under accept_margin), 'm' passed but closer to
      * a threshold than accept_margin (more draws made); rejected: 'A' / 'F' arcface / faceapi (the first letter of
      * the ensemble recognizer's name, upper case) at the original's own alignment, 'a' / 'f' at a jittered one
-     * (step (1)), 'N' not detected again, 'P' an ensemble recognizer at the re-detected points (step (3)), 'S' in the
-     * attacker's square, 'G' a gallery identity, 'Y' age, 'X' gender. draw_val: for a recognizer's rejection its
-     * similarity, for 'Y' the age after, else -2; draw_age: the age read on the draw (the face found, or the
-     * feedback's at the original's box), -1 when none was read; draw_rung: the rung of the redraw ladder it was
-     * drawn at (failed draws before it, with the gentle rungs skipped by tuning.leap). */
+     * (step (1)), 'J' / 'j' the extra judge (tuning.judge) likewise, 'N' not detected again, 'P' an ensemble
+     * recognizer at the re-detected points (step (3)), 'S' in the attacker's square, 'G' a gallery identity, 'Y'
+     * age, 'X' gender. draw_val: for a recognizer's rejection its similarity, for 'Y' the age after, else -2;
+     * draw_age: the age read on the draw (the face found, or the feedback's at the original's box), -1 when none
+     * was read; draw_rung: the rung of the redraw ladder it was drawn at (failed draws before it, with the gentle
+     * rungs skipped by tuning.leap). */
     char draws[MF_ANON_DRAW_LOG];
     float draw_val[MF_ANON_DRAW_LOG], draw_age[MF_ANON_DRAW_LOG];
     signed char draw_rung[MF_ANON_DRAW_LOG];

@@ -233,6 +233,7 @@ struct mf_anon {
     mf_face_attrib_t *attr_np;
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
     mf_face_recognizer_info info_one[MF_ANON_MAX_RECOGNIZERS]; /* (speed32) info[i] with tuning.one_pass's thresholds */
+    int judge;     /* (judge34) the recognizer index of tuning.judge, -1: none */
     int force_similar;
     int reference; /* mf_anon_debug_reference */
     long n_emb;    /* (jit30) recognizer embeddings run so far (mf_anon_result.embeddings) */
@@ -331,12 +332,21 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->one_pass == 0) tu->one_pass = ONE_PASS;
     tu->one_pass = tu->one_pass > 0; /* 0 off */
     if (!(tu->one_pass_dissim > 0) || tu->one_pass_dissim > ONE_PASS_DISSIM) tu->one_pass_dissim = ONE_PASS_DISSIM;
+    a->judge = -1;
+    const char *judge = tu->judge && tu->judge[0] ? tu->judge : NULL;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
+    if (!st && judge) { /* (judge34) fails closed: a judge asked for is there, usable, or nothing is made */
+        const mf_face_recognizer_info *ji = NULL;
+        for (int i = 0; i < mf_face_recognizer_count(); i++)
+            if (!strcmp(mf_face_recognizer_info_at(i)->name, judge)) ji = mf_face_recognizer_info_at(i);
+        if (!ji || ji->unusable) st = mf_error_set(MF_ERR_ARG, "anon: judge %s: no usable recognizer of that name", judge);
+    }
     a->par = opts->pool && mf_nn_pool_threads(opts->pool) >= 2;
     mf_nn_pool_t *rpool = a->par ? NULL : opts->pool;
     for (int i = 0; !st && i < mf_face_recognizer_count() && a->n_rec < MF_ANON_MAX_RECOGNIZERS; i++) {
         const mf_face_recognizer_info *inf = mf_face_recognizer_info_at(i);
-        if (!inf->ensemble && !(opts->measure_all && inf->match_threshold < 1)) continue;
+        int is_judge = judge && !inf->ensemble && !strcmp(inf->name, judge);
+        if (!inf->ensemble && !is_judge && !(opts->measure_all && inf->match_threshold < 1)) continue;
         for (int t = 0; !st && t < 1 + a->par; t++) {
             mf_face_recognizer_t **rp = t ? &a->rec2[a->n_rec] : &a->rec[a->n_rec];
             st = shared ? mf_face_recognizer_create_from(shared, inf->name, rpool, rp)
@@ -348,6 +358,14 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             a->info_one[a->n_rec].match_threshold = ONE_PASS_MATCH;
             a->info_one[a->n_rec].dissimilarity_threshold = a->o.tuning.one_pass_dissim;
             inf = &a->info_one[a->n_rec];
+        }
+        if (!st && is_judge) { /* (judge34) an ensemble member of this anonymizer (the registry is not changed) */
+            a->info_one[a->n_rec] = *inf;
+            a->info_one[a->n_rec].ensemble = 1;
+            if (tu->judge_dissim != 0 && tu->judge_dissim < inf->dissimilarity_threshold)
+                a->info_one[a->n_rec].dissimilarity_threshold = tu->judge_dissim;
+            inf = &a->info_one[a->n_rec];
+            a->judge = a->n_rec;
         }
         if (!st) a->info[a->n_rec++] = inf;
         else if (a->rec[a->n_rec]) mf_face_recognizer_free(a->rec[a->n_rec]), a->rec[a->n_rec] = NULL;
@@ -2638,6 +2656,12 @@ static int pose_moved(const mf_anon_t *a, const mf_face *orig, const mf_anon_res
            (fabsf(r->yaw_after - orig->lm.yaw) > tol || fabsf(r->pitch_after - orig->lm.pitch) > tol);
 }
 
+/* (judge34) whether recognizer i checks a draw at the guarantee's jittered alignments: every ensemble member, the
+ * extra judge (tuning.judge) only with tuning.judge_jitter */
+static int rec_jitters(const mf_anon_t *a, int i) {
+    return a->info[i]->ensemble && (i != a->judge || a->o.tuning.judge_jitter > 0);
+}
+
 /* (jit30) The original embedded at the jittered alignments (j->ejit), when the face's setup left them out
  * (j->jit_lazy: tuning.jitter_skip) and a check needs them: the original's region (j->O, exactly its bytes) is
  * written back into img for the embeddings, then the candidate's bytes are put back; the same pixels as the setup's
@@ -2650,7 +2674,7 @@ static int ensure_ejit(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig) {
     float p5[5][2];
     mf_face_5pt(orig, p5);
     for (int i = 0; i < a->n_rec; i++)
-        for (int q = 0; a->info[i]->ensemble && q < N_JIT; q++) {
+        for (int q = 0; rec_jitters(a, i) && q < N_JIT; q++) {
             emb_job *jb = &j->ej[n++];
             jb->rec = i, jb->img = img, jb->ref = NULL, jb->out = j->ejit[i][q];
             mf_anon_jitter5(p5, q, jb->p);
@@ -2726,7 +2750,7 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
         if (stage == 1) {
             int far = 1;
             for (int i = 0; i < a->n_rec; i++)
-                if (a->info[i]->ensemble && !(r->sim[i] < a->info[i]->dissimilarity_threshold - jit_skip_margin(a, i)))
+                if (rec_jitters(a, i) && !(r->sim[i] < a->info[i]->dissimilarity_threshold - jit_skip_margin(a, i)))
                     far = 0;
             if (far) {
                 r->jitter_skipped = 1;
@@ -2739,7 +2763,7 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
         for (int pass = 0; pass < 2; pass++)
             for (int q = qlo; q < qhi; q++)
                 for (int i = 0; i < a->n_rec; i++) {
-                    if (!a->info[i]->ensemble) continue;
+                    if (!a->info[i]->ensemble || (q >= 0 && !rec_jitters(a, i))) continue;
                     int first = !a->reference && strcmp(a->info[i]->name, SCREEN_FIRST) == 0;
                     if (first != (pass == 0)) continue;
                     emb_job *jb = &j->ej[nj];
@@ -2766,7 +2790,7 @@ static int check(mf_anon_t *a, mf_img *img, job *j, const mf_face *orig, float (
             if (s >= a->info[i]->dissimilarity_threshold) {
                 snprintf(why, why_len, "%s similarity %.3f >= %.3f", a->info[i]->name, s,
                          a->info[i]->dissimilarity_threshold);
-                char c0 = a->info[i]->name[0];
+                char c0 = i == a->judge ? 'J' : a->info[i]->name[0];
                 j->code = j->ej[k].ref == eorig[i] ? (char)toupper((unsigned char)c0) : (char)tolower((unsigned char)c0);
                 j->code_val = s, j->code_rec = i;
             } else if (gal_hit[i])
@@ -2853,12 +2877,12 @@ analysis:;
         int need = 0;
         for (int i = 0; i < a->n_rec; i++) {
             int ens = a->info[i]->ensemble;
-            need += 1 + (ens && f && !same_lm) + (ens && j->ejit ? N_JIT : 0);
+            need += 1 + (ens && f && !same_lm) + (rec_jitters(a, i) && j->ejit ? N_JIT : 0);
         }
         for (int i = 0; need <= EMB_JOBS && i < a->n_rec; i++) {
             int ens = a->info[i]->ensemble;
             fk[i] = nj;
-            for (int q = -2; q < (ens && j->ejit ? N_JIT : 0); q++) {
+            for (int q = -2; q < (rec_jitters(a, i) && j->ejit ? N_JIT : 0); q++) {
                 if (q == -1 && !(ens && f && !same_lm)) continue;
                 emb_job *jb = &j->ej[nj];
                 jb->rec = i, jb->img = img, jb->out = j->eb[nj++];
@@ -2892,7 +2916,7 @@ analysis:;
         r->sim[i] = fmaxf(r->sim[i], fmaxf(s1, s2)); /* a draw's ensemble: with (1)'s */
         /* the alignments another detector may find (mf_anon_jitter5): the original and the result embedded at the
          * same jittered points; the worst counts (a draw did them in (1)) */
-        for (int q = 0; ens && j->ejit && !draw && q < N_JIT && r->sim[i] < a->info[i]->dissimilarity_threshold; q++) {
+        for (int q = 0; rec_jitters(a, i) && j->ejit && !draw && q < N_JIT && r->sim[i] < a->info[i]->dissimilarity_threshold; q++) {
             float pj[5][2], sj;
             if (k >= 0)
                 st = score_embedding(a, i, j->eb[k + q], j->ejit[i][q], gal, r, &gal_hit[i], &sj);
@@ -3375,7 +3399,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         float p5[5][2];
         mf_face_5pt(face, p5);
         for (int i = 0; i < a->n_rec; i++)
-            for (int q = -1; q < (a->info[i]->ensemble && !j.jit_lazy ? N_JIT : 0); q++) {
+            for (int q = -1; q < (rec_jitters(a, i) && !j.jit_lazy ? N_JIT : 0); q++) {
                 emb_job *jb = &j.ej[n_setup++];
                 jb->rec = i, jb->img = img, jb->ref = NULL, jb->out = q < 0 ? eorig[i] : j.ejit[i][q];
                 if (q >= 0) mf_anon_jitter5(p5, q, jb->p);
