@@ -40,42 +40,6 @@ static float median(float *v, int n) {
     return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* (pale34) The published face's skin tone against the photo's own at the same places: mean luminance and colour of
- * patches (0.05 of the mesh box side around each of the anonymizer's 15 skin probes: cheeks, forehead, nose bridge)
- * in the result minus the original's, and the spread of the patches' luminances in the result over the original's
- * (the face's broad light and contrast). *dy, *dc (chroma distance, levels of Cb, Cr), *ratio; 0 when no probe. */
-static void tone_figure(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio) {
-    static const int pt[15] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
-    float side = fmaxf(f->lm.box.w, f->lm.box.h);
-    int rad = (int)(0.05f * side) + 1, k = 0;
-    double y[2][15], sy[2] = {0, 0}, scb[2] = {0, 0}, scr[2] = {0, 0};
-    *dy = *dc = 0, *ratio = 1;
-    for (int i = 0; i < 15; i++) {
-        int cx = (int)f->lm.pt[pt[i]][0], cy = (int)f->lm.pt[pt[i]][1];
-        double s[2][3] = {{0}}, n = 0;
-        for (int yy = cy - rad; yy <= cy + rad; yy++)
-            for (int xx = cx - rad; xx <= cx + rad; xx++) {
-                if (xx < 0 || yy < 0 || xx >= orig->w || yy >= orig->h) continue;
-                size_t o = ((size_t)yy * orig->w + xx) * 3;
-                for (int c = 0; c < 3; c++) s[0][c] += orig->data[o + c], s[1][c] += res->data[o + c];
-                n++;
-            }
-        if (n == 0) continue;
-        for (int q = 0; q < 2; q++) {
-            double r = s[q][0] / n, g = s[q][1] / n, b = s[q][2] / n, Y = 0.299 * r + 0.587 * g + 0.114 * b;
-            y[q][k] = Y, sy[q] += Y, scb[q] += 0.564 * (b - Y), scr[q] += 0.713 * (r - Y);
-        }
-        k++;
-    }
-    if (!k) return;
-    double v[2] = {0, 0};
-    for (int q = 0; q < 2; q++)
-        for (int i = 0; i < k; i++) v[q] += (y[q][i] - sy[q] / k) * (y[q][i] - sy[q] / k);
-    *dy = (float)((sy[1] - sy[0]) / k);
-    *dc = (float)hypot((scb[1] - scb[0]) / k, (scr[1] - scr[0]) / k);
-    *ratio = v[0] > 0 ? (float)sqrt(v[1] / v[0]) : 1;
-}
-
 static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b, const mf_face *f) {
     const mf_face_box *bx = &f->lm.box;
     float fs = fmaxf(bx->w, bx->h), m = 0.35f * fs;
@@ -318,7 +282,7 @@ int main(int argc, char **argv) {
     int nm[2] = {0, 0}, expr_n[2] = {0, 0}, expr_kept[2] = {0, 0}, strong_of[MAXN];
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
-    /* (pale34) the published (drawn) faces' skin tone against the photo's (tone_figure), per rung (0 gentle, 1 strong):
+    /* (pale34) the published (drawn) faces' skin tone against the photo's (tu_skin_tone), per rung (0 gentle, 1 strong):
      * |mean luminance change|, chroma change, |log2 of the broad contrast ratio| */
     static float tdy[2][MAXN], tdc[2][MAXN], tlr[2][MAXN];
     int nt[2] = {0, 0};
@@ -404,7 +368,7 @@ int main(int argc, char **argv) {
             if (R.decision == MF_ANON_ACCEPTED || R.method == MF_ANON_SYNTH) {
                 float dy, dc, ratio;
                 int sg = R.strong != 0;
-                tone_figure(&img, &res, f, &dy, &dc, &ratio);
+                tu_skin_tone(&img, &res, f, &dy, &dc, &ratio);
                 tdy[sg][nt[sg]] = fabsf(dy), tdc[sg][nt[sg]] = dc, tlr[sg][nt[sg]] = fabsf(log2f(fmaxf(ratio, 1e-3f))), nt[sg]++;
                 if (getenv("BENCH_VERBOSE"))
                     fprintf(stderr, "  tone %d %s: dY %.1f dC %.1f contrast %.2f%s\n", n, paths[pi], dy, dc, ratio, sg ? " strong" : "");

@@ -1284,6 +1284,16 @@ static mf_face *analyzed_faces(mf_face_analyzer_t *an, const mf_img *img, int *n
     return faces;
 }
 
+/* The data set's photo `rel` (a path under tu_data_dir()) loaded into *img and its faces as analyzed_faces gives
+ * them; NULL (and *img untouched) when the photo cannot be loaded. Free the faces with free(), *img with
+ * mf_img_free(). */
+static mf_face *data_photo_faces(mf_face_analyzer_t *an, const char *rel, mf_img *img, int *n) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tu_data_dir(), rel);
+    if (mf_img_load(path, NULL, img, NULL)) return NULL;
+    return analyzed_faces(an, img, n);
+}
+
 /* Anonymizes (in place) every face the privacy analysis finds in img as eval_privacy_anon --seed 1 does for the
  * set's picture `name` (synthetic method, seed 1000003 + hash(name) * 4096 + k for face k); prints each decision.
  * Returns the number of faces replaced by a synthetic face. */
@@ -2029,12 +2039,10 @@ static void test_turned_face_no_glow(void **state) {
     mf_anon_t *per_channel = attack_env_anon(&e, (mf_anon_tuning){.shade_cap = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", tu_data_dir(), photos[p]);
         mf_img img;
-        if (mf_img_load(path, NULL, &img, NULL)) continue;
         int n;
-        mf_face *faces = analyzed_faces(e.priv, &img, &n);
+        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
+        if (!faces) continue;
         for (int k = 0; k < n; k++) {
             if (!faces[k].has_landmarks || fabsf(faces[k].lm.yaw) < 30) continue;
             for (uint64_t seed = 1; seed <= 2; seed++) {
@@ -2064,38 +2072,10 @@ static void test_turned_face_no_glow(void **state) {
     if (!checked) skip();
 }
 
-/* (pale34) The published face's skin tone over the photo's own at the same places: the mean luminance of patches
- * (0.05 of the mesh box side) around the anonymizer's 15 skin probes (cheeks, forehead, nose bridge) in the result
- * minus the original's (*dy), and the spread of those patch means in the result over the original's (*ratio: the
- * face's broad light and contrast). */
-static void tone_of(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *ratio) {
-    static const int pt[15] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
-    int rad = (int)(0.05f * fmaxf(f->lm.box.w, f->lm.box.h)) + 1, k = 0;
-    double y[2][15], sy[2] = {0, 0}, v[2] = {0, 0};
-    for (int i = 0; i < 15; i++) {
-        int cx = (int)f->lm.pt[pt[i]][0], cy = (int)f->lm.pt[pt[i]][1];
-        double s[2] = {0, 0}, n = 0;
-        for (int yy = cy - rad; yy <= cy + rad; yy++)
-            for (int xx = cx - rad; xx <= cx + rad; xx++) {
-                if (xx < 0 || yy < 0 || xx >= orig->w || yy >= orig->h) continue;
-                const uint8_t *o = orig->data + ((size_t)yy * orig->w + xx) * 3, *r = res->data + ((size_t)yy * orig->w + xx) * 3;
-                s[0] += 0.299 * o[0] + 0.587 * o[1] + 0.114 * o[2], s[1] += 0.299 * r[0] + 0.587 * r[1] + 0.114 * r[2];
-                n++;
-            }
-        if (n == 0) continue;
-        for (int q = 0; q < 2; q++) y[q][k] = s[q] / n, sy[q] += s[q] / n;
-        k++;
-    }
-    assert_true(k > 0);
-    for (int q = 0; q < 2; q++)
-        for (int i = 0; i < k; i++) v[q] += (y[q][i] - sy[q] / k) * (y[q][i] - sy[q] / k);
-    *dy = (float)((sy[1] - sy[0]) / k), *ratio = v[0] > 0 ? (float)sqrt(v[1] / v[0]) : 1;
-}
-
 /* (pale34) A strong face takes the photo's skin tone: LFW faces whose strong draws came out pale or dark on main
  * (docs/anonymization.md, "Branch pale34"), anonymized with the strong rung from the first draw (tuning.keep_eyes -1)
  * as `mfmc anonymize --seed 1` sets the anonymizer up: where the face is published drawn, its skin's mean luminance
- * (tone_of) is within DY_TOL of the photo's and its broad contrast within a factor CONTRAST_TOL. Main (tuning.tone_match
+ * (tu_skin_tone) is within DY_TOL of the photo's and its broad contrast within a factor CONTRAST_TOL. Main (tuning.tone_match
  * -1, printed beside) fails it: Carlos_Queiroz at draw 2 is 13.3 levels darker than the photo (branch +1.3), ffhq_0126
  * 11.5 darker (branch +5.6); Billy_Edelin is filtered on main, Andrei_Nikolishin on both. */
 static void test_strong_tone_matches_photo(void **state) {
@@ -2113,12 +2093,10 @@ static void test_strong_tone_matches_photo(void **state) {
     mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.keep_eyes = -1, .tone_match = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", tu_data_dir(), photos[p]);
         mf_img img;
-        if (mf_img_load(path, NULL, &img, NULL)) continue;
         int n;
-        mf_face *faces = analyzed_faces(e.priv, &img, &n);
+        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
+        if (!faces) continue;
         int k = 0;
         for (int i = 1; i < n; i++) /* the largest face */
             if (faces[i].lm.box.w > faces[k].lm.box.w) k = i;
@@ -2130,7 +2108,8 @@ static void test_strong_tone_matches_photo(void **state) {
                 mf_anon_result r;
                 assert_int_equal(mf_anon_face(v ? off : on, &res, &faces[k], MF_ANON_SYNTH, 1, NULL, &r), MF_OK);
                 drawn[v] = r.method == MF_ANON_SYNTH && r.strong, tries[v] = r.tries;
-                tone_of(&img, &res, &faces[k], &dy[v], &ratio[v]);
+                float dc;
+                assert_true(tu_skin_tone(&img, &res, &faces[k], &dy[v], &dc, &ratio[v]) > 0);
                 mf_img_free(&res);
             }
             printf("  %s: luminance %+.1f, contrast x%.2f (draw %d%s); tone_match -1: %+.1f, x%.2f (draw %d%s)\n",
@@ -2172,12 +2151,10 @@ static void test_drawn_mouth_keeps_shape(void **state) {
     mf_anon_t *loose = attack_env_anon(&e, (mf_anon_tuning){.lips_whole = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", tu_data_dir(), photos[p]);
         mf_img img;
-        if (mf_img_load(path, NULL, &img, NULL)) continue;
         int n;
-        mf_face *faces = analyzed_faces(e.priv, &img, &n);
+        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
+        if (!faces) continue;
         for (int k = 0; k < n; k++) {
             if (!faces[k].has_landmarks) continue;
             float w0, c0, w[2] = {0, 0}, c[2] = {0, 0};
@@ -2236,12 +2213,10 @@ static void test_turned_face_keeps_pose(void **state) {
     e.a = attack_env_anon(&e, (mf_anon_tuning){.pose_tolerance = POSE_TOL});
     int checked = 0, published = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", tu_data_dir(), photos[p]);
         mf_img img;
-        if (mf_img_load(path, NULL, &img, NULL)) continue;
         int n;
-        mf_face *faces = analyzed_faces(e.priv, &img, &n);
+        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
+        if (!faces) continue;
         for (int k = 0; k < n; k++) {
             if (!faces[k].has_landmarks || fabsf(faces[k].lm.yaw) < 20) continue;
             checked++;

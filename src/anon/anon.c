@@ -336,9 +336,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     const char *judge = tu->judge && tu->judge[0] ? tu->judge : NULL;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     if (!st && judge) { /* (judge34) fails closed: a judge asked for is there, usable, or nothing is made */
-        const mf_face_recognizer_info *ji = NULL;
-        for (int i = 0; i < mf_face_recognizer_count(); i++)
-            if (!strcmp(mf_face_recognizer_info_at(i)->name, judge)) ji = mf_face_recognizer_info_at(i);
+        const mf_face_recognizer_info *ji = mf_face_recognizer_find(judge);
         if (!ji || ji->unusable) st = mf_error_set(MF_ERR_ARG, "anon: judge %s: no usable recognizer of that name", judge);
     }
     a->par = opts->pool && mf_nn_pool_threads(opts->pool) >= 2;
@@ -1907,7 +1905,6 @@ int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr,
     return st;
 }
 
-/* Renders one draw into *res (ROI-sized, blended with O). */
 /* (pale34) The new skin's tone brought towards the photo's skin under it (tuning.tone_match, strength t): over the
  * pixels that are plain skin in both the render and the photo (weights wr x wo), each channel of the rendered face
  * (coverage 1) is multiplied by (photo's mean / render's mean)^t (TONE_CHAN_MIN..MAX), then by a smooth factor that
@@ -1918,15 +1915,13 @@ static int tone_match(const job *j, const float *P2, mf_fimg *rend, const mf_fim
                       const mf_fimg *wo, float t, const mf_render_par *rp) {
     size_t px = (size_t)j->w * j->h;
     mf_fimg w, yr, yo, lr, lo;
+    memset(&w, 0, sizeof w), memset(&yr, 0, sizeof yr), memset(&yo, 0, sizeof yo);
     memset(&lr, 0, sizeof lr), memset(&lo, 0, sizeof lo);
     int st = mf_fimg_init(&w, j->w, j->h, 1);
-    if (st) return st;
-    if ((st = mf_fimg_init(&yr, j->w, j->h, 1))) {
-        mf_fimg_free(&w);
-        return st;
-    }
-    if ((st = mf_fimg_init(&yo, j->w, j->h, 1))) {
-        mf_fimg_free(&w), mf_fimg_free(&yr);
+    if (!st) st = mf_fimg_init(&yr, j->w, j->h, 1);
+    if (!st) st = mf_fimg_init(&yo, j->w, j->h, 1);
+    if (st) {
+        mf_fimg_free(&w), mf_fimg_free(&yr), mf_fimg_free(&yo);
         return st;
     }
     double sw = 0, sr[3] = {0}, so[3] = {0}, nr = 0, no = 0;
@@ -1990,6 +1985,7 @@ static int tone_match(const job *j, const float *P2, mf_fimg *rend, const mf_fim
     return st;
 }
 
+/* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
     const mf_anon_model_t *m = a->m;

@@ -146,3 +146,36 @@ void tu_compare(const float *a, const float *b, size_t n, double *max_abs, doubl
     *max_ref = mr;
     *cosine = na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1 : 0);
 }
+
+int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio) {
+    static const int pt[15] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
+    float side = fmaxf(f->lm.box.w, f->lm.box.h);
+    int rad = (int)(0.05f * side) + 1, k = 0;
+    double y[2][15], sy[2] = {0, 0}, scb[2] = {0, 0}, scr[2] = {0, 0};
+    *dy = *dc = 0, *ratio = 1;
+    for (int i = 0; i < 15; i++) {
+        int cx = (int)f->lm.pt[pt[i]][0], cy = (int)f->lm.pt[pt[i]][1];
+        double s[2][3] = {{0}}, n = 0;
+        for (int yy = cy - rad; yy <= cy + rad; yy++)
+            for (int xx = cx - rad; xx <= cx + rad; xx++) {
+                if (xx < 0 || yy < 0 || xx >= orig->w || yy >= orig->h) continue;
+                size_t o = ((size_t)yy * orig->w + xx) * 3;
+                for (int c = 0; c < 3; c++) s[0][c] += orig->data[o + c], s[1][c] += res->data[o + c];
+                n++;
+            }
+        if (n == 0) continue;
+        for (int q = 0; q < 2; q++) {
+            double r = s[q][0] / n, g = s[q][1] / n, b = s[q][2] / n, Y = 0.299 * r + 0.587 * g + 0.114 * b;
+            y[q][k] = Y, sy[q] += Y, scb[q] += 0.564 * (b - Y), scr[q] += 0.713 * (r - Y);
+        }
+        k++;
+    }
+    if (!k) return 0;
+    double v[2] = {0, 0};
+    for (int q = 0; q < 2; q++)
+        for (int i = 0; i < k; i++) v[q] += (y[q][i] - sy[q] / k) * (y[q][i] - sy[q] / k);
+    *dy = (float)((sy[1] - sy[0]) / k);
+    *dc = (float)hypot((scb[1] - scb[0]) / k, (scr[1] - scr[0]) / k);
+    *ratio = v[0] > 0 ? (float)sqrt(v[1] / v[0]) : 1;
+    return k;
+}

@@ -3,6 +3,7 @@
 #ifndef MF_TESTUTIL_H
 #define MF_TESTUTIL_H
 
+#include "mfmc/analyze.h"
 #include "mfmc/face.h"
 #include "mfmc/nn.h"
 
@@ -31,6 +32,13 @@ double tu_cpu_ghz(void);
 /* Index of the box of f[0..n) whose centre is nearest the centre of a w x h image (-1 when n == 0), and that
  * distance in pixels in *dist when not NULL. */
 int tu_box_nearest_centre(const mf_face_box *f, int n, int w, int h, float *dist);
+
+/* (pale34) A published face's skin tone against the photo's own at the same places: the mean colour of patches (0.05
+ * of the mesh box side around each of the anonymizer's 15 skin probes: cheeks, forehead, nose bridge) in `res` minus
+ * `orig`'s: *dy the mean luminance change, *dc the chroma change (levels of Cb, Cr), *ratio the spread of the patches'
+ * luminances in `res` over `orig`'s (the face's broad light and contrast). Returns the number of probes inside the
+ * picture; with none, *dy = *dc = 0 and *ratio = 1. Used by eval_anon and test_anon alike. */
+int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio);
 
 /* 1 if `path` exists. */
 int tu_exists(const char *path);
