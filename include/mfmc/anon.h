@@ -339,6 +339,14 @@ typedef struct {
                            embeddings per draw, and in the fallback filter's check); 0 or < 0: at the original's
                            alignment and the re-detected points only (the default; the duplicate check and the
                            attacker's square embed it as the ensemble's other members) */
+    float strong_contrast; /* (tone35) a strong or last-resort draw whose new skin varies more than this many times the
+                              photo's skin across the face is drawn again, before its checks (logged 'T'): the ratio
+                              of the spreads of the mean luminance of the 15 skin probes' patches (cheeks, forehead,
+                              nose, chin), result over photo. Such faces were the broken ones (burnt brows, dark
+                              sockets, blotches); gentle draws keep the photo's light and are not tested. The draw
+                              is not counted as failed (the ladder does not climb) and is never kept for the
+                              synthetic fallback. 0: the default STRONG_CONTRAST in src/anon/anon.c; < 0: off
+                              (docs/anonymization.md, "tone35") */
 } mf_anon_tuning;
 
 typedef struct {
@@ -416,7 +424,8 @@ typedef struct {
      * the ensemble recognizer's name, upper case) at the original's own alignment, 'a' / 'f' at a jittered one
      * (step (1)), 'J' / 'j' the extra judge (tuning.judge) likewise, 'N' not detected again, 'P' an ensemble
      * recognizer at the re-detected points (step (3)), 'S' in the attacker's square, 'G' a gallery identity, 'Y'
-     * age, 'X' gender. draw_val: for a recognizer's rejection its similarity, for 'Y' the age after, else -2;
+     * age, 'X' gender, 'T' a strong draw's skin contrast (tuning.strong_contrast). draw_val: for a recognizer's
+     * rejection its similarity, for 'Y' the age after, for 'T' the contrast ratio, else -2;
      * draw_age: the age read on the draw (the face found, or the feedback's at the original's box), -1 when none
      * was read; draw_rung: the rung of the redraw ladder it was drawn at (failed draws before it, with the gentle
      * rungs skipped by tuning.leap). */

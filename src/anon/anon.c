@@ -160,6 +160,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define TONE_CHAN_MAX 1.5f  /* ... and at most this */
 #define TONE_PROBE 0.04f    /* the skin probes' patches whose mean colour is matched, half-side in face sizes */
 #define TONE_MIN_PX 200.0f  /* fewer pixels of skin (or in the probes' patches): left as it is */
+/* (tone35) a strong draw whose skin varies across the face more than this many times the photo's (the skin probes'
+ * patch means; strong_contrast) is drawn again: the strong faces past it were the broken ones (docs/anonymization.md,
+ * "tone35"); 0 here: off by default */
+#define STRONG_CONTRAST 0.0f
+#define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
@@ -320,6 +325,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->tone_match == 0) tu->tone_match = TONE_MATCH;
     tu->tone_match = !(tu->tone_match > 0) ? 0 : fminf(tu->tone_match, 1); /* 0 off */
     if (tu->last_outline == 0) tu->last_outline = LAST_OUTLINE;
+    if (tu->strong_contrast == 0) tu->strong_contrast = STRONG_CONTRAST;
+    if (!(tu->strong_contrast > 0)) tu->strong_contrast = 0; /* off (NaN too) */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -1903,6 +1910,37 @@ int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr,
     mf_fimg_free(&sh), mf_fimg_free(&wgt);
     free(vn), free(zb), free(nrm), free(cv);
     return st;
+}
+
+/* (tone35) How much more the result res (the ROI) varies than the photo (j->O) across the face: the ratio of the
+ * spreads of the mean luminance of the skin probes' patches (CONTRAST_PROBE face sizes, at the target's mesh points;
+ * each patch clipped to the ROI, an empty one skipped). 1 when fewer than 3 patches or a flat photo. */
+static float probe_contrast(const job *j, const mf_fimg *res) {
+    int rad = (int)(CONTRAST_PROBE * j->fs) + 1, k = 0;
+    double y[2][NPROBE], sy[2] = {0, 0};
+    for (int p = 0; p < NPROBE; p++) {
+        const float *q = j->P + 3 * skin_probes[p];
+        int cx = (int)q[0], cy = (int)q[1];
+        double s[2] = {0, 0}, n = 0;
+        for (int yy = cy - rad; yy <= cy + rad; yy++)
+            for (int xx = cx - rad; xx <= cx + rad; xx++) {
+                if (xx < 0 || yy < 0 || xx >= j->w || yy >= j->h) continue;
+                size_t i = 3 * ((size_t)yy * j->w + xx);
+                const float *o = j->O.data + i, *r = res->data + i;
+                s[0] += 0.299 * o[0] + 0.587 * o[1] + 0.114 * o[2];
+                s[1] += 0.299 * fminf(fmaxf(r[0], 0), 255) + 0.587 * fminf(fmaxf(r[1], 0), 255) +
+                        0.114 * fminf(fmaxf(r[2], 0), 255);
+                n++;
+            }
+        if (n == 0) continue;
+        for (int c = 0; c < 2; c++) y[c][k] = s[c] / n, sy[c] += s[c] / n;
+        k++;
+    }
+    if (k < 3) return 1;
+    double v[2] = {0, 0};
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < k; i++) v[c] += (y[c][i] - sy[c] / k) * (y[c][i] - sy[c] / k);
+    return v[0] > 1e-6 ? (float)sqrt(v[1] / v[0]) : 1;
 }
 
 /* (pale34) The new skin's tone brought towards the photo's skin under it (tuning.tone_match, strength t): over the
@@ -3710,6 +3748,18 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
         r->tries = tr + 1;
         double t2 = now_ms();
+        /* (tone35) a strong draw whose skin varies far more than the photo's (burnt brows, dark sockets, blotches) is
+         * drawn again on the same rung before any check: not a failed draw, never a synthetic fallback */
+        if (strong && a->o.tuning.strong_contrast > 0 && !a->force_similar && method == MF_ANON_SYNTH) {
+            float cr = probe_contrast(&j, &res);
+            if (cr > a->o.tuning.strong_contrast) {
+                if (tr < MF_ANON_DRAW_LOG - 1)
+                    draws[tr] = 'T', draw_val[tr] = cr, draw_age[tr] = -1, draw_rung[tr] = (signed char)e_rung;
+                snprintf(why, sizeof why, "looks: the new skin's contrast %.1fx the photo's", cr);
+                r->ms_render += t_beside >= 0 ? t_beside : t2 - t1;
+                continue;
+            }
+        }
         int id_ok = 0;
         /* the loop's condition for a next draw, as it stands if this draw is rejected by its identity check (a
          * rejected draw sets neither best_ok nor relaxed_ok) */
