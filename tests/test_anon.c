@@ -2129,6 +2129,61 @@ static void test_strong_tone_matches_photo(void **state) {
     if (!checked) skip();
 }
 
+/* (tone35) A strong draw whose skin varies far more than the photo's across the skin probes is drawn again, never
+ * published: ffhq_0176 (a flat-lit older woman) with every draw strong (keep_eyes -1) and tuning.strong_contrast
+ * 0.001 (no strong draw can pass) gets no strong synthetic face, and its draw log is all 'T' with each ratio over
+ * the limit; main (the knob unknown) publishes a strong draw (seed 1: its 2nd, at 2.6x the photo's contrast by
+ * tu_skin_tone). At 1.6 every 'T' is a ratio over 1.6; the published faces' contrasts are printed. */
+static void test_strong_contrast_redraws(void **state) {
+    (void)state;
+    static const char *photo = "ffhq/ffhq_0176.jpg";
+    if (!tu_exists(MODEL)) {
+        printf("  skipped: identity model absent\n");
+        skip();
+    }
+    attack_env e;
+    attack_env_open(&e);
+    const float limit[3] = {-1, 1e-3f, 1.6f};
+    mf_anon_t *an[3];
+    for (int v = 0; v < 3; v++) an[v] = attack_env_anon(&e, (mf_anon_tuning){.keep_eyes = -1, .strong_contrast = limit[v]});
+    mf_img img;
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);
+    if (!faces || n < 1 || !faces[0].has_landmarks) {
+        free(faces);
+        mf_img_free(&img);
+        for (int v = 0; v < 3; v++) mf_anon_free(an[v]);
+        attack_env_close(&e);
+        skip();
+    }
+    for (int v = 0; v < 3; v++) {
+        mf_img res = copy_of(&img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(an[v], &res, &faces[0], MF_ANON_SYNTH, 1, NULL, &r), MF_OK);
+        float dy = 0, dc = 0, ratio = 1;
+        tu_skin_tone(&img, &res, &faces[0], &dy, &dc, &ratio);
+        printf("  strong_contrast %g: %s%s, %d draws '%s', contrast x%.2f\n", limit[v],
+               r.method == MF_ANON_SYNTH ? "synthetic" : "filter", r.strong ? " strong" : "", r.tries, r.draws, ratio);
+        int nt = 0;
+        for (int i = 0; r.draws[i]; i++)
+            if (r.draws[i] == 'T') {
+                nt++;
+                if (v) assert_true(r.draw_val[i] > limit[v]);
+            }
+        if (v == 0) assert_int_equal(nt, 0); /* off: never tested */
+        if (v == 1) {
+            assert_false(r.method == MF_ANON_SYNTH && r.strong);
+            assert_int_equal(nt, (int)strlen(r.draws));
+            assert_true(nt > 0);
+        }
+        mf_img_free(&res);
+    }
+    free(faces);
+    mf_img_free(&img);
+    for (int v = 0; v < 3; v++) mf_anon_free(an[v]);
+    attack_env_close(&e);
+}
+
 /* (mouth30) A drawn face keeps the target's mouth: a pouting LFW face (Abel_Aguilar_0001: a small open mouth), as
  * `mfmc anonymize --seed 1` anonymizes it (privacy analysis, the plain analyser for the checks), re-analysed by the
  * privacy analyser: its mouth width (over the eye distance, mf_face_mouth_shape) grows by at most WIDTH_TOL and its
@@ -2598,6 +2653,7 @@ int main(void) {
         cmocka_unit_test(test_turned_face_no_glow),
         cmocka_unit_test(test_drawn_mouth_keeps_shape),
         cmocka_unit_test(test_strong_tone_matches_photo),
+        cmocka_unit_test(test_strong_contrast_redraws),
         cmocka_unit_test(test_grey_photo_grey_face),
         cmocka_unit_test(test_jitter_skip),
         cmocka_unit_test(test_one_pass_faceapi),
