@@ -126,7 +126,7 @@ static void usage(FILE *f) {
           "  --tone-match F   strong rung: the new skin's mean colour and broad contrast brought to the photo's skin\n"
           "                   under it with strength F (default 1; -1 off: main's before pale34)\n"
           "  --strong-contrast F  strong rung: a draw whose skin varies more than F x the photo's across the skin\n"
-          "                   probes is drawn again (off; e.g. 1.6)\n"
+          "                   probes is drawn again (default 1.6; -1 off: before stop 35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
@@ -136,9 +136,9 @@ static void usage(FILE *f) {
           "                   there (main before fall30; default: refitted)\n"
           "  --refit-nomesh N -1: a record without a mesh is not refitted that way (main before prod31; default:\n"
           "                   refitted)\n"
-          "  --judge NAME     a third judge in the guarantee (a registry recognizer, e.g. mobilefacenet-tflite;\n"
-          "                   default none); its rejections are 'J' / 'j' in the draws lines\n"
-          "  --judge-dissim F ... its dissimilarity threshold (default the registry's; only a lower one is taken)\n"
+          "  --judge NAME     the third judge in the guarantee (a registry recognizer; default mobilefacenet-tflite;\n"
+          "                   none: the registry's two only, as before stop 35)\n"
+          "  --judge-dissim F ... its dissimilarity threshold (default 0.25; only one below the registry's is taken)\n"
           "  --judge-jitter N ... 1: also at the guarantee's jittered alignments (default: not)\n"
           "  -h, --help       this text\n",
           f);

@@ -330,11 +330,14 @@ typedef struct {
      * the original and every draw, a draw refused when its similarity is at or above the judge's dissimilarity
      * threshold, in every check the ensemble makes (the draw check, the fallback filter's check, the attacker's
      * square, the duplicate check, the gallery; mf_anon_result.sim[] holds its similarity; its rejections are
-     * logged 'J' / 'j' in mf_anon_result.draws). The registry is not changed. NULL or "": none (the default);
-     * an unknown or unusable name: mf_anon_create fails. docs/anonymization.md, "Branch judge34" */
+     * logged 'J' / 'j' in mf_anon_result.draws). The registry is not changed. NULL or "": the default,
+     * JUDGE_DEFAULT in src/anon/anon.c (mobilefacenet-tflite, since stop 35); "none": no judge (the guarantee is
+     * the registry's two); an unknown or unusable name: mf_anon_create fails (fails closed). docs/anonymization.md,
+     * "Branch judge34" and "Where it stands (stop 35 ...)" */
     const char *judge;
-    float judge_dissim; /* (judge34) the judge's dissimilarity threshold: 0 the registry's; a lower value is taken (a
-                           margin; -1: no draw can pass, a testing hook), a higher one is not */
+    float judge_dissim; /* (judge34) the judge's dissimilarity threshold: 0 the default JUDGE_DISSIM (0.25); a value
+                           lower than the registry's is taken (a margin; -1: no draw can pass, a testing hook), a
+                           higher one gives the registry's */
     int judge_jitter;   /* (judge34) the judge also at the guarantee's jittered alignments of a draw (1; 6 more
                            embeddings per draw, and in the fallback filter's check); 0 or < 0: at the original's
                            alignment and the re-detected points only (the default; the duplicate check and the
@@ -345,8 +348,8 @@ typedef struct {
                               nose, chin), result over photo. Such faces were the broken ones (burnt brows, dark
                               sockets, blotches); gentle draws keep the photo's light and are not tested. The draw
                               is not counted as failed (the ladder does not climb) and is never kept for the
-                              synthetic fallback. 0: the default STRONG_CONTRAST in src/anon/anon.c; < 0: off
-                              (docs/anonymization.md, "tone35") */
+                              synthetic fallback. 0: the default STRONG_CONTRAST in src/anon/anon.c (1.6, since
+                              stop 35); < 0: off (docs/anonymization.md, "Where it stands (stop 35 ...)") */
 } mf_anon_tuning;
 
 typedef struct {
