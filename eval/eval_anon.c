@@ -136,9 +136,9 @@ static void usage(FILE *f) {
           "                   there (main before fall30; default: refitted)\n"
           "  --refit-nomesh N -1: a record without a mesh is not refitted that way (main before prod31; default:\n"
           "                   refitted)\n"
-          "  --judge NAME     the third judge in the guarantee (a registry recognizer; default mobilefacenet-tflite;\n"
-          "                   none: the registry's two only, as before stop 35)\n"
-          "  --judge-dissim F ... its dissimilarity threshold (default 0.25; only one below the registry's is taken)\n"
+          "  --judge NAME     a third judge in the guarantee (a registry recognizer, e.g. mobilefacenet-tflite;\n"
+          "                   default none); its rejections are 'J' / 'j' in the draws lines\n"
+          "  --judge-dissim F ... its dissimilarity threshold (default the registry's; only a lower one is taken)\n"
           "  --judge-jitter N ... 1: also at the guarantee's jittered alignments (default: not)\n"
           "  -h, --help       this text\n",
           f);

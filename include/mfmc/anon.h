@@ -330,14 +330,11 @@ typedef struct {
      * the original and every draw, a draw refused when its similarity is at or above the judge's dissimilarity
      * threshold, in every check the ensemble makes (the draw check, the fallback filter's check, the attacker's
      * square, the duplicate check, the gallery; mf_anon_result.sim[] holds its similarity; its rejections are
-     * logged 'J' / 'j' in mf_anon_result.draws). The registry is not changed. NULL or "": the default,
-     * JUDGE_DEFAULT in src/anon/anon.c (mobilefacenet-tflite, since stop 35); "none": no judge (the guarantee is
-     * the registry's two); an unknown or unusable name: mf_anon_create fails (fails closed). docs/anonymization.md,
-     * "Branch judge34" and "Where it stands (stop 35 ...)" */
+     * logged 'J' / 'j' in mf_anon_result.draws). The registry is not changed. NULL or "": none (the default);
+     * an unknown or unusable name: mf_anon_create fails. docs/anonymization.md, "Branch judge34" */
     const char *judge;
-    float judge_dissim; /* (judge34) the judge's dissimilarity threshold: 0 the default JUDGE_DISSIM (0.25); a value
-                           lower than the registry's is taken (a margin; -1: no draw can pass, a testing hook), a
-                           higher one gives the registry's */
+    float judge_dissim; /* (judge34) the judge's dissimilarity threshold: 0 the registry's; a lower value is taken (a
+                           margin; -1: no draw can pass, a testing hook), a higher one is not */
     int judge_jitter;   /* (judge34) the judge also at the guarantee's jittered alignments of a draw (1; 6 more
                            embeddings per draw, and in the fallback filter's check); 0 or < 0: at the original's
                            alignment and the re-detected points only (the default; the duplicate check and the

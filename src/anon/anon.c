@@ -176,11 +176,6 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define ONE_PASS_NAME "faceapi"
 #define ONE_PASS_MATCH 0.9241f
 #define ONE_PASS_DISSIM 0.9050f
-/* (judge34, on since stop 35) the third judge of the guarantee (tuning.judge) and its dissimilarity threshold, a margin
- * below the registry's 0.322: on 1,000 LFW and 300 FFHQ faces the outside recognizers' verification fell by a quarter
- * for 1-3 points of faces detected again (docs/anonymization.md, "Where it stands (stop 35 ...)") */
-#define JUDGE_DEFAULT "mobilefacenet-tflite"
-#define JUDGE_DISSIM 0.25f
 /* (speed18) the ensemble recognizer a draw's identity check runs first, at all its alignments, before the others:
  * the cheapest (MobileFaceNet at 112 px: 5.6 ms a run against faceapi's 14.9 ms, two passes of a ResNet-34) and the
  * one that rejects most (on 87 LFW faces 221 of the 225 draws rejected in that step, faceapi alone 4; logged with
@@ -345,10 +340,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->one_pass = tu->one_pass > 0; /* 0 off */
     if (!(tu->one_pass_dissim > 0) || tu->one_pass_dissim > ONE_PASS_DISSIM) tu->one_pass_dissim = ONE_PASS_DISSIM;
     a->judge = -1;
-    /* NULL or "": the default judge; "none": no judge */
-    const char *judge = tu->judge && tu->judge[0] ? tu->judge : JUDGE_DEFAULT;
-    if (!strcmp(judge, "none")) judge = NULL;
-    if (tu->judge_dissim == 0) tu->judge_dissim = JUDGE_DISSIM;
+    const char *judge = tu->judge && tu->judge[0] ? tu->judge : NULL;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     if (!st && judge) { /* (judge34) fails closed: a judge asked for is there, usable, or nothing is made */
         const mf_face_recognizer_info *ji = mf_face_recognizer_find(judge);
