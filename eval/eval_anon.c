@@ -125,6 +125,8 @@ static void usage(FILE *f) {
           "  --mouth-crease F the drawn texture's dark relief beside the lip corners lifted to its low-pass by F (0..1)\n"
           "  --tone-match F   strong rung: the new skin's mean colour and broad contrast brought to the photo's skin\n"
           "                   under it with strength F (default 1; -1 off: main's before pale34)\n"
+          "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
+          "                   (default 0.85; -1 off: main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"
@@ -211,6 +213,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--strong-shape") && more) tu.strong_shape = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tone-match") && more) tu.tone_match = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);
         else if (!strcmp(s, "--refit") && more) tu.refit = atoi(argv[++i]);
