@@ -126,7 +126,7 @@ static void usage(FILE *f) {
           "  --tone-match F   strong rung: the new skin's mean colour and broad contrast brought to the photo's skin\n"
           "                   under it with strength F (default 1; -1 off: main's before pale34)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
-          "                   (default 0.85; -1 off: main's before looks35)\n"
+          "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
           "  --strong-shape F / --strong-shade F / --strong-fine F  strong rung's shape gain, shading low-pass and\n"
           "                   grain, x the gentle rung's (defaults 1.6 / 3 / 0.5)\n"

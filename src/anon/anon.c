@@ -165,7 +165,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
 /* (looks35) the strong rung's dark sockets: the drawn texture's mid-scale shadows lifted (tuning.socket_lift;
  * docs/anonymization.md, "Branch looks35") */
-#define SOCKET_LIFT 0.85f     /* the floor of the draw's socket shading over the mean face's (strength; off: tuning < 0) */
+#define SOCKET_LIFT 0.0f      /* off by default (mobileface +0.004 at 2.3 s.e., docs); 0.85 measured: the floor of the draw's
+                                 socket shading over the mean face's */
 #define SOCKET_SIGMA 0.025f   /* the mid scale, texture sizes (about a quarter of an eye's width) */
 #define SOCKET_BROAD 0.10f    /* the broad scale, texture sizes */
 #define SOCKET_RX 1.2f        /* the zone around each eye: an ellipse of this many eye widths across ... */
