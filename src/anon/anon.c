@@ -168,6 +168,14 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
 #define FLAT_BROAD 0.35f      /* ... replaced by the new face's own light at this scale (face sizes) */
+/* (looks35) the strong rung's dark sockets: the drawn texture's mid-scale shadows lifted (tuning.socket_lift;
+ * docs/anonymization.md, "Branch looks35") */
+#define SOCKET_LIFT 0.0f      /* off by default (mobileface +0.004 at 2.3 s.e., docs); 0.85 measured: the floor of the draw's
+                                 socket shading over the mean face's */
+#define SOCKET_SIGMA 0.025f   /* the mid scale, texture sizes (about a quarter of an eye's width) */
+#define SOCKET_BROAD 0.10f    /* the broad scale, texture sizes */
+#define SOCKET_RX 1.2f        /* the zone around each eye: an ellipse of this many eye widths across ... */
+#define SOCKET_RY 0.9f        /* ... and this many up and down (brow to upper cheek) */
 #define N_JIT MF_ANON_N_JITTER /* alignments of the guarantee besides ours (mf_anon_jitter5, geom.c) */
 /* (speed32, tuning.one_pass) faceapi's one pass (the crop without its mirror): its thresholds by eval_lfw's
  * procedure (`eval_lfw --var faceapi:flip=0 --table`: match = FAR 1e-3 over all impostor pairs, dissimilarity =
@@ -324,6 +332,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->last_mode <= 0 || tu->last_mode > 3) tu->last_mode = LAST_MODE;
     if (tu->tone_match == 0) tu->tone_match = TONE_MATCH;
     tu->tone_match = !(tu->tone_match > 0) ? 0 : fminf(tu->tone_match, 1); /* 0 off */
+    if (tu->socket_lift == 0) tu->socket_lift = SOCKET_LIFT;
+    tu->socket_lift = !(tu->socket_lift > 0) ? 0 : fminf(tu->socket_lift, 1); /* 0 off */
     if (tu->last_outline == 0) tu->last_outline = LAST_OUTLINE;
     if (tu->strong_contrast == 0) tu->strong_contrast = STRONG_CONTRAST;
     if (!(tu->strong_contrast > 0)) tu->strong_contrast = 0; /* off (NaN too) */
@@ -2023,6 +2033,72 @@ static int tone_match(const job *j, const float *P2, mf_fimg *rend, const mf_fim
     return st;
 }
 
+/* (looks35) The drawn texture's mid-scale shadows no deeper than the mean face's (tuning.socket_lift, floor q). In
+ * texture space, with normalised low-passes over the skin texels (inside the mesh, not the features: brows, lips,
+ * nose): the luminance's low-pass at SOCKET_SIGMA texture sizes (M) over its low-pass at SOCKET_BROAD (B) is the
+ * texture's mid-scale shading (socket, fold and chin shadows); divided by the same ratio of the model's mean texture
+ * it is how much deeper the draw's shadows are than the average face's (s). Where s < q, a fraction
+ * a = (q - s) / (1 - s) (at most 1) of the mid-scale shading is taken out: every texel, the features too, adds
+ * a x (B - M) per channel, so the shadow takes its surround's colour and the fine pattern (lid lines, lashes, brow
+ * hairs, pores) keeps its own contrast; a and B - M are smooth, so no edge is made. Only around the eyes (an
+ * ellipse of SOCKET_RX x SOCKET_RY eye widths about each eye's centre, fading over its outer half): the sockets are
+ * the defect, and the rest of the drawn relief is what makes the face unlike its owner. The eye openings (the
+ * model's eyes) are left as they are: lifted with their socket they read as pale, blind eyes. */
+static int socket_lift(const mf_anon_t *a, float *tex, float q, const mf_render_par *rp) {
+    const mf_anon_model_t *m = a->m;
+    int T = m->T;
+    size_t n = (size_t)T * T;
+    float *buf = malloc(sizeof(float) * 9 * n);
+    if (!buf) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    float *w = buf, *mm = buf + n, *mb = buf + 2 * n, *cm = buf + 3 * n, *cb = buf + 6 * n;
+    for (size_t p = 0; p < n; p++) {
+        const float *u = m->tex_mean + 3 * p;
+        int skin = a->edge_alpha[p] >= 0 && m->valid[p] && !(a->tri_of[p] >= 0 && a->tri_core[a->tri_of[p]]);
+        w[p] = skin ? 1 : 0;
+        mm[p] = mb[p] = 0.299f * u[0] + 0.587f * u[1] + 0.114f * u[2];
+    }
+    memcpy(cm, tex, sizeof(float) * 3 * n);
+    memcpy(cb, tex, sizeof(float) * 3 * n);
+    mf_fimg W = {T, T, 1, w}, MM = {T, T, 1, mm}, MB = {T, T, 1, mb}, CM = {T, T, 3, cm}, CB = {T, T, 3, cb};
+    int st = mf_render_blur_par(&CM, &W, SOCKET_SIGMA * T, rp);
+    if (!st) st = mf_render_blur_par(&CB, &W, SOCKET_BROAD * T, rp);
+    if (!st) st = mf_render_blur_par(&MM, &W, SOCKET_SIGMA * T, rp);
+    if (!st) st = mf_render_blur_par(&MB, &W, SOCKET_BROAD * T, rp);
+    /* the zone: an ellipse of SOCKET_RX x SOCKET_RY eye widths around each eye's centre (texture space), full in
+     * its inner half */
+    float ec[2][2] = {{0, 0}, {0, 0}}, ew = 0;
+    for (int e = 0; e < 2; e++) {
+        const int *loop = e ? mf_anon_loop_leye : mf_anon_loop_reye;
+        float x0 = 1e9f, x1 = -1e9f;
+        for (int i = 0; i < 16; i++) {
+            const float *u = m->uv + 2 * loop[i];
+            ec[e][0] += u[0] / 16, ec[e][1] += u[1] / 16, x0 = fminf(x0, u[0]), x1 = fmaxf(x1, u[0]);
+        }
+        ew += (x1 - x0) / 2;
+    }
+    for (size_t p = 0; !st && p < n; p++) {
+        if (a->edge_alpha[p] < 0) continue;
+        float x = (float)(p % T) + 0.5f, y = (float)(p / T) + 0.5f, zw = 0;
+        for (int e = 0; e < 2; e++) {
+            float dx = (x - ec[e][0]) / (SOCKET_RX * ew), dy = (y - ec[e][1]) / (SOCKET_RY * ew);
+            float r = 1 - sqrtf(dx * dx + dy * dy);
+            if (r > 0) zw = fmaxf(zw, r < 0.5f ? 2 * r : 1);
+        }
+        if (!(zw > 0)) continue;
+        if (mf_anon_in_loop(m->uv, mf_anon_loop_reye, 16, x, y) || mf_anon_in_loop(m->uv, mf_anon_loop_leye, 16, x, y))
+            continue; /* the eye openings keep their own (model eyes) */
+        const float *c = cm + 3 * p, *b = cb + 3 * p;
+        float ym = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2], yb = 0.299f * b[0] + 0.587f * b[1] + 0.114f * b[2];
+        if (!(yb > 4) || !(ym > 1) || !(mb[p] > 4) || !(mm[p] > 1)) continue;
+        float s = (ym / yb) / (mm[p] / mb[p]);
+        if (s >= q || !(s < 1)) continue;
+        float f = fminf(1, (q - s) / (1 - s));
+        for (int k = 0; k < 3; k++) tex[3 * p + k] += zw * f * (b[k] - c[k]);
+    }
+    free(buf);
+    return st;
+}
+
 /* Renders one draw into *res (ROI-sized, blended with O). */
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
@@ -2062,7 +2138,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     float *tex_own = malloc(sizeof(float) * 3 * (size_t)T * T);
     if (!tex_own) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     memcpy(tex_own, tex_src, sizeof(float) * 3 * (size_t)T * T);
-    if ((st = hairline_band(a, tex_own, rp)) || (st = mouth_crease(a, tex_own, tu->mouth_crease, rp))) {
+    if ((st = hairline_band(a, tex_own, rp)) || (st = mouth_crease(a, tex_own, tu->mouth_crease, rp)) ||
+        (j->strong && tu->socket_lift > 0 && (st = socket_lift(a, tex_own, tu->socket_lift, rp)))) {
         free(tex_own);
         return st;
     }
