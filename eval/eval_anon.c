@@ -127,6 +127,8 @@ static void usage(FILE *f) {
           "                   under it with strength F (default 1; -1 off: main's before pale34)\n"
           "  --strong-contrast F  strong rung: a draw whose skin varies more than F x the photo's across the skin\n"
           "                   probes is drawn again (default 1.6; -1 off: before stop 35)\n"
+          "  --lens-bright F  the sunglasses test holds only when the openings' bright tenth is below F x the skin\n"
+          "                   (default 0.5; -1 off: before stop 35)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
@@ -216,6 +218,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--strong-shade") && more) tu.strong_shade = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tone-match") && more) tu.tone_match = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-contrast") && more) tu.strong_contrast = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--lens-bright") && more) tu.lens_bright = (float)atof(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

@@ -2273,6 +2273,84 @@ static void test_strong_sockets_not_dark(void **state) {
     if (!checked) skip();
 }
 
+/* (lens35) Mean absolute luminance difference of a and b over patches (0.02 face sizes) at the face's lids, eye
+ * corners, under the eyes and at the brows (mesh points of f). */
+static float eye_zone_change(const mf_img *a, const mf_img *b, const mf_face *f) {
+    static const int pts[14] = {159, 145, 33, 133, 230, 105, 66, 386, 374, 263, 362, 450, 334, 296};
+    float side = fmaxf(f->lm.box.w, f->lm.box.h);
+    int rad = (int)(0.02f * side) + 1;
+    double d = 0, n = 0;
+    for (int i = 0; i < 14; i++) {
+        int cx = (int)f->lm.pt[pts[i]][0], cy = (int)f->lm.pt[pts[i]][1];
+        for (int y = cy - rad; y <= cy + rad; y++)
+            for (int x = cx - rad; x <= cx + rad; x++) {
+                if (x < 0 || y < 0 || x >= a->w || y >= a->h) continue;
+                const uint8_t *p = a->data + ((size_t)y * a->w + x) * 3, *q = b->data + ((size_t)y * b->w + x) * 3;
+                d += fabs((0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) - (0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2]));
+                n++;
+            }
+    }
+    return n > 0 ? (float)(d / n) : 0;
+}
+
+/* (lens35) The sunglasses test looks for eye whites: ffhq_0280 (heavy black eyeliner: its lids read 0.31 skin, under
+ * the first look's 0.45) was taken for a face behind lenses, and its whole eye zone at the original's position was
+ * kept in front of the new face (the original's eyes and make-up published, "doubled eyes"). With the second look
+ * (default) its openings' bright tenth (0.62 x the skin) shows eyes, and the zone is redrawn: the eye zone changes by
+ * more than EYE_CHANGE levels and at least 1.5x what tuning.lens_bright -1 (the old test) leaves there (printed).
+ * ffhq_0062 and ffhq_0168 are behind real sunglasses (bright tenths 0.21 and 0.24): the same picture either way. */
+static void test_lens_test_sees_eyes(void **state) {
+    (void)state;
+    const float EYE_CHANGE = 8;
+    static const char *photos[] = {"ffhq/ffhq_0280.jpg", "ffhq/ffhq_0062.jpg", "ffhq/ffhq_0168.jpg"};
+    if (!tu_exists(MODEL)) {
+        printf("  skipped: identity model absent\n");
+        skip();
+    }
+    attack_env e;
+    attack_env_open(&e);
+    mf_anon_t *on = attack_env_anon(&e, (mf_anon_tuning){0});
+    mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.lens_bright = -1});
+    int checked = 0;
+    for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
+        mf_img img;
+        int n;
+        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
+        if (!faces) continue;
+        int k = 0;
+        for (int i = 1; i < n; i++) /* the largest face */
+            if (faces[i].lm.box.w > faces[k].lm.box.w) k = i;
+        if (n > 0 && faces[k].has_landmarks) {
+            mf_img res[2];
+            mf_anon_result r[2];
+            for (int v = 0; v < 2; v++) {
+                res[v] = copy_of(&img);
+                assert_int_equal(mf_anon_face(v ? off : on, &res[v], &faces[k], MF_ANON_SYNTH, 1, NULL, &r[v]), MF_OK);
+            }
+            float ch[2] = {eye_zone_change(&img, &res[0], &faces[k]), eye_zone_change(&img, &res[1], &faces[k])};
+            int same = res[0].w == res[1].w && !memcmp(res[0].data, res[1].data, (size_t)img.w * img.h * 3);
+            printf("  %s: eye zone change %.1f levels (method %d, draws '%s'); lens_bright -1: %.1f (method %d, "
+                   "draws '%s')%s\n", photos[p], ch[0], r[0].method, r[0].draws, ch[1], r[1].method, r[1].draws,
+                   same ? "; the same picture" : "");
+            int drawn = r[0].method == MF_ANON_SYNTH && r[1].method == MF_ANON_SYNTH;
+            if (p == 0 && drawn) {
+                assert_true(ch[0] > EYE_CHANGE);
+                assert_true(ch[0] >= 1.5f * ch[1]);
+                checked++;
+            } else if (p > 0) {
+                assert_true(same);
+                checked++;
+            }
+            mf_img_free(&res[0]), mf_img_free(&res[1]);
+        }
+        free(faces);
+        mf_img_free(&img);
+    }
+    mf_anon_free(on), mf_anon_free(off);
+    attack_env_close(&e);
+    if (!checked) skip();
+}
+
 /* (mouth30) A drawn face keeps the target's mouth: a pouting LFW face (Abel_Aguilar_0001: a small open mouth), as
  * `mfmc anonymize --seed 1` anonymizes it (privacy analysis, the plain analyser for the checks), re-analysed by the
  * privacy analyser: its mouth width (over the eye distance, mf_face_mouth_shape) grows by at most WIDTH_TOL and its
@@ -2746,6 +2824,7 @@ int main(void) {
         cmocka_unit_test(test_strong_tone_matches_photo),
         cmocka_unit_test(test_strong_contrast_redraws),
         cmocka_unit_test(test_strong_sockets_not_dark),
+        cmocka_unit_test(test_lens_test_sees_eyes),
         cmocka_unit_test(test_grey_photo_grey_face),
         cmocka_unit_test(test_jitter_skip),
         cmocka_unit_test(test_one_pass_faceapi),

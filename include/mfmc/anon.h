@@ -356,6 +356,12 @@ typedef struct {
                               is not counted as failed (the ladder does not climb) and is never kept for the
                               synthetic fallback. 0: the default STRONG_CONTRAST in src/anon/anon.c (1.6, since
                               stop 35); < 0: off (docs/anonymization.md, "Where it stands (stop 35 ...)") */
+    float lens_bright; /* (lens35) the sunglasses test (lids that are not skin: the photo's eye zone is kept in front as
+                          lenses) holds only when the openings' bright tenth (90th percentile of their middle's
+                          luminance, x the skin's) is below this, or the lids are under 0.15 skin: a fringe over the
+                          eyes or heavy eyeliner showed the original's eyes through the new face. 0: the default
+                          LENS_BRIGHT in src/anon/anon.c (0.5); < 0: off, every face whose lids fail the skin test is
+                          treated as behind lenses (before stop 35) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -39,6 +39,15 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  the face takes the model's eyes (tuning.eye_lid; < 0 off) */
 #define EYE_OPEN_SHRINK 0.6f  /* (looks32) an opening's middle: its lid loop shrunk this much towards its centre */
 #define EYE_OPEN_Q 0.25f      /* ... and its dark quarter: this luminance quantile */
+/* (lens35) the sunglasses test's second look: lids that fail the skin test (under 0.45 skin) hold lenses only when
+ * the openings show no eye white: a fringe over the eyes or heavy eyeliner failed the first look, and the original's
+ * whole eye zone was kept in front of the new face (its eyes published). On the 20 FFHQ faces the first look
+ * flags, the openings' bright tenth (x the skin's luminance) reads 0.10-0.42 behind 9 dark lenses (0.86 behind one
+ * mirrored pair, whose lids read 0.08 skin) and 0.39-1.10 over 8 visible eyes (docs/anonymization.md, "Where it
+ * stands (stop 35 ...)") */
+#define LENS_BRIGHT 0.5f      /* an opening whose bright tenth reaches this x the skin shows an eye: no lens */
+#define LENS_Q 0.9f           /* ... the bright tenth: this luminance quantile of the opening's middle */
+#define LENS_SURE 0.15f       /* lids with less skin than this hold lenses whatever the openings show (mirrors) */
 #define EYE_OPEN_GRID 20.0f   /* (looks32) an opening's middle sampled at least this many points across */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
 #define FINE_CLAMP 12.0f      /* ... clamped to +-this many levels so no edge of the original survives */
@@ -336,6 +345,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->socket_lift = !(tu->socket_lift > 0) ? 0 : fminf(tu->socket_lift, 1); /* 0 off */
     if (tu->last_outline == 0) tu->last_outline = LAST_OUTLINE;
     if (tu->strong_contrast == 0) tu->strong_contrast = STRONG_CONTRAST;
+    if (tu->lens_bright == 0) tu->lens_bright = LENS_BRIGHT;
+    if (!(tu->lens_bright > 0)) tu->lens_bright = 0; /* off (NaN too) */
     if (!(tu->strong_contrast > 0)) tu->strong_contrast = 0; /* off (NaN too) */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
@@ -3654,7 +3665,16 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 st = mf_render_triangles(&dummy, &depth, &cov, 1, &one1, &lm);
                 double sp = 0, sn = 0;
                 for (size_t i = 0; i < (size_t)j.w * j.h; i++) sp += cov.data[i] * j.skin.data[i], sn += cov.data[i];
-                j.eyes_occluded = sn > 0 && sp / sn < 0.45;
+                float lid_skin = sn > 0 ? (float)(sp / sn) : 1;
+                j.eyes_occluded = sn > 0 && lid_skin < 0.45f;
+                /* (lens35) and no eye white in the openings, unless the lids are hardly skin at all */
+                if (j.eyes_occluded && a->o.tuning.lens_bright > 0 && lid_skin >= LENS_SURE) {
+                    float br[2] = {-1, -1};
+                    for (int e = 0; !st && e < 2; e++)
+                        st = mf_anon_eye_open_dark(&j.O, j.P, NV, e ? mf_anon_loop_leye : mf_anon_loop_reye, 16,
+                                                   EYE_OPEN_SHRINK, LENS_Q, j.skin_y, &br[e]);
+                    if (!st && fmaxf(br[0], br[1]) >= a->o.tuning.lens_bright) j.eyes_occluded = 0;
+                }
                 /* and then the whole eye zone at the original's position is the lenses' (not skin): a tinted lens
                  * passes the skin test where it is light, and the new skin drawn there read as the face seen
                  * through half-transparent sunglasses */
