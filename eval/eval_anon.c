@@ -128,7 +128,7 @@ static void usage(FILE *f) {
           "  --strong-contrast F  strong rung: a draw whose skin varies more than F x the photo's across the skin\n"
           "                   probes is drawn again (default 1.6; -1 off: before stop 35)\n"
           "  --lens-bright F  the sunglasses test holds only when the openings' bright tenth is below F x the skin\n"
-          "                   (default 0.5; -1 off: before stop 35)\n"
+          "                   (default 0.35; -1 off: before stop 35)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"

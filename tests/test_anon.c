@@ -2298,7 +2298,8 @@ static float eye_zone_change(const mf_img *a, const mf_img *b, const mf_face *f)
  * kept in front of the new face (the original's eyes and make-up published, "doubled eyes"). With the second look
  * (default) its openings' bright tenth (0.62 x the skin) shows eyes, and the zone is redrawn: the eye zone changes by
  * more than EYE_CHANGE levels and at least 1.5x what tuning.lens_bright -1 (the old test) leaves there (printed).
- * ffhq_0062 and ffhq_0168 are behind real sunglasses (bright tenths 0.21 and 0.24): the same picture either way. */
+ * ffhq_0062 and ffhq_0168 are behind real sunglasses (lids 0.08 skin; a bright tenth of 0.24): the same picture
+ * either way. */
 static void test_lens_test_sees_eyes(void **state) {
     (void)state;
     const float EYE_CHANGE = 8;

@@ -360,7 +360,7 @@ typedef struct {
                           lenses) holds only when the openings' bright tenth (90th percentile of their middle's
                           luminance, x the skin's) is below this, or the lids are under 0.15 skin: a fringe over the
                           eyes or heavy eyeliner showed the original's eyes through the new face. 0: the default
-                          LENS_BRIGHT in src/anon/anon.c (0.5); < 0: off, every face whose lids fail the skin test is
+                          LENS_BRIGHT in src/anon/anon.c (0.35); < 0: off, every face whose lids fail the skin test is
                           treated as behind lenses (before stop 35) */
 } mf_anon_tuning;
 
