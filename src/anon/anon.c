@@ -42,11 +42,12 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (lens35) the sunglasses test's second look: lids that fail the skin test (under 0.45 skin) hold lenses only when
  * the openings show no eye white: a fringe over the eyes or heavy eyeliner failed the first look, and the original's
  * whole eye zone was kept in front of the new face (its eyes published). Of the 37 faces the first look flagged among
- * 300 FFHQ and 301 LFW faces, 15 wear sunglasses (8 with lids under LENS_SURE skin) and 20 show their eyes; the
- * openings' bright tenth (x the skin's luminance) read 0.18-0.42 behind 6 of the other 7 lenses (0.94 behind one with
- * a highlight) and 0.17-1.20 over the eyes: 0.35 leaves 3 of the 20 flagged and takes 2 of the 15 lenses for eyes (a
- * face drawn over sunglasses is a looks defect, eyes kept are a privacy one; docs/anonymization.md, "Where it stands
- * (stop 35 ...)") */
+ * 300 FFHQ and 301 LFW faces, 13 wear dark sunglasses (9 with lids under LENS_SURE skin), 2 lightly tinted glasses,
+ * 21 show their eyes and 1 is a photo of a baby on a sign; the openings' bright tenth (x the skin's luminance) read
+ * 0.18-0.26 behind 3 of the other 4 dark lenses (0.94 behind one with a highlight) and 0.17-1.20 over the eyes: 0.35
+ * leaves 3 of the 21 flagged and takes 1 of the 13 dark lenses (and one light tint, 0.42, the eyes showing through)
+ * for eyes; a face drawn over sunglasses is a looks defect, eyes kept are a privacy one (docs/anonymization.md,
+ * "Where it stands (stop 35 ...)") */
 #define LENS_BRIGHT 0.35f     /* an opening whose bright tenth reaches this x the skin shows an eye: no lens */
 #define LENS_Q 0.9f           /* ... the bright tenth: this luminance quantile of the opening's middle */
 #define LENS_SURE 0.15f       /* lids with less skin than this hold lenses whatever the openings show (mirrors) */
