@@ -1298,6 +1298,14 @@ static mf_face *data_photo_faces(mf_face_analyzer_t *an, const char *rel, mf_img
     return analyzed_faces(an, img, n);
 }
 
+/* The index of the largest face of faces[0..n) (by its mesh box's width) when it has a mesh, else -1. */
+static int largest_meshed_face(const mf_face *faces, int n) {
+    int k = 0;
+    for (int i = 1; i < n; i++)
+        if (faces[i].lm.box.w > faces[k].lm.box.w) k = i;
+    return n > 0 && faces[k].has_landmarks ? k : -1;
+}
+
 /* Anonymizes (in place) every face the privacy analysis finds in img as eval_privacy_anon --seed 1 does for the
  * set's picture `name` (synthetic method, seed 1000003 + hash(name) * 4096 + k for face k); prints each decision.
  * Returns the number of faces replaced by a synthetic face. */
@@ -2101,10 +2109,8 @@ static void test_strong_tone_matches_photo(void **state) {
         int n;
         mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
         if (!faces) continue;
-        int k = 0;
-        for (int i = 1; i < n; i++) /* the largest face */
-            if (faces[i].lm.box.w > faces[k].lm.box.w) k = i;
-        if (n > 0 && faces[k].has_landmarks) {
+        int k = largest_meshed_face(faces, n);
+        if (k >= 0) {
             float dy[2], ratio[2];
             int drawn[2], tries[2];
             for (int v = 0; v < 2; v++) {
@@ -2242,10 +2248,8 @@ static void test_strong_sockets_not_dark(void **state) {
         int n;
         mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
         if (!faces) continue;
-        int k = 0;
-        for (int i = 1; i < n; i++) /* the largest face */
-            if (faces[i].lm.box.w > faces[k].lm.box.w) k = i;
-        if (n > 0 && faces[k].has_landmarks) {
+        int k = largest_meshed_face(faces, n);
+        if (k >= 0) {
             float d0 = socket_depth(&img, &faces[k]), d[2];
             int drawn[2], tries[2];
             for (int v = 0; v < 2; v++) {
@@ -2318,10 +2322,8 @@ static void test_lens_test_sees_eyes(void **state) {
         int n;
         mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
         if (!faces) continue;
-        int k = 0;
-        for (int i = 1; i < n; i++) /* the largest face */
-            if (faces[i].lm.box.w > faces[k].lm.box.w) k = i;
-        if (n > 0 && faces[k].has_landmarks) {
+        int k = largest_meshed_face(faces, n);
+        if (k >= 0) {
             mf_img res[2];
             mf_anon_result r[2];
             for (int v = 0; v < 2; v++) {

@@ -1763,6 +1763,16 @@ int mf_anon_eye_open_dark(const mf_fimg *photo, const float *P, int nv, const in
     return MF_OK;
 }
 
+/* The photo's openings' luminance quantile q over the skin's (mf_anon_eye_open_dark of the right and the left lid
+ * loop's middles; -1 for an opening with none): out[0] right, out[1] left. Stops at the first error. */
+static int openings_quantile(const job *j, float q, float out[2]) {
+    int st = MF_OK;
+    for (int e = 0; !st && e < 2; e++)
+        st = mf_anon_eye_open_dark(&j->O, j->P, NV, e ? mf_anon_loop_leye : mf_anon_loop_reye, 16, EYE_OPEN_SHRINK, q,
+                                   j->skin_y, &out[e]);
+    return st;
+}
+
 /* (reid18) mf_anon_shade_follow (internal.h): the photo's low-pass moved with the face. */
 int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const int *tri, int n_tri, float amount,
                          mf_fimg *depth, mf_fimg *lo) {
@@ -3624,9 +3634,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         } else {
             st = skin_map(&j.O, j.P, fs, a->o.tuning.spots, &j.skin, &j.skin_y);
             /* (looks32) the photo's openings' dark quarter: no iris in them (a lid the mesh took for an opening) */
-            for (int e = 0; !st && e < 2; e++)
-                st = mf_anon_eye_open_dark(&j.O, j.P, NV, e ? mf_anon_loop_leye : mf_anon_loop_reye, 16, EYE_OPEN_SHRINK,
-                                           EYE_OPEN_Q, j.skin_y, &j.eye_dark[e]);
+            if (!st) st = openings_quantile(&j, EYE_OPEN_Q, j.eye_dark);
             if (!st && !a->force_similar) { /* the target's own identity codes: draws move away from them */
                 unwrap(a, &j.O, j.P, j.tex);
                 st = project_target(a->m, j.P, j.s, j.R, j.t, a->o.tuning.target_unlit > 0, j.tex, zt_buf);
@@ -3673,9 +3681,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 /* (lens35) and no eye white in the openings, unless the lids are hardly skin at all */
                 if (j.eyes_occluded && a->o.tuning.lens_bright > 0 && lid_skin >= LENS_SURE) {
                     float br[2] = {-1, -1};
-                    for (int e = 0; !st && e < 2; e++)
-                        st = mf_anon_eye_open_dark(&j.O, j.P, NV, e ? mf_anon_loop_leye : mf_anon_loop_reye, 16,
-                                                   EYE_OPEN_SHRINK, LENS_Q, j.skin_y, &br[e]);
+                    if (!st) st = openings_quantile(&j, LENS_Q, br);
                     if (!st && fmaxf(br[0], br[1]) >= a->o.tuning.lens_bright) j.eyes_occluded = 0;
                 }
                 /* and then the whole eye zone at the original's position is the lenses' (not skin): a tinted lens
