@@ -129,6 +129,7 @@ static void usage(FILE *f) {
           "                   probes is drawn again (default 1.6; -1 off: before stop 35)\n"
           "  --lens-bright F  the sunglasses test holds only when the openings' bright tenth is below F x the skin\n"
           "                   (default 0.35; -1 off: before stop 35)\n"
+          "  --tone-codes F   every draw's texture keeps its mean colour within F x the target's (> 1; -1 off)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
@@ -219,6 +220,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--tone-match") && more) tu.tone_match = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-contrast") && more) tu.strong_contrast = (float)atof(argv[++i]);
         else if (!strcmp(s, "--lens-bright") && more) tu.lens_bright = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--tone-codes") && more) tu.tone_codes = (float)atof(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

@@ -572,6 +572,70 @@ static void test_donor_most_dissimilar(void **state) {
  * farther from the target's codes over more candidates, and before the last third a draw lost by the detector or by
  * age / gender does not raise the strength (only ensemble rejections do). The default ladder (0) is strong from the
  * 4th draw. */
+/* (hue36) mf_anon_tone_codes: a draw pushed away from a target's codes has a mean colour outside the bound (checked,
+ * so the test can fail), is moved inside it on every channel, keeps its age and gender read-outs, and a draw inside
+ * the bound is left as it was. */
+static double tc_colour(const mf_anon_model_t *m, const float *w, const float *b, int ch, const float *z) {
+    double p = b[ch];
+    for (int c = 0; c < m->kt; c++) p += (double)w[(size_t)ch * m->kt + c] * z[m->ks + c];
+    return p;
+}
+static double tc_readout(const mf_anon_model_t *m, const float *W, const float *z) {
+    double p = W[m->ks + m->kt];
+    for (int c = 0; c < m->ks + m->kt; c++) p += (double)W[c] * z[c];
+    return p;
+}
+static void test_tone_codes_bound(void **state) {
+    (void)state;
+    mf_anon_model_t *m;
+    if (mf_anon_model_load(MODEL, &m)) {
+        printf("  skipped: %s not present\n", MODEL);
+        skip();
+    }
+    int k = m->ks + m->kt;
+    float *w = malloc(sizeof(float) * 3 * (size_t)m->kt), b[3], *zt = calloc((size_t)k, sizeof(float)),
+          *z = calloc((size_t)k, sizeof(float));
+    assert_non_null(w), assert_non_null(zt), assert_non_null(z);
+    mf_anon_colour_readout(m, w, b);
+    /* a target one spread out along the colour read-out's luminance direction, the draw as far the other way */
+    double nw = 0;
+    for (int c = 0; c < m->kt; c++) {
+        double g = 0.299 * w[c] + 0.587 * w[m->kt + c] + 0.114 * w[2 * (size_t)m->kt + c];
+        nw += g * g;
+    }
+    nw = sqrt(nw);
+    assert_true(nw > 0);
+    for (int c = 0; c < m->kt; c++) {
+        double g = (0.299 * w[c] + 0.587 * w[m->kt + c] + 0.114 * w[2 * (size_t)m->kt + c]) / nw;
+        zt[m->ks + c] = (float)(1.5 * g), z[m->ks + c] = (float)(-1.5 * g);
+    }
+    const float bound = 1.3f;
+    int outside = 0;
+    for (int ch = 0; ch < 3; ch++) {
+        double t = tc_colour(m, w, b, ch, zt), p = tc_colour(m, w, b, ch, z);
+        outside |= p < t / bound || p > t * bound;
+    }
+    assert_true(outside); /* the case the bound is for */
+    double age = tc_readout(m, m->age_w, z), lg = tc_readout(m, m->male_w, z);
+    assert_int_equal(mf_anon_tone_codes(m, w, b, zt, (float)age, (float)lg, bound, z), 1);
+    for (int ch = 0; ch < 3; ch++) {
+        double t = tc_colour(m, w, b, ch, zt), p = tc_colour(m, w, b, ch, z);
+        assert_true(p >= t / bound - 0.5 && p <= t * bound + 0.5);
+    }
+    assert_true(fabs(tc_readout(m, m->age_w, z) - age) < 0.5);
+    assert_true(fabs(tc_readout(m, m->male_w, z) - lg) < 0.05);
+    /* inside the bound now: a second call leaves the codes as they are */
+    float *z2 = malloc(sizeof(float) * (size_t)k);
+    assert_non_null(z2);
+    memcpy(z2, z, sizeof(float) * (size_t)k);
+    assert_int_equal(mf_anon_tone_codes(m, w, b, zt, (float)tc_readout(m, m->age_w, z), (float)tc_readout(m, m->male_w, z),
+                                        bound * 1.01f, z2), 0);
+    assert_memory_equal(z, z2, sizeof(float) * (size_t)k);
+    assert_int_equal(mf_anon_tone_codes(m, w, b, zt, 30, 0, 1.0f, z2), 0); /* bound <= 1: nothing */
+    free(w), free(zt), free(z), free(z2);
+    mf_anon_model_free(m);
+}
+
 static void test_ladder_identity_first(void **state) {
     (void)state;
     mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,
@@ -2797,6 +2861,7 @@ int main(void) {
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
+        cmocka_unit_test(test_tone_codes_bound),
         cmocka_unit_test(test_shade_follows_geometry),
         cmocka_unit_test(test_sh_light_model),
         cmocka_unit_test(test_eye_opening_softened),

@@ -362,6 +362,11 @@ typedef struct {
                           eyes or heavy eyeliner showed the original's eyes through the new face. 0: the default
                           LENS_BRIGHT in src/anon/anon.c (0.35); < 0: off, every face whose lids fail the skin test is
                           treated as behind lenses (before stop 35) */
+    float tone_codes; /* (hue36) every draw's texture codes are moved (least norm, age and gender read-outs kept) so
+                         the drawn texture's mean colour is within this ratio of the target's own per channel: the
+                         anti-face push also pushed the skin tone away (a pale face drew a dark, reddish texture),
+                         which the light step multiplied back by up to 3x, burning features and shadows orange.
+                         0: the default TONE_CODES in src/anon/anon.c; <= 1: off */
 } mf_anon_tuning;
 
 typedef struct {

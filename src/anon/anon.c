@@ -176,6 +176,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * patch means; strong_contrast) is drawn again: the strong faces past it were the broken ones (docs/anonymization.md,
  * "Where it stands (stop 35 ...)") */
 #define STRONG_CONTRAST 1.6f
+/* (hue36) every draw's texture codes keep their mean colour within this ratio of the target's own, per channel
+ * (tuning.tone_codes; mf_anon_tone_codes in draw.c): the anti-face push no longer drags the skin tone far off */
+#define TONE_CODES (-1.0f)
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -225,6 +228,8 @@ enum { ATTACK_SQ = 256, ATTACK_BOXES = 3 }; /* the square's side, pixels; square
 struct mf_anon {
     mf_anon_opts o;
     mf_anon_model_t *m;
+    float *col_w; /* (hue36) 3 x kt: the drawn texture's mean colour over the valid texels per texture code ... */
+    float col_b[3]; /* ... and for the mean texture */
     int *tri_of;
     float *bary;
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
@@ -351,6 +356,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->lens_bright == 0) tu->lens_bright = LENS_BRIGHT;
     if (!(tu->lens_bright > 0)) tu->lens_bright = 0; /* off (NaN too) */
     if (!(tu->strong_contrast > 0)) tu->strong_contrast = 0; /* off (NaN too) */
+    if (tu->tone_codes == 0) tu->tone_codes = TONE_CODES;
+    if (!(tu->tone_codes > 1)) tu->tone_codes = 0; /* off (NaN too) */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -561,6 +568,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         free(prev);
         free(cnt), free(bnd), free(force_v);
         if (!st) st = hairline_weights(a);
+        /* (hue36) the texture's mean colour as a linear function of its codes */
+        if (!st && !(a->col_w = malloc(sizeof(float) * (3 * (size_t)m->kt + 1)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!st) mf_anon_colour_readout(m, a->col_w, a->col_b);
     }
     if (st) {
         mf_anon_free(a);
@@ -575,6 +585,7 @@ void mf_anon_free(mf_anon_t *a) {
     for (int i = 0; i < a->n_rec; i++) mf_face_recognizer_free(a->rec[i]), mf_face_recognizer_free(a->rec2[i]);
     mf_face_attrib_free(a->attr_np);
     mf_anon_model_free(a->m);
+    free(a->col_w);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
 }
@@ -3779,6 +3790,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, j.zc, j.z);
+        if (a->o.tuning.tone_codes > 1 && j.zt)
+            mf_anon_tone_codes(a->m, a->col_w, a->col_b, j.zt, age_draw, logit, a->o.tuning.tone_codes, j.z);
         const mf_anon_model_t *m = a->m;
         if (a->force_similar) { /* testing hook: the target's own texture, no shape change */
             unwrap(a, &j.O, j.P, j.tex);

@@ -99,3 +99,85 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
         if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
 }
+
+/* (hue36) mf_anon_colour_readout (internal.h). */
+void mf_anon_colour_readout(const mf_anon_model_t *m, float *col_w, float col_b[3]) {
+    size_t T2 = (size_t)m->T * m->T, nv = 0;
+    double acc[3] = {0, 0, 0};
+    for (size_t p = 0; p < T2; p++)
+        if (m->valid[p]) {
+            nv++;
+            for (int c = 0; c < 3; c++) acc[c] += m->tex_mean[3 * p + c];
+        }
+    for (int c = 0; c < 3; c++) col_b[c] = nv ? (float)(acc[c] / (double)nv) : 0;
+    for (int k = 0; k < m->kt; k++) {
+        const float *b = m->tex_basis + (size_t)k * T2 * 3;
+        double s3[3] = {0, 0, 0};
+        for (size_t p = 0; p < T2 && nv; p++)
+            if (m->valid[p])
+                for (int c = 0; c < 3; c++) s3[c] += b[3 * p + c];
+        for (int c = 0; c < 3; c++) col_w[(size_t)c * m->kt + k] = nv ? (float)(s3[c] / (double)nv) : 0;
+    }
+}
+
+/* The drawn texture's mean colour, channel ch, for codes z (ks + kt). */
+static double colour_of(const mf_anon_model_t *m, const float *col_w, const float col_b[3], int ch, const float *z) {
+    double p = col_b[ch];
+    for (int c = 0; c < m->kt; c++) p += (double)col_w[(size_t)ch * m->kt + c] * z[m->ks + c];
+    return p;
+}
+
+/* (hue36) mf_anon_tone_codes (internal.h): five linear constraints (age, gender logit, three colour channels) solved
+ * together for the least-norm step, by Gaussian elimination with partial pivoting. */
+int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float col_b[3], const float *zt, float age,
+                       float logit, float bound, float *z) {
+    if (!(bound > 1)) return 0;
+    int k = m->ks + m->kt, move = 0;
+    const float *W[2] = {m->age_w, m->male_w};
+    double r[5], A[5][6] = {{0}};
+    for (int i = 0; i < 5; i++) {
+        double p, want;
+        if (i < 2) { /* the read-outs on the draw's targets (where draw_codes put them, up to its +-3.5 clamp) */
+            p = W[i][k];
+            for (int c = 0; c < k; c++) p += (double)W[i][c] * z[c];
+            want = i == 0 ? age : logit;
+        } else {
+            double t = fmax(colour_of(m, col_w, col_b, i - 2, zt), 1);
+            p = colour_of(m, col_w, col_b, i - 2, z);
+            want = p < t / bound ? t / bound : p > t * bound ? t * bound : p;
+            move |= want != p;
+        }
+        r[i] = want - p;
+    }
+    if (!move) return 0;
+    /* row i's coefficient of code c */
+#define ROWC(i, c) ((i) < 2 ? (double)W[i][c] : (c) < m->ks ? 0.0 : (double)col_w[(size_t)((i) - 2) * m->kt + (c) - m->ks])
+    for (int i = 0; i < 5; i++) {
+        for (int l = 0; l < 5; l++)
+            for (int c = 0; c < k; c++) A[i][l] += ROWC(i, c) * ROWC(l, c);
+        A[i][5] = r[i];
+    }
+    for (int col = 0; col < 5; col++) {
+        int piv = col;
+        for (int i = col + 1; i < 5; i++)
+            if (fabs(A[i][col]) > fabs(A[piv][col])) piv = i;
+        if (!(fabs(A[piv][col]) > 1e-12)) return 0; /* singular: no change */
+        for (int l = 0; l < 6; l++) {
+            double t = A[col][l];
+            A[col][l] = A[piv][l], A[piv][l] = t;
+        }
+        for (int i = 0; i < 5; i++) {
+            if (i == col) continue;
+            double f = A[i][col] / A[col][col];
+            for (int l = col; l < 6; l++) A[i][l] -= f * A[col][l];
+        }
+    }
+    for (int c = 0; c < k; c++) {
+        double d = 0;
+        for (int i = 0; i < 5; i++) d += A[i][5] / A[i][i] * ROWC(i, c);
+        z[c] += (float)d;
+        z[c] = z[c] > 3.5f ? 3.5f : z[c] < -3.5f ? -3.5f : z[c];
+    }
+#undef ROWC
+    return 1;
+}
