@@ -367,6 +367,10 @@ typedef struct {
                          anti-face push also pushed the skin tone away (a pale face drew a dark, reddish texture),
                          which the light step multiplied back by up to 3x, burning features and shadows orange.
                          0: the default TONE_CODES in src/anon/anon.c; <= 1: off */
+    int strong_unlit; /* (hue36) a strong draw's texture takes the mean face's broad light (its own divided out at
+                         TARGET_LIGHT_SIGMA, as the target's is before its codes are projected): the strong rung keeps
+                         only the photo's broadest light, so a draw's baked side light showed as a dark, burnt half
+                         face. 1 on; 0: the default STRONG_UNLIT in src/anon/anon.c; < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

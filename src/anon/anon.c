@@ -179,6 +179,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (hue36) every draw's texture codes keep their mean colour within this ratio of the target's own, per channel
  * (tuning.tone_codes; mf_anon_tone_codes in draw.c): the anti-face push no longer drags the skin tone far off */
 #define TONE_CODES (-1.0f)
+/* (hue36) a strong draw's texture loses its own broad light for the mean face's (target_unlit; tuning.strong_unlit):
+ * the strong rung keeps only the photo's broadest light, so the drawn face's baked side light showed as a burnt half */
+#define STRONG_UNLIT (-1)
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -358,6 +361,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->strong_contrast > 0)) tu->strong_contrast = 0; /* off (NaN too) */
     if (tu->tone_codes == 0) tu->tone_codes = TONE_CODES;
     if (!(tu->tone_codes > 1)) tu->tone_codes = 0; /* off (NaN too) */
+    if (tu->strong_unlit == 0) tu->strong_unlit = STRONG_UNLIT;
+    if (tu->strong_unlit < 0) tu->strong_unlit = 0; /* off */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -2174,7 +2179,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     if (!tex_own) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     memcpy(tex_own, tex_src, sizeof(float) * 3 * (size_t)T * T);
     if ((st = hairline_band(a, tex_own, rp)) || (st = mouth_crease(a, tex_own, tu->mouth_crease, rp)) ||
-        (j->strong && tu->socket_lift > 0 && (st = socket_lift(a, tex_own, tu->socket_lift, rp)))) {
+        (j->strong && tu->socket_lift > 0 && (st = socket_lift(a, tex_own, tu->socket_lift, rp))) ||
+        (j->strong && tu->strong_unlit > 0 && (st = target_unlit(m, tex_own)))) {
         free(tex_own);
         return st;
     }
