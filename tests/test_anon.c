@@ -567,11 +567,6 @@ static void test_donor_most_dissimilar(void **state) {
     mf_anon_free(a);
 }
 
-/* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the
- * strong rendering comes for the last third only (after six failed draws), each failed draw pushes the identity
- * farther from the target's codes over more candidates, and before the last third a draw lost by the detector or by
- * age / gender does not raise the strength (only ensemble rejections do). The default ladder (0) is strong from the
- * 4th draw. */
 /* (hue36) mf_anon_tone_codes: a draw pushed away from a target's codes has a mean colour outside the bound (checked,
  * so the test can fail), is moved inside it on every channel, keeps its age and gender read-outs, and a draw inside
  * the bound is left as it was. */
@@ -636,6 +631,11 @@ static void test_tone_codes_bound(void **state) {
     mf_anon_model_free(m);
 }
 
+/* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the
+ * strong rendering comes for the last third only (after six failed draws), each failed draw pushes the identity
+ * farther from the target's codes over more candidates, and before the last third a draw lost by the detector or by
+ * age / gender does not raise the strength (only ensemble rejections do). The default ladder (0) is strong from the
+ * 4th draw. */
 static void test_ladder_identity_first(void **state) {
     (void)state;
     mf_anon_tuning tu = {.shading_sigma = 0.10f, .shape_gain = 1, .fine_amp = 1, .tex_gain = 1, .detail_amp = 2.5f,

@@ -231,7 +231,8 @@ enum { ATTACK_SQ = 256, ATTACK_BOXES = 3 }; /* the square's side, pixels; square
 struct mf_anon {
     mf_anon_opts o;
     mf_anon_model_t *m;
-    float *col_w; /* (hue36) 3 x kt: the drawn texture's mean colour over the valid texels per texture code ... */
+    float *col_w; /* (hue36) 3 x kt: the drawn texture's mean colour over the valid texels per texture code (NULL
+                     unless tuning.tone_codes is on) ... */
     float col_b[3]; /* ... and for the mean texture */
     int *tri_of;
     float *bary;
@@ -573,9 +574,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         free(prev);
         free(cnt), free(bnd), free(force_v);
         if (!st) st = hairline_weights(a);
-        /* (hue36) the texture's mean colour as a linear function of its codes */
-        if (!st && !(a->col_w = malloc(sizeof(float) * (3 * (size_t)m->kt + 1)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-        if (!st) mf_anon_colour_readout(m, a->col_w, a->col_b);
+        /* (hue36) the texture's mean colour as a linear function of its codes (for tuning.tone_codes only) */
+        if (!st && tu->tone_codes > 1 && !(a->col_w = malloc(sizeof(float) * (3 * (size_t)m->kt + 1)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!st && a->col_w) mf_anon_colour_readout(m, a->col_w, a->col_b);
     }
     if (st) {
         mf_anon_free(a);
@@ -3796,7 +3797,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, j.zc, j.z);
-        if (a->o.tuning.tone_codes > 1 && j.zt)
+        if (a->col_w && j.zt) /* tuning.tone_codes on */
             mf_anon_tone_codes(a->m, a->col_w, a->col_b, j.zt, age_draw, logit, a->o.tuning.tone_codes, j.z);
         const mf_anon_model_t *m = a->m;
         if (a->force_similar) { /* testing hook: the target's own texture, no shape change */

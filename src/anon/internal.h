@@ -208,10 +208,10 @@ void mf_anon_colour_readout(const mf_anon_model_t *m, float *col_w, float col_b[
 /* (hue36) Codes z (ks + kt) moved by the least-norm step that puts the drawn texture's mean colour, per channel,
  * within [1 / bound, bound] x that of the target's codes zt (at least 1 level) while the age and gender read-outs
  * are put on the draw's targets age and logit (where the draw put them, up to its clamp); each code is then kept
- * within +-3.5 (draw.c's range; a clamped code can move the read-outs a little). The anti-face push also pushes the skin tone away from the target's (a pale face drew a dark, reddish
- * texture), which the light step multiplies back by up to 3x per channel: dark features and the draw's own shadows
- * came out burnt orange. Returns 1 when z moved, 0 when it was within the bound already (z unchanged), bound <= 1
- * or the system is singular. */
+ * within +-3.5 (draw.c's range; a clamped code can move the read-outs a little). The anti-face push also pushes the
+ * skin tone away from the target's (a pale face drew a dark, reddish texture), which the light step multiplies back
+ * by up to 3x per channel: dark features and the draw's own shadows came out burnt orange. Returns 1 when z moved, 0
+ * when it was within the bound already (z unchanged), bound <= 1 or the system is singular. */
 int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float col_b[3], const float *zt, float age,
                        float logit, float bound, float *z);
 
