@@ -131,6 +131,7 @@ static void usage(FILE *f) {
           "                   (default 0.35; -1 off: before stop 35)\n"
           "  --tone-codes F   every draw's texture keeps its mean colour within F x the target's (> 1; -1 off)\n"
           "  --strong-unlit N strong rung: 1 the drawn texture's broad light made the mean face's (-1 off)\n"
+          "  --light-keep N   1: every draw's light and tone codes are the target's own (push in the others); 2: strong draws only\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
@@ -223,6 +224,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--lens-bright") && more) tu.lens_bright = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tone-codes") && more) tu.tone_codes = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-unlit") && more) tu.strong_unlit = atoi(argv[++i]);
+        else if (!strcmp(s, "--light-keep") && more) tu.light_keep = atoi(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

@@ -631,6 +631,81 @@ static void test_tone_codes_bound(void **state) {
     mf_anon_model_free(m);
 }
 
+/* (light37) mf_anon_light_codes and a draw that keeps them: the mask marks texture codes only, among them the
+ * component that is most a flat colour shift and the one whose luminance is most odd about the face's midline
+ * (side light), both worked out here from the components themselves; a draw for a target given the mask takes the
+ * target's own values in the kept codes (without the mask the push moves them away: checked, so the test can fail),
+ * still lands on the target's age and gender read-outs, and still points away from the target in the other codes. */
+static void test_light_codes_kept(void **state) {
+    (void)state;
+    mf_anon_model_t *m;
+    if (mf_anon_model_load(MODEL, &m)) {
+        printf("  skipped: %s not present\n", MODEL);
+        skip();
+    }
+    int k = m->ks + m->kt, T = m->T, best_flat = -1, best_odd = -1;
+    size_t T2 = (size_t)T * T;
+    double bf = -1, bo = -1;
+    for (int c = 0; c < m->kt; c++) { /* the flattest and the most odd component, by brute force */
+        const float *b = m->tex_basis + (size_t)c * T2 * 3;
+        double e = 0, s3[3] = {0, 0, 0}, nv = 0, odd = 0, lum = 0;
+        for (int y = 0; y < T; y++)
+            for (int x = 0; x < T; x++) {
+                size_t p = (size_t)y * T + x, q = (size_t)y * T + (size_t)(T - 1 - x);
+                if (!m->valid[p]) continue;
+                nv++;
+                for (int ch = 0; ch < 3; ch++) e += (double)b[3 * p + ch] * b[3 * p + ch], s3[ch] += b[3 * p + ch];
+                if (!m->valid[q]) continue;
+                double lp = (double)b[3 * p] + b[3 * p + 1] + b[3 * p + 2], lq = (double)b[3 * q] + b[3 * q + 1] + b[3 * q + 2];
+                odd += (lp - lq) * (lp - lq), lum += 4 * lp * lp;
+            }
+        double flat = (s3[0] * s3[0] + s3[1] * s3[1] + s3[2] * s3[2]) / nv / e;
+        if (flat > bf) bf = flat, best_flat = c;
+        if (odd / lum > bo) bo = odd / lum, best_odd = c;
+    }
+    uint8_t *keep = malloc((size_t)k);
+    float *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k), *z0 = malloc(sizeof(float) * k),
+          *z1 = malloc(sizeof(float) * k);
+    assert_true(keep && zt && zc && z0 && z1);
+    int n = mf_anon_light_codes(m, keep);
+    print_message("      light codes: %d (flattest texture code %d, %.2f; most odd %d, %.2f)\n", n, best_flat, bf,
+                  best_odd, bo);
+    assert_true(n >= 2 && n < m->kt / 2);
+    for (int i = 0; i < m->ks; i++) assert_int_equal(keep[i], 0);
+    assert_int_equal(keep[m->ks + best_flat], 1);
+    assert_int_equal(keep[m->ks + best_odd], 1);
+    /* a target two spreads out in every code of its bucket, alternating signs */
+    float age = 35, logit = 2.5f;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 1) * (2 + 2 * (size_t)k);
+    for (int i = 0; i < k; i++) {
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        zt[i] = mu + sd * (i % 2 ? 1.2f : -1.2f);
+    }
+    mf_anon_rung rung = {.strong = 1, .ncand = 8, .spread = 1, .away = 0.6f, .gain = 1, .shade = 0.1f, .fine = 1};
+    uint64_t r0 = 7, r1 = 7;
+    mf_anon_draw_identity(m, &r0, age, logit, &rung, zt, 0, NULL, zc, z0);
+    mf_anon_draw_identity(m, &r1, age, logit, &rung, zt, 0, keep, zc, z1);
+    double moved0 = 0, along = 0, on = 0;
+    for (int i = 0; i < k; i++) {
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        if (keep[i]) {
+            moved0 = fmax(moved0, fabs(z0[i] - zt[i]) / sd);
+            assert_float_equal(z1[i], zt[i], 1e-3 * sd);
+        } else {
+            double o = (zt[i] - mu) / sd;
+            along += (z1[i] - mu) / sd * o, on += o * o;
+        }
+    }
+    print_message("      kept codes off the target's without the mask by up to %.2f spreads; with it, the other "
+                  "codes' component along the target %.2f\n", moved0, along / sqrt(on));
+    assert_true(moved0 > 1); /* the push moved the light codes away without the mask */
+    assert_true(along < 0);  /* the rest still points away from the target */
+    assert_true(fabs(tc_readout(m, m->age_w, z1) - age) < 1.0);
+    assert_true(fabs(tc_readout(m, m->male_w, z1) - logit) < 0.1);
+    free(keep), free(zt), free(zc), free(z0), free(z1);
+    mf_anon_model_free(m);
+}
+
 /* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the
  * strong rendering comes for the last third only (after six failed draws), each failed draw pushes the identity
  * farther from the target's codes over more candidates, and before the last third a draw lost by the detector or by
@@ -988,7 +1063,7 @@ static void draws_for_target(const mf_anon_model_t *m, int unlinked, double *mea
     for (int n = 0; n < N; n++) {
         uint64_t rng = 1000 + 7919 * (uint64_t)n;
         float *z = d + (size_t)n * k;
-        mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, unlinked, zc, z);
+        mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, unlinked, NULL, zc, z);
         double along = 0, nn = 0;
         for (int i = 0; i < k; i++) {
             float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
@@ -2862,6 +2937,7 @@ int main(void) {
         cmocka_unit_test(test_donor_most_dissimilar),
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_tone_codes_bound),
+        cmocka_unit_test(test_light_codes_kept),
         cmocka_unit_test(test_shade_follows_geometry),
         cmocka_unit_test(test_sh_light_model),
         cmocka_unit_test(test_eye_opening_softened),

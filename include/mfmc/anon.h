@@ -371,6 +371,12 @@ typedef struct {
                          TARGET_LIGHT_SIGMA, as the target's is before its codes are projected): the strong rung keeps
                          only the photo's broadest light, so a draw's baked side light showed as a dark, burnt half
                          face. 1 on; 0: the default STRONG_UNLIT in src/anon/anon.c; < 0: off */
+    int light_keep; /* (light37) the texture codes that are the photo's light or the skin's tone rather than identity
+                       (side light, brightness, tint: read off the identity model's components) take the target's own
+                       values, and the anti-face push moves only the other codes (as far in all): the push gave a
+                       side-lit target a texture lit from the other side and a pale one a dark, red skin, which the
+                       strong rung's light step burnt orange. 1: every draw; 2: the strong draws only; 0: the default
+                       LIGHT_KEEP in src/anon/anon.c; < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

@@ -182,6 +182,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (hue36) a strong draw's texture loses its own broad light for the mean face's (target_unlit; tuning.strong_unlit):
  * the strong rung keeps only the photo's broadest light, so the drawn face's baked side light showed as a burnt half */
 #define STRONG_UNLIT (-1)
+/* (light37) the draws' light and tone codes are the target's own (tuning.light_keep; mf_anon_light_codes) */
+#define LIGHT_KEEP (-1)
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -234,6 +236,7 @@ struct mf_anon {
     float *col_w; /* (hue36) 3 x kt: the drawn texture's mean colour over the valid texels per texture code (NULL
                      unless tuning.tone_codes is on) ... */
     float col_b[3]; /* ... and for the mean texture */
+    uint8_t *keep_codes; /* (light37) ks + kt: the codes a draw takes from the target (NULL unless tuning.light_keep) */
     int *tri_of;
     float *bary;
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
@@ -364,6 +367,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->tone_codes > 1)) tu->tone_codes = 0; /* off (NaN too) */
     if (tu->strong_unlit == 0) tu->strong_unlit = STRONG_UNLIT;
     if (tu->strong_unlit < 0) tu->strong_unlit = 0; /* off */
+    if (tu->light_keep == 0) tu->light_keep = LIGHT_KEEP;
+    tu->light_keep = tu->light_keep < 0 ? 0 : tu->light_keep > 2 ? 2 : tu->light_keep; /* 0 off */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -577,6 +582,10 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         /* (hue36) the texture's mean colour as a linear function of its codes (for tuning.tone_codes only) */
         if (!st && tu->tone_codes > 1 && !(a->col_w = malloc(sizeof(float) * (3 * (size_t)m->kt + 1)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         if (!st && a->col_w) mf_anon_colour_readout(m, a->col_w, a->col_b);
+        if (!st && tu->light_keep > 0) {
+            if (!(a->keep_codes = malloc((size_t)(m->ks + m->kt)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else mf_anon_light_codes(m, a->keep_codes);
+        }
     }
     if (st) {
         mf_anon_free(a);
@@ -592,6 +601,7 @@ void mf_anon_free(mf_anon_t *a) {
     mf_face_attrib_free(a->attr_np);
     mf_anon_model_free(a->m);
     free(a->col_w);
+    free(a->keep_codes);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
 }
@@ -3796,7 +3806,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* the identity's codes (draw.c): the anti-face push and the farthest of rung.ncand candidates by default;
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
-        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, j.zc, j.z);
+        const uint8_t *keep = a->keep_codes && (a->o.tuning.light_keep == 1 || rung.strong) ? a->keep_codes : NULL;
+        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */
             mf_anon_tone_codes(a->m, a->col_w, a->col_b, j.zt, age_draw, logit, a->o.tuning.tone_codes, j.z);
         const mf_anon_model_t *m = a->m;

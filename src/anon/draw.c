@@ -6,6 +6,13 @@
 
 #include "anon/internal.h"
 
+/* (light37) texture codes that are the photo's light or the skin's tone rather than identity (mf_anon_light_codes):
+ * a component whose mean colour is at least LIGHT_FLAT of its energy (the skin's brightness and tint) or whose
+ * luminance is at least LIGHT_ODD odd about the face's midline (side light). On synthetic-v1: texture codes 0
+ * (brightness, 0.97 flat), 1 (side light, 0.98 odd), 5 (red against blue, 0.59 flat) and 9 (0.67 odd). */
+#define LIGHT_FLAT 0.5
+#define LIGHT_ODD 0.6
+#define KEEP_PUSH_MAX 1.5f /* (light37) the push on the codes not kept, at most this many times tuning.away */
 #define UNLINK_MARGIN 0.25f /* unlinked: the draw's component along the target's own direction is at most
                                -UNLINK_MARGIN x away x sqrt(k), k the number of codes (about -1.3 of a draw's norm
                                of 8.5 at the first draw's away 0.6) */
@@ -15,22 +22,39 @@
  * the target: unlinked, the normal draw restricted to the half-space away from the target's own deviation; else
  * pushed, z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
 static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
-                       float away, int unlinked, float *z) {
+                       float away, int unlinked, const uint8_t *keep, float *z) {
     int k = m->ks + m->kt;
+    /* (light37) the kept codes (the photo's light and the skin's tone) take the target's own deviation; the push on
+     * the others is scaled so the anti-face's push keeps its length */
+    double push = away;
+    if (zt && keep && !unlinked) {
+        const float *c0 = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
+        double all = 0, rest = 0;
+        for (int i = 0; i < k; i++) {
+            float mu = c0[0] > 0 ? c0[2 + i] : 0, sd = c0[0] > 0 ? c0[2 + k + i] : 1;
+            float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
+            o = o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
+            all += (double)o * o, rest += keep[i] ? 0 : (double)o * o;
+        }
+        if (rest > 1e-9) push = away * fmin(sqrt(all / rest), KEEP_PUSH_MAX);
+    }
     /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
      * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
     const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
     double n2 = 0, on2 = 0, proj = 0;
+    int nfree = 0; /* codes not kept */
     for (int i = 0; i < k; i++) { /* z = mu + sd * dev, dev = a normal draw - away * the target's own deviation */
         float g = (float)mf_anon_rng_normal(rng) * spread;
         float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
         if (zt) {
             float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
             o = o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
-            if (unlinked) on2 += (double)o * o, proj += (double)g * o;
-            else g -= away * o;
+            if (keep && keep[i]) g = o;
+            else if (unlinked) on2 += (double)o * o, proj += (double)g * o;
+            else g -= (float)push * o;
         }
-        z[i] = g, n2 += (double)g * g;
+        z[i] = g;
+        if (!(zt && keep && keep[i])) n2 += (double)g * g, nfree++;
     }
     if (zt && unlinked && on2 > 1e-9) {
         /* unlinkable (docs/anonymization.md, "Linkability across photos"): the random draw itself, restricted to the
@@ -45,6 +69,7 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
                 float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
                 float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
                 o = o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
+                if (keep && keep[i]) continue;
                 z[i] -= (float)((p - lim) * o / on);
                 n2 += (double)z[i] * z[i];
             }
@@ -52,25 +77,27 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
     }
     /* a plausible face: the deviation is kept within the typical norm of a draw (the push away from the target
      * turns the direction, it does not make a caricature) */
-    double cap = 1.1 * k * spread * spread, f = n2 > cap ? sqrt(cap / n2) : 1;
-    for (int i = 0; i < k; i++) {
+    double cap = 1.1 * nfree * spread * spread, f = n2 > cap ? sqrt(cap / n2) : 1;
+    for (int i = 0; i < k; i++) { /* (light37) kept codes: the target's own, not scaled */
         float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-        z[i] = mu + sd * (float)(f * z[i]);
+        z[i] = mu + sd * (float)(zt && keep && keep[i] ? z[i] : f * z[i]);
     }
     const float *W[2] = {m->age_w, m->male_w};
     double tgt[2] = {age, logit}, r[2], G[2][2] = {{0}};
+    int kp = zt && keep; /* (light37) the kept codes stay the target's: the read-outs are moved by the others */
     for (int j = 0; j < 2; j++) {
         double p = W[j][k];
         for (int i = 0; i < k; i++) p += W[j][i] * z[i];
         r[j] = tgt[j] - p;
         for (int l = 0; l < 2; l++)
-            for (int i = 0; i < k; i++) G[j][l] += (double)W[j][i] * W[l][i];
+            for (int i = 0; i < k; i++)
+                if (!(kp && keep[i])) G[j][l] += (double)W[j][i] * W[l][i];
     }
     double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
     if (fabs(det) < 1e-12) return;
     double c0 = (G[1][1] * r[0] - G[0][1] * r[1]) / det, c1 = (G[0][0] * r[1] - G[1][0] * r[0]) / det;
     for (int i = 0; i < k; i++) {
-        z[i] += (float)(c0 * W[0][i] + c1 * W[1][i]);
+        if (!(kp && keep[i])) z[i] += (float)(c0 * W[0][i] + c1 * W[1][i]);
         if (z[i] > 3.5f) z[i] = 3.5f;
         if (z[i] < -3.5f) z[i] = -3.5f;
     }
@@ -85,16 +112,16 @@ static float code_dist(int k, const float *z, const float *zt) {
 
 
 void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, const mf_anon_rung *rung,
-                           const float *zt, int unlinked, float *zc, float *z) {
+                           const float *zt, int unlinked, const uint8_t *keep, float *zc, float *z) {
     int k = m->ks + m->kt;
     if (unlinked || !zt) { /* one draw: choosing among candidates by their distance from the target would pick, for
                               every photo of a person, draws leaning the same way (linked) */
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, unlinked, z);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, unlinked, keep, z);
         return;
     }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
     for (int c = 0; c < rung->ncand; c++) {
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, 0, zc);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, 0, keep, zc);
         float d = code_dist(k, zc, zt);
         if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
@@ -180,4 +207,33 @@ int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float
     }
 #undef ROWC
     return 1;
+}
+
+/* (light37) mf_anon_light_codes (internal.h). */
+int mf_anon_light_codes(const mf_anon_model_t *m, uint8_t *keep) {
+    int T = m->T, n = 0;
+    size_t T2 = (size_t)T * T;
+    memset(keep, 0, (size_t)(m->ks + m->kt));
+    for (int k = 0; k < m->kt; k++) {
+        const float *b = m->tex_basis + (size_t)k * T2 * 3;
+        double e = 0, mean[3] = {0, 0, 0}, nv = 0, anti = 0, lum = 0;
+        for (size_t p = 0; p < T2; p++)
+            if (m->valid[p]) {
+                nv++;
+                for (int c = 0; c < 3; c++) e += (double)b[3 * p + c] * b[3 * p + c], mean[c] += b[3 * p + c];
+            }
+        if (!(nv > 0) || !(e > 0)) continue;
+        for (int c = 0; c < 3; c++) mean[c] /= nv;
+        double flat = (mean[0] * mean[0] + mean[1] * mean[1] + mean[2] * mean[2]) * nv / e;
+        /* the luminance's part odd about the face's vertical midline (the layout is the frontal mean face's) */
+        for (int y = 0; y < T; y++)
+            for (int x = 0; x < T; x++) {
+                size_t p = (size_t)y * T + x, q = (size_t)y * T + (size_t)(T - 1 - x);
+                if (!m->valid[p] || !m->valid[q]) continue;
+                double lp = (double)b[3 * p] + b[3 * p + 1] + b[3 * p + 2], lq = (double)b[3 * q] + b[3 * q + 1] + b[3 * q + 2];
+                anti += (lp - lq) * (lp - lq) / 4, lum += lp * lp;
+            }
+        if (flat >= LIGHT_FLAT || (lum > 0 && anti / lum >= LIGHT_ODD)) keep[m->ks + k] = 1, n++;
+    }
+    return n;
 }

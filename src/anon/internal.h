@@ -197,9 +197,18 @@ int mf_anon_ladder_leap(const mf_anon_tuning *tu, int max_tries, int failed, flo
  * and gender logit, drawn from *rng (draw.c). zt: the target's own codes (NULL: no target, e.g. children: a plain
  * draw of the bucket). unlinked 1: one draw in the half-space away from zt, sharing with other draws for the same
  * target only a margin (two photos of a person anonymized in separate runs get unrelated identities); 0: the
- * anti-face push, the farthest from zt of rung->ncand candidates. zc: scratch of ks + kt floats. */
+ * anti-face push, the farthest from zt of rung->ncand candidates. keep (NULL: none; only with zt): codes that take
+ * the target's own value instead (mf_anon_light_codes), left out of the push, the norm cap and the age and gender
+ * step; the push on the others is lengthened (at most 1.5x) to the push's length over all codes. zc: scratch of
+ * ks + kt floats. */
 void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, const mf_anon_rung *rung,
-                           const float *zt, int unlinked, float *zc, float *z);
+                           const float *zt, int unlinked, const uint8_t *keep, float *zc, float *z);
+
+/* (light37) Marks in keep (ks + kt bytes) the texture codes that carry the photo's light or the skin's tone rather
+ * than identity, read off the model's components: mostly a flat colour shift, or a luminance odd about the face's
+ * midline (side light). Returns how many. A draw given this mask (mf_anon_draw_identity) takes the target's own
+ * values for them and pushes away from the target only in the other codes. */
+int mf_anon_light_codes(const mf_anon_model_t *m, uint8_t *keep);
 
 /* (hue36) The drawn texture's mean colour over the valid texels as a linear function of the texture codes:
  * col_w (3 x kt, channel-major) and col_b[3] (the mean texture's). */
