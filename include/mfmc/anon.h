@@ -375,8 +375,9 @@ typedef struct {
                        (side light, brightness, tint: read off the identity model's components) take the target's own
                        values, and the anti-face push moves only the other codes (as far in all): the push gave a
                        side-lit target a texture lit from the other side and a pale one a dark, red skin, which the
-                       strong rung's light step burnt orange. 1: every draw; 2: the strong draws only; 0: the default
-                       LIGHT_KEEP in src/anon/anon.c; < 0: off */
+                       strong rung's light step burnt orange. 1: every draw but the last-resort ones (tuning.last_rungs,
+                       which push every code); 2: the strong draws but the last-resort ones; 3: every draw; 0: the
+                       default LIGHT_KEEP in src/anon/anon.c; < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

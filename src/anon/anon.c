@@ -368,7 +368,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->strong_unlit == 0) tu->strong_unlit = STRONG_UNLIT;
     if (tu->strong_unlit < 0) tu->strong_unlit = 0; /* off */
     if (tu->light_keep == 0) tu->light_keep = LIGHT_KEEP;
-    tu->light_keep = tu->light_keep < 0 ? 0 : tu->light_keep > 2 ? 2 : tu->light_keep; /* 0 off */
+    tu->light_keep = tu->light_keep < 0 ? 0 : tu->light_keep > 3 ? 3 : tu->light_keep; /* 0 off */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -3806,7 +3806,11 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         /* the identity's codes (draw.c): the anti-face push and the farthest of rung.ncand candidates by default;
          * tuning.unlinked 1: unlinkable draws for the first two thirds of the draws, 2: always */
         int unl = a->o.tuning.unlinked > 1 || (a->o.tuning.unlinked == 1 && 3 * n_failed < 2 * a->o.max_tries);
-        const uint8_t *keep = a->keep_codes && (a->o.tuning.light_keep == 1 || rung.strong) ? a->keep_codes : NULL;
+        /* (light37) the light and tone codes kept: on every draw (light_keep 1) or the strong ones (2), not on the
+         * last-resort draws, which push every code (the faces whose side light had to be turned to pass arcface);
+         * 3: on every draw, the last-resort ones too */
+        int lk = a->o.tuning.light_keep;
+        const uint8_t *keep = a->keep_codes && (lk == 3 || (!last_rung && (lk == 1 || rung.strong))) ? a->keep_codes : NULL;
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */
             mf_anon_tone_codes(a->m, a->col_w, a->col_b, j.zt, age_draw, logit, a->o.tuning.tone_codes, j.z);
