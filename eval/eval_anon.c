@@ -129,6 +129,7 @@ static void usage(FILE *f) {
           "                   probes is drawn again (default 1.6; -1 off: before stop 35)\n"
           "  --lens-bright F  the sunglasses test holds only when the openings' bright tenth is below F x the skin\n"
           "                   (default 0.35; -1 off: before stop 35)\n"
+          "  --lens-ring F    ... and only when the skin around the lids is below F (default 0.5; -1 off: before stop 37)\n"
           "  --tone-codes F   every draw's texture keeps its mean colour within F x the target's (> 1; -1 off)\n"
           "  --strong-unlit N strong rung: 1 the drawn texture's broad light made the mean face's (-1 off)\n"
           "  --light-keep N   the draws' light and tone codes are the target's own (the push moves the others):\n"
@@ -223,6 +224,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--tone-match") && more) tu.tone_match = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-contrast") && more) tu.strong_contrast = (float)atof(argv[++i]);
         else if (!strcmp(s, "--lens-bright") && more) tu.lens_bright = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--lens-ring") && more) tu.lens_ring = (float)atof(argv[++i]);
         else if (!strcmp(s, "--tone-codes") && more) tu.tone_codes = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-unlit") && more) tu.strong_unlit = atoi(argv[++i]);
         else if (!strcmp(s, "--light-keep") && more) tu.light_keep = atoi(argv[++i]);

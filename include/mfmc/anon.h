@@ -362,6 +362,10 @@ typedef struct {
                           eyes or heavy eyeliner showed the original's eyes through the new face. 0: the default
                           LENS_BRIGHT in src/anon/anon.c (0.35); < 0: off, every face whose lids fail the skin test is
                           treated as behind lenses (before stop 35) */
+    float lens_ring; /* (lens37) ... and only when the ring of skin around the lids (eye shadow up to the brows, the
+                        under-eye) is less than this much skin, or the lids are under 0.15 skin: a dark lens covers the
+                        ring, an eye does not (dark or small eyes in low light passed the second look). 0: the default
+                        LENS_RING in src/anon/anon.c (0.5); < 0: off (before stop 37) */
     float tone_codes; /* (hue36) every draw's texture codes are moved (least norm, age and gender read-outs kept) so
                          the drawn texture's mean colour is within this ratio of the target's own per channel: the
                          anti-face push also pushed the skin tone away (a pale face drew a dark, reddish texture),
