@@ -667,13 +667,22 @@ static void test_light_codes_kept(void **state) {
     float *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k), *z0 = malloc(sizeof(float) * k),
           *z1 = malloc(sizeof(float) * k);
     assert_true(keep && zt && zc && z0 && z1);
-    int n = mf_anon_light_codes(m, keep);
+    int n = mf_anon_light_codes(m, 0.5f, keep);
     print_message("      light codes: %d (flattest texture code %d, %.2f; most odd %d, %.2f)\n", n, best_flat, bf,
                   best_odd, bo);
     assert_true(n >= 2 && n < m->kt / 2);
     for (int i = 0; i < m->ks; i++) assert_int_equal(keep[i], 0);
     assert_int_equal(keep[m->ks + best_flat], 1);
     assert_int_equal(keep[m->ks + best_odd], 1);
+    /* without the tone codes (light_flat off): the side-light ones only */
+    uint8_t *odd_only = malloc((size_t)k);
+    assert_non_null(odd_only);
+    int n_odd = mf_anon_light_codes(m, 0, odd_only);
+    assert_true(n_odd >= 1 && n_odd < n);
+    assert_int_equal(odd_only[m->ks + best_odd], 1);
+    assert_int_equal(odd_only[m->ks + best_flat], 0);
+    for (int i = 0; i < k; i++) assert_true(!odd_only[i] || keep[i]);
+    free(odd_only);
     /* a target two spreads out in every code of its bucket, alternating signs */
     float age = 35, logit = 2.5f;
     const float *c = m->cond + (size_t)mf_anon_bucket(age, 1) * (2 + 2 * (size_t)k);

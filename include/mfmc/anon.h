@@ -382,6 +382,8 @@ typedef struct {
                        strong rung's light step burnt orange. 1: every draw but the last-resort ones (tuning.last_rungs,
                        which push every code); 2: the strong draws but the last-resort ones; 3: every draw; 0: the
                        default LIGHT_KEEP in src/anon/anon.c; < 0: off */
+    float light_flat; /* (light37) the tone codes light_keep keeps: components at least this much a flat colour shift
+                         (0: the default LIGHT_FLAT in src/anon/anon.c, 0.5; < 0: none, the side-light codes only) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -190,6 +190,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define STRONG_UNLIT (-1)
 /* (light37) the draws' light and tone codes are the target's own (tuning.light_keep; mf_anon_light_codes) */
 #define LIGHT_KEEP (-1)
+#define LIGHT_FLAT 0.5f /* ... the tone codes among them: at least this much of the component a flat colour shift */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -377,6 +378,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->strong_unlit < 0) tu->strong_unlit = 0; /* off */
     if (tu->light_keep == 0) tu->light_keep = LIGHT_KEEP;
     tu->light_keep = tu->light_keep < 0 ? 0 : tu->light_keep > 3 ? 3 : tu->light_keep; /* 0 off */
+    if (tu->light_flat == 0) tu->light_flat = LIGHT_FLAT;
+    tu->light_flat = !(tu->light_flat > 0) ? 0 : tu->light_flat; /* 0: no tone codes kept, side light only */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -592,7 +595,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         if (!st && a->col_w) mf_anon_colour_readout(m, a->col_w, a->col_b);
         if (!st && tu->light_keep > 0) {
             if (!(a->keep_codes = malloc((size_t)(m->ks + m->kt)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-            else mf_anon_light_codes(m, a->keep_codes);
+            else mf_anon_light_codes(m, tu->light_flat, a->keep_codes);
         }
     }
     if (st) {

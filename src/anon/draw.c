@@ -6,11 +6,10 @@
 
 #include "anon/internal.h"
 
-/* (light37) texture codes that are the photo's light or the skin's tone rather than identity (mf_anon_light_codes):
- * a component whose mean colour is at least LIGHT_FLAT of its energy (the skin's brightness and tint) or whose
- * luminance is at least LIGHT_ODD odd about the face's midline (side light). On synthetic-v1: texture codes 0
- * (brightness, 0.97 flat), 1 (side light, 0.98 odd), 5 (red against blue, 0.59 flat) and 9 (0.67 odd). */
-#define LIGHT_FLAT 0.5
+/* (light37) texture codes that are the photo's light rather than identity (mf_anon_light_codes): a component whose
+ * luminance is at least LIGHT_ODD odd about the face's midline (side light; on synthetic-v1 texture codes 1, 0.98
+ * odd, and 9, 0.67), and with flat_min > 0 one whose mean colour is at least flat_min of its energy (the skin's
+ * brightness and tint: at 0.5 codes 0, 0.97 flat, and 5, red against blue, 0.59) */
 #define LIGHT_ODD 0.6
 #define KEEP_PUSH_MAX 1.5f /* (light37) the push on the codes not kept, at most this many times tuning.away */
 #define UNLINK_MARGIN 0.25f /* unlinked: the draw's component along the target's own direction is at most
@@ -210,7 +209,7 @@ int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float
 }
 
 /* (light37) mf_anon_light_codes (internal.h). */
-int mf_anon_light_codes(const mf_anon_model_t *m, uint8_t *keep) {
+int mf_anon_light_codes(const mf_anon_model_t *m, float flat_min, uint8_t *keep) {
     int T = m->T, n = 0;
     size_t T2 = (size_t)T * T;
     memset(keep, 0, (size_t)(m->ks + m->kt));
@@ -233,7 +232,7 @@ int mf_anon_light_codes(const mf_anon_model_t *m, uint8_t *keep) {
                 double lp = (double)b[3 * p] + b[3 * p + 1] + b[3 * p + 2], lq = (double)b[3 * q] + b[3 * q + 1] + b[3 * q + 2];
                 anti += (lp - lq) * (lp - lq) / 4, lum += lp * lp;
             }
-        if (flat >= LIGHT_FLAT || (lum > 0 && anti / lum >= LIGHT_ODD)) keep[m->ks + k] = 1, n++;
+        if ((flat_min > 0 && flat >= flat_min) || (lum > 0 && anti / lum >= LIGHT_ODD)) keep[m->ks + k] = 1, n++;
     }
     return n;
 }

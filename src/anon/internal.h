@@ -204,11 +204,12 @@ int mf_anon_ladder_leap(const mf_anon_tuning *tu, int max_tries, int failed, flo
 void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, const mf_anon_rung *rung,
                            const float *zt, int unlinked, const uint8_t *keep, float *zc, float *z);
 
-/* (light37) Marks in keep (ks + kt bytes) the texture codes that carry the photo's light or the skin's tone rather
- * than identity, read off the model's components: mostly a flat colour shift, or a luminance odd about the face's
- * midline (side light). Returns how many. A draw given this mask (mf_anon_draw_identity) takes the target's own
- * values for them and pushes away from the target only in the other codes. */
-int mf_anon_light_codes(const mf_anon_model_t *m, uint8_t *keep);
+/* (light37) Marks in keep (ks + kt bytes) the texture codes that carry the photo's light (and with flat_min > 0 the
+ * skin's tone) rather than identity, read off the model's components: a luminance mostly odd about the face's
+ * midline (side light), or a flat colour shift that is at least flat_min of the component's energy. Returns how many.
+ * A draw given this mask (mf_anon_draw_identity) takes the target's own values for them and pushes away from the
+ * target only in the other codes. */
+int mf_anon_light_codes(const mf_anon_model_t *m, float flat_min, uint8_t *keep);
 
 /* (hue36) The drawn texture's mean colour over the valid texels as a linear function of the texture codes:
  * col_w (3 x kt, channel-major) and col_b[3] (the mean texture's). */
