@@ -52,10 +52,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define LENS_Q 0.9f           /* ... the bright tenth: this luminance quantile of the opening's middle */
 #define LENS_SURE 0.15f       /* lids with less skin than this hold lenses whatever the openings show (mirrors) */
 /* (lens37) and a third look, the ring of skin around the lids (the eye zone without the lids: eye shadow up to the
- * brows, the under-eye): a dark lens covers it, an eye does not. On the same 37 faces it read 0.54-0.91 skin around
- * all 21 eyes (the 3 the second look left flagged: 0.89, 0.55, 0.70) and 0.01-0.41 around 11 of the 13 dark
- * sunglasses (0.64 around one pair of large round lenses, 0.66 around the highlighted one); 0.5 takes no eyes for
- * lenses and 2 sunglasses for eyes (a looks defect, not a privacy one) */
+ * brows, the under-eye): a dark lens covers it, an eye does not. On 33 of the same 37 faces it read 0.54-0.91 skin
+ * around all 17 eye faces read (0.55 and 0.70 around the two the second look left flagged) and 0.01-0.41 around 11
+ * of the 13 dark sunglasses (0.64 around one pair of large round lenses, 0.66 around the highlighted one); 0.5 takes
+ * no eyes for lenses and 2 sunglasses for eyes (a looks defect, not a privacy one; docs/anonymization.md, "Where it
+ * stands (stop 37 ...)") */
 #define LENS_RING 0.5f
 #define EYE_OPEN_GRID 20.0f   /* (looks32) an opening's middle sampled at least this many points across */
 #define FINE_AMP 1.0f         /* the photo's finest band (grain, pores) kept over the new skin */
