@@ -2453,17 +2453,13 @@ static float lid_change(const mf_img *a, const mf_img *b, const mf_face *f) {
     return eye_zone_change_at(a, b, f, pts, 8);
 }
 
-/* (lens35) The sunglasses test looks for eye whites: ffhq_0280 (heavy black eyeliner: its lids read 0.31 skin, under
- * the first look's 0.45) was taken for a face behind lenses, and its whole eye zone at the original's position was
- * kept in front of the new face (the original's eyes and make-up published, "doubled eyes"). With the second look
- * (default) its openings' bright tenth (0.62 x the skin) shows eyes, and the zone is redrawn: the eye zone changes by
- * more than EYE_CHANGE levels and at least 1.5x what tuning.lens_bright -1 (the old test) leaves there (printed).
- * ffhq_0062 and ffhq_0168 are behind real sunglasses (lids 0.08 skin; a bright tenth of 0.24): the same picture
- * either way. */
-static void test_lens_test_sees_eyes(void **state) {
-    (void)state;
+/* (lens35, lens37) One look of the sunglasses test checked on photos: the first n_eyes show eyes that the look with
+ * tuning `off` (the test before it) took for lenses; their eye region (`change`: eye_zone_change or lid_change)
+ * changes by more than EYE_CHANGE levels and at least 1.5x what `off` leaves there; the others are behind real
+ * sunglasses: the same picture either way. Skips when no photo could be checked. */
+static void lens_look_check(const char *const *photos, int np, int n_eyes, mf_anon_tuning off_tu,
+                            float (*change)(const mf_img *, const mf_img *, const mf_face *), const char *what) {
     const float EYE_CHANGE = 8;
-    static const char *photos[] = {"ffhq/ffhq_0280.jpg", "ffhq/ffhq_0062.jpg", "ffhq/ffhq_0168.jpg"};
     if (!tu_exists(MODEL)) {
         printf("  skipped: identity model absent\n");
         skip();
@@ -2471,9 +2467,9 @@ static void test_lens_test_sees_eyes(void **state) {
     attack_env e;
     attack_env_open(&e);
     mf_anon_t *on = attack_env_anon(&e, (mf_anon_tuning){0});
-    mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.lens_bright = -1, .lens_ring = -1});
+    mf_anon_t *off = attack_env_anon(&e, off_tu);
     int checked = 0;
-    for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
+    for (int p = 0; p < np; p++) {
         mf_img img;
         int n;
         mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
@@ -2486,17 +2482,17 @@ static void test_lens_test_sees_eyes(void **state) {
                 res[v] = copy_of(&img);
                 assert_int_equal(mf_anon_face(v ? off : on, &res[v], &faces[k], MF_ANON_SYNTH, 1, NULL, &r[v]), MF_OK);
             }
-            float ch[2] = {eye_zone_change(&img, &res[0], &faces[k]), eye_zone_change(&img, &res[1], &faces[k])};
+            float ch[2] = {change(&img, &res[0], &faces[k]), change(&img, &res[1], &faces[k])};
             int same = res[0].w == res[1].w && !memcmp(res[0].data, res[1].data, (size_t)img.w * img.h * 3);
-            printf("  %s: eye zone change %.1f levels (method %d, draws '%s'); lens_bright -1: %.1f (method %d, "
-                   "draws '%s')%s\n", photos[p], ch[0], r[0].method, r[0].draws, ch[1], r[1].method, r[1].draws,
+            printf("  %s: %s change %.1f levels (method %d, draws '%s'); before: %.1f (method %d, draws '%s')%s\n",
+                   photos[p], what, ch[0], r[0].method, r[0].draws, ch[1], r[1].method, r[1].draws,
                    same ? "; the same picture" : "");
             int drawn = r[0].method == MF_ANON_SYNTH && r[1].method == MF_ANON_SYNTH;
-            if (p == 0 && drawn) {
+            if (p < n_eyes && drawn) {
                 assert_true(ch[0] > EYE_CHANGE);
                 assert_true(ch[0] >= 1.5f * ch[1]);
                 checked++;
-            } else if (p > 0) {
+            } else if (p >= n_eyes) {
                 assert_true(same);
                 checked++;
             }
@@ -2510,6 +2506,20 @@ static void test_lens_test_sees_eyes(void **state) {
     if (!checked) skip();
 }
 
+/* (lens35) The sunglasses test looks for eye whites: ffhq_0280 (heavy black eyeliner: its lids read 0.31 skin, under
+ * the first look's 0.45) was taken for a face behind lenses, and its whole eye zone at the original's position was
+ * kept in front of the new face (the original's eyes and make-up published, "doubled eyes"). With the second look
+ * (default) its openings' bright tenth (0.62 x the skin) shows eyes, and the zone is redrawn: the eye zone changes by
+ * more than EYE_CHANGE levels and at least 1.5x what tuning.lens_bright and lens_ring -1 (the test before stop 35)
+ * leaves there (printed).
+ * ffhq_0062 and ffhq_0168 are behind real sunglasses (lids 0.08 skin; a bright tenth of 0.24): the same picture
+ * either way. */
+static void test_lens_test_sees_eyes(void **state) {
+    (void)state;
+    static const char *const photos[] = {"ffhq/ffhq_0280.jpg", "ffhq/ffhq_0062.jpg", "ffhq/ffhq_0168.jpg"};
+    lens_look_check(photos, 3, 1, (mf_anon_tuning){.lens_bright = -1, .lens_ring = -1}, eye_zone_change, "eye zone");
+}
+
 /* (lens37) The sunglasses test's third look, the ring of skin around the lids: Alberto_Acosta_0001 and
  * Anderson_Varejao_0001 (dark eyes in low light: lids 0.22 and 0.44 skin, bright tenths 0.30 and 0.25, under
  * lens_bright's 0.35) were taken for faces behind lenses and their eyes published; the skin around their lids (0.55
@@ -2520,54 +2530,10 @@ static void test_lens_test_sees_eyes(void **state) {
  * 0.21 and 0.24) with little skin around the lids (0.41 and 0.37): the same picture either way. */
 static void test_lens_ring_sees_eyes(void **state) {
     (void)state;
-    const float EYE_CHANGE = 8;
-    static const char *photos[] = {"lfw/Alberto_Acosta/Alberto_Acosta_0001.jpg",
-                                   "lfw/Anderson_Varejao/Anderson_Varejao_0001.jpg", "ffhq/ffhq_0010.jpg",
-                                   "lfw/Andre_Bucher/Andre_Bucher_0001.jpg"};
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
-    attack_env e;
-    attack_env_open(&e);
-    mf_anon_t *on = attack_env_anon(&e, (mf_anon_tuning){0});
-    mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.lens_ring = -1});
-    int checked = 0;
-    for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
-        mf_img img;
-        int n;
-        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
-        if (!faces) continue;
-        int k = largest_meshed_face(faces, n);
-        if (k >= 0) {
-            mf_img res[2];
-            mf_anon_result r[2];
-            for (int v = 0; v < 2; v++) {
-                res[v] = copy_of(&img);
-                assert_int_equal(mf_anon_face(v ? off : on, &res[v], &faces[k], MF_ANON_SYNTH, 1, NULL, &r[v]), MF_OK);
-            }
-            float ch[2] = {lid_change(&img, &res[0], &faces[k]), lid_change(&img, &res[1], &faces[k])};
-            int same = res[0].w == res[1].w && !memcmp(res[0].data, res[1].data, (size_t)img.w * img.h * 3);
-            printf("  %s: lid change %.1f levels (method %d, draws '%s'); lens_ring -1: %.1f (method %d, "
-                   "draws '%s')%s\n", photos[p], ch[0], r[0].method, r[0].draws, ch[1], r[1].method, r[1].draws,
-                   same ? "; the same picture" : "");
-            int drawn = r[0].method == MF_ANON_SYNTH && r[1].method == MF_ANON_SYNTH;
-            if (p < 2 && drawn) {
-                assert_true(ch[0] > EYE_CHANGE);
-                assert_true(ch[0] >= 1.5f * ch[1]);
-                checked++;
-            } else if (p >= 2) {
-                assert_true(same);
-                checked++;
-            }
-            mf_img_free(&res[0]), mf_img_free(&res[1]);
-        }
-        free(faces);
-        mf_img_free(&img);
-    }
-    mf_anon_free(on), mf_anon_free(off);
-    attack_env_close(&e);
-    if (!checked) skip();
+    static const char *const photos[] = {"lfw/Alberto_Acosta/Alberto_Acosta_0001.jpg",
+                                         "lfw/Anderson_Varejao/Anderson_Varejao_0001.jpg", "ffhq/ffhq_0010.jpg",
+                                         "lfw/Andre_Bucher/Andre_Bucher_0001.jpg"};
+    lens_look_check(photos, 4, 2, (mf_anon_tuning){.lens_ring = -1}, lid_change, "lid");
 }
 
 /* (mouth30) A drawn face keeps the target's mouth: a pouting LFW face (Abel_Aguilar_0001: a small open mouth), as
