@@ -16,6 +16,14 @@
                                -UNLINK_MARGIN x away x sqrt(k), k the number of codes (about -1.3 of a draw's norm
                                of 8.5 at the first draw's away 0.6) */
 
+/* The target's own deviation in code i from the bucket c (mean, standard deviation; the standard normal when the
+ * bucket is empty), in spreads, clamped to +-2.5. */
+static float target_dev(const float *c, int k, const float *zt, int i) {
+    float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+    float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
+    return o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
+}
+
 /* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
  * the linear read-outs on the targets. With zt (the target's own codes, projected) the draw is also kept away from
  * the target: unlinked, the normal draw restricted to the half-space away from the target's own deviation; else
@@ -23,31 +31,26 @@
 static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
                        float away, int unlinked, const uint8_t *keep, float *z) {
     int k = m->ks + m->kt;
+    /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
+     * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
     /* (light37) the kept codes (the photo's light and the skin's tone) take the target's own deviation; the push on
      * the others is scaled so the anti-face's push keeps its length */
     double push = away;
     if (zt && keep && !unlinked) {
-        const float *c0 = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
         double all = 0, rest = 0;
         for (int i = 0; i < k; i++) {
-            float mu = c0[0] > 0 ? c0[2 + i] : 0, sd = c0[0] > 0 ? c0[2 + k + i] : 1;
-            float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
-            o = o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
+            float o = target_dev(c, k, zt, i);
             all += (double)o * o, rest += keep[i] ? 0 : (double)o * o;
         }
         if (rest > 1e-9) push = away * fmin(sqrt(all / rest), KEEP_PUSH_MAX);
     }
-    /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
-     * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
-    const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
     double n2 = 0, on2 = 0, proj = 0;
     int nfree = 0; /* codes not kept */
     for (int i = 0; i < k; i++) { /* z = mu + sd * dev, dev = a normal draw - away * the target's own deviation */
         float g = (float)mf_anon_rng_normal(rng) * spread;
-        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
         if (zt) {
-            float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
-            o = o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
+            float o = target_dev(c, k, zt, i);
             if (keep && keep[i]) g = o;
             else if (unlinked) on2 += (double)o * o, proj += (double)g * o;
             else g -= (float)push * o;
@@ -65,11 +68,8 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
         if (p > lim) {
             n2 = 0;
             for (int i = 0; i < k; i++) {
-                float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-                float o = (zt[i] - mu) / fmaxf(sd, 1e-3f);
-                o = o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
                 if (keep && keep[i]) continue;
-                z[i] -= (float)((p - lim) * o / on);
+                z[i] -= (float)((p - lim) * target_dev(c, k, zt, i) / on);
                 n2 += (double)z[i] * z[i];
             }
         }
