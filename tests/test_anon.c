@@ -64,6 +64,13 @@ static void test_model_file(void **state) {
     memcpy(c, buf, len);
     c[16 + 1] = 0x40; /* texture side 16384+ */
     assert_int_equal(mf_anon_model_load_mem(c, len, &bad), MF_ERR_LIMIT);
+    assert_true(i0.has_metric); /* (push38) the optional thirteenth section, the recognizer metric */
+    memcpy(c, buf, len);
+    c[64 + 24 * 12 + 16] ^= 4; /* its byte count */
+    assert_int_equal(mf_anon_model_load_mem(c, len, &bad), MF_ERR_FORMAT);
+    memcpy(c, buf, len);
+    c[12] = 14; /* fourteen sections */
+    assert_true(mf_anon_model_load_mem(c, len, &bad) < 0);
     free(c);
     free(buf);
 }
@@ -713,6 +720,144 @@ static void test_light_codes_kept(void **state) {
     assert_true(fabs(tc_readout(m, m->male_w, z1) - logit) < 0.1);
     free(keep), free(zt), free(zc), free(z0), free(z1);
     mf_anon_model_free(m);
+}
+
+/* (push38) The committed model's recognizer metric and a draw that follows it: the metric is symmetric with trace
+ * ks + kt and not flat (the recognizers read some code directions more than others); a draw whose push follows it
+ * moves the recognizers' predicted reading of the face farther from the target's own than the plain push from the
+ * same random draw does (the figure (z - zt)' M (zt - mean) / |zt - mean|_M), still on the age and gender
+ * read-outs; without a metric in the model the weight is ignored (the same codes as the plain push). */
+static void test_push_metric(void **state) {
+    (void)state;
+    mf_anon_model_t *m;
+    if (mf_anon_model_load(MODEL, &m)) {
+        printf("  skipped: %s not present\n", MODEL);
+        skip();
+    }
+    assert_non_null(m->metric);
+    int k = m->ks + m->kt;
+    const float *M = m->metric;
+    double tr = 0, dmin = 1e9, dmax = 0;
+    for (int i = 0; i < k; i++) {
+        tr += M[(size_t)i * k + i], dmin = fmin(dmin, M[(size_t)i * k + i]), dmax = fmax(dmax, M[(size_t)i * k + i]);
+        for (int l = 0; l < i; l++) assert_float_equal(M[(size_t)i * k + l], M[(size_t)l * k + i], 1e-4);
+    }
+    print_message("      metric: trace %.2f (k %d), diagonal %.2f .. %.2f\n", tr, k, dmin, dmax);
+    assert_float_equal(tr, k, 1e-2 * k);
+    assert_true(dmin > 0 && dmax > 2 * dmin);
+    float age = 35, logit = 2.5f;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 1) * (2 + 2 * (size_t)k);
+    float *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k), *z[3], *mo = malloc(sizeof(float) * k);
+    for (int v = 0; v < 3; v++) z[v] = malloc(sizeof(float) * k);
+    assert_true(zt && zc && mo && z[0] && z[1] && z[2]);
+    for (int i = 0; i < k; i++) { /* a target 1.2 spreads out in every code of its bucket, alternating signs */
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        zt[i] = mu + sd * (i % 2 ? 1.2f : -1.2f);
+    }
+    double on = 0; /* M (zt - mean): the target's own direction as the recognizers read it */
+    for (int i = 0; i < k; i++) {
+        double s = 0;
+        for (int l = 0; l < k; l++) s += (double)M[(size_t)i * k + l] * (zt[l] - (c[0] > 0 ? c[2 + l] : 0));
+        mo[i] = (float)s, on += s * (zt[i] - (c[0] > 0 ? c[2 + i] : 0));
+    }
+    for (int ncand = 1; ncand <= 8; ncand += 7) {
+        double reading[3];
+        for (int v = 0; v < 3; v++) {
+            mf_anon_rung rung = {.strong = 1, .ncand = ncand, .spread = 1, .away = 0.6f, .gain = 1, .shade = 0.1f,
+                                 .fine = 1, .metric = v == 0 ? 0 : 1};
+            float *saved = m->metric;
+            if (v == 2) m->metric = NULL; /* a model without a metric: the weight is ignored */
+            uint64_t r = 11;
+            mf_anon_draw_identity(m, &r, age, logit, &rung, zt, 0, NULL, zc, z[v]);
+            m->metric = saved;
+            double s = 0;
+            for (int i = 0; i < k; i++) s += (double)(z[v][i] - zt[i]) * mo[i];
+            reading[v] = s / sqrt(on);
+            assert_true(fabs(tc_readout(m, m->age_w, z[v]) - age) < 1.0);
+            assert_true(fabs(tc_readout(m, m->male_w, z[v]) - logit) < 0.1);
+        }
+        print_message("      %d candidate(s): the recognizers' predicted reading along the target's own: plain push "
+                      "%.2f, metric push %.2f\n", ncand, reading[0], reading[1]);
+        assert_true(reading[1] < reading[0] - 0.05 * fabs(reading[0]));
+        assert_memory_equal(z[2], z[0], sizeof(float) * k);
+    }
+    free(zt), free(zc), free(mo);
+    for (int v = 0; v < 3; v++) free(z[v]);
+    mf_anon_model_free(m);
+}
+
+/* (push38) Training with recognizers gives the model its metric (symmetric, trace ks + kt, saved and loaded back);
+ * without them the model has none (the file keeps the twelve sections of models trained before); recognizers out of
+ * range are refused. Ten clean synthetic training faces. */
+static void test_train_metric(void **state) {
+    (void)state;
+    char dir[4096], line[512];
+    snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
+    FILE *cl = fopen("tools/identity/clean.txt", "r");
+    if (!cl || !tu_exists(dir)) {
+        if (cl) fclose(cl);
+        printf("  skipped: synthetic faces or the clean list absent\n");
+        skip();
+    }
+    char *paths[10];
+    int n = 0;
+    while (n < 10 && fgets(line, sizeof line, cl)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        paths[n] = malloc(strlen(dir) + strlen(line) + 2);
+        sprintf(paths[n], "%s/%s", dir, line);
+        n++;
+    }
+    fclose(cl);
+    assert_int_equal(n, 10);
+    mf_face_analyzer_t *an;
+    mf_face_recognizer_t *rec[2];
+    mf_face_analyzer_opts ao = {0};
+    if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
+        printf("  skipped: models absent\n");
+        skip();
+    }
+    assert_int_equal(mf_face_recognizer_create(tu_models_dir(), "arcface", NULL, &rec[0]), MF_OK);
+    assert_int_equal(mf_face_recognizer_create(tu_models_dir(), "faceapi", NULL, &rec[1]), MF_OK);
+    mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 4, .n_detail = 1, .seed = 1, .rec = rec, .n_rec = 2};
+    mf_anon_model_t *m = NULL, *m0 = NULL, *back = NULL;
+    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m, NULL), MF_OK);
+    assert_non_null(m->metric);
+    int k = m->ks + m->kt;
+    double tr = 0;
+    for (int i = 0; i < k; i++) {
+        tr += m->metric[(size_t)i * k + i];
+        assert_true(m->metric[(size_t)i * k + i] > 0);
+        for (int l = 0; l < i; l++) assert_float_equal(m->metric[(size_t)i * k + l], m->metric[(size_t)l * k + i], 1e-4);
+    }
+    assert_float_equal(tr, k, 1e-3 * k);
+    char tmp[] = "/tmp/mfmc-test-metric-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mf_anon_model_save(m, tmp), MF_OK);
+    assert_int_equal(mf_anon_model_load(tmp, &back), MF_OK);
+    assert_non_null(back->metric);
+    assert_memory_equal(back->metric, m->metric, sizeof(float) * (size_t)k * k);
+    mf_anon_model_free(back);
+    o.rec = NULL, o.n_rec = 0;
+    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m0, NULL), MF_OK);
+    assert_null(m0->metric);
+    assert_int_equal(mf_anon_model_save(m0, tmp), MF_OK);
+    assert_int_equal(mf_anon_model_load(tmp, &back), MF_OK);
+    mf_anon_model_info info;
+    mf_anon_model_get_info(back, &info);
+    assert_int_equal(info.has_metric, 0);
+    mf_anon_model_free(back);
+    remove(tmp);
+    o.rec = rec, o.n_rec = MF_ANON_MAX_METRIC_REC + 1;
+    mf_anon_model_t *none = NULL;
+    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &none, NULL), MF_ERR_ARG);
+    assert_null(none);
+    mf_anon_model_free(m), mf_anon_model_free(m0);
+    mf_face_recognizer_free(rec[0]), mf_face_recognizer_free(rec[1]);
+    mf_face_analyzer_free(an);
+    for (int i = 0; i < n; i++) free(paths[i]);
 }
 
 /* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the
@@ -2981,6 +3126,8 @@ int main(void) {
         cmocka_unit_test(test_ladder_identity_first),
         cmocka_unit_test(test_tone_codes_bound),
         cmocka_unit_test(test_light_codes_kept),
+        cmocka_unit_test(test_push_metric),
+        cmocka_unit_test(test_train_metric),
         cmocka_unit_test(test_shade_follows_geometry),
         cmocka_unit_test(test_sh_light_model),
         cmocka_unit_test(test_eye_opening_softened),

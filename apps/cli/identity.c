@@ -77,6 +77,7 @@ static int info(const char *file) {
            "training faces: age %.1f (%.0f..%.0f), male %.0f%%; read-outs: age R^2 %.2f, gender accuracy %.2f\n",
            i.tex_side, i.tex_side, i.n_tri, i.n_shape, i.n_tex, i.n_detail, i.n_train, i.age_mean, i.age_min,
            i.age_max, 100 * i.male_fraction, i.age_r2, i.gender_acc);
+    printf("recognizer metric: %s\n", i.has_metric ? "yes (arcface + faceapi)" : "none");
     mf_anon_model_free(m);
     return 0;
 }
@@ -84,12 +85,12 @@ static int info(const char *file) {
 int mf_cli_identity(int argc, char **argv, const char *models) {
     if (argc >= 2 && !strcmp(argv[0], "info")) return info(argv[1]);
     if (argc < 1 || strcmp(argv[0], "train")) {
-        fprintf(stderr, "usage: mfmc identity train DIR -o FILE [--clean LIST] [--threads N]\n"
+        fprintf(stderr, "usage: mfmc identity train DIR -o FILE [--clean LIST] [--threads N] [--no-metric]\n"
                         "       mfmc identity info FILE\n");
         return 2;
     }
     const char *dir = NULL, *outp = NULL, *list = NULL;
-    int threads = 2;
+    int threads = 2, metric = 1;
     mf_anon_train_opts o = {0};
     o.seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -97,6 +98,7 @@ int mf_cli_identity(int argc, char **argv, const char *models) {
         if (!strcmp(argv[i], "-o") && more) outp = argv[++i];
         else if (!strcmp(argv[i], "--clean") && more) list = argv[++i];
         else if (!strcmp(argv[i], "--threads") && more) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-metric")) metric = 0;
         else if (!strcmp(argv[i], "--tex") && more) o.tex_side = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--shape") && more) o.n_shape = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--texture") && more) o.n_tex = atoi(argv[++i]);
@@ -123,6 +125,12 @@ int mf_cli_identity(int argc, char **argv, const char *models) {
     if (threads > 1 && mf_nn_pool_create(threads, &pool)) rc = 3;
     mf_face_analyzer_opts ao = {.pool = pool};
     if (!rc && mf_face_analyzer_create(models, &ao, &an)) rc = 3;
+    /* (push38) the guarantee's recognizers read the training faces: the model's recognizer metric */
+    static const char *const rec_names[2] = {"arcface", "faceapi"};
+    mf_face_recognizer_t *rec[2] = {NULL, NULL};
+    for (int r = 0; !rc && metric && r < 2; r++)
+        if (mf_face_recognizer_create(models, rec_names[r], pool, &rec[r])) rc = 3;
+    if (metric) o.rec = rec, o.n_rec = 2;
     mf_anon_train_report rep;
     if (!rc) {
         int st = mf_anon_train(an, (const char *const *)paths, n, &o, &m, &rep);
@@ -135,6 +143,7 @@ int mf_cli_identity(int argc, char **argv, const char *models) {
                "several faces)\n",
                outp, rep.n_images, rep.n_used, rep.n_no_face, rep.n_turned, rep.n_multi);
     mf_anon_model_free(m);
+    for (int r = 0; r < 2; r++) mf_face_recognizer_free(rec[r]);
     mf_face_analyzer_free(an);
     mf_nn_pool_free(pool);
     for (int i = 0; i < n; i++) free(paths[i]);

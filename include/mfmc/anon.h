@@ -31,6 +31,7 @@ enum {
     MF_ANON_MAX_TRIS = 4096,      /* triangles of the canonical mesh */
     MF_ANON_MAX_DETAIL = 64,      /* detail maps */
     MF_ANON_MAX_SECTIONS = 32,
+    MF_ANON_MAX_METRIC_REC = 8, /* recognizers a model's metric is fitted on (mf_anon_train_opts.rec) */
 };
 #define MF_ANON_MODEL_MAX_BYTES ((size_t)64 << 20) /* a model file is at most 64 MiB */
 
@@ -51,6 +52,7 @@ typedef struct {
     int tex_side, n_tri, n_shape, n_tex, n_detail, n_train;
     float age_mean, age_min, age_max, male_fraction; /* over the training faces (by mfmc's own estimates) */
     float age_r2, gender_acc;                        /* fit of the linear read-outs on the training codes */
+    int has_metric; /* (push38) the model carries a recognizer metric (tuning.push_metric) */
 } mf_anon_model_info;
 void mf_anon_model_get_info(const mf_anon_model_t *m, mf_anon_model_info *info);
 
@@ -61,6 +63,11 @@ typedef struct {
     int n_detail;   /* detail maps (default 8) */
     float max_yaw;  /* training faces turned more than this (degrees) are skipped (default 20) */
     uint64_t seed;  /* for the detail-map mixing */
+    /* (push38) recognizers (borrowed; NULL / 0: none) whose reading of the training faces gives the model its
+     * recognizer metric: per recognizer a ridge map B from a face's whitened codes to its L2-normalised embedding,
+     * the metric the sum of B B' / trace(B B') scaled to trace ks + kt (tuning.push_metric uses it) */
+    mf_face_recognizer_t *const *rec;
+    int n_rec;
 } mf_anon_train_opts;
 
 typedef struct {
@@ -69,7 +76,8 @@ typedef struct {
 
 /* Trains an identity model from the photos `paths` (each showing one synthetic face of nobody; callers pass only
  * faces they checked to be clean of accessories), analysed with `an` (mesh and attributes on). opts may be NULL.
- * MF_ERR_ARG when fewer than 8 faces are usable. The training codes are not kept in the model. */
+ * MF_ERR_ARG when fewer than 8 faces are usable or opts->n_rec is outside 0..MF_ANON_MAX_METRIC_REC. The training
+ * codes and embeddings are not kept in the model. */
 int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
                   mf_anon_model_t **out, mf_anon_train_report *rep);
 
@@ -384,6 +392,11 @@ typedef struct {
                        default LIGHT_KEEP in src/anon/anon.c; < 0: off */
     float light_flat; /* (light37) the tone codes light_keep keeps: components at least this much a flat colour shift
                          (0: the default LIGHT_FLAT in src/anon/anon.c, 0.5; < 0: none, the side-light codes only) */
+    float push_metric; /* (push38) how much the anti-face push and the choice among candidates follow the identity
+                          model's recognizer metric (which code directions arcface and faceapi read; models trained
+                          with recognizers have it), 0..1: the push turned by that fraction towards the direction in
+                          which a step moves the recognizers' reading most along the target's own; 0: the default
+                          PUSH_METRIC in src/anon/anon.c; < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

@@ -192,6 +192,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (light37) the draws' light and tone codes are the target's own (tuning.light_keep; mf_anon_light_codes) */
 #define LIGHT_KEEP (-1)
 #define LIGHT_FLAT 0.5f /* ... the tone codes among them: at least this much of the component a flat colour shift */
+/* (push38) the anti-face push and the candidates' choice follow the model's recognizer metric (tuning.push_metric) */
+#define PUSH_METRIC 1.0f
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -381,6 +383,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->light_keep = tu->light_keep < 0 ? 0 : tu->light_keep > 3 ? 3 : tu->light_keep; /* 0 off */
     if (tu->light_flat == 0) tu->light_flat = LIGHT_FLAT;
     tu->light_flat = !(tu->light_flat > 0) ? 0 : tu->light_flat; /* 0: no tone codes kept, side light only */
+    if (tu->push_metric == 0) tu->push_metric = PUSH_METRIC;
+    tu->push_metric = !(tu->push_metric > 0) ? 0 : tu->push_metric > 1 ? 1 : tu->push_metric; /* 0 off */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -1344,6 +1348,26 @@ static int cover_flagged(const mf_anon_t *a, const uint8_t *flag, const float *P
         mf_render_mesh fm = {pass ? P1 : P0, m->uv, NV, ft, nf};
         st = mf_render_triangles(dummy, depth, out, 1, &one1, &fm);
     }
+    return st;
+}
+
+/* The skin map's mean over the model's triangles flagged in `flag` and not in `except` (NULL: none), rasterised at
+ * the mesh P: *mean = the coverage-weighted mean of `skin`, -1 when nothing is covered (the triangles outside the
+ * photo). Scratch as cover_flagged's, with `cov` (skin's size; zeroed here) for the coverage. */
+static int skin_over(const mf_anon_t *a, const uint8_t *flag, const uint8_t *except, const float *P, const mf_fimg *skin,
+                     int *ft, mf_fimg *depth, mf_fimg *dummy, mf_fimg *cov, float *mean) {
+    const mf_anon_model_t *m = a->m;
+    float one_px[1] = {1};
+    mf_fimg one1 = {1, 1, 1, one_px};
+    int nf = 0;
+    for (int t = 0; t < m->n_tri; t++)
+        if (flag[t] && !(except && except[t])) memcpy(ft + 3 * nf++, m->tri + 3 * t, sizeof(int) * 3);
+    mf_fimg_fill(depth, FLT_MAX), mf_fimg_fill(cov, 0);
+    mf_render_mesh fm = {P, m->uv, NV, ft, nf};
+    int st = mf_render_triangles(dummy, depth, cov, 1, &one1, &fm);
+    double sp = 0, sn = 0;
+    for (size_t i = 0; !st && i < (size_t)skin->w * skin->h; i++) sp += cov->data[i] * skin->data[i], sn += cov->data[i];
+    *mean = !st && sn > 0 ? (float)(sp / sn) : -1;
     return st;
 }
 
@@ -3697,10 +3721,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
         if (!st) st = mf_fimg_copy(&j.O, &j.fine);
         if (!st) st = mf_render_blur(&j.fine, NULL, fmaxf(0.7f, 0.004f * fs));
         if (!st) { /* sunglasses: the lids are not skin; then the eyes stay the photo's (the lenses stay in front) */
-            int *lt = malloc(sizeof(int) * 3 * (size_t)a->m->n_tri), nl = 0;
+            int *lt = malloc(sizeof(int) * 3 * (size_t)a->m->n_tri);
             mf_fimg cov, depth, dummy;
-            float one_px[1] = {1};
-            mf_fimg one1 = {1, 1, 1, one_px};
             if (!lt || mf_fimg_init(&cov, j.w, j.h, 1)) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             else if (mf_fimg_init(&depth, j.w, j.h, 1)) {
                 mf_fimg_free(&cov);
@@ -3709,15 +3731,9 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 mf_fimg_free(&cov), mf_fimg_free(&depth);
                 st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             } else {
-                for (int t = 0; t < a->m->n_tri; t++)
-                    if (a->tri_lid[t]) memcpy(lt + 3 * nl++, a->m->tri + 3 * t, sizeof(int) * 3);
-                mf_fimg_fill(&depth, FLT_MAX);
-                mf_render_mesh lm = {j.P, a->m->uv, NV, lt, nl};
-                st = mf_render_triangles(&dummy, &depth, &cov, 1, &one1, &lm);
-                double sp = 0, sn = 0;
-                for (size_t i = 0; i < (size_t)j.w * j.h; i++) sp += cov.data[i] * j.skin.data[i], sn += cov.data[i];
-                float lid_skin = sn > 0 ? (float)(sp / sn) : 1;
-                j.eyes_occluded = sn > 0 && lid_skin < 0.45f;
+                float lid_skin, ring;
+                st = skin_over(a, a->tri_lid, NULL, j.P, &j.skin, lt, &depth, &dummy, &cov, &lid_skin);
+                j.eyes_occluded = lid_skin >= 0 && lid_skin < 0.45f;
                 /* (lens35) and no eye white in the openings, unless the lids are hardly skin at all */
                 if (j.eyes_occluded && a->o.tuning.lens_bright > 0 && lid_skin >= LENS_SURE) {
                     float br[2] = {-1, -1};
@@ -3726,15 +3742,8 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
                 }
                 /* (lens37) and no skin around the lids, unless the lids are hardly skin at all */
                 if (!st && j.eyes_occluded && a->o.tuning.lens_ring > 0 && lid_skin >= LENS_SURE) {
-                    nl = 0;
-                    for (int t = 0; t < a->m->n_tri; t++)
-                        if (a->tri_eyezone[t] && !a->tri_lid[t]) memcpy(lt + 3 * nl++, a->m->tri + 3 * t, sizeof(int) * 3);
-                    mf_fimg_fill(&depth, FLT_MAX), mf_fimg_fill(&cov, 0);
-                    mf_render_mesh rm = {j.P, a->m->uv, NV, lt, nl};
-                    st = mf_render_triangles(&dummy, &depth, &cov, 1, &one1, &rm);
-                    double rp = 0, rn = 0;
-                    for (size_t i = 0; !st && i < (size_t)j.w * j.h; i++) rp += cov.data[i] * j.skin.data[i], rn += cov.data[i];
-                    if (!st && rn > 0 && rp / rn >= a->o.tuning.lens_ring) j.eyes_occluded = 0;
+                    st = skin_over(a, a->tri_eyezone, a->tri_lid, j.P, &j.skin, lt, &depth, &dummy, &cov, &ring);
+                    if (!st && ring >= a->o.tuning.lens_ring) j.eyes_occluded = 0;
                 }
                 /* and then the whole eye zone at the original's position is the lenses' (not skin): a tinted lens
                  * passes the skin test where it is light, and the new skin drawn there read as the face seen
@@ -3835,6 +3844,7 @@ int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method 
          * 3: on every draw, the last-resort ones too */
         int lk = a->o.tuning.light_keep;
         const uint8_t *keep = a->keep_codes && (lk == 3 || (!last_rung && (lk == 1 || rung.strong))) ? a->keep_codes : NULL;
+        rung.metric = a->o.tuning.push_metric; /* (push38) draw.c uses it only when the model has a metric */
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */
             mf_anon_tone_codes(a->m, a->col_w, a->col_b, j.zt, age_draw, logit, a->o.tuning.tone_codes, j.z);

@@ -24,16 +24,49 @@ static float target_dev(const float *c, int k, const float *zt, int i) {
     return o > 2.5f ? 2.5f : o < -2.5f ? -2.5f : o;
 }
 
+/* (push38) The direction of the anti-face push for the target's codes zt in bucket c: the target's own deviation o
+ * (target_dev; the kept codes 0), turned by `metric` (0..1) towards A o, A = D M D (M the model's recognizer metric, D
+ * the bucket's spreads): the direction in which a step moves the recognizers' reading of the face most along the
+ * target's own, at the same length |o|. u gets k floats. Without a metric (or metric 0) u = o. */
+static void push_direction(const mf_anon_model_t *m, const float *c, const float *zt, float metric, const uint8_t *keep,
+                           float *u) {
+    int k = m->ks + m->kt;
+    float v[2 * MF_ANON_MAX_COMPONENTS];
+    double on = 0;
+    for (int i = 0; i < k; i++) {
+        u[i] = keep && keep[i] ? 0 : target_dev(c, k, zt, i);
+        on += (double)u[i] * u[i];
+        v[i] = u[i] * (c[0] > 0 ? c[2 + k + i] : 1);
+    }
+    if (!(metric > 0) || !m->metric || on < 1e-12) return;
+    double an = 0, bn = 0;
+    float a[2 * MF_ANON_MAX_COMPONENTS];
+    for (int i = 0; i < k; i++) {
+        double r = 0;
+        if (!(keep && keep[i]))
+            for (int l = 0; l < k; l++) r += (double)m->metric[(size_t)i * k + l] * v[l];
+        a[i] = (float)(r * (c[0] > 0 ? c[2 + k + i] : 1));
+        an += (double)a[i] * a[i];
+    }
+    if (an < 1e-12) return;
+    double fa = metric * sqrt(on / an), fo = 1 - metric;
+    for (int i = 0; i < k; i++) u[i] = (float)(fo * u[i] + fa * a[i]), bn += (double)u[i] * u[i];
+    double f = bn > 1e-12 ? sqrt(on / bn) : 1;
+    for (int i = 0; i < k; i++) u[i] = (float)(u[i] * f);
+}
+
 /* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
  * the linear read-outs on the targets. With zt (the target's own codes, projected) the draw is also kept away from
  * the target: unlinked, the normal draw restricted to the half-space away from the target's own deviation; else
  * pushed, z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
 static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
-                       float away, int unlinked, const uint8_t *keep, float *z) {
+                       float away, float metric, int unlinked, const uint8_t *keep, float *z) {
     int k = m->ks + m->kt;
     /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
      * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
     const float *c = m->cond + (size_t)mf_anon_bucket(age, logit > 0) * (2 + 2 * (size_t)k);
+    float u[2 * MF_ANON_MAX_COMPONENTS]; /* the push's direction, as long as the target's own deviation */
+    if (zt && !unlinked) push_direction(m, c, zt, metric, keep, u);
     /* (light37) the kept codes (the photo's light and the skin's tone) take the target's own deviation; the push on
      * the others is scaled so the anti-face's push keeps its length */
     double push = away;
@@ -53,7 +86,7 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
             float o = target_dev(c, k, zt, i);
             if (keep && keep[i]) g = o;
             else if (unlinked) on2 += (double)o * o, proj += (double)g * o;
-            else g -= (float)push * o;
+            else g -= (float)push * u[i];
         }
         z[i] = g;
         if (!(zt && keep && keep[i])) n2 += (double)g * g, nfree++;
@@ -102,11 +135,21 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
     }
 }
 
-/* Distance of codes z from the target's zt (whitened units). */
-static float code_dist(int k, const float *z, const float *zt) {
-    double d = 0;
+/* Distance of codes z from the target's zt (whitened units); with metric > 0 (and the model's metric M, trace k)
+ * the squared distance is (1 - metric) |z - zt|^2 + metric (z - zt)' M (z - zt). */
+static float code_dist(const mf_anon_model_t *m, float metric, const float *z, const float *zt) {
+    int k = m->ks + m->kt;
+    double d = 0, dm = 0;
     for (int i = 0; i < k; i++) d += (double)(z[i] - zt[i]) * (z[i] - zt[i]);
-    return (float)sqrt(d);
+    if (metric > 0 && m->metric) {
+        for (int i = 0; i < k; i++) {
+            double r = 0;
+            for (int l = 0; l < k; l++) r += (double)m->metric[(size_t)i * k + l] * (z[l] - zt[l]);
+            dm += r * (z[i] - zt[i]);
+        }
+        d = (1 - metric) * d + metric * dm;
+    }
+    return (float)sqrt(d > 0 ? d : 0);
 }
 
 
@@ -115,13 +158,13 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
     int k = m->ks + m->kt;
     if (unlinked || !zt) { /* one draw: choosing among candidates by their distance from the target would pick, for
                               every photo of a person, draws leaning the same way (linked) */
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, unlinked, keep, z);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, unlinked, keep, z);
         return;
     }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
     for (int c = 0; c < rung->ncand; c++) {
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, 0, keep, zc);
-        float d = code_dist(k, zc, zt);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, zc);
+        float d = code_dist(m, rung->metric, zc, zt);
         if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
 }

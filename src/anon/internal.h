@@ -33,6 +33,9 @@ struct mf_anon_model {
                            training faces in each (age bin, gender) bucket; count 0 = too few faces (< 5) */
     float *detail;      /* nd * T * T high-pass luminance maps */
     uint8_t *valid;     /* T * T: 1 where a skin triangle covers the texel */
+    float *metric;      /* (push38) (ks + kt)^2, symmetric, trace ks + kt, or NULL: the recognizers' metric in code
+                           space, sum over the guarantee's recognizers of B^T B / trace (B: ridge map from a training
+                           face's codes to its L2-normalised embedding); mf_anon_model_set_metric */
 };
 
 /* Allocates the arrays of a model whose dimensions are set; MF_ERR_NOMEM / MF_ERR_LIMIT. */
@@ -183,6 +186,8 @@ typedef struct {
     float gain;       /* identity shape gain */
     float shade;      /* low-pass of the photo's shading kept, face sizes */
     float fine;       /* the photo's grain kept, 0..1 */
+    float metric;     /* (push38) 0..1: how much the push and the candidates' choice follow the model's recognizer
+                         metric (used only when the model has one) */
 } mf_anon_rung;
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */

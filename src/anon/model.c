@@ -11,7 +11,9 @@
  *   5 shape basis f16 [ks*1404], 6 texture mean f16 [T*T*3], 7 texture basis f16 [kt*T*T*3],
  *   8 age read-out f32 [ks+kt+1], 9 gender read-out f32 [ks+kt+1], 10 detail f16 [nd*T*T], 11 valid u8 [T*T],
  *   12 conditional code statistics f32 [14 * (2 + 2*(ks+kt))] (per age bin and gender: count, mean age, means,
- *   standard deviations; each bucket pools at least 5 training faces or is empty). */
+ *   standard deviations; each bucket pools at least 5 training faces or is empty).
+ *   Optional (n_sections 13): 13 recognizer metric f32 [(ks+kt)^2] (push38: which code directions the recognizers
+ *   read, mf_anon_model_set_metric). */
 #include "anon/internal.h"
 #include "core/bytes.h"
 
@@ -21,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { HDR = 64, ENTRY = 24, N_IDS = 12, T_F32 = 0, T_F16 = 1, T_U8 = 2, T_I32 = 3 };
+enum { HDR = 64, ENTRY = 24, N_IDS = 12, N_OPT = 13, T_F32 = 0, T_F16 = 1, T_U8 = 2, T_I32 = 3 };
 static const char MAGIC[8] = {'M', 'F', 'I', 'D', 'E', 'N', 'T', '1'};
 
 
@@ -70,6 +72,7 @@ static size_t sec_count(const struct mf_anon_model *m, int id) {
     case 10: return (size_t)m->nd * T2;
     case 11: return T2;
     case 12: return (size_t)MF_ANON_BUCKETS * (2 + 2 * ((size_t)m->ks + m->kt));
+    case 13: return ((size_t)m->ks + m->kt) * ((size_t)m->ks + m->kt);
     }
     return 0;
 }
@@ -100,6 +103,7 @@ void mf_anon_model_free(mf_anon_model_t *m) {
     if (!m) return;
     free(m->tri), free(m->hole), free(m->uv), free(m->shape_mean), free(m->shape_basis), free(m->tex_mean);
     free(m->tex_basis), free(m->age_w), free(m->male_w), free(m->detail), free(m->valid), free(m->cond);
+    free(m->metric);
     free(m);
 }
 
@@ -117,6 +121,7 @@ static void *sec_ptr(struct mf_anon_model *m, int id) {
     case 10: return m->detail;
     case 11: return m->valid;
     case 12: return m->cond;
+    case 13: return m->metric;
     }
     return NULL;
 }
@@ -134,7 +139,7 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
     if (mf_cur_u32(&c, &version) || mf_cur_u32(&c, &ns))
         return mf_error_set(MF_ERR_FORMAT, "identity model: truncated header");
     if (version != 1) return mf_error_set(MF_ERR_UNSUPPORTED, "identity model: version %u", version);
-    if (ns != N_IDS || ns > MF_ANON_MAX_SECTIONS) return mf_error_set(MF_ERR_FORMAT, "identity model: %u sections", ns);
+    if ((ns != N_IDS && ns != N_OPT) || ns > MF_ANON_MAX_SECTIONS) return mf_error_set(MF_ERR_FORMAT, "identity model: %u sections", ns);
     if (!mf_cur_has(&c, HDR, (size_t)ns * ENTRY)) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated section table");
     for (int i = 0; i < 6; i++)
         if (mf_cur_u32(&c, &d[i])) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated header");
@@ -153,14 +158,16 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
         }
     }
     int st = mf_anon_model_alloc(m);
-    int seen[N_IDS + 1] = {0};
+    if (!st && ns == N_OPT && !(m->metric = malloc(sizeof(float) * sec_count(m, 13) + 1)))
+        st = mf_error_set(MF_ERR_NOMEM, "out of memory (identity model)");
+    int seen[N_OPT + 1] = {0};
     for (uint32_t i = 0; !st && i < ns; i++) {
         size_t e = HDR + (size_t)i * ENTRY; /* inside: the whole table was checked */
         uint32_t id = 0, type = 0;
         uint64_t off = 0, bytes = 0;
         mf_cur_u32_at(&c, e, &id), mf_cur_u32_at(&c, e + 4, &type);
         mf_cur_u64_at(&c, e + 8, &off), mf_cur_u64_at(&c, e + 16, &bytes);
-        if (id < 1 || id > N_IDS || seen[id]++) {
+        if (id < 1 || id > ns || seen[id]++) {
             st = mf_error_set(MF_ERR_FORMAT, "identity model: bad or repeated section id %u", id);
             break;
         }
@@ -185,7 +192,7 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
             }
         }
     }
-    for (int i = 1; !st && i <= N_IDS; i++)
+    for (int i = 1; !st && i <= (int)ns; i++)
         if (!seen[i]) st = mf_error_set(MF_ERR_FORMAT, "identity model: section %d missing", i);
     for (int i = 0; !st && i < NV * 2; i++)
         if (m->uv[i] < 0 || m->uv[i] > m->T) st = mf_error_set(MF_ERR_FORMAT, "identity model: texture coordinate outside the texture");
@@ -211,8 +218,9 @@ int mf_anon_model_load(const char *path, mf_anon_model_t **out) {
 static void wr32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24); }
 
 int mf_anon_model_save(const mf_anon_model_t *m, const char *path) {
-    size_t total = HDR + (size_t)N_IDS * ENTRY, offs[N_IDS + 1], sizes[N_IDS + 1];
-    for (int id = 1; id <= N_IDS; id++) {
+    int ns = m->metric ? N_OPT : N_IDS;
+    size_t total = HDR + (size_t)ns * ENTRY, offs[N_OPT + 1], sizes[N_OPT + 1];
+    for (int id = 1; id <= ns; id++) {
         offs[id] = total;
         sizes[id] = sec_count(m, id) * type_size(sec_type(id));
         total += (sizes[id] + 7) & ~(size_t)7;
@@ -220,7 +228,7 @@ int mf_anon_model_save(const mf_anon_model_t *m, const char *path) {
     uint8_t *b = calloc(total, 1);
     if (!b) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     memcpy(b, MAGIC, 8);
-    wr32(b + 8, 1), wr32(b + 12, N_IDS);
+    wr32(b + 8, 1), wr32(b + 12, (uint32_t)ns);
     uint32_t d[6] = {(uint32_t)m->T, (uint32_t)m->n_tri, (uint32_t)m->ks, (uint32_t)m->kt, (uint32_t)m->nd, (uint32_t)m->n_train};
     for (int i = 0; i < 6; i++) wr32(b + 16 + 4 * i, d[i]);
     const float fs[6] = {m->age_mean, m->age_min, m->age_max, m->male_frac, m->age_r2, m->gender_acc};
@@ -229,7 +237,7 @@ int mf_anon_model_save(const mf_anon_model_t *m, const char *path) {
         memcpy(&u, &fs[i], 4);
         wr32(b + 40 + 4 * i, u);
     }
-    for (int id = 1; id <= N_IDS; id++) {
+    for (int id = 1; id <= ns; id++) {
         uint8_t *e = b + HDR + (size_t)(id - 1) * ENTRY;
         wr32(e, (uint32_t)id), wr32(e + 4, (uint32_t)sec_type(id));
         wr32(e + 8, (uint32_t)offs[id]), wr32(e + 12, (uint32_t)((uint64_t)offs[id] >> 32));
@@ -275,4 +283,5 @@ void mf_anon_model_get_info(const mf_anon_model_t *m, mf_anon_model_info *i) {
     i->tex_side = m->T, i->n_tri = m->n_tri, i->n_shape = m->ks, i->n_tex = m->kt, i->n_detail = m->nd;
     i->n_train = m->n_train, i->age_mean = m->age_mean, i->age_min = m->age_min, i->age_max = m->age_max;
     i->male_fraction = m->male_frac, i->age_r2 = m->age_r2, i->gender_acc = m->gender_acc;
+    i->has_metric = m->metric != NULL;
 }
