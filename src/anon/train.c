@@ -29,16 +29,17 @@ static int fit_metric(const float *F, const sample *S, int n, int k, const int *
     for (int r = 0; r < n_rec; r++) de += dim[r];
     double *A = calloc((size_t)k * K2, sizeof(double)), *fm = calloc(k, sizeof(double)), *M = calloc((size_t)k * k, sizeof(double));
     double *C = calloc((size_t)k * (de > 0 ? de : 1), sizeof(double)), *ym = calloc(de > 0 ? de : 1, sizeof(double));
+    double *sc = calloc((size_t)n * n_rec + 1, sizeof(double)); /* 1 / |embedding| per face and recognizer */
     float *res = malloc(sizeof(float) * (size_t)k * k);
     int st = MF_OK;
-    if (!A || !fm || !M || !C || !ym || !res) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    if (!A || !fm || !M || !C || !ym || !sc || !res) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < n; i++)
         for (int a = 0; a < k; a++) fm[a] += F[(size_t)i * k + a] / n;
     for (int i = 0; !st && i < n; i++) {
         for (int r = 0, o = 0; r < n_rec; o += dim[r++]) { /* L2-normalised embeddings */
             double s = 0;
             for (int q = 0; q < dim[r]; q++) s += (double)S[i].emb[o + q] * S[i].emb[o + q];
-            s = s > 0 ? 1 / sqrt(s) : 0;
+            s = sc[(size_t)i * n_rec + r] = s > 0 ? 1 / sqrt(s) : 0;
             for (int q = 0; q < dim[r]; q++) ym[o + q] += S[i].emb[o + q] * s / n;
         }
     }
@@ -48,9 +49,7 @@ static int fit_metric(const float *F, const sample *S, int n, int k, const int *
             double fa = f[a] - fm[a];
             for (int b = 0; b < k; b++) A[(size_t)a * K2 + b] += fa * (f[b] - fm[b]);
             for (int r = 0, o = 0; r < n_rec; o += dim[r++]) {
-                double s = 0;
-                for (int q = 0; q < dim[r]; q++) s += (double)S[i].emb[o + q] * S[i].emb[o + q];
-                s = s > 0 ? 1 / sqrt(s) : 0;
+                double s = sc[(size_t)i * n_rec + r];
                 for (int q = 0; q < dim[r]; q++) C[(size_t)a * de + o + q] += fa * (S[i].emb[o + q] * s - ym[o + q]);
             }
         }
@@ -86,7 +85,7 @@ static int fit_metric(const float *F, const sample *S, int n, int k, const int *
             }
     }
     for (size_t i = 0; !st && i < (size_t)k * k; i++) res[i] = (float)(M[i] * k / n_rec);
-    free(A), free(fm), free(M), free(C), free(ym), free(B);
+    free(A), free(fm), free(M), free(C), free(ym), free(sc), free(B);
     if (st) free(res), res = NULL;
     *out = res;
     return st;
