@@ -204,17 +204,21 @@ PY
 fi
 # (prod31) a second detection of a replaced face (Abdulaziz_Kamilov_0001 face 1: its five points face 0's, its box
 # and mesh up and left, "not renderable"): checked against the original and left covered (nothing painted), with
-# its similarities in the report; main 7d21f44 filled it solid over the new face 0
+# its similarities in the report; main 7d21f44 filled it solid over the new face 0. Seed 5 (stop 38): with the push in
+# the recognizers' metric, seed 1's new face 0 reads arcface 0.27 at the duplicate's alignment, over its 0.229, and is
+# rightly filled (seeds 1-6: covered at 5 only; stop 37's push: at 1, 4, 5 and 6)
 KAMILOV=$DATA/lfw/Abdulaziz_Kamilov/Abdulaziz_Kamilov_0001.jpg
 if [ -f "$KAMILOV" ]; then
-    run "duplicate detection over a replaced face" 0 "$MFMC" anonymize "$KAMILOV" -o "$tmp/kamilov.jpg" --seed 1 --report "$tmp/rk.json"
+    run "duplicate detection over a replaced face" 0 "$MFMC" anonymize "$KAMILOV" -o "$tmp/kamilov.jpg" --seed 5 --report "$tmp/rk.json"
     python3 - "$tmp/rk.json" <<'PY' && ok "duplicate over a replaced face: covered (checked), nothing painted" || ko "duplicate over a replaced face covered"
 import json, sys
 rep = json.load(open(sys.argv[1]))
 faces = rep['files'][0]['faces']
 assert faces[0]['decision'] == 'replaced', faces[0]
 d = faces[1]
-assert d['decision'] == 'covered' and d['covered_by'] == 0 and d['method'] == 'none', d
+# covered by a replaced face that overlaps it (face 0, or at seed 5 face 3, replaced too since stop 38)
+assert d['decision'] == 'covered' and d['method'] == 'none', d
+assert d['covered_by'] in (0, 3) and faces[d['covered_by']]['decision'] == 'replaced', d
 assert d['similarity']['arcface'] < 0.2286 and d['similarity']['faceapi'] < 0.9073, d
 assert rep['covered'] == 1, rep['covered']
 PY
