@@ -638,6 +638,18 @@ static void test_tone_codes_bound(void **state) {
     mf_anon_model_free(m);
 }
 
+/* A male target of `age` 1.2 spreads out in every code of its bucket, alternating signs, into zt (ks + kt); returns
+ * the bucket's statistics (count, mean age, means, spreads). */
+static const float *alternating_target(const mf_anon_model_t *m, float age, float *zt) {
+    int k = m->ks + m->kt;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 1) * (2 + 2 * (size_t)k);
+    for (int i = 0; i < k; i++) {
+        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
+        zt[i] = mu + sd * (i % 2 ? 1.2f : -1.2f);
+    }
+    return c;
+}
+
 /* (light37) mf_anon_light_codes and a draw that keeps them: the mask marks texture codes only, among them the
  * component that is most a flat colour shift and the one whose luminance is most odd about the face's midline
  * (side light), both worked out here from the components themselves; a draw for a target given the mask takes the
@@ -690,13 +702,8 @@ static void test_light_codes_kept(void **state) {
     assert_int_equal(odd_only[m->ks + best_flat], 0);
     for (int i = 0; i < k; i++) assert_true(!odd_only[i] || keep[i]);
     free(odd_only);
-    /* a target two spreads out in every code of its bucket, alternating signs */
     float age = 35, logit = 2.5f;
-    const float *c = m->cond + (size_t)mf_anon_bucket(age, 1) * (2 + 2 * (size_t)k);
-    for (int i = 0; i < k; i++) {
-        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-        zt[i] = mu + sd * (i % 2 ? 1.2f : -1.2f);
-    }
+    const float *c = alternating_target(m, age, zt);
     mf_anon_rung rung = {.strong = 1, .ncand = 8, .spread = 1, .away = 0.6f, .gain = 1, .shade = 0.1f, .fine = 1};
     uint64_t r0 = 7, r1 = 7;
     mf_anon_draw_identity(m, &r0, age, logit, &rung, zt, 0, NULL, zc, z0);
@@ -750,10 +757,7 @@ static void test_push_metric(void **state) {
     float *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k), *z[3], *mo = malloc(sizeof(float) * k);
     for (int v = 0; v < 3; v++) z[v] = malloc(sizeof(float) * k);
     assert_true(zt && zc && mo && z[0] && z[1] && z[2]);
-    for (int i = 0; i < k; i++) { /* a target 1.2 spreads out in every code of its bucket, alternating signs */
-        float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
-        zt[i] = mu + sd * (i % 2 ? 1.2f : -1.2f);
-    }
+    alternating_target(m, age, zt);
     double on = 0; /* M (zt - mean): the target's own direction as the recognizers read it */
     for (int i = 0; i < k; i++) {
         double s = 0;

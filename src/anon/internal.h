@@ -35,7 +35,7 @@ struct mf_anon_model {
     uint8_t *valid;     /* T * T: 1 where a skin triangle covers the texel */
     float *metric;      /* (push38) (ks + kt)^2, symmetric, trace ks + kt, or NULL: the recognizers' metric in code
                            space, sum over the guarantee's recognizers of B^T B / trace (B: ridge map from a training
-                           face's codes to its L2-normalised embedding); mf_anon_model_set_metric */
+                           face's codes to its L2-normalised embedding); fitted by mf_anon_train with opts->rec */
 };
 
 /* Allocates the arrays of a model whose dimensions are set; MF_ERR_NOMEM / MF_ERR_LIMIT. */

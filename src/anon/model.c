@@ -13,7 +13,7 @@
  *   12 conditional code statistics f32 [14 * (2 + 2*(ks+kt))] (per age bin and gender: count, mean age, means,
  *   standard deviations; each bucket pools at least 5 training faces or is empty).
  *   Optional (n_sections 13): 13 recognizer metric f32 [(ks+kt)^2] (push38: which code directions the recognizers
- *   read, mf_anon_model_set_metric). */
+ *   read; fitted by mf_anon_train with opts->rec). */
 #include "anon/internal.h"
 #include "core/bytes.h"
 
