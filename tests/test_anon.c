@@ -2450,6 +2450,87 @@ static void test_strong_tone_matches_photo(void **state) {
     if (!checked) skip();
 }
 
+/* (gal39) A gallery identity is matched from mf_anon_gallery_threshold, a third of the gap under the match threshold
+ * (tuning.gallery_margin): a member whose arcface embedding reads an accepted draw between the two thresholds,
+ * just over the gallery one (built from the draw's own embedding at the original's points, which the checks embed first) changes
+ * nothing without the margin (the same draw, pixel for pixel, its gallery similarity reported under the match
+ * threshold), and is rejected with it: that draw is not published again. Fails when GALLERY_MARGIN is 0 or the
+ * gallery is matched at the match threshold. */
+static void test_gallery_margin(void **state) {
+    (void)state;
+    if (!tu_exists(MODEL)) {
+        printf("  skipped: identity model absent\n");
+        skip();
+    }
+    attack_env e;
+    attack_env_open(&e);
+    mf_anon_t *bare = attack_env_anon(&e, (mf_anon_tuning){.gallery_margin = -1});
+    int ia = -1;
+    for (int i = 0; i < mf_anon_recognizer_count(e.a); i++)
+        if (!strcmp(mf_anon_recognizer_info(e.a, i)->name, "arcface")) ia = i;
+    assert_true(ia >= 0);
+    const mf_face_recognizer_info *inf = mf_anon_recognizer_info(e.a, ia);
+    float mth = inf->match_threshold, gap = mth - inf->dissimilarity_threshold, gth = mf_anon_gallery_threshold(e.a, ia);
+    assert_true(fabsf(gth - (mth - gap / 3)) < 1e-5f);
+    assert_true(mf_anon_gallery_threshold(bare, ia) == mth);
+    assert_true(mf_anon_gallery_threshold(e.a, -1) == 2 && mf_anon_gallery_threshold(e.a, 99) == 2);
+    mf_img img;
+    int n, checked = 0;
+    mf_face *faces = data_photo_faces(e.priv, "lfw/Billy_Edelin/Billy_Edelin_0001.jpg", &img, &n);
+    int k = faces ? largest_meshed_face(faces, n) : -1;
+    for (uint64_t seed = 1; k >= 0 && seed <= 4 && !checked; seed++) {
+        mf_img r0img = copy_of(&img);
+        mf_anon_result r0;
+        assert_int_equal(mf_anon_face(bare, &r0img, &faces[k], MF_ANON_SYNTH, seed, NULL, &r0), MF_OK);
+        if (r0.decision != MF_ANON_ACCEPTED) {
+            mf_img_free(&r0img);
+            continue;
+        }
+        /* a member just over the gallery threshold from the accepted draw's own embedding E: c E + sqrt(1 - c^2) u,
+         * u a fixed unit vector orthogonal to E (the checks' other alignments read it higher: seed 1, 0.014) */
+        float p5[5][2], E[512], v[512], c = gth + 0.1f * (mth - gth), uu = 0, ue = 0;
+        mf_face_5pt(&faces[k], p5);
+        assert_int_equal(inf->dim, 512);
+        assert_int_equal(mf_face_recognizer_embed(e.rec, &r0img, (const float(*)[2])p5, E), MF_OK);
+        for (int d = 0; d < 512; d++) v[d] = (float)((d * 37 % 101) - 50), ue += v[d] * E[d];
+        for (int d = 0; d < 512; d++) v[d] -= ue * E[d], uu += v[d] * v[d];
+        for (int d = 0; d < 512; d++) v[d] = c * E[d] + sqrtf((1 - c * c) / uu) * v[d];
+        assert_true(fabsf(mf_face_similarity(v, E, 512) - c) < 1e-4f);
+        mf_gallery_t *g;
+        assert_int_equal(mf_gallery_create(512, &g), MF_OK);
+        assert_int_equal(mf_gallery_add(g, "member", v), MF_OK);
+        const mf_gallery_t *per[MF_ANON_MAX_RECOGNIZERS] = {0};
+        per[ia] = g;
+        mf_anon_galleries gal = {per};
+        mf_img r1img = copy_of(&img), r2img = copy_of(&img);
+        mf_anon_result r1, r2;
+        assert_int_equal(mf_anon_face(bare, &r1img, &faces[k], MF_ANON_SYNTH, seed, &gal, &r1), MF_OK);
+        assert_int_equal(mf_anon_face(e.a, &r2img, &faces[k], MF_ANON_SYNTH, seed, &gal, &r2), MF_OK);
+        printf("  seed %d: accepted at draw %d; member at %.4f (match %.4f, gallery %.4f): without the margin %s at "
+               "draw %d (gallery %.4f), with it %s at draw %d (gallery %.4f)\n",
+               (int)seed, r0.tries, c, mth, gth, r1.decision == MF_ANON_ACCEPTED ? "accepted" : "fallback", r1.tries,
+               r1.gallery_sim[ia], r2.decision == MF_ANON_ACCEPTED ? "accepted" : "fallback", r2.tries,
+               r2.gallery_sim[ia]);
+        /* without the margin: the same draw, its member read between the thresholds */
+        assert_int_equal(r1.decision, MF_ANON_ACCEPTED);
+        assert_int_equal(r1.tries, r0.tries);
+        assert_memory_equal(r1img.data, r0img.data, (size_t)img.w * img.h * 3);
+        assert_true(r1.gallery_sim[ia] >= c - 1e-4f && r1.gallery_sim[ia] < mth);
+        /* with it: that draw rejected, what is published is under the gallery threshold */
+        assert_true(r2.tries > r0.tries || r2.decision != MF_ANON_ACCEPTED);
+        assert_true(memcmp(r2img.data, r0img.data, (size_t)img.w * img.h * 3) != 0);
+        if (r2.decision == MF_ANON_ACCEPTED) assert_true(r2.gallery_sim[ia] < gth);
+        checked = 1;
+        mf_gallery_free(g);
+        mf_img_free(&r0img), mf_img_free(&r1img), mf_img_free(&r2img);
+    }
+    free(faces);
+    if (faces) mf_img_free(&img);
+    mf_anon_free(bare);
+    attack_env_close(&e);
+    if (!checked) skip();
+}
+
 /* (tone35) A strong draw whose skin varies far more than the photo's across the skin probes is drawn again, never
  * published: ffhq_0176 (a flat-lit older woman) with every draw strong (keep_eyes -1) and tuning.strong_contrast
  * 0.001 (no strong draw can pass) gets no strong synthetic face, and its draw log is all 'T' with each ratio over
@@ -3187,6 +3268,7 @@ int main(void) {
         cmocka_unit_test(test_grey_photo_grey_face),
         cmocka_unit_test(test_jitter_skip),
         cmocka_unit_test(test_one_pass_faceapi),
+        cmocka_unit_test(test_gallery_margin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -273,7 +273,8 @@ static void anon_check_json(const mf_anon_result *res, char *out, size_t cap) {
             PUT("%.4f", res->gallery_sim[i]);
         else
             PUT("null");
-        PUT(",\"match_threshold\":%.4f,\"members\":%d}", inf->match_threshold, gal_members[i]);
+        PUT(",\"match_threshold\":%.4f,\"gallery_threshold\":%.4f,\"members\":%d}", inf->match_threshold,
+            mf_anon_gallery_threshold(anon, i), gal_members[i]);
     }
     PUT("}}");
 #undef PUT

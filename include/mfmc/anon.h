@@ -7,7 +7,7 @@
  *  - the anonymizer (mf_anon_*): draws an identity for one analysed face, shapes it to the face's own mesh,
  *    renders it with the photo's shading, blends it in (render.h), then checks the guarantee — every recognizer of
  *    the guarantee ensemble scores the result below its dissimilarity threshold against the original (and below its
- *    match threshold against every gallery identity), age and gender stay within tolerance, the result is still
+ *    gallery threshold, a margin under its match threshold, against every gallery identity), age and gender stay within tolerance, the result is still
  *    detected as a face — and draws again or falls back to an identity-removing filter. A face is never left
  *    unchanged. Data flows one way: image -> render; face + render -> anon.
  * Errors follow core.h. */
@@ -397,6 +397,13 @@ typedef struct {
                           with recognizers have it), 0..1: the push turned by that fraction towards the direction in
                           which a step moves the recognizers' reading most along the target's own; 0: the default
                           PUSH_METRIC in src/anon/anon.c; < 0: off */
+    float gallery_margin; /* (gal39) a gallery identity counts as matched from this fraction of the recognizer's gap
+                             (match minus dissimilarity threshold) below its match threshold
+                             (mf_anon_gallery_threshold): whoever looks at the published face detects and aligns it
+                             themselves, on a re-encoded file, and a draw accepted just under the match threshold read
+                             0.015 over it there (tests/e2e/serve-gallery.sh). 0: the default GALLERY_MARGIN in
+                             src/anon/anon.c; < 0: none (the match threshold itself); at most 1 (the dissimilarity
+                             threshold) */
 } mf_anon_tuning;
 
 typedef struct {
@@ -432,6 +439,9 @@ void mf_anon_free(mf_anon_t *a);
 /* Recognizers the anonymizer embeds with: count, and name / ensemble flag of entry i. */
 int mf_anon_recognizer_count(const mf_anon_t *a);
 const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i);
+/* The similarity from which a draw counts as matching a gallery identity for recognizer i: its match threshold minus
+ * tuning.gallery_margin of its gap (match minus dissimilarity threshold); 2 (never) for a bad i. */
+float mf_anon_gallery_threshold(const mf_anon_t *a, int i);
 
 /* Adds a donor photo (a synthetic face of nobody) for MF_ANON_DONOR: it is analysed, unwrapped into the model's
  * texture space and embedded by the ensemble recognizers (draws take the most dissimilar donor of the target's

@@ -194,6 +194,10 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define LIGHT_FLAT 0.5f /* ... the tone codes among them: at least this much of the component a flat colour shift */
 /* (push38) the anti-face push and the candidates' choice follow the model's recognizer metric (tuning.push_metric) */
 #define PUSH_METRIC 1.0f
+/* (gal39) gallery identities are matched this fraction of the gap below the match threshold (tuning.gallery_margin):
+ * an outside detector's alignment of the re-encoded published face read 0.015 more (arcface) than the guarantee's
+ * worst alignment, so a margin of a third of the gap (arcface 0.030, faceapi 0.0067) */
+#define GALLERY_MARGIN (1.0f / 3.0f)
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -385,6 +389,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->light_flat = !(tu->light_flat > 0) ? 0 : tu->light_flat; /* 0: no tone codes kept, side light only */
     if (tu->push_metric == 0) tu->push_metric = PUSH_METRIC;
     tu->push_metric = !(tu->push_metric > 0) ? 0 : tu->push_metric > 1 ? 1 : tu->push_metric; /* 0 off */
+    if (tu->gallery_margin == 0) tu->gallery_margin = GALLERY_MARGIN;
+    tu->gallery_margin = !(tu->gallery_margin > 0) ? 0 : fminf(tu->gallery_margin, 1); /* 0: the match threshold */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -625,6 +631,12 @@ void mf_anon_free(mf_anon_t *a) {
 int mf_anon_recognizer_count(const mf_anon_t *a) { return a->n_rec; }
 const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i) {
     return i >= 0 && i < a->n_rec ? a->info[i] : NULL;
+}
+float mf_anon_gallery_threshold(const mf_anon_t *a, int i) {
+    if (!a || i < 0 || i >= a->n_rec) return 2;
+    const mf_face_recognizer_info *inf = a->info[i];
+    float gap = inf->match_threshold - inf->dissimilarity_threshold;
+    return inf->match_threshold - (gap > 0 ? a->o.tuning.gallery_margin * gap : 0);
 }
 void mf_anon_debug_force_similar(mf_anon_t *a, int on) { a->force_similar = on; }
 void mf_anon_debug_reference(mf_anon_t *a, int on) { a->reference = on; }
@@ -2645,7 +2657,7 @@ static int score_embedding(mf_anon_t *a, int i, const float *e, const float *eo,
     *sim = mf_face_similarity(e, eo, a->info[i]->dim);
     if (gal && gal->per_rec && gal->per_rec[i] && mf_gallery_identity_count(gal->per_rec[i]) > 0) {
         mf_gallery_result gr;
-        if ((st = mf_gallery_match(gal->per_rec[i], e, a->info[i]->match_threshold, &gr))) return st;
+        if ((st = mf_gallery_match(gal->per_rec[i], e, mf_anon_gallery_threshold(a, i), &gr))) return st;
         r->gallery_sim[i] = fmaxf(r->gallery_sim[i], gr.similarity);
         *gal_match |= gr.matched;
     }
