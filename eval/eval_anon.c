@@ -136,6 +136,7 @@ static void usage(FILE *f) {
           "                   1 every draw but the last-resort ones, 2 the strong draws but those, 3 every draw (-1 off)\n"
           "  --light-flat F   ... with the tone codes (components at least F a flat colour shift; default 0.5; -1: side light only)\n"
           "  --push-metric F  the anti-face push and the candidates' choice follow the model's recognizer metric, 0..1\n"
+          "  --child-gap F    a child's dissimilarity thresholds raised by F of the gap to the match threshold (< 0 off)\n"
           "                   (the model must have one; default 1; -1: off)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
@@ -233,6 +234,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--light-keep") && more) tu.light_keep = atoi(argv[++i]);
         else if (!strcmp(s, "--light-flat") && more) tu.light_flat = (float)atof(argv[++i]);
         else if (!strcmp(s, "--push-metric") && more) tu.push_metric = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--child-gap") && more) tu.child_gap = (float)atof(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

@@ -2450,6 +2450,101 @@ static void test_strong_tone_matches_photo(void **state) {
     if (!checked) skip();
 }
 
+/* (child39) A child's face (estimated under 13) is checked against dissimilarity thresholds raised by tuning.child_gap
+ * of each recognizer's gap (different real children read alike: docs/anonymization.md, "Children's thresholds"):
+ * an FFHQ child (10 years) at eval_anon's seed for it, where child_gap 0.5 publishes the third draw at arcface 0.235
+ * (off: the fifth), and the next seed, child_gap 0.5 against off. With
+ * it, the result says so (child_thresholds), no draw is rejected by arcface or faceapi under the raised threshold,
+ * and a published draw reads under it; some draw reads between the two thresholds and is published (fails when the
+ * raised thresholds are not used); the registry's thresholds are back after the call, the gallery threshold is the
+ * adults', and the same face given an adult's age is checked as before (the same result). */
+static void test_child_thresholds(void **state) {
+    (void)state;
+    static const char *photos[] = {"ffhq/ffhq_0236.jpg"};
+    static const uint64_t seed0[] = {1 + 118 * 7919}; /* eval_anon's seed for it over the 300 faces */
+    if (!tu_exists(MODEL)) {
+        printf("  skipped: identity model absent\n");
+        skip();
+    }
+    attack_env e;
+    attack_env_open(&e);
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.child_gap = -1}),
+                        attack_env_anon(&e, (mf_anon_tuning){.child_gap = 0.5f})};
+    float raised[MF_ANON_MAX_RECOGNIZERS];
+    for (int i = 0; i < mf_anon_recognizer_count(an[1]); i++) {
+        const mf_face_recognizer_info *inf = mf_anon_recognizer_info(an[1], i);
+        raised[i] = inf->dissimilarity_threshold + 0.5f * (inf->match_threshold - inf->dissimilarity_threshold);
+        assert_true(mf_anon_gallery_threshold(an[1], i) == mf_anon_gallery_threshold(an[0], i));
+    }
+    int between = 0, runs = 0, adults = 0;
+    for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
+        mf_img img;
+        int n;
+        mf_face *faces = data_photo_faces(e.priv, photos[p], &img, &n);
+        int k = faces ? largest_meshed_face(faces, n) : -1;
+        if (k < 0 || !(faces[k].attr.age >= 0 && faces[k].attr.age < 13)) {
+            printf("  %s: no child's face found\n", photos[p]);
+            if (faces) free(faces), mf_img_free(&img);
+            continue;
+        }
+        for (uint64_t seed = seed0[p]; seed < seed0[p] + 2; seed++, runs++) {
+            mf_anon_result r[2];
+            mf_img res[2];
+            for (int v = 0; v < 2; v++) {
+                res[v] = copy_of(&img);
+                assert_int_equal(mf_anon_face(an[v], &res[v], &faces[k], MF_ANON_SYNTH, seed, NULL, &r[v]), MF_OK);
+                assert_int_equal(r[v].child_thresholds, v);
+            }
+            printf("  %s (age %.0f) seed %d: off %s draws %s; child_gap 0.5 %s draws %s", photos[p], faces[k].attr.age,
+                   (int)seed, r[0].decision == MF_ANON_ACCEPTED ? "accepted" : "fallback", r[0].draws,
+                   r[1].decision == MF_ANON_ACCEPTED ? "accepted" : "fallback", r[1].draws);
+            for (int i = 0; i < r[1].n_rec; i++) printf(" %s %.3f", mf_anon_recognizer_info(an[1], i)->name, r[1].sim[i]);
+            printf("\n");
+            for (int d = 0; r[1].draws[d]; d++) /* no arcface / faceapi rejection under the raised threshold */
+                for (int i = 0; i < r[1].n_rec; i++) {
+                    const mf_face_recognizer_info *inf = mf_anon_recognizer_info(an[1], i);
+                    if (inf->ensemble && (r[1].draws[d] == inf->name[0] || r[1].draws[d] == inf->name[0] - 'a' + 'A'))
+                        assert_true(r[1].draw_val[d] >= raised[i] - 1e-6f);
+                }
+            if (r[1].decision == MF_ANON_ACCEPTED) {
+                int over = 0;
+                for (int i = 0; i < r[1].n_rec; i++) {
+                    const mf_face_recognizer_info *inf = mf_anon_recognizer_info(an[1], i);
+                    if (!inf->ensemble) continue;
+                    assert_true(r[1].sim[i] < raised[i]);
+                    over |= r[1].sim[i] >= inf->dissimilarity_threshold;
+                }
+                between += over;
+            }
+            mf_img_free(&res[0]), mf_img_free(&res[1]);
+        }
+        /* the same face as an adult: checked as before, the same result */
+        mf_face adult = faces[k];
+        adult.attr.age = 30;
+        mf_anon_result ra, rb;
+        mf_img a = copy_of(&img), b = copy_of(&img);
+        assert_int_equal(mf_anon_face(an[0], &a, &adult, MF_ANON_SYNTH, 1, NULL, &ra), MF_OK);
+        assert_int_equal(mf_anon_face(an[1], &b, &adult, MF_ANON_SYNTH, 1, NULL, &rb), MF_OK);
+        assert_int_equal(rb.child_thresholds, 0);
+        assert_int_equal(ra.tries, rb.tries);
+        assert_string_equal(ra.draws, rb.draws);
+        assert_memory_equal(a.data, b.data, (size_t)img.w * img.h * 3);
+        adults++;
+        mf_img_free(&a), mf_img_free(&b);
+        free(faces);
+        mf_img_free(&img);
+    }
+    /* the anonymizer's own thresholds are the registry's again */
+    for (int i = 0; i < mf_anon_recognizer_count(an[1]); i++)
+        assert_true(mf_anon_recognizer_info(an[1], i)->dissimilarity_threshold ==
+                    mf_face_recognizer_find(mf_anon_recognizer_info(an[1], i)->name)->dissimilarity_threshold);
+    printf("  published between the adult and the raised thresholds: %d of %d runs\n", between, runs);
+    mf_anon_free(an[0]), mf_anon_free(an[1]);
+    attack_env_close(&e);
+    if (!runs) skip();
+    assert_true(between > 0 && adults > 0);
+}
+
 /* (gal39) A gallery identity is matched from mf_anon_gallery_threshold, a third of the gap under the match threshold
  * (tuning.gallery_margin): a member whose arcface embedding reads an accepted draw between the two thresholds,
  * just over the gallery one (built from the draw's own embedding at the original's points, which the checks embed first) changes
@@ -3225,6 +3320,7 @@ int main(void) {
         cmocka_unit_test(test_forced_similar_falls_back),
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_child_fallback_not_adult),
+        cmocka_unit_test(test_child_thresholds),
         cmocka_unit_test(test_last_rung_after_failed_ladder),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),

@@ -404,6 +404,12 @@ typedef struct {
                              0.015 over it there (tests/e2e/serve-gallery.sh). 0: the default GALLERY_MARGIN in
                              src/anon/anon.c; < 0: none (the match threshold itself); at most 1 (the dissimilarity
                              threshold) */
+    float child_gap; /* (child39) a child's (estimated under 13 years) dissimilarity thresholds are raised by this
+                        fraction of each recognizer's gap towards its match threshold: different real children read
+                        alike (300 FFHQ: 66 % of the pairs of 45 children score over arcface's dissimilarity
+                        threshold, 40 % over its match threshold; of adults 2.5 % and 0.3 %), so a child's draw that
+                        passes the adults' threshold no longer looks like a child. The gallery threshold is not
+                        changed. 0: the default CHILD_GAP in src/anon/anon.c; < 0: off; at most 0.8 */
 } mf_anon_tuning;
 
 typedef struct {
@@ -458,6 +464,8 @@ typedef struct {
     int n_rec;                    /* entries of the arrays below (mf_anon_recognizer_info order) */
     float sim[MF_ANON_MAX_RECOGNIZERS];         /* similarity of the result to the original (-2 = not measured) */
     float gallery_sim[MF_ANON_MAX_RECOGNIZERS]; /* best similarity to any gallery identity (-2 = no gallery) */
+    int child_thresholds;         /* (child39) checked against a child's raised dissimilarity thresholds
+                                     (tuning.child_gap: the original estimated under 13 years) */
     float age_before, age_after;  /* -1 = unknown */
     mf_gender gender_before, gender_after;
     int detected_after;           /* the result was found again by the detector */

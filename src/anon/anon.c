@@ -198,6 +198,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * an outside detector's alignment of the re-encoded published face read 0.015 more (arcface) than the guarantee's
  * worst alignment, so a margin of a third of the gap (arcface 0.030, faceapi 0.0067) */
 #define GALLERY_MARGIN (1.0f / 3.0f)
+/* (child39) a child's dissimilarity thresholds raised by this fraction of the gap (tuning.child_gap) */
+#define CHILD_GAP (-1.0f) /* off: the faces it publishes are broken (docs/anonymization.md, stop 39) */
+#define CHILD_GAP_MAX 0.8f
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -284,6 +287,8 @@ struct mf_anon {
     mf_face_attrib_t *attr_np;
     const mf_face_recognizer_info *info[MF_ANON_MAX_RECOGNIZERS];
     mf_face_recognizer_info info_one[MF_ANON_MAX_RECOGNIZERS]; /* (speed32) info[i] with tuning.one_pass's thresholds */
+    const mf_face_recognizer_info *info_base[MF_ANON_MAX_RECOGNIZERS]; /* (child39) info[] outside a child's call */
+    mf_face_recognizer_info info_child[MF_ANON_MAX_RECOGNIZERS];        /* ... and in it (tuning.child_gap) */
     int judge;     /* (judge34) the recognizer index of tuning.judge, -1: none */
     int force_similar;
     int reference; /* mf_anon_debug_reference */
@@ -391,6 +396,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->push_metric = !(tu->push_metric > 0) ? 0 : tu->push_metric > 1 ? 1 : tu->push_metric; /* 0 off */
     if (tu->gallery_margin == 0) tu->gallery_margin = GALLERY_MARGIN;
     tu->gallery_margin = !(tu->gallery_margin > 0) ? 0 : fminf(tu->gallery_margin, 1); /* 0: the match threshold */
+    if (tu->child_gap == 0) tu->child_gap = CHILD_GAP;
+    tu->child_gap = !(tu->child_gap > 0) ? 0 : fminf(tu->child_gap, CHILD_GAP_MAX); /* 0 off */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -436,7 +443,13 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             inf = &a->info_one[a->n_rec];
             a->judge = a->n_rec;
         }
-        if (!st) a->info[a->n_rec++] = inf;
+        if (!st) { /* (child39) the child copy: dissimilarity thresholds child_gap of the gap up (ensemble only) */
+            a->info_child[a->n_rec] = *inf;
+            float gap = inf->match_threshold - inf->dissimilarity_threshold;
+            if (inf->ensemble && gap > 0) a->info_child[a->n_rec].dissimilarity_threshold += a->o.tuning.child_gap * gap;
+            a->info_base[a->n_rec] = inf;
+            a->info[a->n_rec++] = inf;
+        }
         else if (a->rec[a->n_rec]) mf_face_recognizer_free(a->rec[a->n_rec]), a->rec[a->n_rec] = NULL;
     }
     if (!st && a->par) /* the analysers' attribute session (analyze.c: default models), without the pool */
@@ -634,7 +647,7 @@ const mf_face_recognizer_info *mf_anon_recognizer_info(const mf_anon_t *a, int i
 }
 float mf_anon_gallery_threshold(const mf_anon_t *a, int i) {
     if (!a || i < 0 || i >= a->n_rec) return 2;
-    const mf_face_recognizer_info *inf = a->info[i];
+    const mf_face_recognizer_info *inf = a->info_base[i]; /* (child39) never a child's raised thresholds */
     float gap = inf->match_threshold - inf->dissimilarity_threshold;
     return inf->match_threshold - (gap > 0 ? a->o.tuning.gallery_margin * gap : 0);
 }
@@ -3531,8 +3544,26 @@ int mf_anon_covered(mf_anon_t *a, const mf_img *orig, const mf_img *img, const m
     return MF_OK;
 }
 
+static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
+                     const mf_anon_galleries *gal, mf_anon_result *r);
+
+/* (child39) a child's face (estimated under CHILD_AGE) is checked against the raised thresholds (info_child) for the
+ * call: the anonymizer handles one face at a time (its scratch and counters are per anonymizer), so info[] is the
+ * call's; the result says which (mf_anon_result.child_thresholds). */
 int mf_anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
                  const mf_anon_galleries *gal, mf_anon_result *r) {
+    int child = a && face && a->o.tuning.child_gap > 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE;
+    if (child)
+        for (int i = 0; i < a->n_rec; i++) a->info[i] = &a->info_child[i];
+    int st = anon_face(a, img, face, method, seed, gal, r);
+    if (child)
+        for (int i = 0; i < a->n_rec; i++) a->info[i] = a->info_base[i];
+    if (r && !st) r->child_thresholds = child;
+    return st;
+}
+
+static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_method method, uint64_t seed,
+                     const mf_anon_galleries *gal, mf_anon_result *r) {
     double t0 = now_ms();
     if (!a || !img || !img->data || img->c != 3 || !face || !r)
         return mf_error_set(MF_ERR_ARG, "anon: null argument or image not RGB");
