@@ -1578,6 +1578,15 @@ static void attack_env_open(attack_env *e) {
     e->a = attack_env_anon(e, (mf_anon_tuning){0});
 }
 
+/* attack_env_open when the identity model is there; else the test is skipped (cmocka's skip leaves the test). */
+static void attack_env_need(attack_env *e) {
+    if (!tu_exists(MODEL)) {
+        printf("  skipped: identity model absent\n");
+        skip();
+    }
+    attack_env_open(e);
+}
+
 static void attack_env_close(attack_env *e) {
     mf_anon_free(e->a);
     mf_face_recognizer_free(e->rec);
@@ -1724,12 +1733,8 @@ static void test_cut_face_attacker_square(void **state) {
  * (docs/anonymization.md, "Branch attack14"); with it, that draw is rejected and the face filled. */
 static void test_turned_face_attacker_square(void **state) {
     (void)state;
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_face_analyzer_t *priv = e.priv, *plain = e.plain, *bare = e.bare;
     mf_face_recognizer_t *rec = e.rec;
     mf_anon_t *a = e.a;
@@ -2351,12 +2356,8 @@ static void test_turned_face_no_glow(void **state) {
     const double GLOW_MAX = 0.015;
     static const char *photos[] = {"lfw/Michael_Linscott/Michael_Linscott_0001.jpg",
                                    "lfw/Margaret_Caruso/Margaret_Caruso_0001.jpg"};
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *per_channel = attack_env_anon(&e, (mf_anon_tuning){.shade_cap = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
@@ -2406,12 +2407,8 @@ static void test_strong_tone_matches_photo(void **state) {
     const float DY_TOL = 8, CONTRAST_TOL = 1.6f;
     static const char *photos[] = {"lfw/Billy_Edelin/Billy_Edelin_0001.jpg", "lfw/Andrei_Nikolishin/Andrei_Nikolishin_0001.jpg",
                                    "lfw/Carlos_Queiroz/Carlos_Queiroz_0001.jpg", "ffhq/ffhq_0126.jpg"};
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *on = attack_env_anon(&e, (mf_anon_tuning){.keep_eyes = -1, .push_metric = -1});
     mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.keep_eyes = -1, .tone_match = -1, .push_metric = -1});
     int checked = 0;
@@ -2462,12 +2459,8 @@ static void test_child_thresholds(void **state) {
     (void)state;
     static const char *photos[] = {"ffhq/ffhq_0236.jpg"};
     static const uint64_t seed0[] = {1 + 118 * 7919}; /* eval_anon's seed for it over the 300 faces */
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.child_gap = -1}),
                         attack_env_anon(&e, (mf_anon_tuning){.child_gap = 0.5f})};
     float raised[MF_ANON_MAX_RECOGNIZERS];
@@ -2553,12 +2546,8 @@ static void test_child_thresholds(void **state) {
  * gallery is matched at the match threshold. */
 static void test_gallery_margin(void **state) {
     (void)state;
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *bare = attack_env_anon(&e, (mf_anon_tuning){.gallery_margin = -1});
     int ia = -1;
     for (int i = 0; i < mf_anon_recognizer_count(e.a); i++)
@@ -2634,12 +2623,8 @@ static void test_gallery_margin(void **state) {
 static void test_strong_contrast_redraws(void **state) {
     (void)state;
     static const char *photo = "ffhq/ffhq_0176.jpg";
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     const float limit[3] = {-1, 1e-3f, 1.6f};
     mf_anon_t *an[3];
     for (int v = 0; v < 3; v++) an[v] = attack_env_anon(&e, (mf_anon_tuning){.keep_eyes = -1, .strong_contrast = limit[v]});
@@ -2721,12 +2706,8 @@ static void test_strong_sockets_not_dark(void **state) {
     /* the faces and seeds of their strong draws in the 300 FFHQ run (eval_anon: seed 1 + 7919 x the index) */
     static const char *photos[] = {"ffhq/ffhq_0130.jpg", "ffhq/ffhq_0128.jpg", "ffhq/ffhq_0144.jpg"};
     static const uint64_t seeds[] = {1 + 7919 * 65, 1 + 7919 * 64, 1 + 7919 * 72};
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *on = attack_env_anon(&e, (mf_anon_tuning){.socket_lift = 0.85f}); /* the measured floor (default off) */
     mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.socket_lift = -1});
     int checked = 0;
@@ -2799,12 +2780,8 @@ static float lid_change(const mf_img *a, const mf_img *b, const mf_face *f) {
 static void lens_look_check(const char *const *photos, int np, int n_eyes, mf_anon_tuning off_tu,
                             float (*change)(const mf_img *, const mf_img *, const mf_face *), const char *what) {
     const float EYE_CHANGE = 8;
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *on = attack_env_anon(&e, (mf_anon_tuning){0});
     mf_anon_t *off = attack_env_anon(&e, off_tu);
     int checked = 0;
@@ -2888,12 +2865,8 @@ static void test_drawn_mouth_keeps_shape(void **state) {
      * face, so the width bound, not the corners', is what tells the loose lips here (0.663-0.669 > 0.612) */
     const float WIDTH_TOL = 0.32f, CORNER_TOL = 0.10f;
     static const char *photos[] = {"lfw/Abel_Aguilar/Abel_Aguilar_0001.jpg"};
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_t *loose = attack_env_anon(&e, (mf_anon_tuning){.lips_whole = -1});
     int checked = 0;
     for (size_t p = 0; p < sizeof photos / sizeof *photos; p++) {
@@ -2949,12 +2922,8 @@ static void test_turned_face_keeps_pose(void **state) {
     (void)state;
     enum { POSE_TOL = 10 };
     static const char *photos[] = {"lfw/Charles_Mathews/Charles_Mathews_0002.jpg", "lfw/Gary_Bald/Gary_Bald_0001.jpg"};
-    if (!tu_exists(MODEL)) {
-        printf("  skipped: identity model absent\n");
-        skip();
-    }
     attack_env e;
-    attack_env_open(&e);
+    attack_env_need(&e);
     mf_anon_free(e.a); /* the pose check on (off by default) */
     e.a = attack_env_anon(&e, (mf_anon_tuning){.pose_tolerance = POSE_TOL});
     int checked = 0, published = 0;
