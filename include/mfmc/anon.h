@@ -7,9 +7,9 @@
  *  - the anonymizer (mf_anon_*): draws an identity for one analysed face, shapes it to the face's own mesh,
  *    renders it with the photo's shading, blends it in (render.h), then checks the guarantee — every recognizer of
  *    the guarantee ensemble scores the result below its dissimilarity threshold against the original (and below its
- *    gallery threshold, a margin under its match threshold, against every gallery identity), age and gender stay within tolerance, the result is still
- *    detected as a face — and draws again or falls back to an identity-removing filter. A face is never left
- *    unchanged. Data flows one way: image -> render; face + render -> anon.
+ *    gallery threshold, a margin under its match threshold, against every gallery identity), age and gender stay
+ *    within tolerance, the result is still detected as a face — and draws again or falls back to an
+ *    identity-removing filter. A face is never left unchanged. Data flows one way: image -> render; face + render -> anon.
  * Errors follow core.h. */
 #ifndef MFMC_ANON_H
 #define MFMC_ANON_H
