@@ -138,6 +138,7 @@ static void usage(FILE *f) {
           "  --push-metric F  the anti-face push and the candidates' choice follow the model's recognizer metric, 0..1\n"
           "                   (the model must have one; default 1; -1: off)\n"
           "  --child-gap F    a child's dissimilarity thresholds raised by F of the gap to the match threshold (< 0 off)\n"
+          "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default off)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
@@ -235,6 +236,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--light-flat") && more) tu.light_flat = (float)atof(argv[++i]);
         else if (!strcmp(s, "--push-metric") && more) tu.push_metric = (float)atof(argv[++i]);
         else if (!strcmp(s, "--child-gap") && more) tu.child_gap = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

@@ -582,6 +582,56 @@ static double tc_colour(const mf_anon_model_t *m, const float *w, const float *b
     for (int c = 0; c < m->kt; c++) p += (double)w[(size_t)ch * m->kt + c] * z[m->ks + c];
     return p;
 }
+/* (sym40) The committed model's mean shape is mirror-symmetric: the map pairs every vertex with its mirror image,
+ * both ways, close; symmetrising keeps a symmetric field and removes a sideways shift and a turn. */
+static void test_shape_sym(void **state) {
+    (void)state;
+    mf_anon_model_t *m;
+    if (mf_anon_model_load(MODEL, &m)) {
+        printf("  skipped: %s not present\n", MODEL);
+        skip();
+    }
+    enum { NVX = NV };
+    short map[NVX];
+    float worst = -1;
+    assert_int_equal(mf_anon_mirror_map(m->shape_mean, NVX, map, &worst), MF_OK);
+    assert_true(worst >= 0 && worst < 0.02f); /* RMS radius 1: within 2 % of it */
+    int self = 0;
+    for (int v = 0; v < NVX; v++) {
+        assert_int_equal(map[map[v]], v); /* an involution */
+        self += map[v] == v;
+        if (map[v] == v) assert_true(fabsf(m->shape_mean[3 * v]) < 0.02f); /* only the midline maps onto itself */
+    }
+    assert_true(self > 0 && self < NVX / 4);
+    assert_int_equal(map[1], 1); /* the nose tip */
+    float d[NVX * 3], tmp[NVX * 3], e[NVX * 3];
+    /* a symmetric field: wider (x outwards), taller, deeper: unchanged */
+    for (int v = 0; v < NVX; v++) {
+        const float *p = m->shape_mean + 3 * v;
+        d[3 * v] = 0.1f * p[0], d[3 * v + 1] = 0.05f * p[1] * p[1], d[3 * v + 2] = 0.02f * fabsf(p[0]);
+    }
+    memcpy(e, d, sizeof d);
+    mf_anon_sym_deltas(d, map, NVX, tmp);
+    for (int i = 0; i < NVX * 3; i++) assert_float_equal(d[i], e[i], 0.003f);
+    /* a sideways shift, and a small turn about the vertical axis (x += a z, z -= a x): gone */
+    for (int v = 0; v < NVX; v++) {
+        const float *p = m->shape_mean + 3 * v;
+        d[3 * v] = 0.2f + 0.1f * p[2], d[3 * v + 1] = 0, d[3 * v + 2] = -0.1f * p[0];
+    }
+    mf_anon_sym_deltas(d, map, NVX, tmp);
+    for (int i = 0; i < NVX * 3; i++) assert_float_equal(d[i], 0, 0.003f);
+    /* the sum of the two: the symmetric one alone */
+    for (int v = 0; v < NVX; v++) {
+        const float *p = m->shape_mean + 3 * v;
+        d[3 * v] = e[3 * v] + 0.2f, d[3 * v + 1] = e[3 * v + 1], d[3 * v + 2] = e[3 * v + 2] - 0.1f * p[0];
+    }
+    mf_anon_sym_deltas(d, map, NVX, tmp);
+    for (int i = 0; i < NVX * 3; i++) assert_float_equal(d[i], e[i], 0.003f);
+    assert_int_equal(mf_anon_mirror_map(NULL, NVX, map, NULL), MF_ERR_ARG);
+    assert_int_equal(mf_anon_mirror_map(m->shape_mean, 0, map, NULL), MF_ERR_ARG);
+    mf_anon_model_free(m);
+}
+
 static double tc_readout(const mf_anon_model_t *m, const float *W, const float *z) {
     double p = W[m->ks + m->kt];
     for (int c = 0; c < m->ks + m->kt; c++) p += (double)W[c] * z[c];
@@ -3305,6 +3355,7 @@ int main(void) {
         cmocka_unit_test(test_eye_darkened_by_model),
         cmocka_unit_test(test_eye_lid_not_kept),
         cmocka_unit_test(test_eye_uv_whole_eye),
+        cmocka_unit_test(test_shape_sym),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_mesh_off_detection_refitted),

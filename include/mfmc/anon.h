@@ -410,6 +410,11 @@ typedef struct {
                         threshold, 40 % over its match threshold; of adults 2.5 % and 0.3 %), so a child's draw that
                         passes the adults' threshold no longer looks like a child. The gallery threshold is not
                         changed. 0: the default CHILD_GAP in src/anon/anon.c; < 0: off; at most 0.8 */
+    int shape_sym; /* (sym40) the shape deltas of a draw (the drawn identity's minus the target's own, taken out) are
+                      made left-right symmetric in the model's frontal frame (each vertex and its mirror image share
+                      their mean, x mirrored) before they move the target's mesh: an identity's proportions are
+                      symmetric, while the uneven part of a projected outline is the head's turn. 1 on; 0: the
+                      default SHAPE_SYM in src/anon/anon.c; < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

@@ -201,6 +201,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (child39) a child's dissimilarity thresholds raised by this fraction of the gap (tuning.child_gap) */
 #define CHILD_GAP (-1.0f) /* off: the faces it publishes are broken (docs/anonymization.md, stop 39) */
 #define CHILD_GAP_MAX 0.8f
+/* (sym40) the shape deltas made left-right symmetric (tuning.shape_sym) */
+#define SHAPE_SYM (-1)
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -258,6 +260,7 @@ struct mf_anon {
     float *bary;
     float vweight[NV];   /* identity-shape weight per vertex: 0 on the mesh boundary, 1 inside */
     float vweight_last[NV]; /* (last33) the same with tuning.last_outline on the boundary (the last-resort draws) */
+    short mirror_v[NV];  /* (sym40) each vertex's mirror image in the model's mean shape (nearest to -x, y, z) */
     float *uv_eye;       /* (eyes33) the model's texture coordinates with both lid loops spread by tuning.eye_uv, for
                             the draws with the model's eyes; NULL when the spread is off */
     float rweight[NV];   /* weight of taking out the target's own shape: 1 above the nose tip, 0 from the upper
@@ -398,6 +401,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->gallery_margin = !(tu->gallery_margin > 0) ? 0 : fminf(tu->gallery_margin, 1); /* 0: the match threshold */
     if (tu->child_gap == 0) tu->child_gap = CHILD_GAP;
     tu->child_gap = !(tu->child_gap > 0) ? 0 : fminf(tu->child_gap, CHILD_GAP_MAX); /* 0 off */
+    if (tu->shape_sym == 0) tu->shape_sym = SHAPE_SYM;
+    tu->shape_sym = tu->shape_sym > 0; /* 0 off */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -501,6 +506,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             a->vweight_last[v] = tu->last_outline + (1 - tu->last_outline) * x * x * (3 - 2 * x);
             near_bnd[v] = 1 - x * x * (3 - 2 * x);
         }
+        /* (sym40) the mirror map: the mean shape is frontal and centred */
+        if (!st) st = mf_anon_mirror_map(m->shape_mean, NV, a->mirror_v, NULL);
         {
             float y_nose = m->uv[2 * 1 + 1], y_lip = m->uv[2 * 0 + 1]; /* nose tip (1), upper lip top (0) */
             for (int v = 0; v < NV; v++) {
@@ -2230,6 +2237,10 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             for (int k = 0; k < 3; k++)
                 d[k] += (shape_gain * j->z[c] - (j->zt ? j->replace * a->rweight[v] * j->zt[c] : 0)) *
                         m->shape_basis[(size_t)c * NV * 3 + 3 * v + k];
+    }
+    if (tu->shape_sym > 0) { /* (sym40) each vertex and its mirror image share their mean delta, x mirrored */
+        float tmp[NV * 3];
+        mf_anon_sym_deltas(D, a->mirror_v, NV, tmp);
     }
     /* eyes and lips move as rigid groups (their spacing is identity; their opening is the target's expression) */
     for (int g = 0; g < 3; g++) {

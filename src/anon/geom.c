@@ -2,6 +2,7 @@
 #include "anon/internal.h"
 #include "mfmc/analyze.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,31 @@ void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int si
         float dx = p[i][0] - cx, dy = p[i][1] - cy;
         q[i][0] = (c * dx + s * dy) / k + 0.5f * (float)side, q[i][1] = (-s * dx + c * dy) / k + 0.5f * (float)side;
     }
+}
+
+int mf_anon_mirror_map(const float *shape, int nv, short *map, float *worst) {
+    if (!shape || !map || nv < 1 || nv > 32767) return mf_error_set(MF_ERR_ARG, "mirror map: bad arguments");
+    float w = 0;
+    for (int v = 0; v < nv; v++) {
+        const float *p = shape + 3 * v;
+        float bd = FLT_MAX;
+        for (int u = 0; u < nv; u++) {
+            const float *q = shape + 3 * u;
+            float d = (p[0] + q[0]) * (p[0] + q[0]) + (p[1] - q[1]) * (p[1] - q[1]) + (p[2] - q[2]) * (p[2] - q[2]);
+            if (d < bd) bd = d, map[v] = (short)u;
+        }
+        w = fmaxf(w, sqrtf(bd));
+    }
+    if (worst) *worst = w;
+    return MF_OK;
+}
+
+void mf_anon_sym_deltas(float *d, const short *map, int nv, float *tmp) {
+    for (int v = 0; v < nv; v++) {
+        const float *a = d + 3 * v, *b = d + 3 * map[v];
+        tmp[3 * v] = 0.5f * (a[0] - b[0]), tmp[3 * v + 1] = 0.5f * (a[1] + b[1]), tmp[3 * v + 2] = 0.5f * (a[2] + b[2]);
+    }
+    memcpy(d, tmp, sizeof(float) * 3 * (size_t)nv);
 }
 
 uint64_t mf_anon_rng_next(uint64_t *s) {

@@ -56,6 +56,15 @@ int mf_anon_delaunay(const float *xy, int n, int *tri, int max_tri);
 /* Point-in-polygon for a loop of mesh indices over 2-D points. */
 int mf_anon_in_loop(const float *xy, const int *loop, int n_loop, float x, float y);
 
+/* (sym40) The mirror map of a frontal, centred shape (nv x 3 floats, x across the face): map[v] = the vertex nearest
+ * to v's mirror image (-x, y, z). *worst (may be NULL) = the largest such distance, in the shape's units. MF_ERR_ARG
+ * for a null shape or map, or nv < 1 or > 32767. */
+int mf_anon_mirror_map(const float *shape, int nv, short *map, float *worst);
+/* (sym40) The left-right symmetric part of a displacement field d (nv x 3, same frame), in place: each vertex takes
+ * the mean of its own and its mirror's (map) displacement, x mirrored. A field that mirrors onto itself is unchanged;
+ * one that mirrors onto its negative (a sideways shift, a turn about the vertical axis) becomes 0. tmp: nv x 3 floats. */
+void mf_anon_sym_deltas(float *d, const short *map, int nv, float *tmp);
+
 /* The guarantee's alignments besides the detector's own (geom.c): q = the five points p (image pixels) moved by
  * alignment i (0 <= i < MF_ANON_N_JITTER: scaled, shifted, turned about their centre). The checks embed the
  * original and the result at each and count the highest similarity. */
