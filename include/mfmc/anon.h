@@ -119,9 +119,11 @@ typedef struct {
      * draw; accept_margin < 0 or extra_draws < 0: off; measured in docs/anonymization.md, e.g. 0.5 and 2) */
     float accept_margin;
     int extra_draws;
-    float outline_w;     /* identity shape weight on the mesh outline (jaw, cheeks, forehead), 0..1 (0: 0.6) */
+    float outline_w;     /* identity shape weight on the mesh outline (jaw, cheeks, forehead), 0..1 (0 or < 0: the
+                            default BOUNDARY_W in src/anon/anon.c, 1 since stop 40; 0.6 before) */
     float jaw_replace;   /* how much of the target's own shape is taken out on the sides of the outline (jaw line,
-                            cheeks; not the chin under the mouth), 0..1 (0: the default; < 0: none) */
+                            cheeks; not the chin under the mouth), 0..1 (0: the default JAW_REPLACE, 1 since stop 40;
+                            < 0: none, as before) */
     float away;          /* (anon10f) the first draw's push away from the target's own identity codes (anti-face),
                             in the training spread of its age and gender (0: 0.6); later draws push farther */
     int ladder;          /* (anon10f) the redraw ladder: 0 (default) every failed draw raises the identity push and the
@@ -414,7 +416,7 @@ typedef struct {
                       made left-right symmetric in the model's frontal frame (each vertex and its mirror image share
                       their mean, x mirrored) before they move the target's mesh: an identity's proportions are
                       symmetric, while the uneven part of a projected outline is the head's turn. 1 on; 0: the
-                      default SHAPE_SYM in src/anon/anon.c; < 0: off */
+                      default SHAPE_SYM in src/anon/anon.c (on since stop 40); < 0: off */
 } mf_anon_tuning;
 
 typedef struct {
