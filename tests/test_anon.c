@@ -577,6 +577,16 @@ static void test_donor_most_dissimilar(void **state) {
 /* (hue36) mf_anon_tone_codes: a draw pushed away from a target's codes has a mean colour outside the bound (checked,
  * so the test can fail), is moved inside it on every channel, keeps its age and gender read-outs, and a draw inside
  * the bound is left as it was. */
+/* The committed identity model, or the test skipped when it is not present. */
+static mf_anon_model_t *model_need(void) {
+    mf_anon_model_t *m = NULL;
+    if (mf_anon_model_load(MODEL, &m)) {
+        printf("  skipped: %s not present\n", MODEL);
+        skip();
+    }
+    return m;
+}
+
 static double tc_colour(const mf_anon_model_t *m, const float *w, const float *b, int ch, const float *z) {
     double p = b[ch];
     for (int c = 0; c < m->kt; c++) p += (double)w[(size_t)ch * m->kt + c] * z[m->ks + c];
@@ -586,11 +596,7 @@ static double tc_colour(const mf_anon_model_t *m, const float *w, const float *b
  * both ways, close; symmetrising keeps a symmetric field and removes a sideways shift and a turn. */
 static void test_shape_sym(void **state) {
     (void)state;
-    mf_anon_model_t *m;
-    if (mf_anon_model_load(MODEL, &m)) {
-        printf("  skipped: %s not present\n", MODEL);
-        skip();
-    }
+    mf_anon_model_t *m = model_need();
     enum { NVX = NV };
     short map[NVX];
     float worst = -1;
@@ -639,11 +645,7 @@ static double tc_readout(const mf_anon_model_t *m, const float *W, const float *
 }
 static void test_tone_codes_bound(void **state) {
     (void)state;
-    mf_anon_model_t *m;
-    if (mf_anon_model_load(MODEL, &m)) {
-        printf("  skipped: %s not present\n", MODEL);
-        skip();
-    }
+    mf_anon_model_t *m = model_need();
     int k = m->ks + m->kt;
     float *w = malloc(sizeof(float) * 3 * (size_t)m->kt), b[3], *zt = calloc((size_t)k, sizeof(float)),
           *z = calloc((size_t)k, sizeof(float));
@@ -707,11 +709,7 @@ static const float *alternating_target(const mf_anon_model_t *m, float age, floa
  * still lands on the target's age and gender read-outs, and still points away from the target in the other codes. */
 static void test_light_codes_kept(void **state) {
     (void)state;
-    mf_anon_model_t *m;
-    if (mf_anon_model_load(MODEL, &m)) {
-        printf("  skipped: %s not present\n", MODEL);
-        skip();
-    }
+    mf_anon_model_t *m = model_need();
     int k = m->ks + m->kt, T = m->T, best_flat = -1, best_odd = -1;
     size_t T2 = (size_t)T * T;
     double bf = -1, bo = -1;
@@ -786,11 +784,7 @@ static void test_light_codes_kept(void **state) {
  * read-outs; without a metric in the model the weight is ignored (the same codes as the plain push). */
 static void test_push_metric(void **state) {
     (void)state;
-    mf_anon_model_t *m;
-    if (mf_anon_model_load(MODEL, &m)) {
-        printf("  skipped: %s not present\n", MODEL);
-        skip();
-    }
+    mf_anon_model_t *m = model_need();
     assert_non_null(m->metric);
     int k = m->ks + m->kt;
     const float *M = m->metric;
@@ -1310,11 +1304,7 @@ static void draws_for_target(const mf_anon_model_t *m, int unlinked, double *mea
 
 static void test_draws_unlinked(void **state) {
     (void)state;
-    mf_anon_model_t *m;
-    if (mf_anon_model_load(MODEL, &m)) {
-        printf("  skipped: %s not present\n", MODEL);
-        skip();
-    }
+    mf_anon_model_t *m = model_need();
     double cos1, along1, cos0, along0;
     draws_for_target(m, 1, &cos1, &along1);
     draws_for_target(m, 0, &cos0, &along0);
