@@ -203,24 +203,28 @@ assert len(faces) == 1 and faces[0]['decision'] == 'replaced' and faces[0].get('
 PY
 fi
 # (prod31) a second detection of a replaced face (Abdulaziz_Kamilov_0001 face 1: its five points face 0's, its box
-# and mesh up and left, "not renderable"): checked against the original and left covered (nothing painted), with
-# its similarities in the report; main 7d21f44 filled it solid over the new face 0. Seed 5 (stop 38): with the push in
-# the recognizers' metric, seed 1's new face 0 reads arcface 0.27 at the duplicate's alignment, over its 0.229, and is
-# rightly filled (seeds 1-6: covered at 5 only; stop 37's push: at 1, 4, 5 and 6)
+# and mesh up and left, "not renderable"): checked against the original on the output, with its similarities in the
+# report. Since stop 40 (sym40: symmetric shape deltas, the outline replaced) no seed of 1-40 leaves it covered: at
+# its alignments the output reads arcface 0.22-0.52 or faceapi over 0.907 (seed 5: 0.517 / 0.969), so it is filled,
+# failing closed. The covered path itself is tested in test_anon (test_duplicate_over_replaced_face_covered); stop
+# 38's seed 5 was the one seed of 1-6 it covered then.
 KAMILOV=$DATA/lfw/Abdulaziz_Kamilov/Abdulaziz_Kamilov_0001.jpg
 if [ -f "$KAMILOV" ]; then
     run "duplicate detection over a replaced face" 0 "$MFMC" anonymize "$KAMILOV" -o "$tmp/kamilov.jpg" --seed 5 --report "$tmp/rk.json"
-    python3 - "$tmp/rk.json" <<'PY' && ok "duplicate over a replaced face: covered (checked), nothing painted" || ko "duplicate over a replaced face covered"
+    python3 - "$tmp/rk.json" <<'PY' && ok "duplicate over a replaced face: checked on the output, filled while the original still reads there" || ko "duplicate over a replaced face checked and filled"
 import json, sys
 rep = json.load(open(sys.argv[1]))
 faces = rep['files'][0]['faces']
 assert faces[0]['decision'] == 'replaced', faces[0]
 d = faces[1]
-# covered by a replaced face that overlaps it (face 0, or at seed 5 face 3, replaced too since stop 38)
-assert d['decision'] == 'covered' and d['method'] == 'none', d
-assert d['covered_by'] in (0, 3) and faces[d['covered_by']]['decision'] == 'replaced', d
-assert d['similarity']['arcface'] < 0.2286 and d['similarity']['faceapi'] < 0.9073, d
-assert rep['covered'] == 1, rep['covered']
+cc = d.get('cover_check')
+assert cc is not None and cc['covered'] is False and cc['by'] in (0, 3), d
+assert faces[cc['by']]['decision'] == 'replaced', d
+sim = cc['similarity']
+# rightly not covered: some ensemble similarity at or over its dissimilarity threshold
+assert sim['arcface'] >= 0.2286 or sim['faceapi'] >= 0.9073, d
+assert d['decision'] == 'fallback' and d['method'] in ('solid', 'pixelate'), d
+assert rep['covered'] == 0, rep['covered']
 PY
 fi
 finish
