@@ -140,6 +140,10 @@ static void usage(FILE *f) {
           "                   (the model must have one; default 1; -1: off)\n"
           "  --child-gap F    a child's dissimilarity thresholds raised by F of the gap to the match threshold (< 0 off)\n"
           "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default on; -1 off)\n"
+          "  --age-soft Y     a passing draw whose age misses by more than Y years gets more draws (off by default)\n"
+          "  --age-draws N    ... at most N more (default 2; -1 off)\n"
+          "  --age-step F     ... each asking the model for an age moved by -F x the miss (default 0.8; -1: not moved)\n"
+          "  --age-stretch S  the age asked of the model moved away from its mean age, x S (default 1.5; -1 off)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
@@ -238,6 +242,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--push-metric") && more) tu.push_metric = (float)atof(argv[++i]);
         else if (!strcmp(s, "--child-gap") && more) tu.child_gap = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
+        else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--age-draws") && more) tu.age_draws = atoi(argv[++i]);
+        else if (!strcmp(s, "--age-step") && more) tu.age_step = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--age-stretch") && more) tu.age_stretch = (float)atof(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

@@ -592,6 +592,25 @@ static double tc_colour(const mf_anon_model_t *m, const float *w, const float *b
     for (int c = 0; c < m->kt; c++) p += (double)w[(size_t)ch * m->kt + c] * z[m->ks + c];
     return p;
 }
+/* (age41) mf_anon_age_ask: the asked age moved away from the model's mean by (stretch - 1) x the distance, capped at
+ * MF_ANON_AGE_STRETCH_MAX years, faded in between MF_ANON_AGE_STRETCH_FROM and _FULL, never under 1; stretch 1 asks
+ * the age itself. */
+static void test_age_ask(void **state) {
+    (void)state;
+    const float mean = 30.9f;
+    for (float age = 0; age <= 90; age += 7.5f) assert_float_equal(mf_anon_age_ask(age, mean, 1), fmaxf(1, age), 1e-5);
+    assert_float_equal(mf_anon_age_ask(25, mean, 1.5f), 25 - 0.5f * 5.9f, 1e-4);  /* younger than the mean: younger */
+    assert_float_equal(mf_anon_age_ask(60, mean, 1.5f), 60 + 0.5f * 29.1f, 1e-4); /* older: older */
+    assert_float_equal(mf_anon_age_ask(mean, mean, 2), mean, 1e-5);
+    assert_float_equal(mf_anon_age_ask(80, mean, 1.5f), 80 + MF_ANON_AGE_STRETCH_MAX, 1e-4); /* capped */
+    assert_float_equal(mf_anon_age_ask(20, 60, 3), 20 - MF_ANON_AGE_STRETCH_MAX, 1e-4);
+    assert_float_equal(mf_anon_age_ask(8, mean, 1.5f), 8, 1e-5); /* a child: its own age */
+    float mid = 0.5f * (MF_ANON_AGE_STRETCH_FROM + MF_ANON_AGE_STRETCH_FULL); /* half faded in */
+    assert_float_equal(mf_anon_age_ask(mid, mean, 1.5f), mid + 0.5f * 0.5f * (mid - mean), 1e-4);
+    assert_true(mf_anon_age_ask(1, 60, 3) >= 1);
+    assert_float_equal(mf_anon_age_ask(MF_ANON_AGE_STRETCH_FULL, 60, 3), 5, 1e-4); /* 20 - 15 */
+}
+
 /* (sym40) The committed model's mean shape is mirror-symmetric: the map pairs every vertex with its mirror image,
  * both ways, close; symmetrising keeps a symmetric field and removes a sideways shift and a turn. */
 static void test_shape_sym(void **state) {
@@ -2706,6 +2725,58 @@ static void test_strong_contrast_redraws(void **state) {
     attack_env_close(&e);
 }
 
+/* (age41) A passing draw whose age read misses the original's by more than tuning.age_soft is held and more draws
+ * are made; the published draw is the passing one with the smallest miss. With age_soft 1e-3 every passing draw is
+ * held ('y' in the draw log, its age after in draw_val): at most age_draws draws follow the first, and the published
+ * age is the closest of theirs. Off (-1): no draw is held. */
+static void test_age_soft_redraws(void **state) {
+    (void)state;
+    static const char *photo = "ffhq/ffhq_0176.jpg";
+    attack_env e;
+    attack_env_need(&e);
+    const float soft[2] = {-1, 1e-3f};
+    mf_anon_t *an[2];
+    for (int v = 0; v < 2; v++) an[v] = attack_env_anon(&e, (mf_anon_tuning){.age_soft = soft[v], .age_draws = 2});
+    mf_img img;
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);
+    if (!faces || n < 1 || !faces[0].has_landmarks || faces[0].attr.age < 0) {
+        free(faces);
+        mf_img_free(&img);
+        for (int v = 0; v < 2; v++) mf_anon_free(an[v]);
+        attack_env_close(&e);
+        skip();
+    }
+    for (int v = 0; v < 2; v++) {
+        mf_img res = copy_of(&img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(an[v], &res, &faces[0], MF_ANON_SYNTH, 1, NULL, &r), MF_OK);
+        int ny = 0, first = -1;
+        float best = 1e9f;
+        for (int i = 0; r.draws[i]; i++)
+            if (r.draws[i] == 'y') {
+                if (first < 0) first = i;
+                ny++;
+                best = fminf(best, fabsf(r.draw_val[i] - faces[0].attr.age));
+            }
+        printf("  age_soft %g: age %.1f -> %.1f, %d draws '%s'\n", soft[v], faces[0].attr.age, r.age_after, r.tries,
+               r.draws);
+        mf_img_free(&res);
+        if (v == 0) {
+            assert_int_equal(ny, 0);
+            continue;
+        }
+        assert_true(ny > 0);
+        assert_int_equal(r.decision, MF_ANON_ACCEPTED);
+        assert_true(r.tries <= first + 1 + 2);
+        assert_float_equal(fabsf(r.age_after - faces[0].attr.age), best, 1e-4);
+    }
+    free(faces);
+    mf_img_free(&img);
+    for (int v = 0; v < 2; v++) mf_anon_free(an[v]);
+    attack_env_close(&e);
+}
+
 /* (looks35) The eye sockets' luminance over the skin's (mean of square patches of 0.03 face sizes at mesh points of
  * the face f: between the lids and the brows and under the eyes, over cheeks and forehead), in img. */
 static float socket_depth(const mf_img *img, const mf_face *f) {
@@ -3346,6 +3417,7 @@ int main(void) {
         cmocka_unit_test(test_eye_lid_not_kept),
         cmocka_unit_test(test_eye_uv_whole_eye),
         cmocka_unit_test(test_shape_sym),
+        cmocka_unit_test(test_age_ask),
         cmocka_unit_test(test_flat_rungs_checked),
         cmocka_unit_test(test_mesh_beside_the_face_not_rendered),
         cmocka_unit_test(test_mesh_off_detection_refitted),
@@ -3368,6 +3440,7 @@ int main(void) {
         cmocka_unit_test(test_drawn_mouth_keeps_shape),
         cmocka_unit_test(test_strong_tone_matches_photo),
         cmocka_unit_test(test_strong_contrast_redraws),
+        cmocka_unit_test(test_age_soft_redraws),
         cmocka_unit_test(test_strong_sockets_not_dark),
         cmocka_unit_test(test_lens_test_sees_eyes),
         cmocka_unit_test(test_lens_ring_sees_eyes),

@@ -417,6 +417,21 @@ typedef struct {
                       their mean, x mirrored) before they move the target's mesh: an identity's proportions are
                       symmetric, while the uneven part of a projected outline is the head's turn. 1 on; 0: the
                       default SHAPE_SYM in src/anon/anon.c (on since stop 40); < 0: off */
+    float age_soft; /* (age41) a draw that passes every check (age within age_tolerance among them) but whose age read
+                       is further than this from the original's (years) is held, and up to age_draws more draws are
+                       made on the same rung, their drawn age corrected by the miss; the passing draw with the
+                       smallest age miss beyond age_soft is published (ties: the farthest below the thresholds).
+                       0: the default AGE_SOFT in src/anon/anon.c (off: on 1,000 LFW faces at 6 years the age error
+                       fell 4.49 -> 3.95 y, but the draws it picks read more like their owners, faceres-deep +0.003
+                       +- 0.001, and on FFHQ 8 of 45 changed faces look worse, 5 better); < 0: off */
+    int age_draws;  /* ... how many more draws at most (0: the default AGE_DRAWS; < 0: off; at most 8) */
+    float age_step; /* ... the next draw asks the model for an age moved by -age_step x the held draw's miss (0: the
+                       default AGE_STEP; < 0: not moved, the same age asked again; at most 1) */
+    float age_stretch; /* (age41) the age asked of the model is the original's moved away from the model's mean
+                          training age: by (age_stretch - 1) x its distance from that mean, at most 15 years, faded in
+                          from age 13 to 20 (src/anon/internal.h, mf_anon_age_ask). Drawn faces read nearer the mean
+                          age than asked (300 FFHQ at stop 40: 20-30 y read 3.2 y older, 50-60 y 6.2 y younger).
+                          0: the default AGE_STRETCH in src/anon/anon.c (1.5 since stop 41); < 0 or 1: off, at most 3 */
 } mf_anon_tuning;
 
 typedef struct {
@@ -495,7 +510,8 @@ typedef struct {
     char note[160];               /* why a fallback was used, or what was unusual */
     /* (draws20) what each synthetic draw met, in order (the first MF_ANON_DRAW_LOG - 1 draws, NUL-terminated):
      * 'o' passed every check (published, or kept as the best so far under accept_margin), 'm' passed but closer to
-     * a threshold than accept_margin (more draws made); rejected: 'A' / 'F' arcface / faceapi (the first letter of
+     * a threshold than accept_margin (more draws made), 'y' passed but with its age further off than
+     * tuning.age_soft (more draws made; draw_val its age after); rejected: 'A' / 'F' arcface / faceapi (the first letter of
      * the ensemble recognizer's name, upper case) at the original's own alignment, 'a' / 'f' at a jittered one
      * (step (1)), 'J' / 'j' the extra judge (tuning.judge) likewise, 'N' not detected again, 'P' an ensemble
      * recognizer at the re-detected points (step (3)), 'S' in the attacker's square, 'G' a gallery identity, 'Y'

@@ -207,6 +207,14 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (sym40) the shape deltas made left-right symmetric (tuning.shape_sym; on since stop 40: the asymmetric part of the
  * deltas turned the head, 300 FFHQ yaw error 1.51 -> 1.11 deg alone) */
 #define SHAPE_SYM 1
+/* (age41) a passing draw whose age read misses the original's by more than AGE_SOFT years is held and up to
+ * AGE_DRAWS more draws are made (tuning.age_soft, tuning.age_draws) */
+#define AGE_SOFT (-1.0f) /* off: the draws it picks read more like their owners and some look worse (stop 41) */
+#define AGE_DRAWS 2
+/* (age41) tuning.age_stretch: the age asked of the model moved away from its mean training age (drawn faces read
+ * nearer the mean than asked); the cap and the fade-in are MF_ANON_AGE_STRETCH_* in internal.h */
+#define AGE_STRETCH 1.5f
+#define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -407,6 +415,14 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->child_gap = !(tu->child_gap > 0) ? 0 : fminf(tu->child_gap, CHILD_GAP_MAX); /* 0 off */
     if (tu->shape_sym == 0) tu->shape_sym = SHAPE_SYM;
     tu->shape_sym = tu->shape_sym > 0; /* 0 off */
+    if (tu->age_soft == 0) tu->age_soft = AGE_SOFT;
+    if (!(tu->age_soft > 0)) tu->age_soft = -1; /* off (NaN too) */
+    if (tu->age_draws == 0) tu->age_draws = AGE_DRAWS;
+    tu->age_draws = tu->age_draws < 0 ? 0 : tu->age_draws > 8 ? 8 : tu->age_draws; /* 0 off */
+    if (tu->age_stretch == 0) tu->age_stretch = AGE_STRETCH;
+    tu->age_stretch = !(tu->age_stretch > 0) ? 1 : fminf(tu->age_stretch, 3);
+    if (tu->age_step == 0) tu->age_step = AGE_STEP;
+    tu->age_step = !(tu->age_step > 0) ? 0 : fminf(tu->age_step, 1); /* 0: the same age asked again */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
     if (tu->flat_rungs < 0) tu->flat_rungs = 0;
     if (tu->flat_rungs > 8) tu->flat_rungs = 8;
@@ -3268,6 +3284,17 @@ static int render_beside_setup(mf_anon_t *a, job *j, float gain, float shade, fl
 
 /* How far a checked result is below the guarantee: the smallest, over the ensemble, of (dissimilarity threshold -
  * similarity) / (match threshold - dissimilarity threshold); larger is farther from the original. */
+/* The age asked of the model for the next draw: age_draw moved by -step x the miss of the age read on draw r (the
+ * face detected again) when that miss is over `over` years, kept within [max(1, age / 2 - 2), 1.5 age + 10] of the
+ * original's age. Unchanged when either age is unknown. */
+static float age_feedback(const mf_face *face, const mf_anon_result *r, float over, float step, float age_draw) {
+    if (!r->detected_after || face->attr.age < 0 || r->age_after < 0) return age_draw;
+    float d = r->age_after - face->attr.age;
+    if (fabsf(d) > over) age_draw -= step * d;
+    float lo = fmaxf(1, 0.5f * face->attr.age - 2), hi = face->attr.age * 1.5f + 10;
+    return age_draw < lo ? lo : age_draw > hi ? hi : age_draw;
+}
+
 static float id_margin(const mf_anon_t *a, const mf_anon_result *r) {
     float m = FLT_MAX;
     for (int i = 0; i < a->n_rec; i++) {
@@ -3676,7 +3703,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     for (int q = 0; q < MF_ANON_DRAW_LOG; q++) draw_val[q] = -2, draw_age[q] = -1, draw_rung[q] = -1;
     int best_ok = 0, last_try = a->o.max_tries;
     int n_leap = 0; /* (draws20, tuning.leap) gentle rungs skipped */
-    float best_m = -FLT_MAX;
+    float best_m = -FLT_MAX, best_ax = 0; /* the held passing draw's margin and age miss (age41) */
     int accepted = 0;
     char why[160] = "";
     int renderable = face->has_landmarks && face->lm.score >= 0.5f && fabsf(face->lm.yaw) <= MAX_YAW_RENDER && fs >= 12;
@@ -3858,6 +3885,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     float pm = face->attr.gender != MF_GENDER_UNKNOWN ? face->attr.p_male : 0.5f;
     float logit = pm >= 0.5f ? (pm > 0.7f ? 2.5f : 0.5f) : (pm < 0.3f ? -2.5f : -0.5f);
     float age_draw = age; /* the age asked of the model, corrected by what the checks estimate on each draw */
+    if (face->attr.age >= 0) age_draw = mf_anon_age_ask(age, a->m->age_mean, a->o.tuning.age_stretch); /* (age41) */
     mf_anon_result relaxed_r;
     int relaxed_ok = 0;
     float relaxed_err = 0;
@@ -4008,19 +4036,29 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             st = ok;
             break;
         }
-        if (ok) { /* published at once when far enough below every threshold, else the farthest of a few more */
+        if (ok) { /* published at once when far enough below every threshold and near the original's age, else the
+                   * best of a few more */
             float mg = id_margin(a, r);
             int margin_on = a->o.tuning.accept_margin > 0 && a->o.tuning.extra_draws > 0 && !a->force_similar;
-            if (!margin_on || mg >= a->o.tuning.accept_margin) {
+            int m_low = margin_on && mg < a->o.tuning.accept_margin;
+            /* (age41) the age read's miss beyond tuning.age_soft */
+            float ax = 0;
+            if (a->o.tuning.age_soft > 0 && a->o.tuning.age_draws > 0 && !a->force_similar && method == MF_ANON_SYNTH &&
+                face->attr.age >= 0 && r->age_after >= 0)
+                ax = fmaxf(0, fabsf(r->age_after - face->attr.age) - a->o.tuning.age_soft);
+            if (!m_low && ax <= 0) {
                 accepted = 1;
                 break;
             }
-            if (tr < MF_ANON_DRAW_LOG - 1) draws[tr] = 'm';
-            if (!best_ok) last_try = tr + 1 + a->o.tuning.extra_draws < last_try ? tr + 1 + a->o.tuning.extra_draws : last_try;
-            if (mg > best_m) {
+            if (tr < MF_ANON_DRAW_LOG - 1) draws[tr] = ax > 0 ? 'y' : 'm', draw_val[tr] = ax > 0 ? r->age_after : -2;
+            int extra = m_low ? a->o.tuning.extra_draws : 0;
+            if (ax > 0 && a->o.tuning.age_draws > extra) extra = a->o.tuning.age_draws;
+            if (!best_ok) last_try = tr + 1 + extra < last_try ? tr + 1 + extra : last_try;
+            if (!best_ok || ax < best_ax || (ax == best_ax && mg > best_m)) {
                 mf_fimg_free(&best);
-                if (!mf_fimg_copy(&res, &best)) best_ok = 1, best_m = mg, best_r = *r;
+                if (!mf_fimg_copy(&res, &best)) best_ok = 1, best_m = mg, best_ax = ax, best_r = *r;
             }
+            if (ax > 0) age_draw = age_feedback(face, r, a->o.tuning.age_soft, a->o.tuning.age_step, age_draw);
             continue;
         }
         /* (turn20) a draw that removed the identity but lost the pose is drawn again on the same rung: a stronger
@@ -4039,12 +4077,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         }
         /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
          * older, older people younger), a lost gender pushes the gender read-out further */
-        if (r->detected_after && face->attr.age >= 0 && r->age_after >= 0) {
-            float d = r->age_after - face->attr.age;
-            if (fabsf(d) > 0.5f * a->o.age_tolerance) age_draw -= 0.8f * d;
-            float lo = fmaxf(1, 0.5f * face->attr.age - 2), hi = face->attr.age * 1.5f + 10;
-            age_draw = age_draw < lo ? lo : age_draw > hi ? hi : age_draw;
-        }
+        age_draw = age_feedback(face, r, 0.5f * a->o.age_tolerance, 0.8f, age_draw);
         if (r->detected_after && r->gender_after != MF_GENDER_UNKNOWN && face->attr.gender != MF_GENDER_UNKNOWN &&
             r->gender_after != face->attr.gender)
             logit *= 1.5f;

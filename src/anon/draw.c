@@ -55,6 +55,14 @@ static void push_direction(const mf_anon_model_t *m, const float *c, const float
     for (int i = 0; i < k; i++) u[i] = (float)(u[i] * f);
 }
 
+float mf_anon_age_ask(float age, float mean, float stretch) {
+    float fade = (age - MF_ANON_AGE_STRETCH_FROM) / (MF_ANON_AGE_STRETCH_FULL - MF_ANON_AGE_STRETCH_FROM);
+    float mv = (stretch - 1) * (age - mean);
+    fade = fade < 0 ? 0 : fade > 1 ? 1 : fade;
+    mv = mv < -MF_ANON_AGE_STRETCH_MAX ? -MF_ANON_AGE_STRETCH_MAX : mv > MF_ANON_AGE_STRETCH_MAX ? MF_ANON_AGE_STRETCH_MAX : mv;
+    return fmaxf(1, age + fade * mv);
+}
+
 /* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
  * the linear read-outs on the targets. With zt (the target's own codes, projected) the draw is also kept away from
  * the target: unlinked, the normal draw restricted to the half-space away from the target's own deviation; else

@@ -207,6 +207,16 @@ void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, in
  * to the first strong rung (never past the rung of the last draw, max_tries - 1); else 0. */
 int mf_anon_ladder_leap(const mf_anon_tuning *tu, int max_tries, int failed, float over);
 
+/* (age41) The age asked of the model for a target read `age` years old: moved away from the model's mean training
+ * age `mean` by (stretch - 1) x (age - mean), at most MF_ANON_AGE_STRETCH_MAX years, faded in linearly from
+ * MF_ANON_AGE_STRETCH_FROM to MF_ANON_AGE_STRETCH_FULL years (children are asked their own age); at least 1.
+ * stretch 1: age itself. Drawn faces read nearer the mean than asked (300 FFHQ at stop 40: 20-30 y read 3.2 y older,
+ * 50-60 y 6.2 y younger). */
+#define MF_ANON_AGE_STRETCH_MAX 15.0f
+#define MF_ANON_AGE_STRETCH_FROM 13.0f
+#define MF_ANON_AGE_STRETCH_FULL 20.0f
+float mf_anon_age_ask(float age, float mean, float stretch);
+
 /* The whitened codes z (ks + kt) of one synthetic identity for a draw at `rung`, for a target of this age (years)
  * and gender logit, drawn from *rng (draw.c). zt: the target's own codes (NULL: no target, e.g. children: a plain
  * draw of the bucket). unlinked 1: one draw in the half-space away from zt, sharing with other draws for the same
