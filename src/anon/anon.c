@@ -215,6 +215,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * nearer the mean than asked); the cap and the fade-in are MF_ANON_AGE_STRETCH_* in internal.h */
 #define AGE_STRETCH 1.5f
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
+#define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
 #define FLAT_SIGMA 0.06f      /* ... the coarse band taken out, in face sizes */
 #define FLAT_AMOUNT 0.6f      /* ... how much of it the first one takes out (the next ones: all) */
@@ -3282,8 +3283,6 @@ static int render_beside_setup(mf_anon_t *a, job *j, float gain, float shade, fl
     return c.rst;
 }
 
-/* How far a checked result is below the guarantee: the smallest, over the ensemble, of (dissimilarity threshold -
- * similarity) / (match threshold - dissimilarity threshold); larger is farther from the original. */
 /* The age asked of the model for the next draw: age_draw moved by -step x the miss of the age read on draw r (the
  * face detected again) when that miss is over `over` years, kept within [max(1, age / 2 - 2), 1.5 age + 10] of the
  * original's age. Unchanged when either age is unknown. */
@@ -3295,6 +3294,8 @@ static float age_feedback(const mf_face *face, const mf_anon_result *r, float ov
     return age_draw < lo ? lo : age_draw > hi ? hi : age_draw;
 }
 
+/* How far a checked result is below the guarantee: the smallest, over the ensemble, of (dissimilarity threshold -
+ * similarity) / (match threshold - dissimilarity threshold); larger is farther from the original. */
 static float id_margin(const mf_anon_t *a, const mf_anon_result *r) {
     float m = FLT_MAX;
     for (int i = 0; i < a->n_rec; i++) {
@@ -4077,7 +4078,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         }
         /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
          * older, older people younger), a lost gender pushes the gender read-out further */
-        age_draw = age_feedback(face, r, 0.5f * a->o.age_tolerance, 0.8f, age_draw);
+        age_draw = age_feedback(face, r, 0.5f * a->o.age_tolerance, AGE_FEEDBACK, age_draw);
         if (r->detected_after && r->gender_after != MF_GENDER_UNKNOWN && face->attr.gender != MF_GENDER_UNKNOWN &&
             r->gender_after != face->attr.gender)
             logit *= 1.5f;
