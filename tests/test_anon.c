@@ -1675,6 +1675,14 @@ static mf_face *data_photo_faces(mf_face_analyzer_t *an, const char *rel, mf_img
     return analyzed_faces(an, img, n);
 }
 
+/* Frees what a test of one photo holds: its faces (may be NULL), its image, its n_an anonymizers an[] and e. */
+static void photo_test_close(attack_env *e, mf_anon_t **an, int n_an, mf_face *faces, mf_img *img) {
+    free(faces);
+    mf_img_free(img);
+    for (int v = 0; v < n_an; v++) mf_anon_free(an[v]);
+    attack_env_close(e);
+}
+
 /* The index of the largest face of faces[0..n) (by its mesh box's width) when it has a mesh, else -1. */
 static int largest_meshed_face(const mf_face *faces, int n) {
     int k = 0;
@@ -2691,10 +2699,7 @@ static void test_strong_contrast_redraws(void **state) {
     int n;
     mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);
     if (!faces || n < 1 || !faces[0].has_landmarks) {
-        free(faces);
-        mf_img_free(&img);
-        for (int v = 0; v < 3; v++) mf_anon_free(an[v]);
-        attack_env_close(&e);
+        photo_test_close(&e, an, 3, faces, &img);
         skip();
     }
     for (int v = 0; v < 3; v++) {
@@ -2719,10 +2724,7 @@ static void test_strong_contrast_redraws(void **state) {
         }
         mf_img_free(&res);
     }
-    free(faces);
-    mf_img_free(&img);
-    for (int v = 0; v < 3; v++) mf_anon_free(an[v]);
-    attack_env_close(&e);
+    photo_test_close(&e, an, 3, faces, &img);
 }
 
 /* (age41) A passing draw whose age read misses the original's by more than tuning.age_soft is held and more draws
@@ -2741,10 +2743,7 @@ static void test_age_soft_redraws(void **state) {
     int n;
     mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);
     if (!faces || n < 1 || !faces[0].has_landmarks || faces[0].attr.age < 0) {
-        free(faces);
-        mf_img_free(&img);
-        for (int v = 0; v < 2; v++) mf_anon_free(an[v]);
-        attack_env_close(&e);
+        photo_test_close(&e, an, 2, faces, &img);
         skip();
     }
     for (int v = 0; v < 2; v++) {
@@ -2771,10 +2770,7 @@ static void test_age_soft_redraws(void **state) {
         assert_true(r.tries <= first + 1 + 2);
         assert_float_equal(fabsf(r.age_after - faces[0].attr.age), best, 1e-4);
     }
-    free(faces);
-    mf_img_free(&img);
-    for (int v = 0; v < 2; v++) mf_anon_free(an[v]);
-    attack_env_close(&e);
+    photo_test_close(&e, an, 2, faces, &img);
 }
 
 /* (looks35) The eye sockets' luminance over the skin's (mean of square patches of 0.03 face sizes at mesh points of

@@ -210,7 +210,7 @@ int mf_anon_ladder_leap(const mf_anon_tuning *tu, int max_tries, int failed, flo
 /* (age41) The age asked of the model for a target read `age` years old: moved away from the model's mean training
  * age `mean` by (stretch - 1) x (age - mean), at most MF_ANON_AGE_STRETCH_MAX years, faded in linearly from
  * MF_ANON_AGE_STRETCH_FROM to MF_ANON_AGE_STRETCH_FULL years (children are asked their own age); at least 1.
- * stretch 1: age itself. Drawn faces read nearer the mean than asked (300 FFHQ at stop 40: 20-30 y read 3.2 y older,
+ * stretch 1: age itself (at least 1). Drawn faces read nearer the mean than asked (300 FFHQ at stop 40: 20-30 y read 3.2 y older,
  * 50-60 y 6.2 y younger). */
 #define MF_ANON_AGE_STRETCH_MAX 15.0f
 #define MF_ANON_AGE_STRETCH_FROM 13.0f
