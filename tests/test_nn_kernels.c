@@ -413,6 +413,45 @@ static void test_gemm_avx512_bitexact(void **state) {
                         }
 }
 
+/* The paired AVX-512 kernel (two adjacent 16-column panels, a 12 x 32 tile) gives bit-identical results to the
+ * AVX2 kernel run on each panel alone, on every row count, second-panel column count (masks), depth, start (bias,
+ * bias + residual, accumulate into c) and epilogue; the guard columns past the second panel's nr stay untouched. */
+static void test_gemm_pair_bitexact(void **state) {
+    (void)state;
+    if (!mf_nn_gemm_avx512_usable()) skip();
+    static const int ms[] = {1, 5, 11, 12, 13, 25, 96}, nrs[] = {1, 8, 9, 16}, kcs[] = {1, 3, 64, 256};
+    rng_state = 0x2545f4914f6cdd1dull;
+    for (int mi = 0; mi < (int)(sizeof ms / sizeof *ms); mi++)
+        for (int ni = 0; ni < (int)(sizeof nrs / sizeof *nrs); ni++)
+            for (int ki = 0; ki < (int)(sizeof kcs / sizeof *kcs); ki++)
+                for (int start = 0; start < 3; start++)
+                    for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
+                        for (int post = 0; post < 2; post++) {
+                            const int m = ms[mi], nr = nrs[ni], kc = kcs[ki];
+                            const size_t lda = (size_t)kc + 5, ldc = 16 + nr + 3; /* both panels side by side */
+                            float *a = rand_buf((size_t)m * lda), *b = rand_buf((size_t)kc * 32);
+                            float *bias = rand_buf(32), *alpha = rand_buf(32), *pp = rand_buf(64);
+                            float *res = rand_buf((size_t)m * ldc), *c1 = rand_buf((size_t)m * ldc);
+                            float *c2 = malloc((size_t)m * ldc * sizeof *c2);
+                            assert_non_null(c2);
+                            memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
+                            mf_nn_gemm_block g0 = {m, 16, 16, kc, a, lda, b, c1, ldc, start ? bias : NULL,
+                                                   start == 2 ? res : NULL, alpha, post ? pp : NULL, act, 1};
+                            mf_nn_gemm_block g1 = g0;
+                            g1.nr = nr, g1.b = b + (size_t)kc * 16, g1.c = c1 + 16;
+                            g1.bias = start ? bias + 16 : NULL, g1.res = start == 2 ? res + 16 : NULL;
+                            g1.alpha = alpha + 16, g1.post = post ? pp + 32 : NULL;
+                            mf_nn_gemm_block_avx2_ymm(&g0);
+                            mf_nn_gemm_block_avx2_ymm(&g1);
+                            g0.c = c2, g1.c = c2 + 16;
+                            mf_nn_gemm_pair_avx512(&g0, &g1);
+                            if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
+                                fail_msg("m %d nr %d kc %d start %d act %d post %d: paired AVX-512 differs from AVX2",
+                                         m, nr, kc, start, act, post);
+                            free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
+                        }
+}
+
 /* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice (Winograd: two blocks of tiles
  * that fit L2, 512 KiB). */
 static void test_scratch_sizes(void **state) {
@@ -541,11 +580,12 @@ static void test_concurrent(void **state) {
 
 int main(void) {
     make_cases();
-    struct CMUnitTest tests[MAX_CASES + 5];
+    struct CMUnitTest tests[MAX_CASES + 6];
     int nt = 0;
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_winograd_coverage);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_avx512_bitexact);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_pair_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);
     for (int i = 0; i < ncases; i++)

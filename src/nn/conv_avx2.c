@@ -122,6 +122,16 @@ void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g) {
         mf_nn_gemm_block_avx2_ymm(g);
 }
 
+/* Two adjacent 16-column panels (kernels.h): one 12 x 32 AVX-512 tile where the CPU has it, else one after the other */
+void mf_nn_gemm_pair_avx2(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1) {
+    if (mf_nn_gemm_avx512_usable()) {
+        mf_nn_gemm_pair_avx512(g0, g1);
+    } else {
+        mf_nn_gemm_block_avx2_ymm(g0);
+        mf_nn_gemm_block_avx2_ymm(g1);
+    }
+}
+
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Depthwise (channel multiplier 1)                                                                             */
 

@@ -133,6 +133,22 @@ static void im2col_conv(const mf_nn_conv_shape *s, const float *in, float *dst, 
     }
 }
 
+/* Sets g's panel fields (width, valid columns, bias, alpha, post, b, c, res) for panel j of k block kb. */
+static void panel_block(const gemm_plan *p, const float *packed, int j, int kb, size_t k0, int post, float *c,
+                        const float *res, mf_nn_gemm_block *g) {
+    int nrp = panel_nrp(p, j);
+    int n0 = j * MF_NN_GEMM_NR;
+    const float *pp = packed + panel_offset(p, j);
+    g->nrp = nrp;
+    g->nr = p->N - n0 < nrp ? p->N - n0 : nrp;
+    g->bias = kb == 0 ? pp : NULL;
+    g->alpha = pp + nrp;
+    g->post = post ? pp + 2 * (size_t)nrp : NULL;
+    g->b = pp + 4 * (size_t)nrp + k0 * (size_t)nrp;
+    g->c = c + (size_t)n0;
+    g->res = res && kb == 0 ? res + (size_t)n0 : NULL;
+}
+
 /* Runs panels [j0, j1) of k block kb over `rows` rows of A. */
 void mf_nn_conv_gemm_panels(const isa_ops *ops, const gemm_plan *p, const float *packed, int j0, int j1, int kb,
                             const float *a, size_t lda, int rows, float *c, size_t ldc, const float *res, int act,
@@ -148,18 +164,15 @@ void mf_nn_conv_gemm_panels(const isa_ops *ops, const gemm_plan *p, const float 
     g.act = act;
     g.last = kb == p->nkb - 1;
     for (int j = j0; j < j1; j++) {
-        int nrp = panel_nrp(p, j);
-        int n0 = j * MF_NN_GEMM_NR;
-        const float *pp = packed + panel_offset(p, j);
-        g.nrp = nrp;
-        g.nr = p->N - n0 < nrp ? p->N - n0 : nrp;
-        g.bias = kb == 0 ? pp : NULL;
-        g.alpha = pp + nrp;
-        g.post = post ? pp + 2 * (size_t)nrp : NULL;
-        g.b = pp + 4 * (size_t)nrp + k0 * (size_t)nrp;
-        g.c = c + (size_t)n0;
-        g.res = res && kb == 0 ? res + (size_t)n0 : NULL;
-        ops->gemm(&g);
+        panel_block(p, packed, j, kb, k0, post, c, res, &g);
+        /* two whole 16-wide panels together where the ISA has a paired kernel (the same bits as one by one) */
+        if (ops->gemm2 && j + 1 < j1 && g.nr == MF_NN_GEMM_NR && panel_nrp(p, j + 1) == MF_NN_GEMM_NR) {
+            mf_nn_gemm_block g1 = g;
+            panel_block(p, packed, ++j, kb, k0, post, c, res, &g1);
+            ops->gemm2(&g, &g1);
+        } else {
+            ops->gemm(&g);
+        }
     }
 }
 

@@ -30,6 +30,7 @@ enum { SCALAR_MR = 4 };
 typedef struct {
     int mr;
     void (*gemm)(const mf_nn_gemm_block *g);
+    void (*gemm2)(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1); /* two 16-wide panels, or NULL */
     void (*dw_row)(const mf_nn_dw_row *r);
 } isa_ops;
 static inline void check_shape(const mf_nn_conv_shape *s) {

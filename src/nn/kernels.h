@@ -167,6 +167,12 @@ void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g);
  * (read once per process). Both give bit-identical results. */
 void mf_nn_gemm_block_avx2_ymm(const mf_nn_gemm_block *g);
 void mf_nn_gemm_block_avx512(const mf_nn_gemm_block *g);
+/* Two adjacent 16-column panels of one k block at once (g0 whole, nr 16; g1 any nr): the same a, lda, m, kc, ldc,
+ * act and last, each its own b, c, bias, res, alpha and post (both with or both without bias, res and post). The
+ * same outputs, bit for bit, as mf_nn_gemm_block_avx512 on g0 then on g1, with a 12 x 32 tile (conv_avx512.c).
+ * mf_nn_gemm_pair_avx2 calls it where mf_nn_gemm_avx512_usable(), else the two blocks one after the other. */
+void mf_nn_gemm_pair_avx512(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1);
+void mf_nn_gemm_pair_avx2(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1);
 int mf_nn_gemm_avx512_usable(void);
 void mf_nn_wino_input_avx2(const mf_nn_wino_io *w);
 void mf_nn_wino_output_avx2(const mf_nn_wino_io *w);
