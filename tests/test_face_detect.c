@@ -12,6 +12,7 @@
 #include <dirent.h>
 
 #include "lib/testutil.h"
+#include "face/internal.h" /* mf_face_detector_set_weak, mf_face_detector_last_weak */
 #include "mfmc/analyze.h"
 
 static mf_face_detector_t *det;
@@ -66,6 +67,51 @@ static void test_demo_photos(void **state) {
             if (k) assert_true(f[k].score <= f[k - 1].score);
         }
         mf_img_free(&img);
+    }
+}
+
+/* (speed42) With a pool of two threads, levels of several tiles run whole tiles on two threads at once: the faces
+ * must be the same bits as a detector without a pool (each tile's network on the caller, one after the other), in
+ * plain and border mode (the privacy detection's framed levels), with weak candidates kept apart, on photos of
+ * many tiles. */
+static void test_tiles_on_two_threads(void **state) {
+    (void)state;
+    for (int mode = 0; mode < 2; mode++) {
+        mf_face_detect_opts o1 = {0}, o2 = {0};
+        o1.min_face = o2.min_face = 16;
+        o1.border = o2.border = mode;
+        o1.strict = o2.strict = mode;
+        o2.pool = pool;
+        mf_face_detector_t *d1, *d2;
+        assert_int_equal(mf_face_detector_create(tu_models_dir(), &o1, &d1), MF_OK);
+        assert_int_equal(mf_face_detector_create(tu_models_dir(), &o2, &d2), MF_OK);
+        if (mode) mf_face_detector_set_weak(d1, 0.3f), mf_face_detector_set_weak(d2, 0.3f);
+        static const int samples[] = {1, 2, 6};
+        for (int si = 0; si < 3; si++) {
+            int i = samples[si];
+            char p[1024];
+            snprintf(p, sizeof p, "%s/demo/sample%d.jpg", tu_models_dir(), i);
+            mf_img img;
+            assert_int_equal(mf_img_load(p, NULL, &img, NULL), MF_OK);
+            const mf_face_box *f1, *f2, *w1, *w2;
+            int n1, n2, nw1, nw2;
+            assert_int_equal(mf_face_detect_all(d1, &img, &f1, &n1), MF_OK);
+            assert_int_equal(mf_face_detect_all(d2, &img, &f2, &n2), MF_OK);
+            int tiles = mf_face_detector_last_tiles(d2);
+            printf("  mode %d sample%d: %d faces, %d tiles\n", mode, i, n2, tiles);
+            assert_true(tiles >= 20); /* levels of several tiles: the two-thread path ran */
+            assert_int_equal(tiles, mf_face_detector_last_tiles(d1));
+            assert_int_equal(n1, n2);
+            assert_true(n1 >= 2); /* faces were found (strict mode keeps 2 of sample2's 3) */
+            assert_memory_equal(f1, f2, (size_t)n1 * sizeof *f1);
+            mf_face_detector_last_weak(d1, &w1, &nw1);
+            mf_face_detector_last_weak(d2, &w2, &nw2);
+            assert_int_equal(nw1, nw2);
+            if (nw1) assert_memory_equal(w1, w2, (size_t)nw1 * sizeof *w1);
+            mf_img_free(&img);
+        }
+        mf_face_detector_free(d1);
+        mf_face_detector_free(d2);
     }
 }
 
@@ -186,6 +232,7 @@ static void test_small_faces(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_photos),
+        cmocka_unit_test(test_tiles_on_two_threads),
         cmocka_unit_test(test_lfw_sample),
         cmocka_unit_test(test_small_faces),
     };

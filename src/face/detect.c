@@ -10,6 +10,7 @@
 #include "nn/pool.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,11 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 /* Pyramid levels of at least this many pixels are resized in bands on the detector's pool (mf_face_resize_pooled):
  * the same bytes as one resize, on the threads that otherwise wait for the next network run (time15). */
 #define POOLED_RESIZE_MIN_PIXELS 16384
+/* (speed42) With a pool of two or more threads, a level of several tiles runs whole tiles on two threads at once, each
+ * on its own single-thread plan of the detector, instead of each tile's layers split over the threads (small layers
+ * that scale poorly): TILE_WINDOW tiles are run, then merged in the grid's order, exactly as one after the other. */
+#define TILE_THREADS 2
+#define TILE_WINDOW 8
 
 /* How to decode each detector of the catalogue (role MF_FACE_ROLE_DETECTOR; the catalogue holds the files). */
 typedef struct {
@@ -86,6 +92,12 @@ struct mf_face_detector {
     int sparse;   /* border mode: f0 left out where the level before it serves (mf_face_detector_set_sparse_levels) */
     int finest_only, shift; /* mf_face_detect_finest_shifted: the finest level alone, its tiles moved by shift */
     int last_finest;        /* tiles of the finest level in the last mf_face_detect_all */
+    /* (speed42) the tiled network once more per tile thread, planned without the pool (made on the first level of
+     * several tiles with a pool of >= 2 threads); raw boxes of a window of tiles and the window's tile origins */
+    det_net tnet[TILE_THREADS];
+    int n_tnet;
+    mf_face_box *traw;
+    mf_face_models_t *models; /* the models the detector was made from (tnet's) */
 };
 
 static void net_free(det_net *n) {
@@ -204,6 +216,7 @@ int mf_face_detector_create_from(mf_face_models_t *models, const mf_face_detect_
     mf_face_detector_t *d = calloc(1, sizeof *d);
     if (!d) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     d->opts = o;
+    d->models = models;
     int st = net_init(&d->net, models, o.model, o.pool);
     if (!st) st = net_init(&d->verifier, models, "blazeface", o.pool);
     if (!st) {
@@ -230,6 +243,8 @@ void mf_face_detector_free(mf_face_detector_t *d) {
     if (!d) return;
     net_free(&d->net);
     net_free(&d->verifier);
+    for (int t = 0; t < d->n_tnet; t++) net_free(&d->tnet[t]);
+    free(d->traw);
     free(d->cand);
     free(d->raw);
     free(d->found);
@@ -317,20 +332,27 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
 
 /* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
  * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
-    int pad = padx || pady;
-    int S = d->net.cfg->size;
-    float *in = mf_nn_plan_input(d->net.plan, 0, NULL);
+/* Runs network `net` on the tile at (tx, ty) of the level and decodes its boxes over `low` into raw (room for
+ * net->n_anchors): the count, or MF_ERR_MODEL. */
+static int tile_decode(det_net *net, const mf_img *lvl, int tx, int ty, int pad, float low, mf_face_box *raw) {
+    int S = net->cfg->size;
+    float *in = mf_nn_plan_input(net->plan, 0, NULL);
     if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
     else copy_tile(lvl, tx, ty, S, in);
-    int n = net_decode(&d->net, low, d->raw);
-    if (n < 0) return n;
+    return net_decode(net, low, raw);
+}
+
+/* Adds a tile's n decoded boxes (raw, in tile pixels) to the candidates: those touching an inner tile edge are
+ * dropped, the rest mapped to image pixels. */
+static int tile_collect(mf_face_detector_t *d, const mf_img *lvl, const mf_face_box *raw, int n, int tx, int ty,
+                        float f, int padx, int pady) {
+    int S = d->net.cfg->size;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
     if (st) return st;
     int inner_l = tx > -padx, inner_t = ty > -pady, inner_r = tx + S < lvl->w + padx, inner_b = ty + S < lvl->h + pady;
     float margin = 0.01f * (float)S, inv = 1.0f / f;
     for (int i = 0; i < n; i++) {
-        mf_face_box b = d->raw[i];
+        mf_face_box b = raw[i];
         if ((inner_l && b.x < margin) || (inner_t && b.y < margin) || (inner_r && b.x + b.w > S - margin) ||
             (inner_b && b.y + b.h > S - margin))
             continue;
@@ -339,6 +361,71 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
         d->cand[d->n_cand++] = b;
     }
     return MF_OK;
+}
+
+static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
+    int n = tile_decode(&d->net, lvl, tx, ty, padx || pady, low, d->raw);
+    return n < 0 ? n : tile_collect(d, lvl, d->raw, n, tx, ty, f, padx, pady);
+}
+
+/* ---- (speed42) whole tiles on two threads ---- */
+
+typedef struct {
+    mf_face_detector_t *d;
+    const mf_img *lvl;
+    const int (*xy)[2]; /* the window's tile origins */
+    int n, pad;
+    float low;
+    atomic_int next;
+    int cnt[TILE_WINDOW];        /* boxes decoded per tile, or a status < 0 */
+    char msg[TILE_WINDOW][256];  /* a failed tile's message */
+} tile_batch;
+
+static void tile_work(void *ctx, int ith, int nth) {
+    (void)nth;
+    tile_batch *b = ctx;
+    if (ith >= b->d->n_tnet) return;
+    det_net *net = &b->d->tnet[ith];
+    for (int k; (k = atomic_fetch_add(&b->next, 1)) < b->n;) {
+        mf_face_box *raw = b->d->traw + (size_t)k * (size_t)b->d->net.n_anchors;
+        b->cnt[k] = tile_decode(net, b->lvl, b->xy[k][0], b->xy[k][1], b->pad, b->low, raw);
+        if (b->cnt[k] < 0) snprintf(b->msg[k], sizeof b->msg[k], "%s", mf_error_get());
+    }
+}
+
+/* Makes the tile threads' networks and the window's box buffer (once). */
+static int tiles_par_init(mf_face_detector_t *d) {
+    if (d->n_tnet == TILE_THREADS) return MF_OK;
+    size_t bytes;
+    if (mf_size_mul((size_t)TILE_WINDOW * (size_t)d->net.n_anchors, sizeof *d->traw, &bytes))
+        return mf_error_set(MF_ERR_LIMIT, "detector: size overflow");
+    if (!d->traw && !(d->traw = malloc(bytes))) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    while (d->n_tnet < TILE_THREADS) {
+        int st = net_init(&d->tnet[d->n_tnet], d->models, d->net.cfg->name, NULL);
+        if (st) {
+            net_free(&d->tnet[d->n_tnet]);
+            return st;
+        }
+        d->n_tnet++;
+    }
+    return MF_OK;
+}
+
+/* Tiles xy[0..n) of a level (n <= TILE_WINDOW) on the tile threads, merged in their order: the candidates run_tile
+ * gives one after the other (a tile's network output does not depend on the threads it ran on). */
+static int run_tiles_par(mf_face_detector_t *d, const mf_img *lvl, const int (*xy)[2], int n, float f, float low,
+                         int padx, int pady) {
+    int st = tiles_par_init(d);
+    if (st) return st;
+    tile_batch b = {.d = d, .lvl = lvl, .xy = xy, .n = n, .pad = padx || pady, .low = low};
+    atomic_init(&b.next, 0);
+    mf_nn_pool_run(d->opts.pool, tile_work, &b);
+    for (int k = 0; k < n && !st; k++) {
+        if (b.cnt[k] < 0) return mf_error_set(b.cnt[k], "%s", b.msg[k]);
+        st = tile_collect(d, lvl, d->traw + (size_t)k * (size_t)d->net.n_anchors, b.cnt[k], xy[k][0], xy[k][1], f,
+                          padx, pady);
+    }
+    return st;
 }
 
 /* ---- pyramid levels resized on the network's threads (time15) ---- */
@@ -561,13 +648,25 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         int nx = tiles_along(sw, S, stride), ny = tiles_along(sh, S, stride);
         /* the shifted grid (mf_face_detect_finest_shifted): one tile fewer along an axis of several */
         int sx = d->finest_only && nx > 1 ? d->shift : 0, sy = d->finest_only && ny > 1 ? d->shift : 0;
-        for (int iy = 0; iy < ny - (sy > 0); iy++)
-            for (int ix = 0; ix < nx - (sx > 0); ix++) {
+        int ntx = nx - (sx > 0), nty = ny - (sy > 0), nt = ntx * nty;
+        /* (speed42) several tiles with a pool of >= 2 threads: whole tiles on two threads, in a window */
+        int par = nt >= 2 && mf_nn_pool_threads(d->opts.pool) >= TILE_THREADS;
+        int xy[TILE_WINDOW][2], nxy = 0;
+        for (int iy = 0; iy < nty; iy++)
+            for (int ix = 0; ix < ntx; ix++) {
                 int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1)) + sx;
                 int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1)) + sy;
-                st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
                 d->last_tiles++;
                 d->last_finest += li == 0;
+                if (par) {
+                    xy[nxy][0] = tx, xy[nxy][1] = ty;
+                    int last = iy == nty - 1 && ix == ntx - 1;
+                    if (++nxy < TILE_WINDOW && !last) continue;
+                    st = run_tiles_par(d, &lvl, (const int(*)[2])xy, nxy, f, low, pad ? padx : 0, pad ? pady : 0);
+                    nxy = 0;
+                } else {
+                    st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
+                }
                 if (st) {
                     mf_img_free(&lvl);
                     return st;
