@@ -1,6 +1,7 @@
-/* The generic ops' fast paths (src/nn/ops.c, speed21) against plain scalar loops written here, bit for bit:
+/* The generic ops' fast paths (src/nn/ops.c, speed21, speed42) against plain scalar loops written here, bit for bit:
  * a binary op between a whole tensor and a per-channel vector or a scalar (eval_binary's tile path: an RGB
- * normalisation is [1,150,150,3] - [3]), and max / average pooling four channels at a time (eval_pool). Every case
+ * normalisation is [1,150,150,3] - [3]), max / average pooling and the bilinear resize four channels at a time
+ * (eval_pool, eval_resize). Every case
  * also runs split over 1, 2 and 3 workers, the way a plan's pool calls mf_nn_rop_eval. The inputs hold negative zeros
  * and a NaN, where a max that is not exactly `p > o ? p : o` or a reordered sum would differ. Also the planner's
  * absorption of max(x, +0) after a ReLU / ReLU6 convolution epilogue (plan_passes.c, speed21): Keras' clip_by_value
@@ -198,6 +199,69 @@ static void test_pool_vector_lanes(void **state) {
         }
 }
 
+/* (speed42) The bilinear resize as the scalar loop computed it before its channels were vectorised: per output pixel
+ * the four corners, the row interpolations, then the column one, one channel at a time. */
+static void resize_want(int ih, int iw, int c, int oh, int ow, int ac, int hp, const float *x, float *y) {
+    float sy = ac && oh > 1 ? (float)(ih - 1) / (float)(oh - 1) : (float)ih / (float)oh;
+    float sx = ac && ow > 1 ? (float)(iw - 1) / (float)(ow - 1) : (float)iw / (float)ow;
+    for (int b = 0; b < 2; b++)
+        for (int oy = 0; oy < oh; oy++) {
+            float fy = hp ? ((float)oy + 0.5f) * sy - 0.5f : (float)oy * sy, fy0 = floorf(fy), ly = fy - fy0;
+            int y0 = (int)fy0 < 0 ? 0 : (int)fy0, y1 = (int)ceilf(fy) > ih - 1 ? ih - 1 : (int)ceilf(fy);
+            if (y1 < 0) y1 = 0;
+            for (int ox = 0; ox < ow; ox++) {
+                float fx = hp ? ((float)ox + 0.5f) * sx - 0.5f : (float)ox * sx, fx0 = floorf(fx), lx = fx - fx0;
+                int x0 = (int)fx0 < 0 ? 0 : (int)fx0, x1 = (int)ceilf(fx) > iw - 1 ? iw - 1 : (int)ceilf(fx);
+                if (x1 < 0) x1 = 0;
+                for (int ch = 0; ch < c; ch++) {
+                    float p00 = x[(((size_t)b * ih + y0) * iw + x0) * c + ch], p01 = x[(((size_t)b * ih + y0) * iw + x1) * c + ch];
+                    float p10 = x[(((size_t)b * ih + y1) * iw + x0) * c + ch], p11 = x[(((size_t)b * ih + y1) * iw + x1) * c + ch];
+                    float top = p00 + (p01 - p00) * lx, bot = p10 + (p11 - p10) * lx;
+                    y[(((size_t)b * oh + oy) * ow + ox) * c + ch] = top + (bot - top) * ly;
+                }
+            }
+        }
+}
+
+static void check_resize(int ih, int iw, int c, int oh, int ow, int ac, int hp) {
+    size_t ni = (size_t)2 * ih * iw * c, no = (size_t)2 * oh * ow * c;
+    float *x = malloc(ni * sizeof *x), *want = malloc(no * sizeof *want), *got = malloc(no * sizeof *got);
+    assert_non_null(x), assert_non_null(want), assert_non_null(got);
+    fill(x, ni, 1);
+    resize_want(ih, iw, c, oh, ow, ac, hp, x, want);
+    mf_nn_rop r;
+    memset(&r, 0, sizeof r);
+    r.op = MF_NN_OP_RESIZE_BILINEAR, r.n_in = 1, r.dtype = MF_NN_F32, r.axis = ac << 1 | hp;
+    r.in_shape[0] = shape4(2, ih, iw, c), r.out_shape = shape4(2, oh, ow, c);
+    const void *in[1] = {x};
+    for (int nth = 1; nth <= 3; nth++) {
+        memset(got, 0xff, no * sizeof *got);
+        eval_split(&r, in, got, nth);
+        for (size_t i = 0; i < no; i++) /* NaN-aware: a NaN input gives NaN outputs in both */
+            if (memcmp(got + i, want + i, sizeof *got) && !(isnan(got[i]) && isnan(want[i]))) {
+                fprintf(stderr, "resize %dx%dx%d -> %dx%d ac %d hp %d, %d workers: element %zu is %g, want %g\n", ih,
+                        iw, c, oh, ow, ac, hp, nth, i, got[i], want[i]);
+                fail();
+            }
+    }
+    free(x), free(want), free(got);
+}
+
+/* The resize four channels at a time (the detector's 2x upsamplings, 24x24x48 -> 48x48x48 and 12x12x64 -> 24x24x64)
+ * gives the scalar loop's bits on every channel count (vector lanes and tails), corner mode, half-pixel centres,
+ * upsampling and downsampling, split over 1-3 workers. */
+static void test_resize_vector_lanes(void **state) {
+    (void)state;
+    static const int chans[] = {1, 3, 4, 5, 8, 35, 48};
+    for (size_t k = 0; k < sizeof chans / sizeof *chans; k++)
+        for (int ac = 0; ac < 2; ac++)
+            for (int hp = 0; hp < 2 - ac; hp++) {
+                check_resize(24, 24, chans[k], 48, 48, ac, hp);
+                check_resize(7, 5, chans[k], 3, 11, ac, hp);
+                check_resize(1, 6, chans[k], 4, 4, ac, hp);
+            }
+}
+
 /* x [1,6,7,4] -> Conv2D 3x3 (4 -> 5 channels, SAME) -> Relu -> Minimum(6) -> Maximum(zero): the model and its input. */
 static mf_nn_model_t *clip_model(float zero) {
     mf_nn_model_t *m = NULL;
@@ -283,6 +347,7 @@ int main(void) {
         cmocka_unit_test(test_binary_channel_vector),
         cmocka_unit_test(test_binary_scalar),
         cmocka_unit_test(test_pool_vector_lanes),
+        cmocka_unit_test(test_resize_vector_lanes),
         cmocka_unit_test(test_clip_after_relu_fused_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

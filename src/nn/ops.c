@@ -901,7 +901,18 @@ static void eval_resize(const mf_nn_rop *r, const float *x, float *y, int ith, i
             const float *p10 = x + (((size_t)b * ih + y1) * iw + x0) * c;
             const float *p11 = x + (((size_t)b * ih + y1) * iw + x1) * c;
             float *o = y + (((size_t)b * oh + oy) * ow + ox) * c;
-            for (int ch = 0; ch < c; ch++) {
+            int ch = 0;
+            /* (speed42) four channels at a time with generic vectors: the same subtractions, products and sums per
+             * element in the same order as the scalar tail (no contraction), so the results are bit-identical */
+            const v4f vlx = {lx, lx, lx, lx}, vly = {ly, ly, ly, ly};
+            for (; ch + 4 <= c; ch += 4) {
+                v4f a00, a01, a10, a11;
+                memcpy(&a00, p00 + ch, sizeof a00), memcpy(&a01, p01 + ch, sizeof a01);
+                memcpy(&a10, p10 + ch, sizeof a10), memcpy(&a11, p11 + ch, sizeof a11);
+                v4f top = a00 + (a01 - a00) * vlx, bot = a10 + (a11 - a10) * vlx, v = top + (bot - top) * vly;
+                memcpy(o + ch, &v, sizeof v);
+            }
+            for (; ch < c; ch++) {
                 float top = p00[ch] + (p01[ch] - p00[ch]) * lx;
                 float bot = p10[ch] + (p11[ch] - p10[ch]) * lx;
                 o[ch] = top + (bot - top) * ly;
