@@ -1,8 +1,8 @@
 /* The generic ops' fast paths (src/nn/ops.c, speed21, speed42) against plain scalar loops written here, bit for bit:
  * a binary op between a whole tensor and a per-channel vector or a scalar (eval_binary's tile path: an RGB
  * normalisation is [1,150,150,3] - [3]), max / average pooling and the bilinear resize four channels at a time
- * (eval_pool, eval_resize). Every case
- * also runs split over 1, 2 and 3 workers, the way a plan's pool calls mf_nn_rop_eval. The inputs hold negative zeros
+ * (eval_pool, eval_resize). Every case also runs split over 1, 2 and 3 workers, the way a plan's pool calls
+ * mf_nn_rop_eval. The inputs hold negative zeros
  * and a NaN, where a max that is not exactly `p > o ? p : o` or a reordered sum would differ. Also the planner's
  * absorption of max(x, +0) after a ReLU / ReLU6 convolution epilogue (plan_passes.c, speed21): Keras' clip_by_value
  * after a ReLU (faceres) must give the unfused graph's bits, and max(x, -0) (which turns +0 into -0) must stay. */
