@@ -370,15 +370,21 @@ static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, fl
 
 /* ---- (speed42) whole tiles on two threads ---- */
 
+/* One tile of a level: its origin, the level's factor and frame. */
+typedef struct {
+    const mf_img *lvl;
+    int tx, ty, padx, pady;
+    float f;
+} tile_ref;
+
 typedef struct {
     mf_face_detector_t *d;
-    const mf_img *lvl;
-    const int (*xy)[2]; /* the window's tile origins */
-    int n, pad;
+    const tile_ref *t;
+    int n;
     float low;
     atomic_int next;
-    int cnt[TILE_WINDOW];        /* boxes decoded per tile, or a status < 0 */
-    char msg[TILE_WINDOW][256];  /* a failed tile's message */
+    int cnt[TILE_WINDOW];       /* boxes decoded per tile, or a status < 0 */
+    char msg[TILE_WINDOW][256]; /* a failed tile's message */
 } tile_batch;
 
 static void tile_work(void *ctx, int ith, int nth) {
@@ -387,8 +393,9 @@ static void tile_work(void *ctx, int ith, int nth) {
     if (ith >= b->d->n_tnet) return;
     det_net *net = &b->d->tnet[ith];
     for (int k; (k = atomic_fetch_add(&b->next, 1)) < b->n;) {
+        const tile_ref *t = &b->t[k];
         mf_face_box *raw = b->d->traw + (size_t)k * (size_t)b->d->net.n_anchors;
-        b->cnt[k] = tile_decode(net, b->lvl, b->xy[k][0], b->xy[k][1], b->pad, b->low, raw);
+        b->cnt[k] = tile_decode(net, t->lvl, t->tx, t->ty, t->padx || t->pady, b->low, raw);
         if (b->cnt[k] < 0) snprintf(b->msg[k], sizeof b->msg[k], "%s", mf_error_get());
     }
 }
@@ -411,19 +418,20 @@ static int tiles_par_init(mf_face_detector_t *d) {
     return MF_OK;
 }
 
-/* Tiles xy[0..n) of a level (n <= TILE_WINDOW) on the tile threads, merged in their order: the candidates run_tile
- * gives one after the other (a tile's network output does not depend on the threads it ran on). */
-static int run_tiles_par(mf_face_detector_t *d, const mf_img *lvl, const int (*xy)[2], int n, float f, float low,
-                         int padx, int pady) {
+/* Tiles t[0..n) (n <= TILE_WINDOW, of one level or several) on the tile threads, merged in their order: the
+ * candidates run_tile gives one after the other (a tile's network output does not depend on the threads it ran on).
+ * A single tile runs as run_tile does (its layers over the pool). */
+static int run_tiles_par(mf_face_detector_t *d, const tile_ref *t, int n, float low) {
+    if (n == 1) return run_tile(d, t->lvl, t->tx, t->ty, t->f, low, t->padx, t->pady);
     int st = tiles_par_init(d);
     if (st) return st;
-    tile_batch b = {.d = d, .lvl = lvl, .xy = xy, .n = n, .pad = padx || pady, .low = low};
+    tile_batch b = {.d = d, .t = t, .n = n, .low = low};
     atomic_init(&b.next, 0);
     mf_nn_pool_run(d->opts.pool, tile_work, &b);
     for (int k = 0; k < n && !st; k++) {
         if (b.cnt[k] < 0) return mf_error_set(b.cnt[k], "%s", b.msg[k]);
-        st = tile_collect(d, lvl, d->traw + (size_t)k * (size_t)d->net.n_anchors, b.cnt[k], xy[k][0], xy[k][1], f,
-                          padx, pady);
+        st = tile_collect(d, t[k].lvl, d->traw + (size_t)k * (size_t)d->net.n_anchors, b.cnt[k], t[k].tx, t[k].ty,
+                          t[k].f, t[k].padx, t[k].pady);
     }
     return st;
 }
@@ -624,17 +632,25 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
     int weak_mode = d->opts.strict && d->weak > 0 && d->weak < d->opts.threshold;
     if (weak_mode) low = d->weak;
     /* finest level first: each coarser one is resized from the previous (a quarter of the pixels or fewer) */
-    mf_img prev = {0};
-    for (int li = 0; li < n_levels; li++) {
+    /* (speed42) with a pool of >= 2 threads, the tiles of every level go through a window of TILE_WINDOW on the two
+     * tile threads, across levels (a level's last tiles share a window with the next level's first): the levels stay
+     * until the window holding their last tile is merged */
+    int par = mf_nn_pool_threads(d->opts.pool) >= TILE_THREADS;
+    mf_img lv[32];
+    tile_ref win[TILE_WINDOW];
+    int nwin = 0, st = MF_OK, n_lv = 0;
+    for (int li = 0; li < n_levels && !st; li++) {
         float f = levels[li];
         int lw = (int)lroundf(img->w * f), lh = (int)lroundf(img->h * f);
         if (lw < 1) lw = 1;
         if (lh < 1) lh = 1;
-        mf_img lvl;
-        int st = mf_face_resize_pooled(d->opts.pool, prev.data && prev.w >= lw && prev.h >= lh ? &prev : img, lw, lh,
-                                       &lvl);
-        mf_img_free(&prev);
-        if (st) return st;
+        const mf_img *prev = n_lv ? &lv[n_lv - 1] : NULL;
+        if ((st = mf_face_resize_pooled(d->opts.pool, prev && prev->w >= lw && prev->h >= lh ? prev : img, lw, lh,
+                                        &lv[n_lv])))
+            break;
+        const mf_img *lvl = &lv[n_lv++];
+        /* without the window, a level is needed only until the next one is resized from it */
+        if (!par && n_lv == 2) mf_img_free(&lv[0]), lv[0] = lv[1], lvl = &lv[0], n_lv = 1;
         int stride = S - overlap;
         /* the tiles cover [-padx, lw + padx) x [-pady, lh + pady); a level smaller than a tile is centred in it
          * when framed (pad), else at its top-left corner. Framed with narrow frames allowed, an axis whose frame of
@@ -648,38 +664,28 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
         int nx = tiles_along(sw, S, stride), ny = tiles_along(sh, S, stride);
         /* the shifted grid (mf_face_detect_finest_shifted): one tile fewer along an axis of several */
         int sx = d->finest_only && nx > 1 ? d->shift : 0, sy = d->finest_only && ny > 1 ? d->shift : 0;
-        int ntx = nx - (sx > 0), nty = ny - (sy > 0), nt = ntx * nty;
-        /* (speed42) several tiles with a pool of >= 2 threads: whole tiles on two threads, in a window */
-        int par = nt >= 2 && mf_nn_pool_threads(d->opts.pool) >= TILE_THREADS;
-        int xy[TILE_WINDOW][2], nxy = 0;
-        for (int iy = 0; iy < nty; iy++)
-            for (int ix = 0; ix < ntx; ix++) {
+        for (int iy = 0; iy < ny - (sy > 0) && !st; iy++)
+            for (int ix = 0; ix < nx - (sx > 0) && !st; ix++) {
                 int tx = nx == 1 ? (pad ? (lw - S) / 2 : 0) : -padx + (int)((long)ix * (sw - S) / (nx - 1)) + sx;
                 int ty = ny == 1 ? (pad ? (lh - S) / 2 : 0) : -pady + (int)((long)iy * (sh - S) / (ny - 1)) + sy;
                 d->last_tiles++;
                 d->last_finest += li == 0;
-                if (par) {
-                    xy[nxy][0] = tx, xy[nxy][1] = ty;
-                    int last = iy == nty - 1 && ix == ntx - 1;
-                    if (++nxy < TILE_WINDOW && !last) continue;
-                    st = run_tiles_par(d, &lvl, (const int(*)[2])xy, nxy, f, low, pad ? padx : 0, pad ? pady : 0);
-                    nxy = 0;
-                } else {
-                    st = run_tile(d, &lvl, tx, ty, f, low, pad ? padx : 0, pad ? pady : 0);
+                tile_ref t = {lvl, tx, ty, pad ? padx : 0, pad ? pady : 0, f};
+                if (!par) {
+                    st = run_tile(d, t.lvl, t.tx, t.ty, t.f, low, t.padx, t.pady);
+                    continue;
                 }
-                if (st) {
-                    mf_img_free(&lvl);
-                    return st;
-                }
+                win[nwin++] = t;
+                if (nwin == TILE_WINDOW) st = run_tiles_par(d, win, nwin, low), nwin = 0;
             }
-        prev = lvl;
     }
-    mf_img_free(&prev);
+    if (!st && nwin) st = run_tiles_par(d, win, nwin, low);
+    for (int i = 0; i < n_lv; i++) mf_img_free(&lv[i]);
+    if (st) return st;
     /* weighted non-maximum suppression */
     if (d->n_cand > 1) qsort(d->cand, (size_t)d->n_cand, sizeof *d->cand, by_score_desc);
     char *used = calloc((size_t)d->n_cand + 1, 1);
     if (!used) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int st = MF_OK;
     for (int i = 0; i < d->n_cand && !st; i++) {
         if (used[i]) continue;
         mf_face_box acc = {0};
