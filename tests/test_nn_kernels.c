@@ -369,87 +369,77 @@ static void test_isa_best(void **state) {
 /* The AVX-512 GEMM kernel (16-column panels) gives bit-identical results to the AVX2 one on every row count
  * (tiles of 12 and their tails), column count (masks), depth, start (bias, bias + residual, accumulate into c) and
  * epilogue (each activation, with and without the post scale and shift); the guard columns past nr stay untouched. */
+/* Calls one(m, nr, kc, start, act, post) on every case of the given row counts, column counts and depths, each start
+ * (0 accumulate into c, 1 bias, 2 bias + residual), activation and post epilogue (0/1). */
+typedef void (*gemm_case_fn)(int m, int nr, int kc, int start, int act, int post);
+static void gemm_cases(const int *ms, int n_ms, const int *nrs, int n_nrs, const int *kcs, int n_kcs, gemm_case_fn one) {
+    for (int mi = 0; mi < n_ms; mi++)
+        for (int ni = 0; ni < n_nrs; ni++)
+            for (int ki = 0; ki < n_kcs; ki++)
+                for (int start = 0; start < 3; start++)
+                    for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
+                        for (int post = 0; post < 2; post++) one(ms[mi], nrs[ni], kcs[ki], start, act, post);
+}
+
+static void avx512_case(int m, int nr, int kc, int start, int act, int post) {
+    const size_t lda = (size_t)kc + 3, ldc = 21;
+    float *a = rand_buf((size_t)m * lda), *b = rand_buf((size_t)kc * 16);
+    float *bias = rand_buf(16), *alpha = rand_buf(16), *pp = rand_buf(32);
+    float *res = rand_buf((size_t)m * ldc), *c1 = rand_buf((size_t)m * ldc);
+    float *c2 = malloc((size_t)m * ldc * sizeof *c2);
+    assert_non_null(c2);
+    memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
+    mf_nn_gemm_block g = {m, nr, 16, kc, a, lda, b, c1, ldc, start ? bias : NULL, start == 2 ? res : NULL, alpha,
+                          post ? pp : NULL, act, 1};
+    mf_nn_gemm_block_avx2_ymm(&g);
+    g.c = c2;
+    mf_nn_gemm_block_avx512(&g);
+    if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
+        fail_msg("m %d nr %d kc %d start %d act %d post %d: AVX-512 differs from AVX2", m, nr, kc, start, act, post);
+    free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
+}
+
 static void test_gemm_avx512_bitexact(void **state) {
     (void)state;
     if (!mf_nn_gemm_avx512_usable()) skip();
     static const int ms[] = {1, 5, 6, 11, 12, 13, 25, 96}, nrs[] = {1, 7, 8, 9, 15, 16}, kcs[] = {1, 3, 64, 256};
     rng_state = 0x9e3779b97f4a7c15ull;
-    for (int mi = 0; mi < (int)(sizeof ms / sizeof *ms); mi++)
-        for (int ni = 0; ni < (int)(sizeof nrs / sizeof *nrs); ni++)
-            for (int ki = 0; ki < (int)(sizeof kcs / sizeof *kcs); ki++)
-                for (int start = 0; start < 3; start++)
-                    for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
-                        for (int post = 0; post < 2; post++) {
-                            const int m = ms[mi], nr = nrs[ni], kc = kcs[ki];
-                            const size_t lda = (size_t)kc + 3, ldc = 21;
-                            float *a = rand_buf((size_t)m * lda), *b = rand_buf((size_t)kc * 16);
-                            float *bias = rand_buf(16), *alpha = rand_buf(16), *pp = rand_buf(32);
-                            float *res = rand_buf((size_t)m * ldc), *c1 = rand_buf((size_t)m * ldc);
-                            float *c2 = malloc((size_t)m * ldc * sizeof *c2);
-                            assert_non_null(c2);
-                            memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
-                            mf_nn_gemm_block g = {m,
-                                                  nr,
-                                                  16,
-                                                  kc,
-                                                  a,
-                                                  lda,
-                                                  b,
-                                                  c1,
-                                                  ldc,
-                                                  start ? bias : NULL,
-                                                  start == 2 ? res : NULL,
-                                                  alpha,
-                                                  post ? pp : NULL,
-                                                  act,
-                                                  1};
-                            mf_nn_gemm_block_avx2_ymm(&g);
-                            g.c = c2;
-                            mf_nn_gemm_block_avx512(&g);
-                            if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
-                                fail_msg("m %d nr %d kc %d start %d act %d post %d: AVX-512 differs from AVX2", m, nr,
-                                         kc, start, act, post);
-                            free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
-                        }
+    gemm_cases(ms, 8, nrs, 6, kcs, 4, avx512_case);
 }
 
 /* The paired AVX-512 kernel (two adjacent 16-column panels, a 12 x 32 tile) gives bit-identical results to the
  * AVX2 kernel run on each panel alone, on every row count, second-panel column count (masks), depth, start (bias,
  * bias + residual, accumulate into c) and epilogue; the guard columns past the second panel's nr stay untouched. */
+static void pair_case(int m, int nr, int kc, int start, int act, int post) {
+    const size_t lda = (size_t)kc + 5, ldc = 16 + nr + 3; /* both panels side by side */
+    float *a = rand_buf((size_t)m * lda), *b = rand_buf((size_t)kc * 32);
+    float *bias = rand_buf(32), *alpha = rand_buf(32), *pp = rand_buf(64);
+    float *res = rand_buf((size_t)m * ldc), *c1 = rand_buf((size_t)m * ldc);
+    float *c2 = malloc((size_t)m * ldc * sizeof *c2);
+    assert_non_null(c2);
+    memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
+    mf_nn_gemm_block g0 = {m, 16, 16, kc, a, lda, b, c1, ldc, start ? bias : NULL, start == 2 ? res : NULL, alpha,
+                           post ? pp : NULL, act, 1};
+    mf_nn_gemm_block g1 = g0;
+    g1.nr = nr, g1.b = b + (size_t)kc * 16, g1.c = c1 + 16;
+    g1.bias = start ? bias + 16 : NULL, g1.res = start == 2 ? res + 16 : NULL;
+    g1.alpha = alpha + 16, g1.post = post ? pp + 32 : NULL;
+    mf_nn_gemm_block_avx2_ymm(&g0);
+    mf_nn_gemm_block_avx2_ymm(&g1);
+    g0.c = c2, g1.c = c2 + 16;
+    mf_nn_gemm_pair_avx512(&g0, &g1);
+    if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
+        fail_msg("m %d nr %d kc %d start %d act %d post %d: paired AVX-512 differs from AVX2", m, nr, kc, start, act,
+                 post);
+    free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
+}
+
 static void test_gemm_pair_bitexact(void **state) {
     (void)state;
     if (!mf_nn_gemm_avx512_usable()) skip();
     static const int ms[] = {1, 5, 11, 12, 13, 25, 96}, nrs[] = {1, 8, 9, 16}, kcs[] = {1, 3, 64, 256};
     rng_state = 0x2545f4914f6cdd1dull;
-    for (int mi = 0; mi < (int)(sizeof ms / sizeof *ms); mi++)
-        for (int ni = 0; ni < (int)(sizeof nrs / sizeof *nrs); ni++)
-            for (int ki = 0; ki < (int)(sizeof kcs / sizeof *kcs); ki++)
-                for (int start = 0; start < 3; start++)
-                    for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
-                        for (int post = 0; post < 2; post++) {
-                            const int m = ms[mi], nr = nrs[ni], kc = kcs[ki];
-                            const size_t lda = (size_t)kc + 5, ldc = 16 + nr + 3; /* both panels side by side */
-                            float *a = rand_buf((size_t)m * lda), *b = rand_buf((size_t)kc * 32);
-                            float *bias = rand_buf(32), *alpha = rand_buf(32), *pp = rand_buf(64);
-                            float *res = rand_buf((size_t)m * ldc), *c1 = rand_buf((size_t)m * ldc);
-                            float *c2 = malloc((size_t)m * ldc * sizeof *c2);
-                            assert_non_null(c2);
-                            memcpy(c2, c1, (size_t)m * ldc * sizeof *c2);
-                            mf_nn_gemm_block g0 = {m, 16, 16, kc, a, lda, b, c1, ldc, start ? bias : NULL,
-                                                   start == 2 ? res : NULL, alpha, post ? pp : NULL, act, 1};
-                            mf_nn_gemm_block g1 = g0;
-                            g1.nr = nr, g1.b = b + (size_t)kc * 16, g1.c = c1 + 16;
-                            g1.bias = start ? bias + 16 : NULL, g1.res = start == 2 ? res + 16 : NULL;
-                            g1.alpha = alpha + 16, g1.post = post ? pp + 32 : NULL;
-                            mf_nn_gemm_block_avx2_ymm(&g0);
-                            mf_nn_gemm_block_avx2_ymm(&g1);
-                            g0.c = c2, g1.c = c2 + 16;
-                            mf_nn_gemm_pair_avx512(&g0, &g1);
-                            if (memcmp(c1, c2, (size_t)m * ldc * sizeof *c1) != 0)
-                                fail_msg("m %d nr %d kc %d start %d act %d post %d: paired AVX-512 differs from AVX2",
-                                         m, nr, kc, start, act, post);
-                            free(a), free(b), free(bias), free(alpha), free(pp), free(res), free(c1), free(c2);
-                        }
+    gemm_cases(ms, 7, nrs, 4, kcs, 4, pair_case);
 }
 
 /* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice (Winograd: two blocks of tiles
