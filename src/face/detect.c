@@ -42,9 +42,10 @@ enum { MAX_LAYERS = 4, MAX_FOUND = MF_FACE_MAX_FOUND, MAX_CAND = MF_FACE_MAX_CAN
 /* Pyramid levels of at least this many pixels are resized in bands on the detector's pool (mf_face_resize_pooled):
  * the same bytes as one resize, on the threads that otherwise wait for the next network run (time15). */
 #define POOLED_RESIZE_MIN_PIXELS 16384
-/* (speed42) With a pool of two or more threads, a level of several tiles runs whole tiles on two threads at once, each
- * on its own single-thread plan of the detector, instead of each tile's layers split over the threads (small layers
- * that scale poorly): TILE_WINDOW tiles are run, then merged in the grid's order, exactly as one after the other. */
+/* (speed42) With a pool of two or more threads, the pyramid's tiles run whole on two threads at once, each thread on
+ * its own single-thread plan of the detector, instead of each tile's layers split over the threads (small layers that
+ * scale poorly): TILE_WINDOW tiles (across levels) are run, then merged in the grid's order, exactly as one after the
+ * other. */
 #define TILE_THREADS 2
 #define TILE_WINDOW 8
 
@@ -92,8 +93,8 @@ struct mf_face_detector {
     int sparse;   /* border mode: f0 left out where the level before it serves (mf_face_detector_set_sparse_levels) */
     int finest_only, shift; /* mf_face_detect_finest_shifted: the finest level alone, its tiles moved by shift */
     int last_finest;        /* tiles of the finest level in the last mf_face_detect_all */
-    /* (speed42) the tiled network once more per tile thread, planned without the pool (made on the first level of
-     * several tiles with a pool of >= 2 threads); raw boxes of a window of tiles and the window's tile origins */
+    /* (speed42) the tiled network once more per tile thread, planned without the pool (made on the first window of
+     * several tiles, with a pool of >= 2 threads), and the raw boxes of a window's tiles */
     det_net tnet[TILE_THREADS];
     int n_tnet;
     mf_face_box *traw;
@@ -330,10 +331,9 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
     }
 }
 
-/* Runs the network on the S x S window of `lvl` at (tx, ty) (zero-padded outside) and appends the detections
- * above `low`, mapped back to image pixels by 1/f, that do not touch an inner edge of the tile. */
-/* Runs network `net` on the tile at (tx, ty) of the level and decodes its boxes over `low` into raw (room for
- * net->n_anchors): the count, or MF_ERR_MODEL. */
+/* Runs network `net` on the S x S window of `lvl` at (tx, ty) (mirrored at the level's edges when `pad`, else
+ * zero-padded outside) and decodes its boxes over `low` into raw (room for net->n_anchors): the count, or
+ * MF_ERR_MODEL. */
 static int tile_decode(det_net *net, const mf_img *lvl, int tx, int ty, int pad, float low, mf_face_box *raw) {
     int S = net->cfg->size;
     float *in = mf_nn_plan_input(net->plan, 0, NULL);
@@ -363,6 +363,8 @@ static int tile_collect(mf_face_detector_t *d, const mf_img *lvl, const mf_face_
     return MF_OK;
 }
 
+/* Runs the network on the S x S window of `lvl` at (tx, ty) and appends the detections above `low`, mapped back to
+ * image pixels by 1/f, that do not touch an inner edge of the tile (tile_decode, then tile_collect). */
 static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
     int n = tile_decode(&d->net, lvl, tx, ty, padx || pady, low, d->raw);
     return n < 0 ? n : tile_collect(d, lvl, d->raw, n, tx, ty, f, padx, pady);
