@@ -331,22 +331,30 @@ static void copy_tile_mirrored(const mf_img *lvl, int tx, int ty, int S, float *
     }
 }
 
-/* Runs network `net` on the S x S window of `lvl` at (tx, ty) (mirrored at the level's edges when `pad`, else
- * zero-padded outside) and decodes its boxes over `low` into raw (room for net->n_anchors): the count, or
+/* One tile of a level: its origin, the level's factor and frame. */
+typedef struct {
+    const mf_img *lvl;
+    int tx, ty, padx, pady;
+    float f;
+} tile_ref;
+
+/* Runs network `net` on tile t, the S x S window of its level at (tx, ty) (mirrored at the level's edges when framed,
+ * else zero-padded outside), and decodes its boxes over `low` into raw (room for net->n_anchors): the count, or
  * MF_ERR_MODEL. */
-static int tile_decode(det_net *net, const mf_img *lvl, int tx, int ty, int pad, float low, mf_face_box *raw) {
+static int tile_decode(det_net *net, const tile_ref *t, float low, mf_face_box *raw) {
     int S = net->cfg->size;
     float *in = mf_nn_plan_input(net->plan, 0, NULL);
-    if (pad) copy_tile_mirrored(lvl, tx, ty, S, in);
-    else copy_tile(lvl, tx, ty, S, in);
+    if (t->padx || t->pady) copy_tile_mirrored(t->lvl, t->tx, t->ty, S, in);
+    else copy_tile(t->lvl, t->tx, t->ty, S, in);
     return net_decode(net, low, raw);
 }
 
 /* Adds a tile's n decoded boxes (raw, in tile pixels) to the candidates: those touching an inner tile edge are
  * dropped, the rest mapped to image pixels. */
-static int tile_collect(mf_face_detector_t *d, const mf_img *lvl, const mf_face_box *raw, int n, int tx, int ty,
-                        float f, int padx, int pady) {
-    int S = d->net.cfg->size;
+static int tile_collect(mf_face_detector_t *d, const tile_ref *t, const mf_face_box *raw, int n) {
+    int S = d->net.cfg->size, tx = t->tx, ty = t->ty, padx = t->padx, pady = t->pady;
+    const mf_img *lvl = t->lvl;
+    float f = t->f;
     int st = grow_boxes(&d->cand, &d->cap_cand, d->n_cand + n, MAX_CAND, "face candidates");
     if (st) return st;
     int inner_l = tx > -padx, inner_t = ty > -pady, inner_r = tx + S < lvl->w + padx, inner_b = ty + S < lvl->h + pady;
@@ -363,21 +371,14 @@ static int tile_collect(mf_face_detector_t *d, const mf_img *lvl, const mf_face_
     return MF_OK;
 }
 
-/* Runs the network on the S x S window of `lvl` at (tx, ty) and appends the detections above `low`, mapped back to
- * image pixels by 1/f, that do not touch an inner edge of the tile (tile_decode, then tile_collect). */
-static int run_tile(mf_face_detector_t *d, const mf_img *lvl, int tx, int ty, float f, float low, int padx, int pady) {
-    int n = tile_decode(&d->net, lvl, tx, ty, padx || pady, low, d->raw);
-    return n < 0 ? n : tile_collect(d, lvl, d->raw, n, tx, ty, f, padx, pady);
+/* Runs the network on tile t and appends the detections above `low`, mapped back to image pixels by 1/f, that do not
+ * touch an inner edge of the tile (tile_decode, then tile_collect). */
+static int run_tile(mf_face_detector_t *d, const tile_ref *t, float low) {
+    int n = tile_decode(&d->net, t, low, d->raw);
+    return n < 0 ? n : tile_collect(d, t, d->raw, n);
 }
 
 /* ---- (speed42) whole tiles on two threads ---- */
-
-/* One tile of a level: its origin, the level's factor and frame. */
-typedef struct {
-    const mf_img *lvl;
-    int tx, ty, padx, pady;
-    float f;
-} tile_ref;
 
 typedef struct {
     mf_face_detector_t *d;
@@ -395,9 +396,8 @@ static void tile_work(void *ctx, int ith, int nth) {
     if (ith >= b->d->n_tnet) return;
     det_net *net = &b->d->tnet[ith];
     for (int k; (k = atomic_fetch_add(&b->next, 1)) < b->n;) {
-        const tile_ref *t = &b->t[k];
         mf_face_box *raw = b->d->traw + (size_t)k * (size_t)b->d->net.n_anchors;
-        b->cnt[k] = tile_decode(net, t->lvl, t->tx, t->ty, t->padx || t->pady, b->low, raw);
+        b->cnt[k] = tile_decode(net, &b->t[k], b->low, raw);
         if (b->cnt[k] < 0) snprintf(b->msg[k], sizeof b->msg[k], "%s", mf_error_get());
     }
 }
@@ -424,7 +424,7 @@ static int tiles_par_init(mf_face_detector_t *d) {
  * candidates run_tile gives one after the other (a tile's network output does not depend on the threads it ran on).
  * A single tile runs as run_tile does (its layers over the pool). */
 static int run_tiles_par(mf_face_detector_t *d, const tile_ref *t, int n, float low) {
-    if (n == 1) return run_tile(d, t->lvl, t->tx, t->ty, t->f, low, t->padx, t->pady);
+    if (n == 1) return run_tile(d, t, low);
     int st = tiles_par_init(d);
     if (st) return st;
     tile_batch b = {.d = d, .t = t, .n = n, .low = low};
@@ -432,8 +432,7 @@ static int run_tiles_par(mf_face_detector_t *d, const tile_ref *t, int n, float 
     mf_nn_pool_run(d->opts.pool, tile_work, &b);
     for (int k = 0; k < n && !st; k++) {
         if (b.cnt[k] < 0) return mf_error_set(b.cnt[k], "%s", b.msg[k]);
-        st = tile_collect(d, t[k].lvl, d->traw + (size_t)k * (size_t)d->net.n_anchors, b.cnt[k], t[k].tx, t[k].ty,
-                          t[k].f, t[k].padx, t[k].pady);
+        st = tile_collect(d, &t[k], d->traw + (size_t)k * (size_t)d->net.n_anchors, b.cnt[k]);
     }
     return st;
 }
@@ -638,7 +637,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
      * tile threads, across levels (a level's last tiles share a window with the next level's first): the levels stay
      * until the window holding their last tile is merged */
     int par = mf_nn_pool_threads(d->opts.pool) >= TILE_THREADS;
-    mf_img lv[32];
+    mf_img lv[sizeof levels / sizeof *levels];
     tile_ref win[TILE_WINDOW];
     int nwin = 0, st = MF_OK, n_lv = 0;
     for (int li = 0; li < n_levels && !st; li++) {
@@ -674,7 +673,7 @@ int mf_face_detect_all(mf_face_detector_t *d, const mf_img *img, const mf_face_b
                 d->last_finest += li == 0;
                 tile_ref t = {lvl, tx, ty, pad ? padx : 0, pad ? pady : 0, f};
                 if (!par) {
-                    st = run_tile(d, t.lvl, t.tx, t.ty, t.f, low, t.padx, t.pady);
+                    st = run_tile(d, &t, low);
                     continue;
                 }
                 win[nwin++] = t;
