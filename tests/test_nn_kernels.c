@@ -442,6 +442,59 @@ static void test_gemm_pair_bitexact(void **state) {
     gemm_cases(ms, 7, nrs, 4, kcs, 4, pair_case);
 }
 
+/* The AVX-512 depthwise interior (dw_avx512.c) gives bit-identical rows to the AVX2 kernel alone on every channel
+ * count (16-lane groups and their masked tails), kernel (3, 5), stride (1, 2), row width (8- and 4-pixel blocks and
+ * the edge pixels), kernel rows cut by the top and bottom, residual and activation; the guard past the row stays
+ * untouched. Rows are built as mf_nn_dwconv2d_run builds them. */
+static void dw_wide_case(int C, int k, int st, int iw, int with_res, int act) {
+    const int pad = k / 2, ih = 2 * k + 1;
+    mf_nn_conv_shape s = {1, ih, iw, C, 0, 0, C, k, k, st, st, 1, 1, pad, pad, act, 0};
+    s.oh = (ih + 2 * pad - k) / st + 1, s.ow = (iw + 2 * pad - k) / st + 1;
+    const size_t row = (size_t)s.ow * C, guard = 19;
+    float *in = rand_buf((size_t)ih * iw * C), *w = rand_buf((size_t)k * k * C);
+    float *bias = rand_buf((size_t)C), *alpha = rand_buf((size_t)C), *res = rand_buf(row);
+    float *packed = aligned_buf(mf_nn_dwconv2d_packed_size(&s, MF_NN_ISA_AVX2));
+    float *o1 = rand_buf(row + guard), *o2 = malloc((row + guard) * sizeof *o2);
+    assert_non_null(o2);
+    mf_nn_dwconv2d_pack(&s, MF_NN_ISA_AVX2, w, bias, act == MF_NN_ACT_PRELU ? alpha : NULL, packed);
+    const int cpad = (C + 7) / 8 * 8;
+    mf_nn_dw_row r = {&s, packed, packed + (size_t)k * k * cpad, packed + (size_t)k * k * cpad + cpad, cpad, in,
+                      with_res ? res : NULL, NULL, 0, 0, 0, 0, 0};
+    r.x_lo = (pad + st - 1) / st;
+    long num = (long)iw - 1 - (k - 1) + pad;
+    r.x_hi = num < 0 ? 0 : (int)(num / st + 1);
+    if (r.x_lo > s.ow) r.x_lo = s.ow;
+    if (r.x_hi > s.ow) r.x_hi = s.ow;
+    if (r.x_hi < r.x_lo) r.x_hi = r.x_lo;
+    for (int y = 0; y < s.oh; y++) {
+        r.iy0 = y * st - pad;
+        mf_nn_tap_range(r.iy0, k, 1, ih, &r.ky_lo, &r.ky_hi);
+        memcpy(o2, o1, (row + guard) * sizeof *o2);
+        r.out = o1;
+        mf_nn_dw_row_avx2_ymm(&r);
+        r.out = o2;
+        mf_nn_dw_row_avx2(&r);
+        if (memcmp(o1, o2, (row + guard) * sizeof *o1) != 0)
+            fail_msg("C %d k %d stride %d iw %d res %d act %d row %d: AVX-512 differs from AVX2", C, k, st, iw, with_res,
+                     act, y);
+    }
+    free(in), free(w), free(bias), free(alpha), free(res), free(packed), free(o1), free(o2);
+}
+
+static void test_dw_avx512_bitexact(void **state) {
+    (void)state;
+    if (!mf_nn_gemm_avx512_usable()) skip();
+    static const int cs[] = {1, 7, 8, 13, 16, 17, 24, 32, 40, 64, 72}, iws[] = {5, 12, 21, 38};
+    rng_state = 0x853c49e6748fea9bull;
+    for (int ci = 0; ci < 11; ci++)
+        for (int k = 3; k <= 5; k += 2)
+            for (int st = 1; st <= 2; st++)
+                for (int wi = 0; wi < 4; wi++)
+                    for (int with_res = 0; with_res < 2; with_res++)
+                        for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
+                            dw_wide_case(cs[ci], k, st, iws[wi], with_res, act);
+}
+
 /* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice (Winograd: two blocks of tiles
  * that fit L2, 512 KiB). */
 static void test_scratch_sizes(void **state) {
@@ -576,6 +629,7 @@ int main(void) {
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_pair_bitexact);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_dw_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);
     for (int i = 0; i < ncases; i++)

@@ -385,7 +385,7 @@ static void dw_single(const mf_nn_dw_row *r, int x) {
     if (C8 < C) dw_pix1(r, x, kx_lo, kx_hi, C8, 1, mk);
 }
 
-void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
+static void dw_row(const mf_nn_dw_row *r, int wide) {
     const mf_nn_conv_shape *s = r->s;
     const int C = s->oc, C8 = C & ~7;
     const __m256i mk = mask_first(C - C8);
@@ -394,7 +394,10 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
         dw_single(r, x);
     const int reuse = s->dw == 1 && (s->sw == 1 || s->sw == 2) ? s->sw * 10 + s->kw : 0;
     const int nb = (r->x_hi - x) / 4 * 4; /* pixels done by 4-pixel blocks */
-    switch (reuse) {
+    /* the 4-pixel blocks with 16-lane registers where the CPU has them (bit-identical, dw_avx512.c) */
+    const int wide_done = wide && reuse && nb && mf_nn_dw_span_avx512(r, x, x + nb);
+    if (wide_done) x += nb;
+    switch (wide_done ? 0 : reuse) {
     case 13: dw_k3s1(r, x, x + nb), x += nb; break;
     case 15: dw_k5s1(r, x, x + nb), x += nb; break;
     case 23: dw_k3s2(r, x, x + nb), x += nb; break;
@@ -418,6 +421,9 @@ void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
         dw_single(r, x);
 }
 
+void mf_nn_dw_row_avx2_ymm(const mf_nn_dw_row *r) { dw_row(r, 0); }
+void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) { dw_row(r, mf_nn_gemm_avx512_usable()); }
+
 #else /* not x86: mf_nn_isa_best() never returns MF_NN_ISA_AVX2 and pack asserts; these only satisfy the linker */
 
 #include "mfmc/core.h"
@@ -431,6 +437,10 @@ void mf_nn_gemm_block_avx2_ymm(const mf_nn_gemm_block *g) {
     MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
 }
 void mf_nn_dw_row_avx2(const mf_nn_dw_row *r) {
+    (void)r;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+void mf_nn_dw_row_avx2_ymm(const mf_nn_dw_row *r) {
     (void)r;
     MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
 }

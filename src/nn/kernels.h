@@ -177,6 +177,13 @@ int mf_nn_gemm_avx512_usable(void);
 void mf_nn_wino_input_avx2(const mf_nn_wino_io *w);
 void mf_nn_wino_output_avx2(const mf_nn_wino_io *w);
 void mf_nn_dw_row_avx2(const mf_nn_dw_row *r);
+/* The AVX2 depthwise row alone; mf_nn_dw_row_avx2 runs the row's interior with mf_nn_dw_span_avx512 where
+ * mf_nn_gemm_avx512_usable(). Both give bit-identical results. */
+void mf_nn_dw_row_avx2_ymm(const mf_nn_dw_row *r);
+/* The interior pixels x0..x1 of row r (every tap inside the input row; x1 - x0 a multiple of 4) with 16-channel
+ * AVX-512 registers (dw_avx512.c), for kernels 3 or 5 wide, stride 1 or 2, no dilation: returns 1 when done, 0 when
+ * the shape is not one of those (nothing written). Only where mf_nn_gemm_avx512_usable(). */
+int mf_nn_dw_span_avx512(const mf_nn_dw_row *r, int x0, int x1);
 enum { MF_NN_AVX2_MR = 6 };
 
 /* Taps t in [*lo, *hi) of a kernel of size k, dilation d, first input index i0 fall inside [0, n). */
