@@ -1186,6 +1186,60 @@ static void test_warp_vs_reference(void **state) {
     mf_img_free(&s);
 }
 
+/* The warp's float expressions written out one channel at a time (image/resample.c's scalar loop): the channel
+ * lanes of its c = 3 path must give the same bits. */
+static float warp_want(const mf_img *s, const float m[6], int x, int y, int k, float scale, float bias, float border) {
+    const double sx = (double)m[0] * x + ((double)m[1] * y + m[2]), sy = (double)m[3] * x + ((double)m[4] * y + m[5]);
+    if (!(sx > -1.0 && sx < (double)s->w && sy > -1.0 && sy < (double)s->h)) return border;
+    const int x0 = (int)(sx + 1.0) - 1, y0 = (int)(sy + 1.0) - 1;
+    const float fx = (float)(sx - x0), fy = (float)(sy - y0);
+    float v[2][2];
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 2; i++) {
+            int xx = x0 + i, yy = y0 + j;
+            v[j][i] = xx >= 0 && yy >= 0 && xx < s->w && yy < s->h ? (float)px(s, xx, yy)[k] : NAN;
+        }
+    if (x0 >= 0 && y0 >= 0 && x0 + 1 < s->w && y0 + 1 < s->h) {
+        const float top = v[0][0] + (v[0][1] - v[0][0]) * fx, bot = v[1][0] + (v[1][1] - v[1][0]) * fx;
+        return (top + (bot - top) * fy) * scale + bias;
+    }
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 2; i++) v[j][i] = isnan(v[j][i]) ? border : v[j][i] * scale + bias;
+    const float top = v[0][0] + (v[0][1] - v[0][0]) * fx, bot = v[1][0] + (v[1][1] - v[1][0]) * fx;
+    return top + (bot - top) * fy;
+}
+
+static void test_warp_bitexact(void **state) {
+    (void)state;
+    for (int c = 1; c <= 4; c++) {
+        if (c == 2) continue;
+        mf_img s;
+        make_img(&s, 37, 29, c);
+        fill_random(&s);
+        const int ow = 31, oh = 23;
+        size_t n = (size_t)ow * oh * c;
+        float *out = malloc(n * sizeof *out);
+        for (int t = 0; t < 60; t++) {
+            double ang = (urand() % 6283) / 1000.0, sc = 0.2 + (urand() % 2000) / 1000.0;
+            float m[6] = {(float)(sc * cos(ang)), (float)(-sc * sin(ang)), (float)((int)(urand() % 60) - 15) + 0.29f,
+                          (float)(sc * sin(ang)), (float)(sc * cos(ang)), (float)((int)(urand() % 50) - 12) - 0.63f};
+            /* case 0: the last output pixel reads the image's last 2x2 block (no byte past the image is read) */
+            if (t == 0) m[0] = m[4] = 1, m[1] = m[3] = 0, m[2] = 37 - 1.5f - (ow - 1), m[5] = 29 - 1.5f - (oh - 1);
+            float scale = t % 2 ? 2.0f / 255 : 1.0f, bias = t % 2 ? -1.0f : 0.0f;
+            mf_img_warp_to_float(&s, m, ow, oh, scale, bias, 0.5f, out);
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                    for (int k = 0; k < c; k++) {
+                        float want = warp_want(&s, m, x, y, k, scale, bias, 0.5f), got = out[((size_t)y * ow + x) * c + k];
+                        if (memcmp(&want, &got, sizeof got) != 0)
+                            fail_msg("c %d case %d pixel %d,%d channel %d: %.9g, want %.9g", c, t, x, y, k, got, want);
+                    }
+        }
+        free(out);
+        mf_img_free(&s);
+    }
+}
+
 static void test_warp_rotation_matches_rotate90(void **state) {
     (void)state;
     mf_img s, r;
@@ -1349,6 +1403,7 @@ int main(void) {
         cmocka_unit_test(test_resize_to_float),
         cmocka_unit_test(test_warp_identity),
         cmocka_unit_test(test_warp_vs_reference),
+        cmocka_unit_test(test_warp_bitexact),
         cmocka_unit_test(test_warp_rotation_matches_rotate90),
         cmocka_unit_test(test_resize_u8),
         cmocka_unit_test(test_real_photos),

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define MF_INLINE static inline __attribute__((always_inline))
 
 /* ---- TF ResizeBilinear(half_pixel_centers=true) ---- */
@@ -71,12 +75,32 @@ void mf_img_resize_to_float(const mf_img *src, int ow, int oh, float scale, floa
 
 /* ---- affine warp ---- */
 
+#if defined(__SSE2__)
+/* The three bytes of the pixel at p as floats in lanes 0-2 (lane 3: the next byte, unused); p[3] must exist. */
+MF_INLINE __m128 px3(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    const __m128i z = _mm_setzero_si128();
+    return _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z));
+}
+/* The next pixel's three bytes (p[3..5]) in lanes 0-2, read from p[2..5] (no byte past p[5]). */
+MF_INLINE __m128 px3_next(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p + 2, 4);
+    const __m128i z = _mm_setzero_si128();
+    return _mm_cvtepi32_ps(_mm_srli_si128(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z), 4));
+}
+#endif
+
 MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int oh, float scale, float bias, float border,
                          float *dst, const int c) {
     const int w = src->w, h = src->h;
     const size_t stride = (size_t)w * (size_t)c;
     const double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5];
     float *o = dst;
+#if defined(__SSE2__)
+    const float *end = dst + (size_t)ow * (size_t)oh * (size_t)c;
+#endif
     for (int y = 0; y < oh; y++) {
         const double bx = m1 * y + m2, by = m4 * y + m5;
         for (int x = 0; x < ow; x++, o += c) {
@@ -92,6 +116,23 @@ MF_INLINE void warp_rows(const mf_img *src, const float m[6], int ow, int oh, fl
             const float fx = (float)(sx - x0), fy = (float)(sy - y0);
             if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
                 const uint8_t *a = src->data + (size_t)y0 * stride + (size_t)x0 * c, *p = a + stride;
+#if defined(__SSE2__)
+                if (c == 3) { /* the loop below on four lanes (the fourth unused): the same operations per channel */
+                    const __m128 vx = _mm_set1_ps(fx), vy = _mm_set1_ps(fy);
+                    const __m128 t0 = px3(a), t1 = px3_next(a), b0 = px3(p), b1 = px3_next(p);
+                    const __m128 top = _mm_add_ps(t0, _mm_mul_ps(_mm_sub_ps(t1, t0), vx));
+                    const __m128 bot = _mm_add_ps(b0, _mm_mul_ps(_mm_sub_ps(b1, b0), vx));
+                    const __m128 v = _mm_add_ps(_mm_mul_ps(_mm_add_ps(top, _mm_mul_ps(_mm_sub_ps(bot, top), vy)),
+                                                           _mm_set1_ps(scale)),
+                                                _mm_set1_ps(bias));
+                    if (o + 3 < end) /* the fourth lane lands on the next pixel's first value, written after it */
+                        _mm_storeu_ps(o, v);
+                    else
+                        _mm_store_ss(o, v), _mm_store_ss(o + 1, _mm_shuffle_ps(v, v, 1)),
+                            _mm_store_ss(o + 2, _mm_shuffle_ps(v, v, 2));
+                    continue;
+                }
+#endif
                 for (int k = 0; k < c; k++) {
                     const float top = (float)a[k] + ((float)a[k + c] - (float)a[k]) * fx;
                     const float bot = (float)p[k] + ((float)p[k + c] - (float)p[k]) * fx;
