@@ -495,6 +495,51 @@ static void test_dw_avx512_bitexact(void **state) {
                             dw_wide_case(cs[ci], k, st, iws[wi], with_res, act);
 }
 
+/* The AVX-512 Winograd transforms (winograd_avx512.c) give bit-identical results to the AVX2 ones and write the
+ * same lanes: every channel count (16-lane groups, masked tails, the input's zero padding up to ldv), tile block
+ * (outputs past the edge dropped, padding rows and columns), residual, activation and post epilogue; the guards past
+ * each matrix row and past the output stay untouched. */
+static void wino_wide_case(int ic, int oc, int ih, int iw, int t0, int nt, int with_res, int act, int post) {
+    mf_nn_conv_shape s = {2, ih, iw, ic, ih, iw, oc, 3, 3, 1, 1, 1, 1, 1, 1, act, post};
+    const int th = (s.oh + 1) / 2, tw = (s.ow + 1) / 2, ldv = (ic + 7) / 8 * 8, ldm = (oc + 7) / 8 * 8;
+    const size_t vstride = (size_t)nt * ldv + 5, mstride = (size_t)nt * ldm + 3, out_len = (size_t)2 * ih * iw * oc;
+    float *in = rand_buf((size_t)2 * ih * iw * ic), *v1 = rand_buf(16 * vstride), *v2 = malloc(16 * vstride * sizeof *v2);
+    float *m = rand_buf(16 * mstride), *ep = rand_buf(4 * (size_t)ldm), *res = rand_buf(out_len);
+    float *o1 = rand_buf(out_len + 7), *o2 = malloc((out_len + 7) * sizeof *o2);
+    assert_non_null(v2), assert_non_null(o2);
+    memcpy(v2, v1, 16 * vstride * sizeof *v2), memcpy(o2, o1, (out_len + 7) * sizeof *o2);
+    mf_nn_wino_io w = {&s, t0, nt, th, tw, in, v1, ldv, vstride, m, ldm, mstride, ep, ep + ldm, ep + 2 * ldm,
+                       ep + 3 * ldm, with_res ? res : NULL, o1};
+    mf_nn_wino_input_avx2_ymm(&w);
+    mf_nn_wino_output_avx2_ymm(&w);
+    w.v = v2, w.out = o2;
+    mf_nn_wino_input_avx512(&w);
+    mf_nn_wino_output_avx512(&w);
+    if (memcmp(v1, v2, 16 * vstride * sizeof *v1) != 0)
+        fail_msg("ic %d %dx%d tiles %d+%d: AVX-512 input transform differs from AVX2", ic, ih, iw, t0, nt);
+    if (memcmp(o1, o2, (out_len + 7) * sizeof *o1) != 0)
+        fail_msg("oc %d %dx%d tiles %d+%d res %d act %d post %d: AVX-512 output transform differs from AVX2", oc, ih, iw,
+                 t0, nt, with_res, act, post);
+    free(in), free(v1), free(v2), free(m), free(ep), free(res), free(o1), free(o2);
+}
+
+static void test_wino_avx512_bitexact(void **state) {
+    (void)state;
+    if (!mf_nn_gemm_avx512_usable()) skip();
+    static const int cs[] = {16, 17, 24, 32, 40, 64}, sizes[][2] = {{4, 4}, {5, 7}, {9, 6}};
+    rng_state = 0xda942042e4dd58b5ull;
+    for (int ci = 0; ci < 6; ci++)
+        for (int si = 0; si < 3; si++) {
+            const int ih = sizes[si][0], iw = sizes[si][1], per = ((ih + 1) / 2) * ((iw + 1) / 2);
+            for (int blk = 0; blk < 2; blk++) /* the first tiles of item 0; the last of item 0 and the first of 1 */
+                for (int with_res = 0; with_res < 2; with_res++)
+                    for (int act = MF_NN_ACT_NONE; act <= MF_NN_ACT_PRELU; act++)
+                        for (int post = 0; post < 2; post++)
+                            wino_wide_case(cs[ci], cs[(ci + 1 + si) % 6], ih, iw, blk ? per - 2 : 0, blk ? 4 : per,
+                                           with_res, act, post);
+        }
+}
+
 /* 1x1 stride-1 convs need no scratch; the others need a bounded per-thread slice (Winograd: two blocks of tiles
  * that fit L2, 512 KiB). */
 static void test_scratch_sizes(void **state) {
@@ -630,6 +675,7 @@ int main(void) {
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_pair_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_dw_avx512_bitexact);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_wino_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);
     for (int i = 0; i < ncases; i++)

@@ -176,6 +176,12 @@ void mf_nn_gemm_pair_avx2(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1
 int mf_nn_gemm_avx512_usable(void);
 void mf_nn_wino_input_avx2(const mf_nn_wino_io *w);
 void mf_nn_wino_output_avx2(const mf_nn_wino_io *w);
+/* The AVX2 transforms alone, and the AVX-512 ones (winograd_avx512.c), which the two above prefer where
+ * mf_nn_gemm_avx512_usable(). All give bit-identical results and write the same lanes. */
+void mf_nn_wino_input_avx2_ymm(const mf_nn_wino_io *w);
+void mf_nn_wino_output_avx2_ymm(const mf_nn_wino_io *w);
+void mf_nn_wino_input_avx512(const mf_nn_wino_io *w);
+void mf_nn_wino_output_avx512(const mf_nn_wino_io *w);
 void mf_nn_dw_row_avx2(const mf_nn_dw_row *r);
 /* The AVX2 depthwise row alone; mf_nn_dw_row_avx2 runs the row's interior with mf_nn_dw_span_avx512 where
  * mf_nn_gemm_avx512_usable(). Both give bit-identical results. */

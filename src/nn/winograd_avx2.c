@@ -19,7 +19,7 @@ INLINE void tile_pos(const mf_nn_wino_io *w, int t, int *b, int *oy, int *ox) {
     *ox = 2 * (r % w->tw);
 }
 
-void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
+void mf_nn_wino_input_avx2_ymm(const mf_nn_wino_io *w) {
     const mf_nn_conv_shape *s = w->s;
     const int ic = s->ic;
     const size_t ldv = (size_t)w->ldv, vs = w->vstride;
@@ -61,7 +61,7 @@ void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
     }
 }
 
-void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
+void mf_nn_wino_output_avx2_ymm(const mf_nn_wino_io *w) {
     const mf_nn_conv_shape *s = w->s;
     const int oc = s->oc, act = s->act, post = s->post;
     const size_t ldm = (size_t)w->ldm, ms = w->mstride;
@@ -103,6 +103,20 @@ void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
     }
 }
 
+/* 16 channels a register where the CPU has AVX-512 (bit-identical, winograd_avx512.c) */
+void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
+    if (mf_nn_gemm_avx512_usable())
+        mf_nn_wino_input_avx512(w);
+    else
+        mf_nn_wino_input_avx2_ymm(w);
+}
+void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
+    if (mf_nn_gemm_avx512_usable())
+        mf_nn_wino_output_avx512(w);
+    else
+        mf_nn_wino_output_avx2_ymm(w);
+}
+
 #else /* not x86: never called (see conv_avx2.c); these only satisfy the linker */
 
 #include "mfmc/core.h"
@@ -112,6 +126,14 @@ void mf_nn_wino_input_avx2(const mf_nn_wino_io *w) {
     MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
 }
 void mf_nn_wino_output_avx2(const mf_nn_wino_io *w) {
+    (void)w;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+void mf_nn_wino_input_avx2_ymm(const mf_nn_wino_io *w) {
+    (void)w;
+    MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
+}
+void mf_nn_wino_output_avx2_ymm(const mf_nn_wino_io *w) {
     (void)w;
     MF_ASSERT(!"AVX2 kernels called on a non-x86 build");
 }
