@@ -139,6 +139,7 @@ static void usage(FILE *f) {
           "  --push-metric F  the anti-face push and the candidates' choice follow the model's recognizer metric, 0..1\n"
           "                   (the model must have one; default 1; -1: off)\n"
           "  --child-gap F    a child's dissimilarity thresholds raised by F of the gap to the match threshold (< 0 off)\n"
+          "  --child-push N   a child's draws: 1 the anti-face push, 2 its own shape taken out, 3 both (default off)\n"
           "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default on; -1 off)\n"
           "  --age-soft Y     a passing draw whose age misses by more than Y years gets more draws (off by default)\n"
           "  --age-draws N    ... at most N more (default 2; -1 off)\n"
@@ -241,6 +242,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--light-flat") && more) tu.light_flat = (float)atof(argv[++i]);
         else if (!strcmp(s, "--push-metric") && more) tu.push_metric = (float)atof(argv[++i]);
         else if (!strcmp(s, "--child-gap") && more) tu.child_gap = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--child-push") && more) tu.child_push = atoi(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-draws") && more) tu.age_draws = atoi(argv[++i]);

@@ -432,6 +432,10 @@ typedef struct {
                           from age 13 to 20 (src/anon/internal.h, mf_anon_age_ask). Drawn faces read nearer the mean
                           age than asked (300 FFHQ at stop 40: 20-30 y read 3.2 y older, 50-60 y 6.2 y younger).
                           0: the default AGE_STRETCH in src/anon/anon.c (1.5 since stop 41); < 0 or 1: off, at most 3 */
+    int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
+                       from the child's own codes (within the child bucket), 2 the child's own identity shape taken
+                       out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in
+                       src/anon/anon.c; < 0: neither (the child path of anon10b) */
 } mf_anon_tuning;
 
 typedef struct {

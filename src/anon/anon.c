@@ -204,6 +204,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 /* (child39) a child's dissimilarity thresholds raised by this fraction of the gap (tuning.child_gap) */
 #define CHILD_GAP (-1.0f) /* off: the faces it publishes are broken (docs/anonymization.md, stop 39) */
 #define CHILD_GAP_MAX 0.8f
+/* (kid43) a child's draws: bit 1 the anti-face push, bit 2 the own shape taken out (tuning.child_push) */
+#define CHILD_PUSH (-1)
 /* (sym40) the shape deltas made left-right symmetric (tuning.shape_sym; on since stop 40: the asymmetric part of the
  * deltas turned the head, 300 FFHQ yaw error 1.51 -> 1.11 deg alone) */
 #define SHAPE_SYM 1
@@ -414,6 +416,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->gallery_margin = !(tu->gallery_margin > 0) ? 0 : fminf(tu->gallery_margin, 1); /* 0: the match threshold */
     if (tu->child_gap == 0) tu->child_gap = CHILD_GAP;
     tu->child_gap = !(tu->child_gap > 0) ? 0 : fminf(tu->child_gap, CHILD_GAP_MAX); /* 0 off */
+    if (tu->child_push == 0) tu->child_push = CHILD_PUSH;
+    tu->child_push = tu->child_push < 0 ? 0 : tu->child_push & 3; /* 0 off */
     if (tu->shape_sym == 0) tu->shape_sym = SHAPE_SYM;
     tu->shape_sym = tu->shape_sym > 0; /* 0 off */
     if (tu->age_soft == 0) tu->age_soft = AGE_SOFT;
@@ -3800,8 +3804,8 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                 }
                 /* children: their own proportions (large eyes and forehead, small nose and chin) are what makes
                  * them look their age; the identity change stays in the texture and the drawn shape */
-                j.replace = face->attr.age >= 0 && face->attr.age < CHILD_AGE ? 0 : SHAPE_REPLACE;
                 j.child = face->attr.age >= 0 && face->attr.age < CHILD_AGE;
+                j.replace = j.child && !(a->o.tuning.child_push & 2) ? 0 : SHAPE_REPLACE;
             }
         }
         if (!st) st = mf_fimg_copy(&j.O, &j.fine);
@@ -3932,7 +3936,8 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         int lk = a->o.tuning.light_keep;
         const uint8_t *keep = a->keep_codes && (lk == 3 || (!last_rung && (lk == 1 || rung.strong))) ? a->keep_codes : NULL;
         rung.metric = a->o.tuning.push_metric; /* (push38) draw.c uses it only when the model has a metric */
-        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, j.child ? NULL : j.zt, unl, keep, j.zc, j.z);
+        const float *zt_push = j.child && !(a->o.tuning.child_push & 1) ? NULL : j.zt; /* (kid43) */
+        mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, zt_push, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */
             mf_anon_tone_codes(a->m, a->col_w, a->col_b, j.zt, age_draw, logit, a->o.tuning.tone_codes, j.z);
         const mf_anon_model_t *m = a->m;
@@ -4031,7 +4036,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             draws[tr] = ok ? 'o' : j.code ? j.code : '?', draw_val[tr] = j.code_val, draw_age[tr] = r->age_after,
             draw_rung[tr] = (signed char)e_rung;
         r->strong = strong, r->flat = flat, r->last_rung = last_rung;
-        r->linkable = !unl && j.zt && !j.child && method == MF_ANON_SYNTH && !a->force_similar;
+        r->linkable = !unl && j.zt && !(j.child && !(a->o.tuning.child_push & 1)) && method == MF_ANON_SYNTH && !a->force_similar;
         r->ms_render += t_beside >= 0 ? t_beside : t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
