@@ -161,6 +161,29 @@ typedef struct {
     float *out;
 } mf_nn_wino_io;
 
+/* Tile t of a Winograd block: its batch item and first output row and column (the layout above). */
+static inline void mf_nn_wino_tile_pos(const mf_nn_wino_io *w, int t, int *b, int *oy, int *ox) {
+    const int per = w->th * w->tw;
+    *b = t / per;
+    const int r = t % per;
+    *oy = 2 * (r / w->tw);
+    *ox = 2 * (r % w->tw);
+}
+
+/* The 4x4 input patch of the tile at (b, oy, ox): rows[k] its k-th input row (NULL above or below the input),
+ * colok[k] whether its k-th column lies inside; returns the patch's first input column. Shared by the transforms of
+ * every ISA (winograd_avx2.c, winograd_avx512.c). */
+static inline int mf_nn_wino_tile_in(const mf_nn_wino_io *w, int b, int oy, int ox, const float *rows[4], int colok[4]) {
+    const mf_nn_conv_shape *s = w->s;
+    const int iy0 = oy - s->pad_t, ix0 = ox - s->pad_l;
+    for (int k = 0; k < 4; k++) {
+        const int iy = iy0 + k, ix = ix0 + k;
+        rows[k] = iy >= 0 && iy < s->ih ? w->in + ((size_t)b * s->ih + (size_t)iy) * s->iw * (size_t)s->ic : NULL;
+        colok[k] = ix >= 0 && ix < s->iw;
+    }
+    return ix0;
+}
+
 void mf_nn_gemm_block_avx2(const mf_nn_gemm_block *g);
 /* The AVX2 (256-bit) kernel alone, and the AVX-512 kernel for nrp == 16 panels (conv_avx512.c), which
  * mf_nn_gemm_block_avx2 prefers where mf_nn_gemm_avx512_usable(): the CPU has AVX-512F and MFMC_ISA is not "avx2"

@@ -10,30 +10,15 @@
 
 #include "nn/avx2_inline.h"
 
-/* Tile t (linear over batch, tile rows, tile columns) -> batch item and first output row/column. */
-INLINE void tile_pos(const mf_nn_wino_io *w, int t, int *b, int *oy, int *ox) {
-    const int per = w->th * w->tw;
-    *b = t / per;
-    const int r = t % per;
-    *oy = 2 * (r / w->tw);
-    *ox = 2 * (r % w->tw);
-}
-
 void mf_nn_wino_input_avx2_ymm(const mf_nn_wino_io *w) {
     const mf_nn_conv_shape *s = w->s;
     const int ic = s->ic;
     const size_t ldv = (size_t)w->ldv, vs = w->vstride;
     for (int i = 0; i < w->nt; i++) {
-        int b, oy, ox;
-        tile_pos(w, w->t0 + i, &b, &oy, &ox);
-        const int iy0 = oy - s->pad_t, ix0 = ox - s->pad_l;
+        int b, oy, ox, colok[4];
         const float *rows[4];
-        int colok[4];
-        for (int k = 0; k < 4; k++) {
-            const int iy = iy0 + k, ix = ix0 + k;
-            rows[k] = iy >= 0 && iy < s->ih ? w->in + ((size_t)b * s->ih + (size_t)iy) * s->iw * (size_t)ic : NULL;
-            colok[k] = ix >= 0 && ix < s->iw;
-        }
+        mf_nn_wino_tile_pos(w, w->t0 + i, &b, &oy, &ox);
+        const int ix0 = mf_nn_wino_tile_in(w, b, oy, ox, rows, colok);
         float *v = w->v + (size_t)i * ldv;
         for (int c = 0; c < ic; c += 8) {
             const int nc = ic - c < 8 ? ic - c : 8;
@@ -67,7 +52,7 @@ void mf_nn_wino_output_avx2_ymm(const mf_nn_wino_io *w) {
     const size_t ldm = (size_t)w->ldm, ms = w->mstride;
     for (int i = 0; i < w->nt; i++) {
         int b, oy, ox;
-        tile_pos(w, w->t0 + i, &b, &oy, &ox);
+        mf_nn_wino_tile_pos(w, w->t0 + i, &b, &oy, &ox);
         const int ny = s->oh - oy < 2 ? 1 : 2, nx = s->ow - ox < 2 ? 1 : 2;
         const float *m = w->m + (size_t)i * ldm;
         const size_t o00 = (((size_t)b * s->oh + (size_t)oy) * s->ow + (size_t)ox) * oc;

@@ -16,30 +16,15 @@
 /* Mask of the first n lanes (0 <= n <= 16). */
 INLINE512 __mmask16 first16(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
 
-/* Tile t -> batch item and first output row / column (winograd_avx2.c's tile_pos). */
-INLINE512 void tile_at(const mf_nn_wino_io *w, int t, int *b, int *oy, int *ox) {
-    const int per = w->th * w->tw;
-    *b = t / per;
-    const int r = t % per;
-    *oy = 2 * (r / w->tw);
-    *ox = 2 * (r % w->tw);
-}
-
 T512 void mf_nn_wino_input_avx512(const mf_nn_wino_io *w) {
     const mf_nn_conv_shape *s = w->s;
     const int ic = s->ic, ldv = w->ldv;
     const size_t vs = w->vstride;
     for (int i = 0; i < w->nt; i++) {
-        int b, oy, ox;
-        tile_at(w, w->t0 + i, &b, &oy, &ox);
-        const int iy0 = oy - s->pad_t, ix0 = ox - s->pad_l;
+        int b, oy, ox, colok[4];
         const float *rows[4];
-        int colok[4];
-        for (int k = 0; k < 4; k++) {
-            const int iy = iy0 + k, ix = ix0 + k;
-            rows[k] = iy >= 0 && iy < s->ih ? w->in + ((size_t)b * s->ih + (size_t)iy) * s->iw * (size_t)ic : NULL;
-            colok[k] = ix >= 0 && ix < s->iw;
-        }
+        mf_nn_wino_tile_pos(w, w->t0 + i, &b, &oy, &ox);
+        const int ix0 = mf_nn_wino_tile_in(w, b, oy, ox, rows, colok);
         float *v = w->v + (size_t)i * (size_t)ldv;
         for (int c = 0; c < ic; c += 16) {
             /* loads: the channels left; stores: up to the row's padding (ldv, a multiple of 8), as zeros past ic */
@@ -74,7 +59,7 @@ T512 void mf_nn_wino_output_avx512(const mf_nn_wino_io *w) {
     const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
     for (int i = 0; i < w->nt; i++) {
         int b, oy, ox;
-        tile_at(w, w->t0 + i, &b, &oy, &ox);
+        mf_nn_wino_tile_pos(w, w->t0 + i, &b, &oy, &ox);
         const int ny = s->oh - oy < 2 ? 1 : 2, nx = s->ow - ox < 2 ? 1 : 2;
         const float *m = w->m + (size_t)i * ldm;
         const size_t o00 = (((size_t)b * s->oh + (size_t)oy) * s->ow + (size_t)ox) * oc;
