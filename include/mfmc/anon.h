@@ -436,6 +436,11 @@ typedef struct {
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in
                        src/anon/anon.c; < 0: neither (the child path of anon10b) */
+    int upright_check; /* (upright43) a draw's check finds the new face of an uncut face rolled by more than 25 degrees
+                          with the plain analyser on an upright copy of the region (UPRIGHT_CTX face sizes, at the
+                          face's own resolution), as the attacker's square does, instead of the privacy analyser on
+                          the region; where it finds none there, the privacy analyser as before. 1 on; 0: the default
+                          UPRIGHT_CHECK in src/anon/anon.c; < 0: off */
 } mf_anon_tuning;
 
 typedef struct {

@@ -69,6 +69,17 @@ void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int si
     }
 }
 
+void mf_anon_attack_points_back(const float box[4], float roll_deg, float ctx, int side, const float (*q)[2], int n,
+                                float (*p)[2]) {
+    /* X = centre + R(roll) (U - side / 2) k, continuous coordinates */
+    float sq = ctx * fmaxf(box[2], box[3]), k = sq / (float)side, a = roll_deg * (float)M_PI / 180.0f;
+    float c = cosf(a), s = sinf(a), cx = box[0] + box[2] / 2, cy = box[1] + box[3] / 2;
+    for (int i = 0; i < n; i++) {
+        float u = (q[i][0] - 0.5f * (float)side) * k, v = (q[i][1] - 0.5f * (float)side) * k;
+        p[i][0] = cx + c * u - s * v, p[i][1] = cy + s * u + c * v;
+    }
+}
+
 int mf_anon_mirror_map(const float *shape, int nv, short *map, float *worst) {
     if (!shape || !map || nv < 1 || nv > 32767) return mf_error_set(MF_ERR_ARG, "mirror map: bad arguments");
     float w = 0;

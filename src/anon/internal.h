@@ -80,6 +80,9 @@ int mf_anon_attack_square(const mf_img *img, const float box[4], float roll_deg,
 /* (cut14) The points p (n of them, image pixels) in the coordinates of that square (square pixels). */
 void mf_anon_attack_points(const float box[4], float roll_deg, float ctx, int side, const float (*p)[2], int n,
                            float (*q)[2]);
+/* (upright43) The inverse: the points q (n of them, square pixels) in image pixels p. */
+void mf_anon_attack_points_back(const float box[4], float roll_deg, float ctx, int side, const float (*q)[2], int n,
+                                float (*p)[2]);
 
 /* (reid18) The photo's low-pass *lo (w x h, lighting the new skin) moved with the face: every pixel covered by the
  * mesh at P_old + amount x (P_new - P_old) (nv vertices xyz in lo's pixels, z smaller = nearer; n_tri triangles)
