@@ -3087,11 +3087,12 @@ analysis:;
     int n = 0, bi = -1;
     const mf_face_box *ob = orig->has_landmarks ? &orig->lm.box : &orig->det;
     float best = 1e9f, cut_tmp, ubox[4] = {ob->x, ob->y, ob->w, ob->h}, uroll = orig->lm.roll;
-    /* (upright43) a rolled, uncut face: the plain analyser on an upright copy of the region (roi is that copy), the
-     * attacker's way of finding it (the privacy analyser on the region took 3-4x the time); where it finds no face
-     * at the centre, the privacy analyser on the region as before */
+    /* (upright43) a draw of a rolled, uncut face: the plain analyser on an upright copy of the region (roi is that
+     * copy), the attacker's way of finding it (the privacy analyser on the region took 3-4x the time); where it finds
+     * no face at the centre, the privacy analyser on the region as before. Not for the filter's check: a pixelated
+     * or filled face is seldom found there, and both analyses would run */
     int upright = 0, uside = 0;
-    if (a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && orig->has_landmarks &&
+    if (draw && a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && orig->has_landmarks &&
         fabsf(remainderf(uroll, 360.0f)) > UPRIGHT_ROLL && ofs >= 32 && ob->w > 0 && ob->h > 0 &&
         !face_cut(orig, img->w, img->h, &cut_tmp)) {
         uside = (int)fminf(UPRIGHT_SIDE_MAX, ceilf(UPRIGHT_CTX * fmaxf(ob->w, ob->h)));
