@@ -3092,10 +3092,10 @@ analysis:;
      * no face at the centre, the privacy analyser on the region as before. Not for the filter's check: a pixelated
      * or filled face is seldom found there, and both analyses would run */
     int upright = 0, uside = 0;
-    if (draw && a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && orig->has_landmarks &&
-        fabsf(remainderf(uroll, 360.0f)) > UPRIGHT_ROLL && ofs >= 32 && ob->w > 0 && ob->h > 0 &&
-        !face_cut(orig, img->w, img->h, &cut_tmp)) {
-        uside = (int)fminf(UPRIGHT_SIDE_MAX, ceilf(UPRIGHT_CTX * fmaxf(ob->w, ob->h)));
+    if (draw && a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && img->c == 3 &&
+        orig->has_landmarks && fabsf(remainderf(uroll, 360.0f)) > UPRIGHT_ROLL && ofs >= 32 && ob->w > 0 &&
+        ob->h > 0 && !face_cut(orig, img->w, img->h, &cut_tmp)) {
+        uside = (int)fminf(UPRIGHT_SIDE_MAX, fmaxf(64, ceilf(UPRIGHT_CTX * fmaxf(ob->w, ob->h))));
         if ((st = mf_anon_attack_square(img, ubox, uroll, UPRIGHT_CTX, uside, &roi))) return st;
         st = mf_face_analyze_geometry(a->o.check_an, &roi, faces, MAX_CHECK_FACES, &n);
         if (st && st != MF_ERR_LIMIT) goto out;
