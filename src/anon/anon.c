@@ -3092,6 +3092,8 @@ analysis:;
      * no face at the centre, the privacy analyser on the region as before. Not for the filter's check: a pixelated
      * or filled face is seldom found there, and both analyses would run */
     int upright = 0, uside = 0;
+    mf_img proi = {0}; /* (upright43) the picture's region, where the upright face's age and gender are read */
+    mf_face fa;
     if (draw && a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && img->c == 3 &&
         orig->has_landmarks && fabsf(remainderf(uroll, 360.0f)) > UPRIGHT_ROLL && ofs >= 32 && ob->w > 0 &&
         ob->h > 0 && !face_cut(orig, img->w, img->h, &cut_tmp)) {
@@ -3136,6 +3138,19 @@ analysis:;
             memcpy(q, p5n, sizeof q);
             mf_anon_attack_points_back(ubox, uroll, UPRIGHT_CTX, uside, (const float(*)[2])q, 5, p5n);
             r->roll_after = remainderf(f->lm.roll + uroll, 360.0f);
+            /* the age and gender are read on the picture's region as the privacy path reads them (the attribute
+             * crop turned by the box's roll), not on the copy (resampled twice): the face's boxes (centre, size,
+             * roll) taken back into the region's coordinates */
+            if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &proi))) goto out;
+            float k = UPRIGHT_CTX * fmaxf(ob->w, ob->h) / (float)uside;
+            fa = *f;
+            for (int b = 0; b < 2; b++) {
+                mf_face_box *bx = b ? &fa.lm.box : &fa.det;
+                float cq[1][2] = {{bx->x + bx->w / 2, bx->y + bx->h / 2}}, cp[1][2];
+                mf_anon_attack_points_back(ubox, uroll, UPRIGHT_CTX, uside, (const float(*)[2])cq, 1, cp);
+                bx->w *= k, bx->h *= k, bx->roll += uroll * (float)M_PI / 180.0f;
+                bx->x = cp[0][0] - (float)j->cx0 - bx->w / 2, bx->y = cp[0][1] - (float)j->cy0 - bx->h / 2;
+            }
         } else {
             for (int k = 0; k < 5; k++) p5n[k][0] += j->cx0, p5n[k][1] += j->cy0;
         }
@@ -3198,7 +3213,7 @@ analysis:;
      * the next draw's feedback; speed22: and the filter's, beside its batch) */
     int side = f && a->attr_np && !a->reference && (draw || nj > 0);
     if (side) {
-        if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, &roi, f, 0))) goto out;
+        if ((st = emb_run_attributes(a, j->ej, nj, 0, &done, upright ? &proi : &roi, upright ? &fa : f, 0))) goto out;
     } else if (nj && (st = emb_run(a, j->ej, nj, 0, &done)))
         goto out;
     for (int i = 0; i < a->n_rec; i++) {
@@ -3262,8 +3277,9 @@ analysis:;
     /* (4) age and gender of the face found: where they can still decide, are reported (no id_ok), or feed the next
      * draw (CHECK_FEEDBACK) */
     if (f && (ok || !draw || CHECK_FEEDBACK)) { /* a draw rejected in (3): detected, so read at its own box */
-        if (!side && (st = mf_face_analyze_attributes(an, &roi, f))) goto out;
-        r->age_after = f->attr.age, r->gender_after = f->attr.gender;
+        mf_face *af = upright ? &fa : f;
+        if (!side && (st = mf_face_analyze_attributes(an, upright ? &proi : &roi, af))) goto out;
+        r->age_after = af->attr.age, r->gender_after = af->attr.gender;
     }
     if (ok && orig->attr.age >= 0 && r->age_after >= 0 && fabsf(r->age_after - orig->attr.age) > a->o.age_tolerance) {
         ok = 0;
@@ -3278,7 +3294,7 @@ analysis:;
     }
     st = ok;
 out:
-    mf_img_free(&roi);
+    mf_img_free(&roi), mf_img_free(&proi);
     return st;
 }
 
