@@ -456,8 +456,11 @@ typedef struct {
     int measure_all;            /* also embed with the non-ensemble recognizers (report only) */
     mf_anon_tuning tuning;
     mf_face_analyzer_t *check_an; /* optional (borrowed): a plain-detection analyser (privacy = 0) for the checks of
-                                     upright faces (|roll| <= 25 degrees, >= 32 px); much faster than a privacy-mode
-                                     `an`, which then only checks turned and small faces. NULL: `an` for all. */
+                                     upright faces (|roll| <= 25 degrees, >= 32 px), and (upright43,
+                                     tuning.upright_check) of rolled, uncut faces' draws on an upright copy of the
+                                     region; much faster than a privacy-mode `an`, which then checks small faces,
+                                     rolled faces not found on the copy, and the fallback filter of rolled faces.
+                                     NULL: `an` for all. */
 } mf_anon_opts;
 
 typedef struct mf_anon mf_anon_t;
