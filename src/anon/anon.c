@@ -2963,6 +2963,20 @@ static float jit_skip_margin(const mf_anon_t *a, int i) {
     return lift > 0 ? a->o.tuning.jitter_skip * lift : FLT_MAX;
 }
 
+/* The face of faces[0..n) whose box centre (the mesh's, else the detector's) lies nearest (cx, cy); distances in the
+ * analysed image's pixels times k (picture pixels per analysed pixel). *best gets its distance (1e9 for none);
+ * returns its index, -1 for none. */
+static int nearest_face(const mf_face *faces, int n, float cx, float cy, float k, float *best) {
+    int bi = -1;
+    *best = 1e9f;
+    for (int i = 0; i < n; i++) {
+        const mf_face_box *b = faces[i].has_landmarks ? &faces[i].lm.box : &faces[i].det;
+        float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy) * k;
+        if (d < *best) *best = d, bi = i;
+    }
+    return bi;
+}
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
@@ -3092,6 +3106,7 @@ analysis:;
      * no face at the centre, the privacy analyser on the region as before. Not for the filter's check: a pixelated
      * or filled face is seldom found there, and both analyses would run */
     int upright = 0, uside = 0;
+    float uk = 1; /* picture pixels per pixel of the upright copy */
     mf_img proi = {0}; /* (upright43) the picture's region, where the upright face's age and gender are read */
     mf_face fa;
     if (draw && a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && img->c == 3 &&
@@ -3101,29 +3116,21 @@ analysis:;
         if ((st = mf_anon_attack_square(img, ubox, uroll, UPRIGHT_CTX, uside, &roi))) return st;
         st = mf_face_analyze_geometry(a->o.check_an, &roi, faces, MAX_CHECK_FACES, &n);
         if (st && st != MF_ERR_LIMIT) goto out;
-        float k = UPRIGHT_CTX * fmaxf(ob->w, ob->h) / (float)uside, c = 0.5f * (float)uside;
-        for (int i = 0; !st && i < n; i++) { /* the original's box centre is the copy's */
-            const mf_face_box *b = faces[i].has_landmarks ? &faces[i].lm.box : &faces[i].det;
-            float d = hypotf(b->x + b->w / 2 - c, b->y + b->h / 2 - c) * k;
-            if (d < best) best = d, bi = i;
-        }
+        uk = UPRIGHT_CTX * fmaxf(ob->w, ob->h) / (float)uside;
+        float c = 0.5f * (float)uside; /* the original's box centre is the copy's */
+        bi = nearest_face(faces, st ? 0 : n, c, c, uk, &best);
         upright = !st && bi >= 0 && best < 0.35f * fmaxf(ob->w, ob->h);
         st = MF_OK;
         if (upright)
             an = a->o.check_an;
         else
-            mf_img_free(&roi), n = 0, bi = -1, best = 1e9f;
+            mf_img_free(&roi), n = 0;
     }
     if (!upright) {
         if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi))) return st;
         if ((st = mf_face_analyze_geometry(an, &roi, faces, MAX_CHECK_FACES, &n))) goto out;
         /* the detection nearest the original's centre */
-        float cx = ob->x + ob->w / 2 - j->cx0, cy = ob->y + ob->h / 2 - j->cy0;
-        for (int i = 0; i < n; i++) {
-            const mf_face_box *b = faces[i].has_landmarks ? &faces[i].lm.box : &faces[i].det;
-            float d = hypotf(b->x + b->w / 2 - cx, b->y + b->h / 2 - cy);
-            if (d < best) best = d, bi = i;
-        }
+        bi = nearest_face(faces, n, ob->x + ob->w / 2 - j->cx0, ob->y + ob->h / 2 - j->cy0, 1, &best);
     }
     r->detected_after = bi >= 0 && best < 0.35f * fmaxf(ob->w, ob->h);
     mf_face *f = r->detected_after ? &faces[bi] : NULL;
@@ -3142,13 +3149,12 @@ analysis:;
              * crop turned by the box's roll), not on the copy (resampled twice): the face's boxes (centre, size,
              * roll) taken back into the region's coordinates */
             if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &proi))) goto out;
-            float k = UPRIGHT_CTX * fmaxf(ob->w, ob->h) / (float)uside;
             fa = *f;
             for (int b = 0; b < 2; b++) {
                 mf_face_box *bx = b ? &fa.lm.box : &fa.det;
                 float cq[1][2] = {{bx->x + bx->w / 2, bx->y + bx->h / 2}}, cp[1][2];
                 mf_anon_attack_points_back(ubox, uroll, UPRIGHT_CTX, uside, (const float(*)[2])cq, 1, cp);
-                bx->w *= k, bx->h *= k, bx->roll += uroll * (float)M_PI / 180.0f;
+                bx->w *= uk, bx->h *= uk, bx->roll += uroll * (float)M_PI / 180.0f;
                 bx->x = cp[0][0] - (float)j->cx0 - bx->w / 2, bx->y = cp[0][1] - (float)j->cy0 - bx->h / 2;
             }
         } else {
@@ -4093,7 +4099,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             draws[tr] = ok ? 'o' : j.code ? j.code : '?', draw_val[tr] = j.code_val, draw_age[tr] = r->age_after,
             draw_rung[tr] = (signed char)e_rung;
         r->strong = strong, r->flat = flat, r->last_rung = last_rung;
-        r->linkable = !unl && j.zt && !(j.child && !(a->o.tuning.child_push & 1)) && method == MF_ANON_SYNTH && !a->force_similar;
+        r->linkable = !unl && zt_push && method == MF_ANON_SYNTH && !a->force_similar; /* pushed from the own codes */
         r->ms_render += t_beside >= 0 ? t_beside : t2 - t1, r->ms_check += now_ms() - t2;
         if (ok < 0) {
             st = ok;
