@@ -444,40 +444,30 @@ static void test_gemm_pair_bitexact(void **state) {
 
 /* The AVX-512 depthwise interior (dw_avx512.c) gives bit-identical rows to the AVX2 kernel alone on every channel
  * count (16-lane groups and their masked tails), kernel (3, 5), stride (1, 2), row width (8- and 4-pixel blocks and
- * the edge pixels), kernel rows cut by the top and bottom, residual and activation; the guard past the row stays
- * untouched. Rows are built as mf_nn_dwconv2d_run builds them. */
+ * the edge pixels), kernel rows cut by the top and bottom, residual and activation; the guard past the output
+ * stays untouched. Rows are built by mf_nn_dwconv2d_run's own mf_nn_dw_row_init and mf_nn_dw_row_at. */
 static void dw_wide_case(int C, int k, int st, int iw, int with_res, int act) {
     const int pad = k / 2, ih = 2 * k + 1;
     mf_nn_conv_shape s = {1, ih, iw, C, 0, 0, C, k, k, st, st, 1, 1, pad, pad, act, 0};
     s.oh = (ih + 2 * pad - k) / st + 1, s.ow = (iw + 2 * pad - k) / st + 1;
-    const size_t row = (size_t)s.ow * C, guard = 19;
+    const size_t len = (size_t)s.oh * s.ow * C, guard = 19;
     float *in = rand_buf((size_t)ih * iw * C), *w = rand_buf((size_t)k * k * C);
-    float *bias = rand_buf((size_t)C), *alpha = rand_buf((size_t)C), *res = rand_buf(row);
+    float *bias = rand_buf((size_t)C), *alpha = rand_buf((size_t)C), *res = rand_buf(len);
     float *packed = aligned_buf(mf_nn_dwconv2d_packed_size(&s, MF_NN_ISA_AVX2));
-    float *o1 = rand_buf(row + guard), *o2 = malloc((row + guard) * sizeof *o2);
+    float *o1 = rand_buf(len + guard), *o2 = malloc((len + guard) * sizeof *o2);
     assert_non_null(o2);
+    memcpy(o2, o1, (len + guard) * sizeof *o2);
     mf_nn_dwconv2d_pack(&s, MF_NN_ISA_AVX2, w, bias, act == MF_NN_ACT_PRELU ? alpha : NULL, packed);
-    const int cpad = (C + 7) / 8 * 8;
-    mf_nn_dw_row r = {&s, packed, packed + (size_t)k * k * cpad, packed + (size_t)k * k * cpad + cpad, cpad, in,
-                      with_res ? res : NULL, NULL, 0, 0, 0, 0, 0};
-    r.x_lo = (pad + st - 1) / st;
-    long num = (long)iw - 1 - (k - 1) + pad;
-    r.x_hi = num < 0 ? 0 : (int)(num / st + 1);
-    if (r.x_lo > s.ow) r.x_lo = s.ow;
-    if (r.x_hi > s.ow) r.x_hi = s.ow;
-    if (r.x_hi < r.x_lo) r.x_hi = r.x_lo;
+    mf_nn_dw_row r;
+    mf_nn_dw_row_init(&s, packed, &r);
     for (int y = 0; y < s.oh; y++) {
-        r.iy0 = y * st - pad;
-        mf_nn_tap_range(r.iy0, k, 1, ih, &r.ky_lo, &r.ky_hi);
-        memcpy(o2, o1, (row + guard) * sizeof *o2);
-        r.out = o1;
+        mf_nn_dw_row_at(&r, in, with_res ? res : NULL, o1, (size_t)y);
         mf_nn_dw_row_avx2_ymm(&r);
-        r.out = o2;
+        mf_nn_dw_row_at(&r, in, with_res ? res : NULL, o2, (size_t)y);
         mf_nn_dw_row_avx2(&r);
-        if (memcmp(o1, o2, (row + guard) * sizeof *o1) != 0)
-            fail_msg("C %d k %d stride %d iw %d res %d act %d row %d: AVX-512 differs from AVX2", C, k, st, iw, with_res,
-                     act, y);
     }
+    if (memcmp(o1, o2, (len + guard) * sizeof *o1) != 0)
+        fail_msg("C %d k %d stride %d iw %d res %d act %d: AVX-512 differs from AVX2", C, k, st, iw, with_res, act);
     free(in), free(w), free(bias), free(alpha), free(res), free(packed), free(o1), free(o2);
 }
 

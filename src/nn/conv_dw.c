@@ -135,6 +135,37 @@ void mf_nn_conv_dw_row_scalar(const mf_nn_dw_row *r) {
     }
 }
 
+void mf_nn_dw_row_init(const mf_nn_conv_shape *s, const float *packed, mf_nn_dw_row *r) {
+    const int cpad = dw_cpad(s);
+    const size_t taps = (size_t)s->kh * s->kw;
+    r->s = s;
+    r->w = packed;
+    r->bias = packed + taps * (size_t)cpad;
+    r->alpha = r->bias + cpad;
+    r->cpad = cpad;
+    /* Output columns whose taps are all inside the input row. */
+    int x_lo = (int)ceil_div((size_t)s->pad_l, (size_t)s->sw);
+    long num = (long)s->iw - 1 - (long)(s->kw - 1) * s->dw + s->pad_l;
+    int x_hi = num < 0 ? 0 : (int)(num / s->sw + 1);
+    if (x_lo > s->ow) x_lo = s->ow;
+    if (x_hi > s->ow) x_hi = s->ow;
+    if (x_hi < x_lo) x_hi = x_lo;
+    r->x_lo = x_lo;
+    r->x_hi = x_hi;
+}
+
+void mf_nn_dw_row_at(mf_nn_dw_row *r, const float *in, const float *residual, float *out, size_t q) {
+    const mf_nn_conv_shape *s = r->s;
+    const size_t row_len = (size_t)s->ow * s->oc;
+    size_t b = q / (size_t)s->oh;
+    int y = (int)(q % (size_t)s->oh);
+    r->in = in + b * (size_t)s->ih * s->iw * s->ic;
+    r->out = out + q * row_len;
+    r->res = residual ? residual + q * row_len : NULL;
+    r->iy0 = y * s->sh - s->pad_t;
+    mf_nn_tap_range(r->iy0, s->kh, s->dh, s->ih, &r->ky_lo, &r->ky_hi);
+}
+
 void mf_nn_dwconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                         const float *residual, float *out, float *scratch, int ith, int nth) {
     (void)scratch;
@@ -144,35 +175,12 @@ void mf_nn_dwconv2d_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *p
     MF_ASSERT(s->oc % s->ic == 0);
     check_aligned(packed);
     const isa_ops ops = mf_nn_conv_ops_for(isa);
-    const int cpad = dw_cpad(s);
-    const size_t taps = (size_t)s->kh * s->kw;
     mf_nn_dw_row r;
-    r.s = s;
-    r.w = packed;
-    r.bias = packed + taps * (size_t)cpad;
-    r.alpha = r.bias + cpad;
-    r.cpad = cpad;
-    /* Output columns whose taps are all inside the input row. */
-    int x_lo = (int)ceil_div((size_t)s->pad_l, (size_t)s->sw);
-    long num = (long)s->iw - 1 - (long)(s->kw - 1) * s->dw + s->pad_l;
-    int x_hi = num < 0 ? 0 : (int)(num / s->sw + 1);
-    if (x_lo > s->ow) x_lo = s->ow;
-    if (x_hi > s->ow) x_hi = s->ow;
-    if (x_hi < x_lo) x_hi = x_lo;
-    r.x_lo = x_lo;
-    r.x_hi = x_hi;
-
+    mf_nn_dw_row_init(s, packed, &r);
     const size_t rows = (size_t)s->n * s->oh;
     const size_t q0 = rows * (size_t)ith / (size_t)nth, q1 = rows * (size_t)(ith + 1) / (size_t)nth;
-    const size_t row_len = (size_t)s->ow * s->oc;
     for (size_t q = q0; q < q1; q++) {
-        size_t b = q / (size_t)s->oh;
-        int y = (int)(q % (size_t)s->oh);
-        r.in = in + b * (size_t)s->ih * s->iw * s->ic;
-        r.out = out + q * row_len;
-        r.res = residual ? residual + q * row_len : NULL;
-        r.iy0 = y * s->sh - s->pad_t;
-        mf_nn_tap_range(r.iy0, s->kh, s->dh, s->ih, &r.ky_lo, &r.ky_hi);
+        mf_nn_dw_row_at(&r, in, residual, out, q);
         if (s->oc != s->ic)
             dw_row_generic(&r);
         else

@@ -140,6 +140,12 @@ typedef struct {
     int x_lo, x_hi;   /* output columns whose taps all lie inside the input row */
 } mf_nn_dw_row;
 
+/* The row of a depthwise convolution s over `packed` (mf_nn_dwconv2d_pack's layout): shape, weights, bias, slopes,
+ * padding and the interior columns; mf_nn_dw_row_at then points it at output row q (batch item q / oh, row q % oh)
+ * of in, residual (or NULL) and out. mf_nn_dwconv2d_run builds its rows so. */
+void mf_nn_dw_row_init(const mf_nn_conv_shape *s, const float *packed, mf_nn_dw_row *r);
+void mf_nn_dw_row_at(mf_nn_dw_row *r, const float *in, const float *residual, float *out, size_t q);
+
 /* One block of tiles of a Winograd F(2x2,3x3) convolution (3x3, stride 1, no dilation; see conv.c).
  * Input transform: tiles t0..t0+nt-1 of `in` -> v[xi][i][c] at v + xi*vstride + i*ldv + c (16 matrices xi = 4y+x;
  * ldv >= ic rounded up to 8, the padding lanes written as zeros). Output transform: m[xi][i][c] at
