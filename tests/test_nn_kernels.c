@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "nn/kernels.h"
+#include "nn/pool.h"
 
 enum { KIND_CONV, KIND_DW, KIND_DECONV };
 static const char *const kind_name[] = {"conv", "dwconv", "deconv"};
@@ -656,9 +658,51 @@ static void test_concurrent(void **state) {
     }
 }
 
+/* ---- the pool's idle workers sleep ---- */
+
+typedef struct {
+    _Atomic int calls;
+    _Atomic int seen_nth;
+} pool_probe;
+
+static void pool_probe_fn(void *ctx, int ith, int nth) {
+    pool_probe *p = ctx;
+    (void)ith;
+    p->calls++;
+    p->seen_nth = nth;
+}
+
+static double cpu_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* After a run, a pool's worker spins only briefly and then sleeps (src/nn/pool.c): over 200 ms of the caller's
+ * sleep the process may use at most 10 ms of CPU (this one: 0.04-0.16 ms). The worker that sched_yield()ed 200,000
+ * times before sleeping used 35-43 ms of it here. A later run still reaches every thread (the sleeping worker
+ * wakes). */
+static void test_pool_idle_sleeps(void **state) {
+    (void)state;
+    mf_nn_pool_t *pool = NULL;
+    assert_int_equal(mf_nn_pool_create(2, &pool), MF_OK);
+    pool_probe p = {0};
+    for (int round = 0; round < 3; round++) {
+        mf_nn_pool_run(pool, pool_probe_fn, &p);
+        assert_int_equal(p.calls, 2 * (round + 1));
+        assert_int_equal(p.seen_nth, 2);
+        double c0 = cpu_ms();
+        struct timespec nap = {0, 200 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        double used = cpu_ms() - c0;
+        if (used > 10) fail_msg("round %d: the idle pool used %.1f ms of CPU in 200 ms", round, used);
+    }
+    mf_nn_pool_free(pool);
+}
+
 int main(void) {
     make_cases();
-    struct CMUnitTest tests[MAX_CASES + 6];
+    struct CMUnitTest tests[MAX_CASES + 9];
     int nt = 0;
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_winograd_coverage);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_isa_best);
@@ -668,6 +712,7 @@ int main(void) {
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_wino_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_pool_idle_sleeps);
     for (int i = 0; i < ncases; i++)
         tests[nt++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, &cases[i]};
     return _cmocka_run_group_tests("nn_kernels", tests, (size_t)nt, NULL, NULL);
