@@ -1,7 +1,6 @@
 #include "nn/pool.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,15 +8,16 @@
 /* An idle worker spins SPIN_BEFORE_SLEEP pauses (about 0.1 ms: back-to-back runs) and then sleeps on the condition
  * variable. It used to sched_yield() up to 200,000 more times first (35-43 ms of CPU): on this project's 2-vCPU
  * virtual machines that spinning cost the busy thread time (demo photo 1's analysis stage 405 -> 321 ms wall, the photo
- * 0.85x, the results identical: docs/engine.md, "The pool's idle workers"). The caller waiting for its workers' share
- * of a run spins SPIN_BEFORE_YIELD pauses, then yields. */
-enum { SPIN_BEFORE_YIELD = 2000, SPIN_BEFORE_SLEEP = 2000 };
+ * 0.85x, the results identical: docs/engine.md, "The pool's idle workers"). The caller waiting for its workers' shares
+ * of a run does the same: SPIN_BEFORE_SLEEP pauses, then it sleeps until the last worker signals done_cv. */
+enum { SPIN_BEFORE_SLEEP = 2000 };
 
 struct mf_nn_pool {
     int n;
     pthread_t th[MF_NN_MAX_THREADS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t done_cv; /* the caller sleeps here for its workers' shares */
     pthread_mutex_t run_mu;
     mf_nn_pool_fn fn;
     void *ctx;
@@ -53,7 +53,11 @@ static void *worker(void *p) {
         if (atomic_load(&pool->stop)) return NULL;
         seen = g;
         pool->fn(pool->ctx, ith, pool->n);
-        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+        if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&pool->mu); /* the caller checks pending under mu before it sleeps */
+            pthread_cond_broadcast(&pool->done_cv);
+            pthread_mutex_unlock(&pool->mu);
+        }
     }
 }
 
@@ -69,6 +73,7 @@ int mf_nn_pool_create(int nthreads, mf_nn_pool_t **out) {
     p->n = nthreads;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
     pthread_mutex_init(&p->run_mu, NULL);
     for (int i = 1; i < nthreads; i++) {
         void **arg = malloc(2 * sizeof(void *));
@@ -96,6 +101,7 @@ void mf_nn_pool_free(mf_nn_pool_t *p) {
     for (int i = 1; i < p->n; i++) pthread_join(p->th[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->done_cv);
     pthread_mutex_destroy(&p->run_mu);
     free(p);
 }
@@ -118,8 +124,12 @@ void mf_nn_pool_run(mf_nn_pool_t *p, mf_nn_pool_fn fn, void *ctx) {
     fn(ctx, 0, p->n);
     long spins = 0;
     while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
-        if (++spins < SPIN_BEFORE_YIELD) cpu_relax();
-        else sched_yield();
+        if (++spins < SPIN_BEFORE_SLEEP) cpu_relax();
+        else {
+            pthread_mutex_lock(&p->mu);
+            while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
     pthread_mutex_unlock(&p->run_mu);
 }
