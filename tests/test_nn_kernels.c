@@ -672,6 +672,15 @@ static void pool_probe_fn(void *ctx, int ith, int nth) {
     p->seen_nth = nth;
 }
 
+/* ith 1 works (sleeps) 100 ms: the caller, done at once, waits for it */
+static void pool_slow_worker_fn(void *ctx, int ith, int nth) {
+    pool_probe_fn(ctx, ith, nth);
+    if (ith == 1) {
+        struct timespec nap = {0, 100 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
 static double cpu_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -681,7 +690,8 @@ static double cpu_ms(void) {
 /* After a run, a pool's worker spins only briefly and then sleeps (src/nn/pool.c): over 200 ms of the caller's
  * sleep the process may use at most 10 ms of CPU (this one: 0.04-0.16 ms). The worker that sched_yield()ed 200,000
  * times before sleeping used 35-43 ms of it here. A later run still reaches every thread (the sleeping worker
- * wakes). */
+ * wakes). The caller waiting 100 ms for a worker's share sleeps too (at most 10 ms of CPU; a caller that yields
+ * until the worker is done uses most of the 100 ms). */
 static void test_pool_idle_sleeps(void **state) {
     (void)state;
     mf_nn_pool_t *pool = NULL;
@@ -697,6 +707,11 @@ static void test_pool_idle_sleeps(void **state) {
         double used = cpu_ms() - c0;
         if (used > 10) fail_msg("round %d: the idle pool used %.1f ms of CPU in 200 ms", round, used);
     }
+    double c0 = cpu_ms();
+    mf_nn_pool_run(pool, pool_slow_worker_fn, &p);
+    double used = cpu_ms() - c0;
+    assert_int_equal(p.calls, 8);
+    if (used > 10) fail_msg("the caller waiting 100 ms for its worker used %.1f ms of CPU", used);
     mf_nn_pool_free(pool);
 }
 
