@@ -2977,6 +2977,71 @@ static int nearest_face(const mf_face *faces, int n, float cx, float cy, float k
     return bi;
 }
 
+/* (upright43) The upright copy a rolled face's draw is found again on: the region cut as an upright square of
+ * UPRIGHT_CTX face sizes (box: the original's box, roll: its roll, side: pixels, k: picture pixels per pixel of
+ * the copy). */
+typedef struct {
+    float box[4], roll, k;
+    int side;
+} upright_copy;
+
+/* (upright43) A draw of a rolled, uncut face (tuning.upright_check, with the plain analyser for the checks): the
+ * plain analyser on an upright copy of the region, the attacker's way of finding it (the privacy analyser on the
+ * region took 3-4x the time). Returns 1 with the copy in *roi, its faces in faces / *n and the one nearest the
+ * original's centre in *bi / *best (picture pixels) when a face lies within 0.35 face sizes of it; 0 when not
+ * eligible or not found there (nothing kept: the caller analyses the region as before); an error status (< 0, its
+ * message set) otherwise. Not for the
+ * filter's check: a pixelated or filled face is seldom found there, and both analyses would run. */
+static int upright_find(mf_anon_t *a, const mf_img *img, const mf_face *orig, const mf_face_analyzer_t *an,
+                        upright_copy *u, mf_img *roi, mf_face *faces, int *n, int *bi, float *best) {
+    const mf_face_box *ob = &orig->lm.box;
+    float cut;
+    if (!(a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && img->c == 3 &&
+          orig->has_landmarks && fabsf(remainderf(orig->lm.roll, 360.0f)) > UPRIGHT_ROLL &&
+          fmaxf(orig->det.w, orig->det.h) >= 32 && ob->w > 0 && ob->h > 0 && !face_cut(orig, img->w, img->h, &cut)))
+        return 0;
+    float fs = fmaxf(ob->w, ob->h);
+    u->box[0] = ob->x, u->box[1] = ob->y, u->box[2] = ob->w, u->box[3] = ob->h, u->roll = orig->lm.roll;
+    u->side = (int)fminf(UPRIGHT_SIDE_MAX, fmaxf(64, ceilf(UPRIGHT_CTX * fs)));
+    int st = mf_anon_attack_square(img, u->box, u->roll, UPRIGHT_CTX, u->side, roi);
+    if (st) return st;
+    *n = 0;
+    st = mf_face_analyze_geometry(a->o.check_an, roi, faces, MAX_CHECK_FACES, n);
+    if (st && st != MF_ERR_LIMIT) {
+        mf_img_free(roi);
+        return st;
+    }
+    u->k = UPRIGHT_CTX * fs / (float)u->side;
+    float c = 0.5f * (float)u->side; /* the original's box centre is the copy's */
+    *bi = nearest_face(faces, st ? 0 : *n, c, c, u->k, best);
+    if (!st && *bi >= 0 && *best < 0.35f * fs) return 1;
+    mf_img_free(roi), *n = 0;
+    return 0;
+}
+
+/* (upright43) The face f found on the upright copy, back into the picture: its five points turned back (p5n, picture
+ * coordinates), its roll with the copy's added (r->roll_after), and in *fa a copy of it whose boxes (centre, size,
+ * roll) are in the coordinates of the picture's check region, cut into *proi: its age and gender are read there, as
+ * the privacy path reads them (the attribute crop turned by the box's roll), not on the copy (resampled twice). */
+static int upright_back(const upright_copy *u, const mf_img *img, const job *j, const mf_face *f, float p5n[5][2],
+                        mf_anon_result *r, mf_img *proi, mf_face *fa) {
+    float q[5][2];
+    memcpy(q, p5n, sizeof q);
+    mf_anon_attack_points_back(u->box, u->roll, UPRIGHT_CTX, u->side, (const float(*)[2])q, 5, p5n);
+    r->roll_after = remainderf(f->lm.roll + u->roll, 360.0f);
+    int st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, proi);
+    if (st) return st;
+    *fa = *f;
+    for (int b = 0; b < 2; b++) {
+        mf_face_box *bx = b ? &fa->lm.box : &fa->det;
+        float cq[1][2] = {{bx->x + bx->w / 2, bx->y + bx->h / 2}}, cp[1][2];
+        mf_anon_attack_points_back(u->box, u->roll, UPRIGHT_CTX, u->side, (const float(*)[2])cq, 1, cp);
+        bx->w *= u->k, bx->h *= u->k, bx->roll += u->roll * (float)M_PI / 180.0f;
+        bx->x = cp[0][0] - (float)j->cx0 - bx->w / 2, bx->y = cp[0][1] - (float)j->cy0 - bx->h / 2;
+    }
+    return MF_OK;
+}
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
@@ -3100,32 +3165,15 @@ analysis:;
     mf_face faces[MAX_CHECK_FACES];
     int n = 0, bi = -1;
     const mf_face_box *ob = orig->has_landmarks ? &orig->lm.box : &orig->det;
-    float best = 1e9f, cut_tmp, ubox[4] = {ob->x, ob->y, ob->w, ob->h}, uroll = orig->lm.roll;
-    /* (upright43) a draw of a rolled, uncut face: the plain analyser on an upright copy of the region (roi is that
-     * copy), the attacker's way of finding it (the privacy analyser on the region took 3-4x the time); where it finds
-     * no face at the centre, the privacy analyser on the region as before. Not for the filter's check: a pixelated
-     * or filled face is seldom found there, and both analyses would run */
-    int upright = 0, uside = 0;
-    float uk = 1; /* picture pixels per pixel of the upright copy */
+    float best = 1e9f;
+    /* (upright43) a draw of a rolled, uncut face: found on an upright copy of the region (roi is that copy) by the
+     * plain analyser; where it finds no face at the centre, the privacy analyser on the region as before */
+    upright_copy uc;
     mf_img proi = {0}; /* (upright43) the picture's region, where the upright face's age and gender are read */
     mf_face fa;
-    if (draw && a->o.tuning.upright_check > 0 && a->o.check_an && an != a->o.check_an && img->c == 3 &&
-        orig->has_landmarks && fabsf(remainderf(uroll, 360.0f)) > UPRIGHT_ROLL && ofs >= 32 && ob->w > 0 &&
-        ob->h > 0 && !face_cut(orig, img->w, img->h, &cut_tmp)) {
-        uside = (int)fminf(UPRIGHT_SIDE_MAX, fmaxf(64, ceilf(UPRIGHT_CTX * fmaxf(ob->w, ob->h))));
-        if ((st = mf_anon_attack_square(img, ubox, uroll, UPRIGHT_CTX, uside, &roi))) return st;
-        st = mf_face_analyze_geometry(a->o.check_an, &roi, faces, MAX_CHECK_FACES, &n);
-        if (st && st != MF_ERR_LIMIT) goto out;
-        uk = UPRIGHT_CTX * fmaxf(ob->w, ob->h) / (float)uside;
-        float c = 0.5f * (float)uside; /* the original's box centre is the copy's */
-        bi = nearest_face(faces, st ? 0 : n, c, c, uk, &best);
-        upright = !st && bi >= 0 && best < 0.35f * fmaxf(ob->w, ob->h);
-        st = MF_OK;
-        if (upright)
-            an = a->o.check_an;
-        else
-            mf_img_free(&roi), n = 0;
-    }
+    int upright = draw ? upright_find(a, img, orig, an, &uc, &roi, faces, &n, &bi, &best) : 0;
+    if (upright < 0) return upright;
+    if (upright) an = a->o.check_an;
     if (!upright) {
         if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi))) return st;
         if ((st = mf_face_analyze_geometry(an, &roi, faces, MAX_CHECK_FACES, &n))) goto out;
@@ -3140,23 +3188,8 @@ analysis:;
         r->eye_open_after[0] = f->lm.eye_open[0], r->eye_open_after[1] = f->lm.eye_open[1];
         r->mouth_open_after = f->lm.mouth_open;
         mf_face_5pt(f, p5n);
-        if (upright) { /* back into the picture: the copy's points turned by the roll, the roll added back */
-            float q[5][2];
-            memcpy(q, p5n, sizeof q);
-            mf_anon_attack_points_back(ubox, uroll, UPRIGHT_CTX, uside, (const float(*)[2])q, 5, p5n);
-            r->roll_after = remainderf(f->lm.roll + uroll, 360.0f);
-            /* the age and gender are read on the picture's region as the privacy path reads them (the attribute
-             * crop turned by the box's roll), not on the copy (resampled twice): the face's boxes (centre, size,
-             * roll) taken back into the region's coordinates */
-            if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &proi))) goto out;
-            fa = *f;
-            for (int b = 0; b < 2; b++) {
-                mf_face_box *bx = b ? &fa.lm.box : &fa.det;
-                float cq[1][2] = {{bx->x + bx->w / 2, bx->y + bx->h / 2}}, cp[1][2];
-                mf_anon_attack_points_back(ubox, uroll, UPRIGHT_CTX, uside, (const float(*)[2])cq, 1, cp);
-                bx->w *= uk, bx->h *= uk, bx->roll += uroll * (float)M_PI / 180.0f;
-                bx->x = cp[0][0] - (float)j->cx0 - bx->w / 2, bx->y = cp[0][1] - (float)j->cy0 - bx->h / 2;
-            }
+        if (upright) {
+            if ((st = upright_back(&uc, img, j, f, p5n, r, &proi, &fa))) goto out;
         } else {
             for (int k = 0; k < 5; k++) p5n[k][0] += j->cx0, p5n[k][1] += j->cy0;
         }
