@@ -441,6 +441,10 @@ typedef struct {
                           face's own resolution), as the attacker's square does, instead of the privacy analyser on
                           the region; where it finds none there, the privacy analyser as before. 1 on; 0: the default
                           UPRIGHT_CHECK in src/anon/anon.c; < 0: off */
+    int child_last; /* (kid44) a child's last-resort draws (the original estimated under 13 years): when its max_tries
+                       draws all failed on identity, this many more at the last-resort rung (tuning.last_rungs' rung,
+                       which adults get), each checked like any draw, before the filter. 0: the default CHILD_LAST in
+                       src/anon/anon.c; < 0: none; at most 16 */
 } mf_anon_tuning;
 
 typedef struct {

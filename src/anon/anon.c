@@ -167,6 +167,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * LAST_OUTLINE on the mesh outline; published only when one passes every check (docs/anonymization.md, "Branch
  * last33") */
 #define LAST_RUNGS 9
+#define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
 #define LAST_NCAND MF_ANON_MAX_CAND
 #define LAST_RUNGS_MAX 16
 #define LAST_MODE 3         /* at the first strong rung's strength (the last rung's, 1, and climbing, 2: broken faces) */
@@ -425,6 +426,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->child_push = tu->child_push < 0 ? 0 : tu->child_push & 3; /* 0 off */
     if (tu->upright_check == 0) tu->upright_check = UPRIGHT_CHECK;
     tu->upright_check = tu->upright_check > 0; /* 0 off */
+    if (tu->child_last == 0) tu->child_last = CHILD_LAST;
+    tu->child_last = tu->child_last < 0 ? 0 : tu->child_last > LAST_RUNGS_MAX ? LAST_RUNGS_MAX : tu->child_last;
     if (tu->shape_sym == 0) tu->shape_sym = SHAPE_SYM;
     tu->shape_sym = tu->shape_sym > 0; /* 0 off */
     if (tu->age_soft == 0) tu->age_soft = AGE_SOFT;
@@ -3997,8 +4000,11 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     /* the flattened last rungs (anon12a) follow the ladder only when no draw removed the identity (none passed,
      * none is kept for the synthetic fallback): then the filter would come next */
     int n_flat = method == MF_ANON_SYNTH ? a->o.tuning.flat_rungs : 0;
-    /* (last33) the last-resort rung comes first, for adults only (before the flattened rungs) */
-    int n_last = method == MF_ANON_SYNTH && !(face->attr.age >= 0 && face->attr.age < CHILD_AGE) ? a->o.tuning.last_rungs : 0;
+    /* (last33) the last-resort rung comes first (before the flattened rungs): last_rungs draws for an adult,
+     * (kid44) child_last for a child */
+    int n_last = method != MF_ANON_SYNTH                                 ? 0
+                 : face->attr.age >= 0 && face->attr.age < CHILD_AGE ? a->o.tuning.child_last
+                                                                      : a->o.tuning.last_rungs;
     int n_more = n_last + n_flat;
     for (int tr = 0; !st && renderable && (tr < last_try || (tr < a->o.max_tries + n_more && !best_ok && !relaxed_ok));
          tr++) {
