@@ -141,6 +141,7 @@ static void usage(FILE *f) {
           "  --child-gap F    a child's dissimilarity thresholds raised by F of the gap to the match threshold (< 0 off)\n"
           "  --child-push N   a child's draws: 1 the anti-face push, 2 its own shape taken out, 3 both (default off)\n"
           "  --child-last N   a child's last-resort draws before the filter (default off; -1 none)\n"
+          "  --veil F         before the filter, the nearest rejected draw blurred (sigma F face sizes; default off)\n"
           "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default on; -1 off)\n"
           "  --age-soft Y     a passing draw whose age misses by more than Y years gets more draws (off by default)\n"
           "  --age-draws N    ... at most N more (default 2; -1 off)\n"
@@ -245,6 +246,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--child-gap") && more) tu.child_gap = (float)atof(argv[++i]);
         else if (!strcmp(s, "--child-push") && more) tu.child_push = atoi(argv[++i]);
         else if (!strcmp(s, "--child-last") && more) tu.child_last = atoi(argv[++i]);
+        else if (!strcmp(s, "--veil") && more) tu.veil = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-draws") && more) tu.age_draws = atoi(argv[++i]);

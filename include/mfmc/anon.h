@@ -445,6 +445,10 @@ typedef struct {
                        draws all failed on identity, this many more at the last-resort rung (tuning.last_rungs' rung,
                        which adults get), each checked like any draw, before the filter. 0: the default CHILD_LAST in
                        src/anon/anon.c; < 0: none; at most 16 */
+    float veil; /* (veil44) before the fallback filter, the rejected draw nearest its thresholds blurred inside the
+                   face ellipse (Gaussian sigma veil face sizes, then 1.5x and 2.25x) and checked as a draw's identity
+                   is; published as a synthetic fallback when one passes. 0: the default VEIL in src/anon/anon.c;
+                   < 0: off; at most 0.2 */
 } mf_anon_tuning;
 
 typedef struct {

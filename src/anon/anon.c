@@ -168,6 +168,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
  * last33") */
 #define LAST_RUNGS 9
 #define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
+#define VEIL (-1.0f)    /* (veil44) the nearest rejected draw blurred before the filter (tuning.veil) */
+#define VEIL_MAX 0.2f
+#define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
 #define LAST_NCAND MF_ANON_MAX_CAND
 #define LAST_RUNGS_MAX 16
 #define LAST_MODE 3         /* at the first strong rung's strength (the last rung's, 1, and climbing, 2: broken faces) */
@@ -426,6 +429,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->child_push = tu->child_push < 0 ? 0 : tu->child_push & 3; /* 0 off */
     if (tu->upright_check == 0) tu->upright_check = UPRIGHT_CHECK;
     tu->upright_check = tu->upright_check > 0; /* 0 off */
+    if (tu->veil == 0) tu->veil = VEIL;
+    tu->veil = !(tu->veil > 0) ? 0 : fminf(tu->veil, VEIL_MAX); /* 0 off */
     if (tu->child_last == 0) tu->child_last = CHILD_LAST;
     tu->child_last = tu->child_last < 0 ? 0 : tu->child_last > LAST_RUNGS_MAX ? LAST_RUNGS_MAX : tu->child_last;
     if (tu->shape_sym == 0) tu->shape_sym = SHAPE_SYM;
@@ -3798,6 +3803,9 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     mf_fimg res, relaxed, best; /* relaxed: the best identity-removing draw that missed age or gender; best: the
                                    passing draw farthest below the thresholds so far */
     memset(&res, 0, sizeof res), memset(&relaxed, 0, sizeof relaxed), memset(&best, 0, sizeof best);
+    mf_fimg veil; /* (veil44) the draw rejected by an ensemble recognizer nearest its threshold */
+    memset(&veil, 0, sizeof veil);
+    float veil_x = FLT_MAX; /* its excess over the threshold, in gaps to the match threshold */
     mf_fimg fmask; /* the face ellipse of the flattened rungs */
     memset(&fmask, 0, sizeof fmask);
     mf_anon_result best_r;
@@ -4169,6 +4177,28 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             if (ax > 0) age_draw = age_feedback(face, r, a->o.tuning.age_soft, a->o.tuning.age_step, age_draw);
             continue;
         }
+        /* (veil44) the draw an ensemble recognizer rejected nearest its threshold, kept for the veil: among those read
+         * within the age tolerance (a child's: also under tuning.child_relaxed_age) with the gender kept where the
+         * original's is sure (an adult's face drawn on a baby, blurred, is still one) */
+        int veil_like = face->attr.age < 0 ? 1
+                        : r->age_after < 0 ? 0
+                                           : fabsf(r->age_after - face->attr.age) <= a->o.age_tolerance &&
+                                                 !(face->attr.age < CHILD_AGE && a->o.tuning.child_relaxed_age > 0 &&
+                                                   r->age_after >= a->o.tuning.child_relaxed_age);
+        if (face->attr.gender != MF_GENDER_UNKNOWN && face->attr.gender_score >= a->o.gender_confidence &&
+            r->gender_after != MF_GENDER_UNKNOWN && r->gender_after != face->attr.gender)
+            veil_like = 0;
+        if (a->o.tuning.veil > 0 && method == MF_ANON_SYNTH && !a->force_similar && j.code_rec >= 0 &&
+            a->info[j.code_rec]->ensemble && strchr("AaFfP", j.code) && veil_like) {
+            const mf_face_recognizer_info *inf = a->info[j.code_rec];
+            float gap = inf->match_threshold - inf->dissimilarity_threshold;
+            float x = gap > 0 ? (j.code_val - inf->dissimilarity_threshold) / gap : FLT_MAX;
+            if (x < veil_x) {
+                mf_fimg_free(&veil);
+                if (!mf_fimg_copy(&res, &veil)) veil_x = x;
+                else veil_x = FLT_MAX;
+            }
+        }
         /* (turn20) a draw that removed the identity but lost the pose is drawn again on the same rung: a stronger
          * rendering turns a face further towards frontal, it does not keep the pose */
         int pose_lost = id_ok && pose_moved(a, face, r);
@@ -4236,6 +4266,36 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             accepted = 2;
         }
     }
+    if (!st && !accepted && veil.data) { /* (veil44) the nearest rejected draw, blurred inside the face ellipse */
+        mf_fimg mask;
+        st = mf_fimg_init(&mask, j.w, j.h, 1);
+        if (!st) ellipse_mask(face, j.ox, j.oy, &mask);
+        float sig = a->o.tuning.veil;
+        for (int vk = 0; !st && vk < VEIL_STEPS; vk++, sig *= 1.5f) {
+            mf_fimg_free(&res);
+            if ((st = mf_fimg_copy(&veil, &res))) break;
+            if ((st = filter_region(&res, &mask, MF_ANON_BLUR, 8 * sig * fs))) break;
+            if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
+            int id_ok = 0;
+            j.last = 1;
+            int ok = check(a, img, &j, face, eorig, gal, r, why, sizeof why, &id_ok);
+            if (ok < 0) {
+                st = ok;
+                break;
+            }
+            if (id_ok) {
+                int tries = r->tries;
+                r->decision = MF_ANON_FALLBACK, r->method = MF_ANON_SYNTH, r->strong = 0, r->flat = 0,
+                r->last_rung = 0, r->linkable = 0;
+                snprintf(r->note, sizeof r->note, "veiled synthetic fallback after %d draws: the draw nearest the "
+                         "thresholds blurred (sigma %.3f face sizes)", tries, sig);
+                accepted = 3;
+                break;
+            }
+        }
+        mf_fimg_free(&mask);
+        if (!st && !accepted) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy);
+    }
     if (!st && !accepted) { /* fallback: identity-removing filter over the face ellipse */
         if (renderable) snprintf(r->note, sizeof r->note, "fallback after %d draws: %.120s", r->tries, why);
         mf_fimg mask;
@@ -4274,6 +4334,7 @@ done:
     memcpy(r->draw_age, draw_age, sizeof draw_age), memcpy(r->draw_rung, draw_rung, sizeof draw_rung);
     mf_fimg_free(&fmask);
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
+    mf_fimg_free(&veil);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
     mf_fimg_free(&j.relief_lo), mf_fimg_free(&j.relief_fo);
     free(eorig), free(j.ejit), free(j.ej), free(j.eb), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
