@@ -3050,6 +3050,20 @@ static int upright_back(const upright_copy *u, const mf_img *img, const job *j, 
     return MF_OK;
 }
 
+/* (veil44) A rejected draw may be veiled only when it reads like its owner's age and gender: within the age
+ * tolerance (a child's also under tuning.child_relaxed_age), the gender kept where the original's is sure (an adult's
+ * face drawn on a baby, blurred, is still one). r: the draw's after-fields (a rejected draw's feedback read). */
+static int veil_like(const mf_anon_t *a, const mf_face *face, const mf_anon_result *r) {
+    if (face->attr.gender != MF_GENDER_UNKNOWN && face->attr.gender_score >= a->o.gender_confidence &&
+        r->gender_after != MF_GENDER_UNKNOWN && r->gender_after != face->attr.gender)
+        return 0;
+    if (face->attr.age < 0) return 1;
+    if (r->age_after < 0) return 0;
+    return fabsf(r->age_after - face->attr.age) <= a->o.age_tolerance &&
+           !(face->attr.age < CHILD_AGE && a->o.tuning.child_relaxed_age > 0 &&
+             r->age_after >= a->o.tuning.child_relaxed_age);
+}
+
 /* The checks on a candidate already written into img: re-detect around the face, embed, compare. Returns 1 when
  * every check passes; fills the result's after-fields and a reason in `why`.
  * For a draw (id_ok given) the cheapest rejection runs first and a draw already failed is not checked further
@@ -3181,8 +3195,9 @@ analysis:;
     mf_face fa;
     int upright = draw ? upright_find(a, img, orig, an, &uc, &roi, faces, &n, &bi, &best) : 0;
     if (upright < 0) return upright;
-    if (upright) an = a->o.check_an;
-    if (!upright) {
+    if (upright)
+        an = a->o.check_an;
+    else {
         if ((st = mf_img_crop(img, j->cx0, j->cy0, j->cw, j->ch, &roi))) return st;
         if ((st = mf_face_analyze_geometry(an, &roi, faces, MAX_CHECK_FACES, &n))) goto out;
         /* the detection nearest the original's centre */
@@ -4177,19 +4192,9 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             if (ax > 0) age_draw = age_feedback(face, r, a->o.tuning.age_soft, a->o.tuning.age_step, age_draw);
             continue;
         }
-        /* (veil44) the draw an ensemble recognizer rejected nearest its threshold, kept for the veil: among those read
-         * within the age tolerance (a child's: also under tuning.child_relaxed_age) with the gender kept where the
-         * original's is sure (an adult's face drawn on a baby, blurred, is still one) */
-        int veil_like = face->attr.age < 0 ? 1
-                        : r->age_after < 0 ? 0
-                                           : fabsf(r->age_after - face->attr.age) <= a->o.age_tolerance &&
-                                                 !(face->attr.age < CHILD_AGE && a->o.tuning.child_relaxed_age > 0 &&
-                                                   r->age_after >= a->o.tuning.child_relaxed_age);
-        if (face->attr.gender != MF_GENDER_UNKNOWN && face->attr.gender_score >= a->o.gender_confidence &&
-            r->gender_after != MF_GENDER_UNKNOWN && r->gender_after != face->attr.gender)
-            veil_like = 0;
+        /* (veil44) the draw an ensemble recognizer rejected nearest its threshold, kept for the veil */
         if (a->o.tuning.veil > 0 && method == MF_ANON_SYNTH && !a->force_similar && j.code_rec >= 0 &&
-            a->info[j.code_rec]->ensemble && strchr("AaFfP", j.code) && veil_like) {
+            a->info[j.code_rec]->ensemble && strchr("AaFfP", j.code) && veil_like(a, face, r)) {
             const mf_face_recognizer_info *inf = a->info[j.code_rec];
             float gap = inf->match_threshold - inf->dissimilarity_threshold;
             float x = gap > 0 ? (j.code_val - inf->dissimilarity_threshold) / gap : FLT_MAX;
