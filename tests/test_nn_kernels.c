@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "nn/gemm_amx.h"
 #include "nn/kernels.h"
 #include "nn/pool.h"
 
@@ -142,7 +143,8 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res, int
     double maxref = 1.0;
     for (size_t i = 0; i < out_len; i++)
         if (fabs(want[i]) > maxref) maxref = fabs(want[i]);
-    const double tol = 1e-5 * maxref;
+    /* The AMX blocks (gemm_amx.c) carry 16 of the 24 bits of each operand: 4e-5 where they ran. */
+    const double tol_fp32 = 1e-5 * maxref, tol_amx = 4e-5 * maxref;
     ref(&s, in, w, bias, alpha, post, res, want);
 
     float *got_buf = malloc((out_len + 2 * GUARD) * sizeof *got_buf);
@@ -180,8 +182,10 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res, int
                 for (size_t i = 0; i < out_len + 2 * GUARD; i++)
                     got_buf[i] = sentinel();
                 if (inplace) memcpy(got, res, out_len * sizeof *got); /* out aliases the residual */
+                const size_t amx0 = mf_nn_amx_block_count();
                 for (int ith = nth - 1; ith >= 0; ith--)
                     run(&s, isa, packed, in, inplace ? got : res, got, scratch, ith, nth);
+                const double tol = mf_nn_amx_block_count() > amx0 ? tol_amx : tol_fp32;
                 for (size_t i = 0; i < GUARD; i++) {
                     if (!is_sentinel(got_buf[i]) || !is_sentinel(got[out_len + i]))
                         fail_msg("%s act=%d isa=%d nth=%d: write outside out (guard %zu)", k->name, act, isa, nth, i);
@@ -294,6 +298,12 @@ static void make_cases(void) {
     conv(1, 2, 40, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);   /* one row of tiles */
     conv(1, 40, 37, 32, 64, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0);  /* several blocks per thread (gear's first layers) */
     conv(1, 12, 10, 16, 24, 3, 3, 1, 1, 1, 1, 2, 0, 0, 1);  /* asymmetric padding */
+    /* AMX shapes (gemm_amx.c: K >= 64, N >= 32, M >= 128; test_amx checks that they run there) */
+    conv(1, 16, 16, 96, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);  /* direct, panels 16 + 16 + 8 */
+    conv(1, 13, 11, 600, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0); /* M = 143 > MC, 3 k blocks of 200, a 1-column panel */
+    conv(1, 26, 24, 32, 48, 3, 3, 2, 2, 1, 1, 0, 1, 0, 1);  /* im2col, K = 288 in 2 blocks, M = 156 */
+    conv(1, 24, 22, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);  /* Winograd, K = 64 */
+    conv(2, 12, 13, 80, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);  /* Winograd, batch 2, partial tiles */
     /* 5x5, 7x7 */
     conv(1, 10, 7, 5, 13, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2);
     conv(1, 23, 23, 3, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3); /* ResNet stem, ic = 3 */
@@ -330,6 +340,7 @@ static void make_cases(void) {
     dec(1, 16, 16, 16, 1, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* selfie segmentation head: oc = 1 */
     dec(1, 4, 5, 6, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0);    /* kernel < stride: classes without taps get bias only */
     dec(1, 3, 4, 300, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);  /* class depth 4*300 > KC: k blocks */
+    dec(1, 12, 12, 64, 32, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* AMX: one tap of 64 per class, M = 576 */
 
     /* Random shapes (fixed seed): sizes, channels, kernels, strides, dilations and paddings drawn small. */
     uint64_t st = 12345;
@@ -471,6 +482,60 @@ static void dw_wide_case(int C, int k, int st, int iw, int with_res, int act) {
     if (memcmp(o1, o2, (len + guard) * sizeof *o1) != 0)
         fail_msg("C %d k %d stride %d iw %d res %d act %d: AVX-512 differs from AVX2", C, k, st, iw, with_res, act);
     free(in), free(w), free(bias), free(alpha), free(res), free(packed), free(o1), free(o2);
+}
+
+/* The AMX blocks (gemm_amx.c) run where their rule says (K >= 64, N >= 32, M >= 128) and nowhere else; on the same
+ * packing they are not the fp32 kernels (some output differs) and stay within 4e-5 of the largest output of them. */
+static void amx_case(const mf_nn_conv_shape *s, int want_amx) {
+    const size_t in_len = (size_t)s->n * s->ih * s->iw * s->ic, out_len = (size_t)s->n * s->oh * s->ow * s->oc;
+    float *in = rand_buf(in_len), *w = rand_buf((size_t)s->kh * s->kw * s->ic * s->oc), *bias = rand_buf(s->oc);
+    float *packed = aligned_buf(mf_nn_conv2d_packed_size(s, MF_NN_ISA_AVX2));
+    float *scratch = aligned_buf(mf_nn_conv2d_scratch_size(s, MF_NN_ISA_AVX2, 1));
+    float *o_amx = malloc(out_len * sizeof *o_amx), *o_fp = malloc(out_len * sizeof *o_fp);
+    assert_true(o_amx && o_fp);
+    mf_nn_conv2d_pack(s, MF_NN_ISA_AVX2, w, bias, NULL, NULL, packed);
+    size_t n0 = mf_nn_amx_block_count();
+    mf_nn_conv2d_run(s, MF_NN_ISA_AVX2, packed, in, NULL, o_amx, scratch, 0, 1);
+    const size_t used = mf_nn_amx_block_count() - n0;
+    mf_nn_debug_amx_off(1);
+    n0 = mf_nn_amx_block_count();
+    mf_nn_conv2d_run(s, MF_NN_ISA_AVX2, packed, in, NULL, o_fp, scratch, 0, 1);
+    mf_nn_debug_amx_off(0);
+    assert_int_equal(mf_nn_amx_block_count() - n0, 0);
+    if (!want_amx) {
+        assert_int_equal(used, 0);
+        assert_memory_equal(o_amx, o_fp, out_len * sizeof *o_fp);
+    } else {
+        assert_true(used > 0);
+        double maxo = 1.0, maxd = 0.0;
+        for (size_t i = 0; i < out_len; i++) {
+            if (fabs(o_fp[i]) > maxo) maxo = fabs(o_fp[i]);
+            if (fabs((double)o_amx[i] - o_fp[i]) > maxd) maxd = fabs((double)o_amx[i] - o_fp[i]);
+        }
+        fprintf(stderr, "  amx %dx%dx%d -> %d k%d: %zu blocks, max |amx - fp32| %.3g of the largest output\n", s->ih,
+                s->iw, s->ic, s->oc, s->kh, used, maxd / maxo);
+        assert_true(maxd > 0.0);
+        assert_true(maxd <= 4e-5 * maxo);
+    }
+    free(in), free(w), free(bias), free(packed), free(scratch), free(o_amx), free(o_fp);
+}
+
+static void test_amx(void **state) {
+    (void)state;
+    if (!have_avx2() || !mf_nn_gemm_amx_usable()) skip();
+    rng_state = 0x6a09e667f3bcc909ull;
+    const mf_nn_conv_shape direct = {1, 16, 16, 96, 16, 16, 40, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE, 0};
+    const mf_nn_conv_shape deep = {1, 13, 11, 600, 13, 11, 33, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_RELU, 0};
+    const mf_nn_conv_shape wino = {1, 24, 22, 64, 24, 22, 64, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_NONE, 0};
+    const mf_nn_conv_shape shallow = {1, 16, 16, 32, 16, 16, 64, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE, 0};
+    const mf_nn_conv_shape narrow = {1, 16, 16, 96, 16, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE, 0};
+    const mf_nn_conv_shape few = {1, 7, 7, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, MF_NN_ACT_NONE, 0};
+    amx_case(&direct, 1);
+    amx_case(&deep, 1);
+    amx_case(&wino, 1);
+    amx_case(&shallow, 0); /* K = 32 */
+    amx_case(&narrow, 0);  /* N = 16 */
+    amx_case(&few, 0);     /* M = 49: arcface's 7x7 512 -> 512 */
 }
 
 static void test_dw_avx512_bitexact(void **state) {
@@ -724,6 +789,7 @@ int main(void) {
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_gemm_pair_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_dw_avx512_bitexact);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_amx);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_wino_avx512_bitexact);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_scratch_sizes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_concurrent);

@@ -21,8 +21,10 @@ mf_nn_isa mf_nn_isa_best(void) {
 
 isa_ops mf_nn_conv_ops_for(mf_nn_isa isa) {
     switch (isa) {
-    case MF_NN_ISA_SCALAR: return (isa_ops){SCALAR_MR, mf_nn_conv_gemm_block_scalar, NULL, mf_nn_conv_dw_row_scalar};
-    case MF_NN_ISA_AVX2: return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2};
+    case MF_NN_ISA_SCALAR:
+        return (isa_ops){SCALAR_MR, mf_nn_conv_gemm_block_scalar, NULL, mf_nn_conv_dw_row_scalar, 0};
+    case MF_NN_ISA_AVX2:
+        return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2, 1};
     }
     MF_ASSERT(!"unknown ISA");
 }

@@ -1,5 +1,12 @@
 /* The blocked GEMM driver shared by conv and transposed conv: plan, weight packing, conv im2col, panel loop. */
 #include "nn/conv_internal.h"
+#include "nn/gemm_amx.h"
+
+/* The AMX blocks split A and store every C tile once more; below these they lose to the fp32 kernels (bench_kernels:
+ * gear's 3x3 32->32 Winograd 0.81 -> 0.97 ms, selfie's 16->1 deconv 0.29 -> 0.66 ms). With few output pixels the
+ * weights are streamed from memory for a few rows each, and the bf16 halves are as many bytes as the floats (arcface's
+ * 7x7 512->512, 16 Winograd tiles: 1.87 -> 2.05 ms). M is the conv's output pixels (a Winograd GEMM has a quarter). */
+enum { AMX_MIN_K = 64, AMX_MIN_N = 32, AMX_MIN_M = 128 };
 
 /* Plan of a GEMM of depth K (K may be 0: a transposed-conv class without taps, out = act(bias + residual)). */
 gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K) {
@@ -13,6 +20,8 @@ gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K) {
     p.direct = 0;
     p.nkb = K ? (int)ceil_div(K, MF_NN_GEMM_KC) : 1;
     p.kc = K ? ceil_div(K, (size_t)p.nkb) : 0;
+    p.kcp = round_up(p.kc, 32);
+    p.amx = K >= AMX_MIN_K && p.N >= AMX_MIN_N && p.M >= AMX_MIN_M && mf_nn_gemm_amx_usable();
     return p;
 }
 
@@ -26,8 +35,17 @@ gemm_plan mf_nn_conv_plan_gemm(const mf_nn_conv_shape *s) {
 static int panel_nrp(const gemm_plan *p, int j) { return j == p->npanels - 1 ? p->last_nrp : MF_NN_GEMM_NR; }
 static size_t panel_offset(const gemm_plan *p, int j) { return (size_t)j * (p->K + 4) * MF_NN_GEMM_NR; }
 
+static size_t fp32_size(const gemm_plan *p) { return panel_offset(p, p->npanels - 1) + (p->K + 4) * (size_t)p->last_nrp; }
+/* The AMX bf16 copy: behind the fp32 panels (64-byte aligned), per panel and k block mf_nn_amx_panel_halves(kcp). */
+static size_t amx_offset(const gemm_plan *p) { return round_up(fp32_size(p), 16); }
+static const uint16_t *amx_panel(const gemm_plan *p, const float *packed, int j, int kb) {
+    return (const uint16_t *)(packed + amx_offset(p)) +
+           ((size_t)j * (size_t)p->nkb + (size_t)kb) * mf_nn_amx_panel_halves(p->kcp);
+}
+
 size_t mf_nn_conv_gemm_packed_size(const gemm_plan *p) {
-    return panel_offset(p, p->npanels - 1) + (p->K + 4) * (size_t)p->last_nrp;
+    if (!p->amx) return fp32_size(p);
+    return amx_offset(p) + (size_t)p->npanels * (size_t)p->nkb * mf_nn_amx_panel_halves(p->kcp) / 2;
 }
 
 size_t mf_nn_conv_gemm_scratch_size(const gemm_plan *p, int nth) {
@@ -56,6 +74,10 @@ void mf_nn_conv_gemm_pack(const gemm_plan *p, gemm_getter get, const void *ctx, 
                 int n = j * MF_NN_GEMM_NR + c;
                 dst[k * nrp + c] = n < p->N ? get(ctx, k, n) : 0.0f;
             }
+        for (int kb = 0; p->amx && kb < p->nkb; kb++) {
+            const size_t k0 = (size_t)kb * p->kc, kc = p->K - k0 < p->kc ? p->K - k0 : p->kc;
+            mf_nn_amx_pack_b(dst + k0 * (size_t)nrp, nrp, kc, p->kcp, (uint16_t *)amx_panel(p, packed, j, kb));
+        }
     }
 }
 
@@ -163,6 +185,19 @@ void mf_nn_conv_gemm_panels(const isa_ops *ops, const gemm_plan *p, const float 
     g.ldc = ldc;
     g.act = act;
     g.last = kb == p->nkb - 1;
+    if (p->amx && ops->amx && kc > 0 && mf_nn_gemm_amx_on()) {
+        /* AMX: split each A chunk once, then every panel on it (gemm_amx.c; about 1e-5 from the fp32 kernels) */
+        for (int r0 = 0; r0 < rows; r0 += MF_NN_GEMM_MC) {
+            const int n = rows - r0 < MF_NN_GEMM_MC ? rows - r0 : MF_NN_GEMM_MC;
+            mf_nn_amx_split_a(a + (size_t)r0 * lda, lda, n, (int)kc, (int)p->kcp);
+            g.m = n;
+            for (int j = j0; j < j1; j++) {
+                panel_block(p, packed, j, kb, k0, post, c + (size_t)r0 * ldc, res ? res + (size_t)r0 * ldc : NULL, &g);
+                mf_nn_amx_block(&g, amx_panel(p, packed, j, kb));
+            }
+        }
+        return;
+    }
     for (int j = j0; j < j1; j++) {
         panel_block(p, packed, j, kb, k0, post, c, res, &g);
         /* two whole 16-wide panels together where the ISA has a paired kernel (the same bits as one by one) */

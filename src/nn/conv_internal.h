@@ -32,6 +32,7 @@ typedef struct {
     void (*gemm)(const mf_nn_gemm_block *g);
     void (*gemm2)(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1); /* two 16-wide panels, or NULL */
     void (*dw_row)(const mf_nn_dw_row *r);
+    int amx; /* the GEMM may run on AMX tiles where the packing has their bf16 weights (gemm_amx.c) */
 } isa_ops;
 static inline void check_shape(const mf_nn_conv_shape *s) {
     MF_ASSERT(s->n >= 1 && s->ih >= 1 && s->iw >= 1 && s->ic >= 1);
@@ -57,6 +58,8 @@ typedef struct {
     int direct;   /* A rows are the input pixels (1x1 stride 1, no padding) */
     int nkb;      /* number of k blocks */
     size_t kc;    /* k block depth (the last block may be shorter) */
+    size_t kcp;   /* kc rounded up to 32: the depth of a k block in the AMX bf16 copy */
+    int amx;      /* the packing carries the AMX bf16 copy of its weights (mf_nn_gemm_amx_usable, K > 0) */
 } gemm_plan;
 
 typedef float (*gemm_getter)(const void *ctx, size_t k, int n);
