@@ -154,6 +154,11 @@ static void test_parity_best_2threads(void **state) {
     (void)state;
     check_parity(-1, 2, 0);
 }
+/* as the recognizer sessions plan it: AMX tiles for the large GEMMs where the CPU has them */
+static void test_parity_fast_2threads(void **state) {
+    (void)state;
+    check_parity(MF_NN_PLAN_ISA_FAST, 2, 0);
+}
 
 /* ---- refusals: the real manifest text, edited, against the real weight bytes ---- */
 
@@ -280,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_parity_scalar_nofuse),
         cmocka_unit_test(test_parity_scalar),
         cmocka_unit_test(test_parity_best_2threads),
+        cmocka_unit_test(test_parity_fast_2threads),
         cmocka_unit_test(test_mem_loads),
         cmocka_unit_test(test_missing_weight),
         cmocka_unit_test(test_wrong_shape),

@@ -151,8 +151,8 @@ static void check_case(const kcase *k, int act, int with_bias, int with_res, int
     assert_non_null(got_buf);
     float *got = got_buf + GUARD;
 
-    mf_nn_isa isas[2] = {MF_NN_ISA_SCALAR, MF_NN_ISA_AVX2};
-    int nisa = have_avx2() ? 2 : 1;
+    mf_nn_isa isas[3] = {MF_NN_ISA_SCALAR, MF_NN_ISA_AVX2, MF_NN_ISA_AMX};
+    int nisa = have_avx2() ? (mf_nn_gemm_amx_usable() ? 3 : 2) : 1;
     for (int ii = 0; ii < nisa; ii++) {
         mf_nn_isa isa = isas[ii];
         float *packed = aligned_buf(psize(&s, isa));
@@ -340,7 +340,7 @@ static void make_cases(void) {
     dec(1, 16, 16, 16, 1, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* selfie segmentation head: oc = 1 */
     dec(1, 4, 5, 6, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0);    /* kernel < stride: classes without taps get bias only */
     dec(1, 3, 4, 300, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);  /* class depth 4*300 > KC: k blocks */
-    dec(1, 12, 12, 64, 32, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* AMX: one tap of 64 per class, M = 576 */
+    dec(1, 12, 12, 64, 32, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0); /* one tap of 64 per class: never AMX (test_amx) */
 
     /* Random shapes (fixed seed): sizes, channels, kernels, strides, dilations and paddings drawn small. */
     uint64_t st = 12345;
@@ -489,18 +489,25 @@ static void dw_wide_case(int C, int k, int st, int iw, int with_res, int act) {
 static void amx_case(const mf_nn_conv_shape *s, int want_amx) {
     const size_t in_len = (size_t)s->n * s->ih * s->iw * s->ic, out_len = (size_t)s->n * s->oh * s->ow * s->oc;
     float *in = rand_buf(in_len), *w = rand_buf((size_t)s->kh * s->kw * s->ic * s->oc), *bias = rand_buf(s->oc);
-    float *packed = aligned_buf(mf_nn_conv2d_packed_size(s, MF_NN_ISA_AVX2));
-    float *scratch = aligned_buf(mf_nn_conv2d_scratch_size(s, MF_NN_ISA_AVX2, 1));
+    float *packed = aligned_buf(mf_nn_conv2d_packed_size(s, MF_NN_ISA_AMX));
+    float *scratch = aligned_buf(mf_nn_conv2d_scratch_size(s, MF_NN_ISA_AMX, 1));
     float *o_amx = malloc(out_len * sizeof *o_amx), *o_fp = malloc(out_len * sizeof *o_fp);
     assert_true(o_amx && o_fp);
-    mf_nn_conv2d_pack(s, MF_NN_ISA_AVX2, w, bias, NULL, NULL, packed);
+    mf_nn_conv2d_pack(s, MF_NN_ISA_AMX, w, bias, NULL, NULL, packed);
     size_t n0 = mf_nn_amx_block_count();
-    mf_nn_conv2d_run(s, MF_NN_ISA_AVX2, packed, in, NULL, o_amx, scratch, 0, 1);
+    mf_nn_conv2d_run(s, MF_NN_ISA_AMX, packed, in, NULL, o_amx, scratch, 0, 1);
     const size_t used = mf_nn_amx_block_count() - n0;
     mf_nn_debug_amx_off(1);
     n0 = mf_nn_amx_block_count();
-    mf_nn_conv2d_run(s, MF_NN_ISA_AVX2, packed, in, NULL, o_fp, scratch, 0, 1);
+    mf_nn_conv2d_run(s, MF_NN_ISA_AMX, packed, in, NULL, o_fp, scratch, 0, 1);
     mf_nn_debug_amx_off(0);
+    /* and the plain ISA never takes them */
+    float *p2 = aligned_buf(mf_nn_conv2d_packed_size(s, MF_NN_ISA_AVX2)), *o2 = malloc(out_len * sizeof *o2);
+    assert_true(o2 != NULL);
+    mf_nn_conv2d_pack(s, MF_NN_ISA_AVX2, w, bias, NULL, NULL, p2);
+    mf_nn_conv2d_run(s, MF_NN_ISA_AVX2, p2, in, NULL, o2, scratch, 0, 1);
+    assert_memory_equal(o2, o_fp, out_len * sizeof *o2); /* the same fp32 kernels on the fp32 part of the packing */
+    free(p2), free(o2);
     assert_int_equal(mf_nn_amx_block_count() - n0, 0);
     if (!want_amx) {
         assert_int_equal(used, 0);
@@ -523,6 +530,16 @@ static void amx_case(const mf_nn_conv_shape *s, int want_amx) {
 static void test_amx(void **state) {
     (void)state;
     if (!have_avx2() || !mf_nn_gemm_amx_usable()) skip();
+    const mf_nn_conv_shape dec_s = {1, 12, 12, 64, 24, 24, 32, 2, 2, 2, 2, 1, 1, 0, 0, MF_NN_ACT_NONE, 0};
+    size_t n0 = mf_nn_amx_block_count(); /* transposed convs: one output row's pixels per call, never AMX */
+    float *in = rand_buf(12 * 12 * 64), *w = rand_buf(2 * 2 * 64 * 32), *o = malloc(24 * 24 * 32 * sizeof *o);
+    float *pk = aligned_buf(mf_nn_deconv2d_packed_size(&dec_s, MF_NN_ISA_AMX));
+    float *sc = aligned_buf(mf_nn_deconv2d_scratch_size(&dec_s, MF_NN_ISA_AMX, 1));
+    assert_true(o != NULL);
+    mf_nn_deconv2d_pack(&dec_s, MF_NN_ISA_AMX, w, NULL, NULL, pk);
+    mf_nn_deconv2d_run(&dec_s, MF_NN_ISA_AMX, pk, in, NULL, o, sc, 0, 1);
+    assert_int_equal(mf_nn_amx_block_count() - n0, 0);
+    free(in), free(w), free(o), free(pk), free(sc);
     rng_state = 0x6a09e667f3bcc909ull;
     const mf_nn_conv_shape direct = {1, 16, 16, 96, 16, 16, 40, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_NONE, 0};
     const mf_nn_conv_shape deep = {1, 13, 11, 600, 13, 11, 33, 1, 1, 1, 1, 1, 1, 0, 0, MF_NN_ACT_RELU, 0};

@@ -350,6 +350,11 @@ static void test_feature_best_2threads(void **state) {
     (void)state;
     check_feature(-1, 2);
 }
+/* as the recognizer sessions plan it: AMX tiles for the large GEMMs where the CPU has them */
+static void test_feature_fast_2threads(void **state) {
+    (void)state;
+    check_feature(MF_NN_PLAN_ISA_FAST, 2);
+}
 
 /* ---------------------------------------------------------------- fr_detect parity */
 
@@ -1184,6 +1189,7 @@ int main(void) {
         cmocka_unit_test(test_work_counter),
         cmocka_unit_test(test_feature_scalar),
         cmocka_unit_test(test_feature_best_2threads),
+        cmocka_unit_test(test_feature_fast_2threads),
         cmocka_unit_test(test_detect_scalar),
         cmocka_unit_test(test_detect_best_2threads),
         cmocka_unit_test(test_truncated),

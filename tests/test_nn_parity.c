@@ -81,11 +81,14 @@ static void check_model(const char *name, int isa, int threads, int no_fuse) {
 static void test_scalar_nofuse(void **state) { check_model(*state, 0, 1, 1); }
 static void test_scalar_fused(void **state) { check_model(*state, 0, 1, 0); }
 static void test_best_2threads(void **state) { check_model(*state, -1, 2, 0); }
+/* The recognizers are planned with MF_NN_PLAN_ISA_FAST (AMX tiles where the CPU has them, else the same as best). */
+static void test_fast_2threads(void **state) { check_model(*state, MF_NN_PLAN_ISA_FAST, 2, 0); }
+static const char *recognizers[] = {"faceres", "faceres-deep", "mobileface", "mobilefacenet"};
 
 int main(void) {
-    enum { N = sizeof models / sizeof *models };
-    struct CMUnitTest tests[3 * N];
-    char names[3 * N][96];
+    enum { N = sizeof models / sizeof *models, NR = sizeof recognizers / sizeof *recognizers };
+    struct CMUnitTest tests[3 * N + NR];
+    char names[3 * N + NR][96];
     for (int i = 0; i < N; i++) {
         void (*fns[3])(void **) = {test_scalar_nofuse, test_scalar_fused, test_best_2threads};
         const char *kinds[3] = {"scalar", "scalar-fused", "best-2threads"};
@@ -94,5 +97,9 @@ int main(void) {
             tests[3 * i + k] = (struct CMUnitTest){names[3 * i + k], fns[k], NULL, NULL, (void *)models[i]};
         }
     }
-    return _cmocka_run_group_tests("nn_parity", tests, 3 * N, NULL, NULL);
+    for (int i = 0; i < NR; i++) {
+        snprintf(names[3 * N + i], sizeof names[0], "%s/fast-2threads", recognizers[i]);
+        tests[3 * N + i] = (struct CMUnitTest){names[3 * N + i], test_fast_2threads, NULL, NULL, (void *)recognizers[i]};
+    }
+    return _cmocka_run_group_tests("nn_parity", tests, 3 * N + NR, NULL, NULL);
 }

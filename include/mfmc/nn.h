@@ -78,9 +78,13 @@ int mf_nn_pool_create(int nthreads, mf_nn_pool_t **out);
 void mf_nn_pool_free(mf_nn_pool_t *pool);
 int mf_nn_pool_threads(const mf_nn_pool_t *pool);
 
+enum { MF_NN_PLAN_ISA_FAST = -2 };
+
 typedef struct {
     mf_nn_pool_t *pool; /* NULL = run on the calling thread only */
-    int isa;            /* -1 = best for this CPU, else an mf_nn_isa value (tests force the scalar path) */
+    int isa;            /* -1 = best for this CPU, else an mf_nn_isa value (tests force the scalar path);
+                           MF_NN_PLAN_ISA_FAST: best, and AMX bf16 tiles for the large GEMMs where the CPU has them
+                           (about 1e-5 of the fp32 kernels, not bit-identical; docs/kernels.md, "AMX") */
     int no_fuse;        /* 1 = skip fusion passes (tests) */
     size_t max_bytes;   /* cap on what planning may allocate (arena, folded constants, packed weights);
                            0 = MF_NN_DEFAULT_MAX_PLAN_BYTES. Exceeding it fails with MF_ERR_LIMIT. */

@@ -134,7 +134,7 @@ static int parse_set(mf_face_attrib_t *h, const char *list, const char *dflt, in
 static int model_load(loaded_model *m, mf_face_models_t *models, mf_nn_pool_t *pool) {
     const model_spec *s = m->s;
     /* shapes checked once so that filling and decoding can never go out of bounds */
-    int st = mf_face_session_model_init(&m->sm, models, s->info.name, pool, s->info.input_size, s->channels);
+    int st = mf_face_session_model_init(&m->sm, models, s->info.name, pool, s->info.input_size, s->channels, 0);
     m->plan = m->sm.plan;
     m->out_age = m->out_gender = -1;
     if (!st && s->age_out)

@@ -114,7 +114,7 @@ static int net_init(det_net *n, mf_face_models_t *models, const char *name, mf_n
     if (!n->cfg || !info || !(info->roles & (MF_FACE_ROLE_DETECTOR | MF_FACE_ROLE_VERIFIER)))
         return mf_error_set(MF_ERR_ARG, "unknown detector model '%s'", name);
     const det_config *cfg = n->cfg;
-    int st = mf_face_session_model_init(&n->sm, models, name, pool, 0, 0);
+    int st = mf_face_session_model_init(&n->sm, models, name, pool, 0, 0, 0);
     n->plan = n->sm.plan;
     n->path = n->sm.path;
     if (st) return st;

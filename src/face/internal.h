@@ -35,9 +35,10 @@ typedef struct {
 /* Loads catalogue model `name` from `models` (once: later calls share it), plans it on `pool` and, when side > 0,
  * checks its input is [1, side, side, channels]. MF_ERR_ARG with a message saying what a models root is when the
  * file is missing and `models` was given the human/ folder instead of the root. Free with
- * mf_face_session_model_free (a zeroed struct is freed safely). */
+ * mf_face_session_model_free (a zeroed struct is freed safely). `fast`: planned with MF_NN_PLAN_ISA_FAST (AMX tiles
+ * for the large GEMMs where the CPU has them; the recognizers, docs/kernels.md "AMX"). */
 int mf_face_session_model_init(mf_face_session_model *sm, mf_face_models_t *models, const char *name,
-                               mf_nn_pool_t *pool, int side, int channels);
+                               mf_nn_pool_t *pool, int side, int channels, int fast);
 void mf_face_session_model_free(mf_face_session_model *sm);
 
 /* The end of a constructor taking the models root (the thin wrapper over its *_create_from): on failure (st < 0)

@@ -38,7 +38,7 @@ int mf_face_judge_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, mf_f
     *out = NULL;
     mf_face_judge_t *j = calloc(1, sizeof *j);
     if (!j) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int st = mf_face_session_model_init(&j->sm, models, JUDGE_MODEL, pool, 0, 3);
+    int st = mf_face_session_model_init(&j->sm, models, JUDGE_MODEL, pool, 0, 3, 0);
     if (!st) {
         mf_nn_shape s;
         mf_nn_plan_input(j->sm.plan, 0, &s);

@@ -185,13 +185,13 @@ int mf_face_mesher_create_from(mf_face_models_t *models, mf_nn_pool_t *pool, int
     if (!m) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     m->min_passes = 2, m->max_passes = 4;
     m->out_iris = -1;
-    int st = mf_face_session_model_init(&m->mesh, models, "facemesh", pool, MESH_IN, 3);
+    int st = mf_face_session_model_init(&m->mesh, models, "facemesh", pool, MESH_IN, 3, 0);
     m->mesh_plan = m->mesh.plan, m->mesh_path = m->mesh.path;
     if (!st)
         st = mf_nn_plan_find_output(m->mesh_plan, "Identity_2:0", MF_FACE_MESH_POINTS * 3, "facemesh", &m->out_mesh);
     if (!st) st = mf_nn_plan_find_output(m->mesh_plan, "Identity_1:0", 1, "facemesh", &m->out_flag);
     if (!st && use_iris) {
-        st = mf_face_session_model_init(&m->iris, models, "iris", pool, IRIS_IN, 3);
+        st = mf_face_session_model_init(&m->iris, models, "iris", pool, IRIS_IN, 3, 0);
         m->iris_plan = m->iris.plan, m->iris_path = m->iris.path;
         if (!st) st = mf_nn_plan_find_output(m->iris_plan, "Identity:0", IRIS_PTS * 3, "iris", &m->out_iris);
     }

@@ -105,14 +105,14 @@ int mf_face_models_load(mf_face_models_t *m, const char *name) {
 }
 
 int mf_face_session_model_init(mf_face_session_model *sm, mf_face_models_t *m, const char *name, mf_nn_pool_t *pool,
-                               int side, int channels) {
+                               int side, int channels, int fast) {
     memset(sm, 0, sizeof *sm);
     if (!m) return mf_error_set(MF_ERR_ARG, "no models");
     int i = index_of(name);
     if (i < 0) return mf_error_set(MF_ERR_NOTFOUND, "no model '%s' in the catalogue", name ? name : "(null)");
     sm->info = mf_face_model_at(i);
     int st = models_get(m, i, &sm->model, &sm->path);
-    mf_nn_plan_opts po = {.pool = pool, .isa = -1};
+    mf_nn_plan_opts po = {.pool = pool, .isa = fast ? MF_NN_PLAN_ISA_FAST : -1};
     if (!st) st = mf_nn_plan_create(sm->model, &po, &sm->plan);
     if (!st && side > 0) st = mf_nn_plan_check_input(sm->plan, 0, side, side, channels, name);
     return st;

@@ -87,7 +87,7 @@ int mf_face_recognizer_create_spec_from(mf_face_models_t *models, const char *na
             st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         r->sm.path = "(compiled in: src/face/lbp_weights.c)";
     } else {
-        st = mf_face_session_model_init(&r->sm, models, d->model, pool, S, 3);
+        st = mf_face_session_model_init(&r->sm, models, d->model, pool, S, 3, 1);
         r->plan = r->sm.plan;
         if (!st) st = mf_nn_plan_find_output(r->plan, d->output, (size_t)d->info.dim, d->model, &r->out);
     }

@@ -3,6 +3,7 @@
  * into per-thread scratch), the depthwise row driver, and the portable ("scalar") micro-kernels.
  * The AVX2 micro-kernels are in conv_avx2.c. Design notes: docs/kernels.md. */
 #include "nn/conv_internal.h"
+#include "nn/gemm_amx.h"
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* ISA                                                                                                          */
@@ -24,15 +25,18 @@ isa_ops mf_nn_conv_ops_for(mf_nn_isa isa) {
     case MF_NN_ISA_SCALAR:
         return (isa_ops){SCALAR_MR, mf_nn_conv_gemm_block_scalar, NULL, mf_nn_conv_dw_row_scalar, 0};
     case MF_NN_ISA_AVX2:
+        return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2, 0};
+    case MF_NN_ISA_AMX:
         return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2, 1};
     }
     MF_ASSERT(!"unknown ISA");
 }
 
 void mf_nn_conv_check_isa_usable(mf_nn_isa isa) {
-    MF_ASSERT(isa == MF_NN_ISA_SCALAR || isa == MF_NN_ISA_AVX2);
+    MF_ASSERT(isa == MF_NN_ISA_SCALAR || isa == MF_NN_ISA_AVX2 || isa == MF_NN_ISA_AMX);
+    if (isa == MF_NN_ISA_AMX) MF_ASSERT(mf_nn_gemm_amx_usable());
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == MF_NN_ISA_AVX2) {
+    if (isa != MF_NN_ISA_SCALAR) {
         __builtin_cpu_init();
         MF_ASSERT(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
     }
@@ -46,8 +50,8 @@ void mf_nn_conv_check_isa_usable(mf_nn_isa isa) {
 
 size_t mf_nn_conv2d_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
     check_shape(s);
-    if (mf_nn_conv2d_uses_winograd(s, isa)) return mf_nn_conv_wino_packed_size(s);
-    gemm_plan p = mf_nn_conv_plan_gemm(s);
+    if (mf_nn_conv2d_uses_winograd(s, isa)) return mf_nn_conv_wino_packed_size(s, isa);
+    gemm_plan p = mf_nn_conv_plan_gemm(s, isa);
     return mf_nn_conv_gemm_packed_size(&p);
 }
 
@@ -56,10 +60,10 @@ void mf_nn_conv2d_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_
     check_pack_args(s, isa, alpha, packed);
     MF_ASSERT(!s->post || post != NULL);
     if (mf_nn_conv2d_uses_winograd(s, isa)) {
-        mf_nn_conv_wino_pack(s, w_hwio, bias, alpha, s->post ? post : NULL, packed);
+        mf_nn_conv_wino_pack(s, isa, w_hwio, bias, alpha, s->post ? post : NULL, packed);
         return;
     }
-    gemm_plan p = mf_nn_conv_plan_gemm(s);
+    gemm_plan p = mf_nn_conv_plan_gemm(s, isa);
     pack_ctx ctx = {s, w_hwio, 0, 0};
     mf_nn_conv_gemm_pack(&p, mf_nn_conv_get_hwio, &ctx, bias, alpha, s->post ? post : NULL, packed);
 }
@@ -68,7 +72,7 @@ size_t mf_nn_conv2d_scratch_size(const mf_nn_conv_shape *s, mf_nn_isa isa, int n
     check_shape(s);
     MF_ASSERT(nth >= 1);
     if (mf_nn_conv2d_uses_winograd(s, isa)) return mf_nn_conv_wino_slice(s, nth) * (size_t)nth;
-    gemm_plan p = mf_nn_conv_plan_gemm(s);
+    gemm_plan p = mf_nn_conv_plan_gemm(s, isa);
     return mf_nn_conv_gemm_scratch_size(&p, nth);
 }
 

@@ -60,7 +60,8 @@ static void im2col_deconv(const mf_nn_conv_shape *s, const float *in, float *dst
 static gemm_plan deconv_class_plan(const mf_nn_conv_shape *s, int ry, int rx) {
     size_t K =
         (size_t)deconv_ntaps(s->kh, s->dh, s->sh, ry) * (size_t)deconv_ntaps(s->kw, s->dw, s->sw, rx) * (size_t)s->ic;
-    return mf_nn_conv_plan_gemm_k(s, K);
+    /* never on AMX tiles: a call gets one output row's pixels of a class, too few rows for them */
+    return mf_nn_conv_plan_gemm_k(s, K, MF_NN_ISA_AVX2);
 }
 
 static size_t deconv_class_offset(const mf_nn_conv_shape *s, int cls) {

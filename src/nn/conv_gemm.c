@@ -9,7 +9,7 @@
 enum { AMX_MIN_K = 64, AMX_MIN_N = 32, AMX_MIN_M = 128 };
 
 /* Plan of a GEMM of depth K (K may be 0: a transposed-conv class without taps, out = act(bias + residual)). */
-gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K) {
+gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K, mf_nn_isa isa) {
     gemm_plan p;
     p.M = (size_t)s->n * s->oh * s->ow;
     p.K = K;
@@ -21,12 +21,12 @@ gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K) {
     p.nkb = K ? (int)ceil_div(K, MF_NN_GEMM_KC) : 1;
     p.kc = K ? ceil_div(K, (size_t)p.nkb) : 0;
     p.kcp = round_up(p.kc, 32);
-    p.amx = K >= AMX_MIN_K && p.N >= AMX_MIN_N && p.M >= AMX_MIN_M && mf_nn_gemm_amx_usable();
+    p.amx = isa == MF_NN_ISA_AMX && K >= AMX_MIN_K && p.N >= AMX_MIN_N && p.M >= AMX_MIN_M;
     return p;
 }
 
-gemm_plan mf_nn_conv_plan_gemm(const mf_nn_conv_shape *s) {
-    gemm_plan p = mf_nn_conv_plan_gemm_k(s, (size_t)s->kh * s->kw * s->ic);
+gemm_plan mf_nn_conv_plan_gemm(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    gemm_plan p = mf_nn_conv_plan_gemm_k(s, (size_t)s->kh * s->kw * s->ic, isa);
     p.direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->pad_t == 0 && s->pad_l == 0 &&
                s->oh == s->ih && s->ow == s->iw;
     return p;
@@ -215,7 +215,7 @@ void mf_nn_conv_gemm_panels(const isa_ops *ops, const gemm_plan *p, const float 
 void mf_nn_conv_gemm_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                          const float *residual, float *out, float *scratch, int ith, int nth) {
     const isa_ops ops = mf_nn_conv_ops_for(isa);
-    const gemm_plan p = mf_nn_conv_plan_gemm(s);
+    const gemm_plan p = mf_nn_conv_plan_gemm(s, isa);
 
     /* Partition: contiguous row tiles, or panels when that balances better (few rows, e.g. m = 1). Costs in
      * tile x 8-column units; splitting panels makes every thread do the whole im2col (about one unit a tile). */

@@ -59,7 +59,7 @@ typedef struct {
     int nkb;      /* number of k blocks */
     size_t kc;    /* k block depth (the last block may be shorter) */
     size_t kcp;   /* kc rounded up to 32: the depth of a k block in the AMX bf16 copy */
-    int amx;      /* the packing carries the AMX bf16 copy of its weights (mf_nn_gemm_amx_usable, K > 0) */
+    int amx;      /* the packing carries the AMX bf16 copy of its weights (MF_NN_ISA_AMX and the size rule) */
 } gemm_plan;
 
 typedef float (*gemm_getter)(const void *ctx, size_t k, int n);
@@ -117,8 +117,8 @@ static inline v4f act4(v4f v, int act, const float *alpha) {
 /* ---- functions shared between the convolution files ---- */
 isa_ops mf_nn_conv_ops_for(mf_nn_isa isa);
 void mf_nn_conv_check_isa_usable(mf_nn_isa isa);
-gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K);
-gemm_plan mf_nn_conv_plan_gemm(const mf_nn_conv_shape *s);
+gemm_plan mf_nn_conv_plan_gemm_k(const mf_nn_conv_shape *s, size_t K, mf_nn_isa isa);
+gemm_plan mf_nn_conv_plan_gemm(const mf_nn_conv_shape *s, mf_nn_isa isa);
 size_t mf_nn_conv_gemm_packed_size(const gemm_plan *p);
 size_t mf_nn_conv_gemm_scratch_size(const gemm_plan *p, int nth);
 void mf_nn_conv_gemm_pack(const gemm_plan *p, gemm_getter get, const void *ctx, const float *bias, const float *alpha,
@@ -129,9 +129,9 @@ void mf_nn_conv_gemm_panels(const isa_ops *ops, const gemm_plan *p, const float 
                             int post);
 void mf_nn_conv_gemm_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                          const float *residual, float *out, float *scratch, int ith, int nth);
-size_t mf_nn_conv_wino_packed_size(const mf_nn_conv_shape *s);
+size_t mf_nn_conv_wino_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa);
 size_t mf_nn_conv_wino_slice(const mf_nn_conv_shape *s, int nth);
-void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, const float *w_hwio, const float *bias, const float *alpha,
+void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias, const float *alpha,
                           const float *post, float *packed);
 void mf_nn_conv_wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                          const float *residual, float *out, float *scratch, int ith, int nth);

@@ -24,7 +24,7 @@ static int wino_tiles(const mf_nn_conv_shape *s, int *th, int *tw) {
 
 int mf_nn_conv2d_uses_winograd(const mf_nn_conv_shape *s, mf_nn_isa isa) {
     int th, tw;
-    return isa == MF_NN_ISA_AVX2 && s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 &&
+    return (isa == MF_NN_ISA_AVX2 || isa == MF_NN_ISA_AMX) && s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 &&
            s->ic >= WINO_MIN_IC && s->oc >= WINO_MIN_OC && wino_tiles(s, &th, &tw) >= WINO_MIN_TILES;
 }
 
@@ -45,12 +45,14 @@ static int wino_tb(const mf_nn_conv_shape *s, int nth) {
 }
 
 static size_t wino_ep_size(const mf_nn_conv_shape *s) { return 4 * (size_t)wino_ldm(s); }
-static size_t wino_gemm_size(const mf_nn_conv_shape *s) {
-    gemm_plan p = mf_nn_conv_plan_gemm_k(s, (size_t)s->ic);
+static size_t wino_gemm_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    gemm_plan p = mf_nn_conv_plan_gemm_k(s, (size_t)s->ic, isa);
     return round_up(mf_nn_conv_gemm_packed_size(&p), 16);
 }
 
-size_t mf_nn_conv_wino_packed_size(const mf_nn_conv_shape *s) { return wino_ep_size(s) + 16 * wino_gemm_size(s); }
+size_t mf_nn_conv_wino_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa) {
+    return wino_ep_size(s) + 16 * wino_gemm_size(s, isa);
+}
 
 size_t mf_nn_conv_wino_slice(const mf_nn_conv_shape *s, int nth) {
     return round_up(16 * (size_t)wino_tb(s, nth) * (size_t)(wino_ldv(s) + wino_ldm(s)), 16);
@@ -76,7 +78,7 @@ static float get_wino(const void *vctx, size_t k, int n) {
     return (float)u;
 }
 
-void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, const float *w_hwio, const float *bias, const float *alpha,
+void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias, const float *alpha,
                           const float *post, float *packed) {
     const int ldm = wino_ldm(s);
     for (int c = 0; c < ldm; c++) {
@@ -86,11 +88,11 @@ void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, const float *w_hwio, const 
         packed[2 * ldm + c] = ok && post ? post[c] : 0.0f;
         packed[3 * ldm + c] = ok && post ? post[s->oc + c] : 0.0f;
     }
-    gemm_plan p = mf_nn_conv_plan_gemm_k(s, (size_t)s->ic);
+    gemm_plan p = mf_nn_conv_plan_gemm_k(s, (size_t)s->ic, isa);
     for (int xi = 0; xi < 16; xi++) {
         wino_ctx ctx = {s, w_hwio, xi};
         mf_nn_conv_gemm_pack(&p, get_wino, &ctx, NULL, NULL, NULL,
-                             packed + wino_ep_size(s) + (size_t)xi * wino_gemm_size(s));
+                             packed + wino_ep_size(s) + (size_t)xi * wino_gemm_size(s, isa));
     }
 }
 
@@ -109,7 +111,7 @@ void mf_nn_conv_wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *
     const int ldv = wino_ldv(s), ldm = wino_ldm(s);
     float *v = scratch + mf_nn_conv_wino_slice(s, nth) * (size_t)ith;
     float *m = v + 16 * (size_t)tb * (size_t)ldv;
-    const gemm_plan gp = mf_nn_conv_plan_gemm_k(s, (size_t)s->ic);
+    const gemm_plan gp = mf_nn_conv_plan_gemm_k(s, (size_t)s->ic, isa);
     mf_nn_wino_io io = {0};
     io.s = s;
     io.th = th;
@@ -132,7 +134,7 @@ void mf_nn_conv_wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *
         io.nt = tiles - io.t0 < tb ? tiles - io.t0 : tb;
         mf_nn_wino_input_avx2(&io);
         for (int xi = 0; xi < 16; xi++) {
-            const float *pk = packed + wino_ep_size(s) + (size_t)xi * wino_gemm_size(s);
+            const float *pk = packed + wino_ep_size(s) + (size_t)xi * wino_gemm_size(s, isa);
             for (int kb = 0; kb < gp.nkb; kb++)
                 mf_nn_conv_gemm_panels(&ops, &gp, pk, 0, gp.npanels, kb,
                                        v + (size_t)xi * io.vstride + (size_t)kb * gp.kc, (size_t)ldv, io.nt,

@@ -24,6 +24,9 @@ typedef enum {
 typedef enum {
     MF_NN_ISA_SCALAR = 0, /* portable C, any CPU */
     MF_NN_ISA_AVX2 = 1,   /* x86-64 AVX2 + FMA */
+    MF_NN_ISA_AMX = 2,    /* AVX2 + FMA, and AMX bf16 tiles with split operands for the large GEMMs (gemm_amx.c: about
+                           * 1e-5 of fp32, not bit-identical); only where mf_nn_gemm_amx_usable(). Plans ask for it
+                           * with MF_NN_PLAN_ISA_FAST. */
 } mf_nn_isa;
 
 /* The best ISA this CPU supports (cpuid, computed on each call; cheap). MFMC_ISA=scalar in the environment

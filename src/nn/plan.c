@@ -1,6 +1,7 @@
 /* Planner: builds a plan (shapes and constant folding, the passes of plan_passes.c, arena placement of
  * plan_memory.c, weight packing) and frees it. The executor is in plan_exec.c. */
 #include "nn/plan_internal.h"
+#include "nn/gemm_amx.h"
 
 /* The error for a failed mf_nn_plan_own(): the cap or real memory exhaustion. */
 int mf_nn_plan_own_error(const mf_nn_plan_t *p) {
@@ -282,6 +283,7 @@ int mf_nn_plan_create(const mf_nn_model_t *model, const mf_nn_plan_opts *opts, m
     p->nth = mf_nn_pool_threads(opts->pool);
     p->chunks = p->nth > 1 ? p->nth * CHUNKS_PER_THREAD : 1;
     p->isa = opts->isa >= 0 ? opts->isa : (int)mf_nn_isa_best();
+    if (opts->isa == MF_NN_PLAN_ISA_FAST && p->isa == MF_NN_ISA_AVX2 && mf_nn_gemm_amx_usable()) p->isa = MF_NN_ISA_AMX;
     p->max_bytes = opts->max_bytes ? opts->max_bytes : MF_NN_DEFAULT_MAX_PLAN_BYTES;
     size_t n = (size_t)model->n_nodes + 1;
     p->shape = calloc(n, sizeof *p->shape);
