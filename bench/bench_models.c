@@ -3,7 +3,9 @@
  * process CPU time of a run (all threads; with 1 thread it hardly moves with the load of other processes, so runs
  * with MFMC_ISA=avx2 and without compare the AVX2 and AVX-512 GEMM kernels on a shared machine).
  * Prints one JSON line per model and thread count; tools/run-bench.sh puts them next to the peers.
- * usage: bench_models [--runs N] [--models a,b,...] */
+ * --fast: each model also planned with MF_NN_PLAN_ISA_FAST (AMX tiles where the CPU has them), right after the best
+ * plan, so the two are compared in the same run ("plan":"best" / "fast").
+ * usage: bench_models [--runs N] [--models a,b,...] [--fast] */
 #include "mfmc/nn.h"
 #include "lib/testutil.h"
 
@@ -38,16 +40,17 @@ static int load(const char *models, const char *name, mf_nn_model_t **m) {
     return mf_nn_model_load_tfjs(path, m);
 }
 
-static void bench(const char *models, const char *name, int runs, double peak1) {
+static void bench(const char *models, const char *name, int runs, double peak1, int fast) {
     mf_nn_model_t *m;
     if (load(models, name, &m)) {
         fprintf(stderr, "bench_models: %s: %s\n", name, mf_error_get());
         return;
     }
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int v = 0; v < 2 * (1 + fast); v++) {
+        const int threads = 1 + v / (1 + fast), is_fast = fast && v % 2;
         mf_nn_pool_t *pool = NULL;
         if (threads > 1 && mf_nn_pool_create(threads, &pool)) break;
-        mf_nn_plan_opts o = {.pool = pool, .isa = -1};
+        mf_nn_plan_opts o = {.pool = pool, .isa = is_fast ? MF_NN_PLAN_ISA_FAST : -1};
         mf_nn_plan_t *p;
         if (mf_nn_plan_create(m, &o, &p)) {
             fprintf(stderr, "bench_models: %s: %s\n", name, mf_error_get());
@@ -75,9 +78,9 @@ static void bench(const char *models, const char *name, int runs, double peak1) 
         double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
         double cmed = runs % 2 ? cpu[runs / 2] : (cpu[runs / 2 - 1] + cpu[runs / 2]) / 2;
         double gflops = s.flops / (med * 1e6);
-        printf("{\"model\":\"%s\",\"runtime\":\"mfmc\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"runs\":%d,"
-               "\"gflop\":%.4f,\"gflops\":%.2f,\"peak_share\":%.4f,\"cpu_median_ms\":%.3f}\n",
-               name, threads, med, t[0], runs, s.flops / 1e9, gflops, peak1 > 0 ? gflops / (peak1 * threads) : 0, cmed);
+        printf("{\"model\":\"%s\",\"runtime\":\"mfmc\",\"plan\":\"%s\",\"threads\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,"
+               "\"runs\":%d,\"gflop\":%.4f,\"gflops\":%.2f,\"peak_share\":%.4f,\"cpu_median_ms\":%.3f}\n",
+               name, is_fast ? "fast" : "best", threads, med, t[0], runs, s.flops / 1e9, gflops, peak1 > 0 ? gflops / (peak1 * threads) : 0, cmed);
         fflush(stdout);
         free(t), free(cpu);
         mf_nn_plan_free(p);
@@ -89,11 +92,13 @@ static void bench(const char *models, const char *name, int runs, double peak1) 
 int main(int argc, char **argv) {
     int runs = 30;
     const char *only = NULL;
+    int fast = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--fast")) fast = 1;
         else if (!strcmp(argv[i], "--models") && i + 1 < argc) only = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_models [--runs N] [--models a,b,...]\n");
+            fprintf(stderr, "usage: bench_models [--runs N] [--models a,b,...] [--fast]\n");
             return 2;
         }
     }
@@ -103,8 +108,8 @@ int main(int argc, char **argv) {
     printf("{\"cpu_ghz\":%.3f,\"peak_gflops_per_core\":%.1f,\"isa\":\"%s\"}\n", ghz, peak1,
            getenv("MFMC_ISA") ? getenv("MFMC_ISA") : "best");
     for (size_t i = 0; i < sizeof human / sizeof *human; i++)
-        if (in_list(only, human[i])) bench(models, human[i], runs, peak1);
-    if (in_list(only, "faceapi-recognition")) bench(models, "faceapi-recognition", runs, peak1);
-    if (in_list(only, "fr_feature")) bench(models, "fr_feature", runs, peak1);
+        if (in_list(only, human[i])) bench(models, human[i], runs, peak1, fast);
+    if (in_list(only, "faceapi-recognition")) bench(models, "faceapi-recognition", runs, peak1, fast);
+    if (in_list(only, "fr_feature")) bench(models, "fr_feature", runs, peak1, fast);
     return 0;
 }
