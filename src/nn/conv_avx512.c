@@ -8,22 +8,14 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 
+#include "nn/avx512_inline.h"
+
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define T512 __attribute__((target("avx512f,avx2,fma")))
 #define INLINE512 static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
-
-INLINE512 __m512 act16(__m512 v, int act, const float *alpha) {
-    const __m512 z = _mm512_setzero_ps();
-    switch (act) {
-    case MF_NN_ACT_RELU: return _mm512_max_ps(v, z);
-    case MF_NN_ACT_RELU6: return _mm512_min_ps(_mm512_max_ps(v, z), _mm512_set1_ps(6.0f));
-    case MF_NN_ACT_PRELU: return _mm512_fmadd_ps(_mm512_loadu_ps(alpha), _mm512_min_ps(v, z), _mm512_max_ps(v, z));
-    default: return v;
-    }
-}
 
 /* MR rows x 16 columns; `nr` valid columns (masked loads and stores of the rest). */
 INLINE512 void tile16(const mf_nn_gemm_block *g, const int MR, const float *a, float *c, const float *res) {
@@ -66,7 +58,7 @@ INLINE512 void tile16(const mf_nn_gemm_block *g, const int MR, const float *a, f
 #define FIN(i)                                                                                                         \
     if (MR > i) {                                                                                                      \
         if (last) {                                                                                                    \
-            c##i = act16(c##i, act, g->alpha);                                                                         \
+            c##i = mf_nn_act16(c##i, act, g->alpha);                                                                         \
             if (post) c##i = _mm512_fmadd_ps(c##i, ps, pt);                                                            \
         }                                                                                                              \
         _mm512_mask_storeu_ps(c + i * ldc, km, c##i);                                                                  \
@@ -155,8 +147,8 @@ INLINE512 void tile32(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1, co
 #define FIN(i)                                                                                                         \
     if (MR > i) {                                                                                                      \
         if (last) {                                                                                                    \
-            c0##i = act16(c0##i, act, g0->alpha);                                                                      \
-            c1##i = act16(c1##i, act, g1->alpha);                                                                      \
+            c0##i = mf_nn_act16(c0##i, act, g0->alpha);                                                                      \
+            c1##i = mf_nn_act16(c1##i, act, g1->alpha);                                                                      \
             if (post0) {                                                                                               \
                 c0##i = _mm512_fmadd_ps(c0##i, _mm512_loadu_ps(post0), _mm512_loadu_ps(post0 + 16));                   \
                 c1##i = _mm512_fmadd_ps(c1##i, _mm512_loadu_ps(post1), _mm512_loadu_ps(post1 + 16));                   \

@@ -55,6 +55,8 @@ void mf_nn_amx_pack_b(const float *b, int nrp, size_t kc, size_t kcp, uint16_t *
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
 
+#include "nn/avx512_inline.h"
+
 #include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
@@ -62,7 +64,7 @@ void mf_nn_amx_pack_b(const float *b, int nrp, size_t kc, size_t kcp, uint16_t *
 
 enum { ARCH_REQ_XCOMP_PERM_ = 0x1023, XFEATURE_XTILEDATA_ = 18 };
 
-static int state;    /* 0 unknown, 1 no, 2 yes: cpuid, the environment and the permission do not change */
+static int state;     /* 0 unknown, 1 no, 2 yes: cpuid, the environment and the permission do not change */
 static int debug_off; /* tests: run the fp32 kernels on the same packing */
 
 int mf_nn_gemm_amx_usable(void) {
@@ -102,18 +104,23 @@ static _Thread_local size_t n_blocks; /* tests: this thread's AMX blocks */
 size_t mf_nn_amx_block_count(void) { return n_blocks; }
 
 #define TBF __attribute__((target("avx512f,avx512bw,avx512bf16")))
-#define TAMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
+#define TAMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx2,fma")))
 
 TBF void mf_nn_amx_split_a(const float *a, size_t lda, int rows, int kc, int kcp) {
     MF_ASSERT(rows >= 1 && rows <= MF_NN_GEMM_MC && kc >= 1 && kc <= kcp && kcp <= MF_NN_GEMM_KC && kcp % 32 == 0);
     const int rows_p = (rows + 31) / 32 * 32;
     for (int r = 0; r < rows_p; r++) {
         uint16_t *hi = a_hi + (size_t)r * (size_t)kcp, *lo = a_lo + (size_t)r * (size_t)kcp;
+        if (r >= rows) { /* padding rows of the last tiles: zeros */
+            memset(hi, 0, (size_t)kcp * sizeof *hi);
+            memset(lo, 0, (size_t)kcp * sizeof *lo);
+            continue;
+        }
         const float *src = a + (size_t)r * lda;
         for (int k = 0; k < kcp; k += 16) {
-            const int n = r < rows ? (kc - k < 16 ? (kc - k > 0 ? kc - k : 0) : 16) : 0;
+            const int n = kc - k >= 16 ? 16 : (kc - k > 0 ? kc - k : 0);
             const __mmask16 m = (__mmask16)((1u << n) - 1u);
-            const __m512 x = _mm512_maskz_loadu_ps(m, src + k);
+            const __m512 x = n ? _mm512_maskz_loadu_ps(m, src + k) : _mm512_setzero_ps();
             const __m256bh h = _mm512_cvtneps_pbh(x);
             const __m512 hf = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)h), 16));
             const __m256bh l = _mm512_cvtneps_pbh(_mm512_sub_ps(x, hf));
@@ -144,21 +151,11 @@ TAMX static void tiles_setup(void) {
     tiles_ready = 1;
 }
 
-static inline __attribute__((always_inline, target("avx512f"))) __m512 act16(__m512 v, int act, const float *alpha) {
-    const __m512 z = _mm512_setzero_ps();
-    switch (act) {
-    case MF_NN_ACT_RELU: return _mm512_max_ps(v, z);
-    case MF_NN_ACT_RELU6: return _mm512_min_ps(_mm512_max_ps(v, z), _mm512_set1_ps(6.0f));
-    case MF_NN_ACT_PRELU: return _mm512_fmadd_ps(_mm512_loadu_ps(alpha), _mm512_min_ps(v, z), _mm512_max_ps(v, z));
-    default: return v;
-    }
-}
-
 /* Rows r0 .. r0+n-1 of the block from the tile sums t[n][16]: the same epilogue as the fp32 kernels (start from
  * bias + residual in the first k block, else from c; activation and post in the last). `started`: t already holds
  * the start (the tile was loaded with it). */
-__attribute__((target("avx512f"))) static void epilogue(const mf_nn_gemm_block *g, int r0, int n, const float *t,
-                                                         int started) {
+__attribute__((target("avx512f,avx2,fma"))) static void epilogue(const mf_nn_gemm_block *g, int r0, int n,
+                                                                 const float *t, int started) {
     const __mmask16 km = g->nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << g->nr) - 1u);
     const int last = g->last, act = g->act;
     __m512 ps = _mm512_setzero_ps(), pt = ps, bias = ps;
@@ -178,7 +175,7 @@ __attribute__((target("avx512f"))) static void epilogue(const mf_nn_gemm_block *
             v = _mm512_add_ps(s0, v);
         }
         if (last) {
-            v = act16(v, act, g->alpha);
+            v = mf_nn_act16(v, act, g->alpha);
             if (g->post) v = _mm512_fmadd_ps(v, ps, pt);
         }
         _mm512_mask_storeu_ps(c, km, v);
@@ -212,13 +209,19 @@ TAMX void mf_nn_amx_block(const mf_nn_gemm_block *g, const uint16_t *bp) {
         const uint16_t *ah = a_hi + (size_t)r * (size_t)kcp, *al = a_lo + (size_t)r * (size_t)kcp;
         float *c0 = g->c + (size_t)r * g->ldc, *c1 = c0 + 16 * g->ldc;
         const int s0 = tile_start(g, g->m - r), s1 = tile_start(g, g->m - r - 16);
-        if (s0 == START_C) _tile_loadd(0, c0, sc);
-        else if (s0 == START_BIAS) _tile_loadd(0, bias16, 64);
-        else _tile_zero(0);
+        if (s0 == START_C)
+            _tile_loadd(0, c0, sc);
+        else if (s0 == START_BIAS)
+            _tile_loadd(0, bias16, 64);
+        else
+            _tile_zero(0);
         if (g->m - r > 16) {
-            if (s1 == START_C) _tile_loadd(1, c1, sc);
-            else if (s1 == START_BIAS) _tile_loadd(1, bias16, 64);
-            else _tile_zero(1);
+            if (s1 == START_C)
+                _tile_loadd(1, c1, sc);
+            else if (s1 == START_BIAS)
+                _tile_loadd(1, bias16, 64);
+            else
+                _tile_zero(1);
             for (int k = 0; k < kcp; k += 32) {
                 _tile_loadd(6, bhi + (size_t)k * 16, 64);
                 _tile_loadd(7, blo + (size_t)k * 16, 64);
