@@ -1,6 +1,6 @@
 /* Per-step profile of one model: median time of each step over N runs, sorted by cost.
  * usage: bench_profile MODEL [--threads T] [--runs N]   (MODEL: a human-models name, faceapi-recognition,
- * fr_feature) */
+ * fr_feature); MFMC_FAST=1 plans it with MF_NN_PLAN_ISA_FAST (AMX tiles where the CPU has them) */
 #include "mfmc/nn.h"
 
 #include <stdio.h>
@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
     }
     mf_nn_pool_t *pool = NULL;
     if (threads > 1) mf_nn_pool_create(threads, &pool);
-    mf_nn_plan_opts o = {.pool = pool, .isa = -1};
+    mf_nn_plan_opts o = {.pool = pool, .isa = getenv("MFMC_FAST") ? MF_NN_PLAN_ISA_FAST : -1};
     mf_nn_plan_t *p;
     if (mf_nn_plan_create(m, &o, &p)) {
         fprintf(stderr, "%s\n", mf_error_get());
