@@ -1472,6 +1472,44 @@ static void jit_compare(const mf_anon_result *ra, const mf_anon_result *rb, cons
     assert_int_equal(ra->method, rb->method);
 }
 
+/* (warp45) The background warp follows a moved outline without a sawtooth: 72 outline vertices on a circle of radius
+ * 100 px (about 8.7 px apart), moved inwards by 20 and 30 px in turn (the drawn deltas differ from vertex to vertex).
+ * Along a ring 3 px outside the new outline, the radius each pixel takes the photo from (mf_anon_warp_point) swings
+ * between its neighbours' values; with weights 1 / d^4 it held each vertex's displacement over a flat spot and jumped
+ * between them (the hair edge along a strong draw's narrowed jaw: a sawtooth), with 1 / d^2 it turns less steeply and
+ * swings less. */
+static double warp_ring_swing(int power, double *steep) {
+    enum { NB = 72, NS = 1440 };
+    float bx[NB], by[NB], ex[NB], ey[NB], d2s[NB];
+    for (int b = 0; b < NB; b++) {
+        double t = 2 * M_PI * b / NB, m = b % 2 ? 30 : 20;
+        bx[b] = (float)(100 * cos(t)), by[b] = (float)(100 * sin(t));
+        ex[b] = (float)(-m * cos(t)), ey[b] = (float)(-m * sin(t));
+    }
+    double lo = 1e9, hi = -1e9, prev = 0;
+    *steep = 0;
+    for (int i = 0; i <= NS; i++) {
+        double t = 2 * M_PI * i / NS;
+        float px = (float)(103 * cos(t)), py = (float)(103 * sin(t)), d[2];
+        mf_anon_warp_point(bx, by, ex, ey, NB, power, 60.0f, px, py, d2s, d);
+        double r = hypot(px - d[0], py - d[1]); /* where this pixel samples the photo */
+        lo = fmin(lo, r), hi = fmax(hi, r);
+        if (i) *steep = fmax(*steep, fabs(r - prev) / (2 * M_PI * 103 / NS)); /* px of source radius per px of arc */
+        prev = r;
+    }
+    return hi - lo;
+}
+
+static void test_warp_no_sawtooth(void **state) {
+    (void)state;
+    double s4, s2, sw4 = warp_ring_swing(4, &s4), sw2 = warp_ring_swing(2, &s2);
+    printf("  background warp on a ring: swing %.2f px (1/d^4) -> %.2f px (1/d^2), steepest %.2f -> %.2f px/px\n", sw4,
+           sw2, s4, s2);
+    assert_true(sw4 > 6.0);       /* the sawtooth: most of the 10 px between neighbours (9.5 px) */
+    assert_true(s2 < 0.6 * s4);   /* the default turns less than 0.6x as steeply between vertices (0.41x) */
+    assert_true(sw2 < 0.8 * sw4); /* and swings less (0.64x) */
+}
+
 static void test_jitter_skip(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -3456,6 +3494,7 @@ int main(void) {
     /* TEST_FILTER=PATTERN runs only the tests whose names match (cmocka's pattern: * and ?) */
     if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_warp_no_sawtooth),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),

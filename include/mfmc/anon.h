@@ -449,6 +449,10 @@ typedef struct {
                    face ellipse (Gaussian sigma veil face sizes, then 1.5x and 2.25x) and checked as a draw's identity
                    is; published as a synthetic fallback when one passes. 0: the default VEIL in src/anon/anon.c;
                    < 0: off; at most 0.2 */
+    int warp_power; /* (warp45) the background around the face follows the moved outline by Shepard interpolation of the
+                       outline vertices' displacements with weights 1 / d^warp_power: 2 or 4 (4 before stop 45: flat
+                       spots around each vertex, a sawtooth hair edge along a jaw moved far by a strong draw). 0: the
+                       default WARP_POWER in src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

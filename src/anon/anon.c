@@ -170,6 +170,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
 #define VEIL (-1.0f)    /* (veil44) the nearest rejected draw blurred before the filter (tuning.veil) */
 #define VEIL_MAX 0.2f
+#define WARP_POWER 2    /* (warp45) Shepard weights 1 / d^2 for the background warp (tuning.warp_power; 4 before) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
 #define LAST_NCAND MF_ANON_MAX_CAND
 #define LAST_RUNGS_MAX 16
@@ -431,6 +432,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->upright_check = tu->upright_check > 0; /* 0 off */
     if (tu->veil == 0) tu->veil = VEIL;
     tu->veil = !(tu->veil > 0) ? 0 : fminf(tu->veil, VEIL_MAX); /* 0 off */
+    if (tu->warp_power == 0) tu->warp_power = WARP_POWER;
+    tu->warp_power = tu->warp_power >= 4 ? 4 : 2;
     if (tu->child_last == 0) tu->child_last = CHILD_LAST;
     tu->child_last = tu->child_last < 0 ? 0 : tu->child_last > LAST_RUNGS_MAX ? LAST_RUNGS_MAX : tu->child_last;
     if (tu->shape_sym == 0) tu->shape_sym = SHAPE_SYM;
@@ -1622,48 +1625,15 @@ typedef struct {
     uint8_t *cell; /* per grid cell (gx, gy): a field value at one of its corners (gx..gx+1, gy..gy+1) is not 0 */
     float bx[NV], by[NV], ex[NV], ey[NV]; /* the boundary vertices' new positions and displacements, gathered */
 } warp_ctx;
-typedef float wv4f __attribute__((vector_size(16)));
 static void warp_field_rows(void *ctx, int y0, int y1) {
     const warp_ctx *c = ctx;
     int g = c->g, gw = c->field->w, nb = c->a->n_bnd;
     float d2s[NV];
     for (int gy = y0; gy < y1; gy++)
         for (int gx = 0; gx < gw; gx++) {
-            float px = gx * g + 0.5f, py = gy * g + 0.5f, sw = 0, dx = 0, dy = 0, dmin = 1e30f;
-            /* squared distances to the boundary vertices, 4 at a time (the same float operations per vertex as one
-             * at a time: no contraction in ISO C mode), then their minimum */
-            const wv4f vx = {px, px, px, px}, vy = {py, py, py, py};
-            int b = 0;
-            for (; b + 4 <= nb; b += 4) {
-                wv4f qx, qy;
-                memcpy(&qx, c->bx + b, sizeof qx), memcpy(&qy, c->by + b, sizeof qy);
-                wv4f ddx = vx - qx, ddy = vy - qy, d2 = ddx * ddx + ddy * ddy;
-                memcpy(d2s + b, &d2, sizeof d2);
-            }
-            for (; b < nb; b++) d2s[b] = (px - c->bx[b]) * (px - c->bx[b]) + (py - c->by[b]) * (py - c->by[b]);
-            for (b = 0; b < nb; b++) dmin = fminf(dmin, d2s[b]);
             float *fd = c->field->data + 2 * ((size_t)gy * gw + gx);
-            float u = sqrtf(dmin) / c->fall, f = u >= 1 ? 0 : (1 - u) * (1 - u) * (1 + 2 * u);
-            /* beyond the falloff the field is 0 whatever the weights: they are not summed there (speed17) */
-            if (u >= 1) {
-                fd[0] = fd[1] = 0;
-                continue;
-            }
-            /* Shepard weights 1 / (d^4 + 1e-3), 4 at a time; summed one after the other in vertex order */
-            const wv4f eps = {1e-3f, 1e-3f, 1e-3f, 1e-3f}, one = {1, 1, 1, 1};
-            for (b = 0; b + 4 <= nb; b += 4) {
-                wv4f d2;
-                memcpy(&d2, d2s + b, sizeof d2);
-                d2 = one / (d2 * d2 + eps);
-                memcpy(d2s + b, &d2, sizeof d2);
-            }
-            for (; b < nb; b++) d2s[b] = 1 / (d2s[b] * d2s[b] + 1e-3f);
-            for (b = 0; b < nb; b++) {
-                float w = d2s[b];
-                sw += w, dx += w * c->ex[b], dy += w * c->ey[b];
-            }
-            fd[0] = f * dx / sw;
-            fd[1] = f * dy / sw;
+            mf_anon_warp_point(c->bx, c->by, c->ex, c->ey, nb, c->a->o.tuning.warp_power, c->fall, gx * g + 0.5f,
+                               gy * g + 0.5f, d2s, fd);
         }
 }
 static void warp_pixel_rows(void *ctx, int y0, int y1) {

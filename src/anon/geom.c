@@ -221,3 +221,45 @@ int mf_anon_texel_map(const struct mf_anon_model *m, int *tri_of, float *bary) {
     }
     return MF_OK;
 }
+
+typedef float wv4f __attribute__((vector_size(16)));
+void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const float *ey, int nb, int power,
+                        float fall, float px, float py, float *d2s, float out[2]) {
+    float sw = 0, dx = 0, dy = 0, dmin = 1e30f;
+    /* squared distances to the boundary vertices, 4 at a time (the same float operations per vertex as one at a time:
+     * no contraction in ISO C mode), then their minimum */
+    const wv4f vx = {px, px, px, px}, vy = {py, py, py, py};
+    int b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        wv4f qx, qy;
+        memcpy(&qx, bx + b, sizeof qx), memcpy(&qy, by + b, sizeof qy);
+        wv4f ddx = vx - qx, ddy = vy - qy, d2 = ddx * ddx + ddy * ddy;
+        memcpy(d2s + b, &d2, sizeof d2);
+    }
+    for (; b < nb; b++) d2s[b] = (px - bx[b]) * (px - bx[b]) + (py - by[b]) * (py - by[b]);
+    for (b = 0; b < nb; b++) dmin = fminf(dmin, d2s[b]);
+    float u = sqrtf(dmin) / fall, f = u >= 1 ? 0 : (1 - u) * (1 - u) * (1 + 2 * u);
+    /* beyond the falloff the field is 0 whatever the weights: they are not summed there (speed17) */
+    if (u >= 1) {
+        out[0] = out[1] = 0;
+        return;
+    }
+    /* Shepard weights 1 / (d^p + 1e-3), p = 2 or 4 (warp45: with 4 each vertex's displacement holds over a flat spot
+     * around it, and the hair edge along a jaw moved far showed a sawtooth of the vertex spacing), 4 at a time; summed
+     * one after the other in vertex order */
+    const wv4f eps = {1e-3f, 1e-3f, 1e-3f, 1e-3f}, one = {1, 1, 1, 1};
+    const int p4 = power == 4;
+    for (b = 0; b + 4 <= nb; b += 4) {
+        wv4f d2;
+        memcpy(&d2, d2s + b, sizeof d2);
+        d2 = one / ((p4 ? d2 * d2 : d2) + eps);
+        memcpy(d2s + b, &d2, sizeof d2);
+    }
+    for (; b < nb; b++) d2s[b] = 1 / ((p4 ? d2s[b] * d2s[b] : d2s[b]) + 1e-3f);
+    for (b = 0; b < nb; b++) {
+        float w = d2s[b];
+        sw += w, dx += w * ex[b], dy += w * ey[b];
+    }
+    out[0] = f * dx / sw;
+    out[1] = f * dy / sw;
+}

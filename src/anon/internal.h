@@ -70,6 +70,11 @@ void mf_anon_sym_deltas(float *d, const short *map, int nv, float *tmp);
  * original and the result at each and count the highest similarity. */
 enum { MF_ANON_N_JITTER = 6 };
 void mf_anon_jitter5(const float p[5][2], int i, float q[5][2]);
+/* (warp45) The background warp's displacement at pixel (px, py) (render_draw): the nb outline vertices' displacements
+ * (ex, ey) at their new positions (bx, by), Shepard-interpolated with weights 1 / (d^power + 1e-3) (power 2 or 4) and
+ * faded out over `fall` px from the nearest vertex. d2s: nb floats of scratch. */
+void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const float *ey, int nb, int power,
+                        float fall, float px, float py, float *d2s, float out[2]);
 
 /* (cut14) The attacker's square of a face, as issue 11's check builds it (eval_privacy_anon): the square of side
  * ctx * max(w, h) around the centre of box (x y w h, image pixels), turned upright by -roll_deg (the face's roll,
