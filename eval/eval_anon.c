@@ -142,7 +142,7 @@ static void usage(FILE *f) {
           "  --child-push N   a child's draws: 1 the anti-face push, 2 its own shape taken out, 3 both (default off)\n"
           "  --child-last N   a child's last-resort draws before the filter (default off; -1 none)\n"
           "  --veil F         before the filter, the nearest rejected draw blurred (sigma F face sizes; default off)\n"
-          "  --warp-power P   the background warp's Shepard weights 1 / d^P, 2 (default) or 4 (before stop 45)\n"
+          "  --warp-power P   the background warp's Shepard weights 1 / d^P, 4 (default) or 2 (measured, off)\n"
           "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default on; -1 off)\n"
           "  --age-soft Y     a passing draw whose age misses by more than Y years gets more draws (off by default)\n"
           "  --age-draws N    ... at most N more (default 2; -1 off)\n"

@@ -450,9 +450,10 @@ typedef struct {
                    is; published as a synthetic fallback when one passes. 0: the default VEIL in src/anon/anon.c;
                    < 0: off; at most 0.2 */
     int warp_power; /* (warp45) the background around the face follows the moved outline by Shepard interpolation of the
-                       outline vertices' displacements with weights 1 / d^warp_power: 2 or 4 (4 before stop 45: flat
-                       spots around each vertex, a sawtooth hair edge along a jaw moved far by a strong draw). 0: the
-                       default WARP_POWER in src/anon/anon.c */
+                       outline vertices' displacements with weights 1 / d^warp_power, 2 or 4. With 4 (the default) each
+                       vertex's displacement holds over a flat spot, and a jaw moved far by a strong draw leaves a
+                       sawtooth hair edge; 2 smooths it but measured no better on FFHQ (docs/anonymization.md, stop 45).
+                       0: the default WARP_POWER in src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

@@ -170,7 +170,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
 #define VEIL (-1.0f)    /* (veil44) the nearest rejected draw blurred before the filter (tuning.veil) */
 #define VEIL_MAX 0.2f
-#define WARP_POWER 2    /* (warp45) Shepard weights 1 / d^2 for the background warp (tuning.warp_power; 4 before) */
+#define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
 #define LAST_NCAND MF_ANON_MAX_CAND
 #define LAST_RUNGS_MAX 16

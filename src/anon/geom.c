@@ -244,9 +244,9 @@ void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const
         out[0] = out[1] = 0;
         return;
     }
-    /* Shepard weights 1 / (d^p + 1e-3), p = 2 or 4 (warp45: with 4 each vertex's displacement holds over a flat spot
-     * around it, and the hair edge along a jaw moved far showed a sawtooth of the vertex spacing), 4 at a time; summed
-     * one after the other in vertex order */
+    /* Shepard weights 1 / (d^p + 1e-3), p = 4 (the default) or 2 (warp45: with 4 each vertex's displacement holds over
+     * a flat spot around it, and the hair edge along a jaw moved far shows a sawtooth of the vertex spacing; 2 smooths
+     * it), 4 at a time; summed one after the other in vertex order */
     const wv4f eps = {1e-3f, 1e-3f, 1e-3f, 1e-3f}, one = {1, 1, 1, 1};
     const int p4 = power == 4;
     for (b = 0; b + 4 <= nb; b += 4) {
