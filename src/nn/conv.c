@@ -22,12 +22,9 @@ mf_nn_isa mf_nn_isa_best(void) {
 
 isa_ops mf_nn_conv_ops_for(mf_nn_isa isa) {
     switch (isa) {
-    case MF_NN_ISA_SCALAR:
-        return (isa_ops){SCALAR_MR, mf_nn_conv_gemm_block_scalar, NULL, mf_nn_conv_dw_row_scalar, 0};
-    case MF_NN_ISA_AVX2:
-        return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2, 0};
-    case MF_NN_ISA_AMX:
-        return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2, 1};
+    case MF_NN_ISA_SCALAR: return (isa_ops){SCALAR_MR, mf_nn_conv_gemm_block_scalar, NULL, mf_nn_conv_dw_row_scalar};
+    case MF_NN_ISA_AVX2: /* AMX: the same kernels; the plans of its large GEMMs run on tiles (gemm_plan.amx) */
+    case MF_NN_ISA_AMX: return (isa_ops){MF_NN_AVX2_MR, mf_nn_gemm_block_avx2, mf_nn_gemm_pair_avx2, mf_nn_dw_row_avx2};
     }
     MF_ASSERT(!"unknown ISA");
 }

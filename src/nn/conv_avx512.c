@@ -58,7 +58,7 @@ INLINE512 void tile16(const mf_nn_gemm_block *g, const int MR, const float *a, f
 #define FIN(i)                                                                                                         \
     if (MR > i) {                                                                                                      \
         if (last) {                                                                                                    \
-            c##i = mf_nn_act16(c##i, act, g->alpha);                                                                         \
+            c##i = mf_nn_act16(c##i, act, g->alpha);                                                                   \
             if (post) c##i = _mm512_fmadd_ps(c##i, ps, pt);                                                            \
         }                                                                                                              \
         _mm512_mask_storeu_ps(c + i * ldc, km, c##i);                                                                  \
@@ -147,8 +147,8 @@ INLINE512 void tile32(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1, co
 #define FIN(i)                                                                                                         \
     if (MR > i) {                                                                                                      \
         if (last) {                                                                                                    \
-            c0##i = mf_nn_act16(c0##i, act, g0->alpha);                                                                      \
-            c1##i = mf_nn_act16(c1##i, act, g1->alpha);                                                                      \
+            c0##i = mf_nn_act16(c0##i, act, g0->alpha);                                                                \
+            c1##i = mf_nn_act16(c1##i, act, g1->alpha);                                                                \
             if (post0) {                                                                                               \
                 c0##i = _mm512_fmadd_ps(c0##i, _mm512_loadu_ps(post0), _mm512_loadu_ps(post0 + 16));                   \
                 c1##i = _mm512_fmadd_ps(c1##i, _mm512_loadu_ps(post1), _mm512_loadu_ps(post1 + 16));                   \

@@ -35,7 +35,9 @@ gemm_plan mf_nn_conv_plan_gemm(const mf_nn_conv_shape *s, mf_nn_isa isa) {
 static int panel_nrp(const gemm_plan *p, int j) { return j == p->npanels - 1 ? p->last_nrp : MF_NN_GEMM_NR; }
 static size_t panel_offset(const gemm_plan *p, int j) { return (size_t)j * (p->K + 4) * MF_NN_GEMM_NR; }
 
-static size_t fp32_size(const gemm_plan *p) { return panel_offset(p, p->npanels - 1) + (p->K + 4) * (size_t)p->last_nrp; }
+static size_t fp32_size(const gemm_plan *p) {
+    return panel_offset(p, p->npanels - 1) + (p->K + 4) * (size_t)p->last_nrp;
+}
 /* The AMX bf16 copy: behind the fp32 panels (64-byte aligned), per panel and k block mf_nn_amx_panel_halves(kcp). */
 static size_t amx_offset(const gemm_plan *p) { return round_up(fp32_size(p), 16); }
 static const uint16_t *amx_panel(const gemm_plan *p, const float *packed, int j, int kb) {
@@ -185,14 +187,15 @@ void mf_nn_conv_gemm_panels(const isa_ops *ops, const gemm_plan *p, const float 
     g.ldc = ldc;
     g.act = act;
     g.last = kb == p->nkb - 1;
-    if (p->amx && ops->amx && kc > 0 && mf_nn_gemm_amx_on()) {
+    if (p->amx && kc > 0 && mf_nn_gemm_amx_on()) {
         /* AMX: split each A chunk once, then every panel on it (gemm_amx.c; about 1e-5 from the fp32 kernels) */
         for (int r0 = 0; r0 < rows; r0 += MF_NN_GEMM_MC) {
             const int n = rows - r0 < MF_NN_GEMM_MC ? rows - r0 : MF_NN_GEMM_MC;
             mf_nn_amx_split_a(a + (size_t)r0 * lda, lda, n, (int)kc, (int)p->kcp);
             g.m = n;
             for (int j = j0; j < j1; j++) {
-                panel_block(p, packed, j, kb, k0, post, c + (size_t)r0 * ldc, res ? res + (size_t)r0 * ldc : NULL, &g);
+                const float *rr = res ? res + (size_t)r0 * ldc : NULL;
+                panel_block(p, packed, j, kb, k0, post, c + (size_t)r0 * ldc, rr, &g);
                 mf_nn_amx_block(&g, amx_panel(p, packed, j, kb));
             }
         }

@@ -32,7 +32,6 @@ typedef struct {
     void (*gemm)(const mf_nn_gemm_block *g);
     void (*gemm2)(const mf_nn_gemm_block *g0, const mf_nn_gemm_block *g1); /* two 16-wide panels, or NULL */
     void (*dw_row)(const mf_nn_dw_row *r);
-    int amx; /* the GEMM may run on AMX tiles where the packing has their bf16 weights (gemm_amx.c) */
 } isa_ops;
 static inline void check_shape(const mf_nn_conv_shape *s) {
     MF_ASSERT(s->n >= 1 && s->ih >= 1 && s->iw >= 1 && s->ic >= 1);
@@ -131,8 +130,8 @@ void mf_nn_conv_gemm_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *
                          const float *residual, float *out, float *scratch, int ith, int nth);
 size_t mf_nn_conv_wino_packed_size(const mf_nn_conv_shape *s, mf_nn_isa isa);
 size_t mf_nn_conv_wino_slice(const mf_nn_conv_shape *s, int nth);
-void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias, const float *alpha,
-                          const float *post, float *packed);
+void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias,
+                          const float *alpha, const float *post, float *packed);
 void mf_nn_conv_wino_run(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *packed, const float *in,
                          const float *residual, float *out, float *scratch, int ith, int nth);
 void mf_nn_conv_dw_row_scalar(const mf_nn_dw_row *r);

@@ -24,8 +24,9 @@ static int wino_tiles(const mf_nn_conv_shape *s, int *th, int *tw) {
 
 int mf_nn_conv2d_uses_winograd(const mf_nn_conv_shape *s, mf_nn_isa isa) {
     int th, tw;
-    return (isa == MF_NN_ISA_AVX2 || isa == MF_NN_ISA_AMX) && s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 &&
-           s->ic >= WINO_MIN_IC && s->oc >= WINO_MIN_OC && wino_tiles(s, &th, &tw) >= WINO_MIN_TILES;
+    return (isa == MF_NN_ISA_AVX2 || isa == MF_NN_ISA_AMX) && s->kh == 3 && s->kw == 3 && s->sh == 1 && s->sw == 1 &&
+           s->dh == 1 && s->dw == 1 && s->ic >= WINO_MIN_IC && s->oc >= WINO_MIN_OC &&
+           wino_tiles(s, &th, &tw) >= WINO_MIN_TILES;
 }
 
 static int wino_ldv(const mf_nn_conv_shape *s) { return (int)round_up((size_t)s->ic, 8); }
@@ -78,8 +79,8 @@ static float get_wino(const void *vctx, size_t k, int n) {
     return (float)u;
 }
 
-void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias, const float *alpha,
-                          const float *post, float *packed) {
+void mf_nn_conv_wino_pack(const mf_nn_conv_shape *s, mf_nn_isa isa, const float *w_hwio, const float *bias,
+                          const float *alpha, const float *post, float *packed) {
     const int ldm = wino_ldm(s);
     for (int c = 0; c < ldm; c++) {
         const int ok = c < s->oc;
