@@ -449,6 +449,12 @@ typedef struct {
                    face ellipse (Gaussian sigma veil face sizes, then 1.5x and 2.25x) and checked as a draw's identity
                    is; published as a synthetic fallback when one passes. 0: the default VEIL in src/anon/anon.c;
                    < 0: off; at most 0.2 */
+    int attr_stay; /* (stay46) up to attr_stay draws that removed the identity (every ensemble check, the gallery,
+                      detected again, the pose kept) but missed only the age or gender tolerance do not climb the
+                      redraw ladder: the next draw stays on the same rung, its age corrected by the miss. A stronger
+                      rendering removes identity, it does not mend an age (demo photo 1's middle woman: gentle draws
+                      read 39-43 y for 29 y, then a broken strong face). 0: the default ATTR_STAY in src/anon/anon.c;
+                      < 0: none (every failed draw climbs); at most 8 */
     int warp_power; /* (warp45) the background around the face follows the moved outline by Shepard interpolation of the
                        outline vertices' displacements with weights 1 / d^warp_power, 2 or 4. With 4 (the default) each
                        vertex's displacement holds over a flat spot, and a jaw moved far by a strong draw leaves a

@@ -170,6 +170,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
 #define VEIL (-1.0f)    /* (veil44) the nearest rejected draw blurred before the filter (tuning.veil) */
 #define VEIL_MAX 0.2f
+#define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
 #define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
 #define LAST_NCAND MF_ANON_MAX_CAND
@@ -432,6 +433,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->upright_check = tu->upright_check > 0; /* 0 off */
     if (tu->veil == 0) tu->veil = VEIL;
     tu->veil = !(tu->veil > 0) ? 0 : fminf(tu->veil, VEIL_MAX); /* 0 off */
+    if (tu->attr_stay == 0) tu->attr_stay = ATTR_STAY;
+    tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
     if (tu->warp_power == 0) tu->warp_power = WARP_POWER;
     tu->warp_power = tu->warp_power >= 4 ? 4 : 2;
     if (tu->child_last == 0) tu->child_last = CHILD_LAST;
@@ -3990,6 +3993,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     j.yaw = face->has_landmarks ? face->lm.yaw : 0;
     if (!st && !setup_done && !(renderable && a->par)) st = emb_run(a, j.ej, n_setup, 0, &setup_done), setup_done = 1;
     int n_failed = 0, n_rejected = 0; /* failed draws; of them, rejected by an ensemble recognizer (or the gallery) */
+    int n_stay = 0;                   /* (stay46) draws that missed only age or gender and did not climb */
     /* the flattened last rungs (anon12a) follow the ladder only when no draw removed the identity (none passed,
      * none is kept for the synthetic fallback): then the filter would come next */
     int n_flat = method == MF_ANON_SYNTH ? a->o.tuning.flat_rungs : 0;
@@ -4177,7 +4181,11 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         /* (turn20) a draw that removed the identity but lost the pose is drawn again on the same rung: a stronger
          * rendering turns a face further towards frontal, it does not keep the pose */
         int pose_lost = id_ok && pose_moved(a, face, r);
-        if (!best_ok && !pose_lost) n_failed++, n_rejected += r->detected_after && !id_ok;
+        /* (stay46) a draw that removed the identity but missed only age or gender stays on its rung */
+        int stay = id_ok && !pose_lost && (j.code == 'Y' || j.code == 'X') && n_stay < a->o.tuning.attr_stay &&
+                   !last_rung && !flat;
+        n_stay += stay;
+        if (!best_ok && !pose_lost && !stay) n_failed++, n_rejected += r->detected_after && !id_ok;
         /* (draws20, tuning.leap; ladder.c) a gentle draw rejected far over an ensemble threshold: the next draw is
          * the ladder's first strong rung, the rungs skipped are taken from the face's draws */
         if (!best_ok && j.code_rec >= 0) {
