@@ -170,6 +170,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
 #define VEIL (-1.0f)    /* (veil44) the nearest rejected draw blurred before the filter (tuning.veil) */
 #define VEIL_MAX 0.2f
+#define AGE_DETAIL (-1.0f) /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail) */
+#define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
 #define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
 #define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
@@ -433,6 +435,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->upright_check = tu->upright_check > 0; /* 0 off */
     if (tu->veil == 0) tu->veil = VEIL;
     tu->veil = !(tu->veil > 0) ? 0 : fminf(tu->veil, VEIL_MAX); /* 0 off */
+    if (tu->age_detail == 0) tu->age_detail = AGE_DETAIL;
+    tu->age_detail = !(tu->age_detail > 0 && tu->age_detail < 1) ? -1 : fmaxf(tu->age_detail, 0.1f); /* -1 off */
     if (tu->attr_stay == 0) tu->attr_stay = ATTR_STAY;
     tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
     if (tu->warp_power == 0) tu->warp_power = WARP_POWER;
@@ -3994,6 +3998,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     if (!st && !setup_done && !(renderable && a->par)) st = emb_run(a, j.ej, n_setup, 0, &setup_done), setup_done = 1;
     int n_failed = 0, n_rejected = 0; /* failed draws; of them, rejected by an ensemble recognizer (or the gallery) */
     int n_stay = 0;                   /* (stay46) draws that missed only age or gender and did not climb */
+    float det_k = 1;                  /* (adet46) the detail layer's factor from the age reads so far */
     /* the flattened last rungs (anon12a) follow the ladder only when no draw removed the identity (none passed,
      * none is kept for the synthetic fallback): then the filter would come next */
     int n_flat = method == MF_ANON_SYNTH ? a->o.tuning.flat_rungs : 0;
@@ -4057,7 +4062,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             par_rows(j.rpool, tex_rows, &tc, TEX_BANDS);
             if (m->nd > 0) {
                 float gr = j.grain / GRAIN_REF;
-                float damp = a->o.tuning.detail_amp * (gr < 0.15f ? 0.15f : gr > 1 ? 1 : gr);
+                float damp = det_k * a->o.tuning.detail_amp * (gr < 0.15f ? 0.15f : gr > 1 ? 1 : gr);
                 /* a different detail layer on each draw (rung.detail_step), from a seed-chosen first one */
                 uint64_t d0 = mf_anon_rng_next(&rng);
                 if (rung.detail_step) {
@@ -4199,6 +4204,11 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         /* feedback for the next draw: an estimated age off by d moves the drawn age by -0.8 d (children come out
          * older, older people younger), a lost gender pushes the gender read-out further */
         age_draw = age_feedback(face, r, 0.5f * a->o.age_tolerance, AGE_FEEDBACK, age_draw);
+        if (a->o.tuning.age_detail > 0 && r->detected_after && face->attr.age >= 0 && r->age_after >= 0) {
+            float d = r->age_after - face->attr.age;
+            if (d > 0.5f * a->o.age_tolerance) det_k *= a->o.tuning.age_detail;
+            if (d < -0.5f * a->o.age_tolerance) det_k = fminf(AGE_DETAIL_MAX, det_k / a->o.tuning.age_detail);
+        }
         if (r->detected_after && r->gender_after != MF_GENDER_UNKNOWN && face->attr.gender != MF_GENDER_UNKNOWN &&
             r->gender_after != face->attr.gender)
             logit *= 1.5f;
