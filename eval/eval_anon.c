@@ -143,6 +143,8 @@ static void usage(FILE *f) {
           "  --child-last N   a child's last-resort draws before the filter (default off; -1 none)\n"
           "  --veil F         before the filter, the nearest rejected draw blurred (sigma F face sizes; default off)\n"
           "  --warp-power P   the background warp's Shepard weights 1 / d^P, 4 (default) or 2 (measured, off)\n"
+          "  --lap-max F      a draw whose skin Laplacian variance is over F x the photo's is drawn again\n"
+          "                   (default off; e.g. 2)\n"
           "  --age-detail F   after a draw read too old the next draws take the detail layer x F (default off; e.g. 0.5)\n"
           "  --attr-stay N    up to N draws that removed the identity but missed only age or gender stay on their\n"
           "                   rung of the redraw ladder (default off; e.g. 3)\n"
@@ -253,6 +255,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--veil") && more) tu.veil = (float)atof(argv[++i]);
         else if (!strcmp(s, "--warp-power") && more) tu.warp_power = atoi(argv[++i]);
         else if (!strcmp(s, "--attr-stay") && more) tu.attr_stay = atoi(argv[++i]);
+        else if (!strcmp(s, "--lap-max") && more) tu.lap_max = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-detail") && more) tu.age_detail = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);

@@ -449,6 +449,12 @@ typedef struct {
                    face ellipse (Gaussian sigma veil face sizes, then 1.5x and 2.25x) and checked as a draw's identity
                    is; published as a synthetic fallback when one passes. 0: the default VEIL in src/anon/anon.c;
                    < 0: off; at most 0.2 */
+    float lap_max; /* (lap46) a draw whose skin is far rougher than the photo's is drawn again on the same rung before
+                      any check (not a failed draw; logged 'L'): the variance of the luminance's Laplacian over five
+                      skin squares (cheeks, forehead, under the eyes; eval_anon's looks figure) in the draw over the
+                      photo's (at least LAP_FLOOR), at most lap_max. On 300 FFHQ faces the 9 published past 2 were all broken (glowing brow
+                      bands, ghost eyes, sawtooth jaws, an old man's face on a toddler). 0: the default LAP_MAX in
+                      src/anon/anon.c; < 0: off */
     float age_detail; /* (adet46) the model's detail layer (skin grain and fine lines from tiles of training faces of
                          every age) reads as age: after a draw read more than half the age tolerance older than the
                          original, the next draws take the detail layer x age_detail (again after each such draw),

@@ -170,6 +170,11 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define CHILD_LAST (-1) /* (kid44) a child's last-resort draws (tuning.child_last) */
 #define VEIL (-1.0f)    /* (veil44) the nearest rejected draw blurred before the filter (tuning.veil) */
 #define VEIL_MAX 0.2f
+#define LAP_MAX (-1.0f)    /* (lap46) a draw's skin Laplacian variance at most this x the photo's (tuning.lap_max) */
+#define LAP_PROBE 0.05f    /* ... its squares' half-side, face sizes */
+#define LAP_FLOOR 16.0     /* ... the photo's variance taken as at least this (a smooth, made-up or soft-lit photo's
+                            * 7-15 made every draw of demo photo 1's laughing woman "rough" at 17-33; broken draws read
+                            * 50-230) */
 #define AGE_DETAIL (-1.0f) /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail) */
 #define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
 #define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
@@ -435,6 +440,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->upright_check = tu->upright_check > 0; /* 0 off */
     if (tu->veil == 0) tu->veil = VEIL;
     tu->veil = !(tu->veil > 0) ? 0 : fminf(tu->veil, VEIL_MAX); /* 0 off */
+    if (tu->lap_max == 0) tu->lap_max = LAP_MAX;
+    if (!(tu->lap_max > 0)) tu->lap_max = -1; /* off (NaN too) */
     if (tu->age_detail == 0) tu->age_detail = AGE_DETAIL;
     tu->age_detail = !(tu->age_detail > 0 && tu->age_detail < 1) ? -1 : fmaxf(tu->age_detail, 0.1f); /* -1 off */
     if (tu->attr_stay == 0) tu->attr_stay = ATTR_STAY;
@@ -2087,6 +2094,38 @@ static float probe_contrast(const job *j, const mf_fimg *res) {
     for (int c = 0; c < 2; c++)
         for (int i = 0; i < k; i++) v[c] += (y[c][i] - sy[c] / k) * (y[c][i] - sy[c] / k);
     return v[0] > 1e-6 ? (float)sqrt(v[1] / v[0]) : 1;
+}
+
+/* (lap46) How much rougher the draw's skin is than the photo's: the variance of the luminance's 4-neighbour Laplacian
+ * over five squares (LAP_PROBE face sizes around mesh points 50, 280, 151, 117, 346: cheeks, forehead, under the
+ * eyes; eval_anon's looks figure, ev_skin_laplacian_var) in res (clamped to 0..255) over the same in the photo, that
+ * taken as at least LAP_FLOOR. 1 when the squares hold too few pixels. */
+static float skin_lap_ratio(const job *j, const mf_fimg *res) {
+    static const int pts[] = {50, 280, 151, 117, 346};
+    int rad = (int)(LAP_PROBE * j->fs) + 1;
+    double s[2] = {0, 0}, s2[2] = {0, 0};
+    long n = 0;
+    for (size_t p = 0; p < sizeof pts / sizeof pts[0]; p++) {
+        int cx = (int)j->P[3 * pts[p]], cy = (int)j->P[3 * pts[p] + 1];
+        for (int y = cy - rad; y <= cy + rad; y++)
+            for (int x = cx - rad; x <= cx + rad; x++) {
+                if (x < 1 || y < 1 || x >= j->w - 1 || y >= j->h - 1) continue;
+                for (int c = 0; c < 2; c++) {
+                    const float *d = c ? res->data : j->O.data;
+#define LUM(xx, yy)                                                                                                    \
+    (0.299 * fminf(fmaxf(d[3 * ((size_t)(yy)*j->w + (xx))], 0), 255) +                                                 \
+     0.587 * fminf(fmaxf(d[3 * ((size_t)(yy)*j->w + (xx)) + 1], 0), 255) +                                             \
+     0.114 * fminf(fmaxf(d[3 * ((size_t)(yy)*j->w + (xx)) + 2], 0), 255))
+                    double l = LUM(x - 1, y) + LUM(x + 1, y) + LUM(x, y - 1) + LUM(x, y + 1) - 4 * LUM(x, y);
+#undef LUM
+                    s[c] += l, s2[c] += l * l;
+                }
+                n++;
+            }
+    }
+    if (n < 16) return 1;
+    double v0 = s2[0] / n - (s[0] / n) * (s[0] / n), v1 = s2[1] / n - (s[1] / n) * (s[1] / n);
+    return (float)(v1 / fmax(v0, LAP_FLOOR));
 }
 
 /* (pale34) The new skin's tone brought towards the photo's skin under it (tuning.tone_match, strength t): over the
@@ -4127,6 +4166,18 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                 if (tr < MF_ANON_DRAW_LOG - 1)
                     draws[tr] = 'T', draw_val[tr] = cr, draw_age[tr] = -1, draw_rung[tr] = (signed char)e_rung;
                 snprintf(why, sizeof why, "looks: the new skin's contrast %.1fx the photo's", cr);
+                r->ms_render += t_beside >= 0 ? t_beside : t2 - t1;
+                continue;
+            }
+        }
+        /* (lap46) a draw whose skin is far rougher than the photo's (broken: glowing bands, ghost eyes, a sawtooth
+         * jaw) is drawn again on the same rung before any check, as a blotchy strong draw is */
+        if (a->o.tuning.lap_max > 0 && !a->force_similar && method == MF_ANON_SYNTH) {
+            float lr = skin_lap_ratio(&j, &res);
+            if (lr > a->o.tuning.lap_max) {
+                if (tr < MF_ANON_DRAW_LOG - 1)
+                    draws[tr] = 'L', draw_val[tr] = lr, draw_age[tr] = -1, draw_rung[tr] = (signed char)e_rung;
+                snprintf(why, sizeof why, "looks: the new skin's Laplacian %.1fx the photo's", lr);
                 r->ms_render += t_beside >= 0 ? t_beside : t2 - t1;
                 continue;
             }
