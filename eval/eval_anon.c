@@ -143,6 +143,7 @@ static void usage(FILE *f) {
           "  --child-last N   a child's last-resort draws before the filter (default off; -1 none)\n"
           "  --veil F         before the filter, the nearest rejected draw blurred (sigma F face sizes; default off)\n"
           "  --warp-power P   the background warp's Shepard weights 1 / d^P, 4 (default) or 2 (measured, off)\n"
+          "  --warp-loop S    the warp interpolates along the outline loop, S times denser (default 1: off; e.g. 4)\n"
           "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default on; -1 off)\n"
           "  --age-soft Y     a passing draw whose age misses by more than Y years gets more draws (off by default)\n"
           "  --age-draws N    ... at most N more (default 2; -1 off)\n"
@@ -249,6 +250,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--child-last") && more) tu.child_last = atoi(argv[++i]);
         else if (!strcmp(s, "--veil") && more) tu.veil = (float)atof(argv[++i]);
         else if (!strcmp(s, "--warp-power") && more) tu.warp_power = atoi(argv[++i]);
+        else if (!strcmp(s, "--warp-loop") && more) tu.warp_loop = atoi(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-draws") && more) tu.age_draws = atoi(argv[++i]);
