@@ -148,6 +148,7 @@ static void usage(FILE *f) {
           "  --age-detail F   after a draw read too old the next draws take the detail layer x F (default off; e.g. 0.5)\n"
           "  --attr-stay N    up to N draws that removed the identity but missed only age or gender stay on their\n"
           "                   rung of the redraw ladder (default off; e.g. 3)\n"
+          "  --warp-loop S    the warp interpolates along the outline loop, S times denser (default 1: off; e.g. 4)\n"
           "  --shape-sym N    1: a draw's shape deltas made left-right symmetric (default on; -1 off)\n"
           "  --age-soft Y     a passing draw whose age misses by more than Y years gets more draws (off by default)\n"
           "  --age-draws N    ... at most N more (default 2; -1 off)\n"
@@ -257,6 +258,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--attr-stay") && more) tu.attr_stay = atoi(argv[++i]);
         else if (!strcmp(s, "--lap-max") && more) tu.lap_max = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-detail") && more) tu.age_detail = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--warp-loop") && more) tu.warp_loop = atoi(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-draws") && more) tu.age_draws = atoi(argv[++i]);

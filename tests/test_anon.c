@@ -1478,20 +1478,28 @@ static void jit_compare(const mf_anon_result *ra, const mf_anon_result *rb, cons
  * between its neighbours' values; with weights 1 / d^4 it held each vertex's displacement over a flat spot and jumped
  * between them (the hair edge along a strong draw's narrowed jaw: a sawtooth), with 1 / d^2 it turns less steeply and
  * swings less. */
-static double warp_ring_swing(int power, double *steep) {
-    enum { NB = 72, NS = 1440 };
-    float bx[NB], by[NB], ex[NB], ey[NB], d2s[NB];
-    for (int b = 0; b < NB; b++) {
-        double t = 2 * M_PI * b / NB, m = b % 2 ? 30 : 20;
-        bx[b] = (float)(100 * cos(t)), by[b] = (float)(100 * sin(t));
-        ex[b] = (float)(-m * cos(t)), ey[b] = (float)(-m * sin(t));
+/* nb vertices on a circle of radius 100 moved in by 20 and 30 px in turn, the loop made `loop` times denser
+ * (mf_anon_loop_densify; 1: the vertices alone) */
+static double warp_ring_swing(int nb, int power, int loop, double *steep) {
+    enum { NB = 72, NS = 1440, NMAX = 72 * 8 };
+    float vx[NB], vy[NB], vu[NB], vv[NB], bx[NMAX], by[NMAX], ex[NMAX], ey[NMAX], d2s[NMAX];
+    assert_true(nb <= NB && nb * loop <= NMAX);
+    for (int b = 0; b < nb; b++) {
+        double t = 2 * M_PI * b / nb, m = b % 2 ? 30 : 20;
+        vx[b] = (float)(100 * cos(t)), vy[b] = (float)(100 * sin(t));
+        vu[b] = (float)(-m * cos(t)), vv[b] = (float)(-m * sin(t));
     }
+    int n = mf_anon_loop_densify(vx, vy, vu, vv, nb, loop, bx, by, ex, ey);
+    int L = loop < 1 ? 1 : loop;
+    assert_int_equal(n, nb * L);
+    for (int b = 0; b < nb; b++) /* every vertex is kept, in order */
+        assert_true(bx[b * L] == vx[b] && by[b * L] == vy[b] && ex[b * L] == vu[b] && ey[b * L] == vv[b]);
     double lo = 1e9, hi = -1e9, prev = 0;
     *steep = 0;
     for (int i = 0; i <= NS; i++) {
         double t = 2 * M_PI * i / NS;
         float px = (float)(103 * cos(t)), py = (float)(103 * sin(t)), d[2];
-        mf_anon_warp_point(bx, by, ex, ey, NB, power, 60.0f, px, py, d2s, d);
+        mf_anon_warp_point(bx, by, ex, ey, n, power, 60.0f, px, py, d2s, d);
         double r = hypot(px - d[0], py - d[1]); /* where this pixel samples the photo */
         lo = fmin(lo, r), hi = fmax(hi, r);
         if (i) *steep = fmax(*steep, fabs(r - prev) / (2 * M_PI * 103 / NS)); /* px of source radius per px of arc */
@@ -1502,12 +1510,29 @@ static double warp_ring_swing(int power, double *steep) {
 
 static void test_warp_no_sawtooth(void **state) {
     (void)state;
-    double s4, s2, sw4 = warp_ring_swing(4, &s4), sw2 = warp_ring_swing(2, &s2);
+    double s4, s2, sw4 = warp_ring_swing(72, 4, 1, &s4), sw2 = warp_ring_swing(72, 2, 1, &s2);
     printf("  background warp on a ring: swing %.2f px (1/d^4) -> %.2f px (1/d^2), steepest %.2f -> %.2f px/px\n", sw4,
            sw2, s4, s2);
     assert_true(sw4 > 6.0);       /* the sawtooth: most of the 10 px between neighbours (9.5 px) */
     assert_true(s2 < 0.6 * s4);   /* the default turns less than 0.6x as steeply between vertices (0.41x) */
     assert_true(sw2 < 0.8 * sw4); /* and swings less (0.64x) */
+}
+
+/* (loop46) tuning.warp_loop: the outline's 36 vertices (the mesh oval's count) with the loop 4x denser. Between two
+ * vertices 10 px apart in displacement and 17.5 px apart on the ring, a field linear along the loop turns the source
+ * radius by 0.57 px per px; the vertices alone hold flat spots and turn several times as steeply. */
+static void test_warp_loop_dense(void **state) {
+    (void)state;
+    double s1, s4, sw1 = warp_ring_swing(36, 4, 1, &s1), sw4 = warp_ring_swing(36, 4, 4, &s4);
+    double ideal = 10.0 / (2 * M_PI * 100 / 36);
+    printf("  background warp, 36 vertices: steepest %.2f px/px (vertices) -> %.2f (loop 4x denser; linear %.2f), "
+           "swing %.2f -> %.2f px\n", s1, s4, ideal, sw1, sw4);
+    assert_true(s1 > 3 * ideal);   /* flat spots and steps between them (the sawtooth) */
+    assert_true(s4 < 1.6 * ideal); /* nearly the linear ramp */
+    assert_true(sw4 < sw1 + 0.5);  /* no overshoot beyond the vertices' own range */
+    /* densifying by 1 (or less) changes nothing */
+    double s0, sw0 = warp_ring_swing(36, 4, 0, &s0);
+    assert_true(s0 == s1 && sw0 == sw1);
 }
 
 static void test_jitter_skip(void **state) {
@@ -3495,6 +3520,7 @@ int main(void) {
     if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_warp_no_sawtooth),
+        cmocka_unit_test(test_warp_loop_dense),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),

@@ -178,6 +178,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define AGE_DETAIL (-1.0f) /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail) */
 #define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
 #define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
+#define WARP_LOOP 1     /* (loop46) the outline loop made this many times denser for the warp (tuning.warp_loop) */
+#define WARP_LOOP_MAX 8 /* ... at most (36 x 8 points, under NV) */
+enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
 #define LAST_NCAND MF_ANON_MAX_CAND
@@ -446,6 +449,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->age_detail = !(tu->age_detail > 0 && tu->age_detail < 1) ? -1 : fmaxf(tu->age_detail, 0.1f); /* -1 off */
     if (tu->attr_stay == 0) tu->attr_stay = ATTR_STAY;
     tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
+    if (tu->warp_loop == 0) tu->warp_loop = WARP_LOOP;
+    tu->warp_loop = tu->warp_loop < 1 ? 1 : tu->warp_loop > WARP_LOOP_MAX ? WARP_LOOP_MAX : tu->warp_loop;
     if (tu->warp_power == 0) tu->warp_power = WARP_POWER;
     tu->warp_power = tu->warp_power >= 4 ? 4 : 2;
     if (tu->child_last == 0) tu->child_last = CHILD_LAST;
@@ -1638,14 +1643,28 @@ typedef struct {
     float fall;
     uint8_t *cell; /* per grid cell (gx, gy): a field value at one of its corners (gx..gx+1, gy..gy+1) is not 0 */
     float bx[NV], by[NV], ex[NV], ey[NV]; /* the boundary vertices' new positions and displacements, gathered */
+    int nb;                               /* how many (n_bnd, or the densified oval's 36 x tuning.warp_loop) */
+    int stride;      /* (loop46) the loop's vertices are every stride-th point (1: no densified loop) */
+    float half_seg;  /* ... half the longest edge between two of them, px */
 } warp_ctx;
 static void warp_field_rows(void *ctx, int y0, int y1) {
     const warp_ctx *c = ctx;
-    int g = c->g, gw = c->field->w, nb = c->a->n_bnd;
+    int g = c->g, gw = c->field->w, nb = c->nb;
     float d2s[NV];
     for (int gy = y0; gy < y1; gy++)
         for (int gx = 0; gx < gw; gx++) {
             float *fd = c->field->data + 2 * ((size_t)gy * gw + gx);
+            if (c->stride > 1) { /* (loop46) every point of an edge lies within half_seg of one of its two vertices:
+                                  * farther than fall + half_seg from every vertex, the field is 0 (as over all points,
+                                  * where it fades to 0 at fall), at the cost of the vertices alone */
+                float px = gx * g + 0.5f, py = gy * g + 0.5f, dmin = FLT_MAX;
+                for (int b = 0; b < nb; b += c->stride)
+                    dmin = fminf(dmin, (px - c->bx[b]) * (px - c->bx[b]) + (py - c->by[b]) * (py - c->by[b]));
+                if (sqrtf(dmin) - c->half_seg >= c->fall) {
+                    fd[0] = fd[1] = 0;
+                    continue;
+                }
+            }
             mf_anon_warp_point(c->bx, c->by, c->ex, c->ey, nb, c->a->o.tuning.warp_power, c->fall, gx * g + 0.5f,
                                gy * g + 0.5f, d2s, fd);
         }
@@ -2361,11 +2380,24 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         int gw = j->w / g + 2, gh = j->h / g + 2;
         mf_fimg field;
         if (!(st = mf_fimg_init(&field, gw, gh, 2))) {
-            warp_ctx wc = {a, j, P2, &field, &base, g, fall, malloc((size_t)gw * gh), {0}, {0}, {0}, {0}};
+            warp_ctx wc = {a, j, P2, &field, &base, g, fall, malloc((size_t)gw * gh), {0}, {0}, {0}, {0}, a->n_bnd, 1, 0};
             if (!wc.cell) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             for (int b = 0; !st && b < a->n_bnd; b++) {
                 const float *q = P2 + 3 * a->bnd_v[b], *o = j->P + 3 * a->bnd_v[b];
                 wc.bx[b] = q[0], wc.by[b] = q[1], wc.ex[b] = q[0] - o[0], wc.ey[b] = q[1] - o[1];
+            }
+            if (!st && a->o.tuning.warp_loop > 1) { /* (loop46) the oval in loop order, densified */
+                float lx[OVAL_N], ly[OVAL_N], lu[OVAL_N], lv[OVAL_N];
+                for (int b = 0; b < OVAL_N; b++) {
+                    const float *q = P2 + 3 * mf_anon_loop_oval[b], *o = j->P + 3 * mf_anon_loop_oval[b];
+                    lx[b] = q[0], ly[b] = q[1], lu[b] = q[0] - o[0], lv[b] = q[1] - o[1];
+                }
+                wc.nb = mf_anon_loop_densify(lx, ly, lu, lv, OVAL_N, a->o.tuning.warp_loop, wc.bx, wc.by, wc.ex, wc.ey);
+                wc.stride = a->o.tuning.warp_loop;
+                for (int b = 0; b < OVAL_N; b++) {
+                    int c2 = b + 1 < OVAL_N ? b + 1 : 0;
+                    wc.half_seg = fmaxf(wc.half_seg, 0.5f * hypotf(lx[c2] - lx[b], ly[c2] - ly[b]));
+                }
             }
             if (!st) par_rows(j->rpool, warp_field_rows, &wc, gh);
             for (int gy = 0; !st && gy < gh; gy++)

@@ -223,6 +223,21 @@ int mf_anon_texel_map(const struct mf_anon_model *m, int *tri_of, float *bary) {
 }
 
 typedef float wv4f __attribute__((vector_size(16)));
+int mf_anon_loop_densify(const float *x, const float *y, const float *u, const float *v, int nb, int s, float *ox,
+                         float *oy, float *ou, float *ov) {
+    s = s < 1 ? 1 : s;
+    for (int b = 0; b < nb; b++) {
+        int c = b + 1 < nb ? b + 1 : 0;
+        for (int k = 0; k < s; k++) {
+            float t = (float)k / (float)s;
+            int o = b * s + k;
+            ox[o] = x[b] + t * (x[c] - x[b]), oy[o] = y[b] + t * (y[c] - y[b]);
+            ou[o] = u[b] + t * (u[c] - u[b]), ov[o] = v[b] + t * (v[c] - v[b]);
+        }
+    }
+    return nb * s;
+}
+
 void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const float *ey, int nb, int power,
                         float fall, float px, float py, float *d2s, float out[2]) {
     float sw = 0, dx = 0, dy = 0, dmin = 1e30f;

@@ -75,6 +75,11 @@ void mf_anon_jitter5(const float p[5][2], int i, float q[5][2]);
  * faded out over `fall` px from the nearest vertex. d2s: nb floats of scratch. */
 void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const float *ey, int nb, int power,
                         float fall, float px, float py, float *d2s, float out[2]);
+/* (loop46) A closed loop of nb points (x, y) carrying values (u, v), made s times denser: between each point and the
+ * next (the last's next is the first) s - 1 points and values are added on the straight line. Writes nb * s points
+ * into ox, oy, ou, ov (in loop order, each input point first), returns nb * s. Under 1, s counts as 1. */
+int mf_anon_loop_densify(const float *x, const float *y, const float *u, const float *v, int nb, int s, float *ox,
+                         float *oy, float *ou, float *ov);
 
 /* (cut14) The attacker's square of a face, as issue 11's check builds it (eval_privacy_anon): the square of side
  * ctx * max(w, h) around the centre of box (x y w h, image pixels), turned upright by -roll_deg (the face's roll,
