@@ -2901,6 +2901,74 @@ static void test_age_soft_redraws(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* (adet46, stay46, lap46) The age-read options of stop 46 on a face whose draws read far too young (ffhq_0102, 66 y:
+ * its draws read 41-54 y on the 300 FFHQ run). The first seed whose first draw is rejected on its age ('Y') is taken
+ * with the options off; then, at that seed:
+ * - tuning.age_detail 0.6: the same first draw (same age read), then the detail layer x 1 / 0.6: the second draw's
+ *   age read differs;
+ * - tuning.attr_stay 3: the second draw stays on the first's rung (off: one rung up);
+ * - tuning.lap_max 1e-3: every draw is drawn again on its looks ('L'), none is checked, the face falls back; 1e9:
+ *   the same draws and pixels as off. */
+static void test_age_read_options(void **state) {
+    (void)state;
+    static const char *photo = "ffhq/ffhq_0102.jpg";
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *an[5];
+    an[0] = attack_env_anon(&e, (mf_anon_tuning){0});
+    an[1] = attack_env_anon(&e, (mf_anon_tuning){.age_detail = 0.6f});
+    an[2] = attack_env_anon(&e, (mf_anon_tuning){.attr_stay = 3});
+    an[3] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e-3f});
+    an[4] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e9f});
+    mf_img img;
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);
+    int k = faces ? largest_meshed_face(faces, n) : -1;
+    if (k < 0 || faces[k].attr.age < 0) {
+        photo_test_close(&e, an, 5, faces, &img);
+        skip();
+    }
+    mf_anon_result r0;
+    mf_img x0 = {0};
+    uint64_t seed = 0;
+    for (uint64_t s = 1; s <= 8 && !seed; s++) {
+        mf_img_free(&x0);
+        x0 = copy_of(&img);
+        assert_int_equal(mf_anon_face(an[0], &x0, &faces[k], MF_ANON_SYNTH, s, NULL, &r0), MF_OK);
+        if (r0.draws[0] == 'Y' && r0.draws[1]) seed = s;
+    }
+    printf("  age %.1f, seed %d: off '%s', ages", faces[k].attr.age, (int)seed, r0.draws);
+    for (int i = 0; r0.draws[i]; i++) printf(" %.1f", r0.draw_age[i]);
+    printf(", rungs %d %d\n", r0.draw_rung[0], r0.draw_rung[1]);
+    assert_true(seed > 0);                              /* the face's draws do read too young */
+    assert_true(r0.draw_age[0] < faces[k].attr.age - 5); /* beyond half the tolerance: the detail layer grows */
+    assert_int_equal(r0.draw_rung[1], r0.draw_rung[0] + 1);
+    mf_anon_result r[5];
+    mf_img x[5];
+    for (int v = 1; v < 5; v++) {
+        x[v] = copy_of(&img);
+        assert_int_equal(mf_anon_face(an[v], &x[v], &faces[k], MF_ANON_SYNTH, seed, NULL, &r[v]), MF_OK);
+        printf("  option %d: '%s', decision %d, ages", v, r[v].draws, r[v].decision);
+        for (int i = 0; r[v].draws[i]; i++) printf(" %.1f", r[v].draw_age[i]);
+        printf(", rungs %d %d\n", r[v].draw_rung[0], r[v].draw_rung[1]);
+    }
+    /* age_detail: the same first draw, another second one */
+    assert_int_equal(r[1].draws[0], 'Y');
+    assert_true(r[1].draw_age[0] == r0.draw_age[0]);
+    assert_true(r[1].draws[1] != 0 && r[1].draw_age[1] != r0.draw_age[1]);
+    /* attr_stay: the second draw on the first's rung */
+    assert_int_equal(r[2].draws[0], 'Y');
+    assert_int_equal(r[2].draw_rung[1], r[2].draw_rung[0]);
+    /* lap_max: every draw refused on its looks, then the fallback; off in effect: the same as off */
+    for (int i = 0; r[3].draws[i]; i++) assert_int_equal(r[3].draws[i], 'L');
+    assert_int_equal(r[3].decision, MF_ANON_FALLBACK);
+    assert_string_equal(r[4].draws, r0.draws);
+    assert_memory_equal(x[4].data, x0.data, (size_t)img.w * img.h * 3);
+    for (int v = 1; v < 5; v++) mf_img_free(&x[v]);
+    mf_img_free(&x0);
+    photo_test_close(&e, an, 5, faces, &img);
+}
+
 /* (looks35) The eye sockets' luminance over the skin's (mean of square patches of 0.03 face sizes at mesh points of
  * the face f: between the lids and the brows and under the eyes, over cheeks and forehead), in img. */
 static float socket_depth(const mf_img *img, const mf_face *f) {
@@ -3571,6 +3639,7 @@ int main(void) {
         cmocka_unit_test(test_strong_tone_matches_photo),
         cmocka_unit_test(test_strong_contrast_redraws),
         cmocka_unit_test(test_age_soft_redraws),
+        cmocka_unit_test(test_age_read_options),
         cmocka_unit_test(test_strong_sockets_not_dark),
         cmocka_unit_test(test_lens_test_sees_eyes),
         cmocka_unit_test(test_lens_ring_sees_eyes),
