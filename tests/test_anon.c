@@ -2904,7 +2904,7 @@ static void test_age_soft_redraws(void **state) {
 /* (adet46, stay46, lap46) The age-read options of stop 46 on a face whose draws read far too young (ffhq_0102, 66 y:
  * its draws read 41-54 y on the 300 FFHQ run). The first seed whose first draw is rejected on its age ('Y') is taken
  * with the options off; then, at that seed:
- * - tuning.age_detail 0.6: the same first draw (same age read), then the detail layer x 1 / 0.6: the second draw's
+ * - tuning.age_detail 0.6 (the default since stop 46; the others with it off): the same first draw (same age read), then the detail layer x 1 / 0.6: the second draw's
  *   age read differs;
  * - tuning.attr_stay 3: the second draw stays on the first's rung (off: one rung up);
  * - tuning.lap_max 1e-3: every draw is drawn again on its looks ('L'), none is checked, the face falls back; 1e9:
@@ -2915,11 +2915,11 @@ static void test_age_read_options(void **state) {
     attack_env e;
     attack_env_need(&e);
     mf_anon_t *an[5];
-    an[0] = attack_env_anon(&e, (mf_anon_tuning){0});
-    an[1] = attack_env_anon(&e, (mf_anon_tuning){.age_detail = 0.6f});
-    an[2] = attack_env_anon(&e, (mf_anon_tuning){.attr_stay = 3});
-    an[3] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e-3f});
-    an[4] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e9f});
+    an[0] = attack_env_anon(&e, (mf_anon_tuning){.age_detail = -1});
+    an[1] = attack_env_anon(&e, (mf_anon_tuning){0}); /* age_detail: the default, 0.6 */
+    an[2] = attack_env_anon(&e, (mf_anon_tuning){.attr_stay = 3, .age_detail = -1});
+    an[3] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e-3f, .age_detail = -1});
+    an[4] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e9f, .age_detail = -1});
     mf_img img;
     int n;
     mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);

@@ -175,7 +175,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define LAP_FLOOR 16.0     /* ... the photo's variance taken as at least this (a smooth, made-up or soft-lit photo's
                             * 7-15 made every draw of demo photo 1's laughing woman "rough" at 17-33; broken draws read
                             * 50-230) */
-#define AGE_DETAIL (-1.0f) /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail) */
+#define AGE_DETAIL 0.6f /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail; on since stop 46) */
 #define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
 #define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
 #define WARP_LOOP 1     /* (loop46) the outline loop made this many times denser for the warp (tuning.warp_loop) */
