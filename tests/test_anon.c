@@ -2904,8 +2904,8 @@ static void test_age_soft_redraws(void **state) {
 /* (adet46, stay46, lap46) The age-read options of stop 46 on a face whose draws read far too young (ffhq_0102, 66 y:
  * its draws read 41-54 y on the 300 FFHQ run). The first seed whose first draw is rejected on its age ('Y') is taken
  * with the options off; then, at that seed:
- * - tuning.age_detail 0.6 (the default since stop 46; the others with it off): the same first draw (same age read), then the detail layer x 1 / 0.6: the second draw's
- *   age read differs;
+ * - tuning.age_detail 0.6 (the default since stop 46; the others with it off): the same first draw (same age read),
+ *   then the detail layer x 1 / 0.6: the second draw's age read differs;
  * - tuning.attr_stay 3: the second draw stays on the first's rung (off: one rung up);
  * - tuning.lap_max 1e-3: every draw is drawn again on its looks ('L'), none is checked, the face falls back; 1e9:
  *   the same draws and pixels as off. */

@@ -452,17 +452,17 @@ typedef struct {
     float lap_max; /* (lap46) a draw whose skin is far rougher than the photo's is drawn again on the same rung before
                       any check (not a failed draw; logged 'L'): the variance of the luminance's Laplacian over five
                       skin squares (cheeks, forehead, under the eyes; eval_anon's looks figure) in the draw over the
-                      photo's (at least LAP_FLOOR), at most lap_max. On 300 FFHQ faces the 9 published past 2 were all broken (glowing brow
-                      bands, ghost eyes, sawtooth jaws, an old man's face on a toddler). 0: the default LAP_MAX in
-                      src/anon/anon.c; < 0: off */
+                      photo's (at least LAP_FLOOR), at most lap_max. On 300 FFHQ faces the 9 published past 2 were all
+                      broken (glowing brow bands, ghost eyes, sawtooth jaws, an old man's face on a toddler). 0: the
+                      default LAP_MAX in src/anon/anon.c; < 0: off */
     float age_detail; /* (adet46) the model's detail layer (skin grain and fine lines from tiles of training faces of
                          every age) reads as age: after a draw read more than half the age tolerance older than the
                          original, the next draws take the detail layer x age_detail (again after each such draw),
                          and after one read that much younger, / age_detail (up to AGE_DETAIL_MAX, 1.5 x the
                          default). Demo photo 1's middle woman (29 y): her gentle draws read 40-48 y, at --detail 0.01
-                         37 y. 0: the default AGE_DETAIL in src/anon/anon.c (0.6, on since stop 46: 1,000 LFW faces 10 fewer
-                         strong faces, 300 FFHQ 3 fewer filter fallbacks, privacy within noise); < 0 or >= 1: off; at
-                         least 0.1 */
+                         37 y. 0: the default AGE_DETAIL in src/anon/anon.c (0.6, on since stop 46: 1,000 LFW faces
+                         10 fewer strong faces, 300 FFHQ 3 fewer filter fallbacks, privacy within noise); < 0 or >= 1:
+                         off; at least 0.1 */
     int attr_stay; /* (stay46) up to attr_stay draws that removed the identity (every ensemble check, the gallery,
                       detected again, the pose kept) but missed only the age or gender tolerance do not climb the
                       redraw ladder: the next draw stays on the same rung, its age corrected by the miss. A stronger

@@ -175,7 +175,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define LAP_FLOOR 16.0     /* ... the photo's variance taken as at least this (a smooth, made-up or soft-lit photo's
                             * 7-15 made every draw of demo photo 1's laughing woman "rough" at 17-33; broken draws read
                             * 50-230) */
-#define AGE_DETAIL 0.6f /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail; on since stop 46) */
+#define AGE_DETAIL 0.6f    /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail; stop 46) */
 #define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
 #define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
 #define WARP_LOOP 1     /* (loop46) the outline loop made this many times denser for the warp (tuning.warp_loop) */
@@ -2380,7 +2380,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         int gw = j->w / g + 2, gh = j->h / g + 2;
         mf_fimg field;
         if (!(st = mf_fimg_init(&field, gw, gh, 2))) {
-            warp_ctx wc = {a, j, P2, &field, &base, g, fall, malloc((size_t)gw * gh), {0}, {0}, {0}, {0}, a->n_bnd, 1, 0};
+            warp_ctx wc = {a,   j,   P2,  &field, &base,    g, fall, malloc((size_t)gw * gh),
+                           {0}, {0}, {0}, {0},    a->n_bnd, 1, 0};
             if (!wc.cell) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             for (int b = 0; !st && b < a->n_bnd; b++) {
                 const float *q = P2 + 3 * a->bnd_v[b], *o = j->P + 3 * a->bnd_v[b];
