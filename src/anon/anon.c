@@ -4191,29 +4191,25 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         if ((st = mf_fimg_to_img(&res, NULL, img, j.ox, j.oy))) break;
         r->tries = tr + 1;
         double t2 = now_ms();
-        /* (tone35) a strong draw whose skin varies far more than the photo's (burnt brows, dark sockets, blotches) is
-         * drawn again on the same rung before any check: not a failed draw, never a synthetic fallback */
-        if (strong && a->o.tuning.strong_contrast > 0 && !a->force_similar && method == MF_ANON_SYNTH) {
-            float cr = probe_contrast(&j, &res);
-            if (cr > a->o.tuning.strong_contrast) {
-                if (tr < MF_ANON_DRAW_LOG - 1)
-                    draws[tr] = 'T', draw_val[tr] = cr, draw_age[tr] = -1, draw_rung[tr] = (signed char)e_rung;
-                snprintf(why, sizeof why, "looks: the new skin's contrast %.1fx the photo's", cr);
-                r->ms_render += t_beside >= 0 ? t_beside : t2 - t1;
-                continue;
-            }
-        }
-        /* (lap46) a draw whose skin is far rougher than the photo's (broken: glowing bands, ghost eyes, a sawtooth
-         * jaw) is drawn again on the same rung before any check, as a blotchy strong draw is */
-        if (a->o.tuning.lap_max > 0 && !a->force_similar && method == MF_ANON_SYNTH) {
-            float lr = skin_lap_ratio(&j, &res);
-            if (lr > a->o.tuning.lap_max) {
-                if (tr < MF_ANON_DRAW_LOG - 1)
-                    draws[tr] = 'L', draw_val[tr] = lr, draw_age[tr] = -1, draw_rung[tr] = (signed char)e_rung;
-                snprintf(why, sizeof why, "looks: the new skin's Laplacian %.1fx the photo's", lr);
-                r->ms_render += t_beside >= 0 ? t_beside : t2 - t1;
-                continue;
-            }
+        /* the looks gates: a draw refused on its looks is drawn again on the same rung before any check, not a
+         * failed draw, never a synthetic fallback. (tone35) a strong draw whose skin varies far more than the
+         * photo's (burnt brows, dark sockets, blotches): 'T'; (lap46, off by default) a draw whose skin is far
+         * rougher than the photo's (glowing bands, ghost eyes, a sawtooth jaw): 'L' */
+        char looks = 0;
+        float lv = 0;
+        if (strong && a->o.tuning.strong_contrast > 0 && !a->force_similar && method == MF_ANON_SYNTH &&
+            (lv = probe_contrast(&j, &res)) > a->o.tuning.strong_contrast)
+            looks = 'T';
+        if (!looks && a->o.tuning.lap_max > 0 && !a->force_similar && method == MF_ANON_SYNTH &&
+            (lv = skin_lap_ratio(&j, &res)) > a->o.tuning.lap_max)
+            looks = 'L';
+        if (looks) {
+            if (tr < MF_ANON_DRAW_LOG - 1)
+                draws[tr] = looks, draw_val[tr] = lv, draw_age[tr] = -1, draw_rung[tr] = (signed char)e_rung;
+            snprintf(why, sizeof why, "looks: the new skin's %s %.1fx the photo's",
+                     looks == 'T' ? "contrast" : "Laplacian", lv);
+            r->ms_render += t_beside >= 0 ? t_beside : t2 - t1;
+            continue;
         }
         int id_ok = 0;
         /* the loop's condition for a next draw, as it stands if this draw is rejected by its identity check (a
