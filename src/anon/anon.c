@@ -1644,21 +1644,21 @@ typedef struct {
     uint8_t *cell; /* per grid cell (gx, gy): a field value at one of its corners (gx..gx+1, gy..gy+1) is not 0 */
     float bx[NV], by[NV], ex[NV], ey[NV]; /* the boundary vertices' new positions and displacements, gathered */
     int nb;                               /* how many (n_bnd, or the densified oval's 36 x tuning.warp_loop) */
-    int stride;      /* (loop46) the loop's vertices are every stride-th point (1: no densified loop) */
-    float half_seg;  /* ... half the longest edge between two of them, px */
+    float half_seg; /* (loop46) half the longest edge between two oval vertices, px (with tuning.warp_loop > 1) */
 } warp_ctx;
 static void warp_field_rows(void *ctx, int y0, int y1) {
     const warp_ctx *c = ctx;
-    int g = c->g, gw = c->field->w, nb = c->nb;
+    int g = c->g, gw = c->field->w, nb = c->nb, stride = c->a->o.tuning.warp_loop;
     float d2s[NV];
     for (int gy = y0; gy < y1; gy++)
         for (int gx = 0; gx < gw; gx++) {
             float *fd = c->field->data + 2 * ((size_t)gy * gw + gx);
-            if (c->stride > 1) { /* (loop46) every point of an edge lies within half_seg of one of its two vertices:
+            if (stride > 1) { /* (loop46) the oval's vertices are every stride-th point; every point of an edge lies
+                               * within half_seg of one of its two vertices:
                                   * farther than fall + half_seg from every vertex, the field is 0 (as over all points,
                                   * where it fades to 0 at fall), at the cost of the vertices alone */
                 float px = gx * g + 0.5f, py = gy * g + 0.5f, dmin = FLT_MAX;
-                for (int b = 0; b < nb; b += c->stride)
+                for (int b = 0; b < nb; b += stride)
                     dmin = fminf(dmin, (px - c->bx[b]) * (px - c->bx[b]) + (py - c->by[b]) * (py - c->by[b]));
                 if (sqrtf(dmin) - c->half_seg >= c->fall) {
                     fd[0] = fd[1] = 0;
@@ -2380,21 +2380,19 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         int gw = j->w / g + 2, gh = j->h / g + 2;
         mf_fimg field;
         if (!(st = mf_fimg_init(&field, gw, gh, 2))) {
-            warp_ctx wc = {a,   j,   P2,  &field, &base,    g, fall, malloc((size_t)gw * gh),
-                           {0}, {0}, {0}, {0},    a->n_bnd, 1, 0};
+            warp_ctx wc = {a, j, P2, &field, &base, g, fall, malloc((size_t)gw * gh), {0}, {0}, {0}, {0}, a->n_bnd, 0};
             if (!wc.cell) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-            for (int b = 0; !st && b < a->n_bnd; b++) {
+            for (int b = 0; !st && a->o.tuning.warp_loop <= 1 && b < a->n_bnd; b++) {
                 const float *q = P2 + 3 * a->bnd_v[b], *o = j->P + 3 * a->bnd_v[b];
                 wc.bx[b] = q[0], wc.by[b] = q[1], wc.ex[b] = q[0] - o[0], wc.ey[b] = q[1] - o[1];
             }
-            if (!st && a->o.tuning.warp_loop > 1) { /* (loop46) the oval in loop order, densified */
+            if (!st && a->o.tuning.warp_loop > 1) { /* (loop46) instead, the oval in loop order, densified */
                 float lx[OVAL_N], ly[OVAL_N], lu[OVAL_N], lv[OVAL_N];
                 for (int b = 0; b < OVAL_N; b++) {
                     const float *q = P2 + 3 * mf_anon_loop_oval[b], *o = j->P + 3 * mf_anon_loop_oval[b];
                     lx[b] = q[0], ly[b] = q[1], lu[b] = q[0] - o[0], lv[b] = q[1] - o[1];
                 }
                 wc.nb = mf_anon_loop_densify(lx, ly, lu, lv, OVAL_N, a->o.tuning.warp_loop, wc.bx, wc.by, wc.ex, wc.ey);
-                wc.stride = a->o.tuning.warp_loop;
                 for (int b = 0; b < OVAL_N; b++) {
                     int c2 = b + 1 < OVAL_N ? b + 1 : 0;
                     wc.half_seg = fmaxf(wc.half_seg, 0.5f * hypotf(lx[c2] - lx[b], ly[c2] - ly[b]));
