@@ -147,6 +147,8 @@ static void usage(FILE *f) {
           "                   (default off; e.g. 2)\n"
           "  --age-detail F   after a draw read too old the next draws take the detail layer x F, / F after one read\n"
           "                   too young (default 0.6; -1 off)\n"
+          "  --detail-ages N  a model with age-grouped detail maps: the group of the original's age (1, default),\n"
+          "                   of the age asked of the draw (2), any map (-1)\n"
           "  --attr-stay N    up to N draws that removed the identity but missed only age or gender stay on their\n"
           "                   rung of the redraw ladder (default off; e.g. 3)\n"
           "  --warp-loop S    the warp interpolates along the outline loop, S times denser (default 1: off; e.g. 4)\n"
@@ -259,6 +261,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--attr-stay") && more) tu.attr_stay = atoi(argv[++i]);
         else if (!strcmp(s, "--lap-max") && more) tu.lap_max = (float)atof(argv[++i]);
         else if (!strcmp(s, "--age-detail") && more) tu.age_detail = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--detail-ages") && more) tu.detail_ages = atoi(argv[++i]);
         else if (!strcmp(s, "--warp-loop") && more) tu.warp_loop = atoi(argv[++i]);
         else if (!strcmp(s, "--shape-sym") && more) tu.shape_sym = atoi(argv[++i]);
         else if (!strcmp(s, "--age-soft") && more) tu.age_soft = (float)atof(argv[++i]);

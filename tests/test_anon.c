@@ -68,11 +68,157 @@ static void test_model_file(void **state) {
     memcpy(c, buf, len);
     c[64 + 24 * 12 + 16] ^= 4; /* its byte count */
     assert_int_equal(mf_anon_model_load_mem(c, len, &bad), MF_ERR_FORMAT);
+    /* (age47) the optional fourteenth section, the detail maps' ages: the committed model has none; the same model
+     * with ages given to its maps (two groups), saved, is the buffer for the checks below */
+    assert_int_equal(i0.n_detail_ages, 0);
+    free(c), free(buf);
+    assert_int_equal(mf_anon_model_load(MODEL, &m), MF_OK);
+    assert_null(m->detail_age);
+    m->detail_age = malloc(sizeof(float) * (size_t)m->nd);
+    for (int d = 0; d < m->nd; d++) m->detail_age[d] = d < m->nd / 2 ? 10 : 40;
+    char tmp3[] = "/tmp/mfmc-test-anon-XXXXXX";
+    fd = mkstemp(tmp3);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mf_anon_model_save(m, tmp3), MF_OK);
+    mf_anon_model_free(m);
+    assert_int_equal(mf_file_read(tmp3, MF_ANON_MODEL_MAX_BYTES, &buf, &len), MF_OK);
+    remove(tmp3);
+    assert_int_equal(mf_anon_model_load_mem(buf, len, &m), MF_OK);
+    mf_anon_model_get_info(m, &i0);
+    assert_int_equal(i0.n_detail_ages, 2);
+    mf_anon_model_free(m);
+    c = malloc(len);
     memcpy(c, buf, len);
-    c[12] = 14; /* fourteen sections */
+    c[64 + 24 * 13 + 16] ^= 4; /* its byte count */
+    assert_int_equal(mf_anon_model_load_mem(c, len, &bad), MF_ERR_FORMAT);
+    memcpy(c, buf, len);
+    uint64_t off14 = 0;
+    for (int b = 7; b >= 0; b--) off14 = off14 << 8 | c[64 + 24 * 13 + 8 + b];
+    assert_true(off14 + 4 <= len);
+    memcpy(c + off14, &(float){200}, 4); /* a map's age 200 y */
+    assert_int_equal(mf_anon_model_load_mem(c, len, &bad), MF_ERR_FORMAT);
+    memcpy(c, buf, len);
+    c[64 + 24 * 13] = 13; /* section 13 listed twice */
+    assert_int_equal(mf_anon_model_load_mem(c, len, &bad), MF_ERR_FORMAT);
+    memcpy(c, buf, len);
+    c[12] = 15; /* fifteen sections */
     assert_true(mf_anon_model_load_mem(c, len, &bad) < 0);
+    memcpy(c, buf, len);
+    c[12] = 11; /* eleven: a required section missing */
+    assert_true(mf_anon_model_load_mem(c, len, &bad) < 0);
+    assert_null(bad);
+    /* either optional section alone: the detail ages without the metric (section ids 1..12, 14) load back */
+    assert_int_equal(mf_anon_model_load_mem(buf, len, &m), MF_OK);
+    float *metric = m->metric;
+    m->metric = NULL;
+    char tmp2[] = "/tmp/mfmc-test-anon-XXXXXX";
+    fd = mkstemp(tmp2);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mf_anon_model_save(m, tmp2), MF_OK);
+    m->metric = metric;
+    assert_int_equal(mf_anon_model_load(tmp2, &m2), MF_OK);
+    mf_anon_model_get_info(m2, &i1);
+    assert_int_equal(i1.has_metric, 0);
+    assert_int_equal(i1.n_detail_ages, 2);
+    assert_memory_equal(m2->detail_age, m->detail_age, sizeof(float) * (size_t)m->nd);
+    remove(tmp2);
+    mf_anon_model_free(m2);
+    mf_anon_model_free(m);
     free(c);
     free(buf);
+}
+
+/* (age47) Detail maps per age group (mf_anon_train_opts.detail_ages; `mfmc identity train --detail-ages`): a small
+ * model (every second clean synthetic face, 64 px texture, 2 maps per group) gets 4 groups of maps, each group's age
+ * its faces' mean age, in order; a draw takes a map of the group nearest the age asked, successive picks go through
+ * the group's maps; no age (or a model without ages) picks among all maps. The grain grows with age: the children's
+ * maps are the smoothest and the oldest group's the roughest (RMS of the high-pass; the 192 px model trained on all
+ * clean faces: 1.28, 1.71, 1.88, 2.29 levels, docs/identity-model.md). */
+static void test_detail_ages(void **state) {
+    (void)state;
+    char dir[4096], line[512];
+    snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
+    FILE *cl = fopen("tools/identity/clean.txt", "r");
+    if (!cl || !tu_exists(dir)) {
+        if (cl) fclose(cl);
+        printf("  skipped: synthetic faces or the clean list absent\n");
+        skip();
+    }
+    enum { MAXP = 200 };
+    char *paths[MAXP];
+    int n = 0, row = 0;
+    while (n < MAXP && fgets(line, sizeof line, cl)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#' || row++ % 2) continue;
+        paths[n] = malloc(strlen(dir) + strlen(line) + 2);
+        sprintf(paths[n], "%s/%s", dir, line);
+        n++;
+    }
+    fclose(cl);
+    assert_true(n >= 100);
+    mf_face_analyzer_t *an;
+    mf_face_analyzer_opts ao = {0};
+    if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
+        printf("  skipped: models absent\n");
+        skip();
+    }
+    mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 4, .n_detail = 2, .seed = 1, .detail_ages = 1};
+    mf_anon_model_t *m = NULL, *m0 = NULL;
+    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m, NULL), MF_OK);
+    o.detail_ages = 0;
+    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m0, NULL), MF_OK);
+    assert_int_equal(m0->nd, 2);
+    assert_null(m0->detail_age);
+    int per = 2;
+    assert_int_equal(m->nd, per * MF_ANON_DETAIL_GROUPS);
+    assert_non_null(m->detail_age);
+    size_t T2 = (size_t)m->T * m->T;
+    double rms[MF_ANON_DETAIL_GROUPS];
+    for (int g = 0; g < MF_ANON_DETAIL_GROUPS; g++) {
+        float ag = m->detail_age[g * per];
+        for (int d = g * per; d < (g + 1) * per; d++) assert_true(m->detail_age[d] == ag);
+        if (g > 0) assert_true(ag > m->detail_age[(g - 1) * per]);
+        double s2 = 0;
+        for (size_t p = 0; p < T2 * per; p++) s2 += (double)m->detail[g * per * T2 + p] * m->detail[g * per * T2 + p];
+        rms[g] = sqrt(s2 / ((double)T2 * per));
+        print_message("      group %d: age %.1f y, grain RMS %.2f\n", g, ag, rms[g]);
+        /* the group's own age picks this group; successive picks, each of its maps once */
+        int seen[MF_ANON_MAX_DETAIL] = {0};
+        for (uint64_t k = 0; k < (uint64_t)per; k++) {
+            int d = mf_anon_detail_pick(m, ag, 1000 + k);
+            assert_true(d >= g * per && d < (g + 1) * per);
+            assert_int_equal(seen[d]++, 0);
+        }
+    }
+    assert_true(rms[MF_ANON_DETAIL_GROUPS - 1] > 1.2 * rms[0]);
+    for (int g = 1; g < MF_ANON_DETAIL_GROUPS; g++) assert_true(rms[g] > rms[g - 1]);
+    assert_true(mf_anon_detail_pick(m, 3, 7) < per);                                  /* a toddler: the children's maps */
+    assert_true(mf_anon_detail_pick(m, 80, 7) >= (MF_ANON_DETAIL_GROUPS - 1) * per); /* 80 y: the oldest */
+    int hi = 0;
+    for (uint64_t k = 0; k < (uint64_t)m->nd; k++) hi |= mf_anon_detail_pick(m, -1, k) >= per; /* no age: any map */
+    assert_true(hi);
+    assert_int_equal(mf_anon_detail_pick(m0, 3, 1), 1); /* a model without ages: every map */
+    /* saved and loaded back with its ages */
+    char tmp[] = "/tmp/mfmc-test-ages-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    mf_anon_model_t *back = NULL;
+    assert_int_equal(mf_anon_model_save(m, tmp), MF_OK);
+    assert_int_equal(mf_anon_model_load(tmp, &back), MF_OK);
+    remove(tmp);
+    assert_memory_equal(back->detail_age, m->detail_age, sizeof(float) * (size_t)m->nd);
+    mf_anon_model_free(back);
+    /* more maps than the cap allows over four groups: refused */
+    o.detail_ages = 1, o.n_detail = MF_ANON_MAX_DETAIL / MF_ANON_DETAIL_GROUPS + 1;
+    mf_anon_model_t *none = NULL;
+    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &none, NULL), MF_ERR_ARG);
+    assert_null(none);
+    mf_anon_model_free(m), mf_anon_model_free(m0);
+    mf_face_analyzer_free(an);
+    for (int i = 0; i < n; i++) free(paths[i]);
 }
 
 typedef struct {
@@ -3594,6 +3740,7 @@ int main(void) {
         cmocka_unit_test(test_warp_no_sawtooth),
         cmocka_unit_test(test_warp_loop_dense),
         cmocka_unit_test(test_model_file),
+        cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),
         cmocka_unit_test(test_two_threads_same_result),

@@ -78,6 +78,8 @@ static int info(const char *file) {
            i.tex_side, i.tex_side, i.n_tri, i.n_shape, i.n_tex, i.n_detail, i.n_train, i.age_mean, i.age_min,
            i.age_max, 100 * i.male_fraction, i.age_r2, i.gender_acc);
     printf("recognizer metric: %s\n", i.has_metric ? "yes (arcface + faceapi)" : "none");
+    if (i.n_detail_ages) printf("detail maps: %d age groups\n", i.n_detail_ages);
+    else printf("detail maps: faces of every age\n");
     mf_anon_model_free(m);
     return 0;
 }
@@ -85,7 +87,7 @@ static int info(const char *file) {
 int mf_cli_identity(int argc, char **argv, const char *models) {
     if (argc >= 2 && !strcmp(argv[0], "info")) return info(argv[1]);
     if (argc < 1 || strcmp(argv[0], "train")) {
-        fprintf(stderr, "usage: mfmc identity train DIR -o FILE [--clean LIST] [--threads N] [--no-metric]\n"
+        fprintf(stderr, "usage: mfmc identity train DIR -o FILE [--clean LIST] [--threads N] [--no-metric] [--detail-ages]\n"
                         "       mfmc identity info FILE\n");
         return 2;
     }
@@ -99,6 +101,7 @@ int mf_cli_identity(int argc, char **argv, const char *models) {
         else if (!strcmp(argv[i], "--clean") && more) list = argv[++i];
         else if (!strcmp(argv[i], "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-metric")) metric = 0;
+        else if (!strcmp(argv[i], "--detail-ages")) o.detail_ages = 1; /* (age47) detail maps per age group */
         else if (!strcmp(argv[i], "--tex") && more) o.tex_side = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--shape") && more) o.n_shape = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--texture") && more) o.n_tex = atoi(argv[++i]);

@@ -53,6 +53,7 @@ typedef struct {
     float age_mean, age_min, age_max, male_fraction; /* over the training faces (by mfmc's own estimates) */
     float age_r2, gender_acc;                        /* fit of the linear read-outs on the training codes */
     int has_metric; /* (push38) the model carries a recognizer metric (tuning.push_metric) */
+    int n_detail_ages; /* (age47) the detail maps' age groups (0: the maps are from faces of every age) */
 } mf_anon_model_info;
 void mf_anon_model_get_info(const mf_anon_model_t *m, mf_anon_model_info *info);
 
@@ -60,7 +61,9 @@ typedef struct {
     int tex_side;   /* canonical texture side (default 192) */
     int n_shape;    /* shape components kept (default 24) */
     int n_tex;      /* texture components kept (default 48) */
-    int n_detail;   /* detail maps (default 8) */
+    int n_detail;   /* detail maps (default 8), per age group with detail_ages */
+    int detail_ages; /* (age47) 1: n_detail maps per age group (MF_ANON_DETAIL_GROUPS, by the faces' own age
+                        estimates), each tagged with its faces' mean age; 0: n_detail maps from faces of every age */
     float max_yaw;  /* training faces turned more than this (degrees) are skipped (default 20) */
     uint64_t seed;  /* for the detail-map mixing */
     /* (push38) recognizers (borrowed; NULL / 0: none) whose reading of the training faces gives the model its
@@ -481,6 +484,13 @@ typedef struct {
                        vertex's displacement holds over a flat spot, and a jaw moved far by a strong draw leaves a
                        sawtooth hair edge; 2 smooths it but measured no better on FFHQ (docs/anonymization.md, stop 45).
                        0: the default WARP_POWER in src/anon/anon.c */
+    int detail_ages; /* (age47) with a model whose detail maps come in age groups (docs/identity-model.md), a draw
+                        takes a map of the group whose mean age is the nearest: 1 to the original's estimated age, 2 to
+                        the age asked of the draw (stretched away from the model's mean, corrected by the age reads);
+                        -1: any map (faces of every age). The age estimators read the grain and fine lines of the skin
+                        as age. The committed model has no ages (stop 47: a file with them, from `mfmc identity train
+                        --detail-ages`, measured worse for privacy), so by default every map is a candidate, as before.
+                        0: the default DETAIL_AGES in src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

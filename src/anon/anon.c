@@ -175,6 +175,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define LAP_FLOOR 16.0     /* ... the photo's variance taken as at least this (a smooth, made-up or soft-lit photo's
                             * 7-15 made every draw of demo photo 1's laughing woman "rough" at 17-33; broken draws read
                             * 50-230) */
+#define DETAIL_AGES 1       /* (age47) detail maps of the original's age group (tuning.detail_ages; stop 47) */
 #define AGE_DETAIL 0.6f    /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail; stop 46) */
 #define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
 #define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
@@ -447,6 +448,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (!(tu->lap_max > 0)) tu->lap_max = -1; /* off (NaN too) */
     if (tu->age_detail == 0) tu->age_detail = AGE_DETAIL;
     tu->age_detail = !(tu->age_detail > 0 && tu->age_detail < 1) ? -1 : fmaxf(tu->age_detail, 0.1f); /* -1 off */
+    if (tu->detail_ages == 0) tu->detail_ages = DETAIL_AGES;
+    tu->detail_ages = tu->detail_ages < 0 ? -1 : tu->detail_ages > 2 ? 2 : tu->detail_ages;
     if (tu->attr_stay == 0) tu->attr_stay = ATTR_STAY;
     tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
     if (tu->warp_loop == 0) tu->warp_loop = WARP_LOOP;
@@ -4139,7 +4142,9 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                     uint64_t rs = seed * 0x9e3779b97f4a7c15ull + 0x51ed27ull;
                     d0 = mf_anon_rng_next(&rs) + (uint64_t)tr;
                 }
-                int d = (int)(d0 % (uint64_t)m->nd);
+                /* (age47) among the maps of the age group nearest the original's (or the asked) age */
+                int dag = a->o.tuning.detail_ages;
+                int d = mf_anon_detail_pick(m, dag < 0 ? -1 : dag == 2 ? age_draw : face->attr.age, d0);
                 const float *dm = m->detail + (size_t)d * m->T * m->T;
                 for (size_t i = 0; i < D / 3; i++)
                     for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];

@@ -32,11 +32,26 @@ struct mf_anon_model {
     float *cond;        /* MF_ANON_BUCKETS x (count, mean age, k means, k standard deviations) of the codes of the
                            training faces in each (age bin, gender) bucket; count 0 = too few faces (< 5) */
     float *detail;      /* nd * T * T high-pass luminance maps */
+    float *detail_age;  /* (age47) nd, or NULL: the mean age of the training faces whose skin made each map (maps
+                           of one age group share it; MF_ANON_DETAIL_EDGES), NULL: every map from faces of all ages */
     uint8_t *valid;     /* T * T: 1 where a skin triangle covers the texel */
     float *metric;      /* (push38) (ks + kt)^2, symmetric, trace ks + kt, or NULL: the recognizers' metric in code
                            space, sum over the guarantee's recognizers of B^T B / trace (B: ridge map from a training
                            face's codes to its L2-normalised embedding); fitted by mf_anon_train with opts->rec */
 };
+
+/* (age47) Age groups of the detail maps: [0,16) [16,30) [30,45) [45,inf) by the training faces' own age estimates. A
+ * group of fewer than MF_ANON_DETAIL_GROUP_MIN faces takes its tiles from every face. */
+enum { MF_ANON_DETAIL_GROUPS = 4, MF_ANON_DETAIL_GROUP_MIN = 8 };
+static inline int mf_anon_detail_group(float age) {
+    static const float edge[MF_ANON_DETAIL_GROUPS - 1] = {16, 30, 45};
+    int g = 0;
+    while (g < MF_ANON_DETAIL_GROUPS - 1 && age >= edge[g]) g++;
+    return g;
+}
+/* (age47) Which detail map a draw takes: the pick-th (mod their count) of the maps whose age is the nearest to `age`
+ * (every map when the model has no ages or age < 0). Returns an index in [0, nd), or -1 when nd == 0. */
+int mf_anon_detail_pick(const struct mf_anon_model *m, float age, uint64_t pick);
 
 /* Allocates the arrays of a model whose dimensions are set; MF_ERR_NOMEM / MF_ERR_LIMIT. */
 int mf_anon_model_alloc(struct mf_anon_model *m);

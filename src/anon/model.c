@@ -13,7 +13,9 @@
  *   12 conditional code statistics f32 [14 * (2 + 2*(ks+kt))] (per age bin and gender: count, mean age, means,
  *   standard deviations; each bucket pools at least 5 training faces or is empty).
  *   Optional (n_sections 13): 13 recognizer metric f32 [(ks+kt)^2] (push38: which code directions the recognizers
- *   read; fitted by mf_anon_train with opts->rec). */
+ *   read; fitted by mf_anon_train with opts->rec).
+ *   Optional (age47): 14 detail ages f32 [nd] (the mean age of the training faces whose skin made each detail map;
+ *   the anonymizer takes a map of the target's age group). n_sections counts the sections present (12 to 14). */
 #include "anon/internal.h"
 #include "core/bytes.h"
 
@@ -23,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { HDR = 64, ENTRY = 24, N_IDS = 12, N_OPT = 13, T_F32 = 0, T_F16 = 1, T_U8 = 2, T_I32 = 3 };
+enum { HDR = 64, ENTRY = 24, N_IDS = 12, N_OPT = 14, T_F32 = 0, T_F16 = 1, T_U8 = 2, T_I32 = 3 };
 static const char MAGIC[8] = {'M', 'F', 'I', 'D', 'E', 'N', 'T', '1'};
 
 
@@ -73,6 +75,7 @@ static size_t sec_count(const struct mf_anon_model *m, int id) {
     case 11: return T2;
     case 12: return (size_t)MF_ANON_BUCKETS * (2 + 2 * ((size_t)m->ks + m->kt));
     case 13: return ((size_t)m->ks + m->kt) * ((size_t)m->ks + m->kt);
+    case 14: return (size_t)m->nd;
     }
     return 0;
 }
@@ -103,7 +106,7 @@ void mf_anon_model_free(mf_anon_model_t *m) {
     if (!m) return;
     free(m->tri), free(m->hole), free(m->uv), free(m->shape_mean), free(m->shape_basis), free(m->tex_mean);
     free(m->tex_basis), free(m->age_w), free(m->male_w), free(m->detail), free(m->valid), free(m->cond);
-    free(m->metric);
+    free(m->metric), free(m->detail_age);
     free(m);
 }
 
@@ -122,6 +125,7 @@ static void *sec_ptr(struct mf_anon_model *m, int id) {
     case 11: return m->valid;
     case 12: return m->cond;
     case 13: return m->metric;
+    case 14: return m->detail_age;
     }
     return NULL;
 }
@@ -139,7 +143,7 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
     if (mf_cur_u32(&c, &version) || mf_cur_u32(&c, &ns))
         return mf_error_set(MF_ERR_FORMAT, "identity model: truncated header");
     if (version != 1) return mf_error_set(MF_ERR_UNSUPPORTED, "identity model: version %u", version);
-    if ((ns != N_IDS && ns != N_OPT) || ns > MF_ANON_MAX_SECTIONS) return mf_error_set(MF_ERR_FORMAT, "identity model: %u sections", ns);
+    if (ns < N_IDS || ns > N_OPT || ns > MF_ANON_MAX_SECTIONS) return mf_error_set(MF_ERR_FORMAT, "identity model: %u sections", ns);
     if (!mf_cur_has(&c, HDR, (size_t)ns * ENTRY)) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated section table");
     for (int i = 0; i < 6; i++)
         if (mf_cur_u32(&c, &d[i])) return mf_error_set(MF_ERR_FORMAT, "identity model: truncated header");
@@ -158,8 +162,6 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
         }
     }
     int st = mf_anon_model_alloc(m);
-    if (!st && ns == N_OPT && !(m->metric = malloc(sizeof(float) * sec_count(m, 13) + 1)))
-        st = mf_error_set(MF_ERR_NOMEM, "out of memory (identity model)");
     int seen[N_OPT + 1] = {0};
     for (uint32_t i = 0; !st && i < ns; i++) {
         size_t e = HDR + (size_t)i * ENTRY; /* inside: the whole table was checked */
@@ -167,8 +169,14 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
         uint64_t off = 0, bytes = 0;
         mf_cur_u32_at(&c, e, &id), mf_cur_u32_at(&c, e + 4, &type);
         mf_cur_u64_at(&c, e + 8, &off), mf_cur_u64_at(&c, e + 16, &bytes);
-        if (id < 1 || id > ns || seen[id]++) {
+        if (id < 1 || id > N_OPT || seen[id]++) {
             st = mf_error_set(MF_ERR_FORMAT, "identity model: bad or repeated section id %u", id);
+            break;
+        }
+        /* the optional sections (13 metric, 14 detail ages) are allocated when the table lists them */
+        float **opt = id == 13 ? &m->metric : id == 14 ? &m->detail_age : NULL;
+        if (opt && !(*opt = malloc(sizeof(float) * sec_count(m, (int)id) + 1))) {
+            st = mf_error_set(MF_ERR_NOMEM, "out of memory (identity model)");
             break;
         }
         size_t cnt = sec_count(m, (int)id), want;
@@ -192,10 +200,12 @@ int mf_anon_model_load_mem(const uint8_t *buf, size_t len, mf_anon_model_t **out
             }
         }
     }
-    for (int i = 1; !st && i <= (int)ns; i++)
+    for (int i = 1; !st && i <= N_IDS; i++)
         if (!seen[i]) st = mf_error_set(MF_ERR_FORMAT, "identity model: section %d missing", i);
     for (int i = 0; !st && i < NV * 2; i++)
         if (m->uv[i] < 0 || m->uv[i] > m->T) st = mf_error_set(MF_ERR_FORMAT, "identity model: texture coordinate outside the texture");
+    for (int i = 0; !st && m->detail_age && i < m->nd; i++)
+        if (m->detail_age[i] < 0 || m->detail_age[i] > 150) st = mf_error_set(MF_ERR_FORMAT, "identity model: detail map age out of range");
     if (st) {
         mf_anon_model_free(m);
         return st;
@@ -218,9 +228,12 @@ int mf_anon_model_load(const char *path, mf_anon_model_t **out) {
 static void wr32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24); }
 
 int mf_anon_model_save(const mf_anon_model_t *m, const char *path) {
-    int ns = m->metric ? N_OPT : N_IDS;
+    int ids[N_OPT], ns = 0; /* the sections present, in id order */
+    for (int id = 1; id <= N_OPT; id++)
+        if (id <= N_IDS || sec_ptr((struct mf_anon_model *)m, id)) ids[ns++] = id;
     size_t total = HDR + (size_t)ns * ENTRY, offs[N_OPT + 1], sizes[N_OPT + 1];
-    for (int id = 1; id <= ns; id++) {
+    for (int i = 0; i < ns; i++) {
+        int id = ids[i];
         offs[id] = total;
         sizes[id] = sec_count(m, id) * type_size(sec_type(id));
         total += (sizes[id] + 7) & ~(size_t)7;
@@ -237,8 +250,9 @@ int mf_anon_model_save(const mf_anon_model_t *m, const char *path) {
         memcpy(&u, &fs[i], 4);
         wr32(b + 40 + 4 * i, u);
     }
-    for (int id = 1; id <= ns; id++) {
-        uint8_t *e = b + HDR + (size_t)(id - 1) * ENTRY;
+    for (int i = 0; i < ns; i++) {
+        int id = ids[i];
+        uint8_t *e = b + HDR + (size_t)i * ENTRY;
         wr32(e, (uint32_t)id), wr32(e + 4, (uint32_t)sec_type(id));
         wr32(e + 8, (uint32_t)offs[id]), wr32(e + 12, (uint32_t)((uint64_t)offs[id] >> 32));
         wr32(e + 16, (uint32_t)sizes[id]), wr32(e + 20, (uint32_t)((uint64_t)sizes[id] >> 32));
@@ -284,4 +298,22 @@ void mf_anon_model_get_info(const mf_anon_model_t *m, mf_anon_model_info *i) {
     i->n_train = m->n_train, i->age_mean = m->age_mean, i->age_min = m->age_min, i->age_max = m->age_max;
     i->male_fraction = m->male_frac, i->age_r2 = m->age_r2, i->gender_acc = m->gender_acc;
     i->has_metric = m->metric != NULL;
+    for (int d = 0; m->detail_age && d < m->nd; d++) {
+        int new_age = 1;
+        for (int e = 0; e < d; e++) new_age &= m->detail_age[e] != m->detail_age[d];
+        i->n_detail_ages += new_age;
+    }
+}
+
+int mf_anon_detail_pick(const struct mf_anon_model *m, float age, uint64_t pick) {
+    if (m->nd <= 0) return -1;
+    if (!m->detail_age || age < 0) return (int)(pick % (uint64_t)m->nd);
+    float best = 1e30f;
+    int n = 0;
+    for (int d = 0; d < m->nd; d++) best = fminf(best, fabsf(m->detail_age[d] - age));
+    for (int d = 0; d < m->nd; d++) n += fabsf(m->detail_age[d] - age) == best;
+    uint64_t k = pick % (uint64_t)n;
+    for (int d = 0; d < m->nd; d++)
+        if (fabsf(m->detail_age[d] - age) == best && k-- == 0) return d;
+    return 0; /* not reached */
 }

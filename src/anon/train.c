@@ -326,12 +326,13 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
 int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
                   mf_anon_model_t **out, mf_anon_train_report *rep) {
     *out = NULL;
-    mf_anon_train_opts o = {192, 24, 48, 8, 20, 1, NULL, 0};
+    mf_anon_train_opts o = {.tex_side = 192, .n_shape = 24, .n_tex = 48, .n_detail = 8, .max_yaw = 20, .seed = 1};
     if (opts) {
         if (opts->tex_side) o.tex_side = opts->tex_side;
         if (opts->n_shape) o.n_shape = opts->n_shape;
         if (opts->n_tex) o.n_tex = opts->n_tex;
         if (opts->n_detail) o.n_detail = opts->n_detail;
+        o.detail_ages = opts->detail_ages != 0;
         if (opts->max_yaw > 0) o.max_yaw = opts->max_yaw;
         o.seed = opts->seed;
     }
@@ -348,7 +349,8 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
     }
     if (o.tex_side < 32 || o.tex_side > MF_ANON_MAX_TEX || o.n_shape < 1 || o.n_tex < 1 ||
         o.n_shape > MF_ANON_MAX_COMPONENTS || o.n_tex > MF_ANON_MAX_COMPONENTS || o.n_detail < 0 ||
-        o.n_detail > MF_ANON_MAX_DETAIL || n_paths < 0)
+        o.n_detail > MF_ANON_MAX_DETAIL || (o.detail_ages && o.n_detail * MF_ANON_DETAIL_GROUPS > MF_ANON_MAX_DETAIL) ||
+        n_paths < 0)
         return mf_error_set(MF_ERR_ARG, "identity train: options out of range");
     sample *S = calloc((size_t)(n_paths ? n_paths : 1), sizeof *S);
     enum { MAXF = 16 };
@@ -443,7 +445,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
 
     /* canonical texture layout and triangulation */
     m->T = o.tex_side, m->ks = o.n_shape < n - 1 ? o.n_shape : n - 1, m->kt = o.n_tex < n - 1 ? o.n_tex : n - 1;
-    m->nd = o.n_detail, m->n_train = n;
+    m->nd = o.n_detail * (o.detail_ages ? MF_ANON_DETAIL_GROUPS : 1), m->n_train = n;
     int *tri = malloc(sizeof(int) * 3 * 4 * NV);
     float *uv = malloc(sizeof(float) * NV * 2);
     if (!tri || !uv) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -553,9 +555,12 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
     if (!st && m->nd > 0) {
         float *acc = calloc(T2, sizeof(float)), *wacc = calloc(T2, sizeof(float));
         float *lim = malloc(sizeof(float) * (size_t)n);
+        int *pool = malloc(sizeof(int) * (size_t)n); /* (age47) the faces a map's tiles come from */
         uint64_t rs = o.seed ^ 0x5eedull;
         enum { TILE = 16 };
-        if (!acc || !wacc || !lim) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!acc || !wacc || !lim || !pool) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        if (!st && o.detail_ages && !(m->detail_age = malloc(sizeof(float) * (size_t)m->nd)))
+            st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         for (int f = 0; !st && f < n; f++) { /* each face's high-pass scale */
             const float *x = X + (size_t)f * D;
             const uint8_t *pl = plain + (size_t)f * T2;
@@ -570,10 +575,20 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
             lim[f] = c > 0 ? 2.5f * (float)(sa / c) : 0;
         }
         for (int d = 0; !st && d < m->nd; d++) {
+            /* (age47) with detail_ages, maps d = g * n_detail .. are made of faces of age group g only (all faces
+             * when the group has fewer than MF_ANON_DETAIL_GROUP_MIN), tagged with their mean age */
+            int np = 0;
+            double asum = 0;
+            for (int f = 0; f < n; f++)
+                if (!o.detail_ages || mf_anon_detail_group(S[f].age) == d / o.n_detail) pool[np++] = f;
+            if (np < MF_ANON_DETAIL_GROUP_MIN)
+                for (int f = np = 0; f < n; f++) pool[np++] = f;
+            for (int q = 0; q < np; q++) asum += S[pool[q]].age;
+            if (m->detail_age) m->detail_age[d] = (float)(asum / np);
             memset(acc, 0, sizeof(float) * T2), memset(wacc, 0, sizeof(float) * T2);
             for (int ty = -TILE / 2; ty < m->T; ty += TILE / 2)
                 for (int tx = -TILE / 2; tx < m->T; tx += TILE / 2) {
-                    int f = (int)(mf_anon_rng_uniform(&rs) * n);
+                    int f = pool[(int)(mf_anon_rng_uniform(&rs) * np)];
                     const float *x = X + (size_t)f * D;
                     const uint8_t *pl = plain + (size_t)f * T2;
                     for (int yy = ty < 0 ? 0 : ty; yy < ty + TILE && yy < m->T; yy++)
@@ -590,7 +605,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
             /* where few tiles had plain skin (next to the features) the grain fades out instead of being amplified */
             for (size_t p = 0; p < T2; p++) m->detail[(size_t)d * T2 + p] = wacc[p] > 1e-6f ? acc[p] / fmaxf(wacc[p], 0.25f) : 0;
         }
-        free(acc), free(wacc), free(lim);
+        free(acc), free(wacc), free(lim), free(pool);
     }
     /* PCA of shape and texture */
     if (!st) {
