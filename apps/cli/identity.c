@@ -87,7 +87,7 @@ static int info(const char *file) {
 int mf_cli_identity(int argc, char **argv, const char *models) {
     if (argc >= 2 && !strcmp(argv[0], "info")) return info(argv[1]);
     if (argc < 1 || strcmp(argv[0], "train")) {
-        fprintf(stderr, "usage: mfmc identity train DIR -o FILE [--clean LIST] [--threads N] [--no-metric] [--detail-ages]\n"
+        fprintf(stderr, "usage: mfmc identity train DIR -o FILE [--clean LIST] [--threads N] [--no-metric] [--detail-ages] [--clean-texels]\n"
                         "       mfmc identity info FILE\n");
         return 2;
     }
@@ -102,6 +102,7 @@ int mf_cli_identity(int argc, char **argv, const char *models) {
         else if (!strcmp(argv[i], "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-metric")) metric = 0;
         else if (!strcmp(argv[i], "--detail-ages")) o.detail_ages = 1; /* (age47) detail maps per age group */
+        else if (!strcmp(argv[i], "--clean-texels")) o.clean_texels = 1; /* (ftex47) the lower forehead cleaned */
         else if (!strcmp(argv[i], "--tex") && more) o.tex_side = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--shape") && more) o.n_shape = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--texture") && more) o.n_tex = atoi(argv[++i]);

@@ -19,6 +19,7 @@ static void free_samples(sample *S, int n) {
     free(S);
 }
 
+#define FEAT_NEAR 0.015f /* (ftex47) texels within this (x the texture side) of a feature's own triangles are features */
 #define METRIC_RIDGE 0.5 /* (push38) ridge of the codes -> embedding maps, x the number of training faces (chosen by
                             4-fold cross-validation over 3..300 on 243 faces: arcface 300, faceapi 100) */
 
@@ -238,15 +239,24 @@ static int plain_highpass(const float *x, const uint8_t *pl, int T, int xx, int 
     return 1;
 }
 
-static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const uint8_t *feat, const float *edge,
-                       float brow_top, float *x, uint8_t *plain) {
+static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const uint8_t *feat, const uint8_t *near,
+                       const float *edge, float brow_top, float *x, uint8_t *plain) {
     size_t T2 = (size_t)m->T * m->T, n = 0;
     for (size_t p = 0; p < T2; p++) plain[p] = tri_of[p] >= 0 && !m->hole[tri_of[p]] && !feat[tri_of[p]];
+    /* (ftex47) the skin the cleaning reads, tests and fills from: the plain triangles, or (near != NULL) every texel
+     * of a skin triangle away from the features. The triangles from the mid-forehead ring (108, 151, 337) down to the
+     * brows touch a brow vertex: as "feature" triangles the lower forehead was never cleaned, and the cleaned top
+     * strip above it was filled from itself alone, a step at texture row 22 in the model */
+    uint8_t *cl = malloc(T2);
     float *v = malloc(sizeof(float) * T2 * 3);
-    if (!v) return;
+    if (!v || !cl) {
+        free(v), free(cl);
+        return;
+    }
+    for (size_t p = 0; p < T2; p++) cl[p] = near ? tri_of[p] >= 0 && !m->hole[tri_of[p]] && !near[p] : plain[p];
     float *ys = v, *cbs = v + T2, *crs = v + 2 * T2;
     for (size_t p = 0; p < T2; p++) {
-        if (!plain[p]) continue;
+        if (!cl[p]) continue;
         const float *c = x + 3 * p;
         ys[n] = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
         cbs[n] = -0.1687f * c[0] - 0.3313f * c[1] + 0.5f * c[2];
@@ -254,7 +264,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
         n++;
     }
     if (n < 100) {
-        free(v);
+        free(v), free(cl);
         return;
     }
     float med[3], spr[3];
@@ -269,10 +279,13 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
      * chroma differs from the cheeks') counted as hair */
     float scb = fmaxf(spr[1], 6), scr = fmaxf(spr[2], 6);
     float *rep = calloc(T2, sizeof(float)); /* how much of each texel is replaced, 0..1 */
-    if (!rep) return;
+    if (!rep) {
+        free(cl);
+        return;
+    }
     size_t nrep = 0;
     for (size_t p = 0; p < T2; p++) {
-        if (!plain[p]) continue;
+        if (!cl[p]) continue;
         float *c = x + 3 * p;
         float Y = 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
         float cb = -0.1687f * c[0] - 0.3313f * c[1] + 0.5f * c[2], cr = 0.5f * c[0] - 0.4187f * c[1] - 0.0813f * c[2];
@@ -286,7 +299,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
         float hc = fminf(1, fmaxf(0, (dc - 2.5f) / 1.5f)), hl = fminf(1, fmaxf(0, (0.7f - ry) / 0.2f));
         float w = zone * fmaxf(hc, hl);
         if (w > 0) rep[p] = w, nrep++;
-        if (w > 0.25f) plain[p] = 0;
+        if (w > 0.25f) plain[p] = cl[p] = 0;
     }
     /* fill: the kept plain skin blurred with a normalised convolution at two scales (the near one where it has
      * support), the median colour where neither reaches */
@@ -294,7 +307,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
     memset(&f1, 0, sizeof f1), memset(&f2, 0, sizeof f2), memset(&w1, 0, sizeof w1);
     if (nrep && !mf_fimg_init(&f1, m->T, m->T, 3) && !mf_fimg_init(&w1, m->T, m->T, 1)) {
         for (size_t p = 0; p < T2; p++) {
-            w1.data[p] = plain[p] ? 1 - rep[p] : 0;
+            w1.data[p] = cl[p] ? 1 - rep[p] : 0;
             for (int k = 0; k < 3; k++) f1.data[3 * p + k] = x[3 * p + k];
         }
         mf_fimg wb;
@@ -320,7 +333,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
         for (size_t p = 0; p < T2; p++)
             for (int k = 0; k < 3; k++) x[3 * p + k] += rep[p] * (rgb[k] - x[3 * p + k]);
     mf_fimg_free(&f1), mf_fimg_free(&f2), mf_fimg_free(&w1);
-    free(rep);
+    free(rep), free(cl);
 }
 
 int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
@@ -333,6 +346,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
         if (opts->n_tex) o.n_tex = opts->n_tex;
         if (opts->n_detail) o.n_detail = opts->n_detail;
         o.detail_ages = opts->detail_ages != 0;
+        o.clean_texels = opts->clean_texels != 0;
         if (opts->max_yaw > 0) o.max_yaw = opts->max_yaw;
         o.seed = opts->seed;
     }
@@ -496,6 +510,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
     size_t T2 = (size_t)m->T * m->T, D = T2 * 3;
     int *tri_of = NULL;
     uint8_t *feat = NULL; /* per triangle: over a feature (brows, eyes, lips, nose) or an opening */
+    uint8_t *near = NULL; /* (ftex47) per texel: within FEAT_NEAR of a feature vertex (opts.clean_texels) */
     float brow_top = 1e9f; /* texture row of the highest brow point */
     float *bary = NULL, *X = NULL, *zs = NULL, *zt = NULL, *edge = NULL;
     uint8_t *plain = NULL; /* n * T2: each face's kept plain skin (the detail maps' sources) */
@@ -527,6 +542,22 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
         if (!feat) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         for (int t = 0; !st && t < m->n_tri; t++)
             feat[t] = m->hole[t] || fv[m->tri[3 * t]] || fv[m->tri[3 * t + 1]] || fv[m->tri[3 * t + 2]];
+        if (!st && o.clean_texels && !(near = malloc(T2))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+        /* (ftex47) texels of the features' own triangles (every vertex a feature vertex, or an opening) and within
+         * FEAT_NEAR of them */
+        int rad = (int)(FEAT_NEAR * m->T + 0.5f);
+        for (int y = 0; !st && near && y < m->T; y++)
+            for (int x = 0; x < m->T; x++) {
+                int hit = 0;
+                for (int dy = -rad; !hit && dy <= rad; dy++)
+                    for (int dx = -rad; !hit && dx <= rad; dx++) {
+                        int qx = x + dx, qy = y + dy;
+                        if (qx < 0 || qy < 0 || qx >= m->T || qy >= m->T || dx * dx + dy * dy > rad * rad) continue;
+                        int t = tri_of[(size_t)qy * m->T + qx];
+                        hit = t >= 0 && (m->hole[t] || (fv[m->tri[3 * t]] && fv[m->tri[3 * t + 1]] && fv[m->tri[3 * t + 2]]));
+                    }
+                near[(size_t)y * m->T + x] = (uint8_t)hit;
+            }
     }
     for (int i = 0; !st && i < n; i++) {
         mf_img im;
@@ -546,7 +577,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
             for (int k = 0; k < 3; k++) x[3 * p + k] = sample_img(&im, px, py, k);
         }
         mf_img_free(&im);
-        clean_skin(m, tri_of, feat, edge, brow_top, x, plain + (size_t)i * T2);
+        clean_skin(m, tri_of, feat, near, edge, brow_top, x, plain + (size_t)i * T2);
     }
     /* detail maps: high-pass luminance of plain skin only (no brow, lid, lip or nostril edge, no cleaned hair:
      * those, misaligned between faces, were drawn as ghost brow lines, eyeliner smudges, a doubled upper lip and
@@ -676,7 +707,7 @@ int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths,
         }
         free(F), free(ya), free(yg);
     }
-    free(tri_of), free(feat), free(bary), free(edge), free(plain), free(X), free(zs), free(zt), free(shapes), free(mean);
+    free(tri_of), free(feat), free(near), free(bary), free(edge), free(plain), free(X), free(zs), free(zt), free(shapes), free(mean);
     free_samples(S, n_paths);
     if (st) {
         mf_anon_model_free(m);
