@@ -130,6 +130,36 @@ static void test_model_file(void **state) {
     free(buf);
 }
 
+/* (push38, age47, ftex47) Every `every`-th face of the clean synthetic training list (tools/identity/clean.txt) as
+ * paths (at most max, malloc'd) and an analyser, for the tests that train small models; skips the test when the
+ * faces, the list or the models are absent. Returns the count. */
+static int clean_set(char **paths, int max, int every, mf_face_analyzer_t **an) {
+    char dir[4096], line[512];
+    snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
+    FILE *cl = fopen("tools/identity/clean.txt", "r");
+    if (!cl || !tu_exists(dir)) {
+        if (cl) fclose(cl);
+        printf("  skipped: synthetic faces or the clean list absent\n");
+        skip();
+    }
+    int n = 0, row = 0;
+    while (n < max && fgets(line, sizeof line, cl)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#' || row++ % every) continue;
+        paths[n] = malloc(strlen(dir) + strlen(line) + 2);
+        sprintf(paths[n], "%s/%s", dir, line);
+        n++;
+    }
+    fclose(cl);
+    mf_face_analyzer_opts ao = {0};
+    if (mf_face_analyzer_create(tu_models_dir(), &ao, an)) {
+        for (int i = 0; i < n; i++) free(paths[i]);
+        printf("  skipped: models absent\n");
+        skip();
+    }
+    return n;
+}
+
 /* (ftex47) The hair cleaning reaches the lower forehead (mf_anon_train_opts.clean_texels; `mfmc identity train
  * --clean-texels`). Its triangles run from the mid-forehead ring (vertices 108, 151, 337) down to the brows and touch
  * a brow vertex: as "feature" triangles they were never cleaned, and the cleaned strip above the ring was filled from
@@ -140,32 +170,11 @@ static void test_model_file(void **state) {
  * half of that without (the 192 px models: 13.7 and 2.0 levels). */
 static void test_clean_texels(void **state) {
     (void)state;
-    char dir[4096], line[512];
-    snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
-    FILE *cl = fopen("tools/identity/clean.txt", "r");
-    if (!cl || !tu_exists(dir)) {
-        if (cl) fclose(cl);
-        printf("  skipped: synthetic faces or the clean list absent\n");
-        skip();
-    }
     enum { MAXP = 200 };
     char *paths[MAXP];
-    int n = 0, row = 0;
-    while (n < MAXP && fgets(line, sizeof line, cl)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || line[0] == '#' || row++ % 2) continue;
-        paths[n] = malloc(strlen(dir) + strlen(line) + 2);
-        sprintf(paths[n], "%s/%s", dir, line);
-        n++;
-    }
-    fclose(cl);
-    assert_true(n >= 100);
     mf_face_analyzer_t *an;
-    mf_face_analyzer_opts ao = {0};
-    if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
-        printf("  skipped: models absent\n");
-        skip();
-    }
+    int n = clean_set(paths, MAXP, 2, &an);
+    assert_true(n >= 100);
     double step[2];
     for (int v = 0; v < 2; v++) {
         mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 8, .n_detail = 1, .seed = 1, .clean_texels = v};
@@ -204,32 +213,11 @@ static void test_clean_texels(void **state) {
  * clean faces: 1.28, 1.71, 1.88, 2.29 levels, docs/identity-model.md). */
 static void test_detail_ages(void **state) {
     (void)state;
-    char dir[4096], line[512];
-    snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
-    FILE *cl = fopen("tools/identity/clean.txt", "r");
-    if (!cl || !tu_exists(dir)) {
-        if (cl) fclose(cl);
-        printf("  skipped: synthetic faces or the clean list absent\n");
-        skip();
-    }
     enum { MAXP = 200 };
     char *paths[MAXP];
-    int n = 0, row = 0;
-    while (n < MAXP && fgets(line, sizeof line, cl)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || line[0] == '#' || row++ % 2) continue;
-        paths[n] = malloc(strlen(dir) + strlen(line) + 2);
-        sprintf(paths[n], "%s/%s", dir, line);
-        n++;
-    }
-    fclose(cl);
-    assert_true(n >= 100);
     mf_face_analyzer_t *an;
-    mf_face_analyzer_opts ao = {0};
-    if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
-        printf("  skipped: models absent\n");
-        skip();
-    }
+    int n = clean_set(paths, MAXP, 2, &an);
+    assert_true(n >= 100);
     mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 4, .n_detail = 2, .seed = 1, .detail_ages = 1};
     mf_anon_model_t *m = NULL, *m0 = NULL;
     assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m, NULL), MF_OK);
@@ -1070,32 +1058,11 @@ static void test_push_metric(void **state) {
  * range are refused. Ten clean synthetic training faces. */
 static void test_train_metric(void **state) {
     (void)state;
-    char dir[4096], line[512];
-    snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
-    FILE *cl = fopen("tools/identity/clean.txt", "r");
-    if (!cl || !tu_exists(dir)) {
-        if (cl) fclose(cl);
-        printf("  skipped: synthetic faces or the clean list absent\n");
-        skip();
-    }
     char *paths[10];
-    int n = 0;
-    while (n < 10 && fgets(line, sizeof line, cl)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!line[0] || line[0] == '#') continue;
-        paths[n] = malloc(strlen(dir) + strlen(line) + 2);
-        sprintf(paths[n], "%s/%s", dir, line);
-        n++;
-    }
-    fclose(cl);
-    assert_int_equal(n, 10);
     mf_face_analyzer_t *an;
+    int n = clean_set(paths, 10, 1, &an);
+    assert_int_equal(n, 10);
     mf_face_recognizer_t *rec[2];
-    mf_face_analyzer_opts ao = {0};
-    if (mf_face_analyzer_create(tu_models_dir(), &ao, &an)) {
-        printf("  skipped: models absent\n");
-        skip();
-    }
     assert_int_equal(mf_face_recognizer_create(tu_models_dir(), "arcface", NULL, &rec[0]), MF_OK);
     assert_int_equal(mf_face_recognizer_create(tu_models_dir(), "faceapi", NULL, &rec[1]), MF_OK);
     mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 4, .n_detail = 1, .seed = 1, .rec = rec, .n_rec = 2};
