@@ -64,9 +64,11 @@ typedef struct {
     int n_detail;   /* detail maps (default 8), per age group with detail_ages */
     int detail_ages; /* (age47) 1: n_detail maps per age group (MF_ANON_DETAIL_GROUPS, by the faces' own age
                         estimates), each tagged with its faces' mean age; 0: n_detail maps from faces of every age */
-    int clean_texels; /* (ftex47) the hair cleaning reads, tests and fills from every skin texel farther than
-                         FEAT_NEAR (src/anon/train.c) from a feature vertex; 0: from the triangles that touch no
-                         feature vertex (the lower forehead, whose triangles reach the brows, left out) */
+    int clean_texels; /* (ftex47) 1: the hair cleaning reads, tests and fills from every skin texel farther than
+                         FEAT_NEAR (src/anon/train.c) from the features' own triangles (all three vertices feature
+                         vertices, or an opening); 0: from the triangles that touch no feature vertex (the lower
+                         forehead, whose triangles reach the brows, left out). The detail maps take grain from the
+                         latter either way */
     float max_yaw;  /* training faces turned more than this (degrees) are skipped (default 20) */
     uint64_t seed;  /* for the detail-map mixing */
     /* (push38) recognizers (borrowed; NULL / 0: none) whose reading of the training faces gives the model its

@@ -33,7 +33,7 @@ struct mf_anon_model {
                            training faces in each (age bin, gender) bucket; count 0 = too few faces (< 5) */
     float *detail;      /* nd * T * T high-pass luminance maps */
     float *detail_age;  /* (age47) nd, or NULL: the mean age of the training faces whose skin made each map (maps
-                           of one age group share it; MF_ANON_DETAIL_EDGES), NULL: every map from faces of all ages */
+                           of one age group share it; mf_anon_detail_group), NULL: every map from faces of all ages */
     uint8_t *valid;     /* T * T: 1 where a skin triangle covers the texel */
     float *metric;      /* (push38) (ks + kt)^2, symmetric, trace ks + kt, or NULL: the recognizers' metric in code
                            space, sum over the guarantee's recognizers of B^T B / trace (B: ridge map from a training
