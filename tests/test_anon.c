@@ -130,10 +130,18 @@ static void test_model_file(void **state) {
     free(buf);
 }
 
-/* (push38, age47, ftex47) Every `every`-th face of the clean synthetic training list (tools/identity/clean.txt) as
- * paths (at most max, malloc'd) and an analyser, for the tests that train small models; skips the test when the
- * faces, the list or the models are absent. Returns the count. */
-static int clean_set(char **paths, int max, int every, mf_face_analyzer_t **an) {
+/* (push38, age47, ftex47) The training faces of the tests that train small models: every `every`-th face of the clean
+ * synthetic training list (tools/identity/clean.txt) as paths (at most max <= CLEAN_SET_MAX, malloc'd) and an
+ * analyser; clean_set_open skips the test when the faces, the list or the models are absent, clean_set_close frees. */
+enum { CLEAN_SET_MAX = 200 };
+typedef struct {
+    char *paths[CLEAN_SET_MAX];
+    int n;
+    mf_face_analyzer_t *an;
+} clean_set;
+static void clean_set_open(clean_set *s, int max, int every) {
+    char **paths = s->paths;
+    assert_true(max <= CLEAN_SET_MAX);
     char dir[4096], line[512];
     snprintf(dir, sizeof dir, "%s/synthetic", tu_data_dir());
     FILE *cl = fopen("tools/identity/clean.txt", "r");
@@ -151,13 +159,17 @@ static int clean_set(char **paths, int max, int every, mf_face_analyzer_t **an) 
         n++;
     }
     fclose(cl);
+    s->n = n;
     mf_face_analyzer_opts ao = {0};
-    if (mf_face_analyzer_create(tu_models_dir(), &ao, an)) {
+    if (mf_face_analyzer_create(tu_models_dir(), &ao, &s->an)) {
         for (int i = 0; i < n; i++) free(paths[i]);
         printf("  skipped: models absent\n");
         skip();
     }
-    return n;
+}
+static void clean_set_close(clean_set *s) {
+    mf_face_analyzer_free(s->an);
+    for (int i = 0; i < s->n; i++) free(s->paths[i]);
 }
 
 /* (ftex47) The hair cleaning reaches the lower forehead (mf_anon_train_opts.clean_texels; `mfmc identity train
@@ -170,16 +182,14 @@ static int clean_set(char **paths, int max, int every, mf_face_analyzer_t **an) 
  * half of that without (the 192 px models: 13.7 and 2.0 levels). */
 static void test_clean_texels(void **state) {
     (void)state;
-    enum { MAXP = 200 };
-    char *paths[MAXP];
-    mf_face_analyzer_t *an;
-    int n = clean_set(paths, MAXP, 2, &an);
-    assert_true(n >= 100);
+    clean_set cs;
+    clean_set_open(&cs, CLEAN_SET_MAX, 2);
+    assert_true(cs.n >= 100);
     double step[2];
     for (int v = 0; v < 2; v++) {
         mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 8, .n_detail = 1, .seed = 1, .clean_texels = v};
         mf_anon_model_t *m = NULL;
-        assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m, NULL), MF_OK);
+        assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &m, NULL), MF_OK);
         int T = m->T, y0 = (int)floorf(m->uv[2 * 151 + 1]), ya = y0 - 1, yb = y0 + 1; /* rows around the ring */
         int x0 = (int)m->uv[2 * 108], x1 = (int)m->uv[2 * 337];
         assert_true(ya >= 0 && yb < T && x1 - x0 >= 4);
@@ -201,8 +211,7 @@ static void test_clean_texels(void **state) {
     print_message("      step at the mid-forehead ring: %.2f levels (triangles), %.2f (texels)\n", step[0], step[1]);
     assert_true(step[0] > 1);
     assert_true(step[1] <= 0.5 * step[0]);
-    mf_face_analyzer_free(an);
-    for (int i = 0; i < n; i++) free(paths[i]);
+    clean_set_close(&cs);
 }
 
 /* (age47) Detail maps per age group (mf_anon_train_opts.detail_ages; `mfmc identity train --detail-ages`): a small
@@ -213,16 +222,14 @@ static void test_clean_texels(void **state) {
  * clean faces: 1.28, 1.71, 1.88, 2.29 levels, docs/identity-model.md). */
 static void test_detail_ages(void **state) {
     (void)state;
-    enum { MAXP = 200 };
-    char *paths[MAXP];
-    mf_face_analyzer_t *an;
-    int n = clean_set(paths, MAXP, 2, &an);
-    assert_true(n >= 100);
+    clean_set cs;
+    clean_set_open(&cs, CLEAN_SET_MAX, 2);
+    assert_true(cs.n >= 100);
     mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 4, .n_detail = 2, .seed = 1, .detail_ages = 1};
     mf_anon_model_t *m = NULL, *m0 = NULL;
-    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m, NULL), MF_OK);
+    assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &m, NULL), MF_OK);
     o.detail_ages = 0;
-    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m0, NULL), MF_OK);
+    assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &m0, NULL), MF_OK);
     assert_int_equal(m0->nd, 2);
     assert_null(m0->detail_age);
     int per = 2;
@@ -268,11 +275,10 @@ static void test_detail_ages(void **state) {
     /* more maps than the cap allows over four groups: refused */
     o.detail_ages = 1, o.n_detail = MF_ANON_MAX_DETAIL / MF_ANON_DETAIL_GROUPS + 1;
     mf_anon_model_t *none = NULL;
-    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &none, NULL), MF_ERR_ARG);
+    assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &none, NULL), MF_ERR_ARG);
     assert_null(none);
     mf_anon_model_free(m), mf_anon_model_free(m0);
-    mf_face_analyzer_free(an);
-    for (int i = 0; i < n; i++) free(paths[i]);
+    clean_set_close(&cs);
 }
 
 typedef struct {
@@ -1058,16 +1064,15 @@ static void test_push_metric(void **state) {
  * range are refused. Ten clean synthetic training faces. */
 static void test_train_metric(void **state) {
     (void)state;
-    char *paths[10];
-    mf_face_analyzer_t *an;
-    int n = clean_set(paths, 10, 1, &an);
-    assert_int_equal(n, 10);
+    clean_set cs;
+    clean_set_open(&cs, 10, 1);
+    assert_int_equal(cs.n, 10);
     mf_face_recognizer_t *rec[2];
     assert_int_equal(mf_face_recognizer_create(tu_models_dir(), "arcface", NULL, &rec[0]), MF_OK);
     assert_int_equal(mf_face_recognizer_create(tu_models_dir(), "faceapi", NULL, &rec[1]), MF_OK);
     mf_anon_train_opts o = {.tex_side = 64, .n_shape = 4, .n_tex = 4, .n_detail = 1, .seed = 1, .rec = rec, .n_rec = 2};
     mf_anon_model_t *m = NULL, *m0 = NULL, *back = NULL;
-    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m, NULL), MF_OK);
+    assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &m, NULL), MF_OK);
     assert_non_null(m->metric);
     int k = m->ks + m->kt;
     double tr = 0;
@@ -1087,7 +1092,7 @@ static void test_train_metric(void **state) {
     assert_memory_equal(back->metric, m->metric, sizeof(float) * (size_t)k * k);
     mf_anon_model_free(back);
     o.rec = NULL, o.n_rec = 0;
-    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &m0, NULL), MF_OK);
+    assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &m0, NULL), MF_OK);
     assert_null(m0->metric);
     assert_int_equal(mf_anon_model_save(m0, tmp), MF_OK);
     assert_int_equal(mf_anon_model_load(tmp, &back), MF_OK);
@@ -1098,12 +1103,11 @@ static void test_train_metric(void **state) {
     remove(tmp);
     o.rec = rec, o.n_rec = MF_ANON_MAX_METRIC_REC + 1;
     mf_anon_model_t *none = NULL;
-    assert_int_equal(mf_anon_train(an, (const char *const *)paths, n, &o, &none, NULL), MF_ERR_ARG);
+    assert_int_equal(mf_anon_train(cs.an, (const char *const *)cs.paths, cs.n, &o, &none, NULL), MF_ERR_ARG);
     assert_null(none);
     mf_anon_model_free(m), mf_anon_model_free(m0);
     mf_face_recognizer_free(rec[0]), mf_face_recognizer_free(rec[1]);
-    mf_face_analyzer_free(an);
-    for (int i = 0; i < n; i++) free(paths[i]);
+    clean_set_close(&cs);
 }
 
 /* The identity-first ladder (ladder.c, tuning.ladder 1) varies the identity before the strength: with 9 draws, the

@@ -247,13 +247,13 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
      * of a skin triangle away from the features. The triangles from the mid-forehead ring (108, 151, 337) down to the
      * brows touch a brow vertex: as "feature" triangles the lower forehead was never cleaned, and the cleaned top
      * strip above it was filled from itself alone, a step at texture row 22 in the model */
-    uint8_t *cl = malloc(T2);
+    uint8_t *cl = near ? malloc(T2) : plain, *own = near ? cl : NULL; /* without `near`, cl is plain itself */
     float *v = malloc(sizeof(float) * T2 * 3);
     if (!v || !cl) {
-        free(v), free(cl);
+        free(v), free(own);
         return;
     }
-    for (size_t p = 0; p < T2; p++) cl[p] = near ? tri_of[p] >= 0 && !m->hole[tri_of[p]] && !near[p] : plain[p];
+    for (size_t p = 0; own && p < T2; p++) cl[p] = tri_of[p] >= 0 && !m->hole[tri_of[p]] && !near[p];
     float *ys = v, *cbs = v + T2, *crs = v + 2 * T2;
     for (size_t p = 0; p < T2; p++) {
         if (!cl[p]) continue;
@@ -264,7 +264,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
         n++;
     }
     if (n < 100) {
-        free(v), free(cl);
+        free(v), free(own);
         return;
     }
     float med[3], spr[3];
@@ -280,7 +280,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
     float scb = fmaxf(spr[1], 6), scr = fmaxf(spr[2], 6);
     float *rep = calloc(T2, sizeof(float)); /* how much of each texel is replaced, 0..1 */
     if (!rep) {
-        free(cl);
+        free(own);
         return;
     }
     size_t nrep = 0;
@@ -333,7 +333,7 @@ static void clean_skin(const struct mf_anon_model *m, const int *tri_of, const u
         for (size_t p = 0; p < T2; p++)
             for (int k = 0; k < 3; k++) x[3 * p + k] += rep[p] * (rgb[k] - x[3 * p + k]);
     mf_fimg_free(&f1), mf_fimg_free(&f2), mf_fimg_free(&w1);
-    free(rep), free(cl);
+    free(rep), free(own);
 }
 
 int mf_anon_train(mf_face_analyzer_t *an, const char *const *paths, int n_paths, const mf_anon_train_opts *opts,
