@@ -1002,6 +1002,115 @@ static void test_light_codes_kept(void **state) {
     mf_anon_model_free(m);
 }
 
+/* (brow48) Brows no lighter than their skin (tuning.brow_dark): the committed model's brow masks cover both brows and
+ * their reference skin lies above each; the mean texture, and the mean made lighter overall, are left as they are
+ * (the skin at the loops' rims is lighter than 0.9 x the skin above); a texture whose brows were made lighter than the
+ * skin (x 1.3 of the reference, as the anti-face of a face with dark brows draws them) gets brows no lighter than
+ * 0.9 x the reference skin, or the mean face's own texel, in any channel. */
+static void test_brow_clamp(void **state) {
+    (void)state;
+    mf_anon_model_t *m = model_need();
+    int T = m->T;
+    size_t T2 = (size_t)T * T;
+    float *w = malloc(sizeof(float) * T2), *tex = malloc(sizeof(float) * 3 * T2);
+    uint8_t *ref = malloc(T2);
+    assert_true(w && tex && ref);
+    assert_int_equal(mf_anon_brow_masks(m, w, ref), MF_OK);
+    int n_in = 0, n_ref[2] = {0, 0};
+    double ref_row[2] = {0, 0}, brow_row = 0;
+    for (size_t p = 0; p < T2; p++) {
+        if (w[p] >= 1) n_in++, brow_row += (double)(p / T);
+        if (ref[p]) n_ref[ref[p] - 1]++, ref_row[ref[p] - 1] += (double)(p / T);
+        assert_false(ref[p] && w[p] > 0);
+    }
+    print_message("      brow texels %d, reference texels %d + %d\n", n_in, n_ref[0], n_ref[1]);
+    assert_true(n_in > 50 && n_ref[0] > 20 && n_ref[1] > 20);
+    assert_true(ref_row[0] / n_ref[0] < brow_row / n_in && ref_row[1] / n_ref[1] < brow_row / n_in); /* above */
+    /* the mean texture (dark brows; the skin at the loops' rims, lighter than 0.9 x the skin above, as it is) and the
+     * mean made lighter overall: nothing moves */
+    for (int v = 0; v < 2; v++) {
+        for (size_t i = 0; i < 3 * T2; i++) tex[i] = m->tex_mean[i] * (v ? 1.2f : 1);
+        assert_int_equal(mf_anon_brow_clamp(m, w, ref, 0.9f, tex), 0);
+        for (size_t i = 0; i < 3 * T2; i++) assert_float_equal(tex[i], m->tex_mean[i] * (v ? 1.2f : 1), 0);
+    }
+    /* inverted brows: lighter than the skin above them */
+    double skin[3] = {0, 0, 0};
+    for (size_t p = 0; p < T2; p++)
+        for (int c = 0; c < 3 && ref[p]; c++) skin[c] += m->tex_mean[3 * p + c] / (n_ref[0] + n_ref[1]);
+    memcpy(tex, m->tex_mean, sizeof(float) * 3 * T2);
+    for (size_t p = 0; p < T2; p++)
+        for (int c = 0; c < 3 && w[p] > 0; c++) tex[3 * p + c] += w[p] * (1.3f * (float)skin[c] - tex[3 * p + c]);
+    int moved = mf_anon_brow_clamp(m, w, ref, 0.9f, tex);
+    assert_true(moved >= n_in);
+    double worst = 0, over = 0; /* the brows' mean luminance over the skin's; the lightest texel over its cap */
+    double yb = 0, ys = 0.299 * skin[0] + 0.587 * skin[1] + 0.114 * skin[2];
+    for (size_t p = 0; p < T2; p++)
+        if (w[p] >= 1) {
+            yb += (0.299 * tex[3 * p] + 0.587 * tex[3 * p + 1] + 0.114 * tex[3 * p + 2]) / n_in;
+            for (int c = 0; c < 3; c++)
+                over = fmax(over, tex[3 * p + c] / fmax(0.9 * skin[c], m->tex_mean[3 * p + c]));
+        }
+    worst = yb / ys;
+    print_message("      inverted brows: %d texels moved, their luminance 1.30 -> %.3f of the skin's (lightest "
+                  "texel %.3f of its cap)\n", moved, worst, over);
+    assert_true(worst < 0.95);
+    assert_true(over <= 1.02); /* each brow against its own side's skin, within the two sides' difference */
+    free(w), free(tex), free(ref);
+    mf_anon_model_free(m);
+}
+
+/* (band48) The forehead step held at 0 (tuning.forehead_band): the committed model's read-out of the drawn texture's
+ * step across the mid-forehead ring is the step measured on the drawn texture itself (mean + codes x basis, two rows
+ * around the ring); strong draws pushed from a target reach steps of over 10 levels without it (30 here), with it
+ * every step is held under 0.5 levels, and the age and gender read-outs stay on their targets. */
+static void test_forehead_band(void **state) {
+    (void)state;
+    mf_anon_model_t *m = model_need();
+    int k = m->ks + m->kt, T = m->T;
+    float *w = malloc(sizeof(float) * (k + 1)), *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k),
+          *z = malloc(sizeof(float) * k);
+    assert_true(w && zt && zc && z);
+    assert_int_equal(mf_anon_band_readout(m, w), 0);
+    for (int i = 0; i < m->ks; i++) assert_float_equal(w[i], 0, 0);
+    int ya = (int)floorf(m->uv[2 * 151 + 1]), x0 = (int)m->uv[2 * 108], x1 = (int)m->uv[2 * 337];
+    float age = 35, logit = -2.5f;
+    alternating_target(m, age, zt);
+    double worst[2] = {0, 0};
+    for (int v = 0; v < 2; v++)
+        for (int d = 0; d < 40; d++) {
+            mf_anon_rung rung = {.strong = 1, .ncand = 4, .spread = 1, .away = 0.6f, .gain = 1, .shade = 0.1f,
+                                 .fine = 1, .band = v ? w : NULL};
+            uint64_t rng = 1000 + (uint64_t)d;
+            mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
+            /* the step on the drawn texture itself */
+            double step = 0;
+            for (int x = x0; x <= x1; x++)
+                for (int ch = 0; ch < 3; ch++) {
+                    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+                    for (int r = 0; r < 2; r++) {
+                        size_t o = 3 * ((size_t)(ya + r) * T + x) + ch;
+                        double t = m->tex_mean[o];
+                        for (int c = 0; c < m->kt; c++)
+                            t += (double)z[m->ks + c] * m->tex_basis[(size_t)c * T * T * 3 + o];
+                        step += (r ? 1 : -1) * wl[ch] * t;
+                    }
+                }
+            step /= x1 - x0 + 1;
+            assert_float_equal(step, tc_readout(m, w, z), 1e-2); /* the read-out is the texture's step */
+            worst[v] = fmax(worst[v], fabs(step));
+            if (v) {
+                assert_true(fabs(tc_readout(m, m->age_w, z) - age) < 1.0);
+                assert_true(fabs(tc_readout(m, m->male_w, z) - logit) < 0.1);
+            }
+        }
+    print_message("      largest forehead step of 40 strong draws: %.2f levels without, %.3f with the band held\n",
+                  worst[0], worst[1]);
+    assert_true(worst[0] > 10);
+    assert_true(worst[1] < 0.5);
+    free(w), free(zt), free(zc), free(z);
+    mf_anon_model_free(m);
+}
+
 /* (push38) The committed model's recognizer metric and a draw that follows it: the metric is symmetric with trace
  * ks + kt and not flat (the recognizers read some code directions more than others); a draw whose push follows it
  * moves the recognizers' predicted reading of the face farther from the target's own than the plain push from the
@@ -3779,6 +3888,8 @@ int main(void) {
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_clean_texels),
+        cmocka_unit_test(test_forehead_band),
+        cmocka_unit_test(test_brow_clamp),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),
         cmocka_unit_test(test_two_threads_same_result),

@@ -440,6 +440,14 @@ typedef struct {
                           from age 13 to 20 (src/anon/internal.h, mf_anon_age_ask). Drawn faces read nearer the mean
                           age than asked (300 FFHQ at stop 40: 20-30 y read 3.2 y older, 50-60 y 6.2 y younger).
                           0: the default AGE_STRETCH in src/anon/anon.c (1.5 since stop 41); < 0 or 1: off, at most 3 */
+    int forehead_band; /* (band48) 1: every draw's codes are moved (least norm, with the age and gender read-outs) so
+                          the drawn texture has no step across the mid-forehead ring, where the committed model keeps
+                          training faces' bangs (a pale band with a hard lower edge over drawn foreheads); 0: the
+                          default FOREHEAD_BAND in src/anon/anon.c; < 0: off (docs/anonymization.md, stop 48) */
+    float brow_dark; /* (brow48) a drawn texture's brows are made no lighter than brow_dark x their skin (the mean
+                        colour just above each brow, per channel): draws far out in the components that carry the
+                        brows had brows lighter than the skin, glowing orange arcs once lit. 0: the default BROW_DARK
+                        in src/anon/anon.c; < 0: off; at most 1 */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

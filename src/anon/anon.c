@@ -238,6 +238,8 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 /* (age41) tuning.age_stretch: the age asked of the model moved away from its mean training age (drawn faces read
  * nearer the mean than asked); the cap and the fade-in are MF_ANON_AGE_STRETCH_* in internal.h */
 #define AGE_STRETCH 1.5f
+#define FOREHEAD_BAND (-1) /* (band48) tuning.forehead_band: off */
+#define BROW_DARK (-1.0f) /* (brow48) tuning.brow_dark: off */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
@@ -292,6 +294,10 @@ struct mf_anon {
     float *col_w; /* (hue36) 3 x kt: the drawn texture's mean colour over the valid texels per texture code (NULL
                      unless tuning.tone_codes is on) ... */
     float col_b[3]; /* ... and for the mean texture */
+    float *brow_w;     /* (brow48) T * T: the brows' weights (mf_anon_brow_masks; NULL unless tuning.brow_dark) */
+    uint8_t *brow_ref; /* ... T * T: their reference skin */
+    float *band_w; /* (band48) ks + kt + 1: the forehead step's read-out (mf_anon_band_readout; NULL unless
+                      tuning.forehead_band is on and the model's ring lies inside its texture) */
     uint8_t *keep_codes; /* (light37) ks + kt: the codes a draw takes from the target (NULL unless tuning.light_keep) */
     int *tri_of;
     float *bary;
@@ -466,6 +472,10 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->age_draws = tu->age_draws < 0 ? 0 : tu->age_draws > 8 ? 8 : tu->age_draws; /* 0 off */
     if (tu->age_stretch == 0) tu->age_stretch = AGE_STRETCH;
     tu->age_stretch = !(tu->age_stretch > 0) ? 1 : fminf(tu->age_stretch, 3);
+    if (tu->brow_dark == 0) tu->brow_dark = BROW_DARK;
+    tu->brow_dark = !(tu->brow_dark > 0) ? -1 : fminf(tu->brow_dark, 1);
+    if (tu->forehead_band == 0) tu->forehead_band = FOREHEAD_BAND;
+    tu->forehead_band = tu->forehead_band > 0 ? 1 : -1;
     if (tu->age_step == 0) tu->age_step = AGE_STEP;
     tu->age_step = !(tu->age_step > 0) ? 0 : fminf(tu->age_step, 1); /* 0: the same age asked again */
     tu->last_outline = !(tu->last_outline > 0) ? tu->outline_w : fminf(tu->last_outline, 1);
@@ -689,6 +699,19 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         /* (hue36) the texture's mean colour as a linear function of its codes (for tuning.tone_codes only) */
         if (!st && tu->tone_codes > 1 && !(a->col_w = malloc(sizeof(float) * (3 * (size_t)m->kt + 1)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         if (!st && a->col_w) mf_anon_colour_readout(m, a->col_w, a->col_b);
+        if (!st && tu->brow_dark > 0) { /* (brow48) */
+            size_t T2 = (size_t)m->T * m->T;
+            if (!(a->brow_w = malloc(sizeof(float) * T2)) || !(a->brow_ref = malloc(T2)))
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else if (mf_anon_brow_masks(m, a->brow_w, a->brow_ref)) /* no brows in the model's texture: off */
+                free(a->brow_w), free(a->brow_ref), a->brow_w = NULL, a->brow_ref = NULL;
+        }
+        if (!st && tu->forehead_band > 0) { /* (band48) */
+            if (!(a->band_w = malloc(sizeof(float) * ((size_t)m->ks + m->kt + 1))))
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else if (mf_anon_band_readout(m, a->band_w)) /* the ring outside the texture: off */
+                free(a->band_w), a->band_w = NULL;
+        }
         if (!st && tu->light_keep > 0) {
             if (!(a->keep_codes = malloc((size_t)(m->ks + m->kt)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             else mf_anon_light_codes(m, tu->light_flat, a->keep_codes);
@@ -708,6 +731,8 @@ void mf_anon_free(mf_anon_t *a) {
     mf_face_attrib_free(a->attr_np);
     mf_anon_model_free(a->m);
     free(a->col_w);
+    free(a->band_w);
+    free(a->brow_w), free(a->brow_ref);
     free(a->keep_codes);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
@@ -4113,6 +4138,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         int lk = a->o.tuning.light_keep;
         const uint8_t *keep = a->keep_codes && (lk == 3 || (!last_rung && (lk == 1 || rung.strong))) ? a->keep_codes : NULL;
         rung.metric = a->o.tuning.push_metric; /* (push38) draw.c uses it only when the model has a metric */
+        rung.band = a->band_w; /* (band48) */
         const float *zt_push = j.child && !(a->o.tuning.child_push & 1) ? NULL : j.zt; /* (kid43) */
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, zt_push, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */
@@ -4149,6 +4175,8 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                 for (size_t i = 0; i < D / 3; i++)
                     for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];
             }
+            /* (brow48) brows no lighter than their skin */
+            if (a->brow_w) mf_anon_brow_clamp(m, a->brow_w, a->brow_ref, a->o.tuning.brow_dark, j.tex);
         }
         for (int p = 0; p < a->m->T * a->m->T; p++) /* outside the mesh: the nearest texel inside */
             if (a->tri_of[p] < 0 && a->fill_src[p] >= 0) memcpy(j.tex + 3 * (size_t)p, j.tex + 3 * (size_t)a->fill_src[p], sizeof(float) * 3);

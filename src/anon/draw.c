@@ -63,12 +63,36 @@ float mf_anon_age_ask(float age, float mean, float stretch) {
     return fmaxf(1, age + fade * mv);
 }
 
+/* Solves the n x n system G c = G[.][n] (n <= 3) by Gaussian elimination with partial pivoting; -1 when singular. */
+static int solve_small(int n, double G[3][4], double *c) {
+    for (int i = 0; i < n; i++) {
+        int piv = i;
+        for (int j = i + 1; j < n; j++)
+            if (fabs(G[j][i]) > fabs(G[piv][i])) piv = j;
+        if (fabs(G[piv][i]) < 1e-12) return -1;
+        for (int l = 0; l <= n; l++) {
+            double t = G[i][l];
+            G[i][l] = G[piv][l], G[piv][l] = t;
+        }
+        for (int j = i + 1; j < n; j++) {
+            double f = G[j][i] / G[i][i];
+            for (int l = i; l <= n; l++) G[j][l] -= f * G[i][l];
+        }
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        double v = G[i][n];
+        for (int l = i + 1; l < n; l++) v -= G[i][l] * c[l];
+        c[i] = v / G[i][i];
+    }
+    return 0;
+}
+
 /* Draws whitened codes z (ks + kt) for a target age and gender: a normal draw moved by the smallest step that puts
  * the linear read-outs on the targets. With zt (the target's own codes, projected) the draw is also kept away from
  * the target: unlinked, the normal draw restricted to the half-space away from the target's own deviation; else
  * pushed, z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
 static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
-                       float away, float metric, int unlinked, const uint8_t *keep, float *z) {
+                       float away, float metric, int unlinked, const uint8_t *keep, const float *band, float *z) {
     int k = m->ks + m->kt;
     /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
      * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
@@ -122,22 +146,32 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
         float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
         z[i] = mu + sd * (float)(zt && keep && keep[i] ? z[i] : f * z[i]);
     }
-    const float *W[2] = {m->age_w, m->male_w};
-    double tgt[2] = {age, logit}, r[2], G[2][2] = {{0}};
+    /* the least-norm step that puts the read-outs on their targets: age, gender and (band48) the forehead step at 0 */
+    const float *W[3] = {m->age_w, m->male_w, band};
+    double tgt[3] = {age, logit, 0}, r[3], G[3][4] = {{0}};
+    int nr = band ? 3 : 2;
     int kp = zt && keep; /* (light37) the kept codes stay the target's: the read-outs are moved by the others */
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < nr; j++) {
         double p = W[j][k];
         for (int i = 0; i < k; i++) p += W[j][i] * z[i];
         r[j] = tgt[j] - p;
-        for (int l = 0; l < 2; l++)
+        for (int l = 0; l < nr; l++)
             for (int i = 0; i < k; i++)
                 if (!(kp && keep[i])) G[j][l] += (double)W[j][i] * W[l][i];
+        G[j][nr] = r[j];
     }
-    double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
-    if (fabs(det) < 1e-12) return;
-    double c0 = (G[1][1] * r[0] - G[0][1] * r[1]) / det, c1 = (G[0][0] * r[1] - G[1][0] * r[0]) / det;
+    double cf[3];
+    if (nr == 2) { /* main's solve before band48, kept for the same draws */
+        double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
+        if (fabs(det) < 1e-12) return;
+        cf[0] = (G[1][1] * r[0] - G[0][1] * r[1]) / det, cf[1] = (G[0][0] * r[1] - G[1][0] * r[0]) / det;
+    } else if (solve_small(nr, G, cf))
+        return;
     for (int i = 0; i < k; i++) {
-        if (!(kp && keep[i])) z[i] += (float)(c0 * W[0][i] + c1 * W[1][i]);
+        if (!(kp && keep[i])) {
+            if (nr == 2) z[i] += (float)(cf[0] * W[0][i] + cf[1] * W[1][i]);
+            else z[i] += (float)(cf[0] * W[0][i] + cf[1] * W[1][i] + cf[2] * W[2][i]);
+        }
         if (z[i] > 3.5f) z[i] = 3.5f;
         if (z[i] < -3.5f) z[i] = -3.5f;
     }
@@ -166,15 +200,105 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
     int k = m->ks + m->kt;
     if (unlinked || !zt) { /* one draw: choosing among candidates by their distance from the target would pick, for
                               every photo of a person, draws leaning the same way (linked) */
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, unlinked, keep, z);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, unlinked, keep, rung->band, z);
         return;
     }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
     for (int c = 0; c < rung->ncand; c++) {
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, zc);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, zc);
         float d = code_dist(m, rung->metric, zc, zt);
         if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
+}
+
+/* Distance from (x, y) to the segment a-b. */
+static float seg_dist(float x, float y, float ax, float ay, float bx, float by) {
+    float dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+    float t = l2 > 0 ? ((x - ax) * dx + (y - ay) * dy) / l2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    float ex = ax + t * dx - x, ey = ay + t * dy - y;
+    return sqrtf(ex * ex + ey * ey);
+}
+
+/* (brow48) mf_anon_brow_masks (internal.h). */
+int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
+    int T = m->T, nref[2] = {0, 0};
+    float fade = MF_ANON_BROW_FADE * T, rin = MF_ANON_BROW_REF_IN * T, rout = MF_ANON_BROW_REF_OUT * T;
+    memset(w, 0, sizeof(float) * (size_t)T * T);
+    memset(ref, 0, (size_t)T * T);
+    for (int b = 0; b < 2; b++) {
+        const int *loop = mf_anon_feature_v + 10 * b;
+        float top = 1e9f; /* the brow's lowest point (largest row) bounds "above" */
+        for (int i = 0; i < 10; i++) top = fminf(top, m->uv[2 * loop[i] + 1]);
+        float low = -1e9f;
+        for (int i = 0; i < 10; i++) low = fmaxf(low, m->uv[2 * loop[i] + 1]);
+        for (int y = 0; y < T; y++)
+            for (int x = 0; x < T; x++) {
+                float px = x + 0.5f, py = y + 0.5f, d = 1e9f;
+                for (int i = 0, j = 9; i < 10; j = i++)
+                    d = fminf(d, seg_dist(px, py, m->uv[2 * loop[j]], m->uv[2 * loop[j] + 1], m->uv[2 * loop[i]],
+                                          m->uv[2 * loop[i] + 1]));
+                int in = mf_anon_in_loop(m->uv, loop, 10, px, py);
+                size_t p = (size_t)y * T + x;
+                float v = in ? 1 : d < fade ? 1 - d / fade : 0;
+                if (v > w[p]) w[p] = v;
+                if (!in && d >= rin && d <= rout && py < 0.5f * (top + low) && m->valid[p] && !ref[p])
+                    ref[p] = (uint8_t)(1 + b), nref[b]++;
+            }
+    }
+    for (size_t p = 0; p < (size_t)T * T; p++)
+        if (w[p] > 0) ref[p] = 0;
+    return nref[0] >= 8 && nref[1] >= 8 ? 0 : MF_ERR_ARG;
+}
+
+/* (brow48) mf_anon_brow_clamp (internal.h). */
+int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float *tex) {
+    int T = m->T, moved = 0;
+    double sum[2][3] = {{0}}, msum[2][3] = {{0}}, n[2] = {0, 0};
+    for (size_t p = 0; p < (size_t)T * T; p++)
+        if (ref[p]) {
+            n[ref[p] - 1]++;
+            for (int c = 0; c < 3; c++)
+                sum[ref[p] - 1][c] += tex[3 * p + c], msum[ref[p] - 1][c] += m->tex_mean[3 * p + c];
+        }
+    if (!(n[0] > 0 && n[1] > 0)) return 0;
+    float half = 0.5f * (m->uv[2 * mf_anon_feature_v[0]] + m->uv[2 * mf_anon_feature_v[10]]);
+    int side0 = m->uv[2 * mf_anon_feature_v[0]] < half;
+    for (int y = 0; y < T; y++)
+        for (int x = 0; x < T; x++) {
+            size_t p = (size_t)y * T + x;
+            if (!(w[p] > 0)) continue;
+            /* each brow against its own skin: the brow whose outer end lies on this side of the midline */
+            int b = (x + 0.5f < half) == side0 ? 0 : 1, mv = 0;
+            for (int c = 0; c < 3; c++) {
+                /* the draw's skin there, and the mean face's own texel in the same relation to its skin (the skin
+                 * at the loops' rims, lighter than dark x the skin, stays as the mean face has it) */
+                double skin = sum[b][c] / n[b], mskin = msum[b][c] / n[b];
+                float cap = (float)fmax(dark * skin, mskin > 1 ? m->tex_mean[3 * p + c] * skin / mskin : 0);
+                float e = tex[3 * p + c] - cap;
+                if (e > 0) tex[3 * p + c] -= w[p] * e, mv = 1;
+            }
+            moved += mv;
+        }
+    return moved;
+}
+
+/* (band48) mf_anon_band_readout (internal.h). */
+int mf_anon_band_readout(const mf_anon_model_t *m, float *w) {
+    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+    int T = m->T, ya = (int)floorf(m->uv[2 * 151 + 1]), yb = ya + 1;
+    int x0 = (int)m->uv[2 * 108], x1 = (int)m->uv[2 * 337];
+    if (ya < 0 || yb >= T || x0 < 0 || x1 >= T || x1 < x0) return -1;
+    for (int c = -1; c < m->kt; c++) {
+        const float *b = c < 0 ? m->tex_mean : m->tex_basis + (size_t)c * T * T * 3;
+        double d = 0;
+        for (int x = x0; x <= x1; x++)
+            for (int ch = 0; ch < 3; ch++)
+                d += wl[ch] * (b[3 * ((size_t)yb * T + x) + ch] - b[3 * ((size_t)ya * T + x) + ch]);
+        w[c < 0 ? m->ks + m->kt : m->ks + c] = (float)(d / (x1 - x0 + 1));
+    }
+    for (int i = 0; i < m->ks; i++) w[i] = 0;
+    return 0;
 }
 
 /* (hue36) mf_anon_colour_readout (internal.h). */

@@ -225,6 +225,8 @@ typedef struct {
     float fine;       /* the photo's grain kept, 0..1 */
     float metric;     /* (push38) 0..1: how much the push and the candidates' choice follow the model's recognizer
                          metric (used only when the model has one) */
+    const float *band; /* (band48) the drawn texture's step at the mid-forehead ring as a linear function of the codes
+                          (mf_anon_band_readout), held at 0 with the age and gender read-outs; NULL: not held */
 } mf_anon_rung;
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
@@ -255,6 +257,30 @@ float mf_anon_age_ask(float age, float mean, float stretch);
  * ks + kt floats. */
 void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, const mf_anon_rung *rung,
                            const float *zt, int unlinked, const uint8_t *keep, float *zc, float *z);
+
+/* (band48) The luminance step of the drawn texture across the mid-forehead ring (mesh vertices 108, 151, 337: the row
+ * below the ring minus the row above it, averaged between 108 and 337), as a linear function of the codes: w (ks + kt
+ * + 1) gets each code's step (0 for the shape codes) and, last, the mean texture's. The committed model's lower
+ * forehead kept training faces' bangs (docs/anonymization.md, stop 47), and draws far out in the components carrying
+ * it show a pale band with a hard lower edge there. Returns 0, or -1 (w untouched) when the ring's rows are not
+ * inside the texture. */
+int mf_anon_band_readout(const mf_anon_model_t *m, float *w);
+
+/* (brow48) The brows of a drawn texture: for each brow (the 10-point loop of mf_anon_feature_v, upper line then
+ * lower), w (T * T) gets a weight 0..1 (1 inside the loop, falling to 0 at MF_ANON_BROW_FADE of the texture outside
+ * it) and ref (T * T) marks 1 or 2 (the brow's own) the skin texels above it, between MF_ANON_BROW_REF_IN and
+ * MF_ANON_BROW_REF_OUT of the texture from the loop (inside the mesh, m->valid). MF_ERR_ARG without two brows' worth
+ * of reference texels. */
+#define MF_ANON_BROW_FADE 0.012f
+#define MF_ANON_BROW_REF_IN 0.02f
+#define MF_ANON_BROW_REF_OUT 0.05f
+int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref);
+/* (brow48) A drawn texture's brows (tex: T * T * 3, 0..255, the masks of mf_anon_brow_masks) made no lighter, per
+ * channel, than `dark` x the mean colour of their reference skin, or than the model's mean texture there in the same
+ * relation to its own reference skin, whichever is lighter (the mean face is left as it is): a draw far out in the
+ * components that carry the brows (the anti-face of a face with dark brows) gets brows lighter than its skin, which
+ * the photo's light turned into glowing orange arcs. Returns how many texels moved. */
+int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float *tex);
 
 /* (light37) Marks in keep (ks + kt bytes) the texture codes that carry the photo's light (and with flat_min > 0 the
  * skin's tone) rather than identity, read off the model's components: a luminance mostly odd about the face's
