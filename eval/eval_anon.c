@@ -159,6 +159,7 @@ static void usage(FILE *f) {
           "  --age-stretch S  the age asked of the model moved away from its mean age, x S (default 1.5; -1 off)\n"
           "  --forehead-band N 1: no step in the drawn texture across the mid-forehead ring (default off; -1 off)\n"
           "  --brow-dark F    a drawn texture's brows no lighter than F x the skin above them (default off; e.g. 0.9)\n"
+          "  --brow-gate G    ... only brows at least G x as light as that skin (default 1; -1: every brow)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"
           "  --strong-eyes N  strong rung: 1 keeps the photo's eyes, -1 the model's (default: model's)\n"
@@ -272,6 +273,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--age-stretch") && more) tu.age_stretch = (float)atof(argv[++i]);
         else if (!strcmp(s, "--forehead-band") && more) tu.forehead_band = atoi(argv[++i]);
         else if (!strcmp(s, "--brow-dark") && more) tu.brow_dark = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--brow-gate") && more) tu.brow_gate = (float)atof(argv[++i]);
         else if (!strcmp(s, "--socket-lift") && more) tu.socket_lift = (float)atof(argv[++i]);
         else if (!strcmp(s, "--strong-fine") && more) tu.strong_fine = (float)atof(argv[++i]);
         else if (!strcmp(s, "--chroma-match") && more) tu.chroma_match = atoi(argv[++i]);

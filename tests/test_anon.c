@@ -1006,7 +1006,8 @@ static void test_light_codes_kept(void **state) {
  * their reference skin lies above each; the mean texture, and the mean made lighter overall, are left as they are
  * (the skin at the loops' rims is lighter than 0.9 x the skin above); a texture whose brows were made lighter than the
  * skin (x 1.3 of the reference, as the anti-face of a face with dark brows draws them) gets brows no lighter than
- * 0.9 x the reference skin, or the mean face's own texel, in any channel. */
+ * 0.9 x the reference skin, or the mean face's own texel, in any channel; with the gate at 1 only brows at least as
+ * light as their skin move. */
 static void test_brow_clamp(void **state) {
     (void)state;
     mf_anon_model_t *m = model_need();
@@ -1030,7 +1031,7 @@ static void test_brow_clamp(void **state) {
      * mean made lighter overall: nothing moves */
     for (int v = 0; v < 2; v++) {
         for (size_t i = 0; i < 3 * T2; i++) tex[i] = m->tex_mean[i] * (v ? 1.2f : 1);
-        assert_int_equal(mf_anon_brow_clamp(m, w, ref, 0.9f, tex), 0);
+        assert_int_equal(mf_anon_brow_clamp(m, w, ref, 0.9f, -1, tex), 0);
         for (size_t i = 0; i < 3 * T2; i++) assert_float_equal(tex[i], m->tex_mean[i] * (v ? 1.2f : 1), 0);
     }
     /* inverted brows: lighter than the skin above them */
@@ -1040,7 +1041,7 @@ static void test_brow_clamp(void **state) {
     memcpy(tex, m->tex_mean, sizeof(float) * 3 * T2);
     for (size_t p = 0; p < T2; p++)
         for (int c = 0; c < 3 && w[p] > 0; c++) tex[3 * p + c] += w[p] * (1.3f * (float)skin[c] - tex[3 * p + c]);
-    int moved = mf_anon_brow_clamp(m, w, ref, 0.9f, tex);
+    int moved = mf_anon_brow_clamp(m, w, ref, 0.9f, -1, tex);
     assert_true(moved >= n_in);
     double worst = 0, over = 0; /* the brows' mean luminance over the skin's; the lightest texel over its cap */
     double yb = 0, ys = 0.299 * skin[0] + 0.587 * skin[1] + 0.114 * skin[2];
@@ -1055,6 +1056,14 @@ static void test_brow_clamp(void **state) {
                   "texel %.3f of its cap)\n", moved, worst, over);
     assert_true(worst < 0.95);
     assert_true(over <= 1.02); /* each brow against its own side's skin, within the two sides' difference */
+    /* the gate: as inverted brows they move; brows a little darker than the skin (0.97 x) move only without it */
+    for (size_t p = 0; p < T2; p++)
+        for (int c = 0; c < 3 && w[p] > 0; c++) tex[3 * p + c] = 1.3f * (float)skin[c];
+    assert_true(mf_anon_brow_clamp(m, w, ref, 0.9f, 1, tex) >= n_in);
+    for (size_t p = 0; p < T2; p++)
+        for (int c = 0; c < 3 && w[p] > 0; c++) tex[3 * p + c] = 0.97f * (float)skin[c];
+    assert_int_equal(mf_anon_brow_clamp(m, w, ref, 0.9f, 1, tex), 0);
+    assert_true(mf_anon_brow_clamp(m, w, ref, 0.9f, -1, tex) >= n_in);
     free(w), free(tex), free(ref);
     mf_anon_model_free(m);
 }

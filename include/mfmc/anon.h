@@ -448,6 +448,8 @@ typedef struct {
                         colour just above each brow, per channel): draws far out in the components that carry the
                         brows had brows lighter than the skin, glowing orange arcs once lit. 0: the default BROW_DARK
                         in src/anon/anon.c; < 0: off; at most 1 */
+    float brow_gate; /* ... only a brow whose inside is on average at least brow_gate x its skin's luminance (an
+                        inverted brow) is moved (0: the default BROW_GATE, 1; < 0: every brow; at most 2) */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

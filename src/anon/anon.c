@@ -240,6 +240,7 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define AGE_STRETCH 1.5f
 #define FOREHEAD_BAND (-1) /* (band48) tuning.forehead_band: off */
 #define BROW_DARK (-1.0f) /* (brow48) tuning.brow_dark: off */
+#define BROW_GATE 1.0f    /* (brow48) tuning.brow_gate: only brows at least as light as their skin */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
@@ -474,6 +475,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->age_stretch = !(tu->age_stretch > 0) ? 1 : fminf(tu->age_stretch, 3);
     if (tu->brow_dark == 0) tu->brow_dark = BROW_DARK;
     tu->brow_dark = !(tu->brow_dark > 0) ? -1 : fminf(tu->brow_dark, 1);
+    if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
+    tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->forehead_band == 0) tu->forehead_band = FOREHEAD_BAND;
     tu->forehead_band = tu->forehead_band > 0 ? 1 : -1;
     if (tu->age_step == 0) tu->age_step = AGE_STEP;
@@ -4176,7 +4179,8 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                     for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];
             }
             /* (brow48) brows no lighter than their skin */
-            if (a->brow_w) mf_anon_brow_clamp(m, a->brow_w, a->brow_ref, a->o.tuning.brow_dark, j.tex);
+            if (a->brow_w)
+                mf_anon_brow_clamp(m, a->brow_w, a->brow_ref, a->o.tuning.brow_dark, a->o.tuning.brow_gate, j.tex);
         }
         for (int p = 0; p < a->m->T * a->m->T; p++) /* outside the mesh: the nearest texel inside */
             if (a->tri_of[p] < 0 && a->fill_src[p] >= 0) memcpy(j.tex + 3 * (size_t)p, j.tex + 3 * (size_t)a->fill_src[p], sizeof(float) * 3);

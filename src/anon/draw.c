@@ -252,7 +252,8 @@ int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
 }
 
 /* (brow48) mf_anon_brow_clamp (internal.h). */
-int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float *tex) {
+int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float gate,
+                       float *tex) {
     int T = m->T, moved = 0;
     double sum[2][3] = {{0}}, msum[2][3] = {{0}}, n[2] = {0, 0};
     for (size_t p = 0; p < (size_t)T * T; p++)
@@ -264,12 +265,27 @@ int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *
     if (!(n[0] > 0 && n[1] > 0)) return 0;
     float half = 0.5f * (m->uv[2 * mf_anon_feature_v[0]] + m->uv[2 * mf_anon_feature_v[10]]);
     int side0 = m->uv[2 * mf_anon_feature_v[0]] < half;
+    /* gate > 0: only a brow whose inside (weight 1) is on average at least gate x its skin's luminance */
+    double yb[2] = {0, 0}, nb[2] = {0, 0};
+    for (int y = 0; y < T && gate > 0; y++)
+        for (int x = 0; x < T; x++) {
+            size_t p = (size_t)y * T + x;
+            if (!(w[p] >= 1)) continue;
+            int b = (x + 0.5f < half) == side0 ? 0 : 1;
+            yb[b] += 0.299 * tex[3 * p] + 0.587 * tex[3 * p + 1] + 0.114 * tex[3 * p + 2], nb[b]++;
+        }
+    int on[2] = {1, 1};
+    for (int b = 0; b < 2 && gate > 0; b++) {
+        double ys = (0.299 * sum[b][0] + 0.587 * sum[b][1] + 0.114 * sum[b][2]) / n[b];
+        on[b] = nb[b] > 0 && yb[b] / nb[b] >= gate * ys;
+    }
     for (int y = 0; y < T; y++)
         for (int x = 0; x < T; x++) {
             size_t p = (size_t)y * T + x;
             if (!(w[p] > 0)) continue;
             /* each brow against its own skin: the brow whose outer end lies on this side of the midline */
             int b = (x + 0.5f < half) == side0 ? 0 : 1, mv = 0;
+            if (!on[b]) continue;
             for (int c = 0; c < 3; c++) {
                 /* the draw's skin there, and the mean face's own texel in the same relation to its skin (the skin
                  * at the loops' rims, lighter than dark x the skin, stays as the mean face has it) */

@@ -279,8 +279,10 @@ int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref);
  * channel, than `dark` x the mean colour of their reference skin, or than the model's mean texture there in the same
  * relation to its own reference skin, whichever is lighter (the mean face is left as it is): a draw far out in the
  * components that carry the brows (the anti-face of a face with dark brows) gets brows lighter than its skin, which
- * the photo's light turned into glowing orange arcs. Returns how many texels moved. */
-int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float *tex);
+ * the photo's light turned into glowing orange arcs. gate > 0: only a brow whose inside is on average at least gate x
+ * its skin's luminance (an inverted brow) is moved; <= 0: every brow. Returns how many texels moved. */
+int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float gate,
+                       float *tex);
 
 /* (light37) Marks in keep (ks + kt bytes) the texture codes that carry the photo's light (and with flat_min > 0 the
  * skin's tone) rather than identity, read off the model's components: a luminance mostly odd about the face's
