@@ -158,7 +158,7 @@ static void usage(FILE *f) {
           "  --age-step F     ... each asking the model for an age moved by -F x the miss (default 0.8; -1: not moved)\n"
           "  --age-stretch S  the age asked of the model moved away from its mean age, x S (default 1.5; -1 off)\n"
           "  --forehead-band N 1: no step in the drawn texture across the mid-forehead ring (default off; -1 off)\n"
-          "  --brow-dark F    a drawn texture's brows no lighter than F x the skin above them (default off; e.g. 0.9)\n"
+          "  --brow-dark F    a drawn texture's brows no lighter than F x the skin above them (default 0.9; -1 off)\n"
           "  --brow-gate G    ... only brows at least G x as light as that skin (default 1; -1: every brow)\n"
           "  --socket-lift F  strong rung: the drawn texture's eye sockets no darker than F x the mean face's\n"
           "                   (0.85 measured; default off, as main's before looks35)\n"

@@ -447,7 +447,7 @@ typedef struct {
     float brow_dark; /* (brow48) a drawn texture's brows are made no lighter than brow_dark x their skin (the mean
                         colour just above each brow, per channel): draws far out in the components that carry the
                         brows had brows lighter than the skin, glowing orange arcs once lit. 0: the default BROW_DARK
-                        in src/anon/anon.c; < 0: off; at most 1 */
+                        in src/anon/anon.c (0.9 since stop 48); < 0: off (main's before); at most 1 */
     float brow_gate; /* ... only a brow whose inside is on average at least brow_gate x its skin's luminance (an
                         inverted brow) is moved (0: the default BROW_GATE, 1; < 0: every brow; at most 2) */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away

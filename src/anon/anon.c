@@ -239,7 +239,7 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
  * nearer the mean than asked); the cap and the fade-in are MF_ANON_AGE_STRETCH_* in internal.h */
 #define AGE_STRETCH 1.5f
 #define FOREHEAD_BAND (-1) /* (band48) tuning.forehead_band: off */
-#define BROW_DARK (-1.0f) /* (brow48) tuning.brow_dark: off */
+#define BROW_DARK 0.9f /* (brow48) tuning.brow_dark: inverted brows no lighter than 0.9 x their skin (on since stop 48) */
 #define BROW_GATE 1.0f    /* (brow48) tuning.brow_gate: only brows at least as light as their skin */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
