@@ -228,10 +228,8 @@ int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
     memset(ref, 0, (size_t)T * T);
     for (int b = 0; b < 2; b++) {
         const int *loop = mf_anon_feature_v + 10 * b;
-        float top = 1e9f; /* the brow's lowest point (largest row) bounds "above" */
-        for (int i = 0; i < 10; i++) top = fminf(top, m->uv[2 * loop[i] + 1]);
-        float low = -1e9f;
-        for (int i = 0; i < 10; i++) low = fmaxf(low, m->uv[2 * loop[i] + 1]);
+        float top = 1e9f, low = -1e9f; /* the loop's highest and lowest rows: "above" is above their middle */
+        for (int i = 0; i < 10; i++) top = fminf(top, m->uv[2 * loop[i] + 1]), low = fmaxf(low, m->uv[2 * loop[i] + 1]);
         for (int y = 0; y < T; y++)
             for (int x = 0; x < T; x++) {
                 float px = x + 0.5f, py = y + 0.5f, d = 1e9f;
