@@ -63,27 +63,25 @@ float mf_anon_age_ask(float age, float mean, float stretch) {
     return fmaxf(1, age + fade * mv);
 }
 
-/* Solves the n x n system G c = G[.][n] (n <= 3) by Gaussian elimination with partial pivoting; -1 when singular. */
-static int solve_small(int n, double G[3][4], double *c) {
-    for (int i = 0; i < n; i++) {
-        int piv = i;
-        for (int j = i + 1; j < n; j++)
-            if (fabs(G[j][i]) > fabs(G[piv][i])) piv = j;
-        if (fabs(G[piv][i]) < 1e-12) return -1;
+/* Solves the n x n system A c = A[.][n] (n <= 5; A is overwritten) by Gauss-Jordan elimination with partial pivoting,
+ * c[i] = A[i][n] / A[i][i] at the end; -1 when singular. The least-norm steps of draw_codes and mf_anon_tone_codes. */
+static int solve_small(int n, double A[][6], double *c) {
+    for (int col = 0; col < n; col++) {
+        int piv = col;
+        for (int i = col + 1; i < n; i++)
+            if (fabs(A[i][col]) > fabs(A[piv][col])) piv = i;
+        if (!(fabs(A[piv][col]) > 1e-12)) return -1;
         for (int l = 0; l <= n; l++) {
-            double t = G[i][l];
-            G[i][l] = G[piv][l], G[piv][l] = t;
+            double t = A[col][l];
+            A[col][l] = A[piv][l], A[piv][l] = t;
         }
-        for (int j = i + 1; j < n; j++) {
-            double f = G[j][i] / G[i][i];
-            for (int l = i; l <= n; l++) G[j][l] -= f * G[i][l];
+        for (int i = 0; i < n; i++) {
+            if (i == col) continue;
+            double f = A[i][col] / A[col][col];
+            for (int l = col; l <= n; l++) A[i][l] -= f * A[col][l];
         }
     }
-    for (int i = n - 1; i >= 0; i--) {
-        double v = G[i][n];
-        for (int l = i + 1; l < n; l++) v -= G[i][l] * c[l];
-        c[i] = v / G[i][i];
-    }
+    for (int i = 0; i < n; i++) c[i] = A[i][n] / A[i][i];
     return 0;
 }
 
@@ -148,7 +146,7 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
     }
     /* the least-norm step that puts the read-outs on their targets: age, gender and (band48) the forehead step at 0 */
     const float *W[3] = {m->age_w, m->male_w, band};
-    double tgt[3] = {age, logit, 0}, r[3], G[3][4] = {{0}};
+    double tgt[3] = {age, logit, 0}, r[3], G[3][6] = {{0}};
     int nr = band ? 3 : 2;
     int kp = zt && keep; /* (light37) the kept codes stay the target's: the read-outs are moved by the others */
     for (int j = 0; j < nr; j++) {
@@ -169,8 +167,9 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
         return;
     for (int i = 0; i < k; i++) {
         if (!(kp && keep[i])) {
-            if (nr == 2) z[i] += (float)(cf[0] * W[0][i] + cf[1] * W[1][i]);
-            else z[i] += (float)(cf[0] * W[0][i] + cf[1] * W[1][i] + cf[2] * W[2][i]);
+            double d = 0; /* 0 + a + b: the same sum as main's two-constraint a + b */
+            for (int j = 0; j < nr; j++) d += cf[j] * W[j][i];
+            z[i] += (float)d;
         }
         if (z[i] > 3.5f) z[i] = 3.5f;
         if (z[i] < -3.5f) z[i] = -3.5f;
@@ -343,7 +342,7 @@ static double colour_of(const mf_anon_model_t *m, const float *col_w, const floa
 }
 
 /* (hue36) mf_anon_tone_codes (internal.h): five linear constraints (age, gender logit, three colour channels) solved
- * together for the least-norm step, by Gaussian elimination with partial pivoting. */
+ * together for the least-norm step (solve_small). */
 int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float col_b[3], const float *zt, float age,
                        float logit, float bound, float *z) {
     if (!(bound > 1)) return 0;
@@ -372,24 +371,11 @@ int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float
             for (int c = 0; c < k; c++) A[i][l] += ROWC(i, c) * ROWC(l, c);
         A[i][5] = r[i];
     }
-    for (int col = 0; col < 5; col++) {
-        int piv = col;
-        for (int i = col + 1; i < 5; i++)
-            if (fabs(A[i][col]) > fabs(A[piv][col])) piv = i;
-        if (!(fabs(A[piv][col]) > 1e-12)) return 0; /* singular: no change */
-        for (int l = 0; l < 6; l++) {
-            double t = A[col][l];
-            A[col][l] = A[piv][l], A[piv][l] = t;
-        }
-        for (int i = 0; i < 5; i++) {
-            if (i == col) continue;
-            double f = A[i][col] / A[col][col];
-            for (int l = col; l < 6; l++) A[i][l] -= f * A[col][l];
-        }
-    }
+    double cf[5];
+    if (solve_small(5, A, cf)) return 0; /* singular: no change */
     for (int c = 0; c < k; c++) {
         double d = 0;
-        for (int i = 0; i < 5; i++) d += A[i][5] / A[i][i] * ROWC(i, c);
+        for (int i = 0; i < 5; i++) d += cf[i] * ROWC(i, c);
         z[c] += (float)d;
         z[c] = z[c] > 3.5f ? 3.5f : z[c] < -3.5f ? -3.5f : z[c];
     }
