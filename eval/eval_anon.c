@@ -141,6 +141,8 @@ static void usage(FILE *f) {
           "  --child-gap F    a child's dissimilarity thresholds raised by F of the gap to the match threshold (< 0 off)\n"
           "  --child-push N   a child's draws: 1 the anti-face push, 2 its own shape taken out, 3 both (default off)\n"
           "  --child-last N   a child's last-resort draws before the filter (default off; -1 none)\n"
+          "  --child-strong N -1: a child is not drawn on the strong rung (its draws end there, then the fallbacks);\n"
+          "                   1: its strong draws are made and published (default 1)\n"
           "  --veil F         before the filter, the nearest rejected draw blurred (sigma F face sizes; default off)\n"
           "  --warp-power P   the background warp's Shepard weights 1 / d^P, 4 (default) or 2 (measured, off)\n"
           "  --lap-max F      a draw whose skin Laplacian variance is over F x the photo's is drawn again\n"
@@ -259,6 +261,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--child-gap") && more) tu.child_gap = (float)atof(argv[++i]);
         else if (!strcmp(s, "--child-push") && more) tu.child_push = atoi(argv[++i]);
         else if (!strcmp(s, "--child-last") && more) tu.child_last = atoi(argv[++i]);
+        else if (!strcmp(s, "--child-strong") && more) tu.child_strong = atoi(argv[++i]);
         else if (!strcmp(s, "--veil") && more) tu.veil = (float)atof(argv[++i]);
         else if (!strcmp(s, "--warp-power") && more) tu.warp_power = atoi(argv[++i]);
         else if (!strcmp(s, "--attr-stay") && more) tu.attr_stay = atoi(argv[++i]);

@@ -3034,6 +3034,69 @@ static void test_child_thresholds(void **state) {
     assert_true(between > 0 && adults > 0);
 }
 
+/* (kid49) tuning.child_strong -1: a child is not drawn on the strong rung. ffhq_0046 (a 6-year-old) at eval_anon's seed
+ * for it over the 300 faces: with its strong draws made (1) it is published from a strong draw (stop 48: an adult's
+ * texture, a pale mask); with -1 no draw from the strong rung on is made (the ladder's first strong draw is the 4th of
+ * 9), nothing strong is published, and its fallback is no adult face (the filter, or a gentle draw read under
+ * child_relaxed_age). The same face given an adult's age: the same result either way. */
+static void test_child_no_strong(void **state) {
+    (void)state;
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.child_strong = 1}),
+                        attack_env_anon(&e, (mf_anon_tuning){.child_strong = -1})};
+    mf_img img;
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0046.jpg", &img, &n);
+    int k = -1; /* the central face, as eval_anon takes it (a second child is cut by the border) */
+    if (faces && n > 0) {
+        mf_face_box bx[16];
+        int nb = n < 16 ? n : 16;
+        for (int i = 0; i < nb; i++) bx[i] = faces[i].det;
+        k = tu_box_nearest_centre(bx, nb, img.w, img.h, NULL);
+    }
+    if (k < 0 || !faces[k].has_landmarks || !(faces[k].attr.age >= 0 && faces[k].attr.age < 13)) {
+        printf("  ffhq_0046: no child's face found\n");
+        if (faces) free(faces), mf_img_free(&img);
+        mf_anon_free(an[0]), mf_anon_free(an[1]);
+        attack_env_close(&e);
+        skip();
+    }
+    const uint64_t seed = 1 + 23 * 7919;
+    mf_anon_result r[2];
+    mf_img res[2];
+    for (int v = 0; v < 2; v++) {
+        res[v] = copy_of(&img);
+        assert_int_equal(mf_anon_face(an[v], &res[v], &faces[k], MF_ANON_SYNTH, seed, NULL, &r[v]), MF_OK);
+        printf("  ffhq_0046 (age %.0f) child_strong %2d: %s%s draws %s tries %d%s%s\n", faces[k].attr.age,
+               v ? -1 : 1, r[v].decision == MF_ANON_ACCEPTED ? "accepted" : "fallback", r[v].strong ? " strong" : "",
+               r[v].draws, r[v].tries, r[v].note[0] ? ": " : "", r[v].note);
+    }
+    assert_int_equal(r[0].decision, MF_ANON_ACCEPTED); /* the draws this test was built on: a strong one published */
+    assert_true(r[0].strong && r[0].tries > 3);
+    assert_false(r[1].strong);
+    assert_true(r[1].tries <= 3);
+    assert_memory_equal(r[1].draws, r[0].draws, 3); /* the gentle draws are the same */
+    if (r[1].decision == MF_ANON_FALLBACK && r[1].method == MF_ANON_SYNTH) /* a synthetic fallback: read as a child */
+        assert_true(r[1].age_after >= 0 && r[1].age_after < 18);
+    assert_memory_not_equal(res[1].data, img.data, (size_t)img.w * img.h * 3);
+    /* the same face as an adult: the same result with and without */
+    mf_face adult = faces[k];
+    adult.attr.age = 30;
+    mf_anon_result ra, rb;
+    mf_img a = copy_of(&img), b = copy_of(&img);
+    assert_int_equal(mf_anon_face(an[0], &a, &adult, MF_ANON_SYNTH, 1, NULL, &ra), MF_OK);
+    assert_int_equal(mf_anon_face(an[1], &b, &adult, MF_ANON_SYNTH, 1, NULL, &rb), MF_OK);
+    assert_int_equal(ra.tries, rb.tries);
+    assert_string_equal(ra.draws, rb.draws);
+    assert_memory_equal(a.data, b.data, (size_t)img.w * img.h * 3);
+    mf_img_free(&a), mf_img_free(&b), mf_img_free(&res[0]), mf_img_free(&res[1]);
+    free(faces);
+    mf_img_free(&img);
+    mf_anon_free(an[0]), mf_anon_free(an[1]);
+    attack_env_close(&e);
+}
+
 /* (gal39) A gallery identity is matched from mf_anon_gallery_threshold, a third of the gap under the match threshold
  * (tuning.gallery_margin): a member whose arcface embedding reads an accepted draw between the two thresholds,
  * just over the gallery one (built from the draw's own embedding at the original's points, which the checks embed first) changes
@@ -3910,6 +3973,7 @@ int main(void) {
         cmocka_unit_test(test_synthetic_fallback),
         cmocka_unit_test(test_child_fallback_not_adult),
         cmocka_unit_test(test_child_thresholds),
+        cmocka_unit_test(test_child_no_strong),
         cmocka_unit_test(test_last_rung_after_failed_ladder),
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_donor_most_dissimilar),

@@ -506,6 +506,13 @@ typedef struct {
                         as age. The committed model has no ages (stop 47: a file with them, from `mfmc identity train
                         --detail-ages`, measured worse for privacy), so by default every map is a candidate, as before.
                         0: the default DETAIL_AGES in src/anon/anon.c */
+    int child_strong; /* (kid49) a child's strong draws (the original estimated under 13 years): 1 they are made and
+                         published like an adult's; -1 a child is not drawn on the strong rung: once its ladder reaches
+                         it, its draws end and the fallbacks follow (a gentle draw that removed the identity but missed
+                         age or gender, read under child_relaxed_age, else the filter). Every strong draw that passed
+                         a child's guarantee on FFHQ was a broken face or an adult's (docs/anonymization.md, stop 49).
+                         With keep_eyes < 0 (strong on every draw) it does nothing. 0: the default CHILD_STRONG in
+                         src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

@@ -241,6 +241,7 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define FOREHEAD_BAND (-1) /* (band48) tuning.forehead_band: off */
 #define BROW_DARK 0.9f /* (brow48) tuning.brow_dark: inverted brows no lighter than 0.9 x their skin (on since stop 48) */
 #define BROW_GATE 1.0f    /* (brow48) tuning.brow_gate: only brows at least as light as their skin */
+#define CHILD_STRONG 1 /* (kid49) tuning.child_strong: a child's strong draws made and published, as before */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
@@ -477,6 +478,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->brow_dark = !(tu->brow_dark > 0) ? -1 : fminf(tu->brow_dark, 1);
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
     tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
+    if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
+    tu->child_strong = tu->child_strong > 0 ? 1 : -1;
     if (tu->forehead_band == 0) tu->forehead_band = FOREHEAD_BAND;
     tu->forehead_band = tu->forehead_band > 0 ? 1 : -1;
     if (tu->age_step == 0) tu->age_step = AGE_STEP;
@@ -4126,6 +4129,10 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         if (lmode == 3) e_rung = (a->o.max_tries + 2) / 3;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, e_rung, n_rejected, &rung);
         if (lmode == 1 || lmode == 3) rung.ncand = LAST_NCAND;
+        /* (kid49) tuning.child_strong -1: a child's draws end where the strong rung would begin */
+        if (rung.strong && a->o.tuning.child_strong < 0 && method == MF_ANON_SYNTH && !a->force_similar &&
+            a->o.tuning.keep_eyes >= 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE)
+            break;
         j.last_rung = last_rung;
         j.strong = rung.strong;
         /* (turn20) a turned face keeps the gentle light and grain on the strong rung: the broad light (3x the
