@@ -241,7 +241,7 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define FOREHEAD_BAND (-1) /* (band48) tuning.forehead_band: off */
 #define BROW_DARK 0.9f /* (brow48) tuning.brow_dark: inverted brows no lighter than 0.9 x their skin (on since stop 48) */
 #define BROW_GATE 1.0f    /* (brow48) tuning.brow_gate: only brows at least as light as their skin */
-#define CHILD_STRONG 1 /* (kid49) tuning.child_strong: a child's strong draws made and published, as before */
+#define CHILD_STRONG (-1) /* (kid49) tuning.child_strong: a child is not drawn on the strong rung (on since stop 49) */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
