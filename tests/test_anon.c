@@ -2944,6 +2944,22 @@ static void test_strong_tone_matches_photo(void **state) {
     if (!checked) skip();
 }
 
+/* Anonymizes face, given an adult's age (30), with a0 and a1 at seed 1 and asserts the same draws and pixels (a
+ * child's option leaves adults alone); *rb gets a1's result. */
+static void assert_adult_same(mf_anon_t *a0, mf_anon_t *a1, const mf_img *img, const mf_face *face,
+                              mf_anon_result *rb) {
+    mf_face adult = *face;
+    adult.attr.age = 30;
+    mf_anon_result ra;
+    mf_img a = copy_of(img), b = copy_of(img);
+    assert_int_equal(mf_anon_face(a0, &a, &adult, MF_ANON_SYNTH, 1, NULL, &ra), MF_OK);
+    assert_int_equal(mf_anon_face(a1, &b, &adult, MF_ANON_SYNTH, 1, NULL, rb), MF_OK);
+    assert_int_equal(ra.tries, rb->tries);
+    assert_string_equal(ra.draws, rb->draws);
+    assert_memory_equal(a.data, b.data, (size_t)img->w * img->h * 3);
+    mf_img_free(&a), mf_img_free(&b);
+}
+
 /* (child39) A child's face (estimated under 13) is checked against dissimilarity thresholds raised by tuning.child_gap
  * of each recognizer's gap (different real children read alike: docs/anonymization.md, "Children's thresholds"):
  * an FFHQ child (10 years) at eval_anon's seed for it, where child_gap 0.5 publishes the third draw at arcface 0.235
@@ -3010,18 +3026,10 @@ static void test_child_thresholds(void **state) {
             mf_img_free(&res[0]), mf_img_free(&res[1]);
         }
         /* the same face as an adult: checked as before, the same result */
-        mf_face adult = faces[k];
-        adult.attr.age = 30;
-        mf_anon_result ra, rb;
-        mf_img a = copy_of(&img), b = copy_of(&img);
-        assert_int_equal(mf_anon_face(an[0], &a, &adult, MF_ANON_SYNTH, 1, NULL, &ra), MF_OK);
-        assert_int_equal(mf_anon_face(an[1], &b, &adult, MF_ANON_SYNTH, 1, NULL, &rb), MF_OK);
+        mf_anon_result rb;
+        assert_adult_same(an[0], an[1], &img, &faces[k], &rb);
         assert_int_equal(rb.child_thresholds, 0);
-        assert_int_equal(ra.tries, rb.tries);
-        assert_string_equal(ra.draws, rb.draws);
-        assert_memory_equal(a.data, b.data, (size_t)img.w * img.h * 3);
         adults++;
-        mf_img_free(&a), mf_img_free(&b);
         free(faces);
         mf_img_free(&img);
     }
@@ -3083,16 +3091,9 @@ static void test_child_no_strong(void **state) {
         assert_true(r[1].age_after >= 0 && r[1].age_after < 18);
     assert_memory_not_equal(res[1].data, img.data, (size_t)img.w * img.h * 3);
     /* the same face as an adult: the same result with and without */
-    mf_face adult = faces[k];
-    adult.attr.age = 30;
-    mf_anon_result ra, rb;
-    mf_img a = copy_of(&img), b = copy_of(&img);
-    assert_int_equal(mf_anon_face(an[0], &a, &adult, MF_ANON_SYNTH, 1, NULL, &ra), MF_OK);
-    assert_int_equal(mf_anon_face(an[1], &b, &adult, MF_ANON_SYNTH, 1, NULL, &rb), MF_OK);
-    assert_int_equal(ra.tries, rb.tries);
-    assert_string_equal(ra.draws, rb.draws);
-    assert_memory_equal(a.data, b.data, (size_t)img.w * img.h * 3);
-    mf_img_free(&a), mf_img_free(&b), mf_img_free(&res[0]), mf_img_free(&res[1]);
+    mf_anon_result rb;
+    assert_adult_same(an[0], an[1], &img, &faces[k], &rb);
+    mf_img_free(&res[0]), mf_img_free(&res[1]);
     free(faces);
     mf_img_free(&img);
     mf_anon_free(an[0]), mf_anon_free(an[1]);
