@@ -3086,6 +3086,7 @@ static void test_child_no_strong(void **state) {
     assert_true(r[0].strong && r[0].tries > 3);
     assert_false(r[1].strong);
     assert_true(r[1].tries <= 3);
+    assert_non_null(strstr(r[1].note, "(a child: no strong draws)")); /* the report says why the draws ended */
     assert_memory_equal(r[1].draws, r[0].draws, 3); /* the gentle draws are the same */
     if (r[1].decision == MF_ANON_FALLBACK && r[1].method == MF_ANON_SYNTH) /* a synthetic fallback: read as a child */
         assert_true(r[1].age_after >= 0 && r[1].age_after < 18);

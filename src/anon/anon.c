@@ -4112,6 +4112,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                  : face->attr.age >= 0 && face->attr.age < CHILD_AGE ? a->o.tuning.child_last
                                                                       : a->o.tuning.last_rungs;
     int n_more = n_last + n_flat;
+    int child_end = 0; /* (kid49) a child's draws ended where the strong rung begins (said in the fallback's note) */
     for (int tr = 0; !st && renderable && (tr < last_try || (tr < a->o.max_tries + n_more && !best_ok && !relaxed_ok));
          tr++) {
         int flat = tr >= a->o.max_tries + n_last, last_rung = !flat && tr >= a->o.max_tries;
@@ -4131,8 +4132,10 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         if (lmode == 1 || lmode == 3) rung.ncand = LAST_NCAND;
         /* (kid49) tuning.child_strong -1: a child's draws end where the strong rung would begin */
         if (rung.strong && a->o.tuning.child_strong < 0 && method == MF_ANON_SYNTH && !a->force_similar &&
-            a->o.tuning.keep_eyes >= 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE)
+            a->o.tuning.keep_eyes >= 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE) {
+            child_end = 1;
             break;
+        }
         j.last_rung = last_rung;
         j.strong = rung.strong;
         /* (turn20) a turned face keeps the gentle light and grain on the strong rung: the broad light (3x the
@@ -4377,7 +4380,8 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             *r = relaxed_r;
             r->tries = tries, r->ms_render = mr, r->ms_check = mc;
             r->decision = MF_ANON_FALLBACK, r->method = MF_ANON_SYNTH;
-            snprintf(r->note, sizeof r->note, "synthetic fallback after %d draws: identity removed, but %.100s", tries, relaxed_why);
+            snprintf(r->note, sizeof r->note, "synthetic fallback after %d draws%s: identity removed, but %.*s", tries,
+                     child_end ? " (a child: no strong draws)" : "", child_end ? 74 : 100, relaxed_why);
             accepted = 2;
         }
     }
@@ -4412,7 +4416,9 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         if (!st && !accepted) mf_fimg_to_img(&j.O, NULL, img, j.ox, j.oy);
     }
     if (!st && !accepted) { /* fallback: identity-removing filter over the face ellipse */
-        if (renderable) snprintf(r->note, sizeof r->note, "fallback after %d draws: %.120s", r->tries, why);
+        if (renderable)
+            snprintf(r->note, sizeof r->note, "fallback after %d draws%s: %.*s", r->tries,
+                     child_end ? " (a child: no strong draws)" : "", child_end ? 94 : 120, why);
         mf_fimg mask;
         st = mf_fimg_init(&mask, j.w, j.h, 1);
         if (!st) {
