@@ -242,6 +242,7 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define BROW_DARK 0.9f /* (brow48) tuning.brow_dark: inverted brows no lighter than 0.9 x their skin (on since stop 48) */
 #define BROW_GATE 1.0f    /* (brow48) tuning.brow_gate: only brows at least as light as their skin */
 #define CHILD_STRONG (-1) /* (kid49) tuning.child_strong: a child is not drawn on the strong rung (on since stop 49) */
+#define CHILD_END_NOTE " (a child: no strong draws)" /* ... in a fallback's note (the note's widths leave it room) */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
 #define AGE_FEEDBACK 0.8f /* (anon10b) after a rejected draw whose age missed by over half the tolerance: likewise */
 #define CONTRAST_PROBE 0.05f /* the probes' patches, half-side in face sizes (eval_anon's tone figure) */
@@ -4108,11 +4109,14 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     int n_flat = method == MF_ANON_SYNTH ? a->o.tuning.flat_rungs : 0;
     /* (last33) the last-resort rung comes first (before the flattened rungs): last_rungs draws for an adult,
      * (kid44) child_last for a child */
-    int n_last = method != MF_ANON_SYNTH                                 ? 0
-                 : face->attr.age >= 0 && face->attr.age < CHILD_AGE ? a->o.tuning.child_last
-                                                                      : a->o.tuning.last_rungs;
+    int is_child = face->attr.age >= 0 && face->attr.age < CHILD_AGE;
+    int n_last = method != MF_ANON_SYNTH ? 0 : is_child ? a->o.tuning.child_last : a->o.tuning.last_rungs;
     int n_more = n_last + n_flat;
-    int child_end = 0; /* (kid49) a child's draws ended where the strong rung begins (said in the fallback's note) */
+    /* (kid49) tuning.child_strong -1: a child's draws end where the strong rung would begin (not with keep_eyes < 0,
+     * strong on every draw); child_end says so in the fallback's note */
+    int child_no_strong = is_child && a->o.tuning.child_strong < 0 && method == MF_ANON_SYNTH && !a->force_similar &&
+                          a->o.tuning.keep_eyes >= 0;
+    int child_end = 0;
     for (int tr = 0; !st && renderable && (tr < last_try || (tr < a->o.max_tries + n_more && !best_ok && !relaxed_ok));
          tr++) {
         int flat = tr >= a->o.max_tries + n_last, last_rung = !flat && tr >= a->o.max_tries;
@@ -4130,9 +4134,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         if (lmode == 3) e_rung = (a->o.max_tries + 2) / 3;
         mf_anon_ladder_step(&a->o.tuning, a->o.max_tries, e_rung, n_rejected, &rung);
         if (lmode == 1 || lmode == 3) rung.ncand = LAST_NCAND;
-        /* (kid49) tuning.child_strong -1: a child's draws end where the strong rung would begin */
-        if (rung.strong && a->o.tuning.child_strong < 0 && method == MF_ANON_SYNTH && !a->force_similar &&
-            a->o.tuning.keep_eyes >= 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE) {
+        if (rung.strong && child_no_strong) {
             child_end = 1;
             break;
         }
@@ -4348,7 +4350,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         /* (turn20) and a draw that lost the pose as POSE_RELAXED_COST years further off: a pose-keeping draw first */
         age_err += pose_lost ? POSE_RELAXED_COST : 0;
         /* (child32) a child's draw read as an adult is no synthetic fallback: the filter is published instead */
-        int adult_child = a->o.tuning.child_relaxed_age > 0 && face->attr.age >= 0 && face->attr.age < CHILD_AGE &&
+        int adult_child = a->o.tuning.child_relaxed_age > 0 && is_child &&
                           !(r->age_after >= 0 && r->age_after < a->o.tuning.child_relaxed_age);
         /* (last33) a last-resort draw is published only when it passes every check: those that removed the identity
          * but missed age or gender were the broken-looking ones (docs/anonymization.md, "Branch last33") */
@@ -4381,7 +4383,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             r->tries = tries, r->ms_render = mr, r->ms_check = mc;
             r->decision = MF_ANON_FALLBACK, r->method = MF_ANON_SYNTH;
             snprintf(r->note, sizeof r->note, "synthetic fallback after %d draws%s: identity removed, but %.*s", tries,
-                     child_end ? " (a child: no strong draws)" : "", child_end ? 74 : 100, relaxed_why);
+                     child_end ? CHILD_END_NOTE : "", child_end ? 74 : 100, relaxed_why);
             accepted = 2;
         }
     }
@@ -4418,7 +4420,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
     if (!st && !accepted) { /* fallback: identity-removing filter over the face ellipse */
         if (renderable)
             snprintf(r->note, sizeof r->note, "fallback after %d draws%s: %.*s", r->tries,
-                     child_end ? " (a child: no strong draws)" : "", child_end ? 94 : 120, why);
+                     child_end ? CHILD_END_NOTE : "", child_end ? 94 : 120, why);
         mf_fimg mask;
         st = mf_fimg_init(&mask, j.w, j.h, 1);
         if (!st) {
