@@ -23,7 +23,7 @@ RECOGNIZERS = ["arcface", "faceapi", "faceres", "faceres-deep", "mobileface", "m
 HEADER = re.compile(r"^(\.\./|/)\S*: ")  # a face's result line: its input path, as eval_anon prints it
 SIMS = re.compile(r"^  face (\d+) \S+: sims (.*?); worst")
 DRAWS = re.compile(r"^  draws (\S+):")
-TONE = re.compile(r"^\s+tone \d+ \S+: dY (\S+) dC (\S+) contrast (\S+)( strong)?")
+TONE = re.compile(r"^\s+tone \d+ \S+: dY (\S+) dC (\S+) contrast (\S+)(?: dS \S+ Y \S+)?( strong)?")
 
 
 def load(path):

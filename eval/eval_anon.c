@@ -90,6 +90,7 @@ static void usage(FILE *f) {
           "  --shade-move F   the photo's shading follows this fraction of the mesh's displacement (-1: off)\n"
 "  --sh-light F     the photo's light as a light model over the mesh normals, weight F of it against the\n"
           "                   photo's low-pass (0..1; default 1; -1: off)\n"
+          "  --sh-chroma N    1: ... its luminance in the chroma of the photo's low-pass (default off; -1 off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"
           "  --eye-uv F       the model eyes' lid loops spread in the texture by F vertically, e.g. 1.5 (default off)\n"
@@ -206,6 +207,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--shape") && more) tu.shape_gain = (float)atof(argv[++i]);
         else if (!strcmp(s, "--shade-move") && more) tu.shade_move = (float)atof(argv[++i]);
         else if (!strcmp(s, "--sh-light") && more) tu.sh_light = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--sh-chroma") && more) tu.sh_chroma = atoi(argv[++i]);
         else if (!strcmp(s, "--eye-lid") && more) tu.eye_lid = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-uv") && more) tu.eye_uv = (float)atof(argv[++i]);
         else if (!strcmp(s, "--one-pass") && more) tu.one_pass = atoi(argv[++i]);
@@ -350,8 +352,9 @@ int main(int argc, char **argv) {
     static float ms[MAXN], dyaw[MAXN], dpitch[MAXN], droll[MAXN], deye[MAXN], dmouth[MAXN], ddet[MAXN], dmesh[MAXN],
         lap[MAXN];
     /* (pale34) the published (drawn) faces' skin tone against the photo's (tu_skin_tone), per rung (0 gentle, 1 strong):
-     * |mean luminance change|, chroma change, |log2 of the broad contrast ratio| */
-    static float tdy[2][MAXN], tdc[2][MAXN], tlr[2][MAXN];
+     * |mean luminance change|, chroma change, |log2 of the broad contrast ratio|; (stop 50) the saturation change (the
+     * mean skin chroma's length after minus before) with the photo's own skin luminance (ty) */
+    static float tdy[2][MAXN], tdc[2][MAXN], tlr[2][MAXN], tds[2][MAXN], ty[2][MAXN];
     int nt[2] = {0, 0};
     long embeddings = 0; /* (jit30) recognizer embeddings of the anonymizer (mf_anon_result.embeddings) */
     int jit_skipped = 0; /* published faces whose jittered alignments were skipped (tuning.jitter_skip) */
@@ -433,12 +436,14 @@ int main(int argc, char **argv) {
             strong_of[n] = R.strong != 0;
             lap[n] = NAN;
             if (R.decision == MF_ANON_ACCEPTED || R.method == MF_ANON_SYNTH) {
-                float dy, dc, ratio;
+                float dy, dc, ratio, dsat, y0;
                 int sg = R.strong != 0;
-                tu_skin_tone(&img, &res, f, &dy, &dc, &ratio);
-                tdy[sg][nt[sg]] = fabsf(dy), tdc[sg][nt[sg]] = dc, tlr[sg][nt[sg]] = fabsf(log2f(fmaxf(ratio, 1e-3f))), nt[sg]++;
+                tu_skin_tone(&img, &res, f, &dy, &dc, &ratio, &dsat, &y0);
+                tdy[sg][nt[sg]] = fabsf(dy), tdc[sg][nt[sg]] = dc, tlr[sg][nt[sg]] = fabsf(log2f(fmaxf(ratio, 1e-3f)));
+                tds[sg][nt[sg]] = dsat, ty[sg][nt[sg]] = y0, nt[sg]++;
                 if (getenv("BENCH_VERBOSE"))
-                    fprintf(stderr, "  tone %d %s: dY %.1f dC %.1f contrast %.2f%s\n", n, paths[pi], dy, dc, ratio, sg ? " strong" : "");
+                    fprintf(stderr, "  tone %d %s: dY %.1f dC %.1f contrast %.2f dS %.1f Y %.0f%s\n", n, paths[pi], dy, dc, ratio, dsat, y0,
+                            sg ? " strong" : "");
             }
             n++;
         }
@@ -566,10 +571,20 @@ int main(int argc, char **argv) {
         if (judges) printf("; expression class kept %d/%d", expr_kept[sg], expr_n[sg]);
         printf("\n");
     }
-    for (int sg = 0; sg < 2; sg++)
+    for (int sg = 0; sg < 2; sg++) {
+        /* (stop 50) the saturation change of the darkest fifth of the photos' skins (by their own luminance) */
+        static float dk[MAXN], yy[MAXN];
+        memcpy(yy, ty[sg], sizeof(float) * nt[sg]);
+        float ycut = nt[sg] ? (qsort(yy, nt[sg], sizeof(float), cmpf), yy[nt[sg] / 5]) : 0;
+        int ndk = 0;
+        for (int i = 0; i < nt[sg]; i++)
+            if (ty[sg][i] <= ycut) dk[ndk++] = tds[sg][i];
         printf("skin tone against the photo's (%s drawn faces, %d): |dY| median %.2f, chroma change median %.2f, "
-               "|log2 contrast ratio| median %.3f\n",
-               sg ? "strong" : "gentle", nt[sg], median(tdy[sg], nt[sg]), median(tdc[sg], nt[sg]), median(tlr[sg], nt[sg]));
+               "|log2 contrast ratio| median %.3f; saturation change median %.2f, the darkest fifth's (skin Y <= %.0f, %d) "
+               "%.2f\n",
+               sg ? "strong" : "gentle", nt[sg], median(tdy[sg], nt[sg]), median(tdc[sg], nt[sg]), median(tlr[sg], nt[sg]),
+               median(tds[sg], nt[sg]), ycut, ndk, median(dk, ndk));
+    }
     printf("age error mean %.2f y (%d); gender kept %d/%d (%.1f%%)\n", age_n ? age_err / age_n : 0, age_n, gender_kept,
            gender_n, gender_n ? 100.0 * gender_kept / gender_n : 0);
     printf("score change median: detector %.4f mesh %.4f; Laplacian variance ratio median %.3f\n", median(ddet, nd),

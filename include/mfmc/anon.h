@@ -450,6 +450,12 @@ typedef struct {
                         in src/anon/anon.c (0.9 since stop 48); < 0: off (main's before); at most 1 */
     float brow_gate; /* ... only a brow whose inside is on average at least brow_gate x its skin's luminance (an
                         inverted brow) is moved (0: the default BROW_GATE, 1; < 0: every brow; at most 2) */
+    int sh_chroma; /* (sh50) with the light model over the normals (sh_light), the numerator keeps the model's
+                      luminance but takes the chroma of the photo's own low-pass there (each channel the photo's low
+                      -pass x the model's luminance over the low-pass's): a first-order light per channel cannot follow
+                      the skin's colour across the face (warmer cheeks and nose, neutral highlights), so the middle
+                      of darker, saturated faces came out greyer. 1 on; 0: the default SH_CHROMA in src/anon/anon.c;
+                      < 0: off */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

@@ -21,6 +21,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define SH_LIGHT 1.0f         /* (sh31, default since stop 31) weight of the light model over the normals against the photo's low-pass (tuning.sh_light) */
+#define SH_CHROMA (-1)       /* (sh50) the light model's chroma from the photo's low-pass (tuning.sh_chroma) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
 #define EYE_GREY 0.0f         /* (eyes18) ... and how much of their colour is taken out, 0..1 (tuning.eye_grey) */
 #define EYE_DARK 0.0f         /* (eyes19) the photo's openings darkened by the drawn eyes' brightness ratio ^ this
@@ -477,6 +478,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->age_stretch = !(tu->age_stretch > 0) ? 1 : fminf(tu->age_stretch, 3);
     if (tu->brow_dark == 0) tu->brow_dark = BROW_DARK;
     tu->brow_dark = !(tu->brow_dark > 0) ? -1 : fminf(tu->brow_dark, 1);
+    if (tu->sh_chroma == 0) tu->sh_chroma = SH_CHROMA;
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
     tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
@@ -2025,6 +2027,18 @@ static void sh_normals(const float *P, int nv, const int *tri, int n_tri, int w,
     }
 }
 
+/* (sh50) mf_anon_sh_chroma (internal.h). */
+void mf_anon_sh_chroma(mf_fimg *light, const mf_fimg *lo) {
+    size_t px = (size_t)light->w * light->h;
+    for (size_t i = 0; i < px; i++) {
+        float *q = light->data + 3 * i;
+        const float *o = lo->data + 3 * i;
+        float yq = 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2], yo = 0.299f * o[0] + 0.587f * o[1] + 0.114f * o[2];
+        if (yo > MF_ANON_SH_CHROMA_MIN)
+            for (int k = 0; k < 3; k++) q[k] = o[k] * (yq / yo);
+    }
+}
+
 /* (sh31) mf_anon_sh_light (internal.h): the photo's light fitted over the target's normals, shown on the drawn ones. */
 int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr, const float *P_old, const float *P_new,
                      int nv, const int *tri, int n_tri, float sigma, const mf_render_par *par, mf_fimg *out,
@@ -2604,6 +2618,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         if (!st && fitted)
             for (size_t i = 0; i < 3 * px; i++)
                 ls.data[i] = tu->sh_light >= 1 ? ls.data[i] : powf(fmaxf(ls.data[i], 1e-3f), tu->sh_light) * powf(fmaxf(lo.data[i], 1e-3f), 1 - tu->sh_light);
+        /* (sh50) the model's luminance in the photo's own colour there */
+        if (!st && fitted && tu->sh_chroma > 0) mf_anon_sh_chroma(&ls, &lo);
     }
     /* the photo's finest band: O - blur(O, 1 px) */
     if (!st) {

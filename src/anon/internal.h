@@ -129,6 +129,15 @@ int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const i
  * mean; pixels wr leaves empty get the mean. coef (may be NULL) gets the 3 x 4 coefficients. *fitted = 0 and *out
  * empty (data NULL) when the weight of the fit is below MF_ANON_SH_MIN_SKIN px or its normal equations are singular:
  * the caller keeps the photo's own low-pass. par may be NULL. MF_ARG / MF_ERR_NOMEM. */
+/* (sh50) The light model's colour made the photo's: each pixel of light (c = 3, the fit's output) keeps its
+ * luminance (BT.601) and takes the colour of lo (the photo's low-passed skin, same size, c = 3) there, light_k = lo_k x
+ * Y(light) / Y(lo); pixels where Y(lo) is at most MF_ANON_SH_CHROMA_MIN (no skin nearby) are left as they are. A
+ * first-order light per channel fits the face's mean colour and a colour gradient over the normals, not the skin's
+ * own colour across the face (warmer cheeks and nose, neutral highlights): the middles of darker faces came out
+ * greyer than the photo's (docs/anonymization.md, stop 50). */
+#define MF_ANON_SH_CHROMA_MIN 4.0f
+void mf_anon_sh_chroma(mf_fimg *light, const mf_fimg *lo);
+
 enum { MF_ANON_SH_MIN_SKIN = 200 };
 #define MF_ANON_SH_RIDGE 0.02f
 int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr, const float *P_old, const float *P_new,

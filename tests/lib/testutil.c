@@ -147,12 +147,14 @@ void tu_compare(const float *a, const float *b, size_t n, double *max_abs, doubl
     *cosine = na > 0 && nb > 0 ? dot / sqrt(na * nb) : (na == nb ? 1 : 0);
 }
 
-int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio) {
+int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio, float *ds, float *y0) {
     static const int pt[15] = {50, 280, 205, 425, 36, 266, 151, 108, 337, 6, 197, 195, 9, 117, 346};
     float side = fmaxf(f->lm.box.w, f->lm.box.h);
     int rad = (int)(0.05f * side) + 1, k = 0;
     double y[2][15], sy[2] = {0, 0}, scb[2] = {0, 0}, scr[2] = {0, 0};
     *dy = *dc = 0, *ratio = 1;
+    if (ds) *ds = 0;
+    if (y0) *y0 = 0;
     for (int i = 0; i < 15; i++) {
         int cx = (int)f->lm.pt[pt[i]][0], cy = (int)f->lm.pt[pt[i]][1];
         double s[2][3] = {{0}}, n = 0;
@@ -176,6 +178,8 @@ int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float 
         for (int i = 0; i < k; i++) v[q] += (y[q][i] - sy[q] / k) * (y[q][i] - sy[q] / k);
     *dy = (float)((sy[1] - sy[0]) / k);
     *dc = (float)hypot((scb[1] - scb[0]) / k, (scr[1] - scr[0]) / k);
+    if (ds) *ds = (float)(hypot(scb[1] / k, scr[1] / k) - hypot(scb[0] / k, scr[0] / k));
+    if (y0) *y0 = (float)(sy[0] / k);
     *ratio = v[0] > 0 ? (float)sqrt(v[1] / v[0]) : 1;
     return k;
 }

@@ -36,9 +36,12 @@ int tu_box_nearest_centre(const mf_face_box *f, int n, int w, int h, float *dist
 /* (pale34) A published face's skin tone against the photo's own at the same places: the mean colour of patches (0.05
  * of the mesh box side around each of the anonymizer's 15 skin probes: cheeks, forehead, nose bridge) in `res` minus
  * `orig`'s: *dy the mean luminance change, *dc the chroma change (levels of Cb, Cr), *ratio the spread of the patches'
- * luminances in `res` over `orig`'s (the face's broad light and contrast). Returns the number of probes inside the
- * picture; with none, *dy = *dc = 0 and *ratio = 1. Used by eval_anon and test_anon alike. */
-int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio);
+ * luminances in `res` over `orig`'s (the face's broad light and contrast) and, when ds is not NULL, (stop 50) *ds the
+ * saturation change: the mean chroma's length (Cb, Cr) in `res` minus `orig`'s (< 0: a greyer skin), and when y0 is not
+ * NULL *y0 the patches' mean luminance in `orig`. Returns the number of probes inside the picture; with none, *dy =
+ * *dc = 0 (*ds, *y0 too) and *ratio = 1. Used by eval_anon and test_anon alike. */
+int tu_skin_tone(const mf_img *orig, const mf_img *res, const mf_face *f, float *dy, float *dc, float *ratio, float *ds,
+                 float *y0);
 
 /* 1 if `path` exists. */
 int tu_exists(const char *path);
