@@ -1121,6 +1121,95 @@ static void test_forehead_band(void **state) {
     mf_anon_model_free(m);
 }
 
+/* (feat50) The brows and lids held against the skin (tuning.feature_hold): the committed model's read-outs are the
+ * drawn texture's own brow and lid luminance minus its cheeks' and forehead's (measured here on the texture of each
+ * draw), both darker than the skin on the mean face. A target with darker brows and lids than the bucket's (the codes
+ * moved 2.5 along each read-out) pushed away by strong draws (its anti-face) gets brows or lids lighter than 0.7 x the
+ * mean face's in every draw without the hold, by up to 139 levels; with it at most a few draws, by under 5 levels
+ * (the codes are clipped at +-3.5 after the step), still on the age and gender read-outs. */
+static void test_feature_hold(void **state) {
+    (void)state;
+    mf_anon_model_t *m = model_need();
+    int k = m->ks + m->kt, T = m->T;
+    size_t T2 = (size_t)T * T;
+    float *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k),
+          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k);
+    int8_t *zone = malloc(T2);
+    assert_true(w && zt && zc && z && zone);
+    assert_int_equal(mf_anon_feature_readouts(m, w), 0);
+    /* the zones, from the same loops: 1 brows, 2 lids, -1 the skin near the cheeks' and forehead's probes */
+    static const int refv[5] = {50, 280, 151, 108, 337};
+    int nz[3] = {0, 0, 0};
+    for (int y = 0; y < T; y++)
+        for (int x = 0; x < T; x++) {
+            size_t p = (size_t)y * T + x;
+            float px = x + 0.5f, py = y + 0.5f;
+            zone[p] = 0;
+            if (!m->valid[p]) continue;
+            if (mf_anon_in_loop(m->uv, mf_anon_feature_v, 10, px, py) || mf_anon_in_loop(m->uv, mf_anon_feature_v + 10, 10, px, py))
+                zone[p] = 1;
+            else if (mf_anon_in_loop(m->uv, mf_anon_lid_loop[0], 14, px, py) || mf_anon_in_loop(m->uv, mf_anon_lid_loop[1], 14, px, py))
+                zone[p] = 2;
+            else
+                for (int r = 0; r < 5; r++)
+                    if (hypotf(px - m->uv[2 * refv[r]], py - m->uv[2 * refv[r] + 1]) < MF_ANON_FEAT_REF * T) zone[p] = -1;
+            nz[zone[p] < 0 ? 0 : zone[p]] += zone[p] != 0;
+        }
+    print_message("      texels: brows %d, lids %d, skin %d; the mean face: brows %.1f, lids %.1f levels against the skin\n",
+                  nz[1], nz[2], nz[0], w[k], w[2 * k + 1]);
+    assert_true(nz[0] > 100 && nz[1] > 100 && nz[2] > 100);
+    assert_true(w[k] < -10 && w[2 * k + 1] < -5);
+    float age = 30, logit = -2.5f;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 0) * (2 + 2 * (size_t)k);
+    for (int i = 0; i < k; i++) zt[i] = c[0] > 0 ? c[2 + i] : 0;
+    for (int f = 0; f < MF_ANON_N_FEAT; f++) { /* darker brows and lids than the bucket's */
+        const float *wf = w + (size_t)f * (k + 1);
+        double n2 = 0;
+        for (int i = 0; i < k; i++) n2 += (double)wf[i] * wf[i];
+        for (int i = 0; i < k; i++) zt[i] -= (float)(2.5 * wf[i] / sqrt(n2));
+    }
+    int light[2] = {0, 0};
+    double worst[2] = {-1e9, -1e9};
+    for (int v = 0; v < 2; v++)
+        for (int d = 0; d < 40; d++) {
+            mf_anon_rung rung = {.strong = 1, .ncand = 4, .spread = 1.2f, .away = 0.8f, .gain = 1, .shade = 0.1f,
+                                 .fine = 1, .feat = v ? w : NULL, .feat_hold = 0.7f};
+            uint64_t rng = 2000 + (uint64_t)d;
+            mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
+            double sy[3] = {0, 0, 0};
+            for (size_t p = 0; p < T2; p++) {
+                if (!zone[p]) continue;
+                double y = 0;
+                for (int ch = 0; ch < 3; ch++) {
+                    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+                    double t = m->tex_mean[3 * p + ch];
+                    for (int q = 0; q < m->kt; q++) t += (double)z[m->ks + q] * m->tex_basis[(size_t)q * T2 * 3 + 3 * p + ch];
+                    y += wl[ch] * t;
+                }
+                sy[zone[p] < 0 ? 0 : zone[p]] += y;
+            }
+            int lit = 0;
+            for (int f = 0; f < MF_ANON_N_FEAT; f++) {
+                double meas = sy[f + 1] / nz[f + 1] - sy[0] / nz[0], mean = w[(size_t)f * (k + 1) + k];
+                assert_float_equal(meas, tc_readout(m, w + (size_t)f * (k + 1), z), 1e-2); /* the read-out is the texture's */
+                worst[v] = fmax(worst[v], meas - 0.7 * mean);
+                lit |= meas > 0.7 * mean + 0.5;
+            }
+            light[v] += lit;
+            if (v) {
+                /* within the codes' clip at +-3.5 */
+                assert_true(fabs(tc_readout(m, m->age_w, z) - age) < 2.0);
+                assert_true(fabs(tc_readout(m, m->male_w, z) - logit) < 0.15);
+            }
+        }
+    print_message("      40 strong draws from a dark-browed target: brows or lids lighter than 0.7 x the mean face's in %d "
+                  "without the hold, %d with it (the lightest %.1f / %.2f levels over)\n", light[0], light[1], worst[0], worst[1]);
+    assert_true(light[0] >= 30 && worst[0] > 50);
+    assert_true(light[1] <= 4 && worst[1] < 5); /* the few left: the codes' clip at +-3.5 after the step */
+    free(w), free(zt), free(zc), free(z), free(zone);
+    mf_anon_model_free(m);
+}
+
 /* (push38) The committed model's recognizer metric and a draw that follows it: the metric is symmetric with trace
  * ks + kt and not flat (the recognizers read some code directions more than others); a draw whose push follows it
  * moves the recognizers' predicted reading of the face farther from the target's own than the plain push from the
@@ -4059,6 +4148,7 @@ int main(void) {
         cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_clean_texels),
         cmocka_unit_test(test_forehead_band),
+        cmocka_unit_test(test_feature_hold),
         cmocka_unit_test(test_brow_clamp),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),

@@ -456,6 +456,12 @@ typedef struct {
                       the skin's colour across the face (warmer cheeks and nose, neutral highlights), so the middle
                       of darker, saturated faces came out greyer. 1 on; 0: the default SH_CHROMA in src/anon/anon.c;
                       < 0: off */
+    float feature_hold; /* (feat50) every draw's codes keep the drawn texture's brows and upper lids no lighter,
+                           against its cheeks and forehead, than feature_hold x the mean face's (moved with the age
+                           and gender read-outs by the least-norm step, only for a feature that is lighter): the
+                           anti-face of a face with dark brows and made-up lids had pale brows (grey bars once
+                           brow48 clamped them) and white lids, the pale masks. 0: the default FEATURE_HOLD in
+                           src/anon/anon.c; < 0: off; at most 1.5 */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

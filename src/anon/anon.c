@@ -22,6 +22,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define SH_LIGHT 1.0f         /* (sh31, default since stop 31) weight of the light model over the normals against the photo's low-pass (tuning.sh_light) */
 #define SH_CHROMA (-1)       /* (sh50) the light model's chroma from the photo's low-pass (tuning.sh_chroma) */
+#define FEATURE_HOLD (-1.0f) /* (feat50) brows and lids no lighter against the skin than this x the mean face's (tuning.feature_hold) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
 #define EYE_GREY 0.0f         /* (eyes18) ... and how much of their colour is taken out, 0..1 (tuning.eye_grey) */
 #define EYE_DARK 0.0f         /* (eyes19) the photo's openings darkened by the drawn eyes' brightness ratio ^ this
@@ -302,6 +303,8 @@ struct mf_anon {
     uint8_t *brow_ref; /* ... T * T: their reference skin */
     float *band_w; /* (band48) ks + kt + 1: the forehead step's read-out (mf_anon_band_readout; NULL unless
                       tuning.forehead_band is on and the model's ring lies inside its texture) */
+    float *feat_w; /* (feat50) MF_ANON_N_FEAT x (ks + kt + 1): the brows' and lids' read-outs (mf_anon_feature_readouts;
+                      NULL unless tuning.feature_hold is on) */
     uint8_t *keep_codes; /* (light37) ks + kt: the codes a draw takes from the target (NULL unless tuning.light_keep) */
     int *tri_of;
     float *bary;
@@ -479,6 +482,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->brow_dark == 0) tu->brow_dark = BROW_DARK;
     tu->brow_dark = !(tu->brow_dark > 0) ? -1 : fminf(tu->brow_dark, 1);
     if (tu->sh_chroma == 0) tu->sh_chroma = SH_CHROMA;
+    if (tu->feature_hold == 0) tu->feature_hold = FEATURE_HOLD;
+    tu->feature_hold = !(tu->feature_hold > 0) ? -1 : fminf(tu->feature_hold, 1.5f);
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
     tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
@@ -715,6 +720,12 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             else if (mf_anon_brow_masks(m, a->brow_w, a->brow_ref)) /* no brows in the model's texture: off */
                 free(a->brow_w), free(a->brow_ref), a->brow_w = NULL, a->brow_ref = NULL;
         }
+        if (!st && tu->feature_hold > 0) { /* (feat50) */
+            if (!(a->feat_w = malloc(sizeof(float) * MF_ANON_N_FEAT * ((size_t)m->ks + m->kt + 1))))
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else if (mf_anon_feature_readouts(m, a->feat_w)) /* no brows or lids in the model's texture: off */
+                free(a->feat_w), a->feat_w = NULL;
+        }
         if (!st && tu->forehead_band > 0) { /* (band48) */
             if (!(a->band_w = malloc(sizeof(float) * ((size_t)m->ks + m->kt + 1))))
                 st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -740,7 +751,7 @@ void mf_anon_free(mf_anon_t *a) {
     mf_face_attrib_free(a->attr_np);
     mf_anon_model_free(a->m);
     free(a->col_w);
-    free(a->band_w);
+    free(a->band_w), free(a->feat_w);
     free(a->brow_w), free(a->brow_ref);
     free(a->keep_codes);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
@@ -4170,6 +4181,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         const uint8_t *keep = a->keep_codes && (lk == 3 || (!last_rung && (lk == 1 || rung.strong))) ? a->keep_codes : NULL;
         rung.metric = a->o.tuning.push_metric; /* (push38) draw.c uses it only when the model has a metric */
         rung.band = a->band_w; /* (band48) */
+        rung.feat = a->feat_w, rung.feat_hold = a->o.tuning.feature_hold; /* (feat50) */
         const float *zt_push = j.child && !(a->o.tuning.child_push & 1) ? NULL : j.zt; /* (kid43) */
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, zt_push, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */

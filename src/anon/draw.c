@@ -2,6 +2,7 @@
  * "Linkability across photos"): a normal draw in the training spread of the target's (age bin, gender) bucket, kept
  * away from the target's own codes, moved onto the target's age and gender by the linear read-outs. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "anon/internal.h"
@@ -90,7 +91,8 @@ static int solve_small(int n, double A[][6], double *c) {
  * the target: unlinked, the normal draw restricted to the half-space away from the target's own deviation; else
  * pushed, z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
 static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
-                       float away, float metric, int unlinked, const uint8_t *keep, const float *band, float *z) {
+                       float away, float metric, int unlinked, const uint8_t *keep, const float *band,
+                       const float *feat, float hold, float *z) {
     int k = m->ks + m->kt;
     /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
      * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
@@ -144,10 +146,17 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
         float mu = c[0] > 0 ? c[2 + i] : 0, sd = c[0] > 0 ? c[2 + k + i] : 1;
         z[i] = mu + sd * (float)(zt && keep && keep[i] ? z[i] : f * z[i]);
     }
-    /* the least-norm step that puts the read-outs on their targets: age, gender and (band48) the forehead step at 0 */
-    const float *W[3] = {m->age_w, m->male_w, band};
-    double tgt[3] = {age, logit, 0}, r[3], G[3][6] = {{0}};
+    /* the least-norm step that puts the read-outs on their targets: age, gender and (band48) the forehead step at 0;
+     * (feat50) a feature lighter against the skin than hold x the mean face's: at that */
+    const float *W[5] = {m->age_w, m->male_w, band};
+    double tgt[5] = {age, logit, 0}, r[5], G[5][6] = {{0}};
     int nr = band ? 3 : 2;
+    for (int q = 0; feat && q < MF_ANON_N_FEAT; q++) {
+        const float *wf = feat + (size_t)q * (k + 1);
+        double p = wf[k];
+        for (int i = 0; i < k; i++) p += wf[i] * z[i];
+        if (p > hold * wf[k]) W[nr] = wf, tgt[nr++] = hold * wf[k];
+    }
     int kp = zt && keep; /* (light37) the kept codes stay the target's: the read-outs are moved by the others */
     for (int j = 0; j < nr; j++) {
         double p = W[j][k];
@@ -158,7 +167,7 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
                 if (!(kp && keep[i])) G[j][l] += (double)W[j][i] * W[l][i];
         G[j][nr] = r[j];
     }
-    double cf[3];
+    double cf[5];
     if (nr == 2) { /* main's solve before band48, kept for the same draws */
         double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
         if (fabs(det) < 1e-12) return;
@@ -199,12 +208,14 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
     int k = m->ks + m->kt;
     if (unlinked || !zt) { /* one draw: choosing among candidates by their distance from the target would pick, for
                               every photo of a person, draws leaning the same way (linked) */
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, unlinked, keep, rung->band, z);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, unlinked, keep, rung->band, rung->feat,
+                   rung->feat_hold, z);
         return;
     }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
     for (int c = 0; c < rung->ncand; c++) {
-        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, zc);
+        draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, rung->feat,
+                   rung->feat_hold, zc);
         float d = code_dist(m, rung->metric, zc, zt);
         if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
@@ -294,6 +305,55 @@ int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *
             moved += mv;
         }
     return moved;
+}
+
+/* (feat50) each eye's upper lid line, outer corner to inner, then its brow's lower edge, inner end to outer */
+const int mf_anon_lid_loop[2][14] = {{33, 246, 161, 160, 159, 158, 157, 173, 133, 55, 65, 52, 53, 46},
+                                     {263, 466, 388, 387, 386, 385, 384, 398, 362, 285, 295, 282, 283, 276}};
+
+/* (feat50) mf_anon_feature_readouts (internal.h). */
+int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w) {
+    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+    static const int refv[5] = {50, 280, 151, 108, 337}; /* cheeks, forehead (among the skin probes) */
+    int T = m->T, k = m->ks + m->kt;
+    size_t T2 = (size_t)T * T;
+    int8_t *zone = malloc(T2); /* -1 reference skin, 0 none, 1 brow, 2 lid */
+    if (!zone) return -1;
+    int n[3] = {0, 0, 0};
+    float rr = MF_ANON_FEAT_REF * T;
+    for (int y = 0; y < T; y++)
+        for (int x = 0; x < T; x++) {
+            size_t p = (size_t)y * T + x;
+            float px = x + 0.5f, py = y + 0.5f;
+            zone[p] = 0;
+            if (!m->valid[p]) continue;
+            for (int b = 0; b < 2 && !zone[p]; b++)
+                if (mf_anon_in_loop(m->uv, mf_anon_feature_v + 10 * b, 10, px, py)) zone[p] = 1;
+            for (int e = 0; e < 2 && !zone[p]; e++)
+                if (mf_anon_in_loop(m->uv, mf_anon_lid_loop[e], 14, px, py)) zone[p] = 2;
+            for (int r = 0; r < 5 && !zone[p]; r++)
+                if (hypotf(px - m->uv[2 * refv[r]], py - m->uv[2 * refv[r] + 1]) < rr) zone[p] = -1;
+            n[zone[p] < 0 ? 0 : zone[p]] += zone[p] != 0;
+        }
+    if (n[0] < 8 || n[1] < 8 || n[2] < 8) {
+        free(zone);
+        return -1;
+    }
+    for (int c = -1; c < m->kt; c++) {
+        const float *b = c < 0 ? m->tex_mean : m->tex_basis + (size_t)c * T2 * 3;
+        double s[3] = {0, 0, 0};
+        for (size_t p = 0; p < T2; p++) {
+            if (!zone[p]) continue;
+            double y = wl[0] * b[3 * p] + wl[1] * b[3 * p + 1] + wl[2] * b[3 * p + 2];
+            s[zone[p] < 0 ? 0 : zone[p]] += y;
+        }
+        for (int f = 0; f < MF_ANON_N_FEAT; f++)
+            w[(size_t)f * (k + 1) + (c < 0 ? k : m->ks + c)] = (float)(s[f + 1] / n[f + 1] - s[0] / n[0]);
+    }
+    for (int f = 0; f < MF_ANON_N_FEAT; f++)
+        for (int i = 0; i < m->ks; i++) w[(size_t)f * (k + 1) + i] = 0;
+    free(zone);
+    return 0;
 }
 
 /* (band48) mf_anon_band_readout (internal.h). */

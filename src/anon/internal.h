@@ -236,6 +236,10 @@ typedef struct {
                          metric (used only when the model has one) */
     const float *band; /* (band48) the drawn texture's step at the mid-forehead ring as a linear function of the codes
                           (mf_anon_band_readout), held at 0 with the age and gender read-outs; NULL: not held */
+    const float *feat; /* (feat50) MF_ANON_N_FEAT read-outs of the drawn texture's features against its skin
+                          (mf_anon_feature_readouts), each held at no lighter than feat_hold x the mean face's: NULL:
+                          not held */
+    float feat_hold;
 } mf_anon_rung;
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
@@ -274,6 +278,19 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
  * it show a pale band with a hard lower edge there. Returns 0, or -1 (w untouched) when the ring's rows are not
  * inside the texture. */
 int mf_anon_band_readout(const mf_anon_model_t *m, float *w);
+
+/* (feat50) Read-outs of a drawn texture's features against its own skin, linear in the codes: w gets
+ * MF_ANON_N_FEAT rows of ks + kt + 1 (shape codes 0; the last entry the mean texture's value), row 0 the brows' mean
+ * luminance (inside the loops of mf_anon_feature_v) minus the reference skin's (texels within MF_ANON_FEAT_REF of the
+ * texture from the cheeks' and the forehead's probe points), row 1 the upper lids' (between each eye's upper lid
+ * line and its brow's lower edge, mf_anon_lid_loop) minus the same skin's. Both are negative on the mean face
+ * (darker brows, shaded lids). The anti-face of a face with dark brows and made-up lids draws them lighter than the
+ * skin: flat grey bars (after brow48's clamp) and glowing white lids, the pale masks. Returns 0, or -1 (w untouched)
+ * when a zone has fewer than 8 texels. */
+enum { MF_ANON_N_FEAT = 2 };
+#define MF_ANON_FEAT_REF 0.04f
+extern const int mf_anon_lid_loop[2][14];
+int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w);
 
 /* (brow48) The brows of a drawn texture: for each brow (the 10-point loop of mf_anon_feature_v, upper line then
  * lower), w (T * T) gets a weight 0..1 (1 inside the loop, falling to 0 at MF_ANON_BROW_FADE of the texture outside
