@@ -90,7 +90,7 @@ static void usage(FILE *f) {
           "  --shade-move F   the photo's shading follows this fraction of the mesh's displacement (-1: off)\n"
 "  --sh-light F     the photo's light as a light model over the mesh normals, weight F of it against the\n"
           "                   photo's low-pass (0..1; default 1; -1: off)\n"
-          "  --sh-chroma N    1: ... its luminance in the chroma of the photo's low-pass (default off; -1 off)\n"
+          "  --sh-chroma N    1: ... its luminance in the chroma of the photo's low-pass (default on since stop 50; -1 off)\n"
           "  --feature-hold F every draw's brows and upper lids no lighter against the skin than F x the mean face's (off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"

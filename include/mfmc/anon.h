@@ -454,8 +454,8 @@ typedef struct {
                       luminance but takes the chroma of the photo's own low-pass there (each channel the photo's low
                       -pass x the model's luminance over the low-pass's): a first-order light per channel cannot follow
                       the skin's colour across the face (warmer cheeks and nose, neutral highlights), so the middle
-                      of darker, saturated faces came out greyer. 1 on; 0: the default SH_CHROMA in src/anon/anon.c;
-                      < 0: off */
+                      of darker, saturated faces came out greyer. 1 on; 0: the default SH_CHROMA in src/anon/anon.c
+                      (1 since stop 50); < 0: off (main's before) */
     float feature_hold; /* (feat50) every draw's codes keep the drawn texture's brows and upper lids no lighter,
                            against its cheeks and forehead, than feature_hold x the mean face's (moved with the age
                            and gender read-outs by the least-norm step, only for a feature that is lighter): the

@@ -21,8 +21,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SHADING_SIGMA 0.10f   /* low-pass of the photo's shading kept, in face sizes (first draw) */
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define SH_LIGHT 1.0f         /* (sh31, default since stop 31) weight of the light model over the normals against the photo's low-pass (tuning.sh_light) */
-#define SH_CHROMA (-1)       /* (sh50) the light model's chroma from the photo's low-pass (tuning.sh_chroma) */
-#define FEATURE_HOLD (-1.0f) /* (feat50) brows and lids no lighter against the skin than this x the mean face's (tuning.feature_hold) */
+#define SH_CHROMA 1          /* (sh50, on since stop 50) the light model's chroma from the photo's low-pass (tuning.sh_chroma) */
+#define FEATURE_HOLD (-1.0f) /* (feat50) brows and lids no lighter against the skin than this x the mean face's
+                                 (tuning.feature_hold): off, measured at 0.7 (docs, stop 50: outside recognizers read faces more like their owners) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
 #define EYE_GREY 0.0f         /* (eyes18) ... and how much of their colour is taken out, 0..1 (tuning.eye_grey) */
 #define EYE_DARK 0.0f         /* (eyes19) the photo's openings darkened by the drawn eyes' brightness ratio ^ this
