@@ -724,8 +724,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         if (!st && tu->feature_hold > 0) { /* (feat50) */
             if (!(a->feat_w = malloc(sizeof(float) * MF_ANON_N_FEAT * ((size_t)m->ks + m->kt + 1))))
                 st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-            else if (mf_anon_feature_readouts(m, a->feat_w)) /* no brows or lids in the model's texture: off */
-                free(a->feat_w), a->feat_w = NULL;
+            else if ((st = mf_anon_feature_readouts(m, a->feat_w)) == -1) /* no brows or lids in the texture: off */
+                free(a->feat_w), a->feat_w = NULL, st = MF_OK;
         }
         if (!st && tu->forehead_band > 0) { /* (band48) */
             if (!(a->band_w = malloc(sizeof(float) * ((size_t)m->ks + m->kt + 1))))

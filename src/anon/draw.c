@@ -318,7 +318,7 @@ int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w) {
     int T = m->T, k = m->ks + m->kt;
     size_t T2 = (size_t)T * T;
     int8_t *zone = malloc(T2); /* -1 reference skin, 0 none, 1 brow, 2 lid */
-    if (!zone) return -1;
+    if (!zone) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     int n[3] = {0, 0, 0};
     float rr = MF_ANON_FEAT_REF * T;
     for (int y = 0; y < T; y++)

@@ -129,6 +129,12 @@ int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const i
  * mean; pixels wr leaves empty get the mean. coef (may be NULL) gets the 3 x 4 coefficients. *fitted = 0 and *out
  * empty (data NULL) when the weight of the fit is below MF_ANON_SH_MIN_SKIN px or its normal equations are singular:
  * the caller keeps the photo's own low-pass. par may be NULL. MF_ARG / MF_ERR_NOMEM. */
+enum { MF_ANON_SH_MIN_SKIN = 200 };
+#define MF_ANON_SH_RIDGE 0.02f
+int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr, const float *P_old, const float *P_new,
+                     int nv, const int *tri, int n_tri, float sigma, const mf_render_par *par, mf_fimg *out,
+                     float coef[3][4], int *fitted);
+
 /* (sh50) The light model's colour made the photo's: each pixel of light (c = 3, the fit's output) keeps its
  * luminance (BT.601) and takes the colour of lo (the photo's low-passed skin, same size, c = 3) there, light_k = lo_k x
  * Y(light) / Y(lo); pixels where Y(lo) is at most MF_ANON_SH_CHROMA_MIN (no skin nearby) are left as they are. A
@@ -137,12 +143,6 @@ int mf_anon_shade_follow(const float *P_old, const float *P_new, int nv, const i
  * greyer than the photo's (docs/anonymization.md, stop 50). */
 #define MF_ANON_SH_CHROMA_MIN 4.0f
 void mf_anon_sh_chroma(mf_fimg *light, const mf_fimg *lo);
-
-enum { MF_ANON_SH_MIN_SKIN = 200 };
-#define MF_ANON_SH_RIDGE 0.02f
-int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr, const float *P_old, const float *P_new,
-                     int nv, const int *tri, int n_tri, float sigma, const mf_render_par *par, mf_fimg *out,
-                     float coef[3][4], int *fitted);
 
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
@@ -285,8 +285,8 @@ int mf_anon_band_readout(const mf_anon_model_t *m, float *w);
  * texture from the cheeks' and the forehead's probe points), row 1 the upper lids' (between each eye's upper lid
  * line and its brow's lower edge, mf_anon_lid_loop) minus the same skin's. Both are negative on the mean face
  * (darker brows, shaded lids). The anti-face of a face with dark brows and made-up lids draws them lighter than the
- * skin: flat grey bars (after brow48's clamp) and glowing white lids, the pale masks. Returns 0, or -1 (w untouched)
- * when a zone has fewer than 8 texels. */
+ * skin: flat grey bars (after brow48's clamp) and glowing white lids, the pale masks. Returns 0; -1 (w untouched)
+ * when a zone has fewer than 8 texels; MF_ERR_NOMEM. */
 enum { MF_ANON_N_FEAT = 2 };
 #define MF_ANON_FEAT_REF 0.04f
 extern const int mf_anon_lid_loop[2][14];
