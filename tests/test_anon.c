@@ -1123,7 +1123,7 @@ static void test_forehead_band(void **state) {
 
 /* (feat50) The brows and lids held against the skin (tuning.feature_hold): the committed model's read-outs are the
  * drawn texture's own brow and lid luminance minus its cheeks' and forehead's (measured here on the texture of each
- * draw), both darker than the skin on the mean face. A target with darker brows and lids than the bucket's (the codes
+ * draw over mf_anon_feature_zones' texels), both darker than the skin on the mean face. A target with darker brows and lids than the bucket's (the codes
  * moved 2.5 along each read-out) pushed away by strong draws (its anti-face) gets brows or lids lighter than 0.7 x the
  * mean face's in every draw without the hold, by up to 139 levels; with it at most a few draws, by under 5 levels
  * (the codes are clipped at +-3.5 after the step), still on the age and gender read-outs. */
@@ -1137,24 +1137,9 @@ static void test_feature_hold(void **state) {
     int8_t *zone = malloc(T2);
     assert_true(w && zt && zc && z && zone);
     assert_int_equal(mf_anon_feature_readouts(m, w), 0);
-    /* the zones, from the same loops: 1 brows, 2 lids, -1 the skin near the cheeks' and forehead's probes */
-    static const int refv[5] = {50, 280, 151, 108, 337};
-    int nz[3] = {0, 0, 0};
-    for (int y = 0; y < T; y++)
-        for (int x = 0; x < T; x++) {
-            size_t p = (size_t)y * T + x;
-            float px = x + 0.5f, py = y + 0.5f;
-            zone[p] = 0;
-            if (!m->valid[p]) continue;
-            if (mf_anon_in_loop(m->uv, mf_anon_feature_v, 10, px, py) || mf_anon_in_loop(m->uv, mf_anon_feature_v + 10, 10, px, py))
-                zone[p] = 1;
-            else if (mf_anon_in_loop(m->uv, mf_anon_lid_loop[0], 14, px, py) || mf_anon_in_loop(m->uv, mf_anon_lid_loop[1], 14, px, py))
-                zone[p] = 2;
-            else
-                for (int r = 0; r < 5; r++)
-                    if (hypotf(px - m->uv[2 * refv[r]], py - m->uv[2 * refv[r] + 1]) < MF_ANON_FEAT_REF * T) zone[p] = -1;
-            nz[zone[p] < 0 ? 0 : zone[p]] += zone[p] != 0;
-        }
+    /* the read-outs' own zones: 1 brows, 2 lids, -1 the skin near the cheeks' and forehead's probes */
+    int nz[3];
+    mf_anon_feature_zones(m, zone, nz);
     print_message("      texels: brows %d, lids %d, skin %d; the mean face: brows %.1f, lids %.1f levels against the skin\n",
                   nz[1], nz[2], nz[0], w[k], w[2 * k + 1]);
     assert_true(nz[0] > 100 && nz[1] > 100 && nz[2] > 100);
@@ -2150,6 +2135,16 @@ static void photo_test_close(attack_env *e, mf_anon_t **an, int n_an, mf_face *f
     attack_env_close(e);
 }
 
+/* The index of the face of faces[0..n) (at most the first 16) whose detection box is nearest img's centre, as
+ * eval_anon takes a photo's face; -1 when there is none. */
+static int central_face(const mf_face *faces, int n, const mf_img *img) {
+    if (!faces || n <= 0) return -1;
+    mf_face_box bx[16];
+    int nb = n < 16 ? n : 16;
+    for (int i = 0; i < nb; i++) bx[i] = faces[i].det;
+    return tu_box_nearest_centre(bx, nb, img->w, img->h, NULL);
+}
+
 /* The index of the largest face of faces[0..n) (by its mesh box's width) when it has a mesh, else -1. */
 static int largest_meshed_face(const mf_face *faces, int n) {
     int k = 0;
@@ -2690,21 +2685,13 @@ static void test_sh_chroma_face(void **state) {
     attack_env_need(&e);
     mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.sh_chroma = -1}),
                         attack_env_anon(&e, (mf_anon_tuning){.sh_chroma = 1})};
-    mf_img img;
+    mf_img img = {0}; /* untouched when the photo cannot be loaded: photo_test_close frees it */
     int n;
     mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0016.jpg", &img, &n);
-    int k = -1;
-    if (faces && n > 0) {
-        mf_face_box bx[16];
-        int nb = n < 16 ? n : 16;
-        for (int i = 0; i < nb; i++) bx[i] = faces[i].det;
-        k = tu_box_nearest_centre(bx, nb, img.w, img.h, NULL);
-    }
+    int k = central_face(faces, n, &img);
     if (k < 0 || !faces[k].has_landmarks) {
         printf("  ffhq_0016: no face found\n");
-        if (faces) free(faces), mf_img_free(&img);
-        mf_anon_free(an[0]), mf_anon_free(an[1]);
-        attack_env_close(&e);
+        photo_test_close(&e, an, 2, faces, &img);
         skip();
     }
     float dy[2], dc[2], ratio[2], ds[2];
@@ -2721,10 +2708,7 @@ static void test_sh_chroma_face(void **state) {
     assert_true(ds[0] < -3); /* the greyer skin this test was built on */
     assert_true(ds[1] > ds[0] + 1.5f && fabsf(ds[1]) < fabsf(ds[0]));
     assert_true(fabsf(dy[1] - dy[0]) < 1);
-    free(faces);
-    mf_img_free(&img);
-    mf_anon_free(an[0]), mf_anon_free(an[1]);
-    attack_env_close(&e);
+    photo_test_close(&e, an, 2, faces, &img);
 }
 
 /* (spots32) The skin map's small isolated dark spots inside the face (a make-up dot or mole on the cheek) count as
@@ -3238,13 +3222,7 @@ static void test_child_no_strong(void **state) {
     mf_img img;
     int n;
     mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0046.jpg", &img, &n);
-    int k = -1; /* the central face, as eval_anon takes it (a second child is cut by the border) */
-    if (faces && n > 0) {
-        mf_face_box bx[16];
-        int nb = n < 16 ? n : 16;
-        for (int i = 0; i < nb; i++) bx[i] = faces[i].det;
-        k = tu_box_nearest_centre(bx, nb, img.w, img.h, NULL);
-    }
+    int k = central_face(faces, n, &img); /* as eval_anon takes it (a second child is cut by the border) */
     if (k < 0 || !faces[k].has_landmarks || !(faces[k].attr.age >= 0 && faces[k].attr.age < 13)) {
         printf("  ffhq_0046: no child's face found\n");
         if (faces) free(faces), mf_img_free(&img);

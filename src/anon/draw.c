@@ -311,16 +311,12 @@ int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *
 const int mf_anon_lid_loop[2][14] = {{33, 246, 161, 160, 159, 158, 157, 173, 133, 55, 65, 52, 53, 46},
                                      {263, 466, 388, 387, 386, 385, 384, 398, 362, 285, 295, 282, 283, 276}};
 
-/* (feat50) mf_anon_feature_readouts (internal.h). */
-int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w) {
-    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+/* (feat50) mf_anon_feature_zones (internal.h). */
+void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[3]) {
     static const int refv[5] = {50, 280, 151, 108, 337}; /* cheeks, forehead (among the skin probes) */
-    int T = m->T, k = m->ks + m->kt;
-    size_t T2 = (size_t)T * T;
-    int8_t *zone = malloc(T2); /* -1 reference skin, 0 none, 1 brow, 2 lid */
-    if (!zone) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int n[3] = {0, 0, 0};
+    int T = m->T;
     float rr = MF_ANON_FEAT_REF * T;
+    n[0] = n[1] = n[2] = 0;
     for (int y = 0; y < T; y++)
         for (int x = 0; x < T; x++) {
             size_t p = (size_t)y * T + x;
@@ -335,6 +331,17 @@ int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w) {
                 if (hypotf(px - m->uv[2 * refv[r]], py - m->uv[2 * refv[r] + 1]) < rr) zone[p] = -1;
             n[zone[p] < 0 ? 0 : zone[p]] += zone[p] != 0;
         }
+}
+
+/* (feat50) mf_anon_feature_readouts (internal.h). */
+int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w) {
+    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+    int k = m->ks + m->kt;
+    size_t T2 = (size_t)m->T * m->T;
+    int8_t *zone = malloc(T2);
+    if (!zone) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int n[3];
+    mf_anon_feature_zones(m, zone, n);
     if (n[0] < 8 || n[1] < 8 || n[2] < 8) {
         free(zone);
         return -1;

@@ -290,6 +290,11 @@ int mf_anon_band_readout(const mf_anon_model_t *m, float *w);
 enum { MF_ANON_N_FEAT = 2 };
 #define MF_ANON_FEAT_REF 0.04f
 extern const int mf_anon_lid_loop[2][14];
+/* (feat50) The texels of those read-outs: zone (T * T) gets 1 inside a brow's loop, 2 inside a lid's loop (not a
+ * brow's), -1 for the reference skin (within MF_ANON_FEAT_REF of the texture from the cheeks' and the forehead's
+ * probe points, outside both), 0 elsewhere and outside the mesh (m->valid); n[0], n[1], n[2] count the skin, brow
+ * and lid texels. */
+void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[3]);
 int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w);
 
 /* (brow48) The brows of a drawn texture: for each brow (the 10-point loop of mf_anon_feature_v, upper line then
