@@ -7,6 +7,8 @@
 #   e.g. bench/anon-ab.sh ../base/build/rel/bench/bench_anon build/rel/bench/bench_anon 3 --runs 3 --threads 2 \
 #        $MFMC_MODELS/demo/sample{1,4,5}.jpg
 # Each build runs from the folder two levels above its bench/ (its own data/identity model).
+# THIS_ARGS (environment): more arguments for THIS only, e.g. THIS_ARGS="--strict 1" with the same build as PEER
+# times the strict privacy level against the standard one.
 set -uo pipefail
 [ $# -ge 4 ] || { sed -n '2,9p' "$0"; exit 2; }
 peer=$(realpath "$1") this=$(realpath "$2") rounds=$3
@@ -16,7 +18,9 @@ trap 'rm -f "$out"' EXIT
 for r in $(seq 1 "$rounds"); do
     for b in peer this; do
         bin=${!b}
-        line=$(cd "$(dirname "$bin")/../../.." && "$bin" "$@" | tail -1) || { echo "$b failed" >&2; exit 1; }
+        extra=()
+        [ "$b" = this ] && [ -n "${THIS_ARGS:-}" ] && read -r -a extra <<<"$THIS_ARGS"
+        line=$(cd "$(dirname "$bin")/../../.." && "$bin" "$@" "${extra[@]}" | tail -1) || { echo "$b failed" >&2; exit 1; }
         echo "$b $line" >>"$out"
         echo "round $r $b $line" >&2
     done

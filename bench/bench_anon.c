@@ -8,7 +8,8 @@
  * median render + blend and checks time per draw (wall) and the time outside the draws per face (the original's
  * embeddings, wall); per photo also each stage (decode, analysis, faces, encode) of the synthetic photo. bench/anon-ab.sh
  * runs two builds of it alternately.
- * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] [--jitter-skip F] [--one-pass N] [--one-pass-dissim F] [--upright-check N] PATH...
+ * usage: bench_anon [--runs R] [--threads T] [--n N] [--every K] [--photos] [--jitter-skip F] [--one-pass N] [--one-pass-dissim F] [--upright-check N]
+ *        [--strict N] PATH...
  *   PATH: photos or folders; per-face mode takes the central face of each photo (faces <= 256 px reported apart);
  *   --photos: end-to-end mode on each PATH (e.g. the demo photo).
  *   --jitter-skip F: mf_anon_tuning.jitter_skip (jit30; off by default).
@@ -16,6 +17,7 @@
  *   --one-pass-dissim F: mf_anon_tuning.one_pass_dissim (its threshold; 0: the default).
  *   --upright-check N: mf_anon_tuning.upright_check (upright43: a rolled face found again on an upright copy with the
  *   plain analyser; 1 on, -1 off; 0: the default).
+ *   --strict N: mf_anon_opts.strict (strict51: 1 the strict privacy level, 0 the standard one, the default).
  * Identity model data/identity/synthetic-v1.mfid; models from $MFMC_MODELS. */
 #include "mfmc/anon.h"
 #include "lib/testutil.h"
@@ -89,7 +91,7 @@ int main(int argc, char **argv) {
     float jitter_skip = 0;
     int one_pass = 0;
     float one_pass_dissim = 0;
-    int upright_check = 0;
+    int upright_check = 0, strict = 0;
     char **paths = malloc(sizeof(char *) * MAXP);
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
@@ -111,6 +113,8 @@ int main(int argc, char **argv) {
             one_pass_dissim = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "--upright-check") && more)
             upright_check = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--strict") && more) /* (strict51) mf_anon_opts.strict */
+            strict = atoi(argv[++i]);
         else {
             struct stat st;
             if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
@@ -146,6 +150,7 @@ int main(int argc, char **argv) {
                       .check_an = fc};
     o.tuning.jitter_skip = jitter_skip;
     o.tuning.upright_check = upright_check;
+    o.strict = strict;
     o.tuning.one_pass = one_pass, o.tuning.one_pass_dissim = one_pass_dissim;
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {

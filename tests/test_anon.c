@@ -4116,6 +4116,71 @@ static void test_extra_judge(void **state) {
     assert_null(on);
 }
 
+/* (strict51) mf_anon_opts.strict: the strict privacy level is the expo MobileFaceNet in this anonymizer's guarantee
+ * at MF_ANON_STRICT_DISSIM (0.05), an ensemble member of it only; a face it publishes reads under 0.05 to it (else the
+ * face falls back: never a pass over it); tuning.judge_dissim, when set, is taken instead of 0.05, and a judge named
+ * in the tuning replaces the strict one (an unknown name fails as before). Standard (0): the registry's two. */
+static void test_strict_level(void **state) {
+    fixture *f = *state;
+    NEED_FIXTURE(f);
+    mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
+                      .max_tries = 3, .strict = 1};
+    mf_anon_t *on = NULL;
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    assert_int_equal(mf_anon_recognizer_count(on), 3);
+    int ji = -1;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(mf_anon_recognizer_info(on, i)->name, MF_ANON_STRICT_JUDGE)) ji = i;
+    assert_true(ji >= 0);
+    assert_int_equal(mf_anon_recognizer_info(on, ji)->ensemble, 1);
+    assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == MF_ANON_STRICT_DISSIM);
+    /* the first seed from 42 whose face the same judge at its registry threshold publishes (test_extra_judge's
+     * search), and how that draw reads to the judge */
+    mf_anon_opts oj = o;
+    oj.strict = 0, oj.tuning.judge = MF_ANON_STRICT_JUDGE;
+    mf_anon_t *aj = NULL;
+    assert_int_equal(mf_anon_create(&oj, &aj), MF_OK);
+    mf_img x = {0};
+    mf_anon_result r, rj;
+    uint64_t seed = 42;
+    for (; seed < 54; seed++) {
+        mf_img_free(&x);
+        x = copy_of(&f->img);
+        assert_int_equal(mf_anon_face(aj, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &rj), MF_OK);
+        if (rj.decision == MF_ANON_ACCEPTED) break;
+    }
+    assert_int_equal(rj.decision, MF_ANON_ACCEPTED);
+    mf_img_free(&x);
+    mf_anon_free(aj);
+    x = copy_of(&f->img);
+    assert_int_equal(mf_anon_face(on, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
+    printf("  seed %d: registry threshold draws %s judge %.3f; strict: decision %d draws %s judge %.3f\n", (int)seed,
+           rj.draws, rj.sim[ji], r.decision, r.draws, r.sim[ji]);
+    if (r.decision == MF_ANON_ACCEPTED) assert_true(r.sim[ji] > -2 && r.sim[ji] < MF_ANON_STRICT_DISSIM);
+    else assert_int_equal(r.decision, MF_ANON_FALLBACK);
+    /* the same draws up to the one the registry threshold published: refused by the judge when it read 0.05 or more */
+    size_t n0 = strlen(rj.draws);
+    assert_true(strlen(r.draws) >= n0);
+    assert_memory_equal(r.draws, rj.draws, n0 - 1);
+    if (rj.sim[ji] >= MF_ANON_STRICT_DISSIM) assert_true(r.draws[n0 - 1] == 'J');
+    else assert_true(r.draws[n0 - 1] == rj.draws[n0 - 1]);
+    assert_true(face_change(&f->img, &x, &f->faces[0]) > 3);
+    mf_img_free(&x);
+    mf_anon_free(on);
+    o.tuning.judge_dissim = 0.2f; /* the tuning's threshold taken instead */
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == 0.2f);
+    mf_anon_free(on);
+    o.tuning.judge_dissim = 0, o.tuning.judge = "no-such-recognizer"; /* the tuning's judge replaces the strict one */
+    on = NULL;
+    assert_int_equal(mf_anon_create(&o, &on), MF_ERR_ARG);
+    assert_null(on);
+    o.tuning.judge = NULL, o.strict = 0; /* standard: the registry's two */
+    assert_int_equal(mf_anon_create(&o, &on), MF_OK);
+    assert_int_equal(mf_anon_recognizer_count(on), 2);
+    mf_anon_free(on);
+}
+
 int main(void) {
     /* TEST_FILTER=PATTERN runs only the tests whose names match (cmocka's pattern: * and ?) */
     if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
@@ -4174,6 +4239,7 @@ int main(void) {
         cmocka_unit_test(test_attack_check_two_threads_same_result),
         cmocka_unit_test(test_turned_face_keeps_pose),
         cmocka_unit_test(test_extra_judge),
+        cmocka_unit_test(test_strict_level),
         cmocka_unit_test(test_pose_check_rejects),
         cmocka_unit_test(test_turned_face_no_glow),
         cmocka_unit_test(test_drawn_mouth_keeps_shape),

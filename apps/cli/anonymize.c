@@ -30,7 +30,7 @@ typedef struct {
 typedef struct {
     const char *out, *report, *pseudonym, *gallery, *keep_gallery, *donors, *identity, *side;
     int summary;
-    int keep[MAX_KEEP], n_keep, threads, tries, quality, keep_metadata, have_seed, normal_detection;
+    int keep[MAX_KEEP], n_keep, threads, tries, quality, keep_metadata, have_seed, normal_detection, strict;
     unsigned long long seed;
     mf_anon_method method;
 } opts;
@@ -221,6 +221,9 @@ static void anonymize_usage(FILE *f) {
             "  --pseudonym KEY        the same person gets the same synthetic identity for the same key\n"
             "  --method M             synthetic (default), blur, pixelate, solid\n"
             "  --donors DIR           swap in faces from DIR (synthetic faces of nobody) instead\n"
+            "  --privacy LEVEL        standard (default) or strict: a third recognizer joins the guarantee at a\n"
+            "                         low threshold; outside recognizers match far less, more faces are filtered\n"
+            "                         and it takes about twice as long (docs/anonymization.md)\n"
             "  --identity-model FILE  identity model (default data/identity/synthetic-v1.mfid)\n"
             "  --report FILE          JSON report per file and face\n"
             "  --summary              one line per face on stdout\n"
@@ -262,6 +265,11 @@ static int parse_opts(int argc, char **argv, opts *o, file_list *inputs) {
             char *end;
             o->seed = strtoull(argv[++i], &end, 10), o->have_seed = 1;
             if (*end || !*argv[i]) return fprintf(stderr, "mfmc anonymize: --seed wants a number\n"), 2;
+        } else if (!strcmp(s, "--privacy") && more) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "standard")) o->strict = 0;
+            else if (!strcmp(m, "strict")) o->strict = 1;
+            else return fprintf(stderr, "mfmc anonymize: unknown privacy level %s (standard, strict)\n", m), 2;
         } else if (!strcmp(s, "--method") && more) {
             const char *m = argv[++i];
             if (!strcmp(m, "synthetic")) o->method = MF_ANON_SYNTH;
@@ -368,7 +376,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
         rc = 3;
     }
     mf_anon_opts aop = {.models_root = models, .identity_model = idpath, .an = fa, .pool = pool, .max_tries = o.tries,
-                        .check_an = fc};
+                        .check_an = fc, .strict = o.strict};
     if (!rc && mf_anon_create(&aop, &an)) {
         fprintf(stderr, "mfmc anonymize: %s\n", mf_error_get());
         rc = 3;
@@ -414,8 +422,10 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
     }
     if (rc) goto out;
     if (rep) {
-        fprintf(rep, "{\"tool\":\"mfmc anonymize\",\"method\":\"%s\",\"mode\":\"%s\",\"metadata\":\"%s\",\"files\":[\n",
+        fprintf(rep, "{\"tool\":\"mfmc anonymize\",\"method\":\"%s\",\"mode\":\"%s\",\"privacy\":\"%s\",\"metadata\":\"%s\","
+                "\"files\":[\n",
                 method_name(o.method), o.pseudonym ? "pseudonym" : o.have_seed ? "seed" : "random",
+                o.strict ? "strict" : "standard",
                 o.keep_metadata ? "ICC profile and EXIF kept (thumbnail removed, orientation 1); XMP, IPTC, comments dropped"
                                 : "dropped except the ICC profile (EXIF with GPS, thumbnails, XMP, IPTC, comments)");
     }

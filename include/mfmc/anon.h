@@ -108,6 +108,9 @@ typedef enum {
 } mf_anon_decision;
 
 enum { MF_ANON_MAX_RECOGNIZERS = 8, MF_ANON_DEFAULT_TRIES = 9, MF_ANON_DRAW_LOG = 32 };
+/* (strict51) mf_anon_opts.strict: the judge it adds to the guarantee and the judge's dissimilarity threshold */
+#define MF_ANON_STRICT_JUDGE "mobilefacenet-tflite"
+#define MF_ANON_STRICT_DISSIM 0.05f
 
 /* Rendering knobs (0 = the measured default, docs/anonymization.md). */
 typedef struct {
@@ -538,6 +541,13 @@ typedef struct {
     float age_tolerance;        /* |age after - age before| allowed, years (0: 10) */
     float gender_confidence;    /* gender must be kept when the original's gender_score >= this (0: 0.6; 0.75 before stop 31) */
     int measure_all;            /* also embed with the non-ensemble recognizers (report only) */
+    int strict;                 /* (strict51) 1: the strict privacy level: a third recognizer, the expo MobileFaceNet
+                                   ("mobilefacenet-tflite", a different family from the guarantee's two), joins the
+                                   guarantee at a low dissimilarity threshold (MF_ANON_STRICT_DISSIM): a draw it reads
+                                   even slightly like the original is refused, so the outside recognizers read the
+                                   published faces far less like their owners, at the cost of more filtered faces,
+                                   more strong draws and about twice the draws (docs/anonymization.md, stop 51).
+                                   tuning.judge / judge_dissim, when set, take precedence. 0: the standard level */
     mf_anon_tuning tuning;
     mf_face_analyzer_t *check_an; /* optional (borrowed): a plain-detection analyser (privacy = 0) for the checks of
                                      upright faces (|roll| <= 25 degrees, >= 32 px), and (upright43,

@@ -506,6 +506,10 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->one_pass = tu->one_pass > 0; /* 0 off */
     if (!(tu->one_pass_dissim > 0) || tu->one_pass_dissim > ONE_PASS_DISSIM) tu->one_pass_dissim = ONE_PASS_DISSIM;
     a->judge = -1;
+    if (a->o.strict > 0 && !(tu->judge && tu->judge[0])) { /* (strict51) the strict level's judge */
+        tu->judge = MF_ANON_STRICT_JUDGE;
+        if (tu->judge_dissim == 0) tu->judge_dissim = MF_ANON_STRICT_DISSIM;
+    }
     const char *judge = tu->judge && tu->judge[0] ? tu->judge : NULL;
     int st = mf_anon_model_load(opts->identity_model, &a->m);
     if (!st && judge) { /* (judge34) fails closed: a judge asked for is there, usable, or nothing is made */

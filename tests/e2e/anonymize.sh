@@ -74,6 +74,20 @@ assert a != b and size(a) == size(b)
 PY
 run "same seed twice" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/out2.jpg" --seed 5
 cmp -s "$tmp/out1.jpg" "$tmp/out2.jpg" && ok "--seed reproduces the output bit for bit" || ko "--seed reproducibility"
+# --privacy strict (stop 51): the expo MobileFaceNet joins the guarantee at 0.05; every face is replaced or falls
+# back, a replaced face reads under 0.05 to it, and the report says the level
+run "--privacy strict" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/strict.jpg" --seed 5 --privacy strict --report "$tmp/rs.json"
+python3 - "$tmp/rs.json" <<'PY' && ok "--privacy strict: the third recognizer checked, under 0.05 on replaced faces" || ko "--privacy strict report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r['privacy'] == 'strict', r
+faces = [f for x in r['files'] for f in x['faces']]
+assert faces and all(f['decision'] in ('replaced', 'fallback') for f in faces), faces
+assert all('mobilefacenet-tflite' in f['similarity'] for f in faces), faces
+assert all(f['similarity']['mobilefacenet-tflite'] < 0.05 for f in faces if f['decision'] == 'replaced'), faces
+PY
+python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['privacy']=='standard'" "$tmp/r1.json" &&
+    ok "the report says the standard level by default" || ko "default privacy level in the report"
 run "--keep 0" 0 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/keep.jpg" --keep 0 --report "$tmp/rk.json"
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); f=r['files'][0]['faces'][0]; assert f['decision']=='kept'" "$tmp/rk.json" &&
     ok "--keep leaves the chosen face" || ko "--keep"
@@ -140,6 +154,7 @@ run "missing input" 2 "$MFMC" anonymize "$tmp/nope.jpg" -o "$tmp/o.jpg"
 run "missing -o" 2 "$MFMC" anonymize "$tmp/in/a.jpg"
 run "bad --keep" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --keep x
 run "unknown method" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --method swirl
+run "unknown privacy level" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --privacy max
 run "--threads 2x is refused" 2 "$MFMC" anonymize "$tmp/in/a.jpg" -o "$tmp/o.jpg" --threads 2x
 run "--help" 0 "$MFMC" anonymize --help
 grep -q "^usage: mfmc anonymize" "$tmp/out" && ok "--help prints the usage on stdout" || ko "--help prints the usage on stdout"
