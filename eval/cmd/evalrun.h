@@ -13,9 +13,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
-enum { EV_MAX_REC = 16, EV_NMETHODS = 6, EV_MAX_FACES = 64 };
+enum { EV_MAX_REC = 16, EV_NMETHODS = 7, EV_MAX_FACES = 64 };
 /* methods: 0 = original (nothing changed), then the anonymizer's */
-enum { EV_M_ORIGINAL = 0, EV_M_SYNTH, EV_M_DONOR, EV_M_BLUR, EV_M_PIXELATE, EV_M_SOLID };
+/* EV_M_STRICT (stop 51): synthetic faces at the strict privacy level (mf_anon_opts.strict); only when named */
+enum { EV_M_ORIGINAL = 0, EV_M_SYNTH, EV_M_DONOR, EV_M_BLUR, EV_M_PIXELATE, EV_M_SOLID, EV_M_STRICT };
 extern const char *const ev_method_names[EV_NMETHODS];
 
 enum { EV_DS_LFW = 0, EV_DS_FFHQ, EV_DS_DEMO, EV_NDS };

@@ -15,7 +15,8 @@ static double get(cJSON *o, const char *a, const char *b, const char *c, const c
     return o && cJSON_IsNumber(o) ? o->valuedouble : NAN;
 }
 
-static const char *const colors[EV_NMETHODS] = {"#4a4a4a", "#2b7bb9", "#7fb2dc", "#d9822b", "#e8b04a", "#b03a2e"};
+static const char *const colors[EV_NMETHODS] = {"#4a4a4a", "#2b7bb9", "#7fb2dc", "#d9822b", "#e8b04a", "#b03a2e",
+                                                 "#1d4f77"};
 
 /* grouped bar chart: groups x series, values 0..ymax; NAN bars are left out */
 static void bars(FILE *f, const char *title, const char *ylabel, int ng, const char *const *gname, int ns,

@@ -24,6 +24,7 @@ struct ev_worker {
     ev_run *R;
     mf_face_analyzer_t *an;
     mf_anon_t *anon;
+    mf_anon_t *anon_strict; /* EV_M_STRICT: the strict privacy level (only when that method is selected) */
     mf_face_recognizer_t *rec[EV_MAX_REC];
     ev_judges *judges;
     int donors_loaded;
@@ -35,6 +36,7 @@ void ev_worker_free(ev_worker *w) {
     for (int r = 0; r < EV_MAX_REC; r++)
         mf_face_recognizer_free(w->rec[r]);
     mf_anon_free(w->anon);
+    mf_anon_free(w->anon_strict);
     mf_face_analyzer_free(w->an);
     ev_judges_free(w->judges);
     free(w);
@@ -49,6 +51,8 @@ int ev_worker_create(ev_run *R, mf_face_models_t *models, ev_worker **out) {
     if (!st) {
         mf_anon_opts o = {.models_root = R->models, .identity_model = R->identity, .an = w->an};
         st = mf_anon_create(&o, &w->anon);
+        o.strict = 1;
+        if (!st && R->methods[EV_M_STRICT]) st = mf_anon_create(&o, &w->anon_strict);
     }
     for (int r = 0; !st && r < R->nrec; r++)
         st = mf_face_recognizer_create_from(models, R->rec[r].info->name, NULL, &w->rec[r]);
@@ -300,7 +304,7 @@ int ev_worker_item(ev_worker *w, int i) {
         if (mf_img_init(&res, img.w, img.h, 3)) break;
         memcpy(res.data, img.data, (size_t)img.w * img.h * 3);
         static const mf_anon_method am[EV_NMETHODS] = {
-            0, MF_ANON_SYNTH, MF_ANON_DONOR, MF_ANON_BLUR, MF_ANON_PIXELATE, MF_ANON_SOLID};
+            0, MF_ANON_SYNTH, MF_ANON_DONOR, MF_ANON_BLUR, MF_ANON_PIXELATE, MF_ANON_SOLID, MF_ANON_SYNTH};
         mf_anon_result ar;
         memset(&ar, 0, sizeof ar);
         double t0 = ev_now_ms();
@@ -309,7 +313,7 @@ int ev_worker_item(ev_worker *w, int i) {
             ar.decision =
                 MF_ANON_ACCEPTED; /* hidden test option: "synthetic" returns the original (must fail --check) */
         else
-            st = mf_anon_face(w->anon, &res, f, am[m], it->seed, NULL, &ar);
+            st = mf_anon_face(m == EV_M_STRICT ? w->anon_strict : w->anon, &res, f, am[m], it->seed, NULL, &ar);
         double ms = ev_now_ms() - t0;
         if (st) {
             mf_img_free(&res);
