@@ -342,6 +342,27 @@ static mf_img copy_of(const mf_img *s) {
     return d;
 }
 
+/* The index of the anonymizer's recognizer of that name, -1 when it has none. */
+static int anon_rec_index(const mf_anon_t *a, const char *name) {
+    for (int i = 0; i < mf_anon_recognizer_count(a); i++)
+        if (!strcmp(mf_anon_recognizer_info(a, i)->name, name)) return i;
+    return -1;
+}
+
+/* (push38) The first seed from 42 (to 53) at which anonymizer a publishes the fixture's face, its result in *r (the
+ * last seed's when none does: the caller asserts the decision); each seed's draws printed with `label`. */
+static uint64_t first_accepted_seed(const fixture *f, mf_anon_t *a, const char *label, mf_anon_result *r) {
+    uint64_t seed = 42;
+    for (; seed < 54; seed++) {
+        mf_img x = copy_of(&f->img);
+        assert_int_equal(mf_anon_face(a, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, r), MF_OK);
+        mf_img_free(&x);
+        printf("  %s, seed %d: decision %d draws %s\n", label, (int)seed, r->decision, r->draws);
+        if (r->decision == MF_ANON_ACCEPTED) break;
+    }
+    return seed;
+}
+
 static void test_changed_and_reproducible(void **state) {
     fixture *f = *state;
     NEED_FIXTURE(f);
@@ -3270,9 +3291,7 @@ static void test_gallery_margin(void **state) {
     attack_env e;
     attack_env_need(&e);
     mf_anon_t *bare = attack_env_anon(&e, (mf_anon_tuning){.gallery_margin = -1});
-    int ia = -1;
-    for (int i = 0; i < mf_anon_recognizer_count(e.a); i++)
-        if (!strcmp(mf_anon_recognizer_info(e.a, i)->name, "arcface")) ia = i;
+    int ia = anon_rec_index(e.a, "arcface");
     assert_true(ia >= 0);
     const mf_face_recognizer_info *inf = mf_anon_recognizer_info(e.a, ia);
     float mth = inf->match_threshold, gap = mth - inf->dissimilarity_threshold, gth = mf_anon_gallery_threshold(e.a, ia);
@@ -3984,9 +4003,7 @@ static void test_one_pass_faceapi(void **state) {
                       .max_tries = 3, .tuning = {.one_pass = 1}};
     mf_anon_t *on;
     assert_int_equal(mf_anon_create(&o, &on), MF_OK);
-    int fa = -1;
-    for (int i = 0; i < mf_anon_recognizer_count(on); i++)
-        if (!strcmp(mf_anon_recognizer_info(on, i)->name, "faceapi")) fa = i;
+    int fa = anon_rec_index(on, "faceapi");
     assert_true(fa >= 0);
     const mf_face_recognizer_info *reg = mf_anon_recognizer_info(f->a, fa), *one = mf_anon_recognizer_info(on, fa);
     assert_string_equal(reg->name, "faceapi");
@@ -4058,32 +4075,21 @@ static void test_extra_judge(void **state) {
     assert_non_null(reg);
     assert_int_equal(reg->ensemble, 0);
     assert_int_equal(mf_anon_recognizer_count(f->a), 2);
-    mf_img x = {0};
     mf_anon_result r;
-    uint64_t seed = 42; /* (push38) the first seed from 42 whose face the fixture's 3 draws accept */
-    for (; seed < 54; seed++) {
-        mf_img_free(&x);
-        x = copy_of(&f->img);
-        assert_int_equal(mf_anon_face(f->a, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
-        printf("  no judge, seed %d: decision %d draws %s\n", (int)seed, r.decision, r.draws);
-        if (r.decision == MF_ANON_ACCEPTED) break;
-    }
+    uint64_t seed = first_accepted_seed(f, f->a, "no judge", &r); /* the fixture's 3 draws accept it */
     assert_int_equal(r.decision, MF_ANON_ACCEPTED);
     assert_null(strchr(r.draws, 'J'));
-    mf_img_free(&x);
     mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = f->an, .pool = f->pool,
                       .max_tries = 3, .tuning = {.judge = jn}};
     mf_anon_t *on;
     assert_int_equal(mf_anon_create(&o, &on), MF_OK);
     assert_int_equal(mf_anon_recognizer_count(on), 3);
-    int ji = -1;
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(mf_anon_recognizer_info(on, i)->name, jn)) ji = i;
+    int ji = anon_rec_index(on, jn);
     assert_true(ji >= 0);
     assert_int_equal(mf_anon_recognizer_info(on, ji)->ensemble, 1);
     assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == reg->dissimilarity_threshold);
     assert_int_equal(reg->ensemble, 0); /* the registry is not changed */
-    x = copy_of(&f->img);
+    mf_img x = copy_of(&f->img);
     assert_int_equal(mf_anon_face(on, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
     printf("  judge: decision %d draws %s judge %.3f\n", r.decision, r.draws, r.sim[ji]);
     if (r.decision == MF_ANON_ACCEPTED) assert_true(r.sim[ji] > -2 && r.sim[ji] < reg->dissimilarity_threshold);
@@ -4128,9 +4134,7 @@ static void test_strict_level(void **state) {
     mf_anon_t *on = NULL;
     assert_int_equal(mf_anon_create(&o, &on), MF_OK);
     assert_int_equal(mf_anon_recognizer_count(on), 3);
-    int ji = -1;
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(mf_anon_recognizer_info(on, i)->name, MF_ANON_STRICT_JUDGE)) ji = i;
+    int ji = anon_rec_index(on, MF_ANON_STRICT_JUDGE);
     assert_true(ji >= 0);
     assert_int_equal(mf_anon_recognizer_info(on, ji)->ensemble, 1);
     assert_true(mf_anon_recognizer_info(on, ji)->dissimilarity_threshold == MF_ANON_STRICT_DISSIM);
@@ -4140,19 +4144,11 @@ static void test_strict_level(void **state) {
     oj.strict = 0, oj.tuning.judge = MF_ANON_STRICT_JUDGE;
     mf_anon_t *aj = NULL;
     assert_int_equal(mf_anon_create(&oj, &aj), MF_OK);
-    mf_img x = {0};
     mf_anon_result r, rj;
-    uint64_t seed = 42;
-    for (; seed < 54; seed++) {
-        mf_img_free(&x);
-        x = copy_of(&f->img);
-        assert_int_equal(mf_anon_face(aj, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &rj), MF_OK);
-        if (rj.decision == MF_ANON_ACCEPTED) break;
-    }
+    uint64_t seed = first_accepted_seed(f, aj, "judge at its registry threshold", &rj);
     assert_int_equal(rj.decision, MF_ANON_ACCEPTED);
-    mf_img_free(&x);
     mf_anon_free(aj);
-    x = copy_of(&f->img);
+    mf_img x = copy_of(&f->img);
     assert_int_equal(mf_anon_face(on, &x, &f->faces[0], MF_ANON_SYNTH, seed, NULL, &r), MF_OK);
     printf("  seed %d: registry threshold draws %s judge %.3f; strict: decision %d draws %s judge %.3f\n", (int)seed,
            rj.draws, rj.sim[ji], r.decision, r.draws, r.sim[ji]);
