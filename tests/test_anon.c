@@ -2090,13 +2090,17 @@ typedef struct {
 
 /* An anonymizer over e's models as `mfmc anonymize` sets it up (privacy analyser, the plain one for the checks, e's
  * pool), with tuning tu. */
-static mf_anon_t *attack_env_anon(const attack_env *e, mf_anon_tuning tu) {
+/* An anonymizer over the environment's analysers, with max_tries draws (0: the default) at the strict privacy level
+ * when strict is 1. */
+static mf_anon_t *attack_env_anon_level(const attack_env *e, mf_anon_tuning tu, int strict, int max_tries) {
     mf_anon_opts ao = {.models_root = tu_models_dir(), .identity_model = MODEL, .an = e->priv, .pool = e->pool,
-                       .check_an = e->plain, .tuning = tu};
+                       .check_an = e->plain, .tuning = tu, .strict = strict, .max_tries = max_tries};
     mf_anon_t *a = NULL;
     assert_int_equal(mf_anon_create_from(e->fm, &ao, &a), MF_OK);
     return a;
 }
+
+static mf_anon_t *attack_env_anon(const attack_env *e, mf_anon_tuning tu) { return attack_env_anon_level(e, tu, 0, 0); }
 
 static void attack_env_open(attack_env *e) {
     assert_int_equal(mf_nn_pool_create(2, &e->pool), MF_OK);
@@ -3238,8 +3242,9 @@ static void test_child_no_strong(void **state) {
     (void)state;
     attack_env e;
     attack_env_need(&e);
-    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.child_strong = 1}),
-                        attack_env_anon(&e, (mf_anon_tuning){.child_strong = -1})};
+    /* stay52's defaults (attr_stay 3, warp_loop 4) off: the draws this test was built on */
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.child_strong = 1, .attr_stay = -1, .warp_loop = 1}),
+                        attack_env_anon(&e, (mf_anon_tuning){.child_strong = -1, .attr_stay = -1, .warp_loop = 1})};
     mf_img img;
     int n;
     mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0046.jpg", &img, &n);
@@ -3265,6 +3270,7 @@ static void test_child_no_strong(void **state) {
     assert_true(r[0].strong && r[0].tries > 3);
     assert_false(r[1].strong);
     assert_true(r[1].tries <= 3);
+    for (int i = 0; i < r[1].tries && i < MF_ANON_DRAW_LOG; i++) assert_true(r[1].draw_rung[i] < 3); /* gentle rungs */
     assert_non_null(strstr(r[1].note, "(a child: no strong draws)")); /* the report says why the draws ended */
     assert_memory_equal(r[1].draws, r[0].draws, 3); /* the gentle draws are the same */
     if (r[1].decision == MF_ANON_FALLBACK && r[1].method == MF_ANON_SYNTH) /* a synthetic fallback: read as a child */
@@ -3451,26 +3457,31 @@ static void test_age_soft_redraws(void **state) {
  * with the options off; then, at that seed:
  * - tuning.age_detail 0.6 (the default since stop 46; the others with it off): the same first draw (same age read),
  *   then the detail layer x 1 / 0.6: the second draw's age read differs;
- * - tuning.attr_stay 3: the second draw stays on the first's rung (off: one rung up);
+ * - tuning.attr_stay 3 (the default since stop 52; off in the others): the second draw stays on the first's rung
+ *   (off: one rung up);
  * - tuning.lap_max 1e-3: every draw is drawn again on its looks ('L'), none is checked, the face falls back; 1e9:
- *   the same draws and pixels as off. */
+ *   the same draws and pixels as off;
+ * - (stay52) the default tuning at that seed stays on the first rung, and the strict level (its own seed: the first
+ *   whose first draw is refused on its age) climbs. */
 static void test_age_read_options(void **state) {
     (void)state;
     static const char *photo = "ffhq/ffhq_0102.jpg";
     attack_env e;
     attack_env_need(&e);
-    mf_anon_t *an[5];
-    an[0] = attack_env_anon(&e, (mf_anon_tuning){.age_detail = -1});
-    an[1] = attack_env_anon(&e, (mf_anon_tuning){0}); /* age_detail: the default, 0.6 */
+    mf_anon_t *an[7];
+    an[5] = attack_env_anon(&e, (mf_anon_tuning){.age_detail = -1}); /* attr_stay: the default */
+    an[6] = attack_env_anon_level(&e, (mf_anon_tuning){.age_detail = -1}, 1, 2); /* strict, two draws */
+    an[0] = attack_env_anon(&e, (mf_anon_tuning){.age_detail = -1, .attr_stay = -1});
+    an[1] = attack_env_anon(&e, (mf_anon_tuning){.attr_stay = -1}); /* age_detail: the default, 0.6 */
     an[2] = attack_env_anon(&e, (mf_anon_tuning){.attr_stay = 3, .age_detail = -1});
-    an[3] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e-3f, .age_detail = -1});
-    an[4] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e9f, .age_detail = -1});
+    an[3] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e-3f, .age_detail = -1, .attr_stay = -1});
+    an[4] = attack_env_anon(&e, (mf_anon_tuning){.lap_max = 1e9f, .age_detail = -1, .attr_stay = -1});
     mf_img img;
     int n;
     mf_face *faces = data_photo_faces(e.priv, photo, &img, &n);
     int k = faces ? largest_meshed_face(faces, n) : -1;
     if (k < 0 || faces[k].attr.age < 0) {
-        photo_test_close(&e, an, 5, faces, &img);
+        photo_test_close(&e, an, 7, faces, &img);
         skip();
     }
     mf_anon_result r0;
@@ -3510,8 +3521,27 @@ static void test_age_read_options(void **state) {
     assert_string_equal(r[4].draws, r0.draws);
     assert_memory_equal(x[4].data, x0.data, (size_t)img.w * img.h * 3);
     for (int v = 1; v < 5; v++) mf_img_free(&x[v]);
+    /* (stay52) the default stays (the standard level), the strict level climbs: the first seed from 1 whose first
+     * strict draw is refused on its age */
+    mf_img y = copy_of(&img);
+    mf_anon_result rd, rs = {0};
+    assert_int_equal(mf_anon_face(an[5], &y, &faces[k], MF_ANON_SYNTH, seed, NULL, &rd), MF_OK);
+    assert_int_equal(rd.draws[0], 'Y');
+    assert_int_equal(rd.draw_rung[1], rd.draw_rung[0]);
+    uint64_t ss = 0;
+    for (uint64_t s = 1; s <= 8 && !ss; s++) {
+        mf_img_free(&y);
+        y = copy_of(&img);
+        assert_int_equal(mf_anon_face(an[6], &y, &faces[k], MF_ANON_SYNTH, s, NULL, &rs), MF_OK);
+        if (rs.draws[0] == 'Y' && rs.draws[1]) ss = s;
+    }
+    printf("  default at seed %d: '%s', rungs %d %d; strict at seed %d: '%s', rungs %d %d\n", (int)seed, rd.draws,
+           rd.draw_rung[0], rd.draw_rung[1], (int)ss, rs.draws, rs.draw_rung[0], rs.draw_rung[1]);
+    assert_true(ss > 0);
+    assert_int_equal(rs.draw_rung[1], rs.draw_rung[0] + 1);
+    mf_img_free(&y);
     mf_img_free(&x0);
-    photo_test_close(&e, an, 5, faces, &img);
+    photo_test_close(&e, an, 7, faces, &img);
 }
 
 /* (looks35) The eye sockets' luminance over the skin's (mean of square patches of 0.03 face sizes at mesh points of

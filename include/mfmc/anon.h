@@ -500,15 +500,17 @@ typedef struct {
                       detected again, the pose kept) but missed only the age or gender tolerance do not climb the
                       redraw ladder: the next draw stays on the same rung, its age corrected by the miss. A stronger
                       rendering removes identity, it does not mend an age (demo photo 1's middle woman: gentle draws
-                      read 39-43 y for 29 y, then a broken strong face). 0: the default ATTR_STAY in src/anon/anon.c;
-                      < 0: none (every failed draw climbs); at most 8 */
+                      read 39-43 y for 29 y, then a broken strong face). 0: the default ATTR_STAY in src/anon/anon.c
+                      (3 since stop 52: on 300 FFHQ faces 13 fewer strong faces, 11 of the 17 changed faces look
+                      better, none worse; the outside recognizers read the faces +0.005-0.008 more like their owners),
+                      none with mf_anon_opts.strict (privacy first); < 0: none (every failed draw climbs); at most 8 */
     int warp_loop; /* (loop46) the background warp interpolates the outline's displacement along the outline loop: the
                       36 outline vertices in loop order, warp_loop - 1 points added on each edge with the linearly
                       interpolated displacement, then the Shepard weights (warp_power) over all of them. 1/d^4 over the
                       vertices alone holds each vertex's displacement over a flat spot around it, and a jaw moved far
                       shows a sawtooth of the vertex spacing along its hair edge (warp45); on the denser loop the
-                      spots are warp_loop times smaller. 0: the default WARP_LOOP in src/anon/anon.c; 1: the vertices
-                      alone; at most 8 */
+                      spots are warp_loop times smaller. 0: the default WARP_LOOP in src/anon/anon.c (4 since stop
+                      52); 1: the vertices alone; at most 8 */
     int warp_power; /* (warp45) the background around the face follows the moved outline by Shepard interpolation of the
                        outline vertices' displacements with weights 1 / d^warp_power, 2 or 4. With 4 (the default) each
                        vertex's displacement holds over a flat spot, and a jaw moved far by a strong draw leaves a

@@ -181,8 +181,10 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define DETAIL_AGES 1       /* (age47) detail maps of the original's age group (tuning.detail_ages; stop 47) */
 #define AGE_DETAIL 0.6f    /* (adet46) the detail layer x this after a draw read too old (tuning.age_detail; stop 46) */
 #define AGE_DETAIL_MAX 1.5f /* ... / this after one read too young, up to this x the default amplitude */
-#define ATTR_STAY (-1)  /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay) */
-#define WARP_LOOP 1     /* (loop46) the outline loop made this many times denser for the warp (tuning.warp_loop) */
+#define ATTR_STAY 3     /* (stay46) draws missing only age or gender that do not climb the ladder (tuning.attr_stay; on
+                         * since stop 52 at the standard level; the strict level climbs: docs/anonymization.md) */
+#define WARP_LOOP 4     /* (loop46) the outline loop made this many times denser for the warp (tuning.warp_loop; 4
+                         * since stop 52, 1 before) */
 #define WARP_LOOP_MAX 8 /* ... at most (36 x 8 points, under NV) */
 enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
@@ -464,7 +466,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->age_detail = !(tu->age_detail > 0 && tu->age_detail < 1) ? -1 : fmaxf(tu->age_detail, 0.1f); /* -1 off */
     if (tu->detail_ages == 0) tu->detail_ages = DETAIL_AGES;
     tu->detail_ages = tu->detail_ages < 0 ? -1 : tu->detail_ages > 2 ? 2 : tu->detail_ages;
-    if (tu->attr_stay == 0) tu->attr_stay = ATTR_STAY;
+    if (tu->attr_stay == 0) tu->attr_stay = a->o.strict > 0 ? -1 : ATTR_STAY; /* (stay52) strict: privacy first */
     tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
     if (tu->warp_loop == 0) tu->warp_loop = WARP_LOOP;
     tu->warp_loop = tu->warp_loop < 1 ? 1 : tu->warp_loop > WARP_LOOP_MAX ? WARP_LOOP_MAX : tu->warp_loop;
