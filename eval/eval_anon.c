@@ -179,12 +179,14 @@ static void usage(FILE *f) {
           "                   default none); its rejections are 'J' / 'j' in the draws lines\n"
           "  --judge-dissim F ... its dissimilarity threshold (default the registry's; only a lower one is taken)\n"
           "  --judge-jitter N ... 1: also at the guarantee's jittered alignments (default: not)\n"
+          "  --strict N       1: the strict privacy level (mf_anon_opts.strict: its judge, and draws that climb on\n"
+          "                   age misses); 0 the standard level (default)\n"
           "  -h, --help       this text\n",
           f);
 }
 
 int main(int argc, char **argv) {
-    int nmax = MAXN, every = 1, all_faces = 0, tries = 0, expr = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
+    int nmax = MAXN, every = 1, all_faces = 0, tries = 0, expr = 0, strict = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
     float gender_conf = 0; /* 0: the anonymizer's default (0.6) */
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
@@ -287,6 +289,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--refit") && more) tu.refit = atoi(argv[++i]);
         else if (!strcmp(s, "--refit-nomesh") && more) tu.refit_nomesh = atoi(argv[++i]);
         else if (!strcmp(s, "--judge") && more) tu.judge = argv[++i];
+        else if (!strcmp(s, "--strict") && more) strict = atoi(argv[++i]);
         else if (!strcmp(s, "--judge-dissim") && more) tu.judge_dissim = (float)atof(argv[++i]);
         else if (!strcmp(s, "--judge-jitter") && more) tu.judge_jitter = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {
@@ -321,7 +324,8 @@ int main(int argc, char **argv) {
         return 3;
     }
     mf_anon_opts o = {.models_root = tu_models_dir(), .identity_model = model, .an = an,
-                      .pool = pool, .tuning = tu, .max_tries = tries, .gender_confidence = gender_conf};
+                      .pool = pool, .tuning = tu, .max_tries = tries, .gender_confidence = gender_conf,
+                      .strict = strict > 0};
     mf_anon_t *A;
     if (mf_anon_create(&o, &A)) {
         fprintf(stderr, "eval_anon: %s\n", mf_error_get());

@@ -1713,8 +1713,10 @@ static void warp_field_rows(void *ctx, int y0, int y1) {
                                   * farther than fall + half_seg from every vertex, the field is 0 (as over all points,
                                   * where it fades to 0 at fall), at the cost of the vertices alone */
                 float px = gx * g + 0.5f, py = gy * g + 0.5f, dmin = FLT_MAX;
-                for (int b = 0; b < nb; b += stride)
-                    dmin = fminf(dmin, (px - c->bx[b]) * (px - c->bx[b]) + (py - c->by[b]) * (py - c->by[b]));
+                for (int b = 0; b < nb; b += stride) { /* not fminf: a libm call per vertex (finite values) */
+                    float d = (px - c->bx[b]) * (px - c->bx[b]) + (py - c->by[b]) * (py - c->by[b]);
+                    dmin = d < dmin ? d : dmin;
+                }
                 if (sqrtf(dmin) - c->half_seg >= c->fall) {
                     fd[0] = fd[1] = 0;
                     continue;

@@ -252,7 +252,7 @@ void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const
         memcpy(d2s + b, &d2, sizeof d2);
     }
     for (; b < nb; b++) d2s[b] = (px - bx[b]) * (px - bx[b]) + (py - by[b]) * (py - by[b]);
-    for (b = 0; b < nb; b++) dmin = fminf(dmin, d2s[b]);
+    for (b = 0; b < nb; b++) dmin = d2s[b] < dmin ? d2s[b] : dmin; /* fminf is a libm call here: finite values */
     float u = sqrtf(dmin) / fall, f = u >= 1 ? 0 : (1 - u) * (1 - u) * (1 + 2 * u);
     /* beyond the falloff the field is 0 whatever the weights: they are not summed there (speed17) */
     if (u >= 1) {
