@@ -1915,6 +1915,42 @@ static void test_warp_no_sawtooth(void **state) {
     assert_true(sw2 < 0.8 * sw4); /* and swings less (0.64x) */
 }
 
+/* (rc52) The light step's colour for what is darker than the lit low-pass. A pale photo's skin (240, 205, 195) under
+ * a brown drawn texture (170, 130, 100): the power is the saturations' ratio, 0.1875 / 0.4118 = 0.455; a shaded lid
+ * 0.65 / 0.58 / 0.50 of that skin per channel (brown skin's shading: darker and more saturated) keeps its luminance
+ * and its channel ratios' spread (max / min) shrinks to its 0.455th power; g 1, a pixel lighter than L, and the same,
+ * a greyer or a more saturated photo skin leave it as it is; g 0 makes the ratios equal (a grey shade). */
+static void test_rel_chroma(void **state) {
+    (void)state;
+    const float pale[3] = {240, 205, 195}, brown[3] = {170, 130, 100}, grey[3] = {100, 100, 99};
+    float g = mf_anon_rel_chroma_power(pale, brown);
+    printf("  power: pale photo, brown draw %.4f\n", g);
+    assert_true(fabsf(g - (45.0f / 240) / (70.0f / 170)) < 1e-4f);
+    assert_true(mf_anon_rel_chroma_power(pale, pale) == 1);
+    assert_true(mf_anon_rel_chroma_power(brown, pale) == 1); /* a more saturated photo: as before */
+    assert_true(mf_anon_rel_chroma_power(pale, grey) == 1);  /* a grey draw has no colour to tone down */
+    const float k[3] = {0.65f, 0.58f, 0.50f};
+    float v[3], v0[3];
+    for (int c = 0; c < 3; c++) v0[c] = v[c] = pale[c] * k[c];
+    mf_anon_rel_chroma(pale, v, g);
+    double y0 = 0.299 * v0[0] + 0.587 * v0[1] + 0.114 * v0[2], y1 = 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2];
+    double s0 = (v0[0] / pale[0]) / (v0[2] / pale[2]), s1 = (v[0] / pale[0]) / (v[2] / pale[2]);
+    printf("  lid %.1f %.1f %.1f -> %.1f %.1f %.1f (luminance %.3f -> %.3f, spread %.3f -> %.3f, ^g %.3f)\n", v0[0],
+           v0[1], v0[2], v[0], v[1], v[2], y0, y1, s0, s1, pow(s0, g));
+    assert_true(fabs(y1 - y0) < 1e-3 * y0);
+    assert_true(fabs(s1 - pow(s0, g)) < 1e-3);
+    assert_true(s1 < s0);
+    float w[3] = {v0[0], v0[1], v0[2]};
+    mf_anon_rel_chroma(pale, w, 1); /* g 1: unchanged */
+    assert_memory_equal(w, v0, sizeof w);
+    float li[3] = {250, 215, 200}, li0[3] = {250, 215, 200};
+    mf_anon_rel_chroma(pale, li, g); /* lighter than L: unchanged */
+    assert_memory_equal(li, li0, sizeof li);
+    for (int c = 0; c < 3; c++) w[c] = v0[c];
+    mf_anon_rel_chroma(pale, w, 0); /* g 0: a grey shade of L */
+    assert_true(fabsf(w[0] / pale[0] - w[2] / pale[2]) < 1e-4f && fabsf(w[1] / pale[1] - w[2] / pale[2]) < 1e-4f);
+}
+
 /* (loop46) tuning.warp_loop: the outline's 36 vertices (the mesh oval's count) with the loop 4x denser. Between two
  * vertices 10 px apart in displacement and 17.5 px apart on the ring, a field linear along the loop turns the source
  * radius by 0.57 px per px; the vertices alone hold flat spots and turn several times as steeply. */
@@ -4213,6 +4249,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_warp_no_sawtooth),
         cmocka_unit_test(test_warp_loop_dense),
+        cmocka_unit_test(test_rel_chroma),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_clean_texels),

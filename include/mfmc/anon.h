@@ -530,6 +530,12 @@ typedef struct {
                          a child's guarantee on FFHQ was a broken face or an adult's (docs/anonymization.md, stop 49).
                          With keep_eyes < 0 (strong on every draw) it does nothing. 0: the default CHILD_STRONG in
                          src/anon/anon.c */
+    int rel_chroma; /* (rc52) the light step carries what is darker than the render's low-pass (features, creases,
+                       spots) with its luminance relative to the low-pass, and its colour relative to it raised to
+                       the power g = the photo skin's saturation over the drawn skin's (at most 1): a shaded lid on a
+                       brown drawn texture is darker and more saturated than its skin, and on a pale photo that read
+                       as orange-brown make-up (docs/anonymization.md, stop 52). 1 on, -1 off; 0: the default
+                       REL_CHROMA in src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

@@ -186,6 +186,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define WARP_LOOP 4     /* (loop46) the outline loop made this many times denser for the warp (tuning.warp_loop; 4
                          * since stop 52, 1 before) */
 #define WARP_LOOP_MAX 8 /* ... at most (36 x 8 points, under NV) */
+#define REL_CHROMA (-1) /* (rc52) the features' colour relative to the skin scaled to the photo's skin (tuning.rel_chroma) */
 enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
@@ -468,6 +469,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->detail_ages = tu->detail_ages < 0 ? -1 : tu->detail_ages > 2 ? 2 : tu->detail_ages;
     if (tu->attr_stay == 0) tu->attr_stay = a->o.strict > 0 ? -1 : ATTR_STAY; /* (stay52) strict: privacy first */
     tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
+    if (tu->rel_chroma == 0) tu->rel_chroma = REL_CHROMA;
+    tu->rel_chroma = tu->rel_chroma > 0; /* 0 off */
     if (tu->warp_loop == 0) tu->warp_loop = WARP_LOOP;
     tu->warp_loop = tu->warp_loop < 1 ? 1 : tu->warp_loop > WARP_LOOP_MAX ? WARP_LOOP_MAX : tu->warp_loop;
     if (tu->warp_power == 0) tu->warp_power = WARP_POWER;
@@ -2658,6 +2661,15 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             gr[k] = gr[k] < 0.2f ? 0.2f : gr[k] > 3 ? 3 : gr[k];
         }
         const float cap = tu->shade_cap;
+        /* (rc52) the power on the colour of what is darker than the low-pass: the photo skin's saturation over the
+         * drawn skin's ((max - min) / max of the mean skin colours), at most 1 */
+        float rc_g = 1;
+        if (tu->rel_chroma > 0 && gw[0] > 0 && gw[1] > 0) {
+            float ms[2][3];
+            for (int q = 0; q < 2; q++)
+                for (int k = 0; k < 3; k++) ms[q][k] = (float)(gs[q][k] / gw[q]);
+            rc_g = mf_anon_rel_chroma_power(ms[0], ms[1]);
+        }
         for (size_t i = 0; i < px; i++) {
             if (cov.data[i] != 1) continue;
             const float *l = lr.data + 3 * i;
@@ -2676,10 +2688,18 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             float gy = yr > 4 ? (0.299f * ratio[0] * l[0] + 0.587f * ratio[1] * l[1] + 0.114f * ratio[2] * l[2]) / yr
                               : 0.299f * ratio[0] + 0.587f * ratio[1] + 0.114f * ratio[2];
             float gup = gy < cap ? gy : cap;
+            float lit[3];
             for (int k = 0; k < 3; k++) {
-                float fine = j->fine.data[3 * i + k], v = rend.data[3 * i + k], d = v - l[k];
-                float lit = cap > 0 && d > 0 ? l[k] * ratio[k] + gup * d : v * ratio[k];
-                rend.data[3 * i + k] = lit + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
+                float v = rend.data[3 * i + k], d = v - l[k];
+                lit[k] = cap > 0 && d > 0 ? l[k] * ratio[k] + gup * d : v * ratio[k];
+            }
+            if (rc_g < 1) { /* (rc52) darker than the lit low-pass: its colour relative to it toned down */
+                const float L[3] = {l[0] * ratio[0], l[1] * ratio[1], l[2] * ratio[2]};
+                mf_anon_rel_chroma(L, lit, rc_g);
+            }
+            for (int k = 0; k < 3; k++) {
+                float fine = j->fine.data[3 * i + k];
+                rend.data[3 * i + k] = lit[k] + fine_amp * fine * j->skin.data[i] * (1 - fminf(1, 2 * core.data[i]));
             }
         }
         if (!st && j->strong && tu->tone_match > 0) st = tone_match(j, P2, &rend, &cov, &wr, &wo, tu->tone_match, rp);

@@ -278,3 +278,27 @@ void mf_anon_warp_point(const float *bx, const float *by, const float *ex, const
     out[0] = f * dx / sw;
     out[1] = f * dy / sw;
 }
+
+/* (rc52) mf_anon_rel_chroma_power (internal.h). */
+float mf_anon_rel_chroma_power(const float photo_skin[3], const float drawn_skin[3]) {
+    float sat[2];
+    const float *c[2] = {photo_skin, drawn_skin};
+    for (int q = 0; q < 2; q++) {
+        float hi = fmaxf(c[q][0], fmaxf(c[q][1], c[q][2])), lo = fminf(c[q][0], fminf(c[q][1], c[q][2]));
+        if (!(hi > 4)) return 1;
+        sat[q] = (hi - lo) / hi;
+    }
+    return sat[1] > 0.02f ? fminf(1, sat[0] / sat[1]) : 1;
+}
+
+/* (rc52) mf_anon_rel_chroma (internal.h). */
+void mf_anon_rel_chroma(const float L[3], float v[3], float g) {
+    if (!(g < 1)) return;
+    float yl = 0.299f * L[0] + 0.587f * L[1] + 0.114f * L[2], yv = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
+    if (!(yl > 4 && yv > 0 && yv < yl && L[0] > 1 && L[1] > 1 && L[2] > 1 && v[0] > 0 && v[1] > 0 && v[2] > 0)) return;
+    float r = yv / yl, q[3];
+    for (int k = 0; k < 3; k++) q[k] = r * powf(v[k] / L[k] / r, g);
+    float yq = (0.299f * L[0] * q[0] + 0.587f * L[1] * q[1] + 0.114f * L[2] * q[2]) / yl;
+    if (!(yq > 0)) return;
+    for (int k = 0; k < 3; k++) v[k] = L[k] * q[k] * r / yq;
+}

@@ -144,6 +144,15 @@ int mf_anon_sh_light(const mf_fimg *photo, const mf_fimg *wo, const mf_fimg *wr,
 #define MF_ANON_SH_CHROMA_MIN 4.0f
 void mf_anon_sh_chroma(mf_fimg *light, const mf_fimg *lo);
 
+/* (rc52) The power the light step puts on the colour of what is darker than the render's low-pass: the photo skin's
+ * saturation over the drawn skin's, (max - min) / max of each mean skin colour (RGB, 0..255), at most 1; 1 when the
+ * drawn skin is nearly grey (saturation under 0.02) or either maximum is at most 4. */
+float mf_anon_rel_chroma_power(const float photo_skin[3], const float drawn_skin[3]);
+/* (rc52) One lit pixel v (RGB) darker than its lit low-pass L (Y(v) < Y(L), BT.601 weights, every channel of both
+ * over 0 and of L over 1, Y(L) over 4): its colour ratio to L is raised to g, its luminance kept: v_k = L_k x q_k x
+ * Y(v) / Y(L x q), q_k = (v_k / L_k / r)^g x r, r = Y(v) / Y(L). Otherwise, or with g >= 1, v is left as it is. */
+void mf_anon_rel_chroma(const float L[3], float v[3], float g);
+
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
  * stride 3; the openings where they are in the photo) are replaced by their normalised Gaussian blur of `sigma` px
