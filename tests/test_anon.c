@@ -1949,6 +1949,12 @@ static void test_rel_chroma(void **state) {
     for (int c = 0; c < 3; c++) w[c] = v0[c];
     mf_anon_rel_chroma(pale, w, 0); /* g 0: a grey shade of L */
     assert_true(fabsf(w[0] / pale[0] - w[2] / pale[2]) < 1e-4f && fabsf(w[1] / pale[1] - w[2] / pale[2]) < 1e-4f);
+    /* the lips are left out by a polygon test: a concave loop (a U) */
+    const float u[8][2] = {{0, 0}, {30, 0}, {30, 30}, {20, 30}, {20, 10}, {10, 10}, {10, 30}, {0, 30}};
+    assert_int_equal(mf_anon_in_polygon(u, 8, 5, 20), 1);
+    assert_int_equal(mf_anon_in_polygon(u, 8, 15, 20), 0); /* in the notch */
+    assert_int_equal(mf_anon_in_polygon(u, 8, 15, 5), 1);
+    assert_int_equal(mf_anon_in_polygon(u, 8, 35, 5), 0);
 }
 
 /* (loop46) tuning.warp_loop: the outline's 36 vertices (the mesh oval's count) with the loop 4x denser. Between two

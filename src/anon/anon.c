@@ -2670,6 +2670,22 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 for (int k = 0; k < 3; k++) ms[q][k] = (float)(gs[q][k] / gw[q]);
             rc_g = mf_anon_rel_chroma_power(ms[0], ms[1]);
         }
+        /* (rc52) not the lips: their colour against the skin is the face's own (lip colour, lipstick), and toned down
+         * women's draws read male (3 of 300 FFHQ faces). The outer lip loop at the new positions, 1.2x about its
+         * centre: its pixel box */
+        float lip[20][2], lc[2] = {0, 0};
+        int lb[4] = {0, -1, 0, -1};
+        if (rc_g < 1) {
+            for (int q = 0; q < 20; q++)
+                for (int c = 0; c < 2; c++) lc[c] += P2[3 * mf_anon_feature_v[20 + q] + c] / 20;
+            float mn[2] = {FLT_MAX, FLT_MAX}, mx[2] = {-FLT_MAX, -FLT_MAX};
+            for (int q = 0; q < 20; q++)
+                for (int c = 0; c < 2; c++) {
+                    lip[q][c] = lc[c] + 1.2f * (P2[3 * mf_anon_feature_v[20 + q] + c] - lc[c]);
+                    mn[c] = fminf(mn[c], lip[q][c]), mx[c] = fmaxf(mx[c], lip[q][c]);
+                }
+            lb[0] = (int)floorf(mn[0]), lb[1] = (int)ceilf(mx[0]), lb[2] = (int)floorf(mn[1]), lb[3] = (int)ceilf(mx[1]);
+        }
         for (size_t i = 0; i < px; i++) {
             if (cov.data[i] != 1) continue;
             const float *l = lr.data + 3 * i;
@@ -2693,7 +2709,10 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 float v = rend.data[3 * i + k], d = v - l[k];
                 lit[k] = cap > 0 && d > 0 ? l[k] * ratio[k] + gup * d : v * ratio[k];
             }
-            if (rc_g < 1) { /* (rc52) darker than the lit low-pass: its colour relative to it toned down */
+            int x = (int)(i % (size_t)j->w), y = (int)(i / (size_t)j->w);
+            if (rc_g < 1 && !(x >= lb[0] && x <= lb[1] && y >= lb[2] && y <= lb[3] &&
+                              mf_anon_in_polygon(lip, 20, x + 0.5f, y + 0.5f))) {
+                /* (rc52) darker than the lit low-pass: its colour relative to it toned down */
                 const float L[3] = {l[0] * ratio[0], l[1] * ratio[1], l[2] * ratio[2]};
                 mf_anon_rel_chroma(L, lit, rc_g);
             }
