@@ -3494,6 +3494,20 @@ static void test_age_soft_redraws(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* The first seed from 1 to 8 at which a's first draw of face f in img is refused on its age ('Y') and a second draw
+ * is made; 0 when there is none. *x and *r hold the anonymized copy and the result at the last seed tried. */
+static uint64_t first_age_miss_seed(mf_anon_t *a, const mf_img *img, const mf_face *f, mf_img *x, mf_anon_result *r) {
+    uint64_t seed = 0;
+    *x = (mf_img){0};
+    for (uint64_t s = 1; s <= 8 && !seed; s++) {
+        mf_img_free(x);
+        *x = copy_of(img);
+        assert_int_equal(mf_anon_face(a, x, f, MF_ANON_SYNTH, s, NULL, r), MF_OK);
+        if (r->draws[0] == 'Y' && r->draws[1]) seed = s;
+    }
+    return seed;
+}
+
 /* (adet46, stay46, lap46) The age-read options of stop 46 on a face whose draws read far too young (ffhq_0102, 66 y:
  * its draws read 41-54 y on the 300 FFHQ run). The first seed whose first draw is rejected on its age ('Y') is taken
  * with the options off; then, at that seed:
@@ -3528,13 +3542,7 @@ static void test_age_read_options(void **state) {
     }
     mf_anon_result r0;
     mf_img x0 = {0};
-    uint64_t seed = 0;
-    for (uint64_t s = 1; s <= 8 && !seed; s++) {
-        mf_img_free(&x0);
-        x0 = copy_of(&img);
-        assert_int_equal(mf_anon_face(an[0], &x0, &faces[k], MF_ANON_SYNTH, s, NULL, &r0), MF_OK);
-        if (r0.draws[0] == 'Y' && r0.draws[1]) seed = s;
-    }
+    uint64_t seed = first_age_miss_seed(an[0], &img, &faces[k], &x0, &r0);
     printf("  age %.1f, seed %d: off '%s', ages", faces[k].attr.age, (int)seed, r0.draws);
     for (int i = 0; r0.draws[i]; i++) printf(" %.1f", r0.draw_age[i]);
     printf(", rungs %d %d\n", r0.draw_rung[0], r0.draw_rung[1]);
@@ -3570,13 +3578,8 @@ static void test_age_read_options(void **state) {
     assert_int_equal(mf_anon_face(an[5], &y, &faces[k], MF_ANON_SYNTH, seed, NULL, &rd), MF_OK);
     assert_int_equal(rd.draws[0], 'Y');
     assert_int_equal(rd.draw_rung[1], rd.draw_rung[0]);
-    uint64_t ss = 0;
-    for (uint64_t s = 1; s <= 8 && !ss; s++) {
-        mf_img_free(&y);
-        y = copy_of(&img);
-        assert_int_equal(mf_anon_face(an[6], &y, &faces[k], MF_ANON_SYNTH, s, NULL, &rs), MF_OK);
-        if (rs.draws[0] == 'Y' && rs.draws[1]) ss = s;
-    }
+    mf_img_free(&y);
+    uint64_t ss = first_age_miss_seed(an[6], &img, &faces[k], &y, &rs);
     printf("  default at seed %d: '%s', rungs %d %d; strict at seed %d: '%s', rungs %d %d\n", (int)seed, rd.draws,
            rd.draw_rung[0], rd.draw_rung[1], (int)ss, rs.draws, rs.draw_rung[0], rs.draw_rung[1]);
     assert_true(ss > 0);
