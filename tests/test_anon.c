@@ -1950,11 +1950,12 @@ static void test_rel_chroma(void **state) {
     mf_anon_rel_chroma(pale, w, 0); /* g 0: a grey shade of L */
     assert_true(fabsf(w[0] / pale[0] - w[2] / pale[2]) < 1e-4f && fabsf(w[1] / pale[1] - w[2] / pale[2]) < 1e-4f);
     /* the lips are left out by a polygon test: a concave loop (a U) */
-    const float u[8][2] = {{0, 0}, {30, 0}, {30, 30}, {20, 30}, {20, 10}, {10, 10}, {10, 30}, {0, 30}};
-    assert_int_equal(mf_anon_in_polygon(u, 8, 5, 20), 1);
-    assert_int_equal(mf_anon_in_polygon(u, 8, 15, 20), 0); /* in the notch */
-    assert_int_equal(mf_anon_in_polygon(u, 8, 15, 5), 1);
-    assert_int_equal(mf_anon_in_polygon(u, 8, 35, 5), 0);
+    const float u[16] = {0, 0, 30, 0, 30, 30, 20, 30, 20, 10, 10, 10, 10, 30, 0, 30};
+    const int ul[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    assert_int_equal(mf_anon_in_loop(u, ul, 8, 5, 20), 1);
+    assert_int_equal(mf_anon_in_loop(u, ul, 8, 15, 20), 0); /* in the notch */
+    assert_int_equal(mf_anon_in_loop(u, ul, 8, 15, 5), 1);
+    assert_int_equal(mf_anon_in_loop(u, ul, 8, 35, 5), 0);
 }
 
 /* (loop46) tuning.warp_loop: the outline's 36 vertices (the mesh oval's count) with the loop 4x denser. Between two

@@ -2673,7 +2673,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         /* (rc52) not the lips: their colour against the skin is the face's own (lip colour, lipstick), and toned down
          * women's draws read male (3 of 300 FFHQ faces). The outer lip loop at the new positions, 1.2x about its
          * centre: its pixel box */
-        float lip[20][2], lc[2] = {0, 0};
+        static const int lip_loop[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+        float lip[2 * 20], lc[2] = {0, 0};
         int lb[4] = {0, -1, 0, -1};
         if (rc_g < 1) {
             for (int q = 0; q < 20; q++)
@@ -2681,8 +2682,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             float mn[2] = {FLT_MAX, FLT_MAX}, mx[2] = {-FLT_MAX, -FLT_MAX};
             for (int q = 0; q < 20; q++)
                 for (int c = 0; c < 2; c++) {
-                    lip[q][c] = lc[c] + 1.2f * (P2[3 * mf_anon_feature_v[20 + q] + c] - lc[c]);
-                    mn[c] = fminf(mn[c], lip[q][c]), mx[c] = fmaxf(mx[c], lip[q][c]);
+                    lip[2 * q + c] = lc[c] + 1.2f * (P2[3 * mf_anon_feature_v[20 + q] + c] - lc[c]);
+                    mn[c] = fminf(mn[c], lip[2 * q + c]), mx[c] = fmaxf(mx[c], lip[2 * q + c]);
                 }
             lb[0] = (int)floorf(mn[0]), lb[1] = (int)ceilf(mx[0]), lb[2] = (int)floorf(mn[1]), lb[3] = (int)ceilf(mx[1]);
         }
@@ -2709,12 +2710,13 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 float v = rend.data[3 * i + k], d = v - l[k];
                 lit[k] = cap > 0 && d > 0 ? l[k] * ratio[k] + gup * d : v * ratio[k];
             }
-            int x = (int)(i % (size_t)j->w), y = (int)(i / (size_t)j->w);
-            if (rc_g < 1 && !(x >= lb[0] && x <= lb[1] && y >= lb[2] && y <= lb[3] &&
-                              mf_anon_in_polygon(lip, 20, x + 0.5f, y + 0.5f))) {
-                /* (rc52) darker than the lit low-pass: its colour relative to it toned down */
-                const float L[3] = {l[0] * ratio[0], l[1] * ratio[1], l[2] * ratio[2]};
-                mf_anon_rel_chroma(L, lit, rc_g);
+            if (rc_g < 1) { /* (rc52) darker than the lit low-pass: its colour relative to it toned down */
+                int x = (int)(i % (size_t)j->w), y = (int)(i / (size_t)j->w);
+                if (!(x >= lb[0] && x <= lb[1] && y >= lb[2] && y <= lb[3] &&
+                      mf_anon_in_loop(lip, lip_loop, 20, x + 0.5f, y + 0.5f))) {
+                    const float L[3] = {l[0] * ratio[0], l[1] * ratio[1], l[2] * ratio[2]};
+                    mf_anon_rel_chroma(L, lit, rc_g);
+                }
             }
             for (int k = 0; k < 3; k++) {
                 float fine = j->fine.data[3 * i + k];

@@ -302,13 +302,3 @@ void mf_anon_rel_chroma(const float L[3], float v[3], float g) {
     if (!(yq > 0)) return;
     for (int k = 0; k < 3; k++) v[k] = L[k] * q[k] * r / yq;
 }
-
-/* mf_anon_in_polygon (internal.h). */
-int mf_anon_in_polygon(const float (*pt)[2], int n, float x, float y) {
-    int in = 0;
-    for (int a = 0, b = n - 1; a < n; b = a++)
-        if ((pt[a][1] > y) != (pt[b][1] > y) &&
-            x < (pt[b][0] - pt[a][0]) * (y - pt[a][1]) / (pt[b][1] - pt[a][1]) + pt[a][0])
-            in = !in;
-    return in;
-}

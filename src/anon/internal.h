@@ -152,8 +152,6 @@ float mf_anon_rel_chroma_power(const float photo_skin[3], const float drawn_skin
  * over 0 and of L over 1, Y(L) over 4): its colour ratio to L is raised to g, its luminance kept: v_k = L_k x q_k x
  * Y(v) / Y(L x q), q_k = (v_k / L_k / r)^g x r, r = Y(v) / Y(L). Otherwise, or with g >= 1, v is left as it is. */
 void mf_anon_rel_chroma(const float L[3], float v[3], float g);
-/* 1 when (x, y) is inside the closed polygon of n points (even-odd rule), else 0. */
-int mf_anon_in_polygon(const float (*pt)[2], int n, float x, float y);
 
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
