@@ -1958,6 +1958,51 @@ static void test_rel_chroma(void **state) {
     assert_int_equal(mf_anon_in_loop(u, ul, 8, 35, 5), 0);
 }
 
+/* (cc53) A rendered pixel held near the photo's skin colour. A pale skin (240, 205, 195) as the reference: an orange
+ * smear (200, 120, 60) lies far from its chromaticity; clamped, it keeps its luminance and the direction of its
+ * colour's departure and lies exactly t away. A pixel within t, a darker shade of the skin itself, a dark reference
+ * and t <= 0 leave it as it is; a near-black pixel is measured against the floor MF_ANON_CC_Y_MIN, so it is not
+ * painted in the skin's full colour. */
+static double cc_y(const float *p) { return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]; }
+
+static void test_chroma_clamp(void **state) {
+    (void)state;
+    const float ref[3] = {240, 205, 195};
+    const float t = 0.08f;
+    float o[3] = {200, 120, 60}, o0[3] = {200, 120, 60};
+    float n0 = mf_anon_chroma_clamp(ref, o, t);
+    float chk[3] = {o[0], o[1], o[2]};
+    float n1 = mf_anon_chroma_clamp(ref, chk, 1e9f); /* measures only */
+    printf("  orange %.0f %.0f %.0f -> %.1f %.1f %.1f: distance %.3f -> %.3f (t %.2f)\n", o0[0], o0[1], o0[2], o[0], o[1],
+           o[2], n0, n1, t);
+    assert_true(n0 > 3 * t);
+    assert_true(fabsf(n1 - t) < 1e-3f);
+    assert_true(fabs(cc_y(o) - cc_y(o0)) < 1e-3 * cc_y(o0));
+    assert_true(o[0] - o[2] < o0[0] - o0[2] && o[0] - o[2] > ref[0] - ref[2]); /* still warmer than the skin, less so */
+    assert_memory_equal(chk, o, sizeof chk);                                   /* a clamped pixel stays */
+    float near[3] = {236, 200, 188}, near0[3] = {236, 200, 188};
+    assert_true(mf_anon_chroma_clamp(ref, near, t) < t);
+    assert_memory_equal(near, near0, sizeof near);
+    float shade[3] = {120, 102.5f, 97.5f}, shade0[3] = {120, 102.5f, 97.5f}; /* the skin at half its luminance */
+    assert_true(mf_anon_chroma_clamp(ref, shade, t) < 1e-4f);
+    assert_memory_equal(shade, shade0, sizeof shade);
+    const float dark[3] = {4, 3, 3};
+    float p[3] = {o0[0], o0[1], o0[2]};
+    assert_true(mf_anon_chroma_clamp(dark, p, t) == 0 && mf_anon_chroma_clamp(ref, p, 0) == 0 &&
+                mf_anon_chroma_clamp(ref, p, -1) == 0);
+    assert_memory_equal(p, o0, sizeof p);
+    /* near black: the floor. (12, 4, 20), violet, ends within t x MF_ANON_CC_Y_MIN of the skin's colour at its own
+     * luminance, its luminance kept */
+    float b[3] = {12, 4, 20}, b0[3] = {12, 4, 20};
+    assert_true(mf_anon_chroma_clamp(ref, b, t) > 2 * t);
+    double yb = cc_y(b0), yr = cc_y(ref);
+    double cb = -0.168736 * b[0] - 0.331264 * b[1] + 0.5 * b[2], cr = 0.5 * b[0] - 0.418688 * b[1] - 0.081312 * b[2];
+    double rb = (-0.168736 * ref[0] - 0.331264 * ref[1] + 0.5 * ref[2]) / yr, rr = (0.5 * ref[0] - 0.418688 * ref[1] - 0.081312 * ref[2]) / yr;
+    printf("  near black %.0f %.0f %.0f -> %.1f %.1f %.1f\n", b0[0], b0[1], b0[2], b[0], b[1], b[2]);
+    assert_true(fabs(cc_y(b) - yb) < 1e-3);
+    assert_true(hypot(cb - yb * rb, cr - yb * rr) < t * MF_ANON_CC_Y_MIN + 1e-3);
+}
+
 /* (loop46) tuning.warp_loop: the outline's 36 vertices (the mesh oval's count) with the loop 4x denser. Between two
  * vertices 10 px apart in displacement and 17.5 px apart on the ring, a field linear along the loop turns the source
  * radius by 0.57 px per px; the vertices alone hold flat spots and turn several times as steeply. */
@@ -4260,6 +4305,7 @@ int main(void) {
         cmocka_unit_test(test_warp_no_sawtooth),
         cmocka_unit_test(test_warp_loop_dense),
         cmocka_unit_test(test_rel_chroma),
+        cmocka_unit_test(test_chroma_clamp),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_clean_texels),

@@ -538,6 +538,12 @@ typedef struct {
                        and left off: fewer faces with a shifted skin colour (1,000 LFW 35 -> 26), the orange toned
                        down but not gone, FFHQ's age error +0.17 y. 1 on, -1 off; 0: the default REL_CHROMA in
                        src/anon/anon.c (off) */
+    float chroma_clamp; /* (cc53) after the light and colour steps, each rendered pixel's colour (its chromaticity,
+                           Cb and Cr over its luminance) is kept within this distance of the photo's own skin colour
+                           at that place (the photo's skin low-pass), its luminance kept; the eye openings and the
+                           lips are left out. The drawn texture's warm band and mottling came out as orange-brown
+                           smears on pale targets (docs/anonymization.md, stop 53). > 0 the distance; < 0 off; 0: the
+                           default CHROMA_CLAMP in src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

@@ -187,6 +187,9 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                          * since stop 52, 1 before) */
 #define WARP_LOOP_MAX 8 /* ... at most (36 x 8 points, under NV) */
 #define REL_CHROMA (-1) /* (rc52) the features' colour relative to the skin scaled to the photo's skin (tuning.rel_chroma) */
+#define CHROMA_CLAMP (-1.0f) /* (cc53) each rendered pixel's chromaticity within this of the photo skin's there (tuning.chroma_clamp) */
+#define CC_EYE_SCALE 1.3f /* ... not inside the eye loops this x about their centres (the model's whole visible eye) */
+#define CC_LIP_SCALE 1.2f /* ... nor inside the outer lip loop this x about its centre */
 enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define WARP_POWER 4    /* (warp45) the background warp's Shepard weights 1 / d^4 (tuning.warp_power; 2 measured, off) */
 #define VEIL_STEPS 3    /* ... at sigma veil, 1.5 veil, 2.25 veil */
@@ -471,6 +474,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->attr_stay = tu->attr_stay < 0 ? 0 : tu->attr_stay > 8 ? 8 : tu->attr_stay; /* 0 off */
     if (tu->rel_chroma == 0) tu->rel_chroma = REL_CHROMA;
     tu->rel_chroma = tu->rel_chroma > 0; /* 0 off */
+    if (tu->chroma_clamp == 0) tu->chroma_clamp = CHROMA_CLAMP;
+    if (!(tu->chroma_clamp > 0)) tu->chroma_clamp = -1; /* off (NaN too) */
     if (tu->warp_loop == 0) tu->warp_loop = WARP_LOOP;
     tu->warp_loop = tu->warp_loop < 1 ? 1 : tu->warp_loop > WARP_LOOP_MAX ? WARP_LOOP_MAX : tu->warp_loop;
     if (tu->warp_power == 0) tu->warp_power = WARP_POWER;
@@ -2366,6 +2371,51 @@ static int socket_lift(const mf_anon_t *a, float *tex, float q, const mf_render_
 }
 
 /* Renders one draw into *res (ROI-sized, blended with O). */
+/* A loop of mesh vertices at the 2-D positions P (stride 3), scaled by k about its centre, with its pixel box: which
+ * pixels lie inside it (rc52's lips, cc53's eyes and lips). */
+typedef struct {
+    float xy[2 * 20];
+    int n, box[4];
+} px_loop;
+
+static const int px_loop_order[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+
+static void px_loop_make(px_loop *L, const float *P, const int *v, int n, float k) {
+    float c[2] = {0, 0}, mn[2] = {FLT_MAX, FLT_MAX}, mx[2] = {-FLT_MAX, -FLT_MAX};
+    L->n = n;
+    for (int q = 0; q < n; q++)
+        for (int d = 0; d < 2; d++) c[d] += P[3 * v[q] + d] / n;
+    for (int q = 0; q < n; q++)
+        for (int d = 0; d < 2; d++) {
+            L->xy[2 * q + d] = c[d] + k * (P[3 * v[q] + d] - c[d]);
+            mn[d] = fminf(mn[d], L->xy[2 * q + d]), mx[d] = fmaxf(mx[d], L->xy[2 * q + d]);
+        }
+    L->box[0] = (int)floorf(mn[0]), L->box[1] = (int)ceilf(mx[0]), L->box[2] = (int)floorf(mn[1]), L->box[3] = (int)ceilf(mx[1]);
+}
+
+static int px_loop_has(const px_loop *L, int x, int y) {
+    return x >= L->box[0] && x <= L->box[1] && y >= L->box[2] && y <= L->box[3] &&
+           mf_anon_in_loop(L->xy, px_loop_order, L->n, x + 0.5f, y + 0.5f);
+}
+
+/* (cc53) tuning.chroma_clamp: every rendered pixel (coverage 1) but the eye openings and the lips held within t of
+ * the photo's skin colour there (lo: the photo's skin low-pass; where it holds no skin, the skin's mean). */
+static void chroma_clamp(const job *j, const float *P2, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *lo,
+                         const float mean[3], float t) {
+    px_loop L[3];
+    px_loop_make(&L[0], P2, mf_anon_loop_reye, 16, CC_EYE_SCALE);
+    px_loop_make(&L[1], P2, mf_anon_loop_leye, 16, CC_EYE_SCALE);
+    px_loop_make(&L[2], P2, mf_anon_feature_v + 20, 20, CC_LIP_SCALE);
+    for (int y = 0; y < j->h; y++)
+        for (int x = 0; x < j->w; x++) {
+            size_t i = (size_t)y * j->w + x;
+            if (cov->data[i] != 1 || px_loop_has(&L[0], x, y) || px_loop_has(&L[1], x, y) || px_loop_has(&L[2], x, y))
+                continue;
+            const float *l = lo->data + 3 * i;
+            mf_anon_chroma_clamp(l[0] + l[1] + l[2] < 3 ? mean : l, rend->data + 3 * i, t);
+        }
+}
+
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,
                        int keep_eyes, mf_fimg *res) {
     const mf_anon_model_t *m = a->m;
@@ -2673,20 +2723,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         /* (rc52) not the lips: their colour against the skin is the face's own (lip colour, lipstick), and toned down
          * women's draws read male (3 of 300 FFHQ faces). The outer lip loop at the new positions, 1.2x about its
          * centre: its pixel box */
-        static const int lip_loop[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
-        float lip[2 * 20], lc[2] = {0, 0};
-        int lb[4] = {0, -1, 0, -1};
-        if (rc_g < 1) {
-            for (int q = 0; q < 20; q++)
-                for (int c = 0; c < 2; c++) lc[c] += P2[3 * mf_anon_feature_v[20 + q] + c] / 20;
-            float mn[2] = {FLT_MAX, FLT_MAX}, mx[2] = {-FLT_MAX, -FLT_MAX};
-            for (int q = 0; q < 20; q++)
-                for (int c = 0; c < 2; c++) {
-                    lip[2 * q + c] = lc[c] + 1.2f * (P2[3 * mf_anon_feature_v[20 + q] + c] - lc[c]);
-                    mn[c] = fminf(mn[c], lip[2 * q + c]), mx[c] = fmaxf(mx[c], lip[2 * q + c]);
-                }
-            lb[0] = (int)floorf(mn[0]), lb[1] = (int)ceilf(mx[0]), lb[2] = (int)floorf(mn[1]), lb[3] = (int)ceilf(mx[1]);
-        }
+        px_loop lip;
+        if (rc_g < 1) px_loop_make(&lip, P2, mf_anon_feature_v + 20, 20, 1.2f);
         for (size_t i = 0; i < px; i++) {
             if (cov.data[i] != 1) continue;
             const float *l = lr.data + 3 * i;
@@ -2711,9 +2749,7 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
                 lit[k] = cap > 0 && d > 0 ? l[k] * ratio[k] + gup * d : v * ratio[k];
             }
             if (rc_g < 1) { /* (rc52) darker than the lit low-pass: its colour relative to it toned down */
-                int x = (int)(i % (size_t)j->w), y = (int)(i / (size_t)j->w);
-                if (!(x >= lb[0] && x <= lb[1] && y >= lb[2] && y <= lb[3] &&
-                      mf_anon_in_loop(lip, lip_loop, 20, x + 0.5f, y + 0.5f))) {
+                if (!px_loop_has(&lip, (int)(i % (size_t)j->w), (int)(i / (size_t)j->w))) {
                     const float L[3] = {l[0] * ratio[0], l[1] * ratio[1], l[2] * ratio[2]};
                     mf_anon_rel_chroma(L, lit, rc_g);
                 }
@@ -2725,6 +2761,11 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
         }
         if (!st && j->strong && tu->tone_match > 0) st = tone_match(j, P2, &rend, &cov, &wr, &wo, tu->tone_match, rp);
         if (a->o.tuning.chroma_match >= 0) chroma_match(j, &rend, &cov, &cov0, &lo, gs[0], gw[0], a->o.tuning.chroma_match != 1);
+        if (tu->chroma_clamp > 0) {
+            float mean[3];
+            for (int k = 0; k < 3; k++) mean[k] = gw[0] > 0 ? (float)(gs[0][k] / gw[0]) : 128;
+            chroma_clamp(j, P2, &rend, &cov, &lo, mean, tu->chroma_clamp);
+        }
         /* blend mask: inside the new mesh, feathered at its boundary, minus occluders */
         for (size_t i = 0; i < px; i++) wr.data[i] = cov.data[i] > 0;
         mf_fimg_free(&lo);

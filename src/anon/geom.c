@@ -302,3 +302,21 @@ void mf_anon_rel_chroma(const float L[3], float v[3], float g) {
     if (!(yq > 0)) return;
     for (int k = 0; k < 3; k++) v[k] = L[k] * q[k] * r / yq;
 }
+
+/* (cc53) mf_anon_chroma_clamp (internal.h). */
+float mf_anon_chroma_clamp(const float ref[3], float p[3], float t) {
+    float yr = 0.299f * ref[0] + 0.587f * ref[1] + 0.114f * ref[2];
+    if (!(yr > 4) || !(t > 0)) return 0;
+    float y = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2], yf = fmaxf(y, MF_ANON_CC_Y_MIN);
+    float rb = (-0.168736f * ref[0] - 0.331264f * ref[1] + 0.5f * ref[2]) / yr;
+    float rr = (0.5f * ref[0] - 0.418688f * ref[1] - 0.081312f * ref[2]) / yr;
+    float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2], cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
+    float db = cb - y * rb, dr = cr - y * rr, n = hypotf(db, dr) / yf;
+    if (!(n > t)) return n;
+    float s = t / n;
+    cb = y * rb + s * db, cr = y * rr + s * dr;
+    p[0] = y + 1.402f * cr;
+    p[1] = y - 0.344136f * cb - 0.714136f * cr;
+    p[2] = y + 1.772f * cb;
+    return n;
+}

@@ -152,6 +152,12 @@ float mf_anon_rel_chroma_power(const float photo_skin[3], const float drawn_skin
  * over 0 and of L over 1, Y(L) over 4): its colour ratio to L is raised to g, its luminance kept: v_k = L_k x q_k x
  * Y(v) / Y(L x q), q_k = (v_k / L_k / r)^g x r, r = Y(v) / Y(L). Otherwise, or with g >= 1, v is left as it is. */
 void mf_anon_rel_chroma(const float L[3], float v[3], float g);
+/* (cc53) One rendered pixel p (RGB) held near a reference skin colour ref (RGB, the photo's skin low-pass there): with
+ * y = Y(p) and c = (Cb, Cr) (BT.601), its colour's distance from the reference's chromaticity at its own luminance,
+ * |c - y c_ref / Y(ref)|, is limited to t x max(y, MF_ANON_CC_Y_MIN) (dark pixels keep a floor, not a grey), y kept.
+ * Returns that distance over max(y, MF_ANON_CC_Y_MIN) before the clamp; 0 and p unchanged when Y(ref) <= 4 or t <= 0. */
+#define MF_ANON_CC_Y_MIN 24.0f
+float mf_anon_chroma_clamp(const float ref[3], float p[3], float t);
 
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
