@@ -2796,8 +2796,10 @@ static void test_sh_chroma_face(void **state) {
     (void)state;
     attack_env e;
     attack_env_need(&e);
-    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.sh_chroma = -1}),
-                        attack_env_anon(&e, (mf_anon_tuning){.sh_chroma = 1})};
+    /* cc53 off in both: its clamp to the photo's skin colour mends part of the same greying (-4.0 -> -2.7 with sh50
+     * off), and this test measures sh50 alone */
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.sh_chroma = -1, .chroma_clamp = -1}),
+                        attack_env_anon(&e, (mf_anon_tuning){.sh_chroma = 1, .chroma_clamp = -1})};
     mf_img img = {0}; /* untouched when the photo cannot be loaded: photo_test_close frees it */
     int n;
     mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0016.jpg", &img, &n);
@@ -2821,6 +2823,66 @@ static void test_sh_chroma_face(void **state) {
     assert_true(ds[0] < -3); /* the greyer skin this test was built on */
     assert_true(ds[1] > ds[0] + 1.5f && fabsf(ds[1]) < fabsf(ds[0]));
     assert_true(fabsf(dy[1] - dy[0]) < 1);
+    photo_test_close(&e, an, 2, faces, &img);
+}
+
+/* (cc53) On a photo: ffhq_0556 (a pale skin; index 278 of the 300-face run, its seed 1 + 278 x 7919). Its draw came
+ * out with orange-brown lids and patches around the eyes (the drawn texture's warm shading and mottling, kept by the
+ * per-channel light). Measured against the original face's mean colour over the pixels the draw changed inside the
+ * face's outline, those of them whose chromaticity lies more than 0.2 from it are counted: with the clamp on (the
+ * default) at most half as many as with it off (6,254 -> 1,717 when written). Fails with the clamp off in both runs. */
+static void test_chroma_clamp_face(void **state) {
+    (void)state;
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.chroma_clamp = -1}), attack_env_anon(&e, (mf_anon_tuning){0})};
+    mf_img img = {0};
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0556.jpg", &img, &n);
+    int k = central_face(faces, n, &img);
+    if (k < 0 || !faces[k].has_landmarks) {
+        printf("  ffhq_0556: no face found\n");
+        photo_test_close(&e, an, 2, faces, &img);
+        skip();
+    }
+    long off[2] = {0, 0}, changed[2] = {0, 0};
+    for (int v = 0; v < 2; v++) {
+        mf_img res = copy_of(&img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(an[v], &res, &faces[k], MF_ANON_SYNTH, 1 + 278 * 7919, NULL, &r), MF_OK);
+        assert_int_equal(r.decision, MF_ANON_ACCEPTED);
+        /* inside the face's outline (the mesh oval): the background's warp changes hair and sky too */
+        float oval[2 * 36];
+        int ord[36];
+        for (int q = 0; q < 36; q++)
+            ord[q] = q, oval[2 * q] = faces[k].lm.pt[mf_anon_loop_oval[q]][0], oval[2 * q + 1] = faces[k].lm.pt[mf_anon_loop_oval[q]][1];
+        size_t px = (size_t)img.w * img.h;
+        uint8_t *in = calloc(px, 1);
+        assert_non_null(in);
+        double sum[3] = {0, 0, 0};
+        for (size_t i = 0; i < px; i++) {
+            const uint8_t *o = img.data + 3 * i, *q = res.data + 3 * i;
+            if (abs(o[0] - q[0]) + abs(o[1] - q[1]) + abs(o[2] - q[2]) < 6 ||
+                !mf_anon_in_loop(oval, ord, 36, (float)(i % img.w) + 0.5f, (float)(i / img.w) + 0.5f))
+                continue;
+            in[i] = 1;
+            for (int c = 0; c < 3; c++) sum[c] += o[c];
+            changed[v]++;
+        }
+        assert_true(changed[v] > 1000);
+        float ref[3] = {(float)(sum[0] / changed[v]), (float)(sum[1] / changed[v]), (float)(sum[2] / changed[v])};
+        for (size_t i = 0; i < px; i++) {
+            if (!in[i]) continue;
+            float p[3] = {res.data[3 * i], res.data[3 * i + 1], res.data[3 * i + 2]};
+            off[v] += mf_anon_chroma_clamp(ref, p, 1e9f) > 0.2f;
+        }
+        free(in);
+        printf("  ffhq_0556 chroma_clamp %s: draws %s, %ld of %ld changed pixels over 0.2 off the face's colour\n",
+               v ? "on " : "off", r.draws, off[v], changed[v]);
+        mf_img_free(&res);
+    }
+    assert_true(off[0] > 3000); /* the orange this test was built on */
+    assert_true(2 * off[1] <= off[0]);
     photo_test_close(&e, an, 2, faces, &img);
 }
 
@@ -4306,6 +4368,7 @@ int main(void) {
         cmocka_unit_test(test_warp_loop_dense),
         cmocka_unit_test(test_rel_chroma),
         cmocka_unit_test(test_chroma_clamp),
+        cmocka_unit_test(test_chroma_clamp_face),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_clean_texels),

@@ -543,7 +543,7 @@ typedef struct {
                            at that place (the photo's skin low-pass), its luminance kept; the eye openings and the
                            lips are left out. The drawn texture's warm band and mottling came out as orange-brown
                            smears on pale targets (docs/anonymization.md, stop 53). > 0 the distance; < 0 off; 0: the
-                           default CHROMA_CLAMP in src/anon/anon.c */
+                           default CHROMA_CLAMP in src/anon/anon.c (0.08) */
 } mf_anon_tuning;
 
 typedef struct {

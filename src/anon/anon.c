@@ -187,7 +187,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                          * since stop 52, 1 before) */
 #define WARP_LOOP_MAX 8 /* ... at most (36 x 8 points, under NV) */
 #define REL_CHROMA (-1) /* (rc52) the features' colour relative to the skin scaled to the photo's skin (tuning.rel_chroma) */
-#define CHROMA_CLAMP (-1.0f) /* (cc53) each rendered pixel's chromaticity within this of the photo skin's there (tuning.chroma_clamp) */
+#define CHROMA_CLAMP 0.08f /* (cc53) each rendered pixel's chromaticity within this of the photo skin's there (tuning.chroma_clamp; on
+                            * since stop 53: the photo's own skin lies within 0.05-0.14 of its low-pass at its 95th percentile) */
 #define CC_EYE_SCALE 1.3f /* ... not inside the eye loops this x about their centres (the model's whole visible eye) */
 #define CC_LIP_SCALE 1.2f /* ... nor inside the outer lip loop this x about its centre */
 enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
