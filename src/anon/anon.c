@@ -2400,21 +2400,37 @@ static int px_loop_has(const px_loop *L, int x, int y) {
 }
 
 /* (cc53) tuning.chroma_clamp: every rendered pixel (coverage 1) but the eye openings and the lips held within t of
- * the photo's skin colour there (lo: the photo's skin low-pass; where it holds no skin, the skin's mean). */
+ * the photo's skin colour there (lo: the photo's skin low-pass; where it holds no skin, the skin's mean), by rows on
+ * the render pool. */
+typedef struct {
+    const job *j;
+    mf_fimg *rend;
+    const mf_fimg *cov, *lo;
+    const float *mean;
+    float t;
+    px_loop L[3];
+} cc_ctx;
+
+static void chroma_clamp_rows(void *ctx, int y0, int y1) {
+    cc_ctx *c = ctx;
+    for (int y = y0; y < y1; y++)
+        for (int x = 0; x < c->j->w; x++) {
+            size_t i = (size_t)y * c->j->w + x;
+            if (c->cov->data[i] != 1 || px_loop_has(&c->L[0], x, y) || px_loop_has(&c->L[1], x, y) ||
+                px_loop_has(&c->L[2], x, y))
+                continue;
+            const float *l = c->lo->data + 3 * i;
+            mf_anon_chroma_clamp(l[0] + l[1] + l[2] < 3 ? c->mean : l, c->rend->data + 3 * i, c->t);
+        }
+}
+
 static void chroma_clamp(const job *j, const float *P2, mf_fimg *rend, const mf_fimg *cov, const mf_fimg *lo,
                          const float mean[3], float t) {
-    px_loop L[3];
-    px_loop_make(&L[0], P2, mf_anon_loop_reye, 16, CC_EYE_SCALE);
-    px_loop_make(&L[1], P2, mf_anon_loop_leye, 16, CC_EYE_SCALE);
-    px_loop_make(&L[2], P2, mf_anon_feature_v + 20, 20, CC_LIP_SCALE);
-    for (int y = 0; y < j->h; y++)
-        for (int x = 0; x < j->w; x++) {
-            size_t i = (size_t)y * j->w + x;
-            if (cov->data[i] != 1 || px_loop_has(&L[0], x, y) || px_loop_has(&L[1], x, y) || px_loop_has(&L[2], x, y))
-                continue;
-            const float *l = lo->data + 3 * i;
-            mf_anon_chroma_clamp(l[0] + l[1] + l[2] < 3 ? mean : l, rend->data + 3 * i, t);
-        }
+    cc_ctx c = {.j = j, .rend = rend, .cov = cov, .lo = lo, .mean = mean, .t = t};
+    px_loop_make(&c.L[0], P2, mf_anon_loop_reye, 16, CC_EYE_SCALE);
+    px_loop_make(&c.L[1], P2, mf_anon_loop_leye, 16, CC_EYE_SCALE);
+    px_loop_make(&c.L[2], P2, mf_anon_feature_v + 20, 20, CC_LIP_SCALE);
+    par_rows(j->rpool, chroma_clamp_rows, &c, j->h);
 }
 
 static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_gain, float shade_sigma, float fine_amp,

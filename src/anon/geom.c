@@ -311,7 +311,7 @@ float mf_anon_chroma_clamp(const float ref[3], float p[3], float t) {
     float rb = (-0.168736f * ref[0] - 0.331264f * ref[1] + 0.5f * ref[2]) / yr;
     float rr = (0.5f * ref[0] - 0.418688f * ref[1] - 0.081312f * ref[2]) / yr;
     float cb = -0.168736f * p[0] - 0.331264f * p[1] + 0.5f * p[2], cr = 0.5f * p[0] - 0.418688f * p[1] - 0.081312f * p[2];
-    float db = cb - y * rb, dr = cr - y * rr, n = hypotf(db, dr) / yf;
+    float db = cb - y * rb, dr = cr - y * rr, n = sqrtf(db * db + dr * dr) / yf;
     if (!(n > t)) return n;
     float s = t / n;
     cb = y * rb + s * db, cr = y * rr + s * dr;
