@@ -222,10 +222,12 @@ fi
 # report. Since stop 40 (sym40: symmetric shape deltas, the outline replaced) no seed of 1-40 leaves it covered: at
 # its alignments the output reads arcface 0.22-0.52 or faceapi over 0.907 (seed 5: 0.517 / 0.969), so it is filled,
 # failing closed. The covered path itself is tested in test_anon (test_duplicate_over_replaced_face_covered); stop
-# 38's seed 5 was the one seed of 1-6 it covered then.
+# 38's seed 5 was the one seed of 1-6 it covered then. Since stop 53 (cc53, the colour held near the photo's skin)
+# seed 5 covers it again, rightly (arcface 0.184, faceapi 0.853 at its worst alignment: under both thresholds), and
+# seeds 1, 2, 6, 7 and 8 fill it (seed 1: 0.292 / 0.912); this test takes seed 1.
 KAMILOV=$DATA/lfw/Abdulaziz_Kamilov/Abdulaziz_Kamilov_0001.jpg
 if [ -f "$KAMILOV" ]; then
-    run "duplicate detection over a replaced face" 0 "$MFMC" anonymize "$KAMILOV" -o "$tmp/kamilov.jpg" --seed 5 --report "$tmp/rk.json"
+    run "duplicate detection over a replaced face" 0 "$MFMC" anonymize "$KAMILOV" -o "$tmp/kamilov.jpg" --seed 1 --report "$tmp/rk.json"
     python3 - "$tmp/rk.json" <<'PY' && ok "duplicate over a replaced face: checked on the output, filled while the original still reads there" || ko "duplicate over a replaced face checked and filled"
 import json, sys
 rep = json.load(open(sys.argv[1]))
