@@ -2003,6 +2003,42 @@ static void test_chroma_clamp(void **state) {
     assert_true(hypot(cb - yb * rb, cr - yb * rr) < t * MF_ANON_CC_Y_MIN + 1e-3);
 }
 
+/* (lens53) The lenses grown from the eye zone. A 60 x 30 map of skin (1) with two dark lenses (0) around the eye
+ * centres (15, 15) and (45, 15), radius 8; the seeds are a 3 x 3 patch in each; the left lens has a dark strip (hair)
+ * running off to the left edge, and a dark blob (a mole) sits apart from both. The fill takes both lenses whole, the
+ * strip only up to r from the centre, not the blob. */
+static void test_lens_fill(void **state) {
+    (void)state;
+    enum { W = 60, H = 30 };
+    static float skin[W * H], seed[W * H];
+    static int q[W * H];
+    static uint8_t out[W * H];
+    const float c[2][2] = {{15, 15}, {45, 15}};
+    long lens_px = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            size_t i = (size_t)y * W + x;
+            int in = (x - 15) * (x - 15) + (y - 15) * (y - 15) <= 64 || (x - 45) * (x - 45) + (y - 15) * (y - 15) <= 64;
+            lens_px += in;
+            skin[i] = in || (y >= 14 && y <= 16 && x < 15) || (x >= 28 && x <= 30 && y >= 26) ? 0.05f : 1;
+            seed[i] = abs(x - 15) <= 1 && abs(y - 15) <= 1 ? 1 : abs(x - 45) <= 1 && abs(y - 15) <= 1 ? 1 : 0;
+        }
+    long n = mf_anon_lens_fill(skin, seed, W, H, 0.3f, c, 11, q, out);
+    long strip = 0;
+    for (int x = 0; x < 7; x++) strip += out[15 * W + x];
+    printf("  lens fill: %ld px (lenses %ld), strip x 0..6 in %ld, mole %d\n", n, lens_px, strip, out[27 * W + 29]);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int in = (x - 15) * (x - 15) + (y - 15) * (y - 15) <= 64 || (x - 45) * (x - 45) + (y - 15) * (y - 15) <= 64;
+            if (in) assert_int_equal(out[y * W + x], 1); /* the lenses whole */
+        }
+    assert_int_equal(out[15 * W + 4], 1);  /* the strip up to r (11 from the centre) */
+    assert_int_equal(out[15 * W + 3], 0);  /* and not beyond (12) */
+    assert_int_equal(out[27 * W + 29], 0); /* the mole: not connected */
+    assert_int_equal(out[5 * W + 30], 0);  /* skin */
+    assert_int_equal(n, lens_px + 3 * 3);  /* the lenses and the strip's 3 x 3 within r, nothing else */
+}
+
 /* (loop46) tuning.warp_loop: the outline's 36 vertices (the mesh oval's count) with the loop 4x denser. Between two
  * vertices 10 px apart in displacement and 17.5 px apart on the ring, a field linear along the loop turns the source
  * radius by 0.57 px per px; the vertices alone hold flat spots and turn several times as steeply. */
@@ -2883,6 +2919,58 @@ static void test_chroma_clamp_face(void **state) {
     }
     assert_true(off[0] > 3000); /* the orange this test was built on */
     assert_true(2 * off[1] <= off[0]);
+    photo_test_close(&e, an, 2, faces, &img);
+}
+
+/* (lens53) On a photo: ffhq_0518 (a man with large aviator sunglasses; index 259 of the 300-face run, its seed
+ * 1 + 259 x 7919). The lenses are the original's dark pixels (luminance under 50) within 0.6 eye distances of
+ * either eye's centre; those the published face made lighter by more than 40 levels are counted (the new face's
+ * brows and forehead painted over the lenses' top). With the lenses grown from the eye zone (the default), at most
+ * half as many as without (5,978 -> 2,791 when written: the rest is where the background warp moved the whole lenses
+ * with the outline). Fails with lens_fill off in both runs. */
+static void test_lens_fill_face(void **state) {
+    (void)state;
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.lens_fill = -1}), attack_env_anon(&e, (mf_anon_tuning){0})};
+    mf_img img = {0};
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0518.jpg", &img, &n);
+    int k = central_face(faces, n, &img);
+    if (k < 0 || !faces[k].has_landmarks) {
+        printf("  ffhq_0518: no face found\n");
+        photo_test_close(&e, an, 2, faces, &img);
+        skip();
+    }
+    float c[2][2] = {{0, 0}, {0, 0}};
+    for (int q = 0; q < 16; q++)
+        for (int d = 0; d < 2; d++)
+            c[0][d] += faces[k].lm.pt[mf_anon_loop_reye[q]][d] / 16, c[1][d] += faces[k].lm.pt[mf_anon_loop_leye[q]][d] / 16;
+    float r = 0.6f * hypotf(c[1][0] - c[0][0], c[1][1] - c[0][1]);
+    long lens = 0, lit[2] = {0, 0}, dark[2] = {0, 0};
+    for (int v = 0; v < 2; v++) {
+        mf_img res = copy_of(&img);
+        mf_anon_result rr;
+        assert_int_equal(mf_anon_face(an[v], &res, &faces[k], MF_ANON_SYNTH, 1 + 259 * 7919, NULL, &rr), MF_OK);
+        assert_int_equal(rr.decision, MF_ANON_ACCEPTED);
+        lens = 0;
+        for (int y = 0; y < img.h; y++)
+            for (int x = 0; x < img.w; x++) {
+                if (hypotf(x - c[0][0], y - c[0][1]) > r && hypotf(x - c[1][0], y - c[1][1]) > r) continue;
+                const uint8_t *o = img.data + 3 * ((size_t)y * img.w + x), *p = res.data + 3 * ((size_t)y * img.w + x);
+                double yo = cc_y((float[]){o[0], o[1], o[2]}), yp = cc_y((float[]){p[0], p[1], p[2]});
+                dark[v] += yp < 50;
+                if (yo >= 50) continue;
+                lens++;
+                lit[v] += yp > yo + 40;
+            }
+        printf("  ffhq_0518 lens_fill %s: draws %s, %ld of the lenses' %ld px lighter by over 40 levels; dark px %ld\n",
+               v ? "on " : "off", rr.draws, lit[v], lens, dark[v]);
+        mf_img_free(&res);
+    }
+    assert_true(lens > 2000);
+    assert_true(lit[0] > 1000); /* the painted lens tops this test was built on */
+    assert_true(2 * lit[1] <= lit[0]);
     photo_test_close(&e, an, 2, faces, &img);
 }
 
@@ -4369,6 +4457,8 @@ int main(void) {
         cmocka_unit_test(test_rel_chroma),
         cmocka_unit_test(test_chroma_clamp),
         cmocka_unit_test(test_chroma_clamp_face),
+        cmocka_unit_test(test_lens_fill),
+        cmocka_unit_test(test_lens_fill_face),
         cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_detail_ages),
         cmocka_unit_test(test_clean_texels),

@@ -544,6 +544,11 @@ typedef struct {
                            lips are left out. The drawn texture's warm band and mottling came out as orange-brown
                            smears on pale targets (docs/anonymization.md, stop 53). > 0 the distance; < 0 off; 0: the
                            default CHROMA_CLAMP in src/anon/anon.c (0.08) */
+    float lens_fill; /* (lens53) sunglasses: the lenses, grown from the eye zone through the pixels that are not skin
+                        up to this many eye distances from either eye's centre, are never painted over by the forced
+                        features (brows, nose) of the new face; the eye zone alone left the top of large lenses under
+                        the drawn brows (docs/anonymization.md, stop 53). > 0 the radius; < 0 off; 0: the default
+                        LENS_FILL in src/anon/anon.c */
 } mf_anon_tuning;
 
 typedef struct {

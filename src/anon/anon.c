@@ -189,6 +189,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define REL_CHROMA (-1) /* (rc52) the features' colour relative to the skin scaled to the photo's skin (tuning.rel_chroma) */
 #define CHROMA_CLAMP 0.08f /* (cc53) each rendered pixel's chromaticity within this of the photo skin's there (tuning.chroma_clamp; on
                             * since stop 53: the photo's own skin lies within 0.05-0.14 of its low-pass at its 95th percentile) */
+#define LENS_FILL (-1.0f) /* (lens53) sunglasses' lenses grown from the eye zone up to this many eye distances (tuning.lens_fill) */
+#define LENS_SKIN 0.3f /* ... through pixels under this skin probability */
 #define CC_EYE_SCALE 1.3f /* ... not inside the eye loops this x about their centres (the model's whole visible eye) */
 #define CC_LIP_SCALE 1.2f /* ... nor inside the outer lip loop this x about its centre */
 enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
@@ -476,6 +478,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->rel_chroma == 0) tu->rel_chroma = REL_CHROMA;
     tu->rel_chroma = tu->rel_chroma > 0; /* 0 off */
     if (tu->chroma_clamp == 0) tu->chroma_clamp = CHROMA_CLAMP;
+    if (tu->lens_fill == 0) tu->lens_fill = LENS_FILL;
+    if (!(tu->lens_fill > 0)) tu->lens_fill = -1; /* off (NaN too) */
+    tu->lens_fill = fminf(tu->lens_fill, 2);
     if (!(tu->chroma_clamp > 0)) tu->chroma_clamp = -1; /* off (NaN too) */
     if (tu->warp_loop == 0) tu->warp_loop = WARP_LOOP;
     tu->warp_loop = tu->warp_loop < 1 ? 1 : tu->warp_loop > WARP_LOOP_MAX ? WARP_LOOP_MAX : tu->warp_loop;
@@ -2630,6 +2635,21 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
              * probability is 0 there, mf_anon_face) */
             st = sc_take(j, SC_WO, &ez, j->w, j->h, 1);
             if (!st) st = cover_flagged(a, a->tri_eyezone, j->P, j->P, ft, &depth, &dummy, &ez);
+            /* (lens53) and the rest of the lenses: what is not skin, connected to the eye zone, near the eyes */
+            if (!st && tu->lens_fill > 0) {
+                size_t px = (size_t)j->w * j->h;
+                int *q = malloc(sizeof(int) * px);
+                uint8_t *lens = malloc(px);
+                float c[2][2] = {{0, 0}, {0, 0}};
+                for (int e = 0; e < 2; e++)
+                    for (int v = 0; v < 16; v++)
+                        for (int d = 0; d < 2; d++) c[e][d] += j->P[3 * (e ? mf_anon_loop_leye : mf_anon_loop_reye)[v] + d] / 16;
+                float iod = hypotf(c[1][0] - c[0][0], c[1][1] - c[0][1]);
+                if (!q || !lens) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+                else mf_anon_lens_fill(j->skin.data, ez.data, j->w, j->h, LENS_SKIN, (const float(*)[2])c, tu->lens_fill * iod, q, lens);
+                for (size_t i = 0; !st && i < px; i++) ez.data[i] = fmaxf(ez.data[i], lens[i]);
+                free(q), free(lens);
+            }
             for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) force.data[i] *= 1 - fminf(1, ez.data[i]);
             sc_give(j, SC_WO, &ez);
         }

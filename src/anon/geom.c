@@ -320,3 +320,28 @@ float mf_anon_chroma_clamp(const float ref[3], float p[3], float t) {
     p[2] = y + 1.772f * cb;
     return n;
 }
+
+/* (lens53) mf_anon_lens_fill (internal.h). */
+long mf_anon_lens_fill(const float *skin, const float *seed, int w, int h, float thr, const float c[2][2], float r,
+                       int *queue, uint8_t *out) {
+    size_t px = (size_t)w * h;
+    long head = 0, tail = 0;
+    float r2 = r * r;
+    memset(out, 0, px);
+    for (size_t i = 0; i < px; i++)
+        if (seed[i] > 0.5f) out[i] = 1, queue[tail++] = (int)i;
+    while (head < tail) {
+        int i = queue[head++], x = i % w, y = i / w;
+        for (int k = 0; k < 4; k++) {
+            int nx = x + (k == 0) - (k == 1), ny = y + (k == 2) - (k == 3);
+            if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+            size_t n = (size_t)ny * w + nx;
+            if (out[n] || !(skin[n] < thr)) continue;
+            float d0 = (nx - c[0][0]) * (nx - c[0][0]) + (ny - c[0][1]) * (ny - c[0][1]);
+            float d1 = (nx - c[1][0]) * (nx - c[1][0]) + (ny - c[1][1]) * (ny - c[1][1]);
+            if (!(d0 <= r2 || d1 <= r2)) continue;
+            out[n] = 1, queue[tail++] = (int)n;
+        }
+    }
+    return tail;
+}

@@ -158,6 +158,12 @@ void mf_anon_rel_chroma(const float L[3], float v[3], float g);
  * Returns that distance over max(y, MF_ANON_CC_Y_MIN) before the clamp; 0 and p unchanged when Y(ref) <= 4 or t <= 0. */
 #define MF_ANON_CC_Y_MIN 24.0f
 float mf_anon_chroma_clamp(const float ref[3], float p[3], float t);
+/* (lens53) The lenses of sunglasses, grown from the eye zone: out[i] = 1 for every pixel of a w x h map connected
+ * (4-neighbours) to a seed pixel (seed[i] > 0.5) through pixels whose skin probability is below thr, and within
+ * r of one of the two points c (eye centres, pixels); 0 elsewhere. The seeds themselves are in. queue: w x h ints of
+ * scratch. Returns the number of pixels set. */
+long mf_anon_lens_fill(const float *skin, const float *seed, int w, int h, float thr, const float c[2][2], float r,
+                       int *queue, uint8_t *out);
 
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
