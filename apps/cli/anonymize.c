@@ -224,7 +224,7 @@ static void anonymize_usage(FILE *f) {
             "  --privacy LEVEL        standard (default) or strict: a third recognizer joins the guarantee at a\n"
             "                         low threshold; outside recognizers match far less, more faces are filtered\n"
             "                         and it takes about twice as long; standard redraws an age miss on its\n"
-            "                         own rung, for looks (docs/anonymization.md)\n"
+            "                         own rung and keeps sunglasses whole, for looks (docs/anonymization.md)\n"
             "  --identity-model FILE  identity model (default data/identity/synthetic-v1.mfid)\n"
             "  --report FILE          JSON report per file and face\n"
             "  --summary              one line per face on stdout\n"

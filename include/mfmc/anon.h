@@ -547,8 +547,10 @@ typedef struct {
     float lens_fill; /* (lens53) sunglasses: the lenses, grown from the eye zone through the pixels that are not skin
                         up to this many eye distances from either eye's centre, are never painted over by the forced
                         features (brows, nose) of the new face; the eye zone alone left the top of large lenses under
-                        the drawn brows (docs/anonymization.md, stop 53). > 0 the radius; < 0 off; 0: the default
-                        LENS_FILL in src/anon/anon.c */
+                        the drawn brows (docs/anonymization.md, stop 53). Kept lenses make the outside recognizers
+                        read those faces a little more like their owners, so the default is on at the standard level
+                        and off at the strict one. > 0 the radius; < 0 off; 0: the default LENS_FILL in
+                        src/anon/anon.c (1.2; -1 with mf_anon_opts.strict) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -189,7 +189,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define REL_CHROMA (-1) /* (rc52) the features' colour relative to the skin scaled to the photo's skin (tuning.rel_chroma) */
 #define CHROMA_CLAMP 0.08f /* (cc53) each rendered pixel's chromaticity within this of the photo skin's there (tuning.chroma_clamp; on
                             * since stop 53: the photo's own skin lies within 0.05-0.14 of its low-pass at its 95th percentile) */
-#define LENS_FILL (-1.0f) /* (lens53) sunglasses' lenses grown from the eye zone up to this many eye distances (tuning.lens_fill) */
+#define LENS_FILL 1.2f /* (lens53) sunglasses' lenses grown from the eye zone up to this many eye distances (tuning.lens_fill;
+                        * on since stop 53 at the standard level; the strict level keeps the lenses' tops off: docs) */
 #define LENS_SKIN 0.3f /* ... through pixels under this skin probability */
 #define CC_EYE_SCALE 1.3f /* ... not inside the eye loops this x about their centres (the model's whole visible eye) */
 #define CC_LIP_SCALE 1.2f /* ... nor inside the outer lip loop this x about its centre */
@@ -478,7 +479,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->rel_chroma == 0) tu->rel_chroma = REL_CHROMA;
     tu->rel_chroma = tu->rel_chroma > 0; /* 0 off */
     if (tu->chroma_clamp == 0) tu->chroma_clamp = CHROMA_CLAMP;
-    if (tu->lens_fill == 0) tu->lens_fill = LENS_FILL;
+    if (tu->lens_fill == 0) tu->lens_fill = a->o.strict > 0 ? -1 : LENS_FILL; /* (lens53) strict: privacy first */
     if (!(tu->lens_fill > 0)) tu->lens_fill = -1; /* off (NaN too) */
     tu->lens_fill = fminf(tu->lens_fill, 2);
     if (!(tu->chroma_clamp > 0)) tu->chroma_clamp = -1; /* off (NaN too) */
