@@ -4413,6 +4413,7 @@ static void test_strict_level(void **state) {
      * search), and how that draw reads to the judge */
     mf_anon_opts oj = o;
     oj.strict = 0, oj.tuning.judge = MF_ANON_STRICT_JUDGE;
+    oj.tuning.lens_fill = -1; /* (lens53) the strict level's rendering: the fixture's eyes are taken for lenses */
     mf_anon_t *aj = NULL;
     assert_int_equal(mf_anon_create(&oj, &aj), MF_OK);
     mf_anon_result r, rj;
