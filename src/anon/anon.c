@@ -1214,6 +1214,8 @@ typedef struct {
     mf_fimg O;         /* original ROI */
     mf_fimg skin;      /* skin probability */
     int eyes_occluded; /* sunglasses or the like over the eyes: the eyes are never redrawn */
+    mf_fimg lens_keep; /* (eyes_occluded only) nothing is forced here: the eye zone at the original's position and
+                        * (lens53) the lenses grown from it; computed once per face (empty otherwise) */
     int glasses;       /* something not skin over the nose bridge (a glasses bridge): the eye zone is not forced */
     float skin_y;      /* median luminance of the face's skin probes */
     float eye_dark[2]; /* (looks32) the photo's openings' dark quarter over skin_y (mf_anon_eye_open_dark; -1 none) */
@@ -1512,6 +1514,25 @@ static int cover_flagged(const mf_anon_t *a, const uint8_t *flag, const float *P
         mf_render_mesh fm = {pass ? P1 : P0, m->uv, NV, ft, nf};
         st = mf_render_triangles(dummy, depth, out, 1, &one1, &fm);
     }
+    return st;
+}
+
+/* (lens53) Grows j->lens_keep (the eye zone at the original's position) by the sunglasses' lenses: the pixels of
+ * j->skin under LENS_SKIN connected to it, within `radius` eye distances of either eye's centre (mf_anon_lens_fill). */
+static int lens_grow(job *j, float radius) {
+    size_t px = (size_t)j->w * j->h;
+    int *q = malloc(sizeof(int) * px);
+    uint8_t *lens = malloc(px);
+    int st = MF_OK;
+    float c[2][2] = {{0, 0}, {0, 0}};
+    for (int e = 0; e < 2; e++)
+        for (int v = 0; v < 16; v++)
+            for (int d = 0; d < 2; d++) c[e][d] += j->P[3 * (e ? mf_anon_loop_leye : mf_anon_loop_reye)[v] + d] / 16;
+    float iod = hypotf(c[1][0] - c[0][0], c[1][1] - c[0][1]);
+    if (!q || !lens) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+    else mf_anon_lens_fill(j->skin.data, j->lens_keep.data, j->w, j->h, LENS_SKIN, (const float(*)[2])c, radius * iod, q, lens);
+    for (size_t i = 0; !st && i < px; i++) j->lens_keep.data[i] = fmaxf(j->lens_keep.data[i], lens[i]);
+    free(q), free(lens);
     return st;
 }
 
@@ -2632,27 +2653,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
             }
             sc_give(j, SC_WO, &ez);
         } else if (!st && j->eyes_occluded) {
-            /* sunglasses: nothing is forced in the eye zone at the original's position (the lenses stay; its skin
-             * probability is 0 there, mf_anon_face) */
-            st = sc_take(j, SC_WO, &ez, j->w, j->h, 1);
-            if (!st) st = cover_flagged(a, a->tri_eyezone, j->P, j->P, ft, &depth, &dummy, &ez);
-            /* (lens53) and the rest of the lenses: what is not skin, connected to the eye zone, near the eyes */
-            if (!st && tu->lens_fill > 0) {
-                size_t px = (size_t)j->w * j->h;
-                int *q = malloc(sizeof(int) * px);
-                uint8_t *lens = malloc(px);
-                float c[2][2] = {{0, 0}, {0, 0}};
-                for (int e = 0; e < 2; e++)
-                    for (int v = 0; v < 16; v++)
-                        for (int d = 0; d < 2; d++) c[e][d] += j->P[3 * (e ? mf_anon_loop_leye : mf_anon_loop_reye)[v] + d] / 16;
-                float iod = hypotf(c[1][0] - c[0][0], c[1][1] - c[0][1]);
-                if (!q || !lens) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-                else mf_anon_lens_fill(j->skin.data, ez.data, j->w, j->h, LENS_SKIN, (const float(*)[2])c, tu->lens_fill * iod, q, lens);
-                for (size_t i = 0; !st && i < px; i++) ez.data[i] = fmaxf(ez.data[i], lens[i]);
-                free(q), free(lens);
-            }
-            for (size_t i = 0; !st && i < (size_t)j->w * j->h; i++) force.data[i] *= 1 - fminf(1, ez.data[i]);
-            sc_give(j, SC_WO, &ez);
+            /* sunglasses: nothing is forced over the lenses (j->lens_keep, made once per face in mf_anon_face) */
+            for (size_t i = 0; i < (size_t)j->w * j->h; i++) force.data[i] *= 1 - fminf(1, j->lens_keep.data[i]);
         }
         free(ft);
     }
@@ -4204,8 +4206,12 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                     st = ft ? cover_flagged(a, a->tri_eyezone, j.P, j.P, ft, &depth, &dummy, &cov)
                             : mf_error_set(MF_ERR_NOMEM, "out of memory");
                     free(ft);
+                    if (!st) st = mf_fimg_copy(&cov, &j.lens_keep);
                     if (!st) st = mf_render_blur(&cov, NULL, fmaxf(1, 0.015f * fs));
                     for (size_t i = 0; !st && i < (size_t)j.w * j.h; i++) j.skin.data[i] *= 1 - fminf(1, 2 * cov.data[i]);
+                    /* (lens53) and the rest of the lenses: what is not skin, connected to the eye zone, near the
+                     * eyes; nothing is forced over them either (render_draw) */
+                    if (!st && a->o.tuning.lens_fill > 0) st = lens_grow(&j, a->o.tuning.lens_fill);
                 }
                 /* glasses: the skin probability over the nose bridge between the eyes (mesh points 168, 6) */
                 double gs = 0;
@@ -4616,7 +4622,7 @@ done:
     mf_fimg_free(&j.O), mf_fimg_free(&j.skin), mf_fimg_free(&j.fine), mf_fimg_free(&res), mf_fimg_free(&relaxed), mf_fimg_free(&best);
     mf_fimg_free(&veil);
     for (int i = 0; i < SC_N; i++) mf_fimg_free(&j.sc[i]);
-    mf_fimg_free(&j.relief_lo), mf_fimg_free(&j.relief_fo);
+    mf_fimg_free(&j.relief_lo), mf_fimg_free(&j.relief_fo), mf_fimg_free(&j.lens_keep);
     free(eorig), free(j.ejit), free(j.ej), free(j.eb), free(j.tex), free(j.z), free(j.zc), free(zt_buf), free(j.easq);
     for (int q = 0; q < ATTACK_BOXES; q++) mf_img_free(&j.asq[q]);
     r->embeddings = (int)(a->n_emb - n_emb0);
