@@ -40,7 +40,7 @@ static float median(float *v, int n) {
     return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b, const mf_face *f) {
+static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b, const mf_face *f, int H) {
     const mf_face_box *bx = &f->lm.box;
     float fs = fmaxf(bx->w, bx->h), m = 0.35f * fs;
     int x0 = (int)fmaxf(0, bx->x - m), y0 = (int)fmaxf(0, bx->y - m);
@@ -52,7 +52,7 @@ static void dump_pair(const char *dir, int idx, const mf_img *a, const mf_img *b
         mf_img_free(&ca);
         return;
     }
-    int H = 256, W = (x1 - x0) * H / (y1 - y0);
+    int W = (x1 - x0) * H / (y1 - y0);
     if (W < 8) W = 8;
     if (!mf_img_resize(&ca, W, H, &ra) && !mf_img_resize(&cb, W, H, &rb) && !mf_img_init(&out, 2 * W + 4, H, 3)) {
         for (int y = 0; y < H; y++) {
@@ -78,6 +78,7 @@ static void usage(FILE *f) {
           "  --all-faces      every face of each photo     --seed S       first seed (1)\n"
           "  --expr           also the expression judge's class before / after (faceplugin fr_expression, as mfmc eval)\n"
           "  --dump DIR       original | anonymized crops pair_NNNN.png (DIR git-ignored: out/ or reports/)\n"
+          "  --dump-height H  ... each crop H pixels high (default 256, at most 2048)\n"
           "  --model FILE     identity model (data/identity/synthetic-v1.mfid)\n"
           "  --tries N        draws before the fallbacks (9)\n"
           "  --gender-conf F  the guarantee keeps the gender of originals read at least this sure (0.6)\n"
@@ -191,6 +192,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     int nmax = MAXN, every = 1, all_faces = 0, tries = 0, expr = 0, strict = 0; /* tries 0: MF_ANON_DEFAULT_TRIES */
     float gender_conf = 0; /* 0: the anonymizer's default (0.6) */
+    int dump_h = 256;
     const char *dump = NULL, *model = "data/identity/synthetic-v1.mfid";
     unsigned long long seed0 = 1;
     mf_anon_method method = MF_ANON_SYNTH;
@@ -203,6 +205,13 @@ int main(int argc, char **argv) {
         if (!strcmp(s, "--n") && more) nmax = atoi(argv[++i]);
         else if (!strcmp(s, "--every") && more) every = atoi(argv[++i]);
         else if (!strcmp(s, "--dump") && more) dump = argv[++i];
+        else if (!strcmp(s, "--dump-height") && more) {
+            dump_h = atoi(argv[++i]);
+            if (dump_h < 16 || dump_h > 2048) {
+                fprintf(stderr, "eval_anon: --dump-height takes 16..2048\n");
+                return 2;
+            }
+        }
         else if (!strcmp(s, "--seed") && more) seed0 = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(s, "--all-faces")) all_faces = 1;
         else if (!strcmp(s, "--expr")) expr = 1;
@@ -532,7 +541,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "  face %d %s: sims %s %.3f %s %.3f %s %.3f %s %.3f %s %.3f %s %.3f; worst jitter %s %.3f %s %.3f\n",
                         idx, paths[pi], rec_names[0], sims[0], rec_names[1], sims[1], rec_names[2], sims[2], rec_names[3],
                         sims[3], rec_names[4], sims[4], rec_names[5], sims[5], rec_names[0], wj[0], rec_names[1], wj[1]);
-            if (dump) dump_pair(dump, idx, &img, &res, f);
+            if (dump) dump_pair(dump, idx, &img, &res, f, dump_h);
         }
         mf_img_free(&img), mf_img_free(&res);
         if (n % 20 == 0) fprintf(stderr, "  %d faces\n", n);
