@@ -183,6 +183,7 @@ static void usage(FILE *f) {
           "  --rel-chroma N   1: the features' colour relative to the skin scaled to the photo's skin (rc52); -1 off\n"
           "  --chroma-clamp T each rendered pixel's colour within T (chromaticity) of the photo's skin there (cc53); -1 off\n"
           "  --lens-fill R    sunglasses: the lenses grown from the eye zone up to R eye distances stay in front (lens53)\n"
+          "  --forehead-seam F the drawn texture's step at the brows' ring evened out by F (0..1; -1 off; seam54)\n"
           "  --strict N       1: the strict privacy level (mf_anon_opts.strict: its judge, and draws that climb on\n"
           "                   age misses); 0 the standard level (default)\n"
           "  -h, --help       this text\n",
@@ -305,6 +306,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--rel-chroma") && more) tu.rel_chroma = atoi(argv[++i]);
         else if (!strcmp(s, "--chroma-clamp") && more) tu.chroma_clamp = (float)atof(argv[++i]);
         else if (!strcmp(s, "--lens-fill") && more) tu.lens_fill = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--forehead-seam") && more) tu.forehead_seam = (float)atof(argv[++i]);
         else if (!strcmp(s, "--judge-dissim") && more) tu.judge_dissim = (float)atof(argv[++i]);
         else if (!strcmp(s, "--judge-jitter") && more) tu.judge_jitter = atoi(argv[++i]);
         else if (!strcmp(s, "--method") && more) {

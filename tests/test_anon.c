@@ -2922,6 +2922,55 @@ static void test_chroma_clamp_face(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* (seam54) The drawn texture's step between the upper forehead and the brows' ring (tuning.forehead_seam): on 40
+ * strong draws of the committed model (a target alternating +-1.2 deviations about its bucket, as test_forehead_band),
+ * the step mf_anon_forehead_seam measures before and after its change; the texels below the eye row are not touched,
+ * and an anonymizer made with the seam off measures nothing and changes nothing. */
+static void test_forehead_seam(void **state) {
+    (void)state;
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *off = attack_env_anon(&e, (mf_anon_tuning){.forehead_seam = -1});
+    mf_anon_model_t *m = model_need();
+    int k = m->ks + m->kt, T = m->T;
+    size_t n3 = (size_t)T * T * 3;
+    float *zt = malloc(sizeof(float) * k), *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k);
+    float *tex = malloc(sizeof(float) * n3), *tex0 = malloc(sizeof(float) * n3);
+    assert_true(zt && zc && z && tex && tex0);
+    float eye_v = 0;
+    for (int i = 0; i < 16; i++) eye_v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
+    float age = 35, logit = -2.5f, worst[2] = {0, 0}, mean[2] = {0, 0};
+    alternating_target(m, age, zt);
+    for (int d = 0; d < 40; d++) {
+        mf_anon_rung rung = {.strong = 1, .ncand = 4, .spread = 1, .away = 0.6f, .gain = 1, .shade = 0.1f, .fine = 1};
+        uint64_t rng = 1000 + (uint64_t)d;
+        mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
+        for (size_t o = 0; o < n3; o++) {
+            double t = m->tex_mean[o];
+            for (int c = 0; c < m->kt; c++) t += (double)z[m->ks + c] * m->tex_basis[(size_t)c * n3 + o];
+            tex[o] = tex0[o] = (float)t;
+        }
+        float st[2];
+        assert_int_equal(mf_anon_forehead_seam(e.a, tex, 1, &st[0], NULL), MF_OK);
+        assert_int_equal(mf_anon_forehead_seam(e.a, tex, 0, &st[1], NULL), MF_OK); /* measures only */
+        for (int v = 0; v < 2; v++) worst[v] = fmaxf(worst[v], st[v]), mean[v] += st[v] / 40;
+        for (size_t o = 0; o < n3; o++)
+            if ((float)(o / 3 / (size_t)T) + 0.5f >= eye_v) assert_true(tex[o] == tex0[o]);
+        float none;
+        memcpy(tex, tex0, sizeof(float) * n3);
+        assert_int_equal(mf_anon_forehead_seam(off, tex, 1, &none, NULL), MF_OK);
+        assert_true(none == -1 && memcmp(tex, tex0, sizeof(float) * n3) == 0);
+    }
+    print_message("      forehead step of 40 strong draws: mean %.2f, largest %.2f levels before; mean %.2f, largest %.2f "
+                  "after\n", mean[0], worst[0], mean[1], worst[1]);
+    assert_true(worst[0] > 8);
+    assert_true(mean[1] < 0.35f * mean[0] && worst[1] < 0.35f * worst[0]);
+    free(zt), free(zc), free(z), free(tex), free(tex0);
+    mf_anon_model_free(m);
+    mf_anon_free(off);
+    attack_env_close(&e);
+}
+
 /* (lens53) On a photo: ffhq_0518 (a man with large aviator sunglasses; index 259 of the 300-face run, its seed
  * 1 + 259 x 7919). The lenses are the original's dark pixels (luminance under 50) within 0.6 eye distances of
  * either eye's centre; those the published face made lighter by more than 40 levels are counted (the new face's
@@ -4458,6 +4507,7 @@ int main(void) {
         cmocka_unit_test(test_rel_chroma),
         cmocka_unit_test(test_chroma_clamp),
         cmocka_unit_test(test_chroma_clamp_face),
+        cmocka_unit_test(test_forehead_seam),
         cmocka_unit_test(test_lens_fill),
         cmocka_unit_test(test_lens_fill_face),
         cmocka_unit_test(test_model_file),

@@ -551,6 +551,12 @@ typedef struct {
                         read those faces a little more like their owners, so the default is on at the standard level
                         and off at the strict one. > 0 the radius; < 0 off; 0: the default LENS_FILL in
                         src/anon/anon.c (1.2; -1 with mf_anon_opts.strict) */
+    float forehead_seam; /* (seam54) the drawn texture's hard step between the upper forehead and the ring round the
+                            brows (a trace of the training faces' bangs: a dark or pale band with a jagged edge across
+                            drawn foreheads and down the temples) evened out: each side takes this fraction of half
+                            the difference of the two sides' local means, fading away from the step
+                            (docs/anonymization.md, stop 54). In 0..1; < 0 off; 0: the default FOREHEAD_SEAM in
+                            src/anon/anon.c (1) */
 } mf_anon_tuning;
 
 typedef struct {

@@ -102,6 +102,10 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define HAIR_RISE 0.06f      /* ... fully from this far above the eye row (texture sides) */
 #define HAIR_FILL 0.04f      /* ... by a normalised convolution of this sigma (texture sides) */
 #define HAIR_GRAIN 4.0f      /* ... plus its own finest band, clamped to +-this many levels */
+#define FOREHEAD_SEAM 1.0f   /* (seam54) the drawn texture's step at the brows' ring evened out (tuning.forehead_seam) ... */
+#define SEAM_SIGMA 0.02f     /* ... over the local means at this scale on either side (texture sides), ... */
+#define SEAM_FADE 8.0f       /* ... in full where the other side's coverage blurred at that scale reaches 1 / this
+                              * (about 1.2 sigmas from the step; 2: the step measured at that scale only halved) */
 #define RELIEF_SIGMA 0.03f   /* the new skin's relief (folds, creases) below this scale, in face sizes ... */
 #define RELIEF_MIN 0.5f      /* ... is scaled down to the photo's own, by at most this factor (never raised) */
 #define TARGET_LIGHT_SIGMA 0.08f /* the target's own light (divided out before its codes are projected), texture sides */
@@ -331,6 +335,10 @@ struct mf_anon {
     float *edge_alpha;   /* T * T: distance (texels) to the canonical mesh boundary, -1 outside the mesh; the blend
                             ramp over it follows the surface */
     float *hair_w, *hair_wi; /* T * T: hairline_band's weights (hairline_weights) */
+    uint8_t *seam_side;  /* (seam54) T * T, above the eyes and the brows' middle row: 1 skin the training cleaned of hair
+                            (its triangles touch no feature vertex), 2 skin it did not (touching a brow: the ring round
+                            the brows), 3 the brows' own triangles (changed as 2, not in its means), 0 none of these */
+    float *seam_m[2];    /* T * T: the two sides' coverage blurred at SEAM_SIGMA (how near a texel is to each) */
     int *fill_src;       /* T * T: the texel whose value a texel outside the mesh takes (-1: too far, left as is) */
     uint8_t *hole_kind;  /* per triangle: 0 skin, 1 eye opening, 2 mouth opening */
     uint8_t *tri_lid;    /* per triangle: skin touching an eye contour (the lids; covered by sunglasses) */
@@ -364,6 +372,7 @@ struct mf_anon {
 };
 
 static int hairline_weights(mf_anon_t *a);
+static int seam_weights(mf_anon_t *a);
 
 static double now_ms(void) {
     struct timespec ts;
@@ -479,6 +488,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->rel_chroma == 0) tu->rel_chroma = REL_CHROMA;
     tu->rel_chroma = tu->rel_chroma > 0; /* 0 off */
     if (tu->chroma_clamp == 0) tu->chroma_clamp = CHROMA_CLAMP;
+    if (tu->forehead_seam == 0) tu->forehead_seam = FOREHEAD_SEAM;
+    tu->forehead_seam = !(tu->forehead_seam > 0) ? -1 : fminf(tu->forehead_seam, 1); /* off (NaN too) */
     if (tu->lens_fill == 0) tu->lens_fill = a->o.strict > 0 ? -1 : LENS_FILL; /* (lens53) strict: privacy first */
     if (!(tu->lens_fill > 0)) tu->lens_fill = -1; /* off (NaN too) */
     tu->lens_fill = fminf(tu->lens_fill, 2);
@@ -732,6 +743,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
         free(prev);
         free(cnt), free(bnd), free(force_v);
         if (!st) st = hairline_weights(a);
+        if (!st && tu->forehead_seam > 0) st = seam_weights(a);
         /* (hue36) the texture's mean colour as a linear function of its codes (for tuning.tone_codes only) */
         if (!st && tu->tone_codes > 1 && !(a->col_w = malloc(sizeof(float) * (3 * (size_t)m->kt + 1)))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
         if (!st && a->col_w) mf_anon_colour_readout(m, a->col_w, a->col_b);
@@ -776,7 +788,7 @@ void mf_anon_free(mf_anon_t *a) {
     free(a->band_w), free(a->feat_w);
     free(a->brow_w), free(a->brow_ref);
     free(a->keep_codes);
-    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
+    free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->seam_side), free(a->seam_m[0]), free(a->seam_m[1]), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
 }
 
@@ -1723,6 +1735,91 @@ static int hairline_weights(mf_anon_t *a) {
     return st;
 }
 
+/* (seam54) forehead_seam's sides, functions of the model alone: a->seam_side and a->seam_m (see the fields). */
+static int seam_weights(mf_anon_t *a) {
+    const mf_anon_model_t *m = a->m;
+    int T = m->T;
+    size_t n = (size_t)T * T;
+    /* above the eye row beside the brows (the temples), above the brows' middle row over their span (not the lids
+     * below them: the training cleaned those, and there was no hair to take) */
+    float eye_v = 0, bv = 0, u0 = 1e9f, u1 = -1e9f;
+    for (int i = 0; i < 16; i++) eye_v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
+    for (int i = 0; i < 20; i++) {
+        const float *uv = m->uv + 2 * mf_anon_feature_v[i];
+        bv += uv[1] / 20, u0 = fminf(u0, uv[0]), u1 = fmaxf(u1, uv[0]);
+    }
+    a->seam_side = calloc(n, 1);
+    a->seam_m[0] = malloc(sizeof(float) * n), a->seam_m[1] = malloc(sizeof(float) * n);
+    if (!a->seam_side || !a->seam_m[0] || !a->seam_m[1]) return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    int st = MF_OK;
+    for (size_t p = 0; p < n; p++) {
+        int t = a->tri_of[p];
+        float x = (float)(p % T) + 0.5f, y = (float)(p / T) + 0.5f;
+        if (a->edge_alpha[p] < 0 || t < 0 || a->hole_kind[t] || y >= (x > u0 && x < u1 ? bv : eye_v)) continue;
+        /* the features' own triangles reach up to the ring between its vertices: changed with the ring (or the change
+         * is jagged there), but not in its means (the brows are dark) */
+        a->seam_side[p] = !a->tri_force[t] ? 1 : a->tri_core[t] ? 3 : 2;
+    }
+    for (int s = 0; !st && s < 2; s++) {
+        for (size_t p = 0; p < n; p++) a->seam_m[s][p] = a->seam_side[p] == s + 1;
+        mf_fimg M = {T, T, 1, a->seam_m[s]};
+        st = mf_render_blur(&M, NULL, SEAM_SIGMA * T);
+    }
+    return st;
+}
+
+/* (seam54) The two sides' local means of tex (normalised convolutions at SEAM_SIGMA over each side): L[0..3n) side 1,
+ * L[3n..6n) side 2. */
+static int seam_means(const mf_anon_t *a, const float *tex, float *L, float *w, const mf_render_par *rp) {
+    int T = a->m->T;
+    size_t n = (size_t)T * T;
+    int st = MF_OK;
+    for (int s = 0; !st && s < 2; s++) {
+        memcpy(L + 3 * n * s, tex, sizeof(float) * 3 * n);
+        for (size_t p = 0; p < n; p++) w[p] = a->seam_side[p] == s + 1;
+        mf_fimg F = {T, T, 3, L + 3 * n * s}, W = {T, T, 1, w};
+        st = mf_render_blur_par(&F, &W, SEAM_SIGMA * T, rp);
+    }
+    return st;
+}
+
+/* (seam54) mf_anon_forehead_seam (internal.h). The step is a trace of the training faces' bangs (docs/anonymization.md,
+ * stop 47: feature triangles were never hair-cleaned, so a face with bangs kept them below the brows' ring). */
+int mf_anon_forehead_seam(const mf_anon_t *a, float *tex, float amount, float *step, const mf_render_par *rp) {
+    int T = a->m->T;
+    size_t n = (size_t)T * T;
+    if (step) *step = -1;
+    if (!a->seam_side || (!(amount > 0) && !step)) return MF_OK;
+    float *L = malloc(sizeof(float) * 3 * n * 2), *w = malloc(sizeof(float) * n);
+    if (!L || !w) {
+        free(L), free(w);
+        return mf_error_set(MF_ERR_NOMEM, "out of memory");
+    }
+    int st = seam_means(a, tex, L, w, rp);
+    if (!st && step) { /* the step: over side 2's texels next to side 1, the luminance of the two means' difference */
+        double sum = 0;
+        long cnt = 0;
+        for (size_t p = 0; p < n; p++) {
+            int x = (int)(p % (size_t)T), y = (int)(p / (size_t)T);
+            if (a->seam_side[p] != 2 || !((x > 0 && a->seam_side[p - 1] == 1) || (x + 1 < T && a->seam_side[p + 1] == 1) ||
+                                          (y > 0 && a->seam_side[p - T] == 1) || (y + 1 < T && a->seam_side[p + T] == 1)))
+                continue;
+            float d[3];
+            for (int k = 0; k < 3; k++) d[k] = L[3 * p + k] - L[3 * n + 3 * p + k];
+            sum += fabsf(0.299f * d[0] + 0.587f * d[1] + 0.114f * d[2]), cnt++;
+        }
+        *step = cnt ? (float)(sum / cnt) : -1;
+    }
+    for (size_t p = 0; !st && amount > 0 && p < n; p++) {
+        int s = a->seam_side[p] == 3 ? 1 : a->seam_side[p] - 1;
+        if (s < 0 || !(a->seam_m[0][p] > 1e-3f && a->seam_m[1][p] > 1e-3f)) continue; /* a side's mean undefined */
+        float f = (s ? 0.5f : -0.5f) * fminf(amount, 1) * fminf(1, SEAM_FADE * a->seam_m[1 - s][p]);
+        for (int k = 0; k < 3; k++) tex[3 * p + k] += f * (L[3 * p + k] - L[3 * n + 3 * p + k]);
+    }
+    free(L), free(w);
+    return st;
+}
+
 /* The background warp of render_draw (the outline's displacement, Shepard-interpolated on a grid of g px and fading
  * out over `fall` px), as row loops for par_rows. */
 typedef struct {
@@ -2502,7 +2599,8 @@ static int render_draw(mf_anon_t *a, job *j, const float *tex_src, float shape_g
     float *tex_own = malloc(sizeof(float) * 3 * (size_t)T * T);
     if (!tex_own) return mf_error_set(MF_ERR_NOMEM, "out of memory");
     memcpy(tex_own, tex_src, sizeof(float) * 3 * (size_t)T * T);
-    if ((st = hairline_band(a, tex_own, rp)) || (st = mouth_crease(a, tex_own, tu->mouth_crease, rp)) ||
+    if ((st = hairline_band(a, tex_own, rp)) || (st = mf_anon_forehead_seam(a, tex_own, tu->forehead_seam, NULL, rp)) ||
+        (st = mouth_crease(a, tex_own, tu->mouth_crease, rp)) ||
         (j->strong && tu->socket_lift > 0 && (st = socket_lift(a, tex_own, tu->socket_lift, rp))) ||
         (j->strong && tu->strong_unlit > 0 && (st = target_unlit(m, tex_own)))) {
         free(tex_own);

@@ -164,6 +164,16 @@ float mf_anon_chroma_clamp(const float ref[3], float p[3], float t);
  * scratch. Returns the number of pixels set. */
 long mf_anon_lens_fill(const float *skin, const float *seed, int w, int h, float thr, const float c[2][2], float r,
                        int *queue, uint8_t *out);
+/* (seam54) A drawn texture tex (T x T x 3 of a's model) with its step at the brows' ring evened out. The ring bounds
+ * the skin round the brows that the training did not clean of hair (the triangles touching a brow vertex); on either
+ * side of it, above the eye row and the brows' middle row (the brows' own triangles changed with the inside but not
+ * counted in its mean), each texel takes `amount` (at most 1) x half the difference of the two sides' local means there
+ * (normalised convolutions at SEAM_SIGMA, 0.02 of the texture side), x SEAM_FADE (8) x the other side's blurred
+ * coverage (at most 1: the change fades away from the ring, from about 1.2 to 2.5 sigmas). With step not NULL,
+ * *step = the step before the change: over the ring's inner texels next to its outside, the mean luminance of the
+ * two means' difference (levels; -1 when a has no ring, i.e. tuning.forehead_seam was off at its creation).
+ * amount <= 0: only measures. */
+int mf_anon_forehead_seam(const mf_anon_t *a, float *tex, float amount, float *step, const mf_render_par *rp);
 
 /* (eyes18) The photo's eye openings softened before they are drawn into the new face: *out = a copy of photo
  * (c = 3, allocated) in which the pixels covered by the triangles `tri` at the 2-D positions P (x, y of nv vertices,
