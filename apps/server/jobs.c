@@ -252,7 +252,9 @@ static int match_faces(worker_t *w, mf_store_t *st, const mf_img *img, const mf_
 
 /* What the anonymizer's checks measured on face i's replacement, as stored in faces.anon_check and logged: the
  * decision, the draws, per recognizer the similarity to the original and the best similarity to any member
- * (null: no member in that gallery) with the gallery's size. */
+ * (null: no member in that gallery) with the gallery's size. The figures are written in full (%.9g: a float reads
+ * back as itself): rounded to 4 decimals, an accepted face less than 0.0001 under a threshold read as at it (0.9206 /
+ * 0.9206), so the record no longer showed the guarantee it audits. */
 static void anon_check_json(const mf_anon_result *res, char *out, size_t cap) {
     size_t o = 0;
 #define PUT(...) (o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, __VA_ARGS__))
@@ -265,15 +267,15 @@ static void anon_check_json(const mf_anon_result *res, char *out, size_t cap) {
         const mf_face_recognizer_info *inf = mf_anon_recognizer_info(anon, i);
         PUT("%s\"%s\":{\"sim\":", i ? "," : "", inf->name);
         if (res->sim[i] > -2)
-            PUT("%.4f", res->sim[i]);
+            PUT("%.9g", res->sim[i]);
         else
             PUT("null");
         PUT(",\"gallery_sim\":");
         if (res->gallery_sim[i] > -2)
-            PUT("%.4f", res->gallery_sim[i]);
+            PUT("%.9g", res->gallery_sim[i]);
         else
             PUT("null");
-        PUT(",\"match_threshold\":%.4f,\"gallery_threshold\":%.4f,\"members\":%d}", inf->match_threshold,
+        PUT(",\"match_threshold\":%.9g,\"gallery_threshold\":%.9g,\"members\":%d}", inf->match_threshold,
             mf_anon_gallery_threshold(anon, i), gal_members[i]);
     }
     PUT("}}");
