@@ -1697,6 +1697,13 @@ static int mouth_crease(const mf_anon_t *a, float *tex, float amount, const mf_r
     return st;
 }
 
+/* The texture row of the eye centres: the mean row of both eyes' lid loops (hairline_weights, seam_weights). */
+static float eye_row(const mf_anon_model_t *m) {
+    float v = 0;
+    for (int i = 0; i < 16; i++) v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
+    return v;
+}
+
 /* hairline_band's weights, functions of the model alone (speed17: once at creation, they were made at every draw):
  * a->hair_w, the band's weight (1 in its outer three quarters, 0 from its inner edge on, times the fill's support),
  * and a->hair_wi, the fill's weight (texels inside the mesh and outside the band, not the features). */
@@ -1704,8 +1711,7 @@ static int hairline_weights(mf_anon_t *a) {
     const mf_anon_model_t *m = a->m;
     int T = m->T;
     size_t n = (size_t)T * T;
-    float eye_v = 0; /* texture row of the eye centres */
-    for (int i = 0; i < 16; i++) eye_v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
+    float eye_v = eye_row(m); /* texture row of the eye centres */
     float *w = a->hair_w = malloc(sizeof(float) * n), *wi = a->hair_wi = malloc(sizeof(float) * n);
     float *wb = malloc(sizeof(float) * n);
     if (!w || !wi || !wb) {
@@ -1742,8 +1748,7 @@ static int seam_weights(mf_anon_t *a) {
     size_t n = (size_t)T * T;
     /* above the eye row beside the brows (the temples), above the brows' middle row over their span (not the lids
      * below them: the training cleaned those, and there was no hair to take) */
-    float eye_v = 0, bv = 0, u0 = 1e9f, u1 = -1e9f;
-    for (int i = 0; i < 16; i++) eye_v += (m->uv[2 * mf_anon_loop_reye[i] + 1] + m->uv[2 * mf_anon_loop_leye[i] + 1]) / 32;
+    float eye_v = eye_row(m), bv = 0, u0 = 1e9f, u1 = -1e9f;
     for (int i = 0; i < 20; i++) {
         const float *uv = m->uv + 2 * mf_anon_feature_v[i];
         bv += uv[1] / 20, u0 = fminf(u0, uv[0]), u1 = fmaxf(u1, uv[0]);
