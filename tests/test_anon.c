@@ -1159,7 +1159,7 @@ static void test_feature_hold(void **state) {
     assert_true(w && zt && zc && z && zone);
     assert_int_equal(mf_anon_feature_readouts(m, w), 0);
     /* the read-outs' own zones: 1 brows, 2 lids, -1 the skin near the cheeks' and forehead's probes */
-    int nz[3];
+    int nz[MF_ANON_N_FEAT + 1];
     mf_anon_feature_zones(m, zone, nz);
     print_message("      texels: brows %d, lids %d, skin %d; the mean face: brows %.1f, lids %.1f levels against the skin\n",
                   nz[1], nz[2], nz[0], w[k], w[2 * k + 1]);
@@ -1168,7 +1168,7 @@ static void test_feature_hold(void **state) {
     float age = 30, logit = -2.5f;
     const float *c = m->cond + (size_t)mf_anon_bucket(age, 0) * (2 + 2 * (size_t)k);
     for (int i = 0; i < k; i++) zt[i] = c[0] > 0 ? c[2 + i] : 0;
-    for (int f = 0; f < MF_ANON_N_FEAT; f++) { /* darker brows and lids than the bucket's */
+    for (int f = 0; f < MF_ANON_N_HOLD; f++) { /* darker brows and lids than the bucket's */
         const float *wf = w + (size_t)f * (k + 1);
         double n2 = 0;
         for (int i = 0; i < k; i++) n2 += (double)wf[i] * wf[i];
@@ -1182,7 +1182,7 @@ static void test_feature_hold(void **state) {
                                  .fine = 1, .feat = v ? w : NULL, .feat_hold = 0.7f};
             uint64_t rng = 2000 + (uint64_t)d;
             mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
-            double sy[3] = {0, 0, 0};
+            double sy[MF_ANON_N_FEAT + 1] = {0};
             for (size_t p = 0; p < T2; p++) {
                 if (!zone[p]) continue;
                 double y = 0;
@@ -1195,7 +1195,7 @@ static void test_feature_hold(void **state) {
                 sy[zone[p] < 0 ? 0 : zone[p]] += y;
             }
             int lit = 0;
-            for (int f = 0; f < MF_ANON_N_FEAT; f++) {
+            for (int f = 0; f < MF_ANON_N_HOLD; f++) {
                 double meas = sy[f + 1] / nz[f + 1] - sy[0] / nz[0], mean = w[(size_t)f * (k + 1) + k];
                 assert_float_equal(meas, tc_readout(m, w + (size_t)f * (k + 1), z), 1e-2); /* the read-out is the texture's */
                 worst[v] = fmax(worst[v], meas - 0.7 * mean);
@@ -1212,6 +1212,77 @@ static void test_feature_hold(void **state) {
                   "without the hold, %d with it (the lightest %.1f / %.2f levels over)\n", light[0], light[1], worst[0], worst[1]);
     assert_true(light[0] >= 30 && worst[0] > 50);
     assert_true(light[1] <= 4 && worst[1] < 5); /* the few left: the codes' clip at +-3.5 after the step */
+    free(w), free(zt), free(zc), free(z), free(zone);
+    mf_anon_model_free(m);
+}
+
+/* (dark55) The mirror of feat50: brows, upper lids and under-eyes no darker against the skin than dark x the mean
+ * face's (tuning.feature_dark). The under-eye read-out (row 2) is the drawn texture's own (measured over
+ * mf_anon_feature_zones' zone 3) and darker than the skin on the mean face. A pale target (the codes moved 2.5 against
+ * each read-out: lighter brows, lids and under-eyes than the bucket's) pushed away by strong draws gets a feature
+ * darker than 1.3 x the mean face's in most draws without the cap; with it in a few at most, by under 5 levels (the
+ * clip at +-3.5), still on the age and gender read-outs. */
+static void test_feature_dark(void **state) {
+    (void)state;
+    mf_anon_model_t *m = model_need();
+    int k = m->ks + m->kt, T = m->T;
+    size_t T2 = (size_t)T * T;
+    float *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k),
+          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k);
+    int8_t *zone = malloc(T2);
+    assert_true(w && zt && zc && z && zone);
+    assert_int_equal(mf_anon_feature_readouts(m, w), 0);
+    int nz[MF_ANON_N_FEAT + 1];
+    mf_anon_feature_zones(m, zone, nz);
+    print_message("      under-eye texels %d; the mean face: brows %.1f, lids %.1f, under-eyes %.1f levels against the skin\n",
+                  nz[3], w[k], w[2 * k + 1], w[3 * k + 2]);
+    assert_true(nz[3] > 100 && w[3 * k + 2] < -5);
+    float age = 30, logit = -2.5f;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 0) * (2 + 2 * (size_t)k);
+    for (int i = 0; i < k; i++) zt[i] = c[0] > 0 ? c[2 + i] : 0;
+    for (int f = 0; f < MF_ANON_N_FEAT; f++) { /* lighter features than the bucket's: a pale target */
+        const float *wf = w + (size_t)f * (k + 1);
+        double n2 = 0;
+        for (int i = 0; i < k; i++) n2 += (double)wf[i] * wf[i];
+        for (int i = 0; i < k; i++) zt[i] += (float)(2.5 * wf[i] / sqrt(n2));
+    }
+    int dark[2] = {0, 0};
+    double worst[2] = {-1e9, -1e9};
+    for (int v = 0; v < 2; v++)
+        for (int d = 0; d < 40; d++) {
+            mf_anon_rung rung = {.strong = 1, .ncand = 4, .spread = 1.2f, .away = 0.8f, .gain = 1, .shade = 0.1f,
+                                 .fine = 1, .feat = w, .feat_hold = -1, .feat_dark = v ? 1.3f : -1};
+            uint64_t rng = 3000 + (uint64_t)d;
+            mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
+            double sy[MF_ANON_N_FEAT + 1] = {0};
+            for (size_t p = 0; p < T2; p++) {
+                if (!zone[p]) continue;
+                double y = 0;
+                for (int ch = 0; ch < 3; ch++) {
+                    static const float wl[3] = {0.299f, 0.587f, 0.114f};
+                    double t = m->tex_mean[3 * p + ch];
+                    for (int q = 0; q < m->kt; q++) t += (double)z[m->ks + q] * m->tex_basis[(size_t)q * T2 * 3 + 3 * p + ch];
+                    y += wl[ch] * t;
+                }
+                sy[zone[p] < 0 ? 0 : zone[p]] += y;
+            }
+            int dk = 0;
+            for (int f = 0; f < MF_ANON_N_FEAT; f++) {
+                double meas = sy[f + 1] / nz[f + 1] - sy[0] / nz[0], mean = w[(size_t)f * (k + 1) + k];
+                assert_float_equal(meas, tc_readout(m, w + (size_t)f * (k + 1), z), 1e-2); /* the read-out is the texture's */
+                worst[v] = fmax(worst[v], 1.3 * mean - meas);
+                dk |= meas < 1.3 * mean - 0.5;
+            }
+            dark[v] += dk;
+            if (v) {
+                assert_true(fabs(tc_readout(m, m->age_w, z) - age) < 2.0);
+                assert_true(fabs(tc_readout(m, m->male_w, z) - logit) < 0.15);
+            }
+        }
+    print_message("      40 strong draws from a pale target: a feature darker than 1.3 x the mean face's in %d without the "
+                  "cap, %d with it (the darkest %.1f / %.2f levels over)\n", dark[0], dark[1], worst[0], worst[1]);
+    assert_true(dark[0] >= 20 && worst[0] > 20);
+    assert_true(dark[1] <= 4 && worst[1] < 5);
     free(w), free(zt), free(zc), free(z), free(zone);
     mf_anon_model_free(m);
 }
@@ -4515,6 +4586,7 @@ int main(void) {
         cmocka_unit_test(test_clean_texels),
         cmocka_unit_test(test_forehead_band),
         cmocka_unit_test(test_feature_hold),
+        cmocka_unit_test(test_feature_dark),
         cmocka_unit_test(test_brow_clamp),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),

@@ -465,6 +465,9 @@ typedef struct {
                            anti-face of a face with dark brows and made-up lids had pale brows (grey bars once
                            brow48 clamped them) and white lids, the pale masks. 0: the default FEATURE_HOLD in
                            src/anon/anon.c; < 0: off; at most 1.5 */
+    float feature_dark; /* (dark55) the mirror of feature_hold: brows and upper lids no darker against the skin than
+                           feature_dark x the mean face's. 0: the default FEATURE_DARK in src/anon/anon.c; < 0: off;
+                           at least 1 */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

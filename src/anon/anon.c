@@ -22,6 +22,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define SH_LIGHT 1.0f         /* (sh31, default since stop 31) weight of the light model over the normals against the photo's low-pass (tuning.sh_light) */
 #define SH_CHROMA 1          /* (sh50, on since stop 50) the light model's chroma from the photo's low-pass (tuning.sh_chroma) */
+#define FEATURE_DARK (-1.0f) /* (dark55) brows and lids no darker against the skin than this x the mean face's
+                                 (tuning.feature_dark) */
 #define FEATURE_HOLD (-1.0f) /* (feat50) brows and lids no lighter against the skin than this x the mean face's
                                  (tuning.feature_hold): off, measured at 0.7 (docs, stop 50: outside recognizers read faces more like their owners) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
@@ -513,6 +515,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->sh_chroma == 0) tu->sh_chroma = SH_CHROMA;
     if (tu->feature_hold == 0) tu->feature_hold = FEATURE_HOLD;
     tu->feature_hold = !(tu->feature_hold > 0) ? -1 : fminf(tu->feature_hold, 1.5f);
+    if (tu->feature_dark == 0) tu->feature_dark = FEATURE_DARK;
+    tu->feature_dark = !(tu->feature_dark > 0) ? -1 : fmaxf(tu->feature_dark, 1.0f);
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
     tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
@@ -754,7 +758,7 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             else if (mf_anon_brow_masks(m, a->brow_w, a->brow_ref)) /* no brows in the model's texture: off */
                 free(a->brow_w), free(a->brow_ref), a->brow_w = NULL, a->brow_ref = NULL;
         }
-        if (!st && tu->feature_hold > 0) { /* (feat50) */
+        if (!st && (tu->feature_hold > 0 || tu->feature_dark > 0)) { /* (feat50, dark55) */
             if (!(a->feat_w = malloc(sizeof(float) * MF_ANON_N_FEAT * ((size_t)m->ks + m->kt + 1))))
                 st = mf_error_set(MF_ERR_NOMEM, "out of memory");
             else if ((st = mf_anon_feature_readouts(m, a->feat_w)) == -1) /* no brows or lids in the texture: off */
@@ -4420,6 +4424,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         rung.metric = a->o.tuning.push_metric; /* (push38) draw.c uses it only when the model has a metric */
         rung.band = a->band_w; /* (band48) */
         rung.feat = a->feat_w, rung.feat_hold = a->o.tuning.feature_hold; /* (feat50) */
+        rung.feat_dark = a->o.tuning.feature_dark; /* (dark55) */
         const float *zt_push = j.child && !(a->o.tuning.child_push & 1) ? NULL : j.zt; /* (kid43) */
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, zt_push, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */

@@ -64,9 +64,9 @@ float mf_anon_age_ask(float age, float mean, float stretch) {
     return fmaxf(1, age + fade * mv);
 }
 
-/* Solves the n x n system A c = A[.][n] (n <= 5; A is overwritten) by Gauss-Jordan elimination with partial pivoting,
+/* Solves the n x n system A c = A[.][n] (n <= 7; A is overwritten) by Gauss-Jordan elimination with partial pivoting,
  * c[i] = A[i][n] / A[i][i] at the end; -1 when singular. The least-norm steps of draw_codes and mf_anon_tone_codes. */
-static int solve_small(int n, double A[][6], double *c) {
+static int solve_small(int n, double A[][8], double *c) {
     for (int col = 0; col < n; col++) {
         int piv = col;
         for (int i = col + 1; i < n; i++)
@@ -92,7 +92,7 @@ static int solve_small(int n, double A[][6], double *c) {
  * pushed, z = draw - away * (zt - bucket mean), an "anti-face" of the target plus a random identity. */
 static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, float spread, const float *zt,
                        float away, float metric, int unlinked, const uint8_t *keep, const float *band,
-                       const float *feat, float hold, float *z) {
+                       const float *feat, float hold, float dark, float *z) {
     int k = m->ks + m->kt;
     /* the bucket of the target's age and gender when it pools enough training faces (children, older people and
      * either gender get their own statistics instead of an extrapolated direction), else the standard normal */
@@ -147,15 +147,18 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
         z[i] = mu + sd * (float)(zt && keep && keep[i] ? z[i] : f * z[i]);
     }
     /* the least-norm step that puts the read-outs on their targets: age, gender and (band48) the forehead step at 0;
-     * (feat50) a feature lighter against the skin than hold x the mean face's: at that */
-    const float *W[5] = {m->age_w, m->male_w, band};
-    double tgt[5] = {age, logit, 0}, r[5], G[5][6] = {{0}};
+     * (feat50) a feature lighter against the skin than hold x the mean face's: at that; (dark55) a feature darker
+     * than dark x the mean face's (the anti-face of a pale face with light brows: black bar brows, smoky lids, dark
+     * under-eyes): at that */
+    const float *W[7] = {m->age_w, m->male_w, band};
+    double tgt[7] = {age, logit, 0}, r[7], G[7][8] = {{0}};
     int nr = band ? 3 : 2;
     for (int q = 0; feat && q < MF_ANON_N_FEAT; q++) {
         const float *wf = feat + (size_t)q * (k + 1);
         double p = wf[k];
         for (int i = 0; i < k; i++) p += wf[i] * z[i];
-        if (p > hold * wf[k]) W[nr] = wf, tgt[nr++] = hold * wf[k];
+        if (hold > 0 && q < MF_ANON_N_HOLD && p > hold * wf[k]) W[nr] = wf, tgt[nr++] = hold * wf[k];
+        else if (dark > 0 && p < dark * wf[k]) W[nr] = wf, tgt[nr++] = dark * wf[k]; /* (dark55) */
     }
     int kp = zt && keep; /* (light37) the kept codes stay the target's: the read-outs are moved by the others */
     for (int j = 0; j < nr; j++) {
@@ -167,7 +170,7 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
                 if (!(kp && keep[i])) G[j][l] += (double)W[j][i] * W[l][i];
         G[j][nr] = r[j];
     }
-    double cf[5];
+    double cf[7];
     if (nr == 2) { /* main's solve before band48, kept for the same draws */
         double det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
         if (fabs(det) < 1e-12) return;
@@ -209,13 +212,13 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
     if (unlinked || !zt) { /* one draw: choosing among candidates by their distance from the target would pick, for
                               every photo of a person, draws leaning the same way (linked) */
         draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, unlinked, keep, rung->band, rung->feat,
-                   rung->feat_hold, z);
+                   rung->feat_hold, rung->feat_dark, z);
         return;
     }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
     for (int c = 0; c < rung->ncand; c++) {
         draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, rung->feat,
-                   rung->feat_hold, zc);
+                   rung->feat_hold, rung->feat_dark, zc);
         float d = code_dist(m, rung->metric, zc, zt);
         if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
@@ -311,12 +314,16 @@ int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *
 const int mf_anon_lid_loop[2][14] = {{33, 246, 161, 160, 159, 158, 157, 173, 133, 55, 65, 52, 53, 46},
                                      {263, 466, 388, 387, 386, 385, 384, 398, 362, 285, 295, 282, 283, 276}};
 
+const int mf_anon_under_loop[2][18] = {{33, 7, 163, 144, 145, 153, 154, 155, 133, 244, 233, 232, 231, 230, 229, 228, 31, 226},
+                                       {263, 249, 390, 373, 374, 380, 381, 382, 362, 464, 453, 452, 451, 450, 449, 448, 261,
+                                        446}};
+
 /* (feat50) mf_anon_feature_zones (internal.h). */
-void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[3]) {
+void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[MF_ANON_N_FEAT + 1]) {
     static const int refv[5] = {50, 280, 151, 108, 337}; /* cheeks, forehead (among the skin probes) */
     int T = m->T;
     float rr = MF_ANON_FEAT_REF * T;
-    n[0] = n[1] = n[2] = 0;
+    n[0] = n[1] = n[2] = n[3] = 0;
     for (int y = 0; y < T; y++)
         for (int x = 0; x < T; x++) {
             size_t p = (size_t)y * T + x;
@@ -329,6 +336,8 @@ void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[3]) {
                 if (mf_anon_in_loop(m->uv, mf_anon_lid_loop[e], 14, px, py)) zone[p] = 2;
             for (int r = 0; r < 5 && !zone[p]; r++)
                 if (hypotf(px - m->uv[2 * refv[r]], py - m->uv[2 * refv[r] + 1]) < rr) zone[p] = -1;
+            for (int e = 0; e < 2 && !zone[p]; e++) /* (dark55) after the skin: feat50's zones as they were */
+                if (mf_anon_in_loop(m->uv, mf_anon_under_loop[e], 18, px, py)) zone[p] = 3;
             n[zone[p] < 0 ? 0 : zone[p]] += zone[p] != 0;
         }
 }
@@ -340,15 +349,15 @@ int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w) {
     size_t T2 = (size_t)m->T * m->T;
     int8_t *zone = malloc(T2);
     if (!zone) return mf_error_set(MF_ERR_NOMEM, "out of memory");
-    int n[3];
+    int n[MF_ANON_N_FEAT + 1];
     mf_anon_feature_zones(m, zone, n);
-    if (n[0] < 8 || n[1] < 8 || n[2] < 8) {
+    if (n[0] < 8 || n[1] < 8 || n[2] < 8 || n[3] < 8) {
         free(zone);
         return -1;
     }
     for (int c = -1; c < m->kt; c++) {
         const float *b = c < 0 ? m->tex_mean : m->tex_basis + (size_t)c * T2 * 3;
-        double s[3] = {0, 0, 0};
+        double s[MF_ANON_N_FEAT + 1] = {0};
         for (size_t p = 0; p < T2; p++) {
             if (!zone[p]) continue;
             double y = wl[0] * b[3 * p] + wl[1] * b[3 * p + 1] + wl[2] * b[3 * p + 2];
@@ -415,7 +424,7 @@ int mf_anon_tone_codes(const mf_anon_model_t *m, const float *col_w, const float
     if (!(bound > 1)) return 0;
     int k = m->ks + m->kt, move = 0;
     const float *W[2] = {m->age_w, m->male_w};
-    double r[5], A[5][6] = {{0}};
+    double r[5], A[5][8] = {{0}};
     for (int i = 0; i < 5; i++) {
         double p, want;
         if (i < 2) { /* the read-outs on the draw's targets (where draw_codes put them, up to its +-3.5 clamp) */

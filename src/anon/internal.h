@@ -270,7 +270,9 @@ typedef struct {
     const float *feat; /* (feat50) MF_ANON_N_FEAT read-outs of the drawn texture's features against its skin
                           (mf_anon_feature_readouts), each held at no lighter than feat_hold x the mean face's: NULL:
                           not held */
-    float feat_hold;
+    float feat_hold;   /* (feat50) > 0: lighter features held; else not */
+    float feat_dark;   /* (dark55) > 0: a feature darker against the skin than feat_dark x the mean face's is moved
+                          to that; else not */
 } mf_anon_rung;
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */
@@ -314,18 +316,22 @@ int mf_anon_band_readout(const mf_anon_model_t *m, float *w);
  * MF_ANON_N_FEAT rows of ks + kt + 1 (shape codes 0; the last entry the mean texture's value), row 0 the brows' mean
  * luminance (inside the loops of mf_anon_feature_v) minus the reference skin's (texels within MF_ANON_FEAT_REF of the
  * texture from the cheeks' and the forehead's probe points), row 1 the upper lids' (between each eye's upper lid
- * line and its brow's lower edge, mf_anon_lid_loop) minus the same skin's. Both are negative on the mean face
+ * line and its brow's lower edge, mf_anon_lid_loop) minus the same skin's, (dark55) row 2 the under-eyes' (between
+ * each eye's lower lid line and the third ring below it, mf_anon_under_loop). All are negative on the mean face
  * (darker brows, shaded lids). The anti-face of a face with dark brows and made-up lids draws them lighter than the
  * skin: flat grey bars (after brow48's clamp) and glowing white lids, the pale masks. Returns 0; -1 (w untouched)
  * when a zone has fewer than 8 texels; MF_ERR_NOMEM. */
-enum { MF_ANON_N_FEAT = 2 };
+enum { MF_ANON_N_FEAT = 3, MF_ANON_N_HOLD = 2 }; /* (dark55) row 2: the under-eyes (mf_anon_under_loop); feat50's
+                                                    hold reads rows 0 and 1 only */
 #define MF_ANON_FEAT_REF 0.04f
 extern const int mf_anon_lid_loop[2][14];
+/* (dark55) each eye's lower lid line, outer corner to inner, then the third ring below it, inner to outer */
+extern const int mf_anon_under_loop[2][18];
 /* (feat50) The texels of those read-outs: zone (T * T) gets 1 inside a brow's loop, 2 inside a lid's loop (not a
  * brow's), -1 for the reference skin (within MF_ANON_FEAT_REF of the texture from the cheeks' and the forehead's
- * probe points, outside both), 0 elsewhere and outside the mesh (m->valid); n[0], n[1], n[2] count the skin, brow
- * and lid texels. */
-void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[3]);
+ * probe points, outside both), (dark55) 3 inside an under-eye loop (none of those), 0 elsewhere and outside the
+ * mesh (m->valid); n[0] .. n[3] count the skin, brow, lid and under-eye texels. */
+void mf_anon_feature_zones(const mf_anon_model_t *m, int8_t *zone, int n[MF_ANON_N_FEAT + 1]);
 int mf_anon_feature_readouts(const mf_anon_model_t *m, float *w);
 
 /* (brow48) The brows of a drawn texture: for each brow (the 10-point loop of mf_anon_feature_v, upper line then
