@@ -93,7 +93,8 @@ static void usage(FILE *f) {
           "                   photo's low-pass (0..1; default 1; -1: off)\n"
           "  --sh-chroma N    1: ... its luminance in the chroma of the photo's low-pass (default on since stop 50; -1 off)\n"
           "  --feature-hold F every draw's brows and upper lids no lighter against the skin than F x the mean face's (off)\n"
-          "  --feature-dark F every draw's brows and upper lids no darker against the skin than F x the mean face's (off)\n"
+          "  --feature-pick F anti-face candidates without brows, lids or under-eyes darker than F x the mean face's first (off)\n"
+          "  --feature-dark F every draw's brows, upper lids and under-eyes no darker against the skin than F x the mean face's (off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"
           "  --eye-uv F       the model eyes' lid loops spread in the texture by F vertically, e.g. 1.5 (default off)\n"
@@ -227,6 +228,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--sh-chroma") && more) tu.sh_chroma = atoi(argv[++i]);
         else if (!strcmp(s, "--feature-hold") && more) tu.feature_hold = (float)atof(argv[++i]);
         else if (!strcmp(s, "--feature-dark") && more) tu.feature_dark = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--feature-pick") && more) tu.feature_pick = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-lid") && more) tu.eye_lid = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-uv") && more) tu.eye_uv = (float)atof(argv[++i]);
         else if (!strcmp(s, "--one-pass") && more) tu.one_pass = atoi(argv[++i]);

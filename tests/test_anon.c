@@ -1287,6 +1287,62 @@ static void test_feature_dark(void **state) {
     mf_anon_model_free(m);
 }
 
+/* (pick55) The codes left as drawn, the anti-face's candidates chosen: from a pale target (milder than test_feature_dark's),
+ * 40 draws of 8 candidates each. Without the pick the farthest candidate from the target nearly always has a feature darker
+ * than 1.5 x the mean face's; with it, a candidate without one is taken wherever there is one, else the least dark,
+ * so the chosen draws are dark less often and never darker than the farthest; the codes are a candidate's as drawn
+ * (the same draw with the pick off and the read-outs NULL gives main's codes bit for bit). */
+static void test_feature_pick(void **state) {
+    (void)state;
+    mf_anon_model_t *m = model_need();
+    int k = m->ks + m->kt;
+    float *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k),
+          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k), *z0 = malloc(sizeof(float) * k);
+    assert_true(w && zt && zc && z && z0);
+    assert_int_equal(mf_anon_feature_readouts(m, w), 0);
+    float age = 30, logit = -2.5f;
+    const float *c = m->cond + (size_t)mf_anon_bucket(age, 0) * (2 + 2 * (size_t)k);
+    for (int i = 0; i < k; i++) zt[i] = c[0] > 0 ? c[2 + i] : 0;
+    for (int f = 0; f < MF_ANON_N_FEAT; f++) { /* a pale target */
+        const float *wf = w + (size_t)f * (k + 1);
+        double n2 = 0;
+        for (int i = 0; i < k; i++) n2 += (double)wf[i] * wf[i];
+        for (int i = 0; i < k; i++) zt[i] += (float)(0.7 * wf[i] / sqrt(n2));
+    }
+    int dark[2] = {0, 0};
+    double sum_over[2] = {0, 0};
+    for (int d = 0; d < 40; d++) {
+        double over[2];
+        for (int v = 0; v < 2; v++) {
+            mf_anon_rung rung = {.ncand = 8, .spread = 1.0f, .away = 0.8f, .gain = 1, .shade = 0.1f, .fine = 1,
+                                 .feat = w, .feat_hold = -1, .feat_dark = -1, .feat_pick = v ? 1.5f : -1};
+            uint64_t rng = 5000 + (uint64_t)d;
+            mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
+            if (!v) { /* the pick off: the codes of a rung without read-outs */
+                mf_anon_rung r0 = rung;
+                r0.feat = NULL;
+                uint64_t rng0 = 5000 + (uint64_t)d;
+                mf_anon_draw_identity(m, &rng0, age, logit, &r0, zt, 0, NULL, zc, z0);
+                assert_memory_equal(z, z0, sizeof(float) * (size_t)k);
+            }
+            over[v] = 0;
+            for (int f = 0; f < MF_ANON_N_FEAT; f++) {
+                const float *wf = w + (size_t)f * (k + 1);
+                over[v] = fmax(over[v], tc_readout(m, wf, z) / wf[k] - 1.5);
+            }
+            dark[v] += over[v] > 0;
+            sum_over[v] += over[v];
+        }
+        assert_true(over[1] <= over[0] + 1e-6); /* never darker than the farthest candidate */
+    }
+    print_message("      40 draws of 8 candidates from a pale target: a feature darker than 1.5 x the mean face's in %d without "
+                  "the pick, %d with it (mean excess %.3f / %.3f x the mean face's)\n", dark[0], dark[1], sum_over[0] / 40,
+                  sum_over[1] / 40);
+    assert_true(dark[0] >= 30 && dark[1] <= 4 && sum_over[1] < 0.1 * sum_over[0]);
+    free(w), free(zt), free(zc), free(z), free(z0);
+    mf_anon_model_free(m);
+}
+
 /* (push38) The committed model's recognizer metric and a draw that follows it: the metric is symmetric with trace
  * ks + kt and not flat (the recognizers read some code directions more than others); a draw whose push follows it
  * moves the recognizers' predicted reading of the face farther from the target's own than the plain push from the
@@ -4587,6 +4643,7 @@ int main(void) {
         cmocka_unit_test(test_forehead_band),
         cmocka_unit_test(test_feature_hold),
         cmocka_unit_test(test_feature_dark),
+        cmocka_unit_test(test_feature_pick),
         cmocka_unit_test(test_brow_clamp),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),

@@ -468,6 +468,10 @@ typedef struct {
     float feature_dark; /* (dark55) the mirror of feature_hold: brows and upper lids no darker against the skin than
                            feature_dark x the mean face's. 0: the default FEATURE_DARK in src/anon/anon.c; < 0: off;
                            at least 1 */
+    float feature_pick; /* (pick55) the codes left as drawn, but of a draw's anti-face candidates those whose brows,
+                           upper lids and under-eyes are no darker against the skin than feature_pick x the mean
+                           face's are taken first (the farthest of them from the target's codes; none: the farthest of
+                           all). 0: the default FEATURE_PICK in src/anon/anon.c; < 0: off; at least 1 */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

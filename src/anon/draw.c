@@ -216,11 +216,24 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
         return;
     }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
+    int best_ok = 0;   /* (pick55) the best so far has no feature darker than feat_pick x the mean face's */
+    double best_over = 0;
     for (int c = 0; c < rung->ncand; c++) {
         draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, rung->feat,
                    rung->feat_hold, rung->feat_dark, zc);
         float d = code_dist(m, rung->metric, zc, zt);
-        if (d > best_d) best_d = d, memcpy(z, zc, sizeof(float) * (size_t)k);
+        double over = 0; /* (pick55) the darkest feature's excess over feat_pick x the mean face's, x the mean's */
+        for (int q = 0; rung->feat && rung->feat_pick > 0 && q < MF_ANON_N_FEAT; q++) {
+            const float *wf = rung->feat + (size_t)q * (k + 1);
+            double p = wf[k];
+            for (int i = 0; i < k; i++) p += wf[i] * zc[i];
+            over = fmax(over, p / wf[k] - rung->feat_pick);
+        }
+        /* (pick55) a candidate without dark features beats one with them, the farthest of them; among those with
+         * them, the least dark */
+        int ok = !(over > 0);
+        if (ok > best_ok || (ok && best_ok && d > best_d) || (!ok && !best_ok && (c == 0 || over < best_over)))
+            best_d = d, best_ok = ok, best_over = over, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
 }
 
