@@ -607,7 +607,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                             method_name(r.method), r.tries);
                 fprintf(ro, ",\"similarity\":{");
                 for (int q = 0; q < r.n_rec; q++)
-                    fprintf(ro, "%s\"%s\":%.4f", q ? "," : "", mf_anon_recognizer_info(an, q)->name, r.sim[q]);
+                    fprintf(ro, "%s\"%s\":%.9g", q ? "," : "", mf_anon_recognizer_info(an, q)->name, r.sim[q]);
                 fprintf(ro, "},\"age\":[%.1f,%.1f],\"gender\":[\"%s\",\"%s\"],\"detected_after\":%s,\"ms\":%.1f",
                         r.age_before, r.age_after, gender_name(r.gender_before), gender_name(r.gender_after),
                         r.detected_after ? "true" : "false", r.ms);
@@ -628,7 +628,7 @@ int mf_cli_anonymize(int argc, char **argv, const char *models) {
                 if (!covered && by >= 0) { /* checked as covered and not: the fallback ran */
                     fprintf(ro, ",\"cover_check\":{\"by\":%d,\"covered\":false,\"similarity\":{", by);
                     for (int q = 0; q < cr.n_rec; q++)
-                        fprintf(ro, "%s\"%s\":%.4f", q ? "," : "", mf_anon_recognizer_info(an, q)->name, cr.sim[q]);
+                        fprintf(ro, "%s\"%s\":%.9g", q ? "," : "", mf_anon_recognizer_info(an, q)->name, cr.sim[q]);
                     fprintf(ro, "},\"note\":");
                     json_str(ro, cr.note);
                     fprintf(ro, "}");
