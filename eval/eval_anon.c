@@ -93,7 +93,7 @@ static void usage(FILE *f) {
           "                   photo's low-pass (0..1; default 1; -1: off)\n"
           "  --sh-chroma N    1: ... its luminance in the chroma of the photo's low-pass (default on since stop 50; -1 off)\n"
           "  --feature-hold F every draw's brows and upper lids no lighter against the skin than F x the mean face's (off)\n"
-          "  --feature-pick F anti-face candidates without brows, lids or under-eyes darker than F x the mean face's first (off)\n"
+          "  --feature-pick F anti-face candidates without brows, lids or under-eyes darker than F x the mean face's first, else the least dark (off)\n"
           "  --feature-dark F every draw's brows, upper lids and under-eyes no darker against the skin than F x the mean face's (off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"
