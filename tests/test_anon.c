@@ -1142,6 +1142,35 @@ static void test_forehead_band(void **state) {
     mf_anon_model_free(m);
 }
 
+/* (feat50, dark55) The read-outs w of the committed model, its zones (zone, nz) and three code buffers of ks + kt. */
+static void feat_setup(const mf_anon_model_t *m, float **w, float **zt, float **zc, float **z, int8_t **zone,
+                       int nz[MF_ANON_N_FEAT + 1]) {
+    int k = m->ks + m->kt;
+    *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k);
+    *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k), *zone = malloc((size_t)m->T * m->T);
+    assert_true(*w && *zt && *zc && *z && *zone);
+    assert_int_equal(mf_anon_feature_readouts(m, *w), 0);
+    mf_anon_feature_zones(m, *zone, nz);
+}
+
+/* (feat50, dark55) The drawn texture's luminance summed per read-out zone (mf_anon_feature_zones: sy[0] the skin,
+ * sy[1..] the features) for codes z, computed from the texture itself (not the read-outs). */
+static void zone_luma_sums(const mf_anon_model_t *m, const int8_t *zone, const float *z, double sy[MF_ANON_N_FEAT + 1]) {
+    size_t T2 = (size_t)m->T * m->T;
+    for (int i = 0; i <= MF_ANON_N_FEAT; i++) sy[i] = 0;
+    for (size_t p = 0; p < T2; p++) {
+        if (!zone[p]) continue;
+        double y = 0;
+        for (int ch = 0; ch < 3; ch++) {
+            static const float wl[3] = {0.299f, 0.587f, 0.114f};
+            double t = m->tex_mean[3 * p + ch];
+            for (int q = 0; q < m->kt; q++) t += (double)z[m->ks + q] * m->tex_basis[(size_t)q * T2 * 3 + 3 * p + ch];
+            y += wl[ch] * t;
+        }
+        sy[zone[p] < 0 ? 0 : zone[p]] += y;
+    }
+}
+
 /* (feat50) The brows and lids held against the skin (tuning.feature_hold): the committed model's read-outs are the
  * drawn texture's own brow and lid luminance minus its cheeks' and forehead's (measured here on the texture of each
  * draw over mf_anon_feature_zones' texels), both darker than the skin on the mean face. A target with darker brows and lids than the bucket's (the codes
@@ -1151,16 +1180,11 @@ static void test_forehead_band(void **state) {
 static void test_feature_hold(void **state) {
     (void)state;
     mf_anon_model_t *m = model_need();
-    int k = m->ks + m->kt, T = m->T;
-    size_t T2 = (size_t)T * T;
-    float *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k),
-          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k);
-    int8_t *zone = malloc(T2);
-    assert_true(w && zt && zc && z && zone);
-    assert_int_equal(mf_anon_feature_readouts(m, w), 0);
-    /* the read-outs' own zones: 1 brows, 2 lids, -1 the skin near the cheeks' and forehead's probes */
-    int nz[MF_ANON_N_FEAT + 1];
-    mf_anon_feature_zones(m, zone, nz);
+    int k = m->ks + m->kt;
+    float *w, *zt, *zc, *z;
+    int8_t *zone;
+    int nz[MF_ANON_N_FEAT + 1]; /* the read-outs' own zones: 1 brows, 2 lids, -1 the skin near the cheeks' and forehead's probes */
+    feat_setup(m, &w, &zt, &zc, &z, &zone, nz);
     print_message("      texels: brows %d, lids %d, skin %d; the mean face: brows %.1f, lids %.1f levels against the skin\n",
                   nz[1], nz[2], nz[0], w[k], w[2 * k + 1]);
     assert_true(nz[0] > 100 && nz[1] > 100 && nz[2] > 100);
@@ -1182,18 +1206,8 @@ static void test_feature_hold(void **state) {
                                  .fine = 1, .feat = v ? w : NULL, .feat_hold = 0.7f};
             uint64_t rng = 2000 + (uint64_t)d;
             mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
-            double sy[MF_ANON_N_FEAT + 1] = {0};
-            for (size_t p = 0; p < T2; p++) {
-                if (!zone[p]) continue;
-                double y = 0;
-                for (int ch = 0; ch < 3; ch++) {
-                    static const float wl[3] = {0.299f, 0.587f, 0.114f};
-                    double t = m->tex_mean[3 * p + ch];
-                    for (int q = 0; q < m->kt; q++) t += (double)z[m->ks + q] * m->tex_basis[(size_t)q * T2 * 3 + 3 * p + ch];
-                    y += wl[ch] * t;
-                }
-                sy[zone[p] < 0 ? 0 : zone[p]] += y;
-            }
+            double sy[MF_ANON_N_FEAT + 1];
+            zone_luma_sums(m, zone, z, sy);
             int lit = 0;
             for (int f = 0; f < MF_ANON_N_HOLD; f++) {
                 double meas = sy[f + 1] / nz[f + 1] - sy[0] / nz[0], mean = w[(size_t)f * (k + 1) + k];
@@ -1225,15 +1239,11 @@ static void test_feature_hold(void **state) {
 static void test_feature_dark(void **state) {
     (void)state;
     mf_anon_model_t *m = model_need();
-    int k = m->ks + m->kt, T = m->T;
-    size_t T2 = (size_t)T * T;
-    float *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k),
-          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k);
-    int8_t *zone = malloc(T2);
-    assert_true(w && zt && zc && z && zone);
-    assert_int_equal(mf_anon_feature_readouts(m, w), 0);
+    int k = m->ks + m->kt;
+    float *w, *zt, *zc, *z;
+    int8_t *zone;
     int nz[MF_ANON_N_FEAT + 1];
-    mf_anon_feature_zones(m, zone, nz);
+    feat_setup(m, &w, &zt, &zc, &z, &zone, nz);
     print_message("      under-eye texels %d; the mean face: brows %.1f, lids %.1f, under-eyes %.1f levels against the skin\n",
                   nz[3], w[k], w[2 * k + 1], w[3 * k + 2]);
     assert_true(nz[3] > 100 && w[3 * k + 2] < -5);
@@ -1254,18 +1264,8 @@ static void test_feature_dark(void **state) {
                                  .fine = 1, .feat = w, .feat_hold = -1, .feat_dark = v ? 1.3f : -1};
             uint64_t rng = 3000 + (uint64_t)d;
             mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
-            double sy[MF_ANON_N_FEAT + 1] = {0};
-            for (size_t p = 0; p < T2; p++) {
-                if (!zone[p]) continue;
-                double y = 0;
-                for (int ch = 0; ch < 3; ch++) {
-                    static const float wl[3] = {0.299f, 0.587f, 0.114f};
-                    double t = m->tex_mean[3 * p + ch];
-                    for (int q = 0; q < m->kt; q++) t += (double)z[m->ks + q] * m->tex_basis[(size_t)q * T2 * 3 + 3 * p + ch];
-                    y += wl[ch] * t;
-                }
-                sy[zone[p] < 0 ? 0 : zone[p]] += y;
-            }
+            double sy[MF_ANON_N_FEAT + 1];
+            zone_luma_sums(m, zone, z, sy);
             int dk = 0;
             for (int f = 0; f < MF_ANON_N_FEAT; f++) {
                 double meas = sy[f + 1] / nz[f + 1] - sy[0] / nz[0], mean = w[(size_t)f * (k + 1) + k];
