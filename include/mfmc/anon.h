@@ -465,7 +465,7 @@ typedef struct {
                            anti-face of a face with dark brows and made-up lids had pale brows (grey bars once
                            brow48 clamped them) and white lids, the pale masks. 0: the default FEATURE_HOLD in
                            src/anon/anon.c; < 0: off; at most 1.5 */
-    float feature_dark; /* (dark55) the mirror of feature_hold: brows and upper lids no darker against the skin than
+    float feature_dark; /* (dark55) the mirror of feature_hold: brows, upper lids and under-eyes no darker against the skin than
                            feature_dark x the mean face's. 0: the default FEATURE_DARK in src/anon/anon.c; < 0: off;
                            at least 1 */
     float feature_pick; /* (pick55) the codes left as drawn, but of a draw's anti-face candidates those whose brows,

@@ -22,7 +22,7 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
 #define SHADE_MOVE 0.0f       /* (reid18) fraction of the mesh displacement the photo's shading follows (tuning.shade_move) */
 #define SH_LIGHT 1.0f         /* (sh31, default since stop 31) weight of the light model over the normals against the photo's low-pass (tuning.sh_light) */
 #define SH_CHROMA 1          /* (sh50, on since stop 50) the light model's chroma from the photo's low-pass (tuning.sh_chroma) */
-#define FEATURE_DARK (-1.0f) /* (dark55) brows and lids no darker against the skin than this x the mean face's
+#define FEATURE_DARK (-1.0f) /* (dark55) brows, lids and under-eyes no darker against the skin than this x the mean face's
                                  (tuning.feature_dark) */
 #define FEATURE_PICK (-1.0f) /* (pick55) anti-face candidates without features darker than this x the mean face's
                                  first (tuning.feature_pick) */
