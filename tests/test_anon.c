@@ -1291,14 +1291,24 @@ static void test_feature_dark(void **state) {
  * 40 draws of 8 candidates each. Without the pick the farthest candidate from the target nearly always has a feature darker
  * than 1.5 x the mean face's; with it, a candidate without one is taken wherever there is one, else the least dark,
  * so the chosen draws are dark less often and never darker than the farthest; the codes are a candidate's as drawn
- * (the same draw with the pick off and the read-outs NULL gives main's codes bit for bit). */
+ * (the same draw with the pick off and the read-outs NULL gives main's codes bit for bit).
+ * (pick56) With feat_near R only the candidates at least R x as far from the target's codes as the farthest take
+ * part: R 1 gives the farthest's codes bit for bit, R 0.95 a chosen distance never under 0.95 x the farthest's and
+ * fewer dark draws than without the pick; the generator ends where the candidates leave it in every variant. */
+static double code_gap(const float *z, const float *zt, int k) {
+    double d = 0;
+    for (int i = 0; i < k; i++) d += (double)(z[i] - zt[i]) * (z[i] - zt[i]);
+    return sqrt(d);
+}
+
 static void test_feature_pick(void **state) {
     (void)state;
     mf_anon_model_t *m = model_need();
     int k = m->ks + m->kt;
     float *w = malloc(sizeof(float) * MF_ANON_N_FEAT * (k + 1)), *zt = malloc(sizeof(float) * k),
-          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k), *z0 = malloc(sizeof(float) * k);
-    assert_true(w && zt && zc && z && z0);
+          *zc = malloc(sizeof(float) * k), *z = malloc(sizeof(float) * k), *z0 = malloc(sizeof(float) * k),
+          *zf = malloc(sizeof(float) * k);
+    assert_true(w && zt && zc && z && z0 && zf);
     assert_int_equal(mf_anon_feature_readouts(m, w), 0);
     float age = 30, logit = -2.5f;
     const float *c = m->cond + (size_t)mf_anon_bucket(age, 0) * (2 + 2 * (size_t)k);
@@ -1309,22 +1319,36 @@ static void test_feature_pick(void **state) {
         for (int i = 0; i < k; i++) n2 += (double)wf[i] * wf[i];
         for (int i = 0; i < k; i++) zt[i] += (float)(0.7 * wf[i] / sqrt(n2));
     }
-    int dark[2] = {0, 0};
-    double sum_over[2] = {0, 0};
+    /* variants: 0 the pick off, 1 the pick at 1.5, 2 ... among candidates at least 1 x the farthest's distance,
+     * 3 ... at least 0.95 x */
+    const float near[4] = {-1, -1, 1.0f, 0.95f};
+    int dark[4] = {0};
+    double sum_over[4] = {0}, ratio[4] = {0}, rmin[4] = {1, 1, 1, 1};
     for (int d = 0; d < 40; d++) {
-        double over[2];
-        for (int v = 0; v < 2; v++) {
+        double over[4], dfar = 0;
+        uint64_t rng_end[4];
+        for (int v = 0; v < 4; v++) {
             mf_anon_rung rung = {.ncand = 8, .spread = 1.0f, .away = 0.8f, .gain = 1, .shade = 0.1f, .fine = 1,
-                                 .feat = w, .feat_hold = -1, .feat_dark = -1, .feat_pick = v ? 1.5f : -1};
+                                 .feat = w, .feat_hold = -1, .feat_dark = -1, .feat_pick = v ? 1.5f : -1,
+                                 .feat_near = near[v]};
             uint64_t rng = 5000 + (uint64_t)d;
             mf_anon_draw_identity(m, &rng, age, logit, &rung, zt, 0, NULL, zc, z);
+            rng_end[v] = rng;
             if (!v) { /* the pick off: the codes of a rung without read-outs */
                 mf_anon_rung r0 = rung;
                 r0.feat = NULL;
                 uint64_t rng0 = 5000 + (uint64_t)d;
                 mf_anon_draw_identity(m, &rng0, age, logit, &r0, zt, 0, NULL, zc, z0);
                 assert_memory_equal(z, z0, sizeof(float) * (size_t)k);
+                memcpy(zf, z, sizeof(float) * (size_t)k);
+                dfar = code_gap(zf, zt, k);
             }
+            if (v == 2) assert_memory_equal(z, zf, sizeof(float) * (size_t)k); /* R 1: the farthest */
+            assert_true(rng_end[v] == rng_end[0]);
+            double r = code_gap(z, zt, k) / dfar;
+            assert_true(r <= 1 + 1e-6); /* the farthest is the farthest */
+            if (v == 3) assert_true(r >= 0.95 - 1e-6);
+            ratio[v] += r / 40, rmin[v] = fmin(rmin[v], r);
             over[v] = 0;
             for (int f = 0; f < MF_ANON_N_FEAT; f++) {
                 const float *wf = w + (size_t)f * (k + 1);
@@ -1334,12 +1358,17 @@ static void test_feature_pick(void **state) {
             sum_over[v] += over[v];
         }
         assert_true(over[1] <= over[0] + 1e-6); /* never darker than the farthest candidate */
+        assert_true(over[3] <= over[0] + 1e-6);
     }
     print_message("      40 draws of 8 candidates from a pale target: a feature darker than 1.5 x the mean face's in %d without "
-                  "the pick, %d with it (mean excess %.3f / %.3f x the mean face's)\n", dark[0], dark[1], sum_over[0] / 40,
-                  sum_over[1] / 40);
+                  "the pick, %d with it (mean excess %.3f / %.3f x the mean face's); distance from the target's codes "
+                  "%.3f x the farthest's (least %.3f)\n", dark[0], dark[1], sum_over[0] / 40, sum_over[1] / 40, ratio[1],
+                  rmin[1]);
+    print_message("      among the candidates at least 0.95 x as far: %d dark (mean excess %.3f), distance %.3f x the "
+                  "farthest's (least %.3f)\n", dark[3], sum_over[3] / 40, ratio[3], rmin[3]);
     assert_true(dark[0] >= 30 && dark[1] <= 4 && sum_over[1] < 0.1 * sum_over[0]);
-    free(w), free(zt), free(zc), free(z), free(z0);
+    assert_true(dark[3] < dark[0] && sum_over[3] < sum_over[0]);
+    free(w), free(zt), free(zc), free(z), free(z0), free(zf);
     mf_anon_model_free(m);
 }
 

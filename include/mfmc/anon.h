@@ -470,8 +470,12 @@ typedef struct {
                            at least 1 */
     float feature_pick; /* (pick55) the codes left as drawn, but of a draw's anti-face candidates those whose brows,
                            upper lids and under-eyes are no darker against the skin than feature_pick x the mean
-                           face's are taken first (the farthest of them from the target's codes; none: the farthest of
-                           all). 0: the default FEATURE_PICK in src/anon/anon.c; < 0: off; at least 1 */
+                           face's are taken first (the farthest of them from the target's codes; none: the least dark).
+                           0: the default FEATURE_PICK in src/anon/anon.c; < 0: off; at least 1 */
+    float feature_pick_near; /* (pick56) with feature_pick: only the candidates at least feature_pick_near x as far
+                           from the target's codes as the farthest take part in its choice (the distance given up for a
+                           lighter face is bounded; 1: the farthest only). 0: the default FEATURE_PICK_NEAR in
+                           src/anon/anon.c; < 0: all candidates; at most 1 */
     int child_push; /* (kid43) a child's draws (the original estimated under 13 years), bits: 1 the anti-face push away
                        from the child's own codes (within the child bucket), 2 the child's own identity shape taken
                        out as an adult's is (else its own proportions are kept). 0: the default CHILD_PUSH in

@@ -26,6 +26,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  (tuning.feature_dark) */
 #define FEATURE_PICK (-1.0f) /* (pick55) anti-face candidates without features darker than this x the mean face's
                                  first (tuning.feature_pick) */
+#define FEATURE_PICK_NEAR (-1.0f) /* (pick56) ... among the candidates at least this x as far as the farthest
+                                      (tuning.feature_pick_near; off: all) */
 #define FEATURE_HOLD (-1.0f) /* (feat50) brows and lids no lighter against the skin than this x the mean face's
                                  (tuning.feature_hold): off, measured at 0.7 (docs, stop 50: outside recognizers read faces more like their owners) */
 #define EYE_SOFTEN 0.0f       /* (eyes18) low-pass of the photo's eye openings kept, in face sizes (tuning.eye_soften; 0 off) */
@@ -521,6 +523,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     tu->feature_dark = !(tu->feature_dark > 0) ? -1 : fmaxf(tu->feature_dark, 1.0f);
     if (tu->feature_pick == 0) tu->feature_pick = FEATURE_PICK;
     tu->feature_pick = !(tu->feature_pick > 0) ? -1 : fmaxf(tu->feature_pick, 1.0f);
+    if (tu->feature_pick_near == 0) tu->feature_pick_near = FEATURE_PICK_NEAR;
+    tu->feature_pick_near = !(tu->feature_pick_near > 0) ? -1 : fminf(tu->feature_pick_near, 1.0f);
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
     tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
@@ -4430,6 +4434,7 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
         rung.feat = a->feat_w, rung.feat_hold = a->o.tuning.feature_hold; /* (feat50) */
         rung.feat_dark = a->o.tuning.feature_dark; /* (dark55) */
         rung.feat_pick = a->o.tuning.feature_pick; /* (pick55) */
+        rung.feat_near = a->o.tuning.feature_pick_near; /* (pick56) */
         const float *zt_push = j.child && !(a->o.tuning.child_push & 1) ? NULL : j.zt; /* (kid43) */
         mf_anon_draw_identity(a->m, &rng, age_draw, logit, &rung, zt_push, unl, keep, j.zc, j.z);
         if (a->col_w && j.zt) /* tuning.tone_codes on */

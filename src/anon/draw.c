@@ -64,6 +64,14 @@ float mf_anon_age_ask(float age, float mean, float stretch) {
     return fmaxf(1, age + fade * mv);
 }
 
+/* A linear read-out of codes z (k of them): w[k] + sum of w[i] z[i], summed in that order in double (the draws'
+ * constraints and pick55's candidate test share it, so their figures are the same to the bit). */
+static double readout(const float *w, const float *z, int k) {
+    double p = w[k];
+    for (int i = 0; i < k; i++) p += w[i] * z[i];
+    return p;
+}
+
 /* Solves the n x n system A c = A[.][n] (n <= 7; A is overwritten) by Gauss-Jordan elimination with partial pivoting,
  * c[i] = A[i][n] / A[i][i] at the end; -1 when singular. The least-norm steps of draw_codes and mf_anon_tone_codes. */
 static int solve_small(int n, double A[][8], double *c) {
@@ -155,16 +163,13 @@ static void draw_codes(const mf_anon_model_t *m, uint64_t *rng, float age, float
     int nr = band ? 3 : 2;
     for (int q = 0; feat && q < MF_ANON_N_FEAT; q++) {
         const float *wf = feat + (size_t)q * (k + 1);
-        double p = wf[k];
-        for (int i = 0; i < k; i++) p += wf[i] * z[i];
+        double p = readout(wf, z, k);
         if (hold > 0 && q < MF_ANON_N_HOLD && p > hold * wf[k]) W[nr] = wf, tgt[nr++] = hold * wf[k];
         else if (dark > 0 && p < dark * wf[k]) W[nr] = wf, tgt[nr++] = dark * wf[k]; /* (dark55) */
     }
     int kp = zt && keep; /* (light37) the kept codes stay the target's: the read-outs are moved by the others */
     for (int j = 0; j < nr; j++) {
-        double p = W[j][k];
-        for (int i = 0; i < k; i++) p += W[j][i] * z[i];
-        r[j] = tgt[j] - p;
+        r[j] = tgt[j] - readout(W[j], z, k);
         for (int l = 0; l < nr; l++)
             for (int i = 0; i < k; i++)
                 if (!(kp && keep[i])) G[j][l] += (double)W[j][i] * W[l][i];
@@ -206,6 +211,24 @@ static float code_dist(const mf_anon_model_t *m, float metric, const float *z, c
 }
 
 
+/* (pick55) The darkest of the brows, lids and under-eyes of codes z against the skin, as its excess over
+ * rung->feat_pick x the mean face's (in multiples of the mean face's); 0 when none is darker or the pick is off. */
+static double dark_over(const mf_anon_rung *rung, const float *z, int k) {
+    double over = 0;
+    for (int q = 0; rung->feat && rung->feat_pick > 0 && q < MF_ANON_N_FEAT; q++) {
+        const float *wf = rung->feat + (size_t)q * (k + 1);
+        over = fmax(over, readout(wf, z, k) / wf[k] - rung->feat_pick);
+    }
+    return over;
+}
+
+/* (pick55) Whether candidate (d, over) beats the best so far (best_d, best_over; first: none yet): one without dark
+ * features beats one with them, the farthest of them; among those with them, the least dark. */
+static int pick_better(int first, float d, double over, float best_d, double best_over) {
+    int ok = !(over > 0), best_ok = !(best_over > 0);
+    return first || ok > best_ok || (ok && best_ok && d > best_d) || (!ok && !best_ok && over < best_over);
+}
+
 void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, float logit, const mf_anon_rung *rung,
                            const float *zt, int unlinked, const uint8_t *keep, float *zc, float *z) {
     int k = m->ks + m->kt;
@@ -215,25 +238,44 @@ void mf_anon_draw_identity(const mf_anon_model_t *m, uint64_t *rng, float age, f
                    rung->feat_hold, rung->feat_dark, z);
         return;
     }
+    int near = rung->feat && rung->feat_pick > 0 && rung->feat_near > 0 && rung->ncand <= MF_ANON_MAX_CAND;
+    if (near) {
+        /* (pick56) only the candidates at least feat_near x as far from the target's codes as the farthest take
+         * part in pick55's choice: the distance lost to a lighter face is bounded. The distances are known after
+         * all candidates; the chosen one is drawn again from the saved generator state, and the generator is left
+         * where the candidates left it. */
+        uint64_t rng0 = *rng;
+        float d[MF_ANON_MAX_CAND], dmax = -1;
+        double over[MF_ANON_MAX_CAND];
+        for (int c = 0; c < rung->ncand; c++) {
+            draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, rung->feat,
+                       rung->feat_hold, rung->feat_dark, zc);
+            d[c] = code_dist(m, rung->metric, zc, zt), over[c] = dark_over(rung, zc, k);
+            dmax = fmaxf(dmax, d[c]);
+        }
+        int best = -1;
+        for (int c = 0; c < rung->ncand; c++)
+            if (d[c] >= rung->feat_near * dmax && pick_better(best < 0, d[c], over[c], best < 0 ? 0 : d[best],
+                                                               best < 0 ? 0 : over[best]))
+                best = c;
+        if (best < 0) best = 0; /* no finite distance: the first, as the farthest-of loop takes it */
+        uint64_t rng_end = *rng;
+        *rng = rng0;
+        for (int c = 0; c <= best; c++)
+            draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, rung->feat,
+                       rung->feat_hold, rung->feat_dark, z);
+        *rng = rng_end;
+        return;
+    }
     float best_d = -2; /* the anti-face: of rung->ncand candidates, the one farthest from the target's own codes */
-    int best_ok = 0;   /* (pick55) the best so far has no feature darker than feat_pick x the mean face's */
-    double best_over = 0;
+    double best_over = 0; /* (pick55) the best's darkest feature over feat_pick x the mean face's (0: none; off: 0) */
     for (int c = 0; c < rung->ncand; c++) {
         draw_codes(m, rng, age, logit, rung->spread, zt, rung->away, rung->metric, 0, keep, rung->band, rung->feat,
                    rung->feat_hold, rung->feat_dark, zc);
         float d = code_dist(m, rung->metric, zc, zt);
-        double over = 0; /* (pick55) the darkest feature's excess over feat_pick x the mean face's, x the mean's */
-        for (int q = 0; rung->feat && rung->feat_pick > 0 && q < MF_ANON_N_FEAT; q++) {
-            const float *wf = rung->feat + (size_t)q * (k + 1);
-            double p = wf[k];
-            for (int i = 0; i < k; i++) p += wf[i] * zc[i];
-            over = fmax(over, p / wf[k] - rung->feat_pick);
-        }
-        /* (pick55) a candidate without dark features beats one with them, the farthest of them; among those with
-         * them, the least dark */
-        int ok = !(over > 0);
-        if (ok > best_ok || (ok && best_ok && d > best_d) || (!ok && !best_ok && (c == 0 || over < best_over)))
-            best_d = d, best_ok = ok, best_over = over, memcpy(z, zc, sizeof(float) * (size_t)k);
+        double over = dark_over(rung, zc, k);
+        if (pick_better(c == 0, d, over, best_d, best_over))
+            best_d = d, best_over = over, memcpy(z, zc, sizeof(float) * (size_t)k);
     }
 }
 

@@ -274,7 +274,10 @@ typedef struct {
     float feat_dark;   /* (dark55) > 0: a feature darker against the skin than feat_dark x the mean face's is moved
                           to that; else not */
     float feat_pick;   /* (pick55) > 0: of the anti-face candidates, those with no feature darker against the skin
-                          than feat_pick x the mean face's are taken first (the farthest of them); else not */
+                          than feat_pick x the mean face's are taken first (the farthest of them; none: the least
+                          dark); else not */
+    float feat_near;   /* (pick56) > 0 (with feat_pick): only the candidates at least feat_near x as far from the
+                          target's codes as the farthest take part in that choice; else all */
 } mf_anon_rung;
 /* The rung after `failed` failed draws of which `rejected` by the ensemble, for max_tries draws, from the tuning
  * (tu->ladder 0: the default ladder, 1: identity first). tu must have its defaults filled in (mf_anon_create). */

@@ -61,7 +61,7 @@ float mf_anon_strong_fine(const mf_anon_tuning *tu) {
 void mf_anon_ladder_step(const mf_anon_tuning *tu, int max_tries, int failed, int rejected, mf_anon_rung *out) {
     failed = failed < 0 ? 0 : failed, rejected = rejected < 0 ? 0 : rejected > failed ? failed : rejected;
     out->band = NULL; /* (band48) set by the caller from tuning.forehead_band */
-    out->feat = NULL, out->feat_hold = 0, out->feat_dark = 0, out->feat_pick = 0; /* (feat50) ... and from tuning.feature_hold */
+    out->feat = NULL, out->feat_hold = 0, out->feat_dark = 0, out->feat_pick = 0, out->feat_near = 0; /* (feat50) ... and from tuning.feature_hold */
     if (tu->ladder <= 0) {
         int e = failed;
         out->strong = tu->keep_eyes < 0 || (tu->keep_eyes == 0 && 3 * e >= max_tries);
