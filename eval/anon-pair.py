@@ -10,9 +10,13 @@ similarity difference THIS - PEER (the `face N ...: sims` lines) is printed over
   changed      ... of them, the faces whose draw log (`draws` line) differs;
   syn-both     the faces published as synthetic faces in both runs (not a filter fallback);
   syn-changed  ... of them, the faces whose draw log differs.
-A line `tone` per run counts the faces whose skin chroma moved more than 4 and 6 levels against the photo's and the
+The draw log holds the similarities of the refused draws only, so two runs can publish different faces behind the
+same log (another candidate chosen, as pick55 does): a line counts the faces with the same log but other
+similarities. A line `tone` per run counts the faces whose skin chroma moved more than 4 and 6 levels against the photo's and the
 strong faces whose skin-probe contrast ratio is over 1.4 (the `tone` lines). With --changed FILE the indexes (%04d)
-of the syn-changed faces are written to FILE and those whose kind (synthetic / filter) differs to FILE.filt.
+of the syn-changed faces are written to FILE, those whose kind (synthetic / filter) differs to FILE.filt, and those
+of syn-both whose published similarities differ at all (the pictures that changed, whatever the draw log) to
+FILE.moved.
 Exit 0; 2 on a usage error or an unreadable file.
 """
 import math
@@ -99,6 +103,9 @@ def main(argv):
     same = [i for i in common if i < len(ha) and i < len(hb) and ha[i]["draws"] == hb[i]["draws"]]
     print("faces both %d, same draw log %d, changed %d" % (len(common), len(same), len(common) - len(same)))
     same_set = set(same)
+    moved = [i for i in common if a[i] != b[i]]  # any similarity of the published face differs
+    print("same draw log but other similarities %d (published faces that differ: %d)" %
+          (sum(i in same_set for i in moved), len(moved)))
     print(line_of("all", common, a, b, True))
     print(line_of("changed", [i for i in common if i not in same_set], a, b, True))
     both = [i for i in common if i < len(ha) and i < len(hb) and kind(ha[i]) == "syn" and kind(hb[i]) == "syn"]
@@ -117,6 +124,8 @@ def main(argv):
         with open(changed_file + ".filt", "w") as f:
             n = min(len(ha), len(hb))
             f.write(" ".join("%04d" % i for i in common if i < n and kind(ha[i]) != kind(hb[i])) + "\n")
+        with open(changed_file + ".moved", "w") as f:
+            f.write(" ".join("%04d" % i for i in both if a[i] != b[i]) + "\n")
     return 0
 
 

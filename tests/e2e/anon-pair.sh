@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of eval/anon-pair.py (the paired comparison of two eval_anon runs that docs/anonymization.md's
 # paired figures come from): usage errors exit 2; on two hand-written eval_anon logs of three faces (one face the
-# same draws, one redrawn, one a filter fallback in the second run) every printed figure is the one worked out by
-# hand below, and --changed writes the redrawn synthetic face and the face whose kind changed.
+# same draw log but another published face, one redrawn, one a filter fallback in the second run) every printed
+# figure is the one worked out by hand below, and --changed writes the redrawn synthetic face, the face whose kind
+# changed and (.moved) the synthetic faces whose similarities differ.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -49,6 +50,7 @@ run "two runs: exit 0" 0 python3 "$PAIR" "$tmp/a.err" "$tmp/b.err" --changed "$t
 # by hand: arcface differences +0.02 (a), 0 (b), -0.04 (c); faceapi 0, 0, +0.01; b is filtered in the second run
 expect() { grep -qFx -- "$1" "$tmp/out" && ok "prints: $1" || { ko "prints: $1"; sed 's/^/    out| /' "$tmp/out"; }; }
 expect "faces both 3, same draw log 1, changed 2"
+expect "same draw log but other similarities 1 (published faces that differ: 2)"
 expect "all 3 arcface -0.0067+-0.0176  faceapi +0.0033+-0.0033"
 expect "changed 2 arcface -0.0200+-0.0200  faceapi +0.0050+-0.0050"
 expect "published synthetic in both 2 (changed 1); peer filtered 0, this filtered 1"
@@ -57,8 +59,10 @@ expect "tone peer: faces 3, chroma change > 4: 2, > 6: 1; strong faces 2, contra
 expect "tone this: faces 2, chroma change > 4: 0, > 6: 0; strong faces 2, contrast > 1.4: 1"
 [ "$(cat "$tmp/ch" 2>/dev/null)" = "0002" ] && ok "--changed: the redrawn synthetic face" || ko "--changed: the redrawn synthetic face ($(cat "$tmp/ch" 2>/dev/null))"
 [ "$(cat "$tmp/ch.filt" 2>/dev/null)" = "0001" ] && ok "--changed: the face that became a filter" || ko "--changed: the face that became a filter"
+[ "$(cat "$tmp/ch.moved" 2>/dev/null)" = "0000 0002" ] && ok "--changed: the synthetic faces whose similarities moved, the same draw log or not" || ko "--changed: .moved ($(cat "$tmp/ch.moved" 2>/dev/null))"
 # the same run against itself: nothing changed, every difference zero
 run "a run against itself: exit 0" 0 python3 "$PAIR" "$tmp/a.err" "$tmp/a.err"
 expect "faces both 3, same draw log 3, changed 0"
+expect "same draw log but other similarities 0 (published faces that differ: 0)"
 expect "all 3 arcface +0.0000+-0.0000  faceapi +0.0000+-0.0000"
 finish
