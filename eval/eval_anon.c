@@ -94,6 +94,7 @@ static void usage(FILE *f) {
           "  --sh-chroma N    1: ... its luminance in the chroma of the photo's low-pass (default on since stop 50; -1 off)\n"
           "  --feature-hold F every draw's brows and upper lids no lighter against the skin than F x the mean face's (off)\n"
           "  --feature-pick F anti-face candidates without brows, lids or under-eyes darker than F x the mean face's first, else the least dark (off)\n"
+          "  --detail-beard F a woman's draw: the detail layer below the nose x F, 0 < F < 1 (off)\n"
           "  --feature-pick-near R  ... only among the candidates at least R x as far from the target's codes as the farthest (off: all)\n"
           "  --feature-dark F every draw's brows, upper lids and under-eyes no darker against the skin than F x the mean face's (off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
@@ -230,6 +231,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--feature-hold") && more) tu.feature_hold = (float)atof(argv[++i]);
         else if (!strcmp(s, "--feature-dark") && more) tu.feature_dark = (float)atof(argv[++i]);
         else if (!strcmp(s, "--feature-pick") && more) tu.feature_pick = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--detail-beard") && more) tu.detail_beard = (float)atof(argv[++i]);
         else if (!strcmp(s, "--feature-pick-near") && more) tu.feature_pick_near = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-lid") && more) tu.eye_lid = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-uv") && more) tu.eye_uv = (float)atof(argv[++i]);
