@@ -3078,6 +3078,71 @@ static void test_chroma_clamp_face(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* Mean absolute 4-neighbour Laplacian of the luminance of `im` over the pixels inside the mesh oval of `f` whose row is
+ * below `below` (lower face) or above `above` (upper face); *n gets their count. */
+static double oval_laplacian(const mf_img *im, const mf_face *f, float below, float above, long *n) {
+    float oval[2 * 36];
+    int ord[36];
+    for (int q = 0; q < 36; q++)
+        ord[q] = q, oval[2 * q] = f->lm.pt[mf_anon_loop_oval[q]][0], oval[2 * q + 1] = f->lm.pt[mf_anon_loop_oval[q]][1];
+    double sum = 0;
+    *n = 0;
+    for (int y = 1; y < im->h - 1; y++)
+        for (int x = 1; x < im->w - 1; x++) {
+            if (!((below >= 0 && y > below) || (above >= 0 && y < above)) ||
+                !mf_anon_in_loop(oval, ord, 36, x + 0.5f, y + 0.5f))
+                continue;
+            double l[5];
+            const int dx[5] = {0, -1, 1, 0, 0}, dy[5] = {0, 0, 0, -1, 1};
+            for (int q = 0; q < 5; q++) {
+                const uint8_t *p = im->data + 3 * ((size_t)(y + dy[q]) * im->w + x + dx[q]);
+                l[q] = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            }
+            sum += fabs(4 * l[0] - l[1] - l[2] - l[3] - l[4]);
+            (*n)++;
+        }
+    return *n ? sum / *n : 0;
+}
+
+/* (beard56) The detail layer below the nose scaled for a woman's draw (tuning.detail_beard): ffhq_0556 (a pale woman
+ * whose draw got a stubble-like shadow on the jaw from the detail maps) at her FFHQ run's seed, the option off and
+ * at 0.2: both accepted at the same first draw; the fine grain (mean |Laplacian| of the luminance) inside the face's
+ * outline below the nose falls by at least 8 %, above the eyes it stays within 5 %. */
+static void test_detail_beard_face(void **state) {
+    (void)state;
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){0}), attack_env_anon(&e, (mf_anon_tuning){.detail_beard = 0.2f})};
+    mf_img img = {0};
+    int n;
+    mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0556.jpg", &img, &n);
+    int k = central_face(faces, n, &img);
+    if (k < 0 || !faces[k].has_landmarks) {
+        printf("  ffhq_0556: no face found\n");
+        photo_test_close(&e, an, 2, faces, &img);
+        skip();
+    }
+    const mf_face *f = &faces[k];
+    float nose = f->lm.pt[2][1] + 0.02f * f->det.h, eyes = fminf(f->lm.pt[159][1], f->lm.pt[386][1]);
+    double lo[2], up[2];
+    for (int v = 0; v < 2; v++) {
+        mf_img res = copy_of(&img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(an[v], &res, f, MF_ANON_SYNTH, 1 + 278 * 7919, NULL, &r), MF_OK);
+        assert_int_equal(r.decision, MF_ANON_ACCEPTED);
+        assert_string_equal(r.draws, "o");
+        long nl, nu;
+        lo[v] = oval_laplacian(&res, f, nose, -1, &nl), up[v] = oval_laplacian(&res, f, -1, eyes, &nu);
+        assert_true(nl > 2000 && nu > 2000);
+        printf("  ffhq_0556 detail_beard %s: mean |Laplacian| below the nose %.3f (%ld px), above the eyes %.3f (%ld px)\n",
+               v ? "0.2" : "off", lo[v], nl, up[v], nu);
+        mf_img_free(&res);
+    }
+    assert_true(lo[1] <= 0.92 * lo[0]);
+    assert_true(fabs(up[1] / up[0] - 1) <= 0.05);
+    photo_test_close(&e, an, 2, faces, &img);
+}
+
 /* (seam54) The drawn texture's step between the upper forehead and the brows' ring (tuning.forehead_seam): on 40
  * strong draws of the committed model (a target alternating +-1.2 deviations about its bucket, as test_forehead_band),
  * the step mf_anon_forehead_seam measures before and after its change; the texels below the eye row are not touched,
@@ -4673,6 +4738,7 @@ int main(void) {
         cmocka_unit_test(test_feature_hold),
         cmocka_unit_test(test_feature_dark),
         cmocka_unit_test(test_feature_pick),
+        cmocka_unit_test(test_detail_beard_face),
         cmocka_unit_test(test_brow_clamp),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),
