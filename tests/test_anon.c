@@ -3018,6 +3018,20 @@ static void test_sh_chroma_face(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* The central face of the data photo `rel` (data_photo_faces, central_face) with its mesh; without one the test is
+ * closed (photo_test_close of the n_an anonymizers) and skipped. */
+static int photo_face_or_skip(attack_env *e, mf_anon_t **an, int n_an, const char *rel, mf_img *img, mf_face **faces) {
+    int n;
+    *faces = data_photo_faces(e->priv, rel, img, &n);
+    int k = central_face(*faces, n, img);
+    if (k < 0 || !(*faces)[k].has_landmarks) {
+        printf("  %s: no face found\n", rel);
+        photo_test_close(e, an, n_an, *faces, img);
+        skip();
+    }
+    return k;
+}
+
 /* (cc53) On a photo: ffhq_0556 (a pale skin; index 278 of the 300-face run, its seed 1 + 278 x 7919). Its draw came
  * out with orange-brown lids and patches around the eyes (the drawn texture's warm shading and mottling, kept by the
  * per-channel light). Measured against the original face's mean colour over the pixels the draw changed inside the
@@ -3029,14 +3043,8 @@ static void test_chroma_clamp_face(void **state) {
     attack_env_need(&e);
     mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){.chroma_clamp = -1}), attack_env_anon(&e, (mf_anon_tuning){0})};
     mf_img img = {0};
-    int n;
-    mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0556.jpg", &img, &n);
-    int k = central_face(faces, n, &img);
-    if (k < 0 || !faces[k].has_landmarks) {
-        printf("  ffhq_0556: no face found\n");
-        photo_test_close(&e, an, 2, faces, &img);
-        skip();
-    }
+    mf_face *faces;
+    int k = photo_face_or_skip(&e, an, 2, "ffhq/ffhq_0556.jpg", &img, &faces);
     long off[2] = {0, 0}, changed[2] = {0, 0};
     for (int v = 0; v < 2; v++) {
         mf_img res = copy_of(&img);
@@ -3114,14 +3122,8 @@ static void test_detail_beard_face(void **state) {
     attack_env_need(&e);
     mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){0}), attack_env_anon(&e, (mf_anon_tuning){.detail_beard = 0.2f})};
     mf_img img = {0};
-    int n;
-    mf_face *faces = data_photo_faces(e.priv, "ffhq/ffhq_0556.jpg", &img, &n);
-    int k = central_face(faces, n, &img);
-    if (k < 0 || !faces[k].has_landmarks) {
-        printf("  ffhq_0556: no face found\n");
-        photo_test_close(&e, an, 2, faces, &img);
-        skip();
-    }
+    mf_face *faces;
+    int k = photo_face_or_skip(&e, an, 2, "ffhq/ffhq_0556.jpg", &img, &faces);
     const mf_face *f = &faces[k];
     float nose = f->lm.pt[2][1] + 0.02f * f->det.h, eyes = fminf(f->lm.pt[159][1], f->lm.pt[386][1]);
     double lo[2], up[2];
