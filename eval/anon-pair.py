@@ -12,8 +12,8 @@ similarity difference THIS - PEER (the `face N ...: sims` lines) is printed over
   syn-changed  ... of them, the faces whose draw log differs.
 The draw log holds the similarities of the refused draws only, so two runs can publish different faces behind the
 same log (another candidate chosen, as pick55 does): a line counts the faces with the same log but other
-similarities. A line `tone` per run counts the faces whose skin chroma moved more than 4 and 6 levels against the photo's and the
-strong faces whose skin-probe contrast ratio is over 1.4 (the `tone` lines). With --changed FILE the indexes (%04d)
+similarities. A line `tone` per run counts the faces whose skin chroma moved more than 4 and 6 levels against the
+photo's and the strong faces whose skin-probe contrast ratio is over 1.4 (the `tone` lines). With --changed FILE the indexes (%04d)
 of the syn-changed faces are written to FILE, those whose kind (synthetic / filter) differs to FILE.filt, and those
 of syn-both whose published similarities differ at all (the pictures that changed, whatever the draw log) to
 FILE.moved.

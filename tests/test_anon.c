@@ -3018,6 +3018,12 @@ static void test_sh_chroma_face(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* The mesh oval of face f as a closed loop for mf_anon_in_loop: oval (2 x 36 image coordinates) in order ord. */
+static void face_oval(const mf_face *f, float oval[2 * 36], int ord[36]) {
+    for (int q = 0; q < 36; q++)
+        ord[q] = q, oval[2 * q] = f->lm.pt[mf_anon_loop_oval[q]][0], oval[2 * q + 1] = f->lm.pt[mf_anon_loop_oval[q]][1];
+}
+
 /* The central face of the data photo `rel` (data_photo_faces, central_face) with its mesh; without one the test is
  * closed (photo_test_close of the n_an anonymizers) and skipped. */
 static int photo_face_or_skip(attack_env *e, mf_anon_t **an, int n_an, const char *rel, mf_img *img, mf_face **faces) {
@@ -3054,8 +3060,7 @@ static void test_chroma_clamp_face(void **state) {
         /* inside the face's outline (the mesh oval): the background's warp changes hair and sky too */
         float oval[2 * 36];
         int ord[36];
-        for (int q = 0; q < 36; q++)
-            ord[q] = q, oval[2 * q] = faces[k].lm.pt[mf_anon_loop_oval[q]][0], oval[2 * q + 1] = faces[k].lm.pt[mf_anon_loop_oval[q]][1];
+        face_oval(&faces[k], oval, ord);
         size_t px = (size_t)img.w * img.h;
         uint8_t *in = calloc(px, 1);
         assert_non_null(in);
@@ -3091,8 +3096,7 @@ static void test_chroma_clamp_face(void **state) {
 static double oval_laplacian(const mf_img *im, const mf_face *f, float below, float above, long *n) {
     float oval[2 * 36];
     int ord[36];
-    for (int q = 0; q < 36; q++)
-        ord[q] = q, oval[2 * q] = f->lm.pt[mf_anon_loop_oval[q]][0], oval[2 * q + 1] = f->lm.pt[mf_anon_loop_oval[q]][1];
+    face_oval(f, oval, ord);
     double sum = 0;
     *n = 0;
     for (int y = 1; y < im->h - 1; y++)

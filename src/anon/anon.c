@@ -325,8 +325,6 @@ struct mf_anon {
                      unless tuning.tone_codes is on) ... */
     float col_b[3]; /* ... and for the mean texture */
     float *brow_w;     /* (brow48) T * T: the brows' weights (mf_anon_brow_masks; NULL unless tuning.brow_dark) */
-    float *beard_w;    /* (beard56) T * T: the lower face's weights, 0 above the nose's bottom, 1 from BEARD_FADE below
-                          it (NULL unless tuning.detail_beard) */
     uint8_t *brow_ref; /* ... T * T: their reference skin */
     float *band_w; /* (band48) ks + kt + 1: the forehead step's read-out (mf_anon_band_readout; NULL unless
                       tuning.forehead_band is on and the model's ring lies inside its texture) */
@@ -774,17 +772,6 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             else if (mf_anon_brow_masks(m, a->brow_w, a->brow_ref)) /* no brows in the model's texture: off */
                 free(a->brow_w), free(a->brow_ref), a->brow_w = NULL, a->brow_ref = NULL;
         }
-        if (!st && tu->detail_beard >= 0 && tu->detail_beard < 1) { /* (beard56) */
-            size_t T2 = (size_t)m->T * m->T;
-            if (!(a->beard_w = malloc(sizeof(float) * T2))) st = mf_error_set(MF_ERR_NOMEM, "out of memory");
-            else {
-                float top = m->uv[2 * BEARD_TOP_V + 1], fade = BEARD_FADE * m->T;
-                for (int y = 0; y < m->T; y++) {
-                    float t = (y + 0.5f - top) / fade;
-                    for (int x = 0; x < m->T; x++) a->beard_w[(size_t)y * m->T + x] = t < 0 ? 0 : t > 1 ? 1 : t;
-                }
-            }
-        }
         if (!st && (tu->feature_hold > 0 || tu->feature_dark > 0 || tu->feature_pick > 0)) { /* (feat50, dark55, pick55) */
             if (!(a->feat_w = malloc(sizeof(float) * MF_ANON_N_FEAT * ((size_t)m->ks + m->kt + 1))))
                 st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -817,7 +804,7 @@ void mf_anon_free(mf_anon_t *a) {
     mf_anon_model_free(a->m);
     free(a->col_w);
     free(a->band_w), free(a->feat_w);
-    free(a->brow_w), free(a->brow_ref), free(a->beard_w);
+    free(a->brow_w), free(a->brow_ref);
     free(a->keep_codes);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->seam_side), free(a->seam_m[0]), free(a->seam_m[1]), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
@@ -4487,13 +4474,18 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
                 int dag = a->o.tuning.detail_ages;
                 int d = mf_anon_detail_pick(m, dag < 0 ? -1 : dag == 2 ? age_draw : face->attr.age, d0);
                 const float *dm = m->detail + (size_t)d * m->T * m->T;
-                if (a->beard_w && logit < 0) { /* (beard56) a woman's lower face: the grain scaled by detail_beard */
-                    float f = a->o.tuning.detail_beard;
-                    for (size_t i = 0; i < D / 3; i++)
-                        for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * (1 - (1 - f) * a->beard_w[i]) * dm[i];
-                } else
-                    for (size_t i = 0; i < D / 3; i++)
-                        for (int c = 0; c < 3; c++) j.tex[3 * i + c] += damp * dm[i];
+                /* (beard56) a woman's draw: below the nose's row (fading in over BEARD_FADE) the grain is scaled by
+                 * tuning.detail_beard (-1: off) */
+                float fb = logit < 0 ? a->o.tuning.detail_beard : -1;
+                float top = m->uv[2 * BEARD_TOP_V + 1], fade = BEARD_FADE * m->T;
+                for (size_t i = 0; i < D / 3; i++) {
+                    float g = damp;
+                    if (fb >= 0) {
+                        float t = ((int)(i / (size_t)m->T) + 0.5f - top) / fade;
+                        g = damp * (1 - (1 - fb) * (t < 0 ? 0 : t > 1 ? 1 : t));
+                    }
+                    for (int c = 0; c < 3; c++) j.tex[3 * i + c] += g * dm[i];
+                }
             }
             /* (brow48) brows no lighter than their skin */
             if (a->brow_w)
