@@ -95,7 +95,7 @@ static void usage(FILE *f) {
           "  --feature-hold F every draw's brows and upper lids no lighter against the skin than F x the mean face's (off)\n"
           "  --feature-pick F anti-face candidates without brows, lids or under-eyes darker than F x the mean face's first, else the least dark (off)\n"
           "  --feature-pick-near R  ... only among the candidates at least R x as far from the target's codes as the farthest (off: all)\n"
-          "  --detail-beard F a woman's draw: the detail layer below the nose x F, 0 < F < 1 (off)\n"
+          "  --detail-beard F a woman's draw: the detail layer below the nose x F, 0 < F < 1 (default 0.2; -1: off)\n"
           "  --feature-dark F every draw's brows, upper lids and under-eyes no darker against the skin than F x the mean face's (off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"

@@ -474,8 +474,8 @@ typedef struct {
                            0: the default FEATURE_PICK in src/anon/anon.c; < 0: off; at least 1 */
     float detail_beard; /* (beard56) a draw for a woman (the original read female): the detail layer below the nose
                            scaled by detail_beard (0..1; the maps' grain there comes partly from men's stubble). 0: the
-                           default DETAIL_BEARD in src/anon/anon.c (off); < 0 or >= 1: off; a tiny value such as 0.001
-                           takes the grain out there */
+                           default DETAIL_BEARD in src/anon/anon.c (0.2 since stop 57); < 0 or >= 1: off; a tiny value
+                           such as 0.001 takes the grain out there */
     float feature_pick_near; /* (pick56) with feature_pick: only the candidates at least feature_pick_near x as far
                            from the target's codes as the farthest take part in its choice (the distance given up for a
                            lighter face is bounded; 1: the farthest only). 0: the default FEATURE_PICK_NEAR in

@@ -28,8 +28,8 @@ enum { SC_BASE, SC_REND, SC_DEPTH, SC_COV, SC_COV0, SC_DUMMY, SC_FORCE, SC_RAMP,
                                  first (tuning.feature_pick) */
 #define FEATURE_PICK_NEAR (-1.0f) /* (pick56) ... among the candidates at least this x as far as the farthest
                                       (tuning.feature_pick_near; off: all) */
-#define DETAIL_BEARD (-1.0f) /* (beard56) a woman's draw: the detail layer below the nose x this (tuning.detail_beard;
-                                 off) */
+#define DETAIL_BEARD 0.2f /* (beard56) a woman's draw: the detail layer below the nose x this (tuning.detail_beard;
+                              on since stop 57) */
 #define BEARD_TOP_V 2         /* (beard56) the mesh vertex under the nose whose row starts the lower face */
 #define BEARD_FADE 0.04f      /* (beard56) ... and the rows, in texture sides, over which the scale comes in */
 #define FEATURE_HOLD (-1.0f) /* (feat50) brows and lids no lighter against the skin than this x the mean face's
