@@ -96,6 +96,7 @@ static void usage(FILE *f) {
           "  --feature-pick F anti-face candidates without brows, lids or under-eyes darker than F x the mean face's first, else the least dark (off)\n"
           "  --feature-pick-near R  ... only among the candidates at least R x as far from the target's codes as the farthest (off: all)\n"
           "  --detail-beard F a woman's draw: the detail layer below the nose x F, 0 < F < 1 (default 0.2; -1: off)\n"
+          "  --philtrum-floor F the drawn skin under the nose no darker than F x the mean face's there, 0 < F <= 1 (off)\n"
           "  --feature-dark F every draw's brows, upper lids and under-eyes no darker against the skin than F x the mean face's (off)\n"
           "  --eye-lid F      the photo's openings kept only while their middle's dark quarter is below F x the\n"
           "                   skin (else the model's eyes on every draw; default 0.65; -1: off)\n"
@@ -232,6 +233,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(s, "--feature-dark") && more) tu.feature_dark = (float)atof(argv[++i]);
         else if (!strcmp(s, "--feature-pick") && more) tu.feature_pick = (float)atof(argv[++i]);
         else if (!strcmp(s, "--detail-beard") && more) tu.detail_beard = (float)atof(argv[++i]);
+        else if (!strcmp(s, "--philtrum-floor") && more) tu.philtrum_floor = (float)atof(argv[++i]);
         else if (!strcmp(s, "--feature-pick-near") && more) tu.feature_pick_near = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-lid") && more) tu.eye_lid = (float)atof(argv[++i]);
         else if (!strcmp(s, "--eye-uv") && more) tu.eye_uv = (float)atof(argv[++i]);

@@ -3149,6 +3149,59 @@ static void test_detail_beard_face(void **state) {
     photo_test_close(&e, an, 2, faces, &img);
 }
 
+/* The mean luminance of im's pixels inside the polygon of f's mesh points loop[0..n) (above >= 0: only the rows above
+ * it); *cnt gets their number. */
+static double loop_luma(const mf_img *im, const mf_face *f, const int *loop, int n, float above, long *cnt) {
+    float pts[2 * 64];
+    int ord[64];
+    assert_true(n <= 64);
+    for (int q = 0; q < n; q++) ord[q] = q, pts[2 * q] = f->lm.pt[loop[q]][0], pts[2 * q + 1] = f->lm.pt[loop[q]][1];
+    double sum = 0;
+    *cnt = 0;
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++) {
+            if ((above >= 0 && y >= above) || !mf_anon_in_loop(pts, ord, n, x + 0.5f, y + 0.5f)) continue;
+            const uint8_t *px = im->data + 3 * ((size_t)y * im->w + x);
+            sum += 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2], (*cnt)++;
+        }
+    return *cnt ? sum / *cnt : 0;
+}
+
+/* (lip57) The lower nose and the skin under it (tuning.philtrum_floor): ffhq_0246 (a pale, flash-lit face) at seed 1
+ * (the photo alone, as `eval_anon --seed 1` runs it) gets a draw whose nose's underside and upper lip are nearly
+ * black, a moustache. Off and at 0.7, both accepted at the same fourth draw: inside the loop (mf_anon_philtrum_loop
+ * at the original's mesh) the mean luminance rises by at least 12 levels (104.0 -> 154.2 when written); inside the
+ * face's outline above the eyes it moves less than 1.5 (198.9 in both). An inert option fails it. */
+static void test_philtrum_floor_face(void **state) {
+    (void)state;
+    attack_env e;
+    attack_env_need(&e);
+    mf_anon_t *an[2] = {attack_env_anon(&e, (mf_anon_tuning){0}), attack_env_anon(&e, (mf_anon_tuning){.philtrum_floor = 0.7f})};
+    mf_img img = {0};
+    mf_face *faces;
+    int k = photo_face_or_skip(&e, an, 2, "ffhq/ffhq_0246.jpg", &img, &faces);
+    const mf_face *f = &faces[k];
+    float eyes = fminf(f->lm.pt[159][1], f->lm.pt[386][1]);
+    double lip[2], up[2];
+    for (int v = 0; v < 2; v++) {
+        mf_img res = copy_of(&img);
+        mf_anon_result r;
+        assert_int_equal(mf_anon_face(an[v], &res, f, MF_ANON_SYNTH, 1, NULL, &r), MF_OK);
+        assert_int_equal(r.decision, MF_ANON_ACCEPTED);
+        assert_string_equal(r.draws, "Yaao");
+        long nl, nu;
+        lip[v] = loop_luma(&res, f, mf_anon_philtrum_loop, MF_ANON_N_PHILTRUM, -1, &nl);
+        up[v] = loop_luma(&res, f, mf_anon_loop_oval, 36, eyes, &nu);
+        assert_true(nl > 2000 && nu > 2000);
+        printf("  ffhq_0246 philtrum_floor %s: mean luminance under the nose %.1f (%ld px), above the eyes %.1f (%ld px)\n",
+               v ? "0.7" : "off", lip[v], nl, up[v], nu);
+        mf_img_free(&res);
+    }
+    assert_true(lip[1] >= lip[0] + 12);
+    assert_true(fabs(up[1] - up[0]) < 1.5);
+    photo_test_close(&e, an, 2, faces, &img);
+}
+
 /* (seam54) The drawn texture's step between the upper forehead and the brows' ring (tuning.forehead_seam): on 40
  * strong draws of the committed model (a target alternating +-1.2 deviations about its bucket, as test_forehead_band),
  * the step mf_anon_forehead_seam measures before and after its change; the texels below the eye row are not touched,
@@ -4745,6 +4798,7 @@ int main(void) {
         cmocka_unit_test(test_feature_dark),
         cmocka_unit_test(test_feature_pick),
         cmocka_unit_test(test_detail_beard_face),
+        cmocka_unit_test(test_philtrum_floor_face),
         cmocka_unit_test(test_brow_clamp),
         cmocka_unit_test(test_changed_and_reproducible),
         cmocka_unit_test(test_guarantee_at_other_alignments),

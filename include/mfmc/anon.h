@@ -472,6 +472,11 @@ typedef struct {
                            upper lids and under-eyes are no darker against the skin than feature_pick x the mean
                            face's are taken first (the farthest of them from the target's codes; none: the least dark).
                            0: the default FEATURE_PICK in src/anon/anon.c; < 0: off; at least 1 */
+    float philtrum_floor; /* (lip57) the drawn texture's skin between the nose's base and the upper lip made no darker,
+                           per channel, than philtrum_floor x the model's mean face there (scaled by the draw's cheek
+                           skin over the mean face's): the anti-face of a flat-lit face gets a dark patch there that
+                           reads as a moustache. 0: the default PHILTRUM_FLOOR in src/anon/anon.c (off); < 0: off;
+                           at most 1 */
     float detail_beard; /* (beard56) a draw for a woman (the original read female): the detail layer below the nose
                            scaled by detail_beard (0..1; the maps' grain there comes partly from men's stubble). 0: the
                            default DETAIL_BEARD in src/anon/anon.c (0.2 since stop 57); < 0 or >= 1: off; a tiny value

@@ -268,6 +268,8 @@ enum { OVAL_N = 36 }; /* mf_anon_loop_oval */
 #define FOREHEAD_BAND (-1) /* (band48) tuning.forehead_band: off */
 #define BROW_DARK 0.9f /* (brow48) tuning.brow_dark: inverted brows no lighter than 0.9 x their skin (on since stop 48) */
 #define BROW_GATE 1.0f    /* (brow48) tuning.brow_gate: only brows at least as light as their skin */
+#define PHILTRUM_FLOOR (-1.0f) /* (lip57) tuning.philtrum_floor: the skin under the nose no darker than this x the mean
+                                  face's there (scaled to the draw's cheeks; off) */
 #define CHILD_STRONG (-1) /* (kid49) tuning.child_strong: a child is not drawn on the strong rung (on since stop 49) */
 #define CHILD_END_NOTE " (a child: no strong draws)" /* ... in a fallback's note (the note's widths leave it room) */
 #define AGE_STEP 0.8f /* ... the next draw's asked age moved by -AGE_STEP x the miss (tuning.age_step) */
@@ -325,6 +327,9 @@ struct mf_anon {
                      unless tuning.tone_codes is on) ... */
     float col_b[3]; /* ... and for the mean texture */
     float *brow_w;     /* (brow48) T * T: the brows' weights (mf_anon_brow_masks; NULL unless tuning.brow_dark) */
+    float *lip_w;      /* (lip57) T * T: the skin under the nose (mf_anon_philtrum_masks; NULL unless
+                          tuning.philtrum_floor) */
+    uint8_t *lip_ref;  /* ... T * T: the cheeks' skin */
     uint8_t *brow_ref; /* ... T * T: their reference skin */
     float *band_w; /* (band48) ks + kt + 1: the forehead step's read-out (mf_anon_band_readout; NULL unless
                       tuning.forehead_band is on and the model's ring lies inside its texture) */
@@ -532,6 +537,8 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->feature_pick_near == 0) tu->feature_pick_near = FEATURE_PICK_NEAR;
     tu->feature_pick_near = !(tu->feature_pick_near > 0) ? -1 : fminf(tu->feature_pick_near, 1.0f);
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
+    if (tu->philtrum_floor == 0) tu->philtrum_floor = PHILTRUM_FLOOR;
+    tu->philtrum_floor = !(tu->philtrum_floor > 0) ? -1 : fminf(tu->philtrum_floor, 1);
     tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
     tu->child_strong = tu->child_strong > 0 ? 1 : -1;
@@ -772,6 +779,13 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
             else if (mf_anon_brow_masks(m, a->brow_w, a->brow_ref)) /* no brows in the model's texture: off */
                 free(a->brow_w), free(a->brow_ref), a->brow_w = NULL, a->brow_ref = NULL;
         }
+        if (!st && tu->philtrum_floor > 0) { /* (lip57) */
+            size_t T2 = (size_t)m->T * m->T;
+            if (!(a->lip_w = malloc(sizeof(float) * T2)) || !(a->lip_ref = malloc(T2)))
+                st = mf_error_set(MF_ERR_NOMEM, "out of memory");
+            else if (mf_anon_philtrum_masks(m, a->lip_w, a->lip_ref)) /* no such skin in the model: off */
+                free(a->lip_w), free(a->lip_ref), a->lip_w = NULL, a->lip_ref = NULL;
+        }
         if (!st && (tu->feature_hold > 0 || tu->feature_dark > 0 || tu->feature_pick > 0)) { /* (feat50, dark55, pick55) */
             if (!(a->feat_w = malloc(sizeof(float) * MF_ANON_N_FEAT * ((size_t)m->ks + m->kt + 1))))
                 st = mf_error_set(MF_ERR_NOMEM, "out of memory");
@@ -805,6 +819,7 @@ void mf_anon_free(mf_anon_t *a) {
     free(a->col_w);
     free(a->band_w), free(a->feat_w);
     free(a->brow_w), free(a->brow_ref);
+    free(a->lip_w), free(a->lip_ref);
     free(a->keep_codes);
     free(a->tri_of), free(a->bary), free(a->tri_force), free(a->tri_core), free(a->hole_kind), free(a->tri_lid), free(a->tri_eyezone), free(a->edge_alpha), free(a->fill_src), free(a->hair_w), free(a->hair_wi), free(a->seam_side), free(a->seam_m[0]), free(a->seam_m[1]), free(a->donor_tex), free(a->donor_age), free(a->donor_male), free(a->donor_emb), free(a->uv_eye);
     free(a);
@@ -4490,6 +4505,8 @@ static int anon_face(mf_anon_t *a, mf_img *img, const mf_face *face, mf_anon_met
             /* (brow48) brows no lighter than their skin */
             if (a->brow_w)
                 mf_anon_brow_clamp(m, a->brow_w, a->brow_ref, a->o.tuning.brow_dark, a->o.tuning.brow_gate, j.tex);
+            /* (lip57) the skin under the nose no darker than the mean face's there */
+            if (a->lip_w) mf_anon_philtrum_lift(m, a->lip_w, a->lip_ref, a->o.tuning.philtrum_floor, j.tex);
         }
         for (int p = 0; p < a->m->T * a->m->T; p++) /* outside the mesh: the nearest texel inside */
             if (a->tri_of[p] < 0 && a->fill_src[p] >= 0) memcpy(j.tex + 3 * (size_t)p, j.tex + 3 * (size_t)a->fill_src[p], sizeof(float) * 3);

@@ -365,6 +365,59 @@ int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *
     return moved;
 }
 
+/* (lip57) the upper lip's outer line from one corner to the other, then up the fold beside the nose, round the lower
+ * nose (its wings and the row of its tip) and down the other fold */
+const int mf_anon_philtrum_loop[MF_ANON_N_PHILTRUM] = {61,  185, 40,  39,  37, 0,  267, 269, 270, 409, 291, 410,
+                                                       322, 391, 327, 294, 278, 1, 48,  64,  98,  165, 92,  186};
+
+/* (lip57) mf_anon_philtrum_masks (internal.h). */
+int mf_anon_philtrum_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
+    static const int cheek[2] = {50, 280};
+    int T = m->T, nw = 0, nref = 0;
+    float fade = MF_ANON_BROW_FADE * T, rr = MF_ANON_FEAT_REF * T;
+    const int *loop = mf_anon_philtrum_loop, n = MF_ANON_N_PHILTRUM;
+    for (int y = 0; y < T; y++)
+        for (int x = 0; x < T; x++) {
+            float px = x + 0.5f, py = y + 0.5f, d = 1e9f;
+            size_t p = (size_t)y * T + x;
+            for (int i = 0, j = n - 1; i < n; j = i++)
+                d = fminf(d, seg_dist(px, py, m->uv[2 * loop[j]], m->uv[2 * loop[j] + 1], m->uv[2 * loop[i]],
+                                      m->uv[2 * loop[i] + 1]));
+            int in = mf_anon_in_loop(m->uv, loop, n, px, py);
+            w[p] = !m->valid[p] ? 0 : in ? 1 : d < fade ? 1 - d / fade : 0;
+            nw += w[p] >= 1;
+            ref[p] = 0;
+            for (int c = 0; c < 2 && m->valid[p] && !ref[p]; c++)
+                if (hypotf(px - m->uv[2 * cheek[c]], py - m->uv[2 * cheek[c] + 1]) < rr) ref[p] = 1, nref++;
+        }
+    return nw >= 8 && nref >= 8 ? 0 : MF_ERR_ARG;
+}
+
+/* (lip57) mf_anon_philtrum_lift (internal.h). */
+int mf_anon_philtrum_lift(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float floor, float *tex) {
+    size_t T2 = (size_t)m->T * m->T;
+    double sum[3] = {0}, msum[3] = {0}, n = 0;
+    for (size_t p = 0; p < T2; p++)
+        if (ref[p]) {
+            n++;
+            for (int c = 0; c < 3; c++) sum[c] += tex[3 * p + c], msum[c] += m->tex_mean[3 * p + c];
+        }
+    if (!(n > 0)) return 0;
+    float k[3];
+    for (int c = 0; c < 3; c++) k[c] = msum[c] > n ? (float)(floor * sum[c] / msum[c]) : 0;
+    int moved = 0;
+    for (size_t p = 0; p < T2; p++) {
+        if (!(w[p] > 0)) continue;
+        int mv = 0;
+        for (int c = 0; c < 3; c++) {
+            float e = k[c] * m->tex_mean[3 * p + c] - tex[3 * p + c];
+            if (e > 0) tex[3 * p + c] += w[p] * e, mv = 1;
+        }
+        moved += mv;
+    }
+    return moved;
+}
+
 /* (feat50) each eye's upper lid line, outer corner to inner, then its brow's lower edge, inner end to outer */
 const int mf_anon_lid_loop[2][14] = {{33, 246, 161, 160, 159, 158, 157, 173, 133, 55, 65, 52, 53, 46},
                                      {263, 466, 388, 387, 386, 385, 384, 398, 362, 285, 295, 282, 283, 276}};

@@ -357,6 +357,19 @@ int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref);
 int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float dark, float gate,
                        float *tex);
 
+/* (lip57) The lower nose and the skin between it and the upper lip (the loop mf_anon_philtrum_loop: the upper lip's
+ * outer line from corner to corner, then up the fold, round the nose's wings at the row of its tip and back): w (T * T) gets a weight 0..1 (1 inside the loop, falling to
+ * 0 at MF_ANON_BROW_FADE of the texture outside it), ref (T * T) marks the cheeks' skin (inside the mesh, within
+ * MF_ANON_FEAT_REF of the texture from mesh vertices 50 and 280). MF_ERR_ARG without 8 texels in each. */
+#define MF_ANON_N_PHILTRUM 24
+extern const int mf_anon_philtrum_loop[MF_ANON_N_PHILTRUM];
+int mf_anon_philtrum_masks(const mf_anon_model_t *m, float *w, uint8_t *ref);
+/* (lip57) A drawn texture's skin under the nose (tex: T * T * 3, 0..255, the masks of mf_anon_philtrum_masks) made
+ * no darker, per channel, than `floor` x the model's mean texture there scaled by the ratio of the draw's cheek skin
+ * to the mean face's: a draw far out in the components that darken it (the anti-face of a face lit flat) gets a dark
+ * patch there that reads as a moustache. Returns how many texels moved. */
+int mf_anon_philtrum_lift(const mf_anon_model_t *m, const float *w, const uint8_t *ref, float floor, float *tex);
+
 /* (light37) Marks in keep (ks + kt bytes) the texture codes that carry the photo's light (and with flat_min > 0 the
  * skin's tone) rather than identity, read off the model's components: a luminance mostly odd about the face's
  * midline (side light), or a flat colour shift that is at least flat_min of the component's energy. Returns how many.
