@@ -3118,8 +3118,8 @@ static double oval_laplacian(const mf_img *im, const mf_face *f, float below, fl
 
 /* (beard56) The detail layer below the nose scaled for a woman's draw (tuning.detail_beard): ffhq_0556 (a pale woman
  * whose draw got a stubble-like shadow on the jaw from the detail maps) at her FFHQ run's seed, the option off and
- * at the default (0.2 since stop 57): both accepted at the same first draw; the fine grain (mean |Laplacian| of the luminance) inside the face's
- * outline below the nose falls by at least 8 %, above the eyes it stays within 5 %. */
+ * at the default (0.2 since stop 57): both accepted at the same first draw; the fine grain (mean |Laplacian| of the
+ * luminance) inside the face's outline below the nose falls by at least 8 %, above the eyes it stays within 5 %. */
 static void test_detail_beard_face(void **state) {
     (void)state;
     attack_env e;

@@ -327,10 +327,10 @@ struct mf_anon {
                      unless tuning.tone_codes is on) ... */
     float col_b[3]; /* ... and for the mean texture */
     float *brow_w;     /* (brow48) T * T: the brows' weights (mf_anon_brow_masks; NULL unless tuning.brow_dark) */
+    uint8_t *brow_ref; /* ... T * T: their reference skin */
     float *lip_w;      /* (lip57) T * T: the skin under the nose (mf_anon_philtrum_masks; NULL unless
                           tuning.philtrum_floor) */
     uint8_t *lip_ref;  /* ... T * T: the cheeks' skin */
-    uint8_t *brow_ref; /* ... T * T: their reference skin */
     float *band_w; /* (band48) ks + kt + 1: the forehead step's read-out (mf_anon_band_readout; NULL unless
                       tuning.forehead_band is on and the model's ring lies inside its texture) */
     float *feat_w; /* (feat50) MF_ANON_N_FEAT x (ks + kt + 1): the brows' and lids' read-outs (mf_anon_feature_readouts;
@@ -537,9 +537,9 @@ int mf_anon_create_impl(const mf_anon_opts *opts, mf_face_models_t *shared, mf_a
     if (tu->feature_pick_near == 0) tu->feature_pick_near = FEATURE_PICK_NEAR;
     tu->feature_pick_near = !(tu->feature_pick_near > 0) ? -1 : fminf(tu->feature_pick_near, 1.0f);
     if (tu->brow_gate == 0) tu->brow_gate = BROW_GATE;
+    tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->philtrum_floor == 0) tu->philtrum_floor = PHILTRUM_FLOOR;
     tu->philtrum_floor = !(tu->philtrum_floor > 0) ? -1 : fminf(tu->philtrum_floor, 1);
-    tu->brow_gate = !(tu->brow_gate > 0) ? -1 : fminf(tu->brow_gate, 2);
     if (tu->child_strong == 0) tu->child_strong = CHILD_STRONG;
     tu->child_strong = tu->child_strong > 0 ? 1 : -1;
     if (tu->forehead_band == 0) tu->forehead_band = FOREHEAD_BAND;

@@ -288,6 +288,14 @@ static float seg_dist(float x, float y, float ax, float ay, float bx, float by) 
     return sqrtf(ex * ex + ey * ey);
 }
 
+/* The distance from (x, y) to the closed outline of the n-point loop of mesh vertices (texture coordinates uv). */
+static float loop_dist(const float *uv, const int *loop, int n, float x, float y) {
+    float d = 1e9f;
+    for (int i = 0, j = n - 1; i < n; j = i++)
+        d = fminf(d, seg_dist(x, y, uv[2 * loop[j]], uv[2 * loop[j] + 1], uv[2 * loop[i]], uv[2 * loop[i] + 1]));
+    return d;
+}
+
 /* (brow48) mf_anon_brow_masks (internal.h). */
 int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
     int T = m->T, nref[2] = {0, 0};
@@ -300,10 +308,7 @@ int mf_anon_brow_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
         for (int i = 0; i < 10; i++) top = fminf(top, m->uv[2 * loop[i] + 1]), low = fmaxf(low, m->uv[2 * loop[i] + 1]);
         for (int y = 0; y < T; y++)
             for (int x = 0; x < T; x++) {
-                float px = x + 0.5f, py = y + 0.5f, d = 1e9f;
-                for (int i = 0, j = 9; i < 10; j = i++)
-                    d = fminf(d, seg_dist(px, py, m->uv[2 * loop[j]], m->uv[2 * loop[j] + 1], m->uv[2 * loop[i]],
-                                          m->uv[2 * loop[i] + 1]));
+                float px = x + 0.5f, py = y + 0.5f, d = loop_dist(m->uv, loop, 10, px, py);
                 int in = mf_anon_in_loop(m->uv, loop, 10, px, py);
                 size_t p = (size_t)y * T + x;
                 float v = in ? 1 : d < fade ? 1 - d / fade : 0;
@@ -378,11 +383,8 @@ int mf_anon_philtrum_masks(const mf_anon_model_t *m, float *w, uint8_t *ref) {
     const int *loop = mf_anon_philtrum_loop, n = MF_ANON_N_PHILTRUM;
     for (int y = 0; y < T; y++)
         for (int x = 0; x < T; x++) {
-            float px = x + 0.5f, py = y + 0.5f, d = 1e9f;
+            float px = x + 0.5f, py = y + 0.5f, d = loop_dist(m->uv, loop, n, px, py);
             size_t p = (size_t)y * T + x;
-            for (int i = 0, j = n - 1; i < n; j = i++)
-                d = fminf(d, seg_dist(px, py, m->uv[2 * loop[j]], m->uv[2 * loop[j] + 1], m->uv[2 * loop[i]],
-                                      m->uv[2 * loop[i] + 1]));
             int in = mf_anon_in_loop(m->uv, loop, n, px, py);
             w[p] = !m->valid[p] ? 0 : in ? 1 : d < fade ? 1 - d / fade : 0;
             nw += w[p] >= 1;

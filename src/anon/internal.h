@@ -358,8 +358,8 @@ int mf_anon_brow_clamp(const mf_anon_model_t *m, const float *w, const uint8_t *
                        float *tex);
 
 /* (lip57) The lower nose and the skin between it and the upper lip (the loop mf_anon_philtrum_loop: the upper lip's
- * outer line from corner to corner, then up the fold, round the nose's wings at the row of its tip and back): w (T * T) gets a weight 0..1 (1 inside the loop, falling to
- * 0 at MF_ANON_BROW_FADE of the texture outside it), ref (T * T) marks the cheeks' skin (inside the mesh, within
+ * outer line from corner to corner, then up the fold, round the nose's wings at the row of its tip and back): w
+ * (T * T) gets a weight 0..1 (1 inside the loop, falling to 0 at MF_ANON_BROW_FADE of the texture outside it), ref (T * T) marks the cheeks' skin (inside the mesh, within
  * MF_ANON_FEAT_REF of the texture from mesh vertices 50 and 280). MF_ERR_ARG without 8 texels in each. */
 #define MF_ANON_N_PHILTRUM 24
 extern const int mf_anon_philtrum_loop[MF_ANON_N_PHILTRUM];
